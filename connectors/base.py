@@ -1,0 +1,283 @@
+"""The connector boundary: normalized records, typed errors and the Connector protocol.
+
+Above this module nothing knows a provider's JSON. Every record is immutable, money is an exact
+Decimal with its currency, due dates are company-local calendar dates and instants are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Protocol, runtime_checkable
+
+# ISO 4217 codes the policy, the templates and the mirror accept. Providers may report others;
+# those are refused at the boundary with a clear error instead of being guessed at.
+SUPPORTED_CURRENCIES = frozenset(
+    "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD ILS INR JPY KRW MXN MYR NOK NZD PHP PLN SAR SEK "
+    "SGD THB TRY TWD USD ZAR".split()
+)
+
+
+class UnsupportedCurrency(ValueError):
+    """A currency code that arpilot does not handle."""
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency. Floats are refused: they cannot represent cents exactly."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, (Decimal, int)):
+            raise TypeError(
+                f"Money amount must be a Decimal or int, not {type(self.amount).__name__}"
+            )
+        if isinstance(self.amount, int):
+            object.__setattr__(self, "amount", Decimal(self.amount))
+        if not self.amount.is_finite():
+            raise ValueError(f"Money amount must be finite, got {self.amount}")
+        if self.currency not in SUPPORTED_CURRENCIES:
+            raise UnsupportedCurrency(f"unsupported currency code {self.currency!r}")
+
+    @classmethod
+    def parse(cls, value: str | int | Decimal, currency: str) -> Money:
+        """Build from a provider's decimal string (never via float)."""
+        if isinstance(value, float):
+            raise TypeError("Money.parse refuses floats; pass the provider's decimal text")
+        return cls(Decimal(str(value)), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+class Provider(str, Enum):
+    QUICKBOOKS = "quickbooks"
+    XERO = "xero"
+
+
+class InvoiceStatus(str, Enum):
+    OPEN = "open"
+    PAID = "paid"
+    VOIDED = "voided"
+    DELETED = "deleted"
+    DRAFT = "draft"
+
+
+class TermsKind(str, Enum):
+    NET_DAYS = "net_days"  # due N days after the invoice date
+    DAY_OF_MONTH = "day_of_month"  # due on a fixed day of the (next) month
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTerms:
+    provider_id: str | None
+    name: str
+    kind: TermsKind
+    days: int | None = None  # NET_DAYS
+    day_of_month: int | None = None  # DAY_OF_MONTH
+    next_month_if_within_days: int | None = None  # DAY_OF_MONTH: QBO DueNextMonthDays
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    email: str | None
+    name: str | None = None
+    role: str = "billing"  # billing, accounts_payable, owner
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    provider_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    currency: str
+    terms_id: str | None
+    active: bool
+    updated_at: dt.datetime
+    contacts: tuple[Contact, ...] = ()
+    notes: str = ""
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    provider_id: str
+    number: str
+    customer_id: str
+    issue_date: dt.date
+    due_date: dt.date | None
+    total: Money
+    balance: Money
+    status: InvoiceStatus
+    updated_at: dt.datetime
+    pay_link: str | None = None
+    email: str | None = None
+    sync_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.total.currency != self.balance.currency:
+            raise ValueError("invoice total and balance must share a currency")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentApplication:
+    invoice_id: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    provider_id: str
+    customer_id: str
+    date: dt.date
+    amount: Money
+    applied_to: tuple[PaymentApplication, ...]
+    updated_at: dt.datetime
+    deleted: bool = False
+
+
+Record = Customer | Invoice | Payment | PaymentTerms
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of changes for one entity, with the cursor to store once the page is saved."""
+
+    entity: str
+    records: Sequence[Record]
+    cursor: str
+    deleted_ids: tuple[str, ...] = ()
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Text to add to an invoice or customer inside the accounting system."""
+
+    text: str
+    action_id: str
+
+
+# --- typed errors: the only exceptions that cross the connector boundary --------------------
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises; its message carries the provider's text, no secrets."""
+
+
+class AuthExpired(ConnectorError):
+    """The grant is revoked or the refresh failed: the owner must reconnect."""
+
+
+class RateLimited(ConnectorError):
+    """The provider throttled us; retry after `retry_after` seconds (`daily` means stop for today)."""
+
+    def __init__(self, message: str, retry_after: float, daily: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.daily = daily
+
+
+class Conflict(ConnectorError):
+    """The record changed under us (QuickBooks stale SyncToken, 5010)."""
+
+
+class NotFound(ConnectorError):
+    """The record does not exist at the provider (deleted, or never existed)."""
+
+
+class Transient(ConnectorError):
+    """A 5xx, a timeout or a malformed body: safe to retry with backoff."""
+
+
+class ProviderValidationError(ConnectorError):
+    """The provider refused the request as invalid; retrying will not help."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    entity: str
+    cursor: str | None
+    page_size: int = 1000
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What arpilot needs from an accounting system. Every method raises only ConnectorError kinds."""
+
+    provider: Provider
+
+    def changes(self, request: SyncRequest) -> Iterator[Page]:
+        """Yield pages of records changed since request.cursor (None: everything), oldest first."""
+        ...
+
+    def get_invoice(self, invoice_id: str) -> Invoice:
+        """Read one invoice as it is now at the provider."""
+        ...
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """Read one customer as it is now at the provider."""
+        ...
+
+    def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:
+        """Append a note to the invoice (QBO PrivateNote, Xero History); returns a reference."""
+        ...
+
+    def find_invoice_note(self, invoice_id: str, action_id: str) -> bool:
+        """Whether a note carrying action_id is already on the invoice (crash recovery)."""
+        ...
+
+    def send_invoice(self, invoice_id: str, idempotency_key: str, to: str | None = None) -> str:
+        """Have the provider email the invoice to the customer; returns a reference."""
+        ...
+
+    def set_mid_month_terms(self, customer_id: str, day: int, idempotency_key: str) -> str:
+        """Put the customer on terms due on `day` of the month; returns the terms reference."""
+        ...
+
+    def set_credit_hold(self, customer_id: str, on: bool, note: Note, idempotency_key: str) -> str:
+        """Put the customer on credit hold or release them, visibly inside the provider."""
+        ...
+
+    def customer_on_hold(self, customer_id: str) -> bool:
+        """Whether the customer is on credit hold at the provider now."""
+        ...

@@ -1,0 +1,76 @@
+"""The `arpilot` command: one group, a command or subgroup per area."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from integration.config import ConfigError, load_settings
+from integration.db import downgrade, upgrade
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """arpilot: gets small businesses paid, for QuickBooks Online and Xero."""
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    upgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="base", show_default=True)
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    downgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def web(host: str, port: int) -> None:
+    """Serve the owner's web app (embedded defaults unless configured otherwise)."""
+    from integration.web import create_app
+
+    app = create_app(_settings())
+    click.echo(f"arpilot web app on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command("scenario")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The scenario's today (default: today).")
+@click.option("--months", default=18, show_default=True, type=click.IntRange(12, 24))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def scenario(seed: int, as_of: dt.datetime | None, months: int, output: Path | None) -> None:
+    """Write the seeded demo company as a scenario file (JSON)."""
+    from integration.scenario import generate_demo_company
+
+    day = as_of.date() if as_of else dt.date.today()
+    text = generate_demo_company(seed=seed, as_of=day, months=months).dumps()
+    if output:
+        output.write_text(text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        click.echo(f"arpilot: configuration error: {exc}", err=True)
+        sys.exit(2)

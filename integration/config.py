@@ -1,0 +1,130 @@
+"""Settings from the environment (12-factor) with embedded defaults.
+
+With nothing set arpilot runs embedded: SQLite under ./var, the in-process scheduler, the local
+sandboxes and the local email outbox. Secrets for the embedded default are generated once into
+./var; in production (ARPILOT_ENV=production) they must be given, and a missing one stops startup
+with an error naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable arpilot."""
+
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    var_dir: Path
+    database_url: str
+    secret_key: str
+    token_encryption_keys: tuple[str, ...]
+    redis_url: str | None
+    base_url: str
+    cycle_interval_minutes: int
+    sendgrid_api_key: str | None
+    outbox_dir: Path
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _generated_secret(var_dir: Path, filename: str, make: Callable[[], str]) -> str:
+    """Read a secret kept in var_dir, creating it (mode 0600) the first time."""
+    path = var_dir / filename
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _normalize_database_url(url: str) -> str:
+    # Heroku-style postgres:// and bare postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} must be set when ARPILOT_ENV=production")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    env = environ.get("ARPILOT_ENV", "development").strip() or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"ARPILOT_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    var_dir = Path(environ.get("ARPILOT_VAR_DIR", "var")).resolve()
+    production = env == "production"
+
+    if production:
+        database_url = _required(environ, "DATABASE_URL")
+        secret_key = _required(environ, "SECRET_KEY")
+        keys_text = _required(environ, "TOKEN_ENCRYPTION_KEYS")
+    else:
+        database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'arpilot.db'}"
+        secret_key = environ.get("SECRET_KEY") or _generated_secret(
+            var_dir, "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+        keys_text = environ.get("TOKEN_ENCRYPTION_KEYS") or _generated_secret(
+            var_dir, "token_encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+    keys = tuple(k.strip() for k in keys_text.split(",") if k.strip())
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"TOKEN_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            ) from exc
+    if not keys:
+        raise ConfigError("TOKEN_ENCRYPTION_KEYS holds no key")
+
+    interval_text = environ.get("ARPILOT_CYCLE_INTERVAL_MINUTES", "60")
+    try:
+        interval = int(interval_text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"ARPILOT_CYCLE_INTERVAL_MINUTES must be a whole number, not {interval_text!r}"
+        ) from exc
+    if interval < 1:
+        raise ConfigError("ARPILOT_CYCLE_INTERVAL_MINUTES must be at least 1")
+
+    return Settings(
+        env=env,
+        var_dir=var_dir,
+        database_url=_normalize_database_url(database_url),
+        secret_key=secret_key,
+        token_encryption_keys=keys,
+        redis_url=environ.get("REDIS_URL") or None,
+        base_url=environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        cycle_interval_minutes=interval,
+        sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
+        outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
+    )

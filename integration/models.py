@@ -1,0 +1,278 @@
+"""The database: organizations, connections, the mirror, rules, the action ledger and activity.
+
+Mirrored rows are scoped by connection and keyed by the provider's id; every organization-owned
+row can be reached from its organization (see `integration.scoping`). Money is Numeric with a
+currency code beside it, never float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY = Numeric(19, 4, asdecimal=True)
+CURRENCY = String(3)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored in UTC and always handed back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC instant is required")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime(), Decimal: MONEY, dict[str, Any]: JSON}
+
+
+class ConnectionStatus(str, enum.Enum):
+    ACTIVE = "active"
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISCONNECTED = "disconnected"
+
+
+class ActionStatus(str, enum.Enum):
+    PLANNED = "planned"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as the value text with a CHECK constraint, so both databases agree and migrations stay simple.
+    return Enum(kind, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(16), default="en_US")
+    base_currency: Mapped[str] = mapped_column(CURRENCY, default="USD")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+    connections: Mapped[list[Connection]] = relationship(back_populates="organization")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_users_provider_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(255))
+    provider: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))  # the OpenID `sub`
+    role: Mapped[str] = mapped_column(String(32), default="owner")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="users")
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("provider", "external_id", name="uq_connections_provider_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))  # QBO realmId or Xero tenantId
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[ConnectionStatus] = mapped_column(
+        _enum(ConnectionStatus, "connection_status"), default=ConnectionStatus.ACTIVE
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    token_blob: Mapped[bytes | None] = mapped_column(LargeBinary)  # MultiFernet ciphertext
+    access_expires_at: Mapped[dt.datetime | None]
+    last_sync_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="connections")
+    cursors: Mapped[list[SyncCursor]] = relationship(back_populates="connection", cascade="all, delete-orphan")
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("connection_id", "entity", name="uq_sync_cursors_connection_entity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(32))
+    cursor: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    connection: Mapped[Connection] = relationship(back_populates="cursors")
+
+
+class MirroredCustomer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("connection_id", "provider_id", name="uq_customers_connection_provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    terms_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    provider_updated_at: Mapped[dt.datetime]
+
+
+class MirroredInvoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "provider_id", name="uq_invoices_connection_provider_id"),
+        Index("ix_invoices_connection_customer", "connection_id", "customer_provider_id"),
+        Index("ix_invoices_connection_status", "connection_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(255))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    total: Mapped[Decimal]
+    balance: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    status: Mapped[str] = mapped_column(String(16))
+    pay_link: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    provider_updated_at: Mapped[dt.datetime]
+
+
+class MirroredPayment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "provider_id", name="uq_payments_connection_provider_id"),
+        Index("ix_payments_connection_customer", "connection_id", "customer_provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    # [{"invoice_id": "...", "amount": "12.50"}]: amounts kept as decimal text, never float.
+    applied_to: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    provider_updated_at: Mapped[dt.datetime]
+
+
+class OrganizationRules(Base):
+    __tablename__ = "organization_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
+    )
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Action(Base):
+    """One planned external effect. The idempotency key makes planning the same day twice harmless."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_connection_status", "connection_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    target_type: Mapped[str] = mapped_column(String(16))  # customer or invoice
+    target_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ActionStatus] = mapped_column(
+        _enum(ActionStatus, "action_status"), default=ActionStatus.PLANNED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    external_ref: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+
+class ActivityEntry(Base):
+    __tablename__ = "activity_log"
+    __table_args__ = (Index("ix_activity_log_org_created", "organization_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    level: Mapped[str] = mapped_column(String(16), default="info")
+    kind: Mapped[str] = mapped_column(String(48))
+    message: Mapped[str] = mapped_column(Text)
+    customer_provider_id: Mapped[str | None] = mapped_column(String(64))
+    invoice_provider_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())

@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from integration.config import ConfigError, load_settings
+
+
+def test_embedded_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"ARPILOT_VAR_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'arpilot.db'}"
+    assert settings.embedded and not settings.production
+    assert settings.redis_url is None and settings.sendgrid_api_key is None
+    assert settings.outbox_dir == tmp_path / "outbox"
+    Fernet(settings.token_encryption_keys[0])  # a usable key was generated
+
+
+def test_generated_secrets_are_kept_and_private(tmp_path: Path) -> None:
+    first = load_settings({"ARPILOT_VAR_DIR": str(tmp_path)})
+    second = load_settings({"ARPILOT_VAR_DIR": str(tmp_path)})
+    assert first.secret_key == second.secret_key
+    assert first.token_encryption_keys == second.token_encryption_keys
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_postgres_url_selects_psycopg(tmp_path: Path) -> None:
+    settings = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h/db"})
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert not settings.embedded
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEYS"])
+def test_production_requires_each_secret(tmp_path: Path, missing: str) -> None:
+    environ = {
+        "ARPILOT_ENV": "production",
+        "ARPILOT_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgresql://u@h/db",
+        "SECRET_KEY": "s" * 40,
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    del environ[missing]
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(environ)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_bad_encryption_key_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS entry 2"):
+        load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "TOKEN_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},nope"})
+
+
+def test_unknown_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ARPILOT_ENV"):
+        load_settings({"ARPILOT_ENV": "staging", "ARPILOT_VAR_DIR": str(tmp_path)})

@@ -1,0 +1,123 @@
+"""Migrations on both databases, money exactness in storage, and organization scoping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from integration.db import downgrade, make_engine, make_session_factory, transaction, upgrade
+from integration.models import (
+    Action,
+    ActivityEntry,
+    Connection,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    Organization,
+    OrganizationRules,
+    SyncCursor,
+    User,
+)
+from integration.scoping import UnscopedModel, scoped
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+TABLES = {
+    "organizations", "users", "connections", "sync_cursors", "customers", "invoices", "payments",
+    "organization_rules", "actions", "activity_log",
+}
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_upgrade_from_empty_and_downgrade_cleanly(empty_database_url: str) -> None:
+    assert _tables(empty_database_url) == set()
+    upgrade(empty_database_url)
+    assert _tables(empty_database_url) == TABLES
+    downgrade(empty_database_url)
+    assert _tables(empty_database_url) == set()
+    upgrade(empty_database_url)  # and back up again after a downgrade
+    assert _tables(empty_database_url) == TABLES
+
+
+def _populate(sessions, name: str) -> int:  # type: ignore[no-untyped-def]
+    with transaction(sessions) as session:
+        org = Organization(name=name, timezone="America/Denver")
+        session.add(org)
+        session.flush()
+        connection = Connection(organization_id=org.id, provider="quickbooks", external_id=f"realm-{name}")
+        session.add(connection)
+        session.flush()
+        session.add_all([
+            User(organization_id=org.id, provider="quickbooks", subject=f"sub-{name}", email=f"{name}@x.example"),
+            SyncCursor(connection_id=connection.id, entity="Invoice", cursor="2026-11-01T00:00:00Z"),
+            MirroredCustomer(connection_id=connection.id, provider_id="1", name=f"{name} customer",
+                             email=None, phone=None, currency="USD", terms_id=None, provider_updated_at=NOW),
+            MirroredInvoice(connection_id=connection.id, provider_id="1", customer_provider_id="1", number="1001",
+                            issue_date=dt.date(2026, 10, 1), due_date=dt.date(2026, 10, 31),
+                            total=Decimal("100.10"), balance=Decimal("100.10"), currency="USD", status="open",
+                            provider_updated_at=NOW),
+            MirroredPayment(connection_id=connection.id, provider_id="p1", customer_provider_id="1",
+                            date=dt.date(2026, 10, 5), amount=Decimal("0.30"), currency="USD",
+                            applied_to=[{"invoice_id": "1", "amount": "0.30"}], provider_updated_at=NOW),
+            OrganizationRules(organization_id=org.id, rules={}),
+            Action(organization_id=org.id, connection_id=connection.id, idempotency_key=f"k-{name}",
+                   kind="send_reminder", target_type="invoice", target_id="1", reason="late"),
+            ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="sync", message="synced"),
+        ])
+        return org.id
+
+
+SCOPED_MODELS = [Connection, User, SyncCursor, MirroredCustomer, MirroredInvoice, MirroredPayment,
+                 OrganizationRules, Action, ActivityEntry]
+
+
+@pytest.mark.parametrize("model", SCOPED_MODELS, ids=lambda m: m.__name__)
+def test_scoped_query_never_returns_another_organizations_rows(sessions, model) -> None:  # type: ignore[no-untyped-def]
+    org_a = _populate(sessions, "a")
+    org_b = _populate(sessions, "b")
+    with sessions() as session:
+        rows_a = session.scalars(scoped(model, org_a)).all()
+        rows_b = session.scalars(scoped(model, org_b)).all()
+        assert len(rows_a) == 1 and len(rows_b) == 1
+        assert {r.id for r in rows_a}.isdisjoint({r.id for r in rows_b})
+        assert session.scalars(scoped(model, 999_999)).all() == []
+
+
+def test_scoping_refuses_unknown_models() -> None:
+    with pytest.raises(UnscopedModel):
+        scoped(Organization, 1)
+
+
+def test_money_round_trips_exactly(sessions) -> None:  # type: ignore[no-untyped-def]
+    _populate(sessions, "a")
+    with sessions() as session:
+        invoice = session.scalars(select(MirroredInvoice)).one()
+        payment = session.scalars(select(MirroredPayment)).one()
+        assert invoice.total == Decimal("100.10") and isinstance(invoice.total, Decimal)
+        assert invoice.total - payment.amount == Decimal("99.80")
+        assert invoice.provider_updated_at == NOW  # instants come back UTC-aware on both databases
+
+
+def test_idempotency_key_is_unique(sessions) -> None:  # type: ignore[no-untyped-def]
+    org = _populate(sessions, "a")
+    with pytest.raises(IntegrityError):
+        with transaction(sessions) as session:
+            connection_id = session.scalars(select(Connection.id)).one()
+            session.add(Action(organization_id=org, connection_id=connection_id, idempotency_key="k-a",
+                               kind="send_reminder", target_type="invoice", target_id="1", reason="again"))
+
+
+def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Exception, match="naive datetime"):
+        with transaction(sessions) as session:
+            session.add(Organization(name="x", created_at=dt.datetime(2026, 1, 1)))

@@ -1,0 +1,84 @@
+"""The seeded demo company and the scenario file format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from integration.scenario import ScenarioError, generate_demo_company, load_scenario
+from integration.scenario.model import parse_scenario
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def demo():  # type: ignore[no-untyped-def]
+    return generate_demo_company(seed=7, as_of=AS_OF)
+
+
+def test_generator_is_deterministic(demo) -> None:  # type: ignore[no-untyped-def]
+    assert generate_demo_company(seed=7, as_of=AS_OF).dumps() == demo.dumps()
+    assert generate_demo_company(seed=8, as_of=AS_OF).dumps() != demo.dumps()
+
+
+def test_demo_company_has_the_promised_cast(demo) -> None:  # type: ignore[no-untyped-def]
+    habits = Counter(c.habit for c in demo.customers)
+    assert 36 <= len(demo.customers) <= 44
+    assert set(habits) == {"reliable", "month_end_slipper", "slow_but_steady", "habitually_late", "unresponsive", "new"}
+    assert sum(1 for c in demo.customers if c.email is None) == 1
+    assert {c.currency for c in demo.customers} == {"USD", "EUR"}
+    assert sum(1 for i in demo.invoices if i.disputed) == 1
+    disputed = next(i for i in demo.invoices if i.disputed)
+    assert demo.balance_of(disputed) > 0
+    span = (AS_OF - min(i.issue_date for i in demo.invoices)).days
+    assert 365 <= span <= 24 * 31
+    assert any(0 < demo.balance_of(i) < i.total for i in demo.invoices), "some partial payments"
+    assert all(p.date <= AS_OF for p in demo.payments)
+
+
+def test_habits_show_in_the_books(demo) -> None:  # type: ignore[no-untyped-def]
+    def overdue_share(habit: str) -> float:
+        ids = {c.id for c in demo.customers if c.habit == habit}
+        open_overdue = [i for i in demo.invoices if i.customer_id in ids and demo.balance_of(i) > 0
+                        and i.due_date and i.due_date < AS_OF - dt.timedelta(days=30)]
+        return len(open_overdue)
+
+    assert overdue_share("reliable") <= 1  # only the disputed one
+    assert overdue_share("unresponsive") >= 10
+
+
+def test_scenario_file_round_trip(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "company.json"
+    path.write_text(demo.dumps())
+    assert load_scenario(path) == demo
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(format="other"), "format"),
+        (lambda d: d["invoices"][3].update(due_date="2026-13-01"), r"invoices\[3\]\.due_date"),
+        (lambda d: d["invoices"][0]["lines"][0].update(amount=12.5), "not a float"),
+        (lambda d: d["customers"][1].update(currency="XYZ"), r"customers\[1\]\.currency"),
+        (lambda d: d["invoices"][2].update(customer_id="nobody"), "names no customer"),
+        (lambda d: d["company"].update(timezone="Mars/Olympus"), "company.timezone"),
+        (lambda d: d["payments"][0]["applied"][0].update(amount="-5"), "greater than zero"),
+        (lambda d: d["customers"].append(dict(d["customers"][0])), "duplicate id"),
+    ],
+)
+def test_bad_scenarios_name_the_field(demo, mutate, message) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(demo.dumps())
+    mutate(data)
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(data)
+
+
+def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{nope")
+    with pytest.raises(ScenarioError, match="not valid JSON"):
+        load_scenario(path)
