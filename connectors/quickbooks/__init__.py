@@ -1,0 +1,1 @@
+"""QuickBooks Online: the connector on python-quickbooks, mapping, webhooks, and the local sandbox."""

@@ -1,0 +1,1 @@
+"""Xero: the connector on xero-python, mapping, webhooks, and the local sandbox."""

@@ -1,0 +1,1 @@
+"""Reminder email content (Jinja, HTML and text), rendering, and delivery (SendGrid, local outbox)."""
