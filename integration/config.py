@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -23,19 +23,37 @@ class ConfigError(RuntimeError):
 
 ENVIRONMENTS = ("development", "test", "production")
 
+# The embedded QuickBooks sandbox (`arpilot sandbox quickbooks`) and the credentials it accepts.
+EMBEDDED_QUICKBOOKS_PORT = 8801
+EMBEDDED_QUICKBOOKS_DISCOVERY = f"http://127.0.0.1:{EMBEDDED_QUICKBOOKS_PORT}/.well-known/openid_configuration"
+EMBEDDED_QUICKBOOKS_CLIENT_ID = "arpilot-sandbox-client"
+EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilot-sandbox-secret"
+
+
+@dataclass(frozen=True)
+class QuickBooksSettings:
+    """Intuit app credentials. `environment` is `sandbox`, `production`, or a discovery URL."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    environment: str
+    redirect_uri: str
+
 
 @dataclass(frozen=True)
 class Settings:
     env: str
     var_dir: Path
     database_url: str
-    secret_key: str
-    token_encryption_keys: tuple[str, ...]
+    secret_key: str = field(repr=False)
+    token_encryption_keys: tuple[str, ...] = field(repr=False)
     redis_url: str | None
     base_url: str
     cycle_interval_minutes: int
     sendgrid_api_key: str | None
     outbox_dir: Path
+    # None: QuickBooks is not configured (production without QUICKBOOKS_CLIENT_ID).
+    quickbooks: QuickBooksSettings | None = None
 
     @property
     def production(self) -> bool:
@@ -72,6 +90,30 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigError(f"{name} must be set when ARPILOT_ENV=production")
     return value
+
+
+def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str) -> QuickBooksSettings | None:
+    client_id = environ.get("QUICKBOOKS_CLIENT_ID", "").strip()
+    client_secret = environ.get("QUICKBOOKS_CLIENT_SECRET", "").strip()
+    if production and not client_id:
+        return None
+    if client_id and not client_secret:
+        raise ConfigError("QUICKBOOKS_CLIENT_SECRET must be set when QUICKBOOKS_CLIENT_ID is")
+    environment = environ.get("QUICKBOOKS_ENVIRONMENT", "").strip()
+    if not environment:
+        environment = "production" if production else EMBEDDED_QUICKBOOKS_DISCOVERY
+    if environment.lower() not in ("sandbox", "production") and not environment.startswith(("http://", "https://")):
+        raise ConfigError(
+            "QUICKBOOKS_ENVIRONMENT must be sandbox, production or an OpenID discovery URL, "
+            f"not {environment!r}"
+        )
+    return QuickBooksSettings(
+        client_id=client_id or EMBEDDED_QUICKBOOKS_CLIENT_ID,
+        client_secret=client_secret or EMBEDDED_QUICKBOOKS_CLIENT_SECRET,
+        environment=environment,
+        redirect_uri=environ.get("QUICKBOOKS_REDIRECT_URI", "").strip()
+        or f"{base_url}/connect/quickbooks/callback",
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +158,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if interval < 1:
         raise ConfigError("ARPILOT_CYCLE_INTERVAL_MINUTES must be at least 1")
 
+    base_url = environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     return Settings(
         env=env,
         var_dir=var_dir,
@@ -123,8 +166,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         token_encryption_keys=keys,
         redis_url=environ.get("REDIS_URL") or None,
-        base_url=environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        base_url=base_url,
         cycle_interval_minutes=interval,
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
+        quickbooks=_quickbooks_settings(environ, production, base_url),
     )
