@@ -68,6 +68,25 @@ def scenario(seed: int, as_of: dt.datetime | None, months: int, output: Path | N
         click.echo(text)
 
 
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""
+    from integration.connections import rotate_token_keys
+    from integration.db import make_engine, make_session_factory
+    from oauth.crypto import TokenCipher, TokenDecryptError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url, null_pool=True)
+    try:
+        count = rotate_token_keys(make_session_factory(engine), TokenCipher(settings.token_encryption_keys))
+    except TokenDecryptError as exc:
+        click.echo(f"arpilot: nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
+
+
 def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()
