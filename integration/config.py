@@ -28,6 +28,7 @@ EMBEDDED_QUICKBOOKS_PORT = 8801
 EMBEDDED_QUICKBOOKS_DISCOVERY = f"http://127.0.0.1:{EMBEDDED_QUICKBOOKS_PORT}/.well-known/openid_configuration"
 EMBEDDED_QUICKBOOKS_CLIENT_ID = "arpilot-sandbox-client"
 EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilot-sandbox-secret"
+EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER = "arpilot-sandbox-verifier-token"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Settings:
     outbox_dir: Path
     # None: QuickBooks is not configured (production without QUICKBOOKS_CLIENT_ID).
     quickbooks: QuickBooksSettings | None = None
+    # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
+    quickbooks_webhook_verifier: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -171,4 +174,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
         quickbooks=_quickbooks_settings(environ, production, base_url),
+        quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
+        or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
     )
