@@ -36,6 +36,9 @@ class Settings:
     cycle_interval_minutes: int
     sendgrid_api_key: str | None
     outbox_dir: Path
+    sendgrid_sandbox_mode: bool = False
+    sendgrid_host: str = "https://api.sendgrid.com"
+    embedded_clock: bool = True
 
     @property
     def production(self) -> bool:
@@ -72,6 +75,25 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigError(f"{name} must be set when ARPILOT_ENV=production")
     return value
+
+
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in FLAG_WORDS:
+        raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
+    return FLAG_WORDS[text]
+
+
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,4 +149,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cycle_interval_minutes=interval,
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
+        sendgrid_sandbox_mode=_flag(environ, "SENDGRID_SANDBOX_MODE", False),
+        sendgrid_host=_http_url(environ, "SENDGRID_HOST", "https://api.sendgrid.com"),
+        # The web process runs the clock itself only when no separate `arpilot clock` does (not production).
+        embedded_clock=_flag(environ, "ARPILOT_EMBEDDED_CLOCK", not production),
     )
