@@ -51,6 +51,37 @@ def web(host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+@main.command()
+def clock() -> None:
+    """Run the clock: each connection's cycle, enqueued on RQ (REDIS_URL) or run in-process."""
+    from integration.app_context import Runtime
+    from integration.scheduler import build_clock
+
+    settings = _settings()
+    the_clock = build_clock(Runtime(settings), blocking=True)
+    mode = "enqueueing on RQ" if settings.redis_url else "running cycles in-process"
+    click.echo(f"arpilot clock: every {settings.cycle_interval_minutes} min per connection, {mode}")
+    try:
+        the_clock.start()
+    except (KeyboardInterrupt, SystemExit):
+        the_clock.shutdown()
+
+
+@main.command()
+@click.option("--queue", "queue_name", default=None, help="Queue to work (default: the cycle queue).")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(queue_name: str | None, burst: bool) -> None:
+    """Run an RQ worker that performs the cycles the clock enqueues (needs REDIS_URL)."""
+    from integration.queue import QUEUE_NAME, CycleQueue, run_worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        click.echo("arpilot: configuration error: REDIS_URL must be set to run a worker", err=True)
+        sys.exit(2)
+    queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
+    run_worker(queue, burst=burst)
+
+
 @main.command("scenario")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The scenario's today (default: today).")

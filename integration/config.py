@@ -58,6 +58,11 @@ class Settings:
     # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
     quickbooks_webhook_verifier: str | None = field(default=None, repr=False)
 
+
+    sendgrid_sandbox_mode: bool = False
+    sendgrid_host: str = "https://api.sendgrid.com"
+    embedded_clock: bool = True
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -119,6 +124,25 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
     )
 
 
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in FLAG_WORDS:
+        raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
+    return FLAG_WORDS[text]
+
+
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("ARPILOT_ENV", "development").strip() or "development"
@@ -176,4 +200,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         quickbooks=_quickbooks_settings(environ, production, base_url),
         quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
         or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
+
+
+        sendgrid_sandbox_mode=_flag(environ, "SENDGRID_SANDBOX_MODE", False),
+        sendgrid_host=_http_url(environ, "SENDGRID_HOST", "https://api.sendgrid.com"),
+        # The web process runs the clock itself only when no separate `arpilot clock` does (not production).
+        embedded_clock=_flag(environ, "ARPILOT_EMBEDDED_CLOCK", not production),
     )

@@ -78,5 +78,5 @@ def sessions(database_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Embedded-default settings with their var dir under tmp_path."""
-    return load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    """Embedded-default settings with their var dir under tmp_path (no background clock in tests)."""
+    return load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0"})

@@ -28,6 +28,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if not settings.production:
         # Embedded default: the database is ours to create. Production runs `arpilot db upgrade` on release.
         runtime.migrate()
+    if settings.embedded_clock and not settings.production:
+        # Embedded: the web process is also the clock. Production runs `arpilot clock` instead.
+        from integration.scheduler import start_embedded_clock
+
+        app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
 
     webhooks.init_app(app)
 
