@@ -276,3 +276,55 @@ class ActivityEntry(Base):
     invoice_provider_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class InvoicePause(Base):
+    """The owner's word on one invoice: disputed, promised by a date, or on a payment plan."""
+
+    __tablename__ = "invoice_pauses"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "invoice_provider_id", name="uq_invoice_pauses_connection_invoice"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    invoice_provider_id: Mapped[str] = mapped_column(String(64))
+    disputed: Mapped[bool] = mapped_column(default=False)
+    promise_to_pay: Mapped[dt.date | None] = mapped_column(Date)
+    # [{"date": "2026-12-01", "amount": "250.00"}]: decimal text, never float.
+    plan: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomerOverride(Base):
+    """The owner's word on one customer: pause, exclude, a custom grace, an opt-out."""
+
+    __tablename__ = "customer_overrides"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "customer_provider_id", name="uq_customer_overrides_connection_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(default=False)
+    excluded: Mapped[bool] = mapped_column(default=False)
+    grace_days: Mapped[int | None]
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CycleRun(Base):
+    """One cycle of one connection, with the summary it produced (what the dashboard and demo show)."""
+
+    __tablename__ = "cycle_runs"
+    __table_args__ = (Index("ix_cycle_runs_connection_started", "connection_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed, stopped
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

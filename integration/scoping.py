@@ -15,6 +15,9 @@ from integration.models import (
     ActivityEntry,
     Base,
     Connection,
+    CustomerOverride,
+    CycleRun,
+    InvoicePause,
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
@@ -26,7 +29,9 @@ from integration.models import (
 M = TypeVar("M", bound=Base)
 
 _DIRECT = (Action, ActivityEntry, Connection, OrganizationRules, User)
-_VIA_CONNECTION = (MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor)
+_VIA_CONNECTION = (
+    CustomerOverride, CycleRun, InvoicePause, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor,
+)
 
 
 class UnscopedModel(TypeError):

@@ -14,6 +14,9 @@ from integration.models import (
     Action,
     ActivityEntry,
     Connection,
+    CustomerOverride,
+    CycleRun,
+    InvoicePause,
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
@@ -27,7 +30,7 @@ from integration.scoping import UnscopedModel, scoped
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TABLES = {
     "organizations", "users", "connections", "sync_cursors", "customers", "invoices", "payments",
-    "organization_rules", "actions", "activity_log",
+    "organization_rules", "actions", "activity_log", "invoice_pauses", "customer_overrides", "cycle_runs",
 }
 
 
@@ -73,12 +76,15 @@ def _populate(sessions, name: str) -> int:  # type: ignore[no-untyped-def]
             Action(organization_id=org.id, connection_id=connection.id, idempotency_key=f"k-{name}",
                    kind="send_reminder", target_type="invoice", target_id="1", reason="late"),
             ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="sync", message="synced"),
+            InvoicePause(connection_id=connection.id, invoice_provider_id="1", disputed=True),
+            CustomerOverride(connection_id=connection.id, customer_provider_id="1", grace_days=5),
+            CycleRun(connection_id=connection.id, status="done", summary={"invoices": 1}),
         ])
         return org.id
 
 
 SCOPED_MODELS = [Connection, User, SyncCursor, MirroredCustomer, MirroredInvoice, MirroredPayment,
-                 OrganizationRules, Action, ActivityEntry]
+                 OrganizationRules, Action, ActivityEntry, InvoicePause, CustomerOverride, CycleRun]
 
 
 @pytest.mark.parametrize("model", SCOPED_MODELS, ids=lambda m: m.__name__)
