@@ -211,3 +211,19 @@ def test_create_app_starts_the_embedded_clock_unless_turned_off(tmp_path: Path) 
         clock.shutdown()
     off = create_app(load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "off"), "ARPILOT_EMBEDDED_CLOCK": "0"}))
     assert "arpilot_clock" not in off.extensions
+
+
+def test_clock_command_builds_a_blocking_clock_and_starts_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from integration.cli import main
+
+    started: list[Clock] = []
+    monkeypatch.setattr(Clock, "start", lambda self: started.append(self))
+    monkeypatch.setenv("ARPILOT_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(main, ["clock"])
+    assert result.exit_code == 0, result.output
+    assert "every 60 min per connection, running cycles in-process" in result.output
+    (clock,) = started
+    assert isinstance(clock.scheduler, BlockingScheduler) and clock.dispatch == "integration.cycle:run_cycle"
