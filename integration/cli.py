@@ -148,6 +148,12 @@ def reminders_preview(stage: str | None, fmt: str, locale: str, currency: str) -
             click.echo(f"===== {name} =====\nSubject: {email.subject}\n\n{email.text}")
 
 
+from integration.policy.cli import backtest_command, preview_command  # noqa: E402 - registered below
+
+main.add_command(preview_command)
+main.add_command(backtest_command)
+
+
 def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()

@@ -13,20 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import Money
+from integration.policy.rules import KNOWN_TEMPLATES
 from reminders import formatting
 from reminders.environment import render, render_block
 from reminders.errors import IncompleteContext, UnknownStage
 
-# The ladder, friendliest first. The policy's rules name these as their templates.
-REMINDER_STAGES: tuple[str, ...] = (
-    "check_in",
-    "courtesy",
-    "reminder_1",
-    "reminder_2",
-    "past_due_30",
-    "past_due_60",
-    "final_notice",
-)
+# Every template the rules may name for a stage has a .txt and a .html here (a test checks it).
+REMINDER_STAGES: tuple[str, ...] = KNOWN_TEMPLATES
 
 
 @dataclass(frozen=True, slots=True)

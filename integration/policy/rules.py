@@ -261,7 +261,9 @@ class OptOut:
 @dataclass(frozen=True)
 class Profiles:
     """Thresholds of the customer classification (first match wins, in this order):
-    unresponsive, new, reliable, good_but_slipping, slow_but_steady, habitually_late."""
+    unresponsive (an invoice `unresponsive_overdue_days` late and no payment for
+    `unresponsive_silence_days` or fewer than `min_paid_invoices` paid), then
+    new, reliable, good_but_slipping, slow_but_steady, habitually_late."""
 
     history_days: int = 365
     min_paid_invoices: int = 3  # fewer paid invoices in the window: "new"

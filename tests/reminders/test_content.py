@@ -178,3 +178,11 @@ def test_html_and_text_say_the_same_words(stage: str, credit_hold: bool) -> None
         if paragraph.startswith(("Invoice ", "Total due", "Ways to pay", "Kind regards")):
             continue  # the table and lists are laid out differently per format
         assert " ".join(paragraph.split()) in html_words, paragraph
+
+
+def test_every_template_the_rules_may_name_exists_in_both_formats() -> None:
+    from integration.policy.rules import KNOWN_TEMPLATES
+
+    for name in KNOWN_TEMPLATES:
+        for fmt in ("txt", "html"):
+            environment().get_template(f"{name}.{fmt}")
