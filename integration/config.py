@@ -26,8 +26,8 @@ ENVIRONMENTS = ("development", "test", "production")
 # The embedded QuickBooks sandbox (`arpilot sandbox quickbooks`) and the credentials it accepts.
 EMBEDDED_QUICKBOOKS_PORT = 8801
 EMBEDDED_QUICKBOOKS_DISCOVERY = f"http://127.0.0.1:{EMBEDDED_QUICKBOOKS_PORT}/.well-known/openid_configuration"
-EMBEDDED_QUICKBOOKS_CLIENT_ID = "arpilot-sandbox-client"
-EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilot-sandbox-secret"
+EMBEDDED_QUICKBOOKS_CLIENT_ID = "ABarpilotSandboxClientIdQBO0000000000000000000000"
+EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilotSandboxSecretQBO000000000000000"
 EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER = "arpilot-sandbox-verifier-token"
 
 

@@ -51,6 +51,7 @@ class FakeIntuit:
     current_refresh: set[str] = field(default_factory=set)
     access_tokens: set[str] = field(default_factory=set)
     revoked: set[str] = field(default_factory=set)
+    issued: set[str] = field(default_factory=set)  # every code and token ever handed out
     refresh_calls: int = 0
     code_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,6 +76,7 @@ class FakeIntuit:
     def issue_code(self) -> str:
         code = "code-" + secrets.token_urlsafe(12)
         self.codes[code] = self.realm_id
+        self.issued.add(code)
         return code
 
     def _client_ok(self, request) -> bool:  # type: ignore[no-untyped-def]
@@ -111,6 +113,7 @@ class FakeIntuit:
         access, refresh = "eyJ.access." + secrets.token_urlsafe(24), "AB11" + secrets.token_urlsafe(30)
         self.access_tokens.add(access)
         self.current_refresh.add(refresh)
+        self.issued.update((access, refresh))
         body: dict[str, object] = {
             "token_type": "bearer", "access_token": access, "expires_in": 3600,
             "refresh_token": refresh, "x_refresh_token_expires_in": 8726400,
@@ -144,6 +147,7 @@ class FakeIntuit:
         """A valid refresh token for the realm, as if a connect had happened earlier."""
         token = "AB11" + secrets.token_urlsafe(30)
         self.current_refresh.add(token)
+        self.issued.add(token)
         return token
 
 
