@@ -1,19 +1,173 @@
-"""One cycle for one connection: tokens, sync, decide, plan, execute (see DESIGN.md).
+"""One cycle for one connection: tokens, sync, decide, plan, execute (DESIGN.md, "one cycle").
 
-PLACEHOLDER: the scheduler and the queue worker call `run_cycle(connection_id)` by its import path
-(`integration.cycle:run_cycle`). For now it only takes the connection's lock and logs; the cycle
-issue fills in the body inside the lock.
+The scheduler and the queue worker call `run_cycle(connection_id)` by its import path; tests, the
+demo and backtests call `cycle_once` with their own dependencies. A per-connection lock means two
+cycles of one connection never overlap; a connection that is not active is left alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import AuthExpired, ConnectorError, RateLimited
+from integration.actions import Effects, ExecutionReport, StopCycle, execute, plan
 from integration.app_context import Runtime
+from integration.connections import mark_needs_reconnect
+from integration.db import transaction
 from integration.locks import ConnectionLocked, connection_lock
+from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization, OrganizationRules
+from integration.policy.actions import PlannedAction
+from integration.policy.aging import aging, local_today
+from integration.policy.decide import decide
+from integration.policy.rules import Rules
+from integration.providers import ConnectorFactory, connector_factory
+from integration.reminder_email import ReminderComposer
+from integration.snapshots import load_snapshot
+from integration.sync import sync_connection
+from oauth.redact import redact
+from reminders.delivery import EmailSender, make_sender
 
 log = logging.getLogger(__name__)
+
+DEFAULT_FROM_ADDRESS = "reminders@arpilot.local"
+
+
+@dataclass
+class CycleDeps:
+    sessions: sessionmaker[Session]
+    connectors: ConnectorFactory
+    sender: EmailSender
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    sleep: Callable[[float], None] = time.sleep
+    from_address: str = DEFAULT_FROM_ADDRESS
+
+
+@dataclass
+class CycleSummary:
+    connection_id: int
+    status: str  # done, observed, stopped, skipped, failed
+    detail: str = ""
+    synced: dict[str, int] = field(default_factory=dict)
+    aging: dict[str, dict[str, str]] = field(default_factory=dict)  # currency -> bucket -> amount
+    decided: list[dict[str, Any]] = field(default_factory=list)
+    planned: int = 0
+    execution: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection_id": self.connection_id, "status": self.status, "detail": self.detail, "synced": self.synced,
+            "aging": self.aging, "decided": self.decided, "planned": self.planned, "execution": self.execution,
+        }
+
+
+def load_rules(session: Session, organization_id: int) -> Rules:
+    stored = session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization_id))
+    return Rules.from_json(stored.rules) if stored else Rules.default()
+
+
+def _report_json(report: ExecutionReport) -> dict[str, Any]:
+    return {
+        "outcomes": dict(report.outcomes), "done_by_kind": dict(report.by_kind), "emails_sent": report.emails_sent,
+        "notes_written": report.notes_written, "skipped_reasons": dict(report.skipped_reasons),
+    }
+
+
+def _balances(actions: list[PlannedAction], snapshot_invoices: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {i: snapshot_invoices[i] for a in actions for i in a.invoice_ids if i in snapshot_invoices}
+
+
+def cycle_once(deps: CycleDeps, connection_id: int) -> CycleSummary:
+    """Run one cycle of one connection now; never raises for the provider's or the owner's errors."""
+    engine = deps.sessions.kw["bind"]
+    try:
+        with connection_lock(engine, connection_id):
+            return _locked_cycle(deps, connection_id)
+    except ConnectionLocked:
+        return CycleSummary(connection_id, "skipped", "another cycle of this connection is still running")
+
+
+def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
+    now = deps.clock()
+    with transaction(deps.sessions) as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+            state = "missing" if connection is None else connection.status.value
+            return CycleSummary(connection_id, "skipped", f"connection is {state}")
+        organization = session.get(Organization, connection.organization_id)
+        assert organization is not None
+        run = CycleRun(connection_id=connection_id, started_at=now)
+        session.add(run)
+        session.flush()
+        run_id, organization_id = run.id, organization.id
+        session.expunge_all()
+    summary = CycleSummary(connection_id, "done")
+    try:
+        connector = deps.connectors(connection, organization)
+        synced = sync_connection(deps.sessions, connection_id, connector, now)
+        summary.synced = {entity: count for entity, count in synced.upserted.items()}
+        with deps.sessions() as session:
+            rules = load_rules(session, organization_id)
+            snapshot = load_snapshot(session, connection_id, now)
+        actions = decide(snapshot, rules, now)
+        summary.decided = [a.as_dict() for a in actions]
+        summary.aging = {
+            currency: {bucket: str(amount) for bucket, amount in buckets.items()}
+            for currency, buckets in aging(snapshot, now).company.items()
+        }
+        if rules.mode != "live":
+            summary.status = "observed"
+            summary.detail = "observe mode: actions decided and shown, nothing sent or written"
+        else:
+            balances = _balances(actions, {i.provider_id: i.balance.amount for i in snapshot.invoices})
+            with transaction(deps.sessions) as session:
+                summary.planned = plan(session, organization_id, connection_id, actions, balances)
+            today = local_today(now, snapshot.company.timezone)
+            effects = Effects(
+                connector=connector,
+                sender=deps.sender,
+                compose_reminder=ReminderComposer(snapshot.company, rules, today, deps.from_address, snapshot.on_hold),
+                note_date=lambda: today,
+                sleep=deps.sleep,
+            )
+            summary.execution = _report_json(execute(deps.sessions, connection_id, effects, now))
+    except (StopCycle, AuthExpired, RateLimited) as exc:
+        _stop(deps, organization_id, connection_id, summary, exc)
+    except ConnectorError as exc:
+        summary.status, summary.detail = "failed", redact(str(exc))
+        _log(deps, organization_id, connection_id, "error", "cycle_failed", f"The cycle stopped: {summary.detail}")
+    with transaction(deps.sessions) as session:
+        run = session.get(CycleRun, run_id)
+        assert run is not None
+        run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
+    return summary
+
+
+def _stop(deps: CycleDeps, organization_id: int, connection_id: int, summary: CycleSummary, exc: Exception) -> None:
+    reconnect = isinstance(exc, AuthExpired) or getattr(exc, "needs_reconnect", False)
+    summary.status, summary.detail = "stopped", redact(str(exc))
+    if reconnect:
+        with transaction(deps.sessions) as session:
+            connection = session.get(Connection, connection_id)
+            if connection is not None and connection.status is ConnectionStatus.ACTIVE:
+                mark_needs_reconnect(session, connection, summary.detail)
+    else:
+        _log(deps, organization_id, connection_id, "warning", "cycle_stopped", f"Stopped until the limit resets: {summary.detail}")
+
+
+def _log(deps: CycleDeps, organization_id: int, connection_id: int, level: str, kind: str, message: str) -> None:
+    with transaction(deps.sessions) as session:
+        session.add(ActivityEntry(organization_id=organization_id, connection_id=connection_id, level=level, kind=kind, message=message))
 
 
 @cache
@@ -22,10 +176,15 @@ def process_runtime() -> Runtime:
     return Runtime.from_environment()
 
 
+def default_deps(runtime: Runtime) -> CycleDeps:
+    return CycleDeps(
+        sessions=runtime.sessions,
+        connectors=connector_factory(runtime.settings, runtime.sessions),
+        sender=make_sender(runtime.settings),
+    )
+
+
 def run_cycle(connection_id: int) -> None:
-    runtime = process_runtime()
-    try:
-        with connection_lock(runtime.engine, connection_id):
-            log.info("cycle for connection %s: lock held (cycle body not written yet)", connection_id)
-    except ConnectionLocked:
-        log.info("cycle for connection %s skipped: another cycle of it is still running", connection_id)
+    """The scheduler's and the worker's entry point."""
+    summary = cycle_once(default_deps(process_runtime()), connection_id)
+    log.info("cycle for connection %s: %s %s", connection_id, summary.status, summary.detail)

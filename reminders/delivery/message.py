@@ -170,6 +170,9 @@ class DeliveryRateLimited(DeliveryTransient):
 @runtime_checkable
 class EmailSender(Protocol):
     provider: str
+    # True when sending the same key twice delivers once: then a send interrupted by a crash is
+    # simply repeated; otherwise it is reported instead, so no customer gets an email twice.
+    idempotent: bool
 
     def send(self, message: EmailMessage) -> DeliveryReceipt:
         """Deliver one message, or raise DeliveryRejected / DeliveryTransient."""

@@ -67,6 +67,7 @@ def _format(address: Address) -> str:
 
 class OutboxSender:
     provider = PROVIDER
+    idempotent = True
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)

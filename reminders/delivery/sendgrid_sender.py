@@ -94,6 +94,7 @@ def build_request_body(message: EmailMessage, *, sandbox_mode: bool) -> dict[str
 
 class SendGridSender:
     provider = PROVIDER
+    idempotent = False
 
     def __init__(
         self,

@@ -1,0 +1,405 @@
+"""The action ledger and its executor: plan once, perform each effect at most once, record it once.
+
+Plan inserts each decided action under `<connection>:<policy key>`; a key already there is left
+alone, so deciding the same day again plans nothing new. Execute walks the planned rows: the row
+goes in_flight (committed) before any effect, the precondition is re-checked against the provider,
+the effect carries the action's key (QuickBooks requestid, Xero Idempotency-Key, the outbox key),
+and the outcome is committed last. The note written back carries the action's reference, so a row
+found in_flight after a crash is reconciled from that evidence before anything is repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import (
+    AuthExpired,
+    Connector,
+    ConnectorError,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    NotFound,
+    Note,
+    ProviderValidationError,
+    RateLimited,
+    Transient,
+)
+from integration.db import transaction
+from integration.models import Action, ActionStatus, ActivityEntry
+from integration.policy.actions import ActionKind, PlannedAction
+from oauth.redact import redact
+from reminders.delivery import DeliveryError, DeliveryRejected, DeliveryTransient, EmailMessage, EmailSender
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # across cycles; then the action fails for the owner to see
+RETRIES_PER_RUN = 3  # transient failures retried inside one execution, with doubling back-off
+BASE_BACKOFF_SECONDS = 1.0
+NOTE_PREFIX = "arp-"
+
+
+class StopCycle(Exception):
+    """Nothing more can be done for this connection this cycle (grant gone, daily limit reached)."""
+
+    def __init__(self, message: str, *, needs_reconnect: bool = False) -> None:
+        super().__init__(message)
+        self.needs_reconnect = needs_reconnect
+
+
+class Outcome(str, enum.Enum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    RETRY = "retry"  # left planned for the next cycle
+
+
+def ledger_key(connection_id: int, policy_key: str) -> str:
+    return f"{connection_id}:{policy_key}"
+
+
+def action_ref(row: Action) -> str:
+    """The short reference written into notes; it finds the action's evidence after a crash."""
+    return NOTE_PREFIX + row.idempotency_key.rsplit(":", 1)[-1][:16]
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def plan(
+    session: Session,
+    organization_id: int,
+    connection_id: int,
+    actions: Sequence[PlannedAction],
+    balances: Mapping[str, Decimal],
+) -> int:
+    """Insert actions not yet in the ledger; returns how many were new. `balances` by invoice id
+    are what decide saw, so execute can tell whether the invoice changed since."""
+    if not actions:
+        return 0
+    rows = [
+        {
+            "organization_id": organization_id,
+            "connection_id": connection_id,
+            "idempotency_key": ledger_key(connection_id, action.idempotency_key),
+            "kind": action.kind.value,
+            "target_type": "invoice" if len(action.invoice_ids) == 1 else "customer",
+            "target_id": action.invoice_ids[0] if len(action.invoice_ids) == 1 else action.customer_id,
+            "payload": {
+                **action.as_dict(),
+                "balances": {i: str(balances[i]) for i in action.invoice_ids if i in balances},
+            },
+            "reason": action.reason,
+            "status": ActionStatus.PLANNED,
+            "not_before": action.not_before,
+        }
+        for action in actions
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Action).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    result = session.execute(statement.returning(Action.id), rows)
+    return len(result.all())
+
+
+# --- execute ----------------------------------------------------------------------------------
+
+
+ComposeReminder = Callable[[Action, Customer, Sequence[Invoice]], EmailMessage]
+
+
+@dataclass
+class Effects:
+    """What execution acts through; each is an injectable seam for tests."""
+
+    connector: Connector
+    sender: EmailSender
+    compose_reminder: ComposeReminder
+    note_date: Callable[[], dt.date]
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class ExecutionReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)  # done actions per kind
+    emails_sent: int = 0
+    notes_written: int = 0
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One try at one action. `recovering`: found in_flight after a crash, so its effect may have
+    happened; `retry`: a later try in this run after an error that may have come after the effect."""
+
+    sessions: sessionmaker[Session]
+    effects: Effects
+    report: ExecutionReport
+    recovering: bool
+    retry: bool
+
+
+class _Skip(Exception):
+    """The precondition no longer holds: the action is skipped with this reason."""
+
+
+def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effects, now: dt.datetime) -> ExecutionReport:
+    """Perform every planned action that is due; raises StopCycle when the connection must stop."""
+    report = ExecutionReport()
+    with transaction(sessions) as session:
+        due = session.scalars(
+            select(Action.id)
+            .where(
+                Action.connection_id == connection_id,
+                Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT)),
+            )
+            .order_by(Action.id)
+        ).all()
+    for action_id in due:
+        with transaction(sessions) as session:
+            row = session.get(Action, action_id)
+            assert row is not None
+            if row.status == ActionStatus.PLANNED and row.not_before is not None and row.not_before > now:
+                continue  # quiet hours: a later cycle performs it
+            recovering = row.status == ActionStatus.IN_FLIGHT
+            row.status = ActionStatus.IN_FLIGHT
+            row.attempts += 1
+        _perform(sessions, action_id, effects, report, recovering)
+    return report
+
+
+def _perform(
+    sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool
+) -> None:
+    with sessions() as session:
+        row = session.get(Action, action_id)
+        assert row is not None
+        session.expunge(row)
+    handler = _HANDLERS[ActionKind(row.kind)]
+    for attempt in range(RETRIES_PER_RUN):
+        try:
+            ref = handler(row, _Attempt(sessions, effects, report, recovering, retry=attempt > 0))
+        except _Skip as skip:
+            _finish(sessions, row, Outcome.SKIPPED, str(skip), report)
+            return
+        except (AuthExpired, RateLimited) as exc:
+            daily = isinstance(exc, RateLimited) and exc.daily
+            if isinstance(exc, RateLimited) and not daily and attempt + 1 < RETRIES_PER_RUN:
+                effects.sleep(max(exc.retry_after, BASE_BACKOFF_SECONDS))
+                continue
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            if isinstance(exc, AuthExpired) or daily:
+                raise StopCycle(_text(exc), needs_reconnect=isinstance(exc, AuthExpired)) from exc
+            return
+        except (Transient, DeliveryTransient) as exc:
+            if attempt + 1 < RETRIES_PER_RUN and not getattr(exc, "ambiguous", False):
+                effects.sleep(max(getattr(exc, "retry_after", None) or 0.0, BASE_BACKOFF_SECONDS * 2**attempt))
+                continue
+            if getattr(exc, "ambiguous", False) and not getattr(effects.sender, "idempotent", False):
+                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report)
+                return
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            return
+        except NotFound as exc:
+            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report)
+            return
+        except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
+            _finish(sessions, row, Outcome.FAILED, _text(exc), report)
+            return
+        _finish(sessions, row, Outcome.DONE, ref, report)
+        return
+
+
+def _text(exc: BaseException) -> str:
+    return redact(str(exc)) or type(exc).__name__
+
+
+def _ambiguous(exc: BaseException) -> str:
+    return (
+        "the email provider did not confirm whether it accepted the message; it was not sent again "
+        f"so the customer cannot get it twice ({_text(exc)})"
+    )
+
+
+def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport) -> None:
+    with transaction(sessions) as session:
+        current = session.get(Action, row.id)
+        assert current is not None
+        now = dt.datetime.now(dt.UTC)
+        if outcome is Outcome.DONE:
+            current.status, current.external_ref, current.completed_at = ActionStatus.DONE, detail, now
+            message = row.reason
+        elif outcome is Outcome.SKIPPED:
+            current.status, current.last_error, current.completed_at = ActionStatus.SKIPPED, detail, now
+            message = f"Skipped: {detail}"
+            report.skipped_reasons[detail] += 1
+        elif outcome is Outcome.RETRY and current.attempts < MAX_ATTEMPTS:
+            current.status, current.last_error = ActionStatus.PLANNED, detail
+            message = f"Will retry (attempt {current.attempts} of {MAX_ATTEMPTS}): {detail}"
+        else:
+            current.status, current.last_error, current.completed_at = ActionStatus.FAILED, detail, now
+            message = f"Failed: {detail}"
+            outcome = Outcome.FAILED
+        invoice_ids = row.payload.get("invoice_ids") or []
+        session.add(ActivityEntry(
+            organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
+            level="error" if outcome is Outcome.FAILED else "warning" if outcome is Outcome.RETRY else "info",
+            kind=f"action_{outcome.value}", message=message,
+            customer_provider_id=row.payload.get("customer_id"),
+            invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
+            details={"kind": row.kind, "invoice_ids": invoice_ids, "stage": row.payload.get("stage")},
+        ))
+    report.outcomes[outcome.value] += 1
+    if outcome is Outcome.DONE:
+        report.by_kind[row.kind] += 1
+
+
+# --- the effects, one handler per kind ----------------------------------------------------------
+
+Handler = Callable[[Action, _Attempt], str]
+
+
+def _still_owed(connector: Connector, row: Action) -> list[Invoice]:
+    """The action's invoices as they are now, keeping those still owed exactly as decided."""
+    planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
+    owed, gone = [], []
+    for invoice_id in row.payload["invoice_ids"]:
+        try:
+            invoice = connector.get_invoice(invoice_id)
+        except NotFound:
+            gone.append(f"invoice {invoice_id} no longer exists")
+            continue
+        if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0:
+            gone.append(f"invoice {invoice.number} was paid or closed after this was decided")
+        elif invoice_id in planned and invoice.balance.amount != planned[invoice_id]:
+            gone.append(f"invoice {invoice.number}'s balance changed after this was decided")
+        else:
+            owed.append(invoice)
+    if not owed:
+        raise _Skip("; ".join(gone))
+    return owed
+
+
+def _note(row: Action, effects: Effects, text: str) -> Note:
+    return Note(text=text, action_id=action_ref(row), on=effects.note_date())
+
+
+def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
+    note = _note(row, at.effects, text)
+    for invoice_id in invoice_ids:
+        # Idempotent: the connector adds nothing when a note with this reference is already there.
+        at.effects.connector.add_invoice_note(invoice_id, note, f"{row.idempotency_key}:note:{invoice_id}")
+        at.report.notes_written += 1
+
+
+def _already_noted(at: _Attempt, row: Action) -> list[str]:
+    ref = action_ref(row)
+    return [i for i in row.payload["invoice_ids"] if at.effects.connector.find_invoice_note(i, ref)]
+
+
+def _stage_words(row: Action) -> str:
+    return (row.payload.get("stage") or "reminder").replace("_", " ")
+
+
+def _send_reminder(row: Action, at: _Attempt) -> str:
+    if row.payload["payload"].get("channel") == "accounting_system_email":
+        return _send_through_provider(row, at)
+    delivered = row.payload.get("delivered")
+    if delivered is None:
+        if at.recovering and row.payload.get("sending") and not getattr(at.effects.sender, "idempotent", False):
+            raise DeliveryError(
+                "arpilot stopped while this email was being handed to the email provider and cannot tell "
+                "whether it went out; it was not sent again so the customer cannot get it twice"
+            )
+        invoices = _still_owed(at.effects.connector, row)
+        customer = at.effects.connector.get_customer(row.payload["customer_id"])
+        message = at.effects.compose_reminder(row, customer, invoices)
+        _save_payload(at.sessions, row, sending=True, subject=message.subject)
+        receipt = at.effects.sender.send(message)
+        delivered = [i.provider_id for i in invoices]
+        # Committed before the notes: from here on a crash never sends the email again.
+        _save_payload(at.sessions, row, delivered=delivered, external_ref=f"email:{receipt.message_id or receipt.provider}")
+        if not receipt.already_sent:
+            at.report.emails_sent += 1
+    recipients = ", ".join(row.payload.get("recipients") or ())
+    _write_notes(at, row, delivered, f"{_stage_words(row)} emailed to {recipients}: \"{row.payload.get('subject', '')}\"")
+    return row.external_ref or "email"
+
+
+def _save_payload(sessions: sessionmaker[Session], row: Action, *, external_ref: str | None = None, **facts: Any) -> None:
+    row.payload = {**row.payload, **facts}
+    values: dict[str, Any] = {"payload": row.payload}
+    if external_ref is not None:
+        row.external_ref = values["external_ref"] = external_ref
+    with transaction(sessions) as session:
+        session.execute(update(Action).where(Action.id == row.id).values(**values))
+
+
+def _send_through_provider(row: Action, at: _Attempt) -> str:
+    """The accounting system emails its own invoice; the per-invoice key makes a repeat harmless,
+    and the note after each send marks it done."""
+    connector = at.effects.connector
+    done = set(_already_noted(at, row)) if at.recovering or at.retry else set()
+    if done:  # partly carried out before a crash: finish it without re-judging the decision
+        invoices = [connector.get_invoice(i) for i in row.payload["invoice_ids"] if i not in done]
+    else:
+        invoices = _still_owed(connector, row)
+    refs = []
+    for invoice in invoices:
+        refs.append(connector.send_invoice(invoice.provider_id, f"{row.idempotency_key}:send:{invoice.provider_id}"))
+        at.report.emails_sent += 1
+        _write_notes(at, row, [invoice.provider_id], f"{_stage_words(row)}: invoice sent by the accounting system")
+    return ",".join(refs) or "sent before a restart"
+
+
+def _add_note(row: Action, at: _Attempt) -> str:
+    invoices = _still_owed(at.effects.connector, row)
+    _write_notes(at, row, [i.provider_id for i in invoices], row.payload["payload"].get("text") or row.reason)
+    return action_ref(row)
+
+
+def _set_terms(row: Action, at: _Attempt) -> str:
+    day = int(row.payload["payload"]["day_of_month"])
+    return at.effects.connector.set_mid_month_terms(row.payload["customer_id"], day, row.idempotency_key)
+
+
+def _hold(on: bool) -> Handler:
+    def handler(row: Action, at: _Attempt) -> str:
+        customer_id = row.payload["customer_id"]
+        if at.effects.connector.customer_on_hold(customer_id) is on:
+            if at.recovering or at.retry:
+                return "already in place"  # our own earlier try got there
+            raise _Skip("the customer is already on credit hold" if on else "the customer is not on credit hold")
+        return at.effects.connector.set_credit_hold(customer_id, on, _note(row, at.effects, row.reason), row.idempotency_key)
+
+    return handler
+
+
+def _owner_task(row: Action, at: _Attempt) -> str:
+    # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the provider.
+    return "owner task"
+
+
+_HANDLERS: dict[ActionKind, Handler] = {
+    ActionKind.SEND_REMINDER: _send_reminder,
+    ActionKind.RESEND_INVOICE: _send_through_provider,
+    ActionKind.ADD_NOTE: _add_note,
+    ActionKind.SET_MID_MONTH_TERMS: _set_terms,
+    ActionKind.CREDIT_HOLD_ON: _hold(True),
+    ActionKind.CREDIT_HOLD_OFF: _hold(False),
+    ActionKind.CREATE_CALL_TASK: _owner_task,
+    ActionKind.RECOMMEND_ESCALATION: _owner_task,
+}

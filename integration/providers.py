@@ -1,0 +1,59 @@
+"""Building a connection's connector: its provider's client, its tokens, its base URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Connector, Provider
+from connectors.quickbooks.client import PRODUCTION_URL
+from connectors.quickbooks.connector import QuickBooksConnector
+from integration.config import ConfigError, Settings
+from integration.models import Connection, Organization
+from oauth.crypto import TokenCipher
+from oauth.intuit import IntuitOAuth
+from oauth.refresh import ConnectionTokenSource
+
+QUICKBOOKS_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com/v3"
+
+ConnectorFactory = Callable[[Connection, Organization], Connector]
+
+
+def quickbooks_api_base(environment: str) -> str:
+    """Intuit's production or sandbox API; for a discovery URL, the v3 API on the same origin (a local sandbox)."""
+    if environment.lower() in ("production", "prod"):
+        return PRODUCTION_URL
+    if environment.lower() == "sandbox":
+        return QUICKBOOKS_SANDBOX_URL
+    parts = urlsplit(environment)
+    return f"{parts.scheme}://{parts.netloc}/v3"
+
+
+def connector_factory(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    sleep: Callable[[float], None] = time.sleep,
+) -> ConnectorFactory:
+    cipher = TokenCipher(settings.token_encryption_keys)
+
+    def build(connection: Connection, organization: Organization) -> Connector:
+        if connection.provider == Provider.QUICKBOOKS.value:
+            config = settings.quickbooks
+            if config is None:
+                raise ConfigError("QUICKBOOKS_CLIENT_ID is not set, so QuickBooks connections cannot run")
+            tokens = ConnectionTokenSource(sessions, cipher, connection.id, lambda: IntuitOAuth(config, clock=clock), clock=clock)
+            return QuickBooksConnector(
+                connection.external_id, tokens, home_currency=organization.base_currency,
+                base_url=quickbooks_api_base(config.environment),
+                today=lambda: clock().date(),
+                sleep=sleep,
+            )
+        raise ConfigError(f"no connector for provider {connection.provider!r}")
+
+    return build

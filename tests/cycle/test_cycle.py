@@ -1,0 +1,56 @@
+"""The cycle end to end on the QuickBooks sandbox: sync, decide, plan, execute, exactly once."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from integration.models import ActionStatus
+from tests.cycle.conftest import World
+
+LIVE = {"mode": "live"}
+
+
+def test_observe_mode_decides_but_sends_and_writes_nothing(world: World) -> None:
+    summary = world.cycle()
+    assert summary.status == "observed", summary.detail
+    assert summary.synced["invoice"] >= 4
+    assert summary.decided, "the small company has overdue invoices"
+    assert world.actions() == []
+    assert world.outbox.entries() == []
+    assert world.notes() == {}
+
+
+def test_live_cycle_sends_writes_back_and_records_once(world: World) -> None:
+    world.set_rules(LIVE)
+    first = world.cycle()
+    assert first.status == "done", first.detail
+    actions = world.actions()
+    assert actions and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in actions), [
+        (a.kind, a.status, a.last_error) for a in actions
+    ]
+    emails = world.outbox.entries()
+    reminders = [a for a in actions if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
+    assert len(emails) == len(reminders) == first.execution["emails_sent"] > 0
+    notes = world.notes()
+    for action in reminders:
+        for invoice_id in action.payload["delivered"]:
+            assert action.payload["subject"] in notes[invoice_id]
+
+    second = world.cycle()
+    assert second.status == "done"
+    assert second.planned == 0
+    assert len(world.actions()) == len(actions)
+    assert len(world.outbox.entries()) == len(emails)
+    assert world.notes() == notes
+
+
+def test_customer_without_email_gets_a_call_task_not_an_email(world: World) -> None:
+    world.set_rules(LIVE)
+    world.cycle()
+    sandbox_ids = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()
+    no_email_customer = sandbox_ids["customers"]["cust-03"]
+    kinds = Counter(a.kind for a in world.actions() if a.payload["customer_id"] == no_email_customer)
+    assert kinds["send_reminder"] == 0
+    recipients = {r for entry in world.outbox.entries() for r in json.dumps(entry).split('"') if "@" in r}
+    assert not any("cobalt" in r for r in recipients)
