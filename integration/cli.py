@@ -10,6 +10,7 @@ import click
 
 from integration.config import ConfigError, load_settings
 from integration.db import downgrade, upgrade
+from reminders.content import REMINDER_STAGES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,6 +98,41 @@ def scenario(seed: int, as_of: dt.datetime | None, months: int, output: Path | N
         click.echo(f"wrote {output}")
     else:
         click.echo(text)
+
+
+@main.group()
+def reminders() -> None:
+    """Reminder email content."""
+
+
+@reminders.command("preview")
+@click.option("--stage", type=click.Choice(REMINDER_STAGES), help="One stage (default: every stage).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text", show_default=True)
+@click.option("--locale", default="en_US", show_default=True, help="Locale for amounts and dates, e.g. de_DE.")
+@click.option("--currency", default="USD", show_default=True, help="Currency of the sample invoices.")
+def reminders_preview(stage: str | None, fmt: str, locale: str, currency: str) -> None:
+    """Render the reminder emails for a sample customer."""
+    from connectors.base import UnsupportedCurrency
+    from reminders.errors import InvalidLocale
+    from reminders.preview import render_previews
+
+    try:
+        previews = render_previews((stage,) if stage else REMINDER_STAGES, locale=locale, currency=currency)
+    except InvalidLocale as exc:
+        raise click.BadParameter(str(exc), param_hint="--locale") from exc
+    except UnsupportedCurrency as exc:
+        raise click.BadParameter(str(exc), param_hint="--currency") from exc
+    for name, email in previews.items():
+        if fmt == "html":
+            click.echo(f"<!-- stage: {name} -->\n{email.html}")
+        else:
+            click.echo(f"===== {name} =====\nSubject: {email.subject}\n\n{email.text}")
+
+
+from integration.policy.cli import backtest_command, preview_command  # noqa: E402 - registered below
+
+main.add_command(preview_command)
+main.add_command(backtest_command)
 
 
 def _settings():  # type: ignore[no-untyped-def]

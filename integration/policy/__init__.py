@@ -1,0 +1,1 @@
+"""The collections policy: pure functions from (snapshot, rules, now) to planned actions."""

@@ -1,0 +1,78 @@
+"""`arpilot preview` and `arpilot backtest`: the policy on a scenario file or the demo company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from integration.policy.backtest import backtest, decision_time, preview
+from integration.policy.rules import Rules
+from integration.policy.scenario_snapshot import snapshot_from_scenario
+from integration.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
+
+DAY = click.DateTime(["%Y-%m-%d"])
+SCENARIO = click.option(
+    "--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A scenario file (default: the built-in demo company).",
+)
+
+
+def _scenario(path: Path | None) -> Scenario:
+    if path is None:
+        return generate_demo_company()
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("preview")
+@SCENARIO
+@click.option("--as-of", "as_of", type=DAY, help="The day to decide for (default: the scenario's day).")
+@click.option("--json", "as_json", is_flag=True, help="Print the actions as JSON.")
+def preview_command(scenario_path: Path | None, as_of: dt.datetime | None, as_json: bool) -> None:
+    """List the actions the policy would take today, each with its reason."""
+    scenario = _scenario(scenario_path)
+    day = as_of.date() if as_of else scenario.as_of
+    rules = Rules.default()
+    result = preview(snapshot_from_scenario(scenario, day), rules, decision_time(day, scenario.company.timezone, rules))
+    if as_json:
+        click.echo(json.dumps([a.as_dict() for a in result.actions], indent=1))
+        return
+    click.echo(f"{scenario.company.name}: {len(result.actions)} actions for {day.isoformat()}")
+    names = {c.id: c.name for c in scenario.customers}
+    for action in result.actions:
+        click.echo(f"- [{action.kind.value}] {names.get(action.customer_id, action.customer_id)}: {action.reason}")
+
+
+@click.command("backtest")
+@SCENARIO
+@click.option("--from", "start", type=DAY, required=True, help="First day to replay.")
+@click.option("--to", "end", type=DAY, required=True, help="Last day to replay.")
+@click.option("--false-alarm-days", default=7, show_default=True, type=click.IntRange(0, 60),
+              help="A reminder is a false alarm if the invoice was paid within this many days anyway.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def backtest_command(scenario_path: Path | None, start: dt.datetime, end: dt.datetime, false_alarm_days: int, as_json: bool) -> None:
+    """Replay each day of a past period and report what the policy would have done."""
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    scenario = _scenario(scenario_path)
+    days = (end.date() - start.date()).days + 1
+    with click.progressbar(length=days, label="replaying days", file=sys.stderr) as bar:
+        report = backtest(scenario, Rules.default(), start.date(), end.date(),
+                          false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=1))
+        return
+    click.echo(f"{scenario.company.name}, {report.start} to {report.end} ({report.days} days)")
+    click.echo(f"emails: {report.emails}, call tasks: {report.call_tasks}, escalations: {report.escalations}")
+    for stage, count in report.as_dict()["reminders_by_stage"].items():  # type: ignore[union-attr]
+        click.echo(f"  {stage}: {count}")
+    click.echo(f"credit holds placed: {len(report.holds_on)}, released: {len(report.holds_off)}")
+    click.echo(f"moved to mid-month terms: {len(report.mid_month_moves)}")
+    click.echo(f"false alarms: {report.false_alarms} of {report.alarm_reminders} overdue reminders "
+               f"({report.false_alarm_pct:.1f}%) went to invoices paid within {report.false_alarm_days} days anyway")

@@ -1,0 +1,388 @@
+"""decide(snapshot, rules, now) -> planned actions: the whole collections policy as a pure function.
+
+For each customer, once: gather the facts (profiles.gather), classify them, then walk the open
+invoices. An invoice's place on the ladder comes from the history of what was already done, never
+from a counter: the stage due today is the highest stage its age has reached beyond the last one
+done, so a backlog gets the stage for its age, a missed cycle catches up once, and nothing repeats.
+A part payment after the last step restarts the clock for the next step (no skip, no repeat); a
+broken promise or plan resumes the ladder one stage up at once.
+
+Hot path: date ordinals and plain tuples per invoice; objects only for the invoices that act today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from connectors.base import Customer, Invoice
+from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, idempotency_key
+from integration.policy.aging import local_today
+from integration.policy.pauses import PauseState
+from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
+from integration.policy.quiet_hours import next_send_time
+from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
+from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Stage
+from integration.policy.snapshot import CustomerOverride, History, Snapshot
+
+EMAIL_CHANNELS = ("email", "accounting_system_email")
+
+
+class _Ladder:
+    """The enabled stages with their offsets, and day thresholds per grace shift (cached)."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.stages = rules.ladder.stages
+        self.enabled = [i for i, s in enumerate(self.stages) if s.enabled]
+        self.post_issue = [i for i in self.enabled if i > 0]  # stages counted from the due date
+        self.check_in = 0 in self.enabled
+        self._thresholds: dict[int, list[int]] = {}
+
+    def thresholds(self, shift: int) -> list[int]:
+        found = self._thresholds.get(shift)
+        if found is None:
+            found = [self.stages[i].offset_days + (shift if self.stages[i].offset_days > 0 else 0) for i in self.post_issue]
+            self._thresholds[shift] = found
+        return found
+
+    def stage_day(self, index: int, issue: int, due: int, shift: int) -> int:
+        offset = self.stages[index].offset_days
+        if index == 0:
+            return issue + offset
+        return due + offset + (shift if offset > 0 else 0)
+
+    def after(self, index: int, steps: int = 1) -> int | None:
+        later = [i for i in self.enabled if i > index]
+        if not later:
+            return None
+        return later[min(steps, len(later)) - 1]
+
+
+class _Past:
+    """The history indexed for lookups: last stage and date per invoice, last email per customer."""
+
+    def __init__(self, history: History) -> None:
+        self.stage: dict[str, int] = {}
+        self.stage_on: dict[str, int] = {}
+        self.last_email: dict[str, int] = {}
+        index = {name: i for i, name in enumerate(STAGES)}
+        for sent in history.reminders:
+            day, level = sent.date.toordinal(), index[sent.stage]
+            for invoice_id in sent.invoice_ids:
+                if self.stage.get(invoice_id, -1) < level:
+                    self.stage[invoice_id] = level
+                if self.stage_on.get(invoice_id, 0) < day:
+                    self.stage_on[invoice_id] = day
+            if sent.channel in EMAIL_CHANNELS and self.last_email.get(sent.customer_id, 0) < day:
+                self.last_email[sent.customer_id] = day
+        self.hold: dict[str, tuple[bool, int]] = {}
+        for event in sorted(history.holds, key=lambda e: e.date):
+            self.hold[event.customer_id] = (event.on, event.date.toordinal())
+        self.moved = {move.customer_id for move in history.term_moves}
+
+
+class _Step:
+    """One invoice whose next stage is due today."""
+
+    __slots__ = ("invoice", "index", "anchor", "days", "why")
+
+    def __init__(self, invoice: Invoice, index: int, anchor: int, days: int, why: str) -> None:
+        self.invoice, self.index, self.anchor, self.days, self.why = invoice, index, anchor, days, why
+
+
+def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
+    today = local_today(now, snapshot.company.timezone)
+    ledger = gather(snapshot, rules, today)
+    run = _Run(snapshot, rules, now, today, ledger.last_applied)
+    actions: list[PlannedAction] = []
+    for customer_id in sorted(ledger.facts):
+        actions.extend(run.customer(ledger.facts[customer_id]))
+    actions.sort(key=PlannedAction.sort_key)
+    return actions
+
+
+class _Run:
+    def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int]) -> None:
+        self.snapshot, self.rules, self.now, self.today = snapshot, rules, now, today
+        self.today_ord = today.toordinal()
+        self.last_applied = last_applied
+        self.ladder = _Ladder(rules)
+        self.past = _Past(snapshot.history)
+        self._send_times: dict[str, dt.datetime | None] = {}
+
+    # --- per customer ----------------------------------------------------------------------
+
+    def customer(self, entry: CustomerFacts) -> list[PlannedAction]:
+        customer = entry.customer
+        override = self.snapshot.overrides.get(customer.provider_id)
+        if customer.deleted or (override is not None and override.excluded):
+            return []
+        customer_id = customer.provider_id
+        on_hold = customer_id in self.snapshot.on_hold
+        if not entry.open and not on_hold and entry.month_end_late < self.rules.mid_month.min_occurrences:
+            return []  # nothing open, nothing to release, cannot qualify for mid-month: skip the profile
+        profile = classify(entry, self.rules, self.today)
+        paused = override is not None and override.paused
+        actions = self._account_moves(entry, profile, on_hold, paused)
+        if not paused and entry.open:
+            steps = self._steps(entry, profile, override)
+            if steps:
+                actions.extend(self._ladder_actions(customer, profile, override, steps))
+        return actions
+
+    def _grace(self, profile: PaymentProfile, override: CustomerOverride | None) -> int:
+        if override is not None and override.grace_days is not None:
+            return override.grace_days
+        grace = self.rules.grace
+        if not grace.enabled or profile.classification not in grace.profile_classes:
+            return 0
+        return min(max(profile.median_days_late or 0, 0), grace.max_days)
+
+    def _steps(self, entry: CustomerFacts, profile: PaymentProfile, override: CustomerOverride | None) -> list[_Step]:
+        shift = self._grace(profile, override)
+        thresholds = self.ladder.thresholds(shift)
+        post_issue, ladder = self.ladder.post_issue, self.ladder
+        today = self.today_ord
+        done, done_on, last_applied = self.past.stage, self.past.stage_on, self.last_applied
+        up = self.rules.pauses.broken_promise_stages_up
+        steps: list[_Step] = []
+        for invoice, state in entry.open:
+            if state.active:
+                continue
+            due = (invoice.due_date or invoice.issue_date).toordinal()
+            days = today - due
+            position = bisect_right(thresholds, days) - 1
+            if position >= 0:
+                target = post_issue[position]
+            elif ladder.check_in and today - invoice.issue_date.toordinal() >= ladder.stages[0].offset_days:
+                target = 0
+            else:
+                target = -1
+            invoice_id = invoice.provider_id
+            last = done.get(invoice_id, -1)
+            paid_on = last_applied.get(invoice_id)
+            if target <= last and state.broken_on is None and (paid_on is None or last < 0 or paid_on <= done_on[invoice_id]):
+                continue  # the common case: nothing new since the last step
+            step = self._step(invoice, state, target, last, done_on.get(invoice_id), paid_on, days, due, shift, up)
+            if step is not None:
+                steps.append(step)
+        return steps
+
+    def _step(self, invoice: Invoice, state: PauseState, target: int, last: int, last_on: int | None,
+              paid_on: int | None, days: int, due: int, shift: int, up: int) -> _Step | None:
+        ladder, today = self.ladder, self.today_ord
+        issue = invoice.issue_date.toordinal()
+        if state.broken_on is not None and (last_on is None or last_on < state.broken_on):
+            bumped = ladder.after(last, up) if up else None
+            index = max(target, bumped if bumped is not None else -1)
+            if index > last:
+                return _Step(invoice, index, state.broken_on, days, f"{state.why}, so the reminders resume")
+        if last >= 0 and paid_on is not None and last_on is not None and last_on < paid_on:
+            # A part payment after the last step: the next step waits its usual gap from the payment.
+            following = ladder.after(last)
+            if following is None:
+                return None
+            gap = ladder.stage_day(following, issue, due, shift) - ladder.stage_day(last, issue, due, shift)
+            anchor = paid_on + max(gap, 1)
+            if today < anchor:
+                return None
+            why = f"a part payment on {dt.date.fromordinal(paid_on).isoformat()} restarted the clock"
+            return _Step(invoice, following, anchor, days, why)
+        if target <= last:
+            return None
+        return _Step(invoice, target, ladder.stage_day(target, issue, due, shift), days, "")
+
+    # --- reminders, call tasks, notes, re-sends, escalation --------------------------------
+
+    def _ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
+                        steps: list[_Step]) -> list[PlannedAction]:
+        stages = self.ladder.stages
+        steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
+        calls = [s for s in steps if stages[s.index].channel == "call"]
+        emails = [s for s in steps if stages[s.index].channel in EMAIL_CHANNELS]
+        actions: list[PlannedAction] = []
+        if calls:
+            actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
+        if not emails:
+            return actions
+        if override is not None and override.opted_out:
+            if self.rules.opt_out.call_instead:
+                actions.extend(self._call_stage(customer, profile, emails, f"{customer.name} opted out of reminder emails, so call instead"))
+            return actions
+        last_email = self.past.last_email.get(customer.provider_id)
+        if last_email is not None and self.today_ord - last_email < self.rules.frequency.min_days_between_emails:
+            return actions  # the frequency cap: these invoices wait for the next allowed day
+        if not self.rules.frequency.consolidate:
+            emails = emails[:1]
+        top = stages[emails[0].index]
+        roles = [role for role in CONTACT_ROLES if any(role in stages[s.index].recipients for s in emails)]
+        recipients = _addresses(customer, [s.invoice for s in emails], roles)
+        if not recipients:
+            return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
+        ids = tuple(s.invoice.provider_id for s in emails)
+        anchor = dt.date.fromordinal(max(s.anchor for s in emails))
+        not_before = self._not_before(customer.provider_id, override)
+        reason = sentence(
+            invoices_phrase([(s.invoice.number, s.days) for s in emails]),
+            habit_phrase(customer.name, profile),
+            _stage_phrase(top.name, emails),
+        )
+        actions.append(PlannedAction(
+            ActionKind.SEND_REMINDER, customer.provider_id, ids, top.name, recipients, reason,
+            idempotency_key(ActionKind.SEND_REMINDER, customer.provider_id, ids, top.name, anchor), not_before,
+            {"channel": top.channel, "template": top.template, "classification": profile.classification,
+             "invoice_stages": {s.invoice.provider_id: stages[s.index].name for s in emails},
+             "days_overdue": {s.invoice.provider_id: s.days for s in emails}},
+        ))
+        actions.extend(self._notes(customer, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))
+        if top.call_task:
+            actions.append(self._call_task(customer, profile, emails, top.name, anchor, reason, advances=False))
+        for step in emails:
+            stage = stages[step.index]
+            if stage.resend_invoice:
+                key = idempotency_key(ActionKind.RESEND_INVOICE, customer.provider_id, (step.invoice.provider_id,), stage.name, dt.date.fromordinal(step.anchor))
+                actions.append(PlannedAction(
+                    ActionKind.RESEND_INVOICE, customer.provider_id, (step.invoice.provider_id,), stage.name, recipients[:1],
+                    sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage.name]),
+                    key, not_before,
+                ))
+        escalating = [s for s in emails if stages[s.index].escalate]
+        if escalating:
+            actions.append(self._escalation(customer, profile, escalating))
+        return actions
+
+    def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
+        """A call task that stands in for a ladder step (it advances the ladder), with its notes."""
+        top = self.ladder.stages[steps[0].index].name
+        anchor = dt.date.fromordinal(max(s.anchor for s in steps))
+        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), habit_phrase(customer.name, profile),
+                          f"{STAGE_WORDS[top]}: {why}")
+        task = self._call_task(customer, profile, steps, top, anchor, reason, advances=True)
+        return [task, *self._notes(customer, steps, f"{STAGE_WORDS[top]}: call task for the owner")]
+
+    def _call_task(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], stage: str,
+                   anchor: dt.date, reason: str, *, advances: bool) -> PlannedAction:
+        ids = tuple(s.invoice.provider_id for s in steps)
+        points = [f"Invoice {s.invoice.number}: {s.invoice.balance} open, {lateness(s.days)}" for s in steps]
+        points.append(habit_phrase(customer.name, profile) + ".")
+        points.append("Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed.")
+        payload: dict[str, object] = {"talking_points": points, "phone": customer.phone, "classification": profile.classification}
+        if advances:
+            payload["invoice_stages"] = {s.invoice.provider_id: self.ladder.stages[s.index].name for s in steps}
+        return PlannedAction(
+            ActionKind.CREATE_CALL_TASK, customer.provider_id, ids, stage, (), reason,
+            idempotency_key(ActionKind.CREATE_CALL_TASK, customer.provider_id, ids, stage, anchor), None, payload,
+        )
+
+    def _notes(self, customer: Customer, steps: list[_Step], what: str) -> list[PlannedAction]:
+        notes = []
+        for step in steps:
+            stage = self.ladder.stages[step.index].name
+            invoice_id = step.invoice.provider_id
+            text = f"arpilot: {what} on {self.today.isoformat()} ({lateness(step.days)})."
+            notes.append(PlannedAction(
+                ActionKind.ADD_NOTE, customer.provider_id, (invoice_id,), stage, (),
+                f"Record on invoice {step.invoice.number} that the {STAGE_WORDS[stage]} was done.",
+                idempotency_key(ActionKind.ADD_NOTE, customer.provider_id, (invoice_id,), stage, dt.date.fromordinal(step.anchor)),
+                None, {"text": text},
+            ))
+        return notes
+
+    def _escalation(self, customer: Customer, profile: PaymentProfile, steps: list[_Step]) -> PlannedAction:
+        ids = tuple(s.invoice.provider_id for s in steps)
+        anchor = dt.date.fromordinal(max(s.anchor for s in steps))
+        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), habit_phrase(customer.name, profile),
+                          "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off")
+        return PlannedAction(
+            ActionKind.RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", (), reason,
+            idempotency_key(ActionKind.RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", anchor), None,
+            {"options": list(ESCALATION_OPTIONS), "balance": {s.invoice.provider_id: str(s.invoice.balance.amount) for s in steps}},
+        )
+
+    def _not_before(self, customer_id: str, override: CustomerOverride | None) -> dt.datetime | None:
+        schedule = self.rules.schedule
+        zone = self.snapshot.company.timezone
+        if schedule.timezone_source == "customer" and override is not None and override.timezone:
+            zone = override.timezone
+        if zone not in self._send_times:
+            self._send_times[zone] = next_send_time(self.now, zone, schedule)
+        return self._send_times[zone]
+
+    # --- credit hold and mid-month terms ---------------------------------------------------
+
+    def _account_moves(self, entry: CustomerFacts, profile: PaymentProfile, on_hold: bool, paused: bool) -> list[PlannedAction]:
+        customer = entry.customer
+        customer_id = customer.provider_id
+        actions: list[PlannedAction] = []
+        hold = self.rules.credit_hold
+        overdue = {c: a for c, a in entry.overdue.items() if a > 0}
+        ours = self.past.hold.get(customer_id)
+        if on_hold and not overdue and hold.auto_release and ours is not None and ours[0]:
+            actions.append(PlannedAction(
+                ActionKind.CREDIT_HOLD_OFF, customer_id, (), None, (),
+                sentence(f"{customer.name} has no overdue balance any more", "the credit hold arpilot placed is released"),
+                idempotency_key(ActionKind.CREDIT_HOLD_OFF, customer_id, (), None, dt.date.fromordinal(ours[1])),
+                None, {"note": f"arpilot: credit hold released on {self.today.isoformat()}; the overdue balance is paid."},
+            ))
+        elif not on_hold and not paused and hold.enabled and overdue and self._hold_due(entry, profile):
+            owed = " and ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items()))
+            oldest = entry.oldest_overdue
+            reason = sentence(
+                f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",
+                habit_phrase(customer.name, profile),
+                "credit hold until the overdue balance is paid",
+            )
+            actions.append(PlannedAction(
+                ActionKind.CREDIT_HOLD_ON, customer_id, (), None, (), reason,
+                idempotency_key(ActionKind.CREDIT_HOLD_ON, customer_id, (), None, dt.date.fromordinal(self.today_ord - oldest)),
+                None, {"note": f"arpilot: credit hold placed on {self.today.isoformat()}: {owed} past due.",
+                       "classification": profile.classification, "oldest_overdue_days": oldest},
+            ))
+        mid = self.rules.mid_month
+        if (mid.enabled and not paused and profile.month_end_clustered and profile.classification in mid.profile_classes
+                and customer_id not in self.snapshot.mid_month and customer_id not in self.past.moved):
+            reason = sentence(
+                f"{customer.name} paid late {plural(profile.month_end_late_payments, 'time')} in the history window "
+                "when an invoice fell due at month-end",
+                habit_phrase(customer.name, profile),
+                f"move them to terms due on day {mid.day_of_month} of the month",
+            )
+            actions.append(PlannedAction(
+                ActionKind.SET_MID_MONTH_TERMS, customer_id, (), None, (), reason,
+                idempotency_key(ActionKind.SET_MID_MONTH_TERMS, customer_id, (), None, None),
+                None, {"day_of_month": mid.day_of_month},
+            ))
+        return actions
+
+    def _hold_due(self, entry: CustomerFacts, profile: PaymentProfile) -> bool:
+        hold = self.rules.credit_hold
+        if all(amount < hold.min_overdue_amount for amount in entry.overdue.values()):
+            return False
+        if entry.oldest_overdue >= hold.all_customers_days_overdue:
+            return True
+        return profile.classification in hold.profile_classes and entry.oldest_overdue >= hold.days_overdue
+
+
+def _stage_phrase(top: str, steps: list[_Step]) -> str:
+    words = STAGE_WORDS[top]
+    if len(steps) > 1:
+        words += f", one email for {plural(len(steps), 'invoice')}"
+    why = next((s.why for s in steps if s.why), "")
+    return f"{words} ({why})" if why else words
+
+
+def _addresses(customer: Customer, invoices: Iterable[Invoice], roles: list[str]) -> tuple[str, ...]:
+    """Emails for the roles, billing first: the invoices' own bill-to address, the customer's
+    address, then contacts of each role. Duplicates dropped, order kept."""
+    found: list[str] = []
+    for role in roles:
+        if role == "billing":
+            candidates = [i.email for i in invoices] + [customer.email]
+        else:
+            candidates = []
+        candidates += [c.email for c in customer.contacts if c.role == role]
+        for email in candidates:
+            if email and email.strip() and email not in found:
+                found.append(email)
+    return tuple(found)

@@ -1,0 +1,179 @@
+"""Payment profiles: how each customer has paid over the history window, and their class.
+
+`gather` walks the snapshot once and collects, per customer, the paid history and the open
+invoices; `classify` turns those facts into a `PaymentProfile` with the thresholds from the rules.
+Both are on decide's hot path, so they work on date ordinals and plain lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from connectors.base import Customer, Invoice, InvoiceStatus
+from integration.policy.aging import local_today
+from integration.policy.pauses import NOT_PAUSED, PauseState, pause_state
+from integration.policy.rules import Rules
+from integration.policy.snapshot import Snapshot
+
+ZERO = Decimal(0)
+_OPEN, _PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
+
+
+class CustomerFacts:
+    """What one pass over the snapshot learns about one customer (mutable while gathering)."""
+
+    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open", "overdue",
+                 "oldest_overdue", "last_payment")
+
+    def __init__(self, customer: Customer) -> None:
+        self.customer = customer
+        self.late_days: list[int] = []  # paid invoices: days from due date to full payment
+        self.issue_days: list[int] = []  # paid invoices: days from issue date to full payment
+        self.month_end_late = 0  # late payments of invoices due in the last days of a month
+        self.open: list[tuple[Invoice, PauseState]] = []
+        self.overdue: dict[str, Decimal] = {}  # currency -> past-due balance, paused invoices excluded
+        self.oldest_overdue = 0  # days, paused invoices excluded
+        self.last_payment: int | None = None  # ordinal
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentProfile:
+    customer_id: str
+    classification: str
+    paid_invoices: int
+    median_days_from_issue: int | None
+    p80_days_from_issue: int | None
+    median_days_late: int | None  # from the due date; negative means early
+    p80_days_late: int | None
+    on_time_pct: int | None
+    late_payments: int
+    month_end_late_payments: int
+    month_end_clustered: bool
+    overdue_balance: Mapping[str, Decimal]
+    oldest_overdue_days: int
+    last_payment: dt.date | None
+
+
+def _percentile(values: list[int], pct: int) -> int | None:
+    """Nearest-rank percentile of an already sorted list."""
+    if not values:
+        return None
+    rank = -(-len(values) * pct // 100)  # ceiling
+    return values[max(rank, 1) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The gathered facts plus what decide needs about payments."""
+
+    today: dt.date
+    facts: dict[str, CustomerFacts]
+    last_applied: dict[str, int]  # invoice id -> ordinal of the latest payment applied to it
+
+
+def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
+    today_ord = today.toordinal()
+    window_start = today_ord - rules.profiles.history_days
+    tolerance = rules.profiles.on_time_tolerance_days
+    month_end = dt.timedelta(days=rules.mid_month.month_end_days)
+    facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
+    last_applied: dict[str, int] = {}
+    for payment in snapshot.payments:
+        if payment.deleted:
+            continue
+        day = payment.date.toordinal()
+        for application in payment.applied_to:
+            if last_applied.get(application.invoice_id, 0) < day:
+                last_applied[application.invoice_id] = day
+        entry = facts.get(payment.customer_id)
+        if entry is not None and (entry.last_payment is None or entry.last_payment < day):
+            entry.last_payment = day
+    pauses, pause_rules = snapshot.pauses, rules.pauses
+    not_paused = NOT_PAUSED
+    get_paid = last_applied.get
+    for invoice in snapshot.invoices:
+        status = invoice.status
+        if status is _OPEN:
+            amount = invoice.balance.amount
+            if amount > ZERO:
+                entry = facts[invoice.customer_id]
+                state = not_paused
+                if pauses and invoice.provider_id in pauses:
+                    state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
+                entry.open.append((invoice, state))
+                late = today_ord - (invoice.due_date or invoice.issue_date).toordinal()
+                if late > 0 and not state.active:
+                    overdue = entry.overdue
+                    currency = invoice.balance.currency
+                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
+                    if late > entry.oldest_overdue:
+                        entry.oldest_overdue = late
+                continue
+        elif status is not _PAID:
+            continue  # voided, deleted and draft invoices are neither history nor collectable
+        # Paid (or open with nothing left): part of the payment history when paid inside the window.
+        paid_on = get_paid(invoice.provider_id)
+        if paid_on is None or paid_on < window_start or paid_on > today_ord:
+            continue
+        entry = facts[invoice.customer_id]
+        due = invoice.due_date or invoice.issue_date
+        late = paid_on - due.toordinal()
+        entry.late_days.append(late)
+        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
+        if late > tolerance and (due + month_end).month != due.month:
+            entry.month_end_late += 1
+    return Ledger(today, facts, last_applied)
+
+
+def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfile:
+    thresholds = rules.profiles
+    late = sorted(entry.late_days)
+    from_issue = sorted(entry.issue_days)
+    paid = len(late)
+    late_count = sum(1 for days in late if days > thresholds.on_time_tolerance_days)
+    on_time_pct = (100 * (paid - late_count)) // paid if paid else None
+    median, p80 = _percentile(late, 50), _percentile(late, 80)
+    silent_days = today.toordinal() - entry.last_payment if entry.last_payment is not None else None
+    # Long overdue and either silent for long or barely ever paying: not "new", unresponsive.
+    if entry.oldest_overdue >= thresholds.unresponsive_overdue_days and (
+        silent_days is None or silent_days >= thresholds.unresponsive_silence_days or paid < thresholds.min_paid_invoices
+    ):
+        name = "unresponsive"
+    elif paid < thresholds.min_paid_invoices:
+        name = "new"
+    elif on_time_pct >= thresholds.reliable_min_on_time_pct and p80 <= thresholds.reliable_max_p80_days_late:  # type: ignore[operator]
+        name = "good_but_slipping" if entry.oldest_overdue >= thresholds.slipping_overdue_days else "reliable"
+    elif median <= thresholds.good_max_median_days_late and on_time_pct >= thresholds.good_min_on_time_pct:  # type: ignore[operator]
+        name = "good_but_slipping"
+    elif p80 <= thresholds.slow_max_p80_days_late:  # type: ignore[operator]
+        name = "slow_but_steady"
+    else:
+        name = "habitually_late"
+    mid = rules.mid_month
+    clustered = entry.month_end_late >= mid.min_occurrences and 100 * entry.month_end_late >= mid.min_share_pct * late_count
+    return PaymentProfile(
+        customer_id=entry.customer.provider_id,
+        classification=name,
+        paid_invoices=paid,
+        median_days_from_issue=_percentile(from_issue, 50),
+        p80_days_from_issue=_percentile(from_issue, 80),
+        median_days_late=median,
+        p80_days_late=p80,
+        on_time_pct=on_time_pct,
+        late_payments=late_count,
+        month_end_late_payments=entry.month_end_late,
+        month_end_clustered=clustered,
+        overdue_balance=dict(entry.overdue),
+        oldest_overdue_days=entry.oldest_overdue,
+        last_payment=dt.date.fromordinal(entry.last_payment) if entry.last_payment is not None else None,
+    )
+
+
+def payment_profiles(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> dict[str, PaymentProfile]:
+    """Every customer's profile as of `now` (company time zone), by customer id."""
+    today = local_today(now, snapshot.company.timezone)
+    ledger = gather(snapshot, rules, today)
+    return {customer_id: classify(entry, rules, today) for customer_id, entry in sorted(ledger.facts.items())}

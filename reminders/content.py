@@ -1,0 +1,125 @@
+"""Reminder emails: one frozen context in, a subject, a plain-text body and an HTML body out.
+
+Formatting happens here, in Python, so the templates only lay out ready-made strings; the words
+of each stage live in its templates (`templates/<stage>.txt` and `.html`), which extend one layout
+per format. Several invoices for one customer always go out as one email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.base import Money
+from integration.policy.rules import KNOWN_TEMPLATES
+from reminders import formatting
+from reminders.environment import render, render_block
+from reminders.errors import IncompleteContext, UnknownStage
+
+# Every template the rules may name for a stage has a .txt and a .html here (a test checks it).
+REMINDER_STAGES: tuple[str, ...] = KNOWN_TEMPLATES
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderInvoice:
+    number: str
+    issue_date: dt.date
+    due_date: dt.date | None  # None: due on receipt
+    total: Money
+    balance: Money
+    days_overdue: int  # negative while not yet due
+    pay_link: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.number.strip():
+            raise IncompleteContext("invoice number must not be blank")
+        if self.total.currency != self.balance.currency:
+            raise IncompleteContext(
+                f"invoice {self.number}: total is in {self.total.currency} but balance in {self.balance.currency}"
+            )
+        # Autoescaping does not make an href safe: only web links may become a button.
+        if self.pay_link is not None and urlsplit(self.pay_link).scheme not in ("https", "http"):
+            raise IncompleteContext(f"invoice {self.number}: pay_link must be an http(s) URL")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderContext:
+    company_name: str
+    locale: str  # the organisation's locale, e.g. "en_US"
+    sender_name: str
+    signature: str  # the owner's sign-off lines; blank means sender and company name
+    reply_to: str
+    customer_name: str
+    stage: str
+    invoices: tuple[ReminderInvoice, ...]
+    ways_to_pay: tuple[str, ...] = ()  # e.g. "Bank transfer to ...", besides the pay-online links
+    credit_hold: bool = False  # the account is on hold now: every stage says so
+    referral_date: dt.date | None = None  # final notice: when the account goes to collections
+
+    def __post_init__(self) -> None:
+        if self.stage not in REMINDER_STAGES:
+            raise UnknownStage(f"unknown reminder stage {self.stage!r}; known: {', '.join(REMINDER_STAGES)}")
+        if not self.invoices:
+            raise IncompleteContext("a reminder needs at least one invoice")
+        if self.stage == "final_notice" and self.referral_date is None:
+            raise IncompleteContext("a final notice needs referral_date: the customer must be told the date")
+        formatting.parse_locale(self.locale)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_reminder(context: ReminderContext) -> RenderedEmail:
+    variables = _variables(context)
+    subject = render_block(f"{context.stage}.txt", "subject", variables)
+    return RenderedEmail(
+        subject=subject,
+        text=render(f"{context.stage}.txt", variables),
+        html=render(f"{context.stage}.html", {**variables, "subject": subject}),
+    )
+
+
+def _variables(context: ReminderContext) -> dict[str, Any]:
+    locale = formatting.parse_locale(context.locale)
+    numbers = [invoice.number for invoice in context.invoices]
+    noun = "invoice" if len(numbers) == 1 else "invoices"
+    rows = [
+        {
+            "number": invoice.number,
+            "issue_date": formatting.date(invoice.issue_date, locale),
+            "due_date": formatting.date(invoice.due_date, locale) if invoice.due_date else "on receipt",
+            "total": formatting.money(invoice.total, locale),
+            "balance": formatting.money(invoice.balance, locale),
+            "days_overdue": invoice.days_overdue,
+            "timing": formatting.timing(invoice.days_overdue),
+            "pay_link": invoice.pay_link,
+        }
+        for invoice in context.invoices
+    ]
+    totals = formatting.totals_by_currency(invoice.balance for invoice in context.invoices)
+    signature = tuple(line.strip() for line in context.signature.strip().splitlines()) or (
+        context.sender_name,
+        context.company_name,
+    )
+    return {
+        "company_name": context.company_name,
+        "sender_name": context.sender_name,
+        "reply_to": context.reply_to,
+        "customer_name": context.customer_name,
+        "invoices": rows,
+        "invoice_label": f"{noun} {formatting.english_list(numbers)}",
+        "invoice_count": len(rows),
+        "oldest_days_overdue": max(invoice.days_overdue for invoice in context.invoices),
+        "total_due": formatting.english_list(formatting.money(total, locale) for total in totals),
+        "any_pay_link": any(invoice.pay_link for invoice in context.invoices),
+        "ways_to_pay": context.ways_to_pay,
+        "credit_hold": context.credit_hold,
+        "referral_date": formatting.date(context.referral_date, locale) if context.referral_date else None,
+        "signature": signature,
+    }
