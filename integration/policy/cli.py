@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -61,7 +62,7 @@ def backtest_command(scenario_path: Path | None, start: dt.datetime, end: dt.dat
         raise click.BadParameter("--to is before --from", param_hint="--to")
     scenario = _scenario(scenario_path)
     days = (end.date() - start.date()).days + 1
-    with click.progressbar(length=days, label="replaying days", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=days, label="replaying days", file=sys.stderr) as bar:
         report = backtest(scenario, Rules.default(), start.date(), end.date(),
                           false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1))
     if as_json:

@@ -92,28 +92,34 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
         if entry is not None and (entry.last_payment is None or entry.last_payment < day):
             entry.last_payment = day
     pauses, pause_rules = snapshot.pauses, rules.pauses
+    not_paused = NOT_PAUSED
+    get_paid = last_applied.get
     for invoice in snapshot.invoices:
         status = invoice.status
-        if status is not _OPEN and status is not _PAID:
+        if status is _OPEN:
+            amount = invoice.balance.amount
+            if amount > ZERO:
+                entry = facts[invoice.customer_id]
+                state = not_paused
+                if pauses and invoice.provider_id in pauses:
+                    state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
+                entry.open.append((invoice, state))
+                late = today_ord - (invoice.due_date or invoice.issue_date).toordinal()
+                if late > 0 and not state.active:
+                    overdue = entry.overdue
+                    currency = invoice.balance.currency
+                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
+                    if late > entry.oldest_overdue:
+                        entry.oldest_overdue = late
+                continue
+        elif status is not _PAID:
             continue  # voided, deleted and draft invoices are neither history nor collectable
-        entry = facts[invoice.customer_id]
-        due = invoice.due_date or invoice.issue_date
-        amount = invoice.balance.amount
-        if status is _OPEN and amount > ZERO:
-            state = NOT_PAUSED
-            if pauses and invoice.provider_id in pauses:
-                state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
-            entry.open.append((invoice, state))
-            late = today_ord - due.toordinal()
-            if late > 0 and not state.active:
-                currency = invoice.balance.currency
-                entry.overdue[currency] = entry.overdue.get(currency, ZERO) + amount
-                if late > entry.oldest_overdue:
-                    entry.oldest_overdue = late
-            continue
-        paid_on = last_applied.get(invoice.provider_id)
+        # Paid (or open with nothing left): part of the payment history when paid inside the window.
+        paid_on = get_paid(invoice.provider_id)
         if paid_on is None or paid_on < window_start or paid_on > today_ord:
             continue
+        entry = facts[invoice.customer_id]
+        due = invoice.due_date or invoice.issue_date
         late = paid_on - due.toordinal()
         entry.late_days.append(late)
         entry.issue_days.append(paid_on - invoice.issue_date.toordinal())

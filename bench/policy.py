@@ -1,0 +1,96 @@
+"""Benchmark (not a test): decide over a synthetic mirror of 1,000,000 open invoices across 50,000
+customers with 12 months of paid history. Prints invoices per second and peak memory.
+
+    .venv/bin/python bench/policy.py [--customers 50000] [--open-per-customer 20] [--paid-per-customer 12]
+
+Target: at least 250,000 open invoices per second on one core, under 1.5 GB peak (maxrss).
+The mirror shares immutable values (dates, amounts) the way a loader interning them would; most
+open invoices already have their current stage in the history, as on any day after the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import resource
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.base import Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication  # noqa: E402
+from integration.policy.decide import decide  # noqa: E402
+from integration.policy.rules import Rules  # noqa: E402
+from integration.policy.snapshot import Company, History, SentReminder, Snapshot  # noqa: E402
+
+TODAY = dt.date(2026, 6, 10)
+NOW = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Days late from which each stage is due (check_in: 3 days after issue, on 30-day terms).
+STAGE_FROM = {"check_in": -27, "courtesy": -3, "reminder_1": 1, "reminder_2": 14, "past_due_30": 30, "past_due_60": 60, "final_notice": 90}
+
+
+def build(customers: int, open_per: int, paid_per: int, seed: int) -> Snapshot:
+    rng = random.Random(seed)
+    dates = [TODAY - dt.timedelta(days=n) for n in range(800)]
+    amounts = [Money(Decimal(n) * 25, "USD") for n in range(1, 201)]
+    zero = Money(Decimal(0), "USD")
+    paid_status, open_status = InvoiceStatus.PAID, InvoiceStatus.OPEN
+    all_customers, invoices, payments, sent = [], [], [], []
+    for c in range(customers):
+        cid = f"c{c}"
+        email = f"ap@customer{c}.example"
+        all_customers.append(Customer(cid, f"Customer {c}", email, None, "USD", None, True, EPOCH))
+        habit = rng.choice((-3, 2, 10, 20, 45))
+        for p in range(paid_per):
+            due_ago = 30 * p + rng.randint(40, 60)
+            paid_ago = max(due_ago - habit - rng.randint(0, 8), 0)
+            iid = f"p{c}-{p}"
+            amount = amounts[rng.randrange(200)]
+            invoices.append(Invoice(iid, iid, cid, dates[due_ago + 30], dates[due_ago], amount, zero, paid_status, EPOCH))
+            payments.append(Payment(f"y{c}-{p}", cid, dates[paid_ago], amount, (PaymentApplication(iid, amount),), EPOCH))
+        by_stage: dict[str, list[str]] = {}
+        for o in range(open_per):
+            late = rng.randint(-29, 120)
+            iid = f"o{c}-{o}"
+            amount = amounts[rng.randrange(200)]
+            invoices.append(Invoice(iid, iid, cid, dates[late + 30] if late > -30 else TODAY, dates[late] if late >= 0 else TODAY + dt.timedelta(days=-late),
+                                    amount, amount, open_status, EPOCH))
+            reached = [s for s, start in STAGE_FROM.items() if late >= start]
+            if reached and rng.random() < 0.95:  # 5% of invoices step up today
+                by_stage.setdefault(reached[-1], []).append(iid)
+        for stage, ids in by_stage.items():
+            sent.append(SentReminder(cid, tuple(ids), stage, dates[rng.randint(6, 20)]))
+    return Snapshot(Company("Bench Co", "America/Denver", "USD"), tuple(all_customers), tuple(invoices), tuple(payments),
+                    history=History(tuple(sent)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--open-per-customer", type=int, default=20)
+    parser.add_argument("--paid-per-customer", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    snapshot = build(args.customers, args.open_per_customer, args.paid_per_customer, args.seed)
+    built = time.perf_counter() - started
+    open_count = args.customers * args.open_per_customer
+    print(f"mirror: {args.customers:,} customers, {open_count:,} open invoices, "
+          f"{args.customers * args.paid_per_customer:,} paid invoices and payments (built in {built:.1f} s)")
+    rules = Rules.default()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    actions = decide(snapshot, rules, NOW)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    print(f"decide: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(actions):,} actions")
+    print(f"throughput: {open_count / elapsed:,.0f} open invoices/s wall, {open_count / cpu:,.0f} per CPU second "
+          "(target >= 250,000)")
+    print(f"peak memory (maxrss): {peak_mb:,.0f} MB (target < 1,536 MB)")
+
+
+if __name__ == "__main__":
+    main()
