@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector, Provider
 from connectors.quickbooks.client import PRODUCTION_URL
 from connectors.quickbooks.connector import QuickBooksConnector
+from connectors.quickbooks.limiter import DEFAULT_LIMITERS, LimiterRegistry
 from integration.config import ConfigError, Settings
 from integration.models import Connection, Organization
 from oauth.crypto import TokenCipher
@@ -39,7 +40,9 @@ def connector_factory(
     *,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     sleep: Callable[[float], None] = time.sleep,
+    limiters: LimiterRegistry | None = None,
 ) -> ConnectorFactory:
+    """Connectors for each provider; `limiters` defaults to the process-wide registry."""
     cipher = TokenCipher(settings.token_encryption_keys)
 
     def build(connection: Connection, organization: Organization) -> Connector:
@@ -53,6 +56,7 @@ def connector_factory(
                 base_url=quickbooks_api_base(config.environment),
                 today=lambda: clock().date(),
                 sleep=sleep,
+                limiter=(limiters or DEFAULT_LIMITERS).for_realm(connection.external_id),
             )
         raise ConfigError(f"no connector for provider {connection.provider!r}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxClock, SandboxServer
 from integration.config import Settings, load_settings
@@ -38,13 +40,20 @@ class World:
     connection_id: int
     sleeps: list[float]
 
+    def sleep(self, seconds: float) -> None:
+        """Waiting moves the sandbox clock instead of the test's wall time."""
+        self.sleeps.append(seconds)
+        # Rounded up to the clock's microsecond: a wait of 1e-7 s must still move time forward.
+        self.clock.advance(dt.timedelta(microseconds=math.ceil(seconds * 1_000_000)))
+
     def deps(self, **overrides: object) -> CycleDeps:
+        limiters = LimiterRegistry(clock=lambda: self.clock.now().timestamp(), sleep=self.sleep)
         values: dict[str, object] = dict(
             sessions=self.sessions,
-            connectors=connector_factory(self.settings, self.sessions, clock=self.clock.now, sleep=self.sleeps.append),
+            connectors=connector_factory(self.settings, self.sessions, clock=self.clock.now, sleep=self.sleep, limiters=limiters),
             sender=self.outbox,
             clock=self.clock.now,
-            sleep=self.sleeps.append,
+            sleep=self.sleep,
         )
         values.update(overrides)
         return CycleDeps(**values)  # type: ignore[arg-type]
