@@ -87,6 +87,29 @@ def rotate_keys() -> None:
     click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
 
 
+@main.group()
+def sandbox() -> None:
+    """Local emulators of the accounting providers (development and tests only)."""
+
+
+@sandbox.command("quickbooks")
+@click.option("--port", default=8801, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario JSON to seed the company (default: the demo company).")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60000))
+def sandbox_quickbooks(port: int, scenario_path: Path | None, latency_ms: int) -> None:
+    """Serve the QuickBooks Online sandbox on 127.0.0.1 until interrupted."""
+    from connectors.quickbooks.sandbox.serve import serve
+    from connectors.sandbox import SandboxRefused
+    from integration.scenario import ScenarioError
+
+    try:
+        serve(port, scenario_path, latency_ms, click.echo)
+    except (SandboxRefused, ScenarioError) as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+
+
 def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()
