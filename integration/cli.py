@@ -135,6 +135,48 @@ main.add_command(preview_command)
 main.add_command(backtest_command)
 
 
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""
+    from integration.connections import rotate_token_keys
+    from integration.db import make_engine, make_session_factory
+    from oauth.crypto import TokenCipher, TokenDecryptError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url, null_pool=True)
+    try:
+        count = rotate_token_keys(make_session_factory(engine), TokenCipher(settings.token_encryption_keys))
+    except TokenDecryptError as exc:
+        click.echo(f"arpilot: nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
+
+
+@main.group()
+def sandbox() -> None:
+    """Local emulators of the accounting providers (development and tests only)."""
+
+
+@sandbox.command("quickbooks")
+@click.option("--port", default=8801, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario JSON to seed the company (default: the demo company).")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60000))
+def sandbox_quickbooks(port: int, scenario_path: Path | None, latency_ms: int) -> None:
+    """Serve the QuickBooks Online sandbox on 127.0.0.1 until interrupted."""
+    from connectors.quickbooks.sandbox.serve import serve
+    from connectors.sandbox import SandboxRefused
+    from integration.scenario import ScenarioError
+
+    try:
+        serve(port, scenario_path, latency_ms, click.echo)
+    except (SandboxRefused, ScenarioError) as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+
+
 def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()

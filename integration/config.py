@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -23,14 +23,31 @@ class ConfigError(RuntimeError):
 
 ENVIRONMENTS = ("development", "test", "production")
 
+# The embedded QuickBooks sandbox (`arpilot sandbox quickbooks`) and the credentials it accepts.
+EMBEDDED_QUICKBOOKS_PORT = 8801
+EMBEDDED_QUICKBOOKS_DISCOVERY = f"http://127.0.0.1:{EMBEDDED_QUICKBOOKS_PORT}/.well-known/openid_configuration"
+EMBEDDED_QUICKBOOKS_CLIENT_ID = "ABarpilotSandboxClientIdQBO0000000000000000000000"
+EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilotSandboxSecretQBO000000000000000"
+EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER = "arpilot-sandbox-verifier-token"
+
+
+@dataclass(frozen=True)
+class QuickBooksSettings:
+    """Intuit app credentials. `environment` is `sandbox`, `production`, or a discovery URL."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    environment: str
+    redirect_uri: str
+
 
 @dataclass(frozen=True)
 class Settings:
     env: str
     var_dir: Path
     database_url: str
-    secret_key: str
-    token_encryption_keys: tuple[str, ...]
+    secret_key: str = field(repr=False)
+    token_encryption_keys: tuple[str, ...] = field(repr=False)
     redis_url: str | None
     base_url: str
     cycle_interval_minutes: int
@@ -39,6 +56,12 @@ class Settings:
     sendgrid_sandbox_mode: bool = False
     sendgrid_host: str = "https://api.sendgrid.com"
     embedded_clock: bool = True
+
+
+    # None: QuickBooks is not configured (production without QUICKBOOKS_CLIENT_ID).
+    quickbooks: QuickBooksSettings | None = None
+    # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
+    quickbooks_webhook_verifier: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -96,6 +119,30 @@ def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str) -> QuickBooksSettings | None:
+    client_id = environ.get("QUICKBOOKS_CLIENT_ID", "").strip()
+    client_secret = environ.get("QUICKBOOKS_CLIENT_SECRET", "").strip()
+    if production and not client_id:
+        return None
+    if client_id and not client_secret:
+        raise ConfigError("QUICKBOOKS_CLIENT_SECRET must be set when QUICKBOOKS_CLIENT_ID is")
+    environment = environ.get("QUICKBOOKS_ENVIRONMENT", "").strip()
+    if not environment:
+        environment = "production" if production else EMBEDDED_QUICKBOOKS_DISCOVERY
+    if environment.lower() not in ("sandbox", "production") and not environment.startswith(("http://", "https://")):
+        raise ConfigError(
+            "QUICKBOOKS_ENVIRONMENT must be sandbox, production or an OpenID discovery URL, "
+            f"not {environment!r}"
+        )
+    return QuickBooksSettings(
+        client_id=client_id or EMBEDDED_QUICKBOOKS_CLIENT_ID,
+        client_secret=client_secret or EMBEDDED_QUICKBOOKS_CLIENT_SECRET,
+        environment=environment,
+        redirect_uri=environ.get("QUICKBOOKS_REDIRECT_URI", "").strip()
+        or f"{base_url}/connect/quickbooks/callback",
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("ARPILOT_ENV", "development").strip() or "development"
@@ -138,6 +185,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if interval < 1:
         raise ConfigError("ARPILOT_CYCLE_INTERVAL_MINUTES must be at least 1")
 
+    base_url = environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     return Settings(
         env=env,
         var_dir=var_dir,
@@ -145,7 +193,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         token_encryption_keys=keys,
         redis_url=environ.get("REDIS_URL") or None,
-        base_url=environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        base_url=base_url,
         cycle_interval_minutes=interval,
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
@@ -153,4 +201,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sendgrid_host=_http_url(environ, "SENDGRID_HOST", "https://api.sendgrid.com"),
         # The web process runs the clock itself only when no separate `arpilot clock` does (not production).
         embedded_clock=_flag(environ, "ARPILOT_EMBEDDED_CLOCK", not production),
+        quickbooks=_quickbooks_settings(environ, production, base_url),
+        quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
+        or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
     )

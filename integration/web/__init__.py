@@ -8,6 +8,8 @@ from flask import Flask, render_template
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
+from integration.web import connect
+from integration.web import webhooks
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,12 +34,16 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
         app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
 
+    webhooks.init_app(app)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    connect.init_app(app)
+
     @app.get("/")
     def dashboard() -> str:
-        return render_template("dashboard.html", settings=settings)
+        return render_template("dashboard.html", settings=settings, overview=connect.signed_in_overview())
 
     return app

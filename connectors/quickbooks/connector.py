@@ -1,0 +1,256 @@
+"""The QuickBooks Online Connector: sync streams, reads and every write-back arpilot performs.
+
+Writes are sparse updates with explicit bodies (Id, SyncToken, `sparse: true`, only the changed
+fields) and the action's idempotency key as `requestid`. A stale SyncToken (fault 5010) re-reads
+the record, re-applies the change and retries once (with a derived requestid, so QuickBooks cannot
+answer the retry with the failed first attempt), then raises Conflict. Each write first checks for
+its own evidence (the action id in the note, the hold marker, the terms already set), so running an
+action twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from connectors.base import (
+    AccessTokenSource,
+    Conflict,
+    ConnectorError,
+    Customer,
+    Invoice,
+    Note,
+    NotFound,
+    Page,
+    Provider,
+    SyncRequest,
+)
+from connectors.quickbooks import mapping, notes, queries, stream
+from connectors.quickbooks.client import PRODUCTION_URL, QboClient
+from connectors.quickbooks.errors import classify, error_for
+from connectors.quickbooks.limiter import RealmLimiter, Sleep
+from quickbooks.exceptions import QuickbooksException
+
+Json = dict[str, Any]
+CREDIT_HOLD_TERM = "Credit hold: due on receipt"
+BATCH_SIZE = 30  # QuickBooks' documented batch ceiling
+REQUEST_ID_MAX = 50
+
+
+def request_id(key: str, attempt: int = 0) -> str:
+    """QuickBooks' requestid for an idempotency key: the key itself when short, else its digest."""
+    text = key if attempt == 0 else f"{key}~{attempt}"
+    return text if len(text) <= REQUEST_ID_MAX else hashlib.sha256(text.encode()).hexdigest()[:REQUEST_ID_MAX]
+
+
+def mid_month_term_name(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"Due on the {day}{suffix}"
+
+
+class QuickBooksConnector:
+    provider = Provider.QUICKBOOKS
+
+    def __init__(
+        self,
+        realm_id: str,
+        tokens: AccessTokenSource,
+        *,
+        home_currency: str,
+        base_url: str = PRODUCTION_URL,
+        limiter: RealmLimiter | None = None,
+        sleep: Sleep = time.sleep,
+        throttle_wait: float = 60.0,
+        today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+        **client_options: Any,
+    ) -> None:
+        self.home_currency = home_currency
+        self._today = today
+        self._terms_by_name: dict[str, str] = {}
+        self.client = QboClient(
+            realm_id, tokens, base_url=base_url, limiter=limiter, sleep=sleep, throttle_wait=throttle_wait, **client_options
+        )
+
+    # --- sync and reads ----------------------------------------------------------------------
+
+    def changes(self, request: SyncRequest) -> Iterator[Page]:
+        """Pages of `request.entity` (customer, invoice, payment, term) changed since the cursor."""
+        return stream.changes(self.client, request, self.home_currency)
+
+    def get_invoice(self, invoice_id: str) -> Invoice:
+        raw = self.client.read("Invoice", invoice_id, {"include": "invoiceLink"})
+        return mapping.invoice(raw, self.home_currency)
+
+    def get_customer(self, customer_id: str) -> Customer:
+        return mapping.customer(self.client.read("Customer", customer_id), self.home_currency)
+
+    # --- invoice notes -----------------------------------------------------------------------
+
+    def _line(self, note: Note) -> str:
+        return notes.note_line(note.on or self._today(), note.action_id, note.text)
+
+    def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:
+        def change(raw: Json) -> Json | None:
+            if notes.has_note(raw.get("PrivateNote"), note.action_id):
+                return None
+            return {"PrivateNote": notes.append_note(raw.get("PrivateNote"), self._line(note))}
+
+        self._sparse_update("Invoice", invoice_id, change, idempotency_key)
+        return f"invoice/{invoice_id}/note/{note.action_id}"
+
+    def add_invoice_notes(self, items: Sequence[tuple[str, Note, str]]) -> dict[str, str | ConnectorError]:
+        """Many notes: one query per 30 invoices, one batch per 30 updates; stale items retried singly."""
+        results: dict[str, str | ConnectorError] = {}
+        by_invoice: dict[str, list[tuple[Note, str]]] = {}
+        for invoice_id, note, key in items:
+            by_invoice.setdefault(invoice_id, []).append((note, key))
+        invoice_ids = list(by_invoice)
+        for start in range(0, len(invoice_ids), BATCH_SIZE):
+            chunk = invoice_ids[start : start + BATCH_SIZE]
+            found = self.client.query(queries.by_ids("Invoice", chunk))["QueryResponse"].get("Invoice") or []
+            raws = {str(raw["Id"]): raw for raw in found}
+            bodies: list[Json] = []
+            for invoice_id in chunk:
+                pending = by_invoice[invoice_id]
+                raw = raws.get(invoice_id)
+                if raw is None:
+                    results.update({note.action_id: NotFound(f"QuickBooks Invoice {invoice_id} not found") for note, _ in pending})
+                    continue
+                text = raw.get("PrivateNote")
+                for note, _key in pending:
+                    if not notes.has_note(text, note.action_id):
+                        text = notes.append_note(text, self._line(note))
+                if text != raw.get("PrivateNote"):
+                    bodies.append(_sparse(raw, {"PrivateNote": text}))
+                else:
+                    results.update({note.action_id: f"invoice/{invoice_id}/note/{note.action_id}" for note, _ in pending})
+            if bodies:
+                self._batch_notes(bodies, by_invoice, results)
+        return results
+
+    def _batch_notes(self, bodies: list[Json], by_invoice: dict[str, list[tuple[Note, str]]], results: dict[str, str | ConnectorError]) -> None:
+        keys = sorted(key for body in bodies for _note, key in by_invoice[body["Id"]])
+        items = [{"bId": body["Id"], "operation": "update", "Invoice": body} for body in bodies]
+        for item in self.client.batch(items, request_id(hashlib.sha256("|".join(keys).encode()).hexdigest())):
+            invoice_id = str(item.get("bId"))
+            pending = by_invoice.get(invoice_id, [])
+            fault = item.get("Fault")
+            if not fault:
+                results.update({note.action_id: f"invoice/{invoice_id}/note/{note.action_id}" for note, _ in pending})
+                continue
+            error = _fault_error(fault)
+            for note, key in pending:
+                if isinstance(error, Conflict):  # someone edited the invoice meanwhile: one at a time
+                    try:
+                        results[note.action_id] = self.add_invoice_note(invoice_id, note, key)
+                    except ConnectorError as exc:
+                        results[note.action_id] = exc
+                else:
+                    results[note.action_id] = error
+
+    def find_invoice_note(self, invoice_id: str, action_id: str) -> bool:
+        return notes.has_note(self.client.read("Invoice", invoice_id).get("PrivateNote"), action_id)
+
+    def send_invoice(self, invoice_id: str, idempotency_key: str, to: str | None = None) -> str:
+        sent = self.client.send_invoice(invoice_id, request_id(idempotency_key), to)
+        delivered = (sent.get("DeliveryInfo") or {}).get("DeliveryTime") or sent.get("EmailStatus")
+        return f"invoice/{invoice_id}/sent/{delivered}"
+
+    # --- customer terms and credit hold ------------------------------------------------------
+
+    def set_mid_month_terms(self, customer_id: str, day: int, idempotency_key: str) -> str:
+        if not 1 <= day <= 28:
+            raise ValueError(f"a mid-month due day must be 1..28, got {day}")
+        term_id = self._ensure_term(
+            mid_month_term_name(day),
+            {"DayOfMonthDue": day, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0},
+            idempotency_key,
+        )
+
+        def change(raw: Json) -> Json | None:
+            hold = notes.find_hold(raw.get("Notes"))
+            if hold is not None:  # on hold: the release will land on the new terms
+                if hold.previous_terms_id == term_id:
+                    return None
+                return {"Notes": notes.replace_previous_terms(raw.get("Notes") or "", term_id)}
+            return None if _term_of(raw) == term_id else {"SalesTermRef": {"value": term_id}}
+
+        self._sparse_update("Customer", customer_id, change, idempotency_key)
+        return f"term/{term_id}"
+
+    def set_credit_hold(self, customer_id: str, on: bool, note: Note, idempotency_key: str) -> str:
+        hold_term = self._ensure_term(CREDIT_HOLD_TERM, {"DueDays": 0}, idempotency_key) if on else None
+
+        def change(raw: Json) -> Json | None:
+            hold = notes.find_hold(raw.get("Notes"))
+            if on:
+                if hold is not None:
+                    return None
+                marker = notes.Hold(note.on or self._today(), _term_of(raw), note.action_id)
+                return {"Notes": notes.add_hold(raw.get("Notes"), marker, note.text), "SalesTermRef": {"value": hold_term}}
+            if hold is None:
+                return None
+            body: Json = {"Notes": notes.remove_hold(raw.get("Notes"))}
+            if _term_of(raw) in (None, hold_term):  # the owner has not moved the customer meanwhile
+                body["SalesTermRef"] = {"value": hold.previous_terms_id} if hold.previous_terms_id else None
+            return body
+
+        if not on:
+            hold_term = self._terms_by_name.get(CREDIT_HOLD_TERM) or self._find_term(CREDIT_HOLD_TERM)
+        saved = self._sparse_update("Customer", customer_id, change, idempotency_key)
+        return f"customer/{customer_id}/hold/{'on' if on else 'off'}@{saved.get('SyncToken')}"
+
+    def customer_on_hold(self, customer_id: str) -> bool:
+        return notes.find_hold(self.client.read("Customer", customer_id).get("Notes")) is not None
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _sparse_update(self, entity: str, entity_id: str, change: Callable[[Json], Json | None], key: str) -> Json:
+        """Read, compute the changed fields, write sparsely; on a stale SyncToken re-read and retry once."""
+        for attempt in range(2):
+            raw = self.client.read(entity, entity_id)
+            fields = change(raw)
+            if fields is None:
+                return raw  # already done: this is the evidence of an earlier run
+            try:
+                return self.client.write(entity, _sparse(raw, fields), request_id(key, attempt))
+            except Conflict:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _find_term(self, name: str) -> str | None:
+        found = self.client.query(queries.by_name("Term", "Name", name))["QueryResponse"].get("Term") or []
+        return str(found[0]["Id"]) if found else None
+
+    def _ensure_term(self, name: str, fields: Json, key: str) -> str:
+        """The id of the Term called `name`, created once (a racing creator's duplicate is found again)."""
+        if name in self._terms_by_name and self._terms_by_name[name]:
+            return self._terms_by_name[name]
+        term_id = self._find_term(name)
+        if term_id is None:
+            try:
+                term_id = str(self.client.write("Term", {"Name": name, **fields}, request_id(f"term:{name}:{key}"))["Id"])
+            except ConnectorError:
+                term_id = self._find_term(name)  # 6240 Duplicate Name: someone else created it first
+                if term_id is None:
+                    raise
+        self._terms_by_name[name] = term_id
+        return term_id
+
+
+def _sparse(raw: Json, fields: Json) -> Json:
+    return {"Id": raw["Id"], "SyncToken": raw["SyncToken"], "sparse": True, **fields}
+
+
+def _term_of(raw: Json) -> str | None:
+    ref = raw.get("SalesTermRef")
+    return str(ref["value"]) if isinstance(ref, dict) and ref.get("value") else None
+
+
+def _fault_error(fault: Json) -> ConnectorError:
+    error = (fault.get("Error") or [{}])[0]
+    return error_for(classify(QuickbooksException(error.get("Message", "batch item failed"), error.get("code", 0), error.get("Detail", ""))))

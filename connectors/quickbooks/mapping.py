@@ -1,0 +1,215 @@
+"""QuickBooks JSON (plain dicts, amounts already Decimal) to the normalized records. Pure functions.
+
+The client parses responses with `use_decimal=True`, so amounts arrive as `Decimal` (or `int`)
+straight from the JSON text and never pass through float; a float here is refused as a bug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from connectors.base import (
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentApplication,
+    PaymentTerms,
+    ProviderValidationError,
+    Record,
+    TermsKind,
+    UnsupportedCurrency,
+)
+
+Json = Mapping[str, Any]
+
+
+class MalformedRecord(ProviderValidationError):
+    """A QuickBooks record this module cannot map; the message names the entity, id and field."""
+
+
+def _ref(raw: Json, key: str) -> str | None:
+    ref = raw.get(key)
+    return str(ref["value"]) if isinstance(ref, Mapping) and ref.get("value") not in (None, "") else None
+
+
+def _text(raw: Json, *path: str) -> str | None:
+    value: Any = raw
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return str(value) if value not in (None, "") else None
+
+
+class _Reader:
+    """Field access that names the record and field when QuickBooks sends something unexpected."""
+
+    def __init__(self, entity: str, raw: Json) -> None:
+        self.entity = entity
+        self.raw = raw
+        self.id = str(raw.get("Id", "?"))
+
+    def fail(self, field: str, problem: str) -> MalformedRecord:
+        return MalformedRecord(f"QuickBooks {self.entity} {self.id}: {field} {problem}")
+
+    def required(self, field: str) -> Any:
+        value = self.raw.get(field)
+        if value in (None, ""):
+            raise self.fail(field, "is missing")
+        return value
+
+    def date(self, field: str, *, optional: bool = False) -> dt.date | None:
+        value = self.raw.get(field)
+        if value in (None, ""):
+            if optional:
+                return None
+            raise self.fail(field, "is missing")
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(field, f"is not a date: {value!r}") from None
+
+    def money(self, field: str, currency: str, value: Any = None) -> Money:
+        value = self.raw.get(field, 0) if value is None else value
+        if isinstance(value, float):
+            raise self.fail(field, "was parsed as a float (the client must parse with use_decimal)")
+        try:
+            return Money.parse(value if isinstance(value, (int, Decimal)) else str(value), currency)
+        except UnsupportedCurrency as exc:
+            raise self.fail("CurrencyRef", str(exc)) from None
+        except (ArithmeticError, ValueError):
+            raise self.fail(field, f"is not an amount: {value!r}") from None
+
+    def updated_at(self) -> dt.datetime:
+        return parse_instant(_text(self.raw, "MetaData", "LastUpdatedTime"), self.fail)
+
+
+def parse_instant(text: str | None, fail: Callable[[str, str], Exception] | None = None) -> dt.datetime:
+    """A QuickBooks timestamp (with its offset) as a UTC instant."""
+    try:
+        if not text:
+            raise ValueError("missing")
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            raise ValueError("no offset")
+    except ValueError as exc:
+        if fail is None:
+            raise
+        raise fail("MetaData.LastUpdatedTime", f"is not a timestamp with offset: {text!r} ({exc})") from None
+    return value.astimezone(dt.UTC)
+
+
+def is_deleted(raw: Json) -> bool:
+    """ChangeDataCapture returns deleted entities as little more than Id and status."""
+    return raw.get("status") == "Deleted"
+
+
+def invoice_status(raw: Json, balance: Money) -> InvoiceStatus:
+    status = raw.get("status")
+    if status == "Deleted":
+        return InvoiceStatus.DELETED
+    # A voided QBO invoice keeps its lines but its amounts go to zero and PrivateNote starts "Voided".
+    voided_note = str(raw.get("PrivateNote") or "").startswith("Voided") and Decimal(raw.get("TotalAmt") or 0) == 0
+    if status == "Voided" or voided_note:
+        return InvoiceStatus.VOIDED
+    if status == "Draft":
+        return InvoiceStatus.DRAFT
+    return InvoiceStatus.PAID if balance.is_zero() else InvoiceStatus.OPEN
+
+
+def invoice(raw: Json, home_currency: str) -> Invoice:
+    r = _Reader("Invoice", raw)
+    currency = _ref(raw, "CurrencyRef") or home_currency
+    customer_id = _ref(raw, "CustomerRef")
+    if customer_id is None:
+        raise r.fail("CustomerRef", "is missing")
+    balance = r.money("Balance", currency)
+    issue_date = r.date("TxnDate")
+    assert issue_date is not None
+    return Invoice(
+        provider_id=str(r.required("Id")),
+        number=str(raw.get("DocNumber") or raw["Id"]),
+        customer_id=customer_id,
+        issue_date=issue_date,
+        due_date=r.date("DueDate", optional=True),
+        total=r.money("TotalAmt", currency),
+        balance=balance,
+        status=invoice_status(raw, balance),
+        updated_at=r.updated_at(),
+        pay_link=_text(raw, "InvoiceLink"),
+        email=_text(raw, "BillEmail", "Address"),
+        sync_token=_text(raw, "SyncToken"),
+    )
+
+
+def customer(raw: Json, home_currency: str) -> Customer:
+    r = _Reader("Customer", raw)
+    email = _text(raw, "PrimaryEmailAddr", "Address")
+    name = str(r.required("DisplayName"))
+    return Customer(
+        provider_id=str(r.required("Id")),
+        name=name,
+        email=email,
+        phone=_text(raw, "PrimaryPhone", "FreeFormNumber"),
+        currency=_ref(raw, "CurrencyRef") or home_currency,
+        terms_id=_ref(raw, "SalesTermRef"),
+        active=raw.get("Active", True) is not False,
+        updated_at=r.updated_at(),
+        contacts=(Contact(email=email, name=name, role="billing"),) if email else (),
+        notes=str(raw.get("Notes") or ""),
+    )
+
+
+def payment(raw: Json, home_currency: str) -> Payment:
+    r = _Reader("Payment", raw)
+    currency = _ref(raw, "CurrencyRef") or home_currency
+    applied: list[PaymentApplication] = []
+    for line in raw.get("Line") or []:
+        # One payment line pays one invoice in practice; a line linking several is credited to the first.
+        invoices = [link for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"]
+        if invoices:
+            applied.append(PaymentApplication(str(invoices[0]["TxnId"]), r.money("Amount", currency, line.get("Amount", 0))))
+    customer_id = _ref(raw, "CustomerRef")
+    if customer_id is None:
+        raise r.fail("CustomerRef", "is missing")
+    paid_on = r.date("TxnDate")
+    assert paid_on is not None
+    return Payment(
+        provider_id=str(r.required("Id")),
+        customer_id=customer_id,
+        date=paid_on,
+        amount=r.money("TotalAmt", currency),
+        applied_to=tuple(applied),
+        updated_at=r.updated_at(),
+    )
+
+
+def terms(raw: Json, home_currency: str = "USD") -> PaymentTerms:  # noqa: ARG001 - one signature for all mappers
+    r = _Reader("Term", raw)
+    name = str(r.required("Name"))
+    if raw.get("DueDays") not in (None, ""):
+        return PaymentTerms(str(raw["Id"]), name, TermsKind.NET_DAYS, days=int(raw["DueDays"]))
+    if raw.get("DayOfMonthDue") in (None, ""):
+        raise r.fail("DueDays", "and DayOfMonthDue are both missing")
+    return PaymentTerms(
+        str(raw["Id"]),
+        name,
+        TermsKind.DAY_OF_MONTH,
+        day_of_month=int(raw["DayOfMonthDue"]),
+        next_month_if_within_days=int(raw.get("DueNextMonthDays") or 0),
+    )
+
+
+# normalized entity name -> (QuickBooks entity, mapper)
+MAPPERS: dict[str, tuple[str, Callable[[Json, str], Record]]] = {
+    "customer": ("Customer", customer),
+    "invoice": ("Invoice", invoice),
+    "payment": ("Payment", payment),
+    "term": ("Term", terms),
+}

@@ -1,0 +1,209 @@
+"""One sandbox company (realm): its entities in memory, how they render, read, query and CDC.
+
+Stored entities hold only what a client wrote plus bookkeeping (`Id`, `SyncToken` as int, and
+`_created`/`_updated` instants, `_voided`). Everything QuickBooks derives (TotalAmt, Balance,
+LinkedTxn, Customer.Balance, MetaData strings, InvoiceLink) is computed when rendering, so it can
+never drift from the payments that produce it. Writes live in `writes.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.quickbooks.sandbox import errors
+from connectors.quickbooks.sandbox.evaluate import QueryError, parse_instant, run_query
+from connectors.quickbooks.sandbox.query import QuerySyntaxError, parse_query
+from connectors.quickbooks.sandbox.schema import ENTITIES, EntitySpec
+from connectors.sandbox.clock import SandboxClock
+
+ZERO = Decimal("0")
+CDC_WINDOW = dt.timedelta(days=30)
+CDC_MAX_PER_ENTITY = 1000
+
+ChangeListener = Callable[["Company", str, str, str, dt.datetime], None]  # company, entity, id, operation, at
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    invoice_id: str
+    doc_number: str
+    to: str
+    at: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"invoice_id": self.invoice_id, "doc_number": self.doc_number, "to": self.to, "at": self.at}
+
+
+@dataclass
+class Company:
+    realm_id: str
+    name: str
+    timezone: str
+    currency: str
+    email: str
+    clock: SandboxClock
+    link_base: str = "http://127.0.0.1"
+    entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
+    deleted: dict[str, dict[str, dt.datetime]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
+    sent_emails: list[SentEmail] = field(default_factory=list)
+    scenario_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    listeners: list[ChangeListener] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _next_id: dict[str, int] = field(default_factory=lambda: {n: 1 for n in ENTITIES})
+    # invoice id -> {payment id: amount applied}; rebuilt for a payment whenever it changes
+    applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    def stamp(self, instant: dt.datetime, *, millis: bool = False) -> str:
+        """An instant as QuickBooks shows it: the company's offset, e.g. 2026-11-23T05:24:45-07:00."""
+        local = instant.astimezone(self.tz)
+        text = local.isoformat(timespec="milliseconds" if millis else "seconds")
+        return text
+
+    def response_time(self) -> str:
+        return self.stamp(self.now(), millis=True)
+
+    # -- ids and changes -------------------------------------------------------------------------
+    def new_id(self, entity: str) -> str:
+        value = self._next_id[entity]
+        self._next_id[entity] = value + 1
+        return str(value)
+
+    def changed(self, entity: str, entity_id: str, operation: str) -> None:
+        at = self.now()
+        for listener in self.listeners:
+            listener(self, entity, entity_id, operation, at)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def stored(self, entity: str, entity_id: str) -> dict[str, Any]:
+        record = self.entities[entity].get(str(entity_id))
+        if record is None:
+            raise errors.not_found(entity, str(entity_id))
+        return record
+
+    def read(self, entity: str, entity_id: str, *, include: frozenset[str] = frozenset()) -> dict[str, Any]:
+        return self.render(entity, self.stored(entity, entity_id), include=include)
+
+    def query(self, text: str, *, include: frozenset[str] = frozenset()) -> dict[str, Any]:
+        try:
+            parsed = parse_query(text)
+        except QuerySyntaxError as exc:
+            raise errors.query_error(str(exc)) from exc
+        spec = ENTITIES.get(parsed.entity)
+        if spec is None:
+            raise errors.query_error(f"Invalid context declaration : {parsed.entity}")
+        rows = [self.render(spec.name, r, include=include) for r in self.entities[spec.name].values()]
+        try:
+            return run_query(parsed, spec, rows, self.tz)
+        except QueryError as exc:
+            raise errors.query_error(str(exc)) from exc
+
+    def cdc(self, entity_names: list[str], changed_since: str) -> list[dict[str, Any]]:
+        """The `QueryResponse` list of a ChangeDataCapture answer, one element per entity asked."""
+        try:
+            since = parse_instant(changed_since, self.tz)
+        except ValueError as exc:
+            raise errors.invalid("changedSince", f"is not a date or date-time: {changed_since!r}") from exc
+        if since < self.now() - CDC_WINDOW:
+            raise errors.QboFault(errors.INVALID_PROPERTY, "Request has invalid or unsupported property",
+                                  f"Operation cdc with changedSince date {changed_since} which is older than "
+                                  "fixed days is not supported.", element="changedSince")
+        answer: list[dict[str, Any]] = []
+        for name in entity_names:
+            spec = ENTITIES.get(name)
+            if spec is None:
+                raise errors.invalid("entities", f"names an entity the sandbox does not serve: {name}")
+            changed = [(r["_updated"], self.render(name, r)) for r in self.entities[name].values() if r["_updated"] >= since]
+            changed += [(at, {"Id": entity_id, "status": "Deleted", "domain": "QBO",
+                              "MetaData": {"LastUpdatedTime": self.stamp(at)}})
+                        for entity_id, at in self.deleted[name].items() if at >= since]
+            changed.sort(key=lambda pair: pair[0])
+            rows = [row for _, row in changed[:CDC_MAX_PER_ENTITY]]
+            answer.append({name: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
+        return answer
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render(self, entity: str, record: dict[str, Any], *, include: frozenset[str] = frozenset()) -> dict[str, Any]:
+        # A shallow copy: rendered rows are serialized at once and never mutated, and deep copies
+        # made queries over a few thousand invoices several times slower.
+        out = {k: v for k, v in record.items() if not k.startswith("_") and k not in ("Id", "SyncToken")}
+        out = {"Id": record["Id"], "SyncToken": str(record["SyncToken"]), "domain": "QBO", "sparse": False, **out}
+        out["MetaData"] = {"CreateTime": self.stamp(record["_created"]), "LastUpdatedTime": self.stamp(record["_updated"])}
+        renderer = _RENDERERS.get(entity)
+        if renderer is not None:
+            renderer(self, record, out, include)
+        return out
+
+    def invoice_total(self, record: dict[str, Any]) -> Decimal:
+        if record.get("_voided"):
+            return ZERO
+        return sum((Decimal(line.get("Amount", 0)) for line in record.get("Line", [])
+                    if line.get("DetailType") != "SubTotalLineDetail"), ZERO)
+
+    def invoice_balance(self, record: dict[str, Any]) -> Decimal:
+        if record.get("_voided"):
+            return ZERO
+        return self.invoice_total(record) - sum(self.applied.get(record["Id"], {}).values(), ZERO)
+
+    def customer_balance(self, customer_id: str) -> Decimal:
+        return sum((self.invoice_balance(r) for r in self.entities["Invoice"].values()
+                    if (r.get("CustomerRef") or {}).get("value") == customer_id), ZERO)
+
+    def invoice_link(self, invoice_id: str) -> str:
+        return f"{self.link_base}/app/pay/{self.realm_id}/{invoice_id}"
+
+    def spec(self, entity: str) -> EntitySpec:
+        return ENTITIES[entity]
+
+
+def _render_invoice(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
+    total = company.invoice_total(record)
+    out["TotalAmt"] = total
+    out["Balance"] = company.invoice_balance(record)
+    out["HomeBalance"] = out["Balance"]
+    out["Line"] = list(out.get("Line", [])) + [{"Amount": total, "DetailType": "SubTotalLineDetail",
+                                                "SubTotalLineDetail": {}}]
+    out["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in company.applied.get(record["Id"], {})]
+    out.setdefault("CurrencyRef", {"value": company.currency})
+    email = (record.get("BillEmail") or {}).get("Address")
+    online = record.get("AllowOnlineCreditCardPayment") or record.get("AllowOnlineACHPayment")
+    if "invoicelink" in include and online and email and not record.get("_voided"):
+        out["InvoiceLink"] = company.invoice_link(record["Id"])
+
+
+def _render_customer(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
+    balance = company.customer_balance(record["Id"])
+    out["Balance"] = balance
+    out["BalanceWithJobs"] = balance
+    out["FullyQualifiedName"] = record.get("DisplayName", "")
+    out.setdefault("Active", True)
+    out.setdefault("CurrencyRef", {"value": company.currency})
+
+
+def _render_term(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
+    out["Type"] = "STANDARD" if record.get("DueDays") is not None else "DATE_DRIVEN"
+    out.setdefault("Active", True)
+
+
+def _render_payment(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
+    applied = sum((Decimal(line.get("Amount", 0)) for line in record.get("Line", [])), ZERO)
+    out["UnappliedAmt"] = Decimal(record.get("TotalAmt", 0)) - applied
+    out.setdefault("CurrencyRef", {"value": company.currency})
+
+
+_RENDERERS = {"Invoice": _render_invoice, "Customer": _render_customer, "Term": _render_term, "Payment": _render_payment}

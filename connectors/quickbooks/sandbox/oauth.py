@@ -1,0 +1,216 @@
+"""Intuit's OAuth 2.0 / OpenID Connect server, as intuit-oauth and Authlib see it.
+
+Paths mirror Intuit's hosts, all on the sandbox's one origin: discovery
+`/.well-known/openid_configuration`, authorize `/connect/oauth2` (consent page), token
+`/oauth2/v1/tokens/bearer`, revoke `/v2/oauth2/tokens/revoke`, userinfo
+`/v1/openid_connect/userinfo`, issuer `/op/v1`, JWKS `/op/v1/jwks`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import jwt
+from flask import Blueprint, Response, jsonify, redirect, request
+
+from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
+from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
+from connectors.sandbox.tokens import InvalidGrant, TokenRejected, TokenSet
+
+SCOPES = (ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "profile", "email", "phone", "address")
+OPENID_SCOPES = {"openid", "profile", "email", "phone", "address"}
+PROVIDER = "Intuit QuickBooks"
+
+
+def _base() -> str:
+    return request.host_url.rstrip("/")
+
+
+def issuer() -> str:
+    return f"{_base()}/op/v1"
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> Response:
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    return response
+
+
+def _redirect_with(uri: str, params: dict[str, str]) -> Response:
+    return redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(params)}", code=302)
+
+
+def _redirect_error(params: dict[str, str], error: str) -> Response:
+    state = {"state": params["state"]} if params["state"] else {}
+    return _redirect_with(params["redirect_uri"], {"error": error, **state})
+
+
+class _Untrusted(Exception):
+    """An authorization request whose redirect_uri or client cannot be trusted."""
+
+
+def make_blueprint(sandbox: QboSandbox) -> Blueprint:
+    bp = Blueprint("qbo_oauth", __name__)
+    config = sandbox.config
+
+    @bp.after_request
+    def _tid(response: Response) -> Response:
+        response.headers["intuit_tid"] = str(uuid.uuid4())
+        return response
+
+    @bp.get("/.well-known/openid_configuration")
+    @bp.get("/.well-known/openid_configuration/")
+    @bp.get("/.well-known/openid-configuration")
+    def discovery():  # type: ignore[no-untyped-def]
+        base = _base()
+        return jsonify({
+            "issuer": issuer(),
+            "authorization_endpoint": f"{base}/connect/oauth2",
+            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": list(SCOPES),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+        })
+
+    @bp.errorhandler(_Untrusted)
+    def _untrusted(exc: _Untrusted):  # type: ignore[no-untyped-def]
+        return render_error(PROVIDER, str(exc)), 400
+
+    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
+        """The request's parameters, and the error redirect it earns (None when it may proceed).
+        A request whose redirect cannot be trusted raises _Untrusted: shown, never redirected."""
+        params = {k: source.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state", "response_type")}
+        uri = params["redirect_uri"]
+        if params["client_id"] != config.client_id:
+            raise _Untrusted("Unknown client_id.")
+        if not uri.startswith(("http://", "https://")):
+            raise _Untrusted("redirect_uri is missing or not an http(s) URL.")
+        if config.redirect_uris and uri not in config.redirect_uris:
+            raise _Untrusted("redirect_uri is not registered for this app.")
+        scopes = params["scope"].split()
+        if params["response_type"] != "code":
+            return params, _redirect_error(params, "unsupported_response_type")
+        if not scopes or any(s not in SCOPES for s in scopes):
+            return params, _redirect_error(params, "invalid_scope")
+        return params, None
+
+    @bp.get("/connect/oauth2")
+    def authorize():  # type: ignore[no-untyped-def]
+        params, refusal = _authorization_request(request.args)
+        if refusal is not None:
+            return refusal
+        accounts = [(realm, f"{c.name} (company {realm})") for realm, c in sorted(sandbox.companies.items())]
+        return ConsentPage(provider=PROVIDER, app_name=config.app_name, action=request.path, accounts=accounts,
+                           hidden=params, scopes=params["scope"].split()).render()
+
+    @bp.post("/connect/oauth2")
+    def decide():  # type: ignore[no-untyped-def]
+        params, refusal = _authorization_request(request.form)
+        if refusal is not None:
+            return refusal
+        if request.form.get("decision") != CONNECT:  # Cancel, or the form sent without a decision
+            return _redirect_error(params, "access_denied")
+        realm = request.form.get("account", "")
+        if realm not in sandbox.companies:
+            return render_error(PROVIDER, "Choose a company to connect."), 400
+        code = sandbox.authority.issue_code(config.client_id, realm, tuple(params["scope"].split()), params["redirect_uri"])
+        state = {"state": params["state"]} if params["state"] else {}
+        return _redirect_with(params["redirect_uri"], {"code": code, **state, "realmId": realm})
+
+    def _client_ok() -> bool:
+        header = request.headers.get("Authorization", "")
+        client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
+        if header.startswith("Basic "):
+            try:
+                client_id, _, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+        return client_id == config.client_id and secret == config.client_secret
+
+    def _token_response(tokens: TokenSet, *, with_id_token: bool) -> Response:
+        body: dict[str, object] = {
+            "token_type": "bearer", "access_token": tokens.access_token, "expires_in": tokens.expires_in,
+            "refresh_token": tokens.refresh_token, "x_refresh_token_expires_in": tokens.refresh_expires_in,
+        }
+        if request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true" and tokens.hard_expires_in:
+            body["x_refresh_token_hard_expires_in"] = tokens.hard_expires_in
+        if with_id_token and "openid" in tokens.grant.scopes:
+            body["id_token"] = _id_token(tokens)
+        response = jsonify(body)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _id_token(tokens: TokenSet) -> str:
+        # Signed with wall-clock times, not the sandbox clock: the client checks exp and iat
+        # against its own clock and silently drops a token that looks expired or not yet valid.
+        now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+        claims = {"iss": issuer(), "aud": [config.client_id], "sub": sandbox.user.sub, "realmid": tokens.grant.subject,
+                  "auth_time": now, "iat": now, "exp": now + 3600}
+        return jwt.encode(claims, sandbox.signing_key, algorithm="RS256", headers={"kid": sandbox.key_id})
+
+    @bp.post("/oauth2/v1/tokens/bearer")
+    def token():  # type: ignore[no-untyped-def]
+        if not _client_ok():
+            return _oauth_error("invalid_client", "client authentication failed", 401)
+        grant_type = request.form.get("grant_type", "")
+        try:
+            if grant_type == "authorization_code":
+                tokens = sandbox.authority.exchange_code(request.form.get("code", ""), config.client_id,
+                                                         request.form.get("redirect_uri", ""))
+                return _token_response(tokens, with_id_token=True)
+            if grant_type == "refresh_token":
+                tokens = sandbox.authority.refresh(request.form.get("refresh_token", ""), config.client_id)
+                return _token_response(tokens, with_id_token=False)
+        except InvalidGrant as exc:
+            return _oauth_error("invalid_grant", str(exc))
+        return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+
+    @bp.post("/v2/oauth2/tokens/revoke")
+    def revoke():  # type: ignore[no-untyped-def]
+        if not _client_ok():
+            return _oauth_error("invalid_client", "client authentication failed", 401)
+        data = request.get_json(silent=True) or request.form
+        token_value = data.get("token") if hasattr(data, "get") else None
+        if not token_value:
+            return _oauth_error("invalid_request", "token is required")
+        sandbox.authority.revoke(str(token_value))  # unknown tokens are fine (RFC 7009)
+        return Response(b"", status=200)
+
+    @bp.get("/v1/openid_connect/userinfo")
+    def userinfo():  # type: ignore[no-untyped-def]
+        header = request.headers.get("Authorization", "")
+        try:
+            grant = sandbox.authority.authenticate(header[7:] if header.startswith("Bearer ") else "")
+        except TokenRejected as exc:
+            return _oauth_error("invalid_token", str(exc), 401)
+        if "openid" not in grant.scopes:
+            return _oauth_error("insufficient_scope", "the openid scope was not granted", 403)
+        user = sandbox.user
+        info: dict[str, object] = {"sub": user.sub}
+        if "email" in grant.scopes:
+            info.update(email=user.email, emailVerified=True)
+        if "profile" in grant.scopes:
+            info.update(givenName=user.given_name, familyName=user.family_name)
+        if "phone" in grant.scopes:
+            info.update(phoneNumber=user.phone, phoneNumberVerified=False)
+        return jsonify(info)
+
+    @bp.get("/op/v1/jwks")
+    def jwks():  # type: ignore[no-untyped-def]
+        key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(sandbox.signing_key.public_key()))
+        key.update(kid=sandbox.key_id, use="sig", alg="RS256")
+        return jsonify(keys=[key])
+
+    return bp

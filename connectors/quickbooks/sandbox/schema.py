@@ -1,0 +1,58 @@
+"""Which QuickBooks entities the sandbox serves, which fields clients may write, filter and sort.
+
+Field kinds drive how a query literal is compared: `id` and `ref` compare as id strings (a ref
+compares its `value`), `number` as Decimal, `date` as a calendar date, `datetime` as an instant,
+`bool` as a boolean, `string`/`enum` as text (`email` reads `Address`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRANSACTION = "transaction"
+NAME_LIST = "name_list"
+
+_META = {"MetaData.CreateTime": "datetime", "MetaData.LastUpdatedTime": "datetime"}
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    kind: str
+    filterable: dict[str, str]
+    writable: frozenset[str]
+
+
+INVOICE = EntitySpec(
+    "Invoice", TRANSACTION,
+    {"Id": "id", "DocNumber": "string", "TxnDate": "date", "DueDate": "date", "CustomerRef": "ref",
+     "Balance": "number", "TotalAmt": "number", "EmailStatus": "enum", **_META},
+    frozenset({"DocNumber", "TxnDate", "DueDate", "CustomerRef", "SalesTermRef", "CurrencyRef", "BillEmail",
+               "BillEmailCc", "BillEmailBcc", "PrivateNote", "CustomerMemo", "EmailStatus", "PrintStatus",
+               "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment", "AllowIPNPayment", "Line", "BillAddr",
+               "ShipAddr", "ShipDate", "TrackingNum", "CustomField", "ApplyTaxAfterDiscount", "DepartmentRef"}),
+)
+CUSTOMER = EntitySpec(
+    "Customer", NAME_LIST,
+    {"Id": "id", "DisplayName": "string", "GivenName": "string", "FamilyName": "string", "CompanyName": "string",
+     "FullyQualifiedName": "string", "PrimaryEmailAddr": "email", "Balance": "number", "Active": "bool", **_META},
+    frozenset({"DisplayName", "Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "CompanyName",
+               "PrintOnCheckName", "PrimaryEmailAddr", "PrimaryPhone", "Mobile", "Fax", "AlternatePhone", "WebAddr",
+               "BillAddr", "ShipAddr", "Notes", "Active", "SalesTermRef", "CurrencyRef", "PreferredDeliveryMethod",
+               "CustomerTypeRef", "Taxable", "ResaleNum", "PaymentMethodRef"}),
+)
+TERM = EntitySpec(
+    "Term", NAME_LIST,
+    {"Id": "id", "Name": "string", "Active": "bool", "Type": "enum", **_META},
+    frozenset({"Name", "Active", "DueDays", "DiscountPercent", "DiscountDays", "DayOfMonthDue", "DueNextMonthDays",
+               "DiscountDayOfMonth"}),
+)
+PAYMENT = EntitySpec(
+    "Payment", TRANSACTION,
+    {"Id": "id", "TxnDate": "date", "CustomerRef": "ref", "TotalAmt": "number", **_META},
+    frozenset({"CustomerRef", "TotalAmt", "TxnDate", "Line", "CurrencyRef", "PaymentRefNum", "PrivateNote",
+               "PaymentMethodRef", "DepositToAccountRef"}),
+)
+
+ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT)}
+BY_PATH: dict[str, EntitySpec] = {spec.name.lower(): spec for spec in ENTITIES.values()}

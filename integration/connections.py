@@ -1,0 +1,141 @@
+"""Creating and updating Connection rows: connect, store tokens, needs-reconnect, disconnect, key rotation.
+
+Functions here change rows in the caller's session and never commit: the caller owns the
+transaction (the OAuth callback, the refresh lock, the disconnect view, `arpilot rotate-keys`).
+Reasons stored on a connection are written by arpilot from typed errors and carry no secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization, User
+from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
+
+
+class ConnectionOwnedElsewhere(Exception):
+    """The company is already connected to another arpilot organization."""
+
+
+@dataclass(frozen=True)
+class OwnerIdentity:
+    """The person who consented, as the provider's OpenID userinfo describes them."""
+
+    provider: str
+    subject: str
+    email: str | None
+    name: str | None
+
+
+def store_tokens(connection: Connection, cipher: TokenCipher, tokens: TokenSet) -> None:
+    connection.token_blob = cipher.encrypt(tokens)
+    connection.access_expires_at = tokens.access_expires_at
+
+
+def load_tokens(connection: Connection, cipher: TokenCipher) -> TokenSet | None:
+    return cipher.decrypt(connection.token_blob) if connection.token_blob else None
+
+
+def connect_company(
+    session: Session,
+    *,
+    identity: OwnerIdentity,
+    external_id: str,
+    display_name: str,
+    tokens: TokenSet,
+    cipher: TokenCipher,
+) -> tuple[User, Connection]:
+    """Create or update the organization, the owner and the active connection for one consent.
+
+    A company already connected to a different organization is refused rather than joined:
+    joining on the strength of a callback parameter would let one account reach another's data.
+    """
+    user = session.execute(
+        select(User).where(User.provider == identity.provider, User.subject == identity.subject)
+    ).scalar_one_or_none()
+    connection = session.execute(
+        select(Connection).where(Connection.provider == identity.provider, Connection.external_id == external_id)
+    ).scalar_one_or_none()
+
+    if connection is not None and (user is None or user.organization_id != connection.organization_id):
+        raise ConnectionOwnedElsewhere(
+            "This company is already connected to another arpilot account. Its owner can disconnect "
+            "it there, or sign in with the account that connected it."
+        )
+    if user is None:
+        organization = Organization(name=display_name)
+        session.add(organization)
+        session.flush()
+        user = User(organization_id=organization.id, provider=identity.provider, subject=identity.subject)
+        session.add(user)
+    user.email = identity.email or user.email
+    user.name = identity.name or user.name
+
+    if connection is None:
+        connection = Connection(
+            organization_id=user.organization_id,
+            provider=identity.provider,
+            external_id=external_id,
+            display_name=display_name,
+        )
+        session.add(connection)
+        verb = "connected"
+    else:
+        verb = "reconnected"
+    connection.status = ConnectionStatus.ACTIVE
+    connection.status_reason = None
+    store_tokens(connection, cipher, tokens)
+    session.flush()
+    _record(session, connection, "connection", f"{display_name} {verb} by {identity.email or identity.name or 'the owner'}.")
+    return user, connection
+
+
+def mark_needs_reconnect(session: Session, connection: Connection, reason: str) -> None:
+    """The grant is gone: keep the row and its history, stop using it, tell the owner why."""
+    connection.status = ConnectionStatus.NEEDS_RECONNECT
+    connection.status_reason = reason
+    _record(session, connection, "connection", f"{connection.display_name} needs to be reconnected: {reason}", level="warning")
+
+
+def mark_disconnected(session: Session, connection: Connection, reason: str) -> None:
+    """Disconnected by the owner: tokens are dropped (already revoked), history is kept."""
+    connection.status = ConnectionStatus.DISCONNECTED
+    connection.status_reason = reason
+    connection.token_blob = None
+    connection.access_expires_at = None
+    _record(session, connection, "connection", f"{connection.display_name} disconnected: {reason}")
+
+
+def rotate_token_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> int:
+    """Re-encrypt every connection's token blob with the primary key, all in one transaction.
+
+    Any blob that no configured key opens aborts the whole rotation (nothing is half-rotated)
+    with the connection's id in the message.
+    """
+    with sessions() as session, session.begin():
+        connections = session.execute(
+            select(Connection).where(Connection.token_blob.is_not(None)).order_by(Connection.id).with_for_update()
+        ).scalars().all()
+        for connection in connections:
+            try:
+                connection.token_blob = cipher.rotate(connection.token_blob)  # type: ignore[arg-type]
+            except TokenDecryptError as exc:
+                raise TokenDecryptError(f"connection {connection.id}: {exc}") from None
+        return len(connections)
+
+
+def _record(session: Session, connection: Connection, kind: str, message: str, level: str = "info") -> None:
+    session.add(
+        ActivityEntry(
+            organization_id=connection.organization_id,
+            connection_id=connection.id,
+            kind=kind,
+            level=level,
+            message=message,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )

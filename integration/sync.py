@@ -1,0 +1,237 @@
+"""The mirror sync: connector pages into the local mirror, one transaction per page.
+
+Each page's upsert and its cursor advance commit together, so a crash anywhere resumes from the
+last committed page: a page is either stored with its cursor or not at all, and the connector's
+cursors are built so that re-reading never skips (see connectors/quickbooks/stream.py). Upserts are
+bulk `INSERT … ON CONFLICT DO UPDATE` (PostgreSQL and SQLite), guarded so an older copy of a row
+never overwrites a newer one. Deletions set `deleted` (and an invoice's status to `deleted`, balance
+0); voids arrive as ordinary updates with status `voided`.
+
+`SyncRequests` is where webhooks leave "this entity changed" for the cycle to pick up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Connector, Customer, Invoice, Page, Payment, SyncRequest
+from integration.db import transaction
+from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
+
+ENTITIES = ("customer", "invoice", "payment")  # customers first: invoices refer to them
+PAGE_SIZE = 1000
+
+
+@dataclass
+class SyncResult:
+    pages: int = 0
+    upserted: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+
+def sync_connection(
+    sessions: sessionmaker[Session],
+    connection_id: int,
+    connector: Connector,
+    now: dt.datetime,
+    entities: Sequence[str] = ENTITIES,
+    page_size: int = PAGE_SIZE,
+) -> SyncResult:
+    """Bring the mirror of one connection up to date with the provider, page by page."""
+    if now.tzinfo is None:
+        raise ValueError("sync_connection needs a timezone-aware `now`")
+    unknown = set(entities) - set(_TABLES)
+    if unknown:
+        raise ValueError(f"cannot mirror {sorted(unknown)}; known: {list(_TABLES)}")
+    result = SyncResult()
+    for entity in entities:
+        with transaction(sessions) as session:
+            cursor = session.scalar(
+                select(SyncCursor.cursor).where(SyncCursor.connection_id == connection_id, SyncCursor.entity == entity)
+            )
+        for page in connector.changes(SyncRequest(entity, cursor, page_size, now)):
+            with transaction(sessions) as session:
+                upserted = _upsert(session, connection_id, page)
+                deleted = _mark_deleted(session, connection_id, page)
+                _store_cursor(session, connection_id, entity, page.cursor, now)
+            result.pages += 1
+            result.upserted[entity] = result.upserted.get(entity, 0) + upserted
+            result.deleted[entity] = result.deleted.get(entity, 0) + deleted
+    with transaction(sessions) as session:
+        session.execute(update(Connection).where(Connection.id == connection_id).values(last_sync_at=now))
+    return result
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _customer_row(record: Customer) -> dict[str, Any]:
+    return {
+        "provider_id": record.provider_id,
+        "name": record.name,
+        "email": record.email,
+        "phone": record.phone,
+        "currency": record.currency,
+        "terms_id": record.terms_id,
+        "active": record.active,
+        "deleted": record.deleted,
+        "contacts": [{"email": c.email, "name": c.name, "role": c.role} for c in record.contacts],
+        "provider_updated_at": record.updated_at,
+    }
+
+
+def _invoice_row(record: Invoice) -> dict[str, Any]:
+    return {
+        "provider_id": record.provider_id,
+        "customer_provider_id": record.customer_id,
+        "number": record.number,
+        "issue_date": record.issue_date,
+        "due_date": record.due_date,
+        "total": record.total.amount,
+        "balance": record.balance.amount,
+        "currency": record.total.currency,
+        "status": record.status.value,
+        "pay_link": record.pay_link,
+        "email": record.email,
+        "sync_token": record.sync_token,
+        "provider_updated_at": record.updated_at,
+    }
+
+
+def _payment_row(record: Payment) -> dict[str, Any]:
+    return {
+        "provider_id": record.provider_id,
+        "customer_provider_id": record.customer_id,
+        "date": record.date,
+        "amount": record.amount.amount,
+        "currency": record.amount.currency,
+        "applied_to": [{"invoice_id": a.invoice_id, "amount": str(a.amount.amount)} for a in record.applied_to],
+        "deleted": record.deleted,
+        "provider_updated_at": record.updated_at,
+    }
+
+
+# entity -> (model, record type, row builder, values that mark a row deleted)
+_TABLES: dict[str, tuple[Any, type, Any, dict[str, Any]]] = {
+    "customer": (MirroredCustomer, Customer, _customer_row, {"deleted": True, "active": False}),
+    "invoice": (MirroredInvoice, Invoice, _invoice_row, {"status": "deleted", "balance": 0}),
+    "payment": (MirroredPayment, Payment, _payment_row, {"deleted": True}),
+}
+
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"no upsert for the {dialect} dialect")
+
+
+def _upsert(session: Session, connection_id: int, page: Page) -> int:
+    model, record_type, to_row, _ = _TABLES[page.entity]
+    latest: dict[str, dict[str, Any]] = {}
+    for record in page.records:
+        if not isinstance(record, record_type):
+            raise TypeError(f"a {page.entity} page carried a {type(record).__name__}")
+        row = {"connection_id": connection_id, **to_row(record)}
+        # One statement may not touch a row twice (PostgreSQL refuses): keep the newest copy.
+        seen = latest.get(row["provider_id"])
+        if seen is None or seen["provider_updated_at"] <= row["provider_updated_at"]:
+            latest[row["provider_id"]] = row
+    if not latest:
+        return 0
+    statement = _insert(session, model).values(list(latest.values()))
+    changing = [c for c in next(iter(latest.values())) if c not in ("connection_id", "provider_id")]
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[model.connection_id, model.provider_id],
+            set_={name: statement.excluded[name] for name in changing},
+            where=model.provider_updated_at <= statement.excluded.provider_updated_at,
+        )
+    )
+    return len(latest)
+
+
+def _mark_deleted(session: Session, connection_id: int, page: Page) -> int:
+    if not page.deleted_ids:
+        return 0
+    model, _, _, values = _TABLES[page.entity]
+    outcome = session.execute(
+        update(model)
+        .where(model.connection_id == connection_id, model.provider_id.in_(page.deleted_ids))
+        .values(**values)
+    )
+    return int(outcome.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _store_cursor(session: Session, connection_id: int, entity: str, cursor: str, now: dt.datetime) -> None:
+    statement = _insert(session, SyncCursor).values(connection_id=connection_id, entity=entity, cursor=cursor, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[SyncCursor.connection_id, SyncCursor.entity],
+            set_={"cursor": statement.excluded.cursor, "updated_at": statement.excluded.updated_at},
+        )
+    )
+
+
+# --- sync requests from webhooks -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedEntity:
+    entity: str  # normalized: customer, invoice, payment, term
+    entity_id: str
+    operation: str  # the provider's word: Create, Update, Delete, Merge, Void
+
+
+class SyncRequests(Protocol):
+    """Per-connection notes of what changed at the provider, left by webhooks for the cycle.
+
+    `add` may be called from any web worker thread; the cycle calls `drain(connection_id)` at the
+    start of its sync step and syncs (at least) the entities named. Draining empties the queue for
+    that connection; whatever the cycle then fails to sync is recovered by the next scheduled sync,
+    since the cursor-based sync sees every change anyway: webhooks only make it sooner.
+    """
+
+    def add(self, connection_id: int, changes: Iterable[ChangedEntity]) -> None: ...
+
+    def drain(self, connection_id: int) -> list[ChangedEntity]: ...
+
+    def pending(self) -> list[int]: ...
+
+
+class InProcessSyncRequests:
+    """SyncRequests held in this process's memory (the embedded default; RQ/Redis comes later)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[int, dict[tuple[str, str], ChangedEntity]] = {}
+
+    def add(self, connection_id: int, changes: Iterable[ChangedEntity]) -> None:
+        with self._lock:
+            queue = self._queues.setdefault(connection_id, {})
+            for change in changes:
+                queue[(change.entity, change.entity_id)] = change  # the latest operation wins
+
+    def drain(self, connection_id: int) -> list[ChangedEntity]:
+        with self._lock:
+            return list(self._queues.pop(connection_id, {}).values())
+
+    def pending(self) -> list[int]:
+        with self._lock:
+            return sorted(self._queues)
+
+
+def entities_to_sync(changes: Iterable[ChangedEntity]) -> list[str]:
+    """The mirrored entities a drained batch of changes calls for, in sync order."""
+    named = {change.entity for change in changes}
+    return [entity for entity in ENTITIES if entity in named]

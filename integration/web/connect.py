@@ -1,0 +1,301 @@
+"""Connecting a QuickBooks company: the OAuth pages, sign-in by Flask session, disconnect.
+
+Routes: `/connect/quickbooks` (start), `/connect/quickbooks/callback`, `/launch/quickbooks` (the
+Intuit app-store Launch URL), `/disconnected/quickbooks` (the Disconnect URL Intuit sends a person
+to after disconnecting inside QuickBooks) and `POST /connections/<id>/disconnect`. Every POST form
+carries a Flask-WTF CSRF token (CSRFProtect is installed app-wide by `init_app`).
+
+Pages never show a token, a code or the client secret; provider failures are shown by kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import and_
+
+from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
+from integration.app_context import Runtime
+from integration.connections import (
+    ConnectionOwnedElsewhere,
+    OwnerIdentity,
+    connect_company,
+    load_tokens,
+    mark_disconnected,
+)
+from integration.db import transaction
+from integration.models import Connection, MirroredCustomer, MirroredInvoice, Organization, User
+from integration.scoping import scoped
+from oauth.crypto import TokenCipher
+from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
+from oauth.redact import install_log_redaction
+from oauth.refresh import locked_connection
+from oauth.state import OAuthStateError, consume_state, issue_state
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("connect", __name__)
+csrf = CSRFProtect()
+
+# Intuit realm ids are digits; the sandbox's may carry letters. Anything else is refused unread.
+_REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+DASHBOARD_INVOICE_LIMIT = 200
+
+
+def init_app(app: Flask) -> None:
+    """Install CSRF protection, log redaction and the connect pages on the app."""
+    install_log_redaction()
+    # CSRF is checked on every unsafe request that carries the session cookie, i.e. every owner
+    # form. Machine callers (signed webhooks) send no cookie; a request without one has no ambient
+    # authority to forge, so they need no exemption list that every new endpoint must remember.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    csrf.init_app(app)
+    app.before_request(_protect_browser_requests)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_blueprint(bp)
+
+
+def _protect_browser_requests() -> None:
+    if request.method in current_app.config["WTF_CSRF_METHODS"] and current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        csrf.protect()
+
+
+def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    return _page("This form has expired", "The page was open too long or came from another site. "
+                 "Reload the page and try again.", 400)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["arpilot"]
+
+
+def _cipher() -> TokenCipher:
+    return TokenCipher(_runtime().settings.token_encryption_keys)
+
+
+def _intuit() -> IntuitOAuth | None:
+    config = _runtime().settings.quickbooks
+    return IntuitOAuth(config) if config else None
+
+
+def _page(title: str, message: str, status: int = 200, *, retry: bool = False) -> ResponseReturnValue:
+    return render_template("connect/message.html", title=title, message=message, retry=retry), status
+
+
+def _not_configured() -> ResponseReturnValue:
+    return _page("QuickBooks is not set up", "This arpilot has no QuickBooks app credentials "
+                 "(QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET).", 503)
+
+
+def _unreachable() -> ResponseReturnValue:
+    return _page("QuickBooks could not be reached", "Intuit did not answer in time. Nothing was "
+                 "changed; please try again in a minute.", 503, retry=True)
+
+
+def signed_in_organization_id() -> int | None:
+    """The signed-in person's organization, or None (also when the user row is gone)."""
+    user_id, organization_id = session.get("user_id"), session.get("organization_id")
+    if user_id is None or organization_id is None:
+        return None
+    with _runtime().sessions() as db:
+        user = db.get(User, user_id)
+    if user is None or user.organization_id != organization_id:
+        session.clear()
+        return None
+    return organization_id
+
+
+def _sign_in(user: User) -> None:
+    # A fresh session on sign-in: nothing from before (pending states included) carries over.
+    session.clear()
+    session["user_id"] = user.id
+    session["organization_id"] = user.organization_id
+
+
+@bp.get("/connect/quickbooks")
+def connect_quickbooks() -> ResponseReturnValue:
+    intuit = _intuit()
+    if intuit is None:
+        return _not_configured()
+    state = issue_state(session, QUICKBOOKS, _now())
+    try:
+        return redirect(intuit.authorization_url(state))
+    except ConnectorError as exc:
+        log.warning("QuickBooks authorization could not start: %s", exc)
+        return _unreachable()
+
+
+@bp.get("/launch/quickbooks")
+def launch_quickbooks() -> ResponseReturnValue:
+    """Intuit's app-store Launch URL: start (or refresh) the connection."""
+    return redirect(url_for("connect.connect_quickbooks"))
+
+
+@bp.get("/disconnected/quickbooks")
+def disconnected_quickbooks() -> ResponseReturnValue:
+    """Intuit's Disconnect URL. Intuit has already revoked the grant; the next refresh notices it."""
+    return _page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
+                 "QuickBooks company. Your reminder history is kept here; you can reconnect any time.",
+                 retry=True)
+
+
+@bp.get("/connect/quickbooks/callback")
+def quickbooks_callback() -> ResponseReturnValue:
+    intuit = _intuit()
+    if intuit is None:
+        return _not_configured()
+    try:
+        consume_state(session, QUICKBOOKS, request.args.get("state"), _now())
+    except OAuthStateError as exc:
+        return _page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True)
+
+    error = request.args.get("error")
+    if error == "access_denied":
+        return _page("QuickBooks was not connected", "You chose not to connect arpilot. Nothing was "
+                     "changed; you can connect whenever you are ready.", retry=True)
+    if error:
+        shown = error if _ERROR_CODE.match(error) else "an unknown error"
+        return _page("QuickBooks did not connect", f"Intuit answered with {shown}.", 400, retry=True)
+    code, realm_id = request.args.get("code", ""), request.args.get("realmId", "")
+    if not code or not _REALM_ID.match(realm_id):
+        return _page("QuickBooks did not connect", "Intuit's answer lacked the authorization code "
+                     "or the company id.", 400, retry=True)
+
+    try:
+        tokens = intuit.exchange_code(code, realm_id)
+        owner = intuit.user_info(tokens.access_token)
+    except AuthExpired:
+        return _page("This connection link has expired", "The authorization was already used or "
+                     "expired. Please start again.", 400, retry=True)
+    except ProviderValidationError as exc:
+        log.error("QuickBooks code exchange refused: %s", exc)
+        return _page("QuickBooks did not connect", "Intuit refused arpilot's request. The problem "
+                     "has been logged for the administrator.", 502)
+    except ConnectorError:
+        return _unreachable()
+
+    claimed_realm = (tokens.id_token_claims or {}).get("realmid")
+    if claimed_realm is not None and str(claimed_realm) != realm_id:
+        # The callback's realmId was altered on the way: never bind tokens to the wrong company.
+        _revoke_quietly(intuit, tokens.refresh_token)
+        return _page("QuickBooks did not connect", "The company in Intuit's answer does not match "
+                     "the authorization. Please start again.", 400, retry=True)
+
+    try:
+        with transaction(_runtime().sessions) as db:
+            user, connection = connect_company(
+                db,
+                identity=_identity(owner),
+                external_id=realm_id,
+                display_name=f"QuickBooks company {realm_id}",
+                tokens=tokens,
+                cipher=_cipher(),
+            )
+    except ConnectionOwnedElsewhere as exc:
+        _revoke_quietly(intuit, tokens.refresh_token)
+        return _page("This company is connected elsewhere", str(exc), 409)
+    _sign_in(user)
+    log.info("connection %s: QuickBooks company connected", connection.id)
+    return redirect(url_for("dashboard"))
+
+
+def _identity(owner: IntuitUser) -> OwnerIdentity:
+    return OwnerIdentity(provider=QUICKBOOKS, subject=owner.subject, email=owner.email, name=owner.name)
+
+
+def _revoke_quietly(intuit: IntuitOAuth, token: str) -> None:
+    """Give back a grant arpilot will not keep; failing that, it expires unused."""
+    try:
+        intuit.revoke(token)
+    except ConnectorError as exc:
+        log.warning("could not revoke an unused QuickBooks grant: %s", exc)
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+def disconnect(connection_id: int) -> ResponseReturnValue:
+    organization_id = signed_in_organization_id()
+    if organization_id is None:
+        return _page("Please sign in", "Connect to QuickBooks to sign in, then try again.", 401, retry=True)
+    runtime = _runtime()
+    with runtime.sessions() as db:
+        owned = db.execute(scoped(Connection, organization_id).where(Connection.id == connection_id)).scalar_one_or_none()
+        user = db.get(User, session["user_id"])
+    if owned is None:  # another organization's connection looks exactly like a missing one
+        return _page("No such connection", "This connection does not exist.", 404)
+    if owned.provider != QUICKBOOKS:
+        return _page("Not supported yet", "Only QuickBooks connections can be disconnected here.", 400)
+    intuit = _intuit()
+    if intuit is None:
+        return _not_configured()
+    who = (user.email or user.name) if user else None
+    with locked_connection(runtime.sessions, connection_id) as (db, connection):
+        tokens = load_tokens(connection, _cipher())
+        if tokens is not None:
+            try:
+                intuit.revoke(tokens.refresh_token)
+            except InvalidGrant:
+                pass  # already revoked (for instance from inside QuickBooks): nothing left to give back
+            except ConnectorError as exc:
+                log.warning("connection %s: revoke failed: %s", connection_id, exc)
+                return _unreachable()
+        mark_disconnected(db, connection, f"disconnected by {who or 'the owner'} on {_now():%Y-%m-%d}")
+    return _page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
+                 "was revoked at Intuit. Your reminder history is kept; you can reconnect any time.",
+                 retry=True)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: str
+    customer: str
+    due_date: dt.date | None
+    balance: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    organization: Organization
+    connections: list[Connection]
+    invoices: list[InvoiceLine]
+
+
+def signed_in_overview() -> Overview | None:
+    """The signed-in organization's connections and open mirrored invoices, for the dashboard."""
+    organization_id = signed_in_organization_id()
+    if organization_id is None:
+        return None
+    with _runtime().sessions() as db:
+        organization = db.get(Organization, organization_id)
+        connections = list(db.execute(scoped(Connection, organization_id).order_by(Connection.id)).scalars())
+        rows = db.execute(
+            scoped(MirroredInvoice, organization_id)
+            .add_columns(MirroredCustomer.name)
+            .outerjoin(
+                MirroredCustomer,
+                and_(
+                    MirroredCustomer.connection_id == MirroredInvoice.connection_id,
+                    MirroredCustomer.provider_id == MirroredInvoice.customer_provider_id,
+                ),
+            )
+            .where(MirroredInvoice.balance != 0)
+            .order_by(MirroredInvoice.due_date.is_(None), MirroredInvoice.due_date, MirroredInvoice.number)
+            .limit(DASHBOARD_INVOICE_LIMIT)
+        ).all()
+    invoices = [
+        InvoiceLine(invoice.number, name or invoice.customer_provider_id, invoice.due_date, invoice.balance, invoice.currency)
+        for invoice, name in rows
+    ]
+    return Overview(organization=organization, connections=connections, invoices=invoices)  # type: ignore[arg-type]
