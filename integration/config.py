@@ -51,13 +51,11 @@ class Settings:
     redis_url: str | None
     base_url: str
     cycle_interval_minutes: int
-    sendgrid_api_key: str | None
+    sendgrid_api_key: str | None = field(repr=False)
     outbox_dir: Path
     sendgrid_sandbox_mode: bool = False
     sendgrid_host: str = "https://api.sendgrid.com"
     embedded_clock: bool = True
-
-
     # None: QuickBooks is not configured (production without QUICKBOOKS_CLIENT_ID).
     quickbooks: QuickBooksSettings | None = None
     # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
