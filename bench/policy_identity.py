@@ -25,8 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from integration.policy.actions import ActionKind  # noqa: E402
-from integration.policy.backtest import decision_time  # noqa: E402
+from integration.policy.backtest import apply_account_moves, decision_time  # noqa: E402
 from integration.policy.decide import decide  # noqa: E402
 from integration.policy.history import record  # noqa: E402
 from integration.policy.rules import Rules  # noqa: E402
@@ -78,7 +77,7 @@ def _owner_words(snapshot: Snapshot, day: dt.date) -> Snapshot:
 def _replay(rules: Rules, start: dt.date, end: dt.date, owner_words: bool, hour_shift: int) -> list[Any]:
     scenario = generate_demo_company()
     out: list[Any] = []
-    done, on_hold, mid_month = History(), set(), set()
+    done, on_hold, mid_month = History(), set[str](), set[str]()
     day = start
     while day <= end:
         snapshot = snapshot_from_scenario(scenario, day, done, frozenset(on_hold), frozenset(mid_month))
@@ -87,13 +86,7 @@ def _replay(rules: Rules, start: dt.date, end: dt.date, owner_words: bool, hour_
         now = decision_time(day, scenario.company.timezone, rules) + dt.timedelta(hours=hour_shift)
         actions = decide(snapshot, rules, now)
         out.append([day.isoformat(), [a.as_dict() for a in actions]])
-        for action in actions:
-            if action.kind is ActionKind.CREDIT_HOLD_ON:
-                on_hold.add(action.customer_id)
-            elif action.kind is ActionKind.CREDIT_HOLD_OFF:
-                on_hold.discard(action.customer_id)
-            elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
-                mid_month.add(action.customer_id)
+        apply_account_moves(actions, on_hold, mid_month)
         done = record(done, actions, day)
         day += dt.timedelta(days=3 if owner_words else 1)
     return out
