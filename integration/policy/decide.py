@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from connectors.base import Customer, Invoice
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, idempotency_key
 from integration.policy.aging import local_today
-from integration.policy.pauses import PauseState
+from integration.policy.pauses import NOT_PAUSED, PauseState
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
@@ -59,21 +59,31 @@ class _Ladder:
         return later[min(steps, len(later)) - 1]
 
 
+_STAGE_BITS = 3  # a stage index fits in 3 bits: see _Past
+assert len(STAGES) <= 1 << _STAGE_BITS
+_STAGE_MASK = (1 << _STAGE_BITS) - 1
+
+
 class _Past:
-    """The history indexed for lookups: last stage and date per invoice, last email per customer."""
+    """The history indexed for lookups: last stage and date per invoice, last email per customer.
+
+    `done` packs, per invoice, the latest day a stage was done and the highest stage done into one
+    int, `day << _STAGE_BITS | stage`: one dict entry and no tuple per invoice on the hot path."""
 
     def __init__(self, history: History) -> None:
-        self.stage: dict[str, int] = {}
-        self.stage_on: dict[str, int] = {}
+        self.done: dict[str, int] = {}
         self.last_email: dict[str, int] = {}
+        done, get = self.done, self.done.get
         index = {name: i for i, name in enumerate(STAGES)}
         for sent in history.reminders:
             day, level = sent.date.toordinal(), index[sent.stage]
+            code = day << _STAGE_BITS | level
             for invoice_id in sent.invoice_ids:
-                if self.stage.get(invoice_id, -1) < level:
-                    self.stage[invoice_id] = level
-                if self.stage_on.get(invoice_id, 0) < day:
-                    self.stage_on[invoice_id] = day
+                known = get(invoice_id)
+                if known is None:
+                    done[invoice_id] = code
+                elif known != code:
+                    done[invoice_id] = max(known >> _STAGE_BITS, day) << _STAGE_BITS | max(known & _STAGE_MASK, level)
             if sent.channel in EMAIL_CHANNELS and self.last_email.get(sent.customer_id, 0) < day:
                 self.last_email[sent.customer_id] = day
         self.hold: dict[str, tuple[bool, int]] = {}
@@ -143,28 +153,37 @@ class _Run:
         shift = self._grace(profile, override)
         thresholds = self.ladder.thresholds(shift)
         post_issue, ladder = self.ladder.post_issue, self.ladder
+        check_in, check_in_days = ladder.check_in, ladder.stages[0].offset_days
         today = self.today_ord
-        done, done_on, last_applied = self.past.stage, self.past.stage_on, self.last_applied
+        done_get, paid_get = self.past.done.get, self.last_applied.get
+        pauses = entry.pauses
         up = self.rules.pauses.broken_promise_stages_up
         steps: list[_Step] = []
-        for invoice, state in entry.open:
-            if state.active:
-                continue
-            due = (invoice.due_date or invoice.issue_date).toordinal()
+        for invoice, due in zip(entry.open, entry.due):
+            state = NOT_PAUSED
+            if pauses:
+                state = pauses.get(id(invoice), NOT_PAUSED)
+                if state.active:
+                    continue
             days = today - due
             position = bisect_right(thresholds, days) - 1
             if position >= 0:
                 target = post_issue[position]
-            elif ladder.check_in and today - invoice.issue_date.toordinal() >= ladder.stages[0].offset_days:
+            elif check_in and today - invoice.issue_date.toordinal() >= check_in_days:
                 target = 0
             else:
                 target = -1
-            invoice_id = invoice.provider_id
-            last = done.get(invoice_id, -1)
-            paid_on = last_applied.get(invoice_id)
-            if target <= last and state.broken_on is None and (paid_on is None or last < 0 or paid_on <= done_on[invoice_id]):
-                continue  # the common case: nothing new since the last step
-            step = self._step(invoice, state, target, last, done_on.get(invoice_id), paid_on, days, due, shift, up)
+            code = done_get(invoice.provider_id)
+            if code is None:
+                if target < 0 and state.broken_on is None:
+                    continue  # nothing due yet and nothing done
+                last, last_on, paid_on = -1, None, None
+            else:
+                last, last_on = code & _STAGE_MASK, code >> _STAGE_BITS
+                paid_on = paid_get(invoice.provider_id)
+                if target <= last and state.broken_on is None and (paid_on is None or paid_on <= last_on):
+                    continue  # the common case: nothing new since the last step
+            step = self._step(invoice, state, target, last, last_on, paid_on, days, due, shift, up)
             if step is not None:
                 steps.append(step)
         return steps

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from connectors.base import Customer, Invoice, InvoiceStatus
 from integration.policy.aging import local_today
-from integration.policy.pauses import NOT_PAUSED, PauseState, pause_state
+from integration.policy.pauses import PauseState, pause_state
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
 
@@ -23,9 +23,12 @@ _OPEN, _PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
 
 
 class CustomerFacts:
-    """What one pass over the snapshot learns about one customer (mutable while gathering)."""
+    """What one pass over the snapshot learns about one customer (mutable while gathering).
 
-    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open", "overdue",
+    Open invoices are kept as two parallel lists, the invoices and their due-date ordinals, so
+    that the hot path allocates nothing per invoice; pause states exist only for paused invoices."""
+
+    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open", "due", "pauses", "overdue",
                  "oldest_overdue", "last_payment")
 
     def __init__(self, customer: Customer) -> None:
@@ -33,7 +36,11 @@ class CustomerFacts:
         self.late_days: list[int] = []  # paid invoices: days from due date to full payment
         self.issue_days: list[int] = []  # paid invoices: days from issue date to full payment
         self.month_end_late = 0  # late payments of invoices due in the last days of a month
-        self.open: list[tuple[Invoice, PauseState]] = []
+        self.open: list[Invoice] = []  # open with a balance, in snapshot order
+        self.due: list[int] = []  # ordinal of each open invoice's due date (issue date if none)
+        # id() of an open invoice object -> its pause, for paused invoices only (the object, not the
+        # provider id, so that two records with one id keep their own states, as they always did)
+        self.pauses: dict[int, PauseState] = {}
         self.overdue: dict[str, Decimal] = {}  # currency -> past-due balance, paused invoices excluded
         self.oldest_overdue = 0  # days, paused invoices excluded
         self.last_payment: int | None = None  # ordinal
@@ -78,54 +85,83 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
     today_ord = today.toordinal()
     window_start = today_ord - rules.profiles.history_days
     tolerance = rules.profiles.on_time_tolerance_days
-    month_end = dt.timedelta(days=rules.mid_month.month_end_days)
+    month_end = _MonthEnd(rules.mid_month.month_end_days)
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied: dict[str, int] = {}
+    last_paid: dict[str, int] = {}  # customer id -> ordinal of their latest payment
+    get_applied, get_paid = last_applied.get, last_paid.get
     for payment in snapshot.payments:
         if payment.deleted:
             continue
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            if last_applied.get(application.invoice_id, 0) < day:
-                last_applied[application.invoice_id] = day
-        entry = facts.get(payment.customer_id)
-        if entry is not None and (entry.last_payment is None or entry.last_payment < day):
+            invoice_id = application.invoice_id
+            if get_applied(invoice_id, 0) < day:
+                last_applied[invoice_id] = day
+        if get_paid(payment.customer_id, 0) < day:
+            last_paid[payment.customer_id] = day
+    for customer_id, day in last_paid.items():
+        entry = facts.get(customer_id)
+        if entry is not None:
             entry.last_payment = day
     pauses, pause_rules = snapshot.pauses, rules.pauses
-    not_paused = NOT_PAUSED
-    get_paid = last_applied.get
+    has_pauses = bool(pauses)
+    entry = None
+    customer_id = None
     for invoice in snapshot.invoices:
+        # Invoices usually come grouped by customer: look the customer up only when it changes.
+        if invoice.customer_id != customer_id:
+            customer_id = invoice.customer_id
+            entry = facts[customer_id]
         status = invoice.status
         if status is _OPEN:
-            amount = invoice.balance.amount
+            balance = invoice.balance
+            amount = balance.amount
             if amount > ZERO:
-                entry = facts[invoice.customer_id]
-                state = not_paused
-                if pauses and invoice.provider_id in pauses:
+                due = (invoice.due_date or invoice.issue_date).toordinal()
+                entry.open.append(invoice)  # type: ignore[union-attr]
+                entry.due.append(due)  # type: ignore[union-attr]
+                if has_pauses and invoice.provider_id in pauses:
                     state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
-                entry.open.append((invoice, state))
-                late = today_ord - (invoice.due_date or invoice.issue_date).toordinal()
-                if late > 0 and not state.active:
-                    overdue = entry.overdue
-                    currency = invoice.balance.currency
+                    entry.pauses[id(invoice)] = state  # type: ignore[union-attr]
+                    if state.active:
+                        continue
+                late = today_ord - due
+                if late > 0:
+                    overdue = entry.overdue  # type: ignore[union-attr]
+                    currency = balance.currency
                     overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if late > entry.oldest_overdue:
-                        entry.oldest_overdue = late
+                    if late > entry.oldest_overdue:  # type: ignore[union-attr]
+                        entry.oldest_overdue = late  # type: ignore[union-attr]
                 continue
         elif status is not _PAID:
             continue  # voided, deleted and draft invoices are neither history nor collectable
         # Paid (or open with nothing left): part of the payment history when paid inside the window.
-        paid_on = get_paid(invoice.provider_id)
+        paid_on = get_applied(invoice.provider_id)
         if paid_on is None or paid_on < window_start or paid_on > today_ord:
             continue
-        entry = facts[invoice.customer_id]
-        due = invoice.due_date or invoice.issue_date
-        late = paid_on - due.toordinal()
-        entry.late_days.append(late)
-        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
-        if late > tolerance and (due + month_end).month != due.month:
-            entry.month_end_late += 1
+        due_date = invoice.due_date or invoice.issue_date
+        late = paid_on - due_date.toordinal()
+        entry.late_days.append(late)  # type: ignore[union-attr]
+        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())  # type: ignore[union-attr]
+        if late > tolerance and month_end.contains(due_date):
+            entry.month_end_late += 1  # type: ignore[union-attr]
     return Ledger(today, facts, last_applied)
+
+
+class _MonthEnd:
+    """Whether a date falls in the last `days` days of its month, remembered per date (a book
+    has a few hundred distinct due dates, so a lookup beats date arithmetic per invoice)."""
+
+    def __init__(self, days: int) -> None:
+        self.step = dt.timedelta(days=days)
+        self.seen: dict[dt.date, bool] = {}
+
+    def contains(self, day: dt.date) -> bool:
+        found = self.seen.get(day)
+        if found is None:
+            found = self.seen[day] = (day + self.step).month != day.month
+        return found
 
 
 def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfile:
