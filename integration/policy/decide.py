@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
+from types import MappingProxyType
 
 from connectors.base import Customer, Invoice
-from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, idempotency_key
+from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.pauses import NOT_PAUSED, PauseState
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
@@ -27,6 +28,10 @@ from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Stage
 from integration.policy.snapshot import CustomerOverride, History, Snapshot
 
 EMAIL_CHANNELS = ("email", "accounting_system_email")
+SEND_REMINDER, CREATE_CALL_TASK, ADD_NOTE = ActionKind.SEND_REMINDER, ActionKind.CREATE_CALL_TASK, ActionKind.ADD_NOTE
+RESEND_INVOICE, RECOMMEND_ESCALATION = ActionKind.RESEND_INVOICE, ActionKind.RECOMMEND_ESCALATION
+CREDIT_HOLD_ON, CREDIT_HOLD_OFF, SET_MID_MONTH_TERMS = ActionKind.CREDIT_HOLD_ON, ActionKind.CREDIT_HOLD_OFF, ActionKind.SET_MID_MONTH_TERMS
+_NO_PAYLOAD: MappingProxyType[str, object] = MappingProxyType({})
 
 
 class _Ladder:
@@ -106,8 +111,9 @@ def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAc
     ledger = gather(snapshot, rules, today)
     run = _Run(snapshot, rules, now, today, ledger.last_applied)
     actions: list[PlannedAction] = []
-    for customer_id in sorted(ledger.facts):
-        actions.extend(run.customer(ledger.facts[customer_id]))
+    facts = ledger.facts
+    for customer_id in sorted(facts):
+        actions.extend(run.customer(facts[customer_id]))
     actions.sort(key=PlannedAction.sort_key)
     return actions
 
@@ -116,20 +122,36 @@ class _Run:
     def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int]) -> None:
         self.snapshot, self.rules, self.now, self.today = snapshot, rules, now, today
         self.today_ord = today.toordinal()
+        self.today_iso = today.isoformat()
+        self.overrides, self.on_hold = snapshot.overrides, snapshot.on_hold
         self.last_applied = last_applied
         self.ladder = _Ladder(rules)
         self.past = _Past(snapshot.history)
         self._send_times: dict[str, dt.datetime | None] = {}
+        self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
+        self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
+
+    def iso(self, ordinal: int) -> str:
+        found = self._iso.get(ordinal)
+        if found is None:
+            found = self._iso[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        return found
+
+    def habit(self, customer: Customer, profile: PaymentProfile) -> str:
+        """habit_phrase, worked out once per customer however many actions quote it."""
+        if self._habit is None or self._habit[0] is not profile:
+            self._habit = (profile, habit_phrase(customer.name, profile))
+        return self._habit[1]
 
     # --- per customer ----------------------------------------------------------------------
 
     def customer(self, entry: CustomerFacts) -> list[PlannedAction]:
         customer = entry.customer
-        override = self.snapshot.overrides.get(customer.provider_id)
+        customer_id = customer.provider_id
+        override = self.overrides.get(customer_id)
         if customer.deleted or (override is not None and override.excluded):
             return []
-        customer_id = customer.provider_id
-        on_hold = customer_id in self.snapshot.on_hold
+        on_hold = customer_id in self.on_hold
         if not entry.open and not on_hold and entry.month_end_late < self.rules.mid_month.min_occurrences:
             return []  # nothing open, nothing to release, cannot qualify for mid-month: skip the profile
         profile = classify(entry, self.rules, self.today)
@@ -213,6 +235,7 @@ class _Run:
         return _Step(invoice, target, ladder.stage_day(target, issue, due, shift), days, "")
 
     # --- reminders, call tasks, notes, re-sends, escalation --------------------------------
+    # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.
 
     def _ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
                         steps: list[_Step]) -> list[PlannedAction]:
@@ -229,7 +252,8 @@ class _Run:
             if self.rules.opt_out.call_instead:
                 actions.extend(self._call_stage(customer, profile, emails, f"{customer.name} opted out of reminder emails, so call instead"))
             return actions
-        last_email = self.past.last_email.get(customer.provider_id)
+        customer_id = customer.provider_id
+        last_email = self.past.last_email.get(customer_id)
         if last_email is not None and self.today_ord - last_email < self.rules.frequency.min_days_between_emails:
             return actions  # the frequency cap: these invoices wait for the next allowed day
         if not self.rules.frequency.consolidate:
@@ -240,31 +264,34 @@ class _Run:
         if not recipients:
             return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
         ids = tuple(s.invoice.provider_id for s in emails)
-        anchor = dt.date.fromordinal(max(s.anchor for s in emails))
-        not_before = self._not_before(customer.provider_id, override)
+        anchor = self.iso(max(s.anchor for s in emails))
+        not_before = self._not_before(customer_id, override)
         reason = sentence(
             invoices_phrase([(s.invoice.number, s.days) for s in emails]),
-            habit_phrase(customer.name, profile),
+            self.habit(customer, profile),
             _stage_phrase(top.name, emails),
         )
         actions.append(PlannedAction(
-            ActionKind.SEND_REMINDER, customer.provider_id, ids, top.name, recipients, reason,
-            idempotency_key(ActionKind.SEND_REMINDER, customer.provider_id, ids, top.name, anchor), not_before,
-            {"channel": top.channel, "template": top.template, "classification": profile.classification,
-             "invoice_stages": {s.invoice.provider_id: stages[s.index].name for s in emails},
-             "days_overdue": {s.invoice.provider_id: s.days for s in emails}},
+            SEND_REMINDER, customer_id, ids, top.name, recipients, reason,
+            key_digest(SEND_REMINDER, customer_id, _joined(ids), top.name, anchor), not_before,
+            MappingProxyType({
+                "channel": top.channel, "template": top.template, "classification": profile.classification,
+                "invoice_stages": {s.invoice.provider_id: stages[s.index].name for s in emails},
+                "days_overdue": {s.invoice.provider_id: s.days for s in emails},
+            }),
         ))
-        actions.extend(self._notes(customer, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))
+        actions.extend(self._notes(customer_id, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))
         if top.call_task:
             actions.append(self._call_task(customer, profile, emails, top.name, anchor, reason, advances=False))
         for step in emails:
             stage = stages[step.index]
             if stage.resend_invoice:
-                key = idempotency_key(ActionKind.RESEND_INVOICE, customer.provider_id, (step.invoice.provider_id,), stage.name, dt.date.fromordinal(step.anchor))
+                invoice_id = step.invoice.provider_id
                 actions.append(PlannedAction(
-                    ActionKind.RESEND_INVOICE, customer.provider_id, (step.invoice.provider_id,), stage.name, recipients[:1],
+                    RESEND_INVOICE, customer_id, (invoice_id,), stage.name, recipients[:1],
                     sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage.name]),
-                    key, not_before,
+                    key_digest(RESEND_INVOICE, customer_id, invoice_id, stage.name, self.iso(step.anchor)), not_before,
+                    _NO_PAYLOAD,
                 ))
         escalating = [s for s in emails if stages[s.index].escalate]
         if escalating:
@@ -274,49 +301,50 @@ class _Run:
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""
         top = self.ladder.stages[steps[0].index].name
-        anchor = dt.date.fromordinal(max(s.anchor for s in steps))
-        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), habit_phrase(customer.name, profile),
+        anchor = self.iso(max(s.anchor for s in steps))
+        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           f"{STAGE_WORDS[top]}: {why}")
         task = self._call_task(customer, profile, steps, top, anchor, reason, advances=True)
-        return [task, *self._notes(customer, steps, f"{STAGE_WORDS[top]}: call task for the owner")]
+        return [task, *self._notes(customer.provider_id, steps, f"{STAGE_WORDS[top]}: call task for the owner")]
 
     def _call_task(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], stage: str,
-                   anchor: dt.date, reason: str, *, advances: bool) -> PlannedAction:
+                   anchor: str, reason: str, *, advances: bool) -> PlannedAction:
         ids = tuple(s.invoice.provider_id for s in steps)
         points = [f"Invoice {s.invoice.number}: {s.invoice.balance} open, {lateness(s.days)}" for s in steps]
-        points.append(habit_phrase(customer.name, profile) + ".")
+        points.append(self.habit(customer, profile) + ".")
         points.append("Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed.")
         payload: dict[str, object] = {"talking_points": points, "phone": customer.phone, "classification": profile.classification}
         if advances:
             payload["invoice_stages"] = {s.invoice.provider_id: self.ladder.stages[s.index].name for s in steps}
         return PlannedAction(
-            ActionKind.CREATE_CALL_TASK, customer.provider_id, ids, stage, (), reason,
-            idempotency_key(ActionKind.CREATE_CALL_TASK, customer.provider_id, ids, stage, anchor), None, payload,
+            CREATE_CALL_TASK, customer.provider_id, ids, stage, (), reason,
+            key_digest(CREATE_CALL_TASK, customer.provider_id, _joined(ids), stage, anchor), None, MappingProxyType(payload),
         )
 
-    def _notes(self, customer: Customer, steps: list[_Step], what: str) -> list[PlannedAction]:
+    def _notes(self, customer_id: str, steps: list[_Step], what: str) -> list[PlannedAction]:
+        stages, today = self.ladder.stages, self.today_iso
         notes = []
         for step in steps:
-            stage = self.ladder.stages[step.index].name
+            stage = stages[step.index].name
             invoice_id = step.invoice.provider_id
-            text = f"arpilot: {what} on {self.today.isoformat()} ({lateness(step.days)})."
             notes.append(PlannedAction(
-                ActionKind.ADD_NOTE, customer.provider_id, (invoice_id,), stage, (),
+                ADD_NOTE, customer_id, (invoice_id,), stage, (),
                 f"Record on invoice {step.invoice.number} that the {STAGE_WORDS[stage]} was done.",
-                idempotency_key(ActionKind.ADD_NOTE, customer.provider_id, (invoice_id,), stage, dt.date.fromordinal(step.anchor)),
-                None, {"text": text},
+                key_digest(ADD_NOTE, customer_id, invoice_id, stage, self.iso(step.anchor)),
+                None, MappingProxyType({"text": f"arpilot: {what} on {today} ({lateness(step.days)})."}),
             ))
         return notes
 
     def _escalation(self, customer: Customer, profile: PaymentProfile, steps: list[_Step]) -> PlannedAction:
         ids = tuple(s.invoice.provider_id for s in steps)
-        anchor = dt.date.fromordinal(max(s.anchor for s in steps))
-        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), habit_phrase(customer.name, profile),
+        anchor = self.iso(max(s.anchor for s in steps))
+        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off")
         return PlannedAction(
-            ActionKind.RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", (), reason,
-            idempotency_key(ActionKind.RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", anchor), None,
-            {"options": list(ESCALATION_OPTIONS), "balance": {s.invoice.provider_id: str(s.invoice.balance.amount) for s in steps}},
+            RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", (), reason,
+            key_digest(RECOMMEND_ESCALATION, customer.provider_id, _joined(ids), "final_notice", anchor), None,
+            MappingProxyType({"options": list(ESCALATION_OPTIONS),
+                              "balance": {s.invoice.provider_id: str(s.invoice.balance.amount) for s in steps}}),
         )
 
     def _not_before(self, customer_id: str, override: CustomerOverride | None) -> dt.datetime | None:
@@ -335,28 +363,29 @@ class _Run:
         customer_id = customer.provider_id
         actions: list[PlannedAction] = []
         hold = self.rules.credit_hold
-        overdue = {c: a for c, a in entry.overdue.items() if a > 0}
-        ours = self.past.hold.get(customer_id)
-        if on_hold and not overdue and hold.auto_release and ours is not None and ours[0]:
-            actions.append(PlannedAction(
-                ActionKind.CREDIT_HOLD_OFF, customer_id, (), None, (),
-                sentence(f"{customer.name} has no overdue balance any more", "the credit hold arpilot placed is released"),
-                idempotency_key(ActionKind.CREDIT_HOLD_OFF, customer_id, (), None, dt.date.fromordinal(ours[1])),
-                None, {"note": f"arpilot: credit hold released on {self.today.isoformat()}; the overdue balance is paid."},
-            ))
-        elif not on_hold and not paused and hold.enabled and overdue and self._hold_due(entry, profile):
+        overdue = entry.overdue  # sums of positive balances only (gather), so every amount is > 0
+        if on_hold:
+            ours = self.past.hold.get(customer_id)
+            if not overdue and hold.auto_release and ours is not None and ours[0]:
+                actions.append(PlannedAction(
+                    CREDIT_HOLD_OFF, customer_id, (), None, (),
+                    sentence(f"{customer.name} has no overdue balance any more", "the credit hold arpilot placed is released"),
+                    key_digest(CREDIT_HOLD_OFF, customer_id, "", None, self.iso(ours[1])),
+                    None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
+                ))
+        elif not paused and hold.enabled and overdue and self._hold_due(entry, profile):
             owed = " and ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items()))
             oldest = entry.oldest_overdue
             reason = sentence(
                 f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",
-                habit_phrase(customer.name, profile),
+                self.habit(customer, profile),
                 "credit hold until the overdue balance is paid",
             )
             actions.append(PlannedAction(
-                ActionKind.CREDIT_HOLD_ON, customer_id, (), None, (), reason,
-                idempotency_key(ActionKind.CREDIT_HOLD_ON, customer_id, (), None, dt.date.fromordinal(self.today_ord - oldest)),
-                None, {"note": f"arpilot: credit hold placed on {self.today.isoformat()}: {owed} past due.",
-                       "classification": profile.classification, "oldest_overdue_days": oldest},
+                CREDIT_HOLD_ON, customer_id, (), None, (), reason,
+                key_digest(CREDIT_HOLD_ON, customer_id, "", None, self.iso(self.today_ord - oldest)),
+                None, MappingProxyType({"note": f"arpilot: credit hold placed on {self.today_iso}: {owed} past due.",
+                                        "classification": profile.classification, "oldest_overdue_days": oldest}),
             ))
         mid = self.rules.mid_month
         if (mid.enabled and not paused and profile.month_end_clustered and profile.classification in mid.profile_classes
@@ -364,23 +393,29 @@ class _Run:
             reason = sentence(
                 f"{customer.name} paid late {plural(profile.month_end_late_payments, 'time')} in the history window "
                 "when an invoice fell due at month-end",
-                habit_phrase(customer.name, profile),
+                self.habit(customer, profile),
                 f"move them to terms due on day {mid.day_of_month} of the month",
             )
             actions.append(PlannedAction(
-                ActionKind.SET_MID_MONTH_TERMS, customer_id, (), None, (), reason,
-                idempotency_key(ActionKind.SET_MID_MONTH_TERMS, customer_id, (), None, None),
-                None, {"day_of_month": mid.day_of_month},
+                SET_MID_MONTH_TERMS, customer_id, (), None, (), reason,
+                key_digest(SET_MID_MONTH_TERMS, customer_id, "", None, ""),
+                None, MappingProxyType({"day_of_month": mid.day_of_month}),
             ))
         return actions
 
     def _hold_due(self, entry: CustomerFacts, profile: PaymentProfile) -> bool:
         hold = self.rules.credit_hold
-        if all(amount < hold.min_overdue_amount for amount in entry.overdue.values()):
+        # Every overdue amount is positive, so a zero minimum is always reached.
+        if hold.min_overdue_amount > 0 and all(amount < hold.min_overdue_amount for amount in entry.overdue.values()):
             return False
         if entry.oldest_overdue >= hold.all_customers_days_overdue:
             return True
         return profile.classification in hold.profile_classes and entry.oldest_overdue >= hold.days_overdue
+
+
+def _joined(invoice_ids: tuple[str, ...]) -> str:
+    """Invoice ids as the key spells them: sorted and comma-joined."""
+    return invoice_ids[0] if len(invoice_ids) == 1 else ",".join(sorted(invoice_ids))
 
 
 def _stage_phrase(top: str, steps: list[_Step]) -> str:
