@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import math
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -44,13 +45,19 @@ class _Ladder:
         self.enabled = [i for i, s in enumerate(self.stages) if s.enabled]
         self.post_issue = [i for i in self.enabled if i > 0]  # stages counted from the due date
         self.check_in = 0 in self.enabled
-        self._thresholds: dict[int, list[int]] = {}
+        self._thresholds: dict[int, tuple[list[int], list[float] | None]] = {}
 
-    def thresholds(self, shift: int) -> list[int]:
+    def thresholds(self, shift: int) -> tuple[list[int], list[float] | None]:
+        """The days past due from which each post-issue stage is due, and, when those rise with
+        the stage (always, unless an owner's grace override is negative), `next_at`: per last
+        stage done, the days past due from which a later stage is due (inf: none is)."""
         found = self._thresholds.get(shift)
         if found is None:
-            found = [self.stages[i].offset_days + (shift if self.stages[i].offset_days > 0 else 0) for i in self.post_issue]
-            self._thresholds[shift] = found
+            days = [self.stages[i].offset_days + (shift if self.stages[i].offset_days > 0 else 0) for i in self.post_issue]
+            next_at: list[float] | None = None
+            if all(a < b for a, b in zip(days, days[1:])):
+                next_at = [next((d for i, d in zip(self.post_issue, days) if i > last), math.inf) for last in range(len(STAGES))]
+            found = self._thresholds[shift] = (days, next_at)
         return found
 
     def stage_day(self, index: int, issue: int, due: int, shift: int) -> int:
@@ -80,19 +87,18 @@ class _Past:
     def __init__(self, history: History) -> None:
         self.done: dict[str, int] = {}
         self.last_email: dict[str, int] = {}
-        done, get = self.done, self.done.get
+        done, first = self.done, self.done.setdefault
         index = {name: i for i, name in enumerate(STAGES)}
+        last_email, get_email = self.last_email, self.last_email.get
         for sent in history.reminders:
             day, level = sent.date.toordinal(), index[sent.stage]
             code = day << _STAGE_BITS | level
             for invoice_id in sent.invoice_ids:
-                known = get(invoice_id)
-                if known is None:
-                    done[invoice_id] = code
-                elif known != code:
+                known = first(invoice_id, code)  # one lookup for an invoice's first entry, the usual case
+                if known != code:
                     done[invoice_id] = max(known >> _STAGE_BITS, day) << _STAGE_BITS | max(known & _STAGE_MASK, level)
-            if sent.channel in EMAIL_CHANNELS and self.last_email.get(sent.customer_id, 0) < day:
-                self.last_email[sent.customer_id] = day
+            if sent.channel in EMAIL_CHANNELS and get_email(sent.customer_id, 0) < day:
+                last_email[sent.customer_id] = day
         self.hold: dict[str, tuple[bool, int]] = {}
         for event in sorted(history.holds, key=lambda e: e.date):
             self.hold[event.customer_id] = (event.on, event.date.toordinal())
@@ -196,7 +202,7 @@ class _Run:
 
     def _steps(self, entry: CustomerFacts, profile: PaymentProfile, override: CustomerOverride | None) -> list[_Step]:
         shift = self._grace(profile, override)
-        thresholds = self.ladder.thresholds(shift)
+        thresholds, next_at = self.ladder.thresholds(shift)
         post_issue, ladder = self.ladder.post_issue, self.ladder
         check_in, check_in_days = ladder.check_in, ladder.stages[0].offset_days
         today = self.today_ord
@@ -211,6 +217,13 @@ class _Run:
                 if state.active:
                     continue
             days = today - due
+            invoice_id = invoice.provider_id
+            code = done_get(invoice_id)
+            if code is not None and next_at is not None and days < next_at[code & _STAGE_MASK] and state.broken_on is None:
+                # The common case, decided without working out the target: no later stage due yet.
+                paid_on = paid_get(invoice_id)
+                if paid_on is None or paid_on <= code >> _STAGE_BITS:
+                    continue  # and no part payment since the last step
             position = bisect_right(thresholds, days) - 1
             if position >= 0:
                 target = post_issue[position]
@@ -218,16 +231,15 @@ class _Run:
                 target = 0
             else:
                 target = -1
-            code = done_get(invoice.provider_id)
             if code is None:
                 if target < 0 and state.broken_on is None:
                     continue  # nothing due yet and nothing done
                 last, last_on, paid_on = -1, None, None
             else:
                 last, last_on = code & _STAGE_MASK, code >> _STAGE_BITS
-                paid_on = paid_get(invoice.provider_id)
-                if target <= last and state.broken_on is None and (paid_on is None or paid_on <= last_on):
-                    continue  # the common case: nothing new since the last step
+                paid_on = paid_get(invoice_id)
+                if target <= last and (paid_on is None or paid_on <= last_on) and state.broken_on is None:
+                    continue  # nothing new since the last step
             step = self._step(invoice, state, target, last, last_on, paid_on, days, due, shift, up)
             if step is not None:
                 steps.append(step)

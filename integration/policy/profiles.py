@@ -8,6 +8,7 @@ Both are on decide's hot path, so they work on date ordinals and plain lists.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -88,51 +89,45 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
     month_end = _MonthEnd(rules.mid_month.month_end_days)
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied: dict[str, int] = {}
-    last_paid: dict[str, int] = {}  # customer id -> ordinal of their latest payment
-    get_applied, get_paid = last_applied.get, last_paid.get
+    first_applied = last_applied.setdefault
     for payment in snapshot.payments:
         if payment.deleted:
             continue
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            invoice_id = application.invoice_id
-            if get_applied(invoice_id, 0) < day:
-                last_applied[invoice_id] = day
-        if get_paid(payment.customer_id, 0) < day:
-            last_paid[payment.customer_id] = day
-    for customer_id, day in last_paid.items():
-        entry = facts.get(customer_id)
-        if entry is not None:
+            if first_applied(application.invoice_id, day) < day:  # one lookup for a first payment
+                last_applied[application.invoice_id] = day
+        entry = facts.get(payment.customer_id)
+        if entry is not None and (entry.last_payment is None or entry.last_payment < day):
             entry.last_payment = day
+    get_applied = last_applied.get
     pauses, pause_rules = snapshot.pauses, rules.pauses
     has_pauses = bool(pauses)
-    entry = None
     customer_id = None
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
         if invoice.customer_id != customer_id:
             customer_id = invoice.customer_id
             entry = facts[customer_id]
+            add_open, add_due, overdue = entry.open.append, entry.due.append, entry.overdue
         status = invoice.status
         if status is _OPEN:
             balance = invoice.balance
             amount = balance.amount
             if amount > ZERO:
                 due = (invoice.due_date or invoice.issue_date).toordinal()
-                entry.open.append(invoice)  # type: ignore[union-attr]
-                entry.due.append(due)  # type: ignore[union-attr]
+                add_open(invoice)
+                add_due(due)
                 if has_pauses and invoice.provider_id in pauses:
                     state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
-                    entry.pauses[id(invoice)] = state  # type: ignore[union-attr]
+                    entry.pauses[id(invoice)] = state
                     if state.active:
                         continue
-                late = today_ord - due
-                if late > 0:
-                    overdue = entry.overdue  # type: ignore[union-attr]
+                if due < today_ord:
                     currency = balance.currency
                     overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if late > entry.oldest_overdue:  # type: ignore[union-attr]
-                        entry.oldest_overdue = late  # type: ignore[union-attr]
+                    if today_ord - due > entry.oldest_overdue:
+                        entry.oldest_overdue = today_ord - due
                 continue
         elif status is not _PAID:
             continue  # voided, deleted and draft invoices are neither history nor collectable
@@ -142,10 +137,10 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
             continue
         due_date = invoice.due_date or invoice.issue_date
         late = paid_on - due_date.toordinal()
-        entry.late_days.append(late)  # type: ignore[union-attr]
-        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())  # type: ignore[union-attr]
+        entry.late_days.append(late)
+        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
         if late > tolerance and month_end.contains(due_date):
-            entry.month_end_late += 1  # type: ignore[union-attr]
+            entry.month_end_late += 1
     return Ledger(today, facts, last_applied)
 
 
@@ -169,7 +164,7 @@ def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfi
     late = sorted(entry.late_days)
     from_issue = sorted(entry.issue_days)
     paid = len(late)
-    late_count = sum(1 for days in late if days > thresholds.on_time_tolerance_days)
+    late_count = paid - bisect_right(late, thresholds.on_time_tolerance_days)  # late is sorted
     on_time_pct = (100 * (paid - late_count)) // paid if paid else None
     median, p80 = _percentile(late, 50), _percentile(late, 80)
     silent_days = today.toordinal() - entry.last_payment if entry.last_payment is not None else None
