@@ -7,7 +7,9 @@ done, so a backlog gets the stage for its age, a missed cycle catches up once, a
 A part payment after the last step restarts the clock for the next step (no skip, no repeat); a
 broken promise or plan resumes the ladder one stage up at once.
 
-Hot path: date ordinals and plain tuples per invoice; objects only for the invoices that act today.
+Hot path: date ordinals and plain ints per invoice; gather leaves out (screens) the open invoices
+whose last step is recent enough that no stage can be due, so only the rest are walked again here;
+objects only for the invoices that act today.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from connectors.base import Customer, Invoice
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.pauses import NOT_PAUSED, PauseState
-from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
+from integration.policy.profiles import CustomerFacts, PaymentProfile, Screen, classify, gather
 from integration.policy.quiet_hours import next_send_time
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
 from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Stage
@@ -137,8 +139,16 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
     today = local_today(now, snapshot.company.timezone)
-    ledger = gather(snapshot, rules, today)
-    run = _Run(snapshot, rules, now, today, ledger.last_applied)
+    ladder, past = _Ladder(rules), _Past(snapshot.history)
+    _, next_at = ladder.thresholds(0)
+    screen = None
+    if next_at is not None:
+        # Grace only delays stages, so what is settled without grace stays settled with it; an
+        # owner's grace override below zero could bring a stage forward: those are not screened.
+        negative = frozenset(c for c, o in snapshot.overrides.items() if o.grace_days is not None and o.grace_days < 0)
+        screen = Screen(past.done, next_at, _STAGE_BITS, negative)
+    ledger = gather(snapshot, rules, today, screen)
+    run = _Run(snapshot, rules, now, today, ledger.last_applied, ladder, past)
     actions: list[PlannedAction] = []
     facts = ledger.facts
     for customer_id in sorted(facts):
@@ -148,14 +158,14 @@ def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedA
 
 
 class _Run:
-    def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int]) -> None:
+    def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int],
+                 ladder: _Ladder, past: _Past) -> None:
         self.snapshot, self.rules, self.now, self.today = snapshot, rules, now, today
         self.today_ord = today.toordinal()
         self.today_iso = today.isoformat()
         self.overrides, self.on_hold = snapshot.overrides, snapshot.on_hold
         self.last_applied = last_applied
-        self.ladder = _Ladder(rules)
-        self.past = _Past(snapshot.history)
+        self.ladder, self.past = ladder, past
         self._send_times: dict[str, dt.datetime | None] = {}
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
@@ -181,7 +191,7 @@ class _Run:
         if customer.deleted or (override is not None and override.excluded):
             return []
         on_hold = customer_id in self.on_hold
-        if not entry.open and not on_hold and entry.month_end_late < self.rules.mid_month.min_occurrences:
+        if not entry.open_count and not on_hold and entry.month_end_late < self.rules.mid_month.min_occurrences:
             return []  # nothing open, nothing to release, cannot qualify for mid-month: skip the profile
         profile = classify(entry, self.rules, self.today)
         paused = override is not None and override.paused
@@ -202,7 +212,7 @@ class _Run:
 
     def _steps(self, entry: CustomerFacts, profile: PaymentProfile, override: CustomerOverride | None) -> list[_Step]:
         shift = self._grace(profile, override)
-        thresholds, next_at = self.ladder.thresholds(shift)
+        thresholds, _ = self.ladder.thresholds(shift)
         post_issue, ladder = self.ladder.post_issue, self.ladder
         check_in, check_in_days = ladder.check_in, ladder.stages[0].offset_days
         today = self.today_ord
@@ -219,11 +229,6 @@ class _Run:
             days = today - due
             invoice_id = invoice.provider_id
             code = done_get(invoice_id)
-            if code is not None and next_at is not None and days < next_at[code & _STAGE_MASK] and state.broken_on is None:
-                # The common case, decided without working out the target: no later stage due yet.
-                paid_on = paid_get(invoice_id)
-                if paid_on is None or paid_on <= code >> _STAGE_BITS:
-                    continue  # and no part payment since the last step
             position = bisect_right(thresholds, days) - 1
             if position >= 0:
                 target = post_issue[position]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,15 +29,16 @@ class CustomerFacts:
     Open invoices are kept as two parallel lists, the invoices and their due-date ordinals, so
     that the hot path allocates nothing per invoice; pause states exist only for paused invoices."""
 
-    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open", "due", "pauses", "overdue",
-                 "oldest_overdue", "last_payment")
+    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open_count", "open", "due", "pauses",
+                 "overdue", "oldest_overdue", "last_payment")
 
     def __init__(self, customer: Customer) -> None:
         self.customer = customer
         self.late_days: list[int] = []  # paid invoices: days from due date to full payment
         self.issue_days: list[int] = []  # paid invoices: days from issue date to full payment
         self.month_end_late = 0  # late payments of invoices due in the last days of a month
-        self.open: list[Invoice] = []  # open with a balance, in snapshot order
+        self.open_count = 0  # open invoices with a balance
+        self.open: list[Invoice] = []  # those of them the screen let through (all without one), in snapshot order
         self.due: list[int] = []  # ordinal of each open invoice's due date (issue date if none)
         # id() of an open invoice object -> its pause, for paused invoices only (the object, not the
         # provider id, so that two records with one id keep their own states, as they always did)
@@ -74,6 +75,21 @@ def _percentile(values: list[int], pct: int) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Screen:
+    """Lets gather leave out of `CustomerFacts.open` the invoices on which decide surely has
+    nothing to do today, so that decide does not walk them a second time. `done` packs each
+    invoice's last step as `day << bits | stage`; an invoice with a step done, not yet
+    `next_at[stage]` days past due, and no payment since that step is left out. `next_at` must
+    hold for the least grace any screened customer can get (decide passes grace 0 and names the
+    customers whose override may give less in `unscreened`)."""
+
+    done: Mapping[str, int]
+    next_at: Sequence[float]
+    bits: int
+    unscreened: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Ledger:
     """The gathered facts plus what decide needs about payments."""
 
@@ -82,7 +98,7 @@ class Ledger:
     last_applied: dict[str, int]  # invoice id -> ordinal of the latest payment applied to it
 
 
-def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
+def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | None = None) -> Ledger:
     today_ord = today.toordinal()
     window_start = today_ord - rules.profiles.history_days
     tolerance = rules.profiles.on_time_tolerance_days
@@ -103,6 +119,10 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
     get_applied = last_applied.get
     pauses, pause_rules = snapshot.pauses, rules.pauses
     has_pauses = bool(pauses)
+    screened = False
+    if screen is not None:
+        done_get, next_at, bits = screen.done.get, screen.next_at, screen.bits
+        mask = (1 << bits) - 1
     customer_id = None
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
@@ -110,24 +130,32 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
             customer_id = invoice.customer_id
             entry = facts[customer_id]
             add_open, add_due, overdue = entry.open.append, entry.due.append, entry.overdue
+            screened = screen is not None and customer_id not in screen.unscreened
         status = invoice.status
         if status is _OPEN:
             balance = invoice.balance
             amount = balance.amount
             if amount > ZERO:
                 due = (invoice.due_date or invoice.issue_date).toordinal()
-                add_open(invoice)
-                add_due(due)
+                entry.open_count += 1
+                state = None
                 if has_pauses and invoice.provider_id in pauses:
                     state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
                     entry.pauses[id(invoice)] = state
-                    if state.active:
-                        continue
-                if due < today_ord:
-                    currency = balance.currency
-                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if today_ord - due > entry.oldest_overdue:
-                        entry.oldest_overdue = today_ord - due
+                if state is None or not state.active:
+                    if due < today_ord:
+                        currency = balance.currency
+                        overdue[currency] = overdue[currency] + amount if currency in overdue else amount
+                        if today_ord - due > entry.oldest_overdue:
+                            entry.oldest_overdue = today_ord - due
+                    if screened and (state is None or state.broken_on is None):
+                        code = done_get(invoice.provider_id)
+                        if code is not None and today_ord - due < next_at[code & mask]:
+                            paid_on = get_applied(invoice.provider_id)
+                            if paid_on is None or paid_on <= code >> bits:
+                                continue  # nothing due since the last step, nothing paid since
+                add_open(invoice)
+                add_due(due)
                 continue
         elif status is not _PAID:
             continue  # voided, deleted and draft invoices are neither history nor collectable
