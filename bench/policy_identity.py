@@ -60,6 +60,7 @@ def _owner_words(snapshot: Snapshot, day: dt.date) -> Snapshot:
         customers[2]: CustomerOverride(customers[2], paused=True),
         customers[3]: CustomerOverride(customers[3], excluded=True),
         customers[14]: CustomerOverride(customers[14], opted_out=True, timezone="Europe/Paris"),
+        customers[20]: CustomerOverride(customers[20], grace_days=-12),  # brings stages forward
     }
     pauses = dict(snapshot.pauses)
     open_ids = [i.provider_id for i in snapshot.invoices if i.status.value == "open"]
