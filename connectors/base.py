@@ -194,6 +194,7 @@ class Note:
 
     text: str
     action_id: str
+    on: dt.date | None = None  # the date written in front of the note; None: the connector's today
 
 
 # --- typed errors: the only exceptions that cross the connector boundary --------------------
@@ -241,6 +242,19 @@ class SyncRequest:
 
 
 @runtime_checkable
+class AccessTokenSource(Protocol):
+    """Where a connector gets its bearer token; refreshing is the source's job, never the SDK's."""
+
+    def access_token(self) -> str:
+        """The current access token (refreshed first if it is known to be expired)."""
+        ...
+
+    def refreshed(self, stale_access_token: str) -> str:
+        """A token newer than `stale_access_token` (one refresh, shared by concurrent callers); AuthExpired if the grant is gone."""
+        ...
+
+
+@runtime_checkable
 class Connector(Protocol):
     """What arpilot needs from an accounting system. Every method raises only ConnectorError kinds."""
 
@@ -260,6 +274,10 @@ class Connector(Protocol):
 
     def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:
         """Append a note to the invoice (QBO PrivateNote, Xero History); returns a reference."""
+        ...
+
+    def add_invoice_notes(self, notes: Sequence[tuple[str, Note, str]]) -> dict[str, str | ConnectorError]:
+        """Append many (invoice_id, note, idempotency_key) notes in as few calls as possible; result by action_id."""
         ...
 
     def find_invoice_note(self, invoice_id: str, action_id: str) -> bool:
