@@ -18,6 +18,8 @@ What this module works around in xero-python 15.x (read from the installed sourc
   a non-JSON body; only `http_resp` (status, headers, raw bytes) is read here.
 - `_request_timeout` must be an int or a (connect, read) tuple: a float is silently ignored.
 - urllib3 errors (timeouts, refused connections) escape the SDK untranslated; they become Transient.
+- urllib3's default retry policy (inherited by the SDK's PoolManager) sleeps out Retry-After on 429
+  and 503 inside the call, with the real clock; it is switched off so that retries live in one place.
 """
 
 from __future__ import annotations
@@ -167,6 +169,12 @@ class XeroClient:
             configuration,
             oauth2_token_getter=self._sdk_token,
             oauth2_token_saver=self._sdk_refreshed,
+        )
+        # urllib3's default Retry sleeps out a 429/503 Retry-After inside the call (12 hours for a
+        # daily limit) and re-sends PUTs after read errors. No retries below this class: all of
+        # them happen in `call`, through the limiter and the injectable clock.
+        api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
+            total=0, redirect=False, raise_on_status=False, respect_retry_after_header=False
         )
         self.api = AccountingApi(api_client, base_url=base_url)
 

@@ -43,14 +43,22 @@ SPEC_FILE = "xero_accounting.yaml"
 
 ENVELOPE = frozenset({"Id", "Status", "ProviderName", "DateTimeUTC"})
 
-# Fields Xero always returns on the records of these list envelopes and that arpilot reads.
-ALWAYS_PRESENT: Mapping[str, tuple[str, ...]] = {
-    "Invoices": ("InvoiceID", "Type", "Status", "Contact", "Date", "CurrencyCode", "Total", "AmountDue",
-                 "UpdatedDateUTC"),
-    "Contacts": ("ContactID", "Name", "ContactStatus", "UpdatedDateUTC"),
-    "Payments": ("PaymentID", "Date", "Amount", "Invoice", "UpdatedDateUTC"),
-    "ContactGroups": ("ContactGroupID", "Name", "Status"),
-    "HistoryRecords": ("Details",),
+# Fields Xero always returns on the records of these answers and that arpilot reads, by
+# (method, path template) -> (envelope, fields). Other answers (e.g. PUT .../ContactGroups/{id}/Contacts,
+# which echoes bare ContactIDs) are not held to it.
+_INVOICE = ("Invoices", ("InvoiceID", "Type", "Status", "Contact", "Date", "CurrencyCode", "Total", "AmountDue",
+                         "UpdatedDateUTC"))
+_CONTACT = ("Contacts", ("ContactID", "Name", "ContactStatus", "UpdatedDateUTC"))
+ALWAYS_PRESENT: Mapping[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("GET", "/Invoices"): _INVOICE,
+    ("GET", "/Invoices/{InvoiceID}"): _INVOICE,
+    ("GET", "/Contacts"): _CONTACT,
+    ("GET", "/Contacts/{ContactID}"): _CONTACT,
+    ("POST", "/Contacts/{ContactID}"): _CONTACT,
+    ("GET", "/Payments"): ("Payments", ("PaymentID", "Date", "Amount", "Invoice", "UpdatedDateUTC")),
+    ("GET", "/ContactGroups"): ("ContactGroups", ("ContactGroupID", "Name", "Status")),
+    ("PUT", "/ContactGroups"): ("ContactGroups", ("ContactGroupID", "Name", "Status")),
+    ("GET", "/Invoices/{InvoiceID}/History"): ("HistoryRecords", ("Details", "DateUTC")),
 }
 
 _MS = re.compile(r"/Date\(-?\d+([+-]\d{4})?\)/")
@@ -124,15 +132,20 @@ class XeroSpec:
                 if isinstance(operation, dict):
                     operation.pop("security", None)
         self.openapi = OpenAPI.from_dict(trimmed, config=Config(spec_validator_cls=None))
+        # Most specific first: literal segments beat parameters, and where Xero offers two
+        # spellings of one path (/Contacts/{ContactID} and /Contacts/{ContactNumber}) the id wins.
         self._templates = sorted(
             ((_template_regex(path), path) for path in document["paths"]),
-            key=lambda pair: -pair[1].count("/") * 100 + pair[1].count("{"),
+            key=lambda pair: (pair[1].count("{"), sum(not name.endswith("ID") for name in re.findall(r"\{(\w+)\}", pair[1])),
+                              pair[1]),
         )
 
     # --- public API ------------------------------------------------------------------------
 
-    def problems(self, exchange: Exchange, *, strict: bool = False) -> list[str]:
-        """Everything wrong with the exchange; an empty list means it conforms."""
+    def problems(self, exchange: Exchange, *, strict: bool = False, response: bool = True) -> list[str]:
+        """Everything wrong with the exchange; an empty list means it conforms.
+
+        `response=False` checks the request only (for deliberately injected faulty responses)."""
         path, query = _api_path(exchange.path)
         if path is None:
             return [f"{exchange.path}: not under {API_PREFIX}"]
@@ -142,20 +155,19 @@ class XeroSpec:
         request = _request(exchange, path, query)
         found = [f"request: {p}" for p in _openapi_problems(self.openapi.validate_request, request)]
         found += [f"request: {p}" for p in _authorization_problems(exchange.request_headers)]
-        if not found:  # the response is only meaningful for a request the API would accept
-            response = _Response(
+        if response and not found:  # a response only means something for a request the API accepts
+            answer = _Response(
                 exchange.status,
                 Headers(dict(exchange.response_headers)),
                 exchange.response_body or None,
                 _content_type(exchange.response_headers),
             )
-            found += [f"response: {p}" for p in
-                      _openapi_problems(self.openapi.validate_response, request, response)]
+            found += [f"response: {p}" for p in _openapi_problems(self.openapi.validate_response, request, answer)]
             found += [f"response: {p}" for p in self._body_problems(exchange, template, strict)]
         return found
 
-    def assert_conforms(self, exchange: Exchange, *, strict: bool = False) -> None:
-        found = self.problems(exchange, strict=strict)
+    def assert_conforms(self, exchange: Exchange, *, strict: bool = False, response: bool = True) -> None:
+        found = self.problems(exchange, strict=strict, response=response)
         if found:
             raise ConformanceError(
                 f"{exchange.method} {exchange.path} -> {exchange.status} breaks the Xero contract:\n  "
@@ -185,8 +197,9 @@ class XeroSpec:
         if isinstance(data, dict):
             if "DateTimeUTC" in data:
                 found += _ms_problems("$.DateTimeUTC", data["DateTimeUTC"], date_only=False)
-            if 200 <= exchange.status < 300:
-                found += _always_present_problems(data)
+            required = ALWAYS_PRESENT.get((exchange.method.upper(), template))
+            if required and 200 <= exchange.status < 300:
+                found += _always_present_problems(data, *required)
             data = {k: v for k, v in data.items() if k not in ENVELOPE}
         found += list(self._walk(schema, data, "$", strict))
         return found
@@ -242,9 +255,9 @@ def load_spec(directory: Path | None = None) -> XeroSpec:
     return _load((directory or specs_dir()).resolve() / SPEC_FILE)
 
 
-def check(exchange: Exchange, *, strict: bool = False) -> None:
+def check(exchange: Exchange, *, strict: bool = False, response: bool = True) -> None:
     """Raise ConformanceError unless the exchange follows the published contract."""
-    load_spec().assert_conforms(exchange, strict=strict)
+    load_spec().assert_conforms(exchange, strict=strict, response=response)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -327,14 +340,10 @@ def _ms_problems(where: str, value: Any, *, date_only: bool) -> list[str]:
     return []
 
 
-def _always_present_problems(data: Mapping[str, Any]) -> list[str]:
-    found = []
-    for envelope, fields in ALWAYS_PRESENT.items():
-        records = data.get(envelope)
-        if not isinstance(records, list):
-            continue
-        for index, record in enumerate(records):
-            if isinstance(record, dict):
-                found += [f"$.{envelope}[{index}].{name}: missing (Xero always sends it)"
-                          for name in fields if name not in record]
-    return found
+def _always_present_problems(data: Mapping[str, Any], envelope: str, fields: tuple[str, ...]) -> list[str]:
+    records = data.get(envelope)
+    if not isinstance(records, list):
+        return [f"$.{envelope}: missing (Xero always sends it)"]
+    return [f"$.{envelope}[{index}].{name}: missing (Xero always sends it)"
+            for index, record in enumerate(records) if isinstance(record, dict)
+            for name in fields if name not in record]
