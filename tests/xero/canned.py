@@ -92,7 +92,7 @@ class CannedXero:
         ]
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/api.xro/2.0"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def __enter__(self) -> CannedXero:
         self._thread.start()
@@ -168,6 +168,8 @@ class CannedXero:
         return Reply(body={"HistoryRecords": self.history.get(record_id, [])})
 
     def _put_history(self, request: Request, record_id: str) -> Reply:
+        if record_id not in self.contacts and all(i["InvoiceID"] != record_id for i in self.invoices):
+            return problem(404, "Not Found", "The resource you're looking for cannot be found")
         added = [{"Details": r["Details"], "DateUTC": format_ms_instant(BASE_TIME), "User": "arpilot",
                   "Changes": "Note"} for r in loads(request.get_data())["HistoryRecords"]]
         self.history.setdefault(record_id, []).extend(added)
