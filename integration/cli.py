@@ -87,6 +87,84 @@ def rotate_keys() -> None:
     click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
 
 
+@main.group()
+def sandbox() -> None:
+    """Local emulators of the providers' APIs (development and tests; refused in production)."""
+
+
+def _sandbox_options(command):  # type: ignore[no-untyped-def]
+    """The options every sandbox command shares."""
+    command = click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
+                           help="Delay added to every API call.")(command)
+    command = click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                           help="Seed from this scenario file (default: the demo company as of today).")(command)
+    command = click.option("--port", default=0, show_default=True, type=int, help="0: any free port.")(command)
+    return command
+
+
+def _serve_sandbox(app, port: int, banner) -> None:  # type: ignore[no-untyped-def]
+    """Serve `app` on loopback until interrupted, after printing what `banner(base_url)` says."""
+    import time
+
+    from connectors.sandbox import SandboxServer
+
+    server = SandboxServer(app, port=port)
+    base_url = server.start()
+    for line in banner(base_url):
+        click.echo(line)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def _sandbox_app(factory, config, scenario_file: Path | None):  # type: ignore[no-untyped-def]
+    from connectors.sandbox import SandboxRefused
+    from integration.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file) if scenario_file else None
+        return factory(config, scenario=scenario)
+    except (ScenarioError, SandboxRefused) as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+
+
+@sandbox.command("quickbooks")
+@_sandbox_options
+def sandbox_quickbooks(port: int, scenario_file: Path | None, latency_ms: int) -> None:
+    """Serve the QuickBooks Online sandbox on 127.0.0.1:PORT."""
+    from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
+
+    config = QboSandboxConfig(latency_ms=latency_ms)
+    app = _sandbox_app(create_app, config, scenario_file)
+    sandbox = app.extensions["qbo_sandbox"]
+    _serve_sandbox(app, port, lambda base: [
+        f"QuickBooks sandbox on {base}/", f"client id: {config.client_id}", f"client secret: {config.client_secret}",
+        f"discovery URL: {sandbox.discovery_url(base)}", f"API base: {sandbox.api_base(base)}",
+        f"webhook verifier token: {config.verifier_token}", f"admin API: {base}/_sandbox/",
+    ])
+
+
+@sandbox.command("xero")
+@_sandbox_options
+def sandbox_xero(port: int, scenario_file: Path | None, latency_ms: int) -> None:
+    """Serve the Xero sandbox on 127.0.0.1:PORT."""
+    from connectors.xero.sandbox import XeroSandboxConfig, create_app
+
+    config = XeroSandboxConfig(latency_ms=latency_ms)
+    app = _sandbox_app(create_app, config, scenario_file)
+    sandbox = app.extensions["xero_sandbox"]
+    _serve_sandbox(app, port, lambda base: [
+        f"Xero sandbox on {base}/", f"client id: {config.client_id}", f"client secret: {config.client_secret}",
+        f"authorize URL: {sandbox.authorize_url(base)}", f"token URL: {sandbox.token_url(base)}",
+        f"connections: {base}/connections", f"accounting API base: {sandbox.accounting_base(base)}",
+        f"webhook key: {config.webhook_key}", f"admin API: {base}/_sandbox/",
+        "organisations: " + ", ".join(f"{o.name} ({o.tenant_id})" for o in sandbox.organisations.values()),
+    ])
+
+
 def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()
