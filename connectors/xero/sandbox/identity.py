@@ -9,16 +9,16 @@ xero-python writes `/Connections`, both work). Access tokens are opaque; no id_t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, request
 
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
+from connectors.sandbox.oauth import (
+    UntrustedRequest, authorization_request, bearer_token, client_authenticated, oauth_error, redirect_error, redirect_with,
+)
 from connectors.sandbox.tokens import Grant, InvalidGrant, TokenRejected, TokenSet
 from connectors.xero.sandbox import errors
 from connectors.xero.sandbox.app import Connection, XeroSandbox
@@ -32,25 +32,6 @@ SCOPES = OPENID_SCOPES + (
     "accounting.payments", "accounting.payments.read",
 )
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, unpadded
-
-
-class _Untrusted(Exception):
-    """An authorization request whose client or redirect cannot be trusted: shown, never redirected."""
-
-
-def _oauth_error(error: str, description: str, status: int = 400) -> Response:
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    return response
-
-
-def _redirect_with(uri: str, params: Mapping[str, str]) -> Response:
-    return redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(dict(params))}", code=302)
-
-
-def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else ""
 
 
 def connection_json(connection: Connection, sandbox: XeroSandbox) -> dict[str, object]:
@@ -70,8 +51,8 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     bp = Blueprint("xero_identity", __name__)
     config = sandbox.config
 
-    @bp.errorhandler(_Untrusted)
-    def _untrusted(exc: _Untrusted):  # type: ignore[no-untyped-def]
+    @bp.errorhandler(UntrustedRequest)
+    def _untrusted(exc: UntrustedRequest):  # type: ignore[no-untyped-def]
         return render_error(PROVIDER, str(exc)), 400
 
     @bp.errorhandler(errors.XeroError)
@@ -90,29 +71,12 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"])
 
     def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
-        keys = ("client_id", "redirect_uri", "scope", "state", "response_type", "code_challenge", "code_challenge_method")
-        params = {k: source.get(k, "") for k in keys}
-        uri = params["redirect_uri"]
-        if params["client_id"] != config.client_id:
-            raise _Untrusted("Unknown client_id (unauthorized_client).")
-        if not uri.startswith(("http://", "https://")):
-            raise _Untrusted("redirect_uri is missing or not an http(s) URL.")
-        if config.redirect_uris and uri not in config.redirect_uris:
-            raise _Untrusted("redirect_uri is not registered for this app (invalid redirect_uri).")
-
-        def refuse(error: str) -> tuple[dict[str, str], Response]:
-            state = {"state": params["state"]} if params["state"] else {}
-            return params, _redirect_with(uri, {"error": error, **state})
-
-        if params["response_type"] != "code":
-            return refuse("unsupported_response_type")
-        scopes = params["scope"].split()
-        if not scopes or any(s not in SCOPES for s in scopes):
-            return refuse("invalid_scope")
-        if params["code_challenge"] or params["code_challenge_method"]:
+        params, refusal = authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
+                                                scopes=SCOPES, extra_keys=("code_challenge", "code_challenge_method"))
+        if refusal is None and (params["code_challenge"] or params["code_challenge_method"]):
             if params["code_challenge_method"] != "S256" or not _CHALLENGE.match(params["code_challenge"]):
-                return refuse("invalid_request")
-        return params, None
+                return params, redirect_error(params, "invalid_request")
+        return params, refusal
 
     @bp.get("/identity/connect/authorize")
     def authorize():  # type: ignore[no-untyped-def]
@@ -130,8 +94,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if refusal is not None:
             return refusal
         if request.form.get("decision") != CONNECT:
-            state = {"state": params["state"]} if params["state"] else {}
-            return _redirect_with(params["redirect_uri"], {"error": "access_denied", **state})
+            return redirect_error(params, "access_denied")
         chosen = list(dict.fromkeys(request.form.getlist("account")))
         if not chosen or any(t not in sandbox.organisations for t in chosen):
             return render_error(PROVIDER, "Choose at least one organisation to connect."), 400
@@ -141,17 +104,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         assert grant is not None  # just issued
         sandbox.connect(grant, chosen)
         state = {"state": params["state"]} if params["state"] else {}
-        return _redirect_with(params["redirect_uri"], {"code": code, "scope": params["scope"], **state})
-
-    def _client_ok() -> bool:
-        header = request.headers.get("Authorization", "")
-        client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
-        if header.startswith("Basic "):
-            try:
-                client_id, _, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-        return client_id == config.client_id and secret == config.client_secret
+        return redirect_with(params["redirect_uri"], {"code": code, "scope": params["scope"], **state})
 
     def _token_response(tokens: TokenSet) -> Response:
         body: dict[str, object] = {"access_token": tokens.access_token, "expires_in": tokens.expires_in,
@@ -164,8 +117,8 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     @bp.post("/connect/token")
     def token():  # type: ignore[no-untyped-def]
-        if not _client_ok():
-            return _oauth_error("invalid_client", "client authentication failed", 400)
+        if not client_authenticated(config.client_id, config.client_secret):
+            return oauth_error("invalid_client", "client authentication failed", 400)
         grant_type = request.form.get("grant_type", "")
         try:
             if grant_type == "authorization_code":
@@ -178,16 +131,16 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                     raise InvalidGrant("the grant has no offline_access")
                 return _token_response(tokens)
         except InvalidGrant as exc:
-            return _oauth_error("invalid_grant", str(exc))
-        return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+            return oauth_error("invalid_grant", str(exc))
+        return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
     @bp.post("/connect/revocation")
     def revoke():  # type: ignore[no-untyped-def]
-        if not _client_ok():
-            return _oauth_error("invalid_client", "client authentication failed", 400)
+        if not client_authenticated(config.client_id, config.client_secret):
+            return oauth_error("invalid_client", "client authentication failed", 400)
         value = request.form.get("token", "")
         if not value:
-            return _oauth_error("invalid_request", "token is required")
+            return oauth_error("invalid_request", "token is required")
         grant = sandbox.authority.revoke(value)
         if grant is not None:
             sandbox.drop_grant(grant)  # revoking removes every connection the grant made
@@ -195,7 +148,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     def _authenticated() -> Grant:
         try:
-            return sandbox.authority.authenticate(_bearer())
+            return sandbox.authority.authenticate(bearer_token())
         except TokenRejected as exc:
             raise errors.unauthorized("TokenExpired: token expired" if "expired" in str(exc)
                                       else "AuthenticationUnsuccessful") from exc
@@ -204,7 +157,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     def userinfo():  # type: ignore[no-untyped-def]
         grant = _authenticated()
         if "openid" not in grant.scopes:
-            return _oauth_error("insufficient_scope", "the openid scope was not granted", 403)
+            return oauth_error("insufficient_scope", "the openid scope was not granted", 403)
         user = sandbox.user
         info: dict[str, object] = {"sub": user.xero_userid, "xero_userid": user.xero_userid}
         if "email" in grant.scopes:
