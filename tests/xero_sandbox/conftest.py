@@ -8,12 +8,14 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
+import urllib3
 from flask import Flask, Response, request
 from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient
@@ -42,6 +44,7 @@ class RunningXero:
     sandbox: XeroSandbox
     base_url: str
     exchanges: list[Exchange] = field(default_factory=list)
+    exempt: bool = False  # set while a test sends requests that break the spec on purpose
 
     @property
     def config(self) -> XeroSandboxConfig:
@@ -71,6 +74,10 @@ class RunningXero:
         configuration.oauth2_token = OAuth2Token(client_id=self.config.client_id, client_secret=self.config.client_secret)
         client = ApiClient(configuration, oauth2_token_getter=lambda: store["token"],
                            oauth2_token_saver=lambda new: store.update(token=new))
+        # xero-python builds a default urllib3.PoolManager, whose Retry(3) obeys Retry-After on a
+        # 429 by sleeping and resending GET/PUT/DELETE, then raises urllib3's MaxRetryError instead
+        # of RateLimitException. Turn that off so the SDK's own 429 handling is what is tested.
+        client.rest_client.pool_manager = urllib3.PoolManager(retries=False)
         client.token_store = store  # type: ignore[attr-defined]
         return client
 
@@ -106,14 +113,22 @@ class RunningXero:
     def advance(self, seconds: float) -> None:
         assert self.admin("POST", "/clock", json={"advance_seconds": seconds}).status_code == 200
 
+    @contextmanager
+    def deliberately_invalid(self) -> Iterator[None]:
+        self.exempt = True
+        try:
+            yield
+        finally:
+            self.exempt = False
+
     def conformance(self) -> Report:
         return check(self.exchanges)
 
 
-def _recorder(exchanges: list[Exchange]):  # type: ignore[no-untyped-def]
+def _recorder(running: RunningXero):  # type: ignore[no-untyped-def]
     def record(response: Response) -> Response:
-        if not request.path.startswith("/_sandbox"):
-            exchanges.append(Exchange(
+        if not request.path.startswith("/_sandbox") and not running.exempt:
+            running.exchanges.append(Exchange(
                 request.method, request.path, tuple(request.args.items(multi=True)), tuple(request.headers.items()),
                 request.get_data(), request.content_type or "", response.status_code, tuple(response.headers.items()),
                 response.get_data() if not response.direct_passthrough else b"", response.mimetype or ""))
@@ -130,7 +145,7 @@ def xero_config() -> XeroSandboxConfig:
 def xero(xero_config: XeroSandboxConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningXero]:
     app = create_app(xero_config, scenario=small_scenario())
     running = RunningXero(app, app.extensions["xero_sandbox"], "")
-    app.after_request(_recorder(running.exchanges))
+    app.after_request(_recorder(running))
     server = SandboxServer(app)
     running.base_url = server.start()
     monkeypatch.setattr(TokenApi, "refresh_token_url", running.sandbox.token_url(running.base_url))
