@@ -9,8 +9,10 @@ from pathlib import Path
 import requests
 from click.testing import CliRunner
 
-from connectors.quickbooks.sandbox.app import QboSandboxConfig
-from connectors.quickbooks.sandbox.serve import serve
+from connectors.quickbooks.sandbox.app import QboSandboxConfig, create_app
+from connectors.quickbooks.sandbox.serve import banner
+from connectors.sandbox.serve import serve
+from integration.scenario import load_scenario
 from integration.cli import main
 from tests.sandbox.conftest import small_scenario
 
@@ -25,7 +27,8 @@ def test_serve_prints_credentials_and_serves(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.json"
     scenario.write_text(small_scenario().dumps())
     port, lines, stop = _free_port(), [], threading.Event()
-    worker = threading.Thread(target=serve, args=(port, scenario, 0, lines.append, stop))
+    app = create_app(QboSandboxConfig(), scenario=load_scenario(scenario))
+    worker = threading.Thread(target=serve, args=(app, port, banner, lines.append, stop))
     worker.start()
     try:
         while not any("admin API" in line for line in lines):

@@ -98,10 +98,10 @@ def test_access_tokens_expire_and_revoke_kills_the_grant() -> None:
     with pytest.raises(TokenRejected, match="expired"):
         authority.authenticate(tokens.access_token)
     fresh = authority.refresh(tokens.refresh_token, "app")
-    assert authority.revoke(fresh.access_token) is True
+    assert authority.revoke(fresh.access_token) is not None  # the grant it ended
     with pytest.raises(InvalidGrant, match="revoked"):
         authority.refresh(fresh.refresh_token, "app")
-    assert authority.revoke("never-issued") is False
+    assert authority.revoke("never-issued") is None
 
 
 def test_window_limiter_counts_per_key_and_window() -> None:
