@@ -1,9 +1,12 @@
 """Benchmark (not a test): decide over a synthetic mirror of 1,000,000 open invoices across 50,000
 customers with 12 months of paid history. Prints invoices per second and peak memory.
 
-    .venv/bin/python bench/policy.py [--customers 50000] [--open-per-customer 20] [--paid-per-customer 12]
+    .venv/bin/python bench/policy.py [--invoices 1000000] [--customers 50000] [--paid-per-customer 12] [--profile]
 
-Target: at least 250,000 open invoices per second on one core, under 1.5 GB peak (maxrss).
+Target: at least 250,000 open invoices per second on one core, under 1.5 GB peak (maxrss). decide
+runs on one core, so the one-core figure is open invoices per CPU second (`time.process_time()`);
+wall time is printed beside it because the machine may be shared. `--profile` prints the top
+functions of a cProfile run of decide instead (slower, for finding hot spots).
 The mirror shares immutable values (dates, amounts) the way a loader interning them would; most
 open invoices already have their current stage in the history, as on any day after the first.
 """
@@ -11,6 +14,8 @@ open invoices already have their current stage in the history, as on any day aft
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import datetime as dt
 import random
 import resource
@@ -70,25 +75,34 @@ def build(customers: int, open_per: int, paid_per: int, seed: int) -> Snapshot:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=1_000_000, help="open invoices, spread evenly over the customers")
     parser.add_argument("--customers", type=int, default=50_000)
-    parser.add_argument("--open-per-customer", type=int, default=20)
     parser.add_argument("--paid-per-customer", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of decide instead of timing it")
     args = parser.parse_args()
+    if args.customers < 1 or args.invoices < args.customers:
+        parser.error("--invoices must be at least --customers, and --customers at least 1")
+    open_per = args.invoices // args.customers
     started = time.perf_counter()
-    snapshot = build(args.customers, args.open_per_customer, args.paid_per_customer, args.seed)
+    snapshot = build(args.customers, open_per, args.paid_per_customer, args.seed)
     built = time.perf_counter() - started
-    open_count = args.customers * args.open_per_customer
+    open_count = args.customers * open_per
     print(f"mirror: {args.customers:,} customers, {open_count:,} open invoices, "
           f"{args.customers * args.paid_per_customer:,} paid invoices and payments (built in {built:.1f} s)")
     rules = Rules.default()
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(decide, snapshot, rules, NOW)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return
     started, cpu_started = time.perf_counter(), time.process_time()
     actions = decide(snapshot, rules, NOW)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     print(f"decide: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(actions):,} actions")
-    print(f"throughput: {open_count / elapsed:,.0f} open invoices/s wall, {open_count / cpu:,.0f} per CPU second "
-          "(target >= 250,000)")
+    print(f"throughput: {open_count / elapsed:,.0f} open invoices/s wall; "
+          f"one core: {open_count / cpu:,.0f} open invoices per CPU second (target >= 250,000)")
     print(f"peak memory (maxrss): {peak_mb:,.0f} MB (target < 1,536 MB)")
 
 

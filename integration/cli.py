@@ -100,25 +100,6 @@ def scenario(seed: int, as_of: dt.datetime | None, months: int, output: Path | N
         click.echo(text)
 
 
-@main.command("rotate-keys")
-def rotate_keys() -> None:
-    """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""
-    from integration.connections import rotate_token_keys
-    from integration.db import make_engine, make_session_factory
-    from oauth.crypto import TokenCipher, TokenDecryptError
-
-    settings = _settings()
-    engine = make_engine(settings.database_url, null_pool=True)
-    try:
-        count = rotate_token_keys(make_session_factory(engine), TokenCipher(settings.token_encryption_keys))
-    except TokenDecryptError as exc:
-        click.echo(f"arpilot: nothing was changed: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        engine.dispose()
-    click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
-
-
 @main.group()
 def reminders() -> None:
     """Reminder email content."""
@@ -152,6 +133,75 @@ from integration.policy.cli import backtest_command, preview_command  # noqa: E4
 
 main.add_command(preview_command)
 main.add_command(backtest_command)
+
+
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""
+    from integration.connections import rotate_token_keys
+    from integration.db import make_engine, make_session_factory
+    from oauth.crypto import TokenCipher, TokenDecryptError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url, null_pool=True)
+    try:
+        count = rotate_token_keys(make_session_factory(engine), TokenCipher(settings.token_encryption_keys))
+    except TokenDecryptError as exc:
+        click.echo(f"arpilot: nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"re-encrypted the tokens of {count} connection(s) with the primary key")
+
+
+@main.group()
+def sandbox() -> None:
+    """Local emulators of the providers' APIs (development and tests; refused in production)."""
+
+
+def _sandbox_options(command):  # type: ignore[no-untyped-def]
+    """The options every sandbox command shares."""
+    command = click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
+                           help="Delay added to every API call.")(command)
+    command = click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                           help="Seed from this scenario file (default: the demo company as of today).")(command)
+    command = click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
+                           help="0: any free port.")(command)
+    return command
+
+
+def _sandbox_app(factory, config, scenario_file: Path | None):  # type: ignore[no-untyped-def]
+    from connectors.sandbox import SandboxRefused
+    from integration.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file) if scenario_file else None
+        return factory(config, scenario=scenario)
+    except (ScenarioError, SandboxRefused) as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+
+
+@sandbox.command("quickbooks")
+@_sandbox_options
+def sandbox_quickbooks(port: int, scenario_file: Path | None, latency_ms: int) -> None:
+    """Serve the QuickBooks Online sandbox on 127.0.0.1:PORT (the embedded default looks on 8801)."""
+    from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
+    from connectors.quickbooks.sandbox.serve import banner
+    from connectors.sandbox.serve import serve
+
+    serve(_sandbox_app(create_app, QboSandboxConfig(latency_ms=latency_ms), scenario_file), port, banner, click.echo)
+
+
+@sandbox.command("xero")
+@_sandbox_options
+def sandbox_xero(port: int, scenario_file: Path | None, latency_ms: int) -> None:
+    """Serve the Xero sandbox on 127.0.0.1:PORT."""
+    from connectors.sandbox.serve import serve
+    from connectors.xero.sandbox import XeroSandboxConfig, create_app
+    from connectors.xero.sandbox.serve import banner
+
+    serve(_sandbox_app(create_app, XeroSandboxConfig(latency_ms=latency_ms), scenario_file), port, banner, click.echo)
 
 
 def _settings():  # type: ignore[no-untyped-def]

@@ -51,17 +51,15 @@ class Settings:
     redis_url: str | None
     base_url: str
     cycle_interval_minutes: int
-    sendgrid_api_key: str | None
+    sendgrid_api_key: str | None = field(repr=False)
     outbox_dir: Path
+    sendgrid_sandbox_mode: bool = False
+    sendgrid_host: str = "https://api.sendgrid.com"
+    embedded_clock: bool = True
     # None: QuickBooks is not configured (production without QUICKBOOKS_CLIENT_ID).
     quickbooks: QuickBooksSettings | None = None
     # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
     quickbooks_webhook_verifier: str | None = field(default=None, repr=False)
-
-
-    sendgrid_sandbox_mode: bool = False
-    sendgrid_host: str = "https://api.sendgrid.com"
-    embedded_clock: bool = True
 
     @property
     def production(self) -> bool:
@@ -100,6 +98,25 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in FLAG_WORDS:
+        raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
+    return FLAG_WORDS[text]
+
+
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
+
+
 def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str) -> QuickBooksSettings | None:
     client_id = environ.get("QUICKBOOKS_CLIENT_ID", "").strip()
     client_secret = environ.get("QUICKBOOKS_CLIENT_SECRET", "").strip()
@@ -122,25 +139,6 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
         redirect_uri=environ.get("QUICKBOOKS_REDIRECT_URI", "").strip()
         or f"{base_url}/connect/quickbooks/callback",
     )
-
-
-FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    text = environ.get(name, "").strip().lower()
-    if not text:
-        return default
-    if text not in FLAG_WORDS:
-        raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
-    return FLAG_WORDS[text]
-
-
-def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
-    value = environ.get(name, "").strip() or default
-    if not value.startswith(("https://", "http://")):
-        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
-    return value.rstrip("/")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -197,13 +195,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cycle_interval_minutes=interval,
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
-        quickbooks=_quickbooks_settings(environ, production, base_url),
-        quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
-        or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
-
-
         sendgrid_sandbox_mode=_flag(environ, "SENDGRID_SANDBOX_MODE", False),
         sendgrid_host=_http_url(environ, "SENDGRID_HOST", "https://api.sendgrid.com"),
         # The web process runs the clock itself only when no separate `arpilot clock` does (not production).
         embedded_clock=_flag(environ, "ARPILOT_EMBEDDED_CLOCK", not production),
+        quickbooks=_quickbooks_settings(environ, production, base_url),
+        quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
+        or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
     )

@@ -34,7 +34,7 @@ _MAX_REMEMBERED = 4096
 # (pattern, replacement): group 1 is the part kept, what follows it is the secret.
 _PATTERNS = (
     # Authorization: Bearer … / Basic … (header values, in dicts or raw text)
-    (re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1" + REDACTED),
+    (re.compile(r"(?i)((?<![/\w-])(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1" + REDACTED),
     # access_token=…, "refresh_token": "…", 'client_secret': '…' (form bodies, JSON, Python reprs)
     (
         re.compile(

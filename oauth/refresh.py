@@ -30,9 +30,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import AuthExpired, Transient
+from integration.config import Settings
 from integration.connections import load_tokens, mark_needs_reconnect, store_tokens
 from integration.models import Connection, ConnectionStatus
 from oauth.crypto import TokenCipher, TokenSet
+from oauth.intuit import IntuitOAuth
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +166,13 @@ class ConnectionTokenSource:
         if failure is not None:
             raise failure
         return fresh.access_token
+
+
+def quickbooks_token_source(settings: Settings, sessions: sessionmaker[Session], connection_id: int) -> ConnectionTokenSource:
+    """The AccessTokenSource of one QuickBooks connection, configured from the settings."""
+    config = settings.quickbooks
+    if config is None:
+        raise AuthExpired("QuickBooks is not configured (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET)")
+    return ConnectionTokenSource(
+        sessions, TokenCipher(settings.token_encryption_keys), connection_id, lambda: IntuitOAuth(config)
+    )

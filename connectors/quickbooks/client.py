@@ -4,7 +4,7 @@ Every call returns the raw JSON dict, parsed with `use_decimal=True` so amounts 
 Decimals straight from the JSON text; python-quickbooks' objects are not used (their defaults leak
 into writes, #388, and mapping from plain dicts keeps `mapping` pure and SDK-free).
 
-Workarounds for python-quickbooks (see the README of this package's tests and the issue's note):
+Workarounds for python-quickbooks 0.9.12 and intuit-oauth 1.2.6:
 - `QuickBooks(auth_client=…)` refreshes inside its constructor when the auth client has no access
   token and keeps the rotated refresh token in memory only. The auth client here is an `AuthClient`
   that already holds the access token from the `AccessTokenSource`, skips intuit-oauth's network

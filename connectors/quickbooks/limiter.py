@@ -47,7 +47,8 @@ class TokenBucket:
     def wait_time(self) -> float:
         """Seconds until one token is available (0 when one is available now)."""
         self._refill()
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+        # The epsilon keeps float rounding (0.9999999…) from asking for waits too small to pass.
+        return 0.0 if self._tokens >= 1 - 1e-9 else (1 - self._tokens) / self.rate
 
     def take(self) -> None:
         self._refill()

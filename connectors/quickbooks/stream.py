@@ -110,7 +110,7 @@ def _cdc_page(client: QboClient, request: SyncRequest, point: Point, home_curren
     anchor = _capped(response["time"], request.started_at)
     if len(rows) >= CDC_MAX_OBJECTS:
         # Possibly truncated: keep what came, then page through queries from the same point.
-        # (Deletions beyond the first 1000 objects of such a burst are not seen; see the README.)
+        # Known gap: deletions beyond the first 1000 objects of such a burst are not seen (queries omit them).
         follow = QueryPass(point.at, 1, anchor)
         return Page(request.entity, records, encode(follow), deleted_ids=deleted, done=False)
     return Page(request.entity, records, encode(Point(anchor)), deleted_ids=deleted, done=True)

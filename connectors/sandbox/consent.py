@@ -1,7 +1,9 @@
-"""The consent page a person clicks through: choose an account, then Connect or Cancel.
+"""The consent page a person clicks through: choose an account (or several), then Connect or Cancel.
 
 Providers pass their branding, the accounts to choose from and the authorization request's
-parameters (carried as hidden fields, so the POST needs no server-side session).
+parameters (carried as hidden fields, so the POST needs no server-side session). With `multiple`
+the accounts are checkboxes (Xero: one consent may connect several organisations), each posted as
+a repeated `account` field.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ _TEMPLATE = """<!doctype html>
  {% if page.accounts %}
  <fieldset><legend>Choose a {{ page.account_label }}</legend>
  {% for id, label in page.accounts %}
-  <label><input type="radio" name="account" value="{{ id }}" {% if loop.first %}checked{% endif %}> {{ label }}</label>
+  <label><input type="{{ 'checkbox' if page.multiple else 'radio' }}" name="account" value="{{ id }}" {% if loop.first %}checked{% endif %}> {{ label }}</label>
  {% endfor %}
  </fieldset>
- <button type="submit" name="decision" value="connect">Connect</button>
+ <button type="submit" name="decision" value="connect">{{ page.connect_label }}</button>
  {% else %}<p>There is no {{ page.account_label }} in this sandbox yet.</p>{% endif %}
  <button type="submit" name="decision" value="cancel">Cancel</button>
 </form>
@@ -52,6 +54,8 @@ class ConsentPage:
     scopes: Sequence[str]
     account_label: str = "company"
     error: str = ""
+    multiple: bool = False
+    connect_label: str = "Connect"
 
     def render(self) -> str:
         return render_template_string(_TEMPLATE, page=self)

@@ -1,7 +1,7 @@
 """Fault injection: "the next N requests to paths matching P fail with K".
 
-Kinds: `status` (answer with an HTTP status, e.g. a 503 burst), `timeout` (sleep `seconds`, past
-the client's timeout, then answer normally), `close` (drop the connection without an answer) and
+Kinds: `status` (answer with an HTTP status, e.g. a 503 burst), `timeout` (do the work, then sleep
+`seconds`, past the client's timeout, before answering), `close` (drop the connection without an answer) and
 `malformed` (HTTP 200 with a truncated JSON body).
 """
 

@@ -52,6 +52,12 @@ class WindowLimiter:
             current_no, count = self._counts.get((key, limit.name), (window_no, 0))
         return limit.maximum - (count if current_no == window_no else 0)
 
+    def retry_after(self, limit: Limit) -> int:
+        """Whole seconds until `limit`'s current window turns (at least 1): the Retry-After value."""
+        seconds = self._clock.now().timestamp()
+        window = limit.window.total_seconds()
+        return max(1, int(-(-(window - seconds % window) // 1)))
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.faults import FaultInjector, FaultRule
@@ -56,28 +56,36 @@ class SandboxRuntime:
 
     def install(self, app: Flask) -> None:
         app.before_request(self._before_request)
+        app.after_request(self._after_request)
 
     def _before_request(self) -> Response | None:
         if request.path.startswith(ADMIN_PREFIX):
             return None
         rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
         self.counter.request(f"{request.method} {rule}")
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
+        g.sandbox_delay = self.latency_ms / 1000
         fault = self.faults.take(request.method, request.path)
         if fault is None:
             return None
         self.counter.fault(fault.kind)
+        if fault.kind == "timeout":
+            g.sandbox_delay += fault.seconds
+            return None
         return _apply_fault(fault)
+
+    def _after_request(self, response: Response) -> Response:
+        # Delays happen after the work, while the provider's concurrency slot is still held, as on
+        # a slow server; a "timeout" fault therefore performs the effect and loses the answer.
+        delay = g.pop("sandbox_delay", 0)
+        if delay:
+            time.sleep(delay)
+        return response
 
 
 def _apply_fault(fault: FaultRule) -> Response | None:
     if fault.kind == "status":
         return Response(fault.body or f"sandbox injected fault: HTTP {fault.status}", status=fault.status,
                         mimetype="text/plain")
-    if fault.kind == "timeout":
-        time.sleep(fault.seconds)  # the client has given up by now; answer normally regardless
-        return None
     if fault.kind == "malformed":
         return Response(fault.body or MALFORMED_BODY, status=200, mimetype="application/json")
     connection = request.environ.get("werkzeug.socket")

@@ -37,7 +37,9 @@ class SandboxServer:
             return self.base_url
         self._server = make_server(self.host, self.port, self.app, threaded=True,
                                    request_handler=_QuietHandler if self.quiet else None)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-server", daemon=True)
+        # A short poll interval makes stop() quick: tests start and stop a server per test.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="sandbox-server", daemon=True)
         self._thread.start()
         return self.base_url
 

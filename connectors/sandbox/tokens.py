@@ -8,7 +8,10 @@ refresh token for about a day; Xero returns a new one on every refresh).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -64,7 +67,14 @@ class _Code:
     grant: Grant
     redirect_uri: str
     expires_at: dt.datetime
+    code_challenge: str | None = None  # PKCE S256 (RFC 7636): checked against the verifier at exchange
     used: bool = False
+
+
+def s256_challenge(verifier: str) -> str:
+    """The PKCE S256 code challenge of `verifier`: base64url(sha256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 @dataclass
@@ -92,14 +102,21 @@ class TokenAuthority:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- issuing ---------------------------------------------------------------------------------
-    def issue_code(self, client_id: str, subject: str, scopes: tuple[str, ...], redirect_uri: str) -> str:
+    def issue_code(self, client_id: str, subject: str, scopes: tuple[str, ...], redirect_uri: str,
+                   code_challenge: str | None = None) -> str:
         grant = self._new_grant(client_id, subject, scopes)
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Code(grant, redirect_uri, self.clock.now() + self.policy.code_lifetime)
+            self._codes[code] = _Code(grant, redirect_uri, self.clock.now() + self.policy.code_lifetime, code_challenge)
         return code
 
-    def exchange_code(self, code: str, client_id: str, redirect_uri: str) -> TokenSet:
+    def code_grant(self, code: str) -> Grant | None:
+        """The grant an unexchanged code stands for (providers attach their own records to it)."""
+        with self._lock:
+            record = self._codes.get(code)
+            return record.grant if record else None
+
+    def exchange_code(self, code: str, client_id: str, redirect_uri: str, code_verifier: str | None = None) -> TokenSet:
         with self._lock:
             record = self._codes.get(code)
             if record is None or record.grant.client_id != client_id:
@@ -112,6 +129,11 @@ class TokenAuthority:
                 raise InvalidGrant("authorization code expired")
             if record.redirect_uri != redirect_uri:
                 raise InvalidGrant("redirect_uri does not match the authorization request")
+            if record.code_challenge is not None:
+                if not code_verifier:
+                    raise InvalidGrant("code_verifier is required: the authorization request sent a code_challenge")
+                if not hmac.compare_digest(s256_challenge(code_verifier), record.code_challenge):
+                    raise InvalidGrant("code_verifier does not match the code_challenge")
             record.used = True
             return self._start_chain(record.grant)
 
@@ -155,14 +177,15 @@ class TokenAuthority:
                 raise TokenRejected("access token expired")
             return record.grant
 
-    def revoke(self, token: str) -> bool:
-        """Revoke the whole grant behind a refresh or access token; False if the token is unknown."""
+    def revoke(self, token: str) -> Grant | None:
+        """Revoke the whole grant behind a refresh or access token and return it; None if the token
+        is unknown."""
         with self._lock:
             record = self._refresh.get(token) or self._access.get(token)
             if record is None:
-                return False
+                return None
             record.grant.revoked = True
-            return True
+            return record.grant
 
     def grants(self) -> list[Grant]:
         with self._lock:

@@ -2,7 +2,8 @@
 
 Signature: base64(HMAC-SHA256(raw body, key)), which is what both providers use; the header name
 is the provider's. Delivery is at-least-once in spirit but attempted once here; failures are
-recorded for tests to read back.
+recorded for tests to read back. `deliver_now` posts synchronously, optionally with a deliberately
+wrong signature, for handshakes that judge the receiver's answers (Xero's intent to receive).
 """
 
 from __future__ import annotations
@@ -106,7 +107,18 @@ class WebhookDispatcher:
             finally:
                 self._queue.task_done()
 
-    def _deliver(self, target: WebhookTarget, body: bytes, content_type: str) -> None:
+    def deliver_now(self, body: bytes, *, mis_sign: bool = False,
+                    content_type: str = "application/json") -> Delivery | None:
+        """Post `body` at once and return the attempt (None without a target); `mis_sign` signs it
+        with a key that is not the configured one."""
+        target = self._target
+        if target is None:
+            return None
+        if mis_sign:
+            target = WebhookTarget(target.url, target.signature_header, "not-" + target.key, target.timeout)
+        return self._deliver(target, body, content_type)
+
+    def _deliver(self, target: WebhookTarget, body: bytes, content_type: str) -> Delivery:
         signature = sign(body, target.key)
         status: int | None = None
         error: str | None = None
@@ -121,3 +133,4 @@ class WebhookDispatcher:
         delivery = Delivery(self._clock.now().isoformat(), target.url, body.decode("utf-8"), signature, status, error)
         with self._lock:
             self._deliveries.append(delivery)
+        return delivery

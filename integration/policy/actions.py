@@ -33,14 +33,24 @@ class ActionKind(str, enum.Enum):
 KIND_ORDER = {kind: index for index, kind in enumerate(ActionKind)}
 
 
+# The kinds' texts, looked up by member: `kind.value` goes through a Python-level descriptor.
+KIND_TEXT = {kind: kind.value for kind in ActionKind}
+
+
 def idempotency_key(
     kind: ActionKind, customer_id: str, invoice_ids: Iterable[str], stage: str | None, anchor: dt.date | None
 ) -> str:
-    parts = (kind.value, customer_id, ",".join(sorted(invoice_ids)), stage or "", anchor.isoformat() if anchor else "")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return key_digest(kind, customer_id, ",".join(sorted(invoice_ids)), stage, anchor.isoformat() if anchor else "")
 
 
-@dataclass(frozen=True, eq=False)
+def key_digest(kind: ActionKind, customer_id: str, invoice_ids: str, stage: str | None, anchor: str) -> str:
+    """The key from its parts already as text: invoice ids sorted and comma-joined, the anchor as
+    an ISO date or empty. decide calls this directly with texts it builds once per run."""
+    text = f"{KIND_TEXT[kind]}\x1f{customer_id}\x1f{invoice_ids}\x1f{stage or ''}\x1f{anchor}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True, eq=False, slots=True)
 class PlannedAction:
     kind: ActionKind
     customer_id: str
@@ -53,6 +63,8 @@ class PlannedAction:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # A read-only copy, so that the caller's dict cannot change the action; a caller that
+        # passes a MappingProxyType it built itself (decide) hands over its only reference.
         if not isinstance(self.payload, MappingProxyType):
             object.__setattr__(self, "payload", MappingProxyType(dict(self.payload)))
 

@@ -110,19 +110,24 @@ def backtest(
         snapshot = snapshot_from_scenario(history, day, done, frozenset(on_hold), frozenset(mid_month))
         actions = decide(snapshot, rules, decision_time(day, history.company.timezone, rules))
         _tally(report, actions, day, paid_on)
-        for action in actions:
-            if action.kind is ActionKind.CREDIT_HOLD_ON:
-                on_hold.add(action.customer_id)
-            elif action.kind is ActionKind.CREDIT_HOLD_OFF:
-                on_hold.discard(action.customer_id)
-            elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
-                mid_month.add(action.customer_id)
+        apply_account_moves(actions, on_hold, mid_month)
         done = record(done, actions, day)
         report.days += 1
         if on_day is not None:
             on_day(day)
         day += dt.timedelta(days=1)
     return report
+
+
+def apply_account_moves(actions: list[PlannedAction], on_hold: set[str], mid_month: set[str]) -> None:
+    """Update the customers' state at the provider as if the hold and terms moves were done."""
+    for action in actions:
+        if action.kind is ActionKind.CREDIT_HOLD_ON:
+            on_hold.add(action.customer_id)
+        elif action.kind is ActionKind.CREDIT_HOLD_OFF:
+            on_hold.discard(action.customer_id)
+        elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
+            mid_month.add(action.customer_id)
 
 
 def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, paid_on: dict[str, dt.date]) -> None:

@@ -8,13 +8,14 @@ Both are on decide's hot path, so they work on date ordinals and plain lists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.base import Customer, Invoice, InvoiceStatus
 from integration.policy.aging import local_today
-from integration.policy.pauses import NOT_PAUSED, PauseState, pause_state
+from integration.policy.pauses import PauseState, pause_state
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
 
@@ -23,17 +24,25 @@ _OPEN, _PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
 
 
 class CustomerFacts:
-    """What one pass over the snapshot learns about one customer (mutable while gathering)."""
+    """What one pass over the snapshot learns about one customer (mutable while gathering).
 
-    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open", "overdue",
-                 "oldest_overdue", "last_payment")
+    Open invoices are kept as two parallel lists, the invoices and their due-date ordinals, so
+    that the hot path allocates nothing per invoice; pause states exist only for paused invoices."""
+
+    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open_count", "open", "due", "pauses",
+                 "overdue", "oldest_overdue", "last_payment")
 
     def __init__(self, customer: Customer) -> None:
         self.customer = customer
         self.late_days: list[int] = []  # paid invoices: days from due date to full payment
         self.issue_days: list[int] = []  # paid invoices: days from issue date to full payment
         self.month_end_late = 0  # late payments of invoices due in the last days of a month
-        self.open: list[tuple[Invoice, PauseState]] = []
+        self.open_count = 0  # open invoices with a balance
+        self.open: list[Invoice] = []  # those of them the screen let through (all without one), in snapshot order
+        self.due: list[int] = []  # ordinal of each open invoice's due date (issue date if none)
+        # id() of an open invoice object -> its pause, for paused invoices only (the object, not the
+        # provider id, so that two records with one id keep their own states, as they always did)
+        self.pauses: dict[int, PauseState] = {}
         self.overdue: dict[str, Decimal] = {}  # currency -> past-due balance, paused invoices excluded
         self.oldest_overdue = 0  # days, paused invoices excluded
         self.last_payment: int | None = None  # ordinal
@@ -66,6 +75,21 @@ def _percentile(values: list[int], pct: int) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Screen:
+    """Lets gather leave out of `CustomerFacts.open` the invoices on which decide surely has
+    nothing to do today, so that decide does not walk them a second time. `done` packs each
+    invoice's last step as `day << bits | stage`; an invoice with a step done, not yet
+    `next_at[stage]` days past due, and no payment since that step is left out. `next_at` must
+    hold for the least grace any screened customer can get (decide passes grace 0 and names the
+    customers whose override may give less in `unscreened`)."""
+
+    done: Mapping[str, int]
+    next_at: Sequence[float]
+    bits: int
+    unscreened: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Ledger:
     """The gathered facts plus what decide needs about payments."""
 
@@ -74,58 +98,95 @@ class Ledger:
     last_applied: dict[str, int]  # invoice id -> ordinal of the latest payment applied to it
 
 
-def gather(snapshot: Snapshot, rules: Rules, today: dt.date) -> Ledger:
+def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | None = None) -> Ledger:
     today_ord = today.toordinal()
     window_start = today_ord - rules.profiles.history_days
     tolerance = rules.profiles.on_time_tolerance_days
-    month_end = dt.timedelta(days=rules.mid_month.month_end_days)
+    month_end = _MonthEnd(rules.mid_month.month_end_days)
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied: dict[str, int] = {}
+    first_applied = last_applied.setdefault
     for payment in snapshot.payments:
         if payment.deleted:
             continue
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            if last_applied.get(application.invoice_id, 0) < day:
+            if first_applied(application.invoice_id, day) < day:  # one lookup for a first payment
                 last_applied[application.invoice_id] = day
         entry = facts.get(payment.customer_id)
         if entry is not None and (entry.last_payment is None or entry.last_payment < day):
             entry.last_payment = day
+    get_applied = last_applied.get
     pauses, pause_rules = snapshot.pauses, rules.pauses
-    not_paused = NOT_PAUSED
-    get_paid = last_applied.get
+    has_pauses = bool(pauses)
+    screened = False
+    if screen is not None:
+        done_get, next_at, bits = screen.done.get, screen.next_at, screen.bits
+        mask = (1 << bits) - 1
+        # Invoices paid since their last step, found once from the (fewer) payments rather than
+        # looked up for every open invoice.
+        paid_since = {i for i, day in last_applied.items() if (code := done_get(i)) is not None and day > code >> bits}
+    customer_id = None
     for invoice in snapshot.invoices:
+        # Invoices usually come grouped by customer: look the customer up only when it changes.
+        if invoice.customer_id != customer_id:
+            customer_id = invoice.customer_id
+            entry = facts[customer_id]
+            add_open, add_due, overdue = entry.open.append, entry.due.append, entry.overdue
+            screened = screen is not None and customer_id not in screen.unscreened
         status = invoice.status
         if status is _OPEN:
-            amount = invoice.balance.amount
+            balance = invoice.balance
+            amount = balance.amount
             if amount > ZERO:
-                entry = facts[invoice.customer_id]
-                state = not_paused
-                if pauses and invoice.provider_id in pauses:
+                due = (invoice.due_date or invoice.issue_date).toordinal()
+                entry.open_count += 1
+                state = None
+                if has_pauses and invoice.provider_id in pauses:
                     state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
-                entry.open.append((invoice, state))
-                late = today_ord - (invoice.due_date or invoice.issue_date).toordinal()
-                if late > 0 and not state.active:
-                    overdue = entry.overdue
-                    currency = invoice.balance.currency
-                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if late > entry.oldest_overdue:
-                        entry.oldest_overdue = late
+                    entry.pauses[id(invoice)] = state
+                if state is None or not state.active:
+                    if due < today_ord:
+                        currency = balance.currency
+                        overdue[currency] = overdue[currency] + amount if currency in overdue else amount
+                        if today_ord - due > entry.oldest_overdue:
+                            entry.oldest_overdue = today_ord - due
+                    if screened and (state is None or state.broken_on is None):
+                        code = done_get(invoice.provider_id)
+                        if code is not None and today_ord - due < next_at[code & mask] and (
+                                not paid_since or invoice.provider_id not in paid_since):
+                            continue  # nothing due since the last step, nothing paid since
+                add_open(invoice)
+                add_due(due)
                 continue
         elif status is not _PAID:
             continue  # voided, deleted and draft invoices are neither history nor collectable
         # Paid (or open with nothing left): part of the payment history when paid inside the window.
-        paid_on = get_paid(invoice.provider_id)
+        paid_on = get_applied(invoice.provider_id)
         if paid_on is None or paid_on < window_start or paid_on > today_ord:
             continue
-        entry = facts[invoice.customer_id]
-        due = invoice.due_date or invoice.issue_date
-        late = paid_on - due.toordinal()
+        due_date = invoice.due_date or invoice.issue_date
+        late = paid_on - due_date.toordinal()
         entry.late_days.append(late)
         entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
-        if late > tolerance and (due + month_end).month != due.month:
+        if late > tolerance and month_end.contains(due_date):
             entry.month_end_late += 1
     return Ledger(today, facts, last_applied)
+
+
+class _MonthEnd:
+    """Whether a date falls in the last `days` days of its month, remembered per date (a book
+    has a few hundred distinct due dates, so a lookup beats date arithmetic per invoice)."""
+
+    def __init__(self, days: int) -> None:
+        self.step = dt.timedelta(days=days)
+        self.seen: dict[dt.date, bool] = {}
+
+    def contains(self, day: dt.date) -> bool:
+        found = self.seen.get(day)
+        if found is None:
+            found = self.seen[day] = (day + self.step).month != day.month
+        return found
 
 
 def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfile:
@@ -133,7 +194,7 @@ def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfi
     late = sorted(entry.late_days)
     from_issue = sorted(entry.issue_days)
     paid = len(late)
-    late_count = sum(1 for days in late if days > thresholds.on_time_tolerance_days)
+    late_count = paid - bisect_right(late, thresholds.on_time_tolerance_days)  # late is sorted
     on_time_pct = (100 * (paid - late_count)) // paid if paid else None
     median, p80 = _percentile(late, 50), _percentile(late, 80)
     silent_days = today.toordinal() - entry.last_payment if entry.last_payment is not None else None

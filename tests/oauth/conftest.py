@@ -10,12 +10,25 @@ from integration.connections import store_tokens
 from integration.models import Connection, Organization
 from oauth.crypto import TokenCipher, TokenSet
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
+from tests.oauth.sandbox_flow import Sandbox, arpilot_app, running_sandbox
 
 
 @pytest.fixture
 def intuit() -> Iterator[FakeIntuit]:
     with fake_intuit() as fake:
         yield fake
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The QuickBooks sandbox on a free loopback port, with the demo company."""
+    yield from running_sandbox()
+
+
+@pytest.fixture
+def sandbox_app(settings, sandbox: Sandbox):  # type: ignore[no-untyped-def]
+    """arpilot's web app pointed at the sandbox."""
+    return arpilot_app(settings, sandbox)
 
 
 @pytest.fixture

@@ -183,3 +183,17 @@ def test_sqlite_write_lock_alone_serialises_separate_processes(tmp_path, cipher,
     upgrade(url)
     monkeypatch.setattr(oauth.refresh._LOCAL_LOCKS, "get", lambda *_: threading.Lock())
     test_concurrent_refreshes_make_exactly_one_call(url, cipher, intuit)
+
+
+def test_quickbooks_token_source_from_settings(settings, sessions, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from oauth.crypto import TokenCipher
+    from oauth.refresh import quickbooks_token_source
+
+    configured = dataclasses.replace(settings, quickbooks=fake.SETTINGS)
+    cipher = TokenCipher(configured.token_encryption_keys)
+    connection_id = add_connection(sessions, cipher, make_tokens(intuit.seed_refresh_token(), expires_in=dt.timedelta(minutes=1)))
+    assert quickbooks_token_source(configured, sessions, connection_id).access_token() in intuit.access_tokens
+    with pytest.raises(AuthExpired, match="not configured"):
+        quickbooks_token_source(dataclasses.replace(settings, quickbooks=None), sessions, connection_id)

@@ -11,23 +11,20 @@ at `sandbox.api_base(base_url)` (`qb.api_url_v3 = qb.sandbox_api_url_v3 = ...`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
-from flask.json.provider import DefaultJSONProvider
 
 from connectors.quickbooks.sandbox.company import Company
 from connectors.quickbooks.sandbox.notifications import FORMATS, SIGNATURE_HEADER, notification_body
 from connectors.quickbooks.sandbox.seed import company_from_scenario
 from connectors.sandbox.admin import make_admin_blueprint
 from connectors.sandbox.clock import SandboxClock
+from connectors.sandbox.jsonio import DecimalJSONProvider
 from connectors.sandbox.runtime import SandboxRuntime, refuse_in_production
 from connectors.sandbox.tokens import RotationPolicy, TokenAuthority
 from integration.scenario import Scenario, generate_demo_company
@@ -122,22 +119,6 @@ class QboSandbox:
         return True
 
 
-class QboJSONProvider(DefaultJSONProvider):
-    """Amounts are Decimals inside the sandbox and JSON numbers on the wire, as QuickBooks sends them."""
-
-    sort_keys = False
-
-    @staticmethod
-    def default(o: Any) -> Any:
-        if isinstance(o, Decimal):
-            return float(o)
-        return DefaultJSONProvider.default(o)
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("default", self.default)
-        return json.dumps(obj, **kwargs)
-
-
 def create_app(config: QboSandboxConfig | None = None, *, scenario: Scenario | None = None,
                clock: SandboxClock | None = None, environ: Mapping[str, str] | None = None) -> Flask:
     """The sandbox app, seeded with `scenario` (default: the demo company as of the clock's today)."""
@@ -147,7 +128,7 @@ def create_app(config: QboSandboxConfig | None = None, *, scenario: Scenario | N
     sandbox = QboSandbox(config or QboSandboxConfig(), clock)
     sandbox.load_scenario(scenario or generate_demo_company(as_of=sandbox.clock.now().date()))
     app = Flask(__name__)
-    app.json = QboJSONProvider(app)
+    app.json = DecimalJSONProvider(app)
     app.extensions["qbo_sandbox"] = sandbox
     sandbox.runtime.install(app)
     admin_bp = make_admin_blueprint(sandbox.runtime, webhook_header=SIGNATURE_HEADER,

@@ -8,19 +8,19 @@ Paths mirror Intuit's hosts, all on the sandbox's one origin: discovery
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 import jwt
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, request
 
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
+from connectors.sandbox.oauth import (
+    UntrustedRequest, authorization_request, bearer_token, client_authenticated, oauth_error, redirect_error, redirect_with,
+)
 from connectors.sandbox.tokens import InvalidGrant, TokenRejected, TokenSet
 
 SCOPES = (ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "profile", "email", "phone", "address")
@@ -34,25 +34,6 @@ def _base() -> str:
 
 def issuer() -> str:
     return f"{_base()}/op/v1"
-
-
-def _oauth_error(error: str, description: str, status: int = 400) -> Response:
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    return response
-
-
-def _redirect_with(uri: str, params: dict[str, str]) -> Response:
-    return redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(params)}", code=302)
-
-
-def _redirect_error(params: dict[str, str], error: str) -> Response:
-    state = {"state": params["state"]} if params["state"] else {}
-    return _redirect_with(params["redirect_uri"], {"error": error, **state})
-
-
-class _Untrusted(Exception):
-    """An authorization request whose redirect_uri or client cannot be trusted."""
 
 
 def make_blueprint(sandbox: QboSandbox) -> Blueprint:
@@ -84,27 +65,13 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
         })
 
-    @bp.errorhandler(_Untrusted)
-    def _untrusted(exc: _Untrusted):  # type: ignore[no-untyped-def]
+    @bp.errorhandler(UntrustedRequest)
+    def _untrusted(exc: UntrustedRequest):  # type: ignore[no-untyped-def]
         return render_error(PROVIDER, str(exc)), 400
 
     def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
-        """The request's parameters, and the error redirect it earns (None when it may proceed).
-        A request whose redirect cannot be trusted raises _Untrusted: shown, never redirected."""
-        params = {k: source.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state", "response_type")}
-        uri = params["redirect_uri"]
-        if params["client_id"] != config.client_id:
-            raise _Untrusted("Unknown client_id.")
-        if not uri.startswith(("http://", "https://")):
-            raise _Untrusted("redirect_uri is missing or not an http(s) URL.")
-        if config.redirect_uris and uri not in config.redirect_uris:
-            raise _Untrusted("redirect_uri is not registered for this app.")
-        scopes = params["scope"].split()
-        if params["response_type"] != "code":
-            return params, _redirect_error(params, "unsupported_response_type")
-        if not scopes or any(s not in SCOPES for s in scopes):
-            return params, _redirect_error(params, "invalid_scope")
-        return params, None
+        return authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
+                                     scopes=SCOPES)
 
     @bp.get("/connect/oauth2")
     def authorize():  # type: ignore[no-untyped-def]
@@ -121,23 +88,13 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         if refusal is not None:
             return refusal
         if request.form.get("decision") != CONNECT:  # Cancel, or the form sent without a decision
-            return _redirect_error(params, "access_denied")
+            return redirect_error(params, "access_denied")
         realm = request.form.get("account", "")
         if realm not in sandbox.companies:
             return render_error(PROVIDER, "Choose a company to connect."), 400
         code = sandbox.authority.issue_code(config.client_id, realm, tuple(params["scope"].split()), params["redirect_uri"])
         state = {"state": params["state"]} if params["state"] else {}
-        return _redirect_with(params["redirect_uri"], {"code": code, **state, "realmId": realm})
-
-    def _client_ok() -> bool:
-        header = request.headers.get("Authorization", "")
-        client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
-        if header.startswith("Basic "):
-            try:
-                client_id, _, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-        return client_id == config.client_id and secret == config.client_secret
+        return redirect_with(params["redirect_uri"], {"code": code, **state, "realmId": realm})
 
     def _token_response(tokens: TokenSet, *, with_id_token: bool) -> Response:
         body: dict[str, object] = {
@@ -162,8 +119,8 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
 
     @bp.post("/oauth2/v1/tokens/bearer")
     def token():  # type: ignore[no-untyped-def]
-        if not _client_ok():
-            return _oauth_error("invalid_client", "client authentication failed", 401)
+        if not client_authenticated(config.client_id, config.client_secret):
+            return oauth_error("invalid_client", "client authentication failed", 401)
         grant_type = request.form.get("grant_type", "")
         try:
             if grant_type == "authorization_code":
@@ -174,29 +131,28 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
                 tokens = sandbox.authority.refresh(request.form.get("refresh_token", ""), config.client_id)
                 return _token_response(tokens, with_id_token=False)
         except InvalidGrant as exc:
-            return _oauth_error("invalid_grant", str(exc))
-        return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+            return oauth_error("invalid_grant", str(exc))
+        return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
     @bp.post("/v2/oauth2/tokens/revoke")
     def revoke():  # type: ignore[no-untyped-def]
-        if not _client_ok():
-            return _oauth_error("invalid_client", "client authentication failed", 401)
+        if not client_authenticated(config.client_id, config.client_secret):
+            return oauth_error("invalid_client", "client authentication failed", 401)
         data = request.get_json(silent=True) or request.form
         token_value = data.get("token") if hasattr(data, "get") else None
         if not token_value:
-            return _oauth_error("invalid_request", "token is required")
+            return oauth_error("invalid_request", "token is required")
         sandbox.authority.revoke(str(token_value))  # unknown tokens are fine (RFC 7009)
         return Response(b"", status=200)
 
     @bp.get("/v1/openid_connect/userinfo")
     def userinfo():  # type: ignore[no-untyped-def]
-        header = request.headers.get("Authorization", "")
         try:
-            grant = sandbox.authority.authenticate(header[7:] if header.startswith("Bearer ") else "")
+            grant = sandbox.authority.authenticate(bearer_token())
         except TokenRejected as exc:
-            return _oauth_error("invalid_token", str(exc), 401)
+            return oauth_error("invalid_token", str(exc), 401)
         if "openid" not in grant.scopes:
-            return _oauth_error("insufficient_scope", "the openid scope was not granted", 403)
+            return oauth_error("insufficient_scope", "the openid scope was not granted", 403)
         user = sandbox.user
         info: dict[str, object] = {"sub": user.sub}
         if "email" in grant.scopes:

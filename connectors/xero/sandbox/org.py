@@ -1,0 +1,253 @@
+"""One sandbox organisation (tenant): its records in memory and how Xero renders them.
+
+Stored records hold what was written plus bookkeeping (`_updated` instants, `_contact` ids);
+everything Xero derives (Total, AmountDue, AmountPaid, PAID status, FullyPaidOnDate, contact
+Balances, ContactGroups on a contact) is computed when rendering, so it never drifts from the
+payments and memberships that produce it. Writes live in `writes.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.sandbox.clock import SandboxClock
+from connectors.xero.sandbox import msdate
+
+ZERO = Decimal("0")
+NAMESPACE = uuid.UUID("6f1d3c52-9a57-4d7e-8a1b-5e0c1b2d7a90")  # arpilot's Xero sandbox ids
+
+# org, event category (INVOICE / CONTACT), resource id, event type (CREATE / UPDATE), at
+ChangeListener = Callable[["Organisation", str, str, str, dt.datetime], None]
+
+# The fields `where` and `order` may name, per listing; values come from `*_facts`.
+INVOICE_FIELDS = ("InvoiceID", "InvoiceNumber", "Reference", "Type", "Status", "Date", "DueDate", "AmountDue",
+                  "AmountPaid", "Total", "SubTotal", "CurrencyCode", "UpdatedDateUTC", "Contact.ContactID",
+                  "Contact.Name", "SentToContact", "FullyPaidOnDate")
+CONTACT_FIELDS = ("ContactID", "Name", "EmailAddress", "ContactStatus", "IsCustomer", "IsSupplier",
+                  "UpdatedDateUTC", "DefaultCurrency")
+PAYMENT_FIELDS = ("PaymentID", "Date", "Amount", "Status", "PaymentType", "Reference", "UpdatedDateUTC",
+                  "Invoice.InvoiceID", "Invoice.InvoiceNumber", "Invoice.Contact.ContactID")
+
+
+def stable_id(*parts: str) -> str:
+    """A GUID that depends only on its parts (tenant, kind, scenario id): the same scenario seeds
+    the same ids every time."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    invoice_id: str
+    invoice_number: str
+    to: tuple[str, ...]
+    at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invoice_id": self.invoice_id, "invoice_number": self.invoice_number, "to": list(self.to), "at": self.at}
+
+
+@dataclass
+class Organisation:
+    tenant_id: str
+    name: str
+    short_code: str
+    timezone: str
+    currency: str
+    email: str
+    clock: SandboxClock
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # + "_members": list of contact ids
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # entity id -> records
+    sent_emails: list[SentEmail] = field(default_factory=list)
+    scenario_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    listeners: list[ChangeListener] = field(default_factory=list)
+    link_base: str = "http://127.0.0.1"
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def changed(self, category: str, resource_id: str, event_type: str = "UPDATE") -> None:
+        at = self.now()
+        for listener in self.listeners:
+            listener(self, category, resource_id, event_type, at)
+
+    def add_history(self, entity_id: str, changes: str, details: str, at: dt.datetime | None = None,
+                    user: str = "System Generated") -> dict[str, Any]:
+        record = {"Changes": changes, "DateUTC": at or self.now(), "User": user, "Details": details}
+        self.history.setdefault(entity_id, []).append(record)
+        return record
+
+    # -- derived money ---------------------------------------------------------------------------
+    def invoice_payments(self, invoice_id: str) -> list[dict[str, Any]]:
+        return [p for p in self.payments.values() if p["_invoice"] == invoice_id and p["Status"] == "AUTHORISED"]
+
+    def invoice_total(self, record: dict[str, Any]) -> Decimal:
+        return sum((Decimal(line["LineAmount"]) for line in record["LineItems"]), ZERO)
+
+    def amount_paid(self, record: dict[str, Any]) -> Decimal:
+        return sum((Decimal(p["Amount"]) for p in self.invoice_payments(record["InvoiceID"])), ZERO)
+
+    def amount_due(self, record: dict[str, Any]) -> Decimal:
+        if record["Status"] in ("VOIDED", "DELETED"):
+            return ZERO
+        return self.invoice_total(record) - self.amount_paid(record)
+
+    def invoice_status(self, record: dict[str, Any]) -> str:
+        if record["Status"] == "AUTHORISED" and self.invoice_total(record) > 0 and self.amount_due(record) <= 0:
+            return "PAID"
+        return record["Status"]
+
+    def invoice_updated(self, record: dict[str, Any]) -> dt.datetime:
+        return max([record["_updated"], *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"]))])
+
+    def contact_balances(self, contact_id: str) -> dict[str, Decimal]:
+        today = self.today()
+        outstanding = overdue = ZERO
+        for record in self.invoices.values():
+            if record["_contact"] != contact_id or record["Type"] != "ACCREC" or record["Status"] != "AUTHORISED":
+                continue
+            due = self.amount_due(record)
+            outstanding += due
+            if record["DueDate"] < today:
+                overdue += due
+        return {"Outstanding": outstanding, "Overdue": overdue}
+
+    def contact_updated(self, record: dict[str, Any]) -> dt.datetime:
+        return record["_updated"]
+
+    def groups_of(self, contact_id: str) -> list[dict[str, Any]]:
+        return [g for g in self.groups.values() if g["Status"] == "ACTIVE" and contact_id in g["_members"]]
+
+    # -- facts for where/order -------------------------------------------------------------------
+    def invoice_facts(self, record: dict[str, Any]) -> dict[str, Any]:
+        contact = self.contacts[record["_contact"]]
+        status = self.invoice_status(record)
+        return {"InvoiceID": record["InvoiceID"], "InvoiceNumber": record["InvoiceNumber"],
+                "Reference": record.get("Reference", ""), "Type": record["Type"], "Status": status,
+                "Date": record["Date"], "DueDate": record["DueDate"], "AmountDue": self.amount_due(record),
+                "AmountPaid": self.amount_paid(record), "Total": self.invoice_total(record),
+                "SubTotal": self.invoice_total(record), "CurrencyCode": record["CurrencyCode"],
+                "UpdatedDateUTC": self.invoice_updated(record), "Contact.ContactID": contact["ContactID"],
+                "Contact.Name": contact["Name"], "SentToContact": record["SentToContact"],
+                "FullyPaidOnDate": self._fully_paid_on(record) if status == "PAID" else None}
+
+    def contact_facts(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {name: record.get(name) for name in CONTACT_FIELDS if name != "UpdatedDateUTC"} | {
+            "IsSupplier": False, "UpdatedDateUTC": self.contact_updated(record)}
+
+    def payment_facts(self, record: dict[str, Any]) -> dict[str, Any]:
+        invoice = self.invoices[record["_invoice"]]
+        return {"PaymentID": record["PaymentID"], "Date": record["Date"], "Amount": Decimal(record["Amount"]),
+                "Status": record["Status"], "PaymentType": "ACCRECPAYMENT", "Reference": record.get("Reference", ""),
+                "UpdatedDateUTC": record["_updated"], "Invoice.InvoiceID": invoice["InvoiceID"],
+                "Invoice.InvoiceNumber": invoice["InvoiceNumber"], "Invoice.Contact.ContactID": invoice["_contact"]}
+
+    def _fully_paid_on(self, record: dict[str, Any]) -> dt.date | None:
+        dates = [p["Date"] for p in self.invoice_payments(record["InvoiceID"])]
+        return max(dates) if dates else None
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render_contact_ref(self, contact_id: str) -> dict[str, Any]:
+        contact = self.contacts[contact_id]
+        return {"ContactID": contact["ContactID"], "Name": contact["Name"], "Addresses": [], "Phones": [],
+                "ContactGroups": [], "ContactPersons": [], "HasValidationErrors": False}
+
+    def render_invoice(self, record: dict[str, Any], *, lines: bool = True, summary: bool = False) -> dict[str, Any]:
+        status = self.invoice_status(record)
+        total = self.invoice_total(record)
+        updated = self.invoice_updated(record)
+        out: dict[str, Any] = {
+            "Type": record["Type"], "InvoiceID": record["InvoiceID"], "InvoiceNumber": record["InvoiceNumber"],
+            "Reference": record.get("Reference", ""),
+        }
+        if not summary:
+            out["Payments"] = [self.render_payment_summary(p) for p in self.invoice_payments(record["InvoiceID"])]
+            out.update(CreditNotes=[], Prepayments=[], Overpayments=[])
+        out.update(AmountDue=self.amount_due(record), AmountPaid=self.amount_paid(record), AmountCredited=ZERO,
+                   SentToContact=record["SentToContact"], CurrencyRate=Decimal("1"), IsDiscounted=False,
+                   HasAttachments=False, HasErrors=False, Contact=self.render_contact_ref(record["_contact"]),
+                   DateString=msdate.date_string(record["Date"]), Date=msdate.ms_date(record["Date"]),
+                   DueDateString=msdate.date_string(record["DueDate"]), DueDate=msdate.ms_date(record["DueDate"]),
+                   Status=status, LineAmountTypes=record["LineAmountTypes"])
+        if not summary:
+            out["LineItems"] = copy.deepcopy(record["LineItems"]) if lines else []
+        out.update(SubTotal=total, TotalTax=ZERO, Total=total, UpdatedDateUTC=msdate.ms_instant(updated),
+                   UpdatedDateUTCString=msdate.instant_string(updated), CurrencyCode=record["CurrencyCode"])
+        paid_on = self._fully_paid_on(record) if status == "PAID" else None
+        if paid_on is not None:
+            out["FullyPaidOnDate"] = msdate.ms_date(paid_on)
+        return out
+
+    def render_contact(self, record: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
+        out = {k: copy.deepcopy(v) for k, v in record.items() if not k.startswith("_")}
+        out.setdefault("ContactPersons", [])
+        out.setdefault("Phones", [])
+        out.update(Addresses=[], IsSupplier=False, IsCustomer=record.get("IsCustomer", False),
+                   UpdatedDateUTC=msdate.ms_instant(self.contact_updated(record)), HasAttachments=False,
+                   HasValidationErrors=False)
+        if summary:
+            for heavy in ("ContactPersons", "Phones", "Addresses", "PaymentTerms"):
+                out.pop(heavy, None)
+            return out
+        out["ContactGroups"] = [{"ContactGroupID": g["ContactGroupID"], "Name": g["Name"], "Status": g["Status"],
+                                 "Contacts": []} for g in self.groups_of(record["ContactID"])]
+        balances = self.contact_balances(record["ContactID"])
+        out["Balances"] = {"AccountsReceivable": balances, "AccountsPayable": {"Outstanding": ZERO, "Overdue": ZERO}}
+        return out
+
+    def render_group(self, record: dict[str, Any], *, members: bool) -> dict[str, Any]:
+        listed = [{"ContactID": c, "Name": self.contacts[c]["Name"], "HasValidationErrors": False}
+                  for c in record["_members"] if c in self.contacts] if members else []
+        return {"Name": record["Name"], "Status": record["Status"], "ContactGroupID": record["ContactGroupID"],
+                "Contacts": listed, "HasValidationErrors": False}
+
+    def render_payment_summary(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {"PaymentID": record["PaymentID"], "Date": msdate.ms_date(record["Date"]), "Amount": record["Amount"],
+                "Reference": record.get("Reference", ""), "CurrencyRate": Decimal("1"), "HasAccount": False,
+                "HasValidationErrors": False}
+
+    def render_payment(self, record: dict[str, Any]) -> dict[str, Any]:
+        invoice = self.invoices[record["_invoice"]]
+        updated = record["_updated"]
+        return {
+            "PaymentID": record["PaymentID"], "Date": msdate.ms_date(record["Date"]), "BankAmount": record["Amount"],
+            "Amount": record["Amount"], "Reference": record.get("Reference", ""), "CurrencyRate": Decimal("1"),
+            "PaymentType": "ACCRECPAYMENT", "Status": record["Status"], "UpdatedDateUTC": msdate.ms_instant(updated),
+            "UpdatedDateUTCString": msdate.instant_string(updated), "HasAccount": True, "IsReconciled": False,
+            "Account": copy.deepcopy(record["Account"]),
+            "Invoice": {"Type": invoice["Type"], "InvoiceID": invoice["InvoiceID"],
+                        "InvoiceNumber": invoice["InvoiceNumber"], "Contact": self.render_contact_ref(invoice["_contact"]),
+                        "CurrencyCode": invoice["CurrencyCode"], "Payments": [], "CreditNotes": [],
+                        "Prepayments": [], "Overpayments": [], "LineItems": [], "HasErrors": False,
+                        "IsDiscounted": False},
+            "HasValidationErrors": False,
+        }
+
+    def render_history(self, record: dict[str, Any]) -> dict[str, Any]:
+        at = record["DateUTC"]
+        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+                "DateUTC": msdate.ms_instant(at), "User": record["User"], "Details": record["Details"]}
+
+    def online_invoice_url(self, invoice_id: str) -> str:
+        return f"{self.link_base}/in/{self.tenant_id}/{invoice_id}"
