@@ -43,10 +43,15 @@ def db_downgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def web(host: str, port: int) -> None:
-    """Serve the owner's web app (embedded defaults unless configured otherwise)."""
+    """Serve the owner's web app (embedded defaults, with the QuickBooks sandbox, unless configured otherwise)."""
+    from integration.demo.embedded import start_embedded_quickbooks
     from integration.web import create_app
 
-    app = create_app(_settings())
+    settings = _settings()
+    sandbox = start_embedded_quickbooks(settings)
+    if sandbox is not None:
+        click.echo(f"QuickBooks sandbox (demo company) on {sandbox.base_url}/")
+    app = create_app(settings)
     click.echo(f"arpilot web app on http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
@@ -80,6 +85,45 @@ def worker(queue_name: str | None, burst: bool) -> None:
         sys.exit(2)
     queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
     run_worker(queue, burst=burst)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one cycle against a fresh sandbox company and print a summary.")
+@click.option("--provider", type=click.Choice(["quickbooks"]), default="quickbooks", show_default=True)
+@click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Seed the sandbox from this scenario file (default: the demo company).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+              help="The sandbox's and the policy's today (default: the scenario's day, or today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object, every action included.")
+@click.option("--keep", is_flag=True, help="Keep the demo database from the previous run.")
+@click.pass_context
+def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | None, as_of: dt.datetime | None,
+         as_json: bool, keep: bool) -> None:
+    """A demo on the sandboxes: `--once` runs one live cycle and prints what it did; without it,
+    the web app runs with the in-process clock so you can watch cycles happen."""
+    if not once:
+        ctx.invoke(web)
+        return
+    import json
+
+    from integration.demo.once import DemoError, run_demo_once
+    from integration.scenario import ScenarioError, generate_demo_company, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file) if scenario_file else generate_demo_company(
+            as_of=as_of.date() if as_of else dt.date.today())
+    except ScenarioError as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+    day = as_of.date() if as_of else scenario.as_of
+    try:
+        run = run_demo_once(scenario, day, _settings().var_dir, keep=keep)
+    except DemoError as exc:
+        click.echo(f"arpilot: demo stopped: {exc}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(run.report.to_json(), indent=1) if as_json else run.report.to_text())
+    if run.summary.status not in ("done", "observed"):
+        sys.exit(1)
 
 
 @main.command("scenario")

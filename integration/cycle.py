@@ -122,7 +122,7 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         summary.aging = {
-            currency: {bucket: str(amount) for bucket, amount in buckets.items()}
+            currency: {bucket: f"{amount:.2f}" for bucket, amount in buckets.items()}
             for currency, buckets in aging(snapshot, now).company.items()
         }
         if rules.mode != "live":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -75,7 +76,9 @@ class QboSandbox:
         )
         self.authority = TokenAuthority(self.runtime.clock, config.rotation)
         self.companies: dict[str, Company] = {}
-        self.user = SandboxUser(sub=secrets.token_hex(16), email="owner@sandbox.example", given_name="Sandbox",
+        # The same person every time the sandbox starts, as an Intuit account is: reconnecting finds them.
+        self.user = SandboxUser(sub=uuid.uuid5(uuid.NAMESPACE_URL, "arpilot-sandbox/quickbooks/owner").hex,
+                                email="owner@sandbox.example", given_name="Sandbox",
                                 family_name="Owner")
         self.signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = secrets.token_hex(8)

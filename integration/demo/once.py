@@ -1,0 +1,152 @@
+"""One demo cycle from nothing: start the sandbox, connect through its consent page, run a live
+cycle with the default rules, and summarise what happened.
+
+Everything runs on loopback with the embedded defaults; the database is `var/demo/arpilot.db`,
+new each run unless `keep` is set (then a second run finds nothing new to do, and says so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
+from connectors.sandbox import SandboxClock, SandboxServer
+from connectors.sandbox.consent import click_through
+from integration.app_context import Runtime
+from integration.config import Settings, load_settings
+from integration.cycle import CycleDeps, CycleSummary, cycle_once
+from integration.db import transaction
+from integration.demo.report import DemoReport, build_report
+from integration.models import Connection, InvoicePause, Organization, OrganizationRules
+from integration.providers import connector_factory
+from integration.scenario import Scenario
+from integration.web import create_app
+from reminders.delivery import OutboxSender
+
+DEMO_HOUR = 10  # the cycle runs at 10:00 in the company's time zone: inside business hours
+
+
+class DemoError(RuntimeError):
+    """The demo could not connect or run; the message says where it stopped."""
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    summary: CycleSummary
+    report: DemoReport
+
+
+def demo_now(scenario: Scenario, day: dt.date) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(DEMO_HOUR), ZoneInfo(scenario.company.timezone))
+    return local.astimezone(dt.UTC)
+
+
+@contextmanager
+def _loopback_oauth() -> Iterator[None]:
+    # oauthlib refuses plain http; the demo's only OAuth server is the sandbox on 127.0.0.1.
+    previous = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
+        else:
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = previous
+
+
+def demo_settings(var_dir: Path, discovery_url: str, config: QboSandboxConfig) -> Settings:
+    demo_dir = var_dir / "demo"
+    return load_settings({
+        "ARPILOT_VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{demo_dir / 'arpilot.db'}",
+        "EMAIL_OUTBOX_DIR": str(demo_dir / "outbox"),
+        "ARPILOT_EMBEDDED_CLOCK": "0",
+        "QUICKBOOKS_CLIENT_ID": config.client_id,
+        "QUICKBOOKS_CLIENT_SECRET": config.client_secret,
+        "QUICKBOOKS_ENVIRONMENT": discovery_url,
+        "QUICKBOOKS_REDIRECT_URI": "http://127.0.0.1:5000/connect/quickbooks/callback",
+    })
+
+
+def _connect(settings: Settings) -> int:
+    """Drive the web app's own connect flow: arpilot's redirect, the consent page, the callback."""
+    app = create_app(settings)
+    client = app.test_client()
+    start = client.get("/connect/quickbooks")
+    if start.status_code != 302:
+        raise DemoError(f"arpilot could not start the QuickBooks connection (HTTP {start.status_code})")
+    callback = urllib.parse.urlsplit(click_through(start.headers["Location"]))
+    finish = client.get(callback.path, query_string=callback.query)
+    if finish.status_code != 302:
+        raise DemoError(f"the QuickBooks callback failed (HTTP {finish.status_code}): {finish.get_data(as_text=True)[:300]}")
+    realm = dict(urllib.parse.parse_qsl(callback.query))["realmId"]
+    with app.extensions["arpilot"].sessions() as session:
+        return session.scalars(select(Connection.id).where(Connection.external_id == realm)).one()
+
+
+def _set_up_company(settings: Settings, connection_id: int, scenario: Scenario, disputed_ids: list[str]) -> None:
+    """What the owner would do on the settings page: the company's details, live mode, the dispute."""
+    with transaction(Runtime(settings).sessions) as session:
+        connection = session.get(Connection, connection_id)
+        assert connection is not None
+        connection.display_name = scenario.company.name
+        organization = session.get(Organization, connection.organization_id)
+        assert organization is not None
+        organization.name, organization.timezone = scenario.company.name, scenario.company.timezone
+        organization.base_currency, organization.locale = scenario.company.currency, scenario.company.locale
+        if session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization.id)) is None:
+            session.add(OrganizationRules(organization_id=organization.id, rules={"mode": "live"}))
+        for invoice_id in disputed_ids:
+            exists = session.scalar(select(InvoicePause).where(
+                InvoicePause.connection_id == connection_id, InvoicePause.invoice_provider_id == invoice_id))
+            if exists is None:
+                session.add(InvoicePause(connection_id=connection_id, invoice_provider_id=invoice_id, disputed=True,
+                                         note="The customer disputes this invoice."))
+
+
+def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, keep: bool = False) -> DemoRun:
+    demo_dir = var_dir / "demo"
+    if not keep and demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    now = demo_now(scenario, day)
+    # Ticking, not frozen: the sandbox's per-minute limits must see time pass, as Intuit's do.
+    clock = SandboxClock(now)
+    config = QboSandboxConfig()
+    sandbox_app = create_quickbooks_sandbox(config, scenario=scenario, clock=clock)
+    sandbox = sandbox_app.extensions["qbo_sandbox"]
+    with _loopback_oauth(), SandboxServer(sandbox_app) as server:
+        settings = demo_settings(var_dir, sandbox.discovery_url(server.base_url), config)
+        connection_id = _connect(settings)
+        realm = next(iter(sandbox.companies))
+        disputed = _disputed_provider_ids(sandbox_app, realm, scenario)
+        _set_up_company(settings, connection_id, scenario, disputed)
+        runtime = Runtime(settings)
+        deps = CycleDeps(
+            sessions=runtime.sessions,
+            connectors=connector_factory(settings, runtime.sessions, clock=clock.now),
+            sender=OutboxSender(settings.outbox_dir),
+            clock=clock.now,
+            from_address=scenario.company.email,
+        )
+        summary = cycle_once(deps, connection_id)
+        report = build_report(runtime.sessions, connection_id, summary, now)
+        runtime.engine.dispose()
+    return DemoRun(summary, report)
+
+
+def _disputed_provider_ids(sandbox_app, realm: str, scenario: Scenario) -> list[str]:  # type: ignore[no-untyped-def]
+    client = sandbox_app.test_client()
+    mapping = client.get(f"/_sandbox/companies/{realm}/ids").get_json()["invoices"]
+    return [mapping[i.id] for i in scenario.invoices if i.disputed and i.id in mapping]

@@ -1,0 +1,74 @@
+"""`arpilot demo --once`: sandbox, real OAuth connect, one live cycle, a summary; `--keep` finds nothing new."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from integration.cli import main
+from tests.sandbox.conftest import small_scenario
+
+EXPECTED_KEYS = {
+    "company", "as_of", "status", "detail", "invoices_synced", "aging", "actions_by_kind", "emails_sent",
+    "notes_written", "moved_to_mid_month", "put_on_hold", "taken_off_hold", "skipped_by_reason",
+    "planned_this_run", "nothing_new", "most_overdue", "actions",
+}
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "company.json"
+    path.write_text(small_scenario().dumps())
+    return path
+
+
+def _demo(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(main, ["demo", "--once", "--json", *args], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_demo_once_connects_runs_a_live_cycle_and_reports(tmp_path: Path, scenario_file: Path) -> None:
+    report = _demo(tmp_path, "--scenario", str(scenario_file))
+    assert set(report) == EXPECTED_KEYS
+    assert report["status"] == "done" and report["invoices_synced"] == 5
+    assert report["emails_sent"] >= 1 and report["notes_written"] >= 1
+    assert report["aging"]["USD"]["1-30"] == "200.00"
+    assert report["most_overdue"][0]["name"] == "O'Brien\\Sons Hardware"
+    assert all(a["status"] in ("done", "skipped") for a in report["actions"])
+    assert {"kind", "customer_id", "invoice_ids", "stage", "reason", "status"} <= set(report["actions"][0])
+    outbox = list((tmp_path / "var" / "demo" / "outbox" / "messages").glob("*.eml"))
+    assert len(outbox) == sum(1 for a in report["actions"] if a["kind"] == "send_reminder" and a["status"] == "done")
+
+
+def test_demo_once_with_keep_plans_and_performs_nothing_new(tmp_path: Path, scenario_file: Path) -> None:
+    first = _demo(tmp_path, "--scenario", str(scenario_file))
+    second = _demo(tmp_path, "--scenario", str(scenario_file), "--keep")
+    assert second["nothing_new"] is True and second["planned_this_run"] == 0
+    assert second["emails_sent"] == 0 and second["notes_written"] == 0
+    assert len(second["actions"]) == len(first["actions"])
+    text = CliRunner().invoke(main, ["demo", "--once", "--keep", "--scenario", str(scenario_file)],
+                              env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    assert "nothing new to do" in text.output
+
+
+def test_demo_without_keep_starts_fresh(tmp_path: Path, scenario_file: Path) -> None:
+    first = _demo(tmp_path, "--scenario", str(scenario_file))
+    again = _demo(tmp_path, "--scenario", str(scenario_file))
+    assert again["planned_this_run"] == first["planned_this_run"] > 0
+
+
+def test_demo_as_of_moves_the_day(tmp_path: Path, scenario_file: Path) -> None:
+    report = _demo(tmp_path, "--scenario", str(scenario_file), "--as-of", "2026-12-20")
+    assert report["as_of"] == "2026-12-20"
+    assert report["most_overdue"][0]["days_overdue"] > 25
+
+
+def test_demo_reports_a_bad_scenario_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = CliRunner().invoke(main, ["demo", "--once", "--scenario", str(bad)], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    assert result.exit_code == 2 and "format" in result.output
