@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,28 +37,37 @@ def _assert_no_duplicates(world: World) -> None:
     assert not [a for a in world.actions() if a.status in (ActionStatus.IN_FLIGHT, ActionStatus.PLANNED)]
 
 
+class _BeforeGetInvoice:
+    """The real connector, with `hook(invoice_id)` run before each precondition read."""
+
+    def __init__(self, inner: Connector, hook: Callable[[str], None]) -> None:
+        self.inner, self.hook = inner, hook
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get_invoice(self, invoice_id: str):  # type: ignore[no-untyped-def]
+        self.hook(invoice_id)
+        return self.inner.get_invoice(invoice_id)
+
+
+def _cycle_with_hook(world: World, hook: Callable[[str], None]):  # type: ignore[no-untyped-def]
+    build = world.deps().connectors
+    return world.cycle(connectors=lambda c, o: _BeforeGetInvoice(build(c, o), hook))
+
+
 def test_payment_between_decide_and_execute_skips_the_reminder(world: World) -> None:
     world.set_rules(LIVE)
     paid: list[str] = []
 
-    class PaysFirst:
+    def pays_first(invoice_id: str) -> None:
         """The customer pays the moment arpilot re-checks the first reminder's invoice."""
+        if not paid:
+            paid.append(invoice_id)
+            response = world.qbo.admin("POST", f"/companies/{world.qbo.realm}/payments", json={"invoice": invoice_id})
+            assert response.status_code in (200, 201), response.text
 
-        def __init__(self, inner: Connector) -> None:
-            self.inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def get_invoice(self, invoice_id: str):  # type: ignore[no-untyped-def]
-            if not paid:
-                paid.append(invoice_id)
-                response = world.qbo.admin("POST", f"/companies/{world.qbo.realm}/payments", json={"invoice": invoice_id})
-                assert response.status_code in (200, 201), response.text
-            return self.inner.get_invoice(invoice_id)
-
-    build = world.deps().connectors
-    summary = world.cycle(connectors=lambda c, o: PaysFirst(build(c, o)))
+    summary = _cycle_with_hook(world, pays_first)
     assert summary.status == "done", summary.detail
     skipped = [a for a in world.actions() if a.status == ActionStatus.SKIPPED]
     assert any(paid[0] in a.payload["invoice_ids"] and "paid" in (a.last_error or "") for a in skipped)
@@ -144,23 +154,14 @@ def test_refresh_token_rotation_in_the_middle_of_a_cycle(world: World) -> None:
             return tokens.refresh_token
 
     before = stored_refresh()
-    calls = {"n": 0}
+    calls: list[str] = []
 
-    class ExpiresMidway:
-        def __init__(self, inner: Connector) -> None:
-            self.inner = inner
+    def a_day_passes_midway(invoice_id: str) -> None:
+        calls.append(invoice_id)
+        if len(calls) == 2:  # a day passes between two calls: the access token is long expired
+            world.clock.advance(dt.timedelta(hours=26))
 
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def get_invoice(self, invoice_id: str):  # type: ignore[no-untyped-def]
-            calls["n"] += 1
-            if calls["n"] == 2:  # a day passes between two calls: the access token is long expired
-                world.clock.advance(dt.timedelta(hours=26))
-            return self.inner.get_invoice(invoice_id)
-
-    build = world.deps().connectors
-    summary = world.cycle(connectors=lambda c, o: ExpiresMidway(build(c, o)))
+    summary = _cycle_with_hook(world, a_day_passes_midway)
     assert summary.status == "done", summary.detail
     assert not [a for a in world.actions() if a.status == ActionStatus.FAILED]
     assert stored_refresh() != before, "the rotated refresh token was stored"
