@@ -28,6 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,6 +140,18 @@ class Clock:
             coalesce=True,
             misfire_grace_time=self.plan.misfire_grace_seconds,
             max_instances=1,
+        )
+
+    def run_soon(self, connection_id: int) -> None:
+        """One cycle now, besides the regular ones: a newly connected company is synced at once."""
+        self.scheduler.add_job(
+            self.dispatch,
+            DateTrigger(timezone=dt.UTC),
+            args=[connection_id],
+            id=f"{cycle_job_id(connection_id)}:now",
+            name=f"first cycle for connection {connection_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
         )
 
     def start(self) -> None:

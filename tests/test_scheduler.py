@@ -195,6 +195,23 @@ def test_embedded_clock_runs_cycles_in_its_thread_pool(tmp_path: Path, fake_cloc
         runtime.engine.dispose()
 
 
+def test_run_soon_runs_one_cycle_now_besides_the_schedule(tmp_path: Path, fake_clock: FakeClock) -> None:
+    runtime = Runtime(load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}))
+    runtime.migrate()
+    clock = build_clock(runtime, blocking=False, target=TARGET)
+    clock.start()
+    try:
+        clock.run_soon(41)
+        fake_clock.now = clock.scheduler.get_job(f"{cycle_job_id(41)}:now").next_run_time
+        clock.scheduler.wakeup()
+        assert clock_helpers.called.wait(timeout=30), "the cycle never ran"
+        assert clock_helpers.calls == [41]
+        assert clock.scheduler.get_job(f"{cycle_job_id(41)}:now") is None, "a one-off, not a new schedule"
+    finally:
+        clock.shutdown()
+        runtime.engine.dispose()
+
+
 def test_production_clock_blocks_and_enqueues_when_redis_is_configured(tmp_path: Path) -> None:
     runtime = Runtime(load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/0"}))
     clock = build_clock(runtime, blocking=True)

@@ -208,6 +208,9 @@ def quickbooks_callback() -> ResponseReturnValue:
         return _page("This company is connected elsewhere", str(exc), 409)
     _sign_in(user)
     log.info("connection %s: QuickBooks company connected", connection.id)
+    clock = current_app.extensions.get("arpilot_clock")
+    if clock is not None:
+        clock.run_soon(connection.id)  # the owner sees their invoices now, not at the next interval
     return redirect(url_for("dashboard"))
 
 

@@ -56,6 +56,20 @@ def test_connect_creates_organization_owner_and_active_connection(app, intuit: F
     assert f"QuickBooks company {intuit.realm_id}" in page and "Disconnect" in page
 
 
+def test_a_new_connection_gets_its_first_cycle_at_once(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+    class Recorder:
+        def __init__(self) -> None:
+            self.soon: list[int] = []
+
+        def run_soon(self, connection_id: int) -> None:
+            self.soon.append(connection_id)
+
+    app.extensions["arpilot_clock"] = recorder = Recorder()
+    assert connect_company(app.test_client(), intuit).status_code == 302
+    with _db(app)() as db:
+        assert recorder.soon == [db.execute(select(Connection.id)).scalar_one()]
+
+
 def test_reconnect_updates_the_same_rows(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     connect_company(client, intuit)
