@@ -17,7 +17,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import AuthExpired, ConnectorError, RateLimited
@@ -26,13 +25,13 @@ from integration.app_context import Runtime
 from integration.connections import mark_needs_reconnect
 from integration.db import transaction
 from integration.locks import ConnectionLocked, connection_lock
-from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization, OrganizationRules
+from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
 from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
-from integration.policy.rules import Rules
 from integration.providers import ConnectorFactory, connector_factory
 from integration.reminder_email import ReminderComposer
+from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection
 from oauth.redact import redact
@@ -69,11 +68,6 @@ class CycleSummary:
             "connection_id": self.connection_id, "status": self.status, "detail": self.detail, "synced": self.synced,
             "aging": self.aging, "decided": self.decided, "planned": self.planned, "execution": self.execution,
         }
-
-
-def load_rules(session: Session, organization_id: int) -> Rules:
-    stored = session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization_id))
-    return Rules.from_json(stored.rules) if stored else Rules.default()
 
 
 def _report_json(report: ExecutionReport) -> dict[str, Any]:

@@ -58,3 +58,13 @@ class ManualScheduler(BaseScheduler):
 
     def tick(self) -> None:
         self._process_jobs()
+
+
+class RunSoonRecorder:
+    """Stands in for the embedded clock where a test only asks which cycles were requested now."""
+
+    def __init__(self) -> None:
+        self.soon: list[int] = []
+
+    def run_soon(self, connection_id: int) -> None:
+        self.soon.append(connection_id)

@@ -29,6 +29,7 @@ from integration.db import transaction
 from integration.demo.report import DemoReport, build_report
 from integration.models import Connection, InvoicePause, Organization, OrganizationRules
 from integration.providers import connector_factory
+from integration.rules_store import save_rules
 from integration.scenario import Scenario
 from integration.web import create_app
 from reminders.delivery import OutboxSender
@@ -106,7 +107,7 @@ def _set_up_company(settings: Settings, connection_id: int, scenario: Scenario, 
         organization.name, organization.timezone = scenario.company.name, scenario.company.timezone
         organization.base_currency, organization.locale = scenario.company.currency, scenario.company.locale
         if session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization.id)) is None:
-            session.add(OrganizationRules(organization_id=organization.id, rules={"mode": "live"}))
+            save_rules(session, organization.id, {"mode": "live"})
         for invoice_id in disputed_ids:
             exists = session.scalar(select(InvoicePause).where(
                 InvoicePause.connection_id == connection_id, InvoicePause.invoice_provider_id == invoice_id))

@@ -95,8 +95,11 @@ def _queue(runtime: Runtime, sync_requests: SyncRequests, notifications: list[No
         )
         connections = {realm_id: connection_id for realm_id, connection_id in rows}
     queued = 0
+    clock = current_app.extensions.get("arpilot_clock")
     for realm_id, changes in by_realm.items():
         if realm_id in connections:  # a realm we no longer hold (disconnected) is ignored
             sync_requests.add(connections[realm_id], changes)
             queued += len(changes)
+            if clock is not None:
+                clock.run_soon(connections[realm_id])  # the change reaches the mirror now, not next interval
     return queued

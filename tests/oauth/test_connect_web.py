@@ -17,6 +17,7 @@ from oauth.crypto import TokenCipher
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit
 from tests.oauth.webflow import csrf_token, start
+from tests.clock_helpers import RunSoonRecorder
 
 
 @pytest.fixture
@@ -57,14 +58,7 @@ def test_connect_creates_organization_owner_and_active_connection(app, intuit: F
 
 
 def test_a_new_connection_gets_its_first_cycle_at_once(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
-    class Recorder:
-        def __init__(self) -> None:
-            self.soon: list[int] = []
-
-        def run_soon(self, connection_id: int) -> None:
-            self.soon.append(connection_id)
-
-    app.extensions["arpilot_clock"] = recorder = Recorder()
+    app.extensions["arpilot_clock"] = recorder = RunSoonRecorder()
     assert connect_company(app.test_client(), intuit).status_code == 302
     with _db(app)() as db:
         assert recorder.soon == [db.execute(select(Connection.id)).scalar_one()]

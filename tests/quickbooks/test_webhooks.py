@@ -12,6 +12,7 @@ from integration.config import Settings
 from integration.db import transaction
 from integration.models import Connection, Organization
 from integration.web import create_app
+from tests.clock_helpers import RunSoonRecorder
 
 VERIFIER = "test-verifier-token"
 
@@ -105,3 +106,10 @@ def test_parse_and_signature_helpers() -> None:
     assert (event.realm_id, event.entity, event.entity_id, event.operation, event.dedupe_key) == ("9130", "customer", "58", "Delete", "ce:e-9")
     with pytest.raises(WebhookPayloadError, match=r"\[0\]\.type"):
         parse(json.dumps([{"type": "invoice"}]).encode())
+
+
+def test_a_change_notification_starts_a_cycle_for_its_connection_now(app) -> None:  # type: ignore[no-untyped-def]
+    app.extensions["arpilot_clock"] = recorder = RunSoonRecorder()
+    post(app.test_client(), cloud_events(("e-9", "qbo.invoice.updated.v1", "130")))
+    assert recorder.soon == queue(app).pending()
+    assert len(recorder.soon) == 1
