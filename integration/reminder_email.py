@@ -48,7 +48,7 @@ class ReminderComposer:
             referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
         )
         email = render_reminder(context)
-        recipients = list(dict.fromkeys(row.payload["recipients"]))
+        recipients = _distinct(row.payload["recipients"])
         return EmailMessage(
             key=row.idempotency_key,
             to=(Address(recipients[0], customer.name),),
@@ -61,3 +61,14 @@ class ReminderComposer:
             categories=("arpilot", f"stage-{stage}"),
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
+
+
+def _distinct(addresses: Sequence[str]) -> list[str]:
+    """Each address once, in order, however its case was typed in the accounting system."""
+    seen: set[str] = set()
+    kept = []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            kept.append(address)
+    return kept

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, Customer, Invoice, Page, Payment, SyncRequest
+from connectors.base import Connector, Customer, Invoice, Page, Payment, PaymentTerms, SyncRequest
 from integration.db import transaction
 from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
 
@@ -140,6 +140,8 @@ def _upsert(session: Session, connection_id: int, page: Page) -> int:
     model, record_type, to_row, _ = _TABLES[page.entity]
     latest: dict[str, dict[str, Any]] = {}
     for record in page.records:
+        if isinstance(record, PaymentTerms):
+            continue  # terms travel with customers (Xero) but are not mirrored: read when needed
         if not isinstance(record, record_type):
             raise TypeError(f"a {page.entity} page carried a {type(record).__name__}")
         row = {"connection_id": connection_id, **to_row(record)}

@@ -106,10 +106,10 @@ class _Stream:
 
 
 _STREAMS = {
-    "invoices": _Stream("get_invoices", "Invoices", {"where": 'Type=="ACCREC"'}, is_sales_invoice),
+    "invoice": _Stream("get_invoices", "Invoices", {"where": 'Type=="ACCREC"'}, is_sales_invoice),
     # Archived contacts are included so that archiving reaches the mirror as active=False.
-    "customers": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
-    "payments": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
+    "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
+    "payment": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
 }
 
 
@@ -183,9 +183,9 @@ class XeroConnector:
 
     def _map(self, entity: str, raw: object) -> list[Record]:
         """The records one raw item yields; the item's own record (with updated_at) comes last."""
-        if entity == "invoices":
+        if entity == "invoice":
             return [invoice_from_xero(raw)]
-        if entity == "payments":
+        if entity == "payment":
             return [payment_from_xero(raw)]
         terms = payment_terms_from_xero(raw)
         return [*([terms] if terms else []), customer_from_xero(raw, self.base_currency())]

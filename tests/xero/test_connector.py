@@ -41,7 +41,7 @@ def test_initial_sync_pages_through_accrec_invoices_and_stops_at_the_last_page(
     server: CannedXero, connector: XeroConnector
 ) -> None:
     server.invoices.append(invoice_json(9, Type="ACCPAY"))  # a bill: never synced
-    pages = sync(connector, "invoices", page_size=2)
+    pages = sync(connector, "invoice", page_size=2)
     assert [len(p.records) for p in pages] == [2, 1]
     assert [p.done for p in pages] == [False, True]
     assert all(isinstance(r, Invoice) for p in pages for r in p.records)
@@ -53,36 +53,36 @@ def test_initial_sync_pages_through_accrec_invoices_and_stops_at_the_last_page(
 
 
 def test_the_final_cursor_is_the_newest_change_capped_at_the_sync_start(server: CannedXero, connector: XeroConnector) -> None:
-    final = json.loads(sync(connector, "invoices")[-1].cursor)
+    final = json.loads(sync(connector, "invoice")[-1].cursor)
     assert final == {"since": "2026-03-02T09:33:00.123000+00:00", "page": 1, "high_water": None}
     server.invoices.append(invoice_json(7, UpdatedDateUTC="/Date(1893456000000+0000)/"))  # 2030, after the start
-    capped = json.loads(sync(connector, "invoices")[-1].cursor)
+    capped = json.loads(sync(connector, "invoice")[-1].cursor)
     assert capped["since"] == STARTED.isoformat()
 
 
 def test_incremental_sync_sends_if_modified_since(server: CannedXero, connector: XeroConnector) -> None:
-    cursor = sync(connector, "invoices")[-1].cursor
+    cursor = sync(connector, "invoice")[-1].cursor
     server.recorded.clear()
     server.invoices.append(invoice_json(8, UpdatedDateUTC="/Date(1773000000000+0000)/"))
-    pages = sync(connector, "invoices", cursor)
+    pages = sync(connector, "invoice", cursor)
     assert server.requests()[0].request_headers["If-Modified-Since"] == "2026-03-02T09:33:00.123000+00:00"
     assert [r.provider_id for r in pages[0].records] == [uid("invoice", 3), uid("invoice", 8)]
 
 
 def test_an_interrupted_sync_resumes_at_the_stored_page(server: CannedXero, connector: XeroConnector) -> None:
-    first = next(iter(connector.changes(SyncRequest("invoices", None, page_size=2, started_at=STARTED))))
+    first = next(iter(connector.changes(SyncRequest("invoice", None, page_size=2, started_at=STARTED))))
     server.recorded.clear()
-    rest = sync(connector, "invoices", first.cursor, page_size=2)
+    rest = sync(connector, "invoice", first.cursor, page_size=2)
     assert "page=2" in server.requests()[0].path
     assert [r.provider_id for r in rest[0].records] == [uid("invoice", 3)]
 
 
 def test_customers_and_payments_sync(server: CannedXero, connector: XeroConnector) -> None:
-    records = sync(connector, "customers")[0].records
+    records = sync(connector, "customer")[0].records
     assert [type(r) for r in records] == [PaymentTerms, Customer]
     assert records[1].terms_id == records[0].provider_id == "DAYSAFTERBILLDATE:30"
     assert "includearchived=true" in server.requests()[0].path.lower()
-    payment = sync(connector, "payments")[0].records[0]
+    payment = sync(connector, "payment")[0].records[0]
     assert payment.applied_to[0].invoice_id == INVOICE_1
 
 
@@ -91,7 +91,7 @@ def test_unknown_entity_and_corrupt_cursor_are_typed_errors(connector: XeroConne
     with pytest.raises(ConnectorError, match="cannot sync"):
         sync(connector, "journals")
     with pytest.raises(ConnectorError, match="unreadable Xero sync cursor"):
-        sync(connector, "invoices", "2026-01-01")
+        sync(connector, "invoice", "2026-01-01")
 
 
 def test_get_invoice_includes_the_online_invoice_link(connector: XeroConnector) -> None:

@@ -1,0 +1,30 @@
+"""The email a planned reminder becomes: recipients, sender identity, the action's key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from connectors.base import Customer, Invoice, InvoiceStatus, Money
+from integration.models import Action
+from integration.policy.rules import Rules
+from integration.policy.snapshot import Company
+from integration.reminder_email import ReminderComposer
+
+UTC = dt.timezone.utc
+
+
+def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
+    composer = ReminderComposer(Company("Harbor & Pine", "America/Denver", "USD"), Rules.from_json({"sender": {"reply_to": "owner@harbor.example"}}),
+                                dt.date(2026, 11, 23), "reminders@harbor.example")
+    row = Action(id=7, organization_id=1, idempotency_key="1:abc", payload={
+        "stage": "reminder_1", "recipients": ["AP@acme.example", "payables@acme.example", "ap@ACME.example"]})
+    customer = Customer("c1", "Acme <Plumbing>", "AP@acme.example", None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    invoice = Invoice("i1", "1042", "c1", dt.date(2026, 10, 1), dt.date(2026, 10, 31), Money(Decimal("100"), "USD"),
+                      Money(Decimal("100"), "USD"), InvoiceStatus.OPEN, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    message = composer(row, customer, [invoice])
+    assert [a.email for a in message.to] == ["AP@acme.example"]
+    assert [a.email for a in message.cc] == ["payables@acme.example"]
+    assert message.key == "1:abc" and message.reply_to.email == "owner@harbor.example"
+    assert message.custom_args["arpilot_action"] == "7"
+    assert "1042" in message.text and "&lt;Plumbing&gt;" in (message.html or "")
