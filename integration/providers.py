@@ -13,11 +13,14 @@ from connectors.base import Connector, Provider
 from connectors.quickbooks.client import PRODUCTION_URL
 from connectors.quickbooks.connector import QuickBooksConnector
 from connectors.quickbooks.limiter import DEFAULT_LIMITERS, LimiterRegistry
+from connectors.xero.connector import XeroConnector
+from connectors.xero.limiter import XeroLimiter, shared_limiter
 from integration.config import ConfigError, Settings
 from integration.models import Connection, Organization
 from oauth.crypto import TokenCipher
 from oauth.intuit import IntuitOAuth
 from oauth.refresh import ConnectionTokenSource
+from oauth.xero import XeroOAuth
 
 QUICKBOOKS_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com/v3"
 
@@ -34,6 +37,16 @@ def quickbooks_api_base(environment: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/v3"
 
 
+class _XeroClock:
+    """The Xero client's clock from arpilot's: the same instants, and waits through `sleep`."""
+
+    def __init__(self, clock: Callable[[], dt.datetime], sleep: Callable[[float], None]) -> None:
+        self.now, self.sleep = clock, sleep
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+
 def connector_factory(
     settings: Settings,
     sessions: sessionmaker[Session],
@@ -41,8 +54,9 @@ def connector_factory(
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     sleep: Callable[[float], None] = time.sleep,
     limiters: LimiterRegistry | None = None,
+    xero_limiter: XeroLimiter | None = None,
 ) -> ConnectorFactory:
-    """Connectors for each provider; `limiters` defaults to the process-wide registry."""
+    """Connectors for each provider; the limiters default to the process-wide ones."""
     cipher = TokenCipher(settings.token_encryption_keys)
 
     def build(connection: Connection, organization: Organization) -> Connector:
@@ -57,6 +71,16 @@ def connector_factory(
                 today=lambda: clock().date(),
                 sleep=sleep,
                 limiter=(limiters or DEFAULT_LIMITERS).for_realm(connection.external_id),
+            )
+        if connection.provider == Provider.XERO.value:
+            xero = settings.xero
+            if xero is None:
+                raise ConfigError("XERO_CLIENT_ID is not set, so Xero connections cannot run")
+            tokens = ConnectionTokenSource(sessions, cipher, connection.id, lambda: XeroOAuth(xero, clock=clock), clock=clock)
+            return XeroConnector(
+                tenant_id=connection.external_id, tokens=tokens, base_url=f"{xero.api_url}/api.xro/2.0",
+                base_currency=organization.base_currency, limiter=xero_limiter or shared_limiter(),
+                clock=_XeroClock(clock, sleep),
             )
         raise ConfigError(f"no connector for provider {connection.provider!r}")
 

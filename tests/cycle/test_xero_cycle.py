@@ -1,0 +1,51 @@
+"""The same cycle on the Xero sandbox: nothing above the connector boundary knows the difference."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from integration.models import ActionStatus, Connection, ConnectionStatus
+from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
+
+LIVE = {"mode": "live"}
+
+
+def test_live_cycle_on_xero_sends_writes_history_and_records_once(xero_world: XeroWorld) -> None:
+    xero_world.set_rules(LIVE)
+    first = xero_world.cycle()
+    assert first.status == "done", first.detail
+    actions = xero_world.actions()
+    assert actions and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in actions), [
+        (a.kind, a.status, a.last_error) for a in actions]
+    reminders = [a for a in actions if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
+    assert len(xero_world.outbox.entries()) == len(reminders) > 0
+    history = xero_world.history()
+    for action in reminders:
+        for invoice_id in action.payload["delivered"]:
+            assert any(action.payload["subject"] in record["Details"] for record in history[invoice_id])
+    second = xero_world.cycle()
+    assert second.status == "done" and second.planned == 0
+    assert len(xero_world.outbox.entries()) == len(reminders)
+    assert xero_world.history() == history
+
+
+def test_the_daily_limit_stops_the_cycle_cleanly_until_the_next_day(xero_world: XeroWorld) -> None:
+    assert xero_world.cycle().status == "observed"  # the first sync, in observe mode
+    calls_today = xero_world.admin("GET", "/requests").json()["total"]
+    xero_world.set_rules(LIVE)
+    # Enough for the incremental sync and a few write-backs, then the day's allowance is gone.
+    assert xero_world.admin("POST", "/limits", json={"calls_per_day": calls_today + 10}).status_code == 200
+    stopped = xero_world.cycle()
+    assert stopped.status == "stopped" and "day" in stopped.detail.lower(), stopped.detail
+    with xero_world.sessions() as session:
+        assert session.get(Connection, xero_world.connection_id).status is ConnectionStatus.ACTIVE
+    left = [a for a in xero_world.actions() if a.status == ActionStatus.PLANNED]
+    assert left, "what the limit stopped waits for tomorrow"
+
+    xero_world.clock.advance(dt.timedelta(days=1))
+    assert xero_world.admin("POST", "/limits", json={"calls_per_day": 5000}).status_code == 200
+    resumed = xero_world.cycle()
+    assert resumed.status == "done", resumed.detail
+    assert not [a for a in xero_world.actions() if a.status in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.FAILED)]
+    keys = [entry["key"] for entry in xero_world.outbox.entries()]
+    assert len(keys) == len(set(keys))
