@@ -38,7 +38,7 @@ from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.redact import install_log_redaction
 from oauth.refresh import locked_connection
-from oauth.state import OAuthStateError, consume_state, issue_state
+from oauth.state import OAuthStateError, PendingAuthorization, consume_state, issue_state
 
 log = logging.getLogger(__name__)
 
@@ -167,18 +167,9 @@ def quickbooks_callback() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
         return _not_configured()
-    try:
-        consume_state(session, QUICKBOOKS, request.args.get("state"), now())
-    except OAuthStateError as exc:
-        return page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True)
-
-    error = request.args.get("error")
-    if error == "access_denied":
-        return page("QuickBooks was not connected", "You chose not to connect arpilot. Nothing was "
-                     "changed; you can connect whenever you are ready.", retry=True)
-    if error:
-        shown = error if _ERROR_CODE.match(error) else "an unknown error"
-        return page("QuickBooks did not connect", f"Intuit answered with {shown}.", 400, retry=True)
+    pending = checked_callback(QUICKBOOKS)
+    if not isinstance(pending, PendingAuthorization):
+        return pending
     code, realm_id = request.args.get("code", ""), request.args.get("realmId", "")
     if not code or not _REALM_ID.match(realm_id):
         return page("QuickBooks did not connect", "Intuit's answer lacked the authorization code "
@@ -229,6 +220,24 @@ def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnV
         for connection_id in connection_ids:
             clock.run_soon(connection_id)  # the owner sees their invoices now, not at the next interval
     return redirect(url_for("dashboard"))
+
+
+def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValue:
+    """The callback's pending authorization once its state checks out and no error came back;
+    otherwise the page to answer with (400 for a bad state, a friendly page for a refusal)."""
+    name = PROVIDER_NAMES[provider]
+    try:
+        pending = consume_state(session, provider, request.args.get("state"), now())
+    except OAuthStateError as exc:
+        return page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True, provider=provider)
+    error = request.args.get("error")
+    if error == "access_denied":
+        return page(f"{name} was not connected", "You chose not to connect arpilot. Nothing was "
+                    "changed; you can connect whenever you are ready.", retry=True, provider=provider)
+    if error:
+        shown = error if _ERROR_CODE.match(error) else "an unknown error"
+        return page(f"{name} did not connect", f"{name} answered with {shown}.", 400, retry=True, provider=provider)
+    return pending
 
 
 def _identity(owner: IntuitUser) -> OwnerIdentity:

@@ -14,7 +14,6 @@ is revoked only when it was the grant's last connection, so the other organisati
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 from flask import redirect, request, session
@@ -25,18 +24,15 @@ from integration.connections import ConnectionOwnedElsewhere, OwnerIdentity, con
 from integration.db import transaction
 from integration.models import Connection, User
 from integration.web.connect import (
-    DISCONNECTORS, bp, cipher, disconnect_reason, now, page, runtime, signed_in_with,
+    DISCONNECTORS, bp, checked_callback, cipher, disconnect_reason, now, page, runtime, signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
 from oauth.refresh import ConnectionTokenSource, locked_grant
-from oauth.state import OAuthStateError, PkcePair, consume_state, issue_state
+from oauth.state import PendingAuthorization, PkcePair, issue_state
 from oauth.xero import PROVIDER as XERO, XeroOAuth, XeroTenant
 
 log = logging.getLogger(__name__)
-
-_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
-
 
 def _xero() -> XeroOAuth | None:
     config = runtime().settings.xero
@@ -69,17 +65,9 @@ def xero_callback() -> ResponseReturnValue:
     xero = _xero()
     if xero is None:
         return _not_configured()
-    try:
-        pending = consume_state(session, XERO, request.args.get("state"), now())
-    except OAuthStateError as exc:
-        return page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True, provider=XERO)
-    error = request.args.get("error")
-    if error == "access_denied":
-        return page("Xero was not connected", "You chose not to connect arpilot. Nothing was changed; "
-                    "you can connect whenever you are ready.", retry=True, provider=XERO)
-    if error:
-        shown = error if _ERROR_CODE.match(error) else "an unknown error"
-        return page("Xero did not connect", f"Xero answered with {shown}.", 400, retry=True, provider=XERO)
+    pending = checked_callback(XERO)
+    if not isinstance(pending, PendingAuthorization):
+        return pending
     code = request.args.get("code", "")
     if not code or not pending.code_verifier:
         return page("Xero did not connect", "Xero's answer lacked the authorization code.", 400, retry=True, provider=XERO)

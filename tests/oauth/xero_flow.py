@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,25 +19,15 @@ from integration.config import XeroSettings
 from integration.models import Connection
 from integration.web import create_app
 from oauth.xero import XeroOAuth
+from tests.oauth.sandbox_flow import LoopbackSandbox
 
 REDIRECT_URI = "http://127.0.0.1:5000/connect/xero/callback"
 
 
 @dataclass
-class XeroSandbox:
-    base_url: str
+class XeroSandbox(LoopbackSandbox):
     config: XeroSettings
     webhook_key: str
-    offset: dt.timedelta = dt.timedelta(0)
-
-    def advance(self, delta: dt.timedelta) -> None:
-        """Move the sandbox clock and arpilot's clock (used by the token source) together."""
-        response = requests.post(f"{self.base_url}/_sandbox/clock", json={"advance_seconds": delta.total_seconds()}, timeout=10)
-        response.raise_for_status()
-        self.offset += delta
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self.offset
 
     def oauth(self) -> XeroOAuth:
         return XeroOAuth(self.config, clock=self.now)
