@@ -4,8 +4,10 @@ Xero is refused with AuthExpired while the other keeps working."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import jwt
 import pytest
 import requests
 from flask import Flask
@@ -15,8 +17,9 @@ from connectors.base import AuthExpired
 from connectors.xero.connector import XeroConnector
 from integration.models import Connection, ConnectionStatus
 from oauth.crypto import TokenCipher, TokenSet
-from oauth.errors import InvalidGrant
+from oauth.errors import ClientRejected, InvalidGrant
 from oauth.refresh import ConnectionTokenSource, xero_token_source
+from oauth.xero import XeroOAuth, auth_event_id
 from tests.oauth.xero_flow import XeroSandbox, connect
 
 HALF_HOUR_AND_A_MINUTE = dt.timedelta(minutes=31)
@@ -93,3 +96,15 @@ def test_organisation_removed_inside_xero_needs_reconnect(xero_app: Flask, xero_
         connector(tenants["demo"]).get_invoice(an_invoice("demo"))
     kept = an_invoice("second")
     assert connector(tenants["second"]).get_invoice(kept).provider_id == kept  # the other organisation keeps working
+
+
+def test_wrong_client_secret_is_a_configuration_error(xero_sandbox: XeroSandbox) -> None:
+    wrong = XeroOAuth(dataclasses.replace(xero_sandbox.config, client_secret="not-the-secret"))
+    with pytest.raises(ClientRejected, match="XERO_CLIENT_SECRET"):
+        wrong.refresh("whatever", "tenant")
+
+
+def test_auth_event_id_is_read_from_a_jwt_access_token_only() -> None:
+    token = jwt.encode({"authentication_event_id": "evt-1", "xero_userid": "u"}, "k" * 32, algorithm="HS256")
+    assert auth_event_id(token) == "evt-1"
+    assert auth_event_id("opaque-sandbox-token") is None
