@@ -28,10 +28,10 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from connectors.base import AuthExpired, ProviderValidationError, Transient
+from connectors.base import ProviderValidationError, Transient
 from integration.config import QuickBooksSettings
 from oauth.crypto import TokenSet
-from oauth.errors import ClientRejected, InvalidGrant, oauth_error_code
+from oauth.errors import ClientRejected, InvalidGrant, oauth_error_code  # the errors are re-exported
 from oauth.redact import register_secret
 
 PROVIDER = "quickbooks"
