@@ -30,6 +30,17 @@ EMBEDDED_QUICKBOOKS_CLIENT_ID = "ABarpilotSandboxClientIdQBO00000000000000000000
 EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilotSandboxSecretQBO000000000000000"
 EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER = "arpilot-sandbox-verifier-token"
 
+# The embedded Xero sandbox (`arpilot sandbox xero`): connectors.xero.sandbox.app.XeroSandboxConfig.
+EMBEDDED_XERO_PORT = 8802
+EMBEDDED_XERO_URL = f"http://127.0.0.1:{EMBEDDED_XERO_PORT}"
+EMBEDDED_XERO_CLIENT_ID = "ARPILOTXEROSANDBOXCLIENT00000000"
+EMBEDDED_XERO_CLIENT_SECRET = "arpilot-xero-sandbox-secret-00000000000000000000"
+EMBEDDED_XERO_WEBHOOK_KEY = "arpilot-xero-sandbox-webhook-key"
+XERO_DEFAULT_SCOPES = (
+    "offline_access", "openid", "profile", "email",
+    "accounting.transactions", "accounting.contacts", "accounting.settings",
+)
+
 
 @dataclass(frozen=True)
 class QuickBooksSettings:
@@ -39,6 +50,21 @@ class QuickBooksSettings:
     client_secret: str = field(repr=False)
     environment: str
     redirect_uri: str
+
+
+@dataclass(frozen=True)
+class XeroSettings:
+    """Xero app credentials and hosts. `identity_url` serves authorize/token/revocation/userinfo
+    (Xero: https://login.xero.com for authorize, https://identity.xero.com for the rest, both
+    accepted under one base here); `api_url` serves /connections and /api.xro/2.0."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    identity_url: str
+    api_url: str
+    redirect_uri: str
+    authorize_url: str
+    scopes: tuple[str, ...] = XERO_DEFAULT_SCOPES
 
 
 @dataclass(frozen=True)
@@ -60,6 +86,10 @@ class Settings:
     quickbooks: QuickBooksSettings | None = None
     # Verifies intuit-signature on /webhooks/quickbooks; None (production, unset): webhooks refused.
     quickbooks_webhook_verifier: str | None = field(default=None, repr=False)
+    # None: Xero is not configured (production without XERO_CLIENT_ID).
+    xero: XeroSettings | None = None
+    # Signs x-xero-signature on /webhooks/xero; None (production, unset): webhooks refused.
+    xero_webhook_key: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -141,6 +171,33 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
     )
 
 
+def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str) -> XeroSettings | None:
+    client_id = environ.get("XERO_CLIENT_ID", "").strip()
+    client_secret = environ.get("XERO_CLIENT_SECRET", "").strip()
+    if production and not client_id:
+        return None
+    if client_id and not client_secret:
+        raise ConfigError("XERO_CLIENT_SECRET must be set when XERO_CLIENT_ID is")
+    scopes = tuple(environ.get("XERO_SCOPES", "").split()) or XERO_DEFAULT_SCOPES
+    if "offline_access" not in scopes:
+        raise ConfigError("XERO_SCOPES must include offline_access (arpilot refreshes tokens unattended)")
+    identity_url = _http_url(environ, "XERO_IDENTITY_URL", "https://identity.xero.com" if production else EMBEDDED_XERO_URL)
+    # Xero serves the consent page from login.xero.com; the sandbox serves it on its one origin.
+    authorize_default = (
+        "https://login.xero.com/identity/connect/authorize"
+        if identity_url == "https://identity.xero.com" else f"{identity_url}/identity/connect/authorize"
+    )
+    return XeroSettings(
+        client_id=client_id or EMBEDDED_XERO_CLIENT_ID,
+        client_secret=client_secret or EMBEDDED_XERO_CLIENT_SECRET,
+        identity_url=identity_url,
+        api_url=_http_url(environ, "XERO_API_URL", "https://api.xero.com" if production else EMBEDDED_XERO_URL),
+        authorize_url=authorize_default,
+        redirect_uri=environ.get("XERO_REDIRECT_URI", "").strip() or f"{base_url}/connect/xero/callback",
+        scopes=scopes,
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("ARPILOT_ENV", "development").strip() or "development"
@@ -202,4 +259,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         quickbooks=_quickbooks_settings(environ, production, base_url),
         quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
         or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
+        xero=_xero_settings(environ, production, base_url),
+        xero_webhook_key=environ.get("XERO_WEBHOOK_KEY", "").strip()
+        or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
     )

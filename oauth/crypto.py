@@ -36,6 +36,9 @@ class TokenSet:
     scope: tuple[str, ...] = ()
     # Verified OpenID claims kept for identity (sub, realmid, email): never the id_token itself.
     id_token_claims: Mapping[str, Any] | None = field(default=None, hash=False)
+    # One consent's tokens may serve several connections (Xero: one per organisation granted);
+    # they share this id and are refreshed and stored together. None: the grant serves one connection.
+    grant_id: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("access_expires_at", "refresh_expires_at"):
@@ -68,6 +71,7 @@ class TokenSet:
             newer,
             scope=newer.scope or self.scope,
             id_token_claims=newer.id_token_claims or self.id_token_claims,
+            grant_id=newer.grant_id or self.grant_id,
         )
 
     def to_json(self) -> str:
@@ -81,6 +85,7 @@ class TokenSet:
                 "external_id": self.external_id,
                 "scope": list(self.scope),
                 "id_token_claims": dict(self.id_token_claims) if self.id_token_claims else None,
+                "grant_id": self.grant_id,
             },
             sort_keys=True,
         )
@@ -99,6 +104,7 @@ class TokenSet:
             external_id=data["external_id"],
             scope=tuple(data["scope"]),
             id_token_claims=data["id_token_claims"],
+            grant_id=data.get("grant_id"),  # absent from blobs written before grants were shared
         )
 
 

@@ -18,7 +18,6 @@ Behaviours of the library this module works around:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,9 +28,10 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from connectors.base import AuthExpired, ProviderValidationError, Transient
+from connectors.base import ProviderValidationError, Transient
 from integration.config import QuickBooksSettings
 from oauth.crypto import TokenSet
+from oauth.errors import ClientRejected, InvalidGrant, oauth_error_code  # the errors are re-exported
 from oauth.redact import register_secret
 
 PROVIDER = "quickbooks"
@@ -39,15 +39,6 @@ SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
 HTTP_TIMEOUT_SECONDS = 20.0
 _KEPT_CLAIMS = ("sub", "realmid", "email", "iss")
 T = TypeVar("T")
-_ERROR_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-class InvalidGrant(AuthExpired):
-    """The code or refresh token is expired, revoked, superseded or already used."""
-
-
-class ClientRejected(ProviderValidationError):
-    """Intuit refused arpilot's own credentials (invalid_client): a configuration problem."""
 
 
 @dataclass(frozen=True)
@@ -72,22 +63,10 @@ class _AuthClient(AuthClient):
         return super().request(method, url, *args, **kwargs)
 
 
-def _oauth_error_code(response: requests.Response | None) -> str | None:
-    """The `error` field of an OAuth error body, if it is a plain code (never echo free text)."""
-    if response is None:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    code = body.get("error") if isinstance(body, dict) else None
-    return code if isinstance(code, str) and _ERROR_CODE.match(code) else None
-
-
 def translate_error(exc: Exception, action: str) -> Exception:
     """One place mapping library and transport failures to arpilot's typed errors."""
     if isinstance(exc, AuthClientError):
-        code = _oauth_error_code(exc.response)
+        code = oauth_error_code(exc.response)
         where = f"Intuit refused the {action}: HTTP {exc.status_code}"
         detail = f"{where}, {code or 'no error code'} (intuit_tid {exc.intuit_tid or 'none'})"
         if code == "invalid_grant":

@@ -23,6 +23,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -35,12 +36,14 @@ from integration.connections import load_tokens, mark_needs_reconnect, store_tok
 from integration.models import Connection, ConnectionStatus
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.intuit import IntuitOAuth
+from oauth.xero import XeroOAuth
 
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = dt.timedelta(minutes=5)
 # First key of the two-key advisory lock form: keeps arpilot's locks apart from anyone else's.
 ADVISORY_NAMESPACE = zlib.crc32(b"arpilot.connection.tokens") & 0x7FFFFFFF
+GRANT_NAMESPACE = zlib.crc32(b"arpilot.grant.tokens") & 0x7FFFFFFF
 
 
 class ConnectionNotFound(AuthExpired):
@@ -48,34 +51,34 @@ class ConnectionNotFound(AuthExpired):
 
 
 class TokenRefresher(Protocol):
-    """What a provider's OAuth client offers the refresh (oauth.intuit.IntuitOAuth has it)."""
+    """What a provider's OAuth client offers the refresh (oauth.intuit.IntuitOAuth, oauth.xero.XeroOAuth)."""
 
     def refresh(self, refresh_token: str, external_id: str) -> TokenSet: ...
 
 
 class _LocalLocks:
-    """One lock per (database, connection) for this process; entries are tiny and never removed."""
+    """One lock per (database, lock key) for this process; entries are tiny and never removed."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
 
-    def get(self, database: str, connection_id: int) -> threading.Lock:
+    def get(self, database: str, key: str) -> threading.Lock:
         with self._guard:
-            return self._locks.setdefault((database, connection_id), threading.Lock())
+            return self._locks.setdefault((database, key), threading.Lock())
 
 
 _LOCAL_LOCKS = _LocalLocks()
 
 
 @contextmanager
-def locked_connection(sessions: sessionmaker[Session], connection_id: int) -> Iterator[tuple[Session, Connection]]:
-    """A transaction holding the connection's token lock; commits on a normal exit."""
+def _locked_transaction(sessions: sessionmaker[Session], namespace: int, key: int, local_key: str) -> Iterator[Session]:
+    """A transaction holding the lock (namespace, key) across processes; commits on a normal exit."""
     with sessions() as session:
         engine = session.get_bind()
         dialect = engine.dialect.name
         local = (
-            _LOCAL_LOCKS.get(engine.url.render_as_string(hide_password=True), connection_id)
+            _LOCAL_LOCKS.get(engine.url.render_as_string(hide_password=True), local_key)
             if dialect == "sqlite"
             else nullcontext()
         )
@@ -84,13 +87,61 @@ def locked_connection(sessions: sessionmaker[Session], connection_id: int) -> It
                 # Must be the transaction's first statement: pysqlite has not begun one yet.
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             elif dialect == "postgresql":
-                session.execute(select(func.pg_advisory_xact_lock(ADVISORY_NAMESPACE, connection_id)))
-            connection = session.execute(
-                select(Connection).where(Connection.id == connection_id).with_for_update()
-            ).scalar_one_or_none()
-            if connection is None:
-                raise ConnectionNotFound(f"connection {connection_id} does not exist")
-            yield session, connection
+                session.execute(select(func.pg_advisory_xact_lock(namespace, key)))
+            yield session
+
+
+def _row_for_update(session: Session, connection_id: int) -> Connection:
+    connection = session.execute(
+        select(Connection).where(Connection.id == connection_id).with_for_update()
+    ).scalar_one_or_none()
+    if connection is None:
+        raise ConnectionNotFound(f"connection {connection_id} does not exist")
+    return connection
+
+
+@contextmanager
+def locked_connection(sessions: sessionmaker[Session], connection_id: int) -> Iterator[tuple[Session, Connection]]:
+    """A transaction holding the connection's token lock; commits on a normal exit."""
+    with _locked_transaction(sessions, ADVISORY_NAMESPACE, connection_id, f"connection:{connection_id}") as session:
+        yield session, _row_for_update(session, connection_id)
+
+
+def _grant_of(sessions: sessionmaker[Session], cipher: TokenCipher, connection_id: int) -> str | None:
+    with sessions() as session:
+        connection = session.get(Connection, connection_id)
+        tokens = load_tokens(connection, cipher) if connection is not None else None
+    return tokens.grant_id if tokens is not None else None
+
+
+@contextmanager
+def locked_grant(
+    sessions: sessionmaker[Session], cipher: TokenCipher, connection_id: int
+) -> Iterator[tuple[Session, Connection, list[Connection]]]:
+    """The connection and every connection sharing its grant (itself included), under the grant's lock.
+
+    One Xero consent granting several organisations gives one refresh token to several
+    connections. Refreshing them one by one would rotate the token under each other's feet, so the
+    lock is taken on the grant, and whoever refreshes stores the answer into every sibling in the
+    same transaction. A grant serving one connection (QuickBooks) is simply the connection's lock.
+    """
+    grant_id = _grant_of(sessions, cipher, connection_id)
+    if grant_id is None:
+        with locked_connection(sessions, connection_id) as (session, connection):
+            yield session, connection, [connection]
+        return
+    key = zlib.crc32(grant_id.encode()) & 0x7FFFFFFF
+    with _locked_transaction(sessions, GRANT_NAMESPACE, key, f"grant:{grant_id}") as session:
+        connection = _row_for_update(session, connection_id)
+        candidates = session.execute(
+            select(Connection)
+            .where(Connection.organization_id == connection.organization_id, Connection.provider == connection.provider,
+                   Connection.token_blob.is_not(None))
+            .order_by(Connection.id)
+            .with_for_update()
+        ).scalars()
+        siblings = [c for c in candidates if c.id == connection.id or load_tokens(c, cipher).grant_id == grant_id]  # type: ignore[union-attr]
+        yield session, connection, siblings or [connection]
 
 
 def _usable_tokens(connection: Connection, cipher: TokenCipher) -> TokenSet:
@@ -144,7 +195,7 @@ class ConnectionTokenSource:
     def _refresh(self, still_needed: Callable[[TokenSet], bool]) -> str:
         failure: AuthExpired | None = None
         try:
-            with locked_connection(self._sessions, self.connection_id) as (session, connection):
+            with locked_grant(self._sessions, self._cipher, self.connection_id) as (session, connection, siblings):
                 current = _usable_tokens(connection, self._cipher)
                 if not still_needed(current):
                     log.debug("connection %s: tokens already refreshed by another worker", self.connection_id)
@@ -153,12 +204,17 @@ class ConnectionTokenSource:
                     answer = self._client_factory().refresh(current.refresh_token, connection.external_id)
                 except AuthExpired as exc:
                     # Committed below with the transaction, then raised: the owner must reconnect.
-                    mark_needs_reconnect(session, connection, str(exc))
+                    # The grant is dead for every connection sharing it.
+                    for sibling in siblings:
+                        if sibling.status is ConnectionStatus.ACTIVE:
+                            mark_needs_reconnect(session, sibling, str(exc))
                     failure = AuthExpired(f"connection {self.connection_id} needs reconnect: {exc}")
                 else:
                     fresh = current.with_refresh(answer)
-                    store_tokens(connection, self._cipher, fresh)
-                    log.info("connection %s: access token refreshed", self.connection_id)
+                    for sibling in siblings:
+                        store_tokens(sibling, self._cipher, replace(fresh, external_id=sibling.external_id))
+                    log.info("connection %s: access token refreshed (%d connection(s) of the grant)",
+                             self.connection_id, len(siblings))
         except OperationalError as exc:
             # The provider may have rotated the refresh token we failed to store; say so plainly.
             log.error("connection %s: token storage failed (%s)", self.connection_id, type(exc).__name__)
@@ -175,4 +231,21 @@ def quickbooks_token_source(settings: Settings, sessions: sessionmaker[Session],
         raise AuthExpired("QuickBooks is not configured (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET)")
     return ConnectionTokenSource(
         sessions, TokenCipher(settings.token_encryption_keys), connection_id, lambda: IntuitOAuth(config)
+    )
+
+
+def xero_token_source(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    connection_id: int,
+    *,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> ConnectionTokenSource:
+    """The AccessTokenSource of one Xero connection (one tenant), configured from the settings."""
+    config = settings.xero
+    if config is None:
+        raise AuthExpired("Xero is not configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET)")
+    return ConnectionTokenSource(
+        sessions, TokenCipher(settings.token_encryption_keys), connection_id,
+        lambda: XeroOAuth(config, clock=clock), clock=clock,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.redact import install_log_redaction
 from oauth.refresh import locked_connection
-from oauth.state import OAuthStateError, consume_state, issue_state
+from oauth.state import OAuthStateError, PendingAuthorization, consume_state, issue_state
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ csrf = CSRFProtect()
 _REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 DASHBOARD_INVOICE_LIMIT = 200
+PROVIDER_NAMES = {QUICKBOOKS: "QuickBooks", "xero": "Xero"}
+# provider -> how one of its connections is disconnected (the owner's connection row, who asked).
+Disconnector = Callable[[Connection, str | None], ResponseReturnValue]
+DISCONNECTORS: dict[str, Disconnector] = {}
 
 
 def init_app(app: Flask) -> None:
@@ -60,6 +65,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_protect_browser_requests)
     app.register_error_handler(CSRFError, _csrf_failed)
+    from integration.web import connect_xero  # noqa: F401 - adds the Xero routes to `bp`
+
     app.register_blueprint(bp)
 
 
@@ -69,38 +76,42 @@ def _protect_browser_requests() -> None:
 
 
 def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
-    return _page("This form has expired", "The page was open too long or came from another site. "
+    return page("This form has expired", "The page was open too long or came from another site. "
                  "Reload the page and try again.", 400)
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _runtime() -> Runtime:
+def runtime() -> Runtime:
     return current_app.extensions["arpilot"]
 
 
-def _cipher() -> TokenCipher:
-    return TokenCipher(_runtime().settings.token_encryption_keys)
+def cipher() -> TokenCipher:
+    return TokenCipher(runtime().settings.token_encryption_keys)
 
 
 def _intuit() -> IntuitOAuth | None:
-    config = _runtime().settings.quickbooks
+    config = runtime().settings.quickbooks
     return IntuitOAuth(config) if config else None
 
 
-def _page(title: str, message: str, status: int = 200, *, retry: bool = False) -> ResponseReturnValue:
-    return render_template("connect/message.html", title=title, message=message, retry=retry), status
+def page(title: str, message: str, status: int = 200, *, retry: bool = False,
+         provider: str = QUICKBOOKS) -> ResponseReturnValue:
+    """A plain message page; `retry` links to `provider`'s connect page."""
+    retry_to = (url_for(f"connect.connect_{provider}"), PROVIDER_NAMES[provider]) if retry else None
+    return render_template("connect/message.html", title=title, message=message, retry_to=retry_to), status
+
 
 
 def _not_configured() -> ResponseReturnValue:
-    return _page("QuickBooks is not set up", "This arpilot has no QuickBooks app credentials "
+    return page("QuickBooks is not set up", "This arpilot has no QuickBooks app credentials "
                  "(QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET).", 503)
 
 
 def _unreachable() -> ResponseReturnValue:
-    return _page("QuickBooks could not be reached", "Intuit did not answer in time. Nothing was "
+    return page("QuickBooks could not be reached", "Intuit did not answer in time. Nothing was "
                  "changed; please try again in a minute.", 503, retry=True)
 
 
@@ -109,7 +120,7 @@ def signed_in_organization_id() -> int | None:
     user_id, organization_id = session.get("user_id"), session.get("organization_id")
     if user_id is None or organization_id is None:
         return None
-    with _runtime().sessions() as db:
+    with runtime().sessions() as db:
         user = db.get(User, user_id)
     if user is None or user.organization_id != organization_id:
         session.clear()
@@ -129,7 +140,7 @@ def connect_quickbooks() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
         return _not_configured()
-    state = issue_state(session, QUICKBOOKS, _now())
+    state = issue_state(session, QUICKBOOKS, now())
     try:
         return redirect(intuit.authorization_url(state))
     except ConnectorError as exc:
@@ -146,7 +157,7 @@ def launch_quickbooks() -> ResponseReturnValue:
 @bp.get("/disconnected/quickbooks")
 def disconnected_quickbooks() -> ResponseReturnValue:
     """Intuit's Disconnect URL. Intuit has already revoked the grant; the next refresh notices it."""
-    return _page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
+    return page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
                  "QuickBooks company. Your reminder history is kept here; you can reconnect any time.",
                  retry=True)
 
@@ -156,32 +167,23 @@ def quickbooks_callback() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
         return _not_configured()
-    try:
-        consume_state(session, QUICKBOOKS, request.args.get("state"), _now())
-    except OAuthStateError as exc:
-        return _page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True)
-
-    error = request.args.get("error")
-    if error == "access_denied":
-        return _page("QuickBooks was not connected", "You chose not to connect arpilot. Nothing was "
-                     "changed; you can connect whenever you are ready.", retry=True)
-    if error:
-        shown = error if _ERROR_CODE.match(error) else "an unknown error"
-        return _page("QuickBooks did not connect", f"Intuit answered with {shown}.", 400, retry=True)
+    pending = checked_callback(QUICKBOOKS)
+    if not isinstance(pending, PendingAuthorization):
+        return pending
     code, realm_id = request.args.get("code", ""), request.args.get("realmId", "")
     if not code or not _REALM_ID.match(realm_id):
-        return _page("QuickBooks did not connect", "Intuit's answer lacked the authorization code "
+        return page("QuickBooks did not connect", "Intuit's answer lacked the authorization code "
                      "or the company id.", 400, retry=True)
 
     try:
         tokens = intuit.exchange_code(code, realm_id)
         owner = intuit.user_info(tokens.access_token)
     except AuthExpired:
-        return _page("This connection link has expired", "The authorization was already used or "
+        return page("This connection link has expired", "The authorization was already used or "
                      "expired. Please start again.", 400, retry=True)
     except ProviderValidationError as exc:
         log.error("QuickBooks code exchange refused: %s", exc)
-        return _page("QuickBooks did not connect", "Intuit refused arpilot's request. The problem "
+        return page("QuickBooks did not connect", "Intuit refused arpilot's request. The problem "
                      "has been logged for the administrator.", 502)
     except ConnectorError:
         return _unreachable()
@@ -190,28 +192,52 @@ def quickbooks_callback() -> ResponseReturnValue:
     if claimed_realm is not None and str(claimed_realm) != realm_id:
         # The callback's realmId was altered on the way: never bind tokens to the wrong company.
         _revoke_quietly(intuit, tokens.refresh_token)
-        return _page("QuickBooks did not connect", "The company in Intuit's answer does not match "
+        return page("QuickBooks did not connect", "The company in Intuit's answer does not match "
                      "the authorization. Please start again.", 400, retry=True)
 
     try:
-        with transaction(_runtime().sessions) as db:
+        with transaction(runtime().sessions) as db:
             user, connection = connect_company(
                 db,
                 identity=_identity(owner),
                 external_id=realm_id,
                 display_name=f"QuickBooks company {realm_id}",
                 tokens=tokens,
-                cipher=_cipher(),
+                cipher=cipher(),
             )
     except ConnectionOwnedElsewhere as exc:
         _revoke_quietly(intuit, tokens.refresh_token)
-        return _page("This company is connected elsewhere", str(exc), 409)
-    _sign_in(user)
+        return page("This company is connected elsewhere", str(exc), 409)
     log.info("connection %s: QuickBooks company connected", connection.id)
+    return signed_in_with(user, [connection.id])
+
+
+def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnValue:
+    """Sign the owner in after a consent and start the new connections' first cycles."""
+    _sign_in(user)
     clock = current_app.extensions.get("arpilot_clock")
     if clock is not None:
-        clock.run_soon(connection.id)  # the owner sees their invoices now, not at the next interval
+        for connection_id in connection_ids:
+            clock.run_soon(connection_id)  # the owner sees their invoices now, not at the next interval
     return redirect(url_for("dashboard"))
+
+
+def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValue:
+    """The callback's pending authorization once its state checks out and no error came back;
+    otherwise the page to answer with (400 for a bad state, a friendly page for a refusal)."""
+    name = PROVIDER_NAMES[provider]
+    try:
+        pending = consume_state(session, provider, request.args.get("state"), now())
+    except OAuthStateError as exc:
+        return page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True, provider=provider)
+    error = request.args.get("error")
+    if error == "access_denied":
+        return page(f"{name} was not connected", "You chose not to connect arpilot. Nothing was "
+                    "changed; you can connect whenever you are ready.", retry=True, provider=provider)
+    if error:
+        shown = error if _ERROR_CODE.match(error) else "an unknown error"
+        return page(f"{name} did not connect", f"{name} answered with {shown}.", 400, retry=True, provider=provider)
+    return pending
 
 
 def _identity(owner: IntuitUser) -> OwnerIdentity:
@@ -230,33 +256,43 @@ def _revoke_quietly(intuit: IntuitOAuth, token: str) -> None:
 def disconnect(connection_id: int) -> ResponseReturnValue:
     organization_id = signed_in_organization_id()
     if organization_id is None:
-        return _page("Please sign in", "Connect to QuickBooks to sign in, then try again.", 401, retry=True)
-    runtime = _runtime()
-    with runtime.sessions() as db:
+        return page("Please sign in", "Connect to QuickBooks to sign in, then try again.", 401, retry=True)
+    with runtime().sessions() as db:
         owned = db.execute(scoped(Connection, organization_id).where(Connection.id == connection_id)).scalar_one_or_none()
         user = db.get(User, session["user_id"])
     if owned is None:  # another organization's connection looks exactly like a missing one
-        return _page("No such connection", "This connection does not exist.", 404)
-    if owned.provider != QUICKBOOKS:
-        return _page("Not supported yet", "Only QuickBooks connections can be disconnected here.", 400)
+        return page("No such connection", "This connection does not exist.", 404)
+    disconnector = DISCONNECTORS.get(owned.provider)
+    if disconnector is None:
+        return page("Not supported", f"{owned.provider} connections cannot be disconnected here.", 400)
+    return disconnector(owned, (user.email or user.name) if user else None)
+
+
+def _disconnect_quickbooks(owned: Connection, who: str | None) -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
         return _not_configured()
-    who = (user.email or user.name) if user else None
-    with locked_connection(runtime.sessions, connection_id) as (db, connection):
-        tokens = load_tokens(connection, _cipher())
+    with locked_connection(runtime().sessions, owned.id) as (db, connection):
+        tokens = load_tokens(connection, cipher())
         if tokens is not None:
             try:
                 intuit.revoke(tokens.refresh_token)
             except InvalidGrant:
                 pass  # already revoked (for instance from inside QuickBooks): nothing left to give back
             except ConnectorError as exc:
-                log.warning("connection %s: revoke failed: %s", connection_id, exc)
+                log.warning("connection %s: revoke failed: %s", owned.id, exc)
                 return _unreachable()
-        mark_disconnected(db, connection, f"disconnected by {who or 'the owner'} on {_now():%Y-%m-%d}")
-    return _page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
+        mark_disconnected(db, connection, disconnect_reason(who))
+    return page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
                  "was revoked at Intuit. Your reminder history is kept; you can reconnect any time.",
                  retry=True)
+
+
+DISCONNECTORS[QUICKBOOKS] = _disconnect_quickbooks
+
+
+def disconnect_reason(who: str | None) -> str:
+    return f"disconnected by {who or 'the owner'} on {now():%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -280,7 +316,7 @@ def signed_in_overview() -> Overview | None:
     organization_id = signed_in_organization_id()
     if organization_id is None:
         return None
-    with _runtime().sessions() as db:
+    with runtime().sessions() as db:
         organization = db.get(Organization, organization_id)
         connections = list(db.execute(scoped(Connection, organization_id).order_by(Connection.id)).scalars())
         rows = db.execute(

@@ -1,6 +1,6 @@
-"""`POST /webhooks/quickbooks`: verified, de-duplicated change notifications into `SyncRequests`.
+"""`POST /webhooks/quickbooks` and `POST /webhooks/xero`: verified, de-duplicated change notifications into `SyncRequests`.
 
-Intuit wants a 200 within 3 seconds and retries otherwise, so the handler only records which
+Intuit wants a 200 within 3 seconds (Xero within 5) and both retry otherwise, so the handler only records which
 entities changed; the cycle drains `SyncRequests` and syncs them. A delivery is remembered as seen
 only after it has been recorded, so a failure answered with 500 is retried by Intuit and not lost.
 The seen-set lives in this process (bounded); a duplicate that slips past it costs one extra
@@ -12,14 +12,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, current_app, request
 from sqlalchemy import select
 
-from connectors.quickbooks.webhooks import Notification, WebhookPayloadError, parse, signature_valid
+from connectors.quickbooks.webhooks import WebhookPayloadError, parse, signature_valid
+from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE, handle_xero_webhook
 from integration.app_context import Runtime
 from integration.db import transaction
-from integration.models import Connection
+from integration.models import Connection, ConnectionStatus
 from integration.sync import ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
 
 blueprint = Blueprint("webhooks", __name__)
@@ -59,10 +61,20 @@ def init_app(app: Flask, sync_requests: SyncRequests | None = None) -> None:
     app.register_blueprint(blueprint)
 
 
+@dataclass(frozen=True)
+class Change:
+    """One entity a provider says changed, in the company `external_id` (realm or tenant id)."""
+
+    external_id: str
+    entity: str  # normalized: customer, invoice, payment, …
+    entity_id: str
+    operation: str
+    dedupe_key: str
+
+
 @blueprint.post("/webhooks/quickbooks")
 def quickbooks() -> tuple[dict[str, object], int]:
     runtime: Runtime = current_app.extensions["arpilot"]
-    state: WebhookState = current_app.extensions[EXTENSION]
     verifier = runtime.settings.quickbooks_webhook_verifier
     if not verifier:
         return {"error": "QuickBooks webhooks are not configured"}, 503
@@ -73,33 +85,65 @@ def quickbooks() -> tuple[dict[str, object], int]:
         notifications = parse(body)
     except WebhookPayloadError as exc:
         return {"error": str(exc)}, 400
-    fresh_keys = state.seen.unseen(n.dedupe_key for n in notifications)
-    fresh = [n for n in notifications if n.dedupe_key in fresh_keys]
-    queued = _queue(runtime, state.sync_requests, fresh)
+    return _accept("quickbooks", [
+        Change(n.realm_id, n.entity, n.entity_id, n.operation, n.dedupe_key) for n in notifications
+    ])
+
+
+# Xero's event categories as arpilot's mirrored entities (a contact is arpilot's customer).
+XERO_ENTITIES = {"INVOICE": "invoice", "CONTACT": "customer"}
+
+
+@blueprint.post("/webhooks/xero")
+def xero() -> tuple[dict[str, object], int]:
+    """Xero's deliveries, the intent-to-receive handshake included (empty events, some mis-signed)."""
+    runtime: Runtime = current_app.extensions["arpilot"]
+    key = runtime.settings.xero_webhook_key
+    if not key:
+        return {"error": "Xero webhooks are not configured"}, 503
+    result = handle_xero_webhook(request.get_data(cache=False), request.headers.get(XERO_SIGNATURE), key)
+    if result.status_code != 200:
+        return {"error": result.error or "refused"}, result.status_code
+    return _accept("xero", [
+        Change(e.tenant_id, XERO_ENTITIES.get(e.category, e.category.lower()), e.resource_id,
+               e.event_type.title(), e.dedupe_key)
+        for e in result.events
+    ])
+
+
+def _accept(provider: str, changes: list[Change]) -> tuple[dict[str, object], int]:
+    """De-duplicate, queue targeted syncs, and only then remember the deliveries as seen."""
+    runtime: Runtime = current_app.extensions["arpilot"]
+    state: WebhookState = current_app.extensions[EXTENSION]
+    fresh_keys = state.seen.unseen(c.dedupe_key for c in changes)
+    fresh = [c for c in changes if c.dedupe_key in fresh_keys]
+    queued = _queue(runtime, state.sync_requests, provider, fresh)
     state.seen.remember(fresh_keys)
-    return {"received": len(notifications), "duplicates": len(notifications) - len(fresh), "queued": queued}, 200
+    return {"received": len(changes), "duplicates": len(changes) - len(fresh), "queued": queued}, 200
 
 
-def _queue(runtime: Runtime, sync_requests: SyncRequests, notifications: list[Notification]) -> int:
-    by_realm: dict[str, list[ChangedEntity]] = defaultdict(list)
-    for n in notifications:
-        if n.entity in ENTITIES:  # estimates, items… are not mirrored
-            by_realm[n.realm_id].append(ChangedEntity(n.entity, n.entity_id, n.operation))
-    if not by_realm:
+def _queue(runtime: Runtime, sync_requests: SyncRequests, provider: str, changes: list[Change]) -> int:
+    by_company: dict[str, list[ChangedEntity]] = defaultdict(list)
+    for c in changes:
+        if c.entity in ENTITIES:  # estimates, items… are not mirrored
+            by_company[c.external_id].append(ChangedEntity(c.entity, c.entity_id, c.operation))
+    if not by_company:
         return 0
     with transaction(runtime.sessions) as session:
         rows = session.execute(
             select(Connection.external_id, Connection.id).where(
-                Connection.provider == "quickbooks", Connection.external_id.in_(list(by_realm))
+                Connection.provider == provider,
+                Connection.external_id.in_(list(by_company)),
+                Connection.status == ConnectionStatus.ACTIVE,
             )
         )
-        connections = {realm_id: connection_id for realm_id, connection_id in rows}
+        connections = {external_id: connection_id for external_id, connection_id in rows}
     queued = 0
     clock = current_app.extensions.get("arpilot_clock")
-    for realm_id, changes in by_realm.items():
-        if realm_id in connections:  # a realm we no longer hold (disconnected) is ignored
-            sync_requests.add(connections[realm_id], changes)
-            queued += len(changes)
+    for external_id, entities in by_company.items():
+        if external_id in connections:  # a company we no longer hold (disconnected) is ignored
+            sync_requests.add(connections[external_id], entities)
+            queued += len(entities)
             if clock is not None:
-                clock.run_soon(connections[realm_id])  # the change reaches the mirror now, not next interval
+                clock.run_soon(connections[external_id])  # the change reaches the mirror now, not next interval
     return queued

@@ -11,6 +11,7 @@ from integration.models import Connection, Organization
 from oauth.crypto import TokenCipher, TokenSet
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
 from tests.oauth.sandbox_flow import Sandbox, arpilot_app, running_sandbox
+from tests.oauth.xero_flow import XeroSandbox, arpilot_xero_app, running_xero_sandbox
 
 
 @pytest.fixture
@@ -65,3 +66,15 @@ def add_connection(sessions, cipher: TokenCipher, tokens: TokenSet) -> int:  # t
 def stored_tokens(sessions, cipher: TokenCipher, connection_id: int) -> TokenSet:  # type: ignore[no-untyped-def]
     with sessions() as session:
         return cipher.decrypt(session.get(Connection, connection_id).token_blob)
+
+
+@pytest.fixture
+def xero_sandbox() -> Iterator[XeroSandbox]:
+    """The Xero sandbox on a free loopback port: the demo organisation and a second one."""
+    yield from running_xero_sandbox()
+
+
+@pytest.fixture
+def xero_app(settings, xero_sandbox: XeroSandbox):  # type: ignore[no-untyped-def]
+    """arpilot's web app pointed at the Xero sandbox."""
+    return arpilot_xero_app(settings, xero_sandbox)

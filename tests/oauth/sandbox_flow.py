@@ -8,7 +8,7 @@ import html
 import re
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import requests
@@ -28,10 +28,11 @@ REDIRECT_URI = "http://127.0.0.1:5000/connect/quickbooks/callback"
 
 
 @dataclass
-class Sandbox:
+class LoopbackSandbox:
+    """A sandbox served on loopback whose clock arpilot's token sources follow."""
+
     base_url: str
-    config: QuickBooksSettings
-    offset: dt.timedelta = dt.timedelta(0)
+    offset: dt.timedelta = field(default=dt.timedelta(0), kw_only=True)
 
     def advance(self, delta: dt.timedelta) -> None:
         """Move the sandbox clock and arpilot's clock (used by the token source) together."""
@@ -41,6 +42,11 @@ class Sandbox:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.offset
+
+
+@dataclass
+class Sandbox(LoopbackSandbox):
+    config: QuickBooksSettings
 
 
 def running_sandbox() -> Iterator[Sandbox]:

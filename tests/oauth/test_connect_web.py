@@ -134,7 +134,7 @@ def test_expired_state_is_a_400_page(app, intuit: FakeIntuit, monkeypatch) -> No
     client = app.test_client()
     _, query = start(client)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
-    monkeypatch.setattr(connect, "_now", lambda: later)
+    monkeypatch.setattr(connect, "now", lambda: later)
     response = client.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
     assert response.status_code == 400 and b"10 minutes" in response.data
 

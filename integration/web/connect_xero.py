@@ -1,0 +1,176 @@
+"""Connecting Xero: "Sign up with Xero", the callback making one connection per organisation granted,
+and disconnecting one organisation. Routes live on the `connect` blueprint (shared helpers there).
+
+One consent may grant several organisations. Each becomes its own Connection (external_id = the
+tenant id, display_name = the tenant name) in the owner's organization, each holding an encrypted
+copy of the grant's tokens carrying the same TokenSet.grant_id. oauth.refresh.locked_grant makes
+refreshing rotation-safe: the lock is the grant's, and the new tokens are stored into every
+connection of the grant in the same transaction.
+
+Disconnecting one organisation deletes its Xero connection (DELETE /connections/{id}); the grant
+is revoked only when it was the grant's last connection, so the other organisations keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from flask import redirect, request, session
+from flask.typing import ResponseReturnValue
+
+from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
+from integration.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
+from integration.db import transaction
+from integration.models import Connection, User
+from integration.web.connect import (
+    DISCONNECTORS, bp, checked_callback, cipher, disconnect_reason, now, page, runtime, signed_in_with,
+)
+from oauth.crypto import TokenSet
+from oauth.errors import InvalidGrant
+from oauth.refresh import ConnectionTokenSource, locked_grant
+from oauth.state import PendingAuthorization, PkcePair, issue_state
+from oauth.xero import PROVIDER as XERO, XeroOAuth, XeroTenant
+
+log = logging.getLogger(__name__)
+
+def _xero() -> XeroOAuth | None:
+    config = runtime().settings.xero
+    return XeroOAuth(config) if config else None
+
+
+def _not_configured() -> ResponseReturnValue:
+    return page("Xero is not set up", "This arpilot has no Xero app credentials "
+                "(XERO_CLIENT_ID and XERO_CLIENT_SECRET).", 503)
+
+
+def _unreachable() -> ResponseReturnValue:
+    return page("Xero could not be reached", "Xero did not answer in time. Nothing was changed; "
+                "please try again in a minute.", 503, retry=True, provider=XERO)
+
+
+@bp.get("/connect/xero")
+def connect_xero() -> ResponseReturnValue:
+    """Sign up with Xero: the state and the PKCE verifier wait in the browser's session."""
+    xero = _xero()
+    if xero is None:
+        return _not_configured()
+    pkce = PkcePair.new()
+    state = issue_state(session, XERO, now(), pkce=pkce)
+    return redirect(xero.authorization_url(state, pkce))
+
+
+@bp.get("/connect/xero/callback")
+def xero_callback() -> ResponseReturnValue:
+    xero = _xero()
+    if xero is None:
+        return _not_configured()
+    pending = checked_callback(XERO)
+    if not isinstance(pending, PendingAuthorization):
+        return pending
+    code = request.args.get("code", "")
+    if not code or not pending.code_verifier:
+        return page("Xero did not connect", "Xero's answer lacked the authorization code.", 400, retry=True, provider=XERO)
+
+    try:
+        tokens = xero.exchange_code(code, pending.code_verifier)
+        owner = xero.user_info(tokens.access_token)
+        tenants = xero.tenants(tokens.access_token)
+    except AuthExpired:
+        return page("This connection link has expired", "The authorization was already used or expired. "
+                    "Please start again.", 400, retry=True, provider=XERO)
+    except ProviderValidationError as exc:
+        log.error("Xero code exchange refused: %s", exc)
+        return page("Xero did not connect", "Xero refused arpilot's request. The problem has been logged "
+                    "for the administrator.", 502)
+    except ConnectorError:
+        return _unreachable()
+    if not tenants:
+        _revoke_quietly(xero, tokens.refresh_token)
+        return page("Xero did not connect", "No organisation was chosen on Xero's page.", 400, retry=True, provider=XERO)
+
+    identity = OwnerIdentity(provider=XERO, subject=owner.subject, email=owner.email, name=owner.name)
+    connected, refused = _connect_tenants(identity, tokens, tenants)
+    for tenant in refused:
+        _remove_quietly(xero, tokens.access_token, tenant)
+    if not connected:
+        _revoke_quietly(xero, tokens.refresh_token)
+        return page("This organisation is connected elsewhere", "Every organisation chosen is already "
+                    "connected to another arpilot account. Its owner can disconnect it there.", 409)
+    user, connection_ids = connected
+    log.info("connections %s: Xero organisations connected", connection_ids)
+    return signed_in_with(user, connection_ids)
+
+
+def _connect_tenants(
+    identity: OwnerIdentity, tokens: TokenSet, tenants: list[XeroTenant]
+) -> tuple[tuple[User, list[int]] | None, list[XeroTenant]]:
+    """One connection per tenant, all in the owner's organization, in one transaction.
+
+    A tenant already connected to another arpilot account is left out (and handed back to Xero
+    by the caller); connect_company refuses before changing anything, so the rest still commit.
+    """
+    user: User | None = None
+    ids: list[int] = []
+    refused: list[XeroTenant] = []
+    with transaction(runtime().sessions) as db:
+        for tenant in tenants:
+            try:
+                user, connection = connect_company(
+                    db, identity=identity, external_id=tenant.tenant_id, display_name=tenant.tenant_name,
+                    tokens=replace(tokens, external_id=tenant.tenant_id), cipher=cipher(),
+                )
+            except ConnectionOwnedElsewhere:
+                refused.append(tenant)
+                continue
+            ids.append(connection.id)
+    return ((user, ids) if user is not None else None), refused
+
+
+def _revoke_quietly(xero: XeroOAuth, refresh_token: str) -> None:
+    try:
+        xero.revoke(refresh_token)
+    except ConnectorError as exc:
+        log.warning("could not revoke an unused Xero grant: %s", exc)
+
+
+def _remove_quietly(xero: XeroOAuth, access_token: str, tenant: XeroTenant) -> None:
+    try:
+        xero.remove_tenant(access_token, tenant.connection_id)
+    except ConnectorError as exc:
+        log.warning("could not remove an unused Xero connection: %s", exc)
+
+
+def _disconnect_xero(owned: Connection, who: str | None) -> ResponseReturnValue:
+    xero = _xero()
+    if xero is None:
+        return _not_configured()
+    sessions = runtime().sessions
+    try:
+        access = ConnectionTokenSource(sessions, cipher(), owned.id, lambda: xero).access_token()
+    except AuthExpired:
+        access = None  # the grant is already gone at Xero: nothing left to give back
+    except ConnectorError:
+        return _unreachable()
+    with locked_grant(sessions, cipher(), owned.id) as (db, connection, siblings):
+        tokens = load_tokens(connection, cipher())
+        last_of_grant = all(sibling.id == connection.id for sibling in siblings)
+        try:
+            if access is not None and tokens is not None:
+                for tenant in xero.tenants(access):
+                    if tenant.tenant_id == connection.external_id:
+                        xero.remove_tenant(access, tenant.connection_id)
+                if last_of_grant:
+                    xero.revoke(tokens.refresh_token)
+        except InvalidGrant:
+            pass  # removed or revoked inside Xero already
+        except ConnectorError as exc:
+            log.warning("connection %s: Xero disconnect failed: %s", owned.id, exc)
+            return _unreachable()
+        mark_disconnected(db, connection, disconnect_reason(who))
+    revoked = " and arpilot's access was revoked at Xero" if last_of_grant else ""
+    return page("Xero disconnected", f"{owned.display_name} is disconnected{revoked}. Your reminder history "
+                "is kept; you can reconnect any time.", retry=True, provider=XERO)
+
+
+DISCONNECTORS[XERO] = _disconnect_xero
