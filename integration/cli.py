@@ -89,7 +89,7 @@ def worker(queue_name: str | None, burst: bool) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one cycle against a fresh sandbox company and print a summary.")
-@click.option("--provider", type=click.Choice(["quickbooks"]), default="quickbooks", show_default=True)
+@click.option("--provider", type=click.Choice(["quickbooks", "xero"]), default="quickbooks", show_default=True)
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Seed the sandbox from this scenario file (default: the demo company).")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
@@ -117,7 +117,7 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
         sys.exit(2)
     day = as_of.date() if as_of else scenario.as_of
     try:
-        run = run_demo_once(scenario, day, _settings().var_dir, keep=keep)
+        run = run_demo_once(scenario, day, _settings().var_dir, provider=provider, keep=keep)
     except DemoError as exc:
         click.echo(f"arpilot: demo stopped: {exc}", err=True)
         sys.exit(1)

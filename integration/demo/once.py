@@ -11,15 +11,18 @@ import datetime as dt
 import os
 import shutil
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask import Flask
+
 from sqlalchemy import select
 
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
+from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
 from connectors.sandbox import SandboxClock, SandboxServer
 from connectors.sandbox.consent import click_through
 from integration.app_context import Runtime
@@ -66,34 +69,73 @@ def _loopback_oauth() -> Iterator[None]:
             os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = previous
 
 
-def demo_settings(var_dir: Path, discovery_url: str, config: QboSandboxConfig) -> Settings:
+@dataclass(frozen=True)
+class _DemoProvider:
+    """How the demo starts one provider's sandbox and points arpilot at it."""
+
+    name: str
+    sandbox: Callable[[Scenario, SandboxClock], Flask]
+    environment: Callable[[Flask, str], dict[str, str]]  # settings for a sandbox at base_url
+    ids_path: str  # admin path of the scenario id -> provider id map of the demo company
+
+
+def _quickbooks_environment(app: Flask, base_url: str) -> dict[str, str]:
+    config = app.extensions["qbo_sandbox"].config
+    return {
+        "QUICKBOOKS_CLIENT_ID": config.client_id, "QUICKBOOKS_CLIENT_SECRET": config.client_secret,
+        "QUICKBOOKS_ENVIRONMENT": app.extensions["qbo_sandbox"].discovery_url(base_url),
+        "QUICKBOOKS_REDIRECT_URI": "http://127.0.0.1:5000/connect/quickbooks/callback",
+    }
+
+
+def _xero_environment(app: Flask, base_url: str) -> dict[str, str]:
+    config = app.extensions["xero_sandbox"].config
+    return {
+        "XERO_CLIENT_ID": config.client_id, "XERO_CLIENT_SECRET": config.client_secret,
+        "XERO_IDENTITY_URL": base_url, "XERO_API_URL": base_url,
+        "XERO_REDIRECT_URI": "http://127.0.0.1:5000/connect/xero/callback",
+    }
+
+
+PROVIDERS = {
+    "quickbooks": _DemoProvider(
+        "quickbooks", lambda scenario, clock: create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario, clock=clock),
+        _quickbooks_environment, "/_sandbox/companies/{company}/ids",
+    ),
+    "xero": _DemoProvider(
+        "xero", lambda scenario, clock: create_xero_sandbox(XeroSandboxConfig(), scenario=scenario, clock=clock),
+        _xero_environment, "/_sandbox/organisations/demo/ids",
+    ),
+}
+
+
+def demo_settings(var_dir: Path, provider_environment: dict[str, str]) -> Settings:
     demo_dir = var_dir / "demo"
     return load_settings({
         "ARPILOT_VAR_DIR": str(var_dir),
         "DATABASE_URL": f"sqlite:///{demo_dir / 'arpilot.db'}",
         "EMAIL_OUTBOX_DIR": str(demo_dir / "outbox"),
         "ARPILOT_EMBEDDED_CLOCK": "0",
-        "QUICKBOOKS_CLIENT_ID": config.client_id,
-        "QUICKBOOKS_CLIENT_SECRET": config.client_secret,
-        "QUICKBOOKS_ENVIRONMENT": discovery_url,
-        "QUICKBOOKS_REDIRECT_URI": "http://127.0.0.1:5000/connect/quickbooks/callback",
+        **provider_environment,
     })
 
 
-def _connect(settings: Settings) -> int:
+def _connect(settings: Settings, provider: str) -> int:
     """Drive the web app's own connect flow: arpilot's redirect, the consent page, the callback."""
     app = create_app(settings)
     client = app.test_client()
-    start = client.get("/connect/quickbooks")
+    start = client.get(f"/connect/{provider}")
     if start.status_code != 302:
-        raise DemoError(f"arpilot could not start the QuickBooks connection (HTTP {start.status_code})")
+        raise DemoError(f"arpilot could not start the {provider} connection (HTTP {start.status_code})")
     callback = urllib.parse.urlsplit(click_through(start.headers["Location"]))
     finish = client.get(callback.path, query_string=callback.query)
     if finish.status_code != 302:
-        raise DemoError(f"the QuickBooks callback failed (HTTP {finish.status_code}): {finish.get_data(as_text=True)[:300]}")
-    realm = dict(urllib.parse.parse_qsl(callback.query))["realmId"]
+        raise DemoError(f"the {provider} callback failed (HTTP {finish.status_code}): {finish.get_data(as_text=True)[:300]}")
     with app.extensions["arpilot"].sessions() as session:
-        return session.scalars(select(Connection.id).where(Connection.external_id == realm)).one()
+        # The consent chose the sandbox's first company: the demo's, the newest connection made.
+        return session.scalars(
+            select(Connection.id).where(Connection.provider == provider).order_by(Connection.updated_at.desc()).limit(1)
+        ).one()
 
 
 def _set_up_company(settings: Settings, connection_id: int, scenario: Scenario, disputed_ids: list[str]) -> None:
@@ -116,24 +158,26 @@ def _set_up_company(settings: Settings, connection_id: int, scenario: Scenario, 
                                          note="The customer disputes this invoice."))
 
 
-def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, keep: bool = False) -> DemoRun:
+def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, provider: str = "quickbooks",
+                  keep: bool = False) -> DemoRun:
     demo_dir = var_dir / "demo"
     if not keep and demo_dir.exists():
         shutil.rmtree(demo_dir)
     demo_dir.mkdir(parents=True, exist_ok=True)
     now = demo_now(scenario, day)
-    # Ticking, not frozen: the sandbox's per-minute limits must see time pass, as Intuit's do.
+    # Ticking, not frozen: the sandbox's per-minute limits must see time pass, as the providers' do.
     clock = SandboxClock(now)
-    config = QboSandboxConfig()
-    sandbox_app = create_quickbooks_sandbox(config, scenario=scenario, clock=clock)
-    sandbox = sandbox_app.extensions["qbo_sandbox"]
+    chosen = PROVIDERS[provider]
+    sandbox_app = chosen.sandbox(scenario, clock)
     with _loopback_oauth(), SandboxServer(sandbox_app) as server:
-        settings = demo_settings(var_dir, sandbox.discovery_url(server.base_url), config)
-        connection_id = _connect(settings)
-        realm = next(iter(sandbox.companies))
-        disputed = _disputed_provider_ids(sandbox_app, realm, scenario)
-        _set_up_company(settings, connection_id, scenario, disputed)
+        settings = demo_settings(var_dir, chosen.environment(sandbox_app, server.base_url))
+        connection_id = _connect(settings, provider)
         runtime = Runtime(settings)
+        with runtime.sessions() as session:
+            company = session.get(Connection, connection_id).external_id  # type: ignore[union-attr]
+        mapping = sandbox_app.test_client().get(chosen.ids_path.format(company=company)).get_json()["invoices"]
+        disputed = [mapping[i.id] for i in scenario.invoices if i.disputed and i.id in mapping]
+        _set_up_company(settings, connection_id, scenario, disputed)
         deps = CycleDeps(
             sessions=runtime.sessions,
             connectors=connector_factory(settings, runtime.sessions, clock=clock.now),
@@ -145,9 +189,3 @@ def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, keep: bool
         report = build_report(runtime.sessions, connection_id, summary, now)
         runtime.engine.dispose()
     return DemoRun(summary, report)
-
-
-def _disputed_provider_ids(sandbox_app, realm: str, scenario: Scenario) -> list[str]:  # type: ignore[no-untyped-def]
-    client = sandbox_app.test_client()
-    mapping = client.get(f"/_sandbox/companies/{realm}/ids").get_json()["invoices"]
-    return [mapping[i.id] for i in scenario.invoices if i.disputed and i.id in mapping]

@@ -72,3 +72,13 @@ def test_demo_reports_a_bad_scenario_clearly(tmp_path: Path) -> None:
     bad.write_text("{}")
     result = CliRunner().invoke(main, ["demo", "--once", "--scenario", str(bad)], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
     assert result.exit_code == 2 and "format" in result.output
+
+
+def test_demo_once_on_xero_produces_the_same_kinds_of_outcome(tmp_path: Path, scenario_file: Path) -> None:
+    quickbooks = _demo(tmp_path / "qbo", "--scenario", str(scenario_file))
+    xero = _demo(tmp_path / "xero", "--scenario", str(scenario_file), "--provider", "xero")
+    assert set(xero) == EXPECTED_KEYS
+    assert xero["status"] == "done" and xero["invoices_synced"] == quickbooks["invoices_synced"] == 5
+    assert xero["actions_by_kind"] == quickbooks["actions_by_kind"]
+    assert xero["emails_sent"] == quickbooks["emails_sent"] and xero["notes_written"] == quickbooks["notes_written"]
+    assert [c["name"] for c in xero["most_overdue"]] == [c["name"] for c in quickbooks["most_overdue"]]
