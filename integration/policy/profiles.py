@@ -124,8 +124,10 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
         done_get, next_at, bits = screen.done.get, screen.next_at, screen.bits
         mask = (1 << bits) - 1
         # Invoices paid since their last step, found once from the (fewer) payments rather than
-        # looked up for every open invoice.
-        paid_since = {i for i, day in last_applied.items() if (code := done_get(i)) is not None and day > code >> bits}
+        # looked up for every open invoice; the ids both paid and stepped are found at C speed
+        # (key views intersect), since most paid invoices have no step in the history.
+        done = screen.done
+        paid_since = {i for i in last_applied.keys() & done.keys() if last_applied[i] > done[i] >> bits}
     customer_id = None
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
