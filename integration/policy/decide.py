@@ -280,9 +280,16 @@ class _Run:
     def _ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
                         steps: list[_Step]) -> list[PlannedAction]:
         stages = self.ladder.stages
-        steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
-        calls = [s for s in steps if stages[s.index].channel == "call"]
-        emails = [s for s in steps if stages[s.index].channel in EMAIL_CHANNELS]
+        if len(steps) > 1:
+            steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
+        calls: list[_Step] = []
+        emails: list[_Step] = []
+        for step in steps:
+            channel = stages[step.index].channel
+            if channel == "call":
+                calls.append(step)
+            elif channel in EMAIL_CHANNELS:
+                emails.append(step)
         actions: list[PlannedAction] = []
         if calls:
             actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
@@ -299,7 +306,8 @@ class _Run:
         if not self.rules.frequency.consolidate:
             emails = emails[:1]
         top = stages[emails[0].index]
-        roles = [role for role in CONTACT_ROLES if any(role in stages[s.index].recipients for s in emails)]
+        wanted = {role for s in emails for role in stages[s.index].recipients}
+        roles = [role for role in CONTACT_ROLES if role in wanted]
         recipients = _addresses(customer, [s.invoice for s in emails], roles)
         if not recipients:
             return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
