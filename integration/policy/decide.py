@@ -150,10 +150,14 @@ def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedA
     ledger = gather(snapshot, rules, today, screen)
     run = _Run(snapshot, rules, now, today, ledger.last_applied, ladder, past)
     actions: list[PlannedAction] = []
-    facts = ledger.facts
+    facts, sort_key = ledger.facts, PlannedAction.sort_key
+    # sort_key leads with the customer id and customers are taken in order, so sorting each
+    # customer's actions alone gives the order of sorting them all, with fewer keys and compares.
     for customer_id in sorted(facts):
-        actions.extend(run.customer(facts[customer_id]))
-    actions.sort(key=PlannedAction.sort_key)
+        found = run.customer(facts[customer_id])
+        if len(found) > 1:
+            found.sort(key=sort_key)
+        actions.extend(found)
     return actions
 
 
@@ -370,16 +374,18 @@ class _Run:
         )
 
     def _notes(self, customer_id: str, steps: list[_Step], what: str) -> list[PlannedAction]:
-        stages, today = self.ladder.stages, self.today_iso
+        stages, iso = self.ladder.stages, self.iso
+        said = f"arpilot: {what} on {self.today_iso} ("
         notes = []
         for step in steps:
             stage = stages[step.index].name
-            invoice_id = step.invoice.provider_id
+            invoice = step.invoice
+            invoice_id = invoice.provider_id
             notes.append(PlannedAction(
                 ADD_NOTE, customer_id, (invoice_id,), stage, (),
-                f"Record on invoice {step.invoice.number} that the {STAGE_WORDS[stage]} was done.",
-                key_digest(ADD_NOTE, customer_id, invoice_id, stage, self.iso(step.anchor)),
-                None, MappingProxyType({"text": f"arpilot: {what} on {today} ({lateness(step.days)})."}),
+                f"Record on invoice {invoice.number} that the {STAGE_WORDS[stage]} was done.",
+                key_digest(ADD_NOTE, customer_id, invoice_id, stage, iso(step.anchor)),
+                None, MappingProxyType({"text": f"{said}{lateness(step.days)})."}),
             ))
         return notes
 
