@@ -428,7 +428,7 @@ class _Run:
                     None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
                 ))
         elif not paused and hold.enabled and overdue and self._hold_due(entry, profile):
-            owed = " and ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items()))
+            owed = " and ".join([f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items())])
             oldest = entry.oldest_overdue
             reason = sentence(
                 f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",

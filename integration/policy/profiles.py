@@ -106,6 +106,8 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied: dict[str, int] = {}
     first_applied = last_applied.setdefault
+    customer_id: str | None = None
+    entry: CustomerFacts | None = None
     for payment in snapshot.payments:
         if payment.deleted:
             continue
@@ -113,7 +115,9 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
         for application in payment.applied_to:
             if first_applied(application.invoice_id, day) < day:  # one lookup for a first payment
                 last_applied[application.invoice_id] = day
-        entry = facts.get(payment.customer_id)
+        if payment.customer_id != customer_id:  # payments usually come grouped by customer too
+            customer_id = payment.customer_id
+            entry = facts.get(customer_id)
         if entry is not None and (entry.last_payment is None or entry.last_payment < day):
             entry.last_payment = day
     get_applied = last_applied.get
@@ -128,7 +132,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
         # (key views intersect), since most paid invoices have no step in the history.
         done = screen.done
         paid_since = {i for i in last_applied.keys() & done.keys() if last_applied[i] > done[i] >> bits}
-    customer_id = None
+    customer_id = None  # afresh: the invoices' loop looks customers up the same way
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
         if invoice.customer_id != customer_id:

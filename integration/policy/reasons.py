@@ -54,4 +54,4 @@ def habit_phrase(name: str, profile: PaymentProfile) -> str:
 
 
 def sentence(*parts: str) -> str:
-    return "; ".join(part for part in parts if part) + "."
+    return "; ".join([part for part in parts if part]) + "."
