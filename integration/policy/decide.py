@@ -315,8 +315,8 @@ class _Run:
         recipients = _addresses(customer, [s.invoice for s in emails], roles)
         if not recipients:
             return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
-        ids = tuple(s.invoice.provider_id for s in emails)
-        anchor = self.iso(max(s.anchor for s in emails))
+        ids = tuple([s.invoice.provider_id for s in emails])
+        anchor = self.iso(max([s.anchor for s in emails]))
         not_before = self._not_before(customer_id, override)
         reason = sentence(
             invoices_phrase([(s.invoice.number, s.days) for s in emails]),
@@ -353,7 +353,7 @@ class _Run:
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""
         top = self.ladder.stages[steps[0].index].name
-        anchor = self.iso(max(s.anchor for s in steps))
+        anchor = self.iso(max([s.anchor for s in steps]))
         reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           f"{STAGE_WORDS[top]}: {why}")
         task = self._call_task(customer, profile, steps, top, anchor, reason, advances=True)
@@ -361,7 +361,7 @@ class _Run:
 
     def _call_task(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], stage: str,
                    anchor: str, reason: str, *, advances: bool) -> PlannedAction:
-        ids = tuple(s.invoice.provider_id for s in steps)
+        ids = tuple([s.invoice.provider_id for s in steps])
         points = [f"Invoice {s.invoice.number}: {s.invoice.balance} open, {lateness(s.days)}" for s in steps]
         points.append(self.habit(customer, profile) + ".")
         points.append("Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed.")
@@ -390,8 +390,8 @@ class _Run:
         return notes
 
     def _escalation(self, customer: Customer, profile: PaymentProfile, steps: list[_Step]) -> PlannedAction:
-        ids = tuple(s.invoice.provider_id for s in steps)
-        anchor = self.iso(max(s.anchor for s in steps))
+        ids = tuple([s.invoice.provider_id for s in steps])
+        anchor = self.iso(max([s.anchor for s in steps]))
         reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off")
         return PlannedAction(
