@@ -139,6 +139,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             customer_id = invoice.customer_id
             entry = facts[customer_id]
             add_open, add_due, overdue = entry.open.append, entry.due.append, entry.overdue
+            add_late, add_issue = entry.late_days.append, entry.issue_days.append
             screened = screen is not None and customer_id not in screen.unscreened
         status = invoice.status
         if status is _OPEN:
@@ -173,25 +174,24 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             continue
         due_date = invoice.due_date or invoice.issue_date
         late = paid_on - due_date.toordinal()
-        entry.late_days.append(late)
-        entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
-        if late > tolerance and month_end.contains(due_date):
+        add_late(late)
+        add_issue(paid_on - invoice.issue_date.toordinal())
+        if late > tolerance and month_end[due_date]:
             entry.month_end_late += 1
     return Ledger(today, facts, last_applied)
 
 
-class _MonthEnd:
-    """Whether a date falls in the last `days` days of its month, remembered per date (a book
-    has a few hundred distinct due dates, so a lookup beats date arithmetic per invoice)."""
+class _MonthEnd(dict[dt.date, bool]):
+    """`month_end[day]`: whether a date falls in the last `days` days of its month, remembered
+    per date (a book has a few hundred distinct due dates, so a lookup beats date arithmetic per
+    invoice; a dict subscript, worked out in `__missing__` the first time, beats a method call)."""
 
     def __init__(self, days: int) -> None:
+        super().__init__()
         self.step = dt.timedelta(days=days)
-        self.seen: dict[dt.date, bool] = {}
 
-    def contains(self, day: dt.date) -> bool:
-        found = self.seen.get(day)
-        if found is None:
-            found = self.seen[day] = (day + self.step).month != day.month
+    def __missing__(self, day: dt.date) -> bool:
+        found = self[day] = (day + self.step).month != day.month
         return found
 
 
