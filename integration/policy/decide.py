@@ -150,10 +150,14 @@ def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedA
     ledger = gather(snapshot, rules, today, screen)
     run = _Run(snapshot, rules, now, today, ledger.last_applied, ladder, past)
     actions: list[PlannedAction] = []
-    facts = ledger.facts
+    facts, sort_key = ledger.facts, PlannedAction.sort_key
+    # sort_key leads with the customer id and customers are taken in order, so sorting each
+    # customer's actions alone gives the order of sorting them all, with fewer keys and compares.
     for customer_id in sorted(facts):
-        actions.extend(run.customer(facts[customer_id]))
-    actions.sort(key=PlannedAction.sort_key)
+        found = run.customer(facts[customer_id])
+        if len(found) > 1:
+            found.sort(key=sort_key)
+        actions.extend(found)
     return actions
 
 
@@ -280,9 +284,16 @@ class _Run:
     def _ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
                         steps: list[_Step]) -> list[PlannedAction]:
         stages = self.ladder.stages
-        steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
-        calls = [s for s in steps if stages[s.index].channel == "call"]
-        emails = [s for s in steps if stages[s.index].channel in EMAIL_CHANNELS]
+        if len(steps) > 1:
+            steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
+        calls: list[_Step] = []
+        emails: list[_Step] = []
+        for step in steps:
+            channel = stages[step.index].channel
+            if channel == "call":
+                calls.append(step)
+            elif channel in EMAIL_CHANNELS:
+                emails.append(step)
         actions: list[PlannedAction] = []
         if calls:
             actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
@@ -299,12 +310,13 @@ class _Run:
         if not self.rules.frequency.consolidate:
             emails = emails[:1]
         top = stages[emails[0].index]
-        roles = [role for role in CONTACT_ROLES if any(role in stages[s.index].recipients for s in emails)]
+        wanted = {role for s in emails for role in stages[s.index].recipients}
+        roles = [role for role in CONTACT_ROLES if role in wanted]
         recipients = _addresses(customer, [s.invoice for s in emails], roles)
         if not recipients:
             return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
-        ids = tuple(s.invoice.provider_id for s in emails)
-        anchor = self.iso(max(s.anchor for s in emails))
+        ids = tuple([s.invoice.provider_id for s in emails])
+        anchor = self.iso(max([s.anchor for s in emails]))
         not_before = self._not_before(customer_id, override)
         reason = sentence(
             invoices_phrase([(s.invoice.number, s.days) for s in emails]),
@@ -341,7 +353,7 @@ class _Run:
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""
         top = self.ladder.stages[steps[0].index].name
-        anchor = self.iso(max(s.anchor for s in steps))
+        anchor = self.iso(max([s.anchor for s in steps]))
         reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           f"{STAGE_WORDS[top]}: {why}")
         task = self._call_task(customer, profile, steps, top, anchor, reason, advances=True)
@@ -349,7 +361,7 @@ class _Run:
 
     def _call_task(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], stage: str,
                    anchor: str, reason: str, *, advances: bool) -> PlannedAction:
-        ids = tuple(s.invoice.provider_id for s in steps)
+        ids = tuple([s.invoice.provider_id for s in steps])
         points = [f"Invoice {s.invoice.number}: {s.invoice.balance} open, {lateness(s.days)}" for s in steps]
         points.append(self.habit(customer, profile) + ".")
         points.append("Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed.")
@@ -362,22 +374,24 @@ class _Run:
         )
 
     def _notes(self, customer_id: str, steps: list[_Step], what: str) -> list[PlannedAction]:
-        stages, today = self.ladder.stages, self.today_iso
+        stages, iso = self.ladder.stages, self.iso
+        said = f"arpilot: {what} on {self.today_iso} ("
         notes = []
         for step in steps:
             stage = stages[step.index].name
-            invoice_id = step.invoice.provider_id
+            invoice = step.invoice
+            invoice_id = invoice.provider_id
             notes.append(PlannedAction(
                 ADD_NOTE, customer_id, (invoice_id,), stage, (),
-                f"Record on invoice {step.invoice.number} that the {STAGE_WORDS[stage]} was done.",
-                key_digest(ADD_NOTE, customer_id, invoice_id, stage, self.iso(step.anchor)),
-                None, MappingProxyType({"text": f"arpilot: {what} on {today} ({lateness(step.days)})."}),
+                f"Record on invoice {invoice.number} that the {STAGE_WORDS[stage]} was done.",
+                key_digest(ADD_NOTE, customer_id, invoice_id, stage, iso(step.anchor)),
+                None, MappingProxyType({"text": f"{said}{lateness(step.days)})."}),
             ))
         return notes
 
     def _escalation(self, customer: Customer, profile: PaymentProfile, steps: list[_Step]) -> PlannedAction:
-        ids = tuple(s.invoice.provider_id for s in steps)
-        anchor = self.iso(max(s.anchor for s in steps))
+        ids = tuple([s.invoice.provider_id for s in steps])
+        anchor = self.iso(max([s.anchor for s in steps]))
         reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
                           "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off")
         return PlannedAction(
@@ -414,7 +428,7 @@ class _Run:
                     None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
                 ))
         elif not paused and hold.enabled and overdue and self._hold_due(entry, profile):
-            owed = " and ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items()))
+            owed = " and ".join([f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items())])
             oldest = entry.oldest_overdue
             reason = sentence(
                 f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",

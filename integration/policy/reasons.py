@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from integration.policy.profiles import PaymentProfile
 
@@ -21,6 +22,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+@cache  # a few hundred distinct day counts, quoted in most actions' texts
 def lateness(days: int) -> str:
     if days < 0:
         return f"due in {plural(-days, 'day')}"
@@ -52,4 +54,4 @@ def habit_phrase(name: str, profile: PaymentProfile) -> str:
 
 
 def sentence(*parts: str) -> str:
-    return "; ".join(part for part in parts if part) + "."
+    return "; ".join([part for part in parts if part]) + "."
