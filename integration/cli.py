@@ -43,14 +43,13 @@ def db_downgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def web(host: str, port: int) -> None:
-    """Serve the owner's web app (embedded defaults, with the QuickBooks sandbox, unless configured otherwise)."""
-    from integration.demo.embedded import start_embedded_quickbooks
+    """Serve the owner's web app (embedded defaults, with both sandboxes, unless configured otherwise)."""
+    from integration.demo.embedded import start_embedded_sandboxes
     from integration.web import create_app
 
     settings = _settings()
-    sandbox = start_embedded_quickbooks(settings)
-    if sandbox is not None:
-        click.echo(f"QuickBooks sandbox (demo company) on {sandbox.base_url}/")
+    for sandbox in start_embedded_sandboxes(settings):
+        click.echo(f"sandbox (demo company) on {sandbox.base_url}/")
     app = create_app(settings)
     click.echo(f"arpilot web app on http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, use_reloader=False)

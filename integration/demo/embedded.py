@@ -1,21 +1,24 @@
-"""The embedded default's QuickBooks: with nothing configured, `arpilot web` serves the sandbox
-itself on the port the default settings point at, seeded with the demo company as of today."""
+"""The embedded default's providers: with nothing configured, `arpilot web` serves the QuickBooks and
+Xero sandboxes itself, on the ports the default settings point at, seeded with the demo company."""
 
 from __future__ import annotations
 
 import datetime as dt
 import socket
 
-from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
+from flask import Flask
+
+from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxServer
-from integration.config import EMBEDDED_QUICKBOOKS_DISCOVERY, EMBEDDED_QUICKBOOKS_PORT, Settings
+from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
+from integration.config import (
+    EMBEDDED_QUICKBOOKS_DISCOVERY,
+    EMBEDDED_QUICKBOOKS_PORT,
+    EMBEDDED_XERO_PORT,
+    EMBEDDED_XERO_URL,
+    Settings,
+)
 from integration.scenario import generate_demo_company
-
-
-def wants_embedded_quickbooks(settings: Settings) -> bool:
-    return not settings.production and settings.quickbooks is not None and (
-        settings.quickbooks.environment == EMBEDDED_QUICKBOOKS_DISCOVERY
-    )
 
 
 def _port_free(port: int) -> bool:
@@ -23,11 +26,25 @@ def _port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_embedded_quickbooks(settings: Settings) -> SandboxServer | None:
-    """Start the sandbox unless something (say `arpilot sandbox quickbooks --port 8801`) already serves there."""
-    if not wants_embedded_quickbooks(settings) or not _port_free(EMBEDDED_QUICKBOOKS_PORT):
-        return None
-    app = create_app(QboSandboxConfig(), scenario=generate_demo_company(as_of=dt.date.today()))
-    server = SandboxServer(app, port=EMBEDDED_QUICKBOOKS_PORT)
-    server.start()
-    return server
+def _wanted(settings: Settings) -> list[tuple[int, Flask]]:
+    if settings.production:
+        return []
+    scenario = generate_demo_company(as_of=dt.date.today())
+    wanted = []
+    if settings.quickbooks is not None and settings.quickbooks.environment == EMBEDDED_QUICKBOOKS_DISCOVERY:
+        wanted.append((EMBEDDED_QUICKBOOKS_PORT, create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
+    if settings.xero is not None and settings.xero.api_url == EMBEDDED_XERO_URL:
+        wanted.append((EMBEDDED_XERO_PORT, create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))
+    return wanted
+
+
+def start_embedded_sandboxes(settings: Settings) -> list[SandboxServer]:
+    """Start each sandbox the settings point at, unless something (say `arpilot sandbox quickbooks
+    --port 8801`) already serves on its port."""
+    started = []
+    for port, app in _wanted(settings):
+        if _port_free(port):
+            server = SandboxServer(app, port=port)
+            server.start()
+            started.append(server)
+    return started
