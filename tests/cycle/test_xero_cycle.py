@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from connectors.xero.conformance import load_spec
 from integration.models import ActionStatus, Connection, ConnectionStatus
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
 
@@ -49,3 +50,13 @@ def test_the_daily_limit_stops_the_cycle_cleanly_until_the_next_day(xero_world: 
     assert not [a for a in xero_world.actions() if a.status in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.FAILED)]
     keys = [entry["key"] for entry in xero_world.outbox.entries()]
     assert len(keys) == len(set(keys))
+
+
+def test_every_request_the_connector_made_in_a_cycle_conforms_to_the_published_spec(xero_world: XeroWorld) -> None:
+    xero_world.set_rules(LIVE)
+    assert xero_world.cycle().status == "done"
+    paths = {(e.method, e.path.split("?")[0].split("/api.xro/2.0/")[1].split("/")[0]) for e in xero_world.exchanges}
+    assert {("GET", "Invoices"), ("GET", "Contacts"), ("GET", "Payments"), ("PUT", "Invoices")} <= paths, paths
+    spec = load_spec()
+    problems = {f"{e.method} {e.path}": spec.problems(e) for e in xero_world.exchanges}
+    assert {where: found for where, found in problems.items() if found} == {}

@@ -14,7 +14,10 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from flask import Response, request
+
 from connectors.sandbox import SandboxClock, SandboxServer
+from connectors.xero.conformance import Exchange
 from connectors.xero.limiter import XeroLimiter
 from connectors.xero.sandbox import XeroSandboxConfig, create_app
 from integration.config import Settings, load_settings
@@ -41,6 +44,7 @@ class XeroWorld:
     connection_id: int
     tenant_id: str
     sleeps: list[float]
+    exchanges: list[Exchange]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return requests.request(method, f"{self.base_url}/_sandbox{path}", timeout=10, **kwargs)
@@ -78,12 +82,30 @@ class XeroWorld:
         return self.admin("GET", "/organisations/demo/history").json()["invoices"]
 
 
+def _recorder(exchanges: list[Exchange]):  # type: ignore[no-untyped-def]
+    """Keeps every Accounting API exchange as seen on the wire, for the OpenAPI check."""
+
+    def record(response: Response) -> Response:
+        if request.path.startswith("/api.xro/"):
+            query = request.query_string.decode()
+            exchanges.append(Exchange(
+                request.method, request.path + (f"?{query}" if query else ""), dict(request.headers), request.get_data() or None,
+                response.status_code, dict(response.headers), b"" if response.direct_passthrough else response.get_data(),
+            ))
+        return response
+
+    return record
+
+
 def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path,
                     config: XeroSandboxConfig | None = None) -> Iterator[XeroWorld]:
     clock = SandboxClock(NOW)
     clock.freeze()
     config = config or XeroSandboxConfig()
-    server = SandboxServer(create_app(config, scenario=scenario, clock=clock))
+    app = create_app(config, scenario=scenario, clock=clock)
+    exchanges: list[Exchange] = []
+    app.after_request(_recorder(exchanges))
+    server = SandboxServer(app)
     base_url = server.start()
     settings = load_settings({
         "ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0",
@@ -106,7 +128,7 @@ def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_pat
         organization.timezone, organization.base_currency = scenario.company.timezone, scenario.company.currency
         ids = (organization.id, connection.id)
     try:
-        yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [])
+        yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges)
     finally:
         server.stop()
 
