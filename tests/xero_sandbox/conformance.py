@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from openapi_core import OpenAPI
@@ -22,7 +21,9 @@ from openapi_core.configurations import Config
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPECS = Path("/work/shared/specs")
+from connectors.xero.conformance import specs_dir
+
+SPECS = specs_dir()  # the same lookup the connector's checker uses (ARPILOT_SPECS_DIR or ../shared/specs)
 XERO_HOST = "https://api.xero.com"
 MS_DATE = re.compile(r"^/Date\(-?\d+([+-]\d{4})?\)/$")
 DATE_STRING = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
