@@ -73,14 +73,14 @@ def test_postgres_lock_dies_with_a_killed_process(postgres_server_url: str, pg_e
     _, engine = pg_engines
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time\n"
+            "import sys\n"
             "from integration.db import make_engine\n"
             "from integration.locks import connection_lock\n"
             "with connection_lock(make_engine(sys.argv[1]), 31):\n"
             "    print('held', flush=True)\n"
-            "    time.sleep(120)\n"
+            "    sys.stdin.read()\n"  # hold the lock until killed
         ), postgres_server_url],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
