@@ -8,11 +8,9 @@ new each run unless `keep` is set (then a second run finds nothing new to do, an
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import urllib.parse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,20 +51,6 @@ class DemoRun:
 def demo_now(scenario: Scenario, day: dt.date) -> dt.datetime:
     local = dt.datetime.combine(day, dt.time(DEMO_HOUR), ZoneInfo(scenario.company.timezone))
     return local.astimezone(dt.UTC)
-
-
-@contextmanager
-def _loopback_oauth() -> Iterator[None]:
-    # oauthlib refuses plain http; the demo's only OAuth server is the sandbox on 127.0.0.1.
-    previous = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
-    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
-        else:
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = previous
 
 
 @dataclass(frozen=True)
@@ -169,7 +153,7 @@ def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, provider: 
     clock = SandboxClock(now)
     chosen = PROVIDERS[provider]
     sandbox_app = chosen.sandbox(scenario, clock)
-    with _loopback_oauth(), SandboxServer(sandbox_app) as server:
+    with SandboxServer(sandbox_app) as server:
         settings = demo_settings(var_dir, chosen.environment(sandbox_app, server.base_url))
         connection_id = _connect(settings, provider)
         runtime = Runtime(settings)

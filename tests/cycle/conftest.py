@@ -21,7 +21,7 @@ from integration.cycle import CycleDeps, CycleSummary, cycle_once
 from integration.db import transaction
 from integration.models import Action, Organization, OrganizationRules
 from integration.providers import connector_factory
-from integration.scenario import Scenario, generate_demo_company
+from integration.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
 from tests.sandbox.conftest import RunningSandbox, small_scenario
@@ -98,9 +98,8 @@ def connect(qbo: RunningSandbox, sessions: sessionmaker[Session], settings: Sett
         return organization.id, connection.id
 
 
-def make_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def make_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path,
                config: QboSandboxConfig | None = None) -> Iterator[World]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     clock = SandboxClock(NOW)
     clock.freeze()
     app = create_app(config or QboSandboxConfig(), scenario=scenario, clock=clock)
@@ -120,10 +119,6 @@ def make_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Pa
 
 
 @pytest.fixture
-def world(sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    yield from make_world(small_scenario(NOW.date()), sessions, tmp_path, monkeypatch)
+def world(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
+    yield from make_world(small_scenario(NOW.date()), sessions, tmp_path)
 
-
-@pytest.fixture
-def demo_world(sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    yield from make_world(generate_demo_company(as_of=NOW.date()), sessions, tmp_path, monkeypatch)

@@ -85,7 +85,6 @@ def test_worker_killed_mid_execution_then_rerun(world: World, point: str, count:
         "ARPILOT_VAR_DIR": str(world.settings.var_dir),
         "QUICKBOOKS_ENVIRONMENT": world.settings.quickbooks.environment,  # type: ignore[union-attr]
         "ARPILOT_EMBEDDED_CLOCK": "0",
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",
     }
     outbox = str(world.outbox.directory)
     child = subprocess.run(
