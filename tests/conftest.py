@@ -80,3 +80,18 @@ def sessions(database_url: str):  # type: ignore[no-untyped-def]
 def settings(tmp_path: Path) -> Settings:
     """Embedded-default settings with their var dir under tmp_path (no background clock in tests)."""
     return load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0"})
+
+
+def add_connection(sessions, external_id: str, provider: str = "quickbooks") -> int:  # type: ignore[no-untyped-def]
+    """An organization with one active connection; returns the connection's id."""
+    from integration.db import transaction
+    from integration.models import Connection, Organization
+
+    with transaction(sessions) as session:
+        org = Organization(name="Harbor & Pine")
+        session.add(org)
+        session.flush()
+        connection = Connection(organization_id=org.id, provider=provider, external_id=external_id)
+        session.add(connection)
+        session.flush()
+        return connection.id

@@ -17,7 +17,7 @@ from connectors.quickbooks.limiter import Limits, RealmLimiter
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxServer
 from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, Organization
+from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment
 from integration.scenario import (
     Scenario,
     ScenarioCompany,
@@ -27,6 +27,7 @@ from integration.scenario import (
     ScenarioPayment,
 )
 from integration.sync import sync_connection
+from tests.conftest import add_connection
 from tests.quickbooks.helpers import FakeClock
 
 AS_OF = dt.date(2026, 11, 23)
@@ -109,14 +110,7 @@ def connector_for(sandbox: Sandbox, clock: FakeClock | None = None, limits: Limi
 
 @pytest.fixture
 def connection_id(sessions) -> int:  # type: ignore[no-untyped-def]
-    with transaction(sessions) as session:
-        org = Organization(name="Harbor & Pine")
-        session.add(org)
-        session.flush()
-        connection = Connection(organization_id=org.id, provider="quickbooks", external_id="realm")
-        session.add(connection)
-        session.flush()
-        return connection.id
+    return add_connection(sessions, "realm")
 
 
 def mirrored(sessions, model):  # type: ignore[no-untyped-def]

@@ -22,13 +22,14 @@ from connectors.base import (
     SyncRequest,
 )
 from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, Organization, SyncCursor
+from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
 from integration.sync import (
     ChangedEntity,
     InProcessSyncRequests,
     entities_to_sync,
     sync_connection,
 )
+from tests.conftest import add_connection
 
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -74,14 +75,7 @@ class FakeConnector:
 
 @pytest.fixture
 def connection_id(sessions) -> int:  # type: ignore[no-untyped-def]
-    with transaction(sessions) as session:
-        org = Organization(name="Harbor & Pine")
-        session.add(org)
-        session.flush()
-        connection = Connection(organization_id=org.id, provider="quickbooks", external_id="9130")
-        session.add(connection)
-        session.flush()
-        return connection.id
+    return add_connection(sessions, "9130")
 
 
 def _pages() -> dict[str, list[Page]]:
