@@ -1,0 +1,35 @@
+"""Security headers on every response the web app sends.
+
+The pages use no inline script or style and load nothing from other origins, so the policy can be
+strict: same-origin only, no framing (the marketplaces open arpilot in a new window, never a frame),
+forms post only back to arpilot. HSTS is sent in production only, where TLS terminates in front of us;
+on the embedded default (plain http on loopback) it would pin a browser to https that isn't there.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def init_app(app: Flask, *, production: bool) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        return response
