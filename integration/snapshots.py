@@ -115,6 +115,7 @@ def _pauses(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
         row.invoice_provider_id: PauseRecord(
             invoice_id=row.invoice_provider_id, disputed=row.disputed, promise_to_pay=row.promise_to_pay,
             plan=tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in row.plan or ()),
+            plan_paid_before=row.plan_paid_before,
         )
         for row in rows
     }

@@ -8,7 +8,7 @@ from flask import Flask, render_template, session
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import connect, security, webhooks
+from integration.web import connect, security, settings as settings_page, webhooks
 from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
 
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     connect.init_app(app)
     add_nav_item(app, "dashboard", "Dashboard")
+    settings_page.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
