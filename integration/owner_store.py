@@ -9,13 +9,13 @@ that fails raises `OwnerWordError` naming the field, and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration.models import CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
+from integration.models import ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
 from integration.policy.snapshot import Instalment
 
 GRACE_RANGE = (-30, 90)  # days; below zero brings the ladder forward for this customer
@@ -116,12 +116,24 @@ def customer_word(db: Session, customer: MirroredCustomer) -> CustomerWord:
     return CustomerWord(row.paused, row.excluded, row.grace_days, row.opted_out)
 
 
-def save_customer_word(db: Session, customer: MirroredCustomer, word: CustomerWord) -> None:
+def save_customer_word(db: Session, organization_id: int, customer: MirroredCustomer, word: CustomerWord) -> None:
+    """Store `word`, and record a change in the activity log (part of the customer's collection record)."""
+    if customer_word(db, customer) == word:
+        return
     row = _override(db, customer)
     if row is None:
         row = CustomerOverride(connection_id=customer.connection_id, customer_provider_id=customer.provider_id)
         db.add(row)
     row.paused, row.excluded, row.grace_days, row.opted_out = word.paused, word.excluded, word.grace_days, word.opted_out
+    said = [text for on, text in ((word.paused, "reminders paused"), (word.excluded, "excluded from arpilot"),
+                                  (word.opted_out, "opted out of reminder emails")) if on]
+    if word.grace_days is not None:
+        said.append(f"custom grace of {word.grace_days} days")
+    db.add(ActivityEntry(
+        organization_id=organization_id, connection_id=customer.connection_id, kind="owner_customer_settings",
+        message=f"{customer.name}: {'; '.join(said) or 'back to the rules'} (set by the owner).",
+        customer_provider_id=customer.provider_id, details=asdict(word),
+    ))
     db.flush()
 
 
@@ -137,25 +149,48 @@ def invoice_pauses(db: Session, invoices: list[MirroredInvoice]) -> dict[int, In
     return {wanted[(r.connection_id, r.invoice_provider_id)]: r for r in rows if (r.connection_id, r.invoice_provider_id) in wanted}
 
 
-def save_invoice_word(db: Session, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date) -> None:
-    """Check `word` and store it; an empty word removes the pause."""
+def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date) -> None:
+    """Check `word` and store it (an empty word removes the pause); a change is recorded in the
+    activity log, so disputes, promises and plans are part of the customer's collection record."""
     word.check(invoice, today)
     row = db.scalar(select(InvoicePause).where(
         InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id))
+    planned = [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in word.plan]
+    before = (row.disputed, row.promise_to_pay, row.plan or [], row.note or "") if row is not None else (False, None, [], "")
+    if before == (word.disputed, word.promise_to_pay, planned, word.note):
+        return
     if word.empty:
         if row is not None:
             db.delete(row)
-        db.flush()
-        return
-    if row is None:
-        row = InvoicePause(connection_id=invoice.connection_id, invoice_provider_id=invoice.provider_id)
-        db.add(row)
-    planned = [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in word.plan]
-    if planned != (row.plan or []):
-        # A new plan starts from what is paid now; an unchanged plan keeps its starting point.
-        row.plan_paid_before = invoice.total - invoice.balance if planned else Decimal(0)
-    row.disputed, row.promise_to_pay, row.plan, row.note = word.disputed, word.promise_to_pay, planned, word.note or None
+    else:
+        if row is None:
+            row = InvoicePause(connection_id=invoice.connection_id, invoice_provider_id=invoice.provider_id)
+            db.add(row)
+        if planned != (row.plan or []):
+            # A new plan starts from what is paid now; an unchanged plan keeps its starting point.
+            row.plan_paid_before = invoice.total - invoice.balance if planned else Decimal(0)
+        row.disputed, row.promise_to_pay, row.plan, row.note = word.disputed, word.promise_to_pay, planned, word.note or None
+    db.add(ActivityEntry(
+        organization_id=organization_id, connection_id=invoice.connection_id, kind="owner_invoice_settings",
+        message=f"Invoice {invoice.number}: {_said(word, invoice.currency)} (set by the owner).",
+        customer_provider_id=invoice.customer_provider_id, invoice_provider_id=invoice.provider_id,
+        details={"disputed": word.disputed, "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else None,
+                 "plan": planned, "note": word.note},
+    ))
     db.flush()
+
+
+def _said(word: InvoiceWord, currency: str) -> str:
+    said = []
+    if word.disputed:
+        said.append("disputed")
+    if word.promise_to_pay is not None:
+        said.append(f"promised to pay by {word.promise_to_pay.isoformat()}")
+    if word.plan:
+        said.append("payment plan of " + ", ".join(f"{i.amount:.2f} {currency} on {i.date.isoformat()}" for i in word.plan))
+    if word.note:
+        said.append(f"note: {word.note}")
+    return "; ".join(said) or "dispute, promise and plan cleared"
 
 
 def _override(db: Session, customer: MirroredCustomer) -> CustomerOverride | None:

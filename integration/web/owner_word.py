@@ -93,7 +93,7 @@ def save_customer(customer_id: int) -> ResponseReturnValue:
     except OwnerWordError as exc:
         return _customer_page(customer_id, customer_typed=typed, errors={("customer", exc.field): exc.message}, status=400)
     with transaction(runtime().sessions) as db:
-        save_customer_word(db, _owned_customer(db, customer_id), word)
+        save_customer_word(db, g.organization_id, _owned_customer(db, customer_id), word)
     flash("Saved: arpilot follows this from the next cycle.")
     return redirect(url_for("settings.customer", customer_id=customer_id))
 
@@ -112,7 +112,7 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             word = InvoiceWord(typed["disputed"], _date(typed["promise_to_pay"]), parse_plan(typed["plan"]), typed["note"])
-            save_invoice_word(db, invoice, word, local_today(now(), organization.timezone))
+            save_invoice_word(db, g.organization_id, invoice, word, local_today(now(), organization.timezone))
             number = invoice.number
     except OwnerWordError as exc:  # raised before anything is written; the transaction is rolled back anyway
         assert customer_id is not None

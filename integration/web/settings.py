@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from integration.cycle import DEFAULT_FROM_ADDRESS
 from integration.db import transaction
-from integration.models import Connection, ConnectionStatus, Organization, OrganizationRules
+from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.backtest import preview
 from integration.policy.rules import STAGES, RuleError, Rules
@@ -93,6 +93,8 @@ def save() -> ResponseReturnValue:
         return _rules_page(parsed.values, parsed.errors, mode), 400
     with transaction(runtime().sessions) as db:
         save_rules(db, g.organization_id, parsed.rules.to_json())
+        if parsed.rules.mode != mode:
+            _record_mode(db, parsed.rules.mode)
     if mode == "observe" and not asked_observe:
         flash("Your rules are saved. Live mode is not on yet: review what it would do today, then switch.")
         return redirect(url_for("settings.live"))
@@ -277,7 +279,16 @@ def switch_to_observe() -> ResponseReturnValue:
 def _set_mode(mode: str) -> None:
     with transaction(runtime().sessions) as db:
         saved = load_rules(db, g.organization_id)
-        save_rules(db, g.organization_id, {**saved.to_json(), "mode": mode})
+        if saved.mode != mode:
+            save_rules(db, g.organization_id, {**saved.to_json(), "mode": mode})
+            _record_mode(db, mode)
+
+
+def _record_mode(db: Session, mode: str) -> None:
+    """The switch goes into the activity log: the record shows from when arpilot acted."""
+    message = ("Live mode switched on by the owner: arpilot sends reminders and writes notes." if mode == "live"
+               else "Observe mode switched on by the owner: arpilot decides and logs, and sends nothing.")
+    db.add(ActivityEntry(organization_id=g.organization_id, kind="mode_changed", message=message, details={"mode": mode}))
 
 
 # --- the accounting system's own reminders -------------------------------------------------------

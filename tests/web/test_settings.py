@@ -3,6 +3,7 @@ controls, scoping to the signed-in organization and CSRF on every POST."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.db import transaction
 from integration.models import (
+    ActivityEntry,
     Connection,
     CustomerOverride,
     InvoicePause,
@@ -70,8 +72,8 @@ def _add_owner(sessions: sessionmaker[Session], name: str, realm: str) -> Owner:
 
 
 @pytest.fixture
-def app(settings) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(settings)
+def app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
+    return create_app(dataclasses.replace(settings, database_url=database_url))
 
 
 @pytest.fixture
@@ -295,6 +297,8 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
     assert client.post("/settings/live", data={"csrf_token": token}).status_code == 302
     with sessions() as db:
         assert load_rules(db, owner.organization_id).mode == "live"
+        logged = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "mode_changed")).one()
+        assert logged.organization_id == owner.organization_id and logged.message.startswith("Live mode switched on")
     assert ">Switch to observe mode</button>" in client.get("/settings/live").get_data(as_text=True)
     ticked = _form(Rules.default(), observe=True)
     assert client.post("/settings", data={**ticked, "csrf_token": token}).status_code == 302
@@ -341,7 +345,10 @@ def test_a_disputed_invoice_gets_no_reminder(client: FlaskClient, owner: Owner, 
     assert response.status_code == 302
     with sessions() as db:
         pause = db.scalars(select(InvoicePause)).one()
+        logged = db.scalars(select(ActivityEntry)).one()  # part of the customer's collection record
     assert pause.disputed and pause.note == "wrong rate"
+    assert (logged.kind, logged.customer_provider_id, logged.invoice_provider_id) == ("owner_invoice_settings", "c1", "i1")
+    assert logged.message == "Invoice 1001: disputed; note: wrong rate (set by the owner)."
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     assert "Reminder 1 email" not in client.get("/settings/live").get_data(as_text=True)
     cleared = client.post(f"/settings/invoices/{owner.invoice_id}", data={"csrf_token": token})
