@@ -35,8 +35,8 @@ from integration.policy.rules import Rules
 from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
 from integration.web import create_app
-from integration.web.rules_form import form_values
 from integration.web.settings import PREVIEW_CSP
+from tests.web.forms import rules_form
 
 TODAY = dt.datetime.now(dt.UTC).date()
 UPDATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -107,20 +107,6 @@ def _token(client: FlaskClient, path: str = "/settings") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
     assert match, f"{path} shows no form with a CSRF token"
     return match.group(1)
-
-
-def _form(rules: Rules, **changes: Any) -> dict[str, Any]:
-    """The rules form as a browser submits it: unticked boxes absent, lists as repeated keys."""
-    values = {**form_values(rules), **changes}
-    data: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is True:
-            data[key] = "on"
-        elif value is False:
-            continue
-        else:
-            data[key] = value
-    return data
 
 
 def _error_beside(html: str, input_id: str) -> str:
@@ -198,7 +184,7 @@ def test_every_post_needs_the_csrf_token(client: FlaskClient, owner: Owner, sess
 # --- saving rules --------------------------------------------------------------------------------
 
 def test_saved_rules_round_trip(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
-    form = _form(Rules.default(), **{
+    form = rules_form(Rules.default(), **{
         "ladder.stages[2].offset_days": "5", "ladder.stages[1].offset_days": "7", "sender.reply_to": "ar@harbor.example",
         "sender.signature": "Dana\r\nHarbor & Pine", "grace.profile_classes": ["reliable"], "schedule.business_days": ["1", "3"],
         "schedule.holidays": "2026-12-25\r\n2027-01-01", "credit_hold.min_overdue_amount": "250.50", "grace.enabled": False,
@@ -218,7 +204,7 @@ def test_saved_rules_round_trip(client: FlaskClient, owner: Owner, sessions: ses
 
 def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: FlaskClient, owner: Owner,
                                                                       sessions: sessionmaker[Session]) -> None:
-    form = _form(Rules.default(), **{
+    form = rules_form(Rules.default(), **{
         "ladder.stages[4].offset_days": "10",  # past due 30 before reminder 2 (14 days)
         "sender.reply_to": "not-an-address", "grace.max_days": "lots", "sender.from_name": "Dana at Harbor",
         "schedule.send_from_hour": "19",  # after send_until_hour 18
@@ -232,7 +218,7 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: Fl
     assert "from 20 to 24" in _error_beside(html, "f-schedule-send_until_hour")
     for typed in ('value="not-an-address"', 'value="lots"', 'value="Dana at Harbor"', 'value="10"', 'value="19"'):
         assert typed in html  # what the owner typed comes back
-    too_early = _form(Rules.default(), **{"ladder.stages[1].offset_days": "70"})  # courtesy, in days before due
+    too_early = rules_form(Rules.default(), **{"ladder.stages[1].offset_days": "70"})  # courtesy, in days before due
     html = client.post("/settings", data={**too_early, "csrf_token": _token(client)}).get_data(as_text=True)
     assert _error_beside(html, "f-ladder-stages-1-offset_days") == "Enter a number of days from 0 to 60."
     with sessions() as db:
@@ -240,7 +226,7 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: Fl
 
 
 def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
-    form = _form(Rules.default(), email_channel="accounting_system_email", **{"ladder.stages[3].channel": "call"})
+    form = rules_form(Rules.default(), email_channel="accounting_system_email", **{"ladder.stages[3].channel": "call"})
     assert client.post("/settings", data={**form, "csrf_token": _token(client)}).status_code == 302
     with sessions() as db:
         channels = [s.channel for s in load_rules(db, owner.organization_id).ladder.stages]
@@ -253,7 +239,7 @@ def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Own
 
 def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(client: FlaskClient,
                                                                                sessions: sessionmaker[Session]) -> None:
-    form = _form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\nHarbor & Pine",
+    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\nHarbor & Pine",
                                      "ladder.stages[2].offset_days": "6"})
     response = client.post("/settings/preview", data={**form, "preview": "reminder_1", "csrf_token": _token(client)})
     assert response.status_code == 200
@@ -285,7 +271,7 @@ def test_preview_json_follows_the_typing(client: FlaskClient) -> None:
 def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient, owner: Owner,
                                                             sessions: sessionmaker[Session]) -> None:
     token = _token(client)
-    unticked = _form(Rules.default(), observe=False)
+    unticked = rules_form(Rules.default(), observe=False)
     response = client.post("/settings", data={**unticked, "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/settings/live"
     with sessions() as db:
@@ -300,7 +286,7 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
         logged = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "mode_changed")).one()
         assert logged.organization_id == owner.organization_id and logged.message.startswith("Live mode switched on")
     assert ">Switch to observe mode</button>" in client.get("/settings/live").get_data(as_text=True)
-    ticked = _form(Rules.default(), observe=True)
+    ticked = rules_form(Rules.default(), observe=True)
     assert client.post("/settings", data={**ticked, "csrf_token": token}).status_code == 302
     with sessions() as db:
         assert load_rules(db, owner.organization_id).mode == "observe"
