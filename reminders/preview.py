@@ -38,8 +38,10 @@ def sample_context(
     reply_to: str = "accounts@harbourjoinery.example",
     today: dt.date = SAMPLE_TODAY,
     days_overdue: int | None = None,
+    ways_to_pay: tuple[str, ...] | None = None,
 ) -> ReminderContext:
-    """`days_overdue`: how late the main invoice is (the settings page passes the stage's timing)."""
+    """`days_overdue`: how late the main invoice is (the settings page passes the stage's timing);
+    `ways_to_pay`: None for the sample's bank transfer and check lines."""
     days = _SAMPLE_DAYS_OVERDUE.get(stage, 0) if days_overdue is None else days_overdue  # an unknown stage fails in ReminderContext
     return ReminderContext(
         company_name=company_name,
@@ -56,7 +58,7 @@ def sample_context(
         ways_to_pay=(
             f"Bank transfer to {company_name}, account 12345678, routing 021000021",
             f"Check payable to {company_name}, 12 Quay Street, Portsmouth",
-        ),
+        ) if ways_to_pay is None else ways_to_pay,
         credit_hold=stage == "final_notice",
         referral_date=today + dt.timedelta(days=14) if stage == "final_notice" else None,
     )

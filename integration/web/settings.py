@@ -166,6 +166,7 @@ def _render(typed: TypedStage) -> RenderedEmail:
         typed.stage.template, company_name=company, locale=organization.locale, currency=organization.base_currency,
         sender_name=sender.from_name or company, signature=sender.signature,
         reply_to=sender.reply_to or DEFAULT_FROM_ADDRESS, days_overdue=days,
+        ways_to_pay=(),  # the reminders arpilot sends list none besides the pay-online links (ReminderComposer)
     )
     return render_reminder(context)
 

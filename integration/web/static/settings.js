@@ -23,7 +23,9 @@
     box.id = "preview-" + stage;
     box.setAttribute("aria-live", "polite");
     box.tabIndex = -1;
-    document.getElementById("stage-" + stage).appendChild(box);
+    var stageBox = document.getElementById("stage-" + stage);
+    stageBox.classList.add("stage-previewing");  // the email needs the page's width
+    stageBox.appendChild(box);
     return box;
   }
 
