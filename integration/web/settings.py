@@ -120,8 +120,8 @@ def _rules_page(values: dict[str, Any], errors: dict[str, str], mode: str, *, mi
         connections = _connections(db)
     return render_template(
         "settings/rules.html", sections=SECTIONS, values=values, errors=errors, mode=mode, mixed=mixed,
-        shown=shown, prompts=_built_in_prompts(connections), stage_titles=STAGE_TITLES,
-        provider_names=_provider_names(connections), fields=FIELDS,
+        shown=shown, prompts=_built_in_prompts(connections), provider_names=_provider_names(connections),
+        fields=FIELDS, sendgrid=runtime().settings.sendgrid_api_key is not None,
     )
 
 

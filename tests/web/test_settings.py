@@ -366,3 +366,20 @@ def test_promise_and_payment_plan_are_checked_then_stored_and_honoured(client: F
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     page = client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True)
     assert "Payment plan" in page and f"Promised by {first.isoformat()}" in page
+
+
+def test_pages_work_before_anything_is_connected(app: Flask, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as db:
+        organization = Organization(name="Fresh Co")
+        db.add(organization)
+        db.flush()
+        user = User(organization_id=organization.id, provider="xero", subject="sub-fresh")
+        db.add(user)
+        db.flush()
+        fresh = Owner(organization.id, 0, user.id, 0, 0)
+    client = _sign_in(app, fresh)
+    assert "No active connection" in client.get("/settings/live").get_data(as_text=True)
+    assert "No customers yet" in client.get("/settings/customers").get_data(as_text=True)
+    html = client.get("/settings").get_data(as_text=True)
+    assert "Turn off" not in html and "your accounting system sends the invoice itself" in html
+    assert client.get("/settings/preview/courtesy.json").get_json()["subject"]
