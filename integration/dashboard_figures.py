@@ -137,10 +137,12 @@ def bars(values: Mapping[str, Decimal], *, width: float, height: float, gap: flo
     return bars_
 
 
-def line_points(values: Sequence[Decimal | int | None], *, width: float, height: float) -> list[tuple[float, float] | None]:
-    """Each value's point on a line spanning `width`, scaled to `height` from zero (None stays None: a gap)."""
-    known = [Decimal(v) for v in values if v is not None]
-    top = max(known, default=ZERO)
+def line_points(values: Sequence[Decimal | int | None], *, width: float, height: float,
+                top: Decimal | None = None) -> list[tuple[float, float] | None]:
+    """Each value's point on a line spanning `width`, scaled from zero so that `top` (default: the
+    largest value) is `height` high; None stays None, a gap in the line."""
+    if top is None:
+        top = max((Decimal(v) for v in values if v is not None), default=ZERO)
     step = width / (len(values) - 1) if len(values) > 1 else 0.0
     points: list[tuple[float, float] | None] = []
     for index, value in enumerate(values):

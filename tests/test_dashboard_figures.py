@@ -109,3 +109,4 @@ def test_line_points_leave_gaps_for_unknown_values() -> None:
     assert polyline(points) == ["0,50", "200,0 300,75"]
     assert line_points([None], width=10, height=10) == [None] and polyline([None]) == []
     assert line_points([Decimal(0), Decimal(0)], width=10, height=10) == [(0, 10), (10, 10)]
+    assert line_points([Decimal(5)] * 2, width=10, height=10, top=Decimal(20)) == [(0, 7.5), (10, 7.5)]
