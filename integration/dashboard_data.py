@@ -160,7 +160,7 @@ def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
-class _Names:
+class CustomerNames:
     """Customer names and phones of the organization, by (connection, provider id)."""
 
     def __init__(self, session: Session, organization_id: int) -> None:
@@ -175,7 +175,7 @@ class _Names:
         return row.phone if row else None
 
 
-def _line(row: Action, names: _Names) -> ActionLine:
+def _line(row: Action, names: CustomerNames) -> ActionLine:
     return ActionLine(row.id, row.completed_at or row.created_at, kind_label(row.kind),
                       names.name(row.connection_id, row.payload.get("customer_id")), row.reason, row.status.value)
 
@@ -195,9 +195,9 @@ def connection_health(session: Session, organization_id: int, interval: dt.timed
     return health
 
 
-def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, names: _Names | None = None) -> list[CallTask]:
+def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, names: CustomerNames | None = None) -> list[CallTask]:
     """Call tasks from the last CALL_LIST_DAYS with no settling outcome and something still owed."""
-    names = names or _Names(session, organization_id)
+    names = names or CustomerNames(session, organization_id)
     tasks = session.scalars(
         scoped(Action, organization_id).where(
             Action.kind == ActionKind.CREATE_CALL_TASK.value, Action.status == ActionStatus.DONE,
@@ -253,9 +253,9 @@ def _customer_history(session: Session, organization_id: int, connection_id: int
     return tuple(HistoryLine(e.created_at, e.message) for e in entries)
 
 
-def account_flags(session: Session, organization_id: int, names: _Names | None = None) -> tuple[list[AccountFlag], list[AccountFlag]]:
+def account_flags(session: Session, organization_id: int, names: CustomerNames | None = None) -> tuple[list[AccountFlag], list[AccountFlag]]:
     """Customers on credit hold now and customers moved to mid-month terms, with the policy's reason."""
-    names = names or _Names(session, organization_id)
+    names = names or CustomerNames(session, organization_id)
     rows = session.scalars(
         scoped(Action, organization_id).where(
             Action.status == ActionStatus.DONE,
@@ -278,7 +278,7 @@ def account_flags(session: Session, organization_id: int, names: _Names | None =
     return flags(hold.items()), flags(terms.items())
 
 
-def _escalations(session: Session, organization_id: int, now: dt.datetime, names: _Names) -> list[ActionLine]:
+def _escalations(session: Session, organization_id: int, now: dt.datetime, names: CustomerNames) -> list[ActionLine]:
     rows = session.scalars(
         scoped(Action, organization_id).where(
             Action.kind == ActionKind.RECOMMEND_ESCALATION.value, Action.status == ActionStatus.DONE,
@@ -288,7 +288,7 @@ def _escalations(session: Session, organization_id: int, now: dt.datetime, names
     return [_line(row, names) for row in rows]
 
 
-def _outbox(session: Session, organization_id: int, names: _Names) -> list[OutboxLine]:
+def _outbox(session: Session, organization_id: int, names: CustomerNames) -> list[OutboxLine]:
     rows = session.scalars(
         scoped(Action, organization_id).where(Action.kind.in_(EMAIL_KINDS))
         .order_by(Action.updated_at.desc(), Action.id.desc()).limit(OUTBOX_LIMIT)
@@ -304,7 +304,7 @@ def _outbox(session: Session, organization_id: int, names: _Names) -> list[Outbo
     ]
 
 
-def _today_actions(session: Session, organization_id: int, since: dt.datetime, names: _Names) -> list[ActionLine]:
+def _today_actions(session: Session, organization_id: int, since: dt.datetime, names: CustomerNames) -> list[ActionLine]:
     rows = session.scalars(
         scoped(Action, organization_id).where(or_(Action.created_at >= since, Action.completed_at >= since))
         .order_by(Action.id)
@@ -312,7 +312,7 @@ def _today_actions(session: Session, organization_id: int, since: dt.datetime, n
     return [_line(row, names) for row in rows]
 
 
-def _observed(session: Session, organization_id: int, since: dt.datetime, names: _Names) -> list[ActionLine]:
+def _observed(session: Session, organization_id: int, since: dt.datetime, names: CustomerNames) -> list[ActionLine]:
     """What the latest observe-mode cycle of each connection decided today (nothing was done)."""
     lines = []
     for connection_id in session.scalars(scoped(Connection, organization_id).with_only_columns(Connection.id)):
@@ -367,7 +367,7 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
         raise LookupError(f"organization {organization_id} does not exist")
     today = local_today(now, organization.timezone)
     since = start_of_local_day(today, organization.timezone)
-    names = _Names(session, organization_id)
+    names = CustomerNames(session, organization_id)
     aging, trend_ = _figures(session, organization_id, today)
     on_hold, mid_month = account_flags(session, organization_id, names)
     return Dashboard(
