@@ -19,6 +19,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.base import AuthExpired
 from integration.db import transaction
 from integration.models import (
     Action,
@@ -235,3 +236,34 @@ def own_csrf_token(app: Flask, client: FlaskClient) -> str:
         token = generate_csrf()
         cookie.update(flask_session)
     return token
+
+
+def test_observe_mode_shows_what_would_be_done(world: World, app: Flask) -> None:
+    assert world.cycle().status == "observed"
+    html = sign_in(app, world.organization_id).get("/").get_data(as_text=True)
+    observed = html.split('id="observed-heading"')[1].split("</table>")[0]
+    assert "Reminder email" in observed and "Call task" in observed and "Cobalt Dental" in observed
+    assert "No calls to make." in html  # nothing was planned, so nobody is asked to phone yet
+
+
+def test_an_outcome_is_kept_when_the_provider_cannot_take_the_note(
+    live_world: World, app: Flask, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreachable(*_: object) -> object:
+        def connector(*_: object) -> object:
+            raise AuthExpired("the grant was revoked")
+        return connector
+
+    monkeypatch.setattr(dashboard, "connector_factory", unreachable)
+    task = call_task(live_world, "Cobalt")
+    client = sign_in(app, live_world.organization_id)
+    notes = live_world.notes()
+    response = client.post(f"/calls/{task.id}/outcome", data={"csrf_token": csrf_token(client), "outcome": "disputed"})
+    assert response.status_code == 302
+    assert "but the note could not be written in the accounting system: the grant was revoked" in client.get("/").get_data(as_text=True)
+    assert live_world.notes() == notes
+    with live_world.sessions() as session:
+        entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
+        pause = session.scalars(select(InvoicePause)).one()
+    assert (entry.level, entry.details["note"], entry.details["note_error"]) == ("warning", "failed", "the grant was revoked")
+    assert pause.disputed  # the owner's word holds the ladder even so
