@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -96,7 +97,7 @@ class CallTask:
     stage: str
     reason: str
     talking_points: tuple[str, ...]
-    invoices: tuple[str, ...]  # "INV-1001: 450.00 USD open"
+    invoices: tuple[str, ...]  # "invoice 1001, 450.00 USD": what is open now
     history: tuple[HistoryLine, ...]
     created_at: dt.datetime
     attempts: int  # earlier outcomes that left the call open ("no answer")
@@ -146,7 +147,8 @@ class Dashboard:
     connections: list[ConnectionHealth]
     aging: dict[str, dict[str, Decimal]]
     trend: dict[str, list[TrendPoint]]
-    today_actions: list[ActionLine]
+    today_actions: list[ActionLine]  # notes left out: they come with the email or call they record
+    today_counts: dict[str, int]  # label -> how many, notes included
     observed: list[ActionLine]  # decided today in observe mode: shown, nothing done
     calls: list[CallTask]
     escalations: list[ActionLine]
@@ -228,7 +230,7 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
             phone=details.get("phone") or names.phone(task.connection_id, customer_id),
             stage=(task.payload.get("stage") or "").replace("_", " "), reason=task.reason,
             talking_points=tuple(details.get("talking_points") or ()),
-            invoices=tuple(f"{i.number}: {i.balance:.2f} {i.currency} open" for i in invoices),
+            invoices=tuple(f"invoice {i.number}, {i.balance:.2f} {i.currency}" for i in invoices),
             history=_customer_history(session, organization_id, task.connection_id, customer_id),
             created_at=task.created_at, attempts=len(logged),
         ))
@@ -304,12 +306,15 @@ def _outbox(session: Session, organization_id: int, names: CustomerNames) -> lis
     ]
 
 
-def _today_actions(session: Session, organization_id: int, since: dt.datetime, names: CustomerNames) -> list[ActionLine]:
+def _today_actions(session: Session, organization_id: int, since: dt.datetime,
+                   names: CustomerNames) -> tuple[list[ActionLine], dict[str, int]]:
+    """Today's actions but the notes that accompany them, and how many of each kind (notes too)."""
     rows = session.scalars(
         scoped(Action, organization_id).where(or_(Action.created_at >= since, Action.completed_at >= since))
         .order_by(Action.id)
-    )
-    return [_line(row, names) for row in rows]
+    ).all()
+    counts = Counter(kind_label(row.kind) for row in rows)
+    return [_line(row, names) for row in rows if row.kind != ActionKind.ADD_NOTE.value], dict(counts.most_common())
 
 
 def _observed(session: Session, organization_id: int, since: dt.datetime, names: CustomerNames) -> list[ActionLine]:
@@ -370,11 +375,12 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
     names = CustomerNames(session, organization_id)
     aging, trend_ = _figures(session, organization_id, today)
     on_hold, mid_month = account_flags(session, organization_id, names)
+    today_actions, today_counts = _today_actions(session, organization_id, since, names)
     return Dashboard(
         organization=organization, today=today,
         connections=connection_health(session, organization_id, interval, now),
         aging=aging, trend=trend_,
-        today_actions=_today_actions(session, organization_id, since, names),
+        today_actions=today_actions, today_counts=today_counts,
         observed=_observed(session, organization_id, since, names),
         calls=open_call_tasks(session, organization_id, now, names),
         escalations=_escalations(session, organization_id, now, names),

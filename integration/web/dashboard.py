@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -58,7 +59,7 @@ def _render(organization_id: int, errors: dict[int, OutcomeError] | None = None,
     return render_template(
         "dashboard.html", data=data, outcomes=list(CallOutcome), errors=errors or {}, provider_names=PROVIDER_NAMES,
         aging_charts=aging_charts(data), trend_charts=trend_charts(data), bucket_labels=BUCKET_LABELS,
-        chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT,
+        chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, zone=ZoneInfo(data.organization.timezone),
     ), status
 
 
