@@ -66,6 +66,14 @@ class CallTaskNotFound(LookupError):
     """No call task with this id in the organization (another organization's looks the same)."""
 
 
+class CallAlreadyLogged(Exception):
+    """The call already has an outcome that settles it (a double submit, or a stale page)."""
+
+    def __init__(self, outcome: CallOutcome) -> None:
+        super().__init__(f"this call was already recorded as {outcome.label!r}")
+        self.outcome = outcome
+
+
 @dataclass(frozen=True, slots=True)
 class LoggedOutcome:
     entry_id: int
@@ -111,6 +119,17 @@ def find_call_task(session: Session, organization_id: int, action_id: int) -> Ac
     ).one_or_none()
 
 
+def settling_outcome(session: Session, organization_id: int, action_id: int) -> CallOutcome | None:
+    """The outcome that ended this call task, if one did."""
+    for entry in session.scalars(scoped(ActivityEntry, organization_id).where(
+        ActivityEntry.kind == ACTIVITY_KIND, ActivityEntry.action_id == action_id,
+    )):
+        outcome = CallOutcome(entry.details["outcome"])
+        if outcome.settles_task:
+            return outcome
+    return None
+
+
 ConnectorFor = Callable[[Connection, Organization], Connector]
 
 
@@ -123,6 +142,9 @@ def log_call_outcome(
         task = find_call_task(session, organization_id, action_id)
         if task is None:
             raise CallTaskNotFound(f"no call task {action_id}")
+        settled = settling_outcome(session, organization_id, task.id)
+        if settled is not None:
+            raise CallAlreadyLogged(settled)
         invoice_ids = list(task.payload.get("invoice_ids") or ())
         entry = ActivityEntry(
             organization_id=organization_id, connection_id=task.connection_id, action_id=task.id, kind=ACTIVITY_KIND,

@@ -9,7 +9,7 @@ from flask import Flask, session
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.web import connect, dashboard, security, webhooks
-from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
+from integration.web.nav import NAV_CONFIG_KEY
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -43,7 +43,6 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     connect.init_app(app)
     dashboard.init_app(app)
-    add_nav_item(app, "dashboard", "Dashboard")
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from integration.call_outcomes import (
+    CallAlreadyLogged,
     CallOutcome,
     CallTaskNotFound,
     OutcomeError,
@@ -32,6 +33,7 @@ from integration.policy.aging import local_today
 from integration.providers import connector_factory
 from integration.web.auth import owner_required
 from integration.web.connect import PROVIDER_NAMES, now, page, runtime, signed_in_organization_id
+from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)
 
@@ -42,6 +44,7 @@ BUCKET_LABELS = {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "dashboard", dashboard)
     app.register_blueprint(bp)
+    add_nav_item(app, "dashboard", "Dashboard")
 
 
 def dashboard() -> ResponseReturnValue:
@@ -103,6 +106,9 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
         return page("No such call", "This call task does not exist.", 404)
     except OutcomeError as error:
         return _render(organization_id, {action_id: error}, 400)
+    except CallAlreadyLogged as already:
+        flash(f"This call was already recorded as “{already.outcome.label}”; nothing more was written.", "ok")
+        return redirect(url_for("dashboard") + "#calls-heading")
     if logged.note_error:
         flash(f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
               f"{logged.note_error}", "error")

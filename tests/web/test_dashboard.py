@@ -267,3 +267,16 @@ def test_an_outcome_is_kept_when_the_provider_cannot_take_the_note(
         pause = session.scalars(select(InvoicePause)).one()
     assert (entry.level, entry.details["note"], entry.details["note_error"]) == ("warning", "failed", "the grant was revoked")
     assert pause.disputed  # the owner's word holds the ladder even so
+
+
+def test_a_double_submit_records_the_call_once(live_world: World, app: Flask) -> None:
+    task = call_task(live_world, "Cobalt")
+    client = sign_in(app, live_world.organization_id)
+    form = {"csrf_token": csrf_token(client), "outcome": "paid"}
+    assert client.post(f"/calls/{task.id}/outcome", data=form).status_code == 302
+    assert client.post(f"/calls/{task.id}/outcome", data={**form, "outcome": "disputed"}).status_code == 302
+    assert "This call was already recorded as “Paid”" in client.get("/").get_data(as_text=True)
+    assert live_world.notes()[task.payload["invoice_ids"][0]].count("call to customer") == 1
+    with live_world.sessions() as session:
+        assert len(session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).all()) == 1
+        assert session.scalars(select(InvoicePause)).all() == []
