@@ -13,6 +13,7 @@ days up to it × 90. Amounts are per currency, never converted.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,35 +81,53 @@ def _settlements(invoices: Sequence[Invoice], payments: Iterable[Payment]) -> di
 
 
 def trend(invoices: Iterable[Invoice], payments: Iterable[Payment], days: Sequence[dt.date]) -> dict[str, list[TrendPoint]]:
-    """Receivables, overdue and DSO at each of `days`, per currency (currencies sorted)."""
+    """Receivables, overdue and DSO at each of `days` (ascending), per currency (currencies sorted)."""
     billed = [i for i in invoices if i.status in _BILLED]
     settled = _settlements(billed, payments)
+    count = len(days)
     series: dict[str, list[TrendPoint]] = {}
     for currency in sorted({i.total.currency for i in billed}):
-        mine = [i for i in billed if i.total.currency == currency]
-        series[currency] = [_point(mine, settled, day) for day in days]
+        receivable, overdue, sales = [ZERO] * count, [ZERO] * count, [ZERO] * count
+        for invoice in billed:
+            if invoice.total.currency == currency:
+                _add(invoice, sorted(settled.get(invoice.provider_id, ())), days, receivable, overdue, sales)
+        series[currency] = [
+            TrendPoint(day, receivable[k], overdue[k], _dso(receivable[k], sales[k])) for k, day in enumerate(days)
+        ]
     return series
 
 
-def _point(invoices: Sequence[Invoice], settled: Mapping[str, list[tuple[dt.date, Decimal]]], day: dt.date) -> TrendPoint:
-    receivable = overdue = sales = ZERO
-    window_start = day - dt.timedelta(days=DSO_WINDOW_DAYS)
-    for invoice in invoices:
-        if invoice.issue_date > day:
-            continue
-        if invoice.issue_date > window_start:
-            sales += invoice.total.amount
-        paid_later = sum((amount for when, amount in settled.get(invoice.provider_id, ()) if when > day), ZERO)
-        owed = min(invoice.total.amount, invoice.balance.amount + paid_later)
+def _add(invoice: Invoice, paid: list[tuple[dt.date, Decimal]], days: Sequence[dt.date],
+         receivable: list[Decimal], overdue: list[Decimal], sales: list[Decimal]) -> None:
+    """Add one invoice's part to each day's sums. The days ascend, so what was paid after each
+    day only shrinks: one pass over the invoice's settlements serves every day, and the pass
+    ends once the invoice is settled for good."""
+    total, balance, issued = invoice.total.amount, invoice.balance.amount, invoice.issue_date
+    due = invoice.due_date or issued
+    first = bisect_left(days, issued)
+    for k in range(first, bisect_left(days, issued + dt.timedelta(days=DSO_WINDOW_DAYS))):
+        sales[k] += total
+    paid_later = sum((amount for _, amount in paid), ZERO)
+    settled = 0
+    for k in range(first, len(days)):
+        day = days[k]
+        while settled < len(paid) and paid[settled][0] <= day:
+            paid_later -= paid[settled][1]
+            settled += 1
+        owed = min(total, balance + paid_later)
         if owed <= ZERO:
+            if settled == len(paid):
+                return  # nothing more will be paid back in: owed stays nothing on every later day
             continue
-        receivable += owed
-        if days_overdue(invoice, day) > 0:
-            overdue += owed
-    dso = None
-    if sales > ZERO:
-        dso = int((receivable / sales * DSO_WINDOW_DAYS).to_integral_value(ROUND_HALF_UP))
-    return TrendPoint(day, receivable, overdue, dso)
+        receivable[k] += owed
+        if day > due:
+            overdue[k] += owed
+
+
+def _dso(receivable: Decimal, sales: Decimal) -> int | None:
+    if sales <= ZERO:
+        return None
+    return int((receivable / sales * DSO_WINDOW_DAYS).to_integral_value(ROUND_HALF_UP))
 
 
 # --- chart geometry (the SVG is drawn by the template from these numbers) -----------------------
