@@ -338,7 +338,7 @@ def _observed(session: Session, organization_id: int, since: dt.datetime, names:
 def _figures(session: Session, organization_id: int, today: dt.date) -> tuple[dict[str, dict[str, Decimal]], dict[str, list[TrendPoint]]]:
     days = month_ends(today)
     earliest = days[0] - dt.timedelta(days=DSO_WINDOW_DAYS)
-    since = start_of_local_day(days[0], "UTC")
+    since = dt.datetime.combine(days[0], dt.time(), dt.UTC)
     # Whatever could have been owed on the first day or invoiced in the DSO window before it.
     invoices = [invoice_record(row) for row in session.scalars(scoped(MirroredInvoice, organization_id).where(
         MirroredInvoice.status.in_((InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value)),
