@@ -143,7 +143,9 @@ def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world
     with live_world.sessions() as session:
         pauses = {p.invoice_provider_id: p.promise_to_pay for p in session.scalars(select(InvoicePause))}
         entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
+        recorded = session.scalars(select(ActivityEntry.invoice_provider_id).where(ActivityEntry.kind == "owner_invoice_settings")).all()
     assert pauses == dict.fromkeys(task.payload["invoice_ids"], dt.date(2026, 12, 4))
+    assert sorted(recorded) == sorted(task.payload["invoice_ids"])  # like a promise set on the settings page
     assert (entry.action_id, entry.details["outcome"], entry.details["note"]) == (task.id, "promised", "written")
     # A week on, invoice 1003 would be at past due 30; the promise holds the ladder for it.
     before = {a.id for a in live_world.actions()}
@@ -161,13 +163,17 @@ def test_dispute_and_no_answer(live_world: World, app: Flask) -> None:
     page = client.get("/").get_data(as_text=True)
     assert f'id="call-{cobalt.id}"' in page and "tried 1×" in page  # still to call, with the try in its history
     assert "Call outcome: No answer." in page
+    with transaction(live_world.sessions) as session:  # the owner had already recorded a promise on the invoice
+        session.add(InvoicePause(connection_id=live_world.connection_id, invoice_provider_id=cobalt.payload["invoice_ids"][0],
+                                 promise_to_pay=dt.date(2026, 12, 20), note="said after Christmas"))
     assert client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "disputed"}).status_code == 302
     assert f'id="call-{cobalt.id}"' not in client.get("/").get_data(as_text=True)
     note = live_world.notes()[cobalt.payload["invoice_ids"][0]]
     assert "arpilot: call to customer: no answer." in note and "customer disputes the invoice" in note
     with live_world.sessions() as session:
         pause = session.scalars(select(InvoicePause)).one()
-    assert (pause.invoice_provider_id, pause.disputed, pause.promise_to_pay) == (cobalt.payload["invoice_ids"][0], True, None)
+    assert (pause.invoice_provider_id, pause.disputed, pause.promise_to_pay, pause.note) == (
+        cobalt.payload["invoice_ids"][0], True, dt.date(2026, 12, 20), "said after Christmas")  # what stood stays
 
 
 @pytest.mark.parametrize(("form", "message"), [
