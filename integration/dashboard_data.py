@@ -101,6 +101,7 @@ class CallTask:
     history: tuple[HistoryLine, ...]
     created_at: dt.datetime
     attempts: int  # earlier outcomes that left the call open ("no answer")
+    customer_row: int | None  # the mirrored customer's id, for the customer's settings page
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,10 @@ class CustomerNames:
         row = self.rows.get((connection_id, customer_id))
         return row.phone if row else None
 
+    def row_id(self, connection_id: int, customer_id: str) -> int | None:
+        row = self.rows.get((connection_id, customer_id))
+        return row.id if row else None
+
 
 def _line(row: Action, names: CustomerNames) -> ActionLine:
     return ActionLine(row.id, row.completed_at or row.created_at, kind_label(row.kind),
@@ -232,7 +237,7 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
             talking_points=tuple(details.get("talking_points") or ()),
             invoices=tuple(f"invoice {i.number}, {i.balance:.2f} {i.currency}" for i in invoices),
             history=_customer_history(session, organization_id, task.connection_id, customer_id),
-            created_at=task.created_at, attempts=len(logged),
+            created_at=task.created_at, attempts=len(logged), customer_row=names.row_id(task.connection_id, customer_id),
         ))
     return calls
 

@@ -113,6 +113,7 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
     assert html.count('class="card" id="call-') == 2
     assert "O&#39;Brien\\Sons Hardware" in html and "Cobalt Dental" in html
     assert "Invoice 1003: 200.00 USD open, 25 days late" in html
+    assert re.search(r"""<a href="/settings/customers/\d+">Cobalt Dental's settings: pause, exclude, payment plan</a>""", html)
     for label in OUTCOME_BUTTONS:
         assert html.count(f">{label}</button>") == 2
     # Today's actions, the outbox (the reminder's subject), connection health.
