@@ -80,7 +80,8 @@ class CallAlreadyLogged(Exception):
 @dataclass(frozen=True, slots=True)
 class LoggedOutcome:
     entry_id: int
-    note_error: str | None  # None: the note is on every invoice at the provider
+    note_error: str | None  # why the note could not be written at the provider
+    note_written: bool
 
 
 def parse_outcome(outcome: str, promised_on: str, comment: str, today: dt.date) -> tuple[CallOutcome, dt.date | None, str]:
@@ -116,10 +117,11 @@ def note_text(outcome: CallOutcome, promised_on: dt.date | None, comment: str) -
     return f"arpilot: call to customer: {said}." + (f" {comment}" if comment else "")
 
 
-def find_call_task(session: Session, organization_id: int, action_id: int) -> Action | None:
-    return session.scalars(
-        scoped(Action, organization_id).where(Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value)
-    ).one_or_none()
+def find_call_task(session: Session, organization_id: int, action_id: int, *, lock: bool = False) -> Action | None:
+    """The organization's call task `action_id`; `lock` holds its row (PostgreSQL) so that two
+    outcomes posted at once for one call are recorded one after the other."""
+    statement = scoped(Action, organization_id).where(Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value)
+    return session.scalars(statement.with_for_update(of=Action) if lock else statement).one_or_none()
 
 
 def settling_outcome(session: Session, organization_id: int, action_id: int) -> CallOutcome | None:
@@ -138,11 +140,13 @@ ConnectorFor = Callable[[Connection, Organization], Connector]
 
 def log_call_outcome(
     sessions: sessionmaker[Session], organization_id: int, action_id: int, outcome: CallOutcome,
-    promised_on: dt.date | None, comment: str, connector_for: ConnectorFor, today: dt.date,
+    promised_on: dt.date | None, comment: str, connector_for: ConnectorFor, today: dt.date, *, write_note: bool = True,
 ) -> LoggedOutcome:
+    """Record the outcome; `write_note` False (observe mode: arpilot writes nothing in the books)
+    records it and its pause without the note."""
     text = note_text(outcome, promised_on, comment)
     with transaction(sessions) as session:
-        task = find_call_task(session, organization_id, action_id)
+        task = find_call_task(session, organization_id, action_id, lock=True)
         if task is None:
             raise CallTaskNotFound(f"no call task {action_id}")
         settled = settling_outcome(session, organization_id, task.id)
@@ -165,20 +169,27 @@ def log_call_outcome(
         connection = session.get(Connection, task.connection_id)
         organization = session.get(Organization, organization_id)
         session.expunge_all()
+    if not write_note:
+        _note_state(sessions, entry_id, "not written: observe mode")
+        return LoggedOutcome(entry_id, None, note_written=False)
     error = None
     try:
         connector = connector_for(connection, organization)  # type: ignore[arg-type]
         write_invoice_notes(connector, invoice_ids, Note(text=text, action_id=f"{NOTE_PREFIX}call-{entry_id}", on=today), key)
     except (ConnectorError, ConfigError) as exc:
         error = redact(str(exc)) or type(exc).__name__
+    _note_state(sessions, entry_id, "written" if error is None else "failed", error)
+    return LoggedOutcome(entry_id, error, note_written=error is None)
+
+
+def _note_state(sessions: sessionmaker[Session], entry_id: int, state: str, error: str | None = None) -> None:
     with transaction(sessions) as session:
         stored = session.get(ActivityEntry, entry_id)
         assert stored is not None
-        stored.details = {**stored.details, "note": "written" if error is None else "failed", "note_error": error}
+        stored.details = {**stored.details, "note": state, "note_error": error}
         if error is not None:
             stored.level = "warning"
             stored.message += f" The note could not be written at the provider: {error}"
-    return LoggedOutcome(entry_id, error)
 
 
 def _pause(session: Session, organization_id: int, connection_id: int, invoice_ids: list[str], outcome: CallOutcome,

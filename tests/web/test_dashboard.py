@@ -309,3 +309,18 @@ def test_on_xero_the_outcome_goes_into_the_invoices_history(
         assert client.post(f"/calls/{task.id}/outcome", data=form).status_code == 302
         history = xero.history()[task.payload["invoice_ids"][0]]
         assert any("customer promised to pay by 2026-12-01" in record["Details"] for record in history)
+
+
+def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_books(live_world: World, app: Flask) -> None:
+    live_world.set_rules({"mode": "observe"})  # the owner went back to observe mode after a live cycle
+    task = call_task(live_world, "Cobalt")
+    client = sign_in(app, live_world.organization_id)
+    notes = live_world.notes()
+    form = {"csrf_token": csrf_token(client), "outcome": "promised", "promised_on": "2026-12-01"}
+    assert client.post(f"/calls/{task.id}/outcome", data=form).status_code == 302
+    assert "Observe mode: no note was written in the accounting system." in client.get("/").get_data(as_text=True)
+    assert live_world.notes() == notes
+    with live_world.sessions() as session:
+        entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
+        pause = session.scalars(select(InvoicePause)).one()
+    assert entry.details["note"] == "not written: observe mode" and pause.promise_to_pay == dt.date(2026, 12, 1)
