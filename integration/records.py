@@ -109,6 +109,11 @@ class CustomerRecord:
     activity: list[ActivityEntry]
 
     @property
+    def invoice_numbers(self) -> dict[str, str]:
+        """provider id -> invoice number, to name invoices the way the owner and their customer do."""
+        return {invoice.provider_id: invoice.number for invoice in self.invoices}
+
+    @property
     def open_balance(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
         for invoice in self.invoices:

@@ -96,8 +96,8 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
              for p in record.payments],
         )),
         ("promises.csv", _csv(
-            ("invoice_id", "disputed", "promise_to_pay", "payment_plan", "note", "updated_at"),
-            [(p.invoice_provider_id, p.disputed, p.promise_to_pay,
+            ("invoice_id", "invoice_number", "disputed", "promise_to_pay", "payment_plan", "note", "updated_at"),
+            [(p.invoice_provider_id, record.invoice_numbers.get(p.invoice_provider_id), p.disputed, p.promise_to_pay,
               " ".join(f"{i.get('date')}:{i.get('amount')}" for i in p.plan), p.note, p.updated_at.isoformat())
              for p in record.pauses],
         )),

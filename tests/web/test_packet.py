@@ -35,6 +35,7 @@ def test_packet_holds_every_item_of_the_customer(web_app: Flask, two_orgs: tuple
     assert [r["provider_id"] for r in _table(archive, "payments.csv")] == ["P9"]
     promises = {r["invoice_id"]: r for r in _table(archive, "promises.csv")}
     assert promises["131"]["promise_to_pay"] == "2026-11-30" and promises["132"]["disputed"] == "True"
+    assert promises["131"]["invoice_number"] == mine.invoice_numbers[1]
     a1, a2, a3, a4, a5, _quiet = mine.action_ids
     assert [int(r["action_id"]) for r in _table(archive, "emails.csv")] == [a1, a2]
     assert [int(r["action_id"]) for r in _table(archive, "calls.csv")] == [a3]
