@@ -41,7 +41,7 @@ def db_downgrade(revision: str) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def web(host: str, port: int) -> None:
     """Serve the owner's web app (embedded defaults, with both sandboxes, unless configured otherwise)."""
     from integration.demo.embedded import start_embedded_sandboxes
