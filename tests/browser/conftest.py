@@ -6,6 +6,7 @@ A missing chromium fails the run under CI=true and skips these tests elsewhere.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from tests.browser.live import LiveArpilot, live_arpilot
 from tests.browser.tab import Tab
+from tests.sandbox.conftest import small_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,7 +60,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveArpilot]:
+    """arpilot on the demo company, as `arpilot web` serves it."""
     with live_arpilot(tmp_path / "var") as served:
+        yield served
+
+
+@pytest.fixture
+def small_live(tmp_path: Path) -> Iterator[LiveArpilot]:
+    """arpilot on a company of five invoices: a live cycle takes a second instead of a minute of
+    QuickBooks request pacing, and still plans reminders, notes and call tasks."""
+    with live_arpilot(tmp_path / "var", small_scenario(dt.date.today())) as served:
         yield served
 
 

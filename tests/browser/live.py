@@ -7,6 +7,7 @@ process environment, not from this test's; a test runs a cycle with `LiveArpilot
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -18,13 +19,18 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxServer
 from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
 from integration.config import load_settings
 from integration.cycle import CycleSummary, cycle_once, default_deps
-from integration.models import Connection
-from integration.scenario import generate_demo_company
+from integration.db import transaction
+from integration.models import Connection, Organization
+from integration.policy.rules import Rules
+from integration.rules_store import load_rules, save_rules
+from integration.providers import connector_factory
+from integration.scenario import Scenario, generate_demo_company
 from integration.web import create_app
 
 
@@ -48,9 +54,25 @@ class LiveArpilot:
             rows = db.execute(select(Connection.provider, Connection.display_name).order_by(Connection.id))
             return [(provider, name) for provider, name in rows]
 
+    def rules(self) -> Rules:
+        """The saved rules of the one organization these tests sign up."""
+        with self.app.extensions["arpilot"].sessions() as db:
+            [organization_id] = db.scalars(select(Organization.id))
+            return load_rules(db, organization_id)
+
+    def set_mode(self, mode: str) -> None:
+        sessions = self.app.extensions["arpilot"].sessions
+        with transaction(sessions) as db:
+            [organization_id] = db.scalars(select(Organization.id))
+            save_rules(db, organization_id, {**load_rules(db, organization_id).to_json(), "mode": mode})
+
     def run_cycles(self) -> list[CycleSummary]:
         """One cycle of every connection, now, as the clock's first run after a connect would."""
-        deps = default_deps(self.app.extensions["arpilot"])
+        runtime = self.app.extensions["arpilot"]
+        # A rate limiter of this app's own: the process-wide one would carry one test's QuickBooks
+        # request budget into the next, which connects the same sandbox company.
+        connectors = connector_factory(runtime.settings, runtime.sessions, limiters=LimiterRegistry())
+        deps = dataclasses.replace(default_deps(runtime), connectors=connectors)
         return [cycle_once(deps, connection_id) for connection_id in self.connection_ids()]
 
 
@@ -60,8 +82,9 @@ def _not_ready(environ, start_response):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def live_arpilot(var_dir: Path) -> Iterator[LiveArpilot]:
-    scenario = generate_demo_company(as_of=dt.date.today())
+def live_arpilot(var_dir: Path, scenario: Scenario | None = None) -> Iterator[LiveArpilot]:
+    """`scenario`: the sandboxes' books (default: the demo company as of today)."""
+    scenario = scenario or generate_demo_company(as_of=dt.date.today())
     with ExitStack() as stack:
         quickbooks = stack.enter_context(SandboxServer(create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
         xero = stack.enter_context(SandboxServer(create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))
