@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import ConsoleMessage, Frame, Page
+from playwright.sync_api import ConsoleMessage, Frame, Locator, Page
 
 A11Y_SCRIPT = (Path(__file__).with_name("a11y.js")).read_text()
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -54,6 +54,13 @@ class Tab:
         """Open `url` (absolute, or a path on the page's origin) and check the page it lands on."""
         response = self.page.goto(url)
         assert response is not None and response.ok, f"{url}: {response.status if response else 'no response'}"
+        self.check(name)
+        return self.page
+
+    def follow(self, control: Locator, name: str) -> Page:
+        """Click a link or submit button and check the page it leads to."""
+        with self.page.expect_navigation():
+            control.click()
         self.check(name)
         return self.page
 

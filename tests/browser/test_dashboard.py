@@ -37,7 +37,5 @@ def test_live_mode_dashboard_lists_calls_with_outcome_buttons(tab, small_live) -
     expect(page.get_by_role("heading", name="Today's actions")).to_be_visible()
     for outcome in CALL_OUTCOMES:
         expect(page.get_by_role("button", name=outcome).first).to_be_visible()
-    page.get_by_role("button", name="No answer").first.click()
-    page.wait_for_load_state("load")
-    tab.check("dashboard-after-no-answer")
+    tab.follow(page.get_by_role("button", name="No answer").first, "dashboard-after-no-answer")
     expect(page.get_by_role("status").first).to_be_visible()

@@ -16,9 +16,8 @@ pytest.importorskip("integration.web.settings")
 def open_settings(tab, live):  # type: ignore[no-untyped-def]
     connect(tab, live, "quickbooks")
     page = tab.page
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
-    page.wait_for_url(live.url("/settings"))
-    tab.check("settings")
+    tab.follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings"), "settings")
+    assert page.url == live.url("/settings"), page.url
     return page
 
 
@@ -26,9 +25,7 @@ def test_a_changed_setting_is_saved(tab, live) -> None:  # type: ignore[no-untyp
     page = open_settings(tab, live)
     page.get_by_label("From name").fill("Harbor Billing Desk")
     page.get_by_label("Days between emails to one customer").fill("9")
-    page.get_by_role("button", name=re.compile(r"^Save")).click()
-    page.wait_for_load_state("load")
-    tab.check("settings-saved")
+    tab.follow(page.get_by_role("button", name=re.compile(r"^Save")), "settings-saved")
     expect(page.get_by_role("status").first).to_contain_text("saved")
     tab.goto(live.url("/settings"), "settings-reloaded")
     expect(page.get_by_label("From name")).to_have_value("Harbor Billing Desk")
@@ -42,9 +39,7 @@ def test_a_changed_setting_is_saved(tab, live) -> None:  # type: ignore[no-untyp
 def test_a_stages_email_is_previewed_as_typed(tab, live) -> None:  # type: ignore[no-untyped-def]
     page = open_settings(tab, live)
     page.get_by_label("From name").fill("Harbor Billing Desk")
-    page.get_by_role("button", name=re.compile(r"Preview")).first.click()
-    page.wait_for_load_state("load")
-    tab.check("settings-preview")
+    tab.follow(page.get_by_role("button", name=re.compile(r"Preview")).first, "settings-preview")
     expect(page.get_by_text("Harbor Billing Desk").first).to_be_visible()
     assert live.rules().sender.from_name != "Harbor Billing Desk", "a preview saves nothing"
 
@@ -52,13 +47,11 @@ def test_a_stages_email_is_previewed_as_typed(tab, live) -> None:  # type: ignor
 def test_switch_to_live_mode_after_seeing_what_it_will_do(tab, live) -> None:  # type: ignore[no-untyped-def]
     page = open_settings(tab, live)
     expect(page.get_by_label("Observe mode")).to_be_checked()
-    page.get_by_role("link", name="Switch to live mode").click()
-    page.wait_for_url(live.url("/settings/live"))
-    tab.check("live-confirmation")
+    tab.follow(page.get_by_role("link", name="Switch to live mode"), "live-confirmation")
+    assert page.url == live.url("/settings/live"), page.url
     assert live.rules().mode == "observe", "the confirmation page changes nothing"
-    page.get_by_role("button", name="Switch to live mode").click()
-    page.wait_for_url(live.url("/settings"))
-    tab.check("settings-live")
+    tab.follow(page.get_by_role("button", name="Switch to live mode"), "settings-live")
+    assert page.url == live.url("/settings"), page.url
     expect(page.get_by_role("status").first).to_contain_text("Live mode is on")
     expect(page.get_by_label("Observe mode")).not_to_be_checked()
     assert live.rules().mode == "live"
