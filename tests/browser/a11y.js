@@ -10,7 +10,8 @@
 // page and compare the keys reached with `focusable`.
 () => {
   const describe = (el) => {
-    let text = (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().replace(/\s+/g, " ");
+    const shown = el instanceof HTMLElement ? el.innerText : el.textContent;  // SVG has no innerText
+    let text = (shown || el.value || el.getAttribute("aria-label") || "").trim().replace(/\s+/g, " ");
     if (text.length > 40) text = text.slice(0, 40) + "…";
     const id = el.id ? `#${el.id}` : "";
     const name = el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : "";
@@ -101,7 +102,9 @@
     const style = getComputedStyle(el);
     const behind = background(el);
     if (behind === null) { unmeasured.push(describe(el)); continue; }
-    const ink = over(rgba(style.color), behind);
+    // SVG text is painted with `fill`; `color` only matters there through currentColor.
+    const paintedWith = el instanceof SVGElement && style.fill.startsWith("rgb") ? style.fill : style.color;
+    const ink = over(rgba(paintedWith), behind);
     const size = parseFloat(style.fontSize);
     const large = size >= 24 || (size >= 18.66 && parseInt(style.fontWeight, 10) >= 700);
     const needed = large ? 3 : 4.5;

@@ -17,8 +17,9 @@ from playwright.sync_api import ConsoleMessage, Frame, Locator, Page
 
 A11Y_SCRIPT = (Path(__file__).with_name("a11y.js")).read_text()
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-# Tab presses beyond the number of controls: the walk wraps through the document itself once or twice.
-TAB_SLACK = 4
+# The Tab walk's bound: presses per control, plus the stops on the document itself when it wraps.
+TAB_PRESSES_PER_CONTROL = 3
+TAB_SLACK = 10
 
 
 class AuditFailed(AssertionError):
@@ -80,17 +81,18 @@ class Tab:
             raise AuditFailed("\n".join(findings))
 
     def _missed_by_keyboard(self, focusable: list[str]) -> list[str]:
-        """Press Tab through the page (around once, from wherever focus is) and list the controls never focused."""
+        """Press Tab through the page, once around from wherever focus is, and list the controls never focused."""
         wanted = set(focusable)
-        reached: set[str] = set()
-        for _ in range(len(wanted) + TAB_SLACK):
+        walk: list[str] = []
+        # A date input takes a Tab press per part (month, day, year), so presses can outnumber controls.
+        for _ in range(TAB_PRESSES_PER_CONTROL * len(wanted) + TAB_SLACK):
             self.page.keyboard.press("Tab")
-            reached.update(key for key in self.page.evaluate("window.__a11yFocused.splice(0)") if key)
-            if wanted <= reached:
-                break
+            walk += [key for key in self.page.evaluate("window.__a11yFocused.splice(0)") if key]
+            if wanted <= set(walk) or (len(walk) > 1 and walk[-1] == walk[0] and len(set(walk)) > 1):
+                break  # everything reached, or back where the walk began
         # Leave nothing focused: the next screenshot shows the page as it loads, without a focus ring.
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
-        return sorted(wanted - reached)
+        return sorted(wanted - set(walk))
 
     def unchecked(self) -> list[str]:
         return [url for url in dict.fromkeys(self.visited) if url not in self.checked and url != "about:blank"]
