@@ -53,3 +53,8 @@ def company(invoices: int, as_of: dt.date, *, per_customer: int = 20, name: str 
 def open_invoice_ids(scenario: Scenario) -> list[str]:
     """Scenario ids of the invoices with a balance on `as_of`, in order."""
     return [invoice.id for invoice in scenario.invoices if scenario.balance_of(invoice) > 0]
+
+
+def today() -> dt.date:
+    """The books' day: the UTC date now, so the sandboxes (on the real clock) and the cycle agree."""
+    return dt.datetime.now(dt.UTC).date()
