@@ -177,9 +177,9 @@ class QboClient:
     def _url(self, path: str) -> str:
         return f"{self._qb.api_url}/company/{self.realm_id}/{path}"
 
-    def query(self, statement: str) -> Json:
+    def query(self, statement: str, params: dict[str, str] | None = None) -> Json:
         """Run a query; returns the whole response: `QueryResponse` (empty when no rows) and `time`."""
-        return self.call(lambda qb: _shaped(qb.query(statement), "QueryResponse", dict))
+        return self.call(lambda qb: _shaped(qb.query(statement, params=dict(params or {})), "QueryResponse", dict))
 
     def read(self, entity: str, entity_id: str, params: dict[str, str] | None = None) -> Json:
         result = self.call(
