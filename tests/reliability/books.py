@@ -176,7 +176,12 @@ class Books:
         self.world.set_rules(rules)
 
     def actions(self) -> list[Action]:
-        return self.world.actions()
+        """This connection's ledger (several worlds may share one database)."""
+        return [a for a in self.world.actions() if a.connection_id == self.connection_id]
+
+    def outbox_keys(self) -> Counter[str]:
+        """This connection's emails in the outbox (several worlds may share one outbox), per key."""
+        return Counter(e["key"] for e in self.world.outbox.entries() if e["key"].startswith(f"{self.connection_id}:"))
 
     def connection(self) -> Connection:
         with self.sessions() as session:
@@ -283,14 +288,15 @@ def exactly_once_problems(books: Books) -> list[str]:
     """Every duplicated or lost effect, in words (empty when all is well)."""
     problems: list[str] = []
     actions = books.actions()
-    left = [(a.kind, a.status.value, a.last_error) for a in actions if a.status in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT)]
+    now = books.clock.now()
+    left = [(a.kind, a.status.value, a.last_error) for a in actions if a.status is ActionStatus.IN_FLIGHT
+            or (a.status is ActionStatus.PLANNED and not (a.not_before and _aware(a.not_before) > now))]  # quiet hours wait
     if left:
         problems.append(f"actions never finished: {left}")
     failed = [(a.kind, a.last_error) for a in actions if a.status == ActionStatus.FAILED]
     if failed:
         problems.append(f"actions failed: {failed}")
-    outbox = books.world.outbox.entries()
-    keys = Counter(entry["key"] for entry in outbox)
+    keys = books.outbox_keys()
     problems += [f"email {key} went out {n} times" for key, n in keys.items() if n > 1]
     emailed = [a for a in actions if a.kind == "send_reminder" and a.status == ActionStatus.DONE
                and a.payload["payload"].get("channel") != "accounting_system_email"]
@@ -313,6 +319,16 @@ def exactly_once_problems(books: Books) -> list[str]:
     problems += [f"customer {c}'s terms changed {n} times for {term_actions[c]} action(s)"
                  for c, n in books.effects.transitions.items() if n > term_actions[c]]
     return problems
+
+
+def _aware(instant: dt.datetime) -> dt.datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+
+
+def waiting_until(books: Books) -> dt.datetime | None:
+    """When the last action held back by quiet hours may run (None: nothing is waiting)."""
+    times = [_aware(a.not_before) for a in books.actions() if a.status is ActionStatus.PLANNED and a.not_before]
+    return max(times) if times else None
 
 
 def assert_exactly_once(books: Books) -> None:
