@@ -7,10 +7,13 @@ the environment. POINT names where the process dies, at the COUNT-th time it get
 - `page`: a sync page fetched from the provider, before it is stored with its cursor;
 - `plan`: the day's actions inserted into the ledger, before that transaction commits;
 - `execute`: the plan committed, before execution starts;
-- `refresh`: the provider answered a token refresh (rotating the refresh token), before it is stored;
+- `refresh`: a token refresh about to call the provider, under the refresh lock;
+- `rotated`: the provider answered the refresh (rotating the refresh token), before it is stored.
+  Only a provider that keeps the superseded token alive a while (Xero: 30 minutes) can survive
+  this one; Intuit kills it at once, so no client can recover the token lost in that window;
 - `get_invoice`: a precondition read; `send`: an email handed to the outbox; `note`: a note
   written back; `hold`: a credit-hold change (each after the call returns);
-- `any`: whichever of these comes COUNT-th.
+- `any`: whichever of these but `rotated` comes COUNT-th.
 
 Each point reached is printed on stdout (flushed) before the kill, so the test knows where it died.
 The hooks live here only: this script is test machinery, not product code.
@@ -41,7 +44,7 @@ from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
 from reminders.delivery import OutboxSender
 
-POINTS = ("page", "plan", "execute", "refresh", "get_invoice", "send", "note", "hold")
+POINTS = ("page", "plan", "execute", "refresh", "rotated", "get_invoice", "send", "note", "hold")
 
 
 class _Killer:
@@ -52,7 +55,7 @@ class _Killer:
 
     def after(self, point: str) -> None:
         print(point, flush=True)
-        if self.point in (point, "any"):
+        if point == self.point or (self.point == "any" and point != "rotated"):
             self.left -= 1
             if self.left == 0:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -99,8 +102,8 @@ def _install_phase_hooks(killer: _Killer) -> None:
     """The phases that happen inside the cycle and the OAuth clients rather than at the connector."""
     cycle_module.plan = _reporting(cycle_module.plan, killer, "plan")  # type: ignore[assignment]
     cycle_module.execute = _reporting(cycle_module.execute, killer, "execute", before=True)  # type: ignore[assignment]
-    IntuitOAuth.refresh = _reporting(IntuitOAuth.refresh, killer, "refresh")  # type: ignore[method-assign]
-    XeroOAuth.refresh = _reporting(XeroOAuth.refresh, killer, "refresh")  # type: ignore[method-assign]
+    for client in (IntuitOAuth, XeroOAuth):
+        client.refresh = _reporting(_reporting(client.refresh, killer, "rotated"), killer, "refresh", before=True)  # type: ignore[method-assign]
 
 
 def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: int) -> None:

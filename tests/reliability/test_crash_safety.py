@@ -58,6 +58,12 @@ def both(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[list[Books
         yield books
 
 
+def _points(provider: str) -> tuple[str, ...]:
+    """Intuit kills a superseded refresh token at once: a crash between its answer and the COMMIT
+    loses the only live token, which no client can survive, so `rotated` is Xero's alone (30 min grace)."""
+    return POINTS if provider == "xero" else tuple(p for p in POINTS if p != "rotated")
+
+
 def _environment(books: list[Books]) -> dict[str, str]:
     qbo, xero = books[0].world, books[1].world
     assert xero.settings.xero is not None and qbo.settings.quickbooks is not None
@@ -94,7 +100,7 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
             crashed = any(killed_last.values())
             now = _advance(both, dt.timedelta(minutes=rng.randint(0, 5)) if crashed else rng.choice(AFTER_A_FINISHED_RUN))
             for item in both:
-                point = rng.choice((*POINTS, "any", "any", "any"))
+                point = rng.choice((*_points(item.provider), "any", "any", "any"))
                 count = rng.randint(1, 8) if point == "any" else rng.randint(1, 2)
                 worker.stdin.write(f"{item.connection_id} {now.isoformat()} {item.world.outbox.directory} {point} {count}\n")
                 worker.stdin.flush()
