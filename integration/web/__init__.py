@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import connect, security, webhooks
+from integration.web import connect, ratelimit, security, webhooks
 from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
 
 
@@ -34,7 +35,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
         app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
 
+    if settings.trusted_proxies:
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
+    ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
+                       else ratelimit.InProcessCounter())
     webhooks.init_app(app)
 
     @app.get("/healthz")
