@@ -23,14 +23,19 @@ from connectors.base import (
     ProviderValidationError,
     Record,
     TermsKind,
+    UnreadableRecord,
     UnsupportedCurrency,
 )
 
 Json = Mapping[str, Any]
 
 
-class MalformedRecord(ProviderValidationError):
+class MalformedRecord(ProviderValidationError, UnreadableRecord):
     """A QuickBooks record this module cannot map; the message names the entity, id and field."""
+
+    def __init__(self, message: str, record_id: str | None = None) -> None:
+        super().__init__(message)
+        self.record_id = record_id
 
 
 def _ref(raw: Json, key: str) -> str | None:
@@ -56,7 +61,7 @@ class _Reader:
         self.id = str(raw.get("Id", "?"))
 
     def fail(self, field: str, problem: str) -> MalformedRecord:
-        return MalformedRecord(f"QuickBooks {self.entity} {self.id}: {field} {problem}")
+        return MalformedRecord(f"QuickBooks {self.entity} {self.id}: {field} {problem}", self.id)
 
     def required(self, field: str) -> Any:
         value = self.raw.get(field)
