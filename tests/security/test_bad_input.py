@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from quickbooks.objects.invoice import Invoice as QboInvoice
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,7 @@ from integration.web import create_app
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.sandbox.conftest import small_scenario
+from tests.security.mutations import replaced
 
 TODAY = NOW.date()
 HTML_NAME = '<script>alert("owned")</script> & Sons'
@@ -77,40 +78,8 @@ def test_absurd_rules_are_refused_naming_the_field(data: Any, field: str, tally)
     tally["bad_inputs_tried"] += 1
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _paths(inner, (*prefix, index))
-    return found
-
-
-@st.composite
-def mangled_rules(draw: st.DrawFn) -> Any:
-    """The default rules with one value anywhere in the tree replaced by arbitrary JSON."""
-    rules = Rules.default().to_json()
-    path = draw(st.sampled_from(_paths(rules)))
-    if not path:
-        return draw(JSON)
-    parent = rules
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = draw(JSON)
-    return rules
-
-
 @hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=mangled_rules())
+@given(data=replaced(Rules.default().to_json()))
 def test_any_mangled_rules_json_is_valid_rules_or_a_rule_error(data: Any, tally) -> None:  # type: ignore[no-untyped-def]
     tally["bad_inputs_tried"] += 1
     try:
