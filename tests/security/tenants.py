@@ -140,7 +140,11 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
     ("cycle_run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
     ("organization_id", "IntegerConverter"): lambda t: t.organization_id,
+    # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
+    ("stage", "UnicodeConverter"): lambda t: "reminder_1",
 }
+# The arguments above that name no tenant's row: a route with only these has no other tenant's id to try.
+SHARED_ARGUMENTS = {("stage", "UnicodeConverter")}
 # Routes that serve no tenant data: the static files.
 NOT_TENANT_ROUTES = {"static"}
 
@@ -159,6 +163,11 @@ def route_values(rule: Rule, tenant: Tenant) -> dict[str, object]:
                                   "not in tests/security/tenants.py ROUTE_ARGUMENTS: add how to fill it")
         values[name] = filler(tenant)
     return values
+
+
+def names_a_row(rule: Rule) -> bool:
+    """Whether some argument of `rule` is a tenant's row id."""
+    return any((name, type(c).__name__) not in SHARED_ARGUMENTS for name, c in rule._converters.items())  # noqa: SLF001
 
 
 def tenant_rules(app: Flask) -> list[Rule]:
