@@ -236,6 +236,7 @@ class Clock:
             misfire_grace_time=DIGEST_GRACE_SECONDS,
             max_instances=1,
         )
+
     def lead(self, leadership: Leadership) -> None:
         """Start as the one leading clock: keep checking the lock, fire this slot's missing cycles, schedule."""
         self.scheduler.add_job(
