@@ -26,7 +26,7 @@ from integration.cycle import DEFAULT_FROM_ADDRESS
 from integration.db import transaction
 from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
 from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.backtest import preview
+from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
 from integration.rules_store import load_rules, save_rules
 from integration.scoping import scoped
@@ -239,7 +239,7 @@ def _what(action: PlannedAction, provider: str) -> str:
 
 def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -> Today:
     snapshot = load_snapshot(db, connection.id, at)
-    actions = preview(snapshot, dataclasses.replace(rules, mode="live"), at).actions
+    actions = decide(snapshot, dataclasses.replace(rules, mode="live"), at)
     names = {c.provider_id: c.name for c in snapshot.customers}
     provider = PROVIDER_NAMES.get(connection.provider, connection.provider)
     counted = Counter(a.kind for a in actions)

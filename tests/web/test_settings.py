@@ -239,7 +239,7 @@ def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Own
 
 def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(client: FlaskClient,
                                                                                sessions: sessionmaker[Session]) -> None:
-    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\nHarbor & Pine",
+    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\n<script>x()</script>",
                                      "ladder.stages[2].offset_days": "6"})
     response = client.post("/settings/preview", data={**form, "preview": "reminder_1", "csrf_token": _token(client)})
     assert response.status_code == 200
@@ -251,6 +251,7 @@ def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(c
     assert document.status_code == 200 and document.headers["Content-Security-Policy"] == PREVIEW_CSP
     body = document.get_data(as_text=True)
     assert "Dana Pine" in body and "6 days overdue" in body
+    assert "<script>" not in body and "&lt;script&gt;" in body  # what the owner types is text, never markup
     with sessions() as db:
         assert db.scalars(select(OrganizationRules)).all() == []
 
@@ -292,12 +293,17 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
         assert load_rules(db, owner.organization_id).mode == "observe"
 
 
-def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: FlaskClient, owner: Owner) -> None:
+def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: FlaskClient, owner: Owner,
+                                                                   sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as db:
+        db.add(Connection(organization_id=owner.organization_id, provider="xero", external_id="tenant-a", display_name="Xero org"))
     html = client.get("/settings").get_data(as_text=True)
     assert "Turn off QuickBooks's own reminders" in html and "Sales &gt; Reminders" in html
+    assert "Turn off Xero's own reminders" in html and "Invoice reminders" in html
     response = client.post(f"/settings/built-in-reminders/{owner.connection_id}", data={"csrf_token": _token(client)})
     assert response.status_code == 302
-    assert "Turn off QuickBooks" not in client.get("/settings").get_data(as_text=True)
+    html = client.get("/settings").get_data(as_text=True)
+    assert "Turn off QuickBooks" not in html and "Turn off Xero's own reminders" in html  # each system dismissed on its own
 
 
 # --- customers and invoices ----------------------------------------------------------------------
