@@ -332,3 +332,20 @@ class CycleRun(Base):
     finished_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed, stopped
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WeeklyDigest(Base):
+    """One weekly digest email to an organization's owner; the unique week makes sending twice impossible."""
+
+    __tablename__ = "weekly_digests"
+    __table_args__ = (UniqueConstraint("organization_id", "week", name="uq_weekly_digests_organization_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W48"
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending, sent, failed
+    recipient: Mapped[str] = mapped_column(String(320))
+    message_ref: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, session
+from flask import Flask, session
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import connect, security, settings as settings_page, webhooks
-from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
+from integration.web import connect, dashboard, security, settings as settings_page, webhooks
+from integration.web.nav import NAV_CONFIG_KEY
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -42,19 +42,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         return {"status": "ok"}
 
     connect.init_app(app)
-    add_nav_item(app, "dashboard", "Dashboard")
+    dashboard.init_app(app)
     settings_page.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
         return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY]}
-
-    @app.get("/")
-    def dashboard() -> str:
-        # One address for both: the landing page until an owner signs in, their dashboard after.
-        overview = connect.signed_in_overview()
-        if overview is None:
-            return render_template("landing.html")
-        return render_template("dashboard.html", settings=settings, overview=overview)
 
     return app
