@@ -55,9 +55,9 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 # Where each accounting system keeps its own reminders, so the owner can switch them off.
 BUILT_IN_REMINDERS = {
     "quickbooks": "In QuickBooks Online: Settings (the gear) > Account and settings > Sales > Reminders: "
-                  "turn off automatic invoice reminders.",
-    "xero": "In Xero: Business > Invoices > Invoice settings (or Online invoices) > Invoice reminders: "
-            "turn reminders off.",
+                  "turn off Automatic invoice reminders, then Save.",
+    "xero": "In Xero: your organisation's name > Settings > Invoice settings > Invoice Reminders: "
+            "clear \"Email customers when an invoice is\", then Save.",
 }
 # The preview document is an email: inline styles are how emails are styled, and nothing else runs.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"

@@ -129,9 +129,15 @@ def test_settings_page_shows_every_group_with_labelled_inputs(client: FlaskClien
         assert f"<legend>{legend}</legend>" in html
     assert '<label for="f-observe">Observe mode</label>' in html and 'id="f-observe" name="observe" value="on" checked' in html
     assert html.count(">Days after due</label>") == 5 and ">Days before due</label>" in html
-    ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html))
+    _every_input_labelled(html)
+
+
+def _every_input_labelled(html: str) -> None:
+    inputs = re.findall(r'<(?:input|select|textarea)\b(?![^>]*type="hidden")[^>]*>', html)
+    ids = [re.search(r'\bid="([^"]+)"', tag) for tag in inputs]
+    assert inputs and all(ids), "an input without an id cannot have a label"
     labelled = set(re.findall(r'<label for="([^"]+)"', html))
-    assert ids and ids <= labelled  # every input has its label
+    assert {m.group(1) for m in ids if m} <= labelled  # every input has its label
     assert "style=" not in html and "<script>" not in html  # the CSP allows neither
 
 
@@ -299,7 +305,7 @@ def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: Flask
         db.add(Connection(organization_id=owner.organization_id, provider="xero", external_id="tenant-a", display_name="Xero org"))
     html = client.get("/settings").get_data(as_text=True)
     assert "Turn off QuickBooks's own reminders" in html and "Sales &gt; Reminders" in html
-    assert "Turn off Xero's own reminders" in html and "Invoice reminders" in html
+    assert "Turn off Xero's own reminders" in html and "Invoice settings &gt; Invoice Reminders" in html
     response = client.post(f"/settings/built-in-reminders/{owner.connection_id}", data={"csrf_token": _token(client)})
     assert response.status_code == 302
     html = client.get("/settings").get_data(as_text=True)
@@ -328,7 +334,10 @@ def test_customer_override_is_stored_and_honoured(client: FlaskClient, owner: Ow
         override = db.scalars(select(CustomerOverride)).one()
     assert (override.paused, override.excluded, override.grace_days) == (True, False, 7)
     assert _actions(sessions, owner) == []
-    assert "Paused" in client.get("/settings/customers").get_data(as_text=True)
+    listed = client.get("/settings/customers").get_data(as_text=True)
+    assert "Paused" in listed
+    _every_input_labelled(listed)
+    _every_input_labelled(client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True))
 
 
 def test_a_disputed_invoice_gets_no_reminder(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
