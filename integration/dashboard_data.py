@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -156,7 +156,7 @@ class Dashboard:
     on_hold: list[AccountFlag]
     mid_month: list[AccountFlag]
     outbox: list[OutboxLine]
-    invoices: list[InvoiceLine] = field(default_factory=list)
+    invoices: list[InvoiceLine]
 
 
 def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
