@@ -3,7 +3,7 @@
 Used by the crash tests: `python -m tests.cycle.crash_worker CONNECTION_ID NOW OUTBOX POINT COUNT`
 with DATABASE_URL, ARPILOT_VAR_DIR and QUICKBOOKS_ENVIRONMENT in the environment. POINT names the
 call after whose COUNT-th completion the process dies: `send` (an email handed to the outbox),
-`note` (a note written back), `hold` (a credit-hold change), `get_invoice` (a precondition read).
+`note` (a note written back), `hold` (a credit-hold change), `get_invoice` (a precondition read; a batched read or note counts once per invoice).
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ from integration.providers import connector_factory
 from reminders.delivery import OutboxSender
 
 
+_BATCHED = frozenset({"get_invoices", "add_invoice_notes"})
+
+
 class _Killer:
     def __init__(self, point: str, count: int) -> None:
         self.point, self.left = point, count
 
-    def after(self, point: str) -> None:
+    def after(self, point: str, times: int = 1) -> None:
         if point == self.point:
-            self.left -= 1
-            if self.left == 0:
+            self.left -= times
+            if self.left <= 0:
                 os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -45,7 +48,8 @@ class _Wrapped:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = value(*args, **kwargs)
-            self._killer.after(point)
+            # A batched call (get_invoices, add_invoice_notes) counts once per item it carried.
+            self._killer.after(point, len(args[0]) if name in _BATCHED else 1)
             return result
 
         return call
@@ -55,7 +59,8 @@ def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: i
     runtime = Runtime.from_environment()
     killer = _Killer(point, count)
     build = connector_factory(runtime.settings, runtime.sessions, clock=lambda: now, sleep=lambda _s: None)
-    points = {"add_invoice_note": "note", "set_credit_hold": "hold", "get_invoice": "get_invoice"}
+    points = {"add_invoice_note": "note", "add_invoice_notes": "note", "set_credit_hold": "hold",
+              "get_invoice": "get_invoice", "get_invoices": "get_invoice"}
     deps = CycleDeps(
         sessions=runtime.sessions,
         connectors=lambda connection, organization: _Wrapped(build(connection, organization), killer, points),
