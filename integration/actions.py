@@ -41,7 +41,15 @@ from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
 from oauth.redact import redact
-from reminders.delivery import DeliveryError, DeliveryRejected, DeliveryTransient, EmailMessage, EmailSender
+from reminders.delivery import (
+    DeliveryError,
+    DeliveryRejected,
+    DeliveryTransient,
+    EmailMessage,
+    EmailSender,
+    InvalidMessage,
+)
+from reminders.errors import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +264,11 @@ def _perform(
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
             _finish(sessions, row, Outcome.FAILED, _text(exc), report)
+            return
+        except (InvalidMessage, ContentError) as exc:
+            # The customer's data cannot make a valid email (say, an address that is not one): this
+            # action fails with the reason, and the rest of the cycle goes on.
+            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report)
             return
         _finish(sessions, row, Outcome.DONE, ref, report)
         return

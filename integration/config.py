@@ -91,6 +91,9 @@ class Settings:
     xero: XeroSettings | None = None
     # Signs x-xero-signature on /webhooks/xero; None (production, unset): webhooks refused.
     xero_webhook_key: str | None = field(default=None, repr=False)
+    # Proxies in front of the web app (Heroku's router: 1) whose X-Forwarded-For/-Proto are believed;
+    # 0 trusts none, so a client cannot choose the address the rate limits count it under.
+    trusted_proxies: int = 0
 
     @property
     def production(self) -> bool:
@@ -156,6 +159,15 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if text not in FLAG_WORDS:
         raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
     return FLAG_WORDS[text]
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -272,4 +284,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         xero=_xero_settings(environ, production, base_url),
         xero_webhook_key=environ.get("XERO_WEBHOOK_KEY", "").strip()
         or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
+        trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
     )
