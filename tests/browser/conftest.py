@@ -73,11 +73,16 @@ def small_live(tmp_path: Path) -> Iterator[LiveArpilot]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def keyboard_walks() -> dict[tuple[str, ...], list[str]]:
+    return {}
+
+
 @pytest.fixture
-def tab(browser, request: pytest.FixtureRequest) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+def tab(browser, keyboard_walks, request: pytest.FixtureRequest) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
-    opened = Tab(context.new_page(), request.node.name)
+    opened = Tab(context.new_page(), request.node.name, walked=keyboard_walks)
     yield opened
     context.close()
     report = getattr(request.node, "report_call", None)
