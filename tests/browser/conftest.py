@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser.live import LiveArpilot, live_arpilot
-from tests.browser.tab import Tab
+from tests.browser.tab import SCREENSHOTS, Tab
 from tests.sandbox.conftest import small_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,6 +51,7 @@ def browser():  # type: ignore[no-untyped-def]
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's pages only, none left from an earlier one
     with sync_playwright() as playwright:
         # A plain launch runs on a fresh temporary profile, removed when the browser closes.
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
