@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.browser.live import LiveArpilot, live_arpilot
 from tests.browser.tab import SCREENSHOTS, Tab
@@ -47,10 +48,6 @@ def _unavailable(reason: str) -> None:
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's pages only, none left from an earlier one
     with sync_playwright() as playwright:
         # A plain launch runs on a fresh temporary profile, removed when the browser closes.
