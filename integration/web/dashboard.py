@@ -9,7 +9,6 @@ connection health and the open invoices. `POST /calls/<id>/outcome` records an o
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
