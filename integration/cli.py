@@ -178,6 +178,47 @@ main.add_command(preview_command)
 main.add_command(backtest_command)
 
 
+@main.command()
+@click.option("--send", is_flag=True, help="Send each digest (at most once per organization and week).")
+@click.option("--organization", "organization_id", type=int, help="Only this organization (default: every connected one).")
+def digest(send: bool, organization_id: int | None) -> None:
+    """The owner's weekly digest: print it, or send it with --send."""
+    import datetime as dt
+
+    from integration.app_context import Runtime
+    from integration.cycle import DEFAULT_FROM_ADDRESS
+    from integration.digest import compose_digest, gather_digest, organizations_to_tell, owner_address, send_digests
+    from reminders.delivery import Address
+
+    no_recipient = Address("owner@example.invalid")  # a preview still needs a To to build the message
+
+    runtime = Runtime(_settings())
+    settings = runtime.settings
+    interval = dt.timedelta(minutes=settings.cycle_interval_minutes)
+    now = dt.datetime.now(dt.UTC)
+    with runtime.sessions() as session:
+        organization_ids = [organization_id] if organization_id is not None else organizations_to_tell(session)
+    try:
+        if send:
+            results = send_digests(runtime, now, organization_ids)
+            for result in results:
+                detail = f"{result.status.replace('_', ' ')} {result.detail}".rstrip()
+                click.echo(f"organization {result.organization_id} ({result.week}): {detail}")
+            if any(r.status == "failed" for r in results):
+                sys.exit(1)
+            return
+        for org_id in organization_ids:
+            with runtime.sessions() as session:
+                facts = gather_digest(session, org_id, now, interval)
+                to = owner_address(session, org_id)
+            shown_to = to.email if to else "nobody (no owner email on file, so --send skips it)"
+            message = compose_digest(facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url)
+            click.echo(f"To: {shown_to}\nSubject: {message.subject}\n\n{message.text}")
+    except LookupError as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""

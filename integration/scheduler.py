@@ -13,7 +13,8 @@ Each cycle job:
   starved) for several intervals the missed runs collapse into one, which always still runs;
 - has `max_instances=1`; the per-connection lock inside the cycle covers other processes.
 A refresh job adds jobs for new active connections and removes those of gone or inactive ones
-without touching the schedule of the others.
+without touching the schedule of the others. A weekly job sends each owner's digest email
+(`integration.digest`), in the clock's own thread pool: one light email per organization a week.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
@@ -43,6 +45,12 @@ log = logging.getLogger(__name__)
 
 CYCLE_JOB_PREFIX = "cycle:"
 REFRESH_JOB_ID = "refresh-connections"
+DIGEST_JOB_ID = "weekly-digest"
+DIGEST_TARGET = "integration.digest:send_weekly_digests"
+# Monday morning in the Americas, Monday afternoon in Europe; sending is idempotent per week, so a
+# run caught up after downtime (within the day's grace) never sends a second copy.
+DIGEST_TRIGGER = {"day_of_week": "mon", "hour": 13, "minute": 0}
+DIGEST_GRACE_SECONDS = 24 * 3600
 DEFAULT_REFRESH_SECONDS = 60
 MAX_JITTER_SECONDS = 60
 EMBEDDED_THREADS = 4
@@ -96,7 +104,7 @@ class Clock:
 
     `dispatch` is what a cycle job calls with the connection id: an import path such as
     "integration.cycle:run_cycle" (run in the scheduler's thread pool) or a callable such as
-    `CycleQueue.enqueue`.
+    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target.
     """
 
     def __init__(
@@ -105,11 +113,13 @@ class Clock:
         plan: ClockPlan,
         dispatch: str | Callable[[int], object],
         list_connections: Callable[[], Iterable[int]],
+        digest: str | Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
         self.dispatch = dispatch
         self.list_connections = list_connections
+        self.digest = digest
 
     def scheduled_connection_ids(self) -> set[int]:
         return {
@@ -167,7 +177,21 @@ class Clock:
             misfire_grace_time=self.plan.refresh_seconds,
             max_instances=1,
         )
+        if self.digest is not None:
+            self.schedule_digest(self.digest)
         self.scheduler.start()
+
+    def schedule_digest(self, target: str | Callable[[], object]) -> None:
+        self.scheduler.add_job(
+            target,
+            CronTrigger(timezone=dt.UTC, **DIGEST_TRIGGER),
+            id=DIGEST_JOB_ID,
+            name="weekly digest email to each owner",
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=DIGEST_GRACE_SECONDS,
+            max_instances=1,
+        )
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -184,7 +208,8 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     dispatch: str | Callable[[int], object] = (
         CycleQueue.from_settings(settings, target=target).enqueue if settings.redis_url else target
     )
-    return Clock(scheduler, ClockPlan.from_settings(settings), dispatch, lambda: active_connection_ids(runtime.sessions))
+    return Clock(scheduler, ClockPlan.from_settings(settings), dispatch, lambda: active_connection_ids(runtime.sessions),
+                 digest=DIGEST_TARGET)
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:

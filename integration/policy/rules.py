@@ -79,6 +79,16 @@ def _check_choices(name: str, values: tuple[str, ...], choices: tuple[str, ...])
         raise RuleError(name, "must not name the same value twice")
 
 
+def offset_range(stage: str) -> tuple[int, int]:
+    """The days a stage may be set at: after the issue date (check-in), before the due date
+    (courtesy, so zero or less) or after it (the rest)."""
+    if stage == "check_in":
+        return 0, 60
+    if stage == "courtesy":
+        return -60, 0
+    return 1, 365
+
+
 @dataclass(frozen=True)
 class Stage:
     """One rung of the ladder. `offset_days` counts from the due date (negative: before it),
@@ -105,12 +115,7 @@ class Stage:
         _check_choices("recipients", self.recipients, CONTACT_ROLES)
         if self.recipients[0] != "billing":
             raise RuleError("recipients[0]", "the billing contact must come first")
-        if self.name == "check_in":
-            _check_range("offset_days", self.offset_days, 0, 60)
-        elif self.name == "courtesy":
-            _check_range("offset_days", self.offset_days, -60, 0)
-        else:
-            _check_range("offset_days", self.offset_days, 1, 365)
+        _check_range("offset_days", self.offset_days, *offset_range(self.name))
 
     @property
     def anchored_on_issue(self) -> bool:

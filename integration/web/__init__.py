@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, render_template, session
+from flask import Flask, session
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, security, webhooks
-from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
+from integration.web import activity, connect, credit_policy, dashboard, security, settings as settings_page, webhooks
+from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
 # the provider's consent (which remembers the owner), and a cookie left on a shared machine dies the
@@ -50,20 +50,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         return {"status": "ok"}
 
     connect.init_app(app)
-    add_nav_item(app, "dashboard", "Dashboard")
+    dashboard.init_app(app)
+    settings_page.init_app(app)
     activity.init_app(app)
     credit_policy.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
         return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY]}
-
-    @app.get("/")
-    def dashboard() -> str:
-        # One address for both: the landing page until an owner signs in, their dashboard after.
-        overview = connect.signed_in_overview()
-        if overview is None:
-            return render_template("landing.html")
-        return render_template("dashboard.html", settings=settings, overview=overview)
 
     return app

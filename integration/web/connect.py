@@ -14,13 +14,10 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import and_
 
 from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
 from integration.app_context import Runtime
@@ -32,7 +29,7 @@ from integration.connections import (
     mark_disconnected,
 )
 from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, Organization, User
+from integration.models import Connection, User
 from integration.scoping import scoped
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
@@ -48,7 +45,6 @@ csrf = CSRFProtect()
 # Intuit realm ids are digits; the sandbox's may carry letters. Anything else is refused unread.
 _REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
-DASHBOARD_INVOICE_LIMIT = 200
 # What every disconnect page tells the owner happens next (integration.scheduler and integration.cycle
 # run cycles for active connections only).
 AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
@@ -304,48 +300,3 @@ DISCONNECTORS[QUICKBOOKS] = _disconnect_quickbooks
 
 def disconnect_reason(who: str | None) -> str:
     return f"disconnected by {who or 'the owner'} on {now():%Y-%m-%d}"
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    number: str
-    customer: str
-    due_date: dt.date | None
-    balance: Decimal
-    currency: str
-
-
-@dataclass(frozen=True)
-class Overview:
-    organization: Organization
-    connections: list[Connection]
-    invoices: list[InvoiceLine]
-
-
-def signed_in_overview() -> Overview | None:
-    """The signed-in organization's connections and open mirrored invoices, for the dashboard."""
-    organization_id = signed_in_organization_id()
-    if organization_id is None:
-        return None
-    with runtime().sessions() as db:
-        organization = db.get(Organization, organization_id)
-        connections = list(db.execute(scoped(Connection, organization_id).order_by(Connection.id)).scalars())
-        rows = db.execute(
-            scoped(MirroredInvoice, organization_id)
-            .add_columns(MirroredCustomer.name)
-            .outerjoin(
-                MirroredCustomer,
-                and_(
-                    MirroredCustomer.connection_id == MirroredInvoice.connection_id,
-                    MirroredCustomer.provider_id == MirroredInvoice.customer_provider_id,
-                ),
-            )
-            .where(MirroredInvoice.balance != 0)
-            .order_by(MirroredInvoice.due_date.is_(None), MirroredInvoice.due_date, MirroredInvoice.number)
-            .limit(DASHBOARD_INVOICE_LIMIT)
-        ).all()
-    invoices = [
-        InvoiceLine(invoice.number, name or invoice.customer_provider_id, invoice.due_date, invoice.balance, invoice.currency)
-        for invoice, name in rows
-    ]
-    return Overview(organization=organization, connections=connections, invoices=invoices)  # type: ignore[arg-type]

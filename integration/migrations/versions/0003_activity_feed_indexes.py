@@ -4,7 +4,7 @@ The activity log reads an organization's actions newest first, and one customer'
 invoice's actions and log entries; without these, each page sorts or scans the whole history.
 
 Revision ID: 0003_activity_feed_indexes
-Revises: 0002
+Revises: 0003_weekly_digest
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0003_activity_feed_indexes"
-down_revision = "0002"
+down_revision = "0003_weekly_digest"
 branch_labels = None
 depends_on = None
 
