@@ -101,13 +101,17 @@ def test_another_organizations_customer_is_404_like_a_missing_one(web_app: Flask
         assert foreign.data == missing.data and b"Rival" not in foreign.data
 
 
-def test_customer_page_links_the_packet(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_customer_pages_link_the_packet(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
     page = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in html
     assert f'href="/activity?customer={mine.customer_id}"' in html
+    assert f'href="/settings/customers/{mine.customer_id}"' in html
+    settings_page = signed_in(web_app, mine).get(f"/settings/customers/{mine.customer_id}").get_data(as_text=True)
+    assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in settings_page
+    assert f'href="/customers/{mine.customer_id}"' in settings_page
 
 
 def test_packet_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
