@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo: install
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).
+# --strict: a dependency that could not be checked fails the audit instead of passing unchecked.
+# arpilot itself is the editable install and has no PyPI entry to check.
+audit: install
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, security, settings as settings_page, webhooks
+from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -42,7 +43,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
         app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
 
+    if settings.trusted_proxies:
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
+    ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
+                       else ratelimit.InProcessCounter())
     webhooks.init_app(app)
 
     @app.get("/healthz")
