@@ -8,7 +8,7 @@ import re
 from flask import Flask
 
 from integration.db import transaction
-from integration.models import ActivityEntry
+from integration.models import ActivityEntry, Organization
 from integration.records import FEED_PAGE_SIZE
 from tests.web.conftest import T0, Seeded, signed_in
 
@@ -114,3 +114,13 @@ def test_paged_never_all_at_once(web_app: Flask, two_orgs: tuple[Seeded, Seeded]
 def test_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     response = web_app.test_client().get("/activity")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_times_show_in_the_company_zone(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    with transaction(web_app.extensions["arpilot"].sessions) as db:
+        db.get(Organization, mine.organization_id).timezone = "America/Denver"  # type: ignore[union-attr]
+    html = signed_in(web_app, mine).get("/activity").get_data(as_text=True)
+    assert "When (America/Denver)" in html
+    # The first action was planned at 09:01 UTC, 02:01 in Denver (MST) on the same day.
+    assert '<time datetime="2026-11-02T09:01:00+00:00">2026-11-02 02:01</time>' in html
