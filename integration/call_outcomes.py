@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,9 +23,8 @@ from integration.actions import NOTE_PREFIX, write_invoice_notes
 from integration.config import ConfigError
 from integration.db import transaction
 from integration.models import Action, ActivityEntry, Connection, MirroredInvoice, Organization
-from integration.owner_store import InvoiceWord, OwnerWordError, invoice_pauses, save_invoice_word
+from integration.owner_store import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
 from integration.policy.actions import ActionKind
-from integration.policy.snapshot import Instalment
 from integration.scoping import scoped
 from oauth.redact import redact
 
@@ -201,13 +199,9 @@ def _pause(session: Session, organization_id: int, connection_id: int, invoice_i
     ).order_by(MirroredInvoice.number)).all()
     pauses = invoice_pauses(session, list(invoices))
     for invoice in invoices:
-        pause = pauses.get(invoice.id)
-        word = InvoiceWord(
-            disputed=outcome is CallOutcome.DISPUTED or bool(pause and pause.disputed),
-            promise_to_pay=promised_on if outcome is CallOutcome.PROMISED else (pause.promise_to_pay if pause else None),
-            plan=tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in (pause.plan if pause else ())),
-            note=(pause.note or "") if pause else "",
-        )
+        stood = stored_invoice_word(pauses.get(invoice.id))
+        word = (replace(stood, promise_to_pay=promised_on) if outcome is CallOutcome.PROMISED
+                else replace(stood, disputed=True))
         try:
             save_invoice_word(session, organization_id, invoice, word, today)
         except OwnerWordError as exc:

@@ -52,14 +52,17 @@ class InvoiceWord:
     plan: tuple[Instalment, ...] = ()
     note: str = ""
 
-    def check(self, invoice: MirroredInvoice, today: dt.date) -> None:
+    def check(self, invoice: MirroredInvoice, today: dt.date, stored: InvoiceWord | None = None) -> None:
         """Against the invoice as mirrored and the company's today: promises and instalments lie
-        ahead, and a plan covers exactly the open balance (then missing an instalment is clear)."""
-        if self.promise_to_pay is not None and self.promise_to_pay < today:
+        ahead, and a plan covers exactly the open balance (then missing an instalment is clear).
+        A promise or plan the `stored` word already holds is not checked again: one agreed last
+        month has an instalment behind it and a balance part paid, and stands as agreed."""
+        stored = stored or InvoiceWord()
+        if self.promise_to_pay is not None and self.promise_to_pay != stored.promise_to_pay and self.promise_to_pay < today:
             raise OwnerWordError("promise_to_pay", f"A promised date cannot be in the past (today is {today.isoformat()}).")
         if len(self.note) > NOTE_LIMIT:
             raise OwnerWordError("note", f"Keep the note to {NOTE_LIMIT} characters.")
-        if not self.plan:
+        if not self.plan or self.plan == stored.plan:
             return
         if len(self.plan) > MAX_INSTALMENTS:
             raise OwnerWordError("plan", f"A plan has at most {MAX_INSTALMENTS} instalments.")
@@ -149,16 +152,24 @@ def invoice_pauses(db: Session, invoices: list[MirroredInvoice]) -> dict[int, In
     return {wanted[(r.connection_id, r.invoice_provider_id)]: r for r in rows if (r.connection_id, r.invoice_provider_id) in wanted}
 
 
+def stored_invoice_word(row: InvoicePause | None) -> InvoiceWord:
+    """The word a stored pause holds (no pause: the empty word)."""
+    if row is None:
+        return InvoiceWord()
+    plan = tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in row.plan or ())
+    return InvoiceWord(row.disputed, row.promise_to_pay, plan, row.note or "")
+
+
 def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date) -> None:
     """Check `word` and store it (an empty word removes the pause); a change is recorded in the
     activity log, so disputes, promises and plans are part of the customer's collection record."""
-    word.check(invoice, today)
     row = db.scalar(select(InvoicePause).where(
         InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id))
-    planned = [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in word.plan]
-    before = (row.disputed, row.promise_to_pay, row.plan or [], row.note or "") if row is not None else (False, None, [], "")
-    if before == (word.disputed, word.promise_to_pay, planned, word.note):
+    stored = stored_invoice_word(row)
+    word.check(invoice, today, stored)
+    if word == stored:
         return
+    planned = [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in word.plan]
     if word.empty:
         if row is not None:
             db.delete(row)
@@ -166,7 +177,7 @@ def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoic
         if row is None:
             row = InvoicePause(connection_id=invoice.connection_id, invoice_provider_id=invoice.provider_id)
             db.add(row)
-        if planned != (row.plan or []):
+        if word.plan != stored.plan:
             # A new plan starts from what is paid now; an unchanged plan keeps its starting point.
             row.plan_paid_before = invoice.total - invoice.balance if planned else Decimal(0)
         row.disputed, row.promise_to_pay, row.plan, row.note = word.disputed, word.promise_to_pay, planned, word.note or None
