@@ -51,7 +51,7 @@ def main() -> None:
     aging_totals(invoices, TODAY)
     aging = time.perf_counter() - started
     started = time.perf_counter()
-    trend(invoices, payments, month_ends(TODAY))
+    trend([(invoices, payments)], month_ends(TODAY))
     series = time.perf_counter() - started
     print(f"dashboard figures over {len(invoices)} invoices and {len(payments)} payments: "
           f"aging {aging * 1000:.0f} ms, trend at 13 days {series * 1000:.0f} ms")

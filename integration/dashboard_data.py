@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from connectors.base import InvoiceStatus
+from connectors.base import Invoice, InvoiceStatus, Payment
 from integration.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME, CallOutcome
 from integration.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, aging_totals, month_ends, trend
 from integration.models import (
@@ -345,15 +345,17 @@ def _figures(session: Session, organization_id: int, today: dt.date) -> tuple[di
     earliest = days[0] - dt.timedelta(days=DSO_WINDOW_DAYS)
     since = dt.datetime.combine(days[0], dt.time(), dt.UTC)
     # Whatever could have been owed on the first day or invoiced in the DSO window before it.
-    invoices = [invoice_record(row) for row in session.scalars(scoped(MirroredInvoice, organization_id).where(
+    books: dict[int, tuple[list[Invoice], list[Payment]]] = defaultdict(lambda: ([], []))
+    for row in session.scalars(scoped(MirroredInvoice, organization_id).where(
         MirroredInvoice.status.in_((InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value)),
         or_(MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.issue_date > earliest,
             MirroredInvoice.provider_updated_at >= since),
-    ))]
-    payments = [payment_record(row) for row in session.scalars(
-        scoped(MirroredPayment, organization_id).where(MirroredPayment.deleted.is_(False))
-    )]
-    return aging_totals(invoices, today), trend(invoices, payments, days)
+    )):
+        books[row.connection_id][0].append(invoice_record(row))
+    for payment in session.scalars(scoped(MirroredPayment, organization_id).where(MirroredPayment.deleted.is_(False))):
+        books[payment.connection_id][1].append(payment_record(payment))
+    invoices = [invoice for book, _ in books.values() for invoice in book]
+    return aging_totals(invoices, today), trend(books.values(), days)
 
 
 def _open_invoices(session: Session, organization_id: int) -> list[InvoiceLine]:

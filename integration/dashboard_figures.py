@@ -80,21 +80,25 @@ def _settlements(invoices: Sequence[Invoice], payments: Iterable[Payment]) -> di
     return paid
 
 
-def trend(invoices: Iterable[Invoice], payments: Iterable[Payment], days: Sequence[dt.date]) -> dict[str, list[TrendPoint]]:
-    """Receivables, overdue and DSO at each of `days` (ascending), per currency (currencies sorted)."""
-    billed = [i for i in invoices if i.status in _BILLED]
-    settled = _settlements(billed, payments)
+Book = tuple[Iterable[Invoice], Iterable[Payment]]  # one company's (connection's) invoices and payments
+
+
+def trend(books: Iterable[Book], days: Sequence[dt.date]) -> dict[str, list[TrendPoint]]:
+    """Receivables, overdue and DSO at each of `days` (ascending), per currency (currencies sorted),
+    summed over `books`. Payments meet invoices book by book: provider ids are unique only inside
+    one company, and two QuickBooks companies both have an invoice "130"."""
     count = len(days)
-    series: dict[str, list[TrendPoint]] = {}
-    for currency in sorted({i.total.currency for i in billed}):
-        receivable, overdue, sales = [ZERO] * count, [ZERO] * count, [ZERO] * count
+    sums: dict[str, tuple[list[Decimal], list[Decimal], list[Decimal]]] = {}  # currency -> receivable, overdue, sales
+    for invoices, payments in books:
+        billed = [i for i in invoices if i.status in _BILLED]
+        settled = _settlements(billed, payments)
         for invoice in billed:
-            if invoice.total.currency == currency:
-                _add(invoice, sorted(settled.get(invoice.provider_id, ())), days, receivable, overdue, sales)
-        series[currency] = [
-            TrendPoint(day, receivable[k], overdue[k], _dso(receivable[k], sales[k])) for k, day in enumerate(days)
-        ]
-    return series
+            receivable, overdue, sales = sums.setdefault(invoice.total.currency, ([ZERO] * count, [ZERO] * count, [ZERO] * count))
+            _add(invoice, sorted(settled.get(invoice.provider_id, ())), days, receivable, overdue, sales)
+    return {
+        currency: [TrendPoint(day, receivable[k], overdue[k], _dso(receivable[k], sales[k])) for k, day in enumerate(days)]
+        for currency, (receivable, overdue, sales) in sorted(sums.items())
+    }
 
 
 def _add(invoice: Invoice, paid: list[tuple[dt.date, Decimal]], days: Sequence[dt.date],

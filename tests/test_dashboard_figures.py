@@ -65,7 +65,7 @@ def test_trend_rebuilds_past_balances_from_the_payment_history() -> None:
     ]
     payments = [payment("2026-10-05", ("1", "600")), payment("2026-11-02", ("1", "400"), ("2", "300"))]
     days = [dt.date(2026, 8, 31), dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 23)]
-    series = trend(invoices, payments, days)
+    series = trend([(invoices, payments)], days)
     assert list(series) == ["USD"]
     usd = series["USD"]
     # Aug 31: invoice 1 owed in full, not yet due; sales 1000 in the window.
@@ -82,14 +82,14 @@ def test_trend_rebuilds_past_balances_from_the_payment_history() -> None:
 def test_a_settlement_without_a_payment_is_dated_on_the_invoices_last_change() -> None:
     credited = invoice("1", "2026-09-01", "2026-09-30", "400", "0", status=InvoiceStatus.PAID,
                        updated=dt.datetime(2026, 10, 15, 9, 0, tzinfo=dt.UTC))
-    series = trend([credited], [payment("2026-10-01", ("1", "100"), deleted=True)], [dt.date(2026, 10, 14), dt.date(2026, 10, 15)])
+    series = trend([([credited], [payment("2026-10-01", ("1", "100"), deleted=True)])], [dt.date(2026, 10, 14), dt.date(2026, 10, 15)])
     assert [p.receivable for p in series["USD"]] == [Decimal(400), Decimal(0)]
 
 
 def test_trend_keeps_currencies_apart_and_has_no_dso_without_sales() -> None:
     invoices = [invoice("1", "2026-01-05", "2026-02-04", "70", "70", currency="EUR"),
                 invoice("2", "2026-11-01", "2026-12-01", "10", "10")]
-    series = trend(invoices, [], [dt.date(2026, 10, 31), dt.date(2026, 11, 23)])
+    series = trend([(invoices, [])], [dt.date(2026, 10, 31), dt.date(2026, 11, 23)])
     assert list(series) == ["EUR", "USD"]
     assert series["EUR"][1] == TrendPoint(dt.date(2026, 11, 23), Decimal(70), Decimal(70), None)
     assert series["USD"][0] == TrendPoint(dt.date(2026, 10, 31), Decimal(0), Decimal(0), None)
