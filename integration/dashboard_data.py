@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Invoice, InvoiceStatus, Payment
 from integration.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME, CallOutcome
-from integration.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, aging_totals, month_ends, trend
+from integration.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, month_ends, trend
 from integration.models import (
     Action,
     ActionStatus,
@@ -35,7 +35,7 @@ from integration.models import (
     Organization,
 )
 from integration.policy.actions import ActionKind
-from integration.policy.aging import local_today
+from integration.policy.aging import aging_totals, local_today
 from integration.scoping import scoped
 from integration.slots import next_run
 from integration.snapshots import invoice_record, payment_record

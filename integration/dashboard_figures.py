@@ -1,5 +1,5 @@
-"""The dashboard's figures from the mirror: aging per currency, and receivables, overdue and DSO
-at each month-end (pure functions, no I/O, no clock reads).
+"""The dashboard's figures from the mirror: receivables, overdue and DSO at each month-end (pure
+functions, no I/O, no clock reads). Aging per currency is `integration.policy.aging.aging_totals`.
 
 What was owed on a past day is worked out backwards from today's balance: an invoice's balance
 then is its balance now plus what was paid on it after that day (capped at its total). Payments
@@ -20,25 +20,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from connectors.base import Invoice, InvoiceStatus, Payment
-from integration.policy.aging import BUCKETS, bucket, days_overdue, is_open
 
 ZERO = Decimal(0)
 DSO_WINDOW_DAYS = 90
 TREND_MONTHS = 12
 # Statuses that were ever owed; drafts, voids and deletions never were.
 _BILLED = (InvoiceStatus.OPEN, InvoiceStatus.PAID)
-
-
-# --- aging -------------------------------------------------------------------------------------
-
-
-def aging_totals(invoices: Iterable[Invoice], today: dt.date) -> dict[str, dict[str, Decimal]]:
-    """Open balances per currency and aging bucket, every bucket present, currencies sorted."""
-    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(BUCKETS, ZERO))
-    for invoice in invoices:
-        if is_open(invoice):
-            totals[invoice.balance.currency][bucket(days_overdue(invoice, today))] += invoice.balance.amount
-    return dict(sorted(totals.items()))
 
 
 # --- trend -------------------------------------------------------------------------------------

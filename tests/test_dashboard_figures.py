@@ -10,13 +10,13 @@ import pytest
 from connectors.base import Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 from integration.dashboard_figures import (
     TrendPoint,
-    aging_totals,
     bars,
     line_points,
     month_ends,
     polyline,
     trend,
 )
+from integration.policy.aging import aging_totals
 
 UPDATED = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -62,19 +63,23 @@ def _empty() -> dict[str, Decimal]:
     return {name: ZERO for name in BUCKETS}
 
 
+def aging_totals(invoices: Iterable[Invoice], today: dt.date) -> Totals:
+    """Open balances per currency and bucket, every bucket present, currencies sorted."""
+    totals: Totals = defaultdict(_empty)
+    for invoice in invoices:
+        if is_open(invoice):
+            totals[invoice.balance.currency][bucket(days_overdue(invoice, today))] += invoice.balance.amount
+    return dict(sorted(totals.items()))
+
+
 def aging(snapshot: Snapshot, now: dt.datetime) -> Aging:
     today = local_today(now, snapshot.company.timezone)
-    company: Totals = defaultdict(_empty)
-    by_customer: dict[str, Totals] = defaultdict(lambda: defaultdict(_empty))
+    by_customer: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in snapshot.invoices:
-        if not is_open(invoice):
-            continue
-        name = bucket(days_overdue(invoice, today))
-        amount, currency = invoice.balance.amount, invoice.balance.currency
-        company[currency][name] += amount
-        by_customer[invoice.customer_id][currency][name] += amount
+        if is_open(invoice):
+            by_customer[invoice.customer_id].append(invoice)
     return Aging(
         today=today,
-        company={c: dict(t) for c, t in sorted(company.items())},
-        by_customer={k: {c: dict(t) for c, t in sorted(v.items())} for k, v in sorted(by_customer.items())},
+        company=aging_totals(snapshot.invoices, today),
+        by_customer={customer: aging_totals(invoices, today) for customer, invoices in sorted(by_customer.items())},
     )
