@@ -201,6 +201,18 @@ def test_a_bad_outcome_is_refused_beside_the_field_and_records_nothing(
         assert session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).all() == []
 
 
+def test_a_refused_outcome_keeps_what_the_owner_typed(live_world: World, app: Flask) -> None:
+    task = call_task(live_world, "Cobalt")
+    client = sign_in(app, live_world.organization_id)
+    comment = "Spoke to Dana in AP, pays after the board meets"
+    response = client.post(f"/calls/{task.id}/outcome",
+                           data={"csrf_token": csrf_token(client), "outcome": "promised", "comment": comment})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Enter the date the customer promised to pay by." in html
+    assert re.search(rf'<input type="text" id="comment-{task.id}" name="comment"[^>]*value="{re.escape(comment)}"', html)
+
+
 def test_logging_an_outcome_needs_the_csrf_token(live_world: World, app: Flask) -> None:
     task = call_task(live_world, "Cobalt")
     client = sign_in(app, live_world.organization_id)
