@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from connectors.base import InvoiceStatus
 from integration.models import (
     Action,
     ActivityEntry,
@@ -115,9 +116,12 @@ class CustomerRecord:
 
     @property
     def open_balance(self) -> dict[str, Decimal]:
+        """What the customer owes now, per currency: open invoices only (a draft carries a balance
+        nobody owes yet)."""
         totals: dict[str, Decimal] = {}
         for invoice in self.invoices:
-            totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.balance
+            if invoice.status == InvoiceStatus.OPEN.value:
+                totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.balance
         return totals
 
 
