@@ -12,6 +12,7 @@ proxy's (see `integration.web.__init__`).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -21,8 +22,11 @@ from typing import Protocol
 
 from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 
 from integration.web.connect import page
+
+log = logging.getLogger(__name__)
 
 CONFIG_KEY = "ARPILOT_RATE_LIMITS"
 EXTENSION = "arpilot_rate_limiter"
@@ -87,7 +91,8 @@ class RedisCounter:
     def __init__(self, redis_url: str, clock: Callable[[], float] = time.time, prefix: str = "arpilot:ratelimit") -> None:
         from redis import Redis
 
-        self._redis = Redis.from_url(redis_url)
+        # Short timeouts: a Redis that hangs must not hold every sign-in and webhook with it.
+        self._redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
         self._clock = clock
         self._prefix = prefix
 
@@ -95,10 +100,16 @@ class RedisCounter:
         now = self._clock()
         window = int(now // limit.window_seconds)
         name = f"{self._prefix}:{key}:{window}"
-        with self._redis.pipeline() as pipe:
-            pipe.incr(name)
-            pipe.expire(name, limit.window_seconds + 1)
-            count, _ = pipe.execute()
+        try:
+            with self._redis.pipeline() as pipe:
+                pipe.incr(name)
+                pipe.expire(name, limit.window_seconds + 1)
+                count, _ = pipe.execute()
+        except RedisError as exc:
+            # Fail open: the limit only blunts floods, and an unreachable Redis must not turn every
+            # sign-in and every webhook delivery into a 500 (a webhook is retried, a sign-in is not).
+            log.warning("rate limit not applied, Redis unreachable: %s", exc)
+            return None
         if count <= limit.requests:
             return None
         return (window + 1) * limit.window_seconds - now

@@ -113,3 +113,11 @@ def test_app_uses_redis_when_redis_url_is_set(settings) -> None:  # type: ignore
     app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
     assert isinstance(app.extensions[EXTENSION], RedisCounter)
     assert isinstance(create_app(settings).extensions[EXTENSION], InProcessCounter)
+
+
+def test_sign_in_and_webhooks_still_work_while_redis_is_down(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    # The limiter guards against floods; its store being unreachable must not lock every owner out.
+    client = tight_app(settings, RedisCounter("redis://127.0.0.1:1/0")).test_client()
+    assert client.get("/connect/quickbooks").status_code in (302, 503)
+    assert client.post("/webhooks/quickbooks", data=b"{}").status_code in (400, 401, 503)  # the handler answered
+    assert "rate limit not applied" in caplog.text
