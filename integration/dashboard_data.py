@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from connectors.base import Invoice, InvoiceStatus, Payment
@@ -220,12 +220,13 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
         ).order_by(ActivityEntry.id)
     ):
         outcomes.setdefault(entry.action_id or 0, []).append(entry)
+    tasks = [t for t in tasks if not any(CallOutcome(e.details["outcome"]).settles_task for e in outcomes.get(t.id, ()))]
+    owed = _owed(session, organization_id, tasks)
+    histories = _histories(session, organization_id, {(t.connection_id, t.payload["customer_id"]) for t in tasks})
     calls = []
     for task in tasks:
-        logged = outcomes.get(task.id, [])
-        if any(CallOutcome(e.details["outcome"]).settles_task for e in logged):
-            continue
-        invoices = _owed(session, task.connection_id, task.payload.get("invoice_ids") or ())
+        keys = {(task.connection_id, i) for i in task.payload.get("invoice_ids") or ()}
+        invoices = sorted((owed[key] for key in keys & owed.keys()), key=lambda i: (i.number, i.id))
         if not invoices:
             continue  # paid (or gone) since the task was made
         customer_id = task.payload["customer_id"]
@@ -236,28 +237,42 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
             stage=(task.payload.get("stage") or "").replace("_", " "), reason=task.reason,
             talking_points=tuple(details.get("talking_points") or ()),
             invoices=tuple(f"invoice {i.number}, {i.balance:.2f} {i.currency}" for i in invoices),
-            history=_customer_history(session, organization_id, task.connection_id, customer_id),
-            created_at=task.created_at, attempts=len(logged), customer_row=names.row_id(task.connection_id, customer_id),
+            history=histories.get((task.connection_id, customer_id), ()),
+            created_at=task.created_at, attempts=len(outcomes.get(task.id, ())),
+            customer_row=names.row_id(task.connection_id, customer_id),
         ))
     return calls
 
 
-def _owed(session: Session, connection_id: int, invoice_ids: Iterable[str]) -> list[MirroredInvoice]:
-    return list(session.scalars(
-        select(MirroredInvoice).where(
-            MirroredInvoice.connection_id == connection_id, MirroredInvoice.provider_id.in_(list(invoice_ids)),
-            MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.balance > 0,
-        ).order_by(MirroredInvoice.number)
+def _owed(session: Session, organization_id: int, tasks: Sequence[Action]) -> dict[tuple[int, str], MirroredInvoice]:
+    """The tasks' invoices still open with something owed, by (connection, provider id)."""
+    wanted = {(t.connection_id, i) for t in tasks for i in t.payload.get("invoice_ids") or ()}
+    if not wanted:
+        return {}
+    rows = session.scalars(scoped(MirroredInvoice, organization_id).where(
+        tuple_(MirroredInvoice.connection_id, MirroredInvoice.provider_id).in_(wanted),
+        MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.balance > 0,
     ))
+    return {(row.connection_id, row.provider_id): row for row in rows}
 
 
-def _customer_history(session: Session, organization_id: int, connection_id: int, customer_id: str) -> tuple[HistoryLine, ...]:
-    entries = session.scalars(
-        scoped(ActivityEntry, organization_id).where(
-            ActivityEntry.connection_id == connection_id, ActivityEntry.customer_provider_id == customer_id,
-        ).order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()).limit(HISTORY_LIMIT)
-    )
-    return tuple(HistoryLine(e.created_at, e.message) for e in entries)
+def _histories(session: Session, organization_id: int,
+               customers: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[HistoryLine, ...]]:
+    """Each customer's HISTORY_LIMIT latest activity lines, newest first, in one query for all."""
+    if not customers:
+        return {}
+    newest_first = func.row_number().over(
+        partition_by=(ActivityEntry.connection_id, ActivityEntry.customer_provider_id),
+        order_by=(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()),
+    ).label("newest_first")
+    ranked = scoped(ActivityEntry, organization_id).with_only_columns(
+        ActivityEntry.connection_id, ActivityEntry.customer_provider_id, ActivityEntry.created_at, ActivityEntry.message,
+        newest_first,
+    ).where(tuple_(ActivityEntry.connection_id, ActivityEntry.customer_provider_id).in_(customers)).subquery()
+    found: dict[tuple[int, str], list[HistoryLine]] = defaultdict(list)
+    for row in session.execute(select(ranked).where(ranked.c.newest_first <= HISTORY_LIMIT).order_by(ranked.c.newest_first)):
+        found[(row.connection_id, row.customer_provider_id)].append(HistoryLine(row.created_at, row.message))
+    return {key: tuple(lines) for key, lines in found.items()}
 
 
 def account_flags(session: Session, organization_id: int, names: CustomerNames | None = None) -> tuple[list[AccountFlag], list[AccountFlag]]:

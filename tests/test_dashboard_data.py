@@ -8,11 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.dashboard_data import load_dashboard
+from integration.dashboard_data import HISTORY_LIMIT, CallTask, load_dashboard, open_call_tasks
 from integration.db import transaction
-from integration.models import Connection, MirroredInvoice, MirroredPayment, Organization
+from integration.models import (
+    Action,
+    ActionStatus,
+    ActivityEntry,
+    Connection,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    Organization,
+)
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 UPDATED = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -46,3 +56,54 @@ def test_a_payment_settles_only_its_own_companys_invoice(sessions: sessionmaker[
     september = next(p for p in trend if p.day == dt.date(2026, 9, 30))
     assert september.receivable == Decimal("200.00") and september.overdue == 0
     assert trend[-1].receivable == 0
+
+
+def _call_tasks(sessions: sessionmaker[Session], count: int) -> int:
+    """An organization with `count` customers, each owing an invoice and with a call task to make."""
+    with transaction(sessions) as db:
+        organization = Organization(name=f"{count} calls Ltd")
+        db.add(organization)
+        db.flush()
+        connection = Connection(organization_id=organization.id, provider="quickbooks", external_id=f"calls-{count}")
+        db.add(connection)
+        db.flush()
+        for n in range(count):
+            customer, invoice = f"c{n}", f"i{n}"
+            db.add(MirroredCustomer(connection_id=connection.id, provider_id=customer, name=f"Customer {n}", phone="555-0100",
+                                    currency="USD", provider_updated_at=UPDATED))
+            db.add(MirroredInvoice(connection_id=connection.id, provider_id=invoice, customer_provider_id=customer,
+                                   number=str(1000 + n), issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
+                                   total=Decimal("100.00"), balance=Decimal("100.00"), currency="USD", status="open",
+                                   provider_updated_at=UPDATED))
+            db.add(Action(organization_id=organization.id, connection_id=connection.id, idempotency_key=f"{count}-call-{n}",
+                          kind="create_call_task", target_type="customer", target_id=customer, reason="Past due 30",
+                          status=ActionStatus.DONE, created_at=NOW - dt.timedelta(days=2),
+                          payload={"customer_id": customer, "invoice_ids": [invoice], "stage": "past_due_30"}))
+            for day in range(HISTORY_LIMIT + 2):
+                db.add(ActivityEntry(organization_id=organization.id, connection_id=connection.id, kind="reminder_sent",
+                                     message=f"Reminder {day} to customer {n}", customer_provider_id=customer,
+                                     created_at=NOW - dt.timedelta(days=30 - day)))
+        return organization.id
+
+
+def _statements(sessions: sessionmaker[Session], organization_id: int) -> tuple[int, list[CallTask]]:
+    counted: list[str] = []
+    engine = sessions.kw["bind"]
+    listener = lambda *args: counted.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with sessions() as db:
+            calls = open_call_tasks(db, organization_id, NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(counted), calls
+
+
+def test_the_call_list_takes_the_same_few_queries_however_many_calls(sessions: sessionmaker[Session]) -> None:
+    few, one_call = _statements(sessions, _call_tasks(sessions, 1))
+    many, calls = _statements(sessions, _call_tasks(sessions, 12))
+    assert few == many
+    assert len(calls) == 12 and [c.invoices for c in calls[:2]] == [("invoice 1000, 100.00 USD",), ("invoice 1001, 100.00 USD",)]
+    # Each customer's own latest history, newest first, HISTORY_LIMIT lines at most.
+    assert [h.message for h in calls[3].history] == [f"Reminder {day} to customer 3" for day in range(HISTORY_LIMIT + 1, 1, -1)]
+    assert one_call[0].history[0].message == "Reminder 9 to customer 0"
