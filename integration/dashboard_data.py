@@ -9,7 +9,7 @@ policy gave), the outbox, and the health of each connection.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -164,22 +164,46 @@ def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
 
 
 class CustomerNames:
-    """Customer names and phones of the organization, by (connection, provider id)."""
+    """Customer names and phones of the organization, by (connection, provider id), read only for the
+    customers asked about: a company may have tens of thousands and a page names a few dozen. `load`
+    reads a batch in one query; a lookup that was not loaded first reads its own row."""
+
+    BATCH = 500  # pairs per query: two bound parameters each, well under SQLite's limit
 
     def __init__(self, session: Session, organization_id: int) -> None:
-        self.rows = {(c.connection_id, c.provider_id): c for c in session.scalars(scoped(MirroredCustomer, organization_id))}
+        self.session, self.organization_id = session, organization_id
+        self.rows: dict[tuple[int, str], MirroredCustomer | None] = {}
+
+    def load(self, keys: Iterable[tuple[int, str | None]]) -> None:
+        missing = sorted({(c, p) for c, p in keys if p and (c, p) not in self.rows})
+        self.rows.update(dict.fromkeys(missing))  # None until found: a customer gone from the mirror is asked once
+        for start in range(0, len(missing), self.BATCH):
+            for row in self.session.scalars(scoped(MirroredCustomer, self.organization_id).where(
+                tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(missing[start:start + self.BATCH])
+            )):
+                self.rows[(row.connection_id, row.provider_id)] = row
+
+    def _row(self, connection_id: int, customer_id: str | None) -> MirroredCustomer | None:
+        if not customer_id:
+            return None
+        self.load([(connection_id, customer_id)])
+        return self.rows[(connection_id, customer_id)]
 
     def name(self, connection_id: int, customer_id: str | None) -> str:
-        row = self.rows.get((connection_id, customer_id or ""))
+        row = self._row(connection_id, customer_id)
         return row.name if row else (customer_id or "—")
 
     def phone(self, connection_id: int, customer_id: str) -> str | None:
-        row = self.rows.get((connection_id, customer_id))
+        row = self._row(connection_id, customer_id)
         return row.phone if row else None
 
     def row_id(self, connection_id: int, customer_id: str) -> int | None:
-        row = self.rows.get((connection_id, customer_id))
+        row = self._row(connection_id, customer_id)
         return row.id if row else None
+
+
+def _customers_of(rows: Iterable[Action]) -> Iterator[tuple[int, str | None]]:
+    return ((row.connection_id, row.payload.get("customer_id")) for row in rows)
 
 
 def _line(row: Action, names: CustomerNames) -> ActionLine:
@@ -222,6 +246,7 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
         outcomes.setdefault(entry.action_id or 0, []).append(entry)
     tasks = [t for t in tasks if not any(CallOutcome(e.details["outcome"]).settles_task for e in outcomes.get(t.id, ()))]
     owed = _owed(session, organization_id, tasks)
+    names.load(_customers_of(tasks))
     histories = _histories(session, organization_id, {(t.connection_id, t.payload["customer_id"]) for t in tasks})
     calls = []
     for task in tasks:
@@ -293,6 +318,8 @@ def account_flags(session: Session, organization_id: int, names: CustomerNames |
         else:
             hold[key] = row if row.kind == ActionKind.CREDIT_HOLD_ON.value else None
 
+    names.load([*hold, *terms])
+
     def flags(found: Iterable[tuple[tuple[int, str], Action | None]]) -> list[AccountFlag]:
         listed = [AccountFlag(names.name(*key), row.reason, row.completed_at or row.created_at) for key, row in found if row]
         return sorted(listed, key=lambda f: f.customer_name.lower())
@@ -306,7 +333,8 @@ def _escalations(session: Session, organization_id: int, now: dt.datetime, names
             Action.kind == ActionKind.RECOMMEND_ESCALATION.value, Action.status == ActionStatus.DONE,
             Action.created_at >= now - dt.timedelta(days=ESCALATION_DAYS),
         ).order_by(Action.created_at.desc(), Action.id.desc())
-    )
+    ).all()
+    names.load(_customers_of(rows))
     return [_line(row, names) for row in rows]
 
 
@@ -314,7 +342,8 @@ def _outbox(session: Session, organization_id: int, names: CustomerNames) -> lis
     rows = session.scalars(
         scoped(Action, organization_id).where(Action.kind.in_(EMAIL_KINDS))
         .order_by(Action.updated_at.desc(), Action.id.desc()).limit(OUTBOX_LIMIT)
-    )
+    ).all()
+    names.load(_customers_of(rows))
     return [
         OutboxLine(
             when=row.completed_at or row.created_at, customer_name=names.name(row.connection_id, row.payload.get("customer_id")),
@@ -334,6 +363,7 @@ def _today_actions(session: Session, organization_id: int, since: dt.datetime,
         .order_by(Action.id)
     ).all()
     counts = Counter(kind_label(row.kind) for row in rows)
+    names.load(_customers_of(row for row in rows if row.kind != ActionKind.ADD_NOTE.value))
     return [_line(row, names) for row in rows if row.kind != ActionKind.ADD_NOTE.value], dict(counts.most_common())
 
 
@@ -348,6 +378,7 @@ def _observed(session: Session, organization_id: int, since: dt.datetime, names:
         if run is None or run.status != "observed":
             continue
         decided: Sequence[dict[str, Any]] = (run.summary or {}).get("decided") or ()
+        names.load((connection_id, a.get("customer_id")) for a in decided)
         lines.extend(
             ActionLine(0, run.started_at, kind_label(a["kind"]), names.name(connection_id, a.get("customer_id")), a["reason"], "observed")
             for a in decided

@@ -89,6 +89,7 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
         scoped(Action, organization_id).where(Action.completed_at >= since, Action.completed_at < now).order_by(Action.id)
     ).all()
     done = [r for r in done_rows if r.status is ActionStatus.DONE]
+    names.load((r.connection_id, r.payload.get("customer_id")) for r in done_rows)
     counts = Counter(kind_label(r.kind) for r in done)
     calls_logged = len(session.scalars(scoped(ActivityEntry, organization_id).where(
         ActivityEntry.kind == CALL_OUTCOME, ActivityEntry.created_at >= since, ActivityEntry.created_at < now,

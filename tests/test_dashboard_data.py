@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.dashboard_data import HISTORY_LIMIT, CallTask, load_dashboard, open_call_tasks
@@ -107,3 +107,21 @@ def test_the_call_list_takes_the_same_few_queries_however_many_calls(sessions: s
     # Each customer's own latest history, newest first, HISTORY_LIMIT lines at most.
     assert [h.message for h in calls[3].history] == [f"Reminder {day} to customer 3" for day in range(HISTORY_LIMIT + 1, 1, -1)]
     assert one_call[0].history[0].message == "Reminder 9 to customer 0"
+
+
+def test_the_dashboard_reads_only_the_customers_it_names(sessions: sessionmaker[Session]) -> None:
+    organization_id = _call_tasks(sessions, 2)
+    with transaction(sessions) as db:
+        connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
+        db.add_all(MirroredCustomer(connection_id=connection_id, provider_id=f"idle{n}", name=f"Idle {n}", currency="USD",
+                                    provider_updated_at=UPDATED) for n in range(40))
+    loaded: list[str] = []
+    listener = lambda target, _context: loaded.append(target.provider_id)  # noqa: E731
+    event.listen(MirroredCustomer, "load", listener)
+    try:
+        with sessions() as db:
+            data = load_dashboard(db, organization_id, NOW, dt.timedelta(hours=1))
+    finally:
+        event.remove(MirroredCustomer, "load", listener)
+    assert [c.customer_name for c in data.calls] == ["Customer 0", "Customer 1"]
+    assert sorted(loaded) == ["c0", "c1"]
