@@ -9,6 +9,7 @@ that fails raises `OwnerWordError` naming the field, and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
@@ -107,9 +108,18 @@ def parse_plan(text: str) -> tuple[Instalment, ...]:
     return tuple(sorted(plan, key=lambda i: i.date))
 
 
-def plan_text(plan: list[dict[str, str]]) -> str:
-    """A stored plan as the owner types it."""
-    return "\n".join(f"{i['date']} {i['amount']}" for i in plan)
+def plan_text(plan: Iterable[Instalment]) -> str:
+    """A plan as the owner types it."""
+    return "\n".join(f"{i.date.isoformat()} {i.amount:.2f}" for i in plan)
+
+
+def stored_plan(plan: list[dict[str, str]] | None) -> tuple[Instalment, ...]:
+    """A plan as InvoicePause.plan stores it (`[{"date": "2026-12-01", "amount": "250.00"}]`), read back."""
+    return tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in plan or ())
+
+
+def plan_to_store(plan: Iterable[Instalment]) -> list[dict[str, str]]:
+    return [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in plan]
 
 
 def customer_word(db: Session, customer: MirroredCustomer) -> CustomerWord:
@@ -156,8 +166,7 @@ def stored_invoice_word(row: InvoicePause | None) -> InvoiceWord:
     """The word a stored pause holds (no pause: the empty word)."""
     if row is None:
         return InvoiceWord()
-    plan = tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in row.plan or ())
-    return InvoiceWord(row.disputed, row.promise_to_pay, plan, row.note or "")
+    return InvoiceWord(row.disputed, row.promise_to_pay, stored_plan(row.plan), row.note or "")
 
 
 def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date) -> None:
@@ -169,7 +178,7 @@ def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoic
     word.check(invoice, today, stored)
     if word == stored:
         return
-    planned = [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in word.plan]
+    planned = plan_to_store(word.plan)
     if word.empty:
         if row is not None:
             db.delete(row)

@@ -34,6 +34,7 @@ from integration.models import (
     MirroredPayment,
     Organization,
 )
+from integration.owner_store import stored_plan
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import local_today
 from integration.policy.history import record
@@ -41,7 +42,6 @@ from integration.policy.snapshot import (
     Company,
     CustomerOverride as OverrideRecord,
     History,
-    Instalment,
     InvoicePause as PauseRecord,
     Snapshot,
 )
@@ -114,7 +114,7 @@ def _pauses(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
     return {
         row.invoice_provider_id: PauseRecord(
             invoice_id=row.invoice_provider_id, disputed=row.disputed, promise_to_pay=row.promise_to_pay,
-            plan=tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in row.plan or ()),
+            plan=stored_plan(row.plan),
             plan_paid_before=row.plan_paid_before,
         )
         for row in rows

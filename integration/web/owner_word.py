@@ -34,6 +34,7 @@ from integration.owner_store import (
     plan_text,
     save_customer_word,
     save_invoice_word,
+    stored_invoice_word,
 )
 from integration.policy.aging import local_today
 from integration.scoping import scoped
@@ -174,9 +175,9 @@ def _customer_page(customer_id: int, *, customer_typed: dict[str, Any] | None = 
     shown_invoices = []
     for invoice in invoices:
         pause = pauses.get(invoice.id)
-        saved = {"disputed": bool(pause and pause.disputed),
-                 "promise_to_pay": pause.promise_to_pay.isoformat() if pause and pause.promise_to_pay else "",
-                 "plan": plan_text(pause.plan) if pause else "", "note": (pause.note or "") if pause else ""}
+        word = stored_invoice_word(pause)
+        saved = {"disputed": word.disputed, "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
+                 "plan": plan_text(word.plan), "note": word.note}
         shown_invoices.append((invoice, typed.get(invoice.id, saved), pause))
     return render_template("settings/customer.html", customer=row, values=shown_customer, invoices=shown_invoices,
                            errors=errors or {}), status
