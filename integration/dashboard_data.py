@@ -45,6 +45,7 @@ ESCALATION_DAYS = 30
 OUTBOX_LIMIT = 20
 OPEN_INVOICE_LIMIT = 200
 HISTORY_LIMIT = 8
+TODAY_LIMIT = 100  # today's actions listed on the dashboard (all are counted)
 EMAIL_KINDS = (ActionKind.SEND_REMINDER.value, ActionKind.RESEND_INVOICE.value)
 KIND_LABELS = {
     ActionKind.SEND_REMINDER.value: "Reminder email",
@@ -148,7 +149,8 @@ class Dashboard:
     connections: list[ConnectionHealth]
     aging: dict[str, dict[str, Decimal]]
     trend: dict[str, list[TrendPoint]]
-    today_actions: list[ActionLine]  # notes left out: they come with the email or call they record
+    today_actions: list[ActionLine]  # the first TODAY_LIMIT; notes left out: they come with the email or call they record
+    today_total: int  # how many today_actions there were in all
     today_counts: dict[str, int]  # label -> how many, notes included
     observed: list[ActionLine]  # decided today in observe mode: shown, nothing done
     calls: list[CallTask]
@@ -356,15 +358,18 @@ def _outbox(session: Session, organization_id: int, names: CustomerNames) -> lis
 
 
 def _today_actions(session: Session, organization_id: int, since: dt.datetime,
-                   names: CustomerNames) -> tuple[list[ActionLine], dict[str, int]]:
-    """Today's actions but the notes that accompany them, and how many of each kind (notes too)."""
-    rows = session.scalars(
-        scoped(Action, organization_id).where(or_(Action.created_at >= since, Action.completed_at >= since))
-        .order_by(Action.id)
-    ).all()
-    counts = Counter(kind_label(row.kind) for row in rows)
-    names.load(_customers_of(row for row in rows if row.kind != ActionKind.ADD_NOTE.value))
-    return [_line(row, names) for row in rows if row.kind != ActionKind.ADD_NOTE.value], dict(counts.most_common())
+                   names: CustomerNames) -> tuple[list[ActionLine], int, dict[str, int]]:
+    """The first TODAY_LIMIT of today's actions but the notes that accompany them, how many such
+    actions there were, and how many of each kind (notes too). A first live day can plan thousands:
+    the activity log pages through them all."""
+    today = scoped(Action, organization_id).where(or_(Action.created_at >= since, Action.completed_at >= since))
+    counts = Counter({kind_label(kind): n for kind, n in session.execute(
+        today.with_only_columns(Action.kind, func.count()).group_by(Action.kind))})
+    listed = today.where(Action.kind != ActionKind.ADD_NOTE.value)
+    rows = session.scalars(listed.order_by(Action.id).limit(TODAY_LIMIT)).all()
+    total = session.scalar(listed.with_only_columns(func.count())) or 0
+    names.load(_customers_of(rows))
+    return [_line(row, names) for row in rows], total, dict(counts.most_common())
 
 
 def _observed(session: Session, organization_id: int, since: dt.datetime, names: CustomerNames) -> list[ActionLine]:
@@ -428,12 +433,12 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
     names = CustomerNames(session, organization_id)
     aging, trend_ = _figures(session, organization_id, today)
     on_hold, mid_month = account_flags(session, organization_id, names)
-    today_actions, today_counts = _today_actions(session, organization_id, since, names)
+    today_actions, today_total, today_counts = _today_actions(session, organization_id, since, names)
     return Dashboard(
         organization=organization, today=today,
         connections=connection_health(session, organization_id, interval, now),
         aging=aging, trend=trend_,
-        today_actions=today_actions, today_counts=today_counts,
+        today_actions=today_actions, today_total=today_total, today_counts=today_counts,
         observed=_observed(session, organization_id, since, names),
         calls=open_call_tasks(session, organization_id, now, names),
         escalations=_escalations(session, organization_id, now, names),

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.dashboard_data import HISTORY_LIMIT, CallTask, load_dashboard, open_call_tasks
+from integration.dashboard_data import HISTORY_LIMIT, TODAY_LIMIT, CallTask, load_dashboard, open_call_tasks
 from integration.db import transaction
 from integration.models import (
     Action,
@@ -125,3 +125,28 @@ def test_the_dashboard_reads_only_the_customers_it_names(sessions: sessionmaker[
         event.remove(MirroredCustomer, "load", listener)
     assert [c.customer_name for c in data.calls] == ["Customer 0", "Customer 1"]
     assert sorted(loaded) == ["c0", "c1"]
+
+
+def test_a_busy_day_lists_a_page_of_actions_and_counts_them_all(sessions: sessionmaker[Session]) -> None:
+    organization_id = _call_tasks(sessions, 1)
+    busy = TODAY_LIMIT + 30
+    with transaction(sessions) as db:
+        connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
+        for n in range(busy):
+            for kind in ("send_reminder", "add_note"):
+                db.add(Action(organization_id=organization_id, connection_id=connection_id, idempotency_key=f"busy-{kind}-{n}",
+                              kind=kind, target_type="invoice", target_id=f"x{n}", reason="Reminder 1", status=ActionStatus.DONE,
+                              created_at=NOW - dt.timedelta(minutes=n), completed_at=NOW - dt.timedelta(minutes=n),
+                              payload={"customer_id": "c0", "invoice_ids": [f"x{n}"], "stage": "reminder_1"}))
+    loaded: list[int] = []
+    listener = lambda target, _context: loaded.append(target.id)  # noqa: E731
+    event.listen(Action, "load", listener)
+    try:
+        with sessions() as db:
+            data = load_dashboard(db, organization_id, NOW, dt.timedelta(hours=1))
+    finally:
+        event.remove(Action, "load", listener)
+    assert data.today_counts == {"Reminder email": busy, "Note on invoice": busy}
+    assert len(data.today_actions) == TODAY_LIMIT and data.today_total == busy
+    assert {line.kind for line in data.today_actions} == {"Reminder email"}
+    assert len(loaded) < 2 * TODAY_LIMIT
