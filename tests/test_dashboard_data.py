@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.dashboard_data import HISTORY_LIMIT, TODAY_LIMIT, CallTask, load_dashboard, open_call_tasks
+from integration.dashboard_data import HISTORY_LIMIT, TODAY_LIMIT, CallTask, Dashboard, load_dashboard, open_call_tasks
 from integration.db import transaction
 from integration.models import (
     Action,
@@ -109,22 +110,27 @@ def test_the_call_list_takes_the_same_few_queries_however_many_calls(sessions: s
     assert one_call[0].history[0].message == "Reminder 9 to customer 0"
 
 
+def _dashboard_loading(sessions: sessionmaker[Session], organization_id: int, model: type[Any]) -> tuple[Dashboard, list[Any]]:
+    """The organization's dashboard, and every `model` row the ORM loaded to build it."""
+    loaded: list[Any] = []
+    listener = lambda target, _context: loaded.append(target)  # noqa: E731
+    event.listen(model, "load", listener)
+    try:
+        with sessions() as db:
+            return load_dashboard(db, organization_id, NOW, dt.timedelta(hours=1)), loaded
+    finally:
+        event.remove(model, "load", listener)
+
+
 def test_the_dashboard_reads_only_the_customers_it_names(sessions: sessionmaker[Session]) -> None:
     organization_id = _call_tasks(sessions, 2)
     with transaction(sessions) as db:
         connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
         db.add_all(MirroredCustomer(connection_id=connection_id, provider_id=f"idle{n}", name=f"Idle {n}", currency="USD",
                                     provider_updated_at=UPDATED) for n in range(40))
-    loaded: list[str] = []
-    listener = lambda target, _context: loaded.append(target.provider_id)  # noqa: E731
-    event.listen(MirroredCustomer, "load", listener)
-    try:
-        with sessions() as db:
-            data = load_dashboard(db, organization_id, NOW, dt.timedelta(hours=1))
-    finally:
-        event.remove(MirroredCustomer, "load", listener)
+    data, loaded = _dashboard_loading(sessions, organization_id, MirroredCustomer)
     assert [c.customer_name for c in data.calls] == ["Customer 0", "Customer 1"]
-    assert sorted(loaded) == ["c0", "c1"]
+    assert sorted(row.provider_id for row in loaded) == ["c0", "c1"]
 
 
 def test_a_busy_day_lists_a_page_of_actions_and_counts_them_all(sessions: sessionmaker[Session]) -> None:
@@ -138,14 +144,7 @@ def test_a_busy_day_lists_a_page_of_actions_and_counts_them_all(sessions: sessio
                               kind=kind, target_type="invoice", target_id=f"x{n}", reason="Reminder 1", status=ActionStatus.DONE,
                               created_at=NOW - dt.timedelta(minutes=n), completed_at=NOW - dt.timedelta(minutes=n),
                               payload={"customer_id": "c0", "invoice_ids": [f"x{n}"], "stage": "reminder_1"}))
-    loaded: list[int] = []
-    listener = lambda target, _context: loaded.append(target.id)  # noqa: E731
-    event.listen(Action, "load", listener)
-    try:
-        with sessions() as db:
-            data = load_dashboard(db, organization_id, NOW, dt.timedelta(hours=1))
-    finally:
-        event.remove(Action, "load", listener)
+    data, loaded = _dashboard_loading(sessions, organization_id, Action)
     assert data.today_counts == {"Reminder email": busy, "Note on invoice": busy}
     assert len(data.today_actions) == TODAY_LIMIT and data.today_total == busy
     assert {line.kind for line in data.today_actions} == {"Reminder email"}
