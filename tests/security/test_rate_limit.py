@@ -113,3 +113,9 @@ def test_app_uses_redis_when_redis_url_is_set(settings) -> None:  # type: ignore
     app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
     assert isinstance(app.extensions[EXTENSION], RedisCounter)
     assert isinstance(create_app(settings).extensions[EXTENSION], InProcessCounter)
+
+
+def test_an_unreachable_redis_lets_requests_through(settings, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    client = tight_app(settings, RedisCounter("redis://127.0.0.1:1/0")).test_client()  # nothing listens there
+    assert all(client.get("/connect/quickbooks").status_code != 429 for _ in range(5))
+    assert "Redis is unavailable" in caplog.text
