@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
 from integration.config import Settings
@@ -120,6 +121,19 @@ def signed_in(app: Flask, tenant: Tenant) -> FlaskClient:
     with client.session_transaction() as session:
         session["user_id"], session["organization_id"] = tenant.user_id, tenant.organization_id
     return client
+
+
+def csrf_token(app: Flask, client: FlaskClient) -> str:
+    """A valid token for `client`'s session, made the way a rendered form makes it."""
+    with client.session_transaction() as stored:
+        current = dict(stored)
+    with app.test_request_context():
+        session.update(current)
+        token = generate_csrf()
+        raw = session["csrf_token"]
+    with client.session_transaction() as stored:
+        stored["csrf_token"] = raw
+    return token
 
 
 # (argument name, converter) -> the tenant's value. Integer converters take arpilot's row ids,
