@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test audit bench clean
+.PHONY: install browser demo test audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+browser:
+	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends chromium \
+		|| ($(APT) update && $(APT) install -y --no-install-recommends chromium)
+
 demo: install
 	$(BIN)/arpilot web
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).

@@ -300,6 +300,10 @@ class Connector(Protocol):
         """Read one invoice as it is now at the provider."""
         ...
 
+    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """Read many invoices as they are now, in as few calls as the provider allows; ids not found are absent."""
+        ...
+
     def get_customer(self, customer_id: str) -> Customer:
         """Read one customer as it is now at the provider."""
         ...

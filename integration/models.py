@@ -240,7 +240,12 @@ class Action(Base):
     """One planned external effect. The idempotency key makes planning the same day twice harmless."""
 
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_connection_status", "connection_id", "status"),)
+    __table_args__ = (
+        Index("ix_actions_connection_status", "connection_id", "status"),
+        # The activity log: an organization's newest first, and one customer's or invoice's steps.
+        Index("ix_actions_org_created", "organization_id", "created_at"),
+        Index("ix_actions_connection_target", "connection_id", "target_type", "target_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -265,7 +270,13 @@ class Action(Base):
 
 class ActivityEntry(Base):
     __tablename__ = "activity_log"
-    __table_args__ = (Index("ix_activity_log_org_created", "organization_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activity_log_org_created", "organization_id", "created_at"),
+        # The activity log filtered to one customer or one invoice.
+        Index("ix_activity_log_connection_customer", "connection_id", "customer_provider_id", "created_at"),
+        Index("ix_activity_log_connection_invoice", "connection_id", "invoice_provider_id", "created_at"),
+        Index("ix_activity_log_action", "action_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))

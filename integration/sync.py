@@ -156,14 +156,19 @@ def _upsert(session: Session, connection_id: int, page: Page) -> int:
             latest[row["provider_id"]] = row
     if not latest:
         return 0
-    statement = _insert(session, model).values(list(latest.values()))
+    # One statement with the page as its parameter list (executemany), on the Core table: its SQL is
+    # compiled once and cached, and the driver sends the rows in bulk. `.values(rows)` would compile a
+    # fresh 1000-row VALUES clause through the ORM for every page, which cost more than the database.
+    table = model.__table__
+    statement = _insert(session, table)
     changing = [c for c in next(iter(latest.values())) if c not in ("connection_id", "provider_id")]
-    session.execute(
+    session.connection().execute(
         statement.on_conflict_do_update(
-            index_elements=[model.connection_id, model.provider_id],
+            index_elements=[table.c.connection_id, table.c.provider_id],
             set_={name: statement.excluded[name] for name in changing},
-            where=model.provider_updated_at <= statement.excluded.provider_updated_at,
-        )
+            where=table.c.provider_updated_at <= statement.excluded.provider_updated_at,
+        ),
+        list(latest.values()),
     )
     return len(latest)
 

@@ -58,6 +58,7 @@ from connectors.xero.mapping import (
 )
 
 MAX_PAGE_SIZE = 1000
+IDS_PER_READ = 100
 HISTORY_NOTE_LIMIT = 2500
 IDEMPOTENCY_KEY_LIMIT = 128
 EMAILABLE_STATUSES = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
@@ -208,10 +209,25 @@ class XeroConnector:
         return _single(self.client.call("get_contact", contact_id), "Contacts", f"contact {contact_id}")
 
     def get_invoice(self, invoice_id: str) -> Invoice:
-        invoice = invoice_from_xero(self._raw_invoice(invoice_id))
+        return self._with_pay_link(invoice_from_xero(self._raw_invoice(invoice_id)))
+
+    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """GET /Invoices?IDs=… per 100 ids (a URL of 100 GUIDs stays well under Xero's limits), plus
+        the online-invoice link of each open one, which only the per-invoice endpoint gives."""
+        ids = list(dict.fromkeys(invoice_ids))
+        found: dict[str, Invoice] = {}
+        for start in range(0, len(ids), IDS_PER_READ):
+            chunk = ids[start : start + IDS_PER_READ]
+            body = self.client.call("get_invoices", i_ds=chunk, page=1, page_size=MAX_PAGE_SIZE)
+            for raw in _records(body, "Invoices"):
+                invoice = self._with_pay_link(invoice_from_xero(raw))
+                found[invoice.provider_id] = invoice
+        return found
+
+    def _with_pay_link(self, invoice: Invoice) -> Invoice:
         if invoice.status is not InvoiceStatus.OPEN:
             return invoice
-        return dataclasses.replace(invoice, pay_link=self._online_invoice_url(invoice_id))
+        return dataclasses.replace(invoice, pay_link=self._online_invoice_url(invoice.provider_id))
 
     def _online_invoice_url(self, invoice_id: str) -> str | None:
         try:

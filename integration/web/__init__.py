@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask, session
@@ -9,8 +10,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import connect, dashboard, ratelimit, security, settings as settings_page, webhooks
+from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
+
+# How long a sign-in lasts without a new one: a working day. Signing in again is one click through
+# the provider's consent (which remembers the owner), and a cookie left on a shared machine dies the
+# same day. HttpOnly keeps it from scripts, SameSite=Lax from other sites' forms, Secure (production,
+# behind TLS) from plain http.
+SESSION_LIFETIME = dt.timedelta(hours=12)
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -22,6 +29,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
     if test_config:
         app.config.update(test_config)
@@ -50,6 +58,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     connect.init_app(app)
     dashboard.init_app(app)
     settings_page.init_app(app)
+    activity.init_app(app)
+    credit_policy.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

@@ -45,6 +45,11 @@ csrf = CSRFProtect()
 # Intuit realm ids are digits; the sandbox's may carry letters. Anything else is refused unread.
 _REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+# What every disconnect page tells the owner happens next (integration.scheduler and integration.cycle
+# run cycles for active connections only).
+AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
+                    "for this company. Your reminder history is kept, activity log included; you can "
+                    "reconnect any time.")
 PROVIDER_NAMES = {QUICKBOOKS: "QuickBooks", "xero": "Xero"}
 # provider -> how one of its connections is disconnected (the owner's connection row, who asked).
 Disconnector = Callable[[Connection, str | None], ResponseReturnValue]
@@ -127,8 +132,16 @@ def signed_in_organization_id() -> int | None:
 def _sign_in(user: User) -> None:
     # A fresh session on sign-in: nothing from before (pending states included) carries over.
     session.clear()
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, not only when the browser closes
     session["user_id"] = user.id
     session["organization_id"] = user.organization_id
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    """Forget the signed-in owner (a POST with the CSRF token, so no other site can sign them out)."""
+    session.clear()
+    return redirect(url_for("dashboard"))
 
 
 @bp.get("/connect/quickbooks")
@@ -154,8 +167,7 @@ def launch_quickbooks() -> ResponseReturnValue:
 def disconnected_quickbooks() -> ResponseReturnValue:
     """Intuit's Disconnect URL. Intuit has already revoked the grant; the next refresh notices it."""
     return page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
-                 "QuickBooks company. Your reminder history is kept here; you can reconnect any time.",
-                 retry=True)
+                 f"QuickBooks company. {AFTER_DISCONNECT}", retry=True)
 
 
 @bp.get("/connect/quickbooks/callback")
@@ -280,8 +292,7 @@ def _disconnect_quickbooks(owned: Connection, who: str | None) -> ResponseReturn
                 return _unreachable()
         mark_disconnected(db, connection, disconnect_reason(who))
     return page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
-                 "was revoked at Intuit. Your reminder history is kept; you can reconnect any time.",
-                 retry=True)
+                 f"was revoked at Intuit. {AFTER_DISCONNECT}", retry=True)
 
 
 DISCONNECTORS[QUICKBOOKS] = _disconnect_quickbooks
