@@ -91,8 +91,11 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
         payment = MirroredPayment(**on, provider_id=f"{tag}-P1", customer_provider_id=customer_pid,
                                   date=dt.date(2026, 8, 1), amount=Decimal("10.00"), currency="USD",
                                   provider_updated_at=NOW)
-        action = Action(organization_id=organization.id, **on, idempotency_key=f"{tag}-reminder-1", kind="reminder_1",
-                        target_type="invoice", target_id=invoice_pid, reason=f"{tag} reason text", payload={})
+        key = f"{tag}-call-1"
+        action = Action(organization_id=organization.id, **on, idempotency_key=key, kind="create_call_task",
+                        target_type="customer", target_id=customer_pid, reason=f"{tag} reason text",
+                        payload={"customer_id": customer_pid, "invoice_ids": [invoice_pid], "stage": "reminder_2",
+                                 "recipients": [], "idempotency_key": key, "payload": {}})
         pause = InvoicePause(**on, invoice_provider_id=invoice_pid, disputed=True, note=f"{tag} dispute note")
         override = CustomerOverride(**on, customer_provider_id=customer_pid, paused=True)
         run = CycleRun(**on, started_at=NOW, finished_at=NOW, status="done", summary={})
