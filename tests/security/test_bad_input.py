@@ -23,6 +23,7 @@ from integration.policy.rules import RuleError, Rules
 from integration.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.sync import REJECTED_KIND
 from integration.web import create_app
+from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.sandbox.conftest import small_scenario
@@ -88,6 +89,15 @@ def test_any_mangled_rules_json_is_valid_rules_or_a_rule_error(data: Any, tally)
         assert exc.field and str(exc).startswith(exc.field)
         return
     assert Rules.from_json(rules.to_json()) == rules  # what was accepted saves and loads exactly
+
+
+@pytest.mark.parametrize("path", ["/webhooks/quickbooks", "/webhooks/xero", "/settings", "/connections/1/disconnect"])
+def test_an_enormous_request_body_is_refused_unread(settings, path: str, tally) -> None:  # type: ignore[no-untyped-def]
+    client = create_app(settings).test_client()
+    response = client.post(path, data=b"{" + b" " * MAX_REQUEST_BYTES + b"}", content_type="application/json")
+    assert response.status_code == 413
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    tally["bad_inputs_tried"] += 1
 
 
 # --- the accounting system's records ---------------------------------------------------------
