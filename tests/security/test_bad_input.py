@@ -175,6 +175,10 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     # An invoice without a due date is collected as due on receipt, not dropped.
     assert "7003" in sent["ap@acme.example"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
+    # A customer without an email gets a call task instead, saying why; no email is attempted.
+    cobalt = [a for a in world.actions() if "Cobalt Dental has no email address on file, so call instead" in a.reason]
+    assert cobalt and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in cobalt)
+
     # An address that is not one: what needs it fails naming it (the reminder; QuickBooks also refuses
     # a note on an invoice whose BillEmail it finds invalid); nothing else fails.
     actions = world.actions()
