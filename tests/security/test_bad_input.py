@@ -18,6 +18,7 @@ from quickbooks.objects.invoice import Invoice as QboInvoice
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.quickbooks.mapping import MalformedRecord
 from integration.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.policy.rules import RuleError, Rules
 from integration.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
@@ -227,4 +228,42 @@ def test_a_full_private_note_fails_that_note_only_and_keeps_the_owners_text(sess
         others = [a for a in world.actions() if a.kind == "add_note" and a.target_id != invoice_id]
         assert others and all(a.status == ActionStatus.DONE for a in others)
         assert world.outbox.entries(), "the reminders still went out"
+        tally["bad_inputs_tried"] += 1
+
+
+class UnreadableInvoice:
+    """The real connector, except that QuickBooks now sends invoice `bad` in a shape nobody can read."""
+
+    def __init__(self, inner: Any, bad: str) -> None:
+        self.inner, self.bad = inner, bad
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _check(self, invoice_ids: Any) -> None:
+        if self.bad in invoice_ids:
+            raise MalformedRecord(f"QuickBooks Invoice {self.bad}: Balance is not an amount: 'lots'", self.bad)
+
+    def get_invoices(self, invoice_ids: Any) -> Any:
+        self._check(invoice_ids)
+        return self.inner.get_invoices(invoice_ids)
+
+    def get_invoice(self, invoice_id: str) -> Any:
+        self._check([invoice_id])
+        return self.inner.get_invoice(invoice_id)
+
+
+def test_an_invoice_that_turns_unreadable_fails_its_own_actions_only(sessions, tmp_path: Path, tally) -> None:  # type: ignore[no-untyped-def]
+    for world in make_world(small_scenario(TODAY), sessions, tmp_path):
+        world.set_rules({"mode": "live"})
+        bad = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()["invoices"]["inv-1003"]
+        connectors = world.deps().connectors
+        summary = world.cycle(connectors=lambda connection, organization: UnreadableInvoice(connectors(connection, organization), bad))
+        assert summary.status == "done", summary.detail
+        actions = world.actions()
+        failed = [a for a in actions if a.status == ActionStatus.FAILED]
+        assert failed and all(bad in a.payload["invoice_ids"] and "is not an amount" in (a.last_error or "") for a in failed)
+        others = [a for a in actions if bad not in a.payload.get("invoice_ids", ())]
+        assert others and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in others), \
+            [(a.kind, a.status, a.last_error) for a in others]
         tally["bad_inputs_tried"] += 1
