@@ -54,12 +54,11 @@ def snapshot(app: Flask) -> dict[str, object]:
 
 
 def body_text(response: TestResponse) -> str:
-    """What a response shows, a zip's members included (the collections packet is one)."""
-    data = response.get_data()
-    if data.startswith(b"PK"):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
-    return data.decode("utf-8", "replace")
+    """The response as text; a ZIP download (the collections packet) as the text of its files."""
+    if response.mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            return "".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
+    return response.get_data(as_text=True)
 
 
 def shows_any(response: TestResponse, markers: tuple[str, ...]) -> list[str]:
