@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
 from integration.app_context import Runtime
 from integration.connections import (
+    PROVIDER_NAMES,
     ConnectionOwnedElsewhere,
     OwnerIdentity,
     connect_company,
@@ -30,6 +31,7 @@ from integration.connections import (
 )
 from integration.db import transaction
 from integration.models import Connection, User
+from integration.providers import quickbooks_company_name
 from integration.scoping import scoped
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
@@ -50,7 +52,6 @@ _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
                     "for this company. Your reminder history is kept, activity log included; you can "
                     "reconnect any time.")
-PROVIDER_NAMES = {QUICKBOOKS: "QuickBooks", "xero": "Xero"}
 # provider -> how one of its connections is disconnected (the owner's connection row, who asked).
 Disconnector = Callable[[Connection, str | None], ResponseReturnValue]
 DISCONNECTORS: dict[str, Disconnector] = {}
@@ -203,13 +204,14 @@ def quickbooks_callback() -> ResponseReturnValue:
         return page("QuickBooks did not connect", "The company in Intuit's answer does not match "
                      "the authorization. Please start again.", 400, retry=True)
 
+    display_name = _company_name(realm_id, tokens.access_token)
     try:
         with transaction(runtime().sessions) as db:
             user, connection = connect_company(
                 db,
                 identity=_identity(owner),
                 external_id=realm_id,
-                display_name=f"QuickBooks company {realm_id}",
+                display_name=display_name,
                 tokens=tokens,
                 cipher=cipher(),
             )
@@ -218,6 +220,16 @@ def quickbooks_callback() -> ResponseReturnValue:
         return page("This company is connected elsewhere", str(exc), 409)
     log.info("connection %s: QuickBooks company connected", connection.id)
     return signed_in_with(user, [connection.id])
+
+
+def _company_name(realm_id: str, access_token: str) -> str | None:
+    """The company's name, or None when QuickBooks cannot tell it now: connecting goes on, and the
+    connection's first cycle asks again."""
+    try:
+        return quickbooks_company_name(runtime().settings, realm_id, access_token)
+    except ConnectorError as exc:
+        log.warning("QuickBooks company %s: its name could not be read while connecting: %s", realm_id, exc)
+        return None
 
 
 def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnValue:
