@@ -33,6 +33,7 @@ from integration.db import transaction
 from integration.models import Connection, User
 from integration.providers import quickbooks_company_name
 from integration.scoping import scoped
+from integration.web.soon import run_cycle_soon
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.redact import install_log_redaction
@@ -235,10 +236,8 @@ def _company_name(realm_id: str, access_token: str) -> str | None:
 def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnValue:
     """Sign the owner in after a consent and start the new connections' first cycles."""
     _sign_in(user)
-    clock = current_app.extensions.get("arpilot_clock")
-    if clock is not None:
-        for connection_id in connection_ids:
-            clock.run_soon(connection_id)  # the owner sees their invoices now, not at the next interval
+    for connection_id in connection_ids:
+        run_cycle_soon(connection_id)  # the owner sees their invoices now, not at the next interval
     return redirect(url_for("dashboard"))
 
 
