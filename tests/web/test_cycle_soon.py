@@ -53,7 +53,7 @@ def intuit() -> Iterator[FakeIntuit]:
 def production_app(settings: Settings, queue: Queue) -> Flask:
     """The web app as production wires it: no embedded clock, a cycle queue (here the test's own)."""
     app = create_app(dataclasses.replace(settings, quickbooks=fake.SETTINGS, quickbooks_webhook_verifier=VERIFIER))
-    assert soon.CLOCK_EXTENSION not in app.extensions
+    assert soon.CLOCK_EXTENSION not in app.extensions and soon.QUEUE_EXTENSION not in app.extensions
     app.extensions[soon.QUEUE_EXTENSION] = CycleQueue(queue, INTERVAL, TARGET, clock=lambda: NOW)
     return app
 
@@ -127,12 +127,20 @@ def test_production_settings_give_the_web_process_the_cycle_queue(settings: Sett
     assert isinstance(cycles, CycleQueue) and cycles.queue.name == QUEUE_NAME and cycles.interval == settings.cycle_interval
 
 
-def test_an_embedded_clock_runs_the_cycle_itself(settings: Settings, queue: Queue) -> None:
+def test_with_a_queue_an_embedded_clock_leaves_the_cycle_to_the_workers(settings: Settings, queue: Queue) -> None:
     app = production_app(settings, queue)
     app.extensions[soon.CLOCK_EXTENSION] = recorder = RunSoonRecorder()
     connection_id = _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))
-    assert recorder.soon == [connection_id] and queue.count == 0
+    assert queue.job_ids == [soon_job_id(queue, connection_id)] and recorder.soon == []
+
+
+def test_without_a_queue_the_embedded_clock_runs_the_cycle(settings: Settings) -> None:
+    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+    app.extensions[soon.CLOCK_EXTENSION] = recorder = RunSoonRecorder()
+    connection_id = _connection(app, REALM)
+    _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))
+    assert recorder.soon == [connection_id]
 
 
 def test_without_clock_or_queue_the_connection_waits_for_its_slot(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
