@@ -36,6 +36,7 @@ from connectors.base import (
     ProviderValidationError,
     RateLimited,
     Transient,
+    UnreadableRecord,
 )
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
@@ -170,9 +171,16 @@ class _PreconditionReads:
         if position >= self._window_end or any(i not in self._fresh for i in invoice_ids):
             window = self._upcoming[position + 1 : position + READ_AHEAD]
             wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids in window for i in ids)]))
-            found = self._connector.get_invoices(wanted)
+            window_end = position + READ_AHEAD
+            try:
+                found = self._connector.get_invoices(wanted)
+            except UnreadableRecord:
+                # One invoice of the window cannot be read: read this action's own alone, so the
+                # error fails the actions on that invoice and no others.
+                wanted, window_end = list(dict.fromkeys(invoice_ids)), position + 1
+                found = self._connector.get_invoices(wanted)
             self._fresh = {i: found.get(i) for i in wanted}
-            self._window_end = position + READ_AHEAD
+            self._window_end = window_end
         return {i: self._fresh[i] for i in invoice_ids}
 
 

@@ -32,7 +32,8 @@ from integration.policy.aging import local_today
 from integration.providers import connector_factory
 from integration.rules_store import load_rules
 from integration.web.auth import owner_required
-from integration.web.connect import PROVIDER_NAMES, now, page, runtime, signed_in_organization_id
+from integration.connections import PROVIDER_NAMES
+from integration.web.connect import now, page, runtime, signed_in_organization_id
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)

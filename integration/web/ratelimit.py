@@ -22,7 +22,7 @@ from typing import Protocol
 
 from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
+from redis import Redis, RedisError
 
 from integration.web.connect import page
 
@@ -89,8 +89,6 @@ class RedisCounter:
     """The same fixed windows in Redis (INCR + EXPIRE), shared by every web process."""
 
     def __init__(self, redis_url: str, clock: Callable[[], float] = time.time, prefix: str = "arpilot:ratelimit") -> None:
-        from redis import Redis
-
         # Short timeouts: a Redis that hangs must not hold every sign-in and webhook with it.
         self._redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
         self._clock = clock
@@ -106,9 +104,8 @@ class RedisCounter:
                 pipe.expire(name, limit.window_seconds + 1)
                 count, _ = pipe.execute()
         except RedisError as exc:
-            # Fail open: the limit only blunts floods, and an unreachable Redis must not turn every
-            # sign-in and every webhook delivery into a 500 (a webhook is retried, a sign-in is not).
-            log.warning("rate limit not applied, Redis unreachable: %s", exc)
+            # Open, not shut: a Redis outage must not take sign-in and webhook delivery down with it.
+            log.warning("rate limit not counted, Redis is unavailable: %s", exc)
             return None
         if count <= limit.requests:
             return None

@@ -8,9 +8,7 @@ import io
 import zipfile
 
 import pytest
-from flask import Flask, session
-from flask.testing import FlaskClient
-from flask_wtf.csrf import generate_csrf
+from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
@@ -19,6 +17,7 @@ from integration.models import Action, Connection, ConnectionStatus, CustomerOve
 from tests.security.tenants import (
     Tenant,
     UnfillableRoute,
+    csrf_token,
     names_a_row,
     route_values,
     signed_in,
@@ -32,19 +31,6 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 @pytest.fixture
 def tenants(settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:  # type: ignore[no-untyped-def]
     return two_tenant_app(settings, database_url)
-
-
-def csrf_token(app: Flask, client: FlaskClient) -> str:
-    """A valid token for `client`'s session, made the way a rendered form makes it."""
-    with client.session_transaction() as stored:
-        current = dict(stored)
-    with app.test_request_context():
-        session.update(current)
-        token = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as stored:
-        stored["csrf_token"] = raw
-    return token
 
 
 def path_for(app: Flask, rule: Rule, values: dict[str, object], method: str) -> str:
