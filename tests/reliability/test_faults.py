@@ -23,15 +23,32 @@ from connectors.xero.connector import XeroConnector
 from integration.models import ActionStatus, Connection, ConnectionStatus, Organization
 from integration.sync import sync_connection
 from integration.web import create_app
-from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_problems
+from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_findings
 from tests.reliability.conftest import Figures
 
 LIVE = {"mode": "live"}
 QBO_THROTTLE = {"Fault": {"Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}],
                           "type": "ThrottleFault"}}
-# What each provider's write-back requests look like: a note is a sparse Invoice update (QuickBooks)
-# or a PUT of History (Xero).
-WRITES = {"quickbooks": {"path": r"/invoice$", "method": "POST"}, "xero": {"path": r"/History$", "method": "PUT"}}
+# Each provider's write-backs: a note is a sparse Invoice update (QuickBooks) or a PUT of History
+# (Xero); an invoice emailed by the accounting system; a customer's terms or credit hold.
+WRITES = {
+    "notes": {"quickbooks": {"path": r"/invoice$", "method": "POST"}, "xero": {"path": r"/History$", "method": "PUT"}},
+    "sends": {"quickbooks": {"path": r"/invoice/[^/]+/send$", "method": "POST"}, "xero": {"path": r"/Email$", "method": "POST"}},
+    "terms": {"quickbooks": {"path": r"/customer$", "method": "POST"}, "xero": {"path": r"/Contact(s|Groups)/.+"}},
+}
+
+
+# Six weeks on (a Wednesday), the small company has invoices 30 days late (re-sent by the accounting
+# system) and one 60 days late (its customer goes on credit hold): the day those write-backs happen.
+SENDS_AND_HOLDS = dt.timedelta(days=44)
+
+
+def _inject(books: Books, where: str, **rule: Any) -> None:
+    """Live rules, the day the `where` write-backs happen, and `rule` on those requests (or on every read)."""
+    books.set_rules(LIVE)
+    if where in ("sends", "terms"):
+        books.advance(SENDS_AND_HOLDS)
+    books.fault(**{**({} if where == "reads" else WRITES[where][books.provider]), **rule})
 CLIENT_TIMEOUT = 0.5  # seconds; an injected timeout answers after 1.5 s, when the client has given up
 
 
@@ -62,11 +79,9 @@ class Hooked:
         return call
 
 
-@pytest.mark.parametrize("where", ["reads", "writes"])
+@pytest.mark.parametrize("where", ["reads", *WRITES])
 def test_a_burst_of_5xx_is_retried_within_the_cycle(books: Books, where: str) -> None:
-    books.set_rules(LIVE)
-    target = {} if where == "reads" else WRITES[books.provider]
-    books.fault(**{**target, "kind": "status", "status": 503, "count": 2})
+    _inject(books, where, kind="status", status=503, count=2)
     summary = books.cycle()
     assert summary.status == "done", summary.detail
     assert books.faults_left() == 0, "the burst was served"
@@ -74,14 +89,12 @@ def test_a_burst_of_5xx_is_retried_within_the_cycle(books: Books, where: str) ->
     _finish(books)
 
 
-@pytest.mark.parametrize("where", ["reads", "writes"])
+@pytest.mark.parametrize("where", ["reads", "notes"])
 def test_an_outage_longer_than_the_retries_is_finished_by_the_next_cycle(books: Books, where: str) -> None:
-    books.set_rules(LIVE)
-    target = {} if where == "reads" else WRITES[books.provider]
-    books.fault(**{**target, "kind": "status", "status": 502, "count": 40})
+    _inject(books, where, kind="status", status=502, count=40)
     summary = books.cycle()
     assert summary.status in ("failed", "done"), summary.detail
-    if where == "writes":
+    if where == "notes":
         assert [a for a in books.actions() if a.status is ActionStatus.PLANNED], "what the outage stopped waits for the next cycle"
     _finish(books)
 
@@ -93,12 +106,10 @@ def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(XeroConnector, "__init__", partialmethod(XeroConnector.__init__, retry=policy))
 
 
-@pytest.mark.parametrize("where", ["reads", "writes"])
+@pytest.mark.parametrize("where", ["reads", *WRITES])
 def test_timeouts_after_the_work_was_done_repeat_nothing(books: Books, short_timeouts: None, where: str) -> None:
     """A timed-out write was performed: the answer was lost, not the effect. Its retry must not repeat it."""
-    books.set_rules(LIVE)
-    target = {} if where == "reads" else WRITES[books.provider]
-    books.fault(**{**target, "kind": "timeout", "seconds": 3 * CLIENT_TIMEOUT, "count": 2})
+    _inject(books, where, kind="timeout", seconds=3 * CLIENT_TIMEOUT, count=2)
     summary = books.cycle()
     assert summary.status == "done", summary.detail
     assert books.faults_left() == 0
@@ -322,7 +333,7 @@ def test_the_checks_notice_a_duplicated_note_and_a_stale_mirror(books: Books) ->
         else:
             records = company.history[noted]  # type: ignore[union-attr]
             records.append(dict(next(r for r in records if r["Changes"] == "Note")))
-    assert any("times on invoice" in p for p in exactly_once_problems(books))
+    assert any("times on invoice" in d for d in exactly_once_findings(books).duplicates)
     with company.lock:  # planted, not found: put it back so the suite's figures count only real ones
         if books.provider == "quickbooks":
             record["PrivateNote"] = original
