@@ -23,6 +23,8 @@ from connectors.xero.connector import XeroConnector
 from integration.models import ActionStatus, Connection, ConnectionStatus, Organization
 from integration.sync import sync_connection
 from integration.web import create_app
+from oauth.intuit import IntuitOAuth
+from oauth.xero import XeroOAuth
 from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_findings
 from tests.reliability.conftest import Figures
 
@@ -104,6 +106,8 @@ def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QboClient, "__init__", partialmethod(QboClient.__init__, timeout=CLIENT_TIMEOUT))
     policy = RetryPolicy(timeout=(CLIENT_TIMEOUT, CLIENT_TIMEOUT))
     monkeypatch.setattr(XeroConnector, "__init__", partialmethod(XeroConnector.__init__, retry=policy))
+    for client in (IntuitOAuth, XeroOAuth):
+        monkeypatch.setattr(client, "__init__", partialmethod(client.__init__, timeout=CLIENT_TIMEOUT))
 
 
 @pytest.mark.parametrize("where", ["reads", *WRITES])
@@ -113,6 +117,23 @@ def test_timeouts_after_the_work_was_done_repeat_nothing(books: Books, short_tim
     summary = books.cycle()
     assert summary.status == "done", summary.detail
     assert books.faults_left() == 0
+    _finish(books)
+
+
+TOKEN_ENDPOINTS = {"quickbooks": r"^/oauth2/v1/tokens/bearer$", "xero": r"^/connect/token$"}
+
+
+@pytest.mark.parametrize("kind", ["status", "timeout", "malformed", "close"])
+def test_a_token_refresh_that_fails_or_loses_its_answer(books: Books, short_timeouts: None, kind: str) -> None:
+    """The refresh at the start of a cycle fails; with `timeout` the provider rotated the refresh
+    token and the answer was lost. The next cycle refreshes again and the connection keeps working."""
+    books.set_rules(LIVE)
+    books.advance(dt.timedelta(hours=2))  # the access token has expired: the cycle begins with a refresh
+    books.fault(path=TOKEN_ENDPOINTS[books.provider], kind=kind, seconds=3 * CLIENT_TIMEOUT, count=1)
+    first = books.cycle()
+    assert first.status in ("done", "failed"), first.detail
+    assert books.faults_left() == 0
+    assert books.connection().status is ConnectionStatus.ACTIVE, books.connection().status_reason
     _finish(books)
 
 
