@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test reliability bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fault-injection and crash suite; its figures (faults injected, crashes survived, duplicates
+# found) land in test-artifacts/reliability.json, whose totals the README's Reliability section quotes.
+reliability: install
+	rm -f test-artifacts/reliability.json
+	$(BIN)/python -m pytest -q tests/reliability
+	$(BIN)/python -c "import json; print(json.dumps(json.load(open('test-artifacts/reliability.json'))['totals'], indent=2))"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
