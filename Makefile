@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test reliability bench clean
+.PHONY: install browser demo test reliability audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+browser:
+	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends chromium \
+		|| ($(APT) update && $(APT) install -y --no-install-recommends chromium)
+
 demo: install
 	$(BIN)/arpilot web
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # The fault-injection and crash suite; its figures (faults injected, crashes survived, duplicates
@@ -26,6 +35,12 @@ reliability: install
 	rm -f test-artifacts/reliability.json
 	$(BIN)/python -m pytest -q tests/reliability
 	$(BIN)/python -c "import json; print(json.dumps(json.load(open('test-artifacts/reliability.json'))['totals'], indent=2))"
+
+# Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).
+# --strict: a dependency that could not be checked fails the audit instead of passing unchecked.
+# arpilot itself is the editable install and has no PyPI entry to check.
+audit: install
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

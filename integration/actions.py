@@ -41,7 +41,15 @@ from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
 from oauth.redact import redact
-from reminders.delivery import DeliveryError, DeliveryRejected, DeliveryTransient, EmailMessage, EmailSender
+from reminders.delivery import (
+    DeliveryError,
+    DeliveryRejected,
+    DeliveryTransient,
+    EmailMessage,
+    EmailSender,
+    InvalidMessage,
+)
+from reminders.errors import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,7 @@ MAX_ATTEMPTS = 5  # across cycles; then the action fails for the owner to see
 RETRIES_PER_RUN = 3  # transient failures retried inside one execution, with doubling back-off
 BASE_BACKOFF_SECONDS = 1.0
 NOTE_PREFIX = "arp-"
+READ_AHEAD = 30  # actions whose invoices one precondition read covers: a few seconds of work at most
 
 
 class StopCycle(Exception):
@@ -140,6 +149,33 @@ class ExecutionReport:
     skipped_reasons: Counter[str] = field(default_factory=Counter)
 
 
+class _PreconditionReads:
+    """The invoices the next actions re-check, read READ_AHEAD actions at a time.
+
+    One `get_invoices` call serves a window of actions instead of a read per invoice. A window is
+    read when its first action, already in flight, needs it, so no copy is older than the few
+    actions before it in the window; an action past the window, or one whose invoice the window
+    did not cover, reads the next window.
+    """
+
+    def __init__(self, connector: Connector, upcoming: Sequence[tuple[int, Sequence[str]]]) -> None:
+        self._connector = connector
+        self._upcoming = list(upcoming)  # (action id, invoice ids) in execution order
+        self._position = {action_id: n for n, (action_id, _) in enumerate(self._upcoming)}
+        self._fresh: dict[str, Invoice | None] = {}  # None: the provider no longer has it
+        self._window_end = 0
+
+    def take(self, action_id: int, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        position = self._position.get(action_id, len(self._upcoming))
+        if position >= self._window_end or any(i not in self._fresh for i in invoice_ids):
+            window = self._upcoming[position + 1 : position + READ_AHEAD]
+            wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids in window for i in ids)]))
+            found = self._connector.get_invoices(wanted)
+            self._fresh = {i: found.get(i) for i in wanted}
+            self._window_end = position + READ_AHEAD
+        return {i: self._fresh[i] for i in invoice_ids}
+
+
 @dataclass(frozen=True)
 class _Attempt:
     """One try at one action. `recovering`: found in_flight after a crash, so its effect may have
@@ -150,6 +186,7 @@ class _Attempt:
     report: ExecutionReport
     recovering: bool
     retry: bool
+    reads: _PreconditionReads
 
 
 class _Skip(Exception):
@@ -160,29 +197,38 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
     """Perform every planned action that is due; raises StopCycle when the connection must stop."""
     report = ExecutionReport()
     with transaction(sessions) as session:
-        due = session.scalars(
-            select(Action.id)
+        due = session.execute(
+            select(Action.id, Action.kind, Action.payload, Action.status, Action.not_before)
             .where(
                 Action.connection_id == connection_id,
                 Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT)),
             )
             .order_by(Action.id)
         ).all()
-    for action_id in due:
+    reads = _PreconditionReads(effects.connector, [
+        (a.id, a.payload.get("invoice_ids") or []) for a in due
+        if ActionKind(a.kind) in _CHECKS_INVOICES and not _waiting(a.status, a.not_before, now)
+    ])
+    for action_id in (a.id for a in due):
         with transaction(sessions) as session:
             row = session.get(Action, action_id)
             assert row is not None
-            if row.status == ActionStatus.PLANNED and row.not_before is not None and row.not_before > now:
+            if _waiting(row.status, row.not_before, now):
                 continue  # quiet hours: a later cycle performs it
             recovering = row.status == ActionStatus.IN_FLIGHT
             row.status = ActionStatus.IN_FLIGHT
             row.attempts += 1
-        _perform(sessions, action_id, effects, report, recovering)
+        _perform(sessions, action_id, effects, report, recovering, reads)
     return report
 
 
+def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datetime) -> bool:
+    return status == ActionStatus.PLANNED and not_before is not None and not_before > now
+
+
 def _perform(
-    sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool
+    sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool,
+    reads: _PreconditionReads,
 ) -> None:
     with sessions() as session:
         row = session.get(Action, action_id)
@@ -191,7 +237,7 @@ def _perform(
     handler = _HANDLERS[ActionKind(row.kind)]
     for attempt in range(RETRIES_PER_RUN):
         try:
-            ref = handler(row, _Attempt(sessions, effects, report, recovering, retry=attempt > 0))
+            ref = handler(row, _Attempt(sessions, effects, report, recovering, retry=attempt > 0, reads=reads))
         except _Skip as skip:
             _finish(sessions, row, Outcome.SKIPPED, str(skip), report)
             return
@@ -218,6 +264,11 @@ def _perform(
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
             _finish(sessions, row, Outcome.FAILED, _text(exc), report)
+            return
+        except (InvalidMessage, ContentError) as exc:
+            # The customer's data cannot make a valid email (say, an address that is not one): this
+            # action fails with the reason, and the rest of the cycle goes on.
+            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report)
             return
         _finish(sessions, row, Outcome.DONE, ref, report)
         return
@@ -272,14 +323,12 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
 Handler = Callable[[Action, _Attempt], str]
 
 
-def _still_owed(connector: Connector, row: Action) -> list[Invoice]:
+def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
     """The action's invoices as they are now, keeping those still owed exactly as decided."""
     planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
     owed, gone = [], []
-    for invoice_id in row.payload["invoice_ids"]:
-        try:
-            invoice = connector.get_invoice(invoice_id)
-        except NotFound:
+    for invoice_id, invoice in at.reads.take(row.id, row.payload["invoice_ids"]).items():
+        if invoice is None:
             gone.append(f"invoice {invoice_id} no longer exists")
             continue
         if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0:
@@ -297,12 +346,16 @@ def _note(row: Action, effects: Effects, text: str) -> Note:
     return Note(text=text, action_id=action_ref(row), on=effects.note_date())
 
 
-def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
-    note = _note(row, at.effects, text)
+def write_invoice_notes(connector: Connector, invoice_ids: Sequence[str], note: Note, key: str) -> None:
+    """Write `note` on each invoice, keyed per invoice under `key` (the executor's and the call log's one path)."""
     for invoice_id in invoice_ids:
         # Idempotent: the connector adds nothing when a note with this reference is already there.
-        at.effects.connector.add_invoice_note(invoice_id, note, f"{row.idempotency_key}:note:{invoice_id}")
-        at.report.notes_written += 1
+        connector.add_invoice_note(invoice_id, note, f"{key}:note:{invoice_id}")
+
+
+def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
+    write_invoice_notes(at.effects.connector, invoice_ids, _note(row, at.effects, text), row.idempotency_key)
+    at.report.notes_written += len(invoice_ids)
 
 
 def _already_noted(at: _Attempt, row: Action) -> list[str]:
@@ -324,7 +377,7 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
                 "arpilot stopped while this email was being handed to the email provider and cannot tell "
                 "whether it went out; it was not sent again so the customer cannot get it twice"
             )
-        invoices = _still_owed(at.effects.connector, row)
+        invoices = _still_owed(at, row)
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices)
         _save_payload(at.sessions, row, sending=True, subject=message.subject)
@@ -356,7 +409,7 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
     if done:  # partly carried out before a crash: finish it without re-judging the decision
         invoices = [connector.get_invoice(i) for i in row.payload["invoice_ids"] if i not in done]
     else:
-        invoices = _still_owed(connector, row)
+        invoices = _still_owed(at, row)
     refs = []
     for invoice in invoices:
         refs.append(connector.send_invoice(invoice.provider_id, f"{row.idempotency_key}:send:{invoice.provider_id}"))
@@ -366,7 +419,7 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
 
 
 def _add_note(row: Action, at: _Attempt) -> str:
-    invoices = _still_owed(at.effects.connector, row)
+    invoices = _still_owed(at, row)
     _write_notes(at, row, [i.provider_id for i in invoices], row.payload["payload"].get("text") or row.reason)
     return action_ref(row)
 
@@ -392,6 +445,9 @@ def _owner_task(row: Action, at: _Attempt) -> str:
     # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the provider.
     return "owner task"
 
+
+# The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
+_CHECKS_INVOICES = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE})
 
 _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.SEND_REMINDER: _send_reminder,

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from integration.config import Settings, load_settings
-from integration.db import make_engine, make_session_factory, upgrade
+from integration.db import create_postgres_database, drop_postgres_database, make_engine, make_session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "ARPILOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -28,20 +27,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 def postgres_server_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this run, dropped at the end."""
     name = f"arpilot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_postgres_database(POSTGRES_ADMIN_URL, name)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server is the same failure
         pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is required for these tests: {exc}")
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
-            {"n": name},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    yield url
+    drop_postgres_database(POSTGRES_ADMIN_URL, name)
 
 
 def _reset_postgres(url: str) -> None:

@@ -70,6 +70,9 @@ class QuickBooksConnector:
         self.home_currency = home_currency
         self._today = today
         self._terms_by_name: dict[str, str] = {}
+        # The last version read or written of each record, by (entity, id): a write may start from it
+        # instead of reading again. Used once; SyncToken makes a stale copy fail safely (5010).
+        self._known: dict[tuple[str, str], Json] = {}
         self.client = QboClient(
             realm_id, tokens, base_url=base_url, limiter=limiter, sleep=sleep, throttle_wait=throttle_wait, **client_options
         )
@@ -83,6 +86,19 @@ class QuickBooksConnector:
     def get_invoice(self, invoice_id: str) -> Invoice:
         raw = self.client.read("Invoice", invoice_id, {"include": "invoiceLink"})
         return mapping.invoice(raw, self.home_currency)
+
+    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """One `Id IN (...)` query per 1000 ids. Each copy read is also kept as the version a note
+        written next starts from, so that note costs its write alone (a stale copy meets 5010 and
+        is read again, see `_sparse_update`)."""
+        ids = list(dict.fromkeys(invoice_ids))
+        found: dict[str, Invoice] = {}
+        for start in range(0, len(ids), queries.MAX_PAGE):
+            response = self.client.query(queries.by_ids("Invoice", ids[start : start + queries.MAX_PAGE]), {"include": "invoiceLink"})
+            for raw in response["QueryResponse"].get("Invoice") or []:
+                self._known[("Invoice", str(raw["Id"]))] = raw
+                found[str(raw["Id"])] = mapping.invoice(raw, self.home_currency)
+        return found
 
     def get_customer(self, customer_id: str) -> Customer:
         return mapping.customer(self.client.read("Customer", customer_id), self.home_currency)
@@ -211,15 +227,19 @@ class QuickBooksConnector:
     def _sparse_update(self, entity: str, entity_id: str, change: Callable[[Json], Json | None], key: str) -> Json:
         """Read, compute the changed fields, write sparsely; on a stale SyncToken re-read and retry once."""
         for attempt in range(2):
-            raw = self.client.read(entity, entity_id)
+            known = self._known.pop((entity, entity_id), None) if attempt == 0 else None
+            raw = known if known is not None else self.client.read(entity, entity_id)
             fields = change(raw)
             if fields is None:
                 return raw  # already done: this is the evidence of an earlier run
             try:
-                return self.client.write(entity, _sparse(raw, fields), request_id(key, attempt))
+                saved = self.client.write(entity, _sparse(raw, fields), request_id(key, attempt))
             except Conflict:
                 if attempt == 1:
                     raise
+                continue
+            self._known[(entity, entity_id)] = saved
+            return saved
         raise AssertionError("unreachable")
 
     def _find_term(self, name: str) -> str | None:

@@ -33,11 +33,13 @@ from connectors.base import (
     Note,
     NotFound,
     Page,
+    PaymentTerms,
     Provider,
     ProviderValidationError,
     RateLimited,
     Record,
     SyncRequest,
+    read_each,
 )
 from connectors.xero.client import DEFAULT_BASE_URL, RetryPolicy, XeroClient
 from connectors.xero.limiter import Clock, XeroLimiter
@@ -56,6 +58,7 @@ from connectors.xero.mapping import (
 )
 
 MAX_PAGE_SIZE = 1000
+IDS_PER_READ = 100
 HISTORY_NOTE_LIMIT = 2500
 IDEMPOTENCY_KEY_LIMIT = 128
 EMAILABLE_STATUSES = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
@@ -166,20 +169,18 @@ class XeroConnector:
                 params["if_modified_since"] = cursor.since
             body = self.client.call(stream.operation, **params)
             raw_records = _records(body, stream.envelope)
-            records: list[Record] = []
-            high_water = cursor.high_water
-            for raw in raw_records:
-                if stream.keep(raw):
-                    mapped = self._map(request.entity, raw)
-                    records.extend(mapped)
-                    newest = mapped[-1].updated_at
-                    high_water = newest if high_water is None else max(high_water, newest)
+            if request.entity == "customer":
+                self.base_currency()  # the organisation's, read up front: its absence is no one contact's fault
+            records, rejected = read_each(request.entity, [raw for raw in raw_records if stream.keep(raw)],
+                                          lambda raw: self._map(request.entity, raw))
+            seen = [r.updated_at for r in records if not isinstance(r, PaymentTerms)]
+            high_water = max([*seen, cursor.high_water] if cursor.high_water else seen, default=None)
             if _last_page(body, len(raw_records), page_size, cursor.page):
                 since = min(high_water, request.started_at) if high_water else cursor.since
-                yield Page(request.entity, records, _Cursor(since=since).dump(), done=True)
+                yield Page(request.entity, records, _Cursor(since=since).dump(), done=True, rejected=tuple(rejected))
                 return
             cursor = _Cursor(since=cursor.since, page=cursor.page + 1, high_water=high_water)
-            yield Page(request.entity, records, cursor.dump())
+            yield Page(request.entity, records, cursor.dump(), rejected=tuple(rejected))
 
     def _map(self, entity: str, raw: object) -> list[Record]:
         """The records one raw item yields; the item's own record (with updated_at) comes last."""
@@ -208,10 +209,25 @@ class XeroConnector:
         return _single(self.client.call("get_contact", contact_id), "Contacts", f"contact {contact_id}")
 
     def get_invoice(self, invoice_id: str) -> Invoice:
-        invoice = invoice_from_xero(self._raw_invoice(invoice_id))
+        return self._with_pay_link(invoice_from_xero(self._raw_invoice(invoice_id)))
+
+    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """GET /Invoices?IDs=… per 100 ids (a URL of 100 GUIDs stays well under Xero's limits), plus
+        the online-invoice link of each open one, which only the per-invoice endpoint gives."""
+        ids = list(dict.fromkeys(invoice_ids))
+        found: dict[str, Invoice] = {}
+        for start in range(0, len(ids), IDS_PER_READ):
+            chunk = ids[start : start + IDS_PER_READ]
+            body = self.client.call("get_invoices", i_ds=chunk, page=1, page_size=MAX_PAGE_SIZE)
+            for raw in _records(body, "Invoices"):
+                invoice = self._with_pay_link(invoice_from_xero(raw))
+                found[invoice.provider_id] = invoice
+        return found
+
+    def _with_pay_link(self, invoice: Invoice) -> Invoice:
         if invoice.status is not InvoiceStatus.OPEN:
             return invoice
-        return dataclasses.replace(invoice, pay_link=self._online_invoice_url(invoice_id))
+        return dataclasses.replace(invoice, pay_link=self._online_invoice_url(invoice.provider_id))
 
     def _online_invoice_url(self, invoice_id: str) -> str | None:
         try:

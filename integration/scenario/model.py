@@ -99,6 +99,7 @@ class Scenario:
     invoices: tuple[ScenarioInvoice, ...]
     payments: tuple[ScenarioPayment, ...]
     _paid: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
+    _customers: dict[str, ScenarioCustomer] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         paid: dict[str, Decimal] = {}
@@ -106,6 +107,8 @@ class Scenario:
             for invoice_id, amount in payment.applied:
                 paid[invoice_id] = paid.get(invoice_id, Decimal("0")) + amount
         object.__setattr__(self, "_paid", paid)
+        # Seeding looks a customer up per invoice: a scan would be quadratic in a 100,000-invoice company.
+        object.__setattr__(self, "_customers", {customer.id: customer for customer in self.customers})
 
     def balance_of(self, invoice: ScenarioInvoice) -> Decimal:
         if invoice.voided:
@@ -113,10 +116,7 @@ class Scenario:
         return invoice.total - self._paid.get(invoice.id, Decimal("0"))
 
     def customer(self, customer_id: str) -> ScenarioCustomer:
-        for customer in self.customers:
-            if customer.id == customer_id:
-                return customer
-        raise KeyError(customer_id)
+        return self._customers[customer_id]
 
     def to_json(self) -> dict[str, Any]:
         return {

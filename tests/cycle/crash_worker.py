@@ -12,7 +12,8 @@ the environment. POINT names where the process dies, at the COUNT-th time it get
   Only a provider that keeps the superseded token alive a while (Xero: 30 minutes) can survive
   this one; Intuit kills it at once, so no client can recover the token lost in that window;
 - `get_invoice`: a precondition read; `send`: an email handed to the outbox; `note`: a note
-  written back; `hold`: a credit-hold change (each after the call returns);
+  written back; `hold`: a credit-hold change (each after the call returns; a batched read or note
+  counts once per invoice);
 - `any`: whichever of these but `rotated` comes COUNT-th.
 
 Each point reached is printed on stdout (flushed) before the kill, so the test knows where it died.
@@ -47,17 +48,20 @@ from reminders.delivery import OutboxSender
 POINTS = ("page", "plan", "execute", "refresh", "rotated", "get_invoice", "send", "note", "hold")
 
 
+_BATCHED = frozenset({"get_invoices", "add_invoice_notes"})
+
+
 class _Killer:
     def __init__(self, point: str, count: int) -> None:
         if point not in (*POINTS, "any"):
             raise SystemExit(f"unknown crash point {point!r}; known: {', '.join(POINTS)}, any")
         self.point, self.left = point, count
 
-    def after(self, point: str) -> None:
+    def after(self, point: str, times: int = 1) -> None:
         print(point, flush=True)
         if point == self.point or (self.point == "any" and point != "rotated"):
-            self.left -= 1
-            if self.left == 0:
+            self.left -= times
+            if self.left <= 0:
                 os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -75,7 +79,8 @@ class _Wrapped:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = value(*args, **kwargs)
-            self._killer.after(point)
+            # A batched call (get_invoices, add_invoice_notes) counts once per item it carried.
+            self._killer.after(point, len(args[0]) if name in _BATCHED else 1)
             return result
 
         return call
@@ -111,7 +116,8 @@ def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: i
     killer = _Killer(point, count)
     _install_phase_hooks(killer)
     build = connector_factory(runtime.settings, runtime.sessions, clock=lambda: now, sleep=lambda _s: None)
-    points = {"add_invoice_note": "note", "set_credit_hold": "hold", "get_invoice": "get_invoice"}
+    points = {"add_invoice_note": "note", "add_invoice_notes": "note", "set_credit_hold": "hold",
+              "get_invoice": "get_invoice", "get_invoices": "get_invoice"}
     deps = CycleDeps(
         sessions=runtime.sessions,
         connectors=lambda connection, organization: _Wrapped(build(connection, organization), killer, points),

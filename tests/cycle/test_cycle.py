@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from connectors.quickbooks.client import QboClient
+from integration.actions import READ_AHEAD
 from integration.models import ActionStatus
 from tests.cycle.conftest import World
 
@@ -54,3 +56,25 @@ def test_customer_without_email_gets_a_call_task_not_an_email(world: World) -> N
     assert kinds["send_reminder"] == 0
     recipients = {r for entry in world.outbox.entries() for r in json.dumps(entry).split('"') if "@" in r}
     assert not any("cobalt" in r for r in recipients)
+
+
+
+def test_write_back_reads_invoices_in_batches_and_writes_notes_without_reading_again(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The precondition reads of up to 30 actions are one `Id IN (...)` query, and a note starts
+    from the copy that query returned instead of reading the invoice again."""
+    reads: list[str] = []
+    queries: list[str] = []
+    real_read, real_query = QboClient.read, QboClient.query
+    monkeypatch.setattr(QboClient, "read", lambda self, entity, *a, **k: reads.append(entity) or real_read(self, entity, *a, **k))
+    monkeypatch.setattr(QboClient, "query", lambda self, text, *a, **k: queries.append(text) or real_query(self, text, *a, **k))
+    world.set_rules(LIVE)
+    summary = world.cycle()
+    assert summary.status == "done", summary.detail
+    checked = [a for a in world.actions() if a.kind in ("send_reminder", "resend_invoice", "add_note")]
+    assert checked and summary.execution["notes_written"] > 0
+    assert "Invoice" not in reads
+    by_ids = [q for q in queries if q.startswith("SELECT * FROM Invoice WHERE Id IN")]
+    assert 1 <= len(by_ids) <= -(-len(checked) // READ_AHEAD)
+    for invoice_id, text in world.notes().items():
+        refs = Counter(line.split("]")[0] for line in text.splitlines() if line.startswith("[arpilot"))
+        assert all(count == 1 for count in refs.values()), (invoice_id, text)

@@ -38,7 +38,7 @@ def _assert_no_duplicates(world: World) -> None:
 
 
 class _BeforeGetInvoice:
-    """The real connector, with `hook(invoice_id)` run before each precondition read."""
+    """The real connector, with `hook(invoice_id)` run before each precondition read (of one or many)."""
 
     def __init__(self, inner: Connector, hook: Callable[[str], None]) -> None:
         self.inner, self.hook = inner, hook
@@ -49,6 +49,11 @@ class _BeforeGetInvoice:
     def get_invoice(self, invoice_id: str):  # type: ignore[no-untyped-def]
         self.hook(invoice_id)
         return self.inner.get_invoice(invoice_id)
+
+    def get_invoices(self, invoice_ids):  # type: ignore[no-untyped-def]
+        for invoice_id in invoice_ids:
+            self.hook(invoice_id)
+        return self.inner.get_invoices(invoice_ids)
 
 
 def _cycle_with_hook(world: World, hook: Callable[[str], None]):  # type: ignore[no-untyped-def]

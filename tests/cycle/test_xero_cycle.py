@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.xero.conformance import load_spec
-from integration.models import ActionStatus, Connection, ConnectionStatus
+from integration.models import ActionStatus, Connection, ConnectionStatus, Organization
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
 
 LIVE = {"mode": "live"}
@@ -60,3 +60,15 @@ def test_every_request_the_connector_made_in_a_cycle_conforms_to_the_published_s
     spec = load_spec()
     problems = {f"{e.method} {e.path}": spec.problems(e) for e in xero_world.exchanges}
     assert {where: found for where, found in problems.items() if found} == {}
+
+
+def test_get_invoices_matches_single_reads_and_leaves_out_the_unknown(xero_world: XeroWorld) -> None:
+    with xero_world.sessions() as session:
+        connection = session.get(Connection, xero_world.connection_id)
+        organization = session.get(Organization, xero_world.organization_id)
+        connector = xero_world.deps().connectors(connection, organization)
+    ids = list(xero_world.admin("GET", "/organisations/demo/ids").json()["invoices"].values())[:3]
+    unknown = "00000000-0000-0000-0000-000000000000"
+    found = connector.get_invoices([*ids, unknown])
+    assert sorted(found) == sorted(ids)
+    assert all(found[i] == connector.get_invoice(i) for i in ids)

@@ -204,3 +204,14 @@ def test_a_429_storm_is_waited_out(sandbox: Sandbox, sessions, connection_id: in
     assert result.upserted == {"customer": 3, "invoice": 7, "payment": 1}
     assert throttled, "the sandbox never throttled"
     assert sandbox.admin("GET", "/requests").json()["throttled_total"] == len(throttled)
+
+
+def test_get_invoices_reads_many_in_one_query_and_leaves_out_the_unknown(sandbox: Sandbox) -> None:
+    ids = sandbox.company("/ids")["invoices"]
+    connector = connector_for(sandbox)
+    wanted = [ids["inv-1002"], ids["inv-1003"], "999999", ids["inv-1002"]]
+    found = connector.get_invoices(wanted)
+    assert sorted(found) == sorted([ids["inv-1002"], ids["inv-1003"]])
+    single = connector.get_invoice(ids["inv-1003"])
+    assert found[ids["inv-1003"]] == single  # the same record a single read gives, pay link and all
+    assert connector.get_invoices([]) == {}

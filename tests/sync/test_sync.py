@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import integration.sync as sync_module
 from connectors.base import (
@@ -173,6 +173,27 @@ def test_an_older_copy_never_overwrites_a_newer_row(sessions, connection_id: int
     sync_connection(sessions, connection_id, FakeConnector(older_twice), NOW, entities=["invoice"])
     assert _invoices(sessions, connection_id)["i1"].balance == Decimal("100.00")
     assert _cursors(sessions, connection_id)["invoice"] == "b"
+
+
+def test_a_page_is_one_bulk_upsert_statement(sessions, connection_id: int) -> None:  # type: ignore[no-untyped-def]
+    """One INSERT ... ON CONFLICT DO UPDATE per page carrying every row, not a statement per row."""
+    page = {"invoice": [Page("invoice", [invoice(f"i{n}") for n in range(50)], "a", done=True)]}
+    upserts = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO invoices"):
+            upserts.append((statement, len(parameters) if executemany else 1))
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        sync_connection(sessions, connection_id, FakeConnector(page), NOW, entities=["invoice"])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(_invoices(sessions, connection_id)) == 50
+    assert sum(rows for _, rows in upserts) == 50
+    assert all("ON CONFLICT" in statement and "DO UPDATE" in statement for statement, _ in upserts)
+    assert len(upserts) <= 2  # one executemany, or one multi-row VALUES batch per driver page
 
 
 def test_bad_arguments_are_refused(sessions, connection_id: int) -> None:  # type: ignore[no-untyped-def]

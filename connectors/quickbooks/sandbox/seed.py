@@ -18,9 +18,11 @@ from integration.scenario import Scenario
 DUE_ON_RECEIPT = "Due on receipt"
 
 
-def _at(company: Company, day: dt.date, hour: int = 9) -> dt.datetime:
-    instant = dt.datetime.combine(day, dt.time(hour), tzinfo=company.tz).astimezone(dt.timezone.utc)
-    return min(instant, company.now())
+def _at(company: Company, day: dt.date, hour: int = 9, sequence: int = 0) -> dt.datetime:
+    """`hour` o'clock on `day`, plus `sequence` seconds within that hour: a day's records get distinct
+    LastUpdatedTimes, as real books entered one after another do, instead of hundreds sharing one second."""
+    instant = dt.datetime.combine(day, dt.time(hour), tzinfo=company.tz) + dt.timedelta(seconds=sequence % 3600)
+    return min(instant.astimezone(dt.timezone.utc), company.now())
 
 
 def _put(company: Company, entity: str, fields: dict[str, Any], created: dt.datetime) -> str:
@@ -55,7 +57,7 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 
-    for invoice in scenario.invoices:
+    for sequence, invoice in enumerate(scenario.invoices):
         customer = scenario.customer(invoice.customer_id)
         lines = [{"Id": str(n), "LineNum": n, "Description": line.description, "Amount": line.amount,
                   "DetailType": "SalesItemLineDetail",
@@ -72,7 +74,7 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
         }
         if customer.email:
             fields["BillEmail"] = {"Address": customer.email}
-        created = _at(company, invoice.issue_date)
+        created = _at(company, invoice.issue_date, sequence=sequence)
         if customer.email:
             fields["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": company.stamp(created)}
         if invoice.voided:
@@ -81,14 +83,14 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
                 line["Amount"] = Decimal("0")
         ids["invoices"][invoice.id] = _put(company, "Invoice", fields, created)
 
-    for payment in scenario.payments:
+    for sequence, payment in enumerate(scenario.payments):
         customer = scenario.customer(payment.customer_id)
         lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": ids["invoices"][inv], "TxnType": "Invoice"}]}
                  for inv, amount in payment.applied]
         fields = {"CustomerRef": {"value": ids["customers"][customer.id], "name": customer.name},
                   "TotalAmt": payment.amount, "TxnDate": payment.date.isoformat(),
                   "CurrencyRef": {"value": payment.currency}, "Line": lines}
-        paid_at = _at(company, payment.date, 10)
+        paid_at = _at(company, payment.date, 10, sequence)
         payment_id = _put(company, "Payment", fields, paid_at)
         ids["payments"][payment.id] = payment_id
         for inv, amount in payment.applied:

@@ -1,0 +1,50 @@
+"""Benchmark figures: each measured value beside its target, printed as one table and saved as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str  # in words: "<= 1.05 x minimum", "0", "< 300 MB"; "-" when the figure is informative
+    met: bool | None  # None: no target
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def at_most(name: str, value: float, unit: str, limit: float, target: str) -> Figure:
+    return Figure(name, value, unit, target, value <= limit)
+
+
+def info(name: str, value: float, unit: str) -> Figure:
+    return Figure(name, value, unit, "-", None)
+
+
+def _value(figure: Figure) -> str:
+    if isinstance(figure.value, int) or float(figure.value).is_integer():
+        return f"{int(figure.value):,}"
+    return f"{figure.value:,.2f}"
+
+
+def table(figures: list[Figure], header: str) -> str:
+    """A Markdown table (readable in a terminal, pasteable into the README)."""
+    lines = [header, "", "| figure | value | target | met |", "| --- | ---: | --- | --- |"]
+    for figure in figures:
+        met = "-" if figure.met is None else ("met" if figure.met else "NOT MET")
+        lines.append(f"| {figure.name} | {_value(figure)} {figure.unit} | {figure.target} | {met} |")
+    return "\n".join(lines)
+
+
+def save(figures: list[Figure], path: Path) -> None:
+    """Written whole then renamed, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(".json.tmp")
+    scratch.write_text(json.dumps([f.to_json() for f in figures], indent=2) + "\n")
+    scratch.replace(path)
