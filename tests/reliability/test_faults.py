@@ -221,16 +221,16 @@ def test_a_token_expiring_in_the_middle_of_paging(books: Books, figures: Figures
 
 def test_a_grant_revoked_mid_cycle_stops_cleanly_and_a_reconnect_finishes_the_work(books: Books, figures: Figures) -> None:
     books.set_rules(LIVE)
-    reads: list[str] = []
+    writes: list[str] = []
 
-    def revoke_at_the_second_read(name: str, *args: Any) -> None:
-        reads.append(name)
-        if len(reads) == 2:
+    def revoke_at_the_first_note(name: str, *args: Any) -> None:
+        writes.append(name)
+        if len(writes) == 1:
             books.revoke_grant()
             books.advance(dt.timedelta(hours=2))  # and the access token in hand expires too
             figures.fault("grant revoked")
 
-    stopped = books.cycle(wrap=lambda c: Hooked(c, {"get_invoice"}, revoke_at_the_second_read))
+    stopped = books.cycle(wrap=lambda c: Hooked(c, {"add_invoice_note", "add_invoice_notes"}, revoke_at_the_first_note))
     assert stopped.status == "stopped", stopped.detail
     assert books.connection().status is ConnectionStatus.NEEDS_RECONNECT
     actions = books.actions()
