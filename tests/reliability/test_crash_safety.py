@@ -190,3 +190,18 @@ def test_a_crash_inside_intuits_rotation_window_asks_for_a_reconnect_and_loses_n
     assert books.cycle().status == "done"
     assert_mirror_consistent(books)
     _assert_exactly_once(books, figures)
+
+
+def test_a_note_written_just_before_a_crash_is_not_written_again_after_the_idempotency_window(books: Books, figures: Figures) -> None:
+    """Xero honours an Idempotency-Key for minutes only (the sandbox: 6); the cycle that recovers a
+    crashed action may come later. The recovery must find the note's evidence, not trust the key."""
+    books.set_rules(LIVE)
+    now = books.clock.now()
+    child = subprocess.run([sys.executable, "-m", "tests.cycle.crash_worker", str(books.connection_id), now.isoformat(),
+                            str(books.world.outbox.directory), "note", "1"],
+                           cwd=ROOT, env=_environment([books]), capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    figures.crashes_survived += 1
+    books.clock.advance(dt.timedelta(minutes=30))
+    assert books.cycle().status == "done"
+    _assert_exactly_once(books, figures)
