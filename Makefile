@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test audit bench clean
+.PHONY: install browser demo test reliability audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ demo: install
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# The fault-injection and crash suite; its figures (faults injected, crashes survived, duplicates
+# found) land in test-artifacts/reliability.json, whose totals the README's Reliability section quotes.
+reliability: install
+	rm -f test-artifacts/reliability.json
+	$(BIN)/python -m pytest -q tests/reliability
+	$(BIN)/python -c "import json; print(json.dumps(json.load(open('test-artifacts/reliability.json'))['totals'], indent=2))"
 
 # Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).
 # --strict: a dependency that could not be checked fails the audit instead of passing unchecked.

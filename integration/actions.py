@@ -357,11 +357,15 @@ def _note(row: Action, effects: Effects, text: str) -> Note:
 def write_invoice_notes(connector: Connector, invoice_ids: Sequence[str], note: Note, key: str) -> None:
     """Write `note` on each invoice, keyed per invoice under `key` (the executor's and the call log's one path)."""
     for invoice_id in invoice_ids:
-        # Idempotent: the connector adds nothing when a note with this reference is already there.
+        # The key makes a prompt repeat harmless (QuickBooks also looks for the reference itself);
+        # Xero honours a key for minutes only, so a late recovery checks the evidence first (_write_notes).
         connector.add_invoice_note(invoice_id, note, f"{key}:note:{invoice_id}")
 
 
 def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
+    if at.recovering or at.retry:  # the note may be there already: its reference is the evidence
+        ref = action_ref(row)
+        invoice_ids = [i for i in invoice_ids if not at.effects.connector.find_invoice_note(i, ref)]
     write_invoice_notes(at.effects.connector, invoice_ids, _note(row, at.effects, text), row.idempotency_key)
     at.report.notes_written += len(invoice_ids)
 

@@ -121,8 +121,8 @@ class XeroOAuth:
         """The organisations this consent connected (filtered by its auth event when the token names it)."""
         event = auth_event_id(access_token)
         params = {"authEventId": event} if event else None
-        body = self._call("connections list", "GET", f"{self._config.api_url}/connections",
-                          params=params, bearer=access_token).json()
+        body = _json(self._call("connections list", "GET", f"{self._config.api_url}/connections",
+                                params=params, bearer=access_token), "connections list")
         if not isinstance(body, list):
             raise Transient("Xero's connections answer is not a list")
         return [
@@ -139,8 +139,8 @@ class XeroOAuth:
                    bearer=access_token, missing_ok=True)
 
     def user_info(self, access_token: str) -> XeroUser:
-        body = self._call("userinfo request", "GET", f"{self._config.identity_url}/connect/userinfo",
-                          bearer=access_token).json()
+        body = _json(self._call("userinfo request", "GET", f"{self._config.identity_url}/connect/userinfo",
+                                bearer=access_token), "userinfo request")
         subject = body.get("xero_userid") or body.get("sub") if isinstance(body, dict) else None
         if not isinstance(subject, str) or not subject:
             raise ProviderValidationError("Xero's userinfo answer has no subject (sub / xero_userid)")
@@ -151,8 +151,8 @@ class XeroOAuth:
 
     # -- transport -------------------------------------------------------------------------------
     def _token_call(self, action: str, form: dict[str, str]) -> dict[str, Any]:
-        body = self._call(action, "POST", f"{self._config.identity_url}/connect/token", data=form,
-                          auth=(self._config.client_id, self._config.client_secret)).json()
+        body = _json(self._call(action, "POST", f"{self._config.identity_url}/connect/token", data=form,
+                                auth=(self._config.client_id, self._config.client_secret)), action)
         if not isinstance(body, dict):
             raise Transient(f"Xero's answer to the {action} is not an object")
         return body
@@ -187,6 +187,16 @@ class XeroOAuth:
             scope=scope,
             grant_id=grant_id,
         )
+
+
+def _json(response: requests.Response, action: str) -> Any:
+    """The answer's JSON. A body that does not parse (truncated, a proxy's HTML page) is Transient:
+    retried by the next cycle, never an untyped error out of it. The body itself is not quoted: it
+    may hold tokens."""
+    try:
+        return response.json()
+    except ValueError:  # requests' JSONDecodeError is a ValueError
+        raise Transient(f"Xero's answer to the {action} is not JSON") from None
 
 
 def _error(response: requests.Response, action: str) -> Exception:

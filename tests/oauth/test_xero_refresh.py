@@ -13,7 +13,7 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from connectors.base import AuthExpired
+from connectors.base import AuthExpired, Transient
 from connectors.xero.connector import XeroConnector
 from integration.models import Connection, ConnectionStatus
 from oauth.crypto import TokenCipher, TokenSet
@@ -102,6 +102,19 @@ def test_wrong_client_secret_is_a_configuration_error(xero_sandbox: XeroSandbox)
     wrong = XeroOAuth(dataclasses.replace(xero_sandbox.config, client_secret="not-the-secret"))
     with pytest.raises(ClientRejected, match="XERO_CLIENT_SECRET"):
         wrong.refresh("whatever", "tenant")
+
+
+@pytest.mark.parametrize(("path", "call"), [
+    ("/connect/token", lambda oauth: oauth.refresh("any-refresh-token", "tenant")),
+    ("/connections", lambda oauth: oauth.tenants("any-access-token")),
+    ("/connect/userinfo", lambda oauth: oauth.user_info("any-access-token")),
+])
+def test_an_answer_that_is_not_json_is_transient(xero_sandbox: XeroSandbox, path: str, call) -> None:  # type: ignore[no-untyped-def]
+    """A truncated body (a proxy's HTML page, a dropped connection) is retried later, never an untyped crash."""
+    fault = {"path": f"^{path}$", "kind": "malformed", "count": 1}
+    requests.post(f"{xero_sandbox.base_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    with pytest.raises(Transient, match="not JSON"):
+        call(xero_sandbox.oauth())
 
 
 def test_auth_event_id_is_read_from_a_jwt_access_token_only() -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Connector
 from connectors.quickbooks.sandbox.company import Company
-from connectors.sandbox import TokenAuthority
+from connectors.sandbox import SandboxClock, TokenAuthority
 from connectors.sandbox.runtime import SandboxRuntime
 from connectors.xero.sandbox.org import Organisation
 from integration.actions import action_ref
@@ -119,11 +120,11 @@ class Books:
         return r"^/v3/company/" if self.provider == "quickbooks" else r"^/api\.xro/"
 
     @property
-    def clock(self):  # type: ignore[no-untyped-def]
+    def clock(self) -> SandboxClock:
         return self.world.clock
 
     @property
-    def sessions(self):  # type: ignore[no-untyped-def]
+    def sessions(self) -> sessionmaker[Session]:
         return self.world.sessions
 
     @property
@@ -284,41 +285,50 @@ def assert_mirror_consistent(books: Books) -> None:
     assert balances_by_customer(mirrored) == balances_by_customer(expected)
 
 
-def exactly_once_problems(books: Books) -> list[str]:
-    """Every duplicated or lost effect, in words (empty when all is well)."""
-    problems: list[str] = []
+@dataclass
+class Findings:
+    """What `assert_exactly_once` looks for, in words: effects that happened twice, work that went missing."""
+
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.duplicates or self.lost)
+
+
+def exactly_once_findings(books: Books) -> Findings:
+    found = Findings()
     actions = books.actions()
     now = books.clock.now()
-    left = [(a.kind, a.status.value, a.last_error) for a in actions if a.status is ActionStatus.IN_FLIGHT
-            or (a.status is ActionStatus.PLANNED and not (a.not_before and _aware(a.not_before) > now))]  # quiet hours wait
-    if left:
-        problems.append(f"actions never finished: {left}")
-    failed = [(a.kind, a.last_error) for a in actions if a.status == ActionStatus.FAILED]
-    if failed:
-        problems.append(f"actions failed: {failed}")
+    # An action held back by quiet hours is waiting, not lost.
+    unfinished = [(a.kind, a.status.value, a.last_error) for a in actions if a.status is ActionStatus.IN_FLIGHT
+                  or (a.status is ActionStatus.PLANNED and not (a.not_before and _aware(a.not_before) > now))]
+    found.lost += [f"action never finished: {item}" for item in unfinished]
+    found.lost += [f"action failed: {a.kind} {a.last_error}" for a in actions if a.status is ActionStatus.FAILED]
+
     keys = books.outbox_keys()
-    problems += [f"email {key} went out {n} times" for key, n in keys.items() if n > 1]
-    emailed = [a for a in actions if a.kind == "send_reminder" and a.status == ActionStatus.DONE
+    found.duplicates += [f"email {key} went out {n} times" for key, n in keys.items() if n > 1]
+    emailed = [a for a in actions if a.kind == "send_reminder" and a.status is ActionStatus.DONE
                and a.payload["payload"].get("channel") != "accounting_system_email"]
     if len(keys) != len(emailed):
-        problems.append(f"{len(emailed)} reminder emails recorded as done but {len(keys)} in the outbox")
+        found.lost.append(f"{len(emailed)} reminder emails recorded as done but {len(keys)} in the outbox")
+
     refs = books.note_refs()
-    for invoice_id, counts in refs.items():
-        problems += [f"note {ref} written {n} times on invoice {invoice_id}" for ref, n in counts.items() if n > 1]
-    for action in emailed:
-        for invoice_id in action.payload.get("delivered") or ():
-            if refs.get(invoice_id, Counter())[action_ref(action)] != 1:
-                problems.append(f"the note of {action.kind} {action.id} is missing on invoice {invoice_id}")
-    sends = books.provider_sends()
-    sent_by_actions = Counter(i for a in actions if a.status == ActionStatus.DONE and a.kind in ("resend_invoice", "send_reminder")
-                              and a.payload["payload"].get("channel", "accounting_system_email") == "accounting_system_email"
-                              for i in a.payload["invoice_ids"])
-    problems += [f"invoice {i} emailed by the accounting system {n} times for {sent_by_actions[i]} action(s)"
-                 for i, n in sends.items() if n > sent_by_actions[i]]
-    term_actions = Counter(a.payload["customer_id"] for a in actions if a.kind in TERM_ACTIONS and a.status == ActionStatus.DONE)
-    problems += [f"customer {c}'s terms changed {n} times for {term_actions[c]} action(s)"
-                 for c, n in books.effects.transitions.items() if n > term_actions[c]]
-    return problems
+    found.duplicates += [f"note {ref} written {n} times on invoice {invoice_id}"
+                         for invoice_id, counts in refs.items() for ref, n in counts.items() if n > 1]
+    found.lost += [f"the note of {action.kind} {action.id} is missing on invoice {invoice_id}"
+                   for action in emailed for invoice_id in action.payload.get("delivered") or ()
+                   if refs.get(invoice_id, Counter())[action_ref(action)] != 1]
+
+    by_provider = Counter(i for a in actions if a.status is ActionStatus.DONE and a.kind in ("resend_invoice", "send_reminder")
+                          and a.payload["payload"].get("channel", "accounting_system_email") == "accounting_system_email"
+                          for i in a.payload["invoice_ids"])
+    found.duplicates += [f"invoice {i} emailed by the accounting system {n} times for {by_provider[i]} action(s)"
+                         for i, n in books.provider_sends().items() if n > by_provider[i]]
+    term_actions = Counter(a.payload["customer_id"] for a in actions if a.kind in TERM_ACTIONS and a.status is ActionStatus.DONE)
+    found.duplicates += [f"customer {c}'s terms changed {n} times for {term_actions[c]} action(s)"
+                         for c, n in books.effects.transitions.items() if n > term_actions[c]]
+    return found
 
 
 def _aware(instant: dt.datetime) -> dt.datetime:
@@ -332,5 +342,5 @@ def waiting_until(books: Books) -> dt.datetime | None:
 
 
 def assert_exactly_once(books: Books) -> None:
-    problems = exactly_once_problems(books)
-    assert not problems, problems
+    found = exactly_once_findings(books)
+    assert not found, found

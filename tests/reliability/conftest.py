@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world
-from tests.reliability.books import PROVIDERS, Books, exactly_once_problems
+from tests.reliability.books import PROVIDERS, Books, exactly_once_findings
 from tests.sandbox.conftest import small_scenario
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability.json"
@@ -89,4 +89,4 @@ def books(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_p
             figures.fault(f"{kind}", count)
         if served["throttled_total"]:
             figures.fault("429 (sandbox limit)", served["throttled_total"])
-        figures.duplicates_found += sum(1 for p in exactly_once_problems(books) if "times" in p)
+        figures.duplicates_found += len(exactly_once_findings(books).duplicates)
