@@ -20,5 +20,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Sizes: BENCH_SYNC_INVOICES=2000 make bench (see bench/run.py), or make bench BENCH_ARGS="--sync-invoices 2000".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

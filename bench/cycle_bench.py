@@ -1,8 +1,9 @@
 """Benchmark (c): many connections, a full cycle each (sync, decide, plan, write-back), on RQ workers.
 
 Every connection is enqueued on a queue of its own name, then WORKERS `bench.worker rq` processes
-(RQ burst workers, the production worker path) run them all; the figure is the wall time from the
-workers' start to the last one's exit.
+(RQ burst workers, the production worker path) run them all. The figure is the span from the first
+cycle's start to the last one's end (a production worker is already running when cycles arrive);
+the workers' wall time, Python start-up included, is printed beside it.
 
 The lower bound the limits and the latency impose, from the calls the cycles made (the companies
 are identical, so each connection of a provider made that provider's calls / its connections):
@@ -54,10 +55,9 @@ def lower_bound(per_connection: dict[str, tuple[int, float]], latency: float, wo
 
 def measure(world: BenchWorld, connections: dict[str, int], invoices: int, workers: int, latency_ms: int) -> list[Figure]:
     scenario = books.company(invoices, books.today(), name=f"Bench cycle {invoices}")
-    for provider, count in connections.items():
-        for _ in range(count):
-            world.add(provider, scenario)
-    ids = [c.connection_id for c in world.connected if c.provider in connections and c.scenario is scenario]
+    # Providers interleaved, as a clock enqueueing by connection id would meet them.
+    order = [p for n in range(max(connections.values(), default=0)) for p, count in connections.items() if n < count]
+    ids = [world.add(provider, scenario).connection_id for provider in order]
     name = f"arpilot-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     env = world.env()
     queue = Queue(name, connection=Redis.from_url(env["REDIS_URL"]))
@@ -79,8 +79,10 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: int, worke
     peak_mb = max(json.loads(out.strip().splitlines()[-1])["maxrss_mb"] for out, _ in outputs)
     counters = {p: world.counters(p) for p in connections}
     with world.sessions() as session:
-        done_cycles = session.scalar(select(func.count()).select_from(CycleRun).where(
-            CycleRun.connection_id.in_(ids), CycleRun.status == "done")) or 0
+        runs = session.execute(select(CycleRun.started_at, CycleRun.finished_at, CycleRun.status).where(
+            CycleRun.connection_id.in_(ids))).all()
+        done_cycles = sum(1 for run in runs if run.status == "done")
+        span = (max(run.finished_at for run in runs) - min(run.started_at for run in runs)).total_seconds()
         actions_done = session.scalar(select(func.count()).select_from(Action).where(
             Action.connection_id.in_(ids), Action.status == ActionStatus.DONE)) or 0
     calls = {p: counters[p]["total"] for p in connections}
@@ -90,10 +92,11 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: int, worke
     figures = [
         exactly(f"(c) {label}: cycles completed", done_cycles, "", len(ids)),
         info(f"(c) {label}: lower bound from limits and latency", round(bound, 1), "s"),
-        at_most(f"(c) {label}: full-cycle wall time", round(elapsed, 1), "s", bound * TIME_TARGET,
-                f"<= {bound * TIME_TARGET:.1f} s (1.3 x bound)"),
+        at_most(f"(c) {label}: full-cycle time, first cycle start to last cycle end", round(span, 1), "s",
+                bound * TIME_TARGET, f"<= {bound * TIME_TARGET:.1f} s (1.3 x bound)"),
+        info(f"(c) {label}: worker processes' wall time, start-up included", round(elapsed, 1), "s"),
         at_most(f"(c) {label}: 429s received", throttled, "", 0, "0"),
-        info(f"(c) {label}: actions performed per second", round(actions_done / elapsed, 2), "actions/s"),
+        info(f"(c) {label}: actions performed per second", round(actions_done / span, 2), "actions/s"),
         at_most(f"(c) {label}: worker peak RSS", round(peak_mb), "MB", 300, "< 300 MB"),
     ]
     figures += [info(f"(c) {label}: {p} API calls ({connections[p]} connections, {actions_done} actions in all)", calls[p], "calls")
