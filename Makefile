@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,15 +14,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+browser:
+	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends chromium \
+		|| ($(APT) update && $(APT) install -y --no-install-recommends chromium)
+
 demo: install
 	$(BIN)/arpilot web
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # Sizes: BENCH_SYNC_INVOICES=2000 make bench (see bench/run.py), or make bench BENCH_ARGS="--sync-invoices 2000".
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).
+# --strict: a dependency that could not be checked fails the audit instead of passing unchecked.
+# arpilot itself is the editable install and has no PyPI entry to check.
+audit: install
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

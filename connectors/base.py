@@ -7,11 +7,11 @@ Decimal with its currency, due dates are company-local calendar dates and instan
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 # ISO 4217 codes the policy, the templates and the mirror accept. Providers may report others;
 # those are refused at the boundary with a clear error instead of being guessed at.
@@ -19,6 +19,8 @@ SUPPORTED_CURRENCIES = frozenset(
     "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD ILS INR JPY KRW MXN MYR NOK NZD PHP PLN SAR SEK "
     "SGD THB TRY TWD USD ZAR".split()
 )
+
+T = TypeVar("T")
 
 
 class UnsupportedCurrency(ValueError):
@@ -178,6 +180,16 @@ Record = Customer | Invoice | Payment | PaymentTerms
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record the provider sent that arpilot cannot read (say, in a currency it does not handle).
+    The sync goes on without it and the owner is told which record and why."""
+
+    entity: str
+    provider_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of changes for one entity, with the cursor to store once the page is saved."""
 
@@ -186,6 +198,7 @@ class Page:
     cursor: str
     deleted_ids: tuple[str, ...] = ()
     done: bool = False
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +244,25 @@ class Transient(ConnectorError):
 
 class ProviderValidationError(ConnectorError):
     """The provider refused the request as invalid; retrying will not help."""
+
+
+class UnreadableRecord(ConnectorError):
+    """One record the provider sent cannot be mapped; other records are unaffected, so a sync
+    rejects it (see `Rejected`) instead of stopping."""
+
+    record_id: str | None = None
+
+
+def read_each(entity: str, items: Iterable[T], read: Callable[[T], Sequence[Record]]) -> tuple[list[Record], list[Rejected]]:
+    """`read` applied to each raw item on its own: an unreadable item is rejected, never the page."""
+    records: list[Record] = []
+    rejected: list[Rejected] = []
+    for item in items:
+        try:
+            records.extend(read(item))
+        except UnreadableRecord as exc:
+            rejected.append(Rejected(entity, exc.record_id, str(exc)))
+    return records, rejected
 
 
 @dataclass(frozen=True, slots=True)

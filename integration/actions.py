@@ -41,7 +41,15 @@ from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
 from oauth.redact import redact
-from reminders.delivery import DeliveryError, DeliveryRejected, DeliveryTransient, EmailMessage, EmailSender
+from reminders.delivery import (
+    DeliveryError,
+    DeliveryRejected,
+    DeliveryTransient,
+    EmailMessage,
+    EmailSender,
+    InvalidMessage,
+)
+from reminders.errors import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +265,11 @@ def _perform(
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
             _finish(sessions, row, Outcome.FAILED, _text(exc), report)
             return
+        except (InvalidMessage, ContentError) as exc:
+            # The customer's data cannot make a valid email (say, an address that is not one): this
+            # action fails with the reason, and the rest of the cycle goes on.
+            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report)
+            return
         _finish(sessions, row, Outcome.DONE, ref, report)
         return
 
@@ -333,12 +346,16 @@ def _note(row: Action, effects: Effects, text: str) -> Note:
     return Note(text=text, action_id=action_ref(row), on=effects.note_date())
 
 
-def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
-    note = _note(row, at.effects, text)
+def write_invoice_notes(connector: Connector, invoice_ids: Sequence[str], note: Note, key: str) -> None:
+    """Write `note` on each invoice, keyed per invoice under `key` (the executor's and the call log's one path)."""
     for invoice_id in invoice_ids:
         # Idempotent: the connector adds nothing when a note with this reference is already there.
-        at.effects.connector.add_invoice_note(invoice_id, note, f"{row.idempotency_key}:note:{invoice_id}")
-        at.report.notes_written += 1
+        connector.add_invoice_note(invoice_id, note, f"{key}:note:{invoice_id}")
+
+
+def _write_notes(at: _Attempt, row: Action, invoice_ids: Sequence[str], text: str) -> None:
+    write_invoice_notes(at.effects.connector, invoice_ids, _note(row, at.effects, text), row.idempotency_key)
+    at.report.notes_written += len(invoice_ids)
 
 
 def _already_noted(at: _Attempt, row: Action) -> list[str]:

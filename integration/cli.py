@@ -41,7 +41,7 @@ def db_downgrade(revision: str) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def web(host: str, port: int) -> None:
     """Serve the owner's web app (embedded defaults, with both sandboxes, unless configured otherwise)."""
     from integration.demo.embedded import start_embedded_sandboxes
@@ -57,18 +57,32 @@ def web(host: str, port: int) -> None:
 
 @main.command()
 def clock() -> None:
-    """Run the clock: each connection's cycle, enqueued on RQ (REDIS_URL) or run in-process."""
+    """Run the clock: each connection's cycle, enqueued on RQ (REDIS_URL) or run in-process.
+
+    On PostgreSQL one clock leads (it holds an advisory lock); any other waits as a standby and
+    takes over when the leader dies. On SQLite there is a single clock and no lock."""
     from integration.app_context import Runtime
+    from integration.leader import wait_for_leadership
     from integration.scheduler import build_clock
 
     settings = _settings()
-    the_clock = build_clock(Runtime(settings), blocking=True)
+    runtime = Runtime(settings)
+    the_clock = build_clock(runtime, blocking=True)
+    poll = the_clock.plan.standby_poll_seconds
+    leadership = wait_for_leadership(
+        runtime.engine, poll,
+        on_standby=lambda: click.echo(f"arpilot clock: standby, another clock leads; trying its lock every {poll:g}s"))
     mode = "enqueueing on RQ" if settings.redis_url else "running cycles in-process"
-    click.echo(f"arpilot clock: every {settings.cycle_interval_minutes} min per connection, {mode}")
+    seconds = int(settings.cycle_interval.total_seconds())
+    every = f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+    click.echo(f"arpilot clock: leading, every {every} per connection, {mode}")
     try:
-        the_clock.start()
+        the_clock.lead(leadership)
     except (KeyboardInterrupt, SystemExit):
         the_clock.shutdown()
+    if the_clock.lost_leadership is not None:
+        click.echo(f"arpilot clock: stopped: {the_clock.lost_leadership}", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -176,6 +190,47 @@ from integration.policy.cli import backtest_command, preview_command  # noqa: E4
 
 main.add_command(preview_command)
 main.add_command(backtest_command)
+
+
+@main.command()
+@click.option("--send", is_flag=True, help="Send each digest (at most once per organization and week).")
+@click.option("--organization", "organization_id", type=int, help="Only this organization (default: every connected one).")
+def digest(send: bool, organization_id: int | None) -> None:
+    """The owner's weekly digest: print it, or send it with --send."""
+    import datetime as dt
+
+    from integration.app_context import Runtime
+    from integration.cycle import DEFAULT_FROM_ADDRESS
+    from integration.digest import compose_digest, gather_digest, organizations_to_tell, owner_address, send_digests
+    from reminders.delivery import Address
+
+    no_recipient = Address("owner@example.invalid")  # a preview still needs a To to build the message
+
+    runtime = Runtime(_settings())
+    settings = runtime.settings
+    interval = dt.timedelta(minutes=settings.cycle_interval_minutes)
+    now = dt.datetime.now(dt.UTC)
+    with runtime.sessions() as session:
+        organization_ids = [organization_id] if organization_id is not None else organizations_to_tell(session)
+    try:
+        if send:
+            results = send_digests(runtime, now, organization_ids)
+            for result in results:
+                detail = f"{result.status.replace('_', ' ')} {result.detail}".rstrip()
+                click.echo(f"organization {result.organization_id} ({result.week}): {detail}")
+            if any(r.status == "failed" for r in results):
+                sys.exit(1)
+            return
+        for org_id in organization_ids:
+            with runtime.sessions() as session:
+                facts = gather_digest(session, org_id, now, interval)
+                to = owner_address(session, org_id)
+            shown_to = to.email if to else "nobody (no owner email on file, so --send skips it)"
+            message = compose_digest(facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url)
+            click.echo(f"To: {shown_to}\nSubject: {message.subject}\n\n{message.text}")
+    except LookupError as exc:
+        click.echo(f"arpilot: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("rotate-keys")

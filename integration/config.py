@@ -8,6 +8,7 @@ with an error naming the variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -76,7 +77,7 @@ class Settings:
     token_encryption_keys: tuple[str, ...] = field(repr=False)
     redis_url: str | None
     base_url: str
-    cycle_interval_minutes: int
+    cycle_interval: dt.timedelta
     sendgrid_api_key: str | None = field(repr=False)
     outbox_dir: Path
     sendgrid_sandbox_mode: bool = False
@@ -90,6 +91,9 @@ class Settings:
     xero: XeroSettings | None = None
     # Signs x-xero-signature on /webhooks/xero; None (production, unset): webhooks refused.
     xero_webhook_key: str | None = field(default=None, repr=False)
+    # Proxies in front of the web app (Heroku's router: 1) whose X-Forwarded-For/-Proto are believed;
+    # 0 trusts none, so a client cannot choose the address the rate limits count it under.
+    trusted_proxies: int = 0
 
     @property
     def production(self) -> bool:
@@ -98,6 +102,23 @@ class Settings:
     @property
     def embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _cycle_interval(environ: Mapping[str, str]) -> dt.timedelta:
+    """ARPILOT_CYCLE_INTERVAL_MINUTES (default 60), or ARPILOT_CYCLE_INTERVAL_SECONDS for short
+    intervals (tests, demos); never both."""
+    seconds_text, minutes_text = environ.get("ARPILOT_CYCLE_INTERVAL_SECONDS"), environ.get("ARPILOT_CYCLE_INTERVAL_MINUTES")
+    if seconds_text and minutes_text:
+        raise ConfigError("set ARPILOT_CYCLE_INTERVAL_SECONDS or ARPILOT_CYCLE_INTERVAL_MINUTES, not both")
+    name, text, unit = (("ARPILOT_CYCLE_INTERVAL_SECONDS", seconds_text, 1) if seconds_text
+                        else ("ARPILOT_CYCLE_INTERVAL_MINUTES", minutes_text or "60", 60))
+    try:
+        count = int(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from exc
+    if count < 1:
+        raise ConfigError(f"{name} must be at least 1")
+    return dt.timedelta(seconds=count * unit)
 
 
 def _generated_secret(var_dir: Path, filename: str, make: Callable[[], str]) -> str:
@@ -138,6 +159,15 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if text not in FLAG_WORDS:
         raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {text!r}")
     return FLAG_WORDS[text]
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -230,15 +260,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not keys:
         raise ConfigError("TOKEN_ENCRYPTION_KEYS holds no key")
 
-    interval_text = environ.get("ARPILOT_CYCLE_INTERVAL_MINUTES", "60")
-    try:
-        interval = int(interval_text)
-    except ValueError as exc:
-        raise ConfigError(
-            f"ARPILOT_CYCLE_INTERVAL_MINUTES must be a whole number, not {interval_text!r}"
-        ) from exc
-    if interval < 1:
-        raise ConfigError("ARPILOT_CYCLE_INTERVAL_MINUTES must be at least 1")
+    interval = _cycle_interval(environ)
 
     base_url = environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     return Settings(
@@ -249,7 +271,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         token_encryption_keys=keys,
         redis_url=environ.get("REDIS_URL") or None,
         base_url=base_url,
-        cycle_interval_minutes=interval,
+        cycle_interval=interval,
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         outbox_dir=Path(environ.get("EMAIL_OUTBOX_DIR") or var_dir / "outbox").resolve(),
         sendgrid_sandbox_mode=_flag(environ, "SENDGRID_SANDBOX_MODE", False),
@@ -262,4 +284,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         xero=_xero_settings(environ, production, base_url),
         xero_webhook_key=environ.get("XERO_WEBHOOK_KEY", "").strip()
         or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
+        trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
     )

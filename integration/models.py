@@ -139,6 +139,8 @@ class Connection(Base):
     token_blob: Mapped[bytes | None] = mapped_column(LargeBinary)  # MultiFernet ciphertext
     access_expires_at: Mapped[dt.datetime | None]
     last_sync_at: Mapped[dt.datetime | None]
+    # When the owner said the accounting system's own reminders are off (None: not yet, so ask).
+    built_in_reminders_off_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -238,7 +240,12 @@ class Action(Base):
     """One planned external effect. The idempotency key makes planning the same day twice harmless."""
 
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_connection_status", "connection_id", "status"),)
+    __table_args__ = (
+        Index("ix_actions_connection_status", "connection_id", "status"),
+        # The activity log: an organization's newest first, and one customer's or invoice's steps.
+        Index("ix_actions_org_created", "organization_id", "created_at"),
+        Index("ix_actions_connection_target", "connection_id", "target_type", "target_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -263,7 +270,13 @@ class Action(Base):
 
 class ActivityEntry(Base):
     __tablename__ = "activity_log"
-    __table_args__ = (Index("ix_activity_log_org_created", "organization_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activity_log_org_created", "organization_id", "created_at"),
+        # The activity log filtered to one customer or one invoice.
+        Index("ix_activity_log_connection_customer", "connection_id", "customer_provider_id", "created_at"),
+        Index("ix_activity_log_connection_invoice", "connection_id", "invoice_provider_id", "created_at"),
+        Index("ix_activity_log_action", "action_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -293,6 +306,8 @@ class InvoicePause(Base):
     promise_to_pay: Mapped[dt.date | None] = mapped_column(Date)
     # [{"date": "2026-12-01", "amount": "250.00"}]: decimal text, never float.
     plan: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Paid on the invoice before the plan was agreed: instalments count only payments after it.
+    plan_paid_before: Mapped[Decimal] = mapped_column(default=Decimal(0))
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -328,3 +343,20 @@ class CycleRun(Base):
     finished_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed, stopped
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WeeklyDigest(Base):
+    """One weekly digest email to an organization's owner; the unique week makes sending twice impossible."""
+
+    __tablename__ = "weekly_digests"
+    __table_args__ = (UniqueConstraint("organization_id", "week", name="uq_weekly_digests_organization_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W48"
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending, sent, failed
+    recipient: Mapped[str] = mapped_column(String(320))
+    message_ref: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector, Provider
 from connectors.quickbooks.client import PRODUCTION_URL
 from connectors.quickbooks.connector import QuickBooksConnector
-from connectors.quickbooks.limiter import DEFAULT_LIMITERS, LimiterRegistry
+from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.xero.connector import XeroConnector
-from connectors.xero.limiter import XeroLimiter, shared_limiter
+from connectors.xero.limiter import XeroLimiter
 from integration.config import ConfigError, Settings
+from integration.limits import shared_limiters
 from integration.models import Connection, Organization
 from oauth.crypto import TokenCipher
 from oauth.intuit import IntuitOAuth
@@ -56,8 +57,10 @@ def connector_factory(
     limiters: LimiterRegistry | None = None,
     xero_limiter: XeroLimiter | None = None,
 ) -> ConnectorFactory:
-    """Connectors for each provider; the limiters default to the process-wide ones."""
+    """Connectors for each provider; the limiters default to the shared ones (integration/limits.py)."""
     cipher = TokenCipher(settings.token_encryption_keys)
+    shared_realms, shared_xero = shared_limiters(settings)
+    realm_limiters, tenant_limiter = limiters or shared_realms, xero_limiter or shared_xero
 
     def build(connection: Connection, organization: Organization) -> Connector:
         if connection.provider == Provider.QUICKBOOKS.value:
@@ -70,7 +73,7 @@ def connector_factory(
                 base_url=quickbooks_api_base(config.environment),
                 today=lambda: clock().date(),
                 sleep=sleep,
-                limiter=(limiters or DEFAULT_LIMITERS).for_realm(connection.external_id),
+                limiter=realm_limiters.for_realm(connection.external_id),
             )
         if connection.provider == Provider.XERO.value:
             xero = settings.xero
@@ -79,7 +82,7 @@ def connector_factory(
             tokens = ConnectionTokenSource(sessions, cipher, connection.id, lambda: XeroOAuth(xero, clock=clock), clock=clock)
             return XeroConnector(
                 tenant_id=connection.external_id, tokens=tokens, base_url=f"{xero.api_url}/api.xro/2.0",
-                base_currency=organization.base_currency, limiter=xero_limiter or shared_limiter(),
+                base_currency=organization.base_currency, limiter=tenant_limiter,
                 clock=_XeroClock(clock, sleep),
             )
         raise ConfigError(f"no connector for provider {connection.provider!r}")

@@ -59,7 +59,7 @@ class CycleQueue:
         if not settings.redis_url:
             raise ValueError("REDIS_URL is not set: there is no queue to use")
         queue = Queue(name, connection=Redis.from_url(settings.redis_url))
-        return cls(queue, dt.timedelta(minutes=settings.cycle_interval_minutes), target)
+        return cls(queue, settings.cycle_interval, target)
 
     def job_id(self, connection_id: int, slot: int) -> str:
         return f"{self.queue.name}-connection-{connection_id}-every-{int(self.interval.total_seconds())}s-slot-{slot}"

@@ -51,7 +51,8 @@ class ReminderComposer:
         recipients = _distinct(row.payload["recipients"])
         return EmailMessage(
             key=row.idempotency_key,
-            to=(Address(recipients[0], customer.name),),
+            # A name from the accounting system may hold line breaks; in a header they would be an injection.
+            to=(Address(recipients[0], " ".join(customer.name.split()) or None),),
             cc=tuple(Address(r) for r in recipients[1:]),
             sender=Address(self.from_address, context.sender_name),
             reply_to=Address(context.reply_to),

@@ -13,7 +13,14 @@ Each cycle job:
   starved) for several intervals the missed runs collapse into one, which always still runs;
 - has `max_instances=1`; the per-connection lock inside the cycle covers other processes.
 A refresh job adds jobs for new active connections and removes those of gone or inactive ones
-without touching the schedule of the others.
+without touching the schedule of the others. A weekly job sends each owner's digest email
+(`integration.digest`), in the clock's own thread pool: one light email per organization a week.
+
+`arpilot clock` runs `Clock.lead` once it holds the clock lock (integration/leader.py): a job checks
+the lock every `standby_poll_seconds` and stops the clock if it is lost, and before scheduling it
+fires the current slot of every active connection that has no cycle run in it yet. A fresh
+scheduler's first fire is the next slot, so without this a takeover would skip the slots that
+started while no clock led; with RQ the slot's job id refuses any job the old leader enqueued.
 """
 
 from __future__ import annotations
@@ -28,21 +35,32 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.config import Settings
-from integration.models import Connection, ConnectionStatus
+from integration.leader import Leadership, LeadershipLost
+from integration.models import Connection, ConnectionStatus, CycleRun
 from integration.queue import DEFAULT_TARGET, CycleQueue
-from integration.slots import cycle_anchor
+from integration.slots import cycle_anchor, slot_index
 
 log = logging.getLogger(__name__)
 
 CYCLE_JOB_PREFIX = "cycle:"
 REFRESH_JOB_ID = "refresh-connections"
+DIGEST_JOB_ID = "weekly-digest"
+DIGEST_TARGET = "integration.digest:send_weekly_digests"
+# Monday morning in the Americas, Monday afternoon in Europe; sending is idempotent per week, so a
+# run caught up after downtime (within the day's grace) never sends a second copy.
+DIGEST_TRIGGER = {"day_of_week": "mon", "hour": 13, "minute": 0}
+DIGEST_GRACE_SECONDS = 24 * 3600
+LEADERSHIP_JOB_ID = "check-clock-lock"
+CATCH_UP_JOB_ID = "fire-this-slot"
+MAX_STANDBY_POLL_SECONDS = 5.0
 DEFAULT_REFRESH_SECONDS = 60
 MAX_JITTER_SECONDS = 60
 EMBEDDED_THREADS = 4
@@ -56,9 +74,14 @@ class ClockPlan:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClockPlan:
-        interval = dt.timedelta(minutes=settings.cycle_interval_minutes)
+        interval = settings.cycle_interval
         jitter = min(MAX_JITTER_SECONDS, int(interval.total_seconds()) // 10)
         return cls(interval=interval, jitter_seconds=jitter)
+
+    @property
+    def standby_poll_seconds(self) -> float:
+        # Several tries an interval: a standby leads well within one interval of the leader's death.
+        return min(MAX_STANDBY_POLL_SECONDS, self.interval.total_seconds() / 6)
 
     @property
     def misfire_grace_seconds(self) -> int:
@@ -68,6 +91,12 @@ class ClockPlan:
 
 def cycle_job_id(connection_id: int) -> str:
     return f"{CYCLE_JOB_PREFIX}{connection_id}"
+
+
+def _connection_id_of(job_id: str) -> int | None:
+    """The connection of a regular cycle job ("cycle:7"), None for any other job ("cycle:7:now")."""
+    rest = job_id[len(CYCLE_JOB_PREFIX):] if job_id.startswith(CYCLE_JOB_PREFIX) else ""
+    return int(rest) if rest.isdigit() else None
 
 
 def cycle_trigger(connection_id: int, plan: ClockPlan) -> IntervalTrigger:
@@ -85,6 +114,28 @@ def active_connection_ids(sessions: sessionmaker[Session]) -> list[int]:
         return list(session.scalars(query))
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def connections_without_a_run_this_slot(sessions: sessionmaker[Session], interval: dt.timedelta,
+                                        now: dt.datetime) -> list[int]:
+    """Active connections with no cycle run started in the slot `now` falls in."""
+    with sessions() as session:
+        last = select(CycleRun.connection_id, func.max(CycleRun.started_at).label("started")).group_by(
+            CycleRun.connection_id).subquery()
+        rows = session.execute(
+            select(Connection.id, last.c.started).outerjoin(last, last.c.connection_id == Connection.id)
+            .where(Connection.status == ConnectionStatus.ACTIVE).order_by(Connection.id)
+        ).all()
+    return [connection_id for connection_id, started in rows
+            if started is None or slot_start(connection_id, interval, now) > started]
+
+
+def slot_start(connection_id: int, interval: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    return cycle_anchor(connection_id, interval) + slot_index(connection_id, interval, now) * interval
+
+
 @dataclass(frozen=True)
 class Refreshed:
     added: tuple[int, ...]
@@ -96,7 +147,7 @@ class Clock:
 
     `dispatch` is what a cycle job calls with the connection id: an import path such as
     "integration.cycle:run_cycle" (run in the scheduler's thread pool) or a callable such as
-    `CycleQueue.enqueue`.
+    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target.
     """
 
     def __init__(
@@ -105,17 +156,20 @@ class Clock:
         plan: ClockPlan,
         dispatch: str | Callable[[int], object],
         list_connections: Callable[[], Iterable[int]],
+        list_unrun: Callable[[], Iterable[int]] = tuple,
+        digest: str | Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
         self.dispatch = dispatch
         self.list_connections = list_connections
+        self.digest = digest
+        self.list_unrun = list_unrun
+        self.lost_leadership: LeadershipLost | None = None
 
     def scheduled_connection_ids(self) -> set[int]:
-        return {
-            int(job.id[len(CYCLE_JOB_PREFIX):]) for job in self.scheduler.get_jobs()
-            if job.id.startswith(CYCLE_JOB_PREFIX)
-        }
+        ids = (_connection_id_of(job.id) for job in self.scheduler.get_jobs())
+        return {connection_id for connection_id in ids if connection_id is not None}
 
     def refresh(self) -> Refreshed:
         wanted = set(self.list_connections())
@@ -167,7 +221,52 @@ class Clock:
             misfire_grace_time=self.plan.refresh_seconds,
             max_instances=1,
         )
+        if self.digest is not None:
+            self.schedule_digest(self.digest)
         self.scheduler.start()
+
+    def schedule_digest(self, target: str | Callable[[], object]) -> None:
+        self.scheduler.add_job(
+            target,
+            CronTrigger(timezone=dt.UTC, **DIGEST_TRIGGER),
+            id=DIGEST_JOB_ID,
+            name="weekly digest email to each owner",
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=DIGEST_GRACE_SECONDS,
+            max_instances=1,
+        )
+    def lead(self, leadership: Leadership) -> None:
+        """Start as the one leading clock: keep checking the lock, fire this slot's missing cycles, schedule."""
+        self.scheduler.add_job(
+            self._keep_leading,
+            IntervalTrigger(seconds=self.plan.standby_poll_seconds, timezone=dt.UTC),
+            args=[leadership],
+            id=LEADERSHIP_JOB_ID,
+            name="check that this clock still holds the clock lock",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(self._fire_unrun, DateTrigger(timezone=dt.UTC), id=CATCH_UP_JOB_ID,
+                               name="fire this slot for connections with no cycle in it", replace_existing=True,
+                               misfire_grace_time=None)
+        self.start()
+
+    def _fire_unrun(self) -> None:
+        unrun = list(self.list_unrun())
+        for connection_id in unrun:
+            self.run_soon(connection_id)
+        if unrun:
+            log.info("clock leads: firing this slot for %s connection(s) with no cycle in it yet", len(unrun))
+
+    def _keep_leading(self, leadership: Leadership) -> None:
+        try:
+            leadership.check()
+        except LeadershipLost as exc:
+            log.error("clock stops: %s", exc)
+            self.lost_leadership = exc
+            self.shutdown()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -184,7 +283,10 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     dispatch: str | Callable[[int], object] = (
         CycleQueue.from_settings(settings, target=target).enqueue if settings.redis_url else target
     )
-    return Clock(scheduler, ClockPlan.from_settings(settings), dispatch, lambda: active_connection_ids(runtime.sessions))
+    plan = ClockPlan.from_settings(settings)
+    return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
+                 lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
+                 digest=DIGEST_TARGET)
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:

@@ -24,11 +24,12 @@ from integration.models import (
     OrganizationRules,
     SyncCursor,
     User,
+    WeeklyDigest,
 )
 
 M = TypeVar("M", bound=Base)
 
-_DIRECT = (Action, ActivityEntry, Connection, OrganizationRules, User)
+_DIRECT = (Action, ActivityEntry, Connection, OrganizationRules, User, WeeklyDigest)
 _VIA_CONNECTION = (
     CustomerOverride, CycleRun, InvoicePause, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor,
 )

@@ -32,3 +32,8 @@ def slot_index(connection_id: int, interval: dt.timedelta, instant: dt.datetime)
         raise ValueError("slot_index needs an aware datetime")
     elapsed = instant - cycle_anchor(connection_id, interval)
     return int(elapsed.total_seconds() // _seconds(interval))
+
+
+def next_run(connection_id: int, interval: dt.timedelta, instant: dt.datetime) -> dt.datetime:
+    """When the connection's next slot starts after `instant` (the clock adds up to a minute of jitter)."""
+    return cycle_anchor(connection_id, interval) + interval * (slot_index(connection_id, interval, instant) + 1)

@@ -69,7 +69,7 @@ def _customer(row: MirroredCustomer) -> Customer:
     )
 
 
-def _invoice(row: MirroredInvoice) -> Invoice:
+def invoice_record(row: MirroredInvoice) -> Invoice:
     return Invoice(
         provider_id=row.provider_id, number=row.number, customer_id=row.customer_provider_id,
         issue_date=row.issue_date, due_date=row.due_date, total=Money(row.total, row.currency),
@@ -78,7 +78,7 @@ def _invoice(row: MirroredInvoice) -> Invoice:
     )
 
 
-def _payment(row: MirroredPayment) -> Payment:
+def payment_record(row: MirroredPayment) -> Payment:
     return Payment(
         provider_id=row.provider_id, customer_id=row.customer_provider_id, date=row.date,
         amount=Money(row.amount, row.currency),
@@ -115,6 +115,7 @@ def _pauses(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
         row.invoice_provider_id: PauseRecord(
             invoice_id=row.invoice_provider_id, disputed=row.disputed, promise_to_pay=row.promise_to_pay,
             plan=tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in row.plan or ()),
+            plan_paid_before=row.plan_paid_before,
         )
         for row in rows
     }
@@ -162,8 +163,8 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     return Snapshot(
         company=company,
         customers=tuple(_customer(c) for c in customers),
-        invoices=tuple(_invoice(i) for i in invoices),
-        payments=tuple(_payment(p) for p in payments if p.customer_provider_id in known),
+        invoices=tuple(invoice_record(i) for i in invoices),
+        payments=tuple(payment_record(p) for p in payments if p.customer_provider_id in known),
         pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
         overrides=_overrides(session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id))),
         on_hold=on_hold,

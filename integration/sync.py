@@ -22,12 +22,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, Customer, Invoice, Page, Payment, PaymentTerms, SyncRequest
+from connectors.base import Connector, Customer, Invoice, Page, Payment, PaymentTerms, Rejected, SyncRequest
 from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
+from integration.models import ActivityEntry, Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
 
 ENTITIES = ("customer", "invoice", "payment")  # customers first: invoices refer to them
 PAGE_SIZE = 1000
+REJECTED_KIND = "record_not_synced"
 
 
 @dataclass
@@ -35,6 +36,7 @@ class SyncResult:
     pages: int = 0
     upserted: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
 
 
 def sync_connection(
@@ -61,10 +63,13 @@ def sync_connection(
             with transaction(sessions) as session:
                 upserted = _upsert(session, connection_id, page)
                 deleted = _mark_deleted(session, connection_id, page)
+                _tell_rejected(session, connection_id, page.rejected, now)
                 _store_cursor(session, connection_id, entity, page.cursor, now)
             result.pages += 1
             result.upserted[entity] = result.upserted.get(entity, 0) + upserted
             result.deleted[entity] = result.deleted.get(entity, 0) + deleted
+            if page.rejected:
+                result.rejected[entity] = result.rejected.get(entity, 0) + len(page.rejected)
     with transaction(sessions) as session:
         session.execute(update(Connection).where(Connection.id == connection_id).values(last_sync_at=now))
     return result
@@ -178,6 +183,27 @@ def _mark_deleted(session: Session, connection_id: int, page: Page) -> int:
         .values(**values)
     )
     return int(outcome.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _tell_rejected(session: Session, connection_id: int, rejected: Sequence[Rejected], now: dt.datetime) -> None:
+    """One activity entry per record the connector could not read, so the owner knows exactly which
+    record arpilot is not collecting on and why. Re-reading the same record does not repeat it."""
+    if not rejected:
+        return
+    organization_id = session.scalar(select(Connection.organization_id).where(Connection.id == connection_id))
+    for item in rejected:
+        message = (f"One {item.entity} was not synced: {item.reason}. arpilot reads it again when it "
+                   "is next changed in the accounting system.")
+        already = session.scalar(select(ActivityEntry.id).where(
+            ActivityEntry.connection_id == connection_id, ActivityEntry.kind == REJECTED_KIND,
+            ActivityEntry.message == message).limit(1))
+        if already is None:
+            session.add(ActivityEntry(
+                organization_id=organization_id, connection_id=connection_id, level="warning", kind=REJECTED_KIND,
+                message=message, created_at=now, details={"entity": item.entity, "provider_id": item.provider_id},
+                customer_provider_id=item.provider_id if item.entity == "customer" else None,
+                invoice_provider_id=item.provider_id if item.entity == "invoice" else None,
+            ))
 
 
 def _store_cursor(session: Session, connection_id: int, entity: str, cursor: str, now: dt.datetime) -> None:

@@ -69,7 +69,8 @@ class Section:
 class RenderedDocument:
     title: str
     text: str
-    html: str
+    html: str  # a whole printable document
+    body_html: str  # the same content without the document around it, for a page that has its own layout
 
 
 def render_credit_policy(
@@ -100,6 +101,7 @@ def render_credit_policy(
         title=title,
         text=render("credit_policy.txt", variables),
         html=render("credit_policy.html", variables),
+        body_html=render("credit_policy_body.html", variables),
     )
 
 

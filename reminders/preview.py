@@ -13,6 +13,7 @@ from connectors.base import Money
 from reminders.content import REMINDER_STAGES, ReminderContext, ReminderInvoice, RenderedEmail, render_reminder
 
 SAMPLE_TODAY = dt.date(2025, 6, 16)
+SAMPLE_TERMS_DAYS = 30  # the sample invoices fall due this many days after their issue date
 
 # How late the sample's main invoice is at each stage (negative: not yet due), close to the defaults.
 _SAMPLE_DAYS_OVERDUE = {
@@ -36,8 +37,12 @@ def sample_context(
     signature: str = "Sam Rivera\nOwner, Harbour Joinery Ltd\n(555) 010-2030",
     reply_to: str = "accounts@harbourjoinery.example",
     today: dt.date = SAMPLE_TODAY,
+    days_overdue: int | None = None,
+    ways_to_pay: tuple[str, ...] | None = None,
 ) -> ReminderContext:
-    days = _SAMPLE_DAYS_OVERDUE.get(stage, 0)  # an unknown stage fails in ReminderContext, by name
+    """`days_overdue`: how late the main invoice is (the settings page passes the stage's timing);
+    `ways_to_pay`: None for the sample's bank transfer and check lines."""
+    days = _SAMPLE_DAYS_OVERDUE.get(stage, 0) if days_overdue is None else days_overdue  # an unknown stage fails in ReminderContext
     return ReminderContext(
         company_name=company_name,
         locale=locale,
@@ -53,7 +58,7 @@ def sample_context(
         ways_to_pay=(
             f"Bank transfer to {company_name}, account 12345678, routing 021000021",
             f"Check payable to {company_name}, 12 Quay Street, Portsmouth",
-        ),
+        ) if ways_to_pay is None else ways_to_pay,
         credit_hold=stage == "final_notice",
         referral_date=today + dt.timedelta(days=14) if stage == "final_notice" else None,
     )
@@ -70,7 +75,7 @@ def _sample_invoice(
     due = today - dt.timedelta(days=days_overdue)
     return ReminderInvoice(
         number=number,
-        issue_date=due - dt.timedelta(days=30),
+        issue_date=due - dt.timedelta(days=SAMPLE_TERMS_DAYS),
         due_date=due,
         total=Money(total, currency),
         balance=Money(balance, currency),

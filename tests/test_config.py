@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,18 @@ def test_bad_encryption_key_is_named(tmp_path: Path) -> None:
 def test_unknown_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="ARPILOT_ENV"):
         load_settings({"ARPILOT_ENV": "staging", "ARPILOT_VAR_DIR": str(tmp_path)})
+
+
+def test_the_cycle_interval_is_minutes_or_seconds_never_both(tmp_path: Path) -> None:
+    def interval(**environ: str) -> dt.timedelta:
+        return load_settings({"ARPILOT_VAR_DIR": str(tmp_path), **environ}).cycle_interval
+
+    assert interval() == dt.timedelta(hours=1)
+    assert interval(ARPILOT_CYCLE_INTERVAL_MINUTES="15") == dt.timedelta(minutes=15)
+    assert interval(ARPILOT_CYCLE_INTERVAL_SECONDS="12") == dt.timedelta(seconds=12)
+    with pytest.raises(ConfigError, match="not both"):
+        interval(ARPILOT_CYCLE_INTERVAL_SECONDS="12", ARPILOT_CYCLE_INTERVAL_MINUTES="1")
+    with pytest.raises(ConfigError, match="ARPILOT_CYCLE_INTERVAL_SECONDS must be at least 1"):
+        interval(ARPILOT_CYCLE_INTERVAL_SECONDS="0")
+    with pytest.raises(ConfigError, match="ARPILOT_CYCLE_INTERVAL_MINUTES must be a whole number"):
+        interval(ARPILOT_CYCLE_INTERVAL_MINUTES="1.5")

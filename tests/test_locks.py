@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +11,7 @@ from sqlalchemy import Engine, text
 
 from integration.db import make_engine
 from integration.locks import ADVISORY_NAMESPACE, ConnectionLocked, connection_lock
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import holding_child
 
 
 class Boom(Exception):
@@ -71,19 +67,10 @@ def test_postgres_lock_is_released_when_the_body_raises(pg_engines: tuple[Engine
 @pytest.mark.postgres
 def test_postgres_lock_dies_with_a_killed_process(postgres_server_url: str, pg_engines: tuple[Engine, Engine]) -> None:
     _, engine = pg_engines
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys\n"
-            "from integration.db import make_engine\n"
-            "from integration.locks import connection_lock\n"
-            "with connection_lock(make_engine(sys.argv[1]), 31):\n"
-            "    print('held', flush=True)\n"
-            "    sys.stdin.read()\n"  # hold the lock until killed
-        ), postgres_server_url],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    holder = holding_child("from integration.db import make_engine\n"
+                           "from integration.locks import connection_lock\n"
+                           "held = connection_lock(make_engine(url), 31)\nheld.__enter__()", postgres_server_url)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(ConnectionLocked):
             with connection_lock(engine, 31):
                 pass

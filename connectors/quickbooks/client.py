@@ -149,13 +149,13 @@ class QboClient:
 
     # --- the retry loop ---------------------------------------------------------------------
 
-    def call(self, operation: Callable[[QuickBooks], Json], *, batch: bool = False) -> Json:
+    def call(self, operation: Callable[[QuickBooks], Json], *, batch_items: int = 0) -> Json:
         """Run one API call under the limiter, applying the error table's outcome."""
         refreshed = False
         throttled = transient = 0
         while True:
             try:
-                with self._limiter.slot(batch=batch):
+                with self._limiter.slot(batch_items=batch_items):
                     result = operation(self._qb)
                 return result
             except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
@@ -213,7 +213,8 @@ class QboClient:
         """POST one batch (at most 30 items); returns BatchItemResponse items (faults included)."""
         text = json.dumps({"BatchItemRequest": list(items)}, default=str)
         url = self._url("batch")
-        result = self.call(lambda qb: _shaped(qb.post(url, text, request_id=request_id), "BatchItemResponse", list), batch=True)
+        result = self.call(lambda qb: _shaped(qb.post(url, text, request_id=request_id), "BatchItemResponse", list),
+                           batch_items=len(items))
         return result["BatchItemResponse"]
 
 

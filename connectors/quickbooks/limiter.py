@@ -1,10 +1,11 @@
 """A client-side limiter per QuickBooks realm, so arpilot stays under Intuit's documented limits.
 
 Intuit meters per realm: 500 requests a minute, 10 a second, 10 concurrent, and 40 batch requests a
-minute (accounting-apis.md 1.6, 1.13). Token buckets keep the rates, a semaphore the concurrency,
-and after a 429 the whole realm pauses (every thread, not only the one that was throttled). The
-clock and the sleep are injectable so tests run on a fake clock and never sleep. Buckets live in
-this process; sharing them across workers (Redis) comes with the scale-out work.
+minute (accounting-apis.md 1.6, 1.13). Each becomes a `Rate` (connectors/ratelimit.py) whose
+bucket never lets a window hold more than the limit; concurrency is a slot per realm, and after a
+429 the whole realm pauses (every thread and, with the Redis store, every worker). The store is
+in-process by default and shared through Redis when REDIS_URL is set (integration/limits.py). The
+clock and the sleep are injectable so tests run on a fake clock and never sleep.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from connectors.ratelimit import Charge, InProcessStore, LimitStore, Rate
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -26,88 +29,60 @@ class Limits:
     concurrent: int = 10
     batch_per_minute: int = 40
 
+    batch_items: int = 30  # the most items one batch carries; each counts against the minute limit
 
-class TokenBucket:
-    """`capacity` tokens, refilled continuously at `rate` per second. Not thread-safe on its own."""
-
-    def __init__(self, capacity: float, rate: float, clock: Clock) -> None:
-        if capacity <= 0 or rate <= 0:
-            raise ValueError("a token bucket needs a positive capacity and rate")
-        self.capacity = capacity
-        self.rate = rate
-        self._clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    def wait_time(self) -> float:
-        """Seconds until one token is available (0 when one is available now)."""
-        self._refill()
-        # The epsilon keeps float rounding (0.9999999…) from asking for waits too small to pass.
-        return 0.0 if self._tokens >= 1 - 1e-9 else (1 - self._tokens) / self.rate
-
-    def take(self) -> None:
-        self._refill()
-        self._tokens -= 1
+    def rates(self) -> tuple[Rate, Rate, Rate]:
+        """(minute, second, batch). The minute bucket bursts a full batch or a second's worth; the
+        second bucket spaces calls evenly, so no second ever holds more than its limit."""
+        return (Rate("minute", self.per_minute, 60.0, burst=max(self.per_second, self.batch_items)),
+                Rate("second", self.per_second, 1.0, burst=1),
+                Rate("batch-minute", self.batch_per_minute, 60.0, burst=1))
 
 
 class RealmLimiter:
     """Rate, concurrency and pause-after-429 for one realm."""
 
-    def __init__(self, limits: Limits = Limits(), clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, limits: Limits = Limits(), clock: Clock = time.time, sleep: Sleep = time.sleep, *,
+                 store: LimitStore | None = None, realm_id: str = "") -> None:
         self.limits = limits
-        self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(limits.concurrent)
-        self._minute = TokenBucket(limits.per_minute, limits.per_minute / 60, clock)
-        self._second = TokenBucket(limits.per_second, limits.per_second, clock)
-        self._batch = TokenBucket(limits.batch_per_minute, limits.batch_per_minute / 60, clock)
-        self._paused_until = 0.0
+        self._store = store or InProcessStore(clock)
+        self._key = f"quickbooks:{realm_id}"
+        self._minute, self._second, self._batch = limits.rates()
         self.waited = 0.0  # total seconds this limiter made callers wait (for benches and tests)
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this realm for `seconds` (Intuit asks for 60 s after a 429)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self._store.pause(self._key, seconds)
 
-    def _wait_needed(self, batch: bool) -> float:
-        buckets = [self._minute, self._second] + ([self._batch] if batch else [])
-        pause = max(0.0, self._paused_until - self._clock())
-        return max([pause] + [bucket.wait_time() for bucket in buckets])
+    def _charges(self, batch_items: int) -> list[Charge]:
+        # Intuit counts each item of a batch against the minute limit (the sandbox does the same).
+        charges = [Charge(self._key, self._minute, max(1, batch_items)), Charge(self._key, self._second)]
+        return charges + [Charge(self._key, self._batch)] if batch_items else charges
 
-    def _acquire_rate(self, batch: bool) -> None:
-        while True:
-            with self._lock:
-                wait = self._wait_needed(batch)
-                if wait <= 0:
-                    self._minute.take()
-                    self._second.take()
-                    if batch:
-                        self._batch.take()
-                    return
-            self.waited += wait
-            self._sleep(wait)
+    def _acquire_rate(self, batch_items: int) -> None:
+        charges = self._charges(batch_items)
+        while not (wait := self._store.take(charges)).taken:
+            self.waited += wait.seconds
+            self._sleep(wait.seconds)
 
     @contextmanager
-    def slot(self, batch: bool = False) -> Iterator[None]:
-        """Wait for a concurrency slot and a token, then hold the slot for the request's duration."""
-        with self._slots:
-            self._acquire_rate(batch)
+    def slot(self, batch_items: int = 0) -> Iterator[None]:
+        """Wait for a concurrency slot and the tokens (a batch: one per item), then hold the slot
+        for the request's duration."""
+        with self._store.slot(self._key, self.limits.concurrent):
+            self._acquire_rate(batch_items)
             yield
 
 
 class LimiterRegistry:
-    """One RealmLimiter per realm id, created on first use."""
+    """One RealmLimiter per realm id, created on first use, all keeping their state in one store."""
 
-    def __init__(self, limits: Limits = Limits(), clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, limits: Limits = Limits(), clock: Clock = time.time, sleep: Sleep = time.sleep, *,
+                 store: LimitStore | None = None) -> None:
         self._limits = limits
-        self._clock = clock
         self._sleep = sleep
+        self._store = store or InProcessStore(clock)
         self._lock = threading.Lock()
         self._by_realm: dict[str, RealmLimiter] = {}
 
@@ -115,7 +90,8 @@ class LimiterRegistry:
         with self._lock:
             limiter = self._by_realm.get(realm_id)
             if limiter is None:
-                limiter = self._by_realm[realm_id] = RealmLimiter(self._limits, self._clock, self._sleep)
+                limiter = self._by_realm[realm_id] = RealmLimiter(
+                    self._limits, sleep=self._sleep, store=self._store, realm_id=realm_id)
             return limiter
 
 

@@ -7,9 +7,10 @@ straight from the JSON text and never pass through float; a float here is refuse
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.base import (
     Contact,
@@ -23,14 +24,19 @@ from connectors.base import (
     ProviderValidationError,
     Record,
     TermsKind,
+    UnreadableRecord,
     UnsupportedCurrency,
 )
 
 Json = Mapping[str, Any]
 
 
-class MalformedRecord(ProviderValidationError):
+class MalformedRecord(ProviderValidationError, UnreadableRecord):
     """A QuickBooks record this module cannot map; the message names the entity, id and field."""
+
+    def __init__(self, message: str, record_id: str | None = None) -> None:
+        super().__init__(message)
+        self.record_id = record_id
 
 
 def _ref(raw: Json, key: str) -> str | None:
@@ -47,6 +53,37 @@ def _text(raw: Json, *path: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _record_id(raw: object) -> str:
+    value = raw.get("Id") if isinstance(raw, Mapping) else None
+    return str(value)[:64] if isinstance(value, str | int) and not isinstance(value, bool) else "?"
+
+
+M = TypeVar("M", bound=Record)
+
+
+def _mapper(entity: str) -> Callable[[Callable[..., M]], Callable[..., M]]:
+    """Only MalformedRecord leaves a mapper: a shape the field checks did not foresee (a list where
+    an object belongs, a missing key deep inside) is reported the same way, naming the record."""
+
+    def wrap(read: Callable[..., M]) -> Callable[..., M]:
+        @functools.wraps(read)
+        def mapped(raw: Json, *home_currency: str) -> M:
+            record_id = _record_id(raw)
+            if not isinstance(raw, Mapping):
+                raise MalformedRecord(f"QuickBooks {entity}: is not a JSON object but {type(raw).__name__}")
+            try:
+                return read(raw, *home_currency)
+            except MalformedRecord:
+                raise
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+                raise MalformedRecord(f"QuickBooks {entity} {record_id}: unexpected shape "
+                                      f"({type(exc).__name__}: {str(exc)[:200]})", record_id) from None
+
+        return mapped
+
+    return wrap
+
+
 class _Reader:
     """Field access that names the record and field when QuickBooks sends something unexpected."""
 
@@ -56,7 +93,7 @@ class _Reader:
         self.id = str(raw.get("Id", "?"))
 
     def fail(self, field: str, problem: str) -> MalformedRecord:
-        return MalformedRecord(f"QuickBooks {self.entity} {self.id}: {field} {problem}")
+        return MalformedRecord(f"QuickBooks {self.entity} {self.id}: {field} {problem}", self.id)
 
     def required(self, field: str) -> Any:
         value = self.raw.get(field)
@@ -123,6 +160,7 @@ def invoice_status(raw: Json, balance: Money) -> InvoiceStatus:
     return InvoiceStatus.PAID if balance.is_zero() else InvoiceStatus.OPEN
 
 
+@_mapper("Invoice")
 def invoice(raw: Json, home_currency: str) -> Invoice:
     r = _Reader("Invoice", raw)
     currency = _ref(raw, "CurrencyRef") or home_currency
@@ -148,6 +186,7 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
     )
 
 
+@_mapper("Customer")
 def customer(raw: Json, home_currency: str) -> Customer:
     r = _Reader("Customer", raw)
     email = _text(raw, "PrimaryEmailAddr", "Address")
@@ -166,6 +205,7 @@ def customer(raw: Json, home_currency: str) -> Customer:
     )
 
 
+@_mapper("Payment")
 def payment(raw: Json, home_currency: str) -> Payment:
     r = _Reader("Payment", raw)
     currency = _ref(raw, "CurrencyRef") or home_currency
@@ -190,6 +230,7 @@ def payment(raw: Json, home_currency: str) -> Payment:
     )
 
 
+@_mapper("Term")
 def terms(raw: Json, home_currency: str = "USD") -> PaymentTerms:  # noqa: ARG001 - one signature for all mappers
     r = _Reader("Term", raw)
     name = str(r.required("Name"))

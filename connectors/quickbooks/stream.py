@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import Page, SyncRequest, Transient
+from connectors.base import Page, SyncRequest, Transient, read_each
 from connectors.quickbooks import mapping, queries
 from connectors.quickbooks.client import QboClient
 
@@ -106,14 +106,15 @@ def _cdc_page(client: QboClient, request: SyncRequest, point: Point, home_curren
         for query_response in block.get("QueryResponse") or []:
             rows.extend(query_response.get(qbo_entity) or [])
     deleted = tuple(str(row["Id"]) for row in rows if mapping.is_deleted(row))
-    records = [mapper(row, home_currency) for row in rows if not mapping.is_deleted(row)]
+    records, rejected = read_each(request.entity, [row for row in rows if not mapping.is_deleted(row)],
+                                  lambda row: [mapper(row, home_currency)])
     anchor = _capped(response["time"], request.started_at)
     if len(rows) >= CDC_MAX_OBJECTS:
         # Possibly truncated: keep what came, then page through queries from the same point.
         # Known gap: deletions beyond the first 1000 objects of such a burst are not seen (queries omit them).
         follow = QueryPass(point.at, 1, anchor)
-        return Page(request.entity, records, encode(follow), deleted_ids=deleted, done=False)
-    return Page(request.entity, records, encode(Point(anchor)), deleted_ids=deleted, done=True)
+        return Page(request.entity, records, encode(follow), deleted_ids=deleted, done=False, rejected=tuple(rejected))
+    return Page(request.entity, records, encode(Point(anchor)), deleted_ids=deleted, done=True, rejected=tuple(rejected))
 
 
 def _query_pass(client: QboClient, request: SyncRequest, cursor: QueryPass, home_currency: str) -> Iterator[Page]:
@@ -123,9 +124,9 @@ def _query_pass(client: QboClient, request: SyncRequest, cursor: QueryPass, home
         response = client.query(queries.updated_since(qbo_entity, since, position, request.page_size))
         anchor = anchor or _capped(response.get("time"), request.started_at)
         rows = response["QueryResponse"].get(qbo_entity) or []
-        records = [mapper(row, home_currency) for row in rows]
+        records, rejected = read_each(request.entity, rows, lambda row: [mapper(row, home_currency)])
         if len(rows) < request.page_size:
-            yield Page(request.entity, records, encode(Point(anchor)), done=True)
+            yield Page(request.entity, records, encode(Point(anchor)), done=True, rejected=tuple(rejected))
             return
         last = _updated_text(rows[-1])
         if last is None:
@@ -134,4 +135,4 @@ def _query_pass(client: QboClient, request: SyncRequest, cursor: QueryPass, home
             position += len(rows)  # still inside one timestamp's group
         else:
             since, position = last, 1  # re-reads the rows at `last`; the mirror upserts them
-        yield Page(request.entity, records, encode(QueryPass(since, position, anchor)))
+        yield Page(request.entity, records, encode(QueryPass(since, position, anchor)), rejected=tuple(rejected))

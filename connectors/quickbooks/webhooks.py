@@ -54,8 +54,8 @@ def sign(body: bytes, verifier_token: str) -> str:
 def parse(body: bytes) -> list[Notification]:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookPayloadError(f"webhook body is not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise WebhookPayloadError(f"webhook body is not JSON: {str(exc)[:200]}") from None
     if isinstance(payload, list):
         return [_cloud_event(event, index) for index, event in enumerate(payload)]
     if isinstance(payload, dict) and isinstance(payload.get("eventNotifications"), list):
@@ -90,7 +90,8 @@ def _legacy(notifications: list[Any]) -> list[Notification]:
     for n, notification in enumerate(notifications):
         where = f"eventNotifications[{n}]"
         realm_id = _field(notification, "realmId", where)
-        entities = (notification.get("dataChangeEvent") or {}).get("entities")
+        change = notification.get("dataChangeEvent")
+        entities = change.get("entities") if isinstance(change, dict) else None
         if not isinstance(entities, list):
             raise WebhookPayloadError(f"{where}.dataChangeEvent.entities is missing")
         for e, entity in enumerate(entities):

@@ -18,6 +18,7 @@ CANCEL = "cancel"
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ page.provider }}: connect {{ page.app_name }}</title>
+<link rel="icon" href="data:,">
 <style>
  body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}
  .note{background:#fff4d6;border:1px solid #e6c96b;padding:.5rem .8rem;font-size:.9rem}
@@ -61,7 +62,8 @@ class ConsentPage:
         return render_template_string(_TEMPLATE, page=self)
 
 
-_ERROR_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ provider }}: error</title></head>
+_ERROR_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ provider }}: error</title>
+<link rel="icon" href="data:,"></head>
 <body><h1>{{ provider }} could not start the connection</h1><p role="alert">{{ message }}</p></body></html>"""
 
 

@@ -207,6 +207,9 @@ class XeroClient:
                 token = self._tokens.refreshed(token)
                 refreshed = True
                 continue
+            if isinstance(error, RateLimited):
+                # Every worker holds off this tenant until Retry-After, not only this one.
+                self._limiter.pause(self.tenant_id, error.retry_after)
             if isinstance(error, RateLimited) and not error.daily and limit_waits < self._retry.minute_limit_waits:
                 limit_waits += 1
                 self.clock.sleep(min(error.retry_after, self._retry.max_retry_after_seconds))

@@ -33,11 +33,13 @@ from connectors.base import (
     Note,
     NotFound,
     Page,
+    PaymentTerms,
     Provider,
     ProviderValidationError,
     RateLimited,
     Record,
     SyncRequest,
+    read_each,
 )
 from connectors.xero.client import DEFAULT_BASE_URL, RetryPolicy, XeroClient
 from connectors.xero.limiter import Clock, XeroLimiter
@@ -167,20 +169,18 @@ class XeroConnector:
                 params["if_modified_since"] = cursor.since
             body = self.client.call(stream.operation, **params)
             raw_records = _records(body, stream.envelope)
-            records: list[Record] = []
-            high_water = cursor.high_water
-            for raw in raw_records:
-                if stream.keep(raw):
-                    mapped = self._map(request.entity, raw)
-                    records.extend(mapped)
-                    newest = mapped[-1].updated_at
-                    high_water = newest if high_water is None else max(high_water, newest)
+            if request.entity == "customer":
+                self.base_currency()  # the organisation's, read up front: its absence is no one contact's fault
+            records, rejected = read_each(request.entity, [raw for raw in raw_records if stream.keep(raw)],
+                                          lambda raw: self._map(request.entity, raw))
+            seen = [r.updated_at for r in records if not isinstance(r, PaymentTerms)]
+            high_water = max([*seen, cursor.high_water] if cursor.high_water else seen, default=None)
             if _last_page(body, len(raw_records), page_size, cursor.page):
                 since = min(high_water, request.started_at) if high_water else cursor.since
-                yield Page(request.entity, records, _Cursor(since=since).dump(), done=True)
+                yield Page(request.entity, records, _Cursor(since=since).dump(), done=True, rejected=tuple(rejected))
                 return
             cursor = _Cursor(since=cursor.since, page=cursor.page + 1, high_water=high_water)
-            yield Page(request.entity, records, cursor.dump())
+            yield Page(request.entity, records, cursor.dump(), rejected=tuple(rejected))
 
     def _map(self, entity: str, raw: object) -> list[Record]:
         """The records one raw item yields; the item's own record (with updated_at) comes last."""

@@ -1,14 +1,18 @@
 """Client-side throttle that keeps arpilot under Xero's published limits.
 
-Per tenant: 5 concurrent calls and 60 calls in any minute; per app across every tenant: 10,000 calls
-a minute. One `XeroLimiter` is shared by every Xero connector in the process (`shared_limiter()`),
-so the app-wide window is real within a process; across processes the server's 429 + Retry-After
-(handled by the client) is the backstop. The clock is injectable so tests never sleep.
+Per tenant: 5 concurrent calls, 60 calls in any minute and 5000 a day; per app across every tenant:
+10,000 calls a minute (accounting-apis.md 2.9). The minute limits are `Rate`s whose buckets never
+let a minute hold more than the limit; the day is a `Quota` counted per UTC day, the day the
+provider counts. A wait this limiter will not sleep through (the day used up, or a Retry-After
+pause longer than `max_wait`) raises RateLimited(daily=True) at once, so the cycle moves on.
+
+The state lives in a `LimitStore` (connectors/ratelimit.py): in this process by default, in Redis
+when REDIS_URL is set (integration/limits.py), so the limits hold across every worker. The clock is
+injectable so tests never sleep.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import threading
 import time
@@ -16,7 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from connectors.base import RateLimited
+from connectors.ratelimit import Charge, InProcessStore, LimitStore, Quota, Rate
+
 WINDOW_SECONDS = 60.0
+DAY_SECONDS = 86_400.0
+APP_KEY = "xero:app"
+# A minute bucket waits at most a minute; anything longer is a day limit or a long Retry-After.
+MAX_WAIT_SECONDS = 120.0
 
 
 class Clock(Protocol):
@@ -40,58 +51,50 @@ class SystemClock:
         return dt.datetime.now(dt.UTC)
 
 
-class _Window:
-    """Timestamps of the calls made in the last minute."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.calls: collections.deque[float] = collections.deque()
-
-    def wait_needed(self, now: float) -> float:
-        while self.calls and self.calls[0] <= now - WINDOW_SECONDS:
-            self.calls.popleft()
-        if len(self.calls) < self.limit:
-            return 0.0
-        return self.calls[0] + WINDOW_SECONDS - now
-
-
 class XeroLimiter:
     def __init__(
         self,
         *,
         per_tenant_minute: int = 60,
         per_tenant_concurrent: int = 5,
+        per_tenant_day: int = 5000,
         app_minute: int = 10_000,
         clock: Clock | None = None,
+        store: LimitStore | None = None,
+        max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.clock = clock or SystemClock()
-        self._per_tenant_minute = per_tenant_minute
+        self._store = store or InProcessStore(lambda: self.clock.now().timestamp())
         self._per_tenant_concurrent = per_tenant_concurrent
-        self._app = _Window(app_minute)
-        self._tenants: dict[str, _Window] = {}
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._lock = threading.Lock()
+        # A tenant bursts as many calls as it may have in flight; the app a hundredth of its minute.
+        self._minute = Rate("minute", per_tenant_minute, WINDOW_SECONDS, burst=min(per_tenant_concurrent, per_tenant_minute - 1))
+        self._day = Quota("day", per_tenant_day, DAY_SECONDS)
+        self._app = Rate("appminute", app_minute, WINDOW_SECONDS, burst=max(1, min(app_minute // 100, app_minute - 1)))
+        self._max_wait = max_wait
+
+    @staticmethod
+    def _key(tenant_id: str) -> str:
+        return f"xero:{tenant_id}"
 
     @contextmanager
     def call(self, tenant_id: str) -> Iterator[None]:
-        """Hold one of the tenant's concurrent slots and a place in both minute windows."""
-        with self._lock:
-            slots = self._slots.setdefault(tenant_id, threading.BoundedSemaphore(self._per_tenant_concurrent))
-        with slots:
-            self._take_window_place(tenant_id)
+        """Hold one of the tenant's concurrent slots and a token from each of its limits and the app's."""
+        with self._store.slot(self._key(tenant_id), self._per_tenant_concurrent):
+            self._take(tenant_id)
             yield
 
-    def _take_window_place(self, tenant_id: str) -> None:
-        while True:
-            with self._lock:
-                tenant = self._tenants.setdefault(tenant_id, _Window(self._per_tenant_minute))
-                now = self.clock.monotonic()
-                wait = max(tenant.wait_needed(now), self._app.wait_needed(now))
-                if wait <= 0:
-                    tenant.calls.append(now)
-                    self._app.calls.append(now)
-                    return
-            self.clock.sleep(wait)
+    def _take(self, tenant_id: str) -> None:
+        key = self._key(tenant_id)
+        charges = [Charge(key, self._minute), Charge(key, self._day), Charge(APP_KEY, self._app)]
+        while not (wait := self._store.take(charges)).taken:
+            if wait.limit == self._day.name or wait.seconds > self._max_wait:
+                raise RateLimited(f"Xero's limits for this organisation hold calls for {wait.seconds:.0f}s "
+                                  f"({wait.limit}); retry then", retry_after=wait.seconds, daily=True)
+            self.clock.sleep(wait.seconds)
+
+    def pause(self, tenant_id: str, seconds: float) -> None:
+        """Hold every call for this tenant, in every process sharing the store (a 429's Retry-After)."""
+        self._store.pause(self._key(tenant_id), seconds)
 
 
 _shared: XeroLimiter | None = None

@@ -2,7 +2,7 @@
 
 Input is the JSON exactly as Xero sends it, parsed with `json.loads(text, parse_float=Decimal)`, so
 money never passes through float: an amount that arrives as a float is refused rather than guessed
-at. Anything malformed raises `MappingError`, a `ConnectorError`, carrying the entity, the record id
+at. Anything malformed raises `MappingError`, an `UnreadableRecord`, carrying the entity, the record id
 when known and the field at fault; no other exception escapes these functions.
 
 Xero writes dates as Microsoft JSON: `/Date(1546128000000+0000)/`. The number is milliseconds since
@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.base import (
-    ConnectorError,
     Contact,
     Customer,
     Invoice,
@@ -29,6 +28,7 @@ from connectors.base import (
     PaymentApplication,
     PaymentTerms,
     TermsKind,
+    UnreadableRecord,
     UnsupportedCurrency,
 )
 
@@ -60,7 +60,7 @@ _TERMS = {
 }
 
 
-class MappingError(ConnectorError):
+class MappingError(UnreadableRecord):
     """Xero sent a record arpilot cannot read; the message names the record and the field."""
 
     def __init__(self, entity: str, record_id: str | None, field: str, problem: str) -> None:

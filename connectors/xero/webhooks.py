@@ -63,8 +63,8 @@ def parse_events(raw_body: bytes) -> tuple[WebhookEvent, ...]:
     """The events of a payload; an empty tuple for the intent-to-receive handshake."""
     try:
         payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookPayloadError(f"body is not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise WebhookPayloadError(f"body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(payload, Mapping) or not isinstance(payload.get("events"), list):
         raise WebhookPayloadError("body must be an object with an 'events' list")
     return tuple(_event(index, item) for index, item in enumerate(payload["events"]))

@@ -27,6 +27,7 @@ def pause_state(pause: InvoicePause, paid_so_far: Decimal, today: int, rules: Pa
         return PauseState(True, "disputed")
     grace = rules.promise_grace_days
     if pause.plan and rules.payment_plan:
+        paid_so_far -= pause.plan_paid_before
         expected = Decimal(0)
         for instalment in sorted(pause.plan, key=lambda i: i.date):
             missed_from = instalment.date.toordinal() + grace + 1

@@ -41,6 +41,10 @@ PROFILE_CLASSES: tuple[str, ...] = (
     "new",
 )
 MODES: tuple[str, ...] = ("observe", "live")
+# A threshold beyond any small business's invoice is a typo, not a rule; no currency has more places.
+MAX_AMOUNT = Decimal("1000000000")
+MAX_DECIMAL_PLACES = 4
+MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
 
 
@@ -48,6 +52,9 @@ class RuleError(ValueError):
     """An invalid rule. `.field` is the dotted path of the rule, and the message starts with it."""
 
     def __init__(self, field: str, message: str) -> None:
+        # Messages quote the bad value; a megabyte pasted into a form must not come back as one.
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         super().__init__(f"{field}: {message}")
         self.field = field
         self.detail = message
@@ -79,6 +86,16 @@ def _check_choices(name: str, values: tuple[str, ...], choices: tuple[str, ...])
         raise RuleError(name, "must not name the same value twice")
 
 
+def offset_range(stage: str) -> tuple[int, int]:
+    """The days a stage may be set at: after the issue date (check-in), before the due date
+    (courtesy, so zero or less) or after it (the rest)."""
+    if stage == "check_in":
+        return 0, 60
+    if stage == "courtesy":
+        return -60, 0
+    return 1, 365
+
+
 @dataclass(frozen=True)
 class Stage:
     """One rung of the ladder. `offset_days` counts from the due date (negative: before it),
@@ -105,12 +122,7 @@ class Stage:
         _check_choices("recipients", self.recipients, CONTACT_ROLES)
         if self.recipients[0] != "billing":
             raise RuleError("recipients[0]", "the billing contact must come first")
-        if self.name == "check_in":
-            _check_range("offset_days", self.offset_days, 0, 60)
-        elif self.name == "courtesy":
-            _check_range("offset_days", self.offset_days, -60, 0)
-        else:
-            _check_range("offset_days", self.offset_days, 1, 365)
+        _check_range("offset_days", self.offset_days, *offset_range(self.name))
 
     @property
     def anchored_on_issue(self) -> bool:
@@ -199,8 +211,11 @@ class CreditHold:
         _check_range("days_overdue", self.days_overdue, 1, 365)
         _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
         _check_range("all_customers_days_overdue", self.all_customers_days_overdue, self.days_overdue, 730)
-        if not isinstance(self.min_overdue_amount, Decimal) or not self.min_overdue_amount.is_finite() or self.min_overdue_amount < 0:
-            raise RuleError("min_overdue_amount", f"must be zero or more, got {self.min_overdue_amount}")
+        amount = self.min_overdue_amount
+        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
+            raise RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}")
+        if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
+            raise RuleError("min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}")
 
 
 @dataclass(frozen=True)
@@ -350,7 +365,8 @@ def _build(cls: type[T], data: Any, path: str, default: T) -> T:
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
-            raise RuleError(_join(path, str(key)), "is not a known rule")
+            # A key that is empty or blank would name no field at all: quote it.
+            raise RuleError(_join(path, str(key) if str(key).strip() else repr(key)), "is not a known rule")
     hints = typing.get_type_hints(cls)
     values = {
         f.name: _value(hints[f.name], data[f.name], _join(path, f.name), getattr(default, f.name))

@@ -53,6 +53,7 @@ class InvoicePause:
     disputed: bool = False
     promise_to_pay: dt.date | None = None
     plan: tuple[Instalment, ...] = ()
+    plan_paid_before: Decimal = Decimal(0)  # paid on the invoice before the plan: not an instalment
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Flask, render_template, session
+from flask import Flask, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import connect, security, webhooks
-from integration.web.nav import NAV_CONFIG_KEY, add_nav_item
+from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, webhooks
+from integration.web.nav import NAV_CONFIG_KEY
+
+# How long a sign-in lasts without a new one: a working day. Signing in again is one click through
+# the provider's consent (which remembers the owner), and a cookie left on a shared machine dies the
+# same day. HttpOnly keeps it from scripts, SameSite=Lax from other sites' forms, Secure (production,
+# behind TLS) from plain http.
+SESSION_LIFETIME = dt.timedelta(hours=12)
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +29,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
     if test_config:
         app.config.update(test_config)
@@ -34,7 +43,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
         app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
 
+    if settings.trusted_proxies:
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
+    ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
+                       else ratelimit.InProcessCounter())
     webhooks.init_app(app)
 
     @app.get("/healthz")
@@ -42,18 +56,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         return {"status": "ok"}
 
     connect.init_app(app)
-    add_nav_item(app, "dashboard", "Dashboard")
+    dashboard.init_app(app)
+    settings_page.init_app(app)
+    activity.init_app(app)
+    credit_policy.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
         return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY]}
-
-    @app.get("/")
-    def dashboard() -> str:
-        # One address for both: the landing page until an owner signs in, their dashboard after.
-        overview = connect.signed_in_overview()
-        if overview is None:
-            return render_template("landing.html")
-        return render_template("dashboard.html", settings=settings, overview=overview)
 
     return app

@@ -14,13 +14,10 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import and_
 
 from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
 from integration.app_context import Runtime
@@ -32,7 +29,7 @@ from integration.connections import (
     mark_disconnected,
 )
 from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, Organization, User
+from integration.models import Connection, User
 from integration.scoping import scoped
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
@@ -48,7 +45,11 @@ csrf = CSRFProtect()
 # Intuit realm ids are digits; the sandbox's may carry letters. Anything else is refused unread.
 _REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
-DASHBOARD_INVOICE_LIMIT = 200
+# What every disconnect page tells the owner happens next (integration.scheduler and integration.cycle
+# run cycles for active connections only).
+AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
+                    "for this company. Your reminder history is kept, activity log included; you can "
+                    "reconnect any time.")
 PROVIDER_NAMES = {QUICKBOOKS: "QuickBooks", "xero": "Xero"}
 # provider -> how one of its connections is disconnected (the owner's connection row, who asked).
 Disconnector = Callable[[Connection, str | None], ResponseReturnValue]
@@ -131,8 +132,16 @@ def signed_in_organization_id() -> int | None:
 def _sign_in(user: User) -> None:
     # A fresh session on sign-in: nothing from before (pending states included) carries over.
     session.clear()
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, not only when the browser closes
     session["user_id"] = user.id
     session["organization_id"] = user.organization_id
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    """Forget the signed-in owner (a POST with the CSRF token, so no other site can sign them out)."""
+    session.clear()
+    return redirect(url_for("dashboard"))
 
 
 @bp.get("/connect/quickbooks")
@@ -158,8 +167,7 @@ def launch_quickbooks() -> ResponseReturnValue:
 def disconnected_quickbooks() -> ResponseReturnValue:
     """Intuit's Disconnect URL. Intuit has already revoked the grant; the next refresh notices it."""
     return page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
-                 "QuickBooks company. Your reminder history is kept here; you can reconnect any time.",
-                 retry=True)
+                 f"QuickBooks company. {AFTER_DISCONNECT}", retry=True)
 
 
 @bp.get("/connect/quickbooks/callback")
@@ -284,8 +292,7 @@ def _disconnect_quickbooks(owned: Connection, who: str | None) -> ResponseReturn
                 return _unreachable()
         mark_disconnected(db, connection, disconnect_reason(who))
     return page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
-                 "was revoked at Intuit. Your reminder history is kept; you can reconnect any time.",
-                 retry=True)
+                 f"was revoked at Intuit. {AFTER_DISCONNECT}", retry=True)
 
 
 DISCONNECTORS[QUICKBOOKS] = _disconnect_quickbooks
@@ -293,48 +300,3 @@ DISCONNECTORS[QUICKBOOKS] = _disconnect_quickbooks
 
 def disconnect_reason(who: str | None) -> str:
     return f"disconnected by {who or 'the owner'} on {now():%Y-%m-%d}"
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    number: str
-    customer: str
-    due_date: dt.date | None
-    balance: Decimal
-    currency: str
-
-
-@dataclass(frozen=True)
-class Overview:
-    organization: Organization
-    connections: list[Connection]
-    invoices: list[InvoiceLine]
-
-
-def signed_in_overview() -> Overview | None:
-    """The signed-in organization's connections and open mirrored invoices, for the dashboard."""
-    organization_id = signed_in_organization_id()
-    if organization_id is None:
-        return None
-    with runtime().sessions() as db:
-        organization = db.get(Organization, organization_id)
-        connections = list(db.execute(scoped(Connection, organization_id).order_by(Connection.id)).scalars())
-        rows = db.execute(
-            scoped(MirroredInvoice, organization_id)
-            .add_columns(MirroredCustomer.name)
-            .outerjoin(
-                MirroredCustomer,
-                and_(
-                    MirroredCustomer.connection_id == MirroredInvoice.connection_id,
-                    MirroredCustomer.provider_id == MirroredInvoice.customer_provider_id,
-                ),
-            )
-            .where(MirroredInvoice.balance != 0)
-            .order_by(MirroredInvoice.due_date.is_(None), MirroredInvoice.due_date, MirroredInvoice.number)
-            .limit(DASHBOARD_INVOICE_LIMIT)
-        ).all()
-    invoices = [
-        InvoiceLine(invoice.number, name or invoice.customer_provider_id, invoice.due_date, invoice.balance, invoice.currency)
-        for invoice, name in rows
-    ]
-    return Overview(organization=organization, connections=connections, invoices=invoices)  # type: ignore[arg-type]

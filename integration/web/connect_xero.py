@@ -24,7 +24,7 @@ from integration.connections import ConnectionOwnedElsewhere, OwnerIdentity, con
 from integration.db import transaction
 from integration.models import Connection, User
 from integration.web.connect import (
-    DISCONNECTORS, bp, checked_callback, cipher, disconnect_reason, now, page, runtime, signed_in_with,
+    AFTER_DISCONNECT, DISCONNECTORS, bp, checked_callback, cipher, disconnect_reason, now, page, runtime, signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
@@ -169,8 +169,8 @@ def _disconnect_xero(owned: Connection, who: str | None) -> ResponseReturnValue:
             return _unreachable()
         mark_disconnected(db, connection, disconnect_reason(who))
     revoked = " and arpilot's access was revoked at Xero" if last_of_grant else ""
-    return page("Xero disconnected", f"{owned.display_name} is disconnected{revoked}. Your reminder history "
-                "is kept; you can reconnect any time.", retry=True, provider=XERO)
+    return page("Xero disconnected", f"{owned.display_name} is disconnected{revoked}. {AFTER_DISCONNECT}",
+                retry=True, provider=XERO)
 
 
 DISCONNECTORS[XERO] = _disconnect_xero

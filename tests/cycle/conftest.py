@@ -46,13 +46,18 @@ class World:
         # Rounded up to the clock's microsecond: a wait of 1e-7 s must still move time forward.
         self.clock.advance(dt.timedelta(microseconds=math.ceil(seconds * 1_000_000)))
 
-    def deps(self, **overrides: object) -> CycleDeps:
-        limiters = LimiterRegistry(clock=lambda: self.clock.now().timestamp(), sleep=self.sleep)
+    def deps(self, skew: dt.timedelta = dt.timedelta(0), **overrides: object) -> CycleDeps:
+        """`skew`: how far arpilot's clock is ahead of the sandbox's (negative: behind)."""
+
+        def now() -> dt.datetime:
+            return self.clock.now() + skew
+
+        limiters = LimiterRegistry(clock=lambda: now().timestamp(), sleep=self.sleep)
         values: dict[str, object] = dict(
             sessions=self.sessions,
-            connectors=connector_factory(self.settings, self.sessions, clock=self.clock.now, sleep=self.sleep, limiters=limiters),
+            connectors=connector_factory(self.settings, self.sessions, clock=now, sleep=self.sleep, limiters=limiters),
             sender=self.outbox,
-            clock=self.clock.now,
+            clock=now,
             sleep=self.sleep,
         )
         values.update(overrides)

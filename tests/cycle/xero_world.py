@@ -14,12 +14,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from flask import Response, request
+from flask import Flask, Response, request
 
 from connectors.sandbox import SandboxClock, SandboxServer
 from connectors.xero.conformance import Exchange
 from connectors.xero.limiter import XeroLimiter
-from connectors.xero.sandbox import XeroSandboxConfig, create_app
+from connectors.xero.sandbox import XeroSandbox, XeroSandboxConfig, create_app
 from integration.config import Settings, load_settings
 from integration.connections import OwnerIdentity, connect_company
 from integration.cycle import CycleDeps, CycleSummary, cycle_once
@@ -45,6 +45,11 @@ class XeroWorld:
     tenant_id: str
     sleeps: list[float]
     exchanges: list[Exchange]
+    app: Flask  # the running emulator, for tests that read its books directly
+
+    @property
+    def sandbox(self) -> XeroSandbox:
+        return self.app.extensions["xero_sandbox"]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return requests.request(method, f"{self.base_url}/_sandbox{path}", timeout=10, **kwargs)
@@ -59,12 +64,14 @@ class XeroWorld:
     def now(self) -> dt.datetime:
         return self.clock.now()
 
-    def deps(self) -> CycleDeps:
+    def deps(self, skew: dt.timedelta = dt.timedelta(0)) -> CycleDeps:
+        """`skew`: how far arpilot's clock is ahead of the sandbox's (negative: behind)."""
+        clock = _SkewedClock(self, skew)
         return CycleDeps(
             sessions=self.sessions,
-            connectors=connector_factory(self.settings, self.sessions, clock=self.clock.now, sleep=self.sleep,
-                                         xero_limiter=XeroLimiter(clock=self)),
-            sender=self.outbox, clock=self.clock.now, sleep=self.sleep,
+            connectors=connector_factory(self.settings, self.sessions, clock=clock.now, sleep=self.sleep,
+                                         xero_limiter=XeroLimiter(clock=clock)),
+            sender=self.outbox, clock=clock.now, sleep=self.sleep,
         )
 
     def cycle(self) -> CycleSummary:
@@ -80,6 +87,23 @@ class XeroWorld:
 
     def history(self) -> dict[str, list[dict[str, Any]]]:
         return self.admin("GET", "/organisations/demo/history").json()["invoices"]
+
+
+@dataclass
+class _SkewedClock:
+    """The world's clock as arpilot sees it: `skew` ahead of the sandbox's; waiting moves both."""
+
+    world: XeroWorld
+    skew: dt.timedelta
+
+    def now(self) -> dt.datetime:
+        return self.world.now() + self.skew
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        self.world.sleep(seconds)
 
 
 def _recorder(exchanges: list[Exchange]):  # type: ignore[no-untyped-def]
@@ -128,7 +152,7 @@ def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_pat
         organization.timezone, organization.base_currency = scenario.company.timezone, scenario.company.currency
         ids = (organization.id, connection.id)
     try:
-        yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges)
+        yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges, app)
     finally:
         server.stop()
 

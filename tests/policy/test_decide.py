@@ -274,3 +274,12 @@ def test_keys_are_stable_and_distinct() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(snap(invoice("inv-1", 5)), RULES, dt.datetime(2026, 6, 10, 12))
+
+
+def test_a_plan_counts_only_payments_made_after_it_was_agreed() -> None:
+    history = History((sent("inv-1", "reminder_2", 10),))
+    plan = InvoicePause("inv-1", plan=(Instalment(TODAY - 10 * DAY, Decimal(30)),), plan_paid_before=Decimal(40))
+    nothing_since = invoice("inv-1", 24, total="100.00", balance="60.00")  # the 40 paid before the plan is no instalment
+    assert [a.stage for a in reminders(decide(snap(nothing_since, history=history, pauses={"inv-1": plan}), RULES, NOW))] == ["past_due_30"]
+    instalment_paid = invoice("inv-1", 24, total="100.00", balance="30.00")
+    assert reminders(decide(snap(instalment_paid, history=history, pauses={"inv-1": plan}), RULES, NOW)) == []

@@ -1,0 +1,117 @@
+"""The owner's dashboard at "/" (the landing page for visitors) and logging what came of a call.
+
+The page: needs-reconnect banners, the call list with outcome buttons, escalations, the aging chart
+and the DSO/overdue trend (inline SVG drawn from `integration.dashboard_figures`, each with a
+table of the same figures), today's actions, customers on hold and on mid-month terms, the outbox,
+connection health and the open invoices. `POST /calls/<id>/outcome` records an outcome
+(`integration.call_outcomes`) and comes back to the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from integration.call_outcomes import (
+    CallAlreadyLogged,
+    CallOutcome,
+    CallTaskNotFound,
+    OutcomeError,
+    find_call_task,
+    log_call_outcome,
+    parse_outcome,
+)
+from integration.dashboard_data import Dashboard, load_dashboard
+from integration.dashboard_figures import bars, line_points, polyline
+from integration.models import Organization
+from integration.policy.aging import local_today
+from integration.providers import connector_factory
+from integration.web.auth import owner_required
+from integration.web.connect import PROVIDER_NAMES, now, page, runtime, signed_in_organization_id
+from integration.web.nav import add_nav_item
+
+bp = Blueprint("calls", __name__)
+
+CHART_WIDTH, CHART_HEIGHT = 480, 160
+BUCKET_LABELS = {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 days", "61-90": "61–90 days", "90+": "Over 90 days"}
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/", "dashboard", dashboard)
+    app.register_blueprint(bp)
+    add_nav_item(app, "dashboard", "Dashboard")
+
+
+def dashboard() -> ResponseReturnValue:
+    # One address for both: the landing page until an owner signs in, their dashboard after.
+    organization_id = signed_in_organization_id()
+    if organization_id is None:
+        return render_template("landing.html")
+    return _render(organization_id)
+
+
+def _render(organization_id: int, errors: dict[int, OutcomeError] | None = None, status: int = 200) -> ResponseReturnValue:
+    settings = runtime().settings
+    with runtime().sessions() as session:
+        data = load_dashboard(session, organization_id, now(), dt.timedelta(minutes=settings.cycle_interval_minutes))
+    return render_template(
+        "dashboard.html", data=data, outcomes=list(CallOutcome), errors=errors or {}, provider_names=PROVIDER_NAMES,
+        aging_charts=aging_charts(data), trend_charts=trend_charts(data), bucket_labels=BUCKET_LABELS,
+        chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, zone=ZoneInfo(data.organization.timezone),
+    ), status
+
+
+def aging_charts(data: Dashboard) -> dict[str, Any]:
+    return {currency: bars(totals, width=CHART_WIDTH, height=CHART_HEIGHT) for currency, totals in data.aging.items()}
+
+
+def trend_charts(data: Dashboard) -> dict[str, dict[str, Any]]:
+    charts = {}
+    for currency, points in data.trend.items():
+        # Receivables and overdue share one scale (overdue is part of receivables); DSO has its own.
+        top = max((p.receivable for p in points), default=Decimal(0))
+        size = {"width": CHART_WIDTH, "height": CHART_HEIGHT}
+        charts[currency] = {
+            "receivable": polyline(line_points([p.receivable for p in points], top=top, **size)),
+            "overdue": polyline(line_points([p.overdue for p in points], top=top, **size)),
+            "dso": polyline(line_points([p.dso for p in points], **size)),
+            "top": top,
+            "top_dso": max((p.dso for p in points if p.dso is not None), default=0),
+        }
+    return charts
+
+
+@bp.post("/calls/<int:action_id>/outcome")
+@owner_required
+def log_outcome(action_id: int) -> ResponseReturnValue:
+    organization_id: int = g.organization_id
+    rt = runtime()
+    with rt.sessions() as session:
+        if find_call_task(session, organization_id, action_id) is None:
+            return page("No such call", "This call task does not exist.", 404)
+        organization = session.get(Organization, organization_id)
+        assert organization is not None
+        today = local_today(now(), organization.timezone)
+    try:
+        outcome, promised_on, comment = parse_outcome(
+            request.form.get("outcome", ""), request.form.get("promised_on", "").strip(), request.form.get("comment", ""), today)
+        logged = log_call_outcome(rt.sessions, organization_id, action_id, outcome, promised_on, comment,
+                                  connector_factory(rt.settings, rt.sessions), today)
+    except CallTaskNotFound:
+        return page("No such call", "This call task does not exist.", 404)
+    except OutcomeError as error:
+        return _render(organization_id, {action_id: error}, 400)
+    except CallAlreadyLogged as already:
+        flash(f"This call was already recorded as “{already.outcome.label}”; nothing more was written.", "ok")
+        return redirect(url_for("dashboard") + "#calls-heading")
+    if logged.note_error:
+        flash(f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
+              f"{logged.note_error}", "error")
+    else:
+        flash(f"Recorded “{outcome.label}” and noted it on the invoice in the accounting system.", "ok")
+    return redirect(url_for("dashboard") + "#calls-heading")

@@ -1,0 +1,331 @@
+"""The owner's settings page: the collection rules, each stage's email previewed as typed, observe
+and live mode, and the prompt to switch off the accounting system's own reminders.
+
+Routes (all under /settings, all owner-only): the rules form (GET, POST to save, POST /preview to
+preview a stage without saving), `GET /preview/<stage>` (the email's HTML as a document of its own,
+for the preview frame) and `/preview/<stage>.json` (subject and text, for settings.js), `GET /live`
+(what live mode would do today) and `POST /live` (switch), `POST /observe`, and
+`POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
+Customer overrides and invoice controls are in `integration.web.owner_word`, on the same blueprint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from integration.cycle import DEFAULT_FROM_ADDRESS
+from integration.db import transaction
+from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
+from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.backtest import preview
+from integration.policy.rules import STAGES, RuleError, Rules
+from integration.rules_store import load_rules, save_rules
+from integration.scoping import scoped
+from integration.snapshots import load_snapshot
+from integration.web.auth import owner_required
+from integration.web.connect import PROVIDER_NAMES, now, runtime
+from integration.web.nav import add_nav_item
+from integration.web.rules_form import (
+    FIELDS,
+    OBSERVE,
+    SECTIONS,
+    STAGE_TITLES,
+    TypedStage,
+    error_for,
+    form_values,
+    mixed_email_channels,
+    parse_form,
+    preview_inputs,
+    typed_stage,
+)
+from reminders.content import RenderedEmail, render_reminder
+from reminders.preview import SAMPLE_TERMS_DAYS, sample_context
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+# Where each accounting system keeps its own reminders, so the owner can switch them off.
+BUILT_IN_REMINDERS = {
+    "quickbooks": "In QuickBooks Online: Settings (the gear) > Account and settings > Sales > Reminders: "
+                  "turn off automatic invoice reminders.",
+    "xero": "In Xero: Business > Invoices > Invoice settings (or Online invoices) > Invoice reminders: "
+            "turn reminders off.",
+}
+# The preview document is an email: inline styles are how emails are styled, and nothing else runs.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
+TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are counted)
+
+
+def init_app(app: Flask) -> None:
+    from integration.web import owner_word  # noqa: F401 - adds the customer and invoice routes to `bp`
+
+    app.register_blueprint(bp)
+    add_nav_item(app, "settings.rules", "Settings")
+
+
+# --- the rules form ------------------------------------------------------------------------------
+
+@bp.get("")
+@owner_required
+def rules() -> ResponseReturnValue:
+    with runtime().sessions() as db:
+        saved = load_rules(db, g.organization_id)
+    return _rules_page(form_values(saved), {}, saved.mode, mixed=mixed_email_channels(saved))
+
+
+@bp.post("")
+@owner_required
+def save() -> ResponseReturnValue:
+    with runtime().sessions() as db:
+        mode = load_rules(db, g.organization_id).mode
+    asked_observe = OBSERVE in request.form
+    parsed = parse_form(request.form, "observe" if asked_observe else mode)
+    if parsed.rules is None:
+        flash("Nothing was saved: please correct the fields marked below.", "error")
+        return _rules_page(parsed.values, parsed.errors, mode), 400
+    with transaction(runtime().sessions) as db:
+        save_rules(db, g.organization_id, parsed.rules.to_json())
+        if parsed.rules.mode != mode:
+            _record_mode(db, parsed.rules.mode)
+    if mode == "observe" and not asked_observe:
+        flash("Your rules are saved. Live mode is not on yet: review what it would do today, then switch.")
+        return redirect(url_for("settings.live"))
+    flash("Observe mode is on: arpilot decides and logs, and sends nothing." if mode == "live" and asked_observe
+          else "Your rules are saved.")
+    return redirect(url_for("settings.rules"))
+
+
+@bp.post("/preview")
+@owner_required
+def preview_typed() -> ResponseReturnValue:
+    """The no-JavaScript preview: the page again as typed (nothing saved), with one stage's email."""
+    shown = _stage_preview(request.form, request.form.get("preview", ""))
+    with runtime().sessions() as db:
+        mode = load_rules(db, g.organization_id).mode
+    parsed = parse_form(request.form, mode)
+    return _rules_page(parsed.values, parsed.errors, mode, shown=shown)
+
+
+def _rules_page(values: dict[str, Any], errors: dict[str, str], mode: str, *, mixed: bool = False,
+                shown: StagePreview | None = None) -> str:
+    with runtime().sessions() as db:
+        connections = _connections(db)
+    return render_template(
+        "settings/rules.html", sections=SECTIONS, values=values, errors=errors, mode=mode, mixed=mixed,
+        shown=shown, prompts=_built_in_prompts(connections), provider_names=_provider_names(connections),
+        fields=FIELDS, sendgrid=runtime().settings.sendgrid_api_key is not None,
+    )
+
+
+# --- the email preview ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StagePreview:
+    stage: str
+    title: str
+    channel: str
+    email: RenderedEmail | None
+    frame_url: str  # the HTML email as a document of its own
+    error: tuple[str, str] | None = None  # the input to correct, and what is wrong with it
+
+
+def _stage_preview(form: Any, stage: str) -> StagePreview:
+    """`stage`'s email from the preview's inputs as typed in `form`, the saved rules filling any gap."""
+    if stage not in STAGES:
+        abort(404)
+    with runtime().sessions() as db:
+        saved = form_values(load_rules(db, g.organization_id))
+    inputs = {key: form[key] if key in form else str(saved[key]) for key in preview_inputs(stage)}
+    frame_url = f"{url_for('settings.preview_document', stage=stage)}?{urlencode(inputs)}"
+    try:
+        typed = typed_stage(inputs, stage)
+    except RuleError as exc:
+        return StagePreview(stage, STAGE_TITLES[stage], "", None, frame_url, error_for(exc))
+    return StagePreview(stage, STAGE_TITLES[stage], typed.channel, _render(typed), frame_url)
+
+
+def _render(typed: TypedStage) -> RenderedEmail:
+    with runtime().sessions() as db:
+        organization = db.get(Organization, g.organization_id)
+        connection = db.scalars(scoped(Connection, g.organization_id).order_by(Connection.id)).first()
+    assert organization is not None  # owner_required saw the signed-in user's organization
+    company = (connection.display_name if connection else "") or organization.name
+    offset = typed.stage.offset_days
+    # How late the sample invoice is on the day this stage goes out (check-in counts from issue).
+    days = offset - SAMPLE_TERMS_DAYS if typed.stage.anchored_on_issue else offset
+    sender = typed.sender
+    context = sample_context(
+        typed.stage.template, company_name=company, locale=organization.locale, currency=organization.base_currency,
+        sender_name=sender.from_name or company, signature=sender.signature,
+        reply_to=sender.reply_to or DEFAULT_FROM_ADDRESS, days_overdue=days,
+        ways_to_pay=(),  # the reminders arpilot sends list none besides the pay-online links (ReminderComposer)
+    )
+    return render_reminder(context)
+
+
+@bp.get("/preview/<stage>")
+@owner_required
+def preview_document(stage: str) -> ResponseReturnValue:
+    """The stage's HTML email as typed (query: the form's inputs), shown in the preview frame."""
+    shown = _stage_preview(request.args, stage)
+    if shown.email is None:
+        return render_template("settings/preview_error.html", shown=shown), 400
+    response = make_response(shown.email.html)
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/preview/<stage>.json")
+@owner_required
+def preview_json(stage: str) -> ResponseReturnValue:
+    """Subject, text and the frame's address for the stage as typed (settings.js, as the owner types)."""
+    shown = _stage_preview(request.args, stage)
+    if shown.email is None:
+        field, message = shown.error or ("", "")
+        return jsonify({"stage": stage, "error": {"field": field, "message": message}}), 400
+    return jsonify({"stage": stage, "channel": shown.channel, "subject": shown.email.subject,
+                    "text": shown.email.text, "html_url": shown.frame_url})
+
+
+# --- observe and live mode -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TodayLine:
+    customer: str
+    what: str
+    reason: str
+    not_before: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Today:
+    """What one connection's cycle would do today in live mode."""
+
+    connection: Connection
+    counts: list[tuple[str, int]]
+    lines: list[TodayLine]
+    total: int
+
+
+_KIND_WORDS = {
+    ActionKind.SEND_REMINDER: ("email", "emails"),
+    ActionKind.CREATE_CALL_TASK: ("call task for you", "call tasks for you"),
+    ActionKind.ADD_NOTE: ("note written on an invoice", "notes written on invoices"),
+    ActionKind.RESEND_INVOICE: ("invoice re-sent", "invoices re-sent"),
+    ActionKind.SET_MID_MONTH_TERMS: ("customer moved to mid-month terms", "customers moved to mid-month terms"),
+    ActionKind.CREDIT_HOLD_ON: ("customer put on credit hold", "customers put on credit hold"),
+    ActionKind.CREDIT_HOLD_OFF: ("credit hold released", "credit holds released"),
+    ActionKind.RECOMMEND_ESCALATION: ("next step for you to choose", "next steps for you to choose"),
+}
+
+
+def _what(action: PlannedAction, provider: str) -> str:
+    if action.kind is ActionKind.SEND_REMINDER:
+        stage = STAGE_TITLES.get(action.stage or "", "Reminder")
+        if action.payload.get("channel") == "accounting_system_email":
+            return f"{stage}: {provider} emails the invoice to {', '.join(action.recipients)}"
+        return f"{stage} email to {', '.join(action.recipients)}"
+    return _KIND_WORDS[action.kind][0].capitalize()
+
+
+def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -> Today:
+    snapshot = load_snapshot(db, connection.id, at)
+    actions = preview(snapshot, dataclasses.replace(rules, mode="live"), at).actions
+    names = {c.provider_id: c.name for c in snapshot.customers}
+    provider = PROVIDER_NAMES.get(connection.provider, connection.provider)
+    counted = Counter(a.kind for a in actions)
+    counts = [(_KIND_WORDS[kind][0 if n == 1 else 1], n) for kind, n in sorted(counted.items(), key=lambda kv: list(ActionKind).index(kv[0]))]
+    lines = [TodayLine(names.get(a.customer_id, a.customer_id), _what(a, provider), a.reason, a.not_before)
+             for a in actions[:TODAY_LIMIT]]
+    return Today(connection, counts, lines, len(actions))
+
+
+@bp.get("/live")
+@owner_required
+def live() -> ResponseReturnValue:
+    at = now()
+    with runtime().sessions() as db:
+        saved = load_rules(db, g.organization_id)
+        connections = _connections(db)
+        today = [_today(db, c, saved, at) for c in connections if c.status is ConnectionStatus.ACTIVE]
+    return render_template("settings/live.html", mode=saved.mode, today=today, prompts=_built_in_prompts(connections),
+                           provider_names=_provider_names(connections))
+
+
+@bp.post("/live")
+@owner_required
+def switch_to_live() -> ResponseReturnValue:
+    _set_mode("live")
+    flash("Live mode is on: from the next cycle arpilot sends reminders and writes notes as shown.")
+    return redirect(url_for("settings.rules"))
+
+
+@bp.post("/observe")
+@owner_required
+def switch_to_observe() -> ResponseReturnValue:
+    _set_mode("observe")
+    flash("Observe mode is on: arpilot decides and logs, and sends nothing.")
+    return redirect(url_for("settings.rules"))
+
+
+def _set_mode(mode: str) -> None:
+    with transaction(runtime().sessions) as db:
+        saved = load_rules(db, g.organization_id)
+        if saved.mode != mode:
+            save_rules(db, g.organization_id, {**saved.to_json(), "mode": mode})
+            _record_mode(db, mode)
+
+
+def _record_mode(db: Session, mode: str) -> None:
+    """The switch goes into the activity log: the record shows from when arpilot acted."""
+    message = ("Live mode switched on by the owner: arpilot sends reminders and writes notes." if mode == "live"
+               else "Observe mode switched on by the owner: arpilot decides and logs, and sends nothing.")
+    db.add(ActivityEntry(organization_id=g.organization_id, kind="mode_changed", message=message, details={"mode": mode}))
+
+
+# --- the accounting system's own reminders -------------------------------------------------------
+
+@dataclass(frozen=True)
+class BuiltInPrompt:
+    connection_id: int
+    provider: str
+    where: str
+
+
+def _connections(db: Session) -> list[Connection]:
+    return list(db.scalars(scoped(Connection, g.organization_id).order_by(Connection.id)))
+
+
+def _provider_names(connections: list[Connection]) -> str:
+    names = sorted({PROVIDER_NAMES.get(c.provider, c.provider) for c in connections})
+    return " and ".join(names) or "your accounting system"
+
+
+def _built_in_prompts(connections: list[Connection]) -> list[BuiltInPrompt]:
+    return [
+        BuiltInPrompt(c.id, PROVIDER_NAMES.get(c.provider, c.provider), BUILT_IN_REMINDERS.get(c.provider, ""))
+        for c in connections
+        if c.status is not ConnectionStatus.DISCONNECTED and c.built_in_reminders_off_at is None
+    ]
+
+
+@bp.post("/built-in-reminders/<int:connection_id>")
+@owner_required
+def built_in_reminders_off(connection_id: int) -> ResponseReturnValue:
+    with transaction(runtime().sessions) as db:
+        connection = db.scalars(scoped(Connection, g.organization_id).where(Connection.id == connection_id)).one_or_none()
+        if connection is None:
+            abort(404)
+        connection.built_in_reminders_off_at = now()
+    flash("Thanks: customers will hear only from arpilot.")
+    back_to = "settings.live" if request.form.get("next") == "live" else "settings.rules"
+    return redirect(url_for(back_to))

@@ -1,0 +1,174 @@
+"""Two organizations with a row of every owner-visible kind, and a signed-in test client for either.
+
+Organization B's rows carry marker text (`Tenant.markers`) that must never reach A's pages. Route
+arguments are filled from `ROUTE_ARGUMENTS`, keyed by argument name and converter: a route whose
+argument is not in the table makes the route tests fail, so every new route gets checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from integration.config import Settings
+from integration.connections import store_tokens
+from integration.db import transaction
+from integration.models import (
+    Action,
+    ActivityEntry,
+    Connection,
+    CustomerOverride,
+    CycleRun,
+    InvoicePause,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    Organization,
+    OrganizationRules,
+    User,
+)
+from integration.web import create_app
+from oauth.crypto import TokenCipher, TokenSet
+
+NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    organization_id: int
+    user_id: int
+    connection_id: int
+    customer_id: int
+    invoice_id: int
+    payment_id: int
+    action_id: int
+    activity_id: int
+    pause_id: int
+    override_id: int
+    cycle_run_id: int
+    customer_provider_id: str
+    invoice_provider_id: str
+    markers: tuple[str, ...]  # text only this tenant's pages may show
+    tokens: TokenSet
+
+
+def add_tenant(app: Flask, tag: str) -> Tenant:
+    """An organization named after `tag`, with one row of each kind an owner page might show."""
+    cipher = TokenCipher(app.extensions["arpilot"].settings.token_encryption_keys)
+    customer_name, invoice_number = f"{tag} Secret Customer Ltd", f"{tag}-INV-7731"
+    email = f"billing@{tag.lower()}-secret.example"
+    tokens = TokenSet(access_token=f"eyJ.{tag}.access-token-value", refresh_token=f"AB11{tag}RefreshTokenValue",
+                      access_expires_at=NOW + dt.timedelta(hours=1), refresh_expires_at=NOW + dt.timedelta(days=100),
+                      external_id=f"realm-{tag}")
+    customer_pid, invoice_pid = f"{tag}-C1", f"{tag}-I1"
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        organization = Organization(name=f"{tag} Holdings", timezone="America/Denver")
+        db.add(organization)
+        db.flush()
+        user = User(organization_id=organization.id, provider="quickbooks", subject=f"sub-{tag}",
+                    email=f"owner@{tag.lower()}.example", name=f"{tag} Owner")
+        connection = Connection(organization_id=organization.id, provider="quickbooks", external_id=tokens.external_id,
+                                display_name=f"{tag} Company File")
+        store_tokens(connection, cipher, tokens)
+        db.add_all([user, connection])
+        db.flush()
+        on = {"connection_id": connection.id}
+        customer = MirroredCustomer(**on, provider_id=customer_pid, name=customer_name, email=email, currency="USD",
+                                    provider_updated_at=NOW)
+        invoice = MirroredInvoice(**on, provider_id=invoice_pid, customer_provider_id=customer_pid, number=invoice_number,
+                                  issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1), total=Decimal("1234.56"),
+                                  balance=Decimal("1234.56"), currency="USD", status="open", email=email,
+                                  provider_updated_at=NOW)
+        payment = MirroredPayment(**on, provider_id=f"{tag}-P1", customer_provider_id=customer_pid,
+                                  date=dt.date(2026, 8, 1), amount=Decimal("10.00"), currency="USD",
+                                  provider_updated_at=NOW)
+        action = Action(organization_id=organization.id, **on, idempotency_key=f"{tag}-reminder-1", kind="reminder_1",
+                        target_type="invoice", target_id=invoice_pid, reason=f"{tag} reason text", payload={})
+        pause = InvoicePause(**on, invoice_provider_id=invoice_pid, disputed=True, note=f"{tag} dispute note")
+        override = CustomerOverride(**on, customer_provider_id=customer_pid, paused=True)
+        run = CycleRun(**on, started_at=NOW, finished_at=NOW, status="done", summary={})
+        rules = OrganizationRules(organization_id=organization.id, rules={})
+        db.add_all([customer, invoice, payment, action, pause, override, run, rules])
+        db.flush()
+        activity = ActivityEntry(organization_id=organization.id, **on, action_id=action.id, kind="reminder_sent",
+                                 message=f"Reminder sent to {customer_name}", customer_provider_id=customer_pid,
+                                 invoice_provider_id=invoice_pid, created_at=NOW)
+        db.add(activity)
+        db.flush()
+        return Tenant(organization.id, user.id, connection.id, customer.id, invoice.id, payment.id, action.id,
+                      activity.id, pause.id, override.id, run.id, customer_pid, invoice_pid,
+                      (customer_name, invoice_number, email, f"{tag} Company File", f"{tag} reason text",
+                       f"{tag} dispute note"), tokens)
+
+
+def two_tenant_app(settings: Settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:
+    app = create_app(dataclasses.replace(settings, database_url=database_url,
+                                         token_encryption_keys=(Fernet.generate_key().decode(),)))
+    return app, add_tenant(app, "Alpha"), add_tenant(app, "Bravo")
+
+
+def signed_in(app: Flask, tenant: Tenant) -> FlaskClient:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"], session["organization_id"] = tenant.user_id, tenant.organization_id
+    return client
+
+
+# (argument name, converter) -> the tenant's value. Integer converters take arpilot's row ids,
+# string converters the provider's ids (a route keyed on a QuickBooks/Xero id).
+Filler = Callable[[Tenant], object]
+ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
+    ("connection_id", "IntegerConverter"): lambda t: t.connection_id,
+    ("customer_id", "IntegerConverter"): lambda t: t.customer_id,
+    ("customer_id", "UnicodeConverter"): lambda t: t.customer_provider_id,
+    ("invoice_id", "IntegerConverter"): lambda t: t.invoice_id,
+    ("invoice_id", "UnicodeConverter"): lambda t: t.invoice_provider_id,
+    ("payment_id", "IntegerConverter"): lambda t: t.payment_id,
+    ("action_id", "IntegerConverter"): lambda t: t.action_id,
+    ("activity_id", "IntegerConverter"): lambda t: t.activity_id,
+    ("entry_id", "IntegerConverter"): lambda t: t.activity_id,
+    ("pause_id", "IntegerConverter"): lambda t: t.pause_id,
+    ("override_id", "IntegerConverter"): lambda t: t.override_id,
+    ("run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
+    ("cycle_run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
+    ("organization_id", "IntegerConverter"): lambda t: t.organization_id,
+    # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
+    ("stage", "UnicodeConverter"): lambda t: "reminder_1",
+}
+# The arguments above that name no tenant's row: a route with only these has no other tenant's id to try.
+SHARED_ARGUMENTS = {("stage", "UnicodeConverter")}
+# Routes that serve no tenant data: the static files.
+NOT_TENANT_ROUTES = {"static"}
+
+
+class UnfillableRoute(AssertionError):
+    pass
+
+
+def route_values(rule: Rule, tenant: Tenant) -> dict[str, object]:
+    """The tenant's values for every argument of `rule`; fails naming any the table cannot fill."""
+    values = {}
+    for name, converter in rule._converters.items():  # noqa: SLF001 - werkzeug keeps no public map of these
+        filler = ROUTE_ARGUMENTS.get((name, type(converter).__name__))
+        if filler is None:
+            raise UnfillableRoute(f"{rule.rule} ({rule.endpoint}): argument {name!r} ({type(converter).__name__}) is "
+                                  "not in tests/security/tenants.py ROUTE_ARGUMENTS: add how to fill it")
+        values[name] = filler(tenant)
+    return values
+
+
+def names_a_row(rule: Rule) -> bool:
+    """Whether some argument of `rule` is a tenant's row id."""
+    return any((name, type(c).__name__) not in SHARED_ARGUMENTS for name, c in rule._converters.items())  # noqa: SLF001
+
+
+def tenant_rules(app: Flask) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_TENANT_ROUTES]
