@@ -208,7 +208,7 @@ def digest(send: bool, organization_id: int | None) -> None:
 
     runtime = Runtime(_settings())
     settings = runtime.settings
-    interval = dt.timedelta(minutes=settings.cycle_interval_minutes)
+    interval = settings.cycle_interval
     now = dt.datetime.now(dt.UTC)
     with runtime.sessions() as session:
         organization_ids = [organization_id] if organization_id is not None else organizations_to_tell(session)

@@ -219,7 +219,7 @@ def send_digests(runtime: Runtime, now: dt.datetime, organization_ids: Iterable[
     results = []
     for organization_id in organization_ids:
         result = send_digest(runtime.sessions, sender, organization_id, now,
-                             dt.timedelta(minutes=settings.cycle_interval_minutes), DEFAULT_FROM_ADDRESS, settings.base_url)
+                             settings.cycle_interval, DEFAULT_FROM_ADDRESS, settings.base_url)
         log.info("weekly digest for organization %s (%s): %s %s", organization_id, result.week, result.status, result.detail)
         results.append(result)
     return results

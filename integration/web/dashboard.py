@@ -58,7 +58,7 @@ def dashboard() -> ResponseReturnValue:
 def _render(organization_id: int, errors: dict[int, OutcomeError] | None = None, status: int = 200) -> ResponseReturnValue:
     settings = runtime().settings
     with runtime().sessions() as session:
-        data = load_dashboard(session, organization_id, now(), dt.timedelta(minutes=settings.cycle_interval_minutes))
+        data = load_dashboard(session, organization_id, now(), settings.cycle_interval)
     return render_template(
         "dashboard.html", data=data, outcomes=list(CallOutcome), errors=errors or {}, provider_names=PROVIDER_NAMES,
         aging_charts=aging_charts(data), trend_charts=trend_charts(data), bucket_labels=BUCKET_LABELS,

@@ -70,7 +70,9 @@ class FormData(Protocol):
 @dataclass(frozen=True)
 class Field:
     """One input. `kind` says how it is drawn and read: number, check (one checkbox), choice (a
-    select), choices (checkboxes), text, lines (a textarea), email, amount, days_before."""
+    select), choices (checkboxes), text, lines (a textarea), dates (a textarea, a date a line),
+    email, amount, days_before (a negative offset shown as days before), channel (a stage's
+    select between email, by the form's one email channel, and a call)."""
 
     path: str
     label: str
@@ -114,7 +116,7 @@ def _stage_group(index: int, name: str) -> Group:
     return Group(STAGE_TITLES[name], (
         Field(f"{path}.enabled", "Send this stage", "check"),
         timing,
-        Field(f"{path}.channel", "How", "choice", choices=(("email", "Email the customer"), ("call", "Phone call task for you instead"))),
+        Field(f"{path}.channel", "How", "channel", choices=(("email", "Email the customer"), ("call", "Phone call task for you instead"))),
         Field(f"{path}.template", "Email wording", "choice", "Which stage's words the email uses.",
               choices=tuple((t, STAGE_TITLES[t]) for t in KNOWN_TEMPLATES)),
         Field(f"{path}.recipients", "Also email", "choices", "The billing contact always gets it.",
@@ -175,7 +177,7 @@ SECTIONS: tuple[Section, ...] = (
                 Field("schedule.business_days", "Sending days", "choices", choices=WEEKDAYS),
                 Field("schedule.timezone_source", "Local time of", "choice",
                       choices=(("customer", "The customer, when known"), ("company", "My company"))),
-                Field("schedule.holidays", "Holidays", "lines", "One date per line, like 2026-12-25."),
+                Field("schedule.holidays", "Holidays", "dates", "One date per line, like 2026-12-25."),
                 Field("frequency.min_days_between_emails", "Days between emails to one customer", "number", low=1, high=60),
                 Field("frequency.consolidate", "One email per customer for several invoices", "check"),
                 Field("opt_out.call_instead", "Ask me to phone customers who opted out of emails", "check"),
@@ -240,11 +242,11 @@ def form_values(rules: Rules) -> dict[str, Any]:
             value = str(value)
         elif field.kind == "choices":
             value = [str(v) for v in value if not (path.endswith(".recipients") and v == "billing")]
-        elif field.kind == "lines":
-            value = "\n".join(value) if isinstance(value, list) else value
+        elif field.kind == "dates":
+            value = "\n".join(value)
         elif field.kind == "email":
             value = value or ""
-        elif path.endswith(".channel"):
+        elif field.kind == "channel":
             value = "call" if value == "call" else "email"
         values[path] = value
     emailing = [s.channel for s in rules.ladder.stages if s.channel != "call"]
@@ -276,7 +278,7 @@ def parse_form(form: FormData, mode: str) -> Parsed:
         except RuleError as exc:
             errors[path] = _sentence(exc.detail)
             continue
-        if path.endswith(".channel") and value != "call":
+        if field.kind == "channel" and value != "call":
             value = channel
         _put(data, path, value)
     if channel not in dict(EMAIL_CHANNEL_CHOICES):
@@ -308,7 +310,7 @@ def _typed(form: FormData, field: Field) -> Any:
 
 def _text(field: Field, text: str) -> str:
     # Browsers send textarea line breaks as CRLF; the rules keep plain newlines.
-    return text.replace("\r\n", "\n") if field.kind == "lines" else text.strip()
+    return text.replace("\r\n", "\n") if field.kind in ("lines", "dates") else text.strip()
 
 
 def _read(field: Field, typed: Any) -> Any:
@@ -326,7 +328,7 @@ def _read(field: Field, typed: Any) -> Any:
             raise RuleError(field.path, f"{unknown[0]!r} is not one of the choices")
         picked = [value for value, _ in field.choices if str(value) in typed]  # the page's order, each once
         return picked
-    if field.kind == "lines" and field.path == "schedule.holidays":
+    if field.kind == "dates":
         return [line.strip() for line in typed.splitlines() if line.strip()]
     if field.kind == "email":
         return typed or None

@@ -26,7 +26,7 @@ from integration.cycle import DEFAULT_FROM_ADDRESS
 from integration.db import transaction
 from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
 from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.backtest import preview
+from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
 from integration.rules_store import load_rules, save_rules
 from integration.scoping import scoped
@@ -55,9 +55,9 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 # Where each accounting system keeps its own reminders, so the owner can switch them off.
 BUILT_IN_REMINDERS = {
     "quickbooks": "In QuickBooks Online: Settings (the gear) > Account and settings > Sales > Reminders: "
-                  "turn off automatic invoice reminders.",
-    "xero": "In Xero: Business > Invoices > Invoice settings (or Online invoices) > Invoice reminders: "
-            "turn reminders off.",
+                  "turn off Automatic invoice reminders, then Save.",
+    "xero": "In Xero: your organisation's name > Settings > Invoice settings > Invoice Reminders: "
+            "clear \"Email customers when an invoice is\", then Save.",
 }
 # The preview document is an email: inline styles are how emails are styled, and nothing else runs.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
@@ -239,7 +239,7 @@ def _what(action: PlannedAction, provider: str) -> str:
 
 def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -> Today:
     snapshot = load_snapshot(db, connection.id, at)
-    actions = preview(snapshot, dataclasses.replace(rules, mode="live"), at).actions
+    actions = decide(snapshot, dataclasses.replace(rules, mode="live"), at)
     names = {c.provider_id: c.name for c in snapshot.customers}
     provider = PROVIDER_NAMES.get(connection.provider, connection.provider)
     counted = Counter(a.kind for a in actions)

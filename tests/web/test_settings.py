@@ -129,9 +129,15 @@ def test_settings_page_shows_every_group_with_labelled_inputs(client: FlaskClien
         assert f"<legend>{legend}</legend>" in html
     assert '<label for="f-observe">Observe mode</label>' in html and 'id="f-observe" name="observe" value="on" checked' in html
     assert html.count(">Days after due</label>") == 5 and ">Days before due</label>" in html
-    ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html))
+    _every_input_labelled(html)
+
+
+def _every_input_labelled(html: str) -> None:
+    inputs = re.findall(r'<(?:input|select|textarea)\b(?![^>]*type="hidden")[^>]*>', html)
+    ids = [re.search(r'\bid="([^"]+)"', tag) for tag in inputs]
+    assert inputs and all(ids), "an input without an id cannot have a label"
     labelled = set(re.findall(r'<label for="([^"]+)"', html))
-    assert ids and ids <= labelled  # every input has its label
+    assert {m.group(1) for m in ids if m} <= labelled  # every input has its label
     assert "style=" not in html and "<script>" not in html  # the CSP allows neither
 
 
@@ -239,7 +245,7 @@ def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Own
 
 def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(client: FlaskClient,
                                                                                sessions: sessionmaker[Session]) -> None:
-    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\nHarbor & Pine",
+    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\n<script>x()</script>",
                                      "ladder.stages[2].offset_days": "6"})
     response = client.post("/settings/preview", data={**form, "preview": "reminder_1", "csrf_token": _token(client)})
     assert response.status_code == 200
@@ -251,6 +257,7 @@ def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(c
     assert document.status_code == 200 and document.headers["Content-Security-Policy"] == PREVIEW_CSP
     body = document.get_data(as_text=True)
     assert "Dana Pine" in body and "6 days overdue" in body
+    assert "<script>" not in body and "&lt;script&gt;" in body  # what the owner types is text, never markup
     with sessions() as db:
         assert db.scalars(select(OrganizationRules)).all() == []
 
@@ -292,12 +299,17 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
         assert load_rules(db, owner.organization_id).mode == "observe"
 
 
-def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: FlaskClient, owner: Owner) -> None:
+def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: FlaskClient, owner: Owner,
+                                                                   sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as db:
+        db.add(Connection(organization_id=owner.organization_id, provider="xero", external_id="tenant-a", display_name="Xero org"))
     html = client.get("/settings").get_data(as_text=True)
     assert "Turn off QuickBooks's own reminders" in html and "Sales &gt; Reminders" in html
+    assert "Turn off Xero's own reminders" in html and "Invoice settings &gt; Invoice Reminders" in html
     response = client.post(f"/settings/built-in-reminders/{owner.connection_id}", data={"csrf_token": _token(client)})
     assert response.status_code == 302
-    assert "Turn off QuickBooks" not in client.get("/settings").get_data(as_text=True)
+    html = client.get("/settings").get_data(as_text=True)
+    assert "Turn off QuickBooks" not in html and "Turn off Xero's own reminders" in html  # each system dismissed on its own
 
 
 # --- customers and invoices ----------------------------------------------------------------------
@@ -322,7 +334,10 @@ def test_customer_override_is_stored_and_honoured(client: FlaskClient, owner: Ow
         override = db.scalars(select(CustomerOverride)).one()
     assert (override.paused, override.excluded, override.grace_days) == (True, False, 7)
     assert _actions(sessions, owner) == []
-    assert "Paused" in client.get("/settings/customers").get_data(as_text=True)
+    listed = client.get("/settings/customers").get_data(as_text=True)
+    assert "Paused" in listed
+    _every_input_labelled(listed)
+    _every_input_labelled(client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True))
 
 
 def test_a_disputed_invoice_gets_no_reminder(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
