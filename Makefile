@@ -19,9 +19,12 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
+# A font of its own: without recommends, chromium on a bare machine may have none to draw text with.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
+
 browser:
-	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends chromium \
-		|| ($(APT) update && $(APT) install -y --no-install-recommends chromium)
+	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
+		|| ($(APT) update && $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES))
 
 demo: install
 	$(BIN)/arpilot web
@@ -40,4 +43,4 @@ audit: install
 	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache test-artifacts

@@ -4,7 +4,9 @@ ledger rows and ENTRIES log entries over 2,000 customers (and a second organizat
     .venv/bin/python bench/activity_feed.py [DATABASE_URL] [ACTIONS] [ENTRIES]
 
 DATABASE_URL defaults to a fresh SQLite file; pass an empty PostgreSQL database's URL to measure
-there (its tables are created, and dropped at the end).
+there (its tables are created, and dropped at the end). The tables are analyzed after loading,
+as autovacuum does after a bulk load: without statistics PostgreSQL's planner guesses one row per
+filter and a customer's page takes about a second instead of tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def main(url: str | None, actions: int, entries: int) -> None:
     org_id, customer_id = seed(sessions, "bench", actions, entries)
     seed(sessions, "neighbour", actions, entries)
     print(f"{engine.dialect.name}: seeded 2 x ({actions} actions, {entries} entries) in {time.perf_counter() - started:.1f}s")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")  # the statistics PostgreSQL's autovacuum gathers after a bulk load
     with sessions() as db:
         timed("page 1", lambda: activity_feed(db, org_id, FeedFilter()))
         timed("page 100", lambda: activity_feed(db, org_id, FeedFilter(page=100)))

@@ -337,3 +337,7 @@ class Connector(Protocol):
     def customer_on_hold(self, customer_id: str) -> bool:
         """Whether the customer is on credit hold at the provider now."""
         ...
+
+    def company_name(self) -> str:
+        """The company's name as the provider shows it to its owner (QBO CompanyInfo, Xero Organisation)."""
+        ...

@@ -59,8 +59,8 @@ for i = 1, n do
   if w > wait then wait, refused = w, name end
 end
 for j = n + 1, #KEYS do
-  local untill = tonumber(redis.call('GET', KEYS[j]))
-  if untill and untill - now > wait then wait, refused = untill - now, ARGV[#ARGV] end
+  local pause_end = tonumber(redis.call('GET', KEYS[j]))
+  if pause_end and pause_end - now > wait then wait, refused = pause_end - now, ARGV[#ARGV] end
 end
 if wait > 0 then return {tostring(wait), refused} end
 for i = 1, n do
@@ -82,10 +82,10 @@ return {'0', ''}
 """
 
 _PAUSE = _NOW + """
-local untill = now + tonumber(ARGV[2])
+local pause_end = now + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1]))
-if current and current >= untill then return 0 end
-redis.call('SET', KEYS[1], tostring(untill), 'PX', math.ceil(tonumber(ARGV[2]) * 1000) + 1)
+if current and current >= pause_end then return 0 end
+redis.call('SET', KEYS[1], tostring(pause_end), 'PX', math.ceil(tonumber(ARGV[2]) * 1000) + 1)
 return 1
 """
 

@@ -36,6 +36,7 @@ from connectors.base import (
     ProviderValidationError,
     RateLimited,
     Transient,
+    UnreadableRecord,
 )
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
@@ -173,9 +174,16 @@ class _PreconditionReads:
             # Pay links only for the emails that show them (a call per invoice on Xero); an action
             # outside the plan (none today) gets them all rather than go without.
             links = None if position >= len(self._upcoming) else {i for _, ids, emails in window if emails for i in ids}
-            found = self._connector.get_invoices(wanted, pay_links=links)
+            window_end = position + READ_AHEAD
+            try:
+                found = self._connector.get_invoices(wanted, pay_links=links)
+            except UnreadableRecord:
+                # One invoice of the window cannot be read: read this action's own alone, so the
+                # error fails the actions on that invoice and no others.
+                wanted, window_end = list(dict.fromkeys(invoice_ids)), position + 1
+                found = self._connector.get_invoices(wanted, pay_links=links)
             self._fresh = {i: found.get(i) for i in wanted}
-            self._window_end = position + READ_AHEAD
+            self._window_end = window_end
         return {i: self._fresh[i] for i in invoice_ids}
 
 

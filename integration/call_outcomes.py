@@ -2,8 +2,9 @@
 
 1. An activity entry (kind `call_outcome`, tied to the call task's ledger row), committed first:
    the owner's word is never lost, even when the accounting system cannot be reached.
-2. The matching invoice pause for a promise to pay (by a date) or a dispute, so the next decide
-   holds the ladder exactly as if the owner had set it on the invoice.
+2. The matching invoice pause for a promise to pay (by a date) or a dispute, stored through the
+   settings page's path (`integration.owner_store.save_invoice_word`), so the next decide holds
+   the ladder exactly as if the owner had set it on the invoice.
 3. A note on each of the task's invoices at the provider, through the executor's note path
    (`integration.actions.write_invoice_notes`), keyed by the entry so a retry writes it once.
 """
@@ -14,16 +15,18 @@ import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Connector, ConnectorError, Note
 from integration.actions import NOTE_PREFIX, write_invoice_notes
 from integration.config import ConfigError
 from integration.db import transaction
-from integration.models import Action, ActivityEntry, Connection, InvoicePause, Organization
+from integration.models import Action, ActivityEntry, Connection, MirroredInvoice, Organization
+from integration.owner_store import InvoiceWord, OwnerWordError, invoice_pauses, save_invoice_word
 from integration.policy.actions import ActionKind
+from integration.policy.snapshot import Instalment
 from integration.scoping import scoped
 from oauth.redact import redact
 
@@ -77,7 +80,8 @@ class CallAlreadyLogged(Exception):
 @dataclass(frozen=True, slots=True)
 class LoggedOutcome:
     entry_id: int
-    note_error: str | None  # None: the note is on every invoice at the provider
+    note_error: str | None  # why the note could not be written at the provider
+    note_written: bool
 
 
 def parse_outcome(outcome: str, promised_on: str, comment: str, today: dt.date) -> tuple[CallOutcome, dt.date | None, str]:
@@ -113,10 +117,11 @@ def note_text(outcome: CallOutcome, promised_on: dt.date | None, comment: str) -
     return f"arpilot: call to customer: {said}." + (f" {comment}" if comment else "")
 
 
-def find_call_task(session: Session, organization_id: int, action_id: int) -> Action | None:
-    return session.scalars(
-        scoped(Action, organization_id).where(Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value)
-    ).one_or_none()
+def find_call_task(session: Session, organization_id: int, action_id: int, *, lock: bool = False) -> Action | None:
+    """The organization's call task `action_id`; `lock` holds its row (PostgreSQL) so that two
+    outcomes posted at once for one call are recorded one after the other."""
+    statement = scoped(Action, organization_id).where(Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value)
+    return session.scalars(statement.with_for_update(of=Action) if lock else statement).one_or_none()
 
 
 def settling_outcome(session: Session, organization_id: int, action_id: int) -> CallOutcome | None:
@@ -135,11 +140,13 @@ ConnectorFor = Callable[[Connection, Organization], Connector]
 
 def log_call_outcome(
     sessions: sessionmaker[Session], organization_id: int, action_id: int, outcome: CallOutcome,
-    promised_on: dt.date | None, comment: str, connector_for: ConnectorFor, today: dt.date,
+    promised_on: dt.date | None, comment: str, connector_for: ConnectorFor, today: dt.date, *, write_note: bool = True,
 ) -> LoggedOutcome:
+    """Record the outcome; `write_note` False (observe mode: arpilot writes nothing in the books)
+    records it and its pause without the note."""
     text = note_text(outcome, promised_on, comment)
     with transaction(sessions) as session:
-        task = find_call_task(session, organization_id, action_id)
+        task = find_call_task(session, organization_id, action_id, lock=True)
         if task is None:
             raise CallTaskNotFound(f"no call task {action_id}")
         settled = settling_outcome(session, organization_id, task.id)
@@ -156,40 +163,52 @@ def log_call_outcome(
         )
         session.add(entry)
         if outcome in (CallOutcome.PROMISED, CallOutcome.DISPUTED):
-            _pause(session, task.connection_id, invoice_ids, outcome, promised_on, text)
+            _pause(session, organization_id, task.connection_id, invoice_ids, outcome, promised_on, today)
         session.flush()
         entry_id, key = entry.id, f"{task.idempotency_key}:call:{entry.id}"
         connection = session.get(Connection, task.connection_id)
         organization = session.get(Organization, organization_id)
         session.expunge_all()
+    if not write_note:
+        _note_state(sessions, entry_id, "not written: observe mode")
+        return LoggedOutcome(entry_id, None, note_written=False)
     error = None
     try:
         connector = connector_for(connection, organization)  # type: ignore[arg-type]
         write_invoice_notes(connector, invoice_ids, Note(text=text, action_id=f"{NOTE_PREFIX}call-{entry_id}", on=today), key)
     except (ConnectorError, ConfigError) as exc:
         error = redact(str(exc)) or type(exc).__name__
+    _note_state(sessions, entry_id, "written" if error is None else "failed", error)
+    return LoggedOutcome(entry_id, error, note_written=error is None)
+
+
+def _note_state(sessions: sessionmaker[Session], entry_id: int, state: str, error: str | None = None) -> None:
     with transaction(sessions) as session:
         stored = session.get(ActivityEntry, entry_id)
         assert stored is not None
-        stored.details = {**stored.details, "note": "written" if error is None else "failed", "note_error": error}
+        stored.details = {**stored.details, "note": state, "note_error": error}
         if error is not None:
             stored.level = "warning"
             stored.message += f" The note could not be written at the provider: {error}"
-    return LoggedOutcome(entry_id, error)
 
 
-def _pause(session: Session, connection_id: int, invoice_ids: list[str], outcome: CallOutcome,
-           promised_on: dt.date | None, text: str) -> None:
-    existing = {
-        p.invoice_provider_id: p for p in session.scalars(
-            select(InvoicePause).where(InvoicePause.connection_id == connection_id, InvoicePause.invoice_provider_id.in_(invoice_ids))
+def _pause(session: Session, organization_id: int, connection_id: int, invoice_ids: list[str], outcome: CallOutcome,
+           promised_on: dt.date | None, today: dt.date) -> None:
+    """The promise or dispute on each invoice, through the settings page's own path (checked, and
+    recorded in the activity log like any change of the owner's word); what else stood stays."""
+    invoices = session.scalars(scoped(MirroredInvoice, organization_id).where(
+        MirroredInvoice.connection_id == connection_id, MirroredInvoice.provider_id.in_(invoice_ids),
+    ).order_by(MirroredInvoice.number)).all()
+    pauses = invoice_pauses(session, list(invoices))
+    for invoice in invoices:
+        pause = pauses.get(invoice.id)
+        word = InvoiceWord(
+            disputed=outcome is CallOutcome.DISPUTED or bool(pause and pause.disputed),
+            promise_to_pay=promised_on if outcome is CallOutcome.PROMISED else (pause.promise_to_pay if pause else None),
+            plan=tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in (pause.plan if pause else ())),
+            note=(pause.note or "") if pause else "",
         )
-    }
-    for invoice_id in invoice_ids:
-        pause = existing.get(invoice_id) or InvoicePause(connection_id=connection_id, invoice_provider_id=invoice_id)
-        if outcome is CallOutcome.PROMISED:
-            pause.promise_to_pay = promised_on
-        else:
-            pause.disputed = True
-        pause.note = text
-        session.add(pause)
+        try:
+            save_invoice_word(session, organization_id, invoice, word, today)
+        except OwnerWordError as exc:
+            raise OutcomeError("outcome", f"Invoice {invoice.number}: {exc.message}") from exc

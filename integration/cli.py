@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
 
@@ -66,6 +67,8 @@ def clock() -> None:
     from integration.scheduler import build_clock
 
     settings = _settings()
+    # What the clock enqueues, refuses as already enqueued, or gives up is its whole output.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     runtime = Runtime(settings)
     the_clock = build_clock(runtime, blocking=True)
     poll = the_clock.plan.standby_poll_seconds
@@ -88,8 +91,12 @@ def clock() -> None:
 @main.command()
 @click.option("--queue", "queue_name", default=None, help="Queue to work (default: the cycle queue).")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(queue_name: str | None, burst: bool) -> None:
-    """Run an RQ worker that performs the cycles the clock enqueues (needs REDIS_URL)."""
+@click.option("--fork", is_flag=True, help="Run each job in a forked work horse instead of in this process.")
+def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
+    """Run an RQ worker that performs the cycles the clock enqueues (needs REDIS_URL).
+
+    Cycles are short and wait on the network, so by default they run in the worker's own process,
+    reusing its database pool, Redis connections and loaded SDKs from one cycle to the next."""
     from integration.queue import QUEUE_NAME, CycleQueue, run_worker
 
     settings = _settings()
@@ -97,7 +104,9 @@ def worker(queue_name: str | None, burst: bool) -> None:
         click.echo("arpilot: configuration error: REDIS_URL must be set to run a worker", err=True)
         sys.exit(2)
     queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
-    run_worker(queue, burst=burst)
+    # Imported before any job, so a forked work horse inherits the cycle's modules too.
+    import integration.cycle  # noqa: F401
+    run_worker(queue, burst=burst, simple=not fork)
 
 
 @main.command()

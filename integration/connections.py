@@ -17,6 +17,16 @@ from integration.models import ActivityEntry, Connection, ConnectionStatus, Orga
 from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
 
 
+# How each provider is named on pages and in a connection's placeholder name.
+PROVIDER_NAMES = {"quickbooks": "QuickBooks", "xero": "Xero"}
+NAME_LENGTH = 255  # Connection.display_name and Organization.name
+
+
+def placeholder_name(provider: str, external_id: str) -> str:
+    """What a connection is called until the provider has told arpilot its company's name."""
+    return f"{PROVIDER_NAMES.get(provider, provider)} company {external_id}"
+
+
 class ConnectionOwnedElsewhere(Exception):
     """The company is already connected to another arpilot organization."""
 
@@ -45,11 +55,15 @@ def connect_company(
     *,
     identity: OwnerIdentity,
     external_id: str,
-    display_name: str,
+    display_name: str | None,
     tokens: TokenSet,
     cipher: TokenCipher,
 ) -> tuple[User, Connection]:
     """Create or update the organization, the owner and the active connection for one consent.
+
+    `display_name` is the company's name, None when the provider could not tell it just now: a new
+    connection is then called by `placeholder_name` (the next cycle asks again, integration.cycle)
+    and a reconnected one keeps the name it had.
 
     A company already connected to a different organization is refused rather than joined:
     joining on the strength of a callback parameter would let one account reach another's data.
@@ -66,8 +80,9 @@ def connect_company(
             "This company is already connected to another arpilot account. Its owner can disconnect "
             "it there, or sign in with the account that connected it."
         )
+    name = display_name[:NAME_LENGTH] if display_name else placeholder_name(identity.provider, external_id)
     if user is None:
-        organization = Organization(name=display_name)
+        organization = Organization(name=name)
         session.add(organization)
         session.flush()
         user = User(organization_id=organization.id, provider=identity.provider, subject=identity.subject)
@@ -80,18 +95,29 @@ def connect_company(
             organization_id=user.organization_id,
             provider=identity.provider,
             external_id=external_id,
-            display_name=display_name,
+            display_name=name,
         )
         session.add(connection)
         verb = "connected"
     else:
+        if display_name:
+            rename(session, connection, name)
         verb = "reconnected"
     connection.status = ConnectionStatus.ACTIVE
     connection.status_reason = None
     store_tokens(connection, cipher, tokens)
     session.flush()
-    _record(session, connection, "connection", f"{display_name} {verb} by {identity.email or identity.name or 'the owner'}.")
+    _record(session, connection, "connection", f"{connection.display_name} {verb} by {identity.email or identity.name or 'the owner'}.")
     return user, connection
+
+
+def rename(session: Session, connection: Connection, company_name: str) -> None:
+    """Call the connection by its company's name; an organization still named by a placeholder, too."""
+    name = company_name[:NAME_LENGTH]
+    organization = session.get(Organization, connection.organization_id)
+    if organization is not None and organization.name == placeholder_name(connection.provider, connection.external_id):
+        organization.name = name
+    connection.display_name = name
 
 
 def mark_needs_reconnect(session: Session, connection: Connection, reason: str) -> None:

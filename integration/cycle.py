@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import AuthExpired, ConnectorError, RateLimited
+from connectors.base import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.actions import Effects, ExecutionReport, StopCycle, execute, plan
 from integration.app_context import Runtime
-from integration.connections import mark_needs_reconnect
+from integration.connections import mark_needs_reconnect, placeholder_name, rename
 from integration.db import transaction
 from integration.locks import ConnectionLocked, connection_lock
 from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
@@ -108,6 +108,8 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
     summary = CycleSummary(connection_id, "done")
     try:
         connector = deps.connectors(connection, organization)
+        if connection.display_name == placeholder_name(connection.provider, connection.external_id):
+            _adopt_company_name(deps, connection_id, connector)
         synced = sync_connection(deps.sessions, connection_id, connector, now)
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
         with deps.sessions() as session:
@@ -145,6 +147,21 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         assert run is not None
         run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
     return summary
+
+
+def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connector) -> None:
+    """Name a connection whose company's name could not be read when it was connected. Failing
+    again costs nothing but the placeholder for one more cycle: the sync goes on either way."""
+    try:
+        name = connector.company_name()
+    except ConnectorError as exc:
+        log.warning("connection %s: the company's name could not be read, asked again next cycle: %s",
+                    connection_id, redact(str(exc)))
+        return
+    with transaction(deps.sessions) as session:
+        connection = session.get(Connection, connection_id)
+        if connection is not None:
+            rename(session, connection, name)
 
 
 def _stop(deps: CycleDeps, organization_id: int, connection_id: int, summary: CycleSummary, exc: Exception) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,6 +101,7 @@ class CallTask:
     history: tuple[HistoryLine, ...]
     created_at: dt.datetime
     attempts: int  # earlier outcomes that left the call open ("no answer")
+    customer_row: int | None  # the mirrored customer's id, for the customer's settings page
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ class Dashboard:
     on_hold: list[AccountFlag]
     mid_month: list[AccountFlag]
     outbox: list[OutboxLine]
-    invoices: list[InvoiceLine] = field(default_factory=list)
+    invoices: list[InvoiceLine]
 
 
 def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
@@ -175,6 +176,10 @@ class CustomerNames:
     def phone(self, connection_id: int, customer_id: str) -> str | None:
         row = self.rows.get((connection_id, customer_id))
         return row.phone if row else None
+
+    def row_id(self, connection_id: int, customer_id: str) -> int | None:
+        row = self.rows.get((connection_id, customer_id))
+        return row.id if row else None
 
 
 def _line(row: Action, names: CustomerNames) -> ActionLine:
@@ -232,7 +237,7 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
             talking_points=tuple(details.get("talking_points") or ()),
             invoices=tuple(f"invoice {i.number}, {i.balance:.2f} {i.currency}" for i in invoices),
             history=_customer_history(session, organization_id, task.connection_id, customer_id),
-            created_at=task.created_at, attempts=len(logged),
+            created_at=task.created_at, attempts=len(logged), customer_row=names.row_id(task.connection_id, customer_id),
         ))
     return calls
 

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, Provider
-from connectors.quickbooks.client import PRODUCTION_URL
-from connectors.quickbooks.connector import QuickBooksConnector
+from connectors.base import AuthExpired, Connector, Provider
+from connectors.quickbooks.client import PRODUCTION_URL, QboClient
+from connectors.quickbooks.connector import QuickBooksConnector, read_company_name
 from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.xero.connector import XeroConnector
 from connectors.xero.limiter import XeroLimiter
@@ -24,6 +24,8 @@ from oauth.refresh import ConnectionTokenSource
 from oauth.xero import XeroOAuth
 
 QUICKBOOKS_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com/v3"
+# A read made while the owner waits on the connect callback gets one short try.
+CONNECT_READ_TIMEOUT_SECONDS = 10.0
 
 ConnectorFactory = Callable[[Connection, Organization], Connector]
 
@@ -36,6 +38,37 @@ def quickbooks_api_base(environment: str) -> str:
         return QUICKBOOKS_SANDBOX_URL
     parts = urlsplit(environment)
     return f"{parts.scheme}://{parts.netloc}/v3"
+
+
+class GrantedToken:
+    """The access token a consent has just granted, as an AccessTokenSource. It is never refreshed:
+    a token issued a moment ago that QuickBooks refuses is not cured by refreshing it."""
+
+    def __init__(self, access_token: str) -> None:
+        self._access_token = access_token
+
+    def __repr__(self) -> str:
+        return "GrantedToken(...)"
+
+    def access_token(self) -> str:
+        return self._access_token
+
+    def refreshed(self, stale_access_token: str) -> str:  # noqa: ARG002 - AccessTokenSource signature
+        raise AuthExpired("QuickBooks refused the access token it had just granted")
+
+
+def quickbooks_company_name(settings: Settings, realm_id: str, access_token: str) -> str:
+    """The company's CompanyInfo name read with a just-granted token: one try, no retry and no
+    waiting out a limit, since the owner is waiting on the page. Raises the ConnectorError kinds."""
+    config = settings.quickbooks
+    if config is None:
+        raise ConfigError("QUICKBOOKS_CLIENT_ID is not set, so QuickBooks cannot be read")
+    client = QboClient(
+        realm_id, GrantedToken(access_token), base_url=quickbooks_api_base(config.environment),
+        limiter=shared_limiters(settings)[0].for_realm(realm_id),
+        max_throttle_retries=0, max_transient_retries=0, timeout=CONNECT_READ_TIMEOUT_SECONDS,
+    )
+    return read_company_name(client)
 
 
 class _XeroClock:

@@ -5,6 +5,11 @@ instant falls in (see `integration.slots`), and RQ's atomic `unique=True` refuse
 that id: two clocks, or one clock catching up, enqueue a slot once. Results and failures are kept
 past the slot so a late duplicate still finds the first job. A job that waits longer than one
 interval for a worker expires instead of piling up behind the next cycle of the same connection.
+
+`enqueue_soon` is the extra cycle a web request asks for (a newly connected company, a webhook's
+change) when no clock runs in the web process. Its id follows the same scheme over a one-minute
+window instead of the interval, so a burst of webhooks enqueues one job, while a change made after
+this slot's cycle already ran still gets a cycle of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ QUEUE_NAME = "arpilot-cycles"
 DEFAULT_TARGET = "integration.cycle:run_cycle"
 MIN_JOB_TIMEOUT_SECONDS = 1800
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
+SOON_WINDOW = dt.timedelta(minutes=1)
 
 
 def rq_function_path(target: str) -> str:
@@ -64,9 +70,22 @@ class CycleQueue:
     def job_id(self, connection_id: int, slot: int) -> str:
         return f"{self.queue.name}-connection-{connection_id}-every-{int(self.interval.total_seconds())}s-slot-{slot}"
 
+    def soon_job_id(self, connection_id: int, window: int) -> str:
+        return f"{self.queue.name}-connection-{connection_id}-soon-{int(SOON_WINDOW.total_seconds())}s-window-{window}"
+
     def enqueue(self, connection_id: int) -> Enqueued:
-        seconds = int(self.interval.total_seconds())
+        """This slot's cycle (the clock's job)."""
         job_id = self.job_id(connection_id, slot_index(connection_id, self.interval, self.clock()))
+        return self._enqueue(connection_id, job_id, keep=self.interval, description=f"cycle for connection {connection_id}")
+
+    def enqueue_soon(self, connection_id: int) -> Enqueued:
+        """A cycle now besides the slot's; at most one per connection and window."""
+        job_id = self.soon_job_id(connection_id, slot_index(connection_id, SOON_WINDOW, self.clock()))
+        return self._enqueue(connection_id, job_id, keep=SOON_WINDOW, description=f"cycle soon for connection {connection_id}")
+
+    def _enqueue(self, connection_id: int, job_id: str, *, keep: dt.timedelta, description: str) -> Enqueued:
+        """Enqueue unless `job_id` exists; `keep`: how long the id must outlive the job to refuse repeats."""
+        seconds = int(self.interval.total_seconds())
         try:
             self.queue.enqueue(
                 rq_function_path(self.target),
@@ -74,10 +93,10 @@ class CycleQueue:
                 job_id=job_id,
                 unique=True,
                 ttl=seconds,
-                result_ttl=2 * seconds,
+                result_ttl=2 * int(keep.total_seconds()),
                 failure_ttl=max(FAILURE_TTL_SECONDS, 2 * seconds),
                 job_timeout=max(MIN_JOB_TIMEOUT_SECONDS, seconds),
-                description=f"cycle for connection {connection_id}",
+                description=description,
             )
         except DuplicateJobError:
             log.info("cycle job %s already enqueued; not adding it twice", job_id)

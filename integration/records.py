@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
     String,
-    and_,
     case,
     cast,
     exists,
@@ -218,38 +218,38 @@ def _result_text() -> ColumnElement[str]:
 def activity_feed(session: Session, organization_id: int, wanted: FeedFilter) -> FeedPage:
     if not 1 <= wanted.page <= MAX_FEED_PAGE:
         raise BadFilter(f"Page must be between 1 and {MAX_FEED_PAGE}.", "page")
-    action_scope: ColumnElement[bool] = Action.organization_id == organization_id
-    entry_scope: ColumnElement[bool] = ActivityEntry.organization_id == organization_id
+    action_scope: list[ColumnElement[bool]] = []
+    entry_scope: list[ColumnElement[bool]] = []
     if wanted.customer_id is not None:
         try:
             customer = find_customer(session, organization_id, wanted.customer_id)
         except RecordNotFound:
             raise BadFilter("No such customer.", "customer", 404) from None
-        action_scope = and_(action_scope, _actions_of_customer(customer))
-        entry_scope = and_(entry_scope, _entries_of_customer(customer))
+        action_scope.append(_actions_of_customer(customer))
+        entry_scope.append(_entries_of_customer(customer))
     if wanted.invoice_number:
         about_actions, about_entries = _invoice_conditions(session, organization_id, wanted.invoice_number)
-        action_scope = and_(action_scope, about_actions)
-        entry_scope = and_(entry_scope, about_entries)
+        action_scope.append(about_actions)
+        entry_scope.append(about_entries)
 
     # Each side is cut to the rows that can reach this page before they meet, so the database walks
     # each table's newest rows (by index) instead of sorting an organization's whole history.
     depth = wanted.page * FEED_PAGE_SIZE + 1
-    actions = select(
+    actions = scoped(Action, organization_id).with_only_columns(
         literal("action").label("source"), Action.id.label("id"), Action.created_at.label("at"),
         Action.kind.label("kind"), literal("info").label("level"), Action.reason.label("text"),
         _result_text().label("result"),
         Action.payload["customer_id"].as_string().label("customer_provider_id"),
         case((Action.target_type == "invoice", Action.target_id), else_=null()).label("invoice_provider_id"),
         Action.connection_id.label("connection_id"), Action.id.label("action_id"),
-    ).where(action_scope).order_by(Action.created_at.desc(), Action.id.desc()).limit(depth).subquery()
-    entries = select(
+    ).where(*action_scope).order_by(Action.created_at.desc(), Action.id.desc()).limit(depth).subquery()
+    entries = scoped(ActivityEntry, organization_id).with_only_columns(
         literal("entry").label("source"), ActivityEntry.id.label("id"), ActivityEntry.created_at.label("at"),
         ActivityEntry.kind.label("kind"), ActivityEntry.level.label("level"), ActivityEntry.message.label("text"),
         ActivityEntry.level.label("result"), ActivityEntry.customer_provider_id.label("customer_provider_id"),
         ActivityEntry.invoice_provider_id.label("invoice_provider_id"),
         ActivityEntry.connection_id.label("connection_id"), ActivityEntry.action_id.label("action_id"),
-    ).where(entry_scope).order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()).limit(depth).subquery()
+    ).where(*entry_scope).order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()).limit(depth).subquery()
     feed = union_all(select(actions), select(entries)).subquery()
     rows = session.execute(
         select(feed)
@@ -294,29 +294,28 @@ def customer_record(session: Session, organization_id: int, customer_id: int) ->
     """Every invoice, payment, promise, email, call, note and log entry of one customer, oldest first."""
     customer = find_customer(session, organization_id, customer_id)
     invoices = list(session.scalars(
-        select(MirroredInvoice).where(
+        scoped(MirroredInvoice, organization_id).where(
             MirroredInvoice.connection_id == customer.connection_id,
             MirroredInvoice.customer_provider_id == customer.provider_id,
         ).order_by(MirroredInvoice.issue_date, MirroredInvoice.number)
     ))
     payments = list(session.scalars(
-        select(MirroredPayment).where(
+        scoped(MirroredPayment, organization_id).where(
             MirroredPayment.connection_id == customer.connection_id,
             MirroredPayment.customer_provider_id == customer.provider_id,
         ).order_by(MirroredPayment.date, MirroredPayment.id)
     ))
     pauses = list(session.scalars(
-        select(InvoicePause).where(
+        scoped(InvoicePause, organization_id).where(
             InvoicePause.connection_id == customer.connection_id,
             InvoicePause.invoice_provider_id.in_(_customer_invoice_ids(customer)),
         ).order_by(InvoicePause.id)
     ))
     actions = list(session.scalars(
-        select(Action).where(Action.organization_id == organization_id, _actions_of_customer(customer))
-        .order_by(Action.created_at, Action.id)
+        scoped(Action, organization_id).where(_actions_of_customer(customer)).order_by(Action.created_at, Action.id)
     ))
     activity = list(session.scalars(
-        select(ActivityEntry).where(ActivityEntry.organization_id == organization_id, _entries_of_customer(customer))
+        scoped(ActivityEntry, organization_id).where(_entries_of_customer(customer))
         .order_by(ActivityEntry.created_at, ActivityEntry.id)
     ))
     return CustomerRecord(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -99,8 +100,23 @@ def _connection_id_of(job_id: str) -> int | None:
     return int(rest) if rest.isdigit() else None
 
 
+class SlotTrigger(IntervalTrigger):
+    """An IntervalTrigger whose jitter never piles up.
+
+    APScheduler 3 computes each fire from the previous *jittered* one, so the jitter accumulates (half
+    of it per interval on average) until a fire slips past the end of its slot and that slot is
+    never fired. Here each fire is its own slot's start plus a fresh jitter.
+    """
+
+    def get_next_fire_time(self, previous_fire_time: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+        if previous_fire_time is not None:
+            slots = math.floor((previous_fire_time - self.start_date).total_seconds() / self.interval_length)
+            previous_fire_time = self.start_date + dt.timedelta(seconds=slots * self.interval_length)
+        return super().get_next_fire_time(previous_fire_time, now)
+
+
 def cycle_trigger(connection_id: int, plan: ClockPlan) -> IntervalTrigger:
-    return IntervalTrigger(
+    return SlotTrigger(
         seconds=int(plan.interval.total_seconds()),
         start_date=cycle_anchor(connection_id, plan.interval),
         timezone=dt.UTC,
@@ -236,6 +252,7 @@ class Clock:
             misfire_grace_time=DIGEST_GRACE_SECONDS,
             max_instances=1,
         )
+
     def lead(self, leadership: Leadership) -> None:
         """Start as the one leading clock: keep checking the lock, fire this slot's missing cycles, schedule."""
         self.scheduler.add_job(

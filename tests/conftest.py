@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,25 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped at the end."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped on the way out; an unreachable server fails the test."""
     name = f"arpilot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         url = create_postgres_database(POSTGRES_ADMIN_URL, name)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server is the same failure
         pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is required for these tests: {exc}")
-    yield url
-    drop_postgres_database(POSTGRES_ADMIN_URL, name)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(POSTGRES_ADMIN_URL, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def _reset_postgres(url: str) -> None:

@@ -61,7 +61,7 @@ def test_iso_week_labels() -> None:
 
 
 def test_compose_lists_what_needs_the_owner_then_what_was_done() -> None:
-    call = CallTask(4, "O'Brien <Sons>", "+1-555-0101", "reminder 2", "Invoice 1003 is 25 days late.", (), (), (), NOW, 0)
+    call = CallTask(4, "O'Brien <Sons>", "+1-555-0101", "reminder 2", "Invoice 1003 is 25 days late.", (), (), (), NOW, 0, None)
     reconnect = ConnectionHealth(1, "quickbooks", "Harbor & Pine books", ConnectionStatus.NEEDS_RECONNECT, "grant revoked",
                                  NOW, None, "stopped", None)
     hold = AccountFlag("Cobalt Dental", "Invoices 1004 are 95 days late.", NOW)

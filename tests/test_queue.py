@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from redis import Redis
 from rq import Queue
 from rq.job import JobStatus
 
 from integration.cli import main
 from integration.config import load_settings
-from integration.queue import CycleQueue, rq_function_path, run_worker
+from integration.queue import SOON_WINDOW, CycleQueue, rq_function_path, run_worker
 from integration.scheduler import Clock, ClockPlan, cycle_job_id
-from integration.slots import cycle_anchor
+from integration.slots import cycle_anchor, slot_index
 from tests import clock_helpers
 from tests.clock_helpers import FakeClock, ManualScheduler
+from tests.rq_helpers import REDIS_URL, throwaway_queue
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TARGET = "tests.clock_helpers:record_cycle"
 TEN_MINUTES = dt.timedelta(minutes=10)
 
@@ -30,15 +28,7 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def queue() -> Iterator[Queue]:
-    connection = Redis.from_url(REDIS_URL)
-    connection.ping()  # an unreachable server is a failure here, not a skip
-    queue = Queue(f"arpilot-test-{uuid.uuid4().hex}", connection=connection)
-    yield queue
-    queue.delete(delete_jobs=True)
-    # Job hashes, results and registries all carry the queue's unique name in their keys.
-    for key in connection.scan_iter(match=f"*{queue.name}*"):
-        connection.delete(key)
-    connection.close()
+    yield from throwaway_queue()
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +74,29 @@ def test_a_duplicate_enqueue_for_the_same_slot_is_ignored(queue: Queue) -> None:
     assert cycles.enqueue(6).created  # and another connection is its own job
     run_worker(queue, burst=True, simple=True)
     assert sorted(clock_helpers.calls) == [5, 5, 6]
+
+
+def test_a_burst_of_soon_cycles_within_a_minute_is_one_job(queue: Queue) -> None:
+    now = [at(5, 1_000, dt.timedelta(minutes=3))]
+    cycles = CycleQueue(queue, TEN_MINUTES, TARGET, clock=lambda: now[0])
+    window = slot_index(5, SOON_WINDOW, now[0])
+    burst = [cycles.enqueue_soon(5) for _ in range(3)]
+    assert [e.created for e in burst] == [True, False, False]
+    assert burst[0].job_id == f"{queue.name}-connection-5-soon-60s-window-{window}"
+    job = queue.fetch_job(burst[0].job_id)
+    assert job is not None and job.args == (5,) and job.ttl == 600 and job.result_ttl == 120
+    now[0] += SOON_WINDOW  # a change a minute later gets a cycle of its own
+    assert cycles.enqueue_soon(5).created
+    assert queue.count == 2
+
+
+def test_a_soon_cycle_is_not_refused_by_the_slot_cycle_that_already_ran(queue: Queue) -> None:
+    cycles = CycleQueue(queue, TEN_MINUTES, TARGET, clock=lambda: at(5, 1_000, dt.timedelta(minutes=4)))
+    assert cycles.enqueue(5).created
+    run_worker(queue, burst=True, simple=True)
+    assert cycles.enqueue_soon(5).created and not cycles.enqueue(5).created
+    run_worker(queue, burst=True, simple=True)
+    assert clock_helpers.calls == [5, 5]
 
 
 def test_a_failing_cycle_is_kept_as_failed_and_not_enqueued_again_in_its_slot(queue: Queue) -> None:

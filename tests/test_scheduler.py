@@ -151,6 +151,19 @@ def test_connections_are_spread_over_the_interval_and_jitter_stays_inside_it() -
         assert slot_start <= fire <= slot_start + dt.timedelta(seconds=60)
 
 
+def test_jitter_never_piles_up_so_no_slot_is_skipped() -> None:
+    hour = dt.timedelta(hours=1)
+    trigger = cycle_trigger(7, ClockPlan(interval=hour, jitter_seconds=60))
+    fire = trigger.get_next_fire_time(None, T0)
+    slots = []
+    for _ in range(500):  # three weeks of hourly fires; APScheduler's own drift skips a slot in ~5 days
+        slot = slot_index(7, hour, fire)
+        assert fire - (cycle_anchor(7, hour) + slot * hour) <= dt.timedelta(seconds=60)
+        slots.append(slot)
+        fire = trigger.get_next_fire_time(fire, fire)
+    assert slots == list(range(slots[0], slots[0] + 500))
+
+
 def test_plan_from_settings_uses_the_interval_with_a_tenth_capped_at_a_minute_of_jitter(tmp_path: Path) -> None:
     hourly = ClockPlan.from_settings(load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}))
     assert hourly.interval == dt.timedelta(hours=1) and hourly.jitter_seconds == 60

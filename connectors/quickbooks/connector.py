@@ -46,6 +46,11 @@ def request_id(key: str, attempt: int = 0) -> str:
     return text if len(text) <= REQUEST_ID_MAX else hashlib.sha256(text.encode()).hexdigest()[:REQUEST_ID_MAX]
 
 
+def read_company_name(client: QboClient) -> str:
+    """The realm's CompanyInfo name. Intuit documents the read as `companyinfo/<realm id>`."""
+    return mapping.company_name(client.read("CompanyInfo", client.realm_id))
+
+
 def mid_month_term_name(day: int) -> str:
     suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return f"Due on the {day}{suffix}"
@@ -103,6 +108,9 @@ class QuickBooksConnector:
 
     def get_customer(self, customer_id: str) -> Customer:
         return mapping.customer(self.client.read("Customer", customer_id), self.home_currency)
+
+    def company_name(self) -> str:
+        return read_company_name(self.client)
 
     # --- invoice notes -----------------------------------------------------------------------
 

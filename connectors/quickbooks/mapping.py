@@ -247,6 +247,15 @@ def terms(raw: Json, home_currency: str = "USD") -> PaymentTerms:  # noqa: ARG00
     )
 
 
+def company_name(raw: Json) -> str:
+    """The name on CompanyInfo: CompanyName, else LegalName (Finance.xsd makes both optional)."""
+    for field in ("CompanyName", "LegalName"):
+        value = raw.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    raise _Reader("CompanyInfo", raw).fail("CompanyName", "and LegalName are both missing")
+
+
 # normalized entity name -> (QuickBooks entity, mapper)
 MAPPERS: dict[str, tuple[str, Callable[[Json, str], Record]]] = {
     "customer": ("Customer", customer),

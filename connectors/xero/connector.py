@@ -195,12 +195,18 @@ class XeroConnector:
 
     def base_currency(self) -> str:
         if self._base_currency is None:
-            organisation = _single(self.client.call("get_organisations"), "Organisations", "organisation")
-            currency = organisation.get("BaseCurrency") if isinstance(organisation, Mapping) else None
-            if not isinstance(currency, str) or not currency:
-                raise MappingError("organisation", None, "BaseCurrency", "is missing")
-            self._base_currency = currency
+            self._base_currency = self._organisation_text("BaseCurrency")
         return self._base_currency
+
+    def company_name(self) -> str:
+        return self._organisation_text("Name")
+
+    def _organisation_text(self, field: str) -> str:
+        organisation = _single(self.client.call("get_organisations"), "Organisations", "organisation")
+        value = organisation.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise MappingError("organisation", None, field, "is missing")
+        return value.strip()
 
     def _raw_invoice(self, invoice_id: str) -> Mapping[str, Any]:
         return _single(self.client.call("get_invoice", invoice_id), "Invoices", f"invoice {invoice_id}")

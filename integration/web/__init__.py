@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, webhooks
+from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         # Embedded: the web process is also the clock. Production runs `arpilot clock` instead.
         from integration.scheduler import start_embedded_clock
 
-        app.extensions["arpilot_clock"] = start_embedded_clock(runtime)
+        app.extensions[soon.CLOCK_EXTENSION] = start_embedded_clock(runtime)
+    soon.init_app(app, settings)
 
     if settings.trusted_proxies:
         proxies = settings.trusted_proxies

@@ -7,10 +7,13 @@ one customer's collection record; `GET /customers/<id>/collections-packet.zip` d
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Flask, abort, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from integration.models import Organization
 from integration.records import (
     BadFilter,
     CustomerRecord,
@@ -63,9 +66,11 @@ def index() -> ResponseReturnValue:
             errors[exc.field], status = str(exc), exc.status
             wanted, customer = FeedFilter(), None
         choices = customer_choices(db, g.organization_id, CUSTOMER_CHOICES_LIMIT)
+        organization = db.get(Organization, g.organization_id)
+    assert organization is not None  # owner_required found its user, and users go with it
     return render_template(
         "activity/index.html", feed=feed, wanted=wanted, customer=customer, choices=choices, errors=errors,
-        args=request.args,
+        args=request.args, zone=ZoneInfo(organization.timezone),
     ), status
 
 

@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
 from integration.app_context import Runtime
 from integration.connections import (
+    PROVIDER_NAMES,
     ConnectionOwnedElsewhere,
     OwnerIdentity,
     connect_company,
@@ -30,7 +31,9 @@ from integration.connections import (
 )
 from integration.db import transaction
 from integration.models import Connection, User
+from integration.providers import quickbooks_company_name
 from integration.scoping import scoped
+from integration.web.soon import run_cycle_soon
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.redact import install_log_redaction
@@ -50,7 +53,6 @@ _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
                     "for this company. Your reminder history is kept, activity log included; you can "
                     "reconnect any time.")
-PROVIDER_NAMES = {QUICKBOOKS: "QuickBooks", "xero": "Xero"}
 # provider -> how one of its connections is disconnected (the owner's connection row, who asked).
 Disconnector = Callable[[Connection, str | None], ResponseReturnValue]
 DISCONNECTORS: dict[str, Disconnector] = {}
@@ -203,13 +205,14 @@ def quickbooks_callback() -> ResponseReturnValue:
         return page("QuickBooks did not connect", "The company in Intuit's answer does not match "
                      "the authorization. Please start again.", 400, retry=True)
 
+    display_name = _company_name(realm_id, tokens.access_token)
     try:
         with transaction(runtime().sessions) as db:
             user, connection = connect_company(
                 db,
                 identity=_identity(owner),
                 external_id=realm_id,
-                display_name=f"QuickBooks company {realm_id}",
+                display_name=display_name,
                 tokens=tokens,
                 cipher=cipher(),
             )
@@ -220,13 +223,21 @@ def quickbooks_callback() -> ResponseReturnValue:
     return signed_in_with(user, [connection.id])
 
 
+def _company_name(realm_id: str, access_token: str) -> str | None:
+    """The company's name, or None when QuickBooks cannot tell it now: connecting goes on, and the
+    connection's first cycle asks again."""
+    try:
+        return quickbooks_company_name(runtime().settings, realm_id, access_token)
+    except ConnectorError as exc:
+        log.warning("QuickBooks company %s: its name could not be read while connecting: %s", realm_id, exc)
+        return None
+
+
 def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnValue:
     """Sign the owner in after a consent and start the new connections' first cycles."""
     _sign_in(user)
-    clock = current_app.extensions.get("arpilot_clock")
-    if clock is not None:
-        for connection_id in connection_ids:
-            clock.run_soon(connection_id)  # the owner sees their invoices now, not at the next interval
+    for connection_id in connection_ids:
+        run_cycle_soon(connection_id)  # the owner sees their invoices now, not at the next interval
     return redirect(url_for("dashboard"))
 
 

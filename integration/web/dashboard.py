@@ -9,7 +9,6 @@ connection health and the open invoices. `POST /calls/<id>/outcome` records an o
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,8 +30,10 @@ from integration.dashboard_figures import bars, line_points, polyline
 from integration.models import Organization
 from integration.policy.aging import local_today
 from integration.providers import connector_factory
+from integration.rules_store import load_rules
 from integration.web.auth import owner_required
-from integration.web.connect import PROVIDER_NAMES, now, page, runtime, signed_in_organization_id
+from integration.connections import PROVIDER_NAMES
+from integration.web.connect import now, page, runtime, signed_in_organization_id
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)
@@ -97,11 +98,12 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
         organization = session.get(Organization, organization_id)
         assert organization is not None
         today = local_today(now(), organization.timezone)
+        live = load_rules(session, organization_id).mode == "live"
     try:
         outcome, promised_on, comment = parse_outcome(
             request.form.get("outcome", ""), request.form.get("promised_on", "").strip(), request.form.get("comment", ""), today)
         logged = log_call_outcome(rt.sessions, organization_id, action_id, outcome, promised_on, comment,
-                                  connector_factory(rt.settings, rt.sessions), today)
+                                  connector_factory(rt.settings, rt.sessions), today, write_note=live)
     except CallTaskNotFound:
         return page("No such call", "This call task does not exist.", 404)
     except OutcomeError as error:
@@ -112,6 +114,8 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
     if logged.note_error:
         flash(f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
               f"{logged.note_error}", "error")
+    elif not logged.note_written:
+        flash(f"Recorded “{outcome.label}”. Observe mode: no note was written in the accounting system.", "ok")
     else:
         flash(f"Recorded “{outcome.label}” and noted it on the invoice in the accounting system.", "ok")
     return redirect(url_for("dashboard") + "#calls-heading")

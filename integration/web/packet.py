@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tempfile
 import unicodedata
@@ -69,7 +70,8 @@ def _action_rows(actions: Iterable[Action]) -> list[tuple[Any, ...]]:
 
 def _activity_rows(entries: Iterable[ActivityEntry]) -> list[tuple[Any, ...]]:
     return [
-        (e.id, e.created_at.isoformat(), e.level, e.kind, e.message, e.invoice_provider_id, e.action_id)
+        (e.id, e.created_at.isoformat(), e.level, e.kind, e.message, e.invoice_provider_id, e.action_id,
+         json.dumps(e.details, sort_keys=True, default=str) if e.details else "")
         for e in entries
     ]
 
@@ -105,7 +107,8 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
         ("calls.csv", _csv(_ACTION_HEADER, _action_rows(record.calls))),
         ("notes-and-account-actions.csv", _csv(_ACTION_HEADER, _action_rows(record.other_actions))),
         ("activity.csv", _csv(
-            ("entry_id", "at", "level", "kind", "message", "invoice_id", "action_id"), _activity_rows(record.activity),
+            ("entry_id", "at", "level", "kind", "message", "invoice_id", "action_id", "details"),
+            _activity_rows(record.activity),
         )),
     ]
 

@@ -12,6 +12,7 @@ proxy's (see `integration.web.__init__`).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -21,8 +22,11 @@ from typing import Protocol
 
 from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from redis import Redis, RedisError
 
 from integration.web.connect import page
+
+log = logging.getLogger(__name__)
 
 CONFIG_KEY = "ARPILOT_RATE_LIMITS"
 EXTENSION = "arpilot_rate_limiter"
@@ -85,8 +89,6 @@ class RedisCounter:
     """The same fixed windows in Redis (INCR + EXPIRE), shared by every web process."""
 
     def __init__(self, redis_url: str, clock: Callable[[], float] = time.time, prefix: str = "arpilot:ratelimit") -> None:
-        from redis import Redis
-
         self._redis = Redis.from_url(redis_url)
         self._clock = clock
         self._prefix = prefix
@@ -95,10 +97,15 @@ class RedisCounter:
         now = self._clock()
         window = int(now // limit.window_seconds)
         name = f"{self._prefix}:{key}:{window}"
-        with self._redis.pipeline() as pipe:
-            pipe.incr(name)
-            pipe.expire(name, limit.window_seconds + 1)
-            count, _ = pipe.execute()
+        try:
+            with self._redis.pipeline() as pipe:
+                pipe.incr(name)
+                pipe.expire(name, limit.window_seconds + 1)
+                count, _ = pipe.execute()
+        except RedisError as exc:
+            # Open, not shut: a Redis outage must not take sign-in and webhook delivery down with it.
+            log.warning("rate limit not counted, Redis is unavailable: %s", exc)
+            return None
         if count <= limit.requests:
             return None
         return (window + 1) * limit.window_seconds - now

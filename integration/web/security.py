@@ -8,7 +8,7 @@ on the embedded default (plain http on loopback) it would pin a browser to https
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -21,9 +21,22 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
 ))
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+# Every form and webhook body arpilot accepts is a few kilobytes; a larger one is refused (413) before
+# it is read, so a flood of huge bodies cannot exhaust a worker's memory.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def init_app(app: Flask, *, production: bool) -> None:
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+
+    @app.before_request
+    def _refuse_enormous_bodies() -> None:
+        # Werkzeug would hand a view an empty body instead; say 413 plainly rather than fail later
+        # with a misleading answer (a webhook "bad signature", a form "expired").
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            abort(413)
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -32,7 +32,8 @@ from integration.rules_store import load_rules, save_rules
 from integration.scoping import scoped
 from integration.snapshots import load_snapshot
 from integration.web.auth import owner_required
-from integration.web.connect import PROVIDER_NAMES, now, runtime
+from integration.connections import PROVIDER_NAMES
+from integration.web.connect import now, runtime
 from integration.web.nav import add_nav_item
 from integration.web.rules_form import (
     FIELDS,

@@ -23,6 +23,7 @@ from integration.app_context import Runtime
 from integration.db import transaction
 from integration.models import Connection, ConnectionStatus
 from integration.sync import ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
+from integration.web.soon import run_cycle_soon
 
 blueprint = Blueprint("webhooks", __name__)
 EXTENSION = "arpilot_webhooks"
@@ -139,11 +140,9 @@ def _queue(runtime: Runtime, sync_requests: SyncRequests, provider: str, changes
         )
         connections = {external_id: connection_id for external_id, connection_id in rows}
     queued = 0
-    clock = current_app.extensions.get("arpilot_clock")
     for external_id, entities in by_company.items():
         if external_id in connections:  # a company we no longer hold (disconnected) is ignored
             sync_requests.add(connections[external_id], entities)
             queued += len(entities)
-            if clock is not None:
-                clock.run_soon(connections[external_id])  # the change reaches the mirror now, not next interval
+            run_cycle_soon(connections[external_id])  # the change reaches the mirror now, not next interval
     return queued

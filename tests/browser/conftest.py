@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.browser.live import LiveArpilot, live_arpilot
-from tests.browser.tab import Tab
+from tests.browser.tab import SCREENSHOTS, Tab
 from tests.sandbox.conftest import small_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,6 +31,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}: the browser tests must run in CI (`make browser` installs chromium)")
@@ -39,10 +48,7 @@ def _unavailable(reason: str) -> None:
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's pages only, none left from an earlier one
     with sync_playwright() as playwright:
         # A plain launch runs on a fresh temporary profile, removed when the browser closes.
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -73,11 +79,16 @@ def small_live(tmp_path: Path) -> Iterator[LiveArpilot]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def keyboard_walks() -> dict[tuple[str, ...], list[str]]:
+    return {}
+
+
 @pytest.fixture
-def tab(browser, request: pytest.FixtureRequest) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+def tab(browser, keyboard_walks, request: pytest.FixtureRequest) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
-    opened = Tab(context.new_page(), request.node.name)
+    opened = Tab(context.new_page(), request.node.name, walked=keyboard_walks)
     yield opened
     context.close()
     report = getattr(request.node, "report_call", None)

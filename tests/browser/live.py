@@ -28,8 +28,8 @@ from integration.cycle import CycleSummary, cycle_once, default_deps
 from integration.db import transaction
 from integration.models import Connection, Organization
 from integration.policy.rules import Rules
-from integration.rules_store import load_rules, save_rules
 from integration.providers import connector_factory
+from integration.rules_store import load_rules, save_rules
 from integration.scenario import Scenario, generate_demo_company
 from integration.web import create_app
 

@@ -7,9 +7,6 @@ from playwright.sync_api import expect
 
 from tests.browser.flows import connect
 
-# Until the page is merged (the tests are written against the wording): remove on merge.
-pytest.importorskip("integration.web.dashboard")
-
 CALL_OUTCOMES = ("Promised to pay", "Disputed", "Paid", "No answer")
 
 

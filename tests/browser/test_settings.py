@@ -9,9 +9,6 @@ from playwright.sync_api import expect
 
 from tests.browser.flows import connect
 
-# Until the page is merged (the tests are written against the wording): remove on merge.
-pytest.importorskip("integration.web.settings")
-
 
 def open_settings(tab, live):  # type: ignore[no-untyped-def]
     connect(tab, live, "quickbooks")
@@ -36,19 +33,29 @@ def test_a_changed_setting_is_saved(tab, live) -> None:  # type: ignore[no-untyp
     assert rules.mode == "observe", "saving the rules leaves observe mode on"
 
 
-def test_a_stages_email_is_previewed_as_typed(tab, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_stages_email_preview_follows_the_typing(tab, live) -> None:  # type: ignore[no-untyped-def]
     page = open_settings(tab, live)
+    page.get_by_role("button", name="Preview the Reminder 1 email").click()
+    expect(page.get_by_role("heading", name="Preview: Reminder 1")).to_be_visible()
+    email = page.frame_locator("iframe[title='Email preview: Reminder 1']")
+    [(_, company)] = live.companies()
+    expect(email.get_by_text(company).first).to_be_visible()  # signed with the company's name until one is typed
     page.get_by_label("From name").fill("Harbor Billing Desk")
-    tab.follow(page.get_by_role("button", name=re.compile(r"Preview")).first, "settings-preview")
-    expect(page.get_by_text("Harbor Billing Desk").first).to_be_visible()
-    assert live.rules().sender.from_name != "Harbor Billing Desk", "a preview saves nothing"
+    expect(email.get_by_text("Harbor Billing Desk").first).to_be_visible()
+    tab.check("settings-preview")
+    assert live.rules().sender.from_name == "", "a preview saves nothing"
 
 
-def test_switch_to_live_mode_after_seeing_what_it_will_do(tab, live) -> None:  # type: ignore[no-untyped-def]
+def test_switch_to_live_mode_after_seeing_what_it_will_do(tab, small_live) -> None:  # type: ignore[no-untyped-def]
+    live = small_live
     page = open_settings(tab, live)
+    [summary] = live.run_cycles()  # the embedded clock's first cycle after a connect: the books are mirrored
+    assert summary.status == "observed", summary
     expect(page.get_by_label("Observe mode")).to_be_checked()
-    tab.follow(page.get_by_role("link", name="Switch to live mode"), "live-confirmation")
+    tab.follow(page.get_by_role("link", name="See what live mode would do today"), "live-confirmation")
     assert page.url == live.url("/settings/live"), page.url
+    expect(page.get_by_role("heading", name="Live mode", level=1)).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile(r"email to ")).first).to_be_visible()
     assert live.rules().mode == "observe", "the confirmation page changes nothing"
     tab.follow(page.get_by_role("button", name="Switch to live mode"), "settings-live")
     assert page.url == live.url("/settings"), page.url

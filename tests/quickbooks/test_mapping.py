@@ -163,3 +163,16 @@ def test_hold_marker_round_trip_keeps_the_owners_notes() -> None:
     assert notes.find_hold(no_terms).previous_terms_id is None
     with pytest.raises(notes.NoteTooLong):
         notes.add_hold("o" * 1990, notes.Hold(DAY, "3", "a-9"), "x")
+
+
+@pytest.mark.parametrize(("raw", "name"), [
+    ({"Id": "1", "CompanyName": "  Harbor & Pine  ", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine"),
+    ({"Id": "1", "CompanyName": "", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine LLC"),
+])
+def test_company_name_is_company_name_else_legal_name(raw: dict, name: str) -> None:
+    assert mapping.company_name(raw) == name
+
+
+def test_company_info_without_a_name_names_the_fields() -> None:
+    with pytest.raises(MalformedRecord, match="CompanyInfo 1: CompanyName and LegalName are both missing"):
+        mapping.company_name({"Id": "1", "CompanyName": " ", "Country": "US"})

@@ -118,6 +118,10 @@ def mirrored(sessions, model):  # type: ignore[no-untyped-def]
         return {row.provider_id: row for row in session.scalars(select(model))}
 
 
+def test_company_name_is_read_from_company_info(sandbox: Sandbox) -> None:
+    assert connector_for(sandbox).company_name() == "Harbor & Pine Landscaping"
+
+
 def test_full_then_incremental_sync_mirrors_the_company(sandbox: Sandbox, sessions, connection_id: int) -> None:  # type: ignore[no-untyped-def]
     ids = sandbox.company("/ids")
     connector = connector_for(sandbox)

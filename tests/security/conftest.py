@@ -1,12 +1,18 @@
-"""The security suite's figures: `tally` counts what one test tried (see tests/security/figures.py)."""
+"""The security suite's figures (`tally` counts what one test tried, see tests/security/figures.py),
+and arpilot's web app with both providers' sandboxes."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
+from integration.web import create_app
+from tests.oauth.sandbox_flow import Sandbox, running_sandbox
+from tests.oauth.xero_flow import XeroSandbox, running_xero_sandbox
 from tests.security.figures import ARTIFACT, merge
 
 
@@ -22,3 +28,12 @@ def security_figures() -> Iterator[dict[str, Counter[str]]]:
 def tally(security_figures: dict[str, Counter[str]], request: pytest.FixtureRequest) -> Counter[str]:
     """This test's counts: `tally["bad_inputs_tried"] += 1`."""
     return security_figures.setdefault(request.node.nodeid, Counter())
+
+
+@pytest.fixture
+def both(settings) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:  # type: ignore[no-untyped-def]
+    """arpilot's web app configured for the QuickBooks and the Xero sandbox at once."""
+    for quickbooks in running_sandbox():
+        for xero in running_xero_sandbox():
+            yield create_app(dataclasses.replace(settings, quickbooks=quickbooks.config, xero=xero.config,
+                                                 xero_webhook_key=xero.webhook_key)), quickbooks, xero

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
 from integration.config import Settings
@@ -90,8 +91,11 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
         payment = MirroredPayment(**on, provider_id=f"{tag}-P1", customer_provider_id=customer_pid,
                                   date=dt.date(2026, 8, 1), amount=Decimal("10.00"), currency="USD",
                                   provider_updated_at=NOW)
-        action = Action(organization_id=organization.id, **on, idempotency_key=f"{tag}-reminder-1", kind="reminder_1",
-                        target_type="invoice", target_id=invoice_pid, reason=f"{tag} reason text", payload={})
+        key = f"{tag}-call-1"
+        action = Action(organization_id=organization.id, **on, idempotency_key=key, kind="create_call_task",
+                        target_type="customer", target_id=customer_pid, reason=f"{tag} reason text",
+                        payload={"customer_id": customer_pid, "invoice_ids": [invoice_pid], "stage": "reminder_2",
+                                 "recipients": [], "idempotency_key": key, "payload": {}})
         pause = InvoicePause(**on, invoice_provider_id=invoice_pid, disputed=True, note=f"{tag} dispute note")
         override = CustomerOverride(**on, customer_provider_id=customer_pid, paused=True)
         run = CycleRun(**on, started_at=NOW, finished_at=NOW, status="done", summary={})
@@ -120,6 +124,19 @@ def signed_in(app: Flask, tenant: Tenant) -> FlaskClient:
     with client.session_transaction() as session:
         session["user_id"], session["organization_id"] = tenant.user_id, tenant.organization_id
     return client
+
+
+def csrf_token(app: Flask, client: FlaskClient) -> str:
+    """A valid token for `client`'s session, made the way a rendered form makes it."""
+    with client.session_transaction() as stored:
+        current = dict(stored)
+    with app.test_request_context():
+        session.update(current)
+        token = generate_csrf()
+        raw = session["csrf_token"]
+    with client.session_transaction() as stored:
+        stored["csrf_token"] = raw
+    return token
 
 
 # (argument name, converter) -> the tenant's value. Integer converters take arpilot's row ids,

@@ -18,11 +18,13 @@ from quickbooks.objects.invoice import Invoice as QboInvoice
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.quickbooks.mapping import MalformedRecord
 from integration.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.policy.rules import RuleError, Rules
 from integration.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.sync import REJECTED_KIND
 from integration.web import create_app
+from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.sandbox.conftest import small_scenario
@@ -88,6 +90,15 @@ def test_any_mangled_rules_json_is_valid_rules_or_a_rule_error(data: Any, tally)
         assert exc.field and str(exc).startswith(exc.field)
         return
     assert Rules.from_json(rules.to_json()) == rules  # what was accepted saves and loads exactly
+
+
+@pytest.mark.parametrize("path", ["/webhooks/quickbooks", "/webhooks/xero", "/settings", "/connections/1/disconnect"])
+def test_an_enormous_request_body_is_refused_unread(settings, path: str, tally) -> None:  # type: ignore[no-untyped-def]
+    client = create_app(settings).test_client()
+    response = client.post(path, data=b"{" + b" " * MAX_REQUEST_BYTES + b"}", content_type="application/json")
+    assert response.status_code == 413
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    tally["bad_inputs_tried"] += 1
 
 
 # --- the accounting system's records ---------------------------------------------------------
@@ -165,6 +176,10 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     # An invoice without a due date is collected as due on receipt, not dropped.
     assert "7003" in sent["ap@acme.example"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
+    # A customer without an email gets a call task instead, saying why; no email is attempted.
+    cobalt = [a for a in world.actions() if "Cobalt Dental has no email address on file, so call instead" in a.reason]
+    assert cobalt and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in cobalt)
+
     # An address that is not one: what needs it fails naming it (the reminder; QuickBooks also refuses
     # a note on an invoice whose BillEmail it finds invalid); nothing else fails.
     actions = world.actions()
@@ -213,4 +228,42 @@ def test_a_full_private_note_fails_that_note_only_and_keeps_the_owners_text(sess
         others = [a for a in world.actions() if a.kind == "add_note" and a.target_id != invoice_id]
         assert others and all(a.status == ActionStatus.DONE for a in others)
         assert world.outbox.entries(), "the reminders still went out"
+        tally["bad_inputs_tried"] += 1
+
+
+class UnreadableInvoice:
+    """The real connector, except that QuickBooks now sends invoice `bad` in a shape nobody can read."""
+
+    def __init__(self, inner: Any, bad: str) -> None:
+        self.inner, self.bad = inner, bad
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _check(self, invoice_ids: Any) -> None:
+        if self.bad in invoice_ids:
+            raise MalformedRecord(f"QuickBooks Invoice {self.bad}: Balance is not an amount: 'lots'", self.bad)
+
+    def get_invoices(self, invoice_ids: Any, **options: Any) -> Any:
+        self._check(invoice_ids)
+        return self.inner.get_invoices(invoice_ids, **options)
+
+    def get_invoice(self, invoice_id: str) -> Any:
+        self._check([invoice_id])
+        return self.inner.get_invoice(invoice_id)
+
+
+def test_an_invoice_that_turns_unreadable_fails_its_own_actions_only(sessions, tmp_path: Path, tally) -> None:  # type: ignore[no-untyped-def]
+    for world in make_world(small_scenario(TODAY), sessions, tmp_path):
+        world.set_rules({"mode": "live"})
+        bad = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()["invoices"]["inv-1003"]
+        connectors = world.deps().connectors
+        summary = world.cycle(connectors=lambda connection, organization: UnreadableInvoice(connectors(connection, organization), bad))
+        assert summary.status == "done", summary.detail
+        actions = world.actions()
+        failed = [a for a in actions if a.status == ActionStatus.FAILED]
+        assert failed and all(bad in a.payload["invoice_ids"] and "is not an amount" in (a.last_error or "") for a in failed)
+        others = [a for a in actions if bad not in a.payload.get("invoice_ids", ())]
+        assert others and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in others), \
+            [(a.kind, a.status, a.last_error) for a in others]
         tally["bad_inputs_tried"] += 1

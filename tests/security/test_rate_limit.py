@@ -8,6 +8,7 @@ import uuid
 import pytest
 from redis import Redis
 
+from integration.config import ConfigError, load_settings
 from integration.web import create_app
 from integration.web.ratelimit import (
     CONFIG_KEY,
@@ -113,3 +114,16 @@ def test_app_uses_redis_when_redis_url_is_set(settings) -> None:  # type: ignore
     app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
     assert isinstance(app.extensions[EXTENSION], RedisCounter)
     assert isinstance(create_app(settings).extensions[EXTENSION], InProcessCounter)
+
+
+def test_an_unreachable_redis_lets_requests_through(settings, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    client = tight_app(settings, RedisCounter("redis://127.0.0.1:1/0")).test_client()  # nothing listens there
+    assert all(client.get("/connect/quickbooks").status_code != 429 for _ in range(5))
+    assert "Redis is unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["one", "-1", "1.5"])
+def test_trusted_proxies_must_be_a_whole_number(tmp_path, value: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="ARPILOT_TRUSTED_PROXIES must be a whole number"):
+        load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_TRUSTED_PROXIES": value})
+    assert load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_TRUSTED_PROXIES": "1"}).trusted_proxies == 1

@@ -4,10 +4,11 @@ argument `tests/security/tenants.py` cannot fill fails until the table learns it
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
-from flask import Flask, session
-from flask.testing import FlaskClient
-from flask_wtf.csrf import generate_csrf
+from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
@@ -16,6 +17,7 @@ from integration.models import Action, Connection, ConnectionStatus, CustomerOve
 from tests.security.tenants import (
     Tenant,
     UnfillableRoute,
+    csrf_token,
     names_a_row,
     route_values,
     signed_in,
@@ -29,19 +31,6 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 @pytest.fixture
 def tenants(settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:  # type: ignore[no-untyped-def]
     return two_tenant_app(settings, database_url)
-
-
-def csrf_token(app: Flask, client: FlaskClient) -> str:
-    """A valid token for `client`'s session, made the way a rendered form makes it."""
-    with client.session_transaction() as stored:
-        current = dict(stored)
-    with app.test_request_context():
-        session.update(current)
-        token = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as stored:
-        stored["csrf_token"] = raw
-    return token
 
 
 def path_for(app: Flask, rule: Rule, values: dict[str, object], method: str) -> str:
@@ -64,8 +53,16 @@ def snapshot(app: Flask) -> dict[str, object]:
         }
 
 
+def body_text(response: TestResponse) -> str:
+    """The response as text; a ZIP download (the collections packet) as the text of its files."""
+    if response.mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            return "".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
+    return response.get_data(as_text=True)
+
+
 def shows_any(response: TestResponse, markers: tuple[str, ...]) -> list[str]:
-    text = response.get_data(as_text=True) + "".join(f"{k}: {v}" for k, v in response.headers.items())
+    text = body_text(response) + "".join(f"{k}: {v}" for k, v in response.headers.items())
     return [marker for marker in markers if marker in text]
 
 

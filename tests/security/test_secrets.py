@@ -25,8 +25,11 @@ from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, make_xero_world
+from tests.oauth.sandbox_flow import consent as quickbooks_consent
+from tests.oauth.xero_flow import consent as xero_consent
 from tests.sandbox.conftest import small_scenario
 from tests.security.capture import all_log_records, rendered
+from tests.security.tenants import csrf_token
 
 LIVE = {"mode": "live"}
 AnyWorld = World | XeroWorld
@@ -143,3 +146,43 @@ def test_rotated_keys_keep_the_cycle_working(any_world: AnyWorld) -> None:
     summary = world.cycle()
     assert summary.status in ("observed", "done"), summary.detail
     assert stored(world).access_token != before.access_token
+
+
+def test_no_secret_escapes_the_connect_and_disconnect_flows(both, tally) -> None:  # type: ignore[no-untyped-def]
+    app, quickbooks, xero = both
+    settings = app.extensions["arpilot"].settings
+    secrets = {settings.secret_key, *settings.token_encryption_keys, quickbooks.config.client_secret,
+               xero.config.client_secret, xero.webhook_key}
+    shown: list[str] = []
+
+    def keep(response) -> None:  # type: ignore[no-untyped-def]
+        shown.append(response.get_data(as_text=True))
+        shown.extend(f"{k}: {v}" for k, v in response.headers.items() if k != "Set-Cookie")
+
+    owners = {"quickbooks": app.test_client(), "xero": app.test_client()}
+    with all_log_records() as records:
+        _, params = quickbooks_consent(owners["quickbooks"])
+        keep(owners["quickbooks"].get("/connect/quickbooks/callback", query_string=params))
+        xero_params = xero_consent(owners["xero"], [xero.tenant_ids()["demo"], xero.tenant_ids()["second"]])
+        keep(owners["xero"].get("/connect/xero/callback", query_string=xero_params))
+        secrets.update((params["code"], xero_params["code"]))
+        cipher = TokenCipher(settings.token_encryption_keys)
+        with app.extensions["arpilot"].sessions() as db:
+            connections = list(db.scalars(select(Connection)))
+        assert len(connections) == 3
+        for connection in connections:
+            tokens = cipher.decrypt(connection.token_blob)  # type: ignore[arg-type]
+            secrets.update((tokens.access_token, tokens.refresh_token))
+        for provider, client in owners.items():
+            for rule in app.url_map.iter_rules():
+                if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/connect/"):
+                    keep(client.get(rule.rule))
+            for connection in (c for c in connections if c.provider == provider):
+                keep(client.post(f"/connections/{connection.id}/disconnect", data={"csrf_token": csrf_token(app, client)}))
+    logged = "\n".join(rendered(record) for record in records)
+    assert any(r.name.startswith("urllib3") for r in records), "the HTTP libraries logged nothing to check"
+    found = [(secret[:6] + "…", where) for secret in secrets
+             for where, text in (("log", logged), ("page", "\n".join(shown))) if secret in text]
+    assert not found, f"secrets found: {found}"
+    tally["log_records_searched"] += len(records)
+    tally["secrets_searched_for"] += len(secrets)

@@ -108,6 +108,7 @@ def seed_organization(sessions, name: str, realm: str, customer_name: str, *, no
                           message=actions[1].reason, customer_provider_id="58", created_at=T0 + dt.timedelta(minutes=11)),
             ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="call_outcome", level="info",
                           message=f"Call: {note}", customer_provider_id="58", invoice_provider_id="131",
+                          details={"outcome": "promised", "comment": "<i>Spoke to Jo</i> in accounts"},
                           created_at=T0 + dt.timedelta(minutes=12)),
             ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="cycle_failed", level="error",
                           message="The cycle stopped: provider down", created_at=T0 + dt.timedelta(minutes=13)),

@@ -8,7 +8,7 @@ import re
 from flask import Flask
 
 from integration.db import transaction
-from integration.models import ActivityEntry
+from integration.models import ActivityEntry, Organization
 from integration.records import FEED_PAGE_SIZE
 from tests.web.conftest import T0, Seeded, signed_in
 
@@ -16,6 +16,11 @@ from tests.web.conftest import T0, Seeded, signed_in
 def _rows(html: str) -> list[str]:
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
     return re.findall(r"<tr>(.*?)</tr>", body, re.S)
+
+
+def _without_csrf(html: str) -> str:
+    # The token carries the second it was signed in, so two pages a second apart differ there.
+    return re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token"', html)
 
 
 def test_lists_every_action_and_entry_newest_first(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
@@ -75,7 +80,7 @@ def test_another_organizations_customer_or_invoice_is_not_found(web_app: Flask, 
     foreign = client.get("/activity", query_string={"customer": theirs.customer_id})
     missing = client.get("/activity", query_string={"customer": 999_999})
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.get_data(as_text=True) == missing.get_data(as_text=True)
+    assert _without_csrf(foreign.get_data(as_text=True)) == _without_csrf(missing.get_data(as_text=True))
     assert "No such customer." in foreign.get_data(as_text=True)
     invoice = client.get("/activity", query_string={"invoice": theirs.invoice_numbers[0]})
     assert invoice.status_code == 404 and "No invoice numbered" in invoice.get_data(as_text=True)
@@ -109,3 +114,13 @@ def test_paged_never_all_at_once(web_app: Flask, two_orgs: tuple[Seeded, Seeded]
 def test_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     response = web_app.test_client().get("/activity")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_times_show_in_the_company_zone(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    with transaction(web_app.extensions["arpilot"].sessions) as db:
+        db.get(Organization, mine.organization_id).timezone = "America/Denver"  # type: ignore[union-attr]
+    html = signed_in(web_app, mine).get("/activity").get_data(as_text=True)
+    assert "When (America/Denver)" in html
+    # The first action was planned at 09:01 UTC, 02:01 in Denver (MST) on the same day.
+    assert '<time datetime="2026-11-02T09:01:00+00:00">2026-11-02 02:01</time>' in html

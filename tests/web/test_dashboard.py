@@ -27,11 +27,13 @@ from integration.models import (
     Connection,
     ConnectionStatus,
     InvoicePause,
+    MirroredCustomer,
     Organization,
     User,
 )
 from integration.web import create_app, dashboard
 from tests.cycle.conftest import World, make_world
+from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.oauth.webflow import csrf_token
 from tests.sandbox.conftest import small_scenario
 
@@ -76,10 +78,11 @@ def other_organization(sessions: sessionmaker[Session]) -> int:
         return organization.id
 
 
-def call_task(world: World, customer_name_fragment: str) -> Action:
-    ids = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()["customers"]
-    customer_id = ids["cust-02" if customer_name_fragment == "O'Brien" else "cust-03"]
-    return next(a for a in world.actions() if a.kind == "create_call_task" and a.payload["customer_id"] == customer_id)
+def call_task(world: World | XeroWorld, name_starts: str) -> Action:
+    """The call task the live cycle made for the customer whose name starts so."""
+    with world.sessions() as session:
+        customer = session.scalars(select(MirroredCustomer).where(MirroredCustomer.name.startswith(name_starts))).one()
+    return next(a for a in world.actions() if a.kind == "create_call_task" and a.payload["customer_id"] == customer.provider_id)
 
 
 class _Form(HTMLParser):
@@ -113,6 +116,7 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
     assert html.count('class="card" id="call-') == 2
     assert "O&#39;Brien\\Sons Hardware" in html and "Cobalt Dental" in html
     assert "Invoice 1003: 200.00 USD open, 25 days late" in html
+    assert re.search(r"""<a href="/settings/customers/\d+">Cobalt Dental's settings: pause, exclude, payment plan</a>""", html)
     for label in OUTCOME_BUTTONS:
         assert html.count(f">{label}</button>") == 2
     # Today's actions, the outbox (the reminder's subject), connection health.
@@ -143,7 +147,9 @@ def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world
     with live_world.sessions() as session:
         pauses = {p.invoice_provider_id: p.promise_to_pay for p in session.scalars(select(InvoicePause))}
         entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
+        recorded = session.scalars(select(ActivityEntry.invoice_provider_id).where(ActivityEntry.kind == "owner_invoice_settings")).all()
     assert pauses == dict.fromkeys(task.payload["invoice_ids"], dt.date(2026, 12, 4))
+    assert sorted(recorded) == sorted(task.payload["invoice_ids"])  # like a promise set on the settings page
     assert (entry.action_id, entry.details["outcome"], entry.details["note"]) == (task.id, "promised", "written")
     # A week on, invoice 1003 would be at past due 30; the promise holds the ladder for it.
     before = {a.id for a in live_world.actions()}
@@ -161,13 +167,17 @@ def test_dispute_and_no_answer(live_world: World, app: Flask) -> None:
     page = client.get("/").get_data(as_text=True)
     assert f'id="call-{cobalt.id}"' in page and "tried 1×" in page  # still to call, with the try in its history
     assert "Call outcome: No answer." in page
+    with transaction(live_world.sessions) as session:  # the owner had already recorded a promise on the invoice
+        session.add(InvoicePause(connection_id=live_world.connection_id, invoice_provider_id=cobalt.payload["invoice_ids"][0],
+                                 promise_to_pay=dt.date(2026, 12, 20), note="said after Christmas"))
     assert client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "disputed"}).status_code == 302
     assert f'id="call-{cobalt.id}"' not in client.get("/").get_data(as_text=True)
     note = live_world.notes()[cobalt.payload["invoice_ids"][0]]
     assert "arpilot: call to customer: no answer." in note and "customer disputes the invoice" in note
     with live_world.sessions() as session:
         pause = session.scalars(select(InvoicePause)).one()
-    assert (pause.invoice_provider_id, pause.disputed, pause.promise_to_pay) == (cobalt.payload["invoice_ids"][0], True, None)
+    assert (pause.invoice_provider_id, pause.disputed, pause.promise_to_pay, pause.note) == (
+        cobalt.payload["invoice_ids"][0], True, dt.date(2026, 12, 20), "said after Christmas")  # what stood stays
 
 
 @pytest.mark.parametrize(("form", "message"), [
@@ -218,15 +228,17 @@ def test_signed_out_posts_are_refused(live_world: World, app: Flask) -> None:
     assert app.test_client().post(f"/calls/{task.id}/outcome", data={"outcome": "paid"}).status_code == 401
 
 
-def test_needs_reconnect_banner_links_to_the_right_provider(live_world: World, app: Flask) -> None:
+@pytest.mark.parametrize(("provider", "name"), [("quickbooks", "QuickBooks"), ("xero", "Xero")])
+def test_needs_reconnect_banner_links_to_the_right_provider(live_world: World, app: Flask, provider: str, name: str) -> None:
     with transaction(live_world.sessions) as session:
         connection = session.get(Connection, live_world.connection_id)
         assert connection is not None
         connection.status, connection.status_reason = ConnectionStatus.NEEDS_RECONNECT, "the grant was revoked"
+        connection.provider = provider  # the page reads only the row: the same company as if it were on Xero
     html = sign_in(app, live_world.organization_id).get("/").get_data(as_text=True)
     banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', html, re.S)
-    assert banner is not None and "needs to be reconnected" in banner.group(1)
-    assert '<a class="btn" href="/connect/quickbooks">Reconnect QuickBooks</a>' in banner.group(1)
+    assert banner is not None and "needs to be reconnected" in banner.group(1) and "the grant was revoked" in banner.group(1)
+    assert f'<a class="btn" href="/connect/{provider}">Reconnect {name}</a>' in banner.group(1)
 
 
 def own_csrf_token(app: Flask, client: FlaskClient) -> str:
@@ -280,3 +292,35 @@ def test_a_double_submit_records_the_call_once(live_world: World, app: Flask) ->
     with live_world.sessions() as session:
         assert len(session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).all()) == 1
         assert session.scalars(select(InvoicePause)).all() == []
+
+
+def test_on_xero_the_outcome_goes_into_the_invoices_history(
+    sessions: sessionmaker[Session], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for xero in make_xero_world(small_scenario(NOW.date()), sessions, tmp_path):
+        xero.set_rules({"mode": "live"})
+        assert xero.cycle().status == "done"
+        monkeypatch.setattr(dashboard, "now", xero.clock.now)
+        app = create_app(dataclasses.replace(xero.settings, database_url=database_url))
+        client = sign_in(app, xero.organization_id)
+        assert "<td>Xero</td>" in client.get("/").get_data(as_text=True)
+        task = call_task(xero, "Cobalt")
+        form = {"csrf_token": csrf_token(client), "outcome": "promised", "promised_on": "2026-12-01"}
+        assert client.post(f"/calls/{task.id}/outcome", data=form).status_code == 302
+        history = xero.history()[task.payload["invoice_ids"][0]]
+        assert any("customer promised to pay by 2026-12-01" in record["Details"] for record in history)
+
+
+def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_books(live_world: World, app: Flask) -> None:
+    live_world.set_rules({"mode": "observe"})  # the owner went back to observe mode after a live cycle
+    task = call_task(live_world, "Cobalt")
+    client = sign_in(app, live_world.organization_id)
+    notes = live_world.notes()
+    form = {"csrf_token": csrf_token(client), "outcome": "promised", "promised_on": "2026-12-01"}
+    assert client.post(f"/calls/{task.id}/outcome", data=form).status_code == 302
+    assert "Observe mode: no note was written in the accounting system." in client.get("/").get_data(as_text=True)
+    assert live_world.notes() == notes
+    with live_world.sessions() as session:
+        entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
+        pause = session.scalars(select(InvoicePause)).one()
+    assert entry.details["note"] == "not written: observe mode" and pause.promise_to_pay == dt.date(2026, 12, 1)

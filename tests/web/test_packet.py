@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import pytest
@@ -42,7 +43,9 @@ def test_packet_holds_every_item_of_the_customer(web_app: Flask, two_orgs: tuple
     assert [int(r["action_id"]) for r in _table(archive, "notes-and-account-actions.csv")] == [a4, a5]
     emails = _table(archive, "emails.csv")
     assert (emails[1]["reason"], emails[1]["status"], emails[1]["reference"]) == ("two invoices past due: one email", "done", "email:m2")
-    assert [int(r["entry_id"]) for r in _table(archive, "activity.csv")] == list(mine.entry_ids[:3])  # not the cycle's
+    activity = _table(archive, "activity.csv")
+    assert [int(r["entry_id"]) for r in activity] == list(mine.entry_ids[:3])  # not the cycle's
+    assert json.loads(activity[2]["details"]) == {"outcome": "promised", "comment": "<i>Spoke to Jo</i> in accounts"}
     index = archive.read("index.html").decode()
     for text in (*mine.invoice_numbers, "two invoices past due: one email", "14 days late: call the customer",
                  "dispute noted", "60 days overdue: credit hold", "2026-11-30", "Wrong quantity", "ap@example.com"):
@@ -55,6 +58,7 @@ def test_html_in_names_and_notes_is_escaped(web_app: Flask, two_orgs: tuple[Seed
     index = _download(web_app, mine).read("index.html").decode()
     assert "Acme &lt;b&gt;Tools&lt;/b&gt; &amp; Co" in index and "<b>Tools</b>" not in index
     assert "&lt;script&gt;alert(" in index and "<script>" not in index
+    assert "&lt;i&gt;Spoke to Jo&lt;/i&gt; in accounts" in index and "<i>" not in index  # the call's comment
     page = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}").get_data(as_text=True)
     assert "Acme &lt;b&gt;Tools&lt;/b&gt;" in page and "<script>alert" not in page
 
@@ -97,13 +101,17 @@ def test_another_organizations_customer_is_404_like_a_missing_one(web_app: Flask
         assert foreign.data == missing.data and b"Rival" not in foreign.data
 
 
-def test_customer_page_links_the_packet(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_customer_pages_link_the_packet(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
     page = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in html
     assert f'href="/activity?customer={mine.customer_id}"' in html
+    assert f'href="/settings/customers/{mine.customer_id}"' in html
+    settings_page = signed_in(web_app, mine).get(f"/settings/customers/{mine.customer_id}").get_data(as_text=True)
+    assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in settings_page
+    assert f'href="/customers/{mine.customer_id}"' in settings_page
 
 
 def test_packet_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:

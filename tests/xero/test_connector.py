@@ -107,6 +107,10 @@ def test_customer_read_uses_the_organisation_currency_when_the_contact_has_none(
     assert any(e.path.startswith("/api.xro/2.0/Organisation") for e in server.requests("GET"))
 
 
+def test_company_name_is_the_organisation_name(connector: XeroConnector) -> None:
+    assert connector.company_name() == "Demo"
+
+
 # --- write-back ------------------------------------------------------------------------------------
 
 def note(action: str, text: str = "Reminder 1 sent") -> Note:

@@ -20,7 +20,7 @@ from connectors.quickbooks.sandbox import errors, writes
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
 from connectors.quickbooks.sandbox.company import Company
 from connectors.quickbooks.sandbox.errors import QboFault
-from connectors.quickbooks.sandbox.schema import BY_PATH, ENTITIES
+from connectors.quickbooks.sandbox.schema import BY_PATH, ENTITIES, READABLE_BY_PATH
 from connectors.sandbox.idempotency import StoredResponse
 from connectors.sandbox.limits import Limit
 from connectors.sandbox.tokens import TokenRejected
@@ -141,7 +141,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
 
     @bp.get("/<entity_path>/<entity_id>")
     def read(realm: str, entity_path: str, entity_id: str):  # type: ignore[no-untyped-def]
-        spec = BY_PATH.get(entity_path)
+        spec = READABLE_BY_PATH.get(entity_path)
         if spec is None:
             raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
                                   f"Operation {entity_path} is not supported by the sandbox", status=400)

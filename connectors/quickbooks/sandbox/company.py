@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from connectors.quickbooks.sandbox import errors
 from connectors.quickbooks.sandbox.evaluate import QueryError, parse_instant, run_query
 from connectors.quickbooks.sandbox.query import QuerySyntaxError, parse_query
-from connectors.quickbooks.sandbox.schema import ENTITIES, EntitySpec
+from connectors.quickbooks.sandbox.schema import COMPANY_INFO, ENTITIES, READABLE, EntitySpec
 from connectors.sandbox.clock import SandboxClock
 
 ZERO = Decimal("0")
@@ -49,6 +49,9 @@ class Company:
     email: str
     clock: SandboxClock
     link_base: str = "http://127.0.0.1"
+    country: str = "US"
+    locale: str = "en_US"
+    opened: dt.datetime | None = None  # when the books were started: CompanyInfo's CreateTime
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
     deleted: dict[str, dict[str, dt.datetime]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
     sent_emails: list[SentEmail] = field(default_factory=list)
@@ -97,6 +100,11 @@ class Company:
         return record
 
     def read(self, entity: str, entity_id: str, *, include: frozenset[str] = frozenset()) -> dict[str, Any]:
+        if entity == COMPANY_INFO.name:
+            # Intuit documents the read as `companyinfo/<realm id>`, though the record's Id is "1".
+            if entity_id != self.realm_id:
+                raise errors.not_found(entity, entity_id)
+            return self.company_info()
         return self.render(entity, self.stored(entity, entity_id), include=include)
 
     def query(self, text: str, *, include: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -104,10 +112,13 @@ class Company:
             parsed = parse_query(text)
         except QuerySyntaxError as exc:
             raise errors.query_error(str(exc)) from exc
-        spec = ENTITIES.get(parsed.entity)
+        spec = READABLE.get(parsed.entity)
         if spec is None:
             raise errors.query_error(f"Invalid context declaration : {parsed.entity}")
-        rows = [self.render(spec.name, r, include=include) for r in self.entities[spec.name].values()]
+        if spec is COMPANY_INFO:
+            rows = [self.company_info()]
+        else:
+            rows = [self.render(spec.name, r, include=include) for r in self.entities[spec.name].values()]
         try:
             return run_query(parsed, spec, rows, self.tz)
         except QueryError as exc:
@@ -148,6 +159,22 @@ class Company:
         if renderer is not None:
             renderer(self, record, out, include)
         return out
+
+    def company_info(self) -> dict[str, Any]:
+        """The company's CompanyInfo as QuickBooks renders it (Finance.xsd; empty optional parts left out)."""
+        opened = self.opened or self.now()
+        address = {"Id": "1", "Country": self.country}
+        email = {"Address": self.email}
+        return {
+            "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,
+            "CompanyName": self.name, "LegalName": self.name,
+            "CompanyAddr": address, "CustomerCommunicationAddr": address, "LegalAddr": address,
+            "CustomerCommunicationEmailAddr": email, "Email": email,
+            "CompanyStartDate": opened.astimezone(self.tz).date().isoformat(),
+            "FiscalYearStartMonth": "January", "Country": self.country,
+            "SupportedLanguages": self.locale.split("_")[0],
+            "MetaData": {"CreateTime": self.stamp(opened), "LastUpdatedTime": self.stamp(opened)},
+        }
 
     def invoice_total(self, record: dict[str, Any]) -> Decimal:
         if record.get("_voided"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 TRANSACTION = "transaction"
 NAME_LIST = "name_list"
+SETTINGS = "settings"  # one per company, read and queried, never created or deleted
 
 _META = {"MetaData.CreateTime": "datetime", "MetaData.LastUpdatedTime": "datetime"}
 
@@ -54,5 +55,17 @@ PAYMENT = EntitySpec(
                "PaymentMethodRef", "DepositToAccountRef"}),
 )
 
+# The company's own record (Finance.xsd `CompanyInfo`): read at `companyinfo/<realm id>` and by
+# `select * from CompanyInfo`; the sandbox takes no writes to it.
+COMPANY_INFO = EntitySpec(
+    "CompanyInfo", SETTINGS,
+    {"Id": "id", "CompanyName": "string", "LegalName": "string", "Country": "string", **_META},
+    frozenset(),
+)
+
+# Entities that are written, synced (CDC) and batched.
 ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT)}
 BY_PATH: dict[str, EntitySpec] = {spec.name.lower(): spec for spec in ENTITIES.values()}
+# Everything the query and read endpoints serve.
+READABLE: dict[str, EntitySpec] = {**ENTITIES, COMPANY_INFO.name: COMPANY_INFO}
+READABLE_BY_PATH: dict[str, EntitySpec] = {spec.name.lower(): spec for spec in READABLE.values()}
