@@ -32,12 +32,15 @@ demo: install
 test: install browser
 	$(BIN)/python -m pytest
 
-# The fault-injection and crash suite; its figures (faults injected, crashes survived, duplicates
-# found) land in test-artifacts/reliability.json, whose totals the README's Reliability section quotes.
+# The fault-injection, crash, security, bad-input and fuzzing suites; their figures land in
+# test-artifacts/reliability.json, whose totals the README's Reliability section quotes.
 reliability: install
 	rm -f test-artifacts/reliability.json
-	$(BIN)/python -m pytest -q tests/reliability
-	$(BIN)/python -c "import json; print(json.dumps(json.load(open('test-artifacts/reliability.json'))['totals'], indent=2))"
+	$(BIN)/python -m pytest -q tests/reliability tests/security
+	$(BIN)/python bench/reliability_report.py
+# Sizes: BENCH_SYNC_INVOICES=2000 make bench (see bench/run.py), or make bench BENCH_ARGS="--sync-invoices 2000".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Known vulnerabilities in the installed dependencies (PyPI's advisory data, over the network).
 # --strict: a dependency that could not be checked fails the audit instead of passing unchecked.

@@ -23,6 +23,14 @@ def at_most(name: str, value: float, unit: str, limit: float, target: str) -> Fi
     return Figure(name, value, unit, target, value <= limit)
 
 
+def at_least(name: str, value: float, unit: str, floor: float, target: str) -> Figure:
+    return Figure(name, value, unit, target, value >= floor)
+
+
+def exactly(name: str, value: float, unit: str, expected: float) -> Figure:
+    return Figure(name, value, unit, f"= {expected:,}", value == expected)
+
+
 def info(name: str, value: float, unit: str) -> Figure:
     return Figure(name, value, unit, "-", None)
 

@@ -17,6 +17,7 @@ import argparse
 import cProfile
 import pstats
 import datetime as dt
+import json
 import random
 import resource
 import sys
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--paid-per-customer", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of decide instead of timing it")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line (for bench/run.py)")
     args = parser.parse_args()
     if args.customers < 1 or args.invoices < args.customers:
         parser.error("--invoices must be at least --customers, and --customers at least 1")
@@ -100,6 +102,10 @@ def main() -> None:
     actions = decide(snapshot, rules, NOW)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    if args.json:
+        print(json.dumps({"open_invoices": open_count, "per_cpu_second": open_count / cpu,
+                          "per_wall_second": open_count / elapsed, "peak_mb": peak_mb, "actions": len(actions)}))
+        return
     print(f"decide: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(actions):,} actions")
     print(f"throughput: {open_count / elapsed:,.0f} open invoices/s wall; "
           f"one core: {open_count / cpu:,.0f} open invoices per CPU second (target >= 250,000)")

@@ -69,7 +69,8 @@ class BenchWorld:
             "QUICKBOOKS_ENVIRONMENT": f"{self.qbo_url}/.well-known/openid_configuration",
             "XERO_CLIENT_ID": xero.client_id, "XERO_CLIENT_SECRET": xero.client_secret,
             "XERO_IDENTITY_URL": self.xero_url, "XERO_API_URL": self.xero_url,
-            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            # A database of its own, so its rate-limit buckets never mix with other runs on the same Redis.
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         }
 
     def worker_command(self, *args: str) -> list[str]:

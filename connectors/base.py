@@ -300,8 +300,10 @@ class Connector(Protocol):
         """Read one invoice as it is now at the provider."""
         ...
 
-    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
-        """Read many invoices as they are now, in as few calls as the provider allows; ids not found are absent."""
+    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
+        """Read many invoices as they are now, in as few calls as the provider allows; ids not found are absent.
+        `pay_links`: the ids whose pay link is wanted (None: all); a provider that needs a call per
+        link (Xero) may leave the others' `pay_link` None."""
         ...
 
     def get_customer(self, customer_id: str) -> Customer:

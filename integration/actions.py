@@ -159,26 +159,29 @@ class _PreconditionReads:
     did not cover, reads the next window.
     """
 
-    def __init__(self, connector: Connector, upcoming: Sequence[tuple[int, Sequence[str]]]) -> None:
+    def __init__(self, connector: Connector, upcoming: Sequence[tuple[int, Sequence[str], bool]]) -> None:
         self._connector = connector
-        self._upcoming = list(upcoming)  # (action id, invoice ids) in execution order
-        self._position = {action_id: n for n, (action_id, _) in enumerate(self._upcoming)}
+        self._upcoming = list(upcoming)  # (action id, invoice ids, whether it emails pay links) in execution order
+        self._position = {action_id: n for n, (action_id, _, _) in enumerate(self._upcoming)}
         self._fresh: dict[str, Invoice | None] = {}  # None: the provider no longer has it
         self._window_end = 0
 
     def take(self, action_id: int, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
         position = self._position.get(action_id, len(self._upcoming))
         if position >= self._window_end or any(i not in self._fresh for i in invoice_ids):
-            window = self._upcoming[position + 1 : position + READ_AHEAD]
-            wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids in window for i in ids)]))
+            window = self._upcoming[position : position + READ_AHEAD]
+            wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids, _ in window for i in ids)]))
+            # Pay links only for the emails that show them (a call per invoice on Xero); an action
+            # outside the plan (none today) gets them all rather than go without.
+            links = None if position >= len(self._upcoming) else {i for _, ids, emails in window if emails for i in ids}
             window_end = position + READ_AHEAD
             try:
-                found = self._connector.get_invoices(wanted)
+                found = self._connector.get_invoices(wanted, pay_links=links)
             except UnreadableRecord:
                 # One invoice of the window cannot be read: read this action's own alone, so the
                 # error fails the actions on that invoice and no others.
                 wanted, window_end = list(dict.fromkeys(invoice_ids)), position + 1
-                found = self._connector.get_invoices(wanted)
+                found = self._connector.get_invoices(wanted, pay_links=links)
             self._fresh = {i: found.get(i) for i in wanted}
             self._window_end = window_end
         return {i: self._fresh[i] for i in invoice_ids}
@@ -214,7 +217,7 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             .order_by(Action.id)
         ).all()
     reads = _PreconditionReads(effects.connector, [
-        (a.id, a.payload.get("invoice_ids") or []) for a in due
+        (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
         if ActionKind(a.kind) in _CHECKS_INVOICES and not _waiting(a.status, a.not_before, now)
     ])
     for action_id in (a.id for a in due):
@@ -228,6 +231,11 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             row.attempts += 1
         _perform(sessions, action_id, effects, report, recovering, reads)
     return report
+
+
+def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
+    """Whether the action's email shows its invoices' pay links (arpilot's own reminder email)."""
+    return ActionKind(kind) is ActionKind.SEND_REMINDER and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
 
 
 def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datetime) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from connectors.base import (
@@ -92,8 +92,9 @@ class QuickBooksConnector:
         raw = self.client.read("Invoice", invoice_id, {"include": "invoiceLink"})
         return mapping.invoice(raw, self.home_currency)
 
-    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
-        """One `Id IN (...)` query per 1000 ids. Each copy read is also kept as the version a note
+    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
+        """One `Id IN (...)` query per 1000 ids, pay links included (they cost nothing extra, so
+        `pay_links` changes nothing here). Each copy read is also kept as the version a note
         written next starts from, so that note costs its write alone (a stale copy meets 5010 and
         is read again, see `_sparse_update`)."""
         ids = list(dict.fromkeys(invoice_ids))

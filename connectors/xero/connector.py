@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,16 +217,19 @@ class XeroConnector:
     def get_invoice(self, invoice_id: str) -> Invoice:
         return self._with_pay_link(invoice_from_xero(self._raw_invoice(invoice_id)))
 
-    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
         """GET /Invoices?IDs=… per 100 ids (a URL of 100 GUIDs stays well under Xero's limits), plus
-        the online-invoice link of each open one, which only the per-invoice endpoint gives."""
+        the online-invoice link of each open one in `pay_links` (None: all): only the per-invoice
+        endpoint gives it, a call per invoice, so it is fetched only where a reminder will carry it."""
         ids = list(dict.fromkeys(invoice_ids))
         found: dict[str, Invoice] = {}
         for start in range(0, len(ids), IDS_PER_READ):
             chunk = ids[start : start + IDS_PER_READ]
             body = self.client.call("get_invoices", i_ds=chunk, page=1, page_size=MAX_PAGE_SIZE)
             for raw in _records(body, "Invoices"):
-                invoice = self._with_pay_link(invoice_from_xero(raw))
+                invoice = invoice_from_xero(raw)
+                if pay_links is None or invoice.provider_id in pay_links:
+                    invoice = self._with_pay_link(invoice)
                 found[invoice.provider_id] = invoice
         return found
 

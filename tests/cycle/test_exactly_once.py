@@ -50,10 +50,10 @@ class _BeforeGetInvoice:
         self.hook(invoice_id)
         return self.inner.get_invoice(invoice_id)
 
-    def get_invoices(self, invoice_ids):  # type: ignore[no-untyped-def]
+    def get_invoices(self, invoice_ids, **options):  # type: ignore[no-untyped-def]
         for invoice_id in invoice_ids:
             self.hook(invoice_id)
-        return self.inner.get_invoices(invoice_ids)
+        return self.inner.get_invoices(invoice_ids, **options)
 
 
 def _cycle_with_hook(world: World, hook: Callable[[str], None]):  # type: ignore[no-untyped-def]

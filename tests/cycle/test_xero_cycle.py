@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from connectors.xero.conformance import load_spec
@@ -72,3 +73,10 @@ def test_get_invoices_matches_single_reads_and_leaves_out_the_unknown(xero_world
     found = connector.get_invoices([*ids, unknown])
     assert sorted(found) == sorted(ids)
     assert all(found[i] == connector.get_invoice(i) for i in ids)
+    linked = {i for i in ids if found[i].pay_link}
+    assert linked, "the demo company's first invoices include open ones"
+    xero_world.admin("DELETE", "/requests")
+    partial = connector.get_invoices(ids, pay_links=set(sorted(linked)[:1]))
+    assert {i for i in ids if partial[i].pay_link} == set(sorted(linked)[:1])
+    assert all(dataclasses.replace(partial[i], pay_link=found[i].pay_link) == found[i] for i in ids)
+    assert xero_world.admin("GET", "/requests").json()["total"] == 2  # one IDs read, one online-invoice link

@@ -244,9 +244,9 @@ class UnreadableInvoice:
         if self.bad in invoice_ids:
             raise MalformedRecord(f"QuickBooks Invoice {self.bad}: Balance is not an amount: 'lots'", self.bad)
 
-    def get_invoices(self, invoice_ids: Any) -> Any:
+    def get_invoices(self, invoice_ids: Any, **options: Any) -> Any:
         self._check(invoice_ids)
-        return self.inner.get_invoices(invoice_ids)
+        return self.inner.get_invoices(invoice_ids, **options)
 
     def get_invoice(self, invoice_id: str) -> Any:
         self._check([invoice_id])

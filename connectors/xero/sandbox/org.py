@@ -73,6 +73,8 @@ class Organisation:
     listeners: list[ChangeListener] = field(default_factory=list)
     link_base: str = "http://127.0.0.1"
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _payments_by_invoice: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _payment_index_seen: set[str] = field(default_factory=set, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,7 +102,17 @@ class Organisation:
 
     # -- derived money ---------------------------------------------------------------------------
     def invoice_payments(self, invoice_id: str) -> list[dict[str, Any]]:
-        return [p for p in self.payments.values() if p["_invoice"] == invoice_id and p["Status"] == "AUTHORISED"]
+        return [p for p in self._payments_of(invoice_id) if p["Status"] == "AUTHORISED"]
+
+    def _payments_of(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Payments by invoice, indexed as they are added (payments are never removed, only their
+        Status changes): a scan of every payment per invoice made a 100,000-invoice listing quadratic."""
+        if len(self._payment_index_seen) != len(self.payments):
+            for payment_id, payment in self.payments.items():
+                if payment_id not in self._payment_index_seen:
+                    self._payment_index_seen.add(payment_id)
+                    self._payments_by_invoice.setdefault(payment["_invoice"], []).append(payment)
+        return self._payments_by_invoice.get(invoice_id, [])
 
     def invoice_total(self, record: dict[str, Any]) -> Decimal:
         return sum((Decimal(line["LineAmount"]) for line in record["LineItems"]), ZERO)

@@ -1,0 +1,99 @@
+"""`make bench`: every benchmark of the scale-out issue, one table, and bench/results/latest.json.
+
+    .venv/bin/python bench/run.py [--sync-invoices N] [--cycle-invoices N] [--cycle-connections N]
+                                  [--xero-cycle-connections N] [--workers 4] [--latency-ms 100]
+                                  [--policy-invoices N] [--mirror-rows N]
+
+Every size also reads an environment variable (BENCH_SYNC_INVOICES, BENCH_CYCLE_INVOICES,
+BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_WORKERS, BENCH_LATENCY_MS,
+BENCH_POLICY_INVOICES, BENCH_MIRROR_ROWS), so `make bench BENCH_SYNC_INVOICES=2000 ...` gives a
+quick run. The defaults are the issue's sizes; the table's header says when a run used smaller ones.
+Needs PostgreSQL and Redis on loopback, as the production topology does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import cycle_bench, mirror_upserts, sync_bench  # noqa: E402
+from bench.figures import Figure, at_least, save, table  # noqa: E402
+from bench.world import bench_world  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+POLICY_TARGET = 250_000  # open invoices per CPU second (the policy issue)
+ISSUE_SIZES = {"sync_invoices": 100_000, "cycle_invoices": 2_000, "cycle_connections": 200,
+               "xero_cycle_connections": 0, "policy_invoices": 1_000_000, "mirror_rows": 100_000}
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+
+    def size(name: str, default: int, what: str) -> None:
+        env = f"BENCH_{name.upper()}"
+        value = int(os.environ.get(env) or default)
+        if value < 0:
+            parser.error(f"{env} must not be negative")
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value, help=f"{what} (env {env}, default {default})")
+
+    size("sync_invoices", 100_000, "invoices of the company synced in (a) and (b)")
+    size("cycle_invoices", 2_000, "invoices of each company in (c)")
+    size("cycle_connections", 200, "QuickBooks connections in (c)")
+    size("xero_cycle_connections", 0, "Xero connections in (c), besides the QuickBooks ones")
+    size("workers", 4, "RQ worker processes in (c)")
+    size("latency_ms", 100, "latency added to every sandbox API answer")
+    size("policy_invoices", 1_000_000, "open invoices decided in (d)")
+    size("mirror_rows", 100_000, "rows upserted per database in the mirror figures")
+    args = parser.parse_args(argv)
+    if args.workers < 1 or args.sync_invoices < 100 or args.cycle_invoices < 1:
+        parser.error("need at least 1 worker, 100 invoices to sync and 1 invoice per cycle company")
+    return args
+
+
+def policy_figures(invoices: int) -> list[Figure]:
+    customers = max(1, invoices // 20)
+    child = subprocess.run([sys.executable, str(Path(__file__).with_name("policy.py")), "--invoices", str(invoices),
+                            "--customers", str(customers), "--json"], capture_output=True, text=True, timeout=3600)
+    if child.returncode != 0:
+        raise RuntimeError(f"bench/policy.py failed: {child.stderr[-3000:]}")
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    label = f"(d) policy: decide over {report['open_invoices']:,} open invoices"
+    return [at_least(f"{label}, per CPU second", round(report["per_cpu_second"]), "invoices/s", POLICY_TARGET,
+                     f">= {POLICY_TARGET:,}"),
+            Figure(f"{label}: peak RSS", round(report["peak_mb"]), "MB", "< 1,536 MB", report["peak_mb"] < 1536)]
+
+
+def header(args: argparse.Namespace, seconds: float) -> str:
+    used = {name: getattr(args, name) for name in ISSUE_SIZES}
+    smaller = [f"{name} {used[name]:,} (issue: {ISSUE_SIZES[name]:,})" for name in ISSUE_SIZES if used[name] < ISSUE_SIZES[name]]
+    sizes = "REDUCED SIZES: " + "; ".join(smaller) if smaller else "the issue's sizes"
+    return (f"arpilot benchmarks ({sizes}); both sandboxes with {args.latency_ms} ms latency and their documented "
+            f"limits; {args.workers} workers; {seconds / 60:.1f} minutes in all")
+
+
+def main(argv: list[str]) -> None:
+    args = _arguments(argv)
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    for kind in ("sqlite", "postgresql"):
+        figures += mirror_upserts.measure(kind, args.mirror_rows)
+    with bench_world(latency_ms=args.latency_ms) as world:
+        for provider in ("quickbooks", "xero"):
+            figures += sync_bench.measure(world, provider, args.sync_invoices)
+        connections = {"quickbooks": args.cycle_connections, "xero": args.xero_cycle_connections}
+        figures += cycle_bench.measure(world, connections, args.cycle_invoices, args.workers, args.latency_ms)
+    figures += policy_figures(args.policy_invoices)
+    save(figures, RESULTS)
+    print(table(figures, header(args, time.perf_counter() - started)))
+    print(f"\n(figures also in {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
