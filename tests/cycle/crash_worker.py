@@ -32,14 +32,18 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from sqlalchemy import Engine
 
 import integration.cycle as cycle_module
 from connectors.base import Page, SyncRequest
 from integration.app_context import Runtime
 from integration.cycle import CycleDeps, cycle_once
+from integration.locks import ConnectionLocked, connection_lock
 from integration.providers import connector_factory
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
@@ -127,6 +131,18 @@ def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: i
     )
     summary = cycle_once(deps, connection_id)
     print(f"finished {summary.status} {summary.detail}", flush=True)
+
+
+def wait_until_released(engine: Engine, connection_id: int, attempts: int = 200) -> None:
+    """For the test after a kill: PostgreSQL ends a killed client's session, and with it the
+    connection's advisory lock, moments after the kill rather than at once."""
+    for _ in range(attempts):
+        try:
+            with connection_lock(engine, connection_id):
+                return
+        except ConnectionLocked:
+            time.sleep(0.05)
+    raise AssertionError(f"connection {connection_id} stayed locked after its worker was killed")
 
 
 def _run(args: list[str]) -> None:

@@ -22,6 +22,7 @@ from oauth.crypto import TokenCipher
 from integration.connections import load_tokens
 from integration.models import Connection
 from tests.cycle.conftest import NOW, World
+from tests.cycle.crash_worker import wait_until_released
 
 LIVE = {"mode": "live"}
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,7 @@ def test_worker_killed_mid_execution_then_rerun(world: World, point: str, count:
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert any(a.status == ActionStatus.IN_FLIGHT for a in world.actions()), "killed while an action was in flight"
+    wait_until_released(world.sessions.kw["bind"], world.connection_id)
 
     summary = world.cycle()
     assert summary.status == "done", summary.detail

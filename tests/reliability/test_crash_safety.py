@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.models import ConnectionStatus
 from tests.cycle.conftest import NOW, World, make_world
-from tests.cycle.crash_worker import POINTS
+from tests.cycle.crash_worker import POINTS, wait_until_released
 from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.reliability.books import Books, assert_mirror_consistent, exactly_once_findings, waiting_until
 from tests.reliability.conftest import Figures
@@ -149,6 +149,7 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
         assert PHASES <= hit and hit & REFRESH, f"every phase was hit on {provider}: {kills}"
 
     for item in both:  # the clean run
+        wait_until_released(item.sessions.kw["bind"], item.connection_id)
         summary = item.cycle()
         assert summary.status == "done", (item.provider, summary.detail)
         _assert_exactly_once(item, figures)
@@ -182,6 +183,7 @@ def test_a_crash_inside_intuits_rotation_window_asks_for_a_reconnect_and_loses_n
                            cwd=ROOT, env=_environment([books]), capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL and child.stdout.split()[-1] == "rotated", child.stderr[-2000:]
     figures.crashes_survived += 1
+    wait_until_released(books.sessions.kw["bind"], books.connection_id)
 
     stopped = books.cycle()
     assert stopped.status == "stopped" and "reconnect" in stopped.detail, stopped.detail
@@ -202,6 +204,7 @@ def test_a_note_written_just_before_a_crash_is_not_written_again_after_the_idemp
                            cwd=ROOT, env=_environment([books]), capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     figures.crashes_survived += 1
+    wait_until_released(books.sessions.kw["bind"], books.connection_id)
     books.clock.advance(dt.timedelta(minutes=30))
     assert books.cycle().status == "done"
     _assert_exactly_once(books, figures)
