@@ -50,6 +50,13 @@ def table(figures: list[Figure], header: str) -> str:
     return "\n".join(lines)
 
 
+def load(path: Path) -> list[Figure]:
+    """The figures `save` wrote; none when there is no file yet."""
+    if not path.exists():
+        return []
+    return [Figure(**item) for item in json.loads(path.read_text())]
+
+
 def save(figures: list[Figure], path: Path) -> None:
     """Written whole then renamed, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
