@@ -160,8 +160,8 @@ class Company:
 
     def _candidates(self, query: Query, spec: EntitySpec) -> tuple[Iterable[dict[str, Any]], bool]:
         """The stored records a query scans, and whether they come in its order: ordered by Id (the
-        default) or a MetaData time, ascending, it walks a sorted index from the lower bound its own
-        WHERE sets on that field, so the scan ends with the page."""
+        default) or a MetaData time, ascending, it walks a sorted index (from the lower bound its own
+        WHERE sets on that time), so the scan ends with the page."""
         orders = query.order_by or (Order("Id"),)
         records = self.entities[spec.name]
         path = orders[0].field
@@ -172,7 +172,8 @@ class Company:
         keys, ordered = self._indexed(("order", spec.name, path), spec.name, lambda: self._sorted(spec.name, path, kind))
         start = 0
         for condition in query.where:
-            if condition.field == path and condition.op in (">=", ">", "="):
+            # Only instants compare the way they sort: ids sort as numbers but compare as text.
+            if condition.field == path and kind == "datetime" and condition.op in (">=", ">", "="):
                 try:
                     start = max(start, bisect_left(keys, (literal_key(condition, kind, self.tz),)))
                 except QueryError:
