@@ -5,9 +5,7 @@
 
 Everything else comes from the environment, as for `arpilot worker` (DATABASE_URL, ARPILOT_VAR_DIR,
 QUICKBOOKS_ENVIRONMENT, XERO_*, REDIS_URL). The JSON line carries the seconds spent and `maxrss_mb`,
-the process's own peak resident set: VmHWM of /proc/self/status. Not ru_maxrss: Linux carries that
-over fork and exec, so a worker started by the bench (which holds both sandboxes' companies) reported
-the bench's size, 610 and 971 MB at 100,000 invoices, while the worker itself stayed near 120 MB.
+the process's own peak resident set (`bench.figures.peak_rss_mb`).
 """
 
 from __future__ import annotations
@@ -18,19 +16,12 @@ import sys
 import time
 from typing import Any
 
+from bench.figures import peak_rss_mb
 from integration.cycle import process_runtime
 from integration.db import transaction
 from integration.models import Connection, Organization
 from integration.providers import connector_factory
 from integration.sync import sync_connection
-
-
-def _peak_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status: the benchmarks measure memory on Linux only")
 
 
 def sync(connection_id: int) -> dict[str, Any]:
@@ -45,7 +36,7 @@ def sync(connection_id: int) -> dict[str, Any]:
     started = time.perf_counter()
     result = sync_connection(runtime.sessions, connection_id, connector, dt.datetime.now(dt.UTC))
     return {"seconds": time.perf_counter() - started, "pages": result.pages, "upserted": result.upserted,
-            "maxrss_mb": _peak_mb()}
+            "maxrss_mb": peak_rss_mb()}
 
 
 def rq(queue_name: str) -> dict[str, Any]:
@@ -59,7 +50,7 @@ def rq(queue_name: str) -> dict[str, Any]:
         raise SystemExit("REDIS_URL is not set")
     started = time.perf_counter()
     run_worker(Queue(queue_name, connection=Redis.from_url(settings.redis_url)), burst=True, simple=True)
-    return {"seconds": time.perf_counter() - started, "maxrss_mb": _peak_mb()}
+    return {"seconds": time.perf_counter() - started, "maxrss_mb": peak_rss_mb()}
 
 
 def main(argv: list[str]) -> None:
