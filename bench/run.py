@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/run.py [--sync-invoices N] [--cycle-invoices N] [--cycle-connections N]
                                   [--xero-cycle-connections N] [--workers 4] [--latency-ms 100]
-                                  [--policy-invoices N] [--mirror-rows N]
+                                  [--policy-invoices N] [--mirror-rows N] [--parts mirror,sync,cycle,policy]
 
 Every size also reads an environment variable (BENCH_SYNC_INVOICES, BENCH_CYCLE_INVOICES,
 BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_WORKERS, BENCH_LATENCY_MS,
 BENCH_POLICY_INVOICES, BENCH_MIRROR_ROWS), so `make bench BENCH_SYNC_INVOICES=2000 ...` gives a
 quick run. The defaults are the issue's sizes; the table's header says when a run used smaller ones.
+`--parts` (env BENCH_PARTS) runs only some of them: mirror upserts, (a)+(b) sync, (c) cycle, (d)
+policy; bench/results/latest.json then keeps the previous run's figures of the other parts.
 Needs PostgreSQL and Redis on loopback, as the production topology does.
 """
 
@@ -24,13 +26,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import cycle_bench, mirror_upserts, sync_bench  # noqa: E402
-from bench.figures import Figure, at_least, save, table  # noqa: E402
+from bench.figures import Figure, at_least, load, save, table  # noqa: E402
 from bench.world import bench_world  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 POLICY_TARGET = 250_000  # open invoices per CPU second (the policy issue)
 ISSUE_SIZES = {"sync_invoices": 100_000, "cycle_invoices": 2_000, "cycle_connections": 200,
                "xero_cycle_connections": 0, "policy_invoices": 1_000_000, "mirror_rows": 100_000}
+PARTS = ("mirror", "sync", "cycle", "policy")
+# Which sizes each part uses, and how its figures are named.
+PART_SIZES = {"mirror": ("mirror_rows",), "sync": ("sync_invoices",),
+              "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections"), "policy": ("policy_invoices",)}
+PART_PREFIXES = {"mirror": ("mirror upsert",), "sync": ("(a) ", "(b) "), "cycle": ("(c) ",), "policy": ("(d) ",)}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -51,7 +58,13 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     size("latency_ms", 100, "latency added to every sandbox API answer")
     size("policy_invoices", 1_000_000, "open invoices decided in (d)")
     size("mirror_rows", 100_000, "rows upserted per database in the mirror figures")
+    parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS") or ",".join(PARTS),
+                        help=f"comma-separated parts to run, of {', '.join(PARTS)} (env BENCH_PARTS, default all)")
     args = parser.parse_args(argv)
+    args.parts = tuple(part.strip() for part in args.parts.split(",") if part.strip())
+    unknown = sorted(set(args.parts) - set(PARTS))
+    if unknown or not args.parts:
+        parser.error(f"--parts takes some of {', '.join(PARTS)}, got {', '.join(unknown) or 'none'}")
     if args.workers < 1 or args.sync_invoices < 100 or args.cycle_invoices < 1:
         parser.error("need at least 1 worker, 100 invoices to sync and 1 invoice per cycle company")
     return args
@@ -70,10 +83,23 @@ def policy_figures(invoices: int) -> list[Figure]:
             Figure(f"{label}: peak RSS", round(report["peak_mb"]), "MB", "< 1,536 MB", report["peak_mb"] < 1536)]
 
 
+def part_of(figure: Figure) -> str:
+    return next(part for part in PARTS if figure.name.startswith(PART_PREFIXES[part]))
+
+
+def merged(new: list[Figure], previous: list[Figure], parts: tuple[str, ...]) -> list[Figure]:
+    """`new` in place of the previous run's figures of the parts re-run; the other parts' figures kept."""
+    kept = [figure for figure in previous if part_of(figure) not in parts]
+    return sorted(kept + new, key=lambda figure: PARTS.index(part_of(figure)))
+
+
 def header(args: argparse.Namespace, seconds: float) -> str:
-    used = {name: getattr(args, name) for name in ISSUE_SIZES}
-    smaller = [f"{name} {used[name]:,} (issue: {ISSUE_SIZES[name]:,})" for name in ISSUE_SIZES if used[name] < ISSUE_SIZES[name]]
+    ran = [name for part in args.parts for name in PART_SIZES[part]]
+    used = {name: getattr(args, name) for name in ran}
+    smaller = [f"{name} {used[name]:,} (issue: {ISSUE_SIZES[name]:,})" for name in ran if used[name] < ISSUE_SIZES[name]]
     sizes = "REDUCED SIZES: " + "; ".join(smaller) if smaller else "the issue's sizes"
+    if set(args.parts) != set(PARTS):
+        sizes += f"; parts run: {', '.join(args.parts)}"
     return (f"arpilot benchmarks ({sizes}); both sandboxes with {args.latency_ms} ms latency and their documented "
             f"limits; {args.workers} workers; {seconds / 60:.1f} minutes in all")
 
@@ -82,15 +108,20 @@ def main(argv: list[str]) -> None:
     args = _arguments(argv)
     started = time.perf_counter()
     figures: list[Figure] = []
-    for kind in ("sqlite", "postgresql"):
-        figures += mirror_upserts.measure(kind, args.mirror_rows)
-    with bench_world(latency_ms=args.latency_ms) as world:
-        for provider in ("quickbooks", "xero"):
-            figures += sync_bench.measure(world, provider, args.sync_invoices)
-        connections = {"quickbooks": args.cycle_connections, "xero": args.xero_cycle_connections}
-        figures += cycle_bench.measure(world, connections, args.cycle_invoices, args.workers, args.latency_ms)
-    figures += policy_figures(args.policy_invoices)
-    save(figures, RESULTS)
+    if "mirror" in args.parts:
+        for kind in ("sqlite", "postgresql"):
+            figures += mirror_upserts.measure(kind, args.mirror_rows)
+    if "sync" in args.parts or "cycle" in args.parts:
+        with bench_world(latency_ms=args.latency_ms) as world:
+            if "sync" in args.parts:
+                for provider in ("quickbooks", "xero"):
+                    figures += sync_bench.measure(world, provider, args.sync_invoices)
+            if "cycle" in args.parts:
+                connections = {"quickbooks": args.cycle_connections, "xero": args.xero_cycle_connections}
+                figures += cycle_bench.measure(world, connections, args.cycle_invoices, args.workers, args.latency_ms)
+    if "policy" in args.parts:
+        figures += policy_figures(args.policy_invoices)
+    save(merged(figures, load(RESULTS), args.parts), RESULTS)
     print(table(figures, header(args, time.perf_counter() - started)))
     print(f"\n(figures also in {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS})")
 

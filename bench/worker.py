@@ -5,27 +5,23 @@
 
 Everything else comes from the environment, as for `arpilot worker` (DATABASE_URL, ARPILOT_VAR_DIR,
 QUICKBOOKS_ENVIRONMENT, XERO_*, REDIS_URL). The JSON line carries the seconds spent and `maxrss_mb`,
-the process's peak resident set (Linux reports ru_maxrss in KiB).
+the process's own peak resident set (`bench.figures.peak_rss_mb`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import resource
 import sys
 import time
 from typing import Any
 
+from bench.figures import peak_rss_mb
 from integration.cycle import process_runtime
 from integration.db import transaction
 from integration.models import Connection, Organization
 from integration.providers import connector_factory
 from integration.sync import sync_connection
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sync(connection_id: int) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def sync(connection_id: int) -> dict[str, Any]:
     started = time.perf_counter()
     result = sync_connection(runtime.sessions, connection_id, connector, dt.datetime.now(dt.UTC))
     return {"seconds": time.perf_counter() - started, "pages": result.pages, "upserted": result.upserted,
-            "maxrss_mb": _peak_mb()}
+            "maxrss_mb": peak_rss_mb()}
 
 
 def rq(queue_name: str) -> dict[str, Any]:
@@ -54,7 +50,7 @@ def rq(queue_name: str) -> dict[str, Any]:
         raise SystemExit("REDIS_URL is not set")
     started = time.perf_counter()
     run_worker(Queue(queue_name, connection=Redis.from_url(settings.redis_url)), burst=True, simple=True)
-    return {"seconds": time.perf_counter() - started, "maxrss_mb": _peak_mb()}
+    return {"seconds": time.perf_counter() - started, "maxrss_mb": peak_rss_mb()}
 
 
 def main(argv: list[str]) -> None:

@@ -48,3 +48,21 @@ def test_bench_company_has_the_asked_size_and_open_invoices() -> None:
     assert 0 < len(open_invoice_ids(books)) < 1001
     with pytest.raises(ValueError):
         company(0, dt.date(2026, 11, 23))
+
+
+def test_a_partial_run_replaces_its_parts_figures_and_keeps_the_others(tmp_path: Path) -> None:
+    from bench.figures import load
+    from bench.run import merged
+
+    previous = [Figure("mirror upsert, sqlite, insert (pages of 1000)", 11676, "rows/s", "-", None),
+                Figure("(a) xero 5,000 invoices: worker peak RSS", 155, "MB", "< 300 MB", True),
+                Figure("(b) xero 5,000 invoices: 429s received", 0, "", "0", True),
+                Figure("(c) 16 connections x 400 invoices, 4 workers: cycles completed", 16, "", "= 16", True),
+                Figure("(d) policy: decide over 250,000 open invoices: peak RSS", 225, "MB", "< 1,536 MB", True)]
+    path = tmp_path / "latest.json"
+    assert load(path) == []
+    save(previous, path)
+    assert load(path) == previous
+    new = [Figure("(a) xero 100,000 invoices: worker peak RSS", 118, "MB", "< 300 MB", True)]
+    assert merged(new, load(path), ("sync",)) == [previous[0], new[0], previous[3], previous[4]]
+    assert merged(new, load(path), ("sync", "policy")) == [previous[0], new[0], previous[3]]

@@ -10,21 +10,34 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from connectors.quickbooks.sandbox import errors
-from connectors.quickbooks.sandbox.evaluate import QueryError, parse_instant, run_query
-from connectors.quickbooks.sandbox.query import QuerySyntaxError, parse_query
+from connectors.quickbooks.sandbox.evaluate import (
+    QueryError,
+    checked_conditions,
+    field_value,
+    literal_key,
+    order_key,
+    parse_instant,
+    run_query,
+)
+from connectors.quickbooks.sandbox.query import Order, Query, QuerySyntaxError, parse_query
 from connectors.quickbooks.sandbox.schema import COMPANY_INFO, ENTITIES, READABLE, EntitySpec
 from connectors.sandbox.clock import SandboxClock
 
 ZERO = Decimal("0")
 CDC_WINDOW = dt.timedelta(days=30)
 CDC_MAX_PER_ENTITY = 1000
+# Fields a query can walk a sorted index of: read off every stored record, never derived.
+INDEXED_ORDERS = ("Id", "MetaData.LastUpdatedTime", "MetaData.CreateTime")
+T = TypeVar("T")
 
 ChangeListener = Callable[["Company", str, str, str, dt.datetime], None]  # company, entity, id, operation, at
 
@@ -61,6 +74,8 @@ class Company:
     _next_id: dict[str, int] = field(default_factory=lambda: {n: 1 for n in ENTITIES})
     # invoice id -> {payment id: amount applied}; rebuilt for a payment whenever it changes
     applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    revision: int = 0  # bumped by every write (`changed`), which outdates the indexes below
+    _indexes: dict[Hashable, tuple[tuple[int, int], Any]] = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -88,9 +103,18 @@ class Company:
         return str(value)
 
     def changed(self, entity: str, entity_id: str, operation: str) -> None:
+        self.revision += 1
         at = self.now()
         for listener in self.listeners:
             listener(self, entity, entity_id, operation, at)
+
+    def _indexed(self, name: Hashable, entity: str, build: Callable[[], T]) -> T:
+        """`build()`'s result, kept until the next write (or a record of `entity` added or removed)."""
+        stamp = (self.revision, len(self.entities[entity]))
+        cached = self._indexes.get(name)
+        if cached is None or cached[0] != stamp:
+            cached = self._indexes[name] = (stamp, build())
+        return cached[1]
 
     # -- reading ---------------------------------------------------------------------------------
     def stored(self, entity: str, entity_id: str) -> dict[str, Any]:
@@ -115,14 +139,52 @@ class Company:
         spec = READABLE.get(parsed.entity)
         if spec is None:
             raise errors.query_error(f"Invalid context declaration : {parsed.entity}")
-        if spec is COMPANY_INFO:
-            rows = [self.company_info()]
-        else:
-            rows = [self.render(spec.name, r, include=include) for r in self.entities[spec.name].values()]
         try:
-            return run_query(parsed, spec, rows, self.tz)
+            if spec is COMPANY_INFO:
+                return run_query(parsed, spec, [self.company_info()], self.tz)
+            rendered: dict[int, dict[str, Any]] = {}
+
+            def render(record: dict[str, Any]) -> dict[str, Any]:
+                out = rendered.get(id(record))
+                if out is None:
+                    out = rendered[id(record)] = self.render(spec.name, record, include=include)
+                return out
+
+            def value(record: dict[str, Any], path: str, kind: str) -> Any:
+                return field_value(render(record), path, kind) if path in spec.derived else _stored_value(record, path, kind)
+
+            rows, in_order = self._candidates(parsed, spec)
+            return run_query(parsed, spec, rows, self.tz, value=value, render=render, in_order=in_order)
         except QueryError as exc:
             raise errors.query_error(str(exc)) from exc
+
+    def _candidates(self, query: Query, spec: EntitySpec) -> tuple[Iterable[dict[str, Any]], bool]:
+        """The stored records a query scans, and whether they come in its order: ordered by Id (the
+        default) or a MetaData time, ascending, it walks a sorted index (from the lower bound its own
+        WHERE sets on that time), so the scan ends with the page."""
+        orders = query.order_by or (Order("Id"),)
+        records = self.entities[spec.name]
+        path = orders[0].field
+        if query.count or len(orders) != 1 or orders[0].descending or path not in INDEXED_ORDERS:
+            return records.values(), False
+        checked_conditions(query, spec)  # a bad field is reported as the full scan would report it
+        kind = spec.filterable[path]
+        keys, ordered = self._indexed(("order", spec.name, path), spec.name, lambda: self._sorted(spec.name, path, kind))
+        start = 0
+        for condition in query.where:
+            # Only instants compare the way they sort: ids sort as numbers but compare as text.
+            if condition.field == path and kind == "datetime" and condition.op in (">=", ">", "="):
+                try:
+                    start = max(start, bisect_left(keys, (literal_key(condition, kind, self.tz),)))
+                except QueryError:
+                    pass  # the scan reports the bad literal, in the order the conditions come
+        return islice(ordered, start, None), True
+
+    def _sorted(self, entity: str, path: str, kind: str) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+        """An entity's records in `path` order (ties by Id, as a query orders them) and their sort keys."""
+        pairs = sorted(((order_key(r, path, kind, self.tz, _stored_value), order_key(r, "Id", "id", self.tz)), r)
+                       for r in self.entities[entity].values())
+        return [key for key, _ in pairs], [record for _, record in pairs]
 
     def cdc(self, entity_names: list[str], changed_since: str) -> list[dict[str, Any]]:
         """The `QueryResponse` list of a ChangeDataCapture answer, one element per entity asked."""
@@ -139,12 +201,14 @@ class Company:
             spec = ENTITIES.get(name)
             if spec is None:
                 raise errors.invalid("entities", f"names an entity the sandbox does not serve: {name}")
-            changed = [(r["_updated"], self.render(name, r)) for r in self.entities[name].values() if r["_updated"] >= since]
-            changed += [(at, {"Id": entity_id, "status": "Deleted", "domain": "QBO",
-                              "MetaData": {"LastUpdatedTime": self.stamp(at)}})
-                        for entity_id, at in self.deleted[name].items() if at >= since]
+            changed: list[tuple[dt.datetime, dict[str, Any] | str]] = [
+                (r["_updated"], r) for r in self.entities[name].values() if r["_updated"] >= since]
+            changed += [(at, entity_id) for entity_id, at in self.deleted[name].items() if at >= since]
             changed.sort(key=lambda pair: pair[0])
-            rows = [row for _, row in changed[:CDC_MAX_PER_ENTITY]]
+            # Only the answered objects are rendered: a burst of changes is cut at the limit first.
+            rows = [self.render(name, row) if isinstance(row, dict) else
+                    {"Id": row, "status": "Deleted", "domain": "QBO", "MetaData": {"LastUpdatedTime": self.stamp(at)}}
+                    for at, row in changed[:CDC_MAX_PER_ENTITY]]
             answer.append({name: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
         return answer
 
@@ -188,8 +252,15 @@ class Company:
         return self.invoice_total(record) - sum(self.applied.get(record["Id"], {}).values(), ZERO)
 
     def customer_balance(self, customer_id: str) -> Decimal:
-        return sum((self.invoice_balance(r) for r in self.entities["Invoice"].values()
-                    if (r.get("CustomerRef") or {}).get("value") == customer_id), ZERO)
+        by_customer = self._indexed("invoices by customer", "Invoice", self._invoices_by_customer)
+        return sum((self.invoice_balance(r) for r in by_customer.get(customer_id, ())), ZERO)
+
+    def _invoices_by_customer(self) -> dict[str, list[dict[str, Any]]]:
+        # A scan of every invoice per customer made a page of customers quadratic in the company.
+        by_customer: dict[str, list[dict[str, Any]]] = {}
+        for record in self.entities["Invoice"].values():
+            by_customer.setdefault((record.get("CustomerRef") or {}).get("value"), []).append(record)
+        return by_customer
 
     def invoice_link(self, invoice_id: str) -> str:
         return f"{self.link_base}/app/pay/{self.realm_id}/{invoice_id}"
@@ -231,6 +302,14 @@ def _render_payment(company: Company, record: dict[str, Any], out: dict[str, Any
     applied = sum((Decimal(line.get("Amount", 0)) for line in record.get("Line", [])), ZERO)
     out["UnappliedAmt"] = Decimal(record.get("TotalAmt", 0)) - applied
     out.setdefault("CurrencyRef", {"value": company.currency})
+
+
+def _stored_value(record: dict[str, Any], path: str, kind: str) -> Any:
+    """A field that is not derived, read off the stored record; MetaData to the second, as rendered."""
+    if path.startswith("MetaData."):
+        instant: dt.datetime = record["_created" if path == "MetaData.CreateTime" else "_updated"]
+        return instant.replace(microsecond=0)
+    return field_value(record, path, kind)
 
 
 _RENDERERS = {"Invoice": _render_invoice, "Customer": _render_customer, "Term": _render_term, "Payment": _render_payment}

@@ -1,19 +1,25 @@
-"""Run a parsed `Query` over rendered entities (pure): filter, sort, page, or count.
+"""Run a parsed `Query` over entities (pure): filter, sort, page, or count.
 
 Typed comparison follows the field kinds in `schema`; a literal that cannot be read as its
 field's kind, LIKE on a non-text field, or a field that is not filterable is a `QueryError`.
+Rows are whatever the caller stores: a `value` function reads a field of one, `render` turns the
+page's rows into what is answered. Rows already in the query's order are scanned only until the
+page is full, so a page costs what it holds, not what the company holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.quickbooks.sandbox.query import Condition, Query
 from connectors.quickbooks.sandbox.schema import NAME_LIST, EntitySpec
+
+ValueOf = Callable[[Any, str, str], Any]  # (row, field path, field kind) -> the raw value
 
 
 class QueryError(ValueError):
@@ -39,7 +45,7 @@ def _as_kind(value: Any, kind: str, tz: dt.tzinfo, *, literal: bool) -> Any:
         if kind == "date":
             return dt.date.fromisoformat(str(value)[:10])
         if kind == "datetime":
-            return parse_instant(str(value), tz)
+            return value if isinstance(value, dt.datetime) else parse_instant(str(value), tz)
         if kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -102,8 +108,19 @@ def _sort_key(value: Any, kind: str) -> tuple[int, Any]:
     return (1, value)
 
 
-def run_query(query: Query, spec: EntitySpec, rows: Sequence[Mapping[str, Any]], tz: dt.tzinfo) -> dict[str, Any]:
-    """The `QueryResponse` object for `query` over `rows` (all entities of `spec`)."""
+def order_key(row: Any, path: str, kind: str, tz: dt.tzinfo, value: ValueOf = field_value) -> tuple[int, Any]:
+    """How `row` sorts on one field (absent values first; numeric ids as numbers)."""
+    return _sort_key(_as_kind(value(row, path, kind), kind, tz, literal=False), kind)
+
+
+def literal_key(condition: Condition, kind: str, tz: dt.tzinfo) -> tuple[int, Any]:
+    """Where a comparison's literal sorts among `order_key`s of the same field."""
+    return _sort_key(_as_kind(condition.value, kind, tz, literal=True), kind)
+
+
+def checked_conditions(query: Query, spec: EntitySpec) -> list[Condition]:
+    """The query's conditions, each on a filterable field, plus name lists' implied `Active = true`;
+    raises QueryError for a field that cannot be filtered or ordered by."""
     conditions = list(query.where)
     for condition in conditions:
         if condition.field not in spec.filterable:
@@ -113,23 +130,30 @@ def run_query(query: Query, spec: EntitySpec, rows: Sequence[Mapping[str, Any]],
     for order in query.order_by:
         if order.field not in spec.filterable:
             raise QueryError(f"property {order.field} cannot be used to order {spec.name}")
+    return conditions
 
-    checks = [(c.field, spec.filterable[c.field], _predicate(c, spec.filterable[c.field], tz)) for c in conditions]
-    selected = []
-    for row in rows:
-        if all(check(_as_kind(field_value(row, field, kind), kind, tz, literal=False)) for field, kind, check in checks):
-            selected.append(row)
+
+def run_query(query: Query, spec: EntitySpec, rows: Iterable[Any], tz: dt.tzinfo, *, value: ValueOf = field_value,
+              render: Callable[[Any], Mapping[str, Any]] = lambda row: row, in_order: bool = False) -> dict[str, Any]:
+    """The `QueryResponse` object for `query` over `rows` (all entities of `spec`, or, when `in_order`,
+    every row that could match, already in the query's order)."""
+    checks = [(c.field, spec.filterable[c.field], _predicate(c, spec.filterable[c.field], tz))
+              for c in checked_conditions(query, spec)]
+
+    def matches(row: Any) -> bool:
+        return all(check(_as_kind(value(row, field, kind), kind, tz, literal=False)) for field, kind, check in checks)
+
     if query.count:
-        return {"totalCount": len(selected)}
-
-    keys = query.order_by or ()
-    ordered = sorted(selected, key=lambda r: _sort_key(field_value(r, "Id", "id"), "id"))
-    for order in reversed(keys):  # stable sorts, last key first
-        kind = spec.filterable[order.field]
-        ordered.sort(key=lambda r: _sort_key(_as_kind(field_value(r, order.field, kind), kind, tz, literal=False), kind),
-                     reverse=order.descending)
-    page = ordered[query.start_position - 1: query.start_position - 1 + query.max_results]
+        return {"totalCount": sum(1 for row in rows if matches(row))}
+    end = query.start_position - 1 + query.max_results
+    if in_order:
+        ordered = list(islice((row for row in rows if matches(row)), end))
+    else:
+        ordered = sorted((row for row in rows if matches(row)), key=lambda r: order_key(r, "Id", "id", tz, value))
+        for order in reversed(query.order_by):  # stable sorts, last key first
+            kind = spec.filterable[order.field]
+            ordered.sort(key=lambda r: order_key(r, order.field, kind, tz, value), reverse=order.descending)
+    page = [render(row) for row in ordered[query.start_position - 1: end]]
     if not page:
         return {}
-    return {spec.name: list(page), "startPosition": query.start_position, "maxResults": len(page)}
-
+    return {spec.name: page, "startPosition": query.start_position, "maxResults": len(page)}

@@ -177,12 +177,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         contacts, statuses = {c.lower() for c in _csv("ContactIDs")}, set(_csv("Statuses"))
         term = request.args.get("searchTerm", "").lower()
         with org.lock:
-            records = [r for r in org.invoices.values()
-                       if (not ids or r["InvoiceID"] in ids) and (not numbers or r["InvoiceNumber"] in numbers)
-                       and (not contacts or r["_contact"] in contacts)
-                       and (not statuses or org.invoice_status(r) in statuses)
-                       and (not term or term in r["InvoiceNumber"].lower() or term in r.get("Reference", "").lower())]
-            chosen, pagination = select(records, org.invoice_facts, INVOICE_FIELDS, query)
+            chosen, pagination = select(
+                org.listing("invoices"),
+                lambda r: ((not ids or r["InvoiceID"] in ids) and (not numbers or r["InvoiceNumber"] in numbers)
+                           and (not contacts or r["_contact"] in contacts)
+                           and (not statuses or org.invoice_status(r) in statuses)
+                           and (not term or term in r["InvoiceNumber"].lower() or term in r.get("Reference", "").lower())),
+                INVOICE_FIELDS, query)
             rendered = [org.render_invoice(r, lines=pagination is not None, summary=summary) for r in chosen]
         return ok({**({"pagination": pagination} if pagination else {}), "Invoices": rendered})
 
@@ -250,10 +251,11 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         archived = _truthy("includeArchived")
         term = request.args.get("searchTerm", "").lower()
         with org.lock:
-            records = [r for r in org.contacts.values()
-                       if (not ids or r["ContactID"] in ids) and (archived or r["ContactStatus"] != "ARCHIVED")
-                       and (not term or term in r["Name"].lower() or term in r.get("EmailAddress", "").lower())]
-            chosen, pagination = select(records, org.contact_facts, CONTACT_FIELDS, query)
+            chosen, pagination = select(
+                org.listing("contacts"),
+                lambda r: ((not ids or r["ContactID"] in ids) and (archived or r["ContactStatus"] != "ARCHIVED")
+                           and (not term or term in r["Name"].lower() or term in r.get("EmailAddress", "").lower())),
+                CONTACT_FIELDS, query)
             rendered = [org.render_contact(r, summary=summary) for r in chosen]
         return ok({**({"pagination": pagination} if pagination else {}), "Contacts": rendered})
 
@@ -340,7 +342,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         org: Organisation = g.org
         query = ListRequest.from_request(request.args, request.headers)
         with org.lock:
-            chosen, pagination = select(list(org.payments.values()), org.payment_facts, PAYMENT_FIELDS, query)
+            chosen, pagination = select(org.listing("payments"), lambda r: True, PAYMENT_FIELDS, query)
             rendered = [org.render_payment(r) for r in chosen]
         return ok({**({"pagination": pagination} if pagination else {}), "Payments": rendered})
 

@@ -14,12 +14,14 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.clock import SandboxClock
 from connectors.xero.sandbox import msdate
+from connectors.xero.sandbox.listing import Facts, Listing
 
 ZERO = Decimal("0")
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4d7e-8a1b-5e0c1b2d7a90")  # arpilot's Xero sandbox ids
@@ -75,6 +77,9 @@ class Organisation:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _payments_by_invoice: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _payment_index_seen: set[str] = field(default_factory=set, repr=False)
+    revision: int = 0  # bumped by every write (`changed`), which outdates the indexes below
+    _by_contact: tuple[tuple[int, int], dict[str, list[dict[str, Any]]]] | None = field(default=None, repr=False)
+    _listings: dict[str, tuple[tuple[int, int], Listing]] = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -90,6 +95,7 @@ class Organisation:
         return str(uuid.uuid4())
 
     def changed(self, category: str, resource_id: str, event_type: str = "UPDATE") -> None:
+        self.revision += 1
         at = self.now()
         for listener in self.listeners:
             listener(self, category, resource_id, event_type, at)
@@ -136,14 +142,35 @@ class Organisation:
     def contact_balances(self, contact_id: str) -> dict[str, Decimal]:
         today = self.today()
         outstanding = overdue = ZERO
-        for record in self.invoices.values():
-            if record["_contact"] != contact_id or record["Type"] != "ACCREC" or record["Status"] != "AUTHORISED":
+        for record in self._invoices_of(contact_id):
+            if record["Type"] != "ACCREC" or record["Status"] != "AUTHORISED":
                 continue
             due = self.amount_due(record)
             outstanding += due
             if record["DueDate"] < today:
                 overdue += due
         return {"Outstanding": outstanding, "Overdue": overdue}
+
+    def _invoices_of(self, contact_id: str) -> list[dict[str, Any]]:
+        """A contact's invoices, indexed until the next write: a scan of every invoice per contact
+        made a page of contacts quadratic in the organisation."""
+        stamp = (self.revision, len(self.invoices))
+        if self._by_contact is None or self._by_contact[0] != stamp:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for record in self.invoices.values():
+                index.setdefault(record["_contact"], []).append(record)
+            self._by_contact = (stamp, index)
+        return self._by_contact[1].get(contact_id, [])
+
+    def listing(self, kind: str) -> Listing:
+        """"invoices", "contacts" or "payments" with their facts, oldest change first, kept until the next write."""
+        records, facts = {"invoices": (self.invoices, self.invoice_facts), "contacts": (self.contacts, self.contact_facts),
+                          "payments": (self.payments, self.payment_facts)}[kind]
+        stamp = (self.revision, len(records))
+        cached = self._listings.get(kind)
+        if cached is None or cached[0] != stamp:
+            cached = self._listings[kind] = (stamp, Listing.of(records.values(), facts))
+        return cached[1]
 
     def contact_updated(self, record: dict[str, Any]) -> dt.datetime:
         return record["_updated"]
@@ -152,28 +179,51 @@ class Organisation:
         return [g for g in self.groups.values() if g["Status"] == "ACTIVE" and contact_id in g["_members"]]
 
     # -- facts for where/order -------------------------------------------------------------------
-    def invoice_facts(self, record: dict[str, Any]) -> dict[str, Any]:
-        contact = self.contacts[record["_contact"]]
-        status = self.invoice_status(record)
-        return {"InvoiceID": record["InvoiceID"], "InvoiceNumber": record["InvoiceNumber"],
-                "Reference": record.get("Reference", ""), "Type": record["Type"], "Status": status,
-                "Date": record["Date"], "DueDate": record["DueDate"], "AmountDue": self.amount_due(record),
-                "AmountPaid": self.amount_paid(record), "Total": self.invoice_total(record),
-                "SubTotal": self.invoice_total(record), "CurrencyCode": record["CurrencyCode"],
-                "UpdatedDateUTC": self.invoice_updated(record), "Contact.ContactID": contact["ContactID"],
-                "Contact.Name": contact["Name"], "SentToContact": record["SentToContact"],
-                "FullyPaidOnDate": self._fully_paid_on(record) if status == "PAID" else None}
+    def invoice_facts(self, record: dict[str, Any]) -> Facts:
+        return Facts(self._invoice_facts, record)
 
-    def contact_facts(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {name: record.get(name) for name in CONTACT_FIELDS if name != "UpdatedDateUTC"} | {
-            "IsSupplier": False, "UpdatedDateUTC": self.contact_updated(record)}
+    def contact_facts(self, record: dict[str, Any]) -> Facts:
+        return Facts(self._contact_facts, record)
 
-    def payment_facts(self, record: dict[str, Any]) -> dict[str, Any]:
-        invoice = self.invoices[record["_invoice"]]
-        return {"PaymentID": record["PaymentID"], "Date": record["Date"], "Amount": Decimal(record["Amount"]),
-                "Status": record["Status"], "PaymentType": "ACCRECPAYMENT", "Reference": record.get("Reference", ""),
-                "UpdatedDateUTC": record["_updated"], "Invoice.InvoiceID": invoice["InvoiceID"],
-                "Invoice.InvoiceNumber": invoice["InvoiceNumber"], "Invoice.Contact.ContactID": invoice["_contact"]}
+    def payment_facts(self, record: dict[str, Any]) -> Facts:
+        return Facts(self._payment_facts, record)
+
+    @cached_property
+    def _invoice_facts(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        def contact(record: dict[str, Any]) -> dict[str, Any]:
+            return self.contacts[record["_contact"]]
+
+        def fully_paid_on(record: dict[str, Any]) -> dt.date | None:
+            return self._fully_paid_on(record) if self.invoice_status(record) == "PAID" else None
+
+        return {"InvoiceID": lambda r: r["InvoiceID"], "InvoiceNumber": lambda r: r["InvoiceNumber"],
+                "Reference": lambda r: r.get("Reference", ""), "Type": lambda r: r["Type"],
+                "Status": self.invoice_status, "Date": lambda r: r["Date"], "DueDate": lambda r: r["DueDate"],
+                "AmountDue": self.amount_due, "AmountPaid": self.amount_paid, "Total": self.invoice_total,
+                "SubTotal": self.invoice_total, "CurrencyCode": lambda r: r["CurrencyCode"],
+                "UpdatedDateUTC": self.invoice_updated, "Contact.ContactID": lambda r: contact(r)["ContactID"],
+                "Contact.Name": lambda r: contact(r)["Name"], "SentToContact": lambda r: r["SentToContact"],
+                "FullyPaidOnDate": fully_paid_on}
+
+    @cached_property
+    def _contact_facts(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        def stored(name: str) -> Callable[[dict[str, Any]], Any]:
+            return lambda record: record.get(name)
+
+        return {name: stored(name) for name in CONTACT_FIELDS if name != "UpdatedDateUTC"} | {
+            "IsSupplier": lambda r: False, "UpdatedDateUTC": self.contact_updated}
+
+    @cached_property
+    def _payment_facts(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        def invoice(record: dict[str, Any]) -> dict[str, Any]:
+            return self.invoices[record["_invoice"]]
+
+        return {"PaymentID": lambda r: r["PaymentID"], "Date": lambda r: r["Date"],
+                "Amount": lambda r: Decimal(r["Amount"]), "Status": lambda r: r["Status"],
+                "PaymentType": lambda r: "ACCRECPAYMENT", "Reference": lambda r: r.get("Reference", ""),
+                "UpdatedDateUTC": lambda r: r["_updated"], "Invoice.InvoiceID": lambda r: invoice(r)["InvoiceID"],
+                "Invoice.InvoiceNumber": lambda r: invoice(r)["InvoiceNumber"],
+                "Invoice.Contact.ContactID": lambda r: invoice(r)["_contact"]}
 
     def _fully_paid_on(self, record: dict[str, Any]) -> dt.date | None:
         dates = [p["Date"] for p in self.invoice_payments(record["InvoiceID"])]
