@@ -4,7 +4,10 @@
 The sync runs in a worker process of its own (bench/worker.py); its API calls are read from the
 sandbox's request counters. The minimum is what the provider's contract forces on any client:
 - Xero: one call per page of 1000, the pagination block says which page is the last;
-  an entity with no changes still takes one call.
+  an entity with no changes still takes one call. An incremental sync asks If-Modified-Since the
+  newest change it has stored, and Xero's filter includes that instant: the boundary row comes
+  back once more (a cursor moved past it would miss a row written in the same instant after the
+  read), so n changes are n + 1 rows to page through.
 - QuickBooks: a query page carries no total, so a full page is always followed by one more
   (floor(n / 1000) + 1 calls for n rows). An incremental sync is one ChangeDataCapture call per
   entity; CDC answers at most 1000 objects and cannot say it was cut short, so from 1000 changes on
@@ -32,7 +35,8 @@ RSS_TARGET_MB = 300
 def minimum_calls(provider: str, changed: dict[str, int], incremental: bool) -> int:
     """The fewest calls that can bring `changed` rows per entity into the mirror (see the module doc)."""
     if provider == "xero":
-        return sum(max(1, ceil(n / PAGE)) for n in changed.values())
+        boundary = 1 if incremental else 0
+        return sum(max(1, ceil((n + boundary) / PAGE)) for n in changed.values())
     if not incremental:
         return sum(n // PAGE + 1 for n in changed.values())
     return sum(1 if n < PAGE else 1 + n // PAGE + 1 for n in changed.values())

@@ -20,7 +20,7 @@ def test_minimum_calls_follow_each_providers_paging_contract() -> None:
     assert minimum_calls("xero", rows, incremental=False) == 5 + 100 + 88
     assert minimum_calls("quickbooks", rows, incremental=False) == 6 + 101 + 88  # a full page asks once more
     changed = {"customer": 0, "invoice": 1000, "payment": 999}
-    assert minimum_calls("xero", changed, incremental=True) == 1 + 1 + 1
+    assert minimum_calls("xero", changed, incremental=True) == 1 + 2 + 1  # the boundary row comes back: 1001 rows
     assert minimum_calls("quickbooks", changed, incremental=True) == 1 + (1 + 2) + 1  # a full CDC answer is followed up
 
 
