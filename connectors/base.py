@@ -174,9 +174,47 @@ class Payment:
     applied_to: tuple[PaymentApplication, ...]
     updated_at: dt.datetime
     deleted: bool = False
+    # Received but applied to no invoice yet (QuickBooks UnappliedAmt): credit the customer holds.
+    unapplied: Money | None = None
 
 
-Record = Customer | Invoice | Payment | PaymentTerms
+class CreditKind(str, Enum):
+    CREDIT_NOTE = "credit_note"  # Xero ACCRECCREDIT
+    CREDIT_MEMO = "credit_memo"  # QuickBooks CreditMemo
+    OVERPAYMENT = "overpayment"  # Xero RECEIVE-OVERPAYMENT
+    PREPAYMENT = "prepayment"  # Xero RECEIVE-PREPAYMENT
+    UNAPPLIED_PAYMENT = "unapplied_payment"  # QuickBooks Payment.UnappliedAmt (made from a Payment)
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Money a customer may set against what they owe. `remaining` is what the provider says is
+    still unallocated (Xero RemainingCredit, QuickBooks CreditMemo.Balance); it is zero once the
+    credit is used up, voided or deleted, and `allocations` are the parts already applied."""
+
+    provider_id: str
+    kind: CreditKind
+    customer_id: str
+    number: str
+    date: dt.date
+    total: Money
+    remaining: Money
+    updated_at: dt.datetime
+    allocations: tuple[PaymentApplication, ...] = ()
+    deleted: bool = False
+
+    def __post_init__(self) -> None:
+        if self.total.currency != self.remaining.currency:
+            raise ValueError("credit total and remaining must share a currency")
+
+    @property
+    def label(self) -> str:
+        """How the owner finds it in the books: "credit note CN-0001"."""
+        words = self.kind.value.replace("_", " ")
+        return f"{words} {self.number}" if self.number else words
+
+
+Record = Customer | Invoice | Payment | PaymentTerms | Credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +329,7 @@ class Connector(Protocol):
     """What arpilot needs from an accounting system. Every method raises only ConnectorError kinds."""
 
     provider: Provider
+    credit_entities: tuple[str, ...]  # the entities `changes` serves customers' credit under
 
     def changes(self, request: SyncRequest) -> Iterator[Page]:
         """Yield pages of records changed since request.cursor (None: everything), oldest first."""

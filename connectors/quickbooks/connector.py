@@ -58,6 +58,7 @@ def mid_month_term_name(day: int) -> str:
 
 class QuickBooksConnector:
     provider = Provider.QUICKBOOKS
+    credit_entities = ("credit_memo",)  # mirrored after payments, each with its own cursor
 
     def __init__(
         self,

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from connectors.base import (
     Contact,
+    Credit,
+    CreditKind,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -211,21 +213,57 @@ def payment(raw: Json, home_currency: str) -> Payment:
     currency = _ref(raw, "CurrencyRef") or home_currency
     applied: list[PaymentApplication] = []
     for line in raw.get("Line") or []:
-        # One payment line pays one invoice in practice; a line linking several is credited to the first.
-        invoices = [link for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"]
+        # Lines linking a CreditMemo use credit, not money: they are not an application to an invoice.
+        invoices = [str(link["TxnId"]) for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"]
         if invoices:
-            applied.append(PaymentApplication(str(invoices[0]["TxnId"]), r.money("Amount", currency, line.get("Amount", 0))))
+            applied.extend(_split(r.money("Amount", currency, line.get("Amount", 0)), invoices))
     customer_id = _ref(raw, "CustomerRef")
     if customer_id is None:
         raise r.fail("CustomerRef", "is missing")
     paid_on = r.date("TxnDate")
     assert paid_on is not None
+    unapplied = r.money("UnappliedAmt", currency)
     return Payment(
         provider_id=str(r.required("Id")),
         customer_id=customer_id,
         date=paid_on,
         amount=r.money("TotalAmt", currency),
         applied_to=tuple(applied),
+        updated_at=r.updated_at(),
+        unapplied=unapplied if unapplied.amount > 0 else None,
+    )
+
+
+def _split(amount: Money, invoice_ids: list[str]) -> list[PaymentApplication]:
+    """One line linking several invoices pays every one of them. QuickBooks does not say how the
+    line's amount divides, so it is shared in equal cents (the remainder on the first link): the
+    applications still add up to the line, and each invoice gets its payment date."""
+    if len(invoice_ids) == 1:
+        return [PaymentApplication(invoice_ids[0], amount)]
+    share, rest = divmod(int((amount.amount * 100).to_integral_value()), len(invoice_ids))
+    return [PaymentApplication(invoice_id, Money(Decimal(share + (rest if n == 0 else 0)) / 100, amount.currency))
+            for n, invoice_id in enumerate(invoice_ids)]
+
+
+@_mapper("CreditMemo")
+def credit_memo(raw: Json, home_currency: str) -> Credit:
+    r = _Reader("CreditMemo", raw)
+    currency = _ref(raw, "CurrencyRef") or home_currency
+    customer_id = _ref(raw, "CustomerRef")
+    if customer_id is None:
+        raise r.fail("CustomerRef", "is missing")
+    issued = r.date("TxnDate")
+    assert issued is not None
+    # RemainingCredit is the credit still to apply; Balance carries the same figure on older minor versions.
+    field = "RemainingCredit" if raw.get("RemainingCredit") not in (None, "") else "Balance"
+    return Credit(
+        provider_id=str(r.required("Id")),
+        kind=CreditKind.CREDIT_MEMO,
+        customer_id=customer_id,
+        number=str(raw.get("DocNumber") or raw["Id"]),
+        date=issued,
+        total=r.money("TotalAmt", currency),
+        remaining=r.money(field, currency),
         updated_at=r.updated_at(),
     )
 
@@ -262,4 +300,5 @@ MAPPERS: dict[str, tuple[str, Callable[[Json, str], Record]]] = {
     "invoice": ("Invoice", invoice),
     "payment": ("Payment", payment),
     "term": ("Term", terms),
+    "credit_memo": ("CreditMemo", credit_memo),
 }

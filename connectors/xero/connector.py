@@ -1,6 +1,7 @@
 """The Xero connector: arpilot's Connector protocol on the Xero Accounting API (xero-python 15.x).
 
-Sync: sales invoices (ACCREC), contacts and receivable payments, in pages of up to 1000 ordered by
+Sync: sales invoices (ACCREC), contacts, receivable payments and customers' credit notes, overpayments
+and prepayments (each with its own cursor), in pages of up to 1000 ordered by
 UpdatedDateUTC. The cursor stored after each page says which page comes next, so an interrupted sync
 resumes where it stopped; once the last page is stored it becomes the If-Modified-Since of the next
 sync: the highest UpdatedDateUTC seen, capped at the time the sync started, so a record changed
@@ -45,11 +46,14 @@ from connectors.xero.client import DEFAULT_BASE_URL, RetryPolicy, XeroClient
 from connectors.xero.limiter import Clock, XeroLimiter
 from connectors.xero.mapping import (
     CREDIT_HOLD_GROUP,
+    CREDIT_TYPES,
     MappingError,
+    credit_from_xero,
     customer_from_xero,
     email_recipients,
     in_group,
     invoice_from_xero,
+    is_receivable_credit,
     is_receivable_payment,
     is_sales_invoice,
     payment_from_xero,
@@ -113,7 +117,13 @@ _STREAMS = {
     # Archived contacts are included so that archiving reaches the mirror as active=False.
     "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
     "payment": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
+    # Customers' credit, each collection with its own cursor; the where leaves out suppliers' credit.
+    **{entity: _Stream(operation, envelope, {"where": f'Type=="{CREDIT_TYPES[entity][1]}"'}, is_receivable_credit(entity))
+       for entity, operation, envelope in (("credit_note", "get_credit_notes", "CreditNotes"),
+                                           ("overpayment", "get_overpayments", "Overpayments"),
+                                           ("prepayment", "get_prepayments", "Prepayments"))},
 }
+CREDIT_ENTITIES = ("credit_note", "overpayment", "prepayment")
 
 
 def derived_key(key: str, purpose: str) -> str:
@@ -135,6 +145,7 @@ def note_text(note: Note, today: dt.date) -> str:
 
 class XeroConnector:
     provider = Provider.XERO
+    credit_entities = CREDIT_ENTITIES  # mirrored after payments, each with its own cursor
 
     def __init__(
         self,
@@ -188,6 +199,8 @@ class XeroConnector:
             return [invoice_from_xero(raw)]
         if entity == "payment":
             return [payment_from_xero(raw)]
+        if entity in CREDIT_TYPES:
+            return [credit_from_xero(raw, entity)]
         terms = payment_terms_from_xero(raw)
         return [*([terms] if terms else []), customer_from_xero(raw, self.base_currency())]
 

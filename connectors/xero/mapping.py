@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from connectors.base import (
     Contact,
+    Credit,
+    CreditKind,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -336,3 +338,55 @@ def payment_from_xero(raw: object) -> Payment:
         updated_at=r.instant("UpdatedDateUTC"),
         deleted=status == "DELETED",
     )
+
+
+# The three receivable credit collections: kind, Type Xero gives them, id field, number field.
+CREDIT_TYPES = {
+    "credit_note": (CreditKind.CREDIT_NOTE, "ACCRECCREDIT", "CreditNoteID", "CreditNoteNumber"),
+    "overpayment": (CreditKind.OVERPAYMENT, "RECEIVE-OVERPAYMENT", "OverpaymentID", "Reference"),
+    "prepayment": (CreditKind.PREPAYMENT, "RECEIVE-PREPAYMENT", "PrepaymentID", "Reference"),
+}
+# Only approved credit can be applied: DRAFT and SUBMITTED credit notes are not credit yet, and
+# nothing is left of a VOIDED or DELETED one, whatever RemainingCredit still says.
+_USABLE_CREDIT = ("AUTHORISED", "PAID")
+_CREDIT_STATUSES = (*_USABLE_CREDIT, "DRAFT", "SUBMITTED", "VOIDED", "DELETED")
+
+
+def credit_from_xero(raw: object, entity: str) -> Credit:
+    """A credit note, overpayment or prepayment (`entity` names which) of a customer."""
+    kind, expected_type, id_field, number_field = CREDIT_TYPES[entity]
+    r = _Reader(raw, entity.replace("_", " "), id_field)
+    credit_id = r.required(id_field, str)
+    if r.raw.get("Type") != expected_type:
+        raise r.fail("Type", f"must be {expected_type} (a customer's credit), got {r.raw.get('Type')!r}")
+    status = r.required("Status", str)
+    if status not in _CREDIT_STATUSES:
+        raise r.fail("Status", f"is not a Xero {entity.replace('_', ' ')} status: {status!r}")
+    contact = _Reader(r.required("Contact", Mapping), f"{entity} contact", parent=r)
+    currency = r.currency("CurrencyCode")
+    allocations = []
+    for index, item in enumerate(r.items("Allocations")):
+        a = _Reader(item, f"allocation {index} of {entity}", parent=r)
+        if a.optional("IsDeleted", bool):
+            continue
+        invoice = _Reader(a.required("Invoice", Mapping), f"allocation {index} invoice", parent=r)
+        allocations.append(PaymentApplication(invoice.required("InvoiceID", str), a.amount("Amount", currency)))
+    remaining = r.amount("RemainingCredit", currency) if status in _USABLE_CREDIT else Money.zero(currency)
+    return Credit(
+        provider_id=credit_id,
+        kind=kind,
+        customer_id=contact.required("ContactID", str),
+        number=r.text(number_field) or "",
+        date=r.date("Date"),
+        total=r.amount("Total", currency),
+        remaining=remaining,
+        updated_at=r.instant("UpdatedDateUTC"),
+        allocations=tuple(allocations),
+        deleted=status == "DELETED",
+    )
+
+
+def is_receivable_credit(entity: str) -> Callable[[object], bool]:
+    """Keeps the customers' credits of a collection that also lists suppliers' (ACCPAYCREDIT, SPEND-…)."""
+    wanted = CREDIT_TYPES[entity][1]
+    return lambda raw: isinstance(raw, Mapping) and raw.get("Type") == wanted
