@@ -222,6 +222,33 @@ class MirroredPayment(Base):
     applied_to: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     deleted: Mapped[bool] = mapped_column(default=False)
     provider_updated_at: Mapped[dt.datetime]
+    unapplied: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")  # credit the customer holds
+
+
+class MirroredCredit(Base):
+    """A customer's credit note, credit memo, overpayment or prepayment; `remaining` is what is
+    still unallocated, as the provider counts it."""
+
+    __tablename__ = "credits"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "provider_id", name="uq_credits_connection_provider_id"),
+        Index("ix_credits_connection_customer", "connection_id", "customer_provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(24))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(255))
+    date: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[Decimal]
+    remaining: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    # [{"invoice_id": "...", "amount": "12.50"}]: decimal text, never float.
+    allocations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    provider_updated_at: Mapped[dt.datetime]
 
 
 class OrganizationRules(Base):

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from connectors.base import (
     Contact,
+    Credit,
+    CreditKind,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -29,6 +31,7 @@ from integration.models import (
     Connection,
     CustomerOverride,
     InvoicePause,
+    MirroredCredit,
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
@@ -85,6 +88,39 @@ def payment_record(row: MirroredPayment) -> Payment:
         applied_to=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.applied_to),
         updated_at=row.provider_updated_at,
     )
+
+
+def credit_record(row: MirroredCredit) -> Credit:
+    return Credit(
+        provider_id=row.provider_id, kind=CreditKind(row.kind), customer_id=row.customer_provider_id, number=row.number,
+        date=row.date, total=Money(row.total, row.currency), remaining=Money(row.remaining, row.currency),
+        updated_at=row.provider_updated_at, deleted=row.deleted,
+        allocations=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.allocations),
+    )
+
+
+def unapplied_credit(row: MirroredPayment) -> Credit:
+    """The part of a payment applied to no invoice, as credit the customer holds."""
+    unapplied = Money(row.unapplied, row.currency)
+    return Credit(
+        provider_id=row.provider_id, kind=CreditKind.UNAPPLIED_PAYMENT, customer_id=row.customer_provider_id,
+        number=row.provider_id, date=row.date, total=Money(row.amount, row.currency), remaining=unapplied,
+        updated_at=row.provider_updated_at,
+    )
+
+
+def credits_of(session: Session, connection_id: int, customer_ids: Iterable[str] | None = None) -> list[Credit]:
+    """The credit with something left to apply, of every customer or of the ones named."""
+    credits = select(MirroredCredit).where(MirroredCredit.connection_id == connection_id, MirroredCredit.deleted.is_(False),
+                                           MirroredCredit.remaining > 0)
+    payments = select(MirroredPayment).where(MirroredPayment.connection_id == connection_id,
+                                             MirroredPayment.deleted.is_(False), MirroredPayment.unapplied > 0)
+    if customer_ids is not None:
+        wanted = list(customer_ids)
+        credits = credits.where(MirroredCredit.customer_provider_id.in_(wanted))
+        payments = payments.where(MirroredPayment.customer_provider_id.in_(wanted))
+    found = [credit_record(row) for row in session.scalars(credits.order_by(MirroredCredit.date, MirroredCredit.provider_id))]
+    return found + [unapplied_credit(row) for row in session.scalars(payments.order_by(MirroredPayment.date, MirroredPayment.provider_id))]
 
 
 def planned_from_row(row: Action) -> PlannedAction:
@@ -170,6 +206,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,
+        credits=tuple(c for c in credits_of(session, connection_id) if c.customer_id in known),
     )
 
 

@@ -22,11 +22,21 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, Customer, Invoice, Page, Payment, PaymentTerms, Rejected, SyncRequest
+from connectors.base import Connector, Credit, Customer, Invoice, Page, Payment, PaymentTerms, Rejected, SyncRequest
 from integration.db import transaction
-from integration.models import ActivityEntry, Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
+from integration.models import (
+    ActivityEntry,
+    Connection,
+    MirroredCredit,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    SyncCursor,
+)
 
 ENTITIES = ("customer", "invoice", "payment")  # customers first: invoices refer to them
+# The provider's credit entities (`Connector.credit_entities`) follow these, into the credits table.
+CREDIT_ENTITIES = ("credit_note", "overpayment", "prepayment", "credit_memo")
 PAGE_SIZE = 1000
 REJECTED_KIND = "record_not_synced"
 
@@ -44,12 +54,15 @@ def sync_connection(
     connection_id: int,
     connector: Connector,
     now: dt.datetime,
-    entities: Sequence[str] = ENTITIES,
+    entities: Sequence[str] | None = None,
     page_size: int = PAGE_SIZE,
 ) -> SyncResult:
-    """Bring the mirror of one connection up to date with the provider, page by page."""
+    """Bring the mirror of one connection up to date with the provider, page by page (`entities`:
+    all of them, the connector's credit entities included, unless named)."""
     if now.tzinfo is None:
         raise ValueError("sync_connection needs a timezone-aware `now`")
+    if entities is None:
+        entities = (*ENTITIES, *getattr(connector, "credit_entities", ()))
     unknown = set(entities) - set(_TABLES)
     if unknown:
         raise ValueError(f"cannot mirror {sorted(unknown)}; known: {list(_TABLES)}")
@@ -121,6 +134,23 @@ def _payment_row(record: Payment) -> dict[str, Any]:
         "applied_to": [{"invoice_id": a.invoice_id, "amount": str(a.amount.amount)} for a in record.applied_to],
         "deleted": record.deleted,
         "provider_updated_at": record.updated_at,
+        "unapplied": record.unapplied.amount if record.unapplied is not None else 0,
+    }
+
+
+def _credit_row(record: Credit) -> dict[str, Any]:
+    return {
+        "provider_id": record.provider_id,
+        "kind": record.kind.value,
+        "customer_provider_id": record.customer_id,
+        "number": record.number,
+        "date": record.date,
+        "total": record.total.amount,
+        "remaining": record.remaining.amount,
+        "currency": record.total.currency,
+        "allocations": [{"invoice_id": a.invoice_id, "amount": str(a.amount.amount)} for a in record.allocations],
+        "deleted": record.deleted,
+        "provider_updated_at": record.updated_at,
     }
 
 
@@ -129,6 +159,7 @@ _TABLES: dict[str, tuple[Any, type, Any, dict[str, Any]]] = {
     "customer": (MirroredCustomer, Customer, _customer_row, {"deleted": True, "active": False}),
     "invoice": (MirroredInvoice, Invoice, _invoice_row, {"status": "deleted", "balance": 0}),
     "payment": (MirroredPayment, Payment, _payment_row, {"deleted": True}),
+    **{entity: (MirroredCredit, Credit, _credit_row, {"deleted": True, "remaining": 0}) for entity in CREDIT_ENTITIES},
 }
 
 

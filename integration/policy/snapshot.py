@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import Customer, Invoice, Payment
+from connectors.base import Credit, Customer, Invoice, Payment
 from integration.policy.rules import CHANNELS, STAGES
 
 
@@ -114,8 +114,9 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Everything decide may look at. `invoices` holds open invoices and the paid history (the
-    profile window); `payments` the payments applied to them. `on_hold` and `mid_month` are the
-    customers' current state at the provider; `history` is what arpilot did."""
+    profile window); `payments` the payments applied to them; `credits` what the customers hold
+    unapplied (credit notes and memos, overpayments, prepayments, unapplied payments). `on_hold`
+    and `mid_month` are the customers' current state at the provider; `history` is what arpilot did."""
 
     company: Company
     customers: tuple[Customer, ...]
@@ -126,6 +127,7 @@ class Snapshot:
     on_hold: frozenset[str] = frozenset()
     mid_month: frozenset[str] = frozenset()
     history: History = History()
+    credits: tuple[Credit, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pauses", _frozen(self.pauses))
