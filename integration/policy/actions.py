@@ -27,6 +27,7 @@ class ActionKind(str, enum.Enum):
     CREDIT_HOLD_ON = "credit_hold_on"
     CREDIT_HOLD_OFF = "credit_hold_off"
     RECOMMEND_ESCALATION = "recommend_escalation"
+    APPLY_CREDIT = "apply_credit"  # an owner task: the customer's unapplied credit covers what is overdue
 
 
 # Order of kinds within one customer: the email first, then what accompanies it, then account moves.

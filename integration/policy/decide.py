@@ -25,6 +25,7 @@ from types import MappingProxyType
 from connectors.base import Customer, Invoice
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
+from integration.policy.credits import Available, available_credit, settle
 from integration.policy.pauses import NOT_PAUSED, PauseState
 from integration.policy.profiles import CustomerFacts, PaymentProfile, Screen, classify, gather
 from integration.policy.quiet_hours import next_send_time
@@ -139,16 +140,16 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
     today = local_today(now, snapshot.company.timezone)
-    ladder, past = _Ladder(rules), _Past(snapshot.history)
+    ladder, past, credit = _Ladder(rules), _Past(snapshot.history), available_credit(snapshot.credits)
     _, next_at = ladder.thresholds(0)
     screen = None
     if next_at is not None:
         # Grace only delays stages, so what is settled without grace stays settled with it; an
         # owner's grace override below zero could bring a stage forward: those are not screened.
         negative = frozenset(c for c, o in snapshot.overrides.items() if o.grace_days is not None and o.grace_days < 0)
-        screen = Screen(past.done, next_at, _STAGE_BITS, negative)
+        screen = Screen(past.done, next_at, _STAGE_BITS, negative | credit.keys())  # credit: settle sees every invoice
     ledger = gather(snapshot, rules, today, screen)
-    run = _Run(snapshot, rules, now, today, ledger.last_applied, ladder, past)
+    run = _Run(snapshot, rules, now, today, ledger.last_applied, ladder, past, credit)
     actions: list[PlannedAction] = []
     facts, sort_key = ledger.facts, PlannedAction.sort_key
     # sort_key leads with the customer id and customers are taken in order, so sorting each
@@ -163,13 +164,13 @@ def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedA
 
 class _Run:
     def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int],
-                 ladder: _Ladder, past: _Past) -> None:
+                 ladder: _Ladder, past: _Past, credit: dict[str, dict[str, Available]]) -> None:
         self.snapshot, self.rules, self.now, self.today = snapshot, rules, now, today
         self.today_ord = today.toordinal()
         self.today_iso = today.isoformat()
         self.overrides, self.on_hold = snapshot.overrides, snapshot.on_hold
         self.last_applied = last_applied
-        self.ladder, self.past = ladder, past
+        self.ladder, self.past, self.credit = ladder, past, credit
         self._send_times: dict[str, dt.datetime | None] = {}
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
@@ -197,13 +198,14 @@ class _Run:
         on_hold = customer_id in self.on_hold
         if not entry.open_count and not on_hold and entry.month_end_late < self.rules.mid_month.min_occurrences:
             return []  # nothing open, nothing to release, cannot qualify for mid-month: skip the profile
+        actions, mention = settle(entry, credit, self.today_ord) if (credit := self.credit.get(customer_id)) else ([], {})
         profile = classify(entry, self.rules, self.today)
         paused = override is not None and override.paused
-        actions = self._account_moves(entry, profile, on_hold, paused)
+        actions += self._account_moves(entry, profile, on_hold, paused)
         if not paused and entry.open:
             steps = self._steps(entry, profile, override)
             if steps:
-                actions.extend(self._ladder_actions(customer, profile, override, steps))
+                actions.extend(self._ladder_actions(customer, profile, override, steps, mention))
         return actions
 
     def _grace(self, profile: PaymentProfile, override: CustomerOverride | None) -> int:
@@ -282,7 +284,7 @@ class _Run:
     # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.
 
     def _ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
-                        steps: list[_Step]) -> list[PlannedAction]:
+                        steps: list[_Step], mention: dict[str, str]) -> list[PlannedAction]:
         stages = self.ladder.stages
         if len(steps) > 1:
             steps.sort(key=lambda s: (-s.index, -s.days, s.invoice.provider_id))
@@ -330,6 +332,7 @@ class _Run:
                 "channel": top.channel, "template": top.template, "classification": profile.classification,
                 "invoice_stages": {s.invoice.provider_id: stages[s.index].name for s in emails},
                 "days_overdue": {s.invoice.provider_id: s.days for s in emails},
+                **({"credit": mention} if mention else {}),  # credit left to mention: "less your unapplied credit"
             }),
         ))
         actions.extend(self._notes(customer_id, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))

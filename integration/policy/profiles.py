@@ -109,8 +109,8 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     customer_id: str | None = None
     entry: CustomerFacts | None = None
     for payment in snapshot.payments:
-        if payment.deleted:
-            continue
+        if payment.deleted or not payment.amount.amount:
+            continue  # a zero total applies credit (QuickBooks): no money came, so no payment date
         day = payment.date.toordinal()
         for application in payment.applied_to:
             if first_applied(application.invoice_id, day) < day:  # one lookup for a first payment
