@@ -177,6 +177,13 @@ class Payment:
     # Received but applied to no invoice yet (QuickBooks UnappliedAmt): credit the customer holds.
     unapplied: Money | None = None
 
+    def unapplied_credit(self) -> Credit | None:
+        """The unapplied part as the customer's credit (None when every cent is applied)."""
+        if self.deleted or self.unapplied is None or self.unapplied.amount <= 0:
+            return None
+        return Credit(self.provider_id, CreditKind.UNAPPLIED_PAYMENT, self.customer_id, self.provider_id, self.date,
+                      self.amount, self.unapplied, self.updated_at)
+
 
 class CreditKind(str, Enum):
     CREDIT_NOTE = "credit_note"  # Xero ACCRECCREDIT
@@ -347,6 +354,10 @@ class Connector(Protocol):
 
     def get_customer(self, customer_id: str) -> Customer:
         """Read one customer as it is now at the provider."""
+        ...
+
+    def get_credits(self, customer_id: str) -> list[Credit]:
+        """The customer's credit with something left to apply, as it is now (the send-time re-check)."""
         ...
 
     def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:

@@ -31,6 +31,7 @@ from connectors.base import (
     Customer,
     Invoice,
     InvoiceStatus,
+    Money,
     NotFound,
     Note,
     ProviderValidationError,
@@ -38,6 +39,7 @@ from connectors.base import (
     Transient,
     UnreadableRecord,
 )
+from integration.credit_recheck import CreditReads, uncovered
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
@@ -127,7 +129,7 @@ def plan(
 # --- execute ----------------------------------------------------------------------------------
 
 
-ComposeReminder = Callable[[Action, Customer, Sequence[Invoice]], EmailMessage]
+ComposeReminder = Callable[[Action, Customer, Sequence[Invoice], Mapping[str, Money]], EmailMessage]
 
 
 @dataclass
@@ -165,6 +167,7 @@ class _PreconditionReads:
         self._position = {action_id: n for n, (action_id, _, _) in enumerate(self._upcoming)}
         self._fresh: dict[str, Invoice | None] = {}  # None: the provider no longer has it
         self._window_end = 0
+        self.credits = CreditReads(connector)
 
     def take(self, action_id: int, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
         position = self._position.get(action_id, len(self._upcoming))
@@ -358,6 +361,14 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
     return owed
 
 
+def _net_of_credit(at: _Attempt, row: Action, invoices: list[Invoice]) -> tuple[list[Invoice], dict[str, Money]]:
+    """Credit is re-checked too: one applied or created since planning may now cover these invoices."""
+    kept, credit, why = uncovered(invoices, at.reads.credits.take(row.payload["customer_id"]))
+    if not kept:
+        raise _Skip(why)
+    return kept, credit
+
+
 def _note(row: Action, effects: Effects, text: str) -> Note:
     return Note(text=text, action_id=action_ref(row), on=effects.note_date())
 
@@ -397,9 +408,9 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
                 "arpilot stopped while this email was being handed to the email provider and cannot tell "
                 "whether it went out; it was not sent again so the customer cannot get it twice"
             )
-        invoices = _still_owed(at, row)
+        invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
-        message = at.effects.compose_reminder(row, customer, invoices)
+        message = at.effects.compose_reminder(row, customer, invoices, credit)
         _save_payload(at.sessions, row, sending=True, subject=message.subject)
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
@@ -429,7 +440,7 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
     if done:  # partly carried out before a crash: finish it without re-judging the decision
         invoices = [connector.get_invoice(i) for i in row.payload["invoice_ids"] if i not in done]
     else:
-        invoices = _still_owed(at, row)
+        invoices, _ = _net_of_credit(at, row, _still_owed(at, row))
     refs = []
     for invoice in invoices:
         refs.append(connector.send_invoice(invoice.provider_id, f"{row.idempotency_key}:send:{invoice.provider_id}"))
@@ -478,4 +489,5 @@ _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.CREDIT_HOLD_OFF: _hold(False),
     ActionKind.CREATE_CALL_TASK: _owner_task,
     ActionKind.RECOMMEND_ESCALATION: _owner_task,
+    ActionKind.APPLY_CREDIT: _owner_task,  # the owner applies the credit in the books; nothing reaches the customer
 }

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from connectors.base import Customer, Invoice
+from connectors.base import Customer, Invoice, Money
 from integration.models import Action
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
@@ -25,7 +25,9 @@ class ReminderComposer:
     from_address: str
     on_hold: frozenset[str] = frozenset()
 
-    def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice]) -> EmailMessage:
+    def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice],
+                 credit: Mapping[str, Money] | None = None) -> EmailMessage:
+        """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts)."""
         stage = row.payload["stage"]
         template = next(s.template for s in self.rules.ladder.stages if s.name == stage)
         sender = self.rules.sender
@@ -46,6 +48,7 @@ class ReminderComposer:
             ),
             credit_hold=customer.provider_id in self.on_hold,
             referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
+            credits=tuple((credit or {}).values()),
         )
         email = render_reminder(context)
         recipients = _distinct(row.payload["recipients"])

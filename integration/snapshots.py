@@ -86,7 +86,7 @@ def payment_record(row: MirroredPayment) -> Payment:
         provider_id=row.provider_id, customer_id=row.customer_provider_id, date=row.date,
         amount=Money(row.amount, row.currency),
         applied_to=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.applied_to),
-        updated_at=row.provider_updated_at,
+        updated_at=row.provider_updated_at, unapplied=Money(row.unapplied, row.currency) if row.unapplied else None,
     )
 
 
@@ -96,16 +96,6 @@ def credit_record(row: MirroredCredit) -> Credit:
         date=row.date, total=Money(row.total, row.currency), remaining=Money(row.remaining, row.currency),
         updated_at=row.provider_updated_at, deleted=row.deleted,
         allocations=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.allocations),
-    )
-
-
-def unapplied_credit(row: MirroredPayment) -> Credit:
-    """The part of a payment applied to no invoice, as credit the customer holds."""
-    unapplied = Money(row.unapplied, row.currency)
-    return Credit(
-        provider_id=row.provider_id, kind=CreditKind.UNAPPLIED_PAYMENT, customer_id=row.customer_provider_id,
-        number=row.provider_id, date=row.date, total=Money(row.amount, row.currency), remaining=unapplied,
-        updated_at=row.provider_updated_at,
     )
 
 
@@ -120,7 +110,8 @@ def credits_of(session: Session, connection_id: int, customer_ids: Iterable[str]
         credits = credits.where(MirroredCredit.customer_provider_id.in_(wanted))
         payments = payments.where(MirroredPayment.customer_provider_id.in_(wanted))
     found = [credit_record(row) for row in session.scalars(credits.order_by(MirroredCredit.date, MirroredCredit.provider_id))]
-    return found + [unapplied_credit(row) for row in session.scalars(payments.order_by(MirroredPayment.date, MirroredPayment.provider_id))]
+    unapplied = [payment_record(row).unapplied_credit() for row in session.scalars(payments.order_by(MirroredPayment.date, MirroredPayment.provider_id))]
+    return found + [credit for credit in unapplied if credit is not None]
 
 
 def planned_from_row(row: Action) -> PlannedAction:

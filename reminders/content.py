@@ -57,6 +57,7 @@ class ReminderContext:
     ways_to_pay: tuple[str, ...] = ()  # e.g. "Bank transfer to ...", besides the pay-online links
     credit_hold: bool = False  # the account is on hold now: every stage says so
     referral_date: dt.date | None = None  # final notice: when the account goes to collections
+    credits: tuple[Money, ...] = ()  # unapplied credit per currency, less than the balance in it: net amounts shown
 
     def __post_init__(self) -> None:
         if self.stage not in REMINDER_STAGES:
@@ -121,5 +122,18 @@ def _variables(context: ReminderContext) -> dict[str, Any]:
         "ways_to_pay": context.ways_to_pay,
         "credit_hold": context.credit_hold,
         "referral_date": formatting.date(context.referral_date, locale) if context.referral_date else None,
+        "credit_lines": _credit_lines(totals, context.credits, locale),
         "signature": signature,
     }
+
+
+def _credit_lines(totals: tuple[Money, ...], credits: tuple[Money, ...], locale: Any) -> list[str]:
+    """"Less your unapplied credit of $20.00: $80.00 to pay", per currency the customer holds credit in."""
+    lines = []
+    for total in totals:
+        credit = next((c for c in credits if c.currency == total.currency), None)
+        if credit is not None and credit.amount > 0:
+            net = total - credit
+            lines.append(f"Less your unapplied credit of {formatting.money(credit, locale)}: "
+                         f"{formatting.money(net, locale)} to pay")
+    return lines

@@ -20,6 +20,7 @@ from connectors.base import (
     AccessTokenSource,
     Conflict,
     ConnectorError,
+    Credit,
     Customer,
     Invoice,
     Note,
@@ -109,6 +110,14 @@ class QuickBooksConnector:
 
     def get_customer(self, customer_id: str) -> Customer:
         return mapping.customer(self.client.read("Customer", customer_id), self.home_currency)
+
+    def get_credits(self, customer_id: str) -> list[Credit]:
+        """Open credit memos and payments with an unapplied part, read now."""
+        memos = self.client.query(queries.of_customer("CreditMemo", customer_id))["QueryResponse"].get("CreditMemo") or []
+        credits = [mapping.credit_memo(raw, self.home_currency) for raw in memos]
+        payments = self.client.query(queries.of_customer("Payment", customer_id))["QueryResponse"].get("Payment") or []
+        unapplied = [mapping.payment(raw, self.home_currency).unapplied_credit() for raw in payments]
+        return [c for c in credits if c.remaining.amount > 0] + [c for c in unapplied if c is not None]
 
     def company_name(self) -> str:
         return read_company_name(self.client)

@@ -51,3 +51,8 @@ def by_ids(entity: str, ids: Sequence[str]) -> str:
 
 def by_name(entity: str, field: str, name: str) -> str:
     return select(entity, [f"{field} = {literal(name)}"], max_results=10)
+
+
+def of_customer(entity: str, customer_id: str) -> str:
+    """One customer's records of `entity` (a customer's credit memos or payments are few)."""
+    return select(entity, [f"CustomerRef = {literal(customer_id)}"])

@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from connectors.base import (
     AccessTokenSource,
     AuthExpired,
     ConnectorError,
+    Credit,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -262,6 +264,26 @@ class XeroConnector:
 
     def get_customer(self, customer_id: str) -> Customer:
         return customer_from_xero(self._raw_contact(customer_id), self.base_currency())
+
+    def get_credits(self, customer_id: str) -> list[Credit]:
+        """Approved credit notes, overpayments and prepayments with credit left, read now."""
+        try:
+            contact = str(uuid.UUID(customer_id))  # only a GUID goes into the where text
+        except ValueError:
+            raise NotFound(f"Xero contact ids are GUIDs, not {customer_id!r}") from None
+        found: list[Credit] = []
+        for entity in CREDIT_ENTITIES:
+            stream = _STREAMS[entity]
+            where = f'{stream.params["where"]} AND Contact.ContactID==guid("{contact}")'
+            page = 1
+            while True:
+                body = self.client.call(stream.operation, where=where, page=page, page_size=MAX_PAGE_SIZE)
+                raws = _records(body, stream.envelope)
+                found += [credit_from_xero(raw, entity) for raw in raws if stream.keep(raw)]
+                if _last_page(body, len(raws), MAX_PAGE_SIZE, page):
+                    break
+                page += 1
+        return [c for c in found if c.remaining.amount > 0]
 
     def customer_on_hold(self, customer_id: str) -> bool:
         return in_group(self._raw_contact(customer_id), CREDIT_HOLD_GROUP)
