@@ -235,14 +235,17 @@ def payment(raw: Json, home_currency: str) -> Payment:
 
 
 def _split(amount: Money, invoice_ids: list[str]) -> list[PaymentApplication]:
+    return [PaymentApplication(i, Money(share, amount.currency)) for i, share in zip(invoice_ids, split_line(amount.amount, len(invoice_ids)))]
+
+
+def split_line(amount: Decimal, links: int) -> list[Decimal]:
     """One line linking several invoices pays every one of them. QuickBooks does not say how the
     line's amount divides, so it is shared in equal cents (the remainder on the first link): the
-    applications still add up to the line, and each invoice gets its payment date."""
-    if len(invoice_ids) == 1:
-        return [PaymentApplication(invoice_ids[0], amount)]
-    share, rest = divmod(int((amount.amount * 100).to_integral_value()), len(invoice_ids))
-    return [PaymentApplication(invoice_id, Money(Decimal(share + (rest if n == 0 else 0)) / 100, amount.currency))
-            for n, invoice_id in enumerate(invoice_ids)]
+    shares still add up to the line, and each invoice gets its payment date."""
+    if links == 1:
+        return [amount]
+    share, rest = divmod(int((amount * 100).to_integral_value()), links)
+    return [Decimal(share + (rest if n == 0 else 0)) / 100 for n in range(links)]
 
 
 @_mapper("CreditMemo")

@@ -274,7 +274,7 @@ class XeroConnector:
         found: list[Credit] = []
         for entity in CREDIT_ENTITIES:
             stream = _STREAMS[entity]
-            where = f'{stream.params["where"]} AND Contact.ContactID==guid("{contact}")'
+            where = f'{stream.params["where"]} AND Contact.ContactID==Guid("{contact}")'
             page = 1
             while True:
                 body = self.client.call(stream.operation, where=where, page=page, page_size=MAX_PAGE_SIZE)

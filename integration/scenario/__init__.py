@@ -2,6 +2,8 @@
 
 from integration.scenario.model import (
     Scenario,
+    ScenarioAllocation,
+    ScenarioCredit,
     ScenarioCompany,
     ScenarioContact,
     ScenarioCustomer,
@@ -15,6 +17,8 @@ from integration.scenario.generator import generate_demo_company
 
 __all__ = [
     "Scenario",
+    "ScenarioAllocation",
+    "ScenarioCredit",
     "ScenarioCompany",
     "ScenarioContact",
     "ScenarioCustomer",

@@ -20,6 +20,10 @@ from connectors.base import SUPPORTED_CURRENCIES
 
 FORMAT = "arpilot-scenario/1"
 CONTACT_ROLES = ("billing", "accounts_payable", "owner")
+# A credit note (Xero credit note, QuickBooks credit memo), money received ahead of or beyond the
+# invoices (Xero overpayment/prepayment, a QuickBooks payment's unapplied part), or a payment left
+# unapplied (QuickBooks UnappliedAmt, a Xero overpayment).
+CREDIT_KINDS = ("credit_note", "overpayment", "prepayment", "unapplied_payment")
 
 
 class ScenarioError(ValueError):
@@ -92,12 +96,38 @@ class ScenarioPayment:
 
 
 @dataclass(frozen=True)
+class ScenarioAllocation:
+    invoice_id: str
+    amount: Decimal
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class ScenarioCredit:
+    """Credit a customer holds; `allocations` are the parts already applied to invoices."""
+
+    id: str
+    kind: str
+    number: str
+    customer_id: str
+    date: dt.date
+    currency: str
+    amount: Decimal
+    allocations: tuple[ScenarioAllocation, ...] = ()
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - sum((a.amount for a in self.allocations), Decimal("0"))
+
+
+@dataclass(frozen=True)
 class Scenario:
     company: ScenarioCompany
     as_of: dt.date
     customers: tuple[ScenarioCustomer, ...]
     invoices: tuple[ScenarioInvoice, ...]
     payments: tuple[ScenarioPayment, ...]
+    credits: tuple[ScenarioCredit, ...] = ()
     _paid: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
     _customers: dict[str, ScenarioCustomer] = field(default_factory=dict, compare=False, repr=False)
 
@@ -106,6 +136,9 @@ class Scenario:
         for payment in self.payments:
             for invoice_id, amount in payment.applied:
                 paid[invoice_id] = paid.get(invoice_id, Decimal("0")) + amount
+        for credit in self.credits:
+            for allocation in credit.allocations:
+                paid[allocation.invoice_id] = paid.get(allocation.invoice_id, Decimal("0")) + allocation.amount
         object.__setattr__(self, "_paid", paid)
         # Seeding looks a customer up per invoice: a scan would be quadratic in a 100,000-invoice company.
         object.__setattr__(self, "_customers", {customer.id: customer for customer in self.customers})
@@ -119,6 +152,12 @@ class Scenario:
         return self._customers[customer_id]
 
     def to_json(self) -> dict[str, Any]:
+        credits = {"credits": [
+            {"id": c.id, "kind": c.kind, "number": c.number, "customer_id": c.customer_id, "date": c.date.isoformat(),
+             "currency": c.currency, "amount": str(c.amount),
+             "allocations": [{"invoice_id": a.invoice_id, "amount": str(a.amount), "date": a.date.isoformat()}
+                             for a in c.allocations]}
+            for c in self.credits]} if self.credits else {}
         return {
             "format": FORMAT,
             "as_of": self.as_of.isoformat(),
@@ -167,6 +206,7 @@ class Scenario:
                 }
                 for p in self.payments
             ],
+            **credits,
         }
 
     def dumps(self) -> str:
@@ -308,6 +348,21 @@ def _payment(reader: _Reader) -> ScenarioPayment:
     )
 
 
+def _credit(reader: _Reader) -> ScenarioCredit:
+    kind = reader.str("kind")
+    if kind not in CREDIT_KINDS:
+        raise ScenarioError(f"{reader.path}.kind must be one of {', '.join(CREDIT_KINDS)}")
+    issued = reader.date("date")
+    allocations = tuple(ScenarioAllocation(item.str("invoice_id"), item.decimal("amount"),
+                                           item.date("date", optional=True) or issued)  # type: ignore[arg-type]
+                        for item in reader.items("allocations"))
+    return ScenarioCredit(
+        id=reader.str("id"), kind=kind, number=reader.data.get("number") or "", customer_id=reader.str("customer_id"),
+        date=issued, currency=reader.currency("currency"), amount=reader.decimal("amount"),  # type: ignore[arg-type]
+        allocations=allocations,
+    )
+
+
 def _unique(ids: Iterable[str], what: str) -> None:
     seen: set[str] = set()
     for value in ids:
@@ -326,6 +381,7 @@ def parse_scenario(data: Any) -> Scenario:
         customers=tuple(_customer(r) for r in root.items("customers")),
         invoices=tuple(_invoice(r) for r in root.items("invoices")),
         payments=tuple(_payment(r) for r in root.items("payments")),
+        credits=tuple(_credit(r) for r in root.items("credits")),
     )
     _check_references(scenario)
     return scenario
@@ -351,6 +407,17 @@ def _check_references(scenario: Scenario) -> None:
                 raise ScenarioError(f"{where}.invoice_id names no invoice: {invoice_id!r}")
             if invoice.customer_id != payment.customer_id or invoice.currency != payment.currency:
                 raise ScenarioError(f"{where} applies to another customer's or currency's invoice")
+    _unique((c.id for c in scenario.credits), "credits")
+    for index, credit in enumerate(scenario.credits):
+        customer = customers.get(credit.customer_id)
+        if customer is None or customer.currency != credit.currency:
+            raise ScenarioError(f"credits[{index}] names no customer of its currency: {credit.customer_id!r}")
+        for position, allocation in enumerate(credit.allocations):
+            invoice = invoices.get(allocation.invoice_id)
+            if invoice is None or invoice.customer_id != credit.customer_id:
+                raise ScenarioError(f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer")
+        if credit.remaining < 0:
+            raise ScenarioError(f"credits[{index}] allocates more than its amount")
     for index, invoice in enumerate(scenario.invoices):
         if scenario.balance_of(invoice) < 0:
             raise ScenarioError(f"invoices[{index}] is paid more than its total")

@@ -74,6 +74,8 @@ class Company:
     _next_id: dict[str, int] = field(default_factory=lambda: {n: 1 for n in ENTITIES})
     # invoice id -> {payment id: amount applied}; rebuilt for a payment whenever it changes
     applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # credit memo id -> {payment id: amount of it applied}, the same way
+    credited: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     revision: int = 0  # bumped by every write (`changed`), which outdates the indexes below
     _indexes: dict[Hashable, tuple[tuple[int, int], Any]] = field(default_factory=dict, repr=False)
 
@@ -251,14 +253,35 @@ class Company:
             return ZERO
         return self.invoice_total(record) - sum(self.applied.get(record["Id"], {}).values(), ZERO)
 
-    def customer_balance(self, customer_id: str) -> Decimal:
-        by_customer = self._indexed("invoices by customer", "Invoice", self._invoices_by_customer)
-        return sum((self.invoice_balance(r) for r in by_customer.get(customer_id, ())), ZERO)
+    def credit_remaining(self, record: dict[str, Any]) -> Decimal:
+        """A credit memo's credit not yet applied by a payment line (RemainingCredit, Balance)."""
+        return self.invoice_total(record) - sum(self.credited.get(record["Id"], {}).values(), ZERO)
 
-    def _invoices_by_customer(self) -> dict[str, list[dict[str, Any]]]:
+    def unapplied(self, record: dict[str, Any]) -> Decimal:
+        """A payment's UnappliedAmt: its total less what it pays on invoices, plus the credit it uses."""
+        paid = credit = ZERO
+        for line in record.get("Line", []):
+            kinds = {link.get("TxnType") for link in line.get("LinkedTxn", [])}
+            if "CreditMemo" in kinds:
+                credit += Decimal(line.get("Amount", 0))
+            else:
+                paid += Decimal(line.get("Amount", 0))
+        return Decimal(record.get("TotalAmt", 0)) - paid + credit
+
+    def customer_balance(self, customer_id: str) -> Decimal:
+        """What the customer owes net of their open credit memos and unapplied payments, as QuickBooks counts it."""
+        owed = ZERO
+        for entity, amount in (("Invoice", self.invoice_balance), ("CreditMemo", self.credit_remaining),
+                               ("Payment", self.unapplied)):
+            by_customer = self._indexed(("by customer", entity), entity, lambda: self._by_customer(entity))
+            total = sum((amount(r) for r in by_customer.get(customer_id, ())), ZERO)
+            owed += total if entity == "Invoice" else -total
+        return owed
+
+    def _by_customer(self, entity: str) -> dict[str, list[dict[str, Any]]]:
         # A scan of every invoice per customer made a page of customers quadratic in the company.
         by_customer: dict[str, list[dict[str, Any]]] = {}
-        for record in self.entities["Invoice"].values():
+        for record in self.entities[entity].values():
             by_customer.setdefault((record.get("CustomerRef") or {}).get("value"), []).append(record)
         return by_customer
 
@@ -299,8 +322,14 @@ def _render_term(company: Company, record: dict[str, Any], out: dict[str, Any], 
 
 
 def _render_payment(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
-    applied = sum((Decimal(line.get("Amount", 0)) for line in record.get("Line", [])), ZERO)
-    out["UnappliedAmt"] = Decimal(record.get("TotalAmt", 0)) - applied
+    out["UnappliedAmt"] = company.unapplied(record)
+    out.setdefault("CurrencyRef", {"value": company.currency})
+
+
+def _render_credit_memo(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
+    out["TotalAmt"] = company.invoice_total(record)
+    out["RemainingCredit"] = out["Balance"] = company.credit_remaining(record)
+    out["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in company.credited.get(record["Id"], {})]
     out.setdefault("CurrencyRef", {"value": company.currency})
 
 
@@ -312,4 +341,5 @@ def _stored_value(record: dict[str, Any], path: str, kind: str) -> Any:
     return field_value(record, path, kind)
 
 
-_RENDERERS = {"Invoice": _render_invoice, "Customer": _render_customer, "Term": _render_term, "Payment": _render_payment}
+_RENDERERS = {"Invoice": _render_invoice, "Customer": _render_customer, "Term": _render_term, "Payment": _render_payment,
+              "CreditMemo": _render_credit_memo}

@@ -61,6 +61,14 @@ PAYMENT = EntitySpec(
                "PaymentMethodRef", "DepositToAccountRef"}),
 )
 
+CREDIT_MEMO = EntitySpec(
+    "CreditMemo", TRANSACTION,
+    {"Id": "id", "DocNumber": "string", "TxnDate": "date", "CustomerRef": "ref", "Balance": "number",
+     "TotalAmt": "number", "RemainingCredit": "number", **_META},
+    frozenset({"DocNumber", "TxnDate", "CustomerRef", "CurrencyRef", "Line", "PrivateNote", "CustomerMemo", "BillEmail"}),
+    frozenset({"Balance", "TotalAmt", "RemainingCredit"}),
+)
+
 # The company's own record (Finance.xsd `CompanyInfo`): read at `companyinfo/<realm id>` and by
 # `select * from CompanyInfo`; the sandbox takes no writes to it.
 COMPANY_INFO = EntitySpec(
@@ -70,7 +78,7 @@ COMPANY_INFO = EntitySpec(
 )
 
 # Entities that are written, synced (CDC) and batched.
-ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT)}
+ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT, CREDIT_MEMO)}
 BY_PATH: dict[str, EntitySpec] = {spec.name.lower(): spec for spec in ENTITIES.values()}
 # Everything the query and read endpoints serve.
 READABLE: dict[str, EntitySpec] = {**ENTITIES, COMPANY_INFO.name: COMPANY_INFO}

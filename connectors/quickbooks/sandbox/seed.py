@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.quickbooks.sandbox.company import Company
 from connectors.sandbox.clock import SandboxClock
-from integration.scenario import Scenario
+from integration.scenario import Scenario, ScenarioCredit
 
 DUE_ON_RECEIPT = "Due on receipt"
 
@@ -101,5 +101,47 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
             record = company.entities["Invoice"][invoice_id]
             record["SyncToken"] += 1
             record["_updated"] = max(record["_updated"], paid_at)
+    ids["credits"] = {credit.id: _seed_credit(company, credit, ids) for credit in scenario.credits}
     company.scenario_ids = ids
     return company
+
+
+def _seed_credit(company: Company, credit: ScenarioCredit, ids: dict[str, dict[str, str]]) -> str:
+    """A credit note becomes a CreditMemo, applied by zero-total payments (one per allocation) whose
+    lines link the invoice and the memo, as QuickBooks records applying a credit; money received
+    beyond the invoices becomes a Payment with an unapplied part. Returns the memo's or payment's id."""
+    customer_id = ids["customers"][credit.customer_id]
+    customer = {"value": customer_id, "name": company.entities["Customer"][customer_id]["DisplayName"]}
+    base = {"CustomerRef": customer, "CurrencyRef": {"value": credit.currency}}
+    created = _at(company, credit.date, 9)
+    invoice_lines = [{"Amount": a.amount, "LinkedTxn": [{"TxnId": ids["invoices"][a.invoice_id], "TxnType": "Invoice"}]}
+                     for a in credit.allocations]
+    if credit.kind != "credit_note":
+        payment_id = _put(company, "Payment", {**base, "TotalAmt": credit.amount, "TxnDate": credit.date.isoformat(),
+                                               "Line": invoice_lines}, created)
+        _index(company, payment_id, invoice_lines, created)
+        return payment_id
+    memo_id = _put(company, "CreditMemo", {**base, "DocNumber": credit.number or credit.id, "TxnDate": credit.date.isoformat(),
+                                           "Line": [{"Id": "1", "LineNum": 1, "Amount": credit.amount, "Description": "Credit",
+                                                     "DetailType": "SalesItemLineDetail",
+                                                     "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}}}]},
+                   created)
+    for allocation, line in zip(credit.allocations, invoice_lines):
+        at = _at(company, allocation.date, 11)
+        lines = [line, {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]}]
+        payment_id = _put(company, "Payment", {**base, "TotalAmt": Decimal("0"), "TxnDate": allocation.date.isoformat(),
+                                               "Line": lines}, at)
+        _index(company, payment_id, lines, at)
+    return memo_id
+
+
+def _index(company: Company, payment_id: str, lines: list[dict[str, Any]], at: dt.datetime) -> None:
+    """What a seeded payment applies, in the company's indexes, the linked records touched at `at`."""
+    for line in lines:
+        link = line["LinkedTxn"][0]
+        entity = link["TxnType"]
+        index = company.applied if entity == "Invoice" else company.credited
+        index.setdefault(link["TxnId"], {})[payment_id] = line["Amount"]
+        record = company.entities[entity][link["TxnId"]]
+        record["SyncToken"] += 1
+        record["_updated"] = max(record["_updated"], at)

@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.quickbooks.mapping import split_line
 from connectors.quickbooks.sandbox import errors
 from connectors.quickbooks.sandbox.company import ZERO, Company, SentEmail
 from connectors.quickbooks.sandbox.schema import ENTITIES, NAME_LIST
@@ -141,21 +142,25 @@ def _after_write(company: Company, entity: str, record: dict[str, Any]) -> None:
 
 
 def _apply_payment(company: Company, payment_id: str, lines: list[dict[str, Any]]) -> None:
-    """Re-point the applied-amount index for one payment; touch every invoice whose balance moved."""
-    touched = {inv for inv, by in company.applied.items() if payment_id in by}
-    for invoice_id in touched:
-        company.applied[invoice_id].pop(payment_id, None)
+    """Re-point the applied-amount indexes for one payment (a line linking several invoices pays
+    each its share, a line linking a credit memo uses that much of it); touch every invoice and
+    credit memo whose balance moved."""
+    touched = {("Invoice", i) for i, by in company.applied.items() if payment_id in by}
+    touched |= {("CreditMemo", c) for c, by in company.credited.items() if payment_id in by}
+    for entity, target in touched:
+        (company.applied if entity == "Invoice" else company.credited)[target].pop(payment_id, None)
     for line in lines:
-        for link in line.get("LinkedTxn", []):
-            invoice_id = str(link["TxnId"])
-            by = company.applied.setdefault(invoice_id, {})
-            by[payment_id] = by.get(payment_id, ZERO) + Decimal(line["Amount"])
-            touched.add(invoice_id)
-    for invoice_id in touched:
-        invoice = company.entities["Invoice"].get(invoice_id)
-        if invoice is not None:
-            _touch(company, invoice)
-            company.changed("Invoice", invoice_id, "Update")
+        links = line.get("LinkedTxn", [])
+        for link, share in zip(links, split_line(Decimal(line["Amount"]), len(links)) if links else ()):
+            entity = "CreditMemo" if link.get("TxnType") == "CreditMemo" else "Invoice"
+            by = (company.credited if entity == "CreditMemo" else company.applied).setdefault(str(link["TxnId"]), {})
+            by[payment_id] = by.get(payment_id, ZERO) + share
+            touched.add((entity, str(link["TxnId"])))
+    for entity, target in touched:
+        record = company.entities[entity].get(target)
+        if record is not None:
+            _touch(company, record)
+            company.changed(entity, target, "Update")
 
 
 def _unlink_payments(company: Company, invoice_id: str) -> None:
@@ -391,22 +396,46 @@ def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any]
     for number, line in enumerate(c.get("Line") or [], start=1):
         amount = _amount(line.get("Amount", 0), f"Line[{number}].Amount")
         links = line.get("LinkedTxn") or []
-        for link in links:
-            if link.get("TxnType") != "Invoice":
-                raise errors.invalid(f"Line[{number}].LinkedTxn", "the sandbox applies payments to invoices only")
-            invoice = company.entities["Invoice"].get(str(link.get("TxnId")))
-            if invoice is None:
-                raise errors.bad_reference("LinkedTxn.TxnId", link.get("TxnId"))
-            if (invoice.get("CustomerRef") or {}).get("value") != customer["Id"]:
-                raise errors.business(f"Invoice {invoice['Id']} belongs to another customer.")
-            open_amount = company.invoice_balance(invoice) + company.applied.get(invoice["Id"], {}).get(own or "", ZERO)
-            if amount > open_amount:
-                raise errors.business(f"The payment amount {amount} exceeds the open balance {open_amount} of invoice {invoice['Id']}.")
-        applied += amount
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": str(l["TxnId"]), "TxnType": "Invoice"} for l in links]})
+        kinds = {link.get("TxnType") for link in links}
+        if not kinds <= {"Invoice", "CreditMemo"} or kinds == {"Invoice", "CreditMemo"}:
+            raise errors.invalid(f"Line[{number}].LinkedTxn", "a line links invoices or one credit memo")
+        for link, share in zip(links, split_line(amount, len(links)) if links else ()):
+            _check_link(company, link, share, customer["Id"], own)
+        applied += -amount if kinds == {"CreditMemo"} else amount
+        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": str(l["TxnId"]), "TxnType": l["TxnType"]} for l in links]})
     if applied > total:
         raise errors.business("The amounts applied exceed the payment's TotalAmt.")
     c["Line"] = lines
 
 
-_CHECKS = {"Invoice": _check_invoice, "Customer": _check_customer, "Term": _check_term, "Payment": _check_payment}
+def _check_link(company: Company, link: dict[str, Any], share: Decimal, customer_id: str, own: str | None) -> None:
+    """One invoice (or credit memo) a payment line links: the customer's own, with that much open."""
+    entity = link.get("TxnType")
+    record = company.entities[entity].get(str(link.get("TxnId")))
+    if record is None:
+        raise errors.bad_reference("LinkedTxn.TxnId", link.get("TxnId"))
+    if (record.get("CustomerRef") or {}).get("value") != customer_id:
+        raise errors.business(f"{entity} {record['Id']} belongs to another customer.")
+    if entity == "CreditMemo":
+        open_amount = company.credit_remaining(record) + company.credited.get(record["Id"], {}).get(own or "", ZERO)
+    else:
+        open_amount = company.invoice_balance(record) + company.applied.get(record["Id"], {}).get(own or "", ZERO)
+    if share > open_amount:
+        raise errors.business(f"The payment amount {share} exceeds the open balance {open_amount} of {entity} {record['Id']}.")
+
+
+def _check_credit_memo(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
+    customer = _ref(company, c, "CustomerRef", "Customer", needed=True)
+    assert customer is not None
+    if not c.get("Line"):
+        raise errors.required("Line")
+    for number, line in enumerate(c["Line"], start=1):
+        if _amount(line.get("Amount", 0), f"Line[{number}].Amount") < 0:
+            raise errors.invalid(f"Line[{number}].Amount", "must not be negative")
+    c["TxnDate"] = (_date(c, "TxnDate") or company.today()).isoformat()
+    c.setdefault("CurrencyRef", customer.get("CurrencyRef") or {"value": company.currency})
+    _length(c, "DocNumber", LENGTHS["DocNumber"])
+
+
+_CHECKS = {"Invoice": _check_invoice, "Customer": _check_customer, "Term": _check_term, "Payment": _check_payment,
+           "CreditMemo": _check_credit_memo}

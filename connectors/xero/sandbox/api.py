@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, g, request
 from connectors.sandbox.idempotency import StoredResponse
 from connectors.sandbox.limits import Limit
 from connectors.sandbox.tokens import TokenRejected
-from connectors.xero.sandbox import errors, msdate, writes
+from connectors.xero.sandbox import credits as credit_kinds, errors, msdate, writes
 from connectors.xero.sandbox.app import XeroSandbox
 from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation
@@ -32,6 +32,9 @@ MAX_IDEMPOTENCY_KEY = 128
 FAMILY_SCOPES = {
     "Invoices": ("accounting.transactions", "accounting.invoices"),
     "Payments": ("accounting.transactions", "accounting.payments"),
+    "CreditNotes": ("accounting.transactions", "accounting.invoices"),
+    "Overpayments": ("accounting.transactions", "accounting.payments"),
+    "Prepayments": ("accounting.transactions", "accounting.payments"),
     "Contacts": ("accounting.contacts",),
     "ContactGroups": ("accounting.contacts",),
 }
@@ -362,5 +365,22 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if request.method == "PUT" and not (isinstance(body, dict) and isinstance(body.get("Payments"), list)):
             raise errors.PostDataInvalid("The request body must be {\"Payments\": [...]}")
         return idempotent(lambda org: (200, {"Payments": writes.record_payments(org, items)}))
+
+    # -- customers' credit: /CreditNotes, /Overpayments, /Prepayments (paging, If-Modified-Since, where) --
+    def credit_listing(listing: str) -> Callable[[], Response]:
+        fields = credit_kinds.BY_LISTING[listing].fields
+
+        def listed() -> Response:
+            org: Organisation = g.org
+            query = ListRequest.from_request(request.args, request.headers)
+            with org.lock:
+                chosen, pagination = select(org.listing(listing), lambda r: True, fields, query)
+                rendered = [org.render_credit(r) for r in chosen]
+            return ok({**({"pagination": pagination} if pagination else {}), listing: rendered})
+
+        return listed
+
+    for listing in credit_kinds.BY_LISTING:
+        bp.add_url_rule(f"/{listing}", endpoint=listing, view_func=credit_listing(listing), methods=["GET"])
 
     return bp

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.clock import SandboxClock
-from connectors.xero.sandbox import msdate
+from connectors.xero.sandbox import credits as credit_kinds, msdate
 from connectors.xero.sandbox.listing import Facts, Listing
 
 ZERO = Decimal("0")
@@ -68,6 +68,7 @@ class Organisation:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credits: dict[str, dict[str, Any]] = field(default_factory=dict)  # credit notes, overpayments, prepayments
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # + "_members": list of contact ids
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # entity id -> records
     sent_emails: list[SentEmail] = field(default_factory=list)
@@ -79,6 +80,7 @@ class Organisation:
     _payment_index_seen: set[str] = field(default_factory=set, repr=False)
     revision: int = 0  # bumped by every write (`changed`), which outdates the indexes below
     _by_contact: tuple[tuple[int, int], dict[str, list[dict[str, Any]]]] | None = field(default=None, repr=False)
+    _allocations: tuple[tuple[int, int], dict[str, list[tuple[dict[str, Any], Decimal]]]] | None = field(default=None, repr=False)
     _listings: dict[str, tuple[tuple[int, int], Listing]] = field(default_factory=dict, repr=False)
 
     @property
@@ -129,7 +131,23 @@ class Organisation:
     def amount_due(self, record: dict[str, Any]) -> Decimal:
         if record["Status"] in ("VOIDED", "DELETED"):
             return ZERO
-        return self.invoice_total(record) - self.amount_paid(record)
+        return self.invoice_total(record) - self.amount_paid(record) - self.amount_credited(record)
+
+    def amount_credited(self, record: dict[str, Any]) -> Decimal:
+        """What credit notes, overpayments and prepayments allocated to the invoice settle of it."""
+        return sum((amount for _, amount in self.allocations_to(record["InvoiceID"])), ZERO)
+
+    def allocations_to(self, invoice_id: str) -> list[tuple[dict[str, Any], Decimal]]:
+        """(credit, amount) of every approved credit's allocation to the invoice, indexed until the next write."""
+        stamp = (self.revision, len(self.credits))
+        if self._allocations is None or self._allocations[0] != stamp:
+            index: dict[str, list[tuple[dict[str, Any], Decimal]]] = {}
+            for credit in self.credits.values():
+                if credit["Status"] in credit_kinds.USABLE:
+                    for allocation in credit["Allocations"]:
+                        index.setdefault(allocation["_invoice"], []).append((credit, Decimal(allocation["Amount"])))
+            self._allocations = (stamp, index)
+        return self._allocations[1].get(invoice_id, [])
 
     def invoice_status(self, record: dict[str, Any]) -> str:
         if record["Status"] == "AUTHORISED" and self.invoice_total(record) > 0 and self.amount_due(record) <= 0:
@@ -137,7 +155,8 @@ class Organisation:
         return record["Status"]
 
     def invoice_updated(self, record: dict[str, Any]) -> dt.datetime:
-        return max([record["_updated"], *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"]))])
+        return max([record["_updated"], *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
+                    *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"]))])
 
     def contact_balances(self, contact_id: str) -> dict[str, Decimal]:
         today = self.today()
@@ -149,6 +168,8 @@ class Organisation:
             outstanding += due
             if record["DueDate"] < today:
                 overdue += due
+        # Xero nets the contact's unallocated credit off what it is owed.
+        outstanding -= sum((credit_kinds.remaining(c) for c in self.credits.values() if c["_contact"] == contact_id), ZERO)
         return {"Outstanding": outstanding, "Overdue": overdue}
 
     def _invoices_of(self, contact_id: str) -> list[dict[str, Any]]:
@@ -163,9 +184,15 @@ class Organisation:
         return self._by_contact[1].get(contact_id, [])
 
     def listing(self, kind: str) -> Listing:
-        """"invoices", "contacts" or "payments" with their facts, oldest change first, kept until the next write."""
-        records, facts = {"invoices": (self.invoices, self.invoice_facts), "contacts": (self.contacts, self.contact_facts),
-                          "payments": (self.payments, self.payment_facts)}[kind]
+        """"invoices", "contacts", "payments" or a credit listing ("CreditNotes"…) with their facts,
+        oldest change first, kept until the next write."""
+        if kind in credit_kinds.BY_LISTING:
+            wanted = credit_kinds.BY_LISTING[kind].kind
+            records = {k: r for k, r in self.credits.items() if r["_kind"] == wanted}
+            facts: Callable[[dict[str, Any]], Facts] = lambda r: Facts(credit_kinds.GETTERS[r["_kind"]], r)
+        else:
+            records, facts = {"invoices": (self.invoices, self.invoice_facts), "contacts": (self.contacts, self.contact_facts),
+                              "payments": (self.payments, self.payment_facts)}[kind]
         stamp = (self.revision, len(records))
         cached = self._listings.get(kind)
         if cached is None or cached[0] != stamp:
@@ -245,8 +272,13 @@ class Organisation:
         }
         if not summary:
             out["Payments"] = [self.render_payment_summary(p) for p in self.invoice_payments(record["InvoiceID"])]
-            out.update(CreditNotes=[], Prepayments=[], Overpayments=[])
-        out.update(AmountDue=self.amount_due(record), AmountPaid=self.amount_paid(record), AmountCredited=ZERO,
+            allocated = self.allocations_to(record["InvoiceID"])
+            out.update({listing: [credit_kinds.on_invoice(c, amount) for c, amount in allocated if c["_kind"] == kind.kind]
+                        for listing, kind in (("CreditNotes", credit_kinds.KINDS["CreditNote"]),
+                                              ("Prepayments", credit_kinds.KINDS["Prepayment"]),
+                                              ("Overpayments", credit_kinds.KINDS["Overpayment"]))})
+        out.update(AmountDue=self.amount_due(record), AmountPaid=self.amount_paid(record),
+                   AmountCredited=self.amount_credited(record),
                    SentToContact=record["SentToContact"], CurrencyRate=Decimal("1"), IsDiscounted=False,
                    HasAttachments=False, HasErrors=False, Contact=self.render_contact_ref(record["_contact"]),
                    DateString=msdate.date_string(record["Date"]), Date=msdate.ms_date(record["Date"]),
@@ -305,6 +337,10 @@ class Organisation:
                         "IsDiscounted": False},
             "HasValidationErrors": False,
         }
+
+    def render_credit(self, record: dict[str, Any]) -> dict[str, Any]:
+        return credit_kinds.render(record, self.render_contact_ref(record["_contact"]),
+                                   lambda invoice_id: self.invoices[invoice_id]["InvoiceNumber"])
 
     def render_history(self, record: dict[str, Any]) -> dict[str, Any]:
         at = record["DateUTC"]

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox.clock import SandboxClock
+from connectors.xero.sandbox import credits as credit_kinds
 from connectors.xero.sandbox.org import Organisation, stable_id
 from integration.scenario import (
-    Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
+    Scenario, ScenarioCompany, ScenarioCredit, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
 )
 
 SALES_ACCOUNT = "200"
@@ -86,8 +87,27 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
                 "_updated": _at(org, payment.date, 10),
             }
             ids["payments"][key] = payment_id
+    ids["credits"] = {credit.id: seed_credit(org, credit, ids) for credit in scenario.credits}
     org.scenario_ids = ids
     return org
+
+
+# Scenario credit kinds as Xero keeps them: a payment left unapplied is an overpayment in Xero.
+_CREDIT_KINDS = {"credit_note": "CreditNote", "overpayment": "Overpayment", "prepayment": "Prepayment",
+                 "unapplied_payment": "Overpayment"}
+
+
+def seed_credit(org: Organisation, credit: ScenarioCredit, ids: dict[str, dict[str, str]]) -> str:
+    kind = credit_kinds.KINDS[_CREDIT_KINDS[credit.kind]]
+    credit_id = stable_id(org.tenant_id, kind.kind.lower(), credit.id)
+    org.credits[credit_id] = {
+        "_kind": kind.kind, kind.id_field: credit_id, kind.number_field: credit.number, "_contact": ids["contacts"][credit.customer_id],
+        "Date": credit.date, "Total": credit.amount, "Status": "AUTHORISED", "CurrencyCode": credit.currency,
+        "_updated": _at(org, credit.date),
+        "Allocations": [{"_invoice": ids["invoices"][a.invoice_id], "Amount": a.amount, "Date": a.date,
+                         "_updated": _at(org, a.date, 11)} for a in credit.allocations],
+    }
+    return credit_id
 
 
 def second_organisation_scenario(as_of: dt.date) -> Scenario:
