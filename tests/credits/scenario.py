@@ -15,7 +15,7 @@ def credit_scenario(as_of: dt.date) -> Scenario:
     """cust-01 owes 40.00, 95 days late, and holds 92.50 of credit note CN-0001; cust-02 owes 100.00,
     10 days late, with 20.00 of credit; cust-03's INV-0008 was settled by a credit note (a zero-total
     application in QuickBooks), its INV-0009 by money 30 days ago; cust-04 paid INV-0010 and INV-0011
-    with one payment."""
+    with one payment and owes INV-0012 and INV-0013, a few days late."""
     day = dt.timedelta(days=1)
     customers = tuple(ScenarioCustomer(f"cust-0{n}", name, f"ap@{name.split()[0].lower()}.example", None, "USD", 30)
                       for n, name in enumerate(("Cool Cars", "Partial Parts", "Zero Zone", "Multi Mart"), start=1))
@@ -26,7 +26,8 @@ def credit_scenario(as_of: dt.date) -> Scenario:
                                (ScenarioLine("Detailing", Decimal(amount)),))
 
     invoices = (invoice(3, 1, 95, "40.00"), invoice(7, 2, 10, "100.00"), invoice(8, 3, 20, "40.00"),
-                invoice(9, 3, 40, "60.00"), invoice(10, 4, 50, "70.00"), invoice(11, 4, 45, "30.00"))
+                invoice(9, 3, 40, "60.00"), invoice(10, 4, 50, "70.00"), invoice(11, 4, 45, "30.00"),
+                invoice(12, 4, 3, "50.00"), invoice(13, 4, 2, "50.00"))
     payments = (ScenarioPayment("pay-9", "cust-03", as_of - 30 * day, "USD", (("inv-9", Decimal("60.00")),)),
                 ScenarioPayment("pay-10", "cust-04", as_of - 20 * day, "USD",
                                 (("inv-10", Decimal("70.00")), ("inv-11", Decimal("30.00")))))

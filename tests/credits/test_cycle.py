@@ -72,6 +72,8 @@ def test_a_customer_in_credit_gets_an_owner_task_and_a_part_credit_a_net_reminde
         profiles = payment_profiles(load_snapshot(session, books.connection_id, NOW), Rules.default(), NOW)
     # The credit note settled INV-0008 five days ago; the last money came 30 days ago.
     assert profiles[ids["Zero Zone"]].last_payment == NOW.date() - dt.timedelta(days=30)
+    # One payment for two invoices: both are paid, both count in the habits.
+    assert profiles[ids["Multi Mart"]].paid_invoices == 2
 
     again = books.cycle()
     assert again.status == "done"
@@ -131,3 +133,23 @@ def test_xero_credit_exchanges_conform_to_the_published_spec(sessions: sessionma
         spec = load_spec()
         problems = {f"{e.method} {e.path}": spec.problems(e) for e in world.exchanges}
         assert {where: found for where, found in problems.items() if found} == {}
+
+
+def test_quickbooks_payment_line_linking_two_invoices_pays_both(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    for world in make_world(credit_scenario(NOW.date()), sessions, tmp_path):
+        assert world.cycle().status == "observed"
+        company = world.qbo.sandbox.company(world.qbo.realm)
+        invoices = {i["DocNumber"]: i["Id"] for i in company.entities["Invoice"].values()}
+        customer = company.stored("Invoice", invoices["INV-0012"])["CustomerRef"]
+        writes.save(company, "Payment", {"CustomerRef": customer, "TotalAmt": "100.00", "Line": [
+            {"Amount": "100.00", "LinkedTxn": [{"TxnId": invoices["INV-0012"], "TxnType": "Invoice"},
+                                               {"TxnId": invoices["INV-0013"], "TxnType": "Invoice"}]}]})
+        world.set_rules(LIVE)
+        assert world.cycle().status == "done"
+        with world.sessions() as session:
+            paid = {row.number: row.balance for row in session.scalars(
+                select(MirroredInvoice).where(MirroredInvoice.number.in_(["INV-0012", "INV-0013"])))}
+            profile = payment_profiles(load_snapshot(session, world.connection_id, NOW), Rules.default(), NOW)
+        assert paid == {"INV-0012": 0, "INV-0013": 0}
+        assert profile[customer["value"]].paid_invoices == 4  # INV-0010 to INV-0013, each with its payment date
+        assert not [e for e in world.outbox.entries() if e["to"] == ["ap@multi.example"]]
