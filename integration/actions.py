@@ -39,7 +39,7 @@ from connectors.base import (
     Transient,
     UnreadableRecord,
 )
-from integration.credit_recheck import CreditReads, uncovered
+from integration.credit_recheck import CreditReads, effective_credit, uncovered
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
@@ -363,7 +363,8 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
 
 def _net_of_credit(at: _Attempt, row: Action, invoices: list[Invoice]) -> tuple[list[Invoice], dict[str, Money]]:
     """Credit is re-checked too: one applied or created since planning may now cover these invoices."""
-    kept, credit, why = uncovered(invoices, at.reads.credits.take(row.payload["customer_id"]))
+    planned = (row.payload.get("payload") or {}).get("credit") or {}
+    kept, credit, why = uncovered(invoices, effective_credit(planned, at.reads.credits.take(row.payload["customer_id"])))
     if not kept:
         raise _Skip(why)
     return kept, credit

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import Aging, aging
+from integration.policy.credits import settled_invoices
 from integration.policy.decide import decide
 from integration.policy.history import record
 from integration.policy.profiles import PaymentProfile, payment_profiles
@@ -61,6 +62,9 @@ class BacktestReport:
     alarm_reminders: int = 0  # invoice-steps from reminder_1 on
     false_alarms: int = 0  # ... of which the invoice was fully paid within false_alarm_days anyway
     false_alarm_days: int = 7
+    # Invoice-steps of reminders to invoices already paid, or covered by the customer's credit, on
+    # the day they went out: a reminder no customer should ever get.
+    settled_reminders: int = 0
 
     @property
     def false_alarm_pct(self) -> float:
@@ -77,6 +81,7 @@ class BacktestReport:
             "escalations": self.escalations,
             "alarm_reminders": self.alarm_reminders, "false_alarms": self.false_alarms,
             "false_alarm_days": self.false_alarm_days, "false_alarm_pct": round(self.false_alarm_pct, 1),
+            "reminders_to_paid_or_credited": self.settled_reminders,
         }
 
 
@@ -85,11 +90,12 @@ def paid_in_full_on(scenario: Scenario) -> dict[str, dt.date]:
     totals = {i.id: i.total for i in scenario.invoices}
     running: dict[str, Decimal] = {}
     done: dict[str, dt.date] = {}
-    for payment in sorted(scenario.payments, key=lambda p: (p.date, p.id)):
-        for invoice_id, amount in payment.applied:
-            running[invoice_id] = running.get(invoice_id, Decimal(0)) + amount
-            if invoice_id not in done and running[invoice_id] >= totals[invoice_id]:
-                done[invoice_id] = payment.date
+    settling = [(p.date, p.id, invoice_id, amount) for p in scenario.payments for invoice_id, amount in p.applied]
+    settling += [(a.date, c.id, a.invoice_id, a.amount) for c in scenario.credits for a in c.allocations]
+    for day, _, invoice_id, amount in sorted(settling):
+        running[invoice_id] = running.get(invoice_id, Decimal(0)) + amount
+        if invoice_id not in done and running[invoice_id] >= totals[invoice_id]:
+            done[invoice_id] = day
     return done
 
 
@@ -110,6 +116,7 @@ def backtest(
         snapshot = snapshot_from_scenario(history, day, done, frozenset(on_hold), frozenset(mid_month))
         actions = decide(snapshot, rules, decision_time(day, history.company.timezone, rules))
         _tally(report, actions, day, paid_on)
+        report.settled_reminders += _settled_steps(actions, snapshot)
         apply_account_moves(actions, on_hold, mid_month)
         done = record(done, actions, day)
         report.days += 1
@@ -128,6 +135,15 @@ def apply_account_moves(actions: list[PlannedAction], on_hold: set[str], mid_mon
             on_hold.discard(action.customer_id)
         elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
             mid_month.add(action.customer_id)
+
+
+def _settled_steps(actions: list[PlannedAction], snapshot: Snapshot) -> int:
+    """How many invoice-steps of the day's reminders went to invoices already paid or covered by credit."""
+    reminded = [i for a in actions if a.kind is ActionKind.SEND_REMINDER for i in a.invoice_ids]
+    if not reminded:
+        return 0
+    settled = settled_invoices(snapshot)
+    return sum(1 for invoice_id in reminded if invoice_id in settled)
 
 
 def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, paid_on: dict[str, dt.date]) -> None:

@@ -76,3 +76,4 @@ def backtest_command(scenario_path: Path | None, start: dt.datetime, end: dt.dat
     click.echo(f"moved to mid-month terms: {len(report.mid_month_moves)}")
     click.echo(f"false alarms: {report.false_alarms} of {report.alarm_reminders} overdue reminders "
                f"({report.false_alarm_pct:.1f}%) went to invoices paid within {report.false_alarm_days} days anyway")
+    click.echo(f"reminders to invoices that were already paid or covered by credit when sent: {report.settled_reminders}")

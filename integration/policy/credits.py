@@ -1,10 +1,11 @@
 """A customer's unapplied credit set against what they owe (pure, on decide's path).
 
-Owners forgive a slow tool, not a final notice to a customer who is in credit. So, per currency:
-when the customer's available credit covers the overdue balance, the overdue invoices leave the
-ladder (no reminder, no credit hold, no escalation) and the owner gets one task instead: apply the
-credit in the accounting system. When the credit covers only part, the ladder goes on with the net
-amount: holds weigh what is left, and reminders say "less your unapplied credit of ...".
+Owners forgive a slow tool, not a final notice to a customer who is in credit. So, per currency,
+the customer's available credit is set against their open invoices oldest first: the invoices it
+covers leave the ladder (no reminder, no credit hold, no escalation) and the owner gets one task
+instead, to apply the credit in the accounting system. What the credit cannot cover stays on the
+ladder with the net amount: holds weigh the overdue balance less the credit, and reminders say
+"less your unapplied credit of ...".
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from connectors.base import Credit, Customer
+from connectors.base import Credit, Customer, Invoice, InvoiceStatus
 from integration.policy.actions import ActionKind, PlannedAction, key_digest
 from integration.policy.profiles import CustomerFacts
 from integration.policy.reasons import sentence
+from integration.policy.snapshot import Snapshot
 from reminders.formatting import english_list
 
 APPLY_CREDIT = ActionKind.APPLY_CREDIT
@@ -51,31 +53,45 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
-def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) -> tuple[list[PlannedAction], dict[str, str]]:
-    """Set `credit` against the customer's overdue balance, changing `entry` in place: invoices whose
-    currency's credit covers the overdue balance leave `open`, and `overdue`/`oldest_overdue` become
-    net of the credit. Returns the owner's apply-credit tasks and, per currency where credit is left
-    for the reminders to mention, its amount as text (for the reminder's payload)."""
+def cover(invoices: Iterable[Invoice], available: Decimal) -> tuple[list[Invoice], Decimal]:
+    """The invoices the credit pays in full, oldest due first (the way an owner applies it), and
+    the credit left after them. An invoice too big for what is left stays open, and so do the
+    later ones: credit goes to the oldest debt first."""
+    covered, left = [], available
+    for invoice in sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.number, i.provider_id)):
+        if invoice.balance.amount > left:
+            break
+        covered.append(invoice)
+        left -= invoice.balance.amount
+    return covered, left
+
+
+def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) -> tuple[list[PlannedAction], dict[str, dict[str, str]]]:
+    """Set `credit` against the customer's open invoices, changing `entry` in place: the invoices
+    it covers (`cover`) leave `open`, and `overdue`/`oldest_overdue` become net of the credit.
+    Returns the owner's apply-credit tasks and, per currency with credit, what reminders say of
+    it: the credit `left` after the covered invoices and all of it `available` (the executor's
+    re-check compares the credit it reads when sending with these)."""
     tasks: list[PlannedAction] = []
-    mention: dict[str, str] = {}
-    covered: set[str] = set()
+    mention: dict[str, dict[str, str]] = {}
+    gone: set[int] = set()
     for currency, available in sorted(credit.items()):
+        candidates = [i for i in entry.open if i.balance.currency == currency and not _paused(entry, i)]
+        covered, left = cover(candidates, available.amount)
+        if covered:
+            tasks.append(_apply_task(entry.customer, currency, available, covered))
+            gone.update(id(i) for i in covered)
         overdue = entry.overdue.get(currency)
-        if overdue is not None and available.amount >= overdue:
-            covered.add(currency)
-            del entry.overdue[currency]
-            tasks.append(_apply_task(entry, currency, available, overdue, today))
-            left = available.amount - overdue
-        elif overdue is not None:
-            entry.overdue[currency] = overdue - available.amount
-            left = available.amount
-        else:
-            left = available.amount
-        if left > 0:
-            mention[currency] = f"{left:.2f}"
-    if covered:
-        kept = [(i, d) for i, d in zip(entry.open, entry.due) if not (d < today and i.balance.currency in covered)]
+        if overdue is not None:
+            if overdue > available.amount:
+                entry.overdue[currency] = overdue - available.amount
+            else:
+                del entry.overdue[currency]
+        mention[currency] = {"available": f"{available.amount:.2f}", "left": f"{left:.2f}"}
+    if gone:
+        kept = [(i, d) for i, d in zip(entry.open, entry.due) if id(i) not in gone]
         entry.open, entry.due = [i for i, _ in kept], [d for _, d in kept]
+        entry.open_count -= len(gone)
         entry.oldest_overdue = max([today - d for i, d in kept if d < today and not _paused(entry, i)], default=0)
     return tasks, mention
 
@@ -85,13 +101,10 @@ def _paused(entry: CustomerFacts, invoice: object) -> bool:
     return state is not None and state.active
 
 
-def _apply_task(entry: CustomerFacts, currency: str, available: Available, overdue: Decimal, today: int) -> PlannedAction:
+def _apply_task(customer: Customer, currency: str, available: Available, invoices: list[Invoice]) -> PlannedAction:
     """"Apply the 92.50 USD credit note CN-0001 to INV-0003": the credits needed, oldest first."""
-    customer: Customer = entry.customer
-    invoices = sorted((i for i, d in zip(entry.open, entry.due)
-                       if d < today and i.balance.currency == currency and not _paused(entry, i)),
-                      key=lambda i: (i.due_date or i.issue_date, i.number))
-    used, needed = [], overdue
+    owed = sum((i.balance.amount for i in invoices), Decimal(0))
+    used, needed = [], owed
     for credit in available.credits:
         used.append(credit)
         needed -= credit.remaining.amount
@@ -101,8 +114,8 @@ def _apply_task(entry: CustomerFacts, currency: str, available: Available, overd
     what = english_list([f"{money(c.remaining.amount, currency)} {c.label}" for c in used])
     task = f"apply the {what} to {numbers} in the accounting system"
     reason = sentence(
-        f"{customer.name} owes {money(overdue, currency)} past due on {numbers} and holds "
-        f"{money(available.amount, currency)} of unapplied credit",
+        f"{customer.name} owes {money(owed, currency)} on {numbers} and holds {money(available.amount, currency)} "
+        "of unapplied credit",
         "the credit covers it, so no reminder, credit hold or escalation",
         task,
     )
@@ -111,10 +124,27 @@ def _apply_task(entry: CustomerFacts, currency: str, available: Available, overd
         APPLY_CREDIT, customer.provider_id, ids, None, (), reason,
         key_digest(APPLY_CREDIT, customer.provider_id, ",".join(sorted(ids)), None, ",".join(c.provider_id for c in used)),
         None, MappingProxyType({
-            "task": task[0].upper() + task[1:] + ".",
-            "currency": currency, "overdue": f"{overdue:.2f}", "available": f"{available.amount:.2f}",
+            "task": task[0].upper() + task[1:] + ".", "currency": currency, "owed": f"{owed:.2f}",
+            "available": f"{available.amount:.2f}",
             "credits": [{"id": c.provider_id, "kind": c.kind.value, "number": c.number,
                          "remaining": f"{c.remaining.amount:.2f}"} for c in used],
             "balances": {i.provider_id: f"{i.balance.amount:.2f}" for i in invoices},
         }),
     )
+
+
+def settled_invoices(snapshot: Snapshot) -> set[str]:
+    """The invoices nothing should be asked for on the snapshot's day: paid or closed, or covered
+    by the customer's credit (`cover`, paused invoices included)."""
+    settled, candidates = set(), {}
+    credit = available_credit(snapshot.credits)
+    for invoice in snapshot.invoices:
+        if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0:
+            settled.add(invoice.provider_id)
+        elif invoice.customer_id in credit:
+            candidates.setdefault((invoice.customer_id, invoice.balance.currency), []).append(invoice)
+    for (customer_id, currency), invoices in candidates.items():
+        available = credit[customer_id].get(currency)
+        if available is not None:
+            settled.update(i.provider_id for i in cover(invoices, available.amount)[0])
+    return settled

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.base import Contact, Credit, CreditKind, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 from integration.scenario import Scenario
 
@@ -41,6 +41,7 @@ def snapshot_from_scenario(
     for payment in payments:
         for invoice_id, amount in payment.applied:
             paid[invoice_id] = paid.get(invoice_id, Decimal(0)) + amount
+    credits = credits_on(scenario, day, paid)
     invoices = []
     for item in scenario.invoices:
         if item.issue_date > day:
@@ -68,4 +69,22 @@ def snapshot_from_scenario(
         on_hold=on_hold,
         mid_month=mid_month,
         history=history,
+        credits=credits,
     )
+
+
+def credits_on(scenario: Scenario, day: dt.date, paid: dict[str, Decimal]) -> tuple[Credit, ...]:
+    """The credit issued by `day` with what is left of it then; its allocations made by then are
+    added to `paid` (they settle invoices as payments do)."""
+    found = []
+    for item in scenario.credits:
+        if item.date > day:
+            continue
+        allocated = Decimal(0)
+        for allocation in item.allocations:
+            if allocation.date <= day:
+                paid[allocation.invoice_id] = paid.get(allocation.invoice_id, Decimal(0)) + allocation.amount
+                allocated += allocation.amount
+        found.append(Credit(item.id, CreditKind(item.kind), item.customer_id, item.number, item.date,
+                            Money(item.amount, item.currency), Money(item.amount - allocated, item.currency), _EPOCH))
+    return tuple(found)

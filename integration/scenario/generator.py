@@ -17,6 +17,7 @@ from integration.scenario.model import (
     Scenario,
     ScenarioCompany,
     ScenarioContact,
+    ScenarioCredit,
     ScenarioCustomer,
     ScenarioInvoice,
     ScenarioLine,
@@ -149,10 +150,26 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
                 issue += dt.timedelta(days=rng.randint(*profile.cadence_days))
 
     invoices, payments = _mark_special_cases(invoices, payments, as_of)
+    credits = _customer_in_credit(customers, invoices, invoice_number, as_of)
     return Scenario(
         company=company, as_of=as_of, customers=tuple(customers),
-        invoices=tuple(invoices), payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))),
+        invoices=tuple(invoices), payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))), credits=credits,
     )
+
+
+def _customer_in_credit(customers: list[ScenarioCustomer], invoices: list[ScenarioInvoice], number: int,
+                        as_of: dt.date) -> tuple[ScenarioCredit, ...]:
+    """A customer who owes 40.00, 35 days overdue, while holding 92.50 of unallocated credit note
+    CN-0001: arpilot asks the owner to apply the credit instead of chasing them. Added after the
+    others, so the random habits of the rest of the company stay as they were."""
+    customer_id = f"cust-{len(customers) + 1:02d}"
+    customers.append(ScenarioCustomer(customer_id, "Lark Coffee Carts", "ap@larkcoffee.example", "+1-555-240-0311",
+                                      "USD", 30, habit="in_credit"))
+    issued = as_of - dt.timedelta(days=65)
+    invoices.append(ScenarioInvoice(f"inv-{number}", str(number), customer_id, issued, issued + dt.timedelta(days=30),
+                                    "USD", (ScenarioLine("Irrigation repair", Decimal("40.00")),)))
+    return (ScenarioCredit("cn-0001", "credit_note", "CN-0001", customer_id, as_of - dt.timedelta(days=50), "USD",
+                           Decimal("92.50")),)
 
 
 def _mark_special_cases(

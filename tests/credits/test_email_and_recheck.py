@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.base import Credit, CreditKind, Invoice, InvoiceStatus, Money
-from integration.credit_recheck import uncovered
+from integration.credit_recheck import effective_credit, uncovered
 from reminders.content import render_reminder
 from tests.reminders.conftest import make_context, make_invoice
 
@@ -41,15 +41,25 @@ def _credit(remaining: str, currency: str = "USD") -> Credit:
 
 def test_recheck_keeps_everything_without_credit() -> None:
     invoices = [_invoice("a", "40.00")]
-    assert uncovered(invoices, []) == (invoices, {}, "")
+    assert uncovered(invoices, effective_credit({}, [])) == (invoices, {}, "")
 
 
 def test_recheck_drops_a_currency_the_credit_now_covers() -> None:
-    kept, mention, why = uncovered([_invoice("a", "40.00"), _invoice("b", "10.00", "EUR")], [_credit("92.50")])
+    kept, mention, why = uncovered([_invoice("a", "40.00"), _invoice("b", "10.00", "EUR")],
+                                   effective_credit({}, [_credit("92.50")]))
     assert [i.provider_id for i in kept] == ["b"] and mention == {}
     assert why == "the customer's unapplied credit of 92.50 USD now covers the 40.00 USD this was to ask for"
 
 
 def test_recheck_keeps_part_covered_invoices_with_the_credit_to_state() -> None:
-    kept, mention, _ = uncovered([_invoice("a", "100.00")], [_credit("20.00"), _credit("0.00")])
+    kept, mention, _ = uncovered([_invoice("a", "100.00")], effective_credit({}, [_credit("20.00"), _credit("0.00")]))
     assert [i.provider_id for i in kept] == ["a"] and mention == {"USD": Money(Decimal("20.00"), "USD")}
+
+
+def test_recheck_counts_only_the_credit_the_policy_left_plus_credit_new_since() -> None:
+    # Planned: 70.00 available, 60.00 of it covering an older invoice, 10.00 left for this reminder.
+    planned = {"USD": {"available": "70.00", "left": "10.00"}}
+    assert effective_credit(planned, [_credit("70.00")]) == {"USD": Decimal("10.00")}
+    assert effective_credit(planned, [_credit("10.00")]) == {"USD": Decimal("10.00")}  # the 60.00 was applied
+    assert effective_credit(planned, [_credit("70.00"), _credit("50.00")]) == {"USD": Decimal("60.00")}  # a new note
+    assert effective_credit(planned, []) == {"USD": Decimal("0")}  # all of it used elsewhere since

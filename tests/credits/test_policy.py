@@ -43,7 +43,7 @@ def test_credit_covering_the_overdue_balance_gives_an_owner_task_only() -> None:
     task = actions[0]
     assert task.invoice_ids == ("inv-0003",) and task.recipients == ()
     assert task.payload["task"] == "Apply the 92.50 USD credit note CN-0001 to 0003 in the accounting system."
-    assert "owes 40.00 USD past due on 0003 and holds 92.50 USD of unapplied credit" in task.reason
+    assert "owes 40.00 USD on 0003 and holds 92.50 USD of unapplied credit" in task.reason
     assert "no reminder, credit hold or escalation" in task.reason
     # The same facts tomorrow plan the same task (the ledger keeps it once).
     again = decide(snap(invoice("inv-0003", 96, total="40.00"), history=final_notice_due(),
@@ -69,13 +69,33 @@ def test_several_credits_are_used_oldest_first_until_covered() -> None:
 def test_part_covered_reminders_carry_the_credit_and_holds_weigh_the_net() -> None:
     actions = decide(snap(invoice("inv-0007", 10, total="100.00"), credits=(credit_note("20.00"),)), RULES, NOW)
     reminder = next(a for a in actions if a.kind is ActionKind.SEND_REMINDER)
-    assert reminder.payload["credit"] == {"USD": "20.00"}
+    assert reminder.payload["credit"] == {"USD": {"available": "20.00", "left": "20.00"}}
     assert "apply_credit" not in kinds(actions)
     # A 150.00 minimum for a hold: 160.00 overdue would reach it, 160.00 less 20.00 of credit does not.
     rules = Rules.from_json({"credit_hold": {"min_overdue_amount": "150"}})
     held = decide(snap(invoice("inv-0007", 95, total="160.00")), rules, NOW)
     not_held = decide(snap(invoice("inv-0007", 95, total="160.00"), credits=(credit_note("20.00"),)), rules, NOW)
     assert "credit_hold_on" in kinds(held) and "credit_hold_on" not in kinds(not_held)
+
+
+def test_credit_goes_to_the_oldest_invoices_first_and_the_rest_is_reminded_net() -> None:
+    """70.00 of credit covers the oldest (60.00) invoice; the younger 40.00 one is reminded with
+    the 10.00 left, and the hold weighs 100.00 overdue less 70.00 of credit."""
+    actions = decide(snap(invoice("inv-old", 30, total="60.00"), invoice("inv-new", 10, total="40.00"),
+                          credits=(credit_note("70.00"),)), RULES, NOW)
+    task = next(a for a in actions if a.kind is ActionKind.APPLY_CREDIT)
+    assert task.invoice_ids == ("inv-old",)
+    reminder = next(a for a in actions if a.kind is ActionKind.SEND_REMINDER)
+    assert reminder.invoice_ids == ("inv-new",)
+    assert reminder.payload["credit"] == {"USD": {"available": "70.00", "left": "10.00"}}
+
+
+def test_credit_covers_invoices_not_yet_due_too() -> None:
+    actions = decide(snap(invoice("inv-0003", 95, total="40.00"), invoice("inv-0004", -3, total="30.00"),
+                          history=final_notice_due(), credits=(credit_note("92.50"),)), RULES, NOW)
+    assert kinds(actions) == ["apply_credit"]
+    assert actions[0].invoice_ids == ("inv-0003", "inv-0004")
+    assert actions[0].payload["task"] == "Apply the 92.50 USD credit note CN-0001 to 0003 and 0004 in the accounting system."
 
 
 def test_reminders_without_credit_carry_no_credit() -> None:

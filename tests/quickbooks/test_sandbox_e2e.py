@@ -126,7 +126,7 @@ def test_full_then_incremental_sync_mirrors_the_company(sandbox: Sandbox, sessio
     ids = sandbox.company("/ids")
     connector = connector_for(sandbox)
     first = sync_connection(sessions, connection_id, connector, sandbox.now())
-    assert first.upserted == {"customer": 3, "invoice": 7, "payment": 1}
+    assert first.upserted == {"customer": 3, "invoice": 7, "payment": 1, "credit_memo": 0}
     invoices = mirrored(sessions, MirroredInvoice)
     target = ids["invoices"]["inv-1001"]
     assert invoices[target].balance == Decimal("51.01") and invoices[target].total == Decimal("101.01")
