@@ -56,6 +56,7 @@ KIND_LABELS = {
     ActionKind.CREDIT_HOLD_ON.value: "Credit hold on",
     ActionKind.CREDIT_HOLD_OFF.value: "Credit hold off",
     ActionKind.RECOMMEND_ESCALATION.value: "Escalation advised",
+    ActionKind.APPLY_CREDIT.value: "Credit to apply",
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued", ActionStatus.IN_FLIGHT: "sending", ActionStatus.DONE: "sent",
@@ -155,6 +156,7 @@ class Dashboard:
     observed: list[ActionLine]  # decided today in observe mode: shown, nothing done
     calls: list[CallTask]
     escalations: list[ActionLine]
+    credits_to_apply: list[ActionLine]  # customers whose unapplied credit covers what they owe
     on_hold: list[AccountFlag]
     mid_month: list[AccountFlag]
     outbox: list[OutboxLine]
@@ -329,10 +331,12 @@ def account_flags(session: Session, organization_id: int, names: CustomerNames |
     return flags(hold.items()), flags(terms.items())
 
 
-def _escalations(session: Session, organization_id: int, now: dt.datetime, names: CustomerNames) -> list[ActionLine]:
+def _owner_tasks(session: Session, organization_id: int, now: dt.datetime, names: CustomerNames,
+                 kind: ActionKind) -> list[ActionLine]:
+    """Escalations to decide and credits to apply: owner tasks of one kind from the last weeks."""
     rows = session.scalars(
         scoped(Action, organization_id).where(
-            Action.kind == ActionKind.RECOMMEND_ESCALATION.value, Action.status == ActionStatus.DONE,
+            Action.kind == kind.value, Action.status == ActionStatus.DONE,
             Action.created_at >= now - dt.timedelta(days=ESCALATION_DAYS),
         ).order_by(Action.created_at.desc(), Action.id.desc())
     ).all()
@@ -441,7 +445,8 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
         today_actions=today_actions, today_total=today_total, today_counts=today_counts,
         observed=_observed(session, organization_id, since, names),
         calls=open_call_tasks(session, organization_id, now, names),
-        escalations=_escalations(session, organization_id, now, names),
+        escalations=_owner_tasks(session, organization_id, now, names, ActionKind.RECOMMEND_ESCALATION),
+        credits_to_apply=_owner_tasks(session, organization_id, now, names, ActionKind.APPLY_CREDIT),
         on_hold=on_hold, mid_month=mid_month,
         outbox=_outbox(session, organization_id, names),
         invoices=_open_invoices(session, organization_id),

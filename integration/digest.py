@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -67,11 +67,13 @@ class DigestFacts:
     escalations: list[ActionLine]
     reconnects: list[ConnectionHealth]
     newly_on_hold: list[AccountFlag]
+    credits_to_apply: list[ActionLine] = field(default_factory=list)  # customers whose credit covers what they owe
 
     @property
     def needs_count(self) -> int:
-        """How many things need the owner: calls, escalations, reconnects, new holds, failures."""
-        return sum(map(len, (self.calls, self.escalations, self.reconnects, self.newly_on_hold, self.failed)))
+        """How many things need the owner: calls, escalations, credits to apply, reconnects, new holds, failures."""
+        return sum(map(len, (self.calls, self.escalations, self.credits_to_apply, self.reconnects, self.newly_on_hold,
+                             self.failed)))
 
     @property
     def needs_owner(self) -> bool:
@@ -109,6 +111,7 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
         failed=[line(r) for r in done_rows if r.status is ActionStatus.FAILED],
         calls=open_call_tasks(session, organization_id, now, names),
         escalations=[line(r) for r in done if r.kind == ActionKind.RECOMMEND_ESCALATION.value],
+        credits_to_apply=[line(r) for r in done if r.kind == ActionKind.APPLY_CREDIT.value],
         reconnects=[c for c in connection_health(session, organization_id, interval, now) if c.needs_reconnect],
         newly_on_hold=[AccountFlag(names.name(r.connection_id, r.payload["customer_id"]), r.reason, r.completed_at or r.created_at)
                        for r in done if r.kind == ActionKind.CREDIT_HOLD_ON.value],

@@ -226,6 +226,7 @@ _KIND_WORDS = {
     ActionKind.CREDIT_HOLD_ON: ("customer put on credit hold", "customers put on credit hold"),
     ActionKind.CREDIT_HOLD_OFF: ("credit hold released", "credit holds released"),
     ActionKind.RECOMMEND_ESCALATION: ("next step for you to choose", "next steps for you to choose"),
+    ActionKind.APPLY_CREDIT: ("credit for you to apply", "credits for you to apply"),
 }
 
 

@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.quickbooks.sandbox import writes
 from connectors.xero.conformance import load_spec
 from connectors.xero.sandbox.seed import seed_credit
+from integration.dashboard_data import load_dashboard
+from integration.digest import compose_digest, gather_digest
 from integration.models import Action, ActionStatus, MirroredCredit, MirroredCustomer, MirroredInvoice
 from integration.policy.profiles import payment_profiles
 from integration.policy.rules import Rules
 from integration.scenario import ScenarioCredit
 from integration.snapshots import load_snapshot
+from reminders.delivery import Address
 from tests.credits.scenario import credit_scenario
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world
@@ -153,3 +156,18 @@ def test_quickbooks_payment_line_linking_two_invoices_pays_both(sessions: sessio
         assert paid == {"INV-0012": 0, "INV-0013": 0}
         assert profile[customer["value"]].paid_invoices == 4  # INV-0010 to INV-0013, each with its payment date
         assert not [e for e in world.outbox.entries() if e["to"] == ["ap@multi.example"]]
+
+
+def test_credits_to_apply_show_on_the_dashboard_and_in_the_digest(books: Any) -> None:
+    books.set_rules(LIVE)
+    assert books.cycle().status == "done"
+    with books.sessions() as session:
+        board = load_dashboard(session, books.organization_id, books.clock.now(), dt.timedelta(hours=1))
+        # The executor stamps completed_at with the wall clock, which the frozen sandbox clock is behind.
+        facts = gather_digest(session, books.organization_id, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1),
+                              dt.timedelta(hours=1))
+    assert [line.customer_name for line in board.credits_to_apply] == ["Cool Cars"]
+    assert "apply the 92.50 USD credit" in board.credits_to_apply[0].reason
+    assert [line.customer_name for line in facts.credits_to_apply] == ["Cool Cars"]
+    message = compose_digest(facts, Address("owner@harborpine.example"), "digest@arpilot.local", "http://127.0.0.1/")
+    assert "Apply Cool Cars's credit: Cool Cars owes 40.00 USD on INV-0003" in message.text
