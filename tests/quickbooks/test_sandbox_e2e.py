@@ -143,9 +143,9 @@ def test_full_then_incremental_sync_mirrors_the_company(sandbox: Sandbox, sessio
     assert len(mirrored(sessions, MirroredPayment)) == 2
     counts = sandbox.admin("GET", "/requests").json()["requests"]
     cdc = sum(n for endpoint, n in counts.items() if endpoint.startswith("GET ") and endpoint.endswith("/cdc"))
-    # One ChangeDataCapture call per entity, no queries; the first was refused (the access token
-    # expired while the clock moved 2 h), refreshed once and repeated.
-    assert cdc == 4 and connector.client._tokens.refreshes == 1
+    # One ChangeDataCapture call per entity (customer, invoice, payment, credit_memo), no queries; the
+    # first was refused (the access token expired while the clock moved 2 h), refreshed once and repeated.
+    assert cdc == 5 and connector.client._tokens.refreshes == 1
 
 
 def test_every_write_back_is_visible_in_the_sandbox(sandbox: Sandbox) -> None:
@@ -205,7 +205,7 @@ def test_a_429_storm_is_waited_out(sandbox: Sandbox, sessions, connection_id: in
 
     connector.client._limiter.pause = pause  # type: ignore[method-assign]
     result = sync_connection(sessions, connection_id, connector, sandbox.now())
-    assert result.upserted == {"customer": 3, "invoice": 7, "payment": 1}
+    assert result.upserted == {"customer": 3, "invoice": 7, "payment": 1, "credit_memo": 0}
     assert throttled, "the sandbox never throttled"
     assert sandbox.admin("GET", "/requests").json()["throttled_total"] == len(throttled)
 
