@@ -22,7 +22,7 @@ from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE, handle_
 from integration.app_context import Runtime
 from integration.db import transaction
 from integration.models import Connection, ConnectionStatus
-from integration.sync import ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
+from integration.sync import CREDIT_ENTITIES, ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
 from integration.web.soon import run_cycle_soon
 
 blueprint = Blueprint("webhooks", __name__)
@@ -87,8 +87,13 @@ def quickbooks() -> tuple[dict[str, object], int]:
     except WebhookPayloadError as exc:
         return {"error": str(exc)}, 400
     return _accept("quickbooks", [
-        Change(n.realm_id, n.entity, n.entity_id, n.operation, n.dedupe_key) for n in notifications
+        Change(n.realm_id, QUICKBOOKS_ENTITIES.get(n.entity, n.entity), n.entity_id, n.operation, n.dedupe_key)
+        for n in notifications
     ])
+
+
+# QuickBooks' entity names where arpilot's mirrored entity is spelled differently.
+QUICKBOOKS_ENTITIES = {"creditmemo": "credit_memo"}
 
 
 # Xero's event categories as arpilot's mirrored entities (a contact is arpilot's customer).
@@ -126,7 +131,7 @@ def _accept(provider: str, changes: list[Change]) -> tuple[dict[str, object], in
 def _queue(runtime: Runtime, sync_requests: SyncRequests, provider: str, changes: list[Change]) -> int:
     by_company: dict[str, list[ChangedEntity]] = defaultdict(list)
     for c in changes:
-        if c.entity in ENTITIES:  # estimates, items… are not mirrored
+        if c.entity in ENTITIES or c.entity in CREDIT_ENTITIES:  # estimates, items… are not mirrored
             by_company[c.external_id].append(ChangedEntity(c.entity, c.entity_id, c.operation))
     if not by_company:
         return 0

@@ -113,3 +113,11 @@ def test_a_change_notification_starts_a_cycle_for_its_connection_now(app) -> Non
     post(app.test_client(), cloud_events(("e-9", "qbo.invoice.updated.v1", "130")))
     assert recorder.soon == queue(app).pending()
     assert len(recorder.soon) == 1
+
+
+def test_a_credit_memo_change_queues_the_credit_memo_sync(app) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps([{"id": "cm-1", "type": "qbo.creditmemo.created.v1", "intuitentityid": "73",
+                        "intuitaccountid": json.loads(LEGACY)["eventNotifications"][0]["realmId"]}]).encode()
+    assert post(app.test_client(), body).json == {"received": 1, "duplicates": 0, "queued": 1}
+    [connection_id] = queue(app).pending()
+    assert [(c.entity, c.entity_id) for c in queue(app).drain(connection_id)] == [("credit_memo", "73")]
