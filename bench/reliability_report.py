@@ -26,6 +26,9 @@ LABELS = {
     "fuzz_examples": "fuzzed provider records and webhook bodies",
     "isolation_requests": "cross-organization requests (every route with an id)",
     "csrf_refusals": "unsafe requests refused without a valid CSRF token",
+    "hostile_inputs": "hostile inputs per route and parameter (NUL, huge integers, non-UTF-8, overlong; path, query, form, signed webhooks)",
+    "hostile_routes": "routes and methods walked with hostile inputs",
+    "absurd_days_and_files": "absurd days (backtest, preview, scenario, demo) and unreadable scenario files answered in one line",
     "log_records_searched": "log records searched for secrets (full cycles at DEBUG)",
     "secrets_searched_for": "secret values searched for (tokens, keys, client secrets)",
 }

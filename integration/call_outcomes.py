@@ -205,4 +205,5 @@ def _pause(session: Session, organization_id: int, connection_id: int, invoice_i
         try:
             save_invoice_word(session, organization_id, invoice, word, today)
         except OwnerWordError as exc:
-            raise OutcomeError("outcome", f"Invoice {invoice.number}: {exc.message}") from exc
+            field = "promised_on" if exc.field == "promise_to_pay" else "outcome"  # shown beside the date typed
+            raise OutcomeError(field, f"Invoice {invoice.number}: {exc.message}") from exc

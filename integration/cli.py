@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from integration.cli_types import DAY
 from integration.config import ConfigError, load_settings
 from integration.db import downgrade, upgrade
 from reminders.content import REMINDER_STAGES
@@ -114,12 +115,12 @@ def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
 @click.option("--provider", type=click.Choice(["quickbooks", "xero"]), default="quickbooks", show_default=True)
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Seed the sandbox from this scenario file (default: the demo company).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--as-of", "as_of", type=DAY,
               help="The sandbox's and the policy's today (default: the scenario's day, or today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object, every action included.")
 @click.option("--keep", is_flag=True, help="Keep the demo database from the previous run.")
 @click.pass_context
-def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | None, as_of: dt.datetime | None,
+def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | None, as_of: dt.date | None,
          as_json: bool, keep: bool) -> None:
     """A demo on the sandboxes: `--once` runs one live cycle and prints what it did; without it,
     the web app runs with the in-process clock so you can watch cycles happen."""
@@ -133,11 +134,11 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
 
     try:
         scenario = load_scenario(scenario_file) if scenario_file else generate_demo_company(
-            as_of=as_of.date() if as_of else dt.date.today())
+            as_of=as_of or dt.date.today())
     except ScenarioError as exc:
         click.echo(f"arpilot: {exc}", err=True)
         sys.exit(2)
-    day = as_of.date() if as_of else scenario.as_of
+    day = as_of or scenario.as_of
     try:
         run = run_demo_once(scenario, day, _settings().var_dir, provider=provider, keep=keep)
     except DemoError as exc:
@@ -150,14 +151,14 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
 
 @main.command("scenario")
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The scenario's today (default: today).")
+@click.option("--as-of", "as_of", type=DAY, help="The scenario's today (default: today).")
 @click.option("--months", default=18, show_default=True, type=click.IntRange(12, 24))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-def scenario(seed: int, as_of: dt.datetime | None, months: int, output: Path | None) -> None:
+def scenario(seed: int, as_of: dt.date | None, months: int, output: Path | None) -> None:
     """Write the seeded demo company as a scenario file (JSON)."""
     from integration.scenario import generate_demo_company
 
-    day = as_of.date() if as_of else dt.date.today()
+    day = as_of or dt.date.today()
     text = generate_demo_company(seed=seed, as_of=day, months=months).dumps()
     if output:
         output.write_text(text)

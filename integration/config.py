@@ -9,8 +9,10 @@ with an error naming the variable.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +151,32 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+# A SECRET_KEY signs the session cookie: a guessable one is a forged session. 32 random bytes written
+# in any common alphabet (token_urlsafe(32), token_hex(32), base64) measure at least ~180 bits by
+# the crude estimate below (characters x their observed Shannon entropy); 24 random bytes never
+# reach 170. Twelve distinct characters at least turns away a short word repeated to length.
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 12
+SECRET_KEY_MIN_BITS = 170.0
+MAKE_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def estimated_bits(text: str) -> float:
+    """Length times the observed entropy per character: crude, but a repeated or short key scores low."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())
+
+
+def _strong_secret_key(secret_key: str) -> str:
+    if (len(secret_key) < SECRET_KEY_MIN_LENGTH or len(set(secret_key)) < SECRET_KEY_MIN_DISTINCT
+            or estimated_bits(secret_key) < SECRET_KEY_MIN_BITS):
+        raise ConfigError(
+            "SECRET_KEY is too weak for production: it signs the session cookies, so it must be at least "
+            f"32 random bytes. Make one with: {MAKE_SECRET_KEY}"
+        )
+    return secret_key
+
+
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
@@ -238,7 +266,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     if production:
         database_url = _required(environ, "DATABASE_URL")
-        secret_key = _required(environ, "SECRET_KEY")
+        secret_key = _strong_secret_key(_required(environ, "SECRET_KEY"))
         keys_text = _required(environ, "TOKEN_ENCRYPTION_KEYS")
     else:
         database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'arpilot.db'}"

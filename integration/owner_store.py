@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integration.models import ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
+from integration.policy.rules import Pauses
 from integration.policy.snapshot import Instalment
+from integration.rules_store import load_rules
 
 GRACE_RANGE = (-30, 90)  # days; below zero brings the ladder forward for this customer
 MAX_INSTALMENTS = 36
@@ -53,14 +55,19 @@ class InvoiceWord:
     plan: tuple[Instalment, ...] = ()
     note: str = ""
 
-    def check(self, invoice: MirroredInvoice, today: dt.date, stored: InvoiceWord | None = None) -> None:
+    def check(self, invoice: MirroredInvoice, today: dt.date, pauses: Pauses, stored: InvoiceWord | None = None) -> None:
         """Against the invoice as mirrored and the company's today: promises and instalments lie
-        ahead, and a plan covers exactly the open balance (then missing an instalment is clear).
-        A promise or plan the `stored` word already holds is not checked again: one agreed last
-        month has an instalment behind it and a balance part paid, and stands as agreed."""
+        ahead, no further than the rules' `pauses.max_days_ahead`, and a plan covers exactly the
+        open balance (then missing an instalment is clear). A promise or plan the `stored` word
+        already holds is not checked again: one agreed last month has an instalment behind it and
+        a balance part paid, and stands as agreed."""
         stored = stored or InvoiceWord()
-        if self.promise_to_pay is not None and self.promise_to_pay != stored.promise_to_pay and self.promise_to_pay < today:
-            raise OwnerWordError("promise_to_pay", f"A promised date cannot be in the past (today is {today.isoformat()}).")
+        latest = pauses.latest_date(today)
+        if self.promise_to_pay is not None and self.promise_to_pay != stored.promise_to_pay:
+            if self.promise_to_pay < today:
+                raise OwnerWordError("promise_to_pay", f"A promised date cannot be in the past (today is {today.isoformat()}).")
+            if self.promise_to_pay > latest:
+                raise OwnerWordError("promise_to_pay", _too_far("A promised date", pauses, latest))
         if len(self.note) > NOTE_LIMIT:
             raise OwnerWordError("note", f"Keep the note to {NOTE_LIMIT} characters.")
         if not self.plan or self.plan == stored.plan:
@@ -72,6 +79,8 @@ class InvoiceWord:
             raise OwnerWordError("plan", "Give each instalment its own date.")
         if min(dates) < today:
             raise OwnerWordError("plan", f"Instalment dates cannot be in the past (today is {today.isoformat()}).")
+        if max(dates) > latest:
+            raise OwnerWordError("plan", _too_far("An instalment", pauses, latest))
         for instalment in self.plan:
             if instalment.amount <= 0 or instalment.amount.as_tuple().exponent < -2:  # type: ignore[operator]
                 raise OwnerWordError("plan", f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00.")
@@ -83,6 +92,11 @@ class InvoiceWord:
     @property
     def empty(self) -> bool:
         return not (self.disputed or self.promise_to_pay or self.plan or self.note)
+
+
+def _too_far(what: str, pauses: Pauses, latest: dt.date) -> str:
+    return (f"{what} can be at most {pauses.max_days_ahead} days ahead (until {latest.isoformat()}); "
+            "the limit is under Settings, Disputes, promises and payment plans.")
 
 
 def parse_plan(text: str) -> tuple[Instalment, ...]:
@@ -175,7 +189,7 @@ def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoic
     row = db.scalar(select(InvoicePause).where(
         InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id))
     stored = stored_invoice_word(row)
-    word.check(invoice, today, stored)
+    word.check(invoice, today, load_rules(db, organization_id).pauses, stored)
     if word == stored:
         return
     planned = plan_to_store(word.plan)

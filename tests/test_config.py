@@ -1,4 +1,5 @@
 import datetime as dt
+import secrets
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_production_requires_each_secret(tmp_path: Path, missing: str) -> None:
         "ARPILOT_ENV": "production",
         "ARPILOT_VAR_DIR": str(tmp_path),
         "DATABASE_URL": "postgresql://u@h/db",
-        "SECRET_KEY": "s" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }
     del environ[missing]

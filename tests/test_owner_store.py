@@ -99,3 +99,39 @@ def test_a_call_outcome_on_an_invoice_under_a_plan_is_recorded(sessions: session
                               no_connector, TODAY, write_note=False)  # type: ignore[arg-type]
     assert logged.entry_id
     assert _pause(sessions).disputed and len(_pause(sessions).plan) == 3
+
+
+@pytest.mark.parametrize("word", [
+    InvoiceWord(promise_to_pay=dt.date(9999, 12, 31)),
+    InvoiceWord(promise_to_pay=TODAY + dt.timedelta(days=366)),
+    InvoiceWord(plan=(Instalment(TODAY + dt.timedelta(days=10), Decimal("100.00")),
+                      Instalment(dt.date(9999, 12, 31), Decimal("100.00")))),
+])
+def test_a_promise_or_plan_past_the_horizon_is_refused(sessions: sessionmaker[Session], word: InvoiceWord) -> None:
+    """A promise on 9999-12-31 would pause the invoice (and lift a credit hold) forever."""
+    connection_id = add_connection(sessions, "realm-far")
+    with transaction(sessions) as db:
+        invoice = MirroredInvoice(connection_id=connection_id, provider_id="i9", customer_provider_id="c1", number="9",
+                                  issue_date=TODAY, due_date=TODAY, total=Decimal("200.00"), balance=Decimal("200.00"),
+                                  currency="USD", status="open", provider_updated_at=UPDATED)
+        db.add(invoice)
+        db.flush()
+        organization_id = db.get_one(Connection, connection_id).organization_id
+        with pytest.raises(OwnerWordError, match="at most 365 days ahead") as refused:
+            save_invoice_word(db, organization_id, invoice, word, TODAY)
+    assert refused.value.field == ("plan" if word.plan else "promise_to_pay")
+    with sessions() as db:
+        assert db.scalars(select(InvoicePause)).all() == []
+
+
+def test_a_promise_a_year_ahead_is_kept(sessions: sessionmaker[Session]) -> None:
+    connection_id = add_connection(sessions, "realm-year")
+    with transaction(sessions) as db:
+        invoice = MirroredInvoice(connection_id=connection_id, provider_id="i8", customer_provider_id="c1", number="8",
+                                  issue_date=TODAY, due_date=TODAY, total=Decimal("200.00"), balance=Decimal("200.00"),
+                                  currency="USD", status="open", provider_updated_at=UPDATED)
+        db.add(invoice)
+        db.flush()
+        organization_id = db.get_one(Connection, connection_id).organization_id
+        save_invoice_word(db, organization_id, invoice, InvoiceWord(promise_to_pay=TODAY + dt.timedelta(days=365)), TODAY)
+    assert _pause(sessions).promise_to_pay == TODAY + dt.timedelta(days=365)

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.text import storable
+
 # CloudEvents verbs to the legacy operation names
 _OPERATIONS = {"created": "Create", "updated": "Update", "deleted": "Delete", "voided": "Void", "merged": "Merge", "emailed": "Emailed"}
 
@@ -67,6 +69,8 @@ def _field(data: Any, key: str, where: str) -> str:
     value = data.get(key) if isinstance(data, dict) else None
     if value in (None, ""):
         raise WebhookPayloadError(f"{where}.{key} is missing")
+    if not storable(str(value)):
+        raise WebhookPayloadError(f"{where}.{key} carries a NUL or an unencodable character")
     return str(value)
 
 

@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from connectors.text import storable
+
 SIGNATURE_HEADER = "x-xero-signature"
 
 
@@ -78,8 +80,8 @@ def _event(index: int, item: object) -> WebhookEvent:
         value = item.get(name)
         if value is None and not required:
             return None
-        if not isinstance(value, str) or not value.strip():
-            raise WebhookPayloadError(f"events[{index}].{name} must be a non-empty string")
+        if not isinstance(value, str) or not value.strip() or not storable(value):
+            raise WebhookPayloadError(f"events[{index}].{name} must be a non-empty string of storable text")
         return value.strip()
 
     return WebhookEvent(

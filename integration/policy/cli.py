@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 
+from integration.cli_types import DAY
 from integration.policy.backtest import backtest, decision_time, preview
 from integration.policy.rules import Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 from integration.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 
-DAY = click.DateTime(["%Y-%m-%d"])
+# Ten years of days, each a full decide over the company: enough for any question about the past.
+MAX_BACKTEST_DAYS = 3660
 SCENARIO = click.option(
     "--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A scenario file (default: the built-in demo company).",
@@ -34,10 +36,10 @@ def _scenario(path: Path | None) -> Scenario:
 @SCENARIO
 @click.option("--as-of", "as_of", type=DAY, help="The day to decide for (default: the scenario's day).")
 @click.option("--json", "as_json", is_flag=True, help="Print the actions as JSON.")
-def preview_command(scenario_path: Path | None, as_of: dt.datetime | None, as_json: bool) -> None:
+def preview_command(scenario_path: Path | None, as_of: dt.date | None, as_json: bool) -> None:
     """List the actions the policy would take today, each with its reason."""
     scenario = _scenario(scenario_path)
-    day = as_of.date() if as_of else scenario.as_of
+    day = as_of or scenario.as_of
     rules = Rules.default()
     result = preview(snapshot_from_scenario(scenario, day), rules, decision_time(day, scenario.company.timezone, rules))
     if as_json:
@@ -56,14 +58,16 @@ def preview_command(scenario_path: Path | None, as_of: dt.datetime | None, as_js
 @click.option("--false-alarm-days", default=7, show_default=True, type=click.IntRange(0, 60),
               help="A reminder is a false alarm if the invoice was paid within this many days anyway.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def backtest_command(scenario_path: Path | None, start: dt.datetime, end: dt.datetime, false_alarm_days: int, as_json: bool) -> None:
+def backtest_command(scenario_path: Path | None, start: dt.date, end: dt.date, false_alarm_days: int, as_json: bool) -> None:
     """Replay each day of a past period and report what the policy would have done."""
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
+    if (end - start).days >= MAX_BACKTEST_DAYS:
+        raise click.BadParameter(f"replays at most {MAX_BACKTEST_DAYS} days from --from", param_hint="--to")
     scenario = _scenario(scenario_path)
-    days = (end.date() - start.date()).days + 1
+    days = (end - start).days + 1
     with click.progressbar(length=days, label="replaying days", file=sys.stderr) as bar:
-        report = backtest(scenario, Rules.default(), start.date(), end.date(),
+        report = backtest(scenario, Rules.default(), start, end,
                           false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1))
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=1))

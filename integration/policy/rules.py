@@ -227,10 +227,18 @@ class Pauses:
     payment_plan: bool = True
     promise_grace_days: int = 2  # a promise is broken this many days after its date
     broken_promise_stages_up: int = 1
+    # How far ahead a promise or an instalment may lie: one on 9999-12-31 would pause the invoice,
+    # and lift a credit hold, forever.
+    max_days_ahead: int = 365
 
     def __post_init__(self) -> None:
         _check_range("promise_grace_days", self.promise_grace_days, 0, 30)
         _check_range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
+        _check_range("max_days_ahead", self.max_days_ahead, 1, 1095)
+
+    def latest_date(self, today: dt.date) -> dt.date:
+        """The last day a promise or an instalment may fall on."""
+        return today + dt.timedelta(days=self.max_days_ahead)
 
 
 @dataclass(frozen=True)

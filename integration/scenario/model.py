@@ -26,6 +26,17 @@ CONTACT_ROLES = ("billing", "accounts_payable", "owner")
 CREDIT_KINDS = ("credit_note", "overpayment", "prepayment", "unapplied_payment")
 
 
+# The days arpilot reasons about: a scenario's dates, the policy's today, a backtest's span. Far
+# outside them, date arithmetic (terms, months of history, a week's grace) leaves the calendar.
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+DAY_RANGE = f"a day from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+
+
+def within_day_range(day: dt.date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
 class ScenarioError(ValueError):
     """A scenario file that cannot be loaded; the message names the offending field."""
 
@@ -238,9 +249,12 @@ class _Reader:
         if value is None and optional:
             return None
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except (TypeError, ValueError):
             raise ScenarioError(f"{self._where(key)} must be a date like 2026-01-31, got {value!r}") from None
+        if not within_day_range(day):
+            raise ScenarioError(f"{self._where(key)} must be {DAY_RANGE}, got {value}")
+        return day
 
     def decimal(self, key: str) -> Decimal:
         value = self.data.get(key)
@@ -425,7 +439,11 @@ def _check_references(scenario: Scenario) -> None:
 
 def load_scenario(path: str | Path) -> Scenario:
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 (byte {exc.start} cannot be read)") from None
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     return parse_scenario(data)

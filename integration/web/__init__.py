@@ -10,7 +10,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
+from integration.web import (
+    activity, connect, credit_policy, dashboard, inputs, ratelimit, security, settings as settings_page, soon, webhooks,
+)
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     settings = settings or load_settings()
     runtime = Runtime(settings)
     app = Flask(__name__)
+    inputs.install_converters(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         proxies = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
+    inputs.init_app(app)
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
     webhooks.init_app(app)

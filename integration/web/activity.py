@@ -27,6 +27,7 @@ from integration.records import (
 from integration.web.auth import owner_required
 from integration.web.connect import runtime
 from integration.web.nav import add_nav_item
+from integration.web.inputs import whole_number
 from integration.web.packet import packet_filename, write_packet
 
 bp = Blueprint("activity", __name__)
@@ -43,9 +44,10 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise BadFilter(f"{name.capitalize()} must be a whole number.", name)
-    return int(raw)
+    return value
 
 
 @bp.get("/activity")

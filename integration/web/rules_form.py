@@ -168,6 +168,8 @@ SECTIONS: tuple[Section, ...] = (
                 Field("pauses.payment_plan", "A payment plan pauses reminders", "check"),
                 Field("pauses.promise_grace_days", "Days of slack after a promised date", "number", low=0, high=30),
                 Field("pauses.broken_promise_stages_up", "Stages to move up after a broken promise", "number", low=0, high=3),
+                Field("pauses.max_days_ahead", "Latest promise or instalment, days ahead", "number",
+                      "A promised date or an instalment further ahead is refused.", low=1, high=1095),
             )),)),
     Section("limits", "Quiet hours and limits",
             "When anything may be sent, and how often one customer hears from you.",

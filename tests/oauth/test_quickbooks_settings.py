@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from integration.config import EMBEDDED_QUICKBOOKS_DISCOVERY, ConfigError, load_
 
 def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {"ARPILOT_ENV": "production", "ARPILOT_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h/db",
-            "SECRET_KEY": "s" * 40, "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), **extra}
+            "SECRET_KEY": secrets.token_urlsafe(48), "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), **extra}
 
 
 def test_embedded_default_is_the_local_sandbox_with_its_credentials(tmp_path: Path) -> None:

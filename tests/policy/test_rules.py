@@ -89,6 +89,8 @@ INVALID = [
     ("credit_hold.min_overdue_amount", "NaN", "credit_hold.min_overdue_amount"),
     ("pauses.promise_grace_days", -3, "pauses.promise_grace_days"),
     ("pauses.broken_promise_stages_up", 9, "pauses.broken_promise_stages_up"),
+    ("pauses.max_days_ahead", 0, "pauses.max_days_ahead"),
+    ("pauses.max_days_ahead", 10**9, "pauses.max_days_ahead"),
     ("schedule.send_from_hour", 25, "schedule.send_from_hour"),
     ("schedule.send_until_hour", 7, "schedule.send_until_hour"),
     ("schedule.business_days", [], "schedule.business_days"),

@@ -139,24 +139,24 @@ def csrf_token(app: Flask, client: FlaskClient) -> str:
     return token
 
 
-# (argument name, converter) -> the tenant's value. Integer converters take arpilot's row ids,
+# (argument name, converter) -> the tenant's value. Integer converters (inputs.RowIdConverter) take arpilot's row ids,
 # string converters the provider's ids (a route keyed on a QuickBooks/Xero id).
 Filler = Callable[[Tenant], object]
 ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
-    ("connection_id", "IntegerConverter"): lambda t: t.connection_id,
-    ("customer_id", "IntegerConverter"): lambda t: t.customer_id,
+    ("connection_id", "RowIdConverter"): lambda t: t.connection_id,
+    ("customer_id", "RowIdConverter"): lambda t: t.customer_id,
     ("customer_id", "UnicodeConverter"): lambda t: t.customer_provider_id,
-    ("invoice_id", "IntegerConverter"): lambda t: t.invoice_id,
+    ("invoice_id", "RowIdConverter"): lambda t: t.invoice_id,
     ("invoice_id", "UnicodeConverter"): lambda t: t.invoice_provider_id,
-    ("payment_id", "IntegerConverter"): lambda t: t.payment_id,
-    ("action_id", "IntegerConverter"): lambda t: t.action_id,
-    ("activity_id", "IntegerConverter"): lambda t: t.activity_id,
-    ("entry_id", "IntegerConverter"): lambda t: t.activity_id,
-    ("pause_id", "IntegerConverter"): lambda t: t.pause_id,
-    ("override_id", "IntegerConverter"): lambda t: t.override_id,
-    ("run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
-    ("cycle_run_id", "IntegerConverter"): lambda t: t.cycle_run_id,
-    ("organization_id", "IntegerConverter"): lambda t: t.organization_id,
+    ("payment_id", "RowIdConverter"): lambda t: t.payment_id,
+    ("action_id", "RowIdConverter"): lambda t: t.action_id,
+    ("activity_id", "RowIdConverter"): lambda t: t.activity_id,
+    ("entry_id", "RowIdConverter"): lambda t: t.activity_id,
+    ("pause_id", "RowIdConverter"): lambda t: t.pause_id,
+    ("override_id", "RowIdConverter"): lambda t: t.override_id,
+    ("run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
+    ("cycle_run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
+    ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",
 }

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -23,7 +25,7 @@ PRODUCTION = {"ARPILOT_ENV": "production"}
 def production_settings(tmp_path):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'arpilot.db'}"
     upgrade(url)  # production never creates its schema itself (`arpilot db upgrade` on release)
-    return load_settings({**PRODUCTION, "DATABASE_URL": url, "SECRET_KEY": "s" * 48,
+    return load_settings({**PRODUCTION, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
                           "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ARPILOT_VAR_DIR": str(tmp_path)})
 
 

@@ -185,6 +185,8 @@ def test_dispute_and_no_answer(live_world: World, app: Flask) -> None:
     ({"outcome": "promised", "promised_on": "2026-11-01"}, "The promised date cannot be in the past."),
     ({"outcome": "promised", "promised_on": "4 December"}, "Enter the promised date as YYYY-MM-DD."),
     ({"outcome": "maybe"}, "Choose what came of the call."),
+    # a promise past the rules' horizon (a year by default) would pause the invoice forever
+    ({"outcome": "promised", "promised_on": "9999-12-31"}, "A promised date can be at most 365 days ahead"),
 ])
 def test_a_bad_outcome_is_refused_beside_the_field_and_records_nothing(
     live_world: World, app: Flask, form: dict[str, str], message: str,
