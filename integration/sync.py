@@ -90,6 +90,9 @@ def _customer_row(record: Customer) -> dict[str, Any]:
         "deleted": record.deleted,
         "contacts": [{"email": c.email, "name": c.name, "role": c.role} for c in record.contacts],
         "provider_updated_at": record.updated_at,
+        "parent_provider_id": record.parent_id,
+        "bill_with_parent": record.bill_with_parent,
+        "full_name": record.full_name,
     }
 
 

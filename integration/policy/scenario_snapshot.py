@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from integration.policy.accounts import as_accounts
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 from integration.scenario import Scenario
 
@@ -53,17 +54,19 @@ def snapshot_from_scenario(
             due_date=item.due_date, total=Money(total, item.currency), balance=Money(balance, item.currency),
             status=status, updated_at=_EPOCH,
         ))
+    customers = customers_of(scenario)
+    account_invoices, account_payments = as_accounts(customers, invoices, (
+        Payment(
+            provider_id=p.id, customer_id=p.customer_id, date=p.date, amount=Money(p.amount, p.currency),
+            applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied), updated_at=_EPOCH,
+        )
+        for p in payments
+    ))
     return Snapshot(
         company=company_of(scenario),
-        customers=customers_of(scenario),
-        invoices=tuple(invoices),
-        payments=tuple(
-            Payment(
-                provider_id=p.id, customer_id=p.customer_id, date=p.date, amount=Money(p.amount, p.currency),
-                applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied), updated_at=_EPOCH,
-            )
-            for p in payments
-        ),
+        customers=customers,
+        invoices=account_invoices,
+        payments=account_payments,
         pauses={i.id: InvoicePause(i.id, disputed=True) for i in scenario.invoices if i.disputed and i.issue_date <= day},
         on_hold=on_hold,
         mid_month=mid_month,

@@ -20,6 +20,10 @@ from connectors.base import SUPPORTED_CURRENCIES
 
 FORMAT = "arpilot-scenario/1"
 CONTACT_ROLES = ("billing", "accounts_payable", "owner")
+# An invoice's approval state: only an approved one is owed (Xero's SUBMITTED and DRAFT are not).
+INVOICE_STATUSES = ("approved", "submitted", "draft")
+# A sale is the customer's debt; a bill (Xero ACCPAY) is the business's own and is never chased.
+INVOICE_TYPES = ("sale", "bill")
 
 
 class ScenarioError(ValueError):
@@ -53,6 +57,8 @@ class ScenarioCustomer:
     terms_days: int
     habit: str = ""  # what the generator meant this customer to look like; informational only
     contacts: tuple[ScenarioContact, ...] = ()
+    parent_id: str | None = None  # a job or sub-customer of this customer (QuickBooks)
+    bill_with_parent: bool = False  # the job is billed through its parent's account
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,13 @@ class ScenarioInvoice:
     lines: tuple[ScenarioLine, ...]
     voided: bool = False
     disputed: bool = False
+    status: str = "approved"
+    type: str = "sale"
+
+    @property
+    def owed(self) -> bool:
+        """Whether the invoice is the customer's debt at all: an approved sale that is not voided."""
+        return self.type == "sale" and self.status == "approved" and not self.voided
 
     @property
     def total(self) -> Decimal:
@@ -111,7 +124,7 @@ class Scenario:
         object.__setattr__(self, "_customers", {customer.id: customer for customer in self.customers})
 
     def balance_of(self, invoice: ScenarioInvoice) -> Decimal:
-        if invoice.voided:
+        if not invoice.owed:
             return Decimal("0")
         return invoice.total - self._paid.get(invoice.id, Decimal("0"))
 
@@ -140,6 +153,7 @@ class Scenario:
                     "terms_days": c.terms_days,
                     "habit": c.habit,
                     "contacts": [{"name": p.name, "email": p.email, "role": p.role} for p in c.contacts],
+                    **({"parent_id": c.parent_id, "bill_with_parent": c.bill_with_parent} if c.parent_id else {}),
                 }
                 for c in self.customers
             ],
@@ -154,6 +168,9 @@ class Scenario:
                     "lines": [{"description": l.description, "amount": str(l.amount)} for l in i.lines],
                     "voided": i.voided,
                     "disputed": i.disputed,
+                    # Written only when not the default, so existing scenario files read back unchanged.
+                    **({"status": i.status} if i.status != INVOICE_STATUSES[0] else {}),
+                    **({"type": i.type} if i.type != INVOICE_TYPES[0] else {}),
                 }
                 for i in self.invoices
             ],
@@ -226,6 +243,12 @@ class _Reader:
             raise ScenarioError(f"{self._where(key)} must be true or false")
         return value
 
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.data.get(key, choices[0])
+        if value not in choices:
+            raise ScenarioError(f"{self._where(key)} must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
     def currency(self, key: str) -> str:
         value = self.str(key)
         if value not in SUPPORTED_CURRENCIES:
@@ -271,6 +294,8 @@ def _customer(reader: _Reader) -> ScenarioCustomer:
         terms_days=reader.int("terms_days", 0, 999),
         habit=reader.data.get("habit") or "",
         contacts=tuple(contacts),
+        parent_id=reader.str("parent_id", optional=True),
+        bill_with_parent=reader.bool("bill_with_parent"),
     )
 
 
@@ -292,6 +317,8 @@ def _invoice(reader: _Reader) -> ScenarioInvoice:
         lines=lines,
         voided=reader.bool("voided"),
         disputed=reader.bool("disputed"),
+        status=reader.choice("status", INVOICE_STATUSES),
+        type=reader.choice("type", INVOICE_TYPES),
     )
 
 
@@ -337,6 +364,13 @@ def _check_references(scenario: Scenario) -> None:
     _unique((p.id for p in scenario.payments), "payments")
     customers = {c.id: c for c in scenario.customers}
     invoices = {i.id: i for i in scenario.invoices}
+    for index, customer in enumerate(scenario.customers):
+        if customer.parent_id is not None and customer.parent_id not in customers:
+            raise ScenarioError(f"customers[{index}].parent_id names no customer: {customer.parent_id!r}")
+        if customer.bill_with_parent and customer.parent_id is None:
+            raise ScenarioError(f"customers[{index}].bill_with_parent needs a parent_id")
+        if _has_loop(customer, customers):
+            raise ScenarioError(f"customers[{index}].parent_id makes a loop")
     for index, invoice in enumerate(scenario.invoices):
         customer = customers.get(invoice.customer_id)
         if customer is None:
@@ -351,9 +385,21 @@ def _check_references(scenario: Scenario) -> None:
                 raise ScenarioError(f"{where}.invoice_id names no invoice: {invoice_id!r}")
             if invoice.customer_id != payment.customer_id or invoice.currency != payment.currency:
                 raise ScenarioError(f"{where} applies to another customer's or currency's invoice")
+            if invoice.type != "sale" or invoice.status != "approved":
+                raise ScenarioError(f"{where} applies to an invoice nobody owes yet (a bill or an unapproved one)")
     for index, invoice in enumerate(scenario.invoices):
         if scenario.balance_of(invoice) < 0:
             raise ScenarioError(f"invoices[{index}] is paid more than its total")
+
+
+def _has_loop(customer: ScenarioCustomer, customers: Mapping[str, ScenarioCustomer]) -> bool:
+    seen = {customer.id}
+    while customer.parent_id is not None and customer.parent_id in customers:
+        if customer.parent_id in seen:
+            return True
+        seen.add(customer.parent_id)
+        customer = customers[customer.parent_id]
+    return False
 
 
 def load_scenario(path: str | Path) -> Scenario:
