@@ -28,6 +28,7 @@ def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
             provider_id=c.id, name=c.name, email=c.email, phone=c.phone, currency=c.currency,
             terms_id=None, active=True, updated_at=_EPOCH,
             contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts),
+            parent_id=c.parent_id, bill_with_parent=c.bill_with_parent,
         )
         for c in scenario.customers
     )
@@ -44,11 +45,12 @@ def snapshot_from_scenario(
             paid[invoice_id] = paid.get(invoice_id, Decimal(0)) + amount
     invoices = []
     for item in scenario.invoices:
-        if item.issue_date > day:
-            continue
+        if item.issue_date > day or item.type != "sale":
+            continue  # a bill is the business's own debt, never a customer's
         total = item.total
-        balance = Decimal(0) if item.voided else total - paid.get(item.id, Decimal(0))
-        status = InvoiceStatus.VOIDED if item.voided else InvoiceStatus.PAID if balance <= 0 else InvoiceStatus.OPEN
+        balance = Decimal(0) if not item.owed else total - paid.get(item.id, Decimal(0))
+        status = (InvoiceStatus.VOIDED if item.voided else InvoiceStatus.DRAFT if item.status != "approved"
+                  else InvoiceStatus.PAID if balance <= 0 else InvoiceStatus.OPEN)
         invoices.append(Invoice(
             provider_id=item.id, number=item.number, customer_id=item.customer_id, issue_date=item.issue_date,
             due_date=item.due_date, total=Money(total, item.currency), balance=Money(balance, item.currency),

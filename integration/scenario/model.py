@@ -131,6 +131,19 @@ class Scenario:
     def customer(self, customer_id: str) -> ScenarioCustomer:
         return self._customers[customer_id]
 
+    def bill_to(self, customer: ScenarioCustomer) -> str | None:
+        """Where the customer's invoices are emailed: a job billed with its parent uses the parent's address."""
+        if customer.email is None and customer.bill_with_parent and customer.parent_id is not None:
+            return self.bill_to(self._customers[customer.parent_id])
+        return customer.email
+
+    def depth(self, customer: ScenarioCustomer) -> int:
+        """0 for a top-level customer, 1 for its job, and so on (the scenario's check refuses loops)."""
+        depth = 0
+        while customer.parent_id is not None and customer.parent_id in self._customers and depth < len(self._customers):
+            customer, depth = self._customers[customer.parent_id], depth + 1
+        return depth
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
