@@ -159,3 +159,20 @@ def _poison(world: World | XeroWorld) -> str:
         company = world.qbo.sandbox.companies[world.qbo.realm]
         company.entities["Customer"][customer_id]["DisplayName"] = "Pending\x00Approval Ltd"
     return customer_id
+
+
+def test_an_invoice_voided_after_it_was_mirrored_is_never_acted_on(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    for world in make_xero_world(shaped_scenario(), sessions, tmp_path):
+        assert world.cycle().status == "observed"
+        invoice_id = _ids(world, "invoices")["inv-5003"]
+        org = world.sandbox.organisation("demo")
+        assert org is not None
+        world.clock.advance(dt.timedelta(minutes=5))
+        org.invoices[invoice_id].update(Status="VOIDED", _updated=world.now())
+        world.set_rules({"mode": "live"})
+        assert world.cycle().status == "done"
+        with world.sessions() as session:
+            row = session.scalar(select(MirroredInvoice).where(MirroredInvoice.provider_id == invoice_id))
+        assert row is not None and (row.status, row.balance) == ("voided", 0)
+        assert not [a for a in world.actions() if invoice_id in a.payload["invoice_ids"]]
+        assert [a for a in world.actions() if _ids(world, "invoices")["inv-5004"] in a.payload["invoice_ids"]]
