@@ -18,7 +18,7 @@ from integration.models import ActionStatus, ActivityEntry, CycleRun, MirroredCu
 from integration.scenario import Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.sync import REJECTED_KIND
 from tests.cycle.conftest import NOW, World, make_world
-from tests.cycle.xero_world import XeroWorld, make_xero_world
+from tests.cycle.xero_world import XeroWorld, live_world, make_xero_world
 
 TODAY = NOW.date()
 
@@ -51,10 +51,7 @@ def shaped_scenario() -> Scenario:
 
 @pytest.fixture(params=["quickbooks", "xero"])
 def shaped(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
-    make = make_world if request.param == "quickbooks" else make_xero_world
-    for world in make(shaped_scenario(), sessions, tmp_path):  # type: ignore[operator]
-        world.set_rules({"mode": "live"})
-        yield world
+    yield from live_world(request.param, shaped_scenario(), sessions, tmp_path)
 
 
 def _ids(world: World | XeroWorld, kind: str) -> dict[str, str]:
@@ -130,9 +127,7 @@ def test_the_quickbooks_mirror_keeps_the_job_structure(sessions: sessionmaker[Se
 @pytest.mark.parametrize("provider", ["quickbooks", "xero"])
 def test_a_poisoned_record_is_quarantined_while_the_rest_of_the_company_syncs(
         provider: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    make = make_world if provider == "quickbooks" else make_xero_world
-    for world in make(shaped_scenario(), sessions, tmp_path):  # type: ignore[operator]
-        world.set_rules({"mode": "live"})
+    for world in live_world(provider, shaped_scenario(), sessions, tmp_path):
         poisoned = _poison(world)
         for _ in range(2):  # every later cycle too: the page is not retried forever, nothing runs forever
             summary = world.cycle()

@@ -26,7 +26,7 @@ from integration.sync import REJECTED_KIND
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.cycle.conftest import NOW, World, make_world
-from tests.cycle.xero_world import XeroWorld, make_xero_world
+from tests.cycle.xero_world import XeroWorld, live_world
 from tests.sandbox.conftest import small_scenario
 from tests.security.mutations import replaced
 
@@ -132,10 +132,7 @@ def adversarial_scenario() -> Scenario:
 
 @pytest.fixture(params=["quickbooks", "xero"])
 def bad_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
-    make = make_world if request.param == "quickbooks" else make_xero_world
-    for world in make(adversarial_scenario(), sessions, tmp_path):  # type: ignore[operator]
-        world.set_rules({"mode": "live"})
-        yield world
+    yield from live_world(request.param, adversarial_scenario(), sessions, tmp_path)
 
 
 def _sent(world: World | XeroWorld) -> dict[str, email.message.EmailMessage]:
