@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from connectors.addresses import split_addresses
 from connectors.base import (
+    SUPPORTED_CURRENCIES,
     Contact,
     Customer,
     Invoice,
@@ -204,7 +205,9 @@ def customer(raw: Json, home_currency: str) -> Customer:
         name=name,
         email=", ".join(addresses) or None,
         phone=_text(raw, "PrimaryPhone", "FreeFormNumber"),
-        currency=_ref(raw, "CurrencyRef") or home_currency,
+        # Only a default for new invoices (each carries its own): one arpilot cannot read falls back
+        # to the company's, rather than costing the customer and every invoice it owes.
+        currency=code if (code := _ref(raw, "CurrencyRef")) in SUPPORTED_CURRENCIES else home_currency,
         terms_id=_ref(raw, "SalesTermRef"),
         active=raw.get("Active", True) is not False,
         updated_at=r.updated_at(),

@@ -203,3 +203,10 @@ def test_a_job_names_its_parent_and_whether_it_is_billed_with_it() -> None:
     assert (own.parent_id, own.bill_with_parent) == ("23", False)
     top = mapping.customer(customer_json(Job=False, BillWithParent=True), "USD")
     assert (top.parent_id, top.bill_with_parent) == (None, False)
+
+
+@pytest.mark.parametrize("code", ["XYZ", "DOLLARS", None])
+def test_a_customer_currency_arpilot_cannot_read_costs_only_that_field(code: str | None) -> None:
+    customer = mapping.customer(customer_json(CurrencyRef={"value": code}), "CAD")
+    assert customer.currency == "CAD" and customer.name == "Acme Plumbing"
+    assert mapping.customer(customer_json(CurrencyRef={"value": "BHD"}), "CAD").currency == "BHD"
