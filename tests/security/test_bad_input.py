@@ -177,11 +177,14 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     cobalt = [a for a in world.actions() if "Cobalt Dental has no email address on file, so call instead" in a.reason]
     assert cobalt and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in cobalt)
 
-    # An address that is not one: what needs it fails naming it (the reminder; QuickBooks also refuses
-    # a note on an invoice whose BillEmail it finds invalid); nothing else fails.
+    # An address that is not one (#13): no email is attempted; a call task instead names the bad
+    # address. What still needs it fails naming it (QuickBooks refuses a note on an invoice whose
+    # BillEmail it finds invalid); nothing else fails.
     actions = world.actions()
+    typo = [a for a in actions if "left out 'ap at typo.example': not an email address" in a.reason]
+    assert typo and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in typo)
+    assert not [a for a in actions if a.kind == "send_reminder" and "ap at typo.example" in a.payload["recipients"]]
     failed = [a for a in actions if a.status == ActionStatus.FAILED]
-    assert any(a.kind == "send_reminder" for a in failed)
     assert all("'ap at typo.example'" in (a.last_error or "") for a in failed), [(a.kind, a.last_error) for a in failed]
     assert all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED, ActionStatus.FAILED) for a in actions)
 
