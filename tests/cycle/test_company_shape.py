@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from integration.models import ActionStatus, ActivityEntry, CycleRun, MirroredCustomer, MirroredInvoice
 from integration.scenario import Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.sync import REJECTED_KIND
-from tests.cycle.conftest import NOW, World, make_world
+from tests.cycle.conftest import NOW, World, make_world, world  # noqa: F401  (fixture)
 from tests.cycle.xero_world import XeroWorld, live_world, make_xero_world
 
 TODAY = NOW.date()
@@ -171,3 +171,15 @@ def test_an_invoice_voided_after_it_was_mirrored_is_never_acted_on(sessions: ses
         assert row is not None and (row.status, row.balance) == ("voided", 0)
         assert not [a for a in world.actions() if invoice_id in a.payload["invoice_ids"]]
         assert [a for a in world.actions() if _ids(world, "invoices")["inv-5004"] in a.payload["invoice_ids"]]
+
+
+def test_an_unexpected_failure_closes_the_run_as_failed_never_running(world: World) -> None:
+    def broken(connection: object, organization: object) -> object:
+        raise RuntimeError("the database refused the page\nINSERT ... parameters with a NUL \x00")
+
+    with pytest.raises(RuntimeError):
+        world.cycle(connectors=broken)
+    with world.sessions() as session:
+        (run,) = session.scalars(select(CycleRun))
+    assert run.status == "failed" and run.finished_at is not None
+    assert run.summary["detail"] == "RuntimeError: the database refused the page"
