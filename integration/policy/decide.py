@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
 
-from connectors.base import Customer, Invoice
+from connectors.base import Customer, Invoice, amount_text
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.pauses import NOT_PAUSED, PauseState
@@ -433,7 +433,7 @@ class _Run:
                     None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
                 ))
         elif not paused and hold.enabled and overdue and self._hold_due(entry, profile):
-            owed = " and ".join([f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items())])
+            owed = " and ".join([amount_text(amount, currency) for currency, amount in sorted(overdue.items())])
             oldest = entry.oldest_overdue
             reason = sentence(
                 f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",
