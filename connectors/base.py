@@ -13,12 +13,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Protocol, TypeVar, runtime_checkable
 
-# ISO 4217 codes the policy, the templates and the mirror accept. Providers may report others;
-# those are refused at the boundary with a clear error instead of being guessed at.
-SUPPORTED_CURRENCIES = frozenset(
-    "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD ILS INR JPY KRW MXN MYR NOK NZD PHP PLN SAR SEK "
-    "SGD THB TRY TWD USD ZAR".split()
-)
+from babel.numbers import get_currency_precision, list_currencies
+
+# Every ISO 4217 code (Babel carries CLDR's list) except the X-codes that name no money a customer
+# owes: precious metals, bond-market units, SDRs, "testing" and "no currency". QuickBooks and Xero
+# allow any real currency, so arpilot does too; a code outside this set is refused at the boundary
+# with a clear error instead of being guessed at.
+_NOT_MONEY = frozenset("XAG XAU XBA XBB XBC XBD XDR XFO XFU XPD XPT XRE XSU XTS XUA XXX".split())
+SUPPORTED_CURRENCIES = frozenset(list_currencies()) - _NOT_MONEY
 
 T = TypeVar("T")
 
@@ -86,7 +88,12 @@ class Money:
         return self.amount == 0
 
     def __str__(self) -> str:
-        return f"{self.amount:.2f} {self.currency}"
+        return amount_text(self.amount, self.currency)
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """`1234.50 USD`, `1235 JPY`, `12.345 BHD`: the amount with its currency's minor-unit digits."""
+    return f"{amount:.{get_currency_precision(currency)}f} {currency}"
 
 
 class Provider(str, Enum):
@@ -137,6 +144,11 @@ class Customer:
     contacts: tuple[Contact, ...] = ()
     notes: str = ""
     deleted: bool = False
+    # QuickBooks sub-customers and jobs: the parent's id, and whether the job is billed with it
+    # (then the parent's account is the one collected). Xero has no such structure.
+    parent_id: str | None = None
+    bill_with_parent: bool = False
+    full_name: str | None = None  # QuickBooks FullyQualifiedName, "Parent:Job"
 
 
 @dataclass(frozen=True, slots=True)

@@ -412,14 +412,15 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
-        _save_payload(at.sessions, row, sending=True, subject=message.subject)
+        # The note names exactly who the email went to: the addresses still valid as it went out.
+        _save_payload(at.sessions, row, sending=True, subject=message.subject, sent_to=[a.email for a in message.to])
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
         _save_payload(at.sessions, row, delivered=delivered, external_ref=f"email:{receipt.message_id or receipt.provider}")
         if not receipt.already_sent:
             at.report.emails_sent += 1
-    recipients = ", ".join(row.payload.get("recipients") or ())
+    recipients = ", ".join(row.payload.get("sent_to") or row.payload.get("recipients") or ())
     _write_notes(at, row, delivered, f"{_stage_words(row)} emailed to {recipients}: \"{row.payload.get('subject', '')}\"")
     return row.external_ref or "email"
 

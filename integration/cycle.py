@@ -30,6 +30,7 @@ from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
 from integration.providers import ConnectorFactory, connector_factory
+from integration.quarantine import printable
 from integration.reminder_email import ReminderComposer
 from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
@@ -142,11 +143,22 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
     except ConnectorError as exc:
         summary.status, summary.detail = "failed", redact(str(exc))
         _log(deps, organization_id, connection_id, "error", "cycle_failed", f"The cycle stopped: {summary.detail}")
+    except Exception as exc:
+        # A bug or a database failure: the run is closed as failed (the dashboard never shows it
+        # "running" forever), then the error goes on to the worker's log and the job's retry.
+        first_line = next(iter(str(exc).splitlines()), "")  # SQLAlchemy appends the statement and its rows
+        summary.status, summary.detail = "failed", printable(redact(f"{type(exc).__name__}: {first_line}"), 500) or ""
+        _close_run(deps, run_id, summary)
+        raise
+    _close_run(deps, run_id, summary)
+    return summary
+
+
+def _close_run(deps: CycleDeps, run_id: int, summary: CycleSummary) -> None:
     with transaction(deps.sessions) as session:
         run = session.get(CycleRun, run_id)
         assert run is not None
         run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
-    return summary
 
 
 def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connector) -> None:

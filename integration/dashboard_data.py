@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from connectors.base import Invoice, InvoiceStatus, Payment
+from connectors.base import Invoice, InvoiceStatus, Payment, amount_text
 from integration.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME, CallOutcome
 from integration.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, month_ends, trend
 from integration.models import (
@@ -265,7 +265,7 @@ def open_call_tasks(session: Session, organization_id: int, now: dt.datetime, na
             phone=details.get("phone") or names.phone(task.connection_id, customer_id),
             stage=(task.payload.get("stage") or "").replace("_", " "), reason=task.reason,
             talking_points=tuple(details.get("talking_points") or ()),
-            invoices=tuple(f"invoice {i.number}, {i.balance:.2f} {i.currency}" for i in invoices),
+            invoices=tuple(f"invoice {i.number}, {amount_text(i.balance, i.currency)}" for i in invoices),
             history=histories.get((task.connection_id, customer_id), ()),
             created_at=task.created_at, attempts=len(outcomes.get(task.id, ())),
             customer_row=names.row_id(task.connection_id, customer_id),

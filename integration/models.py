@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -177,6 +178,10 @@ class MirroredCustomer(Base):
     deleted: Mapped[bool] = mapped_column(default=False)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     provider_updated_at: Mapped[dt.datetime]
+    # QuickBooks jobs: the customer above, and whether its account is the one collected for this one.
+    parent_provider_id: Mapped[str | None] = mapped_column(String(64))
+    bill_with_parent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    full_name: Mapped[str | None] = mapped_column(Text)
 
 
 class MirroredInvoice(Base):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.base import amount_text
 from integration.models import ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
 from integration.policy.rules import Pauses
 from integration.policy.snapshot import Instalment
@@ -86,8 +87,8 @@ class InvoiceWord:
                 raise OwnerWordError("plan", f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00.")
         total = sum((i.amount for i in self.plan), Decimal(0))
         if total != invoice.balance:
-            raise OwnerWordError("plan", f"The instalments add up to {total:.2f} {invoice.currency}; "
-                                         f"the open balance is {invoice.balance:.2f} {invoice.currency}.")
+            raise OwnerWordError("plan", f"The instalments add up to {amount_text(total, invoice.currency)}; "
+                                         f"the open balance is {amount_text(invoice.balance, invoice.currency)}.")
 
     @property
     def empty(self) -> bool:
@@ -221,7 +222,7 @@ def _said(word: InvoiceWord, currency: str) -> str:
     if word.promise_to_pay is not None:
         said.append(f"promised to pay by {word.promise_to_pay.isoformat()}")
     if word.plan:
-        said.append("payment plan of " + ", ".join(f"{i.amount:.2f} {currency} on {i.date.isoformat()}" for i in word.plan))
+        said.append("payment plan of " + ", ".join(f"{amount_text(i.amount, currency)} on {i.date.isoformat()}" for i in word.plan))
     if word.note:
         said.append(f"note: {word.note}")
     return "; ".join(said) or "dispute, promise and plan cleared"

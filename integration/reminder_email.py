@@ -11,7 +11,8 @@ from integration.models import Action
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from reminders.content import ReminderContext, ReminderInvoice, render_reminder
-from reminders.delivery import Address, EmailMessage
+from integration.policy.recipients import checked, quoted
+from reminders.delivery import Address, EmailMessage, InvalidMessage
 
 # A final notice states when the account goes to collections; this is how far ahead that is.
 REFERRAL_NOTICE = dt.timedelta(days=14)
@@ -51,12 +52,16 @@ class ReminderComposer:
             credits=tuple((credit or {}).values()),
         )
         email = render_reminder(context)
-        recipients = _distinct(row.payload["recipients"])
+        # Re-checked one by one as the email goes out: a bad address is left out, never the rest.
+        recipients, invalid = checked(row.payload["recipients"])
+        if not recipients:
+            raise InvalidMessage(f"no valid email address to send to ({quoted(invalid) or 'none on file'})")
+        # A name from the accounting system may hold line breaks; in a header they would be an injection.
+        name = " ".join(customer.name.split()) or None
         return EmailMessage(
             key=row.idempotency_key,
-            # A name from the accounting system may hold line breaks; in a header they would be an injection.
-            to=(Address(recipients[0], " ".join(customer.name.split()) or None),),
-            cc=tuple(Address(r) for r in recipients[1:]),
+            # Every address the customer can be written to receives it as a recipient of its own.
+            to=tuple(Address(r, name) for r in recipients),
             sender=Address(self.from_address, context.sender_name),
             reply_to=Address(context.reply_to),
             subject=email.subject,
@@ -65,14 +70,3 @@ class ReminderComposer:
             categories=("arpilot", f"stage-{stage}"),
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
-
-
-def _distinct(addresses: Sequence[str]) -> list[str]:
-    """Each address once, in order, however its case was typed in the accounting system."""
-    seen: set[str] = set()
-    kept = []
-    for address in addresses:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            kept.append(address)
-    return kept

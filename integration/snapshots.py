@@ -38,6 +38,7 @@ from integration.models import (
     Organization,
 )
 from integration.owner_store import stored_plan
+from integration.policy.accounts import as_accounts
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import local_today
 from integration.policy.history import record
@@ -69,6 +70,7 @@ def _customer(row: MirroredCustomer) -> Customer:
         provider_id=row.provider_id, name=row.name, email=row.email, phone=row.phone, currency=row.currency,
         terms_id=row.terms_id, active=row.active, updated_at=row.provider_updated_at,
         contacts=tuple(Contact(c.get("email"), c.get("name"), c.get("role", "billing")) for c in row.contacts or ()),
+        parent_id=row.parent_provider_id, bill_with_parent=row.bill_with_parent, full_name=row.full_name,
     )
 
 
@@ -187,11 +189,14 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     )
     history = history_of(session, connection_id, company.timezone)
     on_hold = _currently_on_hold(history)
+    records = tuple(_customer(c) for c in customers)
+    account_invoices, account_payments = as_accounts(
+        records, (invoice_record(i) for i in invoices), (payment_record(p) for p in payments if p.customer_provider_id in known))
     return Snapshot(
         company=company,
-        customers=tuple(_customer(c) for c in customers),
-        invoices=tuple(invoice_record(i) for i in invoices),
-        payments=tuple(payment_record(p) for p in payments if p.customer_provider_id in known),
+        customers=records,
+        invoices=account_invoices,
+        payments=account_payments,
         pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
         overrides=_overrides(session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id))),
         on_hold=on_hold,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Connector, Credit, Customer, Invoice, Page, Payment, PaymentTerms, Rejected, SyncRequest
@@ -33,6 +34,7 @@ from integration.models import (
     MirroredPayment,
     SyncCursor,
 )
+from integration.quarantine import printable, refused_value, storable
 
 ENTITIES = ("customer", "invoice", "payment")  # customers first: invoices refer to them
 # The provider's credit entities (`Connector.credit_entities`) follow these, into the credits table.
@@ -73,19 +75,32 @@ def sync_connection(
                 select(SyncCursor.cursor).where(SyncCursor.connection_id == connection_id, SyncCursor.entity == entity)
             )
         for page in connector.changes(SyncRequest(entity, cursor, page_size, now)):
-            with transaction(sessions) as session:
-                upserted = _upsert(session, connection_id, page)
-                deleted = _mark_deleted(session, connection_id, page)
-                _tell_rejected(session, connection_id, page.rejected, now)
-                _store_cursor(session, connection_id, entity, page.cursor, now)
+            try:
+                upserted, deleted, rejected = _write_page(sessions, connection_id, page, now)
+            except DataError:
+                # A value the checks did not foresee and the database refused: the page again, each
+                # row on its own, so only the refused ones are kept aside.
+                upserted, deleted, rejected = _write_page(sessions, connection_id, page, now, one_by_one=True)
             result.pages += 1
             result.upserted[entity] = result.upserted.get(entity, 0) + upserted
             result.deleted[entity] = result.deleted.get(entity, 0) + deleted
-            if page.rejected:
-                result.rejected[entity] = result.rejected.get(entity, 0) + len(page.rejected)
+            if rejected:
+                result.rejected[entity] = result.rejected.get(entity, 0) + rejected
     with transaction(sessions) as session:
         session.execute(update(Connection).where(Connection.id == connection_id).values(last_sync_at=now))
     return result
+
+
+def _write_page(sessions: sessionmaker[Session], connection_id: int, page: Page, now: dt.datetime, *,
+                one_by_one: bool = False) -> tuple[int, int, int]:
+    """The page's rows, deletions, rejections and cursor in one transaction: (upserted, deleted, rejected)."""
+    with transaction(sessions) as session:
+        upserted, quarantined = _upsert(session, connection_id, page, one_by_one)
+        deleted = _mark_deleted(session, connection_id, page)
+        rejected = (*page.rejected, *quarantined)
+        _tell_rejected(session, connection_id, rejected, now)
+        _store_cursor(session, connection_id, page.entity, page.cursor, now)
+    return upserted, deleted, len(rejected)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -103,6 +118,9 @@ def _customer_row(record: Customer) -> dict[str, Any]:
         "deleted": record.deleted,
         "contacts": [{"email": c.email, "name": c.name, "role": c.role} for c in record.contacts],
         "provider_updated_at": record.updated_at,
+        "parent_provider_id": record.parent_id,
+        "bill_with_parent": record.bill_with_parent,
+        "full_name": record.full_name,
     }
 
 
@@ -172,45 +190,71 @@ def _insert(session: Session, model: Any) -> Any:
     raise RuntimeError(f"no upsert for the {dialect} dialect")
 
 
-def _upsert(session: Session, connection_id: int, page: Page) -> int:
+def _upsert(session: Session, connection_id: int, page: Page, one_by_one: bool = False) -> tuple[int, list[Rejected]]:
+    """Rows written, and the records kept aside because the database would refuse a value in them."""
     model, record_type, to_row, _ = _TABLES[page.entity]
+    table = model.__table__
     latest: dict[str, dict[str, Any]] = {}
+    quarantined: list[Rejected] = []
     for record in page.records:
         if isinstance(record, PaymentTerms):
             continue  # terms travel with customers (Xero) but are not mirrored: read when needed
         if not isinstance(record, record_type):
             raise TypeError(f"a {page.entity} page carried a {type(record).__name__}")
         row = {"connection_id": connection_id, **to_row(record)}
+        refused = refused_value(table, row)
+        if refused is not None:
+            quarantined.append(_quarantined(page.entity, row["provider_id"], refused))
+            continue
         # One statement may not touch a row twice (PostgreSQL refuses): keep the newest copy.
         seen = latest.get(row["provider_id"])
         if seen is None or seen["provider_updated_at"] <= row["provider_updated_at"]:
             latest[row["provider_id"]] = row
     if not latest:
-        return 0
+        return 0, quarantined
     # One statement with the page as its parameter list (executemany), on the Core table: its SQL is
     # compiled once and cached, and the driver sends the rows in bulk. `.values(rows)` would compile a
     # fresh 1000-row VALUES clause through the ORM for every page, which cost more than the database.
-    table = model.__table__
     statement = _insert(session, table)
     changing = [c for c in next(iter(latest.values())) if c not in ("connection_id", "provider_id")]
-    session.connection().execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.connection_id, table.c.provider_id],
-            set_={name: statement.excluded[name] for name in changing},
-            where=table.c.provider_updated_at <= statement.excluded.provider_updated_at,
-        ),
-        list(latest.values()),
+    upsert = statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.provider_id],
+        set_={name: statement.excluded[name] for name in changing},
+        where=table.c.provider_updated_at <= statement.excluded.provider_updated_at,
     )
-    return len(latest)
+    if not one_by_one:
+        session.connection().execute(upsert, list(latest.values()))
+        return len(latest), quarantined
+    written = 0
+    for row in latest.values():
+        try:
+            with session.begin_nested():
+                session.connection().execute(upsert, [row])
+            written += 1
+        except DataError as exc:
+            quarantined.append(_quarantined(page.entity, row["provider_id"], f"the database refused it ({_first_line(exc)})"))
+    return written, quarantined
+
+
+def _quarantined(entity: str, provider_id: str, why: str) -> Rejected:
+    shown = printable(provider_id)
+    return Rejected(entity, shown, f"{entity} {shown}: {why}")
+
+
+def _first_line(exc: DataError) -> str:
+    """The database's own words, without the statement and parameters SQLAlchemy appends."""
+    return printable(str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__, 200) or "DataError"
 
 
 def _mark_deleted(session: Session, connection_id: int, page: Page) -> int:
-    if not page.deleted_ids:
+    # An id the database cannot hold was never mirrored: nothing to mark.
+    ids = [i for i in page.deleted_ids if storable(i)]
+    if not ids:
         return 0
     model, _, _, values = _TABLES[page.entity]
     outcome = session.execute(
         update(model)
-        .where(model.connection_id == connection_id, model.provider_id.in_(page.deleted_ids))
+        .where(model.connection_id == connection_id, model.provider_id.in_(ids))
         .values(**values)
     )
     return int(outcome.rowcount or 0)  # type: ignore[attr-defined]
@@ -223,17 +267,19 @@ def _tell_rejected(session: Session, connection_id: int, rejected: Sequence[Reje
         return
     organization_id = session.scalar(select(Connection.organization_id).where(Connection.id == connection_id))
     for item in rejected:
-        message = (f"One {item.entity} was not synced: {item.reason}. arpilot reads it again when it "
-                   "is next changed in the accounting system.")
+        # The provider's text may itself hold what the database refuses (a NUL in an id): spelled out.
+        message = (f"One {item.entity} was not synced: {printable(item.reason, 2000)}. arpilot reads it again "
+                   "when it is next changed in the accounting system.")
+        provider_id = printable(item.provider_id)
         already = session.scalar(select(ActivityEntry.id).where(
             ActivityEntry.connection_id == connection_id, ActivityEntry.kind == REJECTED_KIND,
             ActivityEntry.message == message).limit(1))
         if already is None:
             session.add(ActivityEntry(
                 organization_id=organization_id, connection_id=connection_id, level="warning", kind=REJECTED_KIND,
-                message=message, created_at=now, details={"entity": item.entity, "provider_id": item.provider_id},
-                customer_provider_id=item.provider_id if item.entity == "customer" else None,
-                invoice_provider_id=item.provider_id if item.entity == "invoice" else None,
+                message=message, created_at=now, details={"entity": item.entity, "provider_id": provider_id},
+                customer_provider_id=provider_id if item.entity == "customer" else None,
+                invoice_provider_id=provider_id if item.entity == "invoice" else None,
             ))
 
 

@@ -33,3 +33,15 @@ def test_money_refuses_mixed_currencies() -> None:
 def test_money_refuses_unknown_currency() -> None:
     with pytest.raises(UnsupportedCurrency, match="XYZ"):
         Money.parse("1", "XYZ")
+
+
+@pytest.mark.parametrize(("code", "text"), [("USD", "1234.56 USD"), ("JPY", "1235 JPY"), ("BHD", "1234.560 BHD"),
+                                            ("XOF", "1235 XOF"), ("CLF", "1234.5600 CLF")])
+def test_every_iso_currency_with_its_own_minor_units(code: str, text: str) -> None:
+    assert str(Money.parse("1234.56", code)) == text
+
+
+@pytest.mark.parametrize("code", ["XXX", "XTS", "XAU", "usd", "US", ""])
+def test_codes_that_are_no_money_are_refused(code: str) -> None:
+    with pytest.raises(UnsupportedCurrency):
+        Money.parse("1", code)

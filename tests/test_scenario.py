@@ -82,3 +82,47 @@ def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("{nope")
     with pytest.raises(ScenarioError, match="not valid JSON"):
         load_scenario(path)
+
+
+def test_the_demo_company_has_the_shapes_real_books_have(demo) -> None:  # type: ignore[no-untyped-def]
+    # #13: a job billed with its parent, a customer with two addresses, an invoice awaiting approval.
+    job = demo.customer("cust-40")
+    assert (job.parent_id, job.bill_with_parent) == ("cust-39", True)
+    assert demo.customer("cust-41").email == "ap@baysidedental.example, office@baysidedental.example"
+    (submitted,) = [i for i in demo.invoices if i.status == "submitted"]
+    assert demo.balance_of(submitted) == 0 and not submitted.owed
+
+
+def test_structure_status_and_type_round_trip_and_are_checked(demo) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(demo.dumps())
+    assert data["customers"][-2]["parent_id"] == "cust-39" and data["customers"][-2]["bill_with_parent"] is True
+    assert "status" not in data["invoices"][0] and "type" not in data["invoices"][0]  # defaults stay implicit
+    data["invoices"][-2]["type"] = "bill"  # an unpaid one: a payment never applies to a bill
+    loaded = parse_scenario(data)
+    assert loaded.invoices[-2].type == "bill" and loaded.balance_of(loaded.invoices[-2]) == 0
+    assert parse_scenario(json.loads(loaded.dumps())) == loaded
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["customers"][0].update(parent_id="nobody"), r"customers\[0\]\.parent_id names no customer"),
+        (lambda d: d["customers"][0].update(bill_with_parent=True), r"customers\[0\]\.bill_with_parent needs a parent_id"),
+        (lambda d: d["customers"][38].update(parent_id="cust-40"), r"parent_id makes a loop"),
+        (lambda d: d["invoices"][0].update(status="pending"), r"invoices\[0\]\.status must be one of approved, submitted, draft"),
+        (lambda d: d["invoices"][0].update(type="ACCPAY"), r"invoices\[0\]\.type must be one of sale, bill"),
+    ],
+)
+def test_bad_structure_names_the_field(demo, mutate, message) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(demo.dumps())
+    mutate(data)
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(data)
+
+
+def test_a_payment_cannot_apply_to_an_invoice_nobody_owes_yet(demo) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(demo.dumps())
+    paid = data["payments"][0]["applied"][0]["invoice_id"]
+    next(i for i in data["invoices"] if i["id"] == paid).update(status="draft")
+    with pytest.raises(ScenarioError, match="nobody owes yet"):
+        parse_scenario(data)

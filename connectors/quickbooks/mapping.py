@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from connectors.addresses import split_addresses
 from connectors.base import (
+    SUPPORTED_CURRENCIES,
     Contact,
     Credit,
     CreditKind,
@@ -144,6 +146,11 @@ def parse_instant(text: str | None, fail: Callable[[str, str], Exception] | None
     return value.astimezone(dt.UTC)
 
 
+def _addresses(raw: Json, field: str) -> str | None:
+    """An email field as its list of addresses, `a@x, b@y` (QuickBooks allows a comma-separated list)."""
+    return ", ".join(split_addresses(_text(raw, field, "Address"))) or None
+
+
 def is_deleted(raw: Json) -> bool:
     """ChangeDataCapture returns deleted entities as little more than Id and status."""
     return raw.get("status") == "Deleted"
@@ -183,7 +190,7 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
         status=invoice_status(raw, balance),
         updated_at=r.updated_at(),
         pay_link=_text(raw, "InvoiceLink"),
-        email=_text(raw, "BillEmail", "Address"),
+        email=_addresses(raw, "BillEmail"),
         sync_token=_text(raw, "SyncToken"),
     )
 
@@ -191,19 +198,27 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
 @_mapper("Customer")
 def customer(raw: Json, home_currency: str) -> Customer:
     r = _Reader("Customer", raw)
-    email = _text(raw, "PrimaryEmailAddr", "Address")
+    addresses = split_addresses(_text(raw, "PrimaryEmailAddr", "Address"))
     name = str(r.required("DisplayName"))
+    # Job=true marks a job or sub-customer; its ParentRef is the customer above it (Level deep).
+    parent_id = _ref(raw, "ParentRef")
     return Customer(
         provider_id=str(r.required("Id")),
         name=name,
-        email=email,
+        email=", ".join(addresses) or None,
         phone=_text(raw, "PrimaryPhone", "FreeFormNumber"),
-        currency=_ref(raw, "CurrencyRef") or home_currency,
+        # Only a default for new invoices (each carries its own): one arpilot cannot read falls back
+        # to the company's, rather than costing the customer and every invoice it owes.
+        currency=code if (code := _ref(raw, "CurrencyRef")) in SUPPORTED_CURRENCIES else home_currency,
         terms_id=_ref(raw, "SalesTermRef"),
         active=raw.get("Active", True) is not False,
         updated_at=r.updated_at(),
-        contacts=(Contact(email=email, name=name, role="billing"),) if email else (),
+        contacts=tuple(Contact(email=address, name=name, role="billing") for address in addresses),
         notes=str(raw.get("Notes") or ""),
+        parent_id=parent_id,
+        # BillWithParent means nothing without a parent; a job is billed on its own unless it says so.
+        bill_with_parent=parent_id is not None and raw.get("BillWithParent") is True,
+        full_name=_text(raw, "FullyQualifiedName"),
     )
 
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from connectors.addresses import split_addresses
 from connectors.base import (
+    SUPPORTED_CURRENCIES,
     Contact,
     Credit,
     CreditKind,
@@ -39,11 +41,12 @@ CREDIT_HOLD_GROUP = "Credit hold"
 _MS_DATE = re.compile(r"/Date\((-?\d{1,15})([+-]\d{2}(?::?\d{2})?)?\)/")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-# Xero invoice status -> normalized status. SUBMITTED (awaiting approval) is already owed to
-# the business in arpilot's eyes: the customer may have it in hand.
+# Xero invoice status -> normalized status. Only AUTHORISED is owed: SUBMITTED is awaiting the
+# owner's approval and, like DRAFT, is not in Xero's own receivables (Balances.AccountsReceivable),
+# so arpilot never chases it.
 _INVOICE_STATUS = {
     "AUTHORISED": InvoiceStatus.OPEN,
-    "SUBMITTED": InvoiceStatus.OPEN,
+    "SUBMITTED": InvoiceStatus.DRAFT,
     "PAID": InvoiceStatus.PAID,
     "VOIDED": InvoiceStatus.VOIDED,
     "DELETED": InvoiceStatus.DELETED,
@@ -201,10 +204,9 @@ def invoice_from_xero(raw: object) -> Invoice:
     contact = _Reader(r.required("Contact", Mapping), "invoice contact", parent=r)
     currency = r.currency("CurrencyCode")
     total = r.amount("Total", currency)
-    # Nothing is owed on a voided or deleted invoice, whatever AmountDue still says.
-    balance = Money.zero(currency) if status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED) else (
-        r.amount("AmountDue", currency)
-    )
+    # Nothing is owed on an invoice that is not approved, voided or deleted, whatever AmountDue says.
+    due = r.amount("AmountDue", currency)
+    balance = due if status in (InvoiceStatus.OPEN, InvoiceStatus.PAID) else Money.zero(currency)
     return Invoice(
         provider_id=invoice_id,
         number=r.text("InvoiceNumber") or "",
@@ -259,9 +261,11 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
     return Customer(
         provider_id=contact_id,
         name=r.required("Name", str),
-        email=r.text("EmailAddress"),
+        email=", ".join(split_addresses(r.text("EmailAddress"))) or None,
         phone=_phone(r),
-        currency=r.currency("DefaultCurrency", fallback=default_currency),
+        # Only a default for new invoices (each invoice carries its own): a code arpilot cannot read
+        # falls back to the organisation's, rather than costing the contact and every invoice it owes.
+        currency=_default_currency(r, default_currency),
         terms_id=terms.provider_id if terms else None,
         active=status == "ACTIVE",
         updated_at=r.instant("UpdatedDateUTC"),
@@ -275,17 +279,21 @@ def email_recipients(raw_contact: object) -> tuple[Contact, ...]:
     return _email_recipients(_Reader(raw_contact, "contact", "ContactID"))
 
 
+def _default_currency(r: _Reader, organisation_currency: str) -> str:
+    code = r.raw.get("DefaultCurrency")
+    return code.strip() if isinstance(code, str) and code.strip() in SUPPORTED_CURRENCIES else organisation_currency
+
+
 def _email_recipients(r: _Reader) -> tuple[Contact, ...]:
+    """Each address once: an EmailAddress typed as a list counts as several people to write to."""
     people = []
-    primary = r.text("EmailAddress")
-    if primary:
-        name = " ".join(filter(None, (r.text("FirstName"), r.text("LastName")))) or r.text("Name")
-        people.append(Contact(email=primary, name=name))
+    name = " ".join(filter(None, (r.text("FirstName"), r.text("LastName")))) or r.text("Name")
+    people.extend(Contact(email=address, name=name) for address in split_addresses(r.text("EmailAddress")))
     for index, person in enumerate(r.items("ContactPersons")):
         p = _Reader(person, f"contact person {index} of contact", parent=r)
-        if p.optional("IncludeInEmails", bool) and p.text("EmailAddress"):
+        if p.optional("IncludeInEmails", bool):
             name = " ".join(filter(None, (p.text("FirstName"), p.text("LastName")))) or None
-            people.append(Contact(email=p.text("EmailAddress"), name=name))
+            people.extend(Contact(email=address, name=name) for address in split_addresses(p.text("EmailAddress")))
     return tuple(people)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.base import amount_text
 from integration.cycle import CycleSummary
 from integration.models import Action, ActionStatus
 from integration.policy.aging import days_overdue, is_open, local_today
@@ -89,7 +90,7 @@ def build_report(sessions: sessionmaker[Session], connection_id: int, summary: C
                 "customer_id": customer_id,
                 "name": names.get(customer_id, customer_id),
                 "days_overdue": days,
-                "overdue": ", ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(amounts.items())),
+                "overdue": ", ".join(amount_text(amount, currency) for currency, amount in sorted(amounts.items())),
                 # One line per decision: notes that only record a step repeat the step's own reason.
                 "reasons": list(dict.fromkeys(
                     a.reason for a in actions if a.payload.get("customer_id") == customer_id and a.kind != "add_note"

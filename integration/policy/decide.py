@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
 
-from connectors.base import Customer, Invoice
+from connectors.base import Customer, Invoice, amount_text
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
@@ -30,6 +30,7 @@ from integration.policy.pauses import NOT_PAUSED, PauseState
 from integration.policy.profiles import CustomerFacts, PaymentProfile, Screen, classify, gather
 from integration.policy.quiet_hours import next_send_time
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
+from integration.policy.recipients import addresses, quoted
 from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Stage
 from integration.policy.snapshot import CustomerOverride, History, Snapshot
 
@@ -314,9 +315,12 @@ class _Run:
         top = stages[emails[0].index]
         wanted = {role for s in emails for role in stages[s.index].recipients}
         roles = [role for role in CONTACT_ROLES if role in wanted]
-        recipients = _addresses(customer, [s.invoice for s in emails], roles)
+        recipients, invalid = addresses(customer, [s.invoice for s in emails], roles)
+        left_out = f"left out {quoted(invalid)}: not an email address" if invalid else ""
         if not recipients:
-            return actions + self._call_stage(customer, profile, emails, f"{customer.name} has no email address on file, so call instead")
+            missing = f"{customer.name} has no valid email address on file ({left_out})" if invalid else (
+                f"{customer.name} has no email address on file")
+            return actions + self._call_stage(customer, profile, emails, f"{missing}, so call instead")
         ids = tuple([s.invoice.provider_id for s in emails])
         anchor = self.iso(max([s.anchor for s in emails]))
         not_before = self._not_before(customer_id, override)
@@ -324,6 +328,7 @@ class _Run:
             invoices_phrase([(s.invoice.number, s.days) for s in emails]),
             self.habit(customer, profile),
             _stage_phrase(top.name, emails),
+            left_out,
         )
         actions.append(PlannedAction(
             SEND_REMINDER, customer_id, ids, top.name, recipients, reason,
@@ -431,7 +436,7 @@ class _Run:
                     None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
                 ))
         elif not paused and hold.enabled and overdue and self._hold_due(entry, profile):
-            owed = " and ".join([f"{amount:.2f} {currency}" for currency, amount in sorted(overdue.items())])
+            owed = " and ".join([amount_text(amount, currency) for currency, amount in sorted(overdue.items())])
             oldest = entry.oldest_overdue
             reason = sentence(
                 f"{customer.name} owes {owed} past due, the oldest invoice {plural(oldest, 'day')} late",
@@ -482,18 +487,3 @@ def _stage_phrase(top: str, steps: list[_Step]) -> str:
     why = next((s.why for s in steps if s.why), "")
     return f"{words} ({why})" if why else words
 
-
-def _addresses(customer: Customer, invoices: Iterable[Invoice], roles: list[str]) -> tuple[str, ...]:
-    """Emails for the roles, billing first: the invoices' own bill-to address, the customer's
-    address, then contacts of each role. Duplicates dropped, order kept."""
-    found: list[str] = []
-    for role in roles:
-        if role == "billing":
-            candidates = [i.email for i in invoices] + [customer.email]
-        else:
-            candidates = []
-        candidates += [c.email for c in customer.contacts if c.role == role]
-        for email in candidates:
-            if email and email.strip() and email not in found:
-                found.append(email)
-    return tuple(found)

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.base import Contact, Credit, CreditKind, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from integration.policy.accounts import as_accounts
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 from integration.scenario import Scenario
 
@@ -27,6 +28,7 @@ def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
             provider_id=c.id, name=c.name, email=c.email, phone=c.phone, currency=c.currency,
             terms_id=None, active=True, updated_at=_EPOCH,
             contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts),
+            parent_id=c.parent_id, bill_with_parent=c.bill_with_parent,
         )
         for c in scenario.customers
     )
@@ -44,27 +46,30 @@ def snapshot_from_scenario(
     credits = credits_on(scenario, day, paid)
     invoices = []
     for item in scenario.invoices:
-        if item.issue_date > day:
-            continue
+        if item.issue_date > day or item.type != "sale":
+            continue  # a bill is the business's own debt, never a customer's
         total = item.total
-        balance = Decimal(0) if item.voided else total - paid.get(item.id, Decimal(0))
-        status = InvoiceStatus.VOIDED if item.voided else InvoiceStatus.PAID if balance <= 0 else InvoiceStatus.OPEN
+        balance = Decimal(0) if not item.owed else total - paid.get(item.id, Decimal(0))
+        status = (InvoiceStatus.VOIDED if item.voided else InvoiceStatus.DRAFT if item.status != "approved"
+                  else InvoiceStatus.PAID if balance <= 0 else InvoiceStatus.OPEN)
         invoices.append(Invoice(
             provider_id=item.id, number=item.number, customer_id=item.customer_id, issue_date=item.issue_date,
             due_date=item.due_date, total=Money(total, item.currency), balance=Money(balance, item.currency),
             status=status, updated_at=_EPOCH,
         ))
+    customers = customers_of(scenario)
+    account_invoices, account_payments = as_accounts(customers, invoices, (
+        Payment(
+            provider_id=p.id, customer_id=p.customer_id, date=p.date, amount=Money(p.amount, p.currency),
+            applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied), updated_at=_EPOCH,
+        )
+        for p in payments
+    ))
     return Snapshot(
         company=company_of(scenario),
-        customers=customers_of(scenario),
-        invoices=tuple(invoices),
-        payments=tuple(
-            Payment(
-                provider_id=p.id, customer_id=p.customer_id, date=p.date, amount=Money(p.amount, p.currency),
-                applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied), updated_at=_EPOCH,
-            )
-            for p in payments
-        ),
+        customers=customers,
+        invoices=account_invoices,
+        payments=account_payments,
         pauses={i.id: InvoicePause(i.id, disputed=True) for i in scenario.invoices if i.disputed and i.issue_date <= day},
         on_hold=on_hold,
         mid_month=mid_month,

@@ -150,7 +150,8 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
                 issue += dt.timedelta(days=rng.randint(*profile.cadence_days))
 
     invoices, payments = _mark_special_cases(invoices, payments, as_of)
-    credits = _customer_in_credit(customers, invoices, invoice_number, as_of)
+    next_number = _add_account_structure(customers, invoices, payments, as_of, invoice_number)
+    credits = _customer_in_credit(customers, invoices, next_number, as_of)
     return Scenario(
         company=company, as_of=as_of, customers=tuple(customers),
         invoices=tuple(invoices), payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))), credits=credits,
@@ -191,3 +192,34 @@ def _mark_special_cases(
         for i in invoices
     ]
     return marked, [p for p in payments if all(inv != disputed.id for inv, _ in p.applied)]
+
+
+def _add_account_structure(customers: list[ScenarioCustomer], invoices: list[ScenarioInvoice],
+                           payments: list[ScenarioPayment], as_of: dt.date, number: int) -> int:
+    """The shapes real books have (#13), appended after the generated cast so it stays as it was:
+    a QuickBooks job billed with its parent, a customer with two addresses in one field, and an
+    invoice still awaiting approval (Xero SUBMITTED, never chased). Returns the next free invoice number."""
+    customers += [
+        ScenarioCustomer("cust-39", "Freeman Sporting Goods", "ap@freemansports.example", "+1-555-390-0101", "USD", 30,
+                         habit="slow_but_steady"),
+        ScenarioCustomer("cust-40", "0969 Ocean View Road", "ap@freemansports.example", None, "USD", 30,
+                         habit="slow_but_steady", parent_id="cust-39", bill_with_parent=True),
+        ScenarioCustomer("cust-41", "Bayside Dental Group", "ap@baysidedental.example, office@baysidedental.example",
+                         "+1-555-410-0101", "USD", 30, habit="new"),
+    ]
+    # (customer, days before as_of it was issued, amount, status, paid days after its due date or None)
+    plan = [("cust-39", 150, "1840.00", "approved", 20), ("cust-39", 50, "920.00", "approved", None),
+            ("cust-40", 120, "655.00", "approved", 18), ("cust-40", 75, "1210.00", "approved", None),
+            ("cust-41", 40, "480.00", "approved", None), ("cust-41", 70, "2250.00", "submitted", None)]
+    for offset, (customer_id, issued_ago, amount, status, paid_after) in enumerate(plan):
+        issued = as_of - dt.timedelta(days=issued_ago)
+        invoice = ScenarioInvoice(
+            id=f"inv-{number + offset}", number=str(number + offset), customer_id=customer_id, issue_date=issued,
+            due_date=issued + dt.timedelta(days=30), currency="USD",
+            lines=(ScenarioLine("Landscape maintenance", Decimal(amount)),), status=status)
+        invoices.append(invoice)
+        if paid_after is not None:
+            payments.append(ScenarioPayment(
+                id=f"pay-{invoice.id}", customer_id=customer_id,
+                date=issued + dt.timedelta(days=30 + paid_after), currency="USD", applied=((invoice.id, invoice.total),)))
+    return number + len(plan)  # the next free invoice number

@@ -35,6 +35,10 @@ DAY_RANGE = f"a day from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
 
 def within_day_range(day: dt.date) -> bool:
     return EARLIEST_DAY <= day <= LATEST_DAY
+# An invoice's approval state: only an approved one is owed (Xero's SUBMITTED and DRAFT are not).
+INVOICE_STATUSES = ("approved", "submitted", "draft")
+# A sale is the customer's debt; a bill (Xero ACCPAY) is the business's own and is never chased.
+INVOICE_TYPES = ("sale", "bill")
 
 
 class ScenarioError(ValueError):
@@ -68,6 +72,8 @@ class ScenarioCustomer:
     terms_days: int
     habit: str = ""  # what the generator meant this customer to look like; informational only
     contacts: tuple[ScenarioContact, ...] = ()
+    parent_id: str | None = None  # a job or sub-customer of this customer (QuickBooks)
+    bill_with_parent: bool = False  # the job is billed through its parent's account
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,13 @@ class ScenarioInvoice:
     lines: tuple[ScenarioLine, ...]
     voided: bool = False
     disputed: bool = False
+    status: str = "approved"
+    type: str = "sale"
+
+    @property
+    def owed(self) -> bool:
+        """Whether the invoice is the customer's debt at all: an approved sale that is not voided."""
+        return self.type == "sale" and self.status == "approved" and not self.voided
 
     @property
     def total(self) -> Decimal:
@@ -155,12 +168,25 @@ class Scenario:
         object.__setattr__(self, "_customers", {customer.id: customer for customer in self.customers})
 
     def balance_of(self, invoice: ScenarioInvoice) -> Decimal:
-        if invoice.voided:
+        if not invoice.owed:
             return Decimal("0")
         return invoice.total - self._paid.get(invoice.id, Decimal("0"))
 
     def customer(self, customer_id: str) -> ScenarioCustomer:
         return self._customers[customer_id]
+
+    def bill_to(self, customer: ScenarioCustomer) -> str | None:
+        """Where the customer's invoices are emailed: a job billed with its parent uses the parent's address."""
+        if customer.email is None and customer.bill_with_parent and customer.parent_id is not None:
+            return self.bill_to(self._customers[customer.parent_id])
+        return customer.email
+
+    def depth(self, customer: ScenarioCustomer) -> int:
+        """0 for a top-level customer, 1 for its job, and so on (the scenario's check refuses loops)."""
+        depth = 0
+        while customer.parent_id is not None and customer.parent_id in self._customers and depth < len(self._customers):
+            customer, depth = self._customers[customer.parent_id], depth + 1
+        return depth
 
     def to_json(self) -> dict[str, Any]:
         credits = {"credits": [
@@ -190,6 +216,7 @@ class Scenario:
                     "terms_days": c.terms_days,
                     "habit": c.habit,
                     "contacts": [{"name": p.name, "email": p.email, "role": p.role} for p in c.contacts],
+                    **({"parent_id": c.parent_id, "bill_with_parent": c.bill_with_parent} if c.parent_id else {}),
                 }
                 for c in self.customers
             ],
@@ -204,6 +231,9 @@ class Scenario:
                     "lines": [{"description": l.description, "amount": str(l.amount)} for l in i.lines],
                     "voided": i.voided,
                     "disputed": i.disputed,
+                    # Written only when not the default, so existing scenario files read back unchanged.
+                    **({"status": i.status} if i.status != INVOICE_STATUSES[0] else {}),
+                    **({"type": i.type} if i.type != INVOICE_TYPES[0] else {}),
                 }
                 for i in self.invoices
             ],
@@ -280,6 +310,12 @@ class _Reader:
             raise ScenarioError(f"{self._where(key)} must be true or false")
         return value
 
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.data.get(key, choices[0])
+        if value not in choices:
+            raise ScenarioError(f"{self._where(key)} must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
     def currency(self, key: str) -> str:
         value = self.str(key)
         if value not in SUPPORTED_CURRENCIES:
@@ -325,6 +361,8 @@ def _customer(reader: _Reader) -> ScenarioCustomer:
         terms_days=reader.int("terms_days", 0, 999),
         habit=reader.data.get("habit") or "",
         contacts=tuple(contacts),
+        parent_id=reader.str("parent_id", optional=True),
+        bill_with_parent=reader.bool("bill_with_parent"),
     )
 
 
@@ -346,6 +384,8 @@ def _invoice(reader: _Reader) -> ScenarioInvoice:
         lines=lines,
         voided=reader.bool("voided"),
         disputed=reader.bool("disputed"),
+        status=reader.choice("status", INVOICE_STATUSES),
+        type=reader.choice("type", INVOICE_TYPES),
     )
 
 
@@ -407,6 +447,13 @@ def _check_references(scenario: Scenario) -> None:
     _unique((p.id for p in scenario.payments), "payments")
     customers = {c.id: c for c in scenario.customers}
     invoices = {i.id: i for i in scenario.invoices}
+    for index, customer in enumerate(scenario.customers):
+        if customer.parent_id is not None and customer.parent_id not in customers:
+            raise ScenarioError(f"customers[{index}].parent_id names no customer: {customer.parent_id!r}")
+        if customer.bill_with_parent and customer.parent_id is None:
+            raise ScenarioError(f"customers[{index}].bill_with_parent needs a parent_id")
+        if _has_loop(customer, customers):
+            raise ScenarioError(f"customers[{index}].parent_id makes a loop")
     for index, invoice in enumerate(scenario.invoices):
         customer = customers.get(invoice.customer_id)
         if customer is None:
@@ -432,9 +479,21 @@ def _check_references(scenario: Scenario) -> None:
                 raise ScenarioError(f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer")
         if credit.remaining < 0:
             raise ScenarioError(f"credits[{index}] allocates more than its amount")
+            if invoice.type != "sale" or invoice.status != "approved":
+                raise ScenarioError(f"{where} applies to an invoice nobody owes yet (a bill or an unapproved one)")
     for index, invoice in enumerate(scenario.invoices):
         if scenario.balance_of(invoice) < 0:
             raise ScenarioError(f"invoices[{index}] is paid more than its total")
+
+
+def _has_loop(customer: ScenarioCustomer, customers: Mapping[str, ScenarioCustomer]) -> bool:
+    seen = {customer.id}
+    while customer.parent_id is not None and customer.parent_id in customers:
+        if customer.parent_id in seen:
+            return True
+        seen.add(customer.parent_id)
+        customer = customers[customer.parent_id]
+    return False
 
 
 def load_scenario(path: str | Path) -> Scenario:

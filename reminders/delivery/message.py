@@ -25,6 +25,11 @@ MAX_KEY_LENGTH = 200
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$")
 
 
+def is_address(text: str) -> bool:
+    """Whether `text` is one address this module would send to (the policy checks each with it)."""
+    return isinstance(text, str) and _ADDRESS.match(text) is not None
+
+
 class InvalidMessage(ValueError):
     """The message cannot be sent as given; the text names the field."""
 
@@ -35,7 +40,7 @@ class Address:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.email, str) or not _ADDRESS.match(self.email):
+        if not is_address(self.email):
             raise InvalidMessage(f"not an email address: {self.email!r}")
         if self.name is not None and _has_line_break(self.name):
             raise InvalidMessage(f"address name for {self.email} contains a line break")

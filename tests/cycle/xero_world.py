@@ -30,7 +30,7 @@ from integration.rules_store import save_rules
 from integration.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
-from tests.cycle.conftest import NOW
+from tests.cycle.conftest import NOW, World, make_world
 
 
 @dataclass
@@ -155,6 +155,14 @@ def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_pat
         yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges, app)
     finally:
         server.stop()
+
+
+def live_world(provider: str, scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
+    """A company on either provider's sandbox, in live mode: the same test for both providers."""
+    make = make_world if provider == "quickbooks" else make_xero_world
+    for world in make(scenario, sessions, tmp_path):  # type: ignore[operator]
+        world.set_rules({"mode": "live"})
+        yield world
 
 
 @pytest.fixture

@@ -63,8 +63,8 @@ def test_paid_voided_and_deleted_invoices() -> None:
 def test_bad_fields_name_the_record_and_field() -> None:
     with pytest.raises(MalformedRecord, match="Invoice 130: DueDate is not a date"):
         mapping.invoice(_inv(DueDate="10/01/2026"), "USD")
-    with pytest.raises(MalformedRecord, match="Invoice 130: CurrencyRef unsupported currency code 'XOF'"):
-        mapping.invoice(_inv(CurrencyRef={"value": "XOF"}), "USD")
+    with pytest.raises(MalformedRecord, match="Invoice 130: CurrencyRef unsupported currency code 'XYZ'"):
+        mapping.invoice(_inv(CurrencyRef={"value": "XYZ"}), "USD")
     with pytest.raises(MalformedRecord, match="LastUpdatedTime"):
         mapping.invoice(_inv(MetaData={"LastUpdatedTime": "2026-11-20T10:15:00"}), "USD")
 
@@ -176,3 +176,37 @@ def test_company_name_is_company_name_else_legal_name(raw: dict, name: str) -> N
 def test_company_info_without_a_name_names_the_fields() -> None:
     with pytest.raises(MalformedRecord, match="CompanyInfo 1: CompanyName and LegalName are both missing"):
         mapping.company_name({"Id": "1", "CompanyName": " ", "Country": "US"})
+
+
+@pytest.mark.parametrize("code", ["XOF", "KWD", "BHD", "JPY", "ISK", "VND", "CLP", "UAH"])
+def test_every_iso_currency_quickbooks_allows_maps(code: str) -> None:
+    # The old fixed list refused these; an invoice in any real ISO 4217 currency is owed money.
+    invoice = mapping.invoice(_inv(CurrencyRef={"value": code}), "USD")
+    assert invoice.total == Money(Decimal("450.00"), code) and invoice.balance.currency == code
+
+
+def test_comma_separated_emails_are_every_address_of_the_customer() -> None:
+    raw = customer_json(PrimaryEmailAddr={"Address": "ap@acme.example, Owner@Acme.example,,ap@acme.example ; x"})
+    customer = mapping.customer(raw, "USD")
+    assert customer.email == "ap@acme.example, Owner@Acme.example, x"
+    assert [c.email for c in customer.contacts] == ["ap@acme.example", "Owner@Acme.example", "x"]
+    assert {c.role for c in customer.contacts} == {"billing"}
+    invoice = mapping.invoice(_inv(BillEmail={"Address": "ap@acme.example,owner@acme.example"}), "USD")
+    assert invoice.email == "ap@acme.example, owner@acme.example"
+
+
+def test_a_job_names_its_parent_and_whether_it_is_billed_with_it() -> None:
+    job = mapping.customer(customer_json(Id="24", Job=True, ParentRef={"value": "23"}, BillWithParent=True, Level=1,
+                                         FullyQualifiedName="Freeman Sporting Goods:0969 Ocean View Road"), "USD")
+    assert (job.parent_id, job.bill_with_parent, job.full_name) == ("23", True, "Freeman Sporting Goods:0969 Ocean View Road")
+    own = mapping.customer(customer_json(Id="25", Job=True, ParentRef={"value": "23"}, BillWithParent=False), "USD")
+    assert (own.parent_id, own.bill_with_parent) == ("23", False)
+    top = mapping.customer(customer_json(Job=False, BillWithParent=True), "USD")
+    assert (top.parent_id, top.bill_with_parent) == (None, False)
+
+
+@pytest.mark.parametrize("code", ["XYZ", "DOLLARS", None])
+def test_a_customer_currency_arpilot_cannot_read_costs_only_that_field(code: str | None) -> None:
+    customer = mapping.customer(customer_json(CurrencyRef={"value": code}), "CAD")
+    assert customer.currency == "CAD" and customer.name == "Acme Plumbing"
+    assert mapping.customer(customer_json(CurrencyRef={"value": "BHD"}), "CAD").currency == "BHD"

@@ -216,7 +216,7 @@ class Books:
                 return {i: Open(str(r["CustomerRef"]["value"]), company.invoice_balance(r))
                         for i, r in company.entities["Invoice"].items() if company.invoice_balance(r) > 0}
             return {i: Open(r["_contact"], company.amount_due(r)) for i, r in company.invoices.items()
-                    if r["Type"] == "ACCREC" and company.invoice_status(r) in ("AUTHORISED", "SUBMITTED")
+                    if r["Type"] == "ACCREC" and company.invoice_status(r) == "AUTHORISED"  # only approved is owed (#13)
                     and company.amount_due(r) > 0}
 
     def customers(self) -> dict[str, str]:

@@ -26,7 +26,7 @@ from integration.sync import REJECTED_KIND
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.cycle.conftest import NOW, World, make_world
-from tests.cycle.xero_world import XeroWorld, make_xero_world
+from tests.cycle.xero_world import XeroWorld, live_world
 from tests.sandbox.conftest import small_scenario
 from tests.security.mutations import replaced
 
@@ -132,10 +132,7 @@ def adversarial_scenario() -> Scenario:
 
 @pytest.fixture(params=["quickbooks", "xero"])
 def bad_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
-    make = make_world if request.param == "quickbooks" else make_xero_world
-    for world in make(adversarial_scenario(), sessions, tmp_path):  # type: ignore[operator]
-        world.set_rules({"mode": "live"})
-        yield world
+    yield from live_world(request.param, adversarial_scenario(), sessions, tmp_path)
 
 
 def _sent(world: World | XeroWorld) -> dict[str, email.message.EmailMessage]:
@@ -180,11 +177,14 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     cobalt = [a for a in world.actions() if "Cobalt Dental has no email address on file, so call instead" in a.reason]
     assert cobalt and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in cobalt)
 
-    # An address that is not one: what needs it fails naming it (the reminder; QuickBooks also refuses
-    # a note on an invoice whose BillEmail it finds invalid); nothing else fails.
+    # An address that is not one (#13): no email is attempted; a call task instead names the bad
+    # address. What still needs it fails naming it (QuickBooks refuses a note on an invoice whose
+    # BillEmail it finds invalid); nothing else fails.
     actions = world.actions()
+    typo = [a for a in actions if "left out 'ap at typo.example': not an email address" in a.reason]
+    assert typo and all(a.kind == "create_call_task" and a.status == ActionStatus.DONE for a in typo)
+    assert not [a for a in actions if a.kind == "send_reminder" and "ap at typo.example" in a.payload["recipients"]]
     failed = [a for a in actions if a.status == ActionStatus.FAILED]
-    assert any(a.kind == "send_reminder" for a in failed)
     assert all("'ap at typo.example'" in (a.last_error or "") for a in failed), [(a.kind, a.last_error) for a in failed]
     assert all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED, ActionStatus.FAILED) for a in actions)
 

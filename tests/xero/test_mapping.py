@@ -64,15 +64,18 @@ def test_invoice_maps_with_exact_money_from_raw_json() -> None:
 
 @pytest.mark.parametrize(
     ("xero", "normalized"),
-    [("AUTHORISED", InvoiceStatus.OPEN), ("SUBMITTED", InvoiceStatus.OPEN), ("PAID", InvoiceStatus.PAID),
+    [("AUTHORISED", InvoiceStatus.OPEN), ("SUBMITTED", InvoiceStatus.DRAFT), ("PAID", InvoiceStatus.PAID),
      ("VOIDED", InvoiceStatus.VOIDED), ("DELETED", InvoiceStatus.DELETED), ("DRAFT", InvoiceStatus.DRAFT)],
 )
 def test_invoice_statuses(xero: str, normalized: InvoiceStatus) -> None:
     assert invoice_from_xero(invoice_json(Status=xero)).status is normalized
 
 
-def test_nothing_is_owed_on_a_voided_invoice() -> None:
-    assert invoice_from_xero(invoice_json(Status="VOIDED")).balance == Money.zero("USD")
+@pytest.mark.parametrize("status", ["SUBMITTED", "DRAFT", "VOIDED", "DELETED"])
+def test_nothing_is_owed_on_an_invoice_xero_does_not_count_as_receivable(status: str) -> None:
+    # Xero's Balances.AccountsReceivable counts AUTHORISED invoices only: awaiting approval is not owed.
+    assert invoice_from_xero(invoice_json(Status=status)).balance == Money.zero("USD")
+    assert invoice_from_xero(invoice_json(Status="AUTHORISED")).balance == Money(Decimal("60.10"), "USD")
 
 
 def test_draft_without_due_date_maps() -> None:
@@ -258,3 +261,20 @@ def test_contacts_with_mangled_nested_parts_map_or_raise_mapping_error(raw: dict
         in_group(raw)
     except MappingError:
         pass
+
+
+@pytest.mark.parametrize("code", ["XYZ", "usd", 840])
+def test_a_default_currency_arpilot_cannot_read_costs_only_that_field(code: object) -> None:
+    # The contact (and so every invoice it owes, each in its own currency) stays; the default is the organisation's.
+    customer = customer_from_xero(contact_json(DefaultCurrency=code), "NZD")
+    assert customer.currency == "NZD" and customer.name == "Acme Ltd"
+    assert customer_from_xero(contact_json(DefaultCurrency="KWD"), "NZD").currency == "KWD"
+
+
+def test_every_address_xero_itself_emails_is_kept_one_by_one() -> None:
+    raw = contact_json(EmailAddress="ada@acme.example; ops@acme.example", ContactPersons=[
+        {"FirstName": "Bob", "EmailAddress": "ap@acme.example, ADA@acme.example", "IncludeInEmails": True},
+        {"FirstName": "Carl", "EmailAddress": "carl@acme.example", "IncludeInEmails": False}])
+    customer = customer_from_xero(raw, "USD")
+    assert customer.email == "ada@acme.example, ops@acme.example"
+    assert [c.email for c in customer.contacts] == ["ada@acme.example", "ops@acme.example", "ap@acme.example", "ADA@acme.example"]

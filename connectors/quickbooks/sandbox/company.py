@@ -278,6 +278,35 @@ class Company:
             owed += total if entity == "Invoice" else -total
         return owed
 
+    def customer_chain(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The customer's ancestors from the top, then the customer (QuickBooks allows 5 levels)."""
+        chain = [record]
+        while len(chain) <= 5:
+            parent = self.entities["Customer"].get(str((chain[0].get("ParentRef") or {}).get("value")))
+            if parent is None or parent in chain:
+                break
+            chain.insert(0, parent)
+        return chain
+
+    def jobs_of(self, customer_id: str) -> list[str]:
+        """The ids of every job and sub-customer below the customer, at any depth."""
+        children = self._indexed("jobs by parent", "Customer", self._jobs_by_parent)
+        found, frontier = [], list(children.get(customer_id, ()))
+        while frontier:
+            child = frontier.pop()
+            if child not in found and child != customer_id:
+                found.append(child)
+                frontier.extend(children.get(child, ()))
+        return found
+
+    def _jobs_by_parent(self) -> dict[str, list[str]]:
+        by_parent: dict[str, list[str]] = {}
+        for record in self.entities["Customer"].values():
+            parent = (record.get("ParentRef") or {}).get("value")
+            if parent is not None:
+                by_parent.setdefault(str(parent), []).append(record["Id"])
+        return by_parent
+
     def _by_customer(self, entity: str) -> dict[str, list[dict[str, Any]]]:
         # A scan of every invoice per customer made a page of customers quadratic in the company.
         by_customer: dict[str, list[dict[str, Any]]] = {}
@@ -308,10 +337,17 @@ def _render_invoice(company: Company, record: dict[str, Any], out: dict[str, Any
 
 
 def _render_customer(company: Company, record: dict[str, Any], out: dict[str, Any], include: frozenset[str]) -> None:
-    balance = company.customer_balance(record["Id"])
-    out["Balance"] = balance
-    out["BalanceWithJobs"] = balance
-    out["FullyQualifiedName"] = record.get("DisplayName", "")
+    out["Balance"] = company.customer_balance(record["Id"])
+    chain = company.customer_chain(record)
+    # Intuit's Customer contract (IntuitNamesTypes.xsd): Job marks a job or sub-customer, Level its
+    # depth under RootCustomerRef, FullyQualifiedName "Parent:Job", BalanceWithJobs its own and its jobs'.
+    out["BalanceWithJobs"] = sum((company.customer_balance(c) for c in company.jobs_of(record["Id"])), out["Balance"])
+    out["FullyQualifiedName"] = ":".join(r.get("DisplayName", "") for r in chain)
+    out["Job"] = len(chain) > 1
+    out["BillWithParent"] = len(chain) > 1 and record.get("BillWithParent") is True
+    if len(chain) > 1:
+        out["Level"] = len(chain) - 1
+        out["RootCustomerRef"] = {"value": chain[0]["Id"], "name": chain[0].get("DisplayName", "")}
     out.setdefault("Active", True)
     out.setdefault("CurrencyRef", {"value": company.currency})
 

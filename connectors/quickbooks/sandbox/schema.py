@@ -44,7 +44,7 @@ CUSTOMER = EntitySpec(
     frozenset({"DisplayName", "Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "CompanyName",
                "PrintOnCheckName", "PrimaryEmailAddr", "PrimaryPhone", "Mobile", "Fax", "AlternatePhone", "WebAddr",
                "BillAddr", "ShipAddr", "Notes", "Active", "SalesTermRef", "CurrencyRef", "PreferredDeliveryMethod",
-               "CustomerTypeRef", "Taxable", "ResaleNum", "PaymentMethodRef"}),
+               "CustomerTypeRef", "Taxable", "ResaleNum", "PaymentMethodRef", "Job", "ParentRef", "BillWithParent"}),
     frozenset({"Balance", "FullyQualifiedName", "Active"}),
 )
 TERM = EntitySpec(

@@ -45,7 +45,7 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
     first_invoice = {}
     for invoice in scenario.invoices:
         first_invoice.setdefault(invoice.customer_id, invoice.issue_date)
-    for customer in scenario.customers:
+    for customer in sorted(scenario.customers, key=scenario.depth):  # a parent gets its id before its jobs
         fields: dict[str, Any] = {
             "DisplayName": customer.name, "CompanyName": customer.name, "Active": True, "Notes": "",
             "CurrencyRef": {"value": customer.currency},
@@ -53,14 +53,21 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
             "PreferredDeliveryMethod": "Email" if customer.email else "Print",
         }
         if customer.email:
-            fields["PrimaryEmailAddr"] = {"Address": customer.email}
+            fields["PrimaryEmailAddr"] = {"Address": customer.email}  # several addresses: QuickBooks' comma list
+        if customer.parent_id is not None:
+            parent = scenario.customer(customer.parent_id)
+            fields.update(Job=True, BillWithParent=customer.bill_with_parent,
+                          ParentRef={"value": ids["customers"][parent.id], "name": parent.name})
         if customer.phone:
             fields["PrimaryPhone"] = {"FreeFormNumber": customer.phone}
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 
     for sequence, invoice in enumerate(scenario.invoices):
+        if invoice.type != "sale" or invoice.status != "approved":
+            continue  # QuickBooks has no unapproved invoices, and a bill is a vendor's Bill, not an Invoice
         customer = scenario.customer(invoice.customer_id)
+        email = scenario.bill_to(customer)
         lines = [{"Id": str(n), "LineNum": n, "Description": line.description, "Amount": line.amount,
                   "DetailType": "SalesItemLineDetail",
                   "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}, "Qty": 1, "UnitPrice": line.amount}}
@@ -71,13 +78,13 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
             "CustomerRef": {"value": ids["customers"][customer.id], "name": customer.name},
             "SalesTermRef": {"value": terms[customer.terms_days], "name": names[customer.terms_days]},
             "CurrencyRef": {"value": invoice.currency}, "Line": lines, "PrivateNote": "",
-            "EmailStatus": "EmailSent" if customer.email else "NotSet",
-            "AllowOnlineCreditCardPayment": bool(customer.email), "AllowOnlineACHPayment": bool(customer.email),
+            "EmailStatus": "EmailSent" if email else "NotSet",
+            "AllowOnlineCreditCardPayment": bool(email), "AllowOnlineACHPayment": bool(email),
         }
-        if customer.email:
-            fields["BillEmail"] = {"Address": customer.email}
+        if email:
+            fields["BillEmail"] = {"Address": email}
         created = _at(company, invoice.issue_date, sequence=sequence)
-        if customer.email:
+        if email:
             fields["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": company.stamp(created)}
         if invoice.voided:
             fields.update(_voided=True, PrivateNote="Voided")

@@ -158,11 +158,13 @@ class Organisation:
         return max([record["_updated"], *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
                     *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"]))])
 
-    def contact_balances(self, contact_id: str) -> dict[str, Decimal]:
+    def contact_balances(self, contact_id: str, invoice_type: str = "ACCREC") -> dict[str, Decimal]:
+        """What Xero counts as owed: approved (AUTHORISED) documents only, never drafts or SUBMITTED
+        ones awaiting approval; sales (ACCREC) for AccountsReceivable, bills (ACCPAY) for AccountsPayable."""
         today = self.today()
         outstanding = overdue = ZERO
         for record in self._invoices_of(contact_id):
-            if record["Type"] != "ACCREC" or record["Status"] != "AUTHORISED":
+            if record["Type"] != invoice_type or record["Status"] != "AUTHORISED":
                 continue
             due = self.amount_due(record)
             outstanding += due
@@ -306,8 +308,8 @@ class Organisation:
             return out
         out["ContactGroups"] = [{"ContactGroupID": g["ContactGroupID"], "Name": g["Name"], "Status": g["Status"],
                                  "Contacts": []} for g in self.groups_of(record["ContactID"])]
-        balances = self.contact_balances(record["ContactID"])
-        out["Balances"] = {"AccountsReceivable": balances, "AccountsPayable": {"Outstanding": ZERO, "Overdue": ZERO}}
+        out["Balances"] = {"AccountsReceivable": self.contact_balances(record["ContactID"]),
+                           "AccountsPayable": self.contact_balances(record["ContactID"], "ACCPAY")}
         return out
 
     def render_group(self, record: dict[str, Any], *, members: bool) -> dict[str, Any]:

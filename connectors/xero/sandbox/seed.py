@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from connectors.addresses import split_addresses
 from connectors.sandbox.clock import SandboxClock
 from connectors.xero.sandbox import credits as credit_kinds
 from connectors.xero.sandbox.org import Organisation, stable_id
@@ -22,6 +23,8 @@ from integration.scenario import (
 
 SALES_ACCOUNT = "200"
 BANK_ACCOUNT = "090"
+_TYPES = {"sale": "ACCREC", "bill": "ACCPAY"}
+_STATUSES = {"approved": "AUTHORISED", "submitted": "SUBMITTED", "draft": "DRAFT"}
 
 
 def _at(org: Organisation, day: dt.date, hour: int = 9) -> dt.datetime:
@@ -44,19 +47,26 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
     for invoice in scenario.invoices:
         first_invoice.setdefault(invoice.customer_id, invoice.issue_date)
 
-    for customer in scenario.customers:
+    for customer in sorted(scenario.customers, key=scenario.depth):  # a parent's contact before its jobs
+        if customer.bill_with_parent and customer.parent_id is not None:
+            # Xero has no jobs: what QuickBooks bills with the parent, a Xero user invoices to the parent.
+            ids["contacts"][customer.id] = ids["contacts"][customer.parent_id]
+            continue
         contact_id = stable_id(tenant_id, "contact", customer.id)
+        # Xero's EmailAddress holds one address; more are contact persons included in emails.
+        addresses = split_addresses(customer.email)
+        persons = [("", address) for address in addresses[1:]] + [(p.name, p.email) for p in customer.contacts]
         record: dict[str, Any] = {
             "ContactID": contact_id, "ContactStatus": "ACTIVE", "Name": customer.name, "IsCustomer": True,
             "DefaultCurrency": customer.currency,
-            "ContactPersons": [{"FirstName": _split_name(p.name)[0], "LastName": _split_name(p.name)[1],
-                                "EmailAddress": p.email, "IncludeInEmails": True} for p in customer.contacts],
+            "ContactPersons": [{"FirstName": _split_name(name)[0], "LastName": _split_name(name)[1],
+                                "EmailAddress": email, "IncludeInEmails": True} for name, email in persons],
             "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": customer.phone}] if customer.phone else [],
             "PaymentTerms": {"Sales": {"Day": customer.terms_days, "Type": "DAYSAFTERBILLDATE"}},
             "_updated": _at(org, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3)),
         }
-        if customer.email:
-            record["EmailAddress"] = customer.email
+        if addresses:
+            record["EmailAddress"] = addresses[0]
         org.contacts[contact_id] = record
         ids["contacts"][customer.id] = contact_id
 
@@ -68,11 +78,14 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
                  for n, line in enumerate(invoice.lines, start=1)]
         contact = scenario.customer(invoice.customer_id)
         org.invoices[invoice_id] = {
-            "InvoiceID": invoice_id, "Type": "ACCREC", "InvoiceNumber": invoice.number, "Reference": "",
+            "InvoiceID": invoice_id, "Type": _TYPES[invoice.type], "InvoiceNumber": invoice.number,
+            "Reference": contact.name if contact.bill_with_parent else "",
             "_contact": ids["contacts"][invoice.customer_id], "Date": invoice.issue_date,
-            "DueDate": invoice.due_date or invoice.issue_date, "Status": "VOIDED" if invoice.voided else "AUTHORISED",
+            "DueDate": invoice.due_date or invoice.issue_date,
+            "Status": "VOIDED" if invoice.voided else _STATUSES[invoice.status],
             "LineItems": lines, "LineAmountTypes": "NoTax", "CurrencyCode": invoice.currency,
-            "SentToContact": bool(contact.email), "_updated": _at(org, invoice.issue_date),
+            "SentToContact": bool(scenario.bill_to(contact)) and invoice.status == "approved",
+            "_updated": _at(org, invoice.issue_date),
         }
         ids["invoices"][invoice.id] = invoice_id
 
