@@ -137,6 +137,10 @@ class Customer:
     contacts: tuple[Contact, ...] = ()
     notes: str = ""
     deleted: bool = False
+    # The billing address's country and state or province, as the books spell them: the customer's
+    # own time zone comes from them (connectors/regions.py).
+    country: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +312,11 @@ class Connector(Protocol):
 
     def get_customer(self, customer_id: str) -> Customer:
         """Read one customer as it is now at the provider."""
+        ...
+
+    def company_timezone(self) -> str:
+        """The company's IANA time zone as its books state it (Xero's Organisation.Timezone), or
+        as its address implies (QuickBooks, which keeps no zone: connectors/regions.company_zone)."""
         ...
 
     def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:

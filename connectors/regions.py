@@ -17,7 +17,10 @@ States, the provinces and territories of Canada and the states of Australia are 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from importlib import resources
+
+from connectors.base import Customer
 
 US_STATES: dict[str, tuple[str, str]] = {  # code -> (name, zone of most of the state's people)
     "AL": ("Alabama", "America/Chicago"), "AK": ("Alaska", "America/Anchorage"), "AZ": ("Arizona", "America/Phoenix"),
@@ -132,3 +135,8 @@ def company_zone(country: str | None, region: str | None) -> str:
     code = country_code(country)
     zones = _countries()[1].get(code or "", [])
     return LARGEST_CENTRE.get(code or "") or (zones[0] if zones else "UTC")
+
+
+def customer_zones(customers: Iterable[Customer]) -> dict[str, str]:
+    """Customer id -> zone, for the customers whose billing address settles their zone."""
+    return {c.provider_id: zone for c in customers if (zone := address_zone(c.country, c.region)) is not None}

@@ -23,6 +23,7 @@ from connectors.base import (
     Payment,
     PaymentApplication,
 )
+from connectors.regions import customer_zones
 from integration.models import (
     Action,
     ActionStatus,
@@ -55,7 +56,7 @@ COUNTS_AS_DONE = (ActionStatus.DONE, ActionStatus.IN_FLIGHT, ActionStatus.PLANNE
 def company_of(organization: Organization, connection: Connection) -> Company:
     return Company(
         name=connection.display_name or organization.name,
-        timezone=organization.timezone,
+        timezone=connection.timezone or organization.timezone,
         currency=organization.base_currency,
         locale=organization.locale,
     )
@@ -66,6 +67,7 @@ def _customer(row: MirroredCustomer) -> Customer:
         provider_id=row.provider_id, name=row.name, email=row.email, phone=row.phone, currency=row.currency,
         terms_id=row.terms_id, active=row.active, updated_at=row.provider_updated_at,
         contacts=tuple(Contact(c.get("email"), c.get("name"), c.get("role", "billing")) for c in row.contacts or ()),
+        country=row.country, region=row.region,
     )
 
 
@@ -160,9 +162,11 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     )
     history = history_of(session, connection_id, company.timezone)
     on_hold = _currently_on_hold(history)
+    records = tuple(_customer(c) for c in customers)
     return Snapshot(
         company=company,
-        customers=tuple(_customer(c) for c in customers),
+        customers=records,
+        customer_zones=customer_zones(records),
         invoices=tuple(invoice_record(i) for i in invoices),
         payments=tuple(payment_record(p) for p in payments if p.customer_provider_id in known),
         pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),

@@ -43,6 +43,7 @@ from connectors.base import (
 )
 from connectors.xero.client import DEFAULT_BASE_URL, RetryPolicy, XeroClient
 from connectors.xero.limiter import Clock, XeroLimiter
+from connectors.xero.timezones import iana_zone
 from connectors.xero.mapping import (
     CREDIT_HOLD_GROUP,
     MappingError,
@@ -200,6 +201,9 @@ class XeroConnector:
 
     def company_name(self) -> str:
         return self._organisation_text("Name")
+
+    def company_timezone(self) -> str:
+        return iana_zone(self._organisation_text("Timezone"))
 
     def _organisation_text(self, field: str) -> str:
         organisation = _single(self.client.call("get_organisations"), "Organisations", "organisation")

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.regions import customer_zones
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 from integration.scenario import Scenario
 
@@ -26,7 +27,7 @@ def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
         Customer(
             provider_id=c.id, name=c.name, email=c.email, phone=c.phone, currency=c.currency,
             terms_id=None, active=True, updated_at=_EPOCH,
-            contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts),
+            contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts), country=c.country, region=c.region,
         )
         for c in scenario.customers
     )
@@ -53,9 +54,11 @@ def snapshot_from_scenario(
             due_date=item.due_date, total=Money(total, item.currency), balance=Money(balance, item.currency),
             status=status, updated_at=_EPOCH,
         ))
+    customers = customers_of(scenario)
     return Snapshot(
         company=company_of(scenario),
-        customers=customers_of(scenario),
+        customers=customers,
+        customer_zones=customer_zones(customers),
         invoices=tuple(invoices),
         payments=tuple(
             Payment(

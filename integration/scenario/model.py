@@ -34,6 +34,7 @@ class ScenarioCompany:
     locale: str = "en_US"
     country: str = "US"
     email: str = "billing@example.com"
+    region: str | None = None  # state or province of the company's address ("CO"): QuickBooks' zone comes from it
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class ScenarioCustomer:
     terms_days: int
     habit: str = ""  # what the generator meant this customer to look like; informational only
     contacts: tuple[ScenarioContact, ...] = ()
+    country: str | None = None  # the billing address's country and state: the customer's own time zone
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Scenario:
                 "locale": self.company.locale,
                 "country": self.company.country,
                 "email": self.company.email,
+                **({"region": self.company.region} if self.company.region else {}),
             },
             "customers": [
                 {
@@ -140,6 +144,7 @@ class Scenario:
                     "terms_days": c.terms_days,
                     "habit": c.habit,
                     "contacts": [{"name": p.name, "email": p.email, "role": p.role} for p in c.contacts],
+                    **{k: v for k, v in (("country", c.country), ("region", c.region)) if v},
                 }
                 for c in self.customers
             ],
@@ -252,6 +257,7 @@ def _company(reader: _Reader) -> ScenarioCompany:
         locale=reader.str("locale", default="en_US"),
         country=reader.str("country", default="US"),
         email=reader.str("email", default="billing@example.com"),
+        region=reader.str("region", optional=True),
     )
 
 
@@ -271,6 +277,8 @@ def _customer(reader: _Reader) -> ScenarioCustomer:
         terms_days=reader.int("terms_days", 0, 999),
         habit=reader.data.get("habit") or "",
         contacts=tuple(contacts),
+        country=reader.str("country", optional=True),
+        region=reader.str("region", optional=True),
     )
 
 
