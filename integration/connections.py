@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,7 +124,10 @@ def rename(session: Session, connection: Connection, company_name: str) -> None:
 def set_company_timezone(session: Session, connection: Connection, zone: str) -> None:
     """The company's zone, from its books or its owner; the organization's first company's zone is
     also the organization's (its pages, digests and the dates shown to the owner)."""
-    ZoneInfo(zone)  # an unknown zone raises here, before anything is stored
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r}: choose an IANA zone such as America/Denver") from None
     connection.timezone = zone
     first = session.scalar(select(Connection.id).where(Connection.organization_id == connection.organization_id)
                            .order_by(Connection.id).limit(1))

@@ -235,7 +235,7 @@ class Organisation:
     def render_organisation(self) -> dict[str, Any]:
         """GET /Organisation's one organisation, with the fields the published example shows."""
         return {
-            "Name": self.name, "LegalName": self.name, "PaysTax": True, "Version": self.country,
+            "Name": self.name, "LegalName": self.name, "PaysTax": True,
             "OrganisationType": "COMPANY", "BaseCurrency": self.currency, "CountryCode": self.country,
             "IsDemoCompany": False, "OrganisationStatus": "ACTIVE", "OrganisationEntityType": "COMPANY",
             "Timezone": xero_timezone(self.timezone), "ShortCode": self.short_code, "OrganisationID": self.tenant_id,
