@@ -140,3 +140,9 @@ def company_zone(country: str | None, region: str | None) -> str:
 def customer_zones(customers: Iterable[Customer]) -> dict[str, str]:
     """Customer id -> zone, for the customers whose billing address settles their zone."""
     return {c.provider_id: zone for c in customers if (zone := address_zone(c.country, c.region)) is not None}
+
+
+@functools.cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones an owner picks from: every zone of zone.tab (one or more per country) and UTC, sorted."""
+    return tuple(sorted({zone for zones in _countries()[1].values() for zone in zones} | {"UTC"}))
