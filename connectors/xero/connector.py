@@ -43,7 +43,6 @@ from connectors.base import (
 )
 from connectors.xero.client import DEFAULT_BASE_URL, RetryPolicy, XeroClient
 from connectors.xero.limiter import Clock, XeroLimiter
-from connectors.xero.timezones import iana_zone
 from connectors.xero.mapping import (
     CREDIT_HOLD_GROUP,
     MappingError,
@@ -57,6 +56,7 @@ from connectors.xero.mapping import (
     payment_terms_from_xero,
     terms_id,
 )
+from connectors.xero.timezones import iana_zone
 
 MAX_PAGE_SIZE = 1000
 IDS_PER_READ = 100

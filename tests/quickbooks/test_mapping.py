@@ -176,3 +176,23 @@ def test_company_name_is_company_name_else_legal_name(raw: dict, name: str) -> N
 def test_company_info_without_a_name_names_the_fields() -> None:
     with pytest.raises(MalformedRecord, match="CompanyInfo 1: CompanyName and LegalName are both missing"):
         mapping.company_name({"Id": "1", "CompanyName": " ", "Country": "US"})
+
+
+@pytest.mark.parametrize(("raw", "zone"), [
+    ({"CompanyAddr": {"Country": "US", "CountrySubDivisionCode": "CO"}, "Country": "US"}, "America/Denver"),
+    ({"CompanyAddr": {"Country": "CA", "CountrySubDivisionCode": "BC"}}, "America/Vancouver"),
+    ({"LegalAddr": {"Country": "AU", "CountrySubDivisionCode": "QLD"}}, "Australia/Brisbane"),
+    ({"CompanyAddr": {"Country": "GB"}}, "Europe/London"),
+    ({"Country": "US"}, "America/New_York"),  # no address, no state: the documented default
+    ({}, "UTC"),
+])
+def test_company_timezone_from_company_info_address(raw: dict, zone: str) -> None:
+    assert mapping.company_timezone(raw) == zone
+
+
+def test_customer_place_is_the_billing_address_else_shipping() -> None:
+    billed = mapping.customer(customer_json(BillAddr={"Country": "USA", "CountrySubDivisionCode": "WA"}), "USD")
+    assert (billed.country, billed.region) == ("USA", "WA")
+    shipped = mapping.customer(customer_json(ShipAddr={"Country": "Canada", "CountrySubDivisionCode": "ON"}), "USD")
+    assert (shipped.country, shipped.region) == ("Canada", "ON")
+    assert (mapping.customer(customer_json(), "USD").country, mapping.customer(customer_json(), "USD").region) == (None, None)

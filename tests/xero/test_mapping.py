@@ -258,3 +258,16 @@ def test_contacts_with_mangled_nested_parts_map_or_raise_mapping_error(raw: dict
         in_group(raw)
     except MappingError:
         pass
+
+
+@pytest.mark.parametrize(("addresses", "place"), [
+    ([{"AddressType": "STREET", "Country": "USA", "Region": "CO"},
+      {"AddressType": "POBOX", "Country": "New Zealand", "Region": ""}], ("New Zealand", None)),  # the postal address first
+    ([{"AddressType": "POBOX", "Country": "", "Region": ""}, {"AddressType": "STREET", "Country": "US", "Region": "NY"}],
+     ("US", "NY")),
+    ([{"AddressType": "POBOX", "Country": "", "Region": ""}], (None, None)),
+    ([], (None, None)),
+])
+def test_customer_place_is_the_postal_address_else_the_street(addresses: list, place: tuple) -> None:
+    customer = customer_from_xero(contact_json(Addresses=addresses), "NZD")
+    assert (customer.country, customer.region) == place
