@@ -5,8 +5,8 @@ Every connection is enqueued on a queue of its own name, then WORKERS `bench.wor
 cycle's start to the last one's end (a production worker is already running when cycles arrive);
 the workers' wall time, Python start-up included, is printed beside it.
 
-The lower bound the limits and the latency impose, from the calls the cycles made (the companies
-are identical, so each connection of a provider made that provider's calls / its connections):
+The lower bound the limits and the latency impose, from the calls the cycles made (a provider's
+companies are identical, so each connection of a provider made that provider's calls / its connections):
 - one connection's cycle is sequential, so it takes at least latency x its calls, and at least
   what its provider's rate limits allow: (ceil(calls / L) - 1) x window for each documented limit L
   (QuickBooks 500 a minute and 10 a second per realm; Xero 60 a minute per tenant);
@@ -53,11 +53,13 @@ def lower_bound(per_connection: dict[str, tuple[int, float]], latency: float, wo
     return max(max(floors, default=0.0), sum(floors) / workers)
 
 
-def measure(world: BenchWorld, connections: dict[str, int], invoices: int, workers: int, latency_ms: int) -> list[Figure]:
-    scenario = books.company(invoices, books.today(), name=f"Bench cycle {invoices}")
+def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, int], workers: int,
+            latency_ms: int) -> list[Figure]:
+    """`connections`, `invoices`: provider -> how many companies, and how many invoices each."""
+    scenarios = {p: books.company(invoices[p], books.today(), name=f"Bench cycle {invoices[p]}") for p in connections}
     # Providers interleaved, as a clock enqueueing by connection id would meet them.
     order = [p for n in range(max(connections.values(), default=0)) for p, count in connections.items() if n < count]
-    ids = [world.add(provider, scenario).connection_id for provider in order]
+    ids = [world.add(provider, scenarios[provider]).connection_id for provider in order]
     name = f"arpilot-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     env = world.env()
     queue = Queue(name, connection=Redis.from_url(env["REDIS_URL"]))
@@ -88,7 +90,8 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: int, worke
     calls = {p: counters[p]["total"] for p in connections}
     throttled = sum(counters[p]["throttled_total"] for p in connections)
     bound = lower_bound({p: (n, calls[p] / n) for p, n in connections.items() if n}, latency_ms / 1000, workers)
-    label = f"{sum(connections.values())} connections x {invoices:,} invoices, {workers} workers"
+    sizes = " + ".join(f"{n} {p} x {invoices[p]:,} invoices" for p, n in connections.items() if n)
+    label = f"{sizes}, {workers} workers"
     figures = [
         exactly(f"(c) {label}: cycles completed", done_cycles, "", len(ids)),
         info(f"(c) {label}: lower bound from limits and latency", round(bound, 1), "s"),

@@ -1,11 +1,11 @@
 """`make bench`: every benchmark of the scale-out issue, one table, and bench/results/latest.json.
 
     .venv/bin/python bench/run.py [--sync-invoices N] [--cycle-invoices N] [--cycle-connections N]
-                                  [--xero-cycle-connections N] [--workers 4] [--latency-ms 100]
+                                  [--xero-cycle-connections N] [--xero-cycle-invoices N] [--workers 4] [--latency-ms 100]
                                   [--policy-invoices N] [--mirror-rows N] [--parts mirror,sync,cycle,policy]
 
 Every size also reads an environment variable (BENCH_SYNC_INVOICES, BENCH_CYCLE_INVOICES,
-BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_WORKERS, BENCH_LATENCY_MS,
+BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_INVOICES, BENCH_WORKERS, BENCH_LATENCY_MS,
 BENCH_POLICY_INVOICES, BENCH_MIRROR_ROWS), so `make bench BENCH_SYNC_INVOICES=2000 ...` gives a
 quick run. The defaults are the issue's sizes; the table's header says when a run used smaller ones.
 `--parts` (env BENCH_PARTS) runs only some of them: mirror upserts, (a)+(b) sync, (c) cycle, (d)
@@ -32,11 +32,13 @@ from bench.world import bench_world  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 POLICY_TARGET = 250_000  # open invoices per CPU second (the policy issue)
 ISSUE_SIZES = {"sync_invoices": 100_000, "cycle_invoices": 2_000, "cycle_connections": 200,
-               "xero_cycle_connections": 0, "policy_invoices": 1_000_000, "mirror_rows": 100_000}
+               "xero_cycle_connections": 4, "xero_cycle_invoices": 200, "policy_invoices": 1_000_000,
+               "mirror_rows": 100_000}
 PARTS = ("mirror", "sync", "cycle", "policy")
 # Which sizes each part uses, and how its figures are named.
 PART_SIZES = {"mirror": ("mirror_rows",), "sync": ("sync_invoices",),
-              "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections"), "policy": ("policy_invoices",)}
+              "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections", "xero_cycle_invoices"),
+              "policy": ("policy_invoices",)}
 PART_PREFIXES = {"mirror": ("mirror upsert",), "sync": ("(a) ", "(b) "), "cycle": ("(c) ",), "policy": ("(d) ",)}
 
 
@@ -51,9 +53,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value, help=f"{what} (env {env}, default {default})")
 
     size("sync_invoices", 100_000, "invoices of the company synced in (a) and (b)")
-    size("cycle_invoices", 2_000, "invoices of each company in (c)")
+    size("cycle_invoices", 2_000, "invoices of each QuickBooks company in (c)")
     size("cycle_connections", 200, "QuickBooks connections in (c)")
-    size("xero_cycle_connections", 0, "Xero connections in (c), besides the QuickBooks ones")
+    size("xero_cycle_connections", 4, "Xero connections in (c), besides the QuickBooks ones")
+    # A Xero tenant's 60 calls a minute make a 2,000-invoice Xero cycle a quarter of an hour: its
+    # companies are smaller, so (c) measures Xero's pacing in minutes.
+    size("xero_cycle_invoices", 200, "invoices of each Xero company in (c)")
     size("workers", 4, "RQ worker processes in (c)")
     size("latency_ms", 100, "latency added to every sandbox API answer")
     size("policy_invoices", 1_000_000, "open invoices decided in (d)")
@@ -65,7 +70,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(args.parts) - set(PARTS))
     if unknown or not args.parts:
         parser.error(f"--parts takes some of {', '.join(PARTS)}, got {', '.join(unknown) or 'none'}")
-    if args.workers < 1 or args.sync_invoices < 100 or args.cycle_invoices < 1:
+    if args.workers < 1 or args.sync_invoices < 100 or args.cycle_invoices < 1 or args.xero_cycle_invoices < 1:
         parser.error("need at least 1 worker, 100 invoices to sync and 1 invoice per cycle company")
     return args
 
@@ -118,7 +123,8 @@ def main(argv: list[str]) -> None:
                     figures += sync_bench.measure(world, provider, args.sync_invoices)
             if "cycle" in args.parts:
                 connections = {"quickbooks": args.cycle_connections, "xero": args.xero_cycle_connections}
-                figures += cycle_bench.measure(world, connections, args.cycle_invoices, args.workers, args.latency_ms)
+                invoices = {"quickbooks": args.cycle_invoices, "xero": args.xero_cycle_invoices}
+                figures += cycle_bench.measure(world, connections, invoices, args.workers, args.latency_ms)
     if "policy" in args.parts:
         figures += policy_figures(args.policy_invoices)
     save(merged(figures, load(RESULTS), args.parts), RESULTS)

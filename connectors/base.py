@@ -149,6 +149,10 @@ class Customer:
     parent_id: str | None = None
     bill_with_parent: bool = False
     full_name: str | None = None  # QuickBooks FullyQualifiedName, "Parent:Job"
+    # The billing address's country and state or province, as the books spell them: the customer's
+    # own time zone comes from them (connectors/regions.py).
+    country: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +374,11 @@ class Connector(Protocol):
 
     def get_credits(self, customer_id: str) -> list[Credit]:
         """The customer's credit with something left to apply, as it is now (the send-time re-check)."""
+        ...
+
+    def company_timezone(self) -> str:
+        """The company's IANA time zone as its books state it (Xero's Organisation.Timezone), or
+        as its address implies (QuickBooks, which keeps no zone: connectors/regions.company_zone)."""
         ...
 
     def add_invoice_note(self, invoice_id: str, note: Note, idempotency_key: str) -> str:

@@ -10,7 +10,10 @@ A `Rate` is a token bucket sized so that no window of its length ever holds more
 calls: it holds `burst` tokens and refills `maximum - burst` per window. A classic bucket (capacity
 = maximum, refilled maximum per window) lets a full bucket plus a window's refill through, twice the
 limit, and the provider answers 429. A `Quota` counts calls in fixed periods aligned to the Unix
-epoch, as a provider counts its day (a UTC day for 86,400 s).
+epoch, as a provider counts its day (a UTC day for 86,400 s). A `Window` keeps the instants of the
+last `maximum` calls, so a company may spend a whole window's calls at once and then waits only
+for the oldest to leave the window: a short cycle runs at the latency's pace, a long one at the
+documented rate, where a bucket would hold both to its refill rate after its burst.
 """
 
 from __future__ import annotations
@@ -63,7 +66,20 @@ class Quota:
             raise ValueError(f"quota {self.name!r}: need a positive period and maximum")
 
 
-Limit = Rate | Quota
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most `maximum` calls in any `window` seconds (sliding), kept as the last calls' instants."""
+
+    name: str
+    maximum: int
+    window: float
+
+    def __post_init__(self) -> None:
+        if self.window <= 0 or self.maximum < 1:
+            raise ValueError(f"window {self.name!r}: need a positive window and maximum")
+
+
+Limit = Rate | Quota | Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +138,13 @@ def quota_wait(count: int, now: float, quota: Quota, cost: int) -> float:
     return 0.0 if count + cost <= quota.maximum else (quota_period(now, quota) + 1) * quota.period - now
 
 
+def window_wait(recent: Sequence[float], now: float, window: Window, cost: int) -> float:
+    """`recent`: the instants of the calls still inside the window, oldest first. 0 when `cost`
+    more fit; else the seconds until enough of the oldest have left the window."""
+    leaving = len(recent) + cost - window.maximum
+    return 0.0 if leaving <= 0 else recent[leaving - 1] + window.window - now
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -136,6 +159,7 @@ class InProcessStore:
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._counts: dict[tuple[str, str], tuple[int, int]] = {}  # -> (period, count)
+        self._logs: dict[tuple[str, str], list[float]] = {}  # -> instants inside the window, oldest first
         self._paused_until: dict[str, float] = {}
         self._slots: dict[str, threading.Semaphore] = {}
 
@@ -149,6 +173,8 @@ class InProcessStore:
                 if isinstance(limit, Rate):
                     bucket = self._refilled(charge.key, limit, now)
                     waits.append(Wait(rate_wait(bucket.tokens, limit, charge.cost), limit.name))
+                elif isinstance(limit, Window):
+                    waits.append(Wait(window_wait(self._recent(charge.key, limit, now), now, limit, charge.cost), limit.name))
                 else:
                     waits.append(Wait(quota_wait(self._count(charge.key, limit, now), now, limit, charge.cost), limit.name))
             longest = max(waits, key=lambda wait: wait.seconds, default=Wait(0.0))
@@ -158,6 +184,8 @@ class InProcessStore:
                 limit = charge.limit
                 if isinstance(limit, Rate):
                     self._buckets[(charge.key, limit.name)].tokens -= charge.cost
+                elif isinstance(limit, Window):
+                    self._logs[(charge.key, limit.name)].extend([now] * charge.cost)
                 else:
                     count = self._count(charge.key, limit, now) + charge.cost
                     self._counts[(charge.key, limit.name)] = (quota_period(now, limit), count)
@@ -169,6 +197,11 @@ class InProcessStore:
         bucket.tokens = min(rate.burst, bucket.tokens + max(0.0, now - bucket.stamp) * rate.refill_per_second)
         bucket.stamp = now
         return bucket
+
+    def _recent(self, key: str, window: Window, now: float) -> list[float]:
+        log = self._logs.setdefault((key, window.name), [])
+        log[:] = sorted(at for at in log if at > now - window.window)
+        return log
 
     def _count(self, key: str, quota: Quota, now: float) -> int:
         period, count = self._counts.get((key, quota.name), (quota_period(now, quota), 0))

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from redis import Redis
 
-from connectors.ratelimit import EPSILON, PAUSED, Charge, Now, Rate, Wait
+from connectors.ratelimit import EPSILON, PAUSED, Charge, Now, Rate, Wait, Window
 
 # Every script's first argument is the instant, or empty for the server's clock.
 _NOW = """
@@ -48,6 +48,14 @@ for i = 1, n do
     tokens = math.min(burst, tokens + math.max(0, now - stamp) * refill)
     state[i] = tokens
     if tokens < cost - tonumber(ARGV[#ARGV - 1]) then w = (cost - tokens) / refill end
+  elseif kind == 'window' then
+    -- A list of the last calls' instants, newest first: those inside the window count.
+    local recent = redis.call('LRANGE', KEYS[i], 0, maximum - 1)
+    local count = 0
+    while count < #recent and tonumber(recent[count + 1]) > now - window do count = count + 1 end
+    state[i] = count
+    local leaving = count + cost - maximum
+    if leaving > 0 then w = tonumber(recent[count - leaving + 1]) + window - now end
   else
     local period = math.floor(now / window)
     local saved = redis.call('HMGET', KEYS[i], 'period', 'count')
@@ -72,6 +80,10 @@ for i = 1, n do
     redis.call('HSET', KEYS[i], 'tokens', tostring(state[i] - cost), 'stamp', tostring(now))
     -- Gone once it would have refilled: a missing bucket is a full one.
     redis.call('PEXPIRE', KEYS[i], math.ceil((burst + cost) / refill * 1000) + 1000)
+  elseif ARGV[at + 1] == 'window' then
+    for _ = 1, cost do redis.call('LPUSH', KEYS[i], tostring(now)) end
+    redis.call('LTRIM', KEYS[i], 0, maximum - 1)
+    redis.call('PEXPIRE', KEYS[i], math.ceil(window * 1000) + 1000)
   else
     local period = math.floor(now / window)
     redis.call('HSET', KEYS[i], 'period', tostring(period), 'count', tostring(state[i] + cost))
@@ -133,6 +145,8 @@ class RedisStore:
             limit = charge.limit
             if isinstance(limit, Rate):
                 args += ["rate", limit.name, limit.maximum, repr(float(limit.window)), limit.burst, charge.cost]
+            elif isinstance(limit, Window):
+                args += ["window", limit.name, limit.maximum, repr(float(limit.window)), 0, charge.cost]
             else:
                 args += ["quota", limit.name, limit.maximum, repr(float(limit.period)), 0, charge.cost]
         args += [repr(EPSILON), PAUSED]

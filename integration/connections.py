@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -118,6 +119,21 @@ def rename(session: Session, connection: Connection, company_name: str) -> None:
     if organization is not None and organization.name == placeholder_name(connection.provider, connection.external_id):
         organization.name = name
     connection.display_name = name
+
+
+def set_company_timezone(session: Session, connection: Connection, zone: str) -> None:
+    """The company's zone, from its books or its owner; the organization's first company's zone is
+    also the organization's (its pages, digests and the dates shown to the owner)."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r}: choose an IANA zone such as America/Denver") from None
+    connection.timezone = zone
+    first = session.scalar(select(Connection.id).where(Connection.organization_id == connection.organization_id)
+                           .order_by(Connection.id).limit(1))
+    organization = session.get(Organization, connection.organization_id)
+    if organization is not None and first == connection.id:
+        organization.timezone = zone
 
 
 def mark_needs_reconnect(session: Session, connection: Connection, reason: str) -> None:

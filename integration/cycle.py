@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.actions import Effects, ExecutionReport, StopCycle, execute, plan
 from integration.app_context import Runtime
-from integration.connections import mark_needs_reconnect, placeholder_name, rename
+from integration.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
 from integration.db import transaction
 from integration.locks import ConnectionLocked, connection_lock
 from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
@@ -111,6 +111,8 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         connector = deps.connectors(connection, organization)
         if connection.display_name == placeholder_name(connection.provider, connection.external_id):
             _adopt_company_name(deps, connection_id, connector)
+        if connection.timezone is None:
+            _adopt_company_timezone(deps, connection_id, connector)
         synced = sync_connection(deps.sessions, connection_id, connector, now)
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
         with deps.sessions() as session:
@@ -174,6 +176,21 @@ def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connecto
         connection = session.get(Connection, connection_id)
         if connection is not None:
             rename(session, connection, name)
+
+
+def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Connector) -> None:
+    """Take the company's zone from its books, once (the owner may change it in Settings after).
+    Until it can be read the organization's zone stands in, and the next cycle asks again."""
+    try:
+        zone = connector.company_timezone()
+    except ConnectorError as exc:
+        log.warning("connection %s: the company's time zone could not be read, asked again next cycle: %s",
+                    connection_id, redact(str(exc)))
+        return
+    with transaction(deps.sessions) as session:
+        connection = session.get(Connection, connection_id)
+        if connection is not None and connection.timezone is None:
+            set_company_timezone(session, connection, zone)
 
 
 def _stop(deps: CycleDeps, organization_id: int, connection_id: int, summary: CycleSummary, exc: Exception) -> None:

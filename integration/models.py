@@ -97,6 +97,7 @@ class Organization(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
+    # The owner's pages' zone: the zone of the organization's first company (integration.connections).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(16), default="en_US")
     base_currency: Mapped[str] = mapped_column(CURRENCY, default="USD")
@@ -142,6 +143,9 @@ class Connection(Base):
     last_sync_at: Mapped[dt.datetime | None]
     # When the owner said the accounting system's own reminders are off (None: not yet, so ask).
     built_in_reminders_off_at: Mapped[dt.datetime | None]
+    # The company's IANA zone: read from its books by its first cycle, changed by the owner in
+    # Settings. None until read; the organization's zone stands in meanwhile.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -177,6 +181,8 @@ class MirroredCustomer(Base):
     active: Mapped[bool] = mapped_column(default=True)
     deleted: Mapped[bool] = mapped_column(default=False)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    country: Mapped[str | None] = mapped_column(String(64))  # of the billing address, as the books spell it
+    region: Mapped[str | None] = mapped_column(String(64))
     provider_updated_at: Mapped[dt.datetime]
     # QuickBooks jobs: the customer above, and whether its account is the one collected for this one.
     parent_provider_id: Mapped[str | None] = mapped_column(String(64))

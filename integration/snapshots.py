@@ -25,6 +25,7 @@ from connectors.base import (
     Payment,
     PaymentApplication,
 )
+from connectors.regions import customer_zones
 from integration.models import (
     Action,
     ActionStatus,
@@ -59,7 +60,7 @@ COUNTS_AS_DONE = (ActionStatus.DONE, ActionStatus.IN_FLIGHT, ActionStatus.PLANNE
 def company_of(organization: Organization, connection: Connection) -> Company:
     return Company(
         name=connection.display_name or organization.name,
-        timezone=organization.timezone,
+        timezone=connection.timezone or organization.timezone,
         currency=organization.base_currency,
         locale=organization.locale,
     )
@@ -71,6 +72,7 @@ def _customer(row: MirroredCustomer) -> Customer:
         terms_id=row.terms_id, active=row.active, updated_at=row.provider_updated_at,
         contacts=tuple(Contact(c.get("email"), c.get("name"), c.get("role", "billing")) for c in row.contacts or ()),
         parent_id=row.parent_provider_id, bill_with_parent=row.bill_with_parent, full_name=row.full_name,
+        country=row.country, region=row.region,
     )
 
 
@@ -195,6 +197,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     return Snapshot(
         company=company,
         customers=records,
+        customer_zones=customer_zones(records),
         invoices=account_invoices,
         payments=account_payments,
         pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),

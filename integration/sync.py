@@ -117,6 +117,9 @@ def _customer_row(record: Customer) -> dict[str, Any]:
         "active": record.active,
         "deleted": record.deleted,
         "contacts": [{"email": c.email, "name": c.name, "role": c.role} for c in record.contacts],
+        # Free text in both providers: cut to the column, it only ever names a country or a state.
+        "country": record.country[:64] if record.country else None,
+        "region": record.region[:64] if record.region else None,
         "provider_updated_at": record.updated_at,
         "parent_provider_id": record.parent_id,
         "bill_with_parent": record.bill_with_parent,

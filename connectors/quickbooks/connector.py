@@ -122,6 +122,9 @@ class QuickBooksConnector:
     def company_name(self) -> str:
         return read_company_name(self.client)
 
+    def company_timezone(self) -> str:
+        return mapping.company_timezone(self.client.read("CompanyInfo", self.client.realm_id))
+
     # --- invoice notes -----------------------------------------------------------------------
 
     def _line(self, note: Note) -> str:

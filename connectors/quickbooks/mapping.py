@@ -31,6 +31,7 @@ from connectors.base import (
     UnreadableRecord,
     UnsupportedCurrency,
 )
+from connectors.regions import company_zone
 
 Json = Mapping[str, Any]
 
@@ -219,6 +220,8 @@ def customer(raw: Json, home_currency: str) -> Customer:
         # BillWithParent means nothing without a parent; a job is billed on its own unless it says so.
         bill_with_parent=parent_id is not None and raw.get("BillWithParent") is True,
         full_name=_text(raw, "FullyQualifiedName"),
+        country=_text(raw, "BillAddr", "Country") or _text(raw, "ShipAddr", "Country"),
+        region=_text(raw, "BillAddr", "CountrySubDivisionCode") or _text(raw, "ShipAddr", "CountrySubDivisionCode"),
     )
 
 
@@ -310,6 +313,15 @@ def company_name(raw: Json) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     raise _Reader("CompanyInfo", raw).fail("CompanyName", "and LegalName are both missing")
+
+
+def company_timezone(raw: Json) -> str:
+    """CompanyInfo keeps no time zone: the zone of the company's address (CompanyAddr, else
+    LegalAddr, else the Country field alone), by connectors/regions.company_zone's rules."""
+    for field in ("CompanyAddr", "LegalAddr"):
+        if _text(raw, field, "Country"):
+            return company_zone(_text(raw, field, "Country"), _text(raw, field, "CountrySubDivisionCode"))
+    return company_zone(_text(raw, "Country"), None)
 
 
 # normalized entity name -> (QuickBooks entity, mapper)

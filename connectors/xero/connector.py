@@ -62,6 +62,7 @@ from connectors.xero.mapping import (
     payment_terms_from_xero,
     terms_id,
 )
+from connectors.xero.timezones import iana_zone
 
 MAX_PAGE_SIZE = 1000
 IDS_PER_READ = 100
@@ -215,6 +216,9 @@ class XeroConnector:
 
     def company_name(self) -> str:
         return self._organisation_text("Name")
+
+    def company_timezone(self) -> str:
+        return iana_zone(self._organisation_text("Timezone"))
 
     def _organisation_text(self, field: str) -> str:
         organisation = _single(self.client.call("get_organisations"), "Organisations", "organisation")

@@ -1,8 +1,11 @@
 """Client-side throttle that keeps arpilot under Xero's published limits.
 
 Per tenant: 5 concurrent calls, 60 calls in any minute and 5000 a day; per app across every tenant:
-10,000 calls a minute (accounting-apis.md 2.9). The minute limits are `Rate`s whose buckets never
-let a minute hold more than the limit; the day is a `Quota` counted per UTC day, the day the
+10,000 calls a minute (accounting-apis.md 2.9). A tenant's minute is a sliding `Window` of its last
+60 calls: a cycle may spend the minute's 60 calls as fast as the latency allows and then waits only
+for the oldest to be a minute old (a bucket's steady 55 a minute after a burst of 5 made a small
+cycle take several times what the limit allows). The app's minute is a `Rate` (a log of 10,000
+calls would cost more than it saves); the day is a `Quota` counted per UTC day, the day the
 provider counts. A wait this limiter will not sleep through (the day used up, or a Retry-After
 pause longer than `max_wait`) raises RateLimited(daily=True) at once, so the cycle moves on.
 
@@ -21,9 +24,12 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from connectors.base import RateLimited
-from connectors.ratelimit import Charge, InProcessStore, LimitStore, Quota, Rate
+from connectors.ratelimit import Charge, InProcessStore, LimitStore, Quota, Rate, Window
 
 WINDOW_SECONDS = 60.0
+# Xero counts a call when it arrives, a moment after the limiter counted it; a call that travelled
+# slower than the one 60 calls later must still fall in an earlier minute at Xero.
+TRAVEL_SLACK_SECONDS = 1.0
 DAY_SECONDS = 86_400.0
 APP_KEY = "xero:app"
 # A minute bucket waits at most a minute; anything longer is a day limit or a long Retry-After.
@@ -66,9 +72,9 @@ class XeroLimiter:
         self.clock = clock or SystemClock()
         self._store = store or InProcessStore(lambda: self.clock.now().timestamp())
         self._per_tenant_concurrent = per_tenant_concurrent
-        # A tenant bursts as many calls as it may have in flight; the app a hundredth of its minute.
-        self._minute = Rate("minute", per_tenant_minute, WINDOW_SECONDS, burst=min(per_tenant_concurrent, per_tenant_minute - 1))
+        self._minute = Window("minute", per_tenant_minute, WINDOW_SECONDS + TRAVEL_SLACK_SECONDS)
         self._day = Quota("day", per_tenant_day, DAY_SECONDS)
+        # The app bursts a hundredth of its minute.
         self._app = Rate("appminute", app_minute, WINDOW_SECONDS, burst=max(1, min(app_minute // 100, app_minute - 1)))
         self._max_wait = max_wait
 

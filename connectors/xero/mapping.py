@@ -271,7 +271,18 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
         updated_at=r.instant("UpdatedDateUTC"),
         contacts=_email_recipients(r),
         deleted=status == "GDPRREQUEST",
+        **_billing_place(r),
     )
+
+
+def _billing_place(r: _Reader) -> dict[str, str | None]:
+    """Country and Region of the postal (billing) address, else the street address: where the customer is."""
+    addresses = [_Reader(a, f"address {i} of contact", parent=r) for i, a in enumerate(r.items("Addresses"))]
+    for kind in ("POBOX", "STREET"):
+        for a in addresses:
+            if a.text("AddressType") == kind and (a.text("Country") or a.text("Region")):
+                return {"country": a.text("Country"), "region": a.text("Region")}
+    return {"country": None, "region": None}
 
 
 def email_recipients(raw_contact: object) -> tuple[Contact, ...]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import amount_text
 from integration.cycle import CycleSummary
-from integration.models import Action, ActionStatus
+from integration.models import Action
 from integration.policy.aging import days_overdue, is_open, local_today
 from integration.snapshots import load_snapshot
 
@@ -50,10 +50,6 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def _done(actions: list[Action], kind: str) -> int:
-    return sum(1 for a in actions if a.kind == kind and a.status == ActionStatus.DONE)
-
-
 def build_report(sessions: sessionmaker[Session], connection_id: int, summary: CycleSummary, now: dt.datetime) -> DemoReport:
     with sessions() as session:
         snapshot = load_snapshot(session, connection_id, now)
@@ -69,6 +65,8 @@ def build_report(sessions: sessionmaker[Session], connection_id: int, summary: C
             overdue[invoice.customer_id] = (max(oldest, days), amounts)
     worst = sorted(overdue.items(), key=lambda item: (-item[1][0], names.get(item[0], "")))[:MOST_OVERDUE]
     execution = summary.execution
+    # This run's effects only: the ledger also holds what earlier runs (`--keep`) did.
+    done = execution.get("done_by_kind", {})
     return DemoReport({
         "company": snapshot.company.name,
         "as_of": today.isoformat(),
@@ -79,9 +77,9 @@ def build_report(sessions: sessionmaker[Session], connection_id: int, summary: C
         "actions_by_kind": dict(Counter(a["kind"] for a in summary.decided)),
         "emails_sent": execution.get("emails_sent", 0),
         "notes_written": execution.get("notes_written", 0),
-        "moved_to_mid_month": _done(actions, "set_mid_month_terms"),
-        "put_on_hold": _done(actions, "credit_hold_on"),
-        "taken_off_hold": _done(actions, "credit_hold_off"),
+        "moved_to_mid_month": done.get("set_mid_month_terms", 0),
+        "put_on_hold": done.get("credit_hold_on", 0),
+        "taken_off_hold": done.get("credit_hold_off", 0),
         "skipped_by_reason": execution.get("skipped_reasons", {}),
         "planned_this_run": summary.planned,
         "nothing_new": summary.status == "done" and summary.planned == 0,

@@ -28,7 +28,7 @@ from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
 from integration.policy.pauses import NOT_PAUSED, PauseState
 from integration.policy.profiles import CustomerFacts, PaymentProfile, Screen, classify, gather
-from integration.policy.quiet_hours import next_send_time
+from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
 from integration.policy.recipients import addresses, quoted
 from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Stage
@@ -411,9 +411,8 @@ class _Run:
 
     def _not_before(self, customer_id: str, override: CustomerOverride | None) -> dt.datetime | None:
         schedule = self.rules.schedule
-        zone = self.snapshot.company.timezone
-        if schedule.timezone_source == "customer" and override is not None and override.timezone:
-            zone = override.timezone
+        zone = send_zone(schedule, self.snapshot.company.timezone, owner_zone=override.timezone if override else None,
+                         address_zone=self.snapshot.customer_zones.get(customer_id))
         if zone not in self._send_times:
             self._send_times[zone] = next_send_time(self.now, zone, schedule)
         return self._send_times[zone]

@@ -1,4 +1,10 @@
-"""When customer-facing actions may go out: the send window on business days, local time."""
+"""When customer-facing actions may go out: the send window on business days, local time.
+
+The one place quiet hours are decided: decide calls it when planning and the executor again when
+an email goes out. The window is the customer's local time when the schedule says so
+(`timezone_source` "customer") and their zone is known (the owner's word, else their billing
+address), else the company's.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from integration.policy.rules import Schedule
+
+
+def send_zone(schedule: Schedule, company_zone: str, *, owner_zone: str | None = None,
+              address_zone: str | None = None) -> str:
+    """The zone whose clock the send window is read on, for one customer."""
+    if schedule.timezone_source == "customer":
+        return owner_zone or address_zone or company_zone
+    return company_zone
 
 
 def next_send_time(now: dt.datetime, timezone: str, schedule: Schedule) -> dt.datetime | None:

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.base import Contact, Credit, CreditKind, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.regions import customer_zones
 from integration.policy.accounts import as_accounts
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 from integration.scenario import Scenario
@@ -28,7 +29,7 @@ def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
             provider_id=c.id, name=c.name, email=c.email, phone=c.phone, currency=c.currency,
             terms_id=None, active=True, updated_at=_EPOCH,
             contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts),
-            parent_id=c.parent_id, bill_with_parent=c.bill_with_parent,
+            parent_id=c.parent_id, bill_with_parent=c.bill_with_parent, country=c.country, region=c.region,
         )
         for c in scenario.customers
     )
@@ -68,6 +69,7 @@ def snapshot_from_scenario(
     return Snapshot(
         company=company_of(scenario),
         customers=customers,
+        customer_zones=customer_zones(customers),
         invoices=account_invoices,
         payments=account_payments,
         pauses={i.id: InvoicePause(i.id, disputed=True) for i in scenario.invoices if i.disputed and i.issue_date <= day},

@@ -128,10 +128,15 @@ class Snapshot:
     mid_month: frozenset[str] = frozenset()
     history: History = History()
     credits: tuple[Credit, ...] = ()
+    # Each customer's own zone where their billing address settles it (quiet hours in their day).
+    customer_zones: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pauses", _frozen(self.pauses))
         object.__setattr__(self, "overrides", _frozen(self.overrides))
+        object.__setattr__(self, "customer_zones", _frozen(self.customer_zones))
+        for zone in set(self.customer_zones.values()):
+            Company("", zone, self.company.currency)  # checks the zone
         known = {c.provider_id for c in self.customers}
         if len(known) != len(self.customers):
             raise SnapshotError("customers: the same customer id appears twice")

@@ -89,7 +89,7 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
     start = _add_months(as_of, -months)
     company = ScenarioCompany(
         name="Harbor & Pine Landscaping", timezone="America/Denver", currency="USD",
-        locale="en_US", country="US", email="accounts@harborpine.example",
+        locale="en_US", country="US", region="CO", email="accounts@harborpine.example",
     )
     customers: list[ScenarioCustomer] = []
     invoices: list[ScenarioInvoice] = []

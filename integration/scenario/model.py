@@ -53,6 +53,7 @@ class ScenarioCompany:
     locale: str = "en_US"
     country: str = "US"
     email: str = "billing@example.com"
+    region: str | None = None  # state or province of the company's address ("CO"): QuickBooks' zone comes from it
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class ScenarioCustomer:
     contacts: tuple[ScenarioContact, ...] = ()
     parent_id: str | None = None  # a job or sub-customer of this customer (QuickBooks)
     bill_with_parent: bool = False  # the job is billed through its parent's account
+    country: str | None = None  # the billing address's country and state: the customer's own time zone
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,7 @@ class Scenario:
                 "locale": self.company.locale,
                 "country": self.company.country,
                 "email": self.company.email,
+                **({"region": self.company.region} if self.company.region else {}),
             },
             "customers": [
                 {
@@ -217,6 +221,7 @@ class Scenario:
                     "habit": c.habit,
                     "contacts": [{"name": p.name, "email": p.email, "role": p.role} for p in c.contacts],
                     **({"parent_id": c.parent_id, "bill_with_parent": c.bill_with_parent} if c.parent_id else {}),
+                    **{k: v for k, v in (("country", c.country), ("region", c.region)) if v},
                 }
                 for c in self.customers
             ],
@@ -342,6 +347,7 @@ def _company(reader: _Reader) -> ScenarioCompany:
         locale=reader.str("locale", default="en_US"),
         country=reader.str("country", default="US"),
         email=reader.str("email", default="billing@example.com"),
+        region=reader.str("region", optional=True),
     )
 
 
@@ -363,6 +369,8 @@ def _customer(reader: _Reader) -> ScenarioCustomer:
         contacts=tuple(contacts),
         parent_id=reader.str("parent_id", optional=True),
         bill_with_parent=reader.bool("bill_with_parent"),
+        country=reader.str("country", optional=True),
+        region=reader.str("region", optional=True),
     )
 
 

@@ -6,6 +6,7 @@ preview a stage without saving), `GET /preview/<stage>` (the email's HTML as a d
 for the preview frame) and `/preview/<stage>.json` (subject and text, for settings.js), `GET /live`
 (what live mode would do today) and `POST /live` (switch), `POST /observe`, and
 `POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
+Each company's time zone (`POST /timezone/<connection>`) is in `integration.web.company_zone`.
 Customer overrides and invoice controls are in `integration.web.owner_word`, on the same blueprint.
 """
 
@@ -66,7 +67,7 @@ TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are count
 
 
 def init_app(app: Flask) -> None:
-    from integration.web import owner_word  # noqa: F401 - adds the customer and invoice routes to `bp`
+    from integration.web import company_zone, owner_word  # noqa: F401 - add their routes to `bp`
 
     app.register_blueprint(bp)
     add_nav_item(app, "settings.rules", "Settings")
@@ -117,12 +118,17 @@ def preview_typed() -> ResponseReturnValue:
 
 def _rules_page(values: dict[str, Any], errors: dict[str, str], mode: str, *, mixed: bool = False,
                 shown: StagePreview | None = None) -> str:
+    from integration.web.company_zone import company_zones  # it registers its route on `bp`: imported late
+
     with runtime().sessions() as db:
         connections = _connections(db)
+        organization = db.get(Organization, g.organization_id)
+        assert organization is not None
+        zones = company_zones(db, organization)
     return render_template(
         "settings/rules.html", sections=SECTIONS, values=values, errors=errors, mode=mode, mixed=mixed,
         shown=shown, prompts=_built_in_prompts(connections), provider_names=_provider_names(connections),
-        fields=FIELDS, sendgrid=runtime().settings.sendgrid_api_key is not None,
+        fields=FIELDS, sendgrid=runtime().settings.sendgrid_api_key is not None, company_zones=zones,
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
+from integration.scenario import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from tests.sandbox.conftest import small_scenario
 
 EXPECTED_KEYS = {
@@ -82,3 +86,24 @@ def test_demo_once_on_xero_produces_the_same_kinds_of_outcome(tmp_path: Path, sc
     assert xero["actions_by_kind"] == quickbooks["actions_by_kind"]
     assert xero["emails_sent"] == quickbooks["emails_sent"] and xero["notes_written"] == quickbooks["notes_written"]
     assert [c["name"] for c in xero["most_overdue"]] == [c["name"] for c in quickbooks["most_overdue"]]
+
+
+def _with_a_customer_to_hold() -> Scenario:
+    """The small company plus a customer 100 days late: the first run puts them on credit hold."""
+    base = small_scenario()
+    late = ScenarioCustomer("cust-09", "Dunmore Freight", "ap@dunmore.example", None, "USD", 30)
+    issued = base.as_of - dt.timedelta(days=130)
+    invoice = ScenarioInvoice("inv-1009", "1009", "cust-09", issued, issued + dt.timedelta(days=30), "USD",
+                              (ScenarioLine("Freight", Decimal("640.00")),))
+    return dataclasses.replace(base, customers=(*base.customers, late), invoices=(*base.invoices, invoice))
+
+
+def test_a_second_run_with_keep_counts_only_what_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "company.json"
+    path.write_text(_with_a_customer_to_hold().dumps())
+    first = _demo(tmp_path, "--scenario", str(path))
+    assert first["put_on_hold"] == 1
+    second = _demo(tmp_path, "--scenario", str(path), "--keep")
+    assert second["nothing_new"] is True
+    assert (second["moved_to_mid_month"], second["put_on_hold"], second["taken_off_hold"]) == (0, 0, 0)
+    assert [a["kind"] for a in second["actions"]].count("credit_hold_on") == 1  # the ledger still shows it

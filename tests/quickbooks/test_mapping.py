@@ -210,3 +210,21 @@ def test_a_customer_currency_arpilot_cannot_read_costs_only_that_field(code: str
     customer = mapping.customer(customer_json(CurrencyRef={"value": code}), "CAD")
     assert customer.currency == "CAD" and customer.name == "Acme Plumbing"
     assert mapping.customer(customer_json(CurrencyRef={"value": "BHD"}), "CAD").currency == "BHD"
+@pytest.mark.parametrize(("raw", "zone"), [
+    ({"CompanyAddr": {"Country": "US", "CountrySubDivisionCode": "CO"}, "Country": "US"}, "America/Denver"),
+    ({"CompanyAddr": {"Country": "CA", "CountrySubDivisionCode": "BC"}}, "America/Vancouver"),
+    ({"LegalAddr": {"Country": "AU", "CountrySubDivisionCode": "QLD"}}, "Australia/Brisbane"),
+    ({"CompanyAddr": {"Country": "GB"}}, "Europe/London"),
+    ({"Country": "US"}, "America/New_York"),  # no address, no state: the documented default
+    ({}, "UTC"),
+])
+def test_company_timezone_from_company_info_address(raw: dict, zone: str) -> None:
+    assert mapping.company_timezone(raw) == zone
+
+
+def test_customer_place_is_the_billing_address_else_shipping() -> None:
+    billed = mapping.customer(customer_json(BillAddr={"Country": "USA", "CountrySubDivisionCode": "WA"}), "USD")
+    assert (billed.country, billed.region) == ("USA", "WA")
+    shipped = mapping.customer(customer_json(ShipAddr={"Country": "Canada", "CountrySubDivisionCode": "ON"}), "USD")
+    assert (shipped.country, shipped.region) == ("Canada", "ON")
+    assert (mapping.customer(customer_json(), "USD").country, mapping.customer(customer_json(), "USD").region) == (None, None)

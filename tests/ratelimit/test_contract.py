@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from connectors.quickbooks.limiter import Limits, RealmLimiter
-from connectors.ratelimit import PAUSED, Charge, LimitStore, Quota, Rate, Wait
+from connectors.ratelimit import PAUSED, Charge, LimitStore, Quota, Rate, Wait, Window
 from tests.quickbooks.helpers import FakeClock
 from tests.ratelimit.windows import assert_one_more_waits, most_in_any_window
 
 MINUTE = Rate("minute", 10, 60.0, burst=3)  # 3 at once, then 7 a minute
 DAY = Quota("day", 2, 86_400.0)
+SLIDING = Window("minute", 4, 60.0)  # any 4 at once, never 5 in 60 seconds
 
 
 def test_a_bucket_lets_its_burst_through_then_says_how_long_to_wait(store: LimitStore, now: FakeClock) -> None:
@@ -89,3 +90,37 @@ def test_batches_count_each_item_against_the_minute(store: LimitStore, now: Fake
 
 def test_a_slot_admits_at_most_its_maximum(store: LimitStore) -> None:
     assert_one_more_waits(lambda key: store.slot(key, 2), 2)
+
+
+def test_a_window_lets_its_whole_maximum_through_then_waits_for_the_oldest_call_to_leave(store: LimitStore, now: FakeClock) -> None:
+    charge = [Charge("tenant-1", SLIDING)]
+    assert store.take(charge).taken and store.take(charge).taken
+    now.sleep(10)
+    assert store.take(charge).taken and store.take(charge).taken
+    refused = store.take(charge)
+    assert refused.limit == "minute" and refused.seconds == pytest.approx(50.0)  # the first call leaves at 60 s
+    now.sleep(50)
+    assert store.take(charge).taken and store.take(charge).taken  # both of the first two have left
+    assert store.take(charge).seconds == pytest.approx(10.0)  # the next leaves with the calls made at 10 s
+
+
+def test_a_window_charge_of_several_waits_until_that_many_have_left(store: LimitStore, now: FakeClock) -> None:
+    for _ in range(4):
+        assert store.take([Charge("tenant-1", SLIDING)]).taken
+        now.sleep(5)
+    assert store.take([Charge("tenant-1", SLIDING, cost=3)]).seconds == pytest.approx(60 - 20 + 10)
+    with pytest.raises(ValueError, match="never pass"):
+        Charge("tenant-1", SLIDING, cost=5)
+
+
+def test_hammering_a_window_keeps_it_and_spends_it_whole(store: LimitStore, now: FakeClock) -> None:
+    times = []
+    while len(times) < 300:
+        wait = store.take([Charge("tenant-1", Window("minute", 60, 60.0))])
+        if wait.taken:
+            times.append(now())
+            now.sleep(0.1)  # each call's latency
+        else:
+            now.sleep(wait.seconds)
+    assert most_in_any_window(times, 60.0) == 60
+    assert times[-1] - times[0] == pytest.approx(4 * 60 + 59 * 0.1)  # five minutes' worth, each at full speed

@@ -49,7 +49,7 @@ def small_scenario(as_of: dt.date = dt.date(2026, 11, 23)) -> Scenario:
     )
     payments = (ScenarioPayment("pay-1", "cust-01", as_of - dt.timedelta(days=25), "USD", (("inv-1001", Decimal("1200.00")),)),
                 ScenarioPayment("pay-2", "cust-02", as_of - dt.timedelta(days=3), "USD", (("inv-1003", Decimal("100.00")),)))
-    company = ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD")
+    company = ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD", region="CO")
     return Scenario(company, as_of, customers, invoices, payments)
 
 

@@ -23,9 +23,10 @@ def test_a_tenant_never_has_more_than_60_calls_in_any_minute() -> None:
     for _ in range(200):
         with limiter.call("t1"):
             times.append(clock.t)
-    assert times[:5] == [1000.0] * 5  # a burst as large as the concurrent slots, then spaced
+    assert times[:60] == [1000.0] * 60  # the whole minute at once (the concurrent slots pace it in practice)
     assert most_in_any_window(times, 60.0) <= 60
-    assert times[-1] - times[0] == pytest.approx(195 * 60 / 55)  # 55 a minute after the burst
+    assert most_in_any_window(times, 61.0) <= 60  # a second of slack for the calls' travel to Xero
+    assert times[-1] - times[0] == pytest.approx(3 * 61.0)  # four windows' worth, no slower
 
 
 def test_tenants_have_their_own_minute_windows() -> None:

@@ -278,3 +278,14 @@ def test_every_address_xero_itself_emails_is_kept_one_by_one() -> None:
     customer = customer_from_xero(raw, "USD")
     assert customer.email == "ada@acme.example, ops@acme.example"
     assert [c.email for c in customer.contacts] == ["ada@acme.example", "ops@acme.example", "ap@acme.example", "ADA@acme.example"]
+@pytest.mark.parametrize(("addresses", "place"), [
+    ([{"AddressType": "STREET", "Country": "USA", "Region": "CO"},
+      {"AddressType": "POBOX", "Country": "New Zealand", "Region": ""}], ("New Zealand", None)),  # the postal address first
+    ([{"AddressType": "POBOX", "Country": "", "Region": ""}, {"AddressType": "STREET", "Country": "US", "Region": "NY"}],
+     ("US", "NY")),
+    ([{"AddressType": "POBOX", "Country": "", "Region": ""}], (None, None)),
+    ([], (None, None)),
+])
+def test_customer_place_is_the_postal_address_else_the_street(addresses: list, place: tuple) -> None:
+    customer = customer_from_xero(contact_json(Addresses=addresses), "NZD")
+    assert (customer.country, customer.region) == place

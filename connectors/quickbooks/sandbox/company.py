@@ -63,6 +63,7 @@ class Company:
     clock: SandboxClock
     link_base: str = "http://127.0.0.1"
     country: str = "US"
+    region: str | None = None  # the company address's CountrySubDivisionCode
     locale: str = "en_US"
     opened: dt.datetime | None = None  # when the books were started: CompanyInfo's CreateTime
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
@@ -229,7 +230,7 @@ class Company:
     def company_info(self) -> dict[str, Any]:
         """The company's CompanyInfo as QuickBooks renders it (Finance.xsd; empty optional parts left out)."""
         opened = self.opened or self.now()
-        address = {"Id": "1", "Country": self.country}
+        address = {"Id": "1", "Country": self.country, **({"CountrySubDivisionCode": self.region} if self.region else {})}
         email = {"Address": self.email}
         return {
             "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,

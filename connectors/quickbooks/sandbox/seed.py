@@ -34,7 +34,7 @@ def _put(company: Company, entity: str, fields: dict[str, Any], created: dt.date
 def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock, link_base: str = "http://127.0.0.1") -> Company:
     company = Company(realm_id=realm_id, name=scenario.company.name, timezone=scenario.company.timezone,
                       currency=scenario.company.currency, email=scenario.company.email, clock=clock, link_base=link_base,
-                      country=scenario.company.country, locale=scenario.company.locale)
+                      country=scenario.company.country, region=scenario.company.region, locale=scenario.company.locale)
     opened = _at(company, min([i.issue_date for i in scenario.invoices], default=scenario.as_of) - dt.timedelta(days=30))
     company.opened = opened
     names = {0: DUE_ON_RECEIPT} | {d: f"Net {d}" for d in sorted({c.terms_days for c in scenario.customers} - {0})}
@@ -60,6 +60,8 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
                           ParentRef={"value": ids["customers"][parent.id], "name": parent.name})
         if customer.phone:
             fields["PrimaryPhone"] = {"FreeFormNumber": customer.phone}
+        if customer.country or customer.region:
+            fields["BillAddr"] = {k: v for k, v in (("Country", customer.country), ("CountrySubDivisionCode", customer.region)) if v}
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 

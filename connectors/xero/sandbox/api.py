@@ -37,6 +37,7 @@ FAMILY_SCOPES = {
     "Prepayments": ("accounting.transactions", "accounting.payments"),
     "Contacts": ("accounting.contacts",),
     "ContactGroups": ("accounting.contacts",),
+    "Organisation": ("accounting.settings",),
 }
 
 
@@ -169,6 +170,11 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
             stored, _ = runtime.idempotency.run_once(f"{org.tenant_id}:{key}", run, now=sandbox.clock.now(),
                                                      window=sandbox.config.idempotency_window)
         return Response(stored.body, status=stored.status, mimetype=stored.content_type)
+
+    @bp.get("/Organisation")
+    def organisation():  # type: ignore[no-untyped-def]
+        org: Organisation = g.org
+        return ok({"Organisations": [org.render_organisation()]})
 
     # -- invoices --------------------------------------------------------------------------------
     @bp.get("/Invoices")

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.clock import SandboxClock
+from connectors.xero.timezones import XERO_ZONES, xero_name
 from connectors.xero.sandbox import credits as credit_kinds, msdate
 from connectors.xero.sandbox.listing import Facts, Listing
 
@@ -65,6 +66,7 @@ class Organisation:
     currency: str
     email: str
     clock: SandboxClock
+    country: str = "US"
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -259,6 +261,16 @@ class Organisation:
         return max(dates) if dates else None
 
     # -- rendering -------------------------------------------------------------------------------
+    def render_organisation(self) -> dict[str, Any]:
+        """GET /Organisation's one organisation, with the fields the published example shows."""
+        return {
+            "Name": self.name, "LegalName": self.name, "PaysTax": True,
+            "OrganisationType": "COMPANY", "BaseCurrency": self.currency, "CountryCode": self.country,
+            "IsDemoCompany": False, "OrganisationStatus": "ACTIVE", "OrganisationEntityType": "COMPANY",
+            "Timezone": xero_timezone(self.timezone), "ShortCode": self.short_code, "OrganisationID": self.tenant_id,
+            "Edition": "BUSINESS", "Class": "PREMIUM", "Addresses": [], "Phones": [], "ExternalLinks": [], "PaymentTerms": {},
+        }
+
     def render_contact_ref(self, contact_id: str) -> dict[str, Any]:
         contact = self.contacts[contact_id]
         return {"ContactID": contact["ContactID"], "Name": contact["Name"], "Addresses": [], "Phones": [],
@@ -299,7 +311,8 @@ class Organisation:
         out = {k: copy.deepcopy(v) for k, v in record.items() if not k.startswith("_")}
         out.setdefault("ContactPersons", [])
         out.setdefault("Phones", [])
-        out.update(Addresses=[], IsSupplier=False, IsCustomer=record.get("IsCustomer", False),
+        out.setdefault("Addresses", [])
+        out.update(IsSupplier=False, IsCustomer=record.get("IsCustomer", False),
                    UpdatedDateUTC=msdate.ms_instant(self.contact_updated(record)), HasAttachments=False,
                    HasValidationErrors=False)
         if summary:
@@ -351,3 +364,15 @@ class Organisation:
 
     def online_invoice_url(self, invoice_id: str) -> str:
         return f"{self.link_base}/in/{self.tenant_id}/{invoice_id}"
+
+
+def xero_timezone(zone: str) -> str:
+    """The Timezone value Xero would show for an organisation kept in `zone`: the value that names
+    it, else the first whose zone keeps the same clock in January and July, else UTC."""
+    named = xero_name(zone)
+    if named is not None:
+        return named
+    def offsets(name: str) -> tuple[dt.timedelta | None, ...]:
+        return tuple(dt.datetime(2026, month, 15, 12, tzinfo=dt.UTC).astimezone(ZoneInfo(name)).utcoffset() for month in (1, 7))
+    same = offsets(zone)
+    return next((name for name, iana in XERO_ZONES.items() if offsets(iana) == same), "UTC")

@@ -41,7 +41,7 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
     tenant_id = stable_id("tenant", short_code)
     org = Organisation(tenant_id=tenant_id, name=scenario.company.name, short_code=short_code,
                        timezone=scenario.company.timezone, currency=scenario.company.currency,
-                       email=scenario.company.email, clock=clock)
+                       email=scenario.company.email, clock=clock, country=scenario.company.country)
     ids: dict[str, dict[str, str]] = {"contacts": {}, "invoices": {}, "payments": {}}
     first_invoice: dict[str, dt.date] = {}
     for invoice in scenario.invoices:
@@ -67,6 +67,8 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
         }
         if addresses:
             record["EmailAddress"] = addresses[0]
+        if customer.country or customer.region:
+            record["Addresses"] = [{"AddressType": "POBOX", "Country": customer.country or "", "Region": customer.region or ""}]
         org.contacts[contact_id] = record
         ids["contacts"][customer.id] = contact_id
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_customer_structure"
-down_revision = "0003_activity_feed_indexes"
+down_revision = "0004_customer_credits"
 branch_labels = None
 depends_on = None
 
