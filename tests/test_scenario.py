@@ -28,7 +28,8 @@ def test_generator_is_deterministic(demo) -> None:  # type: ignore[no-untyped-de
 def test_demo_company_has_the_promised_cast(demo) -> None:  # type: ignore[no-untyped-def]
     habits = Counter(c.habit for c in demo.customers)
     assert 36 <= len(demo.customers) <= 44
-    assert set(habits) == {"reliable", "month_end_slipper", "slow_but_steady", "habitually_late", "unresponsive", "new"}
+    assert set(habits) == {"reliable", "month_end_slipper", "slow_but_steady", "habitually_late", "unresponsive", "new",
+                           "in_credit"}
     assert sum(1 for c in demo.customers if c.email is None) == 1
     assert {c.currency for c in demo.customers} == {"USD", "EUR"}
     assert sum(1 for i in demo.invoices if i.disputed) == 1
@@ -95,11 +96,14 @@ def test_the_demo_company_has_the_shapes_real_books_have(demo) -> None:  # type:
 
 def test_structure_status_and_type_round_trip_and_are_checked(demo) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(demo.dumps())
-    assert data["customers"][-2]["parent_id"] == "cust-39" and data["customers"][-2]["bill_with_parent"] is True
+    job = next(c for c in data["customers"] if c["id"] == "cust-40")
+    assert job["parent_id"] == "cust-39" and job["bill_with_parent"] is True
     assert "status" not in data["invoices"][0] and "type" not in data["invoices"][0]  # defaults stay implicit
-    data["invoices"][-2]["type"] = "bill"  # an unpaid one: a payment never applies to a bill
+    # The two-address customer's approved invoice is unpaid: a payment never applies to a bill.
+    unpaid = next(n for n, i in enumerate(data["invoices"]) if i["customer_id"] == "cust-41" and "status" not in i)
+    data["invoices"][unpaid]["type"] = "bill"
     loaded = parse_scenario(data)
-    assert loaded.invoices[-2].type == "bill" and loaded.balance_of(loaded.invoices[-2]) == 0
+    assert loaded.invoices[unpaid].type == "bill" and loaded.balance_of(loaded.invoices[unpaid]) == 0
     assert parse_scenario(json.loads(loaded.dumps())) == loaded
 
 

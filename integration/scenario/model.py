@@ -476,6 +476,8 @@ def _check_references(scenario: Scenario) -> None:
                 raise ScenarioError(f"{where}.invoice_id names no invoice: {invoice_id!r}")
             if invoice.customer_id != payment.customer_id or invoice.currency != payment.currency:
                 raise ScenarioError(f"{where} applies to another customer's or currency's invoice")
+            if invoice.type != "sale" or invoice.status != "approved":
+                raise ScenarioError(f"{where} applies to an invoice nobody owes yet (a bill or an unapproved one)")
     _unique((c.id for c in scenario.credits), "credits")
     for index, credit in enumerate(scenario.credits):
         customer = customers.get(credit.customer_id)
@@ -487,8 +489,6 @@ def _check_references(scenario: Scenario) -> None:
                 raise ScenarioError(f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer")
         if credit.remaining < 0:
             raise ScenarioError(f"credits[{index}] allocates more than its amount")
-            if invoice.type != "sale" or invoice.status != "approved":
-                raise ScenarioError(f"{where} applies to an invoice nobody owes yet (a bill or an unapproved one)")
     for index, invoice in enumerate(scenario.invoices):
         if scenario.balance_of(invoice) < 0:
             raise ScenarioError(f"invoices[{index}] is paid more than its total")
