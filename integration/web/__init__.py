@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
+from integration.web import activity, body_deadline, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         proxies = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
+    app.wsgi_app = body_deadline.BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"])
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
     webhooks.init_app(app)
