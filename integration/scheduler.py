@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.config import Settings
+from integration.cycle_runs import connections_due_a_retry
 from integration.leader import Leadership, LeadershipLost
 from integration.models import Connection, ConnectionStatus, CycleRun
 from integration.queue import DEFAULT_TARGET, CycleQueue
@@ -174,6 +175,8 @@ class Clock:
         list_connections: Callable[[], Iterable[int]],
         list_unrun: Callable[[], Iterable[int]] = tuple,
         digest: str | Callable[[], object] | None = None,
+        list_retry_due: Callable[[], Iterable[int]] = tuple,
+        retry: Callable[[int], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
@@ -181,6 +184,8 @@ class Clock:
         self.list_connections = list_connections
         self.digest = digest
         self.list_unrun = list_unrun
+        self.list_retry_due = list_retry_due
+        self.retry = retry or self.run_soon  # RQ: enqueue_soon, since the slot's job id is taken
         self.lost_leadership: LeadershipLost | None = None
 
     def scheduled_connection_ids(self) -> set[int]:
@@ -228,10 +233,10 @@ class Clock:
         """Schedule the connections there are now, keep refreshing, and start (BlockingScheduler blocks)."""
         self.refresh()
         self.scheduler.add_job(
-            self.refresh,
+            self._tick,
             IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
             id=REFRESH_JOB_ID,
-            name="pick up new and removed connections",
+            name="pick up new and removed connections, retry failed cycles",
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=self.plan.refresh_seconds,
@@ -240,6 +245,19 @@ class Clock:
         if self.digest is not None:
             self.schedule_digest(self.digest)
         self.scheduler.start()
+
+    def _tick(self) -> None:
+        self.refresh()
+        self.retry_failed()
+
+    def retry_failed(self) -> list[int]:
+        """A cycle now for each connection whose last cycle failed and whose backoff has passed."""
+        due = list(self.list_retry_due())
+        for connection_id in due:
+            self.retry(connection_id)
+        if due:
+            log.info("retrying the failed cycles of %s connection(s): %s", len(due), due)
+        return due
 
     def schedule_digest(self, target: str | Callable[[], object]) -> None:
         self.scheduler.add_job(
@@ -297,13 +315,14 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     scheduler = scheduler_class(
         timezone=dt.UTC, executors={"default": ThreadPoolExecutor(EMBEDDED_THREADS)}
     )
-    dispatch: str | Callable[[int], object] = (
-        CycleQueue.from_settings(settings, target=target).enqueue if settings.redis_url else target
-    )
+    queue = CycleQueue.from_settings(settings, target=target) if settings.redis_url else None
+    dispatch: str | Callable[[int], object] = queue.enqueue if queue is not None else target
     plan = ClockPlan.from_settings(settings)
     return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
                  lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
-                 digest=DIGEST_TARGET)
+                 digest=DIGEST_TARGET,
+                 list_retry_due=lambda: connections_due_a_retry(runtime.sessions, _utcnow(), plan.interval),
+                 retry=queue.enqueue_soon if queue is not None else None)
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:
