@@ -348,3 +348,13 @@ class Connector(Protocol):
     def company_name(self) -> str:
         """The company's name as the provider shows it to its owner (QBO CompanyInfo, Xero Organisation)."""
         ...
+
+
+@runtime_checkable
+class PaymentReader(Protocol):
+    """A connector whose webhooks name payments rather than the invoices they pay (QuickBooks'
+    Payment entity); Xero's name the invoice itself, so it needs no such read."""
+
+    def get_payment(self, payment_id: str) -> Payment:
+        """Read one payment as it is now at the provider (NotFound when deleted)."""
+        ...

@@ -25,6 +25,7 @@ from connectors.base import (
     Note,
     NotFound,
     Page,
+    Payment,
     Provider,
     SyncRequest,
 )
@@ -108,6 +109,10 @@ class QuickBooksConnector:
 
     def get_customer(self, customer_id: str) -> Customer:
         return mapping.customer(self.client.read("Customer", customer_id), self.home_currency)
+
+    def get_payment(self, payment_id: str) -> Payment:
+        """One payment as it is now: a Payment webhook names the payment, not the invoices it pays."""
+        return mapping.payment(self.client.read("Payment", payment_id), self.home_currency)
 
     def company_name(self) -> str:
         return read_company_name(self.client)

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"])
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
-    webhooks.init_app(app)
+    webhooks.init_app(app, settings)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
