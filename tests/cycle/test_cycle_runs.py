@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from integration.cycle_runs import (
     RETRY_BASE,
     connections_due_a_retry,
     failing,
+    heartbeat,
     reap_stale_runs,
     retry_delay,
 )
@@ -116,3 +118,19 @@ def test_the_clock_retries_a_due_connection_through_rq(queue: Queue) -> None:
     assert clock.retry_failed() == [7]
     assert [job.args for job in queue.get_jobs()] == [(7,)]
     assert clock.retry_failed() == [7] and len(queue.get_jobs()) == 1  # one per connection and minute
+
+
+def test_the_heartbeat_renews_the_lease_while_the_cycle_works(world: World) -> None:
+    lease = dt.timedelta(seconds=0.3)  # renewed every 0.1 s
+    with transaction(world.sessions) as session:
+        run = CycleRun(connection_id=world.connection_id, started_at=world.clock.now(),
+                       lease_expires_at=world.clock.now() + lease)
+        session.add(run)
+    first = _runs(world)[0].lease_expires_at
+    with heartbeat(world.sessions, run.id, lease, world.clock.now):
+        world.clock.advance(dt.timedelta(minutes=1))
+        deadline = time.monotonic() + 10
+        while _runs(world)[0].lease_expires_at == first:
+            assert time.monotonic() < deadline, "the lease was never renewed"
+            time.sleep(0.02)
+    assert _runs(world)[0].lease_expires_at == world.clock.now() + lease
