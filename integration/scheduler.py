@@ -13,7 +13,9 @@ Each cycle job:
   starved) for several intervals the missed runs collapse into one, which always still runs;
 - has `max_instances=1`; the per-connection lock inside the cycle covers other processes.
 A refresh job adds jobs for new active connections and removes those of gone or inactive ones
-without touching the schedule of the others. A weekly job sends each owner's digest email
+without touching the schedule of the others; the same job reaps abandoned cycle runs and starts a
+cycle now for each connection whose last cycle failed once its backoff has passed
+(integration/cycle_runs.py). A weekly job sends each owner's digest email
 (`integration.digest`), in the clock's own thread pool: one light email per organization a week.
 
 `arpilot clock` runs `Clock.lead` once it holds the clock lock (integration/leader.py): a job checks
