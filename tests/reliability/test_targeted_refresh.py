@@ -15,12 +15,14 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from connectors.sandbox import SandboxServer
+from integration.config import load_settings
 from integration.actions import _claim
 from integration.models import Action, ActionStatus, ActivityEntry, MirroredInvoice, Organization
 from integration.sync import ChangedEntity, InProcessSyncRequests
@@ -169,3 +171,13 @@ def test_the_refresher_drains_each_change_once_however_often_it_is_poked() -> No
     assert done.wait(10)
     refresher.shutdown()
     assert sorted(seen) == sorted((n % 3 + 1, str(n)) for n in range(40)) and requests.pending() == []
+
+
+def test_a_web_process_that_starts_cycles_refreshes_and_one_that_does_not_only_queues(tmp_path: Path) -> None:
+    with_redis = create_app(load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "a"), "ARPILOT_EMBEDDED_CLOCK": "0",
+                                           "REDIS_URL": "redis://127.0.0.1:6379/0"}))
+    neither = create_app(load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "b"), "ARPILOT_EMBEDDED_CLOCK": "0"}))
+    refresher = with_redis.extensions["arpilot_webhooks"].refresher
+    assert isinstance(refresher, TargetedRefresher)
+    refresher.shutdown()
+    assert neither.extensions["arpilot_webhooks"].refresher is None
