@@ -31,6 +31,8 @@ LABELS = {
     "absurd_days_and_files": "absurd days (backtest, preview, scenario, demo) and unreadable scenario files answered in one line",
     "log_records_searched": "log records searched for secrets (full cycles at DEBUG)",
     "secrets_searched_for": "secret values searched for (tokens, keys, client secrets)",
+    "slow_clients_held": "slow clients held off (requests trickling a 500 kB body, cut off with 408 while /healthz answered within 1 s)",
+    "stale_runs_reaped": "stale cycle runs reaped (a killed or hung cycle closed as failed, the next one retried)",
 }
 
 

@@ -9,7 +9,7 @@ BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_INVOICES
 BENCH_POLICY_INVOICES, BENCH_MIRROR_ROWS), so `make bench BENCH_SYNC_INVOICES=2000 ...` gives a
 quick run. The defaults are the issue's sizes; the table's header says when a run used smaller ones.
 `--parts` (env BENCH_PARTS) runs only some of them: mirror upserts, (a)+(b) sync, (c) cycle, (d)
-policy; bench/results/latest.json then keeps the previous run's figures of the other parts.
+policy, (e) webhook to cancellation (bench/webhook_cancel.py); bench/results/latest.json then keeps the previous run's figures of the other parts.
 Needs PostgreSQL and Redis on loopback, as the production topology does.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cycle_bench, mirror_upserts, sync_bench  # noqa: E402
+from bench import cycle_bench, mirror_upserts, sync_bench, webhook_cancel  # noqa: E402
 from bench.figures import Figure, at_least, load, save, table  # noqa: E402
 from bench.world import bench_world  # noqa: E402
 
@@ -33,13 +33,14 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 POLICY_TARGET = 250_000  # open invoices per CPU second (the policy issue)
 ISSUE_SIZES = {"sync_invoices": 100_000, "cycle_invoices": 2_000, "cycle_connections": 200,
                "xero_cycle_connections": 4, "xero_cycle_invoices": 200, "policy_invoices": 1_000_000,
-               "mirror_rows": 100_000}
-PARTS = ("mirror", "sync", "cycle", "policy")
+               "mirror_rows": 100_000, "webhook_invoices": 2_000}
+PARTS = ("mirror", "sync", "cycle", "policy", "webhook")
 # Which sizes each part uses, and how its figures are named.
 PART_SIZES = {"mirror": ("mirror_rows",), "sync": ("sync_invoices",),
               "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections", "xero_cycle_invoices"),
-              "policy": ("policy_invoices",)}
-PART_PREFIXES = {"mirror": ("mirror upsert",), "sync": ("(a) ", "(b) "), "cycle": ("(c) ",), "policy": ("(d) ",)}
+              "policy": ("policy_invoices",), "webhook": ("webhook_invoices",)}
+PART_PREFIXES = {"mirror": ("mirror upsert",), "sync": ("(a) ", "(b) "), "cycle": ("(c) ",), "policy": ("(d) ",),
+                 "webhook": ("(e) ",)}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -63,6 +64,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     size("latency_ms", 100, "latency added to every sandbox API answer")
     size("policy_invoices", 1_000_000, "open invoices decided in (d)")
     size("mirror_rows", 100_000, "rows upserted per database in the mirror figures")
+    size("webhook_invoices", 2_000, "invoices of each company in (e) (bench/webhook_cancel.py)")
+    size("webhook_samples", 20, "payments per provider timed from webhook to cancellation in (e)")
     parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS") or ",".join(PARTS),
                         help=f"comma-separated parts to run, of {', '.join(PARTS)} (env BENCH_PARTS, default all)")
     args = parser.parse_args(argv)
@@ -116,7 +119,7 @@ def main(argv: list[str]) -> None:
     if "mirror" in args.parts:
         for kind in ("sqlite", "postgresql"):
             figures += mirror_upserts.measure(kind, args.mirror_rows)
-    if "sync" in args.parts or "cycle" in args.parts:
+    if {"sync", "cycle", "webhook"} & set(args.parts):
         with bench_world(latency_ms=args.latency_ms) as world:
             if "sync" in args.parts:
                 for provider in ("quickbooks", "xero"):
@@ -125,6 +128,8 @@ def main(argv: list[str]) -> None:
                 connections = {"quickbooks": args.cycle_connections, "xero": args.xero_cycle_connections}
                 invoices = {"quickbooks": args.cycle_invoices, "xero": args.xero_cycle_invoices}
                 figures += cycle_bench.measure(world, connections, invoices, args.workers, args.latency_ms)
+            if "webhook" in args.parts:
+                figures += webhook_cancel.measure(world, args.webhook_invoices, args.webhook_samples)
     if "policy" in args.parts:
         figures += policy_figures(args.policy_invoices)
     save(merged(figures, load(RESULTS), args.parts), RESULTS)

@@ -334,6 +334,13 @@ class SyncRequest:
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
+# Refresh-and-retry rounds one API call may spend on 401s. A 401 right after a refresh that worked
+# is not proof the grant is gone (the provider may not have the new token everywhere yet, or another
+# worker rotated it meanwhile): one more refresh and retry before the connection is given up
+# ("needs reconnect"). A refresh that fails (invalid_grant) ends it at once.
+REFRESHES_PER_CALL = 2
+
+
 @runtime_checkable
 class AccessTokenSource(Protocol):
     """Where a connector gets its bearer token; refreshing is the source's job, never the SDK's."""
@@ -411,4 +418,14 @@ class Connector(Protocol):
 
     def company_name(self) -> str:
         """The company's name as the provider shows it to its owner (QBO CompanyInfo, Xero Organisation)."""
+        ...
+
+
+@runtime_checkable
+class PaymentReader(Protocol):
+    """A connector whose webhooks name payments rather than the invoices they pay (QuickBooks'
+    Payment entity); Xero's name the invoice itself, so it needs no such read."""
+
+    def get_payment(self, payment_id: str) -> Payment:
+        """Read one payment as it is now at the provider (NotFound when deleted)."""
         ...

@@ -221,19 +221,32 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
         ).all()
     reads = _PreconditionReads(effects.connector, [
         (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
-        if ActionKind(a.kind) in _CHECKS_INVOICES and not _waiting(a.status, a.not_before, now)
+        if ActionKind(a.kind) in INVOICE_CHECKED_KINDS and not _waiting(a.status, a.not_before, now)
     ])
     for action_id in (a.id for a in due):
         with transaction(sessions) as session:
             row = session.get(Action, action_id)
             assert row is not None
+            if row.status not in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT):
+                continue  # skipped since it was listed (a payment webhook's targeted refresh)
             if _waiting(row.status, row.not_before, now):
                 continue  # quiet hours: a later cycle performs it
             recovering = row.status == ActionStatus.IN_FLIGHT
-            row.status = ActionStatus.IN_FLIGHT
-            row.attempts += 1
+            if not _claim(session, action_id, row.status):
+                continue
         _perform(sessions, action_id, effects, report, recovering, reads)
     return report
+
+
+def _claim(session: Session, action_id: int, seen: ActionStatus) -> bool:
+    """In flight only if still as read: the targeted refresh may skip a planned action meanwhile (its
+    own conditional UPDATE); exactly one of the two wins, so a cancelled action is never performed."""
+    claimed = session.execute(
+        update(Action).where(Action.id == action_id, Action.status == seen)
+        .values(status=ActionStatus.IN_FLIGHT, attempts=Action.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
@@ -323,18 +336,23 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
             current.status, current.last_error, current.completed_at = ActionStatus.FAILED, detail, now
             message = f"Failed: {detail}"
             outcome = Outcome.FAILED
-        invoice_ids = row.payload.get("invoice_ids") or []
-        session.add(ActivityEntry(
-            organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
-            level="error" if outcome is Outcome.FAILED else "warning" if outcome is Outcome.RETRY else "info",
-            kind=f"action_{outcome.value}", message=message,
-            customer_provider_id=row.payload.get("customer_id"),
-            invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
-            details={"kind": row.kind, "invoice_ids": invoice_ids, "stage": row.payload.get("stage")},
-        ))
+        session.add(outcome_entry(row, outcome, message))
     report.outcomes[outcome.value] += 1
     if outcome is Outcome.DONE:
         report.by_kind[row.kind] += 1
+
+
+def outcome_entry(row: Action, outcome: Outcome, message: str) -> ActivityEntry:
+    """The activity-log line of an action's outcome, on its customer and (when it has one) its invoice."""
+    invoice_ids = row.payload.get("invoice_ids") or []
+    return ActivityEntry(
+        organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
+        level="error" if outcome is Outcome.FAILED else "warning" if outcome is Outcome.RETRY else "info",
+        kind=f"action_{outcome.value}", message=message,
+        customer_provider_id=row.payload.get("customer_id"),
+        invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
+        details={"kind": row.kind, "invoice_ids": invoice_ids, "stage": row.payload.get("stage")},
+    )
 
 
 # --- the effects, one handler per kind ----------------------------------------------------------
@@ -480,7 +498,7 @@ def _owner_task(row: Action, at: _Attempt) -> str:
 
 
 # The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
-_CHECKS_INVOICES = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE})
+INVOICE_CHECKED_KINDS = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE})
 
 _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.SEND_REMINDER: _send_reminder,

@@ -96,6 +96,9 @@ class Settings:
     # Proxies in front of the web app (Heroku's router: 1) whose X-Forwarded-For/-Proto are believed;
     # 0 trusts none, so a client cannot choose the address the rate limits count it under.
     trusted_proxies: int = 0
+    # How long a client may take to send a request's whole body before it is answered 408: a stalled
+    # or trickling client holds a web thread this long at most (integration/web/body_deadline.py).
+    request_body_timeout_seconds: int = 10
 
     @property
     def production(self) -> bool:
@@ -289,6 +292,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("TOKEN_ENCRYPTION_KEYS holds no key")
 
     interval = _cycle_interval(environ)
+    body_timeout = _whole_number(environ, "ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS", 10)
+    if body_timeout < 1:
+        raise ConfigError("ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS must be at least 1")
 
     base_url = environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     return Settings(
@@ -313,4 +319,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         xero_webhook_key=environ.get("XERO_WEBHOOK_KEY", "").strip()
         or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
         trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
+        request_body_timeout_seconds=body_timeout,
     )

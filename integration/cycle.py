@@ -23,6 +23,7 @@ from connectors.base import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.actions import Effects, ExecutionReport, StopCycle, execute, plan
 from integration.app_context import Runtime
 from integration.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
+from integration.cycle_runs import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
 from integration.db import transaction
 from integration.locks import ConnectionLocked, connection_lock
 from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
@@ -51,6 +52,7 @@ class CycleDeps:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     sleep: Callable[[float], None] = time.sleep
     from_address: str = DEFAULT_FROM_ADDRESS
+    lease: dt.timedelta = DEFAULT_LEASE  # how long a run may go without a heartbeat before it is reaped
 
 
 @dataclass
@@ -95,18 +97,40 @@ def cycle_once(deps: CycleDeps, connection_id: int) -> CycleSummary:
 def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
     now = deps.clock()
     with transaction(deps.sessions) as session:
+        reap_stale_runs(session, now, connection_id)  # a killed predecessor: recorded before we start
         connection = session.get(Connection, connection_id)
         if connection is None or connection.status is not ConnectionStatus.ACTIVE:
             state = "missing" if connection is None else connection.status.value
             return CycleSummary(connection_id, "skipped", f"connection is {state}")
         organization = session.get(Organization, connection.organization_id)
         assert organization is not None
-        run = CycleRun(connection_id=connection_id, started_at=now)
+        run = CycleRun(connection_id=connection_id, started_at=now, lease_expires_at=lease_expiry(now, deps.lease))
         session.add(run)
         session.flush()
         run_id, organization_id = run.id, organization.id
         session.expunge_all()
     summary = CycleSummary(connection_id, "done")
+    try:
+        with heartbeat(deps.sessions, run_id, deps.lease, deps.clock):
+            _steps(deps, connection, organization, now, summary)
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the run ends with an outcome and the owner hears of it
+        log.exception("cycle for connection %s failed unexpectedly", connection_id)
+        first_line = next(iter(str(exc).splitlines()), "")  # SQLAlchemy appends the statement and its rows
+        summary.status = "failed"
+        summary.detail = printable(redact(f"unexpected error ({type(exc).__name__}): {first_line}"), 500) or ""
+        _log(deps, organization_id, connection_id, "error", "cycle_failed", f"The cycle stopped: {summary.detail}")
+    with transaction(deps.sessions) as session:
+        run = session.get(CycleRun, run_id)
+        assert run is not None
+        run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
+        run.lease_expires_at = None
+    return summary
+
+
+def _steps(deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime,
+           summary: CycleSummary) -> None:
+    """Sync, decide, plan, execute; the provider's and the owner's errors end it with their outcome."""
+    connection_id, organization_id = connection.id, organization.id
     try:
         connector = deps.connectors(connection, organization)
         if connection.display_name == placeholder_name(connection.provider, connection.external_id):
@@ -145,22 +169,6 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
     except ConnectorError as exc:
         summary.status, summary.detail = "failed", redact(str(exc))
         _log(deps, organization_id, connection_id, "error", "cycle_failed", f"The cycle stopped: {summary.detail}")
-    except Exception as exc:
-        # A bug or a database failure: the run is closed as failed (the dashboard never shows it
-        # "running" forever), then the error goes on to the worker's log and the job's retry.
-        first_line = next(iter(str(exc).splitlines()), "")  # SQLAlchemy appends the statement and its rows
-        summary.status, summary.detail = "failed", printable(redact(f"{type(exc).__name__}: {first_line}"), 500) or ""
-        _close_run(deps, run_id, summary)
-        raise
-    _close_run(deps, run_id, summary)
-    return summary
-
-
-def _close_run(deps: CycleDeps, run_id: int, summary: CycleSummary) -> None:
-    with transaction(deps.sessions) as session:
-        run = session.get(CycleRun, run_id)
-        assert run is not None
-        run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
 
 
 def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connector) -> None:

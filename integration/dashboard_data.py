@@ -37,6 +37,7 @@ from integration.models import (
 from integration.policy.actions import ActionKind
 from integration.policy.aging import aging_totals, local_today
 from integration.scoping import scoped
+from integration.cycle_runs import Failing, failing, retry_at
 from integration.slots import next_run
 from integration.snapshots import invoice_record, payment_record
 
@@ -79,6 +80,8 @@ class ConnectionHealth:
     next_run_at: dt.datetime | None  # None unless active
     last_run_status: str | None
     last_run_detail: str | None
+    failing: Failing | None = None  # the latest cycles failed: since when, why, and when it is retried
+    retry_at: dt.datetime | None = None
 
     @property
     def needs_reconnect(self) -> bool:
@@ -222,10 +225,12 @@ def connection_health(session: Session, organization_id: int, interval: dt.timed
             select(CycleRun).where(CycleRun.connection_id == connection.id).order_by(CycleRun.started_at.desc()).limit(1)
         ).first()
         active = connection.status is ConnectionStatus.ACTIVE
+        state = failing(session, connection.id) if active else None
         health.append(ConnectionHealth(
             connection.id, connection.provider, connection.display_name, connection.status, connection.status_reason,
             connection.last_sync_at, next_run(connection.id, interval, now) if active else None,
             run.status if run else None, (run.summary or {}).get("detail") if run else None,
+            state, retry_at(state, interval) if state is not None else None,
         ))
     return health
 

@@ -373,13 +373,18 @@ class CycleRun(Base):
     """One cycle of one connection, with the summary it produced (what the dashboard and demo show)."""
 
     __tablename__ = "cycle_runs"
-    __table_args__ = (Index("ix_cycle_runs_connection_started", "connection_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_cycle_runs_connection_started", "connection_id", "started_at"),
+        Index("ix_cycle_runs_status_lease", "status", "lease_expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed, stopped
+    # Renewed while the run works; "running" past it means killed or hung (integration/cycle_runs.py).
+    lease_expires_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, observed, failed, stopped
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

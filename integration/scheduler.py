@@ -13,7 +13,9 @@ Each cycle job:
   starved) for several intervals the missed runs collapse into one, which always still runs;
 - has `max_instances=1`; the per-connection lock inside the cycle covers other processes.
 A refresh job adds jobs for new active connections and removes those of gone or inactive ones
-without touching the schedule of the others. A weekly job sends each owner's digest email
+without touching the schedule of the others; the same job reaps abandoned cycle runs and starts a
+cycle now for each connection whose last cycle failed once its backoff has passed
+(integration/cycle_runs.py). A weekly job sends each owner's digest email
 (`integration.digest`), in the clock's own thread pool: one light email per organization a week.
 
 `arpilot clock` runs `Clock.lead` once it holds the clock lock (integration/leader.py): a job checks
@@ -44,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.config import Settings
+from integration.cycle_runs import connections_due_a_retry
 from integration.leader import Leadership, LeadershipLost
 from integration.models import Connection, ConnectionStatus, CycleRun
 from integration.queue import DEFAULT_TARGET, CycleQueue
@@ -174,6 +177,8 @@ class Clock:
         list_connections: Callable[[], Iterable[int]],
         list_unrun: Callable[[], Iterable[int]] = tuple,
         digest: str | Callable[[], object] | None = None,
+        list_retry_due: Callable[[], Iterable[int]] = tuple,
+        retry: Callable[[int], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
@@ -181,6 +186,8 @@ class Clock:
         self.list_connections = list_connections
         self.digest = digest
         self.list_unrun = list_unrun
+        self.list_retry_due = list_retry_due
+        self.retry = retry or self.run_soon  # RQ: enqueue_soon, since the slot's job id is taken
         self.lost_leadership: LeadershipLost | None = None
 
     def scheduled_connection_ids(self) -> set[int]:
@@ -228,10 +235,10 @@ class Clock:
         """Schedule the connections there are now, keep refreshing, and start (BlockingScheduler blocks)."""
         self.refresh()
         self.scheduler.add_job(
-            self.refresh,
+            self._tick,
             IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
             id=REFRESH_JOB_ID,
-            name="pick up new and removed connections",
+            name="pick up new and removed connections, retry failed cycles",
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=self.plan.refresh_seconds,
@@ -240,6 +247,19 @@ class Clock:
         if self.digest is not None:
             self.schedule_digest(self.digest)
         self.scheduler.start()
+
+    def _tick(self) -> None:
+        self.refresh()
+        self.retry_failed()
+
+    def retry_failed(self) -> list[int]:
+        """A cycle now for each connection whose last cycle failed and whose backoff has passed."""
+        due = list(self.list_retry_due())
+        for connection_id in due:
+            self.retry(connection_id)
+        if due:
+            log.info("retrying the failed cycles of %s connection(s): %s", len(due), due)
+        return due
 
     def schedule_digest(self, target: str | Callable[[], object]) -> None:
         self.scheduler.add_job(
@@ -297,13 +317,14 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     scheduler = scheduler_class(
         timezone=dt.UTC, executors={"default": ThreadPoolExecutor(EMBEDDED_THREADS)}
     )
-    dispatch: str | Callable[[int], object] = (
-        CycleQueue.from_settings(settings, target=target).enqueue if settings.redis_url else target
-    )
+    queue = CycleQueue.from_settings(settings, target=target) if settings.redis_url else None
+    dispatch: str | Callable[[int], object] = queue.enqueue if queue is not None else target
     plan = ClockPlan.from_settings(settings)
     return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
                  lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
-                 digest=DIGEST_TARGET)
+                 digest=DIGEST_TARGET,
+                 list_retry_due=lambda: connections_due_a_retry(runtime.sessions, _utcnow(), plan.interval),
+                 retry=queue.enqueue_soon if queue is not None else None)
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:

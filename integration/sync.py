@@ -7,7 +7,8 @@ bulk `INSERT … ON CONFLICT DO UPDATE` (PostgreSQL and SQLite), guarded so an o
 never overwrites a newer one. Deletions set `deleted` (and an invoice's status to `deleted`, balance
 0); voids arrive as ordinary updates with status `voided`.
 
-`SyncRequests` is where webhooks leave "this entity changed" for the cycle to pick up.
+`SyncRequests` is where webhooks leave "this entity changed" for the targeted refresh
+(integration/targeted_refresh.py) to pick up.
 """
 
 from __future__ import annotations
@@ -249,6 +250,11 @@ def _first_line(exc: DataError) -> str:
     return printable(str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__, 200) or "DataError"
 
 
+def store_invoices(session: Session, connection_id: int, invoices: Sequence[Invoice]) -> int:
+    """Invoices read outside a sync (the targeted refresh) into the mirror; no cursor moves."""
+    return _upsert(session, connection_id, Page("invoice", invoices, cursor=""))
+
+
 def _mark_deleted(session: Session, connection_id: int, page: Page) -> int:
     # An id the database cannot hold was never mirrored: nothing to mark.
     ids = [i for i in page.deleted_ids if storable(i)]
@@ -307,12 +313,12 @@ class ChangedEntity:
 
 
 class SyncRequests(Protocol):
-    """Per-connection notes of what changed at the provider, left by webhooks for the cycle.
+    """Per-connection notes of what changed at the provider, left by webhooks for the targeted refresh.
 
-    `add` may be called from any web worker thread; the cycle calls `drain(connection_id)` at the
-    start of its sync step and syncs (at least) the entities named. Draining empties the queue for
-    that connection; whatever the cycle then fails to sync is recovered by the next scheduled sync,
-    since the cursor-based sync sees every change anyway: webhooks only make it sooner.
+    `add` may be called from any web worker thread; the targeted refresh calls `drain(connection_id)`
+    and re-reads the invoices named (integration/targeted_refresh.py). Draining empties the queue for
+    that connection; whatever the refresh then fails to do is recovered by the next cycle, since the
+    cursor-based sync sees every change and execution re-checks each invoice: webhooks only make it sooner.
     """
 
     def add(self, connection_id: int, changes: Iterable[ChangedEntity]) -> None: ...

@@ -69,3 +69,15 @@ def test_the_cycle_interval_is_minutes_or_seconds_never_both(tmp_path: Path) -> 
         interval(ARPILOT_CYCLE_INTERVAL_SECONDS="0")
     with pytest.raises(ConfigError, match="ARPILOT_CYCLE_INTERVAL_MINUTES must be a whole number"):
         interval(ARPILOT_CYCLE_INTERVAL_MINUTES="1.5")
+
+
+def test_the_request_body_deadline_is_whole_seconds_of_at_least_one(tmp_path: Path) -> None:
+    def deadline(**environ: str) -> int:
+        return load_settings({"ARPILOT_VAR_DIR": str(tmp_path), **environ}).request_body_timeout_seconds
+
+    assert deadline() == 10
+    assert deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="3") == 3
+    with pytest.raises(ConfigError, match="ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS must be at least 1"):
+        deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="0")
+    with pytest.raises(ConfigError, match="ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS must be a whole number"):
+        deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="2.5")

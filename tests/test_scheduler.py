@@ -230,6 +230,14 @@ def test_production_clock_blocks_and_enqueues_when_redis_is_configured(tmp_path:
     clock = build_clock(runtime, blocking=True)
     assert isinstance(clock.scheduler, BlockingScheduler)
     assert getattr(clock.dispatch, "__name__", None) == "enqueue"
+    # A failed cycle's retry falls in the slot whose job id is taken: it is enqueued as a cycle soon.
+    assert getattr(clock.retry, "__name__", None) == "enqueue_soon"
+
+
+def test_embedded_clock_retries_in_process(tmp_path: Path) -> None:
+    runtime = Runtime(load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}))
+    clock = build_clock(runtime, blocking=False, target=TARGET)
+    assert clock.retry == clock.run_soon
 
 
 def test_create_app_starts_the_embedded_clock_unless_turned_off(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ import requests
 from intuitlib.client import AuthClient
 from quickbooks.client import QuickBooks
 
-from connectors.base import AccessTokenSource
+from connectors.base import REFRESHES_PER_CALL, AccessTokenSource
 from connectors.quickbooks.errors import (
     HttpStatusError,
     Outcome,
@@ -101,7 +101,7 @@ def _is_loopback_ip(host: str) -> bool:
 
 
 class QboClient:
-    """One realm's API: raw JSON in and out, typed errors, limiter, refresh-once and bounded retries."""
+    """One realm's API: raw JSON in and out, typed errors, limiter, bounded refreshes and retries."""
 
     def __init__(
         self,
@@ -151,8 +151,7 @@ class QboClient:
 
     def call(self, operation: Callable[[QuickBooks], Json], *, batch_items: int = 0) -> Json:
         """Run one API call under the limiter, applying the error table's outcome."""
-        refreshed = False
-        throttled = transient = 0
+        refreshes = throttled = transient = 0
         while True:
             try:
                 with self._limiter.slot(batch_items=batch_items):
@@ -160,9 +159,9 @@ class QboClient:
                 return result
             except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
                 failure = classify(exc)
-            if failure.outcome is Outcome.REFRESH and not refreshed:
+            if failure.outcome is Outcome.REFRESH and refreshes < REFRESHES_PER_CALL:
                 self._refresh()
-                refreshed = True
+                refreshes += 1
             elif failure.outcome is Outcome.THROTTLED and throttled < self._max_throttle:
                 throttled += 1
                 self._limiter.pause(self._throttle_wait)

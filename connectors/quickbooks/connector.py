@@ -26,6 +26,7 @@ from connectors.base import (
     Note,
     NotFound,
     Page,
+    Payment,
     Provider,
     SyncRequest,
 )
@@ -118,6 +119,10 @@ class QuickBooksConnector:
         payments = self.client.query(queries.of_customer("Payment", customer_id))["QueryResponse"].get("Payment") or []
         unapplied = [mapping.payment(raw, self.home_currency).unapplied_credit() for raw in payments]
         return [c for c in credits if c.remaining.amount > 0] + [c for c in unapplied if c is not None]
+
+    def get_payment(self, payment_id: str) -> Payment:
+        """One payment as it is now: a Payment webhook names the payment, not the invoices it pays."""
+        return mapping.payment(self.client.read("Payment", payment_id), self.home_currency)
 
     def company_name(self) -> str:
         return read_company_name(self.client)

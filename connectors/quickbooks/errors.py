@@ -26,7 +26,7 @@ from connectors.base import (
 
 
 class Outcome(enum.Enum):
-    REFRESH = "refresh"  # the access token was refused: refresh once, then AuthExpired
+    REFRESH = "refresh"  # the access token was refused: refresh (REFRESHES_PER_CALL times), then AuthExpired
     AUTH_EXPIRED = "auth_expired"  # the grant itself is gone: reconnect
     THROTTLED = "throttled"  # wait (60 s by Intuit's guidance) and retry
     TRANSIENT = "transient"  # retry with backoff, then Transient

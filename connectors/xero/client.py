@@ -7,7 +7,7 @@ What this module works around in xero-python 15.x (read from the installed sourc
 - The SDK refreshes tokens by itself when it can. Refresh belongs to `oauth/` (rotation-safe, under
   a lock), so the token dict handed to the SDK has no refresh token, no expiry and the OAuth2Token
   no client secret: the SDK can never refresh. On a 401 the client asks the `AccessTokenSource`
-  for `refreshed(stale)` once and retries; a second 401 is AuthExpired.
+  for `refreshed(stale)` and retries, at most REFRESHES_PER_CALL times; a 401 after those is AuthExpired.
 - Responses are read raw (`_preload_content=False`) and parsed with `parse_float=Decimal`, so the
   mapping sees Xero's JSON exactly and a single odd record cannot abort a page inside the SDK's
   model layer. (The SDK's models also parse money as Decimal, but they raise bare ValueErrors on
@@ -41,6 +41,7 @@ from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException, HTTPStatusException
 
 from connectors.base import (
+    REFRESHES_PER_CALL,
     AccessTokenSource,
     AuthExpired,
     ConnectorError,
@@ -195,7 +196,7 @@ class XeroClient:
         if idempotency_key is not None:
             kwargs["idempotency_key"] = idempotency_key
         token = self._tokens.access_token()
-        refreshed = False
+        refreshes = 0
         transient_failures = 0
         limit_waits = 0
         while True:
@@ -203,9 +204,9 @@ class XeroClient:
             body, status, error = self._attempt(method, args, kwargs)
             if error is None:
                 return body
-            if status == 401 and not refreshed:
+            if status == 401 and refreshes < REFRESHES_PER_CALL:
                 token = self._tokens.refreshed(token)
-                refreshed = True
+                refreshes += 1
                 continue
             if isinstance(error, RateLimited):
                 # Every worker holds off this tenant until Retry-After, not only this one.

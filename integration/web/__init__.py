@@ -11,7 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.web import (
-    activity, connect, credit_policy, dashboard, inputs, ratelimit, security, settings as settings_page, soon, webhooks,
+    activity, body_deadline, connect, credit_policy, dashboard, inputs, ratelimit, security, settings as settings_page, soon,
+    webhooks,
 )
 from integration.web.nav import NAV_CONFIG_KEY
 
@@ -52,9 +53,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     security.init_app(app, production=settings.production)
     inputs.init_app(app)
+    app.wsgi_app = body_deadline.BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"])
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
-    webhooks.init_app(app)
+    webhooks.init_app(app, settings)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

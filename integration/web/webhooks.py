@@ -1,7 +1,9 @@
 """`POST /webhooks/quickbooks` and `POST /webhooks/xero`: verified, de-duplicated change notifications into `SyncRequests`.
 
 Intuit wants a 200 within 3 seconds (Xero within 5) and both retry otherwise, so the handler only records which
-entities changed; the cycle drains `SyncRequests` and syncs them. A delivery is remembered as seen
+entities changed and asks for the connection's cycle; the targeted refresh (integration/targeted_refresh.py)
+drains `SyncRequests` in the background and skips the pending actions of invoices paid since they were
+planned. It runs in every web process that starts cycles (embedded clock or RQ). A delivery is remembered as seen
 only after it has been recorded, so a failure answered with 500 is retried by Intuit and not lost.
 The seen-set lives in this process (bounded); a duplicate that slips past it costs one extra
 incremental sync, nothing more.
@@ -9,6 +11,7 @@ incremental sync, nothing more.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -20,9 +23,12 @@ from sqlalchemy import select
 from connectors.quickbooks.webhooks import WebhookPayloadError, parse, signature_valid
 from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE, handle_xero_webhook
 from integration.app_context import Runtime
+from integration.config import Settings
 from integration.db import transaction
 from integration.models import Connection, ConnectionStatus
+from integration.providers import connector_factory
 from integration.sync import CREDIT_ENTITIES, ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
+from integration.targeted_refresh import TargetedRefresher
 from integration.web.soon import run_cycle_soon
 
 blueprint = Blueprint("webhooks", __name__)
@@ -51,14 +57,22 @@ class RecentKeys:
 
 
 class WebhookState:
-    def __init__(self, sync_requests: SyncRequests) -> None:
+    def __init__(self, sync_requests: SyncRequests, refresher: TargetedRefresher | None = None) -> None:
         self.sync_requests = sync_requests
+        self.refresher = refresher
         self.seen = RecentKeys()
 
 
-def init_app(app: Flask, sync_requests: SyncRequests | None = None) -> None:
-    """Register the webhook routes; the SyncRequests queue is app.extensions['arpilot_webhooks'].sync_requests."""
-    app.extensions[EXTENSION] = WebhookState(sync_requests or InProcessSyncRequests())
+def init_app(app: Flask, settings: Settings, sync_requests: SyncRequests | None = None) -> None:
+    """Register the webhook routes; the SyncRequests queue is app.extensions['arpilot_webhooks'].sync_requests.
+    A process that starts cycles (embedded clock, or RQ) also refreshes paid invoices at once."""
+    requests = sync_requests or InProcessSyncRequests()
+    refresher = None
+    if settings.embedded_clock or settings.redis_url:
+        runtime: Runtime = app.extensions["arpilot"]
+        refresher = TargetedRefresher(requests, runtime.sessions, connector_factory(settings, runtime.sessions))
+        atexit.register(refresher.shutdown)
+    app.extensions[EXTENSION] = WebhookState(requests, refresher)
     app.register_blueprint(blueprint)
 
 
@@ -123,12 +137,13 @@ def _accept(provider: str, changes: list[Change]) -> tuple[dict[str, object], in
     state: WebhookState = current_app.extensions[EXTENSION]
     fresh_keys = state.seen.unseen(c.dedupe_key for c in changes)
     fresh = [c for c in changes if c.dedupe_key in fresh_keys]
-    queued = _queue(runtime, state.sync_requests, provider, fresh)
+    queued = _queue(runtime, state.sync_requests, state.refresher, provider, fresh)
     state.seen.remember(fresh_keys)
     return {"received": len(changes), "duplicates": len(changes) - len(fresh), "queued": queued}, 200
 
 
-def _queue(runtime: Runtime, sync_requests: SyncRequests, provider: str, changes: list[Change]) -> int:
+def _queue(runtime: Runtime, sync_requests: SyncRequests, refresher: TargetedRefresher | None, provider: str,
+           changes: list[Change]) -> int:
     by_company: dict[str, list[ChangedEntity]] = defaultdict(list)
     for c in changes:
         if c.entity in ENTITIES or c.entity in CREDIT_ENTITIES:  # estimates, items… are not mirrored
@@ -149,5 +164,7 @@ def _queue(runtime: Runtime, sync_requests: SyncRequests, provider: str, changes
         if external_id in connections:  # a company we no longer hold (disconnected) is ignored
             sync_requests.add(connections[external_id], entities)
             queued += len(entities)
+            if refresher is not None:
+                refresher.poke(connections[external_id])  # paid invoices' pending actions, in seconds
             run_cycle_soon(connections[external_id])  # the change reaches the mirror now, not next interval
     return queued

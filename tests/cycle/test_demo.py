@@ -48,15 +48,19 @@ def test_demo_once_connects_runs_a_live_cycle_and_reports(tmp_path: Path, scenar
     assert len(outbox) == sum(1 for a in report["actions"] if a["kind"] == "send_reminder" and a["status"] == "done")
 
 
-def test_demo_once_with_keep_plans_and_performs_nothing_new(tmp_path: Path, scenario_file: Path) -> None:
-    first = _demo(tmp_path, "--scenario", str(scenario_file))
-    second = _demo(tmp_path, "--scenario", str(scenario_file), "--keep")
+@pytest.mark.parametrize("provider", ["quickbooks", "xero"])
+def test_demo_once_with_keep_plans_and_performs_nothing_new(tmp_path: Path, scenario_file: Path, provider: str) -> None:
+    """Issue 15.9: the second run finds the same owner and company (Xero's sandbox once made a new
+    user at every start, and the second run failed with 409 "connected elsewhere")."""
+    first = _demo(tmp_path, "--scenario", str(scenario_file), "--provider", provider)
+    second = _demo(tmp_path, "--scenario", str(scenario_file), "--keep", "--provider", provider)
+    assert first["status"] == second["status"] == "done"
     assert second["nothing_new"] is True and second["planned_this_run"] == 0
     assert second["emails_sent"] == 0 and second["notes_written"] == 0
     assert len(second["actions"]) == len(first["actions"])
-    text = CliRunner().invoke(main, ["demo", "--once", "--keep", "--scenario", str(scenario_file)],
+    text = CliRunner().invoke(main, ["demo", "--once", "--keep", "--scenario", str(scenario_file), "--provider", provider],
                               env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
-    assert "nothing new to do" in text.output
+    assert text.exit_code == 0 and "nothing new to do" in text.output
 
 
 def test_demo_without_keep_starts_fresh(tmp_path: Path, scenario_file: Path) -> None:

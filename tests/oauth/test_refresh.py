@@ -55,6 +55,20 @@ def test_refreshed_after_401_refreshes_once_then_reuses(sessions, cipher, intuit
     assert source.refreshed(tokens.access_token) == first and intuit.refresh_calls == 1
 
 
+def test_a_401_on_the_fresh_token_refreshes_again_and_the_connection_stays_active(sessions, cipher, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15.8: the connector's second round after a 401 on a just-refreshed token rotates again."""
+    tokens = make_tokens(intuit.seed_refresh_token(), expires_in=dt.timedelta(minutes=50))
+    connection_id = add_connection(sessions, cipher, tokens)
+    source = _source(sessions, cipher, connection_id)
+    first = source.refreshed(tokens.access_token)
+    second = source.refreshed(first)
+    assert len({tokens.access_token, first, second}) == 3 and intuit.refresh_calls == 2
+    stored = stored_tokens(sessions, cipher, connection_id)
+    assert stored.access_token == second and stored.refresh_token in intuit.current_refresh
+    with sessions() as session:
+        assert session.get(Connection, connection_id).status is ConnectionStatus.ACTIVE
+
+
 def test_invalid_grant_marks_needs_reconnect_and_raises(sessions, cipher, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     dead = "AB11" + "x" * 40  # never issued, so Intuit answers invalid_grant (echoing it)
     connection_id = add_connection(sessions, cipher, make_tokens(dead, expires_in=dt.timedelta(minutes=1)))

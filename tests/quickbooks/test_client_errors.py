@@ -41,12 +41,24 @@ def test_401_refreshes_once_and_retries_with_the_new_token() -> None:
 
 
 @responses.activate
-def test_401_after_a_refresh_is_auth_expired() -> None:
+def test_a_second_401_after_a_working_refresh_is_retried_once_more() -> None:
+    """Issue 15.8: two 401s in a row, with a refresh that worked between them, are not a dead grant."""
+    tokens = MemoryTokens()
+    responses.get(INVOICE_URL, status=401, body="")
+    responses.get(INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401"))
+    responses.get(INVOICE_URL, json=_invoice())
+    assert make_connector(tokens).get_invoice("130").provider_id == "130"
+    assert tokens.refreshes == ["token-1", "token-2"]
+    assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
+
+
+@responses.activate
+def test_401_after_two_working_refreshes_is_auth_expired() -> None:
     tokens = MemoryTokens()
     responses.get(INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401"))
     with pytest.raises(AuthExpired):
         make_connector(tokens).get_invoice("130")
-    assert len(tokens.refreshes) == 1 and len(responses.calls) == 2
+    assert len(tokens.refreshes) == 2 and len(responses.calls) == 3
 
 
 @responses.activate

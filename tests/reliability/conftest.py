@@ -24,7 +24,7 @@ from tests.reliability.books import PROVIDERS, Books, exactly_once_findings
 from tests.sandbox.conftest import small_scenario
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability.json"
-FIGURES = ("faults_injected", "crashes_survived", "duplicates_found")
+FIGURES = ("faults_injected", "crashes_survived", "duplicates_found", "slow_clients_held", "stale_runs_reaped")
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Figures:
     faults_injected: int = 0
     crashes_survived: int = 0
     duplicates_found: int = 0
+    slow_clients_held: int = 0  # slow requests cut off while the web process kept answering
+    stale_runs_reaped: int = 0  # crashed or abandoned cycle runs found and closed
     kinds: dict[str, int] = field(default_factory=dict)
 
     def fault(self, kind: str, count: int = 1) -> None:
@@ -52,7 +54,7 @@ class Reliability:
         """Merge this session's figures into `path` (tests run in another session keep theirs)."""
         stored = json.loads(path.read_text())["tests"] if path.exists() else {}
         stored.update({test_id: {**{k: getattr(f, k) for k in FIGURES}, "kinds": f.kinds} for test_id, f in self.by_test.items()})
-        totals = {k: sum(entry[k] for entry in stored.values()) for k in FIGURES}
+        totals = {k: sum(entry.get(k, 0) for entry in stored.values()) for k in FIGURES}
         kinds: dict[str, int] = {}
         for entry in stored.values():
             for kind, count in entry["kinds"].items():

@@ -19,6 +19,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import integration.cycle as cycle_module
 from connectors.base import AuthExpired
 from integration.db import transaction
 from integration.models import (
@@ -338,3 +339,20 @@ def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_bo
         entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
         pause = session.scalars(select(InvoicePause)).one()
     assert entry.details["note"] == "not written: observe mode" and pause.promise_to_pay == dt.date(2026, 12, 1)
+
+
+def test_a_failing_connection_shows_since_when_and_why(world: World, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15.3: after failed cycles the owner reads "sync failing since <time>: <reason>"."""
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("CustomerRef")
+
+    monkeypatch.setattr(cycle_module, "sync_connection", broken)
+    assert world.cycle().status == "failed"
+    world.clock.advance(dt.timedelta(minutes=3))
+    assert world.cycle().status == "failed"
+    html = sign_in(app, world.organization_id).get("/").get_data(as_text=True)
+    banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', html, re.S)
+    assert banner is not None, html
+    text = re.sub(r"<[^>]+>", "", banner.group(1))
+    assert "sync failing since 2026-11-23 10:00" in text and "KeyError" in text and "CustomerRef" in text
+    assert "2 cycles in a row failed" in text

@@ -225,12 +225,22 @@ def test_401_refreshes_once_then_succeeds(server: CannedXero, connector: XeroCon
     assert [e.request_headers["Authorization"] for e in server.requests()][:2] == ["Bearer tok-1", "Bearer tok-2"]
 
 
-def test_401_after_a_refresh_is_auth_expired(server: CannedXero, connector: XeroConnector, tokens: FakeTokens) -> None:
+def test_a_second_401_after_a_working_refresh_is_retried_once_more(
+    server: CannedXero, connector: XeroConnector, tokens: FakeTokens,
+) -> None:
+    """Issue 15.8: two 401s in a row, with a refresh that worked between them, are not a dead grant."""
     server.fail_next(problem(401, "Unauthorized", "AuthenticationUnsuccessful"),
                      problem(401, "Unauthorized", "AuthenticationUnsuccessful"))
+    assert connector.get_invoice(INVOICE_1).provider_id == INVOICE_1
+    assert tokens.refreshes == ["tok-1", "tok-2"]
+    assert [e.request_headers["Authorization"] for e in server.requests()][:3] == ["Bearer tok-1", "Bearer tok-2", "Bearer tok-3"]
+
+
+def test_401_after_two_working_refreshes_is_auth_expired(server: CannedXero, connector: XeroConnector, tokens: FakeTokens) -> None:
+    server.fail_next(*[problem(401, "Unauthorized", "AuthenticationUnsuccessful")] * 3)
     with pytest.raises(AuthExpired, match="401"):
         connector.get_invoice(INVOICE_1)
-    assert tokens.refreshes == ["tok-1"] and len(server.recorded) == 2
+    assert tokens.refreshes == ["tok-1", "tok-2"] and len(server.recorded) == 3
 
 
 def test_403_means_the_organisation_was_disconnected_inside_xero(server: CannedXero, connector: XeroConnector) -> None:

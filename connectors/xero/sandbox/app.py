@@ -79,7 +79,9 @@ class XeroSandbox:
     authority: TokenAuthority = field(init=False)
     organisations: dict[str, Organisation] = field(default_factory=dict)  # tenant id -> organisation
     connections: dict[str, Connection] = field(default_factory=dict)
-    user: SandboxUser = field(default_factory=lambda: SandboxUser(str(uuid.uuid4()), "owner@sandbox.example",
+    # The same person every time the sandbox starts, as a Xero login is: a second `demo --keep` run
+    # (a new sandbox process) reconnects the organisation its first run connected, not a stranger.
+    user: SandboxUser = field(default_factory=lambda: SandboxUser(stable_id("user", "owner"), "owner@sandbox.example",
                                                                   "Sandbox", "Owner"))
     public_base: str = "http://127.0.0.1"  # the origin clients reach us on; set by every request
     _event_sequence: int = 0
