@@ -29,7 +29,7 @@ def test_demo_company_has_the_promised_cast(demo) -> None:  # type: ignore[no-un
     habits = Counter(c.habit for c in demo.customers)
     assert 36 <= len(demo.customers) <= 44
     assert set(habits) == {"reliable", "month_end_slipper", "slow_but_steady", "habitually_late", "unresponsive", "new",
-                           "in_credit"}
+                           "in_credit"}  # issue #13: a customer in credit
     assert sum(1 for c in demo.customers if c.email is None) == 1
     assert {c.currency for c in demo.customers} == {"USD", "EUR"}
     assert sum(1 for i in demo.invoices if i.disputed) == 1

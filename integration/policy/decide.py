@@ -351,7 +351,7 @@ class _Run:
                     RESEND_INVOICE, customer_id, (invoice_id,), stage.name, recipients[:1],
                     sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage.name]),
                     key_digest(RESEND_INVOICE, customer_id, invoice_id, stage.name, self.iso(step.anchor)), not_before,
-                    _NO_PAYLOAD,
+                    MappingProxyType({"credit": mention}) if mention else _NO_PAYLOAD,
                 ))
         escalating = [s for s in emails if stages[s.index].escalate]
         if escalating:

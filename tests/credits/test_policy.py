@@ -121,3 +121,12 @@ def test_a_zero_total_credit_application_is_no_payment_date() -> None:
                                     payments=(*payments, applied)), RULES, NOW)["c1"]
     assert profile.last_payment == last
     assert profile.paid_invoices == 4  # inv-9, settled by credit, is not a payment in the habits
+
+
+def test_a_resent_invoice_carries_the_credit_for_its_send_time_recheck() -> None:
+    actions = decide(snap(invoice("inv-0007", 35, total="100.00"), credits=(credit_note("20.00"),)), RULES, NOW)
+    resend = next(a for a in actions if a.kind is ActionKind.RESEND_INVOICE)
+    assert resend.payload["credit"] == {"USD": {"available": "20.00", "left": "20.00"}}
+    plain = next(a for a in decide(snap(invoice("inv-0007", 35, total="100.00")), RULES, NOW)
+                 if a.kind is ActionKind.RESEND_INVOICE)
+    assert dict(plain.payload) == {}
