@@ -29,11 +29,13 @@ from integration.models import ActivityEntry, Connection, ConnectionStatus, Cycl
 from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
+from integration.reply_address import confirmed_reply_address
 from integration.providers import ConnectorFactory, connector_factory
 from integration.reminder_email import ReminderComposer
 from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection
+from integration.wording_store import load_wordings
 from oauth.redact import redact
 from reminders.delivery import EmailSender, make_sender
 
@@ -50,6 +52,8 @@ class CycleDeps:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     sleep: Callable[[float], None] = time.sleep
     from_address: str = DEFAULT_FROM_ADDRESS
+    inbound_address: str | None = None  # None: replies go straight to the reply address, unseen by arpilot
+    token_secret: str = ""
 
 
 @dataclass
@@ -115,6 +119,8 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         with deps.sessions() as session:
             rules = load_rules(session, organization_id)
             snapshot = load_snapshot(session, connection_id, now)
+            wordings = load_wordings(session, organization_id)
+            owner_reply = confirmed_reply_address(session, organization_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         summary.aging = {
@@ -132,7 +138,10 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
             effects = Effects(
                 connector=connector,
                 sender=deps.sender,
-                compose_reminder=ReminderComposer(snapshot.company, rules, today, deps.from_address, snapshot.on_hold),
+                compose_reminder=ReminderComposer(
+                    snapshot.company, rules, today, deps.from_address, snapshot.on_hold, wordings, owner_reply,
+                    deps.inbound_address, deps.token_secret,
+                ),
                 note_date=lambda: today,
                 sleep=deps.sleep,
             )
@@ -192,6 +201,8 @@ def default_deps(runtime: Runtime) -> CycleDeps:
         sessions=runtime.sessions,
         connectors=connector_factory(runtime.settings, runtime.sessions),
         sender=make_sender(runtime.settings),
+        inbound_address=runtime.settings.inbound_address,
+        token_secret=runtime.settings.secret_key,
     )
 
 

@@ -398,6 +398,7 @@ class InboundReply(Base):
     customer_provider_id: Mapped[str | None] = mapped_column(String(64))
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(16))  # sendgrid or inbox
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)  # a redelivery is recognised by it
     status: Mapped[str] = mapped_column(String(16))  # reply, automatic, unmatched, unreadable
     matched_by: Mapped[str | None] = mapped_column(String(16))  # token or sender
     problem: Mapped[str | None] = mapped_column(Text)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from connectors.base import Customer, Invoice
+from integration.inbound.tokens import reply_address
 from integration.models import Action
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from reminders.content import ReminderContext, ReminderInvoice, render_reminder
 from reminders.delivery import Address, EmailMessage
+from reminders.wording import Wording
 
 # A final notice states when the account goes to collections; this is how far ahead that is.
 REFERRAL_NOTICE = dt.timedelta(days=14)
@@ -24,6 +26,10 @@ class ReminderComposer:
     today: dt.date  # company-local
     from_address: str
     on_hold: frozenset[str] = frozenset()
+    wordings: Mapping[str, Wording] = field(default_factory=dict)  # the owner's words by template
+    owner_reply_address: str | None = None  # confirmed in Settings: named in the email's text
+    inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
+    token_secret: str = ""
 
     def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice]) -> EmailMessage:
         stage = row.payload["stage"]
@@ -34,7 +40,7 @@ class ReminderComposer:
             locale=self.company.locale,
             sender_name=sender.from_name or self.company.name,
             signature=sender.signature,
-            reply_to=sender.reply_to or self.from_address,
+            reply_to=self.owner_reply_address or sender.reply_to or self.from_address,
             customer_name=customer.name,
             stage=template,
             invoices=tuple(
@@ -47,7 +53,7 @@ class ReminderComposer:
             credit_hold=customer.provider_id in self.on_hold,
             referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
         )
-        email = render_reminder(context)
+        email = render_reminder(context, self.wordings.get(template))
         recipients = _distinct(row.payload["recipients"])
         return EmailMessage(
             key=row.idempotency_key,
@@ -55,7 +61,10 @@ class ReminderComposer:
             to=(Address(recipients[0], " ".join(customer.name.split()) or None),),
             cc=tuple(Address(r) for r in recipients[1:]),
             sender=Address(self.from_address, context.sender_name),
-            reply_to=Address(context.reply_to),
+            reply_to=Address(
+                reply_address(self.inbound_address, row.id, self.token_secret) if self.inbound_address else context.reply_to,
+                context.sender_name,
+            ),
             subject=email.subject,
             text=email.text,
             html=email.html,

@@ -227,10 +227,12 @@ class Pauses:
     payment_plan: bool = True
     promise_grace_days: int = 2  # a promise is broken this many days after its date
     broken_promise_stages_up: int = 1
+    reply_pause_days: int = 7  # a customer's reply pauses their reminders this long (0: not at all)
 
     def __post_init__(self) -> None:
         _check_range("promise_grace_days", self.promise_grace_days, 0, 30)
         _check_range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
+        _check_range("reply_pause_days", self.reply_pause_days, 0, 90)
 
 
 @dataclass(frozen=True)

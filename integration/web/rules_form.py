@@ -168,6 +168,8 @@ SECTIONS: tuple[Section, ...] = (
                 Field("pauses.payment_plan", "A payment plan pauses reminders", "check"),
                 Field("pauses.promise_grace_days", "Days of slack after a promised date", "number", low=0, high=30),
                 Field("pauses.broken_promise_stages_up", "Stages to move up after a broken promise", "number", low=0, high=3),
+                Field("pauses.reply_pause_days", "Days a customer's reply pauses their reminders", "number",
+                      "0: a reply pauses nothing. Automatic replies (out of office) never pause.", low=0, high=90),
             )),)),
     Section("limits", "Quiet hours and limits",
             "When anything may be sent, and how often one customer hears from you.",

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("customer_provider_id", sa.String(length=64), nullable=True),
         sa.Column("action_id", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("message_id", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("matched_by", sa.String(length=16), nullable=True),
         sa.Column("problem", sa.Text(), nullable=True),
@@ -64,11 +65,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_replies")),
     )
     op.create_index("ix_inbound_replies_org_received", "inbound_replies", ["organization_id", "received_at"])
+    op.create_index("ix_inbound_replies_message_id", "inbound_replies", ["message_id"])
     op.create_index("ix_inbound_replies_connection_customer", "inbound_replies", ["connection_id", "customer_provider_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_inbound_replies_connection_customer", table_name="inbound_replies")
+    op.drop_index("ix_inbound_replies_message_id", table_name="inbound_replies")
     op.drop_index("ix_inbound_replies_org_received", table_name="inbound_replies")
     op.drop_table("inbound_replies")
     op.drop_table("message_templates")
