@@ -29,9 +29,9 @@ from integration.models import ActivityEntry, Connection, ConnectionStatus, Cycl
 from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
-from integration.reply_address import confirmed_reply_address
 from integration.providers import ConnectorFactory, connector_factory
 from integration.reminder_email import ReminderComposer
+from integration.reply_address import confirmed_reply_address
 from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.app_context import Runtime
+from integration.cycle import DEFAULT_FROM_ADDRESS
 from integration.db import transaction
 from integration.inbound.classify import automatic_reason, says_paid
 from integration.inbound.mail import InboundMail
@@ -24,7 +26,7 @@ from integration.models import Action, ActivityEntry, Connection, InboundReply, 
 from integration.reply_address import confirmed_reply_address
 from integration.rules_store import load_rules
 from oauth.redact import redact
-from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage
+from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage, make_sender
 
 log = logging.getLogger(__name__)
 
@@ -156,3 +158,10 @@ def _forward(deps: InboundDeps, reply_id: int, mail: InboundMail, owner: str | N
         row = session.get(InboundReply, reply_id)
         assert row is not None
         row.forwarded_ref, row.forward_error = ref, error
+
+
+def inbound_deps(runtime: Runtime) -> InboundDeps:
+    """What the webhook and the inbox reader take mail in with, from the process's settings."""
+    settings = runtime.settings
+    return InboundDeps(sessions=runtime.sessions, sender=make_sender(settings), inbound_address=settings.inbound_address,
+                       token_secret=settings.secret_key, from_address=DEFAULT_FROM_ADDRESS)

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
+from integration.web import activity, connect, credit_policy, dashboard, inbound, ratelimit, replies, security, settings as settings_page, soon, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
     webhooks.init_app(app)
+    inbound.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     settings_page.init_app(app)
     activity.init_app(app)
     credit_policy.init_app(app)
+    replies.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
