@@ -65,11 +65,11 @@ def receive(deps: InboundDeps, mail: InboundMail, source: str) -> InboundResult:
                                                                 InboundReply.message_id == mail.message_id))
             if seen is not None:
                 return InboundResult("duplicate", seen, "this message was received before")
+        match, why_not = (None, "no sender address") if not mail.sender else _match(session, deps, mail)
         row = InboundReply(source=source, message_id=mail.message_id, sender=mail.sender[:320], subject=mail.subject,
-                           text=mail.text, raw=mail.raw, received_at=now)
+                           text=mail.text, raw=mail.raw, received_at=now, status="unmatched")
         session.add(row)
         problems = list(mail.problems)
-        match, why_not = (None, "no sender address") if not mail.sender else _match(session, deps, mail)
         if match is None:
             row.status, row.problem = ("unreadable" if not mail.sender else "unmatched"), "; ".join([why_not, *problems])
             session.flush()

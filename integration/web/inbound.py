@@ -11,6 +11,7 @@ email is never refused in a way that would bring it back forever.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 
 from flask import Blueprint, Flask, jsonify, request
@@ -18,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from integration.inbound.ingest import inbound_deps, receive, record_unreadable
 from integration.inbound.mail import UnreadableForm, parse_sendgrid_form
-from integration.web.connect import runtime
+from integration.web import connect
 from integration.web.security import BODY_LIMITS
 
 bp = Blueprint("inbound", __name__)
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
 
 @bp.post("/inbound/sendgrid")
 def sendgrid() -> ResponseReturnValue:
-    secret = runtime().settings.inbound_secret
+    secret = connect.runtime().settings.inbound_secret
     if secret is None:
         return jsonify({"error": "inbound mail is not configured: set ARPILOT_INBOUND_SECRET"}), 503
     given = request.authorization.password if request.authorization else None
@@ -41,7 +42,7 @@ def sendgrid() -> ResponseReturnValue:
         response.headers["WWW-Authenticate"] = 'Basic realm="arpilot inbound mail"'
         return response, 401
     body = request.get_data(cache=False)
-    deps = inbound_deps(runtime())
+    deps = dataclasses.replace(inbound_deps(connect.runtime()), clock=connect.now)
     try:
         mail = parse_sendgrid_form(body, request.content_type or "")
     except UnreadableForm as exc:
