@@ -93,6 +93,9 @@ def parse_sendgrid_form(body: bytes, content_type: str) -> InboundMail:
 
 def _mail(headers: Mapping[str, str], text: str, recipients: tuple[str, ...], raw: bytes,
           problems: list[str]) -> InboundMail:
+    # PostgreSQL text cannot hold NUL; the bytes as sent stay in `raw`.
+    headers = {name: value.replace("\x00", "\ufffd") for name, value in headers.items()}
+    text = text.replace("\x00", "\ufffd")
     if len(text) > MAX_TEXT_CHARS:
         problems.append(f"the text was {len(text)} characters: the first {MAX_TEXT_CHARS} are shown, all are kept")
         text = text[:MAX_TEXT_CHARS]
