@@ -6,7 +6,8 @@ preview a stage without saving), `GET /preview/<stage>` (the email's HTML as a d
 for the preview frame) and `/preview/<stage>.json` (subject and text, for settings.js), `GET /live`
 (what live mode would do today) and `POST /live` (switch), `POST /observe`, and
 `POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
-Customer overrides and invoice controls are in `integration.web.owner_word`, on the same blueprint.
+Customer overrides and invoice controls are in `integration.web.owner_word`, the reply address and
+each stage's wording in `integration.web.wording`, on the same blueprint.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from integration.models import ActivityEntry, Connection, ConnectionStatus, Orga
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
+from integration.reply_address import (
+    BadReplyAddress,
+    confirm_reply_address,
+    confirmed_reply_address,
+    suggested_reply_address,
+)
 from integration.rules_store import load_rules, save_rules
 from integration.scoping import scoped
 from integration.snapshots import load_snapshot
@@ -67,6 +74,7 @@ TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are count
 
 def init_app(app: Flask) -> None:
     from integration.web import owner_word  # noqa: F401 - adds the customer and invoice routes to `bp`
+    from integration.web import wording  # noqa: F401 - adds the reply address and email wording routes to `bp`
 
     app.register_blueprint(bp)
     add_nav_item(app, "settings.rules", "Settings")
@@ -253,18 +261,37 @@ def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -
 @bp.get("/live")
 @owner_required
 def live() -> ResponseReturnValue:
+    return _live_page()
+
+
+def _live_page(reply_error: str | None = None, typed_reply: str | None = None) -> ResponseReturnValue:
     at = now()
     with runtime().sessions() as db:
         saved = load_rules(db, g.organization_id)
         connections = _connections(db)
         today = [_today(db, c, saved, at) for c in connections if c.status is ConnectionStatus.ACTIVE]
+        confirmed = confirmed_reply_address(db, g.organization_id)
+        suggested = suggested_reply_address(db, g.organization_id)
     return render_template("settings/live.html", mode=saved.mode, today=today, prompts=_built_in_prompts(connections),
-                           provider_names=_provider_names(connections))
+                           provider_names=_provider_names(connections), reply_confirmed=confirmed,
+                           reply_address=typed_reply if typed_reply is not None else (confirmed or suggested),
+                           reply_error=reply_error), 400 if reply_error else 200
 
 
 @bp.post("/live")
 @owner_required
 def switch_to_live() -> ResponseReturnValue:
+    # Customers' replies must reach someone before anything is sent: the owner confirms the address here.
+    typed = request.form.get("reply_address")
+    try:
+        with transaction(runtime().sessions) as db:
+            if typed is not None:
+                confirm_reply_address(db, g.organization_id, typed, now())
+            elif confirmed_reply_address(db, g.organization_id) is None:
+                raise BadReplyAddress("confirm the address customers' replies are forwarded to")
+    except BadReplyAddress as exc:
+        flash("Live mode is not on yet: please correct the field marked below.", "error")
+        return _live_page(str(exc), typed)
     _set_mode("live")
     flash("Live mode is on: from the next cycle arpilot sends reminders and writes notes as shown.")
     return redirect(url_for("settings.rules"))
