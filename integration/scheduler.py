@@ -59,6 +59,8 @@ DIGEST_TARGET = "integration.digest:send_weekly_digests"
 # run caught up after downtime (within the day's grace) never sends a second copy.
 DIGEST_TRIGGER = {"day_of_week": "mon", "hour": 13, "minute": 0}
 DIGEST_GRACE_SECONDS = 24 * 3600
+INBOX_JOB_ID = "read-inbox"
+INBOX_TARGET = "integration.inbound.inbox:read_inbox_job"
 LEADERSHIP_JOB_ID = "check-clock-lock"
 CATCH_UP_JOB_ID = "fire-this-slot"
 MAX_STANDBY_POLL_SECONDS = 5.0
@@ -163,7 +165,8 @@ class Clock:
 
     `dispatch` is what a cycle job calls with the connection id: an import path such as
     "integration.cycle:run_cycle" (run in the scheduler's thread pool) or a callable such as
-    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target.
+    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target; `inbox`, the job
+    that reads the embedded inbox folder of customers' replies (every refresh interval).
     """
 
     def __init__(
@@ -174,12 +177,14 @@ class Clock:
         list_connections: Callable[[], Iterable[int]],
         list_unrun: Callable[[], Iterable[int]] = tuple,
         digest: str | Callable[[], object] | None = None,
+        inbox: str | Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
         self.dispatch = dispatch
         self.list_connections = list_connections
         self.digest = digest
+        self.inbox = inbox
         self.list_unrun = list_unrun
         self.lost_leadership: LeadershipLost | None = None
 
@@ -239,6 +244,16 @@ class Clock:
         )
         if self.digest is not None:
             self.schedule_digest(self.digest)
+        if self.inbox is not None:
+            self.scheduler.add_job(
+                self.inbox,
+                IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
+                id=INBOX_JOB_ID,
+                name="read customers' replies from the inbox folder",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+            )
         self.scheduler.start()
 
     def schedule_digest(self, target: str | Callable[[], object]) -> None:
@@ -303,7 +318,7 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     plan = ClockPlan.from_settings(settings)
     return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
                  lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
-                 digest=DIGEST_TARGET)
+                 digest=DIGEST_TARGET, inbox=INBOX_TARGET)
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:
