@@ -232,29 +232,24 @@ class Clock:
     def start(self) -> None:
         """Schedule the connections there are now, keep refreshing, and start (BlockingScheduler blocks)."""
         self.refresh()
+        self._every_refresh(self.refresh, REFRESH_JOB_ID, "pick up new and removed connections")
+        if self.digest is not None:
+            self.schedule_digest(self.digest)
+        if self.inbox is not None:
+            self._every_refresh(self.inbox, INBOX_JOB_ID, "read customers' replies from the inbox folder")
+        self.scheduler.start()
+
+    def _every_refresh(self, target: str | Callable[[], object], job_id: str, name: str) -> None:
         self.scheduler.add_job(
-            self.refresh,
+            target,
             IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
-            id=REFRESH_JOB_ID,
-            name="pick up new and removed connections",
+            id=job_id,
+            name=name,
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=self.plan.refresh_seconds,
             max_instances=1,
         )
-        if self.digest is not None:
-            self.schedule_digest(self.digest)
-        if self.inbox is not None:
-            self.scheduler.add_job(
-                self.inbox,
-                IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
-                id=INBOX_JOB_ID,
-                name="read customers' replies from the inbox folder",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-            )
-        self.scheduler.start()
 
     def schedule_digest(self, target: str | Callable[[], object]) -> None:
         self.scheduler.add_job(

@@ -63,7 +63,9 @@ def _sandbox(autoescape: bool) -> SandboxedEnvironment:
 
 def stock_wording(stage: str) -> Wording:
     """The stock words of `stage`, read from its plain-text template so the two never drift."""
-    source, _, _ = environment().loader.get_source(environment(), f"{stage}.txt")  # type: ignore[union-attr]
+    loader = environment().loader
+    assert loader is not None  # environment() always has the package loader
+    source, _, _ = loader.get_source(environment(), f"{stage}.txt")
 
     def block(part: str) -> str:
         found = re.search(_BLOCK.replace("PART", part), source, re.DOTALL)

@@ -183,12 +183,14 @@ class _Text(HTMLParser):
         self.skip = 0
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
-        self.skip += tag in ("script", "style")
-        if tag in ("br", "p", "div", "tr", "li"):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in ("br", "p", "div", "tr", "li"):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        self.skip -= tag in ("script", "style") and self.skip > 0
+        if tag in ("script", "style") and self.skip:
+            self.skip -= 1
 
     def handle_data(self, data: str) -> None:
         if not self.skip:

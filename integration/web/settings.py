@@ -187,7 +187,12 @@ def preview_document(stage: str) -> ResponseReturnValue:
     shown = _stage_preview(request.args, stage)
     if shown.email is None:
         return render_template("settings/preview_error.html", shown=shown), 400
-    response = make_response(shown.email.html)
+    return email_document(shown.email.html)
+
+
+def email_document(html: str) -> ResponseReturnValue:
+    """An email's HTML as a page of its own for a preview frame: styled inline, nothing runs."""
+    response = make_response(html)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from integration.cycle import DEFAULT_FROM_ADDRESS
@@ -30,7 +30,7 @@ from integration.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.connect import now, runtime
 from integration.web.rules_form import STAGE_TITLES
-from integration.web.settings import PREVIEW_CSP, bp
+from integration.web.settings import bp, email_document
 from integration.wording_store import load_wordings, reset_wording, save_wording
 from reminders.content import REMINDER_STAGES, RenderedEmail, render_reminder, stage_variables
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
@@ -172,10 +172,7 @@ def preview_wording_document(stage: str) -> ResponseReturnValue:
     email, _ = _render(stage, wording)
     if email is None:
         abort(400)
-    response = make_response(email.html)
-    response.headers["Content-Security-Policy"] = PREVIEW_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return email_document(email.html)
 
 
 @bp.post("/emails/<stage>/reset")

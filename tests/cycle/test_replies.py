@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.cycle import cycle_once
 from integration.db import transaction
 from integration.inbound.inbox import read_inbox
 from integration.inbound.ingest import InboundDeps
@@ -48,13 +49,17 @@ def any_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], t
     yield from make(small_scenario(NOW.date()), sessions, tmp_path)
 
 
+def _reminded(world: Any, database_url: str) -> tuple[email.message.EmailMessage, MirroredCustomer, Flask]:
+    """A live cycle with reply tokens on; the reminder Acme received, Acme, and the owner's web app."""
+    _live_cycle_with_reply_tokens(world)
+    return _reminder_to(world, "ap@acme.example"), _customer(world, "ap@acme.example"), _web_app(world, database_url)
+
+
 def _live_cycle_with_reply_tokens(world: Any) -> None:
     with transaction(world.sessions) as session:
         confirm_reply_address(session, world.organization_id, OWNER, NOW)
     world.set_rules({"mode": "live", "pauses": {"reply_pause_days": 30}})
     deps = dataclasses.replace(world.deps(), inbound_address=INBOUND, token_secret=world.settings.secret_key)
-    from integration.cycle import cycle_once
-
     assert cycle_once(deps, world.connection_id).status == "done"
 
 
@@ -122,14 +127,11 @@ def test_a_reply_pauses_the_customer_and_reaches_the_owner_dashboard_and_record(
     any_world: Any, channel: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = any_world
-    _live_cycle_with_reply_tokens(world)
-    reminder = _reminder_to(world, "ap@acme.example")
+    reminder, customer, app = _reminded(world, database_url)
     assert str(reminder["Reply-To"]).split("<")[-1].startswith("replies+r")  # the token rides in the address
     assert OWNER in reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    customer = _customer(world, "ap@acme.example")
     assert _reminders_later(world, customer.provider_id)  # without a reply the ladder goes on
 
-    app = _web_app(world, database_url)
     hostile = "We paid on Friday <script>alert('x')</script>, see remittance."
     _deliver(channel, world, app, _reply(reminder, hostile), monkeypatch)
 
@@ -154,10 +156,7 @@ def test_an_out_of_office_reply_is_recorded_and_pauses_nothing(
     any_world: Any, channel: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = any_world
-    _live_cycle_with_reply_tokens(world)
-    reminder = _reminder_to(world, "ap@acme.example")
-    customer = _customer(world, "ap@acme.example")
-    app = _web_app(world, database_url)
+    reminder, customer, app = _reminded(world, database_url)
     raw = _reply(reminder, "I am out of the office until Monday.", extra="Auto-Submitted: auto-replied\r\n",
                  subject="Automatic reply: " + str(reminder["Subject"]))
     _deliver(channel, world, app, raw, monkeypatch)

@@ -3,7 +3,6 @@ preview, a test to the owner, reset to stock; each organization sees only its ow
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -12,11 +11,10 @@ from flask.testing import FlaskClient
 
 from integration.db import transaction
 from integration.reply_address import confirm_reply_address
-from integration.web import create_app
 from integration.wording_store import load_wordings
 from reminders.delivery import OutboxSender
 from reminders.wording import stock_wording
-from tests.web.conftest import T0, Seeded, seed_organization, signed_in
+from tests.web.conftest import T0, Seeded, signed_in
 
 EDITED = {"subject": "About {{ invoice_label }}, {{ customer_name }}",
           "opening": "Hi {{ customer_name }},\n\nA quick note from {{ company_name }}: {{ total_due }} is open.",
@@ -24,15 +22,13 @@ EDITED = {"subject": "About {{ invoice_label }}, {{ customer_name }}",
 
 
 @pytest.fixture
-def app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, database_url=database_url))
+def app(web_app: Flask) -> Flask:
+    return web_app
 
 
 @pytest.fixture
-def orgs(app: Flask) -> tuple[Seeded, Seeded]:
-    sessions = app.extensions["arpilot"].sessions
-    return seed_organization(sessions, "Harbor & Pine", "9130001", "Acme Tools"), \
-        seed_organization(sessions, "Other Org", "9130002", "Rival Customer")
+def orgs(two_orgs: tuple[Seeded, Seeded]) -> tuple[Seeded, Seeded]:
+    return two_orgs
 
 
 def _csrf(client: FlaskClient, path: str = "/settings/emails") -> str:
