@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import TemplateError
+
 from connectors.base import Money
 from integration.policy.rules import KNOWN_TEMPLATES
 from reminders import formatting
 from reminders.environment import render, render_block
-from reminders.errors import IncompleteContext, UnknownStage
+from reminders.errors import ContentError, IncompleteContext, UnknownStage
 from reminders.wording import Wording, render_html, render_text
 
 # Every template the rules may name for a stage has a .txt and a .html here (a test checks it).
@@ -90,6 +92,13 @@ def render_reminder(context: ReminderContext, wording: Wording | None = None) ->
 
 
 def _render_worded(stage: str, wording: Wording, variables: dict[str, Any]) -> RenderedEmail:
+    try:
+        return _fill_worded(stage, wording, variables)
+    except TemplateError as exc:  # checked at save, so only a wording saved before a rule changed gets here
+        raise ContentError(f"the owner's wording of {stage} cannot be filled in: {exc}") from None
+
+
+def _fill_worded(stage: str, wording: Wording, variables: dict[str, Any]) -> RenderedEmail:
     subject = " ".join(render_text(wording.subject, variables).split())
     layout = {**variables, "stage_template": f"{stage}.txt", "subject": subject}
     return RenderedEmail(

@@ -89,6 +89,8 @@ INVALID = [
     ("credit_hold.min_overdue_amount", "NaN", "credit_hold.min_overdue_amount"),
     ("pauses.promise_grace_days", -3, "pauses.promise_grace_days"),
     ("pauses.broken_promise_stages_up", 9, "pauses.broken_promise_stages_up"),
+    ("pauses.reply_pause_days", 91, "pauses.reply_pause_days"),
+    ("pauses.reply_pause_days", -1, "pauses.reply_pause_days"),
     ("schedule.send_from_hour", 25, "schedule.send_from_hour"),
     ("schedule.send_until_hour", 7, "schedule.send_until_hour"),
     ("schedule.business_days", [], "schedule.business_days"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reminders.content import REMINDER_STAGES, render_reminder, stage_variables
+from reminders.errors import ContentError
 from reminders.preview import sample_context
 from reminders.wording import Wording, WordingError, check_wording, stock_wording
 from tests.reminders.conftest import make_context
@@ -73,3 +74,8 @@ def test_blank_signature_names_the_company_once() -> None:
     email = render_reminder(context)
     assert email.text.split("Kind regards,")[1].count("Harbour Joinery") == 1
     assert email.html.split("Kind regards,")[1].count("Harbour Joinery") == 1
+
+
+def test_a_stored_wording_that_no_longer_fills_in_is_a_content_error_not_a_crash() -> None:
+    with pytest.raises(ContentError, match="wording of reminder_1"):
+        render_reminder(make_context("reminder_1"), Wording("By {{ referral_date.nope }}", "x", ""))
