@@ -157,8 +157,9 @@ def _send_test(stage: str, typed: Wording) -> ResponseReturnValue:
 @owner_required
 def preview_wording(stage: str) -> ResponseReturnValue:
     email, errors = _render(_stage_or_404(stage), _typed())
+    # A draft with errors is still a preview that worked: 200, with each part's error to show beside it.
     if email is None:
-        return jsonify({"stage": stage, "errors": errors}), 400
+        return jsonify({"stage": stage, "errors": errors})
     return jsonify({"stage": stage, "errors": {}, "subject": email.subject, "text": email.text})
 
 
