@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, tuple_
 from sqlalchemy.orm import Session
 
-from integration.models import InboundReply, MirroredCustomer
+from integration.models import Action, InboundReply, MirroredCustomer
 from integration.scoping import scoped
 
 RECENT = dt.timedelta(days=30)
@@ -19,6 +19,7 @@ RECENT = dt.timedelta(days=30)
 class ReplyLine:
     reply: InboundReply
     customer: MirroredCustomer | None
+    thread: str | None  # the stage of the reminder replied to, e.g. "reminder_1"
 
     @property
     def check_open(self) -> bool:
@@ -38,7 +39,10 @@ def recent_replies(session: Session, organization_id: int, now: dt.datetime, lim
         scoped(MirroredCustomer, organization_id).where(
             tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(keys))
     )} if keys else {}
-    return [ReplyLine(r, customers.get((r.connection_id, r.customer_provider_id))) for r in replies]
+    threads = {action.id: action.payload.get("stage") for action in session.scalars(
+        scoped(Action, organization_id).where(Action.id.in_({r.action_id for r in replies if r.action_id})))}
+    return [ReplyLine(r, customers.get((r.connection_id, r.customer_provider_id)), threads.get(r.action_id))
+            for r in replies]
 
 
 def close_check_task(session: Session, organization_id: int, reply_id: int, now: dt.datetime) -> bool:

@@ -147,6 +147,7 @@ def test_a_reply_pauses_the_customer_and_reaches_the_owner_dashboard_and_record(
     page = client.get("/").get_data(as_text=True)
     assert "Replies from customers" in page and "We paid on Friday &lt;script&gt;" in page and "<script>alert" not in page
     assert "Check: they say it is paid." in page and "Reminders paused until" in page
+    assert "in reply to the check in email" in page  # the thread: the reminder the customer answered
     record = client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert "We paid on Friday &lt;script&gt;" in record and "reminders paused until" in record
 
