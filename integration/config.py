@@ -99,6 +99,12 @@ class Settings:
     # How long a client may take to send a request's whole body before it is answered 408: a stalled
     # or trickling client holds a web thread this long at most (integration/web/body_deadline.py).
     request_body_timeout_seconds: int = 10
+    # Customers' replies: the inbound address reminders' Reply-To carries a token on (plus-addressing),
+    # the secret SendGrid's Inbound Parse must present (None: the webhook refuses everything), and the
+    # folder of .eml files the clock reads when embedded.
+    inbound_address: str = "replies@inbound.arpilot.local"
+    inbound_secret: str | None = field(default=None, repr=False)
+    inbox_dir: Path = Path("var/inbox")
 
     @property
     def production(self) -> bool:
@@ -320,4 +326,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
         trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
         request_body_timeout_seconds=body_timeout,
+        inbound_address=_inbound_address(environ),
+        inbound_secret=environ.get("ARPILOT_INBOUND_SECRET", "").strip() or (None if production else _generated_secret(
+            var_dir, "inbound_secret", lambda: secrets.token_urlsafe(32))),
+        inbox_dir=Path(environ.get("ARPILOT_INBOX_DIR") or var_dir / "inbox").resolve(),
     )
+
+
+def _inbound_address(environ: Mapping[str, str]) -> str:
+    """ARPILOT_INBOUND_ADDRESS: one plain address at the domain whose MX points to SendGrid; the reply
+    token is added after a `+`, so the address itself must not hold one."""
+    address = environ.get("ARPILOT_INBOUND_ADDRESS", "").strip() or "replies@inbound.arpilot.local"
+    local, at, domain = address.partition("@")
+    if not at or not local or "." not in domain or "+" in local or any(c.isspace() or c in "<>,\"'" for c in address):
+        raise ConfigError(f"ARPILOT_INBOUND_ADDRESS must be one plain address without '+', not {address!r}")
+    return address.lower()

@@ -33,9 +33,11 @@ from integration.policy.decide import decide
 from integration.providers import ConnectorFactory, connector_factory
 from integration.quarantine import printable
 from integration.reminder_email import ReminderComposer
+from integration.reply_address import confirmed_reply_address
 from integration.rules_store import load_rules
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection
+from integration.wording_store import load_wordings
 from oauth.redact import redact
 from reminders.delivery import EmailSender, make_sender
 
@@ -53,6 +55,8 @@ class CycleDeps:
     sleep: Callable[[float], None] = time.sleep
     from_address: str = DEFAULT_FROM_ADDRESS
     lease: dt.timedelta = DEFAULT_LEASE  # how long a run may go without a heartbeat before it is reaped
+    inbound_address: str | None = None  # None: replies go straight to the reply address, unseen by arpilot
+    token_secret: str = ""
 
 
 @dataclass
@@ -142,6 +146,8 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
         with deps.sessions() as session:
             rules = load_rules(session, organization_id)
             snapshot = load_snapshot(session, connection_id, now)
+            wordings = load_wordings(session, organization_id)
+            owner_reply = confirmed_reply_address(session, organization_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         summary.aging = {
@@ -159,7 +165,10 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
             effects = Effects(
                 connector=connector,
                 sender=deps.sender,
-                compose_reminder=ReminderComposer(snapshot.company, rules, today, deps.from_address, snapshot.on_hold),
+                compose_reminder=ReminderComposer(
+                    snapshot.company, rules, today, deps.from_address, snapshot.on_hold, wordings, owner_reply,
+                    deps.inbound_address, deps.token_secret,
+                ),
                 note_date=lambda: today,
                 sleep=deps.sleep,
             )
@@ -229,6 +238,8 @@ def default_deps(runtime: Runtime) -> CycleDeps:
         sessions=runtime.sessions,
         connectors=connector_factory(runtime.settings, runtime.sessions),
         sender=make_sender(runtime.settings),
+        inbound_address=runtime.settings.inbound_address,
+        token_secret=runtime.settings.secret_key,
     )
 
 

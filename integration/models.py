@@ -101,6 +101,9 @@ class Organization(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(16), default="en_US")
     base_currency: Mapped[str] = mapped_column(CURRENCY, default="USD")
+    # Where customers' replies are forwarded; nothing goes live until the owner has confirmed it.
+    reply_address: Mapped[str | None] = mapped_column(String(320))
+    reply_address_confirmed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
@@ -403,3 +406,52 @@ class WeeklyDigest(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+
+
+class MessageTemplate(Base):
+    """The owner's wording of one stage's email; no row means the stock wording."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("organization_id", "stage", name="uq_message_templates_organization_stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(32))  # a template name (rules.KNOWN_TEMPLATES)
+    subject: Mapped[str] = mapped_column(Text)
+    opening: Mapped[str] = mapped_column(Text)
+    closing: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InboundReply(Base):
+    """One email that reached arpilot's inbound address, kept whole whatever became of it.
+
+    Matched replies carry their organization, customer and the reminder replied to; one that could
+    not be matched or read keeps organization_id empty and says why in `problem`."""
+
+    __tablename__ = "inbound_replies"
+    __table_args__ = (
+        Index("ix_inbound_replies_org_received", "organization_id", "received_at"),
+        Index("ix_inbound_replies_connection_customer", "connection_id", "customer_provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    customer_provider_id: Mapped[str | None] = mapped_column(String(64))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))  # sendgrid or inbox
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)  # a redelivery is recognised by it
+    status: Mapped[str] = mapped_column(String(16))  # reply, automatic, unmatched, unreadable
+    matched_by: Mapped[str | None] = mapped_column(String(16))  # token or sender
+    problem: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message as received: nothing is lost
+    says_paid: Mapped[bool] = mapped_column(default=False)  # opens a check task for the owner
+    task_done_at: Mapped[dt.datetime | None]
+    paused_until: Mapped[dt.datetime | None]
+    forwarded_ref: Mapped[str | None] = mapped_column(Text)
+    forward_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

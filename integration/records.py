@@ -12,7 +12,7 @@ organization is simply not found.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -36,6 +36,7 @@ from connectors.base import InvoiceStatus
 from integration.models import (
     Action,
     ActivityEntry,
+    InboundReply,
     InvoicePause,
     MirroredCustomer,
     MirroredInvoice,
@@ -108,6 +109,7 @@ class CustomerRecord:
     calls: list[Action]
     other_actions: list[Action]  # notes, credit hold, mid-month terms, escalations
     activity: list[ActivityEntry]
+    replies: list[InboundReply] = field(default_factory=list)  # what the customer wrote back
 
     @property
     def invoice_numbers(self) -> dict[str, str]:
@@ -328,6 +330,12 @@ def customer_record(session: Session, organization_id: int, customer_id: int) ->
         calls=[a for a in actions if a.kind in CALL_KINDS],
         other_actions=[a for a in actions if a.kind not in EMAIL_KINDS + CALL_KINDS],
         activity=activity,
+        replies=list(session.scalars(
+            scoped(InboundReply, organization_id).where(
+                InboundReply.connection_id == customer.connection_id,
+                InboundReply.customer_provider_id == customer.provider_id,
+            ).order_by(InboundReply.received_at, InboundReply.id)
+        )),
     )
 
 

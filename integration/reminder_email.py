@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.base import Customer, Invoice, Money
+from integration.inbound.tokens import reply_address
 from integration.models import Action
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from reminders.content import ReminderContext, ReminderInvoice, render_reminder
 from integration.policy.recipients import checked, quoted
 from reminders.delivery import Address, EmailMessage, InvalidMessage
+from reminders.wording import Wording
 
 # A final notice states when the account goes to collections; this is how far ahead that is.
 REFERRAL_NOTICE = dt.timedelta(days=14)
@@ -25,6 +27,10 @@ class ReminderComposer:
     today: dt.date  # company-local
     from_address: str
     on_hold: frozenset[str] = frozenset()
+    wordings: Mapping[str, Wording] = field(default_factory=dict)  # the owner's words by template
+    owner_reply_address: str | None = None  # confirmed in Settings: named in the email's text
+    inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
+    token_secret: str = ""
 
     def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice],
                  credit: Mapping[str, Money] | None = None) -> EmailMessage:
@@ -37,7 +43,7 @@ class ReminderComposer:
             locale=self.company.locale,
             sender_name=sender.from_name or self.company.name,
             signature=sender.signature,
-            reply_to=sender.reply_to or self.from_address,
+            reply_to=self.owner_reply_address or sender.reply_to or self.from_address,
             customer_name=customer.name,
             stage=template,
             invoices=tuple(
@@ -51,7 +57,7 @@ class ReminderComposer:
             referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
             credits=tuple((credit or {}).values()),
         )
-        email = render_reminder(context)
+        email = render_reminder(context, self.wordings.get(template))
         # Re-checked one by one as the email goes out: a bad address is left out, never the rest.
         recipients, invalid = checked(row.payload["recipients"])
         if not recipients:
@@ -63,7 +69,10 @@ class ReminderComposer:
             # Every address the customer can be written to receives it as a recipient of its own.
             to=tuple(Address(r, name) for r in recipients),
             sender=Address(self.from_address, context.sender_name),
-            reply_to=Address(context.reply_to),
+            reply_to=Address(
+                reply_address(self.inbound_address, row.id, self.token_secret) if self.inbound_address else context.reply_to,
+                context.sender_name,
+            ),
             subject=email.subject,
             text=email.text,
             html=email.html,

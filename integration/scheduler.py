@@ -62,6 +62,8 @@ DIGEST_TARGET = "integration.digest:send_weekly_digests"
 # run caught up after downtime (within the day's grace) never sends a second copy.
 DIGEST_TRIGGER = {"day_of_week": "mon", "hour": 13, "minute": 0}
 DIGEST_GRACE_SECONDS = 24 * 3600
+INBOX_JOB_ID = "read-inbox"
+INBOX_TARGET = "integration.inbound.inbox:read_inbox_job"
 LEADERSHIP_JOB_ID = "check-clock-lock"
 CATCH_UP_JOB_ID = "fire-this-slot"
 MAX_STANDBY_POLL_SECONDS = 5.0
@@ -166,7 +168,8 @@ class Clock:
 
     `dispatch` is what a cycle job calls with the connection id: an import path such as
     "integration.cycle:run_cycle" (run in the scheduler's thread pool) or a callable such as
-    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target.
+    `CycleQueue.enqueue`. `digest`, when given, is the weekly digest job's target; `inbox`, the job
+    that reads the embedded inbox folder of customers' replies (every refresh interval).
     """
 
     def __init__(
@@ -179,12 +182,14 @@ class Clock:
         digest: str | Callable[[], object] | None = None,
         list_retry_due: Callable[[], Iterable[int]] = tuple,
         retry: Callable[[int], object] | None = None,
+        inbox: str | Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.plan = plan
         self.dispatch = dispatch
         self.list_connections = list_connections
         self.digest = digest
+        self.inbox = inbox
         self.list_unrun = list_unrun
         self.list_retry_due = list_retry_due
         self.retry = retry or self.run_soon  # RQ: enqueue_soon, since the slot's job id is taken
@@ -234,19 +239,24 @@ class Clock:
     def start(self) -> None:
         """Schedule the connections there are now, keep refreshing, and start (BlockingScheduler blocks)."""
         self.refresh()
+        self._every_refresh(self._tick, REFRESH_JOB_ID, "pick up new and removed connections, retry failed cycles")
+        if self.digest is not None:
+            self.schedule_digest(self.digest)
+        if self.inbox is not None:
+            self._every_refresh(self.inbox, INBOX_JOB_ID, "read customers' replies from the inbox folder")
+        self.scheduler.start()
+
+    def _every_refresh(self, target: str | Callable[[], object], job_id: str, name: str) -> None:
         self.scheduler.add_job(
-            self._tick,
+            target,
             IntervalTrigger(seconds=self.plan.refresh_seconds, timezone=dt.UTC),
-            id=REFRESH_JOB_ID,
-            name="pick up new and removed connections, retry failed cycles",
+            id=job_id,
+            name=name,
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=self.plan.refresh_seconds,
             max_instances=1,
         )
-        if self.digest is not None:
-            self.schedule_digest(self.digest)
-        self.scheduler.start()
 
     def _tick(self) -> None:
         self.refresh()
@@ -322,7 +332,7 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     plan = ClockPlan.from_settings(settings)
     return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
                  lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
-                 digest=DIGEST_TARGET,
+                 digest=DIGEST_TARGET, inbox=INBOX_TARGET,
                  list_retry_due=lambda: connections_due_a_retry(runtime.sessions, _utcnow(), plan.interval),
                  retry=queue.enqueue_soon if queue is not None else None)
 

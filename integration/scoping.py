@@ -16,8 +16,10 @@ from integration.models import (
     Base,
     Connection,
     CustomerOverride,
+    InboundReply,
     CycleRun,
     InvoicePause,
+    MessageTemplate,
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
@@ -29,7 +31,7 @@ from integration.models import (
 
 M = TypeVar("M", bound=Base)
 
-_DIRECT = (Action, ActivityEntry, Connection, OrganizationRules, User, WeeklyDigest)
+_DIRECT = (Action, ActivityEntry, Connection, InboundReply, MessageTemplate, OrganizationRules, User, WeeklyDigest)
 _VIA_CONNECTION = (
     CustomerOverride, CycleRun, InvoicePause, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor,
 )

@@ -7,6 +7,7 @@ give the history the ladder is derived from. Reading only, no provider calls.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
@@ -31,6 +32,7 @@ from integration.models import (
     ActionStatus,
     Connection,
     CustomerOverride,
+    InboundReply,
     InvoicePause,
     MirroredCredit,
     MirroredCustomer,
@@ -162,6 +164,19 @@ def _overrides(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
     }
 
 
+def _with_reply_pauses(session: Session, connection_id: int, now: dt.datetime,
+                       overrides: dict[str, OverrideRecord]) -> dict[str, OverrideRecord]:
+    """A customer who replied (a person, not an auto-reply) is paused until the reply's pause ends:
+    to the policy that is the owner's pause, so the policy needs no notion of replies."""
+    replied = session.scalars(select(InboundReply.customer_provider_id).where(
+        InboundReply.connection_id == connection_id, InboundReply.paused_until > now).distinct())
+    for customer_id in replied:
+        if customer_id is not None:
+            overrides[customer_id] = dataclasses.replace(overrides.get(customer_id) or OverrideRecord(customer_id),
+                                                         paused=True)
+    return overrides
+
+
 def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Snapshot:
     """The snapshot decide needs for `connection_id` at `now`."""
     connection = session.get(Connection, connection_id)
@@ -201,7 +216,8 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
         invoices=account_invoices,
         payments=account_payments,
         pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
-        overrides=_overrides(session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id))),
+        overrides=_with_reply_pauses(session, connection_id, now, _overrides(
+            session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id)))),
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,

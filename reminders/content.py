@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import TemplateError
+
 from connectors.base import Money
 from integration.policy.rules import KNOWN_TEMPLATES
 from reminders import formatting
 from reminders.environment import render, render_block
-from reminders.errors import IncompleteContext, UnknownStage
+from reminders.errors import ContentError, IncompleteContext, UnknownStage
+from reminders.wording import Wording, render_html, render_text
 
 # Every template the rules may name for a stage has a .txt and a .html here (a test checks it).
 REMINDER_STAGES: tuple[str, ...] = KNOWN_TEMPLATES
@@ -76,8 +79,11 @@ class RenderedEmail:
     html: str
 
 
-def render_reminder(context: ReminderContext) -> RenderedEmail:
-    variables = _variables(context)
+def render_reminder(context: ReminderContext, wording: Wording | None = None) -> RenderedEmail:
+    """The stage's stock email, or with `wording` the owner's subject, opening and closing in its layout."""
+    variables = stage_variables(context)
+    if wording is not None:
+        return _render_worded(context.stage, wording, variables)
     subject = render_block(f"{context.stage}.txt", "subject", variables)
     return RenderedEmail(
         subject=subject,
@@ -86,7 +92,28 @@ def render_reminder(context: ReminderContext) -> RenderedEmail:
     )
 
 
-def _variables(context: ReminderContext) -> dict[str, Any]:
+def _render_worded(stage: str, wording: Wording, variables: dict[str, Any]) -> RenderedEmail:
+    try:
+        return _fill_worded(stage, wording, variables)
+    except TemplateError as exc:  # checked at save, so only a wording saved before a rule changed gets here
+        raise ContentError(f"the owner's wording of {stage} cannot be filled in: {exc}") from None
+
+
+def _fill_worded(stage: str, wording: Wording, variables: dict[str, Any]) -> RenderedEmail:
+    subject = " ".join(render_text(wording.subject, variables).split())
+    layout = {**variables, "stage_template": f"{stage}.txt", "subject": subject}
+    return RenderedEmail(
+        subject=subject,
+        text=render("custom.txt", {**layout, "custom_opening": render_text(wording.opening, variables),
+                                   "custom_closing": render_text(wording.closing, variables)}),
+        html=render("custom.html", {**layout, "stage_template": f"{stage}.html",
+                                    "custom_opening": render_html(wording.opening, variables),
+                                    "custom_closing": render_html(wording.closing, variables)}),
+    )
+
+
+def stage_variables(context: ReminderContext) -> dict[str, Any]:
+    """What a stage's templates and the owner's merge fields are filled with."""
     locale = formatting.parse_locale(context.locale)
     numbers = [invoice.number for invoice in context.invoices]
     noun = "invoice" if len(numbers) == 1 else "invoices"
@@ -104,9 +131,9 @@ def _variables(context: ReminderContext) -> dict[str, Any]:
         for invoice in context.invoices
     ]
     totals = formatting.totals_by_currency(invoice.balance for invoice in context.invoices)
-    signature = tuple(line.strip() for line in context.signature.strip().splitlines()) or (
-        context.sender_name,
-        context.company_name,
+    # Blank: the sender and the company, once each (the From name defaults to the company's name).
+    signature = tuple(line.strip() for line in context.signature.strip().splitlines()) or tuple(
+        dict.fromkeys((context.sender_name, context.company_name))
     )
     return {
         "company_name": context.company_name,

@@ -81,3 +81,17 @@ def test_the_request_body_deadline_is_whole_seconds_of_at_least_one(tmp_path: Pa
         deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="0")
     with pytest.raises(ConfigError, match="ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS must be a whole number"):
         deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="2.5")
+
+
+def test_inbound_mail_settings(tmp_path: Path) -> None:
+    embedded = load_settings({"ARPILOT_VAR_DIR": str(tmp_path)})
+    assert embedded.inbound_address == "replies@inbound.arpilot.local" and embedded.inbound_secret
+    assert embedded.inbox_dir == (tmp_path / "inbox").resolve()
+    assert load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}).inbound_secret == embedded.inbound_secret  # kept
+    given = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_INBOUND_ADDRESS": "Replies@Inbound.Example.com",
+                           "ARPILOT_INBOUND_SECRET": "s3cret"})
+    assert (given.inbound_address, given.inbound_secret) == ("replies@inbound.example.com", "s3cret")
+    assert "s3cret" not in repr(given)
+    for bad in ("replies+x@inbound.example.com", "not an address", "a@b.example, c@d.example"):
+        with pytest.raises(ConfigError, match="ARPILOT_INBOUND_ADDRESS"):
+            load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_INBOUND_ADDRESS": bad})

@@ -14,6 +14,7 @@ from integration.app_context import Runtime
 from integration.config import load_settings
 from integration.models import Connection, ConnectionStatus, Organization
 from integration.scheduler import (
+    INBOX_JOB_ID,
     REFRESH_JOB_ID,
     Clock,
     ClockPlan,
@@ -265,3 +266,16 @@ def test_clock_command_builds_a_blocking_clock_and_starts_it(tmp_path: Path, mon
     assert "every 60 min per connection, running cycles in-process" in result.output
     (clock,) = started
     assert isinstance(clock.scheduler, BlockingScheduler) and clock.dispatch == "integration.cycle:run_cycle"
+
+
+def test_the_clock_reads_the_inbox_folder_every_refresh_interval(fake_clock: FakeClock) -> None:
+    reads: list[dt.datetime] = []
+    scheduler = ManualScheduler()
+    clock = Clock(scheduler, ClockPlan(interval=TEN_MINUTES, refresh_seconds=60), TARGET, lambda: [],
+                  inbox=lambda: reads.append(fake_clock.now))
+    clock.start()
+    job = scheduler.get_job(INBOX_JOB_ID)
+    assert job is not None and job.trigger.interval == dt.timedelta(seconds=60)
+    fake_clock.advance(dt.timedelta(seconds=61))
+    scheduler.tick()
+    assert len(reads) == 1

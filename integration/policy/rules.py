@@ -230,11 +230,13 @@ class Pauses:
     # How far ahead a promise or an instalment may lie: one on 9999-12-31 would pause the invoice,
     # and lift a credit hold, forever.
     max_days_ahead: int = 365
+    reply_pause_days: int = 7  # a customer's reply pauses their reminders this long (0: not at all)
 
     def __post_init__(self) -> None:
         _check_range("promise_grace_days", self.promise_grace_days, 0, 30)
         _check_range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
         _check_range("max_days_ahead", self.max_days_ahead, 1, 1095)
+        _check_range("reply_pause_days", self.reply_pause_days, 0, 90)
 
     def latest_date(self, today: dt.date) -> dt.date:
         """The last day a promise or an instalment may fall on."""

@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.web import (
-    activity, body_deadline, connect, credit_policy, dashboard, inputs, ratelimit, security, settings as settings_page, soon,
-    webhooks,
+    activity, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security,
+    settings as settings_page, soon, webhooks,
 )
 from integration.web.nav import NAV_CONFIG_KEY
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
     webhooks.init_app(app, settings)
+    inbound.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     settings_page.init_app(app)
     activity.init_app(app)
     credit_policy.init_app(app)
+    replies.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

@@ -27,6 +27,7 @@ from integration.call_outcomes import (
 )
 from integration.dashboard_data import Dashboard, load_dashboard
 from integration.dashboard_figures import bars, line_points, polyline
+from integration.inbound.replies import recent_replies
 from integration.models import Organization
 from integration.policy.aging import local_today
 from integration.providers import connector_factory
@@ -60,10 +61,12 @@ def _render(organization_id: int, errors: dict[int, OutcomeError] | None = None,
     settings = runtime().settings
     with runtime().sessions() as session:
         data = load_dashboard(session, organization_id, now(), settings.cycle_interval)
+        replies = recent_replies(session, organization_id, now())
     return render_template(
         "dashboard.html", data=data, outcomes=list(CallOutcome), errors=errors or {}, provider_names=PROVIDER_NAMES,
         aging_charts=aging_charts(data), trend_charts=trend_charts(data), bucket_labels=BUCKET_LABELS,
         chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, zone=ZoneInfo(data.organization.timezone),
+        replies=replies,
     ), status
 
 

@@ -170,6 +170,8 @@ SECTIONS: tuple[Section, ...] = (
                 Field("pauses.broken_promise_stages_up", "Stages to move up after a broken promise", "number", low=0, high=3),
                 Field("pauses.max_days_ahead", "Latest promise or instalment, days ahead", "number",
                       "A promised date or an instalment further ahead is refused.", low=1, high=1095),
+                Field("pauses.reply_pause_days", "Days a customer's reply pauses their reminders", "number",
+                      "0: a reply pauses nothing. Automatic replies (out of office) never pause.", low=0, high=90),
             )),)),
     Section("limits", "Quiet hours and limits",
             "When anything may be sent, and how often one customer hears from you.",

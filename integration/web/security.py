@@ -24,6 +24,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 # Every form and webhook body arpilot accepts is a few kilobytes; a larger one is refused (413) before
 # it is read, so a flood of huge bodies cannot exhaust a worker's memory.
 MAX_REQUEST_BYTES = 1024 * 1024
+BODY_LIMITS = "ARPILOT_BODY_LIMITS"  # config: endpoint -> a larger limit (the inbound mail webhook)
 
 
 def init_app(app: Flask, *, production: bool) -> None:
@@ -34,8 +35,10 @@ def init_app(app: Flask, *, production: bool) -> None:
     def _refuse_enormous_bodies() -> None:
         # Werkzeug would hand a view an empty body instead; say 413 plainly rather than fail later
         # with a misleading answer (a webhook "bad signature", a form "expired").
-        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+        limit = app.config.get(BODY_LIMITS, {}).get(request.endpoint, app.config["MAX_CONTENT_LENGTH"])
+        if (request.content_length or 0) > limit:
             abort(413)
+        request.max_content_length = limit
 
     @app.after_request
     def _headers(response: Response) -> Response:

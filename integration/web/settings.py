@@ -7,7 +7,8 @@ for the preview frame) and `/preview/<stage>.json` (subject and text, for settin
 (what live mode would do today) and `POST /live` (switch), `POST /observe`, and
 `POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
 Each company's time zone (`POST /timezone/<connection>`) is in `integration.web.company_zone`.
-Customer overrides and invoice controls are in `integration.web.owner_word`, on the same blueprint.
+Customer overrides and invoice controls are in `integration.web.owner_word`, the reply address and
+each stage's wording in `integration.web.wording`, on the same blueprint.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from integration.models import ActivityEntry, Connection, ConnectionStatus, Orga
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
+from integration.reply_address import (
+    BadReplyAddress,
+    confirm_reply_address,
+    confirmed_reply_address,
+    suggested_reply_address,
+)
 from integration.rules_store import load_rules, save_rules
 from integration.scoping import scoped
 from integration.snapshots import load_snapshot
@@ -68,6 +75,7 @@ TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are count
 
 def init_app(app: Flask) -> None:
     from integration.web import company_zone, owner_word  # noqa: F401 - add their routes to `bp`
+    from integration.web import wording  # noqa: F401 - adds the reply address and email wording routes to `bp`
 
     app.register_blueprint(bp)
     add_nav_item(app, "settings.rules", "Settings")
@@ -185,7 +193,12 @@ def preview_document(stage: str) -> ResponseReturnValue:
     shown = _stage_preview(request.args, stage)
     if shown.email is None:
         return render_template("settings/preview_error.html", shown=shown), 400
-    response = make_response(shown.email.html)
+    return email_document(shown.email.html)
+
+
+def email_document(html: str) -> ResponseReturnValue:
+    """An email's HTML as a page of its own for a preview frame: styled inline, nothing runs."""
+    response = make_response(html)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -260,18 +273,37 @@ def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -
 @bp.get("/live")
 @owner_required
 def live() -> ResponseReturnValue:
+    return _live_page()
+
+
+def _live_page(reply_error: str | None = None, typed_reply: str | None = None) -> ResponseReturnValue:
     at = now()
     with runtime().sessions() as db:
         saved = load_rules(db, g.organization_id)
         connections = _connections(db)
         today = [_today(db, c, saved, at) for c in connections if c.status is ConnectionStatus.ACTIVE]
+        confirmed = confirmed_reply_address(db, g.organization_id)
+        suggested = suggested_reply_address(db, g.organization_id)
     return render_template("settings/live.html", mode=saved.mode, today=today, prompts=_built_in_prompts(connections),
-                           provider_names=_provider_names(connections))
+                           provider_names=_provider_names(connections), reply_confirmed=confirmed,
+                           reply_address=typed_reply if typed_reply is not None else (confirmed or suggested),
+                           reply_error=reply_error), 400 if reply_error else 200
 
 
 @bp.post("/live")
 @owner_required
 def switch_to_live() -> ResponseReturnValue:
+    # Customers' replies must reach someone before anything is sent: the owner confirms the address here.
+    typed = request.form.get("reply_address")
+    try:
+        with transaction(runtime().sessions) as db:
+            if typed is not None:
+                confirm_reply_address(db, g.organization_id, typed, now())
+            elif confirmed_reply_address(db, g.organization_id) is None:
+                raise BadReplyAddress("confirm the address customers' replies are forwarded to")
+    except BadReplyAddress as exc:
+        flash("Live mode is not on yet: please correct the field marked below.", "error")
+        return _live_page(str(exc), typed)
     _set_mode("live")
     flash("Live mode is on: from the next cycle arpilot sends reminders and writes notes as shown.")
     return redirect(url_for("settings.rules"))

@@ -91,6 +91,8 @@ INVALID = [
     ("pauses.broken_promise_stages_up", 9, "pauses.broken_promise_stages_up"),
     ("pauses.max_days_ahead", 0, "pauses.max_days_ahead"),
     ("pauses.max_days_ahead", 10**9, "pauses.max_days_ahead"),
+    ("pauses.reply_pause_days", 91, "pauses.reply_pause_days"),
+    ("pauses.reply_pause_days", -1, "pauses.reply_pause_days"),
     ("schedule.send_from_hour", 25, "schedule.send_from_hour"),
     ("schedule.send_until_hour", 7, "schedule.send_until_hour"),
     ("schedule.business_days", [], "schedule.business_days"),

@@ -28,7 +28,9 @@ from integration.models import (
     Connection,
     CustomerOverride,
     CycleRun,
+    InboundReply,
     InvoicePause,
+    MessageTemplate,
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
@@ -55,6 +57,7 @@ class Tenant:
     pause_id: int
     override_id: int
     cycle_run_id: int
+    reply_id: int
     customer_provider_id: str
     invoice_provider_id: str
     markers: tuple[str, ...]  # text only this tenant's pages may show
@@ -105,12 +108,18 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
         activity = ActivityEntry(organization_id=organization.id, **on, action_id=action.id, kind="reminder_sent",
                                  message=f"Reminder sent to {customer_name}", customer_provider_id=customer_pid,
                                  invoice_provider_id=invoice_pid, created_at=NOW)
-        db.add(activity)
+        reply = InboundReply(organization_id=organization.id, **on, customer_provider_id=customer_pid,
+                             action_id=action.id, source="inbox", status="reply", matched_by="token", sender=email,
+                             subject=f"{tag} reply subject", text=f"{tag} reply text: we paid", says_paid=True,
+                             received_at=NOW)
+        wording = MessageTemplate(organization_id=organization.id, stage="reminder_1", subject=f"{tag} wording subject",
+                                  opening=f"{tag} wording opening", closing="")
+        db.add_all([activity, reply, wording])
         db.flush()
         return Tenant(organization.id, user.id, connection.id, customer.id, invoice.id, payment.id, action.id,
-                      activity.id, pause.id, override.id, run.id, customer_pid, invoice_pid,
+                      activity.id, pause.id, override.id, run.id, reply.id, customer_pid, invoice_pid,
                       (customer_name, invoice_number, email, f"{tag} Company File", f"{tag} reason text",
-                       f"{tag} dispute note"), tokens)
+                       f"{tag} dispute note", f"{tag} reply text", f"{tag} wording opening"), tokens)
 
 
 def two_tenant_app(settings: Settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:
@@ -156,6 +165,7 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("override_id", "RowIdConverter"): lambda t: t.override_id,
     ("run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("cycle_run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
+    ("reply_id", "RowIdConverter"): lambda t: t.reply_id,
     ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",

@@ -287,7 +287,15 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
     assert "observe mode" in confirm and "Acme of Harbor &amp; Pine" in confirm
     assert "Reminder 1 email to ap@acme.example" in confirm and "Invoice 1001 is 10 days late" in confirm
     assert ">Switch to live mode</button>" in confirm
-    assert client.post("/settings/live", data={"csrf_token": token}).status_code == 302
+    assert 'name="reply_address" type="email" autocomplete="email" value="owner@realm-a.example"' in confirm  # from sign-in
+    # Going live confirms where customers' replies go: without an address it is refused beside the field.
+    refused = client.post("/settings/live", data={"csrf_token": token})
+    assert refused.status_code == 400 and "replies are forwarded to" in refused.get_data(as_text=True)
+    bad = client.post("/settings/live", data={"csrf_token": token, "reply_address": "a@b.example, c@d.example"})
+    assert bad.status_code == 400 and "not one email address" in bad.get_data(as_text=True)
+    with sessions() as db:
+        assert load_rules(db, owner.organization_id).mode == "observe"
+    assert client.post("/settings/live", data={"csrf_token": token, "reply_address": "me@harbor.example"}).status_code == 302
     with sessions() as db:
         assert load_rules(db, owner.organization_id).mode == "live"
         logged = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "mode_changed")).one()

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_cycle_leases"
-down_revision = "0005_customer_structure"
+down_revision = "0007_replies_and_templates"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,54 @@
+"""Customers' replies read back for the owner: the dashboard's list (one customer's are in
+integration.records), and the check task a "we already paid" reply opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, tuple_
+from sqlalchemy.orm import Session
+
+from integration.models import Action, InboundReply, MirroredCustomer
+from integration.scoping import scoped
+
+RECENT = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ReplyLine:
+    reply: InboundReply
+    customer: MirroredCustomer | None
+    thread: str | None  # the stage of the reminder replied to, e.g. "reminder_1"
+
+    @property
+    def check_open(self) -> bool:
+        return self.reply.says_paid and self.reply.task_done_at is None
+
+
+def recent_replies(session: Session, organization_id: int, now: dt.datetime, limit: int = 20) -> list[ReplyLine]:
+    """The last month's replies, and any older one whose check task is still open; newest first."""
+    replies = list(session.scalars(
+        scoped(InboundReply, organization_id)
+        .where(or_(InboundReply.received_at >= now - RECENT,
+                   InboundReply.says_paid.is_(True) & InboundReply.task_done_at.is_(None)))
+        .order_by(InboundReply.received_at.desc(), InboundReply.id.desc()).limit(limit)
+    ))
+    keys = {(r.connection_id, r.customer_provider_id) for r in replies}
+    customers = {(c.connection_id, c.provider_id): c for c in session.scalars(
+        scoped(MirroredCustomer, organization_id).where(
+            tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(keys))
+    )} if keys else {}
+    threads = {action.id: action.payload.get("stage") for action in session.scalars(
+        scoped(Action, organization_id).where(Action.id.in_({r.action_id for r in replies if r.action_id})))}
+    return [ReplyLine(r, customers.get((r.connection_id, r.customer_provider_id)), threads.get(r.action_id))
+            for r in replies]
+
+
+def close_check_task(session: Session, organization_id: int, reply_id: int, now: dt.datetime) -> bool:
+    """The owner has checked the payment a reply claimed; False when there is no such open task."""
+    reply = session.scalar(scoped(InboundReply, organization_id).where(InboundReply.id == reply_id))
+    if reply is None or not reply.says_paid or reply.task_done_at is not None:
+        return False
+    reply.task_done_at = now
+    return True

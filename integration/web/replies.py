@@ -1,0 +1,28 @@
+"""`POST /replies/<id>/checked`: the owner closes the check task a "we already paid" reply opened."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, g, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from integration.db import transaction
+from integration.inbound.replies import close_check_task
+from integration.web.auth import owner_required
+from integration.web.connect import now, page, runtime
+
+bp = Blueprint("replies", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+@bp.post("/replies/<int:reply_id>/checked")
+@owner_required
+def checked(reply_id: int) -> ResponseReturnValue:
+    with transaction(runtime().sessions) as session:
+        closed = close_check_task(session, g.organization_id, reply_id, now())
+    if not closed:
+        return page("No such check", "This reply has no open check task.", 404)
+    flash("Marked as checked.", "ok")
+    return redirect(url_for("dashboard") + "#replies-heading")
