@@ -3,7 +3,8 @@
 Every connection is enqueued on a queue of its own name, then WORKERS `bench.worker rq` processes
 (RQ burst workers, the production worker path) run them all. The figure is the span from the first
 cycle's start to the last one's end (a production worker is already running when cycles arrive);
-the workers' wall time, Python start-up included, is printed beside it.
+the workers' wall time, Python start-up included, is printed beside it. Each provider's slowest
+cycle is also set against one connection's floor: how close its calls are paced to the limits.
 
 The lower bound the limits and the latency impose, from the calls the cycles made (a provider's
 companies are identical, so each connection of a provider made that provider's calls / its connections):
@@ -23,6 +24,7 @@ import subprocess
 import time
 import uuid
 from math import ceil
+from typing import Any
 
 from redis import Redis
 from rq import Queue
@@ -53,6 +55,16 @@ def lower_bound(per_connection: dict[str, tuple[int, float]], latency: float, wo
     return max(max(floors, default=0.0), sum(floors) / workers)
 
 
+def pacing_figure(label: str, provider: str, runs: list[Any], connection_ids: set[int], calls: float,
+                  latency: float) -> Figure:
+    """A provider's slowest cycle against one connection's floor: how well its calls are paced,
+    whatever the other provider's cycles do to the workers' packing."""
+    slowest = max((run.finished_at - run.started_at).total_seconds() for run in runs if run.connection_id in connection_ids)
+    floor = connection_floor(provider, calls, latency)
+    return at_most(f"(c) {label}: slowest {provider} cycle, against one {provider} connection's floor", round(slowest, 1), "s",
+                   floor * TIME_TARGET, f"<= {floor * TIME_TARGET:.1f} s (1.3 x {floor:.1f} s)")
+
+
 def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, int], workers: int,
             latency_ms: int) -> list[Figure]:
     """`connections`, `invoices`: provider -> how many companies, and how many invoices each."""
@@ -81,8 +93,8 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, 
     peak_mb = max(json.loads(out.strip().splitlines()[-1])["maxrss_mb"] for out, _ in outputs)
     counters = {p: world.counters(p) for p in connections}
     with world.sessions() as session:
-        runs = session.execute(select(CycleRun.started_at, CycleRun.finished_at, CycleRun.status).where(
-            CycleRun.connection_id.in_(ids))).all()
+        runs = session.execute(select(CycleRun.connection_id, CycleRun.started_at, CycleRun.finished_at, CycleRun.status)
+                               .where(CycleRun.connection_id.in_(ids))).all()
         done_cycles = sum(1 for run in runs if run.status == "done")
         span = (max(run.finished_at for run in runs) - min(run.started_at for run in runs)).total_seconds()
         actions_done = session.scalar(select(func.count()).select_from(Action).where(
@@ -102,6 +114,8 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, 
         info(f"(c) {label}: actions performed per second", round(actions_done / span, 2), "actions/s"),
         at_most(f"(c) {label}: worker peak RSS", round(peak_mb), "MB", 300, "< 300 MB"),
     ]
+    figures += [pacing_figure(label, p, runs, {i for i, q in zip(ids, order) if q == p}, calls[p] / n, latency_ms / 1000)
+                for p, n in connections.items() if n]
     figures += [info(f"(c) {label}: {p} API calls ({connections[p]} connections, {actions_done} actions in all)", calls[p], "calls")
                 for p in connections if connections[p]]
     return figures
