@@ -14,10 +14,10 @@ _SEPARATOR = re.compile(r"[,;]")
 
 def split_addresses(text: str | None) -> tuple[str, ...]:
     """The addresses in one provider field, in order, each once (case-insensitively), blanks dropped."""
-    return distinct_addresses(_SEPARATOR.split(text or ""))
+    return _distinct(_SEPARATOR.split(text or ""))
 
 
-def distinct_addresses(addresses: Iterable[str | None]) -> tuple[str, ...]:
+def _distinct(addresses: Iterable[str | None]) -> tuple[str, ...]:
     """Each address once, trimmed, in first-seen order, however its case was typed."""
     seen: set[str] = set()
     kept: list[str] = []

@@ -7,6 +7,7 @@ Decimal with its currency, due dates are company-local calendar dates and instan
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,7 +94,13 @@ class Money:
 
 def amount_text(amount: Decimal, currency: str) -> str:
     """`1234.50 USD`, `1235 JPY`, `12.345 BHD`: the amount with its currency's minor-unit digits."""
-    return f"{amount:.{get_currency_precision(currency)}f} {currency}"
+    return f"{amount:.{_minor_digits(currency)}f} {currency}"
+
+
+@functools.cache
+def _minor_digits(currency: str) -> int:
+    # A CLDR lookup each time cost the policy's reasons more than the formatting itself.
+    return int(get_currency_precision(currency))
 
 
 class Provider(str, Enum):

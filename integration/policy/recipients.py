@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from connectors.addresses import distinct_addresses, split_addresses
+from connectors.addresses import split_addresses
 from connectors.base import Customer, Invoice
 from reminders.delivery.message import is_address
 
@@ -22,9 +22,20 @@ def addresses(customer: Customer, invoices: Iterable[Invoice], roles: list[str])
 
 
 def checked(texts: Iterable[str | None]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(valid, invalid): every address in the fields, each once, checked on its own."""
-    found = distinct_addresses(address for text in texts for address in split_addresses(text))
-    return tuple([a for a in found if is_address(a)]), tuple([a for a in found if not is_address(a)])
+    """(valid, invalid): every address in the fields, each once (any case), checked on its own."""
+    valid: list[str] = []
+    invalid: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        # Most fields hold one address: the list split only when there is a list (decide is hot).
+        for address in split_addresses(text) if "," in text or ";" in text else (text.strip(),):
+            key = address.lower()
+            if address and key not in seen:
+                seen.add(key)
+                (valid if is_address(address) else invalid).append(address)
+    return tuple(valid), tuple(invalid)
 
 
 def quoted(emails: Iterable[str]) -> str:

@@ -201,9 +201,9 @@ def _add_account_structure(customers: list[ScenarioCustomer], invoices: list[Sce
     invoice still awaiting approval (Xero SUBMITTED, never chased). Returns the next free invoice number."""
     customers += [
         ScenarioCustomer("cust-39", "Freeman Sporting Goods", "ap@freemansports.example", "+1-555-390-0101", "USD", 30,
-                         habit="slow_but_steady"),
+                         habit="new"),
         ScenarioCustomer("cust-40", "0969 Ocean View Road", "ap@freemansports.example", None, "USD", 30,
-                         habit="slow_but_steady", parent_id="cust-39", bill_with_parent=True),
+                         habit="new", parent_id="cust-39", bill_with_parent=True),
         ScenarioCustomer("cust-41", "Bayside Dental Group", "ap@baysidedental.example, office@baysidedental.example",
                          "+1-555-410-0101", "USD", 30, habit="new"),
     ]
