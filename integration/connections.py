@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization, User
+from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization, User, WebSession
 from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
 
 
@@ -134,6 +134,21 @@ def mark_disconnected(session: Session, connection: Connection, reason: str) -> 
     connection.token_blob = None
     connection.access_expires_at = None
     _record(session, connection, "connection", f"{connection.display_name} disconnected: {reason}")
+    if not _has_active_connection(session, connection.organization_id):
+        # Its last company gone, nothing proves who the organization is any more: every browser signed
+        # in to it is signed out (a sign-in is a consent to a connected company).
+        end_organization_sessions(session, connection.organization_id)
+
+
+def _has_active_connection(session: Session, organization_id: int) -> bool:
+    session.flush()
+    return session.scalar(select(Connection.id).where(
+        Connection.organization_id == organization_id, Connection.status == ConnectionStatus.ACTIVE).limit(1)) is not None
+
+
+def end_organization_sessions(session: Session, organization_id: int) -> None:
+    """Sign every browser of `organization_id` out (integration.web.sessions keeps them server-side)."""
+    session.execute(delete(WebSession).where(WebSession.organization_id == organization_id))
 
 
 def rotate_token_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> int:

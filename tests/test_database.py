@@ -30,7 +30,7 @@ from integration.scoping import UnscopedModel, scoped
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TABLES = {
     "organizations", "users", "connections", "sync_cursors", "customers", "invoices", "payments",
-    "organization_rules", "actions", "activity_log", "invoice_pauses", "customer_overrides", "cycle_runs", "weekly_digests",
+    "organization_rules", "actions", "activity_log", "invoice_pauses", "customer_overrides", "cycle_runs", "weekly_digests", "web_sessions",
 }
 
 

@@ -132,9 +132,10 @@ def signed_in_organization_id() -> int | None:
 
 
 def _sign_in(user: User) -> None:
-    # A fresh session on sign-in: nothing from before (pending states included) carries over.
+    # A fresh session on sign-in, under a new key: nothing from before (pending states included) carries
+    # over, and the key the browser had before (copied, or planted by someone else) opens nothing.
     session.clear()
-    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, not only when the browser closes
+    session.renew_key()  # type: ignore[attr-defined]  # integration.web.sessions.ServerSession
     session["user_id"] = user.id
     session["organization_id"] = user.organization_id
 

@@ -204,7 +204,8 @@ def test_disconnect_revokes_keeps_history_and_needs_csrf(app, intuit: FakeIntuit
         assert connection.status is ConnectionStatus.DISCONNECTED and connection.token_blob is None
         assert "disconnected by owner@harborpine.example" in connection.status_reason
     assert intuit.revoked and not (intuit.revoked & intuit.current_refresh)
-    assert b"Reconnect" in client.get("/").data
+    # The organization's last company gone, its sessions end with it (#15.5): the browser is signed out.
+    assert client.get("/activity").status_code == 302 and b"Connect to QuickBooks" in client.get("/").data
 
 
 def test_disconnect_is_scoped_to_the_signed_in_organization(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
