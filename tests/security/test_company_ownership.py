@@ -17,6 +17,7 @@ from integration.db import transaction
 from integration.models import ActivityEntry, Connection, ConnectionStatus, User
 from integration.web import create_app
 from tests.oauth import fake_intuit as fake
+from tests.oauth.conftest import intuit  # noqa: F401 - the fake Intuit fixture
 from tests.oauth.fake_intuit import FakeIntuit
 from tests.oauth.webflow import csrf_token
 
@@ -53,7 +54,7 @@ def keep_history(app: Flask, subject: str, message: str) -> None:
                              message=message))
 
 
-def test_after_a_disconnect_another_organization_connects_the_company(app: Flask, intuit: FakeIntuit) -> None:
+def test_after_a_disconnect_another_organization_connects_the_company(app: Flask, intuit: FakeIntuit, tally) -> None:  # type: ignore[no-untyped-def]
     alpha, status = consent(app, intuit, "alpha-bookkeeper")
     assert status == 302
     keep_history(app, "alpha-bookkeeper", "Alpha's reminder history")
@@ -66,19 +67,21 @@ def test_after_a_disconnect_another_organization_connects_the_company(app: Flask
     assert [(who, status) for who, _, status, _ in rows(app)] == [
         ("alpha-bookkeeper", ConnectionStatus.DISCONNECTED), ("bravo-owner", ConnectionStatus.ACTIVE)]
     assert "Alpha's reminder history" not in bravo.get("/activity").get_data(as_text=True)  # A's history is A's
+    tally["company_hand_overs"] += 1
 
 
 @pytest.mark.parametrize("reason", ["invalid_grant: the grant was revoked", "disconnected inside QuickBooks"])
-def test_a_revoked_connection_blocks_no_one(app: Flask, intuit: FakeIntuit, reason: str) -> None:
+def test_a_revoked_connection_blocks_no_one(app: Flask, intuit: FakeIntuit, reason: str, tally) -> None:  # type: ignore[no-untyped-def]
     consent(app, intuit, "alpha-bookkeeper")
     with transaction(app.extensions["arpilot"].sessions) as db:
         connection = db.scalars(select(Connection)).one()
         connection.status, connection.status_reason = ConnectionStatus.NEEDS_RECONNECT, reason
     assert consent(app, intuit, "bravo-owner")[1] == 302
     assert [status for _, _, status, _ in rows(app)] == [ConnectionStatus.NEEDS_RECONNECT, ConnectionStatus.ACTIVE]
+    tally["company_hand_overs"] += 1
 
 
-def test_a_company_connected_elsewhere_is_taken_over_by_consenting_again(app: Flask, intuit: FakeIntuit) -> None:
+def test_a_company_connected_elsewhere_is_taken_over_by_consenting_again(app: Flask, intuit: FakeIntuit, tally) -> None:  # type: ignore[no-untyped-def]
     alpha, _ = consent(app, intuit, "alpha-bookkeeper")
     keep_history(app, "alpha-bookkeeper", "Alpha's reminder history")
     revoked = set(intuit.revoked)
@@ -106,6 +109,7 @@ def test_a_company_connected_elsewhere_is_taken_over_by_consenting_again(app: Fl
     assert "is now connected to another arpilot account" in dashboard
     assert "Alpha&#39;s reminder history" in alpha.get("/activity").get_data(as_text=True)
     assert "Alpha" not in bravo.get("/activity").get_data(as_text=True)
+    tally["company_hand_overs"] += 1
 
 
 def test_the_refusal_offers_the_take_over(app: Flask, intuit: FakeIntuit) -> None:

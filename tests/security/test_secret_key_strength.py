@@ -25,12 +25,13 @@ WEAK = ["x", "s" * 48, "password" * 8, "changeme-changeme-changeme-changeme", se
 
 
 @pytest.mark.parametrize("weak", WEAK)
-def test_production_refuses_a_weak_secret_key_naming_it_and_how_to_make_one(tmp_path: Path, weak: str) -> None:
+def test_production_refuses_a_weak_secret_key_naming_it_and_how_to_make_one(tmp_path: Path, weak: str, tally) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError) as refused:
         load_settings(production(tmp_path, weak))
     message = str(refused.value)
     assert message.startswith("SECRET_KEY") and HOW in message
     assert weak not in message  # the refused key is never echoed into a log
+    tally["weak_secret_keys_refused"] += 1
 
 
 @pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_urlsafe(32),
