@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from connectors.sandbox.consent import click_through
 from integration.db import transaction
 from integration.models import ActivityEntry, Connection, ConnectionStatus, User
 from integration.web import create_app
@@ -20,6 +21,7 @@ from tests.oauth import fake_intuit as fake
 from tests.oauth.conftest import intuit  # noqa: F401 - the fake Intuit fixture
 from tests.oauth.fake_intuit import FakeIntuit
 from tests.oauth.webflow import csrf_token
+from tests.oauth.xero_flow import running_xero_sandbox
 
 
 @pytest.fixture
@@ -123,3 +125,28 @@ def test_the_refusal_offers_the_take_over(app: Flask, intuit: FakeIntuit) -> Non
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "administrator" in html
     assert 'href="/connect/quickbooks?take_over=1"' in html
+
+
+def xero_consent(client: FlaskClient, tenant: str, *, take_over: bool = False) -> int:
+    started = client.get("/connect/xero", query_string={"take_over": "1"} if take_over else None)
+    location = click_through(started.headers["Location"], decision="connect", accounts=[tenant])
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    return client.get("/connect/xero/callback", query_string=query).status_code
+
+
+def test_a_xero_organisation_is_taken_over_the_same_way(settings, database_url: str, tally) -> None:  # type: ignore[no-untyped-def]
+    for sandbox in running_xero_sandbox():
+        app = create_app(dataclasses.replace(settings, database_url=database_url, xero=sandbox.config))
+        tenant = sandbox.tenant_ids()["demo"]
+        alpha = app.test_client()
+        assert xero_consent(alpha, tenant) == 302
+        with transaction(app.extensions["arpilot"].sessions) as db:  # Alpha's was another Xero user
+            db.scalars(select(User)).one().subject = "alpha-bookkeeper"
+        bravo = app.test_client()
+        assert xero_consent(bravo, tenant) == 409
+        assert xero_consent(bravo, tenant, take_over=True) == 302
+        (alpha_row, bravo_row) = rows(app)
+        assert alpha_row[0] == "alpha-bookkeeper" and alpha_row[2] is ConnectionStatus.DISCONNECTED
+        assert (alpha_row[3] or "").startswith("taken over") and bravo_row[2] is ConnectionStatus.ACTIVE
+        assert "is now connected to another arpilot account" in alpha.get("/").get_data(as_text=True)
+        tally["company_hand_overs"] += 1
