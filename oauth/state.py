@@ -1,9 +1,10 @@
 """OAuth `state` bound to the browser session, and PKCE (RFC 7636) S256 pairs.
 
-A state is issued into the browser's session (any mutable mapping: Flask's signed session in the
-web app, kept server-side by integration.web.sessions; a dict in tests), checked once on the callback and removed, so it is single use; it
-expires after ten minutes. The session keeps only the few most recent pending states, so a person
-who opens the connect page in several tabs can finish any of them while the cookie stays small.
+A state is issued into the browser's session (any mutable mapping: the web app's session, which it
+keeps on the server so the browser never reads the state or the PKCE verifier; a dict in tests),
+checked once on the callback and removed, so it is single use; it expires after ten minutes. The
+session keeps only the few most recent pending states, so a person who opens the connect page in
+several tabs can finish any of them.
 
 The state is random from `secrets` (intuit-oauth's own `generate_token` uses `random`, which is not
 meant for security, so arpilot always passes its own).
