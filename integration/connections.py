@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization, User
+from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization, User, WebSession
 from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
 
 
@@ -29,7 +29,12 @@ def placeholder_name(provider: str, external_id: str) -> str:
 
 
 class ConnectionOwnedElsewhere(Exception):
-    """The company is already connected to another arpilot organization."""
+    """The company is actively connected to another arpilot organization (and no take-over was asked)."""
+
+
+# How a connection handed to another organization is marked (its status is DISCONNECTED): the
+# dashboard's notice to the organization that had it looks for this.
+TAKEN_OVER = "taken over"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ def connect_company(
     display_name: str | None,
     tokens: TokenSet,
     cipher: TokenCipher,
+    take_over: bool = False,
 ) -> tuple[User, Connection]:
     """Create or update the organization, the owner and the active connection for one consent.
 
@@ -66,21 +72,30 @@ def connect_company(
     connection is then called by `placeholder_name` (the next cycle asks again, integration.cycle)
     and a reconnected one keeps the name it had.
 
-    A company already connected to a different organization is refused rather than joined:
-    joining on the strength of a callback parameter would let one account reach another's data.
+    A company actively connected to a different organization is refused rather than joined
+    (joining on the strength of a callback parameter would let one account reach another's data),
+    unless `take_over`: the person consented again asking to take it over, and the consent itself
+    proves they may (QuickBooks lets only a company's primary or company administrators connect an
+    app; Xero only users with the Standard or Adviser role). The other organization's connection is
+    then closed, it is told why, and it keeps its history. A disconnected or revoked connection
+    elsewhere blocks nothing: each organization has its own row (its own history) for the company,
+    and only one of them is active (the uq_connections_active_company index).
     """
     user = session.execute(
         select(User).where(User.provider == identity.provider, User.subject == identity.subject)
     ).scalar_one_or_none()
-    connection = session.execute(
-        select(Connection).where(Connection.provider == identity.provider, Connection.external_id == external_id)
-    ).scalar_one_or_none()
-
-    if connection is not None and (user is None or user.organization_id != connection.organization_id):
-        raise ConnectionOwnedElsewhere(
-            "This company is already connected to another arpilot account. Its owner can disconnect "
-            "it there, or sign in with the account that connected it."
-        )
+    holder = session.execute(select(Connection).where(
+        Connection.provider == identity.provider, Connection.external_id == external_id,
+        Connection.status == ConnectionStatus.ACTIVE,
+    ).with_for_update()).scalar_one_or_none()
+    if holder is not None and (user is None or user.organization_id != holder.organization_id):
+        if not take_over:
+            raise ConnectionOwnedElsewhere(
+                "This company is connected to another arpilot account. If you are an administrator of it at "
+                f"{PROVIDER_NAMES.get(identity.provider, identity.provider)}, you can take it over: the other "
+                "account stops working on it, is told, and keeps its history."
+            )
+        _hand_over(session, holder, identity)
     name = display_name[:NAME_LENGTH] if display_name else placeholder_name(identity.provider, external_id)
     if user is None:
         organization = Organization(name=name)
@@ -91,6 +106,10 @@ def connect_company(
     user.email = identity.email or user.email
     user.name = identity.name or user.name
 
+    connection = session.execute(select(Connection).where(
+        Connection.organization_id == user.organization_id, Connection.provider == identity.provider,
+        Connection.external_id == external_id,
+    )).scalar_one_or_none()
     if connection is None:
         connection = Connection(
             organization_id=user.organization_id,
@@ -110,6 +129,22 @@ def connect_company(
     session.flush()
     _record(session, connection, "connection", f"{connection.display_name} {verb} by {identity.email or identity.name or 'the owner'}.")
     return user, connection
+
+
+def _hand_over(session: Session, holder: Connection, to: OwnerIdentity) -> None:
+    """Close `holder` for good in its organization, saying who took the company (its history stays).
+
+    Its tokens are dropped, not revoked: revoking an Intuit grant disconnects arpilot from the whole
+    company, the new owner's grant included."""
+    who = to.email or to.name or "an administrator of the company"
+    holder.status = ConnectionStatus.DISCONNECTED
+    holder.status_reason = (f"{TAKEN_OVER} on {dt.datetime.now(dt.UTC):%Y-%m-%d} by {who}, an administrator of the "
+                            "company, for another arpilot account")
+    holder.token_blob = None
+    holder.access_expires_at = None
+    _record(session, holder, "connection", f"{holder.display_name} was {holder.status_reason}. arpilot no longer "
+            "works on it from this account; its history here is kept.", level="warning")
+    session.flush()  # the active-company index sees one active row at a time
 
 
 def rename(session: Session, connection: Connection, company_name: str) -> None:
@@ -150,6 +185,21 @@ def mark_disconnected(session: Session, connection: Connection, reason: str) -> 
     connection.token_blob = None
     connection.access_expires_at = None
     _record(session, connection, "connection", f"{connection.display_name} disconnected: {reason}")
+    if not _has_active_connection(session, connection.organization_id):
+        # Its last company gone, nothing proves who the organization is any more: every browser signed
+        # in to it is signed out (a sign-in is a consent to a connected company).
+        end_organization_sessions(session, connection.organization_id)
+
+
+def _has_active_connection(session: Session, organization_id: int) -> bool:
+    session.flush()
+    return session.scalar(select(Connection.id).where(
+        Connection.organization_id == organization_id, Connection.status == ConnectionStatus.ACTIVE).limit(1)) is not None
+
+
+def end_organization_sessions(session: Session, organization_id: int) -> None:
+    """Sign every browser of `organization_id` out (integration.web.sessions keeps them server-side)."""
+    session.execute(delete(WebSession).where(WebSession.organization_id == organization_id))
 
 
 def rotate_token_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Invoice, InvoiceStatus, Payment, amount_text
 from integration.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME, CallOutcome
+from integration.connections import TAKEN_OVER
 from integration.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, month_ends, trend
 from integration.models import (
     Action,
@@ -86,6 +87,11 @@ class ConnectionHealth:
     @property
     def needs_reconnect(self) -> bool:
         return self.status is ConnectionStatus.NEEDS_RECONNECT
+
+    @property
+    def taken_over(self) -> bool:
+        """Handed to another arpilot account by an administrator of the company (connect_company)."""
+        return self.status is ConnectionStatus.DISCONNECTED and (self.status_reason or "").startswith(TAKEN_OVER)
 
 
 @dataclass(frozen=True, slots=True)

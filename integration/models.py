@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -129,7 +130,11 @@ class User(Base):
 class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
-        UniqueConstraint("provider", "external_id", name="uq_connections_provider_external_id"),
+        # One row per company per organization (its history); an organization that disconnects keeps
+        # its row, and another may then connect the same company: only one of them is active at a time.
+        UniqueConstraint("organization_id", "provider", "external_id", name="uq_connections_organization_company"),
+        Index("uq_connections_active_company", "provider", "external_id", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -455,3 +460,20 @@ class InboundReply(Base):
     forwarded_ref: Mapped[str | None] = mapped_column(Text)
     forward_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+class WebSession(Base):
+    """A signed-in (or signing-in) browser, kept server-side so it can be ended (integration.web.sessions).
+
+    The cookie holds only a random key; the row holds its SHA-256, so a copy of the database opens
+    no session. `data` is what Flask keeps in `session` (who is signed in, the CSRF token, pending
+    OAuth states with their PKCE verifiers, flashed messages).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

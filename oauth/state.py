@@ -1,9 +1,10 @@
 """OAuth `state` bound to the browser session, and PKCE (RFC 7636) S256 pairs.
 
-A state is issued into the browser's session (any mutable mapping: Flask's signed session in the
-web app, a dict in tests), checked once on the callback and removed, so it is single use; it
-expires after ten minutes. The session keeps only the few most recent pending states, so a person
-who opens the connect page in several tabs can finish any of them while the cookie stays small.
+A state is issued into the browser's session (any mutable mapping: the web app's session, which it
+keeps on the server so the browser never reads the state or the PKCE verifier; a dict in tests),
+checked once on the callback and removed, so it is single use; it expires after ten minutes. The
+session keeps only the few most recent pending states, so a person who opens the connect page in
+several tabs can finish any of them.
 
 The state is random from `secrets` (intuit-oauth's own `generate_token` uses `random`, which is not
 meant for security, so arpilot always passes its own).
@@ -40,6 +41,7 @@ class PendingAuthorization:
     provider: str
     issued_at: dt.datetime
     code_verifier: str | None = None
+    take_over: bool = False  # the person asked to take over a company connected to another account
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def issue_state(
     now: dt.datetime,
     *,
     pkce: PkcePair | None = None,
+    take_over: bool = False,
 ) -> str:
     """Create a state for `provider`, remember it in the browser session, and return it."""
     state = secrets.token_urlsafe(32)
@@ -83,6 +86,7 @@ def issue_state(
         "provider": provider,
         "issued_at": now.timestamp(),
         "verifier": pkce.verifier if pkce else None,
+        "take_over": take_over,
     }
     # Oldest first by issue time; keep the newest few.
     newest = sorted(pending.items(), key=lambda item: item[1]["issued_at"])[-MAX_PENDING:]
@@ -114,4 +118,5 @@ def consume_state(
         raise OAuthStateError("provider", "This sign-in response belongs to another provider's flow.")
     if now - issued_at > STATE_TTL:
         raise OAuthStateError("expired", "This sign-in took longer than 10 minutes and expired.")
-    return PendingAuthorization(provider=provider, issued_at=issued_at, code_verifier=entry["verifier"])
+    return PendingAuthorization(provider=provider, issued_at=issued_at, code_verifier=entry["verifier"],
+                                take_over=bool(entry.get("take_over")))

@@ -31,7 +31,7 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TABLES = {
     "organizations", "users", "connections", "sync_cursors", "customers", "invoices", "payments",
     "organization_rules", "actions", "activity_log", "invoice_pauses", "customer_overrides", "cycle_runs", "weekly_digests",
-    "credits", "message_templates", "inbound_replies",
+    "credits", "message_templates", "inbound_replies", "web_sessions",
 }
 
 

@@ -101,6 +101,17 @@ def test_a_call_outcome_on_an_invoice_under_a_plan_is_recorded(sessions: session
     assert _pause(sessions).disputed and len(_pause(sessions).plan) == 3
 
 
+def _open_invoice(db: Session, sessions: sessionmaker[Session], realm: str) -> tuple[int, MirroredInvoice]:
+    """(organization id, invoice): 200.00 due today, no pause."""
+    connection_id = add_connection(sessions, realm)
+    invoice = MirroredInvoice(connection_id=connection_id, provider_id="i9", customer_provider_id="c1", number="9",
+                              issue_date=TODAY, due_date=TODAY, total=Decimal("200.00"), balance=Decimal("200.00"),
+                              currency="USD", status="open", provider_updated_at=UPDATED)
+    db.add(invoice)
+    db.flush()
+    return db.get_one(Connection, connection_id).organization_id, invoice
+
+
 @pytest.mark.parametrize("word", [
     InvoiceWord(promise_to_pay=dt.date(9999, 12, 31)),
     InvoiceWord(promise_to_pay=TODAY + dt.timedelta(days=366)),
@@ -109,14 +120,8 @@ def test_a_call_outcome_on_an_invoice_under_a_plan_is_recorded(sessions: session
 ])
 def test_a_promise_or_plan_past_the_horizon_is_refused(sessions: sessionmaker[Session], word: InvoiceWord) -> None:
     """A promise on 9999-12-31 would pause the invoice (and lift a credit hold) forever."""
-    connection_id = add_connection(sessions, "realm-far")
     with transaction(sessions) as db:
-        invoice = MirroredInvoice(connection_id=connection_id, provider_id="i9", customer_provider_id="c1", number="9",
-                                  issue_date=TODAY, due_date=TODAY, total=Decimal("200.00"), balance=Decimal("200.00"),
-                                  currency="USD", status="open", provider_updated_at=UPDATED)
-        db.add(invoice)
-        db.flush()
-        organization_id = db.get_one(Connection, connection_id).organization_id
+        organization_id, invoice = _open_invoice(db, sessions, "realm-far")
         with pytest.raises(OwnerWordError, match="at most 365 days ahead") as refused:
             save_invoice_word(db, organization_id, invoice, word, TODAY)
     assert refused.value.field == ("plan" if word.plan else "promise_to_pay")
@@ -125,13 +130,7 @@ def test_a_promise_or_plan_past_the_horizon_is_refused(sessions: sessionmaker[Se
 
 
 def test_a_promise_a_year_ahead_is_kept(sessions: sessionmaker[Session]) -> None:
-    connection_id = add_connection(sessions, "realm-year")
     with transaction(sessions) as db:
-        invoice = MirroredInvoice(connection_id=connection_id, provider_id="i8", customer_provider_id="c1", number="8",
-                                  issue_date=TODAY, due_date=TODAY, total=Decimal("200.00"), balance=Decimal("200.00"),
-                                  currency="USD", status="open", provider_updated_at=UPDATED)
-        db.add(invoice)
-        db.flush()
-        organization_id = db.get_one(Connection, connection_id).organization_id
+        organization_id, invoice = _open_invoice(db, sessions, "realm-year")
         save_invoice_word(db, organization_id, invoice, InvoiceWord(promise_to_pay=TODAY + dt.timedelta(days=365)), TODAY)
     assert _pause(sessions).promise_to_pay == TODAY + dt.timedelta(days=365)

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.web import (
-    activity, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security,
+    activity, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security, sessions,
     settings as settings_page, soon, webhooks,
 )
 from integration.web.nav import NAV_CONFIG_KEY
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if test_config:
         app.config.update(test_config)
     app.extensions["arpilot"] = runtime
+    sessions.init_app(app, runtime.sessions, SESSION_LIFETIME)
     if not settings.production:
         # Embedded default: the database is ours to create. Production runs `arpilot db upgrade` on release.
         runtime.migrate()

@@ -107,6 +107,17 @@ def page(title: str, message: str, status: int = 200, *, retry: bool = False,
     return render_template("connect/message.html", title=title, message=message, retry_to=retry_to), status
 
 
+def owned_elsewhere(provider: str, message: str) -> ResponseReturnValue:
+    """409, with the way through: consenting again, asking to take the company over."""
+    take_over_to = url_for(f"connect.connect_{provider}", take_over="1")
+    return render_template("connect/message.html", title="This company is connected elsewhere", message=message,
+                           take_over_to=(take_over_to, PROVIDER_NAMES[provider])), 409
+
+
+def asked_to_take_over() -> bool:
+    return request.args.get("take_over") == "1"
+
+
 
 def _not_configured() -> ResponseReturnValue:
     return page("QuickBooks is not set up", "This arpilot has no QuickBooks app credentials "
@@ -132,9 +143,10 @@ def signed_in_organization_id() -> int | None:
 
 
 def _sign_in(user: User) -> None:
-    # A fresh session on sign-in: nothing from before (pending states included) carries over.
+    # A fresh session on sign-in, under a new key: nothing from before (pending states included) carries
+    # over, and the key the browser had before (copied, or planted by someone else) opens nothing.
     session.clear()
-    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, not only when the browser closes
+    session.renew_key()  # type: ignore[attr-defined]  # integration.web.sessions.ServerSession
     session["user_id"] = user.id
     session["organization_id"] = user.organization_id
 
@@ -151,7 +163,7 @@ def connect_quickbooks() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
         return _not_configured()
-    state = issue_state(session, QUICKBOOKS, now())
+    state = issue_state(session, QUICKBOOKS, now(), take_over=asked_to_take_over())
     try:
         return redirect(intuit.authorization_url(state))
     except ConnectorError as exc:
@@ -215,10 +227,12 @@ def quickbooks_callback() -> ResponseReturnValue:
                 display_name=display_name,
                 tokens=tokens,
                 cipher=cipher(),
+                take_over=pending.take_over,
             )
     except ConnectionOwnedElsewhere as exc:
-        _revoke_quietly(intuit, tokens.refresh_token)
-        return page("This company is connected elsewhere", str(exc), 409)
+        # The new grant is dropped unused, not revoked: revoking an Intuit token disconnects arpilot
+        # from the company itself, which would cut the other account's working connection.
+        return owned_elsewhere(QUICKBOOKS, str(exc))
     log.info("connection %s: QuickBooks company connected", connection.id)
     return signed_in_with(user, [connection.id])
 

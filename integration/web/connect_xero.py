@@ -24,7 +24,8 @@ from integration.connections import ConnectionOwnedElsewhere, OwnerIdentity, con
 from integration.db import transaction
 from integration.models import Connection, User
 from integration.web.connect import (
-    AFTER_DISCONNECT, DISCONNECTORS, bp, checked_callback, cipher, disconnect_reason, now, page, runtime, signed_in_with,
+    AFTER_DISCONNECT, DISCONNECTORS, asked_to_take_over, bp, checked_callback, cipher, disconnect_reason, now,
+    owned_elsewhere, page, runtime, signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
@@ -56,7 +57,7 @@ def connect_xero() -> ResponseReturnValue:
     if xero is None:
         return _not_configured()
     pkce = PkcePair.new()
-    state = issue_state(session, XERO, now(), pkce=pkce)
+    state = issue_state(session, XERO, now(), pkce=pkce, take_over=asked_to_take_over())
     return redirect(xero.authorization_url(state, pkce))
 
 
@@ -90,20 +91,22 @@ def xero_callback() -> ResponseReturnValue:
         return page("Xero did not connect", "No organisation was chosen on Xero's page.", 400, retry=True, provider=XERO)
 
     identity = OwnerIdentity(provider=XERO, subject=owner.subject, email=owner.email, name=owner.name)
-    connected, refused = _connect_tenants(identity, tokens, tenants)
+    connected, refused = _connect_tenants(identity, tokens, tenants, take_over=pending.take_over)
     for tenant in refused:
         _remove_quietly(xero, tokens.access_token, tenant)
     if not connected:
+        # A Xero grant is the consenting user's own: revoking it leaves the other account's grant alone.
         _revoke_quietly(xero, tokens.refresh_token)
-        return page("This organisation is connected elsewhere", "Every organisation chosen is already "
-                    "connected to another arpilot account. Its owner can disconnect it there.", 409)
+        return owned_elsewhere(XERO, "Every organisation chosen is connected to another arpilot account. If you are "
+                               "an administrator of it at Xero, you can take it over: the other account stops "
+                               "working on it, is told, and keeps its history.")
     user, connection_ids = connected
     log.info("connections %s: Xero organisations connected", connection_ids)
     return signed_in_with(user, connection_ids)
 
 
 def _connect_tenants(
-    identity: OwnerIdentity, tokens: TokenSet, tenants: list[XeroTenant]
+    identity: OwnerIdentity, tokens: TokenSet, tenants: list[XeroTenant], *, take_over: bool
 ) -> tuple[tuple[User, list[int]] | None, list[XeroTenant]]:
     """One connection per tenant, all in the owner's organization, in one transaction.
 
@@ -118,7 +121,7 @@ def _connect_tenants(
             try:
                 user, connection = connect_company(
                     db, identity=identity, external_id=tenant.tenant_id, display_name=tenant.tenant_name,
-                    tokens=replace(tokens, external_id=tenant.tenant_id), cipher=cipher(),
+                    tokens=replace(tokens, external_id=tenant.tenant_id), cipher=cipher(), take_over=take_over,
                 )
             except ConnectionOwnedElsewhere:
                 refused.append(tenant)

@@ -77,13 +77,15 @@ def test_reconnect_updates_the_same_rows(app, intuit: FakeIntuit) -> None:  # ty
         assert connection.status is ConnectionStatus.ACTIVE and connection.status_reason is None
 
 
-def test_company_connected_by_another_account_is_refused_and_grant_returned(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+def test_company_connected_by_another_account_is_refused_and_its_grant_left_alone(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     connect_company(app.test_client(), intuit)
     intuit.subject = "someone-else"
     revoked_before = len(intuit.revoked)
     response = connect_company(app.test_client(), intuit)
     assert response.status_code == 409 and b"another arpilot account" in response.data
-    assert len(intuit.revoked) == revoked_before + 1
+    # Not revoked (#15.2): revoking an Intuit grant disconnects the app from the company, the other
+    # account's working connection included. The unused grant is dropped instead.
+    assert len(intuit.revoked) == revoked_before
     with _db(app)() as db:
         assert db.scalar(select(func.count()).select_from(User)) == 1
 
@@ -204,7 +206,8 @@ def test_disconnect_revokes_keeps_history_and_needs_csrf(app, intuit: FakeIntuit
         assert connection.status is ConnectionStatus.DISCONNECTED and connection.token_blob is None
         assert "disconnected by owner@harborpine.example" in connection.status_reason
     assert intuit.revoked and not (intuit.revoked & intuit.current_refresh)
-    assert b"Reconnect" in client.get("/").data
+    # The organization's last company gone, its sessions end with it (#15.5): the browser is signed out.
+    assert client.get("/activity").status_code == 302 and b"Connect to QuickBooks" in client.get("/").data
 
 
 def test_disconnect_is_scoped_to_the_signed_in_organization(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]

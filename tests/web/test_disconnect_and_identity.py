@@ -58,6 +58,8 @@ def test_quickbooks_disconnect_says_cycles_stop_and_they_do(sandbox_app: Flask) 
     assert page.status_code == 200
     assert AFTER_DISCONNECT in html and "Reminder cycles have stopped" in html and "history is kept" in html
     _assert_cycles_stopped(sandbox_app, clock, connection_id)
+    assert client.get("/activity").status_code == 302  # the last company gone, the session ends with it (#15.5)
+    assert sandbox_flow.connect(sandbox_app, client)[0] == connection_id  # consenting again: the same connection
     activity = client.get("/activity").get_data(as_text=True)
     assert "reminder 1 emailed before the disconnect" in activity  # the history is still there
 

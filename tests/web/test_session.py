@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from integration.cli import main
+from integration.db import upgrade
 from integration.web import SESSION_LIFETIME, create_app
 from tests.oauth.sandbox_flow import Sandbox, consent
 from tests.web.conftest import Seeded, signed_in
@@ -72,6 +73,7 @@ def test_sign_in_sets_a_lax_httponly_cookie_that_expires(sandbox_app: Flask) -> 
 
 
 def test_production_cookie_is_secure(settings, sandbox: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    upgrade(settings.database_url)  # production never creates its schema itself (`arpilot db upgrade` on release)
     app = create_app(dataclasses.replace(settings, env="production", quickbooks=sandbox.config))
     response = app.test_client().get("/connect/quickbooks")  # the pending state goes into the session
     assert response.status_code == 302

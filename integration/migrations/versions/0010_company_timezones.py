@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_company_timezones"
-down_revision = "0008_cycle_leases"
+down_revision = "0009_server_sessions"
 branch_labels = None
 depends_on = None
 
