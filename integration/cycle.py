@@ -185,6 +185,8 @@ def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connecto
     again costs nothing but the placeholder for one more cycle: the sync goes on either way."""
     try:
         name = connector.company_name()
+    except (AuthExpired, RateLimited):
+        raise  # a dead grant or a spent limit stops the whole cycle, not only this read
     except ConnectorError as exc:
         log.warning("connection %s: the company's name could not be read, asked again next cycle: %s",
                     connection_id, redact(str(exc)))
@@ -200,6 +202,8 @@ def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Conn
     Until it can be read the organization's zone stands in, and the next cycle asks again."""
     try:
         zone = connector.company_timezone()
+    except (AuthExpired, RateLimited):
+        raise  # a dead grant or a spent limit stops the whole cycle, not only this read
     except ConnectorError as exc:
         log.warning("connection %s: the company's time zone could not be read, asked again next cycle: %s",
                     connection_id, redact(str(exc)))

@@ -37,5 +37,5 @@ def credit_scenario(as_of: dt.date) -> Scenario:
         ScenarioCredit("cn-3", "credit_note", "CN-0003", "cust-03", as_of - 25 * day, "USD", Decimal("40.00"),
                        (ScenarioAllocation("inv-8", Decimal("40.00"), as_of - 5 * day),)),
     )
-    return Scenario(ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD"), as_of, customers, invoices,
+    return Scenario(ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD", region="CO"), as_of, customers, invoices,
                     payments, credits)

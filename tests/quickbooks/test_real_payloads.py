@@ -49,6 +49,7 @@ def test_intuits_customer_sample_maps_field_by_field() -> None:
         terms_id=None, active=True, updated_at=_utc("2014-09-18T12:56:01-07:00"),
         contacts=(Contact("Surf@Intuit.com", "Bill's Windsurf Shop", "billing"),), notes="",
         parent_id=None, bill_with_parent=False, full_name="Bill's Windsurf Shop",
+        country=None, region="CA",  # BillAddr names the state, not the country
     )
 
 
@@ -64,9 +65,9 @@ def test_a_job_billed_with_its_parent_maps_with_its_parent() -> None:
 
 
 def test_intuits_payment_sample_maps_field_by_field() -> None:
-    # The unapplied 10.00 of its 65.00 is a credit (another change reads it); the line pays invoice 70.
+    # The unapplied 10.00 of its 65.00 is the customer's credit; the line pays invoice 70.
     assert mapping.payment(_raw("payment.json")["Payment"], "USD") == Payment(
         provider_id="163", customer_id="20", date=dt.date(2015, 1, 16), amount=Money(Decimal("65.0"), "USD"),
         applied_to=(PaymentApplication("70", Money(Decimal("55.0"), "USD")),),
-        updated_at=_utc("2015-01-16T15:08:12-08:00"),
+        updated_at=_utc("2015-01-16T15:08:12-08:00"), unapplied=Money(Decimal("10.0"), "USD"),
     )

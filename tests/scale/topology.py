@@ -115,6 +115,7 @@ def add_connection(sessions: sessionmaker[Session], cipher: TokenCipher, provide
         organization = session.get(Organization, user.organization_id)
         assert organization is not None
         organization.timezone, organization.base_currency = scenario.company.timezone, scenario.company.currency
+        connection.timezone = scenario.company.timezone  # as the owner sets it: QuickBooks' books hold no zone
         save_rules(session, organization.id, {"mode": "live"})
         return connection.id
 

@@ -56,9 +56,11 @@ def test_the_specs_contacts_map_field_by_field() -> None:
     # The examples carry no DefaultCurrency: the organisation's is used.
     assert [customer_from_xero(r, "NZD") for r in raw] == [
         Customer("5cc8cf28-567e-4d43-b287-687cfcaec47c", "Katherine Warren", "kat.warren@clampett.com", "(626) 847-1294",
-                 "NZD", None, True, _ms(1503348544227), (Contact("kat.warren@clampett.com", "Katherine Warren"),)),
+                 "NZD", None, True, _ms(1503348544227), (Contact("kat.warren@clampett.com", "Katherine Warren"),),
+                 country="United States", region="CA"),  # the POBOX address: the STREET one is blank
         Customer("3ec601ad-eddc-4ccb-a8ac-736e88293b1b", "Lisa Parker", "lparker@parkerandco.com", "(510) 266-3583",
-                 "NZD", None, True, _ms(1503348546760), (Contact("lparker@parkerandco.com", "Lisa Parker"),)),
+                 "NZD", None, True, _ms(1503348546760), (Contact("lparker@parkerandco.com", "Lisa Parker"),),
+                 country="United States", region="AK"),
     ]
     assert [payment_terms_from_xero(r) for r in raw] == [None, None]
 
