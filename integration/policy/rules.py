@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from reminders.delivery.message import Address, InvalidMessage
+
 # The ladder, in order. Each stage's name is also the name of its email template.
 STAGES: tuple[str, ...] = (
     "check_in",
@@ -46,6 +48,7 @@ MAX_AMOUNT = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
 MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
+SENDER_CHECK_ADDRESS = "sender@arpilot.invalid"  # stands in for the sending address when a From name is checked
 
 
 class RuleError(ValueError):
@@ -315,12 +318,19 @@ class Sender:
     signature: str = ""
 
     def __post_init__(self) -> None:
-        if len(self.from_name) > 100 or "\n" in self.from_name:
+        if len(self.from_name) > 100:
             raise RuleError("from_name", "must be one line of at most 100 characters")
+        # The checks every reminder's sender applies (reminders.delivery.Address): what passes
+        # here can always be sent, what fails would fail every reminder.
+        try:
+            Address(SENDER_CHECK_ADDRESS, self.from_name or None)
+        except InvalidMessage:
+            raise RuleError("from_name", "must be one line (no line breaks)") from None
         if self.reply_to is not None:
-            local, at, domain = self.reply_to.partition("@")
-            if not at or not local or "." not in domain or any(c.isspace() for c in self.reply_to):
-                raise RuleError("reply_to", f"must be an email address, got {self.reply_to!r}")
+            try:
+                Address(self.reply_to)
+            except InvalidMessage:
+                raise RuleError("reply_to", f"must be an email address, one address only, got {self.reply_to!r}") from None
         if len(self.signature) > 2000:
             raise RuleError("signature", "must be at most 2000 characters")
 

@@ -102,6 +102,10 @@ INVALID = [
     ("profiles.slow_max_p80_days_late", -2, "profiles.slow_max_p80_days_late"),
     ("sender.reply_to", "not an address", "sender.reply_to"),
     ("sender.from_name", "two\nlines", "sender.from_name"),
+    ("sender.from_name", "carriage\rreturn", "sender.from_name"),
+    ("sender.reply_to", "ap@harbor.example,ar@harbor.example", "sender.reply_to"),
+    ("sender.reply_to", "ap@harbor.example;ar@harbor.example", "sender.reply_to"),
+    ("sender.reply_to", "Dana <ap@harbor.example>", "sender.reply_to"),
     ("unknown_section", {}, "unknown_section"),
     ("grace", [], "grace"),
 ]
