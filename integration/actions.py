@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +42,8 @@ from connectors.base import (
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.recheck import Verdict
+from integration.send_check import apply_verdict
 from oauth.redact import redact
 from reminders.delivery import (
     DeliveryError,
@@ -71,6 +74,7 @@ class StopCycle(Exception):
 
 class Outcome(str, enum.Enum):
     DONE = "done"
+    WARNED = "done_with_warning"  # the effect happened; its note could not be written (Action.warning says why)
     SKIPPED = "skipped"
     FAILED = "failed"
     RETRY = "retry"  # left planned for the next cycle
@@ -128,6 +132,7 @@ def plan(
 
 
 ComposeReminder = Callable[[Action, Customer, Sequence[Invoice]], EmailMessage]
+Recheck = Callable[[Session, Action, dt.datetime], Verdict]
 
 
 @dataclass
@@ -137,8 +142,13 @@ class Effects:
     connector: Connector
     sender: EmailSender
     compose_reminder: ComposeReminder
-    note_date: Callable[[], dt.date]
+    recheck: Recheck  # the owner's word and the rules as they stand when the action is reached
+    clock: Callable[[], dt.datetime]
+    timezone: str  # the company's: notes say when, in its local time
     sleep: Callable[[float], None] = time.sleep
+
+    def local_now(self) -> dt.datetime:
+        return self.clock().astimezone(ZoneInfo(self.timezone))
 
 
 @dataclass
@@ -212,25 +222,44 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             select(Action.id, Action.kind, Action.payload, Action.status, Action.not_before)
             .where(
                 Action.connection_id == connection_id,
-                Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT)),
+                Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.AWAITING_APPROVAL)),
             )
             .order_by(Action.id)
         ).all()
     reads = _PreconditionReads(effects.connector, [
         (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
-        if ActionKind(a.kind) in _CHECKS_INVOICES and not _waiting(a.status, a.not_before, now)
+        if ActionKind(a.kind) in _CHECKS_INVOICES and a.status is ActionStatus.PLANNED and not _waiting(a.status, a.not_before, now)
     ])
     for action_id in (a.id for a in due):
+        skip = None
         with transaction(sessions) as session:
             row = session.get(Action, action_id)
             assert row is not None
-            if _waiting(row.status, row.not_before, now):
-                continue  # quiet hours: a later cycle performs it
             recovering = row.status == ActionStatus.IN_FLIGHT
-            row.status = ActionStatus.IN_FLIGHT
-            row.attempts += 1
+            if not recovering and not _started(row):
+                # Re-decided now: a promise logged, a pause, a changed send window or rule since planning.
+                verdict = effects.recheck(session, row, now)
+                skip = verdict.skip
+                if skip is None and not apply_verdict(session, row, verdict):
+                    continue  # waits for its send window, tomorrow, or the owner's approval
+            elif _waiting(row.status, row.not_before, now):
+                continue
+            if skip is None:
+                row.status = ActionStatus.IN_FLIGHT
+                row.attempts += 1
+            else:
+                session.flush()
+                session.expunge(row)  # unchanged: kept for _finish to record the skip
+        if skip is not None:
+            _finish(sessions, row, Outcome.SKIPPED, skip, report, now)
+            continue
         _perform(sessions, action_id, effects, report, recovering, reads)
     return report
+
+
+def _started(row: Action) -> bool:
+    """Whether the row's email was handed over already: only its note is left, whatever changed since."""
+    return bool(row.payload.get("sending")) or row.payload.get("delivered") is not None
 
 
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
@@ -255,14 +284,14 @@ def _perform(
         try:
             ref = handler(row, _Attempt(sessions, effects, report, recovering, retry=attempt > 0, reads=reads))
         except _Skip as skip:
-            _finish(sessions, row, Outcome.SKIPPED, str(skip), report)
+            _finish(sessions, row, Outcome.SKIPPED, str(skip), report, effects.clock())
             return
         except (AuthExpired, RateLimited) as exc:
             daily = isinstance(exc, RateLimited) and exc.daily
             if isinstance(exc, RateLimited) and not daily and attempt + 1 < RETRIES_PER_RUN:
                 effects.sleep(max(exc.retry_after, BASE_BACKOFF_SECONDS))
                 continue
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
             if isinstance(exc, AuthExpired) or daily:
                 raise StopCycle(_text(exc), needs_reconnect=isinstance(exc, AuthExpired)) from exc
             return
@@ -271,22 +300,22 @@ def _perform(
                 effects.sleep(max(getattr(exc, "retry_after", None) or 0.0, BASE_BACKOFF_SECONDS * 2**attempt))
                 continue
             if getattr(exc, "ambiguous", False) and not getattr(effects.sender, "idempotent", False):
-                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report)
+                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report, effects.clock())
                 return
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
             return
         except NotFound as exc:
-            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report)
+            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report, effects.clock())
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
-            _finish(sessions, row, Outcome.FAILED, _text(exc), report)
+            _finish(sessions, row, Outcome.FAILED, _text(exc), report, effects.clock())
             return
         except (InvalidMessage, ContentError) as exc:
             # The customer's data cannot make a valid email (say, an address that is not one): this
             # action fails with the reason, and the rest of the cycle goes on.
-            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report)
+            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report, effects.clock())
             return
-        _finish(sessions, row, Outcome.DONE, ref, report)
+        _finish(sessions, row, Outcome.DONE, ref, report, effects.clock())
         return
 
 
@@ -301,14 +330,21 @@ def _ambiguous(exc: BaseException) -> str:
     )
 
 
-def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport) -> None:
+def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport,
+            now: dt.datetime) -> None:
+    if outcome is Outcome.FAILED and row.payload.get("delivered") is not None:
+        # The email went out; only its note failed. Done, with the reason the books refused it.
+        outcome, detail = Outcome.WARNED, f"delivered, but the note could not be written into the books: {detail}"
     with transaction(sessions) as session:
         current = session.get(Action, row.id)
         assert current is not None
-        now = dt.datetime.now(dt.UTC)
         if outcome is Outcome.DONE:
             current.status, current.external_ref, current.completed_at = ActionStatus.DONE, detail, now
             message = row.reason
+        elif outcome is Outcome.WARNED:
+            current.status, current.warning, current.completed_at = ActionStatus.DONE, detail, now
+            current.external_ref = row.external_ref
+            message = f"Done with a warning: {row.reason} ({detail})"
         elif outcome is Outcome.SKIPPED:
             current.status, current.last_error, current.completed_at = ActionStatus.SKIPPED, detail, now
             message = f"Skipped: {detail}"
@@ -316,6 +352,11 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
         elif outcome is Outcome.RETRY and current.attempts < MAX_ATTEMPTS:
             current.status, current.last_error = ActionStatus.PLANNED, detail
             message = f"Will retry (attempt {current.attempts} of {MAX_ATTEMPTS}): {detail}"
+        elif row.payload.get("delivered") is not None:  # retries used up on the note alone
+            current.status, current.warning, current.completed_at = ActionStatus.DONE, detail, now
+            current.external_ref = row.external_ref
+            message = f"Done with a warning: {row.reason} (delivered, but the note could not be written into the books: {detail})"
+            outcome = Outcome.WARNED
         else:
             current.status, current.last_error, current.completed_at = ActionStatus.FAILED, detail, now
             message = f"Failed: {detail}"
@@ -323,14 +364,14 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
         invoice_ids = row.payload.get("invoice_ids") or []
         session.add(ActivityEntry(
             organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
-            level="error" if outcome is Outcome.FAILED else "warning" if outcome is Outcome.RETRY else "info",
+            level="error" if outcome is Outcome.FAILED else "warning" if outcome in (Outcome.RETRY, Outcome.WARNED) else "info",
             kind=f"action_{outcome.value}", message=message,
             customer_provider_id=row.payload.get("customer_id"),
             invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
             details={"kind": row.kind, "invoice_ids": invoice_ids, "stage": row.payload.get("stage")},
         ))
     report.outcomes[outcome.value] += 1
-    if outcome is Outcome.DONE:
+    if outcome in (Outcome.DONE, Outcome.WARNED):
         report.by_kind[row.kind] += 1
 
 
@@ -343,7 +384,9 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
     """The action's invoices as they are now, keeping those still owed exactly as decided."""
     planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
     owed, gone = [], []
-    for invoice_id, invoice in at.reads.take(row.id, row.payload["invoice_ids"]).items():
+    left_out = row.payload.get("left_out") or {}
+    gone.extend(f"invoice {why}" for why in dict.fromkeys(left_out.values()))
+    for invoice_id, invoice in at.reads.take(row.id, [i for i in row.payload["invoice_ids"] if i not in left_out]).items():
         if invoice is None:
             gone.append(f"invoice {invoice_id} no longer exists")
             continue
@@ -359,7 +402,7 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
 
 
 def _note(row: Action, effects: Effects, text: str) -> Note:
-    return Note(text=text, action_id=action_ref(row), on=effects.note_date())
+    return Note(text=text, action_id=action_ref(row), on=effects.local_now().date())
 
 
 def write_invoice_notes(connector: Connector, invoice_ids: Sequence[str], note: Note, key: str) -> None:
@@ -404,11 +447,14 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
-        _save_payload(at.sessions, row, delivered=delivered, external_ref=f"email:{receipt.message_id or receipt.provider}")
+        _save_payload(at.sessions, row, delivered=delivered, sent_at=at.effects.local_now().strftime("%Y-%m-%d %H:%M"),
+                      external_ref=f"email:{receipt.message_id or receipt.provider}")
         if not receipt.already_sent:
             at.report.emails_sent += 1
     recipients = ", ".join(row.payload.get("recipients") or ())
-    _write_notes(at, row, delivered, f"{_stage_words(row)} emailed to {recipients}: \"{row.payload.get('subject', '')}\"")
+    # Written after delivery and saying when: the books never claim a step before it happened.
+    _write_notes(at, row, delivered, f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
+                 f"action {row.id}: \"{row.payload.get('subject', '')}\"")
     return row.external_ref or "email"
 
 
@@ -462,12 +508,16 @@ def _hold(on: bool) -> Handler:
 
 
 def _owner_task(row: Action, at: _Attempt) -> str:
-    # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the provider.
+    # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the
+    # provider; an invoice paid since is no call to make.
+    if row.payload.get("invoice_ids"):
+        _still_owed(at, row)
     return "owner task"
 
 
 # The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
-_CHECKS_INVOICES = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE})
+_CHECKS_INVOICES = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE,
+                              ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION})
 
 _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.SEND_REMINDER: _send_reminder,

@@ -32,6 +32,7 @@ from integration.policy.decide import decide
 from integration.providers import ConnectorFactory, connector_factory
 from integration.reminder_email import ReminderComposer
 from integration.rules_store import load_rules
+from integration.send_check import SendCheck
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection
 from oauth.redact import redact
@@ -133,7 +134,9 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
                 connector=connector,
                 sender=deps.sender,
                 compose_reminder=ReminderComposer(snapshot.company, rules, today, deps.from_address, snapshot.on_hold),
-                note_date=lambda: today,
+                recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
+                clock=deps.clock,
+                timezone=snapshot.company.timezone,
                 sleep=deps.sleep,
             )
             summary.execution = _report_json(execute(deps.sessions, connection_id, effects, now))

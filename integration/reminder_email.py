@@ -13,9 +13,6 @@ from integration.policy.snapshot import Company
 from reminders.content import ReminderContext, ReminderInvoice, render_reminder
 from reminders.delivery import Address, EmailMessage
 
-# A final notice states when the account goes to collections; this is how far ahead that is.
-REFERRAL_NOTICE = dt.timedelta(days=14)
-
 
 @dataclass(frozen=True)
 class ReminderComposer:
@@ -45,7 +42,7 @@ class ReminderComposer:
                 for i in invoices
             ),
             credit_hold=customer.provider_id in self.on_hold,
-            referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
+            referral_date=referral_date(row) if template == "final_notice" else None,
         )
         email = render_reminder(context)
         recipients = _distinct(row.payload["recipients"])
@@ -73,3 +70,9 @@ def _distinct(addresses: Sequence[str]) -> list[str]:
             seen.add(address.lower())
             kept.append(address)
     return kept
+
+
+def referral_date(row: Action) -> dt.date | None:
+    """The referral date the owner chose when approving the final notice; arpilot never picks one."""
+    chosen = (row.payload.get("approval") or {}).get("referral_date")
+    return dt.date.fromisoformat(chosen) if chosen else None

@@ -297,6 +297,9 @@ class _Run:
         actions: list[PlannedAction] = []
         if calls:
             actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
+            resent = [s for s in calls if stages[s.index].resend_invoice]
+            if resent:
+                actions.extend(self._resends(customer, override, resent))
         if not emails:
             return actions
         if override is not None and override.opted_out:
@@ -332,23 +335,30 @@ class _Run:
                 "days_overdue": {s.invoice.provider_id: s.days for s in emails},
             }),
         ))
-        actions.extend(self._notes(customer_id, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))
+        # The email's note is written by the executor once the email is delivered, saying when.
         if top.call_task:
             actions.append(self._call_task(customer, profile, emails, top.name, anchor, reason, advances=False))
-        for step in emails:
-            stage = stages[step.index]
-            if stage.resend_invoice:
-                invoice_id = step.invoice.provider_id
-                actions.append(PlannedAction(
-                    RESEND_INVOICE, customer_id, (invoice_id,), stage.name, recipients[:1],
-                    sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage.name]),
-                    key_digest(RESEND_INVOICE, customer_id, invoice_id, stage.name, self.iso(step.anchor)), not_before,
-                    _NO_PAYLOAD,
-                ))
         escalating = [s for s in emails if stages[s.index].escalate]
         if escalating:
             actions.append(self._escalation(customer, profile, escalating))
         return actions
+
+    def _resends(self, customer: Customer, override: CustomerOverride | None, steps: list[_Step]) -> list[PlannedAction]:
+        """A call stage's one customer-facing message: the accounting system re-sends each invoice."""
+        customer_id = customer.provider_id
+        recipients = _addresses(customer, [s.invoice for s in steps], ["billing"])[:1]
+        if override is not None and override.opted_out:
+            return []
+        not_before = self._not_before(customer_id, override)
+        resends = []
+        for step in steps:
+            stage, invoice_id = self.ladder.stages[step.index].name, step.invoice.provider_id
+            resends.append(PlannedAction(
+                RESEND_INVOICE, customer_id, (invoice_id,), stage, recipients,
+                sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage]),
+                key_digest(RESEND_INVOICE, customer_id, invoice_id, stage, self.iso(step.anchor)), not_before, _NO_PAYLOAD,
+            ))
+        return resends
 
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""

@@ -111,7 +111,7 @@ class Stage:
     recipients: tuple[str, ...] = ("billing",)
     enabled: bool = True
     call_task: bool = False  # also ask the owner to phone
-    resend_invoice: bool = False  # also have the accounting system re-send the invoice
+    resend_invoice: bool = False  # call stages only: the accounting system re-sends the invoice as the owner phones
     escalate: bool = False  # also recommend agency, attorney letter, payment plan or write-off
 
     def __post_init__(self) -> None:
@@ -126,6 +126,11 @@ class Stage:
         if self.recipients[0] != "billing":
             raise RuleError("recipients[0]", "the billing contact must come first")
         _check_range("offset_days", self.offset_days, *offset_range(self.name))
+        if self.resend_invoice and self.channel != "call":
+            # One message per customer per stage: arpilot's email or the accounting system's own
+            # send of the invoice (channel accounting_system_email), never both on the same day.
+            raise RuleError("resend_invoice", "a stage sends the customer one message: choose arpilot's email or the "
+                            "accounting system's own send as its channel, not both (re-send only goes with a call)")
 
     @property
     def anchored_on_issue(self) -> bool:
@@ -137,7 +142,7 @@ _DEFAULT_STAGES = (
     Stage("courtesy", -3),
     Stage("reminder_1", 1),
     Stage("reminder_2", 14, call_task=True),
-    Stage("past_due_30", 30, recipients=("billing", "accounts_payable"), call_task=True, resend_invoice=True),
+    Stage("past_due_30", 30, recipients=("billing", "accounts_payable"), call_task=True),
     Stage("past_due_60", 60, recipients=("billing", "accounts_payable", "owner"), call_task=True),
     Stage("final_notice", 90, recipients=("billing", "accounts_payable", "owner"), call_task=True, escalate=True),
 )
@@ -336,6 +341,16 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """Steps that threaten or restrict wait in the owner's Approve list (True: ask me first;
+    False: go ahead). A final notice approved by the owner carries the referral date they chose."""
+
+    final_notice: bool = True
+    credit_hold: bool = True
+    escalation: bool = True
+
+
+@dataclass(frozen=True)
 class Rules:
     mode: str = "observe"  # observe: plan and show, never act; live: act
     ladder: Ladder = field(default_factory=Ladder)
@@ -348,6 +363,7 @@ class Rules:
     opt_out: OptOut = field(default_factory=OptOut)
     profiles: Profiles = field(default_factory=Profiles)
     sender: Sender = field(default_factory=Sender)
+    approval: Approval = field(default_factory=Approval)
 
     def __post_init__(self) -> None:
         _check_choice("mode", self.mode, MODES)
