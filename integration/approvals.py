@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.scoping import scoped
 
 MAX_REFERRAL_DAYS = 365  # a referral date further out than a year is a typo, not a plan
+_LINK_SALT = "arpilot-approve-list"
 
 
 class ApprovalError(ValueError):
@@ -99,3 +101,19 @@ def _log(session: Session, row: Action, message: str, kind: str) -> None:
     ))
 
 
+
+
+def approvals_link(base_url: str, secret_key: str, organization_id: int) -> str:
+    """The weekly digest's link to the Approve list: signed, so it names its organization
+    unforgeably; the page still needs that organization's owner signed in."""
+    token = URLSafeSerializer(secret_key, salt=_LINK_SALT).dumps(organization_id)
+    return f"{base_url.rstrip('/')}/approvals?link={token}"
+
+
+def linked_organization(token: str, secret_key: str) -> int | None:
+    """The organization a digest link names, or None when the link was not signed by arpilot."""
+    try:
+        organization_id = URLSafeSerializer(secret_key, salt=_LINK_SALT).loads(token)
+    except BadSignature:
+        return None
+    return organization_id if isinstance(organization_id, int) else None

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.web import activity, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
+from integration.web import activity, approvals, connect, credit_policy, dashboard, ratelimit, security, settings as settings_page, soon, webhooks
 from integration.web.nav import NAV_CONFIG_KEY
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     settings_page.init_app(app)
     activity.init_app(app)
     credit_policy.init_app(app)
+    approvals.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
