@@ -37,12 +37,12 @@ from connectors.base import (
     ProviderValidationError,
     RateLimited,
     Transient,
-    UnreadableRecord,
 )
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.recheck import Verdict
+from integration.precondition_reads import PreconditionReads
 from integration.send_check import apply_verdict
 from oauth.redact import redact
 from reminders.delivery import (
@@ -61,7 +61,6 @@ MAX_ATTEMPTS = 5  # across cycles; then the action fails for the owner to see
 RETRIES_PER_RUN = 3  # transient failures retried inside one execution, with doubling back-off
 BASE_BACKOFF_SECONDS = 1.0
 NOTE_PREFIX = "arp-"
-READ_AHEAD = 30  # actions whose invoices one precondition read covers: a few seconds of work at most
 
 
 class StopCycle(Exception):
@@ -160,43 +159,6 @@ class ExecutionReport:
     skipped_reasons: Counter[str] = field(default_factory=Counter)
 
 
-class _PreconditionReads:
-    """The invoices the next actions re-check, read READ_AHEAD actions at a time.
-
-    One `get_invoices` call serves a window of actions instead of a read per invoice. A window is
-    read when its first action, already in flight, needs it, so no copy is older than the few
-    actions before it in the window; an action past the window, or one whose invoice the window
-    did not cover, reads the next window.
-    """
-
-    def __init__(self, connector: Connector, upcoming: Sequence[tuple[int, Sequence[str], bool]]) -> None:
-        self._connector = connector
-        self._upcoming = list(upcoming)  # (action id, invoice ids, whether it emails pay links) in execution order
-        self._position = {action_id: n for n, (action_id, _, _) in enumerate(self._upcoming)}
-        self._fresh: dict[str, Invoice | None] = {}  # None: the provider no longer has it
-        self._window_end = 0
-
-    def take(self, action_id: int, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
-        position = self._position.get(action_id, len(self._upcoming))
-        if position >= self._window_end or any(i not in self._fresh for i in invoice_ids):
-            window = self._upcoming[position : position + READ_AHEAD]
-            wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids, _ in window for i in ids)]))
-            # Pay links only for the emails that show them (a call per invoice on Xero); an action
-            # outside the plan (none today) gets them all rather than go without.
-            links = None if position >= len(self._upcoming) else {i for _, ids, emails in window if emails for i in ids}
-            window_end = position + READ_AHEAD
-            try:
-                found = self._connector.get_invoices(wanted, pay_links=links)
-            except UnreadableRecord:
-                # One invoice of the window cannot be read: read this action's own alone, so the
-                # error fails the actions on that invoice and no others.
-                wanted, window_end = list(dict.fromkeys(invoice_ids)), position + 1
-                found = self._connector.get_invoices(wanted, pay_links=links)
-            self._fresh = {i: found.get(i) for i in wanted}
-            self._window_end = window_end
-        return {i: self._fresh[i] for i in invoice_ids}
-
-
 @dataclass(frozen=True)
 class _Attempt:
     """One try at one action. `recovering`: found in_flight after a crash, so its effect may have
@@ -207,7 +169,7 @@ class _Attempt:
     report: ExecutionReport
     recovering: bool
     retry: bool
-    reads: _PreconditionReads
+    reads: PreconditionReads
 
 
 class _Skip(Exception):
@@ -226,7 +188,7 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             )
             .order_by(Action.id)
         ).all()
-    reads = _PreconditionReads(effects.connector, [
+    reads = PreconditionReads(effects.connector, [
         (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
         if ActionKind(a.kind) in _CHECKS_INVOICES and a.status is ActionStatus.PLANNED and not _waiting(a.status, a.not_before, now)
     ])
@@ -273,7 +235,7 @@ def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datet
 
 def _perform(
     sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool,
-    reads: _PreconditionReads,
+    reads: PreconditionReads,
 ) -> None:
     with sessions() as session:
         row = session.get(Action, action_id)
@@ -480,7 +442,11 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
     for invoice in invoices:
         refs.append(connector.send_invoice(invoice.provider_id, f"{row.idempotency_key}:send:{invoice.provider_id}"))
         at.report.emails_sent += 1
-        _write_notes(at, row, [invoice.provider_id], f"{_stage_words(row)}: invoice sent by the accounting system")
+        # Recorded before the note, like arpilot's own email: a refused note then leaves it done with a warning.
+        sent_at = at.effects.local_now().strftime("%Y-%m-%d %H:%M")
+        _save_payload(at.sessions, row, delivered=[*(row.payload.get("delivered") or ()), invoice.provider_id])
+        _write_notes(at, row, [invoice.provider_id],
+                     f"{_stage_words(row).capitalize()}: invoice emailed by the accounting system {sent_at}; action {row.id}")
     return ",".join(refs) or "sent before a restart"
 
 

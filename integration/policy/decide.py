@@ -297,9 +297,8 @@ class _Run:
         actions: list[PlannedAction] = []
         if calls:
             actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
-            resent = [s for s in calls if stages[s.index].resend_invoice]
-            if resent:
-                actions.extend(self._resends(customer, override, resent))
+            if any(stages[s.index].resend_invoice for s in calls):
+                actions.extend(self._resends(customer, override, [s for s in calls if stages[s.index].resend_invoice]))
         if not emails:
             return actions
         if override is not None and override.opted_out:
@@ -345,20 +344,14 @@ class _Run:
 
     def _resends(self, customer: Customer, override: CustomerOverride | None, steps: list[_Step]) -> list[PlannedAction]:
         """A call stage's one customer-facing message: the accounting system re-sends each invoice."""
-        customer_id = customer.provider_id
-        recipients = _addresses(customer, [s.invoice for s in steps], ["billing"])[:1]
         if override is not None and override.opted_out:
             return []
-        not_before = self._not_before(customer_id, override)
-        resends = []
-        for step in steps:
-            stage, invoice_id = self.ladder.stages[step.index].name, step.invoice.provider_id
-            resends.append(PlannedAction(
-                RESEND_INVOICE, customer_id, (invoice_id,), stage, recipients,
-                sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage]),
-                key_digest(RESEND_INVOICE, customer_id, invoice_id, stage, self.iso(step.anchor)), not_before, _NO_PAYLOAD,
-            ))
-        return resends
+        cid, to, not_before = customer.provider_id, _addresses(customer, [s.invoice for s in steps], ["billing"])[:1], self._not_before(customer.provider_id, override)
+        return [PlannedAction(
+            RESEND_INVOICE, cid, (s.invoice.provider_id,), self.ladder.stages[s.index].name, to,
+            sentence(f"Invoice {s.invoice.number} is {lateness(s.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[self.ladder.stages[s.index].name]),
+            key_digest(RESEND_INVOICE, cid, s.invoice.provider_id, self.ladder.stages[s.index].name, self.iso(s.anchor)), not_before, _NO_PAYLOAD,
+        ) for s in steps]
 
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""

@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from integration.approvals import ApprovalError, approve, awaiting, linked_organization, parse_referral_date, skip
 from integration.dashboard_data import CustomerNames, kind_label
 from integration.db import transaction
-from integration.models import Organization
+from integration.models import Action, Organization
+from integration.scoping import scoped
 from integration.policy.aging import local_today
 from integration.web.auth import owner_required
 from integration.web.connect import now, runtime
@@ -41,6 +42,8 @@ def decide(action_id: int) -> ResponseReturnValue:
     decision, typed = request.form.get("decision"), request.form.get("referral_date", "")
     try:
         with transaction(runtime().sessions) as db:
+            if db.scalar(scoped(Action, g.organization_id).where(Action.id == action_id)) is None:
+                abort(404)  # another organization's step looks like a missing one, whatever the form says
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             if decision == "approve":
@@ -64,4 +67,7 @@ def _page(*, errors: dict[int, str] | None = None, typed: dict[int, str] | None 
         names = CustomerNames(db, g.organization_id)
         names.load((w.connection_id, w.customer_id) for w in rows)
         listed = [(w, kind_label(w.kind), names.name(w.connection_id, w.customer_id)) for w in rows]
-    return render_template("approvals/waiting.html", listed=listed, errors=errors or {}, typed=typed or {}), status
+    errors = errors or {}
+    shown = {w.action_id for w in rows}
+    elsewhere = [message for action_id, message in errors.items() if action_id not in shown]  # decided meanwhile
+    return render_template("approvals/waiting.html", listed=listed, errors=errors, typed=typed or {}, elsewhere=elsewhere), status
