@@ -30,7 +30,8 @@ from integration.policy.rules import Rules
 from integration.rules_store import save_rules
 from integration.scenario import Scenario, ScenarioInvoice, ScenarioLine
 from reminders.delivery import OutboxSender
-from tests.cycle.conftest import NOW, make_world
+from tests.cycle.conftest import NOW, World, make_world
+from tests.cycle.test_exactly_once import _cycle_with_hook
 from tests.cycle.xero_world import make_xero_world
 from tests.sandbox.conftest import small_scenario
 
@@ -230,3 +231,21 @@ def test_an_email_delivered_with_a_refused_note_is_done_with_a_warning(run: Run)
         digest = gather_digest(session, run.books.organization_id, NOW + dt.timedelta(days=1), dt.timedelta(minutes=15))
     assert not [line for line in digest.failed if line.id in {a.id for a in emails}]
     assert {line.id for line in digest.warnings} >= {a.id for a in emails}
+
+
+def test_a_call_task_for_an_invoice_paid_since_is_skipped_not_done(world: World) -> None:
+    """Cobalt Dental has no email address, so its step is a call task; it pays as arpilot re-checks."""
+    world.set_rules({"mode": "live"})
+    cobalt_invoice = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()["invoices"]["inv-1004"]
+
+    paid: list[str] = []
+
+    def pays(invoice_id: str) -> None:
+        if invoice_id == cobalt_invoice and not paid:
+            paid.append(invoice_id)
+            response = world.qbo.admin("POST", f"/companies/{world.qbo.realm}/payments", json={"invoice": invoice_id})
+            assert response.status_code in (200, 201), response.text
+
+    assert _cycle_with_hook(world, pays).status == "done"
+    (task,) = [a for a in world.actions() if a.kind == "create_call_task" and cobalt_invoice in a.payload["invoice_ids"]]
+    assert task.status is ActionStatus.SKIPPED and "paid" in (task.last_error or ""), (task.status, task.last_error)
