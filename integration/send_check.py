@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from integration.models import Action, ActionStatus, ActivityEntry, CustomerOverride, InvoicePause, MirroredInvoice
@@ -70,22 +70,13 @@ class SendCheck:
         """Whether another customer-facing action reached (or is reaching) this customer today."""
         zone = ZoneInfo(self.company_zone)
         midnight = dt.datetime.combine(local_today(now, self.company_zone), dt.time(), tzinfo=zone).astimezone(dt.UTC)
-        others = session.execute(select(Action.payload, Action.status, Action.completed_at).where(
+        # Today's customer-facing steps of this connection only: a handful, however long the history.
+        others = session.scalars(select(Action.payload).where(
             Action.connection_id == self.connection_id, Action.kind.in_(_FACING), Action.id != row.id,
-            Action.status.in_((ActionStatus.DONE, ActionStatus.IN_FLIGHT)),
+            or_(Action.status == ActionStatus.IN_FLIGHT, and_(Action.status == ActionStatus.DONE, Action.completed_at >= midnight)),
         ))
         customer_id = row.payload["customer_id"]
-        for payload, status, completed_at in others:
-            if payload.get("customer_id") != customer_id:
-                continue
-            if status is ActionStatus.IN_FLIGHT or (completed_at is not None and _utc(completed_at) >= midnight):
-                return True
-        return False
-
-
-def _utc(instant: dt.datetime) -> dt.datetime:
-    """SQLite hands naive datetimes back; every stored instant is UTC."""
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)
+        return any(payload.get("customer_id") == customer_id for payload in others)
 
 
 def apply_verdict(session: Session, row: Action, verdict: Verdict) -> bool:
