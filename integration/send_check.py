@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from connectors.base import InvoiceStatus
 from integration.models import Action, ActionStatus, ActivityEntry, CustomerOverride, InvoicePause, MirroredInvoice
 from integration.policy.actions import ActionKind
 from integration.policy.aging import local_today
@@ -44,7 +45,7 @@ class SendCheck:
             CustomerOverride.connection_id == self.connection_id, CustomerOverride.customer_provider_id == customer_id,
         ))).get(customer_id)
         word = OwnerWord(override, self._pause_states(session, invoice_ids, rules.pauses, now),
-                         kind in CUSTOMER_FACING and self._messaged_today(session, row, now))
+                         kind in CUSTOMER_FACING and self._messaged_today(session, row, now), self._closed(session, invoice_ids))
         pending = Pending(kind, row.payload.get("stage"), (row.payload.get("payload") or {}).get("channel"), invoice_ids,
                           approved=bool(row.payload.get("approval")))
         return recheck(pending, word, rules, self.company_zone, now)
@@ -65,6 +66,14 @@ class SendCheck:
         }
         today = local_today(now, self.company_zone).toordinal()
         return {i: pause_state(p, paid.get(i, Decimal(0)), today, rules) for i, p in pauses.items()}
+
+    def _closed(self, session: Session, invoice_ids: list[str]) -> frozenset[str]:
+        if not invoice_ids:
+            return frozenset()
+        return frozenset(session.scalars(select(MirroredInvoice.provider_id).where(
+            MirroredInvoice.connection_id == self.connection_id, MirroredInvoice.provider_id.in_(invoice_ids),
+            or_(MirroredInvoice.status != InvoiceStatus.OPEN.value, MirroredInvoice.balance <= 0),
+        )))
 
     def _messaged_today(self, session: Session, row: Action, now: dt.datetime) -> bool:
         """Whether another customer-facing action reached (or is reaching) this customer today."""

@@ -46,6 +46,7 @@ class OwnerWord:
     override: CustomerOverride | None = None
     pauses: Mapping[str, PauseState] = field(default_factory=dict)  # by invoice id
     messaged_today: bool = False  # the customer already got a message today (company-local day)
+    closed: frozenset[str] = frozenset()  # invoice ids the latest sync found paid, voided or deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,9 @@ def recheck(pending: Pending, word: OwnerWord, rules: Rules, company_zone: str, 
     if stopped:
         return Verdict(skip=stopped)
     left_out: Mapping[str, str] = MappingProxyType({})
+    if kind in LADDER_KINDS and pending.invoice_ids and set(pending.invoice_ids) <= word.closed:
+        # Mostly for steps waiting in the Approve list: a paid invoice's final notice is no question.
+        return Verdict(skip="the invoices were paid or closed since this was planned")
     if kind in LADDER_KINDS:
         left_out = MappingProxyType({i: word.pauses[i].why for i in pending.invoice_ids if i in word.pauses and word.pauses[i].active})
         if pending.invoice_ids and len(left_out) == len(pending.invoice_ids):

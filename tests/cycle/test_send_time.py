@@ -84,6 +84,13 @@ class Run:
             return len(self.world.qbo.admin("GET", f"/companies/{self.world.qbo.realm}/emails").json()["emails"])
         return len(self.world.admin("GET", "/organisations/demo/emails").json()["emails"])
 
+    def pay(self, invoice_id: str) -> None:
+        if self.provider == "quickbooks":
+            response = self.world.qbo.admin("POST", f"/companies/{self.world.qbo.realm}/payments", json={"invoice": invoice_id})
+        else:
+            response = self.world.admin("POST", "/organisations/demo/payments", json={"invoice": invoice_id})
+        assert response.status_code in (200, 201), response.text
+
     def refuse_notes(self) -> str:
         """The books refuse every note from now on; reads and sends still work. Returns the words
         the owner is told why. QuickBooks: the owner's own text fills every PrivateNote (4000
@@ -191,6 +198,21 @@ def test_a_final_notice_waits_for_approval_and_goes_out_with_the_owners_date(run
     assert "Dec 14, 2026" in text  # the owner's date, as the customer reads it
     assert "Not yet due" in text and "Total overdue" in text
     assert next(a for a in run.books.actions() if a.id == notice.id).status is ActionStatus.DONE
+
+
+def test_a_step_waiting_for_approval_is_dropped_once_its_invoices_are_paid(run: Run) -> None:
+    run.rules()
+    run.cycle()
+    notice = next(a for a in _of(run.books.actions(), "send_reminder") if a.payload["stage"] == "final_notice")
+    assert notice.status is ActionStatus.AWAITING_APPROVAL
+    for invoice_id in notice.payload["invoice_ids"]:
+        run.pay(invoice_id)
+    run.world.clock.advance(dt.timedelta(minutes=15))
+    run.cycle()
+    dropped = next(a for a in run.books.actions() if a.id == notice.id)
+    assert dropped.status is ActionStatus.SKIPPED and "paid" in (dropped.last_error or ""), dropped.last_error
+    with run.books.sessions() as session:
+        assert notice.id not in {w.action_id for w in awaiting(session, run.books.organization_id)}
 
 
 def test_no_customer_gets_two_messages_in_a_day(run: Run) -> None:

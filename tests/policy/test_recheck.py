@@ -60,6 +60,12 @@ def test_a_stage_turned_off_or_moved_to_another_channel_skips() -> None:
     assert "channel was changed to call" in (_check(rules=Rules.from_json(data)).skip or "")
 
 
+def test_invoices_paid_since_skip_even_a_step_waiting_for_approval() -> None:
+    notice = Pending(ActionKind.SEND_REMINDER, "final_notice", "email", ("inv-1", "inv-2"))
+    assert "paid or closed" in (_check(notice, OwnerWord(closed=frozenset({"inv-1", "inv-2"}))).skip or "")
+    assert _check(notice, OwnerWord(closed=frozenset({"inv-1"}))).ask_owner  # one still owed: still a question
+
+
 def test_quiet_hours_as_they_stand_re_time() -> None:
     evening = dt.datetime(2026, 11, 24, 4, 0, tzinfo=dt.UTC)  # Monday 21:00 in Denver
     assert _check(now=evening).wait_until == dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)  # Tuesday 08:00
