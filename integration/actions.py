@@ -294,12 +294,14 @@ def _ambiguous(exc: BaseException) -> str:
 
 def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport,
             now: dt.datetime) -> None:
-    if outcome is Outcome.FAILED and row.payload.get("delivered") is not None:
-        # The email went out; only its note failed. Done, with the reason the books refused it.
-        outcome, detail = Outcome.WARNED, f"delivered, but the note could not be written into the books: {detail}"
     with transaction(sessions) as session:
         current = session.get(Action, row.id)
         assert current is not None
+        if outcome is Outcome.RETRY and current.attempts >= MAX_ATTEMPTS:
+            outcome = Outcome.FAILED
+        if outcome is Outcome.FAILED and row.payload.get("delivered") is not None:
+            # The email went out; only its note failed. Done, with the reason the books refused it.
+            outcome, detail = Outcome.WARNED, f"delivered, but the note could not be written into the books: {detail}"
         if outcome is Outcome.DONE:
             current.status, current.external_ref, current.completed_at = ActionStatus.DONE, detail, now
             message = row.reason
@@ -311,18 +313,12 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
             current.status, current.last_error, current.completed_at = ActionStatus.SKIPPED, detail, now
             message = f"Skipped: {detail}"
             report.skipped_reasons[detail] += 1
-        elif outcome is Outcome.RETRY and current.attempts < MAX_ATTEMPTS:
+        elif outcome is Outcome.RETRY:
             current.status, current.last_error = ActionStatus.PLANNED, detail
             message = f"Will retry (attempt {current.attempts} of {MAX_ATTEMPTS}): {detail}"
-        elif row.payload.get("delivered") is not None:  # retries used up on the note alone
-            current.status, current.warning, current.completed_at = ActionStatus.DONE, detail, now
-            current.external_ref = row.external_ref
-            message = f"Done with a warning: {row.reason} (delivered, but the note could not be written into the books: {detail})"
-            outcome = Outcome.WARNED
         else:
             current.status, current.last_error, current.completed_at = ActionStatus.FAILED, detail, now
             message = f"Failed: {detail}"
-            outcome = Outcome.FAILED
         invoice_ids = row.payload.get("invoice_ids") or []
         session.add(ActivityEntry(
             organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
