@@ -246,6 +246,17 @@ def test_a_sender_that_could_never_send_is_refused_beside_its_field(client: Flas
     assert "line break" in _error_beside(html, "f-sender-from_name")
 
 
+def test_an_email_stage_that_also_re_sends_the_invoice_is_refused_beside_the_box(client: FlaskClient,
+                                                                               sessions: sessionmaker[Session]) -> None:
+    """One message per customer per stage (issue 14): arpilot's email or the accounting system's send."""
+    form = rules_form(Rules.default(), **{"ladder.stages[4].resend_invoice": True})
+    response = client.post("/settings", data={**form, "csrf_token": _token(client)})
+    assert response.status_code == 400
+    assert "one message" in _error_beside(response.get_data(as_text=True), "f-ladder-stages-4-resend_invoice")
+    with sessions() as db:
+        assert db.scalars(select(OrganizationRules)).all() == []
+
+
 def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
     form = rules_form(Rules.default(), email_channel="accounting_system_email", **{"ladder.stages[3].channel": "call"})
     assert client.post("/settings", data={**form, "csrf_token": _token(client)}).status_code == 302
