@@ -452,6 +452,6 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
         on_hold=on_hold, mid_month=mid_month,
         outbox=_outbox(session, organization_id, names),
         invoices=_open_invoices(session, organization_id),
-        awaiting_approval=len(session.scalars(
-            scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL)).all()),
+        awaiting_approval=session.scalar(scoped(Action, organization_id).where(
+            Action.status == ActionStatus.AWAITING_APPROVAL).with_only_columns(func.count())) or 0,
     )
