@@ -190,7 +190,8 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
         ).all()
     reads = PreconditionReads(effects.connector, [
         (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
-        if ActionKind(a.kind) in _CHECKS_INVOICES and a.status is ActionStatus.PLANNED and not _waiting(a.status, a.not_before, now)
+        if ActionKind(a.kind) in _CHECKS_INVOICES and a.status is not ActionStatus.AWAITING_APPROVAL
+        and not _waiting(a.status, a.not_before, now)
     ])
     for action_id in (a.id for a in due):
         skip = None
