@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,12 +38,14 @@ from connectors.base import (
     ProviderValidationError,
     RateLimited,
     Transient,
-    UnreadableRecord,
 )
-from integration.credit_recheck import CreditReads, effective_credit, uncovered
+from integration.credit_recheck import effective_credit, uncovered
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
 from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.recheck import Verdict
+from integration.precondition_reads import PreconditionReads
+from integration.send_check import apply_verdict
 from oauth.redact import redact
 from reminders.delivery import (
     DeliveryError,
@@ -60,7 +63,6 @@ MAX_ATTEMPTS = 5  # across cycles; then the action fails for the owner to see
 RETRIES_PER_RUN = 3  # transient failures retried inside one execution, with doubling back-off
 BASE_BACKOFF_SECONDS = 1.0
 NOTE_PREFIX = "arp-"
-READ_AHEAD = 30  # actions whose invoices one precondition read covers: a few seconds of work at most
 
 
 class StopCycle(Exception):
@@ -73,6 +75,7 @@ class StopCycle(Exception):
 
 class Outcome(str, enum.Enum):
     DONE = "done"
+    WARNED = "done_with_warning"  # the effect happened; its note could not be written (Action.warning says why)
     SKIPPED = "skipped"
     FAILED = "failed"
     RETRY = "retry"  # left planned for the next cycle
@@ -130,6 +133,7 @@ def plan(
 
 
 ComposeReminder = Callable[[Action, Customer, Sequence[Invoice], Mapping[str, Money]], EmailMessage]
+Recheck = Callable[[Session, Action, dt.datetime], Verdict]
 
 
 @dataclass
@@ -139,8 +143,13 @@ class Effects:
     connector: Connector
     sender: EmailSender
     compose_reminder: ComposeReminder
-    note_date: Callable[[], dt.date]
+    recheck: Recheck  # the owner's word and the rules as they stand when the action is reached
+    clock: Callable[[], dt.datetime]
+    timezone: str  # the company's: notes say when, in its local time
     sleep: Callable[[float], None] = time.sleep
+
+    def local_now(self) -> dt.datetime:
+        return self.clock().astimezone(ZoneInfo(self.timezone))
 
 
 @dataclass
@@ -150,44 +159,6 @@ class ExecutionReport:
     emails_sent: int = 0
     notes_written: int = 0
     skipped_reasons: Counter[str] = field(default_factory=Counter)
-
-
-class _PreconditionReads:
-    """The invoices the next actions re-check, read READ_AHEAD actions at a time.
-
-    One `get_invoices` call serves a window of actions instead of a read per invoice. A window is
-    read when its first action, already in flight, needs it, so no copy is older than the few
-    actions before it in the window; an action past the window, or one whose invoice the window
-    did not cover, reads the next window.
-    """
-
-    def __init__(self, connector: Connector, upcoming: Sequence[tuple[int, Sequence[str], bool]]) -> None:
-        self._connector = connector
-        self._upcoming = list(upcoming)  # (action id, invoice ids, whether it emails pay links) in execution order
-        self._position = {action_id: n for n, (action_id, _, _) in enumerate(self._upcoming)}
-        self._fresh: dict[str, Invoice | None] = {}  # None: the provider no longer has it
-        self._window_end = 0
-        self.credits = CreditReads(connector)
-
-    def take(self, action_id: int, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
-        position = self._position.get(action_id, len(self._upcoming))
-        if position >= self._window_end or any(i not in self._fresh for i in invoice_ids):
-            window = self._upcoming[position : position + READ_AHEAD]
-            wanted = list(dict.fromkeys([*invoice_ids, *(i for _, ids, _ in window for i in ids)]))
-            # Pay links only for the emails that show them (a call per invoice on Xero); an action
-            # outside the plan (none today) gets them all rather than go without.
-            links = None if position >= len(self._upcoming) else {i for _, ids, emails in window if emails for i in ids}
-            window_end = position + READ_AHEAD
-            try:
-                found = self._connector.get_invoices(wanted, pay_links=links)
-            except UnreadableRecord:
-                # One invoice of the window cannot be read: read this action's own alone, so the
-                # error fails the actions on that invoice and no others.
-                wanted, window_end = list(dict.fromkeys(invoice_ids)), position + 1
-                found = self._connector.get_invoices(wanted, pay_links=links)
-            self._fresh = {i: found.get(i) for i in wanted}
-            self._window_end = window_end
-        return {i: self._fresh[i] for i in invoice_ids}
 
 
 @dataclass(frozen=True)
@@ -200,7 +171,7 @@ class _Attempt:
     report: ExecutionReport
     recovering: bool
     retry: bool
-    reads: _PreconditionReads
+    reads: PreconditionReads
 
 
 class _Skip(Exception):
@@ -215,25 +186,41 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             select(Action.id, Action.kind, Action.payload, Action.status, Action.not_before)
             .where(
                 Action.connection_id == connection_id,
-                Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT)),
+                Action.status.in_((ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.AWAITING_APPROVAL)),
             )
             .order_by(Action.id)
         ).all()
-    reads = _PreconditionReads(effects.connector, [
+    reads = PreconditionReads(effects.connector, [
         (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
-        if ActionKind(a.kind) in INVOICE_CHECKED_KINDS and not _waiting(a.status, a.not_before, now)
+        if ActionKind(a.kind) in INVOICE_CHECKED_KINDS and a.status is not ActionStatus.AWAITING_APPROVAL
+        and not _waiting(a.status, a.not_before, now)
     ])
     for action_id in (a.id for a in due):
+        skip = None
         with transaction(sessions) as session:
             row = session.get(Action, action_id)
             assert row is not None
-            if row.status not in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT):
+            if row.status not in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.AWAITING_APPROVAL):
                 continue  # skipped since it was listed (a payment webhook's targeted refresh)
-            if _waiting(row.status, row.not_before, now):
-                continue  # quiet hours: a later cycle performs it
             recovering = row.status == ActionStatus.IN_FLIGHT
-            if not _claim(session, action_id, row.status):
+            if not recovering and not _started(row):
+                # Re-decided now: a promise logged, a pause, a changed send window or rule since planning.
+                verdict = effects.recheck(session, row, now)
+                skip = verdict.skip
+                if skip is None and not apply_verdict(session, row, verdict):
+                    continue  # waits for its send window, tomorrow, or the owner's approval
+            elif _waiting(row.status, row.not_before, now):
                 continue
+            if skip is None:
+                session.flush()  # what the re-check changed (an approved step is planned again)
+                if not _claim(session, action_id, row.status):
+                    continue
+            else:
+                session.flush()
+                session.expunge(row)  # unchanged: kept for _finish to record the skip
+        if skip is not None:
+            _finish(sessions, row, Outcome.SKIPPED, skip, report, now)
+            continue
         _perform(sessions, action_id, effects, report, recovering, reads)
     return report
 
@@ -249,6 +236,11 @@ def _claim(session: Session, action_id: int, seen: ActionStatus) -> bool:
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+def _started(row: Action) -> bool:
+    """Whether the row's email was handed over already: only its note is left, whatever changed since."""
+    return bool(row.payload.get("sending")) or row.payload.get("delivered") is not None
+
+
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
     """Whether the action's email shows its invoices' pay links (arpilot's own reminder email)."""
     return ActionKind(kind) is ActionKind.SEND_REMINDER and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
@@ -260,7 +252,7 @@ def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datet
 
 def _perform(
     sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool,
-    reads: _PreconditionReads,
+    reads: PreconditionReads,
 ) -> None:
     with sessions() as session:
         row = session.get(Action, action_id)
@@ -271,14 +263,14 @@ def _perform(
         try:
             ref = handler(row, _Attempt(sessions, effects, report, recovering, retry=attempt > 0, reads=reads))
         except _Skip as skip:
-            _finish(sessions, row, Outcome.SKIPPED, str(skip), report)
+            _finish(sessions, row, Outcome.SKIPPED, str(skip), report, effects.clock())
             return
         except (AuthExpired, RateLimited) as exc:
             daily = isinstance(exc, RateLimited) and exc.daily
             if isinstance(exc, RateLimited) and not daily and attempt + 1 < RETRIES_PER_RUN:
                 effects.sleep(max(exc.retry_after, BASE_BACKOFF_SECONDS))
                 continue
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
             if isinstance(exc, AuthExpired) or daily:
                 raise StopCycle(_text(exc), needs_reconnect=isinstance(exc, AuthExpired)) from exc
             return
@@ -287,22 +279,22 @@ def _perform(
                 effects.sleep(max(getattr(exc, "retry_after", None) or 0.0, BASE_BACKOFF_SECONDS * 2**attempt))
                 continue
             if getattr(exc, "ambiguous", False) and not getattr(effects.sender, "idempotent", False):
-                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report)
+                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report, effects.clock())
                 return
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report)
+            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
             return
         except NotFound as exc:
-            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report)
+            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report, effects.clock())
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
-            _finish(sessions, row, Outcome.FAILED, _text(exc), report)
+            _finish(sessions, row, Outcome.FAILED, _text(exc), report, effects.clock())
             return
         except (InvalidMessage, ContentError) as exc:
             # The customer's data cannot make a valid email (say, an address that is not one): this
             # action fails with the reason, and the rest of the cycle goes on.
-            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report)
+            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report, effects.clock())
             return
-        _finish(sessions, row, Outcome.DONE, ref, report)
+        _finish(sessions, row, Outcome.DONE, ref, report, effects.clock())
         return
 
 
@@ -317,19 +309,28 @@ def _ambiguous(exc: BaseException) -> str:
     )
 
 
-def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport) -> None:
+def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport,
+            now: dt.datetime) -> None:
     with transaction(sessions) as session:
         current = session.get(Action, row.id)
         assert current is not None
-        now = dt.datetime.now(dt.UTC)
+        if outcome is Outcome.RETRY and current.attempts >= MAX_ATTEMPTS:
+            outcome = Outcome.FAILED
+        if outcome is Outcome.FAILED and row.payload.get("delivered") is not None:
+            # The email went out; only its note failed. Done, with the reason the books refused it.
+            outcome, detail = Outcome.WARNED, f"delivered, but the note could not be written into the books: {detail}"
         if outcome is Outcome.DONE:
             current.status, current.external_ref, current.completed_at = ActionStatus.DONE, detail, now
             message = row.reason
+        elif outcome is Outcome.WARNED:
+            current.status, current.warning, current.completed_at = ActionStatus.DONE, detail, now
+            current.external_ref = row.external_ref
+            message = f"Done with a warning: {row.reason} ({detail})"
         elif outcome is Outcome.SKIPPED:
             current.status, current.last_error, current.completed_at = ActionStatus.SKIPPED, detail, now
             message = f"Skipped: {detail}"
             report.skipped_reasons[detail] += 1
-        elif outcome is Outcome.RETRY and current.attempts < MAX_ATTEMPTS:
+        elif outcome is Outcome.RETRY:
             current.status, current.last_error = ActionStatus.PLANNED, detail
             message = f"Will retry (attempt {current.attempts} of {MAX_ATTEMPTS}): {detail}"
         else:
@@ -338,7 +339,7 @@ def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, deta
             outcome = Outcome.FAILED
         session.add(outcome_entry(row, outcome, message))
     report.outcomes[outcome.value] += 1
-    if outcome is Outcome.DONE:
+    if outcome in (Outcome.DONE, Outcome.WARNED):
         report.by_kind[row.kind] += 1
 
 
@@ -347,7 +348,7 @@ def outcome_entry(row: Action, outcome: Outcome, message: str) -> ActivityEntry:
     invoice_ids = row.payload.get("invoice_ids") or []
     return ActivityEntry(
         organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
-        level="error" if outcome is Outcome.FAILED else "warning" if outcome is Outcome.RETRY else "info",
+        level="error" if outcome is Outcome.FAILED else "warning" if outcome in (Outcome.RETRY, Outcome.WARNED) else "info",
         kind=f"action_{outcome.value}", message=message,
         customer_provider_id=row.payload.get("customer_id"),
         invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
@@ -364,7 +365,9 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
     """The action's invoices as they are now, keeping those still owed exactly as decided."""
     planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
     owed, gone = [], []
-    for invoice_id, invoice in at.reads.take(row.id, row.payload["invoice_ids"]).items():
+    left_out = row.payload.get("left_out") or {}
+    gone.extend(f"invoice {why}" for why in dict.fromkeys(left_out.values()))
+    for invoice_id, invoice in at.reads.take(row.id, [i for i in row.payload["invoice_ids"] if i not in left_out]).items():
         if invoice is None:
             gone.append(f"invoice {invoice_id} no longer exists")
             continue
@@ -389,7 +392,7 @@ def _net_of_credit(at: _Attempt, row: Action, invoices: list[Invoice]) -> tuple[
 
 
 def _note(row: Action, effects: Effects, text: str) -> Note:
-    return Note(text=text, action_id=action_ref(row), on=effects.note_date())
+    return Note(text=text, action_id=action_ref(row), on=effects.local_now().date())
 
 
 def write_invoice_notes(connector: Connector, invoice_ids: Sequence[str], note: Note, key: str) -> None:
@@ -435,11 +438,14 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
-        _save_payload(at.sessions, row, delivered=delivered, external_ref=f"email:{receipt.message_id or receipt.provider}")
+        _save_payload(at.sessions, row, delivered=delivered, sent_at=at.effects.local_now().strftime("%Y-%m-%d %H:%M"),
+                      external_ref=f"email:{receipt.message_id or receipt.provider}")
         if not receipt.already_sent:
             at.report.emails_sent += 1
     recipients = ", ".join(row.payload.get("sent_to") or row.payload.get("recipients") or ())
-    _write_notes(at, row, delivered, f"{_stage_words(row)} emailed to {recipients}: \"{row.payload.get('subject', '')}\"")
+    # Written after delivery and saying when: the books never claim a step before it happened.
+    _write_notes(at, row, delivered, f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
+                 f"action {row.id}: \"{row.payload.get('subject', '')}\"")
     return row.external_ref or "email"
 
 
@@ -465,7 +471,11 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
     for invoice in invoices:
         refs.append(connector.send_invoice(invoice.provider_id, f"{row.idempotency_key}:send:{invoice.provider_id}"))
         at.report.emails_sent += 1
-        _write_notes(at, row, [invoice.provider_id], f"{_stage_words(row)}: invoice sent by the accounting system")
+        # Recorded before the note, like arpilot's own email: a refused note then leaves it done with a warning.
+        sent_at = at.effects.local_now().strftime("%Y-%m-%d %H:%M")
+        _save_payload(at.sessions, row, delivered=[*(row.payload.get("delivered") or ()), invoice.provider_id])
+        _write_notes(at, row, [invoice.provider_id],
+                     f"{_stage_words(row).capitalize()}: invoice emailed by the accounting system {sent_at}; action {row.id}")
     return ",".join(refs) or "sent before a restart"
 
 
@@ -493,12 +503,16 @@ def _hold(on: bool) -> Handler:
 
 
 def _owner_task(row: Action, at: _Attempt) -> str:
-    # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the provider.
+    # Call tasks and escalation advice are for the owner: they live on the dashboard, not at the
+    # provider; an invoice paid since is no call to make.
+    if row.payload.get("invoice_ids"):
+        _still_owed(at, row)
     return "owner task"
 
 
 # The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
-INVOICE_CHECKED_KINDS = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE})
+INVOICE_CHECKED_KINDS = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE,
+                                   ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION})
 
 _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.SEND_REMINDER: _send_reminder,

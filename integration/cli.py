@@ -236,7 +236,7 @@ def digest(send: bool, organization_id: int | None) -> None:
                 facts = gather_digest(session, org_id, now, interval)
                 to = owner_address(session, org_id)
             shown_to = to.email if to else "nobody (no owner email on file, so --send skips it)"
-            message = compose_digest(facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url)
+            message = compose_digest(facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url, settings.secret_key)
             click.echo(f"To: {shown_to}\nSubject: {message.subject}\n\n{message.text}")
     except LookupError as exc:
         click.echo(f"arpilot: {exc}", err=True)

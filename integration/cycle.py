@@ -35,6 +35,7 @@ from integration.quarantine import printable
 from integration.reminder_email import ReminderComposer
 from integration.reply_address import confirmed_reply_address
 from integration.rules_store import load_rules
+from integration.send_check import SendCheck
 from integration.snapshots import load_snapshot
 from integration.sync import sync_connection
 from integration.wording_store import load_wordings
@@ -169,7 +170,9 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
                     snapshot.company, rules, today, deps.from_address, snapshot.on_hold, wordings, owner_reply,
                     deps.inbound_address, deps.token_secret,
                 ),
-                note_date=lambda: today,
+                recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
+                clock=deps.clock,
+                timezone=snapshot.company.timezone,
                 sleep=deps.sleep,
             )
             summary.execution = _report_json(execute(deps.sessions, connection_id, effects, now))

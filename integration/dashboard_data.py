@@ -62,8 +62,14 @@ KIND_LABELS = {
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued", ActionStatus.IN_FLIGHT: "sending", ActionStatus.DONE: "sent",
-    ActionStatus.SKIPPED: "skipped", ActionStatus.FAILED: "failed",
+    ActionStatus.SKIPPED: "skipped", ActionStatus.FAILED: "failed", ActionStatus.AWAITING_APPROVAL: "waiting for approval",
 }
+WARNED = "done_with_warning"  # done (delivered), its note refused by the books: nothing to redo by hand
+
+
+def status_word(row: Action) -> str:
+    """The action's status as the owner reads it: done, done with a warning, failed, ..."""
+    return WARNED if row.status is ActionStatus.DONE and row.warning else row.status.value
 
 
 def kind_label(kind: str) -> str:
@@ -170,6 +176,7 @@ class Dashboard:
     mid_month: list[AccountFlag]
     outbox: list[OutboxLine]
     invoices: list[InvoiceLine]
+    awaiting_approval: int = 0  # steps in the owner's Approve list
 
 
 def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
@@ -221,7 +228,7 @@ def _customers_of(rows: Iterable[Action]) -> Iterator[tuple[int, str | None]]:
 
 def _line(row: Action, names: CustomerNames) -> ActionLine:
     return ActionLine(row.id, row.completed_at or row.created_at, kind_label(row.kind),
-                      names.name(row.connection_id, row.payload.get("customer_id")), row.reason, row.status.value)
+                      names.name(row.connection_id, row.payload.get("customer_id")), row.reason, status_word(row))
 
 
 def connection_health(session: Session, organization_id: int, interval: dt.timedelta, now: dt.datetime) -> list[ConnectionHealth]:
@@ -366,7 +373,7 @@ def _outbox(session: Session, organization_id: int, names: CustomerNames) -> lis
             when=row.completed_at or row.created_at, customer_name=names.name(row.connection_id, row.payload.get("customer_id")),
             stage=(row.payload.get("stage") or "").replace("_", " "), recipients=", ".join(row.payload.get("recipients") or ()),
             subject=row.payload.get("subject") or ("sent by the accounting system" if row.kind == ActionKind.RESEND_INVOICE.value else ""),
-            status=OUTBOX_STATUS[row.status], not_before=row.not_before if row.status is ActionStatus.PLANNED else None,
+            status="sent, note not written" if row.warning else OUTBOX_STATUS[row.status], not_before=row.not_before if row.status is ActionStatus.PLANNED else None,
         )
         for row in rows
     ]
@@ -461,4 +468,6 @@ def load_dashboard(session: Session, organization_id: int, now: dt.datetime, int
         on_hold=on_hold, mid_month=mid_month,
         outbox=_outbox(session, organization_id, names),
         invoices=_open_invoices(session, organization_id),
+        awaiting_approval=session.scalar(scoped(Action, organization_id).where(
+            Action.status == ActionStatus.AWAITING_APPROVAL).with_only_columns(func.count())) or 0,
     )

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
+from integration.approvals import approvals_link
 from integration.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME
 from integration.dashboard_data import (
     AccountFlag,
@@ -32,6 +33,7 @@ from integration.dashboard_data import (
     connection_health,
     kind_label,
     open_call_tasks,
+    status_word,
 )
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry, Connection, ConnectionStatus, Organization, User, WeeklyDigest
@@ -68,12 +70,15 @@ class DigestFacts:
     reconnects: list[ConnectionHealth]
     newly_on_hold: list[AccountFlag]
     credits_to_apply: list[ActionLine] = field(default_factory=list)  # customers whose credit covers what they owe
+    approvals: list[ActionLine] = field(default_factory=list)  # waiting in the Approve list
+    warnings: list[ActionLine] = field(default_factory=list)  # done, its note refused: told, not to redo
 
     @property
     def needs_count(self) -> int:
-        """How many things need the owner: calls, escalations, credits to apply, reconnects, new holds, failures."""
-        return sum(map(len, (self.calls, self.escalations, self.credits_to_apply, self.reconnects, self.newly_on_hold,
-                             self.failed)))
+        """How many things need the owner: approvals, calls, escalations, credits to apply, reconnects, new
+        holds, failures."""
+        return sum(map(len, (self.approvals, self.calls, self.escalations, self.credits_to_apply, self.reconnects,
+                             self.newly_on_hold, self.failed)))
 
     @property
     def needs_owner(self) -> bool:
@@ -91,6 +96,9 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
         scoped(Action, organization_id).where(Action.completed_at >= since, Action.completed_at < now).order_by(Action.id)
     ).all()
     done = [r for r in done_rows if r.status is ActionStatus.DONE]
+    waiting = session.scalars(scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL)
+                              .order_by(Action.id)).all()
+    names.load((r.connection_id, r.payload.get("customer_id")) for r in waiting)
     names.load((r.connection_id, r.payload.get("customer_id")) for r in done_rows)
     counts = Counter(kind_label(r.kind) for r in done)
     calls_logged = len(session.scalars(scoped(ActivityEntry, organization_id).where(
@@ -100,7 +108,7 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
     def line(row: Action) -> ActionLine:
         return ActionLine(row.id, row.completed_at or row.created_at, kind_label(row.kind),
                           names.name(row.connection_id, row.payload.get("customer_id")),
-                          row.last_error if row.status is ActionStatus.FAILED else row.reason, row.status.value)
+                          row.last_error if row.status is ActionStatus.FAILED else row.warning or row.reason, status_word(row))
 
     return DigestFacts(
         organization_id=organization_id, organization_name=organization.name,
@@ -115,11 +123,18 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
         reconnects=[c for c in connection_health(session, organization_id, interval, now) if c.needs_reconnect],
         newly_on_hold=[AccountFlag(names.name(r.connection_id, r.payload["customer_id"]), r.reason, r.completed_at or r.created_at)
                        for r in done if r.kind == ActionKind.CREDIT_HOLD_ON.value],
+        approvals=[line(r) for r in waiting],
+        warnings=[line(r) for r in done if r.warning],
     )
 
 
-def compose_digest(facts: DigestFacts, to: Address, from_address: str, dashboard_url: str) -> EmailMessage:
-    variables: dict[str, Any] = {"facts": facts, "dashboard_url": dashboard_url}
+def compose_digest(facts: DigestFacts, to: Address, from_address: str, dashboard_url: str,
+                   link_key: str | None = None) -> EmailMessage:
+    """`link_key` (the app's secret key) signs the link to the Approve list; without it the link
+    is the plain page, which asks the owner to sign in all the same."""
+    approve_url = (approvals_link(dashboard_url, link_key, facts.organization_id) if link_key
+                   else f"{dashboard_url.rstrip('/')}/approvals")
+    variables: dict[str, Any] = {"facts": facts, "dashboard_url": dashboard_url, "approve_url": approve_url}
     return EmailMessage(
         key=digest_key(facts.organization_id, facts.week),
         to=(to,),
@@ -154,14 +169,14 @@ class DigestResult:
 
 def send_digest(
     sessions: sessionmaker[Session], sender: EmailSender, organization_id: int, now: dt.datetime,
-    interval: dt.timedelta, from_address: str, dashboard_url: str,
+    interval: dt.timedelta, from_address: str, dashboard_url: str, link_key: str | None = None,
 ) -> DigestResult:
     with sessions() as session:
         facts = gather_digest(session, organization_id, now, interval)
         to = owner_address(session, organization_id)
     if to is None:
         return DigestResult(organization_id, facts.week, "no_recipient", "no owner with an email address")
-    message = compose_digest(facts, to, from_address, dashboard_url)
+    message = compose_digest(facts, to, from_address, dashboard_url, link_key)
     if not _claim(sessions, organization_id, facts.week, to.email, getattr(sender, "idempotent", False)):
         return DigestResult(organization_id, facts.week, "already_sent")
     try:
@@ -223,7 +238,7 @@ def send_digests(runtime: Runtime, now: dt.datetime, organization_ids: Iterable[
     results = []
     for organization_id in organization_ids:
         result = send_digest(runtime.sessions, sender, organization_id, now,
-                             settings.cycle_interval, DEFAULT_FROM_ADDRESS, settings.base_url)
+                             settings.cycle_interval, DEFAULT_FROM_ADDRESS, settings.base_url, settings.secret_key)
         log.info("weekly digest for organization %s (%s): %s %s", organization_id, result.week, result.status, result.detail)
         results.append(result)
     return results

@@ -86,6 +86,7 @@ class ActionStatus(str, enum.Enum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    AWAITING_APPROVAL = "awaiting_approval"  # in the owner's Approve list (rules.approval)
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
@@ -308,6 +309,9 @@ class Action(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     external_ref: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Done, but with a warning: the effect happened (the email was delivered) and its note could not
+    # be written into the books; why, for the owner. Never a reason to do the step again by hand.
+    warning: Mapped[str | None] = mapped_column(Text)
     not_before: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -218,7 +218,8 @@ def _either(selects: list[Select[tuple[int]]]) -> Select[tuple[int]] | CompoundS
 def _result_text() -> ColumnElement[str]:
     # "done: email:abc123", "failed: the reason", "planned"
     status = cast(Action.status, String)
-    return func.coalesce(status + literal(": ") + func.coalesce(Action.external_ref, Action.last_error), status)
+    warned = literal("done_with_warning: ") + Action.warning  # NULL unless done with a warning
+    return func.coalesce(warned, status + literal(": ") + func.coalesce(Action.external_ref, Action.last_error), status)
 
 
 def activity_feed(session: Session, organization_id: int, wanted: FeedFilter) -> FeedPage:

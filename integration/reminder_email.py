@@ -16,9 +16,6 @@ from integration.policy.recipients import checked, quoted
 from reminders.delivery import Address, EmailMessage, InvalidMessage
 from reminders.wording import Wording
 
-# A final notice states when the account goes to collections; this is how far ahead that is.
-REFERRAL_NOTICE = dt.timedelta(days=14)
-
 
 @dataclass(frozen=True)
 class ReminderComposer:
@@ -54,7 +51,7 @@ class ReminderComposer:
                 for i in invoices
             ),
             credit_hold=customer.provider_id in self.on_hold,
-            referral_date=self.today + REFERRAL_NOTICE if template == "final_notice" else None,
+            referral_date=referral_date(row) if template == "final_notice" else None,
             credits=tuple((credit or {}).values()),
         )
         email = render_reminder(context, self.wordings.get(template))
@@ -79,3 +76,9 @@ class ReminderComposer:
             categories=("arpilot", f"stage-{stage}"),
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
+
+
+def referral_date(row: Action) -> dt.date | None:
+    """The referral date the owner chose when approving the final notice; arpilot never picks one."""
+    chosen = (row.payload.get("approval") or {}).get("referral_date")
+    return dt.date.fromisoformat(chosen) if chosen else None

@@ -56,7 +56,7 @@ from integration.policy.snapshot import (
 PROFILE_WINDOW = dt.timedelta(days=366)
 # Planned and in-flight actions count as done: the executor will perform (or has performed) them,
 # and counting them keeps the next decide from planning the same step again for other invoices.
-COUNTS_AS_DONE = (ActionStatus.DONE, ActionStatus.IN_FLIGHT, ActionStatus.PLANNED)
+COUNTS_AS_DONE = (ActionStatus.DONE, ActionStatus.IN_FLIGHT, ActionStatus.PLANNED, ActionStatus.AWAITING_APPROVAL)
 
 
 def company_of(organization: Organization, connection: Connection) -> Company:
@@ -143,7 +143,7 @@ def history_of(session: Session, connection_id: int, timezone: str) -> History:
     return history
 
 
-def _pauses(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
+def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
     return {
         row.invoice_provider_id: PauseRecord(
             invoice_id=row.invoice_provider_id, disputed=row.disputed, promise_to_pay=row.promise_to_pay,
@@ -154,7 +154,7 @@ def _pauses(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
     }
 
 
-def _overrides(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
+def override_records(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
     return {
         row.customer_provider_id: OverrideRecord(
             customer_id=row.customer_provider_id, paused=row.paused, excluded=row.excluded,
@@ -164,7 +164,7 @@ def _overrides(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
     }
 
 
-def _with_reply_pauses(session: Session, connection_id: int, now: dt.datetime,
+def with_reply_pauses(session: Session, connection_id: int, now: dt.datetime,
                        overrides: dict[str, OverrideRecord]) -> dict[str, OverrideRecord]:
     """A customer who replied (a person, not an auto-reply) is paused until the reply's pause ends:
     to the policy that is the owner's pause, so the policy needs no notion of replies."""
@@ -215,8 +215,8 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
         customer_zones=customer_zones(records),
         invoices=account_invoices,
         payments=account_payments,
-        pauses=_pauses(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
-        overrides=_with_reply_pauses(session, connection_id, now, _overrides(
+        pauses=pause_records(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
+        overrides=with_reply_pauses(session, connection_id, now, override_records(
             session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id)))),
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import TemplateError
+from babel import Locale
 
 from connectors.base import Money
 from integration.policy.rules import KNOWN_TEMPLATES
@@ -59,7 +61,7 @@ class ReminderContext:
     invoices: tuple[ReminderInvoice, ...]
     ways_to_pay: tuple[str, ...] = ()  # e.g. "Bank transfer to ...", besides the pay-online links
     credit_hold: bool = False  # the account is on hold now: every stage says so
-    referral_date: dt.date | None = None  # final notice: when the account goes to collections
+    referral_date: dt.date | None = None  # final notice: the owner's chosen referral date (None: no date named)
     credits: tuple[Money, ...] = ()  # unapplied credit per currency, less than the balance in it: net amounts shown
 
     def __post_init__(self) -> None:
@@ -67,8 +69,6 @@ class ReminderContext:
             raise UnknownStage(f"unknown reminder stage {self.stage!r}; known: {', '.join(REMINDER_STAGES)}")
         if not self.invoices:
             raise IncompleteContext("a reminder needs at least one invoice")
-        if self.stage == "final_notice" and self.referral_date is None:
-            raise IncompleteContext("a final notice needs referral_date: the customer must be told the date")
         formatting.parse_locale(self.locale)
 
 
@@ -116,7 +116,9 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
     """What a stage's templates and the owner's merge fields are filled with."""
     locale = formatting.parse_locale(context.locale)
     numbers = [invoice.number for invoice in context.invoices]
-    noun = "invoice" if len(numbers) == 1 else "invoices"
+    # Wording that calls an invoice late names only the overdue ones; the rest are listed apart.
+    overdue = [i for i in context.invoices if i.days_overdue > 0]
+    upcoming = [i for i in context.invoices if i.days_overdue <= 0]
     rows = [
         {
             "number": invoice.number,
@@ -141,10 +143,14 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
         "reply_to": context.reply_to,
         "customer_name": context.customer_name,
         "invoices": rows,
-        "invoice_label": f"{noun} {formatting.english_list(numbers)}",
+        "invoice_label": _label(numbers),
+        "overdue_label": _label([i.number for i in overdue]),
+        "upcoming_label": _label([i.number for i in upcoming]),
+        "total_overdue": _total(overdue, locale),
+        "total_upcoming": _total(upcoming, locale),
         "invoice_count": len(rows),
         "oldest_days_overdue": max(invoice.days_overdue for invoice in context.invoices),
-        "total_due": formatting.english_list(formatting.money(total, locale) for total in totals),
+        "total_due": _total(context.invoices, locale),
         "any_pay_link": any(invoice.pay_link for invoice in context.invoices),
         "ways_to_pay": context.ways_to_pay,
         "credit_hold": context.credit_hold,
@@ -164,3 +170,15 @@ def _credit_lines(totals: tuple[Money, ...], credits: tuple[Money, ...], locale:
             lines.append(f"Less your unapplied credit of {formatting.money(credit, locale)}: "
                          f"{formatting.money(net, locale)} to pay")
     return lines
+
+
+def _label(numbers: list[str]) -> str:
+    """'invoice 1042', 'invoices 1042 and 1043', or '' for none."""
+    if not numbers:
+        return ""
+    return f"{'invoice' if len(numbers) == 1 else 'invoices'} {formatting.english_list(numbers)}"
+
+
+def _total(invoices: Sequence[ReminderInvoice], locale: Locale) -> str:
+    totals = formatting.totals_by_currency(invoice.balance for invoice in invoices)
+    return formatting.english_list(formatting.money(total, locale) for total in totals)

@@ -155,10 +155,8 @@ def _when(stage: Stage) -> str:
 
 def _what(stage: Stage) -> str:
     if stage.channel == "call":
-        return "A phone call about the balance."
+        return "A phone call about the balance, with a copy of the invoice." if stage.resend_invoice else "A phone call about the balance."
     purpose = _PURPOSE[stage.template]
-    if stage.resend_invoice:
-        purpose = f"{purpose[:-1]}, with a copy of the invoice."
     return f"{purpose} We may also phone you." if stage.call_task else purpose
 
 

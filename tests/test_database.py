@@ -128,3 +128,29 @@ def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyp
     with pytest.raises(Exception, match="naive datetime"):
         with transaction(sessions) as session:
             session.add(Organization(name="x", created_at=dt.datetime(2026, 1, 1)))
+
+
+def test_saved_rules_that_sent_two_messages_a_day_are_fixed_by_the_migration(empty_database_url: str) -> None:
+    """Rules saved before issue 14 had the 30-day stage email and re-send the invoice; after the
+    migration they load, keeping arpilot's email, the stage's channel."""
+    import sqlalchemy as sa
+
+    from integration.policy.rules import Rules
+    from integration.rules_store import load_rules
+
+    upgrade(empty_database_url, "0003_activity_feed_indexes")
+    old = Rules.default().to_json()
+    old["ladder"]["stages"][4]["resend_invoice"] = True
+    engine = make_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO organizations (name, timezone, base_currency, locale, created_at) "
+                                   "VALUES ('Harbor', 'UTC', 'USD', 'en_US', CURRENT_TIMESTAMP)"))
+        org_id = connection.execute(sa.text("SELECT id FROM organizations")).scalar_one()
+        connection.execute(sa.table("organization_rules", sa.column("organization_id"), sa.column("rules", sa.JSON),
+                                    sa.column("version"), sa.column("updated_at")).insert(),
+                           {"organization_id": org_id, "rules": old, "version": 1, "updated_at": dt.datetime.now(dt.UTC)})
+    engine.dispose()
+    upgrade(empty_database_url)
+    with make_session_factory(make_engine(empty_database_url))() as session:
+        rules = load_rules(session, org_id)
+    assert not rules.ladder.stage("past_due_30").resend_invoice and rules.ladder.stage("past_due_30").channel == "email"

@@ -300,6 +300,8 @@ class _Run:
         actions: list[PlannedAction] = []
         if calls:
             actions.extend(self._call_stage(customer, profile, calls, "the ladder asks for a call at this stage"))
+            if any(stages[s.index].resend_invoice for s in calls):
+                actions.extend(self._resends(customer, override, [s for s in calls if stages[s.index].resend_invoice], mention))
         if not emails:
             return actions
         if override is not None and override.opted_out:
@@ -340,23 +342,27 @@ class _Run:
                 **({"credit": mention} if mention else {}),  # credit left to mention: "less your unapplied credit"
             }),
         ))
-        actions.extend(self._notes(customer_id, emails, f"{STAGE_WORDS[top.name]} emailed to {', '.join(recipients)}"))
+        # The email's note is written by the executor once the email is delivered, saying when.
         if top.call_task:
             actions.append(self._call_task(customer, profile, emails, top.name, anchor, reason, advances=False))
-        for step in emails:
-            stage = stages[step.index]
-            if stage.resend_invoice:
-                invoice_id = step.invoice.provider_id
-                actions.append(PlannedAction(
-                    RESEND_INVOICE, customer_id, (invoice_id,), stage.name, recipients[:1],
-                    sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[stage.name]),
-                    key_digest(RESEND_INVOICE, customer_id, invoice_id, stage.name, self.iso(step.anchor)), not_before,
-                    MappingProxyType({"credit": mention}) if mention else _NO_PAYLOAD,
-                ))
         escalating = [s for s in emails if stages[s.index].escalate]
         if escalating:
             actions.append(self._escalation(customer, profile, escalating))
         return actions
+
+    def _resends(self, customer: Customer, override: CustomerOverride | None, steps: list[_Step],
+                 mention: dict[str, str]) -> list[PlannedAction]:
+        """A call stage's one customer-facing message: the accounting system re-sends each invoice, with
+        the credit the policy left for it (its send-time re-check counts only that and what is new)."""
+        if override is not None and override.opted_out:
+            return []
+        cid, to, not_before = customer.provider_id, _addresses(customer, [s.invoice for s in steps], ["billing"])[:1], self._not_before(customer.provider_id, override)
+        return [PlannedAction(
+            RESEND_INVOICE, cid, (s.invoice.provider_id,), self.ladder.stages[s.index].name, to,
+            sentence(f"Invoice {s.invoice.number} is {lateness(s.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[self.ladder.stages[s.index].name]),
+            key_digest(RESEND_INVOICE, cid, s.invoice.provider_id, self.ladder.stages[s.index].name, self.iso(s.anchor)), not_before,
+            MappingProxyType({"credit": mention}) if mention else _NO_PAYLOAD,
+        ) for s in steps]
 
     def _call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[_Step], why: str) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from reminders.delivery.message import Address, InvalidMessage
+
 # The ladder, in order. Each stage's name is also the name of its email template.
 STAGES: tuple[str, ...] = (
     "check_in",
@@ -46,6 +48,7 @@ MAX_AMOUNT = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
 MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
+SENDER_CHECK_ADDRESS = "sender@arpilot.invalid"  # stands in for the sending address when a From name is checked
 
 
 class RuleError(ValueError):
@@ -108,7 +111,7 @@ class Stage:
     recipients: tuple[str, ...] = ("billing",)
     enabled: bool = True
     call_task: bool = False  # also ask the owner to phone
-    resend_invoice: bool = False  # also have the accounting system re-send the invoice
+    resend_invoice: bool = False  # call stages only: the accounting system re-sends the invoice as the owner phones
     escalate: bool = False  # also recommend agency, attorney letter, payment plan or write-off
 
     def __post_init__(self) -> None:
@@ -123,6 +126,11 @@ class Stage:
         if self.recipients[0] != "billing":
             raise RuleError("recipients[0]", "the billing contact must come first")
         _check_range("offset_days", self.offset_days, *offset_range(self.name))
+        if self.resend_invoice and self.channel != "call":
+            # One message per customer per stage: arpilot's email or the accounting system's own
+            # send of the invoice (channel accounting_system_email), never both on the same day.
+            raise RuleError("resend_invoice", "a stage sends the customer one message: choose arpilot's email or the "
+                            "accounting system's own send as its channel, not both (re-send only goes with a call)")
 
     @property
     def anchored_on_issue(self) -> bool:
@@ -134,7 +142,7 @@ _DEFAULT_STAGES = (
     Stage("courtesy", -3),
     Stage("reminder_1", 1),
     Stage("reminder_2", 14, call_task=True),
-    Stage("past_due_30", 30, recipients=("billing", "accounts_payable"), call_task=True, resend_invoice=True),
+    Stage("past_due_30", 30, recipients=("billing", "accounts_payable"), call_task=True),
     Stage("past_due_60", 60, recipients=("billing", "accounts_payable", "owner"), call_task=True),
     Stage("final_notice", 90, recipients=("billing", "accounts_payable", "owner"), call_task=True, escalate=True),
 )
@@ -325,14 +333,31 @@ class Sender:
     signature: str = ""
 
     def __post_init__(self) -> None:
-        if len(self.from_name) > 100 or "\n" in self.from_name:
+        if len(self.from_name) > 100:
             raise RuleError("from_name", "must be one line of at most 100 characters")
+        # The checks every reminder's sender applies (reminders.delivery.Address): what passes
+        # here can always be sent, what fails would fail every reminder.
+        try:
+            Address(SENDER_CHECK_ADDRESS, self.from_name or None)
+        except InvalidMessage:
+            raise RuleError("from_name", "must be one line (no line breaks)") from None
         if self.reply_to is not None:
-            local, at, domain = self.reply_to.partition("@")
-            if not at or not local or "." not in domain or any(c.isspace() for c in self.reply_to):
-                raise RuleError("reply_to", f"must be an email address, got {self.reply_to!r}")
+            try:
+                Address(self.reply_to)
+            except InvalidMessage:
+                raise RuleError("reply_to", f"must be an email address, one address only, got {self.reply_to!r}") from None
         if len(self.signature) > 2000:
             raise RuleError("signature", "must be at most 2000 characters")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Steps that threaten or restrict wait in the owner's Approve list (True: ask me first;
+    False: go ahead). A final notice approved by the owner carries the referral date they chose."""
+
+    final_notice: bool = True
+    credit_hold: bool = True
+    escalation: bool = True
 
 
 @dataclass(frozen=True)
@@ -348,6 +373,7 @@ class Rules:
     opt_out: OptOut = field(default_factory=OptOut)
     profiles: Profiles = field(default_factory=Profiles)
     sender: Sender = field(default_factory=Sender)
+    approval: Approval = field(default_factory=Approval)
 
     def __post_init__(self) -> None:
         _check_choice("mode", self.mode, MODES)

@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.web import (
-    activity, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security, sessions,
-    settings as settings_page, soon, webhooks,
+    activity, approvals, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security,
+    sessions, settings as settings_page, soon, webhooks,
 )
 from integration.web.nav import NAV_CONFIG_KEY
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     activity.init_app(app)
     credit_policy.init_app(app)
     replies.init_app(app)
+    approvals.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

@@ -122,7 +122,7 @@ def _stage_group(index: int, name: str) -> Group:
         Field(f"{path}.recipients", "Also email", "choices", "The billing contact always gets it.",
               choices=tuple((role, ROLE_TITLES[role]) for role in CONTACT_ROLES[1:])),
         Field(f"{path}.call_task", "Also ask me to phone", "check"),
-        Field(f"{path}.resend_invoice", "Also re-send the invoice", "check"),
+        Field(f"{path}.resend_invoice", "Re-send the invoice from the accounting system (with a call only)", "check"),
         Field(f"{path}.escalate", "Also suggest next steps (agency, attorney letter, payment plan, write-off)", "check"),
     ), stage=name)
 
@@ -192,6 +192,13 @@ SECTIONS: tuple[Section, ...] = (
                 Field("sender.from_name", "From name", "text", "Empty: your company's name."),
                 Field("sender.reply_to", "Reply-to address", "email", "Empty: arpilot's sending address."),
                 Field("sender.signature", "Signature", "lines", "Empty: your name and company."),
+            )),)),
+    Section("approval", "Ask me first",
+            "Steps that threaten or restrict wait in your Approve list on the dashboard; untick to let them go ahead.",
+            (Group("", (
+                Field("approval.final_notice", "Final notice (you choose the referral date)", "check"),
+                Field("approval.credit_hold", "Putting a customer on credit hold", "check"),
+                Field("approval.escalation", "Escalation (agency, attorney letter, payment plan, write-off)", "check"),
             )),)),
     Section("channel", "Email channel",
             "Who sends the reminder emails.",

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from connectors.quickbooks.client import QboClient
-from integration.actions import READ_AHEAD
+from integration.precondition_reads import READ_AHEAD
 from integration.models import ActionStatus
 from tests.cycle.conftest import World
 

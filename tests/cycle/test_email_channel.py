@@ -23,4 +23,6 @@ def test_reminders_go_out_through_the_accounting_systems_email_when_chosen(world
     sent = {e["invoice_id"] for e in world.qbo.admin("GET", f"/companies/{world.qbo.realm}/emails").json()["emails"]}
     assert {i for a in reminders for i in a.payload["invoice_ids"]} <= sent
     notes = world.notes()
-    assert all("invoice sent by the accounting system" in notes[i] for a in reminders for i in a.payload["invoice_ids"])
+    # The note says when it happened, written after the send (issue 14).
+    assert all(f"invoice emailed by the accounting system 2026-11-23 10:00; action {a.id}" in notes[i]
+               for a in reminders for i in a.payload["invoice_ids"])

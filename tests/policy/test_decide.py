@@ -94,8 +94,18 @@ def test_consolidates_one_email_per_customer_with_each_invoice_stage() -> None:
     assert email.stage == "past_due_30"
     assert email.payload["invoice_stages"] == {"inv-1": "past_due_30", "inv-3": "reminder_2", "inv-2": "reminder_1"}
     assert "one email for 3 invoices" in email.reason
-    assert kinds(actions).count("add_note") == 3
+    # No note is planned beside the email: the executor writes it once the email is delivered, and
+    # the accounting system does not re-send the invoice the same day (one message a day, issue 14).
+    assert kinds(actions).count("add_note") == 0
+    assert [a.invoice_ids for a in actions if a.kind is ActionKind.RESEND_INVOICE] == []
+
+
+def test_a_call_stage_may_have_the_accounting_system_re_send_the_invoice() -> None:
+    data = Rules.default().to_json()
+    data["ladder"]["stages"][4].update(channel="call", resend_invoice=True)
+    actions = decide(snap(invoice("inv-1", 35)), Rules.from_json(data), NOW)
     assert [a.invoice_ids for a in actions if a.kind is ActionKind.RESEND_INVOICE] == [("inv-1",)]
+    assert not reminders(actions)
 
 
 def test_frequency_cap_holds_the_next_email() -> None:

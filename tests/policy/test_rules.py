@@ -20,7 +20,7 @@ def test_defaults_encode_the_ladder_in_order() -> None:
                        "past_due_30": 30, "past_due_60": 60, "final_notice": 90}
     assert all(s.recipients[0] == "billing" for s in rules.ladder.stages)
     assert rules.ladder.stage("final_notice").escalate
-    assert rules.ladder.stage("past_due_30").resend_invoice
+    assert not rules.ladder.stage("past_due_30").resend_invoice  # one message a day: arpilot's email alone
     assert rules.mode == "observe"
     assert rules.mid_month.day_of_month == 15
 
@@ -106,6 +106,11 @@ INVALID = [
     ("profiles.slow_max_p80_days_late", -2, "profiles.slow_max_p80_days_late"),
     ("sender.reply_to", "not an address", "sender.reply_to"),
     ("sender.from_name", "two\nlines", "sender.from_name"),
+    ("ladder.stages[4].resend_invoice", True, "ladder.stages[4].resend_invoice"),
+    ("sender.from_name", "carriage\rreturn", "sender.from_name"),
+    ("sender.reply_to", "ap@harbor.example,ar@harbor.example", "sender.reply_to"),
+    ("sender.reply_to", "ap@harbor.example;ar@harbor.example", "sender.reply_to"),
+    ("sender.reply_to", "Dana <ap@harbor.example>", "sender.reply_to"),
     ("unknown_section", {}, "unknown_section"),
     ("grace", [], "grace"),
 ]

@@ -34,6 +34,7 @@ from integration.cycle import CycleDeps, CycleSummary, cycle_once
 from integration.connections import OwnerIdentity, connect_company, load_tokens
 from integration.db import transaction
 from integration.models import Action, ActionStatus, Connection, MirroredCustomer, MirroredInvoice
+from integration.policy.rules import STAGES, Rules
 from oauth.crypto import TokenCipher, TokenSet
 from tests.cycle.conftest import World
 from tests.cycle.xero_world import XeroWorld
@@ -344,3 +345,14 @@ def waiting_until(books: Books) -> dt.datetime | None:
 def assert_exactly_once(books: Books) -> None:
     found = exactly_once_findings(books)
     assert not found, found
+
+
+def live_rules() -> dict[str, Any]:
+    """Live mode with the write-backs these tests break on purpose all happening in one cycle: the
+    owner lets credit holds and final notices go ahead (no Approve list), and the 30-day stage goes
+    out as the accounting system's own invoice email (its one message that day, issue 14)."""
+    rules = Rules.default().to_json()
+    rules["mode"] = "live"
+    rules["approval"] = {"final_notice": False, "credit_hold": False, "escalation": False}
+    rules["ladder"]["stages"][STAGES.index("past_due_30")]["channel"] = "accounting_system_email"
+    return rules

@@ -34,7 +34,7 @@ from integration.models import ConnectionStatus
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.crash_worker import POINTS, wait_until_released
 from tests.cycle.xero_world import XeroWorld, make_xero_world
-from tests.reliability.books import Books, assert_mirror_consistent, exactly_once_findings, waiting_until
+from tests.reliability.books import Books, assert_mirror_consistent, exactly_once_findings, live_rules, waiting_until
 from tests.reliability.conftest import Figures
 from tests.sandbox.conftest import small_scenario
 
@@ -45,7 +45,7 @@ PHASES = {"page", "plan", "execute"}  # each must have been hit at least once, a
 REFRESH = {"refresh", "rotated"}
 # The first kill of each connection in each phase; Xero's refresh dies after the rotating answer.
 FIRST = {"quickbooks": ("refresh", "page", "plan", "execute"), "xero": ("rotated", "refresh", "page", "plan", "execute")}
-LIVE = {"mode": "live"}
+LIVE = live_rules()
 AFTER_A_FINISHED_RUN = (dt.timedelta(minutes=1), dt.timedelta(minutes=70), dt.timedelta(hours=3), dt.timedelta(days=1))
 
 

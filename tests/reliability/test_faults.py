@@ -25,10 +25,10 @@ from integration.sync import sync_connection
 from integration.web import create_app
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
-from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_findings
+from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_findings, live_rules
 from tests.reliability.conftest import Figures
 
-LIVE = {"mode": "live"}
+LIVE = live_rules()
 QBO_THROTTLE = {"Fault": {"Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}],
                           "type": "ThrottleFault"}}
 # Each provider's write-backs: a note is a sparse Invoice update (QuickBooks) or a PUT of History

@@ -35,9 +35,34 @@ def test_a_reminder_needs_an_invoice() -> None:
         make_context(invoices=())
 
 
-def test_final_notice_without_a_referral_date_is_refused() -> None:
-    with pytest.raises(IncompleteContext, match="referral_date"):
-        make_context("final_notice", referral_date=None)
+def test_final_notice_names_only_the_owners_referral_date() -> None:
+    """arpilot never invents a referral date (issue 14): without the owner's date, none is named."""
+    dated = render_reminder(make_context("final_notice", referral_date=dt.date(2025, 7, 1)))
+    assert "Jul 1, 2025" in dated.subject and "Jul 1, 2025" in dated.text and "Jul 1, 2025" in dated.html
+    undated = render_reminder(make_context("final_notice", referral_date=None))
+    assert "referred to collections on" not in undated.subject
+    assert "consider referring the account" in undated.text and "consider referring the account" in undated.html
+    assert "None" not in undated.text + undated.subject
+
+
+@pytest.mark.parametrize("stage", ["reminder_1", "reminder_2", "past_due_30", "past_due_60", "final_notice"])
+def test_an_invoice_not_yet_due_is_never_called_late_and_totals_apart(stage: str) -> None:
+    late = make_invoice("1042", days_overdue=95)
+    soon = make_invoice("1050", days_overdue=-8, balance=Money(Decimal("200.00"), "USD"), total=Money(Decimal("200.00"), "USD"))
+    email = render_reminder(make_context(stage, invoices=(late, soon)))
+    for line in [email.subject, *email.text.splitlines()]:
+        if re.search(r"past due|overdue|late", line, re.I):
+            assert "1050" not in line, (stage, line)
+    assert "Total overdue: $1,234.50" in email.text and "Not yet due: $200.00 (invoice 1050" in email.text
+    assert "Total due" not in email.text
+    assert "Total overdue" in email.html and "Not yet due (invoice 1050)" in email.html
+
+
+def test_reminder_1_does_not_call_an_invoice_due_tomorrow_past_due() -> None:
+    tomorrow = make_invoice("1050", days_overdue=-1)
+    email = render_reminder(make_context("reminder_1", invoices=(make_invoice("1042", days_overdue=2), tomorrow)))
+    assert "payment for invoice 1042 is now past due" in email.text
+    assert "1042 and 1050 is now past due" not in email.text
 
 
 def test_invoice_inputs_are_checked() -> None:
@@ -127,14 +152,15 @@ def test_several_invoices_are_consolidated_into_one_email() -> None:
         make_invoice("1044", balance=Money(Decimal("9.75"), "USD"), days_overdue=-3),
     )
     email = render_reminder(make_context("past_due_30", invoices=invoices))
-    assert "invoices 1042, 1043, and 1044" in email.subject
+    # The subject calls late only the invoices that are (1044 is not due yet: issue 14).
+    assert "invoices 1042 and 1043" in email.subject and "1044" not in email.subject
     assert "40 days past due" in email.subject  # the oldest sets the tone
     for number in ("1042", "1043", "1044"):
         assert f"Invoice {number}\n" in email.text
         assert f"<td>{number}</td>" in email.html
     assert "(40 days overdue)" in email.text and "(due in 3 days)" in email.text
-    assert "Total due: $360.00" in email.text
-    assert "<strong>$360.00</strong>" in email.html
+    assert "Total overdue: $350.25" in email.text and "Not yet due: $9.75 (invoice 1044" in email.text
+    assert "<strong>$350.25</strong>" in email.html
 
 
 def test_totals_are_kept_per_currency() -> None:

@@ -132,7 +132,11 @@ def adversarial_scenario() -> Scenario:
 
 @pytest.fixture(params=["quickbooks", "xero"])
 def bad_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
-    yield from live_world(request.param, adversarial_scenario(), sessions, tmp_path)
+    for world in live_world(request.param, adversarial_scenario(), sessions, tmp_path):
+        # The owner lets final notices and holds go ahead (issue 14's Approve list is tested in
+        # tests/cycle/test_send_time.py): here every odd record must be worked in the first cycle.
+        world.set_rules({"mode": "live", "approval": {"final_notice": False, "credit_hold": False, "escalation": False}})
+        yield world
 
 
 def _sent(world: World | XeroWorld) -> dict[str, email.message.EmailMessage]:
@@ -223,11 +227,14 @@ def test_a_full_private_note_fails_that_note_only_and_keeps_the_owners_text(sess
         assert summary.status == "done", summary.detail
         notes = world.notes()
         assert notes[invoice_id] == OWNER_NOTE[:4000]  # not a character of the owner's text lost
-        on_full = [a for a in world.actions() if a.target_id == invoice_id and a.kind == "add_note"]
-        assert on_full and all(a.status == ActionStatus.FAILED and "no room" in (a.last_error or "") for a in on_full)
-        others = [a for a in world.actions() if a.kind == "add_note" and a.target_id != invoice_id]
-        assert others and all(a.status == ActionStatus.DONE for a in others)
-        assert world.outbox.entries(), "the reminders still went out"
+        # The email's note is written after delivery (issue 14): the reminder carrying the full
+        # invoice went out, so it is done with a warning naming why, not failed; the others are done.
+        emails = [a for a in world.actions() if a.kind == "send_reminder"]
+        on_full = [a for a in emails if invoice_id in a.payload["invoice_ids"]]
+        assert on_full and all(a.status == ActionStatus.DONE and "no room" in (a.warning or "") for a in on_full)
+        others = [a for a in emails if invoice_id not in a.payload["invoice_ids"]]
+        assert others and all(a.status == ActionStatus.DONE and a.warning is None for a in others)
+        assert len(world.outbox.entries()) == len(emails), "the reminders still went out"
         tally["bad_inputs_tried"] += 1
 
 

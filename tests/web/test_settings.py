@@ -231,6 +231,32 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: Fl
         assert db.scalars(select(OrganizationRules)).all() == []  # nothing saved, the defaults still rule
 
 
+def test_a_sender_that_could_never_send_is_refused_beside_its_field(client: FlaskClient, owner: Owner,
+                                                                   sessions: sessionmaker[Session]) -> None:
+    """The settings page refuses what the sender would refuse on every reminder (issue 14)."""
+    form = rules_form(Rules.default(), **{"sender.reply_to": "ap@harbor.example,ar@harbor.example"})
+    response = client.post("/settings", data={**form, "csrf_token": _token(client)})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "one address" in _error_beside(html, "f-sender-reply_to")
+    with sessions() as db:
+        assert db.scalars(select(OrganizationRules)).all() == []
+    form = rules_form(Rules.default(), **{"sender.from_name": "Dana\rPine"})
+    html = client.post("/settings", data={**form, "csrf_token": _token(client)}).get_data(as_text=True)
+    assert "line break" in _error_beside(html, "f-sender-from_name")
+
+
+def test_an_email_stage_that_also_re_sends_the_invoice_is_refused_beside_the_box(client: FlaskClient,
+                                                                               sessions: sessionmaker[Session]) -> None:
+    """One message per customer per stage (issue 14): arpilot's email or the accounting system's send."""
+    form = rules_form(Rules.default(), **{"ladder.stages[4].resend_invoice": True})
+    response = client.post("/settings", data={**form, "csrf_token": _token(client)})
+    assert response.status_code == 400
+    assert "one message" in _error_beside(response.get_data(as_text=True), "f-ladder-stages-4-resend_invoice")
+    with sessions() as db:
+        assert db.scalars(select(OrganizationRules)).all() == []
+
+
 def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
     form = rules_form(Rules.default(), email_channel="accounting_system_email", **{"ladder.stages[3].channel": "call"})
     assert client.post("/settings", data={**form, "csrf_token": _token(client)}).status_code == 302

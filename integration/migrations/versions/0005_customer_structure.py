@@ -4,7 +4,7 @@ A job billed with its parent is collected as the parent's account, so the mirror
 whether the job is billed with it, and the "Parent:Job" name the owner sees in QuickBooks.
 
 Revision ID: 0005_customer_structure
-Revises: 0003_activity_feed_indexes
+Revises: 0004_customer_credits
 Create Date: 2026-12-04
 """
 

@@ -1,7 +1,7 @@
 """customers' replies, the owner's reply address and per-stage email wording
 
 Revision ID: 0007_replies_and_templates
-Revises: 0003_activity_feed_indexes
+Revises: 0006_send_time_and_approvals
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_replies_and_templates"
-down_revision = "0005_customer_structure"
+down_revision = "0006_send_time_and_approvals"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ its lease expired was killed or hung and is reaped (closed as failed, the owner 
 finds a connection's running runs and its latest outcomes.
 
 Revision ID: 0008_cycle_leases
-Revises: 0003_activity_feed_indexes
+Revises: 0007_replies_and_templates
 Create Date: 2026-12-04
 """
 

@@ -5,7 +5,7 @@ company and a new consent can end them. A company (provider, external id) may no
 several organizations (each keeps its own history), but only one active row.
 
 Revision ID: 0009_server_sessions
-Revises: 0003_activity_feed_indexes
+Revises: 0008_cycle_leases
 Create Date: 2026-12-04
 """
 

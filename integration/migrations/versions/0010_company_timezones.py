@@ -4,7 +4,7 @@ Each connected company keeps its own time zone (read from its books, changed by 
 each mirrored customer the country and region of its billing address (their own time zone).
 
 Revision ID: 0010_company_timezones
-Revises: 0003_activity_feed_indexes
+Revises: 0009_server_sessions
 Create Date: 2026-12-04
 """
 
