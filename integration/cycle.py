@@ -184,37 +184,36 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
 
 
 def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connector) -> None:
-    """Name a connection whose company's name could not be read when it was connected. Failing
-    again costs nothing but the placeholder for one more cycle: the sync goes on either way."""
-    try:
-        name = connector.company_name()
-    except (AuthExpired, RateLimited):
-        raise  # a dead grant or a spent limit stops the whole cycle, not only this read
-    except ConnectorError as exc:
-        log.warning("connection %s: the company's name could not be read, asked again next cycle: %s",
-                    connection_id, redact(str(exc)))
-        return
-    with transaction(deps.sessions) as session:
-        connection = session.get(Connection, connection_id)
-        if connection is not None:
-            rename(session, connection, name)
+    """Name a connection whose company's name could not be read when it was connected."""
+    _adopt(deps, connection_id, "name", connector.company_name, rename)
 
 
 def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Connector) -> None:
     """Take the company's zone from its books, once (the owner may change it in Settings after).
-    Until it can be read the organization's zone stands in, and the next cycle asks again."""
+    Until it can be read the organization's zone stands in."""
+    def store(session: Session, connection: Connection, zone: str) -> None:
+        if connection.timezone is None:
+            set_company_timezone(session, connection, zone)
+
+    _adopt(deps, connection_id, "time zone", connector.company_timezone, store)
+
+
+def _adopt(deps: CycleDeps, connection_id: int, what: str, read: Callable[[], str],
+           store: Callable[[Session, Connection, str], None]) -> None:
+    """A fact of the company read from its books and kept on the connection. Failing costs nothing
+    but asking again next cycle: the sync goes on either way."""
     try:
-        zone = connector.company_timezone()
+        value = read()
     except (AuthExpired, RateLimited):
         raise  # a dead grant or a spent limit stops the whole cycle, not only this read
     except ConnectorError as exc:
-        log.warning("connection %s: the company's time zone could not be read, asked again next cycle: %s",
-                    connection_id, redact(str(exc)))
+        log.warning("connection %s: the company's %s could not be read, asked again next cycle: %s",
+                    connection_id, what, redact(str(exc)))
         return
     with transaction(deps.sessions) as session:
         connection = session.get(Connection, connection_id)
-        if connection is not None and connection.timezone is None:
-            set_company_timezone(session, connection, zone)
+        if connection is not None:
+            store(session, connection, value)
 
 
 def _stop(deps: CycleDeps, organization_id: int, connection_id: int, summary: CycleSummary, exc: Exception) -> None:
