@@ -30,6 +30,10 @@ MERGE_FIELDS: dict[str, str] = {
     "invoice_label": "\"invoice 1042\" or \"invoices 1042 and 1047\"",
     "invoice_count": "how many invoices the email lists",
     "total_due": "the total balance, e.g. $1,490.25",
+    "overdue_label": "the overdue invoices only, e.g. \"invoice 1042\" (empty when none is overdue yet)",
+    "total_overdue": "the overdue balance only, e.g. $1,200.00",
+    "upcoming_label": "the invoices not yet due, e.g. \"invoice 1047\" (empty when all are overdue)",
+    "total_upcoming": "the balance not yet due",
     "oldest_days_overdue": "days past due of the oldest invoice (negative before it is due)",
     "reply_to": "the address replies go to",
     "credit_hold": "true while the account is on credit hold: {% if credit_hold %}...{% endif %}",
@@ -37,7 +41,8 @@ MERGE_FIELDS: dict[str, str] = {
 }
 STAGE_ONLY_FIELDS = {"referral_date": "final_notice"}
 PARTS = ("subject", "opening", "closing")
-LIMITS = {"subject": 200, "opening": 5000, "closing": 5000}
+# Source lengths: the stock final notice's subject holds two wordings (with and without a referral date).
+LIMITS = {"subject": 400, "opening": 5000, "closing": 5000}
 _BLOCK = r"\{%\s*block\s+PART\s*%\}(.*?)\{%\s*endblock\s*%\}"
 
 

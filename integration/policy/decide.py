@@ -356,7 +356,7 @@ class _Run:
         the credit the policy left for it (its send-time re-check counts only that and what is new)."""
         if override is not None and override.opted_out:
             return []
-        cid, to, not_before = customer.provider_id, _addresses(customer, [s.invoice for s in steps], ["billing"])[:1], self._not_before(customer.provider_id, override)
+        cid, to, not_before = customer.provider_id, addresses(customer, [s.invoice for s in steps], ["billing"])[0][:1], self._not_before(customer.provider_id, override)
         return [PlannedAction(
             RESEND_INVOICE, cid, (s.invoice.provider_id,), self.ladder.stages[s.index].name, to,
             sentence(f"Invoice {s.invoice.number} is {lateness(s.days)}", "the accounting system re-sends it with the " + STAGE_WORDS[self.ladder.stages[s.index].name]),

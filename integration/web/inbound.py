@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from integration.inbound.ingest import inbound_deps, receive, record_unreadable
 from integration.inbound.mail import UnreadableForm, parse_sendgrid_form
 from integration.web import connect
+from integration.web.inputs import RAW_BODY_ENDPOINTS
 from integration.web.security import BODY_LIMITS
 
 bp = Blueprint("inbound", __name__)
@@ -28,6 +29,7 @@ INBOUND_MAX_BYTES = 32 * 1024 * 1024  # SendGrid posts messages of up to 30 MB
 
 def init_app(app: Flask) -> None:
     app.config.setdefault(BODY_LIMITS, {}).setdefault("inbound.sendgrid", INBOUND_MAX_BYTES)
+    app.config.setdefault(RAW_BODY_ENDPOINTS, set()).add("inbound.sendgrid")  # every byte kept, NULs too
     app.register_blueprint(bp)
 
 

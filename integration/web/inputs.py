@@ -46,7 +46,14 @@ def install_converters(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
 
 
+# Endpoints that keep their request's raw bytes whole (a customer's email as it arrived): the guard
+# must neither parse their body (it would consume it) nor refuse it for a byte it cannot store.
+RAW_BODY_ENDPOINTS = "ARPILOT_RAW_BODY_ENDPOINTS"
+
+
 def init_app(app: Flask) -> None:
+    raw_body = app.config.setdefault(RAW_BODY_ENDPOINTS, set())
+
     @app.before_request
     def _refuse_unstorable_input() -> None:
         try:
@@ -54,7 +61,8 @@ def init_app(app: Flask) -> None:
         except UnicodeDecodeError:
             abort(400, "The address carries text that is not UTF-8.")
         texts = [*request.args.keys(), *request.args.values()]
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.endpoint not in raw_body and request.mimetype in ("application/x-www-form-urlencoded",
+                                                                     "multipart/form-data"):
             texts += [*request.form.keys(), *request.form.values()]
         texts += [value for value in (request.view_args or {}).values() if isinstance(value, str)]
         if not all(storable(text) for text in texts):

@@ -124,9 +124,13 @@ def test_a_zero_total_credit_application_is_no_payment_date() -> None:
 
 
 def test_a_resent_invoice_carries_the_credit_for_its_send_time_recheck() -> None:
-    actions = decide(snap(invoice("inv-0007", 35, total="100.00"), credits=(credit_note("20.00"),)), RULES, NOW)
+    # The accounting system re-sends an invoice at a call stage (one message a day: never beside an email).
+    data = RULES.to_json()
+    data["ladder"]["stages"][4].update(channel="call", resend_invoice=True)
+    rules = Rules.from_json(data)
+    actions = decide(snap(invoice("inv-0007", 35, total="100.00"), credits=(credit_note("20.00"),)), rules, NOW)
     resend = next(a for a in actions if a.kind is ActionKind.RESEND_INVOICE)
     assert resend.payload["credit"] == {"USD": {"available": "20.00", "left": "20.00"}}
-    plain = next(a for a in decide(snap(invoice("inv-0007", 35, total="100.00")), RULES, NOW)
+    plain = next(a for a in decide(snap(invoice("inv-0007", 35, total="100.00")), rules, NOW)
                  if a.kind is ActionKind.RESEND_INVOICE)
     assert dict(plain.payload) == {}

@@ -106,8 +106,12 @@ def test_a_second_run_with_keep_counts_only_what_it_did(tmp_path: Path) -> None:
     path = tmp_path / "company.json"
     path.write_text(_with_a_customer_to_hold().dumps())
     first = _demo(tmp_path, "--scenario", str(path))
-    assert first["put_on_hold"] == 1
+    # A credit hold asks the owner first (the Approve list), so the first run only plans it.
+    (hold,) = [a for a in first["actions"] if a["kind"] == "credit_hold_on"]
+    assert hold["status"] == "awaiting_approval" and first["put_on_hold"] == 0
+    assert first["emails_sent"] > 0
     second = _demo(tmp_path, "--scenario", str(path), "--keep")
     assert second["nothing_new"] is True
     assert (second["moved_to_mid_month"], second["put_on_hold"], second["taken_off_hold"]) == (0, 0, 0)
+    assert second["emails_sent"] == 0 and second["notes_written"] == 0  # this run's effects, not the ledger's
     assert [a["kind"] for a in second["actions"]].count("credit_hold_on") == 1  # the ledger still shows it

@@ -76,8 +76,8 @@ def test_a_bad_address_is_named_and_left_out_never_failing_the_rest() -> None:
     (email,) = _of(actions, ActionKind.SEND_REMINDER)
     assert email.recipients == ("ap@acme.example",)
     assert "left out 'not-an-address', 'pay@acme': not an email address" in email.reason
-    notes = _of(actions, ActionKind.ADD_NOTE)
-    assert notes and all("emailed to ap@acme.example " in n.payload["text"] for n in notes)
+    # The note naming who it went to is written by the executor after delivery, never planned here.
+    assert not [n for n in _of(actions, ActionKind.ADD_NOTE) if "emailed" in n.payload["text"]]
 
 
 def test_no_valid_address_means_a_call_with_the_reason_and_no_emailed_note() -> None:
