@@ -1,9 +1,8 @@
-"""The action ledger and its executor: plan once, perform each effect at most once, record it once.
+"""The executor of the action ledger: perform each planned effect at most once, record it once.
 
-Plan inserts each decided action under `<connection>:<policy key>`; a key already there is left
-alone, so deciding the same day again plans nothing new. Execute walks the planned rows: the row
-goes in_flight (committed) before any effect, the precondition is re-checked against the provider,
-the effect carries the action's key (QuickBooks requestid, Xero Idempotency-Key, the outbox key),
+Planning is `integration.ledger.plan`. Execute walks the planned rows, re-deciding each at that
+moment (`integration.send_check`): the row goes in_flight (committed) before any effect, the
+precondition is re-checked against the provider, the effect carries the action's key (QuickBooks requestid, Xero Idempotency-Key, the outbox key),
 and the outcome is committed last. The note written back carries the action's reference, so a row
 found in_flight after a crash is reconciled from that evidence before anything is repeated.
 """
@@ -22,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import (
@@ -42,7 +40,7 @@ from connectors.base import (
 from integration.credit_recheck import effective_credit, uncovered
 from integration.db import transaction
 from integration.models import Action, ActionStatus, ActivityEntry
-from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.actions import ActionKind
 from integration.policy.recheck import Verdict
 from integration.precondition_reads import PreconditionReads
 from integration.send_check import apply_verdict
@@ -81,52 +79,9 @@ class Outcome(str, enum.Enum):
     RETRY = "retry"  # left planned for the next cycle
 
 
-def ledger_key(connection_id: int, policy_key: str) -> str:
-    return f"{connection_id}:{policy_key}"
-
-
 def action_ref(row: Action) -> str:
     """The short reference written into notes; it finds the action's evidence after a crash."""
     return NOTE_PREFIX + row.idempotency_key.rsplit(":", 1)[-1][:16]
-
-
-# --- plan -------------------------------------------------------------------------------------
-
-
-def plan(
-    session: Session,
-    organization_id: int,
-    connection_id: int,
-    actions: Sequence[PlannedAction],
-    balances: Mapping[str, Decimal],
-) -> int:
-    """Insert actions not yet in the ledger; returns how many were new. `balances` by invoice id
-    are what decide saw, so execute can tell whether the invoice changed since."""
-    if not actions:
-        return 0
-    rows = [
-        {
-            "organization_id": organization_id,
-            "connection_id": connection_id,
-            "idempotency_key": ledger_key(connection_id, action.idempotency_key),
-            "kind": action.kind.value,
-            "target_type": "invoice" if len(action.invoice_ids) == 1 else "customer",
-            "target_id": action.invoice_ids[0] if len(action.invoice_ids) == 1 else action.customer_id,
-            "payload": {
-                **action.as_dict(),
-                "balances": {i: str(balances[i]) for i in action.invoice_ids if i in balances},
-            },
-            "reason": action.reason,
-            "status": ActionStatus.PLANNED,
-            "not_before": action.not_before,
-        }
-        for action in actions
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Action).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    result = session.execute(statement.returning(Action.id), rows)
-    return len(result.all())
 
 
 # --- execute ----------------------------------------------------------------------------------

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import AuthExpired, Connector, ConnectorError, RateLimited
-from integration.actions import Effects, ExecutionReport, StopCycle, execute, plan
+from integration.actions import Effects, ExecutionReport, StopCycle, execute
 from integration.app_context import Runtime
 from integration.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
 from integration.cycle_runs import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
 from integration.db import transaction
+from integration.ledger import plan
 from integration.locks import ConnectionLocked, connection_lock
 from integration.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
 from integration.policy.actions import PlannedAction

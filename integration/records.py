@@ -150,7 +150,7 @@ def _customer_invoice_ids(customer: MirroredCustomer) -> Select[tuple[str]]:
 
 
 def _actions_of_customer(customer: MirroredCustomer) -> ColumnElement[bool]:
-    # Actions name one invoice or, for a consolidated step, the customer (see actions.plan).
+    # Actions name one invoice or, for a consolidated step, the customer (see ledger.plan).
     return Action.id.in_(union_all(
         select(Action.id).where(Action.connection_id == customer.connection_id, Action.target_type == "customer",
                                 Action.target_id == customer.provider_id),
