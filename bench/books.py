@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from integration.scenario.model import (
+from connectors.sandbox.scenario.model import (
     Scenario,
     ScenarioCompany,
     ScenarioCustomer,

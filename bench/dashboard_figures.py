@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.base import Invoice, InvoiceStatus, Money, Payment, PaymentApplication  # noqa: E402
-from integration.dashboard_figures import month_ends, trend  # noqa: E402
+from connectors.contract import Invoice, InvoiceStatus, Money, Payment, PaymentApplication  # noqa: E402
+from integration.owner.dashboard_figures import month_ends, trend  # noqa: E402
 from integration.policy.aging import aging_totals  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from integration.db import create_postgres_database, drop_postgres_database, upgrade
+from integration.store.db import create_postgres_database, drop_postgres_database, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("ARPILOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

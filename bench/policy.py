@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.figures import peak_rss_mb  # noqa: E402
-from connectors.base import Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication  # noqa: E402
+from connectors.contract import Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication  # noqa: E402
 from integration.policy.decide import decide  # noqa: E402
 from integration.policy.rules import Rules  # noqa: E402
 from integration.policy.snapshot import Company, History, SentReminder, Snapshot  # noqa: E402

@@ -31,7 +31,7 @@ from integration.policy.history import record  # noqa: E402
 from integration.policy.rules import Rules  # noqa: E402
 from integration.policy.scenario_snapshot import snapshot_from_scenario  # noqa: E402
 from integration.policy.snapshot import CustomerOverride, History, Instalment, InvoicePause, Snapshot  # noqa: E402
-from integration.scenario import generate_demo_company  # noqa: E402
+from connectors.sandbox.scenario import generate_demo_company  # noqa: E402
 
 VARIANT = {
     "grace": {"enabled": False},

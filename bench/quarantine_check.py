@@ -1,4 +1,4 @@
-"""What checking each synced row for values the database would refuse costs (integration.quarantine).
+"""What checking each synced row for values the database would refuse costs (integration.store.quarantine).
 
     PYTHONPATH=. .venv/bin/python bench/quarantine_check.py [--rows 100000]
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.base import Invoice, InvoiceStatus, Money  # noqa: E402
-from integration.models import MirroredInvoice  # noqa: E402
-from integration.quarantine import refused_value  # noqa: E402
-from integration.sync import _invoice_row  # noqa: E402
+from connectors.contract import Invoice, InvoiceStatus, Money  # noqa: E402
+from integration.store.models import MirroredInvoice  # noqa: E402
+from integration.store.quarantine import refused_value  # noqa: E402
+from integration.cycle.sync import _invoice_row  # noqa: E402
 
 
 def main() -> None:

@@ -17,11 +17,11 @@ import time
 from typing import Any
 
 from bench.figures import peak_rss_mb
-from integration.cycle import process_runtime
-from integration.db import transaction
-from integration.models import Connection, Organization
-from integration.providers import connector_factory
-from integration.sync import sync_connection
+from integration.cycle.run import process_runtime
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
+from integration.cycle.providers import connector_factory
+from integration.cycle.sync import sync_connection
 
 
 def sync(connection_id: int) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def rq(queue_name: str) -> dict[str, Any]:
     from redis import Redis
     from rq import Queue
 
-    from integration.queue import run_worker
+    from integration.clock.queue import run_worker
 
     settings = process_runtime().settings
     if not settings.redis_url:

@@ -22,11 +22,11 @@ from connectors.sandbox import SandboxServer
 from connectors.xero.sandbox import XeroSandboxConfig
 from connectors.xero.sandbox import create_app as create_xero
 from integration.config import Settings, load_settings
-from integration.connections import OwnerIdentity, connect_company
-from integration.db import make_engine, make_session_factory, transaction
-from integration.models import Organization
-from integration.rules_store import save_rules
-from integration.scenario import Scenario
+from integration.store.connections import OwnerIdentity, connect_company
+from integration.store.db import make_engine, make_session_factory, transaction
+from integration.store.models import Organization
+from integration.owner.stored_rules import save_rules
+from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,1 +1,1 @@
-"""One package per accounting system, all behind the small interface in `connectors.base`."""
+"""One package per accounting system, all behind the small interface in `connectors.contract`."""

@@ -20,7 +20,7 @@ import functools
 from collections.abc import Iterable
 from importlib import resources
 
-from connectors.base import Customer
+from connectors.contract import Customer
 
 US_STATES: dict[str, tuple[str, str]] = {  # code -> (name, zone of most of the state's people)
     "AL": ("Alabama", "America/Chicago"), "AK": ("Alaska", "America/Anchorage"), "AZ": ("Arizona", "America/Phoenix"),

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.config import Settings, load_settings
-from integration.db import make_engine, make_session_factory, upgrade
+from integration.store.db import make_engine, make_session_factory, upgrade
 
 
 @dataclass

@@ -11,7 +11,7 @@ import click
 
 from integration.cli_types import DAY
 from integration.config import ConfigError, load_settings
-from integration.db import downgrade, upgrade
+from integration.store.db import downgrade, upgrade
 from reminders.content import REMINDER_STAGES
 
 
@@ -64,8 +64,8 @@ def clock() -> None:
     On PostgreSQL one clock leads (it holds an advisory lock); any other waits as a standby and
     takes over when the leader dies. On SQLite there is a single clock and no lock."""
     from integration.app_context import Runtime
-    from integration.leader import wait_for_leadership
-    from integration.scheduler import build_clock
+    from integration.clock.leader import wait_for_leadership
+    from integration.clock.scheduler import build_clock
 
     settings = _settings()
     # What the clock enqueues, refuses as already enqueued, or gives up is its whole output.
@@ -98,7 +98,7 @@ def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
 
     Cycles are short and wait on the network, so by default they run in the worker's own process,
     reusing its database pool, Redis connections and loaded SDKs from one cycle to the next."""
-    from integration.queue import QUEUE_NAME, CycleQueue, run_worker
+    from integration.clock.queue import QUEUE_NAME, CycleQueue, run_worker
 
     settings = _settings()
     if not settings.redis_url:
@@ -106,7 +106,7 @@ def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
         sys.exit(2)
     queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
     # Imported before any job, so a forked work horse inherits the cycle's modules too.
-    import integration.cycle  # noqa: F401
+    import integration.cycle.run  # noqa: F401
     run_worker(queue, burst=burst, simple=not fork)
 
 
@@ -130,7 +130,7 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
     import json
 
     from integration.demo.once import DemoError, run_demo_once
-    from integration.scenario import ScenarioError, generate_demo_company, load_scenario
+    from connectors.sandbox.scenario import ScenarioError, generate_demo_company, load_scenario
 
     try:
         scenario = load_scenario(scenario_file) if scenario_file else generate_demo_company(
@@ -156,7 +156,7 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def scenario(seed: int, as_of: dt.date | None, months: int, output: Path | None) -> None:
     """Write the seeded demo company as a scenario file (JSON)."""
-    from integration.scenario import generate_demo_company
+    from connectors.sandbox.scenario import generate_demo_company
 
     day = as_of or dt.date.today()
     text = generate_demo_company(seed=seed, as_of=day, months=months).dumps()
@@ -179,7 +179,7 @@ def reminders() -> None:
 @click.option("--currency", default="USD", show_default=True, help="Currency of the sample invoices.")
 def reminders_preview(stage: str | None, fmt: str, locale: str, currency: str) -> None:
     """Render the reminder emails for a sample customer."""
-    from connectors.base import UnsupportedCurrency
+    from connectors.contract import UnsupportedCurrency
     from reminders.errors import InvalidLocale
     from reminders.preview import render_previews
 
@@ -210,8 +210,8 @@ def digest(send: bool, organization_id: int | None) -> None:
     import datetime as dt
 
     from integration.app_context import Runtime
-    from integration.cycle import DEFAULT_FROM_ADDRESS
-    from integration.digest import compose_digest, gather_digest, organizations_to_tell, owner_address, send_digests
+    from integration.cycle.run import DEFAULT_FROM_ADDRESS
+    from integration.owner.digest import compose_digest, gather_digest, organizations_to_tell, owner_address, send_digests
     from reminders.delivery import Address
 
     no_recipient = Address("owner@example.invalid")  # a preview still needs a To to build the message
@@ -246,8 +246,8 @@ def digest(send: bool, organization_id: int | None) -> None:
 @main.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every stored OAuth token with the first TOKEN_ENCRYPTION_KEYS key (one transaction)."""
-    from integration.connections import rotate_token_keys
-    from integration.db import make_engine, make_session_factory
+    from integration.store.connections import rotate_token_keys
+    from integration.store.db import make_engine, make_session_factory
     from oauth.crypto import TokenCipher, TokenDecryptError
 
     settings = _settings()
@@ -280,7 +280,7 @@ def _sandbox_options(command):  # type: ignore[no-untyped-def]
 
 def _sandbox_app(factory, config, scenario_file: Path | None):  # type: ignore[no-untyped-def]
     from connectors.sandbox import SandboxRefused
-    from integration.scenario import ScenarioError, load_scenario
+    from connectors.sandbox.scenario import ScenarioError, load_scenario
 
     try:
         scenario = load_scenario(scenario_file) if scenario_file else None

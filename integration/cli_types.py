@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from integration.scenario.model import DAY_RANGE, within_day_range
+from connectors.sandbox.scenario.model import DAY_RANGE, within_day_range
 
 
 class Day(click.ParamType):

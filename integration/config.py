@@ -19,6 +19,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from oauth.intuit import QuickBooksSettings
+from oauth.xero import XERO_DEFAULT_SCOPES, XeroSettings
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable arpilot."""
@@ -39,35 +42,6 @@ EMBEDDED_XERO_URL = f"http://127.0.0.1:{EMBEDDED_XERO_PORT}"
 EMBEDDED_XERO_CLIENT_ID = "ARPILOTXEROSANDBOXCLIENT00000000"
 EMBEDDED_XERO_CLIENT_SECRET = "arpilot-xero-sandbox-secret-00000000000000000000"
 EMBEDDED_XERO_WEBHOOK_KEY = "arpilot-xero-sandbox-webhook-key"
-XERO_DEFAULT_SCOPES = (
-    "offline_access", "openid", "profile", "email",
-    "accounting.transactions", "accounting.contacts", "accounting.settings",
-)
-
-
-@dataclass(frozen=True)
-class QuickBooksSettings:
-    """Intuit app credentials. `environment` is `sandbox`, `production`, or a discovery URL."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    environment: str
-    redirect_uri: str
-
-
-@dataclass(frozen=True)
-class XeroSettings:
-    """Xero app credentials and hosts. `identity_url` serves authorize/token/revocation/userinfo
-    (Xero: https://login.xero.com for authorize, https://identity.xero.com for the rest, both
-    accepted under one base here); `api_url` serves /connections and /api.xro/2.0."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    identity_url: str
-    api_url: str
-    redirect_uri: str
-    authorize_url: str
-    scopes: tuple[str, ...] = XERO_DEFAULT_SCOPES
 
 
 @dataclass(frozen=True)

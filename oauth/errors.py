@@ -6,7 +6,7 @@ import re
 
 import requests
 
-from connectors.base import AuthExpired, ProviderValidationError
+from connectors.contract import AuthExpired, ProviderValidationError
 
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import jwt
@@ -28,8 +28,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from connectors.base import ProviderValidationError, Transient
-from integration.config import QuickBooksSettings
+from connectors.contract import ProviderValidationError, Transient
 from oauth.crypto import TokenSet
 from oauth.errors import ClientRejected, InvalidGrant, oauth_error_code  # the errors are re-exported
 from oauth.redact import register_secret
@@ -39,6 +38,16 @@ SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
 HTTP_TIMEOUT_SECONDS = 20.0
 _KEPT_CLAIMS = ("sub", "realmid", "email", "iss")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class QuickBooksSettings:
+    """Intuit app credentials. `environment` is `sandbox`, `production`, or a discovery URL."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    environment: str
+    redirect_uri: str
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 the connections (tenants) a consent granted, and the consenting person's identity.
 
 One consent may grant several organisations; each becomes its own arpilot connection, all sharing
-the grant's tokens (TokenSet.grant_id ties them together, see oauth.refresh). Xero rotates the
+the grant's tokens (TokenSet.grant_id ties them together, see integration.store.token_refresh). Xero rotates the
 refresh token on every refresh and honours the previous one for 30 minutes only.
 
 Errors carry the HTTP status and the OAuth error code, never a response body.
@@ -13,15 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import jwt
 import requests
 
-from connectors.base import ProviderValidationError, Transient
-from integration.config import XeroSettings
+from connectors.contract import ProviderValidationError, Transient
 from oauth.crypto import TokenSet
 from oauth.errors import ClientRejected, InvalidGrant, oauth_error_code
 from oauth.redact import register_secret
@@ -29,6 +28,27 @@ from oauth.state import PkcePair
 
 PROVIDER = "xero"
 HTTP_TIMEOUT_SECONDS = 20.0
+
+
+XERO_DEFAULT_SCOPES = (
+    "offline_access", "openid", "profile", "email",
+    "accounting.transactions", "accounting.contacts", "accounting.settings",
+)
+
+
+@dataclass(frozen=True)
+class XeroSettings:
+    """Xero app credentials and hosts. `identity_url` serves authorize/token/revocation/userinfo
+    (Xero: https://login.xero.com for authorize, https://identity.xero.com for the rest, both
+    accepted under one base here); `api_url` serves /connections and /api.xro/2.0."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    identity_url: str
+    api_url: str
+    redirect_uri: str
+    authorize_url: str
+    scopes: tuple[str, ...] = XERO_DEFAULT_SCOPES
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,17 @@ from urllib.parse import urlsplit
 from jinja2 import TemplateError
 from babel import Locale
 
-from connectors.base import Money
-from integration.policy.rules import KNOWN_TEMPLATES
+from connectors.contract import Money
 from reminders import formatting
 from reminders.environment import render, render_block
 from reminders.errors import ContentError, IncompleteContext, UnknownStage
 from reminders.wording import Wording, render_html, render_text
 
-# Every template the rules may name for a stage has a .txt and a .html here (a test checks it).
-REMINDER_STAGES: tuple[str, ...] = KNOWN_TEMPLATES
+# The ladder's stages, each with a .txt and a .html template here; the rules may name no other
+# (tests/reminders/test_content.py checks both against integration.policy.rules.STAGES).
+REMINDER_STAGES: tuple[str, ...] = (
+    "check_in", "courtesy", "reminder_1", "reminder_2", "past_due_30", "past_due_60", "final_notice",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency
 
-from connectors.base import Money
+from connectors.contract import Money
 from reminders.errors import InvalidLocale
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.base import Money
+from connectors.contract import Money
 from reminders.content import REMINDER_STAGES, ReminderContext, ReminderInvoice, RenderedEmail, render_reminder
 
 SAMPLE_TODAY = dt.date(2025, 6, 16)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from integration.config import Settings, load_settings
-from integration.db import create_postgres_database, drop_postgres_database, make_engine, make_session_factory, upgrade
+from integration.store.db import create_postgres_database, drop_postgres_database, make_engine, make_session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "ARPILOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -85,8 +85,8 @@ def settings(tmp_path: Path) -> Settings:
 
 def add_connection(sessions, external_id: str, provider: str = "quickbooks") -> int:  # type: ignore[no-untyped-def]
     """An organization with one active connection; returns the connection's id."""
-    from integration.db import transaction
-    from integration.models import Connection, Organization
+    from integration.store.db import transaction
+    from integration.store.models import Connection, Organization
 
     with transaction(sessions) as session:
         org = Organization(name="Harbor & Pine")

@@ -6,7 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from integration.cli import main
-from integration.scenario import load_scenario
+from connectors.sandbox.scenario import load_scenario
 from integration.web import create_app
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.dashboard_data import HISTORY_LIMIT, TODAY_LIMIT, CallTask, Dashboard, load_dashboard, open_call_tasks
-from integration.db import transaction
-from integration.models import (
+from integration.owner.dashboard_reads import HISTORY_LIMIT, TODAY_LIMIT, CallTask, Dashboard, load_dashboard, open_call_tasks
+from integration.store.db import transaction
+from integration.store.models import (
     Action,
     ActionStatus,
     ActivityEntry,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Invoice, InvoiceStatus, Money, Payment, PaymentApplication
-from integration.dashboard_figures import (
+from connectors.contract import Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from integration.owner.dashboard_figures import (
     TrendPoint,
     bars,
     line_points,

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from integration.db import downgrade, make_engine, make_session_factory, transaction, upgrade
-from integration.models import (
+from integration.store.db import downgrade, make_engine, make_session_factory, transaction, upgrade
+from integration.store.models import (
     Action,
     ActivityEntry,
     Connection,
@@ -25,7 +25,7 @@ from integration.models import (
     SyncCursor,
     User,
 )
-from integration.scoping import UnscopedModel, scoped
+from integration.store.scoping import UnscopedModel, scoped
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TABLES = {
@@ -136,7 +136,7 @@ def test_saved_rules_that_sent_two_messages_a_day_are_fixed_by_the_migration(emp
     import sqlalchemy as sa
 
     from integration.policy.rules import Rules
-    from integration.rules_store import load_rules
+    from integration.owner.stored_rules import load_rules
 
     upgrade(empty_database_url, "0003_activity_feed_indexes")
     old = Rules.default().to_json()

@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from integration.app_context import Runtime
 from integration.cli import main
 from integration.config import load_settings
-from integration.dashboard_data import AccountFlag, ActionLine, CallTask, ConnectionHealth
-from integration.db import transaction
-from integration.digest import (
+from integration.owner.dashboard_reads import AccountFlag, ActionLine, CallTask, ConnectionHealth
+from integration.store.db import transaction
+from integration.owner.digest import (
     DigestFacts,
     compose_digest,
     gather_digest,
     iso_week,
     send_digest,
 )
-from integration.models import Connection, ConnectionStatus, Organization, User, WeeklyDigest
-from integration.scheduler import DIGEST_JOB_ID, DIGEST_TARGET, build_clock
+from integration.store.models import Connection, ConnectionStatus, Organization, User, WeeklyDigest
+from integration.clock.scheduler import DIGEST_JOB_ID, DIGEST_TARGET, build_clock
 from reminders.delivery import Address, DeliveryReceipt, DeliveryTransient, EmailMessage, OutboxSender
 from tests.cycle.conftest import World, make_world
 from tests.sandbox.conftest import small_scenario

@@ -12,18 +12,18 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.db import make_engine, transaction
-from integration.leader import CLOCK_NAMESPACE, Leadership, LeadershipLost, try_leadership, wait_for_leadership
-from integration.models import Connection, ConnectionStatus, CycleRun
-from integration.scheduler import Clock, ClockPlan, connections_without_a_run_this_slot, slot_start
+from integration.store.db import make_engine, transaction
+from integration.clock.leader import CLOCK_NAMESPACE, Leadership, LeadershipLost, try_leadership, wait_for_leadership
+from integration.store.models import Connection, ConnectionStatus, CycleRun
+from integration.clock.scheduler import Clock, ClockPlan, connections_without_a_run_this_slot, slot_start
 from tests.clock_helpers import ManualScheduler, RunSoonRecorder
 from tests.conftest import add_connection
 from tests.processes import holding_child
 
 INTERVAL = dt.timedelta(minutes=10)
 LEAD_UNTIL_KILLED = """
-from integration.db import make_engine
-from integration.leader import try_leadership
+from integration.store.db import make_engine
+from integration.clock.leader import try_leadership
 leader = try_leadership(make_engine(url))
 assert leader is not None
 """

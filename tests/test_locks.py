@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from integration.db import make_engine
-from integration.locks import ADVISORY_NAMESPACE, ConnectionLocked, connection_lock
+from integration.store.db import make_engine
+from integration.clock.locks import ADVISORY_NAMESPACE, ConnectionLocked, connection_lock
 from tests.processes import holding_child
 
 
@@ -67,8 +67,8 @@ def test_postgres_lock_is_released_when_the_body_raises(pg_engines: tuple[Engine
 @pytest.mark.postgres
 def test_postgres_lock_dies_with_a_killed_process(postgres_server_url: str, pg_engines: tuple[Engine, Engine]) -> None:
     _, engine = pg_engines
-    holder = holding_child("from integration.db import make_engine\n"
-                           "from integration.locks import connection_lock\n"
+    holder = holding_child("from integration.store.db import make_engine\n"
+                           "from integration.clock.locks import connection_lock\n"
                            "held = connection_lock(make_engine(url), 31)\nheld.__enter__()", postgres_server_url)
     try:
         with pytest.raises(ConnectionLocked):

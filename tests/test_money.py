@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Money, UnsupportedCurrency
+from connectors.contract import Money, UnsupportedCurrency
 
 
 def test_money_refuses_floats() -> None:

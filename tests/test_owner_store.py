@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.call_outcomes import CallOutcome, log_call_outcome
-from integration.db import transaction
-from integration.models import Action, ActionStatus, Connection, InvoicePause, MirroredInvoice
-from integration.owner_store import InvoiceWord, OwnerWordError, save_invoice_word
+from integration.owner.call_outcomes import CallOutcome, log_call_outcome
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, Connection, InvoicePause, MirroredInvoice
+from integration.owner.overrides import InvoiceWord, OwnerWordError, save_invoice_word
 from integration.policy.snapshot import Instalment
 from tests.conftest import add_connection
 

@@ -13,9 +13,9 @@ from rq.job import JobStatus
 
 from integration.cli import main
 from integration.config import load_settings
-from integration.queue import SOON_WINDOW, CycleQueue, rq_function_path, run_worker
-from integration.scheduler import Clock, ClockPlan, cycle_job_id
-from integration.slots import cycle_anchor, slot_index
+from integration.clock.queue import SOON_WINDOW, CycleQueue, rq_function_path, run_worker
+from integration.clock.scheduler import Clock, ClockPlan, cycle_job_id
+from integration.clock.slots import cycle_anchor, slot_index
 from tests import clock_helpers
 from tests.clock_helpers import FakeClock, ManualScheduler
 from tests.rq_helpers import REDIS_URL, throwaway_queue
@@ -126,9 +126,9 @@ def test_the_clock_enqueues_once_after_downtime_and_the_worker_runs_it(
 
 
 def test_target_paths_convert_for_rq() -> None:
-    assert rq_function_path("integration.cycle:run_cycle") == "integration.cycle.run_cycle"
+    assert rq_function_path("integration.cycle.run:run_cycle") == "integration.cycle.run.run_cycle"
     with pytest.raises(ValueError, match="package.module:function"):
-        rq_function_path("integration.cycle.run_cycle")
+        rq_function_path("integration.cycle.run.run_cycle")
 
 
 def test_cycle_queue_from_settings_needs_redis(tmp_path: Path) -> None:

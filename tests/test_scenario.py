@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from integration.scenario import ScenarioError, generate_demo_company, load_scenario
-from integration.scenario.model import parse_scenario
+from connectors.sandbox.scenario import ScenarioError, generate_demo_company, load_scenario
+from connectors.sandbox.scenario.model import parse_scenario
 
 AS_OF = dt.date(2026, 11, 23)
 

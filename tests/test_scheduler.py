@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.config import load_settings
-from integration.models import Connection, ConnectionStatus, Organization
-from integration.scheduler import (
+from integration.store.models import Connection, ConnectionStatus, Organization
+from integration.clock.scheduler import (
     INBOX_JOB_ID,
     REFRESH_JOB_ID,
     Clock,
@@ -23,7 +23,7 @@ from integration.scheduler import (
     cycle_job_id,
     cycle_trigger,
 )
-from integration.slots import cycle_anchor, slot_index
+from integration.clock.slots import cycle_anchor, slot_index
 from integration.web import create_app
 from tests import clock_helpers
 from tests.clock_helpers import FakeClock, ManualScheduler
@@ -265,7 +265,7 @@ def test_clock_command_builds_a_blocking_clock_and_starts_it(tmp_path: Path, mon
     assert result.exit_code == 0, result.output
     assert "every 60 min per connection, running cycles in-process" in result.output
     (clock,) = started
-    assert isinstance(clock.scheduler, BlockingScheduler) and clock.dispatch == "integration.cycle:run_cycle"
+    assert isinstance(clock.scheduler, BlockingScheduler) and clock.dispatch == "integration.cycle.run:run_cycle"
 
 
 def test_the_clock_reads_the_inbox_folder_every_refresh_interval(fake_clock: FakeClock) -> None:

@@ -31,7 +31,7 @@ import requests
 from intuitlib.client import AuthClient
 from quickbooks.client import QuickBooks
 
-from connectors.base import REFRESHES_PER_CALL, AccessTokenSource
+from connectors.contract import REFRESHES_PER_CALL, AccessTokenSource
 from connectors.quickbooks.errors import (
     HttpStatusError,
     Outcome,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from connectors.base import (
+from connectors.contract import (
     AccessTokenSource,
     Conflict,
     ConnectorError,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from quickbooks.exceptions import QuickbooksException
 
-from connectors.base import (
+from connectors.contract import (
     AuthExpired,
     Conflict,
     ConnectorError,

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from connectors.addresses import split_addresses
-from connectors.base import (
+from connectors.contract import (
     SUPPORTED_CURRENCIES,
     Contact,
     Credit,

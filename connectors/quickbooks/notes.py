@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from connectors.base import ProviderValidationError
+from connectors.contract import ProviderValidationError
 
 PRIVATE_NOTE_LIMIT = 4000
 CUSTOMER_NOTES_LIMIT = 2000

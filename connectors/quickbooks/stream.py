@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import Page, SyncRequest, Transient, read_each
+from connectors.contract import Page, SyncRequest, Transient, read_each
 from connectors.quickbooks import mapping, queries
 from connectors.quickbooks.client import QboClient
 

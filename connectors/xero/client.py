@@ -40,7 +40,7 @@ from xero_python.api_client.configuration import Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException, HTTPStatusException
 
-from connectors.base import (
+from connectors.contract import (
     REFRESHES_PER_CALL,
     AccessTokenSource,
     AuthExpired,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import (
+from connectors.contract import (
     AccessTokenSource,
     AuthExpired,
     ConnectorError,

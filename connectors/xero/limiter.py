@@ -10,7 +10,7 @@ provider counts. A wait this limiter will not sleep through (the day used up, or
 pause longer than `max_wait`) raises RateLimited(daily=True) at once, so the cycle moves on.
 
 The state lives in a `LimitStore` (connectors/ratelimit.py): in this process by default, in Redis
-when REDIS_URL is set (integration/limits.py), so the limits hold across every worker. The clock is
+when REDIS_URL is set (connectors/ratelimit/shared.py), so the limits hold across every worker. The clock is
 injectable so tests never sleep.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from connectors.base import RateLimited
+from connectors.contract import RateLimited
 from connectors.ratelimit import Charge, InProcessStore, LimitStore, Quota, Rate, Window
 
 WINDOW_SECONDS = 60.0

@@ -18,7 +18,7 @@ from integration.config import (
     EMBEDDED_XERO_URL,
     Settings,
 )
-from integration.scenario import generate_demo_company
+from connectors.sandbox.scenario import generate_demo_company
 
 
 def _port_free(port: int) -> bool:

@@ -25,13 +25,13 @@ from connectors.sandbox import SandboxClock, SandboxServer
 from connectors.sandbox.consent import click_through
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.cycle import CycleDeps, CycleSummary, cycle_once
-from integration.db import transaction
+from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.store.db import transaction
 from integration.demo.report import DemoReport, build_report
-from integration.models import Connection, InvoicePause, Organization, OrganizationRules
-from integration.providers import connector_factory
-from integration.rules_store import save_rules
-from integration.scenario import Scenario
+from integration.store.models import Connection, InvoicePause, Organization, OrganizationRules
+from integration.cycle.providers import connector_factory
+from integration.owner.stored_rules import save_rules
+from connectors.sandbox.scenario import Scenario
 from integration.web import create_app
 from reminders.delivery import OutboxSender
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import amount_text
-from integration.cycle import CycleSummary
-from integration.models import Action
+from connectors.contract import amount_text
+from integration.cycle.run import CycleSummary
+from integration.store.models import Action
 from integration.policy.aging import days_overdue, is_open, local_today
-from integration.snapshots import load_snapshot
+from integration.cycle.gather import load_snapshot
 
 MOST_OVERDUE = 5
 

@@ -57,7 +57,7 @@ def _reject(path: Path, rejected: Path, problem: str, result: InboundResult | No
 
 def read_inbox_job() -> None:
     """The clock's job (embedded): take in whatever was dropped into the inbox folder."""
-    from integration.cycle import process_runtime
+    from integration.cycle.run import process_runtime
 
     runtime = process_runtime()
     read_inbox(inbound_deps(runtime), runtime.settings.inbox_dir)

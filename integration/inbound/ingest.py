@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
-from integration.cycle import DEFAULT_FROM_ADDRESS
-from integration.db import transaction
+from integration.cycle.run import DEFAULT_FROM_ADDRESS
+from integration.store.db import transaction
 from integration.inbound.classify import automatic_reason, says_paid
 from integration.inbound.mail import InboundMail
 from integration.inbound.tokens import read_token
-from integration.models import Action, ActivityEntry, Connection, InboundReply, MirroredCustomer
-from integration.reply_address import confirmed_reply_address
-from integration.rules_store import load_rules
+from integration.store.models import Action, ActivityEntry, Connection, InboundReply, MirroredCustomer
+from integration.owner.reply_address import confirmed_reply_address
+from integration.owner.stored_rules import load_rules
 from oauth.redact import redact
 from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage, make_sender
 

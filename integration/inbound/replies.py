@@ -1,5 +1,5 @@
 """Customers' replies read back for the owner: the dashboard's list (one customer's are in
-integration.records), and the check task a "we already paid" reply opens."""
+integration.owner.records), and the check task a "we already paid" reply opens."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, tuple_
 from sqlalchemy.orm import Session
 
-from integration.models import Action, InboundReply, MirroredCustomer
-from integration.scoping import scoped
+from integration.store.models import Action, InboundReply, MirroredCustomer
+from integration.store.scoping import scoped
 
 RECENT = dt.timedelta(days=30)
 

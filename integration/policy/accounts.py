@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
-from connectors.base import Customer, Invoice, Payment
+from connectors.contract import Customer, Invoice, Payment
 
 R = TypeVar("R", Invoice, Payment)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from connectors.base import Invoice, InvoiceStatus
+from connectors.contract import Invoice, InvoiceStatus
 from integration.policy.snapshot import Snapshot
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")

@@ -24,7 +24,7 @@ from integration.policy.profiles import PaymentProfile, payment_profiles
 from integration.policy.rules import STAGES, Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 from integration.policy.snapshot import History, Snapshot
-from integration.scenario import Scenario
+from connectors.sandbox.scenario import Scenario
 
 # Reminders from reminder_1 on speak of lateness; a check-in or courtesy note is never an alarm.
 ALARM_STAGES = frozenset(STAGES[2:])

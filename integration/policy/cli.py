@@ -13,7 +13,7 @@ from integration.cli_types import DAY
 from integration.policy.backtest import backtest, decision_time, preview
 from integration.policy.rules import Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
-from integration.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
+from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 
 # Ten years of days, each a full decide over the company: enough for any question about the past.
 MAX_BACKTEST_DAYS = 3660

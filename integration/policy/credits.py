@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from connectors.base import Credit, Customer, Invoice, InvoiceStatus
+from connectors.contract import Credit, Customer, Invoice, InvoiceStatus
 from integration.policy.actions import ActionKind, PlannedAction, key_digest
 from integration.policy.profiles import CustomerFacts
 from integration.policy.reasons import sentence

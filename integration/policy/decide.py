@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
 
-from connectors.base import Customer, Invoice, amount_text
+from connectors.contract import Customer, Invoice, amount_text
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle

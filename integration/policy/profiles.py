@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connectors.base import Customer, Invoice, InvoiceStatus
+from connectors.contract import Customer, Invoice, InvoiceStatus
 from integration.policy.aging import local_today
 from integration.policy.pauses import PauseState, pause_state
 from integration.policy.rules import Rules

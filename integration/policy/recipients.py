@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from connectors.addresses import split_addresses
-from connectors.base import Customer, Invoice
+from connectors.contract import Customer, Invoice
 from reminders.delivery.message import is_address
 
 

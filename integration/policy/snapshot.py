@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import Credit, Customer, Invoice, Payment
+from connectors.contract import Credit, Customer, Invoice, Payment
 from integration.policy.rules import CHANNELS, STAGES
 
 

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         runtime.migrate()
     if settings.embedded_clock and not settings.production:
         # Embedded: the web process is also the clock. Production runs `arpilot clock` instead.
-        from integration.scheduler import start_embedded_clock
+        from integration.clock.scheduler import start_embedded_clock
 
         app.extensions[soon.CLOCK_EXTENSION] = start_embedded_clock(runtime)
     soon.init_app(app, settings)

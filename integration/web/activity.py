@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, abort, g, render_template, request, send_fil
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from integration.models import Organization
-from integration.records import (
+from integration.store.models import Organization
+from integration.owner.records import (
     BadFilter,
     CustomerRecord,
     FeedFilter,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.approvals import ApprovalError, approve, awaiting, linked_organization, parse_referral_date, skip
-from integration.dashboard_data import CustomerNames, kind_label
-from integration.db import transaction
-from integration.models import Action, Organization
-from integration.scoping import scoped
+from integration.owner.approvals import ApprovalError, approve, awaiting, linked_organization, parse_referral_date, skip
+from integration.owner.dashboard_reads import CustomerNames, kind_label
+from integration.store.db import transaction
+from integration.store.models import Action, Organization
+from integration.store.scoping import scoped
 from integration.policy.aging import local_today
 from integration.web.auth import owner_required
 from integration.web.connect import now, runtime

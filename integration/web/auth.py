@@ -2,7 +2,7 @@
 
 Every owner view is wrapped in `owner_required`, which puts the signed-in organization's id on
 `flask.g.organization_id`; views read and write only rows reached through
-`integration.scoping.scoped(model, g.organization_id)`. Another organization's row therefore looks
+`integration.store.scoping.scoped(model, g.organization_id)`. Another organization's row therefore looks
 exactly like a missing one (404), never like a forbidden one (which would confirm it exists).
 """
 

@@ -1,6 +1,6 @@
 """Settings: each connected company's time zone, which the owner may change.
 
-A company's zone is read from its books at its first cycle (integration.cycle); here the owner
+A company's zone is read from its books at its first cycle (integration.cycle.run); here the owner
 corrects it, for instance a QuickBooks company whose address names no state. The choice is a
 select of the IANA zones (zone.tab's, plus UTC and the zone already set); anything the IANA
 database does not know is refused and nothing is saved.
@@ -16,10 +16,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from connectors.regions import listed_zones
-from integration.connections import set_company_timezone
-from integration.db import transaction
-from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
-from integration.scoping import scoped
+from integration.store.connections import set_company_timezone
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization
+from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.connect import runtime
 from integration.web.settings import bp

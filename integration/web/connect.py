@@ -19,9 +19,9 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
+from connectors.contract import AuthExpired, ConnectorError, ProviderValidationError
 from integration.app_context import Runtime
-from integration.connections import (
+from integration.store.connections import (
     PROVIDER_NAMES,
     ConnectionOwnedElsewhere,
     OwnerIdentity,
@@ -29,15 +29,15 @@ from integration.connections import (
     load_tokens,
     mark_disconnected,
 )
-from integration.db import transaction
-from integration.models import Connection, User
-from integration.providers import quickbooks_company_name
-from integration.scoping import scoped
+from integration.store.db import transaction
+from integration.store.models import Connection, User
+from integration.cycle.providers import quickbooks_company_name
+from integration.store.scoping import scoped
 from integration.web.soon import run_cycle_soon
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.redact import install_log_redaction
-from oauth.refresh import locked_connection
+from integration.store.token_refresh import locked_connection
 from oauth.state import OAuthStateError, PendingAuthorization, consume_state, issue_state
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ csrf = CSRFProtect()
 # Intuit realm ids are digits; the sandbox's may carry letters. Anything else is refused unread.
 _REALM_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
-# What every disconnect page tells the owner happens next (integration.scheduler and integration.cycle
+# What every disconnect page tells the owner happens next (integration.clock.scheduler and integration.cycle.run
 # run cycles for active connections only).
 AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
                     "for this company. Your reminder history is kept, activity log included; you can "

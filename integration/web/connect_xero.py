@@ -3,7 +3,7 @@ and disconnecting one organisation. Routes live on the `connect` blueprint (shar
 
 One consent may grant several organisations. Each becomes its own Connection (external_id = the
 tenant id, display_name = the tenant name) in the owner's organization, each holding an encrypted
-copy of the grant's tokens carrying the same TokenSet.grant_id. oauth.refresh.locked_grant makes
+copy of the grant's tokens carrying the same TokenSet.grant_id. integration.store.token_refresh.locked_grant makes
 refreshing rotation-safe: the lock is the grant's, and the new tokens are stored into every
 connection of the grant in the same transaction.
 
@@ -19,17 +19,17 @@ from dataclasses import replace
 from flask import redirect, request, session
 from flask.typing import ResponseReturnValue
 
-from connectors.base import AuthExpired, ConnectorError, ProviderValidationError
-from integration.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
-from integration.db import transaction
-from integration.models import Connection, User
+from connectors.contract import AuthExpired, ConnectorError, ProviderValidationError
+from integration.store.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
+from integration.store.db import transaction
+from integration.store.models import Connection, User
 from integration.web.connect import (
     AFTER_DISCONNECT, DISCONNECTORS, asked_to_take_over, bp, checked_callback, cipher, disconnect_reason, now,
     owned_elsewhere, page, runtime, signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
-from oauth.refresh import ConnectionTokenSource, locked_grant
+from integration.store.token_refresh import ConnectionTokenSource, locked_grant
 from oauth.state import PendingAuthorization, PkcePair, issue_state
 from oauth.xero import PROVIDER as XERO, XeroOAuth, XeroTenant
 

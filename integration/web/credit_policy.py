@@ -1,6 +1,6 @@
 """The credit policy page: the organization's rules as the policy its customers are held to, printable.
 
-The content is `reminders.credit_policy`'s document (the same sentences as its printable HTML and
+The content is `integration.owner.written_policy`'s document (the same sentences as its printable HTML and
 plain text, autoescaped there), so the page cannot drift from what the rules do. `GET /credit-policy`
 shows it in the app's layout (the print stylesheets drop the navigation and buttons);
 `GET /credit-policy.txt` is the plain text, to paste into an email or terms of business.
@@ -12,13 +12,13 @@ from flask import Blueprint, Flask, Response, g, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from connectors.base import UnsupportedCurrency
-from integration.models import Organization
-from integration.rules_store import load_rules
+from connectors.contract import UnsupportedCurrency
+from integration.store.models import Organization
+from integration.owner.stored_rules import load_rules
 from integration.web.auth import owner_required
 from integration.web.connect import runtime
 from integration.web.nav import add_nav_item
-from reminders.credit_policy import RenderedDocument, render_credit_policy
+from integration.owner.written_policy import RenderedDocument, render_credit_policy
 from reminders.errors import InvalidLocale
 
 bp = Blueprint("credit_policy", __name__)

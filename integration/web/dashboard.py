@@ -1,10 +1,10 @@
 """The owner's dashboard at "/" (the landing page for visitors) and logging what came of a call.
 
 The page: needs-reconnect banners, the call list with outcome buttons, escalations, the aging chart
-and the DSO/overdue trend (inline SVG drawn from `integration.dashboard_figures`, each with a
+and the DSO/overdue trend (inline SVG drawn from `integration.owner.dashboard_figures`, each with a
 table of the same figures), today's actions, customers on hold and on mid-month terms, the outbox,
 connection health and the open invoices. `POST /calls/<id>/outcome` records an outcome
-(`integration.call_outcomes`) and comes back to the page.
+(`integration.owner.call_outcomes`) and comes back to the page.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.call_outcomes import (
+from integration.owner.call_outcomes import (
     CallAlreadyLogged,
     CallOutcome,
     CallTaskNotFound,
@@ -25,15 +25,15 @@ from integration.call_outcomes import (
     log_call_outcome,
     parse_outcome,
 )
-from integration.dashboard_data import Dashboard, load_dashboard
-from integration.dashboard_figures import bars, line_points, polyline
+from integration.owner.dashboard_reads import Dashboard, load_dashboard
+from integration.owner.dashboard_figures import bars, line_points, polyline
 from integration.inbound.replies import recent_replies
-from integration.models import Organization
+from integration.store.models import Organization
 from integration.policy.aging import local_today
-from integration.providers import connector_factory
-from integration.rules_store import load_rules
+from integration.cycle.providers import connector_factory
+from integration.owner.stored_rules import load_rules
 from integration.web.auth import owner_required
-from integration.connections import PROVIDER_NAMES
+from integration.store.connections import PROVIDER_NAMES
 from integration.web.connect import now, page, runtime, signed_in_organization_id
 from integration.web.nav import add_nav_item
 

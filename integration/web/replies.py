@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.db import transaction
+from integration.store.db import transaction
 from integration.inbound.replies import close_check_task
 from integration.web.auth import owner_required
 from integration.web.connect import now, page, runtime

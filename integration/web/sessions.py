@@ -7,7 +7,7 @@ SHA-256) holds the data, so:
 
 - signing out deletes the row: a copied cookie opens nothing any more;
 - signing in (every consent, a re-consent included) deletes the old row and issues a new key;
-- `integration.connections.end_organization_sessions` deletes every session of an organization (its last company disconnected,
+- `integration.store.connections.end_organization_sessions` deletes every session of an organization (its last company disconnected,
   or taken over by another organization).
 
 A session lasts `lifetime` from its creation (a sign-in starts a new one); the cookie is HttpOnly,
@@ -27,8 +27,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
 
-from integration.db import transaction
-from integration.models import WebSession
+from integration.store.db import transaction
+from integration.store.models import WebSession
 
 
 def _hash(key: str) -> str:

@@ -7,7 +7,7 @@ for the preview frame) and `/preview/<stage>.json` (subject and text, for settin
 (what live mode would do today) and `POST /live` (switch), `POST /observe`, and
 `POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
 Each company's time zone (`POST /timezone/<connection>`) is in `integration.web.company_zone`.
-Customer overrides and invoice controls are in `integration.web.owner_word`, the reply address and
+Customer overrides and invoice controls are in `integration.web.customer_settings`, the reply address and
 each stage's wording in `integration.web.wording`, on the same blueprint.
 """
 
@@ -24,23 +24,23 @@ from flask import Blueprint, Flask, abort, flash, g, jsonify, make_response, red
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from integration.cycle import DEFAULT_FROM_ADDRESS
-from integration.db import transaction
-from integration.models import ActivityEntry, Connection, ConnectionStatus, Organization
+from integration.cycle.run import DEFAULT_FROM_ADDRESS
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
-from integration.reply_address import (
+from integration.owner.reply_address import (
     BadReplyAddress,
     confirm_reply_address,
     confirmed_reply_address,
     suggested_reply_address,
 )
-from integration.rules_store import load_rules, save_rules
-from integration.scoping import scoped
-from integration.snapshots import load_snapshot
+from integration.owner.stored_rules import load_rules, save_rules
+from integration.store.scoping import scoped
+from integration.cycle.gather import load_snapshot
 from integration.web.auth import owner_required
-from integration.connections import PROVIDER_NAMES
+from integration.store.connections import PROVIDER_NAMES
 from integration.web.connect import now, runtime
 from integration.web.nav import add_nav_item
 from integration.web.rules_form import (
@@ -74,7 +74,7 @@ TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are count
 
 
 def init_app(app: Flask) -> None:
-    from integration.web import company_zone, owner_word  # noqa: F401 - add their routes to `bp`
+    from integration.web import company_zone, customer_settings  # noqa: F401 - add their routes to `bp`
     from integration.web import wording  # noqa: F401 - adds the reply address and email wording routes to `bp`
 
     app.register_blueprint(bp)

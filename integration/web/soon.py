@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from redis.exceptions import RedisError
 
 from integration.config import Settings
-from integration.queue import CycleQueue
+from integration.clock.queue import CycleQueue
 
 log = logging.getLogger(__name__)
 

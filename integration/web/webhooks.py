@@ -1,7 +1,7 @@
 """`POST /webhooks/quickbooks` and `POST /webhooks/xero`: verified, de-duplicated change notifications into `SyncRequests`.
 
 Intuit wants a 200 within 3 seconds (Xero within 5) and both retry otherwise, so the handler only records which
-entities changed and asks for the connection's cycle; the targeted refresh (integration/targeted_refresh.py)
+entities changed and asks for the connection's cycle; the targeted refresh (integration/cycle/targeted_refresh.py)
 drains `SyncRequests` in the background and skips the pending actions of invoices paid since they were
 planned. It runs in every web process that starts cycles (embedded clock or RQ). A delivery is remembered as seen
 only after it has been recorded, so a failure answered with 500 is retried by Intuit and not lost.
@@ -24,11 +24,11 @@ from connectors.quickbooks.webhooks import WebhookPayloadError, parse, signature
 from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE, handle_xero_webhook
 from integration.app_context import Runtime
 from integration.config import Settings
-from integration.db import transaction
-from integration.models import Connection, ConnectionStatus
-from integration.providers import connector_factory
-from integration.sync import CREDIT_ENTITIES, ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
-from integration.targeted_refresh import TargetedRefresher
+from integration.store.db import transaction
+from integration.store.models import Connection, ConnectionStatus
+from integration.cycle.providers import connector_factory
+from integration.cycle.sync import CREDIT_ENTITIES, ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
+from integration.cycle.targeted_refresh import TargetedRefresher
 from integration.web.soon import run_cycle_soon
 
 blueprint = Blueprint("webhooks", __name__)

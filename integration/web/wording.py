@@ -16,22 +16,22 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.cycle import DEFAULT_FROM_ADDRESS
-from integration.db import transaction
-from integration.models import Connection, Organization
-from integration.reply_address import (
+from integration.cycle.run import DEFAULT_FROM_ADDRESS
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
+from integration.owner.reply_address import (
     BadReplyAddress,
     confirm_reply_address,
     confirmed_reply_address,
     suggested_reply_address,
 )
-from integration.rules_store import load_rules
-from integration.scoping import scoped
+from integration.owner.stored_rules import load_rules
+from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.connect import now, runtime
 from integration.web.rules_form import STAGE_TITLES
 from integration.web.settings import bp, email_document
-from integration.wording_store import load_wordings, reset_wording, save_wording
+from integration.owner.stored_wording import load_wordings, reset_wording, save_wording
 from reminders.content import REMINDER_STAGES, RenderedEmail, render_reminder, stage_variables
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
 from reminders.preview import sample_context

@@ -24,13 +24,13 @@ from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create
 from connectors.sandbox import SandboxServer
 from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
 from integration.config import load_settings
-from integration.cycle import CycleSummary, cycle_once, default_deps
-from integration.db import transaction
-from integration.models import Connection, Organization
+from integration.cycle.run import CycleSummary, cycle_once, default_deps
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
 from integration.policy.rules import Rules
-from integration.providers import connector_factory
-from integration.rules_store import load_rules, save_rules
-from integration.scenario import Scenario, generate_demo_company
+from integration.cycle.providers import connector_factory
+from integration.owner.stored_rules import load_rules, save_rules
+from connectors.sandbox.scenario import Scenario, generate_demo_company
 from integration.web import create_app
 
 

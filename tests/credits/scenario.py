@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from integration.scenario import (
+from connectors.sandbox.scenario import (
     Scenario, ScenarioAllocation, ScenarioCompany, ScenarioCredit, ScenarioCustomer, ScenarioInvoice, ScenarioLine,
     ScenarioPayment,
 )

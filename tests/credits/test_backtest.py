@@ -14,7 +14,7 @@ from integration.cli import main
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
-from integration.scenario import generate_demo_company
+from connectors.sandbox.scenario import generate_demo_company
 from tests.credits.scenario import credit_scenario
 
 AS_OF = dt.date(2026, 11, 23)

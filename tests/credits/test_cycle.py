@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.quickbooks.sandbox import writes
 from connectors.xero.conformance import load_spec
 from connectors.xero.sandbox.seed import seed_credit
-from integration.dashboard_data import load_dashboard
-from integration.digest import compose_digest, gather_digest
-from integration.models import Action, ActionStatus, MirroredCredit, MirroredCustomer, MirroredInvoice
+from integration.owner.dashboard_reads import load_dashboard
+from integration.owner.digest import compose_digest, gather_digest
+from integration.store.models import Action, ActionStatus, MirroredCredit, MirroredCustomer, MirroredInvoice
 from integration.policy.profiles import payment_profiles
 from integration.policy.rules import Rules
-from integration.scenario import ScenarioCredit
-from integration.snapshots import load_snapshot
+from connectors.sandbox.scenario import ScenarioCredit
+from integration.cycle.gather import load_snapshot
 from reminders.delivery import Address
 from tests.credits.scenario import credit_scenario
 from tests.cycle.conftest import NOW, make_world

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.base import Credit, CreditKind, Invoice, InvoiceStatus, Money
-from integration.credit_recheck import effective_credit, uncovered
+from connectors.contract import Credit, CreditKind, Invoice, InvoiceStatus, Money
+from integration.cycle.credit_recheck import effective_credit, uncovered
 from reminders.content import render_reminder
 from tests.reminders.conftest import make_context, make_invoice
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from connectors.base import CreditKind, Money
+from connectors.contract import CreditKind, Money
 from connectors.quickbooks import mapping as qbo
 from connectors.xero.conformance import specs_dir
 from connectors.xero.mapping import MappingError, credit_from_xero, is_receivable_credit

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.base import Credit, CreditKind, Money, Payment, PaymentApplication
+from connectors.contract import Credit, CreditKind, Money, Payment, PaymentApplication
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.profiles import payment_profiles

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from integration.scenario import ScenarioError
-from integration.scenario.model import parse_scenario
+from connectors.sandbox.scenario import ScenarioError
+from connectors.sandbox.scenario.model import parse_scenario
 from tests.credits.scenario import credit_scenario
 
 AS_OF = dt.date(2026, 11, 23)

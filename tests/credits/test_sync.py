@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from connectors.base import Credit, CreditKind, Customer, Money, Page, Payment, PaymentApplication
-from integration.db import transaction
-from integration.models import MirroredCredit, SyncCursor
-from integration.snapshots import credits_of, load_snapshot
-from integration.sync import sync_connection
+from connectors.contract import Credit, CreditKind, Customer, Money, Page, Payment, PaymentApplication
+from integration.store.db import transaction
+from integration.store.models import MirroredCredit, SyncCursor
+from integration.cycle.gather import credits_of, load_snapshot
+from integration.cycle.sync import sync_connection
 from tests.conftest import add_connection
 from tests.sync.test_sync import FakeConnector
 

@@ -16,12 +16,12 @@ from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxClock, SandboxServer
 from integration.config import Settings, load_settings
-from integration.connections import OwnerIdentity, connect_company
-from integration.cycle import CycleDeps, CycleSummary, cycle_once
-from integration.db import transaction
-from integration.models import Action, Organization, OrganizationRules
-from integration.providers import connector_factory
-from integration.scenario import Scenario
+from integration.store.connections import OwnerIdentity, connect_company
+from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.store.db import transaction
+from integration.store.models import Action, Organization, OrganizationRules
+from integration.cycle.providers import connector_factory
+from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
 from tests.sandbox.conftest import RunningSandbox, small_scenario

@@ -39,12 +39,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-import integration.cycle as cycle_module
-from connectors.base import Page, SyncRequest
+import integration.cycle.run as cycle_module
+from connectors.contract import Page, SyncRequest
 from integration.app_context import Runtime
-from integration.cycle import CycleDeps, cycle_once
-from integration.locks import ConnectionLocked, connection_lock
-from integration.providers import connector_factory
+from integration.cycle.run import CycleDeps, cycle_once
+from integration.clock.locks import ConnectionLocked, connection_lock
+from integration.cycle.providers import connector_factory
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
 from reminders.delivery import OutboxSender

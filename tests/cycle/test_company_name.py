@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from connectors.quickbooks.connector import QuickBooksConnector
-from integration.connections import placeholder_name
-from integration.db import transaction
-from integration.models import Connection, Organization
+from integration.store.connections import placeholder_name
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
 from tests.cycle.conftest import World
 
 COMPANY = "Harbor & Pine Landscaping"  # small_scenario's company

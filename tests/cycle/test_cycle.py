@@ -6,8 +6,8 @@ import json
 from collections import Counter
 
 from connectors.quickbooks.client import QboClient
-from integration.precondition_reads import READ_AHEAD
-from integration.models import ActionStatus
+from integration.cycle.precondition_reads import READ_AHEAD
+from integration.store.models import ActionStatus
 from tests.cycle.conftest import World
 
 LIVE = {"mode": "live"}

@@ -10,8 +10,8 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-import integration.cycle as cycle_module
-from integration.cycle_runs import (
+import integration.cycle.run as cycle_module
+from integration.cycle.leases import (
     RETRY_BASE,
     connections_due_a_retry,
     failing,
@@ -19,11 +19,11 @@ from integration.cycle_runs import (
     reap_stale_runs,
     retry_delay,
 )
-from integration.dashboard_data import connection_health
-from integration.db import transaction
-from integration.models import ActivityEntry, CycleRun
-from integration.queue import CycleQueue
-from integration.scheduler import Clock, ClockPlan
+from integration.owner.dashboard_reads import connection_health
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, CycleRun
+from integration.clock.queue import CycleQueue
+from integration.clock.scheduler import Clock, ClockPlan
 from tests.clock_helpers import ManualScheduler
 from tests.cycle.conftest import World
 from tests.rq_helpers import throwaway_queue

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
-from integration.scenario import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
+from connectors.sandbox.scenario import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from tests.sandbox.conftest import small_scenario
 
 EXPECTED_KEYS = {

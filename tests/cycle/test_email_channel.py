@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from integration.models import ActionStatus
+from integration.store.models import ActionStatus
 from integration.policy.rules import Rules
 from integration.web.rules_form import parse_form
 from tests.cycle.conftest import World

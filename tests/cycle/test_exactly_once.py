@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector
-from integration.models import ActionStatus
+from connectors.contract import Connector
+from integration.store.models import ActionStatus
 from oauth.crypto import TokenCipher
-from integration.connections import load_tokens
-from integration.models import Connection
+from integration.store.connections import load_tokens
+from integration.store.models import Connection
 from tests.cycle.conftest import NOW, World
 from tests.cycle.crash_worker import wait_until_released
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Customer, Invoice, InvoiceStatus, Money
-from integration.models import Action
+from connectors.contract import Customer, Invoice, InvoiceStatus, Money
+from integration.store.models import Action
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
-from integration.reminder_email import ReminderComposer
+from integration.cycle.reminder_email import ReminderComposer
 from reminders.delivery import InvalidMessage
 
 UTC = dt.timezone.utc

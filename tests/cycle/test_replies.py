@@ -21,16 +21,16 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.cycle import cycle_once
-from integration.db import transaction
+from integration.cycle.run import cycle_once
+from integration.store.db import transaction
 from integration.inbound.inbox import read_inbox
 from integration.inbound.ingest import InboundDeps
-from integration.models import InboundReply, MirroredCustomer
+from integration.store.models import InboundReply, MirroredCustomer
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
-from integration.reply_address import confirm_reply_address
-from integration.rules_store import load_rules
-from integration.snapshots import load_snapshot
+from integration.owner.reply_address import confirm_reply_address
+from integration.owner.stored_rules import load_rules
+from integration.cycle.gather import load_snapshot
 from integration.web import create_app, inbound as inbound_web
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world

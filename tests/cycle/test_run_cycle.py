@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from integration import cycle
-from integration.locks import connection_lock
-from integration.models import CycleRun
+from integration.cycle.run import run as cycle
+from integration.clock.locks import connection_lock
+from integration.store.models import CycleRun
 from tests.cycle.conftest import World
 
 
@@ -27,7 +27,7 @@ def process_environment(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 def test_run_cycle_runs_and_records_the_cycle(process_environment: World, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="integration.cycle")
+    caplog.set_level(logging.INFO, logger="integration.cycle.run")
     cycle.run_cycle(process_environment.connection_id)
     with process_environment.sessions() as session:
         runs = session.scalars(select(CycleRun)).all()
@@ -37,7 +37,7 @@ def test_run_cycle_runs_and_records_the_cycle(process_environment: World, caplog
 
 
 def test_run_cycle_skips_a_connection_whose_cycle_is_running(process_environment: World, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="integration.cycle")
+    caplog.set_level(logging.INFO, logger="integration.cycle.run")
     with connection_lock(cycle.process_runtime().engine, process_environment.connection_id):
         cycle.run_cycle(process_environment.connection_id)
     assert "skipped another cycle of this connection is still running" in caplog.text
@@ -46,6 +46,6 @@ def test_run_cycle_skips_a_connection_whose_cycle_is_running(process_environment
 
 
 def test_run_cycle_leaves_unknown_connections_alone(process_environment: World, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="integration.cycle")
+    caplog.set_level(logging.INFO, logger="integration.cycle.run")
     cycle.run_cycle(999)
     assert "cycle for connection 999: skipped connection is missing" in caplog.text

@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.approvals import approve, awaiting
-from integration.cycle import CycleSummary
-from integration.db import transaction
-from integration.digest import gather_digest
-from integration.models import Action, ActionStatus, ActivityEntry, InvoicePause
+from integration.owner.approvals import approve, awaiting
+from integration.cycle.run import CycleSummary
+from integration.store.db import transaction
+from integration.owner.digest import gather_digest
+from integration.store.models import Action, ActionStatus, ActivityEntry, InvoicePause
 from integration.policy.rules import Rules
-from integration.rules_store import save_rules
-from integration.scenario import Scenario, ScenarioInvoice, ScenarioLine
+from integration.owner.stored_rules import save_rules
+from connectors.sandbox.scenario import Scenario, ScenarioInvoice, ScenarioLine
 from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.test_exactly_once import _cycle_with_hook

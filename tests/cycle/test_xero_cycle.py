@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from connectors.xero.conformance import load_spec
-from integration.models import ActionStatus, Connection, ConnectionStatus, Organization
+from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
 
 LIVE = {"mode": "live"}

@@ -21,13 +21,13 @@ from connectors.xero.conformance import Exchange
 from connectors.xero.limiter import XeroLimiter
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxConfig, create_app
 from integration.config import Settings, load_settings
-from integration.connections import OwnerIdentity, connect_company
-from integration.cycle import CycleDeps, CycleSummary, cycle_once
-from integration.db import transaction
-from integration.models import Action, Organization
-from integration.providers import connector_factory
-from integration.rules_store import save_rules
-from integration.scenario import Scenario
+from integration.store.connections import OwnerIdentity, connect_company
+from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.store.db import transaction
+from integration.store.models import Action, Organization
+from integration.cycle.providers import connector_factory
+from integration.owner.stored_rules import save_rules
+from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World, make_world

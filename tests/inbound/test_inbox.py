@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.inbound import inbox
 from integration.inbound.ingest import InboundDeps
-from integration.models import InboundReply
+from integration.store.models import InboundReply
 from reminders.delivery import OutboxSender
 
 

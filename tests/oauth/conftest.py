@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 from cryptography.fernet import Fernet
 
-from integration.connections import store_tokens
-from integration.models import Connection, Organization
+from integration.store.connections import store_tokens
+from integration.store.models import Connection, Organization
 from oauth.crypto import TokenCipher, TokenSet
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
 from tests.oauth.sandbox_flow import Sandbox, arpilot_app, running_sandbox

@@ -22,7 +22,7 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from integration.config import QuickBooksSettings
+from oauth.intuit import QuickBooksSettings
 
 BASE = "https://oauth.intuit.test"
 DISCOVERY = f"{BASE}/.well-known/openid_configuration"

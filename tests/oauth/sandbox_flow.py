@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_sandbox
 from connectors.sandbox import SandboxServer
-from integration.config import QuickBooksSettings
-from integration.models import Connection
+from oauth.intuit import QuickBooksSettings
+from integration.store.models import Connection
 from integration.web import create_app
 from oauth.crypto import TokenCipher, TokenSet
 from tests.oauth.webflow import start

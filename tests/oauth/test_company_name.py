@@ -6,7 +6,7 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from integration.models import ActivityEntry, Connection, Organization
+from integration.store.models import ActivityEntry, Connection, Organization
 from tests.oauth.sandbox_flow import Sandbox, connect
 
 DEMO_COMPANY = "Harbor & Pine Landscaping"  # the sandbox's default company

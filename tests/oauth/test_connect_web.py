@@ -11,7 +11,7 @@ import requests
 import responses
 from sqlalchemy import func, select
 
-from integration.models import Connection, ConnectionStatus, MirroredCustomer, MirroredInvoice, Organization, User
+from integration.store.models import Connection, ConnectionStatus, MirroredCustomer, MirroredInvoice, Organization, User
 from integration.web import connect, create_app
 from oauth.crypto import TokenCipher
 from tests.oauth import fake_intuit as fake

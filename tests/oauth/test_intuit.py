@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from connectors.base import AuthExpired, ProviderValidationError, Transient
+from connectors.contract import AuthExpired, ProviderValidationError, Transient
 from oauth.intuit import ClientRejected, IntuitOAuth, InvalidGrant
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit

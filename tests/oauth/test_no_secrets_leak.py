@@ -8,9 +8,9 @@ import pytest
 import requests_oauthlib
 from flask import Flask
 
-from connectors.base import AuthExpired
+from connectors.contract import AuthExpired
 from oauth.intuit import IntuitOAuth
-from oauth.refresh import ConnectionTokenSource
+from integration.store.token_refresh import ConnectionTokenSource
 from tests.oauth.sandbox_flow import Sandbox, cipher_of, consent, stored
 from tests.oauth.webflow import csrf_token
 

@@ -8,11 +8,11 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from connectors.base import AccessTokenSource, AuthExpired, Transient
-from integration.db import make_engine, make_session_factory
-from integration.models import ActivityEntry, Connection, ConnectionStatus
+from connectors.contract import AccessTokenSource, AuthExpired, Transient
+from integration.store.db import make_engine, make_session_factory
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus
 from oauth.intuit import IntuitOAuth
-from oauth.refresh import ConnectionTokenSource
+from integration.store.token_refresh import ConnectionTokenSource
 from tests.oauth import fake_intuit as fake
 from tests.oauth.conftest import add_connection, make_tokens, stored_tokens
 from tests.oauth.fake_intuit import FakeIntuit
@@ -190,12 +190,12 @@ def test_failed_commit_hands_out_no_token(sessions, cipher, intuit: FakeIntuit, 
 
 def test_sqlite_write_lock_alone_serialises_separate_processes(tmp_path, cipher, intuit: FakeIntuit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Without the process-local lock (as between two processes), BEGIN IMMEDIATE still serialises."""
-    import oauth.refresh
-    from integration.db import upgrade
+    import integration.store.token_refresh
+    from integration.store.db import upgrade
 
     url = f"sqlite:///{tmp_path / 'two-processes.db'}"
     upgrade(url)
-    monkeypatch.setattr(oauth.refresh._LOCAL_LOCKS, "get", lambda *_: threading.Lock())
+    monkeypatch.setattr(integration.store.token_refresh._LOCAL_LOCKS, "get", lambda *_: threading.Lock())
     test_concurrent_refreshes_make_exactly_one_call(url, cipher, intuit)
 
 
@@ -203,7 +203,7 @@ def test_quickbooks_token_source_from_settings(settings, sessions, intuit: FakeI
     import dataclasses
 
     from oauth.crypto import TokenCipher
-    from oauth.refresh import quickbooks_token_source
+    from integration.store.token_refresh import quickbooks_token_source
 
     configured = dataclasses.replace(settings, quickbooks=fake.SETTINGS)
     cipher = TokenCipher(configured.token_encryption_keys)

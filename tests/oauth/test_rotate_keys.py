@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from integration.cli import main
-from integration.connections import rotate_token_keys
-from integration.db import make_engine, make_session_factory, upgrade
-from integration.models import Connection
+from integration.store.connections import rotate_token_keys
+from integration.store.db import make_engine, make_session_factory, upgrade
+from integration.store.models import Connection
 from oauth.crypto import TokenCipher, TokenDecryptError
 from tests.oauth.conftest import add_connection, make_tokens, stored_tokens
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from flask import Flask
 
-from connectors.base import AuthExpired
-from integration.models import Connection, ConnectionStatus
+from connectors.contract import AuthExpired
+from integration.store.models import Connection, ConnectionStatus
 from oauth.intuit import IntuitOAuth, InvalidGrant
-from oauth.refresh import ConnectionTokenSource
+from integration.store.token_refresh import ConnectionTokenSource
 from tests.oauth.sandbox_flow import Sandbox, cipher_of, connect, consent, stored
 from tests.oauth.webflow import csrf_token
 

@@ -10,13 +10,13 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from connectors.base import AuthExpired
+from connectors.contract import AuthExpired
 
-from integration.connections import store_tokens
-from integration.models import Connection, ConnectionStatus, Organization
+from integration.store.connections import store_tokens
+from integration.store.models import Connection, ConnectionStatus, Organization
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.errors import InvalidGrant
-from oauth.refresh import ConnectionTokenSource
+from integration.store.token_refresh import ConnectionTokenSource
 from tests.oauth.conftest import make_tokens, stored_tokens
 
 

@@ -10,11 +10,11 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from connectors.base import AuthExpired
-from integration.models import Connection, ConnectionStatus, User
+from connectors.contract import AuthExpired
+from integration.store.models import Connection, ConnectionStatus, User
 from oauth.crypto import TokenCipher
 from oauth.errors import InvalidGrant
-from oauth.refresh import ConnectionTokenSource
+from integration.store.token_refresh import ConnectionTokenSource
 from tests.clock_helpers import RunSoonRecorder
 from tests.oauth.webflow import csrf_token
 from tests.oauth.xero_flow import XeroSandbox, connect, consent
@@ -106,7 +106,7 @@ def test_disconnect_one_tenant_then_the_last(xero_app: Flask, xero_sandbox: Xero
     last = client.post(f"/connections/{ids[tenants['second']]}/disconnect", data={"csrf_token": token})
     assert last.status_code == 200 and b"revoked at Xero" in last.data
     with pytest.raises(InvalidGrant):
-        oauth.refresh(refresh_token, tenants["second"])
+        integration.store.token_refresh(refresh_token, tenants["second"])
     assert {c.status for c in _connections(xero_app)} == {ConnectionStatus.DISCONNECTED}
     assert requests.get(f"{xero_sandbox.base_url}/_sandbox/connections", timeout=10).json() in ([], {"connections": []})
 

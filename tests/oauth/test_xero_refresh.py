@@ -13,12 +13,12 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from connectors.base import AuthExpired, Transient
+from connectors.contract import AuthExpired, Transient
 from connectors.xero.connector import XeroConnector
-from integration.models import Connection, ConnectionStatus
+from integration.store.models import Connection, ConnectionStatus
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.errors import ClientRejected, InvalidGrant
-from oauth.refresh import ConnectionTokenSource, xero_token_source
+from integration.store.token_refresh import ConnectionTokenSource, xero_token_source
 from oauth.xero import XeroOAuth, auth_event_id
 from tests.oauth.xero_flow import XeroSandbox, connect
 
@@ -54,13 +54,13 @@ def test_rotation_over_several_refreshes_updates_every_connection_of_the_grant(x
         assert sorted(t.tenant_id for t in oauth.tenants(access)) == sorted(tenants.values())
         if len(seen) >= 2:
             with pytest.raises(InvalidGrant):  # superseded more than 30 minutes ago
-                oauth.refresh(seen[-2], tenant)
+                integration.store.token_refresh(seen[-2], tenant)
         seen.append(stored[tenant].refresh_token)
     # The token superseded by the last refresh is still honoured inside Xero's 30-minute grace…
-    assert oauth.refresh(seen[-2], tenants["demo"]).access_token
+    assert integration.store.token_refresh(seen[-2], tenants["demo"]).access_token
     xero_sandbox.advance(HALF_HOUR_AND_A_MINUTE)
     with pytest.raises(InvalidGrant):  # …and refused after it
-        oauth.refresh(seen[-2], tenants["demo"])
+        integration.store.token_refresh(seen[-2], tenants["demo"])
 
 
 def test_refresh_rejected_marks_every_connection_of_the_grant(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
@@ -86,7 +86,7 @@ def test_organisation_removed_inside_xero_needs_reconnect(xero_app: Flask, xero_
         return XeroConnector(tenant_id=tenant, tokens=_source(xero_app, xero_sandbox, ids[tenant]),
                              base_url=f"{xero_sandbox.config.api_url}/api.xro/2.0")
 
-    # The connector's 403 is AuthExpired naming the cause; integration.cycle marks the connection
+    # The connector's 403 is AuthExpired naming the cause; integration.cycle.run marks the connection
     # needs_reconnect with that text for any AuthExpired (tests/cycle cover that path).
     def an_invoice(short_code: str) -> str:
         ids_map = requests.get(f"{xero_sandbox.base_url}/_sandbox/organisations/{short_code}/ids", timeout=10).json()
@@ -105,7 +105,7 @@ def test_wrong_client_secret_is_a_configuration_error(xero_sandbox: XeroSandbox)
 
 
 @pytest.mark.parametrize(("path", "call"), [
-    ("/connect/token", lambda oauth: oauth.refresh("any-refresh-token", "tenant")),
+    ("/connect/token", lambda oauth: integration.store.token_refresh("any-refresh-token", "tenant")),
     ("/connections", lambda oauth: oauth.tenants("any-access-token")),
     ("/connect/userinfo", lambda oauth: oauth.user_info("any-access-token")),
 ])

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from connectors.sandbox import SandboxServer
 from connectors.sandbox.consent import click_through
 from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_sandbox
-from integration.config import XeroSettings
-from integration.models import Connection
+from oauth.xero import XeroSettings
+from integration.store.models import Connection
 from integration.web import create_app
 from oauth.xero import XeroOAuth
 from tests.oauth.sandbox_flow import LoopbackSandbox

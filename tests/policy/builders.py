@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 10)  # a Wednesday

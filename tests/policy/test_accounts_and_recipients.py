@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from connectors.base import Contact
+from connectors.contract import Contact
 from integration.policy.accounts import as_accounts, billing_accounts
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide

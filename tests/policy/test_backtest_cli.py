@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from integration.cli import main
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
-from integration.scenario import generate_demo_company
+from connectors.sandbox.scenario import generate_demo_company
 
 
 def test_backtest_replays_days_and_reports() -> None:

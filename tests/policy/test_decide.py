@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Contact, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import Contact, InvoiceStatus, Money, Payment, PaymentApplication
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.history import record

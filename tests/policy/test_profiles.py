@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import InvoiceStatus
+from connectors.contract import InvoiceStatus
 from integration.policy.aging import aging, bucket, local_today
 from integration.policy.profiles import payment_profiles
 from integration.policy.rules import Rules
@@ -98,7 +98,7 @@ def test_month_end_clustering() -> None:
 
 def test_demo_company_habits_classify_sensibly() -> None:
     from integration.policy.scenario_snapshot import snapshot_from_scenario
-    from integration.scenario import generate_demo_company
+    from connectors.sandbox.scenario import generate_demo_company
 
     scenario = generate_demo_company()
     snap = snapshot_from_scenario(scenario, scenario.as_of)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import InvoiceStatus
+from connectors.contract import InvoiceStatus
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.history import record

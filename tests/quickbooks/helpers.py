@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.base import AuthExpired
+from connectors.contract import AuthExpired
 from connectors.quickbooks.connector import QuickBooksConnector
 from connectors.quickbooks.limiter import Limits, RealmLimiter
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from connectors.base import (
+from connectors.contract import (
     AuthExpired,
     Conflict,
     Note,

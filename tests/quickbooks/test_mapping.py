@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import responses
 
-from connectors.base import InvoiceStatus, Money, TermsKind
+from connectors.contract import InvoiceStatus, Money, TermsKind
 from connectors.quickbooks import mapping, notes, queries
 from connectors.quickbooks.mapping import MalformedRecord
 from tests.quickbooks.helpers import COMPANY, customer_json, invoice_json, make_connector

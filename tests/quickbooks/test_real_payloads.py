@@ -11,7 +11,7 @@ from typing import Any
 
 import responses
 
-from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 from connectors.quickbooks import mapping
 from tests.quickbooks.helpers import COMPANY, make_connector
 

@@ -11,14 +11,14 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from connectors.base import Note, ProviderValidationError
+from connectors.contract import Note, ProviderValidationError
 from connectors.quickbooks.connector import CREDIT_HOLD_TERM, QuickBooksConnector
 from connectors.quickbooks.limiter import Limits, RealmLimiter
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxServer
-from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment
-from integration.scenario import (
+from integration.store.db import transaction
+from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment
+from connectors.sandbox.scenario import (
     Scenario,
     ScenarioCompany,
     ScenarioCustomer,
@@ -26,7 +26,7 @@ from integration.scenario import (
     ScenarioLine,
     ScenarioPayment,
 )
-from integration.sync import sync_connection
+from integration.cycle.sync import sync_connection
 from tests.conftest import add_connection
 from tests.quickbooks.helpers import FakeClock
 

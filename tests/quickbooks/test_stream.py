@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import responses
 
-from connectors.base import SyncRequest
+from connectors.contract import SyncRequest
 from connectors.quickbooks import stream
 from tests.quickbooks.helpers import COMPANY, customer_json, make_connector
 

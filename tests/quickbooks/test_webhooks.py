@@ -9,8 +9,8 @@ import pytest
 
 from connectors.quickbooks.webhooks import WebhookPayloadError, parse, sign, signature_valid
 from integration.config import Settings
-from integration.db import transaction
-from integration.models import Connection, Organization
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
 from integration.web import create_app
 from tests.clock_helpers import RunSoonRecorder
 

@@ -9,7 +9,7 @@ import pytest
 from redis import Redis
 
 from connectors.ratelimit import InProcessStore, LimitStore
-from connectors.redis_ratelimit import RedisStore
+from connectors.ratelimit.redis_store import RedisStore
 from tests.quickbooks.helpers import FakeClock
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -8,10 +8,10 @@ from multiprocessing.synchronize import Barrier
 
 from redis import Redis
 
-from connectors.base import RateLimited
+from connectors.contract import RateLimited
 from connectors.quickbooks.client import QboClient
 from connectors.quickbooks.limiter import Limits, RealmLimiter
-from connectors.redis_ratelimit import RedisStore
+from connectors.ratelimit.redis_store import RedisStore
 
 
 class StaticTokens:

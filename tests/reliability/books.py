@@ -24,16 +24,16 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector
+from connectors.contract import Connector
 from connectors.quickbooks.sandbox.company import Company
 from connectors.sandbox import SandboxClock, TokenAuthority
 from connectors.sandbox.runtime import SandboxRuntime
 from connectors.xero.sandbox.org import Organisation
-from integration.actions import action_ref
-from integration.cycle import CycleDeps, CycleSummary, cycle_once
-from integration.connections import OwnerIdentity, connect_company, load_tokens
-from integration.db import transaction
-from integration.models import Action, ActionStatus, Connection, MirroredCustomer, MirroredInvoice
+from integration.cycle.execute import action_ref
+from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.store.connections import OwnerIdentity, connect_company, load_tokens
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, Connection, MirroredCustomer, MirroredInvoice
 from integration.policy.rules import STAGES, Rules
 from oauth.crypto import TokenCipher, TokenSet
 from tests.cycle.conftest import World

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.models import ConnectionStatus
+from integration.store.models import ConnectionStatus
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.crash_worker import POINTS, wait_until_released
 from tests.cycle.xero_world import XeroWorld, make_xero_world

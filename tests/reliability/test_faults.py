@@ -14,14 +14,14 @@ import pytest
 import requests
 from flask import Flask
 
-from connectors.base import Connector, Page, SyncRequest
+from connectors.contract import Connector, Page, SyncRequest
 from connectors.quickbooks.client import QboClient
 from connectors.quickbooks.sandbox import writes as qbo_writes
 from connectors.sandbox import SandboxServer
 from connectors.xero.client import RetryPolicy
 from connectors.xero.connector import XeroConnector
-from integration.models import ActionStatus, Connection, ConnectionStatus, Organization
-from integration.sync import sync_connection
+from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
+from integration.cycle.sync import sync_connection
 from integration.web import create_app
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth

@@ -1,13 +1,13 @@
 """Issue 15.8 end to end: two 401s in a row, with real refreshes between them, leave the connection active.
 
 The sandbox answers the connector's next two API calls with 401; each time the connector refreshes
-through oauth/refresh.py (the sandbox minting a new access token, arpilot storing it) and retries.
+through integration/store/token_refresh.py (the sandbox minting a new access token, arpilot storing it) and retries.
 The cycle finishes, the connection is not sent to "needs reconnect", and a third 401 in a row still is.
 """
 
 from __future__ import annotations
 
-from integration.models import ConnectionStatus
+from integration.store.models import ConnectionStatus
 from tests.reliability.books import Books
 from tests.reliability.conftest import Figures
 

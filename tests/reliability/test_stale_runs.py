@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.cycle_runs import DEFAULT_LEASE, connections_due_a_retry, failing
-from integration.models import ActivityEntry, CycleRun
+from integration.cycle.leases import DEFAULT_LEASE, connections_due_a_retry, failing
+from integration.store.models import ActivityEntry, CycleRun
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.crash_worker import wait_until_released
 from tests.reliability.conftest import Figures

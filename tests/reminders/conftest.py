@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Money
+from connectors.contract import Money
 from reminders.content import ReminderContext, ReminderInvoice
 
 

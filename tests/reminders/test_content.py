@@ -11,7 +11,7 @@ import pytest
 from jinja2 import UndefinedError
 from markupsafe import Markup
 
-from connectors.base import Money
+from connectors.contract import Money
 from reminders.content import REMINDER_STAGES, render_reminder
 from reminders.environment import environment, render
 from reminders.errors import ContentError, IncompleteContext, InvalidLocale, UnknownStage
@@ -208,7 +208,9 @@ def test_html_and_text_say_the_same_words(stage: str, credit_hold: bool) -> None
 
 def test_every_template_the_rules_may_name_exists_in_both_formats() -> None:
     from integration.policy.rules import KNOWN_TEMPLATES
+    from reminders.content import REMINDER_STAGES
 
+    assert REMINDER_STAGES == KNOWN_TEMPLATES
     for name in KNOWN_TEMPLATES:
         for fmt in ("txt", "html"):
             environment().get_template(f"{name}.{fmt}")

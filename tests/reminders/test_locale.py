@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Money
+from connectors.contract import Money
 from reminders.content import render_reminder
 from tests.reminders.conftest import make_context, make_invoice
 

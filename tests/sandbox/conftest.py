@@ -19,7 +19,7 @@ from quickbooks import QuickBooks
 
 from connectors.quickbooks.sandbox import QboSandbox, QboSandboxConfig, create_app
 from connectors.sandbox import SandboxServer
-from integration.scenario import (
+from connectors.sandbox.scenario import (
     Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
 )
 

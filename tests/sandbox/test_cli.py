@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from connectors.quickbooks.sandbox.app import QboSandboxConfig, create_app
 from connectors.quickbooks.sandbox.serve import banner
 from connectors.sandbox.serve import serve
-from integration.scenario import load_scenario
+from connectors.sandbox.scenario import load_scenario
 from integration.cli import main
 from tests.sandbox.conftest import small_scenario
 

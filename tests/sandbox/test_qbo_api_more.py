@@ -14,7 +14,7 @@ from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment
 
-from integration.scenario import Scenario, ScenarioInvoice, ScenarioLine
+from connectors.sandbox.scenario import Scenario, ScenarioInvoice, ScenarioLine
 from tests.sandbox.conftest import RunningSandbox, small_scenario
 
 

@@ -16,7 +16,7 @@ from connectors.quickbooks.sandbox.evaluate import run_query
 from connectors.quickbooks.sandbox.query import parse_query
 from connectors.quickbooks.sandbox.schema import COMPANY_INFO, READABLE
 from connectors.quickbooks.sandbox.writes import save
-from integration.scenario.generator import generate_demo_company
+from connectors.sandbox.scenario.generator import generate_demo_company
 
 
 def reference(company: Company, text: str) -> dict[str, Any]:

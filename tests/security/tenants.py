@@ -20,9 +20,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
 from integration.config import Settings
-from integration.connections import store_tokens
-from integration.db import transaction
-from integration.models import (
+from integration.store.connections import store_tokens
+from integration.store.db import transaction
+from integration.store.models import (
     Action,
     ActivityEntry,
     Connection,

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.mapping import MalformedRecord
-from integration.models import ActionStatus, ActivityEntry, MirroredInvoice
+from integration.store.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.policy.rules import RuleError, Rules
-from integration.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
-from integration.sync import REJECTED_KIND
+from connectors.sandbox.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
+from integration.cycle.sync import REJECTED_KIND
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.cycle.conftest import NOW, World, make_world
@@ -196,7 +196,7 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     app = create_app(dataclasses.replace(world.settings, database_url=database_url))
     client = app.test_client()
     with client.session_transaction() as session:
-        from integration.models import User
+        from integration.store.models import User
 
         with world.sessions() as db:
             user = db.scalars(select(User).where(User.organization_id == world.organization_id)).one()

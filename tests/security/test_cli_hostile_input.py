@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
-from integration.scenario import ScenarioError, load_scenario
+from connectors.sandbox.scenario import ScenarioError, load_scenario
 
 
 def scenario_file(tmp_path: Path, name: str, content: bytes) -> str:

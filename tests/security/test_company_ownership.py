@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connectors.sandbox.consent import click_through
-from integration.db import transaction
-from integration.models import ActivityEntry, Connection, ConnectionStatus, User
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus, User
 from integration.web import create_app
 from tests.oauth import fake_intuit as fake
 from tests.oauth.conftest import intuit  # noqa: F401 - the fake Intuit fixture

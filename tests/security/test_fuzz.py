@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from connectors.base import ConnectorError, Customer, Invoice, Money, Payment, PaymentTerms
+from connectors.contract import ConnectorError, Customer, Invoice, Money, Payment, PaymentTerms
 from connectors.quickbooks import mapping as qbo
 from connectors.quickbooks import webhooks as qbo_webhooks
 from connectors.xero import mapping as xero

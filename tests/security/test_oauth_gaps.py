@@ -9,7 +9,7 @@ import urllib.parse
 from flask import Flask
 from sqlalchemy import func, select
 
-from integration.models import Connection
+from integration.store.models import Connection
 from tests.oauth.xero_flow import consent as xero_consent
 
 

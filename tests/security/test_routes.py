@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from integration.models import Action, Connection, ConnectionStatus, CustomerOverride, InvoicePause, MirroredInvoice
+from integration.store.models import Action, Connection, ConnectionStatus, CustomerOverride, InvoicePause, MirroredInvoice
 from tests.security.tenants import (
     Tenant,
     UnfillableRoute,

@@ -17,8 +17,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.connections import rotate_token_keys
-from integration.models import Base, Connection, ConnectionStatus, User
+from integration.store.connections import rotate_token_keys
+from integration.store.models import Base, Connection, ConnectionStatus, User
 from integration.web import create_app
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.intuit import IntuitOAuth

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from integration.models import WebSession
+from integration.store.models import WebSession
 from integration.web import create_app
 from tests.oauth import sandbox_flow
 from tests.oauth.sandbox_flow import running_sandbox

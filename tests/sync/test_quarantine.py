@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-import integration.sync as sync_module
-from connectors.base import Contact, Customer, InvoiceStatus, Money, Page
-from integration.models import ActivityEntry, MirroredCustomer, MirroredInvoice, SyncCursor
-from integration.quarantine import printable, refused_value
-from integration.sync import REJECTED_KIND, sync_connection
+import integration.cycle.sync as sync_module
+from connectors.contract import Contact, Customer, InvoiceStatus, Money, Page
+from integration.store.models import ActivityEntry, MirroredCustomer, MirroredInvoice, SyncCursor
+from integration.store.quarantine import printable, refused_value
+from integration.cycle.sync import REJECTED_KIND, sync_connection
 from tests.conftest import add_connection
 from tests.sync.test_sync import CUSTOMER, NOW, T1, T2, FakeConnector, invoice
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-import integration.sync as sync_module
-from connectors.base import (
+import integration.cycle.sync as sync_module
+from connectors.contract import (
     Customer,
     Invoice,
     InvoiceStatus,
@@ -21,9 +21,9 @@ from connectors.base import (
     Provider,
     SyncRequest,
 )
-from integration.db import transaction
-from integration.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
-from integration.sync import (
+from integration.store.db import transaction
+from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
+from integration.cycle.sync import (
     ChangedEntity,
     InProcessSyncRequests,
     entities_to_sync,

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from integration.db import transaction
-from integration.models import (
+from integration.store.db import transaction
+from integration.store.models import (
     Action,
     ActionStatus,
     ActivityEntry,

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.approvals import approvals_link
-from integration.db import transaction
-from integration.models import Action, ActionStatus
+from integration.owner.approvals import approvals_link
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus
 from integration.web import create_app, dashboard
 from tests.cycle.conftest import World, make_world
 from tests.cycle.test_send_time import _scenario

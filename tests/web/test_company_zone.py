@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from integration.db import transaction
-from integration.models import ActivityEntry, Connection, Organization
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, Organization
 from tests.web.conftest import Seeded, signed_in
 
 

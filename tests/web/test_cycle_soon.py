@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from connectors.quickbooks.webhooks import sign
 from integration.config import Settings
-from integration.db import transaction
-from integration.models import Connection, Organization
-from integration.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_worker
-from integration.slots import slot_index
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
+from integration.clock.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_worker
+from integration.clock.slots import slot_index
 from integration.web import create_app, soon
 from tests import clock_helpers
 from tests.clock_helpers import RunSoonRecorder

@@ -19,10 +19,10 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import integration.cycle as cycle_module
-from connectors.base import AuthExpired
-from integration.db import transaction
-from integration.models import (
+import integration.cycle.run as cycle_module
+from connectors.contract import AuthExpired
+from integration.store.db import transaction
+from integration.store.models import (
     Action,
     ActivityEntry,
     Connection,

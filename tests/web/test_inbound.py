@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from integration.inbound.tokens import reply_address
-from integration.models import InboundReply
+from integration.store.models import InboundReply
 from integration.web import create_app
 from tests.inbound.test_mail import _form
 from tests.web.conftest import Seeded, seed_organization, signed_in

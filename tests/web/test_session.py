@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from integration.cli import main
-from integration.db import upgrade
+from integration.store.db import upgrade
 from integration.web import SESSION_LIFETIME, create_app
 from tests.oauth.sandbox_flow import Sandbox, consent
 from tests.web.conftest import Seeded, signed_in

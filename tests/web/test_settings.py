@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.db import transaction
-from integration.models import (
+from integration.store.db import transaction
+from integration.store.models import (
     ActivityEntry,
     Connection,
     CustomerOverride,
@@ -32,8 +32,8 @@ from integration.models import (
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.rules import Rules
-from integration.rules_store import load_rules
-from integration.snapshots import load_snapshot
+from integration.owner.stored_rules import load_rules
+from integration.cycle.gather import load_snapshot
 from integration.web import create_app
 from integration.web.settings import PREVIEW_CSP
 from tests.web.forms import rules_form

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from connectors.base import (
+from connectors.contract import (
     AuthExpired,
     Connector,
     Customer,
@@ -87,7 +87,7 @@ def test_customers_and_payments_sync(server: CannedXero, connector: XeroConnecto
 
 
 def test_unknown_entity_and_corrupt_cursor_are_typed_errors(connector: XeroConnector) -> None:
-    from connectors.base import ConnectorError
+    from connectors.contract import ConnectorError
     with pytest.raises(ConnectorError, match="cannot sync"):
         sync(connector, "journals")
     with pytest.raises(ConnectorError, match="unreadable Xero sync cursor"):

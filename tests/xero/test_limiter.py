@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import RateLimited
+from connectors.contract import RateLimited
 from connectors.xero.limiter import XeroLimiter
 from tests.ratelimit.windows import assert_one_more_waits, most_in_any_window
 from tests.xero.conftest import FakeClock

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import (
+from connectors.contract import (
     ConnectorError,
     Contact,
     Customer,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 from connectors.xero.mapping import (
     customer_from_xero,
     invoice_from_xero,

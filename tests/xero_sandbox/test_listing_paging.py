@@ -15,7 +15,7 @@ from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation
 from connectors.xero.sandbox.where import matcher, sort_rows
 from connectors.xero.sandbox.writes import record_payments
-from integration.scenario.generator import generate_demo_company
+from connectors.sandbox.scenario.generator import generate_demo_company
 
 KINDS = {"invoices": INVOICE_FIELDS, "contacts": CONTACT_FIELDS, "payments": PAYMENT_FIELDS}
 

@@ -17,8 +17,8 @@ from connectors.quickbooks.sandbox.company import Company
 from connectors.quickbooks.sandbox.errors import QboFault
 from connectors.quickbooks.sandbox.schema import BY_PATH, ENTITIES
 from connectors.sandbox.admin import AdminError, json_body
-from integration.scenario import ScenarioError, generate_demo_company
-from integration.scenario.model import parse_scenario
+from connectors.sandbox.scenario import ScenarioError, generate_demo_company
+from connectors.sandbox.scenario.model import parse_scenario
 
 
 def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:

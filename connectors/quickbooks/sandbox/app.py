@@ -28,7 +28,7 @@ from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.jsonio import DecimalJSONProvider
 from connectors.sandbox.runtime import SandboxRuntime, refuse_in_production
 from connectors.sandbox.tokens import RotationPolicy, TokenAuthority
-from integration.scenario import Scenario, generate_demo_company
+from connectors.sandbox.scenario import Scenario, generate_demo_company
 
 # Intuit: access 1 h; refresh rolling ~101 days, same value returned for ~24 h, the superseded one
 # dies at once (grace configurable); 5-year hard maximum.

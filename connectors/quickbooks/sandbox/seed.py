@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.quickbooks.sandbox.company import Company
 from connectors.sandbox.clock import SandboxClock
-from integration.scenario import Scenario, ScenarioCredit
+from connectors.sandbox.scenario import Scenario, ScenarioCredit
 
 DUE_ON_RECEIPT = "Due on receipt"
 

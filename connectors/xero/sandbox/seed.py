@@ -17,7 +17,7 @@ from connectors.addresses import split_addresses
 from connectors.sandbox.clock import SandboxClock
 from connectors.xero.sandbox import credits as credit_kinds
 from connectors.xero.sandbox.org import Organisation, stable_id
-from integration.scenario import (
+from connectors.sandbox.scenario import (
     Scenario, ScenarioCompany, ScenarioCredit, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
 )
 

@@ -1,0 +1,31 @@
+"""Provider-neutral company scenarios: the seed of the sandboxes, the demo and the tests."""
+
+from connectors.sandbox.scenario.model import (
+    Scenario,
+    ScenarioAllocation,
+    ScenarioCredit,
+    ScenarioCompany,
+    ScenarioContact,
+    ScenarioCustomer,
+    ScenarioError,
+    ScenarioInvoice,
+    ScenarioLine,
+    ScenarioPayment,
+    load_scenario,
+)
+from connectors.sandbox.scenario.generator import generate_demo_company
+
+__all__ = [
+    "Scenario",
+    "ScenarioAllocation",
+    "ScenarioCredit",
+    "ScenarioCompany",
+    "ScenarioContact",
+    "ScenarioCustomer",
+    "ScenarioError",
+    "ScenarioInvoice",
+    "ScenarioLine",
+    "ScenarioPayment",
+    "generate_demo_company",
+    "load_scenario",
+]

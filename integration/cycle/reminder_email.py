@@ -1,0 +1,84 @@
+"""Turning a planned reminder into the email a customer receives: live invoices in, message out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from connectors.contract import Customer, Invoice, Money
+from integration.inbound.tokens import reply_address
+from integration.store.models import Action
+from integration.policy.rules import Rules
+from integration.policy.snapshot import Company
+from reminders.content import ReminderContext, ReminderInvoice, render_reminder
+from integration.policy.recipients import checked, quoted
+from reminders.delivery import Address, EmailMessage, InvalidMessage
+from reminders.wording import Wording
+
+
+@dataclass(frozen=True)
+class ReminderComposer:
+    company: Company
+    rules: Rules
+    today: dt.date  # company-local
+    from_address: str
+    on_hold: frozenset[str] = frozenset()
+    wordings: Mapping[str, Wording] = field(default_factory=dict)  # the owner's words by template
+    owner_reply_address: str | None = None  # confirmed in Settings: named in the email's text
+    inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
+    token_secret: str = ""
+
+    def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice],
+                 credit: Mapping[str, Money] | None = None) -> EmailMessage:
+        """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts)."""
+        stage = row.payload["stage"]
+        template = next(s.template for s in self.rules.ladder.stages if s.name == stage)
+        sender = self.rules.sender
+        context = ReminderContext(
+            company_name=self.company.name,
+            locale=self.company.locale,
+            sender_name=sender.from_name or self.company.name,
+            signature=sender.signature,
+            reply_to=self.owner_reply_address or sender.reply_to or self.from_address,
+            customer_name=customer.name,
+            stage=template,
+            invoices=tuple(
+                ReminderInvoice(
+                    number=i.number, issue_date=i.issue_date, due_date=i.due_date, total=i.total, balance=i.balance,
+                    days_overdue=(self.today - (i.due_date or i.issue_date)).days, pay_link=i.pay_link,
+                )
+                for i in invoices
+            ),
+            credit_hold=customer.provider_id in self.on_hold,
+            referral_date=referral_date(row) if template == "final_notice" else None,
+            credits=tuple((credit or {}).values()),
+        )
+        email = render_reminder(context, self.wordings.get(template))
+        # Re-checked one by one as the email goes out: a bad address is left out, never the rest.
+        recipients, invalid = checked(row.payload["recipients"])
+        if not recipients:
+            raise InvalidMessage(f"no valid email address to send to ({quoted(invalid) or 'none on file'})")
+        # A name from the accounting system may hold line breaks; in a header they would be an injection.
+        name = " ".join(customer.name.split()) or None
+        return EmailMessage(
+            key=row.idempotency_key,
+            # Every address the customer can be written to receives it as a recipient of its own.
+            to=tuple(Address(r, name) for r in recipients),
+            sender=Address(self.from_address, context.sender_name),
+            reply_to=Address(
+                reply_address(self.inbound_address, row.id, self.token_secret) if self.inbound_address else context.reply_to,
+                context.sender_name,
+            ),
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            categories=("arpilot", f"stage-{stage}"),
+            custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
+        )
+
+
+def referral_date(row: Action) -> dt.date | None:
+    """The referral date the owner chose when approving the final notice; arpilot never picks one."""
+    chosen = (row.payload.get("approval") or {}).get("referral_date")
+    return dt.date.fromisoformat(chosen) if chosen else None

@@ -1,0 +1,128 @@
+"""The customer-facing credit policy follows the rules: change a rule, the document changes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from markupsafe import Markup
+
+from integration.policy.rules import Rules
+from integration.owner.written_policy import render_credit_policy
+from reminders.errors import InvalidLocale
+from tests.reminders.test_tone import FORBIDDEN
+
+
+def _rules(**changes: dict[str, Any]) -> Rules:
+    data = Rules.default().to_json()
+    for section, values in changes.items():
+        data[section].update(values)
+    return Rules.from_json(data)
+
+
+def _with_stage(name: str, **values: Any) -> Rules:
+    data = Rules.default().to_json()
+    (stage,) = [s for s in data["ladder"]["stages"] if s["name"] == name]
+    stage.update(values)
+    return Rules.from_json(data)
+
+
+def _text(rules: Rules, locale: str = "en_US", **options: Any) -> str:
+    return " ".join(render_credit_policy(rules, "Harbour Joinery Ltd", locale, **options).text.split())
+
+
+def test_default_policy_states_terms_timeline_and_hold() -> None:
+    text = _text(Rules.default(), payment_terms="Net 30")
+    assert "(our standard terms are Net 30)" in text
+    for when in ("3 days after the invoice date", "3 days before the due date", "1 day after the due date",
+                 "14 days after the due date", "30 days after the due date", "60 days after the due date",
+                 "90 days after the due date"):
+        assert f"- {when}:" in text
+    assert "referred to a collection agency unless it is paid or a payment plan is agreed" in text
+    assert "When an invoice reaches 90 days overdue, the account is placed on credit hold" in text
+    assert "new accounts, the hold starts when an invoice reaches 60 days overdue" in text
+    assert "The hold is lifted automatically as soon as the overdue balance is paid." in text
+    assert "terms due on the 15th of each month" in text
+    assert "at most one reminder email every 5 days, covering all of your open invoices" in text
+    assert "Reminders are sent Monday to Friday, between 8:00 AM and 6:00 PM your local time." in text
+
+
+def test_without_standard_terms_the_invoice_due_date_rules() -> None:
+    assert "Payment is due by the due date shown on each invoice." in _text(Rules.default())
+
+
+def test_stage_offsets_recipients_and_extras_follow_the_ladder() -> None:
+    text = _text(_with_stage("reminder_2", offset_days=21, recipients=["billing", "owner"], call_task=False))
+    assert "- 21 days after the due date: A second reminder. To your billing contact and the business owner." in text
+    assert "14 days after the due date" not in text
+    assert "- 1 day after the due date: A polite reminder that payment is past due. To your billing contact." in text
+
+
+def test_disabled_stage_is_left_out_and_call_stage_says_so() -> None:
+    assert "after the invoice date" not in _text(_with_stage("check_in", enabled=False))
+    assert "- 14 days after the due date: A phone call about the balance." in _text(_with_stage("reminder_2", channel="call"))
+
+
+def test_credit_hold_follows_its_rules() -> None:
+    text = _text(_rules(credit_hold={"days_overdue": 45, "all_customers_days_overdue": 120,
+                                     "profile_classes": ["habitually_late"], "min_overdue_amount": "500",
+                                     "auto_release": False}), "en_GB", currency="GBP")
+    assert "When an invoice reaches 120 days overdue" in text
+    assert "For accounts that are often paid late, the hold starts when an invoice reaches 45 days overdue." in text
+    assert "only when the overdue balance is at least £500.00" in text
+    assert "we review the account and lift the hold" in text
+    assert "500,00" in _text(_rules(credit_hold={"min_overdue_amount": "500"}), "de_DE")
+
+
+def test_no_credit_hold_section_when_hold_is_off() -> None:
+    assert "credit hold" not in _text(_rules(credit_hold={"enabled": False})).lower()
+
+
+def test_mid_month_grace_and_pauses_follow_their_rules() -> None:
+    text = _text(_rules(mid_month={"day_of_month": 1}, grace={"max_days": 7}, pauses={"broken_promise_stages_up": 2}))
+    assert "terms due on the 1st of each month" in text and "by up to 7 days" in text
+    assert "they resume 2 stages further along the timeline" in text
+    off = _text(_rules(mid_month={"enabled": False}, grace={"enabled": False},
+                       pauses={"dispute": False, "promise_to_pay": False, "payment_plan": False}))
+    assert "month instead" not in off and "reminders start later" not in off
+    assert "dispute" not in off and "payment plan, reminders pause" not in off
+
+
+def test_schedule_frequency_and_contact_follow_their_rules() -> None:
+    text = _text(_rules(schedule={"business_days": [1, 3, 5], "send_from_hour": 9, "send_until_hour": 17,
+                                  "timezone_source": "company"},
+                        frequency={"min_days_between_emails": 7, "consolidate": False},
+                        sender={"reply_to": "accounts@harbour.example"}), "en_GB")
+    assert "Reminders are sent on Monday, Wednesday, and Friday, between 09:00 and 17:00 our local time." in text
+    assert "at most one reminder email every 7 days." in text
+    assert "Write to accounts@harbour.example with any question" in text
+
+
+def test_html_is_printable_escaped_and_says_what_the_text_says() -> None:
+    document = render_credit_policy(_with_stage("reminder_1", offset_days=2), "<Harbour> & Sons", "en_US")
+    assert document.title == "<Harbour> & Sons credit policy"
+    assert "@media print" in document.html and "@page" in document.html
+    assert "<Harbour>" not in document.html and "&lt;Harbour&gt; &amp; Sons" in document.html
+    html_words = " ".join(Markup(re.sub(r"<[^>]+>", " ", document.html)).unescape().split())
+    for paragraph in document.text.split("\n\n"):
+        if not paragraph.startswith(("- ", "<HARBOUR>")) and "---" not in paragraph:
+            assert " ".join(paragraph.split()) in html_words, paragraph
+    assert "<td>2 days after the due date</td>" in document.html
+
+
+def test_policy_has_no_threatening_words() -> None:
+    document = render_credit_policy(Rules.default(), "Harbour Joinery Ltd", "en_US")
+    assert not FORBIDDEN.search(document.text) and not FORBIDDEN.search(document.html)
+
+
+def test_unknown_locale_is_refused() -> None:
+    with pytest.raises(InvalidLocale):
+        render_credit_policy(Rules.default(), "Harbour Joinery Ltd", "xx_YY")
+
+
+def test_unsupported_currency_is_refused() -> None:
+    from connectors.contract import UnsupportedCurrency
+
+    with pytest.raises(UnsupportedCurrency):
+        render_credit_policy(_rules(credit_hold={"min_overdue_amount": "5"}), "Harbour", "en_US", currency="XYZ")
