@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 
 from integration.cli_types import DAY
 from integration.config import ConfigError, load_settings
+from integration.logs import configure_logging
 from integration.store.db import downgrade, upgrade
 from reminders.content import REMINDER_STAGES
 
@@ -50,6 +50,7 @@ def web(host: str, port: int) -> None:
     from integration.web import create_app
 
     settings = _settings()
+    configure_logging(log_format=settings.log_format)
     for sandbox in start_embedded_sandboxes(settings):
         click.echo(f"sandbox (demo company) on {sandbox.base_url}/")
     app = create_app(settings)
@@ -69,7 +70,7 @@ def clock() -> None:
 
     settings = _settings()
     # What the clock enqueues, refuses as already enqueued, or gives up is its whole output.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(log_format=settings.log_format)
     runtime = Runtime(settings)
     the_clock = build_clock(runtime, blocking=True)
     poll = the_clock.plan.standby_poll_seconds
@@ -104,6 +105,7 @@ def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
     if not settings.redis_url:
         click.echo("arpilot: configuration error: REDIS_URL must be set to run a worker", err=True)
         sys.exit(2)
+    configure_logging(log_format=settings.log_format)
     queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
     # Imported before any job, so a forked work horse inherits the cycle's modules too.
     import integration.cycle.run  # noqa: F401

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from integration.logs import LOG_FORMATS
 from oauth.intuit import QuickBooksSettings
 from oauth.xero import XERO_DEFAULT_SCOPES, XeroSettings
 
@@ -79,6 +80,7 @@ class Settings:
     inbound_address: str = "replies@inbound.arpilot.local"
     inbound_secret: str | None = field(default=None, repr=False)
     inbox_dir: Path = Path("var/inbox")
+    log_format: str = "text"  # LOG_FORMAT: text, or json (one object a line, for a log collector)
 
     @property
     def production(self) -> bool:
@@ -304,7 +306,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inbound_secret=environ.get("ARPILOT_INBOUND_SECRET", "").strip() or (None if production else _generated_secret(
             var_dir, "inbound_secret", lambda: secrets.token_urlsafe(32))),
         inbox_dir=Path(environ.get("ARPILOT_INBOX_DIR") or var_dir / "inbox").resolve(),
+        log_format=_choice(environ, "LOG_FORMAT", LOG_FORMATS, "text"),
     )
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _inbound_address(environ: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,7 +56,9 @@ def heartbeat(sessions: sessionmaker[Session], run_id: int, lease: dt.timedelta,
             except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has slack for two
                 log.warning("cycle run %s: its lease could not be renewed", run_id, exc_info=True)
 
-    thread = threading.Thread(target=renew, name=f"cycle-run-{run_id}-heartbeat", daemon=True)
+    # In the cycle's log context, so its warnings say which organization and connection they concern.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(renew,),
+                              name=f"cycle-run-{run_id}-heartbeat", daemon=True)
     thread.start()
     try:
         yield

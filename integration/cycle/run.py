@@ -1,4 +1,4 @@
-"""One cycle for one connection: tokens, sync, decide, plan, execute (DESIGN.md, "one cycle").
+"""One cycle for one connection: tokens, sync, decide, plan, execute (ARCHITECTURE.md, "The path of one cycle").
 
 The scheduler and the queue worker call `run_cycle(connection_id)` by its import path; tests, the
 demo and backtests call `cycle_once` with their own dependencies. A per-connection lock means two
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
+from integration.logs import install_context_stamping, log_context
 from integration.app_context import Runtime
 from integration.store.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
@@ -92,12 +93,15 @@ def _balances(actions: list[PlannedAction], snapshot_invoices: dict[str, Decimal
 
 def cycle_once(deps: CycleDeps, connection_id: int) -> CycleSummary:
     """Run one cycle of one connection now; never raises for the provider's or the owner's errors."""
+    install_context_stamping()
     engine = deps.sessions.kw["bind"]
-    try:
-        with connection_lock(engine, connection_id):
-            return _locked_cycle(deps, connection_id)
-    except ConnectionLocked:
-        return CycleSummary(connection_id, "skipped", "another cycle of this connection is still running")
+    with log_context(connection_id=connection_id):
+        try:
+            with connection_lock(engine, connection_id):
+                return _locked_cycle(deps, connection_id)
+        except ConnectionLocked:
+            log.info("cycle skipped: another cycle of this connection is still running")
+            return CycleSummary(connection_id, "skipped", "another cycle of this connection is still running")
 
 
 def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
@@ -107,6 +111,7 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         connection = session.get(Connection, connection_id)
         if connection is None or connection.status is not ConnectionStatus.ACTIVE:
             state = "missing" if connection is None else connection.status.value
+            log.info("cycle skipped: the connection is %s", state)
             return CycleSummary(connection_id, "skipped", f"connection is {state}")
         organization = session.get(Organization, connection.organization_id)
         assert organization is not None
@@ -115,6 +120,14 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         session.flush()
         run_id, organization_id = run.id, organization.id
         session.expunge_all()
+    with log_context(organization_id=organization_id, cycle_run_id=run_id):
+        return _logged_cycle(deps, connection, organization, now, run_id)
+
+
+def _logged_cycle(deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime,
+                  run_id: int) -> CycleSummary:
+    connection_id, organization_id = connection.id, organization.id
+    log.info("cycle started (%s, %s)", connection.provider, now.isoformat(timespec="seconds"))
     summary = CycleSummary(connection_id, "done")
     try:
         with heartbeat(deps.sessions, run_id, deps.lease, deps.clock):
@@ -130,6 +143,7 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         assert run is not None
         run.finished_at, run.status, run.summary = deps.clock(), summary.status, summary.to_json()
         run.lease_expires_at = None
+    log.info("cycle ended: %s%s", summary.status, f" ({summary.detail})" if summary.detail else "")
     return summary
 
 
@@ -145,6 +159,7 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
             _adopt_company_timezone(deps, connection_id, connector)
         synced = sync_connection(deps.sessions, connection_id, connector, now)
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
+        log.info("synced %s", ", ".join(f"{n} {entity}" for entity, n in summary.synced.items()) or "nothing new")
         with deps.sessions() as session:
             rules = load_rules(session, organization_id)
             snapshot = load_snapshot(session, connection_id, now)
@@ -152,6 +167,7 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
             owner_reply = confirmed_reply_address(session, organization_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
+        log.info("decided %d action(s) in %s mode", len(actions), rules.mode)
         summary.aging = {
             currency: {bucket: f"{amount:.2f}" for bucket, amount in buckets.items()}
             for currency, buckets in aging(snapshot, now).company.items()
@@ -176,7 +192,10 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
                 timezone=snapshot.company.timezone,
                 sleep=deps.sleep,
             )
-            summary.execution = _report_json(execute(deps.sessions, connection_id, effects, now))
+            report = execute(deps.sessions, connection_id, effects, now)
+            summary.execution = _report_json(report)
+            log.info("planned %d new action(s); executed: %s", summary.planned,
+                     ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items()) or "nothing due")
     except (StopCycle, AuthExpired, RateLimited) as exc:
         _stop(deps, organization_id, connection_id, summary, exc)
     except ConnectorError as exc:
@@ -251,6 +270,5 @@ def default_deps(runtime: Runtime) -> CycleDeps:
 
 
 def run_cycle(connection_id: int) -> None:
-    """The scheduler's and the worker's entry point."""
-    summary = cycle_once(default_deps(process_runtime()), connection_id)
-    log.info("cycle for connection %s: %s %s", connection_id, summary.status, summary.detail)
+    """The scheduler's and the worker's entry point (`cycle_once` logs how it ended)."""
+    cycle_once(default_deps(process_runtime()), connection_id)

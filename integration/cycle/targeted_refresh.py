@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import Connector, InvoiceStatus, NotFound, PaymentReader
+from integration.logs import log_context
 from integration.cycle.execute import INVOICE_CHECKED_KINDS, Outcome, outcome_entry
 from integration.store.db import transaction
 from integration.store.models import Action, ActionStatus, Connection, ConnectionStatus, Organization
@@ -141,6 +142,10 @@ class TargetedRefresher:
         self._pool.submit(self._drain, connection_id)
 
     def _drain(self, connection_id: int) -> None:
+        with log_context(connection_id=connection_id):
+            self._drain_in_context(connection_id)
+
+    def _drain_in_context(self, connection_id: int) -> None:
         while True:
             with self._lock:
                 changes = self._requests.drain(connection_id)
@@ -160,8 +165,9 @@ class TargetedRefresher:
             organization = session.get(Organization, connection.organization_id)
             assert organization is not None
             session.expunge_all()
-        return refresh_changes(self._sessions, connection_id, self._connectors(connection, organization), changes,
-                               self._clock())
+        with log_context(organization_id=organization.id, connection_id=connection_id):
+            return refresh_changes(self._sessions, connection_id, self._connectors(connection, organization), changes,
+                                   self._clock())
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop taking refreshes; `wait`: until those under way have ended."""

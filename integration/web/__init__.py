@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
+from integration.logs import configure_logging, install_context_stamping
 from integration.web import (
     activity, approvals, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security,
     sessions, settings as settings_page, soon, webhooks,
@@ -25,6 +26,10 @@ SESSION_LIFETIME = dt.timedelta(hours=12)
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     settings = settings or load_settings()
+    if settings.production:
+        # Served by gunicorn, whose handlers see only its own loggers: arpilot's lines need ours.
+        configure_logging(log_format=settings.log_format)
+    install_context_stamping()
     runtime = Runtime(settings)
     app = Flask(__name__)
     inputs.install_converters(app)
