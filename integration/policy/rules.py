@@ -1,7 +1,7 @@
 """The organisation's collection rules: a frozen, validated model with a JSON round-trip.
 
-Defaults encode the practice in DESIGN.md (the ladder, grace for good customers, mid-month billing,
-credit hold, pauses, quiet hours, frequency caps, opt-outs). Every class checks itself when built,
+Defaults encode the collections practice described in ARCHITECTURE.md (the ladder, grace for good
+customers, mid-month billing, credit hold, pauses, quiet hours, frequency caps, opt-outs). Every class checks itself when built,
 so a `Rules` object in hand is always valid; `Rules.from_json` fills missing keys from the
 defaults, refuses unknown keys, and reports the first bad value as a `RuleError` whose `.field` is
 the dotted path of the offending rule (`ladder.stages[2].offset_days`).
