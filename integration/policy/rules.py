@@ -1,10 +1,10 @@
 """The organisation's collection rules: a frozen, validated model with a JSON round-trip.
 
 Defaults encode the collections practice described in ARCHITECTURE.md (the ladder, grace for good
-customers, mid-month billing, credit hold, pauses, quiet hours, frequency caps, opt-outs). Every class checks itself when built,
-so a `Rules` object in hand is always valid; `Rules.from_json` fills missing keys from the
-defaults, refuses unknown keys, and reports the first bad value as a `RuleError` whose `.field` is
-the dotted path of the offending rule (`ladder.stages[2].offset_days`).
+customers, mid-month billing, credit hold, pauses, quiet hours, frequency caps, opt-outs). Every
+class checks itself when built, so a `Rules` object in hand is always valid; `Rules.from_json`
+fills missing keys from the defaults, refuses unknown keys, and reports the first bad value as a
+`RuleError` whose `.field` is the dotted path of the offending rule (`ladder.stages[2].offset_days`).
 
 Percentages are whole numbers and money thresholds are Decimal text, so the JSON is exact.
 """
