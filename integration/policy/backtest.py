@@ -3,7 +3,8 @@
 Backtest replays each day of the period on a scenario's books as they stood that day: invoices
 exist from their issue date and are paid on their real payment dates, and every action decided is
 fed back into the history as if it had been done, so the next day sees it. The figure owners care
-about most is the false alarms: reminders that went to invoices paid within a few days anyway.
+about most is the false alarms: reminders that went to invoices paid within a few days anyway,
+set beside the same figures for QuickBooks' and Xero's own schedules (integration.policy.baselines).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import Aging, aging
+from integration.policy.baselines import (
+    BUILT_IN_SCHEDULES, PolicyFigures, count_late_nudges, fixed_schedule, late_invoices,
+)
 from integration.policy.credits import settled_invoices
 from integration.policy.decide import decide
 from integration.policy.history import record
@@ -59,16 +63,31 @@ class BacktestReport:
     holds_off: list[tuple[dt.date, str]] = field(default_factory=list)
     mid_month_moves: list[tuple[dt.date, str]] = field(default_factory=list)
     escalations: int = 0
-    alarm_reminders: int = 0  # invoice-steps from reminder_1 on
-    false_alarms: int = 0  # ... of which the invoice was fully paid within false_alarm_days anyway
     false_alarm_days: int = 7
     # Invoice-steps of reminders to invoices already paid, or covered by the customer's credit, on
     # the day they went out: a reminder no customer should ever get.
     settled_reminders: int = 0
+    # "arpilot" (its overdue steps are the reminders from reminder_1 on), then each built-in schedule.
+    policies: dict[str, PolicyFigures] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.policies.setdefault("arpilot", PolicyFigures("arpilot", self.false_alarm_days))
+
+    @property
+    def arpilot(self) -> PolicyFigures:
+        return self.policies["arpilot"]
+
+    @property
+    def alarm_reminders(self) -> int:
+        return self.arpilot.overdue_reminders
+
+    @property
+    def false_alarms(self) -> int:
+        return self.arpilot.false_alarms
 
     @property
     def false_alarm_pct(self) -> float:
-        return 100.0 * self.false_alarms / self.alarm_reminders if self.alarm_reminders else 0.0
+        return self.arpilot.false_alarm_pct
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -82,6 +101,7 @@ class BacktestReport:
             "alarm_reminders": self.alarm_reminders, "false_alarms": self.false_alarms,
             "false_alarm_days": self.false_alarm_days, "false_alarm_pct": round(self.false_alarm_pct, 1),
             "reminders_to_paid_or_credited": self.settled_reminders,
+            "policies": {name: figures.as_dict() for name, figures in self.policies.items()},
         }
 
 
@@ -123,6 +143,11 @@ def backtest(
         if on_day is not None:
             on_day(day)
         day += dt.timedelta(days=1)
+    for schedule in BUILT_IN_SCHEDULES:
+        report.policies[schedule.name] = fixed_schedule(history, schedule, start, end, paid_on, false_alarm_days)
+    late = late_invoices(history, start, end, paid_on)
+    for figures in report.policies.values():
+        count_late_nudges(figures, late)
     return report
 
 
@@ -147,7 +172,6 @@ def _settled_steps(actions: list[PlannedAction], snapshot: Snapshot) -> int:
 
 
 def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, paid_on: dict[str, dt.date]) -> None:
-    horizon = day + dt.timedelta(days=report.false_alarm_days)
     for action in actions:
         kind = action.kind
         if kind is ActionKind.SEND_REMINDER:
@@ -155,12 +179,11 @@ def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, p
             for invoice_id, stage in action.payload["invoice_stages"].items():
                 report.reminders_by_stage[stage] += 1
                 if stage in ALARM_STAGES:
-                    report.alarm_reminders += 1
-                    paid = paid_on.get(invoice_id)
-                    if paid is not None and day <= paid <= horizon:
-                        report.false_alarms += 1
+                    report.arpilot.overdue_step(invoice_id, day, paid_on.get(invoice_id))
         elif kind is ActionKind.CREATE_CALL_TASK:
             report.call_tasks += 1
+            for invoice_id in action.invoice_ids:
+                report.arpilot.nudged(invoice_id, day)
         elif kind is ActionKind.CREDIT_HOLD_ON:
             report.holds_on.append((day, action.customer_id))
         elif kind is ActionKind.CREDIT_HOLD_OFF:

@@ -15,6 +15,8 @@ from integration.policy.rules import Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 
+POLICY_TITLES = {"arpilot": "arpilot", "quickbooks_like": "QuickBooks-like (1/15/30)",
+                 "xero_like": "Xero-like (7/14/21/30/45)"}
 # Ten years of days, each a full decide over the company: enough for any question about the past.
 MAX_BACKTEST_DAYS = 3660
 SCENARIO = click.option(
@@ -80,4 +82,11 @@ def backtest_command(scenario_path: Path | None, start: dt.date, end: dt.date, f
     click.echo(f"moved to mid-month terms: {len(report.mid_month_moves)}")
     click.echo(f"false alarms: {report.false_alarms} of {report.alarm_reminders} overdue reminders "
                f"({report.false_alarm_pct:.1f}%) went to invoices paid within {report.false_alarm_days} days anyway")
+    click.echo("on the same invoices and days (late nudges: late invoices reached after the QuickBooks-like "
+               "schedule's first reminder, or never):")
+    for name, figures in report.policies.items():
+        click.echo(f"  {POLICY_TITLES[name]:<26} {figures.overdue_reminders:>6} overdue reminders, "
+                   f"{figures.false_alarms:>5} false alarms ({figures.false_alarm_pct:4.1f}%), "
+                   f"{figures.late_nudges:>4} of {figures.late_invoices} late invoices nudged later "
+                   f"({figures.late_nudge_pct:.1f}%)")
     click.echo(f"reminders to invoices that were already paid or covered by credit when sent: {report.settled_reminders}")
