@@ -33,7 +33,7 @@ test: install browser
 	$(BIN)/python -m pytest
 
 # The fault-injection, crash, security, bad-input and fuzzing suites; their figures land in
-# test-artifacts/reliability.json, whose totals the README's Reliability section quotes.
+# test-artifacts/reliability.json, whose totals docs/reliability.md quotes.
 reliability: install
 	rm -f test-artifacts/reliability.json
 	$(BIN)/python -m pytest -q tests/reliability tests/security

@@ -53,7 +53,7 @@ def _value(figure: Figure) -> str:
 
 
 def table(figures: list[Figure], header: str) -> str:
-    """A Markdown table (readable in a terminal, pasteable into the README)."""
+    """A Markdown table (readable in a terminal, pasteable into docs/benchmarks.md)."""
     lines = [header, "", "| figure | value | target | met |", "| --- | ---: | --- | --- |"]
     for figure in figures:
         met = "-" if figure.met is None else ("met" if figure.met else "NOT MET")

@@ -1,4 +1,4 @@
-"""The "Reliability" figures of the README: what the fault-injection, crash, security, bad-input and
+"""The figures of docs/reliability.md: what the fault-injection, crash, security, bad-input and
 fuzzing tests did on their last run, read from test-artifacts/reliability.json.
 
     .venv/bin/python -m pytest tests/reliability tests/security   # writes the file
@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 DEFAULT = Path(__file__).resolve().parents[1] / "test-artifacts" / "reliability.json"
-# figure -> what the README row says; figures not listed are printed under their own name.
+# figure -> what the row of docs/reliability.md says; figures not listed are printed under their own name.
 LABELS = {
     "faults_injected": "faults injected (5xx, timeouts, malformed JSON, 429s, revoked grants, skew, …)",
     "crashes_survived": "crashes survived (SIGKILL mid-cycle, then a clean run)",

@@ -1,11 +1,12 @@
 """A client-side limiter per QuickBooks realm, so arpilot stays under Intuit's documented limits.
 
 Intuit meters per realm: 500 requests a minute, 10 a second, 10 concurrent, and 40 batch requests a
-minute (accounting-apis.md 1.6, 1.13). Each becomes a `Rate` (connectors/ratelimit.py) whose
-bucket never lets a window hold more than the limit; concurrency is a slot per realm, and after a
-429 the whole realm pauses (every thread and, with the Redis store, every worker). The store is
-in-process by default and shared through Redis when REDIS_URL is set (connectors/ratelimit/shared.py). The
-clock and the sleep are injectable so tests run on a fake clock and never sleep.
+minute (Intuit's "Rate limiting" and "Batch operations" pages for the Accounting API). Each
+becomes a `Rate` (connectors/ratelimit/) whose bucket never lets a window hold more than the limit;
+concurrency is a slot per realm, and after a 429 the whole realm pauses (every thread and, with the
+Redis store, every worker). The store is in-process by default and shared through Redis when
+REDIS_URL is set (connectors/ratelimit/shared.py). The clock and the sleep are injectable so tests
+run on a fake clock and never sleep.
 """
 
 from __future__ import annotations

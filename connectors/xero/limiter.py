@@ -1,7 +1,7 @@
 """Client-side throttle that keeps arpilot under Xero's published limits.
 
 Per tenant: 5 concurrent calls, 60 calls in any minute and 5000 a day; per app across every tenant:
-10,000 calls a minute (accounting-apis.md 2.9). A tenant's minute is a sliding `Window` of its last
+10,000 calls a minute (Xero's "OAuth 2.0 API limits" page). A tenant's minute is a sliding `Window` of its last
 60 calls: a cycle may spend the minute's 60 calls as fast as the latency allows and then waits only
 for the oldest to be a minute old (a bucket's steady 55 a minute after a burst of 5 made a small
 cycle take several times what the limit allows). The app's minute is a `Rate` (a log of 10,000
@@ -9,9 +9,9 @@ calls would cost more than it saves); the day is a `Quota` counted per UTC day, 
 provider counts. A wait this limiter will not sleep through (the day used up, or a Retry-After
 pause longer than `max_wait`) raises RateLimited(daily=True) at once, so the cycle moves on.
 
-The state lives in a `LimitStore` (connectors/ratelimit.py): in this process by default, in Redis
-when REDIS_URL is set (connectors/ratelimit/shared.py), so the limits hold across every worker. The clock is
-injectable so tests never sleep.
+The state lives in a `LimitStore` (connectors/ratelimit/): in this process by default, in Redis
+when REDIS_URL is set (connectors/ratelimit/shared.py), so the limits hold across every worker.
+The clock is injectable so tests never sleep.
 """
 
 from __future__ import annotations

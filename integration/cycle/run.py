@@ -1,4 +1,6 @@
-"""One cycle for one connection: tokens, sync, decide, plan, execute (ARCHITECTURE.md, "The path of one cycle").
+"""One cycle for one connection: tokens, sync, decide, plan, execute.
+
+ARCHITECTURE.md ("One cycle through the code") follows it step by step.
 
 The scheduler and the queue worker call `run_cycle(connection_id)` by its import path; tests, the
 demo and backtests call `cycle_once` with their own dependencies. A per-connection lock means two

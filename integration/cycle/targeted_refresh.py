@@ -10,7 +10,7 @@ mirror, and skips each pending action whose invoices are all paid or closed, wit
 Safe beside a running cycle without the cycle's lock (a 2,000-invoice Xero cycle holds it for a
 quarter of an hour, far past the seconds this must take):
 - it changes only `planned` actions, each with one `UPDATE ... WHERE status = 'planned'`; the
-  executor claims an action with the same kind of conditional update (`actions._claim`), so of the
+  executor claims an action with the same kind of conditional update (`execute._claim`), so of the
   two exactly one wins. An action already in flight is the executor's, whose own re-check at the
   provider skips a paid invoice anyway; an action cancelled here is never performed;
 - invoices are stored through the sync's guarded upsert (an older copy never overwrites a newer

@@ -4,8 +4,8 @@
 `reliability` counts what the suite did: faults injected (each fault the sandboxes actually served,
 each 429 their own limits answered, and each fault a test caused outside them: a revoked grant, a
 skewed clock, a replayed webhook), crashes survived and duplicates found. At the end of the session
-the counts are merged by test id into test-artifacts/reliability.json, whose `totals` the README's
-"Reliability" section quotes.
+the counts are merged by test id into test-artifacts/reliability.json, whose `totals`
+docs/reliability.md quotes.
 """
 
 from __future__ import annotations
