@@ -58,7 +58,7 @@ class _TokenOnlyAuthClient(AuthClient):
         self.refresh_token = None
         self.realm_id = None
 
-    def refresh(self, refresh_token: str | None = None) -> None:  # noqa: ARG002 - SDK signature
+    def refresh(self, refresh_token: str | None = None) -> None:  # refresh_token unused: the SDK's signature
         raise RuntimeError("tokens are refreshed by the AccessTokenSource, never by python-quickbooks")
 
 
