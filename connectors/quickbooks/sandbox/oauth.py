@@ -113,7 +113,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     def _id_token(tokens: TokenSet) -> str:
         # Signed with wall-clock times, not the sandbox clock: the client checks exp and iat
         # against its own clock and silently drops a token that looks expired or not yet valid.
-        now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+        now = int(dt.datetime.now(dt.UTC).timestamp())
         claims = {"iss": issuer(), "aud": [config.client_id], "sub": sandbox.user.sub, "realmid": tokens.grant.subject,
                   "auth_time": now, "iat": now, "exp": now + 3600}
         return jwt.encode(claims, sandbox.signing_key, algorithm="RS256", headers={"kid": sandbox.key_id})

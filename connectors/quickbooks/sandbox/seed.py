@@ -22,7 +22,7 @@ def _at(company: Company, day: dt.date, hour: int = 9, sequence: int = 0) -> dt.
     """`hour` o'clock on `day`, plus `sequence` seconds within that hour: a day's records get distinct
     LastUpdatedTimes, as real books entered one after another do, instead of hundreds sharing one second."""
     instant = dt.datetime.combine(day, dt.time(hour), tzinfo=company.tz) + dt.timedelta(seconds=sequence % 3600)
-    return min(instant.astimezone(dt.timezone.utc), company.now())
+    return min(instant.astimezone(dt.UTC), company.now())
 
 
 def _put(company: Company, entity: str, fields: dict[str, Any], created: dt.datetime) -> str:

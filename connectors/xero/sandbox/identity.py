@@ -41,7 +41,7 @@ def connection_json(connection: Connection, sandbox: XeroSandbox) -> dict[str, o
     def stamp(at: dt.datetime) -> str:
         # Xero writes seven fraction digits and no offset; the spec declares `date-time`, which
         # needs one, so the sandbox adds the Z (xero-python reads both as UTC).
-        return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+        return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
     return {"id": connection.id, "authEventId": connection.auth_event_id, "tenantId": connection.tenant_id,
             "tenantType": "ORGANISATION", "tenantName": org.name if org else "", "createdDateUtc": stamp(connection.created),

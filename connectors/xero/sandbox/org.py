@@ -359,7 +359,7 @@ class Organisation:
 
     def render_history(self, record: dict[str, Any]) -> dict[str, Any]:
         at = record["DateUTC"]
-        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                 "DateUTC": msdate.ms_instant(at), "User": record["User"], "Details": record["Details"]}
 
     def online_invoice_url(self, invoice_id: str) -> str:
