@@ -93,6 +93,7 @@ def classify(exc: Exception) -> Classified:
     """Decide what a failed call means. Messages carry the provider's text, never a token."""
     if isinstance(exc, TransportError):
         return Classified(Outcome.TRANSIENT, f"QuickBooks: {exc}")
+    code: int | None
     if isinstance(exc, HttpStatusError):
         source, code, message = "status", exc.status, f"QuickBooks {exc}"
     elif isinstance(exc, QuickbooksException):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import jwt
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
@@ -70,7 +71,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     def _untrusted(exc: UntrustedRequest) -> ResponseReturnValue:
         return render_error(PROVIDER, str(exc)), 400
 
-    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
+    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
         return authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
                                      scopes=SCOPES)
 

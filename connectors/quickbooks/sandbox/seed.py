@@ -42,7 +42,7 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
              for days, name in names.items()}
 
     ids: dict[str, dict[str, str]] = {"customers": {}, "invoices": {}, "payments": {}, "terms": {str(d): t for d, t in terms.items()}}
-    first_invoice = {}
+    first_invoice: dict[str, dt.date] = {}
     for invoice in scenario.invoices:
         first_invoice.setdefault(invoice.customer_id, invoice.issue_date)
     for customer in sorted(scenario.customers, key=scenario.depth):  # a parent gets its id before its jobs

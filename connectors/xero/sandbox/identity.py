@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
 from connectors.sandbox.oauth import (
@@ -71,7 +72,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                        code_challenge_methods_supported=["S256"], subject_types_supported=["public"],
                        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"])
 
-    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
+    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
         params, refusal = authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
                                                 scopes=SCOPES, extra_keys=("code_challenge", "code_challenge_method"))
         if refusal is None and (params["code_challenge"] or params["code_challenge_method"]):
