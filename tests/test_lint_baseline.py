@@ -136,3 +136,13 @@ def test_update_refuses_growth_unless_allowed(tmp_path: Path, monkeypatch: pytes
     assert lb.main(args) == 0  # one fixed: passes
     assert lb.main([*args, "--update"]) == 0  # shrinking needs no flag
     assert lb.read_baseline(baseline.read_text()) == Counter({key: 1})
+
+
+def test_a_moved_module_is_named_as_moved() -> None:
+    old = lb.Key("mypy", "integration/records.py", "arg-type", "m")
+    moved = lb.Key("mypy", "integration/store/records.py", "arg-type", "m")
+    comparison = lb.compare(Counter({old: 2}), Counter({moved: 2}))
+    assert not comparison.ok
+    assert lb.moved_paths(comparison) == [("integration/records.py", "integration/store/records.py")]
+    text = "\n".join(lb.report(comparison, [lb.Finding(moved, 3, 1)], Counter({old: 2})))
+    assert "integration/records.py -> integration/store/records.py" in text

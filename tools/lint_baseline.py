@@ -182,6 +182,20 @@ def split_strict(counts: Mapping[Key, int]) -> tuple[int, int]:
     return total, sum(n for key, n in counts.items() if key.strict)
 
 
+def moved_paths(comparison: Comparison) -> list[tuple[str, str]]:
+    """(old path, new path) pairs where a new finding matches a fixed one but for its path:
+    a module moved into a subpackage, whose baseline entries then need `make lint-baseline`."""
+    gone: dict[tuple[str, str, str], set[str]] = {}
+    for key in comparison.fixed:
+        gone.setdefault((key.tool, key.code, key.message), set()).add(key.path)
+    pairs = set()
+    for key in comparison.new:
+        for old in gone.get((key.tool, key.code, key.message), ()):
+            if Path(old).name == Path(key.path).name:
+                pairs.add((old, key.path))
+    return sorted(pairs)
+
+
 def report(comparison: Comparison, current: Sequence[Finding], recorded: Mapping[Key, int]) -> list[str]:
     lines: list[str] = []
     now = count(current)
@@ -197,6 +211,11 @@ def report(comparison: Comparison, current: Sequence[Finding], recorded: Mapping
             for finding in current:
                 if finding.key == key:
                     lines.append(f"    {finding.where()}")
+    moved = moved_paths(comparison)
+    if moved:
+        lines.append("lint: these look moved, not new (the same findings are gone from another path):")
+        lines.extend(f"  {old} -> {new}" for old, new in moved)
+        lines.append("lint: if so, `make lint-baseline` records them under the new paths")
     if comparison.fixed:
         fixed_total, fixed_strict = split_strict(comparison.fixed)
         lines.append(
