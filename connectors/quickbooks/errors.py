@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import SupportsIndex, SupportsInt
 
 from quickbooks.exceptions import QuickbooksException
 
@@ -116,7 +117,9 @@ def error_for(classified: Classified, retry_after: float = THROTTLE_WAIT) -> Con
 
 
 def _int(code: object) -> int | None:
+    if not isinstance(code, (str, bytes, SupportsInt, SupportsIndex)):  # what int() takes
+        return None
     try:
-        return int(code)  # type: ignore[call-overload]
+        return int(code)
     except (TypeError, ValueError):
         return None
