@@ -135,7 +135,7 @@ def _seed_credit(company: Company, credit: ScenarioCredit, ids: dict[str, dict[s
                                                      "DetailType": "SalesItemLineDetail",
                                                      "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}}}]},
                    created)
-    for allocation, line in zip(credit.allocations, invoice_lines):
+    for allocation, line in zip(credit.allocations, invoice_lines, strict=True):  # one line per allocation
         at = _at(company, allocation.date, 11)
         lines = [line, {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]}]
         payment_id = _put(company, "Payment", {**base, "TotalAmt": Decimal("0"), "TxnDate": allocation.date.isoformat(),
