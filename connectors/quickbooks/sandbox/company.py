@@ -309,9 +309,9 @@ class Company:
                 by_parent.setdefault(str(parent), []).append(record["Id"])
         return by_parent
 
-    def _by_customer(self, entity: str) -> dict[str, list[dict[str, Any]]]:
+    def _by_customer(self, entity: str) -> dict[str | None, list[dict[str, Any]]]:
         # A scan of every invoice per customer made a page of customers quadratic in the company.
-        by_customer: dict[str, list[dict[str, Any]]] = {}
+        by_customer: dict[str | None, list[dict[str, Any]]] = {}  # None: records without a CustomerRef
         for record in self.entities[entity].values():
             by_customer.setdefault((record.get("CustomerRef") or {}).get("value"), []).append(record)
         return by_customer

@@ -410,7 +410,7 @@ def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any]
 
 def _check_link(company: Company, link: dict[str, Any], share: Decimal, customer_id: str, own: str | None) -> None:
     """One invoice (or credit memo) a payment line links: the customer's own, with that much open."""
-    entity = link.get("TxnType")
+    entity = str(link.get("TxnType"))  # the caller allowed only Invoice and CreditMemo
     record = company.entities[entity].get(str(link.get("TxnId")))
     if record is None:
         raise errors.bad_reference("LinkedTxn.TxnId", link.get("TxnId"))

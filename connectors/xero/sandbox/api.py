@@ -160,7 +160,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                 return StoredResponse(status, body, "application/json")
             except errors.XeroError as exc:
                 failed = error_response(exc)
-                return StoredResponse(exc.status, failed.get_data(), failed.mimetype)
+                return StoredResponse(exc.status, failed.get_data(), failed.mimetype or "application/json")
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
