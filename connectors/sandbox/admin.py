@@ -42,11 +42,15 @@ def parse_instant(value: Any, field_name: str) -> dt.datetime:
     return instant
 
 
+class AdminBlueprint(Blueprint):
+    webhook_state: dict[str, str]  # {"format": the chosen webhook format}, which providers read
+
+
 def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhook_key: str,
-                         webhook_formats: tuple[str, ...] = ("default",)) -> Blueprint:
-    bp = Blueprint("sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
+                         webhook_formats: tuple[str, ...] = ("default",)) -> AdminBlueprint:
+    bp = AdminBlueprint("sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
     webhook_state: dict[str, str] = {"format": webhook_formats[0]}
-    bp.webhook_state = webhook_state  # type: ignore[attr-defined]  # providers read the chosen format
+    bp.webhook_state = webhook_state
 
     @bp.errorhandler(AdminError)
     def _admin_error(exc: AdminError) -> ResponseReturnValue:
