@@ -22,7 +22,8 @@ from flask.typing import ResponseReturnValue
 from connectors.sandbox.idempotency import StoredResponse
 from connectors.sandbox.limits import Limit
 from connectors.sandbox.tokens import TokenRejected
-from connectors.xero.sandbox import credits as credit_kinds, errors, msdate, writes
+from connectors.xero.sandbox import credits as credit_kinds
+from connectors.xero.sandbox import errors, msdate, writes
 from connectors.xero.sandbox.app import XeroSandbox
 from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation

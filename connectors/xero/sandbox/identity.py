@@ -19,7 +19,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
 from connectors.sandbox.oauth import (
-    UntrustedRequest, authorization_request, bearer_token, client_authenticated, oauth_error, redirect_error, redirect_with,
+    UntrustedRequest,
+    authorization_request,
+    bearer_token,
+    client_authenticated,
+    oauth_error,
+    redirect_error,
+    redirect_with,
 )
 from connectors.sandbox.tokens import Grant, InvalidGrant, TokenRejected, TokenSet
 from connectors.xero.sandbox import errors

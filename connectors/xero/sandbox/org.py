@@ -14,15 +14,16 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.clock import SandboxClock
-from connectors.xero.timezones import XERO_ZONES, xero_name
-from connectors.xero.sandbox import credits as credit_kinds, msdate
+from connectors.xero.sandbox import credits as credit_kinds
+from connectors.xero.sandbox import msdate
 from connectors.xero.sandbox.listing import Facts, Listing
+from connectors.xero.timezones import XERO_ZONES, xero_name
 
 ZERO = Decimal("0")
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4d7e-8a1b-5e0c1b2d7a90")  # arpilot's Xero sandbox ids
