@@ -98,7 +98,7 @@ def _guarded(action: str, call: Callable[[], T]) -> T:
     library's exception (whose message holds the raw response body) is not even kept as context."""
     try:
         return call()
-    except Exception as exc:  # noqa: BLE001 - unknown kinds come back from translate_error unchanged
+    except Exception as exc:  # not blind: unknown kinds come back from translate_error unchanged
         error = translate_error(exc, action)
         if error is exc:
             raise

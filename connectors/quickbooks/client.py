@@ -58,7 +58,7 @@ class _TokenOnlyAuthClient(AuthClient):
         self.refresh_token = None
         self.realm_id = None
 
-    def refresh(self, refresh_token: str | None = None) -> None:  # noqa: ARG002 - SDK signature
+    def refresh(self, refresh_token: str | None = None) -> None:  # refresh_token unused: the SDK's signature
         raise RuntimeError("tokens are refreshed by the AccessTokenSource, never by python-quickbooks")
 
 
@@ -67,7 +67,9 @@ class _QuickBooks(QuickBooks):
 
     timeout: float = 30.0
 
-    def process_request(self, request_type, url, headers="", params="", data=""):  # type: ignore[no-untyped-def]
+    def process_request(  # the SDK's signature: headers is a dict, params and data what requests takes
+        self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
+    ) -> requests.Response:
         headers.update({"Authorization": "Bearer " + self.session.access_token})
         try:
             response = requests.Session.request(

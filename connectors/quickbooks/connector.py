@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+from quickbooks.exceptions import QuickbooksException
+
 from connectors.contract import (
     AccessTokenSource,
     Conflict,
@@ -34,7 +36,6 @@ from connectors.quickbooks import mapping, notes, queries, stream
 from connectors.quickbooks.client import PRODUCTION_URL, QboClient
 from connectors.quickbooks.errors import classify, error_for
 from connectors.quickbooks.limiter import RealmLimiter, Sleep
-from quickbooks.exceptions import QuickbooksException
 
 Json = dict[str, Any]
 CREDIT_HOLD_TERM = "Credit hold: due on receipt"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import SupportsIndex, SupportsInt
 
 from quickbooks.exceptions import QuickbooksException
 
@@ -93,6 +94,7 @@ def classify(exc: Exception) -> Classified:
     """Decide what a failed call means. Messages carry the provider's text, never a token."""
     if isinstance(exc, TransportError):
         return Classified(Outcome.TRANSIENT, f"QuickBooks: {exc}")
+    code: int | None
     if isinstance(exc, HttpStatusError):
         source, code, message = "status", exc.status, f"QuickBooks {exc}"
     elif isinstance(exc, QuickbooksException):
@@ -115,7 +117,9 @@ def error_for(classified: Classified, retry_after: float = THROTTLE_WAIT) -> Con
 
 
 def _int(code: object) -> int | None:
+    if not isinstance(code, (str, bytes, SupportsInt, SupportsIndex)):  # what int() takes
+        return None
     try:
-        return int(code)  # type: ignore[call-overload]
+        return int(code)
     except (TypeError, ValueError):
         return None

@@ -253,7 +253,7 @@ def payment(raw: Json, home_currency: str) -> Payment:
 
 
 def _split(amount: Money, invoice_ids: list[str]) -> list[PaymentApplication]:
-    return [PaymentApplication(i, Money(share, amount.currency)) for i, share in zip(invoice_ids, split_line(amount.amount, len(invoice_ids)))]
+    return [PaymentApplication(i, Money(share, amount.currency)) for i, share in zip(invoice_ids, split_line(amount.amount, len(invoice_ids)), strict=True)]
 
 
 def split_line(amount: Decimal, links: int) -> list[Decimal]:
@@ -290,7 +290,7 @@ def credit_memo(raw: Json, home_currency: str) -> Credit:
 
 
 @_mapper("Term")
-def terms(raw: Json, home_currency: str = "USD") -> PaymentTerms:  # noqa: ARG001 - one signature for all mappers
+def terms(raw: Json, home_currency: str = "USD") -> PaymentTerms:  # home_currency unused: one signature for all mappers
     r = _Reader("Term", raw)
     name = str(r.required("Name"))
     if raw.get("DueDays") not in (None, ""):

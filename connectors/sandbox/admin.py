@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.sandbox.faults import FaultRule, FaultRuleError
@@ -41,26 +42,30 @@ def parse_instant(value: Any, field_name: str) -> dt.datetime:
     return instant
 
 
+class AdminBlueprint(Blueprint):
+    webhook_state: dict[str, str]  # {"format": the chosen webhook format}, which providers read
+
+
 def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhook_key: str,
-                         webhook_formats: tuple[str, ...] = ("default",)) -> Blueprint:
-    bp = Blueprint("sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
+                         webhook_formats: tuple[str, ...] = ("default",)) -> AdminBlueprint:
+    bp = AdminBlueprint("sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
     webhook_state: dict[str, str] = {"format": webhook_formats[0]}
-    bp.webhook_state = webhook_state  # type: ignore[attr-defined]  # providers read the chosen format
+    bp.webhook_state = webhook_state
 
     @bp.errorhandler(AdminError)
-    def _admin_error(exc: AdminError):  # type: ignore[no-untyped-def]
+    def _admin_error(exc: AdminError) -> ResponseReturnValue:
         return jsonify(error=str(exc)), 400
 
     @bp.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-        return jsonify(error=exc.description), exc.code
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        return jsonify(error=exc.description), exc.code or 500  # an HTTPException made without a code
 
     @bp.get("/clock")
-    def clock_get():  # type: ignore[no-untyped-def]
+    def clock_get() -> ResponseReturnValue:
         return jsonify(now=runtime.clock.now().isoformat(), frozen=runtime.clock.frozen)
 
     @bp.post("/clock")
-    def clock_post():  # type: ignore[no-untyped-def]
+    def clock_post() -> ResponseReturnValue:
         data = json_body()
         if "set" in data:
             runtime.clock.set(parse_instant(data["set"], "set"))
@@ -74,11 +79,11 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
         return clock_get()
 
     @bp.get("/limits")
-    def limits_get():  # type: ignore[no-untyped-def]
+    def limits_get() -> ResponseReturnValue:
         return jsonify(limits=runtime.limits, latency_ms=runtime.latency_ms)
 
     @bp.post("/limits")
-    def limits_post():  # type: ignore[no-untyped-def]
+    def limits_post() -> ResponseReturnValue:
         data = json_body()
         unknown = set(data) - set(runtime.limits) - {"latency_ms"}
         if unknown:
@@ -95,11 +100,11 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
         return limits_get()
 
     @bp.get("/faults")
-    def faults_get():  # type: ignore[no-untyped-def]
+    def faults_get() -> ResponseReturnValue:
         return jsonify(faults=[rule.to_json() for rule in runtime.faults.rules()])
 
     @bp.post("/faults")
-    def faults_post():  # type: ignore[no-untyped-def]
+    def faults_post() -> ResponseReturnValue:
         data = request.get_json(silent=True)
         rules = data if isinstance(data, list) else [data]
         try:
@@ -111,19 +116,19 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
         return faults_get()
 
     @bp.delete("/faults")
-    def faults_delete():  # type: ignore[no-untyped-def]
+    def faults_delete() -> ResponseReturnValue:
         runtime.faults.clear()
         return faults_get()
 
     @bp.get("/webhooks")
-    def webhooks_get():  # type: ignore[no-untyped-def]
+    def webhooks_get() -> ResponseReturnValue:
         target = runtime.webhooks.target
         return jsonify(url=target.url if target else None, format=webhook_state["format"],
                        formats=list(webhook_formats), signature_header=webhook_header,
                        deliveries=[d.to_json() for d in runtime.webhooks.deliveries()])
 
     @bp.post("/webhooks")
-    def webhooks_post():  # type: ignore[no-untyped-def]
+    def webhooks_post() -> ResponseReturnValue:
         data = json_body()
         url = data.get("url")
         if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
@@ -136,16 +141,16 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
         return webhooks_get()
 
     @bp.post("/webhooks/wait")
-    def webhooks_wait():  # type: ignore[no-untyped-def]
+    def webhooks_wait() -> ResponseReturnValue:
         idle = runtime.webhooks.wait_idle()
         return jsonify(idle=idle, deliveries=len(runtime.webhooks.deliveries()))
 
     @bp.get("/requests")
-    def requests_get():  # type: ignore[no-untyped-def]
+    def requests_get() -> ResponseReturnValue:
         return jsonify(runtime.counter.snapshot())
 
     @bp.delete("/requests")
-    def requests_delete():  # type: ignore[no-untyped-def]
+    def requests_delete() -> ResponseReturnValue:
         runtime.counter.reset()
         return jsonify(runtime.counter.snapshot())
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class SandboxClock:
@@ -38,7 +38,7 @@ class SandboxClock:
             raise ValueError("the sandbox clock needs an aware datetime (with a UTC offset)")
         with self._lock:
             if self._frozen_at is not None:
-                self._frozen_at = instant.astimezone(dt.timezone.utc)
+                self._frozen_at = instant.astimezone(dt.UTC)
             else:
                 self._offset = instant - self._source()
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import urlencode
 
 from flask import Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 
 class UntrustedRequest(Exception):
@@ -25,17 +26,17 @@ def oauth_error(error: str, description: str, status: int = 400) -> Response:
     return response
 
 
-def redirect_with(uri: str, params: Mapping[str, str]) -> Response:
+def redirect_with(uri: str, params: Mapping[str, str]) -> WerkzeugResponse:
     return redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(dict(params))}", code=302)
 
 
-def redirect_error(params: Mapping[str, str], error: str) -> Response:
+def redirect_error(params: Mapping[str, str], error: str) -> WerkzeugResponse:
     state = {"state": params["state"]} if params.get("state") else {}
     return redirect_with(params["redirect_uri"], {"error": error, **state})
 
 
 def authorization_request(source: Mapping[str, str], *, client_id: str, redirect_uris: Sequence[str],
-                          scopes: Collection[str], extra_keys: Sequence[str] = ()) -> tuple[dict[str, str], Response | None]:
+                          scopes: Collection[str], extra_keys: Sequence[str] = ()) -> tuple[dict[str, str], WerkzeugResponse | None]:
     """The request's parameters, and the error redirect it earns (None when it may proceed)."""
     keys = ("client_id", "redirect_uri", "scope", "state", "response_type", *extra_keys)
     params = {k: source.get(k, "") for k in keys}

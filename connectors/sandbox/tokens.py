@@ -154,7 +154,8 @@ class TokenAuthority:
                 raise InvalidGrant("refresh token revoked")
             if now >= record.expires_at:
                 raise InvalidGrant("refresh token expired")
-            if self._hard_expiry(grant) is not None and now >= self._hard_expiry(grant):
+            hard_expiry = self._hard_expiry(grant)
+            if hard_expiry is not None and now >= hard_expiry:
                 raise InvalidGrant("refresh token reached its maximum lifetime")
             if record.superseded_at is not None and now >= record.superseded_at + self.policy.grace:
                 raise InvalidGrant("refresh token superseded by a newer one")

@@ -20,8 +20,8 @@ Problems come back as a list of plain sentences naming the JSON path; `assert_co
 from __future__ import annotations
 
 import copy
-import json
 import functools
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 from connectors.addresses import split_addresses
 from connectors.contract import (
@@ -81,14 +81,14 @@ class _Reader:
 
     def __init__(self, raw: object, entity: str, id_field: str = "", parent: _Reader | None = None) -> None:
         """`parent`: the record this one is nested in, whose id errors should name."""
-        record_id = parent.record_id if parent else None
+        record_id: str | None = parent.record_id if parent else None
         if not isinstance(raw, Mapping):
             raise MappingError(entity, record_id, "record", f"must be a JSON object, got {type(raw).__name__}")
         self.raw = raw
         self.entity = entity
         if parent is None and isinstance(raw.get(id_field), str) and raw[id_field]:
             record_id = raw[id_field]
-        self.record_id = record_id
+        self.record_id: str | None = record_id
 
     def fail(self, field: str, problem: str) -> MappingError:
         return MappingError(self.entity, self.record_id, field, problem)
@@ -114,7 +114,8 @@ class _Reader:
         return (value.strip() or None) if value is not None else None
 
     def nested(self, field: str) -> Mapping[str, Any] | None:
-        return self.optional(field, Mapping)
+        value: Mapping[str, Any] | None = self.optional(field, Mapping)
+        return value
 
     def items(self, field: str) -> Sequence[Any]:
         return self.optional(field, list) or ()
@@ -138,6 +139,10 @@ class _Reader:
     def instant(self, field: str) -> dt.datetime:
         return self._ms(field, self.required(field, str))
 
+    @overload
+    def date(self, field: str, *, required: Literal[True] = True) -> dt.date: ...
+    @overload
+    def date(self, field: str, *, required: bool) -> dt.date | None: ...
     def date(self, field: str, *, required: bool = True) -> dt.date | None:
         text = self.required(field, str) if required else self.optional(field, str)
         return None if text is None else self._ms(field, text).date()
@@ -258,6 +263,7 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
     if status not in ("ACTIVE", "ARCHIVED", "GDPRREQUEST"):
         raise r.fail("ContactStatus", f"is not a Xero contact status: {status!r}")
     terms = payment_terms_from_xero(raw)
+    country, region = _billing_place(r)
     return Customer(
         provider_id=contact_id,
         name=r.required("Name", str),
@@ -271,18 +277,19 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
         updated_at=r.instant("UpdatedDateUTC"),
         contacts=_email_recipients(r),
         deleted=status == "GDPRREQUEST",
-        **_billing_place(r),
+        country=country,
+        region=region,
     )
 
 
-def _billing_place(r: _Reader) -> dict[str, str | None]:
-    """Country and Region of the postal (billing) address, else the street address: where the customer is."""
+def _billing_place(r: _Reader) -> tuple[str | None, str | None]:
+    """(Country, Region) of the postal (billing) address, else the street address: where the customer is."""
     addresses = [_Reader(a, f"address {i} of contact", parent=r) for i, a in enumerate(r.items("Addresses"))]
     for kind in ("POBOX", "STREET"):
         for a in addresses:
             if a.text("AddressType") == kind and (a.text("Country") or a.text("Region")):
-                return {"country": a.text("Country"), "region": a.text("Region")}
-    return {"country": None, "region": None}
+                return a.text("Country"), a.text("Region")
+    return None, None
 
 
 def email_recipients(raw_contact: object) -> tuple[Contact, ...]:
@@ -297,7 +304,7 @@ def _default_currency(r: _Reader, organisation_currency: str) -> str:
 
 def _email_recipients(r: _Reader) -> tuple[Contact, ...]:
     """Each address once: an EmailAddress typed as a list counts as several people to write to."""
-    people = []
+    people: list[Contact] = []
     name = " ".join(filter(None, (r.text("FirstName"), r.text("LastName")))) or r.text("Name")
     people.extend(Contact(email=address, name=name) for address in split_addresses(r.text("EmailAddress")))
     for index, person in enumerate(r.items("ContactPersons")):

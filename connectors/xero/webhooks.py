@@ -76,10 +76,8 @@ def _event(index: int, item: object) -> WebhookEvent:
     if not isinstance(item, Mapping):
         raise WebhookPayloadError(f"events[{index}] must be an object")
 
-    def text(name: str, required: bool = True) -> str | None:
+    def text(name: str) -> str:
         value = item.get(name)
-        if value is None and not required:
-            return None
         if not isinstance(value, str) or not value.strip() or not storable(value):
             raise WebhookPayloadError(f"events[{index}].{name} must be a non-empty string of storable text")
         return value.strip()
@@ -90,7 +88,7 @@ def _event(index: int, item: object) -> WebhookEvent:
         event_type=text("eventType").upper(),
         resource_id=text("resourceId"),
         occurred_at=_utc(index, text("eventDateUtc")),
-        resource_url=text("resourceUrl", required=False),
+        resource_url=None if item.get("resourceUrl") is None else text("resourceUrl"),
     )
 
 

@@ -75,7 +75,7 @@ _LOCAL_LOCKS = _LocalLocks()
 def _locked_transaction(sessions: sessionmaker[Session], namespace: int, key: int, local_key: str) -> Iterator[Session]:
     """A transaction holding the lock (namespace, key) across processes; commits on a normal exit."""
     with sessions() as session:
-        engine = session.get_bind()
+        engine = session.get_bind().engine  # a session bound to a Connection has no .url of its own
         dialect = engine.dialect.name
         local = (
             _LOCAL_LOCKS.get(engine.url.render_as_string(hide_password=True), local_key)

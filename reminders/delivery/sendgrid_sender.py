@@ -123,7 +123,7 @@ class SendGridSender:
             response = self._client.send(body)
         except http_errors.HTTPError as exc:
             raise self._error_for(exc.status_code, exc.body, exc.headers) from None
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise DeliveryTransient(f"SendGrid did not answer in time: {exc}", ambiguous=True) from None
         except urllib.error.URLError as exc:
             # Refused or unresolvable: the request never left, so a retry cannot duplicate.

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from connectors.quickbooks.sandbox import writes
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
@@ -34,11 +35,11 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
         return company.scenario_ids.get(kind, {}).get(value, value)
 
     @bp.errorhandler(QboFault)
-    def _fault(fault: QboFault):  # type: ignore[no-untyped-def]
+    def _fault(fault: QboFault) -> ResponseReturnValue:
         return jsonify(error=f"{fault.code} {fault.message}: {fault.detail}", fault=fault.fault()), 400
 
     @bp.get("/")
-    def overview():  # type: ignore[no-untyped-def]
+    def overview() -> ResponseReturnValue:
         base = request.host_url.rstrip("/")
         return jsonify(
             provider="quickbooks", client_id=sandbox.config.client_id, client_secret=sandbox.config.client_secret,
@@ -48,12 +49,12 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
         )
 
     @bp.get("/companies")
-    def companies():  # type: ignore[no-untyped-def]
+    def companies() -> ResponseReturnValue:
         return jsonify(companies=[{"realm_id": r, "name": c.name, "timezone": c.timezone, "currency": c.currency}
                                   for r, c in sorted(sandbox.companies.items())])
 
     @bp.post("/companies")
-    def load():  # type: ignore[no-untyped-def]
+    def load() -> ResponseReturnValue:
         """Body: a scenario (arpilot-scenario/1), or {"demo": {"seed": 7, "as_of": "YYYY-MM-DD"}}.
         `?realm_id=` replaces that company; otherwise a new company is added."""
         data = json_body()
@@ -70,11 +71,11 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
         return jsonify(realm_id=company.realm_id, name=company.name, ids=company.scenario_ids), 201
 
     @bp.get("/companies/<realm>/ids")
-    def ids(realm: str):  # type: ignore[no-untyped-def]
+    def ids(realm: str) -> ResponseReturnValue:
         return jsonify(company_or_404(realm).scenario_ids)
 
     @bp.post("/companies/<realm>/payments")
-    def record_payment(realm: str):  # type: ignore[no-untyped-def]
+    def record_payment(realm: str) -> ResponseReturnValue:
         """Body: {"invoice": id or scenario id, "amount": "12.50" (default: the whole balance), "date"?}."""
         company = company_or_404(realm)
         data = json_body()
@@ -94,7 +95,7 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
             return jsonify(payment=payment, invoice=company.read("Invoice", invoice["Id"])), 201
 
     @bp.post("/tokens")
-    def mint():  # type: ignore[no-untyped-def]
+    def mint() -> ResponseReturnValue:
         """Body: {"realm_id": ..., "scopes": [...]} (default scope: accounting). Skips the consent page."""
         data = json_body()
         realm = str(data.get("realm_id", ""))
@@ -108,7 +109,7 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
                        token_type="bearer", realm_id=realm), 201
 
     @bp.get("/companies/<realm>/notes")
-    def notes(realm: str):  # type: ignore[no-untyped-def]
+    def notes(realm: str) -> ResponseReturnValue:
         company = company_or_404(realm)
         with company.lock:
             return jsonify(
@@ -117,17 +118,17 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
             )
 
     @bp.get("/companies/<realm>/emails")
-    def emails(realm: str):  # type: ignore[no-untyped-def]
+    def emails(realm: str) -> ResponseReturnValue:
         return jsonify(emails=[e.to_json() for e in company_or_404(realm).sent_emails])
 
     @bp.get("/companies/<realm>/terms")
-    def terms(realm: str):  # type: ignore[no-untyped-def]
+    def terms(realm: str) -> ResponseReturnValue:
         company = company_or_404(realm)
         with company.lock:
             return jsonify(terms=[company.render("Term", r) for r in company.entities["Term"].values()])
 
     @bp.get("/companies/<realm>/customer-terms")
-    def customer_terms(realm: str):  # type: ignore[no-untyped-def]
+    def customer_terms(realm: str) -> ResponseReturnValue:
         company = company_or_404(realm)
         with company.lock:
             answer = {}
@@ -138,7 +139,7 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
             return jsonify(answer)
 
     @bp.get("/companies/<realm>/<entity_path>/<entity_id>")
-    def entity(realm: str, entity_path: str, entity_id: str):  # type: ignore[no-untyped-def]
+    def entity(realm: str, entity_path: str, entity_id: str) -> ResponseReturnValue:
         company = company_or_404(realm)
         spec = BY_PATH.get(entity_path)
         if spec is None:
@@ -148,7 +149,7 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
             return jsonify(company.read(spec.name, resolve(company, kind, entity_id), include=frozenset({"invoicelink"})))
 
     @bp.post("/companies/<realm>/notify")
-    def notify(realm: str):  # type: ignore[no-untyped-def]
+    def notify(realm: str) -> ResponseReturnValue:
         """Body: {"entity": "Invoice", "id": "12", "operation": "Update"}: send one webhook notification now."""
         company = company_or_404(realm)
         data = json_body()

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 
 from connectors.quickbooks.sandbox import errors, writes
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
@@ -62,11 +63,11 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     runtime = sandbox.runtime
 
     @bp.errorhandler(QboFault)
-    def _fault(fault: QboFault):  # type: ignore[no-untyped-def]
+    def _fault(fault: QboFault) -> ResponseReturnValue:
         return _fault_response(fault, getattr(g, "company", None))
 
     @bp.before_request
-    def _gate():  # type: ignore[no-untyped-def]
+    def _gate() -> ResponseReturnValue | None:
         realm = (request.view_args or {}).get("realm", "")
         header = request.headers.get("Authorization", "")
         try:
@@ -133,14 +134,14 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         return Response(stored.body, status=stored.status, mimetype=stored.content_type)
 
     @bp.route("/query", methods=["GET", "POST"])
-    def query(realm: str):  # type: ignore[no-untyped-def]
+    def query(realm: str) -> ResponseReturnValue:
         text = request.args.get("query", "") if request.method == "GET" else request.get_data(as_text=True)
         company: Company = g.company
         with company.lock:
             return _json(_envelope(company, {"QueryResponse": company.query(text, include=_include())}))
 
     @bp.get("/<entity_path>/<entity_id>")
-    def read(realm: str, entity_path: str, entity_id: str):  # type: ignore[no-untyped-def]
+    def read(realm: str, entity_path: str, entity_id: str) -> ResponseReturnValue:
         spec = READABLE_BY_PATH.get(entity_path)
         if spec is None:
             raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
@@ -150,7 +151,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             return _json(_envelope(company, {spec.name: company.read(spec.name, entity_id, include=_include())}))
 
     @bp.post("/<entity_path>")
-    def write(realm: str, entity_path: str):  # type: ignore[no-untyped-def]
+    def write(realm: str, entity_path: str) -> ResponseReturnValue:
         spec = BY_PATH.get(entity_path)
         if spec is None:
             raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
@@ -166,13 +167,13 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         return _idempotent(effect)
 
     @bp.post("/invoice/<invoice_id>/send")
-    def send(realm: str, invoice_id: str):  # type: ignore[no-untyped-def]
+    def send(realm: str, invoice_id: str) -> ResponseReturnValue:
         company: Company = g.company
         send_to = request.args.get("sendTo")
         return _idempotent(lambda: {"Invoice": writes.send_invoice(company, invoice_id, send_to)})
 
     @bp.get("/cdc")
-    def cdc(realm: str):  # type: ignore[no-untyped-def]
+    def cdc(realm: str) -> ResponseReturnValue:
         company: Company = g.company
         names = [n.strip() for n in request.args.get("entities", "").split(",") if n.strip()]
         if not names:
@@ -184,7 +185,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             return _json(_envelope(company, {"CDCResponse": [{"QueryResponse": company.cdc(names, since)}]}))
 
     @bp.post("/batch")
-    def batch(realm: str):  # type: ignore[no-untyped-def]
+    def batch(realm: str) -> ResponseReturnValue:
         company: Company = g.company
         body = _parse_body()
         items = body.get("BatchItemRequest") if isinstance(body, dict) else None

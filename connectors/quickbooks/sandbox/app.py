@@ -15,7 +15,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
@@ -136,7 +136,7 @@ def create_app(config: QboSandboxConfig | None = None, *, scenario: Scenario | N
     sandbox.runtime.install(app)
     admin_bp = make_admin_blueprint(sandbox.runtime, webhook_header=SIGNATURE_HEADER,
                                     webhook_key=sandbox.config.verifier_token, webhook_formats=FORMATS)
-    sandbox.webhook_format = admin_bp.webhook_state  # type: ignore[attr-defined]
+    sandbox.webhook_format = admin_bp.webhook_state
     admin.add_routes(admin_bp, sandbox)
     app.register_blueprint(admin_bp)
     app.register_blueprint(oauth.make_blueprint(sandbox))

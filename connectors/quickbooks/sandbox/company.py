@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -274,7 +275,7 @@ class Company:
         owed = ZERO
         for entity, amount in (("Invoice", self.invoice_balance), ("CreditMemo", self.credit_remaining),
                                ("Payment", self.unapplied)):
-            by_customer = self._indexed(("by customer", entity), entity, lambda: self._by_customer(entity))
+            by_customer = self._indexed(("by customer", entity), entity, partial(self._by_customer, entity))
             total = sum((amount(r) for r in by_customer.get(customer_id, ())), ZERO)
             owed += total if entity == "Invoice" else -total
         return owed
@@ -308,9 +309,9 @@ class Company:
                 by_parent.setdefault(str(parent), []).append(record["Id"])
         return by_parent
 
-    def _by_customer(self, entity: str) -> dict[str, list[dict[str, Any]]]:
+    def _by_customer(self, entity: str) -> dict[str | None, list[dict[str, Any]]]:
         # A scan of every invoice per customer made a page of customers quadratic in the company.
-        by_customer: dict[str, list[dict[str, Any]]] = {}
+        by_customer: dict[str | None, list[dict[str, Any]]] = {}  # None: records without a CustomerRef
         for record in self.entities[entity].values():
             by_customer.setdefault((record.get("CustomerRef") or {}).get("value"), []).append(record)
         return by_customer

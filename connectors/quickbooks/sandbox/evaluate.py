@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
-from itertools import islice
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 from connectors.quickbooks.sandbox.query import Condition, Query

@@ -15,7 +15,7 @@ _PAST = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": 
 
 
 def notification_body(fmt: str, realm_id: str, entity: str, entity_id: str, operation: str, at: dt.datetime) -> bytes:
-    utc = at.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    utc = at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if fmt == LEGACY:
         payload: object = {"eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": [
             {"name": entity, "id": entity_id, "operation": operation, "lastUpdated": utc}]}}]}

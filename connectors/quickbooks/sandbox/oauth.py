@@ -15,11 +15,19 @@ from collections.abc import Mapping
 
 import jwt
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.quickbooks.sandbox.app import ACCOUNTING_SCOPE, QboSandbox
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
 from connectors.sandbox.oauth import (
-    UntrustedRequest, authorization_request, bearer_token, client_authenticated, oauth_error, redirect_error, redirect_with,
+    UntrustedRequest,
+    authorization_request,
+    bearer_token,
+    client_authenticated,
+    oauth_error,
+    redirect_error,
+    redirect_with,
 )
 from connectors.sandbox.tokens import InvalidGrant, TokenRejected, TokenSet
 
@@ -48,7 +56,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     @bp.get("/.well-known/openid_configuration")
     @bp.get("/.well-known/openid_configuration/")
     @bp.get("/.well-known/openid-configuration")
-    def discovery():  # type: ignore[no-untyped-def]
+    def discovery() -> ResponseReturnValue:
         base = _base()
         return jsonify({
             "issuer": issuer(),
@@ -66,15 +74,15 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         })
 
     @bp.errorhandler(UntrustedRequest)
-    def _untrusted(exc: UntrustedRequest):  # type: ignore[no-untyped-def]
+    def _untrusted(exc: UntrustedRequest) -> ResponseReturnValue:
         return render_error(PROVIDER, str(exc)), 400
 
-    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
+    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
         return authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
                                      scopes=SCOPES)
 
     @bp.get("/connect/oauth2")
-    def authorize():  # type: ignore[no-untyped-def]
+    def authorize() -> ResponseReturnValue:
         params, refusal = _authorization_request(request.args)
         if refusal is not None:
             return refusal
@@ -83,7 +91,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
                            hidden=params, scopes=params["scope"].split()).render()
 
     @bp.post("/connect/oauth2")
-    def decide():  # type: ignore[no-untyped-def]
+    def decide() -> ResponseReturnValue:
         params, refusal = _authorization_request(request.form)
         if refusal is not None:
             return refusal
@@ -112,13 +120,13 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     def _id_token(tokens: TokenSet) -> str:
         # Signed with wall-clock times, not the sandbox clock: the client checks exp and iat
         # against its own clock and silently drops a token that looks expired or not yet valid.
-        now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+        now = int(dt.datetime.now(dt.UTC).timestamp())
         claims = {"iss": issuer(), "aud": [config.client_id], "sub": sandbox.user.sub, "realmid": tokens.grant.subject,
                   "auth_time": now, "iat": now, "exp": now + 3600}
         return jwt.encode(claims, sandbox.signing_key, algorithm="RS256", headers={"kid": sandbox.key_id})
 
     @bp.post("/oauth2/v1/tokens/bearer")
-    def token():  # type: ignore[no-untyped-def]
+    def token() -> ResponseReturnValue:
         if not client_authenticated(config.client_id, config.client_secret):
             return oauth_error("invalid_client", "client authentication failed", 401)
         grant_type = request.form.get("grant_type", "")
@@ -135,7 +143,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
     @bp.post("/v2/oauth2/tokens/revoke")
-    def revoke():  # type: ignore[no-untyped-def]
+    def revoke() -> ResponseReturnValue:
         if not client_authenticated(config.client_id, config.client_secret):
             return oauth_error("invalid_client", "client authentication failed", 401)
         data = request.get_json(silent=True) or request.form
@@ -146,7 +154,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         return Response(b"", status=200)
 
     @bp.get("/v1/openid_connect/userinfo")
-    def userinfo():  # type: ignore[no-untyped-def]
+    def userinfo() -> ResponseReturnValue:
         try:
             grant = sandbox.authority.authenticate(bearer_token())
         except TokenRejected as exc:
@@ -164,7 +172,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         return jsonify(info)
 
     @bp.get("/op/v1/jwks")
-    def jwks():  # type: ignore[no-untyped-def]
+    def jwks() -> ResponseReturnValue:
         key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(sandbox.signing_key.public_key()))
         key.update(kid=sandbox.key_id, use="sig", alg="RS256")
         return jsonify(keys=[key])

@@ -4,6 +4,7 @@ so a person clicking the link in a reminder sees the invoice get paid in the san
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template_string, request
+from flask.typing import ResponseReturnValue
 
 from connectors.quickbooks.sandbox import writes
 from connectors.quickbooks.sandbox.app import QboSandbox
@@ -23,7 +24,7 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     bp = Blueprint("qbo_pay", __name__)
 
     @bp.route("/app/pay/<realm>/<invoice_id>", methods=["GET", "POST"])
-    def pay(realm: str, invoice_id: str):  # type: ignore[no-untyped-def]
+    def pay(realm: str, invoice_id: str) -> ResponseReturnValue:
         company = sandbox.company(realm)
         if company is None or invoice_id not in company.entities["Invoice"]:
             abort(404)

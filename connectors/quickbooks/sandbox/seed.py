@@ -22,7 +22,7 @@ def _at(company: Company, day: dt.date, hour: int = 9, sequence: int = 0) -> dt.
     """`hour` o'clock on `day`, plus `sequence` seconds within that hour: a day's records get distinct
     LastUpdatedTimes, as real books entered one after another do, instead of hundreds sharing one second."""
     instant = dt.datetime.combine(day, dt.time(hour), tzinfo=company.tz) + dt.timedelta(seconds=sequence % 3600)
-    return min(instant.astimezone(dt.timezone.utc), company.now())
+    return min(instant.astimezone(dt.UTC), company.now())
 
 
 def _put(company: Company, entity: str, fields: dict[str, Any], created: dt.datetime) -> str:
@@ -42,7 +42,7 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
              for days, name in names.items()}
 
     ids: dict[str, dict[str, str]] = {"customers": {}, "invoices": {}, "payments": {}, "terms": {str(d): t for d, t in terms.items()}}
-    first_invoice = {}
+    first_invoice: dict[str, dt.date] = {}
     for invoice in scenario.invoices:
         first_invoice.setdefault(invoice.customer_id, invoice.issue_date)
     for customer in sorted(scenario.customers, key=scenario.depth):  # a parent gets its id before its jobs
@@ -135,7 +135,7 @@ def _seed_credit(company: Company, credit: ScenarioCredit, ids: dict[str, dict[s
                                                      "DetailType": "SalesItemLineDetail",
                                                      "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}}}]},
                    created)
-    for allocation, line in zip(credit.allocations, invoice_lines):
+    for allocation, line in zip(credit.allocations, invoice_lines, strict=True):  # one line per allocation
         at = _at(company, allocation.date, 11)
         lines = [line, {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]}]
         payment_id = _put(company, "Payment", {**base, "TotalAmt": Decimal("0"), "TxnDate": allocation.date.isoformat(),

@@ -151,7 +151,7 @@ def _apply_payment(company: Company, payment_id: str, lines: list[dict[str, Any]
         (company.applied if entity == "Invoice" else company.credited)[target].pop(payment_id, None)
     for line in lines:
         links = line.get("LinkedTxn", [])
-        for link, share in zip(links, split_line(Decimal(line["Amount"]), len(links)) if links else ()):
+        for link, share in zip(links, split_line(Decimal(line["Amount"]), len(links)) if links else (), strict=True):
             entity = "CreditMemo" if link.get("TxnType") == "CreditMemo" else "Invoice"
             by = (company.credited if entity == "CreditMemo" else company.applied).setdefault(str(link["TxnId"]), {})
             by[payment_id] = by.get(payment_id, ZERO) + share
@@ -399,10 +399,10 @@ def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any]
         kinds = {link.get("TxnType") for link in links}
         if not kinds <= {"Invoice", "CreditMemo"} or kinds == {"Invoice", "CreditMemo"}:
             raise errors.invalid(f"Line[{number}].LinkedTxn", "a line links invoices or one credit memo")
-        for link, share in zip(links, split_line(amount, len(links)) if links else ()):
+        for link, share in zip(links, split_line(amount, len(links)) if links else (), strict=True):
             _check_link(company, link, share, customer["Id"], own)
         applied += -amount if kinds == {"CreditMemo"} else amount
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": str(l["TxnId"]), "TxnType": l["TxnType"]} for l in links]})
+        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": str(link["TxnId"]), "TxnType": link["TxnType"]} for link in links]})
     if applied > total:
         raise errors.business("The amounts applied exceed the payment's TotalAmt.")
     c["Line"] = lines
@@ -410,7 +410,7 @@ def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any]
 
 def _check_link(company: Company, link: dict[str, Any], share: Decimal, customer_id: str, own: str | None) -> None:
     """One invoice (or credit memo) a payment line links: the customer's own, with that much open."""
-    entity = link.get("TxnType")
+    entity = str(link.get("TxnType"))  # the caller allowed only Invoice and CreditMemo
     record = company.entities[entity].get(str(link.get("TxnId")))
     if record is None:
         raise errors.bad_reference("LinkedTxn.TxnId", link.get("TxnId"))

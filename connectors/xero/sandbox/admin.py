@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from connectors.sandbox.admin import AdminError, json_body
 from connectors.xero.sandbox import errors, writes
@@ -35,11 +36,11 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         return org.scenario_ids.get(kind, {}).get(value, value).lower()
 
     @bp.errorhandler(errors.XeroError)
-    def _xero_error(exc: errors.XeroError):  # type: ignore[no-untyped-def]
+    def _xero_error(exc: errors.XeroError) -> ResponseReturnValue:
         return jsonify(error=str(exc) or type(exc).__name__, body=exc.body()), 400
 
     @bp.get("/")
-    def overview():  # type: ignore[no-untyped-def]
+    def overview() -> ResponseReturnValue:
         base = request.host_url.rstrip("/")
         config = sandbox.config
         return jsonify(
@@ -52,11 +53,11 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         )
 
     @bp.get("/organisations")
-    def organisations():  # type: ignore[no-untyped-def]
+    def organisations() -> ResponseReturnValue:
         return jsonify(organisations=[_org_json(o) for o in sandbox.organisations.values()])
 
     @bp.post("/organisations")
-    def load():  # type: ignore[no-untyped-def]
+    def load() -> ResponseReturnValue:
         """Body: a scenario, or {"demo": {"seed": 7, "as_of": "YYYY-MM-DD"}}; `?short_code=` names
         the organisation (an existing one is replaced, keeping its ids)."""
         data = json_body()
@@ -74,11 +75,11 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         return jsonify(**_org_json(org), ids=org.scenario_ids), 201
 
     @bp.get("/organisations/<key>/ids")
-    def ids(key: str):  # type: ignore[no-untyped-def]
+    def ids(key: str) -> ResponseReturnValue:
         return jsonify(org_or_404(key).scenario_ids)
 
     @bp.post("/organisations/<key>/payments")
-    def record_payment(key: str):  # type: ignore[no-untyped-def]
+    def record_payment(key: str) -> ResponseReturnValue:
         """Body: {"invoice": id, scenario id or number, "amount": "12.50" (default: all due), "date"?}."""
         org = org_or_404(key)
         data = json_body()
@@ -96,7 +97,7 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
             return jsonify(payment=payment, invoice=org.render_invoice(invoice)), 201
 
     @bp.post("/tokens")
-    def mint():  # type: ignore[no-untyped-def]
+    def mint() -> ResponseReturnValue:
         """Body: {"tenants": [tenant ids or short codes], "scopes": [...]}: tokens and connections
         without the consent page (default: every organisation, offline access and accounting)."""
         data = json_body()
@@ -116,12 +117,12 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
                        connections=[connection_json(c, sandbox) for c in made]), 201
 
     @bp.get("/connections")
-    def connections():  # type: ignore[no-untyped-def]
+    def connections() -> ResponseReturnValue:
         return jsonify(connections=[{**connection_json(c, sandbox), "grant": c.grant_id}
                                     for c in sandbox.connections.values()])
 
     @bp.get("/organisations/<key>/history")
-    def history(key: str):  # type: ignore[no-untyped-def]
+    def history(key: str) -> ResponseReturnValue:
         """History notes written through the API (`?all=true`: every history record)."""
         org = org_or_404(key)
         every = request.args.get("all", "").lower() == "true"
@@ -134,24 +135,24 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
             return jsonify(out)
 
     @bp.get("/organisations/<key>/emails")
-    def emails(key: str):  # type: ignore[no-untyped-def]
+    def emails(key: str) -> ResponseReturnValue:
         return jsonify(emails=[e.to_json() for e in org_or_404(key).sent_emails])
 
     @bp.get("/organisations/<key>/payment-terms")
-    def payment_terms(key: str):  # type: ignore[no-untyped-def]
+    def payment_terms(key: str) -> ResponseReturnValue:
         org = org_or_404(key)
         with org.lock:
             return jsonify({c["ContactID"]: c.get("PaymentTerms") for c in org.contacts.values()})
 
     @bp.get("/organisations/<key>/groups")
-    def groups(key: str):  # type: ignore[no-untyped-def]
+    def groups(key: str) -> ResponseReturnValue:
         org = org_or_404(key)
         with org.lock:
             return jsonify(groups=[{"id": g["ContactGroupID"], "name": g["Name"], "status": g["Status"],
                                     "members": list(g["_members"])} for g in org.groups.values()])
 
     @bp.get("/organisations/<key>/<kind>/<entity_id>")
-    def entity(key: str, kind: str, entity_id: str):  # type: ignore[no-untyped-def]
+    def entity(key: str, kind: str, entity_id: str) -> ResponseReturnValue:
         org = org_or_404(key)
         with org.lock:
             if kind == "invoices" and (record := org.invoices.get(resolve(org, kind, entity_id))):
@@ -163,7 +164,7 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         abort(404, description=f"no {kind} {entity_id!r} in {org.short_code} (kinds: invoices, contacts, payments)")
 
     @bp.post("/organisations/<key>/notify")
-    def notify(key: str):  # type: ignore[no-untyped-def]
+    def notify(key: str) -> ResponseReturnValue:
         """Body: {"category": "INVOICE" or "CONTACT", "id": ..., "type": "CREATE" or "UPDATE"}."""
         org = org_or_404(key)
         data = json_body()
@@ -178,7 +179,7 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         return jsonify(queued=True), 202
 
     @bp.post("/webhooks/intent")
-    def intent_to_receive():  # type: ignore[no-untyped-def]
+    def intent_to_receive() -> ResponseReturnValue:
         """Xero's intent-to-receive check: empty-`events` payloads, some deliberately mis-signed; the
         receiver passes when it answers 200 to every good signature and 401 to every bad one."""
         if sandbox.runtime.webhooks.target is None:

@@ -17,11 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 
 from connectors.sandbox.idempotency import StoredResponse
 from connectors.sandbox.limits import Limit
 from connectors.sandbox.tokens import TokenRejected
-from connectors.xero.sandbox import credits as credit_kinds, errors, msdate, writes
+from connectors.xero.sandbox import credits as credit_kinds
+from connectors.xero.sandbox import errors, msdate, writes
 from connectors.xero.sandbox.app import XeroSandbox
 from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation
@@ -77,11 +79,11 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return Response(current_app.json.dumps(body), status=exc.status, mimetype="application/json")
 
     @bp.errorhandler(errors.XeroError)
-    def _xero_error(exc: errors.XeroError):  # type: ignore[no-untyped-def]
+    def _xero_error(exc: errors.XeroError) -> ResponseReturnValue:
         return error_response(exc)
 
     @bp.errorhandler(404)
-    def _unknown(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unknown(exc: Exception) -> ResponseReturnValue:
         return error_response(errors.NotFound())
 
     def throttled(limit: str, retry_after: int) -> Response:
@@ -92,7 +94,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return response
 
     @bp.before_request
-    def _gate():  # type: ignore[no-untyped-def]
+    def _gate() -> ResponseReturnValue | None:
         sandbox.public_base = request.host_url.rstrip("/")
         header = request.headers.get("Authorization", "")
         try:
@@ -159,7 +161,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                 return StoredResponse(status, body, "application/json")
             except errors.XeroError as exc:
                 failed = error_response(exc)
-                return StoredResponse(exc.status, failed.get_data(), failed.mimetype)
+                return StoredResponse(exc.status, failed.get_data(), failed.mimetype or "application/json")
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -172,13 +174,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return Response(stored.body, status=stored.status, mimetype=stored.content_type)
 
     @bp.get("/Organisation")
-    def organisation():  # type: ignore[no-untyped-def]
+    def organisation() -> ResponseReturnValue:
         org: Organisation = g.org
         return ok({"Organisations": [org.render_organisation()]})
 
     # -- invoices --------------------------------------------------------------------------------
     @bp.get("/Invoices")
-    def invoices():  # type: ignore[no-untyped-def]
+    def invoices() -> ResponseReturnValue:
         org: Organisation = g.org
         summary = _truthy("summaryOnly")
         query = ListRequest.from_request(request.args, request.headers, force_paging=summary)
@@ -205,26 +207,26 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return record
 
     @bp.get("/Invoices/<invoice_id>")
-    def invoice(invoice_id: str):  # type: ignore[no-untyped-def]
+    def invoice(invoice_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             return ok({"Invoices": [org.render_invoice(invoice_or_404(org, invoice_id))]})
 
     @bp.get("/Invoices/<invoice_id>/History")
-    def invoice_history(invoice_id: str):  # type: ignore[no-untyped-def]
+    def invoice_history(invoice_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             record = invoice_or_404(org, invoice_id)
             return ok({"HistoryRecords": [org.render_history(h) for h in org.history.get(record["InvoiceID"], [])]})
 
     @bp.put("/Invoices/<invoice_id>/History")
-    def add_invoice_history(invoice_id: str):  # type: ignore[no-untyped-def]
+    def add_invoice_history(invoice_id: str) -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"HistoryRecords": writes.add_history(
             org, invoice_or_404(org, invoice_id)["InvoiceID"], body)}))
 
     @bp.post("/Invoices/<invoice_id>/Email")
-    def email_invoice(invoice_id: str):  # type: ignore[no-untyped-def]
+    def email_invoice(invoice_id: str) -> ResponseReturnValue:
         body_json()  # `{}` or RequestEmpty; anything that is not JSON is a PostDataInvalid
         limit = runtime.limits["emails_per_day"]
 
@@ -235,7 +237,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return idempotent(effect)
 
     @bp.get("/Invoices/<invoice_id>/OnlineInvoice")
-    def online_invoice(invoice_id: str):  # type: ignore[no-untyped-def]
+    def online_invoice(invoice_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             record = invoice_or_404(org, invoice_id)
@@ -252,7 +254,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return record
 
     @bp.get("/Contacts")
-    def contacts():  # type: ignore[no-untyped-def]
+    def contacts() -> ResponseReturnValue:
         org: Organisation = g.org
         summary = _truthy("summaryOnly")
         query = ListRequest.from_request(request.args, request.headers, force_paging=summary)
@@ -269,26 +271,26 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return ok({**({"pagination": pagination} if pagination else {}), "Contacts": rendered})
 
     @bp.get("/Contacts/<contact_id>")
-    def contact(contact_id: str):  # type: ignore[no-untyped-def]
+    def contact(contact_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             return ok({"Contacts": [org.render_contact(contact_or_404(org, contact_id))]})
 
     @bp.post("/Contacts/<contact_id>")
-    def update_contact(contact_id: str):  # type: ignore[no-untyped-def]
+    def update_contact(contact_id: str) -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"Contacts": [writes.update_contact(
             org, contact_or_404(org, contact_id), body)]}))
 
     @bp.get("/Contacts/<contact_id>/History")
-    def contact_history(contact_id: str):  # type: ignore[no-untyped-def]
+    def contact_history(contact_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             record = contact_or_404(org, contact_id)
             return ok({"HistoryRecords": [org.render_history(h) for h in org.history.get(record["ContactID"], [])]})
 
     @bp.put("/Contacts/<contact_id>/History")
-    def add_contact_history(contact_id: str):  # type: ignore[no-untyped-def]
+    def add_contact_history(contact_id: str) -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"HistoryRecords": writes.add_history(
             org, contact_or_404(org, contact_id)["ContactID"], body)}))
@@ -301,36 +303,36 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return record
 
     @bp.get("/ContactGroups")
-    def groups():  # type: ignore[no-untyped-def]
+    def groups() -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             active = [r for r in org.groups.values() if r["Status"] == "ACTIVE"]
             return ok({"ContactGroups": [org.render_group(r, members=False) for r in active]})
 
     @bp.put("/ContactGroups")
-    def create_groups():  # type: ignore[no-untyped-def]
+    def create_groups() -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"ContactGroups": writes.create_groups(org, body)}))
 
     @bp.get("/ContactGroups/<group_id>")
-    def group(group_id: str):  # type: ignore[no-untyped-def]
+    def group(group_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             return ok({"ContactGroups": [org.render_group(group_or_404(org, group_id), members=True)]})
 
     @bp.post("/ContactGroups/<group_id>")
-    def update_group(group_id: str):  # type: ignore[no-untyped-def]
+    def update_group(group_id: str) -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"ContactGroups": [writes.update_group(
             org, group_or_404(org, group_id), body)]}))
 
     @bp.put("/ContactGroups/<group_id>/Contacts")
-    def add_members(group_id: str):  # type: ignore[no-untyped-def]
+    def add_members(group_id: str) -> ResponseReturnValue:
         body = body_json()
         return idempotent(lambda org: (200, {"Contacts": writes.add_members(org, group_or_404(org, group_id), body)}))
 
     @bp.delete("/ContactGroups/<group_id>/Contacts")
-    def remove_all_members(group_id: str):  # type: ignore[no-untyped-def]
+    def remove_all_members(group_id: str) -> ResponseReturnValue:
         def effect(org: Organisation) -> tuple[int, None]:
             group_or_404(org, group_id)["_members"].clear()
             return 204, None
@@ -338,7 +340,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return idempotent(effect)
 
     @bp.delete("/ContactGroups/<group_id>/Contacts/<contact_id>")
-    def remove_member(group_id: str, contact_id: str):  # type: ignore[no-untyped-def]
+    def remove_member(group_id: str, contact_id: str) -> ResponseReturnValue:
         def effect(org: Organisation) -> tuple[int, None]:
             writes.remove_member(org, group_or_404(org, group_id), contact_id.lower())
             return 204, None
@@ -347,7 +349,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     # -- payments --------------------------------------------------------------------------------
     @bp.get("/Payments")
-    def payments():  # type: ignore[no-untyped-def]
+    def payments() -> ResponseReturnValue:
         org: Organisation = g.org
         query = ListRequest.from_request(request.args, request.headers)
         with org.lock:
@@ -356,7 +358,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return ok({**({"pagination": pagination} if pagination else {}), "Payments": rendered})
 
     @bp.get("/Payments/<payment_id>")
-    def payment(payment_id: str):  # type: ignore[no-untyped-def]
+    def payment(payment_id: str) -> ResponseReturnValue:
         org: Organisation = g.org
         with org.lock:
             record = org.payments.get(payment_id.lower())
@@ -365,7 +367,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
             return ok({"Payments": [org.render_payment(record)]})
 
     @bp.route("/Payments", methods=["PUT", "POST"])
-    def create_payments():  # type: ignore[no-untyped-def]
+    def create_payments() -> ResponseReturnValue:
         body = body_json()
         items = body.get("Payments") if isinstance(body, dict) and "Payments" in body else [body]
         if request.method == "PUT" and not (isinstance(body, dict) and isinstance(body.get("Payments"), list)):

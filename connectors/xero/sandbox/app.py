@@ -166,7 +166,7 @@ class XeroSandbox:
         collection = {"INVOICE": "Invoices", "CONTACT": "Contacts"}[category]
         return {"resourceUrl": f"{self.accounting_base(self.public_base)}/{collection}/{resource_id}",
                 "resourceId": resource_id,
-                "eventDateUtc": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
+                "eventDateUtc": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
                 "eventType": event_type, "eventCategory": category, "tenantId": org.tenant_id,
                 "tenantType": "ORGANISATION"}
 

@@ -14,10 +14,18 @@ import re
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from connectors.sandbox.consent import CONNECT, ConsentPage, render_error
 from connectors.sandbox.oauth import (
-    UntrustedRequest, authorization_request, bearer_token, client_authenticated, oauth_error, redirect_error, redirect_with,
+    UntrustedRequest,
+    authorization_request,
+    bearer_token,
+    client_authenticated,
+    oauth_error,
+    redirect_error,
+    redirect_with,
 )
 from connectors.sandbox.tokens import Grant, InvalidGrant, TokenRejected, TokenSet
 from connectors.xero.sandbox import errors
@@ -40,7 +48,7 @@ def connection_json(connection: Connection, sandbox: XeroSandbox) -> dict[str, o
     def stamp(at: dt.datetime) -> str:
         # Xero writes seven fraction digits and no offset; the spec declares `date-time`, which
         # needs one, so the sandbox adds the Z (xero-python reads both as UTC).
-        return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+        return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
     return {"id": connection.id, "authEventId": connection.auth_event_id, "tenantId": connection.tenant_id,
             "tenantType": "ORGANISATION", "tenantName": org.name if org else "", "createdDateUtc": stamp(connection.created),
@@ -52,16 +60,16 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     config = sandbox.config
 
     @bp.errorhandler(UntrustedRequest)
-    def _untrusted(exc: UntrustedRequest):  # type: ignore[no-untyped-def]
+    def _untrusted(exc: UntrustedRequest) -> ResponseReturnValue:
         return render_error(PROVIDER, str(exc)), 400
 
     @bp.errorhandler(errors.XeroError)
-    def _xero_error(exc: errors.XeroError):  # type: ignore[no-untyped-def]
+    def _xero_error(exc: errors.XeroError) -> ResponseReturnValue:
         body = exc.body()
         return (jsonify(body) if isinstance(body, dict) else Response(body, mimetype="text/plain")), exc.status
 
     @bp.get("/.well-known/openid-configuration")
-    def discovery():  # type: ignore[no-untyped-def]
+    def discovery() -> ResponseReturnValue:
         base = request.host_url.rstrip("/")
         return jsonify(issuer=base, authorization_endpoint=sandbox.authorize_url(base),
                        token_endpoint=sandbox.token_url(base), userinfo_endpoint=f"{base}/connect/userinfo",
@@ -70,7 +78,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                        code_challenge_methods_supported=["S256"], subject_types_supported=["public"],
                        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"])
 
-    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], Response | None]:
+    def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
         params, refusal = authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
                                                 scopes=SCOPES, extra_keys=("code_challenge", "code_challenge_method"))
         if refusal is None and (params["code_challenge"] or params["code_challenge_method"]):
@@ -79,7 +87,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return params, refusal
 
     @bp.get("/identity/connect/authorize")
-    def authorize():  # type: ignore[no-untyped-def]
+    def authorize() -> ResponseReturnValue:
         params, refusal = _authorization_request(request.args)
         if refusal is not None:
             return refusal
@@ -89,7 +97,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                            account_label="organisation", multiple=True, connect_label="Allow access").render()
 
     @bp.post("/identity/connect/authorize")
-    def decide():  # type: ignore[no-untyped-def]
+    def decide() -> ResponseReturnValue:
         params, refusal = _authorization_request(request.form)
         if refusal is not None:
             return refusal
@@ -116,7 +124,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return response
 
     @bp.post("/connect/token")
-    def token():  # type: ignore[no-untyped-def]
+    def token() -> ResponseReturnValue:
         if not client_authenticated(config.client_id, config.client_secret):
             return oauth_error("invalid_client", "client authentication failed", 400)
         grant_type = request.form.get("grant_type", "")
@@ -135,7 +143,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
     @bp.post("/connect/revocation")
-    def revoke():  # type: ignore[no-untyped-def]
+    def revoke() -> ResponseReturnValue:
         if not client_authenticated(config.client_id, config.client_secret):
             return oauth_error("invalid_client", "client authentication failed", 400)
         value = request.form.get("token", "")
@@ -154,7 +162,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
                                       else "AuthenticationUnsuccessful") from exc
 
     @bp.get("/connect/userinfo")
-    def userinfo():  # type: ignore[no-untyped-def]
+    def userinfo() -> ResponseReturnValue:
         grant = _authenticated()
         if "openid" not in grant.scopes:
             return oauth_error("insufficient_scope", "the openid scope was not granted", 403)
@@ -169,7 +177,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     @bp.get("/connections")
     @bp.get("/Connections")
-    def connections():  # type: ignore[no-untyped-def]
+    def connections() -> ResponseReturnValue:
         grant = _authenticated()
         event = request.args.get("authEventId")
         listed = [connection_json(c, sandbox) for c in sandbox.connections_of(grant)
@@ -178,7 +186,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     @bp.delete("/connections/<connection_id>")
     @bp.delete("/Connections/<connection_id>")
-    def disconnect(connection_id: str):  # type: ignore[no-untyped-def]
+    def disconnect(connection_id: str) -> ResponseReturnValue:
         grant = _authenticated()
         if not sandbox.disconnect(connection_id, grant):
             raise errors.NotFound()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from connectors.xero.sandbox import errors, msdate
 from connectors.xero.sandbox.where import WhereError, matcher, sort_rows
 
@@ -31,7 +33,8 @@ class ListRequest:
     modified_since: dt.datetime | None = None
 
     @classmethod
-    def from_request(cls, args: Mapping[str, str], headers: Mapping[str, str], *, force_paging: bool = False) -> ListRequest:
+    def from_request(cls, args: Mapping[str, str], headers: Mapping[str, str] | Headers, *,
+                     force_paging: bool = False) -> ListRequest:
         page = _positive_int(args, "page")
         size = _positive_int(args, "pageSize")
         since_text = headers.get("If-Modified-Since")

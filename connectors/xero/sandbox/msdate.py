@@ -8,16 +8,16 @@ import re
 from email.utils import parsedate_to_datetime
 
 MS_DATE_RE = re.compile(r"^/Date\((?P<ms>-?\d+)(?P<offset>[+-]\d{4})?\)/$")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _millis(instant: dt.datetime) -> int:
-    return (instant.astimezone(dt.timezone.utc) - _EPOCH) // dt.timedelta(milliseconds=1)
+    return (instant.astimezone(dt.UTC) - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
 def ms_date(day: dt.date) -> str:
     """A calendar date as Xero sends it: midnight UTC, `+0000`."""
-    return f"/Date({_millis(dt.datetime.combine(day, dt.time(), dt.timezone.utc))}+0000)/"
+    return f"/Date({_millis(dt.datetime.combine(day, dt.time(), dt.UTC))}+0000)/"
 
 
 def ms_instant(instant: dt.datetime) -> str:
@@ -37,7 +37,7 @@ def date_string(day: dt.date) -> str:
 
 def instant_string(instant: dt.datetime) -> str:
     """UpdatedDateUTCString: ISO 8601 UTC with a Z, whole seconds."""
-    return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_ms(value: str) -> dt.datetime:
@@ -71,4 +71,4 @@ def parse_if_modified_since(value: str) -> dt.datetime:
             instant = parsedate_to_datetime(text)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"not a date-time: {value!r}") from exc
-    return instant if instant.tzinfo else instant.replace(tzinfo=dt.timezone.utc)
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)

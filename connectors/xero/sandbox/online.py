@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template_string
+from flask.typing import ResponseReturnValue
 
 from connectors.xero.sandbox.app import XeroSandbox
 
@@ -15,7 +16,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     bp = Blueprint("xero_online", __name__)
 
     @bp.get("/in/<tenant_id>/<invoice_id>")
-    def online_invoice(tenant_id: str, invoice_id: str):  # type: ignore[no-untyped-def]
+    def online_invoice(tenant_id: str, invoice_id: str) -> ResponseReturnValue:
         org = sandbox.organisations.get(tenant_id)
         record = org.invoices.get(invoice_id) if org else None
         if org is None or record is None:

@@ -14,15 +14,16 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.clock import SandboxClock
-from connectors.xero.timezones import XERO_ZONES, xero_name
-from connectors.xero.sandbox import credits as credit_kinds, msdate
+from connectors.xero.sandbox import credits as credit_kinds
+from connectors.xero.sandbox import msdate
 from connectors.xero.sandbox.listing import Facts, Listing
+from connectors.xero.timezones import XERO_ZONES, xero_name
 
 ZERO = Decimal("0")
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4d7e-8a1b-5e0c1b2d7a90")  # arpilot's Xero sandbox ids
@@ -359,7 +360,7 @@ class Organisation:
 
     def render_history(self, record: dict[str, Any]) -> dict[str, Any]:
         at = record["DateUTC"]
-        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                 "DateUTC": msdate.ms_instant(at), "User": record["User"], "Details": record["Details"]}
 
     def online_invoice_url(self, invoice_id: str) -> str:

@@ -28,7 +28,7 @@ _STATUSES = {"approved": "AUTHORISED", "submitted": "SUBMITTED", "draft": "DRAFT
 
 
 def _at(org: Organisation, day: dt.date, hour: int = 9) -> dt.datetime:
-    instant = dt.datetime.combine(day, dt.time(hour), tzinfo=org.tz).astimezone(dt.timezone.utc)
+    instant = dt.datetime.combine(day, dt.time(hour), tzinfo=org.tz).astimezone(dt.UTC)
     return min(instant, org.now())
 
 

@@ -72,7 +72,7 @@ def _literal(kind: str, text: str) -> Any:
             return Guid(value.lower())
         try:
             parts = [int(p) for p in args.split(",")]
-            return dt.date(*parts) if len(parts) == 3 else dt.datetime(*parts, tzinfo=dt.timezone.utc)
+            return dt.date(*parts) if len(parts) == 3 else dt.datetime(*parts, tzinfo=dt.UTC)
         except (ValueError, TypeError) as exc:
             raise WhereError(f"DateTime({args}) is not a valid date") from exc
     if kind == "word" and text in ("true", "false"):
@@ -122,9 +122,9 @@ def _coerce(field: str, actual: Any, wanted: Any) -> tuple[Any, Any]:
         return Decimal(actual), wanted
     if isinstance(wanted, dt.date) and isinstance(actual, dt.date):
         if isinstance(actual, dt.datetime) and not isinstance(wanted, dt.datetime):
-            wanted = dt.datetime.combine(wanted, dt.time(), dt.timezone.utc)
+            wanted = dt.datetime.combine(wanted, dt.time(), dt.UTC)
         elif isinstance(wanted, dt.datetime) and not isinstance(actual, dt.datetime):
-            actual = dt.datetime.combine(actual, dt.time(), dt.timezone.utc)
+            actual = dt.datetime.combine(actual, dt.time(), dt.UTC)
         return actual, wanted
     if isinstance(wanted, str) and isinstance(actual, str):
         return actual, wanted

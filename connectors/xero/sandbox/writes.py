@@ -166,14 +166,20 @@ def remove_member(org: Organisation, group: dict[str, Any], contact_id: str) -> 
 
 
 # -- payments ------------------------------------------------------------------------------------
+def _object(item: dict[str, Any], key: str) -> dict[str, Any]:
+    """item[key] when it is a JSON object, else an empty one."""
+    value = item.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _payment_plan(org: Organisation, item: dict[str, Any], pending: dict[str, Decimal]) -> dict[str, Any]:
-    target = item.get("Invoice") if isinstance(item.get("Invoice"), dict) else {}
+    target = _object(item, "Invoice")
     invoice = org.invoices.get(str(target.get("InvoiceID", "")).lower()) or next(
         (r for r in org.invoices.values() if target.get("InvoiceNumber") and r["InvoiceNumber"] == target["InvoiceNumber"]), None)
     if invoice is None:
         raise errors.ValidationFailed(["Invoice could not be found (give Invoice.InvoiceID or Invoice.InvoiceNumber)"])
     element = {"InvoiceID": invoice["InvoiceID"]}
-    account = item.get("Account") if isinstance(item.get("Account"), dict) else {}
+    account = _object(item, "Account")
     if not (account.get("Code") or account.get("AccountID")):
         raise errors.ValidationFailed(["Account code or AccountID is required for a payment"], element)
     try:
