@@ -106,7 +106,7 @@ def test_disconnect_one_tenant_then_the_last(xero_app: Flask, xero_sandbox: Xero
     last = client.post(f"/connections/{ids[tenants['second']]}/disconnect", data={"csrf_token": token})
     assert last.status_code == 200 and b"revoked at Xero" in last.data
     with pytest.raises(InvalidGrant):
-        integration.store.token_refresh(refresh_token, tenants["second"])
+        oauth.refresh(refresh_token, tenants["second"])
     assert {c.status for c in _connections(xero_app)} == {ConnectionStatus.DISCONNECTED}
     assert requests.get(f"{xero_sandbox.base_url}/_sandbox/connections", timeout=10).json() in ([], {"connections": []})
 

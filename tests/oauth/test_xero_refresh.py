@@ -54,13 +54,13 @@ def test_rotation_over_several_refreshes_updates_every_connection_of_the_grant(x
         assert sorted(t.tenant_id for t in oauth.tenants(access)) == sorted(tenants.values())
         if len(seen) >= 2:
             with pytest.raises(InvalidGrant):  # superseded more than 30 minutes ago
-                integration.store.token_refresh(seen[-2], tenant)
+                oauth.refresh(seen[-2], tenant)
         seen.append(stored[tenant].refresh_token)
     # The token superseded by the last refresh is still honoured inside Xero's 30-minute grace…
-    assert integration.store.token_refresh(seen[-2], tenants["demo"]).access_token
+    assert oauth.refresh(seen[-2], tenants["demo"]).access_token
     xero_sandbox.advance(HALF_HOUR_AND_A_MINUTE)
     with pytest.raises(InvalidGrant):  # …and refused after it
-        integration.store.token_refresh(seen[-2], tenants["demo"])
+        oauth.refresh(seen[-2], tenants["demo"])
 
 
 def test_refresh_rejected_marks_every_connection_of_the_grant(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
@@ -105,7 +105,7 @@ def test_wrong_client_secret_is_a_configuration_error(xero_sandbox: XeroSandbox)
 
 
 @pytest.mark.parametrize(("path", "call"), [
-    ("/connect/token", lambda oauth: integration.store.token_refresh("any-refresh-token", "tenant")),
+    ("/connect/token", lambda oauth: oauth.refresh("any-refresh-token", "tenant")),
     ("/connections", lambda oauth: oauth.tenants("any-access-token")),
     ("/connect/userinfo", lambda oauth: oauth.user_info("any-access-token")),
 ])
