@@ -5,26 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, session
+from flask import Blueprint, Flask, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.logs import configure_logging, install_context_stamping
 from integration.web import (
-    activity, approvals, body_deadline, connect, credit_policy, dashboard, inbound, inputs, ratelimit, replies, security,
-    sessions, settings as settings_page, soon, webhooks,
+    account, activity, approvals, body_deadline, company_zone, connect_quickbooks, connect_xero, credit_policy,
+    customer_settings, dashboard, inbound, inputs, ratelimit, replies, security, sessions, settings as settings_page,
+    soon, webhooks, wording,
 )
+from integration.web.common import CONNECT_ENDPOINTS
 from integration.web.nav import NAV_CONFIG_KEY
+from oauth.redact import install_log_redaction
 
 # How long a sign-in lasts without a new one: a working day. Signing in again is one click through
 # the provider's consent (which remembers the owner), and a cookie left on a shared machine dies the
 # same day. HttpOnly keeps it from scripts, SameSite=Lax from other sites' forms, Secure (production,
 # behind TLS) from plain http.
 SESSION_LIFETIME = dt.timedelta(hours=12)
+# Every route of the app is on one of these, each registered here and nowhere else.
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    webhooks.blueprint, inbound.bp, connect_quickbooks.bp, connect_xero.bp, account.bp, dashboard.bp,
+    settings_page.bp, company_zone.bp, customer_settings.bp, wording.bp, activity.bp, credit_policy.bp, replies.bp,
+    approvals.bp,
+)
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    install_log_redaction()  # process-wide: no token or secret reaches a log line from here on
     settings = settings or load_settings()
     if settings.production:
         # Served by gunicorn, whose handlers see only its own loggers: arpilot's lines need ours.
@@ -63,6 +73,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"])
     ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
                        else ratelimit.InProcessCounter())
+    security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
     webhooks.init_app(app, settings)
     inbound.init_app(app)
 
@@ -70,16 +81,18 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    connect.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    # Each adds its entry to the main navigation, which lists them in this order.
     dashboard.init_app(app)
     settings_page.init_app(app)
     activity.init_app(app)
     credit_policy.init_app(app)
-    replies.init_app(app)
     approvals.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
-        return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY]}
+        return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY],
+                "connect_endpoints": CONNECT_ENDPOINTS}
 
     return app

@@ -25,7 +25,7 @@ from integration.owner.records import (
     find_customer,
 )
 from integration.web.auth import owner_required
-from integration.web.connect import runtime
+from integration.web.common import runtime
 from integration.web.nav import add_nav_item
 from integration.web.inputs import whole_number
 from integration.web.packet import packet_filename, write_packet
@@ -36,7 +36,6 @@ CUSTOMER_CHOICES_LIMIT = 1000  # the filter's list; beyond it, a customer is rea
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
     add_nav_item(app, "activity.index", "Activity")
 
 

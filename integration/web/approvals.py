@@ -16,14 +16,13 @@ from integration.store.models import Action, Organization
 from integration.store.scoping import scoped
 from integration.policy.aging import local_today
 from integration.web.auth import owner_required
-from integration.web.connect import now, runtime
+from integration.web.common import now, runtime
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
     add_nav_item(app, "approvals.waiting", "Approve")
 
 

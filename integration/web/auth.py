@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 from flask import g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.web.connect import page, signed_in_organization_id
+from integration.web.common import page, signed_in_organization_id
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=ResponseReturnValue)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,10 @@ from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
-from integration.web.connect import runtime
-from integration.web.settings import bp
+from integration.web.common import runtime
+
+# Under /settings with the rules page, which shows each company's zone and posts here.
+bp = Blueprint("company_zone", __name__, url_prefix="/settings")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Connecting Xero: "Sign up with Xero", the callback making one connection per organisation granted,
-and disconnecting one organisation. Routes live on the `connect` blueprint (shared helpers there).
+and disconnecting one organisation (the owner's disconnect button posts to `integration.web.account`,
+which hands a Xero connection to `disconnect` here).
 
 One consent may grant several organisations. Each becomes its own Connection (external_id = the
 tenant id, display_name = the tenant name) in the owner's organization, each holding an encrypted
@@ -16,16 +17,16 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from flask import redirect, request, session
+from flask import Blueprint, redirect, request, session
 from flask.typing import ResponseReturnValue
 
 from connectors.contract import AuthExpired, ConnectorError, ProviderValidationError
 from integration.store.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
 from integration.store.db import transaction
 from integration.store.models import Connection, User
-from integration.web.connect import (
-    AFTER_DISCONNECT, DISCONNECTORS, asked_to_take_over, bp, checked_callback, cipher, disconnect_reason, now,
-    owned_elsewhere, page, runtime, signed_in_with,
+from integration.web.common import (
+    AFTER_DISCONNECT, asked_to_take_over, checked_callback, cipher, disconnect_reason, now, owned_elsewhere, page,
+    runtime, signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
@@ -34,6 +35,9 @@ from oauth.state import PendingAuthorization, PkcePair, issue_state
 from oauth.xero import PROVIDER as XERO, XeroOAuth, XeroTenant
 
 log = logging.getLogger(__name__)
+
+bp = Blueprint("connect_xero", __name__)
+
 
 def _xero() -> XeroOAuth | None:
     config = runtime().settings.xero
@@ -51,7 +55,7 @@ def _unreachable() -> ResponseReturnValue:
 
 
 @bp.get("/connect/xero")
-def connect_xero() -> ResponseReturnValue:
+def start() -> ResponseReturnValue:
     """Sign up with Xero: the state and the PKCE verifier wait in the browser's session."""
     xero = _xero()
     if xero is None:
@@ -62,7 +66,7 @@ def connect_xero() -> ResponseReturnValue:
 
 
 @bp.get("/connect/xero/callback")
-def xero_callback() -> ResponseReturnValue:
+def callback() -> ResponseReturnValue:
     xero = _xero()
     if xero is None:
         return _not_configured()
@@ -144,7 +148,8 @@ def _remove_quietly(xero: XeroOAuth, access_token: str, tenant: XeroTenant) -> N
         log.warning("could not remove an unused Xero connection: %s", exc)
 
 
-def _disconnect_xero(owned: Connection, who: str | None) -> ResponseReturnValue:
+def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
+    """Hand this organisation back to Xero (the whole grant when it was the last) and stop its cycles."""
     xero = _xero()
     if xero is None:
         return _not_configured()
@@ -174,6 +179,3 @@ def _disconnect_xero(owned: Connection, who: str | None) -> ResponseReturnValue:
     revoked = " and arpilot's access was revoked at Xero" if last_of_grant else ""
     return page("Xero disconnected", f"{owned.display_name} is disconnected{revoked}. {AFTER_DISCONNECT}",
                 retry=True, provider=XERO)
-
-
-DISCONNECTORS[XERO] = _disconnect_xero

@@ -16,7 +16,7 @@ from connectors.contract import UnsupportedCurrency
 from integration.store.models import Organization
 from integration.owner.stored_rules import load_rules
 from integration.web.auth import owner_required
-from integration.web.connect import runtime
+from integration.web.common import runtime
 from integration.web.nav import add_nav_item
 from integration.owner.written_policy import RenderedDocument, render_credit_policy
 from reminders.errors import InvalidLocale
@@ -29,7 +29,6 @@ class PolicyUnwritable(ValueError):
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
     add_nav_item(app, "credit_policy.page", "Credit policy")
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -39,9 +39,9 @@ from integration.owner.overrides import (
 from integration.policy.aging import local_today
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
-from integration.web.connect import now, runtime
-from integration.web.settings import bp
+from integration.web.common import now, runtime
 
+bp = Blueprint("customer_settings", __name__, url_prefix="/settings")  # a part of the settings pages
 CUSTOMER_LIMIT = 500
 
 
@@ -96,7 +96,7 @@ def save_customer(customer_id: int) -> ResponseReturnValue:
     with transaction(runtime().sessions) as db:
         save_customer_word(db, g.organization_id, _owned_customer(db, customer_id), word)
     flash("Saved: arpilot follows this from the next cycle.")
-    return redirect(url_for("settings.customer", customer_id=customer_id))
+    return redirect(url_for(".customer", customer_id=customer_id))
 
 
 @bp.post("/invoices/<int:invoice_id>")
@@ -120,7 +120,7 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
         return _customer_page(customer_id, invoice_typed={invoice_id: typed},
                               errors={(str(invoice_id), exc.field): exc.message}, status=400)
     flash(f"Invoice {number}: saved. arpilot follows this from the next cycle.")
-    return redirect(url_for("settings.customer", customer_id=customer_id) + f"#invoice-{invoice_id}")
+    return redirect(url_for(".customer", customer_id=customer_id) + f"#invoice-{invoice_id}")
 
 
 def _invoice_customer(db: Session, invoice: MirroredInvoice) -> MirroredCustomer:

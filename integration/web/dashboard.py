@@ -34,7 +34,7 @@ from integration.cycle.providers import connector_factory
 from integration.owner.stored_rules import load_rules
 from integration.web.auth import owner_required
 from integration.store.connections import PROVIDER_NAMES
-from integration.web.connect import now, page, runtime, signed_in_organization_id
+from integration.web.common import now, page, runtime, signed_in_organization_id
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)
@@ -45,7 +45,6 @@ BUCKET_LABELS = {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "dashboard", dashboard)
-    app.register_blueprint(bp)
     add_nav_item(app, "dashboard", "Dashboard")
 
 

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from integration.inbound.ingest import inbound_deps, receive, record_unreadable
 from integration.inbound.mail import UnreadableForm, parse_sendgrid_form
-from integration.web import connect
+from integration.web import common
 from integration.web.inputs import RAW_BODY_ENDPOINTS
 from integration.web.security import BODY_LIMITS
 
@@ -30,12 +30,11 @@ INBOUND_MAX_BYTES = 32 * 1024 * 1024  # SendGrid posts messages of up to 30 MB
 def init_app(app: Flask) -> None:
     app.config.setdefault(BODY_LIMITS, {}).setdefault("inbound.sendgrid", INBOUND_MAX_BYTES)
     app.config.setdefault(RAW_BODY_ENDPOINTS, set()).add("inbound.sendgrid")  # every byte kept, NULs too
-    app.register_blueprint(bp)
 
 
 @bp.post("/inbound/sendgrid")
 def sendgrid() -> ResponseReturnValue:
-    secret = connect.runtime().settings.inbound_secret
+    secret = common.runtime().settings.inbound_secret
     if secret is None:
         return jsonify({"error": "inbound mail is not configured: set ARPILOT_INBOUND_SECRET"}), 503
     given = request.authorization.password if request.authorization else None
@@ -44,7 +43,7 @@ def sendgrid() -> ResponseReturnValue:
         response.headers["WWW-Authenticate"] = 'Basic realm="arpilot inbound mail"'
         return response, 401
     body = request.get_data(cache=False)
-    deps = dataclasses.replace(inbound_deps(connect.runtime()), clock=connect.now)
+    deps = dataclasses.replace(inbound_deps(common.runtime()), clock=common.now)
     try:
         mail = parse_sendgrid_form(body, request.content_type or "")
     except UnreadableForm as exc:

@@ -24,7 +24,7 @@ from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from redis import Redis, RedisError
 
-from integration.web.connect import page
+from integration.web.common import page
 
 log = logging.getLogger(__name__)
 

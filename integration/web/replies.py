@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, g, redirect, url_for
+from flask import Blueprint, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from integration.store.db import transaction
 from integration.inbound.replies import close_check_task
 from integration.web.auth import owner_required
-from integration.web.connect import now, page, runtime
+from integration.web.common import now, page, runtime
 
 bp = Blueprint("replies", __name__)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 @bp.post("/replies/<int:reply_id>/checked")

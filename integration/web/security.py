@@ -1,14 +1,22 @@
-"""Security headers on every response the web app sends.
+"""Security headers on every response the web app sends, the request body limit, and CSRF protection.
 
 The pages use no inline script or style and load nothing from other origins, so the policy can be
 strict: same-origin only, no framing (the marketplaces open arpilot in a new window, never a frame),
 forms post only back to arpilot. HSTS is sent in production only, where TLS terminates in front of us;
 on the embedded default (plain http on loopback) it would pin a browser to https that isn't there.
+
+CSRF is checked on every unsafe request that carries the session cookie, i.e. every owner form (each
+carries a Flask-WTF token). Machine callers (signed webhooks) send no cookie; a request without one has
+no ambient authority to forge, so they need no exemption list that every new endpoint must remember.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from integration.web.common import page
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -25,6 +33,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 # it is read, so a flood of huge bodies cannot exhaust a worker's memory.
 MAX_REQUEST_BYTES = 1024 * 1024
 BODY_LIMITS = "ARPILOT_BODY_LIMITS"  # config: endpoint -> a larger limit (the inbound mail webhook)
+
+csrf = CSRFProtect()
 
 
 def init_app(app: Flask, *, production: bool) -> None:
@@ -49,3 +59,21 @@ def init_app(app: Flask, *, production: bool) -> None:
         if production:
             response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
         return response
+
+
+def install_csrf(app: Flask) -> None:
+    """Check the CSRF token of browser requests (see the module's docstring), answering a failed check with a page."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    csrf.init_app(app)
+    app.before_request(_protect_browser_requests)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+
+def _protect_browser_requests() -> None:
+    if request.method in current_app.config["WTF_CSRF_METHODS"] and current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        csrf.protect()
+
+
+def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    return page("This form has expired", "The page was open too long or came from another site. "
+                 "Reload the page and try again.", 400)

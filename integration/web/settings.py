@@ -8,7 +8,7 @@ for the preview frame) and `/preview/<stage>.json` (subject and text, for settin
 `POST /built-in-reminders/<connection>` (the owner says the accounting system's reminders are off).
 Each company's time zone (`POST /timezone/<connection>`) is in `integration.web.company_zone`.
 Customer overrides and invoice controls are in `integration.web.customer_settings`, the reply address and
-each stage's wording in `integration.web.wording`, on the same blueprint.
+each stage's wording in `integration.web.wording`: blueprints of their own under the same /settings.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from integration.store.scoping import scoped
 from integration.cycle.gather import load_snapshot
 from integration.web.auth import owner_required
 from integration.store.connections import PROVIDER_NAMES
-from integration.web.connect import now, runtime
+from integration.web.common import now, runtime
+from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item
 from integration.web.rules_form import (
     FIELDS,
@@ -74,11 +75,8 @@ TODAY_LIMIT = 300  # actions listed on the live confirmation page (all are count
 
 
 def init_app(app: Flask) -> None:
-    from integration.web import company_zone, customer_settings  # noqa: F401 - add their routes to `bp`
-    from integration.web import wording  # noqa: F401 - adds the reply address and email wording routes to `bp`
-
-    app.register_blueprint(bp)
-    add_nav_item(app, "settings.rules", "Settings")
+    # The customer, time zone and email pages are settings pages too, on blueprints of their own.
+    add_nav_item(app, "settings.rules", "Settings", also=("customer_settings", "company_zone", "wording"))
 
 
 # --- the rules form ------------------------------------------------------------------------------
@@ -126,8 +124,6 @@ def preview_typed() -> ResponseReturnValue:
 
 def _rules_page(values: dict[str, Any], errors: dict[str, str], mode: str, *, mixed: bool = False,
                 shown: StagePreview | None = None) -> str:
-    from integration.web.company_zone import company_zones  # it registers its route on `bp`: imported late
-
     with runtime().sessions() as db:
         connections = _connections(db)
         organization = db.get(Organization, g.organization_id)

@@ -64,7 +64,7 @@ class WebhookState:
 
 
 def init_app(app: Flask, settings: Settings, sync_requests: SyncRequests | None = None) -> None:
-    """Register the webhook routes; the SyncRequests queue is app.extensions['arpilot_webhooks'].sync_requests.
+    """Give the webhook routes their state; the SyncRequests queue is app.extensions['arpilot_webhooks'].sync_requests.
     A process that starts cycles (embedded clock, or RQ) also refreshes paid invoices at once."""
     requests = sync_requests or InProcessSyncRequests()
     refresher = None
@@ -73,7 +73,6 @@ def init_app(app: Flask, settings: Settings, sync_requests: SyncRequests | None 
         refresher = TargetedRefresher(requests, runtime.sessions, connector_factory(settings, runtime.sessions))
         atexit.register(refresher.shutdown)
     app.extensions[EXTENSION] = WebhookState(requests, refresher)
-    app.register_blueprint(blueprint)
 
 
 @dataclass(frozen=True)

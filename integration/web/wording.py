@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
@@ -28,14 +28,16 @@ from integration.owner.reply_address import (
 from integration.owner.stored_rules import load_rules
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
-from integration.web.connect import now, runtime
+from integration.web.common import now, runtime
 from integration.web.rules_form import STAGE_TITLES
-from integration.web.settings import bp, email_document
+from integration.web.settings import email_document
 from integration.owner.stored_wording import load_wordings, reset_wording, save_wording
 from reminders.content import REMINDER_STAGES, RenderedEmail, render_reminder, stage_variables
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
 from reminders.preview import sample_context
 from reminders.wording import PARTS, Wording, WordingError, check_wording, fields_for, stock_wording
+
+bp = Blueprint("wording", __name__, url_prefix="/settings")  # a part of the settings pages
 
 
 def _stage_or_404(stage: str) -> str:
@@ -97,7 +99,7 @@ def save_reply_address() -> ResponseReturnValue:
     except BadReplyAddress as exc:
         return _emails_page({"reply_address": str(exc)}, typed)
     flash(f"Customers' replies will be forwarded to {address}.")
-    return redirect(url_for("settings.emails"))
+    return redirect(url_for(".emails"))
 
 
 @bp.get("/emails/<stage>")
@@ -129,7 +131,7 @@ def save_stage_wording(stage: str) -> ResponseReturnValue:
         flash("Nothing was saved: please correct the fields marked below.", "error")
         return _editor(stage, typed, exc.errors, 400)
     flash(f"The {STAGE_TITLES.get(stage, stage)} email now goes out in your wording.")
-    return redirect(url_for("settings.edit_wording", stage=stage))
+    return redirect(url_for(".edit_wording", stage=stage))
 
 
 def _send_test(stage: str, typed: Wording) -> ResponseReturnValue:
@@ -183,4 +185,4 @@ def reset_stage_wording(stage: str) -> ResponseReturnValue:
     with transaction(runtime().sessions) as db:
         reset_wording(db, g.organization_id, stage)
     flash(f"The {STAGE_TITLES.get(stage, stage)} email is back to the stock wording.")
-    return redirect(url_for("settings.edit_wording", stage=stage))
+    return redirect(url_for(".edit_wording", stage=stage))

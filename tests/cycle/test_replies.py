@@ -95,7 +95,7 @@ def _deliver(channel: str, world: Any, app: Flask, raw: bytes, monkeypatch: pyte
                            clock=world.clock.now)
         assert [f.result.status for f in read_inbox(deps, inbox) if f.result] != []
         return
-    monkeypatch.setattr(inbound_web.connect, "now", world.clock.now)
+    monkeypatch.setattr(inbound_web.common, "now", world.clock.now)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     form = {"to": str(message["To"]), "from": str(message["From"]), "subject": str(message["Subject"]),
             "text": message.get_body().get_content(),  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ import responses
 from sqlalchemy import func, select
 
 from integration.store.models import Connection, ConnectionStatus, MirroredCustomer, MirroredInvoice, Organization, User
-from integration.web import connect, create_app
+from integration.web import common, create_app
 from oauth.crypto import TokenCipher
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit
@@ -136,7 +136,7 @@ def test_expired_state_is_a_400_page(app, intuit: FakeIntuit, monkeypatch) -> No
     client = app.test_client()
     _, query = start(client)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
-    monkeypatch.setattr(connect, "now", lambda: later)
+    monkeypatch.setattr(common, "now", lambda: later)
     response = client.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
     assert response.status_code == 400 and b"10 minutes" in response.data
 

@@ -117,7 +117,7 @@ def test_every_unsafe_route_refuses_a_signed_in_request_without_a_valid_csrf_tok
     app, alpha, bravo = tenants
     unsafe_methods = set(app.config["WTF_CSRF_METHODS"])
     unsafe = [(rule, method) for rule in app.url_map.iter_rules() for method in methods(rule) if method in unsafe_methods]
-    assert any(rule.endpoint == "connect.disconnect" for rule, _ in unsafe)
+    assert any(rule.endpoint == "account.disconnect" for rule, _ in unsafe)
     bravo_token = csrf_token(app, signed_in(app, bravo))
     before = snapshot(app)
     refused = []
