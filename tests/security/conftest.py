@@ -3,14 +3,13 @@ and arpilot's web app with both providers' sandboxes."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, running_sandbox
 from tests.oauth.xero_flow import XeroSandbox, running_xero_sandbox
 from tests.security.figures import ARTIFACT, merge
@@ -31,9 +30,8 @@ def tally(security_figures: dict[str, Counter[str]], request: pytest.FixtureRequ
 
 
 @pytest.fixture
-def both(settings) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:  # type: ignore[no-untyped-def]
+def both(make_app: MakeApp) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:
     """arpilot's web app configured for the QuickBooks and the Xero sandbox at once."""
     for quickbooks in running_sandbox():
         for xero in running_xero_sandbox():
-            yield create_app(dataclasses.replace(settings, quickbooks=quickbooks.config, xero=xero.config,
-                                                 xero_webhook_key=xero.webhook_key)), quickbooks, xero
+            yield make_app(quickbooks=quickbooks.config, xero=xero.config, xero_webhook_key=xero.webhook_key), quickbooks, xero

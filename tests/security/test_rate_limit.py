@@ -18,6 +18,7 @@ from integration.web.ratelimit import (
     LimitedGroup,
     RedisCounter,
 )
+from tests.conftest import MakeApp
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TIGHT = (
@@ -110,10 +111,10 @@ def test_redis_counter_is_shared_between_processes(settings) -> None:  # type: i
         connection.delete(key)
 
 
-def test_app_uses_redis_when_redis_url_is_set(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
+def test_app_uses_redis_when_redis_url_is_set(make_app: MakeApp) -> None:
+    app = make_app(redis_url=REDIS_URL)
     assert isinstance(app.extensions[EXTENSION], RedisCounter)
-    assert isinstance(create_app(settings).extensions[EXTENSION], InProcessCounter)
+    assert isinstance(make_app().extensions[EXTENSION], InProcessCounter)
 
 
 def test_an_unreachable_redis_lets_requests_through(settings, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from integration.clock.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_wor
 from integration.clock.slots import slot_index
 from integration.web import create_app, soon
 from tests import clock_helpers
+from tests.conftest import MakeApp
 from tests.clock_helpers import RunSoonRecorder
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
@@ -121,8 +122,8 @@ def test_redis_down_still_connects_and_the_slot_runs_the_cycle(settings: Setting
     assert "could not be enqueued now, it runs at its slot" in caplog.text
 
 
-def test_production_settings_give_the_web_process_the_cycle_queue(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL, embedded_clock=False))
+def test_production_settings_give_the_web_process_the_cycle_queue(settings: Settings, make_app: MakeApp) -> None:
+    app = make_app(redis_url=REDIS_URL, embedded_clock=False)
     cycles = app.extensions[soon.QUEUE_EXTENSION]
     assert isinstance(cycles, CycleQueue) and cycles.queue.name == QUEUE_NAME and cycles.interval == settings.cycle_interval
 
@@ -135,17 +136,17 @@ def test_with_a_queue_an_embedded_clock_leaves_the_cycle_to_the_workers(settings
     assert queue.job_ids == [soon_job_id(queue, connection_id)] and recorder.soon == []
 
 
-def test_without_a_queue_the_embedded_clock_runs_the_cycle(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+def test_without_a_queue_the_embedded_clock_runs_the_cycle(make_app: MakeApp) -> None:
+    app = make_app(quickbooks_webhook_verifier=VERIFIER)
     app.extensions[soon.CLOCK_EXTENSION] = recorder = RunSoonRecorder()
     connection_id = _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))
     assert recorder.soon == [connection_id]
 
 
-def test_without_clock_or_queue_the_connection_waits_for_its_slot(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+def test_without_clock_or_queue_the_connection_waits_for_its_slot(make_app: MakeApp, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+    app = make_app(quickbooks_webhook_verifier=VERIFIER)
     assert soon.QUEUE_EXTENSION not in app.extensions and soon.CLOCK_EXTENSION not in app.extensions
     _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))

@@ -15,6 +15,7 @@ from flask import Flask
 from integration.cli import main
 from integration.store.db import upgrade
 from integration.web import SESSION_LIFETIME, create_app
+from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, consent
 from tests.web.conftest import Seeded, signed_in
 
@@ -25,8 +26,8 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    client = signed_in(web_app, two_orgs[0])
+def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    client = signed_in(app, two_orgs[0])
     page = client.get("/activity").get_data(as_text=True)
     assert 'action="/sign-out"' in page and ">Sign out</button>" in page
 
@@ -43,13 +44,13 @@ def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(web_app: Flask, two
     assert "Connect to QuickBooks" in landing and "Sign out" not in landing
 
 
-def test_session_cookie_settings(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(settings)
+def test_session_cookie_settings(make_app: MakeApp) -> None:
+    app = make_app()
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_SECURE"] is False  # plain http on loopback
     assert app.config["PERMANENT_SESSION_LIFETIME"] == SESSION_LIFETIME == dt.timedelta(hours=12)
-    production = create_app(dataclasses.replace(settings, env="production"))
+    production = make_app(env="production")
     assert production.config["SESSION_COOKIE_SECURE"] is True
 
 
