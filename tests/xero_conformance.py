@@ -267,9 +267,10 @@ class XeroSpec:
                 continue
             if _is_ms(sub):
                 yield from _ms_problems(here, value, date_only=bool(sub.get("x-is-msdate")))
-                companion = f"{name}String"
-                if companion in _DATE_STRING_COMPANIONS and companion in data and not (isinstance(data[companion], str) and _DATE_STRING.fullmatch(data[companion])):
-                    yield f"{where}.{companion}: {data[companion]!r} is not YYYY-MM-DDTHH:MM:SS"
+                spelled = data.get(f"{name}String")
+                if f"{name}String" in _DATE_STRING_COMPANIONS and f"{name}String" in data and not (
+                        isinstance(spelled, str) and _DATE_STRING.fullmatch(spelled)):
+                    yield f"{where}.{name}String: {spelled!r} is not YYYY-MM-DDTHH:MM:SS"
             else:
                 yield from self._walk(sub, value, here, strict)
 
