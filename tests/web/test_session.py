@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
@@ -13,8 +12,9 @@ from click.testing import CliRunner
 from flask import Flask
 
 from integration.cli import main
+from integration.config import Settings
 from integration.store.db import upgrade
-from integration.web import SESSION_LIFETIME, create_app
+from integration.web import SESSION_LIFETIME
 from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, consent
 from tests.web.conftest import Seeded, signed_in
@@ -73,9 +73,9 @@ def test_sign_in_sets_a_lax_httponly_cookie_that_expires(sandbox_app: Flask) -> 
     assert before + SESSION_LIFETIME <= expires <= dt.datetime.now(dt.UTC) + SESSION_LIFETIME
 
 
-def test_production_cookie_is_secure(settings, sandbox: Sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_production_cookie_is_secure(settings: Settings, make_app: MakeApp, sandbox: Sandbox) -> None:
     upgrade(settings.database_url)  # production never creates its schema itself (`arpilot db upgrade` on release)
-    app = create_app(dataclasses.replace(settings, env="production", quickbooks=sandbox.config))
+    app = make_app(env="production", quickbooks=sandbox.config)
     response = app.test_client().get("/connect/quickbooks")  # the pending state goes into the session
     assert response.status_code == 302
     cookie = _session_cookie(response)
