@@ -30,16 +30,27 @@ class ConfigError(RuntimeError):
 
 ENVIRONMENTS = ("development", "test", "production")
 
-# The embedded QuickBooks sandbox (`arpilot sandbox quickbooks`) and the credentials it accepts.
+
+def embedded_quickbooks_discovery(port: int) -> str:
+    return f"http://127.0.0.1:{port}/.well-known/openid_configuration"
+
+
+def embedded_xero_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+# The embedded QuickBooks sandbox (`arpilot sandbox quickbooks`) and the credentials it accepts; its
+# port is QUICKBOOKS_SANDBOX_PORT, so a second embedded arpilot (a test beside a demo) can run.
 EMBEDDED_QUICKBOOKS_PORT = 8801
-EMBEDDED_QUICKBOOKS_DISCOVERY = f"http://127.0.0.1:{EMBEDDED_QUICKBOOKS_PORT}/.well-known/openid_configuration"
+EMBEDDED_QUICKBOOKS_DISCOVERY = embedded_quickbooks_discovery(EMBEDDED_QUICKBOOKS_PORT)
 EMBEDDED_QUICKBOOKS_CLIENT_ID = "ABarpilotSandboxClientIdQBO0000000000000000000000"
 EMBEDDED_QUICKBOOKS_CLIENT_SECRET = "arpilotSandboxSecretQBO000000000000000"
 EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER = "arpilot-sandbox-verifier-token"
 
-# The embedded Xero sandbox (`arpilot sandbox xero`): connectors.xero.sandbox.app.XeroSandboxConfig.
+# The embedded Xero sandbox (`arpilot sandbox xero`): connectors.xero.sandbox.app.XeroSandboxConfig;
+# its port is XERO_SANDBOX_PORT.
 EMBEDDED_XERO_PORT = 8802
-EMBEDDED_XERO_URL = f"http://127.0.0.1:{EMBEDDED_XERO_PORT}"
+EMBEDDED_XERO_URL = embedded_xero_url(EMBEDDED_XERO_PORT)
 EMBEDDED_XERO_CLIENT_ID = "ARPILOTXEROSANDBOXCLIENT00000000"
 EMBEDDED_XERO_CLIENT_SECRET = "arpilot-xero-sandbox-secret-00000000000000000000"
 EMBEDDED_XERO_WEBHOOK_KEY = "arpilot-xero-sandbox-webhook-key"
@@ -81,6 +92,10 @@ class Settings:
     inbound_secret: str | None = field(default=None, repr=False)
     inbox_dir: Path = Path("var/inbox")
     log_format: str = "text"  # LOG_FORMAT: text, or json (one object a line, for a log collector)
+    # Where the embedded default serves its sandboxes (integration/demo/embedded.py), and so where
+    # the default QuickBooks and Xero settings point.
+    quickbooks_sandbox_port: int = EMBEDDED_QUICKBOOKS_PORT
+    xero_sandbox_port: int = EMBEDDED_XERO_PORT
 
     @property
     def production(self) -> bool:
@@ -183,6 +198,13 @@ def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    port = _whole_number(environ, name, default)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} must be a TCP port from 1 to 65535, not {port}")
+    return port
+
+
 def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     value = environ.get(name, "").strip() or default
     if not value.startswith(("https://", "http://")):
@@ -190,7 +212,8 @@ def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
-def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str) -> QuickBooksSettings | None:
+def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str,
+                         sandbox_port: int) -> QuickBooksSettings | None:
     client_id = environ.get("QUICKBOOKS_CLIENT_ID", "").strip()
     client_secret = environ.get("QUICKBOOKS_CLIENT_SECRET", "").strip()
     if production and not client_id:
@@ -199,7 +222,7 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
         raise ConfigError("QUICKBOOKS_CLIENT_SECRET must be set when QUICKBOOKS_CLIENT_ID is")
     environment = environ.get("QUICKBOOKS_ENVIRONMENT", "").strip()
     if not environment:
-        environment = "production" if production else EMBEDDED_QUICKBOOKS_DISCOVERY
+        environment = "production" if production else embedded_quickbooks_discovery(sandbox_port)
     if environment.lower() not in ("sandbox", "production") and not environment.startswith(("http://", "https://")):
         raise ConfigError(
             "QUICKBOOKS_ENVIRONMENT must be sandbox, production or an OpenID discovery URL, "
@@ -214,7 +237,7 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
     )
 
 
-def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str) -> XeroSettings | None:
+def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str, sandbox_port: int) -> XeroSettings | None:
     client_id = environ.get("XERO_CLIENT_ID", "").strip()
     client_secret = environ.get("XERO_CLIENT_SECRET", "").strip()
     if production and not client_id:
@@ -224,7 +247,8 @@ def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str) 
     scopes = tuple(environ.get("XERO_SCOPES", "").split()) or XERO_DEFAULT_SCOPES
     if "offline_access" not in scopes:
         raise ConfigError("XERO_SCOPES must include offline_access (arpilot refreshes tokens unattended)")
-    identity_url = _http_url(environ, "XERO_IDENTITY_URL", "https://identity.xero.com" if production else EMBEDDED_XERO_URL)
+    sandbox_url = embedded_xero_url(sandbox_port)
+    identity_url = _http_url(environ, "XERO_IDENTITY_URL", "https://identity.xero.com" if production else sandbox_url)
     # Xero serves the consent page from login.xero.com; the sandbox serves it on its one origin.
     authorize_default = (
         "https://login.xero.com/identity/connect/authorize"
@@ -234,7 +258,7 @@ def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str) 
         client_id=client_id or EMBEDDED_XERO_CLIENT_ID,
         client_secret=client_secret or EMBEDDED_XERO_CLIENT_SECRET,
         identity_url=identity_url,
-        api_url=_http_url(environ, "XERO_API_URL", "https://api.xero.com" if production else EMBEDDED_XERO_URL),
+        api_url=_http_url(environ, "XERO_API_URL", "https://api.xero.com" if production else sandbox_url),
         authorize_url=authorize_default,
         redirect_uri=environ.get("XERO_REDIRECT_URI", "").strip() or f"{base_url}/connect/xero/callback",
         scopes=scopes,
@@ -279,6 +303,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS must be at least 1")
 
     base_url = environ.get("ARPILOT_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    quickbooks_sandbox_port = _port(environ, "QUICKBOOKS_SANDBOX_PORT", EMBEDDED_QUICKBOOKS_PORT)
+    xero_sandbox_port = _port(environ, "XERO_SANDBOX_PORT", EMBEDDED_XERO_PORT)
     return Settings(
         env=env,
         var_dir=var_dir,
@@ -294,10 +320,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sendgrid_host=_http_url(environ, "SENDGRID_HOST", "https://api.sendgrid.com"),
         # The web process runs the clock itself only when no separate `arpilot clock` does (not production).
         embedded_clock=_flag(environ, "ARPILOT_EMBEDDED_CLOCK", not production),
-        quickbooks=_quickbooks_settings(environ, production, base_url),
+        quickbooks=_quickbooks_settings(environ, production, base_url, quickbooks_sandbox_port),
         quickbooks_webhook_verifier=environ.get("QUICKBOOKS_WEBHOOK_VERIFIER", "").strip()
         or (None if production else EMBEDDED_QUICKBOOKS_WEBHOOK_VERIFIER),
-        xero=_xero_settings(environ, production, base_url),
+        xero=_xero_settings(environ, production, base_url, xero_sandbox_port),
         xero_webhook_key=environ.get("XERO_WEBHOOK_KEY", "").strip()
         or (None if production else EMBEDDED_XERO_WEBHOOK_KEY),
         trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
@@ -307,6 +333,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             var_dir, "inbound_secret", lambda: secrets.token_urlsafe(32))),
         inbox_dir=Path(environ.get("ARPILOT_INBOX_DIR") or var_dir / "inbox").resolve(),
         log_format=_choice(environ, "LOG_FORMAT", LOG_FORMATS, "text"),
+        quickbooks_sandbox_port=quickbooks_sandbox_port,
+        xero_sandbox_port=xero_sandbox_port,
     )
 
 

@@ -1,4 +1,6 @@
-"""Shared fixtures: settings in a temporary var dir, and databases on both backends.
+"""Shared fixtures: settings in a temporary var dir, databases on both backends, and the web app
+built on them (`make_app` for special settings, `app` and its test `client`), and a `runner` for
+the `arpilot` command on the same settings.
 
 `database_url` is parametrized over the embedded SQLite and the PostgreSQL server on 127.0.0.1;
 each test run gets a throwaway PostgreSQL database that is dropped afterwards. PostgreSQL being
@@ -7,16 +9,22 @@ unreachable is a failure, never a skip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
+from flask import Flask
+from click.testing import CliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from integration.config import Settings, load_settings
+from integration.web import create_app
 from integration.store.db import create_postgres_database, drop_postgres_database, make_engine, make_session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -78,9 +86,49 @@ def sessions(database_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Embedded-default settings with their var dir under tmp_path (no background clock in tests)."""
-    return load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0"})
+def settings_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an embedded install with its var dir under tmp_path (no background clock in tests)."""
+    return {"ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0"}
+
+
+@pytest.fixture
+def settings(settings_env: dict[str, str]) -> Settings:
+    """Embedded-default settings loaded from `settings_env`."""
+    return load_settings(settings_env)
+
+
+class MakeApp(Protocol):
+    def __call__(self, test_config: dict[str, Any] | None = None, **changes: Any) -> Flask: ...
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> MakeApp:
+    """create_app on `settings` with the given fields replaced, for tests that need their own settings."""
+
+    def make(test_config: dict[str, Any] | None = None, **changes: Any) -> Flask:
+        return create_app(dataclasses.replace(settings, **changes), test_config=test_config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: MakeApp, database_url: str) -> Flask:
+    """The owner's web app on each database of `database_url`."""
+    return make_app(database_url=database_url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(settings_env: dict[str, str]) -> CliRunner:
+    """Click's runner in the environment `settings` is loaded from: `runner.invoke(main, [...])`.
+
+    arpilot's commands are a click group (integration.cli.main), not the Flask app's CLI, so Flask's
+    test_cli_runner would reach none of them."""
+    return CliRunner(env=settings_env)
 
 
 def add_connection(sessions, external_id: str, provider: str = "quickbooks") -> int:  # type: ignore[no-untyped-def]

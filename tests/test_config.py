@@ -95,3 +95,14 @@ def test_inbound_mail_settings(tmp_path: Path) -> None:
     for bad in ("replies+x@inbound.example.com", "not an address", "a@b.example, c@d.example"):
         with pytest.raises(ConfigError, match="ARPILOT_INBOUND_ADDRESS"):
             load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_INBOUND_ADDRESS": bad})
+
+
+def test_the_embedded_sandboxes_ports_move_the_default_provider_urls(tmp_path: Path) -> None:
+    settings = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "QUICKBOOKS_SANDBOX_PORT": "9801", "XERO_SANDBOX_PORT": "9802"})
+    assert (settings.quickbooks_sandbox_port, settings.xero_sandbox_port) == (9801, 9802)
+    assert settings.quickbooks is not None and settings.xero is not None
+    assert settings.quickbooks.environment == "http://127.0.0.1:9801/.well-known/openid_configuration"
+    assert settings.xero.api_url == settings.xero.identity_url == "http://127.0.0.1:9802"
+    for bad in ("0", "65536", "http"):
+        with pytest.raises(ConfigError, match="XERO_SANDBOX_PORT"):
+            load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "XERO_SANDBOX_PORT": bad})

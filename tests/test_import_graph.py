@@ -1,5 +1,6 @@
 """The import graph runs one way: integration/ uses connectors/, oauth/ and reminders/, none of
-them imports integration/, and only connectors/ and oauth/ import a provider's SDK.
+them imports integration/, only connectors/ and oauth/ import a provider's SDK, and no product
+package imports what only the test extra installs.
 
 Read from the source with `ast`, so a lazy import inside a function counts as much as one at the top.
 """
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOWER_PACKAGES = ("connectors", "oauth", "reminders")
 PROVIDER_SDKS = ("quickbooks", "intuitlib", "xero_python")
 SDK_PACKAGES = ("connectors", "oauth")
+PRODUCT_PACKAGES = ("integration", *LOWER_PACKAGES)
+# Installed only by the test extra (pyproject.toml): product code importing one breaks a plain install.
+TEST_ONLY = ("pytest", "responses", "hypothesis", "playwright", "openapi_core", "jsonschema", "yaml")
 
 
 def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
@@ -55,6 +59,17 @@ def test_only_connectors_and_oauth_import_a_provider_sdk(package: str) -> None:
         for path in sources(package)
         for line, module in imported_modules(path)
         if top(module) in PROVIDER_SDKS
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("package", PRODUCT_PACKAGES)
+def test_product_packages_never_import_a_test_only_package(package: str) -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sources(package)
+        for line, module in imported_modules(path)
+        if top(module) in TEST_ONLY
     ]
     assert found == []
 

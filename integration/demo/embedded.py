@@ -1,5 +1,6 @@
 """The embedded default's providers: with nothing configured, `arpilot web` serves the QuickBooks and
-Xero sandboxes itself, on the ports the default settings point at, seeded with the demo company."""
+Xero sandboxes itself, on the ports the default settings point at (QUICKBOOKS_SANDBOX_PORT,
+XERO_SANDBOX_PORT), seeded with the demo company."""
 
 from __future__ import annotations
 
@@ -11,13 +12,7 @@ from flask import Flask
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxServer
 from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
-from integration.config import (
-    EMBEDDED_QUICKBOOKS_DISCOVERY,
-    EMBEDDED_QUICKBOOKS_PORT,
-    EMBEDDED_XERO_PORT,
-    EMBEDDED_XERO_URL,
-    Settings,
-)
+from integration.config import Settings, embedded_quickbooks_discovery, embedded_xero_url
 from connectors.sandbox.scenario import generate_demo_company
 
 
@@ -31,10 +26,11 @@ def _wanted(settings: Settings) -> list[tuple[int, Flask]]:
         return []
     scenario = generate_demo_company(as_of=dt.date.today())
     wanted = []
-    if settings.quickbooks is not None and settings.quickbooks.environment == EMBEDDED_QUICKBOOKS_DISCOVERY:
-        wanted.append((EMBEDDED_QUICKBOOKS_PORT, create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
-    if settings.xero is not None and settings.xero.api_url == EMBEDDED_XERO_URL:
-        wanted.append((EMBEDDED_XERO_PORT, create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))
+    quickbooks_port, xero_port = settings.quickbooks_sandbox_port, settings.xero_sandbox_port
+    if settings.quickbooks is not None and settings.quickbooks.environment == embedded_quickbooks_discovery(quickbooks_port):
+        wanted.append((quickbooks_port, create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
+    if settings.xero is not None and settings.xero.api_url == embedded_xero_url(xero_port):
+        wanted.append((xero_port, create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))
     return wanted
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.sandbox import writes
-from connectors.xero.conformance import load_spec
+from tests.xero_conformance import load_spec
 from connectors.xero.sandbox.seed import seed_credit
 from integration.owner.dashboard_reads import load_dashboard
 from integration.owner.digest import compose_digest, gather_digest

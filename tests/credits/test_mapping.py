@@ -15,7 +15,7 @@ import yaml
 
 from connectors.contract import CreditKind, Money
 from connectors.quickbooks import mapping as qbo
-from connectors.xero.conformance import specs_dir
+from tests.xero_conformance import specs_dir
 from connectors.xero.mapping import MappingError, credit_from_xero, is_receivable_credit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from connectors.xero.conformance import load_spec
+from tests.xero_conformance import load_spec
 from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from flask import Flask, Response, request
 
 from connectors.sandbox import SandboxClock, SandboxServer
-from connectors.xero.conformance import Exchange
+from tests.xero_conformance import Exchange
 from connectors.xero.limiter import XeroLimiter
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxConfig, create_app
 from integration.config import Settings, load_settings

@@ -16,6 +16,7 @@ from reminders.delivery import (
 from reminders.delivery.sendgrid_sender import MESSAGE_KEY_ARG, build_request_body
 from tests.delivery.fake_sendgrid import VALIDATOR, FakeSendGrid, Reply
 from tests.delivery.samples import API_KEY, make_message
+from tests.ports import free_port
 
 
 def sender_for(server: FakeSendGrid, **kwargs) -> SendGridSender:  # type: ignore[no-untyped-def]
@@ -118,11 +119,8 @@ def test_500_is_transient_and_not_ambiguous(fake_sendgrid: FakeSendGrid) -> None
 
 
 def test_unreachable_host_is_transient_and_safe_to_retry() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(DeliveryTransient) as caught:
-        SendGridSender(API_KEY, host=f"http://127.0.0.1:{port}").send(make_message())
+    with pytest.raises(DeliveryTransient) as caught:  # a port nothing listens on
+        SendGridSender(API_KEY, host=f"http://127.0.0.1:{free_port()}").send(make_message())
     assert caught.value.ambiguous is False
     assert API_KEY not in everything_said(caught.value)
 

@@ -5,13 +5,15 @@ from collections.abc import Iterator
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import Flask
 
 from integration.store.connections import store_tokens
 from integration.store.models import Connection, Organization
 from oauth.crypto import TokenCipher, TokenSet
+from tests.conftest import MakeApp
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
-from tests.oauth.sandbox_flow import Sandbox, arpilot_app, running_sandbox
-from tests.oauth.xero_flow import XeroSandbox, arpilot_xero_app, running_xero_sandbox
+from tests.oauth.sandbox_flow import Sandbox, running_sandbox
+from tests.oauth.xero_flow import XeroSandbox, running_xero_sandbox
 
 
 @pytest.fixture
@@ -27,9 +29,9 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def sandbox_app(settings, sandbox: Sandbox):  # type: ignore[no-untyped-def]
+def sandbox_app(make_app: MakeApp, sandbox: Sandbox) -> Flask:
     """arpilot's web app pointed at the sandbox."""
-    return arpilot_app(settings, sandbox)
+    return make_app(quickbooks=sandbox.config)
 
 
 @pytest.fixture
@@ -75,6 +77,6 @@ def xero_sandbox() -> Iterator[XeroSandbox]:
 
 
 @pytest.fixture
-def xero_app(settings, xero_sandbox: XeroSandbox):  # type: ignore[no-untyped-def]
+def xero_app(make_app: MakeApp, xero_sandbox: XeroSandbox) -> Flask:
     """arpilot's web app pointed at the Xero sandbox."""
-    return arpilot_xero_app(settings, xero_sandbox)
+    return make_app(xero=xero_sandbox.config, xero_webhook_key=xero_sandbox.webhook_key)

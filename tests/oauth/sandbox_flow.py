@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import re
@@ -10,7 +9,6 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,7 +18,6 @@ from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create
 from connectors.sandbox import SandboxServer
 from oauth.intuit import QuickBooksSettings
 from integration.store.models import Connection
-from integration.web import create_app
 from oauth.crypto import TokenCipher, TokenSet
 from tests.oauth.webflow import start
 
@@ -56,10 +53,6 @@ def running_sandbox() -> Iterator[Sandbox]:
             client_id=defaults.client_id, client_secret=defaults.client_secret,
             environment=f"{server.base_url}/.well-known/openid_configuration", redirect_uri=REDIRECT_URI,
         ))
-
-
-def arpilot_app(settings, sandbox: Sandbox) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, quickbooks=sandbox.config))
 
 
 def consent(client: FlaskClient, *, decision: str = "connect") -> tuple[str, dict[str, str]]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 import requests
 import responses
+from flask import Flask
 from sqlalchemy import func, select
 
 from integration.store.models import Connection, ConnectionStatus, MirroredCustomer, MirroredInvoice, Organization, User
-from integration.web import common, create_app
+from integration.web import common
 from oauth.crypto import TokenCipher
+from tests.conftest import MakeApp
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit
 from tests.oauth.webflow import csrf_token, start
@@ -21,8 +22,8 @@ from tests.clock_helpers import RunSoonRecorder
 
 
 @pytest.fixture
-def app(settings):  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, quickbooks=fake.SETTINGS))
+def app(make_app: MakeApp) -> Flask:
+    return make_app(quickbooks=fake.SETTINGS)
 
 
 def _db(app):  # type: ignore[no-untyped-def]
@@ -179,8 +180,8 @@ def test_intuit_unreachable_is_a_503_page(app) -> None:  # type: ignore[no-untyp
     assert response.status_code == 503 and b"try again" in response.data
 
 
-def test_unconfigured_quickbooks_is_a_503_page(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, quickbooks=None))
+def test_unconfigured_quickbooks_is_a_503_page(make_app: MakeApp) -> None:
+    app = make_app(quickbooks=None)
     assert app.test_client().get("/connect/quickbooks").status_code == 503
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -13,8 +12,8 @@ from flask import Flask
 
 from connectors.sandbox import SandboxServer
 from connectors.xero.webhooks import sign
-from integration.web import create_app
 from tests.clock_helpers import RunSoonRecorder
+from tests.conftest import MakeApp
 from tests.oauth.xero_flow import XeroSandbox, connect
 
 
@@ -82,7 +81,7 @@ def test_signed_mis_signed_and_duplicate_deliveries(xero_app: Flask, xero_sandbo
                        headers={"x-xero-signature": sign(garbage, xero_sandbox.webhook_key)}).status_code == 400
 
 
-def test_webhooks_refused_without_a_key(settings, xero_sandbox: XeroSandbox) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, xero=xero_sandbox.config, xero_webhook_key=None))
+def test_webhooks_refused_without_a_key(make_app: MakeApp, xero_sandbox: XeroSandbox) -> None:
+    app = make_app(xero=xero_sandbox.config, xero_webhook_key=None)
     body = _body("t", "c")
     assert app.test_client().post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, "k")}).status_code == 503

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from connectors.sandbox.consent import click_through
 from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_sandbox
 from oauth.xero import XeroSettings
 from integration.store.models import Connection
-from integration.web import create_app
 from oauth.xero import XeroOAuth
 from tests.oauth.sandbox_flow import LoopbackSandbox
 
@@ -47,10 +45,6 @@ def running_xero_sandbox() -> Iterator[XeroSandbox]:
             client_id=defaults.client_id, client_secret=defaults.client_secret, identity_url=base, api_url=base,
             redirect_uri=REDIRECT_URI, authorize_url=f"{base}/identity/connect/authorize",
         ), defaults.webhook_key)
-
-
-def arpilot_xero_app(settings, sandbox: XeroSandbox) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, xero=sandbox.config, xero_webhook_key=sandbox.webhook_key))
 
 
 def consent(client: FlaskClient, tenants: list[str], *, decision: str = "connect") -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -11,7 +10,7 @@ from connectors.quickbooks.webhooks import WebhookPayloadError, parse, sign, sig
 from integration.config import Settings
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.clock_helpers import RunSoonRecorder
 
 VERIFIER = "test-verifier-token"
@@ -32,8 +31,8 @@ LEGACY = json.dumps({"eventNotifications": [{"realmId": "9130", "dataChangeEvent
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+def app(make_app: MakeApp):  # type: ignore[no-untyped-def]
+    app = make_app(quickbooks_webhook_verifier=VERIFIER)
     with transaction(app.extensions["arpilot"].sessions) as session:
         org = Organization(name="Harbor & Pine")
         session.add(org)
@@ -90,8 +89,8 @@ def test_unknown_realm_is_acknowledged_but_not_queued(app) -> None:  # type: ign
     assert post(app.test_client(), body).json == {"received": 1, "duplicates": 0, "queued": 0}
 
 
-def test_unconfigured_verifier_is_503(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=None))
+def test_unconfigured_verifier_is_503(make_app: MakeApp) -> None:
+    app = make_app(quickbooks_webhook_verifier=None)
     assert post(app.test_client(), LEGACY).status_code == 503
 
 

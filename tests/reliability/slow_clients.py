@@ -25,12 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PROMISED_BYTES = 500_000
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def procfile_command(process: str = "web") -> str:
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")

@@ -16,7 +16,8 @@ from pathlib import Path
 import requests
 
 from tests.reliability.conftest import Figures
-from tests.reliability.slow_clients import SlowClient, free_port, procfile_web
+from tests.ports import free_port
+from tests.reliability.slow_clients import SlowClient, procfile_web
 from tests.scale.topology import environment
 
 SLOW_CLIENTS = 8  # well above the three; fewer than the Procfile's threads per worker

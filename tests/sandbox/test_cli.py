@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
@@ -14,19 +13,14 @@ from connectors.quickbooks.sandbox.serve import banner
 from connectors.sandbox.serve import serve
 from connectors.sandbox.scenario import load_scenario
 from integration.cli import main
+from tests.ports import free_port
 from tests.sandbox.conftest import small_scenario
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_serve_prints_credentials_and_serves(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.json"
     scenario.write_text(small_scenario().dumps())
-    port, lines, stop = _free_port(), [], threading.Event()
+    port, lines, stop = free_port(), [], threading.Event()
     app = create_app(QboSandboxConfig(), scenario=load_scenario(scenario))
     worker = threading.Thread(target=serve, args=(app, port, banner, lines.append, stop))
     worker.start()

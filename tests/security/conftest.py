@@ -1,19 +1,20 @@
 """The security suite's figures (`tally` counts what one test tried, see tests/security/figures.py),
-and arpilot's web app with both providers' sandboxes."""
+arpilot's web app with both providers' sandboxes, and an app holding two organizations."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, running_sandbox
 from tests.oauth.xero_flow import XeroSandbox, running_xero_sandbox
 from tests.security.figures import ARTIFACT, merge
+from tests.security.tenants import Tenant, add_tenant
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +32,15 @@ def tally(security_figures: dict[str, Counter[str]], request: pytest.FixtureRequ
 
 
 @pytest.fixture
-def both(settings) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:  # type: ignore[no-untyped-def]
+def both(make_app: MakeApp) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:
     """arpilot's web app configured for the QuickBooks and the Xero sandbox at once."""
     for quickbooks in running_sandbox():
         for xero in running_xero_sandbox():
-            yield create_app(dataclasses.replace(settings, quickbooks=quickbooks.config, xero=xero.config,
-                                                 xero_webhook_key=xero.webhook_key)), quickbooks, xero
+            yield make_app(quickbooks=quickbooks.config, xero=xero.config, xero_webhook_key=xero.webhook_key), quickbooks, xero
+
+
+@pytest.fixture
+def tenants(make_app: MakeApp, database_url: str) -> tuple[Flask, Tenant, Tenant]:
+    """The web app on each database with two organizations, Alpha and Bravo, under a fresh token key."""
+    app = make_app(database_url=database_url, token_encryption_keys=(Fernet.generate_key().decode(),))
+    return app, add_tenant(app, "Alpha"), add_tenant(app, "Bravo")

@@ -7,19 +7,16 @@ argument is not in the table makes the route tests fail, so every new route gets
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cryptography.fernet import Fernet
 from flask import Flask, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
-from integration.config import Settings
 from integration.store.connections import store_tokens
 from integration.store.db import transaction
 from integration.store.models import (
@@ -38,7 +35,6 @@ from integration.store.models import (
     OrganizationRules,
     User,
 )
-from integration.web import create_app
 from oauth.crypto import TokenCipher, TokenSet
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
@@ -120,12 +116,6 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                       activity.id, pause.id, override.id, run.id, reply.id, customer_pid, invoice_pid,
                       (customer_name, invoice_number, email, f"{tag} Company File", f"{tag} reason text",
                        f"{tag} dispute note", f"{tag} reply text", f"{tag} wording opening"), tokens)
-
-
-def two_tenant_app(settings: Settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:
-    app = create_app(dataclasses.replace(settings, database_url=database_url,
-                                         token_encryption_keys=(Fernet.generate_key().decode(),)))
-    return app, add_tenant(app, "Alpha"), add_tenant(app, "Bravo")
 
 
 def signed_in(app: Flask, tenant: Tenant) -> FlaskClient:

@@ -25,6 +25,7 @@ from connectors.sandbox.scenario.model import Scenario, ScenarioCustomer, Scenar
 from integration.cycle.sync import REJECTED_KIND
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
+from tests.conftest import MakeApp
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, live_world
 from tests.sandbox.conftest import small_scenario
@@ -93,8 +94,8 @@ def test_any_mangled_rules_json_is_valid_rules_or_a_rule_error(data: Any, tally)
 
 
 @pytest.mark.parametrize("path", ["/webhooks/quickbooks", "/webhooks/xero", "/settings", "/connections/1/disconnect"])
-def test_an_enormous_request_body_is_refused_unread(settings, path: str, tally) -> None:  # type: ignore[no-untyped-def]
-    client = create_app(settings).test_client()
+def test_an_enormous_request_body_is_refused_unread(make_app: MakeApp, path: str, tally) -> None:  # type: ignore[no-untyped-def]
+    client = make_app().test_client()
     response = client.post(path, data=b"{" + b" " * MAX_REQUEST_BYTES + b"}", content_type="application/json")
     assert response.status_code == 413
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

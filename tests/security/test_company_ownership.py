@@ -5,7 +5,6 @@ organization is told and keeps its history, which the new one never sees. Agains
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from connectors.sandbox.consent import click_through
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, User
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.oauth import fake_intuit as fake
 from tests.oauth.conftest import intuit  # noqa: F401 - the fake Intuit fixture
 from tests.oauth.fake_intuit import FakeIntuit
@@ -25,8 +24,8 @@ from tests.oauth.xero_flow import running_xero_sandbox
 
 
 @pytest.fixture
-def app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, database_url=database_url, quickbooks=fake.SETTINGS))
+def app(make_app: MakeApp, database_url: str) -> Flask:
+    return make_app(database_url=database_url, quickbooks=fake.SETTINGS)
 
 
 def consent(app: Flask, intuit: FakeIntuit, subject: str, *, take_over: bool = False,
@@ -134,9 +133,9 @@ def xero_consent(client: FlaskClient, tenant: str, *, take_over: bool = False) -
     return client.get("/connect/xero/callback", query_string=query).status_code
 
 
-def test_a_xero_organisation_is_taken_over_the_same_way(settings, database_url: str, tally) -> None:  # type: ignore[no-untyped-def]
+def test_a_xero_organisation_is_taken_over_the_same_way(make_app: MakeApp, database_url: str, tally) -> None:  # type: ignore[no-untyped-def]
     for sandbox in running_xero_sandbox():
-        app = create_app(dataclasses.replace(settings, database_url=database_url, xero=sandbox.config))
+        app = make_app(database_url=database_url, xero=sandbox.config)
         tenant = sandbox.tenant_ids()["demo"]
         alpha = app.test_client()
         assert xero_consent(alpha, tenant) == 302

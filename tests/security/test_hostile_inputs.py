@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 
 from connectors.quickbooks.webhooks import sign as sign_quickbooks
 from connectors.xero.webhooks import sign as sign_xero
-from tests.security.tenants import Tenant, csrf_token, route_values, signed_in, tenant_rules, two_tenant_app
+from tests.security.tenants import Tenant, csrf_token, route_values, signed_in, tenant_rules
 
 HUGE = b"99999999999999999999999"
 # name -> raw bytes, percent-encoded into query strings and form bodies as they are.
@@ -65,11 +65,6 @@ def recording_request_class(seen: set[str]) -> type[Request]:
         parameter_storage_class = Recorded
 
     return RecordingRequest
-
-
-@pytest.fixture
-def tenants(settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:  # type: ignore[no-untyped-def]
-    return two_tenant_app(settings, database_url)
 
 
 def methods(rule: Rule) -> list[str]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
+from typing import Any
 
 import pytest
+from flask import Flask
 from redis import Redis
 
 from integration.config import ConfigError, load_settings
-from integration.web import create_app
 from integration.web.ratelimit import (
     CONFIG_KEY,
     EXTENSION,
@@ -18,6 +18,7 @@ from integration.web.ratelimit import (
     LimitedGroup,
     RedisCounter,
 )
+from tests.conftest import MakeApp
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TIGHT = (
@@ -34,16 +35,16 @@ class FakeTime:
         return self.now
 
 
-def tight_app(settings, counter=None):  # type: ignore[no-untyped-def]
-    app = create_app(settings, test_config={CONFIG_KEY: TIGHT})
+def tight_app(make_app: MakeApp, counter: InProcessCounter | RedisCounter | None = None, **changes: Any) -> Flask:
+    app = make_app(test_config={CONFIG_KEY: TIGHT}, **changes)
     if counter is not None:
         app.extensions[EXTENSION] = counter
     return app
 
 
-def test_sign_in_flood_gets_429_with_retry_after(settings) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_flood_gets_429_with_retry_after(make_app: MakeApp) -> None:
     clock = FakeTime()
-    client = tight_app(settings, InProcessCounter(clock)).test_client()
+    client = tight_app(make_app, InProcessCounter(clock)).test_client()
     for _ in range(3):
         assert client.get("/connect/quickbooks").status_code in (302, 503)
     refused = client.get("/connect/xero/callback?state=x&code=y")  # one budget for every sign-in path
@@ -58,16 +59,16 @@ def test_sign_in_flood_gets_429_with_retry_after(settings) -> None:  # type: ign
     assert client.get("/connect/quickbooks").status_code != 429  # a new window
 
 
-def test_each_address_has_its_own_budget(settings) -> None:  # type: ignore[no-untyped-def]
-    client = tight_app(settings, InProcessCounter(FakeTime())).test_client()
+def test_each_address_has_its_own_budget(make_app: MakeApp) -> None:
+    client = tight_app(make_app, InProcessCounter(FakeTime())).test_client()
     for _ in range(4):
         client.get("/connect/quickbooks", environ_base={"REMOTE_ADDR": "203.0.113.7"})
     assert client.get("/connect/quickbooks", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 429
     assert client.get("/connect/quickbooks", environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code != 429
 
 
-def test_webhook_flood_gets_json_429_before_any_work(settings) -> None:  # type: ignore[no-untyped-def]
-    app = tight_app(settings, InProcessCounter(FakeTime()))
+def test_webhook_flood_gets_json_429_before_any_work(make_app: MakeApp) -> None:
+    app = tight_app(make_app, InProcessCounter(FakeTime()))
     client = app.test_client()
     answers = [client.post("/webhooks/quickbooks", data=b"{}", headers={"intuit-signature": "bad"}) for _ in range(3)]
     assert [a.status_code for a in answers] == [401, 401, 429]
@@ -75,9 +76,9 @@ def test_webhook_flood_gets_json_429_before_any_work(settings) -> None:  # type:
     assert int(answers[2].headers["Retry-After"]) >= 1
 
 
-def test_forwarded_for_is_believed_only_behind_a_trusted_proxy(settings) -> None:  # type: ignore[no-untyped-def]
+def test_forwarded_for_is_believed_only_behind_a_trusted_proxy(make_app: MakeApp) -> None:
     for proxies, limited in ((0, True), (1, False)):
-        app = tight_app(dataclasses.replace(settings, trusted_proxies=proxies), InProcessCounter(FakeTime()))
+        app = tight_app(make_app, InProcessCounter(FakeTime()), trusted_proxies=proxies)
         client = app.test_client()
         for n in range(4):  # a new forged address each time
             response = client.get("/connect/quickbooks", headers={"X-Forwarded-For": f"192.0.2.{n}"})
@@ -96,11 +97,11 @@ def test_in_process_windows_forget_old_addresses() -> None:
 
 
 @pytest.mark.redis
-def test_redis_counter_is_shared_between_processes(settings) -> None:  # type: ignore[no-untyped-def]
+def test_redis_counter_is_shared_between_processes(make_app: MakeApp) -> None:
     Redis.from_url(REDIS_URL).ping()  # an unreachable server is a failure here, not a skip
     prefix = f"arpilot-test-ratelimit-{uuid.uuid4().hex}"
     clock = FakeTime()
-    first, second = (tight_app(settings, RedisCounter(REDIS_URL, clock, prefix=prefix)).test_client() for _ in range(2))
+    first, second = (tight_app(make_app, RedisCounter(REDIS_URL, clock, prefix=prefix)).test_client() for _ in range(2))
     statuses = [client.get("/connect/quickbooks").status_code for client in (first, second, first, second)]
     assert statuses[:3] != [429] * 3 and statuses[3] == 429  # two "web workers", one budget
     clock.now += 60
@@ -110,14 +111,14 @@ def test_redis_counter_is_shared_between_processes(settings) -> None:  # type: i
         connection.delete(key)
 
 
-def test_app_uses_redis_when_redis_url_is_set(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
+def test_app_uses_redis_when_redis_url_is_set(make_app: MakeApp) -> None:
+    app = make_app(redis_url=REDIS_URL)
     assert isinstance(app.extensions[EXTENSION], RedisCounter)
-    assert isinstance(create_app(settings).extensions[EXTENSION], InProcessCounter)
+    assert isinstance(make_app().extensions[EXTENSION], InProcessCounter)
 
 
-def test_an_unreachable_redis_lets_requests_through(settings, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    client = tight_app(settings, RedisCounter("redis://127.0.0.1:1/0")).test_client()  # nothing listens there
+def test_an_unreachable_redis_lets_requests_through(make_app: MakeApp, caplog: pytest.LogCaptureFixture) -> None:
+    client = tight_app(make_app, RedisCounter("redis://127.0.0.1:1/0")).test_client()  # nothing listens there
     assert all(client.get("/connect/quickbooks").status_code != 429 for _ in range(5))
     assert "Redis is unavailable" in caplog.text
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
@@ -15,22 +14,15 @@ from werkzeug.test import TestResponse
 
 from integration.store.models import Action, Connection, ConnectionStatus, CustomerOverride, InvoicePause, MirroredInvoice
 from tests.security.tenants import (
-    Tenant,
     UnfillableRoute,
     csrf_token,
     names_a_row,
     route_values,
     signed_in,
     tenant_rules,
-    two_tenant_app,
 )
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-
-
-@pytest.fixture
-def tenants(settings, database_url: str) -> tuple[Flask, Tenant, Tenant]:  # type: ignore[no-untyped-def]
-    return two_tenant_app(settings, database_url)
 
 
 def path_for(app: Flask, rule: Rule, values: dict[str, object], method: str) -> str:

@@ -5,7 +5,6 @@ the browser. On SQLite and PostgreSQL, through the sandboxes' real consent pages
 from __future__ import annotations
 
 import base64
-import dataclasses
 import urllib.parse
 from collections.abc import Iterator
 
@@ -15,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from integration.store.models import WebSession
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.oauth import sandbox_flow
 from tests.oauth.sandbox_flow import running_sandbox
 from tests.oauth.webflow import csrf_token
@@ -23,11 +22,10 @@ from tests.oauth.xero_flow import running_xero_sandbox
 
 
 @pytest.fixture
-def app(settings, database_url: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def app(make_app: MakeApp, database_url: str) -> Iterator[Flask]:
     for quickbooks in running_sandbox():
         for xero in running_xero_sandbox():
-            yield create_app(dataclasses.replace(settings, database_url=database_url, quickbooks=quickbooks.config,
-                                                 xero=xero.config))
+            yield make_app(database_url=database_url, quickbooks=quickbooks.config, xero=xero.config)
 
 
 def cookie(client: FlaskClient) -> str:

@@ -1,9 +1,8 @@
-"""Owner pages on both databases: an app on the `database_url` fixture, two organizations with a
+"""Owner pages on both databases: the shared `app` (on the `database_url` fixture), two organizations with a
 collection history each, and a test client signed in as one of them."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +24,6 @@ from integration.store.models import (
     Organization,
     User,
 )
-from integration.web import create_app
 from tests.oauth.conftest import sandbox, sandbox_app, xero_app, xero_sandbox  # noqa: F401 - shared fixtures
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -120,14 +118,8 @@ def seed_organization(sessions, name: str, realm: str, customer_name: str, *, no
 
 
 @pytest.fixture
-def web_app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
-    """The owner's web app on each database of `database_url`."""
-    return create_app(dataclasses.replace(settings, database_url=database_url))
-
-
-@pytest.fixture
-def two_orgs(web_app: Flask) -> tuple[Seeded, Seeded]:
-    sessions = web_app.extensions["arpilot"].sessions
+def two_orgs(app: Flask) -> tuple[Seeded, Seeded]:
+    sessions = app.extensions["arpilot"].sessions
     return (
         seed_organization(sessions, "Harbor & Pine", "9130001", "Acme <b>Tools</b> & Co",
                           note="<script>alert('x')</script> will pay Friday"),

@@ -23,9 +23,9 @@ def _without_csrf(html: str) -> str:
     return re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token"', html)
 
 
-def test_lists_every_action_and_entry_newest_first(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_lists_every_action_and_entry_newest_first(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, theirs = two_orgs
-    page = signed_in(web_app, mine).get("/activity")
+    page = signed_in(app, mine).get("/activity")
     assert page.status_code == 200
     rows = _rows(page.get_data(as_text=True))
     assert len(rows) == len(mine.action_ids) + len(mine.entry_ids)
@@ -38,16 +38,16 @@ def test_lists_every_action_and_entry_newest_first(web_app: Flask, two_orgs: tup
     assert "9130002" not in html and "Rival Customer" not in html  # nothing of the other organization
 
 
-def test_filter_form_labels_every_control(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    html = signed_in(web_app, two_orgs[0]).get("/activity").get_data(as_text=True)
+def test_filter_form_labels_every_control(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    html = signed_in(app, two_orgs[0]).get("/activity").get_data(as_text=True)
     for control in ("filter-customer", "filter-invoice"):
         assert f'<label for="{control}">' in html and f'id="{control}"' in html
     assert '<a href="/activity" aria-current="page">Activity</a>' in html
 
 
-def test_filtered_by_customer(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_filtered_by_customer(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    page = signed_in(web_app, mine).get("/activity", query_string={"customer": mine.customer_id})
+    page = signed_in(app, mine).get("/activity", query_string={"customer": mine.customer_id})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert len(_rows(html)) == 5 + 3  # a1..a5 and their customer's three entries
@@ -57,9 +57,9 @@ def test_filtered_by_customer(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -
     assert f'<option value="{mine.customer_id}" selected>' in html
 
 
-def test_filtered_by_invoice_includes_consolidated_steps(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_filtered_by_invoice_includes_consolidated_steps(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     third = client.get("/activity", query_string={"invoice": mine.invoice_numbers[2]}).get_data(as_text=True)
     # a2, a3, a5 name it among several invoices, a4 alone; a2's outcome entry comes with it.
     for text in ("two invoices past due", "call the customer", "dispute noted", "credit hold"):
@@ -74,9 +74,9 @@ def test_filtered_by_invoice_includes_consolidated_steps(web_app: Flask, two_org
     assert len(_rows(both.get_data(as_text=True))) == 0  # the invoice is not the quiet customer's
 
 
-def test_another_organizations_customer_or_invoice_is_not_found(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_another_organizations_customer_or_invoice_is_not_found(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, theirs = two_orgs
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     foreign = client.get("/activity", query_string={"customer": theirs.customer_id})
     missing = client.get("/activity", query_string={"customer": 999_999})
     assert foreign.status_code == missing.status_code == 404
@@ -87,22 +87,22 @@ def test_another_organizations_customer_or_invoice_is_not_found(web_app: Flask, 
     assert "Rival" not in invoice.get_data(as_text=True)
 
 
-def test_nonsense_filters_are_400_beside_the_field(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    client = signed_in(web_app, two_orgs[0])
+def test_nonsense_filters_are_400_beside_the_field(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    client = signed_in(app, two_orgs[0])
     for query, message in (({"customer": "abc"}, "Customer must be a whole number."),
                            ({"page": "0"}, "Page must be between"), ({"page": "-2"}, "Page must be a whole number.")):
         page = client.get("/activity", query_string=query)
         assert page.status_code == 400 and message in page.get_data(as_text=True), query
 
 
-def test_paged_never_all_at_once(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_paged_never_all_at_once(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
     extra = 2 * FEED_PAGE_SIZE
-    with transaction(web_app.extensions["arpilot"].sessions) as db:
+    with transaction(app.extensions["arpilot"].sessions) as db:
         db.add_all(ActivityEntry(organization_id=mine.organization_id, connection_id=mine.connection_id, kind="sync",
                                  message=f"synced batch {n}", created_at=T0 - dt.timedelta(hours=n + 1))
                    for n in range(extra))
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     total = extra + len(mine.action_ids) + len(mine.entry_ids)
     first = client.get("/activity").get_data(as_text=True)
     assert len(_rows(first)) == FEED_PAGE_SIZE and 'rel="next"' in first and 'rel="prev"' not in first
@@ -111,16 +111,16 @@ def test_paged_never_all_at_once(web_app: Flask, two_orgs: tuple[Seeded, Seeded]
     assert f"synced batch {extra - 1}" in last  # the oldest, on the last page
 
 
-def test_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    response = web_app.test_client().get("/activity")
+def test_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    response = app.test_client().get("/activity")
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-def test_times_show_in_the_company_zone(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_times_show_in_the_company_zone(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    with transaction(web_app.extensions["arpilot"].sessions) as db:
+    with transaction(app.extensions["arpilot"].sessions) as db:
         db.get(Organization, mine.organization_id).timezone = "America/Denver"  # type: ignore[union-attr]
-    html = signed_in(web_app, mine).get("/activity").get_data(as_text=True)
+    html = signed_in(app, mine).get("/activity").get_data(as_text=True)
     assert "When (America/Denver)" in html
     # The first action was planned at 09:01 UTC, 02:01 in Denver (MST) on the same day.
     assert '<time datetime="2026-11-02T09:01:00+00:00">2026-11-02 02:01</time>' in html

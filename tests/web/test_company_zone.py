@@ -24,38 +24,38 @@ def _zones(app: Flask, seeded: Seeded) -> tuple[str | None, str]:
         return db.get(Connection, seeded.connection_id).timezone, db.get(Organization, seeded.organization_id).timezone
 
 
-def test_the_settings_page_shows_each_companys_zone_in_a_select(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_the_settings_page_shows_each_companys_zone_in_a_select(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, _ = two_orgs
-    with transaction(web_app.extensions["arpilot"].sessions) as db:
+    with transaction(app.extensions["arpilot"].sessions) as db:
         db.get(Connection, mine.connection_id).timezone = "Pacific/Auckland"
-    html = signed_in(web_app, mine).get("/settings").get_data(as_text=True)
+    html = signed_in(app, mine).get("/settings").get_data(as_text=True)
     assert f'id="tz-{mine.connection_id}"' in html and '<option value="Pacific/Auckland" selected>' in html
     assert '<option value="America/Denver">' in html and '<option value="Europe/London">' in html
 
 
 def test_the_owner_changes_a_companys_zone_and_the_organization_follows_its_first(
-    web_app: Flask, two_orgs: tuple[Seeded, Seeded]
+    app: Flask, two_orgs: tuple[Seeded, Seeded]
 ) -> None:
     mine, theirs = two_orgs
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     response = client.post(f"/settings/timezone/{mine.connection_id}", data={"csrf_token": _token(client), "timezone": "Europe/London"})
     assert response.status_code == 302
-    assert _zones(web_app, mine) == ("Europe/London", "Europe/London")
+    assert _zones(app, mine) == ("Europe/London", "Europe/London")
     assert "Europe/London is saved" in client.get("/settings").get_data(as_text=True)
-    with web_app.extensions["arpilot"].sessions() as db:
+    with app.extensions["arpilot"].sessions() as db:
         logged = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "timezone_changed")).one()
     assert logged.organization_id == mine.organization_id and "Europe/London" in logged.message
-    assert _zones(web_app, theirs) == (None, "UTC")
+    assert _zones(app, theirs) == (None, "UTC")
 
 
-def test_a_zone_that_is_not_one_is_refused_and_nothing_changes(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_a_zone_that_is_not_one_is_refused_and_nothing_changes(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, theirs = two_orgs
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     token = _token(client)
     for bad in ("Mars/Olympus", "", "America/Denver; DROP TABLE", "../../etc/passwd"):
         response = client.post(f"/settings/timezone/{mine.connection_id}", data={"csrf_token": token, "timezone": bad})
         assert response.status_code == 302
         assert "is not a time zone" in client.get("/settings").get_data(as_text=True)
-    assert _zones(web_app, mine) == (None, "UTC")
+    assert _zones(app, mine) == (None, "UTC")
     refused = client.post(f"/settings/timezone/{theirs.connection_id}", data={"csrf_token": token, "timezone": "Europe/London"})
-    assert refused.status_code == 404 and _zones(web_app, theirs) == (None, "UTC")
+    assert refused.status_code == 404 and _zones(app, theirs) == (None, "UTC")

@@ -25,16 +25,16 @@ def _save(app: Flask, seeded: Seeded, **changes: dict) -> Rules:  # type: ignore
         return save_rules(db, seeded.organization_id, data)
 
 
-def test_page_is_the_policy_written_from_the_rules(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_page_is_the_policy_written_from_the_rules(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     html = client.get("/credit-policy").get_data(as_text=True)
     default = render_credit_policy(Rules.default(), "Harbor & Pine", "en_US", currency="USD")
     assert default.body_html in html
     assert "<h1>Harbor &amp; Pine credit policy</h1>" in html
     assert '<a href="/credit-policy" aria-current="page">Credit policy</a>' in html
 
-    rules = _save(web_app, mine, credit_hold={"all_customers_days_overdue": 45, "days_overdue": 30},
+    rules = _save(app, mine, credit_hold={"all_customers_days_overdue": 45, "days_overdue": 30},
                   sender={"reply_to": "accounts@harbor.example"})
     changed = client.get("/credit-policy").get_data(as_text=True)
     assert render_credit_policy(rules, "Harbor & Pine", "en_US", currency="USD").body_html in changed
@@ -42,15 +42,15 @@ def test_page_is_the_policy_written_from_the_rules(web_app: Flask, two_orgs: tup
     assert "reaches 45 days overdue" not in html
 
 
-def test_each_organization_sees_its_own_policy(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_each_organization_sees_its_own_policy(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, theirs = two_orgs
-    _save(web_app, theirs, credit_hold={"all_customers_days_overdue": 33, "days_overdue": 20})
-    html = signed_in(web_app, mine).get("/credit-policy").get_data(as_text=True)
+    _save(app, theirs, credit_hold={"all_customers_days_overdue": 33, "days_overdue": 20})
+    html = signed_in(app, mine).get("/credit-policy").get_data(as_text=True)
     assert "33 days" not in html and "Other Org" not in html
 
 
-def test_page_obeys_the_content_security_policy_and_prints_without_the_chrome(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    html = signed_in(web_app, two_orgs[0]).get("/credit-policy").get_data(as_text=True)
+def test_page_obeys_the_content_security_policy_and_prints_without_the_chrome(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    html = signed_in(app, two_orgs[0]).get("/credit-policy").get_data(as_text=True)
     assert "<style" not in html and " style=" not in html
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/print.js" defer>']
     assert '<link rel="stylesheet" href="/static/credit_policy.css">' in html
@@ -62,26 +62,26 @@ def test_page_obeys_the_content_security_policy_and_prints_without_the_chrome(we
     assert 'class="policy-tools"' in html and 'class="policy card"' in html
 
 
-def test_plain_text_download(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    response = signed_in(web_app, two_orgs[0]).get("/credit-policy.txt")
+def test_plain_text_download(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    response = signed_in(app, two_orgs[0]).get("/credit-policy.txt")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.headers["Content-Disposition"] == 'attachment; filename="credit-policy.txt"'
     assert response.get_data(as_text=True) == render_credit_policy(Rules.default(), "Harbor & Pine", "en_US", currency="USD").text
 
 
-def test_an_unwritable_setting_is_named_not_a_crash(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_an_unwritable_setting_is_named_not_a_crash(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    with transaction(web_app.extensions["arpilot"].sessions) as db:
+    with transaction(app.extensions["arpilot"].sessions) as db:
         db.get(Organization, mine.organization_id).base_currency = "XYZ"  # type: ignore[union-attr]
-    _save(web_app, mine, credit_hold={"min_overdue_amount": "100"})  # the threshold needs the currency
-    client = signed_in(web_app, mine)
+    _save(app, mine, credit_hold={"min_overdue_amount": "100"})  # the threshold needs the currency
+    client = signed_in(app, mine)
     page = client.get("/credit-policy")
     assert page.status_code == 500 and "cannot be written from the current settings" in page.get_data(as_text=True)
     text = client.get("/credit-policy.txt")
     assert text.status_code == 500 and "XYZ" in text.get_data(as_text=True)
 
 
-def test_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     for path in ("/credit-policy", "/credit-policy.txt"):
-        response = web_app.test_client().get(path)
+        response = app.test_client().get(path)
         assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -3,7 +3,6 @@ webhook enqueue their cycle on RQ at once, one job per burst. Real Redis; unreac
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator
@@ -20,8 +19,9 @@ from integration.store.db import transaction
 from integration.store.models import Connection, Organization
 from integration.clock.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_worker
 from integration.clock.slots import slot_index
-from integration.web import create_app, soon
+from integration.web import soon
 from tests import clock_helpers
+from tests.conftest import MakeApp
 from tests.clock_helpers import RunSoonRecorder
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
@@ -50,9 +50,9 @@ def intuit() -> Iterator[FakeIntuit]:
         yield fake_server
 
 
-def production_app(settings: Settings, queue: Queue) -> Flask:
+def production_app(make_app: MakeApp, queue: Queue) -> Flask:
     """The web app as production wires it: no embedded clock, a cycle queue (here the test's own)."""
-    app = create_app(dataclasses.replace(settings, quickbooks=fake.SETTINGS, quickbooks_webhook_verifier=VERIFIER))
+    app = make_app(quickbooks=fake.SETTINGS, quickbooks_webhook_verifier=VERIFIER)
     assert soon.CLOCK_EXTENSION not in app.extensions and soon.QUEUE_EXTENSION not in app.extensions
     app.extensions[soon.QUEUE_EXTENSION] = CycleQueue(queue, INTERVAL, TARGET, clock=lambda: NOW)
     return app
@@ -62,8 +62,8 @@ def soon_job_id(queue: Queue, connection_id: int) -> str:
     return f"{queue.name}-connection-{connection_id}-soon-60s-window-{slot_index(connection_id, SOON_WINDOW, NOW)}"
 
 
-def test_connect_enqueues_the_first_cycle_once_and_a_worker_runs_it(settings: Settings, queue: Queue, intuit: FakeIntuit) -> None:
-    app = production_app(settings, queue)
+def test_connect_enqueues_the_first_cycle_once_and_a_worker_runs_it(make_app: MakeApp, queue: Queue, intuit: FakeIntuit) -> None:
+    app = production_app(make_app, queue)
     client = app.test_client()
     _, query = start(client)
     answer = client.get("/connect/quickbooks/callback",
@@ -94,8 +94,8 @@ def _deliver(app: Flask, body: bytes) -> None:
     assert answer.status_code == 200, answer.data
 
 
-def test_a_webhook_burst_enqueues_one_cycle(settings: Settings, queue: Queue) -> None:
-    app = production_app(settings, queue)
+def test_a_webhook_burst_enqueues_one_cycle(make_app: MakeApp, queue: Queue) -> None:
+    app = production_app(make_app, queue)
     connection_id = _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130"), ("e-2", "qbo.payment.created.v1", "77")))
     _deliver(app, cloud_events(("e-3", "qbo.invoice.updated.v1", "131")))
@@ -103,16 +103,16 @@ def test_a_webhook_burst_enqueues_one_cycle(settings: Settings, queue: Queue) ->
     assert queue.job_ids == [soon_job_id(queue, connection_id)]
 
 
-def test_a_webhook_for_a_company_not_held_enqueues_nothing(settings: Settings, queue: Queue) -> None:
-    app = production_app(settings, queue)
+def test_a_webhook_for_a_company_not_held_enqueues_nothing(make_app: MakeApp, queue: Queue) -> None:
+    app = production_app(make_app, queue)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))  # no connection for realm 9130
     assert queue.count == 0
 
 
-def test_redis_down_still_connects_and_the_slot_runs_the_cycle(settings: Settings, intuit: FakeIntuit,
+def test_redis_down_still_connects_and_the_slot_runs_the_cycle(make_app: MakeApp, intuit: FakeIntuit,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     unreachable = Queue("arpilot-test-unreachable", connection=Redis.from_url("redis://127.0.0.1:1/0"))
-    app = production_app(settings, unreachable)
+    app = production_app(make_app, unreachable)
     client = app.test_client()
     _, query = start(client)
     answer = client.get("/connect/quickbooks/callback",
@@ -121,31 +121,31 @@ def test_redis_down_still_connects_and_the_slot_runs_the_cycle(settings: Setting
     assert "could not be enqueued now, it runs at its slot" in caplog.text
 
 
-def test_production_settings_give_the_web_process_the_cycle_queue(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL, embedded_clock=False))
+def test_production_settings_give_the_web_process_the_cycle_queue(settings: Settings, make_app: MakeApp) -> None:
+    app = make_app(redis_url=REDIS_URL, embedded_clock=False)
     cycles = app.extensions[soon.QUEUE_EXTENSION]
     assert isinstance(cycles, CycleQueue) and cycles.queue.name == QUEUE_NAME and cycles.interval == settings.cycle_interval
 
 
-def test_with_a_queue_an_embedded_clock_leaves_the_cycle_to_the_workers(settings: Settings, queue: Queue) -> None:
-    app = production_app(settings, queue)
+def test_with_a_queue_an_embedded_clock_leaves_the_cycle_to_the_workers(make_app: MakeApp, queue: Queue) -> None:
+    app = production_app(make_app, queue)
     app.extensions[soon.CLOCK_EXTENSION] = recorder = RunSoonRecorder()
     connection_id = _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))
     assert queue.job_ids == [soon_job_id(queue, connection_id)] and recorder.soon == []
 
 
-def test_without_a_queue_the_embedded_clock_runs_the_cycle(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+def test_without_a_queue_the_embedded_clock_runs_the_cycle(make_app: MakeApp) -> None:
+    app = make_app(quickbooks_webhook_verifier=VERIFIER)
     app.extensions[soon.CLOCK_EXTENSION] = recorder = RunSoonRecorder()
     connection_id = _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))
     assert recorder.soon == [connection_id]
 
 
-def test_without_clock_or_queue_the_connection_waits_for_its_slot(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+def test_without_clock_or_queue_the_connection_waits_for_its_slot(make_app: MakeApp, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    app = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier=VERIFIER))
+    app = make_app(quickbooks_webhook_verifier=VERIFIER)
     assert soon.QUEUE_EXTENSION not in app.extensions and soon.CLOCK_EXTENSION not in app.extensions
     _connection(app, REALM)
     _deliver(app, cloud_events(("e-1", "qbo.invoice.updated.v1", "130")))

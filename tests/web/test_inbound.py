@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 from flask import Flask
@@ -10,7 +9,7 @@ from sqlalchemy import select
 
 from integration.inbound.tokens import reply_address
 from integration.store.models import InboundReply
-from integration.web import create_app
+from tests.conftest import MakeApp
 from tests.inbound.test_mail import _form
 from tests.web.conftest import Seeded, seed_organization, signed_in
 
@@ -19,9 +18,9 @@ AUTH = ("arpilot", SECRET)
 
 
 @pytest.fixture
-def app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, database_url=database_url, inbound_secret=SECRET),
-                      test_config={"ARPILOT_BODY_LIMITS": {"inbound.sendgrid": 20_000}})
+def app(make_app: MakeApp, database_url: str) -> Flask:
+    return make_app(database_url=database_url, inbound_secret=SECRET,
+                    test_config={"ARPILOT_BODY_LIMITS": {"inbound.sendgrid": 20_000}})
 
 
 @pytest.fixture
@@ -53,8 +52,8 @@ def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_read(app: Flask, au
     assert _replies(app) == []
 
 
-def test_without_a_configured_secret_the_webhook_is_closed(settings, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(dataclasses.replace(settings, database_url=database_url, inbound_secret=None))
+def test_without_a_configured_secret_the_webhook_is_closed(make_app: MakeApp, database_url: str) -> None:
+    app = make_app(database_url=database_url, inbound_secret=None)
     response = _post(app, _email("ap@example.com", "replies@inbound.arpilot.local", "hi"))
     assert response.status_code == 503 and "ARPILOT_INBOUND_SECRET" in response.get_json()["error"]
 

@@ -28,9 +28,9 @@ def _table(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
 
 
-def test_packet_holds_every_item_of_the_customer(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_packet_holds_every_item_of_the_customer(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    archive = _download(web_app, mine)
+    archive = _download(app, mine)
     assert archive.namelist() == FILES
     assert [r["number"] for r in _table(archive, "invoices.csv")] == list(mine.invoice_numbers)
     assert [r["provider_id"] for r in _table(archive, "payments.csv")] == ["P9"]
@@ -53,19 +53,19 @@ def test_packet_holds_every_item_of_the_customer(web_app: Flask, two_orgs: tuple
     assert "Quiet Co" not in index and "9130002" not in index
 
 
-def test_html_in_names_and_notes_is_escaped(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_html_in_names_and_notes_is_escaped(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    index = _download(web_app, mine).read("index.html").decode()
+    index = _download(app, mine).read("index.html").decode()
     assert "Acme &lt;b&gt;Tools&lt;/b&gt; &amp; Co" in index and "<b>Tools</b>" not in index
     assert "&lt;script&gt;alert(" in index and "<script>" not in index
     assert "&lt;i&gt;Spoke to Jo&lt;/i&gt; in accounts" in index and "<i>" not in index  # the call's comment
-    page = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}").get_data(as_text=True)
+    page = signed_in(app, mine).get(f"/customers/{mine.customer_id}").get_data(as_text=True)
     assert "Acme &lt;b&gt;Tools&lt;/b&gt;" in page and "<script>alert" not in page
 
 
-def test_filename_is_the_sanitized_customer_name(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_filename_is_the_sanitized_customer_name(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    response = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}/collections-packet.zip")
+    response = signed_in(app, mine).get(f"/customers/{mine.customer_id}/collections-packet.zip")
     assert response.headers["Content-Disposition"] == "attachment; filename=collections-packet-acme-b-tools-b-co.zip"
 
 
@@ -85,35 +85,35 @@ def test_spreadsheet_formulas_are_written_as_text() -> None:
     assert _cell("-12.50") == "-12.50" and _cell(None) == "" and _cell("Acme") == "Acme"
 
 
-def test_same_record_same_bytes(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_same_record_same_bytes(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     url = f"/customers/{mine.customer_id}/collections-packet.zip"
     assert client.get(url).data == client.get(url).data
 
 
-def test_another_organizations_customer_is_404_like_a_missing_one(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_another_organizations_customer_is_404_like_a_missing_one(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine, theirs = two_orgs
-    client = signed_in(web_app, mine)
+    client = signed_in(app, mine)
     for path in ("/customers/{}/collections-packet.zip", "/customers/{}"):
         foreign, missing = client.get(path.format(theirs.customer_id)), client.get(path.format(999_999))
         assert foreign.status_code == missing.status_code == 404
         assert foreign.data == missing.data and b"Rival" not in foreign.data
 
 
-def test_customer_pages_link_the_packet(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_customer_pages_link_the_packet(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     mine = two_orgs[0]
-    page = signed_in(web_app, mine).get(f"/customers/{mine.customer_id}")
+    page = signed_in(app, mine).get(f"/customers/{mine.customer_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in html
     assert f'href="/activity?customer={mine.customer_id}"' in html
     assert f'href="/settings/customers/{mine.customer_id}"' in html
-    settings_page = signed_in(web_app, mine).get(f"/settings/customers/{mine.customer_id}").get_data(as_text=True)
+    settings_page = signed_in(app, mine).get(f"/settings/customers/{mine.customer_id}").get_data(as_text=True)
     assert f'href="/customers/{mine.customer_id}/collections-packet.zip"' in settings_page
     assert f'href="/customers/{mine.customer_id}"' in settings_page
 
 
-def test_packet_needs_a_signed_in_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    response = web_app.test_client().get(f"/customers/{two_orgs[0].customer_id}/collections-packet.zip")
+def test_packet_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    response = app.test_client().get(f"/customers/{two_orgs[0].customer_id}/collections-packet.zip")
     assert response.status_code == 302 and response.headers["Location"] == "/"

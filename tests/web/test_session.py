@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
@@ -13,8 +12,10 @@ from click.testing import CliRunner
 from flask import Flask
 
 from integration.cli import main
+from integration.config import Settings
 from integration.store.db import upgrade
-from integration.web import SESSION_LIFETIME, create_app
+from integration.web import SESSION_LIFETIME
+from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, consent
 from tests.web.conftest import Seeded, signed_in
 
@@ -25,8 +26,8 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(web_app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
-    client = signed_in(web_app, two_orgs[0])
+def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    client = signed_in(app, two_orgs[0])
     page = client.get("/activity").get_data(as_text=True)
     assert 'action="/sign-out"' in page and ">Sign out</button>" in page
 
@@ -43,13 +44,13 @@ def test_sign_out_needs_the_csrf_token_and_forgets_the_owner(web_app: Flask, two
     assert "Connect to QuickBooks" in landing and "Sign out" not in landing
 
 
-def test_session_cookie_settings(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(settings)
+def test_session_cookie_settings(make_app: MakeApp) -> None:
+    app = make_app()
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_SECURE"] is False  # plain http on loopback
     assert app.config["PERMANENT_SESSION_LIFETIME"] == SESSION_LIFETIME == dt.timedelta(hours=12)
-    production = create_app(dataclasses.replace(settings, env="production"))
+    production = make_app(env="production")
     assert production.config["SESSION_COOKIE_SECURE"] is True
 
 
@@ -72,9 +73,9 @@ def test_sign_in_sets_a_lax_httponly_cookie_that_expires(sandbox_app: Flask) -> 
     assert before + SESSION_LIFETIME <= expires <= dt.datetime.now(dt.UTC) + SESSION_LIFETIME
 
 
-def test_production_cookie_is_secure(settings, sandbox: Sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_production_cookie_is_secure(settings: Settings, make_app: MakeApp, sandbox: Sandbox) -> None:
     upgrade(settings.database_url)  # production never creates its schema itself (`arpilot db upgrade` on release)
-    app = create_app(dataclasses.replace(settings, env="production", quickbooks=sandbox.config))
+    app = make_app(env="production", quickbooks=sandbox.config)
     response = app.test_client().get("/connect/quickbooks")  # the pending state goes into the session
     assert response.status_code == 302
     cookie = _session_cookie(response)

@@ -3,7 +3,6 @@ controls, scoping to the signed-in organization and CSRF on every POST."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from integration.policy.decide import decide
 from integration.policy.rules import Rules
 from integration.owner.stored_rules import load_rules
 from integration.cycle.gather import load_snapshot
-from integration.web import create_app
 from integration.web.settings import PREVIEW_CSP
 from tests.web.forms import rules_form
 
@@ -69,11 +67,6 @@ def _add_owner(sessions: sessionmaker[Session], name: str, realm: str) -> Owner:
         db.add_all([customer, invoice])
         db.flush()
         return Owner(organization.id, connection.id, user.id, customer.id, invoice.id)
-
-
-@pytest.fixture
-def app(settings, database_url: str) -> Flask:  # type: ignore[no-untyped-def]
-    return create_app(dataclasses.replace(settings, database_url=database_url))
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY
+from tests.conftest import MakeApp
 
 
-def test_visitor_sees_both_marketplace_buttons(settings) -> None:  # type: ignore[no-untyped-def]
-    page = create_app(settings).test_client().get("/")
+def test_visitor_sees_both_marketplace_buttons(make_app: MakeApp) -> None:
+    page = make_app().test_client().get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'href="/connect/quickbooks"' in html and "Connect to QuickBooks" in html
@@ -15,8 +15,8 @@ def test_visitor_sees_both_marketplace_buttons(settings) -> None:  # type: ignor
     assert 'aria-label="Main"' not in html  # no owner navigation before sign-in
 
 
-def test_every_response_carries_the_security_headers(settings) -> None:  # type: ignore[no-untyped-def]
-    client = create_app(settings).test_client()
+def test_every_response_carries_the_security_headers(make_app: MakeApp) -> None:
+    client = make_app().test_client()
     for path in ("/", "/healthz", "/no-such-page"):
         headers = client.get(path).headers
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

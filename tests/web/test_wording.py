@@ -22,11 +22,6 @@ EDITED = {"subject": "About {{ invoice_label }}, {{ customer_name }}",
 
 
 @pytest.fixture
-def app(web_app: Flask) -> Flask:
-    return web_app
-
-
-@pytest.fixture
 def orgs(two_orgs: tuple[Seeded, Seeded]) -> tuple[Seeded, Seeded]:
     return two_orgs
 

@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from connectors.xero.conformance import Exchange
+from tests.xero_conformance import Exchange
 from connectors.xero.mapping import format_ms_instant, parse_ms_instant
 from tests.xero.samples import (
     BASE_TIME,

@@ -16,7 +16,7 @@ from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient, ModelFinder
 
 from connectors.xero.client import RetryPolicy
-from connectors.xero.conformance import load_spec
+from tests.xero_conformance import load_spec
 from connectors.xero.connector import XeroConnector
 from connectors.xero.limiter import XeroLimiter
 from tests.xero.canned import CannedXero

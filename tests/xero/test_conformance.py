@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.xero import conformance
-from connectors.xero.conformance import ConformanceError, Exchange, load_spec
+from tests import xero_conformance as conformance
+from tests.xero_conformance import ConformanceError, Exchange, load_spec
 from tests.xero.samples import TENANT_ID, dumps, envelope, invoice_json
 
 HEADERS = {"Authorization": "Bearer token", "xero-tenant-id": TENANT_ID, "Accept": "application/json"}
@@ -93,3 +93,9 @@ def test_request_bodies_are_validated() -> None:
     assert spec.problems(Exchange("POST", path, headers, dumps(good), 200), response=False) == []
     problems = " ".join(spec.problems(Exchange("POST", path, headers, dumps(bad), 200), response=False))
     assert "'15' is not of type 'integer'" in problems and "FORTNIGHTLY" in problems
+
+
+def test_date_string_companions_are_iso() -> None:
+    exchange = invoices_exchange(invoice_json(DateString="23/11/2026"))
+    with pytest.raises(ConformanceError, match=r"\$\.Invoices\[0\]\.DateString: '23/11/2026' is not YYYY-MM-DDTHH:MM:SS"):
+        load_spec().assert_conforms(exchange)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.xero.conformance import load_spec
+from tests.xero_conformance import load_spec
 from connectors.xero.mapping import MappingError
 from connectors.xero.timezones import XERO_ZONES, iana_zone, xero_name
 

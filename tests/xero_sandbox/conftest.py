@@ -26,7 +26,7 @@ from xero_python.identity import IdentityApi
 from connectors.sandbox import SandboxServer
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxConfig, create_app
 from tests.sandbox.conftest import small_scenario
-from tests.xero_sandbox.conformance import Exchange, Report, check
+from tests.xero_conformance import Exchange, Report, check
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never contacted: tests read the Location header
 SCOPES = "openid profile email offline_access accounting.transactions accounting.contacts"
@@ -129,9 +129,9 @@ def _recorder(running: RunningXero):  # type: ignore[no-untyped-def]
     def record(response: Response) -> Response:
         if not request.path.startswith("/_sandbox") and not running.exempt:
             running.exchanges.append(Exchange(
-                request.method, request.path, tuple(request.args.items(multi=True)), tuple(request.headers.items()),
-                request.get_data(), request.content_type or "", response.status_code, tuple(response.headers.items()),
-                response.get_data() if not response.direct_passthrough else b"", response.mimetype or ""))
+                request.method, request.full_path.rstrip("?"), dict(request.headers), request.get_data() or None,
+                response.status_code, dict(response.headers),
+                response.get_data() if not response.direct_passthrough else b""))
         return response
     return record
 

@@ -1,13 +1,19 @@
-"""Check HTTP exchanges against Xero's published Accounting API contract.
+"""Check HTTP exchanges against Xero's published API contracts: the one spec checker of the tests.
 
-Used by the connector tests now and by the Xero sandbox later: every request arpilot sends and every
-response a server returns is validated with openapi-core against `specs/xero_accounting.yaml`, as if
-sent to https://api.xero.com/api.xro/2.0, plus three checks the spec cannot express:
+The connector tests check what arpilot sends and what a canned Xero answers; the Xero sandbox tests
+check a recorded session of xero-python against the sandbox (`check`, a `Report`). Test-only: it
+needs yaml and openapi-core, which only the test extra installs, and no product code runs it.
+
+Every request and every response is validated with openapi-core against `specs/xero_accounting.yaml`
+(or `specs/xero-identity.yaml` for /Connections), as if sent to https://api.xero.com, plus the checks
+the spec cannot express:
 
 - every field the spec marks `x-is-msdate` / `x-is-msdate-time` (the fields xero-python types as
   `date[ms-format]` / `datetime[ms-format]`: Date, DueDate, FullyPaidOnDate, UpdatedDateUTC,
-  DateUTC...) and the envelope's DateTimeUTC is in Xero's `/Date(ms[+hhmm])/` form, and calendar
-  dates are midnight UTC;
+  DateUTC...) and the envelope's DateTimeUTC is in Xero's `/Date(ms[+hhmm])/` form, calendar
+  dates are midnight UTC, and the DateString, DueDateString and DateUTCString companions are
+  `YYYY-MM-DDTHH:MM:SS`;
+- requests carry `Authorization: Bearer <token>` (openapi-core does not check OAuth2);
 - the records of a successful list response carry the fields Xero always sends and arpilot relies
   on (the spec marks nothing required);
 - optionally (`strict=True`), no property the spec does not define; the `<Field>String` companions
@@ -24,8 +30,9 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +47,7 @@ from connectors.xero.mapping import parse_ms_instant
 XERO_HOST = "https://api.xero.com"
 API_PREFIX = "/api.xro/2.0"
 SPEC_FILE = "xero_accounting.yaml"
+IDENTITY_SPEC_FILE = "xero-identity.yaml"
 
 ENVELOPE = frozenset({"Id", "Status", "ProviderName", "DateTimeUTC"})
 
@@ -62,6 +70,14 @@ ALWAYS_PRESENT: Mapping[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 }
 
 _MS = re.compile(r"/Date\(-?\d+([+-]\d{4})?\)/")
+_DATE_STRING = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+# The companions held to that form; UpdatedDateUTCString is not (the sandbox writes it with a Z).
+_DATE_STRING_COMPANIONS = frozenset({"DateString", "DueDateString", "DateUTCString"})
+
+# xero-python serializes these model defaults into every request body, including the spec's
+# readOnly ones (Invoice.HasAttachments...); openapi-core refuses a write of a readOnly property.
+# `check` strips them (and counts them) before a request body is validated; everything else is checked.
+SDK_DEFAULTS = frozenset({"HasAttachments", "HasErrors", "HasAccount", "HasValidationErrors", "IsDiscounted"})
 
 
 class ConformanceError(AssertionError):
@@ -69,19 +85,9 @@ class ConformanceError(AssertionError):
 
 
 def specs_dir() -> Path:
-    """ARPILOT_SPECS_DIR, else ../shared/specs beside the repository root.
-
-    A git worktree may sit one level deeper than the main checkout (wt/<branch>), so the nearest
-    ancestor holding shared/specs wins; with none, the error names the canonical place.
-    """
+    """ARPILOT_SPECS_DIR, else the copies kept with the tests (tests/specs/xero)."""
     override = os.environ.get("ARPILOT_SPECS_DIR")
-    if override:
-        return Path(override)
-    repo_root = Path(__file__).resolve().parents[2]
-    for ancestor in repo_root.parents:
-        if (ancestor / "shared" / "specs" / SPEC_FILE).is_file():
-            return ancestor / "shared" / "specs"
-    return repo_root.parent / "shared" / "specs"
+    return Path(override) if override else Path(__file__).resolve().parent / "specs" / "xero"
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,8 @@ class Exchange:
     """One HTTP request and its response, as seen on the wire.
 
     `path` is the request path and query as sent, e.g. `/api.xro/2.0/Invoices?page=1`; any base
-    (a loopback host, a sandbox prefix before /api.xro/2.0) is ignored.
+    (a loopback host, a sandbox prefix before /api.xro/2.0) is ignored. Identity API paths
+    (/Connections) have no base.
     """
 
     method: str
@@ -124,6 +131,8 @@ class XeroSpec:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
+        # The accounting API lives under /api.xro/2.0, the identity API at the host's root.
+        self.prefix = urlsplit(document["servers"][0]["url"]).path.rstrip("/")
         # Authorization is checked by hand below: openapi-core does not implement OAuth2 schemes.
         trimmed = copy.deepcopy(document)
         trimmed.pop("security", None)
@@ -146,13 +155,13 @@ class XeroSpec:
         """Everything wrong with the exchange; an empty list means it conforms.
 
         `response=False` checks the request only (for deliberately injected faulty responses)."""
-        path, query = _api_path(exchange.path)
+        path, query = _api_path(exchange.path, self.prefix)
         if path is None:
-            return [f"{exchange.path}: not under {API_PREFIX}"]
+            return [f"{exchange.path}: not under {self.prefix}"]
         template = self.template_for(path)
         if template is None:
             return [f"{exchange.method} {path}: no such path in the Xero Accounting spec"]
-        request = _request(exchange, path, query)
+        request = _request(exchange, self.prefix + path, query)
         found = [f"request: {p}" for p in _openapi_problems(self.openapi.validate_request, request)]
         found += [f"request: {p}" for p in _authorization_problems(exchange.request_headers)]
         if response and not found:  # a response only means something for a request the API accepts
@@ -173,6 +182,15 @@ class XeroSpec:
                 f"{exchange.method} {exchange.path} -> {exchange.status} breaks the Xero contract:\n  "
                 + "\n  ".join(found)
             )
+
+    def documented(self, exchange: Exchange) -> bool:
+        """Whether the spec lists the exchange's status for its operation (it leaves out 401/403/404/429)."""
+        path, _ = _api_path(exchange.path, self.prefix)
+        template = self.template_for(path) if path is not None else None
+        if template is None:
+            return False
+        operation = self.document["paths"][template].get(exchange.method.lower(), {})
+        return str(exchange.status) in operation.get("responses", {})
 
     def template_for(self, path: str) -> str | None:
         """The spec path template a concrete path (without /api.xro/2.0) falls under."""
@@ -239,6 +257,10 @@ class XeroSpec:
                 continue
             if _is_ms(sub):
                 yield from _ms_problems(here, value, date_only=bool(sub.get("x-is-msdate")))
+                spelled = data.get(f"{name}String")
+                if f"{name}String" in _DATE_STRING_COMPANIONS and f"{name}String" in data and not (
+                        isinstance(spelled, str) and _DATE_STRING.fullmatch(spelled)):
+                    yield f"{where}.{name}String: {spelled!r} is not YYYY-MM-DDTHH:MM:SS"
             else:
                 yield from self._walk(sub, value, here, strict)
 
@@ -250,14 +272,43 @@ def _load(path: Path) -> XeroSpec:
     return XeroSpec(document)
 
 
-def load_spec(directory: Path | None = None) -> XeroSpec:
-    """The Xero Accounting spec, parsed once per process (parsing takes about a second)."""
-    return _load((directory or specs_dir()).resolve() / SPEC_FILE)
+def load_spec(directory: Path | None = None, name: str = SPEC_FILE) -> XeroSpec:
+    """A Xero spec (by default Accounting), parsed once per process (parsing takes about a second)."""
+    return _load((directory or specs_dir()).resolve() / name)
 
 
-def check(exchange: Exchange, *, strict: bool = False, response: bool = True) -> None:
-    """Raise ConformanceError unless the exchange follows the published contract."""
-    load_spec().assert_conforms(exchange, strict=strict, response=response)
+@dataclass
+class Report:
+    """What `check` made of a recorded session."""
+
+    validated: Counter[str] = field(default_factory=Counter)  # "GET /api.xro/2.0/Invoices 200" -> count
+    sdk_defaults_stripped: int = 0
+    undocumented: Counter[str] = field(default_factory=Counter)  # requests checked, responses not
+    failures: list[str] = field(default_factory=list)
+
+
+def check(exchanges: Iterable[Exchange]) -> Report:
+    """Check a session recorded from xero-python: each request, and each response whose status the
+    spec documents. Exchanges outside both APIs (the OAuth endpoints) are not the specs' business."""
+    report = Report()
+    for exchange in exchanges:
+        routed = _route(exchange)
+        if routed is None:
+            continue
+        spec, exchange = routed
+        body, stripped = _strip_sdk_defaults(exchange.request_body)
+        report.sdk_defaults_stripped += stripped
+        exchange = replace(exchange, request_body=body)
+        documented = spec.documented(exchange)
+        label = f"{exchange.method} {urlsplit(exchange.path).path} {exchange.status}"
+        problems = spec.problems(exchange, response=documented)
+        if problems:
+            report.failures.extend(f"{label}: {problem}" for problem in problems)
+        elif documented:
+            report.validated[label] += 1
+        else:
+            report.undocumented[label] += 1
+    return report
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -267,12 +318,51 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
-def _api_path(raw: str) -> tuple[str | None, list[tuple[str, str]]]:
+def _api_path(raw: str, prefix: str) -> tuple[str | None, list[tuple[str, str]]]:
     parts = urlsplit(raw)
-    index = parts.path.find(API_PREFIX + "/")
+    index = parts.path.find(prefix + "/")
     if index < 0:
         return None, []
-    return parts.path[index + len(API_PREFIX):], parse_qsl(parts.query, keep_blank_values=True)
+    return parts.path[index + len(prefix):], parse_qsl(parts.query, keep_blank_values=True)
+
+
+def _route(exchange: Exchange) -> tuple[XeroSpec, Exchange] | None:
+    """The spec an exchange falls under, and the exchange with its path spelled as that spec does."""
+    path = urlsplit(exchange.path).path
+    if f"{API_PREFIX}/" in path:
+        return load_spec(), exchange
+    if path.lower().startswith("/connections"):
+        # xero-python asks for /Connections, the sandbox serves any case: the spec spells it /Connections.
+        respelled = "/Connections" + exchange.path[len("/connections"):]
+        return load_spec(name=IDENTITY_SPEC_FILE), replace(exchange, path=respelled)
+    return None
+
+
+def _strip_sdk_defaults(body: bytes | None) -> tuple[bytes | None, int]:
+    if not body:
+        return body, 0
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body, 0  # a deliberately malformed body stays as it is
+    count = 0
+
+    def walk(node: Any) -> Any:
+        nonlocal count
+        if isinstance(node, dict):
+            kept = {}
+            for key, value in node.items():
+                if key in SDK_DEFAULTS and value is False:
+                    count += 1
+                else:
+                    kept[key] = walk(value)
+            return kept
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    stripped = walk(data)
+    return (json.dumps(stripped).encode("utf-8"), count) if count else (body, 0)
 
 
 def _content_type(headers: Mapping[str, str]) -> str:
@@ -284,7 +374,7 @@ def _request(exchange: Exchange, path: str, query: list[tuple[str, str]]) -> _Re
     headers = Headers(dict(exchange.request_headers))
     return _Request(
         host_url=XERO_HOST,
-        path=API_PREFIX + path,
+        path=path,
         method=exchange.method.lower(),
         parameters=RequestParameters(
             query=ImmutableMultiDict(query), header=headers, cookie=ImmutableMultiDict(), path={}
