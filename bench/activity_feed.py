@@ -19,9 +19,17 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
-from integration.store.db import make_engine, make_session_factory, transaction, upgrade
-from integration.store.models import Action, ActivityEntry, Base, Connection, MirroredCustomer, MirroredInvoice, Organization
 from integration.owner.records import FeedFilter, activity_feed, customer_record
+from integration.store.db import make_engine, make_session_factory, transaction, upgrade
+from integration.store.models import (
+    Action,
+    ActivityEntry,
+    Base,
+    Connection,
+    MirroredCustomer,
+    MirroredInvoice,
+    Organization,
+)
 
 CUSTOMERS = 2000
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

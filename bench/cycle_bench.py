@@ -33,8 +33,8 @@ from sqlalchemy import func, select
 from bench import books
 from bench.figures import Figure, at_most, exactly, info
 from bench.world import BenchWorld
-from integration.store.models import Action, ActionStatus, CycleRun
 from integration.clock.queue import CycleQueue
+from integration.store.models import Action, ActionStatus, CycleRun
 
 TIME_TARGET = 1.3  # within 1.3 x the lower bound
 RATE_LIMITS = {  # provider -> (calls, window seconds) per company, as documented

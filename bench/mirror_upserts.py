@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.databases import throwaway_database  # noqa: E402
 from bench.figures import Figure, info  # noqa: E402
 from connectors.contract import Invoice, InvoiceStatus, Money, Page, Provider, SyncRequest  # noqa: E402
+from integration.cycle.sync import PAGE_SIZE, sync_connection  # noqa: E402
 from integration.store.db import make_engine, make_session_factory, transaction  # noqa: E402
 from integration.store.models import Connection, Organization  # noqa: E402
-from integration.cycle.sync import PAGE_SIZE, sync_connection  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 

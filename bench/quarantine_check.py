@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.contract import Invoice, InvoiceStatus, Money  # noqa: E402
+from integration.cycle.sync import _invoice_row  # noqa: E402
 from integration.store.models import MirroredInvoice  # noqa: E402
 from integration.store.quarantine import refused_value  # noqa: E402
-from integration.cycle.sync import _invoice_row  # noqa: E402
 
 
 def main() -> None:

@@ -44,9 +44,9 @@ from bench import books  # noqa: E402
 from bench.figures import Figure, at_most, exactly, info  # noqa: E402
 from bench.world import BenchWorld, Connected, bench_world  # noqa: E402
 from connectors.sandbox import SandboxServer  # noqa: E402
-from integration.store.models import Action, ActionStatus, CycleRun  # noqa: E402
 from integration.clock.queue import QUEUE_NAME, CycleQueue  # noqa: E402
 from integration.cycle.targeted_refresh import PAID_REASON  # noqa: E402
+from integration.store.models import Action, ActionStatus, CycleRun  # noqa: E402
 from integration.web import create_app  # noqa: E402
 
 TARGET_SECONDS = 10.0

@@ -17,11 +17,11 @@ import time
 from typing import Any
 
 from bench.figures import peak_rss_mb
+from integration.cycle.providers import connector_factory
 from integration.cycle.run import process_runtime
+from integration.cycle.sync import sync_connection
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from integration.cycle.providers import connector_factory
-from integration.cycle.sync import sync_connection
 
 
 def sync(connection_id: int) -> dict[str, Any]:

@@ -19,14 +19,14 @@ from bench.databases import throwaway_database
 from connectors.quickbooks.sandbox import QboSandboxConfig
 from connectors.quickbooks.sandbox import create_app as create_qbo
 from connectors.sandbox import SandboxServer
+from connectors.sandbox.scenario import Scenario
 from connectors.xero.sandbox import XeroSandboxConfig
 from connectors.xero.sandbox import create_app as create_xero
 from integration.config import Settings, load_settings
+from integration.owner.stored_rules import save_rules
 from integration.store.connections import OwnerIdentity, connect_company
 from integration.store.db import make_engine, make_session_factory, transaction
 from integration.store.models import Organization
-from integration.owner.stored_rules import save_rules
-from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -131,8 +131,8 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
         return
     import json
 
-    from integration.demo.once import DemoError, run_demo_once
     from connectors.sandbox.scenario import ScenarioError, generate_demo_company, load_scenario
+    from integration.demo.once import DemoError, run_demo_once
 
     try:
         scenario = load_scenario(scenario_file) if scenario_file else generate_demo_company(
@@ -213,7 +213,13 @@ def digest(send: bool, organization_id: int | None) -> None:
 
     from integration.app_context import Runtime
     from integration.cycle.run import DEFAULT_FROM_ADDRESS
-    from integration.owner.digest import compose_digest, gather_digest, organizations_to_tell, owner_address, send_digests
+    from integration.owner.digest import (
+        compose_digest,
+        gather_digest,
+        organizations_to_tell,
+        owner_address,
+        send_digests,
+    )
     from reminders.delivery import Address
 
     no_recipient = Address("owner@example.invalid")  # a preview still needs a To to build the message

@@ -8,13 +8,13 @@ per format. Several invoices for one customer always go out as one email.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import TemplateError
 from babel import Locale
+from jinja2 import TemplateError
 
 from connectors.contract import Money
 from reminders import formatting

@@ -18,14 +18,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from flask import Flask
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from integration.config import Settings, load_settings
+from integration.store.db import (
+    create_postgres_database,
+    drop_postgres_database,
+    make_engine,
+    make_session_factory,
+    upgrade,
+)
 from integration.web import create_app
-from integration.store.db import create_postgres_database, drop_postgres_database, make_engine, make_session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "ARPILOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from connectors.sandbox.scenario import load_scenario
 from integration.cli import main
 from integration.config import Settings
-from connectors.sandbox.scenario import load_scenario
 from tests.conftest import MakeApp
 
 

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.owner.dashboard_reads import HISTORY_LIMIT, TODAY_LIMIT, CallTask, Dashboard, load_dashboard, open_call_tasks
+from integration.owner.dashboard_reads import (
+    HISTORY_LIMIT,
+    TODAY_LIMIT,
+    CallTask,
+    Dashboard,
+    load_dashboard,
+    open_call_tasks,
+)
 from integration.store.db import transaction
 from integration.store.models import (
     Action,

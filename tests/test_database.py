@@ -135,8 +135,8 @@ def test_saved_rules_that_sent_two_messages_a_day_are_fixed_by_the_migration(emp
     migration they load, keeping arpilot's email, the stage's channel."""
     import sqlalchemy as sa
 
-    from integration.policy.rules import Rules
     from integration.owner.stored_rules import load_rules
+    from integration.policy.rules import Rules
 
     upgrade(empty_database_url, "0003_activity_feed_indexes")
     old = Rules.default().to_json()

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.cli import main
+from integration.clock.scheduler import DIGEST_JOB_ID, DIGEST_TARGET, build_clock
 from integration.config import load_settings
 from integration.owner.dashboard_reads import AccountFlag, ActionLine, CallTask, ConnectionHealth
-from integration.store.db import transaction
 from integration.owner.digest import (
     DigestFacts,
     compose_digest,
@@ -24,8 +24,8 @@ from integration.owner.digest import (
     iso_week,
     send_digest,
 )
+from integration.store.db import transaction
 from integration.store.models import Connection, ConnectionStatus, Organization, User, WeeklyDigest
-from integration.clock.scheduler import DIGEST_JOB_ID, DIGEST_TARGET, build_clock
 from reminders.delivery import Address, DeliveryReceipt, DeliveryTransient, EmailMessage, OutboxSender
 from tests.cycle.conftest import World, make_world
 from tests.sandbox.conftest import small_scenario

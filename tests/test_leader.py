@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.store.db import make_engine, transaction
 from integration.clock.leader import CLOCK_NAMESPACE, Leadership, LeadershipLost, try_leadership, wait_for_leadership
-from integration.store.models import Connection, ConnectionStatus, CycleRun
 from integration.clock.scheduler import Clock, ClockPlan, connections_without_a_run_this_slot, slot_start
+from integration.store.db import make_engine, transaction
+from integration.store.models import Connection, ConnectionStatus, CycleRun
 from tests.clock_helpers import ManualScheduler, RunSoonRecorder
 from tests.conftest import add_connection
 from tests.processes import holding_child

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from integration.store.db import make_engine
 from integration.clock.locks import ADVISORY_NAMESPACE, ConnectionLocked, connection_lock
+from integration.store.db import make_engine
 from tests.processes import holding_child
 
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.owner.call_outcomes import CallOutcome, log_call_outcome
-from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, Connection, InvoicePause, MirroredInvoice
 from integration.owner.overrides import InvoiceWord, OwnerWordError, save_invoice_word
 from integration.policy.snapshot import Instalment
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, Connection, InvoicePause, MirroredInvoice
 from tests.conftest import add_connection
 
 TODAY = dt.date(2026, 11, 23)

@@ -12,10 +12,10 @@ from rq import Queue
 from rq.job import JobStatus
 
 from integration.cli import main
-from integration.config import load_settings
 from integration.clock.queue import SOON_WINDOW, CycleQueue, rq_function_path, run_worker
 from integration.clock.scheduler import Clock, ClockPlan, cycle_job_id
 from integration.clock.slots import cycle_anchor, slot_index
+from integration.config import load_settings
 from tests import clock_helpers
 from tests.clock_helpers import FakeClock, ManualScheduler
 from tests.rq_helpers import REDIS_URL, throwaway_queue

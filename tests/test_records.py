@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from integration.store.models import MirroredCustomer, MirroredInvoice
 from integration.owner.records import CustomerRecord
+from integration.store.models import MirroredCustomer, MirroredInvoice
 
 
 def _invoice(number: str, status: str, balance: str, currency: str = "USD") -> MirroredInvoice:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from integration.owner.stored_rules import load_rules, save_rules
+from integration.policy.rules import RuleError, Rules
 from integration.store.db import transaction
 from integration.store.models import Organization, OrganizationRules
-from integration.policy.rules import RuleError, Rules
-from integration.owner.stored_rules import load_rules, save_rules
 
 
 def _organization(sessions) -> int:  # type: ignore[no-untyped-def]

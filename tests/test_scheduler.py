@@ -11,8 +11,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
-from integration.config import load_settings
-from integration.store.models import Connection, ConnectionStatus, Organization
 from integration.clock.scheduler import (
     INBOX_JOB_ID,
     REFRESH_JOB_ID,
@@ -24,6 +22,8 @@ from integration.clock.scheduler import (
     cycle_trigger,
 )
 from integration.clock.slots import cycle_anchor, slot_index
+from integration.config import load_settings
+from integration.store.models import Connection, ConnectionStatus, Organization
 from integration.web import create_app
 from tests import clock_helpers
 from tests.clock_helpers import FakeClock, ManualScheduler

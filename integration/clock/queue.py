@@ -23,8 +23,8 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import DuplicateJobError
 
-from integration.config import Settings
 from integration.clock.slots import slot_index
+from integration.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -45,12 +45,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
-from integration.config import Settings
-from integration.cycle.leases import connections_due_a_retry
 from integration.clock.leader import Leadership, LeadershipLost
-from integration.store.models import Connection, ConnectionStatus, CycleRun
 from integration.clock.queue import DEFAULT_TARGET, CycleQueue
 from integration.clock.slots import cycle_anchor, slot_index
+from integration.config import Settings
+from integration.cycle.leases import connections_due_a_retry
+from integration.store.models import Connection, ConnectionStatus, CycleRun
 
 log = logging.getLogger(__name__)
 

@@ -31,19 +31,19 @@ from connectors.contract import (
     Invoice,
     InvoiceStatus,
     Money,
-    NotFound,
     Note,
+    NotFound,
     ProviderValidationError,
     RateLimited,
     Transient,
 )
 from integration.cycle.credit_recheck import effective_credit, uncovered
-from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, ActivityEntry
-from integration.policy.actions import ActionKind
-from integration.policy.recheck import Verdict
 from integration.cycle.precondition_reads import PreconditionReads
 from integration.cycle.send_check import apply_verdict
+from integration.policy.actions import ActionKind
+from integration.policy.recheck import Verdict
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, ActivityEntry
 from oauth.redact import redact
 from reminders.delivery import (
     DeliveryError,

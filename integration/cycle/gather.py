@@ -27,6 +27,22 @@ from connectors.contract import (
     PaymentApplication,
 )
 from connectors.regions import customer_zones
+from integration.owner.overrides import stored_plan
+from integration.policy.accounts import as_accounts
+from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.aging import local_today
+from integration.policy.history import record
+from integration.policy.snapshot import (
+    Company,
+    History,
+    Snapshot,
+)
+from integration.policy.snapshot import (
+    CustomerOverride as OverrideRecord,
+)
+from integration.policy.snapshot import (
+    InvoicePause as PauseRecord,
+)
 from integration.store.models import (
     Action,
     ActionStatus,
@@ -39,18 +55,6 @@ from integration.store.models import (
     MirroredInvoice,
     MirroredPayment,
     Organization,
-)
-from integration.owner.overrides import stored_plan
-from integration.policy.accounts import as_accounts
-from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.aging import local_today
-from integration.policy.history import record
-from integration.policy.snapshot import (
-    Company,
-    CustomerOverride as OverrideRecord,
-    History,
-    InvoicePause as PauseRecord,
-    Snapshot,
 )
 
 PROFILE_WINDOW = dt.timedelta(days=366)

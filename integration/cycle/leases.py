@@ -14,9 +14,9 @@ after a delay that doubles with each failure in a row, from a minute up to the c
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
-import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

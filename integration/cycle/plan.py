@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from integration.store.models import Action, ActionStatus
 from integration.policy.actions import PlannedAction
+from integration.store.models import Action, ActionStatus
 
 
 def ledger_key(connection_id: int, policy_key: str) -> str:

@@ -13,14 +13,14 @@ from connectors.contract import AuthExpired, Connector, Provider
 from connectors.quickbooks.client import PRODUCTION_URL, QboClient
 from connectors.quickbooks.connector import QuickBooksConnector, read_company_name
 from connectors.quickbooks.limiter import LimiterRegistry
+from connectors.ratelimit.shared import shared_limiters
 from connectors.xero.connector import XeroConnector
 from connectors.xero.limiter import XeroLimiter
 from integration.config import ConfigError, Settings
-from connectors.ratelimit.shared import shared_limiters
 from integration.store.models import Connection, Organization
+from integration.store.token_refresh import ConnectionTokenSource
 from oauth.crypto import TokenCipher
 from oauth.intuit import IntuitOAuth
-from integration.store.token_refresh import ConnectionTokenSource
 from oauth.xero import XeroOAuth
 
 QUICKBOOKS_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com/v3"

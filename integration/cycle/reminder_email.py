@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from connectors.contract import Customer, Invoice, Money
 from integration.inbound.tokens import reply_address
-from integration.store.models import Action
+from integration.policy.recipients import checked, quoted
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
+from integration.store.models import Action
 from reminders.content import ReminderContext, ReminderInvoice, render_reminder
-from integration.policy.recipients import checked, quoted
 from reminders.delivery import Address, EmailMessage, InvalidMessage
 from reminders.wording import Wording
 

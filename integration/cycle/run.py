@@ -22,27 +22,27 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import AuthExpired, Connector, ConnectorError, RateLimited
-from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
-from integration.logs import install_context_stamping, log_context
 from integration.app_context import Runtime
-from integration.store.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
-from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
-from integration.store.db import transaction
-from integration.cycle.plan import plan
 from integration.clock.locks import ConnectionLocked, connection_lock
-from integration.store.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
+from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
+from integration.cycle.gather import load_snapshot
+from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
+from integration.cycle.plan import plan
+from integration.cycle.providers import ConnectorFactory, connector_factory
+from integration.cycle.reminder_email import ReminderComposer
+from integration.cycle.send_check import SendCheck
+from integration.cycle.sync import sync_connection
+from integration.logs import install_context_stamping, log_context
+from integration.owner.reply_address import confirmed_reply_address
+from integration.owner.stored_rules import load_rules
+from integration.owner.stored_wording import load_wordings
 from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
-from integration.cycle.providers import ConnectorFactory, connector_factory
+from integration.store.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
 from integration.store.quarantine import printable
-from integration.cycle.reminder_email import ReminderComposer
-from integration.owner.reply_address import confirmed_reply_address
-from integration.owner.stored_rules import load_rules
-from integration.cycle.send_check import SendCheck
-from integration.cycle.gather import load_snapshot
-from integration.cycle.sync import sync_connection
-from integration.owner.stored_wording import load_wordings
 from oauth.redact import redact
 from reminders.delivery import EmailSender, make_sender
 

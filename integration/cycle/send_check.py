@@ -17,16 +17,22 @@ from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
 from connectors.regions import address_zone
-from integration.store.models import (
-    Action, ActionStatus, ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice,
-)
+from integration.cycle.gather import override_records, pause_records, with_reply_pauses
+from integration.owner.stored_rules import load_rules
 from integration.policy.actions import ActionKind
 from integration.policy.aging import local_today
 from integration.policy.pauses import PauseState, pause_state
 from integration.policy.recheck import CUSTOMER_FACING, OwnerWord, Pending, Verdict, recheck
 from integration.policy.rules import Pauses
-from integration.owner.stored_rules import load_rules
-from integration.cycle.gather import override_records, pause_records, with_reply_pauses
+from integration.store.models import (
+    Action,
+    ActionStatus,
+    ActivityEntry,
+    CustomerOverride,
+    InvoicePause,
+    MirroredCustomer,
+    MirroredInvoice,
+)
 
 _FACING = tuple(kind.value for kind in CUSTOMER_FACING)
 

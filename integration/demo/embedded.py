@@ -9,11 +9,13 @@ import socket
 
 from flask import Flask
 
-from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
+from connectors.quickbooks.sandbox import QboSandboxConfig
+from connectors.quickbooks.sandbox import create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxServer
-from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
-from integration.config import Settings, embedded_quickbooks_discovery, embedded_xero_url
 from connectors.sandbox.scenario import generate_demo_company
+from connectors.xero.sandbox import XeroSandboxConfig
+from connectors.xero.sandbox import create_app as create_xero_sandbox
+from integration.config import Settings, embedded_quickbooks_discovery, embedded_xero_url
 
 
 def _port_free(port: int) -> bool:

@@ -16,22 +16,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-
 from sqlalchemy import select
 
-from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
-from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
+from connectors.quickbooks.sandbox import QboSandboxConfig
+from connectors.quickbooks.sandbox import create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxClock, SandboxServer
 from connectors.sandbox.consent import click_through
+from connectors.sandbox.scenario import Scenario
+from connectors.xero.sandbox import XeroSandboxConfig
+from connectors.xero.sandbox import create_app as create_xero_sandbox
 from integration.app_context import Runtime
 from integration.config import Settings, load_settings
-from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
-from integration.store.db import transaction
-from integration.demo.report import DemoReport, build_report
-from integration.store.models import Connection, InvoicePause, Organization, OrganizationRules
 from integration.cycle.providers import connector_factory
+from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.demo.report import DemoReport, build_report
 from integration.owner.stored_rules import save_rules
-from connectors.sandbox.scenario import Scenario
+from integration.store.db import transaction
+from integration.store.models import Connection, InvoicePause, Organization, OrganizationRules
 from integration.web import create_app
 from reminders.delivery import OutboxSender
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import amount_text
-from integration.cycle.run import CycleSummary
-from integration.store.models import Action
-from integration.policy.aging import days_overdue, is_open, local_today
 from integration.cycle.gather import load_snapshot
+from integration.cycle.run import CycleSummary
+from integration.policy.aging import days_overdue, is_open, local_today
+from integration.store.models import Action
 
 MOST_OVERDUE = 5
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
-from integration.store.db import transaction
 from integration.inbound.classify import automatic_reason, says_paid
 from integration.inbound.mail import InboundMail
 from integration.inbound.tokens import read_token
-from integration.store.models import Action, ActivityEntry, Connection, InboundReply, MirroredCustomer
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
+from integration.store.db import transaction
+from integration.store.models import Action, ActivityEntry, Connection, InboundReply, MirroredCustomer
 from oauth.redact import redact
 from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage, make_sender
 

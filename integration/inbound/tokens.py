@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\+r(\d{1,18})-([0-9a-f]{12})@", re.IGNORECASE)
 

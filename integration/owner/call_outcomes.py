@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import Connector, ConnectorError, Note
-from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
 from integration.config import ConfigError
-from integration.store.db import transaction
-from integration.store.models import Action, ActivityEntry, Connection, MirroredInvoice, Organization
+from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
 from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
 from integration.policy.actions import ActionKind
+from integration.store.db import transaction
+from integration.store.models import Action, ActivityEntry, Connection, MirroredInvoice, Organization
 from integration.store.scoping import scoped
 from oauth.redact import redact
 

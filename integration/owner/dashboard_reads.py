@@ -9,8 +9,8 @@ policy gave), the outbox, and the health of each connection.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,9 +20,15 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from connectors.contract import Invoice, InvoiceStatus, Payment, amount_text
-from integration.owner.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME, CallOutcome
-from integration.store.connections import TAKEN_OVER
+from integration.clock.slots import next_run
+from integration.cycle.gather import invoice_record, payment_record
+from integration.cycle.leases import Failing, failing, retry_at
+from integration.owner.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME
+from integration.owner.call_outcomes import CallOutcome
 from integration.owner.dashboard_figures import DSO_WINDOW_DAYS, TrendPoint, month_ends, trend
+from integration.policy.actions import ActionKind
+from integration.policy.aging import aging_totals, local_today
+from integration.store.connections import TAKEN_OVER
 from integration.store.models import (
     Action,
     ActionStatus,
@@ -35,12 +41,7 @@ from integration.store.models import (
     MirroredPayment,
     Organization,
 )
-from integration.policy.actions import ActionKind
-from integration.policy.aging import aging_totals, local_today
 from integration.store.scoping import scoped
-from integration.cycle.leases import Failing, failing, retry_at
-from integration.clock.slots import next_run
-from integration.cycle.gather import invoice_record, payment_record
 
 CALL_LIST_DAYS = 30  # a call task older than this with no outcome has been overtaken by later stages
 ESCALATION_DAYS = 30

@@ -35,10 +35,19 @@ from integration.owner.dashboard_reads import (
     open_call_tasks,
     status_word,
 )
-from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, ActivityEntry, Connection, ConnectionStatus, Organization, User, WeeklyDigest
 from integration.policy.actions import ActionKind
 from integration.policy.aging import local_today
+from integration.store.db import transaction
+from integration.store.models import (
+    Action,
+    ActionStatus,
+    ActivityEntry,
+    Connection,
+    ConnectionStatus,
+    Organization,
+    User,
+    WeeklyDigest,
+)
 from integration.store.scoping import scoped
 from oauth.redact import redact
 from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender

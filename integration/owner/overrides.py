@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.contract import amount_text
-from integration.store.models import ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
+from integration.owner.stored_rules import load_rules
 from integration.policy.rules import Pauses
 from integration.policy.snapshot import Instalment
-from integration.owner.stored_rules import load_rules
+from integration.store.models import ActivityEntry, CustomerOverride, InvoicePause, MirroredCustomer, MirroredInvoice
 
 GRACE_RANGE = (-30, 90)  # days; below zero brings the ladder forward for this customer
 MAX_INSTALMENTS = 36

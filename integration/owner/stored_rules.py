@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration.store.models import OrganizationRules
 from integration.policy.rules import Rules
+from integration.store.models import OrganizationRules
 
 
 def load_rules(session: Session, organization_id: int) -> Rules:

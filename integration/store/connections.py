@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization, User, WebSession
 from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
 
-
 # How each provider is named on pages and in a connection's placeholder name.
 PROVIDER_NAMES = {"quickbooks": "QuickBooks", "xero": "Xero"}
 NAME_LENGTH = 255  # Connection.display_name and Organization.name

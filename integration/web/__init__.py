@@ -12,9 +12,28 @@ from integration.app_context import Runtime
 from integration.config import Settings, load_settings
 from integration.logs import configure_logging, install_context_stamping
 from integration.web import (
-    account, activity, approvals, body_deadline, company_zone, connect_quickbooks, connect_xero, credit_policy,
-    customer_settings, dashboard, inbound, inputs, ratelimit, replies, security, sessions, settings as settings_page,
-    soon, webhooks, wording,
+    account,
+    activity,
+    approvals,
+    body_deadline,
+    company_zone,
+    connect_quickbooks,
+    connect_xero,
+    credit_policy,
+    customer_settings,
+    dashboard,
+    inbound,
+    inputs,
+    ratelimit,
+    replies,
+    security,
+    sessions,
+    soon,
+    webhooks,
+    wording,
+)
+from integration.web import (
+    settings as settings_page,
 )
 from integration.web.common import CONNECT_ENDPOINTS
 from integration.web.nav import NAV_CONFIG_KEY

@@ -13,7 +13,6 @@ from flask import Blueprint, Flask, abort, g, render_template, request, send_fil
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from integration.store.models import Organization
 from integration.owner.records import (
     BadFilter,
     CustomerRecord,
@@ -24,10 +23,11 @@ from integration.owner.records import (
     customer_record,
     find_customer,
 )
+from integration.store.models import Organization
 from integration.web.auth import owner_required
 from integration.web.common import runtime
-from integration.web.nav import add_nav_item
 from integration.web.inputs import whole_number
+from integration.web.nav import add_nav_item
 from integration.web.packet import packet_filename, write_packet
 
 bp = Blueprint("activity", __name__)

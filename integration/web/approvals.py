@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from integration.owner.approvals import ApprovalError, approve, awaiting, linked_organization, parse_referral_date, skip
 from integration.owner.dashboard_reads import CustomerNames, kind_label
+from integration.policy.aging import local_today
 from integration.store.db import transaction
 from integration.store.models import Action, Organization
 from integration.store.scoping import scoped
-from integration.policy.aging import local_today
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.nav import add_nav_item

@@ -16,15 +16,30 @@ from flask.typing import ResponseReturnValue
 
 from connectors.contract import AuthExpired, ConnectorError, ProviderValidationError
 from integration.cycle.providers import quickbooks_company_name
-from integration.store.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
+from integration.store.connections import (
+    ConnectionOwnedElsewhere,
+    OwnerIdentity,
+    connect_company,
+    load_tokens,
+    mark_disconnected,
+)
 from integration.store.db import transaction
 from integration.store.models import Connection
 from integration.store.token_refresh import locked_connection
 from integration.web.common import (
-    AFTER_DISCONNECT, asked_to_take_over, checked_callback, cipher, disconnect_reason, now, owned_elsewhere, page,
-    runtime, signed_in_with,
+    AFTER_DISCONNECT,
+    asked_to_take_over,
+    checked_callback,
+    cipher,
+    disconnect_reason,
+    now,
+    owned_elsewhere,
+    page,
+    runtime,
+    signed_in_with,
 )
-from oauth.intuit import PROVIDER as QUICKBOOKS, IntuitOAuth, IntuitUser, InvalidGrant
+from oauth.intuit import PROVIDER as QUICKBOOKS
+from oauth.intuit import IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.state import PendingAuthorization, issue_state
 
 log = logging.getLogger(__name__)

@@ -21,18 +21,33 @@ from flask import Blueprint, redirect, request, session
 from flask.typing import ResponseReturnValue
 
 from connectors.contract import AuthExpired, ConnectorError, ProviderValidationError
-from integration.store.connections import ConnectionOwnedElsewhere, OwnerIdentity, connect_company, load_tokens, mark_disconnected
+from integration.store.connections import (
+    ConnectionOwnedElsewhere,
+    OwnerIdentity,
+    connect_company,
+    load_tokens,
+    mark_disconnected,
+)
 from integration.store.db import transaction
 from integration.store.models import Connection, User
+from integration.store.token_refresh import ConnectionTokenSource, locked_grant
 from integration.web.common import (
-    AFTER_DISCONNECT, asked_to_take_over, checked_callback, cipher, disconnect_reason, now, owned_elsewhere, page,
-    runtime, signed_in_with,
+    AFTER_DISCONNECT,
+    asked_to_take_over,
+    checked_callback,
+    cipher,
+    disconnect_reason,
+    now,
+    owned_elsewhere,
+    page,
+    runtime,
+    signed_in_with,
 )
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
-from integration.store.token_refresh import ConnectionTokenSource, locked_grant
 from oauth.state import PendingAuthorization, PkcePair, issue_state
-from oauth.xero import PROVIDER as XERO, XeroOAuth, XeroTenant
+from oauth.xero import PROVIDER as XERO
+from oauth.xero import XeroOAuth, XeroTenant
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from connectors.contract import UnsupportedCurrency
-from integration.store.models import Organization
 from integration.owner.stored_rules import load_rules
+from integration.owner.written_policy import RenderedDocument, render_credit_policy
+from integration.store.models import Organization
 from integration.web.auth import owner_required
 from integration.web.common import runtime
 from integration.web.nav import add_nav_item
-from integration.owner.written_policy import RenderedDocument, render_credit_policy
 from reminders.errors import InvalidLocale
 
 bp = Blueprint("credit_policy", __name__)

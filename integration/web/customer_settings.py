@@ -16,14 +16,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from integration.store.db import transaction
-from integration.store.models import (
-    CustomerOverride,
-    InvoicePause,
-    MirroredCustomer,
-    MirroredInvoice,
-    Organization,
-)
 from integration.owner.overrides import (
     CustomerWord,
     InvoiceWord,
@@ -37,6 +29,14 @@ from integration.owner.overrides import (
     stored_invoice_word,
 )
 from integration.policy.aging import local_today
+from integration.store.db import transaction
+from integration.store.models import (
+    CustomerOverride,
+    InvoicePause,
+    MirroredCustomer,
+    MirroredInvoice,
+    Organization,
+)
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime

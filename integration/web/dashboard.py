@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from integration.cycle.providers import connector_factory
+from integration.inbound.replies import recent_replies
 from integration.owner.call_outcomes import (
     CallAlreadyLogged,
     CallOutcome,
@@ -25,15 +27,13 @@ from integration.owner.call_outcomes import (
     log_call_outcome,
     parse_outcome,
 )
-from integration.owner.dashboard_reads import Dashboard, load_dashboard
 from integration.owner.dashboard_figures import bars, line_points, polyline
-from integration.inbound.replies import recent_replies
-from integration.store.models import Organization
-from integration.policy.aging import local_today
-from integration.cycle.providers import connector_factory
+from integration.owner.dashboard_reads import Dashboard, load_dashboard
 from integration.owner.stored_rules import load_rules
-from integration.web.auth import owner_required
+from integration.policy.aging import local_today
 from integration.store.connections import PROVIDER_NAMES
+from integration.store.models import Organization
+from integration.web.auth import owner_required
 from integration.web.common import now, page, runtime, signed_in_organization_id
 from integration.web.nav import add_nav_item
 

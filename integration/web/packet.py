@@ -25,8 +25,8 @@ from typing import IO, Any
 
 from flask import current_app, render_template
 
-from integration.store.models import Action, ActivityEntry
 from integration.owner.records import CustomerRecord
+from integration.store.models import Action, ActivityEntry
 
 SPOOL_BYTES = 8 * 1024 * 1024
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # ZIP entries carry this, not the build time: same record, same bytes

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from integration.store.db import transaction
 from integration.inbound.replies import close_check_task
+from integration.store.db import transaction
 from integration.web.auth import owner_required
 from integration.web.common import now, page, runtime
 

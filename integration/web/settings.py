@@ -24,12 +24,8 @@ from flask import Blueprint, Flask, abort, flash, g, jsonify, make_response, red
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from integration.cycle.gather import load_snapshot
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
-from integration.store.db import transaction
-from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization
-from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.decide import decide
-from integration.policy.rules import STAGES, RuleError, Rules
 from integration.owner.reply_address import (
     BadReplyAddress,
     confirm_reply_address,
@@ -37,10 +33,14 @@ from integration.owner.reply_address import (
     suggested_reply_address,
 )
 from integration.owner.stored_rules import load_rules, save_rules
-from integration.store.scoping import scoped
-from integration.cycle.gather import load_snapshot
-from integration.web.auth import owner_required
+from integration.policy.actions import ActionKind, PlannedAction
+from integration.policy.decide import decide
+from integration.policy.rules import STAGES, RuleError, Rules
 from integration.store.connections import PROVIDER_NAMES
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization
+from integration.store.scoping import scoped
+from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item

@@ -14,8 +14,8 @@ import logging
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
-from integration.config import Settings
 from integration.clock.queue import CycleQueue
+from integration.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,14 +21,15 @@ from flask import Blueprint, Flask, current_app, request
 from sqlalchemy import select
 
 from connectors.quickbooks.webhooks import WebhookPayloadError, parse, signature_valid
-from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE, handle_xero_webhook
+from connectors.xero.webhooks import SIGNATURE_HEADER as XERO_SIGNATURE
+from connectors.xero.webhooks import handle_xero_webhook
 from integration.app_context import Runtime
 from integration.config import Settings
-from integration.store.db import transaction
-from integration.store.models import Connection, ConnectionStatus
 from integration.cycle.providers import connector_factory
 from integration.cycle.sync import CREDIT_ENTITIES, ENTITIES, ChangedEntity, InProcessSyncRequests, SyncRequests
 from integration.cycle.targeted_refresh import TargetedRefresher
+from integration.store.db import transaction
+from integration.store.models import Connection, ConnectionStatus
 from integration.web.soon import run_cycle_soon
 
 blueprint = Blueprint("webhooks", __name__)

@@ -17,8 +17,6 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
-from integration.store.db import transaction
-from integration.store.models import Connection, Organization
 from integration.owner.reply_address import (
     BadReplyAddress,
     confirm_reply_address,
@@ -26,12 +24,14 @@ from integration.owner.reply_address import (
     suggested_reply_address,
 )
 from integration.owner.stored_rules import load_rules
+from integration.owner.stored_wording import load_wordings, reset_wording, save_wording
+from integration.store.db import transaction
+from integration.store.models import Connection, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.rules_form import STAGE_TITLES
 from integration.web.settings import email_document
-from integration.owner.stored_wording import load_wordings, reset_wording, save_wording
 from reminders.content import REMINDER_STAGES, RenderedEmail, render_reminder, stage_variables
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
 from reminders.preview import sample_context

@@ -20,17 +20,19 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from connectors.quickbooks.limiter import LimiterRegistry
-from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_quickbooks_sandbox
+from connectors.quickbooks.sandbox import QboSandboxConfig
+from connectors.quickbooks.sandbox import create_app as create_quickbooks_sandbox
 from connectors.sandbox import SandboxServer
-from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_xero_sandbox
+from connectors.sandbox.scenario import Scenario, generate_demo_company
+from connectors.xero.sandbox import XeroSandboxConfig
+from connectors.xero.sandbox import create_app as create_xero_sandbox
 from integration.config import load_settings
+from integration.cycle.providers import connector_factory
 from integration.cycle.run import CycleSummary, cycle_once, default_deps
+from integration.owner.stored_rules import load_rules, save_rules
+from integration.policy.rules import Rules
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from integration.policy.rules import Rules
-from integration.cycle.providers import connector_factory
-from integration.owner.stored_rules import load_rules, save_rules
-from connectors.sandbox.scenario import Scenario, generate_demo_company
 from integration.web import create_app
 
 

@@ -6,7 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from connectors.sandbox.scenario import (
-    Scenario, ScenarioAllocation, ScenarioCompany, ScenarioCredit, ScenarioCustomer, ScenarioInvoice, ScenarioLine,
+    Scenario,
+    ScenarioAllocation,
+    ScenarioCompany,
+    ScenarioCredit,
+    ScenarioCustomer,
+    ScenarioInvoice,
+    ScenarioLine,
     ScenarioPayment,
 )
 

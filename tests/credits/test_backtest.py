@@ -10,11 +10,11 @@ from decimal import Decimal
 from click.testing import CliRunner
 
 import integration.policy.backtest as backtest_module
+from connectors.sandbox.scenario import generate_demo_company
 from integration.cli import main
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
-from connectors.sandbox.scenario import generate_demo_company
 from tests.credits.scenario import credit_scenario
 
 AS_OF = dt.date(2026, 11, 23)

@@ -16,19 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.sandbox import writes
-from tests.xero_conformance import load_spec
+from connectors.sandbox.scenario import ScenarioCredit
 from connectors.xero.sandbox.seed import seed_credit
+from integration.cycle.gather import load_snapshot
 from integration.owner.dashboard_reads import load_dashboard
 from integration.owner.digest import compose_digest, gather_digest
-from integration.store.models import Action, ActionStatus, MirroredCredit, MirroredCustomer, MirroredInvoice
 from integration.policy.profiles import payment_profiles
 from integration.policy.rules import Rules
-from connectors.sandbox.scenario import ScenarioCredit
-from integration.cycle.gather import load_snapshot
+from integration.store.models import Action, ActionStatus, MirroredCredit, MirroredCustomer, MirroredInvoice
 from reminders.delivery import Address
 from tests.credits.scenario import credit_scenario
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world
+from tests.xero_conformance import load_spec
 
 LIVE = {"mode": "live"}
 

@@ -15,8 +15,8 @@ import yaml
 
 from connectors.contract import CreditKind, Money
 from connectors.quickbooks import mapping as qbo
-from tests.xero_conformance import specs_dir
 from connectors.xero.mapping import MappingError, credit_from_xero, is_receivable_credit
+from tests.xero_conformance import specs_dir
 
 
 @lru_cache(maxsize=None)

@@ -9,10 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from connectors.contract import Credit, CreditKind, Customer, Money, Page, Payment, PaymentApplication
-from integration.store.db import transaction
-from integration.store.models import MirroredCredit, SyncCursor
 from integration.cycle.gather import credits_of, load_snapshot
 from integration.cycle.sync import sync_connection
+from integration.store.db import transaction
+from integration.store.models import MirroredCredit, SyncCursor
 from tests.conftest import add_connection
 from tests.sync.test_sync import FakeConnector
 

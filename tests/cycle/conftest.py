@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.quickbooks.limiter import LimiterRegistry
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxClock, SandboxServer
+from connectors.sandbox.scenario import Scenario
 from integration.config import Settings, load_settings
-from integration.store.connections import OwnerIdentity, connect_company
+from integration.cycle.providers import connector_factory
 from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.store.connections import OwnerIdentity, connect_company
 from integration.store.db import transaction
 from integration.store.models import Action, Organization, OrganizationRules
-from integration.cycle.providers import connector_factory
-from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
 from tests.sandbox.conftest import RunningSandbox, small_scenario

@@ -42,9 +42,9 @@ from sqlalchemy import Engine
 import integration.cycle.run as cycle_module
 from connectors.contract import Page, SyncRequest
 from integration.app_context import Runtime
-from integration.cycle.run import CycleDeps, cycle_once
 from integration.clock.locks import ConnectionLocked, connection_lock
 from integration.cycle.providers import connector_factory
+from integration.cycle.run import CycleDeps, cycle_once
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
 from reminders.delivery import OutboxSender

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.store.models import ActionStatus, ActivityEntry, CycleRun, MirroredCustomer, MirroredInvoice
 from connectors.sandbox.scenario import Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.cycle.sync import REJECTED_KIND
+from integration.store.models import ActionStatus, ActivityEntry, CycleRun, MirroredCustomer, MirroredInvoice
 from tests.cycle.conftest import NOW, World, make_world, world  # noqa: F401  (fixture)
 from tests.cycle.xero_world import XeroWorld, live_world, make_xero_world
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.sandbox.scenario import Scenario
 from integration.store.connections import set_company_timezone
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from connectors.sandbox.scenario import Scenario
 from tests.cycle.conftest import World, make_world
 from tests.cycle.xero_world import XeroWorld, make_xero_world
 from tests.sandbox.conftest import small_scenario

@@ -11,6 +11,8 @@ from rq import Queue
 from sqlalchemy import select
 
 import integration.cycle.run as cycle_module
+from integration.clock.queue import CycleQueue
+from integration.clock.scheduler import Clock, ClockPlan
 from integration.cycle.leases import (
     RETRY_BASE,
     connections_due_a_retry,
@@ -22,8 +24,6 @@ from integration.cycle.leases import (
 from integration.owner.dashboard_reads import connection_health
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, CycleRun
-from integration.clock.queue import CycleQueue
-from integration.clock.scheduler import Clock, ClockPlan
 from tests.clock_helpers import ManualScheduler
 from tests.cycle.conftest import World
 from tests.rq_helpers import throwaway_queue

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from integration.cli import main
 from connectors.sandbox.scenario import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
+from integration.cli import main
 from tests.sandbox.conftest import small_scenario
 
 EXPECTED_KEYS = {

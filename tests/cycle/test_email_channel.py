@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from integration.store.models import ActionStatus
 from integration.policy.rules import Rules
+from integration.store.models import ActionStatus
 from integration.web.rules_form import parse_form
 from tests.cycle.conftest import World
 from tests.web.forms import rules_form

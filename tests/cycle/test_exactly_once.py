@@ -10,17 +10,16 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.contract import Connector
-from integration.store.models import ActionStatus
-from oauth.crypto import TokenCipher
 from integration.store.connections import load_tokens
-from integration.store.models import Connection
+from integration.store.models import ActionStatus, Connection
+from oauth.crypto import TokenCipher
 from tests.cycle.conftest import NOW, World
 from tests.cycle.crash_worker import wait_until_released
 

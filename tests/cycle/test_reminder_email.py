@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from connectors.contract import Customer, Invoice, InvoiceStatus, Money
-from integration.store.models import Action
+from integration.cycle.reminder_email import ReminderComposer
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
-from integration.cycle.reminder_email import ReminderComposer
+from integration.store.models import Action
 from reminders.delivery import InvalidMessage
 
 UTC = dt.timezone.utc

@@ -21,17 +21,18 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.cycle.gather import load_snapshot
 from integration.cycle.run import cycle_once
-from integration.store.db import transaction
 from integration.inbound.inbox import read_inbox
 from integration.inbound.ingest import InboundDeps
-from integration.store.models import InboundReply, MirroredCustomer
-from integration.policy.actions import ActionKind
-from integration.policy.decide import decide
 from integration.owner.reply_address import confirm_reply_address
 from integration.owner.stored_rules import load_rules
-from integration.cycle.gather import load_snapshot
-from integration.web import create_app, inbound as inbound_web
+from integration.policy.actions import ActionKind
+from integration.policy.decide import decide
+from integration.store.db import transaction
+from integration.store.models import InboundReply, MirroredCustomer
+from integration.web import create_app
+from integration.web import inbound as inbound_web
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world
 from tests.sandbox.conftest import small_scenario

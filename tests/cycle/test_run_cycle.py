@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from integration.cycle import run as cycle
 from integration.clock.locks import connection_lock
+from integration.cycle import run as cycle
 from integration.store.models import CycleRun
 from tests.cycle.conftest import World
 

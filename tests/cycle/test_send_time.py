@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.owner.approvals import approve, awaiting
-from integration.cycle.run import CycleSummary
-from integration.store.db import transaction
-from integration.owner.digest import gather_digest
-from integration.store.models import Action, ActionStatus, ActivityEntry, InvoicePause
-from integration.policy.rules import Rules
-from integration.owner.stored_rules import save_rules
 from connectors.sandbox.scenario import Scenario, ScenarioInvoice, ScenarioLine
+from integration.cycle.run import CycleSummary
+from integration.owner.approvals import approve, awaiting
+from integration.owner.digest import gather_digest
+from integration.owner.stored_rules import save_rules
+from integration.policy.rules import Rules
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, ActivityEntry, InvoicePause
 from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.test_exactly_once import _cycle_with_hook

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.store.db import transaction
 from integration.owner.stored_wording import reset_wording, save_wording
+from integration.store.db import transaction
 from reminders.wording import Wording
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world

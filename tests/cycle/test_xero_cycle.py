@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from tests.xero_conformance import load_spec
 from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (fixture)
+from tests.xero_conformance import load_spec
 
 LIVE = {"mode": "live"}
 

@@ -11,26 +11,25 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask, Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from flask import Flask, Response, request
-
 from connectors.sandbox import SandboxClock, SandboxServer
-from tests.xero_conformance import Exchange
+from connectors.sandbox.scenario import Scenario
 from connectors.xero.limiter import XeroLimiter
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxConfig, create_app
 from integration.config import Settings, load_settings
-from integration.store.connections import OwnerIdentity, connect_company
+from integration.cycle.providers import connector_factory
 from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.owner.stored_rules import save_rules
+from integration.store.connections import OwnerIdentity, connect_company
 from integration.store.db import transaction
 from integration.store.models import Action, Organization
-from integration.cycle.providers import connector_factory
-from integration.owner.stored_rules import save_rules
-from connectors.sandbox.scenario import Scenario
 from oauth.crypto import TokenCipher, TokenSet
 from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World, make_world
+from tests.xero_conformance import Exchange
 
 
 @dataclass

@@ -14,11 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from connectors.quickbooks.sandbox import QboSandboxConfig, create_app as create_sandbox
+from connectors.quickbooks.sandbox import QboSandboxConfig
+from connectors.quickbooks.sandbox import create_app as create_sandbox
 from connectors.sandbox import SandboxServer
-from oauth.intuit import QuickBooksSettings
 from integration.store.models import Connection
 from oauth.crypto import TokenCipher, TokenSet
+from oauth.intuit import QuickBooksSettings
 from tests.oauth.webflow import start
 
 REDIRECT_URI = "http://127.0.0.1:5000/connect/quickbooks/callback"

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from integration.store.models import Connection, ConnectionStatus, MirroredCustomer, MirroredInvoice, Organization, User
 from integration.web import common
 from oauth.crypto import TokenCipher
+from tests.clock_helpers import RunSoonRecorder
 from tests.conftest import MakeApp
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit
 from tests.oauth.webflow import csrf_token, start
-from tests.clock_helpers import RunSoonRecorder
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import requests_oauthlib
 from flask import Flask
 
 from connectors.contract import AuthExpired
-from oauth.intuit import IntuitOAuth
 from integration.store.token_refresh import ConnectionTokenSource
+from oauth.intuit import IntuitOAuth
 from tests.oauth.sandbox_flow import Sandbox, cipher_of, consent, stored
 from tests.oauth.webflow import csrf_token
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from connectors.contract import AccessTokenSource, AuthExpired, Transient
 from integration.store.db import make_engine, make_session_factory
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus
-from oauth.intuit import IntuitOAuth
 from integration.store.token_refresh import ConnectionTokenSource
+from oauth.intuit import IntuitOAuth
 from tests.oauth import fake_intuit as fake
 from tests.oauth.conftest import add_connection, make_tokens, stored_tokens
 from tests.oauth.fake_intuit import FakeIntuit
@@ -202,8 +202,8 @@ def test_sqlite_write_lock_alone_serialises_separate_processes(tmp_path, cipher,
 def test_quickbooks_token_source_from_settings(settings, sessions, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
-    from oauth.crypto import TokenCipher
     from integration.store.token_refresh import quickbooks_token_source
+    from oauth.crypto import TokenCipher
 
     configured = dataclasses.replace(settings, quickbooks=fake.SETTINGS)
     cipher = TokenCipher(configured.token_encryption_keys)

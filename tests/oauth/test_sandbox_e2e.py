@@ -9,8 +9,8 @@ from flask import Flask
 
 from connectors.contract import AuthExpired
 from integration.store.models import Connection, ConnectionStatus
-from oauth.intuit import IntuitOAuth, InvalidGrant
 from integration.store.token_refresh import ConnectionTokenSource
+from oauth.intuit import IntuitOAuth, InvalidGrant
 from tests.oauth.sandbox_flow import Sandbox, cipher_of, connect, consent, stored
 from tests.oauth.webflow import csrf_token
 

@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from connectors.contract import AuthExpired
-
 from integration.store.connections import store_tokens
 from integration.store.models import Connection, ConnectionStatus, Organization
+from integration.store.token_refresh import ConnectionTokenSource
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.errors import InvalidGrant
-from integration.store.token_refresh import ConnectionTokenSource
 from tests.oauth.conftest import make_tokens, stored_tokens
 
 

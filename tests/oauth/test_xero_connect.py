@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from connectors.contract import AuthExpired
 from integration.store.models import Connection, ConnectionStatus, User
+from integration.store.token_refresh import ConnectionTokenSource
 from oauth.crypto import TokenCipher
 from oauth.errors import InvalidGrant
-from integration.store.token_refresh import ConnectionTokenSource
 from tests.clock_helpers import RunSoonRecorder
 from tests.oauth.webflow import csrf_token
 from tests.oauth.xero_flow import XeroSandbox, connect, consent

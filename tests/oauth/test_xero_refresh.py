@@ -16,9 +16,9 @@ from sqlalchemy import select
 from connectors.contract import AuthExpired, Transient
 from connectors.xero.connector import XeroConnector
 from integration.store.models import Connection, ConnectionStatus
+from integration.store.token_refresh import ConnectionTokenSource, xero_token_source
 from oauth.crypto import TokenCipher, TokenSet
 from oauth.errors import ClientRejected, InvalidGrant
-from integration.store.token_refresh import ConnectionTokenSource, xero_token_source
 from oauth.xero import XeroOAuth, auth_event_id
 from tests.oauth.xero_flow import XeroSandbox, connect
 

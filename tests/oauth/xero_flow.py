@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from connectors.sandbox import SandboxServer
 from connectors.sandbox.consent import click_through
-from connectors.xero.sandbox import XeroSandboxConfig, create_app as create_sandbox
-from oauth.xero import XeroSettings
+from connectors.xero.sandbox import XeroSandboxConfig
+from connectors.xero.sandbox import create_app as create_sandbox
 from integration.store.models import Connection
-from oauth.xero import XeroOAuth
+from oauth.xero import XeroOAuth, XeroSettings
 from tests.oauth.sandbox_flow import LoopbackSandbox
 
 REDIRECT_URI = "http://127.0.0.1:5000/connect/xero/callback"

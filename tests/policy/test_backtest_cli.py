@@ -7,10 +7,10 @@ import json
 
 from click.testing import CliRunner
 
+from connectors.sandbox.scenario import generate_demo_company
 from integration.cli import main
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
-from connectors.sandbox.scenario import generate_demo_company
 
 
 def test_backtest_replays_days_and_reports() -> None:

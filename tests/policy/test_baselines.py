@@ -9,13 +9,23 @@ from decimal import Decimal
 from click.testing import CliRunner
 
 from connectors.sandbox.scenario import (
-    Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
+    Scenario,
+    ScenarioCompany,
+    ScenarioCustomer,
+    ScenarioInvoice,
+    ScenarioLine,
+    ScenarioPayment,
     generate_demo_company,
 )
 from integration.cli import main
 from integration.policy.backtest import backtest, paid_in_full_on
 from integration.policy.baselines import (
-    QUICKBOOKS_LIKE, XERO_LIKE, PolicyFigures, count_late_nudges, fixed_schedule, late_invoices,
+    QUICKBOOKS_LIKE,
+    XERO_LIKE,
+    PolicyFigures,
+    count_late_nudges,
+    fixed_schedule,
+    late_invoices,
 )
 from integration.policy.rules import Rules
 

@@ -13,7 +13,14 @@ from integration.policy.decide import decide
 from integration.policy.history import record
 from integration.policy.rules import Rules
 from integration.policy.snapshot import (
-    Company, CustomerOverride, HoldEvent, History, Instalment, InvoicePause, SentReminder, Snapshot,
+    Company,
+    CustomerOverride,
+    History,
+    HoldEvent,
+    Instalment,
+    InvoicePause,
+    SentReminder,
+    Snapshot,
 )
 from tests.policy.builders import EPOCH, NOW, TODAY, customer, history_of, invoice
 

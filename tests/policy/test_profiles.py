@@ -97,8 +97,8 @@ def test_month_end_clustering() -> None:
 
 
 def test_demo_company_habits_classify_sensibly() -> None:
-    from integration.policy.scenario_snapshot import snapshot_from_scenario
     from connectors.sandbox.scenario import generate_demo_company
+    from integration.policy.scenario_snapshot import snapshot_from_scenario
 
     scenario = generate_demo_company()
     snap = snapshot_from_scenario(scenario, scenario.as_of)

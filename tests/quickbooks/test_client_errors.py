@@ -19,7 +19,15 @@ from connectors.contract import (
 )
 from connectors.quickbooks.errors import ERROR_TABLE, Outcome
 from connectors.quickbooks.limiter import Limits
-from tests.quickbooks.helpers import COMPANY, FakeClock, MemoryTokens, customer_json, fault, invoice_json, make_connector
+from tests.quickbooks.helpers import (
+    COMPANY,
+    FakeClock,
+    MemoryTokens,
+    customer_json,
+    fault,
+    invoice_json,
+    make_connector,
+)
 
 INVOICE_URL = f"{COMPANY}/invoice/130"
 WRITE_URL = f"{COMPANY}/invoice"

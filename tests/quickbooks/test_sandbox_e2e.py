@@ -16,8 +16,6 @@ from connectors.quickbooks.connector import CREDIT_HOLD_TERM, QuickBooksConnecto
 from connectors.quickbooks.limiter import Limits, RealmLimiter
 from connectors.quickbooks.sandbox import QboSandboxConfig, create_app
 from connectors.sandbox import SandboxServer
-from integration.store.db import transaction
-from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment
 from connectors.sandbox.scenario import (
     Scenario,
     ScenarioCompany,
@@ -27,6 +25,8 @@ from connectors.sandbox.scenario import (
     ScenarioPayment,
 )
 from integration.cycle.sync import sync_connection
+from integration.store.db import transaction
+from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment
 from tests.conftest import add_connection
 from tests.quickbooks.helpers import FakeClock
 

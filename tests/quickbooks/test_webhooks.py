@@ -10,8 +10,8 @@ from connectors.quickbooks.webhooks import WebhookPayloadError, parse, sign, sig
 from integration.config import Settings
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from tests.conftest import MakeApp
 from tests.clock_helpers import RunSoonRecorder
+from tests.conftest import MakeApp
 
 VERIFIER = "test-verifier-token"
 

@@ -31,10 +31,10 @@ from connectors.sandbox.runtime import SandboxRuntime
 from connectors.xero.sandbox.org import Organisation
 from integration.cycle.execute import action_ref
 from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
+from integration.policy.rules import STAGES, Rules
 from integration.store.connections import OwnerIdentity, connect_company, load_tokens
 from integration.store.db import transaction
 from integration.store.models import Action, ActionStatus, Connection, MirroredCustomer, MirroredInvoice
-from integration.policy.rules import STAGES, Rules
 from oauth.crypto import TokenCipher, TokenSet
 from tests.cycle.conftest import World
 from tests.cycle.xero_world import XeroWorld

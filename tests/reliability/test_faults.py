@@ -20,12 +20,18 @@ from connectors.quickbooks.sandbox import writes as qbo_writes
 from connectors.sandbox import SandboxServer
 from connectors.xero.client import RetryPolicy
 from connectors.xero.connector import XeroConnector
-from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
 from integration.cycle.sync import sync_connection
+from integration.store.models import ActionStatus, Connection, ConnectionStatus, Organization
 from integration.web import create_app
 from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
-from tests.reliability.books import Books, assert_exactly_once, assert_mirror_consistent, exactly_once_findings, live_rules
+from tests.reliability.books import (
+    Books,
+    assert_exactly_once,
+    assert_mirror_consistent,
+    exactly_once_findings,
+    live_rules,
+)
 from tests.reliability.conftest import Figures
 
 LIVE = live_rules()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-from tests.reliability.conftest import Figures
 from tests.ports import free_port
+from tests.reliability.conftest import Figures
 from tests.reliability.slow_clients import SlowClient, procfile_web
 from tests.scale.topology import environment
 

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from connectors.sandbox import SandboxServer
 from integration.config import load_settings
 from integration.cycle.execute import _claim
-from integration.store.models import Action, ActionStatus, ActivityEntry, MirroredInvoice, Organization
 from integration.cycle.sync import ChangedEntity, InProcessSyncRequests
 from integration.cycle.targeted_refresh import PAID_REASON, TargetedRefresher, refresh_changes
+from integration.store.models import Action, ActionStatus, ActivityEntry, MirroredInvoice, Organization
 from integration.web import create_app
 from tests.reliability.books import Books, assert_exactly_once
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
-from integration.policy.rules import Rules
 from integration.owner.written_policy import render_credit_policy
+from integration.policy.rules import Rules
 from reminders.errors import InvalidLocale
 from tests.reminders.test_tone import FORBIDDEN
 

@@ -20,7 +20,12 @@ from quickbooks import QuickBooks
 from connectors.quickbooks.sandbox import QboSandbox, QboSandboxConfig, create_app
 from connectors.sandbox import SandboxServer
 from connectors.sandbox.scenario import (
-    Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
+    Scenario,
+    ScenarioCompany,
+    ScenarioCustomer,
+    ScenarioInvoice,
+    ScenarioLine,
+    ScenarioPayment,
 )
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never contacted: tests read the Location header

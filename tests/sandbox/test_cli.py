@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from connectors.quickbooks.sandbox.app import QboSandboxConfig, create_app
 from connectors.quickbooks.sandbox.serve import banner
-from connectors.sandbox.serve import serve
 from connectors.sandbox.scenario import load_scenario
+from connectors.sandbox.serve import serve
 from integration.cli import main
 from tests.ports import free_port
 from tests.sandbox.conftest import small_scenario

@@ -23,13 +23,21 @@ from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import select
 
-from integration.store.db import make_engine, make_session_factory, upgrade
-from integration.store.models import Action, CycleRun
 from integration.clock.queue import DEFAULT_TARGET, QUEUE_NAME, rq_function_path
 from integration.clock.slots import slot_index
+from integration.store.db import make_engine, make_session_factory, upgrade
+from integration.store.models import Action, CycleRun
 from oauth.crypto import TokenCipher
 from tests.conftest import fresh_postgres_database
-from tests.scale.topology import Process, add_connection, admin, environment, midday_timezone, one_overdue_invoice, start
+from tests.scale.topology import (
+    Process,
+    add_connection,
+    admin,
+    environment,
+    midday_timezone,
+    one_overdue_invoice,
+    start,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import requests
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.sandbox.scenario import Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine
+from integration.owner.stored_rules import save_rules
 from integration.store.connections import OwnerIdentity, connect_company
 from integration.store.db import transaction
 from integration.store.models import Organization
-from integration.owner.stored_rules import save_rules
-from connectors.sandbox.scenario import Scenario, ScenarioCompany, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from oauth.crypto import TokenCipher, TokenSet
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from quickbooks.objects.invoice import Invoice as QboInvoice
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.mapping import MalformedRecord
-from integration.store.models import ActionStatus, ActivityEntry, MirroredInvoice
-from integration.policy.rules import RuleError, Rules
 from connectors.sandbox.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.cycle.sync import REJECTED_KIND
+from integration.policy.rules import RuleError, Rules
+from integration.store.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
 from tests.conftest import MakeApp

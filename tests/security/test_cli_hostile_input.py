@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from integration.cli import main
 from connectors.sandbox.scenario import ScenarioError, load_scenario
+from integration.cli import main
 
 
 def scenario_file(tmp_path: Path, name: str, content: bytes) -> str:

@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from connectors.contract import ConnectorError, Customer, Invoice, Money, Payment, PaymentTerms
 from connectors.quickbooks import mapping as qbo

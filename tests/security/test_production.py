@@ -12,8 +12,8 @@ from connectors.quickbooks.sandbox import create_app as create_quickbooks_sandbo
 from connectors.sandbox import SandboxRefused, SandboxServer
 from connectors.xero.sandbox import create_app as create_xero_sandbox
 from integration.config import load_settings
-from integration.store.db import upgrade
 from integration.demo.embedded import start_embedded_sandboxes
+from integration.store.db import upgrade
 from integration.web import create_app
 from integration.web.ratelimit import CONFIG_KEY, Limit, LimitedGroup
 from integration.web.security import CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks import queries
 from connectors.quickbooks.connector import QuickBooksConnector
-from integration.store.models import Connection, Organization
 from connectors.sandbox.scenario.model import ScenarioCustomer
+from integration.store.models import Connection, Organization
 from tests.cycle.conftest import NOW, World, make_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
 

@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from integration.store.models import Action, Connection, ConnectionStatus, CustomerOverride, InvoicePause, MirroredInvoice
+from integration.store.models import (
+    Action,
+    Connection,
+    ConnectionStatus,
+    CustomerOverride,
+    InvoicePause,
+    MirroredInvoice,
+)
 from tests.security.tenants import (
     UnfillableRoute,
     csrf_token,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 import integration.cycle.sync as sync_module
 from connectors.contract import Contact, Customer, InvoiceStatus, Money, Page
+from integration.cycle.sync import REJECTED_KIND, sync_connection
 from integration.store.models import ActivityEntry, MirroredCustomer, MirroredInvoice, SyncCursor
 from integration.store.quarantine import printable, refused_value
-from integration.cycle.sync import REJECTED_KIND, sync_connection
 from tests.conftest import add_connection
 from tests.sync.test_sync import CUSTOMER, NOW, T1, T2, FakeConnector, invoice
 

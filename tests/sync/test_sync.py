@@ -21,14 +21,14 @@ from connectors.contract import (
     Provider,
     SyncRequest,
 )
-from integration.store.db import transaction
-from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
 from integration.cycle.sync import (
     ChangedEntity,
     InProcessSyncRequests,
     entities_to_sync,
     sync_connection,
 )
+from integration.store.db import transaction
+from integration.store.models import Connection, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor
 from tests.conftest import add_connection
 
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)

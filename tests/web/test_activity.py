@@ -7,9 +7,9 @@ import re
 
 from flask import Flask
 
+from integration.owner.records import FEED_PAGE_SIZE
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Organization
-from integration.owner.records import FEED_PAGE_SIZE
 from tests.web.conftest import T0, Seeded, signed_in
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from integration.store.db import transaction
-from integration.store.models import Organization
-from integration.policy.rules import Rules
 from integration.owner.stored_rules import save_rules
 from integration.owner.written_policy import render_credit_policy
+from integration.policy.rules import Rules
+from integration.store.db import transaction
+from integration.store.models import Organization
 from tests.web.conftest import Seeded, signed_in
 
 STATIC = Path(__file__).resolve().parents[2] / "integration" / "web" / "static"

@@ -14,15 +14,15 @@ from rq import Queue
 from sqlalchemy import select
 
 from connectors.quickbooks.webhooks import sign
+from integration.clock.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_worker
+from integration.clock.slots import slot_index
 from integration.config import Settings
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from integration.clock.queue import QUEUE_NAME, SOON_WINDOW, CycleQueue, run_worker
-from integration.clock.slots import slot_index
 from integration.web import soon
 from tests import clock_helpers
-from tests.conftest import MakeApp
 from tests.clock_helpers import RunSoonRecorder
+from tests.conftest import MakeApp
 from tests.oauth import fake_intuit as fake
 from tests.oauth.fake_intuit import FakeIntuit, fake_intuit
 from tests.oauth.webflow import start

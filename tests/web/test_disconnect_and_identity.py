@@ -7,10 +7,10 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
+from integration.clock.scheduler import Clock, ClockPlan, active_connection_ids
 from integration.cycle.run import cycle_once, default_deps
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, User
-from integration.clock.scheduler import Clock, ClockPlan, active_connection_ids
 from integration.web.common import AFTER_DISCONNECT
 from tests.clock_helpers import ManualScheduler
 from tests.oauth import sandbox_flow, xero_flow

@@ -16,6 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.cycle.gather import load_snapshot
+from integration.owner.stored_rules import load_rules
+from integration.policy.actions import ActionKind
+from integration.policy.decide import decide
+from integration.policy.rules import Rules
 from integration.store.db import transaction
 from integration.store.models import (
     ActivityEntry,
@@ -28,11 +33,6 @@ from integration.store.models import (
     OrganizationRules,
     User,
 )
-from integration.policy.actions import ActionKind
-from integration.policy.decide import decide
-from integration.policy.rules import Rules
-from integration.owner.stored_rules import load_rules
-from integration.cycle.gather import load_snapshot
 from integration.web.settings import PREVIEW_CSP
 from tests.web.forms import rules_form
 

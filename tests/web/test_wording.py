@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from integration.store.db import transaction
 from integration.owner.reply_address import confirm_reply_address
 from integration.owner.stored_wording import load_wordings
+from integration.store.db import transaction
 from reminders.delivery import OutboxSender
 from reminders.wording import stock_wording
 from tests.web.conftest import T0, Seeded, signed_in

@@ -20,7 +20,6 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.xero_conformance import Exchange
 from connectors.xero.mapping import format_ms_instant, parse_ms_instant
 from tests.xero.samples import (
     BASE_TIME,
@@ -33,6 +32,7 @@ from tests.xero.samples import (
     loads,
     payment_json,
 )
+from tests.xero_conformance import Exchange
 
 
 @dataclass

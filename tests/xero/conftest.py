@@ -16,11 +16,11 @@ from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient, ModelFinder
 
 from connectors.xero.client import RetryPolicy
-from tests.xero_conformance import load_spec
 from connectors.xero.connector import XeroConnector
 from connectors.xero.limiter import XeroLimiter
 from tests.xero.canned import CannedXero
 from tests.xero.samples import TENANT_ID
+from tests.xero_conformance import load_spec
 
 # (method, spec path template) -> the model xero-python deserializes that response into.
 SDK_RESPONSE_TYPES = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests import xero_conformance as conformance
-from tests.xero_conformance import ConformanceError, Exchange, load_spec
 from tests.xero.samples import TENANT_ID, dumps, envelope, invoice_json
+from tests.xero_conformance import ConformanceError, Exchange, load_spec
 
 HEADERS = {"Authorization": "Bearer token", "xero-tenant-id": TENANT_ID, "Accept": "application/json"}
 JSON = {"Content-Type": "application/json; charset=utf-8"}

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.xero_conformance import load_spec
 from connectors.xero.mapping import MappingError
 from connectors.xero.timezones import XERO_ZONES, iana_zone, xero_name
+from tests.xero_conformance import load_spec
 
 ENUM = load_spec().document["components"]["schemas"]["TimeZone"]["enum"]
 JANUARY, JULY = dt.datetime(2026, 1, 15, 12, tzinfo=dt.UTC), dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)

@@ -7,8 +7,17 @@ import re
 from decimal import Decimal
 
 from xero_python.accounting import (
-    Account, Contact, ContactGroup, ContactGroups, Contacts, HistoryRecord, HistoryRecords, Invoice, Payment,
-    Payments, RequestEmpty,
+    Account,
+    Contact,
+    ContactGroup,
+    ContactGroups,
+    Contacts,
+    HistoryRecord,
+    HistoryRecords,
+    Invoice,
+    Payment,
+    Payments,
+    RequestEmpty,
 )
 
 from tests.xero_sandbox.conftest import RunningXero

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from connectors.sandbox.scenario.generator import generate_demo_company
 from connectors.xero.sandbox import XeroSandboxConfig, create_app
 from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation
 from connectors.xero.sandbox.where import matcher, sort_rows
 from connectors.xero.sandbox.writes import record_payments
-from connectors.sandbox.scenario.generator import generate_demo_company
 
 KINDS = {"invoices": INVOICE_FIELDS, "contacts": CONTACT_FIELDS, "payments": PAYMENT_FIELDS}
 

@@ -9,8 +9,20 @@ from decimal import Decimal
 import pytest
 import requests
 from xero_python.accounting import (
-    Account, Contact, ContactGroup, ContactGroups, Contacts, HistoryRecord, HistoryRecords, Invoice, Payment,
-    Payments, PaymentTerm, PaymentTermType, Bill, RequestEmpty,
+    Account,
+    Bill,
+    Contact,
+    ContactGroup,
+    ContactGroups,
+    Contacts,
+    HistoryRecord,
+    HistoryRecords,
+    Invoice,
+    Payment,
+    Payments,
+    PaymentTerm,
+    PaymentTermType,
+    RequestEmpty,
 )
 from xero_python.exceptions import HTTPStatusException, NotFoundException
 

@@ -27,8 +27,8 @@ from connectors.sandbox.admin import make_admin_blueprint
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.jsonio import DecimalJSONProvider
 from connectors.sandbox.runtime import SandboxRuntime, refuse_in_production
-from connectors.sandbox.tokens import RotationPolicy, TokenAuthority
 from connectors.sandbox.scenario import Scenario, generate_demo_company
+from connectors.sandbox.tokens import RotationPolicy, TokenAuthority
 
 # Intuit: access 1 h; refresh rolling ~101 days, same value returned for ~24 h, the superseded one
 # dies at once (grace configurable); 5-year hard maximum.

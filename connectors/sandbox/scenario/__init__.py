@@ -1,11 +1,12 @@
 """Provider-neutral company scenarios: the seed of the sandboxes, the demo and the tests."""
 
+from connectors.sandbox.scenario.generator import generate_demo_company
 from connectors.sandbox.scenario.model import (
     Scenario,
     ScenarioAllocation,
-    ScenarioCredit,
     ScenarioCompany,
     ScenarioContact,
+    ScenarioCredit,
     ScenarioCustomer,
     ScenarioError,
     ScenarioInvoice,
@@ -13,7 +14,6 @@ from connectors.sandbox.scenario.model import (
     ScenarioPayment,
     load_scenario,
 )
-from connectors.sandbox.scenario.generator import generate_demo_company
 
 __all__ = [
     "Scenario",

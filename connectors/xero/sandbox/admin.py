@@ -13,12 +13,12 @@ from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from connectors.sandbox.admin import AdminError, json_body
+from connectors.sandbox.scenario import ScenarioError, generate_demo_company
+from connectors.sandbox.scenario.model import parse_scenario
 from connectors.xero.sandbox import errors, writes
 from connectors.xero.sandbox.app import DEFAULT_SCOPES, XeroSandbox
 from connectors.xero.sandbox.identity import SCOPES, connection_json
 from connectors.xero.sandbox.org import Organisation
-from connectors.sandbox.scenario import ScenarioError, generate_demo_company
-from connectors.sandbox.scenario.model import parse_scenario
 
 INTENT_ATTEMPTS = (True, False, True, False)  # correctly signed?  Xero mixes good and bad signatures
 

@@ -24,10 +24,10 @@ from connectors.sandbox.admin import make_admin_blueprint
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.jsonio import DecimalJSONProvider
 from connectors.sandbox.runtime import SandboxRuntime, refuse_in_production
+from connectors.sandbox.scenario import Scenario, generate_demo_company
 from connectors.sandbox.tokens import Grant, RotationPolicy, TokenAuthority
 from connectors.xero.sandbox.org import Organisation, stable_id
 from connectors.xero.sandbox.seed import organisation_from_scenario, second_organisation_scenario
-from connectors.sandbox.scenario import Scenario, generate_demo_company
 
 # Xero: 30-minute access tokens; a new refresh token on every refresh, the previous one still
 # usable for 30 minutes; an unused refresh token dies after 60 days.

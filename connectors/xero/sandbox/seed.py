@@ -15,11 +15,17 @@ from typing import Any
 
 from connectors.addresses import split_addresses
 from connectors.sandbox.clock import SandboxClock
+from connectors.sandbox.scenario import (
+    Scenario,
+    ScenarioCompany,
+    ScenarioCredit,
+    ScenarioCustomer,
+    ScenarioInvoice,
+    ScenarioLine,
+    ScenarioPayment,
+)
 from connectors.xero.sandbox import credits as credit_kinds
 from connectors.xero.sandbox.org import Organisation, stable_id
-from connectors.sandbox.scenario import (
-    Scenario, ScenarioCompany, ScenarioCredit, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment,
-)
 
 SALES_ACCOUNT = "200"
 BANK_ACCOUNT = "090"

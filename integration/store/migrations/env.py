@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from integration.store.db import make_engine
 from integration.store.models import Base
 
