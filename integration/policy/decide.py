@@ -15,11 +15,8 @@ objects only for the invoices that act today.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from types import MappingProxyType
 
 from connectors.base import Customer, Invoice, amount_text
@@ -119,27 +116,6 @@ class _Step:
 
 
 def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
-    with _cycle_collector_paused():
-        return _decide(snapshot, rules, now)
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """decide builds no reference cycles, so the cycle collector finds nothing in what it
-    allocates; left on, it still walks every live object, the whole mirror included, each time
-    decide's allocations cross its thresholds (a full pass costs about a second on a 1M-invoice
-    mirror). Reference counting frees everything as before. The collector is switched back on
-    afterwards if it was on; another thread's allocations meanwhile only wait for that."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
     today = local_today(now, snapshot.company.timezone)
     ladder, past, credit = _Ladder(rules), _Past(snapshot.history), available_credit(snapshot.credits)
     _, next_at = ladder.thresholds(0)
