@@ -25,7 +25,7 @@ from connectors.base import Customer, amount_text
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
-from integration.policy.ladder import LadderSchedule, LastStep, Step, steps_done
+from integration.policy.ladder import STAGE_INDEX, LadderSchedule, LastStep, Step, record_step
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
@@ -48,12 +48,16 @@ class Past:
 
     @classmethod
     def read(cls, history: History) -> Past:
+        """One pass over the reminders (a large book's history holds hundreds of thousands)."""
+        done: dict[str, LastStep] = {}
         last_email: dict[str, int] = {}
         for sent in history.reminders:
-            if sent.channel in EMAIL_CHANNELS and last_email.get(sent.customer_id, 0) < sent.date.toordinal():
-                last_email[sent.customer_id] = sent.date.toordinal()
+            step = LastStep(sent.date.toordinal(), STAGE_INDEX[sent.stage])
+            record_step(done, sent.invoice_ids, step)
+            if sent.channel in EMAIL_CHANNELS and last_email.get(sent.customer_id, 0) < step.day:
+                last_email[sent.customer_id] = step.day
         holds = {event.customer_id: event for event in sorted(history.holds, key=lambda e: e.date)}
-        return cls(steps_done(history), last_email, holds, frozenset(move.customer_id for move in history.term_moves))
+        return cls(done, last_email, holds, frozenset(move.customer_id for move in history.term_moves))
 
 
 def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:

@@ -23,6 +23,8 @@ from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
 
 ZERO = Decimal(0)
+# An enum member read through its class costs an attribute lookup; gather compares every invoice's status.
+OPEN, PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
 
 
 class OpenInvoice(NamedTuple):
@@ -93,8 +95,11 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     tolerance = rules.profiles.on_time_tolerance_days
     month_end = _MonthEnd(rules.mid_month.month_end_days)
     pauses, pause_rules = snapshot.pauses, rules.pauses
+    any_paused = bool(pauses)
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied = _payments(snapshot, facts)
+    if screen is not None:
+        screen = screen.with_payments(last_applied)
     customer_id: str | None = None
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
@@ -104,11 +109,11 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             screened = screen is not None and screen.covers(customer_id)
         status = invoice.status
         balance = invoice.balance
-        if status is InvoiceStatus.OPEN and balance.amount > ZERO:
+        if status is OPEN and balance.amount > ZERO:
             due = (invoice.due_date or invoice.issue_date).toordinal()
             entry.open_count += 1
             pause = NOT_PAUSED
-            if pauses and invoice.provider_id in pauses:
+            if any_paused and invoice.provider_id in pauses:
                 pause = pause_state(pauses[invoice.provider_id], invoice.total.amount - balance.amount, today_ord, pause_rules)
             if not pause.active:
                 if due < today_ord:
@@ -117,10 +122,10 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                     overdue[currency] = overdue[currency] + balance.amount if currency in overdue else balance.amount
                     if today_ord - due > entry.oldest_overdue:
                         entry.oldest_overdue = today_ord - due
-                if screened and screen.waits(invoice.provider_id, today_ord - due, pause, last_applied):
+                if screened and screen.waits(invoice.provider_id, today_ord - due, pause):
                     continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause))
-        elif status is InvoiceStatus.OPEN or status is InvoiceStatus.PAID:
+        elif status is OPEN or status is PAID:
             # Paid (or open with nothing left): part of the payment history when paid inside the window.
             paid_on = last_applied.get(invoice.provider_id)
             if paid_on is None or paid_on < window_start or paid_on > today_ord:
@@ -145,7 +150,7 @@ def _payments(snapshot: Snapshot, facts: Mapping[str, CustomerFacts]) -> dict[st
             continue  # a zero total applies credit (QuickBooks): no money came, so no payment date
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            if last_applied.get(application.invoice_id, 0) < day:  # ordinals start at 1
+            if last_applied.setdefault(application.invoice_id, day) < day:  # one lookup for a first payment, the usual case
                 last_applied[application.invoice_id] = day
         if payment.customer_id != customer_id:  # payments usually come grouped by customer too
             customer_id = payment.customer_id
