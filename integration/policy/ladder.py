@@ -39,8 +39,7 @@ class LastStep(NamedTuple):
 
 
 def record_step(done: dict[str, LastStep], invoice_ids: Iterable[str], step: LastStep) -> None:
-    """Add one history entry's step to `done` (invoice id -> last step). The entry's invoices share
-    the one LastStep: most invoices appear in one entry only."""
+    """Add one history entry's step to `done` (invoice id -> last step)."""
     for invoice_id in invoice_ids:
         known = done.setdefault(invoice_id, step)
         if known is not step:
@@ -62,13 +61,14 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Screen:
     """The pre-filter: which open invoices surely have no step due today, so that gather can leave
-    them out and decide walks only the rest.
+    them out and decide walks only the rest. gather applies it (`profiles.gather`, inline: it runs
+    for nearly every open invoice of a large book).
 
-    An invoice waits when it has a step done, is not yet `next_at[stage]` days past due (the first
-    day a later stage is due, without grace) and nothing was paid on it since that step. Grace only
-    delays stages, so what waits without grace waits with it; customers whose owner's grace could
-    bring a stage forward are `unscreened`, and so are customers with credit (settle weighs every
-    open invoice)."""
+    An invoice waits when its customer is screened, it has a step done, is not yet `next_at[stage]`
+    days past due (the first day a later stage is due, without grace), nothing was paid on it since
+    that step (`paid_since`) and no broken promise or plan can resume it. Grace only delays stages,
+    so what waits without grace waits with it; customers whose owner's grace could bring a stage
+    forward are `unscreened`, and so are customers with credit (settle weighs every open invoice)."""
 
     done: Mapping[str, LastStep]
     next_at: tuple[float, ...]
@@ -81,15 +81,6 @@ class Screen:
         up in the payments for every open invoice: in a large book each lookup is a cache miss."""
         both = last_applied.keys() & self.done.keys()
         return replace(self, paid_since=frozenset(i for i in both if last_applied[i] > self.done[i].day))
-
-    def covers(self, customer_id: str) -> bool:
-        return customer_id not in self.unscreened
-
-    def waits(self, invoice_id: str, days_past_due: int, pause: PauseState) -> bool:
-        if pause.broken_on is not None:
-            return False  # a broken promise or plan may resume the ladder at once
-        last = self.done.get(invoice_id)
-        return last is not None and days_past_due < self.next_at[last.stage] and invoice_id not in self.paid_since
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,13 +100,15 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     last_applied = _payments(snapshot, facts)
     if screen is not None:
         screen = screen.with_payments(last_applied)
+        done, next_at, paid_since = screen.done, screen.next_at, screen.paid_since
+    screened = False
     customer_id: str | None = None
     for invoice in snapshot.invoices:
         # Invoices usually come grouped by customer: look the customer up only when it changes.
         if invoice.customer_id != customer_id:
             customer_id = invoice.customer_id
             entry = facts[customer_id]
-            screened = screen is not None and screen.covers(customer_id)
+            screened = screen is not None and customer_id not in screen.unscreened
         status = invoice.status
         balance = invoice.balance
         if status is OPEN and balance.amount > ZERO:
@@ -122,8 +124,10 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                     overdue[currency] = overdue[currency] + balance.amount if currency in overdue else balance.amount
                     if today_ord - due > entry.oldest_overdue:
                         entry.oldest_overdue = today_ord - due
-                if screened and screen.waits(invoice.provider_id, today_ord - due, pause):
-                    continue  # nothing due since the last step, nothing paid since
+                if screened and pause.broken_on is None:  # the screen (ladder.Screen)
+                    last = done.get(invoice.provider_id)
+                    if last is not None and today_ord - due < next_at[last.stage] and invoice.provider_id not in paid_since:
+                        continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause))
         elif status is OPEN or status is PAID:
             # Paid (or open with nothing left): part of the payment history when paid inside the window.
