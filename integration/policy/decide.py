@@ -165,7 +165,7 @@ class _Run:
     # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.
 
     def ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
-                       steps: list[Step], mention: dict[str, str]) -> list[PlannedAction]:
+                       steps: list[Step], mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
         """Call stages become call tasks (with the invoice re-sent where the stage says so); email
         stages become one reminder, or call tasks when the customer cannot or will not get email."""
         stages = self.stages
@@ -199,7 +199,7 @@ class _Run:
         return emails if self.rules.frequency.consolidate else emails[:1]
 
     def email(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
-              emails: list[Step], mention: dict[str, str]) -> list[PlannedAction]:
+              emails: list[Step], mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
         """The reminder email, to the contacts the stages name (a call task when there is no valid
         address), with the call task and escalation its stage asks for."""
         stages = self.stages
@@ -241,7 +241,7 @@ class _Run:
         return actions
 
     def resends(self, customer: Customer, override: CustomerOverride | None, steps: list[Step],
-                mention: dict[str, str]) -> list[PlannedAction]:
+                mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
         """A call stage's one customer-facing message: the accounting system re-sends each invoice, with
         the credit the policy left for it (its send-time re-check counts only that and what is new)."""
         if override is not None and override.opted_out:

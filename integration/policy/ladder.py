@@ -17,6 +17,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import NamedTuple
 
 from connectors.base import Invoice
@@ -118,7 +119,7 @@ class LadderSchedule:
         if found is None:
             days = tuple(self.offset(index, shift) for index in self.post_issue)
             next_at = None
-            if all(a < b for a, b in zip(days, days[1:])):
+            if all(a < b for a, b in pairwise(days)):
                 next_at = tuple(next((d for i, d in zip(self.post_issue, days) if i > last), math.inf)
                                 for last in range(len(STAGES)))
             found = self._thresholds[shift] = Thresholds(days, next_at)

@@ -122,7 +122,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                     # Inline, not a method: most open invoices of a book are overdue.
                     currency, overdue = balance.currency, entry.overdue
                     overdue[currency] = overdue[currency] + balance.amount if currency in overdue else balance.amount
-                    if today_ord - due > entry.oldest_overdue:
+                    if today_ord - due > entry.oldest_overdue:  # noqa: PLR1730 (a max() call costs more, per overdue invoice)
                         entry.oldest_overdue = today_ord - due
                 if screened and pause.broken_on is None:  # the screen (ladder.Screen)
                     last = done.get(invoice.provider_id)
