@@ -66,6 +66,7 @@ class Past:
 
 
 def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
+    """The actions due at `now` (the company's local day), ordered by customer, then kind, invoices and key."""
     today = local_today(now, snapshot.company.timezone)
     schedule, past, credit = LadderSchedule(rules), Past.read(snapshot.history), available_credit(snapshot.credits)
     # An owner's grace override below zero could bring a stage forward, and settle weighs every

@@ -29,8 +29,8 @@ OPEN, PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
 
 class OpenInvoice(NamedTuple):
     """An open invoice with a balance, as decide walks it: its due date (the issue date if it has
-    none) and its pause (NOT_PAUSED unless the owner paused it). Each record keeps its own pause,
-    so two records with one provider id keep their own states."""
+    none) and its pause state (NOT_PAUSED when the owner set no pause). Each record keeps its own
+    state, so two records with one provider id keep their own."""
 
     invoice: Invoice
     due: int  # ordinal
@@ -108,27 +108,28 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
         if invoice.customer_id != customer_id:
             customer_id = invoice.customer_id
             entry = facts[customer_id]
+            overdue = entry.overdue
             screened = screen is not None and customer_id not in screen.unscreened
         status = invoice.status
         balance = invoice.balance
-        if status is OPEN and balance.amount > ZERO:
+        amount = balance.amount
+        if status is OPEN and amount > ZERO:
             due = (invoice.due_date or invoice.issue_date).toordinal()
             entry.open_count += 1
-            pause = NOT_PAUSED
+            pause = None  # most invoices have none: no state to read
             if any_paused and invoice.provider_id in pauses:
-                pause = pause_state(pauses[invoice.provider_id], invoice.total.amount - balance.amount, today_ord, pause_rules)
-            if not pause.active:
+                pause = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
+            if pause is None or not pause.active:
                 if due < today_ord:
-                    # Inline, not a method: most open invoices of a book are overdue.
-                    currency, overdue = balance.currency, entry.overdue
-                    overdue[currency] = overdue[currency] + balance.amount if currency in overdue else balance.amount
+                    currency = balance.currency
+                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
                     if today_ord - due > entry.oldest_overdue:  # noqa: PLR1730 (a max() call costs more, per overdue invoice)
                         entry.oldest_overdue = today_ord - due
-                if screened and pause.broken_on is None:  # the screen (ladder.Screen)
+                if screened and (pause is None or pause.broken_on is None):  # the screen (ladder.Screen)
                     last = done.get(invoice.provider_id)
                     if last is not None and today_ord - due < next_at[last.stage] and invoice.provider_id not in paid_since:
                         continue  # nothing due since the last step, nothing paid since
-            entry.open.append(OpenInvoice(invoice, due, pause))
+            entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
         elif status is OPEN or status is PAID:
             # Paid (or open with nothing left): part of the payment history when paid inside the window.
             paid_on = last_applied.get(invoice.provider_id)
