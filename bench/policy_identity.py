@@ -1,7 +1,12 @@
 """Check (not a test): decide's full output stays byte-identical across optimisations.
 
+    .venv/bin/python bench/policy_identity.py                                    # against the digests kept here
     .venv/bin/python bench/policy_identity.py --record /tmp/decide-before.json   # before a change
-    .venv/bin/python bench/policy_identity.py --compare /tmp/decide-before.json  # after it
+    .venv/bin/python bench/policy_identity.py --compare /tmp/decide-before.json  # after it: the first difference
+
+With no option the output's digests are compared with bench/policy_identity.json (the digests of
+the output decide gave before the policy was rewritten for readability, case by case). A change
+that means to alter decisions records new digests with --update-digests, in the same commit.
 
 Cases: the demo company replayed day by day (decisions fed back as history, as backtest does)
 under the default rules and under a variant that turns the less common switches (no
@@ -23,15 +28,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+DIGESTS = Path(__file__).with_name("policy_identity.json")
 sys.path.insert(0, str(ROOT))
 
+from connectors.sandbox.scenario import generate_demo_company  # noqa: E402
 from integration.policy.backtest import apply_account_moves, decision_time  # noqa: E402
 from integration.policy.decide import decide  # noqa: E402
 from integration.policy.history import record  # noqa: E402
 from integration.policy.rules import Rules  # noqa: E402
 from integration.policy.scenario_snapshot import snapshot_from_scenario  # noqa: E402
 from integration.policy.snapshot import CustomerOverride, History, Instalment, InvoicePause, Snapshot  # noqa: E402
-from connectors.sandbox.scenario import generate_demo_company  # noqa: E402
 
 VARIANT = {
     "grace": {"enabled": False},
@@ -114,14 +120,25 @@ def _canonical(value: Any) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--record", type=Path)
-    group.add_argument("--compare", type=Path)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--record", type=Path, help="write the whole output here")
+    group.add_argument("--compare", type=Path, help="compare with a recorded output, showing the first difference")
+    group.add_argument("--update-digests", action="store_true", help=f"record the digests in {DIGESTS.name}")
     args = parser.parse_args()
     found = {name: json.loads(_canonical(value)) for name, value in cases().items()}
+    digests = {name: hashlib.sha256(_canonical(value).encode()).hexdigest() for name, value in found.items()}
     for name, value in found.items():
         count = sum(len(day[1]) for day in value) if name.startswith("demo") else len(value)
-        print(f"{name}: {count:,} actions, sha256 {hashlib.sha256(_canonical(value).encode()).hexdigest()[:16]}")
+        print(f"{name}: {count:,} actions, sha256 {digests[name][:16]}")
+    if args.update_digests:
+        DIGESTS.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+        print(f"digests recorded in {DIGESTS}")
+        return
+    if args.record is None and args.compare is None:
+        kept = json.loads(DIGESTS.read_text())
+        changed = sorted(name for name in kept.keys() | digests.keys() if kept.get(name) != digests.get(name))
+        print("IDENTICAL" if not changed else f"OUTPUT CHANGED: {', '.join(changed)}")
+        sys.exit(1 if changed else 0)
     if args.record:
         args.record.write_text(_canonical(found))
         print(f"recorded to {args.record}")

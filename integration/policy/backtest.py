@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from connectors.sandbox.scenario import Scenario
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import Aging, aging
 from integration.policy.baselines import (
-    BUILT_IN_SCHEDULES, PolicyFigures, count_late_nudges, fixed_schedule, late_invoices,
+    BUILT_IN_SCHEDULES,
+    PolicyFigures,
+    count_late_nudges,
+    fixed_schedule,
+    late_invoices,
 )
 from integration.policy.credits import settled_invoices
 from integration.policy.decide import decide
@@ -28,7 +33,6 @@ from integration.policy.profiles import PaymentProfile, payment_profiles
 from integration.policy.rules import STAGES, Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 from integration.policy.snapshot import History, Snapshot
-from connectors.sandbox.scenario import Scenario
 
 # Reminders from reminder_1 on speak of lateness; a check-in or courtesy note is never an alarm.
 ALARM_STAGES = frozenset(STAGES[2:])

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
+from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 from integration.cli_types import DAY
 from integration.policy.backtest import backtest, decision_time, preview
 from integration.policy.rules import Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
-from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 
 POLICY_TITLES = {"arpilot": "arpilot", "quickbooks_like": "QuickBooks-like (1/15/30)",
                  "xero_like": "Xero-like (7/14/21/30/45)"}

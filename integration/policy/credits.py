@@ -74,9 +74,9 @@ def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) ->
     re-check compares the credit it reads when sending with these)."""
     tasks: list[PlannedAction] = []
     mention: dict[str, dict[str, str]] = {}
-    gone: set[int] = set()
+    gone: set[int] = set()  # id() of the covered invoice objects: the records themselves, not their provider ids
     for currency, available in sorted(credit.items()):
-        candidates = [i for i in entry.open if i.balance.currency == currency and not _paused(entry, i)]
+        candidates = [o.invoice for o in entry.open if o.invoice.balance.currency == currency and not o.pause.active]
         covered, left = cover(candidates, available.amount)
         if covered:
             tasks.append(_apply_task(entry.customer, currency, available, covered))
@@ -89,16 +89,10 @@ def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) ->
                 del entry.overdue[currency]
         mention[currency] = {"available": f"{available.amount:.2f}", "left": f"{left:.2f}"}
     if gone:
-        kept = [(i, d) for i, d in zip(entry.open, entry.due) if id(i) not in gone]
-        entry.open, entry.due = [i for i, _ in kept], [d for _, d in kept]
+        entry.open = [o for o in entry.open if id(o.invoice) not in gone]
         entry.open_count -= len(gone)
-        entry.oldest_overdue = max([today - d for i, d in kept if d < today and not _paused(entry, i)], default=0)
+        entry.oldest_overdue = max([today - o.due for o in entry.open if o.due < today and not o.pause.active], default=0)
     return tasks, mention
-
-
-def _paused(entry: CustomerFacts, invoice: object) -> bool:
-    state = entry.pauses.get(id(invoice)) if entry.pauses else None
-    return state is not None and state.active
 
 
 def _apply_task(customer: Customer, currency: str, available: Available, invoices: list[Invoice]) -> PlannedAction:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.snapshot import HoldEvent, History, SentReminder, TermsMove
+from integration.policy.snapshot import History, HoldEvent, SentReminder, TermsMove
 
 
 def reminders_of(action: PlannedAction, day: dt.date) -> tuple[SentReminder, ...]:

@@ -2,50 +2,54 @@
 
 `gather` walks the snapshot once and collects, per customer, the paid history and the open
 invoices; `classify` turns those facts into a `PaymentProfile` with the thresholds from the rules.
-Both are on decide's hot path, so they work on date ordinals and plain lists.
+Both are on decide's hot path, so they work on date ordinals and allocate per open invoice only
+for the invoices decide will walk again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from connectors.contract import Customer, Invoice, InvoiceStatus
 from integration.policy.aging import local_today
-from integration.policy.pauses import PauseState, pause_state
+from integration.policy.ladder import Screen
+from integration.policy.pauses import NOT_PAUSED, PauseState, pause_state
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
 
 ZERO = Decimal(0)
-_OPEN, _PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
+# An enum member read through its class costs an attribute lookup; gather compares every invoice's status.
+OPEN, PAID = InvoiceStatus.OPEN, InvoiceStatus.PAID
 
 
+class OpenInvoice(NamedTuple):
+    """An open invoice with a balance, as decide walks it: its due date (the issue date if it has
+    none) and its pause state (NOT_PAUSED when the owner set no pause). Each record keeps its own
+    state, so two records with one provider id keep their own."""
+
+    invoice: Invoice
+    due: int  # ordinal
+    pause: PauseState
+
+
+@dataclass(slots=True, eq=False)
 class CustomerFacts:
-    """What one pass over the snapshot learns about one customer (mutable while gathering).
+    """What one pass over the snapshot learns about one customer (mutable while gathering)."""
 
-    Open invoices are kept as two parallel lists, the invoices and their due-date ordinals, so
-    that the hot path allocates nothing per invoice; pause states exist only for paused invoices."""
-
-    __slots__ = ("customer", "late_days", "issue_days", "month_end_late", "open_count", "open", "due", "pauses",
-                 "overdue", "oldest_overdue", "last_payment")
-
-    def __init__(self, customer: Customer) -> None:
-        self.customer = customer
-        self.late_days: list[int] = []  # paid invoices: days from due date to full payment
-        self.issue_days: list[int] = []  # paid invoices: days from issue date to full payment
-        self.month_end_late = 0  # late payments of invoices due in the last days of a month
-        self.open_count = 0  # open invoices with a balance
-        self.open: list[Invoice] = []  # those of them the screen let through (all without one), in snapshot order
-        self.due: list[int] = []  # ordinal of each open invoice's due date (issue date if none)
-        # id() of an open invoice object -> its pause, for paused invoices only (the object, not the
-        # provider id, so that two records with one id keep their own states, as they always did)
-        self.pauses: dict[int, PauseState] = {}
-        self.overdue: dict[str, Decimal] = {}  # currency -> past-due balance, paused invoices excluded
-        self.oldest_overdue = 0  # days, paused invoices excluded
-        self.last_payment: int | None = None  # ordinal
+    customer: Customer
+    late_days: list[int] = field(default_factory=list)  # paid invoices: days from due date to full payment
+    issue_days: list[int] = field(default_factory=list)  # paid invoices: days from issue date to full payment
+    month_end_late: int = 0  # late payments of invoices due in the last days of a month
+    open_count: int = 0  # open invoices with a balance
+    open: list[OpenInvoice] = field(default_factory=list)  # those of them the screen let through (all without one), in snapshot order
+    overdue: dict[str, Decimal] = field(default_factory=dict)  # currency -> past-due balance, paused invoices excluded
+    oldest_overdue: int = 0  # days, paused invoices excluded
+    last_payment: int | None = None  # ordinal
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +79,6 @@ def _percentile(values: list[int], pct: int) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Screen:
-    """Lets gather leave out of `CustomerFacts.open` the invoices on which decide surely has
-    nothing to do today, so that decide does not walk them a second time. `done` packs each
-    invoice's last step as `day << bits | stage`; an invoice with a step done, not yet
-    `next_at[stage]` days past due, and no payment since that step is left out. `next_at` must
-    hold for the least grace any screened customer can get (decide passes grace 0 and names the
-    customers whose override may give less in `unscreened`)."""
-
-    done: Mapping[str, int]
-    next_at: Sequence[float]
-    bits: int
-    unscreened: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
 class Ledger:
     """The gathered facts plus what decide needs about payments."""
 
@@ -99,13 +88,66 @@ class Ledger:
 
 
 def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | None = None) -> Ledger:
+    """One pass over the payments and one over the invoices. Every open invoice counts towards
+    its customer's open and overdue figures; those the `screen` says wait are not kept in `open`."""
     today_ord = today.toordinal()
     window_start = today_ord - rules.profiles.history_days
     tolerance = rules.profiles.on_time_tolerance_days
     month_end = _MonthEnd(rules.mid_month.month_end_days)
+    pauses, pause_rules = snapshot.pauses, rules.pauses
+    any_paused = bool(pauses)
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
+    last_applied = _payments(snapshot, facts)
+    if screen is not None:
+        screen = screen.with_payments(last_applied)
+        done, next_at, paid_since = screen.done, screen.next_at, screen.paid_since
+    screened = False
+    customer_id: str | None = None
+    for invoice in snapshot.invoices:
+        # Invoices usually come grouped by customer: look the customer up only when it changes.
+        if invoice.customer_id != customer_id:
+            customer_id = invoice.customer_id
+            entry = facts[customer_id]
+            overdue = entry.overdue
+            screened = screen is not None and customer_id not in screen.unscreened
+        status = invoice.status
+        balance = invoice.balance
+        amount = balance.amount
+        if status is OPEN and amount > ZERO:
+            due = (invoice.due_date or invoice.issue_date).toordinal()
+            entry.open_count += 1
+            pause = None  # most invoices have none: no state to read
+            if any_paused and invoice.provider_id in pauses:
+                pause = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
+            if pause is None or not pause.active:
+                if due < today_ord:
+                    currency = balance.currency
+                    overdue[currency] = overdue[currency] + amount if currency in overdue else amount
+                    if today_ord - due > entry.oldest_overdue:  # noqa: PLR1730 (a max() call costs more, per overdue invoice)
+                        entry.oldest_overdue = today_ord - due
+                if screened and (pause is None or pause.broken_on is None):  # the screen (ladder.Screen)
+                    last = done.get(invoice.provider_id)
+                    if last is not None and today_ord - due < next_at[last.stage] and invoice.provider_id not in paid_since:
+                        continue  # nothing due since the last step, nothing paid since
+            entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
+        elif status is OPEN or status is PAID:
+            # Paid (or open with nothing left): part of the payment history when paid inside the window.
+            paid_on = last_applied.get(invoice.provider_id)
+            if paid_on is None or paid_on < window_start or paid_on > today_ord:
+                continue
+            due_date = invoice.due_date or invoice.issue_date
+            late = paid_on - due_date.toordinal()
+            entry.late_days.append(late)
+            entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
+            if late > tolerance and month_end[due_date]:
+                entry.month_end_late += 1
+        # Voided, deleted and draft invoices are neither history nor collectable.
+    return Ledger(today, facts, last_applied)
+
+
+def _payments(snapshot: Snapshot, facts: Mapping[str, CustomerFacts]) -> dict[str, int]:
+    """Invoice id -> ordinal of the latest payment applied to it; sets each customer's last payment."""
     last_applied: dict[str, int] = {}
-    first_applied = last_applied.setdefault
     customer_id: str | None = None
     entry: CustomerFacts | None = None
     for payment in snapshot.payments:
@@ -113,72 +155,14 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             continue  # a zero total applies credit (QuickBooks): no money came, so no payment date
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            if first_applied(application.invoice_id, day) < day:  # one lookup for a first payment
+            if last_applied.setdefault(application.invoice_id, day) < day:  # one lookup for a first payment, the usual case
                 last_applied[application.invoice_id] = day
         if payment.customer_id != customer_id:  # payments usually come grouped by customer too
             customer_id = payment.customer_id
             entry = facts.get(customer_id)
         if entry is not None and (entry.last_payment is None or entry.last_payment < day):
             entry.last_payment = day
-    get_applied = last_applied.get
-    pauses, pause_rules = snapshot.pauses, rules.pauses
-    has_pauses = bool(pauses)
-    screened = False
-    if screen is not None:
-        done_get, next_at, bits = screen.done.get, screen.next_at, screen.bits
-        mask = (1 << bits) - 1
-        # Invoices paid since their last step, found once from the (fewer) payments rather than
-        # looked up for every open invoice; the ids both paid and stepped are found at C speed
-        # (key views intersect), since most paid invoices have no step in the history.
-        done = screen.done
-        paid_since = {i for i in last_applied.keys() & done.keys() if last_applied[i] > done[i] >> bits}
-    customer_id = None  # afresh: the invoices' loop looks customers up the same way
-    for invoice in snapshot.invoices:
-        # Invoices usually come grouped by customer: look the customer up only when it changes.
-        if invoice.customer_id != customer_id:
-            customer_id = invoice.customer_id
-            entry = facts[customer_id]
-            add_open, add_due, overdue = entry.open.append, entry.due.append, entry.overdue
-            add_late, add_issue = entry.late_days.append, entry.issue_days.append
-            screened = screen is not None and customer_id not in screen.unscreened
-        status = invoice.status
-        if status is _OPEN:
-            balance = invoice.balance
-            amount = balance.amount
-            if amount > ZERO:
-                due = (invoice.due_date or invoice.issue_date).toordinal()
-                entry.open_count += 1
-                state = None
-                if has_pauses and invoice.provider_id in pauses:
-                    state = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
-                    entry.pauses[id(invoice)] = state
-                if state is None or not state.active:
-                    if due < today_ord:
-                        currency = balance.currency
-                        overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                        if today_ord - due > entry.oldest_overdue:
-                            entry.oldest_overdue = today_ord - due
-                    if screened and (state is None or state.broken_on is None):
-                        code = done_get(invoice.provider_id)
-                        if code is not None and today_ord - due < next_at[code & mask] and (
-                                not paid_since or invoice.provider_id not in paid_since):
-                            continue  # nothing due since the last step, nothing paid since
-                add_open(invoice)
-                add_due(due)
-                continue
-        elif status is not _PAID:
-            continue  # voided, deleted and draft invoices are neither history nor collectable
-        # Paid (or open with nothing left): part of the payment history when paid inside the window.
-        paid_on = get_applied(invoice.provider_id)
-        if paid_on is None or paid_on < window_start or paid_on > today_ord:
-            continue
-        due_date = invoice.due_date or invoice.issue_date
-        late = paid_on - due_date.toordinal()
-        add_late(late)
-        add_issue(paid_on - invoice.issue_date.toordinal())
-        if late > tolerance and month_end[due_date]:
-            entry.month_end_late += 1
-    return Ledger(today, facts, last_applied)
+    return last_applied
 
 
 class _MonthEnd(dict[dt.date, bool]):

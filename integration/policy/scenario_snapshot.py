@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.contract import Contact, Credit, CreditKind, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import (
+    Contact,
+    Credit,
+    CreditKind,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentApplication,
+)
 from connectors.regions import customer_zones
+from connectors.sandbox.scenario import Scenario
 from integration.policy.accounts import as_accounts
 from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
-from connectors.sandbox.scenario import Scenario
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # scenario records carry no change times
 

@@ -73,18 +73,18 @@ def test_at_most_one_email_per_customer_per_window(rows, gap) -> None:  # type: 
         assert all((later - earlier).days >= gap for earlier, later in zip(days, days[1:]))
 
 
-def test_decide_leaves_the_cycle_collector_as_it_found_it_and_makes_no_cycles() -> None:
+def test_decide_makes_no_reference_cycles_and_leaves_the_cycle_collector_alone() -> None:
+    """decide is pure: the collector is a process-wide switch (the web preview runs decide too)."""
     import gc
 
     rows = [("c1", late, InvoiceStatus.OPEN, "100.00") for late in (-20, 5, 40, 95)]
-    assert gc.isenabled()
     gc.collect()
-    assert decide(build(rows), RULES, NOW)
-    assert gc.isenabled()
-    assert gc.collect() == 0, "decide left reference cycles behind"
     gc.disable()
     try:
-        decide(build(rows), RULES, NOW)
-        assert not gc.isenabled()
+        assert decide(build(rows), RULES, NOW)
+        assert not gc.isenabled(), "decide switched the collector on"
     finally:
         gc.enable()
+    assert decide(build(rows), RULES, NOW)
+    assert gc.isenabled(), "decide switched the collector off"
+    assert gc.collect() == 0, "decide left reference cycles behind"
