@@ -118,6 +118,12 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def digests(found: dict[str, Any]) -> dict[str, str]:
+    """Each case's sha256 over its canonical JSON (the form --record writes)."""
+    return {name: hashlib.sha256(_canonical(json.loads(_canonical(value))).encode()).hexdigest()
+            for name, value in found.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
@@ -126,17 +132,17 @@ def main() -> None:
     group.add_argument("--update-digests", action="store_true", help=f"record the digests in {DIGESTS.name}")
     args = parser.parse_args()
     found = {name: json.loads(_canonical(value)) for name, value in cases().items()}
-    digests = {name: hashlib.sha256(_canonical(value).encode()).hexdigest() for name, value in found.items()}
+    found_digests = digests(found)
     for name, value in found.items():
         count = sum(len(day[1]) for day in value) if name.startswith("demo") else len(value)
-        print(f"{name}: {count:,} actions, sha256 {digests[name][:16]}")
+        print(f"{name}: {count:,} actions, sha256 {found_digests[name][:16]}")
     if args.update_digests:
-        DIGESTS.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+        DIGESTS.write_text(json.dumps(found_digests, indent=1, sort_keys=True) + "\n")
         print(f"digests recorded in {DIGESTS}")
         return
     if args.record is None and args.compare is None:
         kept = json.loads(DIGESTS.read_text())
-        changed = sorted(name for name in kept.keys() | digests.keys() if kept.get(name) != digests.get(name))
+        changed = sorted(name for name in kept.keys() | found_digests.keys() if kept.get(name) != found_digests.get(name))
         print("IDENTICAL" if not changed else f"OUTPUT CHANGED: {', '.join(changed)}")
         sys.exit(1 if changed else 0)
     if args.record:
