@@ -18,6 +18,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from oauth.redact import install_log_redaction
@@ -25,7 +26,9 @@ from oauth.redact import install_log_redaction
 CONTEXT_FIELDS = ("organization_id", "connection_id", "cycle_run_id")
 LOG_FORMATS = ("text", "json")
 
-_context: contextvars.ContextVar[Mapping[str, int]] = contextvars.ContextVar("arpilot_log_context", default={})
+_NO_CONTEXT: Mapping[str, int] = MappingProxyType({})
+_context: contextvars.ContextVar[Mapping[str, int]] = contextvars.ContextVar("arpilot_log_context",
+                                                                        default=_NO_CONTEXT)
 _installed = False
 
 
@@ -72,9 +75,10 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging.Formatter's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         text = super().formatMessage(record)
-        ids = " ".join(f"{name}={value}" for name in CONTEXT_FIELDS if (value := getattr(record, name, None)) is not None)
+        ids = " ".join(f"{name}={value}" for name in CONTEXT_FIELDS
+                       if (value := getattr(record, name, None)) is not None)
         return f"{text} {ids}" if ids else text
 
 

@@ -108,7 +108,8 @@ def fixed_schedule(history: Scenario, schedule: FixedSchedule, start: dt.date, e
     return figures
 
 
-def late_invoices(history: Scenario, start: dt.date, end: dt.date, paid_on: Mapping[str, dt.date]) -> dict[str, dt.date]:
+def late_invoices(history: Scenario, start: dt.date, end: dt.date,
+                  paid_on: Mapping[str, dt.date]) -> dict[str, dt.date]:
     """Late invoices the QuickBooks-like schedule would have nudged within the period, each with
     the day of that first nudge (the day after its due date)."""
     first = min(QUICKBOOKS_LIKE.days_after_due)

@@ -123,7 +123,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                 if due < today_ord:
                     currency = balance.currency
                     overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if today_ord - due > entry.oldest_overdue:  # noqa: PLR1730 (a max() call costs more, per overdue invoice)
+                    if today_ord - due > entry.oldest_overdue:  # (not max(): a call costs more, per overdue invoice)
                         entry.oldest_overdue = today_ord - due
                 if screened and (pause is None or pause.broken_on is None):  # the screen (ladder.Screen)
                     last = done.get(invoice.provider_id)

@@ -14,7 +14,7 @@ from integration.store.models import CycleRun
 from oauth.redact import REDACTED, register_secret
 from tests.cycle.conftest import World
 
-LIVE = {"mode": "live"}
+LIVE: dict[str, object] = {"mode": "live"}
 
 
 def test_every_line_of_a_cycle_carries_its_ids(world: World, caplog: pytest.LogCaptureFixture) -> None:
@@ -36,9 +36,8 @@ def test_lines_outside_a_cycle_carry_no_ids(caplog: pytest.LogCaptureFixture) ->
     install_context_stamping()
     with caplog.at_level(logging.INFO):
         logging.getLogger("integration.test").info("outside")
-        with log_context(organization_id=3, connection_id=4):
-            with log_context(cycle_run_id=5):
-                logging.getLogger("integration.test").info("inside")
+        with log_context(organization_id=3, connection_id=4), log_context(cycle_run_id=5):  # the second adds to the first
+            logging.getLogger("integration.test").info("inside")
         logging.getLogger("integration.test").info("after")
     outside, inside, after = caplog.records[-3:]
     assert (outside.organization_id, outside.cycle_run_id) == (None, None)  # type: ignore[attr-defined]
