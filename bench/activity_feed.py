@@ -44,22 +44,72 @@ def seed(sessions, name: str, actions: int, entries: int) -> tuple[int, int]:  #
         db.add(connection)
         db.flush()
         org_id, conn_id = org.id, connection.id
-        db.execute(insert(MirroredCustomer), [
-            {"connection_id": conn_id, "provider_id": str(c), "name": f"Customer {c}", "currency": "USD",
-             "provider_updated_at": T0} for c in range(CUSTOMERS)])
-        db.execute(insert(MirroredInvoice), [
-            {"connection_id": conn_id, "provider_id": f"i{c}-{n}", "customer_provider_id": str(c), "number": f"{c}-{n}",
-             "issue_date": dt.date(2025, 1, 1), "total": Decimal(100), "balance": Decimal(100), "currency": "USD",
-             "status": "open", "provider_updated_at": T0} for c in range(CUSTOMERS) for n in range(5)])
-        db.execute(insert(Action), [
-            {"organization_id": org_id, "connection_id": conn_id, "idempotency_key": f"{conn_id}:{n}", "kind": "send_reminder",
-             "target_type": "invoice", "target_id": f"i{n % CUSTOMERS}-{n % 5}", "reason": f"reason {n}", "status": "done",
-             "payload": {"customer_id": str(n % CUSTOMERS), "invoice_ids": [f"i{n % CUSTOMERS}-{n % 5}"]},
-             "created_at": T0 + dt.timedelta(minutes=n)} for n in range(actions)])
-        db.execute(insert(ActivityEntry), [
-            {"organization_id": org_id, "connection_id": conn_id, "kind": "action_done", "message": f"entry {n}",
-             "customer_provider_id": str(n % CUSTOMERS), "invoice_provider_id": f"i{n % CUSTOMERS}-{n % 5}",
-             "created_at": T0 + dt.timedelta(minutes=n), "details": {}} for n in range(entries)])
+        db.execute(
+            insert(MirroredCustomer),
+            [
+                {
+                    "connection_id": conn_id,
+                    "provider_id": str(c),
+                    "name": f"Customer {c}",
+                    "currency": "USD",
+                    "provider_updated_at": T0,
+                }
+                for c in range(CUSTOMERS)
+            ],
+        )
+        db.execute(
+            insert(MirroredInvoice),
+            [
+                {
+                    "connection_id": conn_id,
+                    "provider_id": f"i{c}-{n}",
+                    "customer_provider_id": str(c),
+                    "number": f"{c}-{n}",
+                    "issue_date": dt.date(2025, 1, 1),
+                    "total": Decimal(100),
+                    "balance": Decimal(100),
+                    "currency": "USD",
+                    "status": "open",
+                    "provider_updated_at": T0,
+                }
+                for c in range(CUSTOMERS)
+                for n in range(5)
+            ],
+        )
+        db.execute(
+            insert(Action),
+            [
+                {
+                    "organization_id": org_id,
+                    "connection_id": conn_id,
+                    "idempotency_key": f"{conn_id}:{n}",
+                    "kind": "send_reminder",
+                    "target_type": "invoice",
+                    "target_id": f"i{n % CUSTOMERS}-{n % 5}",
+                    "reason": f"reason {n}",
+                    "status": "done",
+                    "payload": {"customer_id": str(n % CUSTOMERS), "invoice_ids": [f"i{n % CUSTOMERS}-{n % 5}"]},
+                    "created_at": T0 + dt.timedelta(minutes=n),
+                }
+                for n in range(actions)
+            ],
+        )
+        db.execute(
+            insert(ActivityEntry),
+            [
+                {
+                    "organization_id": org_id,
+                    "connection_id": conn_id,
+                    "kind": "action_done",
+                    "message": f"entry {n}",
+                    "customer_provider_id": str(n % CUSTOMERS),
+                    "invoice_provider_id": f"i{n % CUSTOMERS}-{n % 5}",
+                    "created_at": T0 + dt.timedelta(minutes=n),
+                    "details": {},
+                }
+                for n in range(entries)
+            ],
+        )
         customer_id = db.query(MirroredCustomer.id).filter_by(connection_id=conn_id, provider_id="7").scalar()
     return org_id, customer_id
 
@@ -82,7 +132,9 @@ def main(url: str | None, actions: int, entries: int) -> None:
     started = time.perf_counter()
     org_id, customer_id = seed(sessions, "bench", actions, entries)
     seed(sessions, "neighbour", actions, entries)
-    print(f"{engine.dialect.name}: seeded 2 x ({actions} actions, {entries} entries) in {time.perf_counter() - started:.1f}s")
+    print(
+        f"{engine.dialect.name}: seeded 2 x ({actions} actions, {entries} entries) in {time.perf_counter() - started:.1f}s"
+    )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("ANALYZE")  # the statistics PostgreSQL's autovacuum gathers after a bulk load
     with sessions() as db:
@@ -100,4 +152,8 @@ def main(url: str | None, actions: int, entries: int) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(args[0] if args else None, int(args[1]) if len(args) > 1 else 100_000, int(args[2]) if len(args) > 2 else 200_000)
+    main(
+        args[0] if args else None,
+        int(args[1]) if len(args) > 1 else 100_000,
+        int(args[2]) if len(args) > 2 else 200_000,
+    )

@@ -31,8 +31,17 @@ def company(invoices: int, as_of: dt.date, *, per_customer: int = 20, name: str 
     customers, records, payments = [], [], []
     for c in range(-(-invoices // per_customer)):
         customer_id = f"cust-{c}"
-        customers.append(ScenarioCustomer(customer_id, f"Customer {c}", f"ap@customer{c}.example", None, "USD",
-                                          TERMS_DAYS, habit=f"pays {LATENESS[c % 5]} days after due"))
+        customers.append(
+            ScenarioCustomer(
+                customer_id,
+                f"Customer {c}",
+                f"ap@customer{c}.example",
+                None,
+                "USD",
+                TERMS_DAYS,
+                habit=f"pays {LATENESS[c % 5]} days after due",
+            )
+        )
         count = min(per_customer, invoices - c * per_customer)
         for k in range(count):
             n = c * per_customer + k
@@ -40,14 +49,25 @@ def company(invoices: int, as_of: dt.date, *, per_customer: int = 20, name: str 
             due = issued + dt.timedelta(days=TERMS_DAYS)
             amount = AMOUNTS[n % len(AMOUNTS)]
             invoice_id = f"inv-{n}"
-            records.append(ScenarioInvoice(invoice_id, str(10_000 + n), customer_id, issued, due, "USD",
-                                           (ScenarioLine("Monthly service", amount),)))
+            records.append(
+                ScenarioInvoice(
+                    invoice_id,
+                    str(10_000 + n),
+                    customer_id,
+                    issued,
+                    due,
+                    "USD",
+                    (ScenarioLine("Monthly service", amount),),
+                )
+            )
             paid_on = due + dt.timedelta(days=LATENESS[c % 5])
             if paid_on <= as_of:
                 payments.append(ScenarioPayment(f"pay-{n}", customer_id, paid_on, "USD", ((invoice_id, amount),)))
     records.sort(key=lambda invoice: invoice.issue_date)  # entered in date order, as books are
     payments.sort(key=lambda payment: payment.date)
-    return Scenario(ScenarioCompany(name, "America/Denver", "USD"), as_of, tuple(customers), tuple(records), tuple(payments))
+    return Scenario(
+        ScenarioCompany(name, "America/Denver", "USD"), as_of, tuple(customers), tuple(records), tuple(payments)
+    )
 
 
 def open_invoice_ids(scenario: Scenario) -> list[str]:

@@ -55,18 +55,27 @@ def lower_bound(per_connection: dict[str, tuple[int, float]], latency: float, wo
     return max(max(floors, default=0.0), sum(floors) / workers)
 
 
-def pacing_figure(label: str, provider: str, runs: list[Any], connection_ids: set[int], calls: float,
-                  latency: float) -> Figure:
+def pacing_figure(
+    label: str, provider: str, runs: list[Any], connection_ids: set[int], calls: float, latency: float
+) -> Figure:
     """A provider's slowest cycle against one connection's floor: how well its calls are paced,
     whatever the other provider's cycles do to the workers' packing."""
-    slowest = max((run.finished_at - run.started_at).total_seconds() for run in runs if run.connection_id in connection_ids)
+    slowest = max(
+        (run.finished_at - run.started_at).total_seconds() for run in runs if run.connection_id in connection_ids
+    )
     floor = connection_floor(provider, calls, latency)
-    return at_most(f"(c) {label}: slowest {provider} cycle, against one {provider} connection's floor", round(slowest, 1), "s",
-                   floor * TIME_TARGET, f"<= {floor * TIME_TARGET:.1f} s (1.3 x {floor:.1f} s)")
+    return at_most(
+        f"(c) {label}: slowest {provider} cycle, against one {provider} connection's floor",
+        round(slowest, 1),
+        "s",
+        floor * TIME_TARGET,
+        f"<= {floor * TIME_TARGET:.1f} s (1.3 x {floor:.1f} s)",
+    )
 
 
-def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, int], workers: int,
-            latency_ms: int) -> list[Figure]:
+def measure(
+    world: BenchWorld, connections: dict[str, int], invoices: dict[str, int], workers: int, latency_ms: int
+) -> list[Figure]:
     """`connections`, `invoices`: provider -> how many companies, and how many invoices each."""
     scenarios = {p: books.company(invoices[p], books.today(), name=f"Bench cycle {invoices[p]}") for p in connections}
     # Providers interleaved, as a clock enqueueing by connection id would meet them.
@@ -81,8 +90,12 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, 
             cycles.enqueue(connection_id)
         world.reset_counters()
         started = time.perf_counter()
-        children = [subprocess.Popen(world.worker_command("rq", name), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for _ in range(workers)]
+        children = [
+            subprocess.Popen(
+                world.worker_command("rq", name), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(workers)
+        ]
         outputs = [child.communicate(timeout=6 * 3600) for child in children]
         elapsed = time.perf_counter() - started
     finally:
@@ -93,12 +106,21 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, 
     peak_mb = max(json.loads(out.strip().splitlines()[-1])["maxrss_mb"] for out, _ in outputs)
     counters = {p: world.counters(p) for p in connections}
     with world.sessions() as session:
-        runs = session.execute(select(CycleRun.connection_id, CycleRun.started_at, CycleRun.finished_at, CycleRun.status)
-                               .where(CycleRun.connection_id.in_(ids))).all()
+        runs = session.execute(
+            select(CycleRun.connection_id, CycleRun.started_at, CycleRun.finished_at, CycleRun.status).where(
+                CycleRun.connection_id.in_(ids)
+            )
+        ).all()
         done_cycles = sum(1 for run in runs if run.status == "done")
         span = (max(run.finished_at for run in runs) - min(run.started_at for run in runs)).total_seconds()
-        actions_done = session.scalar(select(func.count()).select_from(Action).where(
-            Action.connection_id.in_(ids), Action.status == ActionStatus.DONE)) or 0
+        actions_done = (
+            session.scalar(
+                select(func.count())
+                .select_from(Action)
+                .where(Action.connection_id.in_(ids), Action.status == ActionStatus.DONE)
+            )
+            or 0
+        )
     calls = {p: counters[p]["total"] for p in connections}
     throttled = sum(counters[p]["throttled_total"] for p in connections)
     bound = lower_bound({p: (n, calls[p] / n) for p, n in connections.items() if n}, latency_ms / 1000, workers)
@@ -107,15 +129,30 @@ def measure(world: BenchWorld, connections: dict[str, int], invoices: dict[str, 
     figures = [
         exactly(f"(c) {label}: cycles completed", done_cycles, "", len(ids)),
         info(f"(c) {label}: lower bound from limits and latency", round(bound, 1), "s"),
-        at_most(f"(c) {label}: full-cycle time, first cycle start to last cycle end", round(span, 1), "s",
-                bound * TIME_TARGET, f"<= {bound * TIME_TARGET:.1f} s (1.3 x bound)"),
+        at_most(
+            f"(c) {label}: full-cycle time, first cycle start to last cycle end",
+            round(span, 1),
+            "s",
+            bound * TIME_TARGET,
+            f"<= {bound * TIME_TARGET:.1f} s (1.3 x bound)",
+        ),
         info(f"(c) {label}: worker processes' wall time, start-up included", round(elapsed, 1), "s"),
         at_most(f"(c) {label}: 429s received", throttled, "", 0, "0"),
         info(f"(c) {label}: actions performed per second", round(actions_done / span, 2), "actions/s"),
         at_most(f"(c) {label}: worker peak RSS", round(peak_mb), "MB", 300, "< 300 MB"),
     ]
-    figures += [pacing_figure(label, p, runs, {i for i, q in zip(ids, order) if q == p}, calls[p] / n, latency_ms / 1000)
-                for p, n in connections.items() if n]
-    figures += [info(f"(c) {label}: {p} API calls ({connections[p]} connections, {actions_done} actions in all)", calls[p], "calls")
-                for p in connections if connections[p]]
+    figures += [
+        pacing_figure(label, p, runs, {i for i, q in zip(ids, order) if q == p}, calls[p] / n, latency_ms / 1000)
+        for p, n in connections.items()
+        if n
+    ]
+    figures += [
+        info(
+            f"(c) {label}: {p} API calls ({connections[p]} connections, {actions_done} actions in all)",
+            calls[p],
+            "calls",
+        )
+        for p in connections
+        if connections[p]
+    ]
     return figures

@@ -35,11 +35,23 @@ def build(count: int, seed: int) -> tuple[list[Invoice], list[Payment]]:
         amount = Money(Decimal(rng.randint(100, 500_000)) / 100, "USD")
         paid_on = issued + dt.timedelta(days=rng.randint(5, 120))
         paid = paid_on <= TODAY
-        invoices.append(Invoice(f"i{n}", str(n), f"c{n % 300}", issued, issued + dt.timedelta(days=30), amount,
-                                Money(Decimal(0), "USD") if paid else amount,
-                                InvoiceStatus.PAID if paid else InvoiceStatus.OPEN, UPDATED))
+        invoices.append(
+            Invoice(
+                f"i{n}",
+                str(n),
+                f"c{n % 300}",
+                issued,
+                issued + dt.timedelta(days=30),
+                amount,
+                Money(Decimal(0), "USD") if paid else amount,
+                InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+                UPDATED,
+            )
+        )
         if paid:
-            payments.append(Payment(f"p{n}", f"c{n % 300}", paid_on, amount, (PaymentApplication(f"i{n}", amount),), UPDATED))
+            payments.append(
+                Payment(f"p{n}", f"c{n % 300}", paid_on, amount, (PaymentApplication(f"i{n}", amount),), UPDATED)
+            )
     return invoices, payments
 
 
@@ -54,8 +66,10 @@ def main() -> None:
     started = time.perf_counter()
     trend([(invoices, payments)], month_ends(TODAY))
     series = time.perf_counter() - started
-    print(f"dashboard figures over {len(invoices)} invoices and {len(payments)} payments: "
-          f"aging {aging * 1000:.0f} ms, trend at 13 days {series * 1000:.0f} ms")
+    print(
+        f"dashboard figures over {len(invoices)} invoices and {len(payments)} payments: "
+        f"aging {aging * 1000:.0f} ms, trend at 13 days {series * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

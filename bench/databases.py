@@ -11,7 +11,9 @@ from pathlib import Path
 
 from integration.store.db import create_postgres_database, drop_postgres_database, upgrade
 
-POSTGRES_ADMIN_URL = os.environ.get("ARPILOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ARPILOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager

@@ -45,8 +45,17 @@ class PagedInvoices:
     def _invoice(self, n: int) -> Invoice:
         amount = Money(Decimal(100 + n % 900), "USD")
         issued = dt.date(2026, 1, 1) + dt.timedelta(days=n % 300)
-        return Invoice(str(n), f"INV-{n}", str(n % 5000), issued, issued + dt.timedelta(days=30), amount, amount,
-                       InvoiceStatus.OPEN, self.updated_at)
+        return Invoice(
+            str(n),
+            f"INV-{n}",
+            str(n % 5000),
+            issued,
+            issued + dt.timedelta(days=30),
+            amount,
+            amount,
+            InvoiceStatus.OPEN,
+            self.updated_at,
+        )
 
 
 def measure(kind: str, rows: int) -> list[Figure]:
@@ -64,10 +73,14 @@ def measure(kind: str, rows: int) -> list[Figure]:
             connection_id = connection.id
         for label, updated_at in (("insert", NOW - dt.timedelta(days=1)), ("update", NOW)):
             started = time.perf_counter()
-            result = sync_connection(sessions, connection_id, PagedInvoices(rows, updated_at), NOW, entities=("invoice",))
+            result = sync_connection(
+                sessions, connection_id, PagedInvoices(rows, updated_at), NOW, entities=("invoice",)
+            )
             elapsed = time.perf_counter() - started
             assert result.upserted["invoice"] == rows, result
-            figures.append(info(f"mirror upsert, {kind}, {label} (pages of {PAGE_SIZE})", round(rows / elapsed), "rows/s"))
+            figures.append(
+                info(f"mirror upsert, {kind}, {label} (pages of {PAGE_SIZE})", round(rows / elapsed), "rows/s")
+            )
         engine.dispose()
     return figures
 

@@ -1,6 +1,6 @@
 """How fast the local outbox writes messages (each one fsynced .eml plus an index line), and repeats.
 
-    .venv/bin/python bench/outbox_throughput.py [COUNT]
+.venv/bin/python bench/outbox_throughput.py [COUNT]
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from reminders.delivery import Address, EmailMessage, OutboxSender
 
 def message(n: int) -> EmailMessage:
     return EmailMessage(
-        key=f"bench-{n}", to=(Address(f"customer{n}@example.com"),), sender=Address("ar@example.com", "AR"),
-        subject=f"Invoice {n} is past due", text="Please pay.\n", html="<p>Please pay.</p>",
+        key=f"bench-{n}",
+        to=(Address(f"customer{n}@example.com"),),
+        sender=Address("ar@example.com", "AR"),
+        subject=f"Invoice {n} is past due",
+        text="Please pay.\n",
+        html="<p>Please pay.</p>",
         custom_args={"action_id": str(n)},
     )
 

@@ -38,7 +38,15 @@ TODAY = dt.date(2026, 6, 10)
 NOW = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # Days late from which each stage is due (check_in: 3 days after issue, on 30-day terms).
-STAGE_FROM = {"check_in": -27, "courtesy": -3, "reminder_1": 1, "reminder_2": 14, "past_due_30": 30, "past_due_60": 60, "final_notice": 90}
+STAGE_FROM = {
+    "check_in": -27,
+    "courtesy": -3,
+    "reminder_1": 1,
+    "reminder_2": 14,
+    "past_due_30": 30,
+    "past_due_60": 60,
+    "final_notice": 90,
+}
 
 
 def build(customers: int, open_per: int, paid_per: int, seed: int) -> Snapshot:
@@ -58,27 +66,49 @@ def build(customers: int, open_per: int, paid_per: int, seed: int) -> Snapshot:
             paid_ago = max(due_ago - habit - rng.randint(0, 8), 0)
             iid = f"p{c}-{p}"
             amount = amounts[rng.randrange(200)]
-            invoices.append(Invoice(iid, iid, cid, dates[due_ago + 30], dates[due_ago], amount, zero, paid_status, EPOCH))
-            payments.append(Payment(f"y{c}-{p}", cid, dates[paid_ago], amount, (PaymentApplication(iid, amount),), EPOCH))
+            invoices.append(
+                Invoice(iid, iid, cid, dates[due_ago + 30], dates[due_ago], amount, zero, paid_status, EPOCH)
+            )
+            payments.append(
+                Payment(f"y{c}-{p}", cid, dates[paid_ago], amount, (PaymentApplication(iid, amount),), EPOCH)
+            )
         by_stage: dict[str, list[str]] = {}
         for o in range(open_per):
             late = rng.randint(-29, 120)
             iid = f"o{c}-{o}"
             amount = amounts[rng.randrange(200)]
-            invoices.append(Invoice(iid, iid, cid, dates[late + 30] if late > -30 else TODAY, dates[late] if late >= 0 else TODAY + dt.timedelta(days=-late),
-                                    amount, amount, open_status, EPOCH))
+            invoices.append(
+                Invoice(
+                    iid,
+                    iid,
+                    cid,
+                    dates[late + 30] if late > -30 else TODAY,
+                    dates[late] if late >= 0 else TODAY + dt.timedelta(days=-late),
+                    amount,
+                    amount,
+                    open_status,
+                    EPOCH,
+                )
+            )
             reached = [s for s, start in STAGE_FROM.items() if late >= start]
             if reached and rng.random() < 0.95:  # 5% of invoices step up today
                 by_stage.setdefault(reached[-1], []).append(iid)
         for stage, ids in by_stage.items():
             sent.append(SentReminder(cid, tuple(ids), stage, dates[rng.randint(6, 20)]))
-    return Snapshot(Company("Bench Co", "America/Denver", "USD"), tuple(all_customers), tuple(invoices), tuple(payments),
-                    history=History(tuple(sent)))
+    return Snapshot(
+        Company("Bench Co", "America/Denver", "USD"),
+        tuple(all_customers),
+        tuple(invoices),
+        tuple(payments),
+        history=History(tuple(sent)),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invoices", type=int, default=1_000_000, help="open invoices, spread evenly over the customers")
+    parser.add_argument(
+        "--invoices", type=int, default=1_000_000, help="open invoices, spread evenly over the customers"
+    )
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--paid-per-customer", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
@@ -93,8 +123,10 @@ def main() -> None:
     snapshot = build(args.customers, open_per, args.paid_per_customer, args.seed)
     built = time.perf_counter() - started
     open_count = args.customers * open_per
-    print(f"mirror: {args.customers:,} customers, {open_count:,} open invoices, "
-          f"{args.customers * args.paid_per_customer:,} paid invoices and payments (built in {built:.1f} s)")
+    print(
+        f"mirror: {args.customers:,} customers, {open_count:,} open invoices, "
+        f"{args.customers * args.paid_per_customer:,} paid invoices and payments (built in {built:.1f} s)"
+    )
     rules = Rules.default()
     # The figures are decide's own cost. With the collector on, its passes walk every live object,
     # the million-object mirror included, each time decide's allocations cross a threshold: a cost
@@ -111,12 +143,23 @@ def main() -> None:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak_mb = peak_rss_mb()
     if args.json:
-        print(json.dumps({"open_invoices": open_count, "per_cpu_second": open_count / cpu,
-                          "per_wall_second": open_count / elapsed, "peak_mb": peak_mb, "actions": len(actions)}))
+        print(
+            json.dumps(
+                {
+                    "open_invoices": open_count,
+                    "per_cpu_second": open_count / cpu,
+                    "per_wall_second": open_count / elapsed,
+                    "peak_mb": peak_mb,
+                    "actions": len(actions),
+                }
+            )
+        )
         return
     print(f"decide: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(actions):,} actions")
-    print(f"throughput: {open_count / elapsed:,.0f} open invoices/s wall; "
-          f"one core: {open_count / cpu:,.0f} open invoices per CPU second (target >= 250,000)")
+    print(
+        f"throughput: {open_count / elapsed:,.0f} open invoices/s wall; "
+        f"one core: {open_count / cpu:,.0f} open invoices per CPU second (target >= 250,000)"
+    )
     print(f"peak memory (VmHWM): {peak_mb:,.0f} MB (target < 1,536 MB)")
 
 

@@ -46,7 +46,9 @@ VARIANT = {
     "mid_month": {"min_occurrences": 2, "min_share_pct": 40},
     "pauses": {"broken_promise_stages_up": 2, "promise_grace_days": 0},
     "schedule": {"send_from_hour": 13, "send_until_hour": 15, "timezone_source": "company"},
-    "ladder": {"stages": [{}, {"enabled": False}, {"channel": "accounting_system_email"}, {"channel": "call"}, {}, {}, {}]},
+    "ladder": {
+        "stages": [{}, {"enabled": False}, {"channel": "accounting_system_email"}, {"channel": "call"}, {}, {}, {}]
+    },
 }
 
 
@@ -76,8 +78,13 @@ def _owner_words(snapshot: Snapshot, day: dt.date) -> Snapshot:
         if n % 2:
             pauses[invoice_id] = InvoicePause(invoice_id, promise_to_pay=day - dt.timedelta(days=n % 9))
         else:
-            pauses[invoice_id] = InvoicePause(invoice_id, plan=(
-                Instalment(day - dt.timedelta(days=20), Decimal("50.00")), Instalment(day - dt.timedelta(days=n % 7), Decimal("5000.00"))))
+            pauses[invoice_id] = InvoicePause(
+                invoice_id,
+                plan=(
+                    Instalment(day - dt.timedelta(days=20), Decimal("50.00")),
+                    Instalment(day - dt.timedelta(days=n % 7), Decimal("5000.00")),
+                ),
+            )
     return dataclasses.replace(snapshot, overrides=overrides, pauses=pauses)
 
 
@@ -108,8 +115,11 @@ def cases() -> dict[str, Any]:
     }
     synthetic = bench.build(5_000, 20, 12, 1)
     found["synthetic_100k"] = [a.as_dict() for a in decide(synthetic, Rules.default(), bench.NOW)]
-    held = dataclasses.replace(synthetic, on_hold=frozenset(f"c{n}" for n in range(0, 5_000, 7)),
-                               mid_month=frozenset(f"c{n}" for n in range(0, 5_000, 11)))
+    held = dataclasses.replace(
+        synthetic,
+        on_hold=frozenset(f"c{n}" for n in range(0, 5_000, 7)),
+        mid_month=frozenset(f"c{n}" for n in range(0, 5_000, 11)),
+    )
     found["synthetic_100k_variant"] = [a.as_dict() for a in decide(held, variant, bench.NOW + dt.timedelta(hours=6))]
     return found
 
@@ -120,8 +130,10 @@ def _canonical(value: Any) -> str:
 
 def digests(found: dict[str, Any]) -> dict[str, str]:
     """Each case's sha256 over its canonical JSON (the form --record writes)."""
-    return {name: hashlib.sha256(_canonical(json.loads(_canonical(value))).encode()).hexdigest()
-            for name, value in found.items()}
+    return {
+        name: hashlib.sha256(_canonical(json.loads(_canonical(value))).encode()).hexdigest()
+        for name, value in found.items()
+    }
 
 
 def main() -> None:
@@ -142,7 +154,9 @@ def main() -> None:
         return
     if args.record is None and args.compare is None:
         kept = json.loads(DIGESTS.read_text())
-        changed = sorted(name for name in kept.keys() | found_digests.keys() if kept.get(name) != found_digests.get(name))
+        changed = sorted(
+            name for name in kept.keys() | found_digests.keys() if kept.get(name) != found_digests.get(name)
+        )
         print("IDENTICAL" if not changed else f"OUTPUT CHANGED: {', '.join(changed)}")
         sys.exit(1 if changed else 0)
     if args.record:

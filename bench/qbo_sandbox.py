@@ -36,25 +36,40 @@ def main() -> None:
     base = server.start()
     realm = next(iter(sandbox.companies))
     tokens = sandbox.authority.mint(sandbox.config.client_id, realm, ("com.intuit.quickbooks.accounting",))
-    auth = AuthClient(sandbox.config.client_id, sandbox.config.client_secret, "http://127.0.0.1/cb",
-                      sandbox.discovery_url(base), access_token=tokens.access_token, refresh_token=tokens.refresh_token)
+    auth = AuthClient(
+        sandbox.config.client_id,
+        sandbox.config.client_secret,
+        "http://127.0.0.1/cb",
+        sandbox.discovery_url(base),
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+    )
     qb = QuickBooks(auth_client=auth, refresh_token=tokens.refresh_token, company_id=realm, minorversion=75)
     qb.api_url_v3 = qb.sandbox_api_url_v3 = sandbox.api_base(base)
     count = Invoice.count(qb=qb)
-    timed(f"query all {count} invoices, MAXRESULTS 1000", 20,
-          lambda: Invoice.where("", start_position=1, max_results=1000, qb=qb))
+    timed(
+        f"query all {count} invoices, MAXRESULTS 1000",
+        20,
+        lambda: Invoice.where("", start_position=1, max_results=1000, qb=qb),
+    )
     timed("query open invoices (Balance > '0')", 20, lambda: Invoice.where("Balance > '0'", qb=qb))
     timed("COUNT(*) of invoices", 50, lambda: Invoice.count(qb=qb))
     invoice = Invoice.where("", max_results=1, qb=qb)[0]
 
     def note() -> None:
         current = qb.get_single_object("Invoice", invoice.Id)["Invoice"]
-        qb.update_object("Invoice", json.dumps({"Id": invoice.Id, "SyncToken": current["SyncToken"], "sparse": True,
-                                                "PrivateNote": "bench"}))
+        qb.update_object(
+            "Invoice",
+            json.dumps({"Id": invoice.Id, "SyncToken": current["SyncToken"], "sparse": True, "PrivateNote": "bench"}),
+        )
 
     timed("read + sparse update of one invoice", 50, note)
     since = (sandbox.clock.now()).strftime("%Y-%m-%dT00:00:00")
-    timed("CDC Invoice,Customer,Payment since today", 20, lambda: qb.change_data_capture("Invoice,Customer,Payment", since))
+    timed(
+        "CDC Invoice,Customer,Payment since today",
+        20,
+        lambda: qb.change_data_capture("Invoice,Customer,Payment", since),
+    )
     server.stop()
 
 

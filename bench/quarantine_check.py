@@ -28,18 +28,35 @@ def main() -> None:
     args = parser.parse_args()
     at = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
     rows = [
-        {"connection_id": 1, **_invoice_row(Invoice(
-            str(n), f"INV-{n}", f"c{n % 500}", at.date(), at.date(), Money(Decimal("1250.00"), "USD"),
-            Money(Decimal("250.00"), "USD"), InvoiceStatus.OPEN, at, pay_link=f"https://pay.example/{n}",
-            email="ap@acme.example, owner@acme.example", sync_token="3"))}
+        {
+            "connection_id": 1,
+            **_invoice_row(
+                Invoice(
+                    str(n),
+                    f"INV-{n}",
+                    f"c{n % 500}",
+                    at.date(),
+                    at.date(),
+                    Money(Decimal("1250.00"), "USD"),
+                    Money(Decimal("250.00"), "USD"),
+                    InvoiceStatus.OPEN,
+                    at,
+                    pay_link=f"https://pay.example/{n}",
+                    email="ap@acme.example, owner@acme.example",
+                    sync_token="3",
+                )
+            ),
+        }
         for n in range(args.rows)
     ]
     table = MirroredInvoice.__table__
     started = time.perf_counter()
     refused = sum(1 for row in rows if refused_value(table, row))
     elapsed = time.perf_counter() - started
-    print(f"quarantine check: {args.rows:,} invoice rows in {elapsed:.2f} s "
-          f"({elapsed / args.rows * 1e6:.1f} µs a row), {refused} refused")
+    print(
+        f"quarantine check: {args.rows:,} invoice rows in {elapsed:.2f} s "
+        f"({elapsed / args.rows * 1e6:.1f} µs a row), {refused} refused"
+    )
 
 
 if __name__ == "__main__":

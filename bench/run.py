@@ -31,16 +31,32 @@ from bench.world import bench_world  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 POLICY_TARGET = 250_000  # open invoices per CPU second (the policy issue)
-ISSUE_SIZES = {"sync_invoices": 100_000, "cycle_invoices": 2_000, "cycle_connections": 200,
-               "xero_cycle_connections": 4, "xero_cycle_invoices": 200, "policy_invoices": 1_000_000,
-               "mirror_rows": 100_000, "webhook_invoices": 2_000}
+ISSUE_SIZES = {
+    "sync_invoices": 100_000,
+    "cycle_invoices": 2_000,
+    "cycle_connections": 200,
+    "xero_cycle_connections": 4,
+    "xero_cycle_invoices": 200,
+    "policy_invoices": 1_000_000,
+    "mirror_rows": 100_000,
+    "webhook_invoices": 2_000,
+}
 PARTS = ("mirror", "sync", "cycle", "policy", "webhook")
 # Which sizes each part uses, and how its figures are named.
-PART_SIZES = {"mirror": ("mirror_rows",), "sync": ("sync_invoices",),
-              "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections", "xero_cycle_invoices"),
-              "policy": ("policy_invoices",), "webhook": ("webhook_invoices",)}
-PART_PREFIXES = {"mirror": ("mirror upsert",), "sync": ("(a) ", "(b) "), "cycle": ("(c) ",), "policy": ("(d) ",),
-                 "webhook": ("(e) ",)}
+PART_SIZES = {
+    "mirror": ("mirror_rows",),
+    "sync": ("sync_invoices",),
+    "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections", "xero_cycle_invoices"),
+    "policy": ("policy_invoices",),
+    "webhook": ("webhook_invoices",),
+}
+PART_PREFIXES = {
+    "mirror": ("mirror upsert",),
+    "sync": ("(a) ", "(b) "),
+    "cycle": ("(c) ",),
+    "policy": ("(d) ",),
+    "webhook": ("(e) ",),
+}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -51,7 +67,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         value = int(os.environ.get(env) or default)
         if value < 0:
             parser.error(f"{env} must not be negative")
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value, help=f"{what} (env {env}, default {default})")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=value, help=f"{what} (env {env}, default {default})"
+        )
 
     size("sync_invoices", 100_000, "invoices of the company synced in (a) and (b)")
     size("cycle_invoices", 2_000, "invoices of each QuickBooks company in (c)")
@@ -66,8 +84,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     size("mirror_rows", 100_000, "rows upserted per database in the mirror figures")
     size("webhook_invoices", 2_000, "invoices of each company in (e) (bench/webhook_cancel.py)")
     size("webhook_samples", 20, "payments per provider timed from webhook to cancellation in (e)")
-    parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS") or ",".join(PARTS),
-                        help=f"comma-separated parts to run, of {', '.join(PARTS)} (env BENCH_PARTS, default all)")
+    parser.add_argument(
+        "--parts",
+        default=os.environ.get("BENCH_PARTS") or ",".join(PARTS),
+        help=f"comma-separated parts to run, of {', '.join(PARTS)} (env BENCH_PARTS, default all)",
+    )
     args = parser.parse_args(argv)
     args.parts = tuple(part.strip() for part in args.parts.split(",") if part.strip())
     unknown = sorted(set(args.parts) - set(PARTS))
@@ -80,15 +101,34 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 def policy_figures(invoices: int) -> list[Figure]:
     customers = max(1, invoices // 20)
-    child = subprocess.run([sys.executable, str(Path(__file__).with_name("policy.py")), "--invoices", str(invoices),
-                            "--customers", str(customers), "--json"], capture_output=True, text=True, timeout=3600)
+    child = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("policy.py")),
+            "--invoices",
+            str(invoices),
+            "--customers",
+            str(customers),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if child.returncode != 0:
         raise RuntimeError(f"bench/policy.py failed: {child.stderr[-3000:]}")
     report = json.loads(child.stdout.strip().splitlines()[-1])
     label = f"(d) policy: decide over {report['open_invoices']:,} open invoices"
-    return [at_least(f"{label}, per CPU second", round(report["per_cpu_second"]), "invoices/s", POLICY_TARGET,
-                     f">= {POLICY_TARGET:,}"),
-            Figure(f"{label}: peak RSS", round(report["peak_mb"]), "MB", "< 1,536 MB", report["peak_mb"] < 1536)]
+    return [
+        at_least(
+            f"{label}, per CPU second",
+            round(report["per_cpu_second"]),
+            "invoices/s",
+            POLICY_TARGET,
+            f">= {POLICY_TARGET:,}",
+        ),
+        Figure(f"{label}: peak RSS", round(report["peak_mb"]), "MB", "< 1,536 MB", report["peak_mb"] < 1536),
+    ]
 
 
 def part_of(figure: Figure) -> str:
@@ -104,12 +144,16 @@ def merged(new: list[Figure], previous: list[Figure], parts: tuple[str, ...]) ->
 def header(args: argparse.Namespace, seconds: float) -> str:
     ran = [name for part in args.parts for name in PART_SIZES[part]]
     used = {name: getattr(args, name) for name in ran}
-    smaller = [f"{name} {used[name]:,} (issue: {ISSUE_SIZES[name]:,})" for name in ran if used[name] < ISSUE_SIZES[name]]
+    smaller = [
+        f"{name} {used[name]:,} (issue: {ISSUE_SIZES[name]:,})" for name in ran if used[name] < ISSUE_SIZES[name]
+    ]
     sizes = "REDUCED SIZES: " + "; ".join(smaller) if smaller else "the issue's sizes"
     if set(args.parts) != set(PARTS):
         sizes += f"; parts run: {', '.join(args.parts)}"
-    return (f"arpilot benchmarks ({sizes}); both sandboxes with {args.latency_ms} ms latency and their documented "
-            f"limits; {args.workers} workers; {seconds / 60:.1f} minutes in all")
+    return (
+        f"arpilot benchmarks ({sizes}); both sandboxes with {args.latency_ms} ms latency and their documented "
+        f"limits; {args.workers} workers; {seconds / 60:.1f} minutes in all"
+    )
 
 
 def main(argv: list[str]) -> None:

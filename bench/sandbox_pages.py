@@ -41,17 +41,28 @@ def main(argv: list[str]) -> None:
     org = create_xero(XeroSandboxConfig()).extensions["xero_sandbox"].load_scenario(scenario, "pages")
     print(f"{invoices:,} invoices, pages of 1000, the queries the sync sends")
     middle = company.stamp(sorted(r["_updated"] for r in company.entities["Invoice"].values())[invoices // 2])
-    timed("QuickBooks invoices, first page (builds the index)",
-          lambda: company.query(f"SELECT * FROM Invoice ORDERBY {UPDATED} STARTPOSITION 1 MAXRESULTS 1000"))
-    timed("QuickBooks invoices changed since the middle one",
-          lambda: company.query(f"SELECT * FROM Invoice WHERE {UPDATED} >= '{middle}' ORDERBY {UPDATED} "
-                                "STARTPOSITION 1 MAXRESULTS 1000"))
-    timed("QuickBooks customers, first page",
-          lambda: company.query(f"SELECT * FROM Customer ORDERBY {UPDATED} STARTPOSITION 1 MAXRESULTS 1000"))
+    timed(
+        "QuickBooks invoices, first page (builds the index)",
+        lambda: company.query(f"SELECT * FROM Invoice ORDERBY {UPDATED} STARTPOSITION 1 MAXRESULTS 1000"),
+    )
+    timed(
+        "QuickBooks invoices changed since the middle one",
+        lambda: company.query(
+            f"SELECT * FROM Invoice WHERE {UPDATED} >= '{middle}' ORDERBY {UPDATED} STARTPOSITION 1 MAXRESULTS 1000"
+        ),
+    )
+    timed(
+        "QuickBooks customers, first page",
+        lambda: company.query(f"SELECT * FROM Customer ORDERBY {UPDATED} STARTPOSITION 1 MAXRESULTS 1000"),
+    )
     for page in (1, 2, max(1, invoices // 2000)):
         query = ListRequest(where='Type=="ACCREC"', order="UpdatedDateUTC ASC", page=page, page_size=1000)
-        timed(f"Xero invoices, page {page}" + (" (builds the listing)" if page == 1 else ""),
-              lambda: [org.render_invoice(r) for r in select(org.listing("invoices"), lambda r: True, INVOICE_FIELDS, query)[0]])
+        timed(
+            f"Xero invoices, page {page}" + (" (builds the listing)" if page == 1 else ""),
+            lambda: [
+                org.render_invoice(r) for r in select(org.listing("invoices"), lambda r: True, INVOICE_FIELDS, query)[0]
+            ],
+        )
 
 
 if __name__ == "__main__":

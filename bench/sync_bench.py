@@ -53,13 +53,20 @@ class SyncRun:
 
 def run_sync(world: BenchWorld, company: Connected) -> SyncRun:
     world.reset_counters()
-    child = subprocess.run(world.worker_command("sync", str(company.connection_id)), env=world.env(),
-                           capture_output=True, text=True, timeout=3600)
+    child = subprocess.run(
+        world.worker_command("sync", str(company.connection_id)),
+        env=world.env(),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if child.returncode != 0:
         raise RuntimeError(f"sync worker failed ({child.returncode}): {child.stderr[-3000:]}")
     report = json.loads(child.stdout.strip().splitlines()[-1])
     counters = world.counters(company.provider)
-    return SyncRun(report["seconds"], counters["total"], counters["throttled_total"], report["maxrss_mb"], report["upserted"])
+    return SyncRun(
+        report["seconds"], counters["total"], counters["throttled_total"], report["maxrss_mb"], report["upserted"]
+    )
 
 
 def change_one_percent(world: BenchWorld, company: Connected) -> dict[str, int]:
@@ -69,8 +76,11 @@ def change_one_percent(world: BenchWorld, company: Connected) -> dict[str, int]:
     if count > len(open_ids):
         raise ValueError(f"only {len(open_ids)} open invoices, cannot change {count}")
     step = len(open_ids) / count
-    path = (f"/companies/{company.key}/payments" if company.provider == "quickbooks"
-            else f"/organisations/{company.key}/payments")
+    path = (
+        f"/companies/{company.key}/payments"
+        if company.provider == "quickbooks"
+        else f"/organisations/{company.key}/payments"
+    )
     for n in range(count):
         world.admin(company.provider, "POST", path, json={"invoice": open_ids[int(n * step)]})
     return {"customer": 0, "invoice": count, "payment": count}
@@ -89,12 +99,24 @@ def measure(world: BenchWorld, provider: str, invoices: int) -> list[Figure]:
     label = f"{provider} {invoices:,} invoices"
     return [
         info(f"(a) {label}: initial sync wall time", round(initial.seconds, 1), "s"),
-        at_most(f"(a) {label}: initial sync API calls (minimum {first_minimum})", initial.calls, "calls",
-                first_minimum * CALLS_TARGET, f"<= {first_minimum * CALLS_TARGET:.0f} (min + 5%)"),
-        at_most(f"(a) {label}: worker peak RSS", round(initial.maxrss_mb), "MB", RSS_TARGET_MB, f"< {RSS_TARGET_MB} MB"),
+        at_most(
+            f"(a) {label}: initial sync API calls (minimum {first_minimum})",
+            initial.calls,
+            "calls",
+            first_minimum * CALLS_TARGET,
+            f"<= {first_minimum * CALLS_TARGET:.0f} (min + 5%)",
+        ),
+        at_most(
+            f"(a) {label}: worker peak RSS", round(initial.maxrss_mb), "MB", RSS_TARGET_MB, f"< {RSS_TARGET_MB} MB"
+        ),
         at_most(f"(a) {label}: 429s received", initial.throttled, "", 0, "0"),
         info(f"(b) {label}, 1% changed: incremental sync wall time", round(incremental.seconds, 2), "s"),
-        at_most(f"(b) {label}, 1% changed: incremental API calls (minimum {second_minimum})", incremental.calls, "calls",
-                second_minimum * CALLS_TARGET, f"<= {second_minimum * CALLS_TARGET:.1f} (min + 5%)"),
+        at_most(
+            f"(b) {label}, 1% changed: incremental API calls (minimum {second_minimum})",
+            incremental.calls,
+            "calls",
+            second_minimum * CALLS_TARGET,
+            f"<= {second_minimum * CALLS_TARGET:.1f} (min + 5%)",
+        ),
         at_most(f"(b) {label}: 429s received", incremental.throttled, "", 0, "0"),
     ]

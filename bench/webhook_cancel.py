@@ -99,15 +99,30 @@ def _wait(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS
 
 def _pending_reminders(world: BenchWorld, connection_id: int) -> list[Action]:
     with world.sessions() as session:
-        return list(session.scalars(select(Action).where(
-            Action.connection_id == connection_id, Action.status == ActionStatus.PLANNED,
-            Action.kind == "send_reminder").order_by(Action.id.desc())))
+        return list(
+            session.scalars(
+                select(Action)
+                .where(
+                    Action.connection_id == connection_id,
+                    Action.status == ActionStatus.PLANNED,
+                    Action.kind == "send_reminder",
+                )
+                .order_by(Action.id.desc())
+            )
+        )
 
 
 def _running(world: BenchWorld, connection_id: int) -> bool:
     with world.sessions() as session:
-        return session.scalar(select(CycleRun.status).where(CycleRun.connection_id == connection_id)
-                              .order_by(CycleRun.id.desc()).limit(1)) == "running"
+        return (
+            session.scalar(
+                select(CycleRun.status)
+                .where(CycleRun.connection_id == connection_id)
+                .order_by(CycleRun.id.desc())
+                .limit(1)
+            )
+            == "running"
+        )
 
 
 def _action(world: BenchWorld, action_id: int) -> Action:
@@ -120,7 +135,11 @@ def _action(world: BenchWorld, action_id: int) -> Action:
 
 def _pay(world: BenchWorld, company: Connected, invoice_id: str) -> set[str]:
     """Pay the invoice in full at the sandbox; the ids its webhooks may name (invoice, payment)."""
-    path = f"/companies/{company.key}/payments" if company.provider == "quickbooks" else f"/organisations/{company.key}/payments"
+    path = (
+        f"/companies/{company.key}/payments"
+        if company.provider == "quickbooks"
+        else f"/organisations/{company.key}/payments"
+    )
     payment = world.admin(company.provider, "POST", path, json={"invoice": invoice_id})["payment"]
     return {invoice_id, str(payment.get("Id") or payment.get("PaymentID"))}
 
@@ -132,7 +151,9 @@ class Samples:
     while_xero_cycle_ran: int = 0
 
 
-def _sample(world: BenchWorld, company: Connected, arrivals: Arrivals, used: set[int], xero_id: int, into: Samples) -> None:
+def _sample(
+    world: BenchWorld, company: Connected, arrivals: Arrivals, used: set[int], xero_id: int, into: Samples
+) -> None:
     candidates = [a for a in _pending_reminders(world, company.connection_id) if a.id not in used]
     if not candidates:
         raise RuntimeError(f"{company.provider}: no planned reminder left to pay")
@@ -141,7 +162,9 @@ def _sample(world: BenchWorld, company: Connected, arrivals: Arrivals, used: set
     paid_at, named = time.time(), set()
     for invoice_id in action.payload["invoice_ids"]:
         named |= _pay(world, company, invoice_id)
-    done = _wait(lambda: (a := _action(world, action.id)).status is not ActionStatus.PLANNED and a, "the action to leave planned")
+    done = _wait(
+        lambda: (a := _action(world, action.id)).status is not ActionStatus.PLANNED and a, "the action to leave planned"
+    )
     running = _running(world, xero_id)
     if done.status is not ActionStatus.SKIPPED or done.last_error != PAID_REASON:
         into.claimed_first += 1
@@ -178,11 +201,22 @@ def measure(world: BenchWorld, invoices: int, samples: int) -> list[Figure]:
             for company in companies.values():
                 cycles.enqueue(company.connection_id)
             world.reset_counters()
-            workers = [subprocess.Popen(world.worker_command("rq", name), env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True) for _ in PROVIDERS]
+            workers = [
+                subprocess.Popen(
+                    world.worker_command("rq", name),
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in PROVIDERS
+            ]
             for company in companies.values():
-                _wait(lambda c=company: len(_pending_reminders(world, c.connection_id)) > 2 * samples,
-                      f"{company.provider}'s cycle to plan its reminders", timeout=1800)
+                _wait(
+                    lambda c=company: len(_pending_reminders(world, c.connection_id)) > 2 * samples,
+                    f"{company.provider}'s cycle to plan its reminders",
+                    timeout=1800,
+                )
             used: set[int] = set()
             xero_id = companies["xero"].connection_id
             for _ in range(samples):
@@ -205,12 +239,18 @@ def measure(world: BenchWorld, invoices: int, samples: int) -> list[Figure]:
         if not seconds:
             raise RuntimeError(f"{provider}: no sample was cancelled by the refresh ({results[provider]})")
         figures += [
-            at_most(f"{label}, {provider}: p95", round(_p95(seconds), 2), "s", TARGET_SECONDS, f"< {TARGET_SECONDS:g} s"),
+            at_most(
+                f"{label}, {provider}: p95", round(_p95(seconds), 2), "s", TARGET_SECONDS, f"< {TARGET_SECONDS:g} s"
+            ),
             info(f"{label}, {provider}: median", round(statistics.median(seconds), 2), "s"),
             info(f"{label}, {provider}: slowest", round(max(seconds), 2), "s"),
             exactly(f"{label}, {provider}: samples cancelled by the refresh", len(seconds), "", samples),
-            exactly(f"{label}, {provider}: samples while the Xero full cycle ran", results[provider].while_xero_cycle_ran,
-                    "", samples),
+            exactly(
+                f"{label}, {provider}: samples while the Xero full cycle ran",
+                results[provider].while_xero_cycle_ran,
+                "",
+                samples,
+            ),
         ]
     throttled = sum(counters[p]["throttled_total"] for p in PROVIDERS)
     figures.append(at_most(f"{label}: 429s received", throttled, "", 0, "0"))
@@ -230,8 +270,13 @@ def main(argv: list[str]) -> None:
     with bench_world(latency_ms=args.latency_ms) as world:
         figures = measure(world, args.invoices, args.samples)
     save(merged(figures, load(RESULTS), ("webhook",)), RESULTS)
-    print(table(figures, f"arpilot webhook-to-cancellation benchmark; both sandboxes with {args.latency_ms} ms latency "
-                         f"and their documented limits; {(time.perf_counter() - started) / 60:.1f} minutes in all"))
+    print(
+        table(
+            figures,
+            f"arpilot webhook-to-cancellation benchmark; both sandboxes with {args.latency_ms} ms latency "
+            f"and their documented limits; {(time.perf_counter() - started) / 60:.1f} minutes in all",
+        )
+    )
 
 
 if __name__ == "__main__":

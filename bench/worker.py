@@ -35,8 +35,12 @@ def sync(connection_id: int) -> dict[str, Any]:
     connector = connector_factory(runtime.settings, runtime.sessions)(connection, organization)
     started = time.perf_counter()
     result = sync_connection(runtime.sessions, connection_id, connector, dt.datetime.now(dt.UTC))
-    return {"seconds": time.perf_counter() - started, "pages": result.pages, "upserted": result.upserted,
-            "maxrss_mb": peak_rss_mb()}
+    return {
+        "seconds": time.perf_counter() - started,
+        "pages": result.pages,
+        "upserted": result.upserted,
+        "maxrss_mb": peak_rss_mb(),
+    }
 
 
 def rq(queue_name: str) -> dict[str, Any]:

@@ -31,7 +31,10 @@ from oauth.crypto import TokenCipher, TokenSet
 
 ROOT = Path(__file__).resolve().parents[1]
 # Live, and allowed to send at any hour of any day, so the figures do not depend on when the bench runs.
-BENCH_RULES = {"mode": "live", "schedule": {"send_from_hour": 0, "send_until_hour": 24, "business_days": [1, 2, 3, 4, 5, 6, 7]}}
+BENCH_RULES = {
+    "mode": "live",
+    "schedule": {"send_from_hour": 0, "send_until_hour": 24, "business_days": [1, 2, 3, 4, 5, 6, 7]},
+}
 
 
 @dataclass
@@ -67,8 +70,10 @@ class BenchWorld:
             "ARPILOT_VAR_DIR": str(self.var_dir),
             "ARPILOT_EMBEDDED_CLOCK": "0",
             "QUICKBOOKS_ENVIRONMENT": f"{self.qbo_url}/.well-known/openid_configuration",
-            "XERO_CLIENT_ID": xero.client_id, "XERO_CLIENT_SECRET": xero.client_secret,
-            "XERO_IDENTITY_URL": self.xero_url, "XERO_API_URL": self.xero_url,
+            "XERO_CLIENT_ID": xero.client_id,
+            "XERO_CLIENT_SECRET": xero.client_secret,
+            "XERO_IDENTITY_URL": self.xero_url,
+            "XERO_API_URL": self.xero_url,
             # A database of its own, so its rate-limit buckets never mix with other runs on the same Redis.
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         }
@@ -80,7 +85,9 @@ class BenchWorld:
         base = self.qbo_url if provider == "quickbooks" else self.xero_url
         response = requests.request(method, f"{base}/_sandbox{path}", timeout=60, **kwargs)
         if response.status_code >= 400:
-            raise RuntimeError(f"{provider} sandbox admin {method} {path}: {response.status_code} {response.text[:300]}")
+            raise RuntimeError(
+                f"{provider} sandbox admin {method} {path}: {response.status_code} {response.text[:300]}"
+            )
         return response.json()
 
     def counters(self, provider: str) -> dict[str, Any]:
@@ -103,13 +110,21 @@ class BenchWorld:
             minted = self.admin(provider, "POST", "/tokens", json={"tenants": [key]})
             external_id, scope = minted["tenant_ids"][0], tuple(minted["scope"].split())
         now = dt.datetime.now(dt.UTC)
-        tokens = TokenSet(access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-                          access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])),
-                          refresh_expires_at=None, external_id=external_id, scope=scope)
+        tokens = TokenSet(
+            access_token=minted["access_token"],
+            refresh_token=minted["refresh_token"],
+            access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])),
+            refresh_expires_at=None,
+            external_id=external_id,
+            scope=scope,
+        )
         with transaction(self.sessions) as session:
             user, connection = connect_company(
-                session, identity=OwnerIdentity(provider, f"bench-owner-{n}", f"owner{n}@bench.example", f"Owner {n}"),
-                external_id=external_id, display_name=scenario.company.name, tokens=tokens,
+                session,
+                identity=OwnerIdentity(provider, f"bench-owner-{n}", f"owner{n}@bench.example", f"Owner {n}"),
+                external_id=external_id,
+                display_name=scenario.company.name,
+                tokens=tokens,
                 cipher=TokenCipher(self.settings.token_encryption_keys),
             )
             organization = session.get(Organization, user.organization_id)
@@ -128,8 +143,10 @@ def bench_world(*, latency_ms: int, database: str = "postgresql") -> Iterator[Be
         database_url = stack.enter_context(throwaway_database(database))
         var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="arpilot-bench-var-")))
         apps, urls = [], []
-        for create, config in ((create_qbo, QboSandboxConfig(latency_ms=latency_ms)),
-                               (create_xero, XeroSandboxConfig(latency_ms=latency_ms))):
+        for create, config in (
+            (create_qbo, QboSandboxConfig(latency_ms=latency_ms)),
+            (create_xero, XeroSandboxConfig(latency_ms=latency_ms)),
+        ):
             app = create(config)
             server = SandboxServer(app)
             urls.append(server.start())

@@ -39,9 +39,7 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, (Decimal, int)):
-            raise TypeError(
-                f"Money amount must be a Decimal or int, not {type(self.amount).__name__}"
-            )
+            raise TypeError(f"Money amount must be a Decimal or int, not {type(self.amount).__name__}")
         if isinstance(self.amount, int):
             object.__setattr__(self, "amount", Decimal(self.amount))
         if not self.amount.is_finite():
@@ -204,8 +202,16 @@ class Payment:
         """The unapplied part as the customer's credit (None when every cent is applied)."""
         if self.deleted or self.unapplied is None or self.unapplied.amount <= 0:
             return None
-        return Credit(self.provider_id, CreditKind.UNAPPLIED_PAYMENT, self.customer_id, self.provider_id, self.date,
-                      self.amount, self.unapplied, self.updated_at)
+        return Credit(
+            self.provider_id,
+            CreditKind.UNAPPLIED_PAYMENT,
+            self.customer_id,
+            self.provider_id,
+            self.date,
+            self.amount,
+            self.unapplied,
+            self.updated_at,
+        )
 
 
 class CreditKind(str, Enum):
@@ -321,7 +327,9 @@ class UnreadableRecord(ConnectorError):
     record_id: str | None = None
 
 
-def read_each(entity: str, items: Iterable[T], read: Callable[[T], Sequence[Record]]) -> tuple[list[Record], list[Rejected]]:
+def read_each(
+    entity: str, items: Iterable[T], read: Callable[[T], Sequence[Record]]
+) -> tuple[list[Record], list[Rejected]]:
     """`read` applied to each raw item on its own: an unreadable item is rejected, never the page."""
     records: list[Record] = []
     rejected: list[Rejected] = []
@@ -376,7 +384,9 @@ class Connector(Protocol):
         """Read one invoice as it is now at the provider."""
         ...
 
-    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
+    def get_invoices(
+        self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None
+    ) -> dict[str, Invoice]:
         """Read many invoices as they are now, in as few calls as the provider allows; ids not found are absent.
         `pay_links`: the ids whose pay link is wanted (None: all); a provider that needs a call per
         link (Xero) may leave the others' `pay_link` None."""

@@ -75,8 +75,10 @@ def clock() -> None:
     the_clock = build_clock(runtime, blocking=True)
     poll = the_clock.plan.standby_poll_seconds
     leadership = wait_for_leadership(
-        runtime.engine, poll,
-        on_standby=lambda: click.echo(f"arpilot clock: standby, another clock leads; trying its lock every {poll:g}s"))
+        runtime.engine,
+        poll,
+        on_standby=lambda: click.echo(f"arpilot clock: standby, another clock leads; trying its lock every {poll:g}s"),
+    )
     mode = "enqueueing on RQ" if settings.redis_url else "running cycles in-process"
     seconds = int(settings.cycle_interval.total_seconds())
     every = f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
@@ -109,21 +111,34 @@ def worker(queue_name: str | None, burst: bool, fork: bool) -> None:
     queue = CycleQueue.from_settings(settings, name=queue_name or QUEUE_NAME).queue
     # Imported before any job, so a forked work horse inherits the cycle's modules too.
     import integration.cycle.run  # noqa: F401
+
     run_worker(queue, burst=burst, simple=not fork)
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one cycle against a fresh sandbox company and print a summary.")
 @click.option("--provider", type=click.Choice(["quickbooks", "xero"]), default="quickbooks", show_default=True)
-@click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Seed the sandbox from this scenario file (default: the demo company).")
-@click.option("--as-of", "as_of", type=DAY,
-              help="The sandbox's and the policy's today (default: the scenario's day, or today).")
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Seed the sandbox from this scenario file (default: the demo company).",
+)
+@click.option(
+    "--as-of", "as_of", type=DAY, help="The sandbox's and the policy's today (default: the scenario's day, or today)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object, every action included.")
 @click.option("--keep", is_flag=True, help="Keep the demo database from the previous run.")
 @click.pass_context
-def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | None, as_of: dt.date | None,
-         as_json: bool, keep: bool) -> None:
+def demo(
+    ctx: click.Context,
+    once: bool,
+    provider: str,
+    scenario_file: Path | None,
+    as_of: dt.date | None,
+    as_json: bool,
+    keep: bool,
+) -> None:
     """A demo on the sandboxes: `--once` runs one live cycle and prints what it did; without it,
     the web app runs with the in-process clock so you can watch cycles happen."""
     if not once:
@@ -135,8 +150,9 @@ def demo(ctx: click.Context, once: bool, provider: str, scenario_file: Path | No
     from integration.demo.once import DemoError, run_demo_once
 
     try:
-        scenario = load_scenario(scenario_file) if scenario_file else generate_demo_company(
-            as_of=as_of or dt.date.today())
+        scenario = (
+            load_scenario(scenario_file) if scenario_file else generate_demo_company(as_of=as_of or dt.date.today())
+        )
     except ScenarioError as exc:
         click.echo(f"arpilot: {exc}", err=True)
         sys.exit(2)
@@ -206,7 +222,9 @@ main.add_command(backtest_command)
 
 @main.command()
 @click.option("--send", is_flag=True, help="Send each digest (at most once per organization and week).")
-@click.option("--organization", "organization_id", type=int, help="Only this organization (default: every connected one).")
+@click.option(
+    "--organization", "organization_id", type=int, help="Only this organization (default: every connected one)."
+)
 def digest(send: bool, organization_id: int | None) -> None:
     """The owner's weekly digest: print it, or send it with --send."""
     import datetime as dt
@@ -244,7 +262,9 @@ def digest(send: bool, organization_id: int | None) -> None:
                 facts = gather_digest(session, org_id, now, interval)
                 to = owner_address(session, org_id)
             shown_to = to.email if to else "nobody (no owner email on file, so --send skips it)"
-            message = compose_digest(facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url, settings.secret_key)
+            message = compose_digest(
+                facts, to or no_recipient, DEFAULT_FROM_ADDRESS, settings.base_url, settings.secret_key
+            )
             click.echo(f"To: {shown_to}\nSubject: {message.subject}\n\n{message.text}")
     except LookupError as exc:
         click.echo(f"arpilot: {exc}", err=True)
@@ -277,12 +297,18 @@ def sandbox() -> None:
 
 def _sandbox_options(command):  # type: ignore[no-untyped-def]
     """The options every sandbox command shares."""
-    command = click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
-                           help="Delay added to every API call.")(command)
-    command = click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                           help="Seed from this scenario file (default: the demo company as of today).")(command)
-    command = click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-                           help="0: any free port.")(command)
+    command = click.option(
+        "--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Delay added to every API call."
+    )(command)
+    command = click.option(
+        "--scenario",
+        "scenario_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Seed from this scenario file (default: the demo company as of today).",
+    )(command)
+    command = click.option(
+        "--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0: any free port."
+    )(command)
     return command
 
 

@@ -109,11 +109,17 @@ class Settings:
 def _cycle_interval(environ: Mapping[str, str]) -> dt.timedelta:
     """ARPILOT_CYCLE_INTERVAL_MINUTES (default 60), or ARPILOT_CYCLE_INTERVAL_SECONDS for short
     intervals (tests, demos); never both."""
-    seconds_text, minutes_text = environ.get("ARPILOT_CYCLE_INTERVAL_SECONDS"), environ.get("ARPILOT_CYCLE_INTERVAL_MINUTES")
+    seconds_text, minutes_text = (
+        environ.get("ARPILOT_CYCLE_INTERVAL_SECONDS"),
+        environ.get("ARPILOT_CYCLE_INTERVAL_MINUTES"),
+    )
     if seconds_text and minutes_text:
         raise ConfigError("set ARPILOT_CYCLE_INTERVAL_SECONDS or ARPILOT_CYCLE_INTERVAL_MINUTES, not both")
-    name, text, unit = (("ARPILOT_CYCLE_INTERVAL_SECONDS", seconds_text, 1) if seconds_text
-                        else ("ARPILOT_CYCLE_INTERVAL_MINUTES", minutes_text or "60", 60))
+    name, text, unit = (
+        ("ARPILOT_CYCLE_INTERVAL_SECONDS", seconds_text, 1)
+        if seconds_text
+        else ("ARPILOT_CYCLE_INTERVAL_MINUTES", minutes_text or "60", 60)
+    )
     try:
         count = int(text)
     except ValueError as exc:
@@ -168,8 +174,11 @@ def estimated_bits(text: str) -> float:
 
 
 def _strong_secret_key(secret_key: str) -> str:
-    if (len(secret_key) < SECRET_KEY_MIN_LENGTH or len(set(secret_key)) < SECRET_KEY_MIN_DISTINCT
-            or estimated_bits(secret_key) < SECRET_KEY_MIN_BITS):
+    if (
+        len(secret_key) < SECRET_KEY_MIN_LENGTH
+        or len(set(secret_key)) < SECRET_KEY_MIN_DISTINCT
+        or estimated_bits(secret_key) < SECRET_KEY_MIN_BITS
+    ):
         raise ConfigError(
             "SECRET_KEY is too weak for production: it signs the session cookies, so it must be at least "
             f"32 random bytes. Make one with: {MAKE_SECRET_KEY}"
@@ -212,8 +221,9 @@ def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
-def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url: str,
-                         sandbox_port: int) -> QuickBooksSettings | None:
+def _quickbooks_settings(
+    environ: Mapping[str, str], production: bool, base_url: str, sandbox_port: int
+) -> QuickBooksSettings | None:
     client_id = environ.get("QUICKBOOKS_CLIENT_ID", "").strip()
     client_secret = environ.get("QUICKBOOKS_CLIENT_SECRET", "").strip()
     if production and not client_id:
@@ -225,19 +235,19 @@ def _quickbooks_settings(environ: Mapping[str, str], production: bool, base_url:
         environment = "production" if production else embedded_quickbooks_discovery(sandbox_port)
     if environment.lower() not in ("sandbox", "production") and not environment.startswith(("http://", "https://")):
         raise ConfigError(
-            "QUICKBOOKS_ENVIRONMENT must be sandbox, production or an OpenID discovery URL, "
-            f"not {environment!r}"
+            f"QUICKBOOKS_ENVIRONMENT must be sandbox, production or an OpenID discovery URL, not {environment!r}"
         )
     return QuickBooksSettings(
         client_id=client_id or EMBEDDED_QUICKBOOKS_CLIENT_ID,
         client_secret=client_secret or EMBEDDED_QUICKBOOKS_CLIENT_SECRET,
         environment=environment,
-        redirect_uri=environ.get("QUICKBOOKS_REDIRECT_URI", "").strip()
-        or f"{base_url}/connect/quickbooks/callback",
+        redirect_uri=environ.get("QUICKBOOKS_REDIRECT_URI", "").strip() or f"{base_url}/connect/quickbooks/callback",
     )
 
 
-def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str, sandbox_port: int) -> XeroSettings | None:
+def _xero_settings(
+    environ: Mapping[str, str], production: bool, base_url: str, sandbox_port: int
+) -> XeroSettings | None:
     client_id = environ.get("XERO_CLIENT_ID", "").strip()
     client_secret = environ.get("XERO_CLIENT_SECRET", "").strip()
     if production and not client_id:
@@ -252,7 +262,8 @@ def _xero_settings(environ: Mapping[str, str], production: bool, base_url: str, 
     # Xero serves the consent page from login.xero.com; the sandbox serves it on its one origin.
     authorize_default = (
         "https://login.xero.com/identity/connect/authorize"
-        if identity_url == "https://identity.xero.com" else f"{identity_url}/identity/connect/authorize"
+        if identity_url == "https://identity.xero.com"
+        else f"{identity_url}/identity/connect/authorize"
     )
     return XeroSettings(
         client_id=client_id or EMBEDDED_XERO_CLIENT_ID,
@@ -291,8 +302,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             Fernet(key)
         except (ValueError, TypeError) as exc:
             raise ConfigError(
-                f"TOKEN_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes)"
+                f"TOKEN_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key (32 url-safe base64-encoded bytes)"
             ) from exc
     if not keys:
         raise ConfigError("TOKEN_ENCRYPTION_KEYS holds no key")
@@ -329,8 +339,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_whole_number(environ, "ARPILOT_TRUSTED_PROXIES", 0),
         request_body_timeout_seconds=body_timeout,
         inbound_address=_inbound_address(environ),
-        inbound_secret=environ.get("ARPILOT_INBOUND_SECRET", "").strip() or (None if production else _generated_secret(
-            var_dir, "inbound_secret", lambda: secrets.token_urlsafe(32))),
+        inbound_secret=environ.get("ARPILOT_INBOUND_SECRET", "").strip()
+        or (None if production else _generated_secret(var_dir, "inbound_secret", lambda: secrets.token_urlsafe(32))),
         inbox_dir=Path(environ.get("ARPILOT_INBOX_DIR") or var_dir / "inbox").resolve(),
         log_format=_choice(environ, "LOG_FORMAT", LOG_FORMATS, "text"),
         quickbooks_sandbox_port=quickbooks_sandbox_port,

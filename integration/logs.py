@@ -27,8 +27,7 @@ CONTEXT_FIELDS = ("organization_id", "connection_id", "cycle_run_id")
 LOG_FORMATS = ("text", "json")
 
 _NO_CONTEXT: Mapping[str, int] = MappingProxyType({})
-_context: contextvars.ContextVar[Mapping[str, int]] = contextvars.ContextVar("arpilot_log_context",
-                                                                        default=_NO_CONTEXT)
+_context: contextvars.ContextVar[Mapping[str, int]] = contextvars.ContextVar("arpilot_log_context", default=_NO_CONTEXT)
 _installed = False
 
 
@@ -77,8 +76,9 @@ class TextFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         text = super().formatMessage(record)
-        ids = " ".join(f"{name}={value}" for name in CONTEXT_FIELDS
-                       if (value := getattr(record, name, None)) is not None)
+        ids = " ".join(
+            f"{name}={value}" for name in CONTEXT_FIELDS if (value := getattr(record, name, None)) is not None
+        )
         return f"{text} {ids}" if ids else text
 
 

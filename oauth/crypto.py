@@ -141,6 +141,4 @@ class TokenCipher:
         try:
             return self._fernet.rotate(bytes(blob))
         except InvalidToken:
-            raise TokenDecryptError(
-                "the token blob does not open with any key in TOKEN_ENCRYPTION_KEYS"
-            ) from None
+            raise TokenDecryptError("the token blob does not open with any key in TOKEN_ENCRYPTION_KEYS") from None

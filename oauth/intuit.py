@@ -144,8 +144,9 @@ class IntuitOAuth:
         client = self._client("code exchange")
         requested_at = self._clock()
         _guarded("code exchange", lambda: client.get_bearer_token(code, realm_id=realm_id))
-        return self._token_set(client, realm_id, requested_at, previous_refresh=None,
-                               scope=tuple(scope.value for scope in SCOPES))
+        return self._token_set(
+            client, realm_id, requested_at, previous_refresh=None, scope=tuple(scope.value for scope in SCOPES)
+        )
 
     def refresh(self, refresh_token: str, realm_id: str) -> TokenSet:
         """A new access token (and possibly a new refresh token) for the grant."""

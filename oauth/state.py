@@ -118,5 +118,6 @@ def consume_state(
         raise OAuthStateError("provider", "This sign-in response belongs to another provider's flow.")
     if now - issued_at > STATE_TTL:
         raise OAuthStateError("expired", "This sign-in took longer than 10 minutes and expired.")
-    return PendingAuthorization(provider=provider, issued_at=issued_at, code_verifier=entry["verifier"],
-                                take_over=bool(entry.get("take_over")))
+    return PendingAuthorization(
+        provider=provider, issued_at=issued_at, code_verifier=entry["verifier"], take_over=bool(entry.get("take_over"))
+    )

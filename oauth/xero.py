@@ -31,8 +31,13 @@ HTTP_TIMEOUT_SECONDS = 20.0
 
 
 XERO_DEFAULT_SCOPES = (
-    "offline_access", "openid", "profile", "email",
-    "accounting.transactions", "accounting.contacts", "accounting.settings",
+    "offline_access",
+    "openid",
+    "profile",
+    "email",
+    "accounting.transactions",
+    "accounting.contacts",
+    "accounting.settings",
 )
 
 
@@ -119,10 +124,15 @@ class XeroOAuth:
         external_id is empty until the tenants are known: the callback copies the set per tenant.
         """
         requested_at = self._clock()
-        body = self._token_call("code exchange", {
-            "grant_type": "authorization_code", "code": code,
-            "redirect_uri": self._config.redirect_uri, "code_verifier": code_verifier,
-        })
+        body = self._token_call(
+            "code exchange",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self._config.redirect_uri,
+                "code_verifier": code_verifier,
+            },
+        )
         return self._token_set(body, requested_at, previous_refresh=None, grant_id=str(uuid.uuid4()))
 
     def refresh(self, refresh_token: str, external_id: str) -> TokenSet:
@@ -133,52 +143,88 @@ class XeroOAuth:
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke the grant: Xero removes every connection it made."""
-        self._call("revoke", "POST", f"{self._config.identity_url}/connect/revocation",
-                   data={"token": refresh_token}, auth=(self._config.client_id, self._config.client_secret))
+        self._call(
+            "revoke",
+            "POST",
+            f"{self._config.identity_url}/connect/revocation",
+            data={"token": refresh_token},
+            auth=(self._config.client_id, self._config.client_secret),
+        )
 
     # -- connections and identity ----------------------------------------------------------------
     def tenants(self, access_token: str) -> list[XeroTenant]:
         """The organisations this consent connected (filtered by its auth event when the token names it)."""
         event = auth_event_id(access_token)
         params = {"authEventId": event} if event else None
-        body = _json(self._call("connections list", "GET", f"{self._config.api_url}/connections",
-                                params=params, bearer=access_token), "connections list")
+        body = _json(
+            self._call(
+                "connections list", "GET", f"{self._config.api_url}/connections", params=params, bearer=access_token
+            ),
+            "connections list",
+        )
         if not isinstance(body, list):
             raise Transient("Xero's connections answer is not a list")
         return [
-            XeroTenant(str(item["id"]), str(item["tenantId"]), str(item.get("tenantName") or item["tenantId"]),
-                       item.get("authEventId"))
+            XeroTenant(
+                str(item["id"]),
+                str(item["tenantId"]),
+                str(item.get("tenantName") or item["tenantId"]),
+                item.get("authEventId"),
+            )
             for item in body
-            if isinstance(item, dict) and item.get("id") and item.get("tenantId")
+            if isinstance(item, dict)
+            and item.get("id")
+            and item.get("tenantId")
             and item.get("tenantType", "ORGANISATION") == "ORGANISATION"
         ]
 
     def remove_tenant(self, access_token: str, connection_id: str) -> None:
         """DELETE /connections/{id}: that organisation only; the grant keeps the others."""
-        self._call("connection removal", "DELETE", f"{self._config.api_url}/connections/{connection_id}",
-                   bearer=access_token, missing_ok=True)
+        self._call(
+            "connection removal",
+            "DELETE",
+            f"{self._config.api_url}/connections/{connection_id}",
+            bearer=access_token,
+            missing_ok=True,
+        )
 
     def user_info(self, access_token: str) -> XeroUser:
-        body = _json(self._call("userinfo request", "GET", f"{self._config.identity_url}/connect/userinfo",
-                                bearer=access_token), "userinfo request")
+        body = _json(
+            self._call("userinfo request", "GET", f"{self._config.identity_url}/connect/userinfo", bearer=access_token),
+            "userinfo request",
+        )
         subject = body.get("xero_userid") or body.get("sub") if isinstance(body, dict) else None
         if not isinstance(subject, str) or not subject:
             raise ProviderValidationError("Xero's userinfo answer has no subject (sub / xero_userid)")
-        name = body.get("name") or " ".join(p for p in (body.get("given_name"), body.get("family_name")) if isinstance(p, str) and p)
+        name = body.get("name") or " ".join(
+            p for p in (body.get("given_name"), body.get("family_name")) if isinstance(p, str) and p
+        )
         email = body.get("email")
-        return XeroUser(subject=subject, email=email if isinstance(email, str) else None,
-                        name=name if isinstance(name, str) and name else None)
+        return XeroUser(
+            subject=subject,
+            email=email if isinstance(email, str) else None,
+            name=name if isinstance(name, str) and name else None,
+        )
 
     # -- transport -------------------------------------------------------------------------------
     def _token_call(self, action: str, form: dict[str, str]) -> dict[str, Any]:
-        body = _json(self._call(action, "POST", f"{self._config.identity_url}/connect/token", data=form,
-                                auth=(self._config.client_id, self._config.client_secret)), action)
+        body = _json(
+            self._call(
+                action,
+                "POST",
+                f"{self._config.identity_url}/connect/token",
+                data=form,
+                auth=(self._config.client_id, self._config.client_secret),
+            ),
+            action,
+        )
         if not isinstance(body, dict):
             raise Transient(f"Xero's answer to the {action} is not an object")
         return body
 
-    def _call(self, action: str, method: str, url: str, *, bearer: str | None = None,
-              missing_ok: bool = False, **kwargs: Any) -> requests.Response:
+    def _call(
+        self, action: str, method: str, url: str, *, bearer: str | None = None, missing_ok: bool = False, **kwargs: Any
+    ) -> requests.Response:
         headers = {"Accept": "application/json"}
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
@@ -190,8 +236,15 @@ class XeroOAuth:
             return response
         raise _error(response, action)
 
-    def _token_set(self, body: dict[str, Any], requested_at: dt.datetime, *, previous_refresh: str | None,
-                   external_id: str = "", grant_id: str | None = None) -> TokenSet:
+    def _token_set(
+        self,
+        body: dict[str, Any],
+        requested_at: dt.datetime,
+        *,
+        previous_refresh: str | None,
+        external_id: str = "",
+        grant_id: str | None = None,
+    ) -> TokenSet:
         access, refresh, expires_in = body.get("access_token"), body.get("refresh_token"), body.get("expires_in")
         refresh = refresh or previous_refresh
         if not isinstance(access, str) or not isinstance(refresh, str) or not isinstance(expires_in, (int, float)):

@@ -25,7 +25,13 @@ from reminders.wording import Wording, render_html, render_text
 # The ladder's stages, each with a .txt and a .html template here; the rules may name no other
 # (tests/reminders/test_content.py checks both against integration.policy.rules.STAGES).
 REMINDER_STAGES: tuple[str, ...] = (
-    "check_in", "courtesy", "reminder_1", "reminder_2", "past_due_30", "past_due_60", "final_notice",
+    "check_in",
+    "courtesy",
+    "reminder_1",
+    "reminder_2",
+    "past_due_30",
+    "past_due_60",
+    "final_notice",
 )
 
 
@@ -106,11 +112,23 @@ def _fill_worded(stage: str, wording: Wording, variables: dict[str, Any]) -> Ren
     layout = {**variables, "stage_template": f"{stage}.txt", "subject": subject}
     return RenderedEmail(
         subject=subject,
-        text=render("custom.txt", {**layout, "custom_opening": render_text(wording.opening, variables),
-                                   "custom_closing": render_text(wording.closing, variables)}),
-        html=render("custom.html", {**layout, "stage_template": f"{stage}.html",
-                                    "custom_opening": render_html(wording.opening, variables),
-                                    "custom_closing": render_html(wording.closing, variables)}),
+        text=render(
+            "custom.txt",
+            {
+                **layout,
+                "custom_opening": render_text(wording.opening, variables),
+                "custom_closing": render_text(wording.closing, variables),
+            },
+        ),
+        html=render(
+            "custom.html",
+            {
+                **layout,
+                "stage_template": f"{stage}.html",
+                "custom_opening": render_html(wording.opening, variables),
+                "custom_closing": render_html(wording.closing, variables),
+            },
+        ),
     )
 
 
@@ -163,14 +181,16 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
 
 
 def _credit_lines(totals: tuple[Money, ...], credits: tuple[Money, ...], locale: Any) -> list[str]:
-    """"Less your unapplied credit of $20.00: $80.00 to pay", per currency the customer holds credit in."""
+    """ "Less your unapplied credit of $20.00: $80.00 to pay", per currency the customer holds credit in."""
     lines = []
     for total in totals:
         credit = next((c for c in credits if c.currency == total.currency), None)
         if credit is not None and credit.amount > 0:
             net = total - credit
-            lines.append(f"Less your unapplied credit of {formatting.money(credit, locale)}: "
-                         f"{formatting.money(net, locale)} to pay")
+            lines.append(
+                f"Less your unapplied credit of {formatting.money(credit, locale)}: "
+                f"{formatting.money(net, locale)} to pay"
+            )
     return lines
 
 

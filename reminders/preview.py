@@ -42,7 +42,9 @@ def sample_context(
 ) -> ReminderContext:
     """`days_overdue`: how late the main invoice is (the settings page passes the stage's timing);
     `ways_to_pay`: None for the sample's bank transfer and check lines."""
-    days = _SAMPLE_DAYS_OVERDUE.get(stage, 0) if days_overdue is None else days_overdue  # an unknown stage fails in ReminderContext
+    days = (
+        _SAMPLE_DAYS_OVERDUE.get(stage, 0) if days_overdue is None else days_overdue
+    )  # an unknown stage fails in ReminderContext
     return ReminderContext(
         company_name=company_name,
         locale=locale,
@@ -58,7 +60,9 @@ def sample_context(
         ways_to_pay=(
             f"Bank transfer to {company_name}, account 12345678, routing 021000021",
             f"Check payable to {company_name}, 12 Quay Street, Portsmouth",
-        ) if ways_to_pay is None else ways_to_pay,
+        )
+        if ways_to_pay is None
+        else ways_to_pay,
         credit_hold=stage == "final_notice",
         referral_date=today + dt.timedelta(days=14) if stage == "final_notice" else None,
     )

@@ -27,12 +27,12 @@ MERGE_FIELDS: dict[str, str] = {
     "customer_name": "the customer's name, e.g. Acme Widgets",
     "company_name": "your company's name",
     "sender_name": "the From name (your company's name unless set)",
-    "invoice_label": "\"invoice 1042\" or \"invoices 1042 and 1047\"",
+    "invoice_label": '"invoice 1042" or "invoices 1042 and 1047"',
     "invoice_count": "how many invoices the email lists",
     "total_due": "the total balance, e.g. $1,490.25",
-    "overdue_label": "the overdue invoices only, e.g. \"invoice 1042\" (empty when none is overdue yet)",
+    "overdue_label": 'the overdue invoices only, e.g. "invoice 1042" (empty when none is overdue yet)',
     "total_overdue": "the overdue balance only, e.g. $1,200.00",
-    "upcoming_label": "the invoices not yet due, e.g. \"invoice 1047\" (empty when all are overdue)",
+    "upcoming_label": 'the invoices not yet due, e.g. "invoice 1047" (empty when all are overdue)',
     "total_upcoming": "the balance not yet due",
     "oldest_days_overdue": "days past due of the oldest invoice (negative before it is due)",
     "reply_to": "the address replies go to",
@@ -126,8 +126,9 @@ def render_text(source: str, variables: Mapping[str, Any]) -> str:
 
 def render_html(source: str, variables: Mapping[str, Any]) -> Markup:
     """Paragraphs of HTML: literal words escaped here, merge fields by autoescape."""
-    escaped = "".join(escape(value, quote=False) if kind == "data" else value
-                      for _, kind, value in _sandbox(True).lex(source))
+    escaped = "".join(
+        escape(value, quote=False) if kind == "data" else value for _, kind, value in _sandbox(True).lex(source)
+    )
     rendered = _sandbox(True).from_string(escaped).render(variables).strip()
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", rendered) if p.strip()]
     return Markup("\n".join("<p>" + "<br>\n".join(p.splitlines()) + "</p>" for p in paragraphs))

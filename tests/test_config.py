@@ -48,7 +48,9 @@ def test_production_requires_each_secret(tmp_path: Path, missing: str) -> None:
 
 def test_bad_encryption_key_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS entry 2"):
-        load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "TOKEN_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},nope"})
+        load_settings(
+            {"ARPILOT_VAR_DIR": str(tmp_path), "TOKEN_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},nope"}
+        )
 
 
 def test_unknown_environment_is_refused(tmp_path: Path) -> None:
@@ -88,8 +90,13 @@ def test_inbound_mail_settings(tmp_path: Path) -> None:
     assert embedded.inbound_address == "replies@inbound.arpilot.local" and embedded.inbound_secret
     assert embedded.inbox_dir == (tmp_path / "inbox").resolve()
     assert load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}).inbound_secret == embedded.inbound_secret  # kept
-    given = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_INBOUND_ADDRESS": "Replies@Inbound.Example.com",
-                           "ARPILOT_INBOUND_SECRET": "s3cret"})
+    given = load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(tmp_path),
+            "ARPILOT_INBOUND_ADDRESS": "Replies@Inbound.Example.com",
+            "ARPILOT_INBOUND_SECRET": "s3cret",
+        }
+    )
     assert (given.inbound_address, given.inbound_secret) == ("replies@inbound.example.com", "s3cret")
     assert "s3cret" not in repr(given)
     for bad in ("replies+x@inbound.example.com", "not an address", "a@b.example, c@d.example"):
@@ -98,7 +105,9 @@ def test_inbound_mail_settings(tmp_path: Path) -> None:
 
 
 def test_the_embedded_sandboxes_ports_move_the_default_provider_urls(tmp_path: Path) -> None:
-    settings = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "QUICKBOOKS_SANDBOX_PORT": "9801", "XERO_SANDBOX_PORT": "9802"})
+    settings = load_settings(
+        {"ARPILOT_VAR_DIR": str(tmp_path), "QUICKBOOKS_SANDBOX_PORT": "9801", "XERO_SANDBOX_PORT": "9802"}
+    )
     assert (settings.quickbooks_sandbox_port, settings.xero_sandbox_port) == (9801, 9802)
     assert settings.quickbooks is not None and settings.xero is not None
     assert settings.quickbooks.environment == "http://127.0.0.1:9801/.well-known/openid_configuration"

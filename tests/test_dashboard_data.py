@@ -38,15 +38,38 @@ UPDATED = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 def _company(db: Session, organization_id: int, realm: str, paid_on: dt.date) -> None:
     """One company with invoice "1" (100.00, issued 1 September) paid in full on `paid_on`."""
-    connection = Connection(organization_id=organization_id, provider="quickbooks", external_id=realm, display_name=realm)
+    connection = Connection(
+        organization_id=organization_id, provider="quickbooks", external_id=realm, display_name=realm
+    )
     db.add(connection)
     db.flush()
-    db.add(MirroredInvoice(connection_id=connection.id, provider_id="1", customer_provider_id="c1", number=f"{realm}-1",
-                           issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1), total=Decimal("100.00"),
-                           balance=Decimal("0.00"), currency="USD", status="paid", provider_updated_at=UPDATED))
-    db.add(MirroredPayment(connection_id=connection.id, provider_id="p1", customer_provider_id="c1", date=paid_on,
-                           amount=Decimal("100.00"), currency="USD", applied_to=[{"invoice_id": "1", "amount": "100.00"}],
-                           provider_updated_at=UPDATED))
+    db.add(
+        MirroredInvoice(
+            connection_id=connection.id,
+            provider_id="1",
+            customer_provider_id="c1",
+            number=f"{realm}-1",
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1),
+            total=Decimal("100.00"),
+            balance=Decimal("0.00"),
+            currency="USD",
+            status="paid",
+            provider_updated_at=UPDATED,
+        )
+    )
+    db.add(
+        MirroredPayment(
+            connection_id=connection.id,
+            provider_id="p1",
+            customer_provider_id="c1",
+            date=paid_on,
+            amount=Decimal("100.00"),
+            currency="USD",
+            applied_to=[{"invoice_id": "1", "amount": "100.00"}],
+            provider_updated_at=UPDATED,
+        )
+    )
 
 
 def test_a_payment_settles_only_its_own_companys_invoice(sessions: sessionmaker[Session]) -> None:
@@ -77,20 +100,56 @@ def _call_tasks(sessions: sessionmaker[Session], count: int) -> int:
         db.flush()
         for n in range(count):
             customer, invoice = f"c{n}", f"i{n}"
-            db.add(MirroredCustomer(connection_id=connection.id, provider_id=customer, name=f"Customer {n}", phone="555-0100",
-                                    currency="USD", provider_updated_at=UPDATED))
-            db.add(MirroredInvoice(connection_id=connection.id, provider_id=invoice, customer_provider_id=customer,
-                                   number=str(1000 + n), issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
-                                   total=Decimal("100.00"), balance=Decimal("100.00"), currency="USD", status="open",
-                                   provider_updated_at=UPDATED))
-            db.add(Action(organization_id=organization.id, connection_id=connection.id, idempotency_key=f"{count}-call-{n}",
-                          kind="create_call_task", target_type="customer", target_id=customer, reason="Past due 30",
-                          status=ActionStatus.DONE, created_at=NOW - dt.timedelta(days=2),
-                          payload={"customer_id": customer, "invoice_ids": [invoice], "stage": "past_due_30"}))
+            db.add(
+                MirroredCustomer(
+                    connection_id=connection.id,
+                    provider_id=customer,
+                    name=f"Customer {n}",
+                    phone="555-0100",
+                    currency="USD",
+                    provider_updated_at=UPDATED,
+                )
+            )
+            db.add(
+                MirroredInvoice(
+                    connection_id=connection.id,
+                    provider_id=invoice,
+                    customer_provider_id=customer,
+                    number=str(1000 + n),
+                    issue_date=dt.date(2026, 9, 1),
+                    due_date=dt.date(2026, 10, 1),
+                    total=Decimal("100.00"),
+                    balance=Decimal("100.00"),
+                    currency="USD",
+                    status="open",
+                    provider_updated_at=UPDATED,
+                )
+            )
+            db.add(
+                Action(
+                    organization_id=organization.id,
+                    connection_id=connection.id,
+                    idempotency_key=f"{count}-call-{n}",
+                    kind="create_call_task",
+                    target_type="customer",
+                    target_id=customer,
+                    reason="Past due 30",
+                    status=ActionStatus.DONE,
+                    created_at=NOW - dt.timedelta(days=2),
+                    payload={"customer_id": customer, "invoice_ids": [invoice], "stage": "past_due_30"},
+                )
+            )
             for day in range(HISTORY_LIMIT + 2):
-                db.add(ActivityEntry(organization_id=organization.id, connection_id=connection.id, kind="reminder_sent",
-                                     message=f"Reminder {day} to customer {n}", customer_provider_id=customer,
-                                     created_at=NOW - dt.timedelta(days=30 - day)))
+                db.add(
+                    ActivityEntry(
+                        organization_id=organization.id,
+                        connection_id=connection.id,
+                        kind="reminder_sent",
+                        message=f"Reminder {day} to customer {n}",
+                        customer_provider_id=customer,
+                        created_at=NOW - dt.timedelta(days=30 - day),
+                    )
+                )
         return organization.id
 
 
@@ -111,13 +170,20 @@ def test_the_call_list_takes_the_same_few_queries_however_many_calls(sessions: s
     few, one_call = _statements(sessions, _call_tasks(sessions, 1))
     many, calls = _statements(sessions, _call_tasks(sessions, 12))
     assert few == many
-    assert len(calls) == 12 and [c.invoices for c in calls[:2]] == [("invoice 1000, 100.00 USD",), ("invoice 1001, 100.00 USD",)]
+    assert len(calls) == 12 and [c.invoices for c in calls[:2]] == [
+        ("invoice 1000, 100.00 USD",),
+        ("invoice 1001, 100.00 USD",),
+    ]
     # Each customer's own latest history, newest first, HISTORY_LIMIT lines at most.
-    assert [h.message for h in calls[3].history] == [f"Reminder {day} to customer 3" for day in range(HISTORY_LIMIT + 1, 1, -1)]
+    assert [h.message for h in calls[3].history] == [
+        f"Reminder {day} to customer 3" for day in range(HISTORY_LIMIT + 1, 1, -1)
+    ]
     assert one_call[0].history[0].message == "Reminder 9 to customer 0"
 
 
-def _dashboard_loading(sessions: sessionmaker[Session], organization_id: int, model: type[Any]) -> tuple[Dashboard, list[Any]]:
+def _dashboard_loading(
+    sessions: sessionmaker[Session], organization_id: int, model: type[Any]
+) -> tuple[Dashboard, list[Any]]:
     """The organization's dashboard, and every `model` row the ORM loaded to build it."""
     loaded: list[Any] = []
     listener = lambda target, _context: loaded.append(target)  # noqa: E731
@@ -133,8 +199,16 @@ def test_the_dashboard_reads_only_the_customers_it_names(sessions: sessionmaker[
     organization_id = _call_tasks(sessions, 2)
     with transaction(sessions) as db:
         connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
-        db.add_all(MirroredCustomer(connection_id=connection_id, provider_id=f"idle{n}", name=f"Idle {n}", currency="USD",
-                                    provider_updated_at=UPDATED) for n in range(40))
+        db.add_all(
+            MirroredCustomer(
+                connection_id=connection_id,
+                provider_id=f"idle{n}",
+                name=f"Idle {n}",
+                currency="USD",
+                provider_updated_at=UPDATED,
+            )
+            for n in range(40)
+        )
     data, loaded = _dashboard_loading(sessions, organization_id, MirroredCustomer)
     assert [c.customer_name for c in data.calls] == ["Customer 0", "Customer 1"]
     assert sorted(row.provider_id for row in loaded) == ["c0", "c1"]
@@ -147,10 +221,21 @@ def test_a_busy_day_lists_a_page_of_actions_and_counts_them_all(sessions: sessio
         connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
         for n in range(busy):
             for kind in ("send_reminder", "add_note"):
-                db.add(Action(organization_id=organization_id, connection_id=connection_id, idempotency_key=f"busy-{kind}-{n}",
-                              kind=kind, target_type="invoice", target_id=f"x{n}", reason="Reminder 1", status=ActionStatus.DONE,
-                              created_at=NOW - dt.timedelta(minutes=n), completed_at=NOW - dt.timedelta(minutes=n),
-                              payload={"customer_id": "c0", "invoice_ids": [f"x{n}"], "stage": "reminder_1"}))
+                db.add(
+                    Action(
+                        organization_id=organization_id,
+                        connection_id=connection_id,
+                        idempotency_key=f"busy-{kind}-{n}",
+                        kind=kind,
+                        target_type="invoice",
+                        target_id=f"x{n}",
+                        reason="Reminder 1",
+                        status=ActionStatus.DONE,
+                        created_at=NOW - dt.timedelta(minutes=n),
+                        completed_at=NOW - dt.timedelta(minutes=n),
+                        payload={"customer_id": "c0", "invoice_ids": [f"x{n}"], "stage": "reminder_1"},
+                    )
+                )
     data, loaded = _dashboard_loading(sessions, organization_id, Action)
     assert data.today_counts == {"Reminder email": busy, "Note on invoice": busy}
     assert len(data.today_actions) == TODAY_LIMIT and data.today_total == busy

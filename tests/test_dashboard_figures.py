@@ -21,28 +21,55 @@ from integration.policy.aging import aging_totals
 UPDATED = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 
-def invoice(provider_id: str, issued: str, due: str | None, total: str, balance: str, *, currency: str = "USD",
-            status: InvoiceStatus = InvoiceStatus.OPEN, updated: dt.datetime = UPDATED) -> Invoice:
-    return Invoice(provider_id, f"INV-{provider_id}", "c1", dt.date.fromisoformat(issued),
-                   dt.date.fromisoformat(due) if due else None, Money(Decimal(total), currency),
-                   Money(Decimal(balance), currency), status, updated)
+def invoice(
+    provider_id: str,
+    issued: str,
+    due: str | None,
+    total: str,
+    balance: str,
+    *,
+    currency: str = "USD",
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    updated: dt.datetime = UPDATED,
+) -> Invoice:
+    return Invoice(
+        provider_id,
+        f"INV-{provider_id}",
+        "c1",
+        dt.date.fromisoformat(issued),
+        dt.date.fromisoformat(due) if due else None,
+        Money(Decimal(total), currency),
+        Money(Decimal(balance), currency),
+        status,
+        updated,
+    )
 
 
 def payment(day: str, *applied: tuple[str, str], currency: str = "USD", deleted: bool = False) -> Payment:
     amount = sum((Decimal(a) for _, a in applied), Decimal(0))
-    return Payment(f"p-{day}", "c1", dt.date.fromisoformat(day), Money(amount, currency),
-                   tuple(PaymentApplication(i, Money(Decimal(a), currency)) for i, a in applied), UPDATED, deleted)
+    return Payment(
+        f"p-{day}",
+        "c1",
+        dt.date.fromisoformat(day),
+        Money(amount, currency),
+        tuple(PaymentApplication(i, Money(Decimal(a), currency)) for i, a in applied),
+        UPDATED,
+        deleted,
+    )
 
 
 def test_aging_totals_sum_open_balances_per_currency_and_bucket() -> None:
     today = dt.date(2026, 11, 23)
-    totals = aging_totals([
-        invoice("1", "2026-11-01", "2026-12-01", "100", "100"),          # current
-        invoice("2", "2026-10-01", "2026-11-01", "200", "150"),          # 22 days: 1-30
-        invoice("3", "2026-07-01", "2026-08-01", "300", "300"),          # 114 days: 90+
-        invoice("4", "2026-07-01", "2026-08-01", "300", "0", status=InvoiceStatus.PAID),
-        invoice("5", "2026-09-01", "2026-09-30", "80", "80", currency="EUR"),  # 54 days: 31-60
-    ], today)
+    totals = aging_totals(
+        [
+            invoice("1", "2026-11-01", "2026-12-01", "100", "100"),  # current
+            invoice("2", "2026-10-01", "2026-11-01", "200", "150"),  # 22 days: 1-30
+            invoice("3", "2026-07-01", "2026-08-01", "300", "300"),  # 114 days: 90+
+            invoice("4", "2026-07-01", "2026-08-01", "300", "0", status=InvoiceStatus.PAID),
+            invoice("5", "2026-09-01", "2026-09-30", "80", "80", currency="EUR"),  # 54 days: 31-60
+        ],
+        today,
+    )
     assert list(totals) == ["EUR", "USD"]
     assert totals["USD"] == {"current": Decimal(100), "1-30": Decimal(150), "31-60": 0, "61-90": 0, "90+": Decimal(300)}
     assert totals["EUR"]["31-60"] == Decimal(80) and sum(totals["EUR"].values()) == Decimal(80)
@@ -80,15 +107,27 @@ def test_trend_rebuilds_past_balances_from_the_payment_history() -> None:
 
 
 def test_a_settlement_without_a_payment_is_dated_on_the_invoices_last_change() -> None:
-    credited = invoice("1", "2026-09-01", "2026-09-30", "400", "0", status=InvoiceStatus.PAID,
-                       updated=dt.datetime(2026, 10, 15, 9, 0, tzinfo=dt.UTC))
-    series = trend([([credited], [payment("2026-10-01", ("1", "100"), deleted=True)])], [dt.date(2026, 10, 14), dt.date(2026, 10, 15)])
+    credited = invoice(
+        "1",
+        "2026-09-01",
+        "2026-09-30",
+        "400",
+        "0",
+        status=InvoiceStatus.PAID,
+        updated=dt.datetime(2026, 10, 15, 9, 0, tzinfo=dt.UTC),
+    )
+    series = trend(
+        [([credited], [payment("2026-10-01", ("1", "100"), deleted=True)])],
+        [dt.date(2026, 10, 14), dt.date(2026, 10, 15)],
+    )
     assert [p.receivable for p in series["USD"]] == [Decimal(400), Decimal(0)]
 
 
 def test_trend_keeps_currencies_apart_and_has_no_dso_without_sales() -> None:
-    invoices = [invoice("1", "2026-01-05", "2026-02-04", "70", "70", currency="EUR"),
-                invoice("2", "2026-11-01", "2026-12-01", "10", "10")]
+    invoices = [
+        invoice("1", "2026-01-05", "2026-02-04", "70", "70", currency="EUR"),
+        invoice("2", "2026-11-01", "2026-12-01", "10", "10"),
+    ]
     series = trend([(invoices, [])], [dt.date(2026, 10, 31), dt.date(2026, 11, 23)])
     assert list(series) == ["EUR", "USD"]
     assert series["EUR"][1] == TrendPoint(dt.date(2026, 11, 23), Decimal(70), Decimal(70), None)

@@ -29,9 +29,24 @@ from integration.store.scoping import UnscopedModel, scoped
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TABLES = {
-    "organizations", "users", "connections", "sync_cursors", "customers", "invoices", "payments",
-    "organization_rules", "actions", "activity_log", "invoice_pauses", "customer_overrides", "cycle_runs", "weekly_digests",
-    "credits", "message_templates", "inbound_replies", "web_sessions",
+    "organizations",
+    "users",
+    "connections",
+    "sync_cursors",
+    "customers",
+    "invoices",
+    "payments",
+    "organization_rules",
+    "actions",
+    "activity_log",
+    "invoice_pauses",
+    "customer_overrides",
+    "cycle_runs",
+    "weekly_digests",
+    "credits",
+    "message_templates",
+    "inbound_replies",
+    "web_sessions",
 }
 
 
@@ -61,31 +76,76 @@ def _populate(sessions, name: str) -> int:  # type: ignore[no-untyped-def]
         connection = Connection(organization_id=org.id, provider="quickbooks", external_id=f"realm-{name}")
         session.add(connection)
         session.flush()
-        session.add_all([
-            User(organization_id=org.id, provider="quickbooks", subject=f"sub-{name}", email=f"{name}@x.example"),
-            SyncCursor(connection_id=connection.id, entity="Invoice", cursor="2026-11-01T00:00:00Z"),
-            MirroredCustomer(connection_id=connection.id, provider_id="1", name=f"{name} customer",
-                             email=None, phone=None, currency="USD", terms_id=None, provider_updated_at=NOW),
-            MirroredInvoice(connection_id=connection.id, provider_id="1", customer_provider_id="1", number="1001",
-                            issue_date=dt.date(2026, 10, 1), due_date=dt.date(2026, 10, 31),
-                            total=Decimal("100.10"), balance=Decimal("100.10"), currency="USD", status="open",
-                            provider_updated_at=NOW),
-            MirroredPayment(connection_id=connection.id, provider_id="p1", customer_provider_id="1",
-                            date=dt.date(2026, 10, 5), amount=Decimal("0.30"), currency="USD",
-                            applied_to=[{"invoice_id": "1", "amount": "0.30"}], provider_updated_at=NOW),
-            OrganizationRules(organization_id=org.id, rules={}),
-            Action(organization_id=org.id, connection_id=connection.id, idempotency_key=f"k-{name}",
-                   kind="send_reminder", target_type="invoice", target_id="1", reason="late"),
-            ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="sync", message="synced"),
-            InvoicePause(connection_id=connection.id, invoice_provider_id="1", disputed=True),
-            CustomerOverride(connection_id=connection.id, customer_provider_id="1", grace_days=5),
-            CycleRun(connection_id=connection.id, status="done", summary={"invoices": 1}),
-        ])
+        session.add_all(
+            [
+                User(organization_id=org.id, provider="quickbooks", subject=f"sub-{name}", email=f"{name}@x.example"),
+                SyncCursor(connection_id=connection.id, entity="Invoice", cursor="2026-11-01T00:00:00Z"),
+                MirroredCustomer(
+                    connection_id=connection.id,
+                    provider_id="1",
+                    name=f"{name} customer",
+                    email=None,
+                    phone=None,
+                    currency="USD",
+                    terms_id=None,
+                    provider_updated_at=NOW,
+                ),
+                MirroredInvoice(
+                    connection_id=connection.id,
+                    provider_id="1",
+                    customer_provider_id="1",
+                    number="1001",
+                    issue_date=dt.date(2026, 10, 1),
+                    due_date=dt.date(2026, 10, 31),
+                    total=Decimal("100.10"),
+                    balance=Decimal("100.10"),
+                    currency="USD",
+                    status="open",
+                    provider_updated_at=NOW,
+                ),
+                MirroredPayment(
+                    connection_id=connection.id,
+                    provider_id="p1",
+                    customer_provider_id="1",
+                    date=dt.date(2026, 10, 5),
+                    amount=Decimal("0.30"),
+                    currency="USD",
+                    applied_to=[{"invoice_id": "1", "amount": "0.30"}],
+                    provider_updated_at=NOW,
+                ),
+                OrganizationRules(organization_id=org.id, rules={}),
+                Action(
+                    organization_id=org.id,
+                    connection_id=connection.id,
+                    idempotency_key=f"k-{name}",
+                    kind="send_reminder",
+                    target_type="invoice",
+                    target_id="1",
+                    reason="late",
+                ),
+                ActivityEntry(organization_id=org.id, connection_id=connection.id, kind="sync", message="synced"),
+                InvoicePause(connection_id=connection.id, invoice_provider_id="1", disputed=True),
+                CustomerOverride(connection_id=connection.id, customer_provider_id="1", grace_days=5),
+                CycleRun(connection_id=connection.id, status="done", summary={"invoices": 1}),
+            ]
+        )
         return org.id
 
 
-SCOPED_MODELS = [Connection, User, SyncCursor, MirroredCustomer, MirroredInvoice, MirroredPayment,
-                 OrganizationRules, Action, ActivityEntry, InvoicePause, CustomerOverride, CycleRun]
+SCOPED_MODELS = [
+    Connection,
+    User,
+    SyncCursor,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    OrganizationRules,
+    Action,
+    ActivityEntry,
+    InvoicePause,
+    CustomerOverride,
+    CycleRun,
+]
 
 
 @pytest.mark.parametrize("model", SCOPED_MODELS, ids=lambda m: m.__name__)
@@ -120,8 +180,17 @@ def test_idempotency_key_is_unique(sessions) -> None:  # type: ignore[no-untyped
     with pytest.raises(IntegrityError):
         with transaction(sessions) as session:
             connection_id = session.scalars(select(Connection.id)).one()
-            session.add(Action(organization_id=org, connection_id=connection_id, idempotency_key="k-a",
-                               kind="send_reminder", target_type="invoice", target_id="1", reason="again"))
+            session.add(
+                Action(
+                    organization_id=org,
+                    connection_id=connection_id,
+                    idempotency_key="k-a",
+                    kind="send_reminder",
+                    target_type="invoice",
+                    target_id="1",
+                    reason="again",
+                )
+            )
 
 
 def test_naive_datetimes_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -143,12 +212,23 @@ def test_saved_rules_that_sent_two_messages_a_day_are_fixed_by_the_migration(emp
     old["ladder"]["stages"][4]["resend_invoice"] = True
     engine = make_engine(empty_database_url)
     with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO organizations (name, timezone, base_currency, locale, created_at) "
-                                   "VALUES ('Harbor', 'UTC', 'USD', 'en_US', CURRENT_TIMESTAMP)"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO organizations (name, timezone, base_currency, locale, created_at) "
+                "VALUES ('Harbor', 'UTC', 'USD', 'en_US', CURRENT_TIMESTAMP)"
+            )
+        )
         org_id = connection.execute(sa.text("SELECT id FROM organizations")).scalar_one()
-        connection.execute(sa.table("organization_rules", sa.column("organization_id"), sa.column("rules", sa.JSON),
-                                    sa.column("version"), sa.column("updated_at")).insert(),
-                           {"organization_id": org_id, "rules": old, "version": 1, "updated_at": dt.datetime.now(dt.UTC)})
+        connection.execute(
+            sa.table(
+                "organization_rules",
+                sa.column("organization_id"),
+                sa.column("rules", sa.JSON),
+                sa.column("version"),
+                sa.column("updated_at"),
+            ).insert(),
+            {"organization_id": org_id, "rules": old, "version": 1, "updated_at": dt.datetime.now(dt.UTC)},
+        )
     engine.dispose()
     upgrade(empty_database_url)
     with make_session_factory(make_engine(empty_database_url))() as session:

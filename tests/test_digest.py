@@ -41,15 +41,32 @@ def world(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
 
 
 def send(world: World, sender: object, now: dt.datetime = NOW) -> str:
-    return send_digest(world.sessions, sender, world.organization_id, now, HOUR, "digest@arpilot.local",  # type: ignore[arg-type]
-                       "http://127.0.0.1:5000/").status
+    return send_digest(
+        world.sessions,
+        sender,  # type: ignore[arg-type]
+        world.organization_id,
+        now,
+        HOUR,
+        "digest@arpilot.local",
+        "http://127.0.0.1:5000/",
+    ).status
 
 
 def facts(**changes: object) -> DigestFacts:
     values: dict[str, object] = dict(
-        organization_id=7, organization_name="Harbor & Pine", week="2026-W48", since=SINCE, until=NOW,
-        done={"Reminder email": 3, "Note on invoice": 4}, emails_sent=3, calls_logged=1, failed=[], calls=[],
-        escalations=[], reconnects=[], newly_on_hold=[],
+        organization_id=7,
+        organization_name="Harbor & Pine",
+        week="2026-W48",
+        since=SINCE,
+        until=NOW,
+        done={"Reminder email": 3, "Note on invoice": 4},
+        emails_sent=3,
+        calls_logged=1,
+        failed=[],
+        calls=[],
+        escalations=[],
+        reconnects=[],
+        newly_on_hold=[],
     )
     values.update(changes)
     return DigestFacts(**values)  # type: ignore[arg-type]
@@ -61,13 +78,30 @@ def test_iso_week_labels() -> None:
 
 
 def test_compose_lists_what_needs_the_owner_then_what_was_done() -> None:
-    call = CallTask(4, "O'Brien <Sons>", "+1-555-0101", "reminder 2", "Invoice 1003 is 25 days late.", (), (), (), NOW, 0, None)
-    reconnect = ConnectionHealth(1, "quickbooks", "Harbor & Pine books", ConnectionStatus.NEEDS_RECONNECT, "grant revoked",
-                                 NOW, None, "stopped", None)
+    call = CallTask(
+        4, "O'Brien <Sons>", "+1-555-0101", "reminder 2", "Invoice 1003 is 25 days late.", (), (), (), NOW, 0, None
+    )
+    reconnect = ConnectionHealth(
+        1,
+        "quickbooks",
+        "Harbor & Pine books",
+        ConnectionStatus.NEEDS_RECONNECT,
+        "grant revoked",
+        NOW,
+        None,
+        "stopped",
+        None,
+    )
     hold = AccountFlag("Cobalt Dental", "Invoices 1004 are 95 days late.", NOW)
-    escalation = ActionLine(9, NOW, "Escalation advised", "Acme", "the final notice went out, so choose a next step", "done")
-    message = compose_digest(facts(calls=[call], reconnects=[reconnect], newly_on_hold=[hold], escalations=[escalation]),
-                             Address("owner@harborpine.example", "Pat"), "digest@arpilot.local", "https://arpilot.example/")
+    escalation = ActionLine(
+        9, NOW, "Escalation advised", "Acme", "the final notice went out, so choose a next step", "done"
+    )
+    message = compose_digest(
+        facts(calls=[call], reconnects=[reconnect], newly_on_hold=[hold], escalations=[escalation]),
+        Address("owner@harborpine.example", "Pat"),
+        "digest@arpilot.local",
+        "https://arpilot.example/",
+    )
     assert message.key == "digest:7:2026-W48"
     assert message.subject == "arpilot weekly digest for Harbor & Pine: 4 things need you (2026-W48)"
     text = message.text
@@ -82,7 +116,9 @@ def test_compose_lists_what_needs_the_owner_then_what_was_done() -> None:
 
 
 def test_a_quiet_week_says_so() -> None:
-    message = compose_digest(facts(done={}, calls_logged=0), Address("owner@harborpine.example"), "digest@arpilot.local", "x")
+    message = compose_digest(
+        facts(done={}, calls_logged=0), Address("owner@harborpine.example"), "digest@arpilot.local", "x"
+    )
     assert message.subject == "arpilot weekly digest for Harbor & Pine: nothing needs you (2026-W48)"
     assert "Nothing: arpilot has it in hand." in message.text and "- Nothing this week." in message.text
 
@@ -137,9 +173,15 @@ def test_a_failed_send_is_recorded_and_retried(world: World) -> None:
     assert send(world, sender) == "already_sent" and len(sender.sent) == 1
 
 
-def test_a_send_interrupted_by_a_crash_is_not_repeated_by_a_sender_that_could_deliver_twice(world: World, tmp_path: Path) -> None:
+def test_a_send_interrupted_by_a_crash_is_not_repeated_by_a_sender_that_could_deliver_twice(
+    world: World, tmp_path: Path
+) -> None:
     with transaction(world.sessions) as session:
-        session.add(WeeklyDigest(organization_id=world.organization_id, week="2026-W48", recipient="x@y.example", status="sending"))
+        session.add(
+            WeeklyDigest(
+                organization_id=world.organization_id, week="2026-W48", recipient="x@y.example", status="sending"
+            )
+        )
     sender = FlakySender()
     sender.fail_next = False
     assert send(world, sender) == "already_sent" and sender.sent == []
@@ -174,14 +216,19 @@ def test_digest_command_prints_and_sends_once(tmp_path: Path, monkeypatch: pytes
         organization = Organization(name="Harbor & Pine")
         session.add(organization)
         session.flush()
-        session.add(User(organization_id=organization.id, provider="quickbooks", subject="s", email="owner@harborpine.example"))
+        session.add(
+            User(organization_id=organization.id, provider="quickbooks", subject="s", email="owner@harborpine.example")
+        )
         session.add(Connection(organization_id=organization.id, provider="quickbooks", external_id="realm-1"))
         organization_id = organization.id
     runtime.engine.dispose()
     runner = CliRunner()
     printed = runner.invoke(main, ["digest"])
     assert printed.exit_code == 0, printed.output
-    assert "To: owner@harborpine.example" in printed.output and "Subject: arpilot weekly digest for Harbor & Pine" in printed.output
+    assert (
+        "To: owner@harborpine.example" in printed.output
+        and "Subject: arpilot weekly digest for Harbor & Pine" in printed.output
+    )
     first = runner.invoke(main, ["digest", "--send"])
     second = runner.invoke(main, ["digest", "--send", "--organization", str(organization_id)])
     assert first.exit_code == second.exit_code == 0, first.output + second.output

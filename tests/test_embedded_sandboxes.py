@@ -16,8 +16,9 @@ from tests.ports import free_ports
 def embedded(settings_env: dict[str, str]) -> Settings:
     """The embedded default with its sandboxes on free ports: a running demo holds 8801 and 8802."""
     quickbooks_port, xero_port = free_ports(2)
-    return load_settings({**settings_env, "QUICKBOOKS_SANDBOX_PORT": str(quickbooks_port),
-                          "XERO_SANDBOX_PORT": str(xero_port)})
+    return load_settings(
+        {**settings_env, "QUICKBOOKS_SANDBOX_PORT": str(quickbooks_port), "XERO_SANDBOX_PORT": str(xero_port)}
+    )
 
 
 def test_embedded_default_starts_both_sandboxes_where_settings_point(embedded: Settings) -> None:
@@ -34,6 +35,12 @@ def test_embedded_default_starts_both_sandboxes_where_settings_point(embedded: S
 
 
 def test_configured_providers_get_no_sandbox(tmp_path: Path) -> None:
-    configured = load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "QUICKBOOKS_ENVIRONMENT": "sandbox",
-                                "XERO_API_URL": "https://api.xero.com", "XERO_IDENTITY_URL": "https://identity.xero.com"})
+    configured = load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(tmp_path),
+            "QUICKBOOKS_ENVIRONMENT": "sandbox",
+            "XERO_API_URL": "https://api.xero.com",
+            "XERO_IDENTITY_URL": "https://identity.xero.com",
+        }
+    )
     assert start_embedded_sandboxes(configured) == []

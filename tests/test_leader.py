@@ -37,9 +37,13 @@ def pg_engines(postgres_server_url: str) -> Iterator[tuple[Engine, Engine]]:
     yield first, second
     for engine in (first, second):
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks "
-                                    "WHERE locktype = 'advisory' AND classid = :namespace"),
-                               {"namespace": CLOCK_NAMESPACE})
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND classid = :namespace"
+                ),
+                {"namespace": CLOCK_NAMESPACE},
+            )
         engine.dispose()
 
 
@@ -64,11 +68,14 @@ def test_one_clock_leads_and_a_standby_takes_over_when_its_session_ends(pg_engin
 
 
 @pytest.mark.postgres
-def test_a_standby_waits_until_a_killed_leader_lets_go(postgres_server_url: str, pg_engines: tuple[Engine, Engine]) -> None:
+def test_a_standby_waits_until_a_killed_leader_lets_go(
+    postgres_server_url: str, pg_engines: tuple[Engine, Engine]
+) -> None:
     _, engine = pg_engines
     holder = holding_child(LEAD_UNTIL_KILLED, postgres_server_url)
     standby_polls: list[float] = []
     try:
+
         def kill_on_first_poll(seconds: float) -> None:
             if not standby_polls:
                 holder.send_signal(signal.SIGKILL)
@@ -79,7 +86,9 @@ def test_a_standby_waits_until_a_killed_leader_lets_go(postgres_server_url: str,
             time.sleep(seconds)
 
         told: list[str] = []
-        leadership = wait_for_leadership(engine, 0.05, sleep=kill_on_first_poll, on_standby=lambda: told.append("standby"))
+        leadership = wait_for_leadership(
+            engine, 0.05, sleep=kill_on_first_poll, on_standby=lambda: told.append("standby")
+        )
     finally:
         if holder.poll() is None:
             holder.send_signal(signal.SIGKILL)
@@ -132,8 +141,13 @@ def test_a_leading_clock_checks_its_lock_and_fires_the_unrun_slots_first() -> No
 
     scheduler = ManualScheduler()
     recorder = RunSoonRecorder()
-    clock = Clock(scheduler, ClockPlan(interval=INTERVAL, refresh_seconds=3600), "tests.clock_helpers:record_cycle",
-                  lambda: [1, 2, 3], lambda: [2, 3])
+    clock = Clock(
+        scheduler,
+        ClockPlan(interval=INTERVAL, refresh_seconds=3600),
+        "tests.clock_helpers:record_cycle",
+        lambda: [1, 2, 3],
+        lambda: [2, 3],
+    )
     clock.run_soon = recorder.run_soon  # type: ignore[method-assign]
     clock.lead(Lost())  # type: ignore[arg-type]
     scheduler.tick()

@@ -67,9 +67,12 @@ def test_postgres_lock_is_released_when_the_body_raises(pg_engines: tuple[Engine
 @pytest.mark.postgres
 def test_postgres_lock_dies_with_a_killed_process(postgres_server_url: str, pg_engines: tuple[Engine, Engine]) -> None:
     _, engine = pg_engines
-    holder = holding_child("from integration.store.db import make_engine\n"
-                           "from integration.clock.locks import connection_lock\n"
-                           "held = connection_lock(make_engine(url), 31)\nheld.__enter__()", postgres_server_url)
+    holder = holding_child(
+        "from integration.store.db import make_engine\n"
+        "from integration.clock.locks import connection_lock\n"
+        "held = connection_lock(make_engine(url), 31)\nheld.__enter__()",
+        postgres_server_url,
+    )
     try:
         with pytest.raises(ConnectionLocked):
             with connection_lock(engine, 31):

@@ -35,8 +35,16 @@ def test_money_refuses_unknown_currency() -> None:
         Money.parse("1", "XYZ")
 
 
-@pytest.mark.parametrize(("code", "text"), [("USD", "1234.56 USD"), ("JPY", "1235 JPY"), ("BHD", "1234.560 BHD"),
-                                            ("XOF", "1235 XOF"), ("CLF", "1234.5600 CLF")])
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("USD", "1234.56 USD"),
+        ("JPY", "1235 JPY"),
+        ("BHD", "1234.560 BHD"),
+        ("XOF", "1235 XOF"),
+        ("CLF", "1234.5600 CLF"),
+    ],
+)
 def test_every_iso_currency_with_its_own_minor_units(code: str, text: str) -> None:
     assert str(Money.parse("1234.56", code)) == text
 

@@ -134,8 +134,11 @@ def test_target_paths_convert_for_rq() -> None:
 def test_cycle_queue_from_settings_needs_redis(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="REDIS_URL"):
         CycleQueue.from_settings(load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}))
-    cycles = CycleQueue.from_settings(load_settings({
-        "ARPILOT_VAR_DIR": str(tmp_path), "REDIS_URL": REDIS_URL, "ARPILOT_CYCLE_INTERVAL_MINUTES": "15"}))
+    cycles = CycleQueue.from_settings(
+        load_settings(
+            {"ARPILOT_VAR_DIR": str(tmp_path), "REDIS_URL": REDIS_URL, "ARPILOT_CYCLE_INTERVAL_MINUTES": "15"}
+        )
+    )
     assert cycles.interval == dt.timedelta(minutes=15) and cycles.queue.name == "arpilot-cycles"
 
 
@@ -146,7 +149,9 @@ def test_worker_command_needs_redis_url(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 2 and "REDIS_URL" in result.output
 
 
-def test_worker_command_runs_the_queue_in_burst_mode(queue: Queue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_command_runs_the_queue_in_burst_mode(
+    queue: Queue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     CycleQueue(queue, TEN_MINUTES, TARGET).enqueue(3)
     monkeypatch.setenv("ARPILOT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("REDIS_URL", REDIS_URL)

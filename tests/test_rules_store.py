@@ -44,13 +44,16 @@ def _negative_reminder_offset() -> dict:  # type: ignore[type-arg]
     return rules
 
 
-@pytest.mark.parametrize(("bad", "field"), [
-    ({"mode": "loud"}, "mode"),
-    (_negative_reminder_offset(), "ladder.stages[2].offset_days"),
-    ({"ladder": {"stages": [{"name": "reminder_1", "offset_days": 1}]}}, "ladder.stages"),
-    ({"mid_month": {"day_of_month": 31}}, "mid_month.day_of_month"),
-    ({"credit_hold": {"min_overdue_amount": "-5"}}, "credit_hold.min_overdue_amount"),
-])
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"mode": "loud"}, "mode"),
+        (_negative_reminder_offset(), "ladder.stages[2].offset_days"),
+        ({"ladder": {"stages": [{"name": "reminder_1", "offset_days": 1}]}}, "ladder.stages"),
+        ({"mid_month": {"day_of_month": 31}}, "mid_month.day_of_month"),
+        ({"credit_hold": {"min_overdue_amount": "-5"}}, "credit_hold.min_overdue_amount"),
+    ],
+)
 def test_a_bad_rule_names_its_field_and_loses_nothing(sessions, bad, field) -> None:  # type: ignore[no-untyped-def]
     org = _organization(sessions)
     with transaction(sessions) as session:

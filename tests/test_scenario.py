@@ -28,8 +28,15 @@ def test_generator_is_deterministic(demo) -> None:  # type: ignore[no-untyped-de
 def test_demo_company_has_the_promised_cast(demo) -> None:  # type: ignore[no-untyped-def]
     habits = Counter(c.habit for c in demo.customers)
     assert 36 <= len(demo.customers) <= 44
-    assert set(habits) == {"reliable", "month_end_slipper", "slow_but_steady", "habitually_late", "unresponsive", "new",
-                           "in_credit"}  # issue #13: a customer in credit
+    assert set(habits) == {
+        "reliable",
+        "month_end_slipper",
+        "slow_but_steady",
+        "habitually_late",
+        "unresponsive",
+        "new",
+        "in_credit",
+    }  # issue #13: a customer in credit
     assert sum(1 for c in demo.customers if c.email is None) == 1
     assert {c.currency for c in demo.customers} == {"USD", "EUR"}
     assert sum(1 for i in demo.invoices if i.disputed) == 1
@@ -44,8 +51,14 @@ def test_demo_company_has_the_promised_cast(demo) -> None:  # type: ignore[no-un
 def test_habits_show_in_the_books(demo) -> None:  # type: ignore[no-untyped-def]
     def overdue_share(habit: str) -> float:
         ids = {c.id for c in demo.customers if c.habit == habit}
-        open_overdue = [i for i in demo.invoices if i.customer_id in ids and demo.balance_of(i) > 0
-                        and i.due_date and i.due_date < AS_OF - dt.timedelta(days=30)]
+        open_overdue = [
+            i
+            for i in demo.invoices
+            if i.customer_id in ids
+            and demo.balance_of(i) > 0
+            and i.due_date
+            and i.due_date < AS_OF - dt.timedelta(days=30)
+        ]
         return len(open_overdue)
 
     assert overdue_share("reliable") <= 1  # only the disputed one
@@ -111,9 +124,15 @@ def test_structure_status_and_type_round_trip_and_are_checked(demo) -> None:  # 
     ("mutate", "message"),
     [
         (lambda d: d["customers"][0].update(parent_id="nobody"), r"customers\[0\]\.parent_id names no customer"),
-        (lambda d: d["customers"][0].update(bill_with_parent=True), r"customers\[0\]\.bill_with_parent needs a parent_id"),
+        (
+            lambda d: d["customers"][0].update(bill_with_parent=True),
+            r"customers\[0\]\.bill_with_parent needs a parent_id",
+        ),
         (lambda d: d["customers"][38].update(parent_id="cust-40"), r"parent_id makes a loop"),
-        (lambda d: d["invoices"][0].update(status="pending"), r"invoices\[0\]\.status must be one of approved, submitted, draft"),
+        (
+            lambda d: d["invoices"][0].update(status="pending"),
+            r"invoices\[0\]\.status must be one of approved, submitted, draft",
+        ),
         (lambda d: d["invoices"][0].update(type="ACCPAY"), r"invoices\[0\]\.type must be one of sale, bill"),
     ],
 )

@@ -62,7 +62,9 @@ def manual_clock(connections: list[int], plan: ClockPlan | None = None) -> tuple
     return clock, run_times
 
 
-@pytest.mark.parametrize("into_next_interval", [dt.timedelta(seconds=1), dt.timedelta(minutes=5), dt.timedelta(minutes=9, seconds=59)])
+@pytest.mark.parametrize(
+    "into_next_interval", [dt.timedelta(seconds=1), dt.timedelta(minutes=5), dt.timedelta(minutes=9, seconds=59)]
+)
 def test_after_downtime_of_several_intervals_exactly_one_run_catches_up(
     fake_clock: FakeClock, into_next_interval: dt.timedelta
 ) -> None:
@@ -169,7 +171,9 @@ def test_plan_from_settings_uses_the_interval_with_a_tenth_capped_at_a_minute_of
     hourly = ClockPlan.from_settings(load_settings({"ARPILOT_VAR_DIR": str(tmp_path)}))
     assert hourly.interval == dt.timedelta(hours=1) and hourly.jitter_seconds == 60
     assert hourly.misfire_grace_seconds == 3600
-    quick = ClockPlan.from_settings(load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_CYCLE_INTERVAL_MINUTES": "5"}))
+    quick = ClockPlan.from_settings(
+        load_settings({"ARPILOT_VAR_DIR": str(tmp_path), "ARPILOT_CYCLE_INTERVAL_MINUTES": "5"})
+    )
     assert quick.jitter_seconds == 30
 
 
@@ -187,8 +191,15 @@ def add_connections(sessions: sessionmaker[Session], statuses: list[ConnectionSt
 
 
 def test_only_active_connections_are_scheduled(sessions: sessionmaker[Session]) -> None:
-    ids = add_connections(sessions, [ConnectionStatus.ACTIVE, ConnectionStatus.NEEDS_RECONNECT,
-                                     ConnectionStatus.DISCONNECTED, ConnectionStatus.ACTIVE])
+    ids = add_connections(
+        sessions,
+        [
+            ConnectionStatus.ACTIVE,
+            ConnectionStatus.NEEDS_RECONNECT,
+            ConnectionStatus.DISCONNECTED,
+            ConnectionStatus.ACTIVE,
+        ],
+    )
     assert active_connection_ids(sessions) == [ids[0], ids[3]]
 
 
@@ -271,8 +282,13 @@ def test_clock_command_builds_a_blocking_clock_and_starts_it(tmp_path: Path, mon
 def test_the_clock_reads_the_inbox_folder_every_refresh_interval(fake_clock: FakeClock) -> None:
     reads: list[dt.datetime] = []
     scheduler = ManualScheduler()
-    clock = Clock(scheduler, ClockPlan(interval=TEN_MINUTES, refresh_seconds=60), TARGET, lambda: [],
-                  inbox=lambda: reads.append(fake_clock.now))
+    clock = Clock(
+        scheduler,
+        ClockPlan(interval=TEN_MINUTES, refresh_seconds=60),
+        TARGET,
+        lambda: [],
+        inbox=lambda: reads.append(fake_clock.now),
+    )
     clock.start()
     job = scheduler.get_job(INBOX_JOB_ID)
     assert job is not None and job.trigger.interval == dt.timedelta(seconds=60)

@@ -54,8 +54,10 @@ ENVELOPE = frozenset({"Id", "Status", "ProviderName", "DateTimeUTC"})
 # Fields Xero always returns on the records of these answers and that arpilot reads, by
 # (method, path template) -> (envelope, fields). Other answers (e.g. PUT .../ContactGroups/{id}/Contacts,
 # which echoes bare ContactIDs) are not held to it.
-_INVOICE = ("Invoices", ("InvoiceID", "Type", "Status", "Contact", "Date", "CurrencyCode", "Total", "AmountDue",
-                         "UpdatedDateUTC"))
+_INVOICE = (
+    "Invoices",
+    ("InvoiceID", "Type", "Status", "Contact", "Date", "CurrencyCode", "Total", "AmountDue", "UpdatedDateUTC"),
+)
 _CONTACT = ("Contacts", ("ContactID", "Name", "ContactStatus", "UpdatedDateUTC"))
 ALWAYS_PRESENT: Mapping[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("GET", "/Invoices"): _INVOICE,
@@ -145,8 +147,11 @@ class XeroSpec:
         # spellings of one path (/Contacts/{ContactID} and /Contacts/{ContactNumber}) the id wins.
         self._templates = sorted(
             ((_template_regex(path), path) for path in document["paths"]),
-            key=lambda pair: (pair[1].count("{"), sum(not name.endswith("ID") for name in re.findall(r"\{(\w+)\}", pair[1])),
-                              pair[1]),
+            key=lambda pair: (
+                pair[1].count("{"),
+                sum(not name.endswith("ID") for name in re.findall(r"\{(\w+)\}", pair[1])),
+                pair[1],
+            ),
         )
 
     # --- public API ------------------------------------------------------------------------
@@ -258,8 +263,11 @@ class XeroSpec:
             if _is_ms(sub):
                 yield from _ms_problems(here, value, date_only=bool(sub.get("x-is-msdate")))
                 spelled = data.get(f"{name}String")
-                if f"{name}String" in _DATE_STRING_COMPANIONS and f"{name}String" in data and not (
-                        isinstance(spelled, str) and _DATE_STRING.fullmatch(spelled)):
+                if (
+                    f"{name}String" in _DATE_STRING_COMPANIONS
+                    and f"{name}String" in data
+                    and not (isinstance(spelled, str) and _DATE_STRING.fullmatch(spelled))
+                ):
                     yield f"{where}.{name}String: {spelled!r} is not YYYY-MM-DDTHH:MM:SS"
             else:
                 yield from self._walk(sub, value, here, strict)
@@ -323,7 +331,7 @@ def _api_path(raw: str, prefix: str) -> tuple[str | None, list[tuple[str, str]]]
     index = parts.path.find(prefix + "/")
     if index < 0:
         return None, []
-    return parts.path[index + len(prefix):], parse_qsl(parts.query, keep_blank_values=True)
+    return parts.path[index + len(prefix) :], parse_qsl(parts.query, keep_blank_values=True)
 
 
 def _route(exchange: Exchange) -> tuple[XeroSpec, Exchange] | None:
@@ -333,7 +341,7 @@ def _route(exchange: Exchange) -> tuple[XeroSpec, Exchange] | None:
         return load_spec(), exchange
     if path.lower().startswith("/connections"):
         # xero-python asks for /Connections, the sandbox serves any case: the spec spells it /Connections.
-        respelled = "/Connections" + exchange.path[len("/connections"):]
+        respelled = "/Connections" + exchange.path[len("/connections") :]
         return load_spec(name=IDENTITY_SPEC_FILE), replace(exchange, path=respelled)
     return None
 
@@ -434,6 +442,10 @@ def _always_present_problems(data: Mapping[str, Any], envelope: str, fields: tup
     records = data.get(envelope)
     if not isinstance(records, list):
         return [f"$.{envelope}: missing (Xero always sends it)"]
-    return [f"$.{envelope}[{index}].{name}: missing (Xero always sends it)"
-            for index, record in enumerate(records) if isinstance(record, dict)
-            for name in fields if name not in record]
+    return [
+        f"$.{envelope}[{index}].{name}: missing (Xero always sends it)"
+        for index, record in enumerate(records)
+        if isinstance(record, dict)
+        for name in fields
+        if name not in record
+    ]

@@ -208,14 +208,18 @@ class QboClient:
 
     def change_data_capture(self, entities: Sequence[str], changed_since: str) -> Json:
         """Returns the whole response: `CDCResponse` and `time`."""
-        return self.call(lambda qb: _shaped(qb.change_data_capture(",".join(entities), changed_since), "CDCResponse", list))
+        return self.call(
+            lambda qb: _shaped(qb.change_data_capture(",".join(entities), changed_since), "CDCResponse", list)
+        )
 
     def batch(self, items: Sequence[Json], request_id: str) -> list[Json]:
         """POST one batch (at most 30 items); returns BatchItemResponse items (faults included)."""
         text = json.dumps({"BatchItemRequest": list(items)}, default=str)
         url = self._url("batch")
-        result = self.call(lambda qb: _shaped(qb.post(url, text, request_id=request_id), "BatchItemResponse", list),
-                           batch_items=len(items))
+        result = self.call(
+            lambda qb: _shaped(qb.post(url, text, request_id=request_id), "BatchItemResponse", list),
+            batch_items=len(items),
+        )
         return result["BatchItemResponse"]
 
 

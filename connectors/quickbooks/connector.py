@@ -83,7 +83,13 @@ class QuickBooksConnector:
         # instead of reading again. Used once; SyncToken makes a stale copy fail safely (5010).
         self._known: dict[tuple[str, str], Json] = {}
         self.client = QboClient(
-            realm_id, tokens, base_url=base_url, limiter=limiter, sleep=sleep, throttle_wait=throttle_wait, **client_options
+            realm_id,
+            tokens,
+            base_url=base_url,
+            limiter=limiter,
+            sleep=sleep,
+            throttle_wait=throttle_wait,
+            **client_options,
         )
 
     # --- sync and reads ----------------------------------------------------------------------
@@ -96,7 +102,9 @@ class QuickBooksConnector:
         raw = self.client.read("Invoice", invoice_id, {"include": "invoiceLink"})
         return mapping.invoice(raw, self.home_currency)
 
-    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
+    def get_invoices(
+        self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None
+    ) -> dict[str, Invoice]:
         """One `Id IN (...)` query per 1000 ids, pay links included (they cost nothing extra, so
         `pay_links` changes nothing here). Each copy read is also kept as the version a note
         written next starts from, so that note costs its write alone (a stale copy meets 5010 and
@@ -104,7 +112,9 @@ class QuickBooksConnector:
         ids = list(dict.fromkeys(invoice_ids))
         found: dict[str, Invoice] = {}
         for start in range(0, len(ids), queries.MAX_PAGE):
-            response = self.client.query(queries.by_ids("Invoice", ids[start : start + queries.MAX_PAGE]), {"include": "invoiceLink"})
+            response = self.client.query(
+                queries.by_ids("Invoice", ids[start : start + queries.MAX_PAGE]), {"include": "invoiceLink"}
+            )
             for raw in response["QueryResponse"].get("Invoice") or []:
                 self._known[("Invoice", str(raw["Id"]))] = raw
                 found[str(raw["Id"])] = mapping.invoice(raw, self.home_currency)
@@ -115,7 +125,9 @@ class QuickBooksConnector:
 
     def get_credits(self, customer_id: str) -> list[Credit]:
         """Open credit memos and payments with an unapplied part, read now."""
-        memos = self.client.query(queries.of_customer("CreditMemo", customer_id))["QueryResponse"].get("CreditMemo") or []
+        memos = (
+            self.client.query(queries.of_customer("CreditMemo", customer_id))["QueryResponse"].get("CreditMemo") or []
+        )
         credits = [mapping.credit_memo(raw, self.home_currency) for raw in memos]
         payments = self.client.query(queries.of_customer("Payment", customer_id))["QueryResponse"].get("Payment") or []
         unapplied = [mapping.payment(raw, self.home_currency).unapplied_credit() for raw in payments]
@@ -161,7 +173,9 @@ class QuickBooksConnector:
                 pending = by_invoice[invoice_id]
                 raw = raws.get(invoice_id)
                 if raw is None:
-                    results.update({note.action_id: NotFound(f"QuickBooks Invoice {invoice_id} not found") for note, _ in pending})
+                    results.update(
+                        {note.action_id: NotFound(f"QuickBooks Invoice {invoice_id} not found") for note, _ in pending}
+                    )
                     continue
                 text = raw.get("PrivateNote")
                 for note, _key in pending:
@@ -170,12 +184,19 @@ class QuickBooksConnector:
                 if text != raw.get("PrivateNote"):
                     bodies.append(_sparse(raw, {"PrivateNote": text}))
                 else:
-                    results.update({note.action_id: f"invoice/{invoice_id}/note/{note.action_id}" for note, _ in pending})
+                    results.update(
+                        {note.action_id: f"invoice/{invoice_id}/note/{note.action_id}" for note, _ in pending}
+                    )
             if bodies:
                 self._batch_notes(bodies, by_invoice, results)
         return results
 
-    def _batch_notes(self, bodies: list[Json], by_invoice: dict[str, list[tuple[Note, str]]], results: dict[str, str | ConnectorError]) -> None:
+    def _batch_notes(
+        self,
+        bodies: list[Json],
+        by_invoice: dict[str, list[tuple[Note, str]]],
+        results: dict[str, str | ConnectorError],
+    ) -> None:
         keys = sorted(key for body in bodies for _note, key in by_invoice[body["Id"]])
         items = [{"bId": body["Id"], "operation": "update", "Invoice": body} for body in bodies]
         for item in self.client.batch(items, request_id(hashlib.sha256("|".join(keys).encode()).hexdigest())):
@@ -234,7 +255,10 @@ class QuickBooksConnector:
                 if hold is not None:
                     return None
                 marker = notes.Hold(note.on or self._today(), _term_of(raw), note.action_id)
-                return {"Notes": notes.add_hold(raw.get("Notes"), marker, note.text), "SalesTermRef": {"value": hold_term}}
+                return {
+                    "Notes": notes.add_hold(raw.get("Notes"), marker, note.text),
+                    "SalesTermRef": {"value": hold_term},
+                }
             if hold is None:
                 return None
             body: Json = {"Notes": notes.remove_hold(raw.get("Notes"))}
@@ -281,7 +305,9 @@ class QuickBooksConnector:
         term_id = self._find_term(name)
         if term_id is None:
             try:
-                term_id = str(self.client.write("Term", {"Name": name, **fields}, request_id(f"term:{name}:{key}"))["Id"])
+                term_id = str(
+                    self.client.write("Term", {"Name": name, **fields}, request_id(f"term:{name}:{key}"))["Id"]
+                )
             except ConnectorError:
                 term_id = self._find_term(name)  # 6240 Duplicate Name: someone else created it first
                 if term_id is None:
@@ -301,4 +327,10 @@ def _term_of(raw: Json) -> str | None:
 
 def _fault_error(fault: Json) -> ConnectorError:
     error = (fault.get("Error") or [{}])[0]
-    return error_for(classify(QuickbooksException(error.get("Message", "batch item failed"), error.get("code", 0), error.get("Detail", ""))))
+    return error_for(
+        classify(
+            QuickbooksException(
+                error.get("Message", "batch item failed"), error.get("code", 0), error.get("Detail", "")
+            )
+        )
+    )

@@ -35,16 +35,25 @@ class Limits:
     def rates(self) -> tuple[Rate, Rate, Rate]:
         """(minute, second, batch). The minute bucket bursts a full batch or a second's worth; the
         second bucket spaces calls evenly, so no second ever holds more than its limit."""
-        return (Rate("minute", self.per_minute, 60.0, burst=max(self.per_second, self.batch_items)),
-                Rate("second", self.per_second, 1.0, burst=1),
-                Rate("batch-minute", self.batch_per_minute, 60.0, burst=1))
+        return (
+            Rate("minute", self.per_minute, 60.0, burst=max(self.per_second, self.batch_items)),
+            Rate("second", self.per_second, 1.0, burst=1),
+            Rate("batch-minute", self.batch_per_minute, 60.0, burst=1),
+        )
 
 
 class RealmLimiter:
     """Rate, concurrency and pause-after-429 for one realm."""
 
-    def __init__(self, limits: Limits = Limits(), clock: Clock = time.time, sleep: Sleep = time.sleep, *,
-                 store: LimitStore | None = None, realm_id: str = "") -> None:
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
+        *,
+        store: LimitStore | None = None,
+        realm_id: str = "",
+    ) -> None:
         self.limits = limits
         self._sleep = sleep
         self._store = store or InProcessStore(clock)
@@ -79,8 +88,14 @@ class RealmLimiter:
 class LimiterRegistry:
     """One RealmLimiter per realm id, created on first use, all keeping their state in one store."""
 
-    def __init__(self, limits: Limits = Limits(), clock: Clock = time.time, sleep: Sleep = time.sleep, *,
-                 store: LimitStore | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
+        *,
+        store: LimitStore | None = None,
+    ) -> None:
         self._limits = limits
         self._sleep = sleep
         self._store = store or InProcessStore(clock)
@@ -92,7 +107,8 @@ class LimiterRegistry:
             limiter = self._by_realm.get(realm_id)
             if limiter is None:
                 limiter = self._by_realm[realm_id] = RealmLimiter(
-                    self._limits, sleep=self._sleep, store=self._store, realm_id=realm_id)
+                    self._limits, sleep=self._sleep, store=self._store, realm_id=realm_id
+                )
             return limiter
 
 

@@ -81,8 +81,10 @@ def _mapper(entity: str) -> Callable[[Callable[..., M]], Callable[..., M]]:
             except MalformedRecord:
                 raise
             except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-                raise MalformedRecord(f"QuickBooks {entity} {record_id}: unexpected shape "
-                                      f"({type(exc).__name__}: {str(exc)[:200]})", record_id) from None
+                raise MalformedRecord(
+                    f"QuickBooks {entity} {record_id}: unexpected shape ({type(exc).__name__}: {str(exc)[:200]})",
+                    record_id,
+                ) from None
 
         return mapped
 
@@ -253,7 +255,10 @@ def payment(raw: Json, home_currency: str) -> Payment:
 
 
 def _split(amount: Money, invoice_ids: list[str]) -> list[PaymentApplication]:
-    return [PaymentApplication(i, Money(share, amount.currency)) for i, share in zip(invoice_ids, split_line(amount.amount, len(invoice_ids)), strict=True)]
+    return [
+        PaymentApplication(i, Money(share, amount.currency))
+        for i, share in zip(invoice_ids, split_line(amount.amount, len(invoice_ids)), strict=True)
+    ]
 
 
 def split_line(amount: Decimal, links: int) -> list[Decimal]:

@@ -48,10 +48,7 @@ def note_line(on: dt.date, action_id: str, text: str) -> str:
 
 
 def has_note(private_note: str | None, action_id: str) -> bool:
-    return any(
-        (m := _NOTE_LINE.match(line)) is not None and m["action"] == action_id
-        for line in _lines(private_note)
-    )
+    return any((m := _NOTE_LINE.match(line)) is not None and m["action"] == action_id for line in _lines(private_note))
 
 
 def append_note(private_note: str | None, line: str, limit: int = PRIVATE_NOTE_LIMIT) -> str:
@@ -69,7 +66,9 @@ def append_note(private_note: str | None, line: str, limit: int = PRIVATE_NOTE_L
     prefix = _NOTE_LINE.match(line)
     assert prefix is not None, "append_note takes lines built by note_line"
     if room < prefix.end() + 4:
-        raise NoteTooLong(f"PrivateNote holds {len(private_note or '')} characters of the owner's text; no room for arpilot's note")
+        raise NoteTooLong(
+            f"PrivateNote holds {len(private_note or '')} characters of the owner's text; no room for arpilot's note"
+        )
     return "\n".join([*lines, line[: room - 1] + "…"])
 
 
@@ -97,7 +96,9 @@ def add_hold(notes: str | None, hold: Hold, reason: str, limit: int = CUSTOMER_N
     kept = remove_hold(notes)
     room = limit - len(kept) - (1 if kept else 0) - len(head)
     if room < 0:
-        raise NoteTooLong(f"Customer.Notes holds {len(kept)} characters of the owner's text; no room for the credit-hold marker")
+        raise NoteTooLong(
+            f"Customer.Notes holds {len(kept)} characters of the owner's text; no room for the credit-hold marker"
+        )
     reason = _one_line(reason)
     tail = "" if not reason or room < 5 else " " + (reason if len(reason) < room else reason[: room - 2] + "…")
     return "\n".join(filter(None, [kept, head + tail]))
@@ -109,6 +110,7 @@ def remove_hold(notes: str | None) -> str:
 
 def replace_previous_terms(notes: str, previous_terms_id: str) -> str:
     """The marker line with its remembered terms changed (terms moved while on hold)."""
+
     def swap(line: str) -> str:
         m = _HOLD_LINE.match(line)
         if not m:

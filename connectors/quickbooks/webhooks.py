@@ -20,7 +20,14 @@ from typing import Any
 from connectors.text import storable
 
 # CloudEvents verbs to the legacy operation names
-_OPERATIONS = {"created": "Create", "updated": "Update", "deleted": "Delete", "voided": "Void", "merged": "Merge", "emailed": "Emailed"}
+_OPERATIONS = {
+    "created": "Create",
+    "updated": "Update",
+    "deleted": "Delete",
+    "voided": "Void",
+    "merged": "Merge",
+    "emailed": "Emailed",
+}
 
 
 class WebhookPayloadError(ValueError):
@@ -103,6 +110,13 @@ def _legacy(notifications: list[Any]) -> list[Notification]:
             name, entity_id = _field(entity, "name", at), _field(entity, "id", at)
             operation = _field(entity, "operation", at)
             stamp = str(entity.get("lastUpdated") or "")
-            found.append(Notification(realm_id, name.lower(), entity_id, operation,
-                                      f"legacy:{realm_id}:{name}:{entity_id}:{operation}:{stamp}"))
+            found.append(
+                Notification(
+                    realm_id,
+                    name.lower(),
+                    entity_id,
+                    operation,
+                    f"legacy:{realm_id}:{name}:{entity_id}:{operation}:{stamp}",
+                )
+            )
     return found

@@ -45,8 +45,10 @@ class Rate:
 
     def __post_init__(self) -> None:
         if self.window <= 0 or not 1 <= self.burst < self.maximum:
-            raise ValueError(f"rate {self.name!r}: need a positive window and 1 <= burst < maximum, "
-                             f"not maximum={self.maximum}, window={self.window}, burst={self.burst}")
+            raise ValueError(
+                f"rate {self.name!r}: need a positive window and 1 <= burst < maximum, "
+                f"not maximum={self.maximum}, window={self.window}, burst={self.burst}"
+            )
 
     @property
     def refill_per_second(self) -> float:
@@ -95,6 +97,7 @@ class Charge:
         most = self.limit.burst if isinstance(self.limit, Rate) else self.limit.maximum
         if not 1 <= self.cost <= most:
             raise ValueError(f"a cost of {self.cost} can never pass {self.limit.name!r} (at most {most} at once)")
+
 
 PAUSED = "paused"  # the limit name a wait reports when a pause (Retry-After) holds the key
 
@@ -166,17 +169,24 @@ class InProcessStore:
     def take(self, charges: Sequence[Charge]) -> Wait:
         with self._lock:
             now = self._now()
-            waits = [Wait(until - now, PAUSED) for key in {charge.key for charge in charges}
-                     if (until := self._paused_until.get(key, 0.0)) > now]
+            waits = [
+                Wait(until - now, PAUSED)
+                for key in {charge.key for charge in charges}
+                if (until := self._paused_until.get(key, 0.0)) > now
+            ]
             for charge in charges:
                 limit = charge.limit
                 if isinstance(limit, Rate):
                     bucket = self._refilled(charge.key, limit, now)
                     waits.append(Wait(rate_wait(bucket.tokens, limit, charge.cost), limit.name))
                 elif isinstance(limit, Window):
-                    waits.append(Wait(window_wait(self._recent(charge.key, limit, now), now, limit, charge.cost), limit.name))
+                    waits.append(
+                        Wait(window_wait(self._recent(charge.key, limit, now), now, limit, charge.cost), limit.name)
+                    )
                 else:
-                    waits.append(Wait(quota_wait(self._count(charge.key, limit, now), now, limit, charge.cost), limit.name))
+                    waits.append(
+                        Wait(quota_wait(self._count(charge.key, limit, now), now, limit, charge.cost), limit.name)
+                    )
             longest = max(waits, key=lambda wait: wait.seconds, default=Wait(0.0))
             if not longest.taken:
                 return longest

@@ -31,7 +31,9 @@ if not now then
 end
 """
 
-_TAKE = _NOW + """
+_TAKE = (
+    _NOW
+    + """
 local n = tonumber(ARGV[2])
 local wait, refused = 0, ''
 local state = {}
@@ -92,16 +94,22 @@ for i = 1, n do
 end
 return {'0', ''}
 """
+)
 
-_PAUSE = _NOW + """
+_PAUSE = (
+    _NOW
+    + """
 local pause_end = now + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1]))
 if current and current >= pause_end then return 0 end
 redis.call('SET', KEYS[1], tostring(pause_end), 'PX', math.ceil(tonumber(ARGV[2]) * 1000) + 1)
 return 1
 """
+)
 
-_ENTER = _NOW + """
+_ENTER = (
+    _NOW
+    + """
 local lease = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
@@ -109,6 +117,7 @@ redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(lease * 1000))
 return 1
 """
+)
 
 DEFAULT_PREFIX = "arpilot:limits:"
 # Longer than any request may take (Intuit times out at 120 s): only a crashed holder's lease runs out.
@@ -119,8 +128,15 @@ SLOT_POLL_SECONDS = 0.02
 class RedisStore:
     """A LimitStore shared by every process that uses the same Redis and prefix."""
 
-    def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX, now: Now | None = None,
-                 slot_lease: float = SLOT_LEASE_SECONDS, poll: float = SLOT_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        now: Now | None = None,
+        slot_lease: float = SLOT_LEASE_SECONDS,
+        poll: float = SLOT_POLL_SECONDS,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._now = now

@@ -46,8 +46,9 @@ class AdminBlueprint(Blueprint):
     webhook_state: dict[str, str]  # {"format": the chosen webhook format}, which providers read
 
 
-def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhook_key: str,
-                         webhook_formats: tuple[str, ...] = ("default",)) -> AdminBlueprint:
+def make_admin_blueprint(
+    runtime: SandboxRuntime, *, webhook_header: str, webhook_key: str, webhook_formats: tuple[str, ...] = ("default",)
+) -> AdminBlueprint:
     bp = AdminBlueprint("sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
     webhook_state: dict[str, str] = {"format": webhook_formats[0]}
     bp.webhook_state = webhook_state
@@ -87,7 +88,9 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
         data = json_body()
         unknown = set(data) - set(runtime.limits) - {"latency_ms"}
         if unknown:
-            raise AdminError(f"unknown limits: {', '.join(sorted(unknown))}; known: {', '.join(sorted(runtime.limits))}")
+            raise AdminError(
+                f"unknown limits: {', '.join(sorted(unknown))}; known: {', '.join(sorted(runtime.limits))}"
+            )
         for name, value in data.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "latency_ms" else 1):
                 raise AdminError(f"{name} must be a whole number of at least {0 if name == 'latency_ms' else 1}")
@@ -123,9 +126,13 @@ def make_admin_blueprint(runtime: SandboxRuntime, *, webhook_header: str, webhoo
     @bp.get("/webhooks")
     def webhooks_get() -> ResponseReturnValue:
         target = runtime.webhooks.target
-        return jsonify(url=target.url if target else None, format=webhook_state["format"],
-                       formats=list(webhook_formats), signature_header=webhook_header,
-                       deliveries=[d.to_json() for d in runtime.webhooks.deliveries()])
+        return jsonify(
+            url=target.url if target else None,
+            format=webhook_state["format"],
+            formats=list(webhook_formats),
+            signature_header=webhook_header,
+            deliveries=[d.to_json() for d in runtime.webhooks.deliveries()],
+        )
 
     @bp.post("/webhooks")
     def webhooks_post() -> ResponseReturnValue:

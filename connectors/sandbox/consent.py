@@ -72,8 +72,9 @@ def render_error(provider: str, message: str) -> str:
     return render_template_string(_ERROR_TEMPLATE, provider=provider, message=message)
 
 
-def click_through(authorize_url: str, *, decision: str = "connect", accounts: Sequence[str] | None = None,
-                  timeout: float = 10.0) -> str:
+def click_through(
+    authorize_url: str, *, decision: str = "connect", accounts: Sequence[str] | None = None, timeout: float = 10.0
+) -> str:
     """Answer a sandbox consent page as a person would; returns the redirect it sends the browser to.
 
     `accounts` picks companies by id (default: the first one offered). Used by `arpilot demo` to
@@ -87,16 +88,21 @@ def click_through(authorize_url: str, *, decision: str = "connect", accounts: Se
 
     page = requests.get(authorize_url, timeout=timeout)
     page.raise_for_status()
-    hidden = {html.unescape(name): html.unescape(value)
-              for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    hidden = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     offered = re.findall(r'name="account" value="([^"]+)"', page.text)
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     if action is None:
         raise RuntimeError("the consent page has no form")
     chosen = list(accounts) if accounts is not None else offered[:1]
-    answer = requests.post(urllib.parse.urljoin(authorize_url, html.unescape(action.group(1))),
-                           data={**hidden, "account": chosen, "decision": decision}, allow_redirects=False,
-                           timeout=timeout)
+    answer = requests.post(
+        urllib.parse.urljoin(authorize_url, html.unescape(action.group(1))),
+        data={**hidden, "account": chosen, "decision": decision},
+        allow_redirects=False,
+        timeout=timeout,
+    )
     if answer.status_code != 302:
         raise RuntimeError(f"the consent page answered {answer.status_code}, not a redirect")
     return answer.headers["Location"]

@@ -26,8 +26,14 @@ class IdempotencyStore:
         self._responses: dict[str, tuple[StoredResponse, dt.datetime | None]] = {}  # key -> (response, replay until)
         self._key_locks: dict[str, threading.Lock] = {}
 
-    def run_once(self, key: str, effect: Callable[[], StoredResponse], *, now: dt.datetime | None = None,
-                 window: dt.timedelta | None = None) -> tuple[StoredResponse, bool]:
+    def run_once(
+        self,
+        key: str,
+        effect: Callable[[], StoredResponse],
+        *,
+        now: dt.datetime | None = None,
+        window: dt.timedelta | None = None,
+    ) -> tuple[StoredResponse, bool]:
         """(response, replayed): the stored response for `key`, or the effect's, now stored.
         With `now` and `window`, a stored response is replayed only until `window` after it was stored."""
         with self._lock:

@@ -35,8 +35,14 @@ def redirect_error(params: Mapping[str, str], error: str) -> WerkzeugResponse:
     return redirect_with(params["redirect_uri"], {"error": error, **state})
 
 
-def authorization_request(source: Mapping[str, str], *, client_id: str, redirect_uris: Sequence[str],
-                          scopes: Collection[str], extra_keys: Sequence[str] = ()) -> tuple[dict[str, str], WerkzeugResponse | None]:
+def authorization_request(
+    source: Mapping[str, str],
+    *,
+    client_id: str,
+    redirect_uris: Sequence[str],
+    scopes: Collection[str],
+    extra_keys: Sequence[str] = (),
+) -> tuple[dict[str, str], WerkzeugResponse | None]:
     """The request's parameters, and the error redirect it earns (None when it may proceed)."""
     keys = ("client_id", "redirect_uri", "scope", "state", "response_type", *extra_keys)
     params = {k: source.get(k, "") for k in keys}

@@ -33,8 +33,10 @@ class SandboxRefused(RuntimeError):
 def refuse_in_production(environ: Mapping[str, str] | None = None) -> None:
     environ = os.environ if environ is None else environ
     if environ.get("ARPILOT_ENV", "").strip() == "production":
-        raise SandboxRefused("the sandboxes emulate providers for development and tests; "
-                             "they refuse to start when ARPILOT_ENV=production")
+        raise SandboxRefused(
+            "the sandboxes emulate providers for development and tests; "
+            "they refuse to start when ARPILOT_ENV=production"
+        )
 
 
 @dataclass
@@ -84,8 +86,9 @@ class SandboxRuntime:
 
 def _apply_fault(fault: FaultRule) -> Response | None:
     if fault.kind == "status":
-        return Response(fault.body or f"sandbox injected fault: HTTP {fault.status}", status=fault.status,
-                        mimetype="text/plain")
+        return Response(
+            fault.body or f"sandbox injected fault: HTTP {fault.status}", status=fault.status, mimetype="text/plain"
+        )
     if fault.kind == "malformed":
         return Response(fault.body or MALFORMED_BODY, status=200, mimetype="application/json")
     connection = request.environ.get("werkzeug.socket")

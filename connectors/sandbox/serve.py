@@ -10,8 +10,13 @@ from flask import Flask
 from connectors.sandbox.server import SandboxServer
 
 
-def serve(app: Flask, port: int, banner: Callable[[Flask, str], list[str]], echo: Callable[[str], None],
-          stop: threading.Event | None = None) -> None:
+def serve(
+    app: Flask,
+    port: int,
+    banner: Callable[[Flask, str], list[str]],
+    echo: Callable[[str], None],
+    stop: threading.Event | None = None,
+) -> None:
     """Serve `app` on 127.0.0.1:port, print `banner(app, base_url)`, run until Ctrl-C (or `stop`)."""
     server = SandboxServer(app, port=port, quiet=False)
     base_url = server.start()

@@ -102,8 +102,14 @@ class TokenAuthority:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- issuing ---------------------------------------------------------------------------------
-    def issue_code(self, client_id: str, subject: str, scopes: tuple[str, ...], redirect_uri: str,
-                   code_challenge: str | None = None) -> str:
+    def issue_code(
+        self,
+        client_id: str,
+        subject: str,
+        scopes: tuple[str, ...],
+        redirect_uri: str,
+        code_challenge: str | None = None,
+    ) -> str:
         grant = self._new_grant(client_id, subject, scopes)
         code = secrets.token_urlsafe(24)
         with self._lock:

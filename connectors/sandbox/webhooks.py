@@ -43,8 +43,14 @@ class Delivery:
     error: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "url": self.url, "body": self.body, "signature": self.signature,
-                "status": self.status, "error": self.error}
+        return {
+            "at": self.at,
+            "url": self.url,
+            "body": self.body,
+            "signature": self.signature,
+            "status": self.status,
+            "error": self.error,
+        }
 
 
 class WebhookDispatcher:
@@ -107,8 +113,9 @@ class WebhookDispatcher:
             finally:
                 self._queue.task_done()
 
-    def deliver_now(self, body: bytes, *, mis_sign: bool = False,
-                    content_type: str = "application/json") -> Delivery | None:
+    def deliver_now(
+        self, body: bytes, *, mis_sign: bool = False, content_type: str = "application/json"
+    ) -> Delivery | None:
         """Post `body` at once and return the attempt (None without a target); `mis_sign` signs it
         with a key that is not the configured one."""
         target = self._target
@@ -124,7 +131,9 @@ class WebhookDispatcher:
         error: str | None = None
         try:
             response = requests.post(
-                target.url, data=body, timeout=target.timeout,
+                target.url,
+                data=body,
+                timeout=target.timeout,
                 headers={"Content-Type": content_type, target.signature_header: signature},
             )
             status = response.status_code

@@ -110,11 +110,13 @@ def _rate_limited(failure: HttpFailure, now: dt.datetime) -> RateLimited:
     if problem == "day":
         midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
         wait = _retry_after(failure, now, (midnight - now).total_seconds())
-        return RateLimited(f"Xero's daily call limit for this organisation is used up; retry in {wait:.0f}s",
-                           retry_after=wait, daily=True)
+        return RateLimited(
+            f"Xero's daily call limit for this organisation is used up; retry in {wait:.0f}s",
+            retry_after=wait,
+            daily=True,
+        )
     wait = _retry_after(failure, now, 60.0)
-    return RateLimited(f"Xero rate limit ({problem or 'unspecified'}) reached; retry in {wait:.0f}s",
-                       retry_after=wait)
+    return RateLimited(f"Xero rate limit ({problem or 'unspecified'}) reached; retry in {wait:.0f}s", retry_after=wait)
 
 
 # Status -> typed error. Anything 5xx not listed is Transient; any other 4xx is a refusal.

@@ -80,11 +80,14 @@ class _Cursor:
     high_water: dt.datetime | None = None
 
     def dump(self) -> str:
-        return json.dumps({
-            "since": self.since.isoformat() if self.since else None,
-            "page": self.page,
-            "high_water": self.high_water.isoformat() if self.high_water else None,
-        }, separators=(",", ":"))
+        return json.dumps(
+            {
+                "since": self.since.isoformat() if self.since else None,
+                "page": self.page,
+                "high_water": self.high_water.isoformat() if self.high_water else None,
+            },
+            separators=(",", ":"),
+        )
 
     @classmethod
     def load(cls, text: str | None) -> _Cursor:
@@ -121,10 +124,16 @@ _STREAMS = {
     "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
     "payment": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
     # Customers' credit, each collection with its own cursor; the where leaves out suppliers' credit.
-    **{entity: _Stream(operation, envelope, {"where": f'Type=="{CREDIT_TYPES[entity][1]}"'}, is_receivable_credit(entity))
-       for entity, operation, envelope in (("credit_note", "get_credit_notes", "CreditNotes"),
-                                           ("overpayment", "get_overpayments", "Overpayments"),
-                                           ("prepayment", "get_prepayments", "Prepayments"))},
+    **{
+        entity: _Stream(
+            operation, envelope, {"where": f'Type=="{CREDIT_TYPES[entity][1]}"'}, is_receivable_credit(entity)
+        )
+        for entity, operation, envelope in (
+            ("credit_note", "get_credit_notes", "CreditNotes"),
+            ("overpayment", "get_overpayments", "Overpayments"),
+            ("prepayment", "get_prepayments", "Prepayments"),
+        )
+    },
 }
 CREDIT_ENTITIES = ("credit_note", "overpayment", "prepayment")
 
@@ -185,8 +194,11 @@ class XeroConnector:
             raw_records = _records(body, stream.envelope)
             if request.entity == "customer":
                 self.base_currency()  # the organisation's, read up front: its absence is no one contact's fault
-            records, rejected = read_each(request.entity, [raw for raw in raw_records if stream.keep(raw)],
-                                          lambda raw: self._map(request.entity, raw))
+            records, rejected = read_each(
+                request.entity,
+                [raw for raw in raw_records if stream.keep(raw)],
+                lambda raw: self._map(request.entity, raw),
+            )
             seen = [r.updated_at for r in records if not isinstance(r, PaymentTerms)]
             high_water = max([*seen, cursor.high_water] if cursor.high_water else seen, default=None)
             if _last_page(body, len(raw_records), page_size, cursor.page):
@@ -236,7 +248,9 @@ class XeroConnector:
     def get_invoice(self, invoice_id: str) -> Invoice:
         return self._with_pay_link(invoice_from_xero(self._raw_invoice(invoice_id)))
 
-    def get_invoices(self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None) -> dict[str, Invoice]:
+    def get_invoices(
+        self, invoice_ids: Sequence[str], *, pay_links: Collection[str] | None = None
+    ) -> dict[str, Invoice]:
         """GET /Invoices?IDs=… per 100 ids (a URL of 100 GUIDs stays well under Xero's limits), plus
         the online-invoice link of each open one in `pay_links` (None: all): only the per-invoice
         endpoint gives it, a call per invoice, so it is fetched only where a reminder will carry it."""
@@ -350,8 +364,9 @@ class XeroConnector:
         contact_id = contact.get("ContactID") if isinstance(contact, Mapping) else None
         if not isinstance(contact_id, str):
             raise MappingError("invoice", invoice_id, "Contact.ContactID", "is missing")
-        addresses = {person.email.casefold() for person in email_recipients(self._raw_contact(contact_id))
-                     if person.email}
+        addresses = {
+            person.email.casefold() for person in email_recipients(self._raw_contact(contact_id)) if person.email
+        }
         if not addresses:
             raise ProviderValidationError(f"the Xero contact of invoice {invoice_id} has no email address")
         if to is not None and to.casefold() not in addresses:
@@ -382,25 +397,32 @@ class XeroConnector:
         elif group_id is not None:
             self.client.call("delete_contact_group_contact", group_id, customer_id)
         history = {"HistoryRecords": [{"Details": note_text(note, self.client.clock.now().date())}]}
-        self.client.call("create_contact_history", customer_id, history,
-                         idempotency_key=derived_key(idempotency_key, "note"))
+        self.client.call(
+            "create_contact_history", customer_id, history, idempotency_key=derived_key(idempotency_key, "note")
+        )
         return f"contact-group:{group_id}" if group_id else "contact-group:none"
 
     def _credit_hold_group(self, *, create: bool) -> str | None:
         """The id of the active "Credit hold" group, created once when `create` and missing."""
         if self._credit_hold_group_id is None:
             for group in _records(self.client.call("get_contact_groups"), "ContactGroups"):
-                if (isinstance(group, Mapping) and str(group.get("Name", "")).casefold() == CREDIT_HOLD_GROUP.casefold()
-                        and group.get("Status", "ACTIVE") == "ACTIVE" and isinstance(group.get("ContactGroupID"), str)):
+                if (
+                    isinstance(group, Mapping)
+                    and str(group.get("Name", "")).casefold() == CREDIT_HOLD_GROUP.casefold()
+                    and group.get("Status", "ACTIVE") == "ACTIVE"
+                    and isinstance(group.get("ContactGroupID"), str)
+                ):
                     self._credit_hold_group_id = group["ContactGroupID"]
                     break
         if self._credit_hold_group_id is None and create:
             # One key per organisation: two cycles creating the group at once get one group.
             body = {"ContactGroups": [{"Name": CREDIT_HOLD_GROUP}]}
             created = _single(
-                self.client.call("create_contact_group", body,
-                                 idempotency_key=f"arpilot-credit-hold-group-{self.client.tenant_id}"),
-                "ContactGroups", "contact group",
+                self.client.call(
+                    "create_contact_group", body, idempotency_key=f"arpilot-credit-hold-group-{self.client.tenant_id}"
+                ),
+                "ContactGroups",
+                "contact group",
             )
             group_id = created.get("ContactGroupID")
             if not isinstance(group_id, str) or not group_id:

@@ -94,8 +94,12 @@ class XeroLimiter:
         charges = [Charge(key, self._minute), Charge(key, self._day), Charge(APP_KEY, self._app)]
         while not (wait := self._store.take(charges)).taken:
             if wait.limit == self._day.name or wait.seconds > self._max_wait:
-                raise RateLimited(f"Xero's limits for this organisation hold calls for {wait.seconds:.0f}s "
-                                  f"({wait.limit}); retry then", retry_after=wait.seconds, daily=True)
+                raise RateLimited(
+                    f"Xero's limits for this organisation hold calls for {wait.seconds:.0f}s "
+                    f"({wait.limit}); retry then",
+                    retry_after=wait.seconds,
+                    daily=True,
+                )
             self.clock.sleep(wait.seconds)
 
     def pause(self, tenant_id: str, seconds: float) -> None:

@@ -43,8 +43,10 @@ class Leadership:
             return
         try:
             held = self.connection.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                     "AND classid = :namespace AND objid = :id AND granted"),
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND classid = :namespace AND objid = :id AND granted"
+                ),
                 {"namespace": CLOCK_NAMESPACE, "id": CLOCK_LOCK_ID},
             ).scalar_one()
         except Exception as exc:  # noqa: BLE001 - any failure to ask means the lock cannot be vouched for
@@ -60,8 +62,9 @@ def try_leadership(engine: Engine) -> Leadership | None:
     # AUTOCOMMIT: the lock must not hold a transaction open for the life of the process.
     connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:namespace, :id)"),
-                                      {"namespace": CLOCK_NAMESPACE, "id": CLOCK_LOCK_ID}).scalar_one()
+        acquired = connection.execute(
+            text("SELECT pg_try_advisory_lock(:namespace, :id)"), {"namespace": CLOCK_NAMESPACE, "id": CLOCK_LOCK_ID}
+        ).scalar_one()
     except BaseException:
         connection.close()
         raise
@@ -71,8 +74,13 @@ def try_leadership(engine: Engine) -> Leadership | None:
     return None
 
 
-def wait_for_leadership(engine: Engine, poll_seconds: float, *, sleep: Callable[[float], None] = time.sleep,
-                        on_standby: Callable[[], None] = lambda: None) -> Leadership:
+def wait_for_leadership(
+    engine: Engine,
+    poll_seconds: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    on_standby: Callable[[], None] = lambda: None,
+) -> Leadership:
     """Block until this process leads; `on_standby` is called once if another clock leads first."""
     leadership = try_leadership(engine)
     if leadership is None:

@@ -36,7 +36,7 @@ SOON_WINDOW = dt.timedelta(minutes=1)
 
 
 def rq_function_path(target: str) -> str:
-    """"package.module:function" (the scheduler's form) as RQ's dotted "package.module.function"."""
+    """ "package.module:function" (the scheduler's form) as RQ's dotted "package.module.function"."""
     module, _, name = target.partition(":")
     if not module or not name:
         raise ValueError(f"target must look like 'package.module:function', not {target!r}")
@@ -76,12 +76,16 @@ class CycleQueue:
     def enqueue(self, connection_id: int) -> Enqueued:
         """This slot's cycle (the clock's job)."""
         job_id = self.job_id(connection_id, slot_index(connection_id, self.interval, self.clock()))
-        return self._enqueue(connection_id, job_id, keep=self.interval, description=f"cycle for connection {connection_id}")
+        return self._enqueue(
+            connection_id, job_id, keep=self.interval, description=f"cycle for connection {connection_id}"
+        )
 
     def enqueue_soon(self, connection_id: int) -> Enqueued:
         """A cycle now besides the slot's; at most one per connection and window."""
         job_id = self.soon_job_id(connection_id, slot_index(connection_id, SOON_WINDOW, self.clock()))
-        return self._enqueue(connection_id, job_id, keep=SOON_WINDOW, description=f"cycle soon for connection {connection_id}")
+        return self._enqueue(
+            connection_id, job_id, keep=SOON_WINDOW, description=f"cycle soon for connection {connection_id}"
+        )
 
     def _enqueue(self, connection_id: int, job_id: str, *, keep: dt.timedelta, description: str) -> Enqueued:
         """Enqueue unless `job_id` exists; `keep`: how long the id must outlive the job to refuse repeats."""

@@ -101,7 +101,7 @@ def cycle_job_id(connection_id: int) -> str:
 
 def _connection_id_of(job_id: str) -> int | None:
     """The connection of a regular cycle job ("cycle:7"), None for any other job ("cycle:7:now")."""
-    rest = job_id[len(CYCLE_JOB_PREFIX):] if job_id.startswith(CYCLE_JOB_PREFIX) else ""
+    rest = job_id[len(CYCLE_JOB_PREFIX) :] if job_id.startswith(CYCLE_JOB_PREFIX) else ""
     return int(rest) if rest.isdigit() else None
 
 
@@ -139,18 +139,27 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def connections_without_a_run_this_slot(sessions: sessionmaker[Session], interval: dt.timedelta,
-                                        now: dt.datetime) -> list[int]:
+def connections_without_a_run_this_slot(
+    sessions: sessionmaker[Session], interval: dt.timedelta, now: dt.datetime
+) -> list[int]:
     """Active connections with no cycle run started in the slot `now` falls in."""
     with sessions() as session:
-        last = select(CycleRun.connection_id, func.max(CycleRun.started_at).label("started")).group_by(
-            CycleRun.connection_id).subquery()
+        last = (
+            select(CycleRun.connection_id, func.max(CycleRun.started_at).label("started"))
+            .group_by(CycleRun.connection_id)
+            .subquery()
+        )
         rows = session.execute(
-            select(Connection.id, last.c.started).outerjoin(last, last.c.connection_id == Connection.id)
-            .where(Connection.status == ConnectionStatus.ACTIVE).order_by(Connection.id)
+            select(Connection.id, last.c.started)
+            .outerjoin(last, last.c.connection_id == Connection.id)
+            .where(Connection.status == ConnectionStatus.ACTIVE)
+            .order_by(Connection.id)
         ).all()
-    return [connection_id for connection_id, started in rows
-            if started is None or slot_start(connection_id, interval, now) > started]
+    return [
+        connection_id
+        for connection_id, started in rows
+        if started is None or slot_start(connection_id, interval, now) > started
+    ]
 
 
 def slot_start(connection_id: int, interval: dt.timedelta, now: dt.datetime) -> dt.datetime:
@@ -295,9 +304,14 @@ class Clock:
             coalesce=True,
             max_instances=1,
         )
-        self.scheduler.add_job(self._fire_unrun, DateTrigger(timezone=dt.UTC), id=CATCH_UP_JOB_ID,
-                               name="fire this slot for connections with no cycle in it", replace_existing=True,
-                               misfire_grace_time=None)
+        self.scheduler.add_job(
+            self._fire_unrun,
+            DateTrigger(timezone=dt.UTC),
+            id=CATCH_UP_JOB_ID,
+            name="fire this slot for connections with no cycle in it",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
         self.start()
 
     def _fire_unrun(self) -> None:
@@ -324,17 +338,21 @@ def build_clock(runtime: Runtime, *, blocking: bool, target: str = DEFAULT_TARGE
     """The clock the settings ask for: enqueue on RQ when REDIS_URL is set, else run in-process."""
     settings = runtime.settings
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = scheduler_class(
-        timezone=dt.UTC, executors={"default": ThreadPoolExecutor(EMBEDDED_THREADS)}
-    )
+    scheduler = scheduler_class(timezone=dt.UTC, executors={"default": ThreadPoolExecutor(EMBEDDED_THREADS)})
     queue = CycleQueue.from_settings(settings, target=target) if settings.redis_url else None
     dispatch: str | Callable[[int], object] = queue.enqueue if queue is not None else target
     plan = ClockPlan.from_settings(settings)
-    return Clock(scheduler, plan, dispatch, lambda: active_connection_ids(runtime.sessions),
-                 lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
-                 digest=DIGEST_TARGET, inbox=INBOX_TARGET,
-                 list_retry_due=lambda: connections_due_a_retry(runtime.sessions, _utcnow(), plan.interval),
-                 retry=queue.enqueue_soon if queue is not None else None)
+    return Clock(
+        scheduler,
+        plan,
+        dispatch,
+        lambda: active_connection_ids(runtime.sessions),
+        lambda: connections_without_a_run_this_slot(runtime.sessions, plan.interval, _utcnow()),
+        digest=DIGEST_TARGET,
+        inbox=INBOX_TARGET,
+        list_retry_due=lambda: connections_due_a_retry(runtime.sessions, _utcnow(), plan.interval),
+        retry=queue.enqueue_soon if queue is not None else None,
+    )
 
 
 def start_embedded_clock(runtime: Runtime) -> Clock:

@@ -41,11 +41,15 @@ def effective_credit(planned: Mapping[str, Mapping[str, str]], live: Sequence[Cr
     for currency in set(now) | set(planned):
         plan = planned.get(currency, {})
         held = now.get(currency, Decimal(0))
-        found[currency] = min(held, Decimal(plan.get("left", "0")) + max(held - Decimal(plan.get("available", "0")), Decimal(0)))
+        found[currency] = min(
+            held, Decimal(plan.get("left", "0")) + max(held - Decimal(plan.get("available", "0")), Decimal(0))
+        )
     return found
 
 
-def uncovered(invoices: Sequence[Invoice], available: Mapping[str, Decimal]) -> tuple[list[Invoice], dict[str, Money], str]:
+def uncovered(
+    invoices: Sequence[Invoice], available: Mapping[str, Decimal]
+) -> tuple[list[Invoice], dict[str, Money], str]:
     """The invoices the credit does not cover, the credit to state per currency, and why the others went."""
     owed: dict[str, Decimal] = {}
     for invoice in invoices:
@@ -53,6 +57,9 @@ def uncovered(invoices: Sequence[Invoice], available: Mapping[str, Decimal]) -> 
     covered = {c for c, amount in owed.items() if available.get(c, Decimal(0)) >= amount}
     kept = [i for i in invoices if i.balance.currency not in covered]
     mention = {c: Money(available[c], c) for c in owed if available.get(c, Decimal(0)) > 0 and c not in covered}
-    why = "; ".join(f"the customer's unapplied credit of {available[c]:.2f} {c} now covers the {owed[c]:.2f} {c} "
-                    "this was to ask for" for c in sorted(covered))
+    why = "; ".join(
+        f"the customer's unapplied credit of {available[c]:.2f} {c} now covers the {owed[c]:.2f} {c} "
+        "this was to ask for"
+        for c in sorted(covered)
+    )
     return kept, mention, why

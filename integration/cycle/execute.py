@@ -145,11 +145,16 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             )
             .order_by(Action.id)
         ).all()
-    reads = PreconditionReads(effects.connector, [
-        (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload)) for a in due
-        if ActionKind(a.kind) in INVOICE_CHECKED_KINDS and a.status is not ActionStatus.AWAITING_APPROVAL
-        and not _waiting(a.status, a.not_before, now)
-    ])
+    reads = PreconditionReads(
+        effects.connector,
+        [
+            (a.id, a.payload.get("invoice_ids") or [], _emails_pay_links(a.kind, a.payload))
+            for a in due
+            if ActionKind(a.kind) in INVOICE_CHECKED_KINDS
+            and a.status is not ActionStatus.AWAITING_APPROVAL
+            and not _waiting(a.status, a.not_before, now)
+        ],
+    )
     for action_id in (a.id for a in due):
         skip = None
         with transaction(sessions) as session:
@@ -184,7 +189,8 @@ def _claim(session: Session, action_id: int, seen: ActionStatus) -> bool:
     """In flight only if still as read: the targeted refresh may skip a planned action meanwhile (its
     own conditional UPDATE); exactly one of the two wins, so a cancelled action is never performed."""
     claimed = session.execute(
-        update(Action).where(Action.id == action_id, Action.status == seen)
+        update(Action)
+        .where(Action.id == action_id, Action.status == seen)
         .values(status=ActionStatus.IN_FLIGHT, attempts=Action.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -198,7 +204,10 @@ def _started(row: Action) -> bool:
 
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
     """Whether the action's email shows its invoices' pay links (arpilot's own reminder email)."""
-    return ActionKind(kind) is ActionKind.SEND_REMINDER and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
+    return (
+        ActionKind(kind) is ActionKind.SEND_REMINDER
+        and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
+    )
 
 
 def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datetime) -> bool:
@@ -206,7 +215,11 @@ def _waiting(status: ActionStatus, not_before: dt.datetime | None, now: dt.datet
 
 
 def _perform(
-    sessions: sessionmaker[Session], action_id: int, effects: Effects, report: ExecutionReport, recovering: bool,
+    sessions: sessionmaker[Session],
+    action_id: int,
+    effects: Effects,
+    report: ExecutionReport,
+    recovering: bool,
     reads: PreconditionReads,
 ) -> None:
     with sessions() as session:
@@ -239,7 +252,14 @@ def _perform(
             _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
             return
         except NotFound as exc:
-            _finish(sessions, row, Outcome.SKIPPED, f"no longer exists at the provider: {_text(exc)}", report, effects.clock())
+            _finish(
+                sessions,
+                row,
+                Outcome.SKIPPED,
+                f"no longer exists at the provider: {_text(exc)}",
+                report,
+                effects.clock(),
+            )
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
             _finish(sessions, row, Outcome.FAILED, _text(exc), report, effects.clock())
@@ -247,7 +267,9 @@ def _perform(
         except (InvalidMessage, ContentError) as exc:
             # The customer's data cannot make a valid email (say, an address that is not one): this
             # action fails with the reason, and the rest of the cycle goes on.
-            _finish(sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report, effects.clock())
+            _finish(
+                sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report, effects.clock()
+            )
             return
         _finish(sessions, row, Outcome.DONE, ref, report, effects.clock())
         return
@@ -264,8 +286,14 @@ def _ambiguous(exc: BaseException) -> str:
     )
 
 
-def _finish(sessions: sessionmaker[Session], row: Action, outcome: Outcome, detail: str, report: ExecutionReport,
-            now: dt.datetime) -> None:
+def _finish(
+    sessions: sessionmaker[Session],
+    row: Action,
+    outcome: Outcome,
+    detail: str,
+    report: ExecutionReport,
+    now: dt.datetime,
+) -> None:
     with transaction(sessions) as session:
         current = session.get(Action, row.id)
         assert current is not None
@@ -302,9 +330,16 @@ def outcome_entry(row: Action, outcome: Outcome, message: str) -> ActivityEntry:
     """The activity-log line of an action's outcome, on its customer and (when it has one) its invoice."""
     invoice_ids = row.payload.get("invoice_ids") or []
     return ActivityEntry(
-        organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id,
-        level="error" if outcome is Outcome.FAILED else "warning" if outcome in (Outcome.RETRY, Outcome.WARNED) else "info",
-        kind=f"action_{outcome.value}", message=message,
+        organization_id=row.organization_id,
+        connection_id=row.connection_id,
+        action_id=row.id,
+        level="error"
+        if outcome is Outcome.FAILED
+        else "warning"
+        if outcome in (Outcome.RETRY, Outcome.WARNED)
+        else "info",
+        kind=f"action_{outcome.value}",
+        message=message,
         customer_provider_id=row.payload.get("customer_id"),
         invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
         details={"kind": row.kind, "invoice_ids": invoice_ids, "stage": row.payload.get("stage")},
@@ -322,7 +357,9 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
     owed, gone = [], []
     left_out = row.payload.get("left_out") or {}
     gone.extend(f"invoice {why}" for why in dict.fromkeys(left_out.values()))
-    for invoice_id, invoice in at.reads.take(row.id, [i for i in row.payload["invoice_ids"] if i not in left_out]).items():
+    for invoice_id, invoice in at.reads.take(
+        row.id, [i for i in row.payload["invoice_ids"] if i not in left_out]
+    ).items():
         if invoice is None:
             gone.append(f"invoice {invoice_id} no longer exists")
             continue
@@ -340,7 +377,9 @@ def _still_owed(at: _Attempt, row: Action) -> list[Invoice]:
 def _net_of_credit(at: _Attempt, row: Action, invoices: list[Invoice]) -> tuple[list[Invoice], dict[str, Money]]:
     """Credit is re-checked too: one applied or created since planning may now cover these invoices."""
     planned = (row.payload.get("payload") or {}).get("credit") or {}
-    kept, credit, why = uncovered(invoices, effective_credit(planned, at.reads.credits.take(row.payload["customer_id"])))
+    kept, credit, why = uncovered(
+        invoices, effective_credit(planned, at.reads.credits.take(row.payload["customer_id"]))
+    )
     if not kept:
         raise _Skip(why)
     return kept, credit
@@ -393,18 +432,30 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
-        _save_payload(at.sessions, row, delivered=delivered, sent_at=at.effects.local_now().strftime("%Y-%m-%d %H:%M"),
-                      external_ref=f"email:{receipt.message_id or receipt.provider}")
+        _save_payload(
+            at.sessions,
+            row,
+            delivered=delivered,
+            sent_at=at.effects.local_now().strftime("%Y-%m-%d %H:%M"),
+            external_ref=f"email:{receipt.message_id or receipt.provider}",
+        )
         if not receipt.already_sent:
             at.report.emails_sent += 1
     recipients = ", ".join(row.payload.get("sent_to") or row.payload.get("recipients") or ())
     # Written after delivery and saying when: the books never claim a step before it happened.
-    _write_notes(at, row, delivered, f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
-                 f"action {row.id}: \"{row.payload.get('subject', '')}\"")
+    _write_notes(
+        at,
+        row,
+        delivered,
+        f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
+        f'action {row.id}: "{row.payload.get("subject", "")}"',
+    )
     return row.external_ref or "email"
 
 
-def _save_payload(sessions: sessionmaker[Session], row: Action, *, external_ref: str | None = None, **facts: Any) -> None:
+def _save_payload(
+    sessions: sessionmaker[Session], row: Action, *, external_ref: str | None = None, **facts: Any
+) -> None:
     row.payload = {**row.payload, **facts}
     values: dict[str, Any] = {"payload": row.payload}
     if external_ref is not None:
@@ -429,8 +480,12 @@ def _send_through_provider(row: Action, at: _Attempt) -> str:
         # Recorded before the note, like arpilot's own email: a refused note then leaves it done with a warning.
         sent_at = at.effects.local_now().strftime("%Y-%m-%d %H:%M")
         _save_payload(at.sessions, row, delivered=[*(row.payload.get("delivered") or ()), invoice.provider_id])
-        _write_notes(at, row, [invoice.provider_id],
-                     f"{_stage_words(row).capitalize()}: invoice emailed by the accounting system {sent_at}; action {row.id}")
+        _write_notes(
+            at,
+            row,
+            [invoice.provider_id],
+            f"{_stage_words(row).capitalize()}: invoice emailed by the accounting system {sent_at}; action {row.id}",
+        )
     return ",".join(refs) or "sent before a restart"
 
 
@@ -452,7 +507,9 @@ def _hold(on: bool) -> Handler:
             if at.recovering or at.retry:
                 return "already in place"  # our own earlier try got there
             raise _Skip("the customer is already on credit hold" if on else "the customer is not on credit hold")
-        return at.effects.connector.set_credit_hold(customer_id, on, _note(row, at.effects, row.reason), row.idempotency_key)
+        return at.effects.connector.set_credit_hold(
+            customer_id, on, _note(row, at.effects, row.reason), row.idempotency_key
+        )
 
     return handler
 
@@ -466,8 +523,15 @@ def _owner_task(row: Action, at: _Attempt) -> str:
 
 
 # The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
-INVOICE_CHECKED_KINDS = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.ADD_NOTE,
-                                   ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION})
+INVOICE_CHECKED_KINDS = frozenset(
+    {
+        ActionKind.SEND_REMINDER,
+        ActionKind.RESEND_INVOICE,
+        ActionKind.ADD_NOTE,
+        ActionKind.CREATE_CALL_TASK,
+        ActionKind.RECOMMEND_ESCALATION,
+    }
+)
 
 _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.SEND_REMINDER: _send_reminder,

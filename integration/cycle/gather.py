@@ -74,53 +74,92 @@ def company_of(organization: Organization, connection: Connection) -> Company:
 
 def _customer(row: MirroredCustomer) -> Customer:
     return Customer(
-        provider_id=row.provider_id, name=row.name, email=row.email, phone=row.phone, currency=row.currency,
-        terms_id=row.terms_id, active=row.active, updated_at=row.provider_updated_at,
+        provider_id=row.provider_id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        currency=row.currency,
+        terms_id=row.terms_id,
+        active=row.active,
+        updated_at=row.provider_updated_at,
         contacts=tuple(Contact(c.get("email"), c.get("name"), c.get("role", "billing")) for c in row.contacts or ()),
-        parent_id=row.parent_provider_id, bill_with_parent=row.bill_with_parent, full_name=row.full_name,
-        country=row.country, region=row.region,
+        parent_id=row.parent_provider_id,
+        bill_with_parent=row.bill_with_parent,
+        full_name=row.full_name,
+        country=row.country,
+        region=row.region,
     )
 
 
 def invoice_record(row: MirroredInvoice) -> Invoice:
     return Invoice(
-        provider_id=row.provider_id, number=row.number, customer_id=row.customer_provider_id,
-        issue_date=row.issue_date, due_date=row.due_date, total=Money(row.total, row.currency),
-        balance=Money(row.balance, row.currency), status=InvoiceStatus(row.status),
-        updated_at=row.provider_updated_at, pay_link=row.pay_link, email=row.email, sync_token=row.sync_token,
+        provider_id=row.provider_id,
+        number=row.number,
+        customer_id=row.customer_provider_id,
+        issue_date=row.issue_date,
+        due_date=row.due_date,
+        total=Money(row.total, row.currency),
+        balance=Money(row.balance, row.currency),
+        status=InvoiceStatus(row.status),
+        updated_at=row.provider_updated_at,
+        pay_link=row.pay_link,
+        email=row.email,
+        sync_token=row.sync_token,
     )
 
 
 def payment_record(row: MirroredPayment) -> Payment:
     return Payment(
-        provider_id=row.provider_id, customer_id=row.customer_provider_id, date=row.date,
+        provider_id=row.provider_id,
+        customer_id=row.customer_provider_id,
+        date=row.date,
         amount=Money(row.amount, row.currency),
-        applied_to=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.applied_to),
-        updated_at=row.provider_updated_at, unapplied=Money(row.unapplied, row.currency) if row.unapplied else None,
+        applied_to=tuple(
+            PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.applied_to
+        ),
+        updated_at=row.provider_updated_at,
+        unapplied=Money(row.unapplied, row.currency) if row.unapplied else None,
     )
 
 
 def credit_record(row: MirroredCredit) -> Credit:
     return Credit(
-        provider_id=row.provider_id, kind=CreditKind(row.kind), customer_id=row.customer_provider_id, number=row.number,
-        date=row.date, total=Money(row.total, row.currency), remaining=Money(row.remaining, row.currency),
-        updated_at=row.provider_updated_at, deleted=row.deleted,
-        allocations=tuple(PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.allocations),
+        provider_id=row.provider_id,
+        kind=CreditKind(row.kind),
+        customer_id=row.customer_provider_id,
+        number=row.number,
+        date=row.date,
+        total=Money(row.total, row.currency),
+        remaining=Money(row.remaining, row.currency),
+        updated_at=row.provider_updated_at,
+        deleted=row.deleted,
+        allocations=tuple(
+            PaymentApplication(a["invoice_id"], Money(Decimal(a["amount"]), row.currency)) for a in row.allocations
+        ),
     )
 
 
 def credits_of(session: Session, connection_id: int, customer_ids: Iterable[str] | None = None) -> list[Credit]:
     """The credit with something left to apply, of every customer or of the ones named."""
-    credits = select(MirroredCredit).where(MirroredCredit.connection_id == connection_id, MirroredCredit.deleted.is_(False),
-                                           MirroredCredit.remaining > 0)
-    payments = select(MirroredPayment).where(MirroredPayment.connection_id == connection_id,
-                                             MirroredPayment.deleted.is_(False), MirroredPayment.unapplied > 0)
+    credits = select(MirroredCredit).where(
+        MirroredCredit.connection_id == connection_id, MirroredCredit.deleted.is_(False), MirroredCredit.remaining > 0
+    )
+    payments = select(MirroredPayment).where(
+        MirroredPayment.connection_id == connection_id,
+        MirroredPayment.deleted.is_(False),
+        MirroredPayment.unapplied > 0,
+    )
     if customer_ids is not None:
         wanted = list(customer_ids)
         credits = credits.where(MirroredCredit.customer_provider_id.in_(wanted))
         payments = payments.where(MirroredPayment.customer_provider_id.in_(wanted))
-    found = [credit_record(row) for row in session.scalars(credits.order_by(MirroredCredit.date, MirroredCredit.provider_id))]
-    unapplied = [payment_record(row).unapplied_credit() for row in session.scalars(payments.order_by(MirroredPayment.date, MirroredPayment.provider_id))]
+    found = [
+        credit_record(row) for row in session.scalars(credits.order_by(MirroredCredit.date, MirroredCredit.provider_id))
+    ]
+    unapplied = [
+        payment_record(row).unapplied_credit()
+        for row in session.scalars(payments.order_by(MirroredPayment.date, MirroredPayment.provider_id))
+    ]
     return found + [credit for credit in unapplied if credit is not None]
 
 
@@ -128,9 +167,14 @@ def planned_from_row(row: Action) -> PlannedAction:
     """The PlannedAction a ledger row was planned from (the row keeps its `as_dict()`)."""
     data = row.payload
     return PlannedAction(
-        kind=ActionKind(row.kind), customer_id=data["customer_id"], invoice_ids=tuple(data["invoice_ids"]),
-        stage=data["stage"], recipients=tuple(data["recipients"]), reason=row.reason,
-        idempotency_key=data["idempotency_key"], payload=data.get("payload", {}),
+        kind=ActionKind(row.kind),
+        customer_id=data["customer_id"],
+        invoice_ids=tuple(data["invoice_ids"]),
+        stage=data["stage"],
+        recipients=tuple(data["recipients"]),
+        reason=row.reason,
+        idempotency_key=data["idempotency_key"],
+        payload=data.get("payload", {}),
     )
 
 
@@ -150,7 +194,9 @@ def history_of(session: Session, connection_id: int, timezone: str) -> History:
 def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
     return {
         row.invoice_provider_id: PauseRecord(
-            invoice_id=row.invoice_provider_id, disputed=row.disputed, promise_to_pay=row.promise_to_pay,
+            invoice_id=row.invoice_provider_id,
+            disputed=row.disputed,
+            promise_to_pay=row.promise_to_pay,
             plan=stored_plan(row.plan),
             plan_paid_before=row.plan_paid_before,
         )
@@ -161,23 +207,32 @@ def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
 def override_records(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
     return {
         row.customer_provider_id: OverrideRecord(
-            customer_id=row.customer_provider_id, paused=row.paused, excluded=row.excluded,
-            grace_days=row.grace_days, opted_out=row.opted_out, timezone=row.timezone,
+            customer_id=row.customer_provider_id,
+            paused=row.paused,
+            excluded=row.excluded,
+            grace_days=row.grace_days,
+            opted_out=row.opted_out,
+            timezone=row.timezone,
         )
         for row in rows
     }
 
 
-def with_reply_pauses(session: Session, connection_id: int, now: dt.datetime,
-                       overrides: dict[str, OverrideRecord]) -> dict[str, OverrideRecord]:
+def with_reply_pauses(
+    session: Session, connection_id: int, now: dt.datetime, overrides: dict[str, OverrideRecord]
+) -> dict[str, OverrideRecord]:
     """A customer who replied (a person, not an auto-reply) is paused until the reply's pause ends:
     to the policy that is the owner's pause, so the policy needs no notion of replies."""
-    replied = session.scalars(select(InboundReply.customer_provider_id).where(
-        InboundReply.connection_id == connection_id, InboundReply.paused_until > now).distinct())
+    replied = session.scalars(
+        select(InboundReply.customer_provider_id)
+        .where(InboundReply.connection_id == connection_id, InboundReply.paused_until > now)
+        .distinct()
+    )
     for customer_id in replied:
         if customer_id is not None:
-            overrides[customer_id] = dataclasses.replace(overrides.get(customer_id) or OverrideRecord(customer_id),
-                                                         paused=True)
+            overrides[customer_id] = dataclasses.replace(
+                overrides.get(customer_id) or OverrideRecord(customer_id), paused=True
+            )
     return overrides
 
 
@@ -191,11 +246,14 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     company = company_of(organization, connection)
     since = local_today(now, company.timezone) - PROFILE_WINDOW
     customers = session.scalars(
-        select(MirroredCustomer).where(MirroredCustomer.connection_id == connection_id, MirroredCustomer.deleted.is_(False))
+        select(MirroredCustomer).where(
+            MirroredCustomer.connection_id == connection_id, MirroredCustomer.deleted.is_(False)
+        )
     ).all()
     known = {c.provider_id for c in customers}
     invoices = [
-        row for row in session.scalars(
+        row
+        for row in session.scalars(
             select(MirroredInvoice).where(
                 MirroredInvoice.connection_id == connection_id,
                 or_(MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.issue_date >= since),
@@ -205,14 +263,19 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     ]
     payments = session.scalars(
         select(MirroredPayment).where(
-            MirroredPayment.connection_id == connection_id, MirroredPayment.deleted.is_(False), MirroredPayment.date >= since
+            MirroredPayment.connection_id == connection_id,
+            MirroredPayment.deleted.is_(False),
+            MirroredPayment.date >= since,
         )
     )
     history = history_of(session, connection_id, company.timezone)
     on_hold = _currently_on_hold(history)
     records = tuple(_customer(c) for c in customers)
     account_invoices, account_payments = as_accounts(
-        records, (invoice_record(i) for i in invoices), (payment_record(p) for p in payments if p.customer_provider_id in known))
+        records,
+        (invoice_record(i) for i in invoices),
+        (payment_record(p) for p in payments if p.customer_provider_id in known),
+    )
     return Snapshot(
         company=company,
         customers=records,
@@ -220,8 +283,14 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
         invoices=account_invoices,
         payments=account_payments,
         pauses=pause_records(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
-        overrides=with_reply_pauses(session, connection_id, now, override_records(
-            session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id)))),
+        overrides=with_reply_pauses(
+            session,
+            connection_id,
+            now,
+            override_records(
+                session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id))
+            ),
+        ),
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,

@@ -41,8 +41,9 @@ def lease_expiry(now: dt.datetime, lease: dt.timedelta) -> dt.datetime:
 
 
 @contextmanager
-def heartbeat(sessions: sessionmaker[Session], run_id: int, lease: dt.timedelta,
-              clock: Callable[[], dt.datetime]) -> Iterator[None]:
+def heartbeat(
+    sessions: sessionmaker[Session], run_id: int, lease: dt.timedelta, clock: Callable[[], dt.datetime]
+) -> Iterator[None]:
     """Renew the run's lease every third of it while the body runs (a thread: a step may block
     for minutes on a provider's rate limit, and is still alive)."""
     stop = threading.Event()
@@ -51,14 +52,18 @@ def heartbeat(sessions: sessionmaker[Session], run_id: int, lease: dt.timedelta,
         while not stop.wait(lease.total_seconds() / 3):
             try:
                 with transaction(sessions) as session:
-                    session.execute(update(CycleRun).where(CycleRun.id == run_id, CycleRun.status == RUNNING)
-                                    .values(lease_expires_at=lease_expiry(clock(), lease)))
+                    session.execute(
+                        update(CycleRun)
+                        .where(CycleRun.id == run_id, CycleRun.status == RUNNING)
+                        .values(lease_expires_at=lease_expiry(clock(), lease))
+                    )
             except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has slack for two
                 log.warning("cycle run %s: its lease could not be renewed", run_id, exc_info=True)
 
     # In the cycle's log context, so its warnings say which organization and connection they concern.
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(renew,),
-                              name=f"cycle-run-{run_id}-heartbeat", daemon=True)
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(renew,), name=f"cycle-run-{run_id}-heartbeat", daemon=True
+    )
     thread.start()
     try:
         yield
@@ -75,15 +80,24 @@ def reap_stale_runs(session: Session, now: dt.datetime, connection_id: int | Non
         query = query.where(CycleRun.connection_id == connection_id)
     reaped = []
     for run in session.scalars(query.order_by(CycleRun.id).with_for_update(skip_locked=True)):
-        reason = (f"the cycle started at {run.started_at:%Y-%m-%d %H:%M} UTC stopped without an outcome "
-                  "(its process was killed or hung); it is retried")
+        reason = (
+            f"the cycle started at {run.started_at:%Y-%m-%d %H:%M} UTC stopped without an outcome "
+            "(its process was killed or hung); it is retried"
+        )
         # It ended, at the latest, when its lease ran out: the retry's backoff counts from there.
         run.status, run.finished_at = FAILED, run.lease_expires_at
         run.summary = {**(run.summary or {}), "connection_id": run.connection_id, "status": FAILED, "detail": reason}
         organization_id = session.scalar(select(Connection.organization_id).where(Connection.id == run.connection_id))
         if organization_id is not None:
-            session.add(ActivityEntry(organization_id=organization_id, connection_id=run.connection_id, level="error",
-                                      kind=REAPED_KIND, message=f"The cycle stopped: {reason}"))
+            session.add(
+                ActivityEntry(
+                    organization_id=organization_id,
+                    connection_id=run.connection_id,
+                    level="error",
+                    kind=REAPED_KIND,
+                    message=f"The cycle stopped: {reason}",
+                )
+            )
         reaped.append(run.id)
     if reaped:
         log.warning("reaped %s abandoned cycle run(s): %s", len(reaped), reaped)
@@ -103,8 +117,10 @@ class Failing:
 def failing(session: Session, connection_id: int, lookback: int = 50) -> Failing | None:
     """The failure streak of the connection's latest finished runs (None: the latest did not fail)."""
     runs = session.scalars(
-        select(CycleRun).where(CycleRun.connection_id == connection_id, CycleRun.status != RUNNING)
-        .order_by(CycleRun.started_at.desc(), CycleRun.id.desc()).limit(lookback)
+        select(CycleRun)
+        .where(CycleRun.connection_id == connection_id, CycleRun.status != RUNNING)
+        .order_by(CycleRun.started_at.desc(), CycleRun.id.desc())
+        .limit(lookback)
     ).all()
     streak = []
     for run in runs:
@@ -114,8 +130,12 @@ def failing(session: Session, connection_id: int, lookback: int = 50) -> Failing
     if not streak:
         return None
     latest, first = streak[0], streak[-1]
-    return Failing(first.started_at, (latest.summary or {}).get("detail") or "unknown error", len(streak),
-                   latest.finished_at or latest.started_at)
+    return Failing(
+        first.started_at,
+        (latest.summary or {}).get("detail") or "unknown error",
+        len(streak),
+        latest.finished_at or latest.started_at,
+    )
 
 
 def retry_delay(failures: int, cap: dt.timedelta) -> dt.timedelta:
@@ -134,11 +154,13 @@ def connections_due_a_retry(sessions: sessionmaker[Session], now: dt.datetime, c
         reap_stale_runs(session, now)
     due = []
     with sessions() as session:
-        active = session.scalars(select(Connection.id).where(Connection.status == ConnectionStatus.ACTIVE)
-                                 .order_by(Connection.id)).all()
+        active = session.scalars(
+            select(Connection.id).where(Connection.status == ConnectionStatus.ACTIVE).order_by(Connection.id)
+        ).all()
         for connection_id in active:
-            running = session.scalar(select(CycleRun.id).where(CycleRun.connection_id == connection_id,
-                                                               CycleRun.status == RUNNING).limit(1))
+            running = session.scalar(
+                select(CycleRun.id).where(CycleRun.connection_id == connection_id, CycleRun.status == RUNNING).limit(1)
+            )
             state = None if running is not None else failing(session, connection_id)
             if state is not None and retry_at(state, cap) <= now:
                 due.append(connection_id)

@@ -64,9 +64,13 @@ def quickbooks_company_name(settings: Settings, realm_id: str, access_token: str
     if config is None:
         raise ConfigError("QUICKBOOKS_CLIENT_ID is not set, so QuickBooks cannot be read")
     client = QboClient(
-        realm_id, GrantedToken(access_token), base_url=quickbooks_api_base(config.environment),
+        realm_id,
+        GrantedToken(access_token),
+        base_url=quickbooks_api_base(config.environment),
         limiter=shared_limiters(settings.redis_url)[0].for_realm(realm_id),
-        max_throttle_retries=0, max_transient_retries=0, timeout=CONNECT_READ_TIMEOUT_SECONDS,
+        max_throttle_retries=0,
+        max_transient_retries=0,
+        timeout=CONNECT_READ_TIMEOUT_SECONDS,
     )
     return read_company_name(client)
 
@@ -100,9 +104,13 @@ def connector_factory(
             config = settings.quickbooks
             if config is None:
                 raise ConfigError("QUICKBOOKS_CLIENT_ID is not set, so QuickBooks connections cannot run")
-            tokens = ConnectionTokenSource(sessions, cipher, connection.id, lambda: IntuitOAuth(config, clock=clock), clock=clock)
+            tokens = ConnectionTokenSource(
+                sessions, cipher, connection.id, lambda: IntuitOAuth(config, clock=clock), clock=clock
+            )
             return QuickBooksConnector(
-                connection.external_id, tokens, home_currency=organization.base_currency,
+                connection.external_id,
+                tokens,
+                home_currency=organization.base_currency,
                 base_url=quickbooks_api_base(config.environment),
                 today=lambda: clock().date(),
                 sleep=sleep,
@@ -112,10 +120,15 @@ def connector_factory(
             xero = settings.xero
             if xero is None:
                 raise ConfigError("XERO_CLIENT_ID is not set, so Xero connections cannot run")
-            tokens = ConnectionTokenSource(sessions, cipher, connection.id, lambda: XeroOAuth(xero, clock=clock), clock=clock)
+            tokens = ConnectionTokenSource(
+                sessions, cipher, connection.id, lambda: XeroOAuth(xero, clock=clock), clock=clock
+            )
             return XeroConnector(
-                tenant_id=connection.external_id, tokens=tokens, base_url=f"{xero.api_url}/api.xro/2.0",
-                base_currency=organization.base_currency, limiter=tenant_limiter,
+                tenant_id=connection.external_id,
+                tokens=tokens,
+                base_url=f"{xero.api_url}/api.xro/2.0",
+                base_currency=organization.base_currency,
+                limiter=tenant_limiter,
                 clock=_XeroClock(clock, sleep),
             )
         raise ConfigError(f"no connector for provider {connection.provider!r}")

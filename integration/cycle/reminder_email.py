@@ -29,8 +29,9 @@ class ReminderComposer:
     inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
     token_secret: str = ""
 
-    def __call__(self, row: Action, customer: Customer, invoices: Sequence[Invoice],
-                 credit: Mapping[str, Money] | None = None) -> EmailMessage:
+    def __call__(
+        self, row: Action, customer: Customer, invoices: Sequence[Invoice], credit: Mapping[str, Money] | None = None
+    ) -> EmailMessage:
         """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts)."""
         stage = row.payload["stage"]
         template = next(s.template for s in self.rules.ladder.stages if s.name == stage)
@@ -45,8 +46,13 @@ class ReminderComposer:
             stage=template,
             invoices=tuple(
                 ReminderInvoice(
-                    number=i.number, issue_date=i.issue_date, due_date=i.due_date, total=i.total, balance=i.balance,
-                    days_overdue=(self.today - (i.due_date or i.issue_date)).days, pay_link=i.pay_link,
+                    number=i.number,
+                    issue_date=i.issue_date,
+                    due_date=i.due_date,
+                    total=i.total,
+                    balance=i.balance,
+                    days_overdue=(self.today - (i.due_date or i.issue_date)).days,
+                    pay_link=i.pay_link,
                 )
                 for i in invoices
             ),
@@ -67,7 +73,9 @@ class ReminderComposer:
             to=tuple(Address(r, name) for r in recipients),
             sender=Address(self.from_address, context.sender_name),
             reply_to=Address(
-                reply_address(self.inbound_address, row.id, self.token_secret) if self.inbound_address else context.reply_to,
+                reply_address(self.inbound_address, row.id, self.token_secret)
+                if self.inbound_address
+                else context.reply_to,
                 context.sender_name,
             ),
             subject=email.subject,

@@ -77,15 +77,24 @@ class CycleSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "connection_id": self.connection_id, "status": self.status, "detail": self.detail, "synced": self.synced,
-            "aging": self.aging, "decided": self.decided, "planned": self.planned, "execution": self.execution,
+            "connection_id": self.connection_id,
+            "status": self.status,
+            "detail": self.detail,
+            "synced": self.synced,
+            "aging": self.aging,
+            "decided": self.decided,
+            "planned": self.planned,
+            "execution": self.execution,
         }
 
 
 def _report_json(report: ExecutionReport) -> dict[str, Any]:
     return {
-        "outcomes": dict(report.outcomes), "done_by_kind": dict(report.by_kind), "emails_sent": report.emails_sent,
-        "notes_written": report.notes_written, "skipped_reasons": dict(report.skipped_reasons),
+        "outcomes": dict(report.outcomes),
+        "done_by_kind": dict(report.by_kind),
+        "emails_sent": report.emails_sent,
+        "notes_written": report.notes_written,
+        "skipped_reasons": dict(report.skipped_reasons),
     }
 
 
@@ -126,8 +135,9 @@ def _locked_cycle(deps: CycleDeps, connection_id: int) -> CycleSummary:
         return _logged_cycle(deps, connection, organization, now, run_id)
 
 
-def _logged_cycle(deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime,
-                  run_id: int) -> CycleSummary:
+def _logged_cycle(
+    deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime, run_id: int
+) -> CycleSummary:
     connection_id, organization_id = connection.id, organization.id
     log.info("cycle started (%s, %s)", connection.provider, now.isoformat(timespec="seconds"))
     summary = CycleSummary(connection_id, "done")
@@ -149,8 +159,9 @@ def _logged_cycle(deps: CycleDeps, connection: Connection, organization: Organiz
     return summary
 
 
-def _steps(deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime,
-           summary: CycleSummary) -> None:
+def _steps(
+    deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime, summary: CycleSummary
+) -> None:
     """Sync, decide, plan, execute; the provider's and the owner's errors end it with their outcome."""
     connection_id, organization_id = connection.id, organization.id
     try:
@@ -186,8 +197,15 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
                 connector=connector,
                 sender=deps.sender,
                 compose_reminder=ReminderComposer(
-                    snapshot.company, rules, today, deps.from_address, snapshot.on_hold, wordings, owner_reply,
-                    deps.inbound_address, deps.token_secret,
+                    snapshot.company,
+                    rules,
+                    today,
+                    deps.from_address,
+                    snapshot.on_hold,
+                    wordings,
+                    owner_reply,
+                    deps.inbound_address,
+                    deps.token_secret,
                 ),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
                 clock=deps.clock,
@@ -196,8 +214,11 @@ def _steps(deps: CycleDeps, connection: Connection, organization: Organization, 
             )
             report = execute(deps.sessions, connection_id, effects, now)
             summary.execution = _report_json(report)
-            log.info("planned %d new action(s); executed: %s", summary.planned,
-                     ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items()) or "nothing due")
+            log.info(
+                "planned %d new action(s); executed: %s",
+                summary.planned,
+                ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items()) or "nothing due",
+            )
     except (StopCycle, AuthExpired, RateLimited) as exc:
         _stop(deps, organization_id, connection_id, summary, exc)
     except ConnectorError as exc:
@@ -213,6 +234,7 @@ def _adopt_company_name(deps: CycleDeps, connection_id: int, connector: Connecto
 def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Connector) -> None:
     """Take the company's zone from its books, once (the owner may change it in Settings after).
     Until it can be read the organization's zone stands in."""
+
     def store(session: Session, connection: Connection, zone: str) -> None:
         if connection.timezone is None:
             set_company_timezone(session, connection, zone)
@@ -220,8 +242,13 @@ def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Conn
     _adopt(deps, connection_id, "time zone", connector.company_timezone, store)
 
 
-def _adopt(deps: CycleDeps, connection_id: int, what: str, read: Callable[[], str],
-           store: Callable[[Session, Connection, str], None]) -> None:
+def _adopt(
+    deps: CycleDeps,
+    connection_id: int,
+    what: str,
+    read: Callable[[], str],
+    store: Callable[[Session, Connection, str], None],
+) -> None:
     """A fact of the company read from its books and kept on the connection. Failing costs nothing
     but asking again next cycle: the sync goes on either way."""
     try:
@@ -229,8 +256,12 @@ def _adopt(deps: CycleDeps, connection_id: int, what: str, read: Callable[[], st
     except (AuthExpired, RateLimited):
         raise  # a dead grant or a spent limit stops the whole cycle, not only this read
     except ConnectorError as exc:
-        log.warning("connection %s: the company's %s could not be read, asked again next cycle: %s",
-                    connection_id, what, redact(str(exc)))
+        log.warning(
+            "connection %s: the company's %s could not be read, asked again next cycle: %s",
+            connection_id,
+            what,
+            redact(str(exc)),
+        )
         return
     with transaction(deps.sessions) as session:
         connection = session.get(Connection, connection_id)
@@ -247,12 +278,23 @@ def _stop(deps: CycleDeps, organization_id: int, connection_id: int, summary: Cy
             if connection is not None and connection.status is ConnectionStatus.ACTIVE:
                 mark_needs_reconnect(session, connection, summary.detail)
     else:
-        _log(deps, organization_id, connection_id, "warning", "cycle_stopped", f"Stopped until the limit resets: {summary.detail}")
+        _log(
+            deps,
+            organization_id,
+            connection_id,
+            "warning",
+            "cycle_stopped",
+            f"Stopped until the limit resets: {summary.detail}",
+        )
 
 
 def _log(deps: CycleDeps, organization_id: int, connection_id: int, level: str, kind: str, message: str) -> None:
     with transaction(deps.sessions) as session:
-        session.add(ActivityEntry(organization_id=organization_id, connection_id=connection_id, level=level, kind=kind, message=message))
+        session.add(
+            ActivityEntry(
+                organization_id=organization_id, connection_id=connection_id, level=level, kind=kind, message=message
+            )
+        )
 
 
 @cache

@@ -92,8 +92,9 @@ def sync_connection(
     return result
 
 
-def _write_page(sessions: sessionmaker[Session], connection_id: int, page: Page, now: dt.datetime, *,
-                one_by_one: bool = False) -> tuple[int, int, int]:
+def _write_page(
+    sessions: sessionmaker[Session], connection_id: int, page: Page, now: dt.datetime, *, one_by_one: bool = False
+) -> tuple[int, int, int]:
     """The page's rows, deletions, rejections and cursor in one transaction: (upserted, deleted, rejected)."""
     with transaction(sessions) as session:
         upserted, quarantined = _upsert(session, connection_id, page, one_by_one)
@@ -236,7 +237,9 @@ def _upsert(session: Session, connection_id: int, page: Page, one_by_one: bool =
                 session.connection().execute(upsert, [row])
             written += 1
         except DataError as exc:
-            quarantined.append(_quarantined(page.entity, row["provider_id"], f"the database refused it ({_first_line(exc)})"))
+            quarantined.append(
+                _quarantined(page.entity, row["provider_id"], f"the database refused it ({_first_line(exc)})")
+            )
     return written, quarantined
 
 
@@ -262,9 +265,7 @@ def _mark_deleted(session: Session, connection_id: int, page: Page) -> int:
         return 0
     model, _, _, values = _TABLES[page.entity]
     outcome = session.execute(
-        update(model)
-        .where(model.connection_id == connection_id, model.provider_id.in_(ids))
-        .values(**values)
+        update(model).where(model.connection_id == connection_id, model.provider_id.in_(ids)).values(**values)
     )
     return int(outcome.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -277,23 +278,40 @@ def _tell_rejected(session: Session, connection_id: int, rejected: Sequence[Reje
     organization_id = session.scalar(select(Connection.organization_id).where(Connection.id == connection_id))
     for item in rejected:
         # The provider's text may itself hold what the database refuses (a NUL in an id): spelled out.
-        message = (f"One {item.entity} was not synced: {printable(item.reason, 2000)}. arpilot reads it again "
-                   "when it is next changed in the accounting system.")
+        message = (
+            f"One {item.entity} was not synced: {printable(item.reason, 2000)}. arpilot reads it again "
+            "when it is next changed in the accounting system."
+        )
         provider_id = printable(item.provider_id)
-        already = session.scalar(select(ActivityEntry.id).where(
-            ActivityEntry.connection_id == connection_id, ActivityEntry.kind == REJECTED_KIND,
-            ActivityEntry.message == message).limit(1))
+        already = session.scalar(
+            select(ActivityEntry.id)
+            .where(
+                ActivityEntry.connection_id == connection_id,
+                ActivityEntry.kind == REJECTED_KIND,
+                ActivityEntry.message == message,
+            )
+            .limit(1)
+        )
         if already is None:
-            session.add(ActivityEntry(
-                organization_id=organization_id, connection_id=connection_id, level="warning", kind=REJECTED_KIND,
-                message=message, created_at=now, details={"entity": item.entity, "provider_id": provider_id},
-                customer_provider_id=provider_id if item.entity == "customer" else None,
-                invoice_provider_id=provider_id if item.entity == "invoice" else None,
-            ))
+            session.add(
+                ActivityEntry(
+                    organization_id=organization_id,
+                    connection_id=connection_id,
+                    level="warning",
+                    kind=REJECTED_KIND,
+                    message=message,
+                    created_at=now,
+                    details={"entity": item.entity, "provider_id": provider_id},
+                    customer_provider_id=provider_id if item.entity == "customer" else None,
+                    invoice_provider_id=provider_id if item.entity == "invoice" else None,
+                )
+            )
 
 
 def _store_cursor(session: Session, connection_id: int, entity: str, cursor: str, now: dt.datetime) -> None:
-    statement = _insert(session, SyncCursor).values(connection_id=connection_id, entity=entity, cursor=cursor, updated_at=now)
+    statement = _insert(session, SyncCursor).values(
+        connection_id=connection_id, entity=entity, cursor=cursor, updated_at=now
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[SyncCursor.connection_id, SyncCursor.entity],

@@ -52,8 +52,13 @@ class RefreshOutcome:
     cancelled: list[int] = field(default_factory=list)
 
 
-def refresh_changes(sessions: sessionmaker[Session], connection_id: int, connector: Connector,
-                    changes: Sequence[ChangedEntity], now: dt.datetime) -> RefreshOutcome:
+def refresh_changes(
+    sessions: sessionmaker[Session],
+    connection_id: int,
+    connector: Connector,
+    changes: Sequence[ChangedEntity],
+    now: dt.datetime,
+) -> RefreshOutcome:
     """Read the named invoices that have pending actions, mirror them, skip the actions now paid."""
     outcome = RefreshOutcome()
     named = _named_invoices(connector, changes)
@@ -65,7 +70,9 @@ def refresh_changes(sessions: sessionmaker[Session], connection_id: int, connect
     outcome.invoices_read = len(fresh)
     with transaction(sessions) as session:
         store_invoices(session, connection_id, list(fresh.values()))
-    paid = {i for i, invoice in fresh.items() if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0}
+    paid = {
+        i for i, invoice in fresh.items() if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0
+    }
     for action_id, invoice_ids in pending:
         if set(invoice_ids) <= paid and _cancel(sessions, action_id, now):
             outcome.cancelled.append(action_id)
@@ -91,10 +98,15 @@ def _pending(sessions: sessionmaker[Session], connection_id: int, named: set[str
     if not named:
         return []
     with sessions() as session:
-        rows = session.execute(select(Action.id, Action.payload).where(
-            Action.connection_id == connection_id, Action.status == ActionStatus.PLANNED,
-            Action.kind.in_([k.value for k in INVOICE_CHECKED_KINDS]),
-        ).order_by(Action.id)).all()
+        rows = session.execute(
+            select(Action.id, Action.payload)
+            .where(
+                Action.connection_id == connection_id,
+                Action.status == ActionStatus.PLANNED,
+                Action.kind.in_([k.value for k in INVOICE_CHECKED_KINDS]),
+            )
+            .order_by(Action.id)
+        ).all()
     found = []
     for action_id, payload in rows:
         invoice_ids = list(payload.get("invoice_ids") or [])
@@ -107,7 +119,8 @@ def _cancel(sessions: sessionmaker[Session], action_id: int, now: dt.datetime) -
     """Skip the action if it is still planned (never one the executor has claimed)."""
     with transaction(sessions) as session:
         result = session.execute(
-            update(Action).where(Action.id == action_id, Action.status == ActionStatus.PLANNED)
+            update(Action)
+            .where(Action.id == action_id, Action.status == ActionStatus.PLANNED)
             .values(status=ActionStatus.SKIPPED, last_error=PAID_REASON, completed_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -126,8 +139,14 @@ class TargetedRefresher:
     """Drains `SyncRequests` on a small thread pool, one refresh per connection at a time (a burst
     of webhooks for one company coalesces into the refreshes already running)."""
 
-    def __init__(self, requests: SyncRequests, sessions: sessionmaker[Session], connectors: ConnectorFor,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC), threads: int = THREADS) -> None:
+    def __init__(
+        self,
+        requests: SyncRequests,
+        sessions: sessionmaker[Session],
+        connectors: ConnectorFor,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        threads: int = THREADS,
+    ) -> None:
         self._requests, self._sessions, self._connectors, self._clock = requests, sessions, connectors, clock
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="targeted-refresh")
         self._busy: set[int] = set()
@@ -166,8 +185,9 @@ class TargetedRefresher:
             assert organization is not None
             session.expunge_all()
         with log_context(organization_id=organization.id, connection_id=connection_id):
-            return refresh_changes(self._sessions, connection_id, self._connectors(connection, organization), changes,
-                                   self._clock())
+            return refresh_changes(
+                self._sessions, connection_id, self._connectors(connection, organization), changes, self._clock()
+            )
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop taking refreshes; `wait`: until those under way have ended."""

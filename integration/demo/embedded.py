@@ -29,7 +29,9 @@ def _wanted(settings: Settings) -> list[tuple[int, Flask]]:
     scenario = generate_demo_company(as_of=dt.date.today())
     wanted = []
     quickbooks_port, xero_port = settings.quickbooks_sandbox_port, settings.xero_sandbox_port
-    if settings.quickbooks is not None and settings.quickbooks.environment == embedded_quickbooks_discovery(quickbooks_port):
+    if settings.quickbooks is not None and settings.quickbooks.environment == embedded_quickbooks_discovery(
+        quickbooks_port
+    ):
         wanted.append((quickbooks_port, create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
     if settings.xero is not None and settings.xero.api_url == embedded_xero_url(xero_port):
         wanted.append((xero_port, create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))

@@ -67,7 +67,8 @@ class _DemoProvider:
 def _quickbooks_environment(app: Flask, base_url: str) -> dict[str, str]:
     config = app.extensions["qbo_sandbox"].config
     return {
-        "QUICKBOOKS_CLIENT_ID": config.client_id, "QUICKBOOKS_CLIENT_SECRET": config.client_secret,
+        "QUICKBOOKS_CLIENT_ID": config.client_id,
+        "QUICKBOOKS_CLIENT_SECRET": config.client_secret,
         "QUICKBOOKS_ENVIRONMENT": app.extensions["qbo_sandbox"].discovery_url(base_url),
         "QUICKBOOKS_REDIRECT_URI": "http://127.0.0.1:5000/connect/quickbooks/callback",
     }
@@ -76,33 +77,41 @@ def _quickbooks_environment(app: Flask, base_url: str) -> dict[str, str]:
 def _xero_environment(app: Flask, base_url: str) -> dict[str, str]:
     config = app.extensions["xero_sandbox"].config
     return {
-        "XERO_CLIENT_ID": config.client_id, "XERO_CLIENT_SECRET": config.client_secret,
-        "XERO_IDENTITY_URL": base_url, "XERO_API_URL": base_url,
+        "XERO_CLIENT_ID": config.client_id,
+        "XERO_CLIENT_SECRET": config.client_secret,
+        "XERO_IDENTITY_URL": base_url,
+        "XERO_API_URL": base_url,
         "XERO_REDIRECT_URI": "http://127.0.0.1:5000/connect/xero/callback",
     }
 
 
 PROVIDERS = {
     "quickbooks": _DemoProvider(
-        "quickbooks", lambda scenario, clock: create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario, clock=clock),
-        _quickbooks_environment, "/_sandbox/companies/{company}/ids",
+        "quickbooks",
+        lambda scenario, clock: create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario, clock=clock),
+        _quickbooks_environment,
+        "/_sandbox/companies/{company}/ids",
     ),
     "xero": _DemoProvider(
-        "xero", lambda scenario, clock: create_xero_sandbox(XeroSandboxConfig(), scenario=scenario, clock=clock),
-        _xero_environment, "/_sandbox/organisations/demo/ids",
+        "xero",
+        lambda scenario, clock: create_xero_sandbox(XeroSandboxConfig(), scenario=scenario, clock=clock),
+        _xero_environment,
+        "/_sandbox/organisations/demo/ids",
     ),
 }
 
 
 def demo_settings(var_dir: Path, provider_environment: dict[str, str]) -> Settings:
     demo_dir = var_dir / "demo"
-    return load_settings({
-        "ARPILOT_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"sqlite:///{demo_dir / 'arpilot.db'}",
-        "EMAIL_OUTBOX_DIR": str(demo_dir / "outbox"),
-        "ARPILOT_EMBEDDED_CLOCK": "0",
-        **provider_environment,
-    })
+    return load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(var_dir),
+            "DATABASE_URL": f"sqlite:///{demo_dir / 'arpilot.db'}",
+            "EMAIL_OUTBOX_DIR": str(demo_dir / "outbox"),
+            "ARPILOT_EMBEDDED_CLOCK": "0",
+            **provider_environment,
+        }
+    )
 
 
 def _connect(settings: Settings, provider: str) -> int:
@@ -115,7 +124,9 @@ def _connect(settings: Settings, provider: str) -> int:
     callback = urllib.parse.urlsplit(click_through(start.headers["Location"]))
     finish = client.get(callback.path, query_string=callback.query)
     if finish.status_code != 302:
-        raise DemoError(f"the {provider} callback failed (HTTP {finish.status_code}): {finish.get_data(as_text=True)[:300]}")
+        raise DemoError(
+            f"the {provider} callback failed (HTTP {finish.status_code}): {finish.get_data(as_text=True)[:300]}"
+        )
     with app.extensions["arpilot"].sessions() as session:
         # The consent chose the sandbox's first company: the demo's, the newest connection made.
         return session.scalars(
@@ -133,18 +144,31 @@ def _set_up_company(settings: Settings, connection_id: int, scenario: Scenario, 
         assert organization is not None
         organization.name, organization.timezone = scenario.company.name, scenario.company.timezone
         organization.base_currency, organization.locale = scenario.company.currency, scenario.company.locale
-        if session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization.id)) is None:
+        if (
+            session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == organization.id))
+            is None
+        ):
             save_rules(session, organization.id, {"mode": "live"})
         for invoice_id in disputed_ids:
-            exists = session.scalar(select(InvoicePause).where(
-                InvoicePause.connection_id == connection_id, InvoicePause.invoice_provider_id == invoice_id))
+            exists = session.scalar(
+                select(InvoicePause).where(
+                    InvoicePause.connection_id == connection_id, InvoicePause.invoice_provider_id == invoice_id
+                )
+            )
             if exists is None:
-                session.add(InvoicePause(connection_id=connection_id, invoice_provider_id=invoice_id, disputed=True,
-                                         note="The customer disputes this invoice."))
+                session.add(
+                    InvoicePause(
+                        connection_id=connection_id,
+                        invoice_provider_id=invoice_id,
+                        disputed=True,
+                        note="The customer disputes this invoice.",
+                    )
+                )
 
 
-def run_demo_once(scenario: Scenario, day: dt.date, var_dir: Path, *, provider: str = "quickbooks",
-                  keep: bool = False) -> DemoRun:
+def run_demo_once(
+    scenario: Scenario, day: dt.date, var_dir: Path, *, provider: str = "quickbooks", keep: bool = False
+) -> DemoRun:
     demo_dir = var_dir / "demo"
     if not keep and demo_dir.exists():
         shutil.rmtree(demo_dir)

@@ -63,8 +63,9 @@ def parse_sendgrid_form(body: bytes, content_type: str) -> InboundMail:
     full MIME message" on, the `email` field. Each field is decoded in the charset `charsets` names."""
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnreadableForm(f"expected multipart/form-data, got {content_type or 'no content type'}")
-    form = email.message_from_bytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body,
-                                    policy=email.policy.HTTP)
+    form = email.message_from_bytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body, policy=email.policy.HTTP
+    )
     fields: dict[str, bytes] = {}
     for part in form.iter_parts() if form.is_multipart() else ():
         name = part.get_param("name", header="content-disposition")
@@ -74,8 +75,16 @@ def parse_sendgrid_form(body: bytes, content_type: str) -> InboundMail:
         raise UnreadableForm("the form holds no fields (is it SendGrid's Inbound Parse?)")
     if "email" in fields:
         mail = parse_raw(fields["email"])
-        return InboundMail(mail.sender, mail.recipients + _envelope_to(fields), mail.subject, mail.text,
-                           mail.headers, mail.message_id, body, mail.problems)
+        return InboundMail(
+            mail.sender,
+            mail.recipients + _envelope_to(fields),
+            mail.subject,
+            mail.text,
+            mail.headers,
+            mail.message_id,
+            body,
+            mail.problems,
+        )
     problems: list[str] = []
     charsets = _charsets(fields.get("charsets", b""), problems)
 
@@ -84,15 +93,19 @@ def parse_sendgrid_form(body: bytes, content_type: str) -> InboundMail:
 
     header_block = email.message_from_string(text_of("headers") + "\n\n", policy=email.policy.default)
     headers = _headers(header_block, problems)
-    headers = {**headers, "from": text_of("from") or headers.get("from", ""),
-               "subject": text_of("subject") or headers.get("subject", "")}
+    headers = {
+        **headers,
+        "from": text_of("from") or headers.get("from", ""),
+        "subject": text_of("subject") or headers.get("subject", ""),
+    }
     text = text_of("text") or _html_to_text(text_of("html"))
     recipients = _addresses(text_of("to"), text_of("cc"), headers.get("to", "")) + _envelope_to(fields)
     return _mail(headers, text, recipients, body, problems)
 
 
-def _mail(headers: Mapping[str, str], text: str, recipients: tuple[str, ...], raw: bytes,
-          problems: list[str]) -> InboundMail:
+def _mail(
+    headers: Mapping[str, str], text: str, recipients: tuple[str, ...], raw: bytes, problems: list[str]
+) -> InboundMail:
     # PostgreSQL text cannot hold NUL; the bytes as sent stay in `raw`.
     headers = {name: value.replace("\x00", "\ufffd") for name, value in headers.items()}
     text = text.replace("\x00", "\ufffd")

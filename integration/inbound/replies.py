@@ -28,21 +28,43 @@ class ReplyLine:
 
 def recent_replies(session: Session, organization_id: int, now: dt.datetime, limit: int = 20) -> list[ReplyLine]:
     """The last month's replies, and any older one whose check task is still open; newest first."""
-    replies = list(session.scalars(
-        scoped(InboundReply, organization_id)
-        .where(or_(InboundReply.received_at >= now - RECENT,
-                   InboundReply.says_paid.is_(True) & InboundReply.task_done_at.is_(None)))
-        .order_by(InboundReply.received_at.desc(), InboundReply.id.desc()).limit(limit)
-    ))
+    replies = list(
+        session.scalars(
+            scoped(InboundReply, organization_id)
+            .where(
+                or_(
+                    InboundReply.received_at >= now - RECENT,
+                    InboundReply.says_paid.is_(True) & InboundReply.task_done_at.is_(None),
+                )
+            )
+            .order_by(InboundReply.received_at.desc(), InboundReply.id.desc())
+            .limit(limit)
+        )
+    )
     keys = {(r.connection_id, r.customer_provider_id) for r in replies}
-    customers = {(c.connection_id, c.provider_id): c for c in session.scalars(
-        scoped(MirroredCustomer, organization_id).where(
-            tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(keys))
-    )} if keys else {}
-    threads = {action.id: action.payload.get("stage") for action in session.scalars(
-        scoped(Action, organization_id).where(Action.id.in_({r.action_id for r in replies if r.action_id})))}
-    return [ReplyLine(r, customers.get((r.connection_id, r.customer_provider_id)), threads.get(r.action_id))
-            for r in replies]
+    # A reply not matched to a customer or a reminder has None in its keys: it finds nothing.
+    customers: dict[tuple[int | None, str | None], MirroredCustomer] = (
+        {
+            (c.connection_id, c.provider_id): c
+            for c in session.scalars(
+                scoped(MirroredCustomer, organization_id).where(
+                    tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(keys)
+                )
+            )
+        }
+        if keys
+        else {}
+    )
+    threads: dict[int | None, str | None] = {
+        action.id: action.payload.get("stage")
+        for action in session.scalars(
+            scoped(Action, organization_id).where(Action.id.in_({r.action_id for r in replies if r.action_id}))
+        )
+    }
+    return [
+        ReplyLine(r, customers.get((r.connection_id, r.customer_provider_id)), threads.get(r.action_id))
+        for r in replies
+    ]
 
 
 def close_check_task(session: Session, organization_id: int, reply_id: int, now: dt.datetime) -> bool:

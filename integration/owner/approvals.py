@@ -44,8 +44,10 @@ def awaiting(session: Session, organization_id: int) -> list[Waiting]:
     rows = session.scalars(
         scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL).order_by(Action.id)
     )
-    return [Waiting(r.id, r.kind, r.payload.get("stage"), r.payload["customer_id"], r.connection_id, r.reason, r.updated_at)
-            for r in rows]
+    return [
+        Waiting(r.id, r.kind, r.payload.get("stage"), r.payload["customer_id"], r.connection_id, r.reason, r.updated_at)
+        for r in rows
+    ]
 
 
 def parse_referral_date(text: str, today: dt.date) -> dt.date | None:
@@ -56,7 +58,9 @@ def parse_referral_date(text: str, today: dt.date) -> dt.date | None:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ApprovalError("referral_date", f"Enter a date like {today + dt.timedelta(days=14)}, got {text!r}.") from None
+        raise ApprovalError(
+            "referral_date", f"Enter a date like {today + dt.timedelta(days=14)}, got {text!r}."
+        ) from None
     if not today < day <= today + dt.timedelta(days=MAX_REFERRAL_DAYS):
         raise ApprovalError("referral_date", f"Choose a date after today and within a year, got {day}.")
     return day
@@ -89,18 +93,29 @@ def _waiting_row(session: Session, organization_id: int, action_id: int) -> Acti
     if row is None:
         raise LookupError(f"no action {action_id}")
     if row.status is not ActionStatus.AWAITING_APPROVAL:
-        raise ApprovalError("action", f"This step is no longer waiting for approval (it is {row.status.value.replace('_', ' ')}).")
+        raise ApprovalError(
+            "action", f"This step is no longer waiting for approval (it is {row.status.value.replace('_', ' ')})."
+        )
     return row
 
 
 def _log(session: Session, row: Action, message: str, kind: str) -> None:
-    session.add(ActivityEntry(
-        organization_id=row.organization_id, connection_id=row.connection_id, action_id=row.id, level="info", kind=kind,
-        message=message, customer_provider_id=row.payload.get("customer_id"),
-        details={"kind": row.kind, "invoice_ids": row.payload.get("invoice_ids") or [], "stage": row.payload.get("stage")},
-    ))
-
-
+    session.add(
+        ActivityEntry(
+            organization_id=row.organization_id,
+            connection_id=row.connection_id,
+            action_id=row.id,
+            level="info",
+            kind=kind,
+            message=message,
+            customer_provider_id=row.payload.get("customer_id"),
+            details={
+                "kind": row.kind,
+                "invoice_ids": row.payload.get("invoice_ids") or [],
+                "stage": row.payload.get("stage"),
+            },
+        )
+    )
 
 
 def approvals_link(base_url: str, secret_key: str, organization_id: int) -> str:

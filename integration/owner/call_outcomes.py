@@ -82,7 +82,9 @@ class LoggedOutcome:
     note_written: bool
 
 
-def parse_outcome(outcome: str, promised_on: str, comment: str, today: dt.date) -> tuple[CallOutcome, dt.date | None, str]:
+def parse_outcome(
+    outcome: str, promised_on: str, comment: str, today: dt.date
+) -> tuple[CallOutcome, dt.date | None, str]:
     """The form's fields checked: a known outcome, a promise date (today or later) for a promise only."""
     try:
         kind = CallOutcome(outcome)
@@ -118,15 +120,20 @@ def note_text(outcome: CallOutcome, promised_on: dt.date | None, comment: str) -
 def find_call_task(session: Session, organization_id: int, action_id: int, *, lock: bool = False) -> Action | None:
     """The organization's call task `action_id`; `lock` holds its row (PostgreSQL) so that two
     outcomes posted at once for one call are recorded one after the other."""
-    statement = scoped(Action, organization_id).where(Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value)
+    statement = scoped(Action, organization_id).where(
+        Action.id == action_id, Action.kind == ActionKind.CREATE_CALL_TASK.value
+    )
     return session.scalars(statement.with_for_update(of=Action) if lock else statement).one_or_none()
 
 
 def settling_outcome(session: Session, organization_id: int, action_id: int) -> CallOutcome | None:
     """The outcome that ended this call task, if one did."""
-    for entry in session.scalars(scoped(ActivityEntry, organization_id).where(
-        ActivityEntry.kind == ACTIVITY_KIND, ActivityEntry.action_id == action_id,
-    )):
+    for entry in session.scalars(
+        scoped(ActivityEntry, organization_id).where(
+            ActivityEntry.kind == ACTIVITY_KIND,
+            ActivityEntry.action_id == action_id,
+        )
+    ):
         outcome = CallOutcome(entry.details["outcome"])
         if outcome.settles_task:
             return outcome
@@ -137,8 +144,16 @@ ConnectorFor = Callable[[Connection, Organization], Connector]
 
 
 def log_call_outcome(
-    sessions: sessionmaker[Session], organization_id: int, action_id: int, outcome: CallOutcome,
-    promised_on: dt.date | None, comment: str, connector_for: ConnectorFor, today: dt.date, *, write_note: bool = True,
+    sessions: sessionmaker[Session],
+    organization_id: int,
+    action_id: int,
+    outcome: CallOutcome,
+    promised_on: dt.date | None,
+    comment: str,
+    connector_for: ConnectorFor,
+    today: dt.date,
+    *,
+    write_note: bool = True,
 ) -> LoggedOutcome:
     """Record the outcome; `write_note` False (observe mode: arpilot writes nothing in the books)
     records it and its pause without the note."""
@@ -152,12 +167,20 @@ def log_call_outcome(
             raise CallAlreadyLogged(settled)
         invoice_ids = list(task.payload.get("invoice_ids") or ())
         entry = ActivityEntry(
-            organization_id=organization_id, connection_id=task.connection_id, action_id=task.id, kind=ACTIVITY_KIND,
+            organization_id=organization_id,
+            connection_id=task.connection_id,
+            action_id=task.id,
+            kind=ACTIVITY_KIND,
             message=f"Call outcome: {outcome.label}" + (f" by {promised_on.isoformat()}" if promised_on else "") + ".",
             customer_provider_id=task.payload.get("customer_id"),
             invoice_provider_id=invoice_ids[0] if len(invoice_ids) == 1 else None,
-            details={"outcome": outcome.value, "promised_on": promised_on.isoformat() if promised_on else None,
-                     "comment": comment, "invoice_ids": invoice_ids, "note": "pending"},
+            details={
+                "outcome": outcome.value,
+                "promised_on": promised_on.isoformat() if promised_on else None,
+                "comment": comment,
+                "invoice_ids": invoice_ids,
+                "note": "pending",
+            },
         )
         session.add(entry)
         if outcome in (CallOutcome.PROMISED, CallOutcome.DISPUTED):
@@ -173,7 +196,9 @@ def log_call_outcome(
     error = None
     try:
         connector = connector_for(connection, organization)  # type: ignore[arg-type]
-        write_invoice_notes(connector, invoice_ids, Note(text=text, action_id=f"{NOTE_PREFIX}call-{entry_id}", on=today), key)
+        write_invoice_notes(
+            connector, invoice_ids, Note(text=text, action_id=f"{NOTE_PREFIX}call-{entry_id}", on=today), key
+        )
     except (ConnectorError, ConfigError) as exc:
         error = redact(str(exc)) or type(exc).__name__
     _note_state(sessions, entry_id, "written" if error is None else "failed", error)
@@ -190,18 +215,33 @@ def _note_state(sessions: sessionmaker[Session], entry_id: int, state: str, erro
             stored.message += f" The note could not be written at the provider: {error}"
 
 
-def _pause(session: Session, organization_id: int, connection_id: int, invoice_ids: list[str], outcome: CallOutcome,
-           promised_on: dt.date | None, today: dt.date) -> None:
+def _pause(
+    session: Session,
+    organization_id: int,
+    connection_id: int,
+    invoice_ids: list[str],
+    outcome: CallOutcome,
+    promised_on: dt.date | None,
+    today: dt.date,
+) -> None:
     """The promise or dispute on each invoice, through the settings page's own path (checked, and
     recorded in the activity log like any change of the owner's word); what else stood stays."""
-    invoices = session.scalars(scoped(MirroredInvoice, organization_id).where(
-        MirroredInvoice.connection_id == connection_id, MirroredInvoice.provider_id.in_(invoice_ids),
-    ).order_by(MirroredInvoice.number)).all()
+    invoices = session.scalars(
+        scoped(MirroredInvoice, organization_id)
+        .where(
+            MirroredInvoice.connection_id == connection_id,
+            MirroredInvoice.provider_id.in_(invoice_ids),
+        )
+        .order_by(MirroredInvoice.number)
+    ).all()
     pauses = invoice_pauses(session, list(invoices))
     for invoice in invoices:
         stood = stored_invoice_word(pauses.get(invoice.id))
-        word = (replace(stood, promise_to_pay=promised_on) if outcome is CallOutcome.PROMISED
-                else replace(stood, disputed=True))
+        word = (
+            replace(stood, promise_to_pay=promised_on)
+            if outcome is CallOutcome.PROMISED
+            else replace(stood, disputed=True)
+        )
         try:
             save_invoice_word(session, organization_id, invoice, word, today)
         except OwnerWordError as exc:

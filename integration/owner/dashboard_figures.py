@@ -80,16 +80,26 @@ def trend(books: Iterable[Book], days: Sequence[dt.date]) -> dict[str, list[Tren
         billed = [i for i in invoices if i.status in _BILLED]
         settled = _settlements(billed, payments)
         for invoice in billed:
-            receivable, overdue, sales = sums.setdefault(invoice.total.currency, ([ZERO] * count, [ZERO] * count, [ZERO] * count))
+            receivable, overdue, sales = sums.setdefault(
+                invoice.total.currency, ([ZERO] * count, [ZERO] * count, [ZERO] * count)
+            )
             _add(invoice, sorted(settled.get(invoice.provider_id, ())), days, receivable, overdue, sales)
     return {
-        currency: [TrendPoint(day, receivable[k], overdue[k], _dso(receivable[k], sales[k])) for k, day in enumerate(days)]
+        currency: [
+            TrendPoint(day, receivable[k], overdue[k], _dso(receivable[k], sales[k])) for k, day in enumerate(days)
+        ]
         for currency, (receivable, overdue, sales) in sorted(sums.items())
     }
 
 
-def _add(invoice: Invoice, paid: list[tuple[dt.date, Decimal]], days: Sequence[dt.date],
-         receivable: list[Decimal], overdue: list[Decimal], sales: list[Decimal]) -> None:
+def _add(
+    invoice: Invoice,
+    paid: list[tuple[dt.date, Decimal]],
+    days: Sequence[dt.date],
+    receivable: list[Decimal],
+    overdue: list[Decimal],
+    sales: list[Decimal],
+) -> None:
     """Add one invoice's part to each day's sums. The days ascend, so what was paid after each
     day only shrinks: one pass over the invoice's settlements serves every day, and the pass
     ends once the invoice is settled for good."""
@@ -143,12 +153,22 @@ def bars(values: Mapping[str, Decimal], *, width: float, height: float, gap: flo
     bars_ = []
     for index, (label, value) in enumerate(values.items()):
         tall = float(value / top) * height if top > ZERO and value > ZERO else 0.0
-        bars_.append(Bar(label, value, round(index * slot + gap / 2, 2), round(height - tall, 2), round(slot - gap, 2), round(tall, 2)))
+        bars_.append(
+            Bar(
+                label,
+                value,
+                round(index * slot + gap / 2, 2),
+                round(height - tall, 2),
+                round(slot - gap, 2),
+                round(tall, 2),
+            )
+        )
     return bars_
 
 
-def line_points(values: Sequence[Decimal | int | None], *, width: float, height: float,
-                top: Decimal | None = None) -> list[tuple[float, float] | None]:
+def line_points(
+    values: Sequence[Decimal | int | None], *, width: float, height: float, top: Decimal | None = None
+) -> list[tuple[float, float] | None]:
     """Each value's point on a line spanning `width`, scaled from zero so that `top` (default: the
     largest value) is `height` high; None stays None, a gap in the line."""
     if top is None:

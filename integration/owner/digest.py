@@ -86,8 +86,20 @@ class DigestFacts:
     def needs_count(self) -> int:
         """How many things need the owner: approvals, calls, escalations, credits to apply, reconnects, new
         holds, failures."""
-        return sum(map(len, (self.approvals, self.calls, self.escalations, self.credits_to_apply, self.reconnects,
-                             self.newly_on_hold, self.failed)))
+        return sum(
+            map(
+                len,
+                (
+                    self.approvals,
+                    self.calls,
+                    self.escalations,
+                    self.credits_to_apply,
+                    self.reconnects,
+                    self.newly_on_hold,
+                    self.failed,
+                ),
+            )
+        )
 
     @property
     def needs_owner(self) -> bool:
@@ -102,26 +114,43 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
     since = now - WEEK
     names = CustomerNames(session, organization_id)
     done_rows = session.scalars(
-        scoped(Action, organization_id).where(Action.completed_at >= since, Action.completed_at < now).order_by(Action.id)
+        scoped(Action, organization_id)
+        .where(Action.completed_at >= since, Action.completed_at < now)
+        .order_by(Action.id)
     ).all()
     done = [r for r in done_rows if r.status is ActionStatus.DONE]
-    waiting = session.scalars(scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL)
-                              .order_by(Action.id)).all()
+    waiting = session.scalars(
+        scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL).order_by(Action.id)
+    ).all()
     names.load((r.connection_id, r.payload.get("customer_id")) for r in waiting)
     names.load((r.connection_id, r.payload.get("customer_id")) for r in done_rows)
     counts = Counter(kind_label(r.kind) for r in done)
-    calls_logged = len(session.scalars(scoped(ActivityEntry, organization_id).where(
-        ActivityEntry.kind == CALL_OUTCOME, ActivityEntry.created_at >= since, ActivityEntry.created_at < now,
-    )).all())
+    calls_logged = len(
+        session.scalars(
+            scoped(ActivityEntry, organization_id).where(
+                ActivityEntry.kind == CALL_OUTCOME,
+                ActivityEntry.created_at >= since,
+                ActivityEntry.created_at < now,
+            )
+        ).all()
+    )
 
     def line(row: Action) -> ActionLine:
-        return ActionLine(row.id, row.completed_at or row.created_at, kind_label(row.kind),
-                          names.name(row.connection_id, row.payload.get("customer_id")),
-                          row.last_error if row.status is ActionStatus.FAILED else row.warning or row.reason, status_word(row))
+        return ActionLine(
+            row.id,
+            row.completed_at or row.created_at,
+            kind_label(row.kind),
+            names.name(row.connection_id, row.payload.get("customer_id")),
+            row.last_error if row.status is ActionStatus.FAILED else row.warning or row.reason,
+            status_word(row),
+        )
 
     return DigestFacts(
-        organization_id=organization_id, organization_name=organization.name,
-        week=iso_week(local_today(now, organization.timezone)), since=since, until=now,
+        organization_id=organization_id,
+        organization_name=organization.name,
+        week=iso_week(local_today(now, organization.timezone)),
+        since=since,
+        until=now,
         done=dict(sorted(counts.items())),
         emails_sent=sum(1 for r in done if r.kind in (ActionKind.SEND_REMINDER.value, ActionKind.RESEND_INVOICE.value)),
         calls_logged=calls_logged,
@@ -130,19 +159,26 @@ def gather_digest(session: Session, organization_id: int, now: dt.datetime, inte
         escalations=[line(r) for r in done if r.kind == ActionKind.RECOMMEND_ESCALATION.value],
         credits_to_apply=[line(r) for r in done if r.kind == ActionKind.APPLY_CREDIT.value],
         reconnects=[c for c in connection_health(session, organization_id, interval, now) if c.needs_reconnect],
-        newly_on_hold=[AccountFlag(names.name(r.connection_id, r.payload["customer_id"]), r.reason, r.completed_at or r.created_at)
-                       for r in done if r.kind == ActionKind.CREDIT_HOLD_ON.value],
+        newly_on_hold=[
+            AccountFlag(names.name(r.connection_id, r.payload["customer_id"]), r.reason, r.completed_at or r.created_at)
+            for r in done
+            if r.kind == ActionKind.CREDIT_HOLD_ON.value
+        ],
         approvals=[line(r) for r in waiting],
         warnings=[line(r) for r in done if r.warning],
     )
 
 
-def compose_digest(facts: DigestFacts, to: Address, from_address: str, dashboard_url: str,
-                   link_key: str | None = None) -> EmailMessage:
+def compose_digest(
+    facts: DigestFacts, to: Address, from_address: str, dashboard_url: str, link_key: str | None = None
+) -> EmailMessage:
     """`link_key` (the app's secret key) signs the link to the Approve list; without it the link
     is the plain page, which asks the owner to sign in all the same."""
-    approve_url = (approvals_link(dashboard_url, link_key, facts.organization_id) if link_key
-                   else f"{dashboard_url.rstrip('/')}/approvals")
+    approve_url = (
+        approvals_link(dashboard_url, link_key, facts.organization_id)
+        if link_key
+        else f"{dashboard_url.rstrip('/')}/approvals"
+    )
     variables: dict[str, Any] = {"facts": facts, "dashboard_url": dashboard_url, "approve_url": approve_url}
     return EmailMessage(
         key=digest_key(facts.organization_id, facts.week),
@@ -177,8 +213,14 @@ class DigestResult:
 
 
 def send_digest(
-    sessions: sessionmaker[Session], sender: EmailSender, organization_id: int, now: dt.datetime,
-    interval: dt.timedelta, from_address: str, dashboard_url: str, link_key: str | None = None,
+    sessions: sessionmaker[Session],
+    sender: EmailSender,
+    organization_id: int,
+    now: dt.datetime,
+    interval: dt.timedelta,
+    from_address: str,
+    dashboard_url: str,
+    link_key: str | None = None,
 ) -> DigestResult:
     with sessions() as session:
         facts = gather_digest(session, organization_id, now, interval)
@@ -194,12 +236,21 @@ def send_digest(
         error = redact(str(exc)) or type(exc).__name__
         _settle(sessions, organization_id, facts.week, status="failed", error=error)
         return DigestResult(organization_id, facts.week, "failed", error)
-    _settle(sessions, organization_id, facts.week, status="sent", message_ref=receipt.message_id or receipt.provider,
-            sent_at=dt.datetime.now(dt.UTC), error=None)
+    _settle(
+        sessions,
+        organization_id,
+        facts.week,
+        status="sent",
+        message_ref=receipt.message_id or receipt.provider,
+        sent_at=dt.datetime.now(dt.UTC),
+        error=None,
+    )
     return DigestResult(organization_id, facts.week, "sent", to.email)
 
 
-def _claim(sessions: sessionmaker[Session], organization_id: int, week: str, recipient: str, idempotent_sender: bool) -> bool:
+def _claim(
+    sessions: sessionmaker[Session], organization_id: int, week: str, recipient: str, idempotent_sender: bool
+) -> bool:
     """Take this week's digest for sending; False when it was sent (or may have been) already."""
     try:
         with transaction(sessions) as session:
@@ -212,8 +263,11 @@ def _claim(sessions: sessionmaker[Session], organization_id: int, week: str, rec
     with transaction(sessions) as session:
         taken = session.execute(
             update(WeeklyDigest)
-            .where(WeeklyDigest.organization_id == organization_id, WeeklyDigest.week == week,
-                   WeeklyDigest.status.in_(retryable))
+            .where(
+                WeeklyDigest.organization_id == organization_id,
+                WeeklyDigest.week == week,
+                WeeklyDigest.status.in_(retryable),
+            )
             .values(status="sending", recipient=recipient, error=None)
         )
         return taken.rowcount == 1  # type: ignore[attr-defined]
@@ -221,20 +275,28 @@ def _claim(sessions: sessionmaker[Session], organization_id: int, week: str, rec
 
 def _settle(sessions: sessionmaker[Session], organization_id: int, week: str, **values: object) -> None:
     with transaction(sessions) as session:
-        session.execute(update(WeeklyDigest).where(
-            WeeklyDigest.organization_id == organization_id, WeeklyDigest.week == week).values(**values))
+        session.execute(
+            update(WeeklyDigest)
+            .where(WeeklyDigest.organization_id == organization_id, WeeklyDigest.week == week)
+            .values(**values)
+        )
 
 
 def organizations_to_tell(session: Session) -> list[int]:
     """Organizations with a connection that is still theirs (active or waiting for a reconnect)."""
-    return list(session.scalars(
-        select(Connection.organization_id).where(
-            Connection.status.in_((ConnectionStatus.ACTIVE, ConnectionStatus.NEEDS_RECONNECT))
-        ).distinct().order_by(Connection.organization_id)
-    ))
+    return list(
+        session.scalars(
+            select(Connection.organization_id)
+            .where(Connection.status.in_((ConnectionStatus.ACTIVE, ConnectionStatus.NEEDS_RECONNECT)))
+            .distinct()
+            .order_by(Connection.organization_id)
+        )
+    )
 
 
-def send_digests(runtime: Runtime, now: dt.datetime, organization_ids: Iterable[int] | None = None) -> list[DigestResult]:
+def send_digests(
+    runtime: Runtime, now: dt.datetime, organization_ids: Iterable[int] | None = None
+) -> list[DigestResult]:
     """Each organization's digest (default: every one with a connection), each at most once per week."""
     from integration.cycle.run import DEFAULT_FROM_ADDRESS
     from reminders.delivery import make_sender
@@ -246,9 +308,19 @@ def send_digests(runtime: Runtime, now: dt.datetime, organization_ids: Iterable[
             organization_ids = organizations_to_tell(session)
     results = []
     for organization_id in organization_ids:
-        result = send_digest(runtime.sessions, sender, organization_id, now,
-                             settings.cycle_interval, DEFAULT_FROM_ADDRESS, settings.base_url, settings.secret_key)
-        log.info("weekly digest for organization %s (%s): %s %s", organization_id, result.week, result.status, result.detail)
+        result = send_digest(
+            runtime.sessions,
+            sender,
+            organization_id,
+            now,
+            settings.cycle_interval,
+            DEFAULT_FROM_ADDRESS,
+            settings.base_url,
+            settings.secret_key,
+        )
+        log.info(
+            "weekly digest for organization %s (%s): %s %s", organization_id, result.week, result.status, result.detail
+        )
         results.append(result)
     return results
 

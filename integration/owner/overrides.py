@@ -56,7 +56,9 @@ class InvoiceWord:
     plan: tuple[Instalment, ...] = ()
     note: str = ""
 
-    def check(self, invoice: MirroredInvoice, today: dt.date, pauses: Pauses, stored: InvoiceWord | None = None) -> None:
+    def check(
+        self, invoice: MirroredInvoice, today: dt.date, pauses: Pauses, stored: InvoiceWord | None = None
+    ) -> None:
         """Against the invoice as mirrored and the company's today: promises and instalments lie
         ahead, no further than the rules' `pauses.max_days_ahead`, and a plan covers exactly the
         open balance (then missing an instalment is clear). A promise or plan the `stored` word
@@ -66,7 +68,9 @@ class InvoiceWord:
         latest = pauses.latest_date(today)
         if self.promise_to_pay is not None and self.promise_to_pay != stored.promise_to_pay:
             if self.promise_to_pay < today:
-                raise OwnerWordError("promise_to_pay", f"A promised date cannot be in the past (today is {today.isoformat()}).")
+                raise OwnerWordError(
+                    "promise_to_pay", f"A promised date cannot be in the past (today is {today.isoformat()})."
+                )
             if self.promise_to_pay > latest:
                 raise OwnerWordError("promise_to_pay", _too_far("A promised date", pauses, latest))
         if len(self.note) > NOTE_LIMIT:
@@ -84,11 +88,16 @@ class InvoiceWord:
             raise OwnerWordError("plan", _too_far("An instalment", pauses, latest))
         for instalment in self.plan:
             if instalment.amount <= 0 or instalment.amount.as_tuple().exponent < -2:  # type: ignore[operator]
-                raise OwnerWordError("plan", f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00.")
+                raise OwnerWordError(
+                    "plan", f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00."
+                )
         total = sum((i.amount for i in self.plan), Decimal(0))
         if total != invoice.balance:
-            raise OwnerWordError("plan", f"The instalments add up to {amount_text(total, invoice.currency)}; "
-                                         f"the open balance is {amount_text(invoice.balance, invoice.currency)}.")
+            raise OwnerWordError(
+                "plan",
+                f"The instalments add up to {amount_text(total, invoice.currency)}; "
+                f"the open balance is {amount_text(invoice.balance, invoice.currency)}.",
+            )
 
     @property
     def empty(self) -> bool:
@@ -96,8 +105,10 @@ class InvoiceWord:
 
 
 def _too_far(what: str, pauses: Pauses, latest: dt.date) -> str:
-    return (f"{what} can be at most {pauses.max_days_ahead} days ahead (until {latest.isoformat()}); "
-            "the limit is under Settings, Disputes, promises and payment plans.")
+    return (
+        f"{what} can be at most {pauses.max_days_ahead} days ahead (until {latest.isoformat()}); "
+        "the limit is under Settings, Disputes, promises and payment plans."
+    )
 
 
 def parse_plan(text: str) -> tuple[Instalment, ...]:
@@ -152,16 +163,33 @@ def save_customer_word(db: Session, organization_id: int, customer: MirroredCust
     if row is None:
         row = CustomerOverride(connection_id=customer.connection_id, customer_provider_id=customer.provider_id)
         db.add(row)
-    row.paused, row.excluded, row.grace_days, row.opted_out = word.paused, word.excluded, word.grace_days, word.opted_out
-    said = [text for on, text in ((word.paused, "reminders paused"), (word.excluded, "excluded from arpilot"),
-                                  (word.opted_out, "opted out of reminder emails")) if on]
+    row.paused, row.excluded, row.grace_days, row.opted_out = (
+        word.paused,
+        word.excluded,
+        word.grace_days,
+        word.opted_out,
+    )
+    said = [
+        text
+        for on, text in (
+            (word.paused, "reminders paused"),
+            (word.excluded, "excluded from arpilot"),
+            (word.opted_out, "opted out of reminder emails"),
+        )
+        if on
+    ]
     if word.grace_days is not None:
         said.append(f"custom grace of {word.grace_days} days")
-    db.add(ActivityEntry(
-        organization_id=organization_id, connection_id=customer.connection_id, kind="owner_customer_settings",
-        message=f"{customer.name}: {'; '.join(said) or 'back to the rules'} (set by the owner).",
-        customer_provider_id=customer.provider_id, details=asdict(word),
-    ))
+    db.add(
+        ActivityEntry(
+            organization_id=organization_id,
+            connection_id=customer.connection_id,
+            kind="owner_customer_settings",
+            message=f"{customer.name}: {'; '.join(said) or 'back to the rules'} (set by the owner).",
+            customer_provider_id=customer.provider_id,
+            details=asdict(word),
+        )
+    )
     db.flush()
 
 
@@ -170,11 +198,17 @@ def invoice_pauses(db: Session, invoices: list[MirroredInvoice]) -> dict[int, In
     wanted = {(i.connection_id, i.provider_id): i.id for i in invoices}
     if not wanted:
         return {}
-    rows = db.scalars(select(InvoicePause).where(
-        InvoicePause.connection_id.in_({c for c, _ in wanted}),
-        InvoicePause.invoice_provider_id.in_({p for _, p in wanted}),
-    ))
-    return {wanted[(r.connection_id, r.invoice_provider_id)]: r for r in rows if (r.connection_id, r.invoice_provider_id) in wanted}
+    rows = db.scalars(
+        select(InvoicePause).where(
+            InvoicePause.connection_id.in_({c for c, _ in wanted}),
+            InvoicePause.invoice_provider_id.in_({p for _, p in wanted}),
+        )
+    )
+    return {
+        wanted[(r.connection_id, r.invoice_provider_id)]: r
+        for r in rows
+        if (r.connection_id, r.invoice_provider_id) in wanted
+    }
 
 
 def stored_invoice_word(row: InvoicePause | None) -> InvoiceWord:
@@ -184,11 +218,16 @@ def stored_invoice_word(row: InvoicePause | None) -> InvoiceWord:
     return InvoiceWord(row.disputed, row.promise_to_pay, stored_plan(row.plan), row.note or "")
 
 
-def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date) -> None:
+def save_invoice_word(
+    db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date
+) -> None:
     """Check `word` and store it (an empty word removes the pause); a change is recorded in the
     activity log, so disputes, promises and plans are part of the customer's collection record."""
-    row = db.scalar(select(InvoicePause).where(
-        InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id))
+    row = db.scalar(
+        select(InvoicePause).where(
+            InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id
+        )
+    )
     stored = stored_invoice_word(row)
     word.check(invoice, today, load_rules(db, organization_id).pauses, stored)
     if word == stored:
@@ -204,14 +243,28 @@ def save_invoice_word(db: Session, organization_id: int, invoice: MirroredInvoic
         if word.plan != stored.plan:
             # A new plan starts from what is paid now; an unchanged plan keeps its starting point.
             row.plan_paid_before = invoice.total - invoice.balance if planned else Decimal(0)
-        row.disputed, row.promise_to_pay, row.plan, row.note = word.disputed, word.promise_to_pay, planned, word.note or None
-    db.add(ActivityEntry(
-        organization_id=organization_id, connection_id=invoice.connection_id, kind="owner_invoice_settings",
-        message=f"Invoice {invoice.number}: {_said(word, invoice.currency)} (set by the owner).",
-        customer_provider_id=invoice.customer_provider_id, invoice_provider_id=invoice.provider_id,
-        details={"disputed": word.disputed, "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else None,
-                 "plan": planned, "note": word.note},
-    ))
+        row.disputed, row.promise_to_pay, row.plan, row.note = (
+            word.disputed,
+            word.promise_to_pay,
+            planned,
+            word.note or None,
+        )
+    db.add(
+        ActivityEntry(
+            organization_id=organization_id,
+            connection_id=invoice.connection_id,
+            kind="owner_invoice_settings",
+            message=f"Invoice {invoice.number}: {_said(word, invoice.currency)} (set by the owner).",
+            customer_provider_id=invoice.customer_provider_id,
+            invoice_provider_id=invoice.provider_id,
+            details={
+                "disputed": word.disputed,
+                "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else None,
+                "plan": planned,
+                "note": word.note,
+            },
+        )
+    )
     db.flush()
 
 
@@ -222,13 +275,19 @@ def _said(word: InvoiceWord, currency: str) -> str:
     if word.promise_to_pay is not None:
         said.append(f"promised to pay by {word.promise_to_pay.isoformat()}")
     if word.plan:
-        said.append("payment plan of " + ", ".join(f"{amount_text(i.amount, currency)} on {i.date.isoformat()}" for i in word.plan))
+        said.append(
+            "payment plan of "
+            + ", ".join(f"{amount_text(i.amount, currency)} on {i.date.isoformat()}" for i in word.plan)
+        )
     if word.note:
         said.append(f"note: {word.note}")
     return "; ".join(said) or "dispute, promise and plan cleared"
 
 
 def _override(db: Session, customer: MirroredCustomer) -> CustomerOverride | None:
-    return db.scalar(select(CustomerOverride).where(
-        CustomerOverride.connection_id == customer.connection_id,
-        CustomerOverride.customer_provider_id == customer.provider_id))
+    return db.scalar(
+        select(CustomerOverride).where(
+            CustomerOverride.connection_id == customer.connection_id,
+            CustomerOverride.customer_provider_id == customer.provider_id,
+        )
+    )

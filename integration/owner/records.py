@@ -151,21 +151,35 @@ def _customer_invoice_ids(customer: MirroredCustomer) -> Select[tuple[str]]:
 
 def _actions_of_customer(customer: MirroredCustomer) -> ColumnElement[bool]:
     # Actions name one invoice or, for a consolidated step, the customer (see ledger.plan).
-    return Action.id.in_(union_all(
-        select(Action.id).where(Action.connection_id == customer.connection_id, Action.target_type == "customer",
-                                Action.target_id == customer.provider_id),
-        select(Action.id).where(Action.connection_id == customer.connection_id, Action.target_type == "invoice",
-                                Action.target_id.in_(_customer_invoice_ids(customer))),
-    ))
+    return Action.id.in_(
+        union_all(
+            select(Action.id).where(
+                Action.connection_id == customer.connection_id,
+                Action.target_type == "customer",
+                Action.target_id == customer.provider_id,
+            ),
+            select(Action.id).where(
+                Action.connection_id == customer.connection_id,
+                Action.target_type == "invoice",
+                Action.target_id.in_(_customer_invoice_ids(customer)),
+            ),
+        )
+    )
 
 
 def _entries_of_customer(customer: MirroredCustomer) -> ColumnElement[bool]:
-    return ActivityEntry.id.in_(union_all(
-        select(ActivityEntry.id).where(ActivityEntry.connection_id == customer.connection_id,
-                                       ActivityEntry.customer_provider_id == customer.provider_id),
-        select(ActivityEntry.id).where(ActivityEntry.connection_id == customer.connection_id,
-                                       ActivityEntry.invoice_provider_id.in_(_customer_invoice_ids(customer))),
-    ))
+    return ActivityEntry.id.in_(
+        union_all(
+            select(ActivityEntry.id).where(
+                ActivityEntry.connection_id == customer.connection_id,
+                ActivityEntry.customer_provider_id == customer.provider_id,
+            ),
+            select(ActivityEntry.id).where(
+                ActivityEntry.connection_id == customer.connection_id,
+                ActivityEntry.invoice_provider_id.in_(_customer_invoice_ids(customer)),
+            ),
+        )
+    )
 
 
 def _payload_names_invoice(session: Session, invoice_id: str) -> ColumnElement[bool]:
@@ -183,7 +197,9 @@ def _invoice_conditions(
     """(actions, entries) about the organization's invoices numbered `number` (one per connection at most)."""
     invoices = session.execute(
         scoped(MirroredInvoice, organization_id)
-        .with_only_columns(MirroredInvoice.connection_id, MirroredInvoice.provider_id, MirroredInvoice.customer_provider_id)
+        .with_only_columns(
+            MirroredInvoice.connection_id, MirroredInvoice.provider_id, MirroredInvoice.customer_provider_id
+        )
         .where(MirroredInvoice.number == number)
     ).all()
     if not invoices:
@@ -192,19 +208,26 @@ def _invoice_conditions(
     entry_ids: list[Select[tuple[int]]] = []
     for connection_id, provider_id, customer_provider_id in invoices:
         about = union_all(
-            select(Action.id).where(Action.connection_id == connection_id, Action.target_type == "invoice",
-                                    Action.target_id == provider_id),
+            select(Action.id).where(
+                Action.connection_id == connection_id, Action.target_type == "invoice", Action.target_id == provider_id
+            ),
             # A consolidated step names the invoice's customer and lists the invoice among several.
-            select(Action.id).where(Action.connection_id == connection_id, Action.target_type == "customer",
-                                    Action.target_id == customer_provider_id,
-                                    _payload_names_invoice(session, provider_id)),
+            select(Action.id).where(
+                Action.connection_id == connection_id,
+                Action.target_type == "customer",
+                Action.target_id == customer_provider_id,
+                _payload_names_invoice(session, provider_id),
+            ),
         ).subquery()
         action_ids.append(select(about.c.id))
-        entry_ids.extend((
-            select(ActivityEntry.id).where(ActivityEntry.connection_id == connection_id,
-                                           ActivityEntry.invoice_provider_id == provider_id),
-            select(ActivityEntry.id).where(ActivityEntry.action_id.in_(select(about.c.id))),
-        ))
+        entry_ids.extend(
+            (
+                select(ActivityEntry.id).where(
+                    ActivityEntry.connection_id == connection_id, ActivityEntry.invoice_provider_id == provider_id
+                ),
+                select(ActivityEntry.id).where(ActivityEntry.action_id.in_(select(about.c.id))),
+            )
+        )
     return Action.id.in_(_either(action_ids)), ActivityEntry.id.in_(_either(entry_ids))
 
 
@@ -242,21 +265,46 @@ def activity_feed(session: Session, organization_id: int, wanted: FeedFilter) ->
     # Each side is cut to the rows that can reach this page before they meet, so the database walks
     # each table's newest rows (by index) instead of sorting an organization's whole history.
     depth = wanted.page * FEED_PAGE_SIZE + 1
-    actions = scoped(Action, organization_id).with_only_columns(
-        literal("action").label("source"), Action.id.label("id"), Action.created_at.label("at"),
-        Action.kind.label("kind"), literal("info").label("level"), Action.reason.label("text"),
-        _result_text().label("result"),
-        Action.payload["customer_id"].as_string().label("customer_provider_id"),
-        case((Action.target_type == "invoice", Action.target_id), else_=null()).label("invoice_provider_id"),
-        Action.connection_id.label("connection_id"), Action.id.label("action_id"),
-    ).where(*action_scope).order_by(Action.created_at.desc(), Action.id.desc()).limit(depth).subquery()
-    entries = scoped(ActivityEntry, organization_id).with_only_columns(
-        literal("entry").label("source"), ActivityEntry.id.label("id"), ActivityEntry.created_at.label("at"),
-        ActivityEntry.kind.label("kind"), ActivityEntry.level.label("level"), ActivityEntry.message.label("text"),
-        ActivityEntry.level.label("result"), ActivityEntry.customer_provider_id.label("customer_provider_id"),
-        ActivityEntry.invoice_provider_id.label("invoice_provider_id"),
-        ActivityEntry.connection_id.label("connection_id"), ActivityEntry.action_id.label("action_id"),
-    ).where(*entry_scope).order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()).limit(depth).subquery()
+    actions = (
+        scoped(Action, organization_id)
+        .with_only_columns(
+            literal("action").label("source"),
+            Action.id.label("id"),
+            Action.created_at.label("at"),
+            Action.kind.label("kind"),
+            literal("info").label("level"),
+            Action.reason.label("text"),
+            _result_text().label("result"),
+            Action.payload["customer_id"].as_string().label("customer_provider_id"),
+            case((Action.target_type == "invoice", Action.target_id), else_=null()).label("invoice_provider_id"),
+            Action.connection_id.label("connection_id"),
+            Action.id.label("action_id"),
+        )
+        .where(*action_scope)
+        .order_by(Action.created_at.desc(), Action.id.desc())
+        .limit(depth)
+        .subquery()
+    )
+    entries = (
+        scoped(ActivityEntry, organization_id)
+        .with_only_columns(
+            literal("entry").label("source"),
+            ActivityEntry.id.label("id"),
+            ActivityEntry.created_at.label("at"),
+            ActivityEntry.kind.label("kind"),
+            ActivityEntry.level.label("level"),
+            ActivityEntry.message.label("text"),
+            ActivityEntry.level.label("result"),
+            ActivityEntry.customer_provider_id.label("customer_provider_id"),
+            ActivityEntry.invoice_provider_id.label("invoice_provider_id"),
+            ActivityEntry.connection_id.label("connection_id"),
+            ActivityEntry.action_id.label("action_id"),
+        )
+        .where(*entry_scope)
+        .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc())
+        .limit(depth)
+        .subquery()
+    )
     feed = union_all(select(actions), select(entries)).subquery()
     rows = session.execute(
         select(feed)
@@ -266,19 +314,25 @@ def activity_feed(session: Session, organization_id: int, wanted: FeedFilter) ->
     ).all()
     shown = [FeedRow(**row._asdict()) for row in rows[:FEED_PAGE_SIZE]]
     return FeedPage(
-        rows=shown, page=wanted.page, has_next=len(rows) > FEED_PAGE_SIZE,
+        rows=shown,
+        page=wanted.page,
+        has_next=len(rows) > FEED_PAGE_SIZE,
         customers=_customers_named(session, organization_id, shown),
         invoices=_invoices_numbered(session, organization_id, shown),
     )
 
 
-def _customers_named(session: Session, organization_id: int, rows: list[FeedRow]) -> dict[tuple[int, str], MirroredCustomer]:
+def _customers_named(
+    session: Session, organization_id: int, rows: list[FeedRow]
+) -> dict[tuple[int, str], MirroredCustomer]:
     wanted = {(r.connection_id, r.customer_provider_id) for r in rows if r.connection_id and r.customer_provider_id}
     if not wanted:
         return {}
-    found = session.scalars(scoped(MirroredCustomer, organization_id).where(
-        tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(wanted)
-    ))
+    found = session.scalars(
+        scoped(MirroredCustomer, organization_id).where(
+            tuple_(MirroredCustomer.connection_id, MirroredCustomer.provider_id).in_(wanted)
+        )
+    )
     return {(c.connection_id, c.provider_id): c for c in found}
 
 
@@ -300,43 +354,67 @@ def _invoices_numbered(session: Session, organization_id: int, rows: list[FeedRo
 def customer_record(session: Session, organization_id: int, customer_id: int) -> CustomerRecord:
     """Every invoice, payment, promise, email, call, note and log entry of one customer, oldest first."""
     customer = find_customer(session, organization_id, customer_id)
-    invoices = list(session.scalars(
-        scoped(MirroredInvoice, organization_id).where(
-            MirroredInvoice.connection_id == customer.connection_id,
-            MirroredInvoice.customer_provider_id == customer.provider_id,
-        ).order_by(MirroredInvoice.issue_date, MirroredInvoice.number)
-    ))
-    payments = list(session.scalars(
-        scoped(MirroredPayment, organization_id).where(
-            MirroredPayment.connection_id == customer.connection_id,
-            MirroredPayment.customer_provider_id == customer.provider_id,
-        ).order_by(MirroredPayment.date, MirroredPayment.id)
-    ))
-    pauses = list(session.scalars(
-        scoped(InvoicePause, organization_id).where(
-            InvoicePause.connection_id == customer.connection_id,
-            InvoicePause.invoice_provider_id.in_(_customer_invoice_ids(customer)),
-        ).order_by(InvoicePause.id)
-    ))
-    actions = list(session.scalars(
-        scoped(Action, organization_id).where(_actions_of_customer(customer)).order_by(Action.created_at, Action.id)
-    ))
-    activity = list(session.scalars(
-        scoped(ActivityEntry, organization_id).where(_entries_of_customer(customer))
-        .order_by(ActivityEntry.created_at, ActivityEntry.id)
-    ))
+    invoices = list(
+        session.scalars(
+            scoped(MirroredInvoice, organization_id)
+            .where(
+                MirroredInvoice.connection_id == customer.connection_id,
+                MirroredInvoice.customer_provider_id == customer.provider_id,
+            )
+            .order_by(MirroredInvoice.issue_date, MirroredInvoice.number)
+        )
+    )
+    payments = list(
+        session.scalars(
+            scoped(MirroredPayment, organization_id)
+            .where(
+                MirroredPayment.connection_id == customer.connection_id,
+                MirroredPayment.customer_provider_id == customer.provider_id,
+            )
+            .order_by(MirroredPayment.date, MirroredPayment.id)
+        )
+    )
+    pauses = list(
+        session.scalars(
+            scoped(InvoicePause, organization_id)
+            .where(
+                InvoicePause.connection_id == customer.connection_id,
+                InvoicePause.invoice_provider_id.in_(_customer_invoice_ids(customer)),
+            )
+            .order_by(InvoicePause.id)
+        )
+    )
+    actions = list(
+        session.scalars(
+            scoped(Action, organization_id).where(_actions_of_customer(customer)).order_by(Action.created_at, Action.id)
+        )
+    )
+    activity = list(
+        session.scalars(
+            scoped(ActivityEntry, organization_id)
+            .where(_entries_of_customer(customer))
+            .order_by(ActivityEntry.created_at, ActivityEntry.id)
+        )
+    )
     return CustomerRecord(
-        customer=customer, invoices=invoices, payments=payments, pauses=pauses,
+        customer=customer,
+        invoices=invoices,
+        payments=payments,
+        pauses=pauses,
         emails=[a for a in actions if a.kind in EMAIL_KINDS],
         calls=[a for a in actions if a.kind in CALL_KINDS],
         other_actions=[a for a in actions if a.kind not in EMAIL_KINDS + CALL_KINDS],
         activity=activity,
-        replies=list(session.scalars(
-            scoped(InboundReply, organization_id).where(
-                InboundReply.connection_id == customer.connection_id,
-                InboundReply.customer_provider_id == customer.provider_id,
-            ).order_by(InboundReply.received_at, InboundReply.id)
-        )),
+        replies=list(
+            session.scalars(
+                scoped(InboundReply, organization_id)
+                .where(
+                    InboundReply.connection_id == customer.connection_id,
+                    InboundReply.customer_provider_id == customer.provider_id,
+                )
+                .order_by(InboundReply.received_at, InboundReply.id)
+            )
+        ),
     )
 
 

@@ -14,8 +14,10 @@ from reminders.wording import Wording, check_wording
 
 def load_wordings(session: Session, organization_id: int) -> dict[str, Wording]:
     """stage -> the owner's wording; a stage missing here goes out in the stock wording."""
-    return {row.stage: Wording(row.subject, row.opening, row.closing)
-            for row in session.scalars(scoped(MessageTemplate, organization_id))}
+    return {
+        row.stage: Wording(row.subject, row.opening, row.closing)
+        for row in session.scalars(scoped(MessageTemplate, organization_id))
+    }
 
 
 def save_wording(session: Session, organization_id: int, stage: str, wording: Wording) -> None:
@@ -23,13 +25,23 @@ def save_wording(session: Session, organization_id: int, stage: str, wording: Wo
     check_wording(stage, wording, stage_variables(sample_context(stage)))
     row = session.scalar(scoped(MessageTemplate, organization_id).where(MessageTemplate.stage == stage))
     if row is None:
-        session.add(MessageTemplate(organization_id=organization_id, stage=stage, subject=wording.subject,
-                                    opening=wording.opening, closing=wording.closing))
+        session.add(
+            MessageTemplate(
+                organization_id=organization_id,
+                stage=stage,
+                subject=wording.subject,
+                opening=wording.opening,
+                closing=wording.closing,
+            )
+        )
     else:
         row.subject, row.opening, row.closing = wording.subject, wording.opening, wording.closing
     session.flush()
 
 
 def reset_wording(session: Session, organization_id: int, stage: str) -> None:
-    session.execute(delete(MessageTemplate).where(MessageTemplate.organization_id == organization_id,
-                                                  MessageTemplate.stage == stage))
+    session.execute(
+        delete(MessageTemplate).where(
+            MessageTemplate.organization_id == organization_id, MessageTemplate.stage == stage
+        )
+    )

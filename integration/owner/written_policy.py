@@ -155,7 +155,11 @@ def _when(stage: Stage) -> str:
 
 def _what(stage: Stage) -> str:
     if stage.channel == "call":
-        return "A phone call about the balance, with a copy of the invoice." if stage.resend_invoice else "A phone call about the balance."
+        return (
+            "A phone call about the balance, with a copy of the invoice."
+            if stage.resend_invoice
+            else "A phone call about the balance."
+        )
     purpose = _PURPOSE[stage.template]
     return f"{purpose} We may also phone you." if stage.call_task else purpose
 
@@ -174,7 +178,9 @@ def _credit_hold(rules: Rules, locale: Locale, currency: str | None) -> Section 
             f"the hold starts when an invoice reaches {formatting.plural(hold.days_overdue, 'day')} overdue."
         )
     if hold.min_overdue_amount > 0:
-        paragraphs.append(f"A hold applies only when the overdue balance is at least {_amount(hold.min_overdue_amount, currency, locale)}.")
+        paragraphs.append(
+            f"A hold applies only when the overdue balance is at least {_amount(hold.min_overdue_amount, currency, locale)}."
+        )
     paragraphs.append(
         "The hold is lifted automatically as soon as the overdue balance is paid."
         if hold.auto_release
@@ -186,7 +192,9 @@ def _credit_hold(rules: Rules, locale: Locale, currency: str | None) -> Section 
 def _pauses(rules: Rules) -> Section:
     pauses, paragraphs = rules.pauses, []
     if pauses.dispute:
-        paragraphs.append("If you dispute an invoice, tell us: reminders about it stop while we resolve the question together.")
+        paragraphs.append(
+            "If you dispute an invoice, tell us: reminders about it stop while we resolve the question together."
+        )
     if pauses.promise_to_pay:
         resumed = (
             "they resume where they left off"

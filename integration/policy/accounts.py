@@ -33,8 +33,9 @@ def billing_accounts(customers: Iterable[Customer]) -> dict[str, str]:
     return moved
 
 
-def as_accounts(customers: Iterable[Customer], invoices: Iterable[Invoice],
-                payments: Iterable[Payment]) -> tuple[tuple[Invoice, ...], tuple[Payment, ...]]:
+def as_accounts(
+    customers: Iterable[Customer], invoices: Iterable[Invoice], payments: Iterable[Payment]
+) -> tuple[tuple[Invoice, ...], tuple[Payment, ...]]:
     """The invoices and payments with each job billed with its parent moved onto the parent's account."""
     moved = billing_accounts(customers)
     return _moved(invoices, moved), _moved(payments, moved)
@@ -43,4 +44,6 @@ def as_accounts(customers: Iterable[Customer], invoices: Iterable[Invoice],
 def _moved(records: Iterable[R], moved: Mapping[str, str]) -> tuple[R, ...]:
     if not moved:
         return tuple(records)
-    return tuple(dataclasses.replace(r, customer_id=moved[r.customer_id]) if r.customer_id in moved else r for r in records)
+    return tuple(
+        dataclasses.replace(r, customer_id=moved[r.customer_id]) if r.customer_id in moved else r for r in records
+    )

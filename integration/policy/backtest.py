@@ -95,15 +95,20 @@ class BacktestReport:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days,
-            "emails": self.emails, "call_tasks": self.call_tasks,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days": self.days,
+            "emails": self.emails,
+            "call_tasks": self.call_tasks,
             "reminders_by_stage": {stage: self.reminders_by_stage.get(stage, 0) for stage in STAGES},
             "holds_on": [[d.isoformat(), c] for d, c in self.holds_on],
             "holds_off": [[d.isoformat(), c] for d, c in self.holds_off],
             "mid_month_moves": [[d.isoformat(), c] for d, c in self.mid_month_moves],
             "escalations": self.escalations,
-            "alarm_reminders": self.alarm_reminders, "false_alarms": self.false_alarms,
-            "false_alarm_days": self.false_alarm_days, "false_alarm_pct": round(self.false_alarm_pct, 1),
+            "alarm_reminders": self.alarm_reminders,
+            "false_alarms": self.false_alarms,
+            "false_alarm_days": self.false_alarm_days,
+            "false_alarm_pct": round(self.false_alarm_pct, 1),
             "reminders_to_paid_or_credited": self.settled_reminders,
             "policies": {name: figures.as_dict() for name, figures in self.policies.items()},
         }
@@ -124,8 +129,13 @@ def paid_in_full_on(scenario: Scenario) -> dict[str, dt.date]:
 
 
 def backtest(
-    history: Scenario, rules: Rules, start: dt.date, end: dt.date, *,
-    false_alarm_days: int = 7, on_day: Callable[[dt.date], None] | None = None,
+    history: Scenario,
+    rules: Rules,
+    start: dt.date,
+    end: dt.date,
+    *,
+    false_alarm_days: int = 7,
+    on_day: Callable[[dt.date], None] | None = None,
 ) -> BacktestReport:
     """Replay every day from start to end (inclusive) on the scenario's books."""
     if end < start:

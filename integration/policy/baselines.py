@@ -80,9 +80,12 @@ class PolicyFigures:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "overdue_reminders": self.overdue_reminders, "false_alarms": self.false_alarms,
-            "false_alarm_days": self.false_alarm_days, "false_alarm_pct": round(self.false_alarm_pct, 1),
-            "late_invoices": self.late_invoices, "late_nudges": self.late_nudges,
+            "overdue_reminders": self.overdue_reminders,
+            "false_alarms": self.false_alarms,
+            "false_alarm_days": self.false_alarm_days,
+            "false_alarm_pct": round(self.false_alarm_pct, 1),
+            "late_invoices": self.late_invoices,
+            "late_nudges": self.late_nudges,
             "late_nudge_pct": round(self.late_nudge_pct, 1),
         }
 
@@ -94,8 +97,14 @@ def _emailed_invoices(history: Scenario) -> Iterator[ScenarioInvoice]:
             yield invoice
 
 
-def fixed_schedule(history: Scenario, schedule: FixedSchedule, start: dt.date, end: dt.date,
-                   paid_on: Mapping[str, dt.date], false_alarm_days: int) -> PolicyFigures:
+def fixed_schedule(
+    history: Scenario,
+    schedule: FixedSchedule,
+    start: dt.date,
+    end: dt.date,
+    paid_on: Mapping[str, dt.date],
+    false_alarm_days: int,
+) -> PolicyFigures:
     """Replay `schedule` on every invoice it would email between `start` and `end` (inclusive)."""
     figures = PolicyFigures(schedule.name, false_alarm_days)
     for invoice in _emailed_invoices(history):
@@ -108,8 +117,9 @@ def fixed_schedule(history: Scenario, schedule: FixedSchedule, start: dt.date, e
     return figures
 
 
-def late_invoices(history: Scenario, start: dt.date, end: dt.date,
-                  paid_on: Mapping[str, dt.date]) -> dict[str, dt.date]:
+def late_invoices(
+    history: Scenario, start: dt.date, end: dt.date, paid_on: Mapping[str, dt.date]
+) -> dict[str, dt.date]:
     """Late invoices the QuickBooks-like schedule would have nudged within the period, each with
     the day of that first nudge (the day after its due date)."""
     first = min(QUICKBOOKS_LIKE.days_after_due)
@@ -129,5 +139,6 @@ def late_invoices(history: Scenario, start: dt.date, end: dt.date,
 def count_late_nudges(figures: PolicyFigures, late: Mapping[str, dt.date]) -> None:
     """How many late invoices this policy reached later than the QuickBooks-like schedule, or never."""
     figures.late_invoices = len(late)
-    figures.late_nudges = sum(1 for invoice_id, first in late.items()
-                              if figures.first_nudge.get(invoice_id, dt.date.max) > first)
+    figures.late_nudges = sum(
+        1 for invoice_id, first in late.items() if figures.first_nudge.get(invoice_id, dt.date.max) > first
+    )

@@ -15,12 +15,17 @@ from integration.policy.backtest import backtest, decision_time, preview
 from integration.policy.rules import Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 
-POLICY_TITLES = {"arpilot": "arpilot", "quickbooks_like": "QuickBooks-like (1/15/30)",
-                 "xero_like": "Xero-like (7/14/21/30/45)"}
+POLICY_TITLES = {
+    "arpilot": "arpilot",
+    "quickbooks_like": "QuickBooks-like (1/15/30)",
+    "xero_like": "Xero-like (7/14/21/30/45)",
+}
 # Ten years of days, each a full decide over the company: enough for any question about the past.
 MAX_BACKTEST_DAYS = 3660
 SCENARIO = click.option(
-    "--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--scenario",
+    "scenario_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A scenario file (default: the built-in demo company).",
 )
 
@@ -57,10 +62,17 @@ def preview_command(scenario_path: Path | None, as_of: dt.date | None, as_json: 
 @SCENARIO
 @click.option("--from", "start", type=DAY, required=True, help="First day to replay.")
 @click.option("--to", "end", type=DAY, required=True, help="Last day to replay.")
-@click.option("--false-alarm-days", default=7, show_default=True, type=click.IntRange(0, 60),
-              help="A reminder is a false alarm if the invoice was paid within this many days anyway.")
+@click.option(
+    "--false-alarm-days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 60),
+    help="A reminder is a false alarm if the invoice was paid within this many days anyway.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def backtest_command(scenario_path: Path | None, start: dt.date, end: dt.date, false_alarm_days: int, as_json: bool) -> None:
+def backtest_command(
+    scenario_path: Path | None, start: dt.date, end: dt.date, false_alarm_days: int, as_json: bool
+) -> None:
     """Replay each day of a past period and report what the policy would have done."""
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
@@ -69,8 +81,9 @@ def backtest_command(scenario_path: Path | None, start: dt.date, end: dt.date, f
     scenario = _scenario(scenario_path)
     days = (end - start).days + 1
     with click.progressbar(length=days, label="replaying days", file=sys.stderr) as bar:
-        report = backtest(scenario, Rules.default(), start, end,
-                          false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1))
+        report = backtest(
+            scenario, Rules.default(), start, end, false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1)
+        )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=1))
         return
@@ -80,13 +93,21 @@ def backtest_command(scenario_path: Path | None, start: dt.date, end: dt.date, f
         click.echo(f"  {stage}: {count}")
     click.echo(f"credit holds placed: {len(report.holds_on)}, released: {len(report.holds_off)}")
     click.echo(f"moved to mid-month terms: {len(report.mid_month_moves)}")
-    click.echo(f"false alarms: {report.false_alarms} of {report.alarm_reminders} overdue reminders "
-               f"({report.false_alarm_pct:.1f}%) went to invoices paid within {report.false_alarm_days} days anyway")
-    click.echo("on the same invoices and days (late nudges: late invoices reached after the QuickBooks-like "
-               "schedule's first reminder, or never):")
+    click.echo(
+        f"false alarms: {report.false_alarms} of {report.alarm_reminders} overdue reminders "
+        f"({report.false_alarm_pct:.1f}%) went to invoices paid within {report.false_alarm_days} days anyway"
+    )
+    click.echo(
+        "on the same invoices and days (late nudges: late invoices reached after the QuickBooks-like "
+        "schedule's first reminder, or never):"
+    )
     for name, figures in report.policies.items():
-        click.echo(f"  {POLICY_TITLES[name]:<26} {figures.overdue_reminders:>6} overdue reminders, "
-                   f"{figures.false_alarms:>5} false alarms ({figures.false_alarm_pct:4.1f}%), "
-                   f"{figures.late_nudges:>4} of {figures.late_invoices} late invoices nudged later "
-                   f"({figures.late_nudge_pct:.1f}%)")
-    click.echo(f"reminders to invoices that were already paid or covered by credit when sent: {report.settled_reminders}")
+        click.echo(
+            f"  {POLICY_TITLES[name]:<26} {figures.overdue_reminders:>6} overdue reminders, "
+            f"{figures.false_alarms:>5} false alarms ({figures.false_alarm_pct:4.1f}%), "
+            f"{figures.late_nudges:>4} of {figures.late_invoices} late invoices nudged later "
+            f"({figures.late_nudge_pct:.1f}%)"
+        )
+    click.echo(
+        f"reminders to invoices that were already paid or covered by credit when sent: {report.settled_reminders}"
+    )

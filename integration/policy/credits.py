@@ -41,8 +41,10 @@ def available_credit(credits: Iterable[Credit]) -> dict[str, dict[str, Available
             found.setdefault(credit.customer_id, {}).setdefault(credit.remaining.currency, []).append(credit)
     return {
         customer_id: {
-            currency: Available(sum((c.remaining.amount for c in items), Decimal(0)),
-                                tuple(sorted(items, key=lambda c: (c.date, c.provider_id))))
+            currency: Available(
+                sum((c.remaining.amount for c in items), Decimal(0)),
+                tuple(sorted(items, key=lambda c: (c.date, c.provider_id))),
+            )
             for currency, items in by_currency.items()
         }
         for customer_id, by_currency in found.items()
@@ -66,7 +68,9 @@ def cover(invoices: Iterable[Invoice], available: Decimal) -> tuple[list[Invoice
     return covered, left
 
 
-def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) -> tuple[list[PlannedAction], dict[str, dict[str, str]]]:
+def settle(
+    entry: CustomerFacts, credit: Mapping[str, Available], today: int
+) -> tuple[list[PlannedAction], dict[str, dict[str, str]]]:
     """Set `credit` against the customer's open invoices, changing `entry` in place: the invoices
     it covers (`cover`) leave `open`, and `overdue`/`oldest_overdue` become net of the credit.
     Returns the owner's apply-credit tasks and, per currency with credit, what reminders say of
@@ -91,12 +95,14 @@ def settle(entry: CustomerFacts, credit: Mapping[str, Available], today: int) ->
     if gone:
         entry.open = [o for o in entry.open if id(o.invoice) not in gone]
         entry.open_count -= len(gone)
-        entry.oldest_overdue = max([today - o.due for o in entry.open if o.due < today and not o.pause.active], default=0)
+        entry.oldest_overdue = max(
+            [today - o.due for o in entry.open if o.due < today and not o.pause.active], default=0
+        )
     return tasks, mention
 
 
 def _apply_task(customer: Customer, currency: str, available: Available, invoices: list[Invoice]) -> PlannedAction:
-    """"Apply the 92.50 USD credit note CN-0001 to INV-0003": the credits needed, oldest first."""
+    """ "Apply the 92.50 USD credit note CN-0001 to INV-0003": the credits needed, oldest first."""
     owed = sum((i.balance.amount for i in invoices), Decimal(0))
     used, needed = [], owed
     for credit in available.credits:
@@ -115,15 +121,34 @@ def _apply_task(customer: Customer, currency: str, available: Available, invoice
     )
     ids = tuple(i.provider_id for i in invoices)
     return PlannedAction(
-        APPLY_CREDIT, customer.provider_id, ids, None, (), reason,
-        key_digest(APPLY_CREDIT, customer.provider_id, ",".join(sorted(ids)), None, ",".join(c.provider_id for c in used)),
-        None, MappingProxyType({
-            "task": task[0].upper() + task[1:] + ".", "currency": currency, "owed": f"{owed:.2f}",
-            "available": f"{available.amount:.2f}",
-            "credits": [{"id": c.provider_id, "kind": c.kind.value, "number": c.number,
-                         "remaining": f"{c.remaining.amount:.2f}"} for c in used],
-            "balances": {i.provider_id: f"{i.balance.amount:.2f}" for i in invoices},
-        }),
+        APPLY_CREDIT,
+        customer.provider_id,
+        ids,
+        None,
+        (),
+        reason,
+        key_digest(
+            APPLY_CREDIT, customer.provider_id, ",".join(sorted(ids)), None, ",".join(c.provider_id for c in used)
+        ),
+        None,
+        MappingProxyType(
+            {
+                "task": task[0].upper() + task[1:] + ".",
+                "currency": currency,
+                "owed": f"{owed:.2f}",
+                "available": f"{available.amount:.2f}",
+                "credits": [
+                    {
+                        "id": c.provider_id,
+                        "kind": c.kind.value,
+                        "number": c.number,
+                        "remaining": f"{c.remaining.amount:.2f}",
+                    }
+                    for c in used
+                ],
+                "balances": {i.provider_id: f"{i.balance.amount:.2f}" for i in invoices},
+            }
+        ),
     )
 
 

@@ -88,8 +88,17 @@ def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAc
 class _Run:
     """One decide call: the inputs every customer shares, and texts worked out once per run."""
 
-    def __init__(self, snapshot: Snapshot, rules: Rules, now: dt.datetime, today: dt.date, last_applied: dict[str, int],
-                 schedule: LadderSchedule, past: Past, credit: dict[str, dict[str, Available]]) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        rules: Rules,
+        now: dt.datetime,
+        today: dt.date,
+        last_applied: dict[str, int],
+        schedule: LadderSchedule,
+        past: Past,
+        credit: dict[str, dict[str, Available]],
+    ) -> None:
         self.snapshot, self.rules, self.now, self.today = snapshot, rules, now, today
         self.today_ord = today.toordinal()
         self.today_iso = today.isoformat()
@@ -165,8 +174,14 @@ class _Run:
     # --- reminders, call tasks, notes, re-sends, escalation --------------------------------
     # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.
 
-    def ladder_actions(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
-                       steps: list[Step], mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
+    def ladder_actions(
+        self,
+        customer: Customer,
+        profile: PaymentProfile,
+        override: CustomerOverride | None,
+        steps: list[Step],
+        mention: dict[str, dict[str, str]],
+    ) -> list[PlannedAction]:
         """Call stages become call tasks (with the invoice re-sent where the stage says so); email
         stages become one reminder, or call tasks when the customer cannot or will not get email."""
         stages = self.stages
@@ -183,7 +198,9 @@ class _Run:
             return actions
         if override is not None and override.opted_out:
             if self.rules.opt_out.call_instead:
-                actions += self.call_stage(customer, profile, emails, f"{customer.name} opted out of reminder emails, so call instead")
+                actions += self.call_stage(
+                    customer, profile, emails, f"{customer.name} opted out of reminder emails, so call instead"
+                )
             return actions
         if not self.email_allowed(customer.provider_id):
             return actions  # the frequency cap: these invoices wait for the next allowed day
@@ -199,8 +216,14 @@ class _Run:
         most urgent one's stage; without consolidation only the most urgent, the rest wait their turn."""
         return emails if self.rules.frequency.consolidate else emails[:1]
 
-    def email(self, customer: Customer, profile: PaymentProfile, override: CustomerOverride | None,
-              emails: list[Step], mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
+    def email(
+        self,
+        customer: Customer,
+        profile: PaymentProfile,
+        override: CustomerOverride | None,
+        emails: list[Step],
+        mention: dict[str, dict[str, str]],
+    ) -> list[PlannedAction]:
         """The reminder email, to the contacts the stages name (a call task when there is no valid
         address), with the call task and escalation its stage asks for."""
         stages = self.stages
@@ -210,8 +233,11 @@ class _Run:
         recipients, invalid = addresses(customer, [s.invoice for s in emails], roles)
         left_out = f"left out {quoted(invalid)}: not an email address" if invalid else ""
         if not recipients:
-            missing = f"{customer.name} has no valid email address on file ({left_out})" if invalid else (
-                f"{customer.name} has no email address on file")
+            missing = (
+                f"{customer.name} has no valid email address on file ({left_out})"
+                if invalid
+                else (f"{customer.name} has no email address on file")
+            )
             return self.call_stage(customer, profile, emails, f"{missing}, so call instead")
         customer_id = customer.provider_id
         ids = tuple([s.invoice.provider_id for s in emails])
@@ -222,17 +248,30 @@ class _Run:
             _stage_phrase(top.name, emails),
             left_out,
         )
-        actions = [PlannedAction(
-            ActionKind.SEND_REMINDER, customer_id, ids, top.name, recipients, reason,
-            key_digest(ActionKind.SEND_REMINDER, customer_id, _joined(ids), top.name, anchor),
-            self.not_before(customer_id, override),
-            MappingProxyType({
-                "channel": top.channel, "template": top.template, "classification": profile.classification,
-                "invoice_stages": {s.invoice.provider_id: stages[s.stage].name for s in emails},
-                "days_overdue": {s.invoice.provider_id: s.days for s in emails},
-                **({"credit": mention} if mention else {}),  # credit left to mention: "less your unapplied credit"
-            }),
-        )]
+        actions = [
+            PlannedAction(
+                ActionKind.SEND_REMINDER,
+                customer_id,
+                ids,
+                top.name,
+                recipients,
+                reason,
+                key_digest(ActionKind.SEND_REMINDER, customer_id, _joined(ids), top.name, anchor),
+                self.not_before(customer_id, override),
+                MappingProxyType(
+                    {
+                        "channel": top.channel,
+                        "template": top.template,
+                        "classification": profile.classification,
+                        "invoice_stages": {s.invoice.provider_id: stages[s.stage].name for s in emails},
+                        "days_overdue": {s.invoice.provider_id: s.days for s in emails},
+                        **(
+                            {"credit": mention} if mention else {}
+                        ),  # credit left to mention: "less your unapplied credit"
+                    }
+                ),
+            )
+        ]
         # The email's note is written by the executor once the email is delivered, saying when.
         if top.call_task:
             actions.append(self.call_task(customer, profile, emails, top.name, anchor, reason, advances=False))
@@ -241,8 +280,13 @@ class _Run:
             actions.append(self.escalation(customer, profile, escalating))
         return actions
 
-    def resends(self, customer: Customer, override: CustomerOverride | None, steps: list[Step],
-                mention: dict[str, dict[str, str]]) -> list[PlannedAction]:
+    def resends(
+        self,
+        customer: Customer,
+        override: CustomerOverride | None,
+        steps: list[Step],
+        mention: dict[str, dict[str, str]],
+    ) -> list[PlannedAction]:
         """A call stage's one customer-facing message: the accounting system re-sends each invoice, with
         the credit the policy left for it (its send-time re-check counts only that and what is new)."""
         if override is not None and override.opted_out:
@@ -254,36 +298,72 @@ class _Run:
         actions = []
         for step in steps:
             stage, invoice_id = self.stages[step.stage].name, step.invoice.provider_id
-            reason = sentence(f"Invoice {step.invoice.number} is {lateness(step.days)}",
-                              "the accounting system re-sends it with the " + STAGE_WORDS[stage])
-            actions.append(PlannedAction(
-                ActionKind.RESEND_INVOICE, customer_id, (invoice_id,), stage, to, reason,
-                key_digest(ActionKind.RESEND_INVOICE, customer_id, invoice_id, stage, self.iso(step.anchor)), not_before,
-                payload,
-            ))
+            reason = sentence(
+                f"Invoice {step.invoice.number} is {lateness(step.days)}",
+                "the accounting system re-sends it with the " + STAGE_WORDS[stage],
+            )
+            actions.append(
+                PlannedAction(
+                    ActionKind.RESEND_INVOICE,
+                    customer_id,
+                    (invoice_id,),
+                    stage,
+                    to,
+                    reason,
+                    key_digest(ActionKind.RESEND_INVOICE, customer_id, invoice_id, stage, self.iso(step.anchor)),
+                    not_before,
+                    payload,
+                )
+            )
         return actions
 
-    def call_stage(self, customer: Customer, profile: PaymentProfile, steps: list[Step], why: str) -> list[PlannedAction]:
+    def call_stage(
+        self, customer: Customer, profile: PaymentProfile, steps: list[Step], why: str
+    ) -> list[PlannedAction]:
         """A call task that stands in for a ladder step (it advances the ladder), with its notes."""
         top = self.stages[steps[0].stage].name
         anchor = self.iso(max([s.anchor for s in steps]))
-        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
-                          f"{STAGE_WORDS[top]}: {why}")
+        reason = sentence(
+            invoices_phrase([(s.invoice.number, s.days) for s in steps]),
+            self.habit(customer, profile),
+            f"{STAGE_WORDS[top]}: {why}",
+        )
         task = self.call_task(customer, profile, steps, top, anchor, reason, advances=True)
         return [task, *self.notes(customer.provider_id, steps, f"{STAGE_WORDS[top]}: call task for the owner")]
 
-    def call_task(self, customer: Customer, profile: PaymentProfile, steps: list[Step], stage: str,
-                  anchor: str, reason: str, *, advances: bool) -> PlannedAction:
+    def call_task(
+        self,
+        customer: Customer,
+        profile: PaymentProfile,
+        steps: list[Step],
+        stage: str,
+        anchor: str,
+        reason: str,
+        *,
+        advances: bool,
+    ) -> PlannedAction:
         ids = tuple([s.invoice.provider_id for s in steps])
         points = [f"Invoice {s.invoice.number}: {s.invoice.balance} open, {lateness(s.days)}" for s in steps]
         points.append(self.habit(customer, profile) + ".")
-        points.append("Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed.")
-        payload: dict[str, object] = {"talking_points": points, "phone": customer.phone, "classification": profile.classification}
+        points.append(
+            "Ask when payment will be made and note the date as a promise to pay; offer a payment plan if needed."
+        )
+        payload: dict[str, object] = {
+            "talking_points": points,
+            "phone": customer.phone,
+            "classification": profile.classification,
+        }
         if advances:
             payload["invoice_stages"] = {s.invoice.provider_id: self.stages[s.stage].name for s in steps}
         return PlannedAction(
-            ActionKind.CREATE_CALL_TASK, customer.provider_id, ids, stage, (), reason,
-            key_digest(ActionKind.CREATE_CALL_TASK, customer.provider_id, _joined(ids), stage, anchor), None,
+            ActionKind.CREATE_CALL_TASK,
+            customer.provider_id,
+            ids,
+            stage,
+            (),
+            reason,
+            key_digest(ActionKind.CREATE_CALL_TASK, customer.provider_id, _joined(ids), stage, anchor),
+            None,
             MappingProxyType(payload),
         )
 
@@ -292,31 +372,55 @@ class _Run:
         notes = []
         for step in steps:
             stage, invoice = self.stages[step.stage].name, step.invoice
-            notes.append(PlannedAction(
-                ActionKind.ADD_NOTE, customer_id, (invoice.provider_id,), stage, (),
-                f"Record on invoice {invoice.number} that the {STAGE_WORDS[stage]} was done.",
-                key_digest(ActionKind.ADD_NOTE, customer_id, invoice.provider_id, stage, self.iso(step.anchor)),
-                None, MappingProxyType({"text": f"{said}{lateness(step.days)})."}),
-            ))
+            notes.append(
+                PlannedAction(
+                    ActionKind.ADD_NOTE,
+                    customer_id,
+                    (invoice.provider_id,),
+                    stage,
+                    (),
+                    f"Record on invoice {invoice.number} that the {STAGE_WORDS[stage]} was done.",
+                    key_digest(ActionKind.ADD_NOTE, customer_id, invoice.provider_id, stage, self.iso(step.anchor)),
+                    None,
+                    MappingProxyType({"text": f"{said}{lateness(step.days)})."}),
+                )
+            )
         return notes
 
     def escalation(self, customer: Customer, profile: PaymentProfile, steps: list[Step]) -> PlannedAction:
         ids = tuple([s.invoice.provider_id for s in steps])
         anchor = self.iso(max([s.anchor for s in steps]))
-        reason = sentence(invoices_phrase([(s.invoice.number, s.days) for s in steps]), self.habit(customer, profile),
-                          "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off")
+        reason = sentence(
+            invoices_phrase([(s.invoice.number, s.days) for s in steps]),
+            self.habit(customer, profile),
+            "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off",
+        )
         return PlannedAction(
-            ActionKind.RECOMMEND_ESCALATION, customer.provider_id, ids, "final_notice", (), reason,
-            key_digest(ActionKind.RECOMMEND_ESCALATION, customer.provider_id, _joined(ids), "final_notice", anchor), None,
-            MappingProxyType({"options": list(ESCALATION_OPTIONS),
-                              "balance": {s.invoice.provider_id: str(s.invoice.balance.amount) for s in steps}}),
+            ActionKind.RECOMMEND_ESCALATION,
+            customer.provider_id,
+            ids,
+            "final_notice",
+            (),
+            reason,
+            key_digest(ActionKind.RECOMMEND_ESCALATION, customer.provider_id, _joined(ids), "final_notice", anchor),
+            None,
+            MappingProxyType(
+                {
+                    "options": list(ESCALATION_OPTIONS),
+                    "balance": {s.invoice.provider_id: str(s.invoice.balance.amount) for s in steps},
+                }
+            ),
         )
 
     def not_before(self, customer_id: str, override: CustomerOverride | None) -> dt.datetime | None:
         """Quiet hours: the next send time in the customer's zone, None when now is inside the window."""
         schedule = self.rules.schedule
-        zone = send_zone(schedule, self.snapshot.company.timezone, owner_zone=override.timezone if override else None,
-                         address_zone=self.snapshot.customer_zones.get(customer_id))
+        zone = send_zone(
+            schedule,
+            self.snapshot.company.timezone,
+            owner_zone=override.timezone if override else None,
+            address_zone=self.snapshot.customer_zones.get(customer_id),
+        )
         if zone not in self._send_times:
             self._send_times[zone] = next_send_time(self.now, zone, schedule)
         return self._send_times[zone]
@@ -330,10 +434,17 @@ class _Run:
         if entry.overdue or not self.rules.credit_hold.auto_release or ours is None or not ours.on:
             return None
         return PlannedAction(
-            ActionKind.CREDIT_HOLD_OFF, customer_id, (), None, (),
+            ActionKind.CREDIT_HOLD_OFF,
+            customer_id,
+            (),
+            None,
+            (),
             sentence(f"{customer.name} has no overdue balance any more", "the credit hold arpilot placed is released"),
             key_digest(ActionKind.CREDIT_HOLD_OFF, customer_id, "", None, ours.date.isoformat()),
-            None, MappingProxyType({"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}),
+            None,
+            MappingProxyType(
+                {"note": f"arpilot: credit hold released on {self.today_iso}; the overdue balance is paid."}
+            ),
         )
 
     def hold_on(self, entry: CustomerFacts, profile: PaymentProfile) -> PlannedAction | None:
@@ -348,7 +459,8 @@ class _Run:
             return None
         oldest = entry.oldest_overdue
         if oldest < hold.all_customers_days_overdue and not (
-                profile.classification in hold.profile_classes and oldest >= hold.days_overdue):
+            profile.classification in hold.profile_classes and oldest >= hold.days_overdue
+        ):
             return None
         customer, customer_id = entry.customer, entry.customer.provider_id
         owed = " and ".join([amount_text(amount, currency) for currency, amount in sorted(overdue.items())])
@@ -358,18 +470,34 @@ class _Run:
             "credit hold until the overdue balance is paid",
         )
         return PlannedAction(
-            ActionKind.CREDIT_HOLD_ON, customer_id, (), None, (), reason,
+            ActionKind.CREDIT_HOLD_ON,
+            customer_id,
+            (),
+            None,
+            (),
+            reason,
             key_digest(ActionKind.CREDIT_HOLD_ON, customer_id, "", None, self.iso(self.today_ord - oldest)),
-            None, MappingProxyType({"note": f"arpilot: credit hold placed on {self.today_iso}: {owed} past due.",
-                                    "classification": profile.classification, "oldest_overdue_days": oldest}),
+            None,
+            MappingProxyType(
+                {
+                    "note": f"arpilot: credit hold placed on {self.today_iso}: {owed} past due.",
+                    "classification": profile.classification,
+                    "oldest_overdue_days": oldest,
+                }
+            ),
         )
 
     def mid_month_terms(self, customer: Customer, profile: PaymentProfile) -> PlannedAction | None:
         """Move a good customer whose late payments cluster at month-end onto terms due mid-month,
         once (not when already on them, nor when arpilot moved them before)."""
         mid, customer_id = self.rules.mid_month, customer.provider_id
-        if (not mid.enabled or not profile.month_end_clustered or profile.classification not in mid.profile_classes
-                or customer_id in self.snapshot.mid_month or customer_id in self.past.moved):
+        if (
+            not mid.enabled
+            or not profile.month_end_clustered
+            or profile.classification not in mid.profile_classes
+            or customer_id in self.snapshot.mid_month
+            or customer_id in self.past.moved
+        ):
             return None
         reason = sentence(
             f"{customer.name} paid late {plural(profile.month_end_late_payments, 'time')} in the history window "
@@ -378,9 +506,15 @@ class _Run:
             f"move them to terms due on day {mid.day_of_month} of the month",
         )
         return PlannedAction(
-            ActionKind.SET_MID_MONTH_TERMS, customer_id, (), None, (), reason,
+            ActionKind.SET_MID_MONTH_TERMS,
+            customer_id,
+            (),
+            None,
+            (),
+            reason,
             key_digest(ActionKind.SET_MID_MONTH_TERMS, customer_id, "", None, ""),
-            None, MappingProxyType({"day_of_month": mid.day_of_month}),
+            None,
+            MappingProxyType({"day_of_month": mid.day_of_month}),
         )
 
 

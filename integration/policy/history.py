@@ -24,7 +24,8 @@ def reminders_of(action: PlannedAction, day: dt.date) -> tuple[SentReminder, ...
     for invoice_id, stage in stages.items():
         by_stage[stage].append(invoice_id)
     return tuple(
-        SentReminder(action.customer_id, tuple(sorted(ids)), stage, day, channel) for stage, ids in sorted(by_stage.items())
+        SentReminder(action.customer_id, tuple(sorted(ids)), stage, day, channel)
+        for stage, ids in sorted(by_stage.items())
     )
 
 

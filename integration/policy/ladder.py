@@ -120,8 +120,10 @@ class LadderSchedule:
             days = tuple(self.offset(index, shift) for index in self.post_issue)
             next_at = None
             if all(a < b for a, b in pairwise(days)):
-                next_at = tuple(next((d for i, d in zip(self.post_issue, days) if i > last), math.inf)
-                                for last in range(len(STAGES)))
+                next_at = tuple(
+                    next((d for i, d in zip(self.post_issue, days) if i > last), math.inf)
+                    for last in range(len(STAGES))
+                )
             found = self._thresholds[shift] = Thresholds(days, next_at)
         return found
 
@@ -149,8 +151,16 @@ class LadderSchedule:
             return 0
         return NO_STAGE
 
-    def step_due(self, invoice: Invoice, due: int, pause: PauseState, last: LastStep | None, paid_on: int | None,
-                 today: int, shift: int) -> Step | None:
+    def step_due(
+        self,
+        invoice: Invoice,
+        due: int,
+        pause: PauseState,
+        last: LastStep | None,
+        paid_on: int | None,
+        today: int,
+        shift: int,
+    ) -> Step | None:
         """The step due today on one open invoice not paused, if any. A broken promise or plan comes
         first, then a part payment since the last step; otherwise the invoice's age decides."""
         issue = invoice.issue_date.toordinal()
@@ -173,8 +183,9 @@ class LadderSchedule:
         bumped = self.after(last_stage, self.stages_up) if self.stages_up else None
         return max(reached, NO_STAGE if bumped is None else bumped)
 
-    def _after_part_payment(self, invoice: Invoice, last_stage: int, paid_on: int, issue: int, due: int, days: int,
-                            today: int, shift: int) -> Step | None:
+    def _after_part_payment(
+        self, invoice: Invoice, last_stage: int, paid_on: int, issue: int, due: int, days: int, today: int, shift: int
+    ) -> Step | None:
         """A part payment after the last step restarts the clock: the next stage waits its usual gap
         after the last one, counted from the payment (at least a day)."""
         following = self.after(last_stage)
@@ -184,5 +195,10 @@ class LadderSchedule:
         anchor = paid_on + max(gap, 1)
         if today < anchor:
             return None
-        return Step(invoice, following, anchor, days,
-                    f"a part payment on {dt.date.fromordinal(paid_on).isoformat()} restarted the clock")
+        return Step(
+            invoice,
+            following,
+            anchor,
+            days,
+            f"a part payment on {dt.date.fromordinal(paid_on).isoformat()} restarted the clock",
+        )

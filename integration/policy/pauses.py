@@ -35,7 +35,9 @@ def pause_state(pause: InvoicePause, paid_so_far: Decimal, today: int, rules: Pa
                 break
             expected += instalment.amount
             if paid_so_far < expected:
-                return PauseState(False, f"missed the payment plan instalment due {instalment.date.isoformat()}", missed_from)
+                return PauseState(
+                    False, f"missed the payment plan instalment due {instalment.date.isoformat()}", missed_from
+                )
         return PauseState(True, "on a payment plan")
     if pause.promise_to_pay is not None and rules.promise_to_pay:
         broken_from = pause.promise_to_pay.toordinal() + grace + 1

@@ -46,7 +46,9 @@ class CustomerFacts:
     issue_days: list[int] = field(default_factory=list)  # paid invoices: days from issue date to full payment
     month_end_late: int = 0  # late payments of invoices due in the last days of a month
     open_count: int = 0  # open invoices with a balance
-    open: list[OpenInvoice] = field(default_factory=list)  # those of them the screen let through (all without one), in snapshot order
+    open: list[OpenInvoice] = field(
+        default_factory=list
+    )  # those of them the screen let through (all without one), in snapshot order
     overdue: dict[str, Decimal] = field(default_factory=dict)  # currency -> past-due balance, paused invoices excluded
     oldest_overdue: int = 0  # days, paused invoices excluded
     last_payment: int | None = None  # ordinal
@@ -127,7 +129,11 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                         entry.oldest_overdue = today_ord - due
                 if screened and (pause is None or pause.broken_on is None):  # the screen (ladder.Screen)
                     last = done.get(invoice.provider_id)
-                    if last is not None and today_ord - due < next_at[last.stage] and invoice.provider_id not in paid_since:
+                    if (
+                        last is not None
+                        and today_ord - due < next_at[last.stage]
+                        and invoice.provider_id not in paid_since
+                    ):
                         continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
         elif status is OPEN or status is PAID:
@@ -155,7 +161,9 @@ def _payments(snapshot: Snapshot, facts: Mapping[str, CustomerFacts]) -> dict[st
             continue  # a zero total applies credit (QuickBooks): no money came, so no payment date
         day = payment.date.toordinal()
         for application in payment.applied_to:
-            if last_applied.setdefault(application.invoice_id, day) < day:  # one lookup for a first payment, the usual case
+            if (
+                last_applied.setdefault(application.invoice_id, day) < day
+            ):  # one lookup for a first payment, the usual case
                 last_applied[application.invoice_id] = day
         if payment.customer_id != customer_id:  # payments usually come grouped by customer too
             customer_id = payment.customer_id
@@ -190,7 +198,9 @@ def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfi
     silent_days = today.toordinal() - entry.last_payment if entry.last_payment is not None else None
     # Long overdue and either silent for long or barely ever paying: not "new", unresponsive.
     if entry.oldest_overdue >= thresholds.unresponsive_overdue_days and (
-        silent_days is None or silent_days >= thresholds.unresponsive_silence_days or paid < thresholds.min_paid_invoices
+        silent_days is None
+        or silent_days >= thresholds.unresponsive_silence_days
+        or paid < thresholds.min_paid_invoices
     ):
         name = "unresponsive"
     elif paid < thresholds.min_paid_invoices:
@@ -204,7 +214,9 @@ def classify(entry: CustomerFacts, rules: Rules, today: dt.date) -> PaymentProfi
     else:
         name = "habitually_late"
     mid = rules.mid_month
-    clustered = entry.month_end_late >= mid.min_occurrences and 100 * entry.month_end_late >= mid.min_share_pct * late_count
+    clustered = (
+        entry.month_end_late >= mid.min_occurrences and 100 * entry.month_end_late >= mid.min_share_pct * late_count
+    )
     return PaymentProfile(
         customer_id=entry.customer.provider_id,
         classification=name,

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from integration.policy.rules import Schedule
 
 
-def send_zone(schedule: Schedule, company_zone: str, *, owner_zone: str | None = None,
-              address_zone: str | None = None) -> str:
+def send_zone(
+    schedule: Schedule, company_zone: str, *, owner_zone: str | None = None, address_zone: str | None = None
+) -> str:
     """The zone whose clock the send window is read on, for one customer."""
     if schedule.timezone_source == "customer":
         return owner_zone or address_zone or company_zone

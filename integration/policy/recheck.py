@@ -25,7 +25,9 @@ from integration.policy.snapshot import CustomerOverride
 # What reaches the customer: these respect quiet hours, opt-outs and one message a day.
 CUSTOMER_FACING = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE})
 # The ladder's steps for invoices: a paused invoice takes no part in them.
-LADDER_KINDS = frozenset({*CUSTOMER_FACING, ActionKind.ADD_NOTE, ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION})
+LADDER_KINDS = frozenset(
+    {*CUSTOMER_FACING, ActionKind.ADD_NOTE, ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +93,22 @@ def recheck(pending: Pending, word: OwnerWord, rules: Rules, company_zone: str, 
         # Mostly for steps waiting in the Approve list: a paid invoice's final notice is no question.
         return Verdict(skip="the invoices were paid or closed since this was planned")
     if kind in LADDER_KINDS:
-        left_out = MappingProxyType({i: word.pauses[i].why for i in pending.invoice_ids if i in word.pauses and word.pauses[i].active})
+        left_out = MappingProxyType(
+            {i: word.pauses[i].why for i in pending.invoice_ids if i in word.pauses and word.pauses[i].active}
+        )
         if pending.invoice_ids and len(left_out) == len(pending.invoice_ids):
-            return Verdict(skip="; ".join(f"invoice {why}" for why in dict.fromkeys(left_out.values())) + " since this was planned")
+            return Verdict(
+                skip="; ".join(f"invoice {why}" for why in dict.fromkeys(left_out.values())) + " since this was planned"
+            )
     if kind in CUSTOMER_FACING:
         if override is not None and override.opted_out:
             return Verdict(skip="the customer opted out of reminder emails after this was planned")
-        zone = send_zone(rules.schedule, company_zone, owner_zone=override.timezone if override else None,
-                         address_zone=word.address_zone)
+        zone = send_zone(
+            rules.schedule,
+            company_zone,
+            owner_zone=override.timezone if override else None,
+            address_zone=word.address_zone,
+        )
         if word.messaged_today:
             return Verdict(wait_until=_next_day_window(now, zone, rules), left_out=left_out)
         opens = next_send_time(now, zone, rules.schedule)
@@ -122,7 +132,9 @@ def _rule_stopped(pending: Pending, rules: Rules) -> str:
         if not stage.enabled:
             return f"the {words} stage was turned off in the rules after this was planned"
         if kind is ActionKind.SEND_REMINDER and pending.channel is not None and stage.channel != pending.channel:
-            return f"the {words} stage's channel was changed to {stage.channel.replace('_', ' ')} after this was planned"
+            return (
+                f"the {words} stage's channel was changed to {stage.channel.replace('_', ' ')} after this was planned"
+            )
     return ""
 
 

@@ -9,7 +9,9 @@ from connectors.contract import Customer, Invoice
 from reminders.delivery.message import is_address
 
 
-def addresses(customer: Customer, invoices: Iterable[Invoice], roles: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def addresses(
+    customer: Customer, invoices: Iterable[Invoice], roles: list[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(valid, invalid) emails for the roles, billing first: the invoices' own bill-to addresses,
     the customer's, then contacts of each role. A field may list several addresses; each is checked
     on its own, so one typo never costs the others. Duplicates dropped (any case), order kept."""

@@ -129,8 +129,11 @@ class Stage:
         if self.resend_invoice and self.channel != "call":
             # One message per customer per stage: arpilot's email or the accounting system's own
             # send of the invoice (channel accounting_system_email), never both on the same day.
-            raise RuleError("resend_invoice", "a stage sends the customer one message: choose arpilot's email or the "
-                            "accounting system's own send as its channel, not both (re-send only goes with a call)")
+            raise RuleError(
+                "resend_invoice",
+                "a stage sends the customer one message: choose arpilot's email or the "
+                "accounting system's own send as its channel, not both (re-send only goes with a call)",
+            )
 
     @property
     def anchored_on_issue(self) -> bool:
@@ -157,7 +160,9 @@ class Ladder:
             raise RuleError("stages", f"must list the {len(STAGES)} stages {', '.join(STAGES)}")
         for index, (stage, name) in enumerate(zip(self.stages, STAGES)):
             if stage.name != name:
-                raise RuleError(f"stages[{index}].name", f"must be {name!r} (stages in ladder order), got {stage.name!r}")
+                raise RuleError(
+                    f"stages[{index}].name", f"must be {name!r} (stages in ladder order), got {stage.name!r}"
+                )
         # From courtesy on, every stage counts from the due date and must come after the previous one.
         for index in range(2, len(self.stages)):
             before, stage = self.stages[index - 1], self.stages[index]
@@ -223,7 +228,9 @@ class CreditHold:
         if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
             raise RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}")
         if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-            raise RuleError("min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}")
+            raise RuleError(
+                "min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"
+            )
 
 
 @dataclass(frozen=True)
@@ -345,7 +352,9 @@ class Sender:
             try:
                 Address(self.reply_to)
             except InvalidMessage:
-                raise RuleError("reply_to", f"must be an email address, one address only, got {self.reply_to!r}") from None
+                raise RuleError(
+                    "reply_to", f"must be an email address, one address only, got {self.reply_to!r}"
+                ) from None
         if len(self.signature) > 2000:
             raise RuleError("signature", "must be at most 2000 characters")
 
@@ -449,7 +458,7 @@ def _value(kind: Any, raw: Any, path: str, default: Any) -> Any:
         return raw
     if kind is Decimal:
         if isinstance(raw, (bool, float)) or not isinstance(raw, (str, int)):
-            raise RuleError(path, f"must be a decimal amount as text such as \"500.00\", got {raw!r}")
+            raise RuleError(path, f'must be a decimal amount as text such as "500.00", got {raw!r}')
         try:
             return Decimal(str(raw))
         except InvalidOperation:

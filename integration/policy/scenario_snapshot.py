@@ -36,18 +36,30 @@ def company_of(scenario: Scenario) -> Company:
 def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
     return tuple(
         Customer(
-            provider_id=c.id, name=c.name, email=c.email, phone=c.phone, currency=c.currency,
-            terms_id=None, active=True, updated_at=_EPOCH,
+            provider_id=c.id,
+            name=c.name,
+            email=c.email,
+            phone=c.phone,
+            currency=c.currency,
+            terms_id=None,
+            active=True,
+            updated_at=_EPOCH,
             contacts=tuple(Contact(p.email, p.name, p.role) for p in c.contacts),
-            parent_id=c.parent_id, bill_with_parent=c.bill_with_parent, country=c.country, region=c.region,
+            parent_id=c.parent_id,
+            bill_with_parent=c.bill_with_parent,
+            country=c.country,
+            region=c.region,
         )
         for c in scenario.customers
     )
 
 
 def snapshot_from_scenario(
-    scenario: Scenario, day: dt.date, history: History = History(),
-    on_hold: frozenset[str] = frozenset(), mid_month: frozenset[str] = frozenset(),
+    scenario: Scenario,
+    day: dt.date,
+    history: History = History(),
+    on_hold: frozenset[str] = frozenset(),
+    mid_month: frozenset[str] = frozenset(),
 ) -> Snapshot:
     payments = tuple(p for p in scenario.payments if p.date <= day)
     paid: dict[str, Decimal] = {}
@@ -61,28 +73,53 @@ def snapshot_from_scenario(
             continue  # a bill is the business's own debt, never a customer's
         total = item.total
         balance = Decimal(0) if not item.owed else total - paid.get(item.id, Decimal(0))
-        status = (InvoiceStatus.VOIDED if item.voided else InvoiceStatus.DRAFT if item.status != "approved"
-                  else InvoiceStatus.PAID if balance <= 0 else InvoiceStatus.OPEN)
-        invoices.append(Invoice(
-            provider_id=item.id, number=item.number, customer_id=item.customer_id, issue_date=item.issue_date,
-            due_date=item.due_date, total=Money(total, item.currency), balance=Money(balance, item.currency),
-            status=status, updated_at=_EPOCH,
-        ))
-    customers = customers_of(scenario)
-    account_invoices, account_payments = as_accounts(customers, invoices, (
-        Payment(
-            provider_id=p.id, customer_id=p.customer_id, date=p.date, amount=Money(p.amount, p.currency),
-            applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied), updated_at=_EPOCH,
+        status = (
+            InvoiceStatus.VOIDED
+            if item.voided
+            else InvoiceStatus.DRAFT
+            if item.status != "approved"
+            else InvoiceStatus.PAID
+            if balance <= 0
+            else InvoiceStatus.OPEN
         )
-        for p in payments
-    ))
+        invoices.append(
+            Invoice(
+                provider_id=item.id,
+                number=item.number,
+                customer_id=item.customer_id,
+                issue_date=item.issue_date,
+                due_date=item.due_date,
+                total=Money(total, item.currency),
+                balance=Money(balance, item.currency),
+                status=status,
+                updated_at=_EPOCH,
+            )
+        )
+    customers = customers_of(scenario)
+    account_invoices, account_payments = as_accounts(
+        customers,
+        invoices,
+        (
+            Payment(
+                provider_id=p.id,
+                customer_id=p.customer_id,
+                date=p.date,
+                amount=Money(p.amount, p.currency),
+                applied_to=tuple(PaymentApplication(i, Money(a, p.currency)) for i, a in p.applied),
+                updated_at=_EPOCH,
+            )
+            for p in payments
+        ),
+    )
     return Snapshot(
         company=company_of(scenario),
         customers=customers,
         customer_zones=customer_zones(customers),
         invoices=account_invoices,
         payments=account_payments,
-        pauses={i.id: InvoicePause(i.id, disputed=True) for i in scenario.invoices if i.disputed and i.issue_date <= day},
+        pauses={
+            i.id: InvoicePause(i.id, disputed=True) for i in scenario.invoices if i.disputed and i.issue_date <= day
+        },
         on_hold=on_hold,
         mid_month=mid_month,
         history=history,
@@ -102,6 +139,16 @@ def credits_on(scenario: Scenario, day: dt.date, paid: dict[str, Decimal]) -> tu
             if allocation.date <= day:
                 paid[allocation.invoice_id] = paid.get(allocation.invoice_id, Decimal(0)) + allocation.amount
                 allocated += allocation.amount
-        found.append(Credit(item.id, CreditKind(item.kind), item.customer_id, item.number, item.date,
-                            Money(item.amount, item.currency), Money(item.amount - allocated, item.currency), _EPOCH))
+        found.append(
+            Credit(
+                item.id,
+                CreditKind(item.kind),
+                item.customer_id,
+                item.number,
+                item.date,
+                Money(item.amount, item.currency),
+                Money(item.amount - allocated, item.currency),
+                _EPOCH,
+            )
+        )
     return tuple(found)

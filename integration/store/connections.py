@@ -83,10 +83,15 @@ def connect_company(
     user = session.execute(
         select(User).where(User.provider == identity.provider, User.subject == identity.subject)
     ).scalar_one_or_none()
-    holder = session.execute(select(Connection).where(
-        Connection.provider == identity.provider, Connection.external_id == external_id,
-        Connection.status == ConnectionStatus.ACTIVE,
-    ).with_for_update()).scalar_one_or_none()
+    holder = session.execute(
+        select(Connection)
+        .where(
+            Connection.provider == identity.provider,
+            Connection.external_id == external_id,
+            Connection.status == ConnectionStatus.ACTIVE,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
     if holder is not None and (user is None or user.organization_id != holder.organization_id):
         if not take_over:
             raise ConnectionOwnedElsewhere(
@@ -105,10 +110,13 @@ def connect_company(
     user.email = identity.email or user.email
     user.name = identity.name or user.name
 
-    connection = session.execute(select(Connection).where(
-        Connection.organization_id == user.organization_id, Connection.provider == identity.provider,
-        Connection.external_id == external_id,
-    )).scalar_one_or_none()
+    connection = session.execute(
+        select(Connection).where(
+            Connection.organization_id == user.organization_id,
+            Connection.provider == identity.provider,
+            Connection.external_id == external_id,
+        )
+    ).scalar_one_or_none()
     if connection is None:
         connection = Connection(
             organization_id=user.organization_id,
@@ -126,7 +134,12 @@ def connect_company(
     connection.status_reason = None
     store_tokens(connection, cipher, tokens)
     session.flush()
-    _record(session, connection, "connection", f"{connection.display_name} {verb} by {identity.email or identity.name or 'the owner'}.")
+    _record(
+        session,
+        connection,
+        "connection",
+        f"{connection.display_name} {verb} by {identity.email or identity.name or 'the owner'}.",
+    )
     return user, connection
 
 
@@ -137,12 +150,20 @@ def _hand_over(session: Session, holder: Connection, to: OwnerIdentity) -> None:
     company, the new owner's grant included."""
     who = to.email or to.name or "an administrator of the company"
     holder.status = ConnectionStatus.DISCONNECTED
-    holder.status_reason = (f"{TAKEN_OVER} on {dt.datetime.now(dt.UTC):%Y-%m-%d} by {who}, an administrator of the "
-                            "company, for another arpilot account")
+    holder.status_reason = (
+        f"{TAKEN_OVER} on {dt.datetime.now(dt.UTC):%Y-%m-%d} by {who}, an administrator of the "
+        "company, for another arpilot account"
+    )
     holder.token_blob = None
     holder.access_expires_at = None
-    _record(session, holder, "connection", f"{holder.display_name} was {holder.status_reason}. arpilot no longer "
-            "works on it from this account; its history here is kept.", level="warning")
+    _record(
+        session,
+        holder,
+        "connection",
+        f"{holder.display_name} was {holder.status_reason}. arpilot no longer "
+        "works on it from this account; its history here is kept.",
+        level="warning",
+    )
     session.flush()  # the active-company index sees one active row at a time
 
 
@@ -163,8 +184,12 @@ def set_company_timezone(session: Session, connection: Connection, zone: str) ->
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {zone!r}: choose an IANA zone such as America/Denver") from None
     connection.timezone = zone
-    first = session.scalar(select(Connection.id).where(Connection.organization_id == connection.organization_id)
-                           .order_by(Connection.id).limit(1))
+    first = session.scalar(
+        select(Connection.id)
+        .where(Connection.organization_id == connection.organization_id)
+        .order_by(Connection.id)
+        .limit(1)
+    )
     organization = session.get(Organization, connection.organization_id)
     if organization is not None and first == connection.id:
         organization.timezone = zone
@@ -174,7 +199,13 @@ def mark_needs_reconnect(session: Session, connection: Connection, reason: str) 
     """The grant is gone: keep the row and its history, stop using it, tell the owner why."""
     connection.status = ConnectionStatus.NEEDS_RECONNECT
     connection.status_reason = reason
-    _record(session, connection, "connection", f"{connection.display_name} needs to be reconnected: {reason}", level="warning")
+    _record(
+        session,
+        connection,
+        "connection",
+        f"{connection.display_name} needs to be reconnected: {reason}",
+        level="warning",
+    )
 
 
 def mark_disconnected(session: Session, connection: Connection, reason: str) -> None:
@@ -192,8 +223,14 @@ def mark_disconnected(session: Session, connection: Connection, reason: str) -> 
 
 def _has_active_connection(session: Session, organization_id: int) -> bool:
     session.flush()
-    return session.scalar(select(Connection.id).where(
-        Connection.organization_id == organization_id, Connection.status == ConnectionStatus.ACTIVE).limit(1)) is not None
+    return (
+        session.scalar(
+            select(Connection.id)
+            .where(Connection.organization_id == organization_id, Connection.status == ConnectionStatus.ACTIVE)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def end_organization_sessions(session: Session, organization_id: int) -> None:
@@ -208,9 +245,13 @@ def rotate_token_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> i
     with the connection's id in the message.
     """
     with sessions() as session, session.begin():
-        connections = session.execute(
-            select(Connection).where(Connection.token_blob.is_not(None)).order_by(Connection.id).with_for_update()
-        ).scalars().all()
+        connections = (
+            session.execute(
+                select(Connection).where(Connection.token_blob.is_not(None)).order_by(Connection.id).with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         for connection in connections:
             try:
                 connection.token_blob = cipher.rotate(connection.token_blob)  # type: ignore[arg-type]

@@ -82,7 +82,9 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
     try:
         with admin.connect() as connection:
             connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
                 {"n": name},
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

@@ -134,8 +134,14 @@ class Connection(Base):
         # One row per company per organization (its history); an organization that disconnects keeps
         # its row, and another may then connect the same company: only one of them is active at a time.
         UniqueConstraint("organization_id", "provider", "external_id", name="uq_connections_organization_company"),
-        Index("uq_connections_active_company", "provider", "external_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_connections_active_company",
+            "provider",
+            "external_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,9 +281,7 @@ class OrganizationRules(Base):
     __tablename__ = "organization_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -303,9 +307,7 @@ class Action(Base):
     target_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[ActionStatus] = mapped_column(
-        _enum(ActionStatus, "action_status"), default=ActionStatus.PLANNED
-    )
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"), default=ActionStatus.PLANNED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     external_ref: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -464,6 +466,8 @@ class InboundReply(Base):
     forwarded_ref: Mapped[str | None] = mapped_column(Text)
     forward_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class WebSession(Base):
     """A signed-in (or signing-in) browser, kept server-side so it can be ended (integration.web.sessions).
 

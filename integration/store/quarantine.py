@@ -53,13 +53,17 @@ def _check_for(kind: Any) -> Check | None:
         return functools.partial(_number_problem, bound=Decimal(10) ** whole_digits, whole_digits=whole_digits)
     if isinstance(kind, Integer):
         limit = 2**63 if isinstance(kind, BigInteger) else 2**15 if isinstance(kind, SmallInteger) else 2**31
-        return lambda value: None if not isinstance(value, int) or -limit <= value < limit else "is out of the integer range"
+        return lambda value: (
+            None if not isinstance(value, int) or -limit <= value < limit else "is out of the integer range"
+        )
     return None
 
 
 def _text_problem(value: Any, length: int | None) -> str | None:
     # The common case in three cheap tests: plain ASCII text, no NUL, within the column.
-    if not isinstance(value, str) or ("\x00" not in value and value.isascii() and (length is None or len(value) <= length)):
+    if not isinstance(value, str) or (
+        "\x00" not in value and value.isascii() and (length is None or len(value) <= length)
+    ):
         return None
     if "\x00" in value:
         return "holds a NUL byte"

@@ -33,7 +33,13 @@ M = TypeVar("M", bound=Base)
 
 _DIRECT = (Action, ActivityEntry, Connection, InboundReply, MessageTemplate, OrganizationRules, User, WeeklyDigest)
 _VIA_CONNECTION = (
-    CustomerOverride, CycleRun, InvoicePause, MirroredCustomer, MirroredInvoice, MirroredPayment, SyncCursor,
+    CustomerOverride,
+    CycleRun,
+    InvoicePause,
+    MirroredCustomer,
+    MirroredInvoice,
+    MirroredPayment,
+    SyncCursor,
 )
 
 
@@ -41,7 +47,7 @@ class UnscopedModel(TypeError):
     """A model with no known path to an organization."""
 
 
-def scoped(model: type[M], organization_id: int) -> Select[tuple[M]]:
+def scoped(model: type[M], organization_id: int) -> Select[M]:
     """SELECT model rows belonging to organization_id, and only those."""
     statement: Select[Any] = select(model)
     if model in _DIRECT:

@@ -135,8 +135,11 @@ def locked_grant(
         connection = _row_for_update(session, connection_id)
         candidates = session.execute(
             select(Connection)
-            .where(Connection.organization_id == connection.organization_id, Connection.provider == connection.provider,
-                   Connection.token_blob.is_not(None))
+            .where(
+                Connection.organization_id == connection.organization_id,
+                Connection.provider == connection.provider,
+                Connection.token_blob.is_not(None),
+            )
             .order_by(Connection.id)
             .with_for_update()
         ).scalars()
@@ -213,8 +216,11 @@ class ConnectionTokenSource:
                     fresh = current.with_refresh(answer)
                     for sibling in siblings:
                         store_tokens(sibling, self._cipher, replace(fresh, external_id=sibling.external_id))
-                    log.info("connection %s: access token refreshed (%d connection(s) of the grant)",
-                             self.connection_id, len(siblings))
+                    log.info(
+                        "connection %s: access token refreshed (%d connection(s) of the grant)",
+                        self.connection_id,
+                        len(siblings),
+                    )
         except OperationalError as exc:
             # The provider may have rotated the refresh token we failed to store; say so plainly.
             log.error("connection %s: token storage failed (%s)", self.connection_id, type(exc).__name__)
@@ -224,7 +230,9 @@ class ConnectionTokenSource:
         return fresh.access_token
 
 
-def quickbooks_token_source(settings: Settings, sessions: sessionmaker[Session], connection_id: int) -> ConnectionTokenSource:
+def quickbooks_token_source(
+    settings: Settings, sessions: sessionmaker[Session], connection_id: int
+) -> ConnectionTokenSource:
     """The AccessTokenSource of one QuickBooks connection, configured from the settings."""
     config = settings.quickbooks
     if config is None:
@@ -246,6 +254,9 @@ def xero_token_source(
     if config is None:
         raise AuthExpired("Xero is not configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET)")
     return ConnectionTokenSource(
-        sessions, TokenCipher(settings.token_encryption_keys), connection_id,
-        lambda: XeroOAuth(config, clock=clock), clock=clock,
+        sessions,
+        TokenCipher(settings.token_encryption_keys),
+        connection_id,
+        lambda: XeroOAuth(config, clock=clock),
+        clock=clock,
     )

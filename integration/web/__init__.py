@@ -46,8 +46,19 @@ from oauth.redact import install_log_redaction
 SESSION_LIFETIME = dt.timedelta(hours=12)
 # Every route of the app is on one of these, each registered here and nowhere else.
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    webhooks.blueprint, inbound.bp, connect_quickbooks.bp, connect_xero.bp, account.bp, dashboard.bp,
-    settings_page.bp, company_zone.bp, customer_settings.bp, wording.bp, activity.bp, credit_policy.bp, replies.bp,
+    webhooks.blueprint,
+    inbound.bp,
+    connect_quickbooks.bp,
+    connect_xero.bp,
+    account.bp,
+    dashboard.bp,
+    settings_page.bp,
+    company_zone.bp,
+    customer_settings.bp,
+    wording.bp,
+    activity.bp,
+    credit_policy.bp,
+    replies.bp,
     approvals.bp,
 )
 
@@ -89,9 +100,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     security.init_app(app, production=settings.production)
     inputs.init_app(app)
     app.wsgi_app = body_deadline.BodyDeadline(  # type: ignore[method-assign]
-        app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"])
-    ratelimit.init_app(app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url
-                       else ratelimit.InProcessCounter())
+        app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"]
+    )
+    ratelimit.init_app(
+        app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url else ratelimit.InProcessCounter()
+    )
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
     webhooks.init_app(app, settings)
     inbound.init_app(app)
@@ -111,7 +124,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
-        return {"signed_in": "organization_id" in session, "nav_items": app.config[NAV_CONFIG_KEY],
-                "connect_endpoints": CONNECT_ENDPOINTS}
+        return {
+            "signed_in": "organization_id" in session,
+            "nav_items": app.config[NAV_CONFIG_KEY],
+            "connect_endpoints": CONNECT_ENDPOINTS,
+        }
 
     return app

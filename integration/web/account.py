@@ -39,7 +39,9 @@ def disconnect(connection_id: int) -> ResponseReturnValue:
     if organization_id is None:
         return page("Please sign in", "Connect to QuickBooks to sign in, then try again.", 401, retry=True)
     with runtime().sessions() as db:
-        owned = db.execute(scoped(Connection, organization_id).where(Connection.id == connection_id)).scalar_one_or_none()
+        owned = db.execute(
+            scoped(Connection, organization_id).where(Connection.id == connection_id)
+        ).scalar_one_or_none()
         user = db.get(User, session["user_id"])
     if owned is None:  # another organization's connection looks exactly like a missing one
         return page("No such connection", "This connection does not exist.", 404)

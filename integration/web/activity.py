@@ -70,8 +70,14 @@ def index() -> ResponseReturnValue:
         organization = db.get(Organization, g.organization_id)
     assert organization is not None  # owner_required found its user, and users go with it
     return render_template(
-        "activity/index.html", feed=feed, wanted=wanted, customer=customer, choices=choices, errors=errors,
-        args=request.args, zone=ZoneInfo(organization.timezone),
+        "activity/index.html",
+        feed=feed,
+        wanted=wanted,
+        customer=customer,
+        choices=choices,
+        errors=errors,
+        args=request.args,
+        zone=ZoneInfo(organization.timezone),
     ), status
 
 
@@ -96,5 +102,10 @@ def packet(customer_id: int) -> ResponseReturnValue:
         record = _record_or_404(db, customer_id)
         archive = write_packet(record)
     # send_file streams the spooled file in chunks and closes it when the response is done.
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=packet_filename(record.customer.name), max_age=0)
+    return send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=packet_filename(record.customer.name),
+        max_age=0,
+    )

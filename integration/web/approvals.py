@@ -46,7 +46,12 @@ def decide(action_id: int) -> ResponseReturnValue:
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             if decision == "approve":
-                approve(db, g.organization_id, action_id, parse_referral_date(typed, local_today(now(), organization.timezone)))
+                approve(
+                    db,
+                    g.organization_id,
+                    action_id,
+                    parse_referral_date(typed, local_today(now(), organization.timezone)),
+                )
                 flash("Approved: it goes out in the next cycle, within your sending hours.")
             elif decision == "skip":
                 skip(db, g.organization_id, action_id)
@@ -60,7 +65,9 @@ def decide(action_id: int) -> ResponseReturnValue:
     return redirect(url_for("approvals.waiting"))
 
 
-def _page(*, errors: dict[int, str] | None = None, typed: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
+def _page(
+    *, errors: dict[int, str] | None = None, typed: dict[int, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     with runtime().sessions() as db:
         rows = awaiting(db, g.organization_id)
         names = CustomerNames(db, g.organization_id)
@@ -69,4 +76,6 @@ def _page(*, errors: dict[int, str] | None = None, typed: dict[int, str] | None 
     errors = errors or {}
     shown = {w.action_id for w in rows}
     elsewhere = [message for action_id, message in errors.items() if action_id not in shown]  # decided meanwhile
-    return render_template("approvals/waiting.html", listed=listed, errors=errors, typed=typed or {}, elsewhere=elsewhere), status
+    return render_template(
+        "approvals/waiting.html", listed=listed, errors=errors, typed=typed or {}, elsewhere=elsewhere
+    ), status

@@ -39,12 +39,17 @@ class BodyDeadline:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         body = _read_within(environ["wsgi.input"], wanted, sock, self.seconds, exact=not chunked)
         if body is None:
-            log.info("request body from %s not complete within %ss: answered 408",
-                     environ.get("REMOTE_ADDR"), self.seconds)
-            start_response("408 Request Timeout", [
-                ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(TIMEOUT_BODY))),
-                ("Connection", "close"),
-            ])
+            log.info(
+                "request body from %s not complete within %ss: answered 408", environ.get("REMOTE_ADDR"), self.seconds
+            )
+            start_response(
+                "408 Request Timeout",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(TIMEOUT_BODY))),
+                    ("Connection", "close"),
+                ],
+            )
             return [TIMEOUT_BODY]
         environ["wsgi.input"] = io.BytesIO(body)
         if chunked:

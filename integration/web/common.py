@@ -26,9 +26,11 @@ from oauth.xero import PROVIDER as XERO
 CONNECT_ENDPOINTS = {QUICKBOOKS: "connect_quickbooks.start", XERO: "connect_xero.start"}
 # What every disconnect page tells the owner happens next (integration.clock.scheduler and integration.cycle.run
 # run cycles for active connections only).
-AFTER_DISCONNECT = ("Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
-                    "for this company. Your reminder history is kept, activity log included; you can "
-                    "reconnect any time.")
+AFTER_DISCONNECT = (
+    "Reminder cycles have stopped: arpilot sends no more reminders and writes nothing more "
+    "for this company. Your reminder history is kept, activity log included; you can "
+    "reconnect any time."
+)
 # An OAuth error code as the providers send it; anything else is shown as "an unknown error".
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 
@@ -45,8 +47,9 @@ def cipher() -> TokenCipher:
     return TokenCipher(runtime().settings.token_encryption_keys)
 
 
-def page(title: str, message: str, status: int = 200, *, retry: bool = False,
-         provider: str = QUICKBOOKS) -> ResponseReturnValue:
+def page(
+    title: str, message: str, status: int = 200, *, retry: bool = False, provider: str = QUICKBOOKS
+) -> ResponseReturnValue:
     """A plain message page; `retry` links to `provider`'s connect page."""
     retry_to = (url_for(CONNECT_ENDPOINTS[provider]), PROVIDER_NAMES[provider]) if retry else None
     return render_template("connect/message.html", title=title, message=message, retry_to=retry_to), status
@@ -55,8 +58,12 @@ def page(title: str, message: str, status: int = 200, *, retry: bool = False,
 def owned_elsewhere(provider: str, message: str) -> ResponseReturnValue:
     """409, with the way through: consenting again, asking to take the company over."""
     take_over_to = url_for(CONNECT_ENDPOINTS[provider], take_over="1")
-    return render_template("connect/message.html", title="This company is connected elsewhere", message=message,
-                           take_over_to=(take_over_to, PROVIDER_NAMES[provider])), 409
+    return render_template(
+        "connect/message.html",
+        title="This company is connected elsewhere",
+        message=message,
+        take_over_to=(take_over_to, PROVIDER_NAMES[provider]),
+    ), 409
 
 
 def asked_to_take_over() -> bool:
@@ -87,11 +94,17 @@ def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValu
     try:
         pending = consume_state(session, provider, request.args.get("state"), now())
     except OAuthStateError as exc:
-        return page("This connection link cannot be used", f"{exc} Please start again.", 400, retry=True, provider=provider)
+        return page(
+            "This connection link cannot be used", f"{exc} Please start again.", 400, retry=True, provider=provider
+        )
     error = request.args.get("error")
     if error == "access_denied":
-        return page(f"{name} was not connected", "You chose not to connect arpilot. Nothing was "
-                    "changed; you can connect whenever you are ready.", retry=True, provider=provider)
+        return page(
+            f"{name} was not connected",
+            "You chose not to connect arpilot. Nothing was changed; you can connect whenever you are ready.",
+            retry=True,
+            provider=provider,
+        )
     if error:
         shown = error if _ERROR_CODE.match(error) else "an unknown error"
         return page(f"{name} did not connect", f"{name} answered with {shown}.", 400, retry=True, provider=provider)

@@ -37,8 +37,11 @@ class CompanyZone:
 
 
 def company_zones(db: Session, organization: Organization) -> list[CompanyZone]:
-    connections = db.scalars(scoped(Connection, organization.id)
-                             .where(Connection.status != ConnectionStatus.DISCONNECTED).order_by(Connection.id))
+    connections = db.scalars(
+        scoped(Connection, organization.id)
+        .where(Connection.status != ConnectionStatus.DISCONNECTED)
+        .order_by(Connection.id)
+    )
     found = []
     for c in connections:
         zone = c.timezone or organization.timezone
@@ -52,16 +55,27 @@ def company_zones(db: Session, organization: Organization) -> list[CompanyZone]:
 def save_timezone(connection_id: int) -> ResponseReturnValue:
     zone = request.form.get("timezone", "").strip()
     with transaction(runtime().sessions) as db:
-        connection = db.scalars(scoped(Connection, g.organization_id).where(Connection.id == connection_id)).one_or_none()
+        connection = db.scalars(
+            scoped(Connection, g.organization_id).where(Connection.id == connection_id)
+        ).one_or_none()
         if connection is None:  # another organization's company is a 404 whatever the zone
             abort(404)
         if zone not in zoneinfo.available_timezones():
-            flash(f"Nothing was saved: {zone or 'an empty value'!r} is not a time zone. Choose one from the list.", "error")
+            flash(
+                f"Nothing was saved: {zone or 'an empty value'!r} is not a time zone. Choose one from the list.",
+                "error",
+            )
             return redirect(url_for("settings.rules", _anchor="timezones"))
         before = connection.timezone
         set_company_timezone(db, connection, zone)
-        db.add(ActivityEntry(organization_id=g.organization_id, connection_id=connection.id, kind="timezone_changed",
-                             message=f"{connection.display_name}'s time zone set to {zone} (was {before or 'not read yet'}).",
-                             details={"timezone": zone}))
+        db.add(
+            ActivityEntry(
+                organization_id=g.organization_id,
+                connection_id=connection.id,
+                kind="timezone_changed",
+                message=f"{connection.display_name}'s time zone set to {zone} (was {before or 'not read yet'}).",
+                details={"timezone": zone},
+            )
+        )
     flash(f"{zone} is saved: days overdue, quiet hours and dates for this company now follow it.")
     return redirect(url_for("settings.rules", _anchor="timezones"))

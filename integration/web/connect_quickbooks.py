@@ -56,13 +56,20 @@ def _intuit() -> IntuitOAuth | None:
 
 
 def _not_configured() -> ResponseReturnValue:
-    return page("QuickBooks is not set up", "This arpilot has no QuickBooks app credentials "
-                 "(QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET).", 503)
+    return page(
+        "QuickBooks is not set up",
+        "This arpilot has no QuickBooks app credentials (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET).",
+        503,
+    )
 
 
 def _unreachable() -> ResponseReturnValue:
-    return page("QuickBooks could not be reached", "Intuit did not answer in time. Nothing was "
-                 "changed; please try again in a minute.", 503, retry=True)
+    return page(
+        "QuickBooks could not be reached",
+        "Intuit did not answer in time. Nothing was changed; please try again in a minute.",
+        503,
+        retry=True,
+    )
 
 
 @bp.get("/connect/quickbooks")
@@ -87,8 +94,11 @@ def launch() -> ResponseReturnValue:
 @bp.get("/disconnected/quickbooks")
 def disconnected() -> ResponseReturnValue:
     """Intuit's Disconnect URL. Intuit has already revoked the grant; the next refresh notices it."""
-    return page("arpilot is disconnected from QuickBooks", "arpilot no longer has access to your "
-                 f"QuickBooks company. {AFTER_DISCONNECT}", retry=True)
+    return page(
+        "arpilot is disconnected from QuickBooks",
+        f"arpilot no longer has access to your QuickBooks company. {AFTER_DISCONNECT}",
+        retry=True,
+    )
 
 
 @bp.get("/connect/quickbooks/callback")
@@ -101,19 +111,30 @@ def callback() -> ResponseReturnValue:
         return pending
     code, realm_id = request.args.get("code", ""), request.args.get("realmId", "")
     if not code or not _REALM_ID.match(realm_id):
-        return page("QuickBooks did not connect", "Intuit's answer lacked the authorization code "
-                     "or the company id.", 400, retry=True)
+        return page(
+            "QuickBooks did not connect",
+            "Intuit's answer lacked the authorization code or the company id.",
+            400,
+            retry=True,
+        )
 
     try:
         tokens = intuit.exchange_code(code, realm_id)
         owner = intuit.user_info(tokens.access_token)
     except AuthExpired:
-        return page("This connection link has expired", "The authorization was already used or "
-                     "expired. Please start again.", 400, retry=True)
+        return page(
+            "This connection link has expired",
+            "The authorization was already used or expired. Please start again.",
+            400,
+            retry=True,
+        )
     except ProviderValidationError as exc:
         log.error("QuickBooks code exchange refused: %s", exc)
-        return page("QuickBooks did not connect", "Intuit refused arpilot's request. The problem "
-                     "has been logged for the administrator.", 502)
+        return page(
+            "QuickBooks did not connect",
+            "Intuit refused arpilot's request. The problem has been logged for the administrator.",
+            502,
+        )
     except ConnectorError:
         return _unreachable()
 
@@ -121,8 +142,12 @@ def callback() -> ResponseReturnValue:
     if claimed_realm is not None and str(claimed_realm) != realm_id:
         # The callback's realmId was altered on the way: never bind tokens to the wrong company.
         _revoke_quietly(intuit, tokens.refresh_token)
-        return page("QuickBooks did not connect", "The company in Intuit's answer does not match "
-                     "the authorization. Please start again.", 400, retry=True)
+        return page(
+            "QuickBooks did not connect",
+            "The company in Intuit's answer does not match the authorization. Please start again.",
+            400,
+            retry=True,
+        )
 
     display_name = _company_name(realm_id, tokens.access_token)
     try:
@@ -182,5 +207,8 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
                 log.warning("connection %s: revoke failed: %s", owned.id, exc)
                 return _unreachable()
         mark_disconnected(db, connection, disconnect_reason(who))
-    return page("QuickBooks disconnected", f"{owned.display_name} is disconnected and arpilot's access "
-                 f"was revoked at Intuit. {AFTER_DISCONNECT}", retry=True)
+    return page(
+        "QuickBooks disconnected",
+        f"{owned.display_name} is disconnected and arpilot's access was revoked at Intuit. {AFTER_DISCONNECT}",
+        retry=True,
+    )

@@ -60,13 +60,19 @@ def _xero() -> XeroOAuth | None:
 
 
 def _not_configured() -> ResponseReturnValue:
-    return page("Xero is not set up", "This arpilot has no Xero app credentials "
-                "(XERO_CLIENT_ID and XERO_CLIENT_SECRET).", 503)
+    return page(
+        "Xero is not set up", "This arpilot has no Xero app credentials (XERO_CLIENT_ID and XERO_CLIENT_SECRET).", 503
+    )
 
 
 def _unreachable() -> ResponseReturnValue:
-    return page("Xero could not be reached", "Xero did not answer in time. Nothing was changed; "
-                "please try again in a minute.", 503, retry=True, provider=XERO)
+    return page(
+        "Xero could not be reached",
+        "Xero did not answer in time. Nothing was changed; please try again in a minute.",
+        503,
+        retry=True,
+        provider=XERO,
+    )
 
 
 @bp.get("/connect/xero")
@@ -90,24 +96,36 @@ def callback() -> ResponseReturnValue:
         return pending
     code = request.args.get("code", "")
     if not code or not pending.code_verifier:
-        return page("Xero did not connect", "Xero's answer lacked the authorization code.", 400, retry=True, provider=XERO)
+        return page(
+            "Xero did not connect", "Xero's answer lacked the authorization code.", 400, retry=True, provider=XERO
+        )
 
     try:
         tokens = xero.exchange_code(code, pending.code_verifier)
         owner = xero.user_info(tokens.access_token)
         tenants = xero.tenants(tokens.access_token)
     except AuthExpired:
-        return page("This connection link has expired", "The authorization was already used or expired. "
-                    "Please start again.", 400, retry=True, provider=XERO)
+        return page(
+            "This connection link has expired",
+            "The authorization was already used or expired. Please start again.",
+            400,
+            retry=True,
+            provider=XERO,
+        )
     except ProviderValidationError as exc:
         log.error("Xero code exchange refused: %s", exc)
-        return page("Xero did not connect", "Xero refused arpilot's request. The problem has been logged "
-                    "for the administrator.", 502)
+        return page(
+            "Xero did not connect",
+            "Xero refused arpilot's request. The problem has been logged for the administrator.",
+            502,
+        )
     except ConnectorError:
         return _unreachable()
     if not tenants:
         _revoke_quietly(xero, tokens.refresh_token)
-        return page("Xero did not connect", "No organisation was chosen on Xero's page.", 400, retry=True, provider=XERO)
+        return page(
+            "Xero did not connect", "No organisation was chosen on Xero's page.", 400, retry=True, provider=XERO
+        )
 
     identity = OwnerIdentity(provider=XERO, subject=owner.subject, email=owner.email, name=owner.name)
     connected, refused = _connect_tenants(identity, tokens, tenants, take_over=pending.take_over)
@@ -116,9 +134,12 @@ def callback() -> ResponseReturnValue:
     if not connected:
         # A Xero grant is the consenting user's own: revoking it leaves the other account's grant alone.
         _revoke_quietly(xero, tokens.refresh_token)
-        return owned_elsewhere(XERO, "Every organisation chosen is connected to another arpilot account. If you are "
-                               "an administrator of it at Xero, you can take it over: the other account stops "
-                               "working on it, is told, and keeps its history.")
+        return owned_elsewhere(
+            XERO,
+            "Every organisation chosen is connected to another arpilot account. If you are "
+            "an administrator of it at Xero, you can take it over: the other account stops "
+            "working on it, is told, and keeps its history.",
+        )
     user, connection_ids = connected
     log.info("connections %s: Xero organisations connected", connection_ids)
     return signed_in_with(user, connection_ids)
@@ -139,8 +160,13 @@ def _connect_tenants(
         for tenant in tenants:
             try:
                 user, connection = connect_company(
-                    db, identity=identity, external_id=tenant.tenant_id, display_name=tenant.tenant_name,
-                    tokens=replace(tokens, external_id=tenant.tenant_id), cipher=cipher(), take_over=take_over,
+                    db,
+                    identity=identity,
+                    external_id=tenant.tenant_id,
+                    display_name=tenant.tenant_name,
+                    tokens=replace(tokens, external_id=tenant.tenant_id),
+                    cipher=cipher(),
+                    take_over=take_over,
                 )
             except ConnectionOwnedElsewhere:
                 refused.append(tenant)
@@ -192,5 +218,9 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
             return _unreachable()
         mark_disconnected(db, connection, disconnect_reason(who))
     revoked = " and arpilot's access was revoked at Xero" if last_of_grant else ""
-    return page("Xero disconnected", f"{owned.display_name} is disconnected{revoked}. {AFTER_DISCONNECT}",
-                retry=True, provider=XERO)
+    return page(
+        "Xero disconnected",
+        f"{owned.display_name} is disconnected{revoked}. {AFTER_DISCONNECT}",
+        retry=True,
+        provider=XERO,
+    )

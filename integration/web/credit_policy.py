@@ -61,5 +61,8 @@ def text() -> ResponseReturnValue:
         document = _document()
     except PolicyUnwritable as exc:
         return Response(f"The credit policy cannot be written: {exc}\n", 500, mimetype="text/plain")
-    return Response(document.text, mimetype="text/plain",
-                    headers={"Content-Disposition": 'attachment; filename="credit-policy.txt"'})
+    return Response(
+        document.text,
+        mimetype="text/plain",
+        headers={"Content-Disposition": 'attachment; filename="credit-policy.txt"'},
+    )

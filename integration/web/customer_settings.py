@@ -53,11 +53,18 @@ def customers() -> ResponseReturnValue:
         statement = scoped(MirroredCustomer, g.organization_id).where(MirroredCustomer.deleted.is_(False))
         if query:
             statement = statement.where(func.lower(MirroredCustomer.name).contains(query.lower(), autoescape=True))
-        rows = list(db.scalars(statement.order_by(MirroredCustomer.name, MirroredCustomer.id).limit(CUSTOMER_LIMIT + 1)))
-        overrides = {(o.connection_id, o.customer_provider_id): o for o in db.scalars(scoped(CustomerOverride, g.organization_id))}
+        rows = list(
+            db.scalars(statement.order_by(MirroredCustomer.name, MirroredCustomer.id).limit(CUSTOMER_LIMIT + 1))
+        )
+        overrides = {
+            (o.connection_id, o.customer_provider_id): o
+            for o in db.scalars(scoped(CustomerOverride, g.organization_id))
+        }
         paused_invoices = _paused_invoice_counts(db)
-    listed = [(c, overrides.get((c.connection_id, c.provider_id)), paused_invoices.get((c.connection_id, c.provider_id), 0))
-              for c in rows[:CUSTOMER_LIMIT]]
+    listed = [
+        (c, overrides.get((c.connection_id, c.provider_id)), paused_invoices.get((c.connection_id, c.provider_id), 0))
+        for c in rows[:CUSTOMER_LIMIT]
+    ]
     return render_template("settings/customers.html", listed=listed, query=query, more=len(rows) > CUSTOMER_LIMIT)
 
 
@@ -66,8 +73,9 @@ def _paused_invoice_counts(db: Session) -> dict[tuple[int, str], int]:
     counts: dict[tuple[int, str], int] = {}
     if not pauses:
         return counts
-    for invoice in db.scalars(scoped(MirroredInvoice, g.organization_id).where(
-            MirroredInvoice.provider_id.in_({p for _, p in pauses}))):
+    for invoice in db.scalars(
+        scoped(MirroredInvoice, g.organization_id).where(MirroredInvoice.provider_id.in_({p for _, p in pauses}))
+    ):
         if (invoice.connection_id, invoice.provider_id) in pauses:
             key = (invoice.connection_id, invoice.customer_provider_id)
             counts[key] = counts.get(key, 0) + 1
@@ -84,15 +92,21 @@ def customer(customer_id: int) -> ResponseReturnValue:
 @owner_required
 def save_customer(customer_id: int) -> ResponseReturnValue:
     form = request.form
-    typed = {"paused": "paused" in form, "excluded": "excluded" in form, "opted_out": "opted_out" in form,
-             "grace_days": form.get("grace_days", "").strip()}
+    typed = {
+        "paused": "paused" in form,
+        "excluded": "excluded" in form,
+        "opted_out": "opted_out" in form,
+        "grace_days": form.get("grace_days", "").strip(),
+    }
     try:
         grace = typed["grace_days"]
         if grace and not re.fullmatch(r"-?\d{1,4}", grace):
             raise OwnerWordError("grace_days", "Enter a whole number of days, or leave it empty.")
         word = CustomerWord(typed["paused"], typed["excluded"], int(grace) if grace else None, typed["opted_out"])
     except OwnerWordError as exc:
-        return _customer_page(customer_id, customer_typed=typed, errors={("customer", exc.field): exc.message}, status=400)
+        return _customer_page(
+            customer_id, customer_typed=typed, errors={("customer", exc.field): exc.message}, status=400
+        )
     with transaction(runtime().sessions) as db:
         save_customer_word(db, g.organization_id, _owned_customer(db, customer_id), word)
     flash("Saved: arpilot follows this from the next cycle.")
@@ -103,8 +117,12 @@ def save_customer(customer_id: int) -> ResponseReturnValue:
 @owner_required
 def save_invoice(invoice_id: int) -> ResponseReturnValue:
     form = request.form
-    typed = {"disputed": "disputed" in form, "promise_to_pay": form.get("promise_to_pay", "").strip(),
-             "plan": form.get("plan", "").replace("\r\n", "\n"), "note": form.get("note", "").strip()}
+    typed = {
+        "disputed": "disputed" in form,
+        "promise_to_pay": form.get("promise_to_pay", "").strip(),
+        "plan": form.get("plan", "").replace("\r\n", "\n"),
+        "note": form.get("note", "").strip(),
+    }
     customer_id: int | None = None
     try:
         with transaction(runtime().sessions) as db:
@@ -112,21 +130,30 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
             customer_id = _invoice_customer(db, invoice).id
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
-            word = InvoiceWord(typed["disputed"], _date(typed["promise_to_pay"]), parse_plan(typed["plan"]), typed["note"])
+            word = InvoiceWord(
+                typed["disputed"], _date(typed["promise_to_pay"]), parse_plan(typed["plan"]), typed["note"]
+            )
             save_invoice_word(db, g.organization_id, invoice, word, local_today(now(), organization.timezone))
             number = invoice.number
     except OwnerWordError as exc:  # raised before anything is written; the transaction is rolled back anyway
         assert customer_id is not None
-        return _customer_page(customer_id, invoice_typed={invoice_id: typed},
-                              errors={(str(invoice_id), exc.field): exc.message}, status=400)
+        return _customer_page(
+            customer_id,
+            invoice_typed={invoice_id: typed},
+            errors={(str(invoice_id), exc.field): exc.message},
+            status=400,
+        )
     flash(f"Invoice {number}: saved. arpilot follows this from the next cycle.")
     return redirect(url_for(".customer", customer_id=customer_id) + f"#invoice-{invoice_id}")
 
 
 def _invoice_customer(db: Session, invoice: MirroredInvoice) -> MirroredCustomer:
-    row = db.scalars(scoped(MirroredCustomer, g.organization_id).where(
-        MirroredCustomer.connection_id == invoice.connection_id,
-        MirroredCustomer.provider_id == invoice.customer_provider_id)).one_or_none()
+    row = db.scalars(
+        scoped(MirroredCustomer, g.organization_id).where(
+            MirroredCustomer.connection_id == invoice.connection_id,
+            MirroredCustomer.provider_id == invoice.customer_provider_id,
+        )
+    ).one_or_none()
     if row is None or row.deleted:
         abort(404)
     return row
@@ -142,7 +169,9 @@ def _date(text: str) -> dt.date | None:
 
 
 def _owned_customer(db: Session, customer_id: int) -> MirroredCustomer:
-    row = db.scalars(scoped(MirroredCustomer, g.organization_id).where(MirroredCustomer.id == customer_id)).one_or_none()
+    row = db.scalars(
+        scoped(MirroredCustomer, g.organization_id).where(MirroredCustomer.id == customer_id)
+    ).one_or_none()
     if row is None or row.deleted:
         abort(404)
     return row
@@ -155,29 +184,49 @@ def _owned_invoice(db: Session, invoice_id: int) -> MirroredInvoice:
     return row
 
 
-def _customer_page(customer_id: int, *, customer_typed: dict[str, Any] | None = None,
-                   invoice_typed: dict[int, dict[str, Any]] | None = None,
-                   errors: dict[tuple[str, str], str] | None = None, status: int = 200) -> ResponseReturnValue:
+def _customer_page(
+    customer_id: int,
+    *,
+    customer_typed: dict[str, Any] | None = None,
+    invoice_typed: dict[int, dict[str, Any]] | None = None,
+    errors: dict[tuple[str, str], str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     """One customer's settings and open invoices; `*_typed` and `errors` redraw a refused submit."""
     with runtime().sessions() as db:
         row = _owned_customer(db, customer_id)
         word = customer_word(db, row)
-        invoices = list(db.scalars(
-            scoped(MirroredInvoice, g.organization_id)
-            .where(MirroredInvoice.connection_id == row.connection_id,
-                   MirroredInvoice.customer_provider_id == row.provider_id,
-                   MirroredInvoice.status == "open", MirroredInvoice.balance != 0)
-            .order_by(MirroredInvoice.due_date.is_(None), MirroredInvoice.due_date, MirroredInvoice.number)))
+        invoices = list(
+            db.scalars(
+                scoped(MirroredInvoice, g.organization_id)
+                .where(
+                    MirroredInvoice.connection_id == row.connection_id,
+                    MirroredInvoice.customer_provider_id == row.provider_id,
+                    MirroredInvoice.status == "open",
+                    MirroredInvoice.balance != 0,
+                )
+                .order_by(MirroredInvoice.due_date.is_(None), MirroredInvoice.due_date, MirroredInvoice.number)
+            )
+        )
         pauses = invoice_pauses(db, invoices)
-    shown_customer = customer_typed or {"paused": word.paused, "excluded": word.excluded, "opted_out": word.opted_out,
-                                        "grace_days": "" if word.grace_days is None else str(word.grace_days)}
+    shown_customer = customer_typed or {
+        "paused": word.paused,
+        "excluded": word.excluded,
+        "opted_out": word.opted_out,
+        "grace_days": "" if word.grace_days is None else str(word.grace_days),
+    }
     typed = invoice_typed or {}
     shown_invoices = []
     for invoice in invoices:
         pause = pauses.get(invoice.id)
         word = stored_invoice_word(pause)
-        saved = {"disputed": word.disputed, "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
-                 "plan": plan_text(word.plan), "note": word.note}
+        saved = {
+            "disputed": word.disputed,
+            "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
+            "plan": plan_text(word.plan),
+            "note": word.note,
+        }
         shown_invoices.append((invoice, typed.get(invoice.id, saved), pause))
-    return render_template("settings/customer.html", customer=row, values=shown_customer, invoices=shown_invoices,
-                           errors=errors or {}), status
+    return render_template(
+        "settings/customer.html", customer=row, values=shown_customer, invoices=shown_invoices, errors=errors or {}
+    ), status

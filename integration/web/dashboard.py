@@ -40,7 +40,13 @@ from integration.web.nav import add_nav_item
 bp = Blueprint("calls", __name__)
 
 CHART_WIDTH, CHART_HEIGHT = 480, 160
-BUCKET_LABELS = {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 days", "61-90": "61–90 days", "90+": "Over 90 days"}
+BUCKET_LABELS = {
+    "current": "Current",
+    "1-30": "1–30 days",
+    "31-60": "31–60 days",
+    "61-90": "61–90 days",
+    "90+": "Over 90 days",
+}
 
 
 def init_app(app: Flask) -> None:
@@ -56,15 +62,25 @@ def dashboard() -> ResponseReturnValue:
     return _render(organization_id)
 
 
-def _render(organization_id: int, errors: dict[int, OutcomeError] | None = None, status: int = 200) -> ResponseReturnValue:
+def _render(
+    organization_id: int, errors: dict[int, OutcomeError] | None = None, status: int = 200
+) -> ResponseReturnValue:
     settings = runtime().settings
     with runtime().sessions() as session:
         data = load_dashboard(session, organization_id, now(), settings.cycle_interval)
         replies = recent_replies(session, organization_id, now())
     return render_template(
-        "dashboard.html", data=data, outcomes=list(CallOutcome), errors=errors or {}, provider_names=PROVIDER_NAMES,
-        aging_charts=aging_charts(data), trend_charts=trend_charts(data), bucket_labels=BUCKET_LABELS,
-        chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, zone=ZoneInfo(data.organization.timezone),
+        "dashboard.html",
+        data=data,
+        outcomes=list(CallOutcome),
+        errors=errors or {},
+        provider_names=PROVIDER_NAMES,
+        aging_charts=aging_charts(data),
+        trend_charts=trend_charts(data),
+        bucket_labels=BUCKET_LABELS,
+        chart_width=CHART_WIDTH,
+        chart_height=CHART_HEIGHT,
+        zone=ZoneInfo(data.organization.timezone),
         replies=replies,
     ), status
 
@@ -103,9 +119,22 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
         live = load_rules(session, organization_id).mode == "live"
     try:
         outcome, promised_on, comment = parse_outcome(
-            request.form.get("outcome", ""), request.form.get("promised_on", "").strip(), request.form.get("comment", ""), today)
-        logged = log_call_outcome(rt.sessions, organization_id, action_id, outcome, promised_on, comment,
-                                  connector_factory(rt.settings, rt.sessions), today, write_note=live)
+            request.form.get("outcome", ""),
+            request.form.get("promised_on", "").strip(),
+            request.form.get("comment", ""),
+            today,
+        )
+        logged = log_call_outcome(
+            rt.sessions,
+            organization_id,
+            action_id,
+            outcome,
+            promised_on,
+            comment,
+            connector_factory(rt.settings, rt.sessions),
+            today,
+            write_note=live,
+        )
     except CallTaskNotFound:
         return page("No such call", "This call task does not exist.", 404)
     except OutcomeError as error:
@@ -114,8 +143,11 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
         flash(f"This call was already recorded as “{already.outcome.label}”; nothing more was written.", "ok")
         return redirect(url_for("dashboard") + "#calls-heading")
     if logged.note_error:
-        flash(f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
-              f"{logged.note_error}", "error")
+        flash(
+            f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
+            f"{logged.note_error}",
+            "error",
+        )
     elif not logged.note_written:
         flash(f"Recorded “{outcome.label}”. Observe mode: no note was written in the accounting system.", "ok")
     else:

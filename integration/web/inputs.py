@@ -28,8 +28,14 @@ MAX_ROW_ID = 2**31 - 1
 class RowIdConverter(IntegerConverter):
     """`<int:...>` for every route: a non-negative id within an INTEGER column's range."""
 
-    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - werkzeug's names
-                 max: int | None = MAX_ROW_ID, signed: bool = False) -> None:
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002 - werkzeug's names
+        max: int | None = MAX_ROW_ID,
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
@@ -61,8 +67,10 @@ def init_app(app: Flask) -> None:
         except UnicodeDecodeError:
             abort(400, "The address carries text that is not UTF-8.")
         texts = [*request.args.keys(), *request.args.values()]
-        if request.endpoint not in raw_body and request.mimetype in ("application/x-www-form-urlencoded",
-                                                                     "multipart/form-data"):
+        if request.endpoint not in raw_body and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
             texts += [*request.form.keys(), *request.form.values()]
         texts += [value for value in (request.view_args or {}).values() if isinstance(value, str)]
         if not all(storable(text) for text in texts):

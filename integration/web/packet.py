@@ -56,22 +56,50 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
 
 
-_ACTION_HEADER = ("action_id", "planned_at", "kind", "stage", "invoice_ids", "reason", "status",
-                  "reference", "error", "completed_at")
+_ACTION_HEADER = (
+    "action_id",
+    "planned_at",
+    "kind",
+    "stage",
+    "invoice_ids",
+    "reason",
+    "status",
+    "reference",
+    "error",
+    "completed_at",
+)
 
 
 def _action_rows(actions: Iterable[Action]) -> list[tuple[Any, ...]]:
     return [
-        (a.id, a.created_at.isoformat(), a.kind, a.payload.get("stage"), " ".join(a.payload.get("invoice_ids") or ()),
-         a.reason, a.status, a.external_ref, a.last_error, a.completed_at.isoformat() if a.completed_at else None)
+        (
+            a.id,
+            a.created_at.isoformat(),
+            a.kind,
+            a.payload.get("stage"),
+            " ".join(a.payload.get("invoice_ids") or ()),
+            a.reason,
+            a.status,
+            a.external_ref,
+            a.last_error,
+            a.completed_at.isoformat() if a.completed_at else None,
+        )
         for a in actions
     ]
 
 
 def _activity_rows(entries: Iterable[ActivityEntry]) -> list[tuple[Any, ...]]:
     return [
-        (e.id, e.created_at.isoformat(), e.level, e.kind, e.message, e.invoice_provider_id, e.action_id,
-         json.dumps(e.details, sort_keys=True, default=str) if e.details else "")
+        (
+            e.id,
+            e.created_at.isoformat(),
+            e.level,
+            e.kind,
+            e.message,
+            e.invoice_provider_id,
+            e.action_id,
+            json.dumps(e.details, sort_keys=True, default=str) if e.details else "",
+        )
         for e in entries
     ]
 
@@ -82,34 +110,68 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
     return [
         ("index.html", render_template("activity/packet.html", record=record).encode()),
         ("style.css", _stylesheet()),
-        ("customer.csv", _csv(
-            ("provider_id", "name", "email", "phone", "currency", "active"),
-            [(c.provider_id, c.name, c.email, c.phone, c.currency, c.active)],
-        )),
-        ("invoices.csv", _csv(
-            ("provider_id", "number", "issue_date", "due_date", "total", "balance", "currency", "status"),
-            [(i.provider_id, i.number, i.issue_date, i.due_date, i.total, i.balance, i.currency, i.status)
-             for i in record.invoices],
-        )),
-        ("payments.csv", _csv(
-            ("provider_id", "date", "amount", "currency", "applied_to", "deleted"),
-            [(p.provider_id, p.date, p.amount, p.currency,
-              " ".join(f"{a.get('invoice_id')}:{a.get('amount')}" for a in p.applied_to), p.deleted)
-             for p in record.payments],
-        )),
-        ("promises.csv", _csv(
-            ("invoice_id", "invoice_number", "disputed", "promise_to_pay", "payment_plan", "note", "updated_at"),
-            [(p.invoice_provider_id, record.invoice_numbers.get(p.invoice_provider_id), p.disputed, p.promise_to_pay,
-              " ".join(f"{i.get('date')}:{i.get('amount')}" for i in p.plan), p.note, p.updated_at.isoformat())
-             for p in record.pauses],
-        )),
+        (
+            "customer.csv",
+            _csv(
+                ("provider_id", "name", "email", "phone", "currency", "active"),
+                [(c.provider_id, c.name, c.email, c.phone, c.currency, c.active)],
+            ),
+        ),
+        (
+            "invoices.csv",
+            _csv(
+                ("provider_id", "number", "issue_date", "due_date", "total", "balance", "currency", "status"),
+                [
+                    (i.provider_id, i.number, i.issue_date, i.due_date, i.total, i.balance, i.currency, i.status)
+                    for i in record.invoices
+                ],
+            ),
+        ),
+        (
+            "payments.csv",
+            _csv(
+                ("provider_id", "date", "amount", "currency", "applied_to", "deleted"),
+                [
+                    (
+                        p.provider_id,
+                        p.date,
+                        p.amount,
+                        p.currency,
+                        " ".join(f"{a.get('invoice_id')}:{a.get('amount')}" for a in p.applied_to),
+                        p.deleted,
+                    )
+                    for p in record.payments
+                ],
+            ),
+        ),
+        (
+            "promises.csv",
+            _csv(
+                ("invoice_id", "invoice_number", "disputed", "promise_to_pay", "payment_plan", "note", "updated_at"),
+                [
+                    (
+                        p.invoice_provider_id,
+                        record.invoice_numbers.get(p.invoice_provider_id),
+                        p.disputed,
+                        p.promise_to_pay,
+                        " ".join(f"{i.get('date')}:{i.get('amount')}" for i in p.plan),
+                        p.note,
+                        p.updated_at.isoformat(),
+                    )
+                    for p in record.pauses
+                ],
+            ),
+        ),
         ("emails.csv", _csv(_ACTION_HEADER, _action_rows(record.emails))),
         ("calls.csv", _csv(_ACTION_HEADER, _action_rows(record.calls))),
         ("notes-and-account-actions.csv", _csv(_ACTION_HEADER, _action_rows(record.other_actions))),
-        ("activity.csv", _csv(
-            ("entry_id", "at", "level", "kind", "message", "invoice_id", "action_id", "details"),
-            _activity_rows(record.activity),
-        )),
+        (
+            "activity.csv",
+            _csv(
+                ("entry_id", "at", "level", "kind", "message", "invoice_id", "action_id", "details"),
+                _activity_rows(record.activity),
+            ),
+        ),
     ]
 
 

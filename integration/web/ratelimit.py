@@ -88,7 +88,9 @@ class InProcessCounter:
 class RedisCounter:
     """The same fixed windows in Redis (INCR + EXPIRE), shared by every web process."""
 
-    def __init__(self, redis_url: str, clock: Callable[[], float] = time.time, prefix: str = "arpilot:ratelimit") -> None:
+    def __init__(
+        self, redis_url: str, clock: Callable[[], float] = time.time, prefix: str = "arpilot:ratelimit"
+    ) -> None:
         # Short timeouts: a Redis that hangs must not hold every sign-in and webhook with it.
         self._redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
         self._clock = clock
@@ -132,8 +134,12 @@ def _limit() -> ResponseReturnValue | None:
         response = jsonify(error="too many requests", retry_after_seconds=int(retry_after))
         response.status_code = 429
     else:
-        response = current_app.make_response(page(
-            "Too many attempts", "This address has made too many sign-in attempts. "
-            f"Please wait {retry_after} seconds and try again.", 429))
+        response = current_app.make_response(
+            page(
+                "Too many attempts",
+                f"This address has made too many sign-in attempts. Please wait {retry_after} seconds and try again.",
+                429,
+            )
+        )
     response.headers["Retry-After"] = retry_after
     return response

@@ -50,8 +50,20 @@ CLASS_TITLES = {
     "unresponsive": "Unresponsive customers",
     "new": "New customers (little history)",
 }
-ROLE_TITLES = {"billing": "Billing contact", "accounts_payable": "Accounts payable contact", "owner": "Customer's owner"}
-WEEKDAYS = ((1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"), (6, "Saturday"), (7, "Sunday"))
+ROLE_TITLES = {
+    "billing": "Billing contact",
+    "accounts_payable": "Accounts payable contact",
+    "owner": "Customer's owner",
+}
+WEEKDAYS = (
+    (1, "Monday"),
+    (2, "Tuesday"),
+    (3, "Wednesday"),
+    (4, "Thursday"),
+    (5, "Friday"),
+    (6, "Saturday"),
+    (7, "Sunday"),
+)
 EMAIL_CHANNEL_CHOICES = (
     ("email", "arpilot's email (SendGrid)"),
     ("accounting_system_email", "The accounting system's own invoice email"),
@@ -113,116 +125,335 @@ def _stage_group(index: int, name: str) -> Group:
         timing = Field(f"{path}.offset_days", "Days before due", "days_before", low=-high, high=-low)
     else:
         timing = Field(f"{path}.offset_days", "Days after due", "number", low=low, high=high)
-    return Group(STAGE_TITLES[name], (
-        Field(f"{path}.enabled", "Send this stage", "check"),
-        timing,
-        Field(f"{path}.channel", "How", "channel", choices=(("email", "Email the customer"), ("call", "Phone call task for you instead"))),
-        Field(f"{path}.template", "Email wording", "choice", "Which stage's words the email uses.",
-              choices=tuple((t, STAGE_TITLES[t]) for t in KNOWN_TEMPLATES)),
-        Field(f"{path}.recipients", "Also email", "choices", "The billing contact always gets it.",
-              choices=tuple((role, ROLE_TITLES[role]) for role in CONTACT_ROLES[1:])),
-        Field(f"{path}.call_task", "Also ask me to phone", "check"),
-        Field(f"{path}.resend_invoice", "Re-send the invoice from the accounting system (with a call only)", "check"),
-        Field(f"{path}.escalate", "Also suggest next steps (agency, attorney letter, payment plan, write-off)", "check"),
-    ), stage=name)
+    return Group(
+        STAGE_TITLES[name],
+        (
+            Field(f"{path}.enabled", "Send this stage", "check"),
+            timing,
+            Field(
+                f"{path}.channel",
+                "How",
+                "channel",
+                choices=(("email", "Email the customer"), ("call", "Phone call task for you instead")),
+            ),
+            Field(
+                f"{path}.template",
+                "Email wording",
+                "choice",
+                "Which stage's words the email uses.",
+                choices=tuple((t, STAGE_TITLES[t]) for t in KNOWN_TEMPLATES),
+            ),
+            Field(
+                f"{path}.recipients",
+                "Also email",
+                "choices",
+                "The billing contact always gets it.",
+                choices=tuple((role, ROLE_TITLES[role]) for role in CONTACT_ROLES[1:]),
+            ),
+            Field(f"{path}.call_task", "Also ask me to phone", "check"),
+            Field(
+                f"{path}.resend_invoice", "Re-send the invoice from the accounting system (with a call only)", "check"
+            ),
+            Field(
+                f"{path}.escalate",
+                "Also suggest next steps (agency, attorney letter, payment plan, write-off)",
+                "check",
+            ),
+        ),
+        stage=name,
+    )
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("timeline", "Reminder timeline",
-            "The ladder every overdue invoice climbs, one step at a time. Each step happens once per invoice.",
-            tuple(_stage_group(i, name) for i, name in enumerate(STAGES))),
-    Section("grace", "Good-customer grace",
-            "A good customer who slips once is reminded from their usual payment day, not the due date.",
-            (Group("", (
-                Field("grace.enabled", "Give good customers grace", "check"),
-                Field("grace.profile_classes", "Who counts as a good customer", "choices", choices=_CLASSES),
-                Field("grace.max_days", "Most days of grace", "number", low=0, high=60),
-            )),)),
-    Section("mid_month", "Mid-month billing",
-            "Good customers who keep paying late when invoices fall due at month-end move to terms due mid-month.",
-            (Group("", (
-                Field("mid_month.enabled", "Move month-end late payers to mid-month terms", "check"),
-                Field("mid_month.day_of_month", "Due day of the month", "number", low=1, high=28),
-                Field("mid_month.profile_classes", "Customers who may be moved", "choices", choices=_CLASSES),
-                Field("mid_month.month_end_days", "Month-end means the last days", "number",
-                      "A due date in this many last days of its month counts as month-end.", low=1, high=15),
-                Field("mid_month.min_occurrences", "Late month-end payments needed", "number", low=1, high=50),
-                Field("mid_month.min_share_pct", "Share of late payments at month-end (%)", "number", low=0, high=100),
-            )),)),
-    Section("credit_hold", "Credit hold",
-            "No new credit for customers past these limits, released automatically when the balance clears.",
-            (Group("", (
-                Field("credit_hold.enabled", "Put customers on credit hold", "check"),
-                Field("credit_hold.days_overdue", "Hold these customers after days overdue", "number", low=1, high=365),
-                Field("credit_hold.profile_classes", "Customers held at that point", "choices", choices=_CLASSES),
-                Field("credit_hold.all_customers_days_overdue", "Hold every customer after days overdue", "number", low=1, high=730),
-                Field("credit_hold.min_overdue_amount", "Only when the overdue balance reaches", "amount",
-                      "An amount such as 500.00; 0 holds at any amount."),
-                Field("credit_hold.auto_release", "Release the hold when the overdue balance is paid", "check"),
-            )),)),
-    Section("pauses", "Disputes, promises and payment plans",
-            "What stops the reminders for one invoice. Set them per invoice under Customers and invoices.",
-            (Group("", (
-                Field("pauses.dispute", "A dispute pauses reminders", "check"),
-                Field("pauses.promise_to_pay", "A promise to pay pauses reminders", "check"),
-                Field("pauses.payment_plan", "A payment plan pauses reminders", "check"),
-                Field("pauses.promise_grace_days", "Days of slack after a promised date", "number", low=0, high=30),
-                Field("pauses.broken_promise_stages_up", "Stages to move up after a broken promise", "number", low=0, high=3),
-                Field("pauses.max_days_ahead", "Latest promise or instalment, days ahead", "number",
-                      "A promised date or an instalment further ahead is refused.", low=1, high=1095),
-                Field("pauses.reply_pause_days", "Days a customer's reply pauses their reminders", "number",
-                      "0: a reply pauses nothing. Automatic replies (out of office) never pause.", low=0, high=90),
-            )),)),
-    Section("limits", "Quiet hours and limits",
-            "When anything may be sent, and how often one customer hears from you.",
-            (Group("", (
-                Field("schedule.send_from_hour", "Send from hour", "number", "Local time, 0 to 23.", low=0, high=23),
-                Field("schedule.send_until_hour", "Send until hour", "number", "Nothing is sent from this hour on.", low=1, high=24),
-                Field("schedule.business_days", "Sending days", "choices", choices=WEEKDAYS),
-                Field("schedule.timezone_source", "Local time of", "choice",
-                      choices=(("customer", "The customer, when known"), ("company", "My company"))),
-                Field("schedule.holidays", "Holidays", "dates", "One date per line, like 2026-12-25."),
-                Field("frequency.min_days_between_emails", "Days between emails to one customer", "number", low=1, high=60),
-                Field("frequency.consolidate", "One email per customer for several invoices", "check"),
-                Field("opt_out.call_instead", "Ask me to phone customers who opted out of emails", "check"),
-            )),)),
-    Section("sender", "Sender identity",
-            "Who the reminders come from and where replies go.",
-            (Group("", (
-                Field("sender.from_name", "From name", "text", "Empty: your company's name."),
-                Field("sender.reply_to", "Reply-to address", "email", "Empty: arpilot's sending address."),
-                Field("sender.signature", "Signature", "lines", "Empty: your name and company."),
-            )),)),
-    Section("approval", "Ask me first",
-            "Steps that threaten or restrict wait in your Approve list on the dashboard; untick to let them go ahead.",
-            (Group("", (
-                Field("approval.final_notice", "Final notice (you choose the referral date)", "check"),
-                Field("approval.credit_hold", "Putting a customer on credit hold", "check"),
-                Field("approval.escalation", "Escalation (agency, attorney letter, payment plan, write-off)", "check"),
-            )),)),
-    Section("channel", "Email channel",
-            "Who sends the reminder emails.",
-            (Group("", (
-                Field(EMAIL_CHANNEL, "Send reminder emails with", "choice",
-                      "The accounting system's own email sends the invoice as it would by hand; "
-                      "arpilot's email sends the stage's wording shown in the preview.",
-                      choices=EMAIL_CHANNEL_CHOICES),
-            )),)),
-    Section("profiles", "How customers are classified",
-            "The thresholds behind reliable, slipping, slow, late, unresponsive and new.",
-            (Group("", (
-                Field("profiles.history_days", "Days of history considered", "number", low=30, high=1830),
-                Field("profiles.min_paid_invoices", "Paid invoices before a customer is not new", "number", low=1, high=100),
-                Field("profiles.on_time_tolerance_days", "Days late that still count as on time", "number", low=0, high=30),
-                Field("profiles.unresponsive_overdue_days", "Unresponsive: an invoice this many days late", "number", low=1, high=365),
-                Field("profiles.unresponsive_silence_days", "Unresponsive: no payment for days", "number", low=1, high=365),
-                Field("profiles.reliable_min_on_time_pct", "Reliable: paid on time at least (%)", "number", low=0, high=100),
-                Field("profiles.reliable_max_p80_days_late", "Reliable: 80% of payments at most days late", "number", low=0, high=365),
-                Field("profiles.good_max_median_days_late", "Good: typical payment at most days late", "number", low=0, high=365),
-                Field("profiles.good_min_on_time_pct", "Good: paid on time at least (%)", "number", low=0, high=100),
-                Field("profiles.slipping_overdue_days", "Slipping: an invoice this many days late", "number", low=1, high=365),
-                Field("profiles.slow_max_p80_days_late", "Slow but steady: 80% of payments at most days late", "number", low=0, high=365),
-            )),)),
+    Section(
+        "timeline",
+        "Reminder timeline",
+        "The ladder every overdue invoice climbs, one step at a time. Each step happens once per invoice.",
+        tuple(_stage_group(i, name) for i, name in enumerate(STAGES)),
+    ),
+    Section(
+        "grace",
+        "Good-customer grace",
+        "A good customer who slips once is reminded from their usual payment day, not the due date.",
+        (
+            Group(
+                "",
+                (
+                    Field("grace.enabled", "Give good customers grace", "check"),
+                    Field("grace.profile_classes", "Who counts as a good customer", "choices", choices=_CLASSES),
+                    Field("grace.max_days", "Most days of grace", "number", low=0, high=60),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "mid_month",
+        "Mid-month billing",
+        "Good customers who keep paying late when invoices fall due at month-end move to terms due mid-month.",
+        (
+            Group(
+                "",
+                (
+                    Field("mid_month.enabled", "Move month-end late payers to mid-month terms", "check"),
+                    Field("mid_month.day_of_month", "Due day of the month", "number", low=1, high=28),
+                    Field("mid_month.profile_classes", "Customers who may be moved", "choices", choices=_CLASSES),
+                    Field(
+                        "mid_month.month_end_days",
+                        "Month-end means the last days",
+                        "number",
+                        "A due date in this many last days of its month counts as month-end.",
+                        low=1,
+                        high=15,
+                    ),
+                    Field("mid_month.min_occurrences", "Late month-end payments needed", "number", low=1, high=50),
+                    Field(
+                        "mid_month.min_share_pct", "Share of late payments at month-end (%)", "number", low=0, high=100
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "credit_hold",
+        "Credit hold",
+        "No new credit for customers past these limits, released automatically when the balance clears.",
+        (
+            Group(
+                "",
+                (
+                    Field("credit_hold.enabled", "Put customers on credit hold", "check"),
+                    Field(
+                        "credit_hold.days_overdue", "Hold these customers after days overdue", "number", low=1, high=365
+                    ),
+                    Field("credit_hold.profile_classes", "Customers held at that point", "choices", choices=_CLASSES),
+                    Field(
+                        "credit_hold.all_customers_days_overdue",
+                        "Hold every customer after days overdue",
+                        "number",
+                        low=1,
+                        high=730,
+                    ),
+                    Field(
+                        "credit_hold.min_overdue_amount",
+                        "Only when the overdue balance reaches",
+                        "amount",
+                        "An amount such as 500.00; 0 holds at any amount.",
+                    ),
+                    Field("credit_hold.auto_release", "Release the hold when the overdue balance is paid", "check"),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "pauses",
+        "Disputes, promises and payment plans",
+        "What stops the reminders for one invoice. Set them per invoice under Customers and invoices.",
+        (
+            Group(
+                "",
+                (
+                    Field("pauses.dispute", "A dispute pauses reminders", "check"),
+                    Field("pauses.promise_to_pay", "A promise to pay pauses reminders", "check"),
+                    Field("pauses.payment_plan", "A payment plan pauses reminders", "check"),
+                    Field("pauses.promise_grace_days", "Days of slack after a promised date", "number", low=0, high=30),
+                    Field(
+                        "pauses.broken_promise_stages_up",
+                        "Stages to move up after a broken promise",
+                        "number",
+                        low=0,
+                        high=3,
+                    ),
+                    Field(
+                        "pauses.max_days_ahead",
+                        "Latest promise or instalment, days ahead",
+                        "number",
+                        "A promised date or an instalment further ahead is refused.",
+                        low=1,
+                        high=1095,
+                    ),
+                    Field(
+                        "pauses.reply_pause_days",
+                        "Days a customer's reply pauses their reminders",
+                        "number",
+                        "0: a reply pauses nothing. Automatic replies (out of office) never pause.",
+                        low=0,
+                        high=90,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "limits",
+        "Quiet hours and limits",
+        "When anything may be sent, and how often one customer hears from you.",
+        (
+            Group(
+                "",
+                (
+                    Field(
+                        "schedule.send_from_hour", "Send from hour", "number", "Local time, 0 to 23.", low=0, high=23
+                    ),
+                    Field(
+                        "schedule.send_until_hour",
+                        "Send until hour",
+                        "number",
+                        "Nothing is sent from this hour on.",
+                        low=1,
+                        high=24,
+                    ),
+                    Field("schedule.business_days", "Sending days", "choices", choices=WEEKDAYS),
+                    Field(
+                        "schedule.timezone_source",
+                        "Local time of",
+                        "choice",
+                        choices=(("customer", "The customer, when known"), ("company", "My company")),
+                    ),
+                    Field("schedule.holidays", "Holidays", "dates", "One date per line, like 2026-12-25."),
+                    Field(
+                        "frequency.min_days_between_emails",
+                        "Days between emails to one customer",
+                        "number",
+                        low=1,
+                        high=60,
+                    ),
+                    Field("frequency.consolidate", "One email per customer for several invoices", "check"),
+                    Field("opt_out.call_instead", "Ask me to phone customers who opted out of emails", "check"),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "sender",
+        "Sender identity",
+        "Who the reminders come from and where replies go.",
+        (
+            Group(
+                "",
+                (
+                    Field("sender.from_name", "From name", "text", "Empty: your company's name."),
+                    Field("sender.reply_to", "Reply-to address", "email", "Empty: arpilot's sending address."),
+                    Field("sender.signature", "Signature", "lines", "Empty: your name and company."),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "approval",
+        "Ask me first",
+        "Steps that threaten or restrict wait in your Approve list on the dashboard; untick to let them go ahead.",
+        (
+            Group(
+                "",
+                (
+                    Field("approval.final_notice", "Final notice (you choose the referral date)", "check"),
+                    Field("approval.credit_hold", "Putting a customer on credit hold", "check"),
+                    Field(
+                        "approval.escalation", "Escalation (agency, attorney letter, payment plan, write-off)", "check"
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "channel",
+        "Email channel",
+        "Who sends the reminder emails.",
+        (
+            Group(
+                "",
+                (
+                    Field(
+                        EMAIL_CHANNEL,
+                        "Send reminder emails with",
+                        "choice",
+                        "The accounting system's own email sends the invoice as it would by hand; "
+                        "arpilot's email sends the stage's wording shown in the preview.",
+                        choices=EMAIL_CHANNEL_CHOICES,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "profiles",
+        "How customers are classified",
+        "The thresholds behind reliable, slipping, slow, late, unresponsive and new.",
+        (
+            Group(
+                "",
+                (
+                    Field("profiles.history_days", "Days of history considered", "number", low=30, high=1830),
+                    Field(
+                        "profiles.min_paid_invoices",
+                        "Paid invoices before a customer is not new",
+                        "number",
+                        low=1,
+                        high=100,
+                    ),
+                    Field(
+                        "profiles.on_time_tolerance_days",
+                        "Days late that still count as on time",
+                        "number",
+                        low=0,
+                        high=30,
+                    ),
+                    Field(
+                        "profiles.unresponsive_overdue_days",
+                        "Unresponsive: an invoice this many days late",
+                        "number",
+                        low=1,
+                        high=365,
+                    ),
+                    Field(
+                        "profiles.unresponsive_silence_days",
+                        "Unresponsive: no payment for days",
+                        "number",
+                        low=1,
+                        high=365,
+                    ),
+                    Field(
+                        "profiles.reliable_min_on_time_pct",
+                        "Reliable: paid on time at least (%)",
+                        "number",
+                        low=0,
+                        high=100,
+                    ),
+                    Field(
+                        "profiles.reliable_max_p80_days_late",
+                        "Reliable: 80% of payments at most days late",
+                        "number",
+                        low=0,
+                        high=365,
+                    ),
+                    Field(
+                        "profiles.good_max_median_days_late",
+                        "Good: typical payment at most days late",
+                        "number",
+                        low=0,
+                        high=365,
+                    ),
+                    Field(
+                        "profiles.good_min_on_time_pct", "Good: paid on time at least (%)", "number", low=0, high=100
+                    ),
+                    Field(
+                        "profiles.slipping_overdue_days",
+                        "Slipping: an invoice this many days late",
+                        "number",
+                        low=1,
+                        high=365,
+                    ),
+                    Field(
+                        "profiles.slow_max_p80_days_late",
+                        "Slow but steady: 80% of payments at most days late",
+                        "number",
+                        low=0,
+                        high=365,
+                    ),
+                ),
+            ),
+        ),
+    ),
 )
 
 FIELDS: dict[str, Field] = {f.path: f for s in SECTIONS for g in s.groups for f in g.fields}
@@ -239,6 +470,7 @@ class Parsed:
 
 
 # --- saved rules -> form -----------------------------------------------------------------------
+
 
 def form_values(rules: Rules) -> dict[str, Any]:
     data = rules.to_json()
@@ -271,6 +503,7 @@ def mixed_email_channels(rules: Rules) -> bool:
 
 
 # --- form -> rules -----------------------------------------------------------------------------
+
 
 def parse_form(form: FormData, mode: str) -> Parsed:
     """The rules the form describes, keeping `mode` (switching to live has its own confirmation)."""
@@ -328,7 +561,10 @@ def _read(field: Field, typed: Any) -> Any:
     """The JSON value of one input, or a RuleError for text that is not even of the right kind."""
     if field.kind in ("number", "days_before"):
         if not re.fullmatch(r"-?\d{1,6}", typed):
-            raise RuleError(field.path, "enter a whole number" + (f" from {field.low} to {field.high}" if field.low is not None else ""))
+            raise RuleError(
+                field.path,
+                "enter a whole number" + (f" from {field.low} to {field.high}" if field.low is not None else ""),
+            )
         return -int(typed) if field.kind == "days_before" else int(typed)
     if field.kind == "choices":
         if field.path.endswith(".recipients"):
@@ -350,7 +586,9 @@ def _input_for(rule_path: str) -> str:
     """The input a rule's error belongs beside: the longest input path the rule path starts with."""
     best = ""
     for path in FIELDS:
-        if (rule_path == path or rule_path.startswith(path + ".") or rule_path.startswith(path + "[")) and len(path) > len(best):
+        if (rule_path == path or rule_path.startswith(path + ".") or rule_path.startswith(path + "[")) and len(
+            path
+        ) > len(best):
             best = path
     return best
 
@@ -413,6 +651,7 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
 
 # --- one stage's email, as typed (the live preview) ----------------------------------------------
 
+
 @dataclass(frozen=True)
 class TypedStage:
     sender: Sender
@@ -423,8 +662,15 @@ class TypedStage:
 def preview_inputs(name: str) -> tuple[str, ...]:
     """The inputs stage `name`'s email depends on."""
     path = f"ladder.stages[{STAGES.index(name)}]"
-    return ("sender.from_name", "sender.reply_to", "sender.signature", EMAIL_CHANNEL,
-            f"{path}.offset_days", f"{path}.template", f"{path}.channel")
+    return (
+        "sender.from_name",
+        "sender.reply_to",
+        "sender.signature",
+        EMAIL_CHANNEL,
+        f"{path}.offset_days",
+        f"{path}.template",
+        f"{path}.channel",
+    )
 
 
 def typed_stage(inputs: Mapping[str, str], name: str) -> TypedStage:

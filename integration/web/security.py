@@ -18,16 +18,18 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from integration.web.common import page
 
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "script-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 # Every form and webhook body arpilot accepts is a few kilobytes; a larger one is refused (413) before
 # it is read, so a flood of huge bodies cannot exhaust a worker's memory.
@@ -70,10 +72,16 @@ def install_csrf(app: Flask) -> None:
 
 
 def _protect_browser_requests() -> None:
-    if request.method in current_app.config["WTF_CSRF_METHODS"] and current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+    if (
+        request.method in current_app.config["WTF_CSRF_METHODS"]
+        and current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    ):
         csrf.protect()
 
 
 def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
-    return page("This form has expired", "The page was open too long or came from another site. "
-                 "Reload the page and try again.", 400)
+    return page(
+        "This form has expired",
+        "The page was open too long or came from another site. Reload the page and try again.",
+        400,
+    )

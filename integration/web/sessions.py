@@ -38,8 +38,9 @@ def _hash(key: str) -> str:
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The request's session: a dict that knows its key and whether it changed."""
 
-    def __init__(self, data: dict[str, Any] | None = None, key: str | None = None,
-                 expires_at: dt.datetime | None = None) -> None:
+    def __init__(
+        self, data: dict[str, Any] | None = None, key: str | None = None, expires_at: dt.datetime | None = None
+    ) -> None:
         def on_update(_: Any) -> None:
             self.modified = True
 
@@ -65,8 +66,11 @@ class ServerSessionInterface(SessionInterface):
         if not key or len(key) > 128:
             return ServerSession()
         with self.sessions() as db:
-            row = db.scalar(select(WebSession).where(WebSession.key_hash == _hash(key),
-                                                     WebSession.expires_at > dt.datetime.now(dt.UTC)))
+            row = db.scalar(
+                select(WebSession).where(
+                    WebSession.key_hash == _hash(key), WebSession.expires_at > dt.datetime.now(dt.UTC)
+                )
+            )
         if row is None:
             return ServerSession()
         return ServerSession(dict(row.data), key, row.expires_at)
@@ -80,8 +84,14 @@ class ServerSessionInterface(SessionInterface):
             self._delete(session.key)
             session.key = None
         if not session:
-            response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
-                                   httponly=self.get_cookie_httponly(app), samesite=self.get_cookie_samesite(app))
+            response.delete_cookie(
+                name,
+                domain=domain,
+                path=path,
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
             return
         if session.key is None:
             session.key, session.expires_at = self._create(session)
@@ -90,24 +100,41 @@ class ServerSessionInterface(SessionInterface):
             # the ending wins, and the browser forgets the key.
             response.delete_cookie(name, domain=domain, path=path)
             return
-        response.set_cookie(name, session.key, expires=session.expires_at, domain=domain, path=path,
-                            secure=self.get_cookie_secure(app), httponly=self.get_cookie_httponly(app),
-                            samesite=self.get_cookie_samesite(app))
+        response.set_cookie(
+            name,
+            session.key,
+            expires=session.expires_at,
+            domain=domain,
+            path=path,
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
         response.vary.add("Cookie")
 
     def _create(self, session: ServerSession) -> tuple[str, dt.datetime]:
         key, now = secrets.token_urlsafe(32), dt.datetime.now(dt.UTC)
         with transaction(self.sessions) as db:
             db.execute(delete(WebSession).where(WebSession.expires_at <= now))  # sweep the expired as we go
-            db.add(WebSession(key_hash=_hash(key), data=dict(session), created_at=now, expires_at=now + self.lifetime,
-                              **_owner(session)))
+            db.add(
+                WebSession(
+                    key_hash=_hash(key),
+                    data=dict(session),
+                    created_at=now,
+                    expires_at=now + self.lifetime,
+                    **_owner(session),
+                )
+            )
         return key, now + self.lifetime
 
     def _update(self, session: ServerSession) -> bool:
         assert session.key is not None
         with transaction(self.sessions) as db:
-            done = db.execute(update(WebSession).where(WebSession.key_hash == _hash(session.key))
-                              .values(data=dict(session), **_owner(session)))
+            done = db.execute(
+                update(WebSession)
+                .where(WebSession.key_hash == _hash(session.key))
+                .values(data=dict(session), **_owner(session))
+            )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def _delete(self, key: str) -> None:

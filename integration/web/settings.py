@@ -65,9 +65,9 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 # Where each accounting system keeps its own reminders, so the owner can switch them off.
 BUILT_IN_REMINDERS = {
     "quickbooks": "In QuickBooks Online: Settings (the gear) > Account and settings > Sales > Reminders: "
-                  "turn off Automatic invoice reminders, then Save.",
+    "turn off Automatic invoice reminders, then Save.",
     "xero": "In Xero: your organisation's name > Settings > Invoice settings > Invoice Reminders: "
-            "clear \"Email customers when an invoice is\", then Save.",
+    'clear "Email customers when an invoice is", then Save.',
 }
 # The preview document is an email: inline styles are how emails are styled, and nothing else runs.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
 
 
 # --- the rules form ------------------------------------------------------------------------------
+
 
 @bp.get("")
 @owner_required
@@ -106,8 +107,11 @@ def save() -> ResponseReturnValue:
     if mode == "observe" and not asked_observe:
         flash("Your rules are saved. Live mode is not on yet: review what it would do today, then switch.")
         return redirect(url_for("settings.live"))
-    flash("Observe mode is on: arpilot decides and logs, and sends nothing." if mode == "live" and asked_observe
-          else "Your rules are saved.")
+    flash(
+        "Observe mode is on: arpilot decides and logs, and sends nothing."
+        if mode == "live" and asked_observe
+        else "Your rules are saved."
+    )
     return redirect(url_for("settings.rules"))
 
 
@@ -122,21 +126,32 @@ def preview_typed() -> ResponseReturnValue:
     return _rules_page(parsed.values, parsed.errors, mode, shown=shown)
 
 
-def _rules_page(values: dict[str, Any], errors: dict[str, str], mode: str, *, mixed: bool = False,
-                shown: StagePreview | None = None) -> str:
+def _rules_page(
+    values: dict[str, Any], errors: dict[str, str], mode: str, *, mixed: bool = False, shown: StagePreview | None = None
+) -> str:
     with runtime().sessions() as db:
         connections = _connections(db)
         organization = db.get(Organization, g.organization_id)
         assert organization is not None
         zones = company_zones(db, organization)
     return render_template(
-        "settings/rules.html", sections=SECTIONS, values=values, errors=errors, mode=mode, mixed=mixed,
-        shown=shown, prompts=_built_in_prompts(connections), provider_names=_provider_names(connections),
-        fields=FIELDS, sendgrid=runtime().settings.sendgrid_api_key is not None, company_zones=zones,
+        "settings/rules.html",
+        sections=SECTIONS,
+        values=values,
+        errors=errors,
+        mode=mode,
+        mixed=mixed,
+        shown=shown,
+        prompts=_built_in_prompts(connections),
+        provider_names=_provider_names(connections),
+        fields=FIELDS,
+        sendgrid=runtime().settings.sendgrid_api_key is not None,
+        company_zones=zones,
     )
 
 
 # --- the email preview ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StagePreview:
@@ -174,9 +189,14 @@ def _render(typed: TypedStage) -> RenderedEmail:
     days = offset - SAMPLE_TERMS_DAYS if typed.stage.anchored_on_issue else offset
     sender = typed.sender
     context = sample_context(
-        typed.stage.template, company_name=company, locale=organization.locale, currency=organization.base_currency,
-        sender_name=sender.from_name or company, signature=sender.signature,
-        reply_to=sender.reply_to or DEFAULT_FROM_ADDRESS, days_overdue=days,
+        typed.stage.template,
+        company_name=company,
+        locale=organization.locale,
+        currency=organization.base_currency,
+        sender_name=sender.from_name or company,
+        signature=sender.signature,
+        reply_to=sender.reply_to or DEFAULT_FROM_ADDRESS,
+        days_overdue=days,
         ways_to_pay=(),  # the reminders arpilot sends list none besides the pay-online links (ReminderComposer)
     )
     return render_reminder(context)
@@ -208,11 +228,19 @@ def preview_json(stage: str) -> ResponseReturnValue:
     if shown.email is None:
         field, message = shown.error or ("", "")
         return jsonify({"stage": stage, "error": {"field": field, "message": message}}), 400
-    return jsonify({"stage": stage, "channel": shown.channel, "subject": shown.email.subject,
-                    "text": shown.email.text, "html_url": shown.frame_url})
+    return jsonify(
+        {
+            "stage": stage,
+            "channel": shown.channel,
+            "subject": shown.email.subject,
+            "text": shown.email.text,
+            "html_url": shown.frame_url,
+        }
+    )
 
 
 # --- observe and live mode -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TodayLine:
@@ -260,9 +288,14 @@ def _today(db: Session, connection: Connection, rules: Rules, at: dt.datetime) -
     names = {c.provider_id: c.name for c in snapshot.customers}
     provider = PROVIDER_NAMES.get(connection.provider, connection.provider)
     counted = Counter(a.kind for a in actions)
-    counts = [(_KIND_WORDS[kind][0 if n == 1 else 1], n) for kind, n in sorted(counted.items(), key=lambda kv: list(ActionKind).index(kv[0]))]
-    lines = [TodayLine(names.get(a.customer_id, a.customer_id), _what(a, provider), a.reason, a.not_before)
-             for a in actions[:TODAY_LIMIT]]
+    counts = [
+        (_KIND_WORDS[kind][0 if n == 1 else 1], n)
+        for kind, n in sorted(counted.items(), key=lambda kv: list(ActionKind).index(kv[0]))
+    ]
+    lines = [
+        TodayLine(names.get(a.customer_id, a.customer_id), _what(a, provider), a.reason, a.not_before)
+        for a in actions[:TODAY_LIMIT]
+    ]
     return Today(connection, counts, lines, len(actions))
 
 
@@ -280,10 +313,16 @@ def _live_page(reply_error: str | None = None, typed_reply: str | None = None) -
         today = [_today(db, c, saved, at) for c in connections if c.status is ConnectionStatus.ACTIVE]
         confirmed = confirmed_reply_address(db, g.organization_id)
         suggested = suggested_reply_address(db, g.organization_id)
-    return render_template("settings/live.html", mode=saved.mode, today=today, prompts=_built_in_prompts(connections),
-                           provider_names=_provider_names(connections), reply_confirmed=confirmed,
-                           reply_address=typed_reply if typed_reply is not None else (confirmed or suggested),
-                           reply_error=reply_error), 400 if reply_error else 200
+    return render_template(
+        "settings/live.html",
+        mode=saved.mode,
+        today=today,
+        prompts=_built_in_prompts(connections),
+        provider_names=_provider_names(connections),
+        reply_confirmed=confirmed,
+        reply_address=typed_reply if typed_reply is not None else (confirmed or suggested),
+        reply_error=reply_error,
+    ), 400 if reply_error else 200
 
 
 @bp.post("/live")
@@ -323,12 +362,18 @@ def _set_mode(mode: str) -> None:
 
 def _record_mode(db: Session, mode: str) -> None:
     """The switch goes into the activity log: the record shows from when arpilot acted."""
-    message = ("Live mode switched on by the owner: arpilot sends reminders and writes notes." if mode == "live"
-               else "Observe mode switched on by the owner: arpilot decides and logs, and sends nothing.")
-    db.add(ActivityEntry(organization_id=g.organization_id, kind="mode_changed", message=message, details={"mode": mode}))
+    message = (
+        "Live mode switched on by the owner: arpilot sends reminders and writes notes."
+        if mode == "live"
+        else "Observe mode switched on by the owner: arpilot decides and logs, and sends nothing."
+    )
+    db.add(
+        ActivityEntry(organization_id=g.organization_id, kind="mode_changed", message=message, details={"mode": mode})
+    )
 
 
 # --- the accounting system's own reminders -------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BuiltInPrompt:
@@ -358,7 +403,9 @@ def _built_in_prompts(connections: list[Connection]) -> list[BuiltInPrompt]:
 @owner_required
 def built_in_reminders_off(connection_id: int) -> ResponseReturnValue:
     with transaction(runtime().sessions) as db:
-        connection = db.scalars(scoped(Connection, g.organization_id).where(Connection.id == connection_id)).one_or_none()
+        connection = db.scalars(
+            scoped(Connection, g.organization_id).where(Connection.id == connection_id)
+        ).one_or_none()
         if connection is None:
             abort(404)
         connection.built_in_reminders_off_at = now()

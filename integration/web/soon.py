@@ -37,8 +37,9 @@ def run_cycle_soon(connection_id: int) -> None:
         try:
             queue.enqueue_soon(connection_id)
         except RedisError as exc:
-            log.warning("connection %s: its cycle could not be enqueued now, it runs at its slot: %s",
-                        connection_id, exc)
+            log.warning(
+                "connection %s: its cycle could not be enqueued now, it runs at its slot: %s", connection_id, exc
+            )
         return
     clock = current_app.extensions.get(CLOCK_EXTENSION)
     if clock is not None:

@@ -100,10 +100,13 @@ def quickbooks() -> tuple[dict[str, object], int]:
         notifications = parse(body)
     except WebhookPayloadError as exc:
         return {"error": str(exc)}, 400
-    return _accept("quickbooks", [
-        Change(n.realm_id, QUICKBOOKS_ENTITIES.get(n.entity, n.entity), n.entity_id, n.operation, n.dedupe_key)
-        for n in notifications
-    ])
+    return _accept(
+        "quickbooks",
+        [
+            Change(n.realm_id, QUICKBOOKS_ENTITIES.get(n.entity, n.entity), n.entity_id, n.operation, n.dedupe_key)
+            for n in notifications
+        ],
+    )
 
 
 # QuickBooks' entity names where arpilot's mirrored entity is spelled differently.
@@ -124,11 +127,19 @@ def xero() -> tuple[dict[str, object], int]:
     result = handle_xero_webhook(request.get_data(cache=False), request.headers.get(XERO_SIGNATURE), key)
     if result.status_code != 200:
         return {"error": result.error or "refused"}, result.status_code
-    return _accept("xero", [
-        Change(e.tenant_id, XERO_ENTITIES.get(e.category, e.category.lower()), e.resource_id,
-               e.event_type.title(), e.dedupe_key)
-        for e in result.events
-    ])
+    return _accept(
+        "xero",
+        [
+            Change(
+                e.tenant_id,
+                XERO_ENTITIES.get(e.category, e.category.lower()),
+                e.resource_id,
+                e.event_type.title(),
+                e.dedupe_key,
+            )
+            for e in result.events
+        ],
+    )
 
 
 def _accept(provider: str, changes: list[Change]) -> tuple[dict[str, object], int]:
@@ -142,8 +153,13 @@ def _accept(provider: str, changes: list[Change]) -> tuple[dict[str, object], in
     return {"received": len(changes), "duplicates": len(changes) - len(fresh), "queued": queued}, 200
 
 
-def _queue(runtime: Runtime, sync_requests: SyncRequests, refresher: TargetedRefresher | None, provider: str,
-           changes: list[Change]) -> int:
+def _queue(
+    runtime: Runtime,
+    sync_requests: SyncRequests,
+    refresher: TargetedRefresher | None,
+    provider: str,
+    changes: list[Change],
+) -> int:
     by_company: dict[str, list[ChangedEntity]] = defaultdict(list)
     for c in changes:
         if c.entity in ENTITIES or c.entity in CREDIT_ENTITIES:  # estimates, items… are not mirrored

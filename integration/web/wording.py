@@ -59,9 +59,16 @@ def _sample(stage: str) -> Any:
         reply = confirmed_reply_address(db, g.organization_id)
     assert organization is not None
     company = (connection.display_name if connection else "") or organization.name
-    return sample_context(stage, company_name=company, locale=organization.locale, currency=organization.base_currency,
-                          sender_name=sender.from_name or company, signature=sender.signature,
-                          reply_to=reply or sender.reply_to or DEFAULT_FROM_ADDRESS, ways_to_pay=())
+    return sample_context(
+        stage,
+        company_name=company,
+        locale=organization.locale,
+        currency=organization.base_currency,
+        sender_name=sender.from_name or company,
+        signature=sender.signature,
+        reply_to=reply or sender.reply_to or DEFAULT_FROM_ADDRESS,
+        ways_to_pay=(),
+    )
 
 
 def _render(stage: str, wording: Wording) -> tuple[RenderedEmail | None, dict[str, str]]:
@@ -84,9 +91,16 @@ def _emails_page(errors: dict[str, str] | None = None, typed: str | None = None)
         edited = load_wordings(db, g.organization_id)
         confirmed = confirmed_reply_address(db, g.organization_id)
         suggested = suggested_reply_address(db, g.organization_id)
-    return render_template("settings/emails.html", stages=REMINDER_STAGES, titles=STAGE_TITLES, edited=edited,
-                           confirmed=confirmed, reply_address=typed if typed is not None else suggested,
-                           errors=errors or {}, inbound_address=runtime().settings.inbound_address), 400 if errors else 200
+    return render_template(
+        "settings/emails.html",
+        stages=REMINDER_STAGES,
+        titles=STAGE_TITLES,
+        edited=edited,
+        confirmed=confirmed,
+        reply_address=typed if typed is not None else suggested,
+        errors=errors or {},
+        inbound_address=runtime().settings.inbound_address,
+    ), 400 if errors else 200
 
 
 @bp.post("/emails/reply-address")
@@ -108,14 +122,23 @@ def edit_wording(stage: str) -> ResponseReturnValue:
     return _editor(_stage_or_404(stage))
 
 
-def _editor(stage: str, typed: Wording | None = None, errors: dict[str, str] | None = None,
-            status: int = 200) -> ResponseReturnValue:
+def _editor(
+    stage: str, typed: Wording | None = None, errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     with runtime().sessions() as db:
         saved = load_wordings(db, g.organization_id).get(stage)
     wording = typed or saved or stock_wording(stage)
     email, found = _render(stage, wording)
-    return render_template("settings/wording.html", stage=stage, title=STAGE_TITLES.get(stage, stage), wording=wording,
-                           edited=saved is not None, fields=fields_for(stage), errors=errors or found, email=email), status
+    return render_template(
+        "settings/wording.html",
+        stage=stage,
+        title=STAGE_TITLES.get(stage, stage),
+        wording=wording,
+        edited=saved is not None,
+        fields=fields_for(stage),
+        errors=errors or found,
+        email=email,
+    ), status
 
 
 @bp.post("/emails/<stage>")
@@ -139,15 +162,25 @@ def _send_test(stage: str, typed: Wording) -> ResponseReturnValue:
     with runtime().sessions() as db:
         to = confirmed_reply_address(db, g.organization_id)
     if email is None or to is None:
-        flash("Confirm your reply address on the Emails page first: the test goes there." if to is None
-              else "No test was sent: please correct the fields marked below.", "error")
+        flash(
+            "Confirm your reply address on the Emails page first: the test goes there."
+            if to is None
+            else "No test was sent: please correct the fields marked below.",
+            "error",
+        )
         return _editor(stage, typed, errors, 400)
     try:
-        make_sender(runtime().settings).send(EmailMessage(
-            key=f"wording-test:{g.organization_id}:{stage}:{uuid.uuid4().hex}", to=(Address(to),),
-            sender=Address(DEFAULT_FROM_ADDRESS, "arpilot"), subject=f"[Test] {email.subject}", text=email.text,
-            html=email.html, categories=("arpilot", "wording-test"),
-        ))
+        make_sender(runtime().settings).send(
+            EmailMessage(
+                key=f"wording-test:{g.organization_id}:{stage}:{uuid.uuid4().hex}",
+                to=(Address(to),),
+                sender=Address(DEFAULT_FROM_ADDRESS, "arpilot"),
+                subject=f"[Test] {email.subject}",
+                text=email.text,
+                html=email.html,
+                categories=("arpilot", "wording-test"),
+            )
+        )
     except (DeliveryError, InvalidMessage) as exc:
         flash(f"The test could not be sent: {exc}", "error")
         return _editor(stage, typed, {}, 502)

@@ -134,7 +134,10 @@ class SendGridSender:
         message_id = response.headers.get("X-Message-Id") if response.headers else None
         log.info(
             "sendgrid accepted message key=%s status=%s message_id=%s sandbox=%s",
-            message.key, response.status_code, message_id, self.sandbox_mode,
+            message.key,
+            response.status_code,
+            message_id,
+            self.sandbox_mode,
         )
         return DeliveryReceipt(message_id=message_id, provider=PROVIDER)
 
@@ -143,14 +146,17 @@ class SendGridSender:
         detail, field = _describe_errors(body)
         if status == 429:
             retry_after = _retry_after(headers, self._clock())
-            return DeliveryRateLimited(f"SendGrid rate limit (429): {detail}; retry in {retry_after:.0f}s",
-                                       retry_after=retry_after)
+            return DeliveryRateLimited(
+                f"SendGrid rate limit (429): {detail}; retry in {retry_after:.0f}s", retry_after=retry_after
+            )
         if status >= 500:
             return DeliveryTransient(f"SendGrid error {status}: {detail}", status=status)
         if status in (401, 403):
             return DeliveryUnauthorized(f"SendGrid refused the credentials ({status}): {detail}", status=status)
         where = f" (field {field})" if field else ""
-        return DeliveryRejected(f"SendGrid rejected the message ({status}){where}: {detail}", status=status, field=field)
+        return DeliveryRejected(
+            f"SendGrid rejected the message ({status}){where}: {detail}", status=status, field=field
+        )
 
 
 def _describe_errors(body: bytes | None) -> tuple[str, str | None]:

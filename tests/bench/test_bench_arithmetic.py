@@ -32,7 +32,11 @@ def test_lower_bound_is_the_slowest_connection_or_the_work_over_the_workers() ->
 
 
 def test_table_and_json_carry_every_figure_and_its_verdict(tmp_path: Path) -> None:
-    figures = [at_most("calls", 12, "calls", 12.6, "<= 13"), exactly("cycles", 15, "", 16), Figure("rss", 135, "MB", "-", None)]
+    figures = [
+        at_most("calls", 12, "calls", 12.6, "<= 13"),
+        exactly("cycles", 15, "", 16),
+        Figure("rss", 135, "MB", "-", None),
+    ]
     text = table(figures, "header")
     assert text.splitlines()[0] == "header"
     assert "| calls | 12 calls | <= 13 | met |" in text and "| cycles | 15  | = 16 | NOT MET |" in text
@@ -54,11 +58,13 @@ def test_a_partial_run_replaces_its_parts_figures_and_keeps_the_others(tmp_path:
     from bench.figures import load
     from bench.run import merged
 
-    previous = [Figure("mirror upsert, sqlite, insert (pages of 1000)", 11676, "rows/s", "-", None),
-                Figure("(a) xero 5,000 invoices: worker peak RSS", 155, "MB", "< 300 MB", True),
-                Figure("(b) xero 5,000 invoices: 429s received", 0, "", "0", True),
-                Figure("(c) 16 connections x 400 invoices, 4 workers: cycles completed", 16, "", "= 16", True),
-                Figure("(d) policy: decide over 250,000 open invoices: peak RSS", 225, "MB", "< 1,536 MB", True)]
+    previous = [
+        Figure("mirror upsert, sqlite, insert (pages of 1000)", 11676, "rows/s", "-", None),
+        Figure("(a) xero 5,000 invoices: worker peak RSS", 155, "MB", "< 300 MB", True),
+        Figure("(b) xero 5,000 invoices: 429s received", 0, "", "0", True),
+        Figure("(c) 16 connections x 400 invoices, 4 workers: cycles completed", 16, "", "= 16", True),
+        Figure("(d) policy: decide over 250,000 open invoices: peak RSS", 225, "MB", "< 1,536 MB", True),
+    ]
     path = tmp_path / "latest.json"
     assert load(path) == []
     save(previous, path)

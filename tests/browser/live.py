@@ -88,22 +88,28 @@ def live_arpilot(var_dir: Path, scenario: Scenario | None = None) -> Iterator[Li
     """`scenario`: the sandboxes' books (default: the demo company as of today)."""
     scenario = scenario or generate_demo_company(as_of=dt.date.today())
     with ExitStack() as stack:
-        quickbooks = stack.enter_context(SandboxServer(create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario)))
+        quickbooks = stack.enter_context(
+            SandboxServer(create_quickbooks_sandbox(QboSandboxConfig(), scenario=scenario))
+        )
         xero = stack.enter_context(SandboxServer(create_xero_sandbox(XeroSandboxConfig(), scenario=scenario)))
         # The port is chosen by the OS when the socket binds, and the settings (redirect URIs) need
         # it, so the server starts on a placeholder and is handed the app once it exists.
         server = make_server("127.0.0.1", 0, _not_ready, threaded=True)
         base_url = f"http://127.0.0.1:{server.server_port}"
-        settings = load_settings({
-            "ARPILOT_VAR_DIR": str(var_dir),
-            "ARPILOT_EMBEDDED_CLOCK": "0",
-            "ARPILOT_BASE_URL": base_url,
-            "QUICKBOOKS_ENVIRONMENT": f"{quickbooks.base_url}/.well-known/openid_configuration",
-            "XERO_IDENTITY_URL": xero.base_url,
-            "XERO_API_URL": xero.base_url,
-        })
+        settings = load_settings(
+            {
+                "ARPILOT_VAR_DIR": str(var_dir),
+                "ARPILOT_EMBEDDED_CLOCK": "0",
+                "ARPILOT_BASE_URL": base_url,
+                "QUICKBOOKS_ENVIRONMENT": f"{quickbooks.base_url}/.well-known/openid_configuration",
+                "XERO_IDENTITY_URL": xero.base_url,
+                "XERO_API_URL": xero.base_url,
+            }
+        )
         server.app = app = create_app(settings)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="arpilot-web", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="arpilot-web", daemon=True
+        )
         thread.start()
         try:
             yield LiveArpilot(base_url, app, quickbooks.base_url, xero.base_url)

@@ -103,4 +103,3 @@ class Tab:
 
     def unchecked(self) -> list[str]:
         return [url for url in dict.fromkeys(self.visited) if url not in self.checked and url != "about:blank"]
-

@@ -37,11 +37,11 @@ def test_every_kind_of_problem_is_reported(tab) -> None:  # type: ignore[no-unty
     with pytest.raises(AuditFailed) as failed:
         tab.check("broken")
     findings = str(failed.value)
-    assert 'console error' in findings and "boom" in findings
-    assert 'unlabeled: <input[name=nameless]>' in findings
+    assert "console error" in findings and "boom" in findings
+    assert "unlabeled: <input[name=nameless]>" in findings
     assert 'lowContrast: <text> "Faint axis label"' in findings
     assert 'unnamed: <button> ""' in findings
     assert 'lowContrast: <p> "Too pale to read": 2.32:1 (#aaaaaa on #ffffff, needs 4.5:1)' in findings
     assert 'lowContrast: <span> "Dark on dark"' in findings
     assert 'not reachable with the Tab key: <a> "Mouse only"' in findings
-    assert 'not reachable with the Tab key: <input[name=nameless]>' not in findings
+    assert "not reachable with the Tab key: <input[name=nameless]>" not in findings

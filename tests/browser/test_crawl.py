@@ -43,7 +43,9 @@ def test_every_page_in_the_signed_in_navigation_passes_the_audit(tab, small_live
         kinds.add(kind)
         answer = page.request.get(url)  # with the browser's cookies: as the signed-in owner
         assert answer.ok, f"{url}: {answer.status}"
-        if not answer.headers.get("content-type", "").startswith("text/html") or "attachment" in answer.headers.get("content-disposition", ""):
+        if not answer.headers.get("content-type", "").startswith("text/html") or "attachment" in answer.headers.get(
+            "content-disposition", ""
+        ):
             continue  # a download (packet, text): nothing to render
         tab.goto(url, "crawl-" + (re.sub(r"[/?&]+", "-", kind).strip("-") or "dashboard"))
         audited.append(kind)

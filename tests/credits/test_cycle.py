@@ -45,7 +45,9 @@ def _customer_ids(books: Any) -> dict[str, str]:
 
 
 def _text(books: Any, entry: dict[str, Any]) -> str:
-    message = email.message_from_bytes((books.outbox.directory / entry["file"]).read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes(
+        (books.outbox.directory / entry["file"]).read_bytes(), policy=email.policy.default
+    )
     return str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
 
 
@@ -59,7 +61,10 @@ def test_a_customer_in_credit_gets_an_owner_task_and_a_part_credit_a_net_reminde
     assert [a.kind for a in cool] == ["apply_credit"]
     assert cool[0].status is ActionStatus.DONE
     word = "credit memo" if books.__class__.__name__ == "World" else "credit note"  # each provider's own name
-    assert cool[0].payload["payload"]["task"] == f"Apply the 92.50 USD {word} CN-0001 to INV-0003 in the accounting system."
+    assert (
+        cool[0].payload["payload"]["task"]
+        == f"Apply the 92.50 USD {word} CN-0001 to INV-0003 in the accounting system."
+    )
     sent = books.outbox.entries()
     assert not [e for e in sent if "ap@cool.example" in e["to"]]
     partial = [e for e in sent if e["to"] == ["ap@partial.example"]]
@@ -88,8 +93,15 @@ def _issue_credit_note(books: Any, customer: str, amount: str) -> None:
     ids = _customer_ids(books)
     if books.__class__.__name__ == "World":
         company = books.qbo.sandbox.company(books.qbo.realm)
-        writes.save(company, "CreditMemo", {"CustomerRef": {"value": ids[customer]}, "DocNumber": "CN-0099",
-                                            "Line": [{"Amount": amount, "DetailType": "SalesItemLineDetail"}]})
+        writes.save(
+            company,
+            "CreditMemo",
+            {
+                "CustomerRef": {"value": ids[customer]},
+                "DocNumber": "CN-0099",
+                "Line": [{"Amount": amount, "DetailType": "SalesItemLineDetail"}],
+            },
+        )
         return
     org = books.sandbox.organisation("demo")
     with org.lock:
@@ -102,7 +114,9 @@ def _issue_credit_note(books: Any, customer: str, amount: str) -> None:
 def test_a_credit_issued_after_planning_stops_the_reminder_when_it_goes_out(books: Any) -> None:
     books.set_rules({"mode": "live", "schedule": {"send_from_hour": 11}})  # 10:00 now: reminders wait an hour
     assert books.cycle().status == "done"
-    waiting = [a for a in books.actions() if a.kind == "send_reminder" and a.payload["recipients"] == ["ap@partial.example"]]
+    waiting = [
+        a for a in books.actions() if a.kind == "send_reminder" and a.payload["recipients"] == ["ap@partial.example"]
+    ]
     assert [a.status for a in waiting] == [ActionStatus.PLANNED]
     _issue_credit_note(books, "Partial Parts", "100.00")
     books.clock.advance(dt.timedelta(hours=2))
@@ -112,7 +126,9 @@ def test_a_credit_issued_after_planning_stops_the_reminder_when_it_goes_out(book
         assert reminder is not None and reminder.status is ActionStatus.SKIPPED
         assert "unapplied credit of 120.00 USD now covers the 100.00 USD" in (reminder.last_error or "")
     assert not [e for e in books.outbox.entries() if e["to"] == ["ap@partial.example"]]
-    assert "apply_credit" in [a.kind for a in books.actions() if a.payload.get("customer_id") == waiting[0].payload["customer_id"]]
+    assert "apply_credit" in [
+        a.kind for a in books.actions() if a.payload.get("customer_id") == waiting[0].payload["customer_id"]
+    ]
 
 
 def test_the_sandboxes_net_credit_off_the_customer_balance(books: Any) -> None:
@@ -138,20 +154,40 @@ def test_xero_credit_exchanges_conform_to_the_published_spec(sessions: sessionma
         assert {where: found for where, found in problems.items() if found} == {}
 
 
-def test_quickbooks_payment_line_linking_two_invoices_pays_both(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_quickbooks_payment_line_linking_two_invoices_pays_both(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     for world in make_world(credit_scenario(NOW.date()), sessions, tmp_path):
         assert world.cycle().status == "observed"
         company = world.qbo.sandbox.company(world.qbo.realm)
         invoices = {i["DocNumber"]: i["Id"] for i in company.entities["Invoice"].values()}
         customer = company.stored("Invoice", invoices["INV-0012"])["CustomerRef"]
-        writes.save(company, "Payment", {"CustomerRef": customer, "TotalAmt": "100.00", "Line": [
-            {"Amount": "100.00", "LinkedTxn": [{"TxnId": invoices["INV-0012"], "TxnType": "Invoice"},
-                                               {"TxnId": invoices["INV-0013"], "TxnType": "Invoice"}]}]})
+        writes.save(
+            company,
+            "Payment",
+            {
+                "CustomerRef": customer,
+                "TotalAmt": "100.00",
+                "Line": [
+                    {
+                        "Amount": "100.00",
+                        "LinkedTxn": [
+                            {"TxnId": invoices["INV-0012"], "TxnType": "Invoice"},
+                            {"TxnId": invoices["INV-0013"], "TxnType": "Invoice"},
+                        ],
+                    }
+                ],
+            },
+        )
         world.set_rules(LIVE)
         assert world.cycle().status == "done"
         with world.sessions() as session:
-            paid = {row.number: row.balance for row in session.scalars(
-                select(MirroredInvoice).where(MirroredInvoice.number.in_(["INV-0012", "INV-0013"])))}
+            paid = {
+                row.number: row.balance
+                for row in session.scalars(
+                    select(MirroredInvoice).where(MirroredInvoice.number.in_(["INV-0012", "INV-0013"]))
+                )
+            }
             profile = payment_profiles(load_snapshot(session, world.connection_id, NOW), Rules.default(), NOW)
         assert paid == {"INV-0012": 0, "INV-0013": 0}
         assert profile[customer["value"]].paid_invoices == 4  # INV-0010 to INV-0013, each with its payment date
@@ -164,8 +200,9 @@ def test_credits_to_apply_show_on_the_dashboard_and_in_the_digest(books: Any) ->
     with books.sessions() as session:
         board = load_dashboard(session, books.organization_id, books.clock.now(), dt.timedelta(hours=1))
         # The executor stamps completed_at with the cycle's clock: the digest a minute later lists it.
-        facts = gather_digest(session, books.organization_id, books.clock.now() + dt.timedelta(minutes=1),
-                              dt.timedelta(hours=1))
+        facts = gather_digest(
+            session, books.organization_id, books.clock.now() + dt.timedelta(minutes=1), dt.timedelta(hours=1)
+        )
     assert [line.customer_name for line in board.credits_to_apply] == ["Cool Cars"]
     assert "apply the 92.50 USD credit" in board.credits_to_apply[0].reason
     assert [line.customer_name for line in facts.credits_to_apply] == ["Cool Cars"]

@@ -15,9 +15,11 @@ T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def test_reminder_states_the_credit_and_the_net_amount() -> None:
-    context = make_context("reminder_1", invoices=(make_invoice(balance=Money(Decimal("100.00"), "USD"),
-                                                                total=Money(Decimal("100.00"), "USD")),),
-                           credits=(Money(Decimal("20.00"), "USD"),))
+    context = make_context(
+        "reminder_1",
+        invoices=(make_invoice(balance=Money(Decimal("100.00"), "USD"), total=Money(Decimal("100.00"), "USD")),),
+        credits=(Money(Decimal("20.00"), "USD"),),
+    )
     email = render_reminder(context)
     assert "Total due: $100.00" in email.text
     assert "Less your unapplied credit of $20.00: $80.00 to pay" in email.text
@@ -30,13 +32,30 @@ def test_reminder_without_credit_says_nothing_of_it() -> None:
 
 
 def _invoice(iid: str, balance: str, currency: str = "USD") -> Invoice:
-    return Invoice(iid, iid, "c1", dt.date(2026, 9, 1), dt.date(2026, 10, 1), Money(Decimal(balance), currency),
-                   Money(Decimal(balance), currency), InvoiceStatus.OPEN, T)
+    return Invoice(
+        iid,
+        iid,
+        "c1",
+        dt.date(2026, 9, 1),
+        dt.date(2026, 10, 1),
+        Money(Decimal(balance), currency),
+        Money(Decimal(balance), currency),
+        InvoiceStatus.OPEN,
+        T,
+    )
 
 
 def _credit(remaining: str, currency: str = "USD") -> Credit:
-    return Credit("cn", CreditKind.CREDIT_NOTE, "c1", "CN-0001", dt.date(2026, 10, 5), Money(Decimal("92.50"), currency),
-                  Money(Decimal(remaining), currency), T)
+    return Credit(
+        "cn",
+        CreditKind.CREDIT_NOTE,
+        "c1",
+        "CN-0001",
+        dt.date(2026, 10, 5),
+        Money(Decimal("92.50"), currency),
+        Money(Decimal(remaining), currency),
+        T,
+    )
 
 
 def test_recheck_keeps_everything_without_credit() -> None:
@@ -45,8 +64,9 @@ def test_recheck_keeps_everything_without_credit() -> None:
 
 
 def test_recheck_drops_a_currency_the_credit_now_covers() -> None:
-    kept, mention, why = uncovered([_invoice("a", "40.00"), _invoice("b", "10.00", "EUR")],
-                                   effective_credit({}, [_credit("92.50")]))
+    kept, mention, why = uncovered(
+        [_invoice("a", "40.00"), _invoice("b", "10.00", "EUR")], effective_credit({}, [_credit("92.50")])
+    )
     assert [i.provider_id for i in kept] == ["b"] and mention == {}
     assert why == "the customer's unapplied credit of 92.50 USD now covers the 40.00 USD this was to ask for"
 

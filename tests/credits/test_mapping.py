@@ -69,12 +69,16 @@ def _credit_note(**changes: Any) -> dict[str, Any]:
 
 
 def test_xero_allocations_are_read_and_deleted_ones_left_out() -> None:
-    allocation = {"Amount": Decimal("2.00"), "Date": "/Date(1552521600000+0000)/",
-                  "Invoice": {"InvoiceID": "c7c37b83-ac95-45ea-88ba-8ad83a5f22fe"}}
+    allocation = {
+        "Amount": Decimal("2.00"),
+        "Date": "/Date(1552521600000+0000)/",
+        "Invoice": {"InvoiceID": "c7c37b83-ac95-45ea-88ba-8ad83a5f22fe"},
+    }
     raw = _credit_note(Allocations=[allocation, {**allocation, "IsDeleted": True}])
     credit = credit_from_xero(raw, "credit_note")
     assert [(a.invoice_id, a.amount.amount) for a in credit.allocations] == [
-        ("c7c37b83-ac95-45ea-88ba-8ad83a5f22fe", Decimal("2.00"))]
+        ("c7c37b83-ac95-45ea-88ba-8ad83a5f22fe", Decimal("2.00"))
+    ]
 
 
 @pytest.mark.parametrize("status", ["DRAFT", "SUBMITTED", "VOIDED", "DELETED"])
@@ -93,11 +97,25 @@ META = {"CreateTime": "2026-11-02T10:00:00-07:00", "LastUpdatedTime": "2026-11-0
 
 
 def test_quickbooks_credit_memo_maps_remaining_credit() -> None:
-    raw = {"Id": "73", "DocNumber": "1026", "TxnDate": "2026-11-02", "CustomerRef": {"value": "7", "name": "Cool Cars"},
-           "TotalAmt": Decimal("92.50"), "Balance": Decimal("92.50"), "RemainingCredit": Decimal("92.50"),
-           "CurrencyRef": {"value": "USD"}, "Line": [], "MetaData": META}
+    raw = {
+        "Id": "73",
+        "DocNumber": "1026",
+        "TxnDate": "2026-11-02",
+        "CustomerRef": {"value": "7", "name": "Cool Cars"},
+        "TotalAmt": Decimal("92.50"),
+        "Balance": Decimal("92.50"),
+        "RemainingCredit": Decimal("92.50"),
+        "CurrencyRef": {"value": "USD"},
+        "Line": [],
+        "MetaData": META,
+    }
     credit = qbo.credit_memo(raw, "USD")
-    assert (credit.provider_id, credit.kind, credit.customer_id, credit.number) == ("73", CreditKind.CREDIT_MEMO, "7", "1026")
+    assert (credit.provider_id, credit.kind, credit.customer_id, credit.number) == (
+        "73",
+        CreditKind.CREDIT_MEMO,
+        "7",
+        "1026",
+    )
     assert credit.remaining == credit.total == Money(Decimal("92.50"), "USD")
     assert credit.date == dt.date(2026, 11, 2)
     assert credit.updated_at == dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC)
@@ -106,23 +124,40 @@ def test_quickbooks_credit_memo_maps_remaining_credit() -> None:
 
 
 def _payment(**changes: Any) -> dict[str, Any]:
-    raw = {"Id": "90", "TxnDate": "2026-11-03", "CustomerRef": {"value": "7"}, "TotalAmt": Decimal("100.00"),
-           "UnappliedAmt": Decimal("0"), "Line": [], "MetaData": META}
+    raw = {
+        "Id": "90",
+        "TxnDate": "2026-11-03",
+        "CustomerRef": {"value": "7"},
+        "TotalAmt": Decimal("100.00"),
+        "UnappliedAmt": Decimal("0"),
+        "Line": [],
+        "MetaData": META,
+    }
     raw.update(changes)
     return raw
 
 
 def test_quickbooks_unapplied_payment_is_credit() -> None:
-    payment = qbo.payment(_payment(UnappliedAmt=Decimal("25.00"),
-                                   Line=[{"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]}]), "USD")
+    payment = qbo.payment(
+        _payment(
+            UnappliedAmt=Decimal("25.00"),
+            Line=[{"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]}],
+        ),
+        "USD",
+    )
     assert payment.unapplied == Money(Decimal("25.00"), "USD")
     assert qbo.payment(_payment(), "USD").unapplied is None
 
 
 def test_quickbooks_payment_line_linking_several_invoices_credits_each() -> None:
-    line = {"Amount": Decimal("100.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"},
-                                                       {"TxnId": "131", "TxnType": "Invoice"},
-                                                       {"TxnId": "132", "TxnType": "Invoice"}]}
+    line = {
+        "Amount": Decimal("100.00"),
+        "LinkedTxn": [
+            {"TxnId": "130", "TxnType": "Invoice"},
+            {"TxnId": "131", "TxnType": "Invoice"},
+            {"TxnId": "132", "TxnType": "Invoice"},
+        ],
+    }
     payment = qbo.payment(_payment(Line=[line]), "USD")
     assert [a.invoice_id for a in payment.applied_to] == ["130", "131", "132"]
     assert sum((a.amount.amount for a in payment.applied_to), Decimal(0)) == Decimal("100.00")
@@ -130,8 +165,10 @@ def test_quickbooks_payment_line_linking_several_invoices_credits_each() -> None
 
 def test_quickbooks_zero_total_credit_application() -> None:
     """Applying a credit memo to an invoice is a Payment of TotalAmt 0 whose lines link both."""
-    lines = [{"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
-             {"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": "73", "TxnType": "CreditMemo"}]}]
+    lines = [
+        {"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
+        {"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": "73", "TxnType": "CreditMemo"}]},
+    ]
     payment = qbo.payment(_payment(TotalAmt=Decimal("0"), Line=lines), "USD")
     assert payment.amount.is_zero()
     assert [a.invoice_id for a in payment.applied_to] == ["130"]  # the credit memo is not an invoice

@@ -28,14 +28,19 @@ def test_credits_round_trip_and_settle_balances() -> None:
     assert scenario.balance_of(next(i for i in scenario.invoices if i.id == "inv-8")) == Decimal(0)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(kind="gift_card"), r"credits\[0\].kind must be one of credit_note"),
-    (lambda c: c.update(amount=92.5), r"credits\[0\].amount must be a decimal string"),
-    (lambda c: c.update(customer_id="nobody"), r"credits\[0\] names no customer of its currency"),
-    (lambda c: c.update(allocations=[{"invoice_id": "inv-7", "amount": "1.00"}]),
-     r"credits\[0\].allocations\[0\].invoice_id names no invoice of its customer"),
-    (lambda c: c.update(allocations=[{"invoice_id": "inv-3", "amount": "100.00"}]), r"credits\[0\] allocates more"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(kind="gift_card"), r"credits\[0\].kind must be one of credit_note"),
+        (lambda c: c.update(amount=92.5), r"credits\[0\].amount must be a decimal string"),
+        (lambda c: c.update(customer_id="nobody"), r"credits\[0\] names no customer of its currency"),
+        (
+            lambda c: c.update(allocations=[{"invoice_id": "inv-7", "amount": "1.00"}]),
+            r"credits\[0\].allocations\[0\].invoice_id names no invoice of its customer",
+        ),
+        (lambda c: c.update(allocations=[{"invoice_id": "inv-3", "amount": "100.00"}]), r"credits\[0\] allocates more"),
+    ],
+)
 def test_a_bad_credit_is_refused_by_path(change: Any, message: str) -> None:
     data = _data()
     change(data["credits"][0])

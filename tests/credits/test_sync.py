@@ -27,9 +27,17 @@ def usd(text: str) -> Money:
 
 
 def note(remaining: str, updated: dt.datetime = T1, **changes: object) -> Credit:
-    fields: dict[str, object] = dict(provider_id="cn1", kind=CreditKind.CREDIT_NOTE, customer_id="c1", number="CN-0001",
-                                     date=dt.date(2026, 10, 30), total=usd("92.50"), remaining=usd(remaining),
-                                     updated_at=updated, allocations=(PaymentApplication("i9", usd("0.01")),))
+    fields: dict[str, object] = dict(
+        provider_id="cn1",
+        kind=CreditKind.CREDIT_NOTE,
+        customer_id="c1",
+        number="CN-0001",
+        date=dt.date(2026, 10, 30),
+        total=usd("92.50"),
+        remaining=usd(remaining),
+        updated_at=updated,
+        allocations=(PaymentApplication("i9", usd("0.01")),),
+    )
     fields.update(changes)
     return Credit(**fields)  # type: ignore[arg-type]
 
@@ -51,14 +59,19 @@ def test_credits_sync_with_a_cursor_each_and_reach_the_snapshot(sessions) -> Non
     result = sync_connection(sessions, connection_id, CreditConnector(pages), NOW)
     assert result.upserted == {"customer": 1, "payment": 1, "credit_note": 1, "overpayment": 1}
     with transaction(sessions) as session:
-        cursors = {c.entity: c.cursor for c in session.scalars(select(SyncCursor).where(SyncCursor.connection_id == connection_id))}
+        cursors = {
+            c.entity: c.cursor
+            for c in session.scalars(select(SyncCursor).where(SyncCursor.connection_id == connection_id))
+        }
         row = session.scalars(select(MirroredCredit).where(MirroredCredit.provider_id == "cn1")).one()
         assert row.remaining == Decimal("92.50") and row.allocations == [{"invoice_id": "i9", "amount": "0.01"}]
         snapshot = load_snapshot(session, connection_id, NOW)
     assert cursors["credit_note"] == "cn-done" and cursors["overpayment"] == "op-done"
     assert {(c.provider_id, c.kind, c.remaining.amount) for c in snapshot.credits} == {
-        ("cn1", CreditKind.CREDIT_NOTE, Decimal("92.50")), ("op1", CreditKind.OVERPAYMENT, Decimal("20.00")),
-        ("p1", CreditKind.UNAPPLIED_PAYMENT, Decimal("7.25"))}
+        ("cn1", CreditKind.CREDIT_NOTE, Decimal("92.50")),
+        ("op1", CreditKind.OVERPAYMENT, Decimal("20.00")),
+        ("p1", CreditKind.UNAPPLIED_PAYMENT, Decimal("7.25")),
+    }
     assert next(c for c in snapshot.credits if c.provider_id == "cn1") == note("92.50")
 
     # Applied in full later, then an older copy arrives: the newer row stands and the credit is gone.

@@ -68,7 +68,9 @@ class World:
 
     def set_rules(self, rules: dict[str, object]) -> None:
         with transaction(self.sessions) as session:
-            stored = session.scalar(select(OrganizationRules).where(OrganizationRules.organization_id == self.organization_id))
+            stored = session.scalar(
+                select(OrganizationRules).where(OrganizationRules.organization_id == self.organization_id)
+            )
             if stored is None:
                 session.add(OrganizationRules(organization_id=self.organization_id, rules=rules))
             else:
@@ -82,18 +84,25 @@ class World:
         return self.qbo.admin("GET", f"/companies/{self.qbo.realm}/notes").json()["invoices"]
 
 
-def connect(qbo: RunningSandbox, sessions: sessionmaker[Session], settings: Settings, scenario: Scenario) -> tuple[int, int]:
+def connect(
+    qbo: RunningSandbox, sessions: sessionmaker[Session], settings: Settings, scenario: Scenario
+) -> tuple[int, int]:
     minted = qbo.minted()
     now = qbo.sandbox.clock.now()
     tokens = TokenSet(
-        access_token=minted["access_token"], refresh_token=minted["refresh_token"],
+        access_token=minted["access_token"],
+        refresh_token=minted["refresh_token"],
         access_expires_at=now + dt.timedelta(seconds=int(minted.get("expires_in", 3600))),
-        refresh_expires_at=None, external_id=qbo.realm,
+        refresh_expires_at=None,
+        external_id=qbo.realm,
     )
     with transaction(sessions) as session:
         user, connection = connect_company(
-            session, identity=OwnerIdentity("quickbooks", "owner-1", "owner@harborpine.example", "Pat Owner"),
-            external_id=qbo.realm, display_name=scenario.company.name, tokens=tokens,
+            session,
+            identity=OwnerIdentity("quickbooks", "owner-1", "owner@harborpine.example", "Pat Owner"),
+            external_id=qbo.realm,
+            display_name=scenario.company.name,
+            tokens=tokens,
             cipher=TokenCipher(settings.token_encryption_keys),
         )
         organization = session.get(Organization, user.organization_id)
@@ -103,22 +112,27 @@ def connect(qbo: RunningSandbox, sessions: sessionmaker[Session], settings: Sett
         return organization.id, connection.id
 
 
-def make_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path,
-               config: QboSandboxConfig | None = None) -> Iterator[World]:
+def make_world(
+    scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path, config: QboSandboxConfig | None = None
+) -> Iterator[World]:
     clock = SandboxClock(NOW)
     clock.freeze()
     app = create_app(config or QboSandboxConfig(), scenario=scenario, clock=clock)
     server = SandboxServer(app)
     base_url = server.start()
     qbo = RunningSandbox(app, app.extensions["qbo_sandbox"], base_url)
-    settings = load_settings({
-        "ARPILOT_VAR_DIR": str(tmp_path / "var"),
-        "QUICKBOOKS_ENVIRONMENT": qbo.sandbox.discovery_url(base_url),
-        "ARPILOT_EMBEDDED_CLOCK": "0",
-    })
+    settings = load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(tmp_path / "var"),
+            "QUICKBOOKS_ENVIRONMENT": qbo.sandbox.discovery_url(base_url),
+            "ARPILOT_EMBEDDED_CLOCK": "0",
+        }
+    )
     organization_id, connection_id = connect(qbo, sessions, settings, scenario)
     try:
-        yield World(qbo, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), organization_id, connection_id, [])
+        yield World(
+            qbo, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), organization_id, connection_id, []
+        )
     finally:
         server.stop()
 
@@ -126,4 +140,3 @@ def make_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Pa
 @pytest.fixture
 def world(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
     yield from make_world(small_scenario(NOW.date()), sessions, tmp_path)
-

@@ -95,7 +95,9 @@ class _Wrapped:
             yield page
 
 
-def _reporting(function: Callable[..., Any], killer: _Killer, point: str, *, before: bool = False) -> Callable[..., Any]:
+def _reporting(
+    function: Callable[..., Any], killer: _Killer, point: str, *, before: bool = False
+) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         if before:
             killer.after(point)
@@ -120,8 +122,13 @@ def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: i
     killer = _Killer(point, count)
     _install_phase_hooks(killer)
     build = connector_factory(runtime.settings, runtime.sessions, clock=lambda: now, sleep=lambda _s: None)
-    points = {"add_invoice_note": "note", "add_invoice_notes": "note", "set_credit_hold": "hold",
-              "get_invoice": "get_invoice", "get_invoices": "get_invoice"}
+    points = {
+        "add_invoice_note": "note",
+        "add_invoice_notes": "note",
+        "set_credit_hold": "hold",
+        "get_invoice": "get_invoice",
+        "get_invoices": "get_invoice",
+    }
     deps = CycleDeps(
         sessions=runtime.sessions,
         connectors=lambda connection, organization: _Wrapped(build(connection, organization), killer, points),
@@ -169,11 +176,17 @@ def serve() -> None:
             output = pipe.read()
         _, status = os.waitpid(pid, 0)
         words = output.split()
-        print(json.dumps({
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
-            "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "last": words[-1] if words else "", "output": output[-2000:],
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                    "last": words[-1] if words else "",
+                    "output": output[-2000:],
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

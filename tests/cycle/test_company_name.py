@@ -25,8 +25,10 @@ def _as_if_unnamed(world: World) -> str:
 
 def _names(world: World) -> tuple[str, str]:
     with world.sessions() as session:
-        return (session.get(Connection, world.connection_id).display_name,
-                session.get(Organization, world.organization_id).name)
+        return (
+            session.get(Connection, world.connection_id).display_name,
+            session.get(Organization, world.organization_id).name,
+        )
 
 
 @pytest.fixture

@@ -27,12 +27,22 @@ TODAY = NOW.date()
 def shaped_scenario() -> Scenario:
     def invoice(iid: str, customer: str, days_late: int, amount: str = "400.00", **kw: object) -> ScenarioInvoice:
         due = TODAY - dt.timedelta(days=days_late)
-        return ScenarioInvoice(iid, iid.removeprefix("inv-"), customer, due - dt.timedelta(days=30), due, "USD",
-                               (ScenarioLine("Landscaping", Decimal(amount)),), **kw)  # type: ignore[arg-type]
+        return ScenarioInvoice(
+            iid,
+            iid.removeprefix("inv-"),
+            customer,
+            due - dt.timedelta(days=30),
+            due,
+            "USD",
+            (ScenarioLine("Landscaping", Decimal(amount)),),
+            **kw,  # type: ignore[arg-type]
+        )
 
     customers = (
         ScenarioCustomer("c-parent", "Freeman Sporting Goods", "ap@freeman.example", None, "USD", 30),
-        ScenarioCustomer("c-job", "0969 Ocean View Road", None, None, "USD", 30, parent_id="c-parent", bill_with_parent=True),
+        ScenarioCustomer(
+            "c-job", "0969 Ocean View Road", None, None, "USD", 30, parent_id="c-parent", bill_with_parent=True
+        ),
         ScenarioCustomer("c-own-job", "55 Twin Lane", "site@twinlane.example", None, "USD", 30, parent_id="c-parent"),
         ScenarioCustomer("c-two", "Two Desk Dental", "ap@twodesk.example, owner@twodesk.example", None, "USD", 30),
         ScenarioCustomer("c-typo", "Half Typo Florist", "ap@typo.example, ap at typo", None, "USD", 30),
@@ -41,17 +51,22 @@ def shaped_scenario() -> Scenario:
     invoices = (
         invoice("inv-5001", "c-job", 20),
         invoice("inv-5002", "c-own-job", 20),
-        invoice("inv-5003", "c-two", 20), invoice("inv-5004", "c-two", 35),
+        invoice("inv-5003", "c-two", 20),
+        invoice("inv-5004", "c-two", 35),
         invoice("inv-5005", "c-typo", 20),
         invoice("inv-5006", "c-pending", 40, status="submitted"),
         invoice("inv-5007", "c-pending", 40, status="draft"),
         invoice("inv-5008", "c-pending", 40, type="bill"),
     )
-    return Scenario(ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD"), TODAY, customers, invoices, ())
+    return Scenario(
+        ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD"), TODAY, customers, invoices, ()
+    )
 
 
 @pytest.fixture(params=["quickbooks", "xero"])
-def shaped(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
+def shaped(
+    request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[World | XeroWorld]:
     yield from live_world(request.param, shaped_scenario(), sessions, tmp_path)
 
 
@@ -76,7 +91,8 @@ def test_who_is_owed_and_who_is_written_to(shaped: World | XeroWorld) -> None:
     customers, invoices = _ids(shaped, "customers"), _ids(shaped, "invoices")
     actions = shaped.actions()
     assert all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in actions), [
-        (a.kind, a.status, a.last_error) for a in actions]
+        (a.kind, a.status, a.last_error) for a in actions
+    ]
     by_to = {tuple(e["to"]): e for e in shaped.outbox.entries()}
 
     # SUBMITTED, DRAFT and ACCPAY are nobody's debt: never mirrored as open, never acted on.
@@ -94,7 +110,10 @@ def test_who_is_owed_and_who_is_written_to(shaped: World | XeroWorld) -> None:
     assert two["key"] == reminder.idempotency_key
     notes = _notes(shaped)
     # The note says when it went out, then exactly who it went to (the bad address left out).
-    assert re.search(r"emailed \d{4}-\d\d-\d\d \d\d:\d\d to ap@twodesk\.example, owner@twodesk\.example;", notes[invoices["inv-5003"]])
+    assert re.search(
+        r"emailed \d{4}-\d\d-\d\d \d\d:\d\d to ap@twodesk\.example, owner@twodesk\.example;",
+        notes[invoices["inv-5003"]],
+    )
 
     # A bad address is named and left out; the good one still gets the email.
     assert ("ap@typo.example",) in by_to
@@ -128,7 +147,8 @@ def test_the_quickbooks_mirror_keeps_the_job_structure(sessions: sessionmaker[Se
 
 @pytest.mark.parametrize("provider", ["quickbooks", "xero"])
 def test_a_poisoned_record_is_quarantined_while_the_rest_of_the_company_syncs(
-        provider: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    provider: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     for world in live_world(provider, shaped_scenario(), sessions, tmp_path):
         poisoned = _poison(world)
         for _ in range(2):  # every later cycle too: the page is not retried forever, nothing runs forever
@@ -158,7 +178,9 @@ def _poison(world: World | XeroWorld) -> str:
     return customer_id
 
 
-def test_an_invoice_voided_after_it_was_mirrored_is_never_acted_on(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_an_invoice_voided_after_it_was_mirrored_is_never_acted_on(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     for world in make_xero_world(shaped_scenario(), sessions, tmp_path):
         assert world.cycle().status == "observed"
         invoice_id = _ids(world, "invoices")["inv-5003"]

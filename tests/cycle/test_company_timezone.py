@@ -36,7 +36,9 @@ def _as_installed(world: World | XeroWorld) -> None:
 
 def _zones(world: World | XeroWorld) -> tuple[str | None, str]:
     with world.sessions() as session:
-        return session.get(Connection, world.connection_id).timezone, session.get(Organization, world.organization_id).timezone
+        return session.get(Connection, world.connection_id).timezone, session.get(
+            Organization, world.organization_id
+        ).timezone
 
 
 @pytest.fixture
@@ -44,12 +46,19 @@ def quickbooks(request: pytest.FixtureRequest, sessions: sessionmaker[Session], 
     yield from make_world(_with_company(**request.param), sessions, tmp_path)
 
 
-@pytest.mark.parametrize(("quickbooks", "zone"), [
-    ({"timezone": "America/Denver", "country": "US", "region": "CO"}, "America/Denver"),
-    ({"timezone": "Europe/London", "country": "GB", "region": None}, "Europe/London"),
-    ({"timezone": "Pacific/Auckland", "country": "New Zealand", "region": None}, "Pacific/Auckland"),
-    ({"timezone": "America/New_York", "country": "US", "region": None}, "America/New_York"),  # no state: the documented default
-], indirect=["quickbooks"])
+@pytest.mark.parametrize(
+    ("quickbooks", "zone"),
+    [
+        ({"timezone": "America/Denver", "country": "US", "region": "CO"}, "America/Denver"),
+        ({"timezone": "Europe/London", "country": "GB", "region": None}, "Europe/London"),
+        ({"timezone": "Pacific/Auckland", "country": "New Zealand", "region": None}, "Pacific/Auckland"),
+        (
+            {"timezone": "America/New_York", "country": "US", "region": None},
+            "America/New_York",
+        ),  # no state: the documented default
+    ],
+    indirect=["quickbooks"],
+)
 def test_quickbooks_company_zone_comes_from_its_address(quickbooks: World, zone: str) -> None:
     _as_installed(quickbooks)
     quickbooks.cycle()
@@ -88,13 +97,19 @@ def test_only_the_first_company_sets_the_organizations_zone(sessions: sessionmak
         organization = Organization(name="Two companies")
         session.add(organization)
         session.flush()
-        first, second = (Connection(organization_id=organization.id, provider="xero", external_id=f"t-{n}") for n in (1, 2))
+        first, second = (
+            Connection(organization_id=organization.id, provider="xero", external_id=f"t-{n}") for n in (1, 2)
+        )
         session.add_all([first, second])
         session.flush()
         set_company_timezone(session, second, "Europe/London")
         assert organization.timezone == "UTC"
         set_company_timezone(session, first, "Pacific/Auckland")
-        assert (organization.timezone, first.timezone, second.timezone) == ("Pacific/Auckland", "Pacific/Auckland", "Europe/London")
+        assert (organization.timezone, first.timezone, second.timezone) == (
+            "Pacific/Auckland",
+            "Pacific/Auckland",
+            "Europe/London",
+        )
         with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
             set_company_timezone(session, first, "Mars/Olympus")
         assert first.timezone == "Pacific/Auckland"

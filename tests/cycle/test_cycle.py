@@ -58,15 +58,18 @@ def test_customer_without_email_gets_a_call_task_not_an_email(world: World) -> N
     assert not any("cobalt" in r for r in recipients)
 
 
-
 def test_write_back_reads_invoices_in_batches_and_writes_notes_without_reading_again(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The precondition reads of up to 30 actions are one `Id IN (...)` query, and a note starts
     from the copy that query returned instead of reading the invoice again."""
     reads: list[str] = []
     queries: list[str] = []
     real_read, real_query = QboClient.read, QboClient.query
-    monkeypatch.setattr(QboClient, "read", lambda self, entity, *a, **k: reads.append(entity) or real_read(self, entity, *a, **k))
-    monkeypatch.setattr(QboClient, "query", lambda self, text, *a, **k: queries.append(text) or real_query(self, text, *a, **k))
+    monkeypatch.setattr(
+        QboClient, "read", lambda self, entity, *a, **k: reads.append(entity) or real_read(self, entity, *a, **k)
+    )
+    monkeypatch.setattr(
+        QboClient, "query", lambda self, text, *a, **k: queries.append(text) or real_query(self, text, *a, **k)
+    )
     world.set_rules(LIVE)
     summary = world.cycle()
     assert summary.status == "done", summary.detail

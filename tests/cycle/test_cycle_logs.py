@@ -36,7 +36,10 @@ def test_lines_outside_a_cycle_carry_no_ids(caplog: pytest.LogCaptureFixture) ->
     install_context_stamping()
     with caplog.at_level(logging.INFO):
         logging.getLogger("integration.test").info("outside")
-        with log_context(organization_id=3, connection_id=4), log_context(cycle_run_id=5):  # the second adds to the first
+        with (
+            log_context(organization_id=3, connection_id=4),
+            log_context(cycle_run_id=5),
+        ):  # the second adds to the first
             logging.getLogger("integration.test").info("inside")
         logging.getLogger("integration.test").info("after")
     outside, inside, after = caplog.records[-3:]
@@ -54,7 +57,8 @@ def _record(message: str, *args: object) -> logging.LogRecord:
     install_context_stamping()
     with log_context(organization_id=1, connection_id=2, cycle_run_id=3):
         return logging.getLogger("integration.cycle.run").makeRecord(
-            "integration.cycle.run", logging.WARNING, __file__, 1, message, args, None)
+            "integration.cycle.run", logging.WARNING, __file__, 1, message, args, None
+        )
 
 
 def test_json_lines_hold_the_ids_and_stay_redacted() -> None:

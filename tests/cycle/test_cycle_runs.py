@@ -33,8 +33,9 @@ HOUR = dt.timedelta(hours=1)
 
 def _runs(world: World) -> list[CycleRun]:
     with world.sessions() as session:
-        return list(session.scalars(select(CycleRun).where(CycleRun.connection_id == world.connection_id)
-                                    .order_by(CycleRun.id)))
+        return list(
+            session.scalars(select(CycleRun).where(CycleRun.connection_id == world.connection_id).order_by(CycleRun.id))
+        )
 
 
 def _entries(world: World, kind: str) -> list[str]:
@@ -50,7 +51,8 @@ def _break_sync(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_an_unexpected_error_ends_the_run_as_failed_with_the_reason_in_the_activity_log(
-    world: World, monkeypatch: pytest.MonkeyPatch,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _break_sync(monkeypatch)
     summary = world.cycle()
@@ -62,7 +64,8 @@ def test_an_unexpected_error_ends_the_run_as_failed_with_the_reason_in_the_activ
 
 
 def test_failing_since_the_first_failure_and_retried_with_doubling_backoff(
-    world: World, monkeypatch: pytest.MonkeyPatch,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _break_sync(monkeypatch)
     first_at = world.clock.now()
@@ -92,7 +95,9 @@ def test_retry_delay_doubles_from_a_minute_and_is_capped_by_the_interval() -> No
 def test_a_run_whose_lease_expired_is_reaped_once_and_a_live_one_is_left_alone(world: World) -> None:
     now = world.clock.now()
     with transaction(world.sessions) as session:
-        stale = CycleRun(connection_id=world.connection_id, started_at=now - HOUR, lease_expires_at=now - dt.timedelta(seconds=1))
+        stale = CycleRun(
+            connection_id=world.connection_id, started_at=now - HOUR, lease_expires_at=now - dt.timedelta(seconds=1)
+        )
         live = CycleRun(connection_id=world.connection_id, started_at=now, lease_expires_at=now + HOUR)
         session.add_all([stale, live])
     with transaction(world.sessions) as session:
@@ -113,8 +118,14 @@ def queue() -> Iterator[Queue]:
 def test_the_clock_retries_a_due_connection_through_rq(queue: Queue) -> None:
     """With REDIS_URL the slot's job id is taken, so the retry is enqueued as a cycle soon."""
     cycles = CycleQueue(queue, HOUR)
-    clock = Clock(ManualScheduler(), ClockPlan(HOUR), cycles.enqueue, lambda: [7],
-                  list_retry_due=lambda: [7], retry=cycles.enqueue_soon)
+    clock = Clock(
+        ManualScheduler(),
+        ClockPlan(HOUR),
+        cycles.enqueue,
+        lambda: [7],
+        list_retry_due=lambda: [7],
+        retry=cycles.enqueue_soon,
+    )
     assert clock.retry_failed() == [7]
     assert [job.args for job in queue.get_jobs()] == [(7,)]
     assert clock.retry_failed() == [7] and len(queue.get_jobs()) == 1  # one per connection and minute
@@ -123,8 +134,9 @@ def test_the_clock_retries_a_due_connection_through_rq(queue: Queue) -> None:
 def test_the_heartbeat_renews_the_lease_while_the_cycle_works(world: World) -> None:
     lease = dt.timedelta(seconds=0.3)  # renewed every 0.1 s
     with transaction(world.sessions) as session:
-        run = CycleRun(connection_id=world.connection_id, started_at=world.clock.now(),
-                       lease_expires_at=world.clock.now() + lease)
+        run = CycleRun(
+            connection_id=world.connection_id, started_at=world.clock.now(), lease_expires_at=world.clock.now() + lease
+        )
         session.add(run)
     first = _runs(world)[0].lease_expires_at
     with heartbeat(world.sessions, run.id, lease, world.clock.now):

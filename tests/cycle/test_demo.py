@@ -16,9 +16,23 @@ from integration.cli import main
 from tests.sandbox.conftest import small_scenario
 
 EXPECTED_KEYS = {
-    "company", "as_of", "status", "detail", "invoices_synced", "aging", "actions_by_kind", "emails_sent",
-    "notes_written", "moved_to_mid_month", "put_on_hold", "taken_off_hold", "skipped_by_reason",
-    "planned_this_run", "nothing_new", "most_overdue", "actions",
+    "company",
+    "as_of",
+    "status",
+    "detail",
+    "invoices_synced",
+    "aging",
+    "actions_by_kind",
+    "emails_sent",
+    "notes_written",
+    "moved_to_mid_month",
+    "put_on_hold",
+    "taken_off_hold",
+    "skipped_by_reason",
+    "planned_this_run",
+    "nothing_new",
+    "most_overdue",
+    "actions",
 }
 
 
@@ -30,7 +44,9 @@ def scenario_file(tmp_path: Path) -> Path:
 
 
 def _demo(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    result = CliRunner().invoke(main, ["demo", "--once", "--json", *args], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    result = CliRunner().invoke(
+        main, ["demo", "--once", "--json", *args], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")}
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -58,8 +74,11 @@ def test_demo_once_with_keep_plans_and_performs_nothing_new(tmp_path: Path, scen
     assert second["nothing_new"] is True and second["planned_this_run"] == 0
     assert second["emails_sent"] == 0 and second["notes_written"] == 0
     assert len(second["actions"]) == len(first["actions"])
-    text = CliRunner().invoke(main, ["demo", "--once", "--keep", "--scenario", str(scenario_file), "--provider", provider],
-                              env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    text = CliRunner().invoke(
+        main,
+        ["demo", "--once", "--keep", "--scenario", str(scenario_file), "--provider", provider],
+        env={"ARPILOT_VAR_DIR": str(tmp_path / "var")},
+    )
     assert text.exit_code == 0 and "nothing new to do" in text.output
 
 
@@ -78,7 +97,9 @@ def test_demo_as_of_moves_the_day(tmp_path: Path, scenario_file: Path) -> None:
 def test_demo_reports_a_bad_scenario_clearly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    result = CliRunner().invoke(main, ["demo", "--once", "--scenario", str(bad)], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")})
+    result = CliRunner().invoke(
+        main, ["demo", "--once", "--scenario", str(bad)], env={"ARPILOT_VAR_DIR": str(tmp_path / "var")}
+    )
     assert result.exit_code == 2 and "format" in result.output
 
 
@@ -97,8 +118,15 @@ def _with_a_customer_to_hold() -> Scenario:
     base = small_scenario()
     late = ScenarioCustomer("cust-09", "Dunmore Freight", "ap@dunmore.example", None, "USD", 30)
     issued = base.as_of - dt.timedelta(days=130)
-    invoice = ScenarioInvoice("inv-1009", "1009", "cust-09", issued, issued + dt.timedelta(days=30), "USD",
-                              (ScenarioLine("Freight", Decimal("640.00")),))
+    invoice = ScenarioInvoice(
+        "inv-1009",
+        "1009",
+        "cust-09",
+        issued,
+        issued + dt.timedelta(days=30),
+        "USD",
+        (ScenarioLine("Freight", Decimal("640.00")),),
+    )
     return dataclasses.replace(base, customers=(*base.customers, late), invoices=(*base.invoices, invoice))
 
 

@@ -24,5 +24,8 @@ def test_reminders_go_out_through_the_accounting_systems_email_when_chosen(world
     assert {i for a in reminders for i in a.payload["invoice_ids"]} <= sent
     notes = world.notes()
     # The note says when it happened, written after the send (issue 14).
-    assert all(f"invoice emailed by the accounting system 2026-11-23 10:00; action {a.id}" in notes[i]
-               for a in reminders for i in a.payload["invoice_ids"])
+    assert all(
+        f"invoice emailed by the accounting system 2026-11-23 10:00; action {a.id}" in notes[i]
+        for a in reminders
+        for i in a.payload["invoice_ids"]
+    )

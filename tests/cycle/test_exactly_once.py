@@ -93,8 +93,21 @@ def test_worker_killed_mid_execution_then_rerun(world: World, point: str, count:
     }
     outbox = str(world.outbox.directory)
     child = subprocess.run(
-        [sys.executable, "-m", "tests.cycle.crash_worker", str(world.connection_id), NOW.isoformat(), outbox, point, str(count)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tests.cycle.crash_worker",
+            str(world.connection_id),
+            NOW.isoformat(),
+            outbox,
+            point,
+            str(count),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert any(a.status == ActionStatus.IN_FLIGHT for a in world.actions()), "killed while an action was in flight"
@@ -109,8 +122,23 @@ def test_worker_killed_mid_execution_then_rerun(world: World, point: str, count:
 
 def test_stale_sync_token_during_write_back_retries_once(world: World) -> None:
     world.set_rules(LIVE)
-    stale = {"Fault": {"Error": [{"Message": "Stale Object Error", "Detail": "You and Pat were working on this at the same time.", "code": "5010"}], "type": "ValidationFault"}}
-    response = world.qbo.admin("POST", "/faults", json={"path": r"/invoice$", "method": "POST", "kind": "status", "status": 400, "body": stale, "count": 1})
+    stale = {
+        "Fault": {
+            "Error": [
+                {
+                    "Message": "Stale Object Error",
+                    "Detail": "You and Pat were working on this at the same time.",
+                    "code": "5010",
+                }
+            ],
+            "type": "ValidationFault",
+        }
+    }
+    response = world.qbo.admin(
+        "POST",
+        "/faults",
+        json={"path": r"/invoice$", "method": "POST", "kind": "status", "status": 400, "body": stale, "count": 1},
+    )
     assert response.status_code in (200, 201), response.text
     summary = world.cycle()
     assert summary.status == "done", summary.detail
@@ -118,11 +146,18 @@ def test_stale_sync_token_during_write_back_retries_once(world: World) -> None:
     _assert_no_duplicates(world)
 
 
-THROTTLE = {"Fault": {"Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}], "type": "ThrottleFault"}}
+THROTTLE = {
+    "Fault": {
+        "Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}],
+        "type": "ThrottleFault",
+    }
+}
 
 
 def _storm(world: World, count: int) -> None:
-    response = world.qbo.admin("POST", "/faults", json={"path": r"/v3/", "kind": "status", "status": 429, "body": THROTTLE, "count": count})
+    response = world.qbo.admin(
+        "POST", "/faults", json={"path": r"/v3/", "kind": "status", "status": 429, "body": THROTTLE, "count": count}
+    )
     assert response.status_code in (200, 201), response.text
 
 

@@ -18,13 +18,32 @@ UTC = dt.timezone.utc
 
 
 def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
-    composer = ReminderComposer(Company("Harbor & Pine", "America/Denver", "USD"), Rules.from_json({"sender": {"reply_to": "owner@harbor.example"}}),
-                                dt.date(2026, 11, 23), "reminders@harbor.example")
-    row = Action(id=7, organization_id=1, idempotency_key="1:abc", payload={
-        "stage": "reminder_1", "recipients": ["AP@acme.example", "payables@acme.example", "ap@ACME.example"]})
-    customer = Customer("c1", "Acme <Plumbing>", "AP@acme.example", None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC))
-    invoice = Invoice("i1", "1042", "c1", dt.date(2026, 10, 1), dt.date(2026, 10, 31), Money(Decimal("100"), "USD"),
-                      Money(Decimal("100"), "USD"), InvoiceStatus.OPEN, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    composer = ReminderComposer(
+        Company("Harbor & Pine", "America/Denver", "USD"),
+        Rules.from_json({"sender": {"reply_to": "owner@harbor.example"}}),
+        dt.date(2026, 11, 23),
+        "reminders@harbor.example",
+    )
+    row = Action(
+        id=7,
+        organization_id=1,
+        idempotency_key="1:abc",
+        payload={"stage": "reminder_1", "recipients": ["AP@acme.example", "payables@acme.example", "ap@ACME.example"]},
+    )
+    customer = Customer(
+        "c1", "Acme <Plumbing>", "AP@acme.example", None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    invoice = Invoice(
+        "i1",
+        "1042",
+        "c1",
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 31),
+        Money(Decimal("100"), "USD"),
+        Money(Decimal("100"), "USD"),
+        InvoiceStatus.OPEN,
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
+    )
     message = composer(row, customer, [invoice])
     # Every address the customer can be written to receives it directly (#13), each once.
     assert [a.email for a in message.to] == ["AP@acme.example", "payables@acme.example"]
@@ -35,12 +54,27 @@ def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
 
 
 def _compose(recipients: list[str]):  # type: ignore[no-untyped-def]
-    composer = ReminderComposer(Company("Harbor & Pine", "America/Denver", "USD"), Rules.default(), dt.date(2026, 11, 23),
-                                "reminders@harbor.example")
-    row = Action(id=8, organization_id=1, idempotency_key="1:def", payload={"stage": "reminder_1", "recipients": recipients})
+    composer = ReminderComposer(
+        Company("Harbor & Pine", "America/Denver", "USD"),
+        Rules.default(),
+        dt.date(2026, 11, 23),
+        "reminders@harbor.example",
+    )
+    row = Action(
+        id=8, organization_id=1, idempotency_key="1:def", payload={"stage": "reminder_1", "recipients": recipients}
+    )
     customer = Customer("c1", "Acme", None, None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC))
-    invoice = Invoice("i1", "1042", "c1", dt.date(2026, 10, 1), dt.date(2026, 10, 31), Money(Decimal("100"), "USD"),
-                      Money(Decimal("100"), "USD"), InvoiceStatus.OPEN, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    invoice = Invoice(
+        "i1",
+        "1042",
+        "c1",
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 31),
+        Money(Decimal("100"), "USD"),
+        Money(Decimal("100"), "USD"),
+        InvoiceStatus.OPEN,
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
+    )
     return composer(row, customer, [invoice])
 
 

@@ -82,8 +82,14 @@ def _reply(reminder: email.message.EmailMessage, body: str, *, extra: str = "", 
 
 
 def _web_app(world: Any, database_url: str) -> Flask:
-    settings = dataclasses.replace(world.settings, database_url=database_url, inbound_address=INBOUND,
-                                   inbound_secret=SECRET, outbox_dir=world.outbox.directory, embedded_clock=False)
+    settings = dataclasses.replace(
+        world.settings,
+        database_url=database_url,
+        inbound_address=INBOUND,
+        inbound_secret=SECRET,
+        outbox_dir=world.outbox.directory,
+        embedded_clock=False,
+    )
     return create_app(settings)
 
 
@@ -92,19 +98,30 @@ def _deliver(channel: str, world: Any, app: Flask, raw: bytes, monkeypatch: pyte
         inbox = world.settings.var_dir / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
         (inbox / f"{len(list(inbox.iterdir()))}.eml").write_bytes(raw)
-        deps = InboundDeps(world.sessions, world.outbox, INBOUND, world.settings.secret_key, "reminders@arpilot.local",
-                           clock=world.clock.now)
+        deps = InboundDeps(
+            world.sessions,
+            world.outbox,
+            INBOUND,
+            world.settings.secret_key,
+            "reminders@arpilot.local",
+            clock=world.clock.now,
+        )
         assert [f.result.status for f in read_inbox(deps, inbox) if f.result] != []
         return
     monkeypatch.setattr(inbound_web.common, "now", world.clock.now)
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    form = {"to": str(message["To"]), "from": str(message["From"]), "subject": str(message["Subject"]),
-            "text": message.get_body().get_content(),  # type: ignore[union-attr]
-            "headers": "".join(f"{k}: {v}\n" for k, v in message.items()),
-            "envelope": f'{{"to": ["{message["To"].addresses[0].addr_spec}"], "from": "x@acme.example"}}',
-            "charsets": '{"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": "utf-8"}'}
-    response = app.test_client().post("/inbound/sendgrid", data=form, content_type="multipart/form-data",
-                                      auth=("arpilot", SECRET))
+    form = {
+        "to": str(message["To"]),
+        "from": str(message["From"]),
+        "subject": str(message["Subject"]),
+        "text": message.get_body().get_content(),  # type: ignore[union-attr]
+        "headers": "".join(f"{k}: {v}\n" for k, v in message.items()),
+        "envelope": f'{{"to": ["{message["To"].addresses[0].addr_spec}"], "from": "x@acme.example"}}',
+        "charsets": '{"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": "utf-8"}',
+    }
+    response = app.test_client().post(
+        "/inbound/sendgrid", data=form, content_type="multipart/form-data", auth=("arpilot", SECRET)
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
@@ -114,18 +131,26 @@ def _reminders_later(world: Any, customer_id: str) -> list[Any]:
     with world.sessions() as session:
         rules = load_rules(session, world.organization_id)
         snapshot = load_snapshot(session, world.connection_id, later)
-    return [a for a in decide(snapshot, rules, later) if a.kind is ActionKind.SEND_REMINDER and a.customer_id == customer_id]
+    return [
+        a for a in decide(snapshot, rules, later) if a.kind is ActionKind.SEND_REMINDER and a.customer_id == customer_id
+    ]
 
 
 def _customer(world: Any, email_address: str) -> MirroredCustomer:
     with world.sessions() as session:
-        return session.scalars(select(MirroredCustomer).where(MirroredCustomer.connection_id == world.connection_id,
-                                                              MirroredCustomer.email == email_address)).one()
+        return session.scalars(
+            select(MirroredCustomer).where(
+                MirroredCustomer.connection_id == world.connection_id, MirroredCustomer.email == email_address
+            )
+        ).one()
 
 
 @pytest.mark.parametrize("channel", ["sendgrid", "inbox"])
 def test_a_reply_pauses_the_customer_and_reaches_the_owner_dashboard_and_record(
-    any_world: Any, channel: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    any_world: Any,
+    channel: str,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = any_world
     reminder, customer, app = _reminded(world, database_url)
@@ -146,7 +171,9 @@ def test_a_reply_pauses_the_customer_and_reaches_the_owner_dashboard_and_record(
 
     client = sign_in(app, world.organization_id)
     page = client.get("/").get_data(as_text=True)
-    assert "Replies from customers" in page and "We paid on Friday &lt;script&gt;" in page and "<script>alert" not in page
+    assert (
+        "Replies from customers" in page and "We paid on Friday &lt;script&gt;" in page and "<script>alert" not in page
+    )
     assert "Check: they say it is paid." in page and "Reminders paused until" in page
     assert "in reply to the check in email" in page  # the thread: the reminder the customer answered
     record = client.get(f"/customers/{customer.id}").get_data(as_text=True)
@@ -155,12 +182,19 @@ def test_a_reply_pauses_the_customer_and_reaches_the_owner_dashboard_and_record(
 
 @pytest.mark.parametrize("channel", ["sendgrid", "inbox"])
 def test_an_out_of_office_reply_is_recorded_and_pauses_nothing(
-    any_world: Any, channel: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    any_world: Any,
+    channel: str,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = any_world
     reminder, customer, app = _reminded(world, database_url)
-    raw = _reply(reminder, "I am out of the office until Monday.", extra="Auto-Submitted: auto-replied\r\n",
-                 subject="Automatic reply: " + str(reminder["Subject"]))
+    raw = _reply(
+        reminder,
+        "I am out of the office until Monday.",
+        extra="Auto-Submitted: auto-replied\r\n",
+        subject="Automatic reply: " + str(reminder["Subject"]),
+    )
     _deliver(channel, world, app, raw, monkeypatch)
     with world.sessions() as session:
         reply = session.scalars(select(InboundReply)).one()

@@ -36,7 +36,9 @@ def test_run_cycle_runs_and_records_the_cycle(process_environment: World, caplog
     assert f"cycle for connection {process_environment.connection_id}: observed" in caplog.text
 
 
-def test_run_cycle_skips_a_connection_whose_cycle_is_running(process_environment: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_run_cycle_skips_a_connection_whose_cycle_is_running(
+    process_environment: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="integration.cycle.run")
     with connection_lock(cycle.process_runtime().engine, process_environment.connection_id):
         cycle.run_cycle(process_environment.connection_id)
@@ -45,7 +47,9 @@ def test_run_cycle_skips_a_connection_whose_cycle_is_running(process_environment
         assert session.scalars(select(CycleRun)).all() == []
 
 
-def test_run_cycle_leaves_unknown_connections_alone(process_environment: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_run_cycle_leaves_unknown_connections_alone(
+    process_environment: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="integration.cycle.run")
     cycle.run_cycle(999)
     assert "cycle for connection 999: skipped connection is missing" in caplog.text

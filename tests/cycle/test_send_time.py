@@ -86,7 +86,9 @@ class Run:
 
     def pay(self, invoice_id: str) -> None:
         if self.provider == "quickbooks":
-            response = self.world.qbo.admin("POST", f"/companies/{self.world.qbo.realm}/payments", json={"invoice": invoice_id})
+            response = self.world.qbo.admin(
+                "POST", f"/companies/{self.world.qbo.realm}/payments", json={"invoice": invoice_id}
+            )
         else:
             response = self.world.admin("POST", "/organisations/demo/payments", json={"invoice": invoice_id})
         assert response.status_code in (200, 201), response.text
@@ -101,8 +103,12 @@ class Run:
                 record["PrivateNote"] = "Owner's job notes. " * 210  # 3990 characters of the owner's text
             return "no room"
         else:
-            body = {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                    "Elements": [{"ValidationErrors": [{"Message": "The books are closed for this period."}]}]}
+            body = {
+                "ErrorNumber": 10,
+                "Type": "ValidationException",
+                "Message": "A validation exception occurred",
+                "Elements": [{"ValidationErrors": [{"Message": "The books are closed for this period."}]}],
+            }
             rule = {"path": r"/History$", "method": "PUT", "kind": "status", "status": 400, "body": body, "count": 1000}
             assert self.world.admin("POST", "/faults", json=rule).status_code in (200, 201)
             rule["method"] = "POST"
@@ -115,10 +121,24 @@ def _scenario() -> Scenario:
     base = small_scenario(NOW.date())
     issued_late, issued_soon = NOW.date() - dt.timedelta(days=130), NOW.date() - dt.timedelta(days=22)
     extra = (
-        ScenarioInvoice("inv-1006", "1006", "cust-01", issued_late, issued_late + dt.timedelta(days=30), "USD",
-                        (ScenarioLine("Spring clean-up", Decimal("800.00")),)),
-        ScenarioInvoice("inv-1007", "1007", "cust-01", issued_soon, issued_soon + dt.timedelta(days=30), "USD",
-                        (ScenarioLine("Monthly maintenance", Decimal("450.50")),)),
+        ScenarioInvoice(
+            "inv-1006",
+            "1006",
+            "cust-01",
+            issued_late,
+            issued_late + dt.timedelta(days=30),
+            "USD",
+            (ScenarioLine("Spring clean-up", Decimal("800.00")),),
+        ),
+        ScenarioInvoice(
+            "inv-1007",
+            "1007",
+            "cust-01",
+            issued_soon,
+            issued_soon + dt.timedelta(days=30),
+            "USD",
+            (ScenarioLine("Monthly maintenance", Decimal("450.50")),),
+        ),
     )
     return Scenario(base.company, base.as_of, base.customers, base.invoices + extra, base.payments)
 
@@ -152,8 +172,13 @@ def test_a_promise_logged_after_planning_stops_the_queued_email(run: Run) -> Non
     assert len(queued) == 1 and queued[0].status is ActionStatus.PLANNED and queued[0].not_before is not None
     with transaction(run.books.sessions) as session:  # the owner logs a promise from the call card
         for invoice_id in queued[0].payload["invoice_ids"]:
-            session.add(InvoicePause(connection_id=run.books.connection_id, invoice_provider_id=invoice_id,
-                                     promise_to_pay=NOW.date() + dt.timedelta(days=7)))
+            session.add(
+                InvoicePause(
+                    connection_id=run.books.connection_id,
+                    invoice_provider_id=invoice_id,
+                    promise_to_pay=NOW.date() + dt.timedelta(days=7),
+                )
+            )
     assert not any(a.payload.get("delivered") for a in run.books.actions()), "no note or email before the send"
     run.local(8, 30, days=1)
     run.cycle()
@@ -224,8 +249,11 @@ def test_no_customer_gets_two_messages_in_a_day(run: Run) -> None:
 
     def per_day() -> Counter[tuple[str, dt.date]]:
         done = [a for a in run.books.actions() if a.kind in FACING and a.status is ActionStatus.DONE]
-        return Counter((a.payload["customer_id"], a.completed_at.replace(tzinfo=dt.UTC).astimezone(DENVER).date())
-                       for a in done if a.completed_at)
+        return Counter(
+            (a.payload["customer_id"], a.completed_at.replace(tzinfo=dt.UTC).astimezone(DENVER).date())
+            for a in done
+            if a.completed_at
+        )
 
     assert per_day() and max(per_day().values()) == 1, per_day()
     waiting = [a for a in run.books.actions() if a.kind in FACING and a.status is ActionStatus.PLANNED]
@@ -245,7 +273,11 @@ def test_an_email_delivered_with_a_refused_note_is_done_with_a_warning(run: Run)
     emails = [a for a in _of(run.books.actions(), "send_reminder") if a.payload.get("delivered")]
     assert emails and len(run.books.outbox.entries()) == len(emails)
     for action in emails:
-        assert action.status is ActionStatus.DONE and action.last_error is None, (action.status, action.last_error, action.payload)
+        assert action.status is ActionStatus.DONE and action.last_error is None, (
+            action.status,
+            action.last_error,
+            action.payload,
+        )
         assert "note could not be written" in (action.warning or "") and why in (action.warning or ""), action.warning
     with run.books.sessions() as session:
         logged = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "action_done_with_warning")).all()
@@ -269,5 +301,7 @@ def test_a_call_task_for_an_invoice_paid_since_is_skipped_not_done(world: World)
             assert response.status_code in (200, 201), response.text
 
     assert _cycle_with_hook(world, pays).status == "done"
-    (task,) = [a for a in world.actions() if a.kind == "create_call_task" and cobalt_invoice in a.payload["invoice_ids"]]
+    (task,) = [
+        a for a in world.actions() if a.kind == "create_call_task" and cobalt_invoice in a.payload["invoice_ids"]
+    ]
     assert task.status is ActionStatus.SKIPPED and "paid" in (task.last_error or ""), (task.status, task.last_error)

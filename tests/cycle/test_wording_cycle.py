@@ -19,8 +19,11 @@ from tests.cycle.conftest import NOW, make_world
 from tests.cycle.xero_world import make_xero_world
 from tests.sandbox.conftest import small_scenario
 
-MINE = Wording("A note about {{ invoice_label }} from {{ company_name }}",
-               "Hello {{ customer_name }}, just checking that {{ invoice_label }} arrived safely.", "Cheers!")
+MINE = Wording(
+    "A note about {{ invoice_label }} from {{ company_name }}",
+    "Hello {{ customer_name }}, just checking that {{ invoice_label }} arrived safely.",
+    "Cheers!",
+)
 
 
 @pytest.fixture(params=["quickbooks", "xero"])
@@ -30,8 +33,11 @@ def any_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], t
 
 
 def _emails_to(world: Any, address: str) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes((world.outbox.directory / e["file"]).read_bytes(), policy=email.policy.default)
-            for e in world.outbox.entries() if address in e["to"]]  # type: ignore[misc]
+    return [
+        email.message_from_bytes((world.outbox.directory / e["file"]).read_bytes(), policy=email.policy.default)
+        for e in world.outbox.entries()
+        if address in e["to"]
+    ]  # type: ignore[misc]
 
 
 def test_the_edited_wording_goes_out_and_reset_restores_the_stock(any_world: Any) -> None:

@@ -18,7 +18,8 @@ def test_live_cycle_on_xero_sends_writes_history_and_records_once(xero_world: Xe
     assert first.status == "done", first.detail
     actions = xero_world.actions()
     assert actions and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in actions), [
-        (a.kind, a.status, a.last_error) for a in actions]
+        (a.kind, a.status, a.last_error) for a in actions
+    ]
     reminders = [a for a in actions if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
     assert len(xero_world.outbox.entries()) == len(reminders) > 0
     history = xero_world.history()
@@ -48,7 +49,11 @@ def test_the_daily_limit_stops_the_cycle_cleanly_until_the_next_day(xero_world: 
     assert xero_world.admin("POST", "/limits", json={"calls_per_day": 5000}).status_code == 200
     resumed = xero_world.cycle()
     assert resumed.status == "done", resumed.detail
-    assert not [a for a in xero_world.actions() if a.status in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.FAILED)]
+    assert not [
+        a
+        for a in xero_world.actions()
+        if a.status in (ActionStatus.PLANNED, ActionStatus.IN_FLIGHT, ActionStatus.FAILED)
+    ]
     keys = [entry["key"] for entry in xero_world.outbox.entries()]
     assert len(keys) == len(set(keys))
 
@@ -57,8 +62,13 @@ def test_every_request_the_connector_made_in_a_cycle_conforms_to_the_published_s
     xero_world.set_rules(LIVE)
     assert xero_world.cycle().status == "done"
     paths = {(e.method, e.path.split("?")[0].split("/api.xro/2.0/")[1].split("/")[0]) for e in xero_world.exchanges}
-    assert {("GET", "Invoices"), ("GET", "Contacts"), ("GET", "Payments"), ("PUT", "Invoices"),
-            ("GET", "Organisation")} <= paths, paths
+    assert {
+        ("GET", "Invoices"),
+        ("GET", "Contacts"),
+        ("GET", "Payments"),
+        ("PUT", "Invoices"),
+        ("GET", "Organisation"),
+    } <= paths, paths
     spec = load_spec()
     problems = {f"{e.method} {e.path}": spec.problems(e) for e in xero_world.exchanges}
     assert {where: found for where, found in problems.items() if found} == {}

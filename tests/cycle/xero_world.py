@@ -68,9 +68,12 @@ class XeroWorld:
         clock = _SkewedClock(self, skew)
         return CycleDeps(
             sessions=self.sessions,
-            connectors=connector_factory(self.settings, self.sessions, clock=clock.now, sleep=self.sleep,
-                                         xero_limiter=XeroLimiter(clock=clock)),
-            sender=self.outbox, clock=clock.now, sleep=self.sleep,
+            connectors=connector_factory(
+                self.settings, self.sessions, clock=clock.now, sleep=self.sleep, xero_limiter=XeroLimiter(clock=clock)
+            ),
+            sender=self.outbox,
+            clock=clock.now,
+            sleep=self.sleep,
         )
 
     def cycle(self) -> CycleSummary:
@@ -111,17 +114,25 @@ def _recorder(exchanges: list[Exchange]):  # type: ignore[no-untyped-def]
     def record(response: Response) -> Response:
         if request.path.startswith("/api.xro/"):
             query = request.query_string.decode()
-            exchanges.append(Exchange(
-                request.method, request.path + (f"?{query}" if query else ""), dict(request.headers), request.get_data() or None,
-                response.status_code, dict(response.headers), b"" if response.direct_passthrough else response.get_data(),
-            ))
+            exchanges.append(
+                Exchange(
+                    request.method,
+                    request.path + (f"?{query}" if query else ""),
+                    dict(request.headers),
+                    request.get_data() or None,
+                    response.status_code,
+                    dict(response.headers),
+                    b"" if response.direct_passthrough else response.get_data(),
+                )
+            )
         return response
 
     return record
 
 
-def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path,
-                    config: XeroSandboxConfig | None = None) -> Iterator[XeroWorld]:
+def make_xero_world(
+    scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path, config: XeroSandboxConfig | None = None
+) -> Iterator[XeroWorld]:
     clock = SandboxClock(NOW)
     clock.freeze()
     config = config or XeroSandboxConfig()
@@ -130,20 +141,33 @@ def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_pat
     app.after_request(_recorder(exchanges))
     server = SandboxServer(app)
     base_url = server.start()
-    settings = load_settings({
-        "ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0",
-        "XERO_CLIENT_ID": config.client_id, "XERO_CLIENT_SECRET": config.client_secret,
-        "XERO_IDENTITY_URL": base_url, "XERO_API_URL": base_url,
-    })
+    settings = load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(tmp_path / "var"),
+            "ARPILOT_EMBEDDED_CLOCK": "0",
+            "XERO_CLIENT_ID": config.client_id,
+            "XERO_CLIENT_SECRET": config.client_secret,
+            "XERO_IDENTITY_URL": base_url,
+            "XERO_API_URL": base_url,
+        }
+    )
     minted = requests.post(f"{base_url}/_sandbox/tokens", json={"tenants": ["demo"]}, timeout=10).json()
     tenant_id = minted["tenant_ids"][0]
-    tokens = TokenSet(access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-                      access_expires_at=NOW + dt.timedelta(seconds=int(minted["expires_in"])), refresh_expires_at=None,
-                      external_id=tenant_id, scope=tuple(minted["scope"].split()))
+    tokens = TokenSet(
+        access_token=minted["access_token"],
+        refresh_token=minted["refresh_token"],
+        access_expires_at=NOW + dt.timedelta(seconds=int(minted["expires_in"])),
+        refresh_expires_at=None,
+        external_id=tenant_id,
+        scope=tuple(minted["scope"].split()),
+    )
     with transaction(sessions) as session:
         user, connection = connect_company(
-            session, identity=OwnerIdentity("xero", "owner-x", "owner@harborpine.example", "Pat Owner"),
-            external_id=tenant_id, display_name=scenario.company.name, tokens=tokens,
+            session,
+            identity=OwnerIdentity("xero", "owner-x", "owner@harborpine.example", "Pat Owner"),
+            external_id=tenant_id,
+            display_name=scenario.company.name,
+            tokens=tokens,
             cipher=TokenCipher(settings.token_encryption_keys),
         )
         organization = session.get(Organization, user.organization_id)
@@ -151,12 +175,16 @@ def make_xero_world(scenario: Scenario, sessions: sessionmaker[Session], tmp_pat
         organization.timezone, organization.base_currency = scenario.company.timezone, scenario.company.currency
         ids = (organization.id, connection.id)
     try:
-        yield XeroWorld(base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges, app)
+        yield XeroWorld(
+            base_url, clock, settings, sessions, OutboxSender(tmp_path / "outbox"), *ids, tenant_id, [], exchanges, app
+        )
     finally:
         server.stop()
 
 
-def live_world(provider: str, scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
+def live_world(
+    provider: str, scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[World | XeroWorld]:
     """A company on either provider's sandbox, in live mode: the same test for both providers."""
     make = make_world if provider == "quickbooks" else make_xero_world
     for world in make(scenario, sessions, tmp_path):  # type: ignore[operator]

@@ -16,12 +16,14 @@ def test_without_an_api_key_the_outbox_is_used(tmp_path: Path) -> None:
 
 
 def test_an_api_key_selects_sendgrid_with_host_and_sandbox_mode(tmp_path: Path) -> None:
-    settings = load_settings({
-        "ARPILOT_VAR_DIR": str(tmp_path),
-        "SENDGRID_API_KEY": "SG.factory-key",
-        "SENDGRID_SANDBOX_MODE": "true",
-        "SENDGRID_HOST": "http://127.0.0.1:9/",
-    })
+    settings = load_settings(
+        {
+            "ARPILOT_VAR_DIR": str(tmp_path),
+            "SENDGRID_API_KEY": "SG.factory-key",
+            "SENDGRID_SANDBOX_MODE": "true",
+            "SENDGRID_HOST": "http://127.0.0.1:9/",
+        }
+    )
     sender = make_sender(settings)
     assert isinstance(sender, SendGridSender) and isinstance(sender, EmailSender)
     assert sender.sandbox_mode is True and sender.host == "http://127.0.0.1:9"

@@ -32,8 +32,10 @@ def test_bad_messages_are_refused_naming_the_problem(overrides: dict, complaint:
         make_message(**overrides)
 
 
-@pytest.mark.parametrize("address", ["", "plainaddress", "a@b", "a b@example.com", "a@example.com\r\nBcc: x@y.z",
-                                     "<a@example.com>", "a@@example.com"])
+@pytest.mark.parametrize(
+    "address",
+    ["", "plainaddress", "a@b", "a b@example.com", "a@example.com\r\nBcc: x@y.z", "<a@example.com>", "a@@example.com"],
+)
 def test_bad_addresses_are_refused(address: str) -> None:
     with pytest.raises(InvalidMessage, match="not an email address"):
         Address(address)

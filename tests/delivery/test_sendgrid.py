@@ -72,8 +72,12 @@ def test_the_schema_catches_a_malformed_body() -> None:
 
 
 def test_400_is_a_rejection_naming_the_field(fake_sendgrid: FakeSendGrid) -> None:
-    fake_sendgrid.replies.append(Reply(400, {"errors": [
-        {"message": "Does not contain a valid address.", "field": "personalizations.0.to.0.email"}]}))
+    fake_sendgrid.replies.append(
+        Reply(
+            400,
+            {"errors": [{"message": "Does not contain a valid address.", "field": "personalizations.0.to.0.email"}]},
+        )
+    )
     with pytest.raises(DeliveryRejected) as caught:
         sender_for(fake_sendgrid).send(make_message())
     assert not isinstance(caught.value, DeliveryTransient)
@@ -92,9 +96,13 @@ def test_bad_credentials_are_an_unauthorized_rejection(fake_sendgrid: FakeSendGr
 
 
 def test_429_is_transient_with_retry_after_from_the_reset_header(fake_sendgrid: FakeSendGrid) -> None:
-    fake_sendgrid.replies.append(Reply(429, {"errors": [{"field": None, "message": "too many requests"}]},
-                                       {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0",
-                                        "X-RateLimit-Reset": "1000045"}))
+    fake_sendgrid.replies.append(
+        Reply(
+            429,
+            {"errors": [{"field": None, "message": "too many requests"}]},
+            {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1000045"},
+        )
+    )
     with pytest.raises(DeliveryRateLimited) as caught:
         sender_for(fake_sendgrid, clock=lambda: 1000000.0).send(make_message())
     assert isinstance(caught.value, DeliveryTransient)

@@ -16,12 +16,14 @@ from reminders.delivery import OutboxSender
 
 @pytest.fixture
 def deps(sessions: sessionmaker[Session], tmp_path: Path) -> InboundDeps:
-    return InboundDeps(sessions, OutboxSender(tmp_path / "outbox"), "replies@inbound.arpilot.local", "key",
-                       "reminders@arpilot.local")
+    return InboundDeps(
+        sessions, OutboxSender(tmp_path / "outbox"), "replies@inbound.arpilot.local", "key", "reminders@arpilot.local"
+    )
 
 
-def test_files_are_moved_to_done_or_rejected_with_a_reason(deps: InboundDeps, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_are_moved_to_done_or_rejected_with_a_reason(
+    deps: InboundDeps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     (folder / "a.eml").write_bytes(b"From: stranger@nowhere.example\r\nSubject: hi\r\n\r\nhello\r\n")

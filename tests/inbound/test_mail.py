@@ -26,8 +26,13 @@ def _eml(headers: str, body: bytes, content_type: str = "text/plain; charset=utf
 
 
 def test_a_non_utf8_charset_is_decoded_as_declared() -> None:
-    mail = parse_raw(_eml("From: a@b.example\r\nTo: x@y.example\r\nSubject: Paiement\r\n", "Déjà payé".encode("latin-1"),
-                          "text/plain; charset=iso-8859-1"))
+    mail = parse_raw(
+        _eml(
+            "From: a@b.example\r\nTo: x@y.example\r\nSubject: Paiement\r\n",
+            "Déjà payé".encode("latin-1"),
+            "text/plain; charset=iso-8859-1",
+        )
+    )
     assert mail.text == "Déjà payé" and mail.problems == ()
 
 
@@ -50,7 +55,9 @@ def test_a_huge_body_is_cut_for_display_and_kept_whole() -> None:
 
 
 def test_an_html_only_reply_becomes_text() -> None:
-    mail = parse_raw(_eml("From: a@b.example\r\n", b"<p>We <b>paid</b> it</p><script>x()</script>", "text/html; charset=utf-8"))
+    mail = parse_raw(
+        _eml("From: a@b.example\r\n", b"<p>We <b>paid</b> it</p><script>x()</script>", "text/html; charset=utf-8")
+    )
     assert mail.text == "We paid it"
 
 
@@ -59,15 +66,18 @@ def test_the_fresh_text_stops_at_the_quoted_reminder() -> None:
     assert mail.fresh_text == "Thanks"
 
 
-@pytest.mark.parametrize(("headers", "subject", "sender"), [
-    ({"auto-submitted": "auto-replied"}, "Re: invoice", "ap@acme.example"),
-    ({"x-autoreply": "yes"}, "Re: invoice", "ap@acme.example"),
-    ({"precedence": "auto_reply"}, "Re: invoice", "ap@acme.example"),
-    ({"precedence": "bulk"}, "Re: invoice", "ap@acme.example"),
-    ({}, "Out of Office: Re: invoice 1002", "ap@acme.example"),
-    ({}, "Automatic reply: Payment reminder", "ap@acme.example"),
-    ({}, "Undeliverable: Payment reminder", "postmaster@acme.example"),
-])
+@pytest.mark.parametrize(
+    ("headers", "subject", "sender"),
+    [
+        ({"auto-submitted": "auto-replied"}, "Re: invoice", "ap@acme.example"),
+        ({"x-autoreply": "yes"}, "Re: invoice", "ap@acme.example"),
+        ({"precedence": "auto_reply"}, "Re: invoice", "ap@acme.example"),
+        ({"precedence": "bulk"}, "Re: invoice", "ap@acme.example"),
+        ({}, "Out of Office: Re: invoice 1002", "ap@acme.example"),
+        ({}, "Automatic reply: Payment reminder", "ap@acme.example"),
+        ({}, "Undeliverable: Payment reminder", "postmaster@acme.example"),
+    ],
+)
 def test_automatic_replies_are_recognised(headers: dict[str, str], subject: str, sender: str) -> None:
     assert automatic_reason(headers, subject, sender)
 
@@ -77,8 +87,16 @@ def test_a_person_is_not_taken_for_a_machine() -> None:
     assert automatic_reason({}, "Re: the office move", "ap@acme.example") is None
 
 
-@pytest.mark.parametrize("text", ["We paid on Friday", "We have already paid this.", "Payment was sent last week",
-                                  "I sent the check on Monday", "See the remittance attached"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We paid on Friday",
+        "We have already paid this.",
+        "Payment was sent last week",
+        "I sent the check on Monday",
+        "See the remittance attached",
+    ],
+)
 def test_paid_replies_are_recognised(text: str) -> None:
     assert says_paid("Re: reminder", text)
 
@@ -89,28 +107,45 @@ def test_other_replies_are_not_taken_for_paid(text: str) -> None:
 
 
 def _form(fields: dict[str, bytes], boundary: str = "XyZ") -> tuple[bytes, str]:
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
-        for name, value in fields.items()
-    ) + f"--{boundary}--\r\n".encode()
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+            for name, value in fields.items()
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 def test_sendgrid_fields_are_decoded_in_the_charsets_it_names() -> None:
-    body, content_type = _form({
-        "from": b"Acme <ap@acme.example>", "to": b"replies+r1-abc@inbound.example.com", "subject": b"Re: facture",
-        "text": "Déjà payé".encode("windows-1252"), "headers": b"Auto-Submitted: no\nMessage-ID: <m1@acme>\n",
-        "charsets": b'{"text": "windows-1252", "subject": "UTF-8"}',
-        "envelope": b'{"to": ["replies+r1-abc@inbound.example.com"], "from": "ap@acme.example"}',
-    })
+    body, content_type = _form(
+        {
+            "from": b"Acme <ap@acme.example>",
+            "to": b"replies+r1-abc@inbound.example.com",
+            "subject": b"Re: facture",
+            "text": "Déjà payé".encode("windows-1252"),
+            "headers": b"Auto-Submitted: no\nMessage-ID: <m1@acme>\n",
+            "charsets": b'{"text": "windows-1252", "subject": "UTF-8"}',
+            "envelope": b'{"to": ["replies+r1-abc@inbound.example.com"], "from": "ap@acme.example"}',
+        }
+    )
     mail = parse_sendgrid_form(body, content_type)
-    assert (mail.sender, mail.subject, mail.text, mail.message_id) == ("ap@acme.example", "Re: facture", "Déjà payé", "<m1@acme>")
+    assert (mail.sender, mail.subject, mail.text, mail.message_id) == (
+        "ap@acme.example",
+        "Re: facture",
+        "Déjà payé",
+        "<m1@acme>",
+    )
     assert "replies+r1-abc@inbound.example.com" in mail.recipients and mail.raw == body
 
 
 def test_sendgrid_raw_mode_reads_the_email_field() -> None:
-    body, content_type = _form({"email": _eml("From: ap@acme.example\r\nSubject: hi\r\n", b"paid"),
-                                "envelope": b'{"to": ["replies@inbound.example.com"]}'})
+    body, content_type = _form(
+        {
+            "email": _eml("From: ap@acme.example\r\nSubject: hi\r\n", b"paid"),
+            "envelope": b'{"to": ["replies@inbound.example.com"]}',
+        }
+    )
     mail = parse_sendgrid_form(body, content_type)
     assert (mail.sender, mail.text) == ("ap@acme.example", "paid") and "replies@inbound.example.com" in mail.recipients
 

@@ -39,8 +39,13 @@ def cipher() -> TokenCipher:
     return TokenCipher([Fernet.generate_key().decode()])
 
 
-def make_tokens(refresh_token: str, *, expires_in: dt.timedelta, realm: str = "9130355555555555",
-                access_token: str = "eyJ.access.seeded-0001") -> TokenSet:
+def make_tokens(
+    refresh_token: str,
+    *,
+    expires_in: dt.timedelta,
+    realm: str = "9130355555555555",
+    access_token: str = "eyJ.access.seeded-0001",
+) -> TokenSet:
     now = dt.datetime.now(dt.UTC)
     return TokenSet(
         access_token=access_token,
@@ -57,8 +62,12 @@ def add_connection(sessions, cipher: TokenCipher, tokens: TokenSet) -> int:  # t
         organization = Organization(name="Harbor & Pine")
         session.add(organization)
         session.flush()
-        connection = Connection(organization_id=organization.id, provider="quickbooks",
-                                external_id=tokens.external_id, display_name="Harbor & Pine")
+        connection = Connection(
+            organization_id=organization.id,
+            provider="quickbooks",
+            external_id=tokens.external_id,
+            display_name="Harbor & Pine",
+        )
         store_tokens(connection, cipher, tokens)
         session.add(connection)
         session.flush()

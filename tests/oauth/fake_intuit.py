@@ -60,14 +60,18 @@ class FakeIntuit:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         jwk.update(kid="k1", use="sig", alg="RS256")
-        self.mock.add(responses.GET, DISCOVERY, json={
-            "issuer": ISSUER,
-            "authorization_endpoint": f"{BASE}/connect/oauth2",
-            "token_endpoint": f"{BASE}/oauth2/v1/tokens/bearer",
-            "revocation_endpoint": f"{BASE}/oauth2/v1/tokens/revoke",
-            "userinfo_endpoint": f"{BASE}/v1/openid_connect/userinfo",
-            "jwks_uri": f"{BASE}/op/v1/jwks",
-        })
+        self.mock.add(
+            responses.GET,
+            DISCOVERY,
+            json={
+                "issuer": ISSUER,
+                "authorization_endpoint": f"{BASE}/connect/oauth2",
+                "token_endpoint": f"{BASE}/oauth2/v1/tokens/bearer",
+                "revocation_endpoint": f"{BASE}/oauth2/v1/tokens/revoke",
+                "userinfo_endpoint": f"{BASE}/v1/openid_connect/userinfo",
+                "jwks_uri": f"{BASE}/op/v1/jwks",
+            },
+        )
         self.mock.add(responses.GET, f"{BASE}/op/v1/jwks", json={"keys": [jwk]})
         self.mock.add_callback(responses.POST, f"{BASE}/oauth2/v1/tokens/bearer", callback=self._token)
         self.mock.add_callback(responses.POST, f"{BASE}/oauth2/v1/tokens/revoke", callback=self._revoke)
@@ -101,8 +105,10 @@ class FakeIntuit:
             self.refresh_calls += 1
             token = form.get("refresh_token", "")
             if token not in self.current_refresh or token in self.revoked:
-                return 400, {"intuit_tid": "tid-3"}, json.dumps(
-                    {"error": "invalid_grant", "error_description": f"Token {token} invalid"}
+                return (
+                    400,
+                    {"intuit_tid": "tid-3"},
+                    json.dumps({"error": "invalid_grant", "error_description": f"Token {token} invalid"}),
                 )
             self.current_refresh.discard(token)
         time.sleep(self.refresh_delay)  # widens the race window in concurrency tests
@@ -115,15 +121,27 @@ class FakeIntuit:
         self.current_refresh.add(refresh)
         self.issued.update((access, refresh))
         body: dict[str, object] = {
-            "token_type": "bearer", "access_token": access, "expires_in": 3600,
-            "refresh_token": refresh, "x_refresh_token_expires_in": 8726400,
+            "token_type": "bearer",
+            "access_token": access,
+            "expires_in": 3600,
+            "refresh_token": refresh,
+            "x_refresh_token_expires_in": 8726400,
         }
         if with_id_token:
             now = int(time.time())
             body["id_token"] = jwt.encode(
-                {"iss": ISSUER, "aud": [CLIENT_ID], "sub": self.subject, "realmid": self.id_token_realm or self.realm_id,
-                 "email": self.email, "iat": now, "exp": now + 3600},
-                self._key, algorithm="RS256", headers={"kid": "k1"},
+                {
+                    "iss": ISSUER,
+                    "aud": [CLIENT_ID],
+                    "sub": self.subject,
+                    "realmid": self.id_token_realm or self.realm_id,
+                    "email": self.email,
+                    "iat": now,
+                    "exp": now + 3600,
+                },
+                self._key,
+                algorithm="RS256",
+                headers={"kid": "k1"},
             )
         return body
 
@@ -140,8 +158,19 @@ class FakeIntuit:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.access_tokens:
             return 401, {}, json.dumps({"error": "invalid_token"})
-        return 200, {}, json.dumps({"sub": self.subject, "email": self.email, "emailVerified": True,
-                                    "givenName": "Dana", "familyName": "O'Neil"})
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "sub": self.subject,
+                    "email": self.email,
+                    "emailVerified": True,
+                    "givenName": "Dana",
+                    "familyName": "O'Neil",
+                }
+            ),
+        )
 
     def seed_refresh_token(self) -> str:
         """A valid refresh token for the realm, as if a connect had happened earlier."""

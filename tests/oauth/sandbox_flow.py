@@ -34,7 +34,9 @@ class LoopbackSandbox:
 
     def advance(self, delta: dt.timedelta) -> None:
         """Move the sandbox clock and arpilot's clock (used by the token source) together."""
-        response = requests.post(f"{self.base_url}/_sandbox/clock", json={"advance_seconds": delta.total_seconds()}, timeout=10)
+        response = requests.post(
+            f"{self.base_url}/_sandbox/clock", json={"advance_seconds": delta.total_seconds()}, timeout=10
+        )
         response.raise_for_status()
         self.offset += delta
 
@@ -50,10 +52,15 @@ class Sandbox(LoopbackSandbox):
 def running_sandbox() -> Iterator[Sandbox]:
     defaults = QboSandboxConfig()
     with SandboxServer(create_sandbox(defaults)) as server:
-        yield Sandbox(server.base_url, QuickBooksSettings(
-            client_id=defaults.client_id, client_secret=defaults.client_secret,
-            environment=f"{server.base_url}/.well-known/openid_configuration", redirect_uri=REDIRECT_URI,
-        ))
+        yield Sandbox(
+            server.base_url,
+            QuickBooksSettings(
+                client_id=defaults.client_id,
+                client_secret=defaults.client_secret,
+                environment=f"{server.base_url}/.well-known/openid_configuration",
+                redirect_uri=REDIRECT_URI,
+            ),
+        )
 
 
 def consent(client: FlaskClient, *, decision: str = "connect") -> tuple[str, dict[str, str]]:
@@ -61,11 +68,15 @@ def consent(client: FlaskClient, *, decision: str = "connect") -> tuple[str, dic
     authorize_url, _ = start(client)
     page = requests.get(authorize_url, timeout=10)
     assert page.status_code == 200, page.text
-    form = {html.unescape(name): html.unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    form = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     realm = re.search(r'name="account" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     action = urllib.parse.urljoin(authorize_url, re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
-    answer = requests.post(action, data={**form, "account": realm, "decision": decision}, allow_redirects=False, timeout=10)
+    answer = requests.post(
+        action, data={**form, "account": realm, "decision": decision}, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT_URI)

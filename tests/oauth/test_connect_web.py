@@ -32,8 +32,10 @@ def _db(app):  # type: ignore[no-untyped-def]
 
 def connect_company(client, intuit: FakeIntuit):  # type: ignore[no-untyped-def]
     _, query = start(client)
-    return client.get("/connect/quickbooks/callback",
-                      query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    return client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
 
 
 def test_connect_creates_organization_owner_and_active_connection(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
@@ -42,13 +44,19 @@ def test_connect_creates_organization_owner_and_active_connection(app, intuit: F
     assert url.startswith(f"{fake.BASE}/connect/oauth2?")
     assert query["scope"] == "com.intuit.quickbooks.accounting openid profile email"
     assert query["redirect_uri"] == fake.REDIRECT_URI
-    response = client.get("/connect/quickbooks/callback",
-                          query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     with _db(app)() as db:
         connection = db.execute(select(Connection)).scalar_one()
         user = db.execute(select(User)).scalar_one()
-        assert (connection.provider, connection.external_id, connection.status) == ("quickbooks", intuit.realm_id, ConnectionStatus.ACTIVE)
+        assert (connection.provider, connection.external_id, connection.status) == (
+            "quickbooks",
+            intuit.realm_id,
+            ConnectionStatus.ACTIVE,
+        )
         assert (user.subject, user.email, user.name) == (intuit.subject, intuit.email, "Dana O'Neil")
         assert user.organization_id == connection.organization_id
         tokens = TokenCipher(app.extensions["arpilot"].settings.token_encryption_keys).decrypt(connection.token_blob)
@@ -95,22 +103,29 @@ def test_realm_altered_in_the_callback_is_refused(app, intuit: FakeIntuit) -> No
     client = app.test_client()
     _, query = start(client)
     intuit.id_token_realm = "1111111111"  # Intuit says the grant is for another company
-    response = client.get("/connect/quickbooks/callback",
-                          query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert response.status_code == 400 and b"does not match" in response.data
     assert intuit.revoked
     with _db(app)() as db:
         assert db.scalar(select(func.count()).select_from(Connection)) == 0
 
 
-@pytest.mark.parametrize("params", [
-    {},                                   # missing
-    {"state": "made-up-by-an-attacker"},  # foreign
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # missing
+        {"state": "made-up-by-an-attacker"},  # foreign
+    ],
+)
 def test_bad_state_is_a_400_page(app, intuit: FakeIntuit, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     start(client)
-    response = client.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "realmId": intuit.realm_id, **params})
+    response = client.get(
+        "/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "realmId": intuit.realm_id, **params}
+    )
     assert response.status_code == 400 and b"start again" in response.data
     assert intuit.code_calls == 0
 
@@ -119,7 +134,10 @@ def test_state_from_another_browser_is_a_400_page(app, intuit: FakeIntuit) -> No
     _, theirs = start(app.test_client())
     mine = app.test_client()
     start(mine)
-    response = mine.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "state": theirs["state"], "realmId": intuit.realm_id})
+    response = mine.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": theirs["state"], "realmId": intuit.realm_id},
+    )
     assert response.status_code == 400 and intuit.code_calls == 0
 
 
@@ -138,14 +156,19 @@ def test_expired_state_is_a_400_page(app, intuit: FakeIntuit, monkeypatch) -> No
     _, query = start(client)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
     monkeypatch.setattr(common, "now", lambda: later)
-    response = client.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert response.status_code == 400 and b"10 minutes" in response.data
 
 
 def test_cancel_on_the_consent_page_is_a_friendly_page(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     _, query = start(client)
-    response = client.get("/connect/quickbooks/callback", query_string={"error": "access_denied", "state": query["state"]})
+    response = client.get(
+        "/connect/quickbooks/callback", query_string={"error": "access_denied", "state": query["state"]}
+    )
     assert response.status_code == 200 and b"You chose not to connect" in response.data
     with _db(app)() as db:
         assert db.scalar(select(func.count()).select_from(Connection)) == 0
@@ -154,7 +177,9 @@ def test_cancel_on_the_consent_page_is_a_friendly_page(app, intuit: FakeIntuit) 
 def test_other_provider_error_is_shown_by_code_only(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     _, query = start(client)
-    response = client.get("/connect/quickbooks/callback", query_string={"error": "<script>x</script>", "state": query["state"]})
+    response = client.get(
+        "/connect/quickbooks/callback", query_string={"error": "<script>x</script>", "state": query["state"]}
+    )
     assert response.status_code == 400 and b"<script>" not in response.data and b"unknown error" in response.data
 
 
@@ -162,14 +187,20 @@ def test_other_provider_error_is_shown_by_code_only(app, intuit: FakeIntuit) -> 
 def test_missing_or_odd_realm_is_refused(app, intuit: FakeIntuit, realm: str) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     _, query = start(client)
-    response = client.get("/connect/quickbooks/callback", query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": realm})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": realm},
+    )
     assert response.status_code == 400 and intuit.code_calls == 0
 
 
 def test_used_code_is_an_expired_link_page(app, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     _, query = start(client)
-    response = client.get("/connect/quickbooks/callback", query_string={"code": "never-issued", "state": query["state"], "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": "never-issued", "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert response.status_code == 400 and b"expired" in response.data
 
 
@@ -250,13 +281,31 @@ def test_dashboard_lists_only_this_organizations_open_invoices(app, intuit: Fake
     with _db(app)() as db, db.begin():
         for connection in db.execute(select(Connection)).scalars():
             label = "MINE" if connection.external_id != "9130355555550003" else "THEIRS"
-            db.add(MirroredCustomer(connection_id=connection.id, provider_id="c1", name=f"{label} O'Brien & Co",
-                                    currency="USD", provider_updated_at=now))
+            db.add(
+                MirroredCustomer(
+                    connection_id=connection.id,
+                    provider_id="c1",
+                    name=f"{label} O'Brien & Co",
+                    currency="USD",
+                    provider_updated_at=now,
+                )
+            )
             for number, balance in ((f"{label}-1001", Decimal("450.00")), (f"{label}-1002", Decimal("0"))):
-                db.add(MirroredInvoice(connection_id=connection.id, provider_id=number, customer_provider_id="c1",
-                                       number=number, issue_date=dt.date(2026, 10, 1), due_date=dt.date(2026, 10, 31),
-                                       total=Decimal("450.00"), balance=balance, currency="USD", status="open",
-                                       provider_updated_at=now))
+                db.add(
+                    MirroredInvoice(
+                        connection_id=connection.id,
+                        provider_id=number,
+                        customer_provider_id="c1",
+                        number=number,
+                        issue_date=dt.date(2026, 10, 1),
+                        due_date=dt.date(2026, 10, 31),
+                        total=Decimal("450.00"),
+                        balance=balance,
+                        currency="USD",
+                        status="open",
+                        provider_updated_at=now,
+                    )
+                )
     page = mine.get("/").get_data(as_text=True)
     assert "MINE-1001" in page and "MINE O&#39;Brien &amp; Co" in page and "2026-10-31" in page and "450.00 USD" in page
     assert "MINE-1002" not in page  # paid

@@ -35,8 +35,12 @@ def test_code_exchange_keeps_realm_from_callback_and_verified_claims(intuit: Fak
     tokens = IntuitOAuth(fake.SETTINGS).exchange_code(intuit.issue_code(), intuit.realm_id)
     assert tokens.external_id == intuit.realm_id
     assert tokens.access_token in intuit.access_tokens and tokens.refresh_token in intuit.current_refresh
-    assert tokens.id_token_claims == {"sub": intuit.subject, "realmid": intuit.realm_id,
-                                      "email": intuit.email, "iss": fake.ISSUER}
+    assert tokens.id_token_claims == {
+        "sub": intuit.subject,
+        "realmid": intuit.realm_id,
+        "email": intuit.email,
+        "iss": fake.ISSUER,
+    }
     assert "com.intuit.quickbooks.accounting" in tokens.scope
 
 
@@ -129,7 +133,11 @@ def test_userinfo_gives_the_owner(intuit: FakeIntuit) -> None:
     tokens = client.exchange_code(intuit.issue_code(), intuit.realm_id)
     user = client.user_info(tokens.access_token)
     assert (user.subject, user.email, user.name, user.email_verified) == (
-        intuit.subject, intuit.email, "Dana O'Neil", True)
+        intuit.subject,
+        intuit.email,
+        "Dana O'Neil",
+        True,
+    )
 
 
 def test_revoke_kills_the_refresh_token(intuit: FakeIntuit) -> None:

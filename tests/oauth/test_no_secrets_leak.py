@@ -15,8 +15,9 @@ from tests.oauth.sandbox_flow import Sandbox, cipher_of, consent, stored
 from tests.oauth.webflow import csrf_token
 
 
-def test_no_secret_in_logs_pages_or_errors(sandbox_app: Flask, sandbox: Sandbox, caplog: pytest.LogCaptureFixture,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_secret_in_logs_pages_or_errors(
+    sandbox_app: Flask, sandbox: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain http to the loopback sandbox only
     secrets: set[str] = {sandbox.config.client_secret}
@@ -36,13 +37,21 @@ def test_no_secret_in_logs_pages_or_errors(sandbox_app: Flask, sandbox: Sandbox,
     first = stored(sandbox_app, connection_id)
     secrets.update((first.access_token, first.refresh_token))
 
-    source = ConnectionTokenSource(sandbox_app.extensions["arpilot"].sessions, cipher_of(sandbox_app), connection_id,
-                                   lambda: IntuitOAuth(sandbox.config))
+    source = ConnectionTokenSource(
+        sandbox_app.extensions["arpilot"].sessions,
+        cipher_of(sandbox_app),
+        connection_id,
+        lambda: IntuitOAuth(sandbox.config),
+    )
     access = source.refreshed(first.access_token)
     secrets.add(access)
     # An API call the way python-quickbooks makes it (requests-oauthlib logs headers at DEBUG).
-    session = requests_oauthlib.OAuth2Session(sandbox.config.client_id, token={"access_token": access, "token_type": "Bearer"})
-    session.get(f"{sandbox.base_url}/v3/company/{realm}/companyinfo/{realm}", headers={"Authorization": f"Bearer {access}"})
+    session = requests_oauthlib.OAuth2Session(
+        sandbox.config.client_id, token={"access_token": access, "token_type": "Bearer"}
+    )
+    session.get(
+        f"{sandbox.base_url}/v3/company/{realm}/companyinfo/{realm}", headers={"Authorization": f"Bearer {access}"}
+    )
 
     # The grant dies inside QuickBooks; the next refresh must say so without any token.
     IntuitOAuth(sandbox.config).revoke(stored(sandbox_app, connection_id).refresh_token)

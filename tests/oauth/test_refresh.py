@@ -55,7 +55,9 @@ def test_refreshed_after_401_refreshes_once_then_reuses(sessions, cipher, intuit
     assert source.refreshed(tokens.access_token) == first and intuit.refresh_calls == 1
 
 
-def test_a_401_on_the_fresh_token_refreshes_again_and_the_connection_stays_active(sessions, cipher, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+def test_a_401_on_the_fresh_token_refreshes_again_and_the_connection_stays_active(
+    sessions, cipher, intuit: FakeIntuit
+) -> None:  # type: ignore[no-untyped-def]
     """Issue 15.8: the connector's second round after a 401 on a just-refreshed token rotates again."""
     tokens = make_tokens(intuit.seed_refresh_token(), expires_in=dt.timedelta(minutes=50))
     connection_id = add_connection(sessions, cipher, tokens)
@@ -81,7 +83,9 @@ def test_invalid_grant_marks_needs_reconnect_and_raises(sessions, cipher, intuit
         assert connection.status is ConnectionStatus.NEEDS_RECONNECT
         assert "invalid_grant" in connection.status_reason and dead not in connection.status_reason
         assert connection.token_blob is not None  # kept: the history and the row stay
-        activity = session.execute(select(ActivityEntry).where(ActivityEntry.connection_id == connection_id)).scalars().all()
+        activity = (
+            session.execute(select(ActivityEntry).where(ActivityEntry.connection_id == connection_id)).scalars().all()
+        )
         assert [entry.level for entry in activity] == ["warning"]
     # From now on no call is made: the owner has to reconnect.
     with pytest.raises(AuthExpired, match="needs_reconnect"):
@@ -139,7 +143,9 @@ def test_concurrent_refreshes_make_exactly_one_call(database_url, cipher, intuit
     assert len(results) == 2 and results[0] == results[1] != tokens.access_token
 
 
-def test_new_refresh_token_is_committed_before_the_access_token_is_used(database_url, cipher, intuit: FakeIntuit) -> None:  # type: ignore[no-untyped-def]
+def test_new_refresh_token_is_committed_before_the_access_token_is_used(
+    database_url, cipher, intuit: FakeIntuit
+) -> None:  # type: ignore[no-untyped-def]
     """A crash right after the token response: what is stored must already be the new grant."""
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
@@ -165,7 +171,9 @@ def test_new_refresh_token_is_committed_before_the_access_token_is_used(database
     engine.dispose()
     # After the "restart" the stored refresh token still works: no invalid_grant, no reconnect.
     restarted = make_session_factory(make_engine(database_url))
-    assert _source(restarted, cipher, connection_id).refreshed(stored_tokens(restarted, cipher, connection_id).access_token)
+    assert _source(restarted, cipher, connection_id).refreshed(
+        stored_tokens(restarted, cipher, connection_id).access_token
+    )
     assert intuit.refresh_calls == 2
 
 
@@ -188,7 +196,9 @@ def test_failed_commit_hands_out_no_token(sessions, cipher, intuit: FakeIntuit, 
     assert stored_tokens(sessions, cipher, connection_id) == tokens
 
 
-def test_sqlite_write_lock_alone_serialises_separate_processes(tmp_path, cipher, intuit: FakeIntuit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_write_lock_alone_serialises_separate_processes(
+    tmp_path, cipher, intuit: FakeIntuit, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Without the process-local lock (as between two processes), BEGIN IMMEDIATE still serialises."""
     import integration.store.token_refresh
     from integration.store.db import upgrade
@@ -207,7 +217,9 @@ def test_quickbooks_token_source_from_settings(settings, sessions, intuit: FakeI
 
     configured = dataclasses.replace(settings, quickbooks=fake.SETTINGS)
     cipher = TokenCipher(configured.token_encryption_keys)
-    connection_id = add_connection(sessions, cipher, make_tokens(intuit.seed_refresh_token(), expires_in=dt.timedelta(minutes=1)))
+    connection_id = add_connection(
+        sessions, cipher, make_tokens(intuit.seed_refresh_token(), expires_in=dt.timedelta(minutes=1))
+    )
     assert quickbooks_token_source(configured, sessions, connection_id).access_token() in intuit.access_tokens
     with pytest.raises(AuthExpired, match="not configured"):
         quickbooks_token_source(dataclasses.replace(settings, quickbooks=None), sessions, connection_id)

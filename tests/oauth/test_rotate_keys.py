@@ -16,7 +16,10 @@ from tests.oauth.conftest import add_connection, make_tokens, stored_tokens
 
 def test_rotate_then_drop_the_old_key(sessions) -> None:  # type: ignore[no-untyped-def]
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    tokens = [make_tokens(f"AB11refresh-{i:04d}-rotation", expires_in=dt.timedelta(hours=1), realm=f"realm-{i}") for i in range(3)]
+    tokens = [
+        make_tokens(f"AB11refresh-{i:04d}-rotation", expires_in=dt.timedelta(hours=1), realm=f"realm-{i}")
+        for i in range(3)
+    ]
     ids = [add_connection(sessions, TokenCipher([old]), t) for t in tokens]
     assert rotate_token_keys(sessions, TokenCipher([new, old])) == 3
     for connection_id, expected in zip(ids, tokens, strict=True):
@@ -25,8 +28,12 @@ def test_rotate_then_drop_the_old_key(sessions) -> None:  # type: ignore[no-unty
 
 def test_one_unreadable_blob_rotates_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
     old, new, lost = (Fernet.generate_key().decode() for _ in range(3))
-    readable = add_connection(sessions, TokenCipher([old]), make_tokens("AB11refresh-readable", expires_in=dt.timedelta(hours=1), realm="r1"))
-    unreadable = add_connection(sessions, TokenCipher([lost]), make_tokens("AB11refresh-lost-key", expires_in=dt.timedelta(hours=1), realm="r2"))
+    readable = add_connection(
+        sessions, TokenCipher([old]), make_tokens("AB11refresh-readable", expires_in=dt.timedelta(hours=1), realm="r1")
+    )
+    unreadable = add_connection(
+        sessions, TokenCipher([lost]), make_tokens("AB11refresh-lost-key", expires_in=dt.timedelta(hours=1), realm="r2")
+    )
     with sessions() as session:
         before = session.get(Connection, readable).token_blob
     with pytest.raises(TokenDecryptError, match=f"connection {unreadable}") as caught:

@@ -39,8 +39,11 @@ def test_cancel_on_the_consent_page(sandbox_app: Flask) -> None:
 def test_refresh_token_rotation_over_several_refreshes(sandbox_app: Flask, sandbox: Sandbox) -> None:
     connection_id, _ = connect(sandbox_app, sandbox_app.test_client())
     source = ConnectionTokenSource(
-        sandbox_app.extensions["arpilot"].sessions, cipher_of(sandbox_app), connection_id,
-        lambda: IntuitOAuth(sandbox.config, clock=sandbox.now), clock=sandbox.now,
+        sandbox_app.extensions["arpilot"].sessions,
+        cipher_of(sandbox_app),
+        connection_id,
+        lambda: IntuitOAuth(sandbox.config, clock=sandbox.now),
+        clock=sandbox.now,
     )
     client = IntuitOAuth(sandbox.config)
     seen_refresh = [stored(sandbox_app, connection_id).refresh_token]
@@ -66,8 +69,12 @@ def test_disconnect_revokes_at_the_sandbox(sandbox_app: Flask, sandbox: Sandbox)
     assert response.status_code == 200 and b"history is kept" in response.data
     with pytest.raises(InvalidGrant):
         IntuitOAuth(sandbox.config).refresh(refresh_token, realm)
-    source = ConnectionTokenSource(sandbox_app.extensions["arpilot"].sessions, cipher_of(sandbox_app), connection_id,
-                                   lambda: IntuitOAuth(sandbox.config))
+    source = ConnectionTokenSource(
+        sandbox_app.extensions["arpilot"].sessions,
+        cipher_of(sandbox_app),
+        connection_id,
+        lambda: IntuitOAuth(sandbox.config),
+    )
     with pytest.raises(AuthExpired, match="disconnected"):
         source.access_token()
 
@@ -75,8 +82,12 @@ def test_disconnect_revokes_at_the_sandbox(sandbox_app: Flask, sandbox: Sandbox)
 def test_grant_revoked_inside_quickbooks_becomes_needs_reconnect(sandbox_app: Flask, sandbox: Sandbox) -> None:
     connection_id, realm = connect(sandbox_app, sandbox_app.test_client())
     IntuitOAuth(sandbox.config).revoke(stored(sandbox_app, connection_id).refresh_token)  # as Intuit does on disconnect
-    source = ConnectionTokenSource(sandbox_app.extensions["arpilot"].sessions, cipher_of(sandbox_app), connection_id,
-                                   lambda: IntuitOAuth(sandbox.config))
+    source = ConnectionTokenSource(
+        sandbox_app.extensions["arpilot"].sessions,
+        cipher_of(sandbox_app),
+        connection_id,
+        lambda: IntuitOAuth(sandbox.config),
+    )
     with pytest.raises(AuthExpired, match="invalid_grant"):
         source.refreshed(stored(sandbox_app, connection_id).access_token)
     with sandbox_app.extensions["arpilot"].sessions() as db:

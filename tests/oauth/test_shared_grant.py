@@ -34,8 +34,12 @@ class CountingRefresher:
             self.calls += 1
             self.current = f"refresh-{self.calls:04d}-" + "r" * 30
             threading.Event().wait(0.05)
-            return make_tokens(self.current, expires_in=dt.timedelta(minutes=30), realm=external_id,
-                               access_token=f"access-{self.calls:04d}-" + "a" * 30)
+            return make_tokens(
+                self.current,
+                expires_in=dt.timedelta(minutes=30),
+                realm=external_id,
+                access_token=f"access-{self.calls:04d}-" + "a" * 30,
+            )
 
 
 def _two_connections_of_one_grant(sessions, cipher: TokenCipher, refresh_token: str) -> list[int]:  # type: ignore[no-untyped-def]
@@ -46,7 +50,9 @@ def _two_connections_of_one_grant(sessions, cipher: TokenCipher, refresh_token: 
         session.flush()
         rows = []
         for tenant in ("tenant-a", "tenant-b"):
-            connection = Connection(organization_id=organization.id, provider="xero", external_id=tenant, display_name=tenant)
+            connection = Connection(
+                organization_id=organization.id, provider="xero", external_id=tenant, display_name=tenant
+            )
             store_tokens(connection, cipher, dataclasses.replace(grant, external_id=tenant))
             session.add(connection)
             rows.append(connection)

@@ -26,22 +26,29 @@ def _cipher(app: Flask) -> TokenCipher:
 
 def _connections(app: Flask) -> list[Connection]:
     with app.extensions["arpilot"].sessions() as db:
-        return list(db.execute(select(Connection).where(Connection.provider == "xero").order_by(Connection.id)).scalars())
+        return list(
+            db.execute(select(Connection).where(Connection.provider == "xero").order_by(Connection.id)).scalars()
+        )
 
 
 def _source(app: Flask, sandbox: XeroSandbox, connection_id: int) -> ConnectionTokenSource:
-    return ConnectionTokenSource(app.extensions["arpilot"].sessions, _cipher(app), connection_id,
-                                 sandbox.oauth, clock=sandbox.now)
+    return ConnectionTokenSource(
+        app.extensions["arpilot"].sessions, _cipher(app), connection_id, sandbox.oauth, clock=sandbox.now
+    )
 
 
-def test_one_consent_granting_two_organisations_makes_two_connections(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
+def test_one_consent_granting_two_organisations_makes_two_connections(
+    xero_app: Flask, xero_sandbox: XeroSandbox
+) -> None:
     xero_app.extensions["arpilot_clock"] = recorder = RunSoonRecorder()
     tenants = xero_sandbox.tenant_ids()
     client = xero_app.test_client()
     ids = connect(xero_app, client, [tenants["demo"], tenants["second"]])
     connections = _connections(xero_app)
     assert {c.external_id: c.display_name for c in connections} == {
-        tenants["demo"]: "Harbor & Pine Landscaping", tenants["second"]: "Kereru Catering"}
+        tenants["demo"]: "Harbor & Pine Landscaping",
+        tenants["second"]: "Kereru Catering",
+    }
     assert {c.status for c in connections} == {ConnectionStatus.ACTIVE}
     assert len({c.organization_id for c in connections}) == 1
     stored = [_cipher(xero_app).decrypt(c.token_blob) for c in connections]  # type: ignore[arg-type]
@@ -51,7 +58,11 @@ def test_one_consent_granting_two_organisations_makes_two_connections(xero_app: 
     assert sorted(recorder.soon) == sorted(ids.values())
     with xero_app.extensions["arpilot"].sessions() as db:
         user = db.execute(select(User)).scalar_one()
-        assert (user.provider, user.email, user.organization_id) == ("xero", "owner@sandbox.example", connections[0].organization_id)
+        assert (user.provider, user.email, user.organization_id) == (
+            "xero",
+            "owner@sandbox.example",
+            connections[0].organization_id,
+        )
     page = client.get("/").get_data(as_text=True)
     assert "Kereru Catering" in page and "Harbor &amp; Pine Landscaping" in page
 
@@ -60,7 +71,10 @@ def test_authorization_url_asks_for_pkce_and_the_configured_scopes(xero_app: Fla
     response = xero_app.test_client().get("/connect/xero")
     location = response.headers["Location"]
     assert "code_challenge_method=S256" in location and "code_challenge=" in location
-    assert "scope=offline_access+openid+profile+email+accounting.transactions+accounting.contacts+accounting.settings" in location
+    assert (
+        "scope=offline_access+openid+profile+email+accounting.transactions+accounting.contacts+accounting.settings"
+        in location
+    )
 
 
 def test_replayed_missing_and_foreign_state_are_400(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
@@ -111,7 +125,9 @@ def test_disconnect_one_tenant_then_the_last(xero_app: Flask, xero_sandbox: Xero
     assert requests.get(f"{xero_sandbox.base_url}/_sandbox/connections", timeout=10).json() in ([], {"connections": []})
 
 
-def test_no_token_or_secret_in_debug_logs(xero_app: Flask, xero_sandbox: XeroSandbox, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_token_or_secret_in_debug_logs(
+    xero_app: Flask, xero_sandbox: XeroSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     tenants = xero_sandbox.tenant_ids()
     client = xero_app.test_client()
@@ -122,6 +138,11 @@ def test_no_token_or_secret_in_debug_logs(xero_app: Flask, xero_sandbox: XeroSan
     second = _cipher(xero_app).decrypt(_connections(xero_app)[0].token_blob)  # type: ignore[arg-type]
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert logged  # urllib3 and arpilot did log at DEBUG
-    for secret in (first.access_token, first.refresh_token, second.access_token, second.refresh_token,
-                   xero_sandbox.config.client_secret):
+    for secret in (
+        first.access_token,
+        first.refresh_token,
+        second.access_token,
+        second.refresh_token,
+        xero_sandbox.config.client_secret,
+    ):
         assert secret not in logged

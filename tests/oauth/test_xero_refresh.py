@@ -37,7 +37,9 @@ def _source(app: Flask, sandbox: XeroSandbox, connection_id: int) -> ConnectionT
     return xero_token_source(runtime.settings, runtime.sessions, connection_id, clock=sandbox.now)
 
 
-def test_rotation_over_several_refreshes_updates_every_connection_of_the_grant(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
+def test_rotation_over_several_refreshes_updates_every_connection_of_the_grant(
+    xero_app: Flask, xero_sandbox: XeroSandbox
+) -> None:
     tenants = xero_sandbox.tenant_ids()
     ids = connect(xero_app, xero_app.test_client(), [tenants["demo"], tenants["second"]])
     oauth = xero_sandbox.oauth()
@@ -83,8 +85,11 @@ def test_organisation_removed_inside_xero_needs_reconnect(xero_app: Flask, xero_
     oauth.remove_tenant(access, removed.connection_id)  # the owner disconnects arpilot inside Xero
 
     def connector(tenant: str) -> XeroConnector:
-        return XeroConnector(tenant_id=tenant, tokens=_source(xero_app, xero_sandbox, ids[tenant]),
-                             base_url=f"{xero_sandbox.config.api_url}/api.xro/2.0")
+        return XeroConnector(
+            tenant_id=tenant,
+            tokens=_source(xero_app, xero_sandbox, ids[tenant]),
+            base_url=f"{xero_sandbox.config.api_url}/api.xro/2.0",
+        )
 
     # The connector's 403 is AuthExpired naming the cause; integration.cycle.run marks the connection
     # needs_reconnect with that text for any AuthExpired (tests/cycle cover that path).
@@ -104,11 +109,14 @@ def test_wrong_client_secret_is_a_configuration_error(xero_sandbox: XeroSandbox)
         wrong.refresh("whatever", "tenant")
 
 
-@pytest.mark.parametrize(("path", "call"), [
-    ("/connect/token", lambda oauth: oauth.refresh("any-refresh-token", "tenant")),
-    ("/connections", lambda oauth: oauth.tenants("any-access-token")),
-    ("/connect/userinfo", lambda oauth: oauth.user_info("any-access-token")),
-])
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [
+        ("/connect/token", lambda oauth: oauth.refresh("any-refresh-token", "tenant")),
+        ("/connections", lambda oauth: oauth.tenants("any-access-token")),
+        ("/connect/userinfo", lambda oauth: oauth.user_info("any-access-token")),
+    ],
+)
 def test_an_answer_that_is_not_json_is_transient(xero_sandbox: XeroSandbox, path: str, call) -> None:  # type: ignore[no-untyped-def]
     """A truncated body (a proxy's HTML page, a dropped connection) is retried later, never an untyped crash."""
     fault = {"path": f"^{path}$", "kind": "malformed", "count": 1}

@@ -41,9 +41,18 @@ def test_a_change_in_xero_becomes_a_targeted_sync(xero_app: Flask, xero_sandbox:
     tenants = xero_sandbox.tenant_ids()
     ids = connect(xero_app, xero_app.test_client(), [tenants["demo"], tenants["second"]])
     recorder.soon.clear()
-    invoice = next(iter(requests.get(f"{xero_sandbox.base_url}/_sandbox/organisations/second/ids", timeout=10).json()["invoices"].values()))
-    requests.post(f"{xero_sandbox.base_url}/_sandbox/organisations/second/notify",
-                  json={"category": "INVOICE", "id": invoice, "type": "UPDATE"}, timeout=10).raise_for_status()
+    invoice = next(
+        iter(
+            requests.get(f"{xero_sandbox.base_url}/_sandbox/organisations/second/ids", timeout=10)
+            .json()["invoices"]
+            .values()
+        )
+    )
+    requests.post(
+        f"{xero_sandbox.base_url}/_sandbox/organisations/second/notify",
+        json={"category": "INVOICE", "id": invoice, "type": "UPDATE"},
+        timeout=10,
+    ).raise_for_status()
     requests.post(f"{xero_sandbox.base_url}/_sandbox/webhooks/wait", timeout=30).raise_for_status()
     deliveries = requests.get(f"{xero_sandbox.base_url}/_sandbox/webhooks", timeout=10).json()["deliveries"]
     assert [d["status"] for d in deliveries] == [200]
@@ -54,10 +63,18 @@ def test_a_change_in_xero_becomes_a_targeted_sync(xero_app: Flask, xero_sandbox:
 
 
 def _body(tenant: str, resource: str, category: str = "CONTACT") -> bytes:
-    event = {"resourceUrl": "https://api.xero.com/api.xro/2.0/Contacts/x", "resourceId": resource,
-             "eventDateUtc": "2026-11-23T10:00:00.123", "eventType": "UPDATE", "eventCategory": category,
-             "tenantId": tenant, "tenantType": "ORGANISATION"}
-    return json.dumps({"events": [event, event], "firstEventSequence": 1, "lastEventSequence": 2, "entropy": "X"}).encode()
+    event = {
+        "resourceUrl": "https://api.xero.com/api.xro/2.0/Contacts/x",
+        "resourceId": resource,
+        "eventDateUtc": "2026-11-23T10:00:00.123",
+        "eventType": "UPDATE",
+        "eventCategory": category,
+        "tenantId": tenant,
+        "tenantType": "ORGANISATION",
+    }
+    return json.dumps(
+        {"events": [event, event], "firstEventSequence": 1, "lastEventSequence": 2, "entropy": "X"}
+    ).encode()
 
 
 def test_signed_mis_signed_and_duplicate_deliveries(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
@@ -74,14 +91,23 @@ def test_signed_mis_signed_and_duplicate_deliveries(xero_app: Flask, xero_sandbo
     assert again.status_code == 200 and again.get_json() == {"received": 1, "duplicates": 1, "queued": 0}
     assert [(c.entity, c.entity_id) for c in _queue(xero_app).drain(ids[tenants["demo"]])] == [("customer", "c-1")]
     unknown = _body("00000000-0000-0000-0000-000000000000", "c-2")
-    answer = client.post("/webhooks/xero", data=unknown, headers={"x-xero-signature": sign(unknown, xero_sandbox.webhook_key)})
+    answer = client.post(
+        "/webhooks/xero", data=unknown, headers={"x-xero-signature": sign(unknown, xero_sandbox.webhook_key)}
+    )
     assert answer.status_code == 200 and answer.get_json()["queued"] == 0
     garbage = b"not json"
-    assert client.post("/webhooks/xero", data=garbage,
-                       headers={"x-xero-signature": sign(garbage, xero_sandbox.webhook_key)}).status_code == 400
+    assert (
+        client.post(
+            "/webhooks/xero", data=garbage, headers={"x-xero-signature": sign(garbage, xero_sandbox.webhook_key)}
+        ).status_code
+        == 400
+    )
 
 
 def test_webhooks_refused_without_a_key(make_app: MakeApp, xero_sandbox: XeroSandbox) -> None:
     app = make_app(xero=xero_sandbox.config, xero_webhook_key=None)
     body = _body("t", "c")
-    assert app.test_client().post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, "k")}).status_code == 503
+    assert (
+        app.test_client().post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, "k")}).status_code
+        == 503
+    )

@@ -41,10 +41,18 @@ def running_xero_sandbox() -> Iterator[XeroSandbox]:
     defaults = XeroSandboxConfig()
     with SandboxServer(create_sandbox(defaults)) as server:
         base = server.base_url
-        yield XeroSandbox(base, XeroSettings(
-            client_id=defaults.client_id, client_secret=defaults.client_secret, identity_url=base, api_url=base,
-            redirect_uri=REDIRECT_URI, authorize_url=f"{base}/identity/connect/authorize",
-        ), defaults.webhook_key)
+        yield XeroSandbox(
+            base,
+            XeroSettings(
+                client_id=defaults.client_id,
+                client_secret=defaults.client_secret,
+                identity_url=base,
+                api_url=base,
+                redirect_uri=REDIRECT_URI,
+                authorize_url=f"{base}/identity/connect/authorize",
+            ),
+            defaults.webhook_key,
+        )
 
 
 def consent(client: FlaskClient, tenants: list[str], *, decision: str = "connect") -> dict[str, str]:

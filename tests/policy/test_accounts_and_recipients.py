@@ -27,8 +27,12 @@ def _of(actions, kind: ActionKind):  # type: ignore[no-untyped-def]
 
 
 PARENT = customer("c1", email="ap@freeman.example", name="Freeman Sporting Goods")
-JOB = dataclasses.replace(customer("c2", email=None, name="0969 Ocean View Road"), parent_id="c1", bill_with_parent=True,
-                          full_name="Freeman Sporting Goods:0969 Ocean View Road")
+JOB = dataclasses.replace(
+    customer("c2", email=None, name="0969 Ocean View Road"),
+    parent_id="c1",
+    bill_with_parent=True,
+    full_name="Freeman Sporting Goods:0969 Ocean View Road",
+)
 
 
 def test_a_job_billed_with_its_parent_is_collected_as_the_parents_account() -> None:

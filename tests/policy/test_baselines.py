@@ -34,20 +34,32 @@ START, END = dt.date(2026, 2, 1), dt.date(2026, 5, 31)
 
 
 def _invoice(invoice_id: str, customer_id: str = "c1", due: dt.date = DUE) -> ScenarioInvoice:
-    return ScenarioInvoice(id=invoice_id, number=invoice_id, customer_id=customer_id,
-                           issue_date=due - dt.timedelta(days=30), due_date=due, currency="USD",
-                           lines=(ScenarioLine("Work", Decimal("100.00")),))
+    return ScenarioInvoice(
+        id=invoice_id,
+        number=invoice_id,
+        customer_id=customer_id,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        currency="USD",
+        lines=(ScenarioLine("Work", Decimal("100.00")),),
+    )
 
 
 def _paid(invoice_id: str, day: dt.date, customer_id: str = "c1") -> ScenarioPayment:
-    return ScenarioPayment(id=f"p-{invoice_id}", customer_id=customer_id, date=day, currency="USD",
-                           applied=((invoice_id, Decimal("100.00")),))
+    return ScenarioPayment(
+        id=f"p-{invoice_id}",
+        customer_id=customer_id,
+        date=day,
+        currency="USD",
+        applied=((invoice_id, Decimal("100.00")),),
+    )
 
 
 def _books() -> Scenario:
     customers = (
-        ScenarioCustomer(id="c1", name="Emailed Ltd", email="ap@emailed.example", phone=None, currency="USD",
-                         terms_days=30),
+        ScenarioCustomer(
+            id="c1", name="Emailed Ltd", email="ap@emailed.example", phone=None, currency="USD", terms_days=30
+        ),
         ScenarioCustomer(id="c2", name="Phone Only", email=None, phone="555-0100", currency="USD", terms_days=30),
     )
     invoices = (

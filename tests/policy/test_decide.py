@@ -46,9 +46,21 @@ def sent(iid: str, stage: str, days_ago: int, channel: str = "email") -> SentRem
 
 
 # days late -> the stage a fresh invoice gets on its first cycle (the backlog gets the stage for its age)
-STAGE_FOR_AGE = [(-27, "check_in"), (-20, "check_in"), (-3, "courtesy"), (0, "courtesy"), (1, "reminder_1"),
-                 (13, "reminder_1"), (14, "reminder_2"), (30, "past_due_30"), (59, "past_due_30"),
-                 (60, "past_due_60"), (75, "past_due_60"), (90, "final_notice"), (400, "final_notice")]
+STAGE_FOR_AGE = [
+    (-27, "check_in"),
+    (-20, "check_in"),
+    (-3, "courtesy"),
+    (0, "courtesy"),
+    (1, "reminder_1"),
+    (13, "reminder_1"),
+    (14, "reminder_2"),
+    (30, "past_due_30"),
+    (59, "past_due_30"),
+    (60, "past_due_60"),
+    (75, "past_due_60"),
+    (90, "final_notice"),
+    (400, "final_notice"),
+]
 
 
 @pytest.mark.parametrize(("late", "stage"), STAGE_FOR_AGE)
@@ -66,7 +78,9 @@ def test_brand_new_invoice_gets_nothing() -> None:
     assert decide(snap(invoice("inv-1", -29)), RULES, NOW) == []
 
 
-@pytest.mark.parametrize("status", [InvoiceStatus.PAID, InvoiceStatus.VOIDED, InvoiceStatus.DELETED, InvoiceStatus.DRAFT])
+@pytest.mark.parametrize(
+    "status", [InvoiceStatus.PAID, InvoiceStatus.VOIDED, InvoiceStatus.DELETED, InvoiceStatus.DRAFT]
+)
 def test_no_action_on_closed_invoices(status: InvoiceStatus) -> None:
     assert decide(snap(invoice("inv-1", 100, status=status)), RULES, NOW) == []
 
@@ -86,11 +100,24 @@ def test_next_stage_follows_history_and_missed_days_catch_up_once() -> None:
 
 def test_partial_payment_reanchors_without_skip_or_repeat() -> None:
     history = History((sent("inv-1", "reminder_2", 16),))  # sent at 14 days late; now 30 days late
-    part = Payment("p1", "c1", TODAY - 3 * DAY, Money(Decimal(40), "USD"), (PaymentApplication("inv-1", Money(Decimal(40), "USD")),), EPOCH)
+    part = Payment(
+        "p1",
+        "c1",
+        TODAY - 3 * DAY,
+        Money(Decimal(40), "USD"),
+        (PaymentApplication("inv-1", Money(Decimal(40), "USD")),),
+        EPOCH,
+    )
     open_inv = invoice("inv-1", 30, balance="60.00")
     assert reminders(decide(snap(open_inv, history=history, payments=(part,)), RULES, NOW)) == []
     later = NOW + 13 * DAY  # 16 days (the reminder_2 -> past_due_30 gap) after the part payment
-    (email,) = reminders(decide(snap(invoice("inv-1", 43, balance="60.00", today=TODAY + 13 * DAY), history=history, payments=(part,)), RULES, later))
+    (email,) = reminders(
+        decide(
+            snap(invoice("inv-1", 43, balance="60.00", today=TODAY + 13 * DAY), history=history, payments=(part,)),
+            RULES,
+            later,
+        )
+    )
     assert email.stage == "past_due_30"
     assert "part payment" in email.reason
 
@@ -131,8 +158,8 @@ def test_without_consolidation_only_the_most_urgent_goes() -> None:
 
 def test_recipients_widen_at_later_stages_billing_first() -> None:
     contacts = (Contact("owner@acme.example", "Owner", "owner"), Contact("pay@acme.example", "AP", "accounts_payable"))
-    early, = reminders(decide(snap(invoice("inv-1", 2), customers=[customer(contacts=contacts)]), RULES, NOW))
-    late, = reminders(decide(snap(invoice("inv-1", 61), customers=[customer(contacts=contacts)]), RULES, NOW))
+    (early,) = reminders(decide(snap(invoice("inv-1", 2), customers=[customer(contacts=contacts)]), RULES, NOW))
+    (late,) = reminders(decide(snap(invoice("inv-1", 61), customers=[customer(contacts=contacts)]), RULES, NOW))
     assert early.recipients == ("ap@acme.example",)
     assert late.recipients == ("ap@acme.example", "pay@acme.example", "owner@acme.example")
 
@@ -159,14 +186,28 @@ def test_excluded_and_paused_customers_get_no_reminders(override: CustomerOverri
     assert decide(snap(invoice("inv-1", 95), overrides={"c1": override}), RULES, NOW) == []
 
 
-@pytest.mark.parametrize(("now", "deferred_to"), [
-    (dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 10, 14, 0, tzinfo=dt.UTC)),  # 20:00 Tue -> 08:00 Wed
-    (dt.datetime(2026, 6, 10, 13, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 10, 14, 0, tzinfo=dt.UTC)),  # 07:00 -> 08:00
-    (dt.datetime(2026, 6, 13, 16, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 15, 14, 0, tzinfo=dt.UTC)),  # Saturday -> Monday
-    (NOW, None),
-])
+@pytest.mark.parametrize(
+    ("now", "deferred_to"),
+    [
+        (
+            dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 6, 10, 14, 0, tzinfo=dt.UTC),
+        ),  # 20:00 Tue -> 08:00 Wed
+        (
+            dt.datetime(2026, 6, 10, 13, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 6, 10, 14, 0, tzinfo=dt.UTC),
+        ),  # 07:00 -> 08:00
+        (
+            dt.datetime(2026, 6, 13, 16, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 6, 15, 14, 0, tzinfo=dt.UTC),
+        ),  # Saturday -> Monday
+        (NOW, None),
+    ],
+)
 def test_quiet_hours_defer_customer_facing_actions(now: dt.datetime, deferred_to: dt.datetime | None) -> None:
-    actions = decide(snap(invoice("inv-1", 35, today=now.astimezone(dt.timezone(dt.timedelta(hours=-6))).date())), RULES, now)
+    actions = decide(
+        snap(invoice("inv-1", 35, today=now.astimezone(dt.timezone(dt.timedelta(hours=-6))).date())), RULES, now
+    )
     facing = [a for a in actions if a.kind in (ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE)]
     assert facing and all(a.not_before == deferred_to for a in facing)
     assert all(a.not_before is None for a in actions if a not in facing)
@@ -198,7 +239,9 @@ def test_pauses(pause: InvoicePause, stages: list[str]) -> None:
     assert [a.stage for a in reminders(actions)] == stages
     if stages:
         assert "resume" in reminders(actions)[0].reason
-        again = decide(snap(invoice("inv-1", 24), history=record(history, actions, TODAY), pauses={"inv-1": pause}), RULES, NOW)
+        again = decide(
+            snap(invoice("inv-1", 24), history=record(history, actions, TODAY), pauses={"inv-1": pause}), RULES, NOW
+        )
         assert reminders(again) == []
 
 
@@ -212,7 +255,9 @@ def test_grace_starts_a_good_customers_ladder_from_their_usual_lateness() -> Non
     (email,) = reminders(decide(later, rules, NOW))
     assert email.stage == "reminder_1"
     custom = {"c1": CustomerOverride("c1", grace_days=0)}
-    assert reminders(decide(snap(invoice("inv-1", 3), *invoices, payments=payments, overrides=custom, history=courtesy), rules, NOW))
+    assert reminders(
+        decide(snap(invoice("inv-1", 3), *invoices, payments=payments, overrides=custom, history=courtesy), rules, NOW)
+    )
 
 
 HOLDS = [
@@ -277,8 +322,12 @@ def test_disabled_stage_is_skipped() -> None:
 def test_reason_reads_like_the_issue_example() -> None:
     invoices, payments = history_of([10, 12, 14, 12, 11])
     history = History((sent("inv-1042", "reminder_1", 30),))
-    (email,) = reminders(decide(snap(invoice("inv-1042", 34), *invoices, payments=payments, history=history), RULES, NOW))
-    assert email.reason.startswith("Invoice 1042 is 34 days late; Acme usually pays 12 days after the due date; 30-days-past-due notice")
+    (email,) = reminders(
+        decide(snap(invoice("inv-1042", 34), *invoices, payments=payments, history=history), RULES, NOW)
+    )
+    assert email.reason.startswith(
+        "Invoice 1042 is 34 days late; Acme usually pays 12 days after the due date; 30-days-past-due notice"
+    )
 
 
 def test_keys_are_stable_and_distinct() -> None:
@@ -296,7 +345,11 @@ def test_naive_now_is_refused() -> None:
 def test_a_plan_counts_only_payments_made_after_it_was_agreed() -> None:
     history = History((sent("inv-1", "reminder_2", 10),))
     plan = InvoicePause("inv-1", plan=(Instalment(TODAY - 10 * DAY, Decimal(30)),), plan_paid_before=Decimal(40))
-    nothing_since = invoice("inv-1", 24, total="100.00", balance="60.00")  # the 40 paid before the plan is no instalment
-    assert [a.stage for a in reminders(decide(snap(nothing_since, history=history, pauses={"inv-1": plan}), RULES, NOW))] == ["past_due_30"]
+    nothing_since = invoice(
+        "inv-1", 24, total="100.00", balance="60.00"
+    )  # the 40 paid before the plan is no instalment
+    assert [
+        a.stage for a in reminders(decide(snap(nothing_since, history=history, pauses={"inv-1": plan}), RULES, NOW))
+    ] == ["past_due_30"]
     instalment_paid = invoice("inv-1", 24, total="100.00", balance="30.00")
     assert reminders(decide(snap(instalment_paid, history=history, pauses={"inv-1": plan}), RULES, NOW)) == []

@@ -14,8 +14,9 @@ T = TODAY.toordinal()
 REMINDER_1, REMINDER_2, PAST_DUE_30 = STAGE_INDEX["reminder_1"], STAGE_INDEX["reminder_2"], STAGE_INDEX["past_due_30"]
 
 
-def due_step(days_late: int, last: LastStep | None = None, paid_on: int | None = None,
-             pause: PauseState = NOT_PAUSED) -> Step | None:
+def due_step(
+    days_late: int, last: LastStep | None = None, paid_on: int | None = None, pause: PauseState = NOT_PAUSED
+) -> Step | None:
     return SCHEDULE.step_due(invoice("inv-1", days_late), T - days_late, pause, last, paid_on, T, 0)
 
 
@@ -43,7 +44,12 @@ def test_a_part_payment_after_the_last_step_restarts_the_clock() -> None:
 def test_a_broken_promise_resumes_the_ladder_a_stage_up_at_once() -> None:
     broken = PauseState(False, "did not pay by the promised 2026-06-01", T - 8)
     step = due_step(5, LastStep(T - 30, REMINDER_1), pause=broken)
-    assert step is not None and step.stage == REMINDER_2 and step.anchor == T - 8 and step.why.endswith("so the reminders resume")
+    assert (
+        step is not None
+        and step.stage == REMINDER_2
+        and step.anchor == T - 8
+        and step.why.endswith("so the reminders resume")
+    )
 
 
 def test_history_entries_merge_to_the_latest_day_and_the_highest_stage() -> None:

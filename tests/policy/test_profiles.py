@@ -17,8 +17,21 @@ from tests.policy.builders import NOW, customer, history_of, invoice
 COMPANY = Company("Harbor & Pine", "America/Denver", "USD")
 
 
-@pytest.mark.parametrize(("days", "name"), [(-5, "current"), (0, "current"), (1, "1-30"), (30, "1-30"), (31, "31-60"),
-                                            (60, "31-60"), (61, "61-90"), (90, "61-90"), (91, "90+"), (400, "90+")])
+@pytest.mark.parametrize(
+    ("days", "name"),
+    [
+        (-5, "current"),
+        (0, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "90+"),
+        (400, "90+"),
+    ],
+)
 def test_buckets(days: int, name: str) -> None:
     assert bucket(days) == name
 
@@ -31,17 +44,26 @@ def test_today_is_the_company_date_not_utc() -> None:
 
 
 def test_aging_sums_open_balances_per_bucket_and_customer_skipping_paid_and_voided() -> None:
-    snap = Snapshot(COMPANY, (customer("c1"), customer("c2", name="Birch")), (
-        invoice("inv-1", 10, balance="40.00"),
-        invoice("inv-2", 45),
-        invoice("inv-3", 95, cid="c2"),
-        invoice("inv-4", 20, status=InvoiceStatus.VOIDED),
-        invoice("inv-5", 20, balance="0.00", status=InvoiceStatus.PAID),
-        invoice("inv-6", -3),
-    ))
+    snap = Snapshot(
+        COMPANY,
+        (customer("c1"), customer("c2", name="Birch")),
+        (
+            invoice("inv-1", 10, balance="40.00"),
+            invoice("inv-2", 45),
+            invoice("inv-3", 95, cid="c2"),
+            invoice("inv-4", 20, status=InvoiceStatus.VOIDED),
+            invoice("inv-5", 20, balance="0.00", status=InvoiceStatus.PAID),
+            invoice("inv-6", -3),
+        ),
+    )
     result = aging(snap, NOW)
-    assert result.company["USD"] == {"current": Decimal("100.00"), "1-30": Decimal("40.00"), "31-60": Decimal("100.00"),
-                                     "61-90": Decimal(0), "90+": Decimal("100.00")}
+    assert result.company["USD"] == {
+        "current": Decimal("100.00"),
+        "1-30": Decimal("40.00"),
+        "31-60": Decimal("100.00"),
+        "61-90": Decimal(0),
+        "90+": Decimal("100.00"),
+    }
     assert result.by_customer["c2"]["USD"]["90+"] == Decimal("100.00")
     assert result.by_customer["c1"]["USD"]["90+"] == Decimal(0)
 
@@ -64,7 +86,9 @@ CLASSES = [
 ]
 
 
-@pytest.mark.parametrize(("expected", "late", "open_invoices"), CLASSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSES)])
+@pytest.mark.parametrize(
+    ("expected", "late", "open_invoices"), CLASSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSES)]
+)
 def test_classification(expected: str, late: list[int], open_invoices: tuple) -> None:  # type: ignore[type-arg]
     assert _profile(late, *open_invoices).classification == expected
 

@@ -30,9 +30,14 @@ invoices = st.lists(
 )
 
 
-def build(rows: list[tuple[str, int, InvoiceStatus, str]], history: History = History(), reverse: bool = False) -> Snapshot:
+def build(
+    rows: list[tuple[str, int, InvoiceStatus, str]], history: History = History(), reverse: bool = False
+) -> Snapshot:
     customers = (customer("c1"), customer("c2", email=None, name="Birch"), customer("c3", name="Cobalt"))
-    items = tuple(invoice(f"inv-{i}", late, cid=cid, balance=bal, status=status) for i, (cid, late, status, bal) in enumerate(rows))
+    items = tuple(
+        invoice(f"inv-{i}", late, cid=cid, balance=bal, status=status)
+        for i, (cid, late, status, bal) in enumerate(rows)
+    )
     return Snapshot(COMPANY, customers, items[::-1] if reverse else items, history=history)
 
 
@@ -40,7 +45,9 @@ def build(rows: list[tuple[str, int, InvoiceStatus, str]], history: History = Hi
 @given(invoices)
 def test_no_action_on_paid_voided_or_zero_balance_invoices(rows) -> None:  # type: ignore[no-untyped-def]
     snapshot = build(rows)
-    closed = {i.provider_id for i in snapshot.invoices if i.status is not InvoiceStatus.OPEN or i.balance.amount <= Decimal(0)}
+    closed = {
+        i.provider_id for i in snapshot.invoices if i.status is not InvoiceStatus.OPEN or i.balance.amount <= Decimal(0)
+    }
     for action in decide(snapshot, RULES, NOW):
         assert not closed & set(action.invoice_ids)
 
@@ -52,7 +59,6 @@ def test_deterministic_and_keys_stable_across_reruns(rows) -> None:  # type: ign
     second = decide(build(rows, reverse=True), RULES, NOW + dt.timedelta(minutes=30))
     assert [a.as_dict() for a in first] == [a.as_dict() for a in second]
     assert len({a.idempotency_key for a in first}) == len(first)
-
 
 
 @settings(max_examples=40, deadline=None)

@@ -26,11 +26,14 @@ def test_nothing_changed_goes_ahead() -> None:
     assert _check() == GO
 
 
-@pytest.mark.parametrize(("override", "words"), [
-    (CustomerOverride("c1", excluded=True), "excluded"),
-    (CustomerOverride("c1", paused=True), "paused"),
-    (CustomerOverride("c1", opted_out=True), "opted out"),
-])
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        (CustomerOverride("c1", excluded=True), "excluded"),
+        (CustomerOverride("c1", paused=True), "paused"),
+        (CustomerOverride("c1", opted_out=True), "opted out"),
+    ],
+)
 def test_the_owners_word_on_the_customer_since_planning_skips(override: CustomerOverride, words: str) -> None:
     verdict = _check(word=OwnerWord(override))
     assert verdict.skip is not None and words in verdict.skip
@@ -86,7 +89,9 @@ def test_threatening_steps_ask_the_owner_until_approved() -> None:
     notice = Pending(ActionKind.SEND_REMINDER, "final_notice", "email", ("inv-1",))
     assert _check(notice).ask_owner
     assert _check(Pending(ActionKind.SEND_REMINDER, "final_notice", "email", ("inv-1",), approved=True)) == GO
-    assert needs_approval(ActionKind.CREDIT_HOLD_ON, None, RULES) and needs_approval(ActionKind.RECOMMEND_ESCALATION, None, RULES)
+    assert needs_approval(ActionKind.CREDIT_HOLD_ON, None, RULES) and needs_approval(
+        ActionKind.RECOMMEND_ESCALATION, None, RULES
+    )
     go_ahead = Rules.from_json({"approval": {"final_notice": False, "credit_hold": False, "escalation": False}})
     assert _check(notice, rules=go_ahead) == GO
     assert not needs_approval(ActionKind.CREDIT_HOLD_ON, None, go_ahead)

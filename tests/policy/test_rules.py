@@ -16,8 +16,15 @@ def test_defaults_encode_the_ladder_in_order() -> None:
     assert [s.name for s in rules.ladder.stages] == list(STAGES)
     assert [s.template for s in rules.ladder.stages] == list(KNOWN_TEMPLATES)
     offsets = {s.name: s.offset_days for s in rules.ladder.stages}
-    assert offsets == {"check_in": 3, "courtesy": -3, "reminder_1": 1, "reminder_2": 14,
-                       "past_due_30": 30, "past_due_60": 60, "final_notice": 90}
+    assert offsets == {
+        "check_in": 3,
+        "courtesy": -3,
+        "reminder_1": 1,
+        "reminder_2": 14,
+        "past_due_30": 30,
+        "past_due_60": 60,
+        "final_notice": 90,
+    }
     assert all(s.recipients[0] == "billing" for s in rules.ladder.stages)
     assert rules.ladder.stage("final_notice").escalate
     assert not rules.ladder.stage("past_due_30").resend_invoice  # one message a day: arpilot's email alone
@@ -38,8 +45,12 @@ def test_json_round_trip_is_exact() -> None:
 
 
 def test_partial_json_fills_defaults() -> None:
-    rules = Rules.from_json({"frequency": {"min_days_between_emails": 7},
-                             "ladder": {"stages": [{}, {}, {"offset_days": 2}, {}, {}, {}, {}]}})
+    rules = Rules.from_json(
+        {
+            "frequency": {"min_days_between_emails": 7},
+            "ladder": {"stages": [{}, {}, {"offset_days": 2}, {}, {}, {}, {}]},
+        }
+    )
     assert rules.frequency.min_days_between_emails == 7
     assert rules.ladder.stage("reminder_1").offset_days == 2
     assert rules.ladder.stage("past_due_30").recipients == ("billing", "accounts_payable")
@@ -55,6 +66,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             node[int(last)] = value
         else:
             node[last] = value
+
     return mutate
 
 

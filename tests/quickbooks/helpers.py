@@ -70,8 +70,10 @@ def make_connector(
 
 
 def fault(code: str, message: str = "failed", detail: str = "", kind: str = "ValidationFault") -> dict:
-    return {"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code, "element": ""}], "type": kind},
-            "time": "2026-11-23T08:00:00.000-08:00"}
+    return {
+        "Fault": {"Error": [{"Message": message, "Detail": detail, "code": code, "element": ""}], "type": kind},
+        "time": "2026-11-23T08:00:00.000-08:00",
+    }
 
 
 def invoice_json(invoice_id: str = "130", sync_token: str = "0", **fields: object) -> dict:

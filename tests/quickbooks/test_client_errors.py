@@ -53,17 +53,25 @@ def test_a_second_401_after_a_working_refresh_is_retried_once_more() -> None:
     """Issue 15.8: two 401s in a row, with a refresh that worked between them, are not a dead grant."""
     tokens = MemoryTokens()
     responses.get(INVOICE_URL, status=401, body="")
-    responses.get(INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401"))
+    responses.get(
+        INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401")
+    )
     responses.get(INVOICE_URL, json=_invoice())
     assert make_connector(tokens).get_invoice("130").provider_id == "130"
     assert tokens.refreshes == ["token-1", "token-2"]
-    assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
+    assert [c.request.headers["Authorization"] for c in responses.calls] == [
+        "Bearer token-1",
+        "Bearer token-2",
+        "Bearer token-3",
+    ]
 
 
 @responses.activate
 def test_401_after_two_working_refreshes_is_auth_expired() -> None:
     tokens = MemoryTokens()
-    responses.get(INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401"))
+    responses.get(
+        INVOICE_URL, status=401, json=fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401")
+    )
     with pytest.raises(AuthExpired):
         make_connector(tokens).get_invoice("130")
     assert len(tokens.refreshes) == 2 and len(responses.calls) == 3
@@ -81,7 +89,9 @@ def test_401_with_a_revoked_grant_is_auth_expired_without_retrying() -> None:
 @responses.activate
 def test_throttle_fault_3001_waits_sixty_seconds_and_retries(status: int) -> None:
     clock = FakeClock()
-    responses.get(INVOICE_URL, status=status, json=fault("3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429"))
+    responses.get(
+        INVOICE_URL, status=status, json=fault("3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429")
+    )
     responses.get(INVOICE_URL, json=_invoice())
     assert make_connector(clock=clock).get_invoice("130").provider_id == "130"
     assert sum(clock.slept) >= 60 and len(responses.calls) == 2
@@ -116,8 +126,12 @@ def test_stale_sync_token_5010_rereads_and_retries_once() -> None:
     assert ref == "invoice/130/note/a-17"
     writes = [c.request for c in responses.calls if c.request.method == "POST"]
     second = json.loads(writes[1].body)
-    assert second == {"Id": "130", "SyncToken": "1", "sparse": True,
-                      "PrivateNote": "owner edit\n[arpilot 2026-11-23 a-17] Reminder 1 sent"}
+    assert second == {
+        "Id": "130",
+        "SyncToken": "1",
+        "sparse": True,
+        "PrivateNote": "owner edit\n[arpilot 2026-11-23 a-17] Reminder 1 sent",
+    }
     assert "requestid=key-17" in writes[0].url and "requestid=key-17~1" in writes[1].url
 
 
@@ -132,14 +146,22 @@ def test_stale_sync_token_twice_is_conflict() -> None:
 
 @responses.activate
 def test_610_object_not_found() -> None:
-    responses.get(INVOICE_URL, status=400, json=fault("610", "Object Not Found", "Something you're trying to use has been made inactive"))
+    responses.get(
+        INVOICE_URL,
+        status=400,
+        json=fault("610", "Object Not Found", "Something you're trying to use has been made inactive"),
+    )
     with pytest.raises(NotFound, match="610"):
         make_connector().get_invoice("130")
 
 
 @responses.activate
 def test_6000_business_validation_is_not_retried() -> None:
-    responses.post(f"{COMPANY}/invoice/130/send", status=400, json=fault("6000", "A business validation error has occurred", "Email address is missing"))
+    responses.post(
+        f"{COMPANY}/invoice/130/send",
+        status=400,
+        json=fault("6000", "A business validation error has occurred", "Email address is missing"),
+    )
     with pytest.raises(ProviderValidationError, match="Email address is missing"):
         make_connector().send_invoice("130", "key-1")
     assert len(responses.calls) == 1
@@ -150,9 +172,14 @@ def test_6240_duplicate_term_name_finds_the_term_another_writer_created() -> Non
     customer_url = f"{COMPANY}/customer/58"
     responses.post(f"{COMPANY}/query", json={"QueryResponse": {}, "time": "t"})
     responses.post(f"{COMPANY}/term", status=400, json=fault("6240", "Duplicate Name Exists Error"))
-    responses.post(f"{COMPANY}/query", json={"QueryResponse": {"Term": [{"Id": "9", "Name": "Due on the 15th", "DayOfMonthDue": 15}]}, "time": "t"})
+    responses.post(
+        f"{COMPANY}/query",
+        json={"QueryResponse": {"Term": [{"Id": "9", "Name": "Due on the 15th", "DayOfMonthDue": 15}]}, "time": "t"},
+    )
     responses.get(customer_url, json={"Customer": customer_json(), "time": "t"})
-    responses.post(f"{COMPANY}/customer", json={"Customer": customer_json(SyncToken="1", SalesTermRef={"value": "9"}), "time": "t"})
+    responses.post(
+        f"{COMPANY}/customer", json={"Customer": customer_json(SyncToken="1", SalesTermRef={"value": "9"}), "time": "t"}
+    )
     assert make_connector().set_mid_month_terms("58", 15, "key-mm") == "term/9"
     body = json.loads(responses.calls[-1].request.body)
     assert body == {"Id": "58", "SyncToken": "0", "sparse": True, "SalesTermRef": {"value": "9"}}
@@ -216,11 +243,32 @@ def test_authorization_fault_120_is_auth_expired_without_refresh() -> None:
 
 
 def test_error_table_names_every_documented_code() -> None:
-    documented = {("status", 401), ("status", 429), ("status", 500), ("fault", 3001), ("fault", 3200), ("fault", 120),
-                  ("fault", 610), ("fault", 5010), ("fault", 6190), ("fault", 10000)}
-    covered = {(r.source, code) for r in ERROR_TABLE for (source, code) in documented if r.source == source and r.first <= code <= r.last}
+    documented = {
+        ("status", 401),
+        ("status", 429),
+        ("status", 500),
+        ("fault", 3001),
+        ("fault", 3200),
+        ("fault", 120),
+        ("fault", 610),
+        ("fault", 5010),
+        ("fault", 6190),
+        ("fault", 10000),
+    }
+    covered = {
+        (r.source, code)
+        for r in ERROR_TABLE
+        for (source, code) in documented
+        if r.source == source and r.first <= code <= r.last
+    }
     assert covered == documented
-    assert {r.outcome for r in ERROR_TABLE} >= {Outcome.REFRESH, Outcome.THROTTLED, Outcome.TRANSIENT, Outcome.CONFLICT, Outcome.NOT_FOUND}
+    assert {r.outcome for r in ERROR_TABLE} >= {
+        Outcome.REFRESH,
+        Outcome.THROTTLED,
+        Outcome.TRANSIENT,
+        Outcome.CONFLICT,
+        Outcome.NOT_FOUND,
+    }
 
 
 @responses.activate

@@ -33,7 +33,9 @@ def test_amounts_are_exact_decimals_from_the_json_text() -> None:
     assert invoice.updated_at == dt.datetime(2026, 11, 20, 18, 15, 0, 500000, tzinfo=dt.UTC)
     assert invoice.pay_link.endswith("scs-v1-abc") and invoice.email == "ap@acme.example"
     assert invoice.sync_token == "3" and invoice.status is InvoiceStatus.OPEN
-    assert "include=invoiceLink" in responses.calls[0].request.url and "minorversion=75" in responses.calls[0].request.url
+    assert (
+        "include=invoiceLink" in responses.calls[0].request.url and "minorversion=75" in responses.calls[0].request.url
+    )
 
 
 def test_a_float_amount_is_refused_as_a_bug() -> None:
@@ -78,11 +80,18 @@ def test_customer_without_email_or_terms() -> None:
 
 
 def test_payment_applications_are_exact() -> None:
-    raw = {"Id": "301", "TxnDate": "2026-11-02", "TotalAmt": Decimal("0.30"), "CustomerRef": {"value": "58"},
-           "Line": [{"Amount": Decimal("0.10"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
-                    {"Amount": Decimal("0.20"), "LinkedTxn": [{"TxnId": "131", "TxnType": "Invoice"}]},
-                    {"Amount": 5, "LinkedTxn": [{"TxnId": "9", "TxnType": "CreditMemo"}]}],
-           "MetaData": {"LastUpdatedTime": "2026-11-02T12:00:00Z"}}
+    raw = {
+        "Id": "301",
+        "TxnDate": "2026-11-02",
+        "TotalAmt": Decimal("0.30"),
+        "CustomerRef": {"value": "58"},
+        "Line": [
+            {"Amount": Decimal("0.10"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
+            {"Amount": Decimal("0.20"), "LinkedTxn": [{"TxnId": "131", "TxnType": "Invoice"}]},
+            {"Amount": 5, "LinkedTxn": [{"TxnId": "9", "TxnType": "CreditMemo"}]},
+        ],
+        "MetaData": {"LastUpdatedTime": "2026-11-02T12:00:00Z"},
+    }
     payment = mapping.payment(raw, "USD")
     assert [a.invoice_id for a in payment.applied_to] == ["130", "131"]
     assert sum((a.amount.amount for a in payment.applied_to), Decimal(0)) == payment.amount.amount == Decimal("0.30")
@@ -155,7 +164,10 @@ def test_private_note_shortens_the_new_line_when_the_owner_fills_the_field() -> 
 def test_hold_marker_round_trip_keeps_the_owners_notes() -> None:
     owner = "Prefers phone calls"
     held = notes.add_hold(owner, notes.Hold(DAY, "3", "a-9"), "61+ days overdue on 2 invoices")
-    assert held == owner + "\n[arpilot credit hold since 2026-11-23; previous terms: 3; a-9] 61+ days overdue on 2 invoices"
+    assert (
+        held
+        == owner + "\n[arpilot credit hold since 2026-11-23; previous terms: 3; a-9] 61+ days overdue on 2 invoices"
+    )
     assert notes.find_hold(held) == notes.Hold(DAY, "3", "a-9")
     assert notes.remove_hold(held) == owner
     assert notes.find_hold(notes.replace_previous_terms(held, "12")).previous_terms_id == "12"
@@ -165,10 +177,13 @@ def test_hold_marker_round_trip_keeps_the_owners_notes() -> None:
         notes.add_hold("o" * 1990, notes.Hold(DAY, "3", "a-9"), "x")
 
 
-@pytest.mark.parametrize(("raw", "name"), [
-    ({"Id": "1", "CompanyName": "  Harbor & Pine  ", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine"),
-    ({"Id": "1", "CompanyName": "", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine LLC"),
-])
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ({"Id": "1", "CompanyName": "  Harbor & Pine  ", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine"),
+        ({"Id": "1", "CompanyName": "", "LegalName": "Harbor & Pine LLC"}, "Harbor & Pine LLC"),
+    ],
+)
 def test_company_name_is_company_name_else_legal_name(raw: dict, name: str) -> None:
     assert mapping.company_name(raw) == name
 
@@ -196,9 +211,22 @@ def test_comma_separated_emails_are_every_address_of_the_customer() -> None:
 
 
 def test_a_job_names_its_parent_and_whether_it_is_billed_with_it() -> None:
-    job = mapping.customer(customer_json(Id="24", Job=True, ParentRef={"value": "23"}, BillWithParent=True, Level=1,
-                                         FullyQualifiedName="Freeman Sporting Goods:0969 Ocean View Road"), "USD")
-    assert (job.parent_id, job.bill_with_parent, job.full_name) == ("23", True, "Freeman Sporting Goods:0969 Ocean View Road")
+    job = mapping.customer(
+        customer_json(
+            Id="24",
+            Job=True,
+            ParentRef={"value": "23"},
+            BillWithParent=True,
+            Level=1,
+            FullyQualifiedName="Freeman Sporting Goods:0969 Ocean View Road",
+        ),
+        "USD",
+    )
+    assert (job.parent_id, job.bill_with_parent, job.full_name) == (
+        "23",
+        True,
+        "Freeman Sporting Goods:0969 Ocean View Road",
+    )
     own = mapping.customer(customer_json(Id="25", Job=True, ParentRef={"value": "23"}, BillWithParent=False), "USD")
     assert (own.parent_id, own.bill_with_parent) == ("23", False)
     top = mapping.customer(customer_json(Job=False, BillWithParent=True), "USD")
@@ -210,14 +238,19 @@ def test_a_customer_currency_arpilot_cannot_read_costs_only_that_field(code: str
     customer = mapping.customer(customer_json(CurrencyRef={"value": code}), "CAD")
     assert customer.currency == "CAD" and customer.name == "Acme Plumbing"
     assert mapping.customer(customer_json(CurrencyRef={"value": "BHD"}), "CAD").currency == "BHD"
-@pytest.mark.parametrize(("raw", "zone"), [
-    ({"CompanyAddr": {"Country": "US", "CountrySubDivisionCode": "CO"}, "Country": "US"}, "America/Denver"),
-    ({"CompanyAddr": {"Country": "CA", "CountrySubDivisionCode": "BC"}}, "America/Vancouver"),
-    ({"LegalAddr": {"Country": "AU", "CountrySubDivisionCode": "QLD"}}, "Australia/Brisbane"),
-    ({"CompanyAddr": {"Country": "GB"}}, "Europe/London"),
-    ({"Country": "US"}, "America/New_York"),  # no address, no state: the documented default
-    ({}, "UTC"),
-])
+
+
+@pytest.mark.parametrize(
+    ("raw", "zone"),
+    [
+        ({"CompanyAddr": {"Country": "US", "CountrySubDivisionCode": "CO"}, "Country": "US"}, "America/Denver"),
+        ({"CompanyAddr": {"Country": "CA", "CountrySubDivisionCode": "BC"}}, "America/Vancouver"),
+        ({"LegalAddr": {"Country": "AU", "CountrySubDivisionCode": "QLD"}}, "Australia/Brisbane"),
+        ({"CompanyAddr": {"Country": "GB"}}, "Europe/London"),
+        ({"Country": "US"}, "America/New_York"),  # no address, no state: the documented default
+        ({}, "UTC"),
+    ],
+)
 def test_company_timezone_from_company_info_address(raw: dict, zone: str) -> None:
     assert mapping.company_timezone(raw) == zone
 
@@ -227,4 +260,7 @@ def test_customer_place_is_the_billing_address_else_shipping() -> None:
     assert (billed.country, billed.region) == ("USA", "WA")
     shipped = mapping.customer(customer_json(ShipAddr={"Country": "Canada", "CountrySubDivisionCode": "ON"}), "USD")
     assert (shipped.country, shipped.region) == ("Canada", "ON")
-    assert (mapping.customer(customer_json(), "USD").country, mapping.customer(customer_json(), "USD").region) == (None, None)
+    assert (mapping.customer(customer_json(), "USD").country, mapping.customer(customer_json(), "USD").region) == (
+        None,
+        None,
+    )

@@ -43,12 +43,23 @@ def scenario() -> Scenario:
 
     def invoice(n: int, customer: str, days_ago: int, amount: str) -> ScenarioInvoice:
         issued = AS_OF - dt.timedelta(days=days_ago)
-        return ScenarioInvoice(f"inv-{n}", str(n), customer, issued, issued + dt.timedelta(days=30), "USD",
-                               (ScenarioLine("Monthly maintenance", Decimal(amount)),))
+        return ScenarioInvoice(
+            f"inv-{n}",
+            str(n),
+            customer,
+            issued,
+            issued + dt.timedelta(days=30),
+            "USD",
+            (ScenarioLine("Monthly maintenance", Decimal(amount)),),
+        )
 
     invoices = tuple(invoice(1000 + n, f"cust-0{1 + n % 3}", 5 + n * 7, f"{100 + n}.{n:02d}") for n in range(1, 8))
-    payments = (ScenarioPayment("pay-1", "cust-02", AS_OF - dt.timedelta(days=3), "USD", (("inv-1001", Decimal("50.00")),)),)
-    return Scenario(ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD"), AS_OF, customers, invoices, payments)
+    payments = (
+        ScenarioPayment("pay-1", "cust-02", AS_OF - dt.timedelta(days=3), "USD", (("inv-1001", Decimal("50.00")),)),
+    )
+    return Scenario(
+        ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD"), AS_OF, customers, invoices, payments
+    )
 
 
 @dataclass
@@ -100,11 +111,19 @@ def sandbox() -> Iterator[Sandbox]:
         server.stop()
 
 
-def connector_for(sandbox: Sandbox, clock: FakeClock | None = None, limits: Limits = Limits(), **options: object) -> QuickBooksConnector:
+def connector_for(
+    sandbox: Sandbox, clock: FakeClock | None = None, limits: Limits = Limits(), **options: object
+) -> QuickBooksConnector:
     clock = clock or FakeClock()
     return QuickBooksConnector(
-        sandbox.realm, SandboxTokens(sandbox), home_currency="USD", base_url=f"{sandbox.base_url}/v3",
-        limiter=RealmLimiter(limits, clock, clock.sleep), sleep=clock.sleep, today=lambda: AS_OF, **options,  # type: ignore[arg-type]
+        sandbox.realm,
+        SandboxTokens(sandbox),
+        home_currency="USD",
+        base_url=f"{sandbox.base_url}/v3",
+        limiter=RealmLimiter(limits, clock, clock.sleep),
+        sleep=clock.sleep,
+        today=lambda: AS_OF,
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -155,11 +174,18 @@ def test_every_write_back_is_visible_in_the_sandbox(sandbox: Sandbox) -> None:
     odd = ids["customers"]["cust-02"]
 
     connector.add_invoice_note(invoice_id, Note("Reminder 1 sent to ap@acme.example", "a-1"), "key-a-1")
-    connector.add_invoice_note(invoice_id, Note("Reminder 1 sent to ap@acme.example", "a-1"), "key-a-1")  # repeat: no-op
+    connector.add_invoice_note(
+        invoice_id, Note("Reminder 1 sent to ap@acme.example", "a-1"), "key-a-1"
+    )  # repeat: no-op
     assert connector.find_invoice_note(invoice_id, "a-1")
-    assert sandbox.company("/notes")["invoices"][invoice_id] == "[arpilot 2026-11-23 a-1] Reminder 1 sent to ap@acme.example"
+    assert (
+        sandbox.company("/notes")["invoices"][invoice_id]
+        == "[arpilot 2026-11-23 a-1] Reminder 1 sent to ap@acme.example"
+    )
 
-    batch = connector.add_invoice_notes([(ids["invoices"][f"inv-100{n}"], Note(f"Past due {n}", f"b-{n}"), f"key-b-{n}") for n in range(3, 8)])
+    batch = connector.add_invoice_notes(
+        [(ids["invoices"][f"inv-100{n}"], Note(f"Past due {n}", f"b-{n}"), f"key-b-{n}") for n in range(3, 8)]
+    )
     assert all(isinstance(ref, str) for ref in batch.values()), batch
     assert sum("Past due" in note for note in sandbox.company("/notes")["invoices"].values()) == 5
 
@@ -169,7 +195,9 @@ def test_every_write_back_is_visible_in_the_sandbox(sandbox: Sandbox) -> None:
     connector.send_invoice(emailed, "key-send-1")
     assert [e["invoice_id"] for e in sandbox.company("/emails")["emails"]] == [emailed]
 
-    assert connector.set_mid_month_terms(odd, 15, "key-mm-1") == connector.set_mid_month_terms(ids["customers"]["cust-01"], 15, "key-mm-2")
+    assert connector.set_mid_month_terms(odd, 15, "key-mm-1") == connector.set_mid_month_terms(
+        ids["customers"]["cust-01"], 15, "key-mm-2"
+    )
     assert sandbox.company("/customer-terms")[odd]["name"] == "Due on the 15th"
     assert [t["Name"] for t in sandbox.company("/terms")["terms"]].count("Due on the 15th") == 1  # created once, reused
 

@@ -63,9 +63,24 @@ def test_cursor_is_capped_at_the_sync_start() -> None:
 
 @responses.activate
 def test_recent_cursor_uses_change_data_capture_with_deletions() -> None:
-    responses.get(f"{COMPANY}/cdc", json={"CDCResponse": [{"QueryResponse": [{"Customer": [
-        customer_json("5"), {"Id": "6", "status": "Deleted", "MetaData": {"LastUpdatedTime": SERVER_TIME}}]}]}],
-        "time": SERVER_TIME})
+    responses.get(
+        f"{COMPANY}/cdc",
+        json={
+            "CDCResponse": [
+                {
+                    "QueryResponse": [
+                        {
+                            "Customer": [
+                                customer_json("5"),
+                                {"Id": "6", "status": "Deleted", "MetaData": {"LastUpdatedTime": SERVER_TIME}},
+                            ]
+                        }
+                    ]
+                }
+            ],
+            "time": SERVER_TIME,
+        },
+    )
     since = stream.encode(stream.Point("2026-11-20T00:00:00-08:00"))
     [page] = make_connector().changes(SyncRequest("customer", since, started_at=START))
     assert [r.provider_id for r in page.records] == ["5"] and page.deleted_ids == ("6",) and page.done
@@ -86,7 +101,9 @@ def test_cursor_older_than_thirty_days_falls_back_to_queries() -> None:
 @responses.activate
 def test_a_full_cdc_response_continues_with_queries_from_the_same_point() -> None:
     rows = customers(range(1, 1001), "2026-11-21T00:00:00-08:00")
-    responses.get(f"{COMPANY}/cdc", json={"CDCResponse": [{"QueryResponse": [{"Customer": rows}]}], "time": SERVER_TIME})
+    responses.get(
+        f"{COMPANY}/cdc", json={"CDCResponse": [{"QueryResponse": [{"Customer": rows}]}], "time": SERVER_TIME}
+    )
     responses.post(f"{COMPANY}/query", json=query_page(customers(range(1001, 1003), "2026-11-22T00:00:00-08:00")))
     since = stream.encode(stream.Point("2026-11-20T00:00:00-08:00"))
     pages = list(make_connector().changes(SyncRequest("customer", since, started_at=START)))

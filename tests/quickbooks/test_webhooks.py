@@ -17,17 +17,49 @@ VERIFIER = "test-verifier-token"
 
 
 def cloud_events(*events: tuple[str, str, str]) -> bytes:
-    return json.dumps([
-        {"specversion": "1.0", "id": event_id, "source": "intuit.test", "type": kind, "datacontenttype": "application/json",
-         "time": "2026-11-23T16:00:00Z", "intuitentityid": entity_id, "intuitaccountid": "9130", "data": {}}
-        for event_id, kind, entity_id in events
-    ]).encode()
+    return json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": event_id,
+                "source": "intuit.test",
+                "type": kind,
+                "datacontenttype": "application/json",
+                "time": "2026-11-23T16:00:00Z",
+                "intuitentityid": entity_id,
+                "intuitaccountid": "9130",
+                "data": {},
+            }
+            for event_id, kind, entity_id in events
+        ]
+    ).encode()
 
 
-LEGACY = json.dumps({"eventNotifications": [{"realmId": "9130", "dataChangeEvent": {"entities": [
-    {"name": "Invoice", "id": "130", "operation": "Void", "lastUpdated": "2026-11-23T16:00:00.000Z"},
-    {"name": "Estimate", "id": "4", "operation": "Create", "lastUpdated": "2026-11-23T16:00:00.000Z"},
-]}}]}).encode()
+LEGACY = json.dumps(
+    {
+        "eventNotifications": [
+            {
+                "realmId": "9130",
+                "dataChangeEvent": {
+                    "entities": [
+                        {
+                            "name": "Invoice",
+                            "id": "130",
+                            "operation": "Void",
+                            "lastUpdated": "2026-11-23T16:00:00.000Z",
+                        },
+                        {
+                            "name": "Estimate",
+                            "id": "4",
+                            "operation": "Create",
+                            "lastUpdated": "2026-11-23T16:00:00.000Z",
+                        },
+                    ]
+                },
+            }
+        ]
+    }
+).encode()
 
 
 @pytest.fixture
@@ -73,7 +105,9 @@ def test_legacy_shape_is_accepted_and_unmirrored_entities_ignored(app) -> None: 
     assert [(c.entity, c.operation) for c in queue(app).drain(connection_id)] == [("invoice", "Void")]
 
 
-@pytest.mark.parametrize("signature", [None, "", "not base64!!", sign(b"other body", VERIFIER), sign(LEGACY, "wrong-token")])
+@pytest.mark.parametrize(
+    "signature", [None, "", "not base64!!", sign(b"other body", VERIFIER), sign(LEGACY, "wrong-token")]
+)
 def test_a_bad_signature_is_401_and_queues_nothing(app, signature) -> None:  # type: ignore[no-untyped-def]
     response = post(app.test_client(), LEGACY, signature)
     assert response.status_code == 401 and queue(app).pending() == []
@@ -85,7 +119,9 @@ def test_malformed_payload_is_400(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_unknown_realm_is_acknowledged_but_not_queued(app) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps([{"id": "x", "type": "qbo.invoice.updated.v1", "intuitentityid": "1", "intuitaccountid": "555"}]).encode()
+    body = json.dumps(
+        [{"id": "x", "type": "qbo.invoice.updated.v1", "intuitentityid": "1", "intuitaccountid": "555"}]
+    ).encode()
     assert post(app.test_client(), body).json == {"received": 1, "duplicates": 0, "queued": 0}
 
 
@@ -102,7 +138,13 @@ def test_parse_and_signature_helpers() -> None:
     assert signature_valid(LEGACY, sign(LEGACY, VERIFIER), VERIFIER)
     assert not signature_valid(LEGACY, sign(LEGACY, VERIFIER), "")
     [event] = parse(cloud_events(("e-9", "qbo.customer.deleted.v1", "58")))
-    assert (event.realm_id, event.entity, event.entity_id, event.operation, event.dedupe_key) == ("9130", "customer", "58", "Delete", "ce:e-9")
+    assert (event.realm_id, event.entity, event.entity_id, event.operation, event.dedupe_key) == (
+        "9130",
+        "customer",
+        "58",
+        "Delete",
+        "ce:e-9",
+    )
     with pytest.raises(WebhookPayloadError, match=r"\[0\]\.type"):
         parse(json.dumps([{"type": "invoice"}]).encode())
 
@@ -115,8 +157,16 @@ def test_a_change_notification_starts_a_cycle_for_its_connection_now(app) -> Non
 
 
 def test_a_credit_memo_change_queues_the_credit_memo_sync(app) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps([{"id": "cm-1", "type": "qbo.creditmemo.created.v1", "intuitentityid": "73",
-                        "intuitaccountid": json.loads(LEGACY)["eventNotifications"][0]["realmId"]}]).encode()
+    body = json.dumps(
+        [
+            {
+                "id": "cm-1",
+                "type": "qbo.creditmemo.created.v1",
+                "intuitentityid": "73",
+                "intuitaccountid": json.loads(LEGACY)["eventNotifications"][0]["realmId"],
+            }
+        ]
+    ).encode()
     assert post(app.test_client(), body).json == {"received": 1, "duplicates": 0, "queued": 1}
     [connection_id] = queue(app).pending()
     assert [(c.entity, c.entity_id) for c in queue(app).drain(connection_id)] == [("credit_memo", "73")]

@@ -25,8 +25,17 @@ class StaticTokens:
         raise AssertionError("the minted token lives longer than the test")
 
 
-def hammer(api_url: str, realm: str, token: str, limits: Limits, redis_url: str, prefix: str,
-           seconds: float, ready: Barrier, results: Queue) -> None:
+def hammer(
+    api_url: str,
+    realm: str,
+    token: str,
+    limits: Limits,
+    redis_url: str,
+    prefix: str,
+    seconds: float,
+    ready: Barrier,
+    results: Queue,
+) -> None:
     """Call the realm as fast as the limiter allows for `seconds`; put (call instants, 429s) on `results`."""
     limiter = RealmLimiter(limits, store=RedisStore(Redis.from_url(redis_url), prefix=prefix), realm_id=realm)
     # No throttle retries: a 429 is counted, never waited out.

@@ -92,7 +92,9 @@ def test_a_slot_admits_at_most_its_maximum(store: LimitStore) -> None:
     assert_one_more_waits(lambda key: store.slot(key, 2), 2)
 
 
-def test_a_window_lets_its_whole_maximum_through_then_waits_for_the_oldest_call_to_leave(store: LimitStore, now: FakeClock) -> None:
+def test_a_window_lets_its_whole_maximum_through_then_waits_for_the_oldest_call_to_leave(
+    store: LimitStore, now: FakeClock
+) -> None:
     charge = [Charge("tenant-1", SLIDING)]
     assert store.take(charge).taken and store.take(charge).taken
     now.sleep(10)

@@ -35,8 +35,17 @@ def test_processes_sharing_the_limiter_never_pass_a_limit_and_are_never_throttle
     limits = Limits(per_minute=PER_MINUTE, per_second=10, batch_items=10)
     context = multiprocessing.get_context("fork")
     ready, results = context.Barrier(PROCESSES), context.Queue()
-    args = (qbo.sandbox.api_base(qbo.base_url), qbo.realm, qbo.minted()["access_token"], limits, REDIS_URL, prefix,
-            SECONDS, ready, results)
+    args = (
+        qbo.sandbox.api_base(qbo.base_url),
+        qbo.realm,
+        qbo.minted()["access_token"],
+        limits,
+        REDIS_URL,
+        prefix,
+        SECONDS,
+        ready,
+        results,
+    )
     workers = [context.Process(target=hammer, args=args) for _ in range(PROCESSES)]
     for worker in workers:
         worker.start()

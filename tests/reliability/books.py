@@ -133,14 +133,21 @@ class Books:
         return self.world.connection_id
 
     def admin(self, method: str, path: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-        return self.world.qbo.admin(method, path, **kwargs) if isinstance(self.world, World) else self.world.admin(method, path, **kwargs)
+        return (
+            self.world.qbo.admin(method, path, **kwargs)
+            if isinstance(self.world, World)
+            else self.world.admin(method, path, **kwargs)
+        )
 
     def deps(self, skew: dt.timedelta = dt.timedelta(0)) -> CycleDeps:
         return self.world.deps(skew=skew)
 
     def stored_tokens(self) -> TokenSet:
         with self.sessions() as session:
-            tokens = load_tokens(session.get(Connection, self.connection_id), TokenCipher(self.world.settings.token_encryption_keys))  # type: ignore[arg-type]
+            tokens = load_tokens(
+                session.get(Connection, self.connection_id),  # type: ignore[arg-type]
+                TokenCipher(self.world.settings.token_encryption_keys),
+            )
             assert tokens is not None
             return tokens
 
@@ -151,27 +158,48 @@ class Books:
     def reconnect(self) -> None:
         """The owner connects again through the consent page: a new grant for the same company."""
         if isinstance(self.world, World):
-            minted, identity = self.world.qbo.minted(), OwnerIdentity("quickbooks", "owner-1", "owner@harborpine.example", "Pat Owner")
+            minted, identity = (
+                self.world.qbo.minted(),
+                OwnerIdentity("quickbooks", "owner-1", "owner@harborpine.example", "Pat Owner"),
+            )
             external_id, scope = self.world.qbo.realm, ()
         else:
             response = self.admin("POST", "/tokens", json={"tenants": ["demo"]})
             assert response.status_code == 201, response.text
-            minted, identity = response.json(), OwnerIdentity("xero", "owner-x", "owner@harborpine.example", "Pat Owner")
+            minted, identity = (
+                response.json(),
+                OwnerIdentity("xero", "owner-x", "owner@harborpine.example", "Pat Owner"),
+            )
             external_id, scope = self.world.tenant_id, tuple(minted["scope"].split())
         now = self.clock.now()
-        tokens = TokenSet(access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-                          access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])), refresh_expires_at=None,
-                          external_id=external_id, scope=scope)
+        tokens = TokenSet(
+            access_token=minted["access_token"],
+            refresh_token=minted["refresh_token"],
+            access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])),
+            refresh_expires_at=None,
+            external_id=external_id,
+            scope=scope,
+        )
         with transaction(self.sessions) as session:
-            connect_company(session, identity=identity, external_id=external_id, display_name="Harbor & Pine Landscaping",
-                            tokens=tokens, cipher=TokenCipher(self.world.settings.token_encryption_keys))
+            connect_company(
+                session,
+                identity=identity,
+                external_id=external_id,
+                display_name="Harbor & Pine Landscaping",
+                tokens=tokens,
+                cipher=TokenCipher(self.world.settings.token_encryption_keys),
+            )
 
-    def cycle(self, wrap: Callable[[Connector], Connector] | None = None, deps: CycleDeps | None = None) -> CycleSummary:
+    def cycle(
+        self, wrap: Callable[[Connector], Connector] | None = None, deps: CycleDeps | None = None
+    ) -> CycleSummary:
         """One real cycle; `wrap` puts a test's hook around the connector the cycle builds."""
         deps = deps or self.deps()
         if wrap is not None:
             build = deps.connectors
-            deps = dataclasses.replace(deps, connectors=lambda connection, organization: wrap(build(connection, organization)))
+            deps = dataclasses.replace(
+                deps, connectors=lambda connection, organization: wrap(build(connection, organization))
+            )
         return cycle_once(deps, self.connection_id)
 
     def set_rules(self, rules: dict[str, object]) -> None:
@@ -204,7 +232,11 @@ class Books:
         return sum(rule.count for rule in self.runtime.faults.rules())
 
     def pay(self, invoice_id: str, amount: str | None = None) -> None:
-        path = f"/companies/{self.world.qbo.realm}/payments" if isinstance(self.world, World) else "/organisations/demo/payments"
+        path = (
+            f"/companies/{self.world.qbo.realm}/payments"
+            if isinstance(self.world, World)
+            else "/organisations/demo/payments"
+        )
         body = {"invoice": invoice_id, **({"amount": amount} if amount else {})}
         response = self.admin("POST", path, json=body)
         assert response.status_code == 201, response.text
@@ -214,11 +246,18 @@ class Books:
         company = self.company
         with company.lock:
             if isinstance(company, Company):
-                return {i: Open(str(r["CustomerRef"]["value"]), company.invoice_balance(r))
-                        for i, r in company.entities["Invoice"].items() if company.invoice_balance(r) > 0}
-            return {i: Open(r["_contact"], company.amount_due(r)) for i, r in company.invoices.items()
-                    if r["Type"] == "ACCREC" and company.invoice_status(r) == "AUTHORISED"  # only approved is owed (#13)
-                    and company.amount_due(r) > 0}
+                return {
+                    i: Open(str(r["CustomerRef"]["value"]), company.invoice_balance(r))
+                    for i, r in company.entities["Invoice"].items()
+                    if company.invoice_balance(r) > 0
+                }
+            return {
+                i: Open(r["_contact"], company.amount_due(r))
+                for i, r in company.invoices.items()
+                if r["Type"] == "ACCREC"
+                and company.invoice_status(r) == "AUTHORISED"  # only approved is owed (#13)
+                and company.amount_due(r) > 0
+            }
 
     def customers(self) -> dict[str, str]:
         company = self.company
@@ -233,19 +272,27 @@ class Books:
         with company.lock:
             if isinstance(company, Company):
                 return {i: json.dumps(r.get("SalesTermRef")) for i, r in company.entities["Customer"].items()}
-            return {i: json.dumps([r.get("PaymentTerms"), sorted(g["Name"] for g in company.groups_of(i))], default=str)
-                    for i, r in company.contacts.items()}
+            return {
+                i: json.dumps([r.get("PaymentTerms"), sorted(g["Name"] for g in company.groups_of(i))], default=str)
+                for i, r in company.contacts.items()
+            }
 
     def note_refs(self) -> dict[str, Counter[str]]:
         """Per invoice, how many times each action reference appears in arpilot's notes."""
         company = self.company
         with company.lock:
             if isinstance(company, Company):
-                return {i: Counter(QBO_NOTE_REF.findall(r.get("PrivateNote") or ""))
-                        for i, r in company.entities["Invoice"].items()}
-            return {i: Counter(m.group(1) for h in records if h["Changes"] == "Note"
-                               if (m := XERO_NOTE_REF.match(h["Details"])))
-                    for i, records in company.history.items() if i in company.invoices}
+                return {
+                    i: Counter(QBO_NOTE_REF.findall(r.get("PrivateNote") or ""))
+                    for i, r in company.entities["Invoice"].items()
+                }
+            return {
+                i: Counter(
+                    m.group(1) for h in records if h["Changes"] == "Note" if (m := XERO_NOTE_REF.match(h["Details"]))
+                )
+                for i, records in company.history.items()
+                if i in company.invoices
+            }
 
     def provider_sends(self) -> Counter[str]:
         """Invoices the accounting system emailed itself, per invoice id."""
@@ -254,16 +301,24 @@ class Books:
     # --- arpilot's side -------------------------------------------------------------------------
     def mirror_open_invoices(self) -> dict[str, Open]:
         with self.sessions() as session:
-            rows = session.scalars(select(MirroredInvoice).where(
-                MirroredInvoice.connection_id == self.connection_id, MirroredInvoice.status == "open",
-                MirroredInvoice.balance > 0))
+            rows = session.scalars(
+                select(MirroredInvoice).where(
+                    MirroredInvoice.connection_id == self.connection_id,
+                    MirroredInvoice.status == "open",
+                    MirroredInvoice.balance > 0,
+                )
+            )
             return {r.provider_id: Open(r.customer_provider_id, Decimal(r.balance)) for r in rows}
 
     def mirror_customers(self) -> dict[str, str]:
         with self.sessions() as session:
-            rows = session.scalars(select(MirroredCustomer).where(
-                MirroredCustomer.connection_id == self.connection_id, MirroredCustomer.active.is_(True),
-                MirroredCustomer.deleted.is_(False)))
+            rows = session.scalars(
+                select(MirroredCustomer).where(
+                    MirroredCustomer.connection_id == self.connection_id,
+                    MirroredCustomer.active.is_(True),
+                    MirroredCustomer.deleted.is_(False),
+                )
+            )
             return {r.provider_id: r.name for r in rows}
 
     def advance(self, delta: dt.timedelta) -> None:
@@ -281,7 +336,10 @@ def assert_mirror_consistent(books: Books) -> None:
     """Every open invoice, every customer and every customer's balance agree with the sandbox."""
     books.clear_faults()
     expected, mirrored = books.open_invoices(), books.mirror_open_invoices()
-    assert mirrored == expected, {"missing": expected.keys() - mirrored.keys(), "extra": mirrored.keys() - expected.keys()}
+    assert mirrored == expected, {
+        "missing": expected.keys() - mirrored.keys(),
+        "extra": mirrored.keys() - expected.keys(),
+    }
     assert books.mirror_customers() == books.customers()
     assert balances_by_customer(mirrored) == balances_by_customer(expected)
 
@@ -302,33 +360,62 @@ def exactly_once_findings(books: Books) -> Findings:
     actions = books.actions()
     now = books.clock.now()
     # An action held back by quiet hours is waiting, not lost.
-    unfinished = [(a.kind, a.status.value, a.last_error) for a in actions if a.status is ActionStatus.IN_FLIGHT
-                  or (a.status is ActionStatus.PLANNED and not (a.not_before and _aware(a.not_before) > now))]
+    unfinished = [
+        (a.kind, a.status.value, a.last_error)
+        for a in actions
+        if a.status is ActionStatus.IN_FLIGHT
+        or (a.status is ActionStatus.PLANNED and not (a.not_before and _aware(a.not_before) > now))
+    ]
     found.lost += [f"action never finished: {item}" for item in unfinished]
     found.lost += [f"action failed: {a.kind} {a.last_error}" for a in actions if a.status is ActionStatus.FAILED]
 
     keys = books.outbox_keys()
     found.duplicates += [f"email {key} went out {n} times" for key, n in keys.items() if n > 1]
-    emailed = [a for a in actions if a.kind == "send_reminder" and a.status is ActionStatus.DONE
-               and a.payload["payload"].get("channel") != "accounting_system_email"]
+    emailed = [
+        a
+        for a in actions
+        if a.kind == "send_reminder"
+        and a.status is ActionStatus.DONE
+        and a.payload["payload"].get("channel") != "accounting_system_email"
+    ]
     if len(keys) != len(emailed):
         found.lost.append(f"{len(emailed)} reminder emails recorded as done but {len(keys)} in the outbox")
 
     refs = books.note_refs()
-    found.duplicates += [f"note {ref} written {n} times on invoice {invoice_id}"
-                         for invoice_id, counts in refs.items() for ref, n in counts.items() if n > 1]
-    found.lost += [f"the note of {action.kind} {action.id} is missing on invoice {invoice_id}"
-                   for action in emailed for invoice_id in action.payload.get("delivered") or ()
-                   if refs.get(invoice_id, Counter())[action_ref(action)] != 1]
+    found.duplicates += [
+        f"note {ref} written {n} times on invoice {invoice_id}"
+        for invoice_id, counts in refs.items()
+        for ref, n in counts.items()
+        if n > 1
+    ]
+    found.lost += [
+        f"the note of {action.kind} {action.id} is missing on invoice {invoice_id}"
+        for action in emailed
+        for invoice_id in action.payload.get("delivered") or ()
+        if refs.get(invoice_id, Counter())[action_ref(action)] != 1
+    ]
 
-    by_provider = Counter(i for a in actions if a.status is ActionStatus.DONE and a.kind in ("resend_invoice", "send_reminder")
-                          and a.payload["payload"].get("channel", "accounting_system_email") == "accounting_system_email"
-                          for i in a.payload["invoice_ids"])
-    found.duplicates += [f"invoice {i} emailed by the accounting system {n} times for {by_provider[i]} action(s)"
-                         for i, n in books.provider_sends().items() if n > by_provider[i]]
-    term_actions = Counter(a.payload["customer_id"] for a in actions if a.kind in TERM_ACTIONS and a.status is ActionStatus.DONE)
-    found.duplicates += [f"customer {c}'s terms changed {n} times for {term_actions[c]} action(s)"
-                         for c, n in books.effects.transitions.items() if n > term_actions[c]]
+    by_provider = Counter(
+        i
+        for a in actions
+        if a.status is ActionStatus.DONE
+        and a.kind in ("resend_invoice", "send_reminder")
+        and a.payload["payload"].get("channel", "accounting_system_email") == "accounting_system_email"
+        for i in a.payload["invoice_ids"]
+    )
+    found.duplicates += [
+        f"invoice {i} emailed by the accounting system {n} times for {by_provider[i]} action(s)"
+        for i, n in books.provider_sends().items()
+        if n > by_provider[i]
+    ]
+    term_actions = Counter(
+        a.payload["customer_id"] for a in actions if a.kind in TERM_ACTIONS and a.status is ActionStatus.DONE
+    )
+    found.duplicates += [
+        f"customer {c}'s terms changed {n} times for {term_actions[c]} action(s)"
+        for c, n in books.effects.transitions.items()
+        if n > term_actions[c]
+    ]
     return found
 
 

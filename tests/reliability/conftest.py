@@ -53,15 +53,25 @@ class Reliability:
     def write(self, path: Path) -> None:
         """Merge this session's figures into `path` (tests run in another session keep theirs)."""
         stored = json.loads(path.read_text())["tests"] if path.exists() else {}
-        stored.update({test_id: {**{k: getattr(f, k) for k in FIGURES}, "kinds": f.kinds} for test_id, f in self.by_test.items()})
+        stored.update(
+            {test_id: {**{k: getattr(f, k) for k in FIGURES}, "kinds": f.kinds} for test_id, f in self.by_test.items()}
+        )
         totals = {k: sum(entry.get(k, 0) for entry in stored.values()) for k in FIGURES}
         kinds: dict[str, int] = {}
         for entry in stored.values():
             for kind, count in entry["kinds"].items():
                 kinds[kind] = kinds.get(kind, 0) + count
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"totals": {**totals, "tests": len(stored), "fault_kinds": dict(sorted(kinds.items()))},
-                                    "tests": dict(sorted(stored.items()))}, indent=2) + "\n")
+        path.write_text(
+            json.dumps(
+                {
+                    "totals": {**totals, "tests": len(stored), "fault_kinds": dict(sorted(kinds.items()))},
+                    "tests": dict(sorted(stored.items())),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +89,9 @@ def figures(reliability_log: Reliability, request: pytest.FixtureRequest) -> Fig
 
 
 @pytest.fixture(params=PROVIDERS)
-def books(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path, figures: Figures) -> Iterator[Books]:
+def books(
+    request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path, figures: Figures
+) -> Iterator[Books]:
     """A company connected on one provider's sandbox; afterwards its served faults are counted, and
     any duplicate a test left unasserted is counted (and fails the test there)."""
     make = make_world if request.param == "quickbooks" else make_xero_world

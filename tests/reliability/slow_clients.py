@@ -39,8 +39,14 @@ def procfile_web(env: Mapping[str, str], log: Path, port: int) -> Iterator[str]:
     bin_dir = str(Path(sys.executable).parent)  # gunicorn lives beside the interpreter
     full_env = {**env, "PORT": str(port), "PYTHONPATH": str(ROOT), "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
     with log.open("wb") as out:
-        popen = subprocess.Popen(["/bin/sh", "-c", f"exec {procfile_command()}"], cwd=ROOT, env=full_env,
-                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            ["/bin/sh", "-c", f"exec {procfile_command()}"],
+            cwd=ROOT,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base, popen, log)
@@ -58,14 +64,18 @@ def _wait_until_healthy(base: str, popen: subprocess.Popen[bytes], log: Path, ti
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if popen.poll() is not None:
-            raise AssertionError(f"the web process exited ({popen.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
+            raise AssertionError(
+                f"the web process exited ({popen.returncode}):\n{log.read_text(errors='replace')[-3000:]}"
+            )
         try:
             if requests.get(f"{base}/healthz", timeout=2).ok:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"the web process did not answer /healthz in {timeout:g}s:\n{log.read_text(errors='replace')[-3000:]}")
+    raise AssertionError(
+        f"the web process did not answer /healthz in {timeout:g}s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 class SlowClient(threading.Thread):

@@ -44,7 +44,10 @@ MAX_RUNS = 400  # a run whose kill point never comes finishes normally; this bou
 PHASES = {"page", "plan", "execute"}  # each must have been hit at least once, and a refresh too
 REFRESH = {"refresh", "rotated"}
 # The first kill of each connection in each phase; Xero's refresh dies after the rotating answer.
-FIRST = {"quickbooks": ("refresh", "page", "plan", "execute"), "xero": ("rotated", "refresh", "page", "plan", "execute")}
+FIRST = {
+    "quickbooks": ("refresh", "page", "plan", "execute"),
+    "xero": ("rotated", "refresh", "page", "plan", "execute"),
+}
 LIVE = live_rules()
 AFTER_A_FINISHED_RUN = (dt.timedelta(minutes=1), dt.timedelta(minutes=70), dt.timedelta(hours=3), dt.timedelta(days=1))
 
@@ -85,8 +88,12 @@ def _environment(books: list[Books]) -> dict[str, str]:
         if item.provider == "quickbooks" and quickbooks is not None:
             env["QUICKBOOKS_ENVIRONMENT"] = quickbooks.environment
         if item.provider == "xero" and xero is not None:
-            env.update(XERO_CLIENT_ID=xero.client_id, XERO_CLIENT_SECRET=xero.client_secret,
-                       XERO_IDENTITY_URL=xero.identity_url, XERO_API_URL=xero.api_url)
+            env.update(
+                XERO_CLIENT_ID=xero.client_id,
+                XERO_CLIENT_SECRET=xero.client_secret,
+                XERO_IDENTITY_URL=xero.identity_url,
+                XERO_API_URL=xero.api_url,
+            )
     return env
 
 
@@ -102,7 +109,9 @@ def _assert_exactly_once(books: Books, figures: Figures) -> None:
     assert not found, found
 
 
-def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(both: list[Books], figures: Figures) -> None:
+def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(
+    both: list[Books], figures: Figures
+) -> None:
     seed = int(os.environ.get("ARPILOT_CRASH_SEED") or random.SystemRandom().randrange(2**32))
     print(f"crash seed {seed} (ARPILOT_CRASH_SEED={seed} replays this run)")
     rng = random.Random(seed)
@@ -110,8 +119,14 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
     killed_last = {item.provider: False for item in both}
     kills: Counter[str] = Counter()
     runs = 0
-    worker = subprocess.Popen([sys.executable, "-m", "tests.cycle.crash_worker", "--serve"], cwd=ROOT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.cycle.crash_worker", "--serve"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert worker.stdin is not None and worker.stdout is not None
     try:
         while sum(kills.values()) < KILLS and runs < MAX_RUNS:
@@ -119,7 +134,9 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
             if runs == 0:  # the access tokens have expired: the first cycles refresh, and die doing it
                 now = _advance(both, dt.timedelta(minutes=70))
             else:
-                now = _advance(both, dt.timedelta(minutes=rng.randint(0, 5)) if crashed else rng.choice(AFTER_A_FINISHED_RUN))
+                now = _advance(
+                    both, dt.timedelta(minutes=rng.randint(0, 5)) if crashed else rng.choice(AFTER_A_FINISHED_RUN)
+                )
             for item in both:
                 rounds = runs // len(both)
                 # Half the kills anywhere (every cycle passes at least five points: three sync pages,
@@ -129,7 +146,9 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
                 else:
                     point = rng.choice(_points(item.provider)) if rng.random() < 0.5 else "any"
                     count = rng.randint(1, 5) if point == "any" else rng.randint(1, 2)
-                worker.stdin.write(f"{item.connection_id} {now.isoformat()} {item.world.outbox.directory} {point} {count}\n")
+                worker.stdin.write(
+                    f"{item.connection_id} {now.isoformat()} {item.world.outbox.directory} {point} {count}\n"
+                )
                 worker.stdin.flush()
                 answer = json.loads(worker.stdout.readline())
                 runs += 1
@@ -172,15 +191,31 @@ def test_fifty_sigkills_lose_nothing_repeat_nothing_and_strand_no_connection(bot
 
 
 @pytest.mark.parametrize("books", ["quickbooks"], indirect=True)
-def test_a_crash_inside_intuits_rotation_window_asks_for_a_reconnect_and_loses_nothing(books: Books, figures: Figures) -> None:
+def test_a_crash_inside_intuits_rotation_window_asks_for_a_reconnect_and_loses_nothing(
+    books: Books, figures: Figures
+) -> None:
     """The one crash no client survives: Intuit has rotated the refresh token (more than a day after
     the last rotation) and killed the old one, and the process dies before storing the new one. The
     connection must not fail silently: the owner is asked to reconnect, and nothing planned is lost."""
     books.set_rules(LIVE)
     now = _advance([books], dt.timedelta(days=2))
-    child = subprocess.run([sys.executable, "-m", "tests.cycle.crash_worker", str(books.connection_id), now.isoformat(),
-                            str(books.world.outbox.directory), "rotated", "1"],
-                           cwd=ROOT, env=_environment([books]), capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.cycle.crash_worker",
+            str(books.connection_id),
+            now.isoformat(),
+            str(books.world.outbox.directory),
+            "rotated",
+            "1",
+        ],
+        cwd=ROOT,
+        env=_environment([books]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL and child.stdout.split()[-1] == "rotated", child.stderr[-2000:]
     figures.crashes_survived += 1
     wait_until_released(books.sessions.kw["bind"], books.connection_id)
@@ -194,14 +229,30 @@ def test_a_crash_inside_intuits_rotation_window_asks_for_a_reconnect_and_loses_n
     _assert_exactly_once(books, figures)
 
 
-def test_a_note_written_just_before_a_crash_is_not_written_again_after_the_idempotency_window(books: Books, figures: Figures) -> None:
+def test_a_note_written_just_before_a_crash_is_not_written_again_after_the_idempotency_window(
+    books: Books, figures: Figures
+) -> None:
     """Xero honours an Idempotency-Key for minutes only (the sandbox: 6); the cycle that recovers a
     crashed action may come later. The recovery must find the note's evidence, not trust the key."""
     books.set_rules(LIVE)
     now = books.clock.now()
-    child = subprocess.run([sys.executable, "-m", "tests.cycle.crash_worker", str(books.connection_id), now.isoformat(),
-                            str(books.world.outbox.directory), "note", "1"],
-                           cwd=ROOT, env=_environment([books]), capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.cycle.crash_worker",
+            str(books.connection_id),
+            now.isoformat(),
+            str(books.world.outbox.directory),
+            "note",
+            "1",
+        ],
+        cwd=ROOT,
+        env=_environment([books]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     figures.crashes_survived += 1
     wait_until_released(books.sessions.kw["bind"], books.connection_id)

@@ -35,13 +35,20 @@ from tests.reliability.books import (
 from tests.reliability.conftest import Figures
 
 LIVE = live_rules()
-QBO_THROTTLE = {"Fault": {"Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}],
-                          "type": "ThrottleFault"}}
+QBO_THROTTLE = {
+    "Fault": {
+        "Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429", "code": "3001"}],
+        "type": "ThrottleFault",
+    }
+}
 # Each provider's write-backs: a note is a sparse Invoice update (QuickBooks) or a PUT of History
 # (Xero); an invoice emailed by the accounting system; a customer's terms or credit hold.
 WRITES = {
     "notes": {"quickbooks": {"path": r"/invoice$", "method": "POST"}, "xero": {"path": r"/History$", "method": "PUT"}},
-    "sends": {"quickbooks": {"path": r"/invoice/[^/]+/send$", "method": "POST"}, "xero": {"path": r"/Email$", "method": "POST"}},
+    "sends": {
+        "quickbooks": {"path": r"/invoice/[^/]+/send$", "method": "POST"},
+        "xero": {"path": r"/Email$", "method": "POST"},
+    },
     "terms": {"quickbooks": {"path": r"/customer$", "method": "POST"}, "xero": {"path": r"/Contact(s|Groups)/.+"}},
 }
 CLIENT_TIMEOUT = 0.5  # seconds; an injected timeout answers after 1.5 s, when the client has given up
@@ -91,7 +98,9 @@ def test_a_burst_of_5xx_is_retried_within_the_cycle(books: Books, where: str) ->
     summary = books.cycle()
     assert summary.status == "done", summary.detail
     assert books.faults_left() == 0, "the burst was served"
-    assert not [a for a in books.actions() if a.status is not ActionStatus.DONE and a.status is not ActionStatus.SKIPPED]
+    assert not [
+        a for a in books.actions() if a.status is not ActionStatus.DONE and a.status is not ActionStatus.SKIPPED
+    ]
     _finish(books)
 
 
@@ -101,7 +110,9 @@ def test_an_outage_longer_than_the_retries_is_finished_by_the_next_cycle(books: 
     summary = books.cycle()
     assert summary.status in ("failed", "done"), summary.detail
     if where == "notes":
-        assert [a for a in books.actions() if a.status is ActionStatus.PLANNED], "what the outage stopped waits for the next cycle"
+        assert [a for a in books.actions() if a.status is ActionStatus.PLANNED], (
+            "what the outage stopped waits for the next cycle"
+        )
     _finish(books)
 
 
@@ -225,7 +236,9 @@ def test_a_token_expiring_in_the_middle_of_paging(books: Books, figures: Figures
     _finish(books)
 
 
-def test_a_grant_revoked_mid_cycle_stops_cleanly_and_a_reconnect_finishes_the_work(books: Books, figures: Figures) -> None:
+def test_a_grant_revoked_mid_cycle_stops_cleanly_and_a_reconnect_finishes_the_work(
+    books: Books, figures: Figures
+) -> None:
     books.set_rules(LIVE)
     writes: list[str] = []
 
@@ -266,8 +279,16 @@ def test_a_stale_sync_token_from_a_real_concurrent_edit(books: Books, figures: F
             if entity == "Invoice" and not edited:
                 edited.append(body["Id"])
                 current = company.stored("Invoice", body["Id"])  # type: ignore[union-attr]
-                qbo_writes.save(company, "Invoice", {"Id": body["Id"], "SyncToken": current["SyncToken"], "sparse": True,  # type: ignore[arg-type]
-                                                     "CustomerMemo": {"value": "Paid by cheque, in the post"}})
+                qbo_writes.save(
+                    company,  # type: ignore[arg-type]
+                    "Invoice",
+                    {
+                        "Id": body["Id"],
+                        "SyncToken": current["SyncToken"],
+                        "sparse": True,
+                        "CustomerMemo": {"value": "Paid by cheque, in the post"},
+                    },
+                )
                 figures.fault("stale SyncToken")
             return real(entity, body, request_id)
 
@@ -333,8 +354,12 @@ def test_duplicated_and_out_of_order_webhooks(books: Books, arpilot_web: Flask, 
     queued = queue.drain(books.connection_id)
     assert queued, "the first deliveries queued a sync"
     for delivery in reversed(sent):  # every delivery again, newest first, as a provider retrying would
-        answer = requests.post(target.url, data=delivery.body.encode(), timeout=10,
-                               headers={target.signature_header: delivery.signature, "Content-Type": "application/json"})
+        answer = requests.post(
+            target.url,
+            data=delivery.body.encode(),
+            timeout=10,
+            headers={target.signature_header: delivery.signature, "Content-Type": "application/json"},
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["duplicates"] == answer.json()["received"] > 0, "recognised as already seen"
     figures.fault("webhook duplicated", len(sent))

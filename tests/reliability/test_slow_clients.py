@@ -27,14 +27,21 @@ HEALTHZ_BOUND_SECONDS = 1.0
 
 
 def test_healthz_answers_within_a_second_while_slow_clients_trickle(
-    database_url: str, tmp_path: Path, figures: Figures,
+    database_url: str,
+    tmp_path: Path,
+    figures: Figures,
 ) -> None:
     port = free_port()
-    env = environment({
-        "ARPILOT_ENV": "test", "ARPILOT_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url,
-        "ARPILOT_EMBEDDED_CLOCK": "0", "WEB_CONCURRENCY": "1",
-        "ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
-    })
+    env = environment(
+        {
+            "ARPILOT_ENV": "test",
+            "ARPILOT_VAR_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": database_url,
+            "ARPILOT_EMBEDDED_CLOCK": "0",
+            "WEB_CONCURRENCY": "1",
+            "ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
+        }
+    )
     stop = threading.Event()
     with procfile_web(env, tmp_path / "web.log", port) as base:
         clients = [SlowClient(port, stop) for _ in range(SLOW_CLIENTS)]

@@ -44,9 +44,21 @@ def _kill_a_cycle_mid_sync(world: World) -> None:
         "ARPILOT_EMBEDDED_CLOCK": "0",
     }
     child = subprocess.run(
-        [sys.executable, "-m", "tests.cycle.crash_worker", str(world.connection_id), NOW.isoformat(),
-         str(world.outbox.directory), "page", "1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tests.cycle.crash_worker",
+            str(world.connection_id),
+            NOW.isoformat(),
+            str(world.outbox.directory),
+            "page",
+            "1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
 
@@ -72,8 +84,10 @@ def test_a_killed_cycle_is_reaped_and_the_next_cycle_runs(world: World, figures:
         assert reaped.status == "failed" and "killed or hung" in reaped.summary["detail"]
         state = failing(session, world.connection_id)
         assert state is not None and state.since == NOW and "killed or hung" in state.reason
-        assert any("killed or hung" in m for m in session.scalars(
-            select(ActivityEntry.message).where(ActivityEntry.kind == "cycle_failed")))
+        assert any(
+            "killed or hung" in m
+            for m in session.scalars(select(ActivityEntry.message).where(ActivityEntry.kind == "cycle_failed"))
+        )
 
     world.clock.advance(after - NOW)
     assert world.cycle().status == "observed"

@@ -43,13 +43,18 @@ def arpilot_web(books: Books) -> Iterator[Flask]:
     state = web.extensions["arpilot_webhooks"]
     state.refresher = TargetedRefresher(state.sync_requests, books.sessions, books.deps().connectors, books.clock.now)
     with SandboxServer(web) as server:
-        assert books.admin("POST", "/webhooks", json={"url": f"{server.base_url}/webhooks/{books.provider}"}).status_code == 200
+        assert (
+            books.admin("POST", "/webhooks", json={"url": f"{server.base_url}/webhooks/{books.provider}"}).status_code
+            == 200
+        )
         yield web
     state.refresher.shutdown()
 
 
 def _queued_reminders(books: Books) -> list[Action]:
-    return [a for a in books.actions() if a.kind == "send_reminder" and a.status is ActionStatus.PLANNED and a.not_before]
+    return [
+        a for a in books.actions() if a.kind == "send_reminder" and a.status is ActionStatus.PLANNED and a.not_before
+    ]
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -78,10 +83,16 @@ def test_a_payment_webhook_skips_the_paid_invoices_queued_reminder(books: Books,
     assert skipped.last_error == PAID_REASON
     assert [_status(books, a.id) for a in others] == [ActionStatus.PLANNED] * len(others)
     with books.sessions() as session:
-        assert session.scalar(select(ActivityEntry.message).where(ActivityEntry.action_id == target.id)) == f"Skipped: {PAID_REASON}"
-        balances = session.scalars(select(MirroredInvoice.balance).where(
-            MirroredInvoice.connection_id == books.connection_id,
-            MirroredInvoice.provider_id.in_(target.payload["invoice_ids"]))).all()
+        assert (
+            session.scalar(select(ActivityEntry.message).where(ActivityEntry.action_id == target.id))
+            == f"Skipped: {PAID_REASON}"
+        )
+        balances = session.scalars(
+            select(MirroredInvoice.balance).where(
+                MirroredInvoice.connection_id == books.connection_id,
+                MirroredInvoice.provider_id.in_(target.payload["invoice_ids"]),
+            )
+        ).all()
     assert balances and all(b == 0 for b in balances), "the refreshed invoices are in the mirror"
 
     books.clock.advance(WINDOW_OPENS)
@@ -174,8 +185,15 @@ def test_the_refresher_drains_each_change_once_however_often_it_is_poked() -> No
 
 
 def test_a_web_process_that_starts_cycles_refreshes_and_one_that_does_not_only_queues(tmp_path: Path) -> None:
-    with_redis = create_app(load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "a"), "ARPILOT_EMBEDDED_CLOCK": "0",
-                                           "REDIS_URL": "redis://127.0.0.1:6379/0"}))
+    with_redis = create_app(
+        load_settings(
+            {
+                "ARPILOT_VAR_DIR": str(tmp_path / "a"),
+                "ARPILOT_EMBEDDED_CLOCK": "0",
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+            }
+        )
+    )
     neither = create_app(load_settings({"ARPILOT_VAR_DIR": str(tmp_path / "b"), "ARPILOT_EMBEDDED_CLOCK": "0"}))
     refresher = with_redis.extensions["arpilot_webhooks"].refresher
     assert isinstance(refresher, TargetedRefresher)

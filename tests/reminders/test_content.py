@@ -48,7 +48,9 @@ def test_final_notice_names_only_the_owners_referral_date() -> None:
 @pytest.mark.parametrize("stage", ["reminder_1", "reminder_2", "past_due_30", "past_due_60", "final_notice"])
 def test_an_invoice_not_yet_due_is_never_called_late_and_totals_apart(stage: str) -> None:
     late = make_invoice("1042", days_overdue=95)
-    soon = make_invoice("1050", days_overdue=-8, balance=Money(Decimal("200.00"), "USD"), total=Money(Decimal("200.00"), "USD"))
+    soon = make_invoice(
+        "1050", days_overdue=-8, balance=Money(Decimal("200.00"), "USD"), total=Money(Decimal("200.00"), "USD")
+    )
     email = render_reminder(make_context(stage, invoices=(late, soon)))
     for line in [email.subject, *email.text.splitlines()]:
         if re.search(r"past due|overdue|late", line, re.I):

@@ -34,7 +34,9 @@ def test_cli_prints_one_stage_as_text() -> None:
 
 
 def test_cli_prints_every_stage_as_html() -> None:
-    result = CliRunner().invoke(main, ["reminders", "preview", "--format", "html", "--locale", "en_GB", "--currency", "GBP"])
+    result = CliRunner().invoke(
+        main, ["reminders", "preview", "--format", "html", "--locale", "en_GB", "--currency", "GBP"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("<!DOCTYPE html>") == len(REMINDER_STAGES)
     assert "£1,250.00" in result.output

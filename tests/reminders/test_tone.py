@@ -53,6 +53,13 @@ def test_later_stages_are_formal_and_firmer() -> None:
 
 def test_every_subject_names_the_stage_plainly() -> None:
     subjects = [render_reminder(make_context(stage)).subject for stage in REMINDER_STAGES]
-    prefixes = ["Checking in", "Friendly reminder", "Payment reminder", "Second reminder", "Overdue",
-                "Account overdue", "Final notice"]
+    prefixes = [
+        "Checking in",
+        "Friendly reminder",
+        "Payment reminder",
+        "Second reminder",
+        "Overdue",
+        "Account overdue",
+        "Final notice",
+    ]
     assert [subject.split(":")[0] for subject in subjects] == prefixes

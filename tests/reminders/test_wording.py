@@ -40,12 +40,15 @@ def test_referral_date_is_only_a_field_of_the_final_notice() -> None:
         check_wording("reminder_2", wording, _sample("reminder_2"))
 
 
-@pytest.mark.parametrize("source", [
-    "{{ customer_name.__class__.__mro__ }}",
-    "{{ customer_name.format.__globals__ }}",
-    "{% for x in () %}",  # a syntax error, named by line
-    "{{ customer_name.nope }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ customer_name.__class__.__mro__ }}",
+        "{{ customer_name.format.__globals__ }}",
+        "{% for x in () %}",  # a syntax error, named by line
+        "{{ customer_name.nope }}",
+    ],
+)
 def test_unsafe_or_broken_templates_are_refused(source: str) -> None:
     with pytest.raises(WordingError) as caught:
         check_wording("reminder_1", Wording("Subject", source, ""), _sample("reminder_1"))
@@ -60,8 +63,9 @@ def test_subject_must_be_one_nonempty_line() -> None:
 
 def test_owner_words_and_hostile_names_stay_text_in_html() -> None:
     context = make_context("reminder_1", customer_name="<script>alert(1)</script>")
-    email = render_reminder(context, Wording("Hi {{ customer_name }}", "Dear <b>{{ customer_name }}</b> & co\n\nsecond",
-                                             "Bye"))
+    email = render_reminder(
+        context, Wording("Hi {{ customer_name }}", "Dear <b>{{ customer_name }}</b> & co\n\nsecond", "Bye")
+    )
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "&lt;b&gt;" in email.html and "&amp; co" in email.html
     assert "<p>second</p>" in email.html

@@ -35,9 +35,15 @@ def _text(rules: Rules, locale: str = "en_US", **options: Any) -> str:
 def test_default_policy_states_terms_timeline_and_hold() -> None:
     text = _text(Rules.default(), payment_terms="Net 30")
     assert "(our standard terms are Net 30)" in text
-    for when in ("3 days after the invoice date", "3 days before the due date", "1 day after the due date",
-                 "14 days after the due date", "30 days after the due date", "60 days after the due date",
-                 "90 days after the due date"):
+    for when in (
+        "3 days after the invoice date",
+        "3 days before the due date",
+        "1 day after the due date",
+        "14 days after the due date",
+        "30 days after the due date",
+        "60 days after the due date",
+        "90 days after the due date",
+    ):
         assert f"- {when}:" in text
     assert "referred to a collection agency unless it is paid or a payment plan is agreed" in text
     assert "When an invoice reaches 90 days overdue, the account is placed on credit hold" in text
@@ -61,13 +67,25 @@ def test_stage_offsets_recipients_and_extras_follow_the_ladder() -> None:
 
 def test_disabled_stage_is_left_out_and_call_stage_says_so() -> None:
     assert "after the invoice date" not in _text(_with_stage("check_in", enabled=False))
-    assert "- 14 days after the due date: A phone call about the balance." in _text(_with_stage("reminder_2", channel="call"))
+    assert "- 14 days after the due date: A phone call about the balance." in _text(
+        _with_stage("reminder_2", channel="call")
+    )
 
 
 def test_credit_hold_follows_its_rules() -> None:
-    text = _text(_rules(credit_hold={"days_overdue": 45, "all_customers_days_overdue": 120,
-                                     "profile_classes": ["habitually_late"], "min_overdue_amount": "500",
-                                     "auto_release": False}), "en_GB", currency="GBP")
+    text = _text(
+        _rules(
+            credit_hold={
+                "days_overdue": 45,
+                "all_customers_days_overdue": 120,
+                "profile_classes": ["habitually_late"],
+                "min_overdue_amount": "500",
+                "auto_release": False,
+            }
+        ),
+        "en_GB",
+        currency="GBP",
+    )
     assert "When an invoice reaches 120 days overdue" in text
     assert "For accounts that are often paid late, the hold starts when an invoice reaches 45 days overdue." in text
     assert "only when the overdue balance is at least £500.00" in text
@@ -83,17 +101,31 @@ def test_mid_month_grace_and_pauses_follow_their_rules() -> None:
     text = _text(_rules(mid_month={"day_of_month": 1}, grace={"max_days": 7}, pauses={"broken_promise_stages_up": 2}))
     assert "terms due on the 1st of each month" in text and "by up to 7 days" in text
     assert "they resume 2 stages further along the timeline" in text
-    off = _text(_rules(mid_month={"enabled": False}, grace={"enabled": False},
-                       pauses={"dispute": False, "promise_to_pay": False, "payment_plan": False}))
+    off = _text(
+        _rules(
+            mid_month={"enabled": False},
+            grace={"enabled": False},
+            pauses={"dispute": False, "promise_to_pay": False, "payment_plan": False},
+        )
+    )
     assert "month instead" not in off and "reminders start later" not in off
     assert "dispute" not in off and "payment plan, reminders pause" not in off
 
 
 def test_schedule_frequency_and_contact_follow_their_rules() -> None:
-    text = _text(_rules(schedule={"business_days": [1, 3, 5], "send_from_hour": 9, "send_until_hour": 17,
-                                  "timezone_source": "company"},
-                        frequency={"min_days_between_emails": 7, "consolidate": False},
-                        sender={"reply_to": "accounts@harbour.example"}), "en_GB")
+    text = _text(
+        _rules(
+            schedule={
+                "business_days": [1, 3, 5],
+                "send_from_hour": 9,
+                "send_until_hour": 17,
+                "timezone_source": "company",
+            },
+            frequency={"min_days_between_emails": 7, "consolidate": False},
+            sender={"reply_to": "accounts@harbour.example"},
+        ),
+        "en_GB",
+    )
     assert "Reminders are sent on Monday, Wednesday, and Friday, between 09:00 and 17:00 our local time." in text
     assert "at most one reminder email every 7 days." in text
     assert "Write to accounts@harbour.example with any question" in text

@@ -42,8 +42,15 @@ def small_scenario(as_of: dt.date = dt.date(2026, 11, 23)) -> Scenario:
 
     def invoice(n: int, customer: str, issued: dt.date, amount: str) -> ScenarioInvoice:
         terms = 15 if customer == "cust-02" else 30
-        return ScenarioInvoice(f"inv-{n}", str(n), customer, issued, issued + dt.timedelta(days=terms), "USD",
-                               (ScenarioLine("Monthly maintenance", Decimal(amount)),))
+        return ScenarioInvoice(
+            f"inv-{n}",
+            str(n),
+            customer,
+            issued,
+            issued + dt.timedelta(days=terms),
+            "USD",
+            (ScenarioLine("Monthly maintenance", Decimal(amount)),),
+        )
 
     invoices = (
         invoice(1001, "cust-01", as_of - dt.timedelta(days=60), "1200.00"),
@@ -52,8 +59,10 @@ def small_scenario(as_of: dt.date = dt.date(2026, 11, 23)) -> Scenario:
         invoice(1004, "cust-03", as_of - dt.timedelta(days=10), "99.99"),
         invoice(1005, "cust-02", as_of - dt.timedelta(days=5), "75.25"),
     )
-    payments = (ScenarioPayment("pay-1", "cust-01", as_of - dt.timedelta(days=25), "USD", (("inv-1001", Decimal("1200.00")),)),
-                ScenarioPayment("pay-2", "cust-02", as_of - dt.timedelta(days=3), "USD", (("inv-1003", Decimal("100.00")),)))
+    payments = (
+        ScenarioPayment("pay-1", "cust-01", as_of - dt.timedelta(days=25), "USD", (("inv-1001", Decimal("1200.00")),)),
+        ScenarioPayment("pay-2", "cust-02", as_of - dt.timedelta(days=3), "USD", (("inv-1003", Decimal("100.00")),)),
+    )
     company = ScenarioCompany("Harbor & Pine Landscaping", "America/Denver", "USD", region="CO")
     return Scenario(company, as_of, customers, invoices, payments)
 
@@ -73,8 +82,9 @@ class RunningSandbox:
 
     def auth_client(self, **kwargs: object) -> AuthClient:
         config = self.sandbox.config
-        return AuthClient(config.client_id, config.client_secret, REDIRECT_URI,
-                          self.sandbox.discovery_url(self.base_url), **kwargs)  # type: ignore[arg-type]
+        return AuthClient(
+            config.client_id, config.client_secret, REDIRECT_URI, self.sandbox.discovery_url(self.base_url), **kwargs
+        )  # type: ignore[arg-type]
 
     def minted(self, scopes: list[str] | None = None) -> dict[str, str]:
         body = {"realm_id": self.realm, **({"scopes": scopes} if scopes else {})}
@@ -129,4 +139,3 @@ def qbo(qbo_config: QboSandboxConfig) -> Iterator[RunningSandbox]:
         yield RunningSandbox(app, app.extensions["qbo_sandbox"], base_url)
     finally:
         server.stop()
-

@@ -31,8 +31,13 @@ def test_serve_prints_credentials_and_serves(tmp_path: Path) -> None:
             threading.Event().wait(0.01)
         text = "\n".join(lines)
         config = QboSandboxConfig()
-        for expected in (config.client_id, config.client_secret, config.verifier_token,
-                         f"http://127.0.0.1:{port}/.well-known/openid_configuration", f"http://127.0.0.1:{port}/v3"):
+        for expected in (
+            config.client_id,
+            config.client_secret,
+            config.verifier_token,
+            f"http://127.0.0.1:{port}/.well-known/openid_configuration",
+            f"http://127.0.0.1:{port}/v3",
+        ):
             assert expected in text
         overview = requests.get(f"http://127.0.0.1:{port}/_sandbox/", timeout=10).json()
         assert overview["companies"][0]["name"] == "Harbor & Pine Landscaping"

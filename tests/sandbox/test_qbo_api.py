@@ -40,9 +40,12 @@ def test_name_with_apostrophe_and_backslash(qbo: RunningSandbox) -> None:
 
 def test_query_by_get_with_url_encoded_statement(qbo: RunningSandbox) -> None:
     token = qbo.minted()["access_token"]
-    answer = requests.get(f"{qbo.base_url}/v3/company/{qbo.realm}/query", timeout=10,
-                          params={"query": "SELECT COUNT(*) FROM Customer", "minorversion": "40"},
-                          headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    answer = requests.get(
+        f"{qbo.base_url}/v3/company/{qbo.realm}/query",
+        timeout=10,
+        params={"query": "SELECT COUNT(*) FROM Customer", "minorversion": "40"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
     assert answer.status_code == 200
     assert answer.json()["QueryResponse"] == {"totalCount": 3} and answer.json()["time"]
 
@@ -121,10 +124,16 @@ def test_customer_display_name_must_be_unique(qbo: RunningSandbox) -> None:
 
 def test_invoice_due_date_follows_a_date_driven_term(qbo: RunningSandbox) -> None:
     qb = qbo.client()
-    term = qb.create_object("Term", '{"Name": "15th", "DayOfMonthDue": 15, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0}')
+    term = qb.create_object(
+        "Term", '{"Name": "15th", "DayOfMonthDue": 15, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0}'
+    )
     customer = Customer.filter(DisplayName="Cobalt Dental", qb=qb)[0]
-    body = {"CustomerRef": {"value": customer.Id}, "SalesTermRef": {"value": term["Term"]["Id"]},
-            "TxnDate": "2026-11-12", "Line": [{"Amount": 10, "DetailType": "SalesItemLineDetail"}]}
+    body = {
+        "CustomerRef": {"value": customer.Id},
+        "SalesTermRef": {"value": term["Term"]["Id"]},
+        "TxnDate": "2026-11-12",
+        "Line": [{"Amount": 10, "DetailType": "SalesItemLineDetail"}],
+    }
     created = qb.create_object("Invoice", json.dumps(body))["Invoice"]
     assert created["DueDate"] == "2026-12-15"  # 3 days before the 15th: rolls to next month
     assert created["DocNumber"] == "1006" and created["Balance"] == created["TotalAmt"] == 10.0

@@ -22,8 +22,10 @@ def test_cdc_returns_changes_and_deletions(qbo: RunningSandbox) -> None:
     qb = qbo.client()
     since = qbo.sandbox.clock.now() - dt.timedelta(seconds=1)
     invoice = Invoice.filter(DocNumber="1004", qb=qb)[0]
-    qb.update_object("Invoice", json.dumps({"Id": invoice.Id, "SyncToken": invoice.SyncToken, "sparse": True,
-                                            "PrivateNote": "noted"}))
+    qb.update_object(
+        "Invoice",
+        json.dumps({"Id": invoice.Id, "SyncToken": invoice.SyncToken, "sparse": True, "PrivateNote": "noted"}),
+    )
     doomed = Invoice.filter(DocNumber="1005", qb=qb)[0]
     doomed.delete(qb=qb)
     local = since.astimezone(qbo.sandbox.company(qbo.realm).tz).replace(tzinfo=None)  # SDK sends no offset
@@ -43,8 +45,10 @@ def test_cdc_refuses_more_than_30_days(qbo: RunningSandbox) -> None:
 def test_batch_update_with_a_stale_item(qbo: RunningSandbox) -> None:
     qb = qbo.client()
     fresh, stale = Invoice.filter(DocNumber="1002", qb=qb)[0], Invoice.filter(DocNumber="1004", qb=qb)[0]
-    qb.update_object("Invoice", json.dumps({"Id": stale.Id, "SyncToken": stale.SyncToken, "sparse": True,
-                                            "PrivateNote": "someone else"}))
+    qb.update_object(
+        "Invoice",
+        json.dumps({"Id": stale.Id, "SyncToken": stale.SyncToken, "sparse": True, "PrivateNote": "someone else"}),
+    )
     for invoice in (fresh, stale):
         invoice.sparse = True
         invoice.PrivateNote = "arpilot batch"
@@ -59,7 +63,9 @@ def test_batch_over_30_items_is_a_fault(qbo: RunningSandbox) -> None:
     with pytest.raises(ValidationException, match="Request has invalid"):
         qbo.client().batch_operation(json.dumps({"BatchItemRequest": items}))
     answer = qbo.client().batch_operation(json.dumps({"BatchItemRequest": items[:30]}))
-    assert len(answer["BatchItemResponse"]) == 30 and answer["BatchItemResponse"][0]["QueryResponse"] == {"totalCount": 5}
+    assert len(answer["BatchItemResponse"]) == 30 and answer["BatchItemResponse"][0]["QueryResponse"] == {
+        "totalCount": 5
+    }
 
 
 def test_send_sets_email_status_and_records_the_email(qbo: RunningSandbox) -> None:
@@ -102,8 +108,18 @@ def test_requestid_replays_the_first_response(qbo: RunningSandbox) -> None:
 
 def test_paging_through_1000_row_pages(qbo: RunningSandbox) -> None:
     base = small_scenario()
-    many = tuple(ScenarioInvoice(f"bulk-{n}", str(5000 + n), "cust-01", base.as_of - dt.timedelta(days=n % 90), None,
-                                 "USD", (ScenarioLine("Bulk", Decimal("10.00")),)) for n in range(2345))
+    many = tuple(
+        ScenarioInvoice(
+            f"bulk-{n}",
+            str(5000 + n),
+            "cust-01",
+            base.as_of - dt.timedelta(days=n % 90),
+            None,
+            "USD",
+            (ScenarioLine("Bulk", Decimal("10.00")),),
+        )
+        for n in range(2345)
+    )
     company = qbo.sandbox.load_scenario(Scenario(base.company, base.as_of, base.customers[:1], many, ()))
     tokens = qbo.admin("POST", "/tokens", json={"realm_id": company.realm_id}).json()
     qb = qbo.client(tokens["access_token"], tokens["refresh_token"])

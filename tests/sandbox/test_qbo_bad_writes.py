@@ -13,29 +13,50 @@ from tests.sandbox.conftest import RunningSandbox
 LINE = [{"Amount": 10, "DetailType": "SalesItemLineDetail"}]
 
 
-@pytest.mark.parametrize(("entity", "body", "code"), [
-    ("Invoice", {"Line": LINE}, 2020),                                           # no CustomerRef
-    ("Invoice", {"CustomerRef": {"value": "999"}, "Line": LINE}, 2500),          # unknown customer
-    ("Invoice", {"CustomerRef": {"value": "1"}}, 2020),                          # no lines
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": [{"Amount": "lots"}]}, 2010),
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "DocNumber": "1001"}, 6140),
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "PrivateNote": "x" * 4001}, 2050),
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "TxnDate": "23/11/2026"}, 2010),
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "EmailStatus": "Sentish"}, 2170),
-    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "SalesTermRef": {"value": "77"}}, 2500),
-    ("Customer", {"DisplayName": "Bad: name"}, 2010),
-    ("Customer", {"DisplayName": "Long notes", "Notes": "n" * 2001}, 2050),
-    ("Customer", {"DisplayName": "Bad email", "PrimaryEmailAddr": {"Address": "nobody"}}, 2010),
-    ("Customer", {}, 2020),
-    ("Term", {"Name": "x" * 32, "DueDays": 10}, 2050),
-    ("Term", {"Name": "Both", "DueDays": 10, "DayOfMonthDue": 15, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0}, 6000),
-    ("Term", {"Name": "Day 40", "DayOfMonthDue": 40, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0}, 2010),
-    ("Payment", {"CustomerRef": {"value": "1"}}, 2020),
-    ("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": 5,
-                 "Line": [{"Amount": 5, "LinkedTxn": [{"TxnId": "3", "TxnType": "Invoice"}]}]}, 6000),  # not their invoice
-    ("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": 5,
-                 "Line": [{"Amount": 6, "LinkedTxn": [{"TxnId": "2", "TxnType": "Invoice"}]}]}, 6000),  # more than paid
-])
+@pytest.mark.parametrize(
+    ("entity", "body", "code"),
+    [
+        ("Invoice", {"Line": LINE}, 2020),  # no CustomerRef
+        ("Invoice", {"CustomerRef": {"value": "999"}, "Line": LINE}, 2500),  # unknown customer
+        ("Invoice", {"CustomerRef": {"value": "1"}}, 2020),  # no lines
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": [{"Amount": "lots"}]}, 2010),
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "DocNumber": "1001"}, 6140),
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "PrivateNote": "x" * 4001}, 2050),
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "TxnDate": "23/11/2026"}, 2010),
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "EmailStatus": "Sentish"}, 2170),
+        ("Invoice", {"CustomerRef": {"value": "1"}, "Line": LINE, "SalesTermRef": {"value": "77"}}, 2500),
+        ("Customer", {"DisplayName": "Bad: name"}, 2010),
+        ("Customer", {"DisplayName": "Long notes", "Notes": "n" * 2001}, 2050),
+        ("Customer", {"DisplayName": "Bad email", "PrimaryEmailAddr": {"Address": "nobody"}}, 2010),
+        ("Customer", {}, 2020),
+        ("Term", {"Name": "x" * 32, "DueDays": 10}, 2050),
+        (
+            "Term",
+            {"Name": "Both", "DueDays": 10, "DayOfMonthDue": 15, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0},
+            6000,
+        ),
+        ("Term", {"Name": "Day 40", "DayOfMonthDue": 40, "DueNextMonthDays": 5, "DiscountDayOfMonth": 0}, 2010),
+        ("Payment", {"CustomerRef": {"value": "1"}}, 2020),
+        (
+            "Payment",
+            {
+                "CustomerRef": {"value": "1"},
+                "TotalAmt": 5,
+                "Line": [{"Amount": 5, "LinkedTxn": [{"TxnId": "3", "TxnType": "Invoice"}]}],
+            },
+            6000,
+        ),  # not their invoice
+        (
+            "Payment",
+            {
+                "CustomerRef": {"value": "1"},
+                "TotalAmt": 5,
+                "Line": [{"Amount": 6, "LinkedTxn": [{"TxnId": "2", "TxnType": "Invoice"}]}],
+            },
+            6000,
+        ),  # more than paid
+    ],
+)
 def test_bad_creates(qbo: RunningSandbox, entity: str, body: dict[str, object], code: int) -> None:
     qb = qbo.client()
     before = qbo.sandbox.company(qbo.realm).entities[entity].copy()
@@ -72,8 +93,13 @@ def test_name_list_entities_cannot_be_deleted(qbo: RunningSandbox) -> None:
 
 def _raw(qbo: RunningSandbox, path: str, data: str, token: str | None = None, **params: str) -> requests.Response:
     token = token or qbo.minted()["access_token"]
-    return requests.post(f"{qbo.base_url}/v3/company/{qbo.realm}/{path}", data=data, params=params, timeout=10,
-                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return requests.post(
+        f"{qbo.base_url}/v3/company/{qbo.realm}/{path}",
+        data=data,
+        params=params,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
 
 
 def test_malformed_json_and_bad_parameters(qbo: RunningSandbox) -> None:

@@ -13,8 +13,12 @@ COMPANY = "Harbor & Pine Landscaping"  # small_scenario's company
 
 
 def _get(qbo: RunningSandbox, path: str, token: str, **params: str) -> requests.Response:
-    return requests.get(f"{qbo.base_url}/v3/company/{path}", params=params, timeout=10,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    return requests.get(
+        f"{qbo.base_url}/v3/company/{path}",
+        params=params,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
 
 
 def test_read_by_realm_id_through_python_quickbooks(qbo: RunningSandbox) -> None:
@@ -68,8 +72,12 @@ def test_another_realm_with_this_token_is_refused_403(qbo: RunningSandbox) -> No
 
 def test_company_info_cannot_be_written(qbo: RunningSandbox) -> None:
     token = qbo.minted()["access_token"]
-    answer = requests.post(f"{qbo.base_url}/v3/company/{qbo.realm}/companyinfo", json={"Id": "1", "CompanyName": "x"},
-                           headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=10)
+    answer = requests.post(
+        f"{qbo.base_url}/v3/company/{qbo.realm}/companyinfo",
+        json={"Id": "1", "CompanyName": "x"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        timeout=10,
+    )
     assert answer.status_code == 400 and answer.json()["Fault"]["Error"][0]["code"] == "500"
     with pytest.raises(QuickbooksException):
         CompanyInfo.get(qbo.realm, qb=qbo.client()).save(qb=qbo.client())

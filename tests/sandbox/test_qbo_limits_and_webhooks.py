@@ -27,8 +27,12 @@ def test_minute_limit_answers_429_with_the_throttle_fault(qbo: RunningSandbox) -
         Invoice.count(qb=qb)
     assert throttled.value.error_code == 3001 and "ThrottleExceeded" in throttled.value.message
     token = qbo.minted()["access_token"]
-    raw = requests.post(f"{qbo.base_url}/v3/company/{qbo.realm}/query", data="SELECT * FROM Invoice", timeout=10,
-                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/text"})
+    raw = requests.post(
+        f"{qbo.base_url}/v3/company/{qbo.realm}/query",
+        data="SELECT * FROM Invoice",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/text"},
+    )
     assert raw.status_code == 429 and raw.json()["Fault"]["Error"][0]["code"] == "3001"
     qbo.admin("POST", "/clock", json={"advance_seconds": 60})
     assert Invoice.count(qb=qb) == 5  # the next window lets it through
@@ -61,8 +65,12 @@ def test_concurrency_gate(qbo: RunningSandbox) -> None:
     slow_done = threading.Event()
 
     def slow() -> None:
-        requests.post(f"{qbo.base_url}/v3/company/{qbo.realm}/query", data="SELECT * FROM Term", timeout=10,
-                      headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        requests.post(
+            f"{qbo.base_url}/v3/company/{qbo.realm}/query",
+            data="SELECT * FROM Term",
+            timeout=10,
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
         slow_done.set()
 
     worker = threading.Thread(target=slow)
@@ -70,8 +78,11 @@ def test_concurrency_gate(qbo: RunningSandbox) -> None:
     # The injected delay comes after the work, while the slow call holds the gate.
     while qbo.sandbox.runtime.gate.in_flight(qbo.realm) == 0 and not slow_done.is_set():
         time.sleep(0.005)
-    answer = requests.get(f"{qbo.base_url}/v3/company/{qbo.realm}/term/1", timeout=10,
-                          headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"})
+    answer = requests.get(
+        f"{qbo.base_url}/v3/company/{qbo.realm}/term/1",
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+    )
     worker.join()
     if not slow_done.is_set() or answer.status_code == 200:
         pytest.fail(f"expected the second call to be refused while the first held the gate: {answer.status_code}")
@@ -81,8 +92,17 @@ def test_concurrency_gate(qbo: RunningSandbox) -> None:
 
 def test_injected_faults(qbo: RunningSandbox) -> None:
     qb = qbo.client()
-    assert qbo.admin("POST", "/faults", json=[{"path": "/query$", "kind": "status", "status": 503, "count": 2},
-                                              {"path": "/query$", "kind": "malformed"}]).status_code == 200
+    assert (
+        qbo.admin(
+            "POST",
+            "/faults",
+            json=[
+                {"path": "/query$", "kind": "status", "status": 503, "count": 2},
+                {"path": "/query$", "kind": "malformed"},
+            ],
+        ).status_code
+        == 200
+    )
     for _ in range(2):
         with pytest.raises(QuickbooksException) as unavailable:
             Invoice.count(qb=qb)
@@ -96,19 +116,33 @@ def test_injected_faults(qbo: RunningSandbox) -> None:
     qbo.admin("POST", "/faults", json={"path": "/term/", "kind": "timeout", "seconds": 1.0})
     with pytest.raises(requests.Timeout):
         requests.get(f"{qbo.base_url}/v3/company/{qbo.realm}/term/1", timeout=0.2)
-    assert qbo.admin("GET", "/requests").json()["faults_injected"] == {"status": 2, "malformed": 1, "close": 1, "timeout": 1}
+    assert qbo.admin("GET", "/requests").json()["faults_injected"] == {
+        "status": 2,
+        "malformed": 1,
+        "close": 1,
+        "timeout": 1,
+    }
 
 
-@pytest.mark.parametrize("rule", [{"kind": "status"}, {"path": "(", "kind": "status"},
-                                  {"path": "/x", "kind": "explode"}, {"path": "/x", "count": 0},
-                                  {"path": "/x", "colour": "red"}])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"kind": "status"},
+        {"path": "(", "kind": "status"},
+        {"path": "/x", "kind": "explode"},
+        {"path": "/x", "count": 0},
+        {"path": "/x", "colour": "red"},
+    ],
+)
 def test_bad_fault_rules_are_refused(qbo: RunningSandbox, rule: dict[str, object]) -> None:
     answer = qbo.admin("POST", "/faults", json=rule)
     assert answer.status_code == 400 and answer.json()["error"]
     assert qbo.admin("GET", "/faults").json()["faults"] == []
 
 
-@pytest.mark.parametrize("limits", [{"requests_per_minute": 0}, {"speed": 3}, {"latency_ms": -1}, {"concurrent_requests": "2"}])
+@pytest.mark.parametrize(
+    "limits", [{"requests_per_minute": 0}, {"speed": 3}, {"latency_ms": -1}, {"concurrent_requests": "2"}]
+)
 def test_bad_limits_are_refused(qbo: RunningSandbox, limits: dict[str, object]) -> None:
     before = qbo.admin("GET", "/limits").json()
     assert qbo.admin("POST", "/limits", json=limits).status_code == 400
@@ -142,8 +176,10 @@ def test_webhooks_are_signed_and_verifiable(qbo: RunningSandbox, receiver: tuple
     assert qbo.admin("POST", "/webhooks", json={"url": url, "format": fmt}).status_code == 200
     qb = qbo.client()
     invoice = Invoice.filter(DocNumber="1002", qb=qb)[0]
-    qb.update_object("Invoice", json.dumps({"Id": invoice.Id, "SyncToken": invoice.SyncToken, "sparse": True,
-                                            "PrivateNote": "hooked"}))
+    qb.update_object(
+        "Invoice",
+        json.dumps({"Id": invoice.Id, "SyncToken": invoice.SyncToken, "sparse": True, "PrivateNote": "hooked"}),
+    )
     qbo.admin("POST", f"/companies/{qbo.realm}/notify", json={"entity": "Customer", "id": "1", "operation": "Update"})
     assert qbo.admin("POST", "/webhooks/wait").json()["idle"] is True
     assert len(hook.bodies) == 2

@@ -43,15 +43,27 @@ def test_cancel_redirects_with_access_denied(qbo: RunningSandbox) -> None:
 
 
 def test_authorize_rejects_unknown_client_without_redirecting(qbo: RunningSandbox) -> None:
-    page = requests.get(f"{qbo.base_url}/connect/oauth2", params={
-        "client_id": "nobody", "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}, timeout=10)
+    page = requests.get(
+        f"{qbo.base_url}/connect/oauth2",
+        params={"client_id": "nobody", "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"},
+        timeout=10,
+    )
     assert page.status_code == 400 and "Unknown client_id" in page.text
 
 
 def test_authorize_rejects_unknown_scope_by_redirect(qbo: RunningSandbox) -> None:
-    answer = requests.get(f"{qbo.base_url}/connect/oauth2", allow_redirects=False, timeout=10, params={
-        "client_id": qbo.sandbox.config.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
-        "scope": "com.intuit.quickbooks.everything", "state": "s1"})
+    answer = requests.get(
+        f"{qbo.base_url}/connect/oauth2",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "client_id": qbo.sandbox.config.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "response_type": "code",
+            "scope": "com.intuit.quickbooks.everything",
+            "state": "s1",
+        },
+    )
     assert answer.status_code == 302 and "error=invalid_scope" in answer.headers["Location"]
 
 
@@ -96,8 +108,12 @@ def test_grace_window_is_configurable() -> None:
 
 
 def test_token_endpoint_rejects_bad_client_credentials(qbo: RunningSandbox) -> None:
-    answer = requests.post(f"{qbo.base_url}/oauth2/v1/tokens/bearer", auth=(qbo.sandbox.config.client_id, "wrong"),
-                           data={"grant_type": "refresh_token", "refresh_token": "x"}, timeout=10)
+    answer = requests.post(
+        f"{qbo.base_url}/oauth2/v1/tokens/bearer",
+        auth=(qbo.sandbox.config.client_id, "wrong"),
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        timeout=10,
+    )
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
     assert answer.headers["intuit_tid"]
 

@@ -22,16 +22,21 @@ from connectors.sandbox.scenario.generator import generate_demo_company
 def reference(company: Company, text: str) -> dict[str, Any]:
     parsed = parse_query(text)
     spec = READABLE[parsed.entity]
-    rows = ([company.company_info()] if spec is COMPANY_INFO
-            else [company.render(spec.name, r) for r in company.entities[spec.name].values()])
+    rows = (
+        [company.company_info()]
+        if spec is COMPANY_INFO
+        else [company.render(spec.name, r) for r in company.entities[spec.name].values()]
+    )
     return run_query(parsed, spec, rows, company.tz)
 
 
 def queries(since: str) -> list[str]:
     meta = "MetaData.LastUpdatedTime"
     return [
-        *(f"SELECT * FROM Invoice WHERE {meta} >= '{since}' ORDERBY {meta} STARTPOSITION {p} MAXRESULTS 7"
-          for p in (1, 3, 6, 200, 10_000)),
+        *(
+            f"SELECT * FROM Invoice WHERE {meta} >= '{since}' ORDERBY {meta} STARTPOSITION {p} MAXRESULTS 7"
+            for p in (1, 3, 6, 200, 10_000)
+        ),
         f"SELECT * FROM Invoice WHERE {meta} > '{since}' ORDERBY {meta} MAXRESULTS 1000",
         f"SELECT * FROM Invoice WHERE {meta} = '{since}' ORDERBY {meta}",
         f"SELECT * FROM Invoice ORDERBY {meta} STARTPOSITION 40 MAXRESULTS 30",
@@ -75,19 +80,30 @@ def test_after_writes_sharing_one_second_the_index_follows(company: Company) -> 
     open_invoices = [r for r in company.entities["Invoice"].values() if company.invoice_balance(r) > 0][:12]
     for invoice in open_invoices:  # twelve payments, twelve invoices changed in the same second
         amount = company.invoice_balance(invoice)
-        save(company, "Payment", {"CustomerRef": invoice["CustomerRef"], "TotalAmt": amount,
-                                  "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
+        save(
+            company,
+            "Payment",
+            {
+                "CustomerRef": invoice["CustomerRef"],
+                "TotalAmt": amount,
+                "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            },
+        )
     now = company.stamp(company.now())
     for text in queries(now) + queries(_middle_update(company)):
         assert company.query(text) == reference(company, text), text
-    page = company.query(f"SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{now}' "
-                         "ORDERBY MetaData.LastUpdatedTime STARTPOSITION 6 MAXRESULTS 4")
+    page = company.query(
+        f"SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{now}' "
+        "ORDERBY MetaData.LastUpdatedTime STARTPOSITION 6 MAXRESULTS 4"
+    )
     assert [row["Id"] for row in page["Invoice"]] == sorted((r["Id"] for r in open_invoices), key=int)[5:9]
 
 
 def test_a_bad_literal_is_reported_as_the_full_scan_reports_it(company: Company) -> None:
-    text = ("SELECT * FROM Invoice WHERE Balance > 'abc' AND MetaData.LastUpdatedTime >= 'not a time' "
-            "ORDERBY MetaData.LastUpdatedTime")
+    text = (
+        "SELECT * FROM Invoice WHERE Balance > 'abc' AND MetaData.LastUpdatedTime >= 'not a time' "
+        "ORDERBY MetaData.LastUpdatedTime"
+    )
     with pytest.raises(QboFault) as raised:
         company.query(text)
     assert "'abc'" in str(raised.value.fault()) and "not a time" not in str(raised.value.fault())

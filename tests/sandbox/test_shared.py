@@ -16,8 +16,12 @@ from connectors.sandbox.limits import ConcurrencyGate, Limit, WindowLimiter
 from connectors.sandbox.webhooks import sign
 
 START = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
-XERO_LIKE = RotationPolicy(reuse_window=None, grace=dt.timedelta(minutes=30), refresh_lifetime=dt.timedelta(days=60),
-                           access_lifetime=dt.timedelta(minutes=30))
+XERO_LIKE = RotationPolicy(
+    reuse_window=None,
+    grace=dt.timedelta(minutes=30),
+    refresh_lifetime=dt.timedelta(days=60),
+    access_lifetime=dt.timedelta(minutes=30),
+)
 
 
 def _clock() -> SandboxClock:
@@ -54,8 +58,12 @@ def test_rotation_every_refresh_with_grace() -> None:
 
 def test_refresh_token_expiry_hard_limit_and_wrong_client() -> None:
     clock = _clock()
-    policy = RotationPolicy(reuse_window=dt.timedelta(hours=24), grace=dt.timedelta(0),
-                            refresh_lifetime=dt.timedelta(days=100), hard_lifetime=dt.timedelta(days=150))
+    policy = RotationPolicy(
+        reuse_window=dt.timedelta(hours=24),
+        grace=dt.timedelta(0),
+        refresh_lifetime=dt.timedelta(days=100),
+        hard_lifetime=dt.timedelta(days=150),
+    )
     authority = TokenAuthority(clock, policy)
     tokens = authority.mint("app", "realm", ("accounting",))
     with pytest.raises(InvalidGrant, match="unknown"):

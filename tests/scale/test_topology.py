@@ -94,7 +94,9 @@ def test_clocks_and_workers_run_one_cycle_per_interval_through_a_leader_and_work
     logs, outbox = tmp_path / "logs", tmp_path / "outbox"
 
     # The sandboxes, each with as many companies as it will have connections.
-    qbo = start("sandbox-quickbooks", ["sandbox", "quickbooks", "--scenario", str(scenario_file)], environment({}), logs)
+    qbo = start(
+        "sandbox-quickbooks", ["sandbox", "quickbooks", "--scenario", str(scenario_file)], environment({}), logs
+    )
     xero = start("sandbox-xero", ["sandbox", "xero", "--scenario", str(scenario_file)], environment({}), logs)
     processes += [qbo, xero]
     qbo_url = qbo.wait_for(r"QuickBooks Online sandbox on (http://\S+?)/?\n").group(1)
@@ -110,19 +112,30 @@ def test_clocks_and_workers_run_one_cycle_per_interval_through_a_leader_and_work
     connection_ids = []
     for n, company in enumerate(admin(qbo_url, "GET", "/companies")["companies"][:QUICKBOOKS_COMPANIES]):
         minted = admin(qbo_url, "POST", "/tokens", json={"realm_id": company["realm_id"]})
-        connection_ids.append(add_connection(sessions, cipher, "quickbooks", company["realm_id"], minted, scenario, f"qbo-owner-{n}"))
+        connection_ids.append(
+            add_connection(sessions, cipher, "quickbooks", company["realm_id"], minted, scenario, f"qbo-owner-{n}")
+        )
     for n, org in enumerate(admin(xero_url, "GET", "/organisations")["organisations"][:XERO_ORGANISATIONS]):
         minted = admin(xero_url, "POST", "/tokens", json={"tenants": [org["tenant_id"]]})
-        connection_ids.append(add_connection(sessions, cipher, "xero", org["tenant_id"], minted, scenario, f"xero-owner-{n}"))
+        connection_ids.append(
+            add_connection(sessions, cipher, "xero", org["tenant_id"], minted, scenario, f"xero-owner-{n}")
+        )
     assert len(connection_ids) == QUICKBOOKS_COMPANIES + XERO_ORGANISATIONS == 30
 
-    env = environment({
-        "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "TOKEN_ENCRYPTION_KEYS": keys,
-        "ARPILOT_VAR_DIR": str(tmp_path / "var"), "ARPILOT_EMBEDDED_CLOCK": "0",
-        "ARPILOT_CYCLE_INTERVAL_SECONDS": str(INTERVAL_SECONDS), "EMAIL_OUTBOX_DIR": str(outbox),
-        "QUICKBOOKS_ENVIRONMENT": f"{qbo_url}/.well-known/openid_configuration",
-        "XERO_IDENTITY_URL": xero_url, "XERO_API_URL": xero_url,
-    })
+    env = environment(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TOKEN_ENCRYPTION_KEYS": keys,
+            "ARPILOT_VAR_DIR": str(tmp_path / "var"),
+            "ARPILOT_EMBEDDED_CLOCK": "0",
+            "ARPILOT_CYCLE_INTERVAL_SECONDS": str(INTERVAL_SECONDS),
+            "EMAIL_OUTBOX_DIR": str(outbox),
+            "QUICKBOOKS_ENVIRONMENT": f"{qbo_url}/.well-known/openid_configuration",
+            "XERO_IDENTITY_URL": xero_url,
+            "XERO_API_URL": xero_url,
+        }
+    )
     workers = [start(f"worker-{n}", ["worker"], env, logs) for n in range(WORKERS)]
     processes += workers
     for worker in workers:
@@ -168,11 +181,14 @@ def test_clocks_and_workers_run_one_cycle_per_interval_through_a_leader_and_work
         first = slot_index(connection_id, INTERVAL, began)
         surely = slot_index(connection_id, INTERVAL, stopped - INTERVAL / 10 - dt.timedelta(seconds=1)) - first
         last = slot_index(connection_id, INTERVAL, stopped) - first
-        ran_in = sorted(slot_index(connection_id, INTERVAL, started) - first for c, started, _ in runs if c == connection_id)
+        ran_in = sorted(
+            slot_index(connection_id, INTERVAL, started) - first for c, started, _ in runs if c == connection_id
+        )
         counted = [slot for slot in ran_in if slot >= 0]
         assert surely + 1 <= len(counted) <= last + 1, (
             f"connection {connection_id}: runs in slots {ran_in}, expected one in each of 0..{surely} (and maybe "
-            f"{last}); the leader was killed in slot {slot_index(connection_id, INTERVAL, kill_instant) - first}")
+            f"{last}); the leader was killed in slot {slot_index(connection_id, INTERVAL, kill_instant) - first}"
+        )
     assert {status for _, _, status in runs} <= {"done", "observed", "running"}
     assert sum(status == "running" for _, _, status in runs) <= 1  # at most the killed worker's cycle
 

@@ -51,8 +51,10 @@ class Process:
             if found:
                 return found
             if self.popen.poll() is not None:
-                raise AssertionError(f"{self.name} exited ({self.popen.returncode}) before printing {pattern!r}:\n"
-                                     f"{self.output()[-3000:]}")
+                raise AssertionError(
+                    f"{self.name} exited ({self.popen.returncode}) before printing {pattern!r}:\n"
+                    f"{self.output()[-3000:]}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(f"{self.name} did not print {pattern!r} in {timeout:g}s:\n{self.output()[-3000:]}")
             time.sleep(0.05)
@@ -67,22 +69,39 @@ def start(name: str, args: list[str], env: Mapping[str, str], logs: Path) -> Pro
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{name}.log"
     with log.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, "-c", "from integration.cli import main; main()", *args],
-                                 cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
-                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            [sys.executable, "-c", "from integration.cli import main; main()", *args],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return Process(name, popen, log)
 
 
 def one_overdue_invoice(as_of: dt.date, timezone: str) -> Scenario:
     """The smallest company that gives a cycle something to do: one invoice three weeks overdue
     (a reminder email and a note), one not yet due."""
-    def invoice(number: int, issued: dt.date) -> ScenarioInvoice:
-        return ScenarioInvoice(f"inv-{number}", str(number), "cust-01", issued, issued + dt.timedelta(days=30), "USD",
-                               (ScenarioLine("Monthly maintenance", Decimal("120.00")),))
 
-    return Scenario(ScenarioCompany("Harbor & Pine Landscaping", timezone, "USD"), as_of,
-                    (ScenarioCustomer("cust-01", "Acme Plumbing", "ap@acme.example", None, "USD", 30),),
-                    (invoice(1001, as_of - dt.timedelta(days=51)), invoice(1002, as_of - dt.timedelta(days=5))), ())
+    def invoice(number: int, issued: dt.date) -> ScenarioInvoice:
+        return ScenarioInvoice(
+            f"inv-{number}",
+            str(number),
+            "cust-01",
+            issued,
+            issued + dt.timedelta(days=30),
+            "USD",
+            (ScenarioLine("Monthly maintenance", Decimal("120.00")),),
+        )
+
+    return Scenario(
+        ScenarioCompany("Harbor & Pine Landscaping", timezone, "USD"),
+        as_of,
+        (ScenarioCustomer("cust-01", "Acme Plumbing", "ap@acme.example", None, "USD", 30),),
+        (invoice(1001, as_of - dt.timedelta(days=51)), invoice(1002, as_of - dt.timedelta(days=5))),
+        (),
+    )
 
 
 def midday_timezone(now: dt.datetime) -> str:
@@ -97,20 +116,34 @@ def admin(base_url: str, method: str, path: str, **kwargs: object) -> dict:  # t
     return response.json()
 
 
-def add_connection(sessions: sessionmaker[Session], cipher: TokenCipher, provider: str, external_id: str,
-                   minted: dict, scenario: Scenario, owner: str) -> int:  # type: ignore[type-arg]
+def add_connection(
+    sessions: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider: str,
+    external_id: str,
+    minted: dict,
+    scenario: Scenario,
+    owner: str,
+) -> int:  # type: ignore[type-arg]
     """A connection as the connect flow leaves it, with the tokens the sandbox minted for it, and its
     organization's rules switched to live so cycles send and write."""
     now = dt.datetime.now(dt.UTC)
     tokens = TokenSet(
-        access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-        access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])), refresh_expires_at=None,
-        external_id=external_id, scope=tuple(str(minted.get("scope", "")).split()),
+        access_token=minted["access_token"],
+        refresh_token=minted["refresh_token"],
+        access_expires_at=now + dt.timedelta(seconds=int(minted["expires_in"])),
+        refresh_expires_at=None,
+        external_id=external_id,
+        scope=tuple(str(minted.get("scope", "")).split()),
     )
     with transaction(sessions) as session:
         user, connection = connect_company(
-            session, identity=OwnerIdentity(provider, owner, f"{owner}@example.com", owner),
-            external_id=external_id, display_name=scenario.company.name, tokens=tokens, cipher=cipher,
+            session,
+            identity=OwnerIdentity(provider, owner, f"{owner}@example.com", owner),
+            external_id=external_id,
+            display_name=scenario.company.name,
+            tokens=tokens,
+            cipher=cipher,
         )
         organization = session.get(Organization, user.organization_id)
         assert organization is not None
@@ -122,7 +155,10 @@ def add_connection(sessions: sessionmaker[Session], cipher: TokenCipher, provide
 
 def environment(overrides: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without any arpilot setting it might carry, plus `overrides`."""
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("ARPILOT_", "QUICKBOOKS_", "XERO_", "SENDGRID_", "EMAIL_"))
-            and k not in ("DATABASE_URL", "REDIS_URL", "TOKEN_ENCRYPTION_KEYS", "SECRET_KEY")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ARPILOT_", "QUICKBOOKS_", "XERO_", "SENDGRID_", "EMAIL_"))
+        and k not in ("DATABASE_URL", "REDIS_URL", "TOKEN_ENCRYPTION_KEYS", "SECRET_KEY")
+    }
     return {**keep, **overrides}

@@ -36,7 +36,11 @@ def both(make_app: MakeApp) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:
     """arpilot's web app configured for the QuickBooks and the Xero sandbox at once."""
     for quickbooks in running_sandbox():
         for xero in running_xero_sandbox():
-            yield make_app(quickbooks=quickbooks.config, xero=xero.config, xero_webhook_key=xero.webhook_key), quickbooks, xero
+            yield (
+                make_app(quickbooks=quickbooks.config, xero=xero.config, xero_webhook_key=xero.webhook_key),
+                quickbooks,
+                xero,
+            )
 
 
 @pytest.fixture

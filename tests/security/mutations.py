@@ -9,12 +9,34 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-LEAVES = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-          | st.decimals(allow_nan=True, allow_infinity=True) | st.floats() | st.text(max_size=24)
-          | st.sampled_from(["", "USD", "XTS", "2026-02-30", "/Date(99999999999999999)/", "/Date(abc)/",
-                             "2026-11-23T10:00:00", "9999-12-31", "-1", "1e400", "<b>x</b>"]))
-JSON = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
-                    max_leaves=8)
+LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.floats()
+    | st.text(max_size=24)
+    | st.sampled_from(
+        [
+            "",
+            "USD",
+            "XTS",
+            "2026-02-30",
+            "/Date(99999999999999999)/",
+            "/Date(abc)/",
+            "2026-11-23T10:00:00",
+            "9999-12-31",
+            "-1",
+            "1e400",
+            "<b>x</b>",
+        ]
+    )
+)
+JSON = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -65,57 +65,145 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
     cipher = TokenCipher(app.extensions["arpilot"].settings.token_encryption_keys)
     customer_name, invoice_number = f"{tag} Secret Customer Ltd", f"{tag}-INV-7731"
     email = f"billing@{tag.lower()}-secret.example"
-    tokens = TokenSet(access_token=f"eyJ.{tag}.access-token-value", refresh_token=f"AB11{tag}RefreshTokenValue",
-                      access_expires_at=NOW + dt.timedelta(hours=1), refresh_expires_at=NOW + dt.timedelta(days=100),
-                      external_id=f"realm-{tag}")
+    tokens = TokenSet(
+        access_token=f"eyJ.{tag}.access-token-value",
+        refresh_token=f"AB11{tag}RefreshTokenValue",
+        access_expires_at=NOW + dt.timedelta(hours=1),
+        refresh_expires_at=NOW + dt.timedelta(days=100),
+        external_id=f"realm-{tag}",
+    )
     customer_pid, invoice_pid = f"{tag}-C1", f"{tag}-I1"
     with transaction(app.extensions["arpilot"].sessions) as db:
         organization = Organization(name=f"{tag} Holdings", timezone="America/Denver")
         db.add(organization)
         db.flush()
-        user = User(organization_id=organization.id, provider="quickbooks", subject=f"sub-{tag}",
-                    email=f"owner@{tag.lower()}.example", name=f"{tag} Owner")
-        connection = Connection(organization_id=organization.id, provider="quickbooks", external_id=tokens.external_id,
-                                display_name=f"{tag} Company File")
+        user = User(
+            organization_id=organization.id,
+            provider="quickbooks",
+            subject=f"sub-{tag}",
+            email=f"owner@{tag.lower()}.example",
+            name=f"{tag} Owner",
+        )
+        connection = Connection(
+            organization_id=organization.id,
+            provider="quickbooks",
+            external_id=tokens.external_id,
+            display_name=f"{tag} Company File",
+        )
         store_tokens(connection, cipher, tokens)
         db.add_all([user, connection])
         db.flush()
         on = {"connection_id": connection.id}
-        customer = MirroredCustomer(**on, provider_id=customer_pid, name=customer_name, email=email, currency="USD",
-                                    provider_updated_at=NOW)
-        invoice = MirroredInvoice(**on, provider_id=invoice_pid, customer_provider_id=customer_pid, number=invoice_number,
-                                  issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1), total=Decimal("1234.56"),
-                                  balance=Decimal("1234.56"), currency="USD", status="open", email=email,
-                                  provider_updated_at=NOW)
-        payment = MirroredPayment(**on, provider_id=f"{tag}-P1", customer_provider_id=customer_pid,
-                                  date=dt.date(2026, 8, 1), amount=Decimal("10.00"), currency="USD",
-                                  provider_updated_at=NOW)
+        customer = MirroredCustomer(
+            **on, provider_id=customer_pid, name=customer_name, email=email, currency="USD", provider_updated_at=NOW
+        )
+        invoice = MirroredInvoice(
+            **on,
+            provider_id=invoice_pid,
+            customer_provider_id=customer_pid,
+            number=invoice_number,
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1),
+            total=Decimal("1234.56"),
+            balance=Decimal("1234.56"),
+            currency="USD",
+            status="open",
+            email=email,
+            provider_updated_at=NOW,
+        )
+        payment = MirroredPayment(
+            **on,
+            provider_id=f"{tag}-P1",
+            customer_provider_id=customer_pid,
+            date=dt.date(2026, 8, 1),
+            amount=Decimal("10.00"),
+            currency="USD",
+            provider_updated_at=NOW,
+        )
         key = f"{tag}-call-1"
-        action = Action(organization_id=organization.id, **on, idempotency_key=key, kind="create_call_task",
-                        target_type="customer", target_id=customer_pid, reason=f"{tag} reason text",
-                        payload={"customer_id": customer_pid, "invoice_ids": [invoice_pid], "stage": "reminder_2",
-                                 "recipients": [], "idempotency_key": key, "payload": {}})
+        action = Action(
+            organization_id=organization.id,
+            **on,
+            idempotency_key=key,
+            kind="create_call_task",
+            target_type="customer",
+            target_id=customer_pid,
+            reason=f"{tag} reason text",
+            payload={
+                "customer_id": customer_pid,
+                "invoice_ids": [invoice_pid],
+                "stage": "reminder_2",
+                "recipients": [],
+                "idempotency_key": key,
+                "payload": {},
+            },
+        )
         pause = InvoicePause(**on, invoice_provider_id=invoice_pid, disputed=True, note=f"{tag} dispute note")
         override = CustomerOverride(**on, customer_provider_id=customer_pid, paused=True)
         run = CycleRun(**on, started_at=NOW, finished_at=NOW, status="done", summary={})
         rules = OrganizationRules(organization_id=organization.id, rules={})
         db.add_all([customer, invoice, payment, action, pause, override, run, rules])
         db.flush()
-        activity = ActivityEntry(organization_id=organization.id, **on, action_id=action.id, kind="reminder_sent",
-                                 message=f"Reminder sent to {customer_name}", customer_provider_id=customer_pid,
-                                 invoice_provider_id=invoice_pid, created_at=NOW)
-        reply = InboundReply(organization_id=organization.id, **on, customer_provider_id=customer_pid,
-                             action_id=action.id, source="inbox", status="reply", matched_by="token", sender=email,
-                             subject=f"{tag} reply subject", text=f"{tag} reply text: we paid", says_paid=True,
-                             received_at=NOW)
-        wording = MessageTemplate(organization_id=organization.id, stage="reminder_1", subject=f"{tag} wording subject",
-                                  opening=f"{tag} wording opening", closing="")
+        activity = ActivityEntry(
+            organization_id=organization.id,
+            **on,
+            action_id=action.id,
+            kind="reminder_sent",
+            message=f"Reminder sent to {customer_name}",
+            customer_provider_id=customer_pid,
+            invoice_provider_id=invoice_pid,
+            created_at=NOW,
+        )
+        reply = InboundReply(
+            organization_id=organization.id,
+            **on,
+            customer_provider_id=customer_pid,
+            action_id=action.id,
+            source="inbox",
+            status="reply",
+            matched_by="token",
+            sender=email,
+            subject=f"{tag} reply subject",
+            text=f"{tag} reply text: we paid",
+            says_paid=True,
+            received_at=NOW,
+        )
+        wording = MessageTemplate(
+            organization_id=organization.id,
+            stage="reminder_1",
+            subject=f"{tag} wording subject",
+            opening=f"{tag} wording opening",
+            closing="",
+        )
         db.add_all([activity, reply, wording])
         db.flush()
-        return Tenant(organization.id, user.id, connection.id, customer.id, invoice.id, payment.id, action.id,
-                      activity.id, pause.id, override.id, run.id, reply.id, customer_pid, invoice_pid,
-                      (customer_name, invoice_number, email, f"{tag} Company File", f"{tag} reason text",
-                       f"{tag} dispute note", f"{tag} reply text", f"{tag} wording opening"), tokens)
+        return Tenant(
+            organization.id,
+            user.id,
+            connection.id,
+            customer.id,
+            invoice.id,
+            payment.id,
+            action.id,
+            activity.id,
+            pause.id,
+            override.id,
+            run.id,
+            reply.id,
+            customer_pid,
+            invoice_pid,
+            (
+                customer_name,
+                invoice_number,
+                email,
+                f"{tag} Company File",
+                f"{tag} reason text",
+                f"{tag} dispute note",
+                f"{tag} reply text",
+                f"{tag} wording opening",
+            ),
+            tokens,
+        )
 
 
 def signed_in(app: Flask, tenant: Tenant) -> FlaskClient:
@@ -176,8 +264,10 @@ def route_values(rule: Rule, tenant: Tenant) -> dict[str, object]:
     for name, converter in rule._converters.items():  # noqa: SLF001 - werkzeug keeps no public map of these
         filler = ROUTE_ARGUMENTS.get((name, type(converter).__name__))
         if filler is None:
-            raise UnfillableRoute(f"{rule.rule} ({rule.endpoint}): argument {name!r} ({type(converter).__name__}) is "
-                                  "not in tests/security/tenants.py ROUTE_ARGUMENTS: add how to fill it")
+            raise UnfillableRoute(
+                f"{rule.rule} ({rule.endpoint}): argument {name!r} ({type(converter).__name__}) is "
+                "not in tests/security/tenants.py ROUTE_ARGUMENTS: add how to fill it"
+            )
         values[name] = filler(tenant)
     return values
 

@@ -122,10 +122,24 @@ def adversarial_scenario() -> Scenario:
         ScenarioInvoice("i-html", "7001", "c-html", ago(45), ago(15), "USD", lines),
         ScenarioInvoice("i-break", "7002", "c-break", ago(45), ago(15), "USD", lines),
         ScenarioInvoice("i-no-due", "7003", "cust-01", ago(40), None, "USD", lines),
-        ScenarioInvoice("i-huge", "7004", "c-long", ago(45), dt.date(9999, 12, 31), "USD",
-                        (ScenarioLine("Work", Decimal("999999999999.99")),)),
-        ScenarioInvoice("i-ancient", "7005", "c-long", dt.date(1900, 1, 1), dt.date(1900, 1, 31), "USD",
-                        (ScenarioLine("Work", Decimal("0.01")),)),
+        ScenarioInvoice(
+            "i-huge",
+            "7004",
+            "c-long",
+            ago(45),
+            dt.date(9999, 12, 31),
+            "USD",
+            (ScenarioLine("Work", Decimal("999999999999.99")),),
+        ),
+        ScenarioInvoice(
+            "i-ancient",
+            "7005",
+            "c-long",
+            dt.date(1900, 1, 1),
+            dt.date(1900, 1, 31),
+            "USD",
+            (ScenarioLine("Work", Decimal("0.01")),),
+        ),
         ScenarioInvoice("i-xts", "7006", "c-xts", ago(45), ago(15), "XTS", lines),
         ScenarioInvoice("i-bad-email", "7007", "c-bad-email", ago(45), ago(15), "USD", lines),
     )
@@ -133,11 +147,15 @@ def adversarial_scenario() -> Scenario:
 
 
 @pytest.fixture(params=["quickbooks", "xero"])
-def bad_world(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
+def bad_world(
+    request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[World | XeroWorld]:
     for world in live_world(request.param, adversarial_scenario(), sessions, tmp_path):
         # The owner lets final notices and holds go ahead (issue 14's Approve list is tested in
         # tests/cycle/test_send_time.py): here every odd record must be worked in the first cycle.
-        world.set_rules({"mode": "live", "approval": {"final_notice": False, "credit_hold": False, "escalation": False}})
+        world.set_rules(
+            {"mode": "live", "approval": {"final_notice": False, "credit_hold": False, "escalation": False}}
+        )
         yield world
 
 
@@ -150,7 +168,9 @@ def _sent(world: World | XeroWorld) -> dict[str, email.message.EmailMessage]:
     return sent
 
 
-def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | XeroWorld, database_url: str, tally) -> None:  # type: ignore[no-untyped-def]
+def test_bad_records_get_safe_handling_and_hold_up_nothing(
+    bad_world: World | XeroWorld, database_url: str, tally
+) -> None:  # type: ignore[no-untyped-def]
     world = bad_world
     first = world.cycle()
     assert first.status == "done", first.detail  # one unreadable invoice no longer stops every reminder
@@ -166,7 +186,9 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     assert "ap@xts.example" not in sent
 
     # Everyone else was still worked: the ordinary customers and the odd-but-valid ones.
-    assert {"ap@acme.example", "ap@obrien.example", "ap@html.example", "ap@break.example", "ap@long.example"} <= set(sent)
+    assert {"ap@acme.example", "ap@obrien.example", "ap@html.example", "ap@break.example", "ap@long.example"} <= set(
+        sent
+    )
 
     # HTML in a name is text: escaped in the HTML part, never markup.
     html = sent["ap@html.example"].get_body(("html",)).get_content()  # type: ignore[union-attr]
@@ -214,9 +236,15 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(bad_world: World | Xe
     assert len(world.outbox.entries()) == len(sent)
 
 
-def test_a_full_private_note_fails_that_note_only_and_keeps_the_owners_text(sessions, tmp_path: Path, tally,  # type: ignore[no-untyped-def]
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the test edits the note as the owner would: python-quickbooks over http
+def test_a_full_private_note_fails_that_note_only_and_keeps_the_owners_text(
+    sessions,
+    tmp_path: Path,
+    tally,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "OAUTHLIB_INSECURE_TRANSPORT", "1"
+    )  # the test edits the note as the owner would: python-quickbooks over http
     for world in make_world(small_scenario(TODAY), sessions, tmp_path):
         world.set_rules({"mode": "live"})
         qb = world.qbo.client()
@@ -267,12 +295,17 @@ def test_an_invoice_that_turns_unreadable_fails_its_own_actions_only(sessions, t
         world.set_rules({"mode": "live"})
         bad = world.qbo.admin("GET", f"/companies/{world.qbo.realm}/ids").json()["invoices"]["inv-1003"]
         connectors = world.deps().connectors
-        summary = world.cycle(connectors=lambda connection, organization: UnreadableInvoice(connectors(connection, organization), bad))
+        summary = world.cycle(
+            connectors=lambda connection, organization: UnreadableInvoice(connectors(connection, organization), bad)
+        )
         assert summary.status == "done", summary.detail
         actions = world.actions()
         failed = [a for a in actions if a.status == ActionStatus.FAILED]
-        assert failed and all(bad in a.payload["invoice_ids"] and "is not an amount" in (a.last_error or "") for a in failed)
+        assert failed and all(
+            bad in a.payload["invoice_ids"] and "is not an amount" in (a.last_error or "") for a in failed
+        )
         others = [a for a in actions if bad not in a.payload.get("invoice_ids", ())]
-        assert others and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in others), \
-            [(a.kind, a.status, a.last_error) for a in others]
+        assert others and all(a.status in (ActionStatus.DONE, ActionStatus.SKIPPED) for a in others), [
+            (a.kind, a.status, a.last_error) for a in others
+        ]
         tally["bad_inputs_tried"] += 1

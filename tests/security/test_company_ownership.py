@@ -28,31 +28,44 @@ def app(make_app: MakeApp, database_url: str) -> Flask:
     return make_app(database_url=database_url, quickbooks=fake.SETTINGS)
 
 
-def consent(app: Flask, intuit: FakeIntuit, subject: str, *, take_over: bool = False,
-            client: FlaskClient | None = None) -> tuple[FlaskClient, int]:
+def consent(
+    app: Flask, intuit: FakeIntuit, subject: str, *, take_over: bool = False, client: FlaskClient | None = None
+) -> tuple[FlaskClient, int]:
     """`subject` signs in with Intuit and connects the fake's company; the client and the status."""
     intuit.subject = subject
     client = client or app.test_client()
     started = client.get("/connect/quickbooks", query_string={"take_over": "1"} if take_over else None)
     state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(started.headers["Location"]).query))["state"]
-    response = client.get("/connect/quickbooks/callback",
-                          query_string={"code": intuit.issue_code(), "state": state, "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": state, "realmId": intuit.realm_id},
+    )
     return client, response.status_code
 
 
 def rows(app: Flask) -> list[tuple[str, str, ConnectionStatus, str | None]]:
     """(owner subject, realm, status, reason) of every connection."""
     with app.extensions["arpilot"].sessions() as db:
-        return [(db.scalars(select(User.subject).where(User.organization_id == c.organization_id)).first(), c.external_id,
-                 c.status, c.status_reason) for c in db.scalars(select(Connection).order_by(Connection.id))]  # type: ignore[misc]
+        return [
+            (
+                db.scalars(select(User.subject).where(User.organization_id == c.organization_id)).first(),
+                c.external_id,
+                c.status,
+                c.status_reason,
+            )
+            for c in db.scalars(select(Connection).order_by(Connection.id))
+        ]  # type: ignore[misc]
 
 
 def keep_history(app: Flask, subject: str, message: str) -> None:
     with transaction(app.extensions["arpilot"].sessions) as db:
         user = db.scalars(select(User).where(User.subject == subject)).one()
         connection = db.scalars(select(Connection).where(Connection.organization_id == user.organization_id)).one()
-        db.add(ActivityEntry(organization_id=user.organization_id, connection_id=connection.id, kind="action_done",
-                             message=message))
+        db.add(
+            ActivityEntry(
+                organization_id=user.organization_id, connection_id=connection.id, kind="action_done", message=message
+            )
+        )
 
 
 def test_after_a_disconnect_another_organization_connects_the_company(app: Flask, intuit: FakeIntuit, tally) -> None:  # type: ignore[no-untyped-def]
@@ -61,12 +74,17 @@ def test_after_a_disconnect_another_organization_connects_the_company(app: Flask
     keep_history(app, "alpha-bookkeeper", "Alpha's reminder history")
     with app.extensions["arpilot"].sessions() as db:
         connection_id = db.scalars(select(Connection.id)).one()
-    assert alpha.post(f"/connections/{connection_id}/disconnect", data={"csrf_token": csrf_token(alpha)}).status_code == 200
+    assert (
+        alpha.post(f"/connections/{connection_id}/disconnect", data={"csrf_token": csrf_token(alpha)}).status_code
+        == 200
+    )
 
     bravo, status = consent(app, intuit, "bravo-owner")
     assert status == 302  # was 409 "Its owner can disconnect it there" for ever
     assert [(who, status) for who, _, status, _ in rows(app)] == [
-        ("alpha-bookkeeper", ConnectionStatus.DISCONNECTED), ("bravo-owner", ConnectionStatus.ACTIVE)]
+        ("alpha-bookkeeper", ConnectionStatus.DISCONNECTED),
+        ("bravo-owner", ConnectionStatus.ACTIVE),
+    ]
     assert "Alpha's reminder history" not in bravo.get("/activity").get_data(as_text=True)  # A's history is A's
     tally["company_hand_overs"] += 1
 
@@ -102,8 +120,11 @@ def test_a_company_connected_elsewhere_is_taken_over_by_consenting_again(app: Fl
     with app.extensions["arpilot"].sessions() as db:
         alpha_connection = db.scalars(select(Connection).order_by(Connection.id)).first()
         assert alpha_connection is not None and alpha_connection.token_blob is None
-        told = db.scalars(select(ActivityEntry).where(ActivityEntry.organization_id == alpha_connection.organization_id,
-                                                      ActivityEntry.level == "warning")).one()
+        told = db.scalars(
+            select(ActivityEntry).where(
+                ActivityEntry.organization_id == alpha_connection.organization_id, ActivityEntry.level == "warning"
+            )
+        ).one()
     assert "taken over" in told.message and "history here is kept" in told.message
 
     dashboard = alpha.get("/").get_data(as_text=True)  # Alpha is told, and still sees its history
@@ -119,8 +140,10 @@ def test_the_refusal_offers_the_take_over(app: Flask, intuit: FakeIntuit) -> Non
     client = app.test_client()
     started = client.get("/connect/quickbooks")
     state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(started.headers["Location"]).query))["state"]
-    response = client.get("/connect/quickbooks/callback",
-                          query_string={"code": intuit.issue_code(), "state": state, "realmId": intuit.realm_id})
+    response = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": state, "realmId": intuit.realm_id},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "administrator" in html
     assert 'href="/connect/quickbooks?take_over=1"' in html

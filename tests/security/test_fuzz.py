@@ -26,22 +26,49 @@ from tests.security.mutations import JSON, decimals_to_text, mutated
 from tests.xero import samples as xero_samples
 
 EXAMPLES = 100
-FUZZ = hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = hypothesis_settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 QBO_META = {"CreateTime": "2026-09-01T09:00:00-07:00", "LastUpdatedTime": "2026-09-01T09:00:00-07:00"}
 QBO_SAMPLES: dict[str, dict[str, Any]] = {
-    "invoice": {"Id": "130", "SyncToken": "0", "DocNumber": "1001", "TxnDate": "2026-09-01", "DueDate": "2026-10-01",
-                "CustomerRef": {"value": "58", "name": "Acme"}, "CurrencyRef": {"value": "USD"},
-                "TotalAmt": Decimal("450.00"), "Balance": Decimal("450.00"), "PrivateNote": "",
-                "BillEmail": {"Address": "ap@acme.example"}, "InvoiceLink": "https://pay.example/i/130",
-                "SalesTermRef": {"value": "3"}, "MetaData": QBO_META},
-    "customer": {"Id": "58", "SyncToken": "0", "DisplayName": "Acme Plumbing", "PrimaryEmailAddr": {"Address": "ap@acme.example"},
-                 "PrimaryPhone": {"FreeFormNumber": "555-0100"}, "CurrencyRef": {"value": "USD"},
-                 "SalesTermRef": {"value": "3"}, "Active": True, "MetaData": QBO_META},
-    "payment": {"Id": "77", "SyncToken": "0", "TxnDate": "2026-09-20", "CustomerRef": {"value": "58"},
-                "CurrencyRef": {"value": "USD"}, "TotalAmt": Decimal("100.00"),
-                "Line": [{"Amount": Decimal("100.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]}],
-                "MetaData": QBO_META},
+    "invoice": {
+        "Id": "130",
+        "SyncToken": "0",
+        "DocNumber": "1001",
+        "TxnDate": "2026-09-01",
+        "DueDate": "2026-10-01",
+        "CustomerRef": {"value": "58", "name": "Acme"},
+        "CurrencyRef": {"value": "USD"},
+        "TotalAmt": Decimal("450.00"),
+        "Balance": Decimal("450.00"),
+        "PrivateNote": "",
+        "BillEmail": {"Address": "ap@acme.example"},
+        "InvoiceLink": "https://pay.example/i/130",
+        "SalesTermRef": {"value": "3"},
+        "MetaData": QBO_META,
+    },
+    "customer": {
+        "Id": "58",
+        "SyncToken": "0",
+        "DisplayName": "Acme Plumbing",
+        "PrimaryEmailAddr": {"Address": "ap@acme.example"},
+        "PrimaryPhone": {"FreeFormNumber": "555-0100"},
+        "CurrencyRef": {"value": "USD"},
+        "SalesTermRef": {"value": "3"},
+        "Active": True,
+        "MetaData": QBO_META,
+    },
+    "payment": {
+        "Id": "77",
+        "SyncToken": "0",
+        "TxnDate": "2026-09-20",
+        "CustomerRef": {"value": "58"},
+        "CurrencyRef": {"value": "USD"},
+        "TotalAmt": Decimal("100.00"),
+        "Line": [{"Amount": Decimal("100.00"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]}],
+        "MetaData": QBO_META,
+    },
     "term": {"Id": "3", "Name": "Net 30", "DueDays": 30, "Active": True, "MetaData": QBO_META},
 }
 XERO_MAPPERS: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
@@ -108,14 +135,44 @@ def test_both_mappings_take_anything_at_all(raw: Any, tally) -> None:  # type: i
         check(lambda: mapper(raw), tally)  # noqa: B023
 
 
-QBO_CLOUD_EVENT = {"specversion": "1.0", "id": "ev-1", "source": "intuit.test", "type": "qbo.invoice.updated.v1",
-                   "time": "2026-11-23T16:00:00Z", "intuitentityid": "130", "intuitaccountid": "9130", "data": {}}
-QBO_LEGACY = {"eventNotifications": [{"realmId": "9130", "dataChangeEvent": {"entities": [
-    {"name": "Invoice", "id": "130", "operation": "Update", "lastUpdated": "2026-11-23T16:00:00.000Z"}]}}]}
-XERO_EVENTS = {"events": [{"resourceUrl": "https://api.xero.com/api.xro/2.0/Invoices/1", "resourceId": "1",
-                           "eventDateUtc": "2026-11-23T16:00:00.1234567", "eventType": "UPDATE", "eventCategory": "INVOICE",
-                           "tenantId": "t-1", "tenantType": "ORGANISATION"}],
-               "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "x"}
+QBO_CLOUD_EVENT = {
+    "specversion": "1.0",
+    "id": "ev-1",
+    "source": "intuit.test",
+    "type": "qbo.invoice.updated.v1",
+    "time": "2026-11-23T16:00:00Z",
+    "intuitentityid": "130",
+    "intuitaccountid": "9130",
+    "data": {},
+}
+QBO_LEGACY = {
+    "eventNotifications": [
+        {
+            "realmId": "9130",
+            "dataChangeEvent": {
+                "entities": [
+                    {"name": "Invoice", "id": "130", "operation": "Update", "lastUpdated": "2026-11-23T16:00:00.000Z"}
+                ]
+            },
+        }
+    ]
+}
+XERO_EVENTS = {
+    "events": [
+        {
+            "resourceUrl": "https://api.xero.com/api.xro/2.0/Invoices/1",
+            "resourceId": "1",
+            "eventDateUtc": "2026-11-23T16:00:00.1234567",
+            "eventType": "UPDATE",
+            "eventCategory": "INVOICE",
+            "tenantId": "t-1",
+            "tenantType": "ORGANISATION",
+        }
+    ],
+    "firstEventSequence": 1,
+    "lastEventSequence": 1,
+    "entropy": "x",
+}
 
 
 def webhook_bodies(sample: Any) -> st.SearchStrategy[bytes]:
@@ -149,10 +206,14 @@ def test_xero_webhook_parser_takes_any_body(body: bytes, tally) -> None:  # type
 def test_signed_webhook_endpoints_never_answer_500(qbo_body: bytes, xero_body: bytes, settings, tally) -> None:  # type: ignore[no-untyped-def]
     app = _webhook_app(settings)
     client = app.test_client()
-    quickbooks = client.post("/webhooks/quickbooks", data=qbo_body,
-                             headers={"intuit-signature": qbo_webhooks.sign(qbo_body, "verifier")})
-    xero_answer = client.post("/webhooks/xero", data=xero_body,
-                              headers={xero_webhooks.SIGNATURE_HEADER: xero_webhooks.sign(xero_body, "xero-key")})
+    quickbooks = client.post(
+        "/webhooks/quickbooks", data=qbo_body, headers={"intuit-signature": qbo_webhooks.sign(qbo_body, "verifier")}
+    )
+    xero_answer = client.post(
+        "/webhooks/xero",
+        data=xero_body,
+        headers={xero_webhooks.SIGNATURE_HEADER: xero_webhooks.sign(xero_body, "xero-key")},
+    )
     assert quickbooks.status_code in (200, 400) and xero_answer.status_code in (200, 400)
     tally["fuzz_examples"] += 2
 
@@ -165,5 +226,7 @@ def _webhook_app(settings):  # type: ignore[no-untyped-def]
     key = str(settings.var_dir)
     if key not in _APPS:
         _APPS.clear()
-        _APPS[key] = create_app(dataclasses.replace(settings, quickbooks_webhook_verifier="verifier", xero_webhook_key="xero-key"))
+        _APPS[key] = create_app(
+            dataclasses.replace(settings, quickbooks_webhook_verifier="verifier", xero_webhook_key="xero-key")
+        )
     return _APPS[key]

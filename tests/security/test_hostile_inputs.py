@@ -117,8 +117,15 @@ def test_every_route_and_parameter_answers_hostile_values_with_a_4xx(tenants, ta
     tally["hostile_routes"] += routes
 
 
-def path_arguments(app: Flask, client, rule: Rule, method: str, tenant: Tenant, token: str,  # type: ignore[no-untyped-def]
-                   failures: list[str]) -> int:
+def path_arguments(
+    app: Flask,
+    client,
+    rule: Rule,
+    method: str,
+    tenant: Tenant,
+    token: str,  # type: ignore[no-untyped-def]
+    failures: list[str],
+) -> int:
     """Each path argument replaced by each hostile value, written into the raw path."""
     tried = 0
     ours = route_values(rule, tenant)
@@ -141,19 +148,35 @@ XERO_FIELDS = ("tenantId", "resourceId", "eventCategory", "eventType", "eventDat
 # JSON can carry what a query string cannot: numbers past 64 bits and nesting.
 JSON_HOSTILE: dict[str, object] = {
     **{label: value.decode("utf-8", "surrogateescape") for label, value in HOSTILE.items()},
-    "huge number": int(HUGE), "negative number": -int(HUGE), "nested": [[[[{"a": 1}]]]], "object": {"x": "\x00"},
+    "huge number": int(HUGE),
+    "negative number": -int(HUGE),
+    "nested": [[[[{"a": 1}]]]],
+    "object": {"x": "\x00"},
 }
 
 
 def quickbooks_event(**changed: object) -> dict[str, object]:
-    return {"specversion": "1.0", "id": "e-1", "source": "intuit.x", "type": "qbo.invoice.updated.v1",
-            "time": "2026-11-23T17:00:00Z", "intuitentityid": "130", "intuitaccountid": "realm-Alpha", **changed}
+    return {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "intuit.x",
+        "type": "qbo.invoice.updated.v1",
+        "time": "2026-11-23T17:00:00Z",
+        "intuitentityid": "130",
+        "intuitaccountid": "realm-Alpha",
+        **changed,
+    }
 
 
 def quickbooks_bodies(field: str, value: object) -> tuple[str, str]:
     """The CloudEvents body and the legacy one, `field` (or its legacy twin) set to `value`."""
     legacy = {"intuitaccountid": "realmId", "intuitentityid": "id"}.get(field)
-    entity: dict[str, object] = {"name": "Invoice", "id": "130", "operation": "Update", "lastUpdated": "2026-11-23T17:00:00Z"}
+    entity: dict[str, object] = {
+        "name": "Invoice",
+        "id": "130",
+        "operation": "Update",
+        "lastUpdated": "2026-11-23T17:00:00Z",
+    }
     notification: dict[str, object] = {"realmId": "realm-Alpha", "dataChangeEvent": {"entities": [entity]}}
     if legacy == "realmId":
         notification["realmId"] = value
@@ -163,8 +186,15 @@ def quickbooks_bodies(field: str, value: object) -> tuple[str, str]:
 
 
 def xero_event(**changed: object) -> dict[str, object]:
-    return {"tenantId": "realm-Alpha", "eventCategory": "INVOICE", "eventType": "UPDATE", "resourceId": "r-1",
-            "eventDateUtc": "2026-11-23T17:00:00.000", "resourceUrl": "https://api.xero.com/x", **changed}
+    return {
+        "tenantId": "realm-Alpha",
+        "eventCategory": "INVOICE",
+        "eventType": "UPDATE",
+        "resourceId": "r-1",
+        "eventDateUtc": "2026-11-23T17:00:00.000",
+        "resourceUrl": "https://api.xero.com/x",
+        **changed,
+    }
 
 
 def test_signed_webhooks_answer_hostile_fields_with_a_4xx_or_ignore_them(tenants, tally) -> None:  # type: ignore[no-untyped-def]
@@ -177,25 +207,46 @@ def test_signed_webhooks_answer_hostile_fields_with_a_4xx_or_ignore_them(tenants
         for label, value in JSON_HOSTILE.items():
             for body in quickbooks_bodies(field, value):
                 raw = body.encode("utf-8", "surrogateescape")
-                response = client.post("/webhooks/quickbooks", data=raw, content_type="application/json",
-                                       headers={"intuit-signature": sign_quickbooks(raw, settings.quickbooks_webhook_verifier)})
+                response = client.post(
+                    "/webhooks/quickbooks",
+                    data=raw,
+                    content_type="application/json",
+                    headers={"intuit-signature": sign_quickbooks(raw, settings.quickbooks_webhook_verifier)},
+                )
                 tried += 1
                 no_500(response, f"quickbooks {field}={label}", failures)
     for field in XERO_FIELDS:
         for label, value in JSON_HOSTILE.items():
-            raw = json.dumps({"events": [xero_event(**{field: value})], "firstEventSequence": 1, "lastEventSequence": 1,
-                              "entropy": "x"}).encode("utf-8", "surrogateescape")
-            response = client.post("/webhooks/xero", data=raw, content_type="application/json",
-                                   headers={"x-xero-signature": sign_xero(raw, settings.xero_webhook_key)})
+            raw = json.dumps(
+                {
+                    "events": [xero_event(**{field: value})],
+                    "firstEventSequence": 1,
+                    "lastEventSequence": 1,
+                    "entropy": "x",
+                }
+            ).encode("utf-8", "surrogateescape")
+            response = client.post(
+                "/webhooks/xero",
+                data=raw,
+                content_type="application/json",
+                headers={"x-xero-signature": sign_xero(raw, settings.xero_webhook_key)},
+            )
             tried += 1
             no_500(response, f"xero {field}={label}", failures)
     assert not failures, "\n".join(failures)
     tally["hostile_inputs"] += tried
 
 
-@pytest.mark.parametrize("path", ["/settings/customers?q=%00", "/activity?customer=99999999999999999999999",
-                                  "/customers/99999999999999999999999", "/activity?page=99999999999999999999999",
-                                  "/activity?invoice=%00"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/settings/customers?q=%00",
+        "/activity?customer=99999999999999999999999",
+        "/customers/99999999999999999999999",
+        "/activity?page=99999999999999999999999",
+        "/activity?invoice=%00",
+    ],
+)
 def test_the_probes_findings_answer_400_or_404(tenants, path: str, tally) -> None:  # type: ignore[no-untyped-def]
     app, alpha, _ = tenants
     assert signed_in(app, alpha).get(path).status_code in (400, 404)

@@ -27,7 +27,9 @@ def test_a_state_issued_for_one_provider_is_refused_by_the_other(both) -> None: 
     client = app.test_client()
     xero_state = state_of(client.get("/connect/xero").headers["Location"])
     quickbooks_state = state_of(client.get("/connect/quickbooks").headers["Location"])
-    into_quickbooks = client.get("/connect/quickbooks/callback", query_string={"code": "c", "realmId": "1", "state": xero_state})
+    into_quickbooks = client.get(
+        "/connect/quickbooks/callback", query_string={"code": "c", "realmId": "1", "state": xero_state}
+    )
     into_xero = client.get("/connect/xero/callback", query_string={"code": "c", "state": quickbooks_state})
     for response in (into_quickbooks, into_xero):
         assert response.status_code == 400 and b"Please start again" in response.data

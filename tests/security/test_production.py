@@ -25,8 +25,15 @@ PRODUCTION = {"ARPILOT_ENV": "production"}
 def production_settings(tmp_path):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'arpilot.db'}"
     upgrade(url)  # production never creates its schema itself (`arpilot db upgrade` on release)
-    return load_settings({**PRODUCTION, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
-                          "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ARPILOT_VAR_DIR": str(tmp_path)})
+    return load_settings(
+        {
+            **PRODUCTION,
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "ARPILOT_VAR_DIR": str(tmp_path),
+        }
+    )
 
 
 def test_every_production_response_carries_strict_headers(production_settings) -> None:  # type: ignore[no-untyped-def]
@@ -34,9 +41,17 @@ def test_every_production_response_carries_strict_headers(production_settings) -
     app = create_app(production_settings, test_config={CONFIG_KEY: one_attempt})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     client = app.test_client()
-    responses = [client.get(rule.rule) for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ()) and not rule.arguments]
-    responses += [client.get("/no-such-page"), client.put("/healthz"), client.get("/connect/xero"),  # 404, 405, 429
-                  client.post("/webhooks/quickbooks", data=b"{}")]
+    responses = [
+        client.get(rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments
+    ]
+    responses += [
+        client.get("/no-such-page"),
+        client.put("/healthz"),
+        client.get("/connect/xero"),  # 404, 405, 429
+        client.post("/webhooks/quickbooks", data=b"{}"),
+    ]
     assert {r.status_code for r in responses} >= {200, 404, 405, 429}
     for response in responses:
         headers = response.headers

@@ -47,7 +47,9 @@ def snapshot(app: Flask) -> dict[str, object]:
             "connections": sorted((c.id, c.status, c.token_blob) for c in db.scalars(select(Connection))),
             "actions": sorted((a.id, a.status) for a in db.scalars(select(Action))),
             "pauses": sorted((p.id, p.disputed, p.promise_to_pay, p.note) for p in db.scalars(select(InvoicePause))),
-            "overrides": sorted((o.id, o.paused, o.excluded, o.opted_out) for o in db.scalars(select(CustomerOverride))),
+            "overrides": sorted(
+                (o.id, o.paused, o.excluded, o.opted_out) for o in db.scalars(select(CustomerOverride))
+            ),
             "invoices": db.scalar(select(func.count()).select_from(MirroredInvoice)),
         }
 
@@ -83,7 +85,9 @@ def test_every_route_with_an_id_answers_404_for_another_organizations_row(tenant
             response = client.open(path_for(app, rule, theirs, method), method=method, data={"csrf_token": token})
             checked += 1
             if response.status_code != 404 or shows_any(response, bravo.markers):
-                leaks.append(f"{method} {rule.rule} with Bravo's ids: {response.status_code} {shows_any(response, bravo.markers)}")
+                leaks.append(
+                    f"{method} {rule.rule} with Bravo's ids: {response.status_code} {shows_any(response, bravo.markers)}"
+                )
             if method == "GET":  # the same route with our own row must work, or the 404 above proves nothing
                 assert client.get(path_for(app, rule, ours, method)).status_code != 404, rule.rule
     assert not unfillable, "\n".join(unfillable)
@@ -115,15 +119,20 @@ def test_no_page_shows_another_organizations_data(tenants, tally) -> None:  # ty
 def test_every_unsafe_route_refuses_a_signed_in_request_without_a_valid_csrf_token(tenants, tally) -> None:  # type: ignore[no-untyped-def]
     app, alpha, bravo = tenants
     unsafe_methods = set(app.config["WTF_CSRF_METHODS"])
-    unsafe = [(rule, method) for rule in app.url_map.iter_rules() for method in methods(rule) if method in unsafe_methods]
+    unsafe = [
+        (rule, method) for rule in app.url_map.iter_rules() for method in methods(rule) if method in unsafe_methods
+    ]
     assert any(rule.endpoint == "account.disconnect" for rule, _ in unsafe)
     bravo_token = csrf_token(app, signed_in(app, bravo))
     before = snapshot(app)
     refused = []
     for rule, method in unsafe:
         path = path_for(app, rule, route_values(rule, alpha), method)
-        for label, data in (("no token", {}), ("forged token", {"csrf_token": "forged"}),
-                            ("another session's token", {"csrf_token": bravo_token})):
+        for label, data in (
+            ("no token", {}),
+            ("forged token", {"csrf_token": "forged"}),
+            ("another session's token", {"csrf_token": bravo_token}),
+        ):
             response = signed_in(app, alpha).open(path, method=method, data=data)
             assert response.status_code == 400, f"{method} {rule.rule} with {label}: {response.status_code}"
             assert "This form has expired" in response.get_data(as_text=True)

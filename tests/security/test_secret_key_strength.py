@@ -16,14 +16,25 @@ HOW = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 def production(tmp_path: Path, secret_key: str) -> dict[str, str]:
-    return {"ARPILOT_ENV": "production", "ARPILOT_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h/db",
-            "SECRET_KEY": secret_key, "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    return {
+        "ARPILOT_ENV": "production",
+        "ARPILOT_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgresql://u@h/db",
+        "SECRET_KEY": secret_key,
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
 
 
-WEAK = {"one character": "x", "one repeated": "s" * 48, "a word repeated": "password" * 8,
-        "a phrase repeated": "changeme-changeme-changeme-changeme", "16 random bytes": secrets.token_hex(16),
-        "24 random bytes": secrets.token_urlsafe(24), "a passphrase": "correcthorsebatterystaplecorrecthorsebatterystaple",
-        "digits in order": "0123456789" * 5}
+WEAK = {
+    "one character": "x",
+    "one repeated": "s" * 48,
+    "a word repeated": "password" * 8,
+    "a phrase repeated": "changeme-changeme-changeme-changeme",
+    "16 random bytes": secrets.token_hex(16),
+    "24 random bytes": secrets.token_urlsafe(24),
+    "a passphrase": "correcthorsebatterystaplecorrecthorsebatterystaple",
+    "digits in order": "0123456789" * 5,
+}
 
 
 @pytest.mark.parametrize("weak", WEAK.values(), ids=WEAK.keys())
@@ -36,8 +47,15 @@ def test_production_refuses_a_weak_secret_key_naming_it_and_how_to_make_one(tmp_
     tally["weak_secret_keys_refused"] += 1
 
 
-@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_urlsafe(32),
-                                  lambda: secrets.token_hex(32), lambda: base64.b64encode(os.urandom(32)).decode()])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: secrets.token_urlsafe(48),
+        lambda: secrets.token_urlsafe(32),
+        lambda: secrets.token_hex(32),
+        lambda: base64.b64encode(os.urandom(32)).decode(),
+    ],
+)
 def test_production_accepts_32_random_bytes_however_encoded(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
     for _ in range(200):  # the check is statistical: it must not refuse real random keys by bad luck
         key = make()

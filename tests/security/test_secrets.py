@@ -49,8 +49,14 @@ def stored(world: AnyWorld) -> TokenSet:
 
 def configured_secrets(world: AnyWorld) -> set[str]:
     s = world.settings
-    values = {s.secret_key, *s.token_encryption_keys, s.quickbooks_webhook_verifier, s.xero_webhook_key,
-              s.quickbooks.client_secret if s.quickbooks else None, s.xero.client_secret if s.xero else None}
+    values = {
+        s.secret_key,
+        *s.token_encryption_keys,
+        s.quickbooks_webhook_verifier,
+        s.xero_webhook_key,
+        s.quickbooks.client_secret if s.quickbooks else None,
+        s.xero.client_secret if s.xero else None,
+    }
     return {v for v in values if v}
 
 
@@ -151,8 +157,13 @@ def test_rotated_keys_keep_the_cycle_working(any_world: AnyWorld) -> None:
 def test_no_secret_escapes_the_connect_and_disconnect_flows(both, tally) -> None:  # type: ignore[no-untyped-def]
     app, quickbooks, xero = both
     settings = app.extensions["arpilot"].settings
-    secrets = {settings.secret_key, *settings.token_encryption_keys, quickbooks.config.client_secret,
-               xero.config.client_secret, xero.webhook_key}
+    secrets = {
+        settings.secret_key,
+        *settings.token_encryption_keys,
+        quickbooks.config.client_secret,
+        xero.config.client_secret,
+        xero.webhook_key,
+    }
     shown: list[str] = []
 
     def keep(response) -> None:  # type: ignore[no-untyped-def]
@@ -178,11 +189,19 @@ def test_no_secret_escapes_the_connect_and_disconnect_flows(both, tally) -> None
                 if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/connect/"):
                     keep(client.get(rule.rule))
             for connection in (c for c in connections if c.provider == provider):
-                keep(client.post(f"/connections/{connection.id}/disconnect", data={"csrf_token": csrf_token(app, client)}))
+                keep(
+                    client.post(
+                        f"/connections/{connection.id}/disconnect", data={"csrf_token": csrf_token(app, client)}
+                    )
+                )
     logged = "\n".join(rendered(record) for record in records)
     assert any(r.name.startswith("urllib3") for r in records), "the HTTP libraries logged nothing to check"
-    found = [(secret[:6] + "…", where) for secret in secrets
-             for where, text in (("log", logged), ("page", "\n".join(shown))) if secret in text]
+    found = [
+        (secret[:6] + "…", where)
+        for secret in secrets
+        for where, text in (("log", logged), ("page", "\n".join(shown)))
+        if secret in text
+    ]
     assert not found, f"secrets found: {found}"
     tally["log_records_searched"] += len(records)
     tally["secrets_searched_for"] += len(secrets)

@@ -31,22 +31,33 @@ def _poisoned() -> dict[str, list[Page]]:
         dataclasses.replace(invoice("i4"), total=Money(Decimal("1e16"), "USD"), balance=Money(Decimal("1e16"), "USD")),
         dataclasses.replace(invoice("i5"), pay_link="https://pay.example/\ud800"),  # a lone surrogate
     ]
-    customers = [CUSTOMER, dataclasses.replace(CUSTOMER, provider_id="c2", contacts=(Contact("a@b.example", "N\x00", "billing"),))]
-    return {"customer": [Page("customer", customers, "c-1", done=True)],
-            "invoice": [Page("invoice", [good[0], *bad, good[1]], "i-1"),
-                        Page("invoice", [invoice("i6", updated=T2)], "i-2", done=True)]}
+    customers = [
+        CUSTOMER,
+        dataclasses.replace(CUSTOMER, provider_id="c2", contacts=(Contact("a@b.example", "N\x00", "billing"),)),
+    ]
+    return {
+        "customer": [Page("customer", customers, "c-1", done=True)],
+        "invoice": [
+            Page("invoice", [good[0], *bad, good[1]], "i-1"),
+            Page("invoice", [invoice("i6", updated=T2)], "i-2", done=True),
+        ],
+    }
 
 
 def _state(sessions, connection_id: int):  # type: ignore[no-untyped-def]
     with sessions() as session:
-        invoices = set(session.scalars(select(MirroredInvoice.provider_id).where(MirroredInvoice.connection_id == connection_id)))
+        invoices = set(
+            session.scalars(select(MirroredInvoice.provider_id).where(MirroredInvoice.connection_id == connection_id))
+        )
         customers = set(session.scalars(select(MirroredCustomer.provider_id)))
         cursors = dict(session.execute(select(SyncCursor.entity, SyncCursor.cursor)).all())
         named = list(session.scalars(select(ActivityEntry).where(ActivityEntry.kind == REJECTED_KIND)))
     return invoices, customers, cursors, named
 
 
-def test_a_poisoned_record_is_quarantined_and_the_rest_of_the_page_and_the_cursor_advance(sessions, connection_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_poisoned_record_is_quarantined_and_the_rest_of_the_page_and_the_cursor_advance(
+    sessions, connection_id: int
+) -> None:  # type: ignore[no-untyped-def]
     result = sync_connection(sessions, connection_id, FakeConnector(_poisoned()), NOW)
     invoices, customers, cursors, named = _state(sessions, connection_id)
     assert invoices == {"i1", "i3", "i6"} and customers == {"c1"}
@@ -86,7 +97,8 @@ def test_a_refusal_no_check_foresaw_costs_only_its_row_on_postgresql(sessions, c
 def test_refused_values_are_named_by_column_never_echoed() -> None:
     table = MirroredInvoice.__table__
     assert refused_value(table, {"number": "ok", "provider_id": "x" * 65}) == (
-        "provider_id is longer than 64 characters, which the database cannot store")
+        "provider_id is longer than 64 characters, which the database cannot store"
+    )
     assert refused_value(table, {"total": Decimal("999999999999999.9999")}) is None
     assert refused_value(table, {"total": Decimal("-1000000000000000")}).startswith("total is out of range")
     assert refused_value(table, {"status": InvoiceStatus.OPEN.value, "due_date": T1.date()}) is None
@@ -94,5 +106,12 @@ def test_refused_values_are_named_by_column_never_echoed() -> None:
 
 
 def test_customer_rows_keep_the_structure() -> None:
-    assert refused_value(MirroredCustomer.__table__, sync_module._customer_row(
-        Customer("c9", "Job", None, None, "USD", None, True, T1, parent_id="c1", bill_with_parent=True))) is None
+    assert (
+        refused_value(
+            MirroredCustomer.__table__,
+            sync_module._customer_row(
+                Customer("c9", "Job", None, None, "USD", None, True, T1, parent_id="c1", bill_with_parent=True)
+            ),
+        )
+        is None
+    )

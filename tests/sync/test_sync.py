@@ -40,14 +40,33 @@ def usd(text: str) -> Money:
     return Money(Decimal(text), "USD")
 
 
-def invoice(provider_id: str, balance: str = "450.00", updated: dt.datetime = T1, status: InvoiceStatus = InvoiceStatus.OPEN) -> Invoice:
-    return Invoice(provider_id, f"N{provider_id}", "c1", dt.date(2026, 9, 1), dt.date(2026, 10, 1),
-                   usd("450.00"), usd(balance), status, updated, pay_link="https://pay.example/x", sync_token="0")
+def invoice(
+    provider_id: str, balance: str = "450.00", updated: dt.datetime = T1, status: InvoiceStatus = InvoiceStatus.OPEN
+) -> Invoice:
+    return Invoice(
+        provider_id,
+        f"N{provider_id}",
+        "c1",
+        dt.date(2026, 9, 1),
+        dt.date(2026, 10, 1),
+        usd("450.00"),
+        usd(balance),
+        status,
+        updated,
+        pay_link="https://pay.example/x",
+        sync_token="0",
+    )
 
 
 CUSTOMER = Customer("c1", "O'Brien\\Sons", None, None, "USD", "3", True, T1)
-PAYMENT = Payment("p1", "c1", dt.date(2026, 11, 2), usd("0.30"),
-                  (PaymentApplication("i1", usd("0.10")), PaymentApplication("i2", usd("0.20"))), T2)
+PAYMENT = Payment(
+    "p1",
+    "c1",
+    dt.date(2026, 11, 2),
+    usd("0.30"),
+    (PaymentApplication("i1", usd("0.10")), PaymentApplication("i2", usd("0.20"))),
+    T2,
+)
 
 
 class FakeConnector:
@@ -153,7 +172,15 @@ def test_deletions_and_voids_are_reflected(sessions, connection_id: int) -> None
     sync_connection(sessions, connection_id, FakeConnector(_pages()), NOW)
     later = {
         "customer": [Page("customer", [], "c-2", deleted_ids=("c1",), done=True)],
-        "invoice": [Page("invoice", [invoice("i2", "0.00", T2, InvoiceStatus.VOIDED)], "i-2", deleted_ids=("i1", "gone"), done=True)],
+        "invoice": [
+            Page(
+                "invoice",
+                [invoice("i2", "0.00", T2, InvoiceStatus.VOIDED)],
+                "i-2",
+                deleted_ids=("i1", "gone"),
+                done=True,
+            )
+        ],
         "payment": [Page("payment", [], "p-2", deleted_ids=("p1",), done=True)],
     }
     result = sync_connection(sessions, connection_id, FakeConnector(later), NOW)
@@ -169,7 +196,9 @@ def test_deletions_and_voids_are_reflected(sessions, connection_id: int) -> None
 def test_an_older_copy_never_overwrites_a_newer_row(sessions, connection_id: int) -> None:  # type: ignore[no-untyped-def]
     newer = {"invoice": [Page("invoice", [invoice("i1", "100.00", T2)], "a", done=True)]}
     sync_connection(sessions, connection_id, FakeConnector(newer), NOW, entities=["invoice"])
-    older_twice = {"invoice": [Page("invoice", [invoice("i1", "450.00", T1), invoice("i1", "300.00", T1)], "b", done=True)]}
+    older_twice = {
+        "invoice": [Page("invoice", [invoice("i1", "450.00", T1), invoice("i1", "300.00", T1)], "b", done=True)]
+    }
     sync_connection(sessions, connection_id, FakeConnector(older_twice), NOW, entities=["invoice"])
     assert _invoices(sessions, connection_id)["i1"].balance == Decimal("100.00")
     assert _cursors(sessions, connection_id)["invoice"] == "b"
@@ -214,6 +243,9 @@ def test_sync_requests_queue_per_connection_and_drain_once() -> None:
     requests.add(2, [ChangedEntity("customer", "58", "Update")])
     assert requests.pending() == [1, 2]
     drained = requests.drain(1)
-    assert sorted((c.entity, c.entity_id, c.operation) for c in drained) == [("invoice", "130", "Void"), ("payment", "9", "Create")]
+    assert sorted((c.entity, c.entity_id, c.operation) for c in drained) == [
+        ("invoice", "130", "Void"),
+        ("payment", "9", "Create"),
+    ]
     assert entities_to_sync(drained) == ["invoice", "payment"]
     assert requests.drain(1) == [] and requests.pending() == [2]

@@ -32,8 +32,15 @@ def test_lists_every_action_and_entry_newest_first(app: Flask, two_orgs: tuple[S
     assert "provider down" in rows[0]  # the newest entry first
     assert "is 3 days past due" in rows[-1] and "planned" in rows[-1]  # the oldest action last
     html = page.get_data(as_text=True)
-    for text in ("two invoices past due: one email", "14 days late: call the customer", "dispute noted",
-                 "60 days overdue: credit hold", "Quiet Co is late", "email:m1", "failed"):
+    for text in (
+        "two invoices past due: one email",
+        "14 days late: call the customer",
+        "dispute noted",
+        "60 days overdue: credit hold",
+        "Quiet Co is late",
+        "email:m1",
+        "failed",
+    ):
         assert text in html
     assert "9130002" not in html and "Rival Customer" not in html  # nothing of the other organization
 
@@ -69,7 +76,9 @@ def test_filtered_by_invoice_includes_consolidated_steps(app: Flask, two_orgs: t
     second = client.get("/activity", query_string={"invoice": mine.invoice_numbers[1]}).get_data(as_text=True)
     assert "is 3 days past due" in second and "Call: &lt;script&gt;" in second and "dispute noted" not in second
     assert len(_rows(second)) == 7  # a1, a2, a3, a5 and the entries of a1, a2 and the call
-    both = client.get("/activity", query_string={"invoice": mine.invoice_numbers[1], "customer": mine.quiet_customer_id})
+    both = client.get(
+        "/activity", query_string={"invoice": mine.invoice_numbers[1], "customer": mine.quiet_customer_id}
+    )
     assert both.status_code == 200 and "No such" not in both.get_data(as_text=True)
     assert len(_rows(both.get_data(as_text=True))) == 0  # the invoice is not the quiet customer's
 
@@ -89,8 +98,11 @@ def test_another_organizations_customer_or_invoice_is_not_found(app: Flask, two_
 
 def test_nonsense_filters_are_400_beside_the_field(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     client = signed_in(app, two_orgs[0])
-    for query, message in (({"customer": "abc"}, "Customer must be a whole number."),
-                           ({"page": "0"}, "Page must be between"), ({"page": "-2"}, "Page must be a whole number.")):
+    for query, message in (
+        ({"customer": "abc"}, "Customer must be a whole number."),
+        ({"page": "0"}, "Page must be between"),
+        ({"page": "-2"}, "Page must be a whole number."),
+    ):
         page = client.get("/activity", query_string=query)
         assert page.status_code == 400 and message in page.get_data(as_text=True), query
 
@@ -99,9 +111,16 @@ def test_paged_never_all_at_once(app: Flask, two_orgs: tuple[Seeded, Seeded]) ->
     mine = two_orgs[0]
     extra = 2 * FEED_PAGE_SIZE
     with transaction(app.extensions["arpilot"].sessions) as db:
-        db.add_all(ActivityEntry(organization_id=mine.organization_id, connection_id=mine.connection_id, kind="sync",
-                                 message=f"synced batch {n}", created_at=T0 - dt.timedelta(hours=n + 1))
-                   for n in range(extra))
+        db.add_all(
+            ActivityEntry(
+                organization_id=mine.organization_id,
+                connection_id=mine.connection_id,
+                kind="sync",
+                message=f"synced batch {n}",
+                created_at=T0 - dt.timedelta(hours=n + 1),
+            )
+            for n in range(extra)
+        )
     client = signed_in(app, mine)
     total = extra + len(mine.action_ids) + len(mine.entry_ids)
     first = client.get("/activity").get_data(as_text=True)

@@ -47,10 +47,14 @@ def test_the_final_notice_waits_in_the_approve_list_and_goes_out_with_the_owners
     html = client.get("/approvals").get_data(as_text=True)
     assert f'id="action-{notice.id}"' in html and "Acme Plumbing" in html and "Referral date" in html
     token = csrf_token(client)
-    bad = client.post(f"/approvals/{notice.id}", data={"decision": "approve", "referral_date": "2026-11-01", "csrf_token": token})
+    bad = client.post(
+        f"/approvals/{notice.id}", data={"decision": "approve", "referral_date": "2026-11-01", "csrf_token": token}
+    )
     assert bad.status_code == 400 and "after today" in bad.get_data(as_text=True)
     assert _notice(world).status is ActionStatus.AWAITING_APPROVAL  # nothing changed
-    done = client.post(f"/approvals/{notice.id}", data={"decision": "approve", "referral_date": "2026-12-14", "csrf_token": token})
+    done = client.post(
+        f"/approvals/{notice.id}", data={"decision": "approve", "referral_date": "2026-12-14", "csrf_token": token}
+    )
     assert done.status_code == 302
     assert _notice(world).payload["approval"] == {"decision": "approved", "referral_date": "2026-12-14"}
     assert world.cycle().status == "done"
@@ -69,15 +73,18 @@ def test_skip_closes_the_step_and_sends_nothing(world: World, app: Flask) -> Non
     assert again.status_code == 400 and "no longer waiting" in again.get_data(as_text=True)
 
 
-def test_the_digest_link_is_signed_for_one_organization_and_needs_its_owner(world: World, app: Flask,
-                                                                            sessions: sessionmaker[Session]) -> None:
+def test_the_digest_link_is_signed_for_one_organization_and_needs_its_owner(
+    world: World, app: Flask, sessions: sessionmaker[Session]
+) -> None:
     secret = world.settings.secret_key
     link = approvals_link("http://localhost", secret, world.organization_id).removeprefix("http://localhost")
     assert app.test_client().get(link).status_code == 302  # not signed in: to the sign-in page
     assert sign_in(app, world.organization_id).get(link).status_code == 200
     intruder = other_organization(sessions)
     assert sign_in(app, intruder).get(link).status_code == 404  # a link for another organization
-    forged = approvals_link("http://localhost", "not the secret", world.organization_id).removeprefix("http://localhost")
+    forged = approvals_link("http://localhost", "not the secret", world.organization_id).removeprefix(
+        "http://localhost"
+    )
     assert sign_in(app, world.organization_id).get(forged).status_code == 404
     other = sign_in(app, intruder)
     notice = _notice(world)

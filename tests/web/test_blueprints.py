@@ -8,8 +8,20 @@ from flask import Flask
 from integration.web import BLUEPRINTS, connect_xero, create_app
 
 EXPECTED = {
-    "webhooks", "inbound", "connect_quickbooks", "connect_xero", "account", "calls", "settings", "company_zone",
-    "customer_settings", "wording", "activity", "credit_policy", "replies", "approvals",
+    "webhooks",
+    "inbound",
+    "connect_quickbooks",
+    "connect_xero",
+    "account",
+    "calls",
+    "settings",
+    "company_zone",
+    "customer_settings",
+    "wording",
+    "activity",
+    "credit_policy",
+    "replies",
+    "approvals",
 }
 
 
@@ -33,7 +45,13 @@ def test_the_xero_routes_come_only_with_the_xero_blueprint(settings) -> None:  #
     for blueprint in BLUEPRINTS:
         if blueprint is not connect_xero.bp:
             without_xero.register_blueprint(blueprint)
-    assert not [rule.rule for rule in without_xero.url_map.iter_rules() if "xero" in rule.rule and "webhooks" not in rule.rule]
+    assert not [
+        rule.rule for rule in without_xero.url_map.iter_rules() if "xero" in rule.rule and "webhooks" not in rule.rule
+    ]
 
-    xero_routes = {rule.rule: rule.endpoint for rule in create_app(settings).url_map.iter_rules() if rule.rule.startswith("/connect/xero")}
+    xero_routes = {
+        rule.rule: rule.endpoint
+        for rule in create_app(settings).url_map.iter_rules()
+        if rule.rule.startswith("/connect/xero")
+    }
     assert xero_routes == {"/connect/xero": "connect_xero.start", "/connect/xero/callback": "connect_xero.callback"}

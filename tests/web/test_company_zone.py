@@ -38,7 +38,9 @@ def test_the_owner_changes_a_companys_zone_and_the_organization_follows_its_firs
 ) -> None:
     mine, theirs = two_orgs
     client = signed_in(app, mine)
-    response = client.post(f"/settings/timezone/{mine.connection_id}", data={"csrf_token": _token(client), "timezone": "Europe/London"})
+    response = client.post(
+        f"/settings/timezone/{mine.connection_id}", data={"csrf_token": _token(client), "timezone": "Europe/London"}
+    )
     assert response.status_code == 302
     assert _zones(app, mine) == ("Europe/London", "Europe/London")
     assert "Europe/London is saved" in client.get("/settings").get_data(as_text=True)
@@ -57,5 +59,7 @@ def test_a_zone_that_is_not_one_is_refused_and_nothing_changes(app: Flask, two_o
         assert response.status_code == 302
         assert "is not a time zone" in client.get("/settings").get_data(as_text=True)
     assert _zones(app, mine) == (None, "UTC")
-    refused = client.post(f"/settings/timezone/{theirs.connection_id}", data={"csrf_token": token, "timezone": "Europe/London"})
+    refused = client.post(
+        f"/settings/timezone/{theirs.connection_id}", data={"csrf_token": token, "timezone": "Europe/London"}
+    )
     assert refused.status_code == 404 and _zones(app, theirs) == (None, "UTC")

@@ -34,8 +34,12 @@ def test_page_is_the_policy_written_from_the_rules(app: Flask, two_orgs: tuple[S
     assert "<h1>Harbor &amp; Pine credit policy</h1>" in html
     assert '<a href="/credit-policy" aria-current="page">Credit policy</a>' in html
 
-    rules = _save(app, mine, credit_hold={"all_customers_days_overdue": 45, "days_overdue": 30},
-                  sender={"reply_to": "accounts@harbor.example"})
+    rules = _save(
+        app,
+        mine,
+        credit_hold={"all_customers_days_overdue": 45, "days_overdue": 30},
+        sender={"reply_to": "accounts@harbor.example"},
+    )
     changed = client.get("/credit-policy").get_data(as_text=True)
     assert render_credit_policy(rules, "Harbor & Pine", "en_US", currency="USD").body_html in changed
     assert "reaches 45 days overdue" in changed and "accounts@harbor.example" in changed
@@ -49,7 +53,9 @@ def test_each_organization_sees_its_own_policy(app: Flask, two_orgs: tuple[Seede
     assert "33 days" not in html and "Other Org" not in html
 
 
-def test_page_obeys_the_content_security_policy_and_prints_without_the_chrome(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+def test_page_obeys_the_content_security_policy_and_prints_without_the_chrome(
+    app: Flask, two_orgs: tuple[Seeded, Seeded]
+) -> None:
     html = signed_in(app, two_orgs[0]).get("/credit-policy").get_data(as_text=True)
     assert "<style" not in html and " style=" not in html
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/print.js" defer>']
@@ -66,7 +72,10 @@ def test_plain_text_download(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> Non
     response = signed_in(app, two_orgs[0]).get("/credit-policy.txt")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.headers["Content-Disposition"] == 'attachment; filename="credit-policy.txt"'
-    assert response.get_data(as_text=True) == render_credit_policy(Rules.default(), "Harbor & Pine", "en_US", currency="USD").text
+    assert (
+        response.get_data(as_text=True)
+        == render_credit_policy(Rules.default(), "Harbor & Pine", "en_US", currency="USD").text
+    )
 
 
 def test_an_unwritable_setting_is_named_not_a_crash(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:

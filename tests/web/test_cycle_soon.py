@@ -62,12 +62,16 @@ def soon_job_id(queue: Queue, connection_id: int) -> str:
     return f"{queue.name}-connection-{connection_id}-soon-60s-window-{slot_index(connection_id, SOON_WINDOW, NOW)}"
 
 
-def test_connect_enqueues_the_first_cycle_once_and_a_worker_runs_it(make_app: MakeApp, queue: Queue, intuit: FakeIntuit) -> None:
+def test_connect_enqueues_the_first_cycle_once_and_a_worker_runs_it(
+    make_app: MakeApp, queue: Queue, intuit: FakeIntuit
+) -> None:
     app = production_app(make_app, queue)
     client = app.test_client()
     _, query = start(client)
-    answer = client.get("/connect/quickbooks/callback",
-                        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    answer = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert answer.status_code == 302
     with app.extensions["arpilot"].sessions() as db:
         connection_id = db.execute(select(Connection.id)).scalar_one()
@@ -89,8 +93,11 @@ def _connection(app: Flask, external_id: str) -> int:
 
 
 def _deliver(app: Flask, body: bytes) -> None:
-    answer = app.test_client().post("/webhooks/quickbooks", data=body,
-                                    headers={"Content-Type": "application/json", "intuit-signature": sign(body, VERIFIER)})
+    answer = app.test_client().post(
+        "/webhooks/quickbooks",
+        data=body,
+        headers={"Content-Type": "application/json", "intuit-signature": sign(body, VERIFIER)},
+    )
     assert answer.status_code == 200, answer.data
 
 
@@ -109,14 +116,17 @@ def test_a_webhook_for_a_company_not_held_enqueues_nothing(make_app: MakeApp, qu
     assert queue.count == 0
 
 
-def test_redis_down_still_connects_and_the_slot_runs_the_cycle(make_app: MakeApp, intuit: FakeIntuit,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_down_still_connects_and_the_slot_runs_the_cycle(
+    make_app: MakeApp, intuit: FakeIntuit, caplog: pytest.LogCaptureFixture
+) -> None:
     unreachable = Queue("arpilot-test-unreachable", connection=Redis.from_url("redis://127.0.0.1:1/0"))
     app = production_app(make_app, unreachable)
     client = app.test_client()
     _, query = start(client)
-    answer = client.get("/connect/quickbooks/callback",
-                        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id})
+    answer = client.get(
+        "/connect/quickbooks/callback",
+        query_string={"code": intuit.issue_code(), "state": query["state"], "realmId": intuit.realm_id},
+    )
     assert answer.status_code == 302 and answer.headers["Location"] == "/"
     assert "could not be enqueued now, it runs at its slot" in caplog.text
 
@@ -124,7 +134,11 @@ def test_redis_down_still_connects_and_the_slot_runs_the_cycle(make_app: MakeApp
 def test_production_settings_give_the_web_process_the_cycle_queue(settings: Settings, make_app: MakeApp) -> None:
     app = make_app(redis_url=REDIS_URL, embedded_clock=False)
     cycles = app.extensions[soon.QUEUE_EXTENSION]
-    assert isinstance(cycles, CycleQueue) and cycles.queue.name == QUEUE_NAME and cycles.interval == settings.cycle_interval
+    assert (
+        isinstance(cycles, CycleQueue)
+        and cycles.queue.name == QUEUE_NAME
+        and cycles.interval == settings.cycle_interval
+    )
 
 
 def test_with_a_queue_an_embedded_clock_leaves_the_cycle_to_the_workers(make_app: MakeApp, queue: Queue) -> None:
@@ -143,7 +157,9 @@ def test_without_a_queue_the_embedded_clock_runs_the_cycle(make_app: MakeApp) ->
     assert recorder.soon == [connection_id]
 
 
-def test_without_clock_or_queue_the_connection_waits_for_its_slot(make_app: MakeApp, caplog: pytest.LogCaptureFixture) -> None:
+def test_without_clock_or_queue_the_connection_waits_for_its_slot(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     app = make_app(quickbooks_webhook_verifier=VERIFIER)
     assert soon.QUEUE_EXTENSION not in app.extensions and soon.CLOCK_EXTENSION not in app.extensions

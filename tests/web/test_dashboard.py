@@ -76,7 +76,9 @@ def other_organization(sessions: sessionmaker[Session]) -> int:
         organization = Organization(name="Someone Else Ltd")
         session.add(organization)
         session.flush()
-        session.add(User(organization_id=organization.id, provider="quickbooks", subject="intruder", email="x@else.example"))
+        session.add(
+            User(organization_id=organization.id, provider="quickbooks", subject="intruder", email="x@else.example")
+        )
         return organization.id
 
 
@@ -84,7 +86,9 @@ def call_task(world: World | XeroWorld, name_starts: str) -> Action:
     """The call task the live cycle made for the customer whose name starts so."""
     with world.sessions() as session:
         customer = session.scalars(select(MirroredCustomer).where(MirroredCustomer.name.startswith(name_starts))).one()
-    return next(a for a in world.actions() if a.kind == "create_call_task" and a.payload["customer_id"] == customer.provider_id)
+    return next(
+        a for a in world.actions() if a.kind == "create_call_task" and a.payload["customer_id"] == customer.provider_id
+    )
 
 
 class _Form(HTMLParser):
@@ -118,7 +122,9 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
     assert html.count('class="card" id="call-') == 2
     assert "O&#39;Brien\\Sons Hardware" in html and "Cobalt Dental" in html
     assert "Invoice 1003: 200.00 USD open, 25 days late" in html
-    assert re.search(r"""<a href="/settings/customers/\d+">Cobalt Dental's settings: pause, exclude, payment plan</a>""", html)
+    assert re.search(
+        r"""<a href="/settings/customers/\d+">Cobalt Dental's settings: pause, exclude, payment plan</a>""", html
+    )
     for label in OUTCOME_BUTTONS:
         assert html.count(f">{label}</button>") == 2
     # Today's actions, the outbox (the reminder's subject), connection health.
@@ -137,9 +143,15 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
 def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world: World, app: Flask) -> None:
     task = call_task(live_world, "O'Brien")
     client = sign_in(app, live_world.organization_id)
-    response = client.post(f"/calls/{task.id}/outcome", data={
-        "csrf_token": csrf_token(client), "outcome": "promised", "promised_on": "2026-12-04", "comment": "Cheque in the post",
-    })
+    response = client.post(
+        f"/calls/{task.id}/outcome",
+        data={
+            "csrf_token": csrf_token(client),
+            "outcome": "promised",
+            "promised_on": "2026-12-04",
+            "comment": "Cheque in the post",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
     assert "Recorded “Promised to pay”" in page and f'id="call-{task.id}"' not in page
@@ -149,7 +161,9 @@ def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world
     with live_world.sessions() as session:
         pauses = {p.invoice_provider_id: p.promise_to_pay for p in session.scalars(select(InvoicePause))}
         entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
-        recorded = session.scalars(select(ActivityEntry.invoice_provider_id).where(ActivityEntry.kind == "owner_invoice_settings")).all()
+        recorded = session.scalars(
+            select(ActivityEntry.invoice_provider_id).where(ActivityEntry.kind == "owner_invoice_settings")
+        ).all()
     assert pauses == dict.fromkeys(task.payload["invoice_ids"], dt.date(2026, 12, 4))
     assert sorted(recorded) == sorted(task.payload["invoice_ids"])  # like a promise set on the settings page
     assert (entry.action_id, entry.details["outcome"], entry.details["note"]) == (task.id, "promised", "written")
@@ -165,33 +179,54 @@ def test_dispute_and_no_answer(live_world: World, app: Flask) -> None:
     client = sign_in(app, live_world.organization_id)
     cobalt = call_task(live_world, "Cobalt")
     token = csrf_token(client)
-    assert client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "no_answer"}).status_code == 302
+    assert (
+        client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "no_answer"}).status_code
+        == 302
+    )
     page = client.get("/").get_data(as_text=True)
     assert f'id="call-{cobalt.id}"' in page and "tried 1×" in page  # still to call, with the try in its history
     assert "Call outcome: No answer." in page
     with transaction(live_world.sessions) as session:  # the owner had already recorded a promise on the invoice
-        session.add(InvoicePause(connection_id=live_world.connection_id, invoice_provider_id=cobalt.payload["invoice_ids"][0],
-                                 promise_to_pay=dt.date(2026, 12, 20), note="said after Christmas"))
-    assert client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "disputed"}).status_code == 302
+        session.add(
+            InvoicePause(
+                connection_id=live_world.connection_id,
+                invoice_provider_id=cobalt.payload["invoice_ids"][0],
+                promise_to_pay=dt.date(2026, 12, 20),
+                note="said after Christmas",
+            )
+        )
+    assert (
+        client.post(f"/calls/{cobalt.id}/outcome", data={"csrf_token": token, "outcome": "disputed"}).status_code == 302
+    )
     assert f'id="call-{cobalt.id}"' not in client.get("/").get_data(as_text=True)
     note = live_world.notes()[cobalt.payload["invoice_ids"][0]]
     assert "arpilot: call to customer: no answer." in note and "customer disputes the invoice" in note
     with live_world.sessions() as session:
         pause = session.scalars(select(InvoicePause)).one()
     assert (pause.invoice_provider_id, pause.disputed, pause.promise_to_pay, pause.note) == (
-        cobalt.payload["invoice_ids"][0], True, dt.date(2026, 12, 20), "said after Christmas")  # what stood stays
+        cobalt.payload["invoice_ids"][0],
+        True,
+        dt.date(2026, 12, 20),
+        "said after Christmas",
+    )  # what stood stays
 
 
-@pytest.mark.parametrize(("form", "message"), [
-    ({"outcome": "promised"}, "Enter the date the customer promised to pay by."),
-    ({"outcome": "promised", "promised_on": "2026-11-01"}, "The promised date cannot be in the past."),
-    ({"outcome": "promised", "promised_on": "4 December"}, "Enter the promised date as YYYY-MM-DD."),
-    ({"outcome": "maybe"}, "Choose what came of the call."),
-    # a promise past the rules' horizon (a year by default) would pause the invoice forever
-    ({"outcome": "promised", "promised_on": "9999-12-31"}, "A promised date can be at most 365 days ahead"),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"outcome": "promised"}, "Enter the date the customer promised to pay by."),
+        ({"outcome": "promised", "promised_on": "2026-11-01"}, "The promised date cannot be in the past."),
+        ({"outcome": "promised", "promised_on": "4 December"}, "Enter the promised date as YYYY-MM-DD."),
+        ({"outcome": "maybe"}, "Choose what came of the call."),
+        # a promise past the rules' horizon (a year by default) would pause the invoice forever
+        ({"outcome": "promised", "promised_on": "9999-12-31"}, "A promised date can be at most 365 days ahead"),
+    ],
+)
 def test_a_bad_outcome_is_refused_beside_the_field_and_records_nothing(
-    live_world: World, app: Flask, form: dict[str, str], message: str,
+    live_world: World,
+    app: Flask,
+    form: dict[str, str],
+    message: str,
 ) -> None:
     task = call_task(live_world, "Cobalt")
     client = sign_in(app, live_world.organization_id)
@@ -209,12 +244,15 @@ def test_a_refused_outcome_keeps_what_the_owner_typed(live_world: World, app: Fl
     task = call_task(live_world, "Cobalt")
     client = sign_in(app, live_world.organization_id)
     comment = "Spoke to Dana in AP, pays after the board meets"
-    response = client.post(f"/calls/{task.id}/outcome",
-                           data={"csrf_token": csrf_token(client), "outcome": "promised", "comment": comment})
+    response = client.post(
+        f"/calls/{task.id}/outcome", data={"csrf_token": csrf_token(client), "outcome": "promised", "comment": comment}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Enter the date the customer promised to pay by." in html
-    assert re.search(rf'<input type="text" id="comment-{task.id}" name="comment"[^>]*value="{re.escape(comment)}"', html)
+    assert re.search(
+        rf'<input type="text" id="comment-{task.id}" name="comment"[^>]*value="{re.escape(comment)}"', html
+    )
 
 
 def test_logging_an_outcome_needs_the_csrf_token(live_world: World, app: Flask) -> None:
@@ -245,7 +283,9 @@ def test_signed_out_posts_are_refused(live_world: World, app: Flask) -> None:
 
 
 @pytest.mark.parametrize(("provider", "name"), [("quickbooks", "QuickBooks"), ("xero", "Xero")])
-def test_needs_reconnect_banner_links_to_the_right_provider(live_world: World, app: Flask, provider: str, name: str) -> None:
+def test_needs_reconnect_banner_links_to_the_right_provider(
+    live_world: World, app: Flask, provider: str, name: str
+) -> None:
     with transaction(live_world.sessions) as session:
         connection = session.get(Connection, live_world.connection_id)
         assert connection is not None
@@ -253,7 +293,11 @@ def test_needs_reconnect_banner_links_to_the_right_provider(live_world: World, a
         connection.provider = provider  # the page reads only the row: the same company as if it were on Xero
     html = sign_in(app, live_world.organization_id).get("/").get_data(as_text=True)
     banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', html, re.S)
-    assert banner is not None and "needs to be reconnected" in banner.group(1) and "the grant was revoked" in banner.group(1)
+    assert (
+        banner is not None
+        and "needs to be reconnected" in banner.group(1)
+        and "the grant was revoked" in banner.group(1)
+    )
     assert f'<a class="btn" href="/connect/{provider}">Reconnect {name}</a>' in banner.group(1)
 
 
@@ -275,11 +319,14 @@ def test_observe_mode_shows_what_would_be_done(world: World, app: Flask) -> None
 
 
 def test_an_outcome_is_kept_when_the_provider_cannot_take_the_note(
-    live_world: World, app: Flask, monkeypatch: pytest.MonkeyPatch,
+    live_world: World,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def unreachable(*_: object) -> object:
         def connector(*_: object) -> object:
             raise AuthExpired("the grant was revoked")
+
         return connector
 
     monkeypatch.setattr(dashboard, "connector_factory", unreachable)
@@ -288,12 +335,18 @@ def test_an_outcome_is_kept_when_the_provider_cannot_take_the_note(
     notes = live_world.notes()
     response = client.post(f"/calls/{task.id}/outcome", data={"csrf_token": csrf_token(client), "outcome": "disputed"})
     assert response.status_code == 302
-    assert "but the note could not be written in the accounting system: the grant was revoked" in client.get("/").get_data(as_text=True)
+    assert "but the note could not be written in the accounting system: the grant was revoked" in client.get(
+        "/"
+    ).get_data(as_text=True)
     assert live_world.notes() == notes
     with live_world.sessions() as session:
         entry = session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "call_outcome")).one()
         pause = session.scalars(select(InvoicePause)).one()
-    assert (entry.level, entry.details["note"], entry.details["note_error"]) == ("warning", "failed", "the grant was revoked")
+    assert (entry.level, entry.details["note"], entry.details["note_error"]) == (
+        "warning",
+        "failed",
+        "the grant was revoked",
+    )
     assert pause.disputed  # the owner's word holds the ladder even so
 
 
@@ -311,7 +364,10 @@ def test_a_double_submit_records_the_call_once(live_world: World, app: Flask) ->
 
 
 def test_on_xero_the_outcome_goes_into_the_invoices_history(
-    sessions: sessionmaker[Session], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for xero in make_xero_world(small_scenario(NOW.date()), sessions, tmp_path):
         xero.set_rules({"mode": "live"})
@@ -327,7 +383,9 @@ def test_on_xero_the_outcome_goes_into_the_invoices_history(
         assert any("customer promised to pay by 2026-12-01" in record["Details"] for record in history)
 
 
-def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_books(live_world: World, app: Flask) -> None:
+def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_books(
+    live_world: World, app: Flask
+) -> None:
     live_world.set_rules({"mode": "observe"})  # the owner went back to observe mode after a live cycle
     task = call_task(live_world, "Cobalt")
     client = sign_in(app, live_world.organization_id)
@@ -342,8 +400,11 @@ def test_in_observe_mode_an_outcome_is_recorded_but_nothing_is_written_in_the_bo
     assert entry.details["note"] == "not written: observe mode" and pause.promise_to_pay == dt.date(2026, 12, 1)
 
 
-def test_a_failing_connection_shows_since_when_and_why(world: World, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_connection_shows_since_when_and_why(
+    world: World, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 15.3: after failed cycles the owner reads "sync failing since <time>: <reason>"."""
+
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("CustomerRef")
 

@@ -21,8 +21,12 @@ from tests.oauth.xero_flow import XeroSandbox
 
 def _clock(app: Flask) -> Clock:
     sessions = app.extensions["arpilot"].sessions
-    clock = Clock(ManualScheduler(), ClockPlan.from_settings(app.extensions["arpilot"].settings),
-                  "tests.clock_helpers:record_cycle", lambda: active_connection_ids(sessions))
+    clock = Clock(
+        ManualScheduler(),
+        ClockPlan.from_settings(app.extensions["arpilot"].settings),
+        "tests.clock_helpers:record_cycle",
+        lambda: active_connection_ids(sessions),
+    )
     clock.scheduler.start()
     return clock
 
@@ -42,8 +46,14 @@ def _assert_cycles_stopped(app: Flask, clock: Clock, connection_id: int) -> None
 def _keep_history(app: Flask, connection_id: int) -> None:
     with transaction(app.extensions["arpilot"].sessions) as db:
         connection = db.get(Connection, connection_id)
-        db.add(ActivityEntry(organization_id=connection.organization_id, connection_id=connection_id,  # type: ignore[union-attr]
-                             kind="action_done", message="reminder 1 emailed before the disconnect"))
+        db.add(
+            ActivityEntry(
+                organization_id=connection.organization_id,  # type: ignore[union-attr]
+                connection_id=connection_id,
+                kind="action_done",
+                message="reminder 1 emailed before the disconnect",
+            )
+        )
 
 
 def test_quickbooks_disconnect_says_cycles_stop_and_they_do(sandbox_app: Flask) -> None:
@@ -88,20 +98,32 @@ def _owner(app: Flask) -> User:
 
 def test_quickbooks_owner_is_the_userinfo_answer(sandbox_app: Flask, sandbox: Sandbox) -> None:
     connection_id, _ = sandbox_flow.connect(sandbox_app, sandbox_app.test_client())
-    userinfo = requests.get(f"{sandbox.base_url}/v1/openid_connect/userinfo", timeout=10,
-                            headers={"Authorization": f"Bearer {stored(sandbox_app, connection_id).access_token}"}).json()
+    userinfo = requests.get(
+        f"{sandbox.base_url}/v1/openid_connect/userinfo",
+        timeout=10,
+        headers={"Authorization": f"Bearer {stored(sandbox_app, connection_id).access_token}"},
+    ).json()
     owner = _owner(sandbox_app)
     # The name is in the userinfo answer only (Intuit's ID token carries no name).
     assert (owner.provider, owner.subject, owner.email, owner.name) == (
-        "quickbooks", userinfo["sub"], userinfo["email"], f"{userinfo['givenName']} {userinfo['familyName']}")
+        "quickbooks",
+        userinfo["sub"],
+        userinfo["email"],
+        f"{userinfo['givenName']} {userinfo['familyName']}",
+    )
 
 
 def test_xero_owner_is_the_userinfo_answer(xero_app: Flask, xero_sandbox: XeroSandbox) -> None:
     tenant = xero_sandbox.tenant_ids()["demo"]
     connection_id = xero_flow.connect(xero_app, xero_app.test_client(), [tenant])[tenant]
     access = stored(xero_app, connection_id).access_token
-    userinfo = requests.get(f"{xero_sandbox.base_url}/connect/userinfo", timeout=10,
-                            headers={"Authorization": f"Bearer {access}"}).json()
+    userinfo = requests.get(
+        f"{xero_sandbox.base_url}/connect/userinfo", timeout=10, headers={"Authorization": f"Bearer {access}"}
+    ).json()
     owner = _owner(xero_app)
     assert (owner.provider, owner.subject, owner.email, owner.name) == (
-        "xero", userinfo["xero_userid"], userinfo["email"], userinfo["name"])
+        "xero",
+        userinfo["xero_userid"],
+        userinfo["email"],
+        userinfo["name"],
+    )

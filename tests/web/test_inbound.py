@@ -18,15 +18,19 @@ AUTH = ("arpilot", SECRET)
 
 @pytest.fixture
 def app(make_app: MakeApp, database_url: str) -> Flask:
-    return make_app(database_url=database_url, inbound_secret=SECRET,
-                    test_config={"ARPILOT_BODY_LIMITS": {"inbound.sendgrid": 20_000}})
+    return make_app(
+        database_url=database_url,
+        inbound_secret=SECRET,
+        test_config={"ARPILOT_BODY_LIMITS": {"inbound.sendgrid": 20_000}},
+    )
 
 
 @pytest.fixture
 def orgs(app: Flask) -> tuple[Seeded, Seeded]:
     sessions = app.extensions["arpilot"].sessions
-    return seed_organization(sessions, "Harbor & Pine", "9130001", "Acme Tools"), \
-        seed_organization(sessions, "Other Org", "9130002", "Rival Customer")
+    return seed_organization(sessions, "Harbor & Pine", "9130001", "Acme Tools"), seed_organization(
+        sessions, "Other Org", "9130002", "Rival Customer"
+    )
 
 
 def _replies(app: Flask) -> list[InboundReply]:
@@ -40,8 +44,14 @@ def _post(app: Flask, fields: dict[str, bytes], auth: tuple[str, str] | None = A
 
 
 def _email(sender: str, to: str, text: str, message_id: str = "<m1@acme.example>") -> dict[str, bytes]:
-    return {"from": sender.encode(), "to": to.encode(), "subject": b"Re: Payment reminder", "text": text.encode(),
-            "headers": f"Message-ID: {message_id}\n".encode(), "envelope": f'{{"to": ["{to}"]}}'.encode()}
+    return {
+        "from": sender.encode(),
+        "to": to.encode(),
+        "subject": b"Re: Payment reminder",
+        "text": text.encode(),
+        "headers": f"Message-ID: {message_id}\n".encode(),
+        "envelope": f'{{"to": ["{to}"]}}'.encode(),
+    }
 
 
 @pytest.mark.parametrize("auth", [None, ("arpilot", "wrong"), ("arpilot", "")])
@@ -69,7 +79,9 @@ def test_a_body_over_the_limit_is_refused_with_413(app: Flask) -> None:
     assert response.status_code == 413 and _replies(app) == []
 
 
-def test_an_email_from_nobody_known_is_kept_as_unmatched_with_the_reason(app: Flask, orgs: tuple[Seeded, Seeded]) -> None:
+def test_an_email_from_nobody_known_is_kept_as_unmatched_with_the_reason(
+    app: Flask, orgs: tuple[Seeded, Seeded]
+) -> None:
     response = _post(app, _email("stranger@nowhere.example", "replies@inbound.arpilot.local", "hello"))
     assert response.status_code == 200 and response.get_json()["status"] == "unmatched"
     (kept,) = _replies(app)

@@ -13,8 +13,18 @@ from flask import Flask
 from integration.web.packet import _cell, packet_filename
 from tests.web.conftest import Seeded, signed_in
 
-FILES = ["index.html", "style.css", "customer.csv", "invoices.csv", "payments.csv", "promises.csv", "emails.csv",
-         "calls.csv", "notes-and-account-actions.csv", "activity.csv"]
+FILES = [
+    "index.html",
+    "style.css",
+    "customer.csv",
+    "invoices.csv",
+    "payments.csv",
+    "promises.csv",
+    "emails.csv",
+    "calls.csv",
+    "notes-and-account-actions.csv",
+    "activity.csv",
+]
 
 
 def _download(app: Flask, seeded: Seeded, customer_id: int | None = None) -> zipfile.ZipFile:
@@ -42,13 +52,25 @@ def test_packet_holds_every_item_of_the_customer(app: Flask, two_orgs: tuple[See
     assert [int(r["action_id"]) for r in _table(archive, "calls.csv")] == [a3]
     assert [int(r["action_id"]) for r in _table(archive, "notes-and-account-actions.csv")] == [a4, a5]
     emails = _table(archive, "emails.csv")
-    assert (emails[1]["reason"], emails[1]["status"], emails[1]["reference"]) == ("two invoices past due: one email", "done", "email:m2")
+    assert (emails[1]["reason"], emails[1]["status"], emails[1]["reference"]) == (
+        "two invoices past due: one email",
+        "done",
+        "email:m2",
+    )
     activity = _table(archive, "activity.csv")
     assert [int(r["entry_id"]) for r in activity] == list(mine.entry_ids[:3])  # not the cycle's
     assert json.loads(activity[2]["details"]) == {"outcome": "promised", "comment": "<i>Spoke to Jo</i> in accounts"}
     index = archive.read("index.html").decode()
-    for text in (*mine.invoice_numbers, "two invoices past due: one email", "14 days late: call the customer",
-                 "dispute noted", "60 days overdue: credit hold", "2026-11-30", "Wrong quantity", "ap@example.com"):
+    for text in (
+        *mine.invoice_numbers,
+        "two invoices past due: one email",
+        "14 days late: call the customer",
+        "dispute noted",
+        "60 days overdue: credit hold",
+        "2026-11-30",
+        "Wrong quantity",
+        "ap@example.com",
+    ):
         assert text in index
     assert "Quiet Co" not in index and "9130002" not in index
 
@@ -69,18 +91,21 @@ def test_filename_is_the_sanitized_customer_name(app: Flask, two_orgs: tuple[See
     assert response.headers["Content-Disposition"] == "attachment; filename=collections-packet-acme-b-tools-b-co.zip"
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Café Zoë / \"Ltd\"", "collections-packet-cafe-zoe-ltd.zip"),
-    ("../../etc/passwd", "collections-packet-etc-passwd.zip"),
-    ("株式会社", "collections-packet-customer.zip"),
-    ("x" * 300, f"collections-packet-{'x' * 60}.zip"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ('Café Zoë / "Ltd"', "collections-packet-cafe-zoe-ltd.zip"),
+        ("../../etc/passwd", "collections-packet-etc-passwd.zip"),
+        ("株式会社", "collections-packet-customer.zip"),
+        ("x" * 300, f"collections-packet-{'x' * 60}.zip"),
+    ],
+)
 def test_packet_filename(name: str, expected: str) -> None:
     assert packet_filename(name) == expected
 
 
 def test_spreadsheet_formulas_are_written_as_text() -> None:
-    assert _cell("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
+    assert _cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
     assert _cell("@SUM(A1)") == "'@SUM(A1)" and _cell("+1 555 0199") == "'+1 555 0199"
     assert _cell("-12.50") == "-12.50" and _cell(None) == "" and _cell("Acme") == "Acme"
 

@@ -11,23 +11,47 @@ from integration.policy.rules import Rules
 from integration.web.rules_form import FIELDS, form_values, mixed_email_channels, parse_form
 from tests.web.forms import rules_form
 
-CHANGED = Rules.from_json({
-    "ladder": {"stages": [
-        {"offset_days": 5, "enabled": False}, {"offset_days": -10}, {"offset_days": 2, "channel": "call"},
-        {"offset_days": 20, "recipients": ["billing", "owner"]}, {"offset_days": 35, "resend_invoice": False},
-        {"offset_days": 70, "template": "past_due_30"}, {"offset_days": 100, "escalate": False, "call_task": False},
-    ]},
-    "grace": {"enabled": False, "profile_classes": ["reliable"], "max_days": 3},
-    "mid_month": {"day_of_month": 14, "profile_classes": [], "month_end_days": 5, "min_occurrences": 2, "min_share_pct": 75},
-    "credit_hold": {"days_overdue": 45, "all_customers_days_overdue": 120, "min_overdue_amount": "99.95", "auto_release": False},
-    "pauses": {"dispute": False, "promise_grace_days": 5, "broken_promise_stages_up": 2},
-    "schedule": {"send_from_hour": 9, "send_until_hour": 17, "business_days": [1, 2, 3], "timezone_source": "company",
-                 "holidays": ["2026-12-25", "2027-01-01"]},
-    "frequency": {"min_days_between_emails": 7, "consolidate": False},
-    "opt_out": {"call_instead": False},
-    "profiles": {"history_days": 400, "reliable_max_p80_days_late": 4, "slow_max_p80_days_late": 25},
-    "sender": {"from_name": "Dana Pine", "reply_to": "ar@harbor.example", "signature": "Dana\nHarbor & Pine"},
-})
+CHANGED = Rules.from_json(
+    {
+        "ladder": {
+            "stages": [
+                {"offset_days": 5, "enabled": False},
+                {"offset_days": -10},
+                {"offset_days": 2, "channel": "call"},
+                {"offset_days": 20, "recipients": ["billing", "owner"]},
+                {"offset_days": 35, "resend_invoice": False},
+                {"offset_days": 70, "template": "past_due_30"},
+                {"offset_days": 100, "escalate": False, "call_task": False},
+            ]
+        },
+        "grace": {"enabled": False, "profile_classes": ["reliable"], "max_days": 3},
+        "mid_month": {
+            "day_of_month": 14,
+            "profile_classes": [],
+            "month_end_days": 5,
+            "min_occurrences": 2,
+            "min_share_pct": 75,
+        },
+        "credit_hold": {
+            "days_overdue": 45,
+            "all_customers_days_overdue": 120,
+            "min_overdue_amount": "99.95",
+            "auto_release": False,
+        },
+        "pauses": {"dispute": False, "promise_grace_days": 5, "broken_promise_stages_up": 2},
+        "schedule": {
+            "send_from_hour": 9,
+            "send_until_hour": 17,
+            "business_days": [1, 2, 3],
+            "timezone_source": "company",
+            "holidays": ["2026-12-25", "2027-01-01"],
+        },
+        "frequency": {"min_days_between_emails": 7, "consolidate": False},
+        "opt_out": {"call_instead": False},
+        "profiles": {"history_days": 400, "reliable_max_p80_days_late": 4, "slow_max_p80_days_late": 25},
+        "sender": {"from_name": "Dana Pine", "reply_to": "ar@harbor.example", "signature": "Dana\nHarbor & Pine"},
+    }
+)
 
 
 def _leaves(data: Any, path: str = "") -> list[str]:
@@ -61,6 +85,8 @@ def test_the_email_channel_is_one_choice_and_mixed_channels_are_noticed() -> Non
 
 
 def test_a_choice_that_is_not_offered_is_refused() -> None:
-    parsed = parse_form(MultiDict(rules_form(Rules.default(), **{"grace.profile_classes": ["reliable", "vip"]})), "observe")
+    parsed = parse_form(
+        MultiDict(rules_form(Rules.default(), **{"grace.profile_classes": ["reliable", "vip"]})), "observe"
+    )
     assert parsed.rules is None and parsed.errors == {"grace.profile_classes": "'vip' is not one of the choices."}
     assert parsed.values["grace.profile_classes"] == ["reliable", "vip"]  # kept as typed

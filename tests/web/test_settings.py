@@ -54,16 +54,40 @@ def _add_owner(sessions: sessionmaker[Session], name: str, realm: str) -> Owner:
         organization = Organization(name=name)
         db.add(organization)
         db.flush()
-        connection = Connection(organization_id=organization.id, provider="quickbooks", external_id=realm, display_name=name)
-        user = User(organization_id=organization.id, provider="quickbooks", subject=f"sub-{realm}", email=f"owner@{realm}.example")
+        connection = Connection(
+            organization_id=organization.id, provider="quickbooks", external_id=realm, display_name=name
+        )
+        user = User(
+            organization_id=organization.id,
+            provider="quickbooks",
+            subject=f"sub-{realm}",
+            email=f"owner@{realm}.example",
+        )
         db.add_all([connection, user])
         db.flush()
-        customer = MirroredCustomer(connection_id=connection.id, provider_id="c1", name=f"Acme of {name}", email="ap@acme.example",
-                                    phone="555-0100", currency="USD", terms_id=None, provider_updated_at=UPDATED)
-        invoice = MirroredInvoice(connection_id=connection.id, provider_id="i1", customer_provider_id="c1", number="1001",
-                                  issue_date=TODAY - dt.timedelta(days=40), due_date=TODAY - dt.timedelta(days=10),
-                                  total=Decimal("500.00"), balance=Decimal("400.00"), currency="USD", status="open",
-                                  provider_updated_at=UPDATED)
+        customer = MirroredCustomer(
+            connection_id=connection.id,
+            provider_id="c1",
+            name=f"Acme of {name}",
+            email="ap@acme.example",
+            phone="555-0100",
+            currency="USD",
+            terms_id=None,
+            provider_updated_at=UPDATED,
+        )
+        invoice = MirroredInvoice(
+            connection_id=connection.id,
+            provider_id="i1",
+            customer_provider_id="c1",
+            number="1001",
+            issue_date=TODAY - dt.timedelta(days=40),
+            due_date=TODAY - dt.timedelta(days=10),
+            total=Decimal("500.00"),
+            balance=Decimal("400.00"),
+            currency="USD",
+            status="open",
+            provider_updated_at=UPDATED,
+        )
         db.add_all([customer, invoice])
         db.flush()
         return Owner(organization.id, connection.id, user.id, customer.id, invoice.id)
@@ -106,21 +130,45 @@ def _error_beside(html: str, input_id: str) -> str:
     """The error message tied to an input (its aria-describedby names the error's id)."""
     match = re.search(rf'<p class="field-error" id="{re.escape(input_id)}-error">([^<]+)</p>', html)
     assert match, f"no error beside {input_id}"
-    assert re.search(rf'id="{re.escape(input_id)}"[^>]*aria-describedby="[^"]*{re.escape(input_id)}-error"[^>]*aria-invalid="true"', html)
+    assert re.search(
+        rf'id="{re.escape(input_id)}"[^>]*aria-describedby="[^"]*{re.escape(input_id)}-error"[^>]*aria-invalid="true"',
+        html,
+    )
     return match.group(1)
 
 
 # --- the page and its guards ---------------------------------------------------------------------
 
+
 def test_settings_page_shows_every_group_with_labelled_inputs(client: FlaskClient) -> None:
     html = client.get("/settings").get_data(as_text=True)
     assert '<a href="/settings"' in html and ">Settings</a>" in html  # in the main navigation
-    for title in ("Reminder timeline", "Good-customer grace", "Mid-month billing", "Credit hold", "Quiet hours and limits",
-                  "Sender identity", "Email channel", "Disputes, promises and payment plans", "How customers are classified"):
+    for title in (
+        "Reminder timeline",
+        "Good-customer grace",
+        "Mid-month billing",
+        "Credit hold",
+        "Quiet hours and limits",
+        "Sender identity",
+        "Email channel",
+        "Disputes, promises and payment plans",
+        "How customers are classified",
+    ):
         assert f">{title}</h2>" in html
-    for legend in ("Check-in", "Courtesy heads-up", "Reminder 1", "Reminder 2", "Past due 30", "Past due 60", "Final notice"):
+    for legend in (
+        "Check-in",
+        "Courtesy heads-up",
+        "Reminder 1",
+        "Reminder 2",
+        "Past due 30",
+        "Past due 60",
+        "Final notice",
+    ):
         assert f"<legend>{legend}</legend>" in html
-    assert '<label for="f-observe">Observe mode</label>' in html and 'id="f-observe" name="observe" value="on" checked' in html
+    assert (
+        '<label for="f-observe">Observe mode</label>' in html
+        and 'id="f-observe" name="observe" value="on" checked' in html
+    )
     assert html.count(">Days after due</label>") == 5 and ">Days before due</label>" in html
     _every_input_labelled(html)
 
@@ -134,13 +182,25 @@ def _every_input_labelled(html: str) -> None:
     assert "style=" not in html and "<script>" not in html  # the CSP allows neither
 
 
-GETS = ["/settings", "/settings/live", "/settings/customers", "/settings/preview/reminder_1", "/settings/preview/reminder_1.json"]
+GETS = [
+    "/settings",
+    "/settings/live",
+    "/settings/customers",
+    "/settings/preview/reminder_1",
+    "/settings/preview/reminder_1.json",
+]
 
 
 def _posts(who: Owner) -> list[str]:
-    return ["/settings", "/settings/preview", "/settings/live", "/settings/observe",
-            f"/settings/built-in-reminders/{who.connection_id}", f"/settings/customers/{who.customer_id}",
-            f"/settings/invoices/{who.invoice_id}"]
+    return [
+        "/settings",
+        "/settings/preview",
+        "/settings/live",
+        "/settings/observe",
+        f"/settings/built-in-reminders/{who.connection_id}",
+        f"/settings/customers/{who.customer_id}",
+        f"/settings/invoices/{who.invoice_id}",
+    ]
 
 
 def test_every_route_works_for_the_signed_in_owner(client: FlaskClient, owner: Owner) -> None:
@@ -157,12 +217,17 @@ def test_visitors_are_sent_to_sign_in(app: Flask, owner: Owner) -> None:
         assert client.post(path).status_code == 401, path
 
 
-def test_another_organizations_rows_are_404(app: Flask, owner: Owner, other: Owner, sessions: sessionmaker[Session]) -> None:
+def test_another_organizations_rows_are_404(
+    app: Flask, owner: Owner, other: Owner, sessions: sessionmaker[Session]
+) -> None:
     client = _sign_in(app, owner)
     token = _token(client)
     assert client.get(f"/settings/customers/{other.customer_id}").status_code == 404
-    for path in (f"/settings/customers/{other.customer_id}", f"/settings/invoices/{other.invoice_id}",
-                 f"/settings/built-in-reminders/{other.connection_id}"):
+    for path in (
+        f"/settings/customers/{other.customer_id}",
+        f"/settings/invoices/{other.invoice_id}",
+        f"/settings/built-in-reminders/{other.connection_id}",
+    ):
         assert client.post(path, data={"csrf_token": token, "disputed": "on", "paused": "on"}).status_code == 404, path
     assert client.get("/settings/customers/999999").status_code == 404
     with sessions() as db:
@@ -182,12 +247,22 @@ def test_every_post_needs_the_csrf_token(client: FlaskClient, owner: Owner, sess
 
 # --- saving rules --------------------------------------------------------------------------------
 
+
 def test_saved_rules_round_trip(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
-    form = rules_form(Rules.default(), **{
-        "ladder.stages[2].offset_days": "5", "ladder.stages[1].offset_days": "7", "sender.reply_to": "ar@harbor.example",
-        "sender.signature": "Dana\r\nHarbor & Pine", "grace.profile_classes": ["reliable"], "schedule.business_days": ["1", "3"],
-        "schedule.holidays": "2026-12-25\r\n2027-01-01", "credit_hold.min_overdue_amount": "250.50", "grace.enabled": False,
-    })
+    form = rules_form(
+        Rules.default(),
+        **{
+            "ladder.stages[2].offset_days": "5",
+            "ladder.stages[1].offset_days": "7",
+            "sender.reply_to": "ar@harbor.example",
+            "sender.signature": "Dana\r\nHarbor & Pine",
+            "grace.profile_classes": ["reliable"],
+            "schedule.business_days": ["1", "3"],
+            "schedule.holidays": "2026-12-25\r\n2027-01-01",
+            "credit_hold.min_overdue_amount": "250.50",
+            "grace.enabled": False,
+        },
+    )
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/settings"
     with sessions() as db:
@@ -195,23 +270,37 @@ def test_saved_rules_round_trip(client: FlaskClient, owner: Owner, sessions: ses
     assert saved.ladder.stage("reminder_1").offset_days == 5 and saved.ladder.stage("courtesy").offset_days == -7
     assert saved.sender.reply_to == "ar@harbor.example" and saved.sender.signature == "Dana\nHarbor & Pine"
     assert saved.grace.profile_classes == ("reliable",) and not saved.grace.enabled
-    assert saved.schedule.business_days == (1, 3) and [d.isoformat() for d in saved.schedule.holidays] == ["2026-12-25", "2027-01-01"]
+    assert saved.schedule.business_days == (1, 3) and [d.isoformat() for d in saved.schedule.holidays] == [
+        "2026-12-25",
+        "2027-01-01",
+    ]
     assert saved.credit_hold.min_overdue_amount == Decimal("250.50") and saved.mode == "observe"
     html = client.get("/settings").get_data(as_text=True)
-    assert 'name="ladder.stages[2].offset_days" value="5"' in html and 'name="ladder.stages[1].offset_days" value="7"' in html
+    assert (
+        'name="ladder.stages[2].offset_days" value="5"' in html
+        and 'name="ladder.stages[1].offset_days" value="7"' in html
+    )
 
 
-def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: FlaskClient, owner: Owner,
-                                                                      sessions: sessionmaker[Session]) -> None:
-    form = rules_form(Rules.default(), **{
-        "ladder.stages[4].offset_days": "10",  # past due 30 before reminder 2 (14 days)
-        "sender.reply_to": "not-an-address", "grace.max_days": "lots", "sender.from_name": "Dana at Harbor",
-        "schedule.send_from_hour": "19",  # after send_until_hour 18
-    })
+def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
+    form = rules_form(
+        Rules.default(),
+        **{
+            "ladder.stages[4].offset_days": "10",  # past due 30 before reminder 2 (14 days)
+            "sender.reply_to": "not-an-address",
+            "grace.max_days": "lots",
+            "sender.from_name": "Dana at Harbor",
+            "schedule.send_from_hour": "19",  # after send_until_hour 18
+        },
+    )
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Past due 30 must come after Reminder 2 (14 days), got 10." == _error_beside(html, "f-ladder-stages-4-offset_days")
+    assert "Past due 30 must come after Reminder 2 (14 days), got 10." == _error_beside(
+        html, "f-ladder-stages-4-offset_days"
+    )
     assert "Must be an email address" in _error_beside(html, "f-sender-reply_to")
     assert "whole number" in _error_beside(html, "f-grace-max_days")
     assert "from 20 to 24" in _error_beside(html, "f-schedule-send_until_hour")
@@ -224,8 +313,9 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(client: Fl
         assert db.scalars(select(OrganizationRules)).all() == []  # nothing saved, the defaults still rule
 
 
-def test_a_sender_that_could_never_send_is_refused_beside_its_field(client: FlaskClient, owner: Owner,
-                                                                   sessions: sessionmaker[Session]) -> None:
+def test_a_sender_that_could_never_send_is_refused_beside_its_field(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     """The settings page refuses what the sender would refuse on every reminder (issue 14)."""
     form = rules_form(Rules.default(), **{"sender.reply_to": "ap@harbor.example,ar@harbor.example"})
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
@@ -239,8 +329,9 @@ def test_a_sender_that_could_never_send_is_refused_beside_its_field(client: Flas
     assert "line break" in _error_beside(html, "f-sender-from_name")
 
 
-def test_an_email_stage_that_also_re_sends_the_invoice_is_refused_beside_the_box(client: FlaskClient,
-                                                                               sessions: sessionmaker[Session]) -> None:
+def test_an_email_stage_that_also_re_sends_the_invoice_is_refused_beside_the_box(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """One message per customer per stage (issue 14): arpilot's email or the accounting system's send."""
     form = rules_form(Rules.default(), **{"ladder.stages[4].resend_invoice": True})
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
@@ -250,7 +341,9 @@ def test_an_email_stage_that_also_re_sends_the_invoice_is_refused_beside_the_box
         assert db.scalars(select(OrganizationRules)).all() == []
 
 
-def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
+def test_one_email_channel_for_every_email_stage(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     form = rules_form(Rules.default(), email_channel="accounting_system_email", **{"ladder.stages[3].channel": "call"})
     assert client.post("/settings", data={**form, "csrf_token": _token(client)}).status_code == 302
     with sessions() as db:
@@ -262,10 +355,18 @@ def test_one_email_channel_for_every_email_stage(client: FlaskClient, owner: Own
 
 # --- preview -------------------------------------------------------------------------------------
 
-def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(client: FlaskClient,
-                                                                               sessions: sessionmaker[Session]) -> None:
-    form = rules_form(Rules.default(), **{"sender.from_name": "Dana Pine", "sender.signature": "Dana Pine\n<script>x()</script>",
-                                     "ladder.stages[2].offset_days": "6"})
+
+def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    form = rules_form(
+        Rules.default(),
+        **{
+            "sender.from_name": "Dana Pine",
+            "sender.signature": "Dana Pine\n<script>x()</script>",
+            "ladder.stages[2].offset_days": "6",
+        },
+    )
     response = client.post("/settings/preview", data={**form, "preview": "reminder_1", "csrf_token": _token(client)})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -282,8 +383,13 @@ def test_preview_without_javascript_shows_the_stage_as_typed_and_saves_nothing(c
 
 
 def test_preview_json_follows_the_typing(client: FlaskClient) -> None:
-    query = {"sender.from_name": "Pat", "sender.signature": "Pat\nHarbor & Pine", "ladder.stages[6].offset_days": "95",
-             "ladder.stages[6].template": "final_notice", "email_channel": "email"}
+    query = {
+        "sender.from_name": "Pat",
+        "sender.signature": "Pat\nHarbor & Pine",
+        "ladder.stages[6].offset_days": "95",
+        "ladder.stages[6].template": "final_notice",
+        "email_channel": "email",
+    }
     result = client.get("/settings/preview/final_notice.json", query_string=query).get_json()
     assert result["subject"] and "Pat" in result["text"] and result["channel"] == "email"
     assert urlsplit(result["html_url"]).path == "/settings/preview/final_notice"
@@ -294,8 +400,10 @@ def test_preview_json_follows_the_typing(client: FlaskClient) -> None:
 
 # --- observe and live ----------------------------------------------------------------------------
 
-def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient, owner: Owner,
-                                                            sessions: sessionmaker[Session]) -> None:
+
+def test_observe_by_default_then_confirm_and_switch_to_live(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     token = _token(client)
     unticked = rules_form(Rules.default(), observe=False)
     response = client.post("/settings", data={**unticked, "csrf_token": token})
@@ -306,7 +414,9 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
     assert "observe mode" in confirm and "Acme of Harbor &amp; Pine" in confirm
     assert "Reminder 1 email to ap@acme.example" in confirm and "Invoice 1001 is 10 days late" in confirm
     assert ">Switch to live mode</button>" in confirm
-    assert 'name="reply_address" type="email" autocomplete="email" value="owner@realm-a.example"' in confirm  # from sign-in
+    assert (
+        'name="reply_address" type="email" autocomplete="email" value="owner@realm-a.example"' in confirm
+    )  # from sign-in
     # Going live confirms where customers' replies go: without an address it is refused beside the field.
     refused = client.post("/settings/live", data={"csrf_token": token})
     assert refused.status_code == 400 and "replies are forwarded to" in refused.get_data(as_text=True)
@@ -314,7 +424,10 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
     assert bad.status_code == 400 and "not one email address" in bad.get_data(as_text=True)
     with sessions() as db:
         assert load_rules(db, owner.organization_id).mode == "observe"
-    assert client.post("/settings/live", data={"csrf_token": token, "reply_address": "me@harbor.example"}).status_code == 302
+    assert (
+        client.post("/settings/live", data={"csrf_token": token, "reply_address": "me@harbor.example"}).status_code
+        == 302
+    )
     with sessions() as db:
         assert load_rules(db, owner.organization_id).mode == "live"
         logged = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "mode_changed")).one()
@@ -326,20 +439,28 @@ def test_observe_by_default_then_confirm_and_switch_to_live(client: FlaskClient,
         assert load_rules(db, owner.organization_id).mode == "observe"
 
 
-def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(client: FlaskClient, owner: Owner,
-                                                                   sessions: sessionmaker[Session]) -> None:
+def test_prompt_to_turn_off_the_built_in_reminders_until_dismissed(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     with transaction(sessions) as db:
-        db.add(Connection(organization_id=owner.organization_id, provider="xero", external_id="tenant-a", display_name="Xero org"))
+        db.add(
+            Connection(
+                organization_id=owner.organization_id, provider="xero", external_id="tenant-a", display_name="Xero org"
+            )
+        )
     html = client.get("/settings").get_data(as_text=True)
     assert "Turn off QuickBooks's own reminders" in html and "Sales &gt; Reminders" in html
     assert "Turn off Xero's own reminders" in html and "Invoice settings &gt; Invoice Reminders" in html
     response = client.post(f"/settings/built-in-reminders/{owner.connection_id}", data={"csrf_token": _token(client)})
     assert response.status_code == 302
     html = client.get("/settings").get_data(as_text=True)
-    assert "Turn off QuickBooks" not in html and "Turn off Xero's own reminders" in html  # each system dismissed on its own
+    assert (
+        "Turn off QuickBooks" not in html and "Turn off Xero's own reminders" in html
+    )  # each system dismissed on its own
 
 
 # --- customers and invoices ----------------------------------------------------------------------
+
 
 def _actions(sessions: sessionmaker[Session], who: Owner) -> list[Any]:
     now = dt.datetime.now(dt.UTC)
@@ -347,15 +468,21 @@ def _actions(sessions: sessionmaker[Session], who: Owner) -> list[Any]:
         return decide(load_snapshot(db, who.connection_id, now), load_rules(db, who.organization_id), now)
 
 
-def test_customer_override_is_stored_and_honoured(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
+def test_customer_override_is_stored_and_honoured(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     assert [a.kind for a in _actions(sessions, owner)][:1] == [ActionKind.SEND_REMINDER]
     token = _token(client, f"/settings/customers/{owner.customer_id}")
-    bad = client.post(f"/settings/customers/{owner.customer_id}", data={"csrf_token": token, "paused": "on", "grace_days": "soon"})
+    bad = client.post(
+        f"/settings/customers/{owner.customer_id}", data={"csrf_token": token, "paused": "on", "grace_days": "soon"}
+    )
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
     assert "whole number" in _error_beside(html, "c-grace") and 'value="soon"' in html
     assert 'id="c-paused" name="paused" value="on" checked' in html  # the ticked box stays ticked
-    good = client.post(f"/settings/customers/{owner.customer_id}", data={"csrf_token": token, "paused": "on", "grace_days": "7"})
+    good = client.post(
+        f"/settings/customers/{owner.customer_id}", data={"csrf_token": token, "paused": "on", "grace_days": "7"}
+    )
     assert good.status_code == 302
     with sessions() as db:
         override = db.scalars(select(CustomerOverride)).one()
@@ -367,15 +494,23 @@ def test_customer_override_is_stored_and_honoured(client: FlaskClient, owner: Ow
     _every_input_labelled(client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True))
 
 
-def test_a_disputed_invoice_gets_no_reminder(client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]) -> None:
+def test_a_disputed_invoice_gets_no_reminder(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     token = _token(client, f"/settings/customers/{owner.customer_id}")
-    response = client.post(f"/settings/invoices/{owner.invoice_id}", data={"csrf_token": token, "disputed": "on", "note": "wrong rate"})
+    response = client.post(
+        f"/settings/invoices/{owner.invoice_id}", data={"csrf_token": token, "disputed": "on", "note": "wrong rate"}
+    )
     assert response.status_code == 302
     with sessions() as db:
         pause = db.scalars(select(InvoicePause)).one()
         logged = db.scalars(select(ActivityEntry)).one()  # part of the customer's collection record
     assert pause.disputed and pause.note == "wrong rate"
-    assert (logged.kind, logged.customer_provider_id, logged.invoice_provider_id) == ("owner_invoice_settings", "c1", "i1")
+    assert (logged.kind, logged.customer_provider_id, logged.invoice_provider_id) == (
+        "owner_invoice_settings",
+        "c1",
+        "i1",
+    )
     assert logged.message == "Invoice 1001: disputed; note: wrong rate (set by the owner)."
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     assert "Reminder 1 email" not in client.get("/settings/live").get_data(as_text=True)
@@ -385,25 +520,36 @@ def test_a_disputed_invoice_gets_no_reminder(client: FlaskClient, owner: Owner, 
         assert db.scalars(select(InvoicePause)).all() == []
 
 
-def test_promise_and_payment_plan_are_checked_then_stored_and_honoured(client: FlaskClient, owner: Owner,
-                                                                        sessions: sessionmaker[Session]) -> None:
+def test_promise_and_payment_plan_are_checked_then_stored_and_honoured(
+    client: FlaskClient, owner: Owner, sessions: sessionmaker[Session]
+) -> None:
     path = f"/settings/invoices/{owner.invoice_id}"
     token = _token(client, f"/settings/customers/{owner.customer_id}")
     past = client.post(path, data={"csrf_token": token, "promise_to_pay": (TODAY - dt.timedelta(days=3)).isoformat()})
-    assert past.status_code == 400 and "cannot be in the past" in _error_beside(past.get_data(as_text=True), f"i{owner.invoice_id}-promise")
+    assert past.status_code == 400 and "cannot be in the past" in _error_beside(
+        past.get_data(as_text=True), f"i{owner.invoice_id}-promise"
+    )
     first, second = TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=40)
     short = f"{first.isoformat()} 100.00\r\n{second.isoformat()} 100.00"
     response = client.post(path, data={"csrf_token": token, "plan": short})
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "add up to 200.00 USD; the open balance is 400.00 USD" in _error_beside(html, f"i{owner.invoice_id}-plan")
+    assert response.status_code == 400 and "add up to 200.00 USD; the open balance is 400.00 USD" in _error_beside(
+        html, f"i{owner.invoice_id}-plan"
+    )
     assert f"{first.isoformat()} 100.00\n{second.isoformat()} 100.00</textarea>" in html
     with sessions() as db:
         assert db.scalars(select(InvoicePause)).all() == []
     plan = f"{second.isoformat()} 150.00\n{first.isoformat()} 250"
-    assert client.post(path, data={"csrf_token": token, "plan": plan, "promise_to_pay": first.isoformat()}).status_code == 302
+    assert (
+        client.post(path, data={"csrf_token": token, "plan": plan, "promise_to_pay": first.isoformat()}).status_code
+        == 302
+    )
     with sessions() as db:
         pause = db.scalars(select(InvoicePause)).one()
-    assert pause.plan == [{"date": first.isoformat(), "amount": "250.00"}, {"date": second.isoformat(), "amount": "150.00"}]
+    assert pause.plan == [
+        {"date": first.isoformat(), "amount": "250.00"},
+        {"date": second.isoformat(), "amount": "150.00"},
+    ]
     assert pause.promise_to_pay == first and pause.plan_paid_before == Decimal("100.00")  # paid before the plan
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     page = client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True)

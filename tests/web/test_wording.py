@@ -16,9 +16,11 @@ from reminders.delivery import OutboxSender
 from reminders.wording import stock_wording
 from tests.web.conftest import T0, Seeded, signed_in
 
-EDITED = {"subject": "About {{ invoice_label }}, {{ customer_name }}",
-          "opening": "Hi {{ customer_name }},\n\nA quick note from {{ company_name }}: {{ total_due }} is open.",
-          "closing": "Thanks!"}
+EDITED = {
+    "subject": "About {{ invoice_label }}, {{ customer_name }}",
+    "opening": "Hi {{ customer_name }},\n\nA quick note from {{ company_name }}: {{ total_due }} is open.",
+    "closing": "Thanks!",
+}
 
 
 @pytest.fixture
@@ -30,7 +32,9 @@ def _csrf(client: FlaskClient, path: str = "/settings/emails") -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
 
 
-def test_the_editor_lists_the_merge_fields_and_previews_the_stock_wording(app: Flask, orgs: tuple[Seeded, Seeded]) -> None:
+def test_the_editor_lists_the_merge_fields_and_previews_the_stock_wording(
+    app: Flask, orgs: tuple[Seeded, Seeded]
+) -> None:
     page = signed_in(app, orgs[0]).get("/settings/emails/reminder_1").get_data(as_text=True)
     for field in ("customer_name", "invoice_label", "total_due", "company_name"):
         assert "{{ " + field + " }}" in page
@@ -39,7 +43,9 @@ def test_the_editor_lists_the_merge_fields_and_previews_the_stock_wording(app: F
     assert "stock wording" in page
 
 
-def test_an_unknown_field_is_refused_beside_its_field_and_nothing_is_saved(app: Flask, orgs: tuple[Seeded, Seeded]) -> None:
+def test_an_unknown_field_is_refused_beside_its_field_and_nothing_is_saved(
+    app: Flask, orgs: tuple[Seeded, Seeded]
+) -> None:
     client = signed_in(app, orgs[0])
     form = {**EDITED, "opening": "Dear {{ custmer_name }}", "csrf_token": _csrf(client), "action": "save"}
     response = client.post("/settings/emails/reminder_1", data=form)
@@ -55,16 +61,25 @@ def test_live_preview_follows_the_typing(app: Flask, orgs: tuple[Seeded, Seeded]
     client = signed_in(app, orgs[0])
     token = _csrf(client)
     good = client.post("/settings/emails/reminder_1/preview.json", data={**EDITED, "csrf_token": token}).get_json()
-    assert good["subject"] == "About invoices 1042 and 1047, Acme Widgets" and "A quick note from Harbor & Pine" in good["text"]
-    bad = client.post("/settings/emails/reminder_1/preview.json",
-                      data={**EDITED, "subject": "{{ nope }}", "csrf_token": token})
+    assert (
+        good["subject"] == "About invoices 1042 and 1047, Acme Widgets"
+        and "A quick note from Harbor & Pine" in good["text"]
+    )
+    bad = client.post(
+        "/settings/emails/reminder_1/preview.json", data={**EDITED, "subject": "{{ nope }}", "csrf_token": token}
+    )
     assert bad.status_code == 200 and "nope" in bad.get_json()["errors"]["subject"] and "subject" not in bad.get_json()
 
 
-def test_save_then_reset_to_stock_and_other_organizations_are_untouched(app: Flask, orgs: tuple[Seeded, Seeded]) -> None:
+def test_save_then_reset_to_stock_and_other_organizations_are_untouched(
+    app: Flask, orgs: tuple[Seeded, Seeded]
+) -> None:
     client = signed_in(app, orgs[0])
     token = _csrf(client)
-    assert client.post("/settings/emails/reminder_1", data={**EDITED, "csrf_token": token, "action": "save"}).status_code == 302
+    assert (
+        client.post("/settings/emails/reminder_1", data={**EDITED, "csrf_token": token, "action": "save"}).status_code
+        == 302
+    )
     page = client.get("/settings/emails/reminder_1").get_data(as_text=True)
     assert "your wording" in page and "About invoices 1042 and 1047, Acme Widgets" in page
     assert "About {{" not in signed_in(app, orgs[1]).get("/settings/emails/reminder_1").get_data(as_text=True)
@@ -87,7 +102,10 @@ def test_send_a_test_to_me_goes_to_the_confirmed_address(app: Flask, orgs: tuple
     sent = client.post("/settings/emails/reminder_1", data=form)
     assert sent.status_code == 200 and "was sent to sam@harbor.example" in sent.get_data(as_text=True)
     (entry,) = OutboxSender(app.extensions["arpilot"].settings.outbox_dir).entries()
-    assert entry["to"] == ["sam@harbor.example"] and entry["subject"] == "[Test] About invoices 1042 and 1047, Acme Widgets"
+    assert (
+        entry["to"] == ["sam@harbor.example"]
+        and entry["subject"] == "[Test] About invoices 1042 and 1047, Acme Widgets"
+    )
     with app.extensions["arpilot"].sessions() as db:
         assert load_wordings(db, orgs[0].organization_id) == {}  # a test saves nothing
 
@@ -99,8 +117,12 @@ def test_the_reply_address_is_confirmed_on_the_emails_page(app: Flask, orgs: tup
     token = _csrf(client)
     bad = client.post("/settings/emails/reply-address", data={"csrf_token": token, "reply_address": "not an address"})
     assert bad.status_code == 400 and 'id="f-reply-address-error"' in bad.get_data(as_text=True)
-    assert client.post("/settings/emails/reply-address",
-                       data={"csrf_token": token, "reply_address": "owner@9130001.example"}).status_code == 302
+    assert (
+        client.post(
+            "/settings/emails/reply-address", data={"csrf_token": token, "reply_address": "owner@9130001.example"}
+        ).status_code
+        == 302
+    )
     assert "Confirmed" in client.get("/settings/emails").get_data(as_text=True)
 
 

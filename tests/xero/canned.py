@@ -50,13 +50,23 @@ class Recorded:
 
 
 def validation_error(message: str) -> Reply:
-    return Reply(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                       "Elements": [{"ValidationErrors": [{"Message": message}]}]})
+    return Reply(
+        400,
+        {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [{"ValidationErrors": [{"Message": message}]}],
+        },
+    )
 
 
 def problem(status: int, title: str, detail: str) -> Reply:
-    return Reply(status, {"Type": None, "Title": title, "Status": status, "Detail": detail, "Instance": str(uuid.uuid4())},
-                 conformant=False)
+    return Reply(
+        status,
+        {"Type": None, "Title": title, "Status": status, "Detail": detail, "Instance": str(uuid.uuid4())},
+        conformant=False,
+    )
 
 
 class CannedXero:
@@ -82,13 +92,30 @@ class CannedXero:
             ("GET", re.compile(r"/Contacts/([^/]+)"), self._contact),
             ("POST", re.compile(r"/Contacts/([^/]+)"), self._update_contact),
             ("PUT", re.compile(r"/Contacts/([^/]+)/History"), self._put_history),
-            ("GET", re.compile(r"/ContactGroups"), lambda rq: Reply(body={"ContactGroups": list(self.groups.values())})),
+            (
+                "GET",
+                re.compile(r"/ContactGroups"),
+                lambda rq: Reply(body={"ContactGroups": list(self.groups.values())}),
+            ),
             ("PUT", re.compile(r"/ContactGroups"), self._create_group),
             ("PUT", re.compile(r"/ContactGroups/([^/]+)/Contacts"), self._add_members),
             ("DELETE", re.compile(r"/ContactGroups/([^/]+)/Contacts/([^/]+)"), self._remove_member),
             ("GET", re.compile(r"/Payments"), lambda rq: self._paged(rq, "Payments", self.payments)),
-            ("GET", re.compile(r"/Organisation"), lambda rq: Reply(body={"Organisations": [
-                {"OrganisationID": str(uuid.uuid5(uuid.NAMESPACE_URL, TENANT_ID)), "Name": "Demo", "BaseCurrency": "USD"}]})),
+            (
+                "GET",
+                re.compile(r"/Organisation"),
+                lambda rq: Reply(
+                    body={
+                        "Organisations": [
+                            {
+                                "OrganisationID": str(uuid.uuid5(uuid.NAMESPACE_URL, TENANT_ID)),
+                                "Name": "Demo",
+                                "BaseCurrency": "USD",
+                            }
+                        ]
+                    }
+                ),
+            ),
         ]
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/api.xro/2.0"
@@ -115,16 +142,28 @@ class CannedXero:
         request = Request(environ)
         body = request.get_data()
         reply = self._answer(request)
-        data = reply.body if isinstance(reply.body, bytes) else (
-            b"" if reply.body is None else dumps(envelope(**reply.body) if reply.status < 300 else reply.body))
+        data = (
+            reply.body
+            if isinstance(reply.body, bytes)
+            else (b"" if reply.body is None else dumps(envelope(**reply.body) if reply.status < 300 else reply.body))
+        )
         headers = dict(reply.headers)
         if data:
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        self.recorded.append(Recorded(
-            Exchange(request.method, request.full_path.rstrip("?"), dict(request.headers), body or None,
-                     reply.status, headers, data),
-            reply.conformant,
-        ))
+        self.recorded.append(
+            Recorded(
+                Exchange(
+                    request.method,
+                    request.full_path.rstrip("?"),
+                    dict(request.headers),
+                    body or None,
+                    reply.status,
+                    headers,
+                    data,
+                ),
+                reply.conformant,
+            )
+        )
         return Response(data, status=reply.status, headers=headers)(environ, start_response)
 
     def _answer(self, request: Request) -> Reply:
@@ -152,10 +191,14 @@ class CannedXero:
         items = sorted(items, key=lambda i: parse_ms_instant(i["UpdatedDateUTC"]))
         page = int(request.args.get("page", 1))
         size = int(request.args.get("pageSize", 100))
-        chunk = items[(page - 1) * size: page * size]
+        chunk = items[(page - 1) * size : page * size]
         count = -(-len(items) // size)
-        return Reply(body={name: chunk, "pagination": {"page": page, "pageSize": size, "pageCount": count,
-                                                       "itemCount": len(items)}})
+        return Reply(
+            body={
+                name: chunk,
+                "pagination": {"page": page, "pageSize": size, "pageCount": count, "itemCount": len(items)},
+            }
+        )
 
     def _invoice(self, request: Request, invoice_id: str) -> Reply:
         found = [i for i in self.invoices if i["InvoiceID"] == invoice_id]
@@ -170,8 +213,10 @@ class CannedXero:
     def _put_history(self, request: Request, record_id: str) -> Reply:
         if record_id not in self.contacts and all(i["InvoiceID"] != record_id for i in self.invoices):
             return problem(404, "Not Found", "The resource you're looking for cannot be found")
-        added = [{"Details": r["Details"], "DateUTC": format_ms_instant(BASE_TIME), "User": "arpilot",
-                  "Changes": "Note"} for r in loads(request.get_data())["HistoryRecords"]]
+        added = [
+            {"Details": r["Details"], "DateUTC": format_ms_instant(BASE_TIME), "User": "arpilot", "Changes": "Note"}
+            for r in loads(request.get_data())["HistoryRecords"]
+        ]
         self.history.setdefault(record_id, []).extend(added)
         return Reply(body={"HistoryRecords": added})
 

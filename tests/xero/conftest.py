@@ -109,6 +109,10 @@ def tokens(server: CannedXero) -> FakeTokens:
 @pytest.fixture
 def connector(server: CannedXero, tokens: FakeTokens, clock: FakeClock) -> XeroConnector:
     return XeroConnector(
-        tenant_id=TENANT_ID, tokens=tokens, base_url=server.base_url, clock=clock,
-        limiter=XeroLimiter(clock=clock), retry=RetryPolicy(backoff_seconds=0.5),
+        tenant_id=TENANT_ID,
+        tokens=tokens,
+        base_url=server.base_url,
+        clock=clock,
+        limiter=XeroLimiter(clock=clock),
+        retry=RetryPolicy(backoff_seconds=0.5),
     )

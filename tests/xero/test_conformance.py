@@ -14,10 +14,15 @@ HEADERS = {"Authorization": "Bearer token", "xero-tenant-id": TENANT_ID, "Accept
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
-def invoices_exchange(*invoices: dict, path: str = "/api.xro/2.0/Invoices?page=1&pageSize=1000",
-                      headers: dict | None = None) -> Exchange:
-    body = dumps(envelope(Invoices=list(invoices), pagination={"page": 1, "pageSize": 1000, "pageCount": 1,
-                                                                "itemCount": len(invoices)}))
+def invoices_exchange(
+    *invoices: dict, path: str = "/api.xro/2.0/Invoices?page=1&pageSize=1000", headers: dict | None = None
+) -> Exchange:
+    body = dumps(
+        envelope(
+            Invoices=list(invoices),
+            pagination={"page": 1, "pageSize": 1000, "pageCount": 1, "itemCount": len(invoices)},
+        )
+    )
     return Exchange("GET", "http://127.0.0.1:9/sandbox" + path, headers or HEADERS, None, 200, JSON, body)
 
 
@@ -40,9 +45,18 @@ def test_specs_dir_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     ("invoice", "message"),
     [
         (invoice_json(DueDate="2026-03-03"), "$.Invoices[0].DueDate: '2026-03-03' is not in Xero's /Date("),
-        (invoice_json(Date="/Date(1546128000001+0000)/"), "$.Invoices[0].Date: '/Date(1546128000001+0000)/' is a calendar date"),
-        (invoice_json(UpdatedDateUTC="2026-03-02T09:30:00"), "$.Invoices[0].UpdatedDateUTC: '2026-03-02T09:30:00' is not in"),
-        ({k: v for k, v in invoice_json().items() if k != "InvoiceID"}, "$.Invoices[0].InvoiceID: missing (Xero always sends it)"),
+        (
+            invoice_json(Date="/Date(1546128000001+0000)/"),
+            "$.Invoices[0].Date: '/Date(1546128000001+0000)/' is a calendar date",
+        ),
+        (
+            invoice_json(UpdatedDateUTC="2026-03-02T09:30:00"),
+            "$.Invoices[0].UpdatedDateUTC: '2026-03-02T09:30:00' is not in",
+        ),
+        (
+            {k: v for k, v in invoice_json().items() if k != "InvoiceID"},
+            "$.Invoices[0].InvoiceID: missing (Xero always sends it)",
+        ),
         (invoice_json(Total="100.10"), "$.Invoices[0].Total: '100.10' is not of type 'number'"),
         (invoice_json(Status="OPEN"), "$.Invoices[0].Status: 'OPEN' is not one of"),
     ],
@@ -84,10 +98,22 @@ def test_bad_requests_fail(headers: dict, path: str, message: str) -> None:
 
 def test_request_bodies_are_validated() -> None:
     path = "/api.xro/2.0/Contacts/5b96e86b-418e-48e8-8949-308c14aec278"
-    good = {"Contacts": [{"ContactID": "5b96e86b-418e-48e8-8949-308c14aec278",
-                          "PaymentTerms": {"Sales": {"Day": 15, "Type": "OFFOLLOWINGMONTH"}}}]}
-    bad = {"Contacts": [{"ContactID": "5b96e86b-418e-48e8-8949-308c14aec278",
-                         "PaymentTerms": {"Sales": {"Day": "15", "Type": "FORTNIGHTLY"}}}]}
+    good = {
+        "Contacts": [
+            {
+                "ContactID": "5b96e86b-418e-48e8-8949-308c14aec278",
+                "PaymentTerms": {"Sales": {"Day": 15, "Type": "OFFOLLOWINGMONTH"}},
+            }
+        ]
+    }
+    bad = {
+        "Contacts": [
+            {
+                "ContactID": "5b96e86b-418e-48e8-8949-308c14aec278",
+                "PaymentTerms": {"Sales": {"Day": "15", "Type": "FORTNIGHTLY"}},
+            }
+        ]
+    }
     headers = dict(HEADERS, **{"Content-Type": "application/json", "Idempotency-Key": "k"})
     spec = load_spec()
     assert spec.problems(Exchange("POST", path, headers, dumps(good), 200), response=False) == []
@@ -97,5 +123,7 @@ def test_request_bodies_are_validated() -> None:
 
 def test_date_string_companions_are_iso() -> None:
     exchange = invoices_exchange(invoice_json(DateString="23/11/2026"))
-    with pytest.raises(ConformanceError, match=r"\$\.Invoices\[0\]\.DateString: '23/11/2026' is not YYYY-MM-DDTHH:MM:SS"):
+    with pytest.raises(
+        ConformanceError, match=r"\$\.Invoices\[0\]\.DateString: '23/11/2026' is not YYYY-MM-DDTHH:MM:SS"
+    ):
         load_spec().assert_conforms(exchange)

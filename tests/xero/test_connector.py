@@ -52,7 +52,9 @@ def test_initial_sync_pages_through_accrec_invoices_and_stops_at_the_last_page(
     assert all("pageSize=2" in e.path and "UpdatedDateUTC+ASC" in e.path and "ACCREC" in e.path for e in gets)
 
 
-def test_the_final_cursor_is_the_newest_change_capped_at_the_sync_start(server: CannedXero, connector: XeroConnector) -> None:
+def test_the_final_cursor_is_the_newest_change_capped_at_the_sync_start(
+    server: CannedXero, connector: XeroConnector
+) -> None:
     final = json.loads(sync(connector, "invoice")[-1].cursor)
     assert final == {"since": "2026-03-02T09:33:00.123000+00:00", "page": 1, "high_water": None}
     server.invoices.append(invoice_json(7, UpdatedDateUTC="/Date(1893456000000+0000)/"))  # 2030, after the start
@@ -88,6 +90,7 @@ def test_customers_and_payments_sync(server: CannedXero, connector: XeroConnecto
 
 def test_unknown_entity_and_corrupt_cursor_are_typed_errors(connector: XeroConnector) -> None:
     from connectors.contract import ConnectorError
+
     with pytest.raises(ConnectorError, match="cannot sync"):
         sync(connector, "journals")
     with pytest.raises(ConnectorError, match="unreadable Xero sync cursor"):
@@ -113,6 +116,7 @@ def test_company_name_is_the_organisation_name(connector: XeroConnector) -> None
 
 # --- write-back ------------------------------------------------------------------------------------
 
+
 def note(action: str, text: str = "Reminder 1 sent") -> Note:
     return Note(text=text, action_id=action, on=dt.date(2026, 3, 10))
 
@@ -131,12 +135,18 @@ def test_long_notes_are_cut_to_xeros_limit_keeping_the_marker(server: CannedXero
     assert len(details) == 2500 and details.startswith("[arpilot act-long]")
 
 
-def test_batched_notes_one_call_per_invoice_and_failures_kept_per_note(server: CannedXero, connector: XeroConnector) -> None:
+def test_batched_notes_one_call_per_invoice_and_failures_kept_per_note(
+    server: CannedXero, connector: XeroConnector
+) -> None:
     missing = uid("invoice", 99)
-    results = connector.add_invoice_notes([
-        (INVOICE_1, note("a"), "ka"), (INVOICE_1, note("b"), "kb"), (missing, note("c"), "kc"),
-        (uid("invoice", 2), note("d"), "kd"),
-    ])
+    results = connector.add_invoice_notes(
+        [
+            (INVOICE_1, note("a"), "ka"),
+            (INVOICE_1, note("b"), "kb"),
+            (missing, note("c"), "kc"),
+            (uid("invoice", 2), note("d"), "kd"),
+        ]
+    )
     assert results["a"] == results["b"] == f"history:{INVOICE_1}"
     assert isinstance(results["c"], NotFound)
     assert results["d"] == f"history:{uid('invoice', 2)}"
@@ -159,7 +169,9 @@ def test_invoice_email_through_xero(server: CannedXero, connector: XeroConnector
 
 
 @pytest.mark.parametrize("status", ["DRAFT", "VOIDED", "DELETED"])
-def test_invoice_email_refused_for_statuses_xero_will_not_email(server: CannedXero, connector: XeroConnector, status: str) -> None:
+def test_invoice_email_refused_for_statuses_xero_will_not_email(
+    server: CannedXero, connector: XeroConnector, status: str
+) -> None:
     server.invoices[0]["Status"] = status
     with pytest.raises(ProviderValidationError, match="Xero emails only"):
         connector.send_invoice(INVOICE_1, "key")
@@ -179,8 +191,9 @@ def test_invoice_email_refused_without_an_address(server: CannedXero, connector:
 def test_mid_month_terms_send_only_the_contact_id_and_terms(server: CannedXero, connector: XeroConnector) -> None:
     assert connector.set_mid_month_terms(CONTACT_ID, 15, "key-terms") == "OFFOLLOWINGMONTH:15"
     post = server.requests("POST")[0]
-    assert loads(post.request_body) == {"Contacts": [{"ContactID": CONTACT_ID,
-                                                      "PaymentTerms": {"Sales": {"Day": 15, "Type": "OFFOLLOWINGMONTH"}}}]}
+    assert loads(post.request_body) == {
+        "Contacts": [{"ContactID": CONTACT_ID, "PaymentTerms": {"Sales": {"Day": 15, "Type": "OFFOLLOWINGMONTH"}}}]
+    }
     assert connector.get_customer(CONTACT_ID).terms_id == "OFFOLLOWINGMONTH:15"
 
 
@@ -194,7 +207,10 @@ def test_credit_hold_creates_the_group_once_joins_and_leaves(server: CannedXero,
     connector.set_credit_hold(CONTACT_ID, False, note("release-1", "Released: balance cleared"), "key-release")
     assert not connector.customer_on_hold(CONTACT_ID)
     assert [h["Details"][:19] for h in server.history[CONTACT_ID]] == [
-        "[arpilot hold-1] 20", "[arpilot hold-2] 20", "[arpilot release-1]"]
+        "[arpilot hold-1] 20",
+        "[arpilot hold-2] 20",
+        "[arpilot release-1]",
+    ]
     assert [e.method for e in server.requests() if "/ContactGroups/" in e.path] == ["PUT", "PUT", "DELETE"]
 
 
@@ -212,6 +228,7 @@ def test_every_write_carries_an_idempotency_key(server: CannedXero, connector: X
 
 # --- one test per status: the table of typed errors -------------------------------------------------
 
+
 def test_400_is_a_validation_error_with_xeros_first_message(server: CannedXero, connector: XeroConnector) -> None:
     server.fail_next(validation_error("Invoice not of valid status for modification"))
     with pytest.raises(ProviderValidationError, match="^Invoice not of valid status for modification$"):
@@ -226,17 +243,27 @@ def test_401_refreshes_once_then_succeeds(server: CannedXero, connector: XeroCon
 
 
 def test_a_second_401_after_a_working_refresh_is_retried_once_more(
-    server: CannedXero, connector: XeroConnector, tokens: FakeTokens,
+    server: CannedXero,
+    connector: XeroConnector,
+    tokens: FakeTokens,
 ) -> None:
     """Issue 15.8: two 401s in a row, with a refresh that worked between them, are not a dead grant."""
-    server.fail_next(problem(401, "Unauthorized", "AuthenticationUnsuccessful"),
-                     problem(401, "Unauthorized", "AuthenticationUnsuccessful"))
+    server.fail_next(
+        problem(401, "Unauthorized", "AuthenticationUnsuccessful"),
+        problem(401, "Unauthorized", "AuthenticationUnsuccessful"),
+    )
     assert connector.get_invoice(INVOICE_1).provider_id == INVOICE_1
     assert tokens.refreshes == ["tok-1", "tok-2"]
-    assert [e.request_headers["Authorization"] for e in server.requests()][:3] == ["Bearer tok-1", "Bearer tok-2", "Bearer tok-3"]
+    assert [e.request_headers["Authorization"] for e in server.requests()][:3] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+        "Bearer tok-3",
+    ]
 
 
-def test_401_after_two_working_refreshes_is_auth_expired(server: CannedXero, connector: XeroConnector, tokens: FakeTokens) -> None:
+def test_401_after_two_working_refreshes_is_auth_expired(
+    server: CannedXero, connector: XeroConnector, tokens: FakeTokens
+) -> None:
     server.fail_next(*[problem(401, "Unauthorized", "AuthenticationUnsuccessful")] * 3)
     with pytest.raises(AuthExpired, match="401"):
         connector.get_invoice(INVOICE_1)
@@ -254,13 +281,17 @@ def test_404_is_not_found(connector: XeroConnector) -> None:
         connector.get_invoice(uid("invoice", 404))
 
 
-def test_429_minute_waits_retry_after_then_succeeds(server: CannedXero, connector: XeroConnector, clock: FakeClock) -> None:
+def test_429_minute_waits_retry_after_then_succeeds(
+    server: CannedXero, connector: XeroConnector, clock: FakeClock
+) -> None:
     server.fail_next(Reply(429, b"", {"Retry-After": "17", "X-Rate-Limit-Problem": "minute"}, conformant=False))
     assert connector.get_invoice(INVOICE_1).provider_id == INVOICE_1
     assert clock.sleeps == [17.0]
 
 
-def test_429_minute_gives_up_after_bounded_waits(server: CannedXero, connector: XeroConnector, clock: FakeClock) -> None:
+def test_429_minute_gives_up_after_bounded_waits(
+    server: CannedXero, connector: XeroConnector, clock: FakeClock
+) -> None:
     limited = Reply(429, b"", {"Retry-After": "5", "X-Rate-Limit-Problem": "minute"}, conformant=False)
     server.fail_next(*[limited] * 4)
     with pytest.raises(RateLimited) as caught:
@@ -276,7 +307,9 @@ def test_429_day_stops_at_once(server: CannedXero, connector: XeroConnector, clo
     assert clock.sleeps == [] and len(server.recorded) == 1
 
 
-def test_500_is_retried_with_backoff_then_transient(server: CannedXero, connector: XeroConnector, clock: FakeClock) -> None:
+def test_500_is_retried_with_backoff_then_transient(
+    server: CannedXero, connector: XeroConnector, clock: FakeClock
+) -> None:
     server.fail_next(*[problem(500, "Internal Server Error", "boom")] * 3)
     with pytest.raises(Transient, match="500"):
         connector.get_invoice(INVOICE_1)
@@ -298,9 +331,16 @@ def test_malformed_json_is_transient_after_retries(server: CannedXero, connector
 def test_unreachable_server_is_transient(tokens: FakeTokens, clock: FakeClock) -> None:
     from connectors.xero.client import RetryPolicy
     from connectors.xero.limiter import XeroLimiter
+
     with CannedXero() as gone:
         url = gone.base_url
-    dead = XeroConnector(tenant_id="t", tokens=tokens, base_url=url, clock=clock, limiter=XeroLimiter(clock=clock),
-                         retry=RetryPolicy(timeout=(0.5, 0.5)))
+    dead = XeroConnector(
+        tenant_id="t",
+        tokens=tokens,
+        base_url=url,
+        clock=clock,
+        limiter=XeroLimiter(clock=clock),
+        retry=RetryPolicy(timeout=(0.5, 0.5)),
+    )
     with pytest.raises(Transient, match="could not reach Xero"):
         dead.get_invoice(INVOICE_1)

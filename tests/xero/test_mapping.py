@@ -64,8 +64,14 @@ def test_invoice_maps_with_exact_money_from_raw_json() -> None:
 
 @pytest.mark.parametrize(
     ("xero", "normalized"),
-    [("AUTHORISED", InvoiceStatus.OPEN), ("SUBMITTED", InvoiceStatus.DRAFT), ("PAID", InvoiceStatus.PAID),
-     ("VOIDED", InvoiceStatus.VOIDED), ("DELETED", InvoiceStatus.DELETED), ("DRAFT", InvoiceStatus.DRAFT)],
+    [
+        ("AUTHORISED", InvoiceStatus.OPEN),
+        ("SUBMITTED", InvoiceStatus.DRAFT),
+        ("PAID", InvoiceStatus.PAID),
+        ("VOIDED", InvoiceStatus.VOIDED),
+        ("DELETED", InvoiceStatus.DELETED),
+        ("DRAFT", InvoiceStatus.DRAFT),
+    ],
 )
 def test_invoice_statuses(xero: str, normalized: InvoiceStatus) -> None:
     assert invoice_from_xero(invoice_json(Status=xero)).status is normalized
@@ -124,29 +130,59 @@ def test_customer_from_contact() -> None:
 def test_customer_defaults_and_statuses() -> None:
     bare = {"ContactID": "c1", "Name": "Bare", "UpdatedDateUTC": "/Date(0+0000)/", "ContactStatus": "ARCHIVED"}
     customer = customer_from_xero(bare, "NZD")
-    assert (customer.currency, customer.email, customer.phone, customer.terms_id, customer.active, customer.contacts) == (
-        "NZD", None, None, None, False, ())
+    assert (
+        customer.currency,
+        customer.email,
+        customer.phone,
+        customer.terms_id,
+        customer.active,
+        customer.contacts,
+    ) == ("NZD", None, None, None, False, ())
     assert customer_from_xero(dict(bare, ContactStatus="GDPRREQUEST"), "NZD").deleted
 
 
 @pytest.mark.parametrize(
     ("sales", "expected"),
     [
-        ({"Day": 30, "Type": "DAYSAFTERBILLDATE"}, PaymentTerms("DAYSAFTERBILLDATE:30", "Net 30", TermsKind.NET_DAYS, days=30)),
-        ({"Day": 15, "Type": "OFFOLLOWINGMONTH"}, PaymentTerms(
-            "OFFOLLOWINGMONTH:15", "Day 15 of the following month", TermsKind.DAY_OF_MONTH, day_of_month=15,
-            next_month_if_within_days=31)),
-        ({"Day": 20, "Type": "OFCURRENTMONTH"}, PaymentTerms(
-            "OFCURRENTMONTH:20", "Day 20 of the invoice month", TermsKind.DAY_OF_MONTH, day_of_month=20,
-            next_month_if_within_days=0)),
+        (
+            {"Day": 30, "Type": "DAYSAFTERBILLDATE"},
+            PaymentTerms("DAYSAFTERBILLDATE:30", "Net 30", TermsKind.NET_DAYS, days=30),
+        ),
+        (
+            {"Day": 15, "Type": "OFFOLLOWINGMONTH"},
+            PaymentTerms(
+                "OFFOLLOWINGMONTH:15",
+                "Day 15 of the following month",
+                TermsKind.DAY_OF_MONTH,
+                day_of_month=15,
+                next_month_if_within_days=31,
+            ),
+        ),
+        (
+            {"Day": 20, "Type": "OFCURRENTMONTH"},
+            PaymentTerms(
+                "OFCURRENTMONTH:20",
+                "Day 20 of the invoice month",
+                TermsKind.DAY_OF_MONTH,
+                day_of_month=20,
+                next_month_if_within_days=0,
+            ),
+        ),
     ],
 )
 def test_payment_terms_from_contact(sales: dict, expected: PaymentTerms) -> None:
     assert payment_terms_from_xero(contact_json(PaymentTerms={"Sales": sales})) == expected
 
 
-@pytest.mark.parametrize("sales", [{"Day": 32, "Type": "OFFOLLOWINGMONTH"}, {"Day": 1, "Type": "WEEKLY"},
-                                   {"Day": "15", "Type": "OFFOLLOWINGMONTH"}, {"Type": "OFFOLLOWINGMONTH"}])
+@pytest.mark.parametrize(
+    "sales",
+    [
+        {"Day": 32, "Type": "OFFOLLOWINGMONTH"},
+        {"Day": 1, "Type": "WEEKLY"},
+        {"Day": "15", "Type": "OFFOLLOWINGMONTH"},
+        {"Type": "OFFOLLOWINGMONTH"},
+    ],
+)
 def test_malformed_terms_raise(sales: dict) -> None:
     with pytest.raises(MappingError):
         payment_terms_from_xero(contact_json(PaymentTerms={"Sales": sales}))
@@ -181,12 +217,32 @@ def test_bill_payments_are_refused() -> None:
 # --- properties: any JSON shaped like Xero's, valid or mangled, gives a record or MappingError ----------
 
 json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.text(max_size=12),
-    st.decimals(allow_nan=True, allow_infinity=True), st.floats(allow_nan=False),
-    st.sampled_from(["/Date(1546128000000+0000)/", "/Date(-1)/", "/Date(99999999999999)/", "2026-01-01",
-                     "ACCREC", "AUTHORISED", "USD", "XXX", "DRAFT", "OFFOLLOWINGMONTH"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.text(max_size=12),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.floats(allow_nan=False),
+    st.sampled_from(
+        [
+            "/Date(1546128000000+0000)/",
+            "/Date(-1)/",
+            "/Date(99999999999999)/",
+            "2026-01-01",
+            "ACCREC",
+            "AUTHORISED",
+            "USD",
+            "XXX",
+            "DRAFT",
+            "OFFOLLOWINGMONTH",
+        ]
+    ),
 )
-json_value = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _mangled(base: dict) -> st.SearchStrategy:
@@ -198,10 +254,13 @@ def _mangled(base: dict) -> st.SearchStrategy:
 
 
 valid_invoices = st.builds(
-    lambda n, status, total, due, ms: invoice_json(n, Status=status, Total=total, AmountDue=due,
-                                                     UpdatedDateUTC=f"/Date({ms}+1300)/"),
-    st.integers(1, 10**6), st.sampled_from(["AUTHORISED", "SUBMITTED", "PAID", "VOIDED", "DELETED", "DRAFT"]),
-    st.decimals(min_value=-10**9, max_value=10**9, places=2), st.decimals(min_value=0, max_value=10**9, places=2),
+    lambda n, status, total, due, ms: invoice_json(
+        n, Status=status, Total=total, AmountDue=due, UpdatedDateUTC=f"/Date({ms}+1300)/"
+    ),
+    st.integers(1, 10**6),
+    st.sampled_from(["AUTHORISED", "SUBMITTED", "PAID", "VOIDED", "DELETED", "DRAFT"]),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+    st.decimals(min_value=0, max_value=10**9, places=2),
     st.integers(-(10**12), 10**13),
 )
 
@@ -247,8 +306,11 @@ _person = contact_json()["ContactPersons"][0]
 _phone = contact_json()["Phones"][1]
 mangled_nested_contacts = st.builds(
     lambda person, phone, sales, group: contact_json(
-        ContactPersons=[person], Phones=[phone], PaymentTerms={"Sales": sales}, ContactGroups=[group]),
-    _mangled(_person), _mangled(_phone), _mangled({"Day": 15, "Type": "OFFOLLOWINGMONTH"}),
+        ContactPersons=[person], Phones=[phone], PaymentTerms={"Sales": sales}, ContactGroups=[group]
+    ),
+    _mangled(_person),
+    _mangled(_phone),
+    _mangled({"Day": 15, "Type": "OFFOLLOWINGMONTH"}),
     _mangled({"ContactGroupID": uid("group", 1), "Name": "Credit hold", "Status": "ACTIVE"}),
 )
 
@@ -272,20 +334,44 @@ def test_a_default_currency_arpilot_cannot_read_costs_only_that_field(code: obje
 
 
 def test_every_address_xero_itself_emails_is_kept_one_by_one() -> None:
-    raw = contact_json(EmailAddress="ada@acme.example; ops@acme.example", ContactPersons=[
-        {"FirstName": "Bob", "EmailAddress": "ap@acme.example, ADA@acme.example", "IncludeInEmails": True},
-        {"FirstName": "Carl", "EmailAddress": "carl@acme.example", "IncludeInEmails": False}])
+    raw = contact_json(
+        EmailAddress="ada@acme.example; ops@acme.example",
+        ContactPersons=[
+            {"FirstName": "Bob", "EmailAddress": "ap@acme.example, ADA@acme.example", "IncludeInEmails": True},
+            {"FirstName": "Carl", "EmailAddress": "carl@acme.example", "IncludeInEmails": False},
+        ],
+    )
     customer = customer_from_xero(raw, "USD")
     assert customer.email == "ada@acme.example, ops@acme.example"
-    assert [c.email for c in customer.contacts] == ["ada@acme.example", "ops@acme.example", "ap@acme.example", "ADA@acme.example"]
-@pytest.mark.parametrize(("addresses", "place"), [
-    ([{"AddressType": "STREET", "Country": "USA", "Region": "CO"},
-      {"AddressType": "POBOX", "Country": "New Zealand", "Region": ""}], ("New Zealand", None)),  # the postal address first
-    ([{"AddressType": "POBOX", "Country": "", "Region": ""}, {"AddressType": "STREET", "Country": "US", "Region": "NY"}],
-     ("US", "NY")),
-    ([{"AddressType": "POBOX", "Country": "", "Region": ""}], (None, None)),
-    ([], (None, None)),
-])
+    assert [c.email for c in customer.contacts] == [
+        "ada@acme.example",
+        "ops@acme.example",
+        "ap@acme.example",
+        "ADA@acme.example",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "place"),
+    [
+        (
+            [
+                {"AddressType": "STREET", "Country": "USA", "Region": "CO"},
+                {"AddressType": "POBOX", "Country": "New Zealand", "Region": ""},
+            ],
+            ("New Zealand", None),
+        ),  # the postal address first
+        (
+            [
+                {"AddressType": "POBOX", "Country": "", "Region": ""},
+                {"AddressType": "STREET", "Country": "US", "Region": "NY"},
+            ],
+            ("US", "NY"),
+        ),
+        ([{"AddressType": "POBOX", "Country": "", "Region": ""}], (None, None)),
+        ([], (None, None)),
+    ],
+)
 def test_customer_place_is_the_postal_address_else_the_street(addresses: list, place: tuple) -> None:
     customer = customer_from_xero(contact_json(Addresses=addresses), "NZD")
     assert (customer.country, customer.region) == place

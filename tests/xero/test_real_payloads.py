@@ -42,12 +42,39 @@ def test_the_specs_invoices_map_field_by_field() -> None:
     raw = _body("invoices.json")["Invoices"]
     assert all(is_sales_invoice(r) for r in raw)
     assert [invoice_from_xero(r) for r in raw] == [
-        Invoice("d4956132-ed94-4dd7-9eaa-aa22dfdf06f2", "INV-0001", CONTACT, dt.date(2018, 10, 20), dt.date(2018, 12, 30),
-                _nzd("40.00"), _nzd("0"), InvoiceStatus.VOIDED, _ms(1541176290160)),
-        Invoice("046d8a6d-1ae1-4b4d-9340-5601bdf41b87", "INV-0002", CONTACT, dt.date(2018, 10, 20), dt.date(2018, 12, 30),
-                _nzd("46.00"), _nzd("0.00"), InvoiceStatus.PAID, _ms(1541176592690)),
-        Invoice("7ef31b20-de17-4312-8382-412f869b1510", "INV-0003", CONTACT, dt.date(2018, 11, 2), dt.date(2018, 11, 7),
-                _nzd("115.00"), _nzd("115.00"), InvoiceStatus.OPEN, _ms(1541176648927)),
+        Invoice(
+            "d4956132-ed94-4dd7-9eaa-aa22dfdf06f2",
+            "INV-0001",
+            CONTACT,
+            dt.date(2018, 10, 20),
+            dt.date(2018, 12, 30),
+            _nzd("40.00"),
+            _nzd("0"),
+            InvoiceStatus.VOIDED,
+            _ms(1541176290160),
+        ),
+        Invoice(
+            "046d8a6d-1ae1-4b4d-9340-5601bdf41b87",
+            "INV-0002",
+            CONTACT,
+            dt.date(2018, 10, 20),
+            dt.date(2018, 12, 30),
+            _nzd("46.00"),
+            _nzd("0.00"),
+            InvoiceStatus.PAID,
+            _ms(1541176592690),
+        ),
+        Invoice(
+            "7ef31b20-de17-4312-8382-412f869b1510",
+            "INV-0003",
+            CONTACT,
+            dt.date(2018, 11, 2),
+            dt.date(2018, 11, 7),
+            _nzd("115.00"),
+            _nzd("115.00"),
+            InvoiceStatus.OPEN,
+            _ms(1541176648927),
+        ),
     ]
 
 
@@ -55,12 +82,32 @@ def test_the_specs_contacts_map_field_by_field() -> None:
     raw = _body("contacts.json")["Contacts"]
     # The examples carry no DefaultCurrency: the organisation's is used.
     assert [customer_from_xero(r, "NZD") for r in raw] == [
-        Customer("5cc8cf28-567e-4d43-b287-687cfcaec47c", "Katherine Warren", "kat.warren@clampett.com", "(626) 847-1294",
-                 "NZD", None, True, _ms(1503348544227), (Contact("kat.warren@clampett.com", "Katherine Warren"),),
-                 country="United States", region="CA"),  # the POBOX address: the STREET one is blank
-        Customer("3ec601ad-eddc-4ccb-a8ac-736e88293b1b", "Lisa Parker", "lparker@parkerandco.com", "(510) 266-3583",
-                 "NZD", None, True, _ms(1503348546760), (Contact("lparker@parkerandco.com", "Lisa Parker"),),
-                 country="United States", region="AK"),
+        Customer(
+            "5cc8cf28-567e-4d43-b287-687cfcaec47c",
+            "Katherine Warren",
+            "kat.warren@clampett.com",
+            "(626) 847-1294",
+            "NZD",
+            None,
+            True,
+            _ms(1503348544227),
+            (Contact("kat.warren@clampett.com", "Katherine Warren"),),
+            country="United States",
+            region="CA",
+        ),  # the POBOX address: the STREET one is blank
+        Customer(
+            "3ec601ad-eddc-4ccb-a8ac-736e88293b1b",
+            "Lisa Parker",
+            "lparker@parkerandco.com",
+            "(510) 266-3583",
+            "NZD",
+            None,
+            True,
+            _ms(1503348546760),
+            (Contact("lparker@parkerandco.com", "Lisa Parker"),),
+            country="United States",
+            region="AK",
+        ),
     ]
     assert [payment_terms_from_xero(r) for r in raw] == [None, None]
 
@@ -70,6 +117,10 @@ def test_the_specs_payments_map_field_by_field_and_credit_note_payments_are_not_
     receipts = [r for r in raw if is_receivable_payment(r)]
     assert [r["PaymentType"] for r in raw] == ["ACCRECPAYMENT", "ARCREDITPAYMENT"] and len(receipts) == 1
     assert payment_from_xero(receipts[0]) == Payment(
-        "99ea7f6b-c513-4066-bc27-b7c65dcd76c2", CONTACT, dt.date(2018, 11, 29), _nzd("46.00"),
-        (PaymentApplication("046d8a6d-1ae1-4b4d-9340-5601bdf41b87", _nzd("46.00")),), _ms(1541176592690),
+        "99ea7f6b-c513-4066-bc27-b7c65dcd76c2",
+        CONTACT,
+        dt.date(2018, 11, 29),
+        _nzd("46.00"),
+        (PaymentApplication("046d8a6d-1ae1-4b4d-9340-5601bdf41b87", _nzd("46.00")),),
+        _ms(1541176592690),
     )

@@ -25,18 +25,23 @@ def test_every_enum_value_maps_to_an_iana_zone(name: str) -> None:
     assert JANUARY.astimezone(zone).utcoffset() is not None
 
 
-@pytest.mark.parametrize(("name", "zone", "january_hours", "july_hours"), [
-    ("NEWZEALANDSTANDARDTIME", "Pacific/Auckland", 13, 12),
-    ("MOUNTAINSTANDARDTIME", "America/Denver", -7, -6),
-    ("GMTSTANDARDTIME", "Europe/London", 0, 1),
-    ("AUSEASTERNSTANDARDTIME", "Australia/Sydney", 11, 10),
-    ("USMOUNTAINSTANDARDTIME", "America/Phoenix", -7, -7),
-    ("UTC+12", "Etc/GMT-12", 12, 12),
-    ("UTC11", "Etc/GMT+11", -11, -11),
-    ("CENTRALSTANDARDTIME(MEXICO)", "America/Mexico_City", -6, -6),
-    ("INDIASTANDARDTIME", "Asia/Kolkata", 5.5, 5.5),
-])
-def test_zones_keep_the_offsets_their_windows_names_promise(name: str, zone: str, january_hours: float, july_hours: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "zone", "january_hours", "july_hours"),
+    [
+        ("NEWZEALANDSTANDARDTIME", "Pacific/Auckland", 13, 12),
+        ("MOUNTAINSTANDARDTIME", "America/Denver", -7, -6),
+        ("GMTSTANDARDTIME", "Europe/London", 0, 1),
+        ("AUSEASTERNSTANDARDTIME", "Australia/Sydney", 11, 10),
+        ("USMOUNTAINSTANDARDTIME", "America/Phoenix", -7, -7),
+        ("UTC+12", "Etc/GMT-12", 12, 12),
+        ("UTC11", "Etc/GMT+11", -11, -11),
+        ("CENTRALSTANDARDTIME(MEXICO)", "America/Mexico_City", -6, -6),
+        ("INDIASTANDARDTIME", "Asia/Kolkata", 5.5, 5.5),
+    ],
+)
+def test_zones_keep_the_offsets_their_windows_names_promise(
+    name: str, zone: str, january_hours: float, july_hours: float
+) -> None:
     assert iana_zone(name) == zone
     for instant, hours in ((JANUARY, january_hours), (JULY, july_hours)):
         assert instant.astimezone(ZoneInfo(zone)).utcoffset() == dt.timedelta(hours=hours)

@@ -18,14 +18,21 @@ INTENT = b'{"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"
 
 
 def event(resource_id: str = "inv-1", when: str = "2026-03-02T09:30:00.1234567") -> dict:
-    return {"resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource_id}", "resourceId": resource_id,
-            "eventDateUtc": when, "eventType": "UPDATE", "eventCategory": "INVOICE", "tenantId": TENANT_ID,
-            "tenantType": "ORGANISATION"}
+    return {
+        "resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource_id}",
+        "resourceId": resource_id,
+        "eventDateUtc": when,
+        "eventType": "UPDATE",
+        "eventCategory": "INVOICE",
+        "tenantId": TENANT_ID,
+        "tenantType": "ORGANISATION",
+    }
 
 
 def body(*events: dict) -> bytes:
-    return json.dumps({"events": list(events), "firstEventSequence": 1, "lastEventSequence": len(events),
-                       "entropy": "x"}).encode()
+    return json.dumps(
+        {"events": list(events), "firstEventSequence": 1, "lastEventSequence": len(events), "entropy": "x"}
+    ).encode()
 
 
 def test_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
@@ -62,8 +69,16 @@ def test_events_are_typed_and_duplicates_dropped() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[]", b'{"events": {}}', body({"resourceId": "x"}), body(dict(event(), eventDateUtc="yesterday")),
-     body(dict(event(), tenantId=7)), b'{"events": [1]}', b"\xff\xfe"],
+    [
+        b"not json",
+        b"[]",
+        b'{"events": {}}',
+        body({"resourceId": "x"}),
+        body(dict(event(), eventDateUtc="yesterday")),
+        body(dict(event(), tenantId=7)),
+        b'{"events": [1]}',
+        b"\xff\xfe",
+    ],
 )
 def test_signed_but_malformed_bodies_are_a_typed_error_and_a_400(raw: bytes) -> None:
     with pytest.raises(WebhookPayloadError):

@@ -68,12 +68,22 @@ class RunningXero:
 
     def api_client(self, token: dict[str, Any]) -> ApiClient:
         """xero-python on the sandbox holding `token` (a dict as the token endpoint returns it)."""
-        store = {"token": {k: v for k, v in token.items()
-                           if k in ("access_token", "refresh_token", "scope", "expires_in", "token_type")}}
+        store = {
+            "token": {
+                k: v
+                for k, v in token.items()
+                if k in ("access_token", "refresh_token", "scope", "expires_in", "token_type")
+            }
+        }
         configuration = Configuration()  # a copy of the process-wide first instance: set attributes after
-        configuration.oauth2_token = OAuth2Token(client_id=self.config.client_id, client_secret=self.config.client_secret)
-        client = ApiClient(configuration, oauth2_token_getter=lambda: store["token"],
-                           oauth2_token_saver=lambda new: store.update(token=new))
+        configuration.oauth2_token = OAuth2Token(
+            client_id=self.config.client_id, client_secret=self.config.client_secret
+        )
+        client = ApiClient(
+            configuration,
+            oauth2_token_getter=lambda: store["token"],
+            oauth2_token_saver=lambda new: store.update(token=new),
+        )
         # xero-python builds a default urllib3.PoolManager, whose Retry(3) obeys Retry-After on a
         # 429 by sleeping and resending GET/PUT/DELETE, then raises urllib3's MaxRetryError instead
         # of RateLimitException. Turn that off so the SDK's own 429 handling is what is tested.
@@ -87,11 +97,23 @@ class RunningXero:
     def identity(self, token: dict[str, Any]) -> IdentityApi:
         return IdentityApi(self.api_client(token), base_url=self.base_url)
 
-    def consent(self, *, tenants: list[str], decision: str = "connect", challenge: str | None = None,
-                scope: str = SCOPES, state: str = "st-123") -> dict[str, str]:
+    def consent(
+        self,
+        *,
+        tenants: list[str],
+        decision: str = "connect",
+        challenge: str | None = None,
+        scope: str = SCOPES,
+        state: str = "st-123",
+    ) -> dict[str, str]:
         """Walk the consent page as a browser would; returns the callback query."""
-        params = {"response_type": "code", "client_id": self.config.client_id, "redirect_uri": REDIRECT_URI,
-                  "scope": scope, "state": state}
+        params = {
+            "response_type": "code",
+            "client_id": self.config.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": scope,
+            "state": state,
+        }
         if challenge:
             params.update(code_challenge=challenge, code_challenge_method="S256")
         page = requests.get(f"{self.sandbox.authorize_url(self.base_url)}?{urlencode(params)}", timeout=10)
@@ -128,11 +150,19 @@ class RunningXero:
 def _recorder(running: RunningXero):  # type: ignore[no-untyped-def]
     def record(response: Response) -> Response:
         if not request.path.startswith("/_sandbox") and not running.exempt:
-            running.exchanges.append(Exchange(
-                request.method, request.full_path.rstrip("?"), dict(request.headers), request.get_data() or None,
-                response.status_code, dict(response.headers),
-                response.get_data() if not response.direct_passthrough else b""))
+            running.exchanges.append(
+                Exchange(
+                    request.method,
+                    request.full_path.rstrip("?"),
+                    dict(request.headers),
+                    request.get_data() or None,
+                    response.status_code,
+                    dict(response.headers),
+                    response.get_data() if not response.direct_passthrough else b"",
+                )
+            )
         return response
+
     return record
 
 

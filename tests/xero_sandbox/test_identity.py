@@ -11,8 +11,14 @@ from tests.xero_sandbox.conftest import REDIRECT_URI, RunningXero, pkce_pair
 
 
 def _exchange(xero: RunningXero, code: str, verifier: str | None, **extra: str):  # type: ignore[no-untyped-def]
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "client_id": xero.config.client_id, "client_secret": xero.config.client_secret, **extra}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": xero.config.client_id,
+        "client_secret": xero.config.client_secret,
+        **extra,
+    }
     if verifier:
         form["code_verifier"] = verifier
     return xero.token(**form)
@@ -52,24 +58,42 @@ def test_consent_grants_two_organisations_with_pkce(xero: RunningXero) -> None:
 
 def test_basic_client_auth_and_no_refresh_token_without_offline_access(xero: RunningXero) -> None:
     callback = xero.consent(tenants=[xero.tenant("demo")], scope="openid email accounting.transactions")
-    answer = requests.post(xero.sandbox.token_url(xero.base_url), timeout=10,
-                           auth=(xero.config.client_id, xero.config.client_secret),
-                           data={"grant_type": "authorization_code", "code": callback["code"], "redirect_uri": REDIRECT_URI})
+    answer = requests.post(
+        xero.sandbox.token_url(xero.base_url),
+        timeout=10,
+        auth=(xero.config.client_id, xero.config.client_secret),
+        data={"grant_type": "authorization_code", "code": callback["code"], "redirect_uri": REDIRECT_URI},
+    )
     assert answer.status_code == 200, answer.text
     assert "refresh_token" not in answer.json()
-    userinfo = requests.get(f"{xero.base_url}/connect/userinfo", timeout=10,
-                            headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+    userinfo = requests.get(
+        f"{xero.base_url}/connect/userinfo",
+        timeout=10,
+        headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
+    )
     assert userinfo.status_code == 200 and userinfo.json()["email"] == xero.sandbox.user.email
-    bad = requests.post(xero.sandbox.token_url(xero.base_url), timeout=10, auth=(xero.config.client_id, "wrong"),
-                        data={"grant_type": "refresh_token", "refresh_token": "x"})
+    bad = requests.post(
+        xero.sandbox.token_url(xero.base_url),
+        timeout=10,
+        auth=(xero.config.client_id, "wrong"),
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+    )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_client"
 
 
 def test_cancel_and_bad_authorization_requests(xero: RunningXero) -> None:
-    assert xero.consent(tenants=[xero.tenant("demo")], decision="cancel") == {"error": "access_denied", "state": "st-123"}
+    assert xero.consent(tenants=[xero.tenant("demo")], decision="cancel") == {
+        "error": "access_denied",
+        "state": "st-123",
+    }
 
-    params = {"response_type": "code", "client_id": xero.config.client_id, "redirect_uri": REDIRECT_URI,
-              "scope": "accounting.everything", "state": "s"}
+    params = {
+        "response_type": "code",
+        "client_id": xero.config.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "accounting.everything",
+        "state": "s",
+    }
     refused = requests.get(xero.sandbox.authorize_url(xero.base_url), params=params, allow_redirects=False, timeout=10)
     assert refused.status_code == 302 and "error=invalid_scope" in refused.headers["Location"]
     params.update(scope="accounting.transactions", code_challenge="short", code_challenge_method="plain")
@@ -87,12 +111,20 @@ def test_refresh_rotation_grace_then_invalid_grant(xero: RunningXero) -> None:
     assert rotated["refresh_token"] != first_refresh and rotated["access_token"] != token["access_token"]
 
     xero.advance(29 * 60)  # the superseded refresh token still works inside the 30-minute grace
-    retry = xero.token(grant_type="refresh_token", refresh_token=first_refresh, client_id=xero.config.client_id,
-                       client_secret=xero.config.client_secret)
+    retry = xero.token(
+        grant_type="refresh_token",
+        refresh_token=first_refresh,
+        client_id=xero.config.client_id,
+        client_secret=xero.config.client_secret,
+    )
     assert retry.status_code == 200, retry.text
     xero.advance(2 * 60)
-    late = xero.token(grant_type="refresh_token", refresh_token=first_refresh, client_id=xero.config.client_id,
-                      client_secret=xero.config.client_secret)
+    late = xero.token(
+        grant_type="refresh_token",
+        refresh_token=first_refresh,
+        client_id=xero.config.client_id,
+        client_secret=xero.config.client_secret,
+    )
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
 
     # the access token from the retry expires after 30 minutes: 401 with Xero's problem shape
@@ -101,15 +133,26 @@ def test_refresh_rotation_grace_then_invalid_grant(xero: RunningXero) -> None:
         xero.accounting({**retry.json(), "refresh_token": None}).get_invoices(xero.tenant("demo"))
     assert caught.value.status == 401
     current = retry.json()["refresh_token"]
-    assert xero.token(grant_type="refresh_token", refresh_token=current, client_id=xero.config.client_id,
-                      client_secret=xero.config.client_secret).status_code == 200
+    assert (
+        xero.token(
+            grant_type="refresh_token",
+            refresh_token=current,
+            client_id=xero.config.client_id,
+            client_secret=xero.config.client_secret,
+        ).status_code
+        == 200
+    )
 
 
 def test_unused_refresh_token_dies_after_60_days(xero: RunningXero) -> None:
     token = xero.minted()
     xero.advance(61 * 86400)
-    answer = xero.token(grant_type="refresh_token", refresh_token=token["refresh_token"],
-                        client_id=xero.config.client_id, client_secret=xero.config.client_secret)
+    answer = xero.token(
+        grant_type="refresh_token",
+        refresh_token=token["refresh_token"],
+        client_id=xero.config.client_id,
+        client_secret=xero.config.client_secret,
+    )
     assert answer.json()["error"] == "invalid_grant"
 
 

@@ -76,8 +76,9 @@ def receiver(xero: RunningXero) -> Iterator[tuple[str, list[dict[str, object]]]]
 
     @app.post("/hook")
     def hook():  # type: ignore[no-untyped-def]
-        expected = base64.b64encode(hmac.new(xero.config.webhook_key.encode(), request.get_data(),
-                                             hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(xero.config.webhook_key.encode(), request.get_data(), hashlib.sha256).digest()
+        ).decode()
         if not hmac.compare_digest(expected, request.headers.get("x-xero-signature", "")):
             return "", 401
         received.append(json.loads(request.get_data()))
@@ -99,14 +100,23 @@ def test_signed_events_on_changes(xero: RunningXero, receiver: tuple[str, list[d
     assert xero.admin("POST", "/webhooks", json={"url": f"{base}/hook"}).status_code == 200
     api = xero.accounting(xero.minted(tenants=["demo"]))
     ids = xero.admin("GET", "/organisations/demo/ids").json()
-    api.create_payment(xero.tenant(), Payment(invoice=Invoice(invoice_id=ids["invoices"]["inv-1002"]),
-                                              account=Account(code="090"), amount=Decimal("10")))
-    api.update_contact(xero.tenant(), ids["contacts"]["cust-03"],
-                       Contacts(contacts=[Contact(contact_id=ids["contacts"]["cust-03"], email_address="ap@cobalt.example")]))
+    api.create_payment(
+        xero.tenant(),
+        Payment(
+            invoice=Invoice(invoice_id=ids["invoices"]["inv-1002"]), account=Account(code="090"), amount=Decimal("10")
+        ),
+    )
+    api.update_contact(
+        xero.tenant(),
+        ids["contacts"]["cust-03"],
+        Contacts(contacts=[Contact(contact_id=ids["contacts"]["cust-03"], email_address="ap@cobalt.example")]),
+    )
     assert xero.admin("POST", "/webhooks/wait").json()["idle"]
     events = [body["events"][0] for body in received]
     assert [(e["eventCategory"], e["eventType"], e["resourceId"]) for e in events] == [
-        ("INVOICE", "UPDATE", ids["invoices"]["inv-1002"]), ("CONTACT", "UPDATE", ids["contacts"]["cust-03"])]
+        ("INVOICE", "UPDATE", ids["invoices"]["inv-1002"]),
+        ("CONTACT", "UPDATE", ids["contacts"]["cust-03"]),
+    ]
     assert all(e["tenantId"] == xero.tenant() and e["tenantType"] == "ORGANISATION" for e in events)
     assert events[0]["resourceUrl"].endswith(f"/api.xro/2.0/Invoices/{ids['invoices']['inv-1002']}")
     assert [d["status"] for d in xero.admin("GET", "/webhooks").json()["deliveries"]] == [200, 200]

@@ -20,8 +20,9 @@ from connectors.xero.sandbox.writes import record_payments
 KINDS = {"invoices": INVOICE_FIELDS, "contacts": CONTACT_FIELDS, "payments": PAYMENT_FIELDS}
 
 
-def plain(org: Organisation, kind: str, keep: Callable[[dict[str, Any]], bool],
-          query: ListRequest) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+def plain(
+    org: Organisation, kind: str, keep: Callable[[dict[str, Any]], bool], query: ListRequest
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
     records = {"invoices": org.invoices, "contacts": org.contacts, "payments": org.payments}[kind]
     facts = {"invoices": org.invoice_facts, "contacts": org.contact_facts, "payments": org.payment_facts}[kind]
     rows: list[tuple[dict[str, Any], Mapping[str, Any]]] = [(r, dict(facts(r))) for r in records.values() if keep(r)]
@@ -36,25 +37,40 @@ def plain(org: Organisation, kind: str, keep: Callable[[dict[str, Any]], bool],
     if query.page is None:
         return [r for r, _ in rows], None
     start = (query.page - 1) * query.page_size
-    return [r for r, _ in rows[start:start + query.page_size]], {
-        "page": query.page, "pageSize": query.page_size, "pageCount": -(-len(rows) // query.page_size),
-        "itemCount": len(rows)}
+    return [r for r, _ in rows[start : start + query.page_size]], {
+        "page": query.page,
+        "pageSize": query.page_size,
+        "pageCount": -(-len(rows) // query.page_size),
+        "itemCount": len(rows),
+    }
 
 
 def requests_for(since: dt.datetime) -> list[tuple[str, ListRequest]]:
     by_update = "UpdatedDateUTC ASC"
     return [
-        *(("invoices", ListRequest(where='Type=="ACCREC"', order=by_update, page=page, page_size=7, modified_since=since))
-          for page in (1, 2, 3, 500)),
+        *(
+            (
+                "invoices",
+                ListRequest(where='Type=="ACCREC"', order=by_update, page=page, page_size=7, modified_since=since),
+            )
+            for page in (1, 2, 3, 500)
+        ),
         ("invoices", ListRequest(order="UpdatedDateUTC", page=2, page_size=50)),
-        ("invoices", ListRequest(where='Status=="AUTHORISED" AND AmountDue > 100', order="DueDate DESC, InvoiceNumber")),
+        (
+            "invoices",
+            ListRequest(where='Status=="AUTHORISED" AND AmountDue > 100', order="DueDate DESC, InvoiceNumber"),
+        ),
         ("invoices", ListRequest(order="UpdatedDateUTC DESC", page=1, page_size=25)),
         ("invoices", ListRequest(modified_since=since)),
         ("invoices", ListRequest(where='Status=="PAID"', page=3, page_size=10)),
         ("contacts", ListRequest(order=by_update, page=1, page_size=10, modified_since=since)),
         ("contacts", ListRequest(order="Name")),
-        ("payments", ListRequest(where='PaymentType=="ACCRECPAYMENT"', order=by_update, page=2, page_size=9,
-                                 modified_since=since)),
+        (
+            "payments",
+            ListRequest(
+                where='PaymentType=="ACCRECPAYMENT"', order=by_update, page=2, page_size=9, modified_since=since
+            ),
+        ),
         ("payments", ListRequest()),
     ]
 
@@ -85,10 +101,19 @@ def test_after_payments_sharing_one_instant_the_listing_follows(org: Organisatio
     select(org.listing("invoices"), lambda r: True, INVOICE_FIELDS, ListRequest(order="UpdatedDateUTC"))
     org.clock.freeze()
     due = [r for r in org.invoices.values() if r["Status"] == "AUTHORISED" and org.amount_due(r) > 0][:12]
-    record_payments(org, [{"Invoice": {"InvoiceID": r["InvoiceID"]}, "Account": {"Code": "090"},
-                           "Amount": str(org.amount_due(r))} for r in due])
+    record_payments(
+        org,
+        [
+            {"Invoice": {"InvoiceID": r["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": str(org.amount_due(r))}
+            for r in due
+        ],
+    )
     _check_all(org, org.now())
     _check_all(org, _middle_update(org))
-    paid, _ = select(org.listing("invoices"), lambda r: True, INVOICE_FIELDS,
-                     ListRequest(order="UpdatedDateUTC ASC", modified_since=org.now()))
+    paid, _ = select(
+        org.listing("invoices"),
+        lambda r: True,
+        INVOICE_FIELDS,
+        ListRequest(order="UpdatedDateUTC ASC", modified_since=org.now()),
+    )
     assert [r["InvoiceID"] for r in paid] == [r["InvoiceID"] for r in org.invoices.values() if r in due]

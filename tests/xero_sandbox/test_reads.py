@@ -61,12 +61,27 @@ def test_invoice_filters(xero: RunningXero, token: dict[str, object]) -> None:
     assert summary.pagination.page == 1 and summary.invoices[0].line_items is None
 
 
-@pytest.mark.parametrize("where", ['Status=="PAID" OR Status=="AUTHORISED"', 'Reference.Contains("x")',
-                                   'Nonsense=="1"', "AmountDue>", 'AmountDue>"text"'])
+@pytest.mark.parametrize(
+    "where",
+    [
+        'Status=="PAID" OR Status=="AUTHORISED"',
+        'Reference.Contains("x")',
+        'Nonsense=="1"',
+        "AmountDue>",
+        'AmountDue>"text"',
+    ],
+)
 def test_unsupported_where_is_a_400(xero: RunningXero, token: dict[str, object], where: str) -> None:
-    answer = requests.get(f"{xero.sandbox.accounting_base(xero.base_url)}/Invoices", params={"where": where},
-                          timeout=10, headers={"Authorization": f"Bearer {token['access_token']}",
-                                               "xero-tenant-id": xero.tenant(), "Accept": "application/json"})
+    answer = requests.get(
+        f"{xero.sandbox.accounting_base(xero.base_url)}/Invoices",
+        params={"where": where},
+        timeout=10,
+        headers={
+            "Authorization": f"Bearer {token['access_token']}",
+            "xero-tenant-id": xero.tenant(),
+            "Accept": "application/json",
+        },
+    )
     assert answer.status_code == 400 and answer.json()["Type"] == "QueryParseException", answer.text
 
 
@@ -78,7 +93,9 @@ def test_if_modified_since_returns_what_changed(xero: RunningXero, token: dict[s
     changed = api.get_invoices(xero.tenant(), if_modified_since=since).invoices
     assert [i.invoice_number for i in changed] == ["1002"] and changed[0].amount_due == Decimal("400.50")
     payments = api.get_payments(xero.tenant(), if_modified_since=since).payments
-    assert len(payments) == 1 and payments[0].amount == Decimal("50.00") and payments[0].invoice.invoice_number == "1002"
+    assert (
+        len(payments) == 1 and payments[0].amount == Decimal("50.00") and payments[0].invoice.invoice_number == "1002"
+    )
 
 
 def test_contacts(xero: RunningXero, token: dict[str, object]) -> None:
@@ -120,15 +137,22 @@ def test_errors_in_xero_shapes(xero: RunningXero, token: dict[str, object]) -> N
         xero.accounting(read_only).get_invoices(xero.tenant())
     assert caught.value.status == 403
     assert xero.accounting(read_only).get_contacts(xero.tenant()).contacts
-    raw = requests.get(f"{xero.sandbox.accounting_base(xero.base_url)}/Invoices", params={"page": "0"}, timeout=10,
-                       headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": xero.tenant()})
+    raw = requests.get(
+        f"{xero.sandbox.accounting_base(xero.base_url)}/Invoices",
+        params={"page": "0"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": xero.tenant()},
+    )
     assert raw.status_code == 400 and raw.json()["Type"] == "ValidationException"
     assert raw.json()["Elements"][0]["ValidationErrors"][0]["Message"].startswith("page must be")
 
 
 def test_envelope_and_remaining_headers(xero: RunningXero, token: dict[str, object]) -> None:
-    raw = requests.get(f"{xero.sandbox.accounting_base(xero.base_url)}/Contacts", timeout=10,
-                       headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": xero.tenant()})
+    raw = requests.get(
+        f"{xero.sandbox.accounting_base(xero.base_url)}/Contacts",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": xero.tenant()},
+    )
     body = raw.json()
     assert body["Status"] == "OK" and body["ProviderName"] == "arpilot" and body["DateTimeUTC"].startswith("/Date(")
     assert raw.headers["X-MinLimit-Remaining"] == "59" and raw.headers["X-DayLimit-Remaining"] == "4999"

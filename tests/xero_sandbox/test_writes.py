@@ -50,7 +50,9 @@ def test_history_notes_and_idempotent_replay(xero: RunningXero, token: dict[str,
     assert again.history_records[0].date_utc == created.history_records[0].date_utc
     listed = api.get_invoice_history(tenant, invoice).history_records
     assert [h.details for h in listed] == ["Reminder 1 sent"] and listed[0].user == "System Generated"
-    assert xero.admin("GET", "/organisations/demo/history").json()["invoices"][invoice][0]["Details"] == "Reminder 1 sent"
+    assert (
+        xero.admin("GET", "/organisations/demo/history").json()["invoices"][invoice][0]["Details"] == "Reminder 1 sent"
+    )
 
     xero.advance(7 * 60)  # past the replay window the key is free again
     api.create_invoice_history(tenant, invoice, _note("Reminder 1 sent"), idempotency_key="act-1")
@@ -67,9 +69,16 @@ def test_history_notes_and_idempotent_replay(xero: RunningXero, token: dict[str,
 def test_malformed_body_is_post_data_invalid(xero: RunningXero, token: dict[str, object]) -> None:
     url = f"{xero.sandbox.accounting_base(xero.base_url)}/Invoices/{_id(xero, 'invoices', 'inv-1002')}/History"
     with xero.deliberately_invalid():
-        answer = requests.put(url, data=b'{"HistoryRecords": [', timeout=10,
-                              headers={"Authorization": f"Bearer {token['access_token']}",
-                                       "xero-tenant-id": xero.tenant(), "Content-Type": "application/json"})
+        answer = requests.put(
+            url,
+            data=b'{"HistoryRecords": [',
+            timeout=10,
+            headers={
+                "Authorization": f"Bearer {token['access_token']}",
+                "xero-tenant-id": xero.tenant(),
+                "Content-Type": "application/json",
+            },
+        )
     assert answer.status_code == 400 and answer.json()["Type"] == "PostDataInvalidException"
 
 
@@ -101,12 +110,24 @@ def test_online_invoice(xero: RunningXero, token: dict[str, object]) -> None:
 
 def test_contact_update_payment_terms(xero: RunningXero, token: dict[str, object]) -> None:
     api, tenant, contact = xero.accounting(token), xero.tenant(), _id(xero, "contacts", "cust-01")
-    body = Contacts(contacts=[Contact(contact_id=contact, payment_terms=PaymentTerm(sales=Bill(day=15, type=PaymentTermType.OFFOLLOWINGMONTH)))])
+    body = Contacts(
+        contacts=[
+            Contact(
+                contact_id=contact, payment_terms=PaymentTerm(sales=Bill(day=15, type=PaymentTermType.OFFOLLOWINGMONTH))
+            )
+        ]
+    )
     updated = api.update_contact(tenant, contact, body, idempotency_key="terms-1").contacts[0]
     assert updated.payment_terms.sales.day == 15 and updated.name == "Acme Plumbing"
     terms = xero.admin("GET", "/organisations/demo/payment-terms").json()[contact]
     assert terms == {"Sales": {"Day": 15, "Type": "OFFOLLOWINGMONTH"}}
-    bad = Contacts(contacts=[Contact(contact_id=contact, payment_terms=PaymentTerm(sales=Bill(day=40, type=PaymentTermType.OFFOLLOWINGMONTH)))])
+    bad = Contacts(
+        contacts=[
+            Contact(
+                contact_id=contact, payment_terms=PaymentTerm(sales=Bill(day=40, type=PaymentTermType.OFFOLLOWINGMONTH))
+            )
+        ]
+    )
     with pytest.raises(HTTPStatusException) as caught:
         api.update_contact(tenant, contact, bad)
     assert caught.value.status == 400
@@ -115,12 +136,16 @@ def test_contact_update_payment_terms(xero: RunningXero, token: dict[str, object
 
 def test_contact_groups(xero: RunningXero, token: dict[str, object]) -> None:
     api, tenant = xero.accounting(token), xero.tenant()
-    group = api.create_contact_group(tenant, ContactGroups(contact_groups=[ContactGroup(name="Credit hold")])).contact_groups[0]
+    group = api.create_contact_group(
+        tenant, ContactGroups(contact_groups=[ContactGroup(name="Credit hold")])
+    ).contact_groups[0]
     with pytest.raises(HTTPStatusException):
         api.create_contact_group(tenant, ContactGroups(contact_groups=[ContactGroup(name="credit hold")]))
     contact = _id(xero, "contacts", "cust-02")
     api.create_contact_group_contacts(tenant, group.contact_group_id, Contacts(contacts=[Contact(contact_id=contact)]))
-    assert [str(c.contact_id) for c in api.get_contact_group(tenant, group.contact_group_id).contact_groups[0].contacts] == [contact]
+    assert [
+        str(c.contact_id) for c in api.get_contact_group(tenant, group.contact_group_id).contact_groups[0].contacts
+    ] == [contact]
     assert api.get_contact(tenant, contact).contacts[0].contact_groups[0].name == "Credit hold"
     assert [g.name for g in api.get_contact_groups(tenant).contact_groups] == ["Credit hold"]
     memberships = xero.admin("GET", "/organisations/demo/groups").json()["groups"]
@@ -133,8 +158,12 @@ def test_contact_groups(xero: RunningXero, token: dict[str, object]) -> None:
 
 def test_payments_lower_amount_due_and_mark_paid(xero: RunningXero, token: dict[str, object]) -> None:
     api, tenant, invoice = xero.accounting(token), xero.tenant(), _id(xero, "invoices", "inv-1005")
-    partial = Payment(invoice=Invoice(invoice_id=invoice), account=Account(code="090"), amount=Decimal("25.25"),
-                      date=dt.date(2026, 11, 22))
+    partial = Payment(
+        invoice=Invoice(invoice_id=invoice),
+        account=Account(code="090"),
+        amount=Decimal("25.25"),
+        date=dt.date(2026, 11, 22),
+    )
     recorded = api.create_payments(tenant, Payments(payments=[partial]), idempotency_key="pay-a").payments[0]
     assert recorded.amount == Decimal("25.25")
     api.create_payments(tenant, Payments(payments=[partial]), idempotency_key="pay-a")  # replay: no second payment
@@ -143,8 +172,12 @@ def test_payments_lower_amount_due_and_mark_paid(xero: RunningXero, token: dict[
     with pytest.raises(HTTPStatusException) as caught:
         api.create_payment(tenant, too_much)
     assert caught.value.status == 400 and "exceeds" in caught.value.reason
-    rest = Payment(invoice=Invoice(invoice_id=invoice), account=Account(code="090"), amount=Decimal("50.00"),
-                   date=dt.date(2026, 11, 23))
+    rest = Payment(
+        invoice=Invoice(invoice_id=invoice),
+        account=Account(code="090"),
+        amount=Decimal("50.00"),
+        date=dt.date(2026, 11, 23),
+    )
     api.create_payment(tenant, rest)
     paid = api.get_invoice(tenant, invoice).invoices[0]
     assert paid.status == "PAID" and paid.amount_due == 0 and paid.fully_paid_on_date == dt.date(2026, 11, 23)

@@ -42,16 +42,24 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
     def overview() -> ResponseReturnValue:
         base = request.host_url.rstrip("/")
         return jsonify(
-            provider="quickbooks", client_id=sandbox.config.client_id, client_secret=sandbox.config.client_secret,
-            discovery_url=sandbox.discovery_url(base), api_base=sandbox.api_base(base),
-            verifier_token=sandbox.config.verifier_token, now=sandbox.clock.now().isoformat(),
+            provider="quickbooks",
+            client_id=sandbox.config.client_id,
+            client_secret=sandbox.config.client_secret,
+            discovery_url=sandbox.discovery_url(base),
+            api_base=sandbox.api_base(base),
+            verifier_token=sandbox.config.verifier_token,
+            now=sandbox.clock.now().isoformat(),
             companies=[{"realm_id": r, "name": c.name} for r, c in sorted(sandbox.companies.items())],
         )
 
     @bp.get("/companies")
     def companies() -> ResponseReturnValue:
-        return jsonify(companies=[{"realm_id": r, "name": c.name, "timezone": c.timezone, "currency": c.currency}
-                                  for r, c in sorted(sandbox.companies.items())])
+        return jsonify(
+            companies=[
+                {"realm_id": r, "name": c.name, "timezone": c.timezone, "currency": c.currency}
+                for r, c in sorted(sandbox.companies.items())
+            ]
+        )
 
     @bp.post("/companies")
     def load() -> ResponseReturnValue:
@@ -87,8 +95,11 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
                 amount = Decimal(str(data["amount"])) if "amount" in data else company.invoice_balance(invoice)
             except InvalidOperation as exc:
                 raise AdminError("amount must be a decimal number") from exc
-            body = {"CustomerRef": invoice["CustomerRef"], "TotalAmt": amount,
-                    "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]}
+            body = {
+                "CustomerRef": invoice["CustomerRef"],
+                "TotalAmt": amount,
+                "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            }
             if data.get("date"):
                 body["TxnDate"] = data["date"]
             payment = writes.save(company, "Payment", body)
@@ -104,9 +115,14 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise AdminError("scopes must be a list of strings")
         tokens = sandbox.authority.mint(sandbox.config.client_id, realm, tuple(scopes))
-        return jsonify(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                       expires_in=tokens.expires_in, x_refresh_token_expires_in=tokens.refresh_expires_in,
-                       token_type="bearer", realm_id=realm), 201
+        return jsonify(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_in=tokens.expires_in,
+            x_refresh_token_expires_in=tokens.refresh_expires_in,
+            token_type="bearer",
+            realm_id=realm,
+        ), 201
 
     @bp.get("/companies/<realm>/notes")
     def notes(realm: str) -> ResponseReturnValue:
@@ -146,7 +162,9 @@ def add_routes(bp: Blueprint, sandbox: QboSandbox) -> None:
             raise AdminError(f"entity must be one of {', '.join(sorted(BY_PATH))}")
         kind = {"Invoice": "invoices", "Customer": "customers", "Payment": "payments"}.get(spec.name, "")
         with company.lock:
-            return jsonify(company.read(spec.name, resolve(company, kind, entity_id), include=frozenset({"invoicelink"})))
+            return jsonify(
+                company.read(spec.name, resolve(company, kind, entity_id), include=frozenset({"invoicelink"}))
+            )
 
     @bp.post("/companies/<realm>/notify")
     def notify(realm: str) -> ResponseReturnValue:

@@ -54,8 +54,11 @@ def _parse_body() -> Any:
     try:
         return json.loads(raw, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.QboFault(errors.INVALID_PROPERTY, "Request has invalid or unsupported property",
-                              f"Error parsing the request body: {exc}") from exc
+        raise errors.QboFault(
+            errors.INVALID_PROPERTY,
+            "Request has invalid or unsupported property",
+            f"Error parsing the request body: {exc}",
+        ) from exc
 
 
 def make_blueprint(sandbox: QboSandbox) -> Blueprint:
@@ -76,10 +79,16 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             return _fault_response(errors.authentication_failed(f"Token rejected: {exc}"), None)
         company = sandbox.company(realm)
         if grant.subject != realm or company is None or ACCOUNTING_SCOPE not in grant.scopes:
-            return _fault_response(errors.QboFault(errors.AUTHORIZATION_FAILURE, "Authorization Failure",
-                                                   "AuthorizationFailure: the token does not grant access to this "
-                                                   "company's accounting data", status=403,
-                                                   fault_type="AuthorizationFault"), None)
+            return _fault_response(
+                errors.QboFault(
+                    errors.AUTHORIZATION_FAILURE,
+                    "Authorization Failure",
+                    "AuthorizationFailure: the token does not grant access to this company's accounting data",
+                    status=403,
+                    fault_type="AuthorizationFault",
+                ),
+                None,
+            )
         g.company = company
         company.link_base = request.host_url.rstrip("/")
         minor = request.args.get("minorversion", str(MIN_MINOR_VERSION))
@@ -88,18 +97,23 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         limits = runtime.limits
         is_batch = request.path.endswith("/batch")
         cost = _batch_size() if is_batch else 1
-        refused = runtime.limiter.hit(realm, [Limit("requests-per-minute", limits["requests_per_minute"], MINUTE)], cost)
+        refused = runtime.limiter.hit(
+            realm, [Limit("requests-per-minute", limits["requests_per_minute"], MINUTE)], cost
+        )
         if refused is None and is_batch:
-            refused = runtime.limiter.hit(f"{realm}:{grant.client_id}:batch",
-                                          [Limit("batch-requests-per-minute", limits["batch_requests_per_minute"], MINUTE)])
+            refused = runtime.limiter.hit(
+                f"{realm}:{grant.client_id}:batch",
+                [Limit("batch-requests-per-minute", limits["batch_requests_per_minute"], MINUTE)],
+            )
         if refused is None and not runtime.gate.enter(realm, limits["concurrent_requests"]):
             refused = Limit("concurrent-requests", limits["concurrent_requests"], MINUTE)
         elif refused is None:
             g.gate_key = realm
         if refused is not None:
             runtime.counter.throttled(refused.name)
-            return _fault_response(errors.throttled(f"The request limit was reached ({refused.name}: "
-                                                    f"{refused.maximum})."), company)
+            return _fault_response(
+                errors.throttled(f"The request limit was reached ({refused.name}: {refused.maximum})."), company
+            )
         return None
 
     @bp.teardown_request
@@ -144,8 +158,12 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     def read(realm: str, entity_path: str, entity_id: str) -> ResponseReturnValue:
         spec = READABLE_BY_PATH.get(entity_path)
         if spec is None:
-            raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
-                                  f"Operation {entity_path} is not supported by the sandbox", status=400)
+            raise errors.QboFault(
+                errors.UNSUPPORTED_OPERATION,
+                "Unsupported Operation",
+                f"Operation {entity_path} is not supported by the sandbox",
+                status=400,
+            )
         company: Company = g.company
         with company.lock:
             return _json(_envelope(company, {spec.name: company.read(spec.name, entity_id, include=_include())}))
@@ -154,8 +172,11 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     def write(realm: str, entity_path: str) -> ResponseReturnValue:
         spec = BY_PATH.get(entity_path)
         if spec is None:
-            raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
-                                  f"Operation {entity_path} is not supported by the sandbox")
+            raise errors.QboFault(
+                errors.UNSUPPORTED_OPERATION,
+                "Unsupported Operation",
+                f"Operation {entity_path} is not supported by the sandbox",
+            )
         operation = request.args.get("operation", "")
         company: Company = g.company
         body = _parse_body()
@@ -193,9 +214,12 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             raise errors.required("BatchItemRequest")
         maximum = runtime.limits["batch_max_items"]
         if len(items) > maximum:
-            raise errors.QboFault(errors.INVALID_PROPERTY, "Request has invalid or unsupported property",
-                                  f"Batch request has {len(items)} items; the maximum is {maximum}.",
-                                  element="BatchItemRequest")
+            raise errors.QboFault(
+                errors.INVALID_PROPERTY,
+                "Request has invalid or unsupported property",
+                f"Batch request has {len(items)} items; the maximum is {maximum}.",
+                element="BatchItemRequest",
+            )
 
         def effect() -> dict[str, Any]:
             return {"BatchItemResponse": [_batch_item(company, item) for item in items]}
@@ -208,15 +232,19 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
 def _apply(company: Company, entity: str, operation: str, body: Any, include: frozenset[str]) -> dict[str, Any]:
     if operation in ("", "create", "update"):
         if operation == "update" and "void" in include:
-            raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
-                                  f"Void of {entity} is not emulated by the sandbox")
+            raise errors.QboFault(
+                errors.UNSUPPORTED_OPERATION,
+                "Unsupported Operation",
+                f"Void of {entity} is not emulated by the sandbox",
+            )
         return writes.save(company, entity, body, include=include)
     if operation == "delete":
         return writes.delete(company, entity, body)
     if operation == "void" and entity == "Invoice":
         return writes.void_invoice(company, body)
-    raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Unsupported Operation",
-                          f"Operation {operation} is not supported for {entity}")
+    raise errors.QboFault(
+        errors.UNSUPPORTED_OPERATION, "Unsupported Operation", f"Operation {operation} is not supported for {entity}"
+    )
 
 
 def _batch_item(company: Company, item: Any) -> dict[str, Any]:
@@ -238,4 +266,3 @@ def _batch_item(company: Company, item: Any) -> dict[str, Any]:
         return {"bId": bid, names[0]: _apply(company, names[0], operation, item[names[0]], include)}
     except QboFault as fault:
         return {"bId": bid, "Fault": fault.fault()}
-

@@ -33,8 +33,10 @@ from connectors.sandbox.tokens import RotationPolicy, TokenAuthority
 # Intuit: access 1 h; refresh rolling ~101 days, same value returned for ~24 h, the superseded one
 # dies at once (grace configurable); 5-year hard maximum.
 QUICKBOOKS_ROTATION = RotationPolicy(
-    reuse_window=dt.timedelta(hours=24), grace=dt.timedelta(0),
-    refresh_lifetime=dt.timedelta(seconds=8_726_400), hard_lifetime=dt.timedelta(days=5 * 365),
+    reuse_window=dt.timedelta(hours=24),
+    grace=dt.timedelta(0),
+    refresh_lifetime=dt.timedelta(seconds=8_726_400),
+    hard_lifetime=dt.timedelta(days=5 * 365),
 )
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 FIRST_REALM = 9130357000000001
@@ -68,18 +70,24 @@ class QboSandbox:
     def __init__(self, config: QboSandboxConfig, clock: SandboxClock | None = None) -> None:
         self.config = config
         self.runtime = SandboxRuntime(
-            clock=clock or SandboxClock(), latency_ms=config.latency_ms,
-            limits={"requests_per_minute": config.requests_per_minute,
-                    "concurrent_requests": config.concurrent_requests,
-                    "batch_requests_per_minute": config.batch_requests_per_minute,
-                    "batch_max_items": config.batch_max_items},
+            clock=clock or SandboxClock(),
+            latency_ms=config.latency_ms,
+            limits={
+                "requests_per_minute": config.requests_per_minute,
+                "concurrent_requests": config.concurrent_requests,
+                "batch_requests_per_minute": config.batch_requests_per_minute,
+                "batch_max_items": config.batch_max_items,
+            },
         )
         self.authority = TokenAuthority(self.runtime.clock, config.rotation)
         self.companies: dict[str, Company] = {}
         # The same person every time the sandbox starts, as an Intuit account is: reconnecting finds them.
-        self.user = SandboxUser(sub=uuid.uuid5(uuid.NAMESPACE_URL, "arpilot-sandbox/quickbooks/owner").hex,
-                                email="owner@sandbox.example", given_name="Sandbox",
-                                family_name="Owner")
+        self.user = SandboxUser(
+            sub=uuid.uuid5(uuid.NAMESPACE_URL, "arpilot-sandbox/quickbooks/owner").hex,
+            email="owner@sandbox.example",
+            given_name="Sandbox",
+            family_name="Owner",
+        )
         self.signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = secrets.token_hex(8)
         self.webhook_format = {"format": FORMATS[0]}
@@ -112,8 +120,9 @@ class QboSandbox:
     def _notify(self, company: Company, entity: str, entity_id: str, operation: str, at: dt.datetime) -> None:
         if self.runtime.webhooks.target is None:
             return
-        self.runtime.webhooks.send(notification_body(self.webhook_format["format"], company.realm_id, entity,
-                                                     entity_id, operation, at))
+        self.runtime.webhooks.send(
+            notification_body(self.webhook_format["format"], company.realm_id, entity, entity_id, operation, at)
+        )
 
     def send_notification(self, company: Company, entity: str, entity_id: str, operation: str) -> bool:
         if self.runtime.webhooks.target is None:
@@ -122,8 +131,13 @@ class QboSandbox:
         return True
 
 
-def create_app(config: QboSandboxConfig | None = None, *, scenario: Scenario | None = None,
-               clock: SandboxClock | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    config: QboSandboxConfig | None = None,
+    *,
+    scenario: Scenario | None = None,
+    clock: SandboxClock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Flask:
     """The sandbox app, seeded with `scenario` (default: the demo company as of the clock's today)."""
     refuse_in_production(environ)
     from connectors.quickbooks.sandbox import admin, api, oauth, paypage
@@ -134,8 +148,12 @@ def create_app(config: QboSandboxConfig | None = None, *, scenario: Scenario | N
     app.json = DecimalJSONProvider(app)
     app.extensions["qbo_sandbox"] = sandbox
     sandbox.runtime.install(app)
-    admin_bp = make_admin_blueprint(sandbox.runtime, webhook_header=SIGNATURE_HEADER,
-                                    webhook_key=sandbox.config.verifier_token, webhook_formats=FORMATS)
+    admin_bp = make_admin_blueprint(
+        sandbox.runtime,
+        webhook_header=SIGNATURE_HEADER,
+        webhook_key=sandbox.config.verifier_token,
+        webhook_formats=FORMATS,
+    )
     sandbox.webhook_format = admin_bp.webhook_state
     admin.add_routes(admin_bp, sandbox)
     app.register_blueprint(admin_bp)

@@ -155,7 +155,11 @@ class Company:
                 return out
 
             def value(record: dict[str, Any], path: str, kind: str) -> Any:
-                return field_value(render(record), path, kind) if path in spec.derived else _stored_value(record, path, kind)
+                return (
+                    field_value(render(record), path, kind)
+                    if path in spec.derived
+                    else _stored_value(record, path, kind)
+                )
 
             rows, in_order = self._candidates(parsed, spec)
             return run_query(parsed, spec, rows, self.tz, value=value, render=render, in_order=in_order)
@@ -173,7 +177,9 @@ class Company:
             return records.values(), False
         checked_conditions(query, spec)  # a bad field is reported as the full scan would report it
         kind = spec.filterable[path]
-        keys, ordered = self._indexed(("order", spec.name, path), spec.name, lambda: self._sorted(spec.name, path, kind))
+        keys, ordered = self._indexed(
+            ("order", spec.name, path), spec.name, lambda: self._sorted(spec.name, path, kind)
+        )
         start = 0
         for condition in query.where:
             # Only instants compare the way they sort: ids sort as numbers but compare as text.
@@ -186,8 +192,10 @@ class Company:
 
     def _sorted(self, entity: str, path: str, kind: str) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
         """An entity's records in `path` order (ties by Id, as a query orders them) and their sort keys."""
-        pairs = sorted(((order_key(r, path, kind, self.tz, _stored_value), order_key(r, "Id", "id", self.tz)), r)
-                       for r in self.entities[entity].values())
+        pairs = sorted(
+            ((order_key(r, path, kind, self.tz, _stored_value), order_key(r, "Id", "id", self.tz)), r)
+            for r in self.entities[entity].values()
+        )
         return [key for key, _ in pairs], [record for _, record in pairs]
 
     def cdc(self, entity_names: list[str], changed_since: str) -> list[dict[str, Any]]:
@@ -197,22 +205,30 @@ class Company:
         except ValueError as exc:
             raise errors.invalid("changedSince", f"is not a date or date-time: {changed_since!r}") from exc
         if since < self.now() - CDC_WINDOW:
-            raise errors.QboFault(errors.INVALID_PROPERTY, "Request has invalid or unsupported property",
-                                  f"Operation cdc with changedSince date {changed_since} which is older than "
-                                  "fixed days is not supported.", element="changedSince")
+            raise errors.QboFault(
+                errors.INVALID_PROPERTY,
+                "Request has invalid or unsupported property",
+                f"Operation cdc with changedSince date {changed_since} which is older than "
+                "fixed days is not supported.",
+                element="changedSince",
+            )
         answer: list[dict[str, Any]] = []
         for name in entity_names:
             spec = ENTITIES.get(name)
             if spec is None:
                 raise errors.invalid("entities", f"names an entity the sandbox does not serve: {name}")
             changed: list[tuple[dt.datetime, dict[str, Any] | str]] = [
-                (r["_updated"], r) for r in self.entities[name].values() if r["_updated"] >= since]
+                (r["_updated"], r) for r in self.entities[name].values() if r["_updated"] >= since
+            ]
             changed += [(at, entity_id) for entity_id, at in self.deleted[name].items() if at >= since]
             changed.sort(key=lambda pair: pair[0])
             # Only the answered objects are rendered: a burst of changes is cut at the limit first.
-            rows = [self.render(name, row) if isinstance(row, dict) else
-                    {"Id": row, "status": "Deleted", "domain": "QBO", "MetaData": {"LastUpdatedTime": self.stamp(at)}}
-                    for at, row in changed[:CDC_MAX_PER_ENTITY]]
+            rows = [
+                self.render(name, row)
+                if isinstance(row, dict)
+                else {"Id": row, "status": "Deleted", "domain": "QBO", "MetaData": {"LastUpdatedTime": self.stamp(at)}}
+                for at, row in changed[:CDC_MAX_PER_ENTITY]
+            ]
             answer.append({name: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
         return answer
 
@@ -222,7 +238,10 @@ class Company:
         # made queries over a few thousand invoices several times slower.
         out = {k: v for k, v in record.items() if not k.startswith("_") and k not in ("Id", "SyncToken")}
         out = {"Id": record["Id"], "SyncToken": str(record["SyncToken"]), "domain": "QBO", "sparse": False, **out}
-        out["MetaData"] = {"CreateTime": self.stamp(record["_created"]), "LastUpdatedTime": self.stamp(record["_updated"])}
+        out["MetaData"] = {
+            "CreateTime": self.stamp(record["_created"]),
+            "LastUpdatedTime": self.stamp(record["_updated"]),
+        }
         renderer = _RENDERERS.get(entity)
         if renderer is not None:
             renderer(self, record, out, include)
@@ -231,15 +250,27 @@ class Company:
     def company_info(self) -> dict[str, Any]:
         """The company's CompanyInfo as QuickBooks renders it (Finance.xsd; empty optional parts left out)."""
         opened = self.opened or self.now()
-        address = {"Id": "1", "Country": self.country, **({"CountrySubDivisionCode": self.region} if self.region else {})}
+        address = {
+            "Id": "1",
+            "Country": self.country,
+            **({"CountrySubDivisionCode": self.region} if self.region else {}),
+        }
         email = {"Address": self.email}
         return {
-            "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,
-            "CompanyName": self.name, "LegalName": self.name,
-            "CompanyAddr": address, "CustomerCommunicationAddr": address, "LegalAddr": address,
-            "CustomerCommunicationEmailAddr": email, "Email": email,
+            "Id": "1",
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "CompanyName": self.name,
+            "LegalName": self.name,
+            "CompanyAddr": address,
+            "CustomerCommunicationAddr": address,
+            "LegalAddr": address,
+            "CustomerCommunicationEmailAddr": email,
+            "Email": email,
             "CompanyStartDate": opened.astimezone(self.tz).date().isoformat(),
-            "FiscalYearStartMonth": "January", "Country": self.country,
+            "FiscalYearStartMonth": "January",
+            "Country": self.country,
             "SupportedLanguages": self.locale.split("_")[0],
             "MetaData": {"CreateTime": self.stamp(opened), "LastUpdatedTime": self.stamp(opened)},
         }
@@ -247,8 +278,14 @@ class Company:
     def invoice_total(self, record: dict[str, Any]) -> Decimal:
         if record.get("_voided"):
             return ZERO
-        return sum((Decimal(line.get("Amount", 0)) for line in record.get("Line", [])
-                    if line.get("DetailType") != "SubTotalLineDetail"), ZERO)
+        return sum(
+            (
+                Decimal(line.get("Amount", 0))
+                for line in record.get("Line", [])
+                if line.get("DetailType") != "SubTotalLineDetail"
+            ),
+            ZERO,
+        )
 
     def invoice_balance(self, record: dict[str, Any]) -> Decimal:
         if record.get("_voided"):
@@ -273,8 +310,11 @@ class Company:
     def customer_balance(self, customer_id: str) -> Decimal:
         """What the customer owes net of their open credit memos and unapplied payments, as QuickBooks counts it."""
         owed = ZERO
-        for entity, amount in (("Invoice", self.invoice_balance), ("CreditMemo", self.credit_remaining),
-                               ("Payment", self.unapplied)):
+        for entity, amount in (
+            ("Invoice", self.invoice_balance),
+            ("CreditMemo", self.credit_remaining),
+            ("Payment", self.unapplied),
+        ):
             by_customer = self._indexed(("by customer", entity), entity, partial(self._by_customer, entity))
             total = sum((amount(r) for r in by_customer.get(customer_id, ())), ZERO)
             owed += total if entity == "Invoice" else -total
@@ -328,8 +368,9 @@ def _render_invoice(company: Company, record: dict[str, Any], out: dict[str, Any
     out["TotalAmt"] = total
     out["Balance"] = company.invoice_balance(record)
     out["HomeBalance"] = out["Balance"]
-    out["Line"] = list(out.get("Line", [])) + [{"Amount": total, "DetailType": "SubTotalLineDetail",
-                                                "SubTotalLineDetail": {}}]
+    out["Line"] = list(out.get("Line", [])) + [
+        {"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    ]
     out["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in company.applied.get(record["Id"], {})]
     out.setdefault("CurrencyRef", {"value": company.currency})
     email = (record.get("BillEmail") or {}).get("Address")
@@ -379,5 +420,10 @@ def _stored_value(record: dict[str, Any], path: str, kind: str) -> Any:
     return field_value(record, path, kind)
 
 
-_RENDERERS = {"Invoice": _render_invoice, "Customer": _render_customer, "Term": _render_term, "Payment": _render_payment,
-              "CreditMemo": _render_credit_memo}
+_RENDERERS = {
+    "Invoice": _render_invoice,
+    "Customer": _render_customer,
+    "Term": _render_term,
+    "Payment": _render_payment,
+    "CreditMemo": _render_credit_memo,
+}

@@ -27,8 +27,16 @@ SYSTEM_FAILURE = "10000"
 
 
 class QboFault(Exception):
-    def __init__(self, code: str, message: str, detail: str = "", *, status: int = 400,
-                 fault_type: str = "ValidationFault", element: str = "") -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        detail: str = "",
+        *,
+        status: int = 400,
+        fault_type: str = "ValidationFault",
+        element: str = "",
+    ) -> None:
         super().__init__(f"{code} {message}: {detail}")
         self.code = code
         self.message = message
@@ -38,46 +46,73 @@ class QboFault(Exception):
         self.element = element
 
     def fault(self) -> dict[str, Any]:
-        return {"Error": [{"Message": self.message, "Detail": self.detail, "code": self.code,
-                           "element": self.element}], "type": self.fault_type}
+        return {
+            "Error": [{"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}],
+            "type": self.fault_type,
+        }
 
 
 def not_found(entity: str, entity_id: str) -> QboFault:
-    return QboFault(OBJECT_NOT_FOUND, "Object Not Found",
-                    f"Object Not Found : Something you're trying to use has been made inactive or is not "
-                    f"found: {entity} {entity_id}")
+    return QboFault(
+        OBJECT_NOT_FOUND,
+        "Object Not Found",
+        f"Object Not Found : Something you're trying to use has been made inactive or is not "
+        f"found: {entity} {entity_id}",
+    )
 
 
 def stale(entity: str) -> QboFault:
-    return QboFault(STALE_OBJECT, "Stale Object Error",
-                    f"Stale Object Error : You and sandbox-user@example.com were working on this {entity} at "
-                    "the same time. sandbox-user@example.com finished before you did, so your work was not saved.")
+    return QboFault(
+        STALE_OBJECT,
+        "Stale Object Error",
+        f"Stale Object Error : You and sandbox-user@example.com were working on this {entity} at "
+        "the same time. sandbox-user@example.com finished before you did, so your work was not saved.",
+    )
 
 
 def required(field_name: str) -> QboFault:
-    return QboFault(REQUIRED_PARAM_MISSING, "Required param missing, need to supply the required value for the API",
-                    f"Required parameter {field_name} is missing in the request", element=field_name)
+    return QboFault(
+        REQUIRED_PARAM_MISSING,
+        "Required param missing, need to supply the required value for the API",
+        f"Required parameter {field_name} is missing in the request",
+        element=field_name,
+    )
 
 
 def invalid(field_name: str, why: str) -> QboFault:
-    return QboFault(INVALID_PROPERTY, "Request has invalid or unsupported property",
-                    f"Property Name:{field_name} {why}", element=field_name)
+    return QboFault(
+        INVALID_PROPERTY,
+        "Request has invalid or unsupported property",
+        f"Property Name:{field_name} {why}",
+        element=field_name,
+    )
 
 
 def too_long(field_name: str, maximum: int, supplied: int) -> QboFault:
-    return QboFault(INVALID_STRING_LENGTH, "String length is either shorter or longer than supported by specification",
-                    f"String length specified does not match the supported length. Min:0 Max:{maximum} "
-                    f"supported. Supplied length:{supplied}", element=field_name)
+    return QboFault(
+        INVALID_STRING_LENGTH,
+        "String length is either shorter or longer than supported by specification",
+        f"String length specified does not match the supported length. Min:0 Max:{maximum} "
+        f"supported. Supplied length:{supplied}",
+        element=field_name,
+    )
 
 
 def business(detail: str) -> QboFault:
-    return QboFault(BUSINESS_VALIDATION, "A business validation error has occurred while processing your request",
-                    f"Business Validation Error: {detail}")
+    return QboFault(
+        BUSINESS_VALIDATION,
+        "A business validation error has occurred while processing your request",
+        f"Business Validation Error: {detail}",
+    )
 
 
 def bad_reference(field_name: str, value: Any) -> QboFault:
-    return QboFault(INVALID_REFERENCE, "Invalid Reference Id",
-                    f"Invalid Reference Id : {field_name} assigned is not found: {value}", element=field_name)
+    return QboFault(
+        INVALID_REFERENCE,
+        "Invalid Reference Id",
+        f"Invalid Reference Id : {field_name} assigned is not found: {value}",
+        element=field_name,
+    )
 
 
 def query_error(detail: str) -> QboFault:
@@ -85,10 +120,20 @@ def query_error(detail: str) -> QboFault:
 
 
 def authentication_failed(detail: str) -> QboFault:
-    return QboFault(AUTH_FAILED, "message=AuthenticationFailed; errorCode=003200; statusCode=401", detail,
-                    status=401, fault_type="AUTHENTICATION")
+    return QboFault(
+        AUTH_FAILED,
+        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        detail,
+        status=401,
+        fault_type="AUTHENTICATION",
+    )
 
 
 def throttled(detail: str) -> QboFault:
-    return QboFault(THROTTLED, "message=ThrottleExceeded; errorCode=003001; statusCode=429", detail,
-                    status=429, fault_type="ThrottleExceeded")
+    return QboFault(
+        THROTTLED,
+        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        detail,
+        status=429,
+        fault_type="ThrottleExceeded",
+    )

@@ -74,8 +74,10 @@ def parse_instant(text: str, tz: dt.tzinfo) -> dt.datetime:
 
 
 def _like(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if part == "%" else re.escape(part) for part in re.split("(%)", pattern)),
-                      re.IGNORECASE | re.DOTALL)
+    return re.compile(
+        "".join(".*" if part == "%" else re.escape(part) for part in re.split("(%)", pattern)),
+        re.IGNORECASE | re.DOTALL,
+    )
 
 
 def _predicate(condition: Condition, kind: str, tz: dt.tzinfo) -> Callable[[Any], bool]:
@@ -93,8 +95,11 @@ def _predicate(condition: Condition, kind: str, tz: dt.tzinfo) -> Callable[[Any]
         return lambda v: v is not None and v in wanted
     literal = _as_kind(condition.value, kind, tz, literal=True)
     compare: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda a, b: a == b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
-        "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+        "=": lambda a, b: a == b,
+        "<": lambda a, b: a < b,
+        ">": lambda a, b: a > b,
+        "<=": lambda a, b: a <= b,
+        ">=": lambda a, b: a >= b,
     }
     check = compare[op]
     return lambda v: v is not None and check(v, literal)
@@ -133,12 +138,22 @@ def checked_conditions(query: Query, spec: EntitySpec) -> list[Condition]:
     return conditions
 
 
-def run_query(query: Query, spec: EntitySpec, rows: Iterable[Any], tz: dt.tzinfo, *, value: ValueOf = field_value,
-              render: Callable[[Any], Mapping[str, Any]] = lambda row: row, in_order: bool = False) -> dict[str, Any]:
+def run_query(
+    query: Query,
+    spec: EntitySpec,
+    rows: Iterable[Any],
+    tz: dt.tzinfo,
+    *,
+    value: ValueOf = field_value,
+    render: Callable[[Any], Mapping[str, Any]] = lambda row: row,
+    in_order: bool = False,
+) -> dict[str, Any]:
     """The `QueryResponse` object for `query` over `rows` (all entities of `spec`, or, when `in_order`,
     every row that could match, already in the query's order)."""
-    checks = [(c.field, spec.filterable[c.field], _predicate(c, spec.filterable[c.field], tz))
-              for c in checked_conditions(query, spec)]
+    checks = [
+        (c.field, spec.filterable[c.field], _predicate(c, spec.filterable[c.field], tz))
+        for c in checked_conditions(query, spec)
+    ]
 
     def matches(row: Any) -> bool:
         return all(check(_as_kind(value(row, field, kind), kind, tz, literal=False)) for field, kind, check in checks)
@@ -153,7 +168,7 @@ def run_query(query: Query, spec: EntitySpec, rows: Iterable[Any], tz: dt.tzinfo
         for order in reversed(query.order_by):  # stable sorts, last key first
             kind = spec.filterable[order.field]
             ordered.sort(key=lambda r: order_key(r, order.field, kind, tz, value), reverse=order.descending)
-    page = [render(row) for row in ordered[query.start_position - 1: end]]
+    page = [render(row) for row in ordered[query.start_position - 1 : end]]
     if not page:
         return {}
     return {spec.name: page, "startPosition": query.start_position, "maxResults": len(page)}

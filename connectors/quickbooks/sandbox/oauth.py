@@ -58,28 +58,31 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
     @bp.get("/.well-known/openid-configuration")
     def discovery() -> ResponseReturnValue:
         base = _base()
-        return jsonify({
-            "issuer": issuer(),
-            "authorization_endpoint": f"{base}/connect/oauth2",
-            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
-            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
-            "jwks_uri": f"{base}/op/v1/jwks",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": list(SCOPES),
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
-        })
+        return jsonify(
+            {
+                "issuer": issuer(),
+                "authorization_endpoint": f"{base}/connect/oauth2",
+                "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+                "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+                "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+                "jwks_uri": f"{base}/op/v1/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": list(SCOPES),
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+            }
+        )
 
     @bp.errorhandler(UntrustedRequest)
     def _untrusted(exc: UntrustedRequest) -> ResponseReturnValue:
         return render_error(PROVIDER, str(exc)), 400
 
     def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
-        return authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
-                                     scopes=SCOPES)
+        return authorization_request(
+            source, client_id=config.client_id, redirect_uris=config.redirect_uris, scopes=SCOPES
+        )
 
     @bp.get("/connect/oauth2")
     def authorize() -> ResponseReturnValue:
@@ -87,8 +90,14 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         if refusal is not None:
             return refusal
         accounts = [(realm, f"{c.name} (company {realm})") for realm, c in sorted(sandbox.companies.items())]
-        return ConsentPage(provider=PROVIDER, app_name=config.app_name, action=request.path, accounts=accounts,
-                           hidden=params, scopes=params["scope"].split()).render()
+        return ConsentPage(
+            provider=PROVIDER,
+            app_name=config.app_name,
+            action=request.path,
+            accounts=accounts,
+            hidden=params,
+            scopes=params["scope"].split(),
+        ).render()
 
     @bp.post("/connect/oauth2")
     def decide() -> ResponseReturnValue:
@@ -100,16 +109,24 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         realm = request.form.get("account", "")
         if realm not in sandbox.companies:
             return render_error(PROVIDER, "Choose a company to connect."), 400
-        code = sandbox.authority.issue_code(config.client_id, realm, tuple(params["scope"].split()), params["redirect_uri"])
+        code = sandbox.authority.issue_code(
+            config.client_id, realm, tuple(params["scope"].split()), params["redirect_uri"]
+        )
         state = {"state": params["state"]} if params["state"] else {}
         return redirect_with(params["redirect_uri"], {"code": code, **state, "realmId": realm})
 
     def _token_response(tokens: TokenSet, *, with_id_token: bool) -> Response:
         body: dict[str, object] = {
-            "token_type": "bearer", "access_token": tokens.access_token, "expires_in": tokens.expires_in,
-            "refresh_token": tokens.refresh_token, "x_refresh_token_expires_in": tokens.refresh_expires_in,
+            "token_type": "bearer",
+            "access_token": tokens.access_token,
+            "expires_in": tokens.expires_in,
+            "refresh_token": tokens.refresh_token,
+            "x_refresh_token_expires_in": tokens.refresh_expires_in,
         }
-        if request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true" and tokens.hard_expires_in:
+        if (
+            request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
+            and tokens.hard_expires_in
+        ):
             body["x_refresh_token_hard_expires_in"] = tokens.hard_expires_in
         if with_id_token and "openid" in tokens.grant.scopes:
             body["id_token"] = _id_token(tokens)
@@ -121,8 +138,15 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         # Signed with wall-clock times, not the sandbox clock: the client checks exp and iat
         # against its own clock and silently drops a token that looks expired or not yet valid.
         now = int(dt.datetime.now(dt.UTC).timestamp())
-        claims = {"iss": issuer(), "aud": [config.client_id], "sub": sandbox.user.sub, "realmid": tokens.grant.subject,
-                  "auth_time": now, "iat": now, "exp": now + 3600}
+        claims = {
+            "iss": issuer(),
+            "aud": [config.client_id],
+            "sub": sandbox.user.sub,
+            "realmid": tokens.grant.subject,
+            "auth_time": now,
+            "iat": now,
+            "exp": now + 3600,
+        }
         return jwt.encode(claims, sandbox.signing_key, algorithm="RS256", headers={"kid": sandbox.key_id})
 
     @bp.post("/oauth2/v1/tokens/bearer")
@@ -132,8 +156,9 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
         grant_type = request.form.get("grant_type", "")
         try:
             if grant_type == "authorization_code":
-                tokens = sandbox.authority.exchange_code(request.form.get("code", ""), config.client_id,
-                                                         request.form.get("redirect_uri", ""))
+                tokens = sandbox.authority.exchange_code(
+                    request.form.get("code", ""), config.client_id, request.form.get("redirect_uri", "")
+                )
                 return _token_response(tokens, with_id_token=True)
             if grant_type == "refresh_token":
                 tokens = sandbox.authority.refresh(request.form.get("refresh_token", ""), config.client_id)

@@ -32,10 +32,17 @@ def make_blueprint(sandbox: QboSandbox) -> Blueprint:
             invoice = company.read("Invoice", invoice_id)
             paid = False
             if request.method == "POST" and invoice["Balance"] > 0:
-                writes.save(company, "Payment", {
-                    "CustomerRef": invoice["CustomerRef"], "TotalAmt": invoice["Balance"],
-                    "Line": [{"Amount": invoice["Balance"], "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
-                })
+                writes.save(
+                    company,
+                    "Payment",
+                    {
+                        "CustomerRef": invoice["CustomerRef"],
+                        "TotalAmt": invoice["Balance"],
+                        "Line": [
+                            {"Amount": invoice["Balance"], "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}
+                        ],
+                    },
+                )
                 invoice, paid = company.read("Invoice", invoice_id), True
         return render_template_string(_PAGE, inv=invoice, company=company, paid=paid)
 

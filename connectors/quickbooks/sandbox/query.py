@@ -154,8 +154,23 @@ class _Parser:
         return int(text)
 
 
-_RESERVED = {"SELECT", "FROM", "WHERE", "AND", "OR", "IN", "LIKE", "ORDERBY", "ORDER", "BY", "ASC", "DESC",
-             "STARTPOSITION", "MAXRESULTS", "COUNT"}
+_RESERVED = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "IN",
+    "LIKE",
+    "ORDERBY",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "STARTPOSITION",
+    "MAXRESULTS",
+    "COUNT",
+}
 
 
 def parse_query(text: str) -> Query:
@@ -202,7 +217,11 @@ def parse_query(text: str) -> Query:
 
     start, maximum = 1, DEFAULT_MAX_RESULTS
     seen: set[str] = set()
-    while (token := p.peek()) is not None and token.is_word("STARTPOSITION", "MAXRESULTS") and token.text.upper() not in seen:
+    while (
+        (token := p.peek()) is not None
+        and token.is_word("STARTPOSITION", "MAXRESULTS")
+        and token.text.upper() not in seen
+    ):
         seen.add(token.text.upper())
         p.index += 1
         if token.text.upper() == "STARTPOSITION":
@@ -247,4 +266,6 @@ def _condition(p: _Parser) -> Condition:
             values.append(p.literal())
         p.punct(")")
         return Condition(field, "IN", tuple(values))
-    raise QuerySyntaxError(f"expected an operator ({', '.join(OPERATORS)}) at position {token.pos}, found {token.text!r}")
+    raise QuerySyntaxError(
+        f"expected an operator ({', '.join(OPERATORS)}) at position {token.pos}, found {token.text!r}"
+    )

@@ -27,27 +27,56 @@ def _at(company: Company, day: dt.date, hour: int = 9, sequence: int = 0) -> dt.
 
 def _put(company: Company, entity: str, fields: dict[str, Any], created: dt.datetime) -> str:
     entity_id = company.new_id(entity)
-    company.entities[entity][entity_id] = {"Id": entity_id, "SyncToken": 0, **fields, "_created": created, "_updated": created}
+    company.entities[entity][entity_id] = {
+        "Id": entity_id,
+        "SyncToken": 0,
+        **fields,
+        "_created": created,
+        "_updated": created,
+    }
     return entity_id
 
 
-def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock, link_base: str = "http://127.0.0.1") -> Company:
-    company = Company(realm_id=realm_id, name=scenario.company.name, timezone=scenario.company.timezone,
-                      currency=scenario.company.currency, email=scenario.company.email, clock=clock, link_base=link_base,
-                      country=scenario.company.country, region=scenario.company.region, locale=scenario.company.locale)
-    opened = _at(company, min([i.issue_date for i in scenario.invoices], default=scenario.as_of) - dt.timedelta(days=30))
+def company_from_scenario(
+    scenario: Scenario, realm_id: str, clock: SandboxClock, link_base: str = "http://127.0.0.1"
+) -> Company:
+    company = Company(
+        realm_id=realm_id,
+        name=scenario.company.name,
+        timezone=scenario.company.timezone,
+        currency=scenario.company.currency,
+        email=scenario.company.email,
+        clock=clock,
+        link_base=link_base,
+        country=scenario.company.country,
+        region=scenario.company.region,
+        locale=scenario.company.locale,
+    )
+    opened = _at(
+        company, min([i.issue_date for i in scenario.invoices], default=scenario.as_of) - dt.timedelta(days=30)
+    )
     company.opened = opened
     names = {0: DUE_ON_RECEIPT} | {d: f"Net {d}" for d in sorted({c.terms_days for c in scenario.customers} - {0})}
-    terms = {days: _put(company, "Term", {"Name": name, "DueDays": days, "Active": True}, opened)
-             for days, name in names.items()}
+    terms = {
+        days: _put(company, "Term", {"Name": name, "DueDays": days, "Active": True}, opened)
+        for days, name in names.items()
+    }
 
-    ids: dict[str, dict[str, str]] = {"customers": {}, "invoices": {}, "payments": {}, "terms": {str(d): t for d, t in terms.items()}}
+    ids: dict[str, dict[str, str]] = {
+        "customers": {},
+        "invoices": {},
+        "payments": {},
+        "terms": {str(d): t for d, t in terms.items()},
+    }
     first_invoice: dict[str, dt.date] = {}
     for invoice in scenario.invoices:
         first_invoice.setdefault(invoice.customer_id, invoice.issue_date)
     for customer in sorted(scenario.customers, key=scenario.depth):  # a parent gets its id before its jobs
         fields: dict[str, Any] = {
-            "DisplayName": customer.name, "CompanyName": customer.name, "Active": True, "Notes": "",
+            "DisplayName": customer.name,
+            "CompanyName": customer.name,
+            "Active": True,
+            "Notes": "",
             "CurrencyRef": {"value": customer.currency},
             "SalesTermRef": {"value": terms[customer.terms_days], "name": names[customer.terms_days]},
             "PreferredDeliveryMethod": "Email" if customer.email else "Print",
@@ -56,12 +85,17 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
             fields["PrimaryEmailAddr"] = {"Address": customer.email}  # several addresses: QuickBooks' comma list
         if customer.parent_id is not None:
             parent = scenario.customer(customer.parent_id)
-            fields.update(Job=True, BillWithParent=customer.bill_with_parent,
-                          ParentRef={"value": ids["customers"][parent.id], "name": parent.name})
+            fields.update(
+                Job=True,
+                BillWithParent=customer.bill_with_parent,
+                ParentRef={"value": ids["customers"][parent.id], "name": parent.name},
+            )
         if customer.phone:
             fields["PrimaryPhone"] = {"FreeFormNumber": customer.phone}
         if customer.country or customer.region:
-            fields["BillAddr"] = {k: v for k, v in (("Country", customer.country), ("CountrySubDivisionCode", customer.region)) if v}
+            fields["BillAddr"] = {
+                k: v for k, v in (("Country", customer.country), ("CountrySubDivisionCode", customer.region)) if v
+            }
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 
@@ -70,18 +104,33 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
             continue  # QuickBooks has no unapproved invoices, and a bill is a vendor's Bill, not an Invoice
         customer = scenario.customer(invoice.customer_id)
         email = scenario.bill_to(customer)
-        lines = [{"Id": str(n), "LineNum": n, "Description": line.description, "Amount": line.amount,
-                  "DetailType": "SalesItemLineDetail",
-                  "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}, "Qty": 1, "UnitPrice": line.amount}}
-                 for n, line in enumerate(invoice.lines, start=1)]
+        lines = [
+            {
+                "Id": str(n),
+                "LineNum": n,
+                "Description": line.description,
+                "Amount": line.amount,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {
+                    "ItemRef": {"value": "1", "name": "Services"},
+                    "Qty": 1,
+                    "UnitPrice": line.amount,
+                },
+            }
+            for n, line in enumerate(invoice.lines, start=1)
+        ]
         fields = {
-            "DocNumber": invoice.number, "TxnDate": invoice.issue_date.isoformat(),
+            "DocNumber": invoice.number,
+            "TxnDate": invoice.issue_date.isoformat(),
             "DueDate": (invoice.due_date or invoice.issue_date).isoformat(),
             "CustomerRef": {"value": ids["customers"][customer.id], "name": customer.name},
             "SalesTermRef": {"value": terms[customer.terms_days], "name": names[customer.terms_days]},
-            "CurrencyRef": {"value": invoice.currency}, "Line": lines, "PrivateNote": "",
+            "CurrencyRef": {"value": invoice.currency},
+            "Line": lines,
+            "PrivateNote": "",
             "EmailStatus": "EmailSent" if email else "NotSet",
-            "AllowOnlineCreditCardPayment": bool(email), "AllowOnlineACHPayment": bool(email),
+            "AllowOnlineCreditCardPayment": bool(email),
+            "AllowOnlineACHPayment": bool(email),
         }
         if email:
             fields["BillEmail"] = {"Address": email}
@@ -96,11 +145,17 @@ def company_from_scenario(scenario: Scenario, realm_id: str, clock: SandboxClock
 
     for sequence, payment in enumerate(scenario.payments):
         customer = scenario.customer(payment.customer_id)
-        lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": ids["invoices"][inv], "TxnType": "Invoice"}]}
-                 for inv, amount in payment.applied]
-        fields = {"CustomerRef": {"value": ids["customers"][customer.id], "name": customer.name},
-                  "TotalAmt": payment.amount, "TxnDate": payment.date.isoformat(),
-                  "CurrencyRef": {"value": payment.currency}, "Line": lines}
+        lines = [
+            {"Amount": amount, "LinkedTxn": [{"TxnId": ids["invoices"][inv], "TxnType": "Invoice"}]}
+            for inv, amount in payment.applied
+        ]
+        fields = {
+            "CustomerRef": {"value": ids["customers"][customer.id], "name": customer.name},
+            "TotalAmt": payment.amount,
+            "TxnDate": payment.date.isoformat(),
+            "CurrencyRef": {"value": payment.currency},
+            "Line": lines,
+        }
         paid_at = _at(company, payment.date, 10, sequence)
         payment_id = _put(company, "Payment", fields, paid_at)
         ids["payments"][payment.id] = payment_id
@@ -123,23 +178,48 @@ def _seed_credit(company: Company, credit: ScenarioCredit, ids: dict[str, dict[s
     customer = {"value": customer_id, "name": company.entities["Customer"][customer_id]["DisplayName"]}
     base = {"CustomerRef": customer, "CurrencyRef": {"value": credit.currency}}
     created = _at(company, credit.date, 9)
-    invoice_lines = [{"Amount": a.amount, "LinkedTxn": [{"TxnId": ids["invoices"][a.invoice_id], "TxnType": "Invoice"}]}
-                     for a in credit.allocations]
+    invoice_lines = [
+        {"Amount": a.amount, "LinkedTxn": [{"TxnId": ids["invoices"][a.invoice_id], "TxnType": "Invoice"}]}
+        for a in credit.allocations
+    ]
     if credit.kind != "credit_note":
-        payment_id = _put(company, "Payment", {**base, "TotalAmt": credit.amount, "TxnDate": credit.date.isoformat(),
-                                               "Line": invoice_lines}, created)
+        payment_id = _put(
+            company,
+            "Payment",
+            {**base, "TotalAmt": credit.amount, "TxnDate": credit.date.isoformat(), "Line": invoice_lines},
+            created,
+        )
         _index(company, payment_id, invoice_lines, created)
         return payment_id
-    memo_id = _put(company, "CreditMemo", {**base, "DocNumber": credit.number or credit.id, "TxnDate": credit.date.isoformat(),
-                                           "Line": [{"Id": "1", "LineNum": 1, "Amount": credit.amount, "Description": "Credit",
-                                                     "DetailType": "SalesItemLineDetail",
-                                                     "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}}}]},
-                   created)
+    memo_id = _put(
+        company,
+        "CreditMemo",
+        {
+            **base,
+            "DocNumber": credit.number or credit.id,
+            "TxnDate": credit.date.isoformat(),
+            "Line": [
+                {
+                    "Id": "1",
+                    "LineNum": 1,
+                    "Amount": credit.amount,
+                    "Description": "Credit",
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}},
+                }
+            ],
+        },
+        created,
+    )
     for allocation, line in zip(credit.allocations, invoice_lines, strict=True):  # one line per allocation
         at = _at(company, allocation.date, 11)
         lines = [line, {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]}]
-        payment_id = _put(company, "Payment", {**base, "TotalAmt": Decimal("0"), "TxnDate": allocation.date.isoformat(),
-                                               "Line": lines}, at)
+        payment_id = _put(
+            company,
+            "Payment",
+            {**base, "TotalAmt": Decimal("0"), "TxnDate": allocation.date.isoformat(), "Line": lines},
+            at,
+        )
         _index(company, payment_id, lines, at)
     return memo_id
 

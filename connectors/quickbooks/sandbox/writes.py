@@ -71,8 +71,11 @@ def delete(company: Company, entity: str, body: Any) -> dict[str, Any]:
         raise errors.required("Id")
     with company.lock:
         if ENTITIES[entity].kind == NAME_LIST:
-            raise errors.QboFault(errors.UNSUPPORTED_OPERATION, "Operation Delete is not supported.",
-                                  f"{entity} cannot be deleted; set Active to false instead.")
+            raise errors.QboFault(
+                errors.UNSUPPORTED_OPERATION,
+                "Operation Delete is not supported.",
+                f"{entity} cannot be deleted; set Active to false instead.",
+            )
         record = company.stored(entity, str(body["Id"]))
         _check_sync_token(entity, record, body)
         if entity == "Payment":
@@ -116,13 +119,16 @@ def send_invoice(company: Company, invoice_id: str, send_to: str | None) -> dict
         now = company.now()
         record["EmailStatus"] = "EmailSent"
         record["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": company.stamp(now)}
-        company.sent_emails.append(SentEmail(record["Id"], str(record.get("DocNumber", "")), address, company.stamp(now)))
+        company.sent_emails.append(
+            SentEmail(record["Id"], str(record.get("DocNumber", "")), address, company.stamp(now))
+        )
         _touch(company, record)
         company.changed("Invoice", record["Id"], "Update")
         return company.render("Invoice", record)
 
 
 # -- shared helpers ------------------------------------------------------------------------------
+
 
 def _check_sync_token(entity: str, record: dict[str, Any], body: dict[str, Any]) -> None:
     if "SyncToken" not in body or body["SyncToken"] in (None, ""):
@@ -167,8 +173,11 @@ def _unlink_payments(company: Company, invoice_id: str) -> None:
     """Deleting an invoice leaves its payments as unapplied credit, as QuickBooks does."""
     for payment_id in list(company.applied.pop(invoice_id, {})):
         payment = company.entities["Payment"][payment_id]
-        payment["Line"] = [line for line in payment.get("Line", [])
-                           if all(str(link.get("TxnId")) != invoice_id for link in line.get("LinkedTxn", []))]
+        payment["Line"] = [
+            line
+            for line in payment.get("Line", [])
+            if all(str(link.get("TxnId")) != invoice_id for link in line.get("LinkedTxn", []))
+        ]
         _touch(company, payment)
         company.changed("Payment", payment_id, "Update")
 
@@ -206,7 +215,9 @@ def _check_email(field_name: str, address: Any) -> None:
         raise errors.invalid(field_name, f"is not an email address: {address!r}")
 
 
-def _ref(company: Company, candidate: dict[str, Any], field_name: str, entity: str, *, needed: bool) -> dict[str, Any] | None:
+def _ref(
+    company: Company, candidate: dict[str, Any], field_name: str, entity: str, *, needed: bool
+) -> dict[str, Any] | None:
     ref = candidate.get(field_name)
     if ref in (None, "", {}):
         candidate.pop(field_name, None)
@@ -227,8 +238,12 @@ def _enum(candidate: dict[str, Any], field_name: str, allowed: tuple[str, ...]) 
     if value in (None, ""):
         candidate.pop(field_name, None)
     elif value not in allowed:
-        raise errors.QboFault(errors.INVALID_ENUMERATION, "Invalid Enumeration",
-                              f"Invalid Enumeration : {value} for {field_name}", element=field_name)
+        raise errors.QboFault(
+            errors.INVALID_ENUMERATION,
+            "Invalid Enumeration",
+            f"Invalid Enumeration : {value} for {field_name}",
+            element=field_name,
+        )
 
 
 def _integer(candidate: dict[str, Any], field_name: str, low: int, high: int) -> int | None:
@@ -265,12 +280,19 @@ def due_date(term: dict[str, Any], issued: dt.date) -> dt.date:
 
 # -- per-entity checks ---------------------------------------------------------------------------
 
-def _check_invoice(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
+
+def _check_invoice(
+    company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]
+) -> None:
     if existing is not None and existing.get("_voided"):
         raise errors.business("A voided invoice cannot be changed.")
     customer = _ref(company, c, "CustomerRef", "Customer", needed=True)
     assert customer is not None
-    lines = [line for line in c.get("Line") or [] if isinstance(line, dict) and line.get("DetailType") != "SubTotalLineDetail"]
+    lines = [
+        line
+        for line in c.get("Line") or []
+        if isinstance(line, dict) and line.get("DetailType") != "SubTotalLineDetail"
+    ]
     if not lines:
         raise errors.required("Line")
     for number, line in enumerate(lines, start=1):
@@ -315,14 +337,22 @@ def _doc_number(company: Company, c: dict[str, Any], existing: dict[str, Any] | 
         return
     owner = numbers.get(str(c["DocNumber"]))
     if owner is not None and (existing is None or owner != existing["Id"]) and "allowduplicatedocnum" not in include:
-        raise errors.QboFault(errors.DUPLICATE_DOC_NUM, "Duplicate Document Number Error",
-                              f"Duplicate Document Number Error : You must specify a different number. "
-                              f"This number has already been used. DocNumber={c['DocNumber']}")
+        raise errors.QboFault(
+            errors.DUPLICATE_DOC_NUM,
+            "Duplicate Document Number Error",
+            f"Duplicate Document Number Error : You must specify a different number. "
+            f"This number has already been used. DocNumber={c['DocNumber']}",
+        )
 
 
-def _check_customer(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
-    name = c.get("DisplayName") or " ".join(
-        str(c[k]) for k in ("GivenName", "FamilyName") if c.get(k)) or c.get("CompanyName")
+def _check_customer(
+    company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]
+) -> None:
+    name = (
+        c.get("DisplayName")
+        or " ".join(str(c[k]) for k in ("GivenName", "FamilyName") if c.get(k))
+        or c.get("CompanyName")
+    )
     if not name or not str(name).strip():
         raise errors.required("DisplayName")
     if any(ch in str(name) for ch in ":\t\n"):
@@ -331,10 +361,16 @@ def _check_customer(company: Company, c: dict[str, Any], existing: dict[str, Any
     _length(c, "DisplayName")
     _length(c, "Notes")
     for other in company.entities["Customer"].values():
-        if other.get("DisplayName", "").lower() == c["DisplayName"].lower() and (existing is None or other["Id"] != existing["Id"]):
-            raise errors.QboFault(errors.DUPLICATE_NAME, "Duplicate Name Exists Error",
-                                  "The name supplied already exists. : Another customer is already using this name. "
-                                  "Please use a different name.", element="DisplayName")
+        if other.get("DisplayName", "").lower() == c["DisplayName"].lower() and (
+            existing is None or other["Id"] != existing["Id"]
+        ):
+            raise errors.QboFault(
+                errors.DUPLICATE_NAME,
+                "Duplicate Name Exists Error",
+                "The name supplied already exists. : Another customer is already using this name. "
+                "Please use a different name.",
+                element="DisplayName",
+            )
     email = (c.get("PrimaryEmailAddr") or {}).get("Address")
     if email:
         _check_email("PrimaryEmailAddr.Address", email)
@@ -349,7 +385,9 @@ def _check_customer(company: Company, c: dict[str, Any], existing: dict[str, Any
         raise errors.invalid("Active", "must be true or false")
     c["Active"] = active
     if not active and existing is not None and company.customer_balance(existing["Id"]) > 0:
-        raise errors.business("Delete List Has Balance Error: this customer has an open balance and cannot be made inactive.")
+        raise errors.business(
+            "Delete List Has Balance Error: this customer has an open balance and cannot be made inactive."
+        )
 
 
 def _check_term(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
@@ -359,9 +397,12 @@ def _check_term(company: Company, c: dict[str, Any], existing: dict[str, Any] | 
     _length(c, "Name", 31)
     for other in company.entities["Term"].values():
         if other.get("Name", "").lower() == str(name).lower() and (existing is None or other["Id"] != existing["Id"]):
-            raise errors.QboFault(errors.DUPLICATE_NAME, "Duplicate Name Exists Error",
-                                  "The name supplied already exists. : Another term is already using this name.",
-                                  element="Name")
+            raise errors.QboFault(
+                errors.DUPLICATE_NAME,
+                "Duplicate Name Exists Error",
+                "The name supplied already exists. : Another term is already using this name.",
+                element="Name",
+            )
     standard = _integer(c, "DueDays", 0, 999)
     day = _integer(c, "DayOfMonthDue", 1, 31)
     next_month = _integer(c, "DueNextMonthDays", 0, 999)
@@ -370,8 +411,11 @@ def _check_term(company: Company, c: dict[str, Any], existing: dict[str, Any] | 
     if standard is not None and day is not None:
         raise errors.business("A term is either standard (DueDays) or date driven (DayOfMonthDue), not both.")
     if standard is None:
-        for field_name, value in (("DayOfMonthDue", day), ("DueNextMonthDays", next_month),
-                                  ("DiscountDayOfMonth", discount_day)):
+        for field_name, value in (
+            ("DayOfMonthDue", day),
+            ("DueNextMonthDays", next_month),
+            ("DiscountDayOfMonth", discount_day),
+        ):
             if value is None:
                 raise errors.required(field_name)
     if c.get("DiscountPercent") not in (None, ""):
@@ -379,7 +423,9 @@ def _check_term(company: Company, c: dict[str, Any], existing: dict[str, Any] | 
     c["Active"] = bool(c.get("Active", True))
 
 
-def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
+def _check_payment(
+    company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]
+) -> None:
     customer = _ref(company, c, "CustomerRef", "Customer", needed=True)
     assert customer is not None
     if c.get("TotalAmt") in (None, ""):
@@ -402,7 +448,12 @@ def _check_payment(company: Company, c: dict[str, Any], existing: dict[str, Any]
         for link, share in zip(links, split_line(amount, len(links)) if links else (), strict=True):
             _check_link(company, link, share, customer["Id"], own)
         applied += -amount if kinds == {"CreditMemo"} else amount
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": str(link["TxnId"]), "TxnType": link["TxnType"]} for link in links]})
+        lines.append(
+            {
+                "Amount": amount,
+                "LinkedTxn": [{"TxnId": str(link["TxnId"]), "TxnType": link["TxnType"]} for link in links],
+            }
+        )
     if applied > total:
         raise errors.business("The amounts applied exceed the payment's TotalAmt.")
     c["Line"] = lines
@@ -421,10 +472,14 @@ def _check_link(company: Company, link: dict[str, Any], share: Decimal, customer
     else:
         open_amount = company.invoice_balance(record) + company.applied.get(record["Id"], {}).get(own or "", ZERO)
     if share > open_amount:
-        raise errors.business(f"The payment amount {share} exceeds the open balance {open_amount} of {entity} {record['Id']}.")
+        raise errors.business(
+            f"The payment amount {share} exceeds the open balance {open_amount} of {entity} {record['Id']}."
+        )
 
 
-def _check_credit_memo(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
+def _check_credit_memo(
+    company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]
+) -> None:
     customer = _ref(company, c, "CustomerRef", "Customer", needed=True)
     assert customer is not None
     if not c.get("Line"):
@@ -437,5 +492,10 @@ def _check_credit_memo(company: Company, c: dict[str, Any], existing: dict[str, 
     _length(c, "DocNumber", LENGTHS["DocNumber"])
 
 
-_CHECKS = {"Invoice": _check_invoice, "Customer": _check_customer, "Term": _check_term, "Payment": _check_payment,
-           "CreditMemo": _check_credit_memo}
+_CHECKS = {
+    "Invoice": _check_invoice,
+    "Customer": _check_customer,
+    "Term": _check_term,
+    "Payment": _check_payment,
+    "CreditMemo": _check_credit_memo,
+}

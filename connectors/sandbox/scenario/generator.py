@@ -44,18 +44,56 @@ PROFILES = (
 )
 
 NAMES = (
-    "Acme Plumbing", "Birch & Co", "Cobalt Dental", "Delta Freight", "Evergreen Bakery", "Fable Books",
-    "Granite Gym", "Harbor Vet Clinic", "Iris Florals", "Juniper Cafe", "Keystone Roofing", "Lumen Studio",
-    "Maple Street Deli", "Northwind Traders", "Orchard Pediatrics", "Pioneer Auto", "Quarry Stoneworks",
-    "Riverbend Realty", "Summit Yoga", "Tidewater Marine", "Upland Outfitters", "Vista Optics",
-    "Willow Salon", "Xenon Labs", "Yellowtail Sushi", "Zephyr Cycles", "Alder Architects",
-    "Bluebird Daycare", "Cedar Hill Winery", "Dune Surf Shop", "Ember Coffee Roasters", "Foxglove Events",
-    "Gale Electric", "Hollow Oak Farm", "Ironclad Security", "Jasper Print Shop", "Kiln Pottery",
+    "Acme Plumbing",
+    "Birch & Co",
+    "Cobalt Dental",
+    "Delta Freight",
+    "Evergreen Bakery",
+    "Fable Books",
+    "Granite Gym",
+    "Harbor Vet Clinic",
+    "Iris Florals",
+    "Juniper Cafe",
+    "Keystone Roofing",
+    "Lumen Studio",
+    "Maple Street Deli",
+    "Northwind Traders",
+    "Orchard Pediatrics",
+    "Pioneer Auto",
+    "Quarry Stoneworks",
+    "Riverbend Realty",
+    "Summit Yoga",
+    "Tidewater Marine",
+    "Upland Outfitters",
+    "Vista Optics",
+    "Willow Salon",
+    "Xenon Labs",
+    "Yellowtail Sushi",
+    "Zephyr Cycles",
+    "Alder Architects",
+    "Bluebird Daycare",
+    "Cedar Hill Winery",
+    "Dune Surf Shop",
+    "Ember Coffee Roasters",
+    "Foxglove Events",
+    "Gale Electric",
+    "Hollow Oak Farm",
+    "Ironclad Security",
+    "Jasper Print Shop",
+    "Kiln Pottery",
     "O'Brien\\Sons Hardware",
 )
 
-SERVICES = ("Monthly maintenance", "Landscape design", "Irrigation repair", "Seasonal cleanup",
-            "Tree trimming", "Snow removal", "Planting", "Hardscape materials")
+SERVICES = (
+    "Monthly maintenance",
+    "Landscape design",
+    "Irrigation repair",
+    "Seasonal cleanup",
+    "Tree trimming",
+    "Snow removal",
+    "Planting",
+    "Hardscape materials",
+)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -88,8 +126,13 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
     rng = random.Random(seed)
     start = _add_months(as_of, -months)
     company = ScenarioCompany(
-        name="Harbor & Pine Landscaping", timezone="America/Denver", currency="USD",
-        locale="en_US", country="US", region="CO", email="accounts@harborpine.example",
+        name="Harbor & Pine Landscaping",
+        timezone="America/Denver",
+        currency="USD",
+        locale="en_US",
+        country="US",
+        region="CO",
+        email="accounts@harborpine.example",
     )
     customers: list[ScenarioCustomer] = []
     invoices: list[ScenarioInvoice] = []
@@ -113,21 +156,38 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
                     ScenarioContact(f"Owner of {name}", f"owner@{slug}.example", "owner"),
                 )
             terms_days = 15 if position % 4 == 3 else 30
-            customers.append(ScenarioCustomer(
-                id=customer_id, name=name, email=email, phone=f"+1-555-{rng.randint(200, 999):03d}-{rng.randint(0, 9999):04d}",
-                currency=currency, terms_days=terms_days, habit=profile.habit, contacts=contacts,
-            ))
+            customers.append(
+                ScenarioCustomer(
+                    id=customer_id,
+                    name=name,
+                    email=email,
+                    phone=f"+1-555-{rng.randint(200, 999):03d}-{rng.randint(0, 9999):04d}",
+                    currency=currency,
+                    terms_days=terms_days,
+                    habit=profile.habit,
+                    contacts=contacts,
+                )
+            )
 
             base_amount = Decimal(rng.randint(300, 4500))
-            issue = as_of - dt.timedelta(days=rng.randint(20, 60)) if profile.habit == "new" else start + dt.timedelta(days=rng.randint(0, 30))
+            issue = (
+                as_of - dt.timedelta(days=rng.randint(20, 60))
+                if profile.habit == "new"
+                else start + dt.timedelta(days=rng.randint(0, 30))
+            )
             while issue <= as_of - dt.timedelta(days=2):
                 lines = tuple(
                     ScenarioLine(rng.choice(SERVICES), (base_amount * Decimal(rng.uniform(0.4, 1.2))).quantize(CENT))
                     for _ in range(rng.randint(1, 3))
                 )
                 invoice = ScenarioInvoice(
-                    id=f"inv-{invoice_number}", number=str(invoice_number), customer_id=customer_id,
-                    issue_date=issue, due_date=issue + dt.timedelta(days=terms_days), currency=currency, lines=lines,
+                    id=f"inv-{invoice_number}",
+                    number=str(invoice_number),
+                    customer_id=customer_id,
+                    issue_date=issue,
+                    due_date=issue + dt.timedelta(days=terms_days),
+                    currency=currency,
+                    lines=lines,
                 )
                 invoice_number += 1
                 invoices.append(invoice)
@@ -143,34 +203,59 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
                         instalments = [(paid_on, invoice.total)]
                     for day, amount in instalments:
                         if day <= as_of:
-                            payments.append(ScenarioPayment(
-                                id=f"pay-{len(payments) + 1:05d}", customer_id=customer_id, date=day,
-                                currency=currency, applied=((invoice.id, amount),),
-                            ))
+                            payments.append(
+                                ScenarioPayment(
+                                    id=f"pay-{len(payments) + 1:05d}",
+                                    customer_id=customer_id,
+                                    date=day,
+                                    currency=currency,
+                                    applied=((invoice.id, amount),),
+                                )
+                            )
                 issue += dt.timedelta(days=rng.randint(*profile.cadence_days))
 
     invoices, payments = _mark_special_cases(invoices, payments, as_of)
     next_number = _add_account_structure(customers, invoices, payments, as_of, invoice_number)
     credits = _customer_in_credit(customers, invoices, next_number, as_of)
     return Scenario(
-        company=company, as_of=as_of, customers=tuple(customers),
-        invoices=tuple(invoices), payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))), credits=credits,
+        company=company,
+        as_of=as_of,
+        customers=tuple(customers),
+        invoices=tuple(invoices),
+        payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))),
+        credits=credits,
     )
 
 
-def _customer_in_credit(customers: list[ScenarioCustomer], invoices: list[ScenarioInvoice], number: int,
-                        as_of: dt.date) -> tuple[ScenarioCredit, ...]:
+def _customer_in_credit(
+    customers: list[ScenarioCustomer], invoices: list[ScenarioInvoice], number: int, as_of: dt.date
+) -> tuple[ScenarioCredit, ...]:
     """A customer who owes 40.00, 35 days overdue, while holding 92.50 of unallocated credit note
     CN-0001: arpilot asks the owner to apply the credit instead of chasing them. Added after the
     others, so the random habits of the rest of the company stay as they were."""
     customer_id = f"cust-{len(customers) + 1:02d}"
-    customers.append(ScenarioCustomer(customer_id, "Lark Coffee Carts", "ap@larkcoffee.example", "+1-555-240-0311",
-                                      "USD", 30, habit="in_credit"))
+    customers.append(
+        ScenarioCustomer(
+            customer_id, "Lark Coffee Carts", "ap@larkcoffee.example", "+1-555-240-0311", "USD", 30, habit="in_credit"
+        )
+    )
     issued = as_of - dt.timedelta(days=65)
-    invoices.append(ScenarioInvoice(f"inv-{number}", str(number), customer_id, issued, issued + dt.timedelta(days=30),
-                                    "USD", (ScenarioLine("Irrigation repair", Decimal("40.00")),)))
-    return (ScenarioCredit("cn-0001", "credit_note", "CN-0001", customer_id, as_of - dt.timedelta(days=50), "USD",
-                           Decimal("92.50")),)
+    invoices.append(
+        ScenarioInvoice(
+            f"inv-{number}",
+            str(number),
+            customer_id,
+            issued,
+            issued + dt.timedelta(days=30),
+            "USD",
+            (ScenarioLine("Irrigation repair", Decimal("40.00")),),
+        )
+    )
+    return (
+        ScenarioCredit(
+            "cn-0001", "credit_note", "CN-0001", customer_id, as_of - dt.timedelta(days=50), "USD", Decimal("92.50")
+        ),
+    )
 
 
 def _mark_special_cases(
@@ -184,42 +269,78 @@ def _mark_special_cases(
         key=lambda i: i.issue_date,
     )
     paid = {invoice_id for p in payments for invoice_id, _ in p.applied}
-    voided = min(
-        (i for i in invoices if i.customer_id == "cust-33" and i.id not in paid), key=lambda i: i.issue_date
-    )
+    voided = min((i for i in invoices if i.customer_id == "cust-33" and i.id not in paid), key=lambda i: i.issue_date)
     marked = [
-        replace(i, disputed=True) if i is disputed else replace(i, voided=True) if i is voided else i
-        for i in invoices
+        replace(i, disputed=True) if i is disputed else replace(i, voided=True) if i is voided else i for i in invoices
     ]
     return marked, [p for p in payments if all(inv != disputed.id for inv, _ in p.applied)]
 
 
-def _add_account_structure(customers: list[ScenarioCustomer], invoices: list[ScenarioInvoice],
-                           payments: list[ScenarioPayment], as_of: dt.date, number: int) -> int:
+def _add_account_structure(
+    customers: list[ScenarioCustomer],
+    invoices: list[ScenarioInvoice],
+    payments: list[ScenarioPayment],
+    as_of: dt.date,
+    number: int,
+) -> int:
     """The shapes real books have (#13), appended after the generated cast so it stays as it was:
     a QuickBooks job billed with its parent, a customer with two addresses in one field, and an
     invoice still awaiting approval (Xero SUBMITTED, never chased). Returns the next free invoice number."""
     customers += [
-        ScenarioCustomer("cust-39", "Freeman Sporting Goods", "ap@freemansports.example", "+1-555-390-0101", "USD", 30,
-                         habit="new"),
-        ScenarioCustomer("cust-40", "0969 Ocean View Road", "ap@freemansports.example", None, "USD", 30,
-                         habit="new", parent_id="cust-39", bill_with_parent=True),
-        ScenarioCustomer("cust-41", "Bayside Dental Group", "ap@baysidedental.example, office@baysidedental.example",
-                         "+1-555-410-0101", "USD", 30, habit="new"),
+        ScenarioCustomer(
+            "cust-39", "Freeman Sporting Goods", "ap@freemansports.example", "+1-555-390-0101", "USD", 30, habit="new"
+        ),
+        ScenarioCustomer(
+            "cust-40",
+            "0969 Ocean View Road",
+            "ap@freemansports.example",
+            None,
+            "USD",
+            30,
+            habit="new",
+            parent_id="cust-39",
+            bill_with_parent=True,
+        ),
+        ScenarioCustomer(
+            "cust-41",
+            "Bayside Dental Group",
+            "ap@baysidedental.example, office@baysidedental.example",
+            "+1-555-410-0101",
+            "USD",
+            30,
+            habit="new",
+        ),
     ]
     # (customer, days before as_of it was issued, amount, status, paid days after its due date or None)
-    plan = [("cust-39", 150, "1840.00", "approved", 20), ("cust-39", 50, "920.00", "approved", None),
-            ("cust-40", 120, "655.00", "approved", 18), ("cust-40", 75, "1210.00", "approved", None),
-            ("cust-41", 40, "480.00", "approved", None), ("cust-41", 70, "2250.00", "submitted", None)]
+    plan = [
+        ("cust-39", 150, "1840.00", "approved", 20),
+        ("cust-39", 50, "920.00", "approved", None),
+        ("cust-40", 120, "655.00", "approved", 18),
+        ("cust-40", 75, "1210.00", "approved", None),
+        ("cust-41", 40, "480.00", "approved", None),
+        ("cust-41", 70, "2250.00", "submitted", None),
+    ]
     for offset, (customer_id, issued_ago, amount, status, paid_after) in enumerate(plan):
         issued = as_of - dt.timedelta(days=issued_ago)
         invoice = ScenarioInvoice(
-            id=f"inv-{number + offset}", number=str(number + offset), customer_id=customer_id, issue_date=issued,
-            due_date=issued + dt.timedelta(days=30), currency="USD",
-            lines=(ScenarioLine("Landscape maintenance", Decimal(amount)),), status=status)
+            id=f"inv-{number + offset}",
+            number=str(number + offset),
+            customer_id=customer_id,
+            issue_date=issued,
+            due_date=issued + dt.timedelta(days=30),
+            currency="USD",
+            lines=(ScenarioLine("Landscape maintenance", Decimal(amount)),),
+            status=status,
+        )
         invoices.append(invoice)
         if paid_after is not None:
-            payments.append(ScenarioPayment(
-                id=f"pay-{invoice.id}", customer_id=customer_id,
-                date=issued + dt.timedelta(days=30 + paid_after), currency="USD", applied=((invoice.id, invoice.total),)))
+            payments.append(
+                ScenarioPayment(
+                    id=f"pay-{invoice.id}",
+                    customer_id=customer_id,
+                    date=issued + dt.timedelta(days=30 + paid_after),
+                    currency="USD",
+                    applied=((invoice.id, invoice.total),),
+                )
+            )
     return number + len(plan)  # the next free invoice number

@@ -35,6 +35,8 @@ DAY_RANGE = f"a day from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
 
 def within_day_range(day: dt.date) -> bool:
     return EARLIEST_DAY <= day <= LATEST_DAY
+
+
 # An invoice's approval state: only an approved one is owed (Xero's SUBMITTED and DRAFT are not).
 INVOICE_STATUSES = ("approved", "submitted", "draft")
 # A sale is the customer's debt; a bill (Xero ACCPAY) is the business's own and is never chased.
@@ -192,12 +194,28 @@ class Scenario:
         return depth
 
     def to_json(self) -> dict[str, Any]:
-        credits = {"credits": [
-            {"id": c.id, "kind": c.kind, "number": c.number, "customer_id": c.customer_id, "date": c.date.isoformat(),
-             "currency": c.currency, "amount": str(c.amount),
-             "allocations": [{"invoice_id": a.invoice_id, "amount": str(a.amount), "date": a.date.isoformat()}
-                             for a in c.allocations]}
-            for c in self.credits]} if self.credits else {}
+        credits = (
+            {
+                "credits": [
+                    {
+                        "id": c.id,
+                        "kind": c.kind,
+                        "number": c.number,
+                        "customer_id": c.customer_id,
+                        "date": c.date.isoformat(),
+                        "currency": c.currency,
+                        "amount": str(c.amount),
+                        "allocations": [
+                            {"invoice_id": a.invoice_id, "amount": str(a.amount), "date": a.date.isoformat()}
+                            for a in c.allocations
+                        ],
+                    }
+                    for c in self.credits
+                ]
+            }
+            if self.credits
+            else {}
+        )
         return {
             "format": FORMAT,
             "as_of": self.as_of.isoformat(),
@@ -294,7 +312,7 @@ class _Reader:
     def decimal(self, key: str) -> Decimal:
         value = self.data.get(key)
         if isinstance(value, float) or isinstance(value, bool):
-            raise ScenarioError(f"{self._where(key)} must be a decimal string such as \"125.00\", not a float")
+            raise ScenarioError(f'{self._where(key)} must be a decimal string such as "125.00", not a float')
         try:
             amount = Decimal(str(value))
         except (InvalidOperation, ValueError):
@@ -415,12 +433,18 @@ def _credit(reader: _Reader) -> ScenarioCredit:
     if kind not in CREDIT_KINDS:
         raise ScenarioError(f"{reader.path}.kind must be one of {', '.join(CREDIT_KINDS)}")
     issued = reader.date("date")
-    allocations = tuple(ScenarioAllocation(item.str("invoice_id"), item.decimal("amount"),
-                                           item.date("date", optional=True) or issued)  # type: ignore[arg-type]
-                        for item in reader.items("allocations"))
+    allocations = tuple(
+        ScenarioAllocation(item.str("invoice_id"), item.decimal("amount"), item.date("date", optional=True) or issued)  # type: ignore[arg-type]
+        for item in reader.items("allocations")
+    )
     return ScenarioCredit(
-        id=reader.str("id"), kind=kind, number=reader.data.get("number") or "", customer_id=reader.str("customer_id"),
-        date=issued, currency=reader.currency("currency"), amount=reader.decimal("amount"),  # type: ignore[arg-type]
+        id=reader.str("id"),
+        kind=kind,
+        number=reader.data.get("number") or "",
+        customer_id=reader.str("customer_id"),
+        date=issued,  # type: ignore[arg-type]
+        currency=reader.currency("currency"),
+        amount=reader.decimal("amount"),
         allocations=allocations,
     )
 
@@ -486,7 +510,9 @@ def _check_references(scenario: Scenario) -> None:
         for position, allocation in enumerate(credit.allocations):
             invoice = invoices.get(allocation.invoice_id)
             if invoice is None or invoice.customer_id != credit.customer_id:
-                raise ScenarioError(f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer")
+                raise ScenarioError(
+                    f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer"
+                )
         if credit.remaining < 0:
             raise ScenarioError(f"credits[{index}] allocates more than its amount")
     for index, invoice in enumerate(scenario.invoices):

@@ -44,11 +44,17 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         base = request.host_url.rstrip("/")
         config = sandbox.config
         return jsonify(
-            provider="xero", client_id=config.client_id, client_secret=config.client_secret,
-            authorize_url=sandbox.authorize_url(base), token_url=sandbox.token_url(base),
-            revocation_url=f"{base}/connect/revocation", userinfo_url=f"{base}/connect/userinfo",
-            connections_url=f"{base}/connections", accounting_base=sandbox.accounting_base(base),
-            webhook_key=config.webhook_key, now=sandbox.clock.now().isoformat(),
+            provider="xero",
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            authorize_url=sandbox.authorize_url(base),
+            token_url=sandbox.token_url(base),
+            revocation_url=f"{base}/connect/revocation",
+            userinfo_url=f"{base}/connect/userinfo",
+            connections_url=f"{base}/connections",
+            accounting_base=sandbox.accounting_base(base),
+            webhook_key=config.webhook_key,
+            now=sandbox.clock.now().isoformat(),
             organisations=[_org_json(o) for o in sandbox.organisations.values()],
         )
 
@@ -86,11 +92,16 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         with org.lock:
             invoice_id = resolve(org, "invoices", data.get("invoice"))
             invoice = org.invoices.get(invoice_id) or next(
-                (r for r in org.invoices.values() if r["InvoiceNumber"] == str(data.get("invoice"))), None)
+                (r for r in org.invoices.values() if r["InvoiceNumber"] == str(data.get("invoice"))), None
+            )
             if invoice is None:
                 raise AdminError(f"no invoice {data.get('invoice')!r} in {org.short_code}")
-            item = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"},
-                    "Amount": str(data.get("amount", org.amount_due(invoice))), "Reference": "sandbox admin"}
+            item = {
+                "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                "Account": {"Code": "090"},
+                "Amount": str(data.get("amount", org.amount_due(invoice))),
+                "Reference": "sandbox admin",
+            }
             if data.get("date"):
                 item["Date"] = data["date"]
             payment = writes.record_payments(org, [item])[0]
@@ -111,15 +122,22 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
         tenants = [org_or_404(str(k)).tenant_id for k in keys]
         tokens = sandbox.authority.mint(sandbox.config.client_id, sandbox.user.xero_userid, tuple(scopes))
         made = sandbox.connect(tokens.grant, tenants)
-        return jsonify(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                       expires_in=tokens.expires_in, token_type="Bearer", scope=" ".join(scopes),
-                       tenant_ids=tenants, auth_event_id=made[0].auth_event_id if made else None,
-                       connections=[connection_json(c, sandbox) for c in made]), 201
+        return jsonify(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_in=tokens.expires_in,
+            token_type="Bearer",
+            scope=" ".join(scopes),
+            tenant_ids=tenants,
+            auth_event_id=made[0].auth_event_id if made else None,
+            connections=[connection_json(c, sandbox) for c in made],
+        ), 201
 
     @bp.get("/connections")
     def connections() -> ResponseReturnValue:
-        return jsonify(connections=[{**connection_json(c, sandbox), "grant": c.grant_id}
-                                    for c in sandbox.connections.values()])
+        return jsonify(
+            connections=[{**connection_json(c, sandbox), "grant": c.grant_id} for c in sandbox.connections.values()]
+        )
 
     @bp.get("/organisations/<key>/history")
     def history(key: str) -> ResponseReturnValue:
@@ -148,8 +166,17 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
     def groups(key: str) -> ResponseReturnValue:
         org = org_or_404(key)
         with org.lock:
-            return jsonify(groups=[{"id": g["ContactGroupID"], "name": g["Name"], "status": g["Status"],
-                                    "members": list(g["_members"])} for g in org.groups.values()])
+            return jsonify(
+                groups=[
+                    {
+                        "id": g["ContactGroupID"],
+                        "name": g["Name"],
+                        "status": g["Status"],
+                        "members": list(g["_members"]),
+                    }
+                    for g in org.groups.values()
+                ]
+            )
 
     @bp.get("/organisations/<key>/<kind>/<entity_id>")
     def entity(key: str, kind: str, entity_id: str) -> ResponseReturnValue:
@@ -189,11 +216,17 @@ def add_routes(bp: Blueprint, sandbox: XeroSandbox) -> None:
             delivery = sandbox.runtime.webhooks.deliver_now(sandbox.event_body([]), mis_sign=not correctly_signed)
             expected = 200 if correctly_signed else 401
             status = delivery.status if delivery else None
-            attempts.append({"correctly_signed": correctly_signed, "expected": expected, "status": status,
-                             "ok": status == expected})
+            attempts.append(
+                {"correctly_signed": correctly_signed, "expected": expected, "status": status, "ok": status == expected}
+            )
         return jsonify(passed=all(a["ok"] for a in attempts), attempts=attempts)
 
 
 def _org_json(org: Organisation) -> dict[str, Any]:
-    return {"tenant_id": org.tenant_id, "short_code": org.short_code, "name": org.name,
-            "timezone": org.timezone, "currency": org.currency}
+    return {
+        "tenant_id": org.tenant_id,
+        "short_code": org.short_code,
+        "name": org.name,
+        "timezone": org.timezone,
+        "currency": org.currency,
+    }

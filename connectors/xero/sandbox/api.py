@@ -55,9 +55,11 @@ def _limits(sandbox: XeroSandbox) -> dict[str, Limit]:
     import datetime as dt
 
     values = sandbox.runtime.limits
-    return {"minute": Limit("minute", values["calls_per_minute"], dt.timedelta(minutes=1)),
-            "day": Limit("day", values["calls_per_day"], dt.timedelta(days=1)),
-            "appminute": Limit("appminute", values["app_calls_per_minute"], dt.timedelta(minutes=1))}
+    return {
+        "minute": Limit("minute", values["calls_per_minute"], dt.timedelta(minutes=1)),
+        "day": Limit("day", values["calls_per_day"], dt.timedelta(days=1)),
+        "appminute": Limit("appminute", values["app_calls_per_minute"], dt.timedelta(minutes=1)),
+    }
 
 
 def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
@@ -66,8 +68,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     app_key = f"app:{sandbox.config.client_id}"
 
     def envelope(payload: dict[str, Any]) -> dict[str, Any]:
-        return {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": sandbox.config.app_name,
-                "DateTimeUTC": msdate.envelope_instant(sandbox.clock.now()), **payload}
+        return {
+            "Id": str(uuid.uuid4()),
+            "Status": "OK",
+            "ProviderName": sandbox.config.app_name,
+            "DateTimeUTC": msdate.envelope_instant(sandbox.clock.now()),
+            **payload,
+        }
 
     def ok(payload: dict[str, Any]) -> Response:
         return Response(current_app.json.dumps(envelope(payload)), status=200, mimetype="application/json")
@@ -100,13 +107,14 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         try:
             grant = sandbox.authority.authenticate(header[7:].strip() if header.startswith("Bearer ") else "")
         except TokenRejected as exc:
-            raise errors.unauthorized("TokenExpired: token expired" if "expired" in str(exc)
-                                      else "AuthenticationUnsuccessful") from exc
+            raise errors.unauthorized(
+                "TokenExpired: token expired" if "expired" in str(exc) else "AuthenticationUnsuccessful"
+            ) from exc
         tenant = request.headers.get("xero-tenant-id", "").strip().lower()
         org = sandbox.organisations.get(tenant)
         if not tenant or org is None or not sandbox.reachable(grant, tenant):
             raise errors.forbidden("AuthenticationUnsuccessful")
-        family = request.path[len(PREFIX) + 1:].split("/", 1)[0]
+        family = request.path[len(PREFIX) + 1 :].split("/", 1)[0]
         wanted = FAMILY_SCOPES.get(family, ())
         accepted = set(wanted) if request.method != "GET" else set(wanted) | {f"{s}.read" for s in wanted}
         if not accepted & set(grant.scopes):
@@ -169,8 +177,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         else:
             if not key or len(key) > MAX_IDEMPOTENCY_KEY:
                 raise errors.ValidationFailed([f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"])
-            stored, _ = runtime.idempotency.run_once(f"{org.tenant_id}:{key}", run, now=sandbox.clock.now(),
-                                                     window=sandbox.config.idempotency_window)
+            stored, _ = runtime.idempotency.run_once(
+                f"{org.tenant_id}:{key}", run, now=sandbox.clock.now(), window=sandbox.config.idempotency_window
+            )
         return Response(stored.body, status=stored.status, mimetype=stored.content_type)
 
     @bp.get("/Organisation")
@@ -190,11 +199,16 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         with org.lock:
             chosen, pagination = select(
                 org.listing("invoices"),
-                lambda r: ((not ids or r["InvoiceID"] in ids) and (not numbers or r["InvoiceNumber"] in numbers)
-                           and (not contacts or r["_contact"] in contacts)
-                           and (not statuses or org.invoice_status(r) in statuses)
-                           and (not term or term in r["InvoiceNumber"].lower() or term in r.get("Reference", "").lower())),
-                INVOICE_FIELDS, query)
+                lambda r: (
+                    (not ids or r["InvoiceID"] in ids)
+                    and (not numbers or r["InvoiceNumber"] in numbers)
+                    and (not contacts or r["_contact"] in contacts)
+                    and (not statuses or org.invoice_status(r) in statuses)
+                    and (not term or term in r["InvoiceNumber"].lower() or term in r.get("Reference", "").lower())
+                ),
+                INVOICE_FIELDS,
+                query,
+            )
             rendered = [org.render_invoice(r, lines=pagination is not None, summary=summary) for r in chosen]
         return ok({**({"pagination": pagination} if pagination else {}), "Invoices": rendered})
 
@@ -222,8 +236,12 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.put("/Invoices/<invoice_id>/History")
     def add_invoice_history(invoice_id: str) -> ResponseReturnValue:
         body = body_json()
-        return idempotent(lambda org: (200, {"HistoryRecords": writes.add_history(
-            org, invoice_or_404(org, invoice_id)["InvoiceID"], body)}))
+        return idempotent(
+            lambda org: (
+                200,
+                {"HistoryRecords": writes.add_history(org, invoice_or_404(org, invoice_id)["InvoiceID"], body)},
+            )
+        )
 
     @bp.post("/Invoices/<invoice_id>/Email")
     def email_invoice(invoice_id: str) -> ResponseReturnValue:
@@ -242,8 +260,10 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         with org.lock:
             record = invoice_or_404(org, invoice_id)
             if record["Type"] != "ACCREC" or record["Status"] in ("DRAFT", "DELETED"):
-                raise errors.ValidationFailed(["An online invoice can only be retrieved for an approved sales invoice"],
-                                              {"InvoiceID": record["InvoiceID"]})
+                raise errors.ValidationFailed(
+                    ["An online invoice can only be retrieved for an approved sales invoice"],
+                    {"InvoiceID": record["InvoiceID"]},
+                )
             return ok({"OnlineInvoices": [{"OnlineInvoiceUrl": org.online_invoice_url(record["InvoiceID"])}]})
 
     # -- contacts --------------------------------------------------------------------------------
@@ -264,9 +284,14 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         with org.lock:
             chosen, pagination = select(
                 org.listing("contacts"),
-                lambda r: ((not ids or r["ContactID"] in ids) and (archived or r["ContactStatus"] != "ARCHIVED")
-                           and (not term or term in r["Name"].lower() or term in r.get("EmailAddress", "").lower())),
-                CONTACT_FIELDS, query)
+                lambda r: (
+                    (not ids or r["ContactID"] in ids)
+                    and (archived or r["ContactStatus"] != "ARCHIVED")
+                    and (not term or term in r["Name"].lower() or term in r.get("EmailAddress", "").lower())
+                ),
+                CONTACT_FIELDS,
+                query,
+            )
             rendered = [org.render_contact(r, summary=summary) for r in chosen]
         return ok({**({"pagination": pagination} if pagination else {}), "Contacts": rendered})
 
@@ -279,8 +304,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.post("/Contacts/<contact_id>")
     def update_contact(contact_id: str) -> ResponseReturnValue:
         body = body_json()
-        return idempotent(lambda org: (200, {"Contacts": [writes.update_contact(
-            org, contact_or_404(org, contact_id), body)]}))
+        return idempotent(
+            lambda org: (200, {"Contacts": [writes.update_contact(org, contact_or_404(org, contact_id), body)]})
+        )
 
     @bp.get("/Contacts/<contact_id>/History")
     def contact_history(contact_id: str) -> ResponseReturnValue:
@@ -292,8 +318,12 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.put("/Contacts/<contact_id>/History")
     def add_contact_history(contact_id: str) -> ResponseReturnValue:
         body = body_json()
-        return idempotent(lambda org: (200, {"HistoryRecords": writes.add_history(
-            org, contact_or_404(org, contact_id)["ContactID"], body)}))
+        return idempotent(
+            lambda org: (
+                200,
+                {"HistoryRecords": writes.add_history(org, contact_or_404(org, contact_id)["ContactID"], body)},
+            )
+        )
 
     # -- contact groups --------------------------------------------------------------------------
     def group_or_404(org: Organisation, group_id: str) -> dict[str, Any]:
@@ -323,8 +353,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.post("/ContactGroups/<group_id>")
     def update_group(group_id: str) -> ResponseReturnValue:
         body = body_json()
-        return idempotent(lambda org: (200, {"ContactGroups": [writes.update_group(
-            org, group_or_404(org, group_id), body)]}))
+        return idempotent(
+            lambda org: (200, {"ContactGroups": [writes.update_group(org, group_or_404(org, group_id), body)]})
+        )
 
     @bp.put("/ContactGroups/<group_id>/Contacts")
     def add_members(group_id: str) -> ResponseReturnValue:
@@ -371,7 +402,7 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         body = body_json()
         items = body.get("Payments") if isinstance(body, dict) and "Payments" in body else [body]
         if request.method == "PUT" and not (isinstance(body, dict) and isinstance(body.get("Payments"), list)):
-            raise errors.PostDataInvalid("The request body must be {\"Payments\": [...]}")
+            raise errors.PostDataInvalid('The request body must be {"Payments": [...]}')
         return idempotent(lambda org: (200, {"Payments": writes.record_payments(org, items)}))
 
     # -- customers' credit: /CreditNotes, /Overpayments, /Prepayments (paging, If-Modified-Since, where) --

@@ -31,8 +31,12 @@ from connectors.xero.sandbox.seed import organisation_from_scenario, second_orga
 
 # Xero: 30-minute access tokens; a new refresh token on every refresh, the previous one still
 # usable for 30 minutes; an unused refresh token dies after 60 days.
-XERO_ROTATION = RotationPolicy(reuse_window=None, grace=dt.timedelta(minutes=30),
-                               refresh_lifetime=dt.timedelta(days=60), access_lifetime=dt.timedelta(minutes=30))
+XERO_ROTATION = RotationPolicy(
+    reuse_window=None,
+    grace=dt.timedelta(minutes=30),
+    refresh_lifetime=dt.timedelta(days=60),
+    access_lifetime=dt.timedelta(minutes=30),
+)
 SIGNATURE_HEADER = "x-xero-signature"
 DEFAULT_SCOPES = ("offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings.read")
 
@@ -81,8 +85,9 @@ class XeroSandbox:
     connections: dict[str, Connection] = field(default_factory=dict)
     # The same person every time the sandbox starts, as a Xero login is: a second `demo --keep` run
     # (a new sandbox process) reconnects the organisation its first run connected, not a stranger.
-    user: SandboxUser = field(default_factory=lambda: SandboxUser(stable_id("user", "owner"), "owner@sandbox.example",
-                                                                  "Sandbox", "Owner"))
+    user: SandboxUser = field(
+        default_factory=lambda: SandboxUser(stable_id("user", "owner"), "owner@sandbox.example", "Sandbox", "Owner")
+    )
     public_base: str = "http://127.0.0.1"  # the origin clients reach us on; set by every request
     _event_sequence: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -158,25 +163,40 @@ class XeroSandbox:
             first = self._event_sequence + 1
             self._event_sequence += max(len(events), 1)
             last = self._event_sequence
-        payload = {"events": events, "firstEventSequence": first if events else 0,
-                   "lastEventSequence": last if events else 0, "entropy": secrets.token_hex(10).upper()}
+        payload = {
+            "events": events,
+            "firstEventSequence": first if events else 0,
+            "lastEventSequence": last if events else 0,
+            "entropy": secrets.token_hex(10).upper(),
+        }
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
-    def event(self, org: Organisation, category: str, resource_id: str, event_type: str, at: dt.datetime) -> dict[str, str]:
+    def event(
+        self, org: Organisation, category: str, resource_id: str, event_type: str, at: dt.datetime
+    ) -> dict[str, str]:
         collection = {"INVOICE": "Invoices", "CONTACT": "Contacts"}[category]
-        return {"resourceUrl": f"{self.accounting_base(self.public_base)}/{collection}/{resource_id}",
-                "resourceId": resource_id,
-                "eventDateUtc": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
-                "eventType": event_type, "eventCategory": category, "tenantId": org.tenant_id,
-                "tenantType": "ORGANISATION"}
+        return {
+            "resourceUrl": f"{self.accounting_base(self.public_base)}/{collection}/{resource_id}",
+            "resourceId": resource_id,
+            "eventDateUtc": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
+            "eventType": event_type,
+            "eventCategory": category,
+            "tenantId": org.tenant_id,
+            "tenantType": "ORGANISATION",
+        }
 
     def _notify(self, org: Organisation, category: str, resource_id: str, event_type: str, at: dt.datetime) -> None:
         if self.runtime.webhooks.target is not None:
             self.runtime.webhooks.send(self.event_body([self.event(org, category, resource_id, event_type, at)]))
 
 
-def create_app(config: XeroSandboxConfig | None = None, *, scenario: Scenario | None = None,
-               clock: SandboxClock | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    config: XeroSandboxConfig | None = None,
+    *,
+    scenario: Scenario | None = None,
+    clock: SandboxClock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Flask:
     """The sandbox app holding `scenario` (default: the demo company as of the clock's today) as
     organisation `demo` and the small second organisation as `second`."""
     refuse_in_production(environ)
@@ -184,10 +204,15 @@ def create_app(config: XeroSandboxConfig | None = None, *, scenario: Scenario | 
 
     config = config or XeroSandboxConfig()
     runtime = SandboxRuntime(
-        clock=clock or SandboxClock(), latency_ms=config.latency_ms,
-        limits={"calls_per_minute": config.calls_per_minute, "calls_per_day": config.calls_per_day,
-                "concurrent_calls": config.concurrent_calls, "app_calls_per_minute": config.app_calls_per_minute,
-                "emails_per_day": config.emails_per_day},
+        clock=clock or SandboxClock(),
+        latency_ms=config.latency_ms,
+        limits={
+            "calls_per_minute": config.calls_per_minute,
+            "calls_per_day": config.calls_per_day,
+            "concurrent_calls": config.concurrent_calls,
+            "app_calls_per_minute": config.app_calls_per_minute,
+            "emails_per_day": config.emails_per_day,
+        },
     )
     sandbox = XeroSandbox(config, runtime)
     today = sandbox.clock.now().date()

@@ -32,8 +32,18 @@ class CreditKind:
     @property
     def fields(self) -> tuple[str, ...]:
         """What `where` and `order` may name on this listing."""
-        return (self.id_field, self.number_field, "Type", "Status", "Date", "Total", "RemainingCredit", "CurrencyCode",
-                "UpdatedDateUTC", "Contact.ContactID")
+        return (
+            self.id_field,
+            self.number_field,
+            "Type",
+            "Status",
+            "Date",
+            "Total",
+            "RemainingCredit",
+            "CurrencyCode",
+            "UpdatedDateUTC",
+            "Contact.ContactID",
+        )
 
 
 KINDS = {
@@ -63,10 +73,18 @@ def updated(record: dict[str, Any]) -> dt.datetime:
 
 def getters(kind: CreditKind) -> dict[str, Callable[[dict[str, Any]], Any]]:
     """The where/order facts of one kind's records, each computed when read."""
-    return {kind.id_field: lambda r: r[kind.id_field], kind.number_field: lambda r: r.get(kind.number_field, ""),
-            "Type": lambda r: kind.type, "Status": status, "Date": lambda r: r["Date"], "Total": lambda r: r["Total"],
-            "RemainingCredit": remaining, "CurrencyCode": lambda r: r["CurrencyCode"], "UpdatedDateUTC": updated,
-            "Contact.ContactID": lambda r: r["_contact"]}
+    return {
+        kind.id_field: lambda r: r[kind.id_field],
+        kind.number_field: lambda r: r.get(kind.number_field, ""),
+        "Type": lambda r: kind.type,
+        "Status": status,
+        "Date": lambda r: r["Date"],
+        "Total": lambda r: r["Total"],
+        "RemainingCredit": remaining,
+        "CurrencyCode": lambda r: r["CurrencyCode"],
+        "UpdatedDateUTC": updated,
+        "Contact.ContactID": lambda r: r["_contact"],
+    }
 
 
 GETTERS = {name: getters(kind) for name, kind in KINDS.items()}
@@ -76,18 +94,44 @@ def render(record: dict[str, Any], contact: dict[str, Any], invoice_number: Call
     kind = KINDS[record["_kind"]]
     at = updated(record)
     out: dict[str, Any] = {
-        kind.id_field: record[kind.id_field], "ID": record[kind.id_field], "Type": kind.type,
-        kind.number_field: record.get(kind.number_field, ""), "Reference": record.get("Reference", ""),
-        "CurrencyRate": Decimal("1"), "RemainingCredit": remaining(record), "HasAttachments": False,
-        "Allocations": [{"Amount": a["Amount"], "Date": msdate.ms_date(a["Date"]),
-                         "Invoice": {"InvoiceID": a["_invoice"], "InvoiceNumber": invoice_number(a["_invoice"]),
-                                     "Payments": [], "CreditNotes": [], "Prepayments": [], "Overpayments": [],
-                                     "HasErrors": False, "IsDiscounted": False, "LineItems": []}}
-                        for a in record["Allocations"]],
-        "Payments": [], "Contact": contact, "DateString": msdate.date_string(record["Date"]),
-        "Date": msdate.ms_date(record["Date"]), "Status": status(record), "LineAmountTypes": "NoTax",
-        "LineItems": [], "SubTotal": record["Total"], "TotalTax": ZERO, "Total": record["Total"],
-        "UpdatedDateUTC": msdate.ms_instant(at), "UpdatedDateUTCString": msdate.instant_string(at),
+        kind.id_field: record[kind.id_field],
+        "ID": record[kind.id_field],
+        "Type": kind.type,
+        kind.number_field: record.get(kind.number_field, ""),
+        "Reference": record.get("Reference", ""),
+        "CurrencyRate": Decimal("1"),
+        "RemainingCredit": remaining(record),
+        "HasAttachments": False,
+        "Allocations": [
+            {
+                "Amount": a["Amount"],
+                "Date": msdate.ms_date(a["Date"]),
+                "Invoice": {
+                    "InvoiceID": a["_invoice"],
+                    "InvoiceNumber": invoice_number(a["_invoice"]),
+                    "Payments": [],
+                    "CreditNotes": [],
+                    "Prepayments": [],
+                    "Overpayments": [],
+                    "HasErrors": False,
+                    "IsDiscounted": False,
+                    "LineItems": [],
+                },
+            }
+            for a in record["Allocations"]
+        ],
+        "Payments": [],
+        "Contact": contact,
+        "DateString": msdate.date_string(record["Date"]),
+        "Date": msdate.ms_date(record["Date"]),
+        "Status": status(record),
+        "LineAmountTypes": "NoTax",
+        "LineItems": [],
+        "SubTotal": record["Total"],
+        "TotalTax": ZERO,
+        "Total": record["Total"],
+        "UpdatedDateUTC": msdate.ms_instant(at),
+        "UpdatedDateUTCString": msdate.instant_string(at),
         "CurrencyCode": record["CurrencyCode"],
     }
     return out
@@ -96,6 +140,13 @@ def render(record: dict[str, Any], contact: dict[str, Any], invoice_number: Call
 def on_invoice(record: dict[str, Any], amount: Decimal) -> dict[str, Any]:
     """How an allocated credit shows inside the invoice it pays (Invoice.CreditNotes and friends)."""
     kind = KINDS[record["_kind"]]
-    return {kind.id_field: record[kind.id_field], "ID": record[kind.id_field], kind.number_field: record.get(kind.number_field, ""),
-            "Date": msdate.ms_date(record["Date"]), "Total": record["Total"], "AppliedAmount": amount,
-            "RemainingCredit": remaining(record), "Type": kind.type}
+    return {
+        kind.id_field: record[kind.id_field],
+        "ID": record[kind.id_field],
+        kind.number_field: record.get(kind.number_field, ""),
+        "Date": msdate.ms_date(record["Date"]),
+        "Total": record["Total"],
+        "AppliedAmount": amount,
+        "RemainingCredit": remaining(record),
+        "Type": kind.type,
+    }

@@ -27,8 +27,12 @@ class ValidationFailed(XeroError):
         self.element = element or {}
 
     def body(self) -> dict[str, Any]:
-        return {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                "Elements": [{**self.element, "ValidationErrors": [{"Message": m} for m in self.messages]}]}
+        return {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [{**self.element, "ValidationErrors": [{"Message": m} for m in self.messages]}],
+        }
 
 
 class PostDataInvalid(XeroError):
@@ -50,8 +54,14 @@ class Problem(XeroError):
         self.detail = detail
 
     def body(self) -> dict[str, Any]:
-        return {"Type": None, "Title": "Unauthorized" if self.status == 401 else "Forbidden",
-                "Status": self.status, "Detail": self.detail, "Instance": str(uuid.uuid4()), "Extensions": {}}
+        return {
+            "Type": None,
+            "Title": "Unauthorized" if self.status == 401 else "Forbidden",
+            "Status": self.status,
+            "Detail": self.detail,
+            "Instance": str(uuid.uuid4()),
+            "Extensions": {},
+        }
 
 
 class NotFound(XeroError):

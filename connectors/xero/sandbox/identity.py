@@ -34,10 +34,20 @@ from connectors.xero.sandbox.app import Connection, XeroSandbox
 PROVIDER = "Xero"
 OPENID_SCOPES = ("openid", "profile", "email")
 SCOPES = OPENID_SCOPES + (
-    "offline_access", "accounting.transactions", "accounting.transactions.read", "accounting.contacts",
-    "accounting.contacts.read", "accounting.settings", "accounting.settings.read", "accounting.attachments",
-    "accounting.attachments.read", "accounting.reports.read", "accounting.invoices", "accounting.invoices.read",
-    "accounting.payments", "accounting.payments.read",
+    "offline_access",
+    "accounting.transactions",
+    "accounting.transactions.read",
+    "accounting.contacts",
+    "accounting.contacts.read",
+    "accounting.settings",
+    "accounting.settings.read",
+    "accounting.attachments",
+    "accounting.attachments.read",
+    "accounting.reports.read",
+    "accounting.invoices",
+    "accounting.invoices.read",
+    "accounting.payments",
+    "accounting.payments.read",
 )
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, unpadded
 
@@ -50,9 +60,15 @@ def connection_json(connection: Connection, sandbox: XeroSandbox) -> dict[str, o
         # needs one, so the sandbox adds the Z (xero-python reads both as UTC).
         return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
-    return {"id": connection.id, "authEventId": connection.auth_event_id, "tenantId": connection.tenant_id,
-            "tenantType": "ORGANISATION", "tenantName": org.name if org else "", "createdDateUtc": stamp(connection.created),
-            "updatedDateUtc": stamp(connection.updated)}
+    return {
+        "id": connection.id,
+        "authEventId": connection.auth_event_id,
+        "tenantId": connection.tenant_id,
+        "tenantType": "ORGANISATION",
+        "tenantName": org.name if org else "",
+        "createdDateUtc": stamp(connection.created),
+        "updatedDateUtc": stamp(connection.updated),
+    }
 
 
 def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
@@ -71,16 +87,28 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.get("/.well-known/openid-configuration")
     def discovery() -> ResponseReturnValue:
         base = request.host_url.rstrip("/")
-        return jsonify(issuer=base, authorization_endpoint=sandbox.authorize_url(base),
-                       token_endpoint=sandbox.token_url(base), userinfo_endpoint=f"{base}/connect/userinfo",
-                       revocation_endpoint=f"{base}/connect/revocation", scopes_supported=list(SCOPES),
-                       response_types_supported=["code"], grant_types_supported=["authorization_code", "refresh_token"],
-                       code_challenge_methods_supported=["S256"], subject_types_supported=["public"],
-                       token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"])
+        return jsonify(
+            issuer=base,
+            authorization_endpoint=sandbox.authorize_url(base),
+            token_endpoint=sandbox.token_url(base),
+            userinfo_endpoint=f"{base}/connect/userinfo",
+            revocation_endpoint=f"{base}/connect/revocation",
+            scopes_supported=list(SCOPES),
+            response_types_supported=["code"],
+            grant_types_supported=["authorization_code", "refresh_token"],
+            code_challenge_methods_supported=["S256"],
+            subject_types_supported=["public"],
+            token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        )
 
     def _authorization_request(source: Mapping[str, str]) -> tuple[dict[str, str], WerkzeugResponse | None]:
-        params, refusal = authorization_request(source, client_id=config.client_id, redirect_uris=config.redirect_uris,
-                                                scopes=SCOPES, extra_keys=("code_challenge", "code_challenge_method"))
+        params, refusal = authorization_request(
+            source,
+            client_id=config.client_id,
+            redirect_uris=config.redirect_uris,
+            scopes=SCOPES,
+            extra_keys=("code_challenge", "code_challenge_method"),
+        )
         if refusal is None and (params["code_challenge"] or params["code_challenge_method"]):
             if params["code_challenge_method"] != "S256" or not _CHALLENGE.match(params["code_challenge"]):
                 return params, redirect_error(params, "invalid_request")
@@ -92,9 +120,17 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if refusal is not None:
             return refusal
         accounts = [(tenant, org.name) for tenant, org in sandbox.organisations.items()]
-        return ConsentPage(provider=PROVIDER, app_name=config.app_name, action=request.path, accounts=accounts,
-                           hidden={k: v for k, v in params.items() if v}, scopes=params["scope"].split(),
-                           account_label="organisation", multiple=True, connect_label="Allow access").render()
+        return ConsentPage(
+            provider=PROVIDER,
+            app_name=config.app_name,
+            action=request.path,
+            accounts=accounts,
+            hidden={k: v for k, v in params.items() if v},
+            scopes=params["scope"].split(),
+            account_label="organisation",
+            multiple=True,
+            connect_label="Allow access",
+        ).render()
 
     @bp.post("/identity/connect/authorize")
     def decide() -> ResponseReturnValue:
@@ -106,8 +142,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         chosen = list(dict.fromkeys(request.form.getlist("account")))
         if not chosen or any(t not in sandbox.organisations for t in chosen):
             return render_error(PROVIDER, "Choose at least one organisation to connect."), 400
-        code = sandbox.authority.issue_code(config.client_id, sandbox.user.xero_userid, tuple(params["scope"].split()),
-                                            params["redirect_uri"], params["code_challenge"] or None)
+        code = sandbox.authority.issue_code(
+            config.client_id,
+            sandbox.user.xero_userid,
+            tuple(params["scope"].split()),
+            params["redirect_uri"],
+            params["code_challenge"] or None,
+        )
         grant = sandbox.authority.code_grant(code)
         assert grant is not None  # just issued
         sandbox.connect(grant, chosen)
@@ -115,8 +156,12 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return redirect_with(params["redirect_uri"], {"code": code, "scope": params["scope"], **state})
 
     def _token_response(tokens: TokenSet) -> Response:
-        body: dict[str, object] = {"access_token": tokens.access_token, "expires_in": tokens.expires_in,
-                                   "token_type": "Bearer", "scope": " ".join(tokens.grant.scopes)}
+        body: dict[str, object] = {
+            "access_token": tokens.access_token,
+            "expires_in": tokens.expires_in,
+            "token_type": "Bearer",
+            "scope": " ".join(tokens.grant.scopes),
+        }
         if "offline_access" in tokens.grant.scopes:
             body["refresh_token"] = tokens.refresh_token
         response = jsonify(body)
@@ -130,9 +175,14 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         grant_type = request.form.get("grant_type", "")
         try:
             if grant_type == "authorization_code":
-                return _token_response(sandbox.authority.exchange_code(
-                    request.form.get("code", ""), config.client_id, request.form.get("redirect_uri", ""),
-                    request.form.get("code_verifier") or None))
+                return _token_response(
+                    sandbox.authority.exchange_code(
+                        request.form.get("code", ""),
+                        config.client_id,
+                        request.form.get("redirect_uri", ""),
+                        request.form.get("code_verifier") or None,
+                    )
+                )
             if grant_type == "refresh_token":
                 tokens = sandbox.authority.refresh(request.form.get("refresh_token", ""), config.client_id)
                 if "offline_access" not in tokens.grant.scopes:
@@ -158,8 +208,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         try:
             return sandbox.authority.authenticate(bearer_token())
         except TokenRejected as exc:
-            raise errors.unauthorized("TokenExpired: token expired" if "expired" in str(exc)
-                                      else "AuthenticationUnsuccessful") from exc
+            raise errors.unauthorized(
+                "TokenExpired: token expired" if "expired" in str(exc) else "AuthenticationUnsuccessful"
+            ) from exc
 
     @bp.get("/connect/userinfo")
     def userinfo() -> ResponseReturnValue:
@@ -171,8 +222,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if "email" in grant.scopes:
             info.update(email=user.email, preferred_username=user.email)
         if "profile" in grant.scopes:
-            info.update(given_name=user.given_name, family_name=user.family_name,
-                        name=f"{user.given_name} {user.family_name}")
+            info.update(
+                given_name=user.given_name, family_name=user.family_name, name=f"{user.given_name} {user.family_name}"
+            )
         return jsonify(info)
 
     @bp.get("/connections")
@@ -180,8 +232,11 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     def connections() -> ResponseReturnValue:
         grant = _authenticated()
         event = request.args.get("authEventId")
-        listed = [connection_json(c, sandbox) for c in sandbox.connections_of(grant)
-                  if event is None or c.auth_event_id == event]
+        listed = [
+            connection_json(c, sandbox)
+            for c in sandbox.connections_of(grant)
+            if event is None or c.auth_event_id == event
+        ]
         return jsonify(listed)
 
     @bp.delete("/connections/<connection_id>")

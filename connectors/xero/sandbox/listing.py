@@ -33,8 +33,9 @@ class ListRequest:
     modified_since: dt.datetime | None = None
 
     @classmethod
-    def from_request(cls, args: Mapping[str, str], headers: Mapping[str, str] | Headers, *,
-                     force_paging: bool = False) -> ListRequest:
+    def from_request(
+        cls, args: Mapping[str, str], headers: Mapping[str, str] | Headers, *, force_paging: bool = False
+    ) -> ListRequest:
         page = _positive_int(args, "page")
         size = _positive_int(args, "pageSize")
         since_text = headers.get("If-Modified-Since")
@@ -44,8 +45,13 @@ class ListRequest:
             raise errors.ValidationFailed([f"If-Modified-Since is not a date-time: {since_text!r}"]) from exc
         if page is None and force_paging:
             page = 1
-        return cls(where=args.get("where") or None, order=args.get("order") or None, page=page,
-                   page_size=min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), modified_since=since)
+        return cls(
+            where=args.get("where") or None,
+            order=args.get("order") or None,
+            page=page,
+            page_size=min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+            modified_since=since,
+        )
 
 
 class Facts(Mapping[str, Any]):
@@ -84,8 +90,9 @@ class Listing:
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], facts: Callable[[dict[str, Any]], Mapping[str, Any]]) -> Listing:
-        rows = sorted(((n, record, facts(record)) for n, record in enumerate(records)),
-                      key=lambda row: row[2]["UpdatedDateUTC"])
+        rows = sorted(
+            ((n, record, facts(record)) for n, record in enumerate(records)), key=lambda row: row[2]["UpdatedDateUTC"]
+        )
         return cls([row[2]["UpdatedDateUTC"] for row in rows], rows)
 
     def where(self, text: str, fields: Sequence[str]) -> Listing:
@@ -114,8 +121,9 @@ def _by_update(order: str) -> bool:
     return words[:1] == ["UpdatedDateUTC"] and (len(words) == 1 or (len(words) == 2 and words[1].upper() == "ASC"))
 
 
-def select(listing: Listing, keep: Callable[[dict[str, Any]], bool], fields: Sequence[str],
-           query: ListRequest) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+def select(
+    listing: Listing, keep: Callable[[dict[str, Any]], bool], fields: Sequence[str], query: ListRequest
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
     """The records `keep` and the request select (in order, one page if paged) and the pagination block."""
     try:
         if query.where:
@@ -133,6 +141,10 @@ def select(listing: Listing, keep: Callable[[dict[str, Any]], bool], fields: Seq
         return [row[1] for row in rows], None
     start = (query.page - 1) * query.page_size
     count = len(rows)
-    pagination = {"page": query.page, "pageSize": query.page_size,
-                  "pageCount": -(-count // query.page_size), "itemCount": count}
-    return [row[1] for row in rows[start:start + query.page_size]], pagination
+    pagination = {
+        "page": query.page,
+        "pageSize": query.page_size,
+        "pageCount": -(-count // query.page_size),
+        "itemCount": count,
+    }
+    return [row[1] for row in rows[start : start + query.page_size]], pagination

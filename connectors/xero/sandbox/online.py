@@ -22,8 +22,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if org is None or record is None:
             abort(404)
         with org.lock:
-            return render_template_string(_PAGE, org=org.name, number=record["InvoiceNumber"],
-                                          currency=record["CurrencyCode"], due=org.amount_due(record),
-                                          due_date=record["DueDate"].isoformat())
+            return render_template_string(
+                _PAGE,
+                org=org.name,
+                number=record["InvoiceNumber"],
+                currency=record["CurrencyCode"],
+                due=org.amount_due(record),
+                due_date=record["DueDate"].isoformat(),
+            )
 
     return bp

@@ -32,13 +32,47 @@ NAMESPACE = uuid.UUID("6f1d3c52-9a57-4d7e-8a1b-5e0c1b2d7a90")  # arpilot's Xero 
 ChangeListener = Callable[["Organisation", str, str, str, dt.datetime], None]
 
 # The fields `where` and `order` may name, per listing; values come from `*_facts`.
-INVOICE_FIELDS = ("InvoiceID", "InvoiceNumber", "Reference", "Type", "Status", "Date", "DueDate", "AmountDue",
-                  "AmountPaid", "Total", "SubTotal", "CurrencyCode", "UpdatedDateUTC", "Contact.ContactID",
-                  "Contact.Name", "SentToContact", "FullyPaidOnDate")
-CONTACT_FIELDS = ("ContactID", "Name", "EmailAddress", "ContactStatus", "IsCustomer", "IsSupplier",
-                  "UpdatedDateUTC", "DefaultCurrency")
-PAYMENT_FIELDS = ("PaymentID", "Date", "Amount", "Status", "PaymentType", "Reference", "UpdatedDateUTC",
-                  "Invoice.InvoiceID", "Invoice.InvoiceNumber", "Invoice.Contact.ContactID")
+INVOICE_FIELDS = (
+    "InvoiceID",
+    "InvoiceNumber",
+    "Reference",
+    "Type",
+    "Status",
+    "Date",
+    "DueDate",
+    "AmountDue",
+    "AmountPaid",
+    "Total",
+    "SubTotal",
+    "CurrencyCode",
+    "UpdatedDateUTC",
+    "Contact.ContactID",
+    "Contact.Name",
+    "SentToContact",
+    "FullyPaidOnDate",
+)
+CONTACT_FIELDS = (
+    "ContactID",
+    "Name",
+    "EmailAddress",
+    "ContactStatus",
+    "IsCustomer",
+    "IsSupplier",
+    "UpdatedDateUTC",
+    "DefaultCurrency",
+)
+PAYMENT_FIELDS = (
+    "PaymentID",
+    "Date",
+    "Amount",
+    "Status",
+    "PaymentType",
+    "Reference",
+    "UpdatedDateUTC",
+    "Invoice.InvoiceID",
+    "Invoice.InvoiceNumber",
+    "Invoice.Contact.ContactID",
+)
 
 
 def stable_id(*parts: str) -> str:
@@ -55,7 +89,12 @@ class SentEmail:
     at: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"invoice_id": self.invoice_id, "invoice_number": self.invoice_number, "to": list(self.to), "at": self.at}
+        return {
+            "invoice_id": self.invoice_id,
+            "invoice_number": self.invoice_number,
+            "to": list(self.to),
+            "at": self.at,
+        }
 
 
 @dataclass
@@ -83,7 +122,9 @@ class Organisation:
     _payment_index_seen: set[str] = field(default_factory=set, repr=False)
     revision: int = 0  # bumped by every write (`changed`), which outdates the indexes below
     _by_contact: tuple[tuple[int, int], dict[str, list[dict[str, Any]]]] | None = field(default=None, repr=False)
-    _allocations: tuple[tuple[int, int], dict[str, list[tuple[dict[str, Any], Decimal]]]] | None = field(default=None, repr=False)
+    _allocations: tuple[tuple[int, int], dict[str, list[tuple[dict[str, Any], Decimal]]]] | None = field(
+        default=None, repr=False
+    )
     _listings: dict[str, tuple[tuple[int, int], Listing]] = field(default_factory=dict, repr=False)
 
     @property
@@ -105,8 +146,9 @@ class Organisation:
         for listener in self.listeners:
             listener(self, category, resource_id, event_type, at)
 
-    def add_history(self, entity_id: str, changes: str, details: str, at: dt.datetime | None = None,
-                    user: str = "System Generated") -> dict[str, Any]:
+    def add_history(
+        self, entity_id: str, changes: str, details: str, at: dt.datetime | None = None, user: str = "System Generated"
+    ) -> dict[str, Any]:
         record = {"Changes": changes, "DateUTC": at or self.now(), "User": user, "Details": details}
         self.history.setdefault(entity_id, []).append(record)
         return record
@@ -158,8 +200,13 @@ class Organisation:
         return record["Status"]
 
     def invoice_updated(self, record: dict[str, Any]) -> dt.datetime:
-        return max([record["_updated"], *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
-                    *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"]))])
+        return max(
+            [
+                record["_updated"],
+                *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
+                *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"])),
+            ]
+        )
 
     def contact_balances(self, contact_id: str, invoice_type: str = "ACCREC") -> dict[str, Decimal]:
         """What Xero counts as owed: approved (AUTHORISED) documents only, never drafts or SUBMITTED
@@ -174,7 +221,9 @@ class Organisation:
             if record["DueDate"] < today:
                 overdue += due
         # Xero nets the contact's unallocated credit off what it is owed.
-        outstanding -= sum((credit_kinds.remaining(c) for c in self.credits.values() if c["_contact"] == contact_id), ZERO)
+        outstanding -= sum(
+            (credit_kinds.remaining(c) for c in self.credits.values() if c["_contact"] == contact_id), ZERO
+        )
         return {"Outstanding": outstanding, "Overdue": overdue}
 
     def _invoices_of(self, contact_id: str) -> list[dict[str, Any]]:
@@ -189,15 +238,18 @@ class Organisation:
         return self._by_contact[1].get(contact_id, [])
 
     def listing(self, kind: str) -> Listing:
-        """"invoices", "contacts", "payments" or a credit listing ("CreditNotes"…) with their facts,
+        """ "invoices", "contacts", "payments" or a credit listing ("CreditNotes"…) with their facts,
         oldest change first, kept until the next write."""
         if kind in credit_kinds.BY_LISTING:
             wanted = credit_kinds.BY_LISTING[kind].kind
             records = {k: r for k, r in self.credits.items() if r["_kind"] == wanted}
             facts: Callable[[dict[str, Any]], Facts] = lambda r: Facts(credit_kinds.GETTERS[r["_kind"]], r)
         else:
-            records, facts = {"invoices": (self.invoices, self.invoice_facts), "contacts": (self.contacts, self.contact_facts),
-                              "payments": (self.payments, self.payment_facts)}[kind]
+            records, facts = {
+                "invoices": (self.invoices, self.invoice_facts),
+                "contacts": (self.contacts, self.contact_facts),
+                "payments": (self.payments, self.payment_facts),
+            }[kind]
         stamp = (self.revision, len(records))
         cached = self._listings.get(kind)
         if cached is None or cached[0] != stamp:
@@ -228,14 +280,25 @@ class Organisation:
         def fully_paid_on(record: dict[str, Any]) -> dt.date | None:
             return self._fully_paid_on(record) if self.invoice_status(record) == "PAID" else None
 
-        return {"InvoiceID": lambda r: r["InvoiceID"], "InvoiceNumber": lambda r: r["InvoiceNumber"],
-                "Reference": lambda r: r.get("Reference", ""), "Type": lambda r: r["Type"],
-                "Status": self.invoice_status, "Date": lambda r: r["Date"], "DueDate": lambda r: r["DueDate"],
-                "AmountDue": self.amount_due, "AmountPaid": self.amount_paid, "Total": self.invoice_total,
-                "SubTotal": self.invoice_total, "CurrencyCode": lambda r: r["CurrencyCode"],
-                "UpdatedDateUTC": self.invoice_updated, "Contact.ContactID": lambda r: contact(r)["ContactID"],
-                "Contact.Name": lambda r: contact(r)["Name"], "SentToContact": lambda r: r["SentToContact"],
-                "FullyPaidOnDate": fully_paid_on}
+        return {
+            "InvoiceID": lambda r: r["InvoiceID"],
+            "InvoiceNumber": lambda r: r["InvoiceNumber"],
+            "Reference": lambda r: r.get("Reference", ""),
+            "Type": lambda r: r["Type"],
+            "Status": self.invoice_status,
+            "Date": lambda r: r["Date"],
+            "DueDate": lambda r: r["DueDate"],
+            "AmountDue": self.amount_due,
+            "AmountPaid": self.amount_paid,
+            "Total": self.invoice_total,
+            "SubTotal": self.invoice_total,
+            "CurrencyCode": lambda r: r["CurrencyCode"],
+            "UpdatedDateUTC": self.invoice_updated,
+            "Contact.ContactID": lambda r: contact(r)["ContactID"],
+            "Contact.Name": lambda r: contact(r)["Name"],
+            "SentToContact": lambda r: r["SentToContact"],
+            "FullyPaidOnDate": fully_paid_on,
+        }
 
     @cached_property
     def _contact_facts(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
@@ -243,19 +306,27 @@ class Organisation:
             return lambda record: record.get(name)
 
         return {name: stored(name) for name in CONTACT_FIELDS if name != "UpdatedDateUTC"} | {
-            "IsSupplier": lambda r: False, "UpdatedDateUTC": self.contact_updated}
+            "IsSupplier": lambda r: False,
+            "UpdatedDateUTC": self.contact_updated,
+        }
 
     @cached_property
     def _payment_facts(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
         def invoice(record: dict[str, Any]) -> dict[str, Any]:
             return self.invoices[record["_invoice"]]
 
-        return {"PaymentID": lambda r: r["PaymentID"], "Date": lambda r: r["Date"],
-                "Amount": lambda r: Decimal(r["Amount"]), "Status": lambda r: r["Status"],
-                "PaymentType": lambda r: "ACCRECPAYMENT", "Reference": lambda r: r.get("Reference", ""),
-                "UpdatedDateUTC": lambda r: r["_updated"], "Invoice.InvoiceID": lambda r: invoice(r)["InvoiceID"],
-                "Invoice.InvoiceNumber": lambda r: invoice(r)["InvoiceNumber"],
-                "Invoice.Contact.ContactID": lambda r: invoice(r)["_contact"]}
+        return {
+            "PaymentID": lambda r: r["PaymentID"],
+            "Date": lambda r: r["Date"],
+            "Amount": lambda r: Decimal(r["Amount"]),
+            "Status": lambda r: r["Status"],
+            "PaymentType": lambda r: "ACCRECPAYMENT",
+            "Reference": lambda r: r.get("Reference", ""),
+            "UpdatedDateUTC": lambda r: r["_updated"],
+            "Invoice.InvoiceID": lambda r: invoice(r)["InvoiceID"],
+            "Invoice.InvoiceNumber": lambda r: invoice(r)["InvoiceNumber"],
+            "Invoice.Contact.ContactID": lambda r: invoice(r)["_contact"],
+        }
 
     def _fully_paid_on(self, record: dict[str, Any]) -> dt.date | None:
         dates = [p["Date"] for p in self.invoice_payments(record["InvoiceID"])]
@@ -265,44 +336,88 @@ class Organisation:
     def render_organisation(self) -> dict[str, Any]:
         """GET /Organisation's one organisation, with the fields the published example shows."""
         return {
-            "Name": self.name, "LegalName": self.name, "PaysTax": True,
-            "OrganisationType": "COMPANY", "BaseCurrency": self.currency, "CountryCode": self.country,
-            "IsDemoCompany": False, "OrganisationStatus": "ACTIVE", "OrganisationEntityType": "COMPANY",
-            "Timezone": xero_timezone(self.timezone), "ShortCode": self.short_code, "OrganisationID": self.tenant_id,
-            "Edition": "BUSINESS", "Class": "PREMIUM", "Addresses": [], "Phones": [], "ExternalLinks": [], "PaymentTerms": {},
+            "Name": self.name,
+            "LegalName": self.name,
+            "PaysTax": True,
+            "OrganisationType": "COMPANY",
+            "BaseCurrency": self.currency,
+            "CountryCode": self.country,
+            "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE",
+            "OrganisationEntityType": "COMPANY",
+            "Timezone": xero_timezone(self.timezone),
+            "ShortCode": self.short_code,
+            "OrganisationID": self.tenant_id,
+            "Edition": "BUSINESS",
+            "Class": "PREMIUM",
+            "Addresses": [],
+            "Phones": [],
+            "ExternalLinks": [],
+            "PaymentTerms": {},
         }
 
     def render_contact_ref(self, contact_id: str) -> dict[str, Any]:
         contact = self.contacts[contact_id]
-        return {"ContactID": contact["ContactID"], "Name": contact["Name"], "Addresses": [], "Phones": [],
-                "ContactGroups": [], "ContactPersons": [], "HasValidationErrors": False}
+        return {
+            "ContactID": contact["ContactID"],
+            "Name": contact["Name"],
+            "Addresses": [],
+            "Phones": [],
+            "ContactGroups": [],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        }
 
     def render_invoice(self, record: dict[str, Any], *, lines: bool = True, summary: bool = False) -> dict[str, Any]:
         status = self.invoice_status(record)
         total = self.invoice_total(record)
         updated = self.invoice_updated(record)
         out: dict[str, Any] = {
-            "Type": record["Type"], "InvoiceID": record["InvoiceID"], "InvoiceNumber": record["InvoiceNumber"],
+            "Type": record["Type"],
+            "InvoiceID": record["InvoiceID"],
+            "InvoiceNumber": record["InvoiceNumber"],
             "Reference": record.get("Reference", ""),
         }
         if not summary:
             out["Payments"] = [self.render_payment_summary(p) for p in self.invoice_payments(record["InvoiceID"])]
             allocated = self.allocations_to(record["InvoiceID"])
-            out.update({listing: [credit_kinds.on_invoice(c, amount) for c, amount in allocated if c["_kind"] == kind.kind]
-                        for listing, kind in (("CreditNotes", credit_kinds.KINDS["CreditNote"]),
-                                              ("Prepayments", credit_kinds.KINDS["Prepayment"]),
-                                              ("Overpayments", credit_kinds.KINDS["Overpayment"]))})
-        out.update(AmountDue=self.amount_due(record), AmountPaid=self.amount_paid(record),
-                   AmountCredited=self.amount_credited(record),
-                   SentToContact=record["SentToContact"], CurrencyRate=Decimal("1"), IsDiscounted=False,
-                   HasAttachments=False, HasErrors=False, Contact=self.render_contact_ref(record["_contact"]),
-                   DateString=msdate.date_string(record["Date"]), Date=msdate.ms_date(record["Date"]),
-                   DueDateString=msdate.date_string(record["DueDate"]), DueDate=msdate.ms_date(record["DueDate"]),
-                   Status=status, LineAmountTypes=record["LineAmountTypes"])
+            out.update(
+                {
+                    listing: [credit_kinds.on_invoice(c, amount) for c, amount in allocated if c["_kind"] == kind.kind]
+                    for listing, kind in (
+                        ("CreditNotes", credit_kinds.KINDS["CreditNote"]),
+                        ("Prepayments", credit_kinds.KINDS["Prepayment"]),
+                        ("Overpayments", credit_kinds.KINDS["Overpayment"]),
+                    )
+                }
+            )
+        out.update(
+            AmountDue=self.amount_due(record),
+            AmountPaid=self.amount_paid(record),
+            AmountCredited=self.amount_credited(record),
+            SentToContact=record["SentToContact"],
+            CurrencyRate=Decimal("1"),
+            IsDiscounted=False,
+            HasAttachments=False,
+            HasErrors=False,
+            Contact=self.render_contact_ref(record["_contact"]),
+            DateString=msdate.date_string(record["Date"]),
+            Date=msdate.ms_date(record["Date"]),
+            DueDateString=msdate.date_string(record["DueDate"]),
+            DueDate=msdate.ms_date(record["DueDate"]),
+            Status=status,
+            LineAmountTypes=record["LineAmountTypes"],
+        )
         if not summary:
             out["LineItems"] = copy.deepcopy(record["LineItems"]) if lines else []
-        out.update(SubTotal=total, TotalTax=ZERO, Total=total, UpdatedDateUTC=msdate.ms_instant(updated),
-                   UpdatedDateUTCString=msdate.instant_string(updated), CurrencyCode=record["CurrencyCode"])
+        out.update(
+            SubTotal=total,
+            TotalTax=ZERO,
+            Total=total,
+            UpdatedDateUTC=msdate.ms_instant(updated),
+            UpdatedDateUTCString=msdate.instant_string(updated),
+            CurrencyCode=record["CurrencyCode"],
+        )
         paid_on = self._fully_paid_on(record) if status == "PAID" else None
         if paid_on is not None:
             out["FullyPaidOnDate"] = msdate.ms_date(paid_on)
@@ -313,55 +428,106 @@ class Organisation:
         out.setdefault("ContactPersons", [])
         out.setdefault("Phones", [])
         out.setdefault("Addresses", [])
-        out.update(IsSupplier=False, IsCustomer=record.get("IsCustomer", False),
-                   UpdatedDateUTC=msdate.ms_instant(self.contact_updated(record)), HasAttachments=False,
-                   HasValidationErrors=False)
+        out.update(
+            IsSupplier=False,
+            IsCustomer=record.get("IsCustomer", False),
+            UpdatedDateUTC=msdate.ms_instant(self.contact_updated(record)),
+            HasAttachments=False,
+            HasValidationErrors=False,
+        )
         if summary:
             for heavy in ("ContactPersons", "Phones", "Addresses", "PaymentTerms"):
                 out.pop(heavy, None)
             return out
-        out["ContactGroups"] = [{"ContactGroupID": g["ContactGroupID"], "Name": g["Name"], "Status": g["Status"],
-                                 "Contacts": []} for g in self.groups_of(record["ContactID"])]
-        out["Balances"] = {"AccountsReceivable": self.contact_balances(record["ContactID"]),
-                           "AccountsPayable": self.contact_balances(record["ContactID"], "ACCPAY")}
+        out["ContactGroups"] = [
+            {"ContactGroupID": g["ContactGroupID"], "Name": g["Name"], "Status": g["Status"], "Contacts": []}
+            for g in self.groups_of(record["ContactID"])
+        ]
+        out["Balances"] = {
+            "AccountsReceivable": self.contact_balances(record["ContactID"]),
+            "AccountsPayable": self.contact_balances(record["ContactID"], "ACCPAY"),
+        }
         return out
 
     def render_group(self, record: dict[str, Any], *, members: bool) -> dict[str, Any]:
-        listed = [{"ContactID": c, "Name": self.contacts[c]["Name"], "HasValidationErrors": False}
-                  for c in record["_members"] if c in self.contacts] if members else []
-        return {"Name": record["Name"], "Status": record["Status"], "ContactGroupID": record["ContactGroupID"],
-                "Contacts": listed, "HasValidationErrors": False}
+        listed = (
+            [
+                {"ContactID": c, "Name": self.contacts[c]["Name"], "HasValidationErrors": False}
+                for c in record["_members"]
+                if c in self.contacts
+            ]
+            if members
+            else []
+        )
+        return {
+            "Name": record["Name"],
+            "Status": record["Status"],
+            "ContactGroupID": record["ContactGroupID"],
+            "Contacts": listed,
+            "HasValidationErrors": False,
+        }
 
     def render_payment_summary(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {"PaymentID": record["PaymentID"], "Date": msdate.ms_date(record["Date"]), "Amount": record["Amount"],
-                "Reference": record.get("Reference", ""), "CurrencyRate": Decimal("1"), "HasAccount": False,
-                "HasValidationErrors": False}
+        return {
+            "PaymentID": record["PaymentID"],
+            "Date": msdate.ms_date(record["Date"]),
+            "Amount": record["Amount"],
+            "Reference": record.get("Reference", ""),
+            "CurrencyRate": Decimal("1"),
+            "HasAccount": False,
+            "HasValidationErrors": False,
+        }
 
     def render_payment(self, record: dict[str, Any]) -> dict[str, Any]:
         invoice = self.invoices[record["_invoice"]]
         updated = record["_updated"]
         return {
-            "PaymentID": record["PaymentID"], "Date": msdate.ms_date(record["Date"]), "BankAmount": record["Amount"],
-            "Amount": record["Amount"], "Reference": record.get("Reference", ""), "CurrencyRate": Decimal("1"),
-            "PaymentType": "ACCRECPAYMENT", "Status": record["Status"], "UpdatedDateUTC": msdate.ms_instant(updated),
-            "UpdatedDateUTCString": msdate.instant_string(updated), "HasAccount": True, "IsReconciled": False,
+            "PaymentID": record["PaymentID"],
+            "Date": msdate.ms_date(record["Date"]),
+            "BankAmount": record["Amount"],
+            "Amount": record["Amount"],
+            "Reference": record.get("Reference", ""),
+            "CurrencyRate": Decimal("1"),
+            "PaymentType": "ACCRECPAYMENT",
+            "Status": record["Status"],
+            "UpdatedDateUTC": msdate.ms_instant(updated),
+            "UpdatedDateUTCString": msdate.instant_string(updated),
+            "HasAccount": True,
+            "IsReconciled": False,
             "Account": copy.deepcopy(record["Account"]),
-            "Invoice": {"Type": invoice["Type"], "InvoiceID": invoice["InvoiceID"],
-                        "InvoiceNumber": invoice["InvoiceNumber"], "Contact": self.render_contact_ref(invoice["_contact"]),
-                        "CurrencyCode": invoice["CurrencyCode"], "Payments": [], "CreditNotes": [],
-                        "Prepayments": [], "Overpayments": [], "LineItems": [], "HasErrors": False,
-                        "IsDiscounted": False},
+            "Invoice": {
+                "Type": invoice["Type"],
+                "InvoiceID": invoice["InvoiceID"],
+                "InvoiceNumber": invoice["InvoiceNumber"],
+                "Contact": self.render_contact_ref(invoice["_contact"]),
+                "CurrencyCode": invoice["CurrencyCode"],
+                "Payments": [],
+                "CreditNotes": [],
+                "Prepayments": [],
+                "Overpayments": [],
+                "LineItems": [],
+                "HasErrors": False,
+                "IsDiscounted": False,
+            },
             "HasValidationErrors": False,
         }
 
     def render_credit(self, record: dict[str, Any]) -> dict[str, Any]:
-        return credit_kinds.render(record, self.render_contact_ref(record["_contact"]),
-                                   lambda invoice_id: self.invoices[invoice_id]["InvoiceNumber"])
+        return credit_kinds.render(
+            record,
+            self.render_contact_ref(record["_contact"]),
+            lambda invoice_id: self.invoices[invoice_id]["InvoiceNumber"],
+        )
 
     def render_history(self, record: dict[str, Any]) -> dict[str, Any]:
         at = record["DateUTC"]
-        return {"Changes": record["Changes"], "DateUTCString": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                "DateUTC": msdate.ms_instant(at), "User": record["User"], "Details": record["Details"]}
+        return {
+            "Changes": record["Changes"],
+            "DateUTCString": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "DateUTC": msdate.ms_instant(at),
+            "User": record["User"],
+            "Details": record["Details"],
+        }
 
     def online_invoice_url(self, invoice_id: str) -> str:
         return f"{self.link_base}/in/{self.tenant_id}/{invoice_id}"
@@ -373,7 +539,11 @@ def xero_timezone(zone: str) -> str:
     named = xero_name(zone)
     if named is not None:
         return named
+
     def offsets(name: str) -> tuple[dt.timedelta | None, ...]:
-        return tuple(dt.datetime(2026, month, 15, 12, tzinfo=dt.UTC).astimezone(ZoneInfo(name)).utcoffset() for month in (1, 7))
+        return tuple(
+            dt.datetime(2026, month, 15, 12, tzinfo=dt.UTC).astimezone(ZoneInfo(name)).utcoffset() for month in (1, 7)
+        )
+
     same = offsets(zone)
     return next((name for name, iana in XERO_ZONES.items() if offsets(iana) == same), "UTC")

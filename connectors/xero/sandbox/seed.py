@@ -45,9 +45,16 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def organisation_from_scenario(scenario: Scenario, short_code: str, clock: SandboxClock) -> Organisation:
     tenant_id = stable_id("tenant", short_code)
-    org = Organisation(tenant_id=tenant_id, name=scenario.company.name, short_code=short_code,
-                       timezone=scenario.company.timezone, currency=scenario.company.currency,
-                       email=scenario.company.email, clock=clock, country=scenario.company.country)
+    org = Organisation(
+        tenant_id=tenant_id,
+        name=scenario.company.name,
+        short_code=short_code,
+        timezone=scenario.company.timezone,
+        currency=scenario.company.currency,
+        email=scenario.company.email,
+        clock=clock,
+        country=scenario.company.country,
+    )
     ids: dict[str, dict[str, str]] = {"contacts": {}, "invoices": {}, "payments": {}}
     first_invoice: dict[str, dt.date] = {}
     for invoice in scenario.invoices:
@@ -63,10 +70,20 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
         addresses = split_addresses(customer.email)
         persons = [("", address) for address in addresses[1:]] + [(p.name, p.email) for p in customer.contacts]
         record: dict[str, Any] = {
-            "ContactID": contact_id, "ContactStatus": "ACTIVE", "Name": customer.name, "IsCustomer": True,
+            "ContactID": contact_id,
+            "ContactStatus": "ACTIVE",
+            "Name": customer.name,
+            "IsCustomer": True,
             "DefaultCurrency": customer.currency,
-            "ContactPersons": [{"FirstName": _split_name(name)[0], "LastName": _split_name(name)[1],
-                                "EmailAddress": email, "IncludeInEmails": True} for name, email in persons],
+            "ContactPersons": [
+                {
+                    "FirstName": _split_name(name)[0],
+                    "LastName": _split_name(name)[1],
+                    "EmailAddress": email,
+                    "IncludeInEmails": True,
+                }
+                for name, email in persons
+            ],
             "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": customer.phone}] if customer.phone else [],
             "PaymentTerms": {"Sales": {"Day": customer.terms_days, "Type": "DAYSAFTERBILLDATE"}},
             "_updated": _at(org, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3)),
@@ -74,24 +91,41 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
         if addresses:
             record["EmailAddress"] = addresses[0]
         if customer.country or customer.region:
-            record["Addresses"] = [{"AddressType": "POBOX", "Country": customer.country or "", "Region": customer.region or ""}]
+            record["Addresses"] = [
+                {"AddressType": "POBOX", "Country": customer.country or "", "Region": customer.region or ""}
+            ]
         org.contacts[contact_id] = record
         ids["contacts"][customer.id] = contact_id
 
     for invoice in scenario.invoices:
         invoice_id = stable_id(tenant_id, "invoice", invoice.id)
-        lines = [{"LineItemID": stable_id(invoice_id, "line", str(n)), "Description": line.description,
-                  "Quantity": Decimal("1"), "UnitAmount": line.amount, "AccountCode": SALES_ACCOUNT,
-                  "TaxType": "NONE", "TaxAmount": Decimal("0"), "LineAmount": line.amount, "Tracking": []}
-                 for n, line in enumerate(invoice.lines, start=1)]
+        lines = [
+            {
+                "LineItemID": stable_id(invoice_id, "line", str(n)),
+                "Description": line.description,
+                "Quantity": Decimal("1"),
+                "UnitAmount": line.amount,
+                "AccountCode": SALES_ACCOUNT,
+                "TaxType": "NONE",
+                "TaxAmount": Decimal("0"),
+                "LineAmount": line.amount,
+                "Tracking": [],
+            }
+            for n, line in enumerate(invoice.lines, start=1)
+        ]
         contact = scenario.customer(invoice.customer_id)
         org.invoices[invoice_id] = {
-            "InvoiceID": invoice_id, "Type": _TYPES[invoice.type], "InvoiceNumber": invoice.number,
+            "InvoiceID": invoice_id,
+            "Type": _TYPES[invoice.type],
+            "InvoiceNumber": invoice.number,
             "Reference": contact.name if contact.bill_with_parent else "",
-            "_contact": ids["contacts"][invoice.customer_id], "Date": invoice.issue_date,
+            "_contact": ids["contacts"][invoice.customer_id],
+            "Date": invoice.issue_date,
             "DueDate": invoice.due_date or invoice.issue_date,
             "Status": "VOIDED" if invoice.voided else _STATUSES[invoice.status],
-            "LineItems": lines, "LineAmountTypes": "NoTax", "CurrencyCode": invoice.currency,
+            "LineItems": lines,
+            "LineAmountTypes": "NoTax",
+            "CurrencyCode": invoice.currency,
             "SentToContact": bool(scenario.bill_to(contact)) and invoice.status == "approved",
             "_updated": _at(org, invoice.issue_date),
         }
@@ -102,8 +136,12 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
             key = payment.id if len(payment.applied) == 1 else f"{payment.id}/{invoice_key}"
             payment_id = stable_id(tenant_id, "payment", key)
             org.payments[payment_id] = {
-                "PaymentID": payment_id, "_invoice": ids["invoices"][invoice_key], "Amount": amount,
-                "Date": payment.date, "Reference": "", "Status": "AUTHORISED",
+                "PaymentID": payment_id,
+                "_invoice": ids["invoices"][invoice_key],
+                "Amount": amount,
+                "Date": payment.date,
+                "Reference": "",
+                "Status": "AUTHORISED",
                 "Account": {"AccountID": stable_id(tenant_id, "account", BANK_ACCOUNT), "Code": BANK_ACCOUNT},
                 "_updated": _at(org, payment.date, 10),
             }
@@ -114,19 +152,36 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
 
 
 # Scenario credit kinds as Xero keeps them: a payment left unapplied is an overpayment in Xero.
-_CREDIT_KINDS = {"credit_note": "CreditNote", "overpayment": "Overpayment", "prepayment": "Prepayment",
-                 "unapplied_payment": "Overpayment"}
+_CREDIT_KINDS = {
+    "credit_note": "CreditNote",
+    "overpayment": "Overpayment",
+    "prepayment": "Prepayment",
+    "unapplied_payment": "Overpayment",
+}
 
 
 def seed_credit(org: Organisation, credit: ScenarioCredit, ids: dict[str, dict[str, str]]) -> str:
     kind = credit_kinds.KINDS[_CREDIT_KINDS[credit.kind]]
     credit_id = stable_id(org.tenant_id, kind.kind.lower(), credit.id)
     org.credits[credit_id] = {
-        "_kind": kind.kind, kind.id_field: credit_id, kind.number_field: credit.number, "_contact": ids["contacts"][credit.customer_id],
-        "Date": credit.date, "Total": credit.amount, "Status": "AUTHORISED", "CurrencyCode": credit.currency,
+        "_kind": kind.kind,
+        kind.id_field: credit_id,
+        kind.number_field: credit.number,
+        "_contact": ids["contacts"][credit.customer_id],
+        "Date": credit.date,
+        "Total": credit.amount,
+        "Status": "AUTHORISED",
+        "CurrencyCode": credit.currency,
         "_updated": _at(org, credit.date),
-        "Allocations": [{"_invoice": ids["invoices"][a.invoice_id], "Amount": a.amount, "Date": a.date,
-                         "_updated": _at(org, a.date, 11)} for a in credit.allocations],
+        "Allocations": [
+            {
+                "_invoice": ids["invoices"][a.invoice_id],
+                "Amount": a.amount,
+                "Date": a.date,
+                "_updated": _at(org, a.date, 11),
+            }
+            for a in credit.allocations
+        ],
     }
     return credit_id
 
@@ -140,12 +195,30 @@ def second_organisation_scenario(as_of: dt.date) -> Scenario:
 
     def invoice(n: int, customer: str, days_ago: int, amount: str, terms: int) -> ScenarioInvoice:
         issued = as_of - dt.timedelta(days=days_ago)
-        return ScenarioInvoice(f"inv-{n}", f"INV-{n}", customer, issued, issued + dt.timedelta(days=terms), "NZD",
-                               (ScenarioLine("Catering supplies", Decimal(amount)),))
+        return ScenarioInvoice(
+            f"inv-{n}",
+            f"INV-{n}",
+            customer,
+            issued,
+            issued + dt.timedelta(days=terms),
+            "NZD",
+            (ScenarioLine("Catering supplies", Decimal(amount)),),
+        )
 
-    invoices = (invoice(1, "cust-01", 45, "640.00", 20), invoice(2, "cust-01", 10, "120.00", 20),
-                invoice(3, "cust-02", 35, "980.00", 30))
-    payments = (ScenarioPayment("pay-1", "cust-02", as_of - dt.timedelta(days=2), "NZD",
-                                (("inv-3", Decimal("980.00")),)),)
-    return Scenario(ScenarioCompany("Kereru Catering", "Pacific/Auckland", "NZD", locale="en_NZ", country="NZ",
-                                    email="hello@kereru.example"), as_of, customers, invoices, payments)
+    invoices = (
+        invoice(1, "cust-01", 45, "640.00", 20),
+        invoice(2, "cust-01", 10, "120.00", 20),
+        invoice(3, "cust-02", 35, "980.00", 30),
+    )
+    payments = (
+        ScenarioPayment("pay-1", "cust-02", as_of - dt.timedelta(days=2), "NZD", (("inv-3", Decimal("980.00")),)),
+    )
+    return Scenario(
+        ScenarioCompany(
+            "Kereru Catering", "Pacific/Auckland", "NZD", locale="en_NZ", country="NZ", email="hello@kereru.example"
+        ),
+        as_of,
+        customers,
+        invoices,
+        payments,
+    )

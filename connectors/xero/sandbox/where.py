@@ -35,17 +35,25 @@ class Condition:
     value: Any
 
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<call>(?:DateTime|Guid)\s*\([^)]*\))
   | (?P<op>==|!=|>=|<=|&&|\|\||=|>|<)
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
   | (?P<other>\S)
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
 }
 
 
@@ -89,12 +97,14 @@ def parse_where(text: str) -> list[Condition]:
     while i < len(tokens):
         if len(tokens) - i < 3:
             raise WhereError(f"incomplete condition at {' '.join(t for _, t in tokens[i:])!r}")
-        (fk, field), (ok, op), (vk, vt) = tokens[i:i + 3]
+        (fk, field), (ok, op), (vk, vt) = tokens[i : i + 3]
         if fk != "word" or field in ("AND", "OR", "and", "or"):
             raise WhereError(f"expected a field name, found {field!r}")
         if ok != "op" or op in ("&&", "||"):
-            raise WhereError(f"expected a comparison after {field}, found {op!r}"
-                             + (" (method calls are not supported by the sandbox)" if op == "(" else ""))
+            raise WhereError(
+                f"expected a comparison after {field}, found {op!r}"
+                + (" (method calls are not supported by the sandbox)" if op == "(" else "")
+            )
         conditions.append(Condition(field, "==" if op == "=" else op, _literal(vk, vt)))
         i += 3
         if i < len(tokens):

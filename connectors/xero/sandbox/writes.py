@@ -13,15 +13,24 @@ from connectors.xero.sandbox.org import Organisation, SentEmail, stable_id
 MAX_HISTORY_DETAILS = 2500
 EMAILABLE = ("SUBMITTED", "AUTHORISED", "PAID")
 TERM_TYPES = ("DAYSAFTERBILLDATE", "DAYSAFTERBILLMONTH", "OFCURRENTMONTH", "OFFOLLOWINGMONTH")
-CONTACT_SCALARS = ("Name", "FirstName", "LastName", "EmailAddress", "ContactNumber", "AccountNumber",
-                   "ContactStatus", "DefaultCurrency", "TaxNumber")
+CONTACT_SCALARS = (
+    "Name",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "ContactNumber",
+    "AccountNumber",
+    "ContactStatus",
+    "DefaultCurrency",
+    "TaxNumber",
+)
 CONTACT_ARRAYS = ("ContactPersons", "Phones")
 
 
 def _items(body: Any, key: str) -> list[dict[str, Any]]:
     items = body.get(key) if isinstance(body, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise errors.PostDataInvalid(f"The request body must be {{\"{key}\": [ {{...}} ]}} with at least one element")
+        raise errors.PostDataInvalid(f'The request body must be {{"{key}": [ {{...}} ]}} with at least one element')
     return items
 
 
@@ -44,17 +53,28 @@ def email_invoice(org: Organisation, invoice: dict[str, Any], daily_limit: int) 
     if invoice["Type"] != "ACCREC":
         raise errors.ValidationFailed(["Only sales invoices (ACCREC) can be emailed"], element)
     if org.invoice_status(invoice) not in EMAILABLE:
-        raise errors.ValidationFailed(["Invoice must be of status SUBMITTED, AUTHORISED or PAID to be emailed"], element)
+        raise errors.ValidationFailed(
+            ["Invoice must be of status SUBMITTED, AUTHORISED or PAID to be emailed"], element
+        )
     contact = org.contacts[invoice["_contact"]]
     to = [contact["EmailAddress"]] if contact.get("EmailAddress") else []
-    to += [p["EmailAddress"] for p in contact.get("ContactPersons", []) if p.get("IncludeInEmails") and p.get("EmailAddress")]
+    to += [
+        p["EmailAddress"]
+        for p in contact.get("ContactPersons", [])
+        if p.get("IncludeInEmails") and p.get("EmailAddress")
+    ]
     if not contact.get("EmailAddress"):
         raise errors.ValidationFailed(["The contact does not have a valid email address"], element)
     today = org.now().date()
     sent_today = sum(1 for e in org.sent_emails if e.at[:10] == today.isoformat())
     if sent_today >= daily_limit:
-        raise errors.ValidationFailed([f"The daily limit of {daily_limit} invoice emails sent through the API "
-                                       "has been reached for this organisation"], element)
+        raise errors.ValidationFailed(
+            [
+                f"The daily limit of {daily_limit} invoice emails sent through the API "
+                "has been reached for this organisation"
+            ],
+            element,
+        )
     sent = SentEmail(invoice["InvoiceID"], invoice["InvoiceNumber"], tuple(dict.fromkeys(to)), org.now().isoformat())
     org.sent_emails.append(sent)
     invoice["SentToContact"] = True
@@ -116,8 +136,10 @@ def update_contact(org: Organisation, contact: dict[str, Any], body: Any) -> dic
 def _check_group_name(org: Organisation, name: Any, exclude: str | None = None) -> str:
     if not isinstance(name, str) or not name.strip():
         raise errors.ValidationFailed(["The contact group name is required"])
-    if any(g["Name"].lower() == name.strip().lower() and g["Status"] == "ACTIVE" and g["ContactGroupID"] != exclude
-           for g in org.groups.values()):
+    if any(
+        g["Name"].lower() == name.strip().lower() and g["Status"] == "ACTIVE" and g["ContactGroupID"] != exclude
+        for g in org.groups.values()
+    ):
         raise errors.ValidationFailed([f"A contact group named '{name.strip()}' already exists"])
     return name.strip()
 
@@ -175,7 +197,13 @@ def _object(item: dict[str, Any], key: str) -> dict[str, Any]:
 def _payment_plan(org: Organisation, item: dict[str, Any], pending: dict[str, Decimal]) -> dict[str, Any]:
     target = _object(item, "Invoice")
     invoice = org.invoices.get(str(target.get("InvoiceID", "")).lower()) or next(
-        (r for r in org.invoices.values() if target.get("InvoiceNumber") and r["InvoiceNumber"] == target["InvoiceNumber"]), None)
+        (
+            r
+            for r in org.invoices.values()
+            if target.get("InvoiceNumber") and r["InvoiceNumber"] == target["InvoiceNumber"]
+        ),
+        None,
+    )
     if invoice is None:
         raise errors.ValidationFailed(["Invoice could not be found (give Invoice.InvoiceID or Invoice.InvoiceNumber)"])
     element = {"InvoiceID": invoice["InvoiceID"]}
@@ -192,16 +220,23 @@ def _payment_plan(org: Organisation, item: dict[str, Any], pending: dict[str, De
         raise errors.ValidationFailed(["Payments can only be made against AUTHORISED invoices"], element)
     outstanding = org.amount_due(invoice) - pending.get(invoice["InvoiceID"], Decimal("0"))
     if amount > outstanding:
-        raise errors.ValidationFailed([f"Payment amount {amount} exceeds the amount outstanding {outstanding}"], element)
+        raise errors.ValidationFailed(
+            [f"Payment amount {amount} exceeds the amount outstanding {outstanding}"], element
+        )
     try:
         day = msdate.parse_input_date(item["Date"]) if item.get("Date") else org.today()
     except ValueError as exc:
         raise errors.ValidationFailed([str(exc)], element) from exc
     pending[invoice["InvoiceID"]] = pending.get(invoice["InvoiceID"], Decimal("0")) + amount
     code = account.get("Code") or "090"
-    return {"_invoice": invoice["InvoiceID"], "Amount": amount, "Date": day, "Reference": str(item.get("Reference", "")),
-            "Status": "AUTHORISED",
-            "Account": {"AccountID": account.get("AccountID") or stable_id(org.tenant_id, "account", code), "Code": code}}
+    return {
+        "_invoice": invoice["InvoiceID"],
+        "Amount": amount,
+        "Date": day,
+        "Reference": str(item.get("Reference", "")),
+        "Status": "AUTHORISED",
+        "Account": {"AccountID": account.get("AccountID") or stable_id(org.tenant_id, "account", code), "Code": code},
+    }
 
 
 def record_payments(org: Organisation, items: list[Any]) -> list[dict[str, Any]]:
@@ -217,5 +252,3 @@ def record_payments(org: Organisation, items: list[Any]) -> list[dict[str, Any]]
         org.changed("INVOICE", plan["_invoice"])
         rendered.append(org.render_payment(org.payments[payment_id]))
     return rendered
-
-
