@@ -1,7 +1,8 @@
 """Email address lists as the accounting systems store them.
 
 QuickBooks lets one BillEmail or PrimaryEmailAddr hold several addresses separated by commas
-(BillEmail.Address takes up to 100 characters); owners also type semicolons. Every address in such a list is one a customer can be written to, so each is kept.
+(BillEmail.Address takes up to 100 characters); owners also type semicolons. Every address in
+such a list is one a customer can be written to, so each is kept.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ from babel.numbers import get_currency_precision, list_currencies
 # owes: precious metals, bond-market units, SDRs, "testing" and "no currency". QuickBooks and Xero
 # allow any real currency, so arpilot does too; a code outside this set is refused at the boundary
 # with a clear error instead of being guessed at.
-_NOT_MONEY = frozenset("XAG XAU XBA XBB XBC XBD XDR XFO XFU XPD XPT XRE XSU XTS XUA XXX".split())
+_NOT_MONEY = frozenset(
+    ("XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XFO", "XFU", "XPD", "XPT", "XRE", "XSU", "XTS", "XUA", "XXX")
+)
 SUPPORTED_CURRENCIES = frozenset(list_currencies()) - _NOT_MONEY
 
 T = TypeVar("T")
@@ -365,7 +367,8 @@ class AccessTokenSource(Protocol):
         ...
 
     def refreshed(self, stale_access_token: str) -> str:
-        """A token newer than `stale_access_token` (one refresh, shared by concurrent callers); AuthExpired if the grant is gone."""
+        """A token newer than `stale_access_token` (one refresh, shared by concurrent callers);
+        AuthExpired if the grant is gone."""
         ...
 
 

@@ -46,7 +46,7 @@ PRODUCTION_URL = "https://quickbooks.api.intuit.com/v3"
 Json = dict[str, Any]
 
 
-class _TokenOnlyAuthClient(AuthClient):
+class _TokenOnlyAuthClient(AuthClient):  # type: ignore[misc]  # intuit-oauth ships no types
     """An intuit-oauth AuthClient that only carries a bearer token: no discovery fetch, no refresh."""
 
     def __init__(self, client_id: str, access_token: str) -> None:
@@ -62,7 +62,7 @@ class _TokenOnlyAuthClient(AuthClient):
         raise RuntimeError("tokens are refreshed by the AccessTokenSource, never by python-quickbooks")
 
 
-class _QuickBooks(QuickBooks):
+class _QuickBooks(QuickBooks):  # type: ignore[misc]  # python-quickbooks ships no types
     """python-quickbooks with a timeout, typed transport failures and the statuses it would lose."""
 
     timeout: float = 30.0
@@ -186,13 +186,13 @@ class QboClient:
         result = self.call(
             lambda qb: _shaped(qb.get_single_object(entity, entity_id, params=dict(params or {})), entity, dict)
         )
-        return result[entity]
+        return _object(result, entity)
 
     def write(self, entity: str, body: Json, request_id: str) -> Json:
         """Create (no Id) or sparse-update (Id, SyncToken, sparse) one entity; returns it as saved."""
         text = json.dumps(body, default=str)
         result = self.call(lambda qb: _shaped(qb.update_object(entity, text, request_id=request_id), entity, dict))
-        return result[entity]
+        return _object(result, entity)
 
     def send_invoice(self, invoice_id: str, request_id: str, to: str | None = None) -> Json:
         params = {"sendTo": to} if to else {}
@@ -204,7 +204,7 @@ class QboClient:
                 dict,
             )
         )
-        return result["Invoice"]
+        return _object(result, "Invoice")
 
     def change_data_capture(self, entities: Sequence[str], changed_since: str) -> Json:
         """Returns the whole response: `CDCResponse` and `time`."""
@@ -220,7 +220,14 @@ class QboClient:
             lambda qb: _shaped(qb.post(url, text, request_id=request_id), "BatchItemResponse", list),
             batch_items=len(items),
         )
-        return result["BatchItemResponse"]
+        items_out: list[Json] = result["BatchItemResponse"]  # a list: _shaped checked it
+        return items_out
+
+
+def _object(envelope: Json, key: str) -> Json:
+    """The entity in an envelope `_shaped` checked as a dict."""
+    found: Json = envelope[key]
+    return found
 
 
 def _shaped(result: Any, key: str, kind: type) -> Json:

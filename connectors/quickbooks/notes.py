@@ -19,7 +19,8 @@ CUSTOMER_NOTES_LIMIT = 2000
 
 _NOTE_LINE = re.compile(r"^\[arpilot \d{4}-\d{2}-\d{2} (?P<action>[^\s\]]+)\]")
 _HOLD_LINE = re.compile(
-    r"^\[arpilot credit hold since (?P<since>\d{4}-\d{2}-\d{2}); previous terms: (?P<prev>[^\s;\]]+); (?P<action>[^\s\]]+)\]"
+    r"^\[arpilot credit hold since (?P<since>\d{4}-\d{2}-\d{2}); "
+    r"previous terms: (?P<prev>[^\s;\]]+); (?P<action>[^\s\]]+)\]"
 )
 _NO_TERMS = "none"
 

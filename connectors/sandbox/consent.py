@@ -35,7 +35,8 @@ _TEMPLATE = """<!doctype html>
  {% if page.accounts %}
  <fieldset><legend>Choose a {{ page.account_label }}</legend>
  {% for id, label in page.accounts %}
-  <label><input type="{{ 'checkbox' if page.multiple else 'radio' }}" name="account" value="{{ id }}" {% if loop.first %}checked{% endif %}> {{ label }}</label>
+  <label><input type="{{ 'checkbox' if page.multiple else 'radio' }}" name="account" value="{{ id }}"
+   {% if loop.first %}checked{% endif %}> {{ label }}</label>
  {% endfor %}
  </fieldset>
  <button type="submit" name="decision" value="connect">{{ page.connect_label }}</button>

@@ -69,6 +69,8 @@ IDS_PER_READ = 100
 HISTORY_NOTE_LIMIT = 2500
 IDEMPOTENCY_KEY_LIMIT = 128
 EMAILABLE_STATUSES = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
+# Frozen, so one instance serves every connector that keeps the default.
+DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ class XeroConnector:
         base_currency: str | None = None,
         limiter: XeroLimiter | None = None,
         clock: Clock | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         """`base_currency`: the organisation's (for contacts without a DefaultCurrency); read from
         GET /Organisation on first need when not given."""
@@ -450,5 +452,5 @@ def _last_page(body: Mapping[str, Any], count: int, page_size: int, page: int) -
     """Xero's pagination block decides when present; otherwise a short page is the last."""
     pagination = body.get("pagination")
     if isinstance(pagination, Mapping) and isinstance(pagination.get("pageCount"), int):
-        return page >= pagination["pageCount"]
+        return page >= int(pagination["pageCount"])
     return count < page_size

@@ -12,7 +12,7 @@ import click
 from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
 from integration.cli_types import DAY
 from integration.policy.backtest import backtest, decision_time, preview
-from integration.policy.rules import Rules
+from integration.policy.rules import STAGES, Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 
 POLICY_TITLES = {
@@ -89,7 +89,8 @@ def backtest_command(
         return
     click.echo(f"{scenario.company.name}, {report.start} to {report.end} ({report.days} days)")
     click.echo(f"emails: {report.emails}, call tasks: {report.call_tasks}, escalations: {report.escalations}")
-    for stage, count in report.as_dict()["reminders_by_stage"].items():  # type: ignore[union-attr]
+    for stage in STAGES:
+        count = report.reminders_by_stage.get(stage, 0)
         click.echo(f"  {stage}: {count}")
     click.echo(f"credit holds placed: {len(report.holds_on)}, released: {len(report.holds_off)}")
     click.echo(f"moved to mid-month terms: {len(report.mid_month_moves)}")

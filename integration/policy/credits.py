@@ -155,7 +155,8 @@ def _apply_task(customer: Customer, currency: str, available: Available, invoice
 def settled_invoices(snapshot: Snapshot) -> set[str]:
     """The invoices nothing should be asked for on the snapshot's day: paid or closed, or covered
     by the customer's credit (`cover`, paused invoices included)."""
-    settled, candidates = set(), {}
+    settled: set[str] = set()
+    candidates: dict[tuple[str, str], list[Invoice]] = {}
     credit = available_credit(snapshot.credits)
     for invoice in snapshot.invoices:
         if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0:

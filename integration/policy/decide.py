@@ -393,7 +393,8 @@ class _Run:
         reason = sentence(
             invoices_phrase([(s.invoice.number, s.days) for s in steps]),
             self.habit(customer, profile),
-            "the final notice went out, so choose a next step: collection agency, attorney letter, payment plan or write-off",
+            "the final notice went out, so choose a next step: "
+            "collection agency, attorney letter, payment plan or write-off",
         )
         return PlannedAction(
             ActionKind.RECOMMEND_ESCALATION,

@@ -121,7 +121,7 @@ class LadderSchedule:
             next_at = None
             if all(a < b for a, b in pairwise(days)):
                 next_at = tuple(
-                    next((d for i, d in zip(self.post_issue, days) if i > last), math.inf)
+                    next((d for i, d in zip(self.post_issue, days, strict=True) if i > last), math.inf)
                     for last in range(len(STAGES))
                 )
             found = self._thresholds[shift] = Thresholds(days, next_at)

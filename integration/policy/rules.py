@@ -158,7 +158,7 @@ class Ladder:
     def __post_init__(self) -> None:
         if len(self.stages) != len(STAGES):
             raise RuleError("stages", f"must list the {len(STAGES)} stages {', '.join(STAGES)}")
-        for index, (stage, name) in enumerate(zip(self.stages, STAGES)):
+        for index, (stage, name) in enumerate(zip(self.stages, STAGES, strict=True)):
             if stage.name != name:
                 raise RuleError(
                     f"stages[{index}].name", f"must be {name!r} (stages in ladder order), got {stage.name!r}"
@@ -396,7 +396,8 @@ class Rules:
         return _build(cls, data, "", cls())
 
     def to_json(self) -> dict[str, Any]:
-        return _dump(self)
+        dumped: dict[str, Any] = _dump(self)
+        return dumped
 
 
 # --- the JSON mapping, driven by the dataclass fields -------------------------------------------
@@ -431,7 +432,7 @@ def _value(kind: Any, raw: Any, path: str, default: Any) -> Any:
         if not isinstance(raw, list):
             raise RuleError(path, "must be a list")
         item = args[0]
-        if is_dataclass(item):
+        if isinstance(item, type) and is_dataclass(item):
             # Stages: each entry fills its gaps from the default stage at the same position.
             if len(raw) != len(default):
                 raise RuleError(path, f"must list exactly {len(default)} entries, got {len(raw)}")

@@ -28,6 +28,9 @@ from integration.policy.snapshot import Company, History, InvoicePause, Snapshot
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # scenario records carry no change times
 
 
+NO_HISTORY = History()  # frozen: one empty history serves every call without one
+
+
 def company_of(scenario: Scenario) -> Company:
     c = scenario.company
     return Company(name=c.name, timezone=c.timezone, currency=c.currency, locale=c.locale)
@@ -57,7 +60,7 @@ def customers_of(scenario: Scenario) -> tuple[Customer, ...]:
 def snapshot_from_scenario(
     scenario: Scenario,
     day: dt.date,
-    history: History = History(),
+    history: History = NO_HISTORY,
     on_hold: frozenset[str] = frozenset(),
     mid_month: frozenset[str] = frozenset(),
 ) -> Snapshot:

@@ -8,6 +8,7 @@ never drift from the payments that produce it. Writes live in `writes.py`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from bisect import bisect_left
@@ -184,10 +185,9 @@ class Company:
         for condition in query.where:
             # Only instants compare the way they sort: ids sort as numbers but compare as text.
             if condition.field == path and kind == "datetime" and condition.op in (">=", ">", "="):
-                try:
+                # A bad literal is left to the scan, which reports it in the order the conditions come.
+                with contextlib.suppress(QueryError):
                     start = max(start, bisect_left(keys, (literal_key(condition, kind, self.tz),)))
-                except QueryError:
-                    pass  # the scan reports the bad literal, in the order the conditions come
         return islice(ordered, start, None), True
 
     def _sorted(self, entity: str, path: str, kind: str) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:

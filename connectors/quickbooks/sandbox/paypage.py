@@ -15,7 +15,8 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Inv
 <h1>{{ company.name }}: invoice {{ inv.DocNumber }}</h1>
 <p>Due {{ inv.DueDate }}. Balance: {{ inv.CurrencyRef.value }} {{ "%.2f"|format(inv.Balance) }}</p>
 {% if paid %}<p role="status">Thank you: your payment was recorded.</p>{% endif %}
-{% if inv.Balance > 0 %}<form method="post"><button type="submit">Pay {{ "%.2f"|format(inv.Balance) }} now</button></form>
+{% if inv.Balance > 0 %}<form method="post">
+<button type="submit">Pay {{ "%.2f"|format(inv.Balance) }} now</button></form>
 {% else %}<p>This invoice is paid.</p>{% endif %}
 </body></html>"""
 

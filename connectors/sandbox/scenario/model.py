@@ -251,7 +251,7 @@ class Scenario:
                     "issue_date": i.issue_date.isoformat(),
                     "due_date": i.due_date.isoformat() if i.due_date else None,
                     "currency": i.currency,
-                    "lines": [{"description": l.description, "amount": str(l.amount)} for l in i.lines],
+                    "lines": [{"description": line.description, "amount": str(line.amount)} for line in i.lines],
                     "voided": i.voided,
                     "disputed": i.disputed,
                     # Written only when not the default, so existing scenario files read back unchanged.
@@ -289,29 +289,31 @@ class _Reader:
     def _where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
-    def str(self, key: str, *, optional: bool = False, default: str | None = None) -> Any:
+    def text(self, key: str, *, default: str | None = None) -> str:
         value = self.data.get(key, default)
-        if value is None and optional:
-            return None
         if not isinstance(value, str) or not value.strip():
             raise ScenarioError(f"{self._where(key)} must be a non-empty string")
         return value
 
-    def date(self, key: str, *, optional: bool = False) -> dt.date | None:
+    def optional_text(self, key: str) -> str | None:
+        return None if self.data.get(key) is None else self.text(key)
+
+    def date(self, key: str) -> dt.date:
         value = self.data.get(key)
-        if value is None and optional:
-            return None
         try:
-            day = dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)  # type: ignore[arg-type]  # a non-string is the TypeError below
         except (TypeError, ValueError):
             raise ScenarioError(f"{self._where(key)} must be a date like 2026-01-31, got {value!r}") from None
         if not within_day_range(day):
             raise ScenarioError(f"{self._where(key)} must be {DAY_RANGE}, got {value}")
         return day
 
+    def optional_date(self, key: str) -> dt.date | None:
+        return None if self.data.get(key) is None else self.date(key)
+
     def decimal(self, key: str) -> Decimal:
         value = self.data.get(key)
-        if isinstance(value, float) or isinstance(value, bool):
+        if isinstance(value, (float, bool)):
             raise ScenarioError(f'{self._where(key)} must be a decimal string such as "125.00", not a float')
         try:
             amount = Decimal(str(value))
@@ -321,13 +323,13 @@ class _Reader:
             raise ScenarioError(f"{self._where(key)} must be greater than zero, got {value!r}")
         return amount
 
-    def int(self, key: str, minimum: int, maximum: int) -> int:
+    def whole(self, key: str, minimum: int, maximum: int) -> int:
         value = self.data.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
             raise ScenarioError(f"{self._where(key)} must be a whole number from {minimum} to {maximum}")
         return value
 
-    def bool(self, key: str) -> bool:
+    def flag(self, key: str) -> bool:
         value = self.data.get(key, False)
         if not isinstance(value, bool):
             raise ScenarioError(f"{self._where(key)} must be true or false")
@@ -340,7 +342,7 @@ class _Reader:
         return str(value)
 
     def currency(self, key: str) -> str:
-        value = self.str(key)
+        value = self.text(key)
         if value not in SUPPORTED_CURRENCIES:
             raise ScenarioError(f"{self._where(key)}: unsupported currency {value!r}")
         return value
@@ -353,96 +355,96 @@ class _Reader:
 
 
 def _company(reader: _Reader) -> ScenarioCompany:
-    timezone = reader.str("timezone")
+    timezone = reader.text("timezone")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScenarioError(f"company.timezone: unknown time zone {timezone!r}") from None
     return ScenarioCompany(
-        name=reader.str("name"),
+        name=reader.text("name"),
         timezone=timezone,
         currency=reader.currency("currency"),
-        locale=reader.str("locale", default="en_US"),
-        country=reader.str("country", default="US"),
-        email=reader.str("email", default="billing@example.com"),
-        region=reader.str("region", optional=True),
+        locale=reader.text("locale", default="en_US"),
+        country=reader.text("country", default="US"),
+        email=reader.text("email", default="billing@example.com"),
+        region=reader.optional_text("region"),
     )
 
 
 def _customer(reader: _Reader) -> ScenarioCustomer:
     contacts = []
     for contact in reader.items("contacts"):
-        role = contact.str("role")
+        role = contact.text("role")
         if role not in CONTACT_ROLES:
             raise ScenarioError(f"{contact.path}.role must be one of {', '.join(CONTACT_ROLES)}")
-        contacts.append(ScenarioContact(contact.str("name"), contact.str("email"), role))
+        contacts.append(ScenarioContact(contact.text("name"), contact.text("email"), role))
     return ScenarioCustomer(
-        id=reader.str("id"),
-        name=reader.str("name"),
-        email=reader.str("email", optional=True),
-        phone=reader.str("phone", optional=True),
+        id=reader.text("id"),
+        name=reader.text("name"),
+        email=reader.optional_text("email"),
+        phone=reader.optional_text("phone"),
         currency=reader.currency("currency"),
-        terms_days=reader.int("terms_days", 0, 999),
+        terms_days=reader.whole("terms_days", 0, 999),
         habit=reader.data.get("habit") or "",
         contacts=tuple(contacts),
-        parent_id=reader.str("parent_id", optional=True),
-        bill_with_parent=reader.bool("bill_with_parent"),
-        country=reader.str("country", optional=True),
-        region=reader.str("region", optional=True),
+        parent_id=reader.optional_text("parent_id"),
+        bill_with_parent=reader.flag("bill_with_parent"),
+        country=reader.optional_text("country"),
+        region=reader.optional_text("region"),
     )
 
 
 def _invoice(reader: _Reader) -> ScenarioInvoice:
-    lines = tuple(ScenarioLine(line.str("description"), line.decimal("amount")) for line in reader.items("lines"))
+    lines = tuple(ScenarioLine(line.text("description"), line.decimal("amount")) for line in reader.items("lines"))
     if not lines:
         raise ScenarioError(f"{reader.path}.lines must hold at least one line")
     issue_date = reader.date("issue_date")
-    due_date = reader.date("due_date", optional=True)
+    due_date = reader.optional_date("due_date")
     if due_date is not None and issue_date is not None and due_date < issue_date:
         raise ScenarioError(f"{reader.path}.due_date is before its issue_date")
     return ScenarioInvoice(
-        id=reader.str("id"),
-        number=reader.str("number"),
-        customer_id=reader.str("customer_id"),
-        issue_date=issue_date,  # type: ignore[arg-type]
+        id=reader.text("id"),
+        number=reader.text("number"),
+        customer_id=reader.text("customer_id"),
+        issue_date=issue_date,
         due_date=due_date,
         currency=reader.currency("currency"),
         lines=lines,
-        voided=reader.bool("voided"),
-        disputed=reader.bool("disputed"),
+        voided=reader.flag("voided"),
+        disputed=reader.flag("disputed"),
         status=reader.choice("status", INVOICE_STATUSES),
         type=reader.choice("type", INVOICE_TYPES),
     )
 
 
 def _payment(reader: _Reader) -> ScenarioPayment:
-    applied = tuple((item.str("invoice_id"), item.decimal("amount")) for item in reader.items("applied"))
+    applied = tuple((item.text("invoice_id"), item.decimal("amount")) for item in reader.items("applied"))
     if not applied:
         raise ScenarioError(f"{reader.path}.applied must name at least one invoice")
     return ScenarioPayment(
-        id=reader.str("id"),
-        customer_id=reader.str("customer_id"),
-        date=reader.date("date"),  # type: ignore[arg-type]
+        id=reader.text("id"),
+        customer_id=reader.text("customer_id"),
+        date=reader.date("date"),
         currency=reader.currency("currency"),
         applied=applied,
     )
 
 
 def _credit(reader: _Reader) -> ScenarioCredit:
-    kind = reader.str("kind")
+    kind = reader.text("kind")
     if kind not in CREDIT_KINDS:
         raise ScenarioError(f"{reader.path}.kind must be one of {', '.join(CREDIT_KINDS)}")
     issued = reader.date("date")
     allocations = tuple(
-        ScenarioAllocation(item.str("invoice_id"), item.decimal("amount"), item.date("date", optional=True) or issued)  # type: ignore[arg-type]
+        ScenarioAllocation(item.text("invoice_id"), item.decimal("amount"), item.optional_date("date") or issued)
         for item in reader.items("allocations")
     )
     return ScenarioCredit(
-        id=reader.str("id"),
+        id=reader.text("id"),
         kind=kind,
         number=reader.data.get("number") or "",
-        customer_id=reader.str("customer_id"),
-        date=issued,  # type: ignore[arg-type]
+        customer_id=reader.text("customer_id"),
+        date=issued,
         currency=reader.currency("currency"),
         amount=reader.decimal("amount"),
         allocations=allocations,
@@ -463,7 +465,7 @@ def parse_scenario(data: Any) -> Scenario:
         raise ScenarioError(f"format must be {FORMAT!r}")
     scenario = Scenario(
         company=_company(_Reader(data.get("company"), "company")),
-        as_of=root.date("as_of"),  # type: ignore[arg-type]
+        as_of=root.date("as_of"),
         customers=tuple(_customer(r) for r in root.items("customers")),
         invoices=tuple(_invoice(r) for r in root.items("invoices")),
         payments=tuple(_payment(r) for r in root.items("payments")),
@@ -487,29 +489,29 @@ def _check_references(scenario: Scenario) -> None:
         if _has_loop(customer, customers):
             raise ScenarioError(f"customers[{index}].parent_id makes a loop")
     for index, invoice in enumerate(scenario.invoices):
-        customer = customers.get(invoice.customer_id)
-        if customer is None:
+        billed = customers.get(invoice.customer_id)
+        if billed is None:
             raise ScenarioError(f"invoices[{index}].customer_id names no customer: {invoice.customer_id!r}")
-        if customer.currency != invoice.currency:
+        if billed.currency != invoice.currency:
             raise ScenarioError(f"invoices[{index}].currency differs from its customer's currency")
     for index, payment in enumerate(scenario.payments):
         for position, (invoice_id, _) in enumerate(payment.applied):
-            invoice = invoices.get(invoice_id)
+            paid = invoices.get(invoice_id)
             where = f"payments[{index}].applied[{position}]"
-            if invoice is None:
+            if paid is None:
                 raise ScenarioError(f"{where}.invoice_id names no invoice: {invoice_id!r}")
-            if invoice.customer_id != payment.customer_id or invoice.currency != payment.currency:
+            if paid.customer_id != payment.customer_id or paid.currency != payment.currency:
                 raise ScenarioError(f"{where} applies to another customer's or currency's invoice")
-            if invoice.type != "sale" or invoice.status != "approved":
+            if paid.type != "sale" or paid.status != "approved":
                 raise ScenarioError(f"{where} applies to an invoice nobody owes yet (a bill or an unapproved one)")
     _unique((c.id for c in scenario.credits), "credits")
     for index, credit in enumerate(scenario.credits):
-        customer = customers.get(credit.customer_id)
-        if customer is None or customer.currency != credit.currency:
+        holder = customers.get(credit.customer_id)
+        if holder is None or holder.currency != credit.currency:
             raise ScenarioError(f"credits[{index}] names no customer of its currency: {credit.customer_id!r}")
         for position, allocation in enumerate(credit.allocations):
-            invoice = invoices.get(allocation.invoice_id)
-            if invoice is None or invoice.customer_id != credit.customer_id:
+            allocated = invoices.get(allocation.invoice_id)
+            if allocated is None or allocated.customer_id != credit.customer_id:
                 raise ScenarioError(
                     f"credits[{index}].allocations[{position}].invoice_id names no invoice of its customer"
                 )

@@ -400,8 +400,9 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
     @bp.route("/Payments", methods=["PUT", "POST"])
     def create_payments() -> ResponseReturnValue:
         body = body_json()
-        items = body.get("Payments") if isinstance(body, dict) and "Payments" in body else [body]
-        if request.method == "PUT" and not (isinstance(body, dict) and isinstance(body.get("Payments"), list)):
+        wrapped = isinstance(body, dict) and "Payments" in body
+        items = body["Payments"] if wrapped else [body]
+        if not isinstance(items, list) or (request.method == "PUT" and not wrapped):
             raise errors.PostDataInvalid('The request body must be {"Payments": [...]}')
         return idempotent(lambda org: (200, {"Payments": writes.record_payments(org, items)}))
 

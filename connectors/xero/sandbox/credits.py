@@ -68,7 +68,8 @@ def status(record: dict[str, Any]) -> str:
 
 
 def updated(record: dict[str, Any]) -> dt.datetime:
-    return max([record["_updated"], *(a["_updated"] for a in record["Allocations"])])
+    changes: list[dt.datetime] = [record["_updated"], *(a["_updated"] for a in record["Allocations"])]
+    return max(changes)
 
 
 def getters(kind: CreditKind) -> dict[str, Callable[[dict[str, Any]], Any]]:

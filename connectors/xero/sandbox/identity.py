@@ -109,9 +109,13 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
             scopes=SCOPES,
             extra_keys=("code_challenge", "code_challenge_method"),
         )
-        if refusal is None and (params["code_challenge"] or params["code_challenge_method"]):
-            if params["code_challenge_method"] != "S256" or not _CHALLENGE.match(params["code_challenge"]):
-                return params, redirect_error(params, "invalid_request")
+        pkce = params["code_challenge"] or params["code_challenge_method"]
+        if (
+            refusal is None
+            and pkce
+            and (params["code_challenge_method"] != "S256" or not _CHALLENGE.match(params["code_challenge"]))
+        ):
+            return params, redirect_error(params, "invalid_request")
         return params, refusal
 
     @bp.get("/identity/connect/authorize")

@@ -197,16 +197,16 @@ class Organisation:
     def invoice_status(self, record: dict[str, Any]) -> str:
         if record["Status"] == "AUTHORISED" and self.invoice_total(record) > 0 and self.amount_due(record) <= 0:
             return "PAID"
-        return record["Status"]
+        status: str = record["Status"]
+        return status
 
     def invoice_updated(self, record: dict[str, Any]) -> dt.datetime:
-        return max(
-            [
-                record["_updated"],
-                *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
-                *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"])),
-            ]
-        )
+        changes: list[dt.datetime] = [
+            record["_updated"],
+            *(p["_updated"] for p in self.invoice_payments(record["InvoiceID"])),
+            *(credit_kinds.updated(c) for c, _ in self.allocations_to(record["InvoiceID"])),
+        ]
+        return max(changes)
 
     def contact_balances(self, contact_id: str, invoice_type: str = "ACCREC") -> dict[str, Decimal]:
         """What Xero counts as owed: approved (AUTHORISED) documents only, never drafts or SUBMITTED
@@ -243,7 +243,10 @@ class Organisation:
         if kind in credit_kinds.BY_LISTING:
             wanted = credit_kinds.BY_LISTING[kind].kind
             records = {k: r for k, r in self.credits.items() if r["_kind"] == wanted}
-            facts: Callable[[dict[str, Any]], Facts] = lambda r: Facts(credit_kinds.GETTERS[r["_kind"]], r)
+
+            def facts(record: dict[str, Any]) -> Facts:
+                return Facts(credit_kinds.GETTERS[record["_kind"]], record)
+
         else:
             records, facts = {
                 "invoices": (self.invoices, self.invoice_facts),
@@ -257,7 +260,8 @@ class Organisation:
         return cached[1]
 
     def contact_updated(self, record: dict[str, Any]) -> dt.datetime:
-        return record["_updated"]
+        updated: dt.datetime = record["_updated"]
+        return updated
 
     def groups_of(self, contact_id: str) -> list[dict[str, Any]]:
         return [g for g in self.groups.values() if g["Status"] == "ACTIVE" and contact_id in g["_members"]]

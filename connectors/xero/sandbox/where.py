@@ -80,7 +80,13 @@ def _literal(kind: str, text: str) -> Any:
             return Guid(value.lower())
         try:
             parts = [int(p) for p in args.split(",")]
-            return dt.date(*parts) if len(parts) == 3 else dt.datetime(*parts, tzinfo=dt.UTC)
+            if not 3 <= len(parts) <= 6:
+                raise ValueError(f"{len(parts)} parts")
+            year, month, day = parts[:3]
+            if len(parts) == 3:
+                return dt.date(year, month, day)
+            hour, minute, second = (*parts[3:], 0, 0)[:3]
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
         except (ValueError, TypeError) as exc:
             raise WhereError(f"DateTime({args}) is not a valid date") from exc
     if kind == "word" and text in ("true", "false"):
