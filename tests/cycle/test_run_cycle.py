@@ -33,7 +33,7 @@ def test_run_cycle_runs_and_records_the_cycle(process_environment: World, caplog
         runs = session.scalars(select(CycleRun)).all()
     assert [run.status for run in runs] == ["observed"]
     assert runs[0].summary["synced"]["invoice"] >= 4
-    assert f"cycle for connection {process_environment.connection_id}: observed" in caplog.text
+    assert _logged(caplog, "cycle ended: observed") == process_environment.connection_id
 
 
 def test_run_cycle_skips_a_connection_whose_cycle_is_running(
@@ -42,7 +42,9 @@ def test_run_cycle_skips_a_connection_whose_cycle_is_running(
     caplog.set_level(logging.INFO, logger="integration.cycle.run")
     with connection_lock(cycle.process_runtime().engine, process_environment.connection_id):
         cycle.run_cycle(process_environment.connection_id)
-    assert "skipped another cycle of this connection is still running" in caplog.text
+    assert _logged(caplog, "cycle skipped: another cycle of this connection is still running") == (
+        process_environment.connection_id
+    )
     with process_environment.sessions() as session:
         assert session.scalars(select(CycleRun)).all() == []
 
@@ -52,4 +54,11 @@ def test_run_cycle_leaves_unknown_connections_alone(
 ) -> None:
     caplog.set_level(logging.INFO, logger="integration.cycle.run")
     cycle.run_cycle(999)
-    assert "cycle for connection 999: skipped connection is missing" in caplog.text
+    assert _logged(caplog, "cycle skipped: the connection is missing") == 999
+
+
+def _logged(caplog: pytest.LogCaptureFixture, start: str) -> int | None:
+    """The connection the worker's line beginning with `start` names (its log context)."""
+    found = [r for r in caplog.records if r.getMessage().startswith(start)]
+    assert found, caplog.text
+    return found[0].connection_id  # type: ignore[attr-defined]
