@@ -24,8 +24,8 @@ from integration.web import (
     dashboard,
     inbound,
     inputs,
-    ratelimit,
     replies,
+    request_limits,
     security,
     sessions,
     soon,
@@ -102,8 +102,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     app.wsgi_app = body_deadline.BodyDeadline(  # type: ignore[method-assign]
         app.wsgi_app, settings.request_body_timeout_seconds, app.config["MAX_CONTENT_LENGTH"]
     )
-    ratelimit.init_app(
-        app, ratelimit.RedisCounter(settings.redis_url) if settings.redis_url else ratelimit.InProcessCounter()
+    request_limits.init_app(
+        app,
+        request_limits.RedisCounter(settings.redis_url) if settings.redis_url else request_limits.InProcessCounter(),
     )
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
     webhooks.init_app(app, settings)

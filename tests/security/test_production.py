@@ -15,7 +15,7 @@ from integration.config import load_settings
 from integration.demo.embedded import start_embedded_sandboxes
 from integration.store.db import upgrade
 from integration.web import create_app
-from integration.web.ratelimit import CONFIG_KEY, Limit, LimitedGroup
+from integration.web.request_limits import CONFIG_KEY, Limit, LimitedGroup
 from integration.web.security import CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY
 
 PRODUCTION = {"ARPILOT_ENV": "production"}

@@ -10,7 +10,7 @@ from flask import Flask
 from redis import Redis
 
 from integration.config import ConfigError, load_settings
-from integration.web.ratelimit import (
+from integration.web.request_limits import (
     CONFIG_KEY,
     EXTENSION,
     InProcessCounter,
