@@ -19,7 +19,8 @@ Figures per policy, comparable across the three:
 - late nudges: late invoices (paid more than `LATE_AFTER_DAYS` days after due, or still unpaid
   that long after due at the end of the period) whose first overdue reminder or call came later
   than the QuickBooks-like schedule's first one, or never. Only invoices that schedule would
-  have emailed within the period count, so every policy is measured on the same set.
+  have emailed within the period count, so every policy is measured on the same set; a disputed
+  invoice does not (the owner's pause, not lateness, keeps arpilot quiet on it).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def late_invoices(
         nudge = invoice.due_date + dt.timedelta(days=first)
         late_from = invoice.due_date + dt.timedelta(days=LATE_AFTER_DAYS)
         paid = paid_on.get(invoice.id)
-        if not start <= nudge <= end or (paid is not None and paid <= nudge):
+        if invoice.disputed or not start <= nudge <= end or (paid is not None and paid <= nudge):
             continue
         if (paid is not None and paid > late_from) or (paid is None and late_from < end):
             found[invoice.id] = nudge

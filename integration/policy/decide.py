@@ -26,13 +26,15 @@ from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAc
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
 from integration.policy.ladder import STAGE_INDEX, LadderSchedule, LastStep, Step, record_step
+from integration.policy.prediction import Habit, Prediction, habit_of
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
 from integration.policy.recipients import addresses, quoted
-from integration.policy.rules import CONTACT_ROLES, Rules
+from integration.policy.rules import CONTACT_ROLES, STAGES, Rules
 from integration.policy.snapshot import CustomerOverride, History, HoldEvent, Snapshot
 
+REMINDER_1 = STAGES.index("reminder_1")
 EMAIL_CHANNELS = ("email", "accounting_system_email")
 _NO_PAYLOAD: MappingProxyType[str, object] = MappingProxyType({})
 
@@ -62,7 +64,8 @@ class Past:
             if sent.channel in EMAIL_CHANNELS and last_email.get(sent.customer_id, 0) < step.day:
                 last_email[sent.customer_id] = step.day
         holds = {event.customer_id: event for event in sorted(history.holds, key=lambda e: e.date)}
-        return cls(done, last_email, holds, frozenset(move.customer_id for move in history.term_moves))
+        moved = frozenset(move.customer_id for move in history.term_moves)
+        return cls(done, last_email, holds, moved)
 
 
 def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAction]:
@@ -104,6 +107,7 @@ class _Run:
         self.today_iso = today.isoformat()
         self.last_applied = last_applied
         self.schedule, self.stages, self.past, self.credit = schedule, schedule.stages, past, credit
+        self.month_end_days = rules.mid_month.month_end_days
         self._send_times: dict[str, dt.datetime | None] = {}  # by time zone
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
@@ -158,8 +162,10 @@ class _Run:
         return min(max(profile.median_days_late or 0, 0), grace.max_days)
 
     def steps(self, entry: CustomerFacts, shift: int) -> list[Step]:
-        """The invoices with a stage due today. A paused invoice waits (its pause is the owner's word)."""
+        """The invoices with a stage due today. A paused invoice waits (its pause is the owner's word),
+        and so does an overdue email the customer's own habit says is not needed yet (`habit_waits`)."""
         steps = []
+        habit: Habit | None | bool = self.rules.grace.habit_wait_days > 0  # True: not worked out yet
         for item in entry.open:
             if item.pause.active:
                 continue
@@ -167,9 +173,24 @@ class _Run:
             last = self.past.done.get(invoice_id)
             paid_on = self.last_applied.get(invoice_id) if last is not None else None
             step = self.schedule.step_due(item.invoice, item.due, item.pause, last, paid_on, self.today_ord, shift)
-            if step is not None:
-                steps.append(step)
+            if step is None:
+                continue
+            if habit and step.days >= 1 and step.stage >= REMINDER_1 and self.stages[step.stage].channel != "call":
+                if habit is True:
+                    habit = habit_of(entry)
+                if habit and self.habit_waits(habit.for_due(dt.date.fromordinal(item.due), self.month_end_days), step):
+                    continue
+            steps.append(step)
         return steps
+
+    def habit_waits(self, prediction: Prediction, step: Step) -> bool:
+        """An overdue email waits while the customer's own history says they will have paid within
+        `grace.habit_wait_days` (their latest payment on comparable invoices, plus a margin), unless
+        they are slipping. Calls and customers with too little history keep the ladder's day."""
+        return (
+            not prediction.slipping
+            and step.days <= prediction.likely_late < step.days + self.rules.grace.habit_wait_days
+        )
 
     # --- reminders, call tasks, notes, re-sends, escalation --------------------------------
     # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.
@@ -202,13 +223,17 @@ class _Run:
                     customer, profile, emails, f"{customer.name} opted out of reminder emails, so call instead"
                 )
             return actions
-        if not self.email_allowed(customer.provider_id):
+        if not self.email_allowed(customer.provider_id, emails):
             return actions  # the frequency cap: these invoices wait for the next allowed day
         return actions + self.email(customer, profile, override, self.consolidated(emails), mention)
 
-    def email_allowed(self, customer_id: str) -> bool:
-        """At most one reminder email per customer per `min_days_between_emails`."""
+    def email_allowed(self, customer_id: str, emails: list[Step]) -> bool:
+        """At most one reminder email per customer per `min_days_between_emails`, except that an
+        invoice's first overdue reminder waits for nothing but a day without another email: a late
+        payer hears the day after the due date, however recently they were written to."""
         last_email = self.past.last_email.get(customer_id)
+        if any(step.stage == REMINDER_1 for step in emails):
+            return last_email is None or last_email < self.today_ord
         return last_email is None or self.today_ord - last_email >= self.rules.frequency.min_days_between_emails
 
     def consolidated(self, emails: list[Step]) -> list[Step]:

@@ -43,6 +43,8 @@ class CustomerFacts:
 
     customer: Customer
     late_days: list[int] = field(default_factory=list)  # paid invoices: days from due date to full payment
+    # ... each as (day paid, days late, whether it fell due at a month's end), for the prediction
+    paid_history: list[tuple[int, int, bool]] = field(default_factory=list)
     issue_days: list[int] = field(default_factory=list)  # paid invoices: days from issue date to full payment
     month_end_late: int = 0  # late payments of invoices due in the last days of a month
     open_count: int = 0  # open invoices with a balance
@@ -145,7 +147,9 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             late = paid_on - due_date.toordinal()
             entry.late_days.append(late)
             entry.issue_days.append(paid_on - invoice.issue_date.toordinal())
-            if late > tolerance and month_end[due_date]:
+            at_month_end = month_end[due_date]
+            entry.paid_history.append((paid_on, late, at_month_end))
+            if late > tolerance and at_month_end:
                 entry.month_end_late += 1
         # Voided, deleted and draft invoices are neither history nor collectable.
     return Ledger(today, facts, last_applied)

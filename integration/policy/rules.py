@@ -183,10 +183,14 @@ class Grace:
     enabled: bool = True
     profile_classes: tuple[str, ...] = ("reliable", "good_but_slipping")
     max_days: int = 10
+    # An overdue reminder waits while the customer's own history says payment is at most this many
+    # days away (integration.policy.prediction); 0 turns the wait off.
+    habit_wait_days: int = 21
 
     def __post_init__(self) -> None:
         _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
         _check_range("max_days", self.max_days, 0, 60)
+        _check_range("habit_wait_days", self.habit_wait_days, 0, 45)
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,13 @@ SECTIONS: tuple[Section, ...] = (
                     Field("grace.enabled", "Give good customers grace", "check"),
                     Field("grace.profile_classes", "Who counts as a good customer", "choices", choices=_CLASSES),
                     Field("grace.max_days", "Most days of grace", "number", low=0, high=60),
+                    Field(
+                        "grace.habit_wait_days",
+                        "Wait for a customer's usual payment day, up to this many days (0: never wait)",
+                        "number",
+                        low=0,
+                        high=45,
+                    ),
                 ),
             ),
         ),

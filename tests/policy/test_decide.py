@@ -143,11 +143,23 @@ def test_a_call_stage_may_have_the_accounting_system_re_send_the_invoice() -> No
 
 
 def test_frequency_cap_holds_the_next_email() -> None:
-    history = History((sent("inv-1", "reminder_1", 2),))
-    assert reminders(decide(snap(invoice("inv-1", 3), invoice("inv-2", 1), history=history), RULES, NOW)) == []
-    history = History((sent("inv-1", "reminder_1", 5),))
-    (email,) = reminders(decide(snap(invoice("inv-1", 6), invoice("inv-2", 1), history=history), RULES, NOW))
-    assert email.invoice_ids == ("inv-2",)
+    history = History((sent("inv-1", "reminder_1", 12),))
+    # inv-1 reached reminder_2 today, but an email went two days ago: it waits for the cap.
+    capped = History((*history.reminders, sent("inv-2", "reminder_1", 2)))
+    assert reminders(decide(snap(invoice("inv-1", 14), invoice("inv-2", 3), history=capped), RULES, NOW)) == []
+    capped = History((*history.reminders, sent("inv-2", "reminder_1", 5)))
+    (email,) = reminders(decide(snap(invoice("inv-1", 14), invoice("inv-2", 6), history=capped), RULES, NOW))
+    assert email.invoice_ids == ("inv-1",) and email.stage == "reminder_2"
+
+
+def test_an_invoices_first_overdue_reminder_waits_only_for_a_day_without_email() -> None:
+    # A courtesy note (or another invoice's reminder) two days ago does not hold back the day after
+    # the due date: late payers hear when the built-in reminders would have written.
+    history = History((sent("inv-1", "courtesy", 4), sent("inv-2", "reminder_1", 2)))
+    (email,) = reminders(decide(snap(invoice("inv-1", 1), invoice("inv-2", 3), history=history), RULES, NOW))
+    assert email.invoice_ids == ("inv-1",) and email.stage == "reminder_1"
+    today = History((sent("inv-2", "reminder_1", 0),))
+    assert reminders(decide(snap(invoice("inv-1", 1), invoice("inv-2", 3), history=today), RULES, NOW)) == []
 
 
 def test_without_consolidation_only_the_most_urgent_goes() -> None:
@@ -247,7 +259,9 @@ def test_pauses(pause: InvoicePause, stages: list[str]) -> None:
 
 def test_grace_starts_a_good_customers_ladder_from_their_usual_lateness() -> None:
     invoices, payments = history_of([-3, -2, 4, 6, 5, 4, 6, 3])  # reliable-ish: median 4 days late
-    rules = Rules.from_json({"profiles": {"reliable_max_p80_days_late": 6, "on_time_tolerance_days": 6}})
+    rules = Rules.from_json(
+        {"profiles": {"reliable_max_p80_days_late": 6, "on_time_tolerance_days": 6}, "grace": {"habit_wait_days": 0}}
+    )
     courtesy = History((sent("inv-1", "courtesy", 6),))
     base = snap(invoice("inv-1", 3), *invoices, payments=payments, history=courtesy)
     assert reminders(decide(base, rules, NOW)) == []  # reminder_1 waits until 1 + 4 days
@@ -353,3 +367,25 @@ def test_a_plan_counts_only_payments_made_after_it_was_agreed() -> None:
     ] == ["past_due_30"]
     instalment_paid = invoice("inv-1", 24, total="100.00", balance="30.00")
     assert reminders(decide(snap(instalment_paid, history=history, pauses={"inv-1": plan}), RULES, NOW)) == []
+
+
+def test_an_overdue_reminder_waits_for_a_steady_customers_usual_payment_day() -> None:
+    invoices, payments = history_of([16, 18, 20, 17, 19, 21])  # pays 16 to 21 days late, steadily
+    base = dict(payments=payments, history=History((sent("inv-1", "reminder_1", 13),)))
+    # Day 14 is reminder_2's day, but this customer has always paid by day 21: wait (21 + 3 margin).
+    assert reminders(decide(snap(invoice("inv-1", 14), *invoices, **base), RULES, NOW)) == []
+    assert reminders(decide(snap(invoice("inv-1", 24), *invoices, **base), RULES, NOW)) == []
+    (email,) = reminders(decide(snap(invoice("inv-1", 25), *invoices, **base), RULES, NOW))
+    assert email.stage == "reminder_2"  # past their latest day and the margin: the ladder resumes
+    off = Rules.from_json({"grace": {"habit_wait_days": 0}})
+    assert reminders(decide(snap(invoice("inv-1", 14), *invoices, **base), off, NOW))
+
+
+def test_no_wait_for_a_slipping_or_unknown_or_distant_payer() -> None:
+    history = History((sent("inv-1", "reminder_1", 13),))
+    slipping, paid_slipping = history_of([60, 58, 16, 18, 17, 19])  # the latest three came far later
+    assert reminders(decide(snap(invoice("inv-1", 14), *slipping, payments=paid_slipping, history=history), RULES, NOW))
+    few, paid_few = history_of([16, 18, 17])  # three paid invoices: too little to trust
+    assert reminders(decide(snap(invoice("inv-1", 14), *few, payments=paid_few, history=history), RULES, NOW))
+    late, paid_late = history_of([40, 44, 50, 47, 42, 45])  # payment is weeks away, not days: remind
+    assert reminders(decide(snap(invoice("inv-1", 14), *late, payments=paid_late, history=history), RULES, NOW))

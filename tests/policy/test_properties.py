@@ -66,17 +66,20 @@ def test_deterministic_and_keys_stable_across_reruns(rows) -> None:  # type: ign
 def test_at_most_one_email_per_customer_per_window(rows, gap) -> None:  # type: ignore[no-untyped-def]
     rules = Rules.from_json({"frequency": {"min_days_between_emails": gap}})
     history = History()
-    emails: dict[str, list[dt.date]] = {}
+    emails: dict[str, list[tuple[dt.date, bool]]] = {}
     for offset in range(12):
         day = TODAY + dt.timedelta(days=offset)
         shifted = [(cid, late + offset, status, bal) for cid, late, status, bal in rows]
         actions = decide(build(shifted, history), rules, NOW + dt.timedelta(days=offset))
         for action in actions:
             if action.kind is ActionKind.SEND_REMINDER:
-                emails.setdefault(action.customer_id, []).append(day)
+                first_overdue = "reminder_1" in action.payload["invoice_stages"].values()
+                emails.setdefault(action.customer_id, []).append((day, first_overdue))
         history = record(history, actions, day)
-    for days in emails.values():
-        assert all((later - earlier).days >= gap for earlier, later in zip(days, days[1:]))
+    for sent in emails.values():
+        for (earlier, _), (later, first_overdue) in zip(sent, sent[1:], strict=False):
+            # An invoice's first overdue reminder waits only for a day without another email.
+            assert (later - earlier).days >= (1 if first_overdue else gap)
 
 
 def test_decide_makes_no_reference_cycles_and_leaves_the_cycle_collector_alone() -> None:
