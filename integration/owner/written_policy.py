@@ -139,6 +139,8 @@ def _timeline(rules: Rules, locale: Locale) -> Section:
         f"{_hour(schedule.send_until_hour, locale)} {'your' if schedule.timezone_source == 'customer' else 'our'} local time.",
         f"We send at most one reminder email every {formatting.plural(frequency.min_days_between_emails, 'day')}"
         + (", covering all of your open invoices in one message." if frequency.consolidate else "."),
+        "The first reminder after an invoice falls due is not held back by that interval, "
+        "only never sent on the same day as another.",
         "Reminders stop as soon as an invoice is paid.",
     ]
     return Section("Reminder timeline", tuple(paragraphs), rows)

@@ -51,6 +51,7 @@ def test_default_policy_states_terms_timeline_and_hold() -> None:
     assert "The hold is lifted automatically as soon as the overdue balance is paid." in text
     assert "terms due on the 15th of each month" in text
     assert "at most one reminder email every 5 days, covering all of your open invoices" in text
+    assert "The first reminder after an invoice falls due is not held back by that interval" in text
     assert "Reminders are sent Monday to Friday, between 8:00 AM and 6:00 PM your local time." in text
 
 
