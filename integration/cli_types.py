@@ -28,3 +28,22 @@ class Day(click.ParamType):
 
 
 DAY = Day()
+
+
+class Period(click.ParamType):
+    """Two days as FROM:TO (2025-06-01:2025-11-30), each checked like DAY."""
+
+    name = "period"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[dt.date, dt.date]:
+        if isinstance(value, tuple):
+            return value  # type: ignore[return-value]  # already converted (a default)
+        first, colon, last = str(value).partition(":")
+        if not colon:
+            self.fail(f"{value!r} is not a period like 2025-06-01:2025-11-30", param, ctx)
+        return DAY.convert(first, param, ctx), DAY.convert(last, param, ctx)
+
+
+PERIOD = Period()

@@ -9,6 +9,7 @@ set beside the same figures for QuickBooks' and Xero's own schedules (integratio
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -206,3 +207,46 @@ def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, p
             report.mid_month_moves.append((day, action.customer_id))
         elif kind is ActionKind.RECOMMEND_ESCALATION:
             report.escalations += 1
+
+
+# The waits tried on a training period, and the share of late invoices a wait may reach later
+# than QuickBooks' own first reminder (the policy's promise: late payers hear no later).
+HABIT_WAIT_CHOICES = (0, 7, 14, 21, 28)
+MAX_LATE_NUDGE_PCT = 2.0
+
+
+@dataclass(frozen=True)
+class Training:
+    """The habit wait chosen on a training period, and what each candidate did there."""
+
+    start: dt.date
+    end: dt.date
+    chosen: int
+    tried: dict[int, PolicyFigures]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "habit_wait_days": self.chosen,
+            "tried": {str(wait): figures.as_dict() for wait, figures in self.tried.items()},
+        }
+
+
+def with_habit_wait(rules: Rules, days: int) -> Rules:
+    return dataclasses.replace(rules, grace=dataclasses.replace(rules.grace, habit_wait_days=days))
+
+
+def train_habit_wait(
+    history: Scenario, rules: Rules, start: dt.date, end: dt.date, *, false_alarm_days: int = 7
+) -> Training:
+    """Choose `grace.habit_wait_days` on one period, to be judged on a later one: the fewest false
+    alarms among the waits whose late nudges stay within MAX_LATE_NUDGE_PCT (the shorter on a tie;
+    no wait at all when none does)."""
+    tried = {
+        wait: backtest(history, with_habit_wait(rules, wait), start, end, false_alarm_days=false_alarm_days).arpilot
+        for wait in HABIT_WAIT_CHOICES
+    }
+    allowed = [wait for wait, figures in tried.items() if figures.late_nudge_pct <= MAX_LATE_NUDGE_PCT]
+    chosen = min(allowed, key=lambda wait: (tried[wait].false_alarm_pct, wait)) if allowed else 0
+    return Training(start, end, chosen, tried)

@@ -20,7 +20,9 @@ Figures per policy, comparable across the three:
   that long after due at the end of the period) whose first overdue reminder or call came later
   than the QuickBooks-like schedule's first one, or never. Only invoices that schedule would
   have emailed within the period count, so every policy is measured on the same set; a disputed
-  invoice does not (the owner's pause, not lateness, keeps arpilot quiet on it).
+  invoice does not (the owner's pause, not lateness, keeps arpilot quiet on it), nor one the
+  customer's unallocated credit covers on that day (they owe nothing: arpilot asks the owner to
+  apply the credit instead).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from connectors.sandbox.scenario import Scenario, ScenarioInvoice
 
@@ -132,6 +135,8 @@ def late_invoices(
         paid = paid_on.get(invoice.id)
         if invoice.disputed or not start <= nudge <= end or (paid is not None and paid <= nudge):
             continue
+        if _unallocated_credit(history, invoice.customer_id, invoice.currency, nudge) >= invoice.total:
+            continue
         if (paid is not None and paid > late_from) or (paid is None and late_from < end):
             found[invoice.id] = nudge
     return found
@@ -142,4 +147,16 @@ def count_late_nudges(figures: PolicyFigures, late: Mapping[str, dt.date]) -> No
     figures.late_invoices = len(late)
     figures.late_nudges = sum(
         1 for invoice_id, first in late.items() if figures.first_nudge.get(invoice_id, dt.date.max) > first
+    )
+
+
+def _unallocated_credit(history: Scenario, customer_id: str, currency: str, day: dt.date) -> Decimal:
+    """What the customer held in credit notes, overpayments and prepayments not yet allocated on `day`."""
+    return sum(
+        (
+            credit.amount - sum((a.amount for a in credit.allocations if a.date <= day), Decimal(0))
+            for credit in history.credits
+            if credit.customer_id == customer_id and credit.currency == currency and credit.date <= day
+        ),
+        Decimal(0),
     )

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
-from integration.cli_types import DAY
-from integration.policy.backtest import backtest, decision_time, preview
+from connectors.sandbox.scenario.generator import MIXES
+from integration.cli_types import DAY, PERIOD
+from integration.policy.backtest import backtest, decision_time, preview, train_habit_wait, with_habit_wait
 from integration.policy.rules import STAGES, Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 
@@ -30,9 +31,16 @@ SCENARIO = click.option(
 )
 
 
-def _scenario(path: Path | None) -> Scenario:
+def _check_period(start: dt.date, end: dt.date, hint: str) -> None:
+    if end < start:
+        raise click.BadParameter("the period ends before it starts", param_hint=hint)
+    if (end - start).days >= MAX_BACKTEST_DAYS:
+        raise click.BadParameter(f"replays at most {MAX_BACKTEST_DAYS} days", param_hint=hint)
+
+
+def _scenario(path: Path | None, mix: str = "demo") -> Scenario:
     if path is None:
-        return generate_demo_company()
+        return generate_demo_company(mix=mix)
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -69,24 +77,54 @@ def preview_command(scenario_path: Path | None, as_of: dt.date | None, as_json: 
     type=click.IntRange(0, 60),
     help="A reminder is a false alarm if the invoice was paid within this many days anyway.",
 )
+@click.option(
+    "--mix",
+    type=click.Choice(sorted(MIXES)),
+    default="demo",
+    show_default=True,
+    help="Without --scenario: which generated company (the demo, or another mix of habits).",
+)
+@click.option(
+    "--train",
+    "train",
+    type=PERIOD,
+    help="FROM:TO, before --from: choose the habit wait on this period, then report --from..--to with it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def backtest_command(
-    scenario_path: Path | None, start: dt.date, end: dt.date, false_alarm_days: int, as_json: bool
+    scenario_path: Path | None,
+    start: dt.date,
+    end: dt.date,
+    false_alarm_days: int,
+    mix: str,
+    train: tuple[dt.date, dt.date] | None,
+    as_json: bool,
 ) -> None:
     """Replay each day of a past period and report what the policy would have done."""
-    if end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
-    if (end - start).days >= MAX_BACKTEST_DAYS:
-        raise click.BadParameter(f"replays at most {MAX_BACKTEST_DAYS} days from --from", param_hint="--to")
-    scenario = _scenario(scenario_path)
+    _check_period(start, end, "--to")
+    if train is not None:
+        _check_period(*train, "--train")
+        if train[1] >= start:
+            raise click.BadParameter("the training period must end before --from", param_hint="--train")
+    scenario = _scenario(scenario_path, mix)
+    rules, training = Rules.default(), None
+    if train is not None:
+        training = train_habit_wait(scenario, rules, *train, false_alarm_days=false_alarm_days)
+        rules = with_habit_wait(rules, training.chosen)
     days = (end - start).days + 1
     with click.progressbar(length=days, label="replaying days", file=sys.stderr) as bar:
         report = backtest(
-            scenario, Rules.default(), start, end, false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1)
+            scenario, rules, start, end, false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1)
         )
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=1))
+        click.echo(json.dumps({**report.as_dict(), **({"train": training.as_dict()} if training else {})}, indent=1))
         return
+    if training is not None:
+        tried = ", ".join(
+            f"{wait} d: {f.false_alarm_pct:.1f}% false alarms, {f.late_nudge_pct:.1f}% late nudges"
+            for wait, f in training.tried.items()
+        )
+        click.echo(f"trained on {training.start} to {training.end}: habit wait {training.chosen} days ({tried})")
     click.echo(f"{scenario.company.name}, {report.start} to {report.end} ({report.days} days)")
     click.echo(f"emails: {report.emails}, call tasks: {report.call_tasks}, escalations: {report.escalations}")
     for stage in STAGES:

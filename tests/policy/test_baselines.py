@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 
 from connectors.sandbox.scenario import (
     Scenario,
     ScenarioCompany,
+    ScenarioCredit,
     ScenarioCustomer,
+    ScenarioError,
     ScenarioInvoice,
     ScenarioLine,
     ScenarioPayment,
     generate_demo_company,
 )
 from integration.cli import main
-from integration.policy.backtest import backtest, paid_in_full_on
+from integration.policy.backtest import (
+    HABIT_WAIT_CHOICES,
+    MAX_LATE_NUDGE_PCT,
+    backtest,
+    paid_in_full_on,
+    train_habit_wait,
+    with_habit_wait,
+)
 from integration.policy.baselines import (
     QUICKBOOKS_LIKE,
     XERO_LIKE,
@@ -140,3 +151,53 @@ def test_the_backtest_command_prints_and_emits_the_comparison() -> None:
     assert "QuickBooks-like (1/15/30)" in text.output and "Xero-like (7/14/21/30/45)" in text.output
     data = json.loads(runner.invoke(main, [*args, "--json"]).stdout)
     assert data["policies"]["xero_like"]["false_alarm_days"] == 7
+
+
+def test_a_disputed_invoice_or_one_covered_by_credit_is_not_a_late_invoice() -> None:
+    books = _books()
+    disputed = dataclasses.replace(books.invoices[2], disputed=True)  # never-paid, but disputed
+    credit = ScenarioCredit("cn-1", "credit_note", "CN-1", "c1", DUE - dt.timedelta(days=10), "USD", Decimal("150.00"))
+    for changed, expected in (
+        (dataclasses.replace(books, invoices=(*books.invoices[:2], disputed, *books.invoices[3:])), {"paid-day-50"}),
+        (dataclasses.replace(books, credits=(credit,)), set()),  # 150.00 unallocated covers each 100.00 invoice
+    ):
+        assert set(late_invoices(changed, START, END, paid_in_full_on(changed))) == expected
+
+
+def test_training_chooses_the_wait_with_fewest_false_alarms_within_the_late_nudge_bound() -> None:
+    scenario = generate_demo_company(mix="steady")
+    training = train_habit_wait(scenario, Rules.default(), dt.date(2025, 9, 1), dt.date(2025, 11, 30))
+    assert set(training.tried) == set(HABIT_WAIT_CHOICES)
+    allowed = {w: f for w, f in training.tried.items() if f.late_nudge_pct <= MAX_LATE_NUDGE_PCT}
+    best = min(f.false_alarm_pct for f in allowed.values())
+    assert training.tried[training.chosen].false_alarm_pct == best
+    assert with_habit_wait(Rules.default(), 7).grace.habit_wait_days == 7
+
+
+def test_the_backtest_command_trains_then_reports_a_later_period() -> None:
+    runner = CliRunner()
+    args = [
+        "backtest",
+        "--mix",
+        "late",
+        "--train",
+        "2025-10-01:2025-11-30",
+        "--from",
+        "2025-12-01",
+        "--to",
+        "2025-12-31",
+    ]
+    data = json.loads(runner.invoke(main, [*args, "--json"]).stdout)
+    assert data["train"]["habit_wait_days"] in HABIT_WAIT_CHOICES and data["start"] == "2025-12-01"
+    overlap = runner.invoke(main, [*args[:4], "2025-10-01:2025-12-15", *args[5:]])
+    assert overlap.exit_code != 0 and "--train" in overlap.output
+    bad = runner.invoke(main, [*args[:4], "2025-10-01", *args[5:]])
+    assert bad.exit_code != 0 and "period" in bad.output
+
+
+def test_each_mix_is_a_different_company_of_the_same_size() -> None:
+    companies = {mix: generate_demo_company(mix=mix) for mix in ("demo", "steady", "late")}
+    habits = {mix: sorted(c.habit for c in s.customers) for mix, s in companies.items()}
+    assert len({len(h) for h in habits.values()}) == 1 and len({tuple(h) for h in habits.values()}) == 3
+    with pytest.raises(ScenarioError, match="unknown mix"):
+        generate_demo_company(mix="chaotic")

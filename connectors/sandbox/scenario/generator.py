@@ -19,6 +19,7 @@ from connectors.sandbox.scenario.model import (
     ScenarioContact,
     ScenarioCredit,
     ScenarioCustomer,
+    ScenarioError,
     ScenarioInvoice,
     ScenarioLine,
     ScenarioPayment,
@@ -42,6 +43,27 @@ PROFILES = (
     _Profile("unresponsive", 3, (30, 60)),
     _Profile("new", 4, (14, 30)),
 )
+# Other companies for judging the policy on more than one mix of habits (same 38 customers' worth):
+# "steady", where most customers pay on time or steadily late, and "late", where most slip.
+MIXES: dict[str, tuple[_Profile, ...]] = {
+    "demo": PROFILES,
+    "steady": (
+        _Profile("reliable", 16, (21, 40)),
+        _Profile("month_end_slipper", 6, (20, 35)),
+        _Profile("slow_but_steady", 10, (25, 45)),
+        _Profile("habitually_late", 2, (25, 45)),
+        _Profile("unresponsive", 1, (30, 60)),
+        _Profile("new", 3, (14, 30)),
+    ),
+    "late": (
+        _Profile("reliable", 6, (21, 40)),
+        _Profile("month_end_slipper", 4, (20, 35)),
+        _Profile("slow_but_steady", 6, (25, 45)),
+        _Profile("habitually_late", 12, (25, 45)),
+        _Profile("unresponsive", 6, (30, 60)),
+        _Profile("new", 4, (14, 30)),
+    ),
+}
 
 NAMES = (
     "Acme Plumbing",
@@ -121,8 +143,13 @@ def _payment_day(habit: str, invoice: ScenarioInvoice, rng: random.Random) -> dt
     return due + dt.timedelta(days=rng.randint(-3, 3))  # new customers: no pattern yet
 
 
-def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23), months: int = 18) -> Scenario:
-    """The demo company's books as they stand on `as_of`, built from `seed` alone."""
+def generate_demo_company(
+    seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23), months: int = 18, mix: str = "demo"
+) -> Scenario:
+    """The demo company's books as they stand on `as_of`, built from `seed` alone; `mix` (MIXES)
+    changes how many customers have each habit."""
+    if mix not in MIXES:
+        raise ScenarioError(f"unknown mix {mix!r}; known: {', '.join(MIXES)}")
     rng = random.Random(seed)
     start = _add_months(as_of, -months)
     company = ScenarioCompany(
@@ -140,7 +167,7 @@ def generate_demo_company(seed: int = 7, as_of: dt.date = dt.date(2026, 11, 23),
     names = iter(NAMES)
     invoice_number = 1001
 
-    for profile in PROFILES:
+    for profile in MIXES[mix]:
         for position in range(profile.count):
             index = len(customers) + 1
             name = next(names)
