@@ -45,10 +45,6 @@ from integration.web.common import now, runtime
 from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item
 from integration.web.rules_form import (
-    FIELDS,
-    OBSERVE,
-    SECTIONS,
-    STAGE_TITLES,
     TypedStage,
     error_for,
     form_values,
@@ -57,6 +53,7 @@ from integration.web.rules_form import (
     preview_inputs,
     typed_stage,
 )
+from integration.web.settings_sections import FIELDS, OBSERVE, SECTIONS, STAGE_TITLES
 from reminders.content import RenderedEmail, render_reminder
 from reminders.preview import SAMPLE_TERMS_DAYS, sample_context
 

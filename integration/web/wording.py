@@ -30,8 +30,8 @@ from integration.store.models import Connection, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
-from integration.web.rules_form import STAGE_TITLES
 from integration.web.settings import email_document
+from integration.web.settings_sections import STAGE_TITLES
 from reminders.content import REMINDER_STAGES, RenderedEmail, render_reminder, stage_variables
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
 from reminders.preview import sample_context

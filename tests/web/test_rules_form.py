@@ -8,7 +8,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from integration.policy.rules import Rules
-from integration.web.rules_form import FIELDS, form_values, mixed_email_channels, parse_form
+from integration.web.rules_form import form_values, mixed_email_channels, parse_form
+from integration.web.settings_sections import FIELDS
 from tests.web.forms import rules_form
 
 CHANGED = Rules.from_json(
