@@ -24,6 +24,7 @@ from integration.policy.baselines import (
     BUILT_IN_SCHEDULES,
     PolicyFigures,
     count_late_nudges,
+    days_to_pay,
     fixed_schedule,
     late_invoices,
 )
@@ -61,17 +62,14 @@ class BacktestReport:
     start: dt.date
     end: dt.date
     days: int = 0
-    emails: int = 0
-    call_tasks: int = 0
     reminders_by_stage: Counter[str] = field(default_factory=Counter)  # invoice-steps per stage, by email
     holds_on: list[tuple[dt.date, str]] = field(default_factory=list)
     holds_off: list[tuple[dt.date, str]] = field(default_factory=list)
     mid_month_moves: list[tuple[dt.date, str]] = field(default_factory=list)
     escalations: int = 0
     false_alarm_days: int = 7
-    # Invoice-steps of reminders to invoices already paid, or covered by the customer's credit, on
-    # the day they went out: a reminder no customer should ever get.
-    settled_reminders: int = 0
+    # Observed, not simulated (see integration.policy.baselines): the same for every policy.
+    days_to_pay: float | None = None
     # "arpilot" (its overdue steps are the reminders from reminder_1 on), then each built-in schedule.
     policies: dict[str, PolicyFigures] = field(default_factory=dict)
 
@@ -81,6 +79,20 @@ class BacktestReport:
     @property
     def arpilot(self) -> PolicyFigures:
         return self.policies["arpilot"]
+
+    @property
+    def emails(self) -> int:
+        return self.arpilot.emails
+
+    @property
+    def call_tasks(self) -> int:
+        return self.arpilot.calls
+
+    @property
+    def settled_reminders(self) -> int:
+        """Invoice-steps of arpilot's reminders to invoices already paid, or covered by the customer's
+        credit, on the day they went out: a reminder no customer should ever get."""
+        return self.arpilot.settled_reminders
 
     @property
     def alarm_reminders(self) -> int:
@@ -111,6 +123,7 @@ class BacktestReport:
             "false_alarm_days": self.false_alarm_days,
             "false_alarm_pct": round(self.false_alarm_pct, 1),
             "reminders_to_paid_or_credited": self.settled_reminders,
+            "days_to_pay": None if self.days_to_pay is None else round(self.days_to_pay, 1),
             "policies": {name: figures.as_dict() for name, figures in self.policies.items()},
         }
 
@@ -151,7 +164,7 @@ def backtest(
         snapshot = snapshot_from_scenario(history, day, done, frozenset(on_hold), frozenset(mid_month))
         actions = decide(snapshot, rules, decision_time(day, history.company.timezone, rules))
         _tally(report, actions, day, paid_on)
-        report.settled_reminders += _settled_steps(actions, snapshot)
+        report.arpilot.settled_reminders += _settled_steps(actions, snapshot)
         apply_account_moves(actions, on_hold, mid_month)
         done = record(done, actions, day)
         report.days += 1
@@ -161,8 +174,10 @@ def backtest(
     for schedule in BUILT_IN_SCHEDULES:
         report.policies[schedule.name] = fixed_schedule(history, schedule, start, end, paid_on, false_alarm_days)
     late = late_invoices(history, start, end, paid_on)
+    report.days_to_pay = days_to_pay(history, paid_on, start, end)
     for figures in report.policies.values():
         count_late_nudges(figures, late)
+        figures.days_to_pay = report.days_to_pay
     return report
 
 
@@ -190,17 +205,18 @@ def _tally(report: BacktestReport, actions: list[PlannedAction], day: dt.date, p
     for action in actions:
         kind = action.kind
         if kind is ActionKind.SEND_REMINDER:
-            report.emails += 1
+            report.arpilot.emails += 1
             for invoice_id, stage in action.payload["invoice_stages"].items():
                 report.reminders_by_stage[stage] += 1
                 if stage in ALARM_STAGES:
                     report.arpilot.overdue_step(invoice_id, day, paid_on.get(invoice_id))
         elif kind is ActionKind.CREATE_CALL_TASK:
-            report.call_tasks += 1
+            report.arpilot.calls += 1
             for invoice_id in action.invoice_ids:
                 report.arpilot.nudged(invoice_id, day)
         elif kind is ActionKind.CREDIT_HOLD_ON:
             report.holds_on.append((day, action.customer_id))
+            report.arpilot.holds += 1
         elif kind is ActionKind.CREDIT_HOLD_OFF:
             report.holds_off.append((day, action.customer_id))
         elif kind is ActionKind.SET_MID_MONTH_TERMS:

@@ -16,6 +16,14 @@ a day until the day its payments and credit allocations cover its total.
 Figures per policy, comparable across the three:
 - overdue reminders: invoice-steps sent after the due date (for arpilot, from reminder_1 on);
 - false alarms: those whose invoice was paid in full within `false_alarm_days` anyway;
+- emails: the messages sent (a built-in schedule's one per invoice-step; arpilot's reminders, one
+  email per customer however many invoices it names, check-ins and courtesy notes included);
+- calls and holds: the owner's call tasks and credit holds placed (the built-in schedules make none);
+- reminders to settled invoices: invoice-steps sent to an invoice already paid, or whose open
+  balance the customer's unallocated credit covered that day. A built-in schedule emails such an
+  invoice (it knows nothing of credit); arpilot asks the owner to apply the credit instead;
+- days to pay: the average days from due date to payment in full of the invoices paid in full in
+  the period. It is observed in the books, not simulated, so it is the same for every policy;
 - late nudges: late invoices (paid more than `LATE_AFTER_DAYS` days after due, or still unpaid
   that long after due at the end of the period) whose first overdue reminder or call came later
   than the QuickBooks-like schedule's first one, or never. Only invoices that schedule would
@@ -60,6 +68,11 @@ class PolicyFigures:
     false_alarms: int = 0
     late_invoices: int = 0
     late_nudges: int = 0
+    emails: int = 0
+    calls: int = 0
+    holds: int = 0
+    settled_reminders: int = 0
+    days_to_pay: float | None = None
     first_nudge: dict[str, dt.date] = field(default_factory=dict, repr=False)  # invoice id -> first overdue step
 
     @property
@@ -91,6 +104,11 @@ class PolicyFigures:
             "late_invoices": self.late_invoices,
             "late_nudges": self.late_nudges,
             "late_nudge_pct": round(self.late_nudge_pct, 1),
+            "emails": self.emails,
+            "calls": self.calls,
+            "holds": self.holds,
+            "reminders_to_paid_or_credited": self.settled_reminders,
+            "days_to_pay": None if self.days_to_pay is None else round(self.days_to_pay, 1),
         }
 
 
@@ -111,6 +129,7 @@ def fixed_schedule(
 ) -> PolicyFigures:
     """Replay `schedule` on every invoice it would email between `start` and `end` (inclusive)."""
     figures = PolicyFigures(schedule.name, false_alarm_days)
+    credit = _CreditBook(history)
     for invoice in _emailed_invoices(history):
         assert invoice.due_date is not None
         paid = paid_on.get(invoice.id)
@@ -118,7 +137,46 @@ def fixed_schedule(
             day = invoice.due_date + dt.timedelta(days=offset)
             if start <= day <= end and day >= invoice.issue_date and (paid is None or paid > day):
                 figures.overdue_step(invoice.id, day, paid)
+                figures.emails += 1
+                if credit.covers(invoice, day):
+                    figures.settled_reminders += 1
     return figures
+
+
+def days_to_pay(history: Scenario, paid_on: Mapping[str, dt.date], start: dt.date, end: dt.date) -> float | None:
+    """The average days from due date to payment in full (negative when early) of the invoices paid
+    in full between `start` and `end`, as the books show them; None when none was."""
+    waits = [
+        (paid - invoice.due_date).days
+        for invoice in history.invoices
+        if invoice.owed
+        and invoice.due_date is not None
+        and (paid := paid_on.get(invoice.id)) is not None
+        and start <= paid <= end
+    ]
+    return sum(waits) / len(waits) if waits else None
+
+
+class _CreditBook:
+    """What each invoice still owed on a day, and whether its customer's unallocated credit covered it."""
+
+    def __init__(self, history: Scenario) -> None:
+        self.history = history
+        self.settled: dict[str, list[tuple[dt.date, Decimal]]] = {}
+        for payment in history.payments:
+            for invoice_id, amount in payment.applied:
+                self.settled.setdefault(invoice_id, []).append((payment.date, amount))
+        self.holders: set[tuple[str, str]] = set()
+        for credit in history.credits:
+            self.holders.add((credit.customer_id, credit.currency))
+            for allocation in credit.allocations:
+                self.settled.setdefault(allocation.invoice_id, []).append((allocation.date, allocation.amount))
+
+    def covers(self, invoice: ScenarioInvoice, day: dt.date) -> bool:
+        if (invoice.customer_id, invoice.currency) not in self.holders:
+            return False  # the common case, without summing anything
+        owed = invoice.total - sum((a for d, a in self.settled.get(invoice.id, ()) if d <= day), Decimal(0))
+        return _unallocated_credit(self.history, invoice.customer_id, invoice.currency, day) >= owed
 
 
 def late_invoices(

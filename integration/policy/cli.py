@@ -147,6 +147,17 @@ def backtest_command(
             f"{figures.late_nudges:>4} of {figures.late_invoices} late invoices nudged later "
             f"({figures.late_nudge_pct:.1f}%)"
         )
+        click.echo(
+            f"  {'':<26} {figures.emails:>6} emails, {figures.calls:>5} calls, {figures.holds:>4} holds, "
+            f"{figures.settled_reminders:>4} reminders to invoices already paid or covered by credit"
+        )
     click.echo(
         f"reminders to invoices that were already paid or covered by credit when sent: {report.settled_reminders}"
     )
+    if report.days_to_pay is None:
+        click.echo("days to pay: no invoice was paid in full in the period")
+    else:
+        click.echo(
+            f"days to pay: {report.days_to_pay:.1f} days from due date on average, as observed in the books "
+            "(the same for every policy: the replay does not simulate how customers answer reminders)"
+        )
