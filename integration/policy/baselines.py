@@ -56,6 +56,12 @@ class FixedSchedule:
 QUICKBOOKS_LIKE = FixedSchedule("quickbooks_like", (1, 15, 30))
 XERO_LIKE = FixedSchedule("xero_like", (7, 14, 21, 30, 45))
 BUILT_IN_SCHEDULES = (QUICKBOOKS_LIKE, XERO_LIKE)
+# How the command and the backtest page name each policy of a report.
+POLICY_TITLES = {
+    "arpilot": "arpilot",
+    QUICKBOOKS_LIKE.name: "QuickBooks-like (1/15/30)",
+    XERO_LIKE.name: "Xero-like (7/14/21/30/45)",
+}
 
 
 @dataclass

@@ -13,14 +13,10 @@ from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_c
 from connectors.sandbox.scenario.generator import MIXES
 from integration.cli_types import DAY, PERIOD
 from integration.policy.backtest import backtest, decision_time, preview, train_habit_wait, with_habit_wait
+from integration.policy.baselines import POLICY_TITLES
 from integration.policy.rules import STAGES, Rules
 from integration.policy.scenario_snapshot import snapshot_from_scenario
 
-POLICY_TITLES = {
-    "arpilot": "arpilot",
-    "quickbooks_like": "QuickBooks-like (1/15/30)",
-    "xero_like": "Xero-like (7/14/21/30/45)",
-}
 # Ten years of days, each a full decide over the company: enough for any question about the past.
 MAX_BACKTEST_DAYS = 3660
 SCENARIO = click.option(

@@ -1,0 +1,91 @@
+"""What the backtest page shows: each measure, policy by policy, from a finished report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integration.policy.backtest import BacktestReport
+from integration.policy.baselines import POLICY_TITLES, PolicyFigures
+
+
+@dataclass(frozen=True)
+class Cell:
+    policy: str  # its title
+    value: int
+    detail: str  # e.g. "12.5% of 40 overdue reminders"; "" when the figure says it all
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    title: str
+    explanation: str
+    cells: tuple[Cell, ...]
+
+    @property
+    def largest(self) -> int:
+        """The scale of the bars: at least 1, so that an all-zero measure draws empty bars."""
+        return max([1, *(cell.value for cell in self.cells)])
+
+
+def _pct(part: float, whole: int, of: str) -> str:
+    return f"{part:.1f}% of {whole} {of}" if whole else ""
+
+
+def _cells(report: BacktestReport, value: str, detail: str = "") -> tuple[Cell, ...]:
+    def described(figures: PolicyFigures) -> str:
+        if detail == "false_alarms":
+            return _pct(figures.false_alarm_pct, figures.overdue_reminders, "overdue reminders")
+        if detail == "late_nudges":
+            return _pct(figures.late_nudge_pct, figures.late_invoices, "late invoices")
+        return ""
+
+    return tuple(
+        Cell(POLICY_TITLES[name], getattr(figures, value), described(figures))
+        for name, figures in report.policies.items()
+    )
+
+
+def measures(report: BacktestReport) -> tuple[Measure, ...]:
+    days = report.false_alarm_days
+    return (
+        Measure(
+            "emails",
+            "Emails sent",
+            "arpilot sends one email per customer however many invoices it names; "
+            "QuickBooks and Xero send one per invoice and reminder day.",
+            _cells(report, "emails"),
+        ),
+        Measure(
+            "false_alarms",
+            "False alarms",
+            f"Overdue reminders to invoices the customer paid within {days} days anyway.",
+            _cells(report, "false_alarms", "false_alarms"),
+        ),
+        Measure(
+            "settled",
+            "Reminders to invoices already paid or covered by credit",
+            "Reminders about money the customer did not owe that day: the invoice was paid, or the "
+            "customer's unapplied credit covered it (arpilot asks you to apply the credit instead).",
+            _cells(report, "settled_reminders"),
+        ),
+        Measure(
+            "late_nudges",
+            "Late payers reached later",
+            "Invoices paid more than 30 days late (or still unpaid), reached later than QuickBooks' "
+            "first reminder, or never.",
+            _cells(report, "late_nudges", "late_nudges"),
+        ),
+        Measure(
+            "calls",
+            "Calls for you to make",
+            "Call tasks arpilot would have given you; QuickBooks and Xero schedules only send emails.",
+            _cells(report, "calls"),
+        ),
+        Measure(
+            "holds",
+            "Credit holds placed",
+            "Customers arpilot would have put on credit hold; QuickBooks and Xero schedules place none.",
+            _cells(report, "holds"),
+        ),
+    )
