@@ -110,7 +110,7 @@ def _page(
         listed = companies(db, g.organization_id)
     run = _runs().latest(g.organization_id)
     zone = ZoneInfo(run.company.timezone if run else listed[0].timezone if listed else "UTC")
-    offered = default_period(local_today(now(), zone.key))
+    offered = run.period if run else default_period(local_today(now(), zone.key))
     context: dict[str, Any] = {
         "companies": listed,
         "run": run,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 
 import pytest
@@ -12,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+import integration.owner.backtest_runs as backtest_runs
 from connectors.sandbox.scenario import Scenario, generate_demo_company
-from integration.owner.backtest_books import read_books
-from integration.owner.backtest_runs import MAX_DAYS, PeriodError, check_period
+from integration.owner.backtest_books import Books, Company, companies, read_books
+from integration.owner.backtest_runs import MAX_DAYS, BacktestBusy, PeriodError, Runs, check_period
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
 from integration.store.db import transaction
@@ -276,3 +278,48 @@ def test_signed_out_visitors_are_sent_to_the_landing_page(app: Flask) -> None:
     for path in ("/backtest", "/backtest/status"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def _books_of(app: Flask, realm: str) -> tuple[int, Company, Books]:
+    organization_id, _ = mirror(app, generate_demo_company(), realm)
+    with app.extensions["arpilot"].sessions() as db:
+        [company] = companies(db, organization_id)
+        books = read_books(db, organization_id, company.connection_id)
+    assert books is not None
+    return organization_id, company, books
+
+
+def test_a_second_run_waits_for_the_first_and_a_failed_replay_ends_its_run(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    organization_id, company, books = _books_of(app, "9130106")
+    release = threading.Event()
+    replay = backtest_runs.backtest
+
+    def held(*args, on_day, **kwargs):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)
+        return replay(*args, on_day=on_day, **kwargs)
+
+    monkeypatch.setattr(backtest_runs, "backtest", held)
+    runs = Runs(lambda: T0)
+    period = check_period(PERIOD["start"], PERIOD["end"], TODAY)
+    first = runs.start(organization_id, company, books, Rules.default(), period)
+    with pytest.raises(BacktestBusy, match="already running"):
+        runs.start(organization_id, company, books, Rules.default(), period)
+    release.set()
+    _wait(lambda: first.status != "running")
+    assert first.status == "done" and runs.latest(organization_id) is first
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a bug in the replay")
+
+    monkeypatch.setattr(backtest_runs, "backtest", broken)
+    failed = runs.start(organization_id, company, books, Rules.default(), period)
+    _wait(lambda: failed.status != "running")
+    assert failed.status == "failed" and failed.report is None and failed.finished_at == T0
+    assert failed.error is not None and "please try again" in failed.error and "ZeroDivision" not in failed.error
+
+
+def _wait(done) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 60
+    while not done():
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.05)
