@@ -201,7 +201,7 @@ def test_the_books_read_from_the_mirror_replay_like_the_company_itself(app: Flas
     demo = generate_demo_company()
     organization_id, _ = mirror(app, demo, "9130101")
     with app.extensions["arpilot"].sessions() as db:
-        connection_id = db.scalar(select(Connection.id).where(Connection.organization_id == organization_id))
+        connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
         books = read_books(db, organization_id, connection_id)
         assert read_books(db, organization_id + 1000, connection_id) is None, "another organization's company"
     assert books is not None and books.left_out == 0
@@ -217,7 +217,7 @@ def test_an_invoice_paid_without_a_payment_on_record_is_left_out(app: Flask) -> 
     organization_id, _ = mirror(app, demo, "9130102")
     paid = next(p for p in demo.payments if len(p.applied) == 1)
     with transaction(app.extensions["arpilot"].sessions) as db:
-        connection_id = db.scalar(select(Connection.id).where(Connection.organization_id == organization_id))
+        connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
         db.execute(
             update(MirroredPayment)
             .where(MirroredPayment.connection_id == connection_id, MirroredPayment.provider_id == paid.id)
