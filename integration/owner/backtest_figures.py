@@ -52,8 +52,9 @@ def measures(report: BacktestReport) -> tuple[Measure, ...]:
         Measure(
             "emails",
             "Emails sent",
-            "arpilot sends one email per customer however many invoices it names; "
-            "QuickBooks and Xero send one per invoice and reminder day.",
+            "arpilot's count includes its check-ins and courtesy notes before the due date, and each of its "
+            "emails names all of a customer's invoices due a reminder; QuickBooks and Xero send one email per "
+            "invoice and reminder day, after the due date only.",
             _cells(report, "emails"),
         ),
         Measure(
