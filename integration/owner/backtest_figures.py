@@ -1,11 +1,12 @@
-"""What the backtest page shows: each measure, policy by policy, from a finished report."""
+"""What the backtest page shows: each measure, policy by policy, from a finished report (its `as_dict()`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from integration.policy.backtest import BacktestReport
-from integration.policy.baselines import POLICY_TITLES, PolicyFigures
+from integration.policy.baselines import POLICY_TITLES
 
 
 @dataclass(frozen=True)
@@ -32,22 +33,21 @@ def _pct(part: float, whole: int, of: str) -> str:
     return f"{part:.1f}% of {whole} {of}" if whole else ""
 
 
-def _cells(report: BacktestReport, value: str, detail: str = "") -> tuple[Cell, ...]:
-    def described(figures: PolicyFigures) -> str:
+def _cells(report: Mapping[str, Any], value: str, detail: str = "") -> tuple[Cell, ...]:
+    def described(figures: Mapping[str, Any]) -> str:
         if detail == "false_alarms":
-            return _pct(figures.false_alarm_pct, figures.overdue_reminders, "overdue reminders")
+            return _pct(figures["false_alarm_pct"], figures["overdue_reminders"], "overdue reminders")
         if detail == "late_nudges":
-            return _pct(figures.late_nudge_pct, figures.late_invoices, "late invoices")
+            return _pct(figures["late_nudge_pct"], figures["late_invoices"], "late invoices")
         return ""
 
     return tuple(
-        Cell(POLICY_TITLES[name], getattr(figures, value), described(figures))
-        for name, figures in report.policies.items()
+        Cell(POLICY_TITLES[name], figures[value], described(figures)) for name, figures in report["policies"].items()
     )
 
 
-def measures(report: BacktestReport) -> tuple[Measure, ...]:
-    days = report.false_alarm_days
+def measures(report: Mapping[str, Any]) -> tuple[Measure, ...]:
+    days = report["false_alarm_days"]
     return (
         Measure(
             "emails",
@@ -68,7 +68,7 @@ def measures(report: BacktestReport) -> tuple[Measure, ...]:
             "Reminders to invoices already paid or covered by credit",
             "Reminders about money the customer did not owe that day: the invoice was paid, or the "
             "customer's unapplied credit covered it (arpilot asks you to apply the credit instead).",
-            _cells(report, "settled_reminders"),
+            _cells(report, "reminders_to_paid_or_credited"),
         ),
         Measure(
             "late_nudges",

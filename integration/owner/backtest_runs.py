@@ -1,92 +1,41 @@
-"""Backtests the owner starts from the backtest page: the period checked, the replay run in a
-background thread, its progress and its report.
+"""Backtests the owner starts from the backtest page: the replay run in a background thread of the
+web process, its progress and its report, kept so that a reload shows them.
 
-Runs are kept in memory, in the web process that started them: the latest run of each
-organization, so reloading the page shows its progress, then its result, for as long as that
-process lives. A restart forgets them (the owner runs it again: it takes seconds), and with several
-web processes (gunicorn's `--workers`) a reload or a progress poll that reaches another process does
-not see the run: it shows the form again, and the page says so. Nothing is written to the database.
+The latest run of each organization is kept as JSON in a store: in Redis when `REDIS_URL` is set,
+so every web process sees the run whichever one replays it (gunicorn runs several), else in this
+process's memory (`arpilot web` is one process; a restart forgets the run, and the owner runs it
+again: it takes seconds). Nothing is written to the database. A run whose replay stopped beating
+(its process ended mid-run) is shown as interrupted, and a new one may start.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from connectors.sandbox.scenario.model import EARLIEST_DAY
+from redis import Redis, RedisError, WatchError
+
 from integration.owner.backtest_books import Books, Company
-from integration.policy.backtest import BacktestReport, backtest
+from integration.owner.backtest_period import Period
+from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
 
 log = logging.getLogger(__name__)
 
-# Two years of days: enough to see a full cycle of seasons twice, and a replay still takes seconds.
-MAX_DAYS = 731
-DATE_HINT = "a date like 2026-01-31"
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-class PeriodError(ValueError):
-    """The period the owner typed cannot be replayed; `problems` maps each form field to its sentence."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
-
-
-def _day(text: str, what: str, problems: dict[str, str], name: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        problems[name] = f"Enter the {what} of the period."
-        return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        problems[name] = f"Enter the {what} as {DATE_HINT}."
-        return None
-    if day < EARLIEST_DAY:
-        problems[name] = f"The {what} must be in {EARLIEST_DAY.year} or later."
-        return None
-    return day
-
-
-def check_period(first: str, last: str, today: dt.date) -> Period:
-    """The period from the form's two dates (`today` in the company's time zone), or PeriodError."""
-    problems: dict[str, str] = {}
-    start = _day(first, "first day", problems, "start")
-    end = _day(last, "last day", problems, "end")
-    if end is not None and end > today:
-        problems["end"] = (
-            f"The last day cannot be after today ({today.isoformat()}): a backtest replays what already happened."
-        )
-    elif start is not None and end is not None:
-        if start > end:
-            problems["start"] = "The first day must be before the last day."
-        elif (end - start).days + 1 > MAX_DAYS:
-            problems["start"] = (
-                f"A backtest covers at most two years ({MAX_DAYS} days); this period is {(end - start).days + 1} days."
-            )
-    if problems or start is None or end is None:
-        raise PeriodError(problems)
-    return Period(start, end)
-
-
-def default_period(today: dt.date) -> Period:
-    """The year up to today, what the page offers first."""
-    return Period(today - dt.timedelta(days=364), today)
+# A replay beats after every day, and a day takes well under a second: a minute's silence means its process ended.
+STALE_AFTER = dt.timedelta(seconds=60)
+INTERRUPTED = (
+    "The backtest stopped before it finished (the server restarted). Nothing was changed; please run it again."
+)
+FAILED = "The backtest stopped on an unexpected error. Nothing was changed; please try again."
+KEPT_FOR = dt.timedelta(days=7)  # in Redis; the page offers a new run any time
 
 
 @dataclass
@@ -95,11 +44,12 @@ class Run:
     organization_id: int
     company: Company
     period: Period
-    left_out: int
+    left_out: int  # invoices left out of the replay (integration.owner.backtest_books)
     started_at: dt.datetime
+    beat_at: dt.datetime
     days_done: int = 0
     status: str = "running"  # running, done, failed
-    report: BacktestReport | None = None
+    report: dict[str, Any] | None = None  # BacktestReport.as_dict()
     error: str | None = None
     finished_at: dt.datetime | None = None
 
@@ -117,31 +67,134 @@ class Run:
             "percent": self.percent,
         }
 
+    def stalled(self, now: dt.datetime) -> bool:
+        return self.status == "running" and now - self.beat_at > STALE_AFTER
 
-class BacktestBusy(RuntimeError):
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["period"] = [self.period.start.isoformat(), self.period.end.isoformat()]
+        for name in ("started_at", "beat_at", "finished_at"):
+            data[name] = data[name] and data[name].isoformat()
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Run:
+        data = json.loads(text)
+        start, end = (dt.date.fromisoformat(day) for day in data.pop("period"))
+        for name in ("started_at", "beat_at", "finished_at"):
+            data[name] = data[name] and dt.datetime.fromisoformat(data[name])
+        return cls(period=Period(start, end), company=Company(**data.pop("company")), **data)
+
+
+class CannotStart(RuntimeError):
+    """A run cannot start now; the message says why, for the owner."""
+
+
+class BacktestBusy(CannotStart):
     """The organization's previous backtest is still running."""
 
 
-@dataclass
-class Runs:
-    """The latest backtest of each organization in this process (see the module's docstring)."""
+class RunStore(Protocol):
+    def get(self, organization_id: int) -> Run | None: ...
 
-    clock: Callable[[], dt.datetime]
-    _latest: dict[int, Run] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def put(self, run: Run) -> None: ...
+
+    def claim(self, run: Run, free: Callable[[Run | None], bool]) -> bool:
+        """Store `run` as its organization's latest if `free` says the one stored may be replaced."""
+        ...
+
+
+class MemoryStore:
+    """The runs of this process only."""
+
+    def __init__(self) -> None:
+        self._runs: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, organization_id: int) -> Run | None:
+        with self._lock:
+            text = self._runs.get(organization_id)
+        return None if text is None else Run.from_json(text)
+
+    def put(self, run: Run) -> None:
+        with self._lock:
+            self._runs[run.organization_id] = run.to_json()
+
+    def claim(self, run: Run, free: Callable[[Run | None], bool]) -> bool:
+        with self._lock:
+            current = self._runs.get(run.organization_id)
+            if not free(None if current is None else Run.from_json(current)):
+                return False
+            self._runs[run.organization_id] = run.to_json()
+            return True
+
+
+class RedisStore:
+    """The runs of every web process sharing `redis_url`."""
+
+    def __init__(self, redis_url: str, prefix: str = "arpilot:backtest") -> None:
+        # Short timeouts, as the request limits have: a hung Redis must not hold the page.
+        self._redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+        self._prefix = prefix
+
+    def _key(self, organization_id: int) -> str:
+        return f"{self._prefix}:{organization_id}"
+
+    def get(self, organization_id: int) -> Run | None:
+        text = self._redis.get(self._key(organization_id))
+        return None if text is None else Run.from_json(text)
+
+    def put(self, run: Run) -> None:
+        self._redis.set(self._key(run.organization_id), run.to_json(), ex=KEPT_FOR)
+
+    def claim(self, run: Run, free: Callable[[Run | None], bool]) -> bool:
+        key = self._key(run.organization_id)
+        with self._redis.pipeline() as pipe:
+            try:
+                pipe.watch(key)
+                current = pipe.get(key)
+                if not free(None if current is None else Run.from_json(current)):
+                    return False
+                pipe.multi()
+                pipe.set(key, run.to_json(), ex=KEPT_FOR)
+                pipe.execute()
+            except WatchError:
+                return False  # another process started a run between the read and the write
+        return True
+
+
+class Runs:
+    """Starts replays and answers for the latest run of each organization."""
+
+    def __init__(self, store: RunStore, clock: Callable[[], dt.datetime]) -> None:
+        self.store = store
+        self.clock = clock
 
     def latest(self, organization_id: int) -> Run | None:
-        with self._lock:
-            return self._latest.get(organization_id)
+        try:
+            run = self.store.get(organization_id)
+        except RedisError as exc:
+            log.warning("backtest runs unavailable, Redis is not answering: %s", exc)
+            return None
+        if run is not None and run.stalled(self.clock()):
+            run.status, run.error = "failed", INTERRUPTED
+        return run
 
     def start(self, organization_id: int, company: Company, books: Books, rules: Rules, period: Period) -> Run:
         """Start the replay in a background thread and return its run at once."""
-        run = Run(secrets.token_urlsafe(12), organization_id, company, period, books.left_out, self.clock())
-        with self._lock:
-            running = self._latest.get(organization_id)
-            if running is not None and running.status == "running":
-                raise BacktestBusy("A backtest is already running for your organization; its result comes first.")
-            self._latest[organization_id] = run
+        now = self.clock()
+        run = Run(secrets.token_urlsafe(12), organization_id, company, period, books.left_out, now, now)
+
+        def free(current: Run | None) -> bool:
+            return current is None or current.status != "running" or current.stalled(now)
+
+        try:
+            claimed = self.store.claim(run, free)
+        except RedisError as exc:
+            log.warning("backtest not started, Redis is not answering: %s", exc)
+            raise CannotStart("The backtest cannot start right now; please try again in a minute.") from exc
+        if not claimed:
+            raise BacktestBusy("A backtest is already running for your organization; its result comes first.")
         threading.Thread(
             target=self._replay, args=(run, books, rules), name=f"backtest-{organization_id}", daemon=True
         ).start()
@@ -150,13 +203,21 @@ class Runs:
     def _replay(self, run: Run, books: Books, rules: Rules) -> None:
         def day_done(_: dt.date) -> None:
             run.days_done += 1
+            run.beat_at = self.clock()
+            self._keep(run)
 
         try:
             report = backtest(books.scenario, rules, run.period.start, run.period.end, on_day=day_done)
-        except Exception:  # a replay that fails must end its run, or the page would wait forever
+        except Exception:  # a replay that fails must end its run, or the page would wait for it
             log.exception("backtest of organization %s failed", run.organization_id)
-            run.error = "The backtest stopped on an unexpected error. Nothing was changed; please try again."
-            run.status = "failed"
+            run.error, run.status = FAILED, "failed"
         else:
-            run.report, run.status = report, "done"
+            run.report, run.status = report.as_dict(), "done"
         run.finished_at = self.clock()
+        self._keep(run)
+
+    def _keep(self, run: Run) -> None:
+        try:
+            self.store.put(run)
+        except RedisError as exc:  # progress unseen for a while; a run never finished shows as interrupted
+            log.warning("backtest progress not kept, Redis is not answering: %s", exc)

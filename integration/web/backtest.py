@@ -18,14 +18,8 @@ from flask.typing import ResponseReturnValue
 
 from integration.owner.backtest_books import Company, companies, read_books
 from integration.owner.backtest_figures import measures
-from integration.owner.backtest_runs import (
-    MAX_DAYS,
-    BacktestBusy,
-    PeriodError,
-    Runs,
-    check_period,
-    default_period,
-)
+from integration.owner.backtest_period import MAX_DAYS, PeriodError, check_period, default_period
+from integration.owner.backtest_runs import CannotStart, MemoryStore, RedisStore, Runs
 from integration.owner.stored_rules import load_rules
 from integration.policy.aging import local_today
 from integration.web.auth import owner_required
@@ -37,7 +31,8 @@ RUNS_EXTENSION = "arpilot_backtests"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[RUNS_EXTENSION] = Runs(now)
+    redis_url = app.extensions["arpilot"].settings.redis_url
+    app.extensions[RUNS_EXTENSION] = Runs(RedisStore(redis_url) if redis_url else MemoryStore(), now)
     add_nav_item(app, "backtest.page", "Backtest")
 
 
@@ -83,7 +78,7 @@ def start() -> ResponseReturnValue:
         )
     try:
         _runs().start(g.organization_id, company, books, rules, period)
-    except BacktestBusy as exc:
+    except CannotStart as exc:
         flash(str(exc), "error")
     return redirect(url_for("backtest.page"))
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import select, update
 
 import integration.owner.backtest_runs as backtest_runs
 from connectors.sandbox.scenario import Scenario, generate_demo_company
 from integration.owner.backtest_books import Books, Company, companies, read_books
-from integration.owner.backtest_runs import MAX_DAYS, BacktestBusy, PeriodError, Runs, check_period
+from integration.owner.backtest_period import MAX_DAYS, PeriodError, check_period
+from integration.owner.backtest_runs import INTERRUPTED, BacktestBusy, MemoryStore, RedisStore, Run, Runs, RunStore
 from integration.policy.backtest import backtest
 from integration.policy.rules import Rules
 from integration.store.db import transaction
@@ -31,6 +35,7 @@ from integration.store.models import (
     User,
 )
 from tests.oauth.webflow import csrf_token
+from tests.rq_helpers import REDIS_URL
 from tests.web.conftest import T0, Seeded, signed_in
 
 PERIOD = {"start": "2026-03-01", "end": "2026-04-30"}
@@ -289,7 +294,22 @@ def _books_of(app: Flask, realm: str) -> tuple[int, Company, Books]:
     return organization_id, company, books
 
 
-def test_a_second_run_waits_for_the_first_and_a_failed_replay_ends_its_run(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest) -> Iterator[RunStore]:
+    """Each place a run is kept: this process's memory, or Redis (every web process)."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    prefix = f"arpilot-test:backtest:{secrets.token_hex(4)}"
+    yield RedisStore(REDIS_URL, prefix=prefix)
+    redis = Redis.from_url(REDIS_URL)
+    for key in redis.scan_iter(f"{prefix}:*"):
+        redis.delete(key)
+
+
+def test_a_second_run_waits_for_the_first_and_a_failed_replay_ends_its_run(  # type: ignore[no-untyped-def]
+    app: Flask, store: RunStore, monkeypatch
+) -> None:
     organization_id, company, books = _books_of(app, "9130106")
     release = threading.Event()
     replay = backtest_runs.backtest
@@ -299,27 +319,56 @@ def test_a_second_run_waits_for_the_first_and_a_failed_replay_ends_its_run(app: 
         return replay(*args, on_day=on_day, **kwargs)
 
     monkeypatch.setattr(backtest_runs, "backtest", held)
-    runs = Runs(lambda: T0)
+    runs = Runs(store, lambda: T0)
     period = check_period(PERIOD["start"], PERIOD["end"], TODAY)
     first = runs.start(organization_id, company, books, Rules.default(), period)
     with pytest.raises(BacktestBusy, match="already running"):
         runs.start(organization_id, company, books, Rules.default(), period)
     release.set()
-    _wait(lambda: first.status != "running")
-    assert first.status == "done" and runs.latest(organization_id) is first
+    kept = _ended(runs, organization_id)
+    assert (kept.id, kept.status, kept.days_done) == (first.id, "done", 61)
+    assert kept.report == backtest(books.scenario, Rules.default(), period.start, period.end).as_dict()
+    assert (kept.company, kept.period, kept.finished_at) == (company, period, T0)
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ZeroDivisionError("a bug in the replay")
 
     monkeypatch.setattr(backtest_runs, "backtest", broken)
     failed = runs.start(organization_id, company, books, Rules.default(), period)
-    _wait(lambda: failed.status != "running")
-    assert failed.status == "failed" and failed.report is None and failed.finished_at == T0
-    assert failed.error is not None and "please try again" in failed.error and "ZeroDivision" not in failed.error
+    shown = _ended(runs, organization_id)
+    assert shown.id == failed.id and shown.status == "failed" and shown.report is None
+    assert shown.error is not None and "please try again" in shown.error and "ZeroDivision" not in shown.error
 
 
-def _wait(done) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_whose_process_ended_shows_as_interrupted_and_may_be_replaced(app: Flask, store: RunStore) -> None:
+    organization_id, company, books = _books_of(app, "9130107")
+    period = check_period(PERIOD["start"], PERIOD["end"], TODAY)
+    store.put(Run("gone", organization_id, company, period, 0, T0, T0, days_done=12))
+    later = Runs(store, lambda: T0 + dt.timedelta(minutes=5))
+    shown = later.latest(organization_id)
+    assert shown is not None and (shown.status, shown.error) == ("failed", INTERRUPTED)
+    again = later.start(organization_id, company, books, Rules.default(), period)
+    assert _ended(later, organization_id).id == again.id
+
+
+@pytest.mark.redis
+def test_with_redis_every_web_process_sees_the_run(app: Flask) -> None:
+    organization_id, company, books = _books_of(app, "9130108")
+    prefix = f"arpilot-test:backtest:{secrets.token_hex(4)}"
+    started_here = Runs(RedisStore(REDIS_URL, prefix=prefix), lambda: T0)
+    elsewhere = Runs(RedisStore(REDIS_URL, prefix=prefix), lambda: T0)
+    run = started_here.start(
+        organization_id, company, books, Rules.default(), check_period(PERIOD["start"], PERIOD["end"], TODAY)
+    )
+    seen = _ended(elsewhere, organization_id)
+    assert seen.id == run.id and seen.status == "done" and seen.report == run.report
+    Redis.from_url(REDIS_URL).delete(f"{prefix}:{organization_id}")
+
+
+def _ended(runs: Runs, organization_id: int) -> Run:
+    """The organization's latest run once its store says it has ended."""
     deadline = time.monotonic() + 60
-    while not done():
+    while (run := runs.latest(organization_id)) is None or run.status == "running":
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.05)
+    return run
