@@ -372,3 +372,23 @@ def _ended(runs: Runs, organization_id: int) -> Run:
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.05)
     return run
+
+
+def test_an_organization_with_two_companies_chooses_which_to_replay(app: Flask) -> None:
+    organization_id, user_id = mirror(app, generate_demo_company(), "9130109")
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        second = Connection(
+            organization_id=organization_id, provider="xero", external_id="tenant-2", display_name="Second Books"
+        )
+        db.add(second)
+        db.flush()
+        second_id = second.id
+    client = _client(app, organization_id, user_id)
+    html = client.get("/backtest").get_data(as_text=True)
+    assert '<label for="company">Company</label>' in html
+    assert f'<option value="{second_id}">Second Books</option>' in html
+    refused = _start(client, company=str(second_id))
+    assert refused.status_code == 400
+    assert "Second Books had no invoice open from 2026-03-01 to 2026-04-30" in refused.get_data(as_text=True)
+    missing = _start(client)
+    assert missing.status_code == 400 and "Choose one of your companies." in missing.get_data(as_text=True)
