@@ -119,13 +119,10 @@ def read_books(session: Session, organization_id: int, connection_id: int) -> Bo
     payments = _payments(session, organization_id, connection_id, known, invoices)
     # The connection came through scoped(): its credits are the organization's.
     credit_rows = session.scalars(
-        select(MirroredCredit).where(
-            MirroredCredit.connection_id == connection.id,
-            MirroredCredit.deleted.is_(False),
-            MirroredCredit.customer_provider_id.in_(known),
-        )
+        select(MirroredCredit).where(MirroredCredit.connection_id == connection.id, MirroredCredit.deleted.is_(False))
     )
-    credits = [_credit(row, invoices) for row in credit_rows] + _unapplied(payments)
+    credits = [_credit(row, invoices) for row in credit_rows if row.customer_provider_id in known]
+    credits += _unapplied(payments)
     company = ScenarioCompany(
         name=connection.display_name or organization.name,
         timezone=connection.timezone or organization.timezone,

@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -392,3 +393,26 @@ def test_an_organization_with_two_companies_chooses_which_to_replay(app: Flask) 
     assert "Second Books had no invoice open from 2026-03-01 to 2026-04-30" in refused.get_data(as_text=True)
     missing = _start(client)
     assert missing.status_code == 400 and "Choose one of your companies." in missing.get_data(as_text=True)
+
+
+def test_a_payments_unapplied_part_is_credit_from_the_payments_day(app: Flask) -> None:
+    demo = generate_demo_company()
+    organization_id, _ = mirror(app, demo, "9130110")
+    payment = demo.payments[0]
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
+        db.execute(
+            update(MirroredPayment)
+            .where(MirroredPayment.connection_id == connection_id, MirroredPayment.provider_id == payment.id)
+            .values(unapplied=Decimal("25.00"))
+        )
+    with app.extensions["arpilot"].sessions() as db:
+        books = read_books(db, organization_id, connection_id)
+    assert books is not None
+    [unapplied] = [c for c in books.scenario.credits if c.kind == "unapplied_payment"]
+    assert (unapplied.customer_id, unapplied.date, unapplied.amount, unapplied.remaining) == (
+        payment.customer_id,
+        payment.date,
+        Decimal("25.00"),
+        Decimal("25.00"),
+    )
