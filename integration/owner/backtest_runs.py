@@ -36,6 +36,8 @@ INTERRUPTED = (
 )
 FAILED = "The backtest stopped on an unexpected error. Nothing was changed; please try again."
 KEPT_FOR = dt.timedelta(days=7)  # in Redis; the page offers a new run any time
+# Replays at once in one web process: each keeps a CPU busy for seconds, and the process has pages to serve.
+REPLAYS_AT_ONCE = 2
 
 
 @dataclass
@@ -166,9 +168,12 @@ class RedisStore:
 class Runs:
     """Starts replays and answers for the latest run of each organization."""
 
-    def __init__(self, store: RunStore, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, store: RunStore, clock: Callable[[], dt.datetime], replays_at_once: int = REPLAYS_AT_ONCE
+    ) -> None:
         self.store = store
         self.clock = clock
+        self._slots = threading.BoundedSemaphore(replays_at_once)
 
     def latest(self, organization_id: int) -> Run | None:
         try:
@@ -201,11 +206,16 @@ class Runs:
         return run
 
     def _replay(self, run: Run, books: Books, rules: Rules) -> None:
-        def day_done(_: dt.date) -> None:
-            run.days_done += 1
+        def beat() -> None:
             run.beat_at = self.clock()
             self._keep(run)
 
+        def day_done(_: dt.date) -> None:
+            run.days_done += 1
+            beat()
+
+        while not self._slots.acquire(timeout=STALE_AFTER.total_seconds() / 4):
+            beat()  # waiting its turn (its bar stays at 0), not dead
         try:
             report = backtest(books.scenario, rules, run.period.start, run.period.end, on_day=day_done)
         except Exception:  # a replay that fails must end its run, or the page would wait for it
@@ -213,6 +223,8 @@ class Runs:
             run.error, run.status = FAILED, "failed"
         else:
             run.report, run.status = report.as_dict(), "done"
+        finally:
+            self._slots.release()
         run.finished_at = self.clock()
         self._keep(run)
 

@@ -416,3 +416,26 @@ def test_a_payments_unapplied_part_is_credit_from_the_payments_day(app: Flask) -
         Decimal("25.00"),
         Decimal("25.00"),
     )
+
+
+def test_replays_beyond_the_process_limit_wait_their_turn(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    first_org, company, books = _books_of(app, "9130111")
+    second_org, second_company, second_books = _books_of(app, "9130112")
+    release = threading.Event()
+    replay = backtest_runs.backtest
+
+    def held(scenario, *args, on_day, **kwargs):  # type: ignore[no-untyped-def]
+        if scenario is books.scenario:  # only the first organization's replay is held
+            release.wait(timeout=30)
+        return replay(scenario, *args, on_day=on_day, **kwargs)
+
+    monkeypatch.setattr(backtest_runs, "backtest", held)
+    runs = Runs(MemoryStore(), lambda: T0, replays_at_once=1)
+    period = check_period(PERIOD["start"], PERIOD["end"], TODAY)
+    runs.start(first_org, company, books, Rules.default(), period)
+    runs.start(second_org, second_company, second_books, Rules.default(), period)
+    time.sleep(2)  # time enough to replay 61 days, had it not waited
+    waiting = runs.latest(second_org)
+    assert waiting is not None and (waiting.status, waiting.days_done) == ("running", 0)
+    release.set()
+    assert _ended(runs, first_org).status == _ended(runs, second_org).status == "done"
