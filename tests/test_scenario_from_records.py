@@ -1,5 +1,5 @@
 """Normalized connector records become a scenario (connectors/sandbox/scenario/from_records.py):
-every fact the backtest reads is kept, and whatever a scenario cannot hold is a named gap."""
+every fact the backtest reads is kept, and whatever a scenario cannot hold is rejected with its reason."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    Rejected,
     TermsKind,
 )
-from connectors.sandbox.scenario.from_records import Gap, Records, scenario_from_records
+from connectors.sandbox.scenario.from_records import Records, scenario_from_records
 from connectors.sandbox.scenario.model import ScenarioAllocation, ScenarioCompany, parse_scenario
 
 COMPANY = ScenarioCompany("Books Ltd", "Europe/London", "GBP", locale="en_GB", country="GB")
@@ -88,7 +89,7 @@ def test_an_invoice_keeps_its_dates_total_currency_and_status() -> None:
         disputed={"1"},
     )
     converted = scenario_from_records(COMPANY, AS_OF, records)
-    assert converted.gaps == ()
+    assert converted.rejected == ()
     open_one, voided, draft = converted.scenario.invoices
     assert (open_one.issue_date, open_one.due_date, open_one.total, open_one.currency) == (
         dt.date(2026, 1, 5),
@@ -113,7 +114,7 @@ def test_the_result_loads_back_as_a_scenario_file_does() -> None:
     assert parse_scenario(scenario.to_json()) == scenario
 
 
-def test_a_customer_takes_its_invoices_currency_and_one_in_another_currency_is_a_gap() -> None:
+def test_a_customer_takes_its_invoices_currency_and_one_in_another_currency_is_rejected() -> None:
     # Xero's and QuickBooks' customer currency is only the default for new invoices: a customer
     # billed in euros is a euro customer here, even in a pound company.
     records = Records(
@@ -127,7 +128,7 @@ def test_a_customer_takes_its_invoices_currency_and_one_in_another_currency_is_a
     converted = scenario_from_records(COMPANY, AS_OF, records)
     assert converted.scenario.customers[0].currency == "EUR"
     assert [i.id for i in converted.scenario.invoices] == ["1", "2"]
-    assert converted.gaps == (Gap("invoice", "3", "in GBP, while the customer's other invoices are in EUR"),)
+    assert converted.rejected == (Rejected("invoice", "3", "in GBP, while the customer's other invoices are in EUR"),)
 
 
 def test_a_part_payment_keeps_its_date_and_amount_and_its_unapplied_part_is_credit() -> None:
@@ -138,7 +139,7 @@ def test_a_part_payment_keeps_its_date_and_amount_and_its_unapplied_part_is_cred
     )
     converted = scenario_from_records(COMPANY, AS_OF, records)
     scenario = converted.scenario
-    assert converted.gaps == ()
+    assert converted.rejected == ()
     (payment,) = scenario.payments
     assert (payment.date, payment.applied) == (dt.date(2026, 2, 10), (("1", Decimal("70.00")),))
     assert scenario.balance_of(scenario.invoices[0]) == Decimal("30.00")
@@ -165,7 +166,7 @@ def test_a_credit_memo_is_a_credit_note_with_its_allocations_dated_on_the_credit
     )
     records = Records([_customer("c1")], [_invoice("1", "c1", "100.00", "80.00")], credits=[memo])
     converted = scenario_from_records(COMPANY, AS_OF, records)
-    assert converted.gaps == ()
+    assert converted.rejected == ()
     (credit,) = converted.scenario.credits
     assert (credit.kind, credit.number, credit.amount, credit.remaining) == (
         "credit_note",
@@ -176,7 +177,7 @@ def test_a_credit_memo_is_a_credit_note_with_its_allocations_dated_on_the_credit
     assert credit.allocations == (ScenarioAllocation("1", Decimal("20.00"), dt.date(2026, 2, 20)),)
 
 
-def test_records_the_scenario_cannot_hold_are_gaps_with_their_reason() -> None:
+def test_records_the_scenario_cannot_hold_are_rejected_with_their_reason() -> None:
     records = Records(
         [
             _customer("c1"),
@@ -196,17 +197,17 @@ def test_records_the_scenario_cannot_hold_are_gaps_with_their_reason() -> None:
     assert [c.id for c in converted.scenario.customers] == ["c1", "c2"]
     assert [i.id for i in converted.scenario.invoices] == ["1"]
     assert converted.scenario.payments[0].applied == (("1", Decimal("10.00")),)
-    assert converted.gaps == (
-        Gap("customer", "gone", "deleted in the books"),
-        Gap("customer", "job", "its parent customer nobody is not among the records"),
-        Gap("contact", "c2", "Pat has no email address"),
-        Gap("invoice", "2", "deleted in the books"),
-        Gap("invoice", "3", "its customer job is not among the records kept"),
-        Gap("invoice", "4", "a total of 0.00 GBP: nothing was ever owed on it"),
-        Gap("application", "p1", "pays invoice 99, which is not among the records kept"),
-        Gap("payment", "p2", "its customer gone is not among the records kept"),
+    assert converted.rejected == (
+        Rejected("customer", "gone", "deleted in the books"),
+        Rejected("customer", "job", "its parent customer nobody is not among the records"),
+        Rejected("contact", "c2", "Pat has no email address"),
+        Rejected("invoice", "2", "deleted in the books"),
+        Rejected("invoice", "3", "its customer job is not among the records kept"),
+        Rejected("invoice", "4", "a total of 0.00 GBP: nothing was ever owed on it"),
+        Rejected("application", "p1", "pays invoice 99, which is not among the records kept"),
+        Rejected("payment", "p2", "its customer gone is not among the records kept"),
         # The books say 100.00 is owed on invoice 1, but the records hold a payment of 10.00 to it.
-        Gap(
+        Rejected(
             "invoice",
             "1",
             "the books say 100.00 GBP is owed, the payments and credit held here leave 90.00 GBP: "
@@ -231,8 +232,8 @@ def test_a_credit_allocated_to_an_invoice_not_held_keeps_what_is_left_to_apply()
     (credit,) = converted.scenario.credits
     # What the customer can still apply (30.00) is what matters to the policy, and it is kept.
     assert (credit.amount, credit.remaining, credit.allocations) == (Decimal("30.00"), Decimal("30.00"), ())
-    assert [g.entity for g in converted.gaps] == ["allocation", "credit"]
-    assert "not its total of 50.00 GBP" in converted.gaps[1].reason
+    assert [g.entity for g in converted.rejected] == ["allocation", "credit"]
+    assert "not its total of 50.00 GBP" in converted.rejected[1].reason
 
 
 def test_net_day_terms_are_kept_for_the_sandboxes() -> None:
@@ -241,7 +242,7 @@ def test_net_day_terms_are_kept_for_the_sandboxes() -> None:
     assert [c.terms_days for c in scenario_from_records(COMPANY, AS_OF, records).scenario.customers] == [30, 0]
 
 
-def test_a_payment_beyond_what_is_left_of_an_invoice_is_a_gap_not_an_overpaid_invoice() -> None:
+def test_a_payment_beyond_what_is_left_of_an_invoice_is_rejected_not_an_overpaid_invoice() -> None:
     records = Records(
         [_customer("c1")],
         [_invoice("1", "c1", "10.00", "0")],
@@ -249,6 +250,6 @@ def test_a_payment_beyond_what_is_left_of_an_invoice_is_a_gap_not_an_overpaid_in
     )
     converted = scenario_from_records(COMPANY, AS_OF, records)
     assert [p.id for p in converted.scenario.payments] == ["p1"]
-    assert converted.gaps[0] == Gap(
+    assert converted.rejected[0] == Rejected(
         "application", "p2", "pays 4.00 more to invoice 1 than is left of its total of 10.00"
     )

@@ -126,7 +126,7 @@ def backtest_command(
     converted = _published(published) if published is not None else None
     scenario = converted.scenario if converted is not None else _scenario(scenario_path, mix)
     # What the examples hold that a scenario cannot, said each time their figures are shown.
-    not_replayed = [str(gap) for gap in converted.gaps] if converted is not None else []
+    not_replayed = [f"{r.entity} {r.provider_id}: {r.reason}" for r in converted.rejected] if converted else []
     rules, training = Rules.default(), None
     if train is not None:
         training = train_habit_wait(scenario, rules, *train, false_alarm_days=false_alarm_days)
@@ -150,8 +150,8 @@ def backtest_command(
         )
         click.echo(f"trained on {training.start} to {training.end}: habit wait {training.chosen} days ({tried})")
     click.echo(f"{scenario.company.name}, {report.start} to {report.end} ({report.days} days)")
-    for gap in not_replayed:
-        click.echo(f"not replayed: {gap}")
+    for line in not_replayed:
+        click.echo(f"not replayed: {line}")
     click.echo(f"emails: {report.emails}, call tasks: {report.call_tasks}, escalations: {report.escalations}")
     for stage in STAGES:
         count = report.reminders_by_stage.get(stage, 0)

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from connectors.contract import Rejected
 from connectors.sandbox.scenario import ScenarioError
-from connectors.sandbox.scenario.from_records import Gap
 from connectors.sandbox.scenario.published import EXAMPLES, published_scenario
 from integration.cli import main
 from integration.policy.actions import ActionKind
@@ -58,7 +58,7 @@ def quickbooks() -> BacktestReport:
     return backtest(published_scenario("quickbooks").scenario, Rules.default(), *QUICKBOOKS_PERIOD)
 
 
-def test_the_xero_examples_become_a_scenario_and_the_refund_is_a_named_gap() -> None:
+def test_the_xero_examples_become_a_scenario_and_the_refund_is_rejected_with_its_reason() -> None:
     converted = published_scenario("xero")
     scenario = converted.scenario
     # The spec's Organisation example: NZD, New Zealand's zone; read on 2019-03-12 UTC (the
@@ -76,8 +76,8 @@ def test_the_xero_examples_become_a_scenario_and_the_refund_is_a_named_gap() -> 
         ("INV-0003", False, Decimal("115.00")),
     ]
     # The ARCREDITPAYMENT refunds a credit note; it pays no invoice, and is said to be left out.
-    assert converted.gaps == (
-        Gap(
+    assert converted.rejected == (
+        Rejected(
             "payment",
             "6b037c9b-2e5d-4905-84d3-eabfb3438242",
             "PaymentType ARCREDITPAYMENT, 2.00 on ACCRECCREDIT CN-0005: "
@@ -91,7 +91,7 @@ def test_the_quickbooks_examples_become_a_scenario_with_the_part_paid_invoice_an
     scenario = converted.scenario
     # Nothing is left out: the unapplied 10.00 becomes credit, and invoice 70's balance in the books
     # (71.00 - 55.00) is what its one payment leaves.
-    assert converted.gaps == ()
+    assert converted.rejected == ()
     assert (scenario.company.currency, scenario.company.timezone, scenario.as_of) == (
         "USD",
         "America/Los_Angeles",

@@ -3,22 +3,23 @@ that went through a connector's mapping (a provider's published examples today, 
 tomorrow) can be replayed by the backtest.
 
 Pure: records in, a `Converted` out. What the scenario cannot hold is never dropped without a word:
-each record (or part of one) left out is a `Gap` naming it and saying why, and the scenario itself
-goes through the scenario file's own checks (`parse_scenario`), so what comes out is exactly what
-`arpilot scenario` files hold and load.
+each record, or part of one, left out is `Rejected` (connectors/contract.py, as a sync reports a
+record it cannot read), naming it and saying why. The scenario itself goes through the scenario
+file's own checks (`parse_scenario`): what comes out loads as any `arpilot scenario` file does.
 
 How records become scenario facts:
 - an invoice's total becomes one line; its payments and credit allocations make its balance again,
-  so a balance the records do not explain (payments that are not among them) is a gap;
-- voided invoices stay, voided; drafts stay as drafts (nobody owes them); a deleted record is a gap;
+  so a balance in the books that the records do not explain (payments not among them) is
+  reported, as rejected, and the replay goes by the records;
+- voided invoices stay, voided; drafts stay as drafts (nobody owes them); a deleted record is rejected;
 - a customer's currency is the one its invoices are in (a provider's customer currency is only the
   default for new invoices); an invoice, payment or credit in another currency than its
-  customer's others is a gap, since a scenario customer holds one currency;
+  customer's others is rejected, since a scenario customer holds one currency;
 - a payment's unapplied part (QuickBooks UnappliedAmt) becomes the customer's credit, as
   `Payment.unapplied_credit` says; a QuickBooks credit memo becomes a credit note;
 - a credit's allocations carry no date in the records: they are dated on the credit's own date. A
   credit's amount is what is left of it plus the allocations the scenario holds, so what the
-  customer can still apply stays right even when some allocations are gaps;
+  customer can still apply stays right even when some allocations are rejected;
 - payment terms are kept for the sandboxes when they are net days (others seed as due on receipt):
   the replay reads each invoice's own due date, never the terms.
 """
@@ -39,6 +40,8 @@ from connectors.contract import (
     InvoiceStatus,
     Payment,
     PaymentTerms,
+    Record,
+    Rejected,
     TermsKind,
 )
 from connectors.sandbox.scenario.model import (
@@ -61,20 +64,6 @@ _CREDIT_KINDS = {CreditKind.CREDIT_MEMO: "credit_note"}
 
 
 @dataclass(frozen=True)
-class Gap:
-    """A record, or part of one, that the scenario does not hold, and why."""
-
-    entity: str  # customer, contact, invoice, payment, application, credit, allocation
-    provider_id: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.entity} {self.provider_id}: {self.reason}" if self.provider_id else f"{self.entity}: {self.reason}"
-        )
-
-
-@dataclass(frozen=True)
 class Records:
     """One company's normalized records as a connector returns them."""
 
@@ -85,23 +74,36 @@ class Records:
     terms: Mapping[str, PaymentTerms] = field(default_factory=dict)  # by provider id
     disputed: Collection[str] = frozenset()  # invoice ids the owner paused for a dispute (not a record field)
 
+    @classmethod
+    def of(cls, records: Iterable[Record], disputed: Collection[str] = frozenset()) -> Records:
+        """Sorted by kind from one stream of records, as a connector's pages bring them."""
+        found = list(records)
+        return cls(
+            customers=[r for r in found if isinstance(r, Customer)],
+            invoices=[r for r in found if isinstance(r, Invoice)],
+            payments=[r for r in found if isinstance(r, Payment)],
+            credits=[r for r in found if isinstance(r, Credit)],
+            terms={r.provider_id: r for r in found if isinstance(r, PaymentTerms) and r.provider_id},
+            disputed=disputed,
+        )
+
 
 @dataclass(frozen=True)
 class Converted:
     scenario: Scenario
-    gaps: tuple[Gap, ...]
+    rejected: tuple[Rejected, ...]  # what the scenario does not hold of the records, and why
 
 
 def scenario_from_records(company: ScenarioCompany, as_of: dt.date, records: Records) -> Converted:
-    """The scenario of `records` on `as_of`, and every gap, in the order the records came."""
-    gaps: list[Gap] = []
+    """The scenario of `records` on `as_of`, and all it leaves out, in the order the records came."""
+    rejected: list[Rejected] = []
     currencies = _customer_currencies(records)
-    customers = _customers(records, currencies, gaps)
-    invoices = _invoices(records, customers, gaps)
+    customers = _customers(records, currencies, rejected)
+    invoices = _invoices(records, customers, rejected)
     settled: dict[str, Decimal] = {}  # invoice id -> what the payments and credits held here pay of it
-    payments, unapplied = _payments(records, customers, invoices, settled, gaps)
-    credits = _credits([*unapplied, *records.credits], customers, invoices, settled, gaps)
-    _balance_gaps(records.invoices, invoices, settled, gaps)
+    payments, unapplied = _payments(records, customers, invoices, settled, rejected)
+    credits = _credits([*unapplied, *records.credits], customers, invoices, settled, rejected)
+    _unexplained_balances(records.invoices, invoices, settled, rejected)
     scenario = Scenario(
         company=company,
         as_of=as_of,
@@ -111,7 +113,7 @@ def scenario_from_records(company: ScenarioCompany, as_of: dt.date, records: Rec
         credits=tuple(credits),
     )
     # The file format's checks, once more: what comes out loads as any scenario file does.
-    return Converted(parse_scenario(scenario.to_json()), tuple(gaps))
+    return Converted(parse_scenario(scenario.to_json()), tuple(rejected))
 
 
 def _customer_currencies(records: Records) -> dict[str, str]:
@@ -127,19 +129,21 @@ def _customer_currencies(records: Records) -> dict[str, str]:
     return chosen
 
 
-def _customers(records: Records, currencies: Mapping[str, str], gaps: list[Gap]) -> dict[str, ScenarioCustomer]:
+def _customers(
+    records: Records, currencies: Mapping[str, str], rejected: list[Rejected]
+) -> dict[str, ScenarioCustomer]:
     listed = {c.provider_id for c in records.customers if not c.deleted}
     found: dict[str, ScenarioCustomer] = {}
     for customer in records.customers:
         if customer.deleted:
-            gaps.append(Gap("customer", customer.provider_id, "deleted in the books"))
+            rejected.append(Rejected("customer", customer.provider_id, "deleted in the books"))
             continue
         if customer.provider_id in found:
-            gaps.append(Gap("customer", customer.provider_id, "listed twice: the first is kept"))
+            rejected.append(Rejected("customer", customer.provider_id, "listed twice: the first is kept"))
             continue
         if customer.parent_id is not None and customer.parent_id not in listed:
-            gaps.append(
-                Gap(
+            rejected.append(
+                Rejected(
                     "customer",
                     customer.provider_id,
                     f"its parent customer {customer.parent_id} is not among the records",
@@ -153,7 +157,7 @@ def _customers(records: Records, currencies: Mapping[str, str], gaps: list[Gap])
             phone=customer.phone,
             currency=currencies[customer.provider_id],
             terms_days=_net_days(records.terms.get(customer.terms_id or "")),
-            contacts=_contacts(customer, gaps),
+            contacts=_contacts(customer, rejected),
             parent_id=customer.parent_id,
             bill_with_parent=customer.bill_with_parent,
             country=customer.country,
@@ -168,26 +172,30 @@ def _net_days(terms: PaymentTerms | None) -> int:
     return min(max(terms.days, 0), 999)
 
 
-def _contacts(customer: Customer, gaps: list[Gap]) -> tuple[ScenarioContact, ...]:
+def _contacts(customer: Customer, rejected: list[Rejected]) -> tuple[ScenarioContact, ...]:
     kept = []
     for contact in customer.contacts:
         if not contact.email:
-            gaps.append(Gap("contact", customer.provider_id, f"{contact.name or 'a contact'} has no email address"))
+            rejected.append(
+                Rejected("contact", customer.provider_id, f"{contact.name or 'a contact'} has no email address")
+            )
         elif contact.role not in CONTACT_ROLES:
-            gaps.append(Gap("contact", customer.provider_id, f"{contact.email}: unknown role {contact.role!r}"))
+            rejected.append(
+                Rejected("contact", customer.provider_id, f"{contact.email}: unknown role {contact.role!r}")
+            )
         else:
             kept.append(ScenarioContact(contact.name or customer.name, contact.email, contact.role))
     return tuple(kept)
 
 
 def _invoices(
-    records: Records, customers: Mapping[str, ScenarioCustomer], gaps: list[Gap]
+    records: Records, customers: Mapping[str, ScenarioCustomer], rejected: list[Rejected]
 ) -> dict[str, ScenarioInvoice]:
     found: dict[str, ScenarioInvoice] = {}
     for invoice in records.invoices:
         reason = _invoice_refusal(invoice, customers, found)
         if reason is not None:
-            gaps.append(Gap("invoice", invoice.provider_id, reason))
+            rejected.append(Rejected("invoice", invoice.provider_id, reason))
             continue
         found[invoice.provider_id] = ScenarioInvoice(
             id=invoice.provider_id,
@@ -231,7 +239,7 @@ def _payments(
     customers: Mapping[str, ScenarioCustomer],
     invoices: Mapping[str, ScenarioInvoice],
     settled: dict[str, Decimal],
-    gaps: list[Gap],
+    rejected: list[Rejected],
 ) -> tuple[list[ScenarioPayment], list[Credit]]:
     """The payments as the scenario holds them, and the unapplied parts, as credits still to convert."""
     found: list[ScenarioPayment] = []
@@ -246,7 +254,7 @@ def _payments(
         elif not within_day_range(payment.date):
             reason = "dated outside the days arpilot reasons about"
         if reason is not None:
-            gaps.append(Gap("payment", payment.provider_id, reason))
+            rejected.append(Rejected("payment", payment.provider_id, reason))
             continue
         seen.add(payment.provider_id)
         applied = []
@@ -257,7 +265,7 @@ def _payments(
                 applied.append((application.invoice_id, amount))
                 settled[application.invoice_id] = settled.get(application.invoice_id, Decimal(0)) + amount
             else:
-                gaps.append(Gap("application", payment.provider_id, refusal))
+                rejected.append(Rejected("application", payment.provider_id, refusal))
         if applied:
             found.append(
                 ScenarioPayment(
@@ -306,7 +314,7 @@ def _credits(
     customers: Mapping[str, ScenarioCustomer],
     invoices: Mapping[str, ScenarioInvoice],
     settled: dict[str, Decimal],
-    gaps: list[Gap],
+    rejected: list[Rejected],
 ) -> list[ScenarioCredit]:
     found: list[ScenarioCredit] = []
     seen: set[str] = set()
@@ -319,7 +327,7 @@ def _credits(
         elif not within_day_range(credit.date):
             reason = "dated outside the days arpilot reasons about"
         if reason is not None:
-            gaps.append(Gap("credit", credit.provider_id, reason))
+            rejected.append(Rejected("credit", credit.provider_id, reason))
             continue
         allocations = []
         for allocation in credit.allocations:
@@ -329,19 +337,19 @@ def _credits(
                 allocations.append(ScenarioAllocation(invoice_id, part, credit.date))
                 settled[invoice_id] = settled.get(invoice_id, Decimal(0)) + part
             else:
-                gaps.append(Gap("allocation", credit.provider_id, refusal))
+                rejected.append(Rejected("allocation", credit.provider_id, refusal))
         amount = credit.remaining.amount + sum((a.amount for a in allocations), Decimal(0))
         if amount <= 0:
-            gaps.append(
-                Gap("credit", credit.provider_id, "nothing left to apply and nothing applied that is held here")
+            rejected.append(
+                Rejected("credit", credit.provider_id, "nothing left to apply and nothing applied that is held here")
             )
             continue
         seen.add(credit.provider_id)
         # An unapplied payment's total is the whole payment: only its unapplied part was ever credit.
         whole = credit.remaining.amount if credit.kind is CreditKind.UNAPPLIED_PAYMENT else credit.total.amount
         if amount != whole:
-            gaps.append(
-                Gap(
+            rejected.append(
+                Rejected(
                     "credit",
                     credit.provider_id,
                     f"kept as {amount} {credit.total.currency} (what is left plus the allocations held), "
@@ -363,8 +371,11 @@ def _credits(
     return found
 
 
-def _balance_gaps(
-    records: Iterable[Invoice], invoices: Mapping[str, ScenarioInvoice], settled: Mapping[str, Decimal], gaps: list[Gap]
+def _unexplained_balances(
+    records: Iterable[Invoice],
+    invoices: Mapping[str, ScenarioInvoice],
+    settled: Mapping[str, Decimal],
+    rejected: list[Rejected],
 ) -> None:
     """Name each invoice whose balance in the books is not what the records held here leave of it:
     the replay can only know the payments it holds."""
@@ -374,8 +385,8 @@ def _balance_gaps(
             continue
         left = held.total - settled.get(held.id, Decimal(0))
         if left != record.balance.amount:
-            gaps.append(
-                Gap(
+            rejected.append(
+                Rejected(
                     "invoice",
                     held.id,
                     f"the books say {record.balance} is owed, the payments and credit held here leave "

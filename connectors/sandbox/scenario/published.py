@@ -14,7 +14,7 @@ Xero (`xero_examples`), the examples of Xero's Accounting API OpenAPI spec:
   at example.com, as without one neither arpilot nor the fixed schedules can remind anybody;
 - the payments example's ARCREDITPAYMENT (2.00 refunded on credit note CN-0005 to another contact)
   is money paid back to a customer, not a receipt against an invoice: the mapping does not read it
-  (`is_receivable_payment`) and it is a gap.
+  (`is_receivable_payment`) and it is rejected.
 
 QuickBooks (`quickbooks_examples`), Intuit's documented responses:
 - Intuit publishes no CompanyInfo sample here: the company is "Intuit sample company (published
@@ -34,20 +34,20 @@ Each scenario's `as_of` is the day of its latest response (Xero DateTimeUTC, Qui
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, UnreadableRecord
+from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Record, Rejected, read_each
 from connectors.quickbooks import mapping as quickbooks
 from connectors.quickbooks.mapping import parse_instant
 from connectors.regions import company_zone
-from connectors.sandbox.scenario.from_records import Converted, Gap, Records, scenario_from_records
+from connectors.sandbox.scenario.from_records import Converted, Records, scenario_from_records
 from connectors.sandbox.scenario.model import ScenarioCompany, ScenarioError
 from connectors.xero import mapping as xero
 from connectors.xero.timezones import iana_zone
@@ -72,8 +72,6 @@ QUICKBOOKS_COMPANY = ScenarioCompany(
 # 2015-07-24 to 2015-08-23 in Intuit's invoice example.
 QUICKBOOKS_EXAMPLE_TERMS = dt.timedelta(days=30)
 
-R = TypeVar("R")
-
 
 def published_scenario(provider: str, examples: Path = EXAMPLES) -> Converted:
     """The scenario of one provider's published examples ("xero" or "quickbooks")."""
@@ -87,25 +85,22 @@ def published_scenario(provider: str, examples: Path = EXAMPLES) -> Converted:
 
 
 def xero_examples(folder: Path) -> Converted:
-    invoices_body, payments_body = _body(folder / "invoices.json"), _body(folder / "payments.json")
+    bodies = {name: _body(folder / f"{name}.json") for name in ("contacts", "invoices", "payments")}
     currency = XERO_ORGANISATION.currency
-    gaps: list[Gap] = []
-    customers = _mapped(
-        gaps, _body(folder / "contacts.json")["Contacts"], lambda r: xero.customer_from_xero(r, currency)
-    )
-    invoices = _mapped(gaps, invoices_body["Invoices"], xero.invoice_from_xero)
-    receipts = [r for r in payments_body["Payments"] if xero.is_receivable_payment(r)]
-    gaps += [
-        Gap("payment", r.get("PaymentID"), _not_a_receipt(r)) for r in payments_body["Payments"] if r not in receipts
+    raw_payments = bodies["payments"]["Payments"]
+    receipts = [r for r in raw_payments if xero.is_receivable_payment(r)]
+    mapped = _Mapped()
+    mapped.read("contact", bodies["contacts"]["Contacts"], lambda r: xero.customer_from_xero(r, currency))
+    mapped.read("invoice", bodies["invoices"]["Invoices"], xero.invoice_from_xero)
+    mapped.rejected += [
+        Rejected("payment", r.get("PaymentID"), _not_a_receipt(r)) for r in raw_payments if r not in receipts
     ]
-    payments = _mapped(gaps, receipts, xero.payment_from_xero)
-    for raw in invoices_body["Invoices"]:
-        contact = raw["Contact"]
-        if contact["ContactID"] not in {c.provider_id for c in customers}:
-            updated = xero.parse_ms_instant(raw["UpdatedDateUTC"])
-            customers.append(_added(contact["ContactID"], contact["Name"], currency, updated))
-    as_of = max(xero.parse_ms_instant(body["DateTimeUTC"]) for body in (invoices_body, payments_body))
-    return _convert(XERO_ORGANISATION, as_of, Records(customers, invoices, payments), gaps)
+    mapped.read("payment", receipts, xero.payment_from_xero)
+    for raw in bodies["invoices"]["Invoices"]:
+        updated = xero.parse_ms_instant(raw["UpdatedDateUTC"])
+        mapped.name_once(_named(raw["Contact"]["ContactID"], raw["Contact"]["Name"], currency, updated))
+    as_of = max(xero.parse_ms_instant(body["DateTimeUTC"]) for body in bodies.values())
+    return mapped.convert(XERO_ORGANISATION, as_of)
 
 
 def _not_a_receipt(raw: Mapping[str, Any]) -> str:
@@ -119,26 +114,22 @@ def _not_a_receipt(raw: Mapping[str, Any]) -> str:
 
 def quickbooks_examples(folder: Path) -> Converted:
     currency = QUICKBOOKS_COMPANY.currency
-    gaps: list[Gap] = []
     bodies = {name: _body(folder / f"{name}.json") for name in ("customer", "customer_job", "invoice", "payment")}
     raw_invoice, raw_payment = bodies["invoice"]["Invoice"], bodies["payment"]["Payment"]
-    customers = _mapped(
-        gaps,
-        [bodies["customer"]["Customer"], bodies["customer_job"]["Customer"]],
-        lambda r: quickbooks.customer(r, currency),
-    )
-    invoices = _mapped(gaps, [raw_invoice], lambda r: quickbooks.invoice(r, currency))
-    payments = _mapped(gaps, [raw_payment], lambda r: quickbooks.payment(r, currency))
-    invoices.append(_paid_invoice(raw_payment, currency))
+    mapped = _Mapped()
+    raw_customers = [bodies["customer"]["Customer"], bodies["customer_job"]["Customer"]]
+    mapped.read("customer", raw_customers, lambda r: quickbooks.customer(r, currency))
+    mapped.read("invoice", [raw_invoice], lambda r: quickbooks.invoice(r, currency))
+    mapped.read("payment", [raw_payment], lambda r: quickbooks.payment(r, currency))
+    mapped.records.append(_paid_invoice(raw_payment, currency))
     updated = parse_instant(raw_payment["MetaData"]["LastUpdatedTime"])
     for ref in (raw_invoice["CustomerRef"], raw_payment["CustomerRef"]):
-        customers.append(_added(ref["value"], ref["name"], currency, updated))
-    for job in [c for c in customers if c.parent_id is not None and c.full_name]:
-        assert job.parent_id is not None and job.full_name is not None
-        parent = _added(job.parent_id, job.full_name.split(":")[0], currency, updated)
-        customers.append(dataclasses.replace(parent, email=None, contacts=()))
+        mapped.name_once(_named(ref["value"], ref["name"], currency, updated))
+    for job in [r for r in mapped.records if isinstance(r, Customer) and r.parent_id and r.full_name]:
+        parent_name = (job.full_name or "").split(":")[0]
+        mapped.name_once(_named(job.parent_id or "", parent_name, currency, updated, reachable=False))
     as_of = max(parse_instant(body["time"]) for body in bodies.values() if "time" in body)
-    return _convert(QUICKBOOKS_COMPANY, as_of, Records(customers, invoices, payments), gaps)
+    return mapped.convert(QUICKBOOKS_COMPANY, as_of)
 
 
 def _paid_invoice(raw_payment: Mapping[str, Any], currency: str) -> Invoice:
@@ -167,26 +158,32 @@ def _body(path: Path) -> Any:
         raise ScenarioError(f"{path}: not a published example ({type(exc).__name__}: {exc})") from None
 
 
-def _mapped(gaps: list[Gap], raws: Iterable[Any], read: Callable[[Any], R]) -> list[R]:
-    """Each raw record through the real mapping; one it cannot read is a gap, as a sync rejects it."""
-    found = []
-    for raw in raws:
-        try:
-            found.append(read(raw))
-        except UnreadableRecord as exc:
-            gaps.append(Gap("record", getattr(exc, "record_id", None), str(exc)))
-    return found
+@dataclass
+class _Mapped:
+    """The examples' records as the mappings read them, and what they could not read."""
+
+    records: list[Record] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def read(self, entity: str, raws: Iterable[Any], read: Callable[[Any], Record]) -> None:
+        """Each raw record through the real mapping; one it cannot read is rejected, as a sync does."""
+        records, rejected = read_each(entity, raws, lambda raw: [read(raw)])
+        self.records += records
+        self.rejected += rejected
+
+    def name_once(self, named: Customer) -> None:
+        if named.provider_id not in {r.provider_id for r in self.records if isinstance(r, Customer)}:
+            self.records.append(named)
+
+    def convert(self, company: ScenarioCompany, read_at: dt.datetime) -> Converted:
+        as_of = read_at.astimezone(ZoneInfo(company.timezone)).date()
+        converted = scenario_from_records(company, as_of, Records.of(self.records))
+        return Converted(converted.scenario, (*self.rejected, *converted.rejected))
 
 
-def _added(provider_id: str, name: str, currency: str, updated_at: dt.datetime) -> Customer:
-    """A customer the examples name but do not describe, with an address at example.com."""
-    address = ".".join("".join(ch for ch in word if ch.isalnum()) for word in name.lower().split()) + "@example.com"
-    return Customer(
-        provider_id, name, address, None, currency, None, True, updated_at, contacts=(Contact(address, name),)
-    )
-
-
-def _convert(company: ScenarioCompany, read_at: dt.datetime, records: Records, gaps: list[Gap]) -> Converted:
-    as_of = read_at.astimezone(ZoneInfo(company.timezone)).date()
-    converted = scenario_from_records(company, as_of, records)
-    return Converted(converted.scenario, (*gaps, *converted.gaps))
+def _named(provider_id: str, name: str, currency: str, updated_at: dt.datetime, *, reachable: bool = True) -> Customer:
+    """A customer the examples name but do not describe; a reachable one gets an address at example.com."""
+    words = ("".join(ch for ch in word if ch.isalnum()) for word in name.lower().split())
+    address = ".".join(words) + "@example.com" if reachable else None
+    contacts = (Contact(address, name),) if address else ()
+    return Customer(provider_id, name, address, None, currency, None, True, updated_at, contacts=contacts)
