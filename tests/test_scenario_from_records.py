@@ -237,8 +237,10 @@ def test_a_credit_allocated_to_an_invoice_not_held_keeps_what_is_left_to_apply()
 
 
 def test_net_day_terms_are_kept_for_the_sandboxes() -> None:
-    terms = {"t30": PaymentTerms("t30", "Net 30", TermsKind.NET_DAYS, days=30)}
-    records = Records([_customer("c1", terms_id="t30"), _customer("c2")], [], terms=terms)
+    terms = PaymentTerms("t30", "Net 30", TermsKind.NET_DAYS, days=30)
+    # One stream of records, as a connector's pages bring them, sorted by kind.
+    records = Records.of([_customer("c1", terms_id="t30"), terms, _customer("c2")])
+    assert records.terms == {"t30": terms}
     assert [c.terms_days for c in scenario_from_records(COMPANY, AS_OF, records).scenario.customers] == [30, 0]
 
 

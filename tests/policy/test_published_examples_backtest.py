@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -229,13 +230,40 @@ def test_a_credit_that_covers_the_part_paid_invoice_takes_it_off_the_ladder() ->
 
 def test_the_examples_hold_no_foreign_currency_invoice() -> None:
     # Every Xero example is in the organisation's NZD at CurrencyRate 1, and Intuit's carry no
-    # CurrencyRef (the home currency): a foreign-currency case cannot be counted on them, and
-    # test_scenario_from_records.py covers one instead.
+    # CurrencyRef (the home currency): the next test makes the foreign-currency case.
     for provider in ("xero", "quickbooks"):
         scenario = published_scenario(provider).scenario
         assert {i.currency for i in scenario.invoices} == {scenario.company.currency}
     raw = json.loads((EXAMPLES / "xero" / "invoices.json").read_text(), parse_float=Decimal)["body"]["Invoices"]
     assert {r["CurrencyRate"] for r in raw} == {Decimal("1.000000")}
+
+
+def test_the_xero_examples_billed_in_a_foreign_currency_replay_alike(tmp_path: Path) -> None:
+    # A copy of the examples with Barney Rubble's invoices and payment in AUD, not the NZD of the
+    # organisation (the fixture files stay as they are), read through the same mapping.
+    copy = tmp_path / "real"
+    shutil.copytree(EXAMPLES, copy)
+    for name in ("invoices.json", "payments.json"):
+        path = copy / "xero" / name
+        path.write_text(path.read_text().replace('"CurrencyCode": "NZD"', '"CurrencyCode": "AUD"'))
+    scenario = published_scenario("xero", copy).scenario
+    # The contact's currency is its invoices' (Xero's contact currency is only a default).
+    assert {c.name: c.currency for c in scenario.customers}["Barney Rubble-83203"] == "AUD"
+    report = backtest(scenario, Rules.default(), *XERO_PERIOD)
+    # arpilot chases an invoice in its own currency as it chases one in the organisation's: the
+    # same steps on the same days as in NZD (test_xero_examples_overdue_reminders_per_policy and
+    # test_xero_examples_late_nudges), and the same hold, weighed in AUD.
+    assert {name: (f.overdue_reminders, f.false_alarms, f.late_nudges) for name, f in report.policies.items()} == {
+        "arpilot": (5, 0, 0),
+        "quickbooks_like": (3, 0, 0),
+        "xero_like": (5, 0, 1),
+    }
+    assert report.holds_on == [(dt.date(2019, 1, 6), BARNEY)]
+    day = dt.date(2019, 1, 6)
+    rules = Rules.default()
+    actions = decide(snapshot_from_scenario(scenario, day), rules, decision_time(day, scenario.company.timezone, rules))
+    (hold,) = [a for a in actions if a.kind is ActionKind.CREDIT_HOLD_ON]
+    assert "owes 115.00 AUD past due" in hold.reason
 
 
 def test_unknown_provider_or_missing_examples_are_clear_errors(tmp_path: Path) -> None:
