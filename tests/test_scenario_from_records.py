@@ -183,6 +183,7 @@ def test_records_the_scenario_cannot_hold_are_rejected_with_their_reason() -> No
             _customer("c1"),
             _customer("gone", deleted=True),
             _customer("job", parent_id="nobody", bill_with_parent=True),
+            _customer("subjob", parent_id="job"),
             _customer("c2", contacts=(Contact(None, "Pat"),)),
         ],
         [
@@ -199,7 +200,8 @@ def test_records_the_scenario_cannot_hold_are_rejected_with_their_reason() -> No
     assert converted.scenario.payments[0].applied == (("1", Decimal("10.00")),)
     assert converted.rejected == (
         Rejected("customer", "gone", "deleted in the books"),
-        Rejected("customer", "job", "its parent customer nobody is not among the records"),
+        Rejected("customer", "job", "its parent customer nobody is not among the records kept"),
+        Rejected("customer", "subjob", "its parent customer job is not among the records kept"),
         Rejected("contact", "c2", "Pat has no email address"),
         Rejected("invoice", "2", "deleted in the books"),
         Rejected("invoice", "3", "its customer job is not among the records kept"),

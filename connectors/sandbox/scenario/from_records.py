@@ -132,7 +132,11 @@ def _customer_currencies(records: Records) -> dict[str, str]:
 def _customers(
     records: Records, currencies: Mapping[str, str], rejected: list[Rejected]
 ) -> dict[str, ScenarioCustomer]:
-    listed = {c.provider_id for c in records.customers if not c.deleted}
+    parents = {c.provider_id: c.parent_id for c in records.customers if not c.deleted}
+    # A job is kept only when its whole line of parents is: drop the orphans until none is left.
+    while orphans := [i for i, parent in parents.items() if parent is not None and parent not in parents]:
+        for orphan in orphans:
+            del parents[orphan]
     found: dict[str, ScenarioCustomer] = {}
     for customer in records.customers:
         if customer.deleted:
@@ -141,12 +145,12 @@ def _customers(
         if customer.provider_id in found:
             rejected.append(Rejected("customer", customer.provider_id, "listed twice: the first is kept"))
             continue
-        if customer.parent_id is not None and customer.parent_id not in listed:
+        if customer.provider_id not in parents:
             rejected.append(
                 Rejected(
                     "customer",
                     customer.provider_id,
-                    f"its parent customer {customer.parent_id} is not among the records",
+                    f"its parent customer {customer.parent_id} is not among the records kept",
                 )
             )
             continue
