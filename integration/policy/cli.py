@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from connectors.sandbox.scenario import Scenario, ScenarioError, generate_demo_company, load_scenario
+from connectors.sandbox.scenario.from_records import Converted
 from connectors.sandbox.scenario.generator import MIXES
+from connectors.sandbox.scenario.published import PROVIDERS, published_scenario
 from integration.cli_types import DAY, PERIOD
 from integration.policy.backtest import backtest, decision_time, preview, train_habit_wait, with_habit_wait
 from integration.policy.baselines import POLICY_TITLES
@@ -32,6 +34,13 @@ def _check_period(start: dt.date, end: dt.date, hint: str) -> None:
         raise click.BadParameter("the period ends before it starts", param_hint=hint)
     if (end - start).days >= MAX_BACKTEST_DAYS:
         raise click.BadParameter(f"replays at most {MAX_BACKTEST_DAYS} days", param_hint=hint)
+
+
+def _published(provider: str) -> Converted:
+    try:
+        return published_scenario(provider)
+    except ScenarioError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _scenario(path: Path | None, mix: str = "demo") -> Scenario:
@@ -81,6 +90,11 @@ def preview_command(scenario_path: Path | None, as_of: dt.date | None, as_json: 
     help="Without --scenario: which generated company (the demo, or another mix of habits).",
 )
 @click.option(
+    "--published",
+    type=click.Choice(PROVIDERS),
+    help="Instead of --scenario: the provider's published example payloads, read by its mapping.",
+)
+@click.option(
     "--train",
     "train",
     type=PERIOD,
@@ -93,6 +107,7 @@ def backtest_command(
     end: dt.date,
     false_alarm_days: int,
     mix: str,
+    published: str | None,
     train: tuple[dt.date, dt.date] | None,
     as_json: bool,
 ) -> None:
@@ -102,7 +117,12 @@ def backtest_command(
         _check_period(*train, "--train")
         if train[1] >= start:
             raise click.BadParameter("the training period must end before --from", param_hint="--train")
-    scenario = _scenario(scenario_path, mix)
+    if published is not None and scenario_path is not None:
+        raise click.BadParameter("give --scenario or --published, not both", param_hint="--published")
+    converted = _published(published) if published is not None else None
+    scenario = converted.scenario if converted is not None else _scenario(scenario_path, mix)
+    # What the examples hold that a scenario cannot, said each time their figures are shown.
+    not_replayed = [f"{r.entity} {r.provider_id}: {r.reason}" for r in converted.rejected] if converted else []
     rules, training = Rules.default(), None
     if train is not None:
         training = train_habit_wait(scenario, rules, *train, false_alarm_days=false_alarm_days)
@@ -113,7 +133,11 @@ def backtest_command(
             scenario, rules, start, end, false_alarm_days=false_alarm_days, on_day=lambda _: bar.update(1)
         )
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), **({"train": training.as_dict()} if training else {})}, indent=1))
+        extra = {
+            **({"train": training.as_dict()} if training else {}),
+            **({"not_replayed": not_replayed} if converted else {}),
+        }
+        click.echo(json.dumps({**report.as_dict(), **extra}, indent=1))
         return
     if training is not None:
         tried = ", ".join(
@@ -122,6 +146,8 @@ def backtest_command(
         )
         click.echo(f"trained on {training.start} to {training.end}: habit wait {training.chosen} days ({tried})")
     click.echo(f"{scenario.company.name}, {report.start} to {report.end} ({report.days} days)")
+    for line in not_replayed:
+        click.echo(f"not replayed: {line}")
     click.echo(f"emails: {report.emails}, call tasks: {report.call_tasks}, escalations: {report.escalations}")
     for stage in STAGES:
         count = report.reminders_by_stage.get(stage, 0)

@@ -4,8 +4,9 @@ The prediction is the customer's lateness on comparable invoices: those that fel
 end when this one does (month-end closers pay then), the others when it does not; all of them when
 too few are comparable. `typical_late` is their median; `likely_late` their latest so far plus a
 margin (a few paid invoices understate the spread). A customer is slipping when the median of
-their latest payments is later than nine in ten of their earlier ones: then nothing waits for the
-habit, since the habit is changing.
+their latest payments is later than nine in ten of their earlier ones by more than SLIPPING_DAYS:
+then nothing waits for the habit, since the habit is changing. (Without that margin a steady
+customer's ordinary spread, a few late-end payments in a row, reads as a slip.)
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ class Habit:
         self._paid = paid  # (day paid, days late, due at a month's end), the latest payment last
         history = [late for _, late, _ in paid]
         recent, earlier = sorted(history[-RECENT:]), sorted(history[:-RECENT])
-        self._slipping = len(earlier) >= MIN_HISTORY and _nearest_rank(recent, 50) > _nearest_rank(earlier, 90)
+        self._slipping = (
+            len(earlier) >= MIN_HISTORY and _nearest_rank(recent, 50) > _nearest_rank(earlier, 90) + SLIPPING_DAYS
+        )
         self._predictions: dict[bool, Prediction] = {}
 
     def for_due(self, due: dt.date, month_end_days: int) -> Prediction:

@@ -46,3 +46,13 @@ def test_latest_payments_beyond_their_usual_worst_mean_slipping() -> None:
     assert not predict(facts(steady), dt.date(2026, 3, 10), MONTH_END_DAYS).slipping  # type: ignore[union-attr]
     slipping = steady + [(30, False), (35, False)]
     assert predict(facts(slipping), dt.date(2026, 3, 10), MONTH_END_DAYS).slipping  # type: ignore[union-attr]
+
+
+def test_a_steady_customers_ordinary_spread_is_not_a_slip() -> None:
+    # Pays 14 to 26 days late, evenly: three payments near the late end of that range in a row are
+    # their habit, not a change of it; the same three a week beyond it are.
+    steady = [(14, False), (17, False), (19, False), (15, False), (22, False), (18, False), (23, False)]
+    usual_late_end = steady + [(24, False), (25, False), (23, False)]
+    beyond = steady + [(30, False), (31, False), (29, False)]
+    assert not predict(facts(usual_late_end), dt.date(2026, 3, 10), MONTH_END_DAYS).slipping  # type: ignore[union-attr]
+    assert predict(facts(beyond), dt.date(2026, 3, 10), MONTH_END_DAYS).slipping  # type: ignore[union-attr]
