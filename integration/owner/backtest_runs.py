@@ -46,7 +46,7 @@ class Run:
     organization_id: int
     company: Company
     period: Period
-    left_out: int  # invoices left out of the replay (integration.owner.backtest_books)
+    not_replayed: list[str]  # what the replay does without, and why (integration.owner.backtest_books)
     started_at: dt.datetime
     beat_at: dt.datetime
     days_done: int = 0
@@ -188,7 +188,8 @@ class Runs:
     def start(self, organization_id: int, company: Company, books: Books, rules: Rules, period: Period) -> Run:
         """Start the replay in a background thread and return its run at once."""
         now = self.clock()
-        run = Run(secrets.token_urlsafe(12), organization_id, company, period, books.left_out, now, now)
+        not_replayed = [f"{r.entity} {r.provider_id or ''}: {r.reason}" for r in books.not_replayed]
+        run = Run(secrets.token_urlsafe(12), organization_id, company, period, not_replayed, now, now)
 
         def free(current: Run | None) -> bool:
             return current is None or current.status != "running" or current.stalled(now)

@@ -60,11 +60,12 @@ def start() -> ResponseReturnValue:
         company = _chosen(listed, typed["company"])
         if company is None:
             return _page(problems={"company": "Choose one of your companies."}, typed=typed, status=400)
+        today = local_today(now(), company.timezone)
         try:
-            period = check_period(typed["start"], typed["end"], local_today(now(), company.timezone))
+            period = check_period(typed["start"], typed["end"], today)
         except PeriodError as exc:
             return _page(problems=exc.problems, typed=typed, status=400)
-        books = read_books(db, g.organization_id, company.connection_id)
+        books = read_books(db, g.organization_id, company.connection_id, today)
         assert books is not None  # the company is one of the organization's: companies() listed it
         rules = load_rules(db, g.organization_id)
     if not books.has_history(period.start, period.end):

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 import integration.owner.backtest_runs as backtest_runs
 from connectors.sandbox.scenario import Scenario, generate_demo_company
-from integration.owner.backtest_books import Books, Company, companies, read_books
+from integration.owner.backtest_books import PAID_WITHOUT_PAYMENT, Books, Company, companies, read_books
 from integration.owner.backtest_period import MAX_DAYS, PeriodError, check_period
 from integration.owner.backtest_runs import INTERRUPTED, BacktestBusy, MemoryStore, RedisStore, Run, Runs, RunStore
 from integration.policy.backtest import backtest
@@ -208,9 +208,9 @@ def test_the_books_read_from_the_mirror_replay_like_the_company_itself(app: Flas
     organization_id, _ = mirror(app, demo, "9130101")
     with app.extensions["arpilot"].sessions() as db:
         connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
-        books = read_books(db, organization_id, connection_id)
-        assert read_books(db, organization_id + 1000, connection_id) is None, "another organization's company"
-    assert books is not None and books.left_out == 0
+        books = read_books(db, organization_id, connection_id, TODAY)
+        assert read_books(db, organization_id + 1000, connection_id, TODAY) is None, "another organization's company"
+    assert books is not None and books.not_replayed == ()
     start, end = dt.date(2026, 3, 1), dt.date(2026, 4, 30)
     assert (
         backtest(books.scenario, Rules.default(), start, end).as_dict()
@@ -220,7 +220,7 @@ def test_the_books_read_from_the_mirror_replay_like_the_company_itself(app: Flas
 
 def test_an_invoice_paid_without_a_payment_on_record_is_left_out(app: Flask) -> None:
     demo = generate_demo_company()
-    organization_id, _ = mirror(app, demo, "9130102")
+    organization_id, user_id = mirror(app, demo, "9130102")
     paid = next(p for p in demo.payments if len(p.applied) == 1)
     with transaction(app.extensions["arpilot"].sessions) as db:
         connection_id = db.scalars(select(Connection.id).where(Connection.organization_id == organization_id)).one()
@@ -230,10 +230,19 @@ def test_an_invoice_paid_without_a_payment_on_record_is_left_out(app: Flask) -> 
             .values(deleted=True)
         )
     with app.extensions["arpilot"].sessions() as db:
-        books = read_books(db, organization_id, connection_id)
-    assert books is not None and books.left_out == 1
+        books = read_books(db, organization_id, connection_id, TODAY)
+    assert books is not None
+    assert [(r.entity, r.provider_id, r.reason) for r in books.not_replayed] == [
+        ("invoice", paid.applied[0][0], PAID_WITHOUT_PAYMENT)
+    ]
     left = next(i for i in books.scenario.invoices if i.id == paid.applied[0][0])
     assert left.voided, "never reminded in the replay: the books say it is paid, but not when"
+    client = _client(app, organization_id, user_id)
+    _start(client)
+    assert _finished(client)["status"] == "done"
+    html = client.get("/backtest").get_data(as_text=True)
+    assert "<summary>1 record of your books could not be replayed as it stands</summary>" in html
+    assert f"<li>invoice {paid.applied[0][0]}: {PAID_WITHOUT_PAYMENT}</li>" in html
 
 
 def test_a_run_compares_arpilot_with_both_schedules_and_stays_on_the_page(app: Flask) -> None:
@@ -290,7 +299,7 @@ def _books_of(app: Flask, realm: str) -> tuple[int, Company, Books]:
     organization_id, _ = mirror(app, generate_demo_company(), realm)
     with app.extensions["arpilot"].sessions() as db:
         [company] = companies(db, organization_id)
-        books = read_books(db, organization_id, company.connection_id)
+        books = read_books(db, organization_id, company.connection_id, TODAY)
     assert books is not None
     return organization_id, company, books
 
@@ -344,7 +353,7 @@ def test_a_second_run_waits_for_the_first_and_a_failed_replay_ends_its_run(  # t
 def test_a_run_whose_process_ended_shows_as_interrupted_and_may_be_replaced(app: Flask, store: RunStore) -> None:
     organization_id, company, books = _books_of(app, "9130107")
     period = check_period(PERIOD["start"], PERIOD["end"], TODAY)
-    store.put(Run("gone", organization_id, company, period, 0, T0, T0, days_done=12))
+    store.put(Run("gone", organization_id, company, period, [], T0, T0, days_done=12))
     later = Runs(store, lambda: T0 + dt.timedelta(minutes=5))
     shown = later.latest(organization_id)
     assert shown is not None and (shown.status, shown.error) == ("failed", INTERRUPTED)
@@ -407,7 +416,7 @@ def test_a_payments_unapplied_part_is_credit_from_the_payments_day(app: Flask) -
             .values(unapplied=Decimal("25.00"))
         )
     with app.extensions["arpilot"].sessions() as db:
-        books = read_books(db, organization_id, connection_id)
+        books = read_books(db, organization_id, connection_id, TODAY)
     assert books is not None
     [unapplied] = [c for c in books.scenario.credits if c.kind == "unapplied_payment"]
     assert (unapplied.customer_id, unapplied.date, unapplied.amount, unapplied.remaining) == (
