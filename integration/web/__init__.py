@@ -15,7 +15,10 @@ from integration.web import (
     account,
     activity,
     approvals,
+    auth,
     body_deadline,
+    companies,
+    company_rules,
     company_zone,
     connect_quickbooks,
     connect_xero,
@@ -29,6 +32,7 @@ from integration.web import (
     security,
     sessions,
     soon,
+    team,
     webhooks,
     wording,
 )
@@ -60,6 +64,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     credit_policy.bp,
     replies.bp,
     approvals.bp,
+    companies.bp,
+    company_rules.bp,
+    team.bp,
 )
 
 
@@ -107,6 +114,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         request_limits.RedisCounter(settings.redis_url) if settings.redis_url else request_limits.InProcessCounter(),
     )
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
+    auth.init_app(app)  # after CSRF: a forged post is refused as forged, whoever is signed in
     webhooks.init_app(app, settings)
     inbound.init_app(app)
 
@@ -122,6 +130,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     activity.init_app(app)
     credit_policy.init_app(app)
     approvals.init_app(app)
+    companies.init_app(app)
+    team.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

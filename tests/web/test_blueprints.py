@@ -22,6 +22,9 @@ EXPECTED = {
     "credit_policy",
     "replies",
     "approvals",
+    "companies",
+    "company_rules",
+    "team",
 }
 
 
