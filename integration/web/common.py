@@ -128,17 +128,23 @@ def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValu
     return pending
 
 
-def signed_in_with(user: User, connection_ids: Iterable[int], *, added: bool = False) -> ResponseReturnValue:
-    """Sign the person in after a consent and start the new connections' first cycles; `added`: the
-    signed-in owner added a company, and stays signed in as they were."""
-    if not added:
-        _sign_in(user)
+def signed_in_with(user: User, connection_ids: Iterable[int], *, message: str | None = None) -> ResponseReturnValue:
+    """Sign the person in after a consent and start the new connections' first cycles; `message` is
+    shown on the dashboard. A signed-in owner who added a company is signed in again as themselves."""
+    _sign_in(user)
     for connection_id in connection_ids:
         run_cycle_soon(connection_id)  # the owner sees their invoices now, not at the next interval
-    if added:
-        flash("The company is added: its invoices appear after its first sync, in a minute or so.")
-        return redirect(url_for("companies.companies"))
+    if message:
+        flash(message)
     return redirect(url_for("dashboard"))
+
+
+def added_to_account(names: Iterable[str]) -> str:
+    """What a signed-in owner reads after consenting to a company: it is in this account, not a new one."""
+    return (
+        f"Connected to this account: {', '.join(names)}. The invoices appear after the first sync, "
+        "in a minute or so; the Companies page lists every company."
+    )
 
 
 def answered_without_connecting(identity: OwnerIdentity) -> ResponseReturnValue | None:
@@ -156,9 +162,7 @@ def answered_without_connecting(identity: OwnerIdentity) -> ResponseReturnValue 
         except TeamError as exc:
             session.pop(INVITATION_SESSION_KEY, None)
             return page("You could not join", str(exc), 400)
-        answer = signed_in_with(user, [])
-        flash(joined)
-        return answer
+        return signed_in_with(user, [], message=joined)
     if signed_in_owner() is not None:
         return None
     with runtime().sessions() as db:

@@ -28,6 +28,7 @@ from integration.store.models import Connection
 from integration.store.token_refresh import locked_connection
 from integration.web.common import (
     AFTER_DISCONNECT,
+    added_to_account,
     answered_without_connecting,
     asked_to_take_over,
     checked_callback,
@@ -174,7 +175,7 @@ def callback() -> ResponseReturnValue:
         # from the company itself, which would cut the other account's working connection.
         return owned_elsewhere(QUICKBOOKS, str(exc))
     log.info("connection %s: QuickBooks company connected", connection.id)
-    return signed_in_with(user, [connection.id], added=into is not None)
+    return signed_in_with(user, [connection.id], message=added_to_account([connection.display_name]) if into else None)
 
 
 def _company_name(realm_id: str, access_token: str) -> str | None:

@@ -33,6 +33,7 @@ from integration.store.models import Connection, User
 from integration.store.token_refresh import ConnectionTokenSource, locked_grant
 from integration.web.common import (
     AFTER_DISCONNECT,
+    added_to_account,
     answered_without_connecting,
     asked_to_take_over,
     checked_callback,
@@ -149,7 +150,8 @@ def callback() -> ResponseReturnValue:
         )
     user, connection_ids = connected
     log.info("connections %s: Xero organisations connected", connection_ids)
-    return signed_in_with(user, connection_ids, added=into is not None)
+    names = [tenant.tenant_name or tenant.tenant_id for tenant in tenants if tenant not in refused]
+    return signed_in_with(user, connection_ids, message=added_to_account(names) if into else None)
 
 
 def _connect_tenants(

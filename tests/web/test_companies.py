@@ -48,16 +48,16 @@ def test_a_quickbooks_owner_adds_a_xero_company_and_sees_both_with_one_sign_in(
         signed_in_as = (session["user_id"], session["organization_id"])
     tenant = xero_sandbox.tenant_ids()["demo"]
     added = client.get("/connect/xero/callback", query_string=xero_consent(client, [tenant]))
-    assert added.status_code == 302 and added.headers["Location"] == "/companies"
+    assert added.status_code == 302 and added.headers["Location"] == "/"
     with client.session_transaction() as session:
-        assert (session["user_id"], session["organization_id"]) == signed_in_as  # still the same sign-in
+        assert (session["user_id"], session["organization_id"]) == signed_in_as  # still the same person
+    assert "Connected to this account: " in client.get("/").get_data(as_text=True)
     with both_app.extensions["arpilot"].sessions() as db:
         assert db.scalar(select(func.count()).select_from(Organization)) == 1
         assert db.scalar(select(func.count()).select_from(User)) == 1  # the Xero login made no user of its own
         xero = db.scalars(select(Connection).where(Connection.provider == "xero")).one()
         assert xero.organization_id == signed_in_as[1] and xero.status is ConnectionStatus.ACTIVE
     page = client.get("/companies").get_data(as_text=True)
-    assert "The company is added" in page
     assert f'id="company-{quickbooks_id}"' in page and f'id="company-{xero.id}"' in page
     assert "Add a QuickBooks company" in page and "Add a Xero company" in page
     # The header's switcher lists both, and "All companies".
