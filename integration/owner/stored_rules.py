@@ -1,8 +1,9 @@
 """Collection rules in the database, validated before they are saved: the organization's, and a
 company's own (`CompanyRules`), which replace the organization's for that company alone.
 
-Every function takes `connection_id=None` for the organization's rules; a connection id must be
-one of `organization_id`'s companies, or it is treated as unknown (`UnknownCompany`).
+Every function takes `connection_id=None` for the organization's rules. Reading a company's rules
+needs it to be one of `organization_id`'s companies (another's reads as the organization's rules);
+writing them needs it to be one of its connected companies, else `UnknownCompany`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integration.policy.rules import Rules
-from integration.store.models import CompanyRules, Connection, OrganizationRules
+from integration.store.models import CompanyRules, Connection, ConnectionStatus, OrganizationRules
 from integration.store.scoping import scoped
 
 
@@ -24,9 +25,10 @@ class UnknownCompany(LookupError):
 
 def load_rules(session: Session, organization_id: int, connection_id: int | None = None) -> Rules:
     """The company's own rules when it has them, else the organization's, else the defaults."""
-    stored = _company_row(session, organization_id, connection_id) if connection_id is not None else None
-    if stored is None:
-        stored = _organization_row(session, organization_id)
+    stored: CompanyRules | OrganizationRules | None = None
+    if connection_id is not None:
+        stored = _company_row(session, organization_id, connection_id)
+    stored = stored or _organization_row(session, organization_id)
     return Rules.from_json(stored.rules) if stored else Rules.default()
 
 
@@ -58,16 +60,25 @@ def save_rules(
 
 
 def copy_rules(session: Session, organization_id: int, source: int | None, target: int | None) -> Rules:
-    """Save the rules `source` follows (a company, or None: the organization's) as `target`'s, as a new version."""
+    """Save the rules `source` follows (a company's, or None: the organization's) as `target`'s, as a
+    new version. The target keeps its mode: going live only ever happens through the live page."""
+    if source == target:
+        raise UnknownCompany("copy the rules of another company")
     if source is not None:
         _company(session, organization_id, source)
-    return save_rules(session, organization_id, load_rules(session, organization_id, source).to_json(), target)
+    mode = load_rules(session, organization_id, target).mode
+    copied = load_rules(session, organization_id, source).to_json()
+    return save_rules(session, organization_id, {**copied, "mode": mode}, target)
 
 
 def _company(session: Session, organization_id: int, connection_id: int) -> Connection:
-    connection = session.scalar(scoped(Connection, organization_id).where(Connection.id == connection_id))
+    connection = session.scalar(
+        scoped(Connection, organization_id).where(
+            Connection.id == connection_id, Connection.status == ConnectionStatus.ACTIVE
+        )
+    )
     if connection is None:
-        raise UnknownCompany(f"no company {connection_id} in this organization")
+        raise UnknownCompany(f"no connected company {connection_id} in this organization")
     return connection
 
 

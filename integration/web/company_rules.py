@@ -2,8 +2,8 @@
 switcher, or the organization's, which every company without rules of its own follows), and
 "Copy rules from" another company (`POST /settings/rules/copy`).
 
-A copy is saved as a new version of the target's rules and keeps the target's mode: going live
-only ever happens through the live confirmation page (integration.web.settings).
+A copy is saved as a new version of the target's rules and keeps the target's mode
+(integration.owner.stored_rules: copy_rules).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from integration.owner.stored_rules import UnknownCompany, has_own_rules, load_rules, save_rules
+from integration.owner.stored_rules import UnknownCompany, copy_rules, has_own_rules
 from integration.store.db import transaction
 from integration.web.auth import owner_required
 from integration.web.common import page, runtime
@@ -49,16 +49,11 @@ def rules_scope(db: Session, organization_id: int, selected: int | None) -> Rule
 @bp.post("/copy")
 @owner_required
 def copy() -> ResponseReturnValue:
-    """Copy the source's rules (a company, or the organization's) to the target, its mode kept."""
+    """Copy the source's rules (a company's, or the organization's: an empty value) to the target."""
     try:
         source, target = _company_id(request.form.get("source")), _company_id(request.form.get("target"))
         with transaction(runtime().sessions) as db:
-            known = {c.id for c in active_companies(db, g.organization_id)}
-            if source == target or not {source, target} - {None} <= known:
-                raise UnknownCompany("copy between two of the organization's active companies (or its own rules)")
-            mode = load_rules(db, g.organization_id, target).mode
-            copied = load_rules(db, g.organization_id, source).to_json()
-            save_rules(db, g.organization_id, {**copied, "mode": mode}, target)
+            copy_rules(db, g.organization_id, source, target)
     except UnknownCompany:
         return page(
             "The rules were not copied",
