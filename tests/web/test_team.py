@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from integration.owner.reply_address import suggested_reply_address
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Invitation, Organization, OrganizationRules, User
-from integration.store.team import token_hash
+from integration.store.team import set_role, token_hash
 from tests.oauth.xero_flow import XeroSandbox
 from tests.oauth.xero_flow import consent as xero_consent
 from tests.web.conftest import Seeded, seed_organization, signed_in
@@ -187,3 +188,13 @@ def test_the_owner_changes_roles_and_removes_members_but_never_the_last_owner(ap
         ]
         assert db.get(User, other.user_id) is not None
     assert removed_client.get("/team").status_code == 302  # their browser is signed out
+
+
+def test_the_suggested_reply_address_is_an_owners(app: Flask, seeded: Seeded) -> None:
+    sessions = app.extensions["arpilot"].sessions
+    with transaction(sessions) as db:
+        db.add(User(organization_id=seeded.organization_id, provider="xero", subject="o2", email="boss@example.com"))
+        db.flush()
+        set_role(db, seeded.organization_id, seeded.user_id, "collector", dt.datetime.now(dt.UTC))
+    with sessions() as db:
+        assert suggested_reply_address(db, seeded.organization_id) == "boss@example.com"  # not the collector's
