@@ -95,6 +95,9 @@ def test_an_invitation_is_stored_hashed_and_a_bad_address_is_refused_plainly(app
         invitation = db.scalars(select(Invitation)).one()
     assert invitation.token_hash == token_hash(token) and token not in invitation.token_hash
     assert (invitation.email, invitation.role) == ("sam@example.com", "collector")
+    outbox = app.extensions["arpilot"].settings.outbox_dir
+    [sent] = [p for p in outbox.rglob("*.eml") if token in p.read_text()]  # the link was emailed too
+    assert "sam@example.com" in sent.read_text()
     assert invitation.expires_at - invitation.created_at == dt.timedelta(days=7)
     bad = owner.post(
         "/team/invitations", data={"csrf_token": _token(owner), "email": "not an address", "role": "viewer"}
