@@ -22,6 +22,7 @@ from integration.store.models import Connection, ConnectionStatus, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import page, runtime, signed_in_organization_id
+from integration.web.inputs import whole_number
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("companies", __name__)
@@ -105,13 +106,14 @@ def select() -> ResponseReturnValue:
     if typed:
         with runtime().sessions() as db:
             known = {company.id for company in active_companies(db, g.organization_id)}
-        if not (typed.isascii() and typed.isdigit()) or int(typed) not in known:
+        chosen = whole_number(typed)
+        if chosen is None or chosen not in known:
             return page(
                 "No such company",
                 "That company is not one of this account's connected companies, so the choice was not changed.",
                 400,
             )
-        session[SELECTED_KEY] = int(typed)
+        session[SELECTED_KEY] = chosen
     else:
         session[SELECTED_KEY] = None
     back = request.form.get("next", "")

@@ -19,6 +19,7 @@ from integration.store.db import transaction
 from integration.web.auth import owner_required
 from integration.web.common import page, runtime
 from integration.web.companies import Company, active_companies
+from integration.web.inputs import whole_number
 
 bp = Blueprint("company_rules", __name__, url_prefix="/settings/rules")
 
@@ -68,6 +69,7 @@ def _company_id(typed: str | None) -> int | None:
     """A company's id from the form, or None for the organization's rules."""
     if typed == ORGANIZATION:
         return None
-    if typed is None or not (typed.isascii() and typed.isdigit()):
-        raise UnknownCompany(f"not a company: {typed!r}")
-    return int(typed)
+    number = whole_number(typed or "")
+    if number is None:
+        raise UnknownCompany("not a company")
+    return number

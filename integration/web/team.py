@@ -34,6 +34,7 @@ from integration.store.team import (
 )
 from integration.web.auth import owner_required
 from integration.web.common import INVITATION_SESSION_KEY, now, page, runtime
+from integration.web.inputs import whole_number
 from integration.web.nav import add_nav_item
 from reminders.delivery import Address, DeliveryError, EmailMessage, InvalidMessage, make_sender
 
@@ -132,12 +133,12 @@ def remove_member() -> ResponseReturnValue:
 
 
 def _change(apply: Callable[[Session, int], object], field: str, done: str) -> ResponseReturnValue:
-    typed = request.form.get(field, "")
-    if not (typed.isascii() and typed.isdigit()):
+    number = whole_number(request.form.get(field, ""))
+    if number is None:
         return _team_page(error="Nothing was changed: choose a member or an invitation from the list.")
     try:
         with transaction(runtime().sessions) as db:
-            apply(db, int(typed))
+            apply(db, number)
     except TeamError as exc:
         return _team_page(error=f"Nothing was changed: {exc}")
     flash(done)
