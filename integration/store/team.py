@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from integration.store.connections import OwnerIdentity
@@ -92,6 +92,15 @@ def accept(session: Session, token: str, identity: OwnerIdentity, now: dt.dateti
             "This sign-in already belongs to an arpilot account, so it cannot join another. "
             "Sign in with a different login, or ask the owner to invite another address."
         )
+    # Claimed with a conditional UPDATE, so two browsers accepting one link at once make one member.
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE answers with a CursorResult
+        raise TeamError("This invitation has already been used. Sign in with QuickBooks or Xero instead.")
     user = User(
         organization_id=invitation.organization_id,
         provider=identity.provider,
@@ -102,7 +111,7 @@ def accept(session: Session, token: str, identity: OwnerIdentity, now: dt.dateti
     )
     session.add(user)
     session.flush()
-    invitation.accepted_at, invitation.accepted_user_id = now, user.id
+    invitation.accepted_at, invitation.accepted_user_id = now, user.id  # the row as the UPDATE left it
     _record(session, invitation.organization_id, f"{_who(user)} joined as {invitation.role}.", now)
     return user
 
