@@ -16,7 +16,7 @@ from integration.owner.stored_rules import has_own_rules, load_rules, save_rules
 from integration.policy.rules import Rules
 from integration.store.connections import mark_disconnected
 from integration.store.db import transaction
-from integration.store.models import CompanyRules, Connection, ConnectionStatus, Organization, User
+from integration.store.models import ActivityEntry, CompanyRules, Connection, ConnectionStatus, Organization, User
 from integration.web.companies import SELECTED_KEY, selected_connection_id
 from tests.oauth import sandbox_flow
 from tests.oauth.sandbox_flow import Sandbox
@@ -218,3 +218,23 @@ def test_a_cycle_follows_its_companys_own_rules(sandbox_app: Flask) -> None:
     with transaction(runtime.sessions) as db:
         db.execute(delete(CompanyRules))
     assert cycle_once(default_deps(runtime), connection_id).status == "observed"
+
+
+def test_live_mode_switches_for_the_chosen_company_alone(app: Flask, seeded: Seeded) -> None:
+    xero_id = _second_company(app, seeded)
+    sessions = app.extensions["arpilot"].sessions
+    client = signed_in(app, seeded)
+    _select(client, str(xero_id))
+    # The live page lists what the chosen company's rules would do: that company alone.
+    page = client.get("/settings/live").get_data(as_text=True)
+    assert "Harbor Xero" in page
+    switched = client.post(
+        "/settings/live", data={"csrf_token": _token(client, "/settings/live"), "reply_address": "ar@example.com"}
+    )
+    assert switched.status_code == 302
+    with sessions() as db:
+        assert load_rules(db, seeded.organization_id, xero_id).mode == "live"
+        assert load_rules(db, seeded.organization_id, seeded.connection_id).mode == "observe"
+        assert load_rules(db, seeded.organization_id).mode == "observe"
+        entry = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "mode_changed")).one()
+        assert entry.connection_id == xero_id  # the log says which company went live
