@@ -59,8 +59,10 @@ def active_companies(db: Session, organization_id: int) -> list[Company]:
 def selected_connection_id() -> int | None:
     """The company the signed-in person chose to see, or None for all of them."""
     chosen = session.get(SELECTED_KEY)
-    organization_id = signed_in_organization_id()
-    if chosen is None or organization_id is None:
+    if chosen is None:
+        return None
+    organization_id = g.get("organization_id") or signed_in_organization_id()  # owner_required's, when it ran
+    if organization_id is None:
         return None
     with runtime().sessions() as db:
         if any(company.id == chosen for company in active_companies(db, organization_id)):
