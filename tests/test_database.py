@@ -47,6 +47,8 @@ TABLES = {
     "message_templates",
     "inbound_replies",
     "web_sessions",
+    "company_rules",
+    "invitations",
 }
 
 

@@ -174,7 +174,7 @@ def _steps(
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
         log.info("synced %s", ", ".join(f"{n} {entity}" for entity, n in summary.synced.items()) or "nothing new")
         with deps.sessions() as session:
-            rules = load_rules(session, organization_id)
+            rules = load_rules(session, organization_id, connection_id)  # its own rules, else the organization's
             snapshot = load_snapshot(session, connection_id, now)
             wordings = load_wordings(session, organization_id)
             owner_reply = confirmed_reply_address(session, organization_id)

@@ -46,7 +46,7 @@ class SendCheck:
     company_zone: str
 
     def __call__(self, session: Session, row: Action, now: dt.datetime) -> Verdict:
-        rules = load_rules(session, self.organization_id)
+        rules = load_rules(session, self.organization_id, self.connection_id)
         kind = ActionKind(row.kind)
         customer_id = row.payload["customer_id"]
         invoice_ids = list(row.payload.get("invoice_ids") or ())

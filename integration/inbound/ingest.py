@@ -101,7 +101,7 @@ def receive(deps: InboundDeps, mail: InboundMail, source: str) -> InboundResult:
         else:
             row.status = "reply"
             row.says_paid = says_paid(mail.subject, mail.fresh_text)
-            days = load_rules(session, match.organization_id).pauses.reply_pause_days
+            days = load_rules(session, match.organization_id, match.connection_id).pauses.reply_pause_days
             row.paused_until = now + dt.timedelta(days=days) if days else None
             message = (
                 f"{name or mail.sender} replied: {mail.subject or '(no subject)'}"

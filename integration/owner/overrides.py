@@ -229,7 +229,7 @@ def save_invoice_word(
         )
     )
     stored = stored_invoice_word(row)
-    word.check(invoice, today, load_rules(db, organization_id).pauses, stored)
+    word.check(invoice, today, load_rules(db, organization_id, invoice.connection_id).pauses, stored)
     if word == stored:
         return
     planned = plan_to_store(word.plan)

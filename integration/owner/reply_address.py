@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from integration.store.models import Organization, User
 from integration.store.scoping import scoped
+from integration.store.team import OWNER
 from reminders.delivery import Address, InvalidMessage
 
 
@@ -28,7 +29,9 @@ def suggested_reply_address(session: Session, organization_id: int) -> str:
     organization = session.get(Organization, organization_id)
     if organization is not None and organization.reply_address:
         return organization.reply_address
-    owner = session.scalars(scoped(User, organization_id).where(User.email.is_not(None)).order_by(User.id)).first()
+    owner = session.scalars(
+        scoped(User, organization_id).where(User.role == OWNER, User.email.is_not(None)).order_by(User.id)
+    ).first()
     return owner.email if owner and owner.email else ""
 
 

@@ -64,8 +64,13 @@ def connect_company(
     tokens: TokenSet,
     cipher: TokenCipher,
     take_over: bool = False,
+    into: User | None = None,
 ) -> tuple[User, Connection]:
     """Create or update the organization, the owner and the active connection for one consent.
+
+    `into` is the owner signed in when the consent was given: the company joins their organization
+    ("add a company"), whoever the provider's login was, and no user row is made or changed for
+    that login. Without it the login finds its user, or a new organization is made for it.
 
     `display_name` is the company's name, None when the provider could not tell it just now: a new
     connection is then called by `placeholder_name` (the next cycle asks again, integration.cycle.run)
@@ -80,9 +85,12 @@ def connect_company(
     elsewhere blocks nothing: each organization has its own row (its own history) for the company,
     and only one of them is active (the uq_connections_active_company index).
     """
-    user = session.execute(
-        select(User).where(User.provider == identity.provider, User.subject == identity.subject)
-    ).scalar_one_or_none()
+    user = (
+        into
+        or session.execute(
+            select(User).where(User.provider == identity.provider, User.subject == identity.subject)
+        ).scalar_one_or_none()
+    )
     holder = session.execute(
         select(Connection)
         .where(
@@ -107,8 +115,9 @@ def connect_company(
         session.flush()
         user = User(organization_id=organization.id, provider=identity.provider, subject=identity.subject)
         session.add(user)
-    user.email = identity.email or user.email
-    user.name = identity.name or user.name
+    if into is None:
+        user.email = identity.email or user.email
+        user.name = identity.name or user.name
 
     connection = session.execute(
         select(Connection).where(

@@ -122,7 +122,7 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     provider: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))  # the OpenID `sub`
-    role: Mapped[str] = mapped_column(String(32), default="owner")
+    role: Mapped[str] = mapped_column(String(32), default="owner")  # owner, collector or viewer (store.team)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization] = relationship(back_populates="users")
@@ -285,6 +285,38 @@ class OrganizationRules(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CompanyRules(Base):
+    """One company's own collection rules; a company without a row follows its organization's."""
+
+    __tablename__ = "company_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), unique=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Invitation(Base):
+    """An owner's invitation to join the organization with a role (integration.store.team).
+
+    Only the SHA-256 of the link's token is kept, so a copy of the database lets nobody in."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    accepted_at: Mapped[dt.datetime | None]
+    accepted_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None]
 
 
 class Action(Base):

@@ -14,10 +14,12 @@ from integration.store.models import (
     Action,
     ActivityEntry,
     Base,
+    CompanyRules,
     Connection,
     CustomerOverride,
     CycleRun,
     InboundReply,
+    Invitation,
     InvoicePause,
     MessageTemplate,
     MirroredCustomer,
@@ -31,8 +33,19 @@ from integration.store.models import (
 
 M = TypeVar("M", bound=Base)
 
-_DIRECT = (Action, ActivityEntry, Connection, InboundReply, MessageTemplate, OrganizationRules, User, WeeklyDigest)
+_DIRECT = (
+    Action,
+    ActivityEntry,
+    Connection,
+    InboundReply,
+    Invitation,
+    MessageTemplate,
+    OrganizationRules,
+    User,
+    WeeklyDigest,
+)
 _VIA_CONNECTION = (
+    CompanyRules,
     CustomerOverride,
     CycleRun,
     InvoicePause,

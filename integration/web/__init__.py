@@ -16,7 +16,10 @@ from integration.web import (
     activity,
     approvals,
     backtest,
+    auth,
     body_deadline,
+    companies,
+    company_rules,
     company_zone,
     connect_quickbooks,
     connect_xero,
@@ -30,6 +33,7 @@ from integration.web import (
     security,
     sessions,
     soon,
+    team,
     webhooks,
     wording,
 )
@@ -62,6 +66,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     replies.bp,
     approvals.bp,
     backtest.bp,
+    companies.bp,
+    company_rules.bp,
+    team.bp,
 )
 
 
@@ -109,6 +116,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         request_limits.RedisCounter(settings.redis_url) if settings.redis_url else request_limits.InProcessCounter(),
     )
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
+    auth.init_app(app)  # after CSRF: a forged post is refused as forged, whoever is signed in
     webhooks.init_app(app, settings)
     inbound.init_app(app)
 
@@ -125,6 +133,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     credit_policy.init_app(app)
     approvals.init_app(app)
     backtest.init_app(app)
+    companies.init_app(app)
+    team.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

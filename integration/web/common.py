@@ -10,12 +10,15 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from integration.app_context import Runtime
-from integration.store.connections import PROVIDER_NAMES
-from integration.store.models import User
+from integration.store.connections import PROVIDER_NAMES, OwnerIdentity
+from integration.store.db import transaction
+from integration.store.models import Organization, User
+from integration.store.team import OWNER, TeamError, accept
 from integration.web.soon import run_cycle_soon
 from oauth.crypto import TokenCipher
 from oauth.intuit import PROVIDER as QUICKBOOKS
@@ -31,6 +34,8 @@ AFTER_DISCONNECT = (
     "for this company. Your reminder history is kept, activity log included; you can "
     "reconnect any time."
 )
+# Where an opened invitation link waits (its token) while the invited person signs in with a provider.
+INVITATION_SESSION_KEY = "invitation_token"
 # An OAuth error code as the providers send it; anything else is shown as "an unknown error".
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 
@@ -74,8 +79,8 @@ def disconnect_reason(who: str | None) -> str:
     return f"disconnected by {who or 'the owner'} on {now():%Y-%m-%d}"
 
 
-def signed_in_organization_id() -> int | None:
-    """The signed-in person's organization, or None (also when the user row is gone)."""
+def signed_in_user() -> User | None:
+    """The signed-in person, or None (also when the user row is gone, or moved to another organization)."""
     user_id, organization_id = session.get("user_id"), session.get("organization_id")
     if user_id is None or organization_id is None:
         return None
@@ -84,7 +89,19 @@ def signed_in_organization_id() -> int | None:
     if user is None or user.organization_id != organization_id:
         session.clear()
         return None
-    return organization_id
+    return user
+
+
+def signed_in_organization_id() -> int | None:
+    """The signed-in person's organization, or None."""
+    user = signed_in_user()
+    return user.organization_id if user else None
+
+
+def signed_in_owner() -> User | None:
+    """The signed-in owner: a company they consent to joins their organization."""
+    user = signed_in_user()
+    return user if user is not None and user.role == OWNER else None
 
 
 def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValue:
@@ -111,12 +128,48 @@ def checked_callback(provider: str) -> PendingAuthorization | ResponseReturnValu
     return pending
 
 
-def signed_in_with(user: User, connection_ids: Iterable[int]) -> ResponseReturnValue:
-    """Sign the owner in after a consent and start the new connections' first cycles."""
+def signed_in_with(user: User, connection_ids: Iterable[int], *, message: str | None = None) -> ResponseReturnValue:
+    """Sign the person in after a consent and start the new connections' first cycles; `message` is
+    shown on the dashboard. A signed-in owner who added a company is signed in again as themselves."""
     _sign_in(user)
     for connection_id in connection_ids:
         run_cycle_soon(connection_id)  # the owner sees their invoices now, not at the next interval
+    if message:
+        flash(message)
     return redirect(url_for("dashboard"))
+
+
+def added_to_account(names: Iterable[str]) -> str:
+    """What a signed-in owner reads after consenting to a company: it is in this account, not a new one."""
+    return (
+        f"Connected to this account: {', '.join(names)}. The invoices appear after the first sync, "
+        "in a minute or so; the Companies page lists every company."
+    )
+
+
+def answered_without_connecting(identity: OwnerIdentity) -> ResponseReturnValue | None:
+    """The answer to a consent that connects nothing: an invited person joining the team, or a member
+    (not an owner) signing in, since only owners add companies. None: the consent connects its company.
+
+    The caller drops the new grant (see each provider's callback for whether it is revoked)."""
+    token = session.get(INVITATION_SESSION_KEY)
+    if token is not None:
+        try:
+            with transaction(runtime().sessions) as db:
+                user = accept(db, token, identity, now())
+                organization = db.get(Organization, user.organization_id)
+                joined = f"You joined {organization.name if organization else 'the team'} as {user.role}."
+        except TeamError as exc:
+            session.pop(INVITATION_SESSION_KEY, None)
+            return page("You could not join", str(exc), 400)
+        return signed_in_with(user, [], message=joined)
+    if signed_in_owner() is not None:
+        return None
+    with runtime().sessions() as db:
+        member = db.scalar(select(User).where(User.provider == identity.provider, User.subject == identity.subject))
+    if member is not None and member.role != OWNER:
+        return signed_in_with(member, [])
+    return None
 
 
 def _sign_in(user: User) -> None:

@@ -28,6 +28,8 @@ from integration.store.models import Connection
 from integration.store.token_refresh import locked_connection
 from integration.web.common import (
     AFTER_DISCONNECT,
+    added_to_account,
+    answered_without_connecting,
     asked_to_take_over,
     checked_callback,
     cipher,
@@ -36,6 +38,7 @@ from integration.web.common import (
     owned_elsewhere,
     page,
     runtime,
+    signed_in_owner,
     signed_in_with,
 )
 from oauth.intuit import PROVIDER as QUICKBOOKS
@@ -149,24 +152,30 @@ def callback() -> ResponseReturnValue:
             retry=True,
         )
 
+    identity = _identity(owner)
+    answered = answered_without_connecting(identity)
+    if answered is not None:
+        return answered  # the grant is dropped unused, not revoked (revoking would cut the company's connection)
+    into = signed_in_owner()
     display_name = _company_name(realm_id, tokens.access_token)
     try:
         with transaction(runtime().sessions) as db:
             user, connection = connect_company(
                 db,
-                identity=_identity(owner),
+                identity=identity,
                 external_id=realm_id,
                 display_name=display_name,
                 tokens=tokens,
                 cipher=cipher(),
                 take_over=pending.take_over,
+                into=into,
             )
     except ConnectionOwnedElsewhere as exc:
         # The new grant is dropped unused, not revoked: revoking an Intuit token disconnects arpilot
         # from the company itself, which would cut the other account's working connection.
         return owned_elsewhere(QUICKBOOKS, str(exc))
     log.info("connection %s: QuickBooks company connected", connection.id)
-    return signed_in_with(user, [connection.id])
+    return signed_in_with(user, [connection.id], message=added_to_account([connection.display_name]) if into else None)
 
 
 def _company_name(realm_id: str, access_token: str) -> str | None:

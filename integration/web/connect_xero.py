@@ -33,6 +33,8 @@ from integration.store.models import Connection, User
 from integration.store.token_refresh import ConnectionTokenSource, locked_grant
 from integration.web.common import (
     AFTER_DISCONNECT,
+    added_to_account,
+    answered_without_connecting,
     asked_to_take_over,
     checked_callback,
     cipher,
@@ -41,6 +43,7 @@ from integration.web.common import (
     owned_elsewhere,
     page,
     runtime,
+    signed_in_owner,
     signed_in_with,
 )
 from oauth.crypto import TokenSet
@@ -128,7 +131,12 @@ def callback() -> ResponseReturnValue:
         )
 
     identity = OwnerIdentity(provider=XERO, subject=owner.subject, email=owner.email, name=owner.name)
-    connected, refused = _connect_tenants(identity, tokens, tenants, take_over=pending.take_over)
+    answered = answered_without_connecting(identity)
+    if answered is not None:
+        _revoke_quietly(xero, tokens.refresh_token)  # the person's own grant: nobody else's is touched
+        return answered
+    into = signed_in_owner()
+    connected, refused = _connect_tenants(identity, tokens, tenants, take_over=pending.take_over, into=into)
     for tenant in refused:
         _remove_quietly(xero, tokens.access_token, tenant)
     if not connected:
@@ -142,13 +150,15 @@ def callback() -> ResponseReturnValue:
         )
     user, connection_ids = connected
     log.info("connections %s: Xero organisations connected", connection_ids)
-    return signed_in_with(user, connection_ids)
+    names = [tenant.tenant_name or tenant.tenant_id for tenant in tenants if tenant not in refused]
+    return signed_in_with(user, connection_ids, message=added_to_account(names) if into else None)
 
 
 def _connect_tenants(
-    identity: OwnerIdentity, tokens: TokenSet, tenants: list[XeroTenant], *, take_over: bool
+    identity: OwnerIdentity, tokens: TokenSet, tenants: list[XeroTenant], *, take_over: bool, into: User | None
 ) -> tuple[tuple[User, list[int]] | None, list[XeroTenant]]:
-    """One connection per tenant, all in the owner's organization, in one transaction.
+    """One connection per tenant, all in the owner's organization (`into`'s, when an owner is signed in),
+    in one transaction.
 
     A tenant already connected to another arpilot account is left out (and handed back to Xero
     by the caller); connect_company refuses before changing anything, so the rest still commit.
@@ -167,6 +177,7 @@ def _connect_tenants(
                     tokens=replace(tokens, external_id=tenant.tenant_id),
                     cipher=cipher(),
                     take_over=take_over,
+                    into=into,
                 )
             except ConnectionOwnedElsewhere:
                 refused.append(tenant)

@@ -32,7 +32,7 @@ from integration.owner.reply_address import (
     confirmed_reply_address,
     suggested_reply_address,
 )
-from integration.owner.stored_rules import load_rules, save_rules
+from integration.owner.stored_rules import has_own_rules, load_rules, save_rules
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.decide import decide
 from integration.policy.rules import STAGES, RuleError, Rules
@@ -42,6 +42,8 @@ from integration.store.models import ActivityEntry, Connection, ConnectionStatus
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
+from integration.web.companies import selected_connection_id
+from integration.web.company_rules import rules_scope
 from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item
 from integration.web.rules_form import (
@@ -83,24 +85,25 @@ def init_app(app: Flask) -> None:
 @owner_required
 def rules() -> ResponseReturnValue:
     with runtime().sessions() as db:
-        saved = load_rules(db, g.organization_id)
+        saved = load_rules(db, g.organization_id, selected_connection_id())
     return _rules_page(form_values(saved), {}, saved.mode, mixed=mixed_email_channels(saved))
 
 
 @bp.post("")
 @owner_required
 def save() -> ResponseReturnValue:
+    scope = selected_connection_id()
     with runtime().sessions() as db:
-        mode = load_rules(db, g.organization_id).mode
+        mode = load_rules(db, g.organization_id, scope).mode
     asked_observe = OBSERVE in request.form
     parsed = parse_form(request.form, "observe" if asked_observe else mode)
     if parsed.rules is None:
         flash("Nothing was saved: please correct the fields marked below.", "error")
         return _rules_page(parsed.values, parsed.errors, mode), 400
     with transaction(runtime().sessions) as db:
-        save_rules(db, g.organization_id, parsed.rules.to_json())
+        save_rules(db, g.organization_id, parsed.rules.to_json(), scope)
         if parsed.rules.mode != mode:
-            _record_mode(db, parsed.rules.mode)
+            _record_mode(db, parsed.rules.mode, scope)
     if mode == "observe" and not asked_observe:
         flash("Your rules are saved. Live mode is not on yet: review what it would do today, then switch.")
         return redirect(url_for("settings.live"))
@@ -118,7 +121,7 @@ def preview_typed() -> ResponseReturnValue:
     """The no-JavaScript preview: the page again as typed (nothing saved), with one stage's email."""
     shown = _stage_preview(request.form, request.form.get("preview", ""))
     with runtime().sessions() as db:
-        mode = load_rules(db, g.organization_id).mode
+        mode = load_rules(db, g.organization_id, selected_connection_id()).mode
     parsed = parse_form(request.form, mode)
     return _rules_page(parsed.values, parsed.errors, mode, shown=shown)
 
@@ -131,6 +134,7 @@ def _rules_page(
         organization = db.get(Organization, g.organization_id)
         assert organization is not None
         zones = company_zones(db, organization)
+        scope = rules_scope(db, g.organization_id, selected_connection_id())
     return render_template(
         "settings/rules.html",
         sections=SECTIONS,
@@ -144,6 +148,7 @@ def _rules_page(
         fields=FIELDS,
         sendgrid=runtime().settings.sendgrid_api_key is not None,
         company_zones=zones,
+        scope=scope,
     )
 
 
@@ -165,7 +170,7 @@ def _stage_preview(form: Any, stage: str) -> StagePreview:
     if stage not in STAGES:
         abort(404)
     with runtime().sessions() as db:
-        saved = form_values(load_rules(db, g.organization_id))
+        saved = form_values(load_rules(db, g.organization_id, selected_connection_id()))
     inputs = {key: form[key] if key in form else str(saved[key]) for key in preview_inputs(stage)}
     frame_url = f"{url_for('settings.preview_document', stage=stage)}?{urlencode(inputs)}"
     try:
@@ -304,10 +309,18 @@ def live() -> ResponseReturnValue:
 
 def _live_page(reply_error: str | None = None, typed_reply: str | None = None) -> ResponseReturnValue:
     at = now()
+    scope = selected_connection_id()
     with runtime().sessions() as db:
-        saved = load_rules(db, g.organization_id)
+        saved = load_rules(db, g.organization_id, scope)
         connections = _connections(db)
-        today = [_today(db, c, saved, at) for c in connections if c.status is ConnectionStatus.ACTIVE]
+        # The companies these rules govern: the one chosen, or every one without rules of its own.
+        governed = [
+            c
+            for c in connections
+            if c.status is ConnectionStatus.ACTIVE
+            and (c.id == scope if scope is not None else not has_own_rules(db, g.organization_id, c.id))
+        ]
+        today = [_today(db, c, saved, at) for c in governed]
         confirmed = confirmed_reply_address(db, g.organization_id)
         suggested = suggested_reply_address(db, g.organization_id)
     return render_template(
@@ -350,22 +363,30 @@ def switch_to_observe() -> ResponseReturnValue:
 
 
 def _set_mode(mode: str) -> None:
+    scope = selected_connection_id()
     with transaction(runtime().sessions) as db:
-        saved = load_rules(db, g.organization_id)
+        saved = load_rules(db, g.organization_id, scope)
         if saved.mode != mode:
-            save_rules(db, g.organization_id, {**saved.to_json(), "mode": mode})
-            _record_mode(db, mode)
+            save_rules(db, g.organization_id, {**saved.to_json(), "mode": mode}, scope)
+            _record_mode(db, mode, scope)
 
 
-def _record_mode(db: Session, mode: str) -> None:
-    """The switch goes into the activity log: the record shows from when arpilot acted."""
+def _record_mode(db: Session, mode: str, connection_id: int | None) -> None:
+    """The switch goes into the activity log: the record shows from when arpilot acted (and for which
+    company, when one company's own rules changed)."""
     message = (
         "Live mode switched on by the owner: arpilot sends reminders and writes notes."
         if mode == "live"
         else "Observe mode switched on by the owner: arpilot decides and logs, and sends nothing."
     )
     db.add(
-        ActivityEntry(organization_id=g.organization_id, kind="mode_changed", message=message, details={"mode": mode})
+        ActivityEntry(
+            organization_id=g.organization_id,
+            connection_id=connection_id,
+            kind="mode_changed",
+            message=message,
+            details={"mode": mode},
+        )
     )
 
 

@@ -22,10 +22,12 @@ from integration.store.db import transaction
 from integration.store.models import (
     Action,
     ActivityEntry,
+    CompanyRules,
     Connection,
     CustomerOverride,
     CycleRun,
     InboundReply,
+    Invitation,
     InvoicePause,
     MessageTemplate,
     MirroredCustomer,
@@ -175,7 +177,16 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
             opening=f"{tag} wording opening",
             closing="",
         )
-        db.add_all([activity, reply, wording])
+        invitation = Invitation(
+            organization_id=organization.id,
+            email=f"invitee@{tag.lower()}-secret.example",
+            role="viewer",
+            token_hash=f"{tag}-token-hash",
+            created_at=NOW,
+            expires_at=NOW + dt.timedelta(days=3650),
+        )
+        own_rules = CompanyRules(connection_id=connection.id, rules={"sender": {"signature": f"{tag} own signature"}})
+        db.add_all([activity, reply, wording, invitation, own_rules])
         db.flush()
         return Tenant(
             organization.id,
@@ -201,6 +212,8 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"{tag} dispute note",
                 f"{tag} reply text",
                 f"{tag} wording opening",
+                f"invitee@{tag.lower()}-secret.example",
+                f"{tag} own signature",
             ),
             tokens,
         )

@@ -23,6 +23,9 @@ EXPECTED = {
     "replies",
     "approvals",
     "backtest",
+    "companies",
+    "company_rules",
+    "team",
 }
 
 
