@@ -33,6 +33,7 @@ from integration.store.models import (
     OrganizationRules,
     User,
 )
+from integration.web.formatting import day_text, style_of
 from integration.web.settings import PREVIEW_CSP
 from tests.web.forms import rules_form
 
@@ -298,8 +299,9 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Past due 30 must come after Reminder 2 (14 days), got 10." == _error_beside(
-        html, "f-ladder-stages-4-offset_days"
+    assert (
+        _error_beside(html, "f-ladder-stages-4-offset_days")
+        == "Past due 30 must come after Reminder 2 (14 days), got 10."
     )
     assert "Must be an email address" in _error_beside(html, "f-sender-reply_to")
     assert "whole number" in _error_beside(html, "f-grace-max_days")
@@ -553,7 +555,7 @@ def test_promise_and_payment_plan_are_checked_then_stored_and_honoured(
     assert pause.promise_to_pay == first and pause.plan_paid_before == Decimal("100.00")  # paid before the plan
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     page = client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True)
-    assert "Payment plan" in page and f"Promised by {first.isoformat()}" in page
+    assert "Payment plan" in page and f"Promised by {day_text(first, style_of('en_US', None))}" in page
 
 
 def test_pages_work_before_anything_is_connected(app: Flask, sessions: sessionmaker[Session]) -> None:
