@@ -22,6 +22,7 @@ from integration.web import (
     credit_policy,
     customer_settings,
     dashboard,
+    errors,
     formatting,
     inbound,
     inputs,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
     webhooks.init_app(app, settings)
     formatting.init_app(app)
+    errors.init_app(app)
     inbound.init_app(app)
 
     @app.get("/healthz")
