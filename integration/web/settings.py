@@ -44,6 +44,7 @@ from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item
+from integration.web.rule_words import error_summary
 from integration.web.rules_form import (
     TypedStage,
     error_for,
@@ -136,6 +137,7 @@ def _rules_page(
         sections=SECTIONS,
         values=values,
         errors=errors,
+        summary=error_summary(errors),
         mode=mode,
         mixed=mixed,
         shown=shown,
