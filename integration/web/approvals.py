@@ -17,6 +17,7 @@ from integration.store.models import Action, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
+from integration.web.disconnected import refuse_if_disconnected
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -41,8 +42,10 @@ def decide(action_id: int) -> ResponseReturnValue:
     decision, typed = request.form.get("decision"), request.form.get("referral_date", "")
     try:
         with transaction(runtime().sessions) as db:
-            if db.scalar(scoped(Action, g.organization_id).where(Action.id == action_id)) is None:
+            step = db.scalar(scoped(Action, g.organization_id).where(Action.id == action_id))
+            if step is None:
                 abort(404)  # another organization's step looks like a missing one, whatever the form says
+            refuse_if_disconnected(db, g.organization_id, step.connection_id)
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             if decision == "approve":

@@ -35,6 +35,7 @@ from integration.store.connections import PROVIDER_NAMES
 from integration.store.models import Organization
 from integration.web.auth import owner_required
 from integration.web.common import now, page, runtime, signed_in_organization_id
+from integration.web.disconnected import refuse_if_disconnected
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)
@@ -111,8 +112,10 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
     organization_id: int = g.organization_id
     rt = runtime()
     with rt.sessions() as session:
-        if find_call_task(session, organization_id, action_id) is None:
+        task = find_call_task(session, organization_id, action_id)
+        if task is None:
             return page("No such call", "This call task does not exist.", 404)
+        refuse_if_disconnected(session, organization_id, task.connection_id)
         organization = session.get(Organization, organization_id)
         assert organization is not None
         today = local_today(now(), organization.timezone)
