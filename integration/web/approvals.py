@@ -18,6 +18,7 @@ from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.disconnected import refuse_if_disconnected
+from integration.web.formatting import day_text, request_style
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -49,13 +50,11 @@ def decide(action_id: int) -> ResponseReturnValue:
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             if decision == "approve":
-                approve(
-                    db,
-                    g.organization_id,
-                    action_id,
-                    parse_referral_date(typed, local_today(now(), organization.timezone)),
-                )
-                flash("Approved: it goes out in the next cycle, within your sending hours.")
+                referral = parse_referral_date(typed, local_today(now(), organization.timezone))
+                approve(db, g.organization_id, action_id, referral)
+                # The date input is ISO, as HTML has it; the owner reads the chosen day back in their own form.
+                naming = f", naming {day_text(referral, request_style())} as the referral date" if referral else ""
+                flash(f"Approved{naming}: it goes out in the next cycle, within your sending hours.")
             elif decision == "skip":
                 skip(db, g.organization_id, action_id)
                 flash("Skipped: nothing is sent or changed for this step.")

@@ -154,7 +154,7 @@ def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world
     )
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "Recorded “Promised to pay”" in page and f'id="call-{task.id}"' not in page
+    assert "Recorded “Promised to pay” by Dec 4, 2026" in page and f'id="call-{task.id}"' not in page
     notes = live_world.notes()
     for invoice_id in task.payload["invoice_ids"]:
         assert "customer promised to pay by 2026-12-04. Cheque in the post" in notes[invoice_id]
