@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 
 from tests.browser.tab import Tab
 from tests.browser.test_settings import open_settings
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _expected_status(tab: Tab, status: int) -> None:
