@@ -43,8 +43,8 @@ class Style:
 
 
 def style_of(locale: str, zone: str | None) -> Style:
-    """The style for stored settings; an unknown locale or zone falls back to en_US and UTC, since a page
-    must still show (the settings pages say which value is wrong)."""
+    """The style for stored settings; an unknown locale or zone falls back to en_US and UTC: a page shows
+    rather than fails on a stored value."""
     try:
         babel_locale = formatting.parse_locale(locale)
     except InvalidLocale:
@@ -57,11 +57,6 @@ def zone_named(name: str | None) -> ZoneInfo:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
-
-
-def company_zone(connection_timezone: str | None, organization_timezone: str | None) -> ZoneInfo:
-    """A company's own zone when its books name one, else the organization's."""
-    return zone_named(connection_timezone or organization_timezone)
 
 
 def money_text(amount: Decimal | int | str, currency: str, style: Style) -> str:
@@ -137,7 +132,8 @@ def connection_zone(connection_id: int) -> ZoneInfo:
 
 
 def _context_zone(context: Context, style: Style, given: ZoneInfo | str | None = None) -> ZoneInfo:
-    """The zone a filter was given, else the page's `zone`, else the organization's."""
+    """The zone a filter was given (`moment(connection.timezone)`), else the page's `zone`, else the
+    organization's."""
     zone: Any = given or context.get("zone")
     if isinstance(zone, ZoneInfo):
         return zone
@@ -157,14 +153,14 @@ def _month(value: dt.date) -> str:
 
 
 @pass_context
-def _day(context: Context, value: dt.date | dt.datetime | str | None, zone: ZoneInfo | str | None = None) -> str:
+def _day(context: Context, value: dt.date | dt.datetime | str | None) -> str:
     if value is None:
         return "—"
     style = request_style()
     if isinstance(value, str):  # a day as stored in JSON (a payment plan's instalment)
         value = dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):  # a moment shown as its day where the company is
-        value = value.astimezone(_context_zone(context, style, zone)).date()
+        value = value.astimezone(_context_zone(context, style)).date()
     return day_text(value, style)
 
 
@@ -178,11 +174,11 @@ def _moment(context: Context, instant: dt.datetime | None, zone: ZoneInfo | str 
 
 
 @pass_context
-def _clock(context: Context, instant: dt.datetime | None, zone: ZoneInfo | str | None = None) -> str:
+def _clock(context: Context, instant: dt.datetime | None) -> str:
     if instant is None:
         return "—"
     style = request_style()
-    return clock_text(instant, style, _context_zone(context, style, zone))
+    return clock_text(instant, style, _context_zone(context, style))
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,15 @@ from flask import Flask, render_template_string, session
 
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
-from integration.web.formatting import company_zone, day_text, moment_text, money_text, style_of
+from integration.web.formatting import (
+    connection_zone,
+    day_text,
+    moment_text,
+    money_text,
+    month_text,
+    style_of,
+    whole_money_text,
+)
 from tests.web.conftest import Seeded, signed_in
 
 AMOUNT = Decimal("3555.43")
@@ -39,6 +47,13 @@ def test_an_amount_is_in_its_own_currency_written_the_owners_way(locale: str, cu
     assert _plain(money_text(AMOUNT, currency, style_of(locale, None))) == expected
 
 
+def test_chart_labels_round_to_the_unit_and_name_the_month_the_locales_way() -> None:
+    assert _plain(whole_money_text(Decimal("35554.60"), "USD", style_of("en_US", None))) == "$35,555"
+    assert _plain(whole_money_text(Decimal("35554.60"), "EUR", style_of("de_DE", None))) == "35.555 €"
+    assert month_text(dt.date(2026, 3, 1), style_of("de_DE", None)) == "März"
+    assert month_text(dt.date(2026, 3, 1), style_of("en_GB", None)) == "Mar"
+
+
 @pytest.mark.parametrize(
     ("locale", "expected"), [("en_US", "Nov 2, 2026"), ("de_DE", "02.11.2026"), ("en_GB", "2 Nov 2026")]
 )
@@ -57,9 +72,19 @@ def test_a_moment_is_in_the_companys_zone_and_says_today_or_yesterday() -> None:
     assert _plain(moment_text(NOON_UTC, berlin, dt.date(2026, 11, 9))) == "02.11.2026, 13:00"
 
 
-def test_the_companys_zone_comes_first_then_the_organizations_and_bad_settings_still_show() -> None:
-    assert str(company_zone("Asia/Tokyo", "Europe/Berlin")) == "Asia/Tokyo"
-    assert str(company_zone(None, "Europe/Berlin")) == "Europe/Berlin"
+def test_the_companys_zone_comes_first_then_the_organizations_and_bad_settings_still_show(
+    app: Flask, two_orgs: tuple[Seeded, Seeded]
+) -> None:
+    mine, theirs = two_orgs
+    _organization(app, mine, "en_US", "Europe/Berlin")
+    with app.test_request_context():
+        session["organization_id"] = mine.organization_id
+        assert str(connection_zone(mine.connection_id)) == "Europe/Berlin"  # the books named none yet
+        with transaction(app.extensions["arpilot"].sessions) as db:
+            db.get(Connection, mine.connection_id).timezone = "Asia/Tokyo"  # type: ignore[union-attr]
+            db.get(Connection, theirs.connection_id).timezone = "America/Denver"  # type: ignore[union-attr]
+        assert str(connection_zone(mine.connection_id)) == "Asia/Tokyo"
+        assert str(connection_zone(theirs.connection_id)) == "Europe/Berlin"  # another organization's: not read
     broken = style_of("xx_NOWHERE", "Mars/Olympus")
     assert str(broken.zone) == "UTC" and str(broken.locale) == "en_US"
 
