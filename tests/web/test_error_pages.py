@@ -9,6 +9,8 @@ import re
 import pytest
 from flask import Flask
 
+from integration.store.db import transaction
+from integration.store.models import Connection, ConnectionStatus
 from integration.web import credit_policy
 from tests.conftest import MakeApp
 from tests.web.conftest import Seeded, seed_organization, signed_in
@@ -72,3 +74,15 @@ def test_a_raised_exception_is_a_styled_500_and_is_logged(
     assert "secret internals" not in html and "RuntimeError" not in html
     logged = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], RuntimeError)]
     assert logged, "the error and its traceback go to the log"
+
+
+def test_a_forbidden_action_is_a_styled_403_saying_why(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    client = signed_in(app, mine)
+    with transaction(app.extensions["arpilot"].sessions) as db:  # the company is disconnected in another tab
+        db.get(Connection, mine.connection_id).status = ConnectionStatus.DISCONNECTED  # type: ignore[union-attr]
+    response = client.get(f"/settings/customers/{mine.customer_id}")
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    _styled(html, 403, "This cannot be done here")
+    assert "was disconnected on" in html and "reconnect to act on it" in html  # the reason replaces the default
