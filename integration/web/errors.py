@@ -37,7 +37,9 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     title, words = ERROR_WORDS[status]
     given = error.description if status != 500 and error.description != type(error).description else None
-    return render_template("errors/page.html", status=status, title=title, message=given or words), status
+    # Keep what the error says in its headers (a 405's Allow), not its plain-text body's type.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return render_template("errors/page.html", status=status, title=title, message=given or words), status, headers
 
 
 def init_app(app: Flask) -> None:

@@ -53,6 +53,7 @@ def test_a_bad_request_is_a_styled_400_in_plain_words(app: Flask, two_orgs: tupl
 def test_a_wrong_method_is_a_styled_405(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     response = signed_in(app, two_orgs[0]).get("/sign-out")
     assert response.status_code == 405
+    assert "POST" in response.headers["Allow"].split(", ")  # the 405 still says what the address takes
     _styled(response.get_data(as_text=True), 405, "This page cannot be used that way")
 
 
