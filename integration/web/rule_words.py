@@ -32,8 +32,8 @@ def owner_words(error: RuleError, field: Field | None, locale: Locale = ENGLISH)
     detail = re.sub(r", got (.+)$", r"; you entered \1", error.detail)
     for name in sorted(STAGES, key=len, reverse=True):
         detail = re.sub(rf"\b{name}\b", STAGE_TITLES[name], detail)
-    if field is not None and detail.startswith("must "):  # "must be an email address" needs its subject
-        detail = f"{field.label} {detail}"
+    if field is not None:  # named, so that the summary above the form says which input it is about
+        detail = f"{field.label}: {detail}"
     return _sentence(detail)
 
 

@@ -151,7 +151,9 @@ def _read(field: Field, typed: Any) -> Any:
         if not re.fullmatch(r"-?\d{1,6}", typed):
             raise RuleError(
                 field.path,
-                "enter a whole number" + (f" from {field.low} to {field.high}" if field.low is not None else ""),
+                "enter a whole number"
+                + (f" from {field.low} to {field.high}" if field.low is not None else "")
+                + (f"; you entered {typed!r}" if typed else ""),
             )
         return -int(typed) if field.kind == "days_before" else int(typed)
     if field.kind == "choices":

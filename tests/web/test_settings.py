@@ -303,7 +303,7 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(
         _error_beside(html, "f-ladder-stages-4-offset_days")
         == "Past due 30 must come later than Reminder 2, which is sent 14 days after the due date; you entered 10 days."
     )
-    assert "Reply-to address must be an email address" in _error_beside(html, "f-sender-reply_to")
+    assert "Reply-to address: must be an email address" in _error_beside(html, "f-sender-reply_to")
     assert "whole number" in _error_beside(html, "f-grace-max_days")
     assert (
         _error_beside(html, "f-schedule-send_until_hour")

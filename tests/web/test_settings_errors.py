@@ -60,6 +60,9 @@ def test_every_bad_value_of_every_section_is_reported_at_once(
     assert "at least 1 day; you entered 0." in _error_beside(html, "f-frequency-min_days_between_emails")
     assert "at most 100%; you entered 101." in _error_beside(html, "f-mid_month-min_share_pct")
     assert "you entered" in _error_beside(html, "f-sender-reply_to")
+    assert _error_beside(html, "f-credit_hold-min_overdue_amount") == (
+        "Only when the overdue balance reaches: must be a decimal amount; you entered &#39;lots&#39;."
+    )
     for developer_words in ("got ", "Must be from", "(1 days)", "1 days"):
         assert developer_words not in html
 
