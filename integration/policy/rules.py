@@ -94,11 +94,11 @@ class OutOfOrder(RuleError):
     def __init__(self, field: str, stage: str, before: str, before_days: int, value: int) -> None:
         super().__init__(field, f"{stage} must come after {before} ({before_days} days), got {value}")
         self.stage, self.before, self.before_days, self.value = stage, before, before_days, value
-        self.before_field = field.replace(f"[{STAGES.index(stage)}]", f"[{STAGES.index(before)}]")
 
     @property
     def concerns(self) -> tuple[str, ...]:
-        return (self.field, self.before_field)
+        before = self.field.replace(f"[{STAGES.index(self.stage)}]", f"[{STAGES.index(self.before)}]")
+        return (self.field, before)
 
 
 class RuleErrors(RuleError):

@@ -164,6 +164,7 @@ def test_every_bad_value_is_reported_at_once_with_its_numbers() -> None:
     data["schedule"].update(send_from_hour=30, send_until_hour=25, business_days=[])
     data["frequency"]["min_days_between_emails"] = 0
     data["ladder"]["stages"][3]["offset_days"] = 0  # reminder 2 out of its own range
+    data["ladder"]["stages"][4]["offset_days"] = 10  # after reminder 2 as typed, before its default (14)
     data["ladder"]["stages"][6]["offset_days"] = 50  # final notice before past due 60 (60)
     with pytest.raises(RuleErrors) as caught:
         Rules.from_json(data)
