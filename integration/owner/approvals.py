@@ -61,10 +61,10 @@ def parse_referral_date(text: str, today: dt.date) -> dt.date | None:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise ApprovalError(
-            "referral_date", f"Enter a date like {today + dt.timedelta(days=14)}, got {text!r}."
+            "referral_date", f"Enter a date like {today + dt.timedelta(days=14)}; you entered {text!r}."
         ) from None
     if not today < day <= today + dt.timedelta(days=MAX_REFERRAL_DAYS):
-        raise ApprovalError("referral_date", f"Choose a date after today and within a year, got {day}.")
+        raise ApprovalError("referral_date", f"Choose a date after today and within a year; you entered {day}.")
     return day
 
 
