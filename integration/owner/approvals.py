@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from integration.store.models import Action, ActionStatus, ActivityEntry
-from integration.store.scoping import scoped
+from integration.store.scoping import scoped, still_connected
 
 MAX_REFERRAL_DAYS = 365  # a referral date further out than a year is a typo, not a plan
 _LINK_SALT = "arpilot-approve-list"
@@ -42,7 +42,9 @@ class Waiting:
 
 def awaiting(session: Session, organization_id: int) -> list[Waiting]:
     rows = session.scalars(
-        scoped(Action, organization_id).where(Action.status == ActionStatus.AWAITING_APPROVAL).order_by(Action.id)
+        still_connected(scoped(Action, organization_id), Action)
+        .where(Action.status == ActionStatus.AWAITING_APPROVAL)
+        .order_by(Action.id)
     )
     return [
         Waiting(r.id, r.kind, r.payload.get("stage"), r.payload["customer_id"], r.connection_id, r.reason, r.updated_at)
@@ -59,10 +61,10 @@ def parse_referral_date(text: str, today: dt.date) -> dt.date | None:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise ApprovalError(
-            "referral_date", f"Enter a date like {today + dt.timedelta(days=14)}, got {text!r}."
+            "referral_date", f"Enter a date like {today + dt.timedelta(days=14)}; you entered {text!r}."
         ) from None
     if not today < day <= today + dt.timedelta(days=MAX_REFERRAL_DAYS):
-        raise ApprovalError("referral_date", f"Choose a date after today and within a year, got {day}.")
+        raise ApprovalError("referral_date", f"Choose a date after today and within a year; you entered {day}.")
     return day
 
 

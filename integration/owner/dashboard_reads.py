@@ -41,7 +41,7 @@ from integration.store.models import (
     MirroredPayment,
     Organization,
 )
-from integration.store.scoping import scoped
+from integration.store.scoping import scoped, still_connected
 
 CALL_LIST_DAYS = 30  # a call task older than this with no outcome has been overtaken by later stages
 ESCALATION_DAYS = 30
@@ -285,7 +285,7 @@ def open_call_tasks(
     """Call tasks from the last CALL_LIST_DAYS with no settling outcome and something still owed."""
     names = names or CustomerNames(session, organization_id)
     tasks = session.scalars(
-        scoped(Action, organization_id)
+        still_connected(scoped(Action, organization_id), Action)
         .where(
             Action.kind == ActionKind.CREATE_CALL_TASK.value,
             Action.status == ActionStatus.DONE,

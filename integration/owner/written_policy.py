@@ -130,14 +130,24 @@ def _timeline(rules: Rules, locale: Locale) -> Section:
     )
     schedule, frequency = rules.schedule, rules.frequency
     weekdays = sorted(schedule.business_days)
-    if len(weekdays) > 2 and weekdays == list(range(weekdays[0], weekdays[-1] + 1)):
+    if len(weekdays) == len(_WEEKDAYS):
+        days = "every day"
+    elif len(weekdays) > 2 and weekdays == list(range(weekdays[0], weekdays[-1] + 1)):
         days = f"{_WEEKDAYS[weekdays[0] - 1]} to {_WEEKDAYS[weekdays[-1] - 1]}"  # a run: "Monday to Friday"
     else:
         days = "on " + formatting.english_list(_WEEKDAYS[day - 1] for day in weekdays)
+    if schedule.send_from_hour == 0 and schedule.send_until_hour == 24:
+        hours = "at any time of day"  # midnight to midnight, which the clock would write "12:00 AM and 12:00 AM"
+    else:
+        whose = "your" if schedule.timezone_source == "customer" else "our"
+        hours = (
+            f"between {_hour(schedule.send_from_hour, locale)} and {_hour(schedule.send_until_hour, locale)} "
+            f"{whose} local time"
+        )
+    interval = frequency.min_days_between_emails
     paragraphs = [
-        f"Reminders are sent {days}, between {_hour(schedule.send_from_hour, locale)} and "
-        f"{_hour(schedule.send_until_hour, locale)} {'your' if schedule.timezone_source == 'customer' else 'our'} local time.",
-        f"We send at most one reminder email every {formatting.plural(frequency.min_days_between_emails, 'day')}"
+        f"Reminders are sent {days}, {hours}.",
+        f"We send at most one reminder email {'a day' if interval == 1 else f'every {interval} days'}"
         + (", covering all of your open invoices in one message." if frequency.consolidate else "."),
         "The first reminder after an invoice falls due is not held back by that interval, "
         "only never sent on the same day as another.",
@@ -203,9 +213,14 @@ def _pauses(rules: Rules) -> Section:
             if pauses.broken_promise_stages_up == 0
             else f"they resume {formatting.plural(pauses.broken_promise_stages_up, 'stage')} further along the timeline"
         )
+        late = (
+            f"{formatting.plural(pauses.promise_grace_days, 'day')} after that date"
+            if pauses.promise_grace_days
+            else "by that date"
+        )
         paragraphs.append(
-            "If you tell us the date you will pay, reminders pause until then. If the payment has not arrived "
-            f"{formatting.plural(pauses.promise_grace_days, 'day')} after that date, {resumed}."
+            f"If you tell us the date you will pay, reminders pause until then. If the payment has not arrived {late}, "
+            f"{resumed}."
         )
     if pauses.payment_plan:
         paragraphs.append("If we agree a payment plan, reminders pause while the instalments are paid as agreed.")
@@ -229,7 +244,9 @@ def _amount(value: Decimal, currency: str | None, locale: Locale) -> str:
 
 
 def _hour(hour: int, locale: Locale) -> str:
-    return format_time(dt.time(hour % 24), format="short", locale=locale)  # 24 is midnight
+    if hour % 24 == 0:
+        return "midnight"  # the clock's "12:00 AM" leaves a reader unsure which end of the day is meant
+    return format_time(dt.time(hour), format="short", locale=locale)
 
 
 def _ordinal(day: int) -> str:

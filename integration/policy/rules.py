@@ -3,8 +3,10 @@
 Defaults encode the collections practice described in ARCHITECTURE.md (the ladder, grace for good
 customers, mid-month billing, credit hold, pauses, quiet hours, frequency caps, opt-outs). Every
 class checks itself when built, so a `Rules` object in hand is always valid; `Rules.from_json`
-fills missing keys from the defaults, refuses unknown keys, and reports the first bad value as a
-`RuleError` whose `.field` is the dotted path of the offending rule (`ladder.stages[2].offset_days`).
+fills missing keys from the defaults, refuses unknown keys, and reports every bad value it finds as a
+`RuleError` whose `.field` is the dotted path of the offending rule (`ladder.stages[2].offset_days`):
+one alone, several as `RuleErrors`, whose `.errors` lists them all. `OutOfRange` and `OutOfOrder` carry
+the numbers involved, so a page can put them in its own words.
 
 Percentages are whole numbers and money thresholds are Decimal text, so the JSON is exact.
 """
@@ -14,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -63,7 +66,59 @@ class RuleError(ValueError):
         self.detail = message
 
     def under(self, prefix: str) -> RuleError:
-        return RuleError(_join(prefix, self.field), self.detail)
+        """The same error, its path under `prefix` (a rule checked inside its group)."""
+        moved = type(self).__new__(type(self))
+        moved.__dict__.update(vars(self))
+        moved.field = _join(prefix, self.field)
+        moved.args = (f"{moved.field}: {self.detail}",)
+        return moved
+
+    @property
+    def concerns(self) -> tuple[str, ...]:
+        """The rules this error is about (an order is about two)."""
+        return (self.field,)
+
+
+class OutOfRange(RuleError):
+    """A number outside its range; the bounds may come from another rule (`send_until_hour` starts
+    after `send_from_hour`)."""
+
+    def __init__(self, field: str, value: int, low: int, high: int) -> None:
+        super().__init__(field, f"must be from {low} to {high}, got {value}")
+        self.value, self.low, self.high = value, low, high
+
+
+class OutOfOrder(RuleError):
+    """A stage of the ladder set no later than the stage before it."""
+
+    def __init__(self, field: str, stage: str, before: str, before_days: int, value: int) -> None:
+        super().__init__(field, f"{stage} must come after {before} ({before_days} days), got {value}")
+        self.stage, self.before, self.before_days, self.value = stage, before, before_days, value
+
+    @property
+    def concerns(self) -> tuple[str, ...]:
+        before = self.field.replace(f"[{STAGES.index(self.stage)}]", f"[{STAGES.index(self.before)}]")
+        return (self.field, before)
+
+
+class RuleErrors(RuleError):
+    """Several invalid rules found at once. It reads as the first (`field`, `detail`); `errors` has them all."""
+
+    def __init__(self, errors: Sequence[RuleError]) -> None:
+        super().__init__(errors[0].field, errors[0].detail)
+        self.errors: tuple[RuleError, ...] = tuple(errors)
+
+    def under(self, prefix: str) -> RuleError:
+        return RuleErrors([error.under(prefix) for error in self.errors])
+
+
+def each_error(error: RuleError) -> tuple[RuleError, ...]:
+    """Every invalid rule an error reports."""
+    return error.errors if isinstance(error, RuleErrors) else (error,)
+
+
+def _together(errors: Sequence[RuleError]) -> RuleError:
+    return errors[0] if len(errors) == 1 else RuleErrors(errors)
 
 
 def _join(prefix: str, name: str) -> str:
@@ -72,21 +127,38 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}{name}" if name.startswith("[") else f"{prefix}.{name}"
 
 
-def _check_range(name: str, value: int, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise RuleError(name, f"must be from {low} to {high}, got {value}")
+class _Checks:
+    """One rule class's checks: each failure is kept, so the owner learns of every bad value at once."""
+
+    def __init__(self) -> None:
+        self.found: list[RuleError] = []
+
+    def add(self, error: RuleError) -> None:
+        self.found.append(error)
+
+    def range(self, name: str, value: int, low: int, high: int) -> bool:
+        if low <= value <= high:
+            return True
+        self.add(OutOfRange(name, value, low, high))
+        return False
+
+    def choice(self, name: str, value: str, choices: tuple[str, ...]) -> None:
+        if value not in choices:
+            self.add(RuleError(name, f"must be one of {', '.join(choices)}, got {value!r}"))
+
+    def choices(self, name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
+        for index, value in enumerate(values):
+            self.choice(f"{name}[{index}]", value, choices)
+        if len(set(values)) != len(values):
+            self.add(RuleError(name, "must not name the same value twice"))
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise RuleError(name, f"must be one of {', '.join(choices)}, got {value!r}")
-
-
-def _check_choices(name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
-    for index, value in enumerate(values):
-        _check_choice(f"{name}[{index}]", value, choices)
-    if len(set(values)) != len(values):
-        raise RuleError(name, "must not name the same value twice")
+@contextmanager
+def _checks() -> Iterator[_Checks]:
+    checks = _Checks()
+    yield checks
+    if checks.found:
+        raise _together(checks.found)
 
 
 def offset_range(stage: str) -> tuple[int, int]:
@@ -115,25 +187,30 @@ class Stage:
     escalate: bool = False  # also recommend agency, attorney letter, payment plan or write-off
 
     def __post_init__(self) -> None:
-        _check_choice("name", self.name, STAGES)
+        if self.name not in STAGES:  # the other checks depend on which stage this is
+            raise RuleError("name", f"must be one of {', '.join(STAGES)}, got {self.name!r}")
         if not self.template:
             object.__setattr__(self, "template", self.name)
-        _check_choice("template", self.template, KNOWN_TEMPLATES)
-        _check_choice("channel", self.channel, CHANNELS)
-        if not self.recipients:
-            raise RuleError("recipients", "must name at least the billing contact")
-        _check_choices("recipients", self.recipients, CONTACT_ROLES)
-        if self.recipients[0] != "billing":
-            raise RuleError("recipients[0]", "the billing contact must come first")
-        _check_range("offset_days", self.offset_days, *offset_range(self.name))
-        if self.resend_invoice and self.channel != "call":
-            # One message per customer per stage: arpilot's email or the accounting system's own
-            # send of the invoice (channel accounting_system_email), never both on the same day.
-            raise RuleError(
-                "resend_invoice",
-                "a stage sends the customer one message: choose arpilot's email or the "
-                "accounting system's own send as its channel, not both (re-send only goes with a call)",
-            )
+        with _checks() as check:
+            check.choice("template", self.template, KNOWN_TEMPLATES)
+            check.choice("channel", self.channel, CHANNELS)
+            if not self.recipients:
+                check.add(RuleError("recipients", "must name at least the billing contact"))
+            else:
+                check.choices("recipients", self.recipients, CONTACT_ROLES)
+                if self.recipients[0] != "billing":
+                    check.add(RuleError("recipients[0]", "the billing contact must come first"))
+            check.range("offset_days", self.offset_days, *offset_range(self.name))
+            if self.resend_invoice and self.channel != "call":
+                # One message per customer per stage: arpilot's email or the accounting system's own
+                # send of the invoice (channel accounting_system_email), never both on the same day.
+                check.add(
+                    RuleError(
+                        "resend_invoice",
+                        "a stage sends the customer one message: choose arpilot's email or the "
+                        "accounting system's own send as its channel, not both (re-send only goes with a call)",
+                    )
+                )
 
     @property
     def anchored_on_issue(self) -> bool:
@@ -164,13 +241,19 @@ class Ladder:
                     f"stages[{index}].name", f"must be {name!r} (stages in ladder order), got {stage.name!r}"
                 )
         # From courtesy on, every stage counts from the due date and must come after the previous one.
-        for index in range(2, len(self.stages)):
-            before, stage = self.stages[index - 1], self.stages[index]
-            if stage.offset_days <= before.offset_days:
-                raise RuleError(
-                    f"stages[{index}].offset_days",
-                    f"{stage.name} must come after {before.name} ({before.offset_days} days), got {stage.offset_days}",
-                )
+        with _checks() as check:
+            for index in range(2, len(self.stages)):
+                before, stage = self.stages[index - 1], self.stages[index]
+                if stage.offset_days <= before.offset_days:
+                    check.add(
+                        OutOfOrder(
+                            f"stages[{index}].offset_days",
+                            stage.name,
+                            before.name,
+                            before.offset_days,
+                            stage.offset_days,
+                        )
+                    )
 
     def stage(self, name: str) -> Stage:
         return self.stages[STAGES.index(name)]
@@ -188,9 +271,10 @@ class Grace:
     habit_wait_days: int = 21
 
     def __post_init__(self) -> None:
-        _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
-        _check_range("max_days", self.max_days, 0, 60)
-        _check_range("habit_wait_days", self.habit_wait_days, 0, 45)
+        with _checks() as check:
+            check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
+            check.range("max_days", self.max_days, 0, 60)
+            check.range("habit_wait_days", self.habit_wait_days, 0, 45)
 
 
 @dataclass(frozen=True)
@@ -205,11 +289,12 @@ class MidMonth:
     min_share_pct: int = 60  # share of all late payments that fell at month-end
 
     def __post_init__(self) -> None:
-        _check_range("day_of_month", self.day_of_month, 1, 28)
-        _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
-        _check_range("month_end_days", self.month_end_days, 1, 15)
-        _check_range("min_occurrences", self.min_occurrences, 1, 50)
-        _check_range("min_share_pct", self.min_share_pct, 0, 100)
+        with _checks() as check:
+            check.range("day_of_month", self.day_of_month, 1, 28)
+            check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
+            check.range("month_end_days", self.month_end_days, 1, 15)
+            check.range("min_occurrences", self.min_occurrences, 1, 50)
+            check.range("min_share_pct", self.min_share_pct, 0, 100)
 
 
 @dataclass(frozen=True)
@@ -225,16 +310,21 @@ class CreditHold:
     auto_release: bool = True
 
     def __post_init__(self) -> None:
-        _check_range("days_overdue", self.days_overdue, 1, 365)
-        _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
-        _check_range("all_customers_days_overdue", self.all_customers_days_overdue, self.days_overdue, 730)
-        amount = self.min_overdue_amount
-        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
-            raise RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}")
-        if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-            raise RuleError(
-                "min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"
-            )
+        with _checks() as check:
+            days_ok = check.range("days_overdue", self.days_overdue, 1, 365)
+            check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
+            # Everyone is held no earlier than the named classes; against a bad first value, its own range.
+            everyone_from = self.days_overdue if days_ok else 1
+            check.range("all_customers_days_overdue", self.all_customers_days_overdue, everyone_from, 730)
+            amount = self.min_overdue_amount
+            if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
+                check.add(RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}"))
+            elif amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
+                check.add(
+                    RuleError(
+                        "min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"
+                    )
+                )
 
 
 @dataclass(frozen=True)
@@ -252,10 +342,11 @@ class Pauses:
     reply_pause_days: int = 7  # a customer's reply pauses their reminders this long (0: not at all)
 
     def __post_init__(self) -> None:
-        _check_range("promise_grace_days", self.promise_grace_days, 0, 30)
-        _check_range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
-        _check_range("max_days_ahead", self.max_days_ahead, 1, 1095)
-        _check_range("reply_pause_days", self.reply_pause_days, 0, 90)
+        with _checks() as check:
+            check.range("promise_grace_days", self.promise_grace_days, 0, 30)
+            check.range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
+            check.range("max_days_ahead", self.max_days_ahead, 1, 1095)
+            check.range("reply_pause_days", self.reply_pause_days, 0, 90)
 
     def latest_date(self, today: dt.date) -> dt.date:
         """The last day a promise or an instalment may fall on."""
@@ -273,15 +364,17 @@ class Schedule:
     holidays: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_range("send_from_hour", self.send_from_hour, 0, 23)
-        _check_range("send_until_hour", self.send_until_hour, self.send_from_hour + 1, 24)
-        if not self.business_days:
-            raise RuleError("business_days", "must name at least one weekday")
-        for index, day in enumerate(self.business_days):
-            _check_range(f"business_days[{index}]", day, 1, 7)
-        if len(set(self.business_days)) != len(self.business_days):
-            raise RuleError("business_days", "must not name the same weekday twice")
-        _check_choice("timezone_source", self.timezone_source, TIMEZONE_SOURCES)
+        with _checks() as check:
+            from_ok = check.range("send_from_hour", self.send_from_hour, 0, 23)
+            # Sending stops after it starts; against a bad start, the day's own range.
+            check.range("send_until_hour", self.send_until_hour, self.send_from_hour + 1 if from_ok else 1, 24)
+            if not self.business_days:
+                check.add(RuleError("business_days", "must name at least one weekday"))
+            for index, day in enumerate(self.business_days):
+                check.range(f"business_days[{index}]", day, 1, 7)
+            if len(set(self.business_days)) != len(self.business_days):
+                check.add(RuleError("business_days", "must not name the same weekday twice"))
+            check.choice("timezone_source", self.timezone_source, TIMEZONE_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -292,7 +385,8 @@ class Frequency:
     consolidate: bool = True  # several due invoices of one customer go out in one email
 
     def __post_init__(self) -> None:
-        _check_range("min_days_between_emails", self.min_days_between_emails, 1, 60)
+        with _checks() as check:
+            check.range("min_days_between_emails", self.min_days_between_emails, 1, 60)
 
 
 @dataclass(frozen=True)
@@ -322,17 +416,18 @@ class Profiles:
     slow_max_p80_days_late: int = 30
 
     def __post_init__(self) -> None:
-        _check_range("history_days", self.history_days, 30, 1830)
-        _check_range("min_paid_invoices", self.min_paid_invoices, 1, 100)
-        _check_range("on_time_tolerance_days", self.on_time_tolerance_days, 0, 30)
-        _check_range("unresponsive_overdue_days", self.unresponsive_overdue_days, 1, 365)
-        _check_range("unresponsive_silence_days", self.unresponsive_silence_days, 1, 365)
-        _check_range("reliable_min_on_time_pct", self.reliable_min_on_time_pct, 0, 100)
-        _check_range("reliable_max_p80_days_late", self.reliable_max_p80_days_late, 0, 365)
-        _check_range("good_max_median_days_late", self.good_max_median_days_late, 0, 365)
-        _check_range("good_min_on_time_pct", self.good_min_on_time_pct, 0, 100)
-        _check_range("slipping_overdue_days", self.slipping_overdue_days, 1, 365)
-        _check_range("slow_max_p80_days_late", self.slow_max_p80_days_late, 0, 365)
+        with _checks() as check:
+            check.range("history_days", self.history_days, 30, 1830)
+            check.range("min_paid_invoices", self.min_paid_invoices, 1, 100)
+            check.range("on_time_tolerance_days", self.on_time_tolerance_days, 0, 30)
+            check.range("unresponsive_overdue_days", self.unresponsive_overdue_days, 1, 365)
+            check.range("unresponsive_silence_days", self.unresponsive_silence_days, 1, 365)
+            check.range("reliable_min_on_time_pct", self.reliable_min_on_time_pct, 0, 100)
+            check.range("reliable_max_p80_days_late", self.reliable_max_p80_days_late, 0, 365)
+            check.range("good_max_median_days_late", self.good_max_median_days_late, 0, 365)
+            check.range("good_min_on_time_pct", self.good_min_on_time_pct, 0, 100)
+            check.range("slipping_overdue_days", self.slipping_overdue_days, 1, 365)
+            check.range("slow_max_p80_days_late", self.slow_max_p80_days_late, 0, 365)
 
 
 @dataclass(frozen=True)
@@ -344,23 +439,25 @@ class Sender:
     signature: str = ""
 
     def __post_init__(self) -> None:
-        if len(self.from_name) > 100:
-            raise RuleError("from_name", "must be one line of at most 100 characters")
-        # The checks every reminder's sender applies (reminders.delivery.Address): what passes
-        # here can always be sent, what fails would fail every reminder.
-        try:
-            Address(SENDER_CHECK_ADDRESS, self.from_name or None)
-        except InvalidMessage:
-            raise RuleError("from_name", "must be one line (no line breaks)") from None
-        if self.reply_to is not None:
-            try:
-                Address(self.reply_to)
-            except InvalidMessage:
-                raise RuleError(
-                    "reply_to", f"must be an email address, one address only, got {self.reply_to!r}"
-                ) from None
-        if len(self.signature) > 2000:
-            raise RuleError("signature", "must be at most 2000 characters")
+        with _checks() as check:
+            if len(self.from_name) > 100:
+                check.add(RuleError("from_name", "must be one line of at most 100 characters"))
+            else:
+                # The checks every reminder's sender applies (reminders.delivery.Address): what passes
+                # here can always be sent, what fails would fail every reminder.
+                try:
+                    Address(SENDER_CHECK_ADDRESS, self.from_name or None)
+                except InvalidMessage:
+                    check.add(RuleError("from_name", "must be one line (no line breaks)"))
+            if self.reply_to is not None:
+                try:
+                    Address(self.reply_to)
+                except InvalidMessage:
+                    check.add(
+                        RuleError("reply_to", f"must be an email address, one address only, got {self.reply_to!r}")
+                    )
+            if len(self.signature) > 2000:
+                check.add(RuleError("signature", "must be at most 2000 characters"))
 
 
 @dataclass(frozen=True)
@@ -389,7 +486,8 @@ class Rules:
     approval: Approval = field(default_factory=Approval)
 
     def __post_init__(self) -> None:
-        _check_choice("mode", self.mode, MODES)
+        with _checks() as check:
+            check.choice("mode", self.mode, MODES)
 
     @classmethod
     def default(cls) -> Rules:
@@ -397,7 +495,11 @@ class Rules:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rules:
-        return _build(cls, data, "", cls())
+        found: list[RuleError] = []
+        rules = _build(cls, data, "", cls(), found)
+        if found:
+            raise _together(found)
+        return rules
 
     def to_json(self) -> dict[str, Any]:
         dumped: dict[str, Any] = _dump(self)
@@ -409,17 +511,21 @@ class Rules:
 T = TypeVar("T")
 
 
-def _build(cls: type[T], data: Any, path: str, default: T) -> T:
+def _build(cls: type[T], data: Any, path: str, default: T, found: list[RuleError]) -> T:
+    """`data` as a `cls`; each bad value is added to `found` and its default stands in, so that the
+    rest is still checked (a check about a value already found bad is left out: it would mislead)."""
     if not isinstance(data, Mapping):
-        raise RuleError(path or "rules", "must be a JSON object")
+        found.append(RuleError(path or "rules", "must be a JSON object"))
+        return default
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
             # A key that is empty or blank would name no field at all: quote it.
-            raise RuleError(_join(path, str(key) if str(key).strip() else repr(key)), "is not a known rule")
+            found.append(RuleError(_join(path, str(key) if str(key).strip() else repr(key)), "is not a known rule"))
+    already = len(found)
     hints = typing.get_type_hints(cls)
     values = {
-        f.name: _value(hints[f.name], data[f.name], _join(path, f.name), getattr(default, f.name))
+        f.name: _value(hints[f.name], data[f.name], _join(path, f.name), getattr(default, f.name), found)
         if f.name in data
         else getattr(default, f.name)
         for f in fields(cls)  # type: ignore[arg-type]
@@ -427,28 +533,51 @@ def _build(cls: type[T], data: Any, path: str, default: T) -> T:
     try:
         return cls(**values)
     except RuleError as exc:
-        raise exc.under(path) from None
+        failed = [error.field for error in found[already:]]
+        found.extend(error.under(path) for error in each_error(exc) if not _about(error.under(path).concerns, failed))
+        return default
 
 
-def _value(kind: Any, raw: Any, path: str, default: Any) -> Any:
+def _about(concerns: tuple[str, ...], failed: list[str]) -> bool:
+    """Whether a check of `concerns` involves a rule already found bad (or a rule inside it)."""
+
+    def within(inner: str, outer: str) -> bool:
+        return inner == outer or inner.startswith((outer + ".", outer + "["))
+
+    return any(within(c, f) or within(f, c) for c in concerns for f in failed)
+
+
+def _value(kind: Any, raw: Any, path: str, default: Any, found: list[RuleError]) -> Any:
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is tuple:
         if not isinstance(raw, list):
-            raise RuleError(path, "must be a list")
+            found.append(RuleError(path, "must be a list"))
+            return default
         item = args[0]
         if isinstance(item, type) and is_dataclass(item):
             # Stages: each entry fills its gaps from the default stage at the same position.
             if len(raw) != len(default):
-                raise RuleError(path, f"must list exactly {len(default)} entries, got {len(raw)}")
-            return tuple(_build(item, entry, f"{path}[{i}]", default[i]) for i, entry in enumerate(raw))
-        return tuple(_value(item, entry, f"{path}[{i}]", None) for i, entry in enumerate(raw))
+                found.append(RuleError(path, f"must list exactly {len(default)} entries, got {len(raw)}"))
+                return default
+            return tuple(_build(item, entry, f"{path}[{i}]", default[i], found) for i, entry in enumerate(raw))
+        already = len(found)
+        items = tuple(_value(item, entry, f"{path}[{i}]", None, found) for i, entry in enumerate(raw))
+        return default if len(found) > already else items
     if origin in (typing.Union, types.UnionType):
         if raw is None and type(None) in args:
             return None
         (inner,) = [a for a in args if a is not type(None)]
-        return _value(inner, raw, path, default)
+        return _value(inner, raw, path, default, found)
     if is_dataclass(kind):
-        return _build(kind, raw, path, default)  # type: ignore[arg-type]
+        return _build(kind, raw, path, default, found)  # type: ignore[arg-type]
+    try:
+        return _leaf(kind, raw, path)
+    except RuleError as exc:
+        found.append(exc)
+        return default
+
+
+def _leaf(kind: Any, raw: Any, path: str) -> Any:
     if kind is bool:
         if not isinstance(raw, bool):
             raise RuleError(path, f"must be true or false, got {raw!r}")

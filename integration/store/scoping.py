@@ -16,6 +16,7 @@ from integration.store.models import (
     Base,
     CompanyRules,
     Connection,
+    ConnectionStatus,
     CustomerOverride,
     CycleRun,
     InboundReply,
@@ -70,3 +71,10 @@ def scoped(model: type[M], organization_id: int) -> Select[M]:
             Connection.organization_id == organization_id
         )
     raise UnscopedModel(f"{model.__name__} has no organization scope")
+
+
+def still_connected(statement: Select[M], model: type[M]) -> Select[M]:
+    """`statement` (a `scoped` read of a model with a connection) kept to companies not disconnected: a
+    disconnected company's records are its history, no longer something the owner can act on."""
+    connected = select(Connection.id).where(Connection.status != ConnectionStatus.DISCONNECTED)
+    return statement.where(model.connection_id.in_(connected))  # type: ignore[attr-defined]

@@ -26,6 +26,8 @@ from integration.web import (
     credit_policy,
     customer_settings,
     dashboard,
+    errors,
+    formatting,
     inbound,
     inputs,
     replies,
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     security.install_csrf(app)  # after the rate limit: a flood is refused before any token is checked
     auth.init_app(app)  # after CSRF: a forged post is refused as forged, whoever is signed in
     webhooks.init_app(app, settings)
+    formatting.init_app(app)
+    errors.init_app(app)
     inbound.init_app(app)
 
     @app.get("/healthz")

@@ -17,6 +17,8 @@ from integration.store.models import Action, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
+from integration.web.disconnected import refuse_if_disconnected
+from integration.web.formatting import day_text, request_style
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -41,18 +43,18 @@ def decide(action_id: int) -> ResponseReturnValue:
     decision, typed = request.form.get("decision"), request.form.get("referral_date", "")
     try:
         with transaction(runtime().sessions) as db:
-            if db.scalar(scoped(Action, g.organization_id).where(Action.id == action_id)) is None:
+            step = db.scalar(scoped(Action, g.organization_id).where(Action.id == action_id))
+            if step is None:
                 abort(404)  # another organization's step looks like a missing one, whatever the form says
+            refuse_if_disconnected(db, g.organization_id, step.connection_id)
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             if decision == "approve":
-                approve(
-                    db,
-                    g.organization_id,
-                    action_id,
-                    parse_referral_date(typed, local_today(now(), organization.timezone)),
-                )
-                flash("Approved: it goes out in the next cycle, within your sending hours.")
+                referral = parse_referral_date(typed, local_today(now(), organization.timezone))
+                approve(db, g.organization_id, action_id, referral)
+                # The date input is ISO, as HTML has it; the owner reads the chosen day back in their own form.
+                naming = f", naming {day_text(referral, request_style())} as the referral date" if referral else ""
+                flash(f"Approved{naming}: it goes out in the next cycle, within your sending hours.")
             elif decision == "skip":
                 skip(db, g.organization_id, action_id)
                 flash("Skipped: nothing is sent or changed for this step.")

@@ -76,7 +76,8 @@ def asked_to_take_over() -> bool:
 
 
 def disconnect_reason(who: str | None) -> str:
-    return f"disconnected by {who or 'the owner'} on {now():%Y-%m-%d}"
+    # No date in the text: the activity log's entry shows when, in the owner's zone and locale.
+    return f"disconnected by {who or 'the owner'}"
 
 
 def signed_in_user() -> User | None:

@@ -37,9 +37,10 @@ from integration.store.models import (
     MirroredInvoice,
     Organization,
 )
-from integration.store.scoping import scoped
+from integration.store.scoping import scoped, still_connected
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
+from integration.web.disconnected import refuse_if_disconnected
 
 bp = Blueprint("customer_settings", __name__, url_prefix="/settings")  # a part of the settings pages
 CUSTOMER_LIMIT = 500
@@ -50,7 +51,9 @@ CUSTOMER_LIMIT = 500
 def customers() -> ResponseReturnValue:
     query = request.args.get("q", "").strip()
     with runtime().sessions() as db:
-        statement = scoped(MirroredCustomer, g.organization_id).where(MirroredCustomer.deleted.is_(False))
+        statement = still_connected(scoped(MirroredCustomer, g.organization_id), MirroredCustomer).where(
+            MirroredCustomer.deleted.is_(False)
+        )
         if query:
             statement = statement.where(func.lower(MirroredCustomer.name).contains(query.lower(), autoescape=True))
         rows = list(
@@ -174,6 +177,7 @@ def _owned_customer(db: Session, customer_id: int) -> MirroredCustomer:
     ).one_or_none()
     if row is None or row.deleted:
         abort(404)
+    refuse_if_disconnected(db, g.organization_id, row.connection_id)
     return row
 
 
@@ -181,6 +185,7 @@ def _owned_invoice(db: Session, invoice_id: int) -> MirroredInvoice:
     row = db.scalars(scoped(MirroredInvoice, g.organization_id).where(MirroredInvoice.id == invoice_id)).one_or_none()
     if row is None:
         abort(404)
+    refuse_if_disconnected(db, g.organization_id, row.connection_id)
     return row
 
 

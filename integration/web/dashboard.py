@@ -35,6 +35,8 @@ from integration.store.connections import PROVIDER_NAMES
 from integration.store.models import Organization
 from integration.web.auth import owner_required
 from integration.web.common import now, page, runtime, signed_in_organization_id
+from integration.web.disconnected import refuse_if_disconnected
+from integration.web.formatting import day_text, request_style
 from integration.web.nav import add_nav_item
 
 bp = Blueprint("calls", __name__)
@@ -111,8 +113,10 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
     organization_id: int = g.organization_id
     rt = runtime()
     with rt.sessions() as session:
-        if find_call_task(session, organization_id, action_id) is None:
+        task = find_call_task(session, organization_id, action_id)
+        if task is None:
             return page("No such call", "This call task does not exist.", 404)
+        refuse_if_disconnected(session, organization_id, task.connection_id)
         organization = session.get(Organization, organization_id)
         assert organization is not None
         today = local_today(now(), organization.timezone)
@@ -142,14 +146,15 @@ def log_outcome(action_id: int) -> ResponseReturnValue:
     except CallAlreadyLogged as already:
         flash(f"This call was already recorded as “{already.outcome.label}”; nothing more was written.", "ok")
         return redirect(url_for("dashboard") + "#calls-heading")
+    # The date input is ISO, as HTML has it; the owner reads the promised day back in their own form.
+    recorded = f"Recorded “{outcome.label}”" + (f" by {day_text(promised_on, request_style())}" if promised_on else "")
     if logged.note_error:
         flash(
-            f"Recorded “{outcome.label}”, but the note could not be written in the accounting system: "
-            f"{logged.note_error}",
+            f"{recorded}, but the note could not be written in the accounting system: {logged.note_error}",
             "error",
         )
     elif not logged.note_written:
-        flash(f"Recorded “{outcome.label}”. Observe mode: no note was written in the accounting system.", "ok")
+        flash(f"{recorded}. Observe mode: no note was written in the accounting system.", "ok")
     else:
-        flash(f"Recorded “{outcome.label}” and noted it on the invoice in the accounting system.", "ok")
+        flash(f"{recorded} and noted it on the invoice in the accounting system.", "ok")
     return redirect(url_for("dashboard") + "#calls-heading")

@@ -25,13 +25,14 @@ from integration.policy.rules import (
     Rules,
     Sender,
     Stage,
+    each_error,
 )
+from integration.web.rule_words import owner_words
 from integration.web.settings_sections import (
     EMAIL_CHANNEL,
     EMAIL_CHANNEL_CHOICES,
     FIELDS,
     OBSERVE,
-    STAGE_TITLES,
     Field,
 )
 
@@ -105,27 +106,29 @@ def parse_form(form: FormData, mode: str) -> Parsed:
         try:
             value = _read(field, typed)
         except RuleError as exc:
-            errors[path] = _sentence(exc.detail)
+            errors[path] = owner_words(exc, field)
             continue
         if field.kind == "channel" and value != "call":
             value = channel
         _put(data, path, value)
     if channel not in dict(EMAIL_CHANNEL_CHOICES):
         errors[EMAIL_CHANNEL] = "Choose one of the listed ways to send."
-    # Each part checked alone, so one mistake does not hide another part's.
+    # Each part checked alone, so a value the form could not read in one part hides nothing in another;
+    # each part reports every bad value it holds.
     for key, part in data.items():
         try:
             Rules.from_json({key: part})
         except RuleError as exc:
-            field, message = error_for(exc)
-            errors.setdefault(field, message)
+            for error in each_error(exc):
+                field, message = error_for(error)
+                errors.setdefault(field, message)
     if errors:
         return Parsed(values, None, errors)
     try:
         rules = Rules.from_json({**data, "mode": mode})
     except RuleError as exc:
-        field, message = error_for(exc)
-        return Parsed(values, None, {field: message})
+        # The first error of an input wins, as above (reversed: a later key of a dict overwrites).
+        return Parsed(values, None, dict(error_for(error) for error in reversed(each_error(exc))))
     return Parsed(values, rules, {})
 
 
@@ -148,7 +151,9 @@ def _read(field: Field, typed: Any) -> Any:
         if not re.fullmatch(r"-?\d{1,6}", typed):
             raise RuleError(
                 field.path,
-                "enter a whole number" + (f" from {field.low} to {field.high}" if field.low is not None else ""),
+                "enter a whole number"
+                + (f" from {field.low} to {field.high}" if field.low is not None else "")
+                + (f"; you entered {typed!r}" if typed else ""),
             )
         return -int(typed) if field.kind == "days_before" else int(typed)
     if field.kind == "choices":
@@ -176,21 +181,6 @@ def _input_for(rule_path: str) -> str:
         ) > len(best):
             best = path
     return best
-
-
-def _message(exc: RuleError) -> str:
-    field = FIELDS.get(_input_for(exc.field))
-    if field is not None and field.kind == "days_before":
-        return f"Enter a number of days from {field.low} to {field.high}."
-    detail = exc.detail
-    for name in sorted(STAGES, key=len, reverse=True):
-        detail = re.sub(rf"\b{name}\b", STAGE_TITLES[name], detail)
-    return _sentence(detail)
-
-
-def _sentence(text: str) -> str:
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith(".") else text + "."
 
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
@@ -281,5 +271,6 @@ def typed_stage(inputs: Mapping[str, str], name: str) -> TypedStage:
 
 
 def error_for(exc: RuleError) -> tuple[str, str]:
-    """The input a RuleError belongs beside and the message to show there."""
-    return _input_for(exc.field), _message(exc)
+    """The input one RuleError belongs beside and the message to show there."""
+    path = _input_for(exc.field)
+    return path, owner_words(exc, FIELDS.get(path))

@@ -46,6 +46,7 @@ from integration.web.companies import selected_connection_id
 from integration.web.company_rules import rules_scope
 from integration.web.company_zone import company_zones
 from integration.web.nav import add_nav_item
+from integration.web.rule_words import error_summary
 from integration.web.rules_form import (
     TypedStage,
     error_for,
@@ -140,6 +141,7 @@ def _rules_page(
         sections=SECTIONS,
         values=values,
         errors=errors,
+        summary=error_summary(errors),
         mode=mode,
         mixed=mixed,
         shown=shown,

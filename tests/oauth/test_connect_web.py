@@ -307,6 +307,6 @@ def test_dashboard_lists_only_this_organizations_open_invoices(app, intuit: Fake
                     )
                 )
     page = mine.get("/").get_data(as_text=True)
-    assert "MINE-1001" in page and "MINE O&#39;Brien &amp; Co" in page and "2026-10-31" in page and "450.00 USD" in page
+    assert "MINE-1001" in page and "MINE O&#39;Brien &amp; Co" in page and "Oct 31, 2026" in page and "$450.00" in page
     assert "MINE-1002" not in page  # paid
     assert "THEIRS" not in page

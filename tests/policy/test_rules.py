@@ -8,7 +8,16 @@ from typing import Any, Callable
 
 import pytest
 
-from integration.policy.rules import KNOWN_TEMPLATES, STAGES, RuleError, Rules
+from integration.policy.rules import (
+    KNOWN_TEMPLATES,
+    STAGES,
+    OutOfOrder,
+    OutOfRange,
+    RuleError,
+    RuleErrors,
+    Rules,
+    each_error,
+)
 
 
 def test_defaults_encode_the_ladder_in_order() -> None:
@@ -148,3 +157,39 @@ def test_not_an_object() -> None:
 def test_rules_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Rules.default().mode = "live"  # type: ignore[misc]
+
+
+def test_every_bad_value_is_reported_at_once_with_its_numbers() -> None:
+    data = Rules.default().to_json()
+    data["schedule"].update(send_from_hour=30, send_until_hour=25, business_days=[])
+    data["frequency"]["min_days_between_emails"] = 0
+    data["ladder"]["stages"][3]["offset_days"] = 0  # reminder 2 out of its own range
+    data["ladder"]["stages"][4]["offset_days"] = 10  # after reminder 2 as typed, before its default (14)
+    data["ladder"]["stages"][6]["offset_days"] = 50  # final notice before past due 60 (60)
+    with pytest.raises(RuleErrors) as caught:
+        Rules.from_json(data)
+    found = {error.field: error for error in each_error(caught.value)}
+    assert set(found) == {
+        "schedule.send_from_hour",
+        "schedule.send_until_hour",
+        "schedule.business_days",
+        "frequency.min_days_between_emails",
+        "ladder.stages[3].offset_days",
+        "ladder.stages[6].offset_days",
+    }
+    until = found["schedule.send_until_hour"]
+    assert isinstance(until, OutOfRange) and (until.low, until.high, until.value) == (1, 24, 25)
+    order = found["ladder.stages[6].offset_days"]
+    assert isinstance(order, OutOfOrder) and (order.before, order.before_days, order.value) == ("past_due_60", 60, 50)
+    # Reminder 2's bad value is not compared with its neighbours: its default would stand in and mislead.
+    assert "ladder.stages[4].offset_days" not in found
+    assert caught.value.field == "ladder.stages[3].offset_days"  # it still reads as one RuleError, the first
+
+
+def test_one_bad_value_is_a_plain_rule_error() -> None:
+    data = Rules.default().to_json()
+    data["schedule"].update(send_from_hour=19, send_until_hour=9)
+    with pytest.raises(OutOfRange) as caught:
+        Rules.from_json(data)
+    assert caught.value.field == "schedule.send_until_hour" and (caught.value.low, caught.value.value) == (20, 9)
+    assert not isinstance(caught.value, RuleErrors)

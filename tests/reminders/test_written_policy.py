@@ -132,6 +132,27 @@ def test_schedule_frequency_and_contact_follow_their_rules() -> None:
     assert "Write to accounts@harbour.example with any question" in text
 
 
+def test_edge_cases_read_as_plain_sentences() -> None:
+    text = _text(
+        _rules(
+            schedule={"business_days": [1, 2, 3, 4, 5, 6, 7], "send_from_hour": 0, "send_until_hour": 24},
+            frequency={"min_days_between_emails": 1},
+            pauses={"promise_grace_days": 0, "broken_promise_stages_up": 1},
+        )
+    )
+    assert "Reminders are sent every day, at any time of day." in text
+    assert "12:00" not in text and "between" not in text
+    assert "at most one reminder email a day, covering" in text and "every 1 day" not in text
+    assert "If the payment has not arrived by that date, they resume 1 stage further along the timeline." in text
+    assert not re.search(r"\b0 days", text)
+    one = _text(
+        _rules(pauses={"promise_grace_days": 1}, credit_hold={"days_overdue": 1, "all_customers_days_overdue": 1})
+    )
+    assert "has not arrived 1 day after that date" in one and "reaches 1 day overdue" in one
+    midnight = _text(_rules(schedule={"send_from_hour": 6, "send_until_hour": 24}))
+    assert "between 6:00 AM and midnight your local time" in midnight  # only the full day reads as "any time"
+
+
 def test_html_is_printable_escaped_and_says_what_the_text_says() -> None:
     document = render_credit_policy(_with_stage("reminder_1", offset_days=2), "<Harbour> & Sons", "en_US")
     assert document.title == "<Harbour> & Sons credit policy"

@@ -142,4 +142,4 @@ def test_times_show_in_the_company_zone(app: Flask, two_orgs: tuple[Seeded, Seed
     html = signed_in(app, mine).get("/activity").get_data(as_text=True)
     assert "When (America/Denver)" in html
     # The first action was planned at 09:01 UTC, 02:01 in Denver (MST) on the same day.
-    assert '<time datetime="2026-11-02T09:01:00+00:00">2026-11-02 02:01</time>' in html
+    assert '<time datetime="2026-11-02T09:01:00+00:00">Nov 2, 2026, 2:01\u202fAM</time>' in html

@@ -57,6 +57,8 @@ def test_the_final_notice_waits_in_the_approve_list_and_goes_out_with_the_owners
     )
     assert done.status_code == 302
     assert _notice(world).payload["approval"] == {"decision": "approved", "referral_date": "2026-12-14"}
+    shown = client.get("/approvals").get_data(as_text=True)  # the chosen day read back in the owner's form
+    assert "Approved, naming Dec 14, 2026 as the referral date" in shown
     assert world.cycle().status == "done"
     (entry,) = [e for e in world.outbox.entries() if e["subject"].startswith("Final notice")]
     assert "Dec 14, 2026" in entry["subject"]

@@ -94,3 +94,11 @@ def test_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) ->
     for path in ("/credit-policy", "/credit-policy.txt"):
         response = app.test_client().get(path)
         assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_any_hour_reads_as_any_time_of_day_on_the_page(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    _save(app, mine, schedule={"send_from_hour": 0, "send_until_hour": 24}, credit_hold={"enabled": False})
+    html = signed_in(app, mine).get("/credit-policy").get_data(as_text=True)
+    assert "at any time of day" in html and "12:00" not in html
+    assert "Credit hold" not in html  # no hold rule, no section

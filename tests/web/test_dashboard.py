@@ -116,7 +116,7 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
     assert '<title id="aging-USD-title">Open invoices in USD by days past due</title>' in html
     assert "<caption>Open balances in USD</caption>" in html
     # The trend: receivables today are every open balance (450.50 + 200 + 99.99 + 75.25).
-    assert "Today: 825.74 USD owed" in html
+    assert "Today: $825.74 owed" in html  # the amount in the owner's locale (web/formatting.py)
     assert 'class="line line-receivable"' in html and 'class="line line-dso"' in html
     # The call list: both call tasks, with talking points and the four outcome buttons.
     assert html.count('class="card" id="call-') == 2
@@ -154,7 +154,7 @@ def test_promise_to_pay_is_noted_at_quickbooks_and_pauses_the_invoice(live_world
     )
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "Recorded “Promised to pay”" in page and f'id="call-{task.id}"' not in page
+    assert "Recorded “Promised to pay” by Dec 4, 2026" in page and f'id="call-{task.id}"' not in page
     notes = live_world.notes()
     for invoice_id in task.payload["invoice_ids"]:
         assert "customer promised to pay by 2026-12-04. Cheque in the post" in notes[invoice_id]
@@ -416,5 +416,5 @@ def test_a_failing_connection_shows_since_when_and_why(
     banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', html, re.S)
     assert banner is not None, html
     text = re.sub(r"<[^>]+>", "", banner.group(1))
-    assert "sync failing since 2026-11-23 10:00" in text and "KeyError" in text and "CustomerRef" in text
+    assert "sync failing since Nov 23, 2026, 10:00\u202fAM" in text and "KeyError" in text and "CustomerRef" in text
     assert "2 cycles in a row failed" in text

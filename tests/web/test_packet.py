@@ -67,7 +67,7 @@ def test_packet_holds_every_item_of_the_customer(app: Flask, two_orgs: tuple[See
         "14 days late: call the customer",
         "dispute noted",
         "60 days overdue: credit hold",
-        "2026-11-30",
+        "Nov 30, 2026",  # the promise, written for a reader (the CSV files keep ISO dates)
         "Wrong quantity",
         "ap@example.com",
     ):

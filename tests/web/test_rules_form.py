@@ -89,5 +89,7 @@ def test_a_choice_that_is_not_offered_is_refused() -> None:
     parsed = parse_form(
         MultiDict(rules_form(Rules.default(), **{"grace.profile_classes": ["reliable", "vip"]})), "observe"
     )
-    assert parsed.rules is None and parsed.errors == {"grace.profile_classes": "'vip' is not one of the choices."}
+    assert parsed.rules is None and parsed.errors == {
+        "grace.profile_classes": "Who counts as a good customer: 'vip' is not one of the choices."
+    }
     assert parsed.values["grace.profile_classes"] == ["reliable", "vip"]  # kept as typed

@@ -33,6 +33,7 @@ from integration.store.models import (
     OrganizationRules,
     User,
 )
+from integration.web.formatting import day_text, style_of
 from integration.web.settings import PREVIEW_CSP
 from tests.web.forms import rules_form
 
@@ -298,17 +299,24 @@ def test_bad_values_are_shown_beside_their_fields_and_nothing_is_lost(
     response = client.post("/settings", data={**form, "csrf_token": _token(client)})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Past due 30 must come after Reminder 2 (14 days), got 10." == _error_beside(
-        html, "f-ladder-stages-4-offset_days"
+    assert (
+        _error_beside(html, "f-ladder-stages-4-offset_days")
+        == "Past due 30 must come later than Reminder 2, which is sent 14 days after the due date; you entered 10 days."
     )
-    assert "Must be an email address" in _error_beside(html, "f-sender-reply_to")
+    assert "Reply-to address: must be an email address" in _error_beside(html, "f-sender-reply_to")
     assert "whole number" in _error_beside(html, "f-grace-max_days")
-    assert "from 20 to 24" in _error_beside(html, "f-schedule-send_until_hour")
+    assert (
+        _error_beside(html, "f-schedule-send_until_hour")
+        == "Send until hour must be between 8:00\u202fPM and midnight; you entered 6:00\u202fPM."
+    )
     for typed in ('value="not-an-address"', 'value="lots"', 'value="Dana at Harbor"', 'value="10"', 'value="19"'):
         assert typed in html  # what the owner typed comes back
     too_early = rules_form(Rules.default(), **{"ladder.stages[1].offset_days": "70"})  # courtesy, in days before due
     html = client.post("/settings", data={**too_early, "csrf_token": _token(client)}).get_data(as_text=True)
-    assert _error_beside(html, "f-ladder-stages-1-offset_days") == "Enter a number of days from 0 to 60."
+    assert (
+        _error_beside(html, "f-ladder-stages-1-offset_days")
+        == "Days before due must be at most 60 days; you entered 70."
+    )
     with sessions() as db:
         assert db.scalars(select(OrganizationRules)).all() == []  # nothing saved, the defaults still rule
 
@@ -553,7 +561,7 @@ def test_promise_and_payment_plan_are_checked_then_stored_and_honoured(
     assert pause.promise_to_pay == first and pause.plan_paid_before == Decimal("100.00")  # paid before the plan
     assert [a for a in _actions(sessions, owner) if a.kind is ActionKind.SEND_REMINDER] == []
     page = client.get(f"/settings/customers/{owner.customer_id}").get_data(as_text=True)
-    assert "Payment plan" in page and f"Promised by {first.isoformat()}" in page
+    assert "Payment plan" in page and f"Promised by {day_text(first, style_of('en_US', None))}" in page
 
 
 def test_pages_work_before_anything_is_connected(app: Flask, sessions: sessionmaker[Session]) -> None:
