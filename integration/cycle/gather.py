@@ -72,7 +72,7 @@ def company_of(organization: Organization, connection: Connection) -> Company:
     )
 
 
-def _customer(row: MirroredCustomer) -> Customer:
+def customer_record(row: MirroredCustomer) -> Customer:
     return Customer(
         provider_id=row.provider_id,
         name=row.name,
@@ -199,6 +199,7 @@ def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
             promise_to_pay=row.promise_to_pay,
             plan=stored_plan(row.plan),
             plan_paid_before=row.plan_paid_before,
+            says_paid=row.says_paid,
         )
         for row in rows
     }
@@ -270,7 +271,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     )
     history = history_of(session, connection_id, company.timezone)
     on_hold = _currently_on_hold(history)
-    records = tuple(_customer(c) for c in customers)
+    records = tuple(customer_record(c) for c in customers)
     account_invoices, account_payments = as_accounts(
         records,
         (invoice_record(i) for i in invoices),

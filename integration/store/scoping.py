@@ -15,6 +15,7 @@ from integration.store.models import (
     ActivityEntry,
     Base,
     Connection,
+    CustomerLink,
     CustomerOverride,
     CycleRun,
     InboundReply,
@@ -24,6 +25,7 @@ from integration.store.models import (
     MirroredInvoice,
     MirroredPayment,
     OrganizationRules,
+    PolicyAcceptance,
     SyncCursor,
     User,
     WeeklyDigest,
@@ -31,8 +33,19 @@ from integration.store.models import (
 
 M = TypeVar("M", bound=Base)
 
-_DIRECT = (Action, ActivityEntry, Connection, InboundReply, MessageTemplate, OrganizationRules, User, WeeklyDigest)
+_DIRECT = (
+    Action,
+    ActivityEntry,
+    Connection,
+    InboundReply,
+    MessageTemplate,
+    OrganizationRules,
+    PolicyAcceptance,
+    User,
+    WeeklyDigest,
+)
 _VIA_CONNECTION = (
+    CustomerLink,
     CustomerOverride,
     CycleRun,
     InvoicePause,
