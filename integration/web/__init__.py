@@ -20,6 +20,7 @@ from integration.web import (
     connect_quickbooks,
     connect_xero,
     credit_policy,
+    customer_page,
     customer_settings,
     dashboard,
     inbound,
@@ -60,6 +61,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     credit_policy.bp,
     replies.bp,
     approvals.bp,
+    customer_page.bp,
 )
 
 
