@@ -211,7 +211,7 @@ def _steps(
                     deps.inbound_address,
                     deps.token_secret,
                     PageLinks(deps.public_base_url, deps.token_secret, organization_id, connection_id, now, generations)
-                    if deps.public_base_url
+                    if deps.public_base_url and deps.token_secret  # never a link signed with no secret
                     else None,
                 ),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),

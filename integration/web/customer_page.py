@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -116,7 +117,7 @@ def _page(
         recorded=recorded,
         typed=typed or {},
         errors=errors or {},
-        zone=account.timezone,
+        zone=ZoneInfo(account.timezone),
     ), status
 
 
