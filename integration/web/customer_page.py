@@ -1,11 +1,12 @@
 """The customer's page, opened from the link in every reminder: no sign-in, the link is the key.
 
-`GET /c/<token>` shows the customer's open invoices with their aging and pay links, three things
-they can tell the owner about each (already paid, a dispute, a date they will pay by) and the credit
-policy to accept. A forged, expired or revoked link, and any invoice not theirs, gets the same plain
-404 that says nothing about why. Requests are limited per address (`request_limits`, the
-`customer-page` group) and per link (here). A customer has no session, so the forms carry a key
-derived from the link (`tokens.form_key`) in place of the session's CSRF token.
+`GET /c/<token>` shows the customer's open invoices with their aging and pay links, and the credit
+policy to accept; `GET /c/<token>/invoices/<id>` one invoice with the three things a customer can
+tell the owner about it (a date they will pay by, already paid, a dispute). A forged, expired or
+revoked link, and any invoice not theirs, gets the same plain 404 that says nothing about why.
+Requests are limited per address (`request_limits`, the `customer-page` group) and per link (here).
+A customer has no session, so the forms carry a key derived from the link (`tokens.form_key`) in
+place of the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -79,6 +80,44 @@ def show(token: str) -> ResponseReturnValue:
     return _page(token)
 
 
+@bp.get("/<token>/invoices/<int:invoice_id>")
+def invoice(token: str, invoice_id: int) -> ResponseReturnValue:
+    return _invoice_page(token, invoice_id)
+
+
+def _invoice_page(
+    token: str,
+    invoice_id: int,
+    *,
+    typed: dict[str, str] | None = None,
+    errors: dict[tuple[str, str], str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """One invoice and its forms; `typed` and `errors` redraw a refused form with what was typed beside the error."""
+    key = _key(token)
+    if key is None:
+        return _closed()
+    settings = runtime().settings
+    with runtime().sessions() as session:
+        account = open_account(session, key)
+        if account is None:
+            return _closed()
+        shown = load_page(session, account, now())
+    found = next((i for i in shown.invoices if i.row_id == invoice_id), None)
+    if found is None:
+        return _closed()
+    return render_template(
+        "customer_page/invoice.html",
+        token=token,
+        page=shown,
+        invoice=found,
+        form_key=form_key(token, settings.secret_key),
+        with_session=current_app.config["SESSION_COOKIE_NAME"] in request.cookies,
+        typed=typed or {},
+        errors=errors or {},
+    ), status
+
+
 def _page(
     token: str,
     *,
@@ -86,7 +125,7 @@ def _page(
     errors: dict[tuple[str, str], str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    """The page; `typed` and `errors` redraw a refused form with what the customer typed beside the error."""
+    """The page; `typed` and `errors` redraw a refused acceptance with what was typed beside the error."""
     key = _key(token)
     if key is None:
         return _closed()
@@ -123,12 +162,12 @@ def _page(
 
 def _recorded_invoice(session: Any, account: Account) -> tuple[str, str] | None:
     """(what, invoice number) after a recorded statement: the thank-you the page shows."""
-    said, invoice = request.args.get("recorded"), request.args.get("invoice", "")
+    said, named = request.args.get("recorded"), request.args.get("invoice", "")
     if said == "policy":
         return ("policy", "")
-    if said not in {s.value for s in Said} or not invoice.isdigit():
+    if said not in {s.value for s in Said} or not named.isdigit():
         return None
-    found = find_invoice(session, account, int(invoice))
+    found = find_invoice(session, account, int(named))
     return (said, found.number) if found is not None else None
 
 
@@ -157,12 +196,7 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
         statement = _statement(Said(said), typed, today, latest)
         record_statement(_deps(), key, invoice_id, statement, request.remote_addr)
     except CustomerInputError as exc:
-        return _page(
-            token,
-            typed={"invoice": invoice_id, "said": said, **typed},
-            errors={(said, exc.field): exc.message},
-            status=400,
-        )
+        return _invoice_page(token, invoice_id, typed=typed, errors={(said, exc.field): exc.message}, status=400)
     except NotYourInvoice:
         return _closed()
     return redirect(url_for(".show", token=token, recorded=said, invoice=invoice_id) + "#thanks", 303)
