@@ -138,7 +138,7 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
                 _date(typed["promise_to_pay"]),
                 parse_plan(typed["plan"]),
                 typed["note"],
-                typed["says_paid"],
+                "says_paid" in form,
             )
             save_invoice_word(db, g.organization_id, invoice, word, local_today(now(), organization.timezone))
             number = invoice.number
@@ -243,7 +243,7 @@ def _customer_page(
             "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
             "plan": plan_text(word.plan),
             "note": word.note,
-            "says_paid": word.says_paid,
+            "says_paid": bool(pause and pause.says_paid),
         }
         shown_invoices.append((invoice, typed.get(invoice.id, saved), pause))
     return render_template(

@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.customer.links import link_for
 from integration.customer.tokens import PageKey, sign_link
+from integration.owner.reply_address import confirm_reply_address
+from integration.store.db import transaction
 from integration.store.models import (
     ActivityEntry,
     InboundReply,
@@ -207,7 +210,45 @@ def test_another_customers_invoice_cannot_be_acted_on(
         f"{path}/invoices/{acme_invoice.id}/dispute", data={"form_key": form_key(client, path), "reason": "not mine"}
     )
     assert response.status_code == 404
+    assert client.get(f"{path}/invoices/{acme_invoice.id}").status_code == 404
     assert pause_of(qbo, acme_invoice) is None and entries(qbo, "customer_page") == []
+
+
+def test_a_job_billed_with_its_parent_is_on_the_parents_page(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    with transaction(qbo.sessions) as session:
+        for provider_id, billed in (("job-1", True), ("job-2", False)):
+            session.add(
+                MirroredCustomer(
+                    connection_id=obrien.connection_id,
+                    provider_id=provider_id,
+                    name=f"Shopfit {provider_id}",
+                    currency="USD",
+                    provider_updated_at=NOW,
+                    parent_provider_id=obrien.provider_id,
+                    bill_with_parent=billed,
+                )
+            )
+            session.add(
+                MirroredInvoice(
+                    connection_id=obrien.connection_id,
+                    provider_id=f"{provider_id}-inv",
+                    customer_provider_id=provider_id,
+                    number=f"J-{provider_id}",
+                    issue_date=dt.date(2026, 10, 1),
+                    due_date=dt.date(2026, 10, 31),
+                    total=Decimal("80.00"),
+                    balance=Decimal("80.00"),
+                    currency="USD",
+                    status="open",
+                    provider_updated_at=NOW,
+                )
+            )
+    page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
+    assert "Invoice J-job-1" in page  # billed through O'Brien: theirs to pay
+    assert "Invoice J-job-2" not in page  # billed on its own account
 
 
 def test_a_form_without_the_pages_key_is_refused(
@@ -444,8 +485,5 @@ def test_too_many_requests_from_one_address_are_answered_429(
 
 
 def _confirm_reply_address(world: World | XeroWorld) -> None:
-    from integration.owner.reply_address import confirm_reply_address
-    from integration.store.db import transaction
-
     with transaction(world.sessions) as session:
         confirm_reply_address(session, world.organization_id, "owner@harborpine.example", world.clock.now())
