@@ -353,6 +353,14 @@ def test_already_paid_pauses_the_invoice_and_opens_a_check_task(
         for a in world.actions()
         if a.kind == "send_reminder" and invoice.provider_id in a.payload["invoice_ids"] and a.status.value == "planned"
     ]
+    # The owner found no payment: unticking it on the invoice's settings lets the reminders resume.
+    owner = sign_in(app, world.organization_id)
+    settings_page = owner.get(f"/settings/customers/{obrien.id}").get_data(as_text=True)
+    assert "Customer says it is paid" in settings_page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', settings_page)
+    assert csrf
+    assert owner.post(f"/settings/invoices/{invoice.id}", data={"csrf_token": csrf.group(1)}).status_code == 302
+    assert pause_of(world, invoice) is None
 
 
 def test_in_observe_mode_nothing_is_written_in_the_books(
