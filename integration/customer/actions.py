@@ -28,7 +28,7 @@ from integration.config import ConfigError
 from integration.customer.reads import Account, find_invoice, open_account
 from integration.customer.tokens import PageKey
 from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
-from integration.owner.overrides import invoice_pauses, save_invoice_word, stored_invoice_word
+from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
 from integration.policy.recipients import checked
@@ -186,7 +186,10 @@ def record_statement(
             Said.DISPUTE: replace(stood, disputed=True),
             Said.PROMISE: replace(stood, promise_to_pay=statement.promised_on),
         }[statement.said]
-        save_invoice_word(session, account.organization.id, invoice, word, today, said_by=SAID_BY)
+        try:
+            save_invoice_word(session, account.organization.id, invoice, word, today, said_by=SAID_BY)
+        except OwnerWordError as exc:  # checked on the form already; only a day turning over in between gets here
+            raise CustomerInputError("promised_on", "That date cannot be chosen now: please choose another.") from exc
         entry = ActivityEntry(
             organization_id=account.organization.id,
             connection_id=account.connection.id,

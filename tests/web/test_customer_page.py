@@ -251,6 +251,26 @@ def test_a_job_billed_with_its_parent_is_on_the_parents_page(
     assert "Invoice J-job-2" not in page  # billed on its own account
 
 
+def test_the_owner_signed_in_can_use_their_customers_page_too(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visitor with a session (the owner trying the link) is held to the session's CSRF token as well."""
+    app = make_app(qbo, database_url, monkeypatch)
+    owner = sign_in(app, qbo.organization_id)
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    path = path_for(qbo, obrien)
+    invoice = invoices_of(qbo, obrien)[0]
+    page = owner.get(f"{path}/invoices/{invoice.id}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf
+    form = {"form_key": form_key(owner, path), "promised_on": "2026-12-01"}
+    assert owner.post(f"{path}/invoices/{invoice.id}/promise", data=form).status_code == 400  # no CSRF token
+    assert (
+        owner.post(f"{path}/invoices/{invoice.id}/promise", data={**form, "csrf_token": csrf.group(1)}).status_code
+        == 303
+    )
+
+
 def test_a_form_without_the_pages_key_is_refused(
     qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
