@@ -1,8 +1,9 @@
 """Per-client-IP rate limits on the endpoints anyone on the internet can hit unauthenticated.
 
-Sign-in (`/connect/*`, `/launch/*`, the OAuth callbacks) and the webhook receivers do work on every
-request (a state, a token exchange, a signature check and a database write), so a single address
-hammering them is answered with 429 and a Retry-After before any of that work happens.
+Sign-in (`/connect/*`, `/launch/*`, the OAuth callbacks), the webhook receivers and the customer's
+page (`/c/*`) do work on every request (a state, a token exchange, a signature check and a database
+write), so a single address hammering them is answered with 429 and a Retry-After before any of
+that work happens. A view may count by something else too (`refused`: the customer's page per link).
 
 Counting is a fixed window per (group, client address): in this process by default, in Redis when
 REDIS_URL is set so every web worker on every machine shares one count. The client address is
