@@ -211,7 +211,7 @@ def record_statement(
         )
         session.add(entry)
         if statement.said is Said.PAID:
-            session.add(_check_task(account, sentence, now))
+            session.add(_check_task(account, invoice.provider_id, sentence, now))
         session.flush()
         entry_id = entry.id
         live = load_rules(session, account.organization.id).mode == "live"
@@ -239,20 +239,22 @@ def record_statement(
     return Recorded(entry_id, number, note, error)
 
 
-def _check_task(account: Account, sentence: str, now: dt.datetime) -> InboundReply:
-    """The owner's check task: the dashboard lists a reply that says it is paid until it is checked."""
+def _check_task(account: Account, invoice_id: str, sentence: str, now: dt.datetime) -> InboundReply:
+    """The owner's check task: the dashboard lists a reply that says it is paid until it is checked,
+    and checking it lifts the invoice's pause (`integration.inbound.replies.close_check_task`)."""
     return InboundReply(
         organization_id=account.organization.id,
         connection_id=account.connection.id,
         customer_provider_id=account.customer.provider_id,
+        invoice_provider_id=invoice_id,
         source="page",
         status="reply",
         matched_by="link",
         sender=(account.customer.email or "")[:320],
         subject=f"On their page: {sentence}"[:900],
         text=(
-            f"{account.customer.name} {sentence}. Look for the payment in your books; if it is not there, "
-            "untick “Customer says it is paid” on the invoice in Settings, Customers, and reminders resume."
+            f"{account.customer.name} {sentence}. Look for the payment in your books. Reminders for the "
+            "invoice wait until you mark this checked; if the payment is there, it closes the invoice anyway."
         ),
         says_paid=True,
         received_at=now,

@@ -499,6 +499,8 @@ class InboundReply(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message as received: nothing is lost
     says_paid: Mapped[bool] = mapped_column(default=False)  # opens a check task for the owner
+    # Said on the customer's page about one invoice: checking it lifts that invoice's "says paid" pause.
+    invoice_provider_id: Mapped[str | None] = mapped_column(String(64))
     task_done_at: Mapped[dt.datetime | None]
     paused_until: Mapped[dt.datetime | None]
     forwarded_ref: Mapped[str | None] = mapped_column(Text)

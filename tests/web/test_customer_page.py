@@ -373,14 +373,38 @@ def test_already_paid_pauses_the_invoice_and_opens_a_check_task(
         for a in world.actions()
         if a.kind == "send_reminder" and invoice.provider_id in a.payload["invoice_ids"] and a.status.value == "planned"
     ]
-    # The owner found no payment: unticking it on the invoice's settings lets the reminders resume.
+    # The owner looks for the payment and marks it checked: the invoice's reminders resume.
     owner = sign_in(app, world.organization_id)
     settings_page = owner.get(f"/settings/customers/{obrien.id}").get_data(as_text=True)
     assert "Customer says it is paid" in settings_page
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', settings_page)
     assert csrf
-    assert owner.post(f"/settings/invoices/{invoice.id}", data={"csrf_token": csrf.group(1)}).status_code == 302
+    assert owner.post(f"/replies/{task.id}/checked", data={"csrf_token": csrf.group(1)}).status_code == 302
     assert pause_of(world, invoice) is None
+    assert "Check: they say it is paid." not in owner.get("/").get_data(as_text=True)
+    assert any("checked by the owner" in e.message for e in entries(world, "owner_invoice_settings"))
+
+
+def test_the_owner_may_untick_customer_says_paid_on_the_invoice(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(qbo, database_url, monkeypatch)
+    client = app.test_client()
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    path = path_for(qbo, obrien)
+    invoice = invoices_of(qbo, obrien)[0]
+    form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "200.00"}
+    assert client.post(f"{path}/invoices/{invoice.id}/paid", data=form).status_code == 303
+    owner = sign_in(app, qbo.organization_id)
+    csrf = re.search(
+        r'name="csrf_token" value="([^"]+)"', owner.get(f"/settings/customers/{obrien.id}").get_data(as_text=True)
+    )
+    assert csrf
+    kept = {"csrf_token": csrf.group(1), "says_paid": "on"}
+    assert owner.post(f"/settings/invoices/{invoice.id}", data=kept).status_code == 302
+    assert pause_of(qbo, invoice).says_paid  # type: ignore[union-attr]  # saving the form keeps what it shows
+    assert owner.post(f"/settings/invoices/{invoice.id}", data={"csrf_token": csrf.group(1)}).status_code == 302
+    assert pause_of(qbo, invoice) is None
 
 
 def test_in_observe_mode_nothing_is_written_in_the_books(

@@ -1,8 +1,9 @@
 """the customer's page: link generations, credit policy acceptances, "customer says paid"
 
 `customer_links` holds each customer's link generation (raising it revokes every link sent so far),
-`policy_acceptances` each acceptance of the credit policy, and `invoice_pauses.says_paid` the pause a
-customer's "I already paid" puts on an invoice until the owner has checked it.
+`policy_acceptances` each acceptance of the credit policy, `invoice_pauses.says_paid` the pause a
+customer's "I already paid" puts on an invoice until the owner has checked it, and
+`inbound_replies.invoice_provider_id` the invoice that check is about.
 
 Revision ID: 0014_customer_page
 Revises: 0010_company_timezones
@@ -54,9 +55,12 @@ def upgrade() -> None:
     op.create_index("ix_policy_acceptances_connection_customer", "policy_acceptances",
                     ["connection_id", "customer_provider_id", "accepted_at"])
     op.add_column("invoice_pauses", sa.Column("says_paid", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("inbound_replies", sa.Column("invoice_provider_id", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbound_replies") as batch:
+        batch.drop_column("invoice_provider_id")
     with op.batch_alter_table("invoice_pauses") as batch:
         batch.drop_column("says_paid")
     op.drop_index("ix_policy_acceptances_connection_customer", table_name="policy_acceptances")
