@@ -64,14 +64,11 @@ class Account:
 @dataclass(frozen=True)
 class PageInvoice:
     row_id: int
-    provider_id: str
     number: str
     issue_date: dt.date
     due_date: dt.date | None
-    total: Decimal
     balance: Decimal
     currency: str
-    days_overdue: int
     aging: str  # words for the bucket, e.g. "1–30 days overdue"
     pay_link: str | None
     standing: str | None  # what already holds it: "You told us it is paid", "Disputed", "Promised by …"
@@ -177,14 +174,11 @@ def _shown(invoice: MirroredInvoice, pause: InvoicePause | None, today: dt.date)
     days = (today - (invoice.due_date or invoice.issue_date)).days
     return PageInvoice(
         row_id=invoice.id,
-        provider_id=invoice.provider_id,
         number=invoice.number,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
-        total=invoice.total,
         balance=invoice.balance,
         currency=invoice.currency,
-        days_overdue=days,
         aging=BUCKET_WORDS[bucket(days)],
         pay_link=invoice.pay_link
         if invoice.pay_link and invoice.pay_link.startswith(("https://", "http://"))
