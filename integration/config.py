@@ -96,6 +96,10 @@ class Settings:
     # the default QuickBooks and Xero settings point.
     quickbooks_sandbox_port: int = EMBEDDED_QUICKBOOKS_PORT
     xero_sandbox_port: int = EMBEDDED_XERO_PORT
+    # The customer's page (integration.customer): how long a link in a reminder opens it, and how long
+    # an acceptance of the credit policy stands before the customer is asked again.
+    customer_link_days: int = 60
+    policy_acceptance_days: int = 365
 
     @property
     def production(self) -> bool:
@@ -345,7 +349,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(environ, "LOG_FORMAT", LOG_FORMATS, "text"),
         quickbooks_sandbox_port=quickbooks_sandbox_port,
         xero_sandbox_port=xero_sandbox_port,
+        customer_link_days=_days(environ, "ARPILOT_CUSTOMER_LINK_DAYS", 60),
+        policy_acceptance_days=_days(environ, "ARPILOT_POLICY_ACCEPTANCE_DAYS", 365),
     )
+
+
+def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+    days = _whole_number(environ, name, default)
+    if not 1 <= days <= 3650:
+        raise ConfigError(f"{name} must be a number of days from 1 to 3650, not {days}")
+    return days
 
 
 def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

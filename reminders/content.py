@@ -71,8 +71,12 @@ class ReminderContext:
     credit_hold: bool = False  # the account is on hold now: every stage says so
     referral_date: dt.date | None = None  # final notice: the owner's chosen referral date (None: no date named)
     credits: tuple[Money, ...] = ()  # unapplied credit per currency, less than the balance in it: net amounts shown
+    # The customer's own page (pay, say it is paid, dispute, promise a date): signed for this customer.
+    customer_page_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.customer_page_url is not None and urlsplit(self.customer_page_url).scheme not in ("https", "http"):
+            raise IncompleteContext("customer_page_url must be an http(s) URL")
         if self.stage not in REMINDER_STAGES:
             raise UnknownStage(f"unknown reminder stage {self.stage!r}; known: {', '.join(REMINDER_STAGES)}")
         if not self.invoices:
@@ -177,6 +181,7 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
         "referral_date": formatting.date(context.referral_date, locale) if context.referral_date else None,
         "credit_lines": _credit_lines(totals, context.credits, locale),
         "signature": signature,
+        "customer_page_url": context.customer_page_url,
     }
 
 

@@ -65,6 +65,7 @@ def sample_context(
         else ways_to_pay,
         credit_hold=stage == "final_notice",
         referral_date=today + dt.timedelta(days=14) if stage == "final_notice" else None,
+        customer_page_url="https://arpilot.example/c/sample-link",
     )
 
 

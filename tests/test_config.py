@@ -85,6 +85,18 @@ def test_the_request_body_deadline_is_whole_seconds_of_at_least_one(tmp_path: Pa
         deadline(ARPILOT_REQUEST_BODY_TIMEOUT_SECONDS="2.5")
 
 
+def test_the_customer_page_settings_are_days_in_range(tmp_path: Path) -> None:
+    def load(**environ: str):  # type: ignore[no-untyped-def]
+        return load_settings({"ARPILOT_VAR_DIR": str(tmp_path), **environ})
+
+    assert (load().customer_link_days, load().policy_acceptance_days) == (60, 365)
+    assert load(ARPILOT_CUSTOMER_LINK_DAYS="14", ARPILOT_POLICY_ACCEPTANCE_DAYS="730").customer_link_days == 14
+    with pytest.raises(ConfigError, match="ARPILOT_CUSTOMER_LINK_DAYS must be a number of days from 1 to 3650"):
+        load(ARPILOT_CUSTOMER_LINK_DAYS="0")
+    with pytest.raises(ConfigError, match="ARPILOT_POLICY_ACCEPTANCE_DAYS must be a whole number"):
+        load(ARPILOT_POLICY_ACCEPTANCE_DAYS="a year")
+
+
 def test_inbound_mail_settings(tmp_path: Path) -> None:
     embedded = load_settings({"ARPILOT_VAR_DIR": str(tmp_path)})
     assert embedded.inbound_address == "replies@inbound.arpilot.local" and embedded.inbound_secret

@@ -199,6 +199,7 @@ def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
             promise_to_pay=row.promise_to_pay,
             plan=stored_plan(row.plan),
             plan_paid_before=row.plan_paid_before,
+            says_paid=row.says_paid,
         )
         for row in rows
     }

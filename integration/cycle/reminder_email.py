@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connectors.contract import Customer, Invoice, Money
@@ -28,6 +28,7 @@ class ReminderComposer:
     owner_reply_address: str | None = None  # confirmed in Settings: named in the email's text
     inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
     token_secret: str = ""
+    customer_page: Callable[[str], str] | None = None  # customer id -> the signed link to their page
 
     def __call__(
         self, row: Action, customer: Customer, invoices: Sequence[Invoice], credit: Mapping[str, Money] | None = None
@@ -59,6 +60,7 @@ class ReminderComposer:
             credit_hold=customer.provider_id in self.on_hold,
             referral_date=referral_date(row) if template == "final_notice" else None,
             credits=tuple((credit or {}).values()),
+            customer_page_url=self.customer_page(customer.provider_id) if self.customer_page else None,
         )
         email = render_reminder(context, self.wordings.get(template))
         # Re-checked one by one as the email goes out: a bad address is left out, never the rest.

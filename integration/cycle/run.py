@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.contract import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.app_context import Runtime
 from integration.clock.locks import ConnectionLocked, connection_lock
+from integration.customer.links import PageLinks
+from integration.customer.reads import link_generations
 from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
 from integration.cycle.gather import load_snapshot
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
@@ -62,6 +63,8 @@ class CycleDeps:
     lease: dt.timedelta = DEFAULT_LEASE  # how long a run may go without a heartbeat before it is reaped
     inbound_address: str | None = None  # None: replies go straight to the reply address, unseen by arpilot
     token_secret: str = ""
+    # Where the customer's page is served (ARPILOT_BASE_URL): every reminder links to it. None: no link.
+    public_base_url: str | None = None
 
 
 @dataclass
@@ -144,7 +147,7 @@ def _logged_cycle(
     try:
         with heartbeat(deps.sessions, run_id, deps.lease, deps.clock):
             _steps(deps, connection, organization, now, summary)
-    except Exception as exc:  # noqa: BLE001 - whatever broke, the run ends with an outcome and the owner hears of it
+    except Exception as exc:
         log.exception("cycle for connection %s failed unexpectedly", connection_id)
         first_line = next(iter(str(exc).splitlines()), "")  # SQLAlchemy appends the statement and its rows
         summary.status = "failed"
@@ -178,6 +181,7 @@ def _steps(
             snapshot = load_snapshot(session, connection_id, now)
             wordings = load_wordings(session, organization_id)
             owner_reply = confirmed_reply_address(session, organization_id)
+            generations = link_generations(session, connection_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         log.info("decided %d action(s) in %s mode", len(actions), rules.mode)
@@ -206,6 +210,9 @@ def _steps(
                     owner_reply,
                     deps.inbound_address,
                     deps.token_secret,
+                    PageLinks(deps.public_base_url, deps.token_secret, organization_id, connection_id, now, generations)
+                    if deps.public_base_url and deps.token_secret  # never a link signed with no secret
+                    else None,
                 ),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
                 clock=deps.clock,
@@ -310,6 +317,7 @@ def default_deps(runtime: Runtime) -> CycleDeps:
         sender=make_sender(runtime.settings),
         inbound_address=runtime.settings.inbound_address,
         token_secret=runtime.settings.secret_key,
+        public_base_url=runtime.settings.base_url,
     )
 
 

@@ -4,12 +4,14 @@ integration.owner.records), and the check task a "we already paid" reply opens."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import or_, tuple_
 from sqlalchemy.orm import Session
 
-from integration.store.models import Action, InboundReply, MirroredCustomer
+from integration.owner.overrides import invoice_pauses, save_invoice_word, stored_invoice_word
+from integration.policy.aging import local_today
+from integration.store.models import Action, InboundReply, MirroredCustomer, MirroredInvoice, Organization
 from integration.store.scoping import scoped
 
 RECENT = dt.timedelta(days=30)
@@ -68,9 +70,31 @@ def recent_replies(session: Session, organization_id: int, now: dt.datetime, lim
 
 
 def close_check_task(session: Session, organization_id: int, reply_id: int, now: dt.datetime) -> bool:
-    """The owner has checked the payment a reply claimed; False when there is no such open task."""
+    """The owner has checked the payment a reply claimed; False when there is no such open task.
+    A claim made on the customer's page about one invoice held that invoice's reminders: they resume
+    (a payment the owner found closes the invoice at the next sync anyway)."""
     reply = session.scalar(scoped(InboundReply, organization_id).where(InboundReply.id == reply_id))
     if reply is None or not reply.says_paid or reply.task_done_at is not None:
         return False
     reply.task_done_at = now
+    if reply.invoice_provider_id is not None:
+        _lift_says_paid(session, organization_id, reply, now)
     return True
+
+
+def _lift_says_paid(session: Session, organization_id: int, reply: InboundReply, now: dt.datetime) -> None:
+    invoice = session.scalar(
+        scoped(MirroredInvoice, organization_id).where(
+            MirroredInvoice.connection_id == reply.connection_id,
+            MirroredInvoice.provider_id == reply.invoice_provider_id,
+        )
+    )
+    organization = session.get(Organization, organization_id)
+    if invoice is None or organization is None:
+        return
+    stood = stored_invoice_word(invoice_pauses(session, [invoice]).get(invoice.id))
+    if stood.says_paid:
+        today = local_today(now, organization.timezone)
+        save_invoice_word(
+            session, organization_id, invoice, replace(stood, says_paid=False), today, said_by="checked by the owner"
+        )

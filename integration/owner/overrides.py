@@ -55,6 +55,7 @@ class InvoiceWord:
     promise_to_pay: dt.date | None = None
     plan: tuple[Instalment, ...] = ()
     note: str = ""
+    says_paid: bool = False  # the customer said so on their page; cleared when the owner has checked
 
     def check(
         self, invoice: MirroredInvoice, today: dt.date, pauses: Pauses, stored: InvoiceWord | None = None
@@ -101,7 +102,7 @@ class InvoiceWord:
 
     @property
     def empty(self) -> bool:
-        return not (self.disputed or self.promise_to_pay or self.plan or self.note)
+        return not (self.disputed or self.promise_to_pay or self.plan or self.note or self.says_paid)
 
 
 def _too_far(what: str, pauses: Pauses, latest: dt.date) -> str:
@@ -215,14 +216,21 @@ def stored_invoice_word(row: InvoicePause | None) -> InvoiceWord:
     """The word a stored pause holds (no pause: the empty word)."""
     if row is None:
         return InvoiceWord()
-    return InvoiceWord(row.disputed, row.promise_to_pay, stored_plan(row.plan), row.note or "")
+    return InvoiceWord(row.disputed, row.promise_to_pay, stored_plan(row.plan), row.note or "", row.says_paid)
 
 
 def save_invoice_word(
-    db: Session, organization_id: int, invoice: MirroredInvoice, word: InvoiceWord, today: dt.date
+    db: Session,
+    organization_id: int,
+    invoice: MirroredInvoice,
+    word: InvoiceWord,
+    today: dt.date,
+    *,
+    said_by: str = "set by the owner",
 ) -> None:
     """Check `word` and store it (an empty word removes the pause); a change is recorded in the
-    activity log, so disputes, promises and plans are part of the customer's collection record."""
+    activity log, so disputes, promises and plans are part of the customer's collection record.
+    `said_by` names whose word it is in that entry (the customer's page passes its own)."""
     row = db.scalar(
         select(InvoicePause).where(
             InvoicePause.connection_id == invoice.connection_id, InvoicePause.invoice_provider_id == invoice.provider_id
@@ -243,18 +251,19 @@ def save_invoice_word(
         if word.plan != stored.plan:
             # A new plan starts from what is paid now; an unchanged plan keeps its starting point.
             row.plan_paid_before = invoice.total - invoice.balance if planned else Decimal(0)
-        row.disputed, row.promise_to_pay, row.plan, row.note = (
+        row.disputed, row.promise_to_pay, row.plan, row.note, row.says_paid = (
             word.disputed,
             word.promise_to_pay,
             planned,
             word.note or None,
+            word.says_paid,
         )
     db.add(
         ActivityEntry(
             organization_id=organization_id,
             connection_id=invoice.connection_id,
             kind="owner_invoice_settings",
-            message=f"Invoice {invoice.number}: {_said(word, invoice.currency)} (set by the owner).",
+            message=f"Invoice {invoice.number}: {_said(word, invoice.currency)} ({said_by}).",
             customer_provider_id=invoice.customer_provider_id,
             invoice_provider_id=invoice.provider_id,
             details={
@@ -262,6 +271,7 @@ def save_invoice_word(
                 "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else None,
                 "plan": planned,
                 "note": word.note,
+                "says_paid": word.says_paid,
             },
         )
     )
@@ -279,6 +289,8 @@ def _said(word: InvoiceWord, currency: str) -> str:
             "payment plan of "
             + ", ".join(f"{amount_text(i.amount, currency)} on {i.date.isoformat()}" for i in word.plan)
         )
+    if word.says_paid:
+        said.append("the customer says it is paid: check for the payment")
     if word.note:
         said.append(f"note: {word.note}")
     return "; ".join(said) or "dispute, promise and plan cleared"

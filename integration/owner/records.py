@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
+from integration.customer.acceptance import latest_acceptance
 from integration.store.models import (
     Action,
     ActivityEntry,
@@ -41,6 +42,7 @@ from integration.store.models import (
     MirroredCustomer,
     MirroredInvoice,
     MirroredPayment,
+    PolicyAcceptance,
 )
 from integration.store.scoping import scoped
 
@@ -110,6 +112,7 @@ class CustomerRecord:
     other_actions: list[Action]  # notes, credit hold, mid-month terms, escalations
     activity: list[ActivityEntry]
     replies: list[InboundReply] = field(default_factory=list)  # what the customer wrote back
+    acceptance: PolicyAcceptance | None = None  # the latest acceptance of the credit policy, on their page
 
     @property
     def invoice_numbers(self) -> dict[str, str]:
@@ -415,6 +418,7 @@ def customer_record(session: Session, organization_id: int, customer_id: int) ->
                 .order_by(InboundReply.received_at, InboundReply.id)
             )
         ),
+        acceptance=latest_acceptance(session, organization_id, customer.connection_id, customer.provider_id),
     )
 
 

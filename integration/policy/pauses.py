@@ -25,6 +25,9 @@ NOT_PAUSED = PauseState(False, "")
 def pause_state(pause: InvoicePause, paid_so_far: Decimal, today: int, rules: Pauses) -> PauseState:
     if pause.disputed and rules.dispute:
         return PauseState(True, "disputed")
+    if pause.says_paid:
+        # Reminding someone who says they paid, before anyone looked, is what the owner asked us not to do.
+        return PauseState(True, "the customer says it is paid")
     grace = rules.promise_grace_days
     if pause.plan and rules.payment_plan:
         paid_so_far -= pause.plan_paid_before

@@ -47,13 +47,15 @@ class Instalment:
 
 @dataclass(frozen=True, slots=True)
 class InvoicePause:
-    """What stops the ladder for one invoice: a dispute, a promise to pay by a date, a payment plan."""
+    """What stops the ladder for one invoice: a dispute, a promise to pay by a date, a payment plan,
+    the customer's word that it is paid (until the owner has checked)."""
 
     invoice_id: str
     disputed: bool = False
     promise_to_pay: dt.date | None = None
     plan: tuple[Instalment, ...] = ()
     plan_paid_before: Decimal = Decimal(0)  # paid on the invoice before the plan: not an instalment
+    says_paid: bool = False
 
 
 @dataclass(frozen=True, slots=True)

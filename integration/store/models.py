@@ -393,6 +393,8 @@ class InvoicePause(Base):
     # Paid on the invoice before the plan was agreed: instalments count only payments after it.
     plan_paid_before: Mapped[Decimal] = mapped_column(default=Decimal(0))
     note: Mapped[str | None] = mapped_column(Text)
+    # The customer said on their page that it is paid: the ladder waits until the owner has checked.
+    says_paid: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -413,6 +415,42 @@ class CustomerOverride(Base):
     opted_out: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomerLink(Base):
+    """The generation of one customer's page links (integration.customer.tokens): the owner's
+    "revoke" raises it, and every link signed with an earlier generation stops opening."""
+
+    __tablename__ = "customer_links"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "customer_provider_id", name="uq_customer_links_connection_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(default=1)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class PolicyAcceptance(Base):
+    """A customer's acceptance of the organization's credit policy, as it read then (`policy_version`
+    is the SHA-256 of the policy's text), with who accepted it and from where."""
+
+    __tablename__ = "policy_acceptances"
+    __table_args__ = (
+        Index("ix_policy_acceptances_connection_customer", "connection_id", "customer_provider_id", "accepted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class CycleRun(Base):
@@ -493,6 +531,8 @@ class InboundReply(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message as received: nothing is lost
     says_paid: Mapped[bool] = mapped_column(default=False)  # opens a check task for the owner
+    # Said on the customer's page about one invoice: checking it lifts that invoice's "says paid" pause.
+    invoice_provider_id: Mapped[str | None] = mapped_column(String(64))
     task_done_at: Mapped[dt.datetime | None]
     paused_until: Mapped[dt.datetime | None]
     forwarded_ref: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,7 @@ from integration.web import (
     connect_quickbooks,
     connect_xero,
     credit_policy,
+    customer_page,
     customer_settings,
     dashboard,
     errors,
@@ -71,6 +72,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     companies.bp,
     company_rules.bp,
     team.bp,
+    customer_page.bp,
 )
 
 

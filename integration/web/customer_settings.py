@@ -1,5 +1,6 @@
 """Settings for one customer and its invoices: pause, exclude, custom grace, opted out; and per
-invoice a dispute, a promise to pay by a date, a payment plan in instalments.
+invoice a dispute, a promise to pay by a date, a payment plan in instalments, and the customer's
+word that it is paid. The customer's page link (integration.customer) is shown here, and revoked.
 
 Customers and invoices are the mirror's rows, reached only through the signed-in organization
 (`scoped`), by their row ids: another organization's customer is a 404 like a missing one.
@@ -16,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from integration.customer.links import link_for, revoke_links
 from integration.owner.overrides import (
     CustomerWord,
     InvoiceWord,
@@ -125,6 +127,7 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
         "promise_to_pay": form.get("promise_to_pay", "").strip(),
         "plan": form.get("plan", "").replace("\r\n", "\n"),
         "note": form.get("note", "").strip(),
+        "says_paid": "says_paid" in form,
     }
     customer_id: int | None = None
     try:
@@ -134,7 +137,11 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
             organization = db.get(Organization, g.organization_id)
             assert organization is not None
             word = InvoiceWord(
-                typed["disputed"], _date(typed["promise_to_pay"]), parse_plan(typed["plan"]), typed["note"]
+                typed["disputed"],
+                _date(typed["promise_to_pay"]),
+                parse_plan(typed["plan"]),
+                typed["note"],
+                "says_paid" in form,
             )
             save_invoice_word(db, g.organization_id, invoice, word, local_today(now(), organization.timezone))
             number = invoice.number
@@ -148,6 +155,15 @@ def save_invoice(invoice_id: int) -> ResponseReturnValue:
         )
     flash(f"Invoice {number}: saved. arpilot follows this from the next cycle.")
     return redirect(url_for(".customer", customer_id=customer_id) + f"#invoice-{invoice_id}")
+
+
+@bp.post("/customers/<int:customer_id>/revoke-links")
+@owner_required
+def revoke_customer_links(customer_id: int) -> ResponseReturnValue:
+    with transaction(runtime().sessions) as db:
+        revoke_links(db, g.organization_id, _owned_customer(db, customer_id), now())
+    flash("Every link to this customer's page sent so far no longer opens; the next reminder carries a new one.")
+    return redirect(url_for(".customer", customer_id=customer_id) + "#customer-page")
 
 
 def _invoice_customer(db: Session, invoice: MirroredInvoice) -> MirroredCustomer:
@@ -214,6 +230,8 @@ def _customer_page(
             )
         )
         pauses = invoice_pauses(db, invoices)
+        settings = runtime().settings
+        page_link = link_for(db, settings.base_url, settings.secret_key, g.organization_id, row, now())
     shown_customer = customer_typed or {
         "paused": word.paused,
         "excluded": word.excluded,
@@ -230,8 +248,15 @@ def _customer_page(
             "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
             "plan": plan_text(word.plan),
             "note": word.note,
+            "says_paid": bool(pause and pause.says_paid),
         }
         shown_invoices.append((invoice, typed.get(invoice.id, saved), pause))
     return render_template(
-        "settings/customer.html", customer=row, values=shown_customer, invoices=shown_invoices, errors=errors or {}
+        "settings/customer.html",
+        customer=row,
+        values=shown_customer,
+        invoices=shown_invoices,
+        errors=errors or {},
+        page_link=page_link,
+        link_days=runtime().settings.customer_link_days,
     ), status

@@ -162,6 +162,16 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
                 ],
             ),
         ),
+        (
+            "credit-policy-acceptance.csv",
+            _csv(
+                ("policy_version", "accepted_at", "name", "title", "ip"),
+                [
+                    (a.policy_version, a.accepted_at.isoformat(), a.name, a.title, a.ip)
+                    for a in ([record.acceptance] if record.acceptance else [])
+                ],
+            ),
+        ),
         ("emails.csv", _csv(_ACTION_HEADER, _action_rows(record.emails))),
         ("calls.csv", _csv(_ACTION_HEADER, _action_rows(record.calls))),
         ("notes-and-account-actions.csv", _csv(_ACTION_HEADER, _action_rows(record.other_actions))),

@@ -1,8 +1,9 @@
 """Per-client-IP rate limits on the endpoints anyone on the internet can hit unauthenticated.
 
-Sign-in (`/connect/*`, `/launch/*`, the OAuth callbacks) and the webhook receivers do work on every
-request (a state, a token exchange, a signature check and a database write), so a single address
-hammering them is answered with 429 and a Retry-After before any of that work happens.
+Sign-in (`/connect/*`, `/launch/*`, the OAuth callbacks), the webhook receivers and the customer's
+page (`/c/*`) do work on every request (a state, a token exchange, a signature check and a database
+write), so a single address hammering them is answered with 429 and a Retry-After before any of
+that work happens. A view may count by something else too (`refused`: the customer's page per link).
 
 Counting is a fixed window per (group, client address): in this process by default, in Redis when
 REDIS_URL is set so every web worker on every machine shares one count. The client address is
@@ -46,13 +47,17 @@ class LimitedGroup:
     prefixes: tuple[str, ...]
     limit: Limit
     json: bool  # machine callers get a JSON error, people a page
+    what: str = "sign-in attempts"  # what a person is told they made too many of
 
 
 # A person signing in makes a handful of these requests; thirty a minute leaves room for retries.
 # Intuit and Xero deliver webhooks from a few addresses for all their companies, hence the headroom.
+# A customer's page (integration.web.customer_page) is opened from a link anyone may guess at: a
+# customer reads it and posts a form or two, so sixty a minute from one address is plenty.
 DEFAULT_GROUPS = (
     LimitedGroup("sign-in", ("/connect/", "/launch/"), Limit(30, 60), json=False),
     LimitedGroup("webhooks", ("/webhooks/",), Limit(600, 60), json=True),
+    LimitedGroup("customer-page", ("/c/",), Limit(60, 60), json=False, what="requests"),
 )
 
 
@@ -125,19 +130,25 @@ def _limit() -> ResponseReturnValue | None:
     group = next((g for g in current_app.config[CONFIG_KEY] if request.path.startswith(g.prefixes)), None)
     if group is None:
         return None
+    return refused(f"{group.name}:{request.remote_addr or 'unknown'}", group.limit, group.json, group.what)
+
+
+def refused(key: str, limit: Limit, json: bool, what: str, who: str = "This address") -> ResponseReturnValue | None:
+    """Count one request under `key`: None while within `limit`, else the 429 to answer with.
+    Views that limit by something other than the address (a link's token) call it themselves."""
     counter: Counter = current_app.extensions[EXTENSION]
-    wait = counter.hit(f"{group.name}:{request.remote_addr or 'unknown'}", group.limit)
+    wait = counter.hit(key, limit)
     if wait is None:
         return None
     retry_after = str(max(1, math.ceil(wait)))
-    if group.json:
+    if json:
         response = jsonify(error="too many requests", retry_after_seconds=int(retry_after))
         response.status_code = 429
     else:
         response = current_app.make_response(
             page(
                 "Too many attempts",
-                f"This address has made too many sign-in attempts. Please wait {retry_after} seconds and try again.",
+                f"{who} has made too many {what}. Please wait {retry_after} seconds and try again.",
                 429,
             )
         )

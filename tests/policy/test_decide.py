@@ -236,6 +236,8 @@ def test_holidays_and_customer_time_zone() -> None:
 
 PAUSES = [
     (InvoicePause("inv-1", disputed=True), []),
+    (InvoicePause("inv-1", says_paid=True), []),  # the customer says it is paid: wait for the owner's check
+    (InvoicePause("inv-1", says_paid=True, promise_to_pay=TODAY - 5 * DAY), []),
     (InvoicePause("inv-1", promise_to_pay=TODAY + 3 * DAY), []),
     (InvoicePause("inv-1", promise_to_pay=TODAY - 1 * DAY), []),  # within the 2 days' grace
     (InvoicePause("inv-1", plan=(Instalment(TODAY + 5 * DAY, Decimal(50)),)), []),

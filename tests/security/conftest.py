@@ -3,6 +3,7 @@ arpilot's web app with both providers' sandboxes, and an app holding two organiz
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
@@ -10,6 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 
+from integration.web import customer_page, request_limits
+from integration.web.request_limits import Limit
 from tests.conftest import MakeApp
 from tests.oauth.sandbox_flow import Sandbox, running_sandbox
 from tests.oauth.xero_flow import XeroSandbox, running_xero_sandbox
@@ -46,5 +49,16 @@ def both(make_app: MakeApp) -> Iterator[tuple[Flask, Sandbox, XeroSandbox]]:
 @pytest.fixture
 def tenants(make_app: MakeApp, database_url: str) -> tuple[Flask, Tenant, Tenant]:
     """The web app on each database with two organizations, Alpha and Bravo, under a fresh token key."""
-    app = make_app(database_url=database_url, token_encryption_keys=(Fernet.generate_key().decode(),))
+    # The walks send hundreds of requests through one customer-page link from one address; those
+    # limits have their own tests (tests/web/test_customer_page.py), here they would answer 429 first.
+    unlimited = Limit(1_000_000, 60)
+    groups = tuple(
+        dataclasses.replace(g, limit=unlimited) if g.name == "customer-page" else g
+        for g in request_limits.DEFAULT_GROUPS
+    )
+    app = make_app(
+        {request_limits.CONFIG_KEY: groups, customer_page.LINK_LIMIT_KEY: unlimited},
+        database_url=database_url,
+        token_encryption_keys=(Fernet.generate_key().decode(),),
+    )
     return app, add_tenant(app, "Alpha"), add_tenant(app, "Bravo")

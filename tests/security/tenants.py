@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
+from integration.customer.tokens import PageKey, sign_link
 from integration.store.connections import store_tokens
 from integration.store.db import transaction
 from integration.store.models import (
@@ -60,6 +61,7 @@ class Tenant:
     invoice_provider_id: str
     markers: tuple[str, ...]  # text only this tenant's pages may show
     tokens: TokenSet
+    page_token: str  # the link to its customer's page (integration.customer.tokens)
 
 
 def add_tenant(app: Flask, tag: str) -> Tenant:
@@ -216,6 +218,11 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"{tag} own signature",
             ),
             tokens,
+            sign_link(
+                PageKey(organization.id, connection.id, customer_pid, 1),
+                app.extensions["arpilot"].settings.secret_key,
+                dt.datetime.now(dt.UTC),
+            ),
         )
 
 
@@ -260,9 +267,14 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",
+    ("said", "UnicodeConverter"): lambda t: "promise",
+    # A customer's page link: its own authority (no sign-in), so another tenant's rows are tried through ours.
+    ("token", "UnicodeConverter"): lambda t: t.page_token,
 }
 # The arguments above that name no tenant's row: a route with only these has no other tenant's id to try.
-SHARED_ARGUMENTS = {("stage", "UnicodeConverter")}
+SHARED_ARGUMENTS = {("stage", "UnicodeConverter"), ("said", "UnicodeConverter"), ("token", "UnicodeConverter")}
+# Arguments that are the caller's own key, not a row: kept at the caller's value when another tenant's rows are tried.
+LINK_ARGUMENTS = {"token"}
 # Routes that serve no tenant data: the static files.
 NOT_TENANT_ROUTES = {"static"}
 

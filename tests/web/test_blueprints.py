@@ -26,6 +26,7 @@ EXPECTED = {
     "companies",
     "company_rules",
     "team",
+    "customer_page",
 }
 
 

@@ -20,6 +20,7 @@ FILES = [
     "invoices.csv",
     "payments.csv",
     "promises.csv",
+    "credit-policy-acceptance.csv",
     "emails.csv",
     "calls.csv",
     "notes-and-account-actions.csv",
