@@ -49,6 +49,8 @@ TABLES = {
     "web_sessions",
     "company_rules",
     "invitations",
+    "customer_links",
+    "policy_acceptances",
 }
 
 
