@@ -24,6 +24,7 @@ from integration.web import (
     dashboard,
     inbound,
     inputs,
+    outbox,
     replies,
     request_limits,
     security,
@@ -60,6 +61,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     credit_policy.bp,
     replies.bp,
     approvals.bp,
+    outbox.bp,
 )
 
 
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     activity.init_app(app)
     credit_policy.init_app(app)
     approvals.init_app(app)
+    outbox.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
