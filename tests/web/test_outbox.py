@@ -20,7 +20,14 @@ def _rows(html: str) -> list[str]:
 
 
 def _email(app: Flask, seeded: Seeded, key: str, **fields) -> int:  # type: ignore[no-untyped-def]
-    payload = {"customer_id": "58", "invoice_ids": ["131"], "stage": "reminder_2", "recipients": ["ap@example.com"]}
+    payload = {
+        "customer_id": "58",
+        "invoice_ids": ["131"],
+        "stage": "reminder_2",
+        "recipients": ["ap@example.com"],
+        "idempotency_key": key,
+        "payload": {},
+    }
     payload.update(fields.pop("payload", {}))
     with transaction(app.extensions["arpilot"].sessions) as db:
         row = Action(

@@ -1,0 +1,75 @@
+"""What the policy would do over the coming days if nothing changes: decide, day by day, on today's books.
+
+The books stay as they are (no payment is imagined); each day's decided actions are fed back into the
+history as if they were done, as backtest does, so the next day sees them. An action whose ledger
+key already exists (the owner skipped it, or it failed) is left out, as the cycle's plan leaves it
+out. Used by the owner's "Coming up" calendar and a customer's next step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from integration.policy.actions import PlannedAction
+from integration.policy.aging import local_today
+from integration.policy.backtest import apply_account_moves, decision_time
+from integration.policy.decide import decide
+from integration.policy.history import record
+from integration.policy.rules import Rules
+from integration.policy.snapshot import Snapshot
+
+Decide = Callable[[Snapshot, Rules, dt.datetime], list[PlannedAction]]
+
+
+@dataclass(frozen=True, slots=True)
+class Projected:
+    day: dt.date  # company-local
+    action: PlannedAction
+
+
+def project(
+    snapshot: Snapshot,
+    rules: Rules,
+    now: dt.datetime,
+    days: int,
+    known_keys: Collection[str] = frozenset(),
+    decide_on: Decide = decide,
+) -> list[Projected]:
+    """The actions of today (decided at `now`) and of the `days - 1` days after it (each decided at
+    its send window's opening), in day order. `known_keys`: the policy keys already in the ledger."""
+    timezone = snapshot.company.timezone
+    today = local_today(now, timezone)
+    history = snapshot.history
+    on_hold, mid_month = set(snapshot.on_hold), set(snapshot.mid_month)
+    found: list[Projected] = []
+    for offset in range(days):
+        day = today + dt.timedelta(days=offset)
+        at = now if offset == 0 else max(now, decision_time(day, timezone, rules))
+        that_day = dataclasses.replace(
+            snapshot, history=history, on_hold=frozenset(on_hold), mid_month=frozenset(mid_month)
+        )
+        actions = [a for a in decide_on(that_day, rules, at) if a.idempotency_key not in known_keys]
+        found.extend(Projected(day, action) for action in actions)
+        apply_account_moves(actions, on_hold, mid_month)
+        history = record(history, actions, day)
+    return found
+
+
+def for_customer(snapshot: Snapshot, customer_id: str) -> Snapshot:
+    """The snapshot narrowed to one customer: decide judges each customer on their own records."""
+    invoices = tuple(i for i in snapshot.invoices if i.customer_id == customer_id)
+    theirs = {i.provider_id for i in invoices}
+    return dataclasses.replace(
+        snapshot,
+        customers=tuple(c for c in snapshot.customers if c.provider_id == customer_id),
+        invoices=invoices,
+        payments=tuple(p for p in snapshot.payments if p.customer_id == customer_id),
+        credits=tuple(c for c in snapshot.credits if c.customer_id == customer_id),
+        pauses={k: v for k, v in snapshot.pauses.items() if k in theirs},
+        overrides={k: v for k, v in snapshot.overrides.items() if k == customer_id},
+        on_hold=snapshot.on_hold & {customer_id},
+        mid_month=snapshot.mid_month & {customer_id},
+    )
