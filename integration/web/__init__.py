@@ -16,6 +16,7 @@ from integration.web import (
     activity,
     approvals,
     body_deadline,
+    coming_up,
     company_zone,
     connect_quickbooks,
     connect_xero,
@@ -62,6 +63,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     replies.bp,
     approvals.bp,
     outbox.bp,
+    coming_up.bp,
 )
 
 
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     activity.init_app(app)
     credit_policy.init_app(app)
     approvals.init_app(app)
+    coming_up.init_app(app)
     outbox.init_app(app)
 
     @app.context_processor

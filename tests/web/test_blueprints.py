@@ -23,6 +23,7 @@ EXPECTED = {
     "replies",
     "approvals",
     "outbox",
+    "coming_up",
 }
 
 
