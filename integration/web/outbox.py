@@ -59,12 +59,12 @@ def index() -> ResponseReturnValue:
     return render_template("outbox/index.html", found=found, sorts=SORTS, error=error, zone=_zone()), status
 
 
-@bp.get("/outbox/<int:action_id>")
+@bp.get("/outbox/<int:email_id>")
 @owner_required
-def email(action_id: int) -> ResponseReturnValue:
+def email(email_id: int) -> ResponseReturnValue:
     with runtime().sessions() as db:
         try:
-            found = outbox_email(db, g.organization_id, action_id)
+            found = outbox_email(db, g.organization_id, email_id)
         except RecordNotFound:
             abort(404)  # another organization's email looks exactly like a missing one
     return render_template("outbox/email.html", email=found, zone=_zone())

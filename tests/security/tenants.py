@@ -21,6 +21,7 @@ from integration.store.connections import store_tokens
 from integration.store.db import transaction
 from integration.store.models import (
     Action,
+    ActionStatus,
     ActivityEntry,
     Connection,
     CustomerOverride,
@@ -58,6 +59,7 @@ class Tenant:
     invoice_provider_id: str
     markers: tuple[str, ...]  # text only this tenant's pages may show
     tokens: TokenSet
+    email_id: int = 0  # a reminder email (an action the outbox opens)
 
 
 def add_tenant(app: Flask, tag: str) -> Tenant:
@@ -175,7 +177,27 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
             opening=f"{tag} wording opening",
             closing="",
         )
-        db.add_all([activity, reply, wording])
+        email_key = f"{tag}-email-1"
+        email_action = Action(
+            organization_id=organization.id,
+            **on,
+            idempotency_key=email_key,
+            kind="send_reminder",
+            target_type="invoice",
+            target_id=invoice_pid,
+            reason=f"{tag} reason text",
+            status=ActionStatus.DONE,
+            payload={
+                "customer_id": customer_pid,
+                "invoice_ids": [invoice_pid],
+                "stage": "reminder_1",
+                "recipients": [email],
+                "idempotency_key": email_key,
+                "payload": {},
+                "subject": f"{tag} email subject",
+            },
+        )
+        db.add_all([activity, reply, wording, email_action])
         db.flush()
         return Tenant(
             organization.id,
@@ -201,8 +223,10 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"{tag} dispute note",
                 f"{tag} reply text",
                 f"{tag} wording opening",
+                f"{tag} email subject",
             ),
             tokens,
+            email_action.id,
         )
 
 
@@ -244,6 +268,7 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("cycle_run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("reply_id", "RowIdConverter"): lambda t: t.reply_id,
+    ("email_id", "RowIdConverter"): lambda t: t.email_id,
     ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",
