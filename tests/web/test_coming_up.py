@@ -53,7 +53,8 @@ def test_two_weeks_of_the_policys_steps_on_a_known_book(app: Flask, two_orgs: tu
     page = signed_in(app, mine).get("/coming-up")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and f'href="/customers/{habitual}"' in html
-    assert "Observe mode" in html and "Do it now" not in html  # observing: shown, nothing to act on
+    assert "Observe mode" in html and "Do it now" not in html and ">Skip<" not in html  # nothing to act on
+    assert "Pause customer" in html  # the owner's word works in either mode
     assert '<a href="/coming-up" aria-current="page">Coming up</a>' in html
 
 
