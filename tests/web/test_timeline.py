@@ -12,6 +12,8 @@ from flask import Flask
 from integration.owner.timeline import customer_timeline
 from integration.store.db import transaction
 from integration.store.models import (
+    Action,
+    ActionStatus,
     CustomerOverride,
     InboundReply,
     MirroredCredit,
@@ -38,6 +40,28 @@ def _add_credit_and_reply(app: Flask, seeded: Seeded) -> None:
                 remaining=Decimal("40.00"),
                 currency="USD",
                 provider_updated_at=T0,
+            )
+        )
+        db.add(
+            Action(
+                organization_id=seeded.organization_id,
+                connection_id=seeded.connection_id,
+                idempotency_key=f"{seeded.connection_id}:terms",
+                kind="set_mid_month_terms",
+                target_type="customer",
+                target_id="58",
+                reason="Pays at the month's end: terms moved to the 15th",
+                status=ActionStatus.DONE,
+                created_at=T0 + dt.timedelta(minutes=30),
+                completed_at=T0 + dt.timedelta(minutes=31),
+                payload={
+                    "customer_id": "58",
+                    "invoice_ids": [],
+                    "stage": None,
+                    "recipients": [],
+                    "idempotency_key": "terms",
+                    "payload": {"day_of_month": 15},
+                },
             )
         )
         db.add(
@@ -76,6 +100,7 @@ def test_one_chronological_story_newest_first(app: Flask, two_orgs: tuple[Seeded
         "Call outcome",
         "Note on invoice (first reminder)",
         "Credit hold on",
+        "Moved to mid-month terms",
         "Dispute, promise or payment plan",
     ):
         assert label in labels, label
