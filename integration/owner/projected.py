@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from integration.cycle.gather import load_snapshot
 from integration.owner.stored_rules import load_rules
-from integration.policy.projection import Projected, for_customer, project
+from integration.policy.projection import Projected, project
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Snapshot
 from integration.store.models import Action, ActionStatus
@@ -50,7 +50,5 @@ def projection(
     """The connection's projected steps (one customer's when `customer_id` is given) from today for `days` days.
     The caller has checked that the connection is the organization's."""
     rules = load_rules(session, organization_id)
-    snapshot = load_snapshot(session, connection_id, now)
-    if customer_id is not None:
-        snapshot = for_customer(snapshot, customer_id)
+    snapshot = load_snapshot(session, connection_id, now, customer_id)
     return Projection(snapshot, rules, project(snapshot, rules, now, days, known_keys(session, connection_id)))

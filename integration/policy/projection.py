@@ -56,20 +56,3 @@ def project(
         apply_account_moves(actions, on_hold, mid_month)
         history = record(history, actions, day)
     return found
-
-
-def for_customer(snapshot: Snapshot, customer_id: str) -> Snapshot:
-    """The snapshot narrowed to one customer: decide judges each customer on their own records."""
-    invoices = tuple(i for i in snapshot.invoices if i.customer_id == customer_id)
-    theirs = {i.provider_id for i in invoices}
-    return dataclasses.replace(
-        snapshot,
-        customers=tuple(c for c in snapshot.customers if c.provider_id == customer_id),
-        invoices=invoices,
-        payments=tuple(p for p in snapshot.payments if p.customer_id == customer_id),
-        credits=tuple(c for c in snapshot.credits if c.customer_id == customer_id),
-        pauses={k: v for k, v in snapshot.pauses.items() if k in theirs},
-        overrides={k: v for k, v in snapshot.overrides.items() if k == customer_id},
-        on_hold=snapshot.on_hold & {customer_id},
-        mid_month=snapshot.mid_month & {customer_id},
-    )

@@ -9,7 +9,10 @@ from decimal import Decimal
 
 from flask import Flask
 
+from integration.cycle.gather import load_snapshot
 from integration.owner.timeline import customer_timeline
+from integration.policy.decide import decide
+from integration.policy.rules import Rules
 from integration.store.db import transaction
 from integration.store.models import (
     Action,
@@ -226,3 +229,19 @@ def test_a_paused_customer_has_no_next_step_and_says_why(app: Flask, two_orgs: t
     with app.extensions["arpilot"].sessions() as db:
         timeline = customer_timeline(db, mine.organization_id, habitual, NOW)
     assert timeline.next_step is None and "paused" in timeline.no_step_why
+
+
+def test_one_customers_snapshot_decides_as_the_whole_books_do_for_them(
+    app: Flask, two_orgs: tuple[Seeded, Seeded]
+) -> None:
+    mine = two_orgs[0]
+    _habitual_customer(app, mine)
+    rules = Rules.default()
+    with app.extensions["arpilot"].sessions() as db:
+        for day in range(0, 40, 3):
+            at = NOW + dt.timedelta(days=day)
+            whole = decide(load_snapshot(db, mine.connection_id, at), rules, at)
+            for customer_id in ("58", "77", "90"):
+                alone = decide(load_snapshot(db, mine.connection_id, at, customer_id), rules, at)
+                assert alone == [a for a in whole if a.customer_id == customer_id], (day, customer_id)
+            assert whole, "the books have steps to compare"
