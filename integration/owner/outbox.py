@@ -85,6 +85,7 @@ class OutboxEmail:
     by_accounting_system: bool
     outcome: str  # what happened, in plain words
     note: str | None  # the note written on the invoices in the books, when one was
+    not_before: dt.datetime | None = None  # queued until the send window opens
 
 
 def status_word(row: Action) -> str:
@@ -191,6 +192,7 @@ def outbox_email(session: Session, organization_id: int, action_id: int) -> Outb
         by_accounting_system=by_system,
         outcome=_outcome(action),
         note=email_note(action) if delivered and not by_system and not action.warning else None,
+        not_before=action.not_before if action.status is ActionStatus.PLANNED else None,
     )
 
 

@@ -146,3 +146,14 @@ def test_another_organizations_email_is_not_found(app: Flask, two_orgs: tuple[Se
 
 def test_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     assert app.test_client().get("/outbox").status_code == 302
+
+
+def test_a_queued_email_says_when_it_may_go_out(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    email_id = _email(
+        app, mine, "queued", status=ActionStatus.PLANNED, not_before=dt.datetime(2026, 11, 4, 13, 0, tzinfo=dt.UTC)
+    )
+    html = signed_in(app, mine).get(f"/outbox/{email_id}").get_data(as_text=True)
+    assert "Queued: it goes out with the next cycle" in html
+    assert 'Not before <time datetime="2026-11-04T13:00:00+00:00">' in html
+    assert "Not written yet" in html
