@@ -313,7 +313,9 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,
         credits=tuple(
-            c for c in credits_of(session, connection_id, [customer_id] if only else None) if c.customer_id in known
+            c
+            for c in credits_of(session, connection_id, None if customer_id is None else [customer_id])
+            if c.customer_id in known
         ),
     )
 

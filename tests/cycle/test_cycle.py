@@ -87,7 +87,7 @@ def test_write_back_reads_invoices_in_batches_and_writes_notes_without_reading_a
 
 
 def test_each_email_keeps_its_text_and_note_as_sent_for_the_outbox(world: World) -> None:
-    world.set_rules(LIVE)
+    world.set_rules({"mode": "live"})
     assert world.cycle().status == "done"
     reminders = [a for a in world.actions() if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
     assert reminders
