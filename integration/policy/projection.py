@@ -2,8 +2,9 @@
 
 The books stay as they are (no payment is imagined); each day's decided actions are fed back into the
 history as if they were done, as backtest does, so the next day sees them. An action whose ledger
-key already exists (the owner skipped it, or it failed) is left out, as the cycle's plan leaves it
-out. Used by the owner's "Coming up" calendar and a customer's next step.
+key already exists (the owner skipped it, it failed, or an earlier day of the projection decided it)
+is left out, as the cycle's plan leaves it out. Used by the owner's "Coming up" calendar and a
+customer's next step.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def project(
     today = local_today(now, timezone)
     history = snapshot.history
     on_hold, mid_month = set(snapshot.on_hold), set(snapshot.mid_month)
+    # A key decided on an earlier day is in the ledger by now: the cycle's plan would not add it again
+    # (an owner task such as applying credit is decided every day until it is done).
+    planned = set(known_keys)
     found: list[Projected] = []
     for offset in range(days):
         day = today + dt.timedelta(days=offset)
@@ -51,7 +55,8 @@ def project(
         that_day = dataclasses.replace(
             snapshot, history=history, on_hold=frozenset(on_hold), mid_month=frozenset(mid_month)
         )
-        actions = [a for a in decide_on(that_day, rules, at) if a.idempotency_key not in known_keys]
+        actions = [a for a in decide_on(that_day, rules, at) if a.idempotency_key not in planned]
+        planned.update(a.idempotency_key for a in actions)
         found.extend(Projected(day, action) for action in actions)
         apply_account_moves(actions, on_hold, mid_month)
         history = record(history, actions, day)
