@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Mapped, Session
 
 from connectors.contract import (
     Contact,
@@ -246,12 +246,16 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
     assert organization is not None
     company = company_of(organization, connection)
     since = local_today(now, company.timezone) - PROFILE_WINDOW
-    only = customer_id is not None
+
+    def theirs(column: Mapped[str]) -> tuple[ColumnElement[bool], ...]:
+        """The condition keeping the one customer's rows; none for the whole connection."""
+        return () if customer_id is None else (column == customer_id,)
+
     customers = session.scalars(
         select(MirroredCustomer).where(
             MirroredCustomer.connection_id == connection_id,
             MirroredCustomer.deleted.is_(False),
-            *((MirroredCustomer.provider_id == customer_id,) if only else ()),
+            *theirs(MirroredCustomer.provider_id),
         )
     ).all()
     known = {c.provider_id for c in customers}
@@ -261,7 +265,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
             select(MirroredInvoice).where(
                 MirroredInvoice.connection_id == connection_id,
                 or_(MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.issue_date >= since),
-                *((MirroredInvoice.customer_provider_id == customer_id,) if only else ()),
+                *theirs(MirroredInvoice.customer_provider_id),
             )
         )
         if row.customer_provider_id in known  # an invoice whose customer was deleted is not collectable
@@ -271,7 +275,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
             MirroredPayment.connection_id == connection_id,
             MirroredPayment.deleted.is_(False),
             MirroredPayment.date >= since,
-            *((MirroredPayment.customer_provider_id == customer_id,) if only else ()),
+            *theirs(MirroredPayment.customer_provider_id),
         )
     )
     history = history_of(session, connection_id, company.timezone, customer_id)
@@ -292,7 +296,11 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
             session.scalars(
                 select(InvoicePause).where(
                     InvoicePause.connection_id == connection_id,
-                    *((InvoicePause.invoice_provider_id.in_([i.provider_id for i in invoices]),) if only else ()),
+                    *(
+                        ()
+                        if customer_id is None
+                        else (InvoicePause.invoice_provider_id.in_([i.provider_id for i in invoices]),)
+                    ),
                 )
             )
         ),
@@ -304,7 +312,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
                 session.scalars(
                     select(CustomerOverride).where(
                         CustomerOverride.connection_id == connection_id,
-                        *((CustomerOverride.customer_provider_id == customer_id,) if only else ()),
+                        *theirs(CustomerOverride.customer_provider_id),
                     )
                 )
             ),
