@@ -209,6 +209,7 @@ def test_usually_pays_around_from_their_own_history(app: Flask, two_orgs: tuple[
     assert all(i.pays_around is None for i in newcomer.open_invoices)  # one payment is too little history
     html = signed_in(app, mine).get(f"/customers/{habitual}").get_data(as_text=True)
     assert "usually pays around" in html
+    assert invoice.bucket == "1-30"  # seven days late on Nov 23
 
 
 def test_next_step_is_the_policys_decision_with_its_reason(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
