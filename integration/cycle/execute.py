@@ -428,7 +428,15 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
         # The note names exactly who the email went to: the addresses still valid as it went out.
-        _save_payload(at.sessions, row, sending=True, subject=message.subject, sent_to=[a.email for a in message.to])
+        # The text is kept as sent, for the owner's outbox: what the customer read, word for word.
+        _save_payload(
+            at.sessions,
+            row,
+            sending=True,
+            subject=message.subject,
+            sent_to=[a.email for a in message.to],
+            body_text=message.text,
+        )
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
@@ -441,16 +449,18 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         )
         if not receipt.already_sent:
             at.report.emails_sent += 1
-    recipients = ", ".join(row.payload.get("sent_to") or row.payload.get("recipients") or ())
     # Written after delivery and saying when: the books never claim a step before it happened.
-    _write_notes(
-        at,
-        row,
-        delivered,
-        f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
-        f'action {row.id}: "{row.payload.get("subject", "")}"',
-    )
+    _write_notes(at, row, delivered, email_note(row))
     return row.external_ref or "email"
+
+
+def email_note(row: Action) -> str:
+    """The note a delivered reminder writes on its invoices (also shown with the email in the outbox)."""
+    recipients = ", ".join(row.payload.get("sent_to") or row.payload.get("recipients") or ())
+    return (
+        f"{_stage_words(row).capitalize()} emailed {row.payload.get('sent_at', '')} to {recipients}; "
+        f'action {row.id}: "{row.payload.get("subject", "")}"'
+    )
 
 
 def _save_payload(

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Mapped, Session
 
 from connectors.contract import (
     Contact,
@@ -178,12 +178,12 @@ def planned_from_row(row: Action) -> PlannedAction:
     )
 
 
-def history_of(session: Session, connection_id: int, timezone: str) -> History:
-    rows = session.scalars(
-        select(Action)
-        .where(Action.connection_id == connection_id, Action.status.in_(COUNTS_AS_DONE))
-        .order_by(Action.id)
-    )
+def history_of(session: Session, connection_id: int, timezone: str, customer_id: str | None = None) -> History:
+    """What arpilot did on the connection (for one customer when `customer_id` is given)."""
+    statement = select(Action).where(Action.connection_id == connection_id, Action.status.in_(COUNTS_AS_DONE))
+    if customer_id is not None:
+        statement = statement.where(Action.payload["customer_id"].as_string() == customer_id)
+    rows = session.scalars(statement.order_by(Action.id))
     history = History()
     for row in rows:
         when = row.completed_at or row.updated_at
@@ -237,8 +237,9 @@ def with_reply_pauses(
     return overrides
 
 
-def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Snapshot:
-    """The snapshot decide needs for `connection_id` at `now`."""
+def load_snapshot(session: Session, connection_id: int, now: dt.datetime, customer_id: str | None = None) -> Snapshot:
+    """The snapshot decide needs for `connection_id` at `now`; with `customer_id`, that customer's
+    part of it alone (decide judges each customer on their own records), as one customer's page reads it."""
     connection = session.get(Connection, connection_id)
     if connection is None:
         raise LookupError(f"connection {connection_id} does not exist")
@@ -246,9 +247,16 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
     assert organization is not None
     company = company_of(organization, connection)
     since = local_today(now, company.timezone) - PROFILE_WINDOW
+
+    def theirs(column: Mapped[str]) -> tuple[ColumnElement[bool], ...]:
+        """The condition keeping the one customer's rows; none for the whole connection."""
+        return () if customer_id is None else (column == customer_id,)
+
     customers = session.scalars(
         select(MirroredCustomer).where(
-            MirroredCustomer.connection_id == connection_id, MirroredCustomer.deleted.is_(False)
+            MirroredCustomer.connection_id == connection_id,
+            MirroredCustomer.deleted.is_(False),
+            *theirs(MirroredCustomer.provider_id),
         )
     ).all()
     known = {c.provider_id for c in customers}
@@ -258,6 +266,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
             select(MirroredInvoice).where(
                 MirroredInvoice.connection_id == connection_id,
                 or_(MirroredInvoice.status == InvoiceStatus.OPEN.value, MirroredInvoice.issue_date >= since),
+                *theirs(MirroredInvoice.customer_provider_id),
             )
         )
         if row.customer_provider_id in known  # an invoice whose customer was deleted is not collectable
@@ -267,9 +276,10 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
             MirroredPayment.connection_id == connection_id,
             MirroredPayment.deleted.is_(False),
             MirroredPayment.date >= since,
+            *theirs(MirroredPayment.customer_provider_id),
         )
     )
-    history = history_of(session, connection_id, company.timezone)
+    history = history_of(session, connection_id, company.timezone, customer_id)
     on_hold = _currently_on_hold(history)
     records = tuple(customer_record(c) for c in customers)
     account_invoices, account_payments = as_accounts(
@@ -283,19 +293,39 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime) -> Sna
         customer_zones=customer_zones(records),
         invoices=account_invoices,
         payments=account_payments,
-        pauses=pause_records(session.scalars(select(InvoicePause).where(InvoicePause.connection_id == connection_id))),
+        pauses=pause_records(
+            session.scalars(
+                select(InvoicePause).where(
+                    InvoicePause.connection_id == connection_id,
+                    *(
+                        ()
+                        if customer_id is None
+                        else (InvoicePause.invoice_provider_id.in_([i.provider_id for i in invoices]),)
+                    ),
+                )
+            )
+        ),
         overrides=with_reply_pauses(
             session,
             connection_id,
             now,
             override_records(
-                session.scalars(select(CustomerOverride).where(CustomerOverride.connection_id == connection_id))
+                session.scalars(
+                    select(CustomerOverride).where(
+                        CustomerOverride.connection_id == connection_id,
+                        *theirs(CustomerOverride.customer_provider_id),
+                    )
+                )
             ),
         ),
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,
-        credits=tuple(c for c in credits_of(session, connection_id) if c.customer_id in known),
+        credits=tuple(
+            c
+            for c in credits_of(session, connection_id, None if customer_id is None else [customer_id])
+            if c.customer_id in known
+        ),
     )
 
 

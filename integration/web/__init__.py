@@ -20,6 +20,7 @@ from integration.web import (
     body_deadline,
     companies,
     company_rules,
+    coming_up,
     company_zone,
     connect_quickbooks,
     connect_xero,
@@ -31,6 +32,7 @@ from integration.web import (
     formatting,
     inbound,
     inputs,
+    outbox,
     replies,
     request_limits,
     security,
@@ -73,6 +75,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     company_rules.bp,
     team.bp,
     customer_page.bp,
+    outbox.bp,
+    coming_up.bp,
 )
 
 
@@ -141,6 +145,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     backtest.init_app(app)
     companies.init_app(app)
     team.init_app(app)
+    coming_up.init_app(app)
+    outbox.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

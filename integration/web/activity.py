@@ -2,7 +2,8 @@
 
 `GET /activity` lists every action and activity entry of the signed-in organization, newest first,
 a page at a time, filtered by `?customer=<id>` and `?invoice=<number>`. `GET /customers/<id>` shows
-one customer's collection record; `GET /customers/<id>/collections-packet.zip` downloads it.
+one customer's timeline (integration.owner.timeline); `GET /customers/<id>/collections-packet.zip`
+downloads their collection record.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from integration.owner.records import (
     customer_record,
     find_customer,
 )
+from integration.owner.timeline import customer_timeline
 from integration.store.models import Organization
 from integration.web.auth import owner_required
-from integration.web.common import runtime
+from integration.web.common import now, runtime
 from integration.web.inputs import whole_number
 from integration.web.nav import add_nav_item
 from integration.web.packet import packet_filename, write_packet
@@ -91,8 +93,17 @@ def _record_or_404(db: Session, customer_id: int) -> CustomerRecord:
 @bp.get("/customers/<int:customer_id>")
 @owner_required
 def customer(customer_id: int) -> ResponseReturnValue:
+    """The customer's timeline: everything that happened, what they owe by age, and what comes next."""
     with runtime().sessions() as db:
-        return render_template("activity/customer.html", record=_record_or_404(db, customer_id))
+        try:
+            timeline = customer_timeline(db, g.organization_id, customer_id, now())
+        except RecordNotFound:
+            abort(404)  # another organization's customer looks exactly like a missing one
+        organization = db.get(Organization, g.organization_id)
+    assert organization is not None
+    return render_template(
+        "activity/customer.html", timeline=timeline, record=timeline.record, zone=ZoneInfo(organization.timezone)
+    )
 
 
 @bp.get("/customers/<int:customer_id>/collections-packet.zip")

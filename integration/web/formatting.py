@@ -79,6 +79,11 @@ def month_text(value: dt.date, style: Style) -> str:
     return format_date(value, format="MMM", locale=style.locale)
 
 
+def weekday_text(value: dt.date, style: Style) -> str:
+    """A day's name, for a calendar's headings: 'Friday', 'Freitag'."""
+    return format_date(value, format="EEEE", locale=style.locale)
+
+
 def day_text(value: dt.date, style: Style) -> str:
     """A calendar day in the locale's medium form: 'Nov 2, 2026', '2 Nov 2026', '02.11.2026'."""
     return formatting.date(value, style.locale)
@@ -152,6 +157,10 @@ def _month(value: dt.date) -> str:
     return month_text(value, request_style())
 
 
+def _weekday(value: dt.date) -> str:
+    return weekday_text(value, request_style())
+
+
 @pass_context
 def _day(context: Context, value: dt.date | dt.datetime | str | None) -> str:
     if value is None:
@@ -183,6 +192,12 @@ def _clock(context: Context, instant: dt.datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=_money, whole_money=_whole_money, day=_day, month=_month, moment=_moment, clock=_clock
+        money=_money,
+        whole_money=_whole_money,
+        day=_day,
+        weekday=_weekday,
+        month=_month,
+        moment=_moment,
+        clock=_clock,
     )
     app.jinja_env.globals["company_zone"] = connection_zone

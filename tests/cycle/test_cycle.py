@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from collections import Counter
 
 from connectors.quickbooks.client import QboClient
+from integration.cycle.execute import email_note
 from integration.cycle.precondition_reads import READ_AHEAD
 from integration.store.models import ActionStatus
 from tests.cycle.conftest import World
@@ -81,3 +84,19 @@ def test_write_back_reads_invoices_in_batches_and_writes_notes_without_reading_a
     for invoice_id, text in world.notes().items():
         refs = Counter(line.split("]")[0] for line in text.splitlines() if line.startswith("[arpilot"))
         assert all(count == 1 for count in refs.values()), (invoice_id, text)
+
+
+def test_each_email_keeps_its_text_and_note_as_sent_for_the_outbox(world: World) -> None:
+    world.set_rules({"mode": "live"})
+    assert world.cycle().status == "done"
+    reminders = [a for a in world.actions() if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
+    assert reminders
+    notes = world.notes()
+    for action in reminders:
+        sent = email.message_from_bytes(
+            world.outbox.path_for(action.idempotency_key).read_bytes(), policy=email.policy.default
+        )
+        as_sent = sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert action.payload["body_text"] == as_sent.replace("\r\n", "\n")  # MIME sends CRLF line ends
+        for invoice_id in action.payload["delivered"]:
+            assert email_note(action) in notes[invoice_id]

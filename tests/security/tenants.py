@@ -22,6 +22,7 @@ from integration.store.connections import store_tokens
 from integration.store.db import transaction
 from integration.store.models import (
     Action,
+    ActionStatus,
     ActivityEntry,
     CompanyRules,
     Connection,
@@ -62,6 +63,7 @@ class Tenant:
     markers: tuple[str, ...]  # text only this tenant's pages may show
     tokens: TokenSet
     page_token: str  # the link to its customer's page (integration.customer.tokens)
+    email_id: int = 0  # a reminder email (an action the outbox opens)
 
 
 def add_tenant(app: Flask, tag: str) -> Tenant:
@@ -188,7 +190,27 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
             expires_at=NOW + dt.timedelta(days=3650),
         )
         own_rules = CompanyRules(connection_id=connection.id, rules={"sender": {"signature": f"{tag} own signature"}})
-        db.add_all([activity, reply, wording, invitation, own_rules])
+        email_key = f"{tag}-email-1"
+        email_action = Action(
+            organization_id=organization.id,
+            **on,
+            idempotency_key=email_key,
+            kind="send_reminder",
+            target_type="invoice",
+            target_id=invoice_pid,
+            reason=f"{tag} reason text",
+            status=ActionStatus.DONE,
+            payload={
+                "customer_id": customer_pid,
+                "invoice_ids": [invoice_pid],
+                "stage": "reminder_1",
+                "recipients": [email],
+                "idempotency_key": email_key,
+                "payload": {},
+                "subject": f"{tag} email subject",
+            },
+        )
+        db.add_all([activity, reply, wording, invitation, own_rules, email_action])
         db.flush()
         return Tenant(
             organization.id,
@@ -216,6 +238,7 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"{tag} wording opening",
                 f"invitee@{tag.lower()}-secret.example",
                 f"{tag} own signature",
+                f"{tag} email subject",
             ),
             tokens,
             sign_link(
@@ -223,6 +246,7 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 app.extensions["arpilot"].settings.secret_key,
                 dt.datetime.now(dt.UTC),
             ),
+            email_action.id,
         )
 
 
@@ -264,6 +288,7 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("cycle_run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("reply_id", "RowIdConverter"): lambda t: t.reply_id,
+    ("email_id", "RowIdConverter"): lambda t: t.email_id,
     ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",

@@ -150,7 +150,14 @@ def seed_organization(
                 status=status,
                 external_ref=ref,
                 created_at=T0 + dt.timedelta(minutes=minutes),
-                payload={"customer_id": customer_id, "invoice_ids": invoice_ids, "stage": "reminder_1"},
+                payload={
+                    "customer_id": customer_id,
+                    "invoice_ids": invoice_ids,
+                    "stage": "reminder_1",
+                    "recipients": [],
+                    "idempotency_key": key,
+                    "payload": {},
+                },
             )
             db.add(row)
             return row

@@ -27,6 +27,8 @@ EXPECTED = {
     "company_rules",
     "team",
     "customer_page",
+    "outbox",
+    "coming_up",
 }
 
 
