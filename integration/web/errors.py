@@ -39,7 +39,18 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     given = error.description if status != 500 and error.description != type(error).description else None
     # Keep what the error says in its headers (a 405's Allow), not its plain-text body's type.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-    return render_template("errors/page.html", status=status, title=title, message=given or words), status, headers
+    return (
+        render_template(
+            # error_page: the company switcher goes back to the dashboard, never to an address that failed (nor echoes it)
+            "errors/page.html",
+            status=status,
+            title=title,
+            message=given or words,
+            error_page=True,
+        ),
+        status,
+        headers,
+    )
 
 
 def init_app(app: Flask) -> None:
