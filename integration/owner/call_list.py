@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, select, tuple_
@@ -68,6 +68,8 @@ class CallTask:
     created_at: dt.datetime
     attempts: int  # earlier outcomes that left the call open ("no answer")
     customer_row: int | None  # the mirrored customer's id, for the customer's settings page
+    connection_id: int = 0
+    customer_id: str = ""  # the provider's
     overdue: Decimal = Decimal(0)  # past due on the task's invoices, in `currency`
     currency: str = ""
     days_late: int = 0  # the oldest past-due invoice's
@@ -103,7 +105,25 @@ def open_call_tasks(
     connection_id: int | None = None,
 ) -> list[CallTask]:
     """Call tasks from the last CALL_LIST_DAYS with no settling outcome and something still owed, by
-    expected value (the module's docstring); only `connection_id`'s when given."""
+    expected value (the module's docstring), each with its customer's history; only
+    `connection_id`'s when given."""
+    return with_history(session, organization_id, weighed_calls(session, organization_id, now, names, connection_id))
+
+
+def with_history(session: Session, organization_id: int, calls: Sequence[CallTask]) -> list[CallTask]:
+    """The calls, each with its customer's latest HISTORY_LIMIT activity lines (one query for all)."""
+    histories = _histories(session, organization_id, {(c.connection_id, c.customer_id) for c in calls})
+    return [replace(c, history=histories.get((c.connection_id, c.customer_id), ())) for c in calls]
+
+
+def weighed_calls(
+    session: Session,
+    organization_id: int,
+    now: dt.datetime,
+    names: CustomerNames | None = None,
+    connection_id: int | None = None,
+) -> list[CallTask]:
+    """`open_call_tasks` without their histories: a page that shows the first few reads only theirs."""
     names = names or CustomerNames(session, organization_id)
     organization = session.get(Organization, organization_id)
     if organization is None:
@@ -129,7 +149,6 @@ def open_call_tasks(
     ]
     owed = _owed(session, organization_id, tasks)
     names.load(customers_of(tasks))
-    histories = _histories(session, organization_id, {(t.connection_id, t.payload["customer_id"]) for t in tasks})
     calls = []
     for task in tasks:
         keys = {(task.connection_id, i) for i in task.payload.get("invoice_ids") or ()}
@@ -148,10 +167,12 @@ def open_call_tasks(
                 reason=task.reason,
                 talking_points=tuple(details.get("talking_points") or ()),
                 invoices=tuple(f"invoice {i.number}, {amount_text(i.balance, i.currency)}" for i in invoices),
-                history=histories.get((task.connection_id, customer_id), ()),
+                history=(),
                 created_at=task.created_at,
                 attempts=len(outcomes.get(task.id, ())),
                 customer_row=names.row_id(task.connection_id, customer_id),
+                connection_id=task.connection_id,
+                customer_id=customer_id,
                 overdue=overdue,
                 currency=currency,
                 days_late=days_late,

@@ -6,9 +6,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[Any])
 
 
-def of_company(statement: Select[T], column: Any, connection_id: int | None) -> Select[T]:
+def of_company(statement: S, column: Any, connection_id: int | None) -> S:
     """`statement` narrowed to one company's rows (`column` holds the connection id); all of them for None."""
     return statement if connection_id is None else statement.where(column == connection_id)

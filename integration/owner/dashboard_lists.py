@@ -221,7 +221,7 @@ def observed(
     session: Session, organization_id: int, since: dt.datetime, names: CustomerNames, connection_id: int | None = None
 ) -> list[ActionLine]:
     """What the latest observe-mode cycle of each connection decided today (nothing was done)."""
-    lines = []
+    lines: list[ActionLine] = []
     connections = scoped(Connection, organization_id).with_only_columns(Connection.id)
     for company in session.scalars(of_company(connections, Connection.id, connection_id)):
         run = session.scalars(

@@ -32,7 +32,7 @@ from integration.owner.call_outcomes import (
     parse_outcome,
 )
 from integration.owner.dashboard_figures import bars, line_points, polyline
-from integration.owner.dashboard_reads import Dashboard, load_dashboard
+from integration.owner.dashboard_reads import CALLS_SHOWN, Dashboard, load_dashboard
 from integration.owner.stored_rules import load_rules
 from integration.policy.aging import local_today
 from integration.store.connections import PROVIDER_NAMES
@@ -73,7 +73,8 @@ def _render(
     settings = runtime().settings
     with runtime().sessions() as db:
         company = chosen_company(db, organization_id)
-        data = load_dashboard(db, organization_id, now(), settings.cycle_interval, company)
+        shown = None if request.args.get("calls") == "all" else CALLS_SHOWN
+        data = load_dashboard(db, organization_id, now(), settings.cycle_interval, company, shown)
         replies = recent_replies(db, organization_id, now())
     return render_template(
         "dashboard.html",

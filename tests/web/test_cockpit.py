@@ -323,3 +323,13 @@ def test_progress_is_the_signed_in_organizations_only(cockpit_app: Flask, book: 
 def test_progress_signed_out_goes_to_the_landing_page(cockpit_app: Flask) -> None:
     response = cockpit_app.test_client().get("/progress")
     assert response.status_code == 302 and response.headers["Location"].endswith("/")
+
+
+def test_the_figures_follow_the_mirror_when_a_sync_stores_rows(cockpit_app: Flask, book: Book) -> None:
+    client = sign_in(cockpit_app, book.organization_id, book.user_id, book.south)
+    assert "Owed 700.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
+        south = db.get(Connection, book.south)
+        assert south is not None
+        _invoice(db, south, "B2", "e1", dt.date(2026, 11, 20), dt.date(2026, 12, 20), "300", currency="EUR")
+    assert "Owed 1,000.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
