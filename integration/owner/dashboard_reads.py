@@ -191,8 +191,8 @@ def _work_out_figures(session: Session, organization_id: int, today: dt.date, co
         p.connection_id, p.date, p.applied_to
     )
     for paid in session.execute(payments.where(p.deleted.is_(False))):
-        books[row.connection_id][1].extend(
-            Applied(a["invoice_id"], row.date, Decimal(a["amount"])) for a in row.applied_to
+        books[paid.connection_id][1].extend(
+            Applied(a["invoice_id"], paid.date, Decimal(a["amount"])) for a in paid.applied_to
         )
     every = [invoice for invoices, _ in books.values() for invoice in invoices]
     return aging_of(every, today), trend_of(books.values(), days)
