@@ -79,6 +79,7 @@ class Progress:
     def to_json(self) -> dict[str, Any]:
         return {
             "running": self.running,
+            "first_sync_pending": self.first_sync_pending,
             "finished": self.finished,
             "companies": [c.to_json() for c in self.companies],
         }

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -265,7 +266,7 @@ def test_a_company_not_of_the_organization_is_ignored(cockpit_app: Flask, book: 
         assert "Big Co" in html and "Euro GmbH" in html and "Foreign" not in html  # all of its own companies
 
 
-def _first_sync(sessions: sessionmaker[Session], status: str, summary: dict[str, object]) -> tuple[int, int, int]:
+def _first_sync(sessions: sessionmaker[Session], status: str, summary: dict[str, Any]) -> tuple[int, int, int]:
     with transaction(sessions) as db:
         org, user = _org(db, "New Owner Ltd")
         connection = _connection(db, org, "Fresh Books", synced=None)

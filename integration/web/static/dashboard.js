@@ -8,7 +8,7 @@
   if (!box || !window.fetch || !window.DOMParser) {
     return;
   }
-  var RUNNING_EVERY = 2000; // ms between polls while a cycle runs
+  var RUNNING_EVERY = 2000; // ms between polls while a cycle runs, or the first one is awaited
   var IDLE_EVERY = 20000;
   var finished = box.getAttribute("data-finished");
 
@@ -57,7 +57,7 @@
         }
         show(state);
         var now = JSON.stringify(state.finished);
-        var next = state.running ? RUNNING_EVERY : IDLE_EVERY;
+        var next = state.running || state.first_sync_pending ? RUNNING_EVERY : IDLE_EVERY;
         if (now !== finished) {
           finished = now;
           return refresh().then(function () { window.setTimeout(poll, next); });
