@@ -34,6 +34,7 @@ from integration.store.scoping import scoped
 
 CALL_LIST_DAYS = 30  # a call task older than this with no outcome has been overtaken by later stages
 HISTORY_LIMIT = 8
+OWED_BATCH = 900  # invoice ids per query, under SQLite's bound-parameter limit
 RISK_BY_CLASS = {
     "reliable": Decimal("0.5"),
     "good_but_slipping": Decimal("0.75"),
@@ -185,16 +186,23 @@ def weighed_calls(
 def _owed(session: Session, organization_id: int, tasks: Sequence[Action]) -> dict[tuple[int, str], MirroredInvoice]:
     """The tasks' invoices still open with something owed, by (connection, provider id)."""
     wanted = {(t.connection_id, i) for t in tasks for i in t.payload.get("invoice_ids") or ()}
-    if not wanted:
-        return {}
-    rows = session.scalars(
-        scoped(MirroredInvoice, organization_id).where(
-            tuple_(MirroredInvoice.connection_id, MirroredInvoice.provider_id).in_(wanted),
-            MirroredInvoice.status == InvoiceStatus.OPEN.value,
-            MirroredInvoice.balance > 0,
-        )
-    )
-    return {(row.connection_id, row.provider_id): row for row in rows}
+    # By ids within the companies, then paired up here: PostgreSQL planned a (company, id) pair list
+    # of a few hundred as a scan, 150 ms at 20,000 invoices; plain lists use the unique index.
+    ids = sorted({i for _, i in wanted})
+    companies = sorted({c for c, _ in wanted})
+    found = {}
+    for start in range(0, len(ids), OWED_BATCH):
+        for row in session.scalars(
+            scoped(MirroredInvoice, organization_id).where(
+                MirroredInvoice.connection_id.in_(companies),
+                MirroredInvoice.provider_id.in_(ids[start : start + OWED_BATCH]),
+                MirroredInvoice.status == InvoiceStatus.OPEN.value,
+                MirroredInvoice.balance > 0,
+            )
+        ):
+            if (row.connection_id, row.provider_id) in wanted:
+                found[(row.connection_id, row.provider_id)] = row
+    return found
 
 
 def _histories(
