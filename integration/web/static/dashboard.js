@@ -1,7 +1,8 @@
 // The dashboard's live part. It asks /progress where the cycles stand and shows it in the status
 // line (#progress); when a cycle has ended since the page was drawn, it fetches the page again and
 // swaps in the parts marked data-refresh (the tiles, calls, aging and trend), leaving alone a part
-// the owner is typing in. Without JavaScript the page is whole as served; a reload brings it up to date.
+// the owner is using (typing in, or with a disclosure opened). Without JavaScript the page is whole
+// as served; a reload brings it up to date.
 (function () {
   "use strict";
   var box = document.getElementById("progress");
@@ -31,7 +32,8 @@
         var fresh = new DOMParser().parseFromString(html, "text/html");
         document.querySelectorAll("[data-refresh]").forEach(function (part) {
           var replacement = fresh.getElementById(part.id);
-          if (replacement && !part.contains(document.activeElement)) {
+          var inUse = part.contains(document.activeElement) || part.querySelector("details[open]");
+          if (replacement && !inUse) {
             part.replaceWith(document.importNode(replacement, true));
           }
         });
