@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
@@ -53,11 +53,9 @@ from integration.policy.aging import local_today
 from integration.store.models import (
     Action,
     ActionStatus,
-    CycleRun,
     MirroredInvoice,
     MirroredPayment,
     Organization,
-    SyncCursor,
 )
 from integration.store.scoping import scoped
 
@@ -103,7 +101,7 @@ Figures = tuple[dict[str, dict[str, Decimal]], dict[str, list[TrendPoint]], dict
 class FiguresCache:
     """The figures last worked out per (organization, company, day, state of the mirror). The trend
     walks every invoice of the last fifteen months (a second at 20,000 of them) while the mirror
-    changes only when a sync or a targeted refresh stores rows: `mirror_state` tells when."""
+    changes only when a sync or a targeted refresh stores changed rows: `mirror_state` tells when."""
 
     SIZE = 256
 
@@ -128,20 +126,22 @@ FIGURES = FiguresCache()
 
 
 def mirror_state(session: Session, organization_id: int, connection_id: int | None) -> tuple[object, ...]:
-    """What changes whenever the invoices or payments the figures read change: the database, a
-    cycle's end (its sync stored everything it read, deletions included), a stored page's cursor,
-    and the count and latest provider change time of the rows (an upsert keeps only a newer copy,
-    so a targeted refresh between cycles raises the latest time)."""
-    found: list[object] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
-    for model, changed in (
-        (CycleRun, CycleRun.finished_at),
-        (SyncCursor, SyncCursor.updated_at),
-        (MirroredInvoice, MirroredInvoice.provider_updated_at),
-        (MirroredPayment, MirroredPayment.provider_updated_at),
-    ):
-        statement = of_company(scoped(model, organization_id), model.connection_id, connection_id)
-        found.extend(session.execute(statement.with_only_columns(func.count(), func.max(changed))).one())
-    return tuple(found)
+    """What changes whenever the invoices or payments the figures read change, and only then (a
+    cycle that finds nothing new keeps the figures): per table the rows, the latest provider change
+    time (an upsert keeps only a newer copy), the open balances and open invoices (a deletion or a
+    void sets both), the payments' total (a deleted payment leaves it); and the database itself."""
+    i, p = MirroredInvoice, MirroredPayment
+    invoices = of_company(scoped(i, organization_id), i.connection_id, connection_id).with_only_columns(
+        func.count(),
+        func.max(i.provider_updated_at),
+        func.sum(i.balance),
+        func.sum(case((i.status == InvoiceStatus.OPEN.value, 1), else_=0)),
+    )
+    payments = of_company(scoped(p, organization_id), p.connection_id, connection_id).with_only_columns(
+        func.count(), func.max(p.provider_updated_at), func.sum(case((p.deleted.is_(False), p.amount), else_=0))
+    )
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return (database, *session.execute(invoices).one(), *session.execute(payments).one())
 
 
 def _figures(session: Session, organization_id: int, today: dt.date, connection_id: int | None) -> Figures:

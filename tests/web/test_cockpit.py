@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.store.db import transaction
@@ -334,3 +335,10 @@ def test_the_figures_follow_the_mirror_when_a_sync_stores_rows(cockpit_app: Flas
         assert south is not None
         _invoice(db, south, "B2", "e1", dt.date(2026, 11, 20), dt.date(2026, 12, 20), "300", currency="EUR")
     assert "Owed 1,000.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:  # a deletion keeps the change time
+        db.execute(
+            update(MirroredInvoice)
+            .where(MirroredInvoice.provider_id == "B1")
+            .values(status="deleted", balance=Decimal(0))
+        )
+    assert "Owed 300.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
