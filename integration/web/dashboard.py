@@ -73,9 +73,10 @@ def _render(
     settings = runtime().settings
     with runtime().sessions() as db:
         company = chosen_company(db, organization_id)
-        shown = None if request.args.get("calls") == "all" else CALLS_SHOWN
+        # A refused outcome is shown beside its call, wherever that call ranks.
+        shown = None if request.args.get("calls") == "all" or errors else CALLS_SHOWN
         data = load_dashboard(db, organization_id, now(), settings.cycle_interval, company, shown)
-        replies = recent_replies(db, organization_id, now())
+        replies = recent_replies(db, organization_id, now(), connection_id=company)
     return render_template(
         "dashboard.html",
         data=data,

@@ -93,11 +93,13 @@ def _invoice(
     )
 
 
-def _call(db: Session, org: Organization, connection: Connection, customer: str, invoice: str, profile: str) -> int:
+def _call(
+    db: Session, org: Organization, connection: Connection, customer: str, invoice: str, profile: str, n: int = 0
+) -> int:
     task = Action(
         organization_id=org.id,
         connection_id=connection.id,
-        idempotency_key=f"{connection.id}:call:{customer}",
+        idempotency_key=f"{connection.id}:call:{customer}:{n}",
         kind="create_call_task",
         target_type="invoice",
         target_id=invoice,
@@ -342,3 +344,18 @@ def test_the_figures_follow_the_mirror_when_a_sync_stores_rows(cockpit_app: Flas
             .values(status="deleted", balance=Decimal(0))
         )
     assert "Owed 300.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+
+
+def test_the_page_lists_the_25_most_valuable_calls_and_links_to_all(cockpit_app: Flask, book: Book) -> None:
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
+        org, north = db.get(Organization, book.organization_id), db.get(Connection, book.north)
+        assert org is not None and north is not None
+        for n in range(1, 27):  # about A4, not yet due: nothing overdue, so they weigh nothing
+            _call(db, org, north, "c1", "A4", "new", n)
+    client = sign_in(cockpit_app, book.organization_id, book.user_id)
+    html = client.get("/").get_data(as_text=True)
+    listed = re.findall(r'<li class="call" id="call-(\d+)">', html)
+    assert len(listed) == 25 and listed[:2] == [str(book.calls["Big Co"]), str(book.calls["Mid Co"])]
+    assert "All 30 calls</a>" in html and 'Calls to make <span class="muted">· 30</span>' in html
+    every = client.get("/?calls=all").get_data(as_text=True)
+    assert len(re.findall(r'<li class="call" id="call-(\d+)">', every)) == 30 and "All 30 calls" not in every
