@@ -22,6 +22,7 @@ from integration.store.models import (
     ActionStatus,
     Connection,
     CycleRun,
+    InboundReply,
     InvoicePause,
     MirroredCustomer,
     MirroredInvoice,
@@ -249,7 +250,23 @@ def test_calls_come_by_expected_value_with_the_formula_on_the_page(cockpit_app: 
 
 
 def test_the_chosen_company_filters_every_part(cockpit_app: Flask, book: Book) -> None:
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
+        for connection, customer, subject in ((book.north, "c2", "Re: Big Co's invoice"), (book.south, "e1", "Re: B1")):
+            db.add(
+                InboundReply(
+                    organization_id=book.organization_id,
+                    connection_id=connection,
+                    customer_provider_id=customer,
+                    source="inbox",
+                    status="reply",
+                    subject=subject,
+                    received_at=NOW - dt.timedelta(days=1),
+                )
+            )
+    every = sign_in(cockpit_app, book.organization_id, book.user_id).get("/").get_data(as_text=True)
+    assert "Re: Big Co" in every and "Re: B1" in every
     html = sign_in(cockpit_app, book.organization_id, book.user_id, book.south).get("/").get_data(as_text=True)
+    assert "Re: B1" in html and "Re: Big Co" not in html
     assert "· South" in html
     assert "Euro GmbH" in html and "Big Co" not in html and "Small Co" not in html
     assert "In USD" not in html and "USD" not in tiles_text(html)
