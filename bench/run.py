@@ -9,7 +9,8 @@ BENCH_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_CONNECTIONS, BENCH_XERO_CYCLE_INVOICES
 BENCH_POLICY_INVOICES, BENCH_MIRROR_ROWS), so `make bench BENCH_SYNC_INVOICES=2000 ...` gives a
 quick run. The defaults are the issue's sizes; the table's header says when a run used smaller ones.
 `--parts` (env BENCH_PARTS) runs only some of them: mirror upserts, (a)+(b) sync, (c) cycle, (d)
-policy, (e) webhook to cancellation (bench/webhook_cancel.py); bench/results/latest.json then keeps the previous run's figures of the other parts.
+policy, (e) webhook to cancellation (bench/webhook_cancel.py), (f) the owner pages' server time
+(bench/dashboard_view.py); bench/results/latest.json then keeps the previous run's figures of the other parts.
 Needs PostgreSQL and Redis on loopback, as the production topology does.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cycle_bench, mirror_upserts, sync_bench, webhook_cancel  # noqa: E402
+from bench import cycle_bench, dashboard_view, mirror_upserts, sync_bench, webhook_cancel  # noqa: E402
 from bench.figures import Figure, at_least, load, save, table  # noqa: E402
 from bench.world import bench_world  # noqa: E402
 
@@ -40,8 +41,9 @@ ISSUE_SIZES = {
     "policy_invoices": 1_000_000,
     "mirror_rows": 100_000,
     "webhook_invoices": 2_000,
+    "dashboard_invoices": 20_000,
 }
-PARTS = ("mirror", "sync", "cycle", "policy", "webhook")
+PARTS = ("mirror", "sync", "cycle", "policy", "webhook", "dashboard")
 # Which sizes each part uses, and how its figures are named.
 PART_SIZES = {
     "mirror": ("mirror_rows",),
@@ -49,6 +51,7 @@ PART_SIZES = {
     "cycle": ("cycle_invoices", "cycle_connections", "xero_cycle_connections", "xero_cycle_invoices"),
     "policy": ("policy_invoices",),
     "webhook": ("webhook_invoices",),
+    "dashboard": ("dashboard_invoices",),
 }
 PART_PREFIXES = {
     "mirror": ("mirror upsert",),
@@ -56,6 +59,7 @@ PART_PREFIXES = {
     "cycle": ("(c) ",),
     "policy": ("(d) ",),
     "webhook": ("(e) ",),
+    "dashboard": ("(f) ",),
 }
 
 
@@ -84,6 +88,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     size("mirror_rows", 100_000, "rows upserted per database in the mirror figures")
     size("webhook_invoices", 2_000, "invoices of each company in (e) (bench/webhook_cancel.py)")
     size("webhook_samples", 20, "payments per provider timed from webhook to cancellation in (e)")
+    size("dashboard_invoices", 20_000, "invoices of the company whose owner pages are timed in (f)")
     parser.add_argument(
         "--parts",
         default=os.environ.get("BENCH_PARTS") or ",".join(PARTS),
@@ -176,6 +181,9 @@ def main(argv: list[str]) -> None:
                 figures += webhook_cancel.measure(world, args.webhook_invoices, args.webhook_samples)
     if "policy" in args.parts:
         figures += policy_figures(args.policy_invoices)
+    if "dashboard" in args.parts:
+        for kind in ("sqlite", "postgresql"):
+            figures += dashboard_view.measure(kind, args.dashboard_invoices, max(1, args.dashboard_invoices // 10), 9)
     save(merged(figures, load(RESULTS), args.parts), RESULTS)
     print(table(figures, header(args, time.perf_counter() - started)))
     print(f"\n(figures also in {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS})")

@@ -12,14 +12,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.owner.dashboard_reads import (
-    HISTORY_LIMIT,
-    TODAY_LIMIT,
-    CallTask,
-    Dashboard,
-    load_dashboard,
-    open_call_tasks,
-)
+from integration.owner.call_list import HISTORY_LIMIT, CallTask, open_call_tasks
+from integration.owner.dashboard_lists import TODAY_LIMIT
+from integration.owner.dashboard_reads import Dashboard, load_dashboard
 from integration.store.db import transaction
 from integration.store.models import (
     Action,

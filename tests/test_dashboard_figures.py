@@ -10,11 +10,15 @@ import pytest
 from connectors.contract import Invoice, InvoiceStatus, Money, Payment, PaymentApplication
 from integration.owner.dashboard_figures import (
     TrendPoint,
+    aging_of,
+    applied,
     bars,
+    billed,
     line_points,
     month_ends,
     polyline,
     trend,
+    trend_of,
 )
 from integration.policy.aging import aging_totals
 
@@ -149,3 +153,16 @@ def test_line_points_leave_gaps_for_unknown_values() -> None:
     assert line_points([None], width=10, height=10) == [None] and polyline([None]) == []
     assert line_points([Decimal(0), Decimal(0)], width=10, height=10) == [(0, 10), (10, 10)]
     assert line_points([Decimal(5)] * 2, width=10, height=10, top=Decimal(20)) == [(0, 7.5), (10, 7.5)]
+
+
+def test_the_figures_over_plain_tuples_are_those_over_records() -> None:
+    """The dashboard reads `Billed` and `Applied` tuples from the database's columns; they must give
+    exactly the figures `trend` and `aging_totals` give over the connector's records."""
+    from bench.dashboard_figures import TODAY, build
+
+    invoices, payments = build(3_000, seed=11)
+    invoices.append(invoice("draft", "2026-10-01", None, "50.00", "50.00", status=InvoiceStatus.DRAFT))
+    days = month_ends(TODAY)
+    owed = [billed(i) for i in invoices if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)]
+    assert trend_of([(owed, applied(payments))], days) == trend([(invoices, payments)], days)
+    assert aging_of(owed, TODAY) == aging_totals(invoices, TODAY)

@@ -16,7 +16,9 @@ from integration.app_context import Runtime
 from integration.cli import main
 from integration.clock.scheduler import DIGEST_JOB_ID, DIGEST_TARGET, build_clock
 from integration.config import load_settings
-from integration.owner.dashboard_reads import AccountFlag, ActionLine, CallTask, ConnectionHealth
+from integration.owner.call_list import CallTask
+from integration.owner.connection_health import ConnectionHealth
+from integration.owner.dashboard_lists import AccountFlag, ActionLine
 from integration.owner.digest import (
     DigestFacts,
     compose_digest,

@@ -29,6 +29,7 @@ from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execu
 from integration.cycle.gather import load_snapshot
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
 from integration.cycle.plan import plan
+from integration.cycle.progress import DECIDING, SENDING, CycleProgress
 from integration.cycle.providers import ConnectorFactory, connector_factory
 from integration.cycle.reminder_email import ReminderComposer
 from integration.cycle.send_check import SendCheck
@@ -77,6 +78,7 @@ class CycleSummary:
     decided: list[dict[str, Any]] = field(default_factory=list)
     planned: int = 0
     execution: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)  # the last phase reached, pages, invoices
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,7 @@ class CycleSummary:
             "decided": self.decided,
             "planned": self.planned,
             "execution": self.execution,
+            "progress": self.progress,
         }
 
 
@@ -144,15 +147,17 @@ def _logged_cycle(
     connection_id, organization_id = connection.id, organization.id
     log.info("cycle started (%s, %s)", connection.provider, now.isoformat(timespec="seconds"))
     summary = CycleSummary(connection_id, "done")
+    progress = CycleProgress(deps.sessions, run_id)
     try:
         with heartbeat(deps.sessions, run_id, deps.lease, deps.clock):
-            _steps(deps, connection, organization, now, summary)
+            _steps(deps, connection, organization, now, summary, progress)
     except Exception as exc:
         log.exception("cycle for connection %s failed unexpectedly", connection_id)
         first_line = next(iter(str(exc).splitlines()), "")  # SQLAlchemy appends the statement and its rows
         summary.status = "failed"
         summary.detail = printable(redact(f"unexpected error ({type(exc).__name__}): {first_line}"), 500) or ""
         _log(deps, organization_id, connection_id, "error", "cycle_failed", f"The cycle stopped: {summary.detail}")
+    summary.progress = progress.to_json()
     with transaction(deps.sessions) as session:
         run = session.get(CycleRun, run_id)
         assert run is not None
@@ -163,7 +168,12 @@ def _logged_cycle(
 
 
 def _steps(
-    deps: CycleDeps, connection: Connection, organization: Organization, now: dt.datetime, summary: CycleSummary
+    deps: CycleDeps,
+    connection: Connection,
+    organization: Organization,
+    now: dt.datetime,
+    summary: CycleSummary,
+    progress: CycleProgress,
 ) -> None:
     """Sync, decide, plan, execute; the provider's and the owner's errors end it with their outcome."""
     connection_id, organization_id = connection.id, organization.id
@@ -173,9 +183,10 @@ def _steps(
             _adopt_company_name(deps, connection_id, connector)
         if connection.timezone is None:
             _adopt_company_timezone(deps, connection_id, connector)
-        synced = sync_connection(deps.sessions, connection_id, connector, now)
+        synced = sync_connection(deps.sessions, connection_id, connector, now, progress=progress)
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
         log.info("synced %s", ", ".join(f"{n} {entity}" for entity, n in summary.synced.items()) or "nothing new")
+        progress.enter(DECIDING)
         with deps.sessions() as session:
             rules = load_rules(session, organization_id, connection_id)  # its own rules, else the organization's
             snapshot = load_snapshot(session, connection_id, now)
@@ -219,6 +230,7 @@ def _steps(
                 timezone=snapshot.company.timezone,
                 sleep=deps.sleep,
             )
+            progress.enter(SENDING)
             report = execute(deps.sessions, connection_id, effects, now)
             summary.execution = _report_json(report)
             log.info(

@@ -44,6 +44,14 @@ PAGE_SIZE = 1000
 REJECTED_KIND = "record_not_synced"
 
 
+class SyncProgress(Protocol):
+    """Told as the sync goes (integration/cycle/progress.py: CycleProgress)."""
+
+    def entity(self, entity: str) -> None: ...
+
+    def page(self, entity: str, rows: int) -> None: ...
+
+
 @dataclass
 class SyncResult:
     pages: int = 0
@@ -59,9 +67,10 @@ def sync_connection(
     now: dt.datetime,
     entities: Sequence[str] | None = None,
     page_size: int = PAGE_SIZE,
+    progress: SyncProgress | None = None,
 ) -> SyncResult:
     """Bring the mirror of one connection up to date with the provider, page by page (`entities`:
-    all of them, the connector's credit entities included, unless named)."""
+    all of them, the connector's credit entities included, unless named), telling `progress`."""
     if now.tzinfo is None:
         raise ValueError("sync_connection needs a timezone-aware `now`")
     if entities is None:
@@ -71,6 +80,8 @@ def sync_connection(
         raise ValueError(f"cannot mirror {sorted(unknown)}; known: {list(_TABLES)}")
     result = SyncResult()
     for entity in entities:
+        if progress is not None:
+            progress.entity(entity)
         with transaction(sessions) as session:
             cursor = session.scalar(
                 select(SyncCursor.cursor).where(SyncCursor.connection_id == connection_id, SyncCursor.entity == entity)
@@ -87,6 +98,8 @@ def sync_connection(
             result.deleted[entity] = result.deleted.get(entity, 0) + deleted
             if rejected:
                 result.rejected[entity] = result.rejected.get(entity, 0) + rejected
+            if progress is not None:
+                progress.page(entity, upserted)
     with transaction(sessions) as session:
         session.execute(update(Connection).where(Connection.id == connection_id).values(last_sync_at=now))
     return result

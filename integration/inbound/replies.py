@@ -28,12 +28,17 @@ class ReplyLine:
         return self.reply.says_paid and self.reply.task_done_at is None
 
 
-def recent_replies(session: Session, organization_id: int, now: dt.datetime, limit: int = 20) -> list[ReplyLine]:
-    """The last month's replies, and any older one whose check task is still open; newest first."""
+def recent_replies(
+    session: Session, organization_id: int, now: dt.datetime, limit: int = 20, connection_id: int | None = None
+) -> list[ReplyLine]:
+    """The last month's replies, and any older one whose check task is still open; newest first.
+    With `connection_id`, only that company's (a reply matched to no company belongs to none)."""
+    replies_of = scoped(InboundReply, organization_id)
+    if connection_id is not None:
+        replies_of = replies_of.where(InboundReply.connection_id == connection_id)
     replies = list(
         session.scalars(
-            scoped(InboundReply, organization_id)
-            .where(
+            replies_of.where(
                 or_(
                     InboundReply.received_at >= now - RECENT,
                     InboundReply.says_paid.is_(True) & InboundReply.task_done_at.is_(None),

@@ -8,6 +8,10 @@ note, a write-off, a payment older than the mirror) is dated on the invoice's la
 
 DSO uses the standard formula: receivables at the day / sales invoiced in the 90
 days up to it × 90. Amounts are per currency, never converted.
+
+The work is done on plain tuples (`Billed`, `Applied`), which the dashboard reads straight from the
+database's columns: building 40,000 records for a large company took most of a second. `trend`
+and `aging_totals` take the connector's records and give the same figures (tests/test_dashboard_figures.py).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from connectors.contract import Invoice, InvoiceStatus, Payment
+from integration.policy.aging import BUCKETS, Totals, bucket
 
 ZERO = Decimal(0)
 DSO_WINDOW_DAYS = 90
@@ -51,37 +57,95 @@ class TrendPoint:
     dso: int | None  # days; None when nothing was invoiced in the window before `day`
 
 
-def _settlements(invoices: Sequence[Invoice], payments: Iterable[Payment]) -> dict[str, list[tuple[dt.date, Decimal]]]:
+class Billed(NamedTuple):
+    """An invoice that was owed (open or paid), as the figures need it."""
+
+    provider_id: str
+    currency: str
+    total: Decimal
+    balance: Decimal
+    open: bool  # open with something left to pay
+    issued: dt.date
+    due: dt.date  # the issue date when it has none: due on receipt
+    changed: dt.date  # the day of its last change at the provider
+
+
+class Applied(NamedTuple):
+    """Part of a payment applied to one invoice (deleted payments left out)."""
+
+    invoice_id: str
+    day: dt.date
+    amount: Decimal
+
+
+def billed(invoice: Invoice) -> Billed:
+    return Billed(
+        invoice.provider_id,
+        invoice.total.currency,
+        invoice.total.amount,
+        invoice.balance.amount,
+        invoice.status is InvoiceStatus.OPEN and invoice.balance.amount > ZERO,
+        invoice.issue_date,
+        invoice.due_date or invoice.issue_date,
+        invoice.updated_at.date(),
+    )
+
+
+def applied(payments: Iterable[Payment]) -> list[Applied]:
+    return [
+        Applied(application.invoice_id, payment.date, application.amount.amount)
+        for payment in payments
+        if not payment.deleted
+        for application in payment.applied_to
+    ]
+
+
+def aging_of(invoices: Iterable[Billed], today: dt.date) -> Totals:
+    """`integration.policy.aging.aging_totals` over `Billed` tuples."""
+    totals: Totals = {}
+    for invoice in invoices:
+        if invoice.open:
+            buckets = totals.setdefault(invoice.currency, dict.fromkeys(BUCKETS, ZERO))
+            buckets[bucket((today - invoice.due).days)] += invoice.balance
+    return dict(sorted(totals.items()))
+
+
+def _settlements(invoices: Sequence[Billed], payments: Iterable[Applied]) -> dict[str, list[tuple[dt.date, Decimal]]]:
     """Per invoice, the (day, amount) of each payment applied to it, plus any unexplained rest."""
     paid: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    for payment in payments:
-        if payment.deleted:
-            continue
-        for application in payment.applied_to:
-            paid[application.invoice_id].append((payment.date, application.amount.amount))
+    for application in payments:
+        paid[application.invoice_id].append((application.day, application.amount))
     for invoice in invoices:
         explained = sum((amount for _, amount in paid[invoice.provider_id]), ZERO)
-        rest = invoice.total.amount - invoice.balance.amount - explained
+        rest = invoice.total - invoice.balance - explained
         if rest > ZERO:
-            paid[invoice.provider_id].append((invoice.updated_at.date(), rest))
+            paid[invoice.provider_id].append((invoice.changed, rest))
     return paid
 
 
 Book = tuple[Iterable[Invoice], Iterable[Payment]]  # one company's (connection's) invoices and payments
+BilledBook = tuple[Sequence[Billed], Iterable[Applied]]  # the same as the figures read it
 
 
 def trend(books: Iterable[Book], days: Sequence[dt.date]) -> dict[str, list[TrendPoint]]:
+    """`trend_of` the connector's records: drafts, voids and deletions were never owed."""
+    return trend_of(
+        (([billed(i) for i in invoices if i.status in _BILLED], applied(payments)) for invoices, payments in books),
+        days,
+    )
+
+
+def trend_of(books: Iterable[BilledBook], days: Sequence[dt.date]) -> dict[str, list[TrendPoint]]:
     """Receivables, overdue and DSO at each of `days` (ascending), per currency (currencies sorted),
     summed over `books`. Payments meet invoices book by book: provider ids are unique only inside
     one company, and two QuickBooks companies both have an invoice "130"."""
     count = len(days)
     sums: dict[str, tuple[list[Decimal], list[Decimal], list[Decimal]]] = {}  # currency -> receivable, overdue, sales
     for invoices, payments in books:
-        billed = [i for i in invoices if i.status in _BILLED]
-        settled = _settlements(billed, payments)
-        for invoice in billed:
+        settled = _settlements(invoices, payments)
+        for invoice in invoices:
             receivable, overdue, sales = sums.setdefault(
-                invoice.total.currency, ([ZERO] * count, [ZERO] * count, [ZERO] * count)
+                invoice.currency, ([ZERO] * count, [ZERO] * count, [ZERO] * count)
             )
             _add(invoice, sorted(settled.get(invoice.provider_id, ())), days, receivable, overdue, sales)
     return {
@@ -93,7 +157,7 @@ def trend(books: Iterable[Book], days: Sequence[dt.date]) -> dict[str, list[Tren
 
 
 def _add(
-    invoice: Invoice,
+    invoice: Billed,
     paid: list[tuple[dt.date, Decimal]],
     days: Sequence[dt.date],
     receivable: list[Decimal],
@@ -103,8 +167,7 @@ def _add(
     """Add one invoice's part to each day's sums. The days ascend, so what was paid after each
     day only shrinks: one pass over the invoice's settlements serves every day, and the pass
     ends once the invoice is settled for good."""
-    total, balance, issued = invoice.total.amount, invoice.balance.amount, invoice.issue_date
-    due = invoice.due_date or issued
+    total, balance, issued, due = invoice.total, invoice.balance, invoice.issued, invoice.due
     first = bisect_left(days, issued)
     for k in range(first, bisect_left(days, issued + dt.timedelta(days=DSO_WINDOW_DAYS))):
         sales[k] += total

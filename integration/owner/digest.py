@@ -23,18 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.app_context import Runtime
 from integration.owner.approvals import approvals_link
+from integration.owner.call_list import CallTask, open_call_tasks
 from integration.owner.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME
-from integration.owner.dashboard_reads import (
-    AccountFlag,
-    ActionLine,
-    CallTask,
-    ConnectionHealth,
-    CustomerNames,
-    connection_health,
-    kind_label,
-    open_call_tasks,
-    status_word,
-)
+from integration.owner.connection_health import ConnectionHealth, connection_health
+from integration.owner.customer_names import CustomerNames
+from integration.owner.dashboard_lists import AccountFlag, ActionLine, kind_label, status_word
 from integration.policy.actions import ActionKind
 from integration.policy.aging import local_today
 from integration.store.db import transaction

@@ -33,6 +33,7 @@ from integration.web import (
     inbound,
     inputs,
     outbox,
+    progress,
     replies,
     request_limits,
     security,
@@ -77,6 +78,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     customer_page.bp,
     outbox.bp,
     coming_up.bp,
+    progress.bp,
 )
 
 

@@ -10,7 +10,8 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 
 from integration.owner.approvals import ApprovalError, approve, awaiting, linked_organization, parse_referral_date, skip
-from integration.owner.dashboard_reads import CustomerNames, kind_label
+from integration.owner.customer_names import CustomerNames
+from integration.owner.dashboard_lists import kind_label
 from integration.policy.aging import local_today
 from integration.store.db import transaction
 from integration.store.models import Action, Organization

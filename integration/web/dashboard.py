@@ -1,10 +1,12 @@
 """The owner's dashboard at "/" (the landing page for visitors) and logging what came of a call.
 
-The page: needs-reconnect banners, the call list with outcome buttons, escalations, the aging chart
-and the DSO/overdue trend (inline SVG drawn from `integration.owner.dashboard_figures`, each with a
-table of the same figures), today's actions, customers on hold and on mid-month terms, the outbox,
-connection health and the open invoices. `POST /calls/<id>/outcome` records an outcome
-(`integration.owner.call_outcomes`) and comes back to the page.
+The page, top first: banners (reconnect, failing, a cycle's progress), the headline tiles, the
+approvals waiting, today's calls by expected value (one line each, the details and the outcome form
+behind a disclosure), the aging chart, then the rest compact: replies, the trend (inline SVG drawn
+from `integration.owner.dashboard_figures`, with a table of the same figures), today's actions,
+holds and mid-month terms, the outbox, connections and the open invoices. It shows the company
+the owner chose (session["company_connection_id"]), or all of them. `POST /calls/<id>/outcome`
+records an outcome (`integration.owner.call_outcomes`) and comes back to the page.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from integration.cycle.providers import connector_factory
 from integration.inbound.replies import recent_replies
+from integration.owner.call_list import FORMULA
 from integration.owner.call_outcomes import (
     CallAlreadyLogged,
     CallOutcome,
@@ -28,11 +32,12 @@ from integration.owner.call_outcomes import (
     parse_outcome,
 )
 from integration.owner.dashboard_figures import bars, line_points, polyline
-from integration.owner.dashboard_reads import Dashboard, load_dashboard
+from integration.owner.dashboard_reads import CALLS_SHOWN, Dashboard, load_dashboard
 from integration.owner.stored_rules import load_rules
 from integration.policy.aging import local_today
 from integration.store.connections import PROVIDER_NAMES
-from integration.store.models import Organization
+from integration.store.models import Connection, Organization
+from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, page, runtime, signed_in_organization_id
 from integration.web.disconnected import refuse_if_disconnected
@@ -68,9 +73,12 @@ def _render(
     organization_id: int, errors: dict[int, OutcomeError] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     settings = runtime().settings
-    with runtime().sessions() as session:
-        data = load_dashboard(session, organization_id, now(), settings.cycle_interval)
-        replies = recent_replies(session, organization_id, now())
+    with runtime().sessions() as db:
+        company = chosen_company(db, organization_id)
+        # A refused outcome is shown beside its call, wherever that call ranks.
+        shown = None if request.args.get("calls") == "all" or errors else CALLS_SHOWN
+        data = load_dashboard(db, organization_id, now(), settings.cycle_interval, company, shown)
+        replies = recent_replies(db, organization_id, now(), connection_id=company)
     return render_template(
         "dashboard.html",
         data=data,
@@ -84,7 +92,19 @@ def _render(
         chart_height=CHART_HEIGHT,
         zone=ZoneInfo(data.organization.timezone),
         replies=replies,
+        call_formula=FORMULA,
     ), status
+
+
+def chosen_company(db: Session, organization_id: int) -> int | None:
+    """The company the owner chose in the switcher, if it is one of the organization's; else None (all)."""
+    chosen = session.get("company_connection_id")
+    if not isinstance(chosen, int) or isinstance(chosen, bool):
+        return None
+    found = db.scalar(
+        scoped(Connection, organization_id).where(Connection.id == chosen).with_only_columns(Connection.id)
+    )
+    return found
 
 
 def aging_charts(data: Dashboard) -> dict[str, Any]:
@@ -112,15 +132,15 @@ def trend_charts(data: Dashboard) -> dict[str, dict[str, Any]]:
 def log_outcome(action_id: int) -> ResponseReturnValue:
     organization_id: int = g.organization_id
     rt = runtime()
-    with rt.sessions() as session:
-        task = find_call_task(session, organization_id, action_id)
+    with rt.sessions() as db:
+        task = find_call_task(db, organization_id, action_id)
         if task is None:
             return page("No such call", "This call task does not exist.", 404)
-        refuse_if_disconnected(session, organization_id, task.connection_id)
-        organization = session.get(Organization, organization_id)
+        refuse_if_disconnected(db, organization_id, task.connection_id)
+        organization = db.get(Organization, organization_id)
         assert organization is not None
         today = local_today(now(), organization.timezone)
-        live = load_rules(session, organization_id).mode == "live"
+        live = load_rules(db, organization_id, task.connection_id).mode == "live"
     try:
         outcome, promised_on, comment = parse_outcome(
             request.form.get("outcome", ""),

@@ -17,9 +17,18 @@
     const name = el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : "";
     return `<${el.tagName.toLowerCase()}${id}${name}> ${JSON.stringify(text)}`;
   };
+  // Inside a closed <details> (but for its summary) nothing is shown or focusable until it is opened;
+  // Chromium still gives such content boxes, so getClientRects alone counts it as rendered.
+  const folded = (el) => {
+    for (let d = el.closest("details:not([open])"); d; d = d.parentElement && d.parentElement.closest("details:not([open])")) {
+      const summary = d.querySelector(":scope > summary");
+      if (!summary || !summary.contains(el)) return true;
+    }
+    return false;
+  };
   const rendered = (el) => {
     const style = getComputedStyle(el);
-    return el.getClientRects().length > 0 && style.visibility !== "hidden";
+    return el.getClientRects().length > 0 && style.visibility !== "hidden" && !folded(el);
   };
   const textOf = (ids) => ids.split(/\s+/).map((id) => document.getElementById(id))
     .filter(Boolean).map((el) => el.textContent.trim()).join(" ").trim();

@@ -21,7 +21,7 @@ from integration.cycle.leases import (
     reap_stale_runs,
     retry_delay,
 )
-from integration.owner.dashboard_reads import connection_health
+from integration.owner.connection_health import connection_health
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, CycleRun
 from tests.clock_helpers import ManualScheduler

@@ -29,6 +29,7 @@ EXPECTED = {
     "customer_page",
     "outbox",
     "coming_up",
+    "progress",
 }
 
 

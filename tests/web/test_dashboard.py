@@ -119,7 +119,7 @@ def test_owner_sees_the_cycles_work_on_the_dashboard(live_world: World, app: Fla
     assert "Today: $825.74 owed" in html  # the amount in the owner's locale (web/formatting.py)
     assert 'class="line line-receivable"' in html and 'class="line line-dso"' in html
     # The call list: both call tasks, with talking points and the four outcome buttons.
-    assert html.count('class="card" id="call-') == 2
+    assert html.count('<li class="call" id="call-') == 2
     assert "O&#39;Brien\\Sons Hardware" in html and "Cobalt Dental" in html
     assert "Invoice 1003: 200.00 USD open, 25 days late" in html
     assert re.search(
