@@ -131,7 +131,13 @@ def _call_tasks(sessions: sessionmaker[Session], count: int) -> int:
                     reason="Past due 30",
                     status=ActionStatus.DONE,
                     created_at=NOW - dt.timedelta(days=2),
-                    payload={"customer_id": customer, "invoice_ids": [invoice], "stage": "past_due_30"},
+                    payload={
+                        "customer_id": customer,
+                        "invoice_ids": [invoice],
+                        "stage": "past_due_30",
+                        "recipients": [],
+                        "idempotency_key": f"{count}-call-{n}",
+                    },
                 )
             )
             for day in range(HISTORY_LIMIT + 2):
@@ -228,7 +234,13 @@ def test_a_busy_day_lists_a_page_of_actions_and_counts_them_all(sessions: sessio
                         status=ActionStatus.DONE,
                         created_at=NOW - dt.timedelta(minutes=n),
                         completed_at=NOW - dt.timedelta(minutes=n),
-                        payload={"customer_id": "c0", "invoice_ids": [f"x{n}"], "stage": "reminder_1"},
+                        payload={
+                            "customer_id": "c0",
+                            "invoice_ids": [f"x{n}"],
+                            "stage": "reminder_1",
+                            "recipients": ["c0@example.com"],
+                            "idempotency_key": f"busy-{n}",
+                        },
                     )
                 )
     data, loaded = _dashboard_loading(sessions, organization_id, Action)

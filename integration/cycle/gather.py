@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, or_, select
@@ -178,11 +178,13 @@ def planned_from_row(row: Action) -> PlannedAction:
     )
 
 
-def history_of(session: Session, connection_id: int, timezone: str, customer_id: str | None = None) -> History:
-    """What arpilot did on the connection (for one customer when `customer_id` is given)."""
+def history_of(
+    session: Session, connection_id: int, timezone: str, customer_ids: Collection[str] | None = None
+) -> History:
+    """What arpilot did on the connection (for those customers alone when `customer_ids` is given)."""
     statement = select(Action).where(Action.connection_id == connection_id, Action.status.in_(COUNTS_AS_DONE))
-    if customer_id is not None:
-        statement = statement.where(Action.payload["customer_id"].as_string() == customer_id)
+    if customer_ids is not None:
+        statement = statement.where(Action.payload["customer_id"].as_string().in_(list(customer_ids)))
     rows = session.scalars(statement.order_by(Action.id))
     history = History()
     for row in rows:
@@ -237,9 +239,18 @@ def with_reply_pauses(
     return overrides
 
 
-def load_snapshot(session: Session, connection_id: int, now: dt.datetime, customer_id: str | None = None) -> Snapshot:
-    """The snapshot decide needs for `connection_id` at `now`; with `customer_id`, that customer's
-    part of it alone (decide judges each customer on their own records), as one customer's page reads it."""
+def load_snapshot(
+    session: Session,
+    connection_id: int,
+    now: dt.datetime,
+    customer_ids: Collection[str] | None = None,
+    *,
+    ledger: bool = True,
+) -> Snapshot:
+    """The snapshot decide needs for `connection_id` at `now`; with `customer_ids`, those customers'
+    part of it alone (decide judges each customer on their own records), as one customer's page or
+    the day's call list reads it. `ledger=False` leaves out what arpilot did (an empty history): the
+    books alone, enough for payment habits and not for deciding."""
     connection = session.get(Connection, connection_id)
     if connection is None:
         raise LookupError(f"connection {connection_id} does not exist")
@@ -249,8 +260,8 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
     since = local_today(now, company.timezone) - PROFILE_WINDOW
 
     def theirs(column: Mapped[str]) -> tuple[ColumnElement[bool], ...]:
-        """The condition keeping the one customer's rows; none for the whole connection."""
-        return () if customer_id is None else (column == customer_id,)
+        """The condition keeping the chosen customers' rows; none for the whole connection."""
+        return () if customer_ids is None else (column.in_(list(customer_ids)),)
 
     customers = session.scalars(
         select(MirroredCustomer).where(
@@ -279,7 +290,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
             *theirs(MirroredPayment.customer_provider_id),
         )
     )
-    history = history_of(session, connection_id, company.timezone, customer_id)
+    history = history_of(session, connection_id, company.timezone, customer_ids) if ledger else History()
     on_hold = _currently_on_hold(history)
     records = tuple(customer_record(c) for c in customers)
     account_invoices, account_payments = as_accounts(
@@ -299,7 +310,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
                     InvoicePause.connection_id == connection_id,
                     *(
                         ()
-                        if customer_id is None
+                        if customer_ids is None
                         else (InvoicePause.invoice_provider_id.in_([i.provider_id for i in invoices]),)
                     ),
                 )
@@ -321,11 +332,7 @@ def load_snapshot(session: Session, connection_id: int, now: dt.datetime, custom
         on_hold=on_hold,
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,
-        credits=tuple(
-            c
-            for c in credits_of(session, connection_id, None if customer_id is None else [customer_id])
-            if c.customer_id in known
-        ),
+        credits=tuple(c for c in credits_of(session, connection_id, customer_ids) if c.customer_id in known),
     )
 
 

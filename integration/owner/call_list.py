@@ -27,6 +27,7 @@ from integration.owner.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME
 from integration.owner.call_outcomes import CallOutcome
 from integration.owner.company_filter import of_company
 from integration.owner.customer_names import CustomerNames, customers_of
+from integration.owner.usual_payment import usual_payment_of_customers
 from integration.policy.actions import ActionKind
 from integration.policy.aging import local_today
 from integration.store.models import Action, ActionStatus, ActivityEntry, MirroredInvoice, Organization
@@ -75,6 +76,8 @@ class CallTask:
     currency: str = ""
     days_late: int = 0  # the oldest past-due invoice's
     classification: str | None = None  # the customer's payment profile when the call was asked for
+    oldest_invoice: str = ""  # the provider's id of the task's longest-overdue open invoice
+    pays_around: dt.date | None = None  # when the customer usually pays it (None: too little history)
 
     @property
     def risk(self) -> Decimal:
@@ -115,6 +118,26 @@ def with_history(session: Session, organization_id: int, calls: Sequence[CallTas
     """The calls, each with its customer's latest HISTORY_LIMIT activity lines (one query for all)."""
     histories = _histories(session, organization_id, {(c.connection_id, c.customer_id) for c in calls})
     return [replace(c, history=histories.get((c.connection_id, c.customer_id), ())) for c in calls]
+
+
+def with_usual_payment(
+    session: Session, organization_id: int, calls: Sequence[CallTask], now: dt.datetime
+) -> list[CallTask]:
+    """The calls, each with the day its customer usually pays its longest-overdue invoice: what the
+    owner can hold the customer to on the phone ("you usually pay us around the 14th")."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for call in calls:
+        wanted[call.connection_id].add(call.customer_id)
+    around = {
+        (connection_id, customer_id): dates
+        for connection_id, customers in wanted.items()
+        for customer_id, dates in usual_payment_of_customers(
+            session, organization_id, connection_id, now, customers
+        ).items()
+    }
+    return [
+        replace(c, pays_around=around.get((c.connection_id, c.customer_id), {}).get(c.oldest_invoice)) for c in calls
+    ]
 
 
 def weighed_calls(
@@ -161,6 +184,7 @@ def weighed_calls(
         customer_id = task.payload["customer_id"]
         details = task.payload.get("payload") or {}
         overdue, currency, days_late = _past_due(invoices, today)
+        oldest = min(invoices, key=lambda i: (i.due_date or i.issue_date, i.number))
         calls.append(
             CallTask(
                 action_id=task.id,
@@ -180,6 +204,7 @@ def weighed_calls(
                 currency=currency,
                 days_late=days_late,
                 classification=details.get("classification"),
+                oldest_invoice=oldest.provider_id,
             )
         )
     return by_expected_value(calls)

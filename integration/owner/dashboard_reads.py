@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
 from integration.owner import headline
-from integration.owner.call_list import CallTask, weighed_calls, with_history
+from integration.owner.call_list import CallTask, weighed_calls, with_history, with_usual_payment
 from integration.owner.company_filter import of_company
 from integration.owner.connection_health import ConnectionHealth, connection_health
 from integration.owner.customer_names import CustomerNames
@@ -238,7 +238,9 @@ def load_dashboard(
         today_total=listed_total,
         today_counts=listed_counts,
         observed=observed(session, organization_id, since, names, connection_id),
-        calls=with_history(session, organization_id, calls[:calls_shown]),
+        calls=with_usual_payment(
+            session, organization_id, with_history(session, organization_id, calls[:calls_shown]), now
+        ),
         calls_total=len(calls),
         escalations=owner_tasks(session, organization_id, now, names, ActionKind.RECOMMEND_ESCALATION, connection_id),
         credits_to_apply=owner_tasks(session, organization_id, now, names, ActionKind.APPLY_CREDIT, connection_id),

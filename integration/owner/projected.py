@@ -49,6 +49,6 @@ def projection(
 ) -> Projection:
     """The connection's projected steps (one customer's when `customer_id` is given) from today for `days` days.
     The caller has checked that the connection is the organization's."""
-    rules = load_rules(session, organization_id)
-    snapshot = load_snapshot(session, connection_id, now, customer_id)
+    rules = load_rules(session, organization_id, connection_id)
+    snapshot = load_snapshot(session, connection_id, now, None if customer_id is None else [customer_id])
     return Projection(snapshot, rules, project(snapshot, rules, now, days, known_keys(session, connection_id)))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from connectors.contract import InvoiceStatus
 from integration.cycle.gather import invoice_record
 from integration.owner.call_outcomes import ACTIVITY_KIND as CALL_OUTCOME
-from integration.owner.dashboard_reads import kind_label
+from integration.owner.dashboard_lists import kind_label
 from integration.owner.outbox import EMAIL_KINDS, stage_words, status_word
 from integration.owner.projected import projection
 from integration.owner.records import CustomerRecord, customer_record

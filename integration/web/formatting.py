@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
-from babel.numbers import parse_pattern
+from babel.numbers import get_currency_name, parse_pattern
 from flask import Flask, g, has_request_context, session
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -161,6 +161,11 @@ def _weekday(value: dt.date) -> str:
     return weekday_text(value, request_style())
 
 
+def _currency_name(code: str) -> str:
+    """A currency as the reader names it ('US Dollar', 'US-Dollar'), for a table's headings."""
+    return get_currency_name(code, locale=request_style().locale)
+
+
 @pass_context
 def _day(context: Context, value: dt.date | dt.datetime | str | None) -> str:
     if value is None:
@@ -196,6 +201,7 @@ def init_app(app: Flask) -> None:
         whole_money=_whole_money,
         day=_day,
         weekday=_weekday,
+        currency_name=_currency_name,
         month=_month,
         moment=_moment,
         clock=_clock,

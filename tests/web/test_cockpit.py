@@ -111,6 +111,8 @@ def _call(
             "customer_id": customer,
             "invoice_ids": [invoice],
             "stage": "past_due_30",
+            "recipients": [],
+            "idempotency_key": f"{connection.id}:call:{customer}:{n}",
             "payload": {"classification": profile, "talking_points": [f"Talk to {customer}"]},
         },
     )
@@ -225,13 +227,13 @@ def test_the_tiles_show_the_hand_computed_figures_per_currency(cockpit_app: Flas
     usd = tiles.split("In USD")[1]
     eur = tiles.split("In EUR")[1].split("In USD")[0]
     # Owed 2,500 + 46,000 + 5,000 + 1,000; overdue all but A4: 53,500 / 54,500 = 98 %.
-    assert "Owed 54,500.00 USD" in usd and "Overdue 53,500.00 USD 98% of owed" in usd
-    assert "Collected, last 30 days 800.00 USD" in usd  # P1; P0 is older
-    assert "Promised, next 14 days 6,000.00 USD" in usd  # A3's 5,000 and A1's first instalment
+    assert "Owed $54,500.00" in usd and "Overdue $53,500.00 98% of owed" in usd
+    assert "Collected, last 30 days $800.00" in usd  # P1; P0 is older
+    assert "Promised, next 14 days $6,000.00" in usd  # A3's 5,000 and A1's first instalment
     # DSO today: 54,500 / (2,500 + 5,000 + 1,000 + 800 invoiced in 90 days) × 90 = 527; at 10-31:
     # 54,300 (A5 still owed) / (2,500 + 5,000 + 800) × 90 = 589.
     assert "DSO 527 days 62 fewer than at last month-end" in usd
-    assert "Owed 700.00 EUR" in eur and "Overdue 700.00 EUR 100% of owed" in eur
+    assert "Owed €700.00" in eur and "Overdue €700.00 100% of owed" in eur
     assert "DSO 90 days same as at last month-end" in eur
     assert "Nothing waits for your approval" in tiles
 
@@ -244,7 +246,7 @@ def test_calls_come_by_expected_value_with_the_formula_on_the_page(cockpit_app: 
     assert order == [book.calls[name] for name in ("Big Co", "Mid Co", "Euro GmbH", "Small Co")]
     assert "amount overdue × days late × the customer&#39;s risk" in html
     big = text_of(html.split(f'id="call-{book.calls["Big Co"]}"')[1].split("</summary>")[0])
-    assert "Big Co 46,000.00 USD overdue · 507 days late" in big
+    assert "Big Co $46,000.00 overdue · 507 days late" in big
     # The calls come before the aging chart, and the tiles before the calls.
     assert html.index('id="glance-heading"') < html.index('id="calls-heading"') < html.index('id="aging-heading"')
 
@@ -269,8 +271,8 @@ def test_the_chosen_company_filters_every_part(cockpit_app: Flask, book: Book) -
     assert "Re: B1" in html and "Re: Big Co" not in html
     assert "· South" in html
     assert "Euro GmbH" in html and "Big Co" not in html and "Small Co" not in html
-    assert "In USD" not in html and "USD" not in tiles_text(html)
-    assert "Owed 700.00 EUR" in tiles_text(html)
+    assert "In USD" not in html and "$" not in tiles_text(html)
+    assert "Owed €700.00" in tiles_text(html)
     assert re.findall(r'<li class="call" id="call-(\d+)">', html) == [str(book.calls["Euro GmbH"])]
     assert "<td>North</td>" not in html and "<td>South</td>" in html
 
@@ -348,19 +350,51 @@ def test_progress_signed_out_goes_to_the_landing_page(cockpit_app: Flask) -> Non
 
 def test_the_figures_follow_the_mirror_when_a_sync_stores_rows(cockpit_app: Flask, book: Book) -> None:
     client = sign_in(cockpit_app, book.organization_id, book.user_id, book.south)
-    assert "Owed 700.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+    assert "Owed €700.00" in tiles_text(client.get("/").get_data(as_text=True))
     with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
         south = db.get(Connection, book.south)
         assert south is not None
         _invoice(db, south, "B2", "e1", dt.date(2026, 11, 20), dt.date(2026, 12, 20), "300", currency="EUR")
-    assert "Owed 1,000.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+    assert "Owed €1,000.00" in tiles_text(client.get("/").get_data(as_text=True))
     with transaction(cockpit_app.extensions["arpilot"].sessions) as db:  # a deletion keeps the change time
         db.execute(
             update(MirroredInvoice)
             .where(MirroredInvoice.provider_id == "B1")
             .values(status="deleted", balance=Decimal(0))
         )
-    assert "Owed 300.00 EUR" in tiles_text(client.get("/").get_data(as_text=True))
+    assert "Owed €300.00" in tiles_text(client.get("/").get_data(as_text=True))
+
+
+def test_a_call_says_when_the_customer_usually_pays(cockpit_app: Flask, book: Book) -> None:
+    # Mid Co paid four earlier invoices 20, 25, 22 and 21 days late: the median, 21 days, after A3's
+    # due date (2026-10-24) is Nov 14. Small Co has no paid history to judge by, so its line says nothing.
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
+        north = db.get(Connection, book.north)
+        assert north is not None
+        for n, (due, late) in enumerate(
+            ((dt.date(2026, 5, 4), 20), (dt.date(2026, 6, 3), 25), (dt.date(2026, 7, 3), 22), (dt.date(2026, 8, 4), 21))
+        ):
+            number = f"M{n}"
+            _invoice(db, north, number, "c3", due - dt.timedelta(days=30), due, "400", "0")
+            db.add(
+                MirroredPayment(
+                    connection_id=north.id,
+                    provider_id=f"MP{n}",
+                    customer_provider_id="c3",
+                    date=due + dt.timedelta(days=late),
+                    amount=Decimal(400),
+                    currency="USD",
+                    applied_to=[{"invoice_id": number, "amount": "400"}],
+                    provider_updated_at=SYNCED,
+                )
+            )
+    html = sign_in(cockpit_app, book.organization_id, book.user_id).get("/").get_data(as_text=True)
+
+    def line(name: str) -> str:
+        return text_of(html.split(f'id="call-{book.calls[name]}"')[1].split("</summary>")[0])
+
+    assert "usually pays around Nov 14, 2026" in line("Mid Co")
+    assert "usually pays" not in line("Small Co")
 
 
 def test_the_page_lists_the_25_most_valuable_calls_and_links_to_all(cockpit_app: Flask, book: Book) -> None:

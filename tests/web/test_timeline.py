@@ -243,6 +243,6 @@ def test_one_customers_snapshot_decides_as_the_whole_books_do_for_them(
             at = NOW + dt.timedelta(days=day)
             whole = decide(load_snapshot(db, mine.connection_id, at), rules, at)
             for customer_id in ("58", "77", "90"):
-                alone = decide(load_snapshot(db, mine.connection_id, at, customer_id), rules, at)
+                alone = decide(load_snapshot(db, mine.connection_id, at, [customer_id]), rules, at)
                 assert alone == [a for a in whole if a.customer_id == customer_id], (day, customer_id)
             assert whole, "the books have steps to compare"
