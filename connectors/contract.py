@@ -94,11 +94,12 @@ class Money:
 
 def amount_text(amount: Decimal, currency: str) -> str:
     """`1234.50 USD`, `1235 JPY`, `12.345 BHD`: the amount with its currency's minor-unit digits."""
-    return f"{amount:.{_minor_digits(currency)}f} {currency}"
+    return f"{amount:.{minor_digits(currency)}f} {currency}"
 
 
 @functools.cache
-def _minor_digits(currency: str) -> int:
+def minor_digits(currency: str) -> int:
+    """The currency's minor-unit digits: 2 for USD, 0 for JPY, 3 for BHD."""
     # A CLDR lookup each time cost the policy's reasons more than the formatting itself.
     return int(get_currency_precision(currency))
 

@@ -48,6 +48,8 @@ MAX_AMOUNT = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
 MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
+LATE_FEE_KINDS: tuple[str, ...] = ("fixed", "monthly_rate")
+MAX_RATE_PCT = Decimal("10")  # a month's interest above this is usury in most places, or a typo
 SENDER_CHECK_ADDRESS = "sender@arpilot.invalid"  # stands in for the sending address when a From name is checked
 
 
@@ -87,6 +89,13 @@ def _check_choices(name: str, values: tuple[str, ...], choices: tuple[str, ...])
         _check_choice(f"{name}[{index}]", value, choices)
     if len(set(values)) != len(values):
         raise RuleError(name, "must not name the same value twice")
+
+
+def _check_amount(name: str, amount: Decimal, high: Decimal = MAX_AMOUNT) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= high:
+        raise RuleError(name, f"must be an amount from 0 to {high}, got {amount}")
+    if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
+        raise RuleError(name, f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}")
 
 
 def offset_range(stage: str) -> tuple[int, int]:
@@ -228,13 +237,7 @@ class CreditHold:
         _check_range("days_overdue", self.days_overdue, 1, 365)
         _check_choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
         _check_range("all_customers_days_overdue", self.all_customers_days_overdue, self.days_overdue, 730)
-        amount = self.min_overdue_amount
-        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
-            raise RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}")
-        if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-            raise RuleError(
-                "min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"
-            )
+        _check_amount("min_overdue_amount", self.min_overdue_amount)
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,41 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class LateFees:
+    """A fee on invoices overdue beyond `grace_days`: a fixed amount once per invoice, or a monthly
+    rate (percent of the open balance) at most once per `min_days_between`; the fees on one invoice
+    never add up to more than `cap` (0: no cap). Amounts are in the invoice's own currency."""
+
+    enabled: bool = False
+    kind: str = "fixed"
+    amount: Decimal = Decimal("25.00")  # kind fixed
+    rate_pct: Decimal = Decimal("1.5")  # kind monthly_rate
+    grace_days: int = 15
+    cap: Decimal = Decimal("0")
+    min_days_between: int = 30  # kind monthly_rate
+    quickbooks_item: str = "Late fee"  # the Service item's name or id
+    xero_account_code: str = ""
+    approve_first: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("kind", self.kind, LATE_FEE_KINDS)
+        _check_amount("amount", self.amount)
+        _check_amount("rate_pct", self.rate_pct, MAX_RATE_PCT)
+        _check_range("grace_days", self.grace_days, 0, 365)
+        _check_amount("cap", self.cap)
+        _check_range("min_days_between", self.min_days_between, 28, 365)
+        if self.enabled and (self.amount if self.kind == "fixed" else self.rate_pct) == 0:
+            raise RuleError("amount" if self.kind == "fixed" else "rate_pct", "must be more than 0 to charge a fee")
+        if not 1 <= len(self.quickbooks_item.strip()) <= 100:
+            raise RuleError("quickbooks_item", "must name the QuickBooks item for late fees (1 to 100 characters)")
+        if len(self.xero_account_code) > 10 or (self.xero_account_code and not self.xero_account_code.isalnum()):
+            raise RuleError(
+                "xero_account_code",
+                f"must be a Xero account code of letters and digits, got {self.xero_account_code!r}",
+            )
+
+
+@dataclass(frozen=True)
 class Rules:
     mode: str = "observe"  # observe: plan and show, never act; live: act
     ladder: Ladder = field(default_factory=Ladder)
@@ -387,6 +425,7 @@ class Rules:
     profiles: Profiles = field(default_factory=Profiles)
     sender: Sender = field(default_factory=Sender)
     approval: Approval = field(default_factory=Approval)
+    late_fees: LateFees = field(default_factory=LateFees)
 
     def __post_init__(self) -> None:
         _check_choice("mode", self.mode, MODES)
