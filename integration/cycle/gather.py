@@ -187,7 +187,12 @@ def history_of(session: Session, connection_id: int, timezone: str) -> History:
     history = History()
     for row in rows:
         when = row.completed_at or row.updated_at
-        history = record(history, [planned_from_row(row)], local_today(when, timezone))
+        action = planned_from_row(row)
+        if action.kind is ActionKind.CHARGE_LATE_FEE:
+            # What the executor and the owner added to the row: the fee's invoice, and its reversal.
+            facts = {key: row.payload[key] for key in ("fee_invoice_id", "reversed") if key in row.payload}
+            action = dataclasses.replace(action, payload={**action.payload, **facts})
+        history = record(history, [action], local_today(when, timezone))
     return history
 
 

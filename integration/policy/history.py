@@ -41,5 +41,14 @@ def record(history: History, actions: Iterable[PlannedAction], day: dt.date) -> 
         elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
             moves.append(TermsMove(action.customer_id, day, int(action.payload["day_of_month"])))
         elif action.kind is ActionKind.CHARGE_LATE_FEE:
-            fees.append(LateFeeCharge(action.invoice_ids[0], day, Decimal(action.payload["amount"])))
+            payload = action.payload
+            fees.append(
+                LateFeeCharge(
+                    action.invoice_ids[0],
+                    day,
+                    Decimal(payload["amount"]),
+                    payload.get("fee_invoice_id"),
+                    bool(payload.get("reversed")),
+                )
+            )
     return History(tuple(reminders), tuple(holds), tuple(moves), tuple(fees))
