@@ -24,6 +24,7 @@ from integration.web import (
     dashboard,
     inbound,
     inputs,
+    late_fees,
     replies,
     request_limits,
     security,
@@ -60,6 +61,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     credit_policy.bp,
     replies.bp,
     approvals.bp,
+    late_fees.bp,
 )
 
 

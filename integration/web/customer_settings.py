@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from integration.owner.late_fees import charged_fees
 from integration.owner.overrides import (
     CustomerWord,
     InvoiceWord,
@@ -209,6 +211,10 @@ def _customer_page(
             )
         )
         pauses = invoice_pauses(db, invoices)
+        fees = charged_fees(db, g.organization_id, row.connection_id, row.provider_id)
+        organization = db.get(Organization, g.organization_id)
+        assert organization is not None
+        zone = ZoneInfo(organization.timezone)
     shown_customer = customer_typed or {
         "paused": word.paused,
         "excluded": word.excluded,
@@ -228,5 +234,11 @@ def _customer_page(
         }
         shown_invoices.append((invoice, typed.get(invoice.id, saved), pause))
     return render_template(
-        "settings/customer.html", customer=row, values=shown_customer, invoices=shown_invoices, errors=errors or {}
+        "settings/customer.html",
+        customer=row,
+        values=shown_customer,
+        invoices=shown_invoices,
+        fees=fees,
+        zone=zone,
+        errors=errors or {},
     ), status

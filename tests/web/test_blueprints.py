@@ -22,6 +22,7 @@ EXPECTED = {
     "credit_policy",
     "replies",
     "approvals",
+    "late_fees",
 }
 
 
