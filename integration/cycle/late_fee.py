@@ -12,8 +12,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from connectors.contract import Invoice, LateFee, Money, Note, Provider, amount_text
+from integration.policy.actions import ActionKind
 from integration.policy.rules import LateFees
+from integration.store.models import Action, ActionStatus
+from reminders.content import ReminderFee
 
 PREFIX = "LF-"
 NUMBER_LIMIT = 21  # QuickBooks' DocNumber; Xero allows 255
@@ -55,3 +61,26 @@ def charged_note(written: Invoice, on: dt.date, action_id: int) -> str:
         f"Late fee of {amount_text(written.total.amount, written.total.currency)} charged on {on.isoformat()} "
         f"as invoice {written.number}; action {action_id}"
     )
+
+
+def fees_by_invoice(session: Session, connection_id: int) -> dict[str, tuple[ReminderFee, ...]]:
+    """The fees in the books and not reversed, by the overdue invoice they are for and by their own
+    invoice: a reminder carrying either says what the fee is and that it is billed apart."""
+    found: dict[str, list[ReminderFee]] = {}
+    rows = session.scalars(
+        select(Action).where(
+            Action.connection_id == connection_id,
+            Action.kind == ActionKind.CHARGE_LATE_FEE.value,
+            Action.status == ActionStatus.DONE,
+        )
+    )
+    for row in rows:
+        data = row.payload
+        if data.get("fee_invoice_id") and not data.get("reversed"):
+            fee = data["payload"]
+            said = ReminderFee(
+                fee["invoice_number"], data["fee_invoice_number"], Money(Decimal(fee["amount"]), fee["currency"])
+            )
+            for invoice_id in (data["invoice_ids"][0], data["fee_invoice_id"]):
+                found.setdefault(invoice_id, []).append(said)
+    return {invoice_id: tuple(fees) for invoice_id, fees in found.items()}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.contract import AuthExpired, Connector, ConnectorError, RateLimited
 from integration.app_context import Runtime
 from integration.clock.locks import ConnectionLocked, connection_lock
+from integration.cycle import late_fee
 from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
 from integration.cycle.gather import load_snapshot
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
@@ -178,6 +179,7 @@ def _steps(
             snapshot = load_snapshot(session, connection_id, now)
             wordings = load_wordings(session, organization_id)
             owner_reply = confirmed_reply_address(session, organization_id)
+            fees = late_fee.fees_by_invoice(session, connection_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         log.info("decided %d action(s) in %s mode", len(actions), rules.mode)
@@ -206,6 +208,7 @@ def _steps(
                     owner_reply,
                     deps.inbound_address,
                     deps.token_secret,
+                    fees,
                 ),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
                 clock=deps.clock,

@@ -5,6 +5,8 @@ and exactly once when the worker dies between the provider's write and the ledge
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import datetime as dt
 import os
 import signal
@@ -81,6 +83,19 @@ def test_a_late_fee_is_written_once_and_noted_on_the_overdue_invoice(books: Book
     books.world.clock.advance(dt.timedelta(days=1))
     books.cycle()  # the fee invoice is mirrored now, and nothing is charged twice, nor on the fee itself
     assert len(books.fees()) == 1 and len(fee_actions(books)) == 1
+    books.world.clock.advance(dt.timedelta(days=4))  # 30 days late: the next reminder names the fee
+    books.cycle()
+    line = "A late fee of $25.00 was charged on invoice 1003; it is listed separately, as invoice LF-1003."
+    assert any(line in text for text in emails(books)), emails(books)
+
+
+def emails(books: Books) -> list[str]:
+    """The plain text of every email in the outbox."""
+    parsed = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(books.world.outbox.messages_dir.glob("*.eml"))
+    ]
+    return [message.get_body(("plain",)).get_content() for message in parsed]  # type: ignore[union-attr]
 
 
 def test_never_on_a_disputed_invoice(books: Books) -> None:
