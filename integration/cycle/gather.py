@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -190,7 +191,7 @@ def history_of(session: Session, connection_id: int, timezone: str) -> History:
         action = planned_from_row(row)
         if action.kind is ActionKind.CHARGE_LATE_FEE:
             # What the executor and the owner added to the row: the fee's invoice, and its reversal.
-            facts = {key: row.payload[key] for key in ("fee_invoice_id", "reversed") if key in row.payload}
+            facts: dict[str, Any] = {k: row.payload[k] for k in ("fee_invoice_id", "reversed") if k in row.payload}
             action = dataclasses.replace(action, payload={**action.payload, **facts})
         history = record(history, [action], local_today(when, timezone))
     return history

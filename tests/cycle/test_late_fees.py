@@ -5,16 +5,16 @@ and exactly once when the worker dies between the provider's write and the ledge
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email
 import email.policy
-import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,7 +59,7 @@ class Books(Run):
 @pytest.fixture(params=["quickbooks", "xero"])
 def books(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Books]:
     make = make_world if request.param == "quickbooks" else make_xero_world
-    worlds = make(small_scenario(NOW.date()), sessions, tmp_path)
+    worlds = cast("Generator[Any, None, None]", make(small_scenario(NOW.date()), sessions, tmp_path))
     yield Books(next(worlds), request.param)
     worlds.close()
 

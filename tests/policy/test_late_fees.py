@@ -36,7 +36,10 @@ def rules(fees: LateFees = FIXED) -> Rules:
     return dataclasses.replace(Rules.default(), late_fees=fees)
 
 
-def snap(*invoices: Invoice, history: History = History(), **kw: object) -> Snapshot:
+NO_HISTORY = History()
+
+
+def snap(*invoices: Invoice, history: History = NO_HISTORY, **kw: object) -> Snapshot:
     return Snapshot(COMPANY, (customer(),), tuple(invoices), history=history, **kw)  # type: ignore[arg-type]
 
 

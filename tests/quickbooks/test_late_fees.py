@@ -12,9 +12,9 @@ from connectors.quickbooks.connector import QuickBooksConnector
 from tests.quickbooks.test_sandbox_e2e import AS_OF, Sandbox, connector_for, sandbox  # noqa: F401  (the fixture)
 
 
-def fee(sandbox: Sandbox, *, account: str = "Late fee", number: str = "LF-1003") -> LateFee:
-    ids = sandbox.company("/ids")
-    connector = connector_for(sandbox)
+def fee(box: Sandbox, *, account: str = "Late fee", number: str = "LF-1003") -> LateFee:
+    ids = box.company("/ids")
+    connector = connector_for(box)
     original = connector.get_invoice(ids["invoices"]["inv-1003"])
     return LateFee(
         original.customer_id,

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.contract import InvoiceStatus, LateFee, Money, Note, ProviderValidationError
 from connectors.xero.connector import XeroConnector
+from connectors.xero.sandbox.org import Organisation
 from integration.store.models import Connection, Organization
 from tests.cycle.conftest import NOW
 from tests.cycle.xero_world import XeroWorld, xero_world  # noqa: F401  (the fixture)
@@ -42,8 +43,14 @@ def fee(world: XeroWorld, connector: XeroConnector, account: str = "260") -> Lat
     )
 
 
+def books(world: XeroWorld) -> Organisation:
+    org = world.sandbox.organisation("demo")
+    assert org is not None
+    return org
+
+
 def fee_invoices(world: XeroWorld) -> list[dict]:  # type: ignore[type-arg]
-    return [r for r in world.sandbox.organisation("demo").invoices.values() if r["InvoiceNumber"] == "LF-1003"]
+    return [r for r in books(world).invoices.values() if r["InvoiceNumber"] == "LF-1003"]
 
 
 def test_a_fee_is_a_separate_invoice_on_the_account_code_written_once(xero_world: XeroWorld) -> None:  # noqa: F811
@@ -55,7 +62,7 @@ def test_a_fee_is_a_separate_invoice_on_the_account_code_written_once(xero_world
     (record,) = fee_invoices(xero_world)
     assert record["Status"] == "AUTHORISED" and record["Reference"] == "Late fee on invoice 1003"
     assert record["LineItems"][0]["AccountCode"] == "260"
-    history = xero_world.sandbox.organisation("demo").history[record["InvoiceID"]]
+    history = books(xero_world).history[record["InvoiceID"]]
     assert any("[arpilot arp-0123456789abcdef]" in h["Details"] for h in history)
     # A retry with the same Idempotency-Key (a crash before the ledger heard back) writes nothing new.
     assert connector_of(xero_world).charge_late_fee(wanted, "key-charge-1").provider_id == written.provider_id
@@ -83,7 +90,7 @@ def test_reversing_voids_the_fee_and_notes_why(xero_world: XeroWorld) -> None:  
     connector.reverse_late_fee(written.provider_id, note, "key-reverse-3")
     assert connector.get_invoice(written.provider_id).status is InvoiceStatus.VOIDED
     connector.reverse_late_fee(written.provider_id, note, "key-reverse-3b")  # again: nothing more
-    history = xero_world.sandbox.organisation("demo").history[written.provider_id]
+    history = books(xero_world).history[written.provider_id]
     assert sum("goodwill" in h["Details"] for h in history) == 1
     report = check(xero_world.exchanges)
     voids = [k for k in report.validated if k.startswith("POST /api.xro/2.0/Invoices/") and k.endswith(" 200")]
