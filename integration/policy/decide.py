@@ -8,7 +8,9 @@ then apply the practice, one rule a function:
   ladder (`_Run.steps`, with the pause states gather worked out);
 - consolidation: one email per customer for its due invoices, at most one per frequency window
   (`_Run.consolidated`, `_Run.email_allowed`);
-- credit hold on and off (`_Run.hold_on`, `_Run.hold_off`) and mid-month terms (`_Run.mid_month_terms`).
+- credit hold on and off (`_Run.hold_on`, `_Run.hold_off`) and mid-month terms (`_Run.mid_month_terms`);
+- late fees, when the rule is on (`late_fees.LateFeePlanner`, which walks every open invoice itself:
+  the screen leaves out invoices whose stage is not due, not those a fee may be due on).
 
 Hot path: the screen (ladder.Screen) lets gather leave out the open invoices whose last step is
 recent enough that no stage can be due, so only the rest are walked again here; objects only for
