@@ -41,6 +41,7 @@ from integration.cycle import late_fee
 from integration.cycle.credit_recheck import effective_credit, uncovered
 from integration.cycle.precondition_reads import PreconditionReads
 from integration.cycle.send_check import apply_verdict
+from integration.cycle.sync import store_invoices
 from integration.owner.stored_rules import load_rules
 from integration.policy.actions import ActionKind
 from integration.policy.recheck import Verdict
@@ -540,6 +541,9 @@ def _charge_late_fee(row: Action, at: _Attempt) -> str:
                 row.payload, row.idempotency_key, invoice, connector.provider, rules, _note(row, at.effects, row.reason)
             )
             written = connector.charge_late_fee(fee, row.idempotency_key)
+        # The fee is the customer's invoice from now on, in the mirror too, not from the next sync.
+        with transaction(at.sessions) as session:
+            store_invoices(session, row.connection_id, [written])
         _save_payload(
             at.sessions,
             row,

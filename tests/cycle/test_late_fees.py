@@ -13,15 +13,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.owner.approvals import approve
 from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, InvoicePause
+from integration.store.models import Action, ActionStatus, InvoicePause, MirroredInvoice
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.crash_worker import wait_until_released
 from tests.cycle.test_send_time import Run
@@ -77,6 +79,11 @@ def test_a_late_fee_is_written_once_and_noted_on_the_overdue_invoice(books: Book
     (fee,) = books.fees()
     assert action.external_ref == f"late-fee:{action.payload['fee_invoice_id']}"
     assert action.payload["fee_invoice_number"] == "LF-1003"
+    with books.books.sessions() as session:  # mirrored at once, not only from the next sync
+        mirrored = session.scalars(
+            select(MirroredInvoice).where(MirroredInvoice.provider_id == action.payload["fee_invoice_id"])
+        ).one()
+    assert (mirrored.number, mirrored.balance, mirrored.status) == ("LF-1003", Decimal("25.00"), "open")
     assert f"Late fee of 25.00 USD charged on {NOW.date().isoformat()} as invoice LF-1003; action {action.id}" in (
         books.notes_on(overdue)
     )
