@@ -115,7 +115,9 @@ def reverse_late_fee(
     try:
         connector = connector_for(connection, organization)  # type: ignore[arg-type]
         connector.reverse_late_fee(fee_invoice_id, said, f"{key}:reverse")
-        write_invoice_notes(connector, invoice_ids, said, f"{key}:reverse")
+        # A reversal tried before (the books refused its note) may have left the note already: no second one.
+        unnoted = [i for i in invoice_ids if not connector.find_invoice_note(i, said.action_id)]
+        write_invoice_notes(connector, unnoted, said, f"{key}:reverse")
     except (ConnectorError, ConfigError) as exc:
         raise ReversalError("note", f"The accounting system refused: {redact(str(exc)) or type(exc).__name__}") from exc
     with transaction(sessions) as session:
