@@ -94,11 +94,12 @@ class Money:
 
 def amount_text(amount: Decimal, currency: str) -> str:
     """`1234.50 USD`, `1235 JPY`, `12.345 BHD`: the amount with its currency's minor-unit digits."""
-    return f"{amount:.{_minor_digits(currency)}f} {currency}"
+    return f"{amount:.{minor_digits(currency)}f} {currency}"
 
 
 @functools.cache
-def _minor_digits(currency: str) -> int:
+def minor_digits(currency: str) -> int:
+    """The currency's minor-unit digits: 2 for USD, 0 for JPY, 3 for BHD."""
     # A CLDR lookup each time cost the policy's reasons more than the formatting itself.
     return int(get_currency_precision(currency))
 
@@ -286,6 +287,31 @@ class Note:
     on: dt.date | None = None  # the date written in front of the note; None: the connector's today
 
 
+@dataclass(frozen=True, slots=True)
+class LateFee:
+    """A late fee to write into the books as its own charge to the customer, apart from the overdue
+    invoice it is for. `number` is the fee's own document number (it finds an earlier write again);
+    `account` is where the provider books it: the QuickBooks item (name or id), the Xero account code."""
+
+    customer_id: str
+    invoice_id: str
+    invoice_number: str
+    amount: Money
+    on: dt.date
+    number: str
+    account: str
+    note: Note  # the internal note on the fee: the action that charged it
+
+    def __post_init__(self) -> None:
+        if self.amount.amount <= 0:
+            raise ValueError(f"a late fee must be more than zero, got {self.amount}")
+
+    @property
+    def description(self) -> str:
+        """The line the customer reads on the fee."""
+        return f"Late fee on invoice {self.invoice_number}"
+
+
 # --- typed errors: the only exceptions that cross the connector boundary --------------------
 
 
@@ -438,6 +464,20 @@ class Connector(Protocol):
 
     def company_name(self) -> str:
         """The company's name as the provider shows it to its owner (QBO CompanyInfo, Xero Organisation)."""
+        ...
+
+    def charge_late_fee(self, fee: LateFee, idempotency_key: str) -> Invoice:
+        """Write the fee as its own invoice to the customer; returns it as the provider saved it.
+        A repeat with the same key writes nothing new; ProviderValidationError when the books refuse
+        the fee's item or account."""
+        ...
+
+    def find_late_fee(self, number: str) -> Invoice | None:
+        """The fee invoice numbered `number`, if an earlier try wrote it (crash recovery)."""
+        ...
+
+    def reverse_late_fee(self, fee_invoice_id: str, note: Note, idempotency_key: str) -> str:
+        """Void the fee invoice, with the owner's note on it where the provider keeps one."""
         ...
 
 

@@ -58,6 +58,15 @@ class ReminderInvoice:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderFee:
+    """A late fee charged on one of the email's invoices, billed as an invoice of its own."""
+
+    invoice_number: str  # the overdue invoice it is for
+    fee_number: str  # the fee's own invoice
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class ReminderContext:
     company_name: str
     locale: str  # the organisation's locale, e.g. "en_US"
@@ -73,6 +82,7 @@ class ReminderContext:
     credits: tuple[Money, ...] = ()  # unapplied credit per currency, less than the balance in it: net amounts shown
     # The customer's own page (pay, say it is paid, dispute, promise a date): signed for this customer.
     customer_page_url: str | None = None
+    late_fees: tuple[ReminderFee, ...] = ()  # fees charged on these invoices (rules.late_fees)
 
     def __post_init__(self) -> None:
         if self.customer_page_url is not None and urlsplit(self.customer_page_url).scheme not in ("https", "http"):
@@ -180,6 +190,11 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
         "credit_hold": context.credit_hold,
         "referral_date": formatting.date(context.referral_date, locale) if context.referral_date else None,
         "credit_lines": _credit_lines(totals, context.credits, locale),
+        "fee_lines": [
+            f"A late fee of {formatting.money(fee.amount, locale)} was charged on invoice {fee.invoice_number}; "
+            f"it is listed separately, as invoice {fee.fee_number}."
+            for fee in context.late_fees
+        ],
         "signature": signature,
         "customer_page_url": context.customer_page_url,
     }

@@ -188,10 +188,14 @@ class QboClient:
         )
         return _object(result, entity)
 
-    def write(self, entity: str, body: Json, request_id: str) -> Json:
-        """Create (no Id) or sparse-update (Id, SyncToken, sparse) one entity; returns it as saved."""
+    def write(self, entity: str, body: Json, request_id: str, operation: str | None = None) -> Json:
+        """Create (no Id) or sparse-update (Id, SyncToken, sparse) one entity, or apply `operation`
+        (`void`) to it; returns it as saved."""
         text = json.dumps(body, default=str)
-        result = self.call(lambda qb: _shaped(qb.update_object(entity, text, request_id=request_id), entity, dict))
+        params = {"operation": operation} if operation else None
+        result = self.call(
+            lambda qb: _shaped(qb.update_object(entity, text, request_id=request_id, params=params), entity, dict)
+        )
         return _object(result, entity)
 
     def send_invoice(self, invoice_id: str, request_id: str, to: str | None = None) -> Json:

@@ -25,11 +25,14 @@ from connectors.contract import (
     Credit,
     Customer,
     Invoice,
+    InvoiceStatus,
+    LateFee,
     Note,
     NotFound,
     Page,
     Payment,
     Provider,
+    ProviderValidationError,
     SyncRequest,
 )
 from connectors.quickbooks import mapping, notes, queries, stream
@@ -273,6 +276,74 @@ class QuickBooksConnector:
 
     def customer_on_hold(self, customer_id: str) -> bool:
         return notes.find_hold(self.client.read("Customer", customer_id).get("Notes")) is not None
+
+    # --- late fees ---------------------------------------------------------------------------
+
+    def charge_late_fee(self, fee: LateFee, idempotency_key: str) -> Invoice:
+        """The fee is an Invoice of its own, one line on the owner's Service item ("Late fee"), to the
+        same customer. Why not another record: the Accounting API creates no Charge (a delayed charge
+        is a non-posting record of the QuickBooks screens, so the customer would not owe it and the
+        A/R aging would not count it), and a line added to the overdue invoice would change a document
+        the customer already holds, its total and its pay link. A posting invoice on an item the
+        owner chose is what QuickBooks reports as income and what the customer can pay online."""
+        item_id = self._late_fee_item(fee.account)
+        amount = fee.amount.amount
+        body: Json = {
+            "CustomerRef": {"value": fee.customer_id},
+            "DocNumber": fee.number,
+            "TxnDate": fee.on.isoformat(),
+            "DueDate": fee.on.isoformat(),
+            "CurrencyRef": {"value": fee.amount.currency},
+            "PrivateNote": self._line(fee.note),
+            "CustomerMemo": {"value": fee.description},
+            "Line": [
+                {
+                    "Amount": amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "Description": fee.description,
+                    "SalesItemLineDetail": {"ItemRef": {"value": item_id}, "Qty": 1, "UnitPrice": amount},
+                }
+            ],
+        }
+        return mapping.invoice(self.client.write("Invoice", body, request_id(idempotency_key)), self.home_currency)
+
+    def find_late_fee(self, number: str) -> Invoice | None:
+        found = self.client.query(queries.by_name("Invoice", "DocNumber", number))["QueryResponse"].get("Invoice")
+        return mapping.invoice(found[0], self.home_currency) if found else None
+
+    def reverse_late_fee(self, fee_invoice_id: str, note: Note, idempotency_key: str) -> str:
+        """Void the fee invoice (QuickBooks keeps a voided invoice, at zero, with "Voided" before its
+        memo): the owner's note goes into the memo first, since a voided invoice takes no changes."""
+        raw = self.client.read("Invoice", fee_invoice_id)
+        if mapping.invoice(raw, self.home_currency).status is InvoiceStatus.VOIDED:
+            return f"invoice/{fee_invoice_id}/voided"  # an earlier try got there
+        if not notes.has_note(raw.get("PrivateNote"), note.action_id):
+            raw = self._sparse_update(
+                "Invoice",
+                fee_invoice_id,
+                lambda r: {"PrivateNote": notes.append_note(r.get("PrivateNote"), self._line(note))},
+                f"{idempotency_key}:note",
+            )
+        self.client.write(
+            "Invoice", {"Id": raw["Id"], "SyncToken": raw["SyncToken"]}, request_id(idempotency_key), "void"
+        )
+        return f"invoice/{fee_invoice_id}/voided"
+
+    def _late_fee_item(self, name_or_id: str) -> str:
+        """The id of the item named `name_or_id` (or with that id): the owner's, never created here,
+        since its income account is the owner's choice."""
+        found = self.client.query(queries.by_name("Item", "Name", name_or_id))["QueryResponse"].get("Item") or []
+        if found:
+            return str(found[0]["Id"])
+        if name_or_id.isdigit():
+            try:
+                return str(self.client.read("Item", name_or_id)["Id"])
+            except NotFound:
+                pass
+        raise ProviderValidationError(
+            f'QuickBooks has no item "{name_or_id}" for late fees: create a Service item with that name in '
+            "QuickBooks (Sales > Products and services), or name the one to use in Settings, Late fees"
+        )
 
     # --- helpers -----------------------------------------------------------------------------
 

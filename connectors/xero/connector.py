@@ -33,6 +33,7 @@ from connectors.contract import (
     Customer,
     Invoice,
     InvoiceStatus,
+    LateFee,
     Note,
     NotFound,
     Page,
@@ -403,6 +404,59 @@ class XeroConnector:
             "create_contact_history", customer_id, history, idempotency_key=derived_key(idempotency_key, "note")
         )
         return f"contact-group:{group_id}" if group_id else "contact-group:none"
+
+    # --- late fees -------------------------------------------------------------------------------
+
+    def charge_late_fee(self, fee: LateFee, idempotency_key: str) -> Invoice:
+        """A separate approved sales invoice (ACCREC) to the contact, one line on the owner's account
+        code, its Reference naming the overdue invoice; the action's note goes into its History."""
+        if not fee.account:
+            raise ProviderValidationError(
+                "no Xero account code is set for late fees: choose one (say 260, Other Revenue) in Settings, Late fees"
+            )
+        amount = fee.amount.amount
+        body = {
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": fee.customer_id},
+                    "InvoiceNumber": fee.number,
+                    "Reference": fee.description,
+                    "Date": fee.on.isoformat(),
+                    "DueDate": fee.on.isoformat(),
+                    "CurrencyCode": fee.amount.currency,
+                    "Status": "AUTHORISED",
+                    "LineAmountTypes": "NoTax",
+                    "LineItems": [
+                        {
+                            "Description": fee.description,
+                            "Quantity": 1,
+                            "UnitAmount": amount,
+                            "AccountCode": fee.account,
+                        }
+                    ],
+                }
+            ]
+        }
+        created = invoice_from_xero(
+            _single(self.client.call("create_invoices", body, idempotency_key=idempotency_key), "Invoices", "invoice")
+        )
+        self.add_invoice_note(created.provider_id, fee.note, derived_key(idempotency_key, "note"))
+        return created
+
+    def find_late_fee(self, number: str) -> Invoice | None:
+        body = self.client.call("get_invoices", invoice_numbers=[number], page=1, page_size=MAX_PAGE_SIZE)
+        found = [invoice_from_xero(raw) for raw in _records(body, "Invoices") if is_sales_invoice(raw)]
+        return next((i for i in found if i.status is not InvoiceStatus.DELETED), None)
+
+    def reverse_late_fee(self, fee_invoice_id: str, note: Note, idempotency_key: str) -> str:
+        """Void the fee invoice (Xero voids only an approved invoice without payments), then note why."""
+        if invoice_from_xero(self._raw_invoice(fee_invoice_id)).status is not InvoiceStatus.VOIDED:
+            body = {"Invoices": [{"InvoiceID": fee_invoice_id, "Status": "VOIDED"}]}
+            self.client.call("update_invoice", fee_invoice_id, body, idempotency_key=idempotency_key)
+        if not self.find_invoice_note(fee_invoice_id, note.action_id):
+            self.add_invoice_note(fee_invoice_id, note, derived_key(idempotency_key, "note"))
+        return f"invoice/{fee_invoice_id}/voided"
 
     def _credit_hold_group(self, *, create: bool) -> str | None:
         """The id of the active "Credit hold" group, created once when `create` and missing."""

@@ -37,9 +37,12 @@ from connectors.contract import (
     RateLimited,
     Transient,
 )
+from integration.cycle import late_fee
 from integration.cycle.credit_recheck import effective_credit, uncovered
 from integration.cycle.precondition_reads import PreconditionReads
 from integration.cycle.send_check import apply_verdict
+from integration.cycle.sync import store_invoices
+from integration.owner.stored_rules import load_rules
 from integration.policy.actions import ActionKind
 from integration.policy.recheck import Verdict
 from integration.store.db import transaction
@@ -532,6 +535,38 @@ def _owner_task(row: Action, at: _Attempt) -> str:
     return "owner task"
 
 
+def _charge_late_fee(row: Action, at: _Attempt) -> str:
+    """The fee goes into the books once, is recorded on the row at once, then noted on the overdue
+    invoice (a note the books refuse leaves the fee done with a warning). After a crash the fee is
+    looked for by its number first (cycle/late_fee.py), before the invoice is judged again."""
+    connector = at.effects.connector
+    if row.payload.get("fee_invoice_id") is None:
+        number = late_fee.number_of(row.payload, row.idempotency_key)
+        written = connector.find_late_fee(number) if at.recovering or at.retry else None
+        if written is None:
+            (invoice,) = _still_owed(at, row)
+            with at.sessions() as session:
+                rules = load_rules(session, row.organization_id).late_fees
+            fee = late_fee.late_fee(
+                row.payload, row.idempotency_key, invoice, connector.provider, rules, _note(row, at.effects, row.reason)
+            )
+            written = connector.charge_late_fee(fee, row.idempotency_key)
+        # The fee is the customer's invoice from now on, in the mirror too, not from the next sync.
+        with transaction(at.sessions) as session:
+            store_invoices(session, row.connection_id, [written])
+        _save_payload(
+            at.sessions,
+            row,
+            fee_invoice_id=written.provider_id,
+            fee_invoice_number=written.number,
+            delivered=list(row.payload["invoice_ids"]),
+            note_text=late_fee.charged_note(written, at.effects.local_now().date(), row.id),
+            external_ref=f"late-fee:{written.provider_id}",
+        )
+    _write_notes(at, row, row.payload["invoice_ids"], row.payload["note_text"])
+    return row.external_ref or f"late-fee:{row.payload['fee_invoice_id']}"
+
+
 # The kinds whose handlers re-check their invoices (`_still_owed`) before acting.
 INVOICE_CHECKED_KINDS = frozenset(
     {
@@ -540,6 +575,7 @@ INVOICE_CHECKED_KINDS = frozenset(
         ActionKind.ADD_NOTE,
         ActionKind.CREATE_CALL_TASK,
         ActionKind.RECOMMEND_ESCALATION,
+        ActionKind.CHARGE_LATE_FEE,
     }
 )
 
@@ -553,4 +589,5 @@ _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.CREATE_CALL_TASK: _owner_task,
     ActionKind.RECOMMEND_ESCALATION: _owner_task,
     ActionKind.APPLY_CREDIT: _owner_task,  # the owner applies the credit in the books; nothing reaches the customer
+    ActionKind.CHARGE_LATE_FEE: _charge_late_fee,
 }

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Mapped, Session
@@ -189,7 +190,12 @@ def history_of(
     history = History()
     for row in rows:
         when = row.completed_at or row.updated_at
-        history = record(history, [planned_from_row(row)], local_today(when, timezone))
+        action = planned_from_row(row)
+        if action.kind is ActionKind.CHARGE_LATE_FEE:
+            # What the executor and the owner added to the row: the fee's invoice, and its reversal.
+            facts: dict[str, Any] = {k: row.payload[k] for k in ("fee_invoice_id", "reversed") if k in row.payload}
+            action = dataclasses.replace(action, payload={**action.payload, **facts})
+        history = record(history, [action], local_today(when, timezone))
     return history
 
 

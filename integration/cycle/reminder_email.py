@@ -12,7 +12,7 @@ from integration.policy.recipients import checked, quoted
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from integration.store.models import Action
-from reminders.content import ReminderContext, ReminderInvoice, render_reminder
+from reminders.content import ReminderContext, ReminderFee, ReminderInvoice, render_reminder
 from reminders.delivery import Address, EmailMessage, InvalidMessage
 from reminders.wording import Wording
 
@@ -29,6 +29,7 @@ class ReminderComposer:
     inbound_address: str | None = None  # with a token, the Reply-To that brings replies back to arpilot
     token_secret: str = ""
     customer_page: Callable[[str], str] | None = None  # customer id -> the signed link to their page
+    late_fees: Mapping[str, tuple[ReminderFee, ...]] = field(default_factory=dict)  # by invoice id (fee or overdue)
 
     def __call__(
         self, row: Action, customer: Customer, invoices: Sequence[Invoice], credit: Mapping[str, Money] | None = None
@@ -61,6 +62,7 @@ class ReminderComposer:
             referral_date=referral_date(row) if template == "final_notice" else None,
             credits=tuple((credit or {}).values()),
             customer_page_url=self.customer_page(customer.provider_id) if self.customer_page else None,
+            late_fees=tuple(dict.fromkeys(fee for i in invoices for fee in self.late_fees.get(i.provider_id, ()))),
         )
         email = render_reminder(context, self.wordings.get(template))
         # Re-checked one by one as the email goes out: a bad address is left out, never the rest.

@@ -25,6 +25,7 @@ from integration.app_context import Runtime
 from integration.clock.locks import ConnectionLocked, connection_lock
 from integration.customer.links import PageLinks
 from integration.customer.reads import link_generations
+from integration.cycle import late_fee
 from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
 from integration.cycle.gather import load_snapshot
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
@@ -193,6 +194,7 @@ def _steps(
             wordings = load_wordings(session, organization_id)
             owner_reply = confirmed_reply_address(session, organization_id)
             generations = link_generations(session, connection_id)
+            fees = late_fee.fees_by_invoice(session, connection_id)
         actions = decide(snapshot, rules, now)
         summary.decided = [a.as_dict() for a in actions]
         log.info("decided %d action(s) in %s mode", len(actions), rules.mode)
@@ -224,6 +226,7 @@ def _steps(
                     PageLinks(deps.public_base_url, deps.token_secret, organization_id, connection_id, now, generations)
                     if deps.public_base_url and deps.token_secret  # never a link signed with no secret
                     else None,
+                    fees,
                 ),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
                 clock=deps.clock,

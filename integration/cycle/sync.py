@@ -267,7 +267,7 @@ def _first_line(exc: DataError) -> str:
 
 
 def store_invoices(session: Session, connection_id: int, invoices: Sequence[Invoice]) -> int:
-    """Invoices read outside a sync (the targeted refresh) into the mirror; no cursor moves."""
+    """Invoices read outside a sync (the targeted refresh, a late fee just written) into the mirror; no cursor moves."""
     return _upsert(session, connection_id, Page("invoice", invoices, cursor=""))
 
 

@@ -40,6 +40,7 @@ KIND_LABELS = {
     ActionKind.CREDIT_HOLD_OFF.value: "Credit hold off",
     ActionKind.RECOMMEND_ESCALATION.value: "Escalation advised",
     ActionKind.APPLY_CREDIT.value: "Credit to apply",
+    ActionKind.CHARGE_LATE_FEE.value: "Late fee",
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued",

@@ -90,6 +90,7 @@ def render_credit_policy(
             _terms(rules, payment_terms),
             _timeline(rules, babel_locale),
             _credit_hold(rules, babel_locale, currency),
+            _late_fees(rules, babel_locale, currency),
             _pauses(rules),
             _contact(rules),
         )
@@ -199,6 +200,30 @@ def _credit_hold(rules: Rules, locale: Locale, currency: str | None) -> Section 
         else "Once the overdue balance is paid, we review the account and lift the hold."
     )
     return Section("Credit hold", tuple(paragraphs))
+
+
+def _late_fees(rules: Rules, locale: Locale, currency: str | None) -> Section | None:
+    """The fee rules as the customer reads them; amounts in the organisation's currency."""
+    fees = rules.late_fees
+    if not fees.enabled:
+        return None
+    after = f"still unpaid {formatting.plural(fees.grace_days, 'day')} after its due date"
+    if fees.kind == "fixed":
+        charge = f"A late fee of {_amount(fees.amount, currency, locale)} is added once to an invoice {after}."
+    else:
+        rate = format_decimal(fees.rate_pct, locale=locale)
+        charge = (
+            f"Interest of {rate}% a month of the open balance is charged on an invoice {after}, "
+            f"and again every {formatting.plural(fees.min_days_between, 'day')} while it stays unpaid."
+        )
+    paragraphs = [charge, "Each fee comes as an invoice of its own that names the invoice it is for."]
+    if fees.cap > 0:
+        paragraphs.append(f"The fees on one invoice never add up to more than {_amount(fees.cap, currency, locale)}.")
+    paragraphs.append(
+        "No fee is charged on an invoice you dispute with us, on one you have promised to pay by a date "
+        "we agreed, or on one you are paying under an agreed payment plan."
+    )
+    return Section("Late fees", tuple(paragraphs))
 
 
 def _pauses(rules: Rules) -> Section:

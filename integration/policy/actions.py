@@ -28,6 +28,7 @@ class ActionKind(str, enum.Enum):
     CREDIT_HOLD_OFF = "credit_hold_off"
     RECOMMEND_ESCALATION = "recommend_escalation"
     APPLY_CREDIT = "apply_credit"  # an owner task: the customer's unapplied credit covers what is overdue
+    CHARGE_LATE_FEE = "charge_late_fee"  # written into the books as its own charge (rules.late_fees)
 
 
 # Order of kinds within one customer: the email first, then what accompanies it, then account moves.

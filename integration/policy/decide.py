@@ -8,7 +8,9 @@ then apply the practice, one rule a function:
   ladder (`_Run.steps`, with the pause states gather worked out);
 - consolidation: one email per customer for its due invoices, at most one per frequency window
   (`_Run.consolidated`, `_Run.email_allowed`);
-- credit hold on and off (`_Run.hold_on`, `_Run.hold_off`) and mid-month terms (`_Run.mid_month_terms`).
+- credit hold on and off (`_Run.hold_on`, `_Run.hold_off`) and mid-month terms (`_Run.mid_month_terms`);
+- late fees, when the rule is on (`late_fees.LateFeePlanner`, which walks every open invoice itself:
+  the screen leaves out invoices whose stage is not due, not those a fee may be due on).
 
 Hot path: the screen (ladder.Screen) lets gather leave out the open invoices whose last step is
 recent enough that no stage can be due, so only the rest are walked again here; objects only for
@@ -26,6 +28,7 @@ from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAc
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
 from integration.policy.ladder import STAGE_INDEX, LadderSchedule, LastStep, Step, record_step
+from integration.policy.late_fees import LateFeePlanner
 from integration.policy.prediction import Habit, Prediction, habit_of
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
@@ -111,6 +114,7 @@ class _Run:
         self._send_times: dict[str, dt.datetime | None] = {}  # by time zone
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
+        self.late_fees = LateFeePlanner(snapshot, rules.late_fees, today) if rules.late_fees.enabled else None
 
     def iso(self, ordinal: int) -> str:
         found = self._iso.get(ordinal)
@@ -144,6 +148,8 @@ class _Run:
         elif not paused:
             actions += _present(self.hold_on(entry, profile))
         if not paused:
+            if self.late_fees is not None:
+                actions += self.late_fees.charges(customer, override, credit)
             actions += _present(self.mid_month_terms(customer, profile))
             if entry.open:
                 steps = self.steps(entry, self.grace(profile, override))

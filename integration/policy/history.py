@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from integration.policy.actions import ActionKind, PlannedAction
-from integration.policy.snapshot import History, HoldEvent, SentReminder, TermsMove
+from integration.policy.snapshot import History, HoldEvent, LateFeeCharge, SentReminder, TermsMove
 
 
 def reminders_of(action: PlannedAction, day: dt.date) -> tuple[SentReminder, ...]:
@@ -32,10 +33,22 @@ def reminders_of(action: PlannedAction, day: dt.date) -> tuple[SentReminder, ...
 def record(history: History, actions: Iterable[PlannedAction], day: dt.date) -> History:
     """The history after `actions` were done on `day` (company-local date)."""
     reminders, holds, moves = list(history.reminders), list(history.holds), list(history.term_moves)
+    fees = list(history.late_fees)
     for action in actions:
         reminders.extend(reminders_of(action, day))
         if action.kind is ActionKind.CREDIT_HOLD_ON or action.kind is ActionKind.CREDIT_HOLD_OFF:
             holds.append(HoldEvent(action.customer_id, action.kind is ActionKind.CREDIT_HOLD_ON, day))
         elif action.kind is ActionKind.SET_MID_MONTH_TERMS:
             moves.append(TermsMove(action.customer_id, day, int(action.payload["day_of_month"])))
-    return History(tuple(reminders), tuple(holds), tuple(moves))
+        elif action.kind is ActionKind.CHARGE_LATE_FEE:
+            payload = action.payload
+            fees.append(
+                LateFeeCharge(
+                    action.invoice_ids[0],
+                    day,
+                    Decimal(payload["amount"]),
+                    payload.get("fee_invoice_id"),
+                    bool(payload.get("reversed")),
+                )
+            )
+    return History(tuple(reminders), tuple(holds), tuple(moves), tuple(fees))

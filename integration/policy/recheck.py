@@ -24,9 +24,15 @@ from integration.policy.snapshot import CustomerOverride
 
 # What reaches the customer: these respect quiet hours, opt-outs and one message a day.
 CUSTOMER_FACING = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE})
-# The ladder's steps for invoices: a paused invoice takes no part in them.
+# The steps for invoices (the ladder's, and late fees): a paused invoice takes no part in them.
 LADDER_KINDS = frozenset(
-    {*CUSTOMER_FACING, ActionKind.ADD_NOTE, ActionKind.CREATE_CALL_TASK, ActionKind.RECOMMEND_ESCALATION}
+    {
+        *CUSTOMER_FACING,
+        ActionKind.ADD_NOTE,
+        ActionKind.CREATE_CALL_TASK,
+        ActionKind.RECOMMEND_ESCALATION,
+        ActionKind.CHARGE_LATE_FEE,
+    }
 )
 
 
@@ -75,6 +81,8 @@ def needs_approval(kind: ActionKind, stage: str | None, rules: Rules) -> bool:
         return approval.credit_hold
     if kind is ActionKind.RECOMMEND_ESCALATION:
         return approval.escalation
+    if kind is ActionKind.CHARGE_LATE_FEE:
+        return rules.late_fees.approve_first
     return False
 
 
@@ -85,6 +93,8 @@ def recheck(pending: Pending, word: OwnerWord, rules: Rules, company_zone: str, 
         return Verdict(skip="the owner excluded this customer from arpilot after this was planned")
     if override is not None and override.paused and kind is not ActionKind.CREDIT_HOLD_OFF:
         return Verdict(skip="the owner paused this customer after this was planned")
+    if kind is ActionKind.CHARGE_LATE_FEE and override is not None and override.opted_out:
+        return Verdict(skip="the customer opted out after this was planned: no late fee")
     stopped = _rule_stopped(pending, rules)
     if stopped:
         return Verdict(skip=stopped)
@@ -126,6 +136,8 @@ def _rule_stopped(pending: Pending, rules: Rules) -> str:
         return "credit hold was turned off in the rules after this was planned"
     if kind is ActionKind.SET_MID_MONTH_TERMS and not rules.mid_month.enabled:
         return "mid-month billing was turned off in the rules after this was planned"
+    if kind is ActionKind.CHARGE_LATE_FEE and not rules.late_fees.enabled:
+        return "late fees were turned off in the rules after this was planned"
     if kind in CUSTOMER_FACING and pending.stage is not None:
         stage = rules.ladder.stage(pending.stage)
         words = STAGE_WORDS[stage.name]

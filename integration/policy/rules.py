@@ -51,6 +51,8 @@ MAX_AMOUNT = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
 MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
+LATE_FEE_KINDS: tuple[str, ...] = ("fixed", "monthly_rate")
+MAX_RATE_PCT = Decimal("10")  # a month's interest above this is usury in most places, or a typo
 SENDER_CHECK_ADDRESS = "sender@arpilot.invalid"  # stands in for the sending address when a From name is checked
 
 
@@ -151,6 +153,12 @@ class _Checks:
             self.choice(f"{name}[{index}]", value, choices)
         if len(set(values)) != len(values):
             self.add(RuleError(name, "must not name the same value twice"))
+
+    def amount(self, name: str, amount: Decimal, high: Decimal = MAX_AMOUNT) -> None:
+        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= high:
+            self.add(RuleError(name, f"must be an amount from 0 to {high}, got {amount}"))
+        elif amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
+            self.add(RuleError(name, f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"))
 
 
 @contextmanager
@@ -316,15 +324,7 @@ class CreditHold:
             # Everyone is held no earlier than the named classes; against a bad first value, its own range.
             everyone_from = self.days_overdue if days_ok else 1
             check.range("all_customers_days_overdue", self.all_customers_days_overdue, everyone_from, 730)
-            amount = self.min_overdue_amount
-            if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
-                check.add(RuleError("min_overdue_amount", f"must be an amount from 0 to {MAX_AMOUNT}, got {amount}"))
-            elif amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-                check.add(
-                    RuleError(
-                        "min_overdue_amount", f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"
-                    )
-                )
+            check.amount("min_overdue_amount", self.min_overdue_amount)
 
 
 @dataclass(frozen=True)
@@ -471,6 +471,48 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class LateFees:
+    """A fee on invoices overdue beyond `grace_days`: a fixed amount once per invoice, or a monthly
+    rate (percent of the open balance) at most once per `min_days_between`; the fees on one invoice
+    never add up to more than `cap` (0: no cap). Amounts are in the invoice's own currency."""
+
+    enabled: bool = False
+    kind: str = "fixed"
+    amount: Decimal = Decimal("25.00")  # kind fixed
+    rate_pct: Decimal = Decimal("1.5")  # kind monthly_rate
+    grace_days: int = 15
+    cap: Decimal = Decimal("0")
+    min_days_between: int = 30  # kind monthly_rate
+    quickbooks_item: str = "Late fee"  # the Service item's name or id
+    xero_account_code: str = ""
+    approve_first: bool = True
+
+    def __post_init__(self) -> None:
+        with _checks() as check:
+            check.choice("kind", self.kind, LATE_FEE_KINDS)
+            check.amount("amount", self.amount)
+            check.amount("rate_pct", self.rate_pct, MAX_RATE_PCT)
+            check.range("grace_days", self.grace_days, 0, 365)
+            check.amount("cap", self.cap)
+            check.range("min_days_between", self.min_days_between, 28, 365)
+            if self.enabled and (self.amount if self.kind == "fixed" else self.rate_pct) == 0:
+                check.add(
+                    RuleError("amount" if self.kind == "fixed" else "rate_pct", "must be more than 0 to charge a fee")
+                )
+            if not 1 <= len(self.quickbooks_item.strip()) <= 100:
+                check.add(
+                    RuleError("quickbooks_item", "must name the QuickBooks item for late fees (1 to 100 characters)")
+                )
+            if len(self.xero_account_code) > 10 or (self.xero_account_code and not self.xero_account_code.isalnum()):
+                check.add(
+                    RuleError(
+                        "xero_account_code",
+                        f"must be a Xero account code of letters and digits, got {self.xero_account_code!r}",
+                    )
+                )
+
+
+@dataclass(frozen=True)
 class Rules:
     mode: str = "observe"  # observe: plan and show, never act; live: act
     ladder: Ladder = field(default_factory=Ladder)
@@ -484,6 +526,7 @@ class Rules:
     profiles: Profiles = field(default_factory=Profiles)
     sender: Sender = field(default_factory=Sender)
     approval: Approval = field(default_factory=Approval)
+    late_fees: LateFees = field(default_factory=LateFees)
 
     def __post_init__(self) -> None:
         with _checks() as check:

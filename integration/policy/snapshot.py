@@ -103,10 +103,24 @@ class TermsMove:
 
 
 @dataclass(frozen=True, slots=True)
+class LateFeeCharge:
+    """A late fee arpilot charged (or planned: it counts from then on) on one invoice. `fee_invoice_id`
+    is the provider's record of the fee once written; a fee the owner reversed no longer counts
+    towards the cap, but still marks its period as charged."""
+
+    invoice_id: str
+    date: dt.date
+    amount: Decimal
+    fee_invoice_id: str | None = None
+    reversed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     reminders: tuple[SentReminder, ...] = ()
     holds: tuple[HoldEvent, ...] = ()
     term_moves: tuple[TermsMove, ...] = ()
+    late_fees: tuple[LateFeeCharge, ...] = ()
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -34,6 +34,7 @@ from integration.web import (
     inputs,
     outbox,
     progress,
+    late_fees,
     replies,
     request_limits,
     security,
@@ -79,6 +80,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     outbox.bp,
     coming_up.bp,
     progress.bp,
+    late_fees.bp,
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from integration.customer.links import link_for, revoke_links
+from integration.owner.late_fees import charged_fees
 from integration.owner.overrides import (
     CustomerWord,
     InvoiceWord,
@@ -232,6 +234,10 @@ def _customer_page(
         pauses = invoice_pauses(db, invoices)
         settings = runtime().settings
         page_link = link_for(db, settings.base_url, settings.secret_key, g.organization_id, row, now())
+        fees = charged_fees(db, g.organization_id, row.connection_id, row.provider_id)
+        organization = db.get(Organization, g.organization_id)
+        assert organization is not None
+        zone = ZoneInfo(organization.timezone)
     shown_customer = customer_typed or {
         "paused": word.paused,
         "excluded": word.excluded,
@@ -259,4 +265,6 @@ def _customer_page(
         errors=errors or {},
         page_link=page_link,
         link_days=runtime().settings.customer_link_days,
+        fees=fees,
+        zone=zone,
     ), status

@@ -231,6 +231,54 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "late_fees",
+        "Late fees",
+        "A fee on invoices still unpaid after a grace period, written into your books as an invoice of its own. "
+        "Never on disputed, promised or planned invoices, nor on customers you exclude.",
+        (
+            Group(
+                "",
+                (
+                    Field("late_fees.enabled", "Charge late fees", "check"),
+                    Field(
+                        "late_fees.kind",
+                        "Fee",
+                        "choice",
+                        choices=(
+                            ("fixed", "A fixed fee, once per invoice"),
+                            ("monthly_rate", "A monthly rate of the open balance"),
+                        ),
+                    ),
+                    Field("late_fees.amount", "Fixed fee", "amount", "In each invoice's own currency, such as 25.00."),
+                    Field("late_fees.rate_pct", "Monthly rate (%)", "amount", "Such as 1.5; at most 10."),
+                    Field("late_fees.grace_days", "Days after the due date before a fee", "number", low=0, high=365),
+                    Field("late_fees.cap", "Most in fees on one invoice", "amount", "0: no cap."),
+                    Field(
+                        "late_fees.min_days_between",
+                        "Days between monthly charges",
+                        "number",
+                        "Monthly rate only.",
+                        low=28,
+                        high=365,
+                    ),
+                    Field(
+                        "late_fees.quickbooks_item",
+                        "QuickBooks item",
+                        "text",
+                        "The name (or id) of the Service item fees are charged on, created in QuickBooks.",
+                    ),
+                    Field(
+                        "late_fees.xero_account_code",
+                        "Xero account code",
+                        "text",
+                        "The revenue account fees are booked to, such as 260 (Other Revenue).",
+                    ),
+                    Field("late_fees.approve_first", "Ask me before each fee (in the Approve list)", "check"),
+                ),
+            ),
+        ),
+    ),
+    Section(
         "pauses",
         "Disputes, promises and payment plans",
         "What stops the reminders for one invoice. Set them per invoice under Customers and invoices.",

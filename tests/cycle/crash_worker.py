@@ -12,8 +12,8 @@ the environment. POINT names where the process dies, at the COUNT-th time it get
   Only a provider that keeps the superseded token alive a while (Xero: 30 minutes) can survive
   this one; Intuit kills it at once, so no client can recover the token lost in that window;
 - `get_invoice`: a precondition read; `send`: an email handed to the outbox; `note`: a note
-  written back; `hold`: a credit-hold change (each after the call returns; a batched read or note
-  counts once per invoice);
+  written back; `hold`: a credit-hold change; `fee`: a late fee written into the books (each after
+  the call returns; a batched read or note counts once per invoice);
 - `any`: whichever of these but `rotated` comes COUNT-th.
 
 Each point reached is printed on stdout (flushed) before the kill, so the test knows where it died.
@@ -49,7 +49,7 @@ from oauth.intuit import IntuitOAuth
 from oauth.xero import XeroOAuth
 from reminders.delivery import OutboxSender
 
-POINTS = ("page", "plan", "execute", "refresh", "rotated", "get_invoice", "send", "note", "hold")
+POINTS = ("page", "plan", "execute", "refresh", "rotated", "get_invoice", "send", "note", "hold", "fee")
 
 
 _BATCHED = frozenset({"get_invoices", "add_invoice_notes"})
@@ -126,6 +126,7 @@ def main(connection_id: int, now: dt.datetime, outbox: str, point: str, count: i
         "add_invoice_note": "note",
         "add_invoice_notes": "note",
         "set_credit_hold": "hold",
+        "charge_late_fee": "fee",
         "get_invoice": "get_invoice",
         "get_invoices": "get_invoice",
     }

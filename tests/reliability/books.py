@@ -298,6 +298,16 @@ class Books:
         """Invoices the accounting system emailed itself, per invoice id."""
         return Counter(e.invoice_id for e in self.company.sent_emails)
 
+    def late_fees(self) -> Counter[str]:
+        """The late-fee invoices in the books, per number (`LF-…`)."""
+        company = self.company
+        with company.lock:
+            if isinstance(company, Company):
+                numbers = [str(r.get("DocNumber") or "") for r in company.entities["Invoice"].values()]
+            else:
+                numbers = [r["InvoiceNumber"] for r in company.invoices.values()]
+        return Counter(n for n in numbers if n.startswith("LF-"))
+
     # --- arpilot's side -------------------------------------------------------------------------
     def mirror_open_invoices(self) -> dict[str, Open]:
         with self.sessions() as session:
@@ -408,6 +418,15 @@ def exactly_once_findings(books: Books) -> Findings:
         for i, n in books.provider_sends().items()
         if n > by_provider[i]
     ]
+    fees = books.late_fees()
+    charged = {
+        a.payload.get("fee_invoice_number")
+        for a in actions
+        if a.kind == "charge_late_fee" and a.status is ActionStatus.DONE
+    }
+    found.duplicates += [f"late fee {n} is in the books {count} times" for n, count in fees.items() if count > 1]
+    found.duplicates += [f"late fee {n} is in the books but no action recorded it" for n in fees if n not in charged]
+    found.lost += [f"late fee {n} was recorded but is not in the books" for n in charged if n not in fees]
     term_actions = Counter(
         a.payload["customer_id"] for a in actions if a.kind in TERM_ACTIONS and a.status is ActionStatus.DONE
     )
@@ -436,10 +455,12 @@ def assert_exactly_once(books: Books) -> None:
 
 def live_rules() -> dict[str, Any]:
     """Live mode with the write-backs these tests break on purpose all happening in one cycle: the
-    owner lets credit holds and final notices go ahead (no Approve list), and the 30-day stage goes
-    out as the accounting system's own invoice email (its one message that day, issue 14)."""
+    owner lets credit holds, final notices and late fees go ahead (no Approve list), and the 30-day
+    stage goes out as the accounting system's own invoice email (its one message that day, issue 14)."""
     rules = Rules.default().to_json()
     rules["mode"] = "live"
     rules["approval"] = {"final_notice": False, "credit_hold": False, "escalation": False}
     rules["ladder"]["stages"][STAGES.index("past_due_30")]["channel"] = "accounting_system_email"
+    # Late fees go ahead too: each is a write whose record may be lost to a crash (exactly one in the books).
+    rules["late_fees"] = {**rules["late_fees"], "enabled": True, "approve_first": False, "xero_account_code": "260"}
     return rules

@@ -216,3 +216,14 @@ def test_every_template_the_rules_may_name_exists_in_both_formats() -> None:
     for name in KNOWN_TEMPLATES:
         for fmt in ("txt", "html"):
             environment().get_template(f"{name}.{fmt}")
+
+
+@pytest.mark.parametrize("stage", ["reminder_1", "past_due_30", "final_notice"])
+def test_a_late_fee_is_named_with_its_amount_and_that_it_is_billed_apart(stage: str) -> None:
+    from reminders.content import ReminderFee
+
+    fee = ReminderFee("1042", "LF-1042", Money(Decimal("25.00"), "USD"))
+    email = render_reminder(dataclasses.replace(make_context(stage=stage), late_fees=(fee,)))
+    line = "A late fee of $25.00 was charged on invoice 1042; it is listed separately, as invoice LF-1042."
+    assert line in email.text and line in email.html
+    assert "late fee" not in render_reminder(make_context(stage=stage)).text.lower()

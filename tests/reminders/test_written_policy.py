@@ -180,3 +180,15 @@ def test_unsupported_currency_is_refused() -> None:
 
     with pytest.raises(UnsupportedCurrency):
         render_credit_policy(_rules(credit_hold={"min_overdue_amount": "5"}), "Harbour", "en_US", currency="XYZ")
+
+
+def test_late_fees_are_stated_when_on_and_absent_when_off() -> None:
+    assert "late fee" not in _text(Rules.default()).lower()
+    fixed = _text(_rules(late_fees={"enabled": True, "amount": "25", "grace_days": 10, "cap": "40"}), currency="USD")
+    assert "A late fee of $25.00 is added once to an invoice still unpaid 10 days after its due date." in fixed
+    assert "never add up to more than $40.00" in fixed and "No fee is charged on an invoice you dispute" in fixed
+    monthly = _text(
+        _rules(late_fees={"enabled": True, "kind": "monthly_rate", "rate_pct": "1.5", "min_days_between": 30}), "de_DE"
+    )
+    assert "Interest of 1,5% a month" in monthly and "every 30 days" in monthly
+    assert not FORBIDDEN.search(fixed) and not FORBIDDEN.search(monthly)

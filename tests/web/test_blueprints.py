@@ -30,6 +30,7 @@ EXPECTED = {
     "outbox",
     "coming_up",
     "progress",
+    "late_fees",
 }
 
 

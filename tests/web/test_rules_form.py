@@ -93,3 +93,22 @@ def test_a_choice_that_is_not_offered_is_refused() -> None:
         "grace.profile_classes": "Who counts as a good customer: 'vip' is not one of the choices."
     }
     assert parsed.values["grace.profile_classes"] == ["reliable", "vip"]  # kept as typed
+
+
+def test_late_fees_come_back_from_the_form_and_a_bad_code_is_named_beside_its_input() -> None:
+    on = Rules.from_json(
+        {
+            "late_fees": {
+                "enabled": True,
+                "kind": "monthly_rate",
+                "rate_pct": "1.5",
+                "cap": "40",
+                "xero_account_code": "260",
+            }
+        }
+    )
+    parsed = parse_form(MultiDict(rules_form(on)), on.mode)  # type: ignore[arg-type]  # MultiDict.get is overloaded
+    assert parsed.errors == {} and parsed.rules == on
+    typed = {**rules_form(on), "late_fees.xero_account_code": "26 0"}
+    refused = parse_form(MultiDict(typed), on.mode)  # type: ignore[arg-type]  # MultiDict.get is overloaded
+    assert refused.rules is None and "letters and digits" in refused.errors["late_fees.xero_account_code"]

@@ -176,6 +176,15 @@ CREDIT_MEMO = EntitySpec(
     frozenset({"Balance", "TotalAmt", "RemainingCredit"}),
 )
 
+# Products and services (the late fee's Service item); the sandbox keeps only what a sales line needs.
+ITEM = EntitySpec(
+    "Item",
+    NAME_LIST,
+    {"Id": "id", "Name": "string", "Type": "enum", "Active": "bool", **_META},
+    frozenset({"Name", "Type", "Description", "UnitPrice", "Active", "IncomeAccountRef", "Taxable"}),
+    frozenset({"Active"}),
+)
+
 # The company's own record (Finance.xsd `CompanyInfo`): read at `companyinfo/<realm id>` and by
 # `select * from CompanyInfo`; the sandbox takes no writes to it.
 COMPANY_INFO = EntitySpec(
@@ -186,7 +195,7 @@ COMPANY_INFO = EntitySpec(
 )
 
 # Entities that are written, synced (CDC) and batched.
-ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT, CREDIT_MEMO)}
+ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (INVOICE, CUSTOMER, TERM, PAYMENT, CREDIT_MEMO, ITEM)}
 BY_PATH: dict[str, EntitySpec] = {spec.name.lower(): spec for spec in ENTITIES.values()}
 # Everything the query and read endpoints serve.
 READABLE: dict[str, EntitySpec] = {**ENTITIES, COMPANY_INFO.name: COMPANY_INFO}

@@ -16,6 +16,7 @@ from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.scenario import Scenario, ScenarioCredit
 
 DUE_ON_RECEIPT = "Due on receipt"
+LATE_FEE_ITEM = "Late fee"  # the Service item a late fee is charged on (rules.late_fees.quickbooks_item)
 
 
 def _at(company: Company, day: dt.date, hour: int = 9, sequence: int = 0) -> dt.datetime:
@@ -62,6 +63,7 @@ def company_from_scenario(
         for days, name in names.items()
     }
 
+    _put(company, "Item", {"Name": LATE_FEE_ITEM, "Type": "Service", "Active": True}, opened)
     ids: dict[str, dict[str, str]] = {
         "customers": {},
         "invoices": {},

@@ -97,7 +97,8 @@ def void_invoice(company: Company, body: Any) -> dict[str, Any]:
         if company.applied.get(record["Id"]):
             raise errors.business("An invoice with payments applied cannot be voided; remove the payments first.")
         record["_voided"] = True
-        record["PrivateNote"] = "Voided"
+        # QuickBooks keeps the memo behind the word; the mapping knows a voided invoice by it.
+        record["PrivateNote"] = f"Voided - {record['PrivateNote']}" if record.get("PrivateNote") else "Voided"
         for line in record.get("Line", []):
             line["Amount"] = ZERO
         _touch(company, record)
@@ -298,6 +299,8 @@ def _check_invoice(
     for number, line in enumerate(lines, start=1):
         line["Amount"] = _amount(line.get("Amount", 0), f"Line[{number}].Amount")
         line.setdefault("DetailType", "SalesItemLineDetail")
+        if isinstance(line.get("SalesItemLineDetail"), dict) and "ItemRef" in line["SalesItemLineDetail"]:
+            _ref(company, line["SalesItemLineDetail"], "ItemRef", "Item", needed=True)
         line["Id"] = str(line.get("Id") or number)
         line["LineNum"] = number
     c["Line"] = lines
@@ -492,10 +495,34 @@ def _check_credit_memo(
     _length(c, "DocNumber", LENGTHS["DocNumber"])
 
 
+ITEM_TYPES = ("Service", "NonInventory", "Inventory")
+
+
+def _check_item(company: Company, c: dict[str, Any], existing: dict[str, Any] | None, include: frozenset[str]) -> None:
+    name = c.get("Name")
+    if not name or not str(name).strip():
+        raise errors.required("Name")
+    _length(c, "Name", 100)
+    for other in company.entities["Item"].values():
+        if other.get("Name", "").lower() == str(name).lower() and (existing is None or other["Id"] != existing["Id"]):
+            raise errors.QboFault(
+                errors.DUPLICATE_NAME,
+                "Duplicate Name Exists Error",
+                "The name supplied already exists. : Another product or service is already using this name.",
+                element="Name",
+            )
+    _enum(c, "Type", ITEM_TYPES)
+    c.setdefault("Type", "Service")
+    if c.get("UnitPrice") not in (None, ""):
+        c["UnitPrice"] = _amount(c["UnitPrice"], "UnitPrice")
+    c["Active"] = bool(c.get("Active", True))
+
+
 _CHECKS = {
     "Invoice": _check_invoice,
     "Customer": _check_customer,
     "Term": _check_term,
     "Payment": _check_payment,
     "CreditMemo": _check_credit_memo,
+    "Item": _check_item,
 }

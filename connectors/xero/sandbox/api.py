@@ -23,7 +23,7 @@ from connectors.sandbox.idempotency import StoredResponse
 from connectors.sandbox.limits import Limit
 from connectors.sandbox.tokens import TokenRejected
 from connectors.xero.sandbox import credits as credit_kinds
-from connectors.xero.sandbox import errors, msdate, writes
+from connectors.xero.sandbox import errors, msdate, sales, writes
 from connectors.xero.sandbox.app import XeroSandbox
 from connectors.xero.sandbox.listing import ListRequest, select
 from connectors.xero.sandbox.org import CONTACT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, Organisation
@@ -225,6 +225,18 @@ def make_blueprint(sandbox: XeroSandbox) -> Blueprint:
         org: Organisation = g.org
         with org.lock:
             return ok({"Invoices": [org.render_invoice(invoice_or_404(org, invoice_id))]})
+
+    @bp.put("/Invoices")
+    def create_invoices() -> ResponseReturnValue:
+        body = body_json()
+        return idempotent(lambda org: (200, {"Invoices": sales.create_invoices(org, body)}))
+
+    @bp.post("/Invoices/<invoice_id>")
+    def update_invoice(invoice_id: str) -> ResponseReturnValue:
+        body = body_json()
+        return idempotent(
+            lambda org: (200, {"Invoices": [sales.void_invoice(org, invoice_or_404(org, invoice_id), body)]})
+        )
 
     @bp.get("/Invoices/<invoice_id>/History")
     def invoice_history(invoice_id: str) -> ResponseReturnValue:
