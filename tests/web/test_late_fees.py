@@ -69,7 +69,7 @@ def token(client: FlaskClient, path: str) -> str:
 def test_the_page_lists_the_fee_with_a_labelled_reversal_form(world: World, charged: Action, app: Flask) -> None:
     html = sign_in(app, world.organization_id).get(page_of(world, charged)).get_data(as_text=True)
     assert '<h2 id="late-fees">Late fees</h2>' in html
-    assert "Late fee LF-1003 on invoice 1003" in html and "25.00 USD" in html
+    assert "Late fee LF-1003 on invoice 1003" in html and "$25.00" in html  # in the owner's locale (en_US)
     assert f'<label for="fee-{charged.id}-note">' in html and f'id="fee-{charged.id}-note"' in html
 
 
