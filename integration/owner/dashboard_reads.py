@@ -15,6 +15,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_
@@ -96,33 +97,36 @@ def start_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
 
 # Aging, the trend and what was collected in the last 30 days: all from the mirror alone.
 Figures = tuple[dict[str, dict[str, Decimal]], dict[str, list[TrendPoint]], dict[str, Decimal]]
+T = TypeVar("T")
 
 
-class FiguresCache:
-    """The figures last worked out per (organization, company, day, state of the mirror). The trend
-    walks every invoice of the last fifteen months (a second at 20,000 of them) while the mirror
-    changes only when a sync or a targeted refresh stores changed rows: `mirror_state` tells when."""
+class MirrorCache(Generic[T]):
+    """What the dashboard last worked out per (organization, company, day, state of the mirror, ...).
+    The trend walks every invoice of the last fifteen months (a second at 20,000 of them) and the
+    calls' usual payment days read their customers' books, while the mirror changes only when a
+    sync or a targeted refresh stores changed rows: `mirror_state` tells when."""
 
     SIZE = 256
 
     def __init__(self) -> None:
-        self._found: OrderedDict[tuple[object, ...], Figures] = OrderedDict()
+        self._found: OrderedDict[tuple[object, ...], T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[object, ...], work_out: Callable[[], Figures]) -> Figures:
+    def get(self, key: tuple[object, ...], work_out: Callable[[], T]) -> T:
         with self._lock:
             if key in self._found:
                 self._found.move_to_end(key)
                 return self._found[key]
-        figures = work_out()
+        found = work_out()
         with self._lock:
-            self._found[key] = figures
+            self._found[key] = found
             while len(self._found) > self.SIZE:
                 self._found.popitem(last=False)
-        return figures
+        return found
 
 
-FIGURES = FiguresCache()
+FIGURES: MirrorCache[Figures] = MirrorCache()
+USUAL_PAYMENT: MirrorCache[list[CallTask]] = MirrorCache()
 
 
 def mirror_state(session: Session, organization_id: int, connection_id: int | None) -> tuple[object, ...]:
@@ -144,9 +148,24 @@ def mirror_state(session: Session, organization_id: int, connection_id: int | No
     return (database, *session.execute(invoices).one(), *session.execute(payments).one())
 
 
-def _figures(session: Session, organization_id: int, today: dt.date, connection_id: int | None) -> Figures:
-    key = (organization_id, connection_id, today, *mirror_state(session, organization_id, connection_id))
+def _figures(
+    session: Session, organization_id: int, today: dt.date, connection_id: int | None, state: tuple[object, ...]
+) -> Figures:
+    key = (organization_id, connection_id, today, *state)
     return FIGURES.get(key, lambda: _work_out_figures(session, organization_id, today, connection_id))
+
+
+def _with_usual_payment(
+    session: Session,
+    organization_id: int,
+    calls: list[CallTask],
+    now: dt.datetime,
+    today: dt.date,
+    state: tuple[object, ...],
+) -> list[CallTask]:
+    """`with_usual_payment`, worked out again only when the mirror, the day or the calls shown change."""
+    key = (organization_id, today, *state, *((c.action_id, c.oldest_invoice) for c in calls))
+    return USUAL_PAYMENT.get(key, lambda: with_usual_payment(session, organization_id, calls, now))
 
 
 def _work_out_figures(session: Session, organization_id: int, today: dt.date, connection_id: int | None) -> Figures:
@@ -217,7 +236,8 @@ def load_dashboard(
     today = local_today(now, organization.timezone)
     since = start_of_local_day(today, organization.timezone)
     names = CustomerNames(session, organization_id)
-    aging, trend_, collected = _figures(session, organization_id, today, connection_id)
+    state = mirror_state(session, organization_id, connection_id)
+    aging, trend_, collected = _figures(session, organization_id, today, connection_id, state)
     on_hold, mid_month = account_flags(session, organization_id, names, connection_id)
     listed, listed_total, listed_counts = today_actions(session, organization_id, since, names, connection_id)
     connections = connection_health(session, organization_id, interval, now, connection_id)
@@ -238,8 +258,10 @@ def load_dashboard(
         today_total=listed_total,
         today_counts=listed_counts,
         observed=observed(session, organization_id, since, names, connection_id),
-        calls=with_usual_payment(
-            session, organization_id, with_history(session, organization_id, calls[:calls_shown]), now
+        calls=with_history(
+            session,
+            organization_id,
+            _with_usual_payment(session, organization_id, calls[:calls_shown], now, today, state),
         ),
         calls_total=len(calls),
         escalations=owner_tasks(session, organization_id, now, names, ActionKind.RECOMMEND_ESCALATION, connection_id),

@@ -117,7 +117,9 @@ def customer_timeline(session: Session, organization_id: int, customer_id: int, 
             )
         )
     )
-    around = usual_payment_dates(projected.snapshot, projected.rules, today, customer.provider_id)
+    around = usual_payment_dates(projected.snapshot, projected.rules, today, [customer.provider_id])[
+        customer.provider_id
+    ]
     open_rows = [i for i in record.invoices if i.status == InvoiceStatus.OPEN.value and i.balance > 0]
     pending = [a for a in record.emails + record.calls + record.other_actions if a.status in PENDING]
     if pending:

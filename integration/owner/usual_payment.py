@@ -22,17 +22,19 @@ from integration.policy.snapshot import Snapshot
 
 
 def usual_payment_dates(
-    snapshot: Snapshot, rules: Rules, today: dt.date, customer_id: str
-) -> dict[str, dt.date | None]:
-    """invoice provider id -> the day the customer usually pays it, for each of their open invoices."""
-    facts = gather(snapshot, rules, today).facts.get(customer_id)
-    habit = habit_of(facts) if facts is not None else None
-    dates: dict[str, dt.date | None] = {}
+    snapshot: Snapshot, rules: Rules, today: dt.date, customer_ids: Collection[str]
+) -> dict[str, dict[str, dt.date | None]]:
+    """customer provider id -> (invoice provider id -> the day the customer usually pays it), for each
+    of those customers' open invoices; the snapshot's facts are gathered once for all of them."""
+    facts = gather(snapshot, rules, today).facts
+    habits = {c: habit_of(facts[c]) if c in facts else None for c in customer_ids}
+    dates: dict[str, dict[str, dt.date | None]] = {c: {} for c in customer_ids}
     for invoice in snapshot.invoices:
-        if invoice.customer_id != customer_id or not is_open(invoice):
+        if invoice.customer_id not in dates or not is_open(invoice):
             continue
+        habit = habits[invoice.customer_id]
         due = invoice.due_date or invoice.issue_date
-        dates[invoice.provider_id] = (
+        dates[invoice.customer_id][invoice.provider_id] = (
             habit.for_due(due, rules.mid_month.month_end_days).paid_around(due) if habit is not None else None
         )
     return dates
@@ -41,9 +43,8 @@ def usual_payment_dates(
 def usual_payment_of_customers(
     session: Session, organization_id: int, connection_id: int, now: dt.datetime, customer_ids: Collection[str]
 ) -> dict[str, dict[str, dt.date | None]]:
-    """customer provider id -> `usual_payment_dates` of their open invoices, for a few customers of one
-    company (the day's call list), read in one snapshot of those customers alone."""
+    """`usual_payment_dates` for a few customers of one company (the day's call list), read in one
+    snapshot of those customers' books alone."""
     snapshot = load_snapshot(session, connection_id, now, customer_ids, ledger=False)
     rules = load_rules(session, organization_id, connection_id)
-    today = local_today(now, snapshot.company.timezone)
-    return {customer_id: usual_payment_dates(snapshot, rules, today, customer_id) for customer_id in customer_ids}
+    return usual_payment_dates(snapshot, rules, local_today(now, snapshot.company.timezone), customer_ids)
