@@ -40,6 +40,7 @@ from integration.web import (
     security,
     sessions,
     soon,
+    statements,
     team,
     webhooks,
     wording,
@@ -81,6 +82,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     coming_up.bp,
     progress.bp,
     late_fees.bp,
+    statements.bp,
 )
 
 
