@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from integration.cycle.gather import company_of, credit_record, customer_record, invoice_record, payment_record
-from integration.documents.statement import Statement, build_statement
+from integration.documents.statement import RECENT_DAYS, Statement, build_statement
 from integration.store.models import (
     Connection,
     MirroredCredit,
@@ -31,7 +31,11 @@ def _of_customer(model: type[_Row], organization_id: int, customer: MirroredCust
 
 
 def customer_statement(
-    session: Session, organization_id: int, customer: MirroredCustomer, now: dt.datetime
+    session: Session,
+    organization_id: int,
+    customer: MirroredCustomer,
+    now: dt.datetime,
+    recent_days: int = RECENT_DAYS,
 ) -> Statement:
     """`customer` must come from a read scoped to `organization_id` (records.find_customer)."""
     connection = session.scalars(
@@ -46,4 +50,5 @@ def customer_statement(
         [payment_record(row) for row in session.scalars(payments)],
         [credit_record(row) for row in session.scalars(_of_customer(MirroredCredit, organization_id, customer))],
         now,
+        recent_days,
     )

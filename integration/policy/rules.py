@@ -513,6 +513,22 @@ class LateFees:
 
 
 @dataclass(frozen=True)
+class Statements:
+    """A monthly statement of account, with its PDF, to every customer who owes something, on
+    `day_of_month` (a day the month lacks means its last day); it lists the payments and credits of
+    the last `recent_days`."""
+
+    enabled: bool = False
+    day_of_month: int = 1
+    recent_days: int = 30
+
+    def __post_init__(self) -> None:
+        with _checks() as check:
+            check.range("day_of_month", self.day_of_month, 1, 31)
+            check.range("recent_days", self.recent_days, 7, 90)
+
+
+@dataclass(frozen=True)
 class Rules:
     mode: str = "observe"  # observe: plan and show, never act; live: act
     ladder: Ladder = field(default_factory=Ladder)
@@ -527,6 +543,7 @@ class Rules:
     sender: Sender = field(default_factory=Sender)
     approval: Approval = field(default_factory=Approval)
     late_fees: LateFees = field(default_factory=LateFees)
+    statements: Statements = field(default_factory=Statements)
 
     def __post_init__(self) -> None:
         with _checks() as check:

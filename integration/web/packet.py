@@ -112,7 +112,7 @@ def summary_facts(record: CustomerRecord) -> list[tuple[str, str]]:
     return [
         ("Invoices on record", str(len(record.invoices))),
         ("Payments on record", str(len(record.payments))),
-        ("Reminder emails", str(len(record.emails))),
+        ("Emails to the customer", str(len(record.emails))),
         ("Calls", str(len(record.calls))),
         ("Notes and account actions", str(len(record.other_actions))),
         ("Promises, disputes and payment plans", str(len(record.pauses))),

@@ -279,6 +279,29 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "statements",
+        "Monthly statements",
+        "A statement of account (open invoices by age, the last days' payments and credits, what is due) "
+        "emailed with its PDF to every customer who owes something, once a month.",
+        (
+            Group(
+                "",
+                (
+                    Field("statements.enabled", "Send monthly statements", "check"),
+                    Field(
+                        "statements.day_of_month",
+                        "Day of the month",
+                        "number",
+                        "31: the month's last day.",
+                        low=1,
+                        high=31,
+                    ),
+                    Field("statements.recent_days", "Days of payments and credits shown", "number", low=7, high=90),
+                ),
+            ),
+        ),
+    ),
+    Section(
         "pauses",
         "Disputes, promises and payment plans",
         "What stops the reminders for one invoice. Set them per invoice under Customers and invoices.",

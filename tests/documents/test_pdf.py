@@ -90,10 +90,10 @@ def test_nul_bytes_are_dropped_from_the_text() -> None:
 
 def test_the_packet_summary_carries_the_account_and_the_records_figures() -> None:
     statement = build_statement(COMPANY, customer(), INVOICES, PAYMENTS, CREDITS, NOW)
-    text = text_of(summary_pdf(statement, [("Reminder emails", "4"), ("Calls", "1")]))
+    text = text_of(summary_pdf(statement, [("Emails to the customer", "4"), ("Calls", "1")]))
     assert "Collections summary" in text
     assert "Total due (EUR): 1.400,74\xa0€" in text
-    assert "Reminder emails" in text and "Calls" in text
+    assert "Emails to the customer" in text and "Calls" in text
 
 
 def test_a_letter_carries_its_date_subject_and_body() -> None:

@@ -91,7 +91,7 @@ def test_the_summary_pdf_opens_and_its_totals_match_the_mirror(app: Flask, two_o
     for currency, amount in record.open_balance.items():
         assert f"Total due ({currency}): {money(Money(amount, currency), parse_locale('en_US'))}" in text
     assert "Acme <b>Tools</b> & Co" in text  # the name as text, not markup
-    assert "Reminder emails" in text and "Rival" not in text
+    assert "Emails to the customer" in text and "Rival" not in text
 
 
 def test_html_in_names_and_notes_is_escaped(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
