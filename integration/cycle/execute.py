@@ -39,6 +39,7 @@ from connectors.contract import (
 )
 from integration.cycle import late_fee
 from integration.cycle.credit_recheck import effective_credit, uncovered
+from integration.cycle.letters import keep_letter, wants_letter
 from integration.cycle.precondition_reads import PreconditionReads
 from integration.cycle.send_check import apply_verdict
 from integration.cycle.sync import store_invoices
@@ -450,6 +451,8 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         )
         if not receipt.already_sent:
             at.report.emails_sent += 1
+    if wants_letter(row):
+        keep_letter(at.sessions, row)
     # Written after delivery and saying when: the books never claim a step before it happened.
     _write_notes(at, row, delivered, email_note(row))
     return row.external_ref or "email"

@@ -303,6 +303,7 @@ class _Run:
                         **(
                             {"credit": mention} if mention else {}
                         ),  # credit left to mention: "less your unapplied credit"
+                        **({"letter": True} if top.letter else {}),  # also a printable letter to post
                     }
                 ),
             )

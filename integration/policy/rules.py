@@ -193,6 +193,7 @@ class Stage:
     call_task: bool = False  # also ask the owner to phone
     resend_invoice: bool = False  # call stages only: the accounting system re-sends the invoice as the owner phones
     escalate: bool = False  # also recommend agency, attorney letter, payment plan or write-off
+    letter: bool = False  # also a printable letter of the email, for the owner to post
 
     def __post_init__(self) -> None:
         if self.name not in STAGES:  # the other checks depend on which stage this is

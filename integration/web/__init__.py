@@ -35,6 +35,7 @@ from integration.web import (
     outbox,
     progress,
     late_fees,
+    letters,
     replies,
     request_limits,
     security,
@@ -83,6 +84,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     progress.bp,
     late_fees.bp,
     statements.bp,
+    letters.bp,
 )
 
 
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     team.init_app(app)
     coming_up.init_app(app)
     outbox.init_app(app)
+    letters.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

@@ -133,6 +133,7 @@ def _stage_group(index: int, name: str) -> Group:
             Field(
                 f"{path}.resend_invoice", "Re-send the invoice from the accounting system (with a call only)", "check"
             ),
+            Field(f"{path}.letter", "Also make a printable letter for me to post", "check"),
             Field(
                 f"{path}.escalate",
                 "Also suggest next steps (agency, attorney letter, payment plan, write-off)",

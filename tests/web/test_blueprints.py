@@ -32,6 +32,7 @@ EXPECTED = {
     "progress",
     "late_fees",
     "statements",
+    "letters",
 }
 
 

@@ -1,0 +1,107 @@
+"""The letters to post: a reminder stage with `letter` on leaves one per delivered email. The owner
+prints each (a PDF drawn on demand) and marks it posted, which the activity log records as it
+records an email."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integration.cycle.gather import company_of
+from integration.documents.letter import Letter as PrintedLetter
+from integration.documents.letter import build_letter
+from integration.owner.records import RecordNotFound
+from integration.policy.aging import local_today
+from integration.store.models import ActivityEntry, Connection, Letter, MirroredCustomer, Organization
+from integration.store.scoping import scoped
+from reminders.formatting import parse_locale
+
+LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    id: int
+    customer_id: int | None  # the mirror's id, for the customer's page
+    customer_name: str
+    subject: str
+    created_at: dt.datetime
+    posted_at: dt.datetime | None
+
+
+def letters_to_post(session: Session, organization_id: int) -> list[LetterRow]:
+    """Letters not yet posted first (oldest first: the longest waiting), then the posted ones, newest first."""
+    found = session.execute(
+        scoped(Letter, organization_id)
+        .add_columns(MirroredCustomer.id)
+        .outerjoin(
+            MirroredCustomer,
+            (MirroredCustomer.connection_id == Letter.connection_id)
+            & (MirroredCustomer.provider_id == Letter.customer_provider_id),
+        )
+        .order_by(Letter.posted_at.is_not(None), Letter.posted_at.desc(), Letter.created_at, Letter.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    return [
+        LetterRow(letter.id, customer_id, letter.customer_name, letter.subject, letter.created_at, letter.posted_at)
+        for letter, customer_id in found
+    ]
+
+
+def waiting_count(session: Session, organization_id: int) -> int:
+    return len(session.scalars(scoped(Letter, organization_id).where(Letter.posted_at.is_(None))).all())
+
+
+def find_letter(session: Session, organization_id: int, letter_id: int) -> Letter:
+    letter = session.scalar(scoped(Letter, organization_id).where(Letter.id == letter_id))
+    if letter is None:
+        raise RecordNotFound(f"no letter {letter_id}")  # another organization's looks the same
+    return letter
+
+
+def printed_letter(session: Session, organization_id: int, letter: Letter) -> tuple[PrintedLetter, str]:
+    """The letter to draw, and the company's locale (dates and paper follow it)."""
+    organization = session.get_one(Organization, organization_id)
+    connection = session.get_one(Connection, letter.connection_id)
+    company = company_of(organization, connection)
+    customer = session.scalar(
+        select(MirroredCustomer).where(
+            MirroredCustomer.connection_id == letter.connection_id,
+            MirroredCustomer.provider_id == letter.customer_provider_id,
+        )
+    )
+    region = [part for part in (customer.region, customer.country) if part] if customer else []
+    printed = build_letter(
+        country=parse_locale(company.locale).territory,
+        company_name=company.name,
+        company_address=(),
+        customer_name=customer.name if customer else letter.customer_name,
+        customer_address=(", ".join(region),),
+        date=local_today(letter.created_at, company.timezone),
+        subject=letter.subject,
+        body=letter.body_text,
+        signature="",
+    )
+    return printed, company.locale
+
+
+def mark_posted(session: Session, organization_id: int, letter_id: int, now: dt.datetime) -> Letter:
+    """Posted once: marking it again changes nothing and logs nothing."""
+    letter = find_letter(session, organization_id, letter_id)
+    if letter.posted_at is None:
+        letter.posted_at = now
+        session.add(
+            ActivityEntry(
+                organization_id=organization_id,
+                connection_id=letter.connection_id,
+                action_id=letter.action_id,
+                kind="letter_posted",
+                message=f'Letter "{letter.subject}" posted to {letter.customer_name}',
+                customer_provider_id=letter.customer_provider_id,
+                details={"letter_id": letter.id},
+            )
+        )
+    return letter
