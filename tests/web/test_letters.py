@@ -97,3 +97,13 @@ def test_marking_posted_needs_the_csrf_token(
     app: Flask, two_orgs: tuple[Seeded, Seeded], letters: tuple[int, int]
 ) -> None:
     assert signed_in(app, two_orgs[0]).post(f"/letters/{letters[0]}/posted").status_code == 400
+
+
+def test_the_dashboard_counts_the_letters_waiting_to_be_posted(
+    app: Flask, two_orgs: tuple[Seeded, Seeded], letters: tuple[int, int]
+) -> None:
+    client = signed_in(app, two_orgs[0])
+    html = client.get("/").get_data(as_text=True)
+    assert "<strong>1 letter to post.</strong>" in html and 'href="/letters"' in html
+    client.post(f"/letters/{letters[0]}/posted", data={"csrf_token": csrf_token(client)})
+    assert "letter to post" not in client.get("/").get_data(as_text=True)
