@@ -8,15 +8,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.contract import ConnectorError, Note
+from integration.config import ConfigError
+from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
 from integration.cycle.gather import company_of
 from integration.documents.letter import Letter as PrintedLetter
 from integration.documents.letter import build_letter
+from integration.owner.call_outcomes import ConnectorFor
 from integration.owner.records import RecordNotFound
 from integration.policy.aging import local_today
-from integration.store.models import ActivityEntry, Connection, Letter, MirroredCustomer, Organization
+from integration.store.db import transaction
+from integration.store.models import Action, ActivityEntry, Connection, Letter, MirroredCustomer, Organization
 from integration.store.scoping import scoped
+from oauth.redact import redact
 from reminders.formatting import parse_locale
 
 LIST_LIMIT = 200
@@ -88,20 +94,61 @@ def printed_letter(session: Session, organization_id: int, letter: Letter) -> tu
     return printed, company.locale
 
 
-def mark_posted(session: Session, organization_id: int, letter_id: int, now: dt.datetime) -> Letter:
+@dataclass(frozen=True)
+class Posted:
+    customer_name: str
+    entry_id: int | None  # the activity entry; None when it was marked posted before
+
+
+def mark_posted(session: Session, organization_id: int, letter_id: int, now: dt.datetime) -> Posted:
     """Posted once: marking it again changes nothing and logs nothing."""
     letter = find_letter(session, organization_id, letter_id)
-    if letter.posted_at is None:
-        letter.posted_at = now
-        session.add(
-            ActivityEntry(
-                organization_id=organization_id,
-                connection_id=letter.connection_id,
-                action_id=letter.action_id,
-                kind="letter_posted",
-                message=f'Letter "{letter.subject}" posted to {letter.customer_name}',
-                customer_provider_id=letter.customer_provider_id,
-                details={"letter_id": letter.id},
-            )
+    if letter.posted_at is not None:
+        return Posted(letter.customer_name, None)
+    letter.posted_at = now
+    entry = ActivityEntry(
+        organization_id=organization_id,
+        connection_id=letter.connection_id,
+        action_id=letter.action_id,
+        kind="letter_posted",
+        message=f'Letter "{letter.subject}" posted to {letter.customer_name}.',
+        customer_provider_id=letter.customer_provider_id,
+        details={"letter_id": letter.id, "note": "not written: observe mode"},
+    )
+    session.add(entry)
+    session.flush()
+    return Posted(letter.customer_name, entry.id)
+
+
+def note_posted(
+    sessions: sessionmaker[Session], organization_id: int, entry_id: int, connector_for: ConnectorFor, today: dt.date
+) -> str | None:
+    """Live mode: the posting noted on the letter's invoices in the books, as a call outcome is,
+    keyed by the entry so a retry writes it once. Returns the provider's error, if any (also kept
+    on the entry)."""
+    with sessions() as session:
+        entry = session.get_one(ActivityEntry, entry_id)
+        letter = find_letter(session, organization_id, entry.details["letter_id"])
+        action = session.get_one(Action, letter.action_id)
+        invoice_ids = list(action.payload.get("delivered") or action.payload.get("invoice_ids") or ())
+        connection = session.get_one(Connection, letter.connection_id)
+        organization = session.get_one(Organization, organization_id)
+        text = f'Letter posted: "{letter.subject}"; action {action.id}'
+        session.expunge_all()
+    error = None
+    try:
+        write_invoice_notes(
+            connector_for(connection, organization),
+            invoice_ids,
+            Note(text=text, action_id=f"{NOTE_PREFIX}letter-{entry_id}", on=today),
+            f"letter-posted:{entry_id}",
         )
-    return letter
+    except (ConnectorError, ConfigError) as exc:
+        error = redact(str(exc)) or type(exc).__name__
+    with transaction(sessions) as session:
+        stored = session.get_one(ActivityEntry, entry_id)
+        stored.details = {**stored.details, "note": "written" if error is None else "failed", "note_error": error}
+        if error is not None:
+            stored.level = "warning"
+            stored.message += f" The note could not be written at the provider: {error}"
+    return error

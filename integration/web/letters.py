@@ -8,10 +8,14 @@ import io
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 
+from integration.cycle.providers import connector_factory
 from integration.documents.pdf import letter_pdf
-from integration.owner.letters import find_letter, letters_to_post, mark_posted, printed_letter
+from integration.owner.letters import find_letter, letters_to_post, mark_posted, note_posted, printed_letter
 from integration.owner.records import RecordNotFound
+from integration.owner.stored_rules import load_rules
+from integration.policy.aging import local_today
 from integration.store.db import transaction
+from integration.store.models import Organization
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
 from integration.web.nav import add_nav_item
@@ -53,11 +57,22 @@ def download(letter_id: int) -> ResponseReturnValue:
 @bp.post("/letters/<int:letter_id>/posted")
 @owner_required
 def posted(letter_id: int) -> ResponseReturnValue:
+    rt = runtime()
     try:
-        with transaction(runtime().sessions) as db:
-            letter = mark_posted(db, g.organization_id, letter_id, now())
-            name = letter.customer_name
+        with transaction(rt.sessions) as db:
+            done = mark_posted(db, g.organization_id, letter_id, now())
+            letter = find_letter(db, g.organization_id, letter_id)
+            live = load_rules(db, g.organization_id, letter.connection_id).mode == "live"
+            today = local_today(now(), db.get_one(Organization, g.organization_id).timezone)
     except RecordNotFound:
         abort(404)
-    flash(f"The letter to {name} is marked posted.")
+    error = None
+    if done.entry_id is not None and live:  # observe mode writes nothing in the books
+        connector_for = connector_factory(rt.settings, rt.sessions)
+        error = note_posted(rt.sessions, g.organization_id, done.entry_id, connector_for, today)
+    said = f"The letter to {done.customer_name} is marked posted"
+    if error:
+        flash(f"{said}, but the note could not be written in the accounting system: {error}", "error")
+    else:
+        flash(f"{said}.")
     return redirect(url_for(".index"))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from integration.store.models import ActionStatus, Letter
-from tests.cycle.conftest import World
+from integration.owner.letters import mark_posted, note_posted
+from integration.store.db import transaction
+from integration.store.models import ActionStatus, ActivityEntry, Letter
+from tests.cycle.conftest import NOW, World
 
 LETTERS_ON = {"mode": "live", "ladder": {"stages": [{"letter": True}] * 7}}
 
@@ -34,3 +36,22 @@ def test_no_letter_unless_the_stage_asks(world: World) -> None:
     world.set_rules({"mode": "live"})
     assert world.cycle().status == "done"
     assert [a for a in world.actions() if a.status == ActionStatus.DONE] and _letters(world) == []
+
+
+def test_marking_posted_in_live_mode_notes_it_on_the_invoices_in_the_books(world: World) -> None:
+    world.set_rules(LETTERS_ON)
+    assert world.cycle().status == "done"
+    letter = _letters(world)[0]
+    with transaction(world.sessions) as session:
+        posted = mark_posted(session, world.organization_id, letter.id, NOW)
+    assert posted.entry_id is not None
+    error = note_posted(world.sessions, world.organization_id, posted.entry_id, world.deps().connectors, NOW.date())
+    assert error is None
+    with world.sessions() as session:
+        action = next(a for a in world.actions() if a.id == letter.action_id)
+        entry = session.get_one(ActivityEntry, posted.entry_id)
+    assert entry.details["note"] == "written"
+    for invoice_id in action.payload["delivered"]:
+        assert f'Letter posted: "{letter.subject}"' in world.notes()[invoice_id]
+    with transaction(world.sessions) as session:
+        assert mark_posted(session, world.organization_id, letter.id, NOW).entry_id is None  # once
