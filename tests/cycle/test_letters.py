@@ -10,7 +10,8 @@ from integration.store.db import transaction
 from integration.store.models import ActionStatus, ActivityEntry, Letter
 from tests.cycle.conftest import NOW, World
 
-LETTERS_ON = {"mode": "live", "ladder": {"stages": [{"letter": True}] * 7}}
+LIVE: dict[str, object] = {"mode": "live"}
+LETTERS_ON: dict[str, object] = {"mode": "live", "ladder": {"stages": [{"letter": True}] * 7}}
 
 
 def _letters(world: World) -> list[Letter]:
@@ -33,7 +34,7 @@ def test_each_delivered_reminder_of_a_letter_stage_leaves_one_letter(world: Worl
 
 
 def test_no_letter_unless_the_stage_asks(world: World) -> None:
-    world.set_rules({"mode": "live"})
+    world.set_rules(LIVE)
     assert world.cycle().status == "done"
     assert [a for a in world.actions() if a.status == ActionStatus.DONE] and _letters(world) == []
 

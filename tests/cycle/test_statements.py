@@ -17,7 +17,11 @@ from integration.store.models import ActionStatus, MirroredCustomer, MirroredInv
 from reminders.delivery import DeliveryReceipt, DeliveryTransient, EmailMessage
 from tests.cycle.conftest import World
 
-STATEMENTS_ON = {"mode": "live", "statements": {"enabled": True, "day_of_month": 23}}  # NOW is 23 November
+LIVE: dict[str, object] = {"mode": "live"}
+STATEMENTS_ON: dict[str, object] = {
+    "mode": "live",
+    "statements": {"enabled": True, "day_of_month": 23},
+}  # NOW is 23 November
 
 
 def _statements(world: World) -> list:  # type: ignore[type-arg]
@@ -67,7 +71,7 @@ def test_statements_go_out_once_on_the_day_with_the_mirrors_totals(world: World)
 
 
 def test_off_by_default_no_statement_is_planned(world: World) -> None:
-    world.set_rules({"mode": "live"})
+    world.set_rules(LIVE)
     assert world.cycle().status == "done"
     assert _statements(world) == []
 

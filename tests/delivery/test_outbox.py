@@ -49,7 +49,8 @@ def test_an_attachment_is_kept_whole_in_the_eml_and_named_in_the_index(tmp_path:
     (attached,) = parsed.iter_attachments()
     assert (attached.get_content_type(), attached.get_filename()) == ("application/pdf", "statement-café.pdf")
     assert attached.get_content() == pdf
-    assert "<b>$450.00</b>" in parsed.get_body(("html",)).get_content()
+    html = parsed.get_body(("html",))
+    assert html is not None and "<b>$450.00</b>" in html.get_content()
     (entry,) = outbox.entries()
     assert entry["attachments"] == ["statement-café.pdf"]
 

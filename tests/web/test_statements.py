@@ -57,7 +57,8 @@ def test_emailing_sends_the_pdf_once_a_day_and_logs_it(app: Flask, two_orgs: tup
     eml = email.message_from_bytes(outbox.path_for(entry["key"]).read_bytes(), policy=policy.default)
     (pdf,) = eml.iter_attachments()
     assert "Total due (USD): $1,000.00" in _text(pdf.get_content())
-    assert "Total due: $1,000.00." in eml.get_body(("plain",)).get_content()
+    plain = eml.get_body(("plain",))
+    assert plain is not None and "Total due: $1,000.00." in plain.get_content()
 
     again = client.post(url, data={"csrf_token": csrf_token(client)}, follow_redirects=True)
     assert "statement already went to ap@example.com; it was not sent again." in again.get_data(as_text=True)
