@@ -83,7 +83,7 @@ def address_lines(name: str, lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Letter:
+class PrintedLetter:
     paper: Paper
     sender: tuple[str, ...]  # the company's name and address, top left
     recipient: tuple[str, ...]  # from address_lines
@@ -104,8 +104,8 @@ def build_letter(
     subject: str,
     body: str,
     signature: str,
-) -> Letter:
-    return Letter(
+) -> PrintedLetter:
+    return PrintedLetter(
         paper=paper_for(country),
         sender=address_lines(company_name, company_address),
         recipient=address_lines(customer_name, customer_address),

@@ -18,7 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from connectors.contract import Money
-from integration.documents.letter import INCH, MAX_ADDRESS_LINES, Letter, Paper, paper_for, printable
+from integration.documents.letter import INCH, MAX_ADDRESS_LINES, Paper, PrintedLetter, paper_for, printable
 from integration.documents.statement import Statement
 from reminders import formatting
 
@@ -199,7 +199,7 @@ def summary_pdf(statement: Statement, facts: Sequence[tuple[str, str]]) -> bytes
     return bytes(pdf.output())
 
 
-def letter_pdf(letter: Letter, locale: Locale) -> bytes:
+def letter_pdf(letter: PrintedLetter, locale: Locale) -> bytes:
     paper = letter.paper
     pdf = _document(paper, letter.subject or "Letter")
     pdf.set_font(FONT, "", 9)

@@ -14,8 +14,7 @@ from connectors.contract import ConnectorError, Note
 from integration.config import ConfigError
 from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
 from integration.cycle.gather import company_of
-from integration.documents.letter import Letter as PrintedLetter
-from integration.documents.letter import build_letter
+from integration.documents.letter import PrintedLetter, build_letter
 from integration.owner.call_outcomes import ConnectorFor
 from integration.owner.records import RecordNotFound
 from integration.policy.aging import local_today
@@ -55,10 +54,6 @@ def letters_to_post(session: Session, organization_id: int) -> list[LetterRow]:
         LetterRow(letter.id, customer_id, letter.customer_name, letter.subject, letter.created_at, letter.posted_at)
         for letter, customer_id in found
     ]
-
-
-def waiting_count(session: Session, organization_id: int) -> int:
-    return len(session.scalars(scoped(Letter, organization_id).where(Letter.posted_at.is_(None))).all())
 
 
 def find_letter(session: Session, organization_id: int, letter_id: int) -> Letter:
