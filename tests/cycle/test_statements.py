@@ -13,6 +13,7 @@ from email import policy
 import pypdf
 from sqlalchemy import select
 
+from integration.owner.outbox import OutboxQuery, outbox_email, outbox_page
 from integration.store.models import ActionStatus, MirroredCustomer, MirroredInvoice
 from reminders.delivery import DeliveryReceipt, DeliveryTransient, EmailMessage
 from tests.cycle.conftest import World
@@ -64,6 +65,15 @@ def test_statements_go_out_once_on_the_day_with_the_mirrors_totals(world: World)
         text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(attached.get_content())).pages)
         name = next(n for n in owing if n in text)
         assert f"Total due (USD): ${owing[name]:,.2f}" in text
+
+    with world.sessions() as session:
+        listed = [
+            r
+            for r in outbox_page(session, world.organization_id, OutboxQuery()).rows
+            if r.stage == "statement of account"
+        ]
+        shown = outbox_email(session, world.organization_id, done[0].id)
+    assert len(listed) == 3 and shown.text and "Attached is your statement" in shown.text and shown.note is None
 
     assert world.cycle().status == "done"  # again: nothing new planned or sent
     assert len(_statements(world)) == 3
