@@ -20,10 +20,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 # A font of its own: without recommends, chromium on a bare machine may have none to draw text with.
+# The PDFs (integration/documents/pdf.py) embed the same DejaVu Sans, so its file is checked too.
 BROWSER_PACKAGES := chromium fonts-dejavu-core
+PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 browser:
-	@test -x $(CHROMIUM) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
+	@(test -x $(CHROMIUM) && test -f $(PDF_FONT)) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
 		|| ($(APT) update && $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES))
 
 demo: install

@@ -39,6 +39,7 @@ from connectors.contract import (
 )
 from integration.cycle import late_fee
 from integration.cycle.credit_recheck import effective_credit, uncovered
+from integration.cycle.letters import keep_letter, wants_letter
 from integration.cycle.precondition_reads import PreconditionReads
 from integration.cycle.send_check import apply_verdict
 from integration.cycle.sync import store_invoices
@@ -91,6 +92,7 @@ def action_ref(row: Action) -> str:
 
 
 ComposeReminder = Callable[[Action, Customer, Sequence[Invoice], Mapping[str, Money]], EmailMessage]
+ComposeStatement = Callable[[Session, Action, dt.datetime], EmailMessage]
 Recheck = Callable[[Session, Action, dt.datetime], Verdict]
 
 
@@ -101,6 +103,7 @@ class Effects:
     connector: Connector
     sender: EmailSender
     compose_reminder: ComposeReminder
+    compose_statement: ComposeStatement
     recheck: Recheck  # the owner's word and the rules as they stand when the action is reached
     clock: Callable[[], dt.datetime]
     timezone: str  # the company's: notes say when, in its local time
@@ -422,11 +425,7 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         return _send_through_provider(row, at)
     delivered = row.payload.get("delivered")
     if delivered is None:
-        if at.recovering and row.payload.get("sending") and not getattr(at.effects.sender, "idempotent", False):
-            raise DeliveryError(
-                "arpilot stopped while this email was being handed to the email provider and cannot tell "
-                "whether it went out; it was not sent again so the customer cannot get it twice"
-            )
+        _refuse_unsure_resend(row, at)
         invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
@@ -452,8 +451,46 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
         )
         if not receipt.already_sent:
             at.report.emails_sent += 1
+    if wants_letter(row):
+        keep_letter(at.sessions, row)
     # Written after delivery and saying when: the books never claim a step before it happened.
     _write_notes(at, row, delivered, email_note(row))
+    return row.external_ref or "email"
+
+
+def _refuse_unsure_resend(row: Action, at: _Attempt) -> None:
+    if at.recovering and row.payload.get("sending") and not getattr(at.effects.sender, "idempotent", False):
+        raise DeliveryError(
+            "arpilot stopped while this email was being handed to the email provider and cannot tell "
+            "whether it went out; it was not sent again so the customer cannot get it twice"
+        )
+
+
+def _send_statement(row: Action, at: _Attempt) -> str:
+    """The monthly statement: sent like a reminder (marked sending, sent under its key, delivery
+    committed), with no invoice notes: a statement is about the account, not one invoice."""
+    if row.payload.get("delivered") is None:
+        _refuse_unsure_resend(row, at)
+        with at.sessions() as session:
+            message = at.effects.compose_statement(session, row, at.effects.clock())
+        _save_payload(
+            at.sessions,
+            row,
+            sending=True,
+            subject=message.subject,
+            sent_to=[a.email for a in message.to],
+            body_text=message.text,
+        )
+        receipt = at.effects.sender.send(message)
+        _save_payload(
+            at.sessions,
+            row,
+            delivered=[],
+            sent_at=at.effects.local_now().strftime("%Y-%m-%d %H:%M"),
+            external_ref=f"email:{receipt.message_id or receipt.provider}",
+        )
+        if not receipt.already_sent:
+            at.report.emails_sent += 1
     return row.external_ref or "email"
 
 
@@ -590,4 +627,5 @@ _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.RECOMMEND_ESCALATION: _owner_task,
     ActionKind.APPLY_CREDIT: _owner_task,  # the owner applies the credit in the books; nothing reaches the customer
     ActionKind.CHARGE_LATE_FEE: _charge_late_fee,
+    ActionKind.SEND_STATEMENT: _send_statement,
 }

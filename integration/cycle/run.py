@@ -34,6 +34,7 @@ from integration.cycle.progress import DECIDING, SENDING, CycleProgress
 from integration.cycle.providers import ConnectorFactory, connector_factory
 from integration.cycle.reminder_email import ReminderComposer
 from integration.cycle.send_check import SendCheck
+from integration.cycle.statement_send import StatementComposer
 from integration.cycle.sync import sync_connection
 from integration.logs import install_context_stamping, log_context
 from integration.owner.reply_address import confirmed_reply_address
@@ -228,6 +229,7 @@ def _steps(
                     else None,
                     fees,
                 ),
+                compose_statement=StatementComposer(rules, deps.from_address, owner_reply),
                 recheck=SendCheck(organization_id, connection_id, snapshot.company.timezone),
                 clock=deps.clock,
                 timezone=snapshot.company.timezone,

@@ -41,6 +41,7 @@ KIND_LABELS = {
     ActionKind.RECOMMEND_ESCALATION.value: "Escalation advised",
     ActionKind.APPLY_CREDIT.value: "Credit to apply",
     ActionKind.CHARGE_LATE_FEE.value: "Late fee",
+    ActionKind.SEND_STATEMENT.value: "Statement email",
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued",

@@ -54,6 +54,7 @@ from integration.policy.aging import local_today
 from integration.store.models import (
     Action,
     ActionStatus,
+    Letter,
     MirroredInvoice,
     MirroredPayment,
     Organization,
@@ -85,6 +86,7 @@ class Dashboard:
     invoices: list[InvoiceLine]
     progress: Progress
     awaiting_approval: int = 0  # steps in the owner's Approve list
+    letters_to_post: int = 0  # letters the owner has not marked posted
     company: str | None = None  # the chosen company's name; None: all of them
 
 
@@ -274,6 +276,12 @@ def load_dashboard(
         awaiting_approval=session.scalar(
             of_company(scoped(Action, organization_id), Action.connection_id, connection_id)
             .where(Action.status == ActionStatus.AWAITING_APPROVAL)
+            .with_only_columns(func.count())
+        )
+        or 0,
+        letters_to_post=session.scalar(
+            of_company(scoped(Letter, organization_id), Letter.connection_id, connection_id)
+            .where(Letter.posted_at.is_(None))
             .with_only_columns(func.count())
         )
         or 0,

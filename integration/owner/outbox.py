@@ -1,9 +1,10 @@
 """The outbox: every email arpilot sent or will send for the organization, a page at a time, and one email.
 
 A reminder is an action of kind `send_reminder` (arpilot's own email) or `resend_invoice` (the
-accounting system emails its invoice); its subject, recipients and text are kept in the action's
-payload as it went out. Sorting, searching and paging happen in the database; every query starts
-from `integration.store.scoping.scoped`, so another organization's email is simply not found.
+accounting system emails its invoice), and a monthly statement one of kind `send_statement`; its
+subject, recipients and text are kept in the action's payload as it went out. Sorting, searching
+and paging happen in the database; every query starts from `integration.store.scoping.scoped`, so
+another organization's email is simply not found.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from integration.store.models import Action, ActionStatus, MirroredCustomer
 from integration.store.scoping import scoped
 
 PAGE_SIZE = 50
-EMAIL_KINDS = (ActionKind.SEND_REMINDER.value, ActionKind.RESEND_INVOICE.value)
+EMAIL_KINDS = (ActionKind.SEND_REMINDER.value, ActionKind.RESEND_INVOICE.value, ActionKind.SEND_STATEMENT.value)
 SORTS = ("date", "customer", "subject", "status")
 SEARCH_LIMIT = 200  # characters; a longer search is cut, never refused
 STATUS_WORDS = {
@@ -150,7 +151,9 @@ def _row(action: Action, customer: MirroredCustomer | None) -> OutboxRow:
         when=action.completed_at or action.created_at,
         customer_id=customer.id if customer is not None else None,
         customer_name=customer.name if customer is not None else str(payload.get("customer_id") or ""),
-        stage=stage_words(payload.get("stage")),
+        stage="statement of account"
+        if action.kind == ActionKind.SEND_STATEMENT.value
+        else stage_words(payload.get("stage")),
         recipients=", ".join(payload.get("sent_to") or payload.get("recipients") or ()),
         subject=payload.get("subject") or "",
         status=status_word(action),
@@ -191,9 +194,14 @@ def outbox_email(session: Session, organization_id: int, action_id: int) -> Outb
         text=action.payload.get("body_text"),
         by_accounting_system=by_system,
         outcome=_outcome(action),
-        note=email_note(action) if delivered and not by_system and not action.warning else None,
+        note=email_note(action) if delivered and _noted(action) else None,
         not_before=action.not_before if action.status is ActionStatus.PLANNED else None,
     )
+
+
+def _noted(action: Action) -> bool:
+    """Whether the delivered email wrote its note on the invoices (a statement writes none)."""
+    return action.kind == ActionKind.SEND_REMINDER.value and not action.warning
 
 
 def _outcome(action: Action) -> str:

@@ -36,6 +36,7 @@ from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phras
 from integration.policy.recipients import addresses, quoted
 from integration.policy.rules import CONTACT_ROLES, STAGES, Rules
 from integration.policy.snapshot import CustomerOverride, History, HoldEvent, Snapshot
+from integration.policy.statements import statement_actions
 
 REMINDER_1 = STAGES.index("reminder_1")
 EMAIL_CHANNELS = ("email", "accounting_system_email")
@@ -88,6 +89,9 @@ def decide(snapshot: Snapshot, rules: Rules, now: dt.datetime) -> list[PlannedAc
         found = run.customer(ledger.facts[customer_id])
         found.sort(key=PlannedAction.sort_key)
         actions.extend(found)
+    statements = statement_actions(snapshot, rules, today)
+    if statements:  # off by default: then decide's output is exactly what it was without the rule
+        actions = sorted(actions + statements, key=PlannedAction.sort_key)
     return actions
 
 
@@ -299,6 +303,7 @@ class _Run:
                         **(
                             {"credit": mention} if mention else {}
                         ),  # credit left to mention: "less your unapplied credit"
+                        **({"letter": True} if top.letter else {}),  # also a printable letter to post
                     }
                 ),
             )

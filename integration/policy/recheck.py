@@ -23,11 +23,12 @@ from integration.policy.rules import Rules
 from integration.policy.snapshot import CustomerOverride
 
 # What reaches the customer: these respect quiet hours, opt-outs and one message a day.
-CUSTOMER_FACING = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE})
+CUSTOMER_FACING = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.SEND_STATEMENT})
 # The steps for invoices (the ladder's, and late fees): a paused invoice takes no part in them.
 LADDER_KINDS = frozenset(
     {
-        *CUSTOMER_FACING,
+        ActionKind.SEND_REMINDER,
+        ActionKind.RESEND_INVOICE,
         ActionKind.ADD_NOTE,
         ActionKind.CREATE_CALL_TASK,
         ActionKind.RECOMMEND_ESCALATION,
@@ -138,6 +139,8 @@ def _rule_stopped(pending: Pending, rules: Rules) -> str:
         return "mid-month billing was turned off in the rules after this was planned"
     if kind is ActionKind.CHARGE_LATE_FEE and not rules.late_fees.enabled:
         return "late fees were turned off in the rules after this was planned"
+    if kind is ActionKind.SEND_STATEMENT and not rules.statements.enabled:
+        return "monthly statements were turned off in the rules after this was planned"
     if kind in CUSTOMER_FACING and pending.stage is not None:
         stage = rules.ladder.stage(pending.stage)
         words = STAGE_WORDS[stage.name]

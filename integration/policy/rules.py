@@ -193,6 +193,7 @@ class Stage:
     call_task: bool = False  # also ask the owner to phone
     resend_invoice: bool = False  # call stages only: the accounting system re-sends the invoice as the owner phones
     escalate: bool = False  # also recommend agency, attorney letter, payment plan or write-off
+    letter: bool = False  # also a printable letter of the email, for the owner to post
 
     def __post_init__(self) -> None:
         if self.name not in STAGES:  # the other checks depend on which stage this is
@@ -513,6 +514,22 @@ class LateFees:
 
 
 @dataclass(frozen=True)
+class Statements:
+    """A monthly statement of account, with its PDF, to every customer who owes something, on
+    `day_of_month` (a day the month lacks means its last day); it lists the payments and credits of
+    the last `recent_days`."""
+
+    enabled: bool = False
+    day_of_month: int = 1
+    recent_days: int = 30
+
+    def __post_init__(self) -> None:
+        with _checks() as check:
+            check.range("day_of_month", self.day_of_month, 1, 31)
+            check.range("recent_days", self.recent_days, 7, 90)
+
+
+@dataclass(frozen=True)
 class Rules:
     mode: str = "observe"  # observe: plan and show, never act; live: act
     ladder: Ladder = field(default_factory=Ladder)
@@ -527,6 +544,7 @@ class Rules:
     sender: Sender = field(default_factory=Sender)
     approval: Approval = field(default_factory=Approval)
     late_fees: LateFees = field(default_factory=LateFees)
+    statements: Statements = field(default_factory=Statements)
 
     def __post_init__(self) -> None:
         with _checks() as check:

@@ -453,6 +453,25 @@ class PolicyAcceptance(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
 
 
+class Letter(Base):
+    """A reminder also made as a letter for the owner to post (a ladder stage with `letter` on): the
+    words its email carried, drawn as a PDF on demand; `posted_at` once the owner marks it posted."""
+
+    __tablename__ = "letters"
+    __table_args__ = (Index("ix_letters_org_posted", "organization_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), unique=True)
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    customer_name: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    posted_at: Mapped[dt.datetime | None]
+
+
 class CycleRun(Base):
     """One cycle of one connection, with the summary it produced (what the dashboard and demo show)."""
 

@@ -35,11 +35,13 @@ from integration.web import (
     outbox,
     progress,
     late_fees,
+    letters,
     replies,
     request_limits,
     security,
     sessions,
     soon,
+    statements,
     team,
     webhooks,
     wording,
@@ -81,6 +83,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     coming_up.bp,
     progress.bp,
     late_fees.bp,
+    statements.bp,
+    letters.bp,
 )
 
 
@@ -151,6 +155,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     team.init_app(app)
     coming_up.init_app(app)
     outbox.init_app(app)
+    letters.init_app(app)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:

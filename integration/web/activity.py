@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, g, render_template, request, send_fil
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from integration.documents.reads import customer_statement
 from integration.owner.records import (
     BadFilter,
     CustomerRecord,
@@ -111,7 +112,7 @@ def customer(customer_id: int) -> ResponseReturnValue:
 def packet(customer_id: int) -> ResponseReturnValue:
     with runtime().sessions() as db:
         record = _record_or_404(db, customer_id)
-        archive = write_packet(record)
+        archive = write_packet(record, customer_statement(db, g.organization_id, record.customer, now()))
     # send_file streams the spooled file in chunks and closes it when the response is done.
     return send_file(
         archive,

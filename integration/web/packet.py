@@ -1,8 +1,9 @@
-"""The collections packet: one customer's complete collection record as a ZIP of HTML and CSV files.
+"""The collections packet: one customer's complete collection record as a ZIP of HTML and CSV files,
+with a one-file PDF summary (the account as a statement shows it, and the record's figures) on top.
 
-A ZIP of HTML + CSV rather than a PDF: the stack carries no PDF library, the files open anywhere
-(a browser, a spreadsheet) without arpilot, and the output is deterministic (entries are written
-in a fixed order with a fixed timestamp), so the same record always gives the same bytes.
+HTML + CSV carry the whole record: the files open anywhere (a browser, a spreadsheet) without
+arpilot, and the output is deterministic (entries are written in a fixed order with a fixed
+timestamp, the PDF with a fixed creation date), so the same record always gives the same bytes.
 
 The ZIP is written into a spooled temporary file: small packets stay in memory, a customer with
 years of history spills to disk past `SPOOL_BYTES`, so memory stays bounded either way.
@@ -25,6 +26,8 @@ from typing import IO, Any
 
 from flask import current_app, render_template
 
+from integration.documents.pdf import summary_pdf
+from integration.documents.statement import Statement
 from integration.owner.records import CustomerRecord
 from integration.store.models import Action, ActivityEntry
 
@@ -104,8 +107,22 @@ def _activity_rows(entries: Iterable[ActivityEntry]) -> list[tuple[Any, ...]]:
     ]
 
 
-def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
-    """The packet's files, in the order they are written."""
+def summary_facts(record: CustomerRecord) -> list[tuple[str, str]]:
+    """What the summary PDF counts of the record, as label and value."""
+    return [
+        ("Invoices on record", str(len(record.invoices))),
+        ("Payments on record", str(len(record.payments))),
+        ("Emails to the customer", str(len(record.emails))),
+        ("Calls", str(len(record.calls))),
+        ("Notes and account actions", str(len(record.other_actions))),
+        ("Promises, disputes and payment plans", str(len(record.pauses))),
+        ("Replies from the customer", str(len(record.replies))),
+        ("Credit policy accepted", "yes" if record.acceptance else "no"),
+    ]
+
+
+def packet_files(record: CustomerRecord, statement: Statement) -> list[tuple[str, bytes]]:
+    """The packet's files, in the order they are written; `statement` is the customer's as of now."""
     c = record.customer
     return [
         ("index.html", render_template("activity/packet.html", record=record).encode()),
@@ -182,6 +199,7 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
                 _activity_rows(record.activity),
             ),
         ),
+        ("summary.pdf", summary_pdf(statement, summary_facts(record))),
     ]
 
 
@@ -190,11 +208,11 @@ def _stylesheet() -> bytes:
         return sheet.read()
 
 
-def write_packet(record: CustomerRecord) -> IO[bytes]:
+def write_packet(record: CustomerRecord, statement: Statement) -> IO[bytes]:
     """The packet as a ZIP in a spooled temporary file, rewound for reading; the caller closes it."""
     target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in packet_files(record):
+        for name, data in packet_files(record, statement):
             archive.writestr(zipfile.ZipInfo(name, date_time=_FIXED_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
     target.seek(0)
     return target

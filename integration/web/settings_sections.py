@@ -133,6 +133,7 @@ def _stage_group(index: int, name: str) -> Group:
             Field(
                 f"{path}.resend_invoice", "Re-send the invoice from the accounting system (with a call only)", "check"
             ),
+            Field(f"{path}.letter", "Also make a printable letter for me to post", "check"),
             Field(
                 f"{path}.escalate",
                 "Also suggest next steps (agency, attorney letter, payment plan, write-off)",
@@ -274,6 +275,29 @@ SECTIONS: tuple[Section, ...] = (
                         "The revenue account fees are booked to, such as 260 (Other Revenue).",
                     ),
                     Field("late_fees.approve_first", "Ask me before each fee (in the Approve list)", "check"),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "statements",
+        "Monthly statements",
+        "A statement of account (open invoices by age, the last days' payments and credits, what is due) "
+        "emailed with its PDF to every customer who owes something, once a month.",
+        (
+            Group(
+                "",
+                (
+                    Field("statements.enabled", "Send monthly statements", "check"),
+                    Field(
+                        "statements.day_of_month",
+                        "Day of the month",
+                        "number",
+                        "31: the month's last day.",
+                        low=1,
+                        high=31,
+                    ),
+                    Field("statements.recent_days", "Days of payments and credits shown", "number", low=7, high=90),
                 ),
             ),
         ),

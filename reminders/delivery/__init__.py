@@ -3,6 +3,7 @@
 from reminders.delivery.factory import make_sender
 from reminders.delivery.message import (
     Address,
+    Attachment,
     DeliveryError,
     DeliveryRateLimited,
     DeliveryReceipt,
@@ -18,6 +19,7 @@ from reminders.delivery.sendgrid_sender import SendGridSender
 
 __all__ = [
     "Address",
+    "Attachment",
     "DeliveryError",
     "DeliveryRateLimited",
     "DeliveryReceipt",

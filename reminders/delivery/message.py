@@ -19,6 +19,9 @@ MAX_CATEGORIES = 10
 MAX_CATEGORY_LENGTH = 255
 MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_KEY_LENGTH = 200
+MAX_FILENAME_LENGTH = 255
+# SendGrid takes 30 MB a message with the base64 (a third larger); this leaves the body room.
+MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024
 
 # Deliberately simple: one @, no whitespace or angle brackets, a dot in the domain. The provider
 # does the real check; this catches typos and anything that could break a header.
@@ -46,6 +49,23 @@ class Address:
             raise InvalidMessage(f"address name for {self.email} contains a line break")
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with the message (a statement's PDF)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/pdf"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.filename, str) or not 0 < len(self.filename) <= MAX_FILENAME_LENGTH:
+            raise InvalidMessage(f"attachment filename must be 1 to {MAX_FILENAME_LENGTH} characters")
+        if _has_line_break(self.filename):
+            raise InvalidMessage(f"attachment filename must be one line: {self.filename!r}")
+        if not isinstance(self.content, bytes) or not self.content:
+            raise InvalidMessage(f"attachment {self.filename} is empty")
+
+
 @dataclass(frozen=True)
 class EmailMessage:
     key: str
@@ -58,12 +78,14 @@ class EmailMessage:
     reply_to: Address | None = None
     categories: tuple[str, ...] = ()
     custom_args: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         # Lists are accepted for convenience and frozen here, so a message cannot change after checks.
         object.__setattr__(self, "to", tuple(self.to))
         object.__setattr__(self, "cc", tuple(self.cc))
         object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "attachments", tuple(self.attachments))
         object.__setattr__(self, "custom_args", MappingProxyType(dict(self.custom_args)))
         self._check()
 
@@ -99,6 +121,7 @@ class EmailMessage:
             raise InvalidMessage("html must be None or non-empty")
         self._check_categories()
         self._check_custom_args()
+        self._check_attachments()
 
     def _check_categories(self) -> None:
         if len(self.categories) > MAX_CATEGORIES:
@@ -117,6 +140,14 @@ class EmailMessage:
             size += len(name.encode()) + len(value.encode())
         if size > MAX_CUSTOM_ARGS_BYTES:
             raise InvalidMessage(f"custom_args total {size} bytes, more than {MAX_CUSTOM_ARGS_BYTES}")
+
+    def _check_attachments(self) -> None:
+        for attachment in self.attachments:
+            if not isinstance(attachment, Attachment):
+                raise InvalidMessage(f"attachments entries must be Attachment, not {type(attachment).__name__}")
+        size = sum(len(attachment.content) for attachment in self.attachments)
+        if size > MAX_ATTACHMENT_BYTES:
+            raise InvalidMessage(f"attachments total {size} bytes, more than {MAX_ATTACHMENT_BYTES}")
 
     @property
     def recipients(self) -> tuple[Address, ...]:

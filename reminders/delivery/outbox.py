@@ -1,7 +1,8 @@
 """The embedded default: every message becomes an .eml file and one JSON line in an index.
 
 Layout under the outbox directory:
-  messages/<digest>.eml   RFC 5322, multipart/alternative (text, then HTML), written atomically
+  messages/<digest>.eml   RFC 5322, multipart/alternative (text, then HTML), inside multipart/mixed
+                          with the attachments when there are any, written atomically
   index.jsonl             one JSON object per message, appended under an exclusive file lock
 
 <digest> is the SHA-256 of the message key, so sending the same key again finds the file and
@@ -58,6 +59,9 @@ def render_eml(message: EmailMessage, *, sent_at: dt.datetime) -> bytes:
     mime.set_content(message.text)
     if message.html is not None:
         mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        mime.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return mime.as_bytes()
 
 
@@ -128,6 +132,7 @@ def _index_entry(message: EmailMessage, digest: str, path: Path, sent_at: dt.dat
         "subject": message.subject,
         "categories": list(message.categories),
         "custom_args": dict(message.custom_args),
+        "attachments": [attachment.filename for attachment in message.attachments],
     }
 
 

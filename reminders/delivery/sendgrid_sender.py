@@ -9,6 +9,7 @@ python_http_client logs request headers at DEBUG, so its logger gets a redacting
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -21,10 +22,15 @@ from typing import Any
 
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Attachment as SendGridAttachment
 from sendgrid.helpers.mail import (
     Category,
     Cc,
     CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
     From,
     Mail,
     MailSettings,
@@ -87,6 +93,15 @@ def build_request_body(message: EmailMessage, *, sandbox_mode: bool) -> dict[str
     # Personalization-level custom_args: SendGrid's schema types them as an object of strings there.
     for name, value in {**message.custom_args, MESSAGE_KEY_ARG: message.key}.items():
         mail.add_custom_arg(CustomArg(name, value, p=0))
+    for attachment in message.attachments:
+        mail.add_attachment(
+            SendGridAttachment(
+                FileContent(base64.b64encode(attachment.content).decode("ascii")),
+                FileName(attachment.filename),
+                FileType(attachment.mime_type),
+                Disposition("attachment"),
+            )
+        )
     if sandbox_mode:
         mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
     return mail.get()

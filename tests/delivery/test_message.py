@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reminders.delivery import Address, EmailMessage, InvalidMessage
+from reminders.delivery import Address, Attachment, EmailMessage, InvalidMessage
 from tests.delivery.samples import make_message
 
 
@@ -25,6 +25,8 @@ from tests.delivery.samples import make_message
         ({"custom_args": {"action_id": 42}}, "custom_args must map names to strings"),
         ({"custom_args": {"blob": "x" * 10_001}}, "more than 10000"),
         ({"sender": "reminders@harborpine.example"}, "sender must be an Address"),
+        ({"attachments": (b"%PDF-",)}, "attachments entries must be Attachment"),
+        ({"attachments": (Attachment("s.pdf", b"x" * 8_000_000), Attachment("t.pdf", b"x" * 8_000_000))}, "more than"),
     ],
 )
 def test_bad_messages_are_refused_naming_the_problem(overrides: dict, complaint: str) -> None:  # type: ignore[type-arg]
@@ -54,3 +56,17 @@ def test_message_is_frozen_including_its_custom_args() -> None:
     with pytest.raises(AttributeError):
         message.subject = "changed"  # type: ignore[misc]
     assert isinstance(message, EmailMessage)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "complaint"),
+    [
+        ("", b"%PDF-", "filename must be 1 to 255"),
+        ("a\r\nb.pdf", b"%PDF-", "filename must be one line"),
+        ("x" * 256 + ".pdf", b"%PDF-", "filename must be 1 to 255"),
+        ("s.pdf", b"", "is empty"),
+    ],
+)
+def test_bad_attachments_are_refused(filename: str, content: bytes, complaint: str) -> None:
+    with pytest.raises(InvalidMessage, match=complaint):
+        Attachment(filename, content)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from email import policy
 from pathlib import Path
 
-from reminders.delivery import OutboxSender
+from reminders.delivery import Attachment, OutboxSender
 from reminders.delivery.outbox import message_digest
 from tests.delivery.samples import make_message
 
@@ -38,6 +38,21 @@ def test_writes_a_readable_multipart_alternative_eml_and_an_index_line(tmp_path:
     assert entry["file"] == f"messages/{path.name}"
     assert entry["custom_args"] == {"action_id": "42", "organization_id": "7"}
     assert entry["to"] == ["ap@acme.example"] and entry["cc"] == ["owner@acme.example"]
+
+
+def test_an_attachment_is_kept_whole_in_the_eml_and_named_in_the_index(tmp_path: Path) -> None:
+    outbox = OutboxSender(tmp_path)
+    pdf = b"%PDF-1.4\n\x00\xff binary"
+    outbox.send(make_message(attachments=(Attachment("statement-café.pdf", pdf),)))
+    parsed = email.message_from_bytes(outbox.path_for("action-42").read_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    (attached,) = parsed.iter_attachments()
+    assert (attached.get_content_type(), attached.get_filename()) == ("application/pdf", "statement-café.pdf")
+    assert attached.get_content() == pdf
+    html = parsed.get_body(("html",))
+    assert html is not None and "<b>$450.00</b>" in html.get_content()
+    (entry,) = outbox.entries()
+    assert entry["attachments"] == ["statement-café.pdf"]
 
 
 def test_text_only_message_is_a_single_plain_part(tmp_path: Path) -> None:

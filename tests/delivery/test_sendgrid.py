@@ -7,6 +7,7 @@ import traceback
 import pytest
 
 from reminders.delivery import (
+    Attachment,
     DeliveryRateLimited,
     DeliveryRejected,
     DeliveryTransient,
@@ -58,6 +59,20 @@ def test_text_only_message_without_cc_or_reply_to_is_valid(fake_sendgrid: FakeSe
     (seen,) = fake_sendgrid.requests
     assert seen.violations == []
     assert seen.body["content"] == [{"type": "text/plain", "value": make_message().text}]
+
+
+def test_an_attachment_goes_as_base64_with_its_type_and_name(fake_sendgrid: FakeSendGrid) -> None:
+    sender_for(fake_sendgrid).send(make_message(attachments=(Attachment("statement.pdf", b"%PDF-1.4 \x00"),)))
+    (seen,) = fake_sendgrid.requests
+    assert seen.violations == []
+    assert seen.body["attachments"] == [
+        {
+            "content": "JVBERi0xLjQgAA==",
+            "type": "application/pdf",
+            "filename": "statement.pdf",
+            "disposition": "attachment",
+        }
+    ]
 
 
 def test_the_schema_catches_a_malformed_body() -> None:

@@ -31,6 +31,8 @@ EXPECTED = {
     "coming_up",
     "progress",
     "late_fees",
+    "statements",
+    "letters",
 }
 
 

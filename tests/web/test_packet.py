@@ -7,10 +7,14 @@ import io
 import json
 import zipfile
 
+import pypdf
 import pytest
 from flask import Flask
 
+from connectors.contract import Money
+from integration.owner.records import customer_record
 from integration.web.packet import _cell, packet_filename
+from reminders.formatting import money, parse_locale
 from tests.web.conftest import Seeded, signed_in
 
 FILES = [
@@ -25,6 +29,7 @@ FILES = [
     "calls.csv",
     "notes-and-account-actions.csv",
     "activity.csv",
+    "summary.pdf",
 ]
 
 
@@ -74,6 +79,19 @@ def test_packet_holds_every_item_of_the_customer(app: Flask, two_orgs: tuple[See
     ):
         assert text in index
     assert "Quiet Co" not in index and "9130002" not in index
+
+
+def test_the_summary_pdf_opens_and_its_totals_match_the_mirror(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    mine = two_orgs[0]
+    reader = pypdf.PdfReader(io.BytesIO(_download(app, mine).read("summary.pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    with app.extensions["arpilot"].sessions() as db:
+        record = customer_record(db, mine.organization_id, mine.customer_id)
+    assert record.open_balance == {"USD": 1000}  # two open invoices of 500.00 in the seeded book
+    for currency, amount in record.open_balance.items():
+        assert f"Total due ({currency}): {money(Money(amount, currency), parse_locale('en_US'))}" in text
+    assert "Acme <b>Tools</b> & Co" in text  # the name as text, not markup
+    assert "Emails to the customer" in text and "Rival" not in text
 
 
 def test_html_in_names_and_notes_is_escaped(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:

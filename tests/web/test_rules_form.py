@@ -112,3 +112,12 @@ def test_late_fees_come_back_from_the_form_and_a_bad_code_is_named_beside_its_in
     typed = {**rules_form(on), "late_fees.xero_account_code": "26 0"}
     refused = parse_form(MultiDict(typed), on.mode)  # type: ignore[arg-type]  # MultiDict.get is overloaded
     assert refused.rules is None and "letters and digits" in refused.errors["late_fees.xero_account_code"]
+
+
+def test_statements_come_back_from_the_form_and_a_bad_day_is_named_beside_its_input() -> None:
+    on = Rules.from_json({"statements": {"enabled": True, "day_of_month": 31, "recent_days": 45}})
+    parsed = parse_form(MultiDict(rules_form(on)), on.mode)  # type: ignore[arg-type]  # MultiDict.get is overloaded
+    assert parsed.errors == {} and parsed.rules == on
+    typed = {**rules_form(on), "statements.day_of_month": "32"}
+    refused = parse_form(MultiDict(typed), on.mode)  # type: ignore[arg-type]  # MultiDict.get is overloaded
+    assert refused.rules is None and "31" in refused.errors["statements.day_of_month"]

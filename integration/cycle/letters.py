@@ -1,0 +1,37 @@
+"""A delivered reminder whose stage asks for a letter leaves one for the owner to post: the same
+words as the email, kept once per action (a retried or recovered action finds it there)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from integration.store.db import transaction
+from integration.store.models import Action, Letter, MirroredCustomer
+
+
+def wants_letter(row: Action) -> bool:
+    return bool((row.payload.get("payload") or {}).get("letter"))
+
+
+def keep_letter(sessions: sessionmaker[Session], row: Action) -> None:
+    with transaction(sessions) as session:
+        if session.scalar(select(Letter.id).where(Letter.action_id == row.id)) is not None:
+            return
+        name = session.scalar(
+            select(MirroredCustomer.name).where(
+                MirroredCustomer.connection_id == row.connection_id,
+                MirroredCustomer.provider_id == row.payload["customer_id"],
+            )
+        )
+        session.add(
+            Letter(
+                organization_id=row.organization_id,
+                connection_id=row.connection_id,
+                action_id=row.id,
+                customer_provider_id=row.payload["customer_id"],
+                customer_name=name or row.payload["customer_id"],
+                subject=row.payload.get("subject", ""),
+                body_text=row.payload.get("body_text", ""),
+            )
+        )

@@ -1,0 +1,58 @@
+"""A ladder stage with `letter` on leaves one letter per delivered reminder, with the email's words,
+kept once however often the cycle runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from integration.owner.letters import mark_posted, note_posted
+from integration.store.db import transaction
+from integration.store.models import ActionStatus, ActivityEntry, Letter
+from tests.cycle.conftest import NOW, World
+
+LIVE: dict[str, object] = {"mode": "live"}
+LETTERS_ON: dict[str, object] = {"mode": "live", "ladder": {"stages": [{"letter": True}] * 7}}
+
+
+def _letters(world: World) -> list[Letter]:
+    with world.sessions() as session:
+        return list(session.scalars(select(Letter).order_by(Letter.id)))
+
+
+def test_each_delivered_reminder_of_a_letter_stage_leaves_one_letter(world: World) -> None:
+    world.set_rules(LETTERS_ON)
+    assert world.cycle().status == "done"
+    delivered = [a for a in world.actions() if a.kind == "send_reminder" and a.status == ActionStatus.DONE]
+    letters = _letters(world)
+    assert delivered and sorted(letter.action_id for letter in letters) == sorted(a.id for a in delivered)
+    by_action = {a.id: a for a in delivered}
+    for letter in letters:
+        assert letter.subject == by_action[letter.action_id].payload["subject"]
+        assert letter.body_text == by_action[letter.action_id].payload["body_text"] and letter.posted_at is None
+    assert world.cycle().status == "done"
+    assert len(_letters(world)) == len(letters)
+
+
+def test_no_letter_unless_the_stage_asks(world: World) -> None:
+    world.set_rules(LIVE)
+    assert world.cycle().status == "done"
+    assert [a for a in world.actions() if a.status == ActionStatus.DONE] and _letters(world) == []
+
+
+def test_marking_posted_in_live_mode_notes_it_on_the_invoices_in_the_books(world: World) -> None:
+    world.set_rules(LETTERS_ON)
+    assert world.cycle().status == "done"
+    letter = _letters(world)[0]
+    with transaction(world.sessions) as session:
+        posted = mark_posted(session, world.organization_id, letter.id, NOW)
+    assert posted.entry_id is not None
+    error = note_posted(world.sessions, world.organization_id, posted.entry_id, world.deps().connectors, NOW.date())
+    assert error is None
+    with world.sessions() as session:
+        action = next(a for a in world.actions() if a.id == letter.action_id)
+        entry = session.get_one(ActivityEntry, posted.entry_id)
+    assert entry.details["note"] == "written"
+    for invoice_id in action.payload["delivered"]:
+        assert f'Letter posted: "{letter.subject}"' in world.notes()[invoice_id]
+    with transaction(world.sessions) as session:
+        assert mark_posted(session, world.organization_id, letter.id, NOW).entry_id is None  # once

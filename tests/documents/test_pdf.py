@@ -1,0 +1,119 @@
+"""The PDFs open (pypdf reads them back), carry the customer's name and the statement's totals as
+the company's locale writes them, and survive hostile text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pypdf
+import pytest
+
+from integration.documents.letter import build_letter
+from integration.documents.pdf import letter_pdf, statement_pdf, summary_pdf
+from integration.documents.statement import build_statement
+from reminders.formatting import parse_locale
+from tests.documents.books import COMPANY, CREDITS, INVOICES, NOW, PAYMENTS, TODAY, US_COMPANY, customer, invoice
+
+
+def text_of(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def page_size_mm(data: bytes) -> tuple[int, int]:
+    box = pypdf.PdfReader(io.BytesIO(data)).pages[0].mediabox
+    return round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)
+
+
+def test_a_statement_opens_and_shows_the_name_and_totals_in_euros() -> None:
+    data = statement_pdf(build_statement(COMPANY, customer(), INVOICES, PAYMENTS, CREDITS, NOW))
+    assert data.startswith(b"%PDF-")
+    text = text_of(data)
+    assert "Café Zoë Ltd" in text
+    assert "Müller & Söhne GmbH" in text
+    assert "Total due (EUR): 1.400,74\xa0€" in text  # de_DE, as Babel writes it
+    assert "1.000,00\xa0€" in text and "9,99\xa0€" in text
+    assert "Credit available (EUR): 30,00\xa0€" in text
+    assert "CN-1" in text and "pay-1" in text and "pay-old" not in text
+    assert page_size_mm(data) == (210, 297)  # A4 for a German company
+
+
+def test_a_us_statement_is_on_letter_paper_in_dollars() -> None:
+    book = (invoice("U-1", 3, "1234.50", currency="USD"),)
+    data = statement_pdf(build_statement(US_COMPANY, customer("Acme ¥€ Trading", currency="USD"), book, (), (), NOW))
+    text = text_of(data)
+    assert "Acme ¥€ Trading" in text
+    assert "Total due (USD): $1,234.50" in text
+    assert page_size_mm(data) == (216, 279)
+
+
+def test_the_same_statement_gives_the_same_bytes() -> None:
+    statement = build_statement(COMPANY, customer(), INVOICES, PAYMENTS, CREDITS, NOW)
+    assert statement_pdf(statement) == statement_pdf(statement)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nul\x00Byte\x07 Corp",
+        "Ω" * 5000,
+        "W" * 3000 + " Holdings",
+        "شركة الأمل للتجارة",  # Arabic, right to left
+        "חברת בדיקה בע״מ",  # Hebrew
+        "株式会社テスト",  # not in DejaVu: drawn as missing glyphs, never a crash
+        "\u202eevil\u202c \ud800 lone surrogate",
+        "",
+    ],
+)
+def test_hostile_names_never_break_a_statement_or_a_letter(name: str) -> None:
+    statement = build_statement(COMPANY, customer(name), INVOICES, PAYMENTS, CREDITS, NOW)
+    assert pypdf.PdfReader(io.BytesIO(statement_pdf(statement))).pages
+    letter = build_letter(
+        country="DE",
+        company_name=name,
+        company_address=("Hauptstraße 1", "10115 Berlin"),
+        customer_name=name,
+        customer_address=(name, "x" * 500),
+        date=TODAY,
+        subject=name,
+        body=f"Dear {name},\n\n{name * 3}",
+        signature=name,
+    )
+    assert pypdf.PdfReader(io.BytesIO(letter_pdf(letter, parse_locale("de_DE")))).pages
+
+
+def test_nul_bytes_are_dropped_from_the_text() -> None:
+    text = text_of(statement_pdf(build_statement(COMPANY, customer("Nul\x00Byte"), (), (), (), NOW)))
+    assert "NulByte" in text
+
+
+def test_the_packet_summary_carries_the_account_and_the_records_figures() -> None:
+    statement = build_statement(COMPANY, customer(), INVOICES, PAYMENTS, CREDITS, NOW)
+    text = text_of(summary_pdf(statement, [("Emails to the customer", "4"), ("Calls", "1")]))
+    assert "Collections summary" in text
+    assert "Total due (EUR): 1.400,74\xa0€" in text
+    assert "Emails to the customer" in text and "Calls" in text
+
+
+def test_a_letter_carries_its_date_subject_and_body() -> None:
+    letter = build_letter(
+        country="US",
+        company_name="Acme Supply",
+        company_address=("1 Main St", "Denver, CO 80202"),
+        customer_name="Zoë's Bakery",
+        customer_address=("22 Elm St", "Boulder, CO 80302"),
+        date=dt.date(2026, 6, 10),
+        subject="Invoice 1001 is overdue",
+        body="Hello,\n\nInvoice 1001 for $120.00 is 10 days overdue.",
+        signature="Ann at Acme Supply",
+    )
+    text = text_of(letter_pdf(letter, parse_locale("en_US")))
+    for expected in (
+        "Zoë's Bakery",
+        "Jun 10, 2026",
+        "Invoice 1001 is overdue",
+        "is 10 days overdue",
+        "Ann at Acme Supply",
+    ):
+        assert expected in text
