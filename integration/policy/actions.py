@@ -29,6 +29,7 @@ class ActionKind(str, enum.Enum):
     RECOMMEND_ESCALATION = "recommend_escalation"
     APPLY_CREDIT = "apply_credit"  # an owner task: the customer's unapplied credit covers what is overdue
     CHARGE_LATE_FEE = "charge_late_fee"  # written into the books as its own charge (rules.late_fees)
+    INSTALMENT_REMINDER = "instalment_reminder"  # a gentle email before an account plan's instalment
 
 
 # Order of kinds within one customer: the email first, then what accompanies it, then account moves.
