@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 
 from integration.store.models import (
+    AccountPlan,
     Action,
     ActivityEntry,
     Base,
@@ -50,6 +51,7 @@ _DIRECT = (
     WeeklyDigest,
 )
 _VIA_CONNECTION = (
+    AccountPlan,
     CompanyRules,
     CustomerLink,
     CustomerOverride,
