@@ -208,7 +208,7 @@ def _started(row: Action) -> bool:
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
     """Whether the action's email shows its invoices' pay links (arpilot's own reminder email)."""
     return (
-        ActionKind(kind) is ActionKind.SEND_REMINDER
+        ActionKind(kind) in (ActionKind.SEND_REMINDER, ActionKind.INSTALMENT_REMINDER)
         and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
     )
 
@@ -414,7 +414,25 @@ def _already_noted(at: _Attempt, row: Action) -> list[str]:
 
 
 def _stage_words(row: Action) -> str:
+    if row.kind == ActionKind.INSTALMENT_REMINDER.value:
+        return "instalment reminder"
     return (row.payload.get("stage") or "reminder").replace("_", " ")
+
+
+def _instalment_owed(at: _Attempt, row: Action) -> list[Invoice]:
+    """An account plan's instalment reminder goes only while the instalment is still owed: what was
+    paid on the plan's invoices since it was planned is taken off (kept in the payload for the email)."""
+    planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
+    now = {i: inv for i, inv in at.reads.take(row.id, row.payload["invoice_ids"]).items() if inv is not None}
+    paid_since = sum(planned.values(), Decimal(0)) - sum(
+        (inv.balance.amount for i, inv in now.items() if i in planned), Decimal(0)
+    )
+    owed = Decimal(row.payload["payload"]["amount"]) - paid_since
+    still_open = [inv for inv in now.values() if inv.status is InvoiceStatus.OPEN and inv.balance.amount > 0]
+    if owed <= 0 or not still_open:
+        raise _Skip("the instalment was paid after this was planned")
+    _save_payload(at.sessions, row, instalment_owed=str(owed))
+    return still_open
 
 
 def _send_reminder(row: Action, at: _Attempt) -> str:
@@ -427,7 +445,10 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
                 "arpilot stopped while this email was being handed to the email provider and cannot tell "
                 "whether it went out; it was not sent again so the customer cannot get it twice"
             )
-        invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
+        if row.kind == ActionKind.INSTALMENT_REMINDER.value:
+            invoices, credit = _instalment_owed(at, row), {}
+        else:
+            invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
         # The note names exactly who the email went to: the addresses still valid as it went out.
@@ -576,6 +597,7 @@ INVOICE_CHECKED_KINDS = frozenset(
         ActionKind.CREATE_CALL_TASK,
         ActionKind.RECOMMEND_ESCALATION,
         ActionKind.CHARGE_LATE_FEE,
+        ActionKind.INSTALMENT_REMINDER,
     }
 )
 
@@ -590,4 +612,5 @@ _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.RECOMMEND_ESCALATION: _owner_task,
     ActionKind.APPLY_CREDIT: _owner_task,  # the owner applies the credit in the books; nothing reaches the customer
     ActionKind.CHARGE_LATE_FEE: _charge_late_fee,
+    ActionKind.INSTALMENT_REMINDER: _send_reminder,  # its invoices re-read by _instalment_owed
 }

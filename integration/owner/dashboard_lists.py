@@ -41,6 +41,7 @@ KIND_LABELS = {
     ActionKind.RECOMMEND_ESCALATION.value: "Escalation advised",
     ActionKind.APPLY_CREDIT.value: "Credit to apply",
     ActionKind.CHARGE_LATE_FEE.value: "Late fee",
+    ActionKind.INSTALMENT_REMINDER.value: "Instalment reminder",
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued",
