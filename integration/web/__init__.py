@@ -13,6 +13,7 @@ from integration.config import Settings, load_settings
 from integration.logs import configure_logging, install_context_stamping
 from integration.web import (
     account,
+    account_plans,
     activity,
     approvals,
     backtest,
@@ -81,6 +82,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     coming_up.bp,
     progress.bp,
     late_fees.bp,
+    account_plans.bp,
 )
 
 

@@ -31,6 +31,7 @@ EXPECTED = {
     "coming_up",
     "progress",
     "late_fees",
+    "account_plans",
 }
 
 
