@@ -82,7 +82,8 @@ def seeded(sessions: sessionmaker[Session]) -> tuple[int, int]:
 def _save(sessions: sessionmaker[Session], seeded: tuple[int, int], word: PlanWord, **kw: bool) -> str:
     organization_id, customer_id = seeded
     with transaction(sessions) as db:
-        return save_account_plan(db, organization_id, db.get_one(MirroredCustomer, customer_id), word, TODAY, **kw)
+        saved = save_account_plan(db, organization_id, db.get_one(MirroredCustomer, customer_id), word, TODAY, **kw)
+        return saved.sentence
 
 
 def _refused(sessions: sessionmaker[Session], seeded: tuple[int, int], word: PlanWord, **kw: bool) -> OwnerWordError:

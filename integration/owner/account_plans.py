@@ -39,6 +39,13 @@ class PlanWord:
 
 
 @dataclass(frozen=True)
+class SavedPlan:
+    sentence: str  # "payment plan for invoices 1001, 1002: ...", for the books' note and confirmations
+    entry_id: int  # its activity entry
+    invoice_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StoredAccountPlan:
     invoice_ids: tuple[str, ...]
     instalments: tuple[Instalment, ...]
@@ -146,9 +153,8 @@ def save_account_plan(
     today: dt.date,
     *,
     by_customer: bool = False,
-) -> str:
-    """Check `word`, store it in place of any earlier plan of the customer, and log it; the sentence
-    logged (for the books' note and the customer's confirmation) is returned."""
+) -> SavedPlan:
+    """Check `word`, store it in place of any earlier plan of the customer, and log it."""
     rules = load_rules(db, organization_id, customer.connection_id)
     invoices = open_invoices(db, customer)
     check_plan(word, invoices, today, rules, by_customer=by_customer)
@@ -163,9 +169,9 @@ def save_account_plan(
     row.paid_before = sum((i.total - i.balance for i in covered), Decimal(0))
     row.proposed_by = "customer" if by_customer else "owner"
     sentence = describe(word.instalments, [i.number for i in covered], covered[0].currency)
-    _log(db, organization_id, customer, sentence, by_customer, row.invoice_ids, row.instalments)
+    entry = _log(db, organization_id, customer, sentence, by_customer, row.invoice_ids, row.instalments)
     db.flush()
-    return sentence
+    return SavedPlan(sentence, entry.id, tuple(row.invoice_ids))
 
 
 def remove_account_plan(db: Session, organization_id: int, customer: MirroredCustomer) -> None:
@@ -191,18 +197,18 @@ def _log(
     by_customer: bool,
     invoice_ids: list[str],
     instalments: list[dict[str, str]],
-) -> None:
+) -> ActivityEntry:
     whose = "proposed by the customer on their page" if by_customer else "set by the owner"
-    db.add(
-        ActivityEntry(
-            organization_id=organization_id,
-            connection_id=customer.connection_id,
-            kind=ACTIVITY_KIND,
-            message=f"{customer.name}: {sentence} ({whose}).",
-            customer_provider_id=customer.provider_id,
-            details={"invoice_ids": invoice_ids, "instalments": instalments, "by_customer": by_customer},
-        )
+    entry = ActivityEntry(
+        organization_id=organization_id,
+        connection_id=customer.connection_id,
+        kind=ACTIVITY_KIND,
+        message=f"{customer.name}: {sentence} ({whose}).",
+        customer_provider_id=customer.provider_id,
+        details={"invoice_ids": invoice_ids, "instalments": instalments, "by_customer": by_customer},
     )
+    db.add(entry)
+    return entry
 
 
 def _row(db: Session, customer: MirroredCustomer) -> AccountPlan | None:
