@@ -20,6 +20,7 @@ from integration.owner.account_plans import (
 )
 from integration.owner.overrides import OwnerWordError
 from integration.owner.stored_rules import save_rules
+from integration.owner.timeline import customer_timeline
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.rules import Rules
@@ -190,3 +191,12 @@ def test_no_proposal_when_the_owner_allows_none(sessions: sessionmaker[Session],
         save_rules(db, seeded[0], {"plans": {"customer_max_instalments": 0}})
     word = PlanWord(("i1",), (Instalment(TODAY + DAY, Decimal(100)),))
     assert "get in touch" in _refused(sessions, seeded, word, by_customer=True).message
+
+
+def test_the_plan_is_on_the_customers_timeline(sessions: sessionmaker[Session], seeded: tuple[int, int]) -> None:
+    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY)))
+    with sessions() as db:
+        timeline = customer_timeline(db, seeded[0], seeded[1], dt.datetime(2026, 11, 23, 17, tzinfo=dt.UTC))
+    (moment,) = [m for m in timeline.moments if m.label == "Payment plan"]
+    assert moment.text.startswith("Acme: payment plan for invoices 100, 200: 125.00 USD on 2026-11-24")
+    assert timeline.record.plan is not None and timeline.record.plan.invoice_ids == ["i1", "i2"]

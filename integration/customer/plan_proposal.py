@@ -13,13 +13,14 @@ from decimal import Decimal
 from integration.customer.actions import ActionDeps, CustomerInputError, _confirm, _record_note, _write_note
 from integration.customer.reads import open_account
 from integration.customer.tokens import PageKey
-from integration.owner.account_plans import PlanWord, open_invoices, save_account_plan, suggested
+from integration.owner.account_plans import PlanWord, SavedPlan, open_invoices, save_account_plan, suggested
 from integration.owner.overrides import OwnerWordError
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
 from integration.policy.recipients import checked
 from integration.policy.rules import Plans
 from integration.store.db import transaction
+from integration.store.models import Connection, Organization
 
 EVERY_DAYS = 30
 
@@ -57,6 +58,27 @@ def parse_proposal(count: str, first: str, today: dt.date, offer: PlanOffer) -> 
     return Proposal(int(count), day)
 
 
+def note_plan(
+    deps: ActionDeps,
+    saved: SavedPlan,
+    connection: Connection,
+    organization: Organization,
+    today: dt.date,
+    live: bool,
+    text: str,
+) -> None:
+    """In live mode, the plan noted on each covered invoice in the books (the owner's plans too); how
+    that went is kept on the plan's activity entry."""
+    note = "not written: observe mode"
+    if live:
+        states = [
+            _write_note(deps, connection, organization, i, f"arpilot: {text}.", saved.entry_id, today)
+            for i in saved.invoice_ids
+        ]
+        note = next((s for s in states if s != "written"), "written")
+    _record_note(deps.sessions, saved.entry_id, note)
+
+
 def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
     """Store the plan over every open invoice of the link's customer; returns how it reads."""
     now = deps.clock()
@@ -82,21 +104,8 @@ def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
         customer_name, company = account.customer.name, account.company_name
         connection, organization = account.connection, account.organization
         session.expunge_all()
-    note = "not written: observe mode"
-    if live:
-        states = [
-            _write_note(
-                deps,
-                connection,
-                organization,
-                invoice_id,
-                f"arpilot: customer's page: customer proposed a {saved.sentence}.",
-                saved.entry_id,
-                today,
-            )
-            for invoice_id in saved.invoice_ids
-        ]
-        note = next((s for s in states if s != "written"), "written")
-    _record_note(deps.sessions, saved.entry_id, note)
+    note_plan(
+        deps, saved, connection, organization, today, live, f"customer's page: customer proposed a {saved.sentence}"
+    )
     _confirm(deps, saved.entry_id, recipients, customer_name, company, owner, f"proposed a {saved.sentence}")
     return saved.sentence

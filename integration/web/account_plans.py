@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from integration.customer.plan_proposal import note_plan
 from integration.owner.account_plans import (
     PlanWord,
     open_invoices,
@@ -22,12 +23,14 @@ from integration.owner.account_plans import (
     suggested,
 )
 from integration.owner.overrides import OwnerWordError, parse_plan, plan_text
+from integration.owner.stored_rules import load_rules
 from integration.policy.aging import local_today
 from integration.store.db import transaction
-from integration.store.models import MirroredCustomer, Organization
+from integration.store.models import Connection, MirroredCustomer, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
+from integration.web.customer_page import _deps
 from integration.web.disconnected import refuse_if_disconnected
 
 bp = Blueprint("account_plans", __name__, url_prefix="/settings/customers")
@@ -76,11 +79,16 @@ def save(customer_id: int) -> ResponseReturnValue:
                 instalments = parse_plan(typed["schedule"])
             except OwnerWordError as exc:
                 raise OwnerWordError("instalments", exc.message) from None
-            save_account_plan(
+            saved = save_account_plan(
                 db, g.organization_id, customer, PlanWord(tuple(typed["invoice_ids"]), instalments), today
             )
+            live = load_rules(db, g.organization_id, customer.connection_id).mode == "live"
+            connection = db.get_one(Connection, customer.connection_id)
+            organization = db.get_one(Organization, g.organization_id)
+            db.expunge_all()
     except OwnerWordError as exc:  # raised before anything is written
         return _page(customer_id, typed, {exc.field: exc.message}, status=400)
+    note_plan(_deps(), saved, connection, organization, today, live, f"payment plan set by the owner: {saved.sentence}")
     flash("Payment plan saved: reminders for its invoices wait while it is kept, from the next cycle.")
     return redirect(url_for(".plan", customer_id=customer_id))
 

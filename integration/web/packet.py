@@ -104,6 +104,21 @@ def _activity_rows(entries: Iterable[ActivityEntry]) -> list[tuple[Any, ...]]:
     ]
 
 
+_PLAN_HEADER = ("instalment_date", "amount", "invoice_ids", "invoice_numbers", "proposed_by", "agreed_at")
+
+
+def _plan_rows(record: CustomerRecord) -> list[tuple[Any, ...]]:
+    """The payment plan over several invoices, one row per instalment."""
+    plan = record.plan
+    if plan is None:
+        return []
+    numbers = " ".join(record.invoice_numbers.get(i, i) for i in plan.invoice_ids)
+    return [
+        (i["date"], i["amount"], " ".join(plan.invoice_ids), numbers, plan.proposed_by, plan.created_at.isoformat())
+        for i in plan.instalments
+    ]
+
+
 def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
     """The packet's files, in the order they are written."""
     c = record.customer
@@ -162,6 +177,7 @@ def packet_files(record: CustomerRecord) -> list[tuple[str, bytes]]:
                 ],
             ),
         ),
+        ("plans.csv", _csv(_PLAN_HEADER, _plan_rows(record))),
         (
             "credit-policy-acceptance.csv",
             _csv(

@@ -15,7 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.store.models import AccountPlan, MirroredCustomer, MirroredInvoice
+from integration.owner.stored_rules import save_rules
+from integration.policy.rules import Rules
+from integration.store.db import transaction
+from integration.store.models import AccountPlan, ActivityEntry, MirroredCustomer, MirroredInvoice
 from integration.web import account_plans, create_app
 from tests.cycle.conftest import NOW, World, make_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
@@ -106,3 +109,23 @@ def test_another_organizations_customer_is_not_found(world: World, app: Flask) -
     customer_id, mine, _ = obrien(world)
     intruder = sign_in(app, other_organization(world.sessions))
     assert intruder.get(f"/settings/customers/{customer_id}/plan").status_code == 404
+
+
+def test_in_live_mode_the_owners_plan_is_noted_on_each_invoice_in_the_books(world: World, app: Flask) -> None:
+    data = Rules.default().to_json()
+    data["mode"] = "live"
+    with transaction(world.sessions) as session:
+        save_rules(session, world.organization_id, data)
+    customer_id, mine, _ = obrien(world)
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    saved = client.post(
+        path, data={"invoice": mine, "schedule": "2026-11-30 275.25", "csrf_token": token(client, path)}
+    )
+    assert saved.status_code == 302
+    notes = world.notes()
+    for invoice_id in mine:
+        assert "payment plan set by the owner: payment plan for invoices" in notes.get(invoice_id, "")
+    with world.sessions() as db:
+        entry = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "account_plan")).one()
+    assert entry.details["note"] == "written"
