@@ -180,10 +180,8 @@ def test_a_customers_proposal_keeps_to_the_owners_limits(
     _save(sessions, seeded, within, by_customer=True)
     with sessions() as db:
         assert db.scalars(select(AccountPlan)).one().proposed_by == "customer"
-        assert (
-            "proposed by the customer on their page"
-            in db.scalars(select(ActivityEntry.message).order_by(ActivityEntry.id.desc())).first()
-        )  # type: ignore[operator]
+        latest = db.scalars(select(ActivityEntry.message).order_by(ActivityEntry.id.desc())).first()
+        assert latest is not None and "proposed by the customer on their page" in latest
 
 
 def test_no_proposal_when_the_owner_allows_none(sessions: sessionmaker[Session], seeded: tuple[int, int]) -> None:

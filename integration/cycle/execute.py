@@ -445,8 +445,9 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
                 "arpilot stopped while this email was being handed to the email provider and cannot tell "
                 "whether it went out; it was not sent again so the customer cannot get it twice"
             )
+        credit: dict[str, Money] = {}
         if row.kind == ActionKind.INSTALMENT_REMINDER.value:
-            invoices, credit = _instalment_owed(at, row), {}
+            invoices = _instalment_owed(at, row)
         else:
             invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])

@@ -44,23 +44,21 @@ def plan(customer_id: int) -> ResponseReturnValue:
     args = request.args
     if "suggest" not in args:
         return _page(customer_id, {})
-    typed = {
-        "invoice_ids": args.getlist("invoice"),
-        "count": args.get("count", "").strip(),
-        "first": args.get("first", "").strip(),
-        "every": args.get("every", "30").strip(),
-    }
+    invoice_ids = args.getlist("invoice")
+    count_text, first_text = args.get("count", "").strip(), args.get("first", "").strip()
+    every_text = args.get("every", "30").strip()
+    typed: dict[str, Any] = {"invoice_ids": invoice_ids, "count": count_text, "first": first_text, "every": every_text}
     try:
         with runtime().sessions() as db:
             customer, today = _owned_customer(db, customer_id)
-            chosen = [i for i in open_invoices(db, customer) if i.provider_id in typed["invoice_ids"]]
+            chosen = [i for i in open_invoices(db, customer) if i.provider_id in invoice_ids]
         if not chosen:
             raise OwnerWordError("invoices", "Choose at least one open invoice for the plan.")
-        count = _whole(typed["count"], "count", "Enter how many instalments, such as 3.")
-        every = _whole(typed["every"], "every", f"Enter the days between instalments, from 1 to {MAX_EVERY_DAYS}.")
+        count = _whole(count_text, "count", "Enter how many instalments, such as 3.")
+        every = _whole(every_text, "every", f"Enter the days between instalments, from 1 to {MAX_EVERY_DAYS}.")
         if not 1 <= every <= MAX_EVERY_DAYS:
             raise OwnerWordError("every", f"Enter the days between instalments, from 1 to {MAX_EVERY_DAYS}.")
-        first = _day(typed["first"], "first") or today
+        first = _day(first_text, "first") or today
         schedule = suggested(sum((i.balance for i in chosen), Decimal(0)), count, first, every)
     except OwnerWordError as exc:
         return _page(customer_id, typed, {exc.field: exc.message}, status=400)
@@ -71,17 +69,16 @@ def plan(customer_id: int) -> ResponseReturnValue:
 @owner_required
 def save(customer_id: int) -> ResponseReturnValue:
     form = request.form
-    typed = {"invoice_ids": form.getlist("invoice"), "schedule": form.get("schedule", "").replace("\r\n", "\n")}
+    invoice_ids, schedule = form.getlist("invoice"), form.get("schedule", "").replace("\r\n", "\n")
+    typed: dict[str, Any] = {"invoice_ids": invoice_ids, "schedule": schedule}
     try:
         with transaction(runtime().sessions) as db:
             customer, today = _owned_customer(db, customer_id)
             try:
-                instalments = parse_plan(typed["schedule"])
+                instalments = parse_plan(schedule)
             except OwnerWordError as exc:
                 raise OwnerWordError("instalments", exc.message) from None
-            saved = save_account_plan(
-                db, g.organization_id, customer, PlanWord(tuple(typed["invoice_ids"]), instalments), today
-            )
+            saved = save_account_plan(db, g.organization_id, customer, PlanWord(tuple(invoice_ids), instalments), today)
             live = load_rules(db, g.organization_id, customer.connection_id).mode == "live"
             connection = db.get_one(Connection, customer.connection_id)
             organization = db.get_one(Organization, g.organization_id)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from integration.owner.account_plans import PlanWord, save_account_plan
 from integration.policy.snapshot import Instalment
 from integration.store.db import transaction
 from integration.store.models import ActionStatus, MirroredCustomer, MirroredInvoice
-from tests.cycle.conftest import NOW, make_world
+from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.test_send_time import Run
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
 
@@ -28,7 +29,7 @@ TODAY = NOW.date()  # a Monday; 10:00 in Denver
 
 @pytest.fixture
 def run(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Run]:
-    worlds = make_world(small_scenario(TODAY), sessions, tmp_path)
+    worlds = cast("Generator[World, None, None]", make_world(small_scenario(TODAY), sessions, tmp_path))
     yield Run(next(worlds), "quickbooks")
     worlds.close()
 

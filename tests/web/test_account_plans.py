@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from flask import Flask
@@ -27,7 +28,7 @@ from tests.web.test_dashboard import other_organization, sign_in
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
-    made = make_world(small_scenario(NOW.date()), sessions, tmp_path)
+    made = cast("Generator[World, None, None]", make_world(small_scenario(NOW.date()), sessions, tmp_path))
     world = next(made)
     assert world.cycle().status == "observed"  # the books mirrored; nothing sent
     yield world
