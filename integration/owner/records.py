@@ -51,7 +51,7 @@ FEED_PAGE_SIZE = 50
 MAX_FEED_PAGE = 10_000  # offsets past this are refused rather than scanned
 
 # Action kinds by what the owner calls them in a collection record.
-EMAIL_KINDS = ("send_reminder", "resend_invoice")
+EMAIL_KINDS = ("send_reminder", "resend_invoice", "instalment_reminder")
 CALL_KINDS = ("create_call_task",)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.owner.account_plans import PlanWord, save_account_plan
+from integration.owner.outbox import outbox_email
 from integration.policy.snapshot import Instalment
 from integration.store.db import transaction
 from integration.store.models import ActionStatus, MirroredCustomer, MirroredInvoice
@@ -74,6 +75,9 @@ def test_the_instalment_reminder_is_emailed_once_and_the_ladder_waits(run: Run) 
         str(message["Subject"]).strip() == "Your payment plan with Harbor & Pine Landscaping: $100.00 due Nov 26, 2026"
     )
     assert "ap@obrien.example" in str(message["To"])
+    with run.world.sessions() as db:  # in the owner's outbox with the other emails, word for word
+        shown = outbox_email(db, run.world.organization_id, action.id)
+    assert shown.text is not None and "next instalment of $100.00 is due on Nov 26, 2026" in shown.text
     run.world.clock.advance(dt.timedelta(days=1))
     run.cycle()
     assert len(_kind(run, "instalment_reminder")) == 1  # once per instalment
