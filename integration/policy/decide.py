@@ -155,7 +155,7 @@ class _Run:
             if self.late_fees is not None:
                 actions += self.late_fees.charges(customer, override, credit)
             actions += _present(self.mid_month_terms(customer, profile))
-            if self.instalments is not None:
+            if self.instalments is not None and not (override is not None and override.opted_out):
                 actions += self.instalments.due(customer, self.not_before(customer_id, override))
             if entry.open:
                 steps = self.steps(entry, self.grace(profile, override))

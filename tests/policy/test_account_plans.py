@@ -14,6 +14,7 @@ from integration.policy.history import record
 from integration.policy.rules import Rules
 from integration.policy.snapshot import (
     AccountPlan,
+    CustomerOverride,
     History,
     Instalment,
     InvoicePause,
@@ -150,6 +151,8 @@ def test_no_reminder_once_the_instalment_is_paid_or_when_the_rule_is_zero() -> N
     assert of(decide(snap(kept), RULES, NOW), ActionKind.INSTALMENT_REMINDER)
     off = Rules.from_json({"plans": {"reminder_days_before": 0}})
     assert of(decide(snap(kept), off, NOW), ActionKind.INSTALMENT_REMINDER) == []
+    opted_out = snap(kept, overrides={"c1": CustomerOverride("c1", opted_out=True)})
+    assert of(decide(opted_out, RULES, NOW), ActionKind.INSTALMENT_REMINDER) == []
 
 
 def test_an_invoice_in_two_plans_is_refused() -> None:
