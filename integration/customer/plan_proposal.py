@@ -13,7 +13,14 @@ from decimal import Decimal
 from integration.customer.actions import ActionDeps, CustomerInputError, _confirm, _record_note, _write_note
 from integration.customer.reads import open_account
 from integration.customer.tokens import PageKey
-from integration.owner.account_plans import PlanWord, SavedPlan, open_invoices, save_account_plan, suggested
+from integration.owner.account_plans import (
+    PlanWord,
+    SavedPlan,
+    open_invoices,
+    save_account_plan,
+    stored_account_plan,
+    suggested,
+)
 from integration.owner.overrides import OwnerWordError
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
@@ -87,6 +94,9 @@ def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
         if account is None:
             raise LookupError("the link no longer opens")
         today = account.today(now)
+        if stored_account_plan(session, account.customer) is not None:
+            # The agreed plan is the owner's word: changing it is a conversation, not a form.
+            raise CustomerInputError("count", "You already have a payment plan; to change it, please write to us.")
         invoices = open_invoices(session, account.customer)
         if not invoices:
             raise CustomerInputError("count", "Nothing is open: there is nothing to plan.")

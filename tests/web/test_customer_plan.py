@@ -72,6 +72,9 @@ def test_a_proposal_within_the_limits_is_stored_noted_logged_and_confirmed(
     assert "proposed by the customer on their page" in entry.message and entry.details["note"] == "written"
     confirmation = [e for e in sent(qbo.settings.outbox_dir) if e["key"] == f"customer-page-confirm:{entry.id}"]
     assert confirmation and confirmation[0]["to"] == ["ap@obrien.example"]
+    again = client.post(f"{path}/plan", data={"form_key": form_key(client, path), "count": "1", "first": "2026-12-01"})
+    assert again.status_code == 400 and "You already have a payment plan" in again.get_data(as_text=True)
+    assert len(plans(qbo)[0].instalments) == 3  # the agreed plan stands
 
 
 @pytest.mark.parametrize(
