@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from integration.cycle.gather import load_snapshot
 from integration.owner.account_plans import (
     PlanWord,
+    plan_standing,
     remove_account_plan,
     save_account_plan,
     stored_account_plan,
@@ -198,3 +199,17 @@ def test_the_plan_is_on_the_customers_timeline(sessions: sessionmaker[Session], 
     (moment,) = [m for m in timeline.moments if m.label == "Payment plan"]
     assert moment.text.startswith("Acme: payment plan for invoices 100, 200: 125.00 USD on 2026-11-24")
     assert timeline.record.plan is not None and timeline.record.plan.invoice_ids == ["i1", "i2"]
+
+
+def test_the_plans_standing_is_read_as_decide_reads_it(
+    sessions: sessionmaker[Session], seeded: tuple[int, int]
+) -> None:
+    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY)))
+    with sessions() as db:
+        customer = db.get_one(MirroredCustomer, seeded[1])
+        plan = stored_account_plan(db, customer)
+        assert plan is not None
+        kept = plan_standing(db, seeded[0], customer, plan, TODAY)
+        broken = plan_standing(db, seeded[0], customer, plan, TODAY + 10 * DAY)  # 125.00 due on day 1, none paid
+    assert kept.pause.active and kept.owed_by_next == Decimal("125.00") and kept.paid == 0
+    assert not broken.pause.active and "missed the payment plan instalment due 2026-11-24" in broken.pause.why

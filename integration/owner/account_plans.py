@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 from connectors.contract import InvoiceStatus, amount_text
 from integration.owner.overrides import MAX_INSTALMENTS, OwnerWordError, plan_to_store, stored_plan
 from integration.owner.stored_rules import load_rules
+from integration.policy.account_plans import PlanStanding, standing
 from integration.policy.rules import Rules
+from integration.policy.snapshot import AccountPlan as PlanRecord
 from integration.policy.snapshot import Instalment
 from integration.store.models import AccountPlan, ActivityEntry, MirroredCustomer, MirroredInvoice
 
@@ -143,6 +145,27 @@ def stored_account_plan(db: Session, customer: MirroredCustomer) -> StoredAccoun
     if row is None:
         return None
     return StoredAccountPlan(tuple(row.invoice_ids), stored_plan(row.instalments), row.proposed_by, row.paid_before)
+
+
+def plan_standing(
+    db: Session, organization_id: int, customer: MirroredCustomer, plan: StoredAccountPlan, today: dt.date
+) -> PlanStanding:
+    """Where the plan stands on the mirrored books today, as decide judges it (kept, missed, paid)."""
+    rules = load_rules(db, organization_id, customer.connection_id)
+    paid = sum(
+        (
+            i.total - i.balance
+            for i in db.scalars(
+                select(MirroredInvoice).where(
+                    MirroredInvoice.connection_id == customer.connection_id,
+                    MirroredInvoice.provider_id.in_(plan.invoice_ids),
+                )
+            )
+        ),
+        Decimal(0),
+    )
+    record = PlanRecord("", customer.provider_id, plan.invoice_ids, plan.instalments, plan.paid_before)
+    return standing(record, paid - plan.paid_before, today.toordinal(), rules)
 
 
 def save_account_plan(

@@ -17,6 +17,7 @@ from integration.customer.plan_proposal import note_plan
 from integration.owner.account_plans import (
     PlanWord,
     open_invoices,
+    plan_standing,
     remove_account_plan,
     save_account_plan,
     stored_account_plan,
@@ -107,6 +108,7 @@ def _page(
         customer, today = _owned_customer(db, customer_id)
         invoices = open_invoices(db, customer)
         current = stored_account_plan(db, customer)
+        standing = plan_standing(db, g.organization_id, customer, current, today) if current else None
     by_id = {i.provider_id: i for i in invoices}
     chosen = typed.get("invoice_ids") or (list(current.invoice_ids) if current else list(by_id))
     return render_template(
@@ -115,6 +117,7 @@ def _page(
         invoices=invoices,
         chosen=set(chosen),
         current=current,
+        standing=standing,
         covered=[by_id[i] for i in current.invoice_ids if i in by_id] if current else [],
         currency=invoices[0].currency if invoices else customer.currency,
         typed=typed,

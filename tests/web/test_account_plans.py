@@ -82,6 +82,7 @@ def test_suggest_edit_and_save_a_plan(world: World, app: Flask) -> None:
     assert sorted(plan.invoice_ids) == sorted(mine) and [i["amount"] for i in plan.instalments] == ["100.00", "175.25"]
     again = client.get(path).get_data(as_text=True)
     assert "Set by you." in again and "$175.25" in again
+    assert 'Kept so far: $0.00 paid under the plan; $100.00 is due by <time datetime="2026-11-30">' in again
     assert client.post(f"{path}/remove", data={"csrf_token": token(client, path)}).status_code == 302
     assert stored(world) == []
 
