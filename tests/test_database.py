@@ -52,6 +52,8 @@ TABLES = {
     "invitations",
     "customer_links",
     "policy_acceptances",
+    "letters",
+    "account_plans",
 }
 
 

@@ -2,8 +2,8 @@
 
 Planning is `integration.cycle.plan.plan`. Execute walks the planned rows, re-deciding each at that
 moment (`integration.cycle.send_check`): the row goes in_flight (committed) before any effect, the
-precondition is re-checked against the provider, the effect carries the action's key (QuickBooks requestid, Xero Idempotency-Key, the outbox key),
-and the outcome is committed last. The note written back carries the action's reference, so a row
+precondition is re-checked against the provider, the effect carries the action's key (QuickBooks
+requestid, Xero Idempotency-Key, the outbox key), and the outcome is committed last. The note written back carries the action's reference, so a row
 found in_flight after a crash is reconciled from that evidence before anything is repeated.
 """
 
@@ -211,7 +211,7 @@ def _started(row: Action) -> bool:
 def _emails_pay_links(kind: str, payload: Mapping[str, Any]) -> bool:
     """Whether the action's email shows its invoices' pay links (arpilot's own reminder email)."""
     return (
-        ActionKind(kind) is ActionKind.SEND_REMINDER
+        ActionKind(kind) in (ActionKind.SEND_REMINDER, ActionKind.INSTALMENT_REMINDER)
         and (payload.get("payload") or {}).get("channel") != "accounting_system_email"
     )
 
@@ -417,7 +417,25 @@ def _already_noted(at: _Attempt, row: Action) -> list[str]:
 
 
 def _stage_words(row: Action) -> str:
+    if row.kind == ActionKind.INSTALMENT_REMINDER.value:
+        return "instalment reminder"
     return (row.payload.get("stage") or "reminder").replace("_", " ")
+
+
+def _instalment_owed(at: _Attempt, row: Action) -> list[Invoice]:
+    """An account plan's instalment reminder goes only while the instalment is still owed: what was
+    paid on the plan's invoices since it was planned is taken off (kept in the payload for the email)."""
+    planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
+    now = {i: inv for i, inv in at.reads.take(row.id, row.payload["invoice_ids"]).items() if inv is not None}
+    paid_since = sum(planned.values(), Decimal(0)) - sum(
+        (inv.balance.amount for i, inv in now.items() if i in planned), Decimal(0)
+    )
+    owed = Decimal(row.payload["payload"]["amount"]) - paid_since
+    still_open = [inv for inv in now.values() if inv.status is InvoiceStatus.OPEN and inv.balance.amount > 0]
+    if owed <= 0 or not still_open:
+        raise _Skip("the instalment was paid after this was planned")
+    _save_payload(at.sessions, row, instalment_owed=str(owed))
+    return still_open
 
 
 def _send_reminder(row: Action, at: _Attempt) -> str:
@@ -426,7 +444,11 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
     delivered = row.payload.get("delivered")
     if delivered is None:
         _refuse_unsure_resend(row, at)
-        invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
+        credit: dict[str, Money] = {}
+        if row.kind == ActionKind.INSTALMENT_REMINDER.value:
+            invoices = _instalment_owed(at, row)
+        else:
+            invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
         # The note names exactly who the email went to: the addresses still valid as it went out.
@@ -613,6 +635,7 @@ INVOICE_CHECKED_KINDS = frozenset(
         ActionKind.CREATE_CALL_TASK,
         ActionKind.RECOMMEND_ESCALATION,
         ActionKind.CHARGE_LATE_FEE,
+        ActionKind.INSTALMENT_REMINDER,
     }
 )
 
@@ -628,4 +651,5 @@ _HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.APPLY_CREDIT: _owner_task,  # the owner applies the credit in the books; nothing reaches the customer
     ActionKind.CHARGE_LATE_FEE: _charge_late_fee,
     ActionKind.SEND_STATEMENT: _send_statement,
+    ActionKind.INSTALMENT_REMINDER: _send_reminder,  # its invoices re-read by _instalment_owed
 }

@@ -29,10 +29,13 @@ from connectors.contract import (
 )
 from connectors.regions import customer_zones
 from integration.owner.overrides import stored_plan
-from integration.policy.accounts import as_accounts
+from integration.policy.accounts import as_accounts, billing_accounts
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.aging import local_today
 from integration.policy.history import record
+from integration.policy.snapshot import (
+    AccountPlan as PlanRecord,
+)
 from integration.policy.snapshot import (
     Company,
     History,
@@ -45,6 +48,7 @@ from integration.policy.snapshot import (
     InvoicePause as PauseRecord,
 )
 from integration.store.models import (
+    AccountPlan,
     Action,
     ActionStatus,
     Connection,
@@ -213,6 +217,21 @@ def pause_records(rows: Iterable[InvoicePause]) -> dict[str, PauseRecord]:
     }
 
 
+def plan_records(rows: Iterable[AccountPlan], customers: Iterable[Customer]) -> tuple[PlanRecord, ...]:
+    """The stored account plans, each on the account its customer is collected through."""
+    account = billing_accounts(customers)
+    return tuple(
+        PlanRecord(
+            plan_id=str(row.id),
+            customer_id=account.get(row.customer_provider_id, row.customer_provider_id),
+            invoice_ids=tuple(row.invoice_ids),
+            instalments=stored_plan(row.instalments),
+            paid_before=row.paid_before,
+        )
+        for row in rows
+    )
+
+
 def override_records(rows: Iterable[CustomerOverride]) -> dict[str, OverrideRecord]:
     return {
         row.customer_provider_id: OverrideRecord(
@@ -339,6 +358,14 @@ def load_snapshot(
         mid_month=frozenset(move.customer_id for move in history.term_moves),
         history=history,
         credits=tuple(c for c in credits_of(session, connection_id, customer_ids) if c.customer_id in known),
+        account_plans=plan_records(
+            session.scalars(
+                select(AccountPlan).where(
+                    AccountPlan.connection_id == connection_id, *theirs(AccountPlan.customer_provider_id)
+                )
+            ),
+            records,
+        ),
     )
 
 

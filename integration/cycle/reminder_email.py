@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from connectors.contract import Customer, Invoice, Money
 from integration.inbound.tokens import reply_address
+from integration.policy.actions import ActionKind
 from integration.policy.recipients import checked, quoted
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from integration.store.models import Action
 from reminders.content import ReminderContext, ReminderFee, ReminderInvoice, render_reminder
 from reminders.delivery import Address, EmailMessage, InvalidMessage
+from reminders.instalment import TEMPLATE as INSTALMENT
+from reminders.instalment import render_instalment
 from reminders.wording import Wording
 
 
@@ -34,9 +38,12 @@ class ReminderComposer:
     def __call__(
         self, row: Action, customer: Customer, invoices: Sequence[Invoice], credit: Mapping[str, Money] | None = None
     ) -> EmailMessage:
-        """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts)."""
+        """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts).
+        An account plan's instalment reminder (no stage) is worded by reminders/instalment.py."""
+        instalment = row.kind == ActionKind.INSTALMENT_REMINDER.value
         stage = row.payload["stage"]
-        template = next(s.template for s in self.rules.ladder.stages if s.name == stage)
+        # The instalment email is laid out as the gentlest stage; its own words replace the stage's.
+        template = "courtesy" if instalment else next(s.template for s in self.rules.ladder.stages if s.name == stage)
         sender = self.rules.sender
         context = ReminderContext(
             company_name=self.company.name,
@@ -64,7 +71,12 @@ class ReminderComposer:
             customer_page_url=self.customer_page(customer.provider_id) if self.customer_page else None,
             late_fees=tuple(dict.fromkeys(fee for i in invoices for fee in self.late_fees.get(i.provider_id, ()))),
         )
-        email = render_reminder(context, self.wordings.get(template))
+        if instalment:
+            planned = row.payload["payload"]
+            owed = Money(Decimal(row.payload.get("instalment_owed") or planned["amount"]), invoices[0].balance.currency)
+            email = render_instalment(context, owed, dt.date.fromisoformat(planned["instalment_date"]))
+        else:
+            email = render_reminder(context, self.wordings.get(template))
         # Re-checked one by one as the email goes out: a bad address is left out, never the rest.
         recipients, invalid = checked(row.payload["recipients"])
         if not recipients:
@@ -85,7 +97,7 @@ class ReminderComposer:
             subject=email.subject,
             text=email.text,
             html=email.html,
-            categories=("arpilot", f"stage-{stage}"),
+            categories=("arpilot", f"stage-{stage or INSTALMENT}"),
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
 

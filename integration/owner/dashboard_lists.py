@@ -42,6 +42,7 @@ KIND_LABELS = {
     ActionKind.APPLY_CREDIT.value: "Credit to apply",
     ActionKind.CHARGE_LATE_FEE.value: "Late fee",
     ActionKind.SEND_STATEMENT.value: "Statement email",
+    ActionKind.INSTALMENT_REMINDER.value: "Instalment reminder",
 }
 OUTBOX_STATUS = {
     ActionStatus.PLANNED: "queued",

@@ -24,7 +24,13 @@ from integration.store.models import Action, ActionStatus, MirroredCustomer
 from integration.store.scoping import scoped
 
 PAGE_SIZE = 50
-EMAIL_KINDS = (ActionKind.SEND_REMINDER.value, ActionKind.RESEND_INVOICE.value, ActionKind.SEND_STATEMENT.value)
+# An account plan's instalment reminder and a statement are emails to the customer like the ladder's.
+EMAIL_KINDS = (
+    ActionKind.SEND_REMINDER.value,
+    ActionKind.RESEND_INVOICE.value,
+    ActionKind.SEND_STATEMENT.value,
+    ActionKind.INSTALMENT_REMINDER.value,
+)
 SORTS = ("date", "customer", "subject", "status")
 SEARCH_LIMIT = 200  # characters; a longer search is cut, never refused
 STATUS_WORDS = {

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from connectors.contract import InvoiceStatus
 from integration.customer.acceptance import latest_acceptance
 from integration.store.models import (
+    AccountPlan,
     Action,
     ActivityEntry,
     InboundReply,
@@ -50,7 +51,7 @@ FEED_PAGE_SIZE = 50
 MAX_FEED_PAGE = 10_000  # offsets past this are refused rather than scanned
 
 # Action kinds by what the owner calls them in a collection record.
-EMAIL_KINDS = ("send_reminder", "resend_invoice", "send_statement")
+EMAIL_KINDS = ("send_reminder", "resend_invoice", "send_statement", "instalment_reminder")
 CALL_KINDS = ("create_call_task",)
 
 
@@ -113,6 +114,7 @@ class CustomerRecord:
     activity: list[ActivityEntry]
     replies: list[InboundReply] = field(default_factory=list)  # what the customer wrote back
     acceptance: PolicyAcceptance | None = None  # the latest acceptance of the credit policy, on their page
+    plan: AccountPlan | None = None  # the payment plan over several of their invoices
 
     @property
     def invoice_numbers(self) -> dict[str, str]:
@@ -419,6 +421,12 @@ def customer_record(session: Session, organization_id: int, customer_id: int) ->
             )
         ),
         acceptance=latest_acceptance(session, organization_id, customer.connection_id, customer.provider_id),
+        plan=session.scalars(
+            scoped(AccountPlan, organization_id).where(
+                AccountPlan.connection_id == customer.connection_id,
+                AccountPlan.customer_provider_id == customer.provider_id,
+            )
+        ).one_or_none(),
     )
 
 

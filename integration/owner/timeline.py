@@ -46,6 +46,7 @@ ENTRY_LABELS = {
     CALL_OUTCOME: "Call outcome",
     "owner_customer_settings": "Your settings for this customer",
     "owner_invoice_settings": "Dispute, promise or payment plan",
+    "account_plan": "Payment plan",
 }
 # The reply itself is in the timeline (InboundReply); an action's outcome shows on the action.
 FOLDED_ENTRIES = ("customer_replied", "automatic_reply")

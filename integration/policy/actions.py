@@ -30,6 +30,7 @@ class ActionKind(str, enum.Enum):
     APPLY_CREDIT = "apply_credit"  # an owner task: the customer's unapplied credit covers what is overdue
     CHARGE_LATE_FEE = "charge_late_fee"  # written into the books as its own charge (rules.late_fees)
     SEND_STATEMENT = "send_statement"  # the monthly statement of account, its PDF attached (rules.statements)
+    INSTALMENT_REMINDER = "instalment_reminder"  # a gentle email before an account plan's instalment
 
 
 # Order of kinds within one customer: the email first, then what accompanies it, then account moves.

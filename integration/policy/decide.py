@@ -9,6 +9,8 @@ then apply the practice, one rule a function:
 - consolidation: one email per customer for its due invoices, at most one per frequency window
   (`_Run.consolidated`, `_Run.email_allowed`);
 - credit hold on and off (`_Run.hold_on`, `_Run.hold_off`) and mid-month terms (`_Run.mid_month_terms`);
+- account plans' instalment reminders (`account_plans.InstalmentReminders`; their pauses come with
+  the others from gather);
 - late fees, when the rule is on (`late_fees.LateFeePlanner`, which walks every open invoice itself:
   the screen leaves out invoices whose stage is not due, not those a fee may be due on).
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from connectors.contract import Customer, amount_text
+from integration.policy.account_plans import InstalmentReminders
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
@@ -119,6 +122,7 @@ class _Run:
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
         self.late_fees = LateFeePlanner(snapshot, rules.late_fees, today) if rules.late_fees.enabled else None
+        self.instalments = InstalmentReminders(snapshot, rules, today) if snapshot.account_plans else None
 
     def iso(self, ordinal: int) -> str:
         found = self._iso.get(ordinal)
@@ -155,6 +159,8 @@ class _Run:
             if self.late_fees is not None:
                 actions += self.late_fees.charges(customer, override, credit)
             actions += _present(self.mid_month_terms(customer, profile))
+            if self.instalments is not None and not (override is not None and override.opted_out):
+                actions += self.instalments.due(customer, self.not_before(customer_id, override))
             if entry.open:
                 steps = self.steps(entry, self.grace(profile, override))
                 if steps:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from connectors.contract import Customer, Invoice, InvoiceStatus
+from integration.policy.account_plans import covered_pauses, standings
 from integration.policy.aging import local_today
 from integration.policy.ladder import Screen
 from integration.policy.pauses import NOT_PAUSED, PauseState, pause_state
@@ -100,6 +101,8 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     month_end = _MonthEnd(rules.mid_month.month_end_days)
     pauses, pause_rules = snapshot.pauses, rules.pauses
     any_paused = bool(pauses)
+    # An account plan's pause covers several invoices; worked out once, and only when one exists.
+    planned = covered_pauses(standings(snapshot, today_ord, rules)) if snapshot.account_plans else None
     facts = {c.provider_id: CustomerFacts(c) for c in snapshot.customers}
     last_applied = _payments(snapshot, facts)
     if screen is not None:
@@ -123,6 +126,8 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             pause = None  # most invoices have none: no state to read
             if any_paused and invoice.provider_id in pauses:
                 pause = pause_state(pauses[invoice.provider_id], invoice.total.amount - amount, today_ord, pause_rules)
+            if planned and invoice.provider_id in planned and (pause is None or not pause.active):
+                pause = planned[invoice.provider_id]  # the invoice's own dispute or promise comes first
             if pause is None or not pause.active:
                 if due < today_ord:
                     currency = balance.currency

@@ -23,7 +23,9 @@ from integration.policy.rules import Rules
 from integration.policy.snapshot import CustomerOverride
 
 # What reaches the customer: these respect quiet hours, opt-outs and one message a day.
-CUSTOMER_FACING = frozenset({ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.SEND_STATEMENT})
+CUSTOMER_FACING = frozenset(
+    {ActionKind.SEND_REMINDER, ActionKind.RESEND_INVOICE, ActionKind.SEND_STATEMENT, ActionKind.INSTALMENT_REMINDER}
+)
 # The steps for invoices (the ladder's, and late fees): a paused invoice takes no part in them.
 LADDER_KINDS = frozenset(
     {
@@ -137,6 +139,8 @@ def _rule_stopped(pending: Pending, rules: Rules) -> str:
         return "credit hold was turned off in the rules after this was planned"
     if kind is ActionKind.SET_MID_MONTH_TERMS and not rules.mid_month.enabled:
         return "mid-month billing was turned off in the rules after this was planned"
+    if kind is ActionKind.INSTALMENT_REMINDER and not (rules.pauses.payment_plan and rules.plans.reminder_days_before):
+        return "instalment reminders were turned off after this was planned"
     if kind is ActionKind.CHARGE_LATE_FEE and not rules.late_fees.enabled:
         return "late fees were turned off in the rules after this was planned"
     if kind is ActionKind.SEND_STATEMENT and not rules.statements.enabled:

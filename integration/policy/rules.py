@@ -355,6 +355,22 @@ class Pauses:
 
 
 @dataclass(frozen=True)
+class Plans:
+    """Account plans: instalments over several invoices of one customer. A customer may propose one on
+    their page within these limits (0 instalments: they cannot); the owner's own plans are not limited."""
+
+    reminder_days_before: int = 3  # a gentle reminder this many days before each instalment (0: none)
+    customer_max_instalments: int = 3
+    first_payment_within_days: int = 14  # a customer's first instalment falls within this many days
+
+    def __post_init__(self) -> None:
+        with _checks() as check:
+            check.range("reminder_days_before", self.reminder_days_before, 0, 30)
+            check.range("customer_max_instalments", self.customer_max_instalments, 0, 24)
+            check.range("first_payment_within_days", self.first_payment_within_days, 1, 365)
+
+
+@dataclass(frozen=True)
 class Schedule:
     """When anything may be sent: local hours [send_from_hour, send_until_hour) on business days."""
 
@@ -545,6 +561,7 @@ class Rules:
     approval: Approval = field(default_factory=Approval)
     late_fees: LateFees = field(default_factory=LateFees)
     statements: Statements = field(default_factory=Statements)
+    plans: Plans = field(default_factory=Plans)
 
     def __post_init__(self) -> None:
         with _checks() as check:

@@ -59,6 +59,18 @@ class InvoicePause:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPlan:
+    """Instalments over several invoices of one customer (an account plan). An instalment is kept when
+    what was paid on the covered invoices since the plan began reaches the instalments due by then."""
+
+    plan_id: str
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+    instalments: tuple[Instalment, ...]
+    paid_before: Decimal = Decimal(0)  # paid on the covered invoices before the plan: not an instalment
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerOverride:
     """The owner's word on one customer. `grace_days` replaces the computed grace when set."""
 
@@ -146,6 +158,7 @@ class Snapshot:
     credits: tuple[Credit, ...] = ()
     # Each customer's own zone where their billing address settles it (quiet hours in their day).
     customer_zones: Mapping[str, str] = field(default_factory=dict)
+    account_plans: tuple[AccountPlan, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pauses", _frozen(self.pauses))
@@ -167,3 +180,8 @@ class Snapshot:
         for invoice_id, pause in self.pauses.items():
             if pause.invoice_id != invoice_id:
                 raise SnapshotError(f"pauses[{invoice_id!r}] is keyed by another invoice's id")
+        covered: set[str] = set()
+        for plan in self.account_plans:
+            if covered.intersection(plan.invoice_ids):
+                raise SnapshotError(f"account plan {plan.plan_id!r} covers an invoice another plan covers")
+            covered.update(plan.invoice_ids)

@@ -398,6 +398,28 @@ class InvoicePause(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AccountPlan(Base):
+    """A payment plan over several invoices of one customer (at most one per customer): the owner's
+    word, set by the owner or proposed by the customer on their page (`proposed_by`)."""
+
+    __tablename__ = "account_plans"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "customer_provider_id", name="uq_account_plans_connection_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    invoice_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"date": "2026-12-01", "amount": "250.00"}] as InvoicePause.plan: decimal text, never float.
+    instalments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Paid on the covered invoices before the plan was agreed: instalments count only payments after it.
+    paid_before: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    proposed_by: Mapped[str] = mapped_column(String(16), default="owner")  # owner | customer
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class CustomerOverride(Base):
     """The owner's word on one customer: pause, exclude, a custom grace, an opt-out."""
 

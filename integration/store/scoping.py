@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 
 from integration.store.models import (
+    AccountPlan,
     Action,
     ActivityEntry,
     Base,
@@ -52,6 +53,7 @@ _DIRECT = (
     WeeklyDigest,
 )
 _VIA_CONNECTION = (
+    AccountPlan,
     CompanyRules,
     CustomerLink,
     CustomerOverride,

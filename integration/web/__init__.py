@@ -13,14 +13,15 @@ from integration.config import Settings, load_settings
 from integration.logs import configure_logging, install_context_stamping
 from integration.web import (
     account,
+    account_plans,
     activity,
     approvals,
-    backtest,
     auth,
+    backtest,
     body_deadline,
+    coming_up,
     companies,
     company_rules,
-    coming_up,
     company_zone,
     connect_quickbooks,
     connect_xero,
@@ -32,10 +33,10 @@ from integration.web import (
     formatting,
     inbound,
     inputs,
-    outbox,
-    progress,
     late_fees,
     letters,
+    outbox,
+    progress,
     replies,
     request_limits,
     security,
@@ -85,6 +86,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     late_fees.bp,
     statements.bp,
     letters.bp,
+    account_plans.bp,
 )
 
 

@@ -38,10 +38,13 @@ from integration.customer.actions import (
     parse_promise,
     record_statement,
 )
+from integration.customer.plan_proposal import PlanOffer, parse_proposal, record_proposal
 from integration.customer.reads import Account, find_invoice, load_page, open_account
 from integration.customer.tokens import LinkRefused, PageKey, form_key, forms_match, limit_key, read_link
 from integration.cycle.providers import connector_factory
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
+from integration.owner.account_plans import stored_account_plan
+from integration.owner.stored_rules import load_rules
 from integration.store.db import transaction
 from integration.web import request_limits
 from integration.web.common import now, runtime
@@ -139,6 +142,8 @@ def _page(
         policy = current_policy(session, account.organization)
         latest = latest_acceptance(session, account.organization.id, account.connection.id, key.customer_id)
         recorded = _recorded_invoice(session, account)
+        offer = PlanOffer.of(load_rules(session, account.organization.id).plans, account.today(at))
+        plan = stored_account_plan(session, account.customer)
     ask = policy is not None and needs_acceptance(
         latest, policy.version, at, dt.timedelta(days=settings.policy_acceptance_days)
     )
@@ -157,14 +162,17 @@ def _page(
         typed=typed or {},
         errors=errors or {},
         zone=ZoneInfo(account.timezone),
+        offer=offer,
+        plan=plan,
+        today=account.today(at),
     ), status
 
 
 def _recorded_invoice(session: Any, account: Account) -> tuple[str, str] | None:
     """(what, invoice number) after a recorded statement: the thank-you the page shows."""
     said, named = request.args.get("recorded"), request.args.get("invoice", "")
-    if said == "policy":
-        return ("policy", "")
+    if said in ("policy", "plan"):
+        return (said, "")
     if said not in {s.value for s in Said} or not named.isdigit():
         return None
     found = find_invoice(session, account, int(named))
@@ -219,6 +227,30 @@ def _deps() -> ActionDeps:
         from_address=DEFAULT_FROM_ADDRESS,
         clock=now,
     )
+
+
+@bp.post("/<token>/plan")
+def propose_plan(token: str) -> ResponseReturnValue:
+    """The customer's payment plan over their open invoices, within the owner's limits (`plan_proposal`)."""
+    key = _checked_form(token)
+    if key is None:
+        return _closed()
+    typed = {"said": "plan", "count": request.form.get("count", ""), "first": request.form.get("first", "")}
+    with runtime().sessions() as session:
+        account = open_account(session, key)
+        if account is None:
+            return _closed()
+        today = account.today(now())
+        offer = PlanOffer.of(load_rules(session, account.organization.id).plans, today)
+    if offer.max_instalments == 0:
+        return _closed()
+    try:
+        record_proposal(_deps(), key, parse_proposal(typed["count"], typed["first"], today, offer))
+    except CustomerInputError as exc:
+        return _page(token, typed=typed, errors={("plan", exc.field): exc.message}, status=400)
+    except LookupError:
+        return _closed()
+    return redirect(url_for(".show", token=token, recorded="plan") + "#thanks", 303)
 
 
 @bp.post("/<token>/policy")

@@ -107,6 +107,21 @@ def _activity_rows(entries: Iterable[ActivityEntry]) -> list[tuple[Any, ...]]:
     ]
 
 
+_PLAN_HEADER = ("instalment_date", "amount", "invoice_ids", "invoice_numbers", "proposed_by", "agreed_at")
+
+
+def _plan_rows(record: CustomerRecord) -> list[tuple[Any, ...]]:
+    """The payment plan over several invoices, one row per instalment."""
+    plan = record.plan
+    if plan is None:
+        return []
+    numbers = " ".join(record.invoice_numbers.get(i, i) for i in plan.invoice_ids)
+    return [
+        (i["date"], i["amount"], " ".join(plan.invoice_ids), numbers, plan.proposed_by, plan.created_at.isoformat())
+        for i in plan.instalments
+    ]
+
+
 def summary_facts(record: CustomerRecord) -> list[tuple[str, str]]:
     """What the summary PDF counts of the record, as label and value."""
     return [
@@ -179,6 +194,7 @@ def packet_files(record: CustomerRecord, statement: Statement) -> list[tuple[str
                 ],
             ),
         ),
+        ("plans.csv", _csv(_PLAN_HEADER, _plan_rows(record))),
         (
             "credit-policy-acceptance.csv",
             _csv(

@@ -339,6 +339,34 @@ SECTIONS: tuple[Section, ...] = (
                     ),
                 ),
             ),
+            Group(
+                "Account plans",
+                (
+                    Field(
+                        "plans.reminder_days_before",
+                        "Days before each instalment to remind",
+                        "number",
+                        "0: no instalment reminders.",
+                        low=0,
+                        high=30,
+                    ),
+                    Field(
+                        "plans.customer_max_instalments",
+                        "Most instalments a customer may propose",
+                        "number",
+                        "0: customers cannot propose a plan on their page.",
+                        low=0,
+                        high=24,
+                    ),
+                    Field(
+                        "plans.first_payment_within_days",
+                        "A customer's first instalment within days",
+                        "number",
+                        low=1,
+                        high=365,
+                    ),
+                ),
+            ),
         ),
     ),
     Section(

@@ -33,6 +33,7 @@ EXPECTED = {
     "late_fees",
     "statements",
     "letters",
+    "account_plans",
 }
 
 

@@ -24,6 +24,7 @@ FILES = [
     "invoices.csv",
     "payments.csv",
     "promises.csv",
+    "plans.csv",
     "credit-policy-acceptance.csv",
     "emails.csv",
     "calls.csv",
@@ -161,3 +162,28 @@ def test_customer_pages_link_the_packet(app: Flask, two_orgs: tuple[Seeded, Seed
 def test_packet_needs_a_signed_in_owner(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
     response = app.test_client().get(f"/customers/{two_orgs[0].customer_id}/collections-packet.zip")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_payment_plan_over_several_invoices_is_in_plans_csv(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    from integration.store.db import transaction
+    from integration.store.models import AccountPlan, MirroredCustomer
+
+    mine, theirs = two_orgs
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        for seeded in (mine, theirs):
+            customer = db.get_one(MirroredCustomer, seeded.customer_id)
+            db.add(
+                AccountPlan(
+                    connection_id=seeded.connection_id,
+                    customer_provider_id=customer.provider_id,
+                    invoice_ids=["131", "132"],
+                    instalments=[{"date": "2026-12-01", "amount": "100.00"}, {"date": "2027-01-01", "amount": "50.00"}],
+                    proposed_by="customer",
+                )
+            )
+    rows = _table(_download(app, mine), "plans.csv")
+    assert [(r["instalment_date"], r["amount"], r["proposed_by"]) for r in rows] == [
+        ("2026-12-01", "100.00", "customer"),
+        ("2027-01-01", "50.00", "customer"),
+    ]
+    assert rows[0]["invoice_numbers"] == f"{mine.invoice_numbers[1]} {mine.invoice_numbers[2]}"
