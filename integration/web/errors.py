@@ -41,7 +41,8 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     return (
         render_template(
-            # error_page: the company switcher goes back to the dashboard, never to an address that failed (nor echoes it)
+            # error_page: the company switcher goes back to the dashboard, never to (nor echoes) the address
+            # that failed
             "errors/page.html",
             status=status,
             title=title,

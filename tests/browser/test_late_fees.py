@@ -33,7 +33,7 @@ def test_the_owner_reverses_a_late_fee_with_a_note(tab, small_live) -> None:  # 
     customer_id = charge_fees(live)
     page = tab.goto(live.url(f"/settings/customers/{customer_id}"), "customer-late-fees")
     expect(page.get_by_role("heading", name="Late fees")).to_be_visible()
-    expect(page.get_by_role("group", name="Late fee LF-1003 on invoice 1003")).to_contain_text("25.00 USD")
+    expect(page.get_by_role("group", name="Late fee LF-1003 on invoice 1003")).to_contain_text("$25.00")
     page.set_viewport_size({"width": 390, "height": 844})  # an owner on the phone
     tab.check("customer-late-fees-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
