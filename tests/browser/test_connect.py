@@ -13,4 +13,5 @@ def test_connect_from_the_landing_page_lists_the_company(tab, live, provider: st
     connect(tab, live, provider)
     [(connected, name)] = live.companies()
     assert connected == provider
-    expect(tab.page.get_by_text(name).first).to_be_visible()
+    # On the page itself, not only in the header's company switcher (an <option>, never visible as text).
+    expect(tab.page.get_by_role("main").get_by_text(name).first).to_be_visible()
