@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint lint-format lint-findings lint-baseline reliability audit bench clean
+.PHONY: install browser fonts demo test lint lint-format lint-findings lint-baseline reliability audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ browser:
 	@(test -x $(CHROMIUM) && test -f $(PDF_FONT)) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
 		|| ($(APT) update && $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES))
 
-demo: install
+# The demo's statements, letters and packet summaries need the PDF font, not the browser.
+fonts:
+	@test -f $(PDF_FONT) || $(APT) install -y --no-install-recommends fonts-dejavu-core \
+		|| ($(APT) update && $(APT) install -y --no-install-recommends fonts-dejavu-core)
+
+demo: install fonts
 	$(BIN)/arpilot web
 
 test: install browser
