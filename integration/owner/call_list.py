@@ -120,21 +120,29 @@ def with_history(session: Session, organization_id: int, calls: Sequence[CallTas
     return [replace(c, history=histories.get((c.connection_id, c.customer_id), ())) for c in calls]
 
 
-def with_usual_payment(
+UsualPayment = dict[tuple[int, str], dict[str, dt.date | None]]  # (company, customer) -> invoice -> day
+
+
+def usual_payment_of_calls(
     session: Session, organization_id: int, calls: Sequence[CallTask], now: dt.datetime
-) -> list[CallTask]:
-    """The calls, each with the day its customer usually pays its longest-overdue invoice: what the
-    owner can hold the customer to on the phone ("you usually pay us around the 14th")."""
+) -> UsualPayment:
+    """When each call's customer usually pays each of their open invoices: one read per company of
+    those customers' books."""
     wanted: dict[int, set[str]] = defaultdict(set)
     for call in calls:
         wanted[call.connection_id].add(call.customer_id)
-    around = {
+    return {
         (connection_id, customer_id): dates
         for connection_id, customers in wanted.items()
         for customer_id, dates in usual_payment_of_customers(
             session, organization_id, connection_id, now, customers
         ).items()
     }
+
+
+def with_usual_payment(calls: Sequence[CallTask], around: UsualPayment) -> list[CallTask]:
+    """The calls, each with the day its customer usually pays its longest-overdue invoice: what the
+    owner can hold the customer to on the phone ("you usually pay us around the 14th")."""
     return [
         replace(c, pays_around=around.get((c.connection_id, c.customer_id), {}).get(c.oldest_invoice)) for c in calls
     ]

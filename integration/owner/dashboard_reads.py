@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
 from integration.owner import headline
-from integration.owner.call_list import CallTask, weighed_calls, with_history, with_usual_payment
+from integration.owner.call_list import (
+    CallTask,
+    UsualPayment,
+    usual_payment_of_calls,
+    weighed_calls,
+    with_history,
+    with_usual_payment,
+)
 from integration.owner.company_filter import of_company
 from integration.owner.connection_health import ConnectionHealth, connection_health
 from integration.owner.customer_names import CustomerNames
@@ -128,7 +135,7 @@ class MirrorCache(Generic[T]):
 
 
 FIGURES: MirrorCache[Figures] = MirrorCache()
-USUAL_PAYMENT: MirrorCache[list[CallTask]] = MirrorCache()
+USUAL_PAYMENT: MirrorCache[UsualPayment] = MirrorCache()
 
 
 def mirror_state(session: Session, organization_id: int, connection_id: int | None) -> tuple[object, ...]:
@@ -165,9 +172,12 @@ def _with_usual_payment(
     today: dt.date,
     state: tuple[object, ...],
 ) -> list[CallTask]:
-    """`with_usual_payment`, worked out again only when the mirror, the day or the calls shown change."""
-    key = (organization_id, today, *state, *((c.action_id, c.oldest_invoice) for c in calls))
-    return USUAL_PAYMENT.get(key, lambda: with_usual_payment(session, organization_id, calls, now))
+    """`with_usual_payment`; the days are read again only when the mirror, the day or the customers
+    called change (the calls themselves, their tries and histories, are always today's)."""
+    customers = sorted({(c.connection_id, c.customer_id) for c in calls})
+    key = (organization_id, today, *state, *customers)
+    around = USUAL_PAYMENT.get(key, lambda: usual_payment_of_calls(session, organization_id, calls, now))
+    return with_usual_payment(calls, around)
 
 
 def _work_out_figures(session: Session, organization_id: int, today: dt.date, connection_id: int | None) -> Figures:
