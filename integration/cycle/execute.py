@@ -3,8 +3,9 @@
 Planning is `integration.cycle.plan.plan`. Execute walks the planned rows, re-deciding each at that
 moment (`integration.cycle.send_check`): the row goes in_flight (committed) before any effect, the
 precondition is re-checked against the provider, the effect carries the action's key (QuickBooks
-requestid, Xero Idempotency-Key, the outbox key), and the outcome is committed last. The note written back carries the action's reference, so a row
-found in_flight after a crash is reconciled from that evidence before anything is repeated.
+requestid, Xero Idempotency-Key, the outbox key), and the outcome is committed last. The note
+written back carries the action's reference, so a row found in_flight after a crash is reconciled
+from that evidence before anything is repeated.
 """
 
 from __future__ import annotations
@@ -451,16 +452,7 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
             invoices, credit = _net_of_credit(at, row, _still_owed(at, row))
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
-        # The note names exactly who the email went to: the addresses still valid as it went out.
-        # The text is kept as sent, for the owner's outbox: what the customer read, word for word.
-        _save_payload(
-            at.sessions,
-            row,
-            sending=True,
-            subject=message.subject,
-            sent_to=[a.email for a in message.to],
-            body_text=message.text,
-        )
+        _mark_sending(at, row, message)
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
@@ -480,6 +472,20 @@ def _send_reminder(row: Action, at: _Attempt) -> str:
     return row.external_ref or "email"
 
 
+def _mark_sending(at: _Attempt, row: Action, message: EmailMessage) -> None:
+    """Marked sending before the email is handed over. The note names exactly who it went to (the
+    addresses still valid as it went out), and the text is kept as sent for the owner's outbox:
+    what the customer read, word for word."""
+    _save_payload(
+        at.sessions,
+        row,
+        sending=True,
+        subject=message.subject,
+        sent_to=[a.email for a in message.to],
+        body_text=message.text,
+    )
+
+
 def _refuse_unsure_resend(row: Action, at: _Attempt) -> None:
     if at.recovering and row.payload.get("sending") and not getattr(at.effects.sender, "idempotent", False):
         raise DeliveryError(
@@ -495,14 +501,7 @@ def _send_statement(row: Action, at: _Attempt) -> str:
         _refuse_unsure_resend(row, at)
         with at.sessions() as session:
             message = at.effects.compose_statement(session, row, at.effects.clock())
-        _save_payload(
-            at.sessions,
-            row,
-            sending=True,
-            subject=message.subject,
-            sent_to=[a.email for a in message.to],
-            body_text=message.text,
-        )
+        _mark_sending(at, row, message)
         receipt = at.effects.sender.send(message)
         _save_payload(
             at.sessions,
