@@ -31,6 +31,7 @@ from integration.store.models import (
     InboundReply,
     Invitation,
     InvoicePause,
+    Letter,
     MessageTemplate,
     MirroredCustomer,
     MirroredInvoice,
@@ -64,6 +65,7 @@ class Tenant:
     tokens: TokenSet
     page_token: str  # the link to its customer's page (integration.customer.tokens)
     email_id: int = 0  # a reminder email (an action the outbox opens)
+    letter_id: int = 0  # that reminder as a letter to post
 
 
 def add_tenant(app: Flask, tag: str) -> Tenant:
@@ -212,6 +214,17 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
         )
         db.add_all([activity, reply, wording, invitation, own_rules, email_action])
         db.flush()
+        letter = Letter(
+            organization_id=organization.id,
+            connection_id=connection.id,
+            action_id=email_action.id,
+            customer_provider_id=customer_pid,
+            customer_name=customer_name,
+            subject=f"{tag} email subject",
+            body_text=f"{tag} letter text",
+        )
+        db.add(letter)
+        db.flush()
         return Tenant(
             organization.id,
             user.id,
@@ -239,6 +252,7 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"invitee@{tag.lower()}-secret.example",
                 f"{tag} own signature",
                 f"{tag} email subject",
+                f"{tag} letter text",
             ),
             tokens,
             sign_link(
@@ -247,6 +261,7 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 dt.datetime.now(dt.UTC),
             ),
             email_action.id,
+            letter.id,
         )
 
 
@@ -289,6 +304,7 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Filler] = {
     ("cycle_run_id", "RowIdConverter"): lambda t: t.cycle_run_id,
     ("reply_id", "RowIdConverter"): lambda t: t.reply_id,
     ("email_id", "RowIdConverter"): lambda t: t.email_id,
+    ("letter_id", "RowIdConverter"): lambda t: t.letter_id,
     ("organization_id", "RowIdConverter"): lambda t: t.organization_id,
     # Not ids: the same value for every tenant (a ladder stage names a template, not a row).
     ("stage", "UnicodeConverter"): lambda t: "reminder_1",

@@ -8,6 +8,7 @@ import io
 import zipfile
 
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
@@ -55,11 +56,21 @@ def snapshot(app: Flask) -> dict[str, object]:
         }
 
 
+def _pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def body_text(response: TestResponse) -> str:
-    """The response as text; a ZIP download (the collections packet) as the text of its files."""
+    """The response as text: a PDF (a statement, a letter) as the text it shows, a ZIP download (the
+    collections packet) as the text of its files, its PDF summary included."""
+    if response.mimetype == "application/pdf":
+        return _pdf_text(response.data)
     if response.mimetype == "application/zip":
         with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-            return "".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
+            return "".join(
+                _pdf_text(archive.read(name)) if name.endswith(".pdf") else archive.read(name).decode("utf-8-sig")
+                for name in archive.namelist()
+            )
     return response.get_data(as_text=True)
 
 
