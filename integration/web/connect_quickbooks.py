@@ -41,6 +41,7 @@ from integration.web.common import (
     signed_in_owner,
     signed_in_with,
 )
+from integration.web.connect_pages import exchange_refused, link_expired, not_configured, unreachable
 from oauth.intuit import PROVIDER as QUICKBOOKS
 from oauth.intuit import IntuitOAuth, IntuitUser, InvalidGrant
 from oauth.state import PendingAuthorization, issue_state
@@ -58,34 +59,17 @@ def _intuit() -> IntuitOAuth | None:
     return IntuitOAuth(config) if config else None
 
 
-def _not_configured() -> ResponseReturnValue:
-    return page(
-        "QuickBooks is not set up",
-        "This arpilot has no QuickBooks app credentials (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET).",
-        503,
-    )
-
-
-def _unreachable() -> ResponseReturnValue:
-    return page(
-        "QuickBooks could not be reached",
-        "Intuit did not answer in time. Nothing was changed; please try again in a minute.",
-        503,
-        retry=True,
-    )
-
-
 @bp.get("/connect/quickbooks")
 def start() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
-        return _not_configured()
+        return not_configured(QUICKBOOKS)
     state = issue_state(session, QUICKBOOKS, now(), take_over=asked_to_take_over())
     try:
         return redirect(intuit.authorization_url(state))
     except ConnectorError as exc:
         log.warning("QuickBooks authorization could not start: %s", exc)
-        return _unreachable()
+        return unreachable(QUICKBOOKS)
 
 
 @bp.get("/launch/quickbooks")
@@ -108,7 +92,7 @@ def disconnected() -> ResponseReturnValue:
 def callback() -> ResponseReturnValue:
     intuit = _intuit()
     if intuit is None:
-        return _not_configured()
+        return not_configured(QUICKBOOKS)
     pending = checked_callback(QUICKBOOKS)
     if not isinstance(pending, PendingAuthorization):
         return pending
@@ -125,21 +109,12 @@ def callback() -> ResponseReturnValue:
         tokens = intuit.exchange_code(code, realm_id)
         owner = intuit.user_info(tokens.access_token)
     except AuthExpired:
-        return page(
-            "This connection link has expired",
-            "The authorization was already used or expired. Please start again.",
-            400,
-            retry=True,
-        )
+        return link_expired(QUICKBOOKS)
     except ProviderValidationError as exc:
         log.error("QuickBooks code exchange refused: %s", exc)
-        return page(
-            "QuickBooks did not connect",
-            "Intuit refused arpilot's request. The problem has been logged for the administrator.",
-            502,
-        )
+        return exchange_refused(QUICKBOOKS)
     except ConnectorError:
-        return _unreachable()
+        return unreachable(QUICKBOOKS)
 
     claimed_realm = (tokens.id_token_claims or {}).get("realmid")
     if claimed_realm is not None and str(claimed_realm) != realm_id:
@@ -204,7 +179,7 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
     """Revoke arpilot's grant at Intuit and stop the connection's cycles."""
     intuit = _intuit()
     if intuit is None:
-        return _not_configured()
+        return not_configured(QUICKBOOKS)
     with locked_connection(runtime().sessions, owned.id) as (db, connection):
         tokens = load_tokens(connection, cipher())
         if tokens is not None:
@@ -214,7 +189,7 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
                 pass  # already revoked (for instance from inside QuickBooks): nothing left to give back
             except ConnectorError as exc:
                 log.warning("connection %s: revoke failed: %s", owned.id, exc)
-                return _unreachable()
+                return unreachable(QUICKBOOKS)
         mark_disconnected(db, connection, disconnect_reason(who))
     return page(
         "QuickBooks disconnected",

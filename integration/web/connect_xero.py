@@ -46,6 +46,7 @@ from integration.web.common import (
     signed_in_owner,
     signed_in_with,
 )
+from integration.web.connect_pages import exchange_refused, link_expired, not_configured, unreachable
 from oauth.crypto import TokenSet
 from oauth.errors import InvalidGrant
 from oauth.state import PendingAuthorization, PkcePair, issue_state
@@ -62,28 +63,12 @@ def _xero() -> XeroOAuth | None:
     return XeroOAuth(config) if config else None
 
 
-def _not_configured() -> ResponseReturnValue:
-    return page(
-        "Xero is not set up", "This arpilot has no Xero app credentials (XERO_CLIENT_ID and XERO_CLIENT_SECRET).", 503
-    )
-
-
-def _unreachable() -> ResponseReturnValue:
-    return page(
-        "Xero could not be reached",
-        "Xero did not answer in time. Nothing was changed; please try again in a minute.",
-        503,
-        retry=True,
-        provider=XERO,
-    )
-
-
 @bp.get("/connect/xero")
 def start() -> ResponseReturnValue:
     """Sign up with Xero: the state and the PKCE verifier wait in the browser's session."""
     xero = _xero()
     if xero is None:
-        return _not_configured()
+        return not_configured(XERO)
     pkce = PkcePair.new()
     state = issue_state(session, XERO, now(), pkce=pkce, take_over=asked_to_take_over())
     return redirect(xero.authorization_url(state, pkce))
@@ -93,7 +78,7 @@ def start() -> ResponseReturnValue:
 def callback() -> ResponseReturnValue:
     xero = _xero()
     if xero is None:
-        return _not_configured()
+        return not_configured(XERO)
     pending = checked_callback(XERO)
     if not isinstance(pending, PendingAuthorization):
         return pending
@@ -108,22 +93,12 @@ def callback() -> ResponseReturnValue:
         owner = xero.user_info(tokens.access_token)
         tenants = xero.tenants(tokens.access_token)
     except AuthExpired:
-        return page(
-            "This connection link has expired",
-            "The authorization was already used or expired. Please start again.",
-            400,
-            retry=True,
-            provider=XERO,
-        )
+        return link_expired(XERO)
     except ProviderValidationError as exc:
         log.error("Xero code exchange refused: %s", exc)
-        return page(
-            "Xero did not connect",
-            "Xero refused arpilot's request. The problem has been logged for the administrator.",
-            502,
-        )
+        return exchange_refused(XERO)
     except ConnectorError:
-        return _unreachable()
+        return unreachable(XERO)
     if not tenants:
         _revoke_quietly(xero, tokens.refresh_token)
         return page(
@@ -204,14 +179,14 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
     """Hand this organisation back to Xero (the whole grant when it was the last) and stop its cycles."""
     xero = _xero()
     if xero is None:
-        return _not_configured()
+        return not_configured(XERO)
     sessions = runtime().sessions
     try:
         access = ConnectionTokenSource(sessions, cipher(), owned.id, lambda: xero).access_token()
     except AuthExpired:
         access = None  # the grant is already gone at Xero: nothing left to give back
     except ConnectorError:
-        return _unreachable()
+        return unreachable(XERO)
     with locked_grant(sessions, cipher(), owned.id) as (db, connection, siblings):
         tokens = load_tokens(connection, cipher())
         last_of_grant = all(sibling.id == connection.id for sibling in siblings)
@@ -226,7 +201,7 @@ def disconnect(owned: Connection, who: str | None) -> ResponseReturnValue:
             pass  # removed or revoked inside Xero already
         except ConnectorError as exc:
             log.warning("connection %s: Xero disconnect failed: %s", owned.id, exc)
-            return _unreachable()
+            return unreachable(XERO)
         mark_disconnected(db, connection, disconnect_reason(who))
     revoked = " and arpilot's access was revoked at Xero" if last_of_grant else ""
     return page(

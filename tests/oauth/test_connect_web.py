@@ -209,11 +209,23 @@ def test_intuit_unreachable_is_a_503_page(app) -> None:  # type: ignore[no-untyp
         mock.add(responses.GET, fake.DISCOVERY, body=requests.ConnectionError("refused"))
         response = app.test_client().get("/connect/quickbooks")
     assert response.status_code == 503 and b"try again" in response.data
+    assert b"Intuit did not answer" in response.data and b'href="/connect/quickbooks"' in response.data
 
 
-def test_unconfigured_quickbooks_is_a_503_page(make_app: MakeApp) -> None:
-    app = make_app(quickbooks=None)
-    assert app.test_client().get("/connect/quickbooks").status_code == 503
+@pytest.mark.parametrize(
+    ("provider", "settings_named"),
+    [
+        ("quickbooks", b"QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET"),
+        ("xero", b"XERO_CLIENT_ID and XERO_CLIENT_SECRET"),
+    ],
+)
+def test_an_unconfigured_provider_is_a_503_page_naming_its_settings(
+    make_app: MakeApp, provider: str, settings_named: bytes
+) -> None:
+    app = make_app(**{provider: None})
+    for path in (f"/connect/{provider}", f"/connect/{provider}/callback"):
+        response = app.test_client().get(path)
+        assert response.status_code == 503 and settings_named in response.data
 
 
 def test_marketplace_urls(app) -> None:  # type: ignore[no-untyped-def]
