@@ -7,10 +7,13 @@ asks for the connection's cycle at once (`integration.web.soon`), which carries 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from integration.owner.coming_up import ObserveMode, StepGone, coming_up, do_now, pause_customer, skip_step
 from integration.owner.records import RecordNotFound
@@ -50,39 +53,44 @@ def _back() -> ResponseReturnValue:
     return redirect(url_for("coming_up.index"))
 
 
-@bp.post("/now")
-@owner_required
-def now_step() -> ResponseReturnValue:
+# What Do it now and Skip do to a projected step: (session, organization, connection, key, now) -> its label.
+StepChoice = Callable[[Session, int, int, str, dt.datetime], str]
+
+
+def _owner_chose(choice: StepChoice) -> tuple[int, str] | None:
+    """Apply the owner's choice to the step the form names: its connection and label, or None when
+    the step is gone or the company observes (said in a flash)."""
     connection_id, key = _number("connection"), request.form.get("key", "")
     try:
         with transaction(runtime().sessions) as db:
-            label = do_now(db, g.organization_id, connection_id, key, now())
+            return connection_id, choice(db, g.organization_id, connection_id, key, now())
     except RecordNotFound:
         abort(404)
     except (StepGone, ObserveMode) as exc:
         flash(str(exc))
-        return _back()
-    run_cycle_soon(connection_id)
-    flash(
-        f"{label}: queued now. This company's cycle was asked to start at once; it checks the step again "
-        "(pauses, payments, your sending hours) and carries it out. The activity log shows the result."
-    )
+        return None
+
+
+@bp.post("/now")
+@owner_required
+def now_step() -> ResponseReturnValue:
+    chosen = _owner_chose(do_now)
+    if chosen is not None:
+        connection_id, label = chosen
+        run_cycle_soon(connection_id)
+        flash(
+            f"{label}: queued now. This company's cycle was asked to start at once; it checks the step again "
+            "(pauses, payments, your sending hours) and carries it out. The activity log shows the result."
+        )
     return _back()
 
 
 @bp.post("/skip")
 @owner_required
 def skip() -> ResponseReturnValue:
-    connection_id, key = _number("connection"), request.form.get("key", "")
-    try:
-        with transaction(runtime().sessions) as db:
-            label = skip_step(db, g.organization_id, connection_id, key, now())
-    except RecordNotFound:
-        abort(404)
-    except (StepGone, ObserveMode) as exc:
-        flash(str(exc))
-        return _back()
-    flash(f"Skipped: {label}. arpilot will not take this step; the next one comes when it falls due.")
+    chosen = _owner_chose(skip_step)
+    if chosen is not None:
+        flash(f"Skipped: {chosen[1]}. arpilot will not take this step; the next one comes when it falls due.")
     return _back()
 
 
