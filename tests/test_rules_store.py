@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from integration.owner.stored_rules import load_rules, save_rules
-from integration.policy.rules import RuleError, Rules
+from integration.policy.rule_errors import RuleError
+from integration.policy.rules import Rules
 from integration.store.db import transaction
 from integration.store.models import Organization, OrganizationRules
 

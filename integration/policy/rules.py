@@ -2,11 +2,10 @@
 
 Defaults encode the collections practice described in ARCHITECTURE.md (the ladder, grace for good
 customers, mid-month billing, credit hold, pauses, quiet hours, frequency caps, opt-outs). Every
-class checks itself when built, so a `Rules` object in hand is always valid; `Rules.from_json`
-fills missing keys from the defaults, refuses unknown keys, and reports every bad value it finds as a
-`RuleError` whose `.field` is the dotted path of the offending rule (`ladder.stages[2].offset_days`):
-one alone, several as `RuleErrors`, whose `.errors` lists them all. `OutOfRange` and `OutOfOrder` carry
-the numbers involved, so a page can put them in its own words.
+class checks itself when built (integration.policy.rule_errors), so a `Rules` object in hand is always
+valid; `Rules.from_json` fills missing keys from the defaults, refuses unknown keys, and reports every
+bad value it finds (integration.policy.rules_json). A ladder stage set before the one it follows is an
+`OutOfOrder`, naming both.
 
 Percentages are whole numbers and money thresholds are Decimal text, so the JSON is exact.
 """
@@ -14,14 +13,13 @@ Percentages are whole numbers and money thresholds are Decimal text, so the JSON
 from __future__ import annotations
 
 import datetime as dt
-import types
-import typing
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, is_dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
+from integration.policy.rule_errors import RuleError, checking
+from integration.policy.rules_json import as_json, built
 from reminders.delivery.message import Address, InvalidMessage
 
 # The ladder, in order. Each stage's name is also the name of its email template.
@@ -46,48 +44,10 @@ PROFILE_CLASSES: tuple[str, ...] = (
     "new",
 )
 MODES: tuple[str, ...] = ("observe", "live")
-# A threshold beyond any small business's invoice is a typo, not a rule; no currency has more places.
-MAX_AMOUNT = Decimal("1000000000")
-MAX_DECIMAL_PLACES = 4
-MAX_MESSAGE = 200
 TIMEZONE_SOURCES: tuple[str, ...] = ("customer", "company")
 LATE_FEE_KINDS: tuple[str, ...] = ("fixed", "monthly_rate")
 MAX_RATE_PCT = Decimal("10")  # a month's interest above this is usury in most places, or a typo
 SENDER_CHECK_ADDRESS = "sender@arpilot.invalid"  # stands in for the sending address when a From name is checked
-
-
-class RuleError(ValueError):
-    """An invalid rule. `.field` is the dotted path of the rule, and the message starts with it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        # Messages quote the bad value; a megabyte pasted into a form must not come back as one.
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 1] + "…"
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.detail = message
-
-    def under(self, prefix: str) -> RuleError:
-        """The same error, its path under `prefix` (a rule checked inside its group)."""
-        moved = type(self).__new__(type(self))
-        moved.__dict__.update(vars(self))
-        moved.field = _join(prefix, self.field)
-        moved.args = (f"{moved.field}: {self.detail}",)
-        return moved
-
-    @property
-    def concerns(self) -> tuple[str, ...]:
-        """The rules this error is about (an order is about two)."""
-        return (self.field,)
-
-
-class OutOfRange(RuleError):
-    """A number outside its range; the bounds may come from another rule (`send_until_hour` starts
-    after `send_from_hour`)."""
-
-    def __init__(self, field: str, value: int, low: int, high: int) -> None:
-        super().__init__(field, f"must be from {low} to {high}, got {value}")
-        self.value, self.low, self.high = value, low, high
 
 
 class OutOfOrder(RuleError):
@@ -101,72 +61,6 @@ class OutOfOrder(RuleError):
     def concerns(self) -> tuple[str, ...]:
         before = self.field.replace(f"[{STAGES.index(self.stage)}]", f"[{STAGES.index(self.before)}]")
         return (self.field, before)
-
-
-class RuleErrors(RuleError):
-    """Several invalid rules found at once. It reads as the first (`field`, `detail`); `errors` has them all."""
-
-    def __init__(self, errors: Sequence[RuleError]) -> None:
-        super().__init__(errors[0].field, errors[0].detail)
-        self.errors: tuple[RuleError, ...] = tuple(errors)
-
-    def under(self, prefix: str) -> RuleError:
-        return RuleErrors([error.under(prefix) for error in self.errors])
-
-
-def each_error(error: RuleError) -> tuple[RuleError, ...]:
-    """Every invalid rule an error reports."""
-    return error.errors if isinstance(error, RuleErrors) else (error,)
-
-
-def _together(errors: Sequence[RuleError]) -> RuleError:
-    return errors[0] if len(errors) == 1 else RuleErrors(errors)
-
-
-def _join(prefix: str, name: str) -> str:
-    if not prefix:
-        return name
-    return f"{prefix}{name}" if name.startswith("[") else f"{prefix}.{name}"
-
-
-class _Checks:
-    """One rule class's checks: each failure is kept, so the owner learns of every bad value at once."""
-
-    def __init__(self) -> None:
-        self.found: list[RuleError] = []
-
-    def add(self, error: RuleError) -> None:
-        self.found.append(error)
-
-    def range(self, name: str, value: int, low: int, high: int) -> bool:
-        if low <= value <= high:
-            return True
-        self.add(OutOfRange(name, value, low, high))
-        return False
-
-    def choice(self, name: str, value: str, choices: tuple[str, ...]) -> None:
-        if value not in choices:
-            self.add(RuleError(name, f"must be one of {', '.join(choices)}, got {value!r}"))
-
-    def choices(self, name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
-        for index, value in enumerate(values):
-            self.choice(f"{name}[{index}]", value, choices)
-        if len(set(values)) != len(values):
-            self.add(RuleError(name, "must not name the same value twice"))
-
-    def amount(self, name: str, amount: Decimal, high: Decimal = MAX_AMOUNT) -> None:
-        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= high:
-            self.add(RuleError(name, f"must be an amount from 0 to {high}, got {amount}"))
-        elif amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-            self.add(RuleError(name, f"must have at most {MAX_DECIMAL_PLACES} decimal places, got {amount}"))
-
-
-@contextmanager
-def _checks() -> Iterator[_Checks]:
-    checks = _Checks()
-    yield checks
-    if checks.found:
-        raise _together(checks.found)
 
 
 def offset_range(stage: str) -> tuple[int, int]:
@@ -200,7 +94,7 @@ class Stage:
             raise RuleError("name", f"must be one of {', '.join(STAGES)}, got {self.name!r}")
         if not self.template:
             object.__setattr__(self, "template", self.name)
-        with _checks() as check:
+        with checking() as check:
             check.choice("template", self.template, KNOWN_TEMPLATES)
             check.choice("channel", self.channel, CHANNELS)
             if not self.recipients:
@@ -250,7 +144,7 @@ class Ladder:
                     f"stages[{index}].name", f"must be {name!r} (stages in ladder order), got {stage.name!r}"
                 )
         # From courtesy on, every stage counts from the due date and must come after the previous one.
-        with _checks() as check:
+        with checking() as check:
             for index in range(2, len(self.stages)):
                 before, stage = self.stages[index - 1], self.stages[index]
                 if stage.offset_days <= before.offset_days:
@@ -280,7 +174,7 @@ class Grace:
     habit_wait_days: int = 21
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
             check.range("max_days", self.max_days, 0, 60)
             check.range("habit_wait_days", self.habit_wait_days, 0, 45)
@@ -298,7 +192,7 @@ class MidMonth:
     min_share_pct: int = 60  # share of all late payments that fell at month-end
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("day_of_month", self.day_of_month, 1, 28)
             check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
             check.range("month_end_days", self.month_end_days, 1, 15)
@@ -319,7 +213,7 @@ class CreditHold:
     auto_release: bool = True
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             days_ok = check.range("days_overdue", self.days_overdue, 1, 365)
             check.choices("profile_classes", self.profile_classes, PROFILE_CLASSES)
             # Everyone is held no earlier than the named classes; against a bad first value, its own range.
@@ -343,7 +237,7 @@ class Pauses:
     reply_pause_days: int = 7  # a customer's reply pauses their reminders this long (0: not at all)
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("promise_grace_days", self.promise_grace_days, 0, 30)
             check.range("broken_promise_stages_up", self.broken_promise_stages_up, 0, 3)
             check.range("max_days_ahead", self.max_days_ahead, 1, 1095)
@@ -364,7 +258,7 @@ class Plans:
     first_payment_within_days: int = 14  # a customer's first instalment falls within this many days
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("reminder_days_before", self.reminder_days_before, 0, 30)
             check.range("customer_max_instalments", self.customer_max_instalments, 0, 24)
             check.range("first_payment_within_days", self.first_payment_within_days, 1, 365)
@@ -381,7 +275,7 @@ class Schedule:
     holidays: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             from_ok = check.range("send_from_hour", self.send_from_hour, 0, 23)
             # Sending stops after it starts; against a bad start, the day's own range.
             check.range("send_until_hour", self.send_until_hour, self.send_from_hour + 1 if from_ok else 1, 24)
@@ -402,7 +296,7 @@ class Frequency:
     consolidate: bool = True  # several due invoices of one customer go out in one email
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("min_days_between_emails", self.min_days_between_emails, 1, 60)
 
 
@@ -433,7 +327,7 @@ class Profiles:
     slow_max_p80_days_late: int = 30
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("history_days", self.history_days, 30, 1830)
             check.range("min_paid_invoices", self.min_paid_invoices, 1, 100)
             check.range("on_time_tolerance_days", self.on_time_tolerance_days, 0, 30)
@@ -456,7 +350,7 @@ class Sender:
     signature: str = ""
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             if len(self.from_name) > 100:
                 check.add(RuleError("from_name", "must be one line of at most 100 characters"))
             else:
@@ -505,7 +399,7 @@ class LateFees:
     approve_first: bool = True
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.choice("kind", self.kind, LATE_FEE_KINDS)
             check.amount("amount", self.amount)
             check.amount("rate_pct", self.rate_pct, MAX_RATE_PCT)
@@ -540,7 +434,7 @@ class Statements:
     recent_days: int = 30
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.range("day_of_month", self.day_of_month, 1, 31)
             check.range("recent_days", self.recent_days, 7, 90)
 
@@ -564,7 +458,7 @@ class Rules:
     plans: Plans = field(default_factory=Plans)
 
     def __post_init__(self) -> None:
-        with _checks() as check:
+        with checking() as check:
             check.choice("mode", self.mode, MODES)
 
     @classmethod
@@ -573,123 +467,8 @@ class Rules:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rules:
-        found: list[RuleError] = []
-        rules = _build(cls, data, "", cls(), found)
-        if found:
-            raise _together(found)
-        return rules
+        return built(cls, data, cls())
 
     def to_json(self) -> dict[str, Any]:
-        dumped: dict[str, Any] = _dump(self)
+        dumped: dict[str, Any] = as_json(self)
         return dumped
-
-
-# --- the JSON mapping, driven by the dataclass fields -------------------------------------------
-
-T = TypeVar("T")
-
-
-def _build(cls: type[T], data: Any, path: str, default: T, found: list[RuleError]) -> T:
-    """`data` as a `cls`; each bad value is added to `found` and its default stands in, so that the
-    rest is still checked (a check about a value already found bad is left out: it would mislead)."""
-    if not isinstance(data, Mapping):
-        found.append(RuleError(path or "rules", "must be a JSON object"))
-        return default
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    for key in data:
-        if key not in known:
-            # A key that is empty or blank would name no field at all: quote it.
-            found.append(RuleError(_join(path, str(key) if str(key).strip() else repr(key)), "is not a known rule"))
-    already = len(found)
-    hints = typing.get_type_hints(cls)
-    values = {
-        f.name: _value(hints[f.name], data[f.name], _join(path, f.name), getattr(default, f.name), found)
-        if f.name in data
-        else getattr(default, f.name)
-        for f in fields(cls)  # type: ignore[arg-type]
-    }
-    try:
-        return cls(**values)
-    except RuleError as exc:
-        failed = [error.field for error in found[already:]]
-        found.extend(error.under(path) for error in each_error(exc) if not _about(error.under(path).concerns, failed))
-        return default
-
-
-def _about(concerns: tuple[str, ...], failed: list[str]) -> bool:
-    """Whether a check of `concerns` involves a rule already found bad (or a rule inside it)."""
-
-    def within(inner: str, outer: str) -> bool:
-        return inner == outer or inner.startswith((outer + ".", outer + "["))
-
-    return any(within(c, f) or within(f, c) for c in concerns for f in failed)
-
-
-def _value(kind: Any, raw: Any, path: str, default: Any, found: list[RuleError]) -> Any:
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin is tuple:
-        if not isinstance(raw, list):
-            found.append(RuleError(path, "must be a list"))
-            return default
-        item = args[0]
-        if isinstance(item, type) and is_dataclass(item):
-            # Stages: each entry fills its gaps from the default stage at the same position.
-            if len(raw) != len(default):
-                found.append(RuleError(path, f"must list exactly {len(default)} entries, got {len(raw)}"))
-                return default
-            return tuple(_build(item, entry, f"{path}[{i}]", default[i], found) for i, entry in enumerate(raw))
-        already = len(found)
-        items = tuple(_value(item, entry, f"{path}[{i}]", None, found) for i, entry in enumerate(raw))
-        return default if len(found) > already else items
-    if origin in (typing.Union, types.UnionType):
-        if raw is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _value(inner, raw, path, default, found)
-    if is_dataclass(kind):
-        return _build(kind, raw, path, default, found)  # type: ignore[arg-type]
-    try:
-        return _leaf(kind, raw, path)
-    except RuleError as exc:
-        found.append(exc)
-        return default
-
-
-def _leaf(kind: Any, raw: Any, path: str) -> Any:
-    if kind is bool:
-        if not isinstance(raw, bool):
-            raise RuleError(path, f"must be true or false, got {raw!r}")
-        return raw
-    if kind is int:
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise RuleError(path, f"must be a whole number, got {raw!r}")
-        return raw
-    if kind is str:
-        if not isinstance(raw, str):
-            raise RuleError(path, f"must be text, got {raw!r}")
-        return raw
-    if kind is Decimal:
-        if isinstance(raw, (bool, float)) or not isinstance(raw, (str, int)):
-            raise RuleError(path, f'must be a decimal amount as text such as "500.00", got {raw!r}')
-        try:
-            return Decimal(str(raw))
-        except InvalidOperation:
-            raise RuleError(path, f"must be a decimal amount, got {raw!r}") from None
-    if kind is dt.date:
-        try:
-            return dt.date.fromisoformat(raw)
-        except (TypeError, ValueError):
-            raise RuleError(path, f"must be a date like 2026-12-25, got {raw!r}") from None
-    raise TypeError(f"no JSON mapping for {kind!r}")  # a programming error, not bad input
-
-
-def _dump(value: Any) -> Any:
-    if is_dataclass(value):
-        return {f.name: _dump(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, tuple):
-        return [_dump(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from babel import Locale
 from babel.dates import format_time
 
-from integration.policy.rules import STAGES, OutOfOrder, OutOfRange, RuleError
+from integration.policy.rule_errors import OutOfRange, RuleError
+from integration.policy.rules import STAGES, OutOfOrder
 from integration.web.settings_sections import SECTIONS, STAGE_TITLES, Field
 from reminders.formatting import plural
 

@@ -18,15 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from integration.policy.rules import (
-    CONTACT_ROLES,
-    STAGES,
-    RuleError,
-    Rules,
-    Sender,
-    Stage,
-    each_error,
-)
+from integration.policy.rule_errors import RuleError, each_error
+from integration.policy.rules import CONTACT_ROLES, STAGES, Rules, Sender, Stage
 from integration.web.rule_words import owner_words
 from integration.web.settings_sections import (
     EMAIL_CHANNEL,

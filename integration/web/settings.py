@@ -35,7 +35,8 @@ from integration.owner.reply_address import (
 from integration.owner.stored_rules import has_own_rules, load_rules, save_rules
 from integration.policy.actions import ActionKind, PlannedAction
 from integration.policy.decide import decide
-from integration.policy.rules import STAGES, RuleError, Rules
+from integration.policy.rule_errors import RuleError
+from integration.policy.rules import STAGES, Rules
 from integration.store.connections import PROVIDER_NAMES
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization

@@ -14,7 +14,8 @@ from integration.policy.credits import available_credit
 from integration.policy.decide import decide
 from integration.policy.history import record
 from integration.policy.late_fees import fee_amount
-from integration.policy.rules import LateFees, RuleError, Rules
+from integration.policy.rule_errors import RuleError
+from integration.policy.rules import LateFees, Rules
 from integration.policy.snapshot import (
     Company,
     CustomerOverride,

@@ -8,16 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from integration.policy.rules import (
-    KNOWN_TEMPLATES,
-    STAGES,
-    OutOfOrder,
-    OutOfRange,
-    RuleError,
-    RuleErrors,
-    Rules,
-    each_error,
-)
+from integration.policy.rule_errors import OutOfRange, RuleError, RuleErrors, each_error
+from integration.policy.rules import KNOWN_TEMPLATES, STAGES, OutOfOrder, Rules
 
 
 def test_defaults_encode_the_ladder_in_order() -> None:

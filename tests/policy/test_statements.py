@@ -11,7 +11,8 @@ import pytest
 from integration.policy.actions import ActionKind
 from integration.policy.decide import decide
 from integration.policy.recheck import OwnerWord, Pending, recheck
-from integration.policy.rules import OutOfRange, RuleErrors, Rules, Statements
+from integration.policy.rule_errors import OutOfRange, RuleErrors
+from integration.policy.rules import Rules, Statements
 from integration.policy.snapshot import Company, CustomerOverride, Snapshot
 from integration.policy.statements import statement_actions, statement_day
 from tests.policy.builders import customer, invoice

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.quickbooks.mapping import MalformedRecord
 from connectors.sandbox.scenario.model import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine
 from integration.cycle.sync import REJECTED_KIND
-from integration.policy.rules import RuleError, Rules
+from integration.policy.rule_errors import RuleError
+from integration.policy.rules import Rules
 from integration.store.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES

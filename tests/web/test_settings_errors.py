@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.policy.rules import OutOfOrder, OutOfRange, Rules
+from integration.policy.rule_errors import OutOfRange
+from integration.policy.rules import OutOfOrder, Rules
 from integration.store.models import OrganizationRules
 from integration.web.rule_words import owner_words
 from integration.web.settings_sections import FIELDS
