@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser fonts demo test lint lint-format lint-findings lint-baseline reliability audit bench clean
+.PHONY: install browser demo test lint lint-format lint-findings lint-baseline reliability audit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,20 +20,15 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 # A font of its own: without recommends, chromium on a bare machine may have none to draw text with.
-# The PDFs (integration/documents/pdf.py) embed the same DejaVu Sans, so its file is checked too.
+# (The PDFs need none: integration/documents/fonts/ ships their DejaVu Sans with the package.)
 BROWSER_PACKAGES := chromium fonts-dejavu-core
-PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+BROWSER_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 browser:
-	@(test -x $(CHROMIUM) && test -f $(PDF_FONT)) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
+	@(test -x $(CHROMIUM) && test -f $(BROWSER_FONT)) || $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES) \
 		|| ($(APT) update && $(APT) install -y --no-install-recommends $(BROWSER_PACKAGES))
 
-# The demo's statements, letters and packet summaries need the PDF font, not the browser.
-fonts:
-	@test -f $(PDF_FONT) || $(APT) install -y --no-install-recommends fonts-dejavu-core \
-		|| ($(APT) update && $(APT) install -y --no-install-recommends fonts-dejavu-core)
-
-demo: install fonts
+demo: install
 	$(BIN)/arpilot web
 
 test: install browser

@@ -24,10 +24,13 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import Connector, ConnectorError, Note, amount_text
+from integration.app_context import Runtime
 from integration.config import ConfigError
 from integration.customer.reads import Account, find_invoice, open_account
 from integration.customer.tokens import PageKey
 from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
+from integration.cycle.providers import connector_factory
+from integration.cycle.run import DEFAULT_FROM_ADDRESS
 from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
@@ -35,7 +38,7 @@ from integration.policy.recipients import checked
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, InboundReply, Organization
 from oauth.redact import redact
-from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage
+from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage, make_sender
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,18 @@ class ActionDeps:
     connector_for: ConnectorFor
     from_address: str
     clock: Callable[[], dt.datetime]
+
+
+def page_deps(runtime: Runtime, clock: Callable[[], dt.datetime]) -> ActionDeps:
+    """What the customer's page (and the owner's plan, noted the same way) records through, from the
+    process's settings."""
+    return ActionDeps(
+        sessions=runtime.sessions,
+        sender=make_sender(runtime.settings),
+        connector_for=connector_factory(runtime.settings, runtime.sessions),
+        from_address=DEFAULT_FROM_ADDRESS,
+        clock=clock,
+    )
 
 
 # --- reading the forms (pure) -------------------------------------------------------------------
@@ -223,7 +238,7 @@ def record_statement(
         session.expunge_all()
     note = "not written: observe mode"
     if live:
-        note = _write_note(
+        note = write_page_note(
             deps,
             connection,
             organization,
@@ -232,10 +247,10 @@ def record_statement(
             entry_id,
             today,
         )
-    _record_note(deps.sessions, entry_id, note)
+    record_note_state(deps.sessions, entry_id, note)
     if statement.said is Said.DISPUTE:
         _tell_owner(deps, entry_id, owner, customer_name, sentence, company)
-    error = _confirm(deps, entry_id, recipients, customer_name, company, owner, sentence)
+    error = confirm_to_customer(deps, entry_id, recipients, customer_name, company, owner, sentence)
     return Recorded(entry_id, number, note, error)
 
 
@@ -261,7 +276,7 @@ def _check_task(account: Account, invoice_id: str, sentence: str, now: dt.dateti
     )
 
 
-def _write_note(
+def write_page_note(
     deps: ActionDeps,
     connection: Connection,
     organization: Organization,
@@ -270,6 +285,8 @@ def _write_note(
     entry_id: int,
     today: dt.date,
 ) -> str:
+    """The note on one invoice in the books, keyed by the page's activity entry (so a repeat is harmless);
+    returns "written" or why it failed, for `record_note_state`."""
     try:
         connector = deps.connector_for(connection, organization)
         write_invoice_notes(
@@ -283,7 +300,8 @@ def _write_note(
     return "written"
 
 
-def _record_note(sessions: sessionmaker[Session], entry_id: int, state: str) -> None:
+def record_note_state(sessions: sessionmaker[Session], entry_id: int, state: str) -> None:
+    """How the note went, kept on the activity entry; a failure is said in its message too."""
     with transaction(sessions) as session:
         entry = session.get(ActivityEntry, entry_id)
         assert entry is not None
@@ -327,7 +345,7 @@ def _tell_owner(deps: ActionDeps, entry_id: int, owner: str | None, customer: st
     _send(deps, message, "owner_email", entry_id)
 
 
-def _confirm(
+def confirm_to_customer(
     deps: ActionDeps,
     entry_id: int,
     recipients: tuple[str, ...],
@@ -336,6 +354,9 @@ def _confirm(
     owner: str | None,
     sentence: str,
 ) -> str | None:
+    """The email telling the customer what was recorded ("We have recorded that <customer> <sentence>");
+    returns why it was not sent, if it was not (also kept on the entry)."""
+
     def message() -> EmailMessage:
         if not recipients:
             raise InvalidMessage("the customer has no valid email address on file")

@@ -10,7 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from integration.customer.actions import ActionDeps, CustomerInputError, _confirm, _record_note, _write_note
+from integration.customer.actions import (
+    ActionDeps,
+    CustomerInputError,
+    confirm_to_customer,
+    record_note_state,
+    write_page_note,
+)
 from integration.customer.reads import open_account
 from integration.customer.tokens import PageKey
 from integration.owner.account_plans import (
@@ -79,11 +85,11 @@ def note_plan(
     note = "not written: observe mode"
     if live:
         states = [
-            _write_note(deps, connection, organization, i, f"arpilot: {text}.", saved.entry_id, today)
+            write_page_note(deps, connection, organization, i, f"arpilot: {text}.", saved.entry_id, today)
             for i in saved.invoice_ids
         ]
         note = next((s for s in states if s != "written"), "written")
-    _record_note(deps.sessions, saved.entry_id, note)
+    record_note_state(deps.sessions, saved.entry_id, note)
 
 
 def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
@@ -117,5 +123,5 @@ def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
     note_plan(
         deps, saved, connection, organization, today, live, f"customer's page: customer proposed a {saved.sentence}"
     )
-    _confirm(deps, saved.entry_id, recipients, customer_name, company, owner, f"proposed a {saved.sentence}")
+    confirm_to_customer(deps, saved.entry_id, recipients, customer_name, company, owner, f"proposed a {saved.sentence}")
     return saved.sentence

@@ -162,7 +162,7 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             and not _waiting(a.status, a.not_before, now)
         ],
     )
-    for action_id in (a.id for a in due):
+    for action_id in (a.id for a in due if not requested(a.payload)):
         skip = None
         with transaction(sessions) as session:
             row = session.get(Action, action_id)
@@ -190,6 +190,13 @@ def execute(sessions: sessionmaker[Session], connection_id: int, effects: Effect
             continue
         _perform(sessions, action_id, effects, report, recovering, reads)
     return report
+
+
+def requested(payload: Mapping[str, Any]) -> bool:
+    """Whether the row is an email the owner asked for on a page (`integration.cycle.requested_statement`).
+    The request that claimed it sends it and records how it went; the executor leaves it alone: the
+    owner's own click has no send-time re-check to pass, and a second sender could send it twice."""
+    return "requested_at" in payload
 
 
 def _claim(session: Session, action_id: int, seen: ActionStatus) -> bool:
@@ -245,51 +252,58 @@ def _perform(
             if isinstance(exc, RateLimited) and not daily and attempt + 1 < RETRIES_PER_RUN:
                 effects.sleep(max(exc.retry_after, BASE_BACKOFF_SECONDS))
                 continue
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
+            _finish(sessions, row, Outcome.RETRY, error_text(exc), report, effects.clock())
             if isinstance(exc, AuthExpired) or daily:
-                raise StopCycle(_text(exc), needs_reconnect=isinstance(exc, AuthExpired)) from exc
+                raise StopCycle(error_text(exc), needs_reconnect=isinstance(exc, AuthExpired)) from exc
             return
         except (Transient, DeliveryTransient) as exc:
             if attempt + 1 < RETRIES_PER_RUN and not getattr(exc, "ambiguous", False):
                 effects.sleep(max(getattr(exc, "retry_after", None) or 0.0, BASE_BACKOFF_SECONDS * 2**attempt))
                 continue
             if getattr(exc, "ambiguous", False) and not getattr(effects.sender, "idempotent", False):
-                _finish(sessions, row, Outcome.FAILED, _ambiguous(exc), report, effects.clock())
+                _finish(sessions, row, Outcome.FAILED, ambiguous_send(exc), report, effects.clock())
                 return
-            _finish(sessions, row, Outcome.RETRY, _text(exc), report, effects.clock())
+            _finish(sessions, row, Outcome.RETRY, error_text(exc), report, effects.clock())
             return
         except NotFound as exc:
             _finish(
                 sessions,
                 row,
                 Outcome.SKIPPED,
-                f"no longer exists at the provider: {_text(exc)}",
+                f"no longer exists at the provider: {error_text(exc)}",
                 report,
                 effects.clock(),
             )
             return
         except (ProviderValidationError, DeliveryRejected, DeliveryError, ConnectorError) as exc:
-            _finish(sessions, row, Outcome.FAILED, _text(exc), report, effects.clock())
+            _finish(sessions, row, Outcome.FAILED, error_text(exc), report, effects.clock())
             return
         except (InvalidMessage, ContentError) as exc:
             # The customer's data cannot make a valid email (say, an address that is not one): this
             # action fails with the reason, and the rest of the cycle goes on.
             _finish(
-                sessions, row, Outcome.FAILED, f"the reminder could not be made: {_text(exc)}", report, effects.clock()
+                sessions,
+                row,
+                Outcome.FAILED,
+                f"the reminder could not be made: {error_text(exc)}",
+                report,
+                effects.clock(),
             )
             return
         _finish(sessions, row, Outcome.DONE, ref, report, effects.clock())
         return
 
 
-def _text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """An error as the owner reads it: its words, any secret redacted."""
     return redact(str(exc)) or type(exc).__name__
 
 
-def _ambiguous(exc: BaseException) -> str:
+def ambiguous_send(exc: BaseException) -> str:
+    """Why an email that may have reached the provider was not sent again."""
     return (
         "the email provider did not confirm whether it accepted the message; it was not sent again "
-        f"so the customer cannot get it twice ({_text(exc)})"
+        f"so the customer cannot get it twice ({error_text(exc)})"
     )
 
 
@@ -476,14 +490,18 @@ def _mark_sending(at: _Attempt, row: Action, message: EmailMessage) -> None:
     """Marked sending before the email is handed over. The note names exactly who it went to (the
     addresses still valid as it went out), and the text is kept as sent for the owner's outbox:
     what the customer read, word for word."""
-    _save_payload(
-        at.sessions,
-        row,
-        sending=True,
-        subject=message.subject,
-        sent_to=[a.email for a in message.to],
-        body_text=message.text,
-    )
+    _save_payload(at.sessions, row, **sending_facts(message))
+
+
+def sending_facts(message: EmailMessage) -> dict[str, Any]:
+    """What a row carries from the moment its email is handed over: marked sending, with the subject,
+    who it went to and its text."""
+    return {
+        "sending": True,
+        "subject": message.subject,
+        "sent_to": [a.email for a in message.to],
+        "body_text": message.text,
+    }
 
 
 def _refuse_unsure_resend(row: Action, at: _Attempt) -> None:

@@ -2,14 +2,18 @@
 
 fpdf2 is pure Python and maintained, embeds TrueType fonts (subset, so files stay small) and needs
 no system library. The font is DejaVu Sans, which covers accented Latin, Greek, Cyrillic, Arabic,
-Hebrew and the currency symbols (€, ¥, £, ₹); Debian's fonts-dejavu-core installs it. Amounts and
-dates go through reminders/formatting (Babel, in the company's locale), as the emails' do.
+Hebrew and the currency symbols (€, ¥, £, ₹); its two files ship inside this package (fonts/, with
+their license), so a PDF needs nothing installed on the machine. Amounts and dates go through
+reminders/formatting (Babel, in the company's locale), as the emails' do.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import functools
+import importlib.resources
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,11 +27,9 @@ from integration.documents.statement import Statement
 from reminders import formatting
 
 FONT = "DejaVu"
-_FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu: fonts-dejavu-core
-    Path("/usr/share/fonts/dejavu-sans-fonts"),  # Fedora
-    Path("/usr/share/fonts/TTF"),  # Arch
-)
+# A zipped install's fonts, extracted once and kept for the life of the process (fpdf2 reads files).
+_EXTRACTED = contextlib.ExitStack()
+atexit.register(_EXTRACTED.close)
 _FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # same document, same bytes
 MAX_NAME_CHARS = 200
 MARGIN = 20.0
@@ -40,19 +42,15 @@ BUCKET_WORDS = {
 }
 
 
-class FontMissing(RuntimeError):
-    """DejaVu Sans is not installed, so no PDF can carry non-ASCII names."""
-
-
 @functools.cache
 def font_files() -> tuple[Path, Path]:
-    for folder in _FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.is_file() and bold.is_file():
-            return regular, bold
-    raise FontMissing(
-        "PDFs need the DejaVu Sans font: install the fonts-dejavu-core package (apt-get install fonts-dejavu-core)"
+    """DejaVu Sans and DejaVu Sans Bold, from the package's own fonts/ folder."""
+    folder = importlib.resources.files("integration.documents").joinpath("fonts")
+    regular, bold = (
+        _EXTRACTED.enter_context(importlib.resources.as_file(folder.joinpath(name)))
+        for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
     )
+    return regular, bold
 
 
 def _document(paper: Paper, title: str) -> FPDF:

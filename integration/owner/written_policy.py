@@ -1,5 +1,6 @@
 """The customer-facing credit policy, written from the owner's rules: terms, reminder timeline,
-credit hold, and what pauses reminders. Printable HTML (with a print stylesheet) and plain text.
+credit hold, late fees, and what pauses reminders (with the payment plan a customer may propose).
+Printable HTML (with a print stylesheet) and plain text.
 
 The sentences are built here from the rules, so the two formats cannot disagree and every rule the
 customer should know about is stated exactly as configured; the templates only lay them out.
@@ -249,11 +250,29 @@ def _pauses(rules: Rules) -> Section:
         )
     if pauses.payment_plan:
         paragraphs.append("If we agree a payment plan, reminders pause while the instalments are paid as agreed.")
+    proposal = _customer_proposal(rules)
+    if proposal:
+        paragraphs.append(proposal)
     if rules.opt_out.call_instead:
         paragraphs.append("You can ask us to stop reminder emails; we will then contact you by phone instead.")
     else:
         paragraphs.append("You can ask us to stop reminder emails at any time.")
     return Section("Disputes, promises and payment plans", tuple(paragraphs))
+
+
+def _customer_proposal(rules: Rules) -> str:
+    """The plan a customer may propose on their page, within the owner's limits ('' when they may not:
+    the text, and so the policy's version, stays as it was for owners who never allowed it)."""
+    plans = rules.plans
+    if plans.customer_max_instalments == 0:
+        return ""
+    within = formatting.plural(plans.first_payment_within_days, "day")
+    payments = (
+        f"one payment, within {within}"
+        if plans.customer_max_instalments == 1
+        else f"up to {formatting.plural(plans.customer_max_instalments, 'instalment')}, the first within {within}"
+    )
+    return f"You may propose a payment plan for your open invoices yourself, on your account page: {payments}."
 
 
 def _contact(rules: Rules) -> Section | None:

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from integration.customer.actions import page_deps
 from integration.customer.plan_proposal import note_plan
 from integration.owner.account_plans import (
     PlanWord,
@@ -31,7 +32,6 @@ from integration.store.models import Connection, MirroredCustomer, Organization
 from integration.store.scoping import scoped
 from integration.web.auth import owner_required
 from integration.web.common import now, runtime
-from integration.web.customer_page import _deps
 from integration.web.disconnected import refuse_if_disconnected
 
 bp = Blueprint("account_plans", __name__, url_prefix="/settings/customers")
@@ -86,7 +86,15 @@ def save(customer_id: int) -> ResponseReturnValue:
             db.expunge_all()
     except OwnerWordError as exc:  # raised before anything is written
         return _page(customer_id, typed, {exc.field: exc.message}, status=400)
-    note_plan(_deps(), saved, connection, organization, today, live, f"payment plan set by the owner: {saved.sentence}")
+    note_plan(
+        page_deps(runtime(), now),
+        saved,
+        connection,
+        organization,
+        today,
+        live,
+        f"payment plan set by the owner: {saved.sentence}",
+    )
     flash("Payment plan saved: reminders for its invoices wait while it is kept, from the next cycle.")
     return redirect(url_for(".plan", customer_id=customer_id))
 

@@ -28,11 +28,11 @@ from integration.customer.acceptance import (
     parse_signer,
 )
 from integration.customer.actions import (
-    ActionDeps,
     CustomerInputError,
     NotYourInvoice,
     Said,
     Statement,
+    page_deps,
     parse_dispute,
     parse_paid,
     parse_promise,
@@ -41,14 +41,11 @@ from integration.customer.actions import (
 from integration.customer.plan_proposal import PlanOffer, parse_proposal, record_proposal
 from integration.customer.reads import Account, find_invoice, load_page, open_account
 from integration.customer.tokens import LinkRefused, PageKey, form_key, forms_match, limit_key, read_link
-from integration.cycle.providers import connector_factory
-from integration.cycle.run import DEFAULT_FROM_ADDRESS
 from integration.owner.account_plans import stored_account_plan
 from integration.owner.stored_rules import load_rules
 from integration.store.db import transaction
 from integration.web import request_limits
 from integration.web.common import now, runtime
-from reminders.delivery import make_sender
 
 bp = Blueprint("customer_page", __name__, url_prefix="/c")
 
@@ -202,7 +199,7 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
         latest = load_page(session, account, now()).promise_limit
     try:
         statement = _statement(Said(said), typed, today, latest)
-        record_statement(_deps(), key, invoice_id, statement, request.remote_addr)
+        record_statement(page_deps(runtime(), now), key, invoice_id, statement, request.remote_addr)
     except CustomerInputError as exc:
         return _invoice_page(token, invoice_id, typed=typed, errors={(said, exc.field): exc.message}, status=400)
     except NotYourInvoice:
@@ -216,17 +213,6 @@ def _statement(said: Said, typed: dict[str, str], today: dt.date, latest: dt.dat
     if said is Said.DISPUTE:
         return parse_dispute(typed["reason"])
     return parse_promise(typed["promised_on"], today, latest)
-
-
-def _deps() -> ActionDeps:
-    rt = runtime()
-    return ActionDeps(
-        sessions=rt.sessions,
-        sender=make_sender(rt.settings),
-        connector_for=connector_factory(rt.settings, rt.sessions),
-        from_address=DEFAULT_FROM_ADDRESS,
-        clock=now,
-    )
 
 
 @bp.post("/<token>/plan")
@@ -245,7 +231,7 @@ def propose_plan(token: str) -> ResponseReturnValue:
     if offer.max_instalments == 0:
         return _closed()
     try:
-        record_proposal(_deps(), key, parse_proposal(typed["count"], typed["first"], today, offer))
+        record_proposal(page_deps(runtime(), now), key, parse_proposal(typed["count"], typed["first"], today, offer))
     except CustomerInputError as exc:
         return _page(token, typed=typed, errors={("plan", exc.field): exc.message}, status=400)
     except LookupError:

@@ -13,7 +13,10 @@ from email import policy
 import pypdf
 from sqlalchemy import select
 
+from integration.cycle.plan import claim
 from integration.owner.outbox import OutboxQuery, outbox_email, outbox_page
+from integration.policy.actions import ActionKind, PlannedAction
+from integration.store.db import transaction
 from integration.store.models import ActionStatus, MirroredCustomer, MirroredInvoice
 from reminders.delivery import DeliveryReceipt, DeliveryTransient, EmailMessage
 from tests.cycle.conftest import World
@@ -111,3 +114,28 @@ def test_an_answer_lost_after_sending_never_sends_twice(world: World) -> None:
     assert len(statements) == 2 and all(a.attempts == 2 for a in statements)  # the lost answer, then done
     keys = [e["key"] for e in world.outbox.entries() if "statement" in e["categories"]]
     assert len(keys) == len(set(keys)) == 2
+
+
+def test_a_statement_the_owner_is_sending_from_a_page_is_left_to_that_request(world: World) -> None:
+    """Claimed in flight by the owner's request (integration.cycle.requested_statement): the cycle's
+    executor neither recovers nor sends it, whatever the rules say about monthly statements."""
+    world.set_rules(LIVE)
+    assert world.cycle().status == "done"  # the mirror is filled
+    with transaction(world.sessions) as session:
+        customer = session.scalars(select(MirroredCustomer).where(MirroredCustomer.email.is_not(None))).first()
+        assert customer is not None
+        action = PlannedAction(
+            kind=ActionKind.SEND_STATEMENT,
+            customer_id=customer.provider_id,
+            invoice_ids=(),
+            stage=None,
+            recipients=(customer.email or "",),
+            reason="statement of account, emailed at your request",
+            idempotency_key=f"statement:{world.connection_id}:{customer.provider_id}:2026-11-23",
+        )
+        facts = {"sending": True, "requested_at": world.clock.now().isoformat()}
+        action_id = claim(session, world.organization_id, world.connection_id, action, facts)
+    assert world.cycle().status == "done"
+    (row,) = [a for a in _statements(world) if a.id == action_id]
+    assert row.status is ActionStatus.IN_FLIGHT and row.attempts == 1
+    assert [e for e in world.outbox.entries() if "statement" in e["categories"]] == []

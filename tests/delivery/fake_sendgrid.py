@@ -1,7 +1,8 @@
 """A loopback stand-in for SendGrid's POST /v3/mail/send that validates every body against the schema.
 
 Each request is recorded with its schema violations; replies come from a script (status, headers,
-JSON body) and default to SendGrid's 202 with an X-Message-Id header.
+JSON body) and default to SendGrid's 202 with an X-Message-Id header. A test can hold every reply
+until it opens `gate` (a send in progress, for requests that overlap it).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class FakeSendGrid:
         self.requests: list[Seen] = []
         self.replies: deque[Reply] = deque()
         self._counter = 0
+        self.gate = threading.Event()
+        self.gate.set()
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
@@ -69,6 +72,7 @@ class FakeSendGrid:
             for error in VALIDATOR.iter_errors(body)
         ]
         self.requests.append(Seen(request.path, request.headers.get("Authorization"), body, violations))
+        self.gate.wait(10)
         if request.method != "POST" or request.path != "/v3/mail/send":
             return _json(404, {"errors": [{"message": "not found", "field": None}]})
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

@@ -3,14 +3,17 @@ the company's locale writes them, and survive hostile text."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+from pathlib import Path
 
 import pypdf
 import pytest
 
+import integration.documents
 from integration.documents.letter import build_letter
-from integration.documents.pdf import letter_pdf, statement_pdf, summary_pdf
+from integration.documents.pdf import font_files, letter_pdf, statement_pdf, summary_pdf
 from integration.documents.statement import build_statement
 from reminders.formatting import parse_locale
 from tests.documents.books import COMPANY, CREDITS, INVOICES, NOW, PAYMENTS, TODAY, US_COMPANY, customer, invoice
@@ -24,6 +27,42 @@ def text_of(data: bytes) -> str:
 def page_size_mm(data: bytes) -> tuple[int, int]:
     box = pypdf.PdfReader(io.BytesIO(data)).pages[0].mediabox
     return round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)
+
+
+def test_the_font_is_the_packages_own_with_its_license() -> None:
+    """No font package on the machine is needed: both files come from integration/documents/fonts."""
+    folder = Path(integration.documents.__file__).parent / "fonts"
+    assert font_files() == (folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf")
+    assert all(path.read_bytes().startswith(b"\x00\x01\x00\x00") for path in font_files())  # TrueType
+    assert "Bitstream Vera" in (folder / "LICENSE.txt").read_text()
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in pypdf.PdfReader(io.BytesIO(statement_pdf(_statement()))).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert {name.rpartition("+")[2] for name in fonts} == {"DejaVuSansBook", "DejaVuSansBold"}  # subsets, embedded
+
+
+def _statement(**company: str):  # type: ignore[no-untyped-def]
+    return build_statement(dataclasses.replace(COMPANY, **company), customer(), INVOICES, PAYMENTS, CREDITS, NOW)
+
+
+@pytest.mark.parametrize(
+    ("name", "currency", "locale", "sign"),
+    [
+        ("Ελληνικά Τρόφιμα Α.Ε.", "EUR", "el_GR", "€"),  # Greek
+        ("ООО «Ромашка»", "JPY", "ru_RU", "¥"),  # Cyrillic
+        ("Łódź Çağrı Ñoño Søren Þór", "INR", "en_IN", "₹"),  # accented Latin
+    ],
+)
+def test_names_in_other_scripts_and_currency_signs_print_as_written(
+    name: str, currency: str, locale: str, sign: str
+) -> None:
+    book = (invoice("X-1", 3, "1234", currency=currency),)
+    company = dataclasses.replace(COMPANY, name=name, currency=currency, locale=locale)
+    text = text_of(statement_pdf(build_statement(company, customer(name, currency=currency), book, (), (), NOW)))
+    assert text.count(name) >= 2  # the company's heading and the customer's address
+    assert f"Total due ({currency}):" in text and sign in text
 
 
 def test_a_statement_opens_and_shows_the_name_and_totals_in_euros() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
+from integration.customer.acceptance import policy_version
 from integration.owner.written_policy import render_credit_policy
 from integration.policy.rules import Rules
 from reminders.errors import InvalidLocale
@@ -192,3 +193,40 @@ def test_late_fees_are_stated_when_on_and_absent_when_off() -> None:
     )
     assert "Interest of 1,5% a month" in monthly and "every 30 days" in monthly
     assert not FORBIDDEN.search(fixed) and not FORBIDDEN.search(monthly)
+
+
+def test_customers_proposing_a_plan_on_their_page_is_stated_within_the_owners_limits() -> None:
+    text = _text(_rules(plans={"customer_max_instalments": 4, "first_payment_within_days": 10}))
+    assert (
+        "You may propose a payment plan for your open invoices yourself, on your account page: "
+        "up to 4 instalments, the first within 10 days." in text
+    )
+    single = _text(_rules(plans={"customer_max_instalments": 1, "first_payment_within_days": 1}))
+    assert "on your account page: one payment, within 1 day." in single
+    assert "propose a payment plan" not in _text(_rules(plans={"customer_max_instalments": 0}))
+    assert not FORBIDDEN.search(text)
+
+
+@pytest.mark.parametrize(
+    ("changes", "version"),
+    [
+        ({}, "27b3c9f27b56bd3c59bf1067fdebddcab117bdbbd94712968ba939142dbff308"),
+        (
+            {
+                "late_fees": {"enabled": True, "amount": "25"},
+                "credit_hold": {"enabled": False},
+                "pauses": {"payment_plan": False},
+            },
+            "bbba92336f10840854b399f96e47c0c62c184642f7766f01b9b03c769779b5ed",
+        ),
+    ],
+)
+def test_without_customer_proposals_the_text_and_its_version_are_as_before(
+    changes: dict[str, dict[str, Any]], version: str
+) -> None:
+    """The policy's version is the SHA-256 of its text (integration.customer.acceptance): a text that
+    changed would ask every customer to accept again although the owner changed nothing. These
+    versions are of the text as written before customer proposals were stated."""
+    rules = _rules(plans={"customer_max_instalments": 0}, **changes)
+    document = render_credit_policy(rules, "Harbour Joinery Ltd", "en_US", currency="USD")
+    assert policy_version(document.text) == version

@@ -539,3 +539,23 @@ def test_too_many_requests_from_one_address_are_answered_429(
 def _confirm_reply_address(world: World | XeroWorld) -> None:
     with transaction(world.sessions) as session:
         confirm_reply_address(session, world.organization_id, "owner@harborpine.example", world.clock.now())
+
+
+def test_allowing_customers_to_propose_plans_states_it_and_asks_for_acceptance_again(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qbo.set_rules({"mode": "live", "plans": {"customer_max_instalments": 0}})
+    app = make_app(qbo, database_url, monkeypatch)
+    client = app.test_client()
+    path = path_for(qbo, customer(qbo, APOSTROPHE_NAME))
+    page = client.get(path).get_data(as_text=True)
+    assert "propose a payment plan" not in page
+    version = re.search(r'name="version" value="([0-9a-f]{64})"', page)
+    assert version
+    form = {"form_key": form_key(client, path), "version": version.group(1), "name": "Pat", "title": "Accounts"}
+    assert client.post(f"{path}/policy", data=form).status_code == 303
+    assert "I accept the credit policy" not in client.get(path).get_data(as_text=True)
+    qbo.set_rules({"mode": "live", "plans": {"customer_max_instalments": 2, "first_payment_within_days": 7}})
+    changed = client.get(path).get_data(as_text=True)
+    assert "on your account page: up to 2 instalments, the first within 7 days." in changed
+    assert "I accept the credit policy" in changed and "The policy has changed" in changed
