@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from connectors.contract import InvoiceStatus
 from integration.customer.tokens import PageKey
 from integration.cycle.gather import company_of, customer_record
+from integration.cycle.late_fee import fees_by_invoice
 from integration.owner.overrides import invoice_pauses
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
@@ -30,6 +31,7 @@ from integration.store.models import (
     Organization,
 )
 from integration.store.scoping import scoped
+from reminders.content import ReminderFee
 
 BUCKET_WORDS = {
     "current": "Not yet due",
@@ -72,6 +74,17 @@ class PageInvoice:
     aging: str  # words for the bucket, e.g. "1–30 days overdue"
     pay_link: str | None
     standing: str | None  # what already holds it: "You told us it is paid", "Disputed", "Promised by …"
+    # Late fees in the books and not reversed that this invoice is, or that were charged on it.
+    fees: tuple[ReminderFee, ...] = ()
+
+    @property
+    def fee_for(self) -> str | None:
+        """The overdue invoice's number when this invoice is a late fee."""
+        return next((fee.invoice_number for fee in self.fees if fee.fee_number == self.number), None)
+
+    @property
+    def fees_charged(self) -> tuple[ReminderFee, ...]:
+        return tuple(fee for fee in self.fees if fee.fee_number != self.number)
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,10 @@ def load_page(session: Session, account: Account, now: dt.datetime) -> CustomerP
     invoices = open_invoices(session, account)
     pauses = invoice_pauses(session, invoices)
     rules = load_rules(session, account.organization.id)
-    shown = tuple(_shown(invoice, pauses.get(invoice.id), today) for invoice in invoices)
+    fees = fees_by_invoice(session, account.connection.id)
+    shown = tuple(
+        _shown(invoice, pauses.get(invoice.id), fees.get(invoice.provider_id, ()), today) for invoice in invoices
+    )
     totals: dict[str, Decimal] = {}
     for invoice in shown:
         totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.balance
@@ -170,7 +186,9 @@ def load_page(session: Session, account: Account, now: dt.datetime) -> CustomerP
     )
 
 
-def _shown(invoice: MirroredInvoice, pause: InvoicePause | None, today: dt.date) -> PageInvoice:
+def _shown(
+    invoice: MirroredInvoice, pause: InvoicePause | None, fees: tuple[ReminderFee, ...], today: dt.date
+) -> PageInvoice:
     days = (today - (invoice.due_date or invoice.issue_date)).days
     return PageInvoice(
         row_id=invoice.id,
@@ -184,6 +202,7 @@ def _shown(invoice: MirroredInvoice, pause: InvoicePause | None, today: dt.date)
         if invoice.pay_link and invoice.pay_link.startswith(("https://", "http://"))
         else None,
         standing=_standing(pause),
+        fees=fees,
     )
 
 

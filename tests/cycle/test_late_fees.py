@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.owner.approvals import approve
 from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, InvoicePause, MirroredInvoice
+from integration.store.models import Action, ActionStatus, InvoicePause, MirroredCustomer, MirroredInvoice
 from tests.cycle.conftest import NOW, make_world
 from tests.cycle.crash_worker import wait_until_released
 from tests.cycle.test_send_time import Run
 from tests.cycle.xero_world import make_xero_world
 from tests.sandbox.conftest import small_scenario
+from tests.web.test_customer_page import make_app, path_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GO_AHEAD = {"enabled": True, "approve_first": False, "xero_account_code": "260"}
@@ -178,3 +179,19 @@ def test_killed_after_the_provider_wrote_the_fee_then_rerun_books_it_once(books:
     (action,) = fee_actions(books)
     assert action.status is ActionStatus.DONE and len(books.fees()) == 1
     assert books.notes_on(action.payload["invoice_ids"][0]).count(f"action {action.id}") == 1
+
+
+def test_the_customers_page_lists_the_fee_and_the_invoice_it_was_charged_on(
+    books: Books, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    books.rules(late_fees=GO_AHEAD)
+    books.cycle()
+    (action,) = fee_actions(books)
+    with books.books.sessions() as session:
+        owing = session.scalars(
+            select(MirroredCustomer).where(MirroredCustomer.provider_id == action.payload["customer_id"])
+        ).one()
+    page = make_app(books.world, database_url, monkeypatch).test_client().get(path_for(books.world, owing))
+    shown = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Invoice LF-1003" in shown and "Late fee on invoice 1003." in shown
+    assert "A late fee of $25.00 was charged on this invoice; it is listed separately, as invoice LF-1003." in shown
