@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.cycle.execute import Outcome, ambiguous_send, error_text, outcome_entry, sending_facts
+from integration.cycle.email_send import sending_facts
+from integration.cycle.outcomes import Outcome, ambiguous_send, error_text, outcome_entry
 from integration.cycle.plan import claim, ledger_key
 from integration.documents.statement import Statement
 from integration.documents.statement_email import statement_key

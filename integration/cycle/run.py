@@ -26,9 +26,11 @@ from integration.clock.locks import ConnectionLocked, connection_lock
 from integration.customer.links import PageLinks
 from integration.customer.reads import link_generations
 from integration.cycle import late_fee
-from integration.cycle.execute import Effects, ExecutionReport, StopCycle, execute
+from integration.cycle.attempt import Effects
+from integration.cycle.execute import StopCycle, execute
 from integration.cycle.gather import load_snapshot
 from integration.cycle.leases import DEFAULT_LEASE, heartbeat, lease_expiry, reap_stale_runs
+from integration.cycle.outcomes import ExecutionReport
 from integration.cycle.plan import plan
 from integration.cycle.progress import DECIDING, SENDING, CycleProgress
 from integration.cycle.providers import ConnectorFactory, connector_factory

@@ -34,7 +34,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import Connector, InvoiceStatus, NotFound, PaymentReader
-from integration.cycle.execute import INVOICE_CHECKED_KINDS, Outcome, outcome_entry
+from integration.cycle.execute import INVOICE_CHECKED_KINDS
+from integration.cycle.outcomes import Outcome, outcome_entry
 from integration.cycle.sync import ChangedEntity, SyncRequests, store_invoices
 from integration.logs import log_context
 from integration.store.db import transaction

@@ -6,7 +6,7 @@
    settings page's path (`integration.owner.overrides.save_invoice_word`), so the next decide holds
    the ladder exactly as if the owner had set it on the invoice.
 3. A note on each of the task's invoices at the provider, through the executor's note path
-   (`integration.cycle.execute.write_invoice_notes`), keyed by the entry so a retry writes it once.
+   (`integration.cycle.book_writes.write_invoice_notes`), keyed by the entry so a retry writes it once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import Connector, ConnectorError, Note
 from integration.config import ConfigError
-from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
+from integration.cycle.attempt import NOTE_PREFIX
+from integration.cycle.book_writes import write_invoice_notes
 from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
 from integration.policy.actions import ActionKind
 from integration.store.db import transaction

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import ConnectorError, Note
 from integration.config import ConfigError
-from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
+from integration.cycle.attempt import NOTE_PREFIX
+from integration.cycle.book_writes import write_invoice_notes
 from integration.owner.call_outcomes import ConnectorFor
 from integration.policy.actions import ActionKind
 from integration.store.db import transaction

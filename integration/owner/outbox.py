@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy.orm import Session
 
-from integration.cycle.execute import email_note
+from integration.cycle.email_send import email_note
 from integration.owner.records import RecordNotFound
 from integration.policy.actions import ActionKind
 from integration.policy.reasons import STAGE_WORDS

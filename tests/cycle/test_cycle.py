@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 from connectors.quickbooks.client import QboClient
-from integration.cycle.execute import email_note
+from integration.cycle.email_send import email_note
 from integration.cycle.precondition_reads import READ_AHEAD
 from integration.store.models import ActionStatus
 from tests.cycle.conftest import World

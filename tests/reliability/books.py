@@ -29,7 +29,7 @@ from connectors.quickbooks.sandbox.company import Company
 from connectors.sandbox import SandboxClock, TokenAuthority
 from connectors.sandbox.runtime import SandboxRuntime
 from connectors.xero.sandbox.org import Organisation
-from integration.cycle.execute import action_ref
+from integration.cycle.attempt import action_ref
 from integration.cycle.run import CycleDeps, CycleSummary, cycle_once
 from integration.policy.rules import STAGES, Rules
 from integration.store.connections import OwnerIdentity, connect_company, load_tokens
