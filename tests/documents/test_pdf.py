@@ -7,9 +7,11 @@ import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
+from typing import cast
 
 import pypdf
 import pytest
+from pypdf.generic import DictionaryObject
 
 import integration.documents
 from integration.documents.letter import build_letter
@@ -38,7 +40,7 @@ def test_the_font_is_the_packages_own_with_its_license() -> None:
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in pypdf.PdfReader(io.BytesIO(statement_pdf(_statement()))).pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in cast(DictionaryObject, cast(DictionaryObject, page["/Resources"])["/Font"]).values()
     }
     assert {name.rpartition("+")[2] for name in fonts} == {"DejaVuSansBook", "DejaVuSansBold"}  # subsets, embedded
 
