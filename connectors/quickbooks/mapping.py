@@ -25,12 +25,14 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    PostalAddress,
     ProviderValidationError,
     Record,
     TermsKind,
     UnreadableRecord,
     UnsupportedCurrency,
 )
+from connectors.postal import postal_address
 from connectors.regions import company_zone
 
 Json = Mapping[str, Any]
@@ -224,7 +226,27 @@ def customer(raw: Json, home_currency: str) -> Customer:
         full_name=_text(raw, "FullyQualifiedName"),
         country=_text(raw, "BillAddr", "Country") or _text(raw, "ShipAddr", "Country"),
         region=_text(raw, "BillAddr", "CountrySubDivisionCode") or _text(raw, "ShipAddr", "CountrySubDivisionCode"),
+        billing_address=_first_address(raw, "BillAddr", "ShipAddr"),
     )
+
+
+def physical_address(value: object) -> PostalAddress | None:
+    """A PhysicalAddress (IntuitBaseTypes.xsd): Line1..Line5, City, CountrySubDivisionCode,
+    PostalCode, Country. Its Id, Lat and Long are not for post; anything but an object is no address."""
+    if not isinstance(value, Mapping):
+        return None
+    return postal_address(
+        (value.get(f"Line{n}") for n in range(1, 6)),
+        city=value.get("City"),
+        region=value.get("CountrySubDivisionCode"),
+        postal_code=value.get("PostalCode"),
+        country=value.get("Country"),
+    )
+
+
+def _first_address(raw: Json, *fields: str) -> PostalAddress | None:
+    """The first of `fields` holding an address: a later one only when the earlier are absent or blank."""
+    return next((address for field in fields if (address := physical_address(raw.get(field))) is not None), None)
 
 
 @_mapper("Payment")
@@ -318,6 +340,11 @@ def company_name(raw: Json) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     raise _Reader("CompanyInfo", raw).fail("CompanyName", "and LegalName are both missing")
+
+
+def company_address(raw: Json) -> PostalAddress | None:
+    """CompanyInfo's CompanyAddr (the address the company shows), else LegalAddr."""
+    return _first_address(raw, "CompanyAddr", "LegalAddr")
 
 
 def company_timezone(raw: Json) -> str:

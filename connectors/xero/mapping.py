@@ -31,10 +31,12 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    PostalAddress,
     TermsKind,
     UnreadableRecord,
     UnsupportedCurrency,
 )
+from connectors.postal import postal_address
 
 CREDIT_HOLD_GROUP = "Credit hold"
 
@@ -279,6 +281,7 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
         deleted=status == "GDPRREQUEST",
         country=country,
         region=region,
+        billing_address=postal_address_of(r.raw.get("Addresses")),
     )
 
 
@@ -290,6 +293,26 @@ def _billing_place(r: _Reader) -> tuple[str | None, str | None]:
             if a.text("AddressType") == kind and (a.text("Country") or a.text("Region")):
                 return a.text("Country"), a.text("Region")
     return None, None
+
+
+def postal_address_of(addresses: object) -> PostalAddress | None:
+    """A contact's or organisation's `Addresses`: the POBOX address (Xero's postal address, the one
+    its invoices print), else the STREET one, the first of each type that holds anything. An entry
+    that is not an address object is passed over: it must not cost the contact."""
+    found: dict[object, PostalAddress] = {}
+    for item in addresses if isinstance(addresses, list) else ():
+        if isinstance(item, Mapping):
+            address = postal_address(
+                (item.get(f"AddressLine{n}") for n in range(1, 5)),
+                city=item.get("City"),
+                region=item.get("Region"),
+                postal_code=item.get("PostalCode"),
+                country=item.get("Country"),
+                attention=item.get("AttentionTo"),
+            )
+            if address is not None:
+                found.setdefault(item.get("AddressType"), address)
+    return found.get("POBOX") or found.get("STREET")
 
 
 def email_recipients(raw_contact: object) -> tuple[Contact, ...]:
