@@ -207,6 +207,7 @@ def customer(raw: Json, home_currency: str) -> Customer:
     name = str(r.required("DisplayName"))
     # Job=true marks a job or sub-customer; its ParentRef is the customer above it (Level deep).
     parent_id = _ref(raw, "ParentRef")
+    bill, ship = physical_address(raw.get("BillAddr")), physical_address(raw.get("ShipAddr"))
     return Customer(
         provider_id=str(r.required("Id")),
         name=name,
@@ -224,9 +225,10 @@ def customer(raw: Json, home_currency: str) -> Customer:
         # BillWithParent means nothing without a parent; a job is billed on its own unless it says so.
         bill_with_parent=parent_id is not None and raw.get("BillWithParent") is True,
         full_name=_text(raw, "FullyQualifiedName"),
-        country=_text(raw, "BillAddr", "Country") or _text(raw, "ShipAddr", "Country"),
-        region=_text(raw, "BillAddr", "CountrySubDivisionCode") or _text(raw, "ShipAddr", "CountrySubDivisionCode"),
-        billing_address=_first_address(raw, "BillAddr", "ShipAddr"),
+        # Where the customer is (their time zone): either address's country and state will do.
+        country=next((a.country for a in (bill, ship) if a and a.country), None),
+        region=next((a.region for a in (bill, ship) if a and a.region), None),
+        billing_address=bill or ship,
     )
 
 
