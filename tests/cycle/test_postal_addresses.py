@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -38,7 +39,7 @@ def _scenario() -> Scenario:
     scenario = small_scenario()
     where = {"cust-01": BOULDER, "cust-02": HAMBURG}
 
-    def placed(address: PostalAddress) -> dict[str, object]:
+    def placed(address: PostalAddress) -> dict[str, Any]:
         return {
             "street": address.lines,
             "city": address.city,
@@ -49,18 +50,19 @@ def _scenario() -> Scenario:
 
     return dataclasses.replace(
         scenario,
-        company=dataclasses.replace(scenario.company, **placed(COMPANY)),  # type: ignore[arg-type]
+        company=dataclasses.replace(scenario.company, **placed(COMPANY)),
         customers=tuple(
-            dataclasses.replace(c, **placed(where[c.id])) if c.id in where else c  # type: ignore[arg-type]
-            for c in scenario.customers
+            dataclasses.replace(c, **placed(where[c.id])) if c.id in where else c for c in scenario.customers
         ),
     )
 
 
 @pytest.fixture(params=["quickbooks", "xero"])
-def books(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World | XeroWorld]:
+def books(
+    request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[World | XeroWorld]:
     make = make_world if request.param == "quickbooks" else make_xero_world
-    yield from make(_scenario(), sessions, tmp_path)  # type: ignore[operator]
+    yield from make(_scenario(), sessions, tmp_path)
 
 
 def _customers(world: World | XeroWorld) -> dict[str, PostalAddress | None]:
@@ -128,7 +130,9 @@ def test_a_customer_without_a_postal_address_is_named_and_gets_no_letter(books: 
     assert row.no_address == f"No postal address in the books: add one in {provider}."
 
 
-def test_the_company_address_is_read_again_after_a_day_not_every_cycle(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_company_address_is_read_again_after_a_day_not_every_cycle(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     for world in make_world(_scenario(), sessions, tmp_path):
         world.cycle()
         with transaction(world.sessions) as session:

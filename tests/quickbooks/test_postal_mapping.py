@@ -3,6 +3,8 @@ the company's CompanyAddr (else LegalAddr), and hostile text cleaned without los
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connectors.contract import PostalAddress
@@ -25,7 +27,7 @@ FULL = {
 }
 
 
-def _address(**fields: object) -> PostalAddress | None:
+def _address(**fields: Any) -> PostalAddress | None:
     return mapping.customer(customer_json(**fields), "USD").billing_address
 
 
