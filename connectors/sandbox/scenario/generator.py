@@ -107,9 +107,10 @@ NAMES = (
     "O'Brien\\Sons Hardware",
 )
 
-# Where the demo's customers are: around the company's Colorado base (so their time zone is its
-# own), the two who pay in euros in Europe, and one with no postal address in the books at all
-# (its letters say so). Picked by the customer's number, never by the random habits.
+# Where the demo's customers are: around the company's Colorado base, so each one's time zone is
+# the company's own and the demo decides exactly what it decided before customers had addresses
+# (bench/policy_identity.py); one has no postal address in the books at all (its letters say so).
+# Picked by the customer's number, never by the random habits.
 COLORADO = (
     ("Boulder", "80302"),
     ("Denver", "80202"),
@@ -134,21 +135,12 @@ STREETS = (
     "Folsom St",
     "Table Mesa Dr",
 )
-ABROAD = {
-    ("reliable", 3): (("Am Sandtorkai 37",), "Hamburg", "20457", "DE"),
-    ("habitually_late", 2): (("Keizersgracht 221",), "Amsterdam", "1016 DV", "NL"),
-}
 NO_POSTAL_ADDRESS = ("unresponsive", 0)
 
 
 def _address(index: int, habit: str, position: int) -> dict[str, Any]:
     """The address fields of customer number `index` (ScenarioCustomer's street, city, region, postal code, country)."""
-    if (habit, position) == NO_POSTAL_ADDRESS:
-        return {}
-    if (habit, position) in ABROAD:
-        street, city, postal_code, country = ABROAD[habit, position]
-        return {"street": street, "city": city, "postal_code": postal_code, "country": country}
-    return _colorado(index)
+    return {} if (habit, position) == NO_POSTAL_ADDRESS else _colorado(index)
 
 
 def _colorado(index: int) -> dict[str, Any]:
