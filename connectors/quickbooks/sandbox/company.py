@@ -56,10 +56,12 @@ class SentEmail:
         return {"invoice_id": self.invoice_id, "doc_number": self.doc_number, "to": self.to, "at": self.at}
 
 
-def physical_address(address: PostalAddress) -> dict[str, str]:
-    """A PhysicalAddress as QuickBooks writes one (IntuitBaseTypes.xsd), its empty parts left out."""
+def render_physical_address(address: PostalAddress) -> dict[str, str]:
+    """A PhysicalAddress as QuickBooks writes one (IntuitBaseTypes.xsd): Line1..5 (more lines folded
+    into the fifth), its empty parts left out."""
+    lines = (*address.lines[:4], ", ".join(address.lines[4:]))
     fields = (
-        *((f"Line{n}", line) for n, line in enumerate(address.lines[:5], start=1)),
+        *((f"Line{n}", line) for n, line in enumerate(lines, start=1)),
         ("City", address.city),
         ("CountrySubDivisionCode", address.region),
         ("PostalCode", address.postal_code),
@@ -263,7 +265,7 @@ class Company:
     def company_info(self) -> dict[str, Any]:
         """The company's CompanyInfo as QuickBooks renders it (Finance.xsd; empty optional parts left out)."""
         opened = self.opened or self.now()
-        address = {"Id": "1", **physical_address(self.address or PostalAddress(country=self.country))}
+        address = {"Id": "1", **render_physical_address(self.address or PostalAddress(country=self.country))}
         email = {"Address": self.email}
         return {
             "Id": "1",

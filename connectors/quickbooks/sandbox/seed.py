@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from connectors.quickbooks.sandbox.company import Company, physical_address
+from connectors.quickbooks.sandbox.company import Company, render_physical_address
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.scenario import Scenario, ScenarioCredit
 
@@ -95,7 +95,7 @@ def company_from_scenario(
         if customer.phone:
             fields["PrimaryPhone"] = {"FreeFormNumber": customer.phone}
         if customer.postal_address is not None:
-            fields["BillAddr"] = physical_address(customer.postal_address)
+            fields["BillAddr"] = render_physical_address(customer.postal_address)
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 
