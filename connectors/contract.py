@@ -140,6 +140,26 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class PostalAddress:
+    """Where post reaches a customer or the company, as the books spell it: street lines (QuickBooks
+    Line1..Line5, Xero AddressLine1..4), then the place. Built by connectors/postal.py, which keeps
+    out blank lines and text no database can store."""
+
+    lines: tuple[str, ...] = ()
+    city: str | None = None
+    region: str | None = None  # state, province or county (QuickBooks CountrySubDivisionCode)
+    postal_code: str | None = None
+    country: str | None = None
+    attention: str | None = None  # who the post is for (Xero AttentionTo)
+
+    @property
+    def postable(self) -> bool:
+        """Whether a letter can reach it: a street line and a place (a city or postal code, or a
+        second line, as QuickBooks' free-form addresses keep the place in a line of their own)."""
+        return len(self.lines) + bool(self.city or self.postal_code) >= 2
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     provider_id: str
     name: str
@@ -161,6 +181,8 @@ class Customer:
     # own time zone comes from them (connectors/regions.py).
     country: str | None = None
     region: str | None = None
+    # Where letters go (QuickBooks BillAddr, else ShipAddr; Xero's POBOX address, else STREET).
+    billing_address: PostalAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +486,12 @@ class Connector(Protocol):
 
     def company_name(self) -> str:
         """The company's name as the provider shows it to its owner (QBO CompanyInfo, Xero Organisation)."""
+        ...
+
+    def company_address(self) -> PostalAddress | None:
+        """The company's own postal address, the sender on its letters (QuickBooks CompanyInfo
+        CompanyAddr, else LegalAddr; Xero Organisation's POBOX address, else STREET); None when
+        its books keep none."""
         ...
 
     def charge_late_fee(self, fee: LateFee, idempotency_key: str) -> Invoice:

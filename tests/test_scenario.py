@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.contract import PostalAddress
 from connectors.sandbox.scenario import ScenarioError, generate_demo_company, load_scenario
 from connectors.sandbox.scenario.model import parse_scenario
 
@@ -82,6 +83,9 @@ def test_scenario_file_round_trip(demo, tmp_path: Path) -> None:  # type: ignore
         (lambda d: d["company"].update(timezone="Mars/Olympus"), "company.timezone"),
         (lambda d: d["payments"][0]["applied"][0].update(amount="-5"), "greater than zero"),
         (lambda d: d["customers"].append(dict(d["customers"][0])), "duplicate id"),
+        (lambda d: d["customers"][0].update(street=["1 Main St", " "]), r"customers\[0\]\.street"),
+        (lambda d: d["company"].update(street="1 Main St"), "company.street"),
+        (lambda d: d["customers"][2].update(postal_code=80302), r"customers\[2\]\.postal_code"),
     ],
 )
 def test_bad_scenarios_name_the_field(demo, mutate, message) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +93,15 @@ def test_bad_scenarios_name_the_field(demo, mutate, message) -> None:  # type: i
     mutate(data)
     with pytest.raises(ScenarioError, match=message):
         parse_scenario(data)
+
+
+def test_the_demo_company_and_its_customers_have_postal_addresses_but_one(demo) -> None:  # type: ignore[no-untyped-def]
+    assert demo.company.postal_address == PostalAddress(("2150 Pearl St",), "Boulder", "CO", "80302", "US")
+    missing = [c.name for c in demo.customers if c.postal_address is None and not c.bill_with_parent]
+    assert missing == ["Foxglove Events"]  # its letters say "no postal address in the books"
+    placed = [c.postal_address for c in demo.customers if c.postal_address is not None]
+    assert all(a.postable and (a.region, a.country) == ("CO", "US") for a in placed)  # the company's own zone
+    assert any(len(a.lines) == 2 for a in placed) and len({a.city for a in placed}) > 5
 
 
 def test_not_json_is_a_clear_error(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    PostalAddress,
     Rejected,
     TermsKind,
 )
@@ -105,13 +106,15 @@ def test_an_invoice_keeps_its_dates_total_currency_and_status() -> None:
 
 
 def test_the_result_loads_back_as_a_scenario_file_does() -> None:
+    address = PostalAddress(("10 Downing St", "Flat 2"), "London", None, "SW1A 2AA", "GB")
     records = Records(
-        [_customer("c1")],
+        [_customer("c1", country="GB", billing_address=address)],
         [_invoice("1", "c1", "100.00", "30.00")],
         [_payment("p1", "c1", {"1": "70.00"}, unapplied="5.00")],
     )
     scenario = scenario_from_records(COMPANY, AS_OF, records).scenario
     assert parse_scenario(scenario.to_json()) == scenario
+    assert scenario.customers[0].postal_address == address  # the billing address travels with the customer
 
 
 def test_a_customer_takes_its_invoices_currency_and_one_in_another_currency_is_rejected() -> None:

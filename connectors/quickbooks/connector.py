@@ -31,6 +31,7 @@ from connectors.contract import (
     NotFound,
     Page,
     Payment,
+    PostalAddress,
     Provider,
     ProviderValidationError,
     SyncRequest,
@@ -145,6 +146,9 @@ class QuickBooksConnector:
 
     def company_timezone(self) -> str:
         return mapping.company_timezone(self.client.read("CompanyInfo", self.client.realm_id))
+
+    def company_address(self) -> PostalAddress | None:
+        return mapping.company_address(self.client.read("CompanyInfo", self.client.realm_id))
 
     # --- invoice notes -----------------------------------------------------------------------
 

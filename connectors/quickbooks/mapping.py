@@ -25,12 +25,14 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    PostalAddress,
     ProviderValidationError,
     Record,
     TermsKind,
     UnreadableRecord,
     UnsupportedCurrency,
 )
+from connectors.postal import postal_address
 from connectors.regions import company_zone
 
 Json = Mapping[str, Any]
@@ -205,6 +207,7 @@ def customer(raw: Json, home_currency: str) -> Customer:
     name = str(r.required("DisplayName"))
     # Job=true marks a job or sub-customer; its ParentRef is the customer above it (Level deep).
     parent_id = _ref(raw, "ParentRef")
+    bill, ship = physical_address(raw.get("BillAddr")), physical_address(raw.get("ShipAddr"))
     return Customer(
         provider_id=str(r.required("Id")),
         name=name,
@@ -222,9 +225,30 @@ def customer(raw: Json, home_currency: str) -> Customer:
         # BillWithParent means nothing without a parent; a job is billed on its own unless it says so.
         bill_with_parent=parent_id is not None and raw.get("BillWithParent") is True,
         full_name=_text(raw, "FullyQualifiedName"),
-        country=_text(raw, "BillAddr", "Country") or _text(raw, "ShipAddr", "Country"),
-        region=_text(raw, "BillAddr", "CountrySubDivisionCode") or _text(raw, "ShipAddr", "CountrySubDivisionCode"),
+        # Where the customer is (their time zone): either address's country and state will do.
+        country=next((a.country for a in (bill, ship) if a and a.country), None),
+        region=next((a.region for a in (bill, ship) if a and a.region), None),
+        billing_address=bill or ship,
     )
+
+
+def physical_address(value: object) -> PostalAddress | None:
+    """A PhysicalAddress (IntuitBaseTypes.xsd): Line1..Line5, City, CountrySubDivisionCode,
+    PostalCode, Country. Its Id, Lat and Long are not for post; anything but an object is no address."""
+    if not isinstance(value, Mapping):
+        return None
+    return postal_address(
+        (value.get(f"Line{n}") for n in range(1, 6)),
+        city=value.get("City"),
+        region=value.get("CountrySubDivisionCode"),
+        postal_code=value.get("PostalCode"),
+        country=value.get("Country"),
+    )
+
+
+def _first_address(raw: Json, *fields: str) -> PostalAddress | None:
+    """The first of `fields` holding an address: a later one only when the earlier are absent or blank."""
+    return next((address for field in fields if (address := physical_address(raw.get(field))) is not None), None)
 
 
 @_mapper("Payment")
@@ -318,6 +342,11 @@ def company_name(raw: Json) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     raise _Reader("CompanyInfo", raw).fail("CompanyName", "and LegalName are both missing")
+
+
+def company_address(raw: Json) -> PostalAddress | None:
+    """CompanyInfo's CompanyAddr (the address the company shows), else LegalAddr."""
+    return _first_address(raw, "CompanyAddr", "LegalAddr")
 
 
 def company_timezone(raw: Json) -> str:

@@ -38,6 +38,7 @@ from connectors.contract import (
     NotFound,
     Page,
     PaymentTerms,
+    PostalAddress,
     Provider,
     ProviderValidationError,
     RateLimited,
@@ -61,6 +62,7 @@ from connectors.xero.mapping import (
     is_sales_invoice,
     payment_from_xero,
     payment_terms_from_xero,
+    postal_address_of,
     terms_id,
 )
 from connectors.xero.timezones import iana_zone
@@ -235,9 +237,14 @@ class XeroConnector:
     def company_timezone(self) -> str:
         return iana_zone(self._organisation_text("Timezone"))
 
+    def company_address(self) -> PostalAddress | None:
+        return postal_address_of(self._organisation().get("Addresses"))
+
+    def _organisation(self) -> Mapping[str, Any]:
+        return _single(self.client.call("get_organisations"), "Organisations", "organisation")
+
     def _organisation_text(self, field: str) -> str:
-        organisation = _single(self.client.call("get_organisations"), "Organisations", "organisation")
-        value = organisation.get(field)
+        value = self._organisation().get(field)
         if not isinstance(value, str) or not value.strip():
             raise MappingError("organisation", None, field, "is missing")
         return value.strip()

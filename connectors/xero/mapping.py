@@ -31,10 +31,12 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PaymentTerms,
+    PostalAddress,
     TermsKind,
     UnreadableRecord,
     UnsupportedCurrency,
 )
+from connectors.postal import postal_address
 
 CREDIT_HOLD_GROUP = "Credit hold"
 
@@ -263,7 +265,8 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
     if status not in ("ACTIVE", "ARCHIVED", "GDPRREQUEST"):
         raise r.fail("ContactStatus", f"is not a Xero contact status: {status!r}")
     terms = payment_terms_from_xero(raw)
-    country, region = _billing_place(r)
+    addresses = _typed_addresses(r.raw.get("Addresses"))
+    country, region = _billing_place(addresses)
     return Customer(
         provider_id=contact_id,
         name=r.required("Name", str),
@@ -279,17 +282,47 @@ def customer_from_xero(raw: object, default_currency: str) -> Customer:
         deleted=status == "GDPRREQUEST",
         country=country,
         region=region,
+        billing_address=_postal(addresses),
     )
 
 
-def _billing_place(r: _Reader) -> tuple[str | None, str | None]:
+def _billing_place(addresses: Sequence[tuple[object, PostalAddress]]) -> tuple[str | None, str | None]:
     """(Country, Region) of the postal (billing) address, else the street address: where the customer is."""
-    addresses = [_Reader(a, f"address {i} of contact", parent=r) for i, a in enumerate(r.items("Addresses"))]
     for kind in ("POBOX", "STREET"):
-        for a in addresses:
-            if a.text("AddressType") == kind and (a.text("Country") or a.text("Region")):
-                return a.text("Country"), a.text("Region")
+        for address_type, a in addresses:
+            if address_type == kind and (a.country or a.region):
+                return a.country, a.region
     return None, None
+
+
+def _typed_addresses(addresses: object) -> list[tuple[object, PostalAddress]]:
+    """(AddressType, address) of each entry of a contact's or organisation's `Addresses` that holds
+    anything; an entry that is not an address object is passed over: it must not cost the contact."""
+    found = []
+    for item in addresses if isinstance(addresses, list) else ():
+        if isinstance(item, Mapping):
+            address = postal_address(
+                (item.get(f"AddressLine{n}") for n in range(1, 5)),
+                city=item.get("City"),
+                region=item.get("Region"),
+                postal_code=item.get("PostalCode"),
+                country=item.get("Country"),
+                attention=item.get("AttentionTo"),
+            )
+            if address is not None:
+                found.append((item.get("AddressType"), address))
+    return found
+
+
+def postal_address_of(addresses: object) -> PostalAddress | None:
+    """A contact's or organisation's postal address from its raw `Addresses`."""
+    return _postal(_typed_addresses(addresses))
+
+
+def _postal(addresses: Sequence[tuple[object, PostalAddress]]) -> PostalAddress | None:
+    """The POBOX address (Xero's postal address, the one its invoices print), else the STREET one,
+    the first of each type that holds anything."""
+    return next((a for kind in ("POBOX", "STREET") for address_type, a in addresses if address_type == kind), None)
 
 
 def email_recipients(raw_contact: object) -> tuple[Contact, ...]:

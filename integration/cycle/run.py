@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,7 +45,14 @@ from integration.owner.stored_wording import load_wordings
 from integration.policy.actions import PlannedAction
 from integration.policy.aging import aging, local_today
 from integration.policy.decide import decide
-from integration.store.connections import mark_needs_reconnect, placeholder_name, rename, set_company_timezone
+from integration.store.connections import (
+    address_due,
+    mark_needs_reconnect,
+    placeholder_name,
+    rename,
+    set_company_address,
+    set_company_timezone,
+)
 from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, CycleRun, Organization
 from integration.store.quarantine import printable
@@ -53,6 +60,7 @@ from oauth.redact import redact
 from reminders.delivery import EmailSender, make_sender
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_FROM_ADDRESS = "reminders@arpilot.local"
 
@@ -187,6 +195,8 @@ def _steps(
             _adopt_company_name(deps, connection_id, connector)
         if connection.timezone is None:
             _adopt_company_timezone(deps, connection_id, connector)
+        if address_due(connection, now):
+            _adopt_company_address(deps, connection_id, connector, now)
         synced = sync_connection(deps.sessions, connection_id, connector, now, progress=progress)
         summary.synced = {entity: count for entity, count in synced.upserted.items()}
         log.info("synced %s", ", ".join(f"{n} {entity}" for entity, n in summary.synced.items()) or "nothing new")
@@ -268,12 +278,24 @@ def _adopt_company_timezone(deps: CycleDeps, connection_id: int, connector: Conn
     _adopt(deps, connection_id, "time zone", connector.company_timezone, store)
 
 
+def _adopt_company_address(deps: CycleDeps, connection_id: int, connector: Connector, now: dt.datetime) -> None:
+    """The company's postal address, the sender on its letters: read again once a day, since the
+    owner changes it in the books, not here."""
+    _adopt(
+        deps,
+        connection_id,
+        "address",
+        connector.company_address,
+        lambda _session, connection, address: set_company_address(connection, address, now),
+    )
+
+
 def _adopt(
     deps: CycleDeps,
     connection_id: int,
     what: str,
-    read: Callable[[], str],
-    store: Callable[[Session, Connection, str], None],
+    read: Callable[[], T],
+    store: Callable[[Session, Connection, T], None],
 ) -> None:
     """A fact of the company read from its books and kept on the connection. Failing costs nothing
     but asking again next cycle: the sync goes on either way."""

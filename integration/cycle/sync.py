@@ -35,6 +35,7 @@ from integration.store.models import (
     MirroredPayment,
     SyncCursor,
 )
+from integration.store.postal import address_json
 from integration.store.quarantine import printable, refused_value, storable
 
 ENTITIES = ("customer", "invoice", "payment")  # customers first: invoices refer to them
@@ -139,6 +140,7 @@ def _customer_row(record: Customer) -> dict[str, Any]:
         "parent_provider_id": record.parent_id,
         "bill_with_parent": record.bill_with_parent,
         "full_name": record.full_name,
+        "billing_address": address_json(record.billing_address),
     }
 
 

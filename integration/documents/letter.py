@@ -1,6 +1,10 @@
 """A reminder as a letter to post: the company's address top left, the customer's address where a
 windowed envelope shows it, the date, the reminder's own text, a signature.
 
+The address blocks are laid out as the post of the address's country expects (`postal_lines`), and
+fitted to the window: at most MAX_ADDRESS_LINES, the name and the place whole, the street lines
+between folded together when there are too many (`address_lines`).
+
 Paper and window follow the company's country: US and Canadian companies fold US Letter into a
 #10 window envelope (window 4 1/2" x 1 1/8", 7/8" from the left, 1/2" from the bottom: with the
 tri-folded sheet's play taken off, the address block sits 2 1/8" down and 7/8" in); everyone else
@@ -14,10 +18,21 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from babel import Locale
+
+from connectors.contract import PostalAddress
+from connectors.regions import country_code
+
 INCH = 25.4
 LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO"})  # where US Letter is the paper
 MAX_ADDRESS_LINES = 5
 MAX_LINE_CHARS = 200  # a name longer than this is cut before layout cuts it to the window's width
+# Where the postal code comes before the city ("10115 Berlin"); elsewhere the city leads, the way
+# the United States, Canada and Australia write "Boulder CO 80302" (and Britain "London SW1A 1AA").
+POSTCODE_FIRST = frozenset(
+    {"AT", "BE", "BG", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IS", "IT", "LI", "LT",
+     "LU", "LV", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"}
+)  # fmt: skip
 _DROPPED = frozenset({"Cc", "Cf", "Cs"})  # control, format (bidi overrides), lone surrogates
 _JOINER = "\u200d"
 
@@ -75,11 +90,45 @@ def printable(text: str) -> str:
     return "".join(ch for ch in text if ch.isspace() or ch == _JOINER or unicodedata.category(ch) not in _DROPPED)
 
 
+def postal_lines(address: PostalAddress, other_country: str | None, locale: Locale) -> tuple[str, ...]:
+    """The address under the name, as its country's post reads it: who it is for, the street lines,
+    the place ("City Region PostalCode", or "PostalCode City" where POSTCODE_FIRST), and the
+    country's name in capitals, in the writer's language, when it is not `other_country` (the
+    other party's ISO code): a letter abroad names the country it goes to."""
+    code = country_code(address.country)
+    order = (
+        (address.postal_code, address.city, address.region)
+        if code in POSTCODE_FIRST
+        else (address.city, address.region, address.postal_code)
+    )
+    place = " ".join(part for part in order if part)
+    abroad = address.country is not None and (code is None or code != (other_country or "").upper())
+    country = (locale.territories.get(code) if code else None) or address.country or ""
+    return tuple(
+        line
+        for line in (
+            f"Attn: {address.attention}" if address.attention else "",
+            *address.lines,
+            place,
+            country.upper() if abroad else "",
+        )
+        if line
+    )
+
+
 def address_lines(name: str, lines: tuple[str, ...]) -> tuple[str, ...]:
-    """The recipient's name and address, blank lines dropped, at most MAX_ADDRESS_LINES (the window
-    holds no more), each at most MAX_LINE_CHARS."""
+    """The name and address, blank lines dropped, each at most MAX_LINE_CHARS, on at most
+    MAX_ADDRESS_LINES (the window holds no more): the name and the last two lines (the place and
+    the country, or the street and the place) stay whole, and the lines between are folded into
+    the room left, joined with commas, so nothing the post sorts by is lost."""
     cleaned = [" ".join(printable(line).split())[:MAX_LINE_CHARS] for line in (name, *lines)]
-    return tuple(line for line in cleaned if line)[:MAX_ADDRESS_LINES]
+    kept = [line for line in cleaned if line]
+    if len(kept) <= MAX_ADDRESS_LINES:
+        return tuple(kept)
+    room = MAX_ADDRESS_LINES - 3
+    middle = kept[1:-2]
+    folded = ", ".join(middle[room - 1 :])[:MAX_LINE_CHARS]
+    return (kept[0], *middle[: room - 1], folded, *kept[-2:])
 
 
 @dataclass(frozen=True, slots=True)

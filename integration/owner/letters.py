@@ -6,25 +6,33 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.contract import ConnectorError, Note
+from connectors.contract import ConnectorError, Note, PostalAddress
+from connectors.regions import country_code
 from integration.config import ConfigError
 from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
 from integration.cycle.gather import company_of
-from integration.documents.letter import PrintedLetter, build_letter
+from integration.documents.letter import PrintedLetter, build_letter, postal_lines
 from integration.owner.call_outcomes import ConnectorFor
 from integration.owner.records import RecordNotFound
 from integration.policy.aging import local_today
+from integration.store.connections import PROVIDER_NAMES
 from integration.store.db import transaction
 from integration.store.models import Action, ActivityEntry, Connection, Letter, MirroredCustomer, Organization
+from integration.store.postal import stored_address
 from integration.store.scoping import scoped
 from oauth.redact import redact
 from reminders.formatting import parse_locale
 
 LIST_LIMIT = 200
+
+
+class NoPostalAddress(Exception):
+    """The customer's books hold no address a letter can reach; the message tells the owner where to add one."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +43,19 @@ class LetterRow:
     subject: str
     created_at: dt.datetime
     posted_at: dt.datetime | None
+    no_address: str | None = None  # why it cannot be printed yet: the customer has no postal address
+
+
+def _no_address(provider: str) -> str:
+    return f"No postal address in the books: add one in {PROVIDER_NAMES.get(provider, provider)}."
 
 
 def letters_to_post(session: Session, organization_id: int) -> list[LetterRow]:
     """Letters not yet posted first (oldest first: the longest waiting), then the posted ones, newest first."""
     found = session.execute(
         scoped(Letter, organization_id)
-        .add_columns(MirroredCustomer.id)
+        .add_columns(MirroredCustomer.id, MirroredCustomer.billing_address, Connection.provider)
+        .join(Connection, Connection.id == Letter.connection_id)
         .outerjoin(
             MirroredCustomer,
             (MirroredCustomer.connection_id == Letter.connection_id)
@@ -51,9 +65,21 @@ def letters_to_post(session: Session, organization_id: int) -> list[LetterRow]:
         .limit(LIST_LIMIT)
     ).all()
     return [
-        LetterRow(letter.id, customer_id, letter.customer_name, letter.subject, letter.created_at, letter.posted_at)
-        for letter, customer_id in found
+        LetterRow(
+            letter.id,
+            customer_id,
+            letter.customer_name,
+            letter.subject,
+            letter.created_at,
+            letter.posted_at,
+            None if _postable(stored_address(address)) else _no_address(provider),
+        )
+        for letter, customer_id, address, provider in found
     ]
+
+
+def _postable(address: PostalAddress | None) -> TypeGuard[PostalAddress]:
+    return address is not None and address.postable
 
 
 def find_letter(session: Session, organization_id: int, letter_id: int) -> Letter:
@@ -64,7 +90,9 @@ def find_letter(session: Session, organization_id: int, letter_id: int) -> Lette
 
 
 def printed_letter(session: Session, organization_id: int, letter: Letter) -> tuple[PrintedLetter, str]:
-    """The letter to draw, and the company's locale (dates and paper follow it)."""
+    """The letter to draw, and the company's locale (dates and paper follow it): the customer's
+    billing address in the window, the company's own as the sender. NoPostalAddress when the
+    customer's books hold none a letter can reach."""
     organization = session.get_one(Organization, organization_id)
     connection = session.get_one(Connection, letter.connection_id)
     company = company_of(organization, connection)
@@ -74,13 +102,19 @@ def printed_letter(session: Session, organization_id: int, letter: Letter) -> tu
             MirroredCustomer.provider_id == letter.customer_provider_id,
         )
     )
-    region = [part for part in (customer.region, customer.country) if part] if customer else []
+    to = stored_address(customer.billing_address) if customer else None
+    if not _postable(to):
+        raise NoPostalAddress(_no_address(connection.provider))
+    sender = stored_address(connection.company_address)
+    locale = parse_locale(company.locale)
+    home = (country_code(sender.country) if sender else None) or locale.territory
     printed = build_letter(
-        country=parse_locale(company.locale).territory,
+        country=locale.territory,
         company_name=company.name,
-        company_address=(),
+        # Each side names its country when the other is abroad: the customer's, and the company's for a reply.
+        company_address=postal_lines(sender, country_code(to.country) or home, locale) if sender else (),
         customer_name=customer.name if customer else letter.customer_name,
-        customer_address=(", ".join(region),),
+        customer_address=postal_lines(to, home, locale),
         date=local_today(letter.created_at, company.timezone),
         subject=letter.subject,
         body=letter.body_text,

@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.contract import PostalAddress
 from integration.store.models import ActivityEntry, Connection, ConnectionStatus, Organization, User, WebSession
+from integration.store.postal import address_json
 from oauth.crypto import TokenCipher, TokenDecryptError, TokenSet
 
 # How each provider is named on pages and in a connection's placeholder name.
 PROVIDER_NAMES = {"quickbooks": "QuickBooks", "xero": "Xero"}
 NAME_LENGTH = 255  # Connection.display_name and Organization.name
+ADDRESS_REFRESH = dt.timedelta(days=1)  # how often a cycle reads the company's address again
 
 
 def placeholder_name(provider: str, external_id: str) -> str:
@@ -183,6 +186,17 @@ def rename(session: Session, connection: Connection, company_name: str) -> None:
     if organization is not None and organization.name == placeholder_name(connection.provider, connection.external_id):
         organization.name = name
     connection.display_name = name
+
+
+def address_due(connection: Connection, now: dt.datetime) -> bool:
+    """Whether the company's address is to be read from its books: never read, or not for a day."""
+    read_at = connection.company_address_read_at
+    return read_at is None or now - read_at >= ADDRESS_REFRESH
+
+
+def set_company_address(connection: Connection, address: PostalAddress | None, now: dt.datetime) -> None:
+    connection.company_address = address_json(address)
+    connection.company_address_read_at = now
 
 
 def set_company_timezone(session: Session, connection: Connection, zone: str) -> None:

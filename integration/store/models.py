@@ -161,6 +161,10 @@ class Connection(Base):
     # The company's IANA zone: read from its books by its first cycle, changed by the owner in
     # Settings. None until read; the organization's zone stands in meanwhile.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The company's postal address, the sender on its letters (store/postal.py), read again from its
+    # books once a day (it moves rarely); read_at None: never read. None with read_at: the books keep none.
+    company_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    company_address_read_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -203,6 +207,7 @@ class MirroredCustomer(Base):
     parent_provider_id: Mapped[str | None] = mapped_column(String(64))
     bill_with_parent: Mapped[bool] = mapped_column(default=False, server_default=false())
     full_name: Mapped[str | None] = mapped_column(Text)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where letters go (store/postal.py)
 
 
 class MirroredInvoice(Base):

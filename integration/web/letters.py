@@ -10,7 +10,14 @@ from flask.typing import ResponseReturnValue
 
 from integration.cycle.providers import connector_factory
 from integration.documents.pdf import letter_pdf
-from integration.owner.letters import find_letter, letters_to_post, mark_posted, note_posted, printed_letter
+from integration.owner.letters import (
+    NoPostalAddress,
+    find_letter,
+    letters_to_post,
+    mark_posted,
+    note_posted,
+    printed_letter,
+)
 from integration.owner.records import RecordNotFound
 from integration.owner.stored_rules import load_rules
 from integration.policy.aging import local_today
@@ -44,7 +51,11 @@ def download(letter_id: int) -> ResponseReturnValue:
             letter = find_letter(db, g.organization_id, letter_id)
         except RecordNotFound:
             abort(404)
-        printed, locale = printed_letter(db, g.organization_id, letter)
+        try:
+            printed, locale = printed_letter(db, g.organization_id, letter)
+        except NoPostalAddress as exc:  # no letter with an empty window: the owner is told what to add
+            flash(f"The letter to {letter.customer_name} cannot be printed. {exc}", "error")
+            return redirect(url_for(".index"))
     return send_file(
         io.BytesIO(letter_pdf(printed, parse_locale(locale))),
         mimetype="application/pdf",

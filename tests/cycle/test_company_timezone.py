@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,7 @@ from tests.sandbox.conftest import small_scenario
 DENVER_THURSDAY_1519 = dt.datetime(2026, 11, 26, 22, 19, tzinfo=dt.UTC)  # 15:19 MST, Thanksgiving aside
 
 
-def _with_company(**changes: object) -> Scenario:
+def _with_company(**changes: Any) -> Scenario:
     scenario = small_scenario()
     return dataclasses.replace(scenario, company=dataclasses.replace(scenario.company, **changes))
 

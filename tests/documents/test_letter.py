@@ -9,6 +9,7 @@ import io
 import pypdf
 import pytest
 
+from connectors.contract import PostalAddress
 from integration.documents.letter import (
     A4_DL,
     INCH,
@@ -18,6 +19,7 @@ from integration.documents.letter import (
     address_lines,
     build_letter,
     paper_for,
+    postal_lines,
 )
 from integration.documents.pdf import letter_pdf
 from reminders.formatting import parse_locale
@@ -75,7 +77,9 @@ def test_every_recipient_line_is_drawn_inside_the_window(country: str) -> None:
         body="Hello.",
         signature="Ann",
     )
-    assert len(letter.recipient) == MAX_ADDRESS_LINES  # the window holds five lines: the country is dropped
+    # The window holds five lines: the street lines are folded together, the place and country kept.
+    assert len(letter.recipient) == MAX_ADDRESS_LINES
+    assert letter.recipient[1:] == ("Attn: Accounts Payable", "22 Elm St, Suite 4", "Boulder, CO 80302", "USA")
     paper = letter.paper
     runs = drawn_lines(letter_pdf(letter, parse_locale("en_US")), paper)
     inside = [(text, x, y) for text, x, y in runs if any(text.startswith(line[:10]) for line in letter.recipient)]
@@ -90,3 +94,70 @@ def test_every_recipient_line_is_drawn_inside_the_window(country: str) -> None:
 
 def test_address_lines_drop_blanks_and_control_characters() -> None:
     assert address_lines("Acme\x00 Corp", ("", "  ", "1 Main\tSt")) == ("Acme Corp", "1 Main St")
+
+
+def test_too_many_lines_are_folded_never_dropping_the_place_or_the_country() -> None:
+    lines = ("Attn: Ann", "Line 1", "Line 2", "Line 3", "Line 4", "Line 5", "Half Moon Bay CA 94213", "UNITED STATES")
+    assert address_lines("Bill's Windsurf Shop", lines) == (
+        "Bill's Windsurf Shop",
+        "Attn: Ann",
+        "Line 1, Line 2, Line 3, Line 4, Line 5",
+        "Half Moon Bay CA 94213",
+        "UNITED STATES",
+    )
+    assert address_lines("A", ("1", "2", "3", "4")) == ("A", "1", "2", "3", "4")  # five fit as they are
+
+
+EN = parse_locale("en_US")
+
+
+@pytest.mark.parametrize(
+    ("address", "home", "expected"),
+    [
+        (
+            PostalAddress(("22 Elm St", "Suite 4"), "Boulder", "CO", "80302", "USA", attention="Ann Lee"),
+            "US",
+            ("Attn: Ann Lee", "22 Elm St", "Suite 4", "Boulder CO 80302"),  # at home: no country line
+        ),
+        (
+            PostalAddress(("1 Rideau St",), "Ottawa", "ON", "K1N 8S7", "Canada"),
+            "CA",
+            ("1 Rideau St", "Ottawa ON K1N 8S7"),
+        ),
+        (PostalAddress(("1 George St",), "Sydney", "NSW", "2000", "AU"), "AU", ("1 George St", "Sydney NSW 2000")),
+        (
+            PostalAddress(("Am Sandtorkai 37",), "Hamburg", None, "20457", "Germany"),
+            "US",
+            ("Am Sandtorkai 37", "20457 Hamburg", "GERMANY"),  # postal code first; abroad: the country named
+        ),
+        (
+            PostalAddress(("Keizersgracht 221",), "Amsterdam", None, "1016 DV", "NL"),
+            "NL",
+            ("Keizersgracht 221", "1016 DV Amsterdam"),
+        ),
+        (
+            PostalAddress(("10 Downing St",), "London", None, "SW1A 2AA", "UK"),
+            "US",
+            ("10 Downing St", "London SW1A 2AA", "UNITED KINGDOM"),
+        ),
+        (
+            PostalAddress(("1 Castle Rd",), "Cair Paravel", None, None, "Narnia"),
+            "US",
+            ("1 Castle Rd", "Cair Paravel", "NARNIA"),
+        ),
+        (
+            PostalAddress(("12 Ocean Dr.",), "Half Moon Bay", "CA", "94213"),
+            "US",
+            ("12 Ocean Dr.", "Half Moon Bay CA 94213"),
+        ),
+    ],
+)
+def test_postal_lines_follow_the_countrys_order_and_name_it_abroad(
+    address: PostalAddress, home: str, expected: tuple[str, ...]
+) -> None:
+    assert postal_lines(address, home, EN) == expected
+
+
+def test_the_country_is_named_in_the_writers_language() -> None:
+    address = PostalAddress(("1 Main St",), "Boulder", "CO", "80302", "US")
+    assert postal_lines(address, "DE", parse_locale("de_DE"))[-1] == "VEREINIGTE STAATEN"

@@ -11,7 +11,16 @@ from typing import Any
 
 import responses
 
-from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import (
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentApplication,
+    PostalAddress,
+)
 from connectors.quickbooks import mapping
 from tests.quickbooks.helpers import COMPANY, make_connector
 
@@ -69,6 +78,7 @@ def test_intuits_customer_sample_maps_field_by_field() -> None:
         full_name="Bill's Windsurf Shop",
         country=None,
         region="CA",  # BillAddr names the state, not the country
+        billing_address=PostalAddress(("12 Ocean Dr.",), "Half Moon Bay", "CA", "94213"),  # not its Lat, Long, Id
     )
 
 
@@ -89,6 +99,7 @@ def test_a_job_billed_with_its_parent_maps_with_its_parent() -> None:
         parent_id="7",
         bill_with_parent=True,
         full_name="Freeman Sporting Goods:0969 Ocean View Road",
+        billing_address=None,  # the sample keeps no BillAddr nor ShipAddr
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 import requests
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.customer import Customer
 
 from tests.sandbox.conftest import RunningSandbox
 
@@ -82,3 +83,27 @@ def test_company_info_cannot_be_written(qbo: RunningSandbox) -> None:
     with pytest.raises(QuickbooksException):
         CompanyInfo.get(qbo.realm, qb=qbo.client()).save(qb=qbo.client())
     assert CompanyInfo.get(qbo.realm, qb=qbo.client()).CompanyName == COMPANY
+
+
+def test_addresses_deserialize_through_python_quickbooks(qbo: RunningSandbox) -> None:
+    """The demo's addresses as QuickBooks serves them: CompanyInfo's CompanyAddr and a customer's BillAddr."""
+    loaded = qbo.admin("POST", f"/companies?realm_id={qbo.realm}", json={"demo": {"seed": 7, "as_of": "2026-11-23"}})
+    assert loaded.status_code == 201, loaded.text
+    qb = qbo.client()
+    info = CompanyInfo.get(qbo.realm, qb=qb)
+    for address in (info.CompanyAddr, info.LegalAddr):
+        assert (address.Line1, address.City, address.CountrySubDivisionCode, address.PostalCode) == (
+            "2150 Pearl St",
+            "Boulder",
+            "CO",
+            "80302",
+        )
+    customer = Customer.get(loaded.json()["ids"]["customers"]["cust-05"], qb=qb)
+    bill = customer.BillAddr
+    assert (bill.Line1, bill.Line2, bill.City, bill.PostalCode, bill.Country) == (
+        "785 Canyon Blvd",
+        "Suite 105",
+        "Golden",
+        "80401",
+        "US",
+    )

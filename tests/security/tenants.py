@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import Rule
 
+from connectors.contract import PostalAddress
 from integration.customer.tokens import PageKey, sign_link
 from integration.store.connections import store_tokens
 from integration.store.db import transaction
@@ -40,6 +41,7 @@ from integration.store.models import (
     OrganizationRules,
     User,
 )
+from integration.store.postal import address_json
 from oauth.crypto import TokenCipher, TokenSet
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
@@ -103,7 +105,13 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
         db.flush()
         on = {"connection_id": connection.id}
         customer = MirroredCustomer(
-            **on, provider_id=customer_pid, name=customer_name, email=email, currency="USD", provider_updated_at=NOW
+            **on,
+            provider_id=customer_pid,
+            name=customer_name,
+            email=email,
+            currency="USD",
+            provider_updated_at=NOW,
+            billing_address=address_json(PostalAddress((f"{tag} Harbor Road",), "Boulder", "CO", "80302")),
         )
         invoice = MirroredInvoice(
             **on,
@@ -253,6 +261,7 @@ def add_tenant(app: Flask, tag: str) -> Tenant:
                 f"{tag} own signature",
                 f"{tag} email subject",
                 f"{tag} letter text",
+                f"{tag} Harbor Road",
             ),
             tokens,
             sign_link(
@@ -327,7 +336,7 @@ class UnfillableRoute(AssertionError):
 def route_values(rule: Rule, tenant: Tenant) -> dict[str, object]:
     """The tenant's values for every argument of `rule`; fails naming any the table cannot fill."""
     values = {}
-    for name, converter in rule._converters.items():  # noqa: SLF001 - werkzeug keeps no public map of these
+    for name, converter in rule._converters.items():
         filler = ROUTE_ARGUMENTS.get((name, type(converter).__name__))
         if filler is None:
             raise UnfillableRoute(
@@ -340,7 +349,7 @@ def route_values(rule: Rule, tenant: Tenant) -> dict[str, object]:
 
 def names_a_row(rule: Rule) -> bool:
     """Whether some argument of `rule` is a tenant's row id."""
-    return any((name, type(c).__name__) not in SHARED_ARGUMENTS for name, c in rule._converters.items())  # noqa: SLF001
+    return any((name, type(c).__name__) not in SHARED_ARGUMENTS for name, c in rule._converters.items())
 
 
 def tenant_rules(app: Flask) -> list[Rule]:

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from connectors.contract import PostalAddress
 from integration.store.db import transaction
 from integration.store.models import (
     Action,
@@ -24,6 +25,7 @@ from integration.store.models import (
     Organization,
     User,
 )
+from integration.store.postal import address_json
 from tests.oauth.conftest import sandbox, sandbox_app, xero_app, xero_sandbox  # noqa: F401 - shared fixtures
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -65,6 +67,7 @@ def seed_organization(
             phone="+1 555 0199",
             currency="USD",
             provider_updated_at=T0,
+            billing_address=address_json(PostalAddress((f"{realm} Dock 7", "12 Harbor Rd"), "Boulder", "CO", "80302")),
         )
         quiet = MirroredCustomer(
             connection_id=connection.id, provider_id="77", name="Quiet Co", currency="USD", provider_updated_at=T0

@@ -10,8 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from connectors.contract import PostalAddress
 from integration.store.db import transaction
-from integration.store.models import ActivityEntry, Letter
+from integration.store.models import ActivityEntry, Letter, MirroredCustomer
+from integration.store.postal import address_json
 from tests.oauth.webflow import csrf_token
 from tests.web.conftest import Seeded, signed_in
 
@@ -58,6 +60,8 @@ def test_a_letter_downloads_as_a_pdf_with_the_customer_and_the_emails_words(
     for expected in (
         "Acme <b>Tools</b> & Co",
         "Harbor & Pine",
+        "12 Harbor Rd",
+        "Boulder CO 80302",
         "Invoice 1002 is overdue",
         "Invoice 1002 for $500.00 is overdue.",
     ):
@@ -107,3 +111,21 @@ def test_the_dashboard_counts_the_letters_waiting_to_be_posted(
     assert "<strong>1 letter to post.</strong>" in html and 'href="/letters"' in html
     client.post(f"/letters/{letters[0]}/posted", data={"csrf_token": csrf_token(client)})
     assert "letter to post" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_customer_without_a_postal_address_is_said_plainly_and_no_empty_letter_is_drawn(
+    app: Flask, two_orgs: tuple[Seeded, Seeded], letters: tuple[int, int]
+) -> None:
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        db.get_one(MirroredCustomer, two_orgs[0].customer_id).billing_address = address_json(
+            PostalAddress((), "Boulder", "CO", "80302", "US")  # a place but no street: no letter reaches it
+        )
+    client = signed_in(app, two_orgs[0])
+    html = client.get("/letters").get_data(as_text=True)
+    assert "No postal address in the books: add one in QuickBooks." in html
+    assert f'href="/letters/{letters[0]}.pdf"' not in html
+    response = client.get(f"/letters/{letters[0]}.pdf", follow_redirects=True)
+    assert response.mimetype == "text/html" and response.request.path == "/letters"
+    assert "cannot be printed. No postal address in the books: add one in QuickBooks." in response.get_data(
+        as_text=True
+    )

@@ -9,7 +9,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.contract import Contact, Customer, Invoice, InvoiceStatus, Money, Payment, PaymentApplication
+from connectors.contract import (
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentApplication,
+    PostalAddress,
+)
 from connectors.xero.mapping import (
     customer_from_xero,
     invoice_from_xero,
@@ -94,6 +103,7 @@ def test_the_specs_contacts_map_field_by_field() -> None:
             (Contact("kat.warren@clampett.com", "Katherine Warren"),),
             country="United States",
             region="CA",
+            billing_address=PostalAddress((), "Palo Alto", "CA", "94020", "United States"),
         ),  # the POBOX address: the STREET one is blank
         Customer(
             "3ec601ad-eddc-4ccb-a8ac-736e88293b1b",
@@ -107,9 +117,23 @@ def test_the_specs_contacts_map_field_by_field() -> None:
             (Contact("lparker@parkerandco.com", "Lisa Parker"),),
             country="United States",
             region="AK",
+            billing_address=PostalAddress((), "Anchorage", "AK", "99501", "United States"),
         ),
     ]
     assert [payment_terms_from_xero(r) for r in raw] == [None, None]
+    # Neither example keeps a street line: no letter can reach them (the letters page says so).
+    addresses = [customer_from_xero(r, "NZD").billing_address for r in raw]
+    assert all(a is not None and not a.postable for a in addresses)
+
+
+def test_the_specs_contact_with_a_street_and_a_postal_address_maps_the_postal_one() -> None:
+    (raw,) = _body("contact.json")["Contacts"]
+    customer = customer_from_xero(raw, "NZD")
+    assert customer.billing_address == PostalAddress(
+        ("1234 Fake Street",), "Vancouver", "British Columbia", "V6B 2T4", None, attention="Blake"
+    )
+    assert customer.billing_address is not None and customer.billing_address.postable
+    assert (customer.country, customer.region) == (None, "British Columbia")
 
 
 def test_the_specs_payments_map_field_by_field_and_credit_note_payments_are_not_receipts() -> None:

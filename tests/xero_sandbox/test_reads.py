@@ -157,3 +157,22 @@ def test_envelope_and_remaining_headers(xero: RunningXero, token: dict[str, obje
     assert body["Status"] == "OK" and body["ProviderName"] == "arpilot" and body["DateTimeUTC"].startswith("/Date(")
     assert raw.headers["X-MinLimit-Remaining"] == "59" and raw.headers["X-DayLimit-Remaining"] == "4999"
     assert raw.headers["X-AppMinLimit-Remaining"] == "9999"
+
+
+def test_postal_addresses_deserialize_through_xero_python(xero: RunningXero) -> None:
+    """The demo's addresses as Xero serves them: a contact's and the organisation's POBOX address."""
+    loaded = xero.admin("POST", "/organisations?short_code=demo", json={"demo": {"seed": 7, "as_of": "2026-11-23"}})
+    assert loaded.status_code == 201, loaded.text
+    api = xero.accounting(xero.minted())
+    (organisation,) = api.get_organisations(xero.tenant()).organisations
+    (address,) = organisation.addresses
+    assert address.address_type == "POBOX" and address.address_line1 == "2150 Pearl St"
+    assert (address.city, address.region, address.postal_code, address.country) == ("Boulder", "CO", "80302", "US")
+    contact = api.get_contact(xero.tenant(), _ids(xero, "contacts")["cust-05"]).contacts[0]
+    (billing,) = contact.addresses
+    assert (billing.address_type, billing.address_line1, billing.address_line2) == (
+        "POBOX",
+        "785 Canyon Blvd",
+        "Suite 105",
+    )
+    assert (billing.city, billing.postal_code) == ("Golden", "80401")

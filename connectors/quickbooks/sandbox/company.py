@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from connectors.contract import PostalAddress
 from connectors.quickbooks.sandbox import errors
 from connectors.quickbooks.sandbox.evaluate import (
     QueryError,
@@ -55,6 +56,20 @@ class SentEmail:
         return {"invoice_id": self.invoice_id, "doc_number": self.doc_number, "to": self.to, "at": self.at}
 
 
+def render_physical_address(address: PostalAddress) -> dict[str, str]:
+    """A PhysicalAddress as QuickBooks writes one (IntuitBaseTypes.xsd): Line1..5 (more lines folded
+    into the fifth), its empty parts left out."""
+    lines = (*address.lines[:4], ", ".join(address.lines[4:]))
+    fields = (
+        *((f"Line{n}", line) for n, line in enumerate(lines, start=1)),
+        ("City", address.city),
+        ("CountrySubDivisionCode", address.region),
+        ("PostalCode", address.postal_code),
+        ("Country", address.country),
+    )
+    return {name: value for name, value in fields if value}
+
+
 @dataclass
 class Company:
     realm_id: str
@@ -65,7 +80,7 @@ class Company:
     clock: SandboxClock
     link_base: str = "http://127.0.0.1"
     country: str = "US"
-    region: str | None = None  # the company address's CountrySubDivisionCode
+    address: PostalAddress | None = None  # CompanyAddr, LegalAddr and CustomerCommunicationAddr
     locale: str = "en_US"
     opened: dt.datetime | None = None  # when the books were started: CompanyInfo's CreateTime
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {n: {} for n in ENTITIES})
@@ -250,11 +265,7 @@ class Company:
     def company_info(self) -> dict[str, Any]:
         """The company's CompanyInfo as QuickBooks renders it (Finance.xsd; empty optional parts left out)."""
         opened = self.opened or self.now()
-        address = {
-            "Id": "1",
-            "Country": self.country,
-            **({"CountrySubDivisionCode": self.region} if self.region else {}),
-        }
+        address = {"Id": "1", **render_physical_address(self.address or PostalAddress(country=self.country))}
         email = {"Address": self.email}
         return {
             "Id": "1",

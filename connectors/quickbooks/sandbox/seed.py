@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from connectors.quickbooks.sandbox.company import Company
+from connectors.quickbooks.sandbox.company import Company, render_physical_address
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.scenario import Scenario, ScenarioCredit
 
@@ -50,7 +50,7 @@ def company_from_scenario(
         clock=clock,
         link_base=link_base,
         country=scenario.company.country,
-        region=scenario.company.region,
+        address=scenario.company.postal_address,
         locale=scenario.company.locale,
     )
     opened = _at(
@@ -94,10 +94,8 @@ def company_from_scenario(
             )
         if customer.phone:
             fields["PrimaryPhone"] = {"FreeFormNumber": customer.phone}
-        if customer.country or customer.region:
-            fields["BillAddr"] = {
-                k: v for k, v in (("Country", customer.country), ("CountrySubDivisionCode", customer.region)) if v
-            }
+        if customer.postal_address is not None:
+            fields["BillAddr"] = render_physical_address(customer.postal_address)
         created = _at(company, first_invoice.get(customer.id, scenario.as_of) - dt.timedelta(days=3))
         ids["customers"][customer.id] = _put(company, "Customer", fields, created)
 

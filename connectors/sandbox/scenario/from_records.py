@@ -40,6 +40,7 @@ from connectors.contract import (
     InvoiceStatus,
     Payment,
     PaymentTerms,
+    PostalAddress,
     Record,
     Rejected,
     TermsKind,
@@ -154,6 +155,7 @@ def _customers(
                 )
             )
             continue
+        address = customer.billing_address or PostalAddress()
         found[customer.provider_id] = ScenarioCustomer(
             id=customer.provider_id,
             name=customer.name,
@@ -166,6 +168,9 @@ def _customers(
             bill_with_parent=customer.bill_with_parent,
             country=customer.country,
             region=customer.region,
+            street=address.lines,
+            city=address.city,
+            postal_code=address.postal_code,
         )
     return found
 

@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from connectors.sandbox.scenario.model import (
     Scenario,
@@ -106,6 +107,50 @@ NAMES = (
     "O'Brien\\Sons Hardware",
 )
 
+# Where the demo's customers are: around the company's Colorado base, so each one's time zone is
+# the company's own and the demo decides exactly what it decided before customers had addresses
+# (bench/policy_identity.py); one has no postal address in the books at all (its letters say so).
+# Picked by the customer's number, never by the random habits.
+COLORADO = (
+    ("Boulder", "80302"),
+    ("Denver", "80202"),
+    ("Longmont", "80501"),
+    ("Louisville", "80027"),
+    ("Lafayette", "80026"),
+    ("Golden", "80401"),
+    ("Broomfield", "80020"),
+    ("Fort Collins", "80524"),
+    ("Lakewood", "80226"),
+    ("Arvada", "80002"),
+    ("Loveland", "80537"),
+    ("Westminster", "80031"),
+)
+STREETS = (
+    "Pearl St",
+    "Walnut St",
+    "Arapahoe Ave",
+    "Baseline Rd",
+    "Broadway",
+    "Canyon Blvd",
+    "Folsom St",
+    "Table Mesa Dr",
+)
+NO_POSTAL_ADDRESS = ("unresponsive", 0)
+
+
+def _address(index: int, habit: str, position: int) -> dict[str, Any]:
+    """The address fields of customer number `index` (ScenarioCustomer's street, city, region, postal code, country)."""
+    return {} if (habit, position) == NO_POSTAL_ADDRESS else _colorado(index)
+
+
+def _colorado(index: int) -> dict[str, Any]:
+    city, postal_code = COLORADO[index % len(COLORADO)]
+    street: tuple[str, ...] = (f"{100 + index * 137 % 2900} {STREETS[index % len(STREETS)]}",)
+    if index % 5 == 0:
+        street += (f"Suite {100 + index}",)
+    return {"street": street, "city": city, "region": "CO", "postal_code": postal_code, "country": "US"}
+
+
 SERVICES = (
     "Monthly maintenance",
     "Landscape design",
@@ -160,6 +205,9 @@ def generate_demo_company(
         country="US",
         region="CO",
         email="accounts@harborpine.example",
+        street=("2150 Pearl St",),
+        city="Boulder",
+        postal_code="80302",
     )
     customers: list[ScenarioCustomer] = []
     invoices: list[ScenarioInvoice] = []
@@ -193,6 +241,7 @@ def generate_demo_company(
                     terms_days=terms_days,
                     habit=profile.habit,
                     contacts=contacts,
+                    **_address(index, profile.habit, position),
                 )
             )
 
@@ -263,7 +312,14 @@ def _customer_in_credit(
     customer_id = f"cust-{len(customers) + 1:02d}"
     customers.append(
         ScenarioCustomer(
-            customer_id, "Lark Coffee Carts", "ap@larkcoffee.example", "+1-555-240-0311", "USD", 30, habit="in_credit"
+            customer_id,
+            "Lark Coffee Carts",
+            "ap@larkcoffee.example",
+            "+1-555-240-0311",
+            "USD",
+            30,
+            habit="in_credit",
+            **_colorado(len(customers) + 1),
         )
     )
     issued = as_of - dt.timedelta(days=65)
@@ -315,7 +371,14 @@ def _add_account_structure(
     invoice still awaiting approval (Xero SUBMITTED, never chased). Returns the next free invoice number."""
     customers += [
         ScenarioCustomer(
-            "cust-39", "Freeman Sporting Goods", "ap@freemansports.example", "+1-555-390-0101", "USD", 30, habit="new"
+            "cust-39",
+            "Freeman Sporting Goods",
+            "ap@freemansports.example",
+            "+1-555-390-0101",
+            "USD",
+            30,
+            habit="new",
+            **_colorado(39),
         ),
         ScenarioCustomer(
             "cust-40",
@@ -336,6 +399,7 @@ def _add_account_structure(
             "USD",
             30,
             habit="new",
+            **_colorado(41),
         ),
     ]
     # (customer, days before as_of it was issued, amount, status, paid days after its due date or None)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.contract import SUPPORTED_CURRENCIES
+from connectors.contract import SUPPORTED_CURRENCIES, PostalAddress
+from connectors.postal import postal_address
 
 FORMAT = "arpilot-scenario/1"
 CONTACT_ROLES = ("billing", "accounts_payable", "owner")
@@ -47,8 +48,25 @@ class ScenarioError(ValueError):
     """A scenario file that cannot be loaded; the message names the offending field."""
 
 
+class _Addressed:
+    """A company or customer with an address: its street lines, city and postal code beside the
+    country and region its time zone comes from."""
+
+    street: tuple[str, ...]
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+
+    @property
+    def postal_address(self) -> PostalAddress | None:
+        return postal_address(
+            self.street, city=self.city, region=self.region, postal_code=self.postal_code, country=self.country
+        )
+
+
 @dataclass(frozen=True)
-class ScenarioCompany:
+class ScenarioCompany(_Addressed):
     name: str
     timezone: str
     currency: str
@@ -56,6 +74,9 @@ class ScenarioCompany:
     country: str = "US"
     email: str = "billing@example.com"
     region: str | None = None  # state or province of the company's address ("CO"): QuickBooks' zone comes from it
+    street: tuple[str, ...] = ()
+    city: str | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +87,7 @@ class ScenarioContact:
 
 
 @dataclass(frozen=True)
-class ScenarioCustomer:
+class ScenarioCustomer(_Addressed):
     id: str
     name: str
     email: str | None
@@ -79,6 +100,9 @@ class ScenarioCustomer:
     bill_with_parent: bool = False  # the job is billed through its parent's account
     country: str | None = None  # the billing address's country and state: the customer's own time zone
     region: str | None = None
+    street: tuple[str, ...] = ()  # the rest of the billing address: where letters go
+    city: str | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +251,7 @@ class Scenario:
                 "country": self.company.country,
                 "email": self.company.email,
                 **({"region": self.company.region} if self.company.region else {}),
+                **_address_json(self.company),
             },
             "customers": [
                 {
@@ -240,6 +265,7 @@ class Scenario:
                     "contacts": [{"name": p.name, "email": p.email, "role": p.role} for p in c.contacts],
                     **({"parent_id": c.parent_id, "bill_with_parent": c.bill_with_parent} if c.parent_id else {}),
                     **{k: v for k, v in (("country", c.country), ("region", c.region)) if v},
+                    **_address_json(c),
                 }
                 for c in self.customers
             ],
@@ -275,6 +301,15 @@ class Scenario:
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1)
+
+
+def _address_json(holder: _Addressed) -> dict[str, Any]:
+    """The address fields beyond country and region, written only when present (older files have none)."""
+    return {
+        k: v
+        for k, v in (("street", list(holder.street)), ("city", holder.city), ("postal_code", holder.postal_code))
+        if v
+    }
 
 
 class _Reader:
@@ -347,6 +382,12 @@ class _Reader:
             raise ScenarioError(f"{self._where(key)}: unsupported currency {value!r}")
         return value
 
+    def lines(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(line, str) and line.strip() for line in value):
+            raise ScenarioError(f"{self._where(key)} must be a list of non-empty strings")
+        return tuple(value)
+
     def items(self, key: str) -> Iterable[_Reader]:
         value = self.data.get(key, [])
         if not isinstance(value, list):
@@ -368,6 +409,9 @@ def _company(reader: _Reader) -> ScenarioCompany:
         country=reader.text("country", default="US"),
         email=reader.text("email", default="billing@example.com"),
         region=reader.optional_text("region"),
+        street=reader.lines("street"),
+        city=reader.optional_text("city"),
+        postal_code=reader.optional_text("postal_code"),
     )
 
 
@@ -391,6 +435,9 @@ def _customer(reader: _Reader) -> ScenarioCustomer:
         bill_with_parent=reader.flag("bill_with_parent"),
         country=reader.optional_text("country"),
         region=reader.optional_text("region"),
+        street=reader.lines("street"),
+        city=reader.optional_text("city"),
+        postal_code=reader.optional_text("postal_code"),
     )
 
 

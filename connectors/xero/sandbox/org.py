@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.contract import PostalAddress
 from connectors.sandbox.clock import SandboxClock
 from connectors.xero.sandbox import credits as credit_kinds
 from connectors.xero.sandbox import msdate
@@ -97,6 +98,21 @@ class SentEmail:
         }
 
 
+def xero_address(address: PostalAddress, kind: str) -> dict[str, str]:
+    """An Address as Xero writes one: AddressLine1..4 (more lines folded into the fourth), the place, AttentionTo."""
+    lines = (*address.lines[:3], ", ".join(address.lines[3:]))
+    fields = (
+        ("AddressType", kind),
+        *((f"AddressLine{n}", line) for n, line in enumerate(lines, start=1)),
+        ("City", address.city),
+        ("Region", address.region),
+        ("PostalCode", address.postal_code),
+        ("Country", address.country),
+        ("AttentionTo", address.attention),
+    )
+    return {name: value for name, value in fields if value}
+
+
 @dataclass
 class Organisation:
     tenant_id: str
@@ -107,6 +123,7 @@ class Organisation:
     email: str
     clock: SandboxClock
     country: str = "US"
+    address: PostalAddress | None = None  # the organisation's postal (POBOX) address
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -354,7 +371,7 @@ class Organisation:
             "OrganisationID": self.tenant_id,
             "Edition": "BUSINESS",
             "Class": "PREMIUM",
-            "Addresses": [],
+            "Addresses": [xero_address(self.address, "POBOX")] if self.address else [],
             "Phones": [],
             "ExternalLinks": [],
             "PaymentTerms": {},

@@ -25,7 +25,7 @@ from connectors.sandbox.scenario import (
     ScenarioPayment,
 )
 from connectors.xero.sandbox import credits as credit_kinds
-from connectors.xero.sandbox.org import Organisation, stable_id
+from connectors.xero.sandbox.org import Organisation, stable_id, xero_address
 
 SALES_ACCOUNT = "200"
 BANK_ACCOUNT = "090"
@@ -54,6 +54,7 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
         email=scenario.company.email,
         clock=clock,
         country=scenario.company.country,
+        address=scenario.company.postal_address,
     )
     ids: dict[str, dict[str, str]] = {"contacts": {}, "invoices": {}, "payments": {}}
     first_invoice: dict[str, dt.date] = {}
@@ -90,10 +91,8 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
         }
         if addresses:
             record["EmailAddress"] = addresses[0]
-        if customer.country or customer.region:
-            record["Addresses"] = [
-                {"AddressType": "POBOX", "Country": customer.country or "", "Region": customer.region or ""}
-            ]
+        if customer.postal_address is not None:
+            record["Addresses"] = [xero_address(customer.postal_address, "POBOX")]
         org.contacts[contact_id] = record
         ids["contacts"][customer.id] = contact_id
 
