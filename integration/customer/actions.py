@@ -28,7 +28,8 @@ from integration.app_context import Runtime
 from integration.config import ConfigError
 from integration.customer.reads import Account, find_invoice, open_account
 from integration.customer.tokens import PageKey
-from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
+from integration.cycle.attempt import NOTE_PREFIX
+from integration.cycle.book_writes import write_invoice_notes
 from integration.cycle.providers import connector_factory
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
 from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word

@@ -10,9 +10,6 @@ from that evidence before anything is repeated.
 Here: which rows to act on, the claim, and the retries. The handlers are in `email_send` (emails)
 and `book_writes` (notes, terms, holds, late fees, the owner's tasks), with what they share in
 `attempt` and the invoices' re-check in `invoice_recheck`; outcomes are recorded by `outcomes`.
-`NOTE_PREFIX` and `write_invoice_notes` are named here too, for importers from before that split
-(integration/customer/actions.py, integration/owner/letters.py); they belong to `attempt` and
-`book_writes`, where new code imports them.
 """
 
 from __future__ import annotations
@@ -26,10 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.contract import AuthExpired, ConnectorError, NotFound, ProviderValidationError, RateLimited, Transient
-from integration.cycle.attempt import NOTE_PREFIX as NOTE_PREFIX  # re-exported: see the docstring
 from integration.cycle.attempt import Attempt, Effects, Handler, Skip
 from integration.cycle.book_writes import add_note, charge_late_fee, hold, owner_task, set_terms
-from integration.cycle.book_writes import write_invoice_notes as write_invoice_notes  # re-exported: see the docstring
 from integration.cycle.email_send import send_reminder, send_statement, send_through_provider
 from integration.cycle.outcomes import ExecutionReport, Outcome, ambiguous_send, error_text, finish
 from integration.cycle.precondition_reads import PreconditionReads

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.contract import ConnectorError, Note, PostalAddress
 from connectors.regions import country_code
 from integration.config import ConfigError
-from integration.cycle.execute import NOTE_PREFIX, write_invoice_notes
+from integration.cycle.attempt import NOTE_PREFIX
+from integration.cycle.book_writes import write_invoice_notes
 from integration.cycle.gather import company_of
 from integration.documents.letter import PrintedLetter, build_letter, postal_lines
 from integration.owner.call_outcomes import ConnectorFor
