@@ -19,7 +19,7 @@ from integration.cycle.late_fee import fees_by_invoice
 from integration.owner.overrides import invoice_pauses
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
-from integration.policy.accounts import billing_accounts
+from integration.policy.accounts import billed_through
 from integration.policy.aging import bucket, local_today
 from integration.store.models import (
     Connection,
@@ -137,8 +137,7 @@ def open_account(session: Session, key: PageKey) -> Account | None:
     customer = next((c for c in customers if c.provider_id == key.customer_id), None)
     if customer is None:
         return None
-    moved = billing_accounts(customer_record(c) for c in customers)
-    members = frozenset({customer.provider_id} | {job for job, account in moved.items() if account == key.customer_id})
+    members = billed_through((customer_record(c) for c in customers), customer.provider_id)
     return Account(organization, connection, customer, members)
 
 

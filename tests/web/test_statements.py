@@ -3,16 +3,20 @@ day, within the signed-in organization only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import io
+from decimal import Decimal
 from email import policy
 
 import pypdf
 from flask import Flask
 from sqlalchemy import select
 
-from integration.store.models import ActivityEntry
+from integration.store.db import transaction
+from integration.store.models import ActivityEntry, MirroredCustomer, MirroredInvoice
 from reminders.delivery import OutboxSender
+from tests.cycle.conftest import NOW
 from tests.oauth.webflow import csrf_token
 from tests.web.conftest import Seeded, signed_in
 
@@ -81,3 +85,40 @@ def test_the_customers_page_offers_both(app: Flask, two_orgs: tuple[Seeded, Seed
     assert f'href="/customers/{mine.customer_id}/statement.pdf"' in html
     assert f'action="/customers/{mine.customer_id}/statement/email"' in html
     assert '<h2 id="statement">Statement of account</h2>' in html
+
+
+def test_jobs_billed_with_the_customer_are_on_its_statement(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    """A QuickBooks job with BillWithParent is statemented through its parent, as its reminders are;
+    a job billed on its own is not."""
+    mine = two_orgs[0]
+    with transaction(app.extensions["arpilot"].sessions) as db:
+        for job, with_parent in (("58-job", True), ("58-alone", False)):
+            db.add(
+                MirroredCustomer(
+                    connection_id=mine.connection_id,
+                    provider_id=job,
+                    name=f"Shopfit {job}",
+                    currency="USD",
+                    provider_updated_at=NOW,
+                    parent_provider_id="58",
+                    bill_with_parent=with_parent,
+                )
+            )
+            db.add(
+                MirroredInvoice(
+                    connection_id=mine.connection_id,
+                    provider_id=f"{job}-inv",
+                    customer_provider_id=job,
+                    number=f"J-{job}",
+                    issue_date=dt.date(2026, 10, 1),
+                    due_date=dt.date(2026, 10, 31),
+                    total=Decimal("80.00"),
+                    balance=Decimal("80.00"),
+                    currency="USD",
+                    status="open",
+                    provider_updated_at=NOW,
+                )
+            )
+    text = _text(signed_in(app, mine).get(f"/customers/{mine.customer_id}/statement.pdf").data)
+    assert "J-58-job" in text and "Total due (USD): $1,080.00" in text
+    assert "J-58-alone" not in text
