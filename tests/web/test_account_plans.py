@@ -5,8 +5,10 @@ is stored; another organization's customer is a 404."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import Generator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -131,3 +133,41 @@ def test_in_live_mode_the_owners_plan_is_noted_on_each_invoice_in_the_books(worl
     with world.sessions() as db:
         entry = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "account_plan")).one()
     assert entry.details["note"] == "written"
+
+
+def _in_currency(world: World, invoice_ids: list[str], currency: str, balance: str) -> None:
+    """The mirrored invoices re-priced: the books of a customer invoiced in yen, or in dinars."""
+    with transaction(world.sessions) as db:
+        for invoice in db.scalars(select(MirroredInvoice).where(MirroredInvoice.provider_id.in_(invoice_ids))):
+            invoice.currency, invoice.total, invoice.balance = currency, Decimal(balance), Decimal(balance)
+
+
+def test_a_yen_schedule_is_suggested_in_whole_yen_and_saved(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    _in_currency(world, mine, "JPY", "10000")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    count = str(len(mine) * 3)
+    shown = client.get(
+        path, query_string={"invoice": mine, "count": count, "first": "2026-11-30", "every": "7", "suggest": "1"}
+    )
+    schedule = re.search(r"(2026-11-30 [^<]*)</textarea>", shown.get_data(as_text=True))
+    assert shown.status_code == 200 and schedule
+    amounts = [Decimal(line.split()[1]) for line in html.unescape(schedule.group(1)).splitlines()]
+    assert all(a == a.to_integral_value() for a in amounts) and sum(amounts) == 10000 * len(mine)
+    saved = client.post(
+        path, data={"invoice": mine, "schedule": html.unescape(schedule.group(1)), "csrf_token": token(client, path)}
+    )
+    assert saved.status_code == 302 and len(stored(world)[0].instalments) == len(mine) * 3
+
+
+def test_a_suggestion_over_two_currencies_is_refused_naming_them(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    assert len(mine) >= 2
+    _in_currency(world, mine[:1], "BHD", "10.125")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    shown = client.get(path, query_string={"invoice": mine, "count": "2", "first": "2026-11-30", "suggest": "1"})
+    assert shown.status_code == 400 and "these are in BHD and USD: make one plan per currency" in shown.get_data(
+        as_text=True
+    )
