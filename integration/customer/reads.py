@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.contract import InvoiceStatus
+from connectors.contract import InvoiceStatus, minor_digits
 from integration.customer.tokens import PageKey
 from integration.cycle.gather import company_of, customer_record
 from integration.cycle.late_fee import fees_by_invoice
@@ -40,6 +40,11 @@ BUCKET_WORDS = {
     "61-90": "61–90 days overdue",
     "90+": "Over 90 days overdue",
 }
+
+
+def amount_example(currency: str) -> str:
+    """An amount as typed in `currency`: 250.00 dollars, 250 yen, 250.000 dinars."""
+    return f"{Decimal(250):.{minor_digits(currency)}f}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,10 @@ class PageInvoice:
     standing: str | None  # what already holds it: "You told us it is paid", "Disputed", "Promised by …"
     # Late fees in the books and not reversed that this invoice is, or that were charged on it.
     fees: tuple[ReminderFee, ...] = ()
+
+    @property
+    def amount_example(self) -> str:
+        return amount_example(self.currency)
 
     @property
     def fee_for(self) -> str | None:

@@ -131,12 +131,19 @@ def parse_plan(text: str) -> tuple[Instalment, ...]:
     return tuple(sorted(plan, key=lambda i: i.date))
 
 
+def finer_than_unit(amount: Decimal, currency: str) -> bool:
+    """Whether `amount` has digits below the currency's minor unit (half a yen, 10.1255 dinars).
+    Normalized, 5.000 dollars is five dollars; reading the exponent never raises, where quantize
+    would on 1e40."""
+    exponent = amount.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and -exponent > minor_digits(currency)
+
+
 def check_amounts(plan: Iterable[Instalment], currency: str, field: str) -> None:
     """Each instalment above zero and payable: no finer than the currency's minor unit (whole yen,
     fils of a dinar), so the plan's sum is what can be paid."""
     for instalment in plan:
-        # normalize: 5.000 dollars is five dollars; an exponent never raises, where quantize would on 1e40.
-        if instalment.amount <= 0 or -instalment.amount.normalize().as_tuple().exponent > minor_digits(currency):  # type: ignore[operator]
+        if instalment.amount <= 0 or finer_than_unit(instalment.amount, currency):
             raise OwnerWordError(
                 field,
                 f"The instalment due {instalment.date.isoformat()} needs an amount above zero, "

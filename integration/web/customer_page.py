@@ -193,12 +193,14 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
     typed = {field: form.get(field, "") for field in ("paid_on", "amount", "reference", "reason", "promised_on")}
     with runtime().sessions() as session:
         account = open_account(session, key)
-        if account is None or find_invoice(session, account, invoice_id) is None:
+        found = find_invoice(session, account, invoice_id) if account is not None else None
+        if account is None or found is None:
             return _closed()
         today = account.today(now())
         latest = load_page(session, account, now()).promise_limit
+        currency = found.currency
     try:
-        statement = _statement(Said(said), typed, today, latest)
+        statement = _statement(Said(said), typed, today, latest, currency)
         record_statement(page_deps(runtime(), now), key, invoice_id, statement, request.remote_addr)
     except CustomerInputError as exc:
         return _invoice_page(token, invoice_id, typed=typed, errors={(said, exc.field): exc.message}, status=400)
@@ -207,9 +209,9 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
     return redirect(url_for(".show", token=token, recorded=said, invoice=invoice_id) + "#thanks", 303)
 
 
-def _statement(said: Said, typed: dict[str, str], today: dt.date, latest: dt.date) -> Statement:
+def _statement(said: Said, typed: dict[str, str], today: dt.date, latest: dt.date, currency: str) -> Statement:
     if said is Said.PAID:
-        return parse_paid(typed["paid_on"], typed["amount"], typed["reference"], today)
+        return parse_paid(typed["paid_on"], typed["amount"], typed["reference"], today, currency)
     if said is Said.DISPUTE:
         return parse_dispute(typed["reason"])
     return parse_promise(typed["promised_on"], today, latest)

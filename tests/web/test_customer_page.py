@@ -559,3 +559,41 @@ def test_allowing_customers_to_propose_plans_states_it_and_asks_for_acceptance_a
     changed = client.get(path).get_data(as_text=True)
     assert "on your account page: up to 2 instalments, the first within 7 days." in changed
     assert "I accept the credit policy" in changed and "The policy has changed" in changed
+
+
+def _repriced(world: World | XeroWorld, invoice: MirroredInvoice, currency: str, balance: str) -> None:
+    """The mirrored invoice in another currency: a customer invoiced in dinars, or in yen."""
+    with transaction(world.sessions) as session:
+        row = session.get_one(MirroredInvoice, invoice.id)
+        row.currency, row.total, row.balance = currency, Decimal(balance), Decimal(balance)
+
+
+def test_a_payment_in_dinars_is_recorded_to_the_fils(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    invoice = invoices_of(qbo, obrien)[0]
+    _repriced(qbo, invoice, "BHD", "10.125")
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    assert "In BHD, like 250.000" in client.get(f"{path}/invoices/{invoice.id}").get_data(as_text=True)
+    form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "10.125", "reference": "TT 77"}
+    assert client.post(f"{path}/invoices/{invoice.id}/paid", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["amount"] == "10.125" and "10.125 BHD, reference TT 77" in entry.message
+
+
+def test_a_payment_in_half_a_yen_is_refused_keeping_what_was_typed(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    invoice = invoices_of(qbo, obrien)[0]
+    _repriced(qbo, invoice, "JPY", "15000")
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "14999.5", "reference": "x" * 150}
+    refused = client.post(f"{path}/invoices/{invoice.id}/paid", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Enter the amount you paid as a number above zero, like 250." in page
+    assert 'value="14999.5"' in page and f'value="{"x" * 150}"' in page
+    assert entries(qbo, "customer_page") == [] and pause_of(qbo, invoice) is None
