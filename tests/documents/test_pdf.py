@@ -234,3 +234,14 @@ def test_large_amounts_and_long_invoice_numbers_are_printed_whole(locale: str, f
     for figure in figures:  # the invoice's line, its aging bucket, the aging total and the total due
         assert text.count(figure) == 4, figure
     assert "Over 90 days" in text and "Not yet due" in text
+
+
+def test_the_packet_summary_of_a_400_invoice_account_keeps_every_line_and_its_figures() -> None:
+    invoices, credits = _long_account()
+    statement = build_statement(US_COMPANY, customer("Acme Holdings", currency="USD"), invoices, (), credits, NOW)
+    facts = [("Emails to the customer", "412"), ("Promises, disputes and payment plans " * 4, "3")]
+    pages = _pages(summary_pdf(statement, facts))
+    assert all(f"Collections summary for Acme Holdings Page {n} of {len(pages)}" in p for n, p in enumerate(pages, 1))
+    text = "\n".join(pages)
+    assert len(re.findall(r"N-\d{4}", text)) == 400 and "…" not in text
+    assert "Emails to the customer 412" in text and "Total due (BHD): BHD1,346.625" in text
