@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus, amount_text, minor_digits
+from integration.cycle.gather import customer_record
 from integration.owner.overrides import MAX_INSTALMENTS, OwnerWordError, check_amounts, plan_to_store, stored_plan
 from integration.owner.stored_rules import load_rules
 from integration.policy.account_plans import PlanStanding, standing
+from integration.policy.accounts import billed_through
 from integration.policy.rules import Rules
 from integration.policy.snapshot import AccountPlan as PlanRecord
 from integration.policy.snapshot import Instalment
@@ -91,13 +93,20 @@ def one_currency(invoices: Sequence[MirroredInvoice]) -> str:
 
 
 def open_invoices(db: Session, customer: MirroredCustomer) -> list[MirroredInvoice]:
-    """The customer's open invoices with something left to pay, oldest due first."""
+    """The open invoices with something left to pay of the customer and of the jobs billed with it
+    (their account, as the customer's page shows it), oldest due first."""
+    customers = db.scalars(
+        select(MirroredCustomer).where(
+            MirroredCustomer.connection_id == customer.connection_id, MirroredCustomer.deleted.is_(False)
+        )
+    )
+    members = billed_through((customer_record(c) for c in customers), customer.provider_id)
     return list(
         db.scalars(
             select(MirroredInvoice)
             .where(
                 MirroredInvoice.connection_id == customer.connection_id,
-                MirroredInvoice.customer_provider_id == customer.provider_id,
+                MirroredInvoice.customer_provider_id.in_(members),
                 MirroredInvoice.status == InvoiceStatus.OPEN.value,
                 MirroredInvoice.balance > 0,
             )

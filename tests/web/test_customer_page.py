@@ -214,26 +214,24 @@ def test_another_customers_invoice_cannot_be_acted_on(
     assert pause_of(qbo, acme_invoice) is None and entries(qbo, "customer_page") == []
 
 
-def test_a_job_billed_with_its_parent_is_on_the_parents_page(
-    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    obrien = customer(qbo, APOSTROPHE_NAME)
-    with transaction(qbo.sessions) as session:
+def add_jobs(world: World | XeroWorld, parent: MirroredCustomer) -> None:
+    """Two jobs of `parent`, each with an open invoice of 80.00: job-1 billed with it, job-2 on its own."""
+    with transaction(world.sessions) as session:
         for provider_id, billed in (("job-1", True), ("job-2", False)):
             session.add(
                 MirroredCustomer(
-                    connection_id=obrien.connection_id,
+                    connection_id=parent.connection_id,
                     provider_id=provider_id,
                     name=f"Shopfit {provider_id}",
                     currency="USD",
                     provider_updated_at=NOW,
-                    parent_provider_id=obrien.provider_id,
+                    parent_provider_id=parent.provider_id,
                     bill_with_parent=billed,
                 )
             )
             session.add(
                 MirroredInvoice(
-                    connection_id=obrien.connection_id,
+                    connection_id=parent.connection_id,
                     provider_id=f"{provider_id}-inv",
                     customer_provider_id=provider_id,
                     number=f"J-{provider_id}",
@@ -246,6 +244,13 @@ def test_a_job_billed_with_its_parent_is_on_the_parents_page(
                     provider_updated_at=NOW,
                 )
             )
+
+
+def test_a_job_billed_with_its_parent_is_on_the_parents_page(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    add_jobs(qbo, obrien)
     page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
     assert "Invoice J-job-1" in page  # billed through O'Brien: theirs to pay
     assert "Invoice J-job-2" not in page  # billed on its own account

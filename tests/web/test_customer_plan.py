@@ -21,6 +21,7 @@ from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
 from tests.web.test_customer_page import (
+    add_jobs,
     customer,
     entries,
     form_key,
@@ -136,3 +137,22 @@ def test_a_proposal_over_invoices_in_two_currencies_asks_the_customer_to_write(
     assert refused.status_code == 400
     assert "Your invoices are in more than one currency: please write to us" in refused.get_data(as_text=True)
     assert plans(qbo) == [] and entries(qbo, "account_plan") == []
+
+
+def test_a_proposal_covers_the_jobs_billed_with_the_customer(
+    qbo: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page lists the jobs' invoices as the customer's to pay; the plan proposed there covers them too."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    add_jobs(qbo, obrien)
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    posted = client.post(f"{path}/plan", data={"form_key": form_key(client, path), "count": "2", "first": "2026-12-01"})
+    assert posted.status_code == 303
+    (plan,) = plans(qbo)
+    own = invoices_of(qbo, obrien)
+    assert sorted(plan.invoice_ids) == sorted([i.provider_id for i in own] + ["job-1-inv"])
+    owed = sum(i.balance for i in own) + Decimal("80.00")
+    assert sum(Decimal(i["amount"]) for i in plan.instalments) == owed
