@@ -602,3 +602,22 @@ def test_a_payment_in_half_a_yen_is_refused_keeping_what_was_typed(
     assert refused.status_code == 400 and "Enter the amount you paid as a number above zero, like 250." in page
     assert 'value="14999.5"' in page and f'value="{"x" * 150}"' in page
     assert entries(qbo, "customer_page") == [] and pause_of(qbo, invoice) is None
+
+
+def test_a_customer_with_no_email_is_recorded_and_the_missing_confirmation_kept(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    with transaction(qbo.sessions) as session:
+        row = session.get_one(MirroredCustomer, obrien.id)
+        row.email, row.contacts = None, []
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    invoice = invoices_of(qbo, obrien)[0]
+    form = {"form_key": form_key(client, path), "promised_on": "2026-12-01"}
+    assert client.post(f"{path}/invoices/{invoice.id}/promise", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["confirmation_error"] == "the customer has no valid email address on file"
+    pause = pause_of(qbo, invoice)
+    assert pause is not None and pause.promise_to_pay == dt.date(2026, 12, 1)
+    assert not [e for e in sent(qbo.settings.outbox_dir) if str(e["key"]).startswith("customer-page-confirm")]
