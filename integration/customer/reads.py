@@ -33,6 +33,8 @@ from integration.store.models import (
 from integration.store.scoping import scoped
 from reminders.content import ReminderFee
 
+LIST_SIZE = 50  # invoices to a page of the customer's list
+
 BUCKET_WORDS = {
     "current": "Not yet due",
     "1-30": "1–30 days overdue",
@@ -105,6 +107,29 @@ class CustomerPage:
     invoices: tuple[PageInvoice, ...]
     totals: tuple[tuple[str, Decimal], ...]  # (currency, open balance), currencies sorted
     promise_limit: dt.date  # the latest date a promise may name (the owner's rule)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the open invoices: a long account's page stays small, its totals whole."""
+
+    invoices: tuple[PageInvoice, ...]
+    number: int  # from 1
+    pages: int
+    first: int  # the first shown invoice's place in the list, from 1
+    count: int  # every open invoice
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.invoices) - 1
+
+
+def listing(invoices: tuple[PageInvoice, ...], number: int, size: int = LIST_SIZE) -> Listing:
+    """The `number`th page of `size` invoices; a page past either end is the nearest one."""
+    pages = max(1, -(-len(invoices) // size))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * size
+    return Listing(invoices[start : start + size], number, pages, start + 1, len(invoices))
 
 
 def current_generation(session: Session, connection_id: int, customer_id: str) -> int:

@@ -39,13 +39,14 @@ from integration.customer.actions import (
     record_statement,
 )
 from integration.customer.plan_proposal import PlanOffer, parse_proposal, record_proposal
-from integration.customer.reads import Account, find_invoice, load_page, open_account
+from integration.customer.reads import Account, find_invoice, listing, load_page, open_account
 from integration.customer.tokens import LinkRefused, PageKey, form_key, forms_match, limit_key, read_link
 from integration.owner.account_plans import stored_account_plan
 from integration.owner.stored_rules import load_rules
 from integration.store.db import transaction
 from integration.web import request_limits
 from integration.web.common import now, runtime
+from integration.web.inputs import whole_number
 
 bp = Blueprint("customer_page", __name__, url_prefix="/c")
 
@@ -150,6 +151,7 @@ def _page(
         page=shown,
         form_key=form_key(token, settings.secret_key),
         with_session=current_app.config["SESSION_COOKIE_NAME"] in request.cookies,
+        listing=listing(shown.invoices, whole_number(request.args.get("page", "")) or 1),
         policy=policy,
         # Markup: written by the reminders environment, which autoescapes every value.
         policy_body=Markup(policy.document.body_html) if policy else None,

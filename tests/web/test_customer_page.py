@@ -621,3 +621,50 @@ def test_a_customer_with_no_email_is_recorded_and_the_missing_confirmation_kept(
     pause = pause_of(qbo, invoice)
     assert pause is not None and pause.promise_to_pay == dt.date(2026, 12, 1)
     assert not [e for e in sent(qbo.settings.outbox_dir) if str(e["key"]).startswith("customer-page-confirm")]
+
+
+def test_a_long_account_is_listed_a_page_at_a_time_with_every_total(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """400 open invoices in three currencies: each page of the list stays small, the totals are the
+    whole account's, and the plan and credit policy stay reachable below the first page."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    own = sum(i.balance for i in invoices_of(qbo, obrien))
+    amounts = {"USD": Decimal("123.45"), "JPY": Decimal(15001), "BHD": Decimal("10.125")}
+    with transaction(qbo.sessions) as session:
+        for n in range(400):
+            currency = ("USD", "JPY", "BHD")[n % 3]
+            session.add(
+                MirroredInvoice(
+                    connection_id=obrien.connection_id,
+                    provider_id=f"long-{n}",
+                    customer_provider_id=obrien.provider_id,
+                    number=f"L-{n:04d}",
+                    issue_date=dt.date(2026, 9, 1),
+                    due_date=dt.date(2026, 10, 1) + dt.timedelta(days=n % 50),
+                    total=amounts[currency],
+                    balance=amounts[currency],
+                    currency=currency,
+                    status="open",
+                    provider_updated_at=NOW,
+                )
+            )
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    first = client.get(path)
+    html = first.get_data(as_text=True)
+    assert len(first.data) < 100_000
+    assert "Total open: <strong>BHD1,346.625</strong>, <strong>¥1,995,133</strong>" in html
+    assert f"<strong>${own + 134 * Decimal('123.45'):,.2f}</strong>" in html
+    assert "Showing invoices 1–50 of 40" in html and 'id="plan-heading"' in html and 'id="policy-heading"' in html
+    seen = set(re.findall(r"Invoice (L-\d{4})</h3>", html))
+    page = 1
+    while (found := re.search(r'href="([^"]+page=(\d+)[^"]*)" rel="next"', html)) is not None:
+        page += 1
+        assert int(found.group(2)) == page
+        html = client.get(found.group(1).replace("&amp;", "&").split("#")[0]).get_data(as_text=True)
+        seen |= set(re.findall(r"Invoice (L-\d{4})</h3>", html))
+    assert len(seen) == 400 and page == 9
+    assert "Showing invoices 401–" in html and 'rel="prev"' in html
+    for odd in ("0", "999", "abc", "-1"):
+        assert client.get(path, query_string={"page": odd}).status_code == 200
