@@ -52,6 +52,7 @@ ACTIVITY_KIND = "customer_page"
 SAID_BY = "said by the customer on their page"
 REASON_LIMIT = 1000
 REFERENCE_LIMIT = 200
+MAX_AMOUNT = Decimal("1e12")  # beyond any invoice, and beyond what the activity log's figures are read as
 PAID_LOOKBACK = dt.timedelta(days=3 * 365)  # a payment date further back is a typo
 
 
@@ -147,8 +148,10 @@ def parse_paid(paid_on: str, amount: str, reference: str, today: dt.date, curren
         value = Decimal(amount.strip().replace(",", ""))
     except InvalidOperation:
         raise CustomerInputError("amount", f"Enter the amount you paid as a number, {example}") from None
-    if not value.is_finite() or value <= 0 or value >= Decimal("1e12") or finer_than_unit(value, currency):
+    if not value.is_finite() or value <= 0 or finer_than_unit(value, currency):
         raise CustomerInputError("amount", f"Enter the amount you paid as a number above zero, {example}")
+    if value >= MAX_AMOUNT:
+        raise CustomerInputError("amount", "That is more than any invoice could be: check the amount you paid.")
     reference = _one_line(reference)
     if len(reference) > REFERENCE_LIMIT:
         raise CustomerInputError("reference", f"Keep the reference to {REFERENCE_LIMIT} characters.")

@@ -67,7 +67,7 @@ def test_an_amount_is_read_to_the_currencys_minor_unit(amount: str, currency: st
 
 @pytest.mark.parametrize(
     ("amount", "currency", "example"),
-    [("1500.5", "JPY", "like 250."), ("10.1255", "BHD", "like 250.000."), ("1e12", "JPY", "like 250.")],
+    [("1500.5", "JPY", "like 250."), ("10.1255", "BHD", "like 250.000."), ("-0.001", "KWD", "like 250.000.")],
 )
 def test_an_amount_finer_than_the_currency_is_refused_with_its_example(
     amount: str, currency: str, example: str
@@ -75,6 +75,16 @@ def test_an_amount_finer_than_the_currency_is_refused_with_its_example(
     with pytest.raises(CustomerInputError) as refused:
         parse_paid("2026-11-20", amount, "", TODAY, currency)
     assert refused.value.field == "amount" and refused.value.message.endswith(example)
+
+
+@pytest.mark.parametrize("amount", ["1e12", "1000000000000.00", "1" * 40])
+def test_an_amount_beyond_any_invoice_is_refused_as_such(amount: str) -> None:
+    with pytest.raises(CustomerInputError) as refused:
+        parse_paid("2026-11-20", amount, "", TODAY, "USD")
+    assert (refused.value.field, refused.value.message) == (
+        "amount",
+        "That is more than any invoice could be: check the amount you paid.",
+    )
 
 
 def test_a_dispute_needs_a_reason_of_reasonable_length() -> None:
