@@ -668,3 +668,30 @@ def test_a_long_account_is_listed_a_page_at_a_time_with_every_total(
     assert "Showing invoices 401–" in html and 'rel="prev"' in html
     for odd in ("0", "999", "abc", "-1"):
         assert client.get(path, query_string={"page": odd}).status_code == 200
+
+
+HOSTILE = "<script>alert('x')</script> \u202eevil\u202c 🎉 " + "W" * 440  # 500 characters, the column's width
+
+
+def test_hostile_names_and_numbers_are_escaped_and_what_is_said_is_recorded(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    invoice = invoices_of(qbo, obrien)[0]
+    with transaction(qbo.sessions) as session:
+        session.get_one(MirroredCustomer, obrien.id).name = HOSTILE[:500]
+        session.get_one(MirroredInvoice, invoice.id).number = "<img src=x onerror=alert(1)>"
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    for url in (path, f"{path}/invoices/{invoice.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html or url != path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    reason = "Wrong <b>quantity</b> \u202e 🎉 " + "x" * 900
+    form = {"form_key": form_key(client, path), "reason": reason}
+    assert client.post(f"{path}/invoices/{invoice.id}/dispute", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["reason"] == reason.strip() and HOSTILE[:500] in entry.message
+    thanks = client.get(path, query_string={"recorded": "dispute", "invoice": invoice.id}).get_data(as_text=True)
+    assert "dispute of invoice &lt;img src=x onerror=alert(1)&gt;" in thanks
