@@ -56,6 +56,7 @@ class StoredAccountPlan:
     instalments: tuple[Instalment, ...]
     proposed_by: str
     paid_before: Decimal
+    currency: str  # its invoices' (one plan, one currency), whatever the customer's other invoices are in
 
 
 def suggested(
@@ -170,7 +171,19 @@ def stored_account_plan(db: Session, customer: MirroredCustomer) -> StoredAccoun
     row = _row(db, customer)
     if row is None:
         return None
-    return StoredAccountPlan(tuple(row.invoice_ids), stored_plan(row.instalments), row.proposed_by, row.paid_before)
+    currency = db.scalar(
+        select(MirroredInvoice.currency).where(
+            MirroredInvoice.connection_id == customer.connection_id,
+            MirroredInvoice.provider_id.in_(row.invoice_ids),
+        )
+    )
+    return StoredAccountPlan(
+        tuple(row.invoice_ids),
+        stored_plan(row.instalments),
+        row.proposed_by,
+        row.paid_before,
+        currency or customer.currency,
+    )
 
 
 def plan_standing(

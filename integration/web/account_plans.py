@@ -129,7 +129,7 @@ def _page(
         current=current,
         standing=standing,
         covered=[by_id[i] for i in current.invoice_ids if i in by_id] if current else [],
-        currency=invoices[0].currency if invoices else customer.currency,
+        currency=current.currency if current else customer.currency,
         typed=typed,
         first=typed.get("first") or (today + dt.timedelta(days=7)).isoformat(),
         errors=errors or {},

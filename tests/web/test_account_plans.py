@@ -171,3 +171,24 @@ def test_a_suggestion_over_two_currencies_is_refused_naming_them(world: World, a
     assert shown.status_code == 400 and "these are in BHD and USD: make one plan per currency" in shown.get_data(
         as_text=True
     )
+
+
+def test_a_plan_is_shown_in_its_own_currency_beside_invoices_in_another(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    with world.sessions() as db:  # the invoice due last; the first listed stays in dollars
+        last = db.scalars(
+            select(MirroredInvoice)
+            .where(MirroredInvoice.provider_id.in_(mine))
+            .order_by(MirroredInvoice.due_date.desc())
+        ).first()
+        assert last is not None
+    _in_currency(world, [last.provider_id], "BHD", "10.125")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    schedule = "2026-11-30 5.062\n2026-12-30 5.063"
+    saved = client.post(
+        path, data={"invoice": [last.provider_id], "schedule": schedule, "csrf_token": token(client, path)}
+    )
+    assert saved.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "BHD5.062" in page and "BHD5.063" in page and "$5.06" not in page

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.owner.account_plans import PlanWord, save_account_plan, suggested
 from integration.owner.stored_rules import save_rules
 from integration.policy.rules import Rules
 from integration.store.db import transaction
-from integration.store.models import AccountPlan, MirroredInvoice
+from integration.store.models import AccountPlan, MirroredCustomer, MirroredInvoice
 from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
@@ -156,3 +157,20 @@ def test_a_proposal_covers_the_jobs_billed_with_the_customer(
     assert sorted(plan.invoice_ids) == sorted([i.provider_id for i in own] + ["job-1-inv"])
     owed = sum(i.balance for i in own) + Decimal("80.00")
     assert sum(Decimal(i["amount"]) for i in plan.instalments) == owed
+
+
+def test_the_customer_sees_a_plan_in_its_own_currency(
+    qbo: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The owner's plan over the invoice in dinars, listed after one in dollars."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    last = invoices_of(qbo, obrien)[-1]
+    with transaction(qbo.sessions) as session:
+        row = session.get_one(MirroredInvoice, last.id)
+        row.currency, row.total, row.balance, row.due_date = "BHD", Decimal("10.125"), Decimal("10.125"), NOW.date()
+        word = PlanWord((last.provider_id,), suggested(Decimal("10.125"), 2, NOW.date(), currency="BHD"))
+        save_account_plan(session, qbo.organization_id, session.get_one(MirroredCustomer, obrien.id), word, NOW.date())
+    page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
+    assert "<strong>BHD5.062</strong>" in page and "<strong>BHD5.063</strong>" in page
