@@ -25,6 +25,7 @@ from integration.store.models import AccountPlan, ActivityEntry, MirroredCustome
 from integration.web import account_plans, create_app
 from tests.cycle.conftest import NOW, World, make_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import reprice
 from tests.web.test_dashboard import other_organization, sign_in
 
 
@@ -135,16 +136,9 @@ def test_in_live_mode_the_owners_plan_is_noted_on_each_invoice_in_the_books(worl
     assert entry.details["note"] == "written"
 
 
-def _in_currency(world: World, invoice_ids: list[str], currency: str, balance: str) -> None:
-    """The mirrored invoices re-priced: the books of a customer invoiced in yen, or in dinars."""
-    with transaction(world.sessions) as db:
-        for invoice in db.scalars(select(MirroredInvoice).where(MirroredInvoice.provider_id.in_(invoice_ids))):
-            invoice.currency, invoice.total, invoice.balance = currency, Decimal(balance), Decimal(balance)
-
-
 def test_a_yen_schedule_is_suggested_in_whole_yen_and_saved(world: World, app: Flask) -> None:
     customer_id, mine, _ = obrien(world)
-    _in_currency(world, mine, "JPY", "10000")
+    reprice(world.sessions, mine, "JPY", "10000")
     client = sign_in(app, world.organization_id)
     path = f"/settings/customers/{customer_id}/plan"
     count = str(len(mine) * 3)
@@ -164,7 +158,7 @@ def test_a_yen_schedule_is_suggested_in_whole_yen_and_saved(world: World, app: F
 def test_a_suggestion_over_two_currencies_is_refused_naming_them(world: World, app: Flask) -> None:
     customer_id, mine, _ = obrien(world)
     assert len(mine) >= 2
-    _in_currency(world, mine[:1], "BHD", "10.125")
+    reprice(world.sessions, mine[:1], "BHD", "10.125")
     client = sign_in(app, world.organization_id)
     path = f"/settings/customers/{customer_id}/plan"
     shown = client.get(path, query_string={"invoice": mine, "count": "2", "first": "2026-11-30", "suggest": "1"})
@@ -182,7 +176,7 @@ def test_a_plan_is_shown_in_its_own_currency_beside_invoices_in_another(world: W
             .order_by(MirroredInvoice.due_date.desc())
         ).first()
         assert last is not None
-    _in_currency(world, [last.provider_id], "BHD", "10.125")
+    reprice(world.sessions, [last.provider_id], "BHD", "10.125")
     client = sign_in(app, world.organization_id)
     path = f"/settings/customers/{customer_id}/plan"
     schedule = "2026-11-30 5.062\n2026-12-30 5.063"

@@ -39,6 +39,7 @@ from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import XeroWorld, live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import add_jobs, reprice
 from tests.web.test_dashboard import other_organization, sign_in
 
 PUBLIC = "https://arpilot.test"
@@ -214,43 +215,11 @@ def test_another_customers_invoice_cannot_be_acted_on(
     assert pause_of(qbo, acme_invoice) is None and entries(qbo, "customer_page") == []
 
 
-def add_jobs(world: World | XeroWorld, parent: MirroredCustomer) -> None:
-    """Two jobs of `parent`, each with an open invoice of 80.00: job-1 billed with it, job-2 on its own."""
-    with transaction(world.sessions) as session:
-        for provider_id, billed in (("job-1", True), ("job-2", False)):
-            session.add(
-                MirroredCustomer(
-                    connection_id=parent.connection_id,
-                    provider_id=provider_id,
-                    name=f"Shopfit {provider_id}",
-                    currency="USD",
-                    provider_updated_at=NOW,
-                    parent_provider_id=parent.provider_id,
-                    bill_with_parent=billed,
-                )
-            )
-            session.add(
-                MirroredInvoice(
-                    connection_id=parent.connection_id,
-                    provider_id=f"{provider_id}-inv",
-                    customer_provider_id=provider_id,
-                    number=f"J-{provider_id}",
-                    issue_date=dt.date(2026, 10, 1),
-                    due_date=dt.date(2026, 10, 31),
-                    total=Decimal("80.00"),
-                    balance=Decimal("80.00"),
-                    currency="USD",
-                    status="open",
-                    provider_updated_at=NOW,
-                )
-            )
-
-
 def test_a_job_billed_with_its_parent_is_on_the_parents_page(
     qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     obrien = customer(qbo, APOSTROPHE_NAME)
-    add_jobs(qbo, obrien)
+    add_jobs(qbo.sessions, obrien.connection_id, obrien.provider_id)
     page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
     assert "Invoice J-job-1" in page  # billed through O'Brien: theirs to pay
     assert "Invoice J-job-2" not in page  # billed on its own account
@@ -566,21 +535,18 @@ def test_allowing_customers_to_propose_plans_states_it_and_asks_for_acceptance_a
     assert "I accept the credit policy" in changed and "The policy has changed" in changed
 
 
-def _repriced(world: World | XeroWorld, invoice: MirroredInvoice, currency: str, balance: str) -> None:
-    """The mirrored invoice in another currency: a customer invoiced in dinars, or in yen."""
-    with transaction(world.sessions) as session:
-        row = session.get_one(MirroredInvoice, invoice.id)
-        row.currency, row.total, row.balance = currency, Decimal(balance), Decimal(balance)
+def _priced(world: World, database_url: str, monkeypatch: pytest.MonkeyPatch, currency: str, balance: str):  # type: ignore[no-untyped-def]
+    """O'Brien's first open invoice in `currency`, and a client on their page: (client, page path, invoice)."""
+    obrien = customer(world, APOSTROPHE_NAME)
+    invoice = invoices_of(world, obrien)[0]
+    reprice(world.sessions, [invoice.provider_id], currency, balance)
+    return make_app(world, database_url, monkeypatch).test_client(), path_for(world, obrien), invoice
 
 
 def test_a_payment_in_dinars_is_recorded_to_the_fils(
     qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    obrien = customer(qbo, APOSTROPHE_NAME)
-    invoice = invoices_of(qbo, obrien)[0]
-    _repriced(qbo, invoice, "BHD", "10.125")
-    client = make_app(qbo, database_url, monkeypatch).test_client()
-    path = path_for(qbo, obrien)
+    client, path, invoice = _priced(qbo, database_url, monkeypatch, "BHD", "10.125")
     assert "In BHD, like 250.000" in client.get(f"{path}/invoices/{invoice.id}").get_data(as_text=True)
     form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "10.125", "reference": "TT 77"}
     assert client.post(f"{path}/invoices/{invoice.id}/paid", data=form).status_code == 303
@@ -591,11 +557,7 @@ def test_a_payment_in_dinars_is_recorded_to_the_fils(
 def test_a_payment_in_half_a_yen_is_refused_keeping_what_was_typed(
     qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    obrien = customer(qbo, APOSTROPHE_NAME)
-    invoice = invoices_of(qbo, obrien)[0]
-    _repriced(qbo, invoice, "JPY", "15000")
-    client = make_app(qbo, database_url, monkeypatch).test_client()
-    path = path_for(qbo, obrien)
+    client, path, invoice = _priced(qbo, database_url, monkeypatch, "JPY", "15000")
     form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "14999.5", "reference": "x" * 150}
     refused = client.post(f"{path}/invoices/{invoice.id}/paid", data=form)
     page = refused.get_data(as_text=True)

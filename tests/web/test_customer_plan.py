@@ -17,12 +17,12 @@ from integration.owner.account_plans import PlanWord, save_account_plan, suggest
 from integration.owner.stored_rules import save_rules
 from integration.policy.rules import Rules
 from integration.store.db import transaction
-from integration.store.models import AccountPlan, MirroredCustomer, MirroredInvoice
+from integration.store.models import AccountPlan, MirroredCustomer
 from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import add_jobs, reprice
 from tests.web.test_customer_page import (
-    add_jobs,
     customer,
     entries,
     form_key,
@@ -127,9 +127,7 @@ def test_a_proposal_over_invoices_in_two_currencies_asks_the_customer_to_write(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     obrien = customer(qbo, APOSTROPHE_NAME)
-    with transaction(qbo.sessions) as session:
-        first = session.get_one(MirroredInvoice, invoices_of(qbo, obrien)[0].id)
-        first.currency, first.total, first.balance = "JPY", Decimal(15000), Decimal(15000)
+    reprice(qbo.sessions, [invoices_of(qbo, obrien)[0].provider_id], "JPY", "15000")
     client = make_app(qbo, database_url, monkeypatch).test_client()
     path = path_for(qbo, obrien)
     refused = client.post(
@@ -147,7 +145,7 @@ def test_a_proposal_covers_the_jobs_billed_with_the_customer(
 ) -> None:
     """The page lists the jobs' invoices as the customer's to pay; the plan proposed there covers them too."""
     obrien = customer(qbo, APOSTROPHE_NAME)
-    add_jobs(qbo, obrien)
+    add_jobs(qbo.sessions, obrien.connection_id, obrien.provider_id)
     client = make_app(qbo, database_url, monkeypatch).test_client()
     path = path_for(qbo, obrien)
     posted = client.post(f"{path}/plan", data={"form_key": form_key(client, path), "count": "2", "first": "2026-12-01"})
@@ -167,9 +165,8 @@ def test_the_customer_sees_a_plan_in_its_own_currency(
     """The owner's plan over the invoice in dinars, listed after one in dollars."""
     obrien = customer(qbo, APOSTROPHE_NAME)
     last = invoices_of(qbo, obrien)[-1]
+    reprice(qbo.sessions, [last.provider_id], "BHD", "10.125")
     with transaction(qbo.sessions) as session:
-        row = session.get_one(MirroredInvoice, last.id)
-        row.currency, row.total, row.balance, row.due_date = "BHD", Decimal("10.125"), Decimal("10.125"), NOW.date()
         word = PlanWord((last.provider_id,), suggested(Decimal("10.125"), 2, NOW.date(), currency="BHD"))
         save_account_plan(session, qbo.organization_id, session.get_one(MirroredCustomer, obrien.id), word, NOW.date())
     page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)

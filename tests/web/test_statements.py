@@ -3,22 +3,18 @@ day, within the signed-in organization only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import io
-from decimal import Decimal
 from email import policy
 
 import pypdf
 from flask import Flask
 from sqlalchemy import select
 
-from integration.store.db import transaction
-from integration.store.models import ActivityEntry, MirroredCustomer, MirroredInvoice
+from integration.store.models import ActivityEntry
 from reminders.delivery import OutboxSender
-from tests.cycle.conftest import NOW
 from tests.oauth.webflow import csrf_token
-from tests.web.conftest import Seeded, signed_in
+from tests.web.conftest import Seeded, add_jobs, signed_in
 
 
 def _text(data: bytes) -> str:
@@ -91,34 +87,7 @@ def test_jobs_billed_with_the_customer_are_on_its_statement(app: Flask, two_orgs
     """A QuickBooks job with BillWithParent is statemented through its parent, as its reminders are;
     a job billed on its own is not."""
     mine = two_orgs[0]
-    with transaction(app.extensions["arpilot"].sessions) as db:
-        for job, with_parent in (("58-job", True), ("58-alone", False)):
-            db.add(
-                MirroredCustomer(
-                    connection_id=mine.connection_id,
-                    provider_id=job,
-                    name=f"Shopfit {job}",
-                    currency="USD",
-                    provider_updated_at=NOW,
-                    parent_provider_id="58",
-                    bill_with_parent=with_parent,
-                )
-            )
-            db.add(
-                MirroredInvoice(
-                    connection_id=mine.connection_id,
-                    provider_id=f"{job}-inv",
-                    customer_provider_id=job,
-                    number=f"J-{job}",
-                    issue_date=dt.date(2026, 10, 1),
-                    due_date=dt.date(2026, 10, 31),
-                    total=Decimal("80.00"),
-                    balance=Decimal("80.00"),
-                    currency="USD",
-                    status="open",
-                    provider_updated_at=NOW,
-                )
-            )
+    add_jobs(app.extensions["arpilot"].sessions, mine.connection_id, "58")
     text = _text(signed_in(app, mine).get(f"/customers/{mine.customer_id}/statement.pdf").data)
-    assert "J-58-job" in text and "Total due (USD): $1,080.00" in text
-    assert "J-58-alone" not in text
+    assert "J-job-1" in text and "Total due (USD): $1,080.00" in text
+    assert "J-job-2" not in text
