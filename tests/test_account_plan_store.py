@@ -19,7 +19,7 @@ from integration.owner.account_plans import (
     stored_account_plan,
     suggested,
 )
-from integration.owner.overrides import OwnerWordError
+from integration.owner.overrides import InvoiceWord, OwnerWordError, plan_text, save_invoice_word
 from integration.owner.stored_rules import save_rules
 from integration.owner.timeline import customer_timeline
 from integration.policy.actions import ActionKind
@@ -27,7 +27,14 @@ from integration.policy.decide import decide
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Instalment
 from integration.store.db import transaction
-from integration.store.models import AccountPlan, ActivityEntry, Connection, MirroredCustomer, MirroredInvoice
+from integration.store.models import (
+    AccountPlan,
+    ActivityEntry,
+    Connection,
+    InvoicePause,
+    MirroredCustomer,
+    MirroredInvoice,
+)
 from tests.conftest import add_connection
 
 TODAY = dt.date(2026, 11, 23)
@@ -97,17 +104,17 @@ def _refused(sessions: sessionmaker[Session], seeded: tuple[int, int], word: Pla
 
 
 def test_the_suggested_schedule_splits_to_the_cent_and_the_last_takes_the_rest() -> None:
-    plan = suggested(Decimal("250.00"), 3, TODAY + DAY)
+    plan = suggested(Decimal("250.00"), 3, TODAY + DAY, currency="USD")
     assert [i.amount for i in plan] == [Decimal("83.33"), Decimal("83.33"), Decimal("83.34")]
     assert [i.date for i in plan] == [TODAY + DAY, TODAY + 31 * DAY, TODAY + 61 * DAY]
     with pytest.raises(OwnerWordError, match="at least one"):
-        suggested(Decimal(10), 0, TODAY)
+        suggested(Decimal(10), 0, TODAY, currency="USD")
 
 
 def test_a_plan_over_two_invoices_is_stored_logged_and_read_by_decide(
     sessions: sessionmaker[Session], seeded: tuple[int, int]
 ) -> None:
-    word = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + 10 * DAY))
+    word = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + 10 * DAY, currency="USD"))
     sentence = _save(sessions, seeded, word)
     assert sentence.startswith("payment plan for invoices 100, 200: 125.00 USD on 2026-12-03")
     with sessions() as db:
@@ -128,7 +135,7 @@ def test_a_plan_over_two_invoices_is_stored_logged_and_read_by_decide(
 def test_a_new_plan_replaces_the_old_and_removing_it_is_logged(
     sessions: sessionmaker[Session], seeded: tuple[int, int]
 ) -> None:
-    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY)))
+    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY, currency="USD")))
     _save(sessions, seeded, PlanWord(("i1",), (Instalment(TODAY + 5 * DAY, Decimal("100.00")),)))
     with transaction(sessions) as db:
         (row,) = db.scalars(select(AccountPlan)).all()
@@ -172,12 +179,12 @@ def test_the_owners_plan_is_checked(
 def test_a_customers_proposal_keeps_to_the_owners_limits(
     sessions: sessionmaker[Session], seeded: tuple[int, int]
 ) -> None:
-    four = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 4, TODAY + DAY, 14))
+    four = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 4, TODAY + DAY, 14, currency="USD"))
     assert "at most 3 instalments" in _refused(sessions, seeded, four, by_customer=True).message
-    late_start = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + 15 * DAY))
+    late_start = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + 15 * DAY, currency="USD"))
     assert "on or before 2026-12-07" in _refused(sessions, seeded, late_start, by_customer=True).message
     _save(sessions, seeded, four)  # the owner's own plan is not held to the customer's limits
-    within = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 3, TODAY + 14 * DAY, 14))
+    within = PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 3, TODAY + 14 * DAY, 14, currency="USD"))
     _save(sessions, seeded, within, by_customer=True)
     with sessions() as db:
         assert db.scalars(select(AccountPlan)).one().proposed_by == "customer"
@@ -193,7 +200,7 @@ def test_no_proposal_when_the_owner_allows_none(sessions: sessionmaker[Session],
 
 
 def test_the_plan_is_on_the_customers_timeline(sessions: sessionmaker[Session], seeded: tuple[int, int]) -> None:
-    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY)))
+    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY, currency="USD")))
     with sessions() as db:
         timeline = customer_timeline(db, seeded[0], seeded[1], dt.datetime(2026, 11, 23, 17, tzinfo=dt.UTC))
     (moment,) = [m for m in timeline.moments if m.label == "Payment plan"]
@@ -204,7 +211,7 @@ def test_the_plan_is_on_the_customers_timeline(sessions: sessionmaker[Session], 
 def test_the_plans_standing_is_read_as_decide_reads_it(
     sessions: sessionmaker[Session], seeded: tuple[int, int]
 ) -> None:
-    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY)))
+    _save(sessions, seeded, PlanWord(("i1", "i2"), suggested(Decimal("250.00"), 2, TODAY + DAY, currency="USD")))
     with sessions() as db:
         customer = db.get_one(MirroredCustomer, seeded[1])
         plan = stored_account_plan(db, customer)
@@ -213,3 +220,114 @@ def test_the_plans_standing_is_read_as_decide_reads_it(
         broken = plan_standing(db, seeded[0], customer, plan, TODAY + 10 * DAY)  # 125.00 due on day 1, none paid
     assert kept.pause.active and kept.owed_by_next == Decimal("125.00") and kept.paid == 0
     assert not broken.pause.active and "missed the payment plan instalment due 2026-11-24" in broken.pause.why
+
+
+@pytest.mark.parametrize(
+    ("balance", "currency", "amounts"),
+    [
+        ("10000", "JPY", ["3333", "3333", "3334"]),  # whole yen
+        ("10.125", "BHD", ["3.375", "3.375", "3.375"]),
+        ("10.001", "KWD", ["3.333", "3.333", "3.335"]),  # fils: three decimals
+        ("100.00", "USD", ["33.33", "33.33", "33.34"]),
+    ],
+)
+def test_the_suggested_split_is_exact_to_the_currencys_minor_unit(
+    balance: str, currency: str, amounts: list[str]
+) -> None:
+    plan = suggested(Decimal(balance), 3, TODAY, currency=currency)
+    assert [i.amount for i in plan] == [Decimal(a) for a in amounts]
+    assert sum(i.amount for i in plan) == Decimal(balance)
+
+
+def test_a_monthly_schedule_keeps_the_day_or_the_months_last() -> None:
+    """From 31 January in a leap year: 29 February, then 31 March; never a month skipped."""
+    plan = suggested(Decimal("300.00"), 4, dt.date(2028, 1, 31), None, currency="USD")
+    assert [i.date for i in plan] == [
+        dt.date(2028, 1, 31),
+        dt.date(2028, 2, 29),
+        dt.date(2028, 3, 31),
+        dt.date(2028, 4, 30),
+    ]
+    assert [i.date for i in suggested(Decimal(2), 2, dt.date(2027, 2, 28), None, currency="USD")] == [
+        dt.date(2027, 2, 28),
+        dt.date(2027, 3, 28),
+    ]
+
+
+def _foreign(sessions: sessionmaker[Session], seeded: tuple[int, int], *books: tuple[str, str, str]) -> int:
+    """A customer c3 with an open invoice per (provider id, currency, balance); its row id."""
+    with transaction(sessions) as db:
+        connection_id = db.get_one(MirroredCustomer, seeded[1]).connection_id
+        row = MirroredCustomer(
+            connection_id=connection_id,
+            provider_id="c3",
+            name="Gulf Trading",
+            currency="BHD",
+            active=True,
+            provider_updated_at=UPDATED,
+        )
+        db.add(row)
+        for iid, currency, balance in books:
+            db.add(
+                MirroredInvoice(
+                    connection_id=connection_id,
+                    provider_id=iid,
+                    customer_provider_id="c3",
+                    number=iid.upper(),
+                    issue_date=TODAY - 60 * DAY,
+                    due_date=TODAY - 30 * DAY,
+                    total=Decimal(balance),
+                    balance=Decimal(balance),
+                    currency=currency,
+                    status="open",
+                    provider_updated_at=UPDATED,
+                )
+            )
+        db.flush()
+        return row.id
+
+
+def test_a_plan_in_dinars_is_stored_to_the_fils_and_one_in_yen_to_the_yen(
+    sessions: sessionmaker[Session], seeded: tuple[int, int]
+) -> None:
+    customer_id = _foreign(sessions, seeded, ("b1", "BHD", "10.125"), ("y1", "JPY", "10000"))
+    bhd = PlanWord(("b1",), suggested(Decimal("10.125"), 2, TODAY + DAY, currency="BHD"))
+    _save(sessions, (seeded[0], customer_id), bhd)
+    with sessions() as db:
+        plan = stored_account_plan(db, db.get_one(MirroredCustomer, customer_id))
+        assert plan is not None and [i.amount for i in plan.instalments] == [Decimal("5.062"), Decimal("5.063")]
+    assert plan_text(plan.instalments, "BHD").splitlines()[1].endswith(" 5.063")
+    yen = PlanWord(
+        ("y1",), (Instalment(TODAY + DAY, Decimal("5000.50")), Instalment(TODAY + 2 * DAY, Decimal("4999.50")))
+    )
+    with pytest.raises(OwnerWordError, match="like 250 JPY"):
+        _save(sessions, (seeded[0], customer_id), yen)
+
+
+def test_a_plan_over_two_currencies_is_refused_naming_them(
+    sessions: sessionmaker[Session], seeded: tuple[int, int]
+) -> None:
+    customer_id = _foreign(sessions, seeded, ("b1", "BHD", "10.125"), ("y1", "JPY", "10000"))
+    word = PlanWord(("b1", "y1"), (Instalment(TODAY + DAY, Decimal("10.125")),))
+    refused = _refused(sessions, (seeded[0], customer_id), word)
+    assert refused.field == "invoices" and "BHD and JPY" in refused.message
+
+
+def test_an_invoices_own_plan_is_checked_to_its_currencys_minor_unit(
+    sessions: sessionmaker[Session], seeded: tuple[int, int]
+) -> None:
+    customer_id = _foreign(sessions, seeded, ("b1", "BHD", "10.125"), ("y1", "JPY", "10000"))
+    with transaction(sessions) as db:
+        dinars, yen = (
+            db.scalars(select(MirroredInvoice).where(MirroredInvoice.provider_id == iid)).one() for iid in ("b1", "y1")
+        )
+        plan = (Instalment(TODAY + DAY, Decimal("5.125")), Instalment(TODAY + 2 * DAY, Decimal("5.000")))
+        save_invoice_word(db, seeded[0], dinars, InvoiceWord(plan=plan), TODAY)
+        with pytest.raises(OwnerWordError, match="like 250 JPY"):
+            InvoiceWord(
+                plan=(Instalment(TODAY + DAY, Decimal("9999.5")), Instalment(TODAY + 2 * DAY, Decimal("0.5")))
+            ).check(yen, TODAY, Rules.default().pauses)
+    with sessions() as db:
+        stored = db.scalars(select(InvoicePause).where(InvoicePause.invoice_provider_id == "b1")).one()
+        assert [i["amount"] for i in stored.plan] == ["5.125", "5.000"]
+    assert customer_id

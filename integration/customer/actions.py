@@ -23,16 +23,22 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.contract import Connector, ConnectorError, Note, amount_text
+from connectors.contract import Connector, ConnectorError, Note, amount_text, minor_digits
 from integration.app_context import Runtime
 from integration.config import ConfigError
-from integration.customer.reads import Account, find_invoice, open_account
+from integration.customer.reads import Account, amount_example, find_invoice, open_account
 from integration.customer.tokens import PageKey
 from integration.cycle.attempt import NOTE_PREFIX
 from integration.cycle.book_writes import write_invoice_notes
 from integration.cycle.providers import connector_factory
 from integration.cycle.run import DEFAULT_FROM_ADDRESS
-from integration.owner.overrides import OwnerWordError, invoice_pauses, save_invoice_word, stored_invoice_word
+from integration.owner.overrides import (
+    OwnerWordError,
+    finer_than_unit,
+    invoice_pauses,
+    save_invoice_word,
+    stored_invoice_word,
+)
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
 from integration.policy.recipients import checked
@@ -47,6 +53,7 @@ ACTIVITY_KIND = "customer_page"
 SAID_BY = "said by the customer on their page"
 REASON_LIMIT = 1000
 REFERENCE_LIMIT = 200
+MAX_AMOUNT = Decimal("1e12")  # beyond any invoice, and beyond what the activity log's figures are read as
 PAID_LOOKBACK = dt.timedelta(days=3 * 365)  # a payment date further back is a typo
 
 
@@ -130,18 +137,22 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_paid(paid_on: str, amount: str, reference: str, today: dt.date) -> Statement:
+def parse_paid(paid_on: str, amount: str, reference: str, today: dt.date, currency: str) -> Statement:
+    """`amount` in the invoice's `currency`, no finer than its minor unit (whole yen, fils of a dinar)."""
     day = _date(paid_on, "paid_on", "the date you paid")
     if day > today:
         raise CustomerInputError("paid_on", f"The date you paid cannot be after today ({today.isoformat()}).")
     if day < today - PAID_LOOKBACK:
         raise CustomerInputError("paid_on", "That date is more than three years ago: check the year.")
+    example = f"like {amount_example(currency)}."
     try:
         value = Decimal(amount.strip().replace(",", ""))
     except InvalidOperation:
-        raise CustomerInputError("amount", "Enter the amount you paid as a number, like 250.00.") from None
-    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2 or value >= Decimal("1e12"):  # type: ignore[operator]
-        raise CustomerInputError("amount", "Enter the amount you paid as a number above zero, like 250.00.")
+        raise CustomerInputError("amount", f"Enter the amount you paid as a number, {example}") from None
+    if not value.is_finite() or value <= 0 or finer_than_unit(value, currency):
+        raise CustomerInputError("amount", f"Enter the amount you paid as a number above zero, {example}")
+    if value >= MAX_AMOUNT:
+        raise CustomerInputError("amount", "That is more than any invoice could be: check the amount you paid.")
     reference = _one_line(reference)
     if len(reference) > REFERENCE_LIMIT:
         raise CustomerInputError("reference", f"Keep the reference to {REFERENCE_LIMIT} characters.")
@@ -217,7 +228,9 @@ def record_statement(
             details={
                 "said": statement.said.value,
                 "paid_on": statement.paid_on.isoformat() if statement.paid_on else None,
-                "amount": f"{statement.amount:.2f}" if statement.amount is not None else None,
+                "amount": f"{statement.amount:.{minor_digits(invoice.currency)}f}"
+                if statement.amount is not None
+                else None,
                 "reference": statement.reference,
                 "reason": statement.reason,
                 "promised_on": statement.promised_on.isoformat() if statement.promised_on else None,

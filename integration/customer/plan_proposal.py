@@ -1,7 +1,8 @@
 """A customer proposes a payment plan on their page, within the owner's limits (rules.plans): a number
-of instalments and the first payment's date; the open invoices' balance is spread evenly, a month
-apart. It arrives as the owner's word, as their promise does: stored (`save_account_plan`, which logs
-it), noted on each covered invoice in the books in live mode, and confirmed to them by email.
+of instalments and the first payment's date; the open invoices' balance is spread evenly, a calendar
+month apart (31 January, then the last of February). It arrives as the owner's word, as their
+promise does: stored (`save_account_plan`, which logs it), noted on each covered invoice in the
+books in live mode, and confirmed to them by email.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from integration.customer.tokens import PageKey
 from integration.owner.account_plans import (
     PlanWord,
     SavedPlan,
+    one_currency,
     open_invoices,
     save_account_plan,
     stored_account_plan,
@@ -35,7 +37,7 @@ from integration.policy.rules import Plans
 from integration.store.db import transaction
 from integration.store.models import Connection, Organization
 
-EVERY_DAYS = 30
+MONTHLY = None  # suggested's step: a calendar month
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,15 @@ def record_proposal(deps: ActionDeps, key: PageKey, proposal: Proposal) -> str:
         invoices = open_invoices(session, account.customer)
         if not invoices:
             raise CustomerInputError("count", "Nothing is open: there is nothing to plan.")
+        try:
+            currency = one_currency(invoices)
+        except OwnerWordError:
+            raise CustomerInputError(
+                "count", "Your invoices are in more than one currency: please write to us to agree a plan."
+            ) from None
         balance = sum((i.balance for i in invoices), Decimal(0))
-        word = PlanWord(
-            tuple(i.provider_id for i in invoices), suggested(balance, proposal.count, proposal.first, EVERY_DAYS)
-        )
+        instalments = suggested(balance, proposal.count, proposal.first, MONTHLY, currency=currency)
+        word = PlanWord(tuple(i.provider_id for i in invoices), instalments)
         try:
             saved = save_account_plan(session, account.organization.id, account.customer, word, today, by_customer=True)
         except OwnerWordError as exc:  # the limits changed while the page was open, or currencies differ

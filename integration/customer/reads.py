@@ -12,14 +12,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.contract import InvoiceStatus
+from connectors.contract import InvoiceStatus, minor_digits
 from integration.customer.tokens import PageKey
 from integration.cycle.gather import company_of, customer_record
 from integration.cycle.late_fee import fees_by_invoice
 from integration.owner.overrides import invoice_pauses
 from integration.owner.reply_address import confirmed_reply_address
 from integration.owner.stored_rules import load_rules
-from integration.policy.accounts import billing_accounts
+from integration.policy.accounts import billed_through
 from integration.policy.aging import bucket, local_today
 from integration.store.models import (
     Connection,
@@ -33,6 +33,8 @@ from integration.store.models import (
 from integration.store.scoping import scoped
 from reminders.content import ReminderFee
 
+LIST_SIZE = 50  # invoices to a page of the customer's list
+
 BUCKET_WORDS = {
     "current": "Not yet due",
     "1-30": "1–30 days overdue",
@@ -40,6 +42,11 @@ BUCKET_WORDS = {
     "61-90": "61–90 days overdue",
     "90+": "Over 90 days overdue",
 }
+
+
+def amount_example(currency: str) -> str:
+    """An amount as typed in `currency`: 250.00 dollars, 250 yen, 250.000 dinars."""
+    return f"{Decimal(250):.{minor_digits(currency)}f}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class PageInvoice:
     fees: tuple[ReminderFee, ...] = ()
 
     @property
+    def amount_example(self) -> str:
+        return amount_example(self.currency)
+
+    @property
     def fee_for(self) -> str | None:
         """The overdue invoice's number when this invoice is a late fee."""
         return next((fee.invoice_number for fee in self.fees if fee.fee_number == self.number), None)
@@ -96,6 +107,29 @@ class CustomerPage:
     invoices: tuple[PageInvoice, ...]
     totals: tuple[tuple[str, Decimal], ...]  # (currency, open balance), currencies sorted
     promise_limit: dt.date  # the latest date a promise may name (the owner's rule)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the open invoices: a long account's page stays small, its totals whole."""
+
+    invoices: tuple[PageInvoice, ...]
+    number: int  # from 1
+    pages: int
+    first: int  # the first shown invoice's place in the list, from 1
+    count: int  # every open invoice
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.invoices) - 1
+
+
+def listing(invoices: tuple[PageInvoice, ...], number: int, size: int = LIST_SIZE) -> Listing:
+    """The `number`th page of `size` invoices; a page past either end is the nearest one."""
+    pages = max(1, -(-len(invoices) // size))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * size
+    return Listing(invoices[start : start + size], number, pages, start + 1, len(invoices))
 
 
 def current_generation(session: Session, connection_id: int, customer_id: str) -> int:
@@ -137,8 +171,7 @@ def open_account(session: Session, key: PageKey) -> Account | None:
     customer = next((c for c in customers if c.provider_id == key.customer_id), None)
     if customer is None:
         return None
-    moved = billing_accounts(customer_record(c) for c in customers)
-    members = frozenset({customer.provider_id} | {job for job, account in moved.items() if account == key.customer_id})
+    members = billed_through((customer_record(c) for c in customers), customer.provider_id)
     return Account(organization, connection, customer, members)
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from babel import Locale
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import FontFace
 
 from connectors.contract import Money
 from integration.documents.letter import INCH, MAX_ADDRESS_LINES, Paper, PrintedLetter, paper_for, printable
@@ -33,6 +34,7 @@ atexit.register(_EXTRACTED.close)
 _FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # same document, same bytes
 MAX_NAME_CHARS = 200
 MARGIN = 20.0
+AGING_COLUMNS = 3  # currencies side by side in the aging table
 BUCKET_WORDS = {
     "current": "Not yet due",
     "1-30": "1-30 days",
@@ -53,8 +55,25 @@ def font_files() -> tuple[Path, Path]:
     return regular, bold
 
 
-def _document(paper: Paper, title: str) -> FPDF:
-    pdf = FPDF(orientation="portrait", unit="mm", format=paper.name)
+class _Document(FPDF):
+    """A document whose pages, when `running_title` is set, each end with it and "Page n of N": a
+    statement runs to many pages, and a page read alone must still say whose it is."""
+
+    running_title = ""
+
+    def footer(self) -> None:
+        if not self.running_title:
+            return
+        self.set_y(-MARGIN + 5)
+        self.set_font(FONT, "", 8)
+        page = f"Page {self.page_no()} of {{nb}}"
+        self.cell(0, 5, _fitted(self, self.running_title, self.epw - self.get_string_width(page) - 10))
+        self.cell(0, 5, page, align="R")
+
+
+def _document(paper: Paper, title: str, running_title: str = "") -> FPDF:
+    pdf = _Document(orientation="portrait", unit="mm", format=paper.name)
+    pdf.running_title = running_title
     regular, bold = font_files()
     pdf.add_font(FONT, "", str(regular))
     pdf.add_font(FONT, "B", str(bold))
@@ -85,15 +104,25 @@ def _heading(pdf: FPDF, text: str, size: float = 12) -> None:
     pdf.set_font(FONT, "", 9)
 
 
-def _table(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
-    """A plain table; the last column (an amount) is right-aligned, long cells are cut to fit."""
-    for index, row in enumerate([header, *rows]):
-        pdf.set_font(FONT, "B" if index == 0 else "", 9)
-        for column, (text, share) in enumerate(zip(row, widths, strict=True)):
-            width = pdf.epw * share
-            align = "R" if column == len(row) - 1 else "L"
-            pdf.cell(width, 5.5, _fitted(pdf, text, width - 2), border="B", align=align)
-        pdf.ln(5.5)
+def _table(
+    pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], amounts: int = 1
+) -> None:
+    """A plain table; the last `amounts` columns are right-aligned. A cell too narrow wraps, so no
+    amount or invoice number is ever cut short, and a table running onto the next page repeats its
+    heading there."""
+    pdf.set_font(FONT, "", 9)
+    with pdf.table(
+        col_widths=tuple(widths),
+        text_align=tuple("RIGHT" if column >= len(header) - amounts else "LEFT" for column in range(len(header))),
+        borders_layout="HORIZONTAL_LINES",
+        line_height=4.5,
+        headings_style=FontFace(emphasis="BOLD"),
+        wrapmode=WrapMode.CHAR,
+    ) as table:
+        for row in [header, *rows]:
+            cells = table.row()
+            for text in row:
+                cells.cell(text)
     pdf.ln(3)
 
 
@@ -128,14 +157,22 @@ def _statement_body(pdf: FPDF, statement: Statement, locale: Locale) -> None:
         pdf.cell(0, 6, "No open invoices.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
     _heading(pdf, "Aging")
-    _table(
-        pdf,
-        ("Currency", *(BUCKET_WORDS[name] for name, _ in statement.totals[0].buckets), "Total due")
-        if statement.totals
-        else ("Currency", "Total due"),
-        [(t.currency, *(money(amount) for _, amount in t.buckets), money(t.open)) for t in statement.totals],
-        (0.1, *(0.13,) * 5, 0.25) if statement.totals else (0.5, 0.5),
-    )
+    # One column per currency, at most AGING_COLUMNS to a table: each amount has room to print whole.
+    for start in range(0, len(statement.totals), AGING_COLUMNS):
+        shown = statement.totals[start : start + AGING_COLUMNS]
+        _table(
+            pdf,
+            ("", *(t.currency for t in shown)),
+            [
+                *((words, *(money(dict(t.buckets)[name]) for t in shown)) for name, words in BUCKET_WORDS.items()),
+                ("Total due", *(money(t.open) for t in shown)),
+            ],
+            (1.0,) * (len(shown) + 1),
+            amounts=len(shown),
+        )
+    if not statement.totals:
+        pdf.cell(0, 6, "Nothing is due.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
     _heading(pdf, f"Payments and credits since {date(statement.since)}")
     if statement.received:
         _table(
@@ -179,7 +216,8 @@ def _paper(statement: Statement) -> Paper:
 
 
 def statement_pdf(statement: Statement) -> bytes:
-    pdf = _document(_paper(statement), f"Statement for {_one_line(statement.customer.name)}")
+    title = f"Statement for {_one_line(statement.customer.name)}"
+    pdf = _document(_paper(statement), title, title)
     _statement_head(pdf, statement, "Statement of account")
     _statement_body(pdf, statement, _locale(statement))
     return bytes(pdf.output())
@@ -188,7 +226,8 @@ def statement_pdf(statement: Statement) -> bytes:
 def summary_pdf(statement: Statement, facts: Sequence[tuple[str, str]]) -> bytes:
     """The collections packet's summary: the account as a statement shows it, then the record's
     figures (emails sent, calls, promises...) as label and value."""
-    pdf = _document(_paper(statement), f"Collections summary for {_one_line(statement.customer.name)}")
+    title = f"Collections summary for {_one_line(statement.customer.name)}"
+    pdf = _document(_paper(statement), title, title)
     _statement_head(pdf, statement, "Collections summary")
     _statement_body(pdf, statement, _locale(statement))
     pdf.ln(3)

@@ -50,7 +50,7 @@ class CurrencyTotals:
     open: Money
     buckets: tuple[tuple[str, Money], ...]  # every bucket of BUCKETS, in order
     received: Money  # payments and credits of the window
-    credit_available: Money  # unapplied credit the customer holds
+    credit_available: Money  # unapplied credit the customer holds (credit notes, unapplied payments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +116,15 @@ def build_statement(
         since=since,
         open_invoices=open_lines,
         received=received,
-        totals=_totals(invoices, received, [c for c in credits if not c.deleted], today),
+        totals=_totals(invoices, received, _held(payments, credits), today),
     )
+
+
+def _held(payments: list[Payment], credits: list[Credit]) -> list[Credit]:
+    """The credit the customer holds: credit notes, and payments received but applied to nothing yet
+    (QuickBooks' UnappliedAmt), which the policy also counts as credit (`cycle.gather.credits_of`)."""
+    unapplied = (p.unapplied_credit() for p in payments)
+    return [c for c in credits if not c.deleted] + [c for c in unapplied if c is not None]
 
 
 def _totals(

@@ -19,17 +19,20 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.contract import InvoiceStatus, amount_text
-from integration.owner.overrides import MAX_INSTALMENTS, OwnerWordError, plan_to_store, stored_plan
+from connectors.contract import InvoiceStatus, amount_text, minor_digits
+from integration.cycle.gather import customer_record
+from integration.owner.overrides import MAX_INSTALMENTS, OwnerWordError, check_amounts, plan_to_store, stored_plan
 from integration.owner.stored_rules import load_rules
 from integration.policy.account_plans import PlanStanding, standing
+from integration.policy.accounts import billed_through
 from integration.policy.rules import Rules
 from integration.policy.snapshot import AccountPlan as PlanRecord
 from integration.policy.snapshot import Instalment
+from integration.policy.statements import statement_day
 from integration.store.models import AccountPlan, ActivityEntry, MirroredCustomer, MirroredInvoice
+from reminders.formatting import english_list
 
 ACTIVITY_KIND = "account_plan"
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -53,27 +56,58 @@ class StoredAccountPlan:
     instalments: tuple[Instalment, ...]
     proposed_by: str
     paid_before: Decimal
+    currency: str  # its invoices' (one plan, one currency), whatever the customer's other invoices are in
 
 
-def suggested(balance: Decimal, count: int, first: dt.date, every_days: int = 30) -> tuple[Instalment, ...]:
-    """`count` instalments `every_days` apart from `first`, even to the cent; the last takes the rest."""
+def suggested(
+    balance: Decimal, count: int, first: dt.date, every_days: int | None = 30, *, currency: str
+) -> tuple[Instalment, ...]:
+    """`count` instalments from `first`, `every_days` apart (None: a calendar month apart, on the
+    first's day or the month's last, so 31 January is followed by 29 February), even to the
+    currency's minor unit (cents, whole yen, fils); the last takes the rest."""
     if count < 1:
         raise OwnerWordError("count", "Choose at least one instalment.")
     if count > MAX_INSTALMENTS:
         raise OwnerWordError("count", f"A plan has at most {MAX_INSTALMENTS} instalments.")
-    share = (balance / count).quantize(CENT, rounding=ROUND_DOWN)
+    share = (balance / count).quantize(Decimal(1).scaleb(-minor_digits(currency)), rounding=ROUND_DOWN)
     amounts = [share] * (count - 1) + [balance - share * (count - 1)]
-    return tuple(Instalment(first + dt.timedelta(days=every_days * n), a) for n, a in enumerate(amounts))
+    return tuple(Instalment(_nth_date(first, n, every_days), a) for n, a in enumerate(amounts))
+
+
+def _nth_date(first: dt.date, n: int, every_days: int | None) -> dt.date:
+    if every_days is not None:
+        return first + dt.timedelta(days=every_days * n)
+    year, month = divmod(first.month - 1 + n, 12)
+    return statement_day(first.year + year, month + 1, first.day)
+
+
+def one_currency(invoices: Sequence[MirroredInvoice]) -> str:
+    """The currency of every invoice a plan covers: instalments are amounts in one currency."""
+    currencies = sorted({i.currency for i in invoices})
+    if len(currencies) > 1:
+        raise OwnerWordError(
+            "invoices",
+            f"A plan covers invoices of one currency; these are in {english_list(currencies)}: "
+            "make one plan per currency.",
+        )
+    return currencies[0]
 
 
 def open_invoices(db: Session, customer: MirroredCustomer) -> list[MirroredInvoice]:
-    """The customer's open invoices with something left to pay, oldest due first."""
+    """The open invoices with something left to pay of the customer and of the jobs billed with it
+    (their account, as the customer's page shows it), oldest due first."""
+    customers = db.scalars(
+        select(MirroredCustomer).where(
+            MirroredCustomer.connection_id == customer.connection_id, MirroredCustomer.deleted.is_(False)
+        )
+    )
+    members = billed_through((customer_record(c) for c in customers), customer.provider_id)
     return list(
         db.scalars(
             select(MirroredInvoice)
             .where(
                 MirroredInvoice.connection_id == customer.connection_id,
-                MirroredInvoice.customer_provider_id == customer.provider_id,
+                MirroredInvoice.customer_provider_id.in_(members),
                 MirroredInvoice.status == InvoiceStatus.OPEN.value,
                 MirroredInvoice.balance > 0,
             )
@@ -119,16 +153,9 @@ def check_plan(
         raise OwnerWordError(
             "instalments", f"The last instalment can be at most {rules.pauses.max_days_ahead} days ahead ({latest})."
         )
-    for instalment in plan:
-        if instalment.amount <= 0 or instalment.amount != instalment.amount.quantize(CENT):
-            raise OwnerWordError(
-                "instalments",
-                f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00.",
-            )
     covered = [mine[i] for i in word.invoice_ids]
-    currency = covered[0].currency
-    if any(i.currency != currency for i in covered):
-        raise OwnerWordError("invoices", "A plan covers invoices of one currency; make one plan per currency.")
+    currency = one_currency(covered)
+    check_amounts(plan, currency, "instalments")
     balance = sum((i.balance for i in covered), Decimal(0))
     total = sum((i.amount for i in plan), Decimal(0))
     if total != balance:
@@ -144,7 +171,19 @@ def stored_account_plan(db: Session, customer: MirroredCustomer) -> StoredAccoun
     row = _row(db, customer)
     if row is None:
         return None
-    return StoredAccountPlan(tuple(row.invoice_ids), stored_plan(row.instalments), row.proposed_by, row.paid_before)
+    currency = db.scalar(
+        select(MirroredInvoice.currency).where(
+            MirroredInvoice.connection_id == customer.connection_id,
+            MirroredInvoice.provider_id.in_(row.invoice_ids),
+        )
+    )
+    return StoredAccountPlan(
+        tuple(row.invoice_ids),
+        stored_plan(row.instalments),
+        row.proposed_by,
+        row.paid_before,
+        currency or customer.currency,
+    )
 
 
 def plan_standing(
@@ -187,7 +226,7 @@ def save_account_plan(
         row = AccountPlan(connection_id=customer.connection_id, customer_provider_id=customer.provider_id)
         db.add(row)
     row.invoice_ids = [i.provider_id for i in covered]
-    row.instalments = plan_to_store(word.instalments)
+    row.instalments = plan_to_store(word.instalments, covered[0].currency)
     # A new plan starts from what is paid now: instalments count only what is paid after it.
     row.paid_before = sum((i.total - i.balance for i in covered), Decimal(0))
     row.proposed_by = "customer" if by_customer else "owner"

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.contract import amount_text
+from connectors.contract import amount_text, minor_digits
 from integration.owner.stored_rules import load_rules
 from integration.policy.rules import Pauses
 from integration.policy.snapshot import Instalment
@@ -87,11 +87,7 @@ class InvoiceWord:
             raise OwnerWordError("plan", f"Instalment dates cannot be in the past (today is {today.isoformat()}).")
         if max(dates) > latest:
             raise OwnerWordError("plan", _too_far("An instalment", pauses, latest))
-        for instalment in self.plan:
-            if instalment.amount <= 0 or instalment.amount.as_tuple().exponent < -2:  # type: ignore[operator]
-                raise OwnerWordError(
-                    "plan", f"The instalment due {instalment.date.isoformat()} needs an amount above zero, like 250.00."
-                )
+        check_amounts(self.plan, invoice.currency, "plan")
         total = sum((i.amount for i in self.plan), Decimal(0))
         if total != invoice.balance:
             raise OwnerWordError(
@@ -135,9 +131,29 @@ def parse_plan(text: str) -> tuple[Instalment, ...]:
     return tuple(sorted(plan, key=lambda i: i.date))
 
 
-def plan_text(plan: Iterable[Instalment]) -> str:
-    """A plan as the owner types it."""
-    return "\n".join(f"{i.date.isoformat()} {i.amount:.2f}" for i in plan)
+def finer_than_unit(amount: Decimal, currency: str) -> bool:
+    """Whether `amount` has digits below the currency's minor unit (half a yen, 10.1255 dinars).
+    Normalized, 5.000 dollars is five dollars; reading the exponent never raises, where quantize
+    would on 1e40."""
+    exponent = amount.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and -exponent > minor_digits(currency)
+
+
+def check_amounts(plan: Iterable[Instalment], currency: str, field: str) -> None:
+    """Each instalment above zero and payable: no finer than the currency's minor unit (whole yen,
+    fils of a dinar), so the plan's sum is what can be paid."""
+    for instalment in plan:
+        if instalment.amount <= 0 or finer_than_unit(instalment.amount, currency):
+            raise OwnerWordError(
+                field,
+                f"The instalment due {instalment.date.isoformat()} needs an amount above zero, "
+                f"like {amount_text(Decimal(250), currency)}.",
+            )
+
+
+def plan_text(plan: Iterable[Instalment], currency: str) -> str:
+    """A plan as the owner types it, each amount to the currency's minor unit."""
+    return "\n".join(f"{i.date.isoformat()} {i.amount:.{minor_digits(currency)}f}" for i in plan)
 
 
 def stored_plan(plan: list[dict[str, str]] | None) -> tuple[Instalment, ...]:
@@ -145,8 +161,9 @@ def stored_plan(plan: list[dict[str, str]] | None) -> tuple[Instalment, ...]:
     return tuple(Instalment(dt.date.fromisoformat(i["date"]), Decimal(i["amount"])) for i in plan or ())
 
 
-def plan_to_store(plan: Iterable[Instalment]) -> list[dict[str, str]]:
-    return [{"date": i.date.isoformat(), "amount": f"{i.amount:.2f}"} for i in plan]
+def plan_to_store(plan: Iterable[Instalment], currency: str) -> list[dict[str, str]]:
+    """Amounts as checked (`check_amounts`): to the currency's minor unit, never rounded."""
+    return [{"date": i.date.isoformat(), "amount": f"{i.amount:.{minor_digits(currency)}f}"} for i in plan]
 
 
 def customer_word(db: Session, customer: MirroredCustomer) -> CustomerWord:
@@ -240,7 +257,7 @@ def save_invoice_word(
     word.check(invoice, today, load_rules(db, organization_id, invoice.connection_id).pauses, stored)
     if word == stored:
         return
-    planned = plan_to_store(word.plan)
+    planned = plan_to_store(word.plan, invoice.currency)
     if word.empty:
         if row is not None:
             db.delete(row)

@@ -33,6 +33,12 @@ def billing_accounts(customers: Iterable[Customer]) -> dict[str, str]:
     return moved
 
 
+def billed_through(customers: Iterable[Customer], account_id: str) -> frozenset[str]:
+    """The ids of `account_id` and of every job billed through it: whose invoices its account holds."""
+    moved = billing_accounts(customers)
+    return frozenset({account_id} | {job for job, account in moved.items() if account == account_id})
+
+
 def as_accounts(
     customers: Iterable[Customer], invoices: Iterable[Invoice], payments: Iterable[Payment]
 ) -> tuple[tuple[Invoice, ...], tuple[Payment, ...]]:

@@ -17,6 +17,7 @@ from integration.customer.actions import page_deps
 from integration.customer.plan_proposal import note_plan
 from integration.owner.account_plans import (
     PlanWord,
+    one_currency,
     open_invoices,
     plan_standing,
     remove_account_plan,
@@ -60,10 +61,11 @@ def plan(customer_id: int) -> ResponseReturnValue:
         if not 1 <= every <= MAX_EVERY_DAYS:
             raise OwnerWordError("every", f"Enter the days between instalments, from 1 to {MAX_EVERY_DAYS}.")
         first = _day(first_text, "first") or today
-        schedule = suggested(sum((i.balance for i in chosen), Decimal(0)), count, first, every)
+        currency = one_currency(chosen)
+        schedule = suggested(sum((i.balance for i in chosen), Decimal(0)), count, first, every, currency=currency)
     except OwnerWordError as exc:
         return _page(customer_id, typed, {exc.field: exc.message}, status=400)
-    return _page(customer_id, {**typed, "schedule": plan_text(schedule)})
+    return _page(customer_id, {**typed, "schedule": plan_text(schedule, currency)})
 
 
 @bp.post("/<int:customer_id>/plan")
@@ -127,7 +129,7 @@ def _page(
         current=current,
         standing=standing,
         covered=[by_id[i] for i in current.invoice_ids if i in by_id] if current else [],
-        currency=invoices[0].currency if invoices else customer.currency,
+        currency=current.currency if current else customer.currency,
         typed=typed,
         first=typed.get("first") or (today + dt.timedelta(days=7)).isoformat(),
         errors=errors or {},

@@ -39,13 +39,14 @@ from integration.customer.actions import (
     record_statement,
 )
 from integration.customer.plan_proposal import PlanOffer, parse_proposal, record_proposal
-from integration.customer.reads import Account, find_invoice, load_page, open_account
+from integration.customer.reads import Account, find_invoice, listing, load_page, open_account
 from integration.customer.tokens import LinkRefused, PageKey, form_key, forms_match, limit_key, read_link
 from integration.owner.account_plans import stored_account_plan
 from integration.owner.stored_rules import load_rules
 from integration.store.db import transaction
 from integration.web import request_limits
 from integration.web.common import now, runtime
+from integration.web.inputs import whole_number
 
 bp = Blueprint("customer_page", __name__, url_prefix="/c")
 
@@ -150,6 +151,7 @@ def _page(
         page=shown,
         form_key=form_key(token, settings.secret_key),
         with_session=current_app.config["SESSION_COOKIE_NAME"] in request.cookies,
+        listing=listing(shown.invoices, whole_number(request.args.get("page", "")) or 1),
         policy=policy,
         # Markup: written by the reminders environment, which autoescapes every value.
         policy_body=Markup(policy.document.body_html) if policy else None,
@@ -193,12 +195,14 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
     typed = {field: form.get(field, "") for field in ("paid_on", "amount", "reference", "reason", "promised_on")}
     with runtime().sessions() as session:
         account = open_account(session, key)
-        if account is None or find_invoice(session, account, invoice_id) is None:
+        found = find_invoice(session, account, invoice_id) if account is not None else None
+        if account is None or found is None:
             return _closed()
         today = account.today(now())
         latest = load_page(session, account, now()).promise_limit
+        currency = found.currency
     try:
-        statement = _statement(Said(said), typed, today, latest)
+        statement = _statement(Said(said), typed, today, latest, currency)
         record_statement(page_deps(runtime(), now), key, invoice_id, statement, request.remote_addr)
     except CustomerInputError as exc:
         return _invoice_page(token, invoice_id, typed=typed, errors={(said, exc.field): exc.message}, status=400)
@@ -207,9 +211,9 @@ def tell(token: str, invoice_id: int, said: str) -> ResponseReturnValue:
     return redirect(url_for(".show", token=token, recorded=said, invoice=invoice_id) + "#thanks", 303)
 
 
-def _statement(said: Said, typed: dict[str, str], today: dt.date, latest: dt.date) -> Statement:
+def _statement(said: Said, typed: dict[str, str], today: dt.date, latest: dt.date, currency: str) -> Statement:
     if said is Said.PAID:
-        return parse_paid(typed["paid_on"], typed["amount"], typed["reference"], today)
+        return parse_paid(typed["paid_on"], typed["amount"], typed["reference"], today, currency)
     if said is Said.DISPUTE:
         return parse_dispute(typed["reason"])
     return parse_promise(typed["promised_on"], today, latest)

@@ -252,7 +252,7 @@ def _customer_page(
         saved = {
             "disputed": word.disputed,
             "promise_to_pay": word.promise_to_pay.isoformat() if word.promise_to_pay else "",
-            "plan": plan_text(word.plan),
+            "plan": plan_text(word.plan, invoice.currency),
             "note": word.note,
             "says_paid": bool(pause and pause.says_paid),
         }

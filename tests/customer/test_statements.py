@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.contract import minor_digits
 from integration.customer.actions import (
     CustomerInputError,
     Said,
@@ -21,7 +22,7 @@ LATEST = dt.date(2027, 11, 23)
 
 
 def test_a_payment_is_read_with_its_reference() -> None:
-    statement = parse_paid("2026-11-20", "1,250.50", "  cheque   1042 ", TODAY)
+    statement = parse_paid("2026-11-20", "1,250.50", "  cheque   1042 ", TODAY, "USD")
     assert (statement.said, statement.paid_on, statement.amount, statement.reference) == (
         Said.PAID,
         dt.date(2026, 11, 20),
@@ -50,8 +51,40 @@ def test_a_payment_is_read_with_its_reference() -> None:
 )
 def test_a_bad_payment_is_refused_naming_the_field(paid_on: str, amount: str, field: str, message: str) -> None:
     with pytest.raises(CustomerInputError) as refused:
-        parse_paid(paid_on, amount, "", TODAY)
+        parse_paid(paid_on, amount, "", TODAY, "USD")
     assert (refused.value.field, refused.value.message) == (field, message)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "read"),
+    [("10.125", "BHD", "10.125"), ("1,500", "JPY", "1500"), ("0.5", "KWD", "0.5"), ("1e3", "USD", "1000")],
+)
+def test_an_amount_is_read_to_the_currencys_minor_unit(amount: str, currency: str, read: str) -> None:
+    statement = parse_paid("2026-11-20", amount, "", TODAY, currency)
+    assert statement.amount == Decimal(read)
+    assert describe(statement, "9", currency).endswith(f": {Decimal(read):.{minor_digits(currency)}f} {currency}")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "example"),
+    [("1500.5", "JPY", "like 250."), ("10.1255", "BHD", "like 250.000."), ("-0.001", "KWD", "like 250.000.")],
+)
+def test_an_amount_finer_than_the_currency_is_refused_with_its_example(
+    amount: str, currency: str, example: str
+) -> None:
+    with pytest.raises(CustomerInputError) as refused:
+        parse_paid("2026-11-20", amount, "", TODAY, currency)
+    assert refused.value.field == "amount" and refused.value.message.endswith(example)
+
+
+@pytest.mark.parametrize("amount", ["1e12", "1000000000000.00", "1" * 40])
+def test_an_amount_beyond_any_invoice_is_refused_as_such(amount: str) -> None:
+    with pytest.raises(CustomerInputError) as refused:
+        parse_paid("2026-11-20", amount, "", TODAY, "USD")
+    assert (refused.value.field, refused.value.message) == (
+        "amount",
+        "That is more than any invoice could be: check the amount you paid.",
+    )
 
 
 def test_a_dispute_needs_a_reason_of_reasonable_length() -> None:

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.sandbox.scenario.model import Scenario, ScenarioLine
 from integration.owner.approvals import approve
 from integration.store.db import transaction
 from integration.store.models import Action, ActionStatus, InvoicePause, MirroredCustomer, MirroredInvoice
@@ -195,3 +196,57 @@ def test_the_customers_page_lists_the_fee_and_the_invoice_it_was_charged_on(
     shown = page.get_data(as_text=True)
     assert page.status_code == 200 and "Invoice LF-1003" in shown and "Late fee on invoice 1003." in shown
     assert "A late fee of $25.00 was charged on this invoice; it is listed separately, as invoice LF-1003." in shown
+
+
+def _in_dinars(scenario: Scenario) -> Scenario:
+    """The small company's O'Brien invoiced in Bahraini dinars, three decimals: 300.125 on 1003, 100.000 paid."""
+    return dataclasses.replace(
+        scenario,
+        customers=tuple(dataclasses.replace(c, currency="BHD") if c.id == "cust-02" else c for c in scenario.customers),
+        invoices=tuple(
+            dataclasses.replace(i, currency="BHD", lines=(ScenarioLine("Maintenance", Decimal("300.125")),))
+            if i.customer_id == "cust-02"
+            else i
+            for i in scenario.invoices
+        ),
+        payments=tuple(
+            dataclasses.replace(p, currency="BHD") if p.customer_id == "cust-02" else p for p in scenario.payments
+        ),
+    )
+
+
+@pytest.fixture(
+    params=[
+        "quickbooks",
+        pytest.param(
+            "xero",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="Xero books amounts to 2 decimal places (UnitAmount rounded to two by default, LineAmount "
+                "two; tests/specs/xero): the policy's 3.002 BHD fee is booked as 3.00, so the ledger, the note "
+                "and the customer's page disagree with the books. Needs the provider's booking precision in "
+                "the policy (connectors/contract.py), which is another engineer's area.",
+            ),
+        ),
+    ]
+)
+def dinar_books(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Books]:
+    make = make_world if request.param == "quickbooks" else make_xero_world
+    worlds = cast("Generator[Any, None, None]", make(_in_dinars(small_scenario(NOW.date())), sessions, tmp_path))
+    yield Books(next(worlds), request.param)
+    worlds.close()
+
+
+def test_a_monthly_rate_on_a_dinar_invoice_is_charged_to_the_fils(dinar_books: Books) -> None:
+    dinar_books.rules(late_fees={**GO_AHEAD, "kind": "monthly_rate", "rate_pct": "1.5"})
+    dinar_books.cycle()
+    overdue = dinar_books.invoice_id("inv-1003")  # 200.125 BHD open
+    (action,) = [a for a in fee_actions(dinar_books) if a.payload["invoice_ids"] == [overdue]]
+    assert action.status is ActionStatus.DONE, action.payload
+    assert (action.payload["payload"]["amount"], action.payload["payload"]["currency"]) == ("3.002", "BHD")
+    with dinar_books.books.sessions() as session:
+        mirrored = session.scalars(
+            select(MirroredInvoice).where(MirroredInvoice.provider_id == action.payload["fee_invoice_id"])
+        ).one()
+    assert (mirrored.balance, mirrored.currency) == (Decimal("3.002"), "BHD")
+    assert "Late fee of 3.002 BHD charged on" in dinar_books.notes_on(overdue)

@@ -89,3 +89,11 @@ def other_currency(record: Invoice) -> Invoice:
     return dataclasses.replace(
         record, total=Money(record.total.amount, "JPY"), balance=Money(record.balance.amount, "JPY")
     )
+
+
+def usd(text: str) -> Money:
+    return Money(Decimal(text), "USD")
+
+
+def bhd(text: str) -> Money:
+    return Money(Decimal(text), "BHD")

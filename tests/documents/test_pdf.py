@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import cast
 
@@ -14,11 +15,25 @@ import pytest
 from pypdf.generic import DictionaryObject
 
 import integration.documents
+from connectors.contract import Credit, Invoice, Money
 from integration.documents.letter import build_letter
 from integration.documents.pdf import font_files, letter_pdf, statement_pdf, summary_pdf
 from integration.documents.statement import build_statement
-from reminders.formatting import parse_locale
-from tests.documents.books import COMPANY, CREDITS, INVOICES, NOW, PAYMENTS, TODAY, US_COMPANY, customer, invoice
+from reminders.formatting import money, parse_locale
+from tests.documents.books import (
+    COMPANY,
+    CREDITS,
+    INVOICES,
+    NOW,
+    PAYMENTS,
+    TODAY,
+    US_COMPANY,
+    bhd,
+    credit,
+    customer,
+    invoice,
+    usd,
+)
 
 
 def text_of(data: bytes) -> str:
@@ -74,7 +89,7 @@ def test_a_statement_opens_and_shows_the_name_and_totals_in_euros() -> None:
     assert "Café Zoë Ltd" in text
     assert "Müller & Söhne GmbH" in text
     assert "Total due (EUR): 1.400,74\xa0€" in text  # de_DE, as Babel writes it
-    assert "1.000,00\xa0€" in text and "9,99\xa0€" in text
+    assert "1.000,00 €" in text and "9,99 €" in text  # a table's no-break space is drawn as a space
     assert "Credit available (EUR): 30,00\xa0€" in text
     assert "CN-1" in text and "pay-1" in text and "pay-old" not in text
     assert page_size_mm(data) == (210, 297)  # A4 for a German company
@@ -158,3 +173,77 @@ def test_a_letter_carries_its_date_subject_and_body() -> None:
         "Ann at Acme Supply",
     ):
         assert expected in text
+
+
+def _pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def _long_account() -> tuple[list[Invoice], list[Credit]]:
+    """400 open invoices in three currencies (whole yen, three-decimal dinars), and unapplied credit."""
+    amounts = {"USD": "123.45", "JPY": "15001", "BHD": "10.125"}
+    invoices = [
+        invoice(f"N-{n:04d}", n % 120 - 10, amounts[currency], currency=currency)
+        for n in range(400)
+        for currency in (("USD", "JPY", "BHD")[n % 3],)
+    ]
+    credits = [
+        dataclasses.replace(credit("CN-9", 3, "50.00", "20.00"), total=usd("50.00"), remaining=usd("20.00")),
+        dataclasses.replace(credit("CN-8", 300, "1.500", "1.500"), total=bhd("1.500"), remaining=bhd("1.500")),
+    ]
+    return invoices, credits
+
+
+def test_a_400_invoice_account_prints_every_line_with_headings_on_every_page_and_exact_totals() -> None:
+    invoices, credits = _long_account()
+    statement = build_statement(US_COMPANY, customer("Acme Holdings", currency="USD"), invoices, (), credits, NOW)
+    pages = _pages(statement_pdf(statement))
+    assert len(pages) > 5
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Statement for Acme Holdings" in text  # a loose page still says whose it is
+        if "N-0" in text:  # a page of the invoice table starts with its heading
+            assert "Invoice Issued Due Days overdue Balance" in text
+    text = "\n".join(pages)
+    assert sorted(re.findall(r"N-\d{4}", text)) == sorted(i.number for i in invoices)  # each once, none cut
+    locale = parse_locale("en_US")
+    for currency in ("USD", "JPY", "BHD"):
+        owed = sum((i.balance for i in invoices if i.balance.currency == currency), Money.zero(currency))
+        assert f"Total due ({currency}): {money(owed, locale)}" in text
+    assert "Total due (JPY): ¥1,995,133" in text and "Total due (BHD): BHD1,346.625" in text
+    assert "Credit available (USD): $20.00" in text and "Credit available (BHD): BHD1.500" in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "figures"),
+    [
+        ("en_US", ("98,765,432.125", "9,876,543,210", "12,345,678.99")),
+        ("de_DE", ("98.765.432,125", "9.876.543.210", "12.345.678,99")),
+        ("ar_BH", ("98,765,432.125", "9,876,543,210", "12,345,678.99")),
+    ],
+)
+def test_large_amounts_and_long_invoice_numbers_are_printed_whole(locale: str, figures: tuple[str, ...]) -> None:
+    """A cell too narrow wraps; it never cuts an amount or an invoice number short."""
+    book = (
+        invoice("BIG-1", 5, "98765432.125", currency="BHD"),
+        invoice("BIG-2", 50, "9876543210", currency="JPY"),
+        invoice("INV-2026-000123-REVISED-B", 200, "12345678.99", currency="USD"),
+    )
+    company = dataclasses.replace(COMPANY, locale=locale)
+    text = text_of(statement_pdf(build_statement(company, customer(), book, (), (), NOW)))
+    assert "…" not in text
+    assert "INV-2026-000123-REVISED-B" in text.replace("\n", "")
+    for figure in figures:  # the invoice's line, its aging bucket, the aging total and the total due
+        assert text.count(figure) == 4, figure
+    assert "Over 90 days" in text and "Not yet due" in text
+
+
+def test_the_packet_summary_of_a_400_invoice_account_keeps_every_line_and_its_figures() -> None:
+    invoices, credits = _long_account()
+    statement = build_statement(US_COMPANY, customer("Acme Holdings", currency="USD"), invoices, (), credits, NOW)
+    facts = [("Emails to the customer", "412"), ("Promises, disputes and payment plans " * 4, "3")]
+    pages = _pages(summary_pdf(statement, facts))
+    assert all(f"Collections summary for Acme Holdings Page {n} of {len(pages)}" in p for n, p in enumerate(pages, 1))
+    text = "\n".join(pages)
+    assert len(re.findall(r"N-\d{4}", text)) == 400 and "…" not in text
+    assert "Emails to the customer 412" in text and "Total due (BHD): BHD1,346.625" in text

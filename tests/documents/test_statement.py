@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -9,7 +10,19 @@ import pytest
 
 from connectors.contract import Money
 from integration.documents.statement import StatementError, build_statement
-from tests.documents.books import COMPANY, CREDITS, INVOICES, NOW, OPEN_TOTAL, PAYMENTS, TODAY, customer, eur, invoice
+from tests.documents.books import (
+    COMPANY,
+    CREDITS,
+    INVOICES,
+    NOW,
+    OPEN_TOTAL,
+    PAYMENTS,
+    TODAY,
+    customer,
+    eur,
+    invoice,
+    payment,
+)
 
 
 def test_open_invoices_are_aged_and_totalled() -> None:
@@ -75,3 +88,24 @@ def test_another_customers_record_is_refused() -> None:
 def test_an_empty_window_is_refused() -> None:
     with pytest.raises(StatementError, match="at least 1"):
         build_statement(COMPANY, customer(), (), (), (), NOW, recent_days=0)
+
+
+def test_an_unapplied_payment_is_credit_available_however_old() -> None:
+    """QuickBooks' UnappliedAmt (and Xero's overpayments come as credits): money the customer holds."""
+    old = dataclasses.replace(payment("pay-over", 200, "75.00"), unapplied=eur("75.00"))
+    recent = dataclasses.replace(payment("pay-part", 2, "40.00"), unapplied=eur("15.00"))
+    statement = build_statement(COMPANY, customer(), INVOICES, (old, recent), CREDITS, NOW)
+    (totals,) = statement.totals
+    assert totals.credit_available == eur("120.00")  # 20.00 + 10.00 of the credit notes, 75.00 + 15.00 unapplied
+    assert totals.received == eur("89.50")  # the recent payment once, as received, and CN-1
+
+
+def test_unapplied_credit_in_a_currency_nothing_is_owed_in_gets_its_own_total() -> None:
+    held = dataclasses.replace(
+        payment("pay-jpy", 200, "0.00"), amount=Money(Decimal(5000), "JPY"), unapplied=Money(Decimal(5000), "JPY")
+    )
+    statement = build_statement(COMPANY, customer(), INVOICES, (held,), (), NOW)
+    assert [(t.currency, t.open, t.credit_available) for t in statement.totals] == [
+        ("EUR", OPEN_TOTAL, eur("0")),
+        ("JPY", Money(Decimal(0), "JPY"), Money(Decimal(5000), "JPY")),
+    ]

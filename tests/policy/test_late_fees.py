@@ -170,3 +170,17 @@ def test_rules_are_checked_with_clear_errors_and_round_trip() -> None:
     on = rules(dataclasses.replace(MONTHLY, cap=Decimal("40"), xero_account_code="260"))
     assert Rules.from_json(on.to_json()) == on
     assert Rules.from_json({}).late_fees == LateFees()
+
+
+def test_a_customer_owing_in_three_currencies_is_charged_each_invoice_in_its_own() -> None:
+    """1.5% a month of each invoice, to its currency's minor unit; never summed across currencies."""
+    late = [
+        dataclasses.replace(
+            invoice(f"inv-{currency}", 40),
+            total=Money(Decimal(amount), currency),
+            balance=Money(Decimal(amount), currency),
+        )
+        for currency, amount in (("USD", "100.01"), ("JPY", "123457"), ("BHD", "100.001"))
+    ]
+    found = {a.payload["currency"]: a.payload["amount"] for a in fees(snap(*late), MONTHLY)}
+    assert found == {"USD": "1.50", "JPY": "1852", "BHD": "1.500"}

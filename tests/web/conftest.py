@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from connectors.contract import PostalAddress
 from integration.store.db import transaction
@@ -29,6 +30,47 @@ from integration.store.postal import address_json
 from tests.oauth.conftest import sandbox, sandbox_app, xero_app, xero_sandbox  # noqa: F401 - shared fixtures
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def add_jobs(sessions, connection_id: int, parent_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Two jobs of the customer `parent_id`, each with an open invoice J-job-n of 80.00 USD: job-1 billed
+    with its parent (QuickBooks BillWithParent), job-2 on its own account."""
+    with transaction(sessions) as db:
+        for provider_id, billed in (("job-1", True), ("job-2", False)):
+            db.add(
+                MirroredCustomer(
+                    connection_id=connection_id,
+                    provider_id=provider_id,
+                    name=f"Shopfit {provider_id}",
+                    currency="USD",
+                    provider_updated_at=T0,
+                    parent_provider_id=parent_id,
+                    bill_with_parent=billed,
+                )
+            )
+            db.add(
+                MirroredInvoice(
+                    connection_id=connection_id,
+                    provider_id=f"{provider_id}-inv",
+                    customer_provider_id=provider_id,
+                    number=f"J-{provider_id}",
+                    issue_date=dt.date(2026, 10, 1),
+                    due_date=dt.date(2026, 10, 31),
+                    total=Decimal("80.00"),
+                    balance=Decimal("80.00"),
+                    currency="USD",
+                    status="open",
+                    provider_updated_at=T0,
+                )
+            )
+
+
+def reprice(sessions, invoice_ids: list[str], currency: str, balance: str) -> None:  # type: ignore[no-untyped-def]
+    """The mirrored invoices (provider ids) in another currency, each `balance` open of as much: a
+    customer invoiced in yen or in dinars."""
+    with transaction(sessions) as db:
+        for invoice in db.scalars(select(MirroredInvoice).where(MirroredInvoice.provider_id.in_(invoice_ids))):
+            invoice.currency, invoice.total, invoice.balance = currency, Decimal(balance), Decimal(balance)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ is stored; another organization's customer is a 404."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import Generator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -23,6 +25,7 @@ from integration.store.models import AccountPlan, ActivityEntry, MirroredCustome
 from integration.web import account_plans, create_app
 from tests.cycle.conftest import NOW, World, make_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import reprice
 from tests.web.test_dashboard import other_organization, sign_in
 
 
@@ -131,3 +134,55 @@ def test_in_live_mode_the_owners_plan_is_noted_on_each_invoice_in_the_books(worl
     with world.sessions() as db:
         entry = db.scalars(select(ActivityEntry).where(ActivityEntry.kind == "account_plan")).one()
     assert entry.details["note"] == "written"
+
+
+def test_a_yen_schedule_is_suggested_in_whole_yen_and_saved(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    reprice(world.sessions, mine, "JPY", "10000")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    count = str(len(mine) * 3)
+    shown = client.get(
+        path, query_string={"invoice": mine, "count": count, "first": "2026-11-30", "every": "7", "suggest": "1"}
+    )
+    schedule = re.search(r"(2026-11-30 [^<]*)</textarea>", shown.get_data(as_text=True))
+    assert shown.status_code == 200 and schedule
+    amounts = [Decimal(line.split()[1]) for line in html.unescape(schedule.group(1)).splitlines()]
+    assert all(a == a.to_integral_value() for a in amounts) and sum(amounts) == 10000 * len(mine)
+    saved = client.post(
+        path, data={"invoice": mine, "schedule": html.unescape(schedule.group(1)), "csrf_token": token(client, path)}
+    )
+    assert saved.status_code == 302 and len(stored(world)[0].instalments) == len(mine) * 3
+
+
+def test_a_suggestion_over_two_currencies_is_refused_naming_them(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    assert len(mine) >= 2
+    reprice(world.sessions, mine[:1], "BHD", "10.125")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    shown = client.get(path, query_string={"invoice": mine, "count": "2", "first": "2026-11-30", "suggest": "1"})
+    assert shown.status_code == 400 and "these are in BHD and USD: make one plan per currency" in shown.get_data(
+        as_text=True
+    )
+
+
+def test_a_plan_is_shown_in_its_own_currency_beside_invoices_in_another(world: World, app: Flask) -> None:
+    customer_id, mine, _ = obrien(world)
+    with world.sessions() as db:  # the invoice due last; the first listed stays in dollars
+        last = db.scalars(
+            select(MirroredInvoice)
+            .where(MirroredInvoice.provider_id.in_(mine))
+            .order_by(MirroredInvoice.due_date.desc())
+        ).first()
+        assert last is not None
+    reprice(world.sessions, [last.provider_id], "BHD", "10.125")
+    client = sign_in(app, world.organization_id)
+    path = f"/settings/customers/{customer_id}/plan"
+    schedule = "2026-11-30 5.062\n2026-12-30 5.063"
+    saved = client.post(
+        path, data={"invoice": [last.provider_id], "schedule": schedule, "csrf_token": token(client, path)}
+    )
+    assert saved.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "BHD5.062" in page and "BHD5.063" in page and "$5.06" not in page

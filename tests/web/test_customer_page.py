@@ -39,6 +39,7 @@ from reminders.delivery import OutboxSender
 from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import XeroWorld, live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import add_jobs, reprice
 from tests.web.test_dashboard import other_organization, sign_in
 
 PUBLIC = "https://arpilot.test"
@@ -218,34 +219,7 @@ def test_a_job_billed_with_its_parent_is_on_the_parents_page(
     qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     obrien = customer(qbo, APOSTROPHE_NAME)
-    with transaction(qbo.sessions) as session:
-        for provider_id, billed in (("job-1", True), ("job-2", False)):
-            session.add(
-                MirroredCustomer(
-                    connection_id=obrien.connection_id,
-                    provider_id=provider_id,
-                    name=f"Shopfit {provider_id}",
-                    currency="USD",
-                    provider_updated_at=NOW,
-                    parent_provider_id=obrien.provider_id,
-                    bill_with_parent=billed,
-                )
-            )
-            session.add(
-                MirroredInvoice(
-                    connection_id=obrien.connection_id,
-                    provider_id=f"{provider_id}-inv",
-                    customer_provider_id=provider_id,
-                    number=f"J-{provider_id}",
-                    issue_date=dt.date(2026, 10, 1),
-                    due_date=dt.date(2026, 10, 31),
-                    total=Decimal("80.00"),
-                    balance=Decimal("80.00"),
-                    currency="USD",
-                    status="open",
-                    provider_updated_at=NOW,
-                )
-            )
+    add_jobs(qbo.sessions, obrien.connection_id, obrien.provider_id)
     page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
     assert "Invoice J-job-1" in page  # billed through O'Brien: theirs to pay
     assert "Invoice J-job-2" not in page  # billed on its own account
@@ -559,3 +533,127 @@ def test_allowing_customers_to_propose_plans_states_it_and_asks_for_acceptance_a
     changed = client.get(path).get_data(as_text=True)
     assert "on your account page: up to 2 instalments, the first within 7 days." in changed
     assert "I accept the credit policy" in changed and "The policy has changed" in changed
+
+
+def _priced(world: World, database_url: str, monkeypatch: pytest.MonkeyPatch, currency: str, balance: str):  # type: ignore[no-untyped-def]
+    """O'Brien's first open invoice in `currency`, and a client on their page: (client, page path, invoice)."""
+    obrien = customer(world, APOSTROPHE_NAME)
+    invoice = invoices_of(world, obrien)[0]
+    reprice(world.sessions, [invoice.provider_id], currency, balance)
+    return make_app(world, database_url, monkeypatch).test_client(), path_for(world, obrien), invoice
+
+
+def test_a_payment_in_dinars_is_recorded_to_the_fils(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, path, invoice = _priced(qbo, database_url, monkeypatch, "BHD", "10.125")
+    assert "In BHD, like 250.000" in client.get(f"{path}/invoices/{invoice.id}").get_data(as_text=True)
+    form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "10.125", "reference": "TT 77"}
+    assert client.post(f"{path}/invoices/{invoice.id}/paid", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["amount"] == "10.125" and "10.125 BHD, reference TT 77" in entry.message
+
+
+def test_a_payment_in_half_a_yen_is_refused_keeping_what_was_typed(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, path, invoice = _priced(qbo, database_url, monkeypatch, "JPY", "15000")
+    form = {"form_key": form_key(client, path), "paid_on": "2026-11-20", "amount": "14999.5", "reference": "x" * 150}
+    refused = client.post(f"{path}/invoices/{invoice.id}/paid", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Enter the amount you paid as a number above zero, like 250." in page
+    assert 'value="14999.5"' in page and f'value="{"x" * 150}"' in page
+    assert entries(qbo, "customer_page") == [] and pause_of(qbo, invoice) is None
+
+
+def test_a_customer_with_no_email_is_recorded_and_the_missing_confirmation_kept(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    with transaction(qbo.sessions) as session:
+        row = session.get_one(MirroredCustomer, obrien.id)
+        row.email, row.contacts = None, []
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    invoice = invoices_of(qbo, obrien)[0]
+    form = {"form_key": form_key(client, path), "promised_on": "2026-12-01"}
+    assert client.post(f"{path}/invoices/{invoice.id}/promise", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["confirmation_error"] == "the customer has no valid email address on file"
+    pause = pause_of(qbo, invoice)
+    assert pause is not None and pause.promise_to_pay == dt.date(2026, 12, 1)
+    assert not [e for e in sent(qbo.settings.outbox_dir) if str(e["key"]).startswith("customer-page-confirm")]
+
+
+def test_a_long_account_is_listed_a_page_at_a_time_with_every_total(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """400 open invoices in three currencies: each page of the list stays small, the totals are the
+    whole account's, and the plan and credit policy stay reachable below the first page."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    own = sum(i.balance for i in invoices_of(qbo, obrien))
+    amounts = {"USD": Decimal("123.45"), "JPY": Decimal(15001), "BHD": Decimal("10.125")}
+    with transaction(qbo.sessions) as session:
+        for n in range(400):
+            currency = ("USD", "JPY", "BHD")[n % 3]
+            session.add(
+                MirroredInvoice(
+                    connection_id=obrien.connection_id,
+                    provider_id=f"long-{n}",
+                    customer_provider_id=obrien.provider_id,
+                    number=f"L-{n:04d}",
+                    issue_date=dt.date(2026, 9, 1),
+                    due_date=dt.date(2026, 10, 1) + dt.timedelta(days=n % 50),
+                    total=amounts[currency],
+                    balance=amounts[currency],
+                    currency=currency,
+                    status="open",
+                    provider_updated_at=NOW,
+                )
+            )
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    first = client.get(path)
+    html = first.get_data(as_text=True)
+    assert len(first.data) < 100_000
+    assert "Total open: <strong>BHD1,346.625</strong>, <strong>¥1,995,133</strong>" in html
+    assert f"<strong>${own + 134 * Decimal('123.45'):,.2f}</strong>" in html
+    assert "Showing invoices 1–50 of 40" in html and 'id="plan-heading"' in html and 'id="policy-heading"' in html
+    seen = set(re.findall(r"Invoice (L-\d{4})</h3>", html))
+    page = 1
+    while (found := re.search(r'href="([^"]+page=(\d+)[^"]*)" rel="next"', html)) is not None:
+        page += 1
+        assert int(found.group(2)) == page
+        html = client.get(found.group(1).replace("&amp;", "&").split("#")[0]).get_data(as_text=True)
+        seen |= set(re.findall(r"Invoice (L-\d{4})</h3>", html))
+    assert len(seen) == 400 and page == 9
+    assert "Showing invoices 401–" in html and 'rel="prev"' in html
+    for odd in ("0", "999", "abc", "-1"):
+        assert client.get(path, query_string={"page": odd}).status_code == 200
+
+
+HOSTILE = "<script>alert('x')</script> \u202eevil\u202c 🎉 " + "W" * 440  # 500 characters, the column's width
+
+
+def test_hostile_names_and_numbers_are_escaped_and_what_is_said_is_recorded(
+    qbo: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    invoice = invoices_of(qbo, obrien)[0]
+    with transaction(qbo.sessions) as session:
+        session.get_one(MirroredCustomer, obrien.id).name = HOSTILE[:500]
+        session.get_one(MirroredInvoice, invoice.id).number = "<img src=x onerror=alert(1)>"
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    for url in (path, f"{path}/invoices/{invoice.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html or url != path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    reason = "Wrong <b>quantity</b> \u202e 🎉 " + "x" * 900
+    form = {"form_key": form_key(client, path), "reason": reason}
+    assert client.post(f"{path}/invoices/{invoice.id}/dispute", data=form).status_code == 303
+    (entry,) = entries(qbo, "customer_page")
+    assert entry.details["reason"] == reason.strip() and HOSTILE[:500] in entry.message
+    thanks = client.get(path, query_string={"recorded": "dispute", "invoice": invoice.id}).get_data(as_text=True)
+    assert "dispute of invoice &lt;img src=x onerror=alert(1)&gt;" in thanks

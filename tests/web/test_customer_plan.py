@@ -13,13 +13,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from integration.owner.account_plans import PlanWord, save_account_plan, suggested
 from integration.owner.stored_rules import save_rules
 from integration.policy.rules import Rules
 from integration.store.db import transaction
-from integration.store.models import AccountPlan
+from integration.store.models import AccountPlan, MirroredCustomer
 from tests.cycle.conftest import NOW, World
 from tests.cycle.xero_world import live_world
 from tests.sandbox.conftest import APOSTROPHE_NAME, small_scenario
+from tests.web.conftest import add_jobs, reprice
 from tests.web.test_customer_page import (
     customer,
     entries,
@@ -65,7 +67,8 @@ def test_a_proposal_within_the_limits_is_stored_noted_logged_and_confirmed(
     invoices = invoices_of(qbo, obrien)
     assert plan.proposed_by == "customer" and sorted(plan.invoice_ids) == sorted(i.provider_id for i in invoices)
     assert sum(Decimal(i["amount"]) for i in plan.instalments) == sum(i.balance for i in invoices)
-    assert [i["date"] for i in plan.instalments] == ["2026-12-01", "2026-12-31", "2027-01-30"]
+    # "a month apart", as the page says: the same day of each month, not every 30 days
+    assert [i["date"] for i in plan.instalments] == ["2026-12-01", "2027-01-01", "2027-02-01"]
     for invoice in invoices:
         assert "customer proposed a payment plan for invoices" in notes_on(qbo, invoice.provider_id)
     [entry] = entries(qbo, "account_plan")
@@ -116,3 +119,55 @@ def test_no_plan_is_offered_when_the_owner_allows_none(
     assert 'id="plan-heading"' not in client.get(path).get_data(as_text=True)
     posted = client.post(f"{path}/plan", data={"form_key": form_key(client, path), "count": "1", "first": "2026-12-01"})
     assert posted.status_code == 404 and plans(qbo) == []
+
+
+def test_a_proposal_over_invoices_in_two_currencies_asks_the_customer_to_write(
+    qbo: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    reprice(qbo.sessions, [invoices_of(qbo, obrien)[0].provider_id], "JPY", "15000")
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    refused = client.post(
+        f"{path}/plan", data={"form_key": form_key(client, path), "count": "2", "first": "2026-12-01"}
+    )
+    assert refused.status_code == 400
+    assert "Your invoices are in more than one currency: please write to us" in refused.get_data(as_text=True)
+    assert plans(qbo) == [] and entries(qbo, "account_plan") == []
+
+
+def test_a_proposal_covers_the_jobs_billed_with_the_customer(
+    qbo: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page lists the jobs' invoices as the customer's to pay; the plan proposed there covers them too."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    add_jobs(qbo.sessions, obrien.connection_id, obrien.provider_id)
+    client = make_app(qbo, database_url, monkeypatch).test_client()
+    path = path_for(qbo, obrien)
+    posted = client.post(f"{path}/plan", data={"form_key": form_key(client, path), "count": "2", "first": "2026-12-01"})
+    assert posted.status_code == 303
+    (plan,) = plans(qbo)
+    own = invoices_of(qbo, obrien)
+    assert sorted(plan.invoice_ids) == sorted([i.provider_id for i in own] + ["job-1-inv"])
+    owed = sum(i.balance for i in own) + Decimal("80.00")
+    assert sum(Decimal(i["amount"]) for i in plan.instalments) == owed
+
+
+def test_the_customer_sees_a_plan_in_its_own_currency(
+    qbo: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The owner's plan over the invoice in dinars, listed after one in dollars."""
+    obrien = customer(qbo, APOSTROPHE_NAME)
+    last = invoices_of(qbo, obrien)[-1]
+    reprice(qbo.sessions, [last.provider_id], "BHD", "10.125")
+    with transaction(qbo.sessions) as session:
+        word = PlanWord((last.provider_id,), suggested(Decimal("10.125"), 2, NOW.date(), currency="BHD"))
+        save_account_plan(session, qbo.organization_id, session.get_one(MirroredCustomer, obrien.id), word, NOW.date())
+    page = make_app(qbo, database_url, monkeypatch).test_client().get(path_for(qbo, obrien)).get_data(as_text=True)
+    assert "<strong>BHD5.062</strong>" in page and "<strong>BHD5.063</strong>" in page

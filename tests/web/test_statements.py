@@ -14,7 +14,7 @@ from sqlalchemy import select
 from integration.store.models import ActivityEntry
 from reminders.delivery import OutboxSender
 from tests.oauth.webflow import csrf_token
-from tests.web.conftest import Seeded, signed_in
+from tests.web.conftest import Seeded, add_jobs, signed_in
 
 
 def _text(data: bytes) -> str:
@@ -81,3 +81,13 @@ def test_the_customers_page_offers_both(app: Flask, two_orgs: tuple[Seeded, Seed
     assert f'href="/customers/{mine.customer_id}/statement.pdf"' in html
     assert f'action="/customers/{mine.customer_id}/statement/email"' in html
     assert '<h2 id="statement">Statement of account</h2>' in html
+
+
+def test_jobs_billed_with_the_customer_are_on_its_statement(app: Flask, two_orgs: tuple[Seeded, Seeded]) -> None:
+    """A QuickBooks job with BillWithParent is statemented through its parent, as its reminders are;
+    a job billed on its own is not."""
+    mine = two_orgs[0]
+    add_jobs(app.extensions["arpilot"].sessions, mine.connection_id, "58")
+    text = _text(signed_in(app, mine).get(f"/customers/{mine.customer_id}/statement.pdf").data)
+    assert "J-job-1" in text and "Total due (USD): $1,080.00" in text
+    assert "J-job-2" not in text
