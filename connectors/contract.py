@@ -109,6 +109,17 @@ class Provider(str, Enum):
     XERO = "xero"
 
 
+# Xero keeps every amount to two decimal places whatever the currency (its `unitdp=4` opts unit
+# prices into four, never line amounts or totals), so a dinar's third place is lost there; QuickBooks
+# keeps the currency's own.
+_BOOKED_PLACES = {Provider.XERO.value: 2}
+
+
+def booked_places(provider: str) -> int | None:
+    """The most decimal places the provider's books keep on an amount; None: the currency's own."""
+    return _BOOKED_PLACES.get(provider)
+
+
 class InvoiceStatus(str, Enum):
     OPEN = "open"
     PAID = "paid"

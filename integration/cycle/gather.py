@@ -26,6 +26,7 @@ from connectors.contract import (
     Money,
     Payment,
     PaymentApplication,
+    booked_places,
 )
 from connectors.regions import customer_zones
 from integration.owner.overrides import stored_plan
@@ -74,6 +75,7 @@ def company_of(organization: Organization, connection: Connection) -> Company:
         timezone=connection.timezone or organization.timezone,
         currency=organization.base_currency,
         locale=organization.locale,
+        booked_places=booked_places(connection.provider),
     )
 
 

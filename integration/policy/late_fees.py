@@ -4,8 +4,11 @@ Pure, like decide, which calls `LateFeePlanner.charges` once per customer when t
 is never charged on a disputed, promised or planned invoice (whatever the pause's state: the owner
 said the invoice is being talked about), on an invoice that is itself a late fee, on a customer the
 owner paused, excluded or who opted out, nor on a customer holding credit they could pay with.
-Amounts are exact: Decimal, in the invoice's currency, rounded half up to its minor unit, and the
-fees on one invoice (those the owner reversed left out) never pass the cap.
+The fee and the cap are amounts in the company's own currency, so only invoices in that currency are
+charged: no rate of exchange is in the rules, and the credit policy the customer accepted names the
+fee in that currency. Amounts are exact: Decimal, rounded half up to the currency's minor unit, or
+to fewer places where the books keep fewer (Xero: two, a dinar's fils included), and the fees on
+one invoice (those the owner reversed left out) never pass the cap.
 """
 
 from __future__ import annotations
@@ -26,19 +29,26 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-def rounded(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """`amount` to the currency's minor unit (cents; whole yen)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_digits(currency)), rounding=rounding)
+def places(currency: str, booked: int | None = None) -> int:
+    """The decimal places of an amount in `currency` as the books keep it: the currency's minor unit
+    (cents; whole yen; fils), or the books' own fewer places (`Company.booked_places`)."""
+    digits = minor_digits(currency)
+    return digits if booked is None else min(digits, booked)
 
 
-def fee_amount(rules: LateFees, balance: Decimal, currency: str, charged: Decimal) -> tuple[Decimal, bool]:
+def rounded(amount: Decimal, digits: int, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """`amount` to `digits` decimal places (see `places`)."""
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
+
+
+def fee_amount(rules: LateFees, balance: Decimal, digits: int, charged: Decimal) -> tuple[Decimal, bool]:
     """The next fee on an invoice with `balance` open and `charged` in fees already: the fixed amount or
-    the monthly rate of the balance, cut down to what the cap leaves (zero: nothing to charge), and
-    whether the cap cut it."""
-    amount = rounded(rules.amount if rules.kind == "fixed" else balance * rules.rate_pct / HUNDRED, currency)
+    the monthly rate of the balance, to `digits` places, cut down to what the cap leaves (zero:
+    nothing to charge), and whether the cap cut it."""
+    amount = rounded(rules.amount if rules.kind == "fixed" else balance * rules.rate_pct / HUNDRED, digits)
     if rules.cap > 0:
         # The cap is a ceiling: what is left of it is rounded down, never up past it.
-        left = max(rounded(rules.cap - charged, currency, ROUND_DOWN), ZERO)
+        left = max(rounded(rules.cap - charged, digits, ROUND_DOWN), ZERO)
         if left < amount:
             return left, True
     return amount, False
@@ -61,8 +71,9 @@ def due_fee(
     pause: InvoicePause | None,
     charges: tuple[LateFeeCharge, ...],
     today: dt.date,
+    booked: int | None = None,
 ) -> DueFee | None:
-    """The fee due on `invoice` today under `rules`, or None."""
+    """The fee due on `invoice` today under `rules`, or None; `booked`: the books' decimal places."""
     if invoice.status is not InvoiceStatus.OPEN or invoice.balance.amount <= 0:
         return None
     if pause is not None and (pause.disputed or pause.promise_to_pay is not None or pause.plan):
@@ -78,7 +89,7 @@ def due_fee(
         if (today - anchor).days < rules.min_days_between:
             return None
     charged = sum((c.amount for c in charges if not c.reversed), ZERO)
-    amount, capped = fee_amount(rules, invoice.balance.amount, invoice.balance.currency, charged)
+    amount, capped = fee_amount(rules, invoice.balance.amount, places(invoice.balance.currency, booked), charged)
     return DueFee(amount, anchor, len(charges) + 1, capped) if amount > 0 else None
 
 
@@ -87,6 +98,7 @@ class LateFeePlanner:
 
     def __init__(self, snapshot: Snapshot, rules: LateFees, today: dt.date) -> None:
         self.rules, self.today, self.pauses = rules, today, snapshot.pauses
+        self.booked = snapshot.company.booked_places
         charged: dict[str, list[LateFeeCharge]] = {}
         for charge in snapshot.history.late_fees:
             charged.setdefault(charge.invoice_id, []).append(charge)
@@ -97,6 +109,7 @@ class LateFeePlanner:
         for invoice in snapshot.invoices:
             if (
                 invoice.status is InvoiceStatus.OPEN
+                and invoice.balance.currency == snapshot.company.currency
                 and (invoice.due_date or invoice.issue_date).toordinal() < latest
                 and invoice.provider_id not in fees
             ):
@@ -118,6 +131,7 @@ class LateFeePlanner:
                 self.pauses.get(invoice.provider_id),
                 self.charged.get(invoice.provider_id, ()),
                 self.today,
+                self.booked,
             )
             if fee is not None:
                 actions.append(self.action(customer, invoice, fee))

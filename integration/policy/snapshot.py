@@ -31,6 +31,9 @@ class Company:
     timezone: str
     currency: str
     locale: str = "en_US"
+    # The most decimal places the company's books keep on an amount (connectors.contract.booked_places);
+    # None: each currency's own.
+    booked_places: int | None = None
 
     def __post_init__(self) -> None:
         try:

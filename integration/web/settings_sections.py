@@ -250,10 +250,20 @@ SECTIONS: tuple[Section, ...] = (
                             ("monthly_rate", "A monthly rate of the open balance"),
                         ),
                     ),
-                    Field("late_fees.amount", "Fixed fee", "amount", "In each invoice's own currency, such as 25.00."),
+                    Field(
+                        "late_fees.amount",
+                        "Fixed fee",
+                        "amount",
+                        "In your company's currency, such as 25.00; invoices in other currencies get no fee.",
+                    ),
                     Field("late_fees.rate_pct", "Monthly rate (%)", "amount", "Such as 1.5; at most 10."),
                     Field("late_fees.grace_days", "Days after the due date before a fee", "number", low=0, high=365),
-                    Field("late_fees.cap", "Most in fees on one invoice", "amount", "0: no cap."),
+                    Field(
+                        "late_fees.cap",
+                        "Most in fees on one invoice",
+                        "amount",
+                        "In your company's currency; 0: no cap.",
+                    ),
                     Field(
                         "late_fees.min_days_between",
                         "Days between monthly charges",

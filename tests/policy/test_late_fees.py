@@ -13,7 +13,7 @@ from integration.policy.actions import ActionKind
 from integration.policy.credits import available_credit
 from integration.policy.decide import decide
 from integration.policy.history import record
-from integration.policy.late_fees import fee_amount
+from integration.policy.late_fees import fee_amount, places
 from integration.policy.rule_errors import RuleError
 from integration.policy.rules import LateFees, Rules
 from integration.policy.snapshot import (
@@ -40,8 +40,8 @@ def rules(fees: LateFees = FIXED) -> Rules:
 NO_HISTORY = History()
 
 
-def snap(*invoices: Invoice, history: History = NO_HISTORY, **kw: object) -> Snapshot:
-    return Snapshot(COMPANY, (customer(),), tuple(invoices), history=history, **kw)  # type: ignore[arg-type]
+def snap(*invoices: Invoice, history: History = NO_HISTORY, company: Company = COMPANY, **kw: object) -> Snapshot:
+    return Snapshot(company, (customer(),), tuple(invoices), history=history, **kw)  # type: ignore[arg-type]
 
 
 def fees(snapshot: Snapshot, fee_rules: LateFees = FIXED, now: dt.datetime = NOW) -> list:  # type: ignore[type-arg]
@@ -99,23 +99,27 @@ def test_a_reversed_fixed_fee_is_not_charged_again() -> None:
 
 
 @pytest.mark.parametrize(
-    ("currency", "rate", "balance", "expected"),
+    ("currency", "booked", "rate", "balance", "expected"),
     [
-        ("JPY", "1.5", "123457", "1852"),  # 1851.855: yen have no minor unit
-        ("USD", "1.5", "100.01", "1.50"),  # 1.50015
-        ("BHD", "1.5", "100.001", "1.500"),  # fils: three places
-        ("EUR", "2", "0.24", "0.00"),  # rounds to nothing: no fee
+        ("JPY", None, "1.5", "123457", "1852"),  # 1851.855: yen have no minor unit
+        ("USD", None, "1.5", "100.01", "1.50"),  # 1.50015
+        ("BHD", None, "1.5", "100.001", "1.500"),  # fils: three places
+        ("BHD", 2, "1.5", "100.001", "1.50"),  # books that keep two places (Xero) get two
+        ("JPY", 2, "1.5", "123457", "1852"),  # ... and never more than the currency has
+        ("EUR", None, "2", "0.24", "0.00"),  # rounds to nothing: no fee
     ],
 )
-def test_amounts_are_rounded_to_the_currency_minor_unit(currency: str, rate: str, balance: str, expected: str) -> None:
+def test_amounts_are_rounded_to_the_currency_minor_unit_or_the_books_places(
+    currency: str, booked: int | None, rate: str, balance: str, expected: str
+) -> None:
     fee_rules = dataclasses.replace(MONTHLY, rate_pct=Decimal(rate))
-    amount, capped = fee_amount(fee_rules, Decimal(balance), currency, Decimal(0))
+    amount, capped = fee_amount(fee_rules, Decimal(balance), places(currency, booked), Decimal(0))
     assert str(amount) == expected and not capped
 
 
 def test_a_fixed_fee_in_yen_is_whole_yen() -> None:
     fee_rules = dataclasses.replace(FIXED, amount=Decimal("500.50"))
-    assert fee_amount(fee_rules, Decimal("10000"), "JPY", Decimal(0)) == (Decimal("501"), False)
+    assert fee_amount(fee_rules, Decimal("10000"), places("JPY"), Decimal(0)) == (Decimal("501"), False)
 
 
 def test_never_on_a_disputed_promised_or_planned_invoice() -> None:
@@ -172,8 +176,16 @@ def test_rules_are_checked_with_clear_errors_and_round_trip() -> None:
     assert Rules.from_json({}).late_fees == LateFees()
 
 
-def test_a_customer_owing_in_three_currencies_is_charged_each_invoice_in_its_own() -> None:
-    """1.5% a month of each invoice, to its currency's minor unit; never summed across currencies."""
+@pytest.mark.parametrize(
+    ("home", "booked", "expected"),
+    [("USD", None, "1.50"), ("JPY", None, "1852"), ("BHD", None, "1.500"), ("BHD", 2, "1.50")],
+)
+def test_of_a_customer_owing_in_three_currencies_only_the_invoice_in_the_companys_own_is_charged(
+    home: str, booked: int | None, expected: str
+) -> None:
+    """The fee and the cap are in the company's currency (the credit policy names them so): an invoice
+    in another currency is not charged, for the rules hold no rate of exchange. The one charged is
+    exact to its minor unit, or to the places the books keep."""
     late = [
         dataclasses.replace(
             invoice(f"inv-{currency}", 40),
@@ -182,5 +194,9 @@ def test_a_customer_owing_in_three_currencies_is_charged_each_invoice_in_its_own
         )
         for currency, amount in (("USD", "100.01"), ("JPY", "123457"), ("BHD", "100.001"))
     ]
-    found = {a.payload["currency"]: a.payload["amount"] for a in fees(snap(*late), MONTHLY)}
-    assert found == {"USD": "1.50", "JPY": "1852", "BHD": "1.500"}
+    company = dataclasses.replace(COMPANY, currency=home, booked_places=booked)
+    for fee_rules in (MONTHLY, FIXED):
+        found = {a.payload["currency"] for a in fees(snap(*late, company=company), fee_rules)}
+        assert found == {home}
+    (charged,) = fees(snap(*late, company=company), MONTHLY)
+    assert charged.payload["amount"] == expected
