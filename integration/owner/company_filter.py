@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])  # a select of any columns
 
 
 def of_company(statement: S, column: Any, connection_id: int | None) -> S:

@@ -5,7 +5,8 @@
 Cash promised is what the owner has been told will come: an invoice promised by a day in the
 window counts its whole open balance (a promise logged on the settings page or as a call's
 outcome); otherwise the instalments of its payment plan falling in the window count, up to the
-open balance.
+open balance; so do the instalments of a plan over a customer's whole account, up to the open
+balance of the invoices it covers (one currency: a plan never mixes two).
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from connectors.contract import InvoiceStatus
 from integration.owner.company_filter import of_company
 from integration.owner.dashboard_figures import TrendPoint
 from integration.owner.overrides import stored_plan
-from integration.store.models import InvoicePause, MirroredInvoice, MirroredPayment
+from integration.store.models import AccountPlan, Connection, InvoicePause, MirroredInvoice, MirroredPayment
 from integration.store.scoping import scoped
 
 ZERO = Decimal(0)
@@ -125,6 +126,44 @@ def promised(
         if promise is not None and today <= promise <= until:
             totals[currency] += balance
             continue
-        due = sum((step.amount for step in stored_plan(plan) if today <= step.date <= until), ZERO)
-        totals[currency] += min(due, balance)
+        totals[currency] += min(_instalments_due(plan, today, until), balance)
+    for currency, due in _account_plans_due(session, organization_id, today, until, connection_id):
+        totals[currency] += due
     return {currency: total for currency, total in sorted(totals.items()) if total > ZERO}
+
+
+def _instalments_due(plan: list[dict[str, str]] | None, today: dt.date, until: dt.date) -> Decimal:
+    return sum((step.amount for step in stored_plan(plan) if today <= step.date <= until), ZERO)
+
+
+def _account_plans_due(
+    session: Session, organization_id: int, today: dt.date, until: dt.date, connection_id: int | None
+) -> list[tuple[str, Decimal]]:
+    """(currency, promised) per account plan: its instalments in the window, up to what its invoices still owe."""
+    plans = session.execute(
+        of_company(
+            select(AccountPlan.connection_id, AccountPlan.invoice_ids, AccountPlan.instalments)
+            .join(Connection, Connection.id == AccountPlan.connection_id)
+            .where(Connection.organization_id == organization_id),
+            AccountPlan.connection_id,
+            connection_id,
+        )
+    ).all()
+    found = []
+    # One plan per customer at most, typed by hand or proposed on the customer's page: few rows.
+    for plan_connection, invoice_ids, instalments in plans:
+        due = _instalments_due(instalments, today, until)
+        if due <= ZERO:
+            continue
+        owed = session.execute(
+            select(MirroredInvoice.currency, func.sum(MirroredInvoice.balance))
+            .where(
+                MirroredInvoice.connection_id == plan_connection,
+                MirroredInvoice.provider_id.in_(invoice_ids or ()),
+                MirroredInvoice.status == InvoiceStatus.OPEN.value,
+                MirroredInvoice.balance > 0,
+            )
+            .group_by(MirroredInvoice.currency)
+        ).all()
+        found += [(currency, min(due, Decimal(balance))) for currency, balance in owed]
+    return found

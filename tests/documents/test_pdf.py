@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pypdf
 import pytest
@@ -60,7 +60,7 @@ def test_the_font_is_the_packages_own_with_its_license() -> None:
     assert {name.rpartition("+")[2] for name in fonts} == {"DejaVuSansBook", "DejaVuSansBold"}  # subsets, embedded
 
 
-def _statement(**company: str):  # type: ignore[no-untyped-def]
+def _statement(**company: Any):  # type: ignore[no-untyped-def]
     return build_statement(dataclasses.replace(COMPANY, **company), customer(), INVOICES, PAYMENTS, CREDITS, NOW)
 
 

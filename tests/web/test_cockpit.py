@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from integration.store.db import transaction
 from integration.store.models import (
+    AccountPlan,
     Action,
     ActionStatus,
     Connection,
@@ -236,6 +237,26 @@ def test_the_tiles_show_the_hand_computed_figures_per_currency(cockpit_app: Flas
     assert "Owed €700.00" in eur and "Overdue €700.00 100% of owed" in eur
     assert "DSO 90 days same as at last month-end" in eur
     assert "Nothing waits for your approval" in tiles
+
+
+@pytest.mark.parametrize(("first", "promised"), [("300.00", "€300.00"), ("900.00", "€700.00")])
+def test_an_account_plans_instalments_in_the_window_are_promised_up_to_what_its_invoices_owe(
+    cockpit_app: Flask, book: Book, first: str, promised: str
+) -> None:
+    """Euro GmbH's plan over B1 (700 open): its instalment on 11-28 is promised, the one on 12-30 is
+    beyond the 14 days; an instalment above the open balance counts the balance only."""
+    with transaction(cockpit_app.extensions["arpilot"].sessions) as db:
+        db.add(
+            AccountPlan(
+                connection_id=book.south,
+                customer_provider_id="e1",
+                invoice_ids=["B1"],
+                instalments=[{"date": "2026-11-28", "amount": first}, {"date": "2026-12-30", "amount": "400.00"}],
+            )
+        )
+    html = sign_in(cockpit_app, book.organization_id, book.user_id).get("/").get_data(as_text=True)
+    eur = tiles_text(html).split("In EUR")[1].split("In USD")[0]
+    assert f"Promised, next 14 days {promised}" in eur
 
 
 def test_calls_come_by_expected_value_with_the_formula_on_the_page(cockpit_app: Flask, book: Book) -> None:
