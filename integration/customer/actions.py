@@ -46,6 +46,7 @@ from integration.store.db import transaction
 from integration.store.models import ActivityEntry, Connection, InboundReply, Organization
 from oauth.redact import redact
 from reminders.delivery import Address, DeliveryError, EmailMessage, EmailSender, InvalidMessage, make_sender
+from reminders.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,6 @@ def _date(text: str, field: str, what: str) -> dt.date:
         raise CustomerInputError(field, f"Enter {what} as a date like 2026-12-01.") from None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def parse_paid(paid_on: str, amount: str, reference: str, today: dt.date, currency: str) -> Statement:
     """`amount` in the invoice's `currency`, no finer than its minor unit (whole yen, fils of a dinar)."""
     day = _date(paid_on, "paid_on", "the date you paid")
@@ -153,7 +150,7 @@ def parse_paid(paid_on: str, amount: str, reference: str, today: dt.date, curren
         raise CustomerInputError("amount", f"Enter the amount you paid as a number above zero, {example}")
     if value >= MAX_AMOUNT:
         raise CustomerInputError("amount", "That is more than any invoice could be: check the amount you paid.")
-    reference = _one_line(reference)
+    reference = one_line(reference)
     if len(reference) > REFERENCE_LIMIT:
         raise CustomerInputError("reference", f"Keep the reference to {REFERENCE_LIMIT} characters.")
     return Statement(Said.PAID, paid_on=day, amount=value, reference=reference)
@@ -187,7 +184,7 @@ def describe(statement: Statement, number: str, currency: str) -> str:
             f"{amount_text(statement.amount, currency)}{reference}"
         )
     if statement.said is Said.DISPUTE:
-        return f"disputes invoice {number}: {_one_line(statement.reason)}"
+        return f"disputes invoice {number}: {one_line(statement.reason)}"
     assert statement.promised_on is not None
     return f"promises to pay invoice {number} by {statement.promised_on.isoformat()}"
 
@@ -347,7 +344,7 @@ def _tell_owner(deps: ActionDeps, entry_id: int, owner: str | None, customer: st
             key=f"customer-page-dispute:{entry_id}",
             to=(Address(owner),),
             sender=Address(deps.from_address, "arpilot"),
-            subject=_one_line(f"{customer} {sentence}")[:300],
+            subject=one_line(f"{customer} {sentence}")[:300],
             text=(
                 f"{customer} {sentence}\n\nThey said so on their page in the link arpilot sends with "
                 f"{company}'s reminders. Reminders for this invoice are paused as disputed; clear the "
@@ -379,7 +376,7 @@ def confirm_to_customer(
             to=tuple(Address(r) for r in recipients),
             sender=Address(deps.from_address, company[:100] or None),
             reply_to=Address(owner) if owner else None,
-            subject=_one_line(f"{company}: we have your message")[:300],
+            subject=one_line(f"{company}: we have your message")[:300],
             text=(
                 f"Dear {customer},\n\nThank you. We have recorded that {customer} {sentence}.\n\n"
                 + (f"Questions? Write to {owner}.\n\n" if owner else "")

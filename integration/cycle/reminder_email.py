@@ -18,6 +18,7 @@ from reminders.content import ReminderContext, ReminderFee, ReminderInvoice, ren
 from reminders.delivery import Address, EmailMessage, InvalidMessage
 from reminders.instalment import TEMPLATE as INSTALMENT
 from reminders.instalment import render_instalment
+from reminders.text import HEADER_NAME_LIMIT, one_line
 from reminders.wording import Wording
 
 
@@ -81,8 +82,8 @@ class ReminderComposer:
         recipients, invalid = checked(row.payload["recipients"])
         if not recipients:
             raise InvalidMessage(f"no valid email address to send to ({quoted(invalid) or 'none on file'})")
-        # A name from the accounting system may hold line breaks; in a header they would be an injection.
-        name = " ".join(customer.name.split()) or None
+        # A name from the accounting system may hold line breaks (in a header, an injection) or bidi overrides.
+        name = one_line(customer.name, HEADER_NAME_LIMIT) or None
         return EmailMessage(
             key=row.idempotency_key,
             # Every address the customer can be written to receives it as a recipient of its own.

@@ -15,13 +15,13 @@ folds A4 into a DL envelope and places the address by DIN 5008 form B (field 20 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 
 from babel import Locale
 
 from connectors.contract import PostalAddress
 from connectors.regions import country_code
+from reminders.text import one_line, printable
 
 INCH = 25.4
 LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO"})  # where US Letter is the paper
@@ -33,8 +33,6 @@ POSTCODE_FIRST = frozenset(
     {"AT", "BE", "BG", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IS", "IT", "LI", "LT",
      "LU", "LV", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"}
 )  # fmt: skip
-_DROPPED = frozenset({"Cc", "Cf", "Cs"})  # control, format (bidi overrides), lone surrogates
-_JOINER = "\u200d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +81,6 @@ def paper_for(country: str | None) -> Paper:
     return US_LETTER if (country or "").upper() in LETTER_COUNTRIES else A4_DL
 
 
-def printable(text: str) -> str:
-    """The text with control and format characters (NUL, bidi overrides) and lone surrogates dropped,
-    so nothing a provider stored can break the PDF or reorder what follows; whitespace is kept, and
-    the zero-width joiner, which joins Arabic and emoji."""
-    return "".join(ch for ch in text if ch.isspace() or ch == _JOINER or unicodedata.category(ch) not in _DROPPED)
-
-
 def postal_lines(address: PostalAddress, other_country: str | None, locale: Locale) -> tuple[str, ...]:
     """The address under the name, as its country's post reads it: who it is for, the street lines,
     the place ("City Region PostalCode", or "PostalCode City" where POSTCODE_FIRST), and the
@@ -121,7 +112,7 @@ def address_lines(name: str, lines: tuple[str, ...]) -> tuple[str, ...]:
     MAX_ADDRESS_LINES (the window holds no more): the name and the last two lines (the place and
     the country, or the street and the place) stay whole, and the lines between are folded into
     the room left, joined with commas, so nothing the post sorts by is lost."""
-    cleaned = [" ".join(printable(line).split())[:MAX_LINE_CHARS] for line in (name, *lines)]
+    cleaned = [one_line(line, MAX_LINE_CHARS) for line in (name, *lines)]
     kept = [line for line in cleaned if line]
     if len(kept) <= MAX_ADDRESS_LINES:
         return tuple(kept)
@@ -159,7 +150,7 @@ def build_letter(
         sender=address_lines(company_name, company_address),
         recipient=address_lines(customer_name, customer_address),
         date=date,
-        subject=" ".join(printable(subject).split()),
+        subject=one_line(subject),
         body=printable(body),
-        signature=" ".join(printable(signature).split()),
+        signature=one_line(signature),
     )

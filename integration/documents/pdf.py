@@ -23,9 +23,10 @@ from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from connectors.contract import Money
-from integration.documents.letter import INCH, MAX_ADDRESS_LINES, Paper, PrintedLetter, paper_for, printable
+from integration.documents.letter import INCH, MAX_ADDRESS_LINES, Paper, PrintedLetter, paper_for
 from integration.documents.statement import Statement
 from reminders import formatting
+from reminders.text import one_line
 
 FONT = "DejaVu"
 # A zipped install's fonts, extracted once and kept for the life of the process (fpdf2 reads files).
@@ -86,7 +87,7 @@ def _document(paper: Paper, title: str, running_title: str = "") -> FPDF:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(printable(text).split())[:MAX_NAME_CHARS]
+    return one_line(text, MAX_NAME_CHARS)
 
 
 def _fitted(pdf: FPDF, text: str, width: float) -> str:

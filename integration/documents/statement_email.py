@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from integration.documents.letter import printable
 from integration.documents.statement import Statement
 from integration.policy.recipients import quoted
 from integration.policy.rules import Sender
 from reminders import formatting
 from reminders.delivery import Address, Attachment, EmailMessage, InvalidMessage
-
-NAME_LIMIT = 200
+from reminders.text import HEADER_NAME_LIMIT, one_line
 
 
 def statement_key(connection_id: int, statement: Statement) -> str:
@@ -29,13 +27,6 @@ def statement_filename(statement: Statement) -> str:
     ascii_name = unicodedata.normalize("NFKD", statement.customer.name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:60].strip("-")
     return f"statement-{slug or 'customer'}-{statement.as_of.isoformat()}.pdf"
-
-
-def _one_line(name: str) -> str:
-    """A name from the books as a header and a greeting hold it: one line, no control or bidi
-    characters (a right-to-left override would turn the rest of the subject around), cut to
-    NAME_LIMIT."""
-    return " ".join(printable(name).split())[:NAME_LIMIT]
 
 
 def statement_message(
@@ -52,9 +43,9 @@ def statement_message(
     if not recipients:
         raise InvalidMessage(f"no valid email address to send to ({quoted(invalid) or 'none on file'})")
     locale = formatting.parse_locale(statement.company.locale)
-    company = _one_line(statement.company.name)
+    company = one_line(statement.company.name, HEADER_NAME_LIMIT)
     from_name = sender.from_name or company[:100] or None
-    name = _one_line(statement.customer.name) or None
+    name = one_line(statement.customer.name, HEADER_NAME_LIMIT) or None
     owed = [f"{formatting.money(t.open, locale)}" for t in statement.totals if not t.open.is_zero()]
     lines = [
         f"Hello{' ' + name if name else ''},",

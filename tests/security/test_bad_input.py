@@ -27,6 +27,7 @@ from integration.policy.rules import Rules
 from integration.store.models import ActionStatus, ActivityEntry, MirroredInvoice
 from integration.web import create_app
 from integration.web.security import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
+from reminders.text import HEADER_NAME_LIMIT
 from tests.conftest import MakeApp
 from tests.cycle.conftest import NOW, World, make_world
 from tests.cycle.xero_world import XeroWorld, live_world
@@ -35,7 +36,8 @@ from tests.security.mutations import replaced
 
 TODAY = NOW.date()
 HTML_NAME = '<script>alert("owned")</script> & Sons'
-BROKEN_NAME = "Evil Co\r\nBcc: attacker@evil.example"
+# A right-to-left override would turn the rest of the header around; a line break would add one.
+BROKEN_NAME = "Evil \u202eCo\r\nBcc: attacker@evil.example"
 LONG_NAME = "Enormous " * 50
 OWNER_NOTE = "Owner's own memo. " * 223  # 4014 characters, cut to QuickBooks' 4000 below
 
@@ -197,7 +199,10 @@ def test_bad_records_get_safe_handling_and_hold_up_nothing(
     # A line break in a name cannot add a header.
     broken = sent["ap@break.example"]
     assert broken["Bcc"] is None and [a.addr_spec for a in broken["To"].addresses] == ["ap@break.example"]
-    assert all("\n" not in value and "\r" not in value for _, value in broken.items())
+    assert all("\n" not in value and "\r" not in value and "\u202e" not in value for _, value in broken.items())
+    assert broken["To"].addresses[0].display_name == "Evil Co Bcc: attacker@evil.example"
+    # A name pasted by the page is cut where a name would end, in the header as in the greeting.
+    assert len(sent["ap@long.example"]["To"].addresses[0].display_name) <= HEADER_NAME_LIMIT
 
     # An invoice without a due date is collected as due on receipt, not dropped.
     assert "7003" in sent["ap@acme.example"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
