@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -283,6 +284,24 @@ def _load(path: Path) -> XeroSpec:
 def load_spec(directory: Path | None = None, name: str = SPEC_FILE) -> XeroSpec:
     """A Xero spec (by default Accounting), parsed once per process (parsing takes about a second)."""
     return _load((directory or specs_dir()).resolve() / name)
+
+
+def response_examples(envelope: str, spec: XeroSpec | None = None) -> list[tuple[str, Any]]:
+    """Every record under `envelope` in the spec's successful response examples (`example:` and each
+    of `examples:`), named "METHOD /path #n", as JSON text parsed the way the connector parses Xero:
+    numbers as Decimal, never float."""
+    found: list[tuple[str, Any]] = []
+    for path, item in (spec or load_spec()).document["paths"].items():
+        for method, operation in item.items():
+            content = (operation.get("responses", {}).get("200") or {}) if isinstance(operation, dict) else {}
+            media = (content.get("content") or {}).get("application/json") or {}
+            bodies = [media.get("example"), *((e or {}).get("value") for e in (media.get("examples") or {}).values())]
+            for body in bodies:
+                records = body.get(envelope) if isinstance(body, dict) else None
+                for index, record in enumerate(records if isinstance(records, list) else ()):
+                    text = json.dumps(record, default=str)  # YAML reads unquoted timestamps as datetimes
+                    found.append((f"{method.upper()} {path} #{index}", json.loads(text, parse_float=Decimal)))
+    return found
 
 
 @dataclass
