@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -36,6 +37,8 @@ from connectors.postal import postal_address
 from connectors.regions import company_zone
 
 Json = Mapping[str, Any]
+
+_XS_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
 
 class MalformedRecord(ProviderValidationError, UnreadableRecord):
@@ -116,8 +119,10 @@ class _Reader:
             if optional:
                 return None
             raise self.fail(field, "is missing")
+        # xs:date (Finance.xsd) may carry a time zone; it says where the day is, not which day.
+        written = _XS_DATE.fullmatch(str(value))
         try:
-            return dt.date.fromisoformat(str(value))
+            return dt.date.fromisoformat(written.group(1) if written else "")
         except ValueError:
             raise self.fail(field, f"is not a date: {value!r}") from None
 
@@ -181,7 +186,9 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
     customer_id = _ref(raw, "CustomerRef")
     if customer_id is None:
         raise r.fail("CustomerRef", "is missing")
-    balance = r.money("Balance", currency)
+    # Finance.xsd makes Balance optional, but without it nothing says what is owed: reading it as 0
+    # would mark the invoice paid and end its reminders without a word.
+    balance = r.money("Balance", currency, r.required("Balance"))
     issue_date = r.date("TxnDate")
     assert issue_date is not None
     return Invoice(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import responses
 
 from connectors.contract import (
@@ -19,7 +20,9 @@ from connectors.contract import (
     Money,
     Payment,
     PaymentApplication,
+    PaymentTerms,
     PostalAddress,
+    TermsKind,
 )
 from connectors.quickbooks import mapping
 from tests.quickbooks.helpers import COMPANY, make_connector
@@ -114,3 +117,176 @@ def test_intuits_payment_sample_maps_field_by_field() -> None:
         updated_at=_utc("2015-01-16T15:08:12-08:00"),
         unapplied=Money(Decimal("10.0"), "USD"),
     )
+
+
+def _variant(name: str, entity: str, **fields: Any) -> Any:
+    """A published sample with `fields` replaced (None removes one): a schema-valid variant of it."""
+    raw = {**_raw(name)[entity], **fields}
+    return {key: value for key, value in raw.items() if value is not None}
+
+
+_INVOICE_DATES = dt.date(2015, 7, 24), dt.date(2015, 8, 23)
+
+
+@pytest.mark.parametrize(
+    ("txn_date", "due_date"),
+    [
+        ("2015-07-24", "2015-08-23"),  # as Intuit's samples write them
+        # xs:date (Finance.xsd's TxnDate and DueDate) may carry a time zone; the day stays the day written.
+        ("2015-07-24Z", "2015-08-23Z"),
+        ("2015-07-24-07:00", "2015-08-23+14:00"),
+    ],
+)
+@responses.activate
+def test_invoice_dates_in_every_form_xs_date_allows(txn_date: str, due_date: str) -> None:
+    body = json.loads(_text("invoice.json"))  # through the real client, which reads the JSON text
+    body["Invoice"].update(TxnDate=txn_date, DueDate=due_date)
+    responses.get(f"{COMPANY}/invoice/239", json=body)
+    invoice = make_connector().get_invoice("239")
+    assert (invoice.issue_date, invoice.due_date) == _INVOICE_DATES
+
+
+@pytest.mark.parametrize("txn_date", ["2015-01-16Z", "2015-01-16+05:30"])
+def test_payment_and_credit_memo_dates_with_a_time_zone(txn_date: str) -> None:
+    assert mapping.payment(_variant("payment.json", "Payment", TxnDate=txn_date), "USD").date == dt.date(2015, 1, 16)
+    memo = _variant("payment.json", "Payment", TxnDate=txn_date, RemainingCredit=Decimal("5.00"))
+    assert mapping.credit_memo(memo, "USD").date == dt.date(2015, 1, 16)
+
+
+@pytest.mark.parametrize("written", ["2015-07-24T00:00:00", "24/07/2015", "2015-07-24-7:00", "2015-02-30"])
+def test_a_date_xs_date_does_not_allow_is_a_clear_error(written: str) -> None:
+    with pytest.raises(mapping.MalformedRecord, match=r"Invoice 239: TxnDate is not a date"):
+        mapping.invoice(_variant("invoice.json", "Invoice", TxnDate=written), "USD")
+
+
+def test_an_invoice_without_its_balance_is_refused_not_taken_as_paid() -> None:
+    # Finance.xsd makes Balance optional; without it nothing says what is owed, and reading 0 would
+    # mark an unpaid invoice paid and stop its reminders without a word.
+    with pytest.raises(mapping.MalformedRecord, match=r"Invoice 239: Balance is missing"):
+        mapping.invoice(_variant("invoice.json", "Invoice", Balance=None), "USD")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # A partly paid invoice in another currency: amounts in the invoice's currency, never converted.
+        (
+            {
+                "CurrencyRef": {"value": "EUR", "name": "Euro"},
+                "ExchangeRate": Decimal("1.0823"),
+                "Balance": Decimal("50.00"),
+            },
+            {
+                "total": Money(Decimal("150.0"), "EUR"),
+                "balance": Money(Decimal("50.00"), "EUR"),
+                "status": InvoiceStatus.OPEN,
+            },
+        ),
+        # Integer amounts, as JSON may write a whole amount.
+        ({"TotalAmt": 150, "Balance": 0}, {"total": Money(Decimal(150), "USD"), "status": InvoiceStatus.PAID}),
+        # No DueDate (QuickBooks computes it from SalesTermRef when it is omitted on create).
+        ({"DueDate": None, "SalesTermRef": {"value": "3", "name": "Net 30"}}, {"due_date": None}),
+        # Several addresses in BillEmail; Cc and Bcc are QuickBooks' copies, not the customer's To.
+        (
+            {
+                "BillEmail": {"Address": "ap@acme.com, cfo@acme.com"},
+                "BillEmailCc": {"Address": "sales@us.com"},
+                "BillEmailBcc": {"Address": "books@us.com"},
+                "EmailStatus": "EmailSent",
+            },
+            {"email": "ap@acme.com, cfo@acme.com"},
+        ),
+        # Payments and credit linked to it change nothing but its Balance.
+        (
+            {"LinkedTxn": [{"TxnId": "100", "TxnType": "Payment"}, {"TxnId": "101", "TxnType": "CreditMemo"}]},
+            {"balance": Money(Decimal("150.0"), "USD"), "status": InvoiceStatus.OPEN},
+        ),
+        ({"DocNumber": None}, {"number": "239"}),
+        ({"CustomerRef": {"value": "1", "name": "Amy's Bird Sanctuary"}}, {"customer_id": "1"}),
+    ],
+)
+def test_schema_valid_variants_of_intuits_invoice(fields: dict[str, Any], expected: dict[str, Any]) -> None:
+    invoice = mapping.invoice(_variant("invoice.json", "Invoice", **fields), "USD")
+    assert {name: getattr(invoice, name) for name in expected} == expected
+
+
+def test_a_payment_applying_an_invoice_and_a_credit_memo_pays_only_the_invoice() -> None:
+    # Intuit's documented shape: the invoice line carries what the invoice was settled by, the credit
+    # memo line the credit used; TotalAmt is the money received.
+    lines = [
+        {"Amount": Decimal("100.00"), "LinkedTxn": [{"TxnId": "70", "TxnType": "Invoice"}]},
+        {"Amount": Decimal("20.00"), "LinkedTxn": [{"TxnId": "9", "TxnType": "CreditMemo"}]},
+    ]
+    raw = _variant("payment.json", "Payment", Line=lines, TotalAmt=Decimal("80.00"), UnappliedAmt=Decimal("0"))
+    paid = mapping.payment(raw, "USD")
+    assert paid.amount == Money(Decimal("80.00"), "USD") and paid.unapplied is None
+    assert paid.applied_to == (PaymentApplication("70", Money(Decimal("100.00"), "USD")),)
+
+
+_TIME = {"MetaData": {"CreateTime": "2014-09-11T14:41:49-07:00", "LastUpdatedTime": "2014-09-11T14:41:49-07:00"}}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Intuit's Term samples: STANDARD (DueDays, with a discount) and DATE_DRIVEN.
+        (
+            {"Id": "3", "Name": "Net 30", "Type": "STANDARD", "DueDays": 30, "DiscountPercent": 0, "DiscountDays": 0},
+            PaymentTerms("3", "Net 30", TermsKind.NET_DAYS, days=30),
+        ),
+        (
+            {"Id": "4", "Name": "2% 10 Net 30", "Type": "STANDARD", "DueDays": 30, "DiscountPercent": Decimal("2")},
+            PaymentTerms("4", "2% 10 Net 30", TermsKind.NET_DAYS, days=30),
+        ),
+        (
+            {"Id": "8", "Name": "15th", "Type": "DATE_DRIVEN", "DayOfMonthDue": 15, "DueNextMonthDays": 5},
+            PaymentTerms("8", "15th", TermsKind.DAY_OF_MONTH, day_of_month=15, next_month_if_within_days=5),
+        ),
+        (
+            {"Id": "9", "Name": "EOM", "Type": "DATE_DRIVEN", "DayOfMonthDue": 31},
+            PaymentTerms("9", "EOM", TermsKind.DAY_OF_MONTH, day_of_month=31, next_month_if_within_days=0),
+        ),
+    ],
+)
+def test_intuits_terms(raw: dict[str, Any], expected: PaymentTerms) -> None:
+    assert mapping.terms({**raw, **_TIME, "Active": True}) == expected
+
+
+def test_a_credit_memo_with_its_credit_used_up_has_none_left() -> None:
+    raw = {
+        **_TIME,
+        "Id": "73",
+        "DocNumber": "1026",
+        "TxnDate": "2014-09-02",
+        "TotalAmt": Decimal("90.00"),
+        "RemainingCredit": Decimal("0"),
+        "Balance": Decimal("90.00"),  # older minor versions' figure, superseded by RemainingCredit
+        "CustomerRef": {"value": "3", "name": "Cool Cars"},
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+    }
+    credit = mapping.credit_memo(raw, "USD")
+    assert (credit.total, credit.remaining) == (Money(Decimal("90.00"), "USD"), Money(Decimal("0"), "USD"))
+
+
+def test_intuits_company_info_sample() -> None:
+    raw = {
+        "CompanyName": "Larry's Bakery",
+        "LegalName": "Larry's Bakery",
+        "CompanyAddr": {
+            "Id": "1",
+            "Line1": "123 Sierra Way",
+            "City": "San Pablo",
+            "CountrySubDivisionCode": "CA",
+            "PostalCode": "87999",
+            "Country": "US",
+        },
+        "LegalAddr": {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo", "CountrySubDivisionCode": "CA"},
+        "Country": "US",
+        "Email": {"Address": "donotreply@intuit.com"},
+        "SupportedLanguages": "en",
+        "Id": "1",
+        "SyncToken": "4",
+    }
+    assert mapping.company_name(raw) == "Larry's Bakery"
+    assert mapping.company_timezone(raw) == "America/Los_Angeles"
+    assert mapping.company_address(raw) == PostalAddress(("123 Sierra Way",), "San Pablo", "CA", "87999", "US")
