@@ -219,7 +219,11 @@ def customer(raw: Json, home_currency: str) -> Customer:
         provider_id=str(r.required("Id")),
         name=name,
         email=", ".join(addresses) or None,
-        phone=_text(raw, "PrimaryPhone", "FreeFormNumber"),
+        # IntuitNamesTypes.xsd's numbers in the order to call them; the Fax is not one to call.
+        phone=next(
+            filter(None, (_text(raw, kind, "FreeFormNumber") for kind in ("PrimaryPhone", "Mobile", "AlternatePhone"))),
+            None,
+        ),
         # Only a default for new invoices (each carries its own): one arpilot cannot read falls back
         # to the company's, rather than costing the customer and every invoice it owes.
         currency=code if (code := _ref(raw, "CurrencyRef")) in SUPPORTED_CURRENCIES else home_currency,

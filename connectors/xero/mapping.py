@@ -349,12 +349,13 @@ def _email_recipients(r: _Reader) -> tuple[Contact, ...]:
 
 
 def _phone(r: _Reader) -> str | None:
-    """The DEFAULT phone, else MOBILE, else the first with a number, as one dialable string."""
+    """The DEFAULT phone, else MOBILE, else the first other one with a number (never the FAX:
+    nobody answers it), as one dialable string."""
     numbers: dict[str, str] = {}
     for index, phone in enumerate(r.items("Phones")):
         p = _Reader(phone, f"phone {index} of contact", parent=r)
         number = p.text("PhoneNumber")
-        if number:
+        if number and p.text("PhoneType") != "FAX":
             country = p.text("PhoneCountryCode")
             parts = (f"+{country.lstrip('+')}" if country else None, p.text("PhoneAreaCode"), number)
             numbers.setdefault(p.text("PhoneType") or "", " ".join(filter(None, parts)))

@@ -290,3 +290,19 @@ def test_intuits_company_info_sample() -> None:
     assert mapping.company_name(raw) == "Larry's Bakery"
     assert mapping.company_timezone(raw) == "America/Los_Angeles"
     assert mapping.company_address(raw) == PostalAddress(("123 Sierra Way",), "San Pablo", "CA", "87999", "US")
+
+
+@pytest.mark.parametrize(
+    ("phones", "phone"),
+    [
+        ({}, "(415) 444-6538"),  # Intuit's sample: PrimaryPhone
+        ({"PrimaryPhone": None, "Mobile": {"FreeFormNumber": "(415) 555-0101"}}, "(415) 555-0101"),
+        ({"PrimaryPhone": {"FreeFormNumber": ""}, "AlternatePhone": {"FreeFormNumber": "555-0102"}}, "555-0102"),
+        # A fax line is never the number to call a customer on.
+        ({"PrimaryPhone": None, "Fax": {"FreeFormNumber": "(415) 555-0199"}}, None),
+    ],
+)
+def test_the_number_to_call_is_primary_else_mobile_else_alternate_never_the_fax(
+    phones: dict[str, Any], phone: str | None
+) -> None:
+    assert mapping.customer(_variant("customer.json", "Customer", **phones), "USD").phone == phone

@@ -274,3 +274,31 @@ def test_a_date_not_in_xeros_form_is_a_clear_error(written: str) -> None:
     # ISO appears only in the spec's request examples; its responses, and xero-python, use /Date(...)/.
     with pytest.raises(MappingError, match="Date is not a Xero"):
         invoice_from_xero({**_INVOICE, "Date": written})
+
+
+_SPEC_CONTACT = _body("contact.json")["Contacts"][0]
+
+
+def _dialled(kind: str, number: str | None) -> dict[str, str | None]:
+    return {"PhoneType": kind, "PhoneNumber": number, "PhoneAreaCode": None, "PhoneCountryCode": None}
+
+
+@pytest.mark.parametrize(
+    ("phones", "phone"),
+    [
+        ([], None),
+        # Xero sends all four kinds, blanks included, in no fixed order (the spec's contact: DDI first).
+        (
+            [_dialled("DDI", "111"), _dialled("DEFAULT", "222"), _dialled("FAX", "333"), _dialled("MOBILE", "444")],
+            "222",
+        ),
+        ([_dialled("DDI", "111"), _dialled("DEFAULT", ""), _dialled("FAX", "333"), _dialled("MOBILE", "444")], "444"),
+        ([_dialled("FAX", "333"), _dialled("DEFAULT", None), _dialled("DDI", "111"), _dialled("MOBILE", None)], "111"),
+        # A fax line is never the number to call a customer on.
+        ([_dialled("FAX", "333"), _dialled("DEFAULT", None), _dialled("DDI", ""), _dialled("MOBILE", "")], None),
+    ],
+)
+def test_the_number_to_call_is_default_else_mobile_else_any_but_the_fax(
+    phones: list[dict[str, str | None]], phone: str | None
+) -> None:
+    assert customer_from_xero({**_SPEC_CONTACT, "Phones": phones}, "NZD").phone == phone
