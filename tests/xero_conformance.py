@@ -299,7 +299,8 @@ def response_examples(envelope: str, spec: XeroSpec | None = None) -> list[tuple
             for body in bodies:
                 records = body.get(envelope) if isinstance(body, dict) else None
                 for index, record in enumerate(records if isinstance(records, list) else ()):
-                    text = json.dumps(record, default=str)  # YAML reads unquoted timestamps as datetimes
+                    # YAML reads unquoted timestamps (DateString: 2018-10-20T00:00:00) as datetimes.
+                    text = json.dumps(record, default=lambda value: value.isoformat())
                     found.append((f"{method.upper()} {path} #{index}", json.loads(text, parse_float=Decimal)))
     return found
 

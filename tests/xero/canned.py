@@ -74,6 +74,7 @@ class CannedXero:
         self.invoices = [invoice_json(n) for n in range(1, invoices + 1)]
         self.contacts = {CONTACT_ID: contact_json()}
         self.payments = [payment_json(1)]
+        self.credits: dict[str, list[dict[str, Any]]] = {"CreditNotes": [], "Overpayments": [], "Prepayments": []}
         self.groups: dict[str, dict[str, Any]] = {}
         self.members: dict[str, set[str]] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}
@@ -101,6 +102,10 @@ class CannedXero:
             ("PUT", re.compile(r"/ContactGroups/([^/]+)/Contacts"), self._add_members),
             ("DELETE", re.compile(r"/ContactGroups/([^/]+)/Contacts/([^/]+)"), self._remove_member),
             ("GET", re.compile(r"/Payments"), lambda rq: self._paged(rq, "Payments", self.payments)),
+            *(
+                ("GET", re.compile(f"/{name}"), lambda rq, name=name: self._paged(rq, name, self.credits[name]))
+                for name in self.credits
+            ),
             (
                 "GET",
                 re.compile(r"/Organisation"),

@@ -37,6 +37,9 @@ SDK_RESPONSE_TYPES = {
     ("PUT", "/ContactGroups"): "ContactGroups",
     ("PUT", "/ContactGroups/{ContactGroupID}/Contacts"): "Contacts",
     ("GET", "/Payments"): "Payments",
+    ("GET", "/CreditNotes"): "CreditNotes",
+    ("GET", "/Overpayments"): "Overpayments",
+    ("GET", "/Prepayments"): "Prepayments",
     ("GET", "/Organisation"): "Organisations",
 }
 
@@ -75,13 +78,16 @@ class FakeClock:
         return dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC) + dt.timedelta(seconds=self.t - 1000.0)
 
 
-def check_exchanges(server: CannedXero) -> None:
+def check_exchanges(server: CannedXero, *, answers_checked: bool = True) -> None:
+    """Each exchange against the spec and each answer read by xero-python. `answers_checked=False`
+    leaves the answers to xero-python alone: for answers that are the spec's own examples, some of
+    which break its schemas (Contacts' `TaxNumbeType`, credits' `ID`, a BatchPayment's string amounts)."""
     spec = load_spec()
     finder = ModelFinder(AccountingApi.models_module)
     for recorded in server.recorded:
         exchange = recorded.exchange
         checkable = recorded.conformant and (200 <= exchange.status < 300 or exchange.status == 400)
-        spec.assert_conforms(exchange, strict=True, response=checkable)
+        spec.assert_conforms(exchange, strict=True, response=checkable and answers_checked)
         template = spec.template_for(exchange.path.split("?")[0].removeprefix("/api.xro/2.0"))
         if checkable and exchange.status == 200:
             response_type = SDK_RESPONSE_TYPES[(exchange.method, template)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ from connectors.contract import (
     Payment,
     PaymentApplication,
     PostalAddress,
+    SyncRequest,
 )
+from connectors.xero.connector import XeroConnector
 from connectors.xero.mapping import (
     MappingError,
     credit_from_xero,
@@ -31,11 +33,14 @@ from connectors.xero.mapping import (
     is_receivable_credit,
     is_receivable_payment,
     is_sales_invoice,
+    parse_ms_instant,
     payment_from_xero,
     payment_terms_from_xero,
     postal_address_of,
 )
 from connectors.xero.timezones import iana_zone
+from tests.xero.canned import CannedXero
+from tests.xero.conftest import check_exchanges
 from tests.xero_conformance import response_examples
 
 REAL = Path(__file__).parents[1] / "fixtures" / "real" / "xero"
@@ -302,3 +307,56 @@ def test_the_number_to_call_is_default_else_mobile_else_any_but_the_fax(
     phones: list[dict[str, str | None]], phone: str | None
 ) -> None:
     assert customer_from_xero({**_SPEC_CONTACT, "Phones": phones}, "NZD").phone == phone
+
+
+@pytest.fixture
+def server() -> Iterator[CannedXero]:
+    with CannedXero() as canned:
+        yield canned
+        check_exchanges(canned, answers_checked=False)
+
+
+# entity arpilot syncs -> the collection Xero answers with, and the canned server's list of it.
+_SYNCED = {
+    "invoice": "Invoices",
+    "customer": "Contacts",
+    "payment": "Payments",
+    "credit_note": "CreditNotes",
+    "overpayment": "Overpayments",
+    "prepayment": "Prepayments",
+}
+
+
+@pytest.mark.parametrize("entity", list(_SYNCED))
+def test_the_specs_list_examples_sync_through_xero_python_unchanged(
+    entity: str, server: CannedXero, connector: XeroConnector
+) -> None:
+    """The spec's GET list example of each collection, answered by a loopback Xero (the requests
+    checked against the spec, the answers read by xero-python's own models), synced by the real connector:
+    nothing rejected, and the same records the mapping makes of the example on its own."""
+    envelope = _SYNCED[entity]
+    records = [raw for where, raw in response_examples(envelope) if where.startswith(f"GET /{envelope} #")]
+    if entity == "invoice":
+        server.invoices = records
+    elif entity == "customer":
+        server.contacts = {raw["ContactID"]: raw for raw in records}
+    elif entity == "payment":
+        server.payments = records
+    else:
+        server.credits[envelope] = records
+    pages = list(connector.changes(SyncRequest(entity, None)))
+    assert [page.rejected for page in pages] == [()] * len(pages)
+    synced = [record for page in pages for record in page.records]
+    expected = [
+        record
+        for raw in sorted(records, key=lambda raw: parse_ms_instant(raw["UpdatedDateUTC"]))
+        if _FAMILIES[envelope][0](raw)
+        for record in connector._map(entity, raw)
+    ]
+    assert synced == expected and expected
+    if entity == "payment":
+        # xero-python's models cannot read this example (its BatchPayment says IsReconciled "false"):
+        # the connector reads Xero's JSON raw, so one odd field arpilot never reads costs nothing.
+        with pytest.raises(ValueError, match="bool value expected"):
+            check_exchanges(server, answers_checked=False)
+        server.recorded.clear()
