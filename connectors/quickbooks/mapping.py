@@ -362,10 +362,12 @@ def company_address(raw: Json) -> PostalAddress | None:
 
 def company_timezone(raw: Json) -> str:
     """CompanyInfo keeps no time zone: the zone of the company's address (CompanyAddr, else
-    LegalAddr, else the Country field alone), by connectors/regions.company_zone's rules."""
+    LegalAddr, else the Country field alone), by connectors/regions.company_zone's rules. An
+    address that names a state but no country, as US companies' often do, is in CompanyInfo's Country."""
     for field in ("CompanyAddr", "LegalAddr"):
-        if _text(raw, field, "Country"):
-            return company_zone(_text(raw, field, "Country"), _text(raw, field, "CountrySubDivisionCode"))
+        country, region = _text(raw, field, "Country"), _text(raw, field, "CountrySubDivisionCode")
+        if country or region:
+            return company_zone(country or _text(raw, "Country"), region)
     return company_zone(_text(raw, "Country"), None)
 
 

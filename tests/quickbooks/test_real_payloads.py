@@ -306,3 +306,23 @@ def test_the_number_to_call_is_primary_else_mobile_else_alternate_never_the_fax(
     phones: dict[str, Any], phone: str | None
 ) -> None:
     assert mapping.customer(_variant("customer.json", "Customer", **phones), "USD").phone == phone
+
+
+@pytest.mark.parametrize(
+    ("addresses", "zone"),
+    [
+        # QuickBooks US companies often keep the state and no country in an address (Intuit's customer
+        # sample does): the company's own Country says which country's state it is.
+        (
+            {"CompanyAddr": {"Line1": "2150 Pearl St", "City": "Boulder", "CountrySubDivisionCode": "CO"}},
+            "America/Denver",
+        ),
+        ({"LegalAddr": {"City": "San Pablo", "CountrySubDivisionCode": "CA"}}, "America/Los_Angeles"),
+        # The address's own country wins over the company's.
+        ({"CompanyAddr": {"Country": "CA", "CountrySubDivisionCode": "BC"}}, "America/Vancouver"),
+        # An address with neither: the company's country alone, by its documented default.
+        ({"CompanyAddr": {"Line1": "1 Main St"}}, "America/New_York"),
+    ],
+)
+def test_company_zone_reads_the_state_of_an_address_without_a_country(addresses: dict[str, Any], zone: str) -> None:
+    assert mapping.company_timezone({"CompanyName": "Larry's Bakery", "Country": "US", **addresses}) == zone
