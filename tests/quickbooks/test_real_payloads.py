@@ -326,3 +326,29 @@ def test_the_number_to_call_is_primary_else_mobile_else_alternate_never_the_fax(
 )
 def test_company_zone_reads_the_state_of_an_address_without_a_country(addresses: dict[str, Any], zone: str) -> None:
     assert mapping.company_timezone({"CompanyName": "Larry's Bakery", "Country": "US", **addresses}) == zone
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"Active": False}, {"active": False}),
+        ({"CurrencyRef": {"value": "CAD", "name": "Canadian Dollar"}}, {"currency": "CAD"}),
+        (
+            {"PrimaryEmailAddr": {"Address": "ap@shop.com, Owner@Shop.com;ap@shop.com"}},
+            {
+                "email": "ap@shop.com, Owner@Shop.com",
+                "contacts": (
+                    Contact("ap@shop.com", "Bill's Windsurf Shop", "billing"),
+                    Contact("Owner@Shop.com", "Bill's Windsurf Shop", "billing"),
+                ),
+            },
+        ),
+        ({"PrimaryEmailAddr": None}, {"email": None, "contacts": ()}),
+        ({"SalesTermRef": {"value": "3", "name": "Net 30"}}, {"terms_id": "3"}),
+        # BillWithParent without a ParentRef: not a job, billed on its own.
+        ({"BillWithParent": True, "Job": False}, {"parent_id": None, "bill_with_parent": False}),
+    ],
+)
+def test_schema_valid_variants_of_intuits_customer(fields: dict[str, Any], expected: dict[str, Any]) -> None:
+    customer = mapping.customer(_variant("customer.json", "Customer", **fields), "USD")
+    assert {name: getattr(customer, name) for name in expected} == expected
