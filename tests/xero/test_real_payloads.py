@@ -172,9 +172,9 @@ def _usable(raw: Any) -> bool:
 def _check_invoice(raw: Any) -> None:
     invoice = invoice_from_xero(raw)
     assert invoice.total == Money(raw["Total"], raw["CurrencyCode"])
-    owed = raw["AmountDue"] if raw["Status"] in ("AUTHORISED", "PAID") else 0
+    owed = raw["AmountDue"] if raw["Status"] in ("AUTHORISED", "PAID") else Decimal(0)
     assert invoice.balance == Money(owed, raw["CurrencyCode"])
-    assert invoice.issue_date == _ms(int(raw["Date"][6:19])).date()
+    assert invoice.issue_date == parse_ms_instant(raw["Date"]).date()
 
 
 def _check_payment(raw: Any) -> None:
@@ -189,7 +189,7 @@ def _check_payment(raw: Any) -> None:
 def _check_credit(entity: str) -> Callable[[Any], None]:
     def check(raw: Any) -> None:
         credit = credit_from_xero(raw, entity)
-        left = raw["RemainingCredit"] if _usable(raw) else 0
+        left = raw["RemainingCredit"] if _usable(raw) else Decimal(0)
         assert (credit.total, credit.remaining) == (
             Money(raw["Total"], raw["CurrencyCode"]),
             Money(left, raw["CurrencyCode"]),
