@@ -137,6 +137,11 @@ class _Reader:
         except (ArithmeticError, ValueError):
             raise self.fail(field, f"is not an amount: {value!r}") from None
 
+    def amount(self, field: str, currency: str) -> Money:
+        """An amount that decides something (owed, received, credit left): Finance.xsd makes each
+        optional, but read as 0 a missing one would close an invoice or drop a payment silently."""
+        return self.money(field, currency, self.required(field))
+
     def updated_at(self) -> dt.datetime:
         return parse_instant(_text(self.raw, "MetaData", "LastUpdatedTime"), self.fail)
 
@@ -186,9 +191,7 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
     customer_id = _ref(raw, "CustomerRef")
     if customer_id is None:
         raise r.fail("CustomerRef", "is missing")
-    # Finance.xsd makes Balance optional, but without it nothing says what is owed: reading it as 0
-    # would mark the invoice paid and end its reminders without a word.
-    balance = r.money("Balance", currency, r.required("Balance"))
+    balance = r.amount("Balance", currency)
     issue_date = r.date("TxnDate")
     assert issue_date is not None
     return Invoice(
@@ -197,7 +200,7 @@ def invoice(raw: Json, home_currency: str) -> Invoice:
         customer_id=customer_id,
         issue_date=issue_date,
         due_date=r.date("DueDate", optional=True),
-        total=r.money("TotalAmt", currency),
+        total=r.amount("TotalAmt", currency),
         balance=balance,
         status=invoice_status(raw, balance),
         updated_at=r.updated_at(),
@@ -282,7 +285,7 @@ def payment(raw: Json, home_currency: str) -> Payment:
         provider_id=str(r.required("Id")),
         customer_id=customer_id,
         date=paid_on,
-        amount=r.money("TotalAmt", currency),
+        amount=r.amount("TotalAmt", currency),
         applied_to=tuple(applied),
         updated_at=r.updated_at(),
         unapplied=unapplied if unapplied.amount > 0 else None,
@@ -316,15 +319,19 @@ def credit_memo(raw: Json, home_currency: str) -> Credit:
     issued = r.date("TxnDate")
     assert issued is not None
     # RemainingCredit is the credit still to apply; Balance carries the same figure on older minor versions.
-    field = "RemainingCredit" if raw.get("RemainingCredit") not in (None, "") else "Balance"
+    field = (
+        "Balance"
+        if raw.get("RemainingCredit") in (None, "") and raw.get("Balance") not in (None, "")
+        else "RemainingCredit"
+    )
     return Credit(
         provider_id=str(r.required("Id")),
         kind=CreditKind.CREDIT_MEMO,
         customer_id=customer_id,
         number=str(raw.get("DocNumber") or raw["Id"]),
         date=issued,
-        total=r.money("TotalAmt", currency),
-        remaining=r.money(field, currency),
+        total=r.amount("TotalAmt", currency),
+        remaining=r.amount(field, currency),
         updated_at=r.updated_at(),
     )
 

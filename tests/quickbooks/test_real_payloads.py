@@ -159,11 +159,50 @@ def test_a_date_xs_date_does_not_allow_is_a_clear_error(written: str) -> None:
         mapping.invoice(_variant("invoice.json", "Invoice", TxnDate=written), "USD")
 
 
-def test_an_invoice_without_its_balance_is_refused_not_taken_as_paid() -> None:
-    # Finance.xsd makes Balance optional; without it nothing says what is owed, and reading 0 would
-    # mark an unpaid invoice paid and stop its reminders without a word.
-    with pytest.raises(mapping.MalformedRecord, match=r"Invoice 239: Balance is missing"):
-        mapping.invoice(_variant("invoice.json", "Invoice", Balance=None), "USD")
+_CREDIT_MEMO = {
+    "MetaData": {"CreateTime": "2014-09-02T13:49:33-07:00", "LastUpdatedTime": "2014-09-02T13:49:33-07:00"},
+    "Id": "73",
+    "DocNumber": "1026",
+    "TxnDate": "2014-09-02",
+    "TotalAmt": Decimal("90.00"),
+    "RemainingCredit": Decimal("0"),
+    "Balance": Decimal("90.00"),  # older minor versions' figure, superseded by RemainingCredit
+    "CustomerRef": {"value": "3", "name": "Cool Cars"},
+    "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+}
+
+
+def _without(raw: dict[str, Any], *fields: str) -> dict[str, Any]:
+    return {key: value for key, value in raw.items() if key not in fields}
+
+
+@pytest.mark.parametrize(
+    ("read", "raw", "message"),
+    [
+        # Finance.xsd makes these amounts optional, but each decides something: read as 0, an
+        # invoice without Balance was paid (its reminders ended without a word), a payment without
+        # TotalAmt brought no money (no payment date for the customer's habits), a credit memo
+        # without RemainingCredit had no credit left to count.
+        (mapping.invoice, _variant("invoice.json", "Invoice", Balance=None), "Invoice 239: Balance is missing"),
+        (mapping.invoice, _variant("invoice.json", "Invoice", TotalAmt=None), "Invoice 239: TotalAmt is missing"),
+        (mapping.payment, _variant("payment.json", "Payment", TotalAmt=None), "Payment 163: TotalAmt is missing"),
+        (mapping.credit_memo, _without(_CREDIT_MEMO, "TotalAmt"), "CreditMemo 73: TotalAmt is missing"),
+        (
+            mapping.credit_memo,
+            _without(_CREDIT_MEMO, "RemainingCredit", "Balance"),
+            "CreditMemo 73: RemainingCredit is missing",
+        ),
+    ],
+)
+def test_an_amount_that_decides_something_is_refused_when_absent_not_read_as_zero(
+    read: Any, raw: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(mapping.MalformedRecord, match=message):
+        read(raw, "USD")
+
+
+def test_a_payment_without_unapplied_amount_has_none_unapplied() -> None:
+    assert mapping.payment(_variant("payment.json", "Payment", UnappliedAmt=None), "USD").unapplied is None
 
 
 @pytest.mark.parametrize(
@@ -252,20 +291,18 @@ def test_intuits_terms(raw: dict[str, Any], expected: PaymentTerms) -> None:
     assert mapping.terms({**raw, **_TIME, "Active": True}) == expected
 
 
-def test_a_credit_memo_with_its_credit_used_up_has_none_left() -> None:
-    raw = {
-        **_TIME,
-        "Id": "73",
-        "DocNumber": "1026",
-        "TxnDate": "2014-09-02",
-        "TotalAmt": Decimal("90.00"),
-        "RemainingCredit": Decimal("0"),
-        "Balance": Decimal("90.00"),  # older minor versions' figure, superseded by RemainingCredit
-        "CustomerRef": {"value": "3", "name": "Cool Cars"},
-        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
-    }
+@pytest.mark.parametrize(
+    ("fields", "remaining"),
+    [
+        ({}, Decimal("0")),  # used up: RemainingCredit wins over the older Balance
+        ({"RemainingCredit": None}, Decimal("90.00")),  # an older minor version: Balance only
+        ({"RemainingCredit": Decimal("40.00"), "Balance": None}, Decimal("40.00")),
+    ],
+)
+def test_the_credit_left_on_a_credit_memo(fields: dict[str, Any], remaining: Decimal) -> None:
+    raw = {key: value for key, value in {**_CREDIT_MEMO, **fields}.items() if value is not None}
     credit = mapping.credit_memo(raw, "USD")
-    assert (credit.total, credit.remaining) == (Money(Decimal("90.00"), "USD"), Money(Decimal("0"), "USD"))
+    assert (credit.total, credit.remaining) == (Money(Decimal("90.00"), "USD"), Money(remaining, "USD"))
 
 
 def test_intuits_company_info_sample() -> None:
