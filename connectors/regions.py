@@ -218,9 +218,15 @@ def company_zone(country: str | None, region: str | None) -> str:
     return LARGEST_CENTRE.get(code or "") or (zones[0] if zones else "UTC")
 
 
-def customer_zones(customers: Iterable[Customer]) -> dict[str, str]:
-    """Customer id -> zone, for the customers whose billing address settles their zone."""
-    return {c.provider_id: zone for c in customers if (zone := address_zone(c.country, c.region)) is not None}
+def customer_zones(customers: Iterable[Customer], home_country: str | None = None) -> dict[str, str]:
+    """Customer id -> zone, for the customers whose billing address settles their zone. An address
+    with a state but no country (QuickBooks' own samples are written so) is read in the company's
+    `home_country`: a Californian customer of a US company is in California."""
+    return {
+        c.provider_id: zone
+        for c in customers
+        if (zone := address_zone(c.country or (home_country if c.region else None), c.region)) is not None
+    }
 
 
 @functools.cache

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.regions import AUSTRALIA, CANADA, US_STATES, address_zone, company_zone, country_code
+from connectors.contract import Customer
+from connectors.regions import AUSTRALIA, CANADA, US_STATES, address_zone, company_zone, country_code, customer_zones
+from integration.cycle.gather import load_snapshot
+from integration.store.db import transaction
+from integration.store.models import Connection, MirroredCustomer
+from tests.conftest import add_connection
+
+UPDATED = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +93,41 @@ def test_a_company_always_gets_a_zone_the_largest_centre_then_utc(
     country: str | None, region: str | None, zone: str
 ) -> None:
     assert company_zone(country, region) == zone
+
+
+def test_a_customer_address_with_a_state_and_no_country_is_read_in_the_companys_country() -> None:
+    """Intuit's own Customer samples give CountrySubDivisionCode without Country."""
+    people = [
+        Customer("ca", "West Co", None, None, "USD", None, True, UPDATED, region="CA"),
+        Customer("ny", "East Co", None, None, "USD", None, True, UPDATED, country="USA", region="NY"),
+        Customer("none", "Nowhere Co", None, None, "USD", None, True, UPDATED),
+    ]
+    assert customer_zones(people) == {"ny": "America/New_York"}  # without the company's country: unknown
+    assert customer_zones(people, "US") == {"ca": "America/Los_Angeles", "ny": "America/New_York"}
+    assert customer_zones(people, "United States") == customer_zones(people, "US")
+
+
+def test_the_snapshot_reads_such_addresses_in_the_country_of_the_companys_own_address(
+    sessions: sessionmaker[Session],
+) -> None:
+    connection_id = add_connection(sessions, "realm-zones")
+    with transaction(sessions) as db:
+        db.add(
+            MirroredCustomer(
+                connection_id=connection_id,
+                provider_id="ca",
+                name="West Co",
+                currency="USD",
+                active=True,
+                provider_updated_at=UPDATED,
+                region="CA",
+            )
+        )
+    now = dt.datetime(2026, 11, 23, 17, tzinfo=dt.UTC)
+    with sessions() as db:
+        assert load_snapshot(db, connection_id, now).customer_zones == {}
+    with transaction(sessions) as db:
+        connection = db.get_one(Connection, connection_id)
+        connection.company_address = {"lines": ["2150 Pearl St"], "city": "Boulder", "region": "CO", "country": "US"}
+    with sessions() as db:
+        assert load_snapshot(db, connection_id, now).customer_zones == {"ca": "America/Los_Angeles"}

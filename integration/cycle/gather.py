@@ -62,6 +62,7 @@ from integration.store.models import (
     MirroredPayment,
     Organization,
 )
+from integration.store.postal import stored_address
 
 PROFILE_WINDOW = dt.timedelta(days=366)
 # Planned and in-flight actions count as done: the executor will perform (or has performed) them,
@@ -77,6 +78,12 @@ def company_of(organization: Organization, connection: Connection) -> Company:
         locale=organization.locale,
         booked_places=booked_places(connection.provider),
     )
+
+
+def home_country(connection: Connection) -> str | None:
+    """The company's country as its books' address states it."""
+    address = stored_address(connection.company_address)
+    return address.country if address is not None else None
 
 
 def customer_record(row: MirroredCustomer) -> Customer:
@@ -328,7 +335,7 @@ def load_snapshot(
     return Snapshot(
         company=company,
         customers=records,
-        customer_zones=customer_zones(records),
+        customer_zones=customer_zones(records, home_country(connection)),
         invoices=account_invoices,
         payments=account_payments,
         pauses=pause_records(
