@@ -1,0 +1,204 @@
+"""The books change under a planned or sent step, and the next cycles follow the books, on both sandboxes.
+
+The owner edits the company in QuickBooks or Xero between cycles (through the emulator's own write
+paths, as its API or app would): a customer's email address changes after a reminder was planned
+for the morning, a due date is extended overnight under a planned 30-day notice, an invoice is
+voided or deleted after it was reminded, and the overdue invoice of a consolidated email is paid
+before it goes out. What goes out is judged by what the books say when it goes out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.quickbooks.sandbox import writes as qbo_writes
+from connectors.quickbooks.sandbox.company import Company
+from connectors.xero.sandbox import sales as xero_sales
+from connectors.xero.sandbox import writes as xero_writes
+from integration.policy.rules import Rules
+from integration.store.models import Action, ActionStatus
+from tests.cycle.conftest import NOW, make_world
+from tests.cycle.xero_world import make_xero_world
+from tests.reliability.books import Books
+from tests.sandbox.conftest import small_scenario
+
+DENVER = ZoneInfo("America/Denver")
+
+
+@dataclasses.dataclass
+class Owner:
+    """The owner at work in the accounting system, and the cycles arpilot runs around them."""
+
+    books: Books
+
+    def id(self, kind: str, scenario_id: str) -> str:
+        return str(self.books.company.scenario_ids[kind][scenario_id])
+
+    def invoice(self, scenario_id: str) -> str:
+        return self.id("invoices", scenario_id)
+
+    def customer(self, scenario_id: str) -> str:
+        return self.id("customers" if self.books.provider == "quickbooks" else "contacts", scenario_id)
+
+    def change_email(self, customer: str, address: str) -> None:
+        company = self.books.company
+        if isinstance(company, Company):
+            record = company.stored("Customer", customer)
+            body = {"Id": customer, "SyncToken": record["SyncToken"], "sparse": True}
+            qbo_writes.save(company, "Customer", body | {"PrimaryEmailAddr": {"Address": address}})
+            # QuickBooks keeps each invoice's own copy (BillEmail), which the owner corrects on the open ones.
+            for record in list(company.entities["Invoice"].values()):
+                if record["CustomerRef"]["value"] == customer and company.invoice_balance(record) > 0:
+                    edit = {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True}
+                    qbo_writes.save(company, "Invoice", edit | {"BillEmail": {"Address": address}})
+        else:
+            with company.lock:
+                xero_writes.update_contact(company, company.contacts[customer], {"Contacts": [{"EmailAddress": address}]})
+
+    def move_due_date(self, invoice: str, due: dt.date) -> None:
+        company = self.books.company
+        if isinstance(company, Company):
+            record = company.stored("Invoice", invoice)
+            body = {"Id": invoice, "SyncToken": record["SyncToken"], "sparse": True, "DueDate": due.isoformat()}
+            qbo_writes.save(company, "Invoice", body)
+        else:
+            # Xero's app edits an approved invoice's due date; the emulator's API only voids, so as its app would:
+            with company.lock:
+                record = company.invoices[invoice]
+                record["DueDate"], record["_updated"] = due, company.now()
+                company.changed("INVOICE", invoice)
+
+    def void(self, invoice: str) -> None:
+        company = self.books.company
+        if isinstance(company, Company):
+            qbo_writes.void_invoice(company, {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]})
+        else:
+            with company.lock:
+                xero_sales.void_invoice(
+                    company, company.invoices[invoice], {"Invoices": [{"InvoiceID": invoice, "Status": "VOIDED"}]}
+                )
+
+    def delete(self, invoice: str) -> None:
+        company = self.books.company
+        assert isinstance(company, Company), "Xero deletes only drafts: an approved invoice is voided"
+        qbo_writes.delete(company, "Invoice", {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]})
+
+    def at(self, hour: int, minute: int = 0, days: int = 0) -> None:
+        """Move both clocks to `hour:minute` Denver time, `days` after NOW's day (a Monday)."""
+        day = NOW.astimezone(DENVER).date() + dt.timedelta(days=days)
+        target = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=DENVER)
+        self.books.advance(target - self.books.clock.now())
+
+    def cycle(self) -> None:
+        summary = self.books.cycle()
+        assert summary.status == "done", summary.detail
+
+    def emails(self) -> list[dict[str, Any]]:
+        """What reached the outbox: each entry with its text."""
+        outbox = self.books.world.outbox
+        return [e | {"text": (outbox.directory / e["file"]).read_text()} for e in outbox.entries()]
+
+    def actions_on(self, invoice: str) -> list[Action]:
+        return [a for a in self.books.actions() if invoice in a.payload["invoice_ids"]]
+
+
+@pytest.fixture(params=["quickbooks", "xero"])
+def owner(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Owner]:
+    make = make_world if request.param == "quickbooks" else make_xero_world
+    worlds = make(small_scenario(NOW.date()), sessions, tmp_path)
+    books = Books(request.param, next(worlds))
+    rules = Rules.default().to_json()
+    rules["mode"] = "live"
+    books.set_rules(rules)
+    yield Owner(books)
+    worlds.close()
+
+
+def test_an_email_address_changed_after_planning_is_the_one_written_to(owner: Owner) -> None:
+    owner.at(22, 17)  # Monday evening: O'Brien's reminder waits for 08:00
+    owner.cycle()
+    obrien = owner.customer("cust-02")
+    (queued,) = [a for a in owner.books.actions() if a.kind == "send_reminder" and a.payload["customer_id"] == obrien]
+    assert queued.status is ActionStatus.PLANNED and queued.payload["recipients"] == ["ap@obrien.example"]
+    owner.change_email(obrien, "payables@obrien-new.example")  # the customer wrote: the old mailbox is closed
+    owner.at(8, 30, days=1)
+    owner.cycle()
+    sent = [e for e in owner.emails() if any("obrien" in r for r in e["to"] + e["cc"])]
+    assert [e["to"] for e in sent] == [["payables@obrien-new.example"]], [e["to"] for e in sent]
+    done = next(a for a in owner.books.actions() if a.id == queued.id)
+    assert done.status is ActionStatus.DONE and done.payload["sent_to"] == ["payables@obrien-new.example"]
+
+
+def test_a_due_date_extended_overnight_holds_the_overdue_notice_and_the_ladder_follows_the_new_date(
+    owner: Owner,
+) -> None:
+    inv_1003 = owner.invoice("inv-1003")  # 25 days late today: its second reminder goes out now
+    owner.cycle()
+    assert any(a.payload.get("stage") == "reminder_2" for a in owner.actions_on(inv_1003))
+    owner.at(22, 0, days=5)  # Saturday night: 30 days late, the 30-day notice waits for the morning
+    owner.cycle()
+    (notice,) = [
+        a for a in owner.actions_on(inv_1003) if a.kind == "send_reminder" and a.payload["stage"] == "past_due_30"
+    ]
+    assert notice.status is ActionStatus.PLANNED
+    new_due = NOW.date() + dt.timedelta(days=20)
+    owner.move_due_date(inv_1003, new_due)  # the owner gave O'Brien until mid-December
+    sent_before = len(owner.emails())
+    for day in range(6, 13):
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    held = next(a for a in owner.books.actions() if a.id == notice.id)
+    assert held.status is ActionStatus.SKIPPED and "no longer overdue" in (held.last_error or ""), held.last_error
+    later = [e for e in owner.emails()[sent_before:] if "1003" in e["subject"] + e["text"]]
+    assert all("past due" not in e["subject"].lower() and "overdue" not in e["subject"].lower() for e in later), [
+        e["subject"] for e in later
+    ]
+    emailed = {a.payload["stage"] for a in owner.actions_on(inv_1003) if a.kind == "send_reminder" and a.status is ActionStatus.DONE}
+    assert emailed == {"reminder_2"}, emailed
+
+
+@pytest.mark.parametrize("how", ["void", "delete"])
+def test_an_invoice_voided_or_deleted_after_its_reminder_gets_no_further_step_and_no_note(
+    owner: Owner, how: str
+) -> None:
+    if how == "delete" and owner.books.provider == "xero":
+        pytest.skip("Xero deletes only drafts; an approved invoice is voided")
+    inv_1002 = owner.invoice("inv-1002")  # Acme's, due in 10 days: checked in on today
+    owner.cycle()
+    (check_in,) = [a for a in owner.actions_on(inv_1002) if a.status is ActionStatus.DONE]
+    assert check_in.payload["stage"] == "check_in"
+    getattr(owner, how)(inv_1002)
+    notes = owner.books.note_refs().get(inv_1002)
+    for day in range(1, 16):  # past its due date, when reminder 1 would have gone
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    assert [a.id for a in owner.actions_on(inv_1002)] == [check_in.id]
+    assert owner.books.note_refs().get(inv_1002) == notes
+    assert not [e for e in owner.emails() if "1002" in e["subject"] and e["key"] != check_in.idempotency_key]
+
+
+def test_a_consolidated_email_whose_overdue_invoice_was_paid_goes_out_in_the_gentler_stage_left(
+    owner: Owner,
+) -> None:
+    """O'Brien's email carries invoice 1003 at reminder 2 (25 days late) and 1005 at check-in (not
+    yet due). 1003 is paid overnight: the morning email is a check-in on 1005, not a second reminder."""
+    inv_1003, inv_1005 = owner.invoice("inv-1003"), owner.invoice("inv-1005")
+    owner.at(22, 17)
+    owner.cycle()
+    (queued,) = [a for a in owner.actions_on(inv_1005) if a.kind == "send_reminder"]
+    assert queued.payload["stage"] == "reminder_2" and inv_1003 in queued.payload["invoice_ids"]
+    owner.books.pay(inv_1003)
+    owner.at(8, 30, days=1)
+    owner.cycle()
+    (email,) = [e for e in owner.emails() if e["to"] == ["ap@obrien.example"]]
+    assert "1005" in email["subject"] and "second reminder" not in email["subject"].lower(), email["subject"]
+    assert "past due" not in email["subject"].lower() and "1003" not in email["text"], email["subject"]
+    assert next(a for a in owner.books.actions() if a.id == queued.id).status is ActionStatus.DONE
