@@ -18,7 +18,8 @@ def still_owed(at: Attempt, row: Action) -> list[Invoice]:
     planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
     overdue = (row.payload.get("payload") or {}).get("days_overdue") or {}
     today = at.effects.local_now().date()
-    owed, gone = [], []
+    owed: list[Invoice] = []
+    gone: list[str] = []
     left_out = row.payload.get("left_out") or {}
     gone.extend(f"invoice {why}" for why in dict.fromkeys(left_out.values()))
     for invoice_id, invoice in at.reads.take(

@@ -103,7 +103,6 @@ class ReminderComposer:
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
 
-
     def _roles(self, row: Action, invoices: Sequence[Invoice], instalment: bool) -> list[str]:
         """The contacts the stages of the invoices it carries name (the owner's rules as they are now)."""
         if instalment:

@@ -21,12 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.sandbox import writes as qbo_writes
 from connectors.quickbooks.sandbox.company import Company
+from connectors.sandbox.scenario import Scenario
 from connectors.xero.sandbox import sales as xero_sales
 from connectors.xero.sandbox import writes as xero_writes
 from integration.policy.rules import Rules
-from integration.store.models import Action, ActionStatus
-from tests.cycle.conftest import NOW, make_world
-from tests.cycle.xero_world import make_xero_world
+from integration.store.db import transaction
+from integration.store.models import Action, ActionStatus, InvoicePause
+from tests.cycle.conftest import NOW, World
+from tests.cycle.test_send_time import _scenario as late_scenario
+from tests.cycle.xero_world import live_world
 from tests.reliability.books import Books
 from tests.sandbox.conftest import small_scenario
 
@@ -61,7 +64,9 @@ class Owner:
                     qbo_writes.save(company, "Invoice", edit | {"BillEmail": {"Address": address}})
         else:
             with company.lock:
-                xero_writes.update_contact(company, company.contacts[customer], {"Contacts": [{"EmailAddress": address}]})
+                xero_writes.update_contact(
+                    company, company.contacts[customer], {"Contacts": [{"EmailAddress": address}]}
+                )
 
     def move_due_date(self, invoice: str, due: dt.date) -> None:
         company = self.books.company
@@ -79,7 +84,9 @@ class Owner:
     def void(self, invoice: str) -> None:
         company = self.books.company
         if isinstance(company, Company):
-            qbo_writes.void_invoice(company, {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]})
+            qbo_writes.void_invoice(
+                company, {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]}
+            )
         else:
             with company.lock:
                 xero_sales.void_invoice(
@@ -89,7 +96,9 @@ class Owner:
     def delete(self, invoice: str) -> None:
         company = self.books.company
         assert isinstance(company, Company), "Xero deletes only drafts: an approved invoice is voided"
-        qbo_writes.delete(company, "Invoice", {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]})
+        qbo_writes.delete(
+            company, "Invoice", {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]}
+        )
 
     def at(self, hour: int, minute: int = 0, days: int = 0) -> None:
         """Move both clocks to `hour:minute` Denver time, `days` after NOW's day (a Monday)."""
@@ -106,20 +115,32 @@ class Owner:
         outbox = self.books.world.outbox
         return [e | {"text": (outbox.directory / e["file"]).read_text()} for e in outbox.entries()]
 
+    def customer_note(self, customer: str) -> str:
+        """What the books say on the customer: QuickBooks' notes, Xero's contact history."""
+        if isinstance(self.books.world, World):
+            notes = self.books.admin("GET", f"/companies/{self.books.world.qbo.realm}/notes").json()
+            return str(notes["customers"].get(customer, ""))
+        history = self.books.admin("GET", "/organisations/demo/history").json()["contacts"].get(customer, [])
+        return "\n".join(h["Details"] for h in history)
+
     def actions_on(self, invoice: str) -> list[Action]:
         return [a for a in self.books.actions() if invoice in a.payload["invoice_ids"]]
 
 
+def _owner(
+    provider: str, scenario: Scenario, sessions: sessionmaker[Session], tmp_path: Path, **approval: bool
+) -> Iterator[Owner]:
+    for world in live_world(provider, scenario, sessions, tmp_path):
+        if approval:
+            rules = Rules.default().to_json()
+            rules["mode"], rules["approval"] = "live", {**rules["approval"], **approval}
+            world.set_rules(rules)
+        yield Owner(Books(provider, world))
+
+
 @pytest.fixture(params=["quickbooks", "xero"])
 def owner(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Owner]:
-    make = make_world if request.param == "quickbooks" else make_xero_world
-    worlds = make(small_scenario(NOW.date()), sessions, tmp_path)
-    books = Books(request.param, next(worlds))
-    rules = Rules.default().to_json()
-    rules["mode"] = "live"
-    books.set_rules(rules)
-    yield Owner(books)
-    worlds.close()
+    yield from _owner(request.param, small_scenario(NOW.date()), sessions, tmp_path)
 
 
 def test_an_email_address_changed_after_planning_is_the_one_written_to(owner: Owner) -> None:
@@ -161,7 +182,11 @@ def test_a_due_date_extended_overnight_holds_the_overdue_notice_and_the_ladder_f
     assert all("past due" not in e["subject"].lower() and "overdue" not in e["subject"].lower() for e in later), [
         e["subject"] for e in later
     ]
-    emailed = {a.payload["stage"] for a in owner.actions_on(inv_1003) if a.kind == "send_reminder" and a.status is ActionStatus.DONE}
+    emailed = {
+        a.payload["stage"]
+        for a in owner.actions_on(inv_1003)
+        if a.kind == "send_reminder" and a.status is ActionStatus.DONE
+    }
     assert emailed == {"reminder_2"}, emailed
 
 
@@ -202,3 +227,131 @@ def test_a_consolidated_email_whose_overdue_invoice_was_paid_goes_out_in_the_gen
     assert "1005" in email["subject"] and "second reminder" not in email["subject"].lower(), email["subject"]
     assert "past due" not in email["subject"].lower() and "1003" not in email["text"], email["subject"]
     assert next(a for a in owner.books.actions() if a.id == queued.id).status is ActionStatus.DONE
+
+
+def test_a_part_payment_after_reminder_2_names_the_balance_left_and_repeats_no_step(owner: Owner) -> None:
+    """O'Brien's 1003 ($300, $100 paid) gets its second reminder at 25 days late; $50 is paid three days
+    later. The clock restarts from the payment: the 30-day notice falls due the usual 16 days after it
+    (Saturday Dec 12, so it goes on Monday's morning), once, for the $150 left."""
+    inv_1003 = owner.invoice("inv-1003")
+    owner.cycle()
+    owner.at(11, 0, days=3)
+    owner.books.pay(inv_1003, "50.00")
+    for day in range(3, 23):
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    emailed = [
+        a
+        for a in owner.books.actions()
+        if a.kind == "send_reminder" and inv_1003 in a.payload["payload"].get("invoice_stages", {})
+    ]
+    stages = [(a.payload["payload"]["invoice_stages"][inv_1003], a.status) for a in emailed]
+    assert stages == [("reminder_2", ActionStatus.DONE), ("past_due_30", ActionStatus.DONE)], stages
+    notice = emailed[1]
+    sent_on = notice.completed_at.replace(tzinfo=dt.UTC).astimezone(DENVER).date() if notice.completed_at else None
+    assert sent_on == dt.date(2026, 12, 14), sent_on
+    text = notice.payload["body_text"]
+    assert "balance $150.00" in text and "Total due: $150.00" in text and "$200.00" not in text, text
+
+
+def test_a_promise_logged_at_955_holds_the_reminder_due_at_10(owner: Owner) -> None:
+    """The send window opens at 10:00; O'Brien's reminder was planned at 09:00. The owner takes O'Brien's
+    call at 09:55 and logs a promise to pay today: at 10:00 nothing goes out, on either invoice."""
+    rules = Rules.default().to_json()
+    rules["mode"], rules["schedule"]["send_from_hour"] = "live", 10
+    owner.books.set_rules(rules)
+    owner.at(9, 0)
+    owner.cycle()
+    obrien = owner.customer("cust-02")
+    (queued,) = [a for a in owner.books.actions() if a.kind == "send_reminder" and a.payload["customer_id"] == obrien]
+    assert queued.status is ActionStatus.PLANNED
+    owner.at(9, 55)
+    with transaction(owner.books.sessions) as session:
+        for invoice_id in queued.payload["invoice_ids"]:
+            session.add(
+                InvoicePause(
+                    connection_id=owner.books.connection_id,
+                    invoice_provider_id=invoice_id,
+                    promise_to_pay=NOW.astimezone(DENVER).date(),
+                )
+            )
+    owner.at(10, 0)
+    owner.cycle()
+    owner.at(10, 15)
+    owner.cycle()
+    assert not [e for e in owner.emails() if "ap@obrien.example" in e["to"]]
+    held = next(a for a in owner.books.actions() if a.id == queued.id)
+    assert held.status is ActionStatus.SKIPPED and "promised to pay" in (held.last_error or ""), held.last_error
+    assert not [
+        a
+        for a in owner.books.actions()
+        if a.payload["customer_id"] == obrien and a.kind == "send_reminder" and a.status is not ActionStatus.SKIPPED
+    ]
+
+
+@pytest.fixture(params=["quickbooks", "xero"])
+def late_acme(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Owner]:
+    """The small company with Acme 100 days late on invoice 1006: the owner lets holds and final notices go."""
+    yield from _owner(request.param, late_scenario(), sessions, tmp_path, final_notice=False, credit_hold=False)
+
+
+def test_a_customer_on_hold_who_pays_everything_comes_off_hold_with_a_dated_note(
+    late_acme: Owner, request: pytest.FixtureRequest
+) -> None:
+    owner = late_acme
+    if owner.books.provider == "quickbooks":
+        # connectors/quickbooks/connector.py set_credit_hold(on=False) removes the hold's marker line from
+        # Customer.Notes and drops the note it is given: the books keep no word that the hold came off, or when.
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="QuickBooks connector: no note when a hold comes off")
+        )
+    acme = owner.customer("cust-01")
+    owner.cycle()
+    (on,) = [a for a in owner.books.actions() if a.kind == "credit_hold_on"]
+    assert on.payload["customer_id"] == acme and on.status is ActionStatus.DONE
+    on_hold = owner.books.customer_terms()[acme]
+    owner.at(14, 0)
+    for scenario_id in ("inv-1002", "inv-1006", "inv-1007"):
+        owner.books.pay(owner.invoice(scenario_id))
+    owner.cycle()
+    owner.at(14, 15)
+    owner.cycle()
+    (off,) = [a for a in owner.books.actions() if a.kind == "credit_hold_off"]
+    assert off.payload["customer_id"] == acme and off.status is ActionStatus.DONE, (off.status, off.last_error)
+    assert owner.books.customer_terms()[acme] != on_hold
+    note = owner.customer_note(acme)
+    (released,) = [line for line in note.splitlines() if "released" in line]
+    assert "2026-11-23" in released and "credit hold" in released and "released" in released, note
+
+
+def test_two_invoices_at_different_stages_go_in_one_email_each_at_its_own_stage(owner: Owner) -> None:
+    """O'Brien owes 1003 (25 days late) and 1005 (issued 5 days ago, due Dec 3). Over twelve days each
+    invoice climbs its own ladder: today's email carries both, worded at 1003's second reminder with
+    1005 shown as not yet due; 1003's 30-day notice falls due on Saturday and goes on Monday; 1005's
+    heads-up falls within the five days between emails and is not sent on its own; its first overdue
+    reminder waits only for a day without another email."""
+    inv_1003, inv_1005 = owner.invoice("inv-1003"), owner.invoice("inv-1005")
+    for day in range(12):
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    obrien = owner.customer("cust-02")
+    emails = [
+        a
+        for a in owner.books.actions()
+        if a.kind == "send_reminder" and a.payload["customer_id"] == obrien and a.status is ActionStatus.DONE
+    ]
+    stages = [a.payload["payload"]["invoice_stages"] for a in emails]
+    assert stages == [
+        {inv_1003: "reminder_2", inv_1005: "check_in"},
+        {inv_1003: "past_due_30"},
+        {inv_1005: "reminder_1"},
+    ], stages
+    assert [a.payload["stage"] for a in emails] == ["reminder_2", "past_due_30", "reminder_1"]
+    days = [a.completed_at.replace(tzinfo=dt.UTC).astimezone(DENVER).date() for a in emails if a.completed_at]
+    assert days == [dt.date(2026, 11, 23), dt.date(2026, 11, 30), dt.date(2026, 12, 4)], days
+    first, notice, reminder_1 = (a.payload for a in emails)
+    assert "Second reminder" in first["subject"] and "1003" in first["subject"] and "1005" not in first["subject"]
+    assert "(25 days overdue)" in first["body_text"] and "Total overdue: $200.00" in first["body_text"]
+    assert "Not yet due: $75.25 (invoice 1005" in first["body_text"], first["body_text"]
+    assert "1003" in notice["subject"] and "1005" not in notice["body_text"], notice["body_text"]
+    assert "1005" in reminder_1["subject"] and "(1 day overdue)" in reminder_1["body_text"], reminder_1["body_text"]
