@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.quickbooks.sandbox import writes as qbo_writes
 from connectors.quickbooks.sandbox.company import Company
-from connectors.sandbox.scenario import Scenario
+from connectors.sandbox.scenario import Scenario, ScenarioCustomer, ScenarioInvoice, ScenarioLine, ScenarioPayment
 from connectors.xero.sandbox import sales as xero_sales
 from connectors.xero.sandbox import writes as xero_writes
 from integration.policy.rules import Rules
 from integration.store.db import transaction
-from integration.store.models import Action, ActionStatus, InvoicePause
+from integration.store.models import Action, ActionStatus, InvoicePause, MirroredInvoice
 from tests.cycle.conftest import NOW, World
 from tests.cycle.test_send_time import _scenario as late_scenario
 from tests.cycle.xero_world import live_world
@@ -99,6 +101,41 @@ class Owner:
         qbo_writes.delete(
             company, "Invoice", {"Id": invoice, "SyncToken": company.stored("Invoice", invoice)["SyncToken"]}
         )
+
+    def issue(self, customer: str, issued: dt.date, amount: str, due: dt.date) -> str:
+        """A new invoice. QuickBooks works its due date out of the customer's terms itself (it is
+        left out); Xero's API needs one, which its app fills in from the contact's terms: `due`."""
+        company = self.books.company
+        if isinstance(company, Company):
+            line = {
+                "Amount": amount,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+            }
+            body = {"CustomerRef": {"value": customer}, "TxnDate": issued.isoformat(), "Line": [line]}
+            return str(qbo_writes.save(company, "Invoice", body)["Id"])
+        item = {
+            "Type": "ACCREC",
+            "Status": "AUTHORISED",
+            "Contact": {"ContactID": customer},
+            "Date": issued.isoformat(),
+            "DueDate": due.isoformat(),
+            "LineItems": [{"Description": "Bread", "UnitAmount": amount, "AccountCode": "200"}],
+        }
+        with company.lock:
+            return str(xero_sales.create_invoices(company, {"Invoices": [item]})[0]["InvoiceID"])
+
+    def net_30(self, customer: str) -> None:
+        """The owner puts the customer back on 30 days."""
+        company = self.books.company
+        if isinstance(company, Company):
+            net_30 = self.id("terms", "30")
+            body = {"Id": customer, "SyncToken": company.stored("Customer", customer)["SyncToken"], "sparse": True}
+            qbo_writes.save(company, "Customer", body | {"SalesTermRef": {"value": net_30}})
+        else:
+            terms = {"Sales": {"Day": 30, "Type": "DAYSAFTERBILLDATE"}}
+            with company.lock:
+                xero_writes.update_contact(company, company.contacts[customer], {"Contacts": [{"PaymentTerms": terms}]})
 
     def at(self, hour: int, minute: int = 0, days: int = 0) -> None:
         """Move both clocks to `hour:minute` Denver time, `days` after NOW's day (a Monday)."""
@@ -355,3 +392,77 @@ def test_two_invoices_at_different_stages_go_in_one_email_each_at_its_own_stage(
     assert "Not yet due: $75.25 (invoice 1005" in first["body_text"], first["body_text"]
     assert "1003" in notice["subject"] and "1005" not in notice["body_text"], notice["body_text"]
     assert "1005" in reminder_1["subject"] and "(1 day overdue)" in reminder_1["body_text"], reminder_1["body_text"]
+
+
+def month_end_slipper() -> Scenario:
+    """The small company plus Delta Bakery, who pays on time when an invoice falls due mid-month and
+    ten days late the three times it fell due at month-end; invoice D0 is open, due Nov 30."""
+    base = small_scenario(NOW.date())
+    delta = ScenarioCustomer("cust-05", "Delta Bakery", "ap@delta.example", None, "USD", 30)
+    bread = (ScenarioLine("Bread", Decimal("500.00")),)
+    invoices, payments = (
+        [ScenarioInvoice("inv-d0", "D0", "cust-05", dt.date(2026, 11, 1), dt.date(2026, 11, 30), "USD", bread)],
+        [],
+    )
+    for n in range(1, 11):
+        month = 11 - (n + 1) // 2
+        at_end = n in (1, 3, 5)
+        issued = dt.date(2026, month, 1 if n % 2 == 0 or at_end else 16)
+        due = dt.date(2026, month + 1, 1) - dt.timedelta(days=1) if at_end else issued + dt.timedelta(days=14)
+        paid = due + dt.timedelta(days=10 if at_end else 0)
+        invoices.append(ScenarioInvoice(f"inv-d{n}", f"D{n}", "cust-05", issued, due, "USD", bread))
+        payments.append(ScenarioPayment(f"pay-d{n}", "cust-05", paid, "USD", ((f"inv-d{n}", Decimal("500.00")),)))
+    return dataclasses.replace(
+        base,
+        customers=(*base.customers, delta),
+        invoices=(*base.invoices, *invoices),
+        payments=(*base.payments, *payments),
+    )
+
+
+@pytest.fixture(params=["quickbooks", "xero"])
+def slipper(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Owner]:
+    yield from _owner(request.param, month_end_slipper(), sessions, tmp_path)
+
+
+def test_a_month_end_slipper_is_moved_to_mid_month_once_and_later_invoices_follow_the_new_terms(
+    slipper: Owner,
+) -> None:
+    owner = slipper
+    delta = owner.customer("cust-05")
+    owner.cycle()
+    (move,) = [a for a in owner.books.actions() if a.kind == "set_mid_month_terms"]
+    assert move.payload["customer_id"] == delta and move.status is ActionStatus.DONE, (move.status, move.last_error)
+    moved = owner.books.customer_terms()[delta]
+    assert "15" in moved, moved
+    owner.at(9, 0, days=8)  # Tuesday Dec 1: the month's bread is invoiced on the new terms
+    new = owner.issue(delta, dt.date(2026, 12, 1), "500.00", due=dt.date(2027, 1, 15))
+    for day in range(8, 24):
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    assert len([a for a in owner.books.actions() if a.kind == "set_mid_month_terms"]) == 1
+    assert owner.books.customer_terms()[delta] == moved
+    company = owner.books.company
+    with company.lock:
+        record = company.stored("Invoice", new) if isinstance(company, Company) else company.invoices[new]
+        books_due = dt.date.fromisoformat(str(record["DueDate"]))
+    assert books_due.day == 15, books_due  # the 15th of a month, as the terms the move set work it out
+    with owner.books.sessions() as session:
+        mirrored = session.scalars(
+            select(MirroredInvoice).where(
+                MirroredInvoice.connection_id == owner.books.connection_id, MirroredInvoice.provider_id == new
+            )
+        ).one()
+        assert mirrored.due_date == books_due, (mirrored.due_date, books_due)
+    # Its ladder runs from that date: a check-in or heads-up before it, nothing overdue until after it.
+    for action in owner.actions_on(new):
+        stage = action.payload["payload"]["invoice_stages"][new] if action.kind == "send_reminder" else None
+        when = action.completed_at.replace(tzinfo=dt.UTC).astimezone(DENVER).date() if action.completed_at else None
+        if stage not in (None, "check_in", "courtesy"):
+            assert when is not None and when > books_due, (stage, when, books_due)
+    owner.net_30(delta)  # the owner decides Delta goes back to 30 days: arpilot does not move them again
+    for day in range(24, 27):
+        owner.at(10, 0, days=day)
+        owner.cycle()
+    assert len([a for a in owner.books.actions() if a.kind == "set_mid_month_terms"]) == 1
+    assert owner.books.customer_terms()[delta] != moved
