@@ -3,8 +3,10 @@
 The owner edits the company in QuickBooks or Xero between cycles (through the emulator's own write
 paths, as its API or app would): a customer's email address changes after a reminder was planned
 for the morning, a due date is extended overnight under a planned 30-day notice, an invoice is
-voided or deleted after it was reminded, and the overdue invoice of a consolidated email is paid
-before it goes out. What goes out is judged by what the books say when it goes out.
+voided or deleted after it was reminded, the overdue invoice of a consolidated email is paid
+before it goes out, a part payment lands between two stages, a promise is logged five minutes
+before the send window opens, a customer on hold pays everything, and a month-end slipper is
+moved to mid-month terms. What goes out is judged by what the books say when it goes out.
 """
 
 from __future__ import annotations
