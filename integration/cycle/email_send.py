@@ -9,7 +9,7 @@ from typing import Any
 from connectors.contract import Money
 from integration.cycle.attempt import Attempt, save_payload
 from integration.cycle.book_writes import already_noted, write_notes
-from integration.cycle.invoice_recheck import instalment_owed, net_of_credit, still_owed
+from integration.cycle.invoice_recheck import instalment_owed, net_of_credit, restage, still_owed
 from integration.cycle.letters import keep_letter, wants_letter
 from integration.policy.actions import ActionKind
 from integration.store.models import Action
@@ -33,6 +33,7 @@ def send_reminder(row: Action, at: Attempt) -> str:
             invoices = instalment_owed(at, row)
         else:
             invoices, credit = net_of_credit(at, row, still_owed(at, row))
+            restage(at, row, invoices)
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
         message = at.effects.compose_reminder(row, customer, invoices, credit)
         _mark_sending(at, row, message)

@@ -1,5 +1,5 @@
 """The send-time re-check of an action's invoices, read from the provider just before it acts:
-those paid, closed or changed since planning are left out (all of them: the action is skipped),
+those paid, closed, changed or no longer overdue since planning are left out (all of them: the action is skipped),
 credit applied since is taken into account, and an instalment paid since is not reminded of."""
 
 from __future__ import annotations
@@ -9,13 +9,17 @@ from decimal import Decimal
 from connectors.contract import Invoice, InvoiceStatus, Money
 from integration.cycle.attempt import Attempt, Skip, save_payload
 from integration.cycle.credit_recheck import effective_credit, uncovered
+from integration.policy.rules import STAGES
 from integration.store.models import Action
 
 
 def still_owed(at: Attempt, row: Action) -> list[Invoice]:
     """The action's invoices as they are now, keeping those still owed exactly as decided."""
     planned = {i: Decimal(b) for i, b in row.payload.get("balances", {}).items()}
-    owed, gone = [], []
+    overdue = (row.payload.get("payload") or {}).get("days_overdue") or {}
+    today = at.effects.local_now().date()
+    owed: list[Invoice] = []
+    gone: list[str] = []
     left_out = row.payload.get("left_out") or {}
     gone.extend(f"invoice {why}" for why in dict.fromkeys(left_out.values()))
     for invoice_id, invoice in at.reads.take(
@@ -28,11 +32,25 @@ def still_owed(at: Attempt, row: Action) -> list[Invoice]:
             gone.append(f"invoice {invoice.number} was paid or closed after this was decided")
         elif invoice_id in planned and invoice.balance.amount != planned[invoice_id]:
             gone.append(f"invoice {invoice.number}'s balance changed after this was decided")
+        elif overdue.get(invoice_id, 0) > 0 and invoice.due_date is not None and invoice.due_date >= today:
+            # The owner extended its terms since: an overdue step must not reach an invoice that is not.
+            gone.append(f"invoice {invoice.number} is no longer overdue: it is due {invoice.due_date.isoformat()}")
         else:
             owed.append(invoice)
     if not owed:
         raise Skip("; ".join(gone))
     return owed
+
+
+def restage(at: Attempt, row: Action, invoices: list[Invoice]) -> None:
+    """A consolidated email goes out at the firmest stage among the invoices it still carries: with the
+    overdue one paid since planning, the one not yet due is checked in on, not sent a second reminder.
+    Kept as the row's stage, so the note in the books names the step that was taken."""
+    stages = (row.payload.get("payload") or {}).get("invoice_stages") or {}
+    left = [stages[i.provider_id] for i in invoices if i.provider_id in stages]
+    firmest = max(left, key=STAGES.index, default=row.payload["stage"])
+    if firmest != row.payload["stage"]:
+        save_payload(at.sessions, row, stage=firmest)
 
 
 def net_of_credit(at: Attempt, row: Action, invoices: list[Invoice]) -> tuple[list[Invoice], dict[str, Money]]:

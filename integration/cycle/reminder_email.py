@@ -10,7 +10,7 @@ from decimal import Decimal
 from connectors.contract import Customer, Invoice, Money
 from integration.inbound.tokens import reply_address
 from integration.policy.actions import ActionKind
-from integration.policy.recipients import checked, quoted
+from integration.policy.recipients import addresses, instalment_roles, quoted, stage_roles
 from integration.policy.rules import Rules
 from integration.policy.snapshot import Company
 from integration.store.models import Action
@@ -78,8 +78,9 @@ class ReminderComposer:
             email = render_instalment(context, owed, dt.date.fromisoformat(planned["instalment_date"]))
         else:
             email = render_reminder(context, self.wordings.get(template))
-        # Re-checked one by one as the email goes out: a bad address is left out, never the rest.
-        recipients, invalid = checked(row.payload["recipients"])
+        # Read from the books as the email goes out (an address changed since planning is the one written
+        # to, never the stale one), each checked on its own: a bad address is left out, never the rest.
+        recipients, invalid = addresses(customer, invoices, self._roles(row, invoices, instalment))
         if not recipients:
             raise InvalidMessage(f"no valid email address to send to ({quoted(invalid) or 'none on file'})")
         # A name from the accounting system may hold line breaks (in a header, an injection) or bidi overrides.
@@ -101,6 +102,14 @@ class ReminderComposer:
             categories=("arpilot", f"stage-{stage or INSTALMENT}"),
             custom_args={"arpilot_action": str(row.id), "arpilot_organization": str(row.organization_id)},
         )
+
+    def _roles(self, row: Action, invoices: Sequence[Invoice], instalment: bool) -> list[str]:
+        """The contacts the stages of the invoices it carries name (the owner's rules as they are now)."""
+        if instalment:
+            return instalment_roles(self.rules)
+        by_name = {s.name: s for s in self.rules.ladder.stages}
+        stages = row.payload["payload"]["invoice_stages"]
+        return stage_roles(by_name[stages[i.provider_id]] for i in invoices)
 
 
 def referral_date(row: Action) -> dt.date | None:

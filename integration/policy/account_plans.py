@@ -19,7 +19,7 @@ from types import MappingProxyType
 from connectors.contract import Customer, Invoice, amount_text
 from integration.policy.actions import ActionKind, PlannedAction, idempotency_key
 from integration.policy.pauses import NOT_PAUSED, PauseState, plan_state
-from integration.policy.recipients import addresses
+from integration.policy.recipients import addresses, instalment_roles
 from integration.policy.rules import Rules
 from integration.policy.snapshot import AccountPlan, Instalment, Snapshot
 
@@ -69,7 +69,7 @@ class InstalmentReminders:
 
     def __init__(self, snapshot: Snapshot, rules: Rules, today: dt.date) -> None:
         self.days_before = rules.plans.reminder_days_before
-        self.roles = list(rules.ladder.stages[0].recipients) or ["billing"]
+        self.roles = instalment_roles(rules)
         self.invoices = {i.provider_id: i for i in snapshot.invoices}
         self.today = today
         self.by_customer: dict[str, list[PlanStanding]] = {}

@@ -36,8 +36,8 @@ from integration.policy.prediction import Habit, Prediction, habit_of
 from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
-from integration.policy.recipients import addresses, quoted
-from integration.policy.rules import CONTACT_ROLES, STAGES, Rules
+from integration.policy.recipients import addresses, quoted, stage_roles
+from integration.policy.rules import STAGES, Rules
 from integration.policy.snapshot import CustomerOverride, History, HoldEvent, Snapshot
 from integration.policy.statements import statement_actions
 
@@ -269,8 +269,7 @@ class _Run:
         address), with the call task and escalation its stage asks for."""
         stages = self.stages
         top = stages[emails[0].stage]
-        wanted = {role for s in emails for role in stages[s.stage].recipients}
-        roles = [role for role in CONTACT_ROLES if role in wanted]
+        roles = stage_roles(stages[s.stage] for s in emails)
         recipients, invalid = addresses(customer, [s.invoice for s in emails], roles)
         left_out = f"left out {quoted(invalid)}: not an email address" if invalid else ""
         if not recipients:

@@ -6,7 +6,19 @@ from collections.abc import Iterable
 
 from connectors.addresses import split_addresses
 from connectors.contract import Customer, Invoice
+from integration.policy.rules import CONTACT_ROLES, Rules, Stage
 from reminders.delivery.message import is_address
+
+
+def stage_roles(stages: Iterable[Stage]) -> list[str]:
+    """The contact roles an email at these stages is written to, billing first."""
+    wanted = {role for stage in stages for role in stage.recipients}
+    return [role for role in CONTACT_ROLES if role in wanted]
+
+
+def instalment_roles(rules: Rules) -> list[str]:
+    """An instalment reminder is as gentle as the first stage, and written to its contacts."""
+    return list(rules.ladder.stages[0].recipients) or ["billing"]
 
 
 def addresses(

@@ -28,10 +28,21 @@ def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
         id=7,
         organization_id=1,
         idempotency_key="1:abc",
-        payload={"stage": "reminder_1", "recipients": ["AP@acme.example", "payables@acme.example", "ap@ACME.example"]},
+        payload={
+            "stage": "reminder_1",
+            "recipients": ["ap@planned.example"],  # as decided; the books' addresses as it goes out win
+            "payload": {"invoice_stages": {"i1": "reminder_1"}},
+        },
     )
     customer = Customer(
-        "c1", "Acme <Plumbing>", "AP@acme.example", None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC)
+        "c1",
+        "Acme <Plumbing>",
+        "payables@acme.example; ap@ACME.example",
+        None,
+        "USD",
+        None,
+        True,
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
     )
     invoice = Invoice(
         "i1",
@@ -43,6 +54,7 @@ def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
         Money(Decimal("100"), "USD"),
         InvoiceStatus.OPEN,
         dt.datetime(2026, 1, 1, tzinfo=UTC),
+        email="AP@acme.example",  # the invoice's own bill-to address comes first
     )
     message = composer(row, customer, [invoice])
     # Every address the customer can be written to receives it directly (#13), each once.
@@ -53,7 +65,7 @@ def test_recipients_are_deduplicated_case_insensitively_billing_first() -> None:
     assert "1042" in message.text and "&lt;Plumbing&gt;" in (message.html or "")
 
 
-def _compose(recipients: list[str]):  # type: ignore[no-untyped-def]
+def _compose(on_file: str):  # type: ignore[no-untyped-def]
     composer = ReminderComposer(
         Company("Harbor & Pine", "America/Denver", "USD"),
         Rules.default(),
@@ -61,9 +73,12 @@ def _compose(recipients: list[str]):  # type: ignore[no-untyped-def]
         "reminders@harbor.example",
     )
     row = Action(
-        id=8, organization_id=1, idempotency_key="1:def", payload={"stage": "reminder_1", "recipients": recipients}
+        id=8,
+        organization_id=1,
+        idempotency_key="1:def",
+        payload={"stage": "reminder_1", "recipients": [], "payload": {"invoice_stages": {"i1": "reminder_1"}}},
     )
-    customer = Customer("c1", "Acme", None, None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    customer = Customer("c1", "Acme", on_file, None, "USD", None, True, dt.datetime(2026, 1, 1, tzinfo=UTC))
     invoice = Invoice(
         "i1",
         "1042",
@@ -79,10 +94,10 @@ def _compose(recipients: list[str]):  # type: ignore[no-untyped-def]
 
 
 def test_each_address_is_checked_as_the_email_goes_out_and_a_bad_one_is_left_out() -> None:
-    message = _compose(["ap@acme.example, not an address", "owner@acme.example"])
+    message = _compose("ap@acme.example, not an address; owner@acme.example")
     assert [a.email for a in message.to] == ["ap@acme.example", "owner@acme.example"]
 
 
 def test_no_valid_address_refuses_the_email_naming_the_bad_ones() -> None:
     with pytest.raises(InvalidMessage, match="no valid email address to send to \\('ap at acme', 'x@'\\)"):
-        _compose(["ap at acme", "x@"])
+        _compose("ap at acme; x@")
