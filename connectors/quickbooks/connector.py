@@ -268,7 +268,8 @@ class QuickBooksConnector:
                 }
             if hold is None:
                 return None
-            body: Json = {"Notes": notes.remove_hold(raw.get("Notes"))}
+            released = notes.release_hold(raw.get("Notes"), note.on or self._today(), note.action_id, note.text)
+            body: Json = {"Notes": released}
             if _term_of(raw) in (None, hold_term):  # the owner has not moved the customer meanwhile
                 body["SalesTermRef"] = {"value": hold.previous_terms_id} if hold.previous_terms_id else None
             return body

@@ -3,7 +3,8 @@
 Invoice.PrivateNote (4000 characters) gets one dated line per action: `[arpilot 2026-11-23 a-17] text`.
 When the field would overflow, arpilot's oldest lines go first; the owner's own text is never
 touched. Customer.Notes (2000 characters) carries at most one credit-hold marker line that also
-remembers the customer's previous terms, so a hold can be released without arpilot's database.
+remembers the customer's previous terms, so a hold can be released without arpilot's database; a
+release replaces it with one line saying when the hold came off and why (the latest release only).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _HOLD_LINE = re.compile(
     r"^\[arpilot credit hold since (?P<since>\d{4}-\d{2}-\d{2}); "
     r"previous terms: (?P<prev>[^\s;\]]+); (?P<action>[^\s\]]+)\]"
 )
+_RELEASE_LINE = re.compile(r"^\[arpilot credit hold released \d{4}-\d{2}-\d{2}")
 _NO_TERMS = "none"
 
 
@@ -95,11 +97,33 @@ def add_hold(notes: str | None, hold: Hold, reason: str, limit: int = CUSTOMER_N
         f"{hold.previous_terms_id or _NO_TERMS}; {_check_action_id(hold.action_id)}]"
     )
     kept = remove_hold(notes)
-    room = limit - len(kept) - (1 if kept else 0) - len(head)
-    if room < 0:
+    marked = _with_marker(kept, head, reason, limit)
+    if marked is None:
         raise NoteTooLong(
             f"Customer.Notes holds {len(kept)} characters of the owner's text; no room for the credit-hold marker"
         )
+    return marked
+
+
+def release_hold(
+    notes: str | None, released: dt.date, action_id: str, reason: str, limit: int = CUSTOMER_NOTES_LIMIT
+) -> str:
+    """Customer.Notes with the hold marker (and any earlier release line) replaced by a line saying
+    when the hold came off, since when it had been on, and why. The release never waits for room:
+    when the owner's text leaves none, the marker goes without a line."""
+    hold = find_hold(notes)
+    since = f" (on hold since {hold.since.isoformat()})" if hold is not None else ""
+    head = f"[arpilot credit hold released {released.isoformat()}{since}; {_check_action_id(action_id)}]"
+    kept = "\n".join(line for line in _lines(remove_hold(notes)) if not _RELEASE_LINE.match(line))
+    return _with_marker(kept, head, reason, limit) or kept
+
+
+def _with_marker(kept: str, head: str, reason: str, limit: int) -> str | None:
+    """`kept` with arpilot's line `head reason` appended, the reason shortened to fit; None when even
+    `head` does not fit."""
+    room = limit - len(kept) - (1 if kept else 0) - len(head)
+    if room < 0:
+        return None
     reason = _one_line(reason)
     tail = "" if not reason or room < 5 else " " + (reason if len(reason) < room else reason[: room - 2] + "…")
     return "\n".join(filter(None, [kept, head + tail]))

@@ -334,16 +334,9 @@ def late_acme(request: pytest.FixtureRequest, sessions: sessionmaker[Session], t
     yield from _owner(request.param, late_scenario(), sessions, tmp_path, final_notice=False, credit_hold=False)
 
 
-def test_a_customer_on_hold_who_pays_everything_comes_off_hold_with_a_dated_note(
-    late_acme: Owner, request: pytest.FixtureRequest
-) -> None:
+def test_a_customer_on_hold_who_pays_everything_comes_off_hold_with_a_dated_note(late_acme: Owner) -> None:
+    """QuickBooks: Customer.Notes' hold marker becomes the release line; Xero: the contact's history."""
     owner = late_acme
-    if owner.books.provider == "quickbooks":
-        # connectors/quickbooks/connector.py set_credit_hold(on=False) removes the hold's marker line from
-        # Customer.Notes and drops the note it is given: the books keep no word that the hold came off, or when.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="QuickBooks connector: no note when a hold comes off")
-        )
     acme = owner.customer("cust-01")
     owner.cycle()
     (on,) = [a for a in owner.books.actions() if a.kind == "credit_hold_on"]

@@ -177,6 +177,25 @@ def test_hold_marker_round_trip_keeps_the_owners_notes() -> None:
         notes.add_hold("o" * 1990, notes.Hold(DAY, "3", "a-9"), "x")
 
 
+def test_a_released_hold_leaves_a_dated_line_in_place_of_its_marker() -> None:
+    owner = "Prefers calls\r\nCell 555-0100"
+    held = notes.add_hold(owner, notes.Hold(DAY, "3", "a-9"), "61+ days overdue")
+    later = DAY + dt.timedelta(days=20)
+    released = notes.release_hold(held, later, "a-30", "paid everything overdue")
+    assert released == (
+        f"{owner}\n[arpilot credit hold released {later.isoformat()} (on hold since {DAY.isoformat()}); a-30]"
+        " paid everything overdue"
+    )
+    assert notes.find_hold(released) is None  # a release line is no hold
+    # On hold again and released again: the latest release is the line kept.
+    again = notes.add_hold(released, notes.Hold(later, "3", "a-40"), "again")
+    final = notes.release_hold(again, later + dt.timedelta(days=9), "a-50", "paid")
+    assert final.count("released") == 1 and "a-50" in final and final.startswith(owner)
+    # The owner's text leaves no room for a line: the hold still comes off.
+    crowded = notes.add_hold("o" * 1930, notes.Hold(DAY, "3", "a-9"), "")
+    assert notes.release_hold(crowded, later, "a-30", "paid") == "o" * 1930
+
+
 @pytest.mark.parametrize(
     ("raw", "name"),
     [

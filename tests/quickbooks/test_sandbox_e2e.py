@@ -208,7 +208,10 @@ def test_every_write_back_is_visible_in_the_sandbox(sandbox: Sandbox) -> None:
     connector.set_credit_hold(odd, False, Note("balance cleared", "h-2"), "key-hold-2")
     assert not connector.customer_on_hold(odd)
     assert sandbox.company("/customer-terms")[odd]["name"] == "Due on the 15th"
-    assert odd not in sandbox.company("/notes")["customers"]
+    # The books say when the hold came off and why, in place of the marker.
+    assert sandbox.company("/notes")["customers"][odd] == (
+        "[arpilot credit hold released 2026-11-23 (on hold since 2026-11-23); h-2] balance cleared"
+    )
 
 
 def test_customer_with_apostrophe_and_backslash_is_found_by_name(sandbox: Sandbox) -> None:
