@@ -1,5 +1,6 @@
 """Turning a planned monthly statement into the email a customer receives: the statement read from
-the mirror as it stands when the email goes out (the cycle has just synced), its PDF attached."""
+the mirror as it stands when the email goes out (the cycle has just synced), its PDF attached, to the
+billing addresses the books hold then (a mailbox changed since planning is the one written to)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.contract import InvoiceStatus
+from integration.cycle.gather import customer_record, invoice_record
 from integration.documents.pdf import statement_pdf
 from integration.documents.reads import customer_statement
 from integration.documents.statement import RECENT_DAYS
 from integration.documents.statement_email import statement_message
-from integration.policy.recipients import checked
+from integration.policy.recipients import addresses
 from integration.policy.rules import Rules
-from integration.store.models import Action, MirroredCustomer
+from integration.store.models import Action, MirroredCustomer, MirroredInvoice
 from reminders.delivery import EmailMessage, InvalidMessage
 
 
@@ -36,7 +39,16 @@ class StatementComposer:
             raise InvalidMessage("the customer is no longer in the books")
         recent_days = (row.payload.get("payload") or {}).get("recent_days", RECENT_DAYS)
         statement = customer_statement(session, row.organization_id, customer, now, recent_days)
-        recipients, invalid = checked(row.payload["recipients"])
+        open_invoices = session.scalars(
+            select(MirroredInvoice).where(
+                MirroredInvoice.connection_id == row.connection_id,
+                MirroredInvoice.customer_provider_id == customer.provider_id,
+                MirroredInvoice.status == InvoiceStatus.OPEN.value,
+            )
+        )
+        recipients, invalid = addresses(
+            customer_record(customer), [invoice_record(i) for i in open_invoices], ["billing"]
+        )
         return statement_message(
             statement,
             statement_pdf(statement),

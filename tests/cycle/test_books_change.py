@@ -197,6 +197,24 @@ def test_an_email_address_changed_after_planning_is_the_one_written_to(owner: Ow
     assert done.status is ActionStatus.DONE and done.payload["sent_to"] == ["payables@obrien-new.example"]
 
 
+def test_a_statement_waiting_for_the_morning_goes_to_the_address_in_the_books_then(owner: Owner) -> None:
+    rules = Rules.default().to_json()
+    rules["mode"], rules["statements"] = "live", {**rules["statements"], "enabled": True, "day_of_month": 23}
+    owner.books.world.set_rules(rules)
+    owner.at(22, 17)  # Monday the 23rd, evening: the statements are planned and wait for the send window
+    owner.cycle()
+    obrien = owner.customer("cust-02")
+    (queued,) = [a for a in owner.books.actions() if a.kind == "send_statement" and a.payload["customer_id"] == obrien]
+    assert queued.status is ActionStatus.PLANNED and queued.payload["recipients"] == ["ap@obrien.example"]
+    owner.change_email(obrien, "payables@obrien-new.example")
+    for day in (1, 2):  # one message a day: the reminder waiting beside it may go first
+        owner.at(8, 30, days=day)
+        owner.cycle()
+    statement = next(a for a in owner.books.actions() if a.id == queued.id)
+    assert statement.status is ActionStatus.DONE and statement.payload["sent_to"] == ["payables@obrien-new.example"]
+    assert not [e for e in owner.emails() if "ap@obrien.example" in e["to"] + e["cc"]]
+
+
 def test_a_due_date_extended_overnight_holds_the_overdue_notice_and_the_ladder_follows_the_new_date(
     owner: Owner,
 ) -> None:
