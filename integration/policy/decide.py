@@ -22,26 +22,35 @@ the invoices that act today. decide has no side effects: it reads the snapshot a
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from connectors.contract import Customer, amount_text
+from connectors.contract import Customer, Invoice, amount_text
 from integration.policy.account_plans import InstalmentReminders
 from integration.policy.actions import ESCALATION_OPTIONS, ActionKind, PlannedAction, key_digest
 from integration.policy.aging import local_today
 from integration.policy.credits import Available, available_credit, settle
-from integration.policy.ladder import STAGE_INDEX, LadderSchedule, LastStep, Step, record_step
+from integration.policy.ladder import (
+    EARLY_NOTICE_DAYS,
+    REMINDER_1,
+    STAGE_INDEX,
+    Early,
+    LadderSchedule,
+    LastStep,
+    Step,
+    record_step,
+)
 from integration.policy.late_fees import LateFeePlanner
-from integration.policy.prediction import Habit, Prediction, habit_of
-from integration.policy.profiles import CustomerFacts, PaymentProfile, classify, gather
+from integration.policy.prediction import Prediction, habit_of
+from integration.policy.profiles import CustomerFacts, MonthEnd, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
 from integration.policy.recipients import addresses, quoted, stage_roles
-from integration.policy.rules import STAGES, Rules
+from integration.policy.rules import Rules
 from integration.policy.snapshot import CustomerOverride, History, HoldEvent, Snapshot
 from integration.policy.statements import statement_actions
 
-REMINDER_1 = STAGES.index("reminder_1")
 EMAIL_CHANNELS = ("email", "accounting_system_email")
 _NO_PAYLOAD: MappingProxyType[str, object] = MappingProxyType({})
 
@@ -117,7 +126,7 @@ class _Run:
         self.today_iso = today.isoformat()
         self.last_applied = last_applied
         self.schedule, self.stages, self.past, self.credit = schedule, schedule.stages, past, credit
-        self.month_end_days = rules.mid_month.month_end_days
+        self.month_end = MonthEnd(rules.mid_month.month_end_days)
         self._send_times: dict[str, dt.datetime | None] = {}  # by time zone
         self._iso: dict[int, str] = {}  # ordinal -> ISO date, for keys and notes
         self._habit: tuple[PaymentProfile, str] | None = None  # the last customer's habit phrase
@@ -161,7 +170,7 @@ class _Run:
             actions += _present(self.mid_month_terms(customer, profile))
             if self.instalments is not None and not (override is not None and override.opted_out):
                 actions += self.instalments.due(customer, self.not_before(customer_id, override))
-            if entry.open:
+            if entry.open or entry.early:
                 steps = self.steps(entry, self.grace(profile, override))
                 if steps:
                     actions += self.ladder_actions(customer, profile, override, steps, mention)
@@ -178,25 +187,45 @@ class _Run:
         return min(max(profile.median_days_late or 0, 0), grace.max_days)
 
     def steps(self, entry: CustomerFacts, shift: int) -> list[Step]:
-        """The invoices with a stage due today. A paused invoice waits (its pause is the owner's word),
-        and so does an overdue email the customer's own habit says is not needed yet (`habit_waits`)."""
-        steps = []
-        habit: Habit | None | bool = self.rules.grace.habit_wait_days > 0  # True: not worked out yet
+        """The invoices with a stage due today. A paused invoice waits (its pause is the owner's word).
+        With habits on, the customer's own history moves overdue emails: one waits while they will
+        have paid soon anyway (`habit_waits`), and one they would not have paid by comes before
+        their window for paying opens (`early_step`). Customers with too little history keep the
+        ladder as it stands."""
+        habit = habit_of(entry) if self.schedule.habits else None
+        # A stage comes early only when the wait could not hold it on its day (see early_step).
+        reach = -math.inf if habit is None else habit.latest_likely - self.rules.grace.habit_wait_days
+        stages, steps = self.stages, []
+        movable: list[tuple[Invoice, int, Step | Early]] = []  # what the customer's habit may move
         for item in entry.open:
             if item.pause.active:
                 continue
-            invoice_id = item.invoice.provider_id
-            last = self.past.done.get(invoice_id)
-            paid_on = self.last_applied.get(invoice_id) if last is not None else None
+            last = self.past.done.get(item.invoice.provider_id)
+            paid_on = self.last_applied.get(item.invoice.provider_id) if last is not None else None
             step = self.schedule.step_due(item.invoice, item.due, item.pause, last, paid_on, self.today_ord, shift)
             if step is None:
-                continue
-            if habit and step.days >= 1 and step.stage >= REMINDER_1 and self.stages[step.stage].channel != "call":
-                if habit is True:
-                    habit = habit_of(entry)
-                if habit and self.habit_waits(habit.for_due(dt.date.fromordinal(item.due), self.month_end_days), step):
-                    continue
-            steps.append(step)
+                early = self.early_candidate(item.due, last, paid_on, shift, reach)
+                if early is not None:
+                    movable.append((item.invoice, item.due, early))
+            elif habit is not None and step.days >= 1 and step.stage >= REMINDER_1 and stages[step.stage].by_email:
+                movable.append((item.invoice, item.due, step))
+            else:
+                steps.append(step)
+        if habit is None:
+            return steps
+        if reach >= self.schedule.earliest_early:
+            for invoice, due in entry.early:  # set apart by the screen: nothing is due on them but an early stage
+                early = self.early_candidate(due, self.past.done[invoice.provider_id], None, shift, reach)
+                if early is not None:
+                    movable.append((invoice, due, early))
+        for invoice, due, moving in movable:
+            prediction = habit.for_kind(self.month_end[invoice.due_date or invoice.issue_date])
+            if isinstance(moving, Early):
+                step = self.early_step(prediction, invoice, due, moving)
+                if step is not None:
+                    steps.append(step)
+            elif not self.habit_waits(prediction, moving):
+                steps.append(moving)
         return steps
 
     def habit_waits(self, prediction: Prediction, step: Step) -> bool:
@@ -207,6 +236,34 @@ class _Run:
             not prediction.slipping
             and step.days <= prediction.likely_late < step.days + self.rules.grace.habit_wait_days
         )
+
+    def early_candidate(
+        self, due: int, last: LastStep | None, paid_on: int | None, shift: int, reach: float
+    ) -> Early | None:
+        """The stage after the last one done, when today is within the days it may come early on
+        and it falls due within the customer's `reach`. Not after a part payment since the last
+        step: that restarts the ladder's clock instead."""
+        if last is None or (paid_on is not None and paid_on > last.day):
+            return None
+        early = self.schedule.early(last.stage, shift)
+        if early is None or early.at > reach or not early.soonest <= self.today_ord - due < early.at:
+            return None
+        return early if self.today_ord - last.day >= early.half_gap else None
+
+    def early_step(self, prediction: Prediction, invoice: Invoice, due: int, early: Early) -> Step | None:
+        """The next overdue email, brought forward for a customer whose payments spread too widely
+        for the habit wait to cover (they may pay any time in a long window, so an email on the
+        ladder's day often lands as they pay anyway, a false alarm): it comes over EARLY_NOTICE_DAYS
+        before the window opens, when the ladder's spacing leaves room for that (never in the first
+        half of the gap after the stage before). A stage the wait would hold, one due after the window
+        closes, and one that could not land before the window opens keep the ladder's day."""
+        opens = prediction.opens_late
+        lands = max(opens - EARLY_NOTICE_DAYS - 1, early.soonest)
+        days = self.today_ord - due
+        if days < lands or lands >= opens or prediction.likely_late < early.at + self.rules.grace.habit_wait_days:
+            return None
+        why = f"brought forward from day {early.at}: they have never paid sooner than {lateness(opens)}"
+        return Step(invoice, early.stage, due + early.at, days, f"{why}, so it reaches them before they pay")
 
     # --- reminders, call tasks, notes, re-sends, escalation --------------------------------
     # Payloads are wrapped in MappingProxyType here, so PlannedAction keeps them without a copy.

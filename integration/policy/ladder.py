@@ -26,6 +26,8 @@ from integration.policy.rules import STAGES, Rules, Stage
 
 NO_STAGE = -1  # the stage of an invoice with nothing done yet, and "no stage due"
 STAGE_INDEX = {name: index for index, name in enumerate(STAGES)}
+REMINDER_1 = STAGE_INDEX["reminder_1"]
+EARLY_NOTICE_DAYS = 7  # a stage brought forward lands at least this long before the customer starts paying
 
 
 class LastStep(NamedTuple):
@@ -69,11 +71,16 @@ class Screen:
     days past due (the first day a later stage is due, without grace), nothing was paid on it since
     that step (`paid_since`) and no broken promise or plan can resume it. Grace only delays stages,
     so what waits without grace waits with it; customers whose owner's grace could bring a stage
-    forward are `unscreened`, and so are customers with credit (settle weighs every open invoice)."""
+    forward are `unscreened`, and so are customers with credit (settle weighs every open invoice).
+
+    A waiting invoice at least `early_from[stage]` days past due may still have its next stage come
+    early (`LadderSchedule.early`): gather sets it apart, and decide weighs it only when the
+    customer's habit could bring the stage forward, which few customers' habits do."""
 
     done: Mapping[str, LastStep]
     next_at: tuple[float, ...]
     unscreened: frozenset[str]
+    early_from: tuple[float, ...]
     paid_since: frozenset[str] = frozenset()  # invoices paid since their last step: see with_payments
 
     def with_payments(self, last_applied: Mapping[str, int]) -> Screen:
@@ -82,6 +89,26 @@ class Screen:
         up in the payments for every open invoice: in a large book each lookup is a cache miss."""
         both = last_applied.keys() & self.done.keys()
         return replace(self, paid_since=frozenset(i for i in both if last_applied[i] > self.done[i].day))
+
+
+class Early(NamedTuple):
+    """How far the stage after an invoice's last one may come before its day on the ladder, for a
+    customer whose habit says they will not have paid by then (decide's `_Run.early_step`). It
+    never comes in the first half of the gap after the stage before: neither by the ladder's days
+    nor after the day that stage was actually done."""
+
+    stage: int
+    before: int  # days past due the stage before falls due on the ladder, grace included
+    at: int  # ... and this one
+
+    @property
+    def half_gap(self) -> int:
+        return (self.at - self.before + 1) // 2
+
+    @property
+    def soonest(self) -> int:
+        """The days past due it may come on at the earliest."""
+        return self.before + self.half_gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +134,12 @@ class LadderSchedule:
         self.post_issue = tuple(index for index in self.enabled if index > 0)
         self.check_in = 0 in self.enabled
         self.stages_up = rules.pauses.broken_promise_stages_up
+        self.habits = rules.grace.habit_wait_days > 0  # habits off: no stage waits for one or comes early
         self._thresholds: dict[int, Thresholds] = {}  # by grace shift: a book has a few distinct ones
+        self._early: dict[tuple[int, int], Early | None] = {}  # by last stage and grace shift
+        # The earliest day past due any stage may come early on falls due: a habit reaching no
+        # further brings nothing forward.
+        self.earliest_early = min((e.at for last in self.enabled if (e := self.early(last, 0))), default=math.inf)
 
     def offset(self, index: int, shift: int) -> int:
         """A stage's days from its start date (issue for check-in, due date for the others), grace included."""
@@ -127,10 +159,31 @@ class LadderSchedule:
             found = self._thresholds[shift] = Thresholds(days, next_at)
         return found
 
+    def early(self, last_stage: int, shift: int) -> Early | None:
+        """How early the stage after `last_stage` may come. Only the overdue emails after the first:
+        the first overdue reminder keeps its day (a late payer hears at once), and a call is the
+        owner's time. None at the top of the ladder, or when the gap leaves no room."""
+        key = (last_stage, shift)
+        if key in self._early:
+            return self._early[key]
+        found = None
+        following = self.after(last_stage) if last_stage >= REMINDER_1 else None
+        if following is not None and self.stages[following].by_email:
+            early = Early(following, self.offset(last_stage, shift), self.offset(following, shift))
+            found = early if early.soonest < early.at else None
+        self._early[key] = found
+        return found
+
     def screen(self, done: Mapping[str, LastStep], unscreened: frozenset[str]) -> Screen | None:
         """The pre-filter for this ladder, or None when its stages do not rise (nothing can be screened)."""
         next_at = self.thresholds(0).next_at
-        return None if next_at is None else Screen(done, next_at, unscreened)
+        if next_at is None:
+            return None
+        early_from = next_at
+        if self.habits:
+            early = [self.early(last, 0) for last in range(len(next_at))]
+            early_from = tuple(at if e is None else e.soonest for at, e in zip(next_at, early, strict=True))
+        return Screen(done, next_at, unscreened, early_from)
 
     def stage_day(self, index: int, issue: int, due: int, shift: int) -> int:
         return (issue if index == 0 else due) + self.offset(index, shift)

@@ -3,9 +3,10 @@
 The prediction is the customer's lateness on comparable invoices: those that fell due at a month's
 end when this one does (month-end closers pay then), the others when it does not; all of them when
 too few are comparable. `typical_late` is their median; `likely_late` their latest so far plus a
-margin (a few paid invoices understate the spread). A customer is slipping when the median of
-their latest payments is later than nine in ten of their earlier ones by more than SLIPPING_DAYS:
-then nothing waits for the habit, since the habit is changing. (Without that margin a steady
+margin (a few paid invoices understate the spread); `opens_late` the earliest they have paid any
+invoice, comparable or not (a few comparable ones would overstate it). A customer is slipping when
+the median of their latest payments is later than nine in ten of their earlier ones by more than
+SLIPPING_DAYS: then nothing waits for the habit, since the habit is changing. (Without that margin a steady
 customer's ordinary spread, a few late-end payments in a row, reads as a slip.)
 """
 
@@ -27,6 +28,7 @@ SLIPPING_DAYS = 5  # later than usual by more than this: slipping
 class Prediction:
     typical_late: int  # days after the due date: the median of comparable invoices
     likely_late: int  # ... the latest comparable payment so far, plus MARGIN_DAYS
+    opens_late: int  # the earliest payment so far, of any invoice
     basis: int  # how many paid invoices it rests on
     slipping: bool
 
@@ -42,11 +44,13 @@ class Habit:
     """A customer's paid history, read once per decide; the prediction for each kind of due date
     (mid-month, month-end) is worked out the first time an invoice of that kind asks."""
 
-    __slots__ = ("_paid", "_slipping", "_predictions")
+    __slots__ = ("_paid", "_slipping", "_predictions", "_earliest", "latest_likely")
 
     def __init__(self, paid: list[tuple[int, int, bool]]) -> None:
         self._paid = paid  # (day paid, days late, due at a month's end), the latest payment last
         history = [late for _, late, _ in paid]
+        self._earliest = min(history)
+        self.latest_likely = max(history) + MARGIN_DAYS  # no prediction of theirs reaches further
         recent, earlier = sorted(history[-RECENT:]), sorted(history[:-RECENT])
         self._slipping = (
             len(earlier) >= MIN_HISTORY and _nearest_rank(recent, 50) > _nearest_rank(earlier, 90) + SLIPPING_DAYS
@@ -54,7 +58,10 @@ class Habit:
         self._predictions: dict[bool, Prediction] = {}
 
     def for_due(self, due: dt.date, month_end_days: int) -> Prediction:
-        at_month_end = (due + dt.timedelta(days=month_end_days)).month != due.month
+        return self.for_kind((due + dt.timedelta(days=month_end_days)).month != due.month)
+
+    def for_kind(self, at_month_end: bool) -> Prediction:
+        """The prediction for an invoice due at a month's end, or not."""
         found = self._predictions.get(at_month_end)
         if found is None:
             comparable = [late for _, late, month_end in self._paid if month_end == at_month_end]
@@ -62,7 +69,11 @@ class Habit:
                 comparable = [late for _, late, _ in self._paid]
             comparable.sort()
             found = self._predictions[at_month_end] = Prediction(
-                _nearest_rank(comparable, 50), comparable[-1] + MARGIN_DAYS, len(comparable), self._slipping
+                _nearest_rank(comparable, 50),
+                comparable[-1] + MARGIN_DAYS,
+                self._earliest,
+                len(comparable),
+                self._slipping,
             )
         return found
 

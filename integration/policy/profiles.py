@@ -52,6 +52,8 @@ class CustomerFacts:
     open: list[OpenInvoice] = field(
         default_factory=list
     )  # those of them the screen let through (all without one), in snapshot order
+    early: list[tuple[Invoice, int]] = field(default_factory=list)  # ... those it set apart, with their due
+    # ordinals: see ladder.Screen.early_from
     overdue: dict[str, Decimal] = field(default_factory=dict)  # currency -> past-due balance, paused invoices excluded
     oldest_overdue: int = 0  # days, paused invoices excluded
     last_payment: int | None = None  # ordinal
@@ -98,7 +100,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     today_ord = today.toordinal()
     window_start = today_ord - rules.profiles.history_days
     tolerance = rules.profiles.on_time_tolerance_days
-    month_end = _MonthEnd(rules.mid_month.month_end_days)
+    month_end = MonthEnd(rules.mid_month.month_end_days)
     pauses, pause_rules = snapshot.pauses, rules.pauses
     any_paused = bool(pauses)
     # An account plan's pause covers several invoices; worked out once, and only when one exists.
@@ -107,7 +109,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
     last_applied = _payments(snapshot, facts)
     if screen is not None:
         screen = screen.with_payments(last_applied)
-        done, next_at, paid_since = screen.done, screen.next_at, screen.paid_since
+        done, next_at, early_from, paid_since = screen.done, screen.next_at, screen.early_from, screen.paid_since
     screened = False
     customer_id: str | None = None
     for invoice in snapshot.invoices:
@@ -141,6 +143,8 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                         and today_ord - due < next_at[last.stage]
                         and invoice.provider_id not in paid_since
                     ):
+                        if today_ord - due >= early_from[last.stage]:
+                            entry.early.append((invoice, due))
                         continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
         elif status is OPEN or status is PAID:
@@ -182,7 +186,7 @@ def _payments(snapshot: Snapshot, facts: Mapping[str, CustomerFacts]) -> dict[st
     return last_applied
 
 
-class _MonthEnd(dict[dt.date, bool]):
+class MonthEnd(dict[dt.date, bool]):
     """`month_end[day]`: whether a date falls in the last `days` days of its month, remembered
     per date (a book has a few hundred distinct due dates, so a lookup beats date arithmetic per
     invoice; a dict subscript, worked out in `__missing__` the first time, beats a method call)."""

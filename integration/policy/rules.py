@@ -116,6 +116,11 @@ class Stage:
                 )
 
     @property
+    def by_email(self) -> bool:
+        """The customer hears by email (arpilot's or the accounting system's), not by the owner's call."""
+        return self.channel != "call"
+
+    @property
     def anchored_on_issue(self) -> bool:
         return self.name == "check_in"
 
@@ -170,7 +175,8 @@ class Grace:
     profile_classes: tuple[str, ...] = ("reliable", "good_but_slipping")
     max_days: int = 10
     # An overdue reminder waits while the customer's own history says payment is at most this many
-    # days away (integration.policy.prediction); 0 turns the wait off.
+    # days away (integration.policy.prediction); a customer whose payments spread too widely for the
+    # wait hears the next step before their window for paying opens. 0 turns both off.
     habit_wait_days: int = 21
 
     def __post_init__(self) -> None:

@@ -164,7 +164,8 @@ SECTIONS: tuple[Section, ...] = (
                     Field("grace.max_days", "Most days of grace", "number", low=0, high=60),
                     Field(
                         "grace.habit_wait_days",
-                        "Wait for a customer's usual payment day, up to this many days (0: never wait)",
+                        "Wait for a customer's usual payment day, up to this many days; one who pays "
+                        "over a wider spread hears the next step before their window opens (0: neither)",
                         "number",
                         low=0,
                         high=45,

@@ -391,3 +391,43 @@ def test_no_wait_for_a_slipping_or_unknown_or_distant_payer() -> None:
     assert reminders(decide(snap(invoice("inv-1", 14), *few, payments=paid_few, history=history), RULES, NOW))
     late, paid_late = history_of([40, 44, 50, 47, 42, 45])  # payment is weeks away, not days: remind
     assert reminders(decide(snap(invoice("inv-1", 14), *late, payments=paid_late, history=history), RULES, NOW))
+
+
+WIDE = [36, 40, 52, 61, 70, 78]  # has paid anywhere from 36 to 78 days late: no week is safe to wait for
+
+
+def test_a_wide_window_late_payer_hears_the_next_stage_before_their_window_opens() -> None:
+    invoices, payments = history_of(WIDE, due_day=1)
+
+    def stages_on(late: int, rules: Rules = RULES) -> list[str | None]:
+        history = History((sent("inv-1", "reminder_2", late - 14),))
+        found = decide(snap(invoice("inv-1", late), *invoices, payments=payments, history=history), rules, NOW)
+        return [a.stage for a in reminders(found)]
+
+    # Day 30 lands in their window, where a reminder often meets a payment already on its way. A week
+    # before the earliest they have paid (36 - 7 - 1), the customer still has time to act on it.
+    assert stages_on(27) == []
+    assert stages_on(28) == ["past_due_30"]
+    assert stages_on(28, Rules.from_json({"grace": {"habit_wait_days": 0}})) == []  # habits off: the ladder's day
+    history = History((sent("inv-1", "reminder_2", 14),))
+    (email,) = reminders(decide(snap(invoice("inv-1", 28), *invoices, payments=payments, history=history), RULES, NOW))
+    assert "brought forward from day 30: they have never paid sooner than 36 days late" in email.reason
+    done = record(history, [email], TODAY)
+    assert reminders(decide(snap(invoice("inv-1", 30), *invoices, payments=payments, history=done), RULES, NOW)) == []
+
+
+@pytest.mark.parametrize(
+    ("days_late", "reminder_2_days_ago", "why"),
+    [
+        ([36, 38, 39, 40, 41, 43], 14, "the habit wait covers their window"),
+        ([22, 40, 52, 61, 70, 78], 14, "their window opens before the stage could land ahead of it"),
+        (WIDE, 5, "reminder_2 went out late: not in the first half of the gap after it"),
+    ],
+)
+def test_a_stage_keeps_the_ladders_day_when_coming_early_would_not_help(
+    days_late: list[int], reminder_2_days_ago: int, why: str
+) -> None:
+    invoices, payments = history_of(days_late, due_day=1)
+    history = History((sent("inv-1", "reminder_2", reminder_2_days_ago),))
+    snapshot = snap(invoice("inv-1", 28), *invoices, payments=payments, history=history)
+    assert reminders(decide(snapshot, RULES, NOW)) == [], why

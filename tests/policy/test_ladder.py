@@ -64,3 +64,24 @@ def test_the_screen_needs_stages_that_rise_which_a_negative_grace_can_undo() -> 
     assert next_at is not None and next_at[REMINDER_1] == 14 and next_at[STAGE_INDEX["final_notice"]] == math.inf
     assert SCHEDULE.screen({}, frozenset()) is not None
     assert SCHEDULE.thresholds(-12).next_at is None  # reminder_1 would fall before the courtesy heads-up
+
+
+def test_a_stage_may_come_early_only_after_the_first_overdue_reminder_and_half_its_gap() -> None:
+    assert SCHEDULE.early(STAGE_INDEX["courtesy"], 0) is None  # the first overdue reminder keeps day 1
+    early = SCHEDULE.early(REMINDER_2, 0)
+    assert early is not None and (early.stage, early.at, early.soonest) == (PAST_DUE_30, 30, 22)
+    shifted = SCHEDULE.early(REMINDER_2, 5)  # a good customer's grace moves both days
+    assert shifted is not None and (shifted.at, shifted.soonest) == (35, 27)
+    assert SCHEDULE.early(STAGE_INDEX["final_notice"], 0) is None  # the top of the ladder
+    data = Rules.default().to_json()
+    data["ladder"]["stages"][PAST_DUE_30]["channel"] = "call"
+    calls = LadderSchedule(Rules.from_json(data))
+    assert calls.early(REMINDER_2, 0) is None  # a call is the owner's time, on the ladder's day
+
+
+def test_the_screen_sets_apart_what_may_come_early_and_only_with_habits_on() -> None:
+    screen = SCHEDULE.screen({}, frozenset())
+    assert screen is not None and (screen.next_at[REMINDER_1], screen.next_at[REMINDER_2]) == (14, 30)
+    assert (screen.early_from[REMINDER_1], screen.early_from[REMINDER_2]) == (8, 22)
+    off = LadderSchedule(Rules.from_json({"grace": {"habit_wait_days": 0}})).screen({}, frozenset())
+    assert off is not None and off.early_from == off.next_at

@@ -27,7 +27,7 @@ def test_too_little_history_predicts_nothing() -> None:
 def test_the_latest_comparable_payment_plus_a_margin_is_the_likely_day() -> None:
     prediction = predict(facts([(16, False), (21, False), (18, False), (17, False)]), dt.date(2026, 3, 10), 10)
     assert prediction is not None
-    assert (prediction.typical_late, prediction.likely_late) == (17, 21 + MARGIN_DAYS)
+    assert (prediction.opens_late, prediction.typical_late, prediction.likely_late) == (16, 17, 21 + MARGIN_DAYS)
     assert prediction.paid_around(dt.date(2026, 3, 10)) == dt.date(2026, 3, 27)
     assert not prediction.slipping
 
@@ -39,6 +39,8 @@ def test_a_month_end_closer_is_judged_by_their_month_end_invoices() -> None:
     end = predict(facts(history), dt.date(2026, 3, 28), MONTH_END_DAYS)
     assert mid is not None and end is not None
     assert mid.likely_late == 1 + MARGIN_DAYS and end.likely_late == 14 + MARGIN_DAYS
+    # Two month-end invoices paid 12 and 14 days late do not say they never pay sooner: they have.
+    assert mid.opens_late == end.opens_late == -1
 
 
 def test_latest_payments_beyond_their_usual_worst_mean_slipping() -> None:
