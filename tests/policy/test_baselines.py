@@ -26,6 +26,7 @@ from integration.policy.backtest import (
     HABIT_WAIT_CHOICES,
     MAX_LATE_NUDGE_PCT,
     backtest,
+    choose_wait,
     paid_in_full_on,
     train_habit_wait,
     with_habit_wait,
@@ -164,14 +165,40 @@ def test_a_disputed_invoice_or_one_covered_by_credit_is_not_a_late_invoice() -> 
         assert set(late_invoices(changed, START, END, paid_in_full_on(changed))) == expected
 
 
-def test_training_chooses_the_wait_with_fewest_false_alarms_within_the_late_nudge_bound() -> None:
+def test_training_tries_each_wait_and_keeps_one_within_the_late_nudge_bound() -> None:
     scenario = generate_demo_company(mix="steady")
     training = train_habit_wait(scenario, Rules.default(), dt.date(2025, 9, 1), dt.date(2025, 11, 30))
     assert set(training.tried) == set(HABIT_WAIT_CHOICES)
-    allowed = {w: f for w, f in training.tried.items() if f.late_nudge_pct <= MAX_LATE_NUDGE_PCT}
-    best = min(f.false_alarm_pct for f in allowed.values())
-    assert training.tried[training.chosen].false_alarm_pct == best
+    assert training.tried[training.chosen].late_nudge_pct <= MAX_LATE_NUDGE_PCT
+    assert training.chosen == choose_wait(training.tried, Rules.default().grace.habit_wait_days)
     assert with_habit_wait(Rules.default(), 7).grace.habit_wait_days == 7
+    owners = train_habit_wait(
+        scenario, with_habit_wait(Rules.default(), 10), dt.date(2025, 11, 1), dt.date(2025, 11, 30)
+    )
+    assert set(owners.tried) == {*HABIT_WAIT_CHOICES, 10}  # the owner's own wait is weighed too
+
+
+def _figures(false_alarms: int, late_nudges: int = 0) -> PolicyFigures:
+    figures = PolicyFigures("arpilot", 7, overdue_reminders=200, false_alarms=false_alarms, late_invoices=50)
+    figures.late_nudges = late_nudges
+    return figures
+
+
+@pytest.mark.parametrize(
+    ("false_alarms", "late_nudges", "chosen"),
+    [
+        ({0: 40, 7: 21, 14: 20, 21: 21}, {}, 21),  # 0.5 points better is no reason to leave the rules' wait
+        ({0: 40, 7: 21, 14: 18, 21: 21}, {}, 14),  # 1.5 points is
+        ({0: 40, 7: 18, 14: 18, 21: 21}, {}, 7),  # the shorter on a tie
+        ({0: 40, 7: 30, 14: 25, 21: 10}, {21: 2, 14: 2}, 7),  # 4% of late invoices nudged later: not allowed
+        ({0: 40, 21: 10}, {0: 2, 21: 2}, 0),  # none within the bound: no wait at all
+    ],
+)
+def test_a_trained_wait_must_beat_the_rules_own_by_a_clear_margin(
+    false_alarms: dict[int, int], late_nudges: dict[int, int], chosen: int
+) -> None:
+    tried = {wait: _figures(alarms, late_nudges.get(wait, 0)) for wait, alarms in false_alarms.items()}
+    assert choose_wait(tried, 21) == chosen
 
 
 def test_the_backtest_command_trains_then_reports_a_later_period() -> None:
