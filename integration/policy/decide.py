@@ -22,7 +22,6 @@ the invoices that act today. decide has no side effects: it reads the snapshot a
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -42,7 +41,7 @@ from integration.policy.ladder import (
     record_step,
 )
 from integration.policy.late_fees import LateFeePlanner
-from integration.policy.prediction import Prediction, habit_of
+from integration.policy.prediction import Prediction, Span, habit_of, span_of
 from integration.policy.profiles import CustomerFacts, MonthEnd, PaymentProfile, classify, gather
 from integration.policy.quiet_hours import next_send_time, send_zone
 from integration.policy.reasons import STAGE_WORDS, habit_phrase, invoices_phrase, lateness, plural, sentence
@@ -192,10 +191,8 @@ class _Run:
         have paid soon anyway (`habit_waits`), and one they would not have paid by comes before
         their window for paying opens (`early_step`). Customers with too little history keep the
         ladder as it stands."""
-        habit = habit_of(entry) if self.schedule.habits else None
-        # A stage comes early only when the wait could not hold it on its day (see early_step).
-        reach = -math.inf if habit is None else habit.latest_likely - self.rules.grace.habit_wait_days
-        stages, steps = self.stages, []
+        span = span_of(entry) if self.schedule.habits else None
+        stages, earlies, steps = self.stages, self.schedule.earlies(shift), []
         movable: list[tuple[Invoice, int, Step | Early]] = []  # what the customer's habit may move
         for item in entry.open:
             if item.pause.active:
@@ -204,20 +201,23 @@ class _Run:
             paid_on = self.last_applied.get(item.invoice.provider_id) if last is not None else None
             step = self.schedule.step_due(item.invoice, item.due, item.pause, last, paid_on, self.today_ord, shift)
             if step is None:
-                early = self.early_candidate(item.due, last, paid_on, shift, reach)
+                early = self.early_candidate(item.due, last, paid_on, earlies, span)
                 if early is not None:
                     movable.append((item.invoice, item.due, early))
-            elif habit is not None and step.days >= 1 and step.stage >= REMINDER_1 and stages[step.stage].by_email:
+            elif span is not None and step.days >= 1 and step.stage >= REMINDER_1 and stages[step.stage].by_email:
                 movable.append((item.invoice, item.due, step))
             else:
                 steps.append(step)
-        if habit is None:
-            return steps
-        if reach >= self.schedule.earliest_early:
-            for invoice, due in entry.early:  # set apart by the screen: nothing is due on them but an early stage
-                early = self.early_candidate(due, self.past.done[invoice.provider_id], None, shift, reach)
+        if entry.early and span is not None and self.may_come_early(self.schedule.earliest_early, span.latest_likely):
+            for invoice in entry.early:  # set apart by the screen: nothing is due on them but an early stage
+                due = (invoice.due_date or invoice.issue_date).toordinal()
+                early = self.early_candidate(due, self.past.done[invoice.provider_id], None, earlies, span)
                 if early is not None:
                     movable.append((invoice, due, early))
+        if not movable:
+            return steps
+        habit = habit_of(entry)  # worked out only now: most customers need none
+        assert habit is not None, "only a customer with enough history has anything movable"
         for invoice, due, moving in movable:
             prediction = habit.for_kind(self.month_end[invoice.due_date or invoice.issue_date])
             if isinstance(moving, Early):
@@ -237,32 +237,38 @@ class _Run:
             and step.days <= prediction.likely_late < step.days + self.rules.grace.habit_wait_days
         )
 
+    def may_come_early(self, at: float, likely_late: int) -> bool:
+        """Whether a stage falling due `at` days past due may come early for a customer likely to pay
+        by `likely_late`: only when the habit wait could not hold it on its day."""
+        return at + self.rules.grace.habit_wait_days <= likely_late
+
     def early_candidate(
-        self, due: int, last: LastStep | None, paid_on: int | None, shift: int, reach: float
+        self, due: int, last: LastStep | None, paid_on: int | None, earlies: tuple[Early | None, ...], span: Span | None
     ) -> Early | None:
-        """The stage after the last one done, when today is within the days it may come early on
-        and it falls due within the customer's `reach`. Not after a part payment since the last
-        step: that restarts the ladder's clock instead."""
-        if last is None or (paid_on is not None and paid_on > last.day):
+        """The stage after the last one done, when it may come early today, for a customer whose
+        payments spread too widely for the habit wait to cover: they may pay any time in a long
+        window, so an email on the ladder's day often lands as they pay anyway (a false alarm). It
+        comes over EARLY_NOTICE_DAYS before the soonest they have ever paid, when the ladder's
+        spacing leaves room for that (`earlies`, for the customer's grace: never in the first half
+        of the gap after the stage before); a stage that could not land before then keeps its day.
+        Not after a part payment since the last step either: that restarts the ladder's clock."""
+        if span is None or last is None or (paid_on is not None and paid_on > last.day):
             return None
-        early = self.schedule.early(last.stage, shift)
-        if early is None or early.at > reach or not early.soonest <= self.today_ord - due < early.at:
+        early = earlies[last.stage]
+        if early is None or not self.may_come_early(early.at, span.latest_likely):
+            return None
+        lands = max(span.opens_late - EARLY_NOTICE_DAYS - 1, early.soonest)
+        if lands >= span.opens_late or not lands <= self.today_ord - due < early.at:
             return None
         return early if self.today_ord - last.day >= early.half_gap else None
 
     def early_step(self, prediction: Prediction, invoice: Invoice, due: int, early: Early) -> Step | None:
-        """The next overdue email, brought forward for a customer whose payments spread too widely
-        for the habit wait to cover (they may pay any time in a long window, so an email on the
-        ladder's day often lands as they pay anyway, a false alarm): it comes over EARLY_NOTICE_DAYS
-        before the window opens, when the ladder's spacing leaves room for that (never in the first
-        half of the gap after the stage before). A stage the wait would hold, one due after the window
-        closes, and one that could not land before the window opens keep the ladder's day."""
-        opens = prediction.opens_late
-        lands = max(opens - EARLY_NOTICE_DAYS - 1, early.soonest)
-        days = self.today_ord - due
-        if days < lands or lands >= opens or prediction.likely_late < early.at + self.rules.grace.habit_wait_days:
+        """The stage brought forward (early_candidate), unless this invoice's own prediction (a
+        month-end invoice is judged by their month-end ones) says the habit wait will hold it."""
+        if not self.may_come_early(early.at, prediction.likely_late):
             return None
-        why = f"brought forward from day {early.at}: they have never paid sooner than {lateness(opens)}"
+        why = f"brought forward from day {early.at}: they have never paid sooner than {lateness(prediction.opens_late)}"
+        days = self.today_ord - due
         return Step(invoice, early.stage, due + early.at, days, f"{why}, so it reaches them before they pay")
 
     # --- reminders, call tasks, notes, re-sends, escalation --------------------------------

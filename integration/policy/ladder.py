@@ -98,17 +98,16 @@ class Early(NamedTuple):
     nor after the day that stage was actually done."""
 
     stage: int
-    before: int  # days past due the stage before falls due on the ladder, grace included
-    at: int  # ... and this one
+    at: int  # days past due it falls due on the ladder, grace included
+    half_gap: int  # half the days from the stage before, rounded up
+    soonest: int  # days past due it may come on at the earliest: the stage before's, plus half_gap
 
-    @property
-    def half_gap(self) -> int:
-        return (self.at - self.before + 1) // 2
-
-    @property
-    def soonest(self) -> int:
-        """The days past due it may come on at the earliest."""
-        return self.before + self.half_gap
+    @classmethod
+    def after(cls, stage: int, before: int, at: int) -> Early | None:
+        """The stage falling due `at` days past due, after one falling due `before`; None when the
+        gap leaves no room."""
+        half_gap = (at - before + 1) // 2
+        return cls(stage, at, half_gap, before + half_gap) if before + half_gap < at else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +135,10 @@ class LadderSchedule:
         self.stages_up = rules.pauses.broken_promise_stages_up
         self.habits = rules.grace.habit_wait_days > 0  # habits off: no stage waits for one or comes early
         self._thresholds: dict[int, Thresholds] = {}  # by grace shift: a book has a few distinct ones
-        self._early: dict[tuple[int, int], Early | None] = {}  # by last stage and grace shift
+        self._earlies: dict[int, tuple[Early | None, ...]] = {}  # by grace shift
         # The earliest day past due any stage may come early on falls due: a habit reaching no
         # further brings nothing forward.
-        self.earliest_early = min((e.at for last in self.enabled if (e := self.early(last, 0))), default=math.inf)
+        self.earliest_early = min((e.at for e in self.earlies(0) if e is not None), default=math.inf)
 
     def offset(self, index: int, shift: int) -> int:
         """A stage's days from its start date (issue for check-in, due date for the others), grace included."""
@@ -159,20 +158,21 @@ class LadderSchedule:
             found = self._thresholds[shift] = Thresholds(days, next_at)
         return found
 
-    def early(self, last_stage: int, shift: int) -> Early | None:
-        """How early the stage after `last_stage` may come. Only the overdue emails after the first:
-        the first overdue reminder keeps its day (a late payer hears at once), and a call is the
-        owner's time. None at the top of the ladder, or when the gap leaves no room."""
-        key = (last_stage, shift)
-        if key in self._early:
-            return self._early[key]
-        found = None
-        following = self.after(last_stage) if last_stage >= REMINDER_1 else None
-        if following is not None and self.stages[following].by_email:
-            early = Early(following, self.offset(last_stage, shift), self.offset(following, shift))
-            found = early if early.soonest < early.at else None
-        self._early[key] = found
+    def earlies(self, shift: int) -> tuple[Early | None, ...]:
+        """How early the stage after each last stage done may come, indexed by that stage. Only the
+        overdue emails after the first: the first overdue reminder keeps its day (a late payer hears
+        at once), and a call is the owner's time. None at the top of the ladder, or when the gap
+        leaves no room."""
+        found = self._earlies.get(shift)
+        if found is None:
+            found = self._earlies[shift] = tuple(self._early(last, shift) for last in range(len(STAGES)))
         return found
+
+    def _early(self, last_stage: int, shift: int) -> Early | None:
+        following = self.after(last_stage) if last_stage >= REMINDER_1 else None
+        if following is None or not self.stages[following].by_email:
+            return None
+        return Early.after(following, self.offset(last_stage, shift), self.offset(following, shift))
 
     def screen(self, done: Mapping[str, LastStep], unscreened: frozenset[str]) -> Screen | None:
         """The pre-filter for this ladder, or None when its stages do not rise (nothing can be screened)."""
@@ -181,8 +181,7 @@ class LadderSchedule:
             return None
         early_from = next_at
         if self.habits:
-            early = [self.early(last, 0) for last in range(len(next_at))]
-            early_from = tuple(at if e is None else e.soonest for at, e in zip(next_at, early, strict=True))
+            early_from = tuple(at if e is None else e.soonest for at, e in zip(next_at, self.earlies(0), strict=True))
         return Screen(done, next_at, unscreened, early_from)
 
     def stage_day(self, index: int, issue: int, due: int, shift: int) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from integration.policy.profiles import CustomerFacts
 
@@ -44,13 +45,12 @@ class Habit:
     """A customer's paid history, read once per decide; the prediction for each kind of due date
     (mid-month, month-end) is worked out the first time an invoice of that kind asks."""
 
-    __slots__ = ("_paid", "_slipping", "_predictions", "_earliest", "latest_likely")
+    __slots__ = ("_paid", "_slipping", "_predictions", "_earliest")
 
     def __init__(self, paid: list[tuple[int, int, bool]]) -> None:
         self._paid = paid  # (day paid, days late, due at a month's end), the latest payment last
         history = [late for _, late, _ in paid]
         self._earliest = min(history)
-        self.latest_likely = max(history) + MARGIN_DAYS  # no prediction of theirs reaches further
         recent, earlier = sorted(history[-RECENT:]), sorted(history[:-RECENT])
         self._slipping = (
             len(earlier) >= MIN_HISTORY and _nearest_rank(recent, 50) > _nearest_rank(earlier, 90) + SLIPPING_DAYS
@@ -76,6 +76,22 @@ class Habit:
                 self._slipping,
             )
         return found
+
+
+class Span(NamedTuple):
+    """The soonest a customer has paid and the furthest any prediction of theirs reaches (their
+    latest plus the margin), over every paid invoice: known without working out their habit, which
+    decide asks of every customer and few need more of."""
+
+    opens_late: int
+    latest_likely: int
+
+
+def span_of(facts: CustomerFacts) -> Span | None:
+    """None with too little history."""
+    if len(facts.paid_history) < MIN_HISTORY:
+        return None
+    return Span(min(facts.late_days), max(facts.late_days) + MARGIN_DAYS)
 
 
 def habit_of(facts: CustomerFacts) -> Habit | None:

@@ -52,8 +52,7 @@ class CustomerFacts:
     open: list[OpenInvoice] = field(
         default_factory=list
     )  # those of them the screen let through (all without one), in snapshot order
-    early: list[tuple[Invoice, int]] = field(default_factory=list)  # ... those it set apart, with their due
-    # ordinals: see ladder.Screen.early_from
+    early: list[Invoice] = field(default_factory=list)  # ... those it set apart: see ladder.Screen.early_from
     overdue: dict[str, Decimal] = field(default_factory=dict)  # currency -> past-due balance, paused invoices excluded
     oldest_overdue: int = 0  # days, paused invoices excluded
     last_payment: int | None = None  # ordinal
@@ -144,7 +143,7 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
                         and invoice.provider_id not in paid_since
                     ):
                         if today_ord - due >= early_from[last.stage]:
-                            entry.early.append((invoice, due))
+                            entry.early.append(invoice)
                         continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
         elif status is OPEN or status is PAID:

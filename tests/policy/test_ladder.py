@@ -67,16 +67,17 @@ def test_the_screen_needs_stages_that_rise_which_a_negative_grace_can_undo() -> 
 
 
 def test_a_stage_may_come_early_only_after_the_first_overdue_reminder_and_half_its_gap() -> None:
-    assert SCHEDULE.early(STAGE_INDEX["courtesy"], 0) is None  # the first overdue reminder keeps day 1
-    early = SCHEDULE.early(REMINDER_2, 0)
-    assert early is not None and (early.stage, early.at, early.soonest) == (PAST_DUE_30, 30, 22)
-    shifted = SCHEDULE.early(REMINDER_2, 5)  # a good customer's grace moves both days
+    earlies = SCHEDULE.earlies(0)
+    assert earlies[STAGE_INDEX["courtesy"]] is None  # the first overdue reminder keeps day 1
+    early = earlies[REMINDER_2]
+    assert early is not None and (early.stage, early.at, early.half_gap, early.soonest) == (PAST_DUE_30, 30, 8, 22)
+    shifted = SCHEDULE.earlies(5)[REMINDER_2]  # a good customer's grace moves both days
     assert shifted is not None and (shifted.at, shifted.soonest) == (35, 27)
-    assert SCHEDULE.early(STAGE_INDEX["final_notice"], 0) is None  # the top of the ladder
+    assert earlies[STAGE_INDEX["final_notice"]] is None  # the top of the ladder
     data = Rules.default().to_json()
     data["ladder"]["stages"][PAST_DUE_30]["channel"] = "call"
     calls = LadderSchedule(Rules.from_json(data))
-    assert calls.early(REMINDER_2, 0) is None  # a call is the owner's time, on the ladder's day
+    assert calls.earlies(0)[REMINDER_2] is None  # a call is the owner's time, on the ladder's day
 
 
 def test_the_screen_sets_apart_what_may_come_early_and_only_with_habits_on() -> None:
