@@ -130,19 +130,16 @@ def gather(snapshot: Snapshot, rules: Rules, today: dt.date, screen: Screen | No
             if planned and invoice.provider_id in planned and (pause is None or not pause.active):
                 pause = planned[invoice.provider_id]  # the invoice's own dispute or promise comes first
             if pause is None or not pause.active:
-                if due < today_ord:
+                age = today_ord - due  # days past due
+                if age > 0:
                     currency = balance.currency
                     overdue[currency] = overdue[currency] + amount if currency in overdue else amount
-                    if today_ord - due > entry.oldest_overdue:  # (not max(): a call costs more, per overdue invoice)
-                        entry.oldest_overdue = today_ord - due
+                    if age > entry.oldest_overdue:  # (not max(): a call costs more, per overdue invoice)
+                        entry.oldest_overdue = age
                 if screened and (pause is None or pause.broken_on is None):  # the screen (ladder.Screen)
                     last = done.get(invoice.provider_id)
-                    if (
-                        last is not None
-                        and today_ord - due < next_at[last.stage]
-                        and invoice.provider_id not in paid_since
-                    ):
-                        if today_ord - due >= early_from[last.stage]:
+                    if last is not None and age < next_at[last.stage] and invoice.provider_id not in paid_since:
+                        if age >= early_from[last.stage]:
                             entry.early.append(invoice)
                         continue  # nothing due since the last step, nothing paid since
             entry.open.append(OpenInvoice(invoice, due, pause or NOT_PAUSED))
