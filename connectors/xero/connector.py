@@ -123,16 +123,20 @@ class _Stream:
     keep: Callable[[object], bool]
 
 
+def _one_type(receivable: tuple[str, ...]) -> dict[str, str]:
+    return {"where": f'Type=="{receivable[0]}"'} if len(receivable) == 1 else {}
+
+
 _STREAMS = {
     "invoice": _Stream("get_invoices", "Invoices", {"where": 'Type=="ACCREC"'}, is_sales_invoice),
     # Archived contacts are included so that archiving reaches the mirror as active=False.
     "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
     "payment": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
-    # Customers' credit, each collection with its own cursor; the where leaves out suppliers' credit.
+    # Customers' credit, each collection with its own cursor. A where leaves out suppliers' credit
+    # where one Type is a customer's; overpayments and prepayments have two, and are few: those
+    # listings come whole and the suppliers' are left out here.
     **{
-        entity: _Stream(
-            operation, envelope, {"where": f'Type=="{CREDIT_TYPES[entity][1]}"'}, is_receivable_credit(entity)
-        )
+        entity: _Stream(operation, envelope, _one_type(CREDIT_TYPES[entity][1]), is_receivable_credit(entity))
         for entity, operation, envelope in (
             ("credit_note", "get_credit_notes", "CreditNotes"),
             ("overpayment", "get_overpayments", "Overpayments"),
@@ -302,7 +306,8 @@ class XeroConnector:
         found: list[Credit] = []
         for entity in CREDIT_ENTITIES:
             stream = _STREAMS[entity]
-            where = f'{stream.params["where"]} AND Contact.ContactID==Guid("{contact}")'
+            by_contact = f'Contact.ContactID==Guid("{contact}")'
+            where = f"{stream.params['where']} AND {by_contact}" if "where" in stream.params else by_contact
             page = 1
             while True:
                 body = self.client.call(stream.operation, where=where, page=page, page_size=MAX_PAGE_SIZE)

@@ -400,11 +400,13 @@ def payment_from_xero(raw: object) -> Payment:
     )
 
 
-# The three receivable credit collections: kind, Type Xero gives them, id field, number field.
+# The three receivable credit collections: kind, the Types a customer's credit has in it, id field,
+# number field. Overpayments and prepayments are customers' in two ways: received into a bank
+# account (RECEIVE-...) or left over from a payment on invoices (AR...); the rest are suppliers'.
 CREDIT_TYPES = {
-    "credit_note": (CreditKind.CREDIT_NOTE, "ACCRECCREDIT", "CreditNoteID", "CreditNoteNumber"),
-    "overpayment": (CreditKind.OVERPAYMENT, "RECEIVE-OVERPAYMENT", "OverpaymentID", "Reference"),
-    "prepayment": (CreditKind.PREPAYMENT, "RECEIVE-PREPAYMENT", "PrepaymentID", "Reference"),
+    "credit_note": (CreditKind.CREDIT_NOTE, ("ACCRECCREDIT",), "CreditNoteID", "CreditNoteNumber"),
+    "overpayment": (CreditKind.OVERPAYMENT, ("RECEIVE-OVERPAYMENT", "AROVERPAYMENT"), "OverpaymentID", "Reference"),
+    "prepayment": (CreditKind.PREPAYMENT, ("RECEIVE-PREPAYMENT", "ARPREPAYMENT"), "PrepaymentID", "Reference"),
 }
 # Only approved credit can be applied: DRAFT and SUBMITTED credit notes are not credit yet, and
 # nothing is left of a VOIDED or DELETED one, whatever RemainingCredit still says.
@@ -414,11 +416,11 @@ _CREDIT_STATUSES = (*_USABLE_CREDIT, "DRAFT", "SUBMITTED", "VOIDED", "DELETED")
 
 def credit_from_xero(raw: object, entity: str) -> Credit:
     """A credit note, overpayment or prepayment (`entity` names which) of a customer."""
-    kind, expected_type, id_field, number_field = CREDIT_TYPES[entity]
+    kind, receivable, id_field, number_field = CREDIT_TYPES[entity]
     r = _Reader(raw, entity.replace("_", " "), id_field)
     credit_id = r.required(id_field, str)
-    if r.raw.get("Type") != expected_type:
-        raise r.fail("Type", f"must be {expected_type} (a customer's credit), got {r.raw.get('Type')!r}")
+    if r.raw.get("Type") not in receivable:
+        raise r.fail("Type", f"must be {' or '.join(receivable)} (a customer's credit), got {r.raw.get('Type')!r}")
     status = r.required("Status", str)
     if status not in _CREDIT_STATUSES:
         raise r.fail("Status", f"is not a Xero {entity.replace('_', ' ')} status: {status!r}")
@@ -448,5 +450,5 @@ def credit_from_xero(raw: object, entity: str) -> Credit:
 
 def is_receivable_credit(entity: str) -> Callable[[object], bool]:
     """Keeps the customers' credits of a collection that also lists suppliers' (ACCPAYCREDIT, SPEND-…)."""
-    wanted = CREDIT_TYPES[entity][1]
-    return lambda raw: isinstance(raw, Mapping) and raw.get("Type") == wanted
+    receivable = CREDIT_TYPES[entity][1]
+    return lambda raw: isinstance(raw, Mapping) and raw.get("Type") in receivable

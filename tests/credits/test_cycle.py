@@ -3,6 +3,7 @@ mirrors it, decide sets it against what is owed and the executor sends (or does 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -208,3 +209,37 @@ def test_credits_to_apply_show_on_the_dashboard_and_in_the_digest(books: Any) ->
     assert [line.customer_name for line in facts.credits_to_apply] == ["Cool Cars"]
     message = compose_digest(facts, Address("owner@harborpine.example"), "digest@arpilot.local", "http://127.0.0.1/")
     assert "Apply Cool Cars's credit: Cool Cars owes 40.00 USD on INV-0003" in message.text
+
+
+@pytest.fixture
+def xero_books(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Any]:
+    """The credit company on Xero, where Multi Mart's payment left 150.00 over (an AROVERPAYMENT)
+    and a supplier's overpayment of 500.00 sits in the same listing (a SPEND-OVERPAYMENT)."""
+    scenario = credit_scenario(NOW.date())
+    left_over = ScenarioCredit("op-1", "unapplied_payment", "", "cust-04", NOW.date(), "USD", Decimal("150.00"))
+    scenario = dataclasses.replace(scenario, credits=(*scenario.credits, left_over))
+    for world in make_xero_world(scenario, sessions, tmp_path):
+        org = world.sandbox.organisation("demo")
+        assert org is not None
+        with org.lock:
+            supplier = ScenarioCredit("op-2", "overpayment", "", "cust-02", NOW.date(), "USD", Decimal("500.00"))
+            org.credits[seed_credit(org, supplier, org.scenario_ids)]["_type"] = "SPEND-OVERPAYMENT"
+        yield world
+
+
+def test_a_xero_overpayment_left_from_a_payment_is_credit_and_a_suppliers_is_not(xero_books: Any) -> None:
+    xero_books.set_rules(LIVE)
+    assert xero_books.cycle().status == "done"
+    ids = _customer_ids(xero_books)
+    with xero_books.sessions() as session:
+        credits = {
+            (row.kind, row.customer_provider_id, row.remaining) for row in session.scalars(select(MirroredCredit))
+        }
+    assert ("overpayment", ids["Multi Mart"], Decimal("150.00")) in credits
+    assert not [c for c in credits if c[2] == Decimal("500.00")]
+    kinds = [a.kind for a in xero_books.actions() if a.payload.get("customer_id") == ids["Multi Mart"]]
+    assert "apply_credit" in kinds and "send_reminder" not in kinds  # in credit: the owner applies it
+    sent = xero_books.outbox.entries()
+    assert not [e for e in sent if "ap@multi.example" in e["to"]]
+    partial = [e for e in sent if e["to"] == ["ap@partial.example"]]  # the supplier's credit counts for nothing
+    assert len(partial) == 1 and "Less your unapplied credit of $20.00: $80.00 to pay" in _text(xero_books, partial[0])

@@ -62,6 +62,32 @@ def test_xero_overpayment_and_prepayment_examples() -> None:
     assert prepayment.number == "INV-0011"
 
 
+@pytest.mark.parametrize(
+    ("entity", "customers", "suppliers"),
+    [
+        ("overpayment", ("RECEIVE-OVERPAYMENT", "AROVERPAYMENT"), ("SPEND-OVERPAYMENT",)),
+        ("prepayment", ("RECEIVE-PREPAYMENT", "ARPREPAYMENT"), ("SPEND-PREPAYMENT", "APPREPAYMENT")),
+    ],
+)
+def test_xero_receivable_overpayments_and_prepayments_of_either_type_are_customers_credit(
+    entity: str, customers: tuple[str, ...], suppliers: tuple[str, ...]
+) -> None:
+    # Xero's Overpayment and Prepayment Type enums name two receivable kinds each: one received as
+    # money into a bank account (RECEIVE-...), one left over from a payment on invoices (AR...).
+    # Missing either would let a final notice go to a customer who is in credit.
+    envelope = {"overpayment": "Overpayments", "prepayment": "Prepayments"}[entity]
+    example = dict(_xero_example(f"/{envelope}")[envelope][0])
+    keep = is_receivable_credit(entity)
+    for kind in customers:
+        raw = {**example, "Type": kind}
+        assert keep(raw)
+        assert credit_from_xero(raw, entity).remaining.amount > 0
+    for kind in suppliers:
+        assert not keep({**example, "Type": kind})
+        with pytest.raises(MappingError, match="a customer's credit"):
+            credit_from_xero({**example, "Type": kind}, entity)
+
+
 def _credit_note(**changes: Any) -> dict[str, Any]:
     raw = dict(_xero_example("/CreditNotes")["CreditNotes"][0])
     raw.update(changes)

@@ -1,9 +1,11 @@
 """Customers' credit in a sandbox organisation: credit notes (ACCRECCREDIT), overpayments and
-prepayments (RECEIVE-…), each with its Allocations to invoices, rendered the way the published
-contract shows them (schemas CreditNote, Overpayment, Prepayment, Allocation).
+prepayments (RECEIVE-… when received as money, AR… when left over from a payment on invoices),
+each with its Allocations to invoices, rendered the way the published contract shows them (schemas
+CreditNote, Overpayment, Prepayment, Allocation).
 
 A stored credit holds what was written: `_kind`, `_contact`, Total, Date, Status, CurrencyCode,
-its number or reference, and `Allocations` as `{"_invoice", "Amount", "Date", "_updated"}`.
+its number or reference, `Allocations` as `{"_invoice", "Amount", "Date", "_updated"}`, and `_type`
+when its Type is not its kind's usual one.
 RemainingCredit and a PAID status are derived, so they never drift from the allocations.
 """
 
@@ -27,7 +29,7 @@ class CreditKind:
     listing: str  # the path and envelope: CreditNotes
     id_field: str
     number_field: str
-    type: str  # what a customer's credit of this kind says in Type
+    type: str  # what a customer's credit of this kind usually says in Type
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -54,6 +56,10 @@ KINDS = {
 BY_LISTING = {kind.listing: kind for kind in KINDS.values()}
 
 
+def type_of(record: dict[str, Any]) -> str:
+    return str(record.get("_type") or KINDS[record["_kind"]].type)
+
+
 def allocated(record: dict[str, Any]) -> Decimal:
     return sum((Decimal(a["Amount"]) for a in record["Allocations"]), ZERO)
 
@@ -77,7 +83,7 @@ def getters(kind: CreditKind) -> dict[str, Callable[[dict[str, Any]], Any]]:
     return {
         kind.id_field: lambda r: r[kind.id_field],
         kind.number_field: lambda r: r.get(kind.number_field, ""),
-        "Type": lambda r: kind.type,
+        "Type": lambda r: type_of(r),
         "Status": status,
         "Date": lambda r: r["Date"],
         "Total": lambda r: r["Total"],
@@ -97,7 +103,7 @@ def render(record: dict[str, Any], contact: dict[str, Any], invoice_number: Call
     out: dict[str, Any] = {
         kind.id_field: record[kind.id_field],
         "ID": record[kind.id_field],
-        "Type": kind.type,
+        "Type": type_of(record),
         kind.number_field: record.get(kind.number_field, ""),
         "Reference": record.get("Reference", ""),
         "CurrencyRate": Decimal("1"),
@@ -149,5 +155,5 @@ def on_invoice(record: dict[str, Any], amount: Decimal) -> dict[str, Any]:
         "Total": record["Total"],
         "AppliedAmount": amount,
         "RemainingCredit": remaining(record),
-        "Type": kind.type,
+        "Type": type_of(record),
     }

@@ -150,7 +150,9 @@ def organisation_from_scenario(scenario: Scenario, short_code: str, clock: Sandb
     return org
 
 
-# Scenario credit kinds as Xero keeps them: a payment left unapplied is an overpayment in Xero.
+# Scenario credit kinds as Xero keeps them: a payment left unapplied is an overpayment in Xero, of
+# the kind left over from a payment on invoices (AROVERPAYMENT) rather than received as money.
+_AR_OVERPAYMENT = "unapplied_payment"
 _CREDIT_KINDS = {
     "credit_note": "CreditNote",
     "overpayment": "Overpayment",
@@ -164,6 +166,7 @@ def seed_credit(org: Organisation, credit: ScenarioCredit, ids: dict[str, dict[s
     credit_id = stable_id(org.tenant_id, kind.kind.lower(), credit.id)
     org.credits[credit_id] = {
         "_kind": kind.kind,
+        "_type": "AROVERPAYMENT" if credit.kind == _AR_OVERPAYMENT else "",
         kind.id_field: credit_id,
         kind.number_field: credit.number,
         "_contact": ids["contacts"][credit.customer_id],
