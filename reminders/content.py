@@ -83,6 +83,7 @@ class ReminderContext:
     # The customer's own page (pay, say it is paid, dispute, promise a date): signed for this customer.
     customer_page_url: str | None = None
     late_fees: tuple[ReminderFee, ...] = ()  # fees charged on these invoices (rules.late_fees)
+    by_post: bool = False  # the words of the letter a stage posts: "write to" where the email says "reply"
 
     def __post_init__(self) -> None:
         if self.customer_page_url is not None and urlsplit(self.customer_page_url).scheme not in ("https", "http"):
@@ -197,6 +198,9 @@ def stage_variables(context: ReminderContext) -> dict[str, Any]:
         ],
         "signature": signature,
         "customer_page_url": context.customer_page_url,
+        "by_post": context.by_post,
+        # How the customer answers: a letter cannot be replied to, so it names the address.
+        "reply_way": f"write to {context.reply_to}" if context.by_post else "reply to this email",
     }
 
 

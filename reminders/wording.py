@@ -36,6 +36,7 @@ MERGE_FIELDS: dict[str, str] = {
     "total_upcoming": "the balance not yet due",
     "oldest_days_overdue": "days past due of the oldest invoice (negative before it is due)",
     "reply_to": "the address replies go to",
+    "reply_way": 'how to answer: "reply to this email", or in a stage\'s letter "write to" and the address',
     "credit_hold": "true while the account is on credit hold: {% if credit_hold %}...{% endif %}",
     "referral_date": "final notice only: the date the account is referred to collections",
 }

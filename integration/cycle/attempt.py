@@ -8,7 +8,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -30,7 +30,20 @@ def action_ref(row: Action) -> str:
     return NOTE_PREFIX + row.idempotency_key.rsplit(":", 1)[-1][:16]
 
 
-ComposeReminder = Callable[[Action, Customer, Sequence[Invoice], Mapping[str, Money]], EmailMessage]
+class ComposeReminder(Protocol):
+    """A reminder's email, or with `by_post` the same reminder in the words of a letter to post."""
+
+    def __call__(
+        self,
+        row: Action,
+        customer: Customer,
+        invoices: Sequence[Invoice],
+        credit: Mapping[str, Money],
+        *,
+        by_post: bool,
+    ) -> EmailMessage: ...
+
+
 ComposeStatement = Callable[[Session, Action, dt.datetime], EmailMessage]
 Recheck = Callable[[Session, Action, dt.datetime], Verdict]
 

@@ -35,8 +35,11 @@ def send_reminder(row: Action, at: Attempt) -> str:
             invoices, credit = net_of_credit(at, row, still_owed(at, row))
             restage(at, row, invoices)
         customer = at.effects.connector.get_customer(row.payload["customer_id"])
-        message = at.effects.compose_reminder(row, customer, invoices, credit)
-        _mark_sending(at, row, message)
+        compose = at.effects.compose_reminder
+        message = compose(row, customer, invoices, credit, by_post=False)
+        # A letter stage's letter is worded as it goes out too, from the same facts as the email.
+        letter = compose(row, customer, invoices, credit, by_post=True) if wants_letter(row) else None
+        _mark_sending(at, row, message, letter)
         receipt = at.effects.sender.send(message)
         delivered = [i.provider_id for i in invoices]
         # Committed before the notes: from here on a crash never sends the email again.
@@ -56,11 +59,11 @@ def send_reminder(row: Action, at: Attempt) -> str:
     return row.external_ref or "email"
 
 
-def _mark_sending(at: Attempt, row: Action, message: EmailMessage) -> None:
+def _mark_sending(at: Attempt, row: Action, message: EmailMessage, letter: EmailMessage | None = None) -> None:
     """Marked sending before the email is handed over. The note names exactly who it went to (the
     addresses still valid as it went out), and the text is kept as sent for the owner's outbox:
-    what the customer read, word for word."""
-    save_payload(at.sessions, row, **sending_facts(message))
+    what the customer read, word for word; a letter stage's letter text beside it."""
+    save_payload(at.sessions, row, **sending_facts(message), **({"letter_text": letter.text} if letter else {}))
 
 
 def sending_facts(message: EmailMessage) -> dict[str, Any]:

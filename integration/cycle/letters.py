@@ -1,5 +1,6 @@
-"""A delivered reminder whose stage asks for a letter leaves one for the owner to post: the same
-words as the email, kept once per action (a retried or recovered action finds it there)."""
+"""A delivered reminder whose stage asks for a letter leaves one for the owner to post: the email's
+words, but for how to answer (a letter names the address to write to, where the email says to reply),
+kept once per action (a retried or recovered action finds it there)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,6 @@ def keep_letter(sessions: sessionmaker[Session], row: Action) -> None:
                 customer_provider_id=row.payload["customer_id"],
                 customer_name=name or row.payload["customer_id"],
                 subject=row.payload.get("subject", ""),
-                body_text=row.payload.get("body_text", ""),
+                body_text=row.payload.get("letter_text") or row.payload.get("body_text", ""),
             )
         )

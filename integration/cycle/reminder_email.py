@@ -37,10 +37,17 @@ class ReminderComposer:
     late_fees: Mapping[str, tuple[ReminderFee, ...]] = field(default_factory=dict)  # by invoice id (fee or overdue)
 
     def __call__(
-        self, row: Action, customer: Customer, invoices: Sequence[Invoice], credit: Mapping[str, Money] | None = None
+        self,
+        row: Action,
+        customer: Customer,
+        invoices: Sequence[Invoice],
+        credit: Mapping[str, Money] | None = None,
+        *,
+        by_post: bool = False,
     ) -> EmailMessage:
         """`credit`: the customer's unapplied credit per currency, read when sending (the email states net amounts).
-        An account plan's instalment reminder (no stage) is worded by reminders/instalment.py."""
+        With `by_post`, the text is the letter's (ReminderContext.by_post). An account plan's instalment
+        reminder (no stage) is worded by reminders/instalment.py."""
         instalment = row.kind == ActionKind.INSTALMENT_REMINDER.value
         stage = row.payload["stage"]
         # The instalment email is laid out as the gentlest stage; its own words replace the stage's.
@@ -71,6 +78,7 @@ class ReminderComposer:
             credits=tuple((credit or {}).values()),
             customer_page_url=self.customer_page(customer.provider_id) if self.customer_page else None,
             late_fees=tuple(dict.fromkeys(fee for i in invoices for fee in self.late_fees.get(i.provider_id, ()))),
+            by_post=by_post,
         )
         if instalment:
             planned = row.payload["payload"]

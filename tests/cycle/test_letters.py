@@ -1,7 +1,9 @@
-"""A ladder stage with `letter` on leaves one letter per delivered reminder, with the email's words,
-kept once however often the cycle runs."""
+"""A ladder stage with `letter` on leaves one letter per delivered reminder, with the email's words
+but for how to answer (a letter cannot be replied to), kept once however often the cycle runs."""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import select
 
@@ -27,8 +29,15 @@ def test_each_delivered_reminder_of_a_letter_stage_leaves_one_letter(world: Worl
     assert delivered and sorted(letter.action_id for letter in letters) == sorted(a.id for a in delivered)
     by_action = {a.id: a for a in delivered}
     for letter in letters:
-        assert letter.subject == by_action[letter.action_id].payload["subject"]
-        assert letter.body_text == by_action[letter.action_id].payload["body_text"] and letter.posted_at is None
+        email = by_action[letter.action_id].payload
+        assert letter.subject == email["subject"] and letter.posted_at is None
+        assert "Reply to this email or write to" in email["body_text"]
+        assert "reply to this email" not in letter.body_text.lower()
+        # The same words but for how to answer: where the email says to reply, the letter names the address.
+        found = re.search(r"Reply to this email or write to (\S+)\.\n", email["body_text"])
+        assert found is not None
+        answered = letter.body_text.replace("? Write to", "? Reply to this email or write to")
+        assert answered.replace(f"write to {found.group(1)} ", "reply to this email ") == email["body_text"]
     assert world.cycle().status == "done"
     assert len(_letters(world)) == len(letters)
 

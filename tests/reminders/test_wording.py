@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from reminders.content import REMINDER_STAGES, render_reminder, stage_variables
@@ -83,3 +85,21 @@ def test_blank_signature_names_the_company_once() -> None:
 def test_a_stored_wording_that_no_longer_fills_in_is_a_content_error_not_a_crash() -> None:
     with pytest.raises(ContentError, match="wording of reminder_1"):
         render_reminder(make_context("reminder_1"), Wording("By {{ referral_date.nope }}", "x", ""))
+
+
+@pytest.mark.parametrize("stage", REMINDER_STAGES)
+def test_a_stages_letter_names_the_address_where_its_email_says_to_reply(stage: str) -> None:
+    context = sample_context(stage)
+    email = render_reminder(context).text
+    letter = render_reminder(dataclasses.replace(context, by_post=True)).text
+    assert "reply to this email" in email.lower() and "reply to this email" not in letter.lower()
+    assert f"Questions about this? Write to {context.reply_to}." in letter
+    if stage == "final_notice":
+        assert f"or write to {context.reply_to} to agree a payment plan" in letter
+    # The owner's words can say it too: in the email, reply; in the letter, the address.
+    own = Wording("Your account", "If anything is wrong, {{ reply_way }}.", "")
+    assert "If anything is wrong, reply to this email." in render_reminder(context, own).text
+    assert (
+        f"If anything is wrong, write to {context.reply_to}."
+        in render_reminder(dataclasses.replace(context, by_post=True), own).text
+    )
