@@ -153,8 +153,15 @@ def _timeline(rules: Rules, locale: Locale) -> Section:
         + (", covering all of your open invoices in one message." if frequency.consolidate else "."),
         "The first reminder after an invoice falls due is not held back by that interval, "
         "only never sent on the same day as another.",
-        "Reminders stop as soon as an invoice is paid.",
     ]
+    if rules.grace.habit_wait_days:
+        paragraphs.append(
+            "The days above follow each account's own payment record: a reminder waits up to "
+            f"{formatting.plural(rules.grace.habit_wait_days, 'day')} when the account's history shows "
+            "payment usually comes by then, and where an account's payments vary widely, a later reminder "
+            "may come sooner, but never sooner than halfway from the previous reminder's day to its own."
+        )
+    paragraphs.append("Reminders stop as soon as an invoice is paid.")
     return Section("Reminder timeline", tuple(paragraphs), rows)
 
 

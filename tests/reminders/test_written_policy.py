@@ -195,6 +195,17 @@ def test_late_fees_are_stated_when_on_and_absent_when_off() -> None:
     assert not FORBIDDEN.search(fixed) and not FORBIDDEN.search(monthly)
 
 
+def test_payment_habits_moving_the_days_are_stated_when_on() -> None:
+    text = _text(Rules.default())
+    assert (
+        "The days above follow each account's own payment record: a reminder waits up to 21 days when the "
+        "account's history shows payment usually comes by then, and where an account's payments vary widely, "
+        "a later reminder may come sooner, but never sooner than halfway from the previous reminder's day to its own."
+    ) in text
+    assert "own payment record" not in _text(_rules(grace={"habit_wait_days": 0}))
+    assert not FORBIDDEN.search(text)
+
+
 def test_customers_proposing_a_plan_on_their_page_is_stated_within_the_owners_limits() -> None:
     text = _text(_rules(plans={"customer_max_instalments": 4, "first_payment_within_days": 10}))
     assert (
@@ -226,7 +237,8 @@ def test_without_customer_proposals_the_text_and_its_version_are_as_before(
 ) -> None:
     """The policy's version is the SHA-256 of its text (integration.customer.acceptance): a text that
     changed would ask every customer to accept again although the owner changed nothing. These
-    versions are of the text as written before customer proposals were stated."""
-    rules = _rules(plans={"customer_max_instalments": 0}, **changes)
+    versions are of the text as written before customer proposals and payment habits were stated
+    (habits off: the habit wait at 0)."""
+    rules = _rules(plans={"customer_max_instalments": 0}, grace={"habit_wait_days": 0}, **changes)
     document = render_credit_policy(rules, "Harbour Joinery Ltd", "en_US", currency="USD")
     assert policy_version(document.text) == version
