@@ -53,7 +53,7 @@ def send_reminder(row: Action, at: Attempt) -> str:
         if not receipt.already_sent:
             at.report.emails_sent += 1
     if wants_letter(row):
-        keep_letter(at.sessions, row)
+        keep_letter(at.sessions, row, at.effects.clock())
     # Written after delivery and saying when: the books never claim a step before it happened.
     write_notes(at, row, delivered, email_note(row))
     return row.external_ref or "email"

@@ -4,6 +4,8 @@ kept once per action (a retried or recovered action finds it there)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +17,8 @@ def wants_letter(row: Action) -> bool:
     return bool((row.payload.get("payload") or {}).get("letter"))
 
 
-def keep_letter(sessions: sessionmaker[Session], row: Action) -> None:
+def keep_letter(sessions: sessionmaker[Session], row: Action, sent_at: dt.datetime) -> None:
+    """`sent_at`: when the email went out, by the cycle's clock: the date the letter is printed with."""
     with transaction(sessions) as session:
         if session.scalar(select(Letter.id).where(Letter.action_id == row.id)) is not None:
             return
@@ -34,5 +37,6 @@ def keep_letter(sessions: sessionmaker[Session], row: Action) -> None:
                 customer_name=name or row.payload["customer_id"],
                 subject=row.payload.get("subject", ""),
                 body_text=row.payload.get("letter_text") or row.payload.get("body_text", ""),
+                created_at=sent_at,
             )
         )

@@ -3,6 +3,7 @@ but for how to answer (a letter cannot be replied to), kept once however often t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ def test_each_delivered_reminder_of_a_letter_stage_leaves_one_letter(world: Worl
     for letter in letters:
         email = by_action[letter.action_id].payload
         assert letter.subject == email["subject"] and letter.posted_at is None
+        assert abs(letter.created_at - NOW) < dt.timedelta(minutes=5)  # by the cycle's clock, as its email went out
         assert "Reply to this email or write to" in email["body_text"]
         assert "reply to this email" not in letter.body_text.lower()
         # The same words but for how to answer: where the email says to reply, the letter names the address.
