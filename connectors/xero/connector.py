@@ -1,12 +1,15 @@
 """The Xero connector: arpilot's Connector protocol on the Xero Accounting API (xero-python 15.x).
 
 Sync: sales invoices (ACCREC), contacts, receivable payments and customers' credit notes, overpayments
-and prepayments (each with its own cursor), in pages of up to 1000 ordered by
-UpdatedDateUTC. The cursor stored after each page says which page comes next, so an interrupted sync
-resumes where it stopped; once the last page is stored it becomes the If-Modified-Since of the next
-sync: the highest UpdatedDateUTC seen, capped at the time the sync started, so a record changed
-during the sync is fetched again next time rather than skipped. (A record may come twice; the
-mirror upserts.)
+and prepayments (each with its own cursor), in pages of up to 1000 ordered by each record's id. Xero
+numbers pages afresh on every request, so the order must not move while a sync reads: ordered by
+UpdatedDateUTC, a record edited after its page was read would jump to the end and push the next
+unread record back onto the page already read, never to be fetched. By id, an edited record keeps
+its place and a new one only pushes others forward (read twice; the mirror upserts). The cursor
+stored after each page says which page comes next, so an interrupted sync resumes where it stopped;
+once the last page is stored it becomes the If-Modified-Since of the next sync: the highest
+UpdatedDateUTC seen, capped at the time the sync started, so a record changed during the sync is
+fetched again next time rather than skipped.
 
 Write-back: invoice History notes (each carrying the action id, so recovery finds it), invoice email
 through Xero, mid-month payment terms, and credit hold as membership of a "Credit hold" contact
@@ -121,6 +124,7 @@ class _Stream:
     envelope: str
     params: Mapping[str, Any]
     keep: Callable[[object], bool]
+    id_field: str  # what pages are ordered by: a record's place never moves while a sync reads (module doc)
 
 
 def _one_type(receivable: tuple[str, ...]) -> dict[str, str]:
@@ -128,15 +132,23 @@ def _one_type(receivable: tuple[str, ...]) -> dict[str, str]:
 
 
 _STREAMS = {
-    "invoice": _Stream("get_invoices", "Invoices", {"where": 'Type=="ACCREC"'}, is_sales_invoice),
+    "invoice": _Stream("get_invoices", "Invoices", {"where": 'Type=="ACCREC"'}, is_sales_invoice, "InvoiceID"),
     # Archived contacts are included so that archiving reaches the mirror as active=False.
-    "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True),
-    "payment": _Stream("get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment),
+    "customer": _Stream("get_contacts", "Contacts", {"include_archived": True}, lambda raw: True, "ContactID"),
+    "payment": _Stream(
+        "get_payments", "Payments", {"where": 'PaymentType=="ACCRECPAYMENT"'}, is_receivable_payment, "PaymentID"
+    ),
     # Customers' credit, each collection with its own cursor. A where leaves out suppliers' credit
     # where one Type is a customer's; overpayments and prepayments have two, and are few: those
     # listings come whole and the suppliers' are left out here.
     **{
-        entity: _Stream(operation, envelope, _one_type(CREDIT_TYPES[entity][1]), is_receivable_credit(entity))
+        entity: _Stream(
+            operation,
+            envelope,
+            _one_type(CREDIT_TYPES[entity][1]),
+            is_receivable_credit(entity),
+            CREDIT_TYPES[entity][2],
+        )
         for entity, operation, envelope in (
             ("credit_note", "get_credit_notes", "CreditNotes"),
             ("overpayment", "get_overpayments", "Overpayments"),
@@ -196,7 +208,7 @@ class XeroConnector:
         cursor = _Cursor.load(request.cursor)
         page_size = max(1, min(request.page_size, MAX_PAGE_SIZE))
         while True:
-            params = dict(stream.params, page=cursor.page, page_size=page_size, order="UpdatedDateUTC ASC")
+            params = dict(stream.params, page=cursor.page, page_size=page_size, order=f"{stream.id_field} ASC")
             if cursor.since is not None:
                 params["if_modified_since"] = cursor.since
             body = self.client.call(stream.operation, **params)

@@ -49,7 +49,7 @@ def test_initial_sync_pages_through_accrec_invoices_and_stops_at_the_last_page(
     assert len(gets) == 2
     assert all("If-Modified-Since" not in e.request_headers for e in gets)
     assert ["page=1&" in gets[0].path, "page=2&" in gets[1].path] == [True, True]
-    assert all("pageSize=2" in e.path and "UpdatedDateUTC+ASC" in e.path and "ACCREC" in e.path for e in gets)
+    assert all("pageSize=2" in e.path and "InvoiceID+ASC" in e.path and "ACCREC" in e.path for e in gets)
 
 
 def test_the_final_cursor_is_the_newest_change_capped_at_the_sync_start(

@@ -87,6 +87,9 @@ class Listing:
     updated: list[dt.datetime]
     rows: list[tuple[int, dict[str, Any], Mapping[str, Any]]]
     _filtered: dict[tuple[str, tuple[str, ...]], Listing] = field(default_factory=dict, compare=False, repr=False)
+    _sorted: dict[str, list[tuple[dt.datetime, tuple[int, dict[str, Any], Mapping[str, Any]]]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], facts: Callable[[dict[str, Any]], Mapping[str, Any]]) -> Listing:
@@ -104,6 +107,18 @@ class Listing:
             rows = [row for row in self.rows if test(row[2])]
             self._filtered[key] = Listing([row[2]["UpdatedDateUTC"] for row in rows], rows)
         return self._filtered[key]
+
+    def sorted_by(
+        self, order: str, fields: Sequence[str]
+    ) -> list[tuple[dt.datetime, tuple[int, dict[str, Any], Mapping[str, Any]]]]:
+        """The rows in `order` (ties as the records were added), each with its UpdatedDateUTC;
+        remembered, as a sync asks the same order of every page. Raises WhereError for an unknown field."""
+        if order not in self._sorted:
+            added = sorted(self.rows, key=lambda row: row[0])
+            by_fact = {id(row[2]): row for row in added}
+            rows = [by_fact[id(f)] for f in sort_rows([row[2] for row in added], order, fields)]
+            self._sorted[order] = [(row[2]["UpdatedDateUTC"], row) for row in rows]
+        return self._sorted[order]
 
 
 def _positive_int(args: Mapping[str, str], name: str) -> int | None:
@@ -128,13 +143,15 @@ def select(
     try:
         if query.where:
             listing = listing.where(query.where, fields)
-        start = 0 if query.modified_since is None else bisect_left(listing.updated, query.modified_since)
-        rows = [row for row in islice(listing.rows, start, None) if keep(row[1])]
-        if not query.order or not _by_update(query.order):
-            rows.sort(key=lambda row: row[0])  # the order records were added in, as Xero lists them
+        since = query.modified_since
         if query.order and not _by_update(query.order):
-            by_fact = {id(row[2]): row for row in rows}
-            rows = [by_fact[id(f)] for f in sort_rows([row[2] for row in rows], query.order, fields)]
+            ordered = listing.sorted_by(query.order, fields)
+            rows = [row for at, row in ordered if (since is None or at >= since) and keep(row[1])]
+        else:
+            start = 0 if since is None else bisect_left(listing.updated, since)
+            rows = [row for row in islice(listing.rows, start, None) if keep(row[1])]
+            if not query.order:
+                rows.sort(key=lambda row: row[0])  # the order records were added in, as Xero lists them
     except WhereError as exc:
         raise errors.QueryParseFailed(str(exc)) from exc
     if query.page is None:
