@@ -74,7 +74,7 @@ class Screen:
     forward are `unscreened`, and so are customers with credit (settle weighs every open invoice).
 
     A waiting invoice at least `early_from[stage]` days past due may still have its next stage come
-    early (`LadderSchedule.early`): gather sets it apart, and decide weighs it only when the
+    early (`LadderSchedule.earlies`): gather sets it apart, and decide weighs it only when the
     customer's habit could bring the stage forward, which few customers' habits do."""
 
     done: Mapping[str, LastStep]
@@ -93,7 +93,7 @@ class Screen:
 
 class Early(NamedTuple):
     """How far the stage after an invoice's last one may come before its day on the ladder, for a
-    customer whose habit says they will not have paid by then (decide's `_Run.early_step`). It
+    customer whose habit says they will not have paid by then (decide's `_Run.early_candidate`). It
     never comes in the first half of the gap after the stage before: neither by the ladder's days
     nor after the day that stage was actually done."""
 
@@ -136,8 +136,8 @@ class LadderSchedule:
         self.habits = rules.grace.habit_wait_days > 0  # habits off: no stage waits for one or comes early
         self._thresholds: dict[int, Thresholds] = {}  # by grace shift: a book has a few distinct ones
         self._earlies: dict[int, tuple[Early | None, ...]] = {}  # by grace shift
-        # The earliest day past due any stage may come early on falls due: a habit reaching no
-        # further brings nothing forward.
+        # The first ladder day (past due) of any stage that may come early: a customer whose habit
+        # reaches no further has nothing brought forward.
         self.earliest_early = min((e.at for e in self.earlies(0) if e is not None), default=math.inf)
 
     def offset(self, index: int, shift: int) -> int:

@@ -6,8 +6,8 @@ too few are comparable. `typical_late` is their median; `likely_late` their late
 margin (a few paid invoices understate the spread); `opens_late` the earliest they have paid any
 invoice, comparable or not (a few comparable ones would overstate it). A customer is slipping when
 the median of their latest payments is later than nine in ten of their earlier ones by more than
-SLIPPING_DAYS: then nothing waits for the habit, since the habit is changing. (Without that margin a steady
-customer's ordinary spread, a few late-end payments in a row, reads as a slip.)
+SLIPPING_DAYS: then nothing waits for the habit, since the habit is changing. (Without that margin
+a steady customer's ordinary spread, a few late-end payments in a row, reads as a slip.)
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def getters(kind: CreditKind) -> dict[str, Callable[[dict[str, Any]], Any]]:
     return {
         kind.id_field: lambda r: r[kind.id_field],
         kind.number_field: lambda r: r.get(kind.number_field, ""),
-        "Type": lambda r: type_of(r),
+        "Type": type_of,
         "Status": status,
         "Date": lambda r: r["Date"],
         "Total": lambda r: r["Total"],
