@@ -93,7 +93,7 @@ class Screen:
 
 class Early(NamedTuple):
     """How far the stage after an invoice's last one may come before its day on the ladder, for a
-    customer whose habit says they will not have paid by then (decide's `_Run.early_candidate`). It
+    customer whose habit says they will not have paid by then (`due_steps.DueSteps.early_candidate`). It
     never comes in the first half of the gap after the stage before: neither by the ladder's days
     nor after the day that stage was actually done."""
 
